@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(XrfEdge.Bench.RebinBenchmarks).Assembly).Run(args);

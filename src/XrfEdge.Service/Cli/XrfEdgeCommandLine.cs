@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace XrfEdge.Service.Cli;
+
+/// <summary>The <c>xrfedge</c> command tree. Each verb lives in its own <c>*Command</c> file; this lists them.</summary>
+internal static class XrfEdgeCommandLine
+{
+    /// <summary>Builds the root command with every verb.</summary>
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("XrfEdge — on-instrument XRF element identification");
+        root.Subcommands.Add(CatalogCommand.Create());
+        return root;
+    }
+}

@@ -1,0 +1,3 @@
+using XrfEdge.Service.Cli;
+
+return await XrfEdgeCommandLine.Build().Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,96 @@
+using System.Globalization;
+
+namespace XrfEdge.Spectra.Calibration;
+
+/// <summary>
+/// Maps an MCA channel index to photon energy: E(channel) = offset + gain·channel + quadratic·channel²,
+/// where E(channel) is the energy of the channel's <em>centre</em>. Channel <c>c</c> therefore covers
+/// <c>[E(c − ½), E(c + ½))</c> keV.
+/// </summary>
+/// <param name="OffsetKeV">Energy of channel 0's centre, keV. Usually within ±1 keV (e.g. −0.955 keV on the NIST Bruker spectra).</param>
+/// <param name="GainKeVPerChannel">Linear gain, keV per channel. Usually 0.005–0.1 keV/channel; must be positive.</param>
+/// <param name="QuadraticKeVPerChannel2">Quadratic term, keV per channel². Usually |q| &lt; 1e-6; 0 for a linear calibration.</param>
+public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChannel, double QuadraticKeVPerChannel2 = 0)
+{
+    /// <summary>Largest plausible gain, keV per channel: a 64-channel MCA spanning 100 keV.</summary>
+    public const double MaxGainKeVPerChannel = 2.0;
+
+    /// <summary>Largest plausible |offset|, keV.</summary>
+    public const double MaxAbsOffsetKeV = 50.0;
+
+    /// <summary>Energy of the centre of <paramref name="channel"/> (fractional channels allowed), keV.</summary>
+    public double EnergyKeV(double channel) =>
+        OffsetKeV + (channel * (GainKeVPerChannel + (channel * QuadraticKeVPerChannel2)));
+
+    /// <summary>Lower edge of channel <paramref name="channel"/>, keV (bins are <c>[lower, upper)</c>).</summary>
+    public double LowerEdgeKeV(int channel) => EnergyKeV(channel - 0.5);
+
+    /// <summary>Upper edge of channel <paramref name="channel"/>, keV.</summary>
+    public double UpperEdgeKeV(int channel) => EnergyKeV(channel + 0.5);
+
+    /// <summary>
+    /// Inverse mapping: the fractional channel whose centre has <paramref name="energyKeV"/>.
+    /// Valid only inside the monotonic range checked by <see cref="Validate"/>.
+    /// </summary>
+    public double Channel(double energyKeV)
+    {
+        if (QuadraticKeVPerChannel2 == 0)
+        {
+            return (energyKeV - OffsetKeV) / GainKeVPerChannel;
+        }
+
+        // q·c² + g·c + (o − E) = 0; the root continuous with the linear solution as q → 0.
+        var c = OffsetKeV - energyKeV;
+        var discriminant = (GainKeVPerChannel * GainKeVPerChannel) - (4 * QuadraticKeVPerChannel2 * c);
+        if (discriminant < 0)
+        {
+            return double.NaN;
+        }
+
+        return -2 * c / (GainKeVPerChannel + Math.Sqrt(discriminant));
+    }
+
+    /// <summary>
+    /// Checks that the calibration is usable for a spectrum of <paramref name="channelCount"/> channels:
+    /// finite numbers, positive gain, energy strictly increasing over every channel edge.
+    /// </summary>
+    /// <returns><see langword="null"/> when usable, otherwise a sentence saying what is wrong.</returns>
+    public string? Validate(int channelCount)
+    {
+        if (!double.IsFinite(OffsetKeV) || !double.IsFinite(GainKeVPerChannel) || !double.IsFinite(QuadraticKeVPerChannel2))
+        {
+            return "calibration has a non-finite coefficient";
+        }
+
+        if (GainKeVPerChannel <= 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"gain must be positive, got {GainKeVPerChannel} keV/channel");
+        }
+
+        if (GainKeVPerChannel > MaxGainKeVPerChannel)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"gain {GainKeVPerChannel} keV/channel is above the plausible maximum {MaxGainKeVPerChannel}");
+        }
+
+        if (Math.Abs(OffsetKeV) > MaxAbsOffsetKeV)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"offset {OffsetKeV} keV is outside ±{MaxAbsOffsetKeV} keV");
+        }
+
+        // dE/dc = g + 2qc must stay positive over every channel edge, i.e. on [−½, n − ½].
+        foreach (var edge in new[] { -0.5, channelCount - 0.5 })
+        {
+            if (GainKeVPerChannel + (2 * QuadraticKeVPerChannel2 * edge) <= 0)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"calibration is not monotonic over {channelCount} channels (quadratic term {QuadraticKeVPerChannel2} keV/channel²)");
+            }
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"E = {OffsetKeV:G6} + {GainKeVPerChannel:G6}·ch + {QuadraticKeVPerChannel2:G4}·ch² keV");
+}
