@@ -53,7 +53,8 @@ def build_rows() -> list[tuple]:
             if energy <= 0.0 or energy >= MAX_ENERGY_KEV:
                 continue
             rate = _safe(xraylib.RadRate, z, line)
-            rows.append((energy, z, order, symbol, f"{symbol}-{iupac}", f"{symbol} {siegbahn}", rate, shell))
+            edge = _safe(xraylib.EdgeEnergy, z, getattr(xraylib, f"{shell}_SHELL"))
+            rows.append((energy, z, order, symbol, f"{symbol}-{iupac}", f"{symbol} {siegbahn}", rate, shell, edge))
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     return rows
 
@@ -68,9 +69,9 @@ def main() -> int:
         print(f"expected {EXPECTED_COUNT} lines, xraylib gave {len(rows)}", file=sys.stderr)
         return 1
     with args.out.open("w", encoding="utf-8", newline="\n") as f:
-        f.write("index,element,z,name,siegbahn,energy_kev,rad_rate,shell\n")
-        for i, (energy, z, _order, symbol, name, siegbahn, rate, shell) in enumerate(rows):
-            f.write(f"{i},{symbol},{z},{name},{siegbahn},{energy:.6f},{rate:.6g},{shell}\n")
+        f.write("index,element,z,name,siegbahn,energy_kev,rad_rate,shell,edge_kev\n")
+        for i, (energy, z, _order, symbol, name, siegbahn, rate, shell, edge) in enumerate(rows):
+            f.write(f"{i},{symbol},{z},{name},{siegbahn},{energy:.6f},{rate:.6g},{shell},{edge:.6f}\n")
     print(f"wrote {len(rows)} lines to {args.out}")
     return 0
 

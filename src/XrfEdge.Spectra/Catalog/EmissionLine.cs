@@ -9,6 +9,8 @@ namespace XrfEdge.Spectra.Catalog;
 /// <param name="EnergyKeV">Line energy, keV (xraylib <c>LineEnergy</c>), 0.1–29.95 keV.</param>
 /// <param name="RadiativeRate">Fraction of the initial vacancy's radiative decays going to this line (xraylib <c>RadRate</c>), 0–1; 0 for lines xraylib has no rate for.</param>
 /// <param name="Shell">Initial vacancy shell: "K", "L1", "L2", "L3", "M1" … "M5".</param>
+/// <param name="EdgeKeV">Absorption-edge energy of <paramref name="Shell"/>, keV (xraylib <c>EdgeEnergy</c>): the line
+/// can be excited only by photons above it, so a tube at V kV excites it only when EdgeKeV &lt; V.</param>
 public sealed record EmissionLine(
     int Index,
     string Element,
@@ -17,7 +19,8 @@ public sealed record EmissionLine(
     string SiegbahnName,
     double EnergyKeV,
     double RadiativeRate,
-    string Shell)
+    string Shell,
+    double EdgeKeV)
 {
     /// <summary>The IUPAC transition without the element, e.g. "KL3".</summary>
     public string Transition => Name[(Element.Length + 1)..];

@@ -72,7 +72,7 @@ public sealed class LineCatalog
         var hash = Convert.ToHexStringLower(SHA256.HashData(csv));
         using var reader = new StringReader(System.Text.Encoding.UTF8.GetString(csv));
         var header = reader.ReadLine() ?? throw new FormatException("emission-line catalogue is empty");
-        var expected = "index,element,z,name,siegbahn,energy_kev,rad_rate,shell";
+        var expected = "index,element,z,name,siegbahn,energy_kev,rad_rate,shell,edge_kev";
         if (header != expected)
         {
             throw new FormatException($"emission-line catalogue header is '{header}', expected '{expected}'");
@@ -89,9 +89,9 @@ public sealed class LineCatalog
             }
 
             var f = text.Split(',');
-            if (f.Length != 8)
+            if (f.Length != 9)
             {
-                throw new FormatException($"emission-line catalogue row {row}: {f.Length} fields, expected 8");
+                throw new FormatException($"emission-line catalogue row {row}: {f.Length} fields, expected 9");
             }
 
             var line = new EmissionLine(
@@ -102,7 +102,8 @@ public sealed class LineCatalog
                 f[4],
                 double.Parse(f[5], CultureInfo.InvariantCulture),
                 double.Parse(f[6], CultureInfo.InvariantCulture),
-                f[7]);
+                f[7],
+                double.Parse(f[8], CultureInfo.InvariantCulture));
             if (line.Index != lines.Count)
             {
                 throw new FormatException($"emission-line catalogue row {row}: index {line.Index}, expected {lines.Count}");

@@ -1,0 +1,23 @@
+namespace XrfEdge.Spectra.Identification;
+
+/// <summary>The result of identifying one spectrum: reported elements and lines, strongest first.</summary>
+public sealed record Identification
+{
+    /// <summary>Id of the spectrum identified.</summary>
+    public required string SpectrumId { get; init; }
+
+    /// <summary>Elements reported present (probability at or above threshold), highest probability first.</summary>
+    public required IReadOnlyList<ElementDetection> Elements { get; init; }
+
+    /// <summary>Lines reported present, highest probability first.</summary>
+    public required IReadOnlyList<LineDetection> Lines { get; init; }
+
+    /// <summary>All 556 line probabilities in catalogue order (the privileged basis), for dashboards and audits.</summary>
+    public required float[] LineProbabilities { get; init; }
+
+    /// <summary>The model that produced this result.</summary>
+    public required ModelIdentity Model { get; init; }
+
+    /// <summary>How unlike the training data the spectrum looks (higher = more novel), when the model provides one.</summary>
+    public double? NoveltyScore { get; init; }
+}
