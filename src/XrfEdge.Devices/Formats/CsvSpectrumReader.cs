@@ -81,7 +81,7 @@ public static class CsvSpectrumReader
 
         if (rows.Count == 0)
         {
-            throw cursor.Error(0, "no channels: the file has no data rows");
+            throw cursor.Error("no channels: the file ends here without data rows");
         }
 
         var width = rows[0].Fields.Length;
@@ -100,6 +100,7 @@ public static class CsvSpectrumReader
         var counts = new long[rows.Count];
         var energies = energyColumn >= 0 ? new double[rows.Count] : null;
         var firstChannel = 0;
+        var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
         for (var i = 0; i < rows.Count; i++)
         {
             var (fields, line) = rows[i];
@@ -127,7 +128,12 @@ public static class CsvSpectrumReader
                 energies[i] = FormatParsing.Number(cursor.At(line), fields[energyColumn], "energy") * keVPerUnit;
             }
 
-            counts[i] = FormatParsing.Count(cursor.At(line), fields[countsColumn], i);
+            counts[i] = FormatParsing.Count(cursor.At(line), fields[countsColumn], i, clamp);
+        }
+
+        if (clamp)
+        {
+            FormatParsing.ClampNegatives(counts, metadata);
         }
 
         EnergyCalibration? fromFile = null;

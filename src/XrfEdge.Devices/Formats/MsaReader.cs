@@ -27,6 +27,8 @@ namespace XrfEdge.Devices.Formats;
 /// (../shared/reference/mca-and-files.md §2.4). Without <c>#XUNITS</c> the unit is guessed as NeXLSpectrum does
 /// (keV when XPERCHAN &lt; 0.1, else eV) and the guess is recorded in metadata (<c>msa.XUNITS_ASSUMED</c>).
 /// Other keywords are kept as <c>msa.KEYWORD</c> metadata. Counts written as integral decimals ("12.0") are accepted.
+/// Negative values are clamped to 0 by default and recorded (<see cref="NegativeCountHandling.ClampToZero"/>): the NIST
+/// Bruker files hold values down to −316 in channels 124–131 (≈0.3 keV) where the zero peak was subtracted.
 /// </summary>
 public static class MsaReader
 {
@@ -96,7 +98,7 @@ public static class MsaReader
 
         if (spectrumLine == 0)
         {
-            throw cursor.Error(0, "missing data section: no #SPECTRUM line");
+            throw cursor.Error("missing data section: the file ends here without a #SPECTRUM line");
         }
 
         if (!keywords.TryGetValue("NPOINTS", out var npoints))
@@ -113,7 +115,12 @@ public static class MsaReader
         FormatParsing.CheckChannelCount(cursor, npoints.Line, (int)Math.Min(declared, int.MaxValue));
         var channels = (int)declared;
         var isXy = keywords.TryGetValue("DATATYPE", out var dataType) && dataType.Value.Trim().Equals("XY", StringComparison.OrdinalIgnoreCase);
-        var counts = ReadData(cursor, channels, isXy, spectrumLine, out var firstX, out var lastX);
+        var clamp = (options.NegativeCounts ?? NegativeCountHandling.ClampToZero) == NegativeCountHandling.ClampToZero;
+        var counts = ReadData(cursor, channels, isXy, spectrumLine, clamp, out var firstX, out var lastX);
+        if (clamp)
+        {
+            FormatParsing.ClampNegatives(counts, metadata);
+        }
 
         var calibration = FormatParsing.ResolveCalibration(
             cursor,
@@ -135,7 +142,7 @@ public static class MsaReader
         };
     }
 
-    private static long[] ReadData(LineCursor cursor, int channels, bool isXy, int spectrumLine, out double? firstX, out double? lastX)
+    private static long[] ReadData(LineCursor cursor, int channels, bool isXy, int spectrumLine, bool allowNegative, out double? firstX, out double? lastX)
     {
         var counts = new long[channels];
         var read = 0;
@@ -176,7 +183,7 @@ public static class MsaReader
                 var x = FormatParsing.Number(cursor, tokens[0], "x value");
                 firstX ??= x;
                 lastX = x;
-                counts[read] = FormatParsing.Count(cursor, tokens[1], read);
+                counts[read] = FormatParsing.Count(cursor, tokens[1], read, allowNegative);
                 read++;
                 continue;
             }
@@ -188,7 +195,7 @@ public static class MsaReader
                     throw cursor.Error(FormatParsing.Invariant($"more data points than #NPOINTS {channels}"));
                 }
 
-                counts[read] = FormatParsing.Count(cursor, token, read);
+                counts[read] = FormatParsing.Count(cursor, token, read, allowNegative);
                 read++;
             }
         }
