@@ -26,7 +26,7 @@ internal static class RebinCommand
         var command = new Command("rebin", "Rebin every spectrum of a file to the model grid: 300 bins of 0.1 keV, 0–30 keV") { json };
         input.AddTo(command);
         command.SetAction(parse =>
-            Run(parse.GetValue(input.Input)!.FullName, input.ReadOptions(parse), parse.GetValue(json), Console.Out, Console.Error));
+            Run(parse.GetValue(input.Input)!.FullName, input.ReadOptions(parse), parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
 
