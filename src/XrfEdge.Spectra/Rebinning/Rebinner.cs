@@ -11,8 +11,11 @@ namespace XrfEdge.Spectra.Rebinning;
 /// </summary>
 public static class Rebinner
 {
-    /// <summary>Channel edges closer than this to a model-grid edge are treated as on it, keV (1 µeV: far below any detector's resolution).</summary>
-    public const double SnapToleranceKeV = 1e-9;
+    /// <summary>
+    /// Channel edges closer than this to a model-grid edge are treated as on it, keV: 1e-12 keV is a few hundred ulps at
+    /// 30 keV, enough for the rounding of E(c ± ½) and nothing physical (a detector resolves ~0.1 keV).
+    /// </summary>
+    public const double SnapToleranceKeV = 1e-12;
 
     /// <summary>Rebins <paramref name="spectrum"/> to a new array.</summary>
     /// <exception cref="ArgumentException">The calibration is not usable for the spectrum's channel count.</exception>
@@ -133,7 +136,7 @@ public static class Rebinner
         return n - inside;
     }
 
-    /// <summary>Returns the nearest model-grid edge when <paramref name="energyKeV"/> is within 1e-9 keV (1 µeV) of it.</summary>
+    /// <summary>Returns the nearest model-grid edge when <paramref name="energyKeV"/> is within <see cref="SnapToleranceKeV"/> of it.</summary>
     private static double SnapToGrid(double energyKeV)
     {
         var index = Math.Round((energyKeV - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV);
