@@ -278,7 +278,7 @@ public static class MsaReader
         }
 
         return seconds >= 0
-            ? TimeSpan.FromSeconds(seconds.Value)
+            ? SpectrumJsonl.FromSecondsRounded(seconds.Value)
             : throw cursor.Error(keywords[keyword].Line, FormatParsing.Invariant($"#{keyword} {seconds} s is negative"));
     }
 
@@ -295,7 +295,7 @@ public static class MsaReader
         var colon = line.IndexOf(':', StringComparison.Ordinal);
         var head = colon < 0 ? line[1..] : line[1..colon];
         value = colon < 0 ? string.Empty : line[(colon + 1)..].Trim();
-        var dash = head.IndexOf('-', 1);
+        var dash = head.Length > 1 ? head.IndexOf('-', 1) : -1;
         keyword = (dash > 0 ? head[..dash] : head).Trim().ToUpper(CultureInfo.InvariantCulture);
         return keyword.Length > 0;
     }

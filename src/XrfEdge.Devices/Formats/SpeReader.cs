@@ -229,7 +229,7 @@ public static class SpeReader
     private static TimeSpan NonNegativeSeconds(LineCursor cursor, string text, string what)
     {
         var seconds = FormatParsing.Number(cursor, text, what);
-        return seconds >= 0 ? TimeSpan.FromSeconds(seconds) : throw cursor.Error($"{what} {FormatParsing.Shorten(text)} s is negative");
+        return seconds >= 0 ? SpectrumJsonl.FromSecondsRounded(seconds) : throw cursor.Error($"{what} {FormatParsing.Shorten(text)} s is negative");
     }
 
     /// <summary>c0 c1 [c2] → calibration in keV; null when all are zero (Maestro's "uncalibrated").</summary>

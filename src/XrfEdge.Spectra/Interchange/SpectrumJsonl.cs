@@ -192,6 +192,12 @@ public static class SpectrumJsonl
         return calibration is null ? null : "calibration: " + calibration;
     }
 
+    /// <summary>
+    /// Seconds to a <see cref="TimeSpan"/> rounded to the nearest tick. <see cref="TimeSpan.FromSeconds(double)"/>
+    /// truncates, so 0.043 s (stored as 0.04299999…) would come back one tick short and a write/read round trip would drift.
+    /// </summary>
+    public static TimeSpan FromSecondsRounded(double seconds) => TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
+
     /// <summary>Checks a channel count against 64–16384; <see langword="null"/> when in range.</summary>
     public static string? CheckChannelCount(int channelCount) =>
         channelCount is < MinChannels or > MaxChannels
@@ -463,7 +469,7 @@ public static class SpectrumJsonl
             return Invariant($"field \"{name}\" is {seconds}; a time must be a non-negative number of seconds");
         }
 
-        time = TimeSpan.FromSeconds(seconds.Value);
+        time = FromSecondsRounded(seconds.Value);
         return null;
     }
 

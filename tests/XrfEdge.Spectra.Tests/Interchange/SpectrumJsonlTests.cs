@@ -271,6 +271,18 @@ public sealed class SpectrumJsonlTests
     }
 
     [Fact]
+    public void Read_LiveTimeOf43Milliseconds_RoundTripsToTheTick()
+    {
+        // 0.043 is stored as 0.0429999…; TimeSpan.FromSeconds would truncate it to 429 999 ticks (found by a property test).
+        var spectrum = FullSpectrum() with { Spectrum = FullSpectrum().Spectrum with { LiveTime = TimeSpan.FromMilliseconds(43) } };
+
+        var read = ReadAll(SpectrumJsonl.ToJsonLine(spectrum)).Single().Spectrum!;
+
+        Assert.Equal(TimeSpan.FromMilliseconds(43), read.Spectrum.LiveTime);
+        Assert.Equal(430_000, SpectrumJsonl.FromSecondsRounded(0.043).Ticks);
+    }
+
+    [Fact]
     public void Write_NegativeCount_Throws()
     {
         var spectrum = FullSpectrum();
