@@ -102,7 +102,10 @@ public sealed class ReaderPropertyTests
         {
             using var stream = new MemoryStream(c.Bytes);
             var results = SpectrumFileReader.Read(stream, c.Name).ToList();
-            return results.Count > 0 && results.All(r => r.IsSuccess || (r.Error!.StartsWith(c.Name, StringComparison.Ordinal) && r.Problem!.Length > 0));
+            // A .jsonl cut down to blank lines holds no spectra and yields nothing; every other file yields at least one result.
+            var mayBeEmpty = c.Name.EndsWith(".jsonl", StringComparison.Ordinal) && Encoding.Latin1.GetString(c.Bytes).All(char.IsWhiteSpace);
+            return (results.Count > 0 || mayBeEmpty)
+                && results.All(r => r.IsSuccess || (r.Error!.StartsWith(c.Name, StringComparison.Ordinal) && r.Problem!.Length > 0));
         });
 
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(400), property);
