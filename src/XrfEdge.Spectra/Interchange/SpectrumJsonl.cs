@@ -97,10 +97,26 @@ public static class SpectrumJsonl
             problem = $"not valid JSON ({FirstSentence(ex.Message)})";
             return false;
         }
+        catch (ArgumentException)
+        {
+            // JsonDocument.Parse(string) transcodes to UTF-8 first; an unpaired surrogate cannot be transcoded.
+            problem = "not valid text: the line holds an unpaired UTF-16 surrogate";
+            return false;
+        }
 
         using (document)
         {
-            problem = Parse(document.RootElement, out spectrum, out id);
+            try
+            {
+                problem = Parse(document.RootElement, out spectrum, out id);
+            }
+            catch (InvalidOperationException)
+            {
+                // GetString() refuses a string whose \u escapes form an unpaired surrogate ("\ud800").
+                spectrum = null;
+                problem = "a string holds an invalid \\u escape (an unpaired UTF-16 surrogate)";
+            }
+
             return problem is null;
         }
     }
@@ -405,7 +421,11 @@ public static class SpectrumJsonl
             }
 
             // Accept integral floats ("12.0", "1e3") that some writers (NumPy float arrays) produce.
-            var number = item.GetDouble();
+            if (!item.TryGetDouble(out var number) || !double.IsFinite(number))
+            {
+                return Invariant($"counts[{channel}] is {item.GetRawText()}, not a finite number");
+            }
+
             if (number < 0)
             {
                 return Invariant($"counts[{channel}] is {item.GetRawText()}; counts must be non-negative integers");
@@ -650,8 +670,7 @@ public static class SpectrumJsonl
             return $"field \"{path}\" must be a number, found {Describe(element.ValueKind)}";
         }
 
-        value = element.GetDouble();
-        return double.IsFinite(value) ? null : $"field \"{path}\" is not a finite number";
+        return element.TryGetDouble(out value) && double.IsFinite(value) ? null : $"field \"{path}\" is not a finite number";
     }
 
     private static void WriteJson(IBufferWriter<byte> buffer, LabelledSpectrum labelled)
