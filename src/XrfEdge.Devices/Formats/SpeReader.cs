@@ -189,13 +189,13 @@ public static class SpeReader
         var read = 0;
         while (cursor.Next() is { } line)
         {
-            if (line.TrimStart().StartsWith('$'))
+            if (line.AsSpan().TrimStart().StartsWith('$'))
             {
                 cursor.PushBack(line);
                 break;
             }
 
-            foreach (var token in FormatParsing.Tokens(line))
+            foreach (var token in new TokenEnumerator(line))
             {
                 if (read == counts.Length)
                 {
