@@ -29,6 +29,8 @@ public sealed class Decoder
     private readonly float[] _lineThresholds;
     private readonly float[]? _elementThresholds;
     private readonly ModelIdentity _model;
+    private readonly int[] _lineElement;
+    private readonly bool[] _visible;
 
     /// <summary>Creates a decoder from per-line thresholds (and per-element thresholds for an element head).</summary>
     /// <param name="catalog">The catalogue whose order the probabilities follow.</param>
@@ -60,6 +62,8 @@ public sealed class Decoder
         ThresholdScale = thresholdScale;
         _lineThresholds = lineThresholds.Select(t => (float)(t * thresholdScale)).ToArray();
         _elementThresholds = elementThresholds?.Select(t => (float)(t * thresholdScale)).ToArray();
+        _lineElement = catalog.Lines.Select(l => catalog.ElementIndex(l.Element)).ToArray();
+        _visible = catalog.Lines.Select(l => IsPhysicallyVisible(l, null)).ToArray();
     }
 
     /// <summary>Creates the decoder of an encoder, from its card's thresholds.</summary>
@@ -99,32 +103,31 @@ public sealed class Decoder
             throw new ArgumentException($"{elementProbabilities.Length} element probabilities, expected {_elementThresholds.Length}", nameof(elementProbabilities));
         }
 
+        var elementCount = _catalog.Elements.Count;
+        Span<double> miss = stackalloc double[elementCount];
+        miss.Fill(1.0);
         var lines = new List<LineDetection>();
         for (var i = 0; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && IsPhysicallyVisible(_catalog.Lines[i], tubeVoltageKilovolts))
+            if (p >= _lineThresholds[i] && _visible[i] && (tubeVoltageKilovolts is not { } kv || _catalog.Lines[i].EdgeKeV < kv))
             {
                 lines.Add(new LineDetection(_catalog.Lines[i], p));
+                miss[_lineElement[i]] *= 1.0 - p;
             }
         }
 
         lines.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
-        var elements = new List<ElementDetection>();
-        foreach (var element in _catalog.Elements)
+        var support = new List<string>?[elementCount];
+        foreach (var line in lines)
         {
-            List<string>? support = null;
-            var miss = 1.0;
-            foreach (var line in lines)
-            {
-                if (line.Line.Element == element.Symbol)
-                {
-                    (support ??= []).Add(line.Line.Name);
-                    miss *= 1.0 - line.Probability;
-                }
-            }
+            (support[_lineElement[line.Line.Index]] ??= []).Add(line.Line.Name);
+        }
 
-            if (support is null)
+        var elements = new List<ElementDetection>();
+        for (var index = 0; index < elementCount; index++)
+        {
+            if (support[index] is not { } supporting)
             {
                 continue;
             }
@@ -132,7 +135,6 @@ public sealed class Decoder
             float probability;
             if (useHead)
             {
-                var index = element.Index;
                 probability = elementProbabilities[index];
                 if (probability < _elementThresholds![index])
                 {
@@ -141,10 +143,11 @@ public sealed class Decoder
             }
             else
             {
-                probability = (float)(1.0 - miss);
+                probability = (float)(1.0 - miss[index]);
             }
 
-            elements.Add(new ElementDetection(element.Symbol, element.AtomicNumber, probability, support));
+            var element = _catalog.Elements[index];
+            elements.Add(new ElementDetection(element.Symbol, element.AtomicNumber, probability, supporting));
         }
 
         elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));

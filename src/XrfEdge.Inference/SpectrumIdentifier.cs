@@ -46,7 +46,13 @@ public sealed class SpectrumIdentifier
     }
 
     /// <summary>Identifies <paramref name="spectra"/> into <paramref name="results"/> (same length).</summary>
-    public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results)
+    public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results) => Identify(spectra, results, []);
+
+    /// <summary>
+    /// Identifies <paramref name="spectra"/> into <paramref name="results"/> and, when the model has an element head and
+    /// <paramref name="elementHead"/> is not empty, copies the head's 41 outputs per spectrum into it (row-major).
+    /// </summary>
+    public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results, Span<float> elementHead)
     {
         ArgumentNullException.ThrowIfNull(spectra);
         if (results.Length != spectra.Count)
@@ -68,7 +74,12 @@ public sealed class SpectrumIdentifier
             for (var row = 0; row < count; row++)
             {
                 var spectrum = spectra[start + row];
-                results[start + row] = Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts);
+                var head = batch.ElementProbabilities(row);
+                results[start + row] = Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), head, spectrum.Excitation?.TubeVoltageKilovolts);
+                if (!elementHead.IsEmpty && !head.IsEmpty)
+                {
+                    head.CopyTo(elementHead.Slice((start + row) * head.Length, head.Length));
+                }
             }
         }
     }
