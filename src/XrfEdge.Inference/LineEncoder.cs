@@ -152,7 +152,7 @@ public sealed class LineEncoder : IDisposable
         try
         {
             var runtime = OnnxRuntime.Initialize();
-            using (runtime.CreateSession(File.ReadAllBytes(ModelPath), (options ?? new OnnxSessionOptions()) with { OptimizedModelPath = dump }))
+            using (runtime.CreateSession(File.ReadAllBytes(ModelPath), (options ?? new OnnxSessionOptions()) with { OptimizedModelPath = dump, LogSeverityLevel = 3 }))
             {
             }
 
