@@ -16,6 +16,10 @@ public sealed class SpectrumIdentifier
 
     private readonly LineEncoder _encoder;
 
+    // The last calibration's precomputed rebin (RebinPlan): an instrument keeps one calibration for thousands of
+    // spectra, so one cached plan serves the steady state; another calibration builds (and caches) its own.
+    private volatile RebinPlan? _plan;
+
     /// <summary>Creates the path over <paramref name="encoder"/> with its card's thresholds × <paramref name="thresholdScale"/>.</summary>
     public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0)
     {
@@ -60,14 +64,14 @@ public sealed class SpectrumIdentifier
             throw new ArgumentException($"{results.Length} result slots for {spectra.Count} spectra", nameof(results));
         }
 
-        Span<double> scratch = stackalloc double[ModelGrid.BinCount];
         for (var start = 0; start < spectra.Count; start += MaxBatchSize)
         {
             var count = Math.Min(MaxBatchSize, spectra.Count - start);
             using var batch = _encoder.Rent(count);
             for (var row = 0; row < count; row++)
             {
-                ModelInput.Fill(spectra[start + row], batch.InputRow(row), scratch);
+                var spectrum = spectra[start + row];
+                PlanFor(spectrum).Apply(spectrum.Counts, batch.InputRow(row));
             }
 
             batch.Run();
@@ -82,5 +86,18 @@ public sealed class SpectrumIdentifier
                 }
             }
         }
+    }
+
+    private RebinPlan PlanFor(RawSpectrum spectrum)
+    {
+        ArgumentNullException.ThrowIfNull(spectrum);
+        var plan = _plan;
+        if (plan is null || !plan.Matches(spectrum.Calibration, spectrum.Counts.Length))
+        {
+            plan = RebinPlan.Create(spectrum.Calibration, spectrum.Counts.Length);
+            _plan = plan;
+        }
+
+        return plan;
     }
 }
