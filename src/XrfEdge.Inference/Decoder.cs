@@ -31,6 +31,9 @@ public sealed class Decoder
     private readonly ModelIdentity _model;
     private readonly int[] _lineElement;
     private readonly bool[] _visible;
+    private readonly EmissionLine[] _lines;
+    private readonly CatalogElement[] _elements;
+    private readonly int _elementCount;
 
     /// <summary>Creates a decoder from per-line thresholds (and per-element thresholds for an element head).</summary>
     /// <param name="catalog">The catalogue whose order the probabilities follow.</param>
@@ -64,6 +67,9 @@ public sealed class Decoder
         _elementThresholds = elementThresholds?.Select(t => (float)(t * thresholdScale)).ToArray();
         _lineElement = catalog.Lines.Select(l => catalog.ElementIndex(l.Element)).ToArray();
         _visible = catalog.Lines.Select(l => IsPhysicallyVisible(l, null)).ToArray();
+        _lines = [.. catalog.Lines];
+        _elements = [.. catalog.Elements];
+        _elementCount = _elements.Length;
     }
 
     /// <summary>Creates the decoder of an encoder, from its card's thresholds.</summary>
@@ -103,25 +109,40 @@ public sealed class Decoder
             throw new ArgumentException($"{elementProbabilities.Length} element probabilities, expected {_elementThresholds.Length}", nameof(elementProbabilities));
         }
 
-        var elementCount = _catalog.Elements.Count;
+        // One pass, no per-line heap work except the reported LineDetections: candidates and sort keys live on the
+        // stack (556 lines), and the sort is a key/value span sort without a comparison delegate.
+        var elementCount = _elementCount;
         Span<double> miss = stackalloc double[elementCount];
+        Span<int> supportCount = stackalloc int[elementCount];
         miss.Fill(1.0);
-        var lines = new List<LineDetection>();
+        supportCount.Clear();
+        Span<float> keys = stackalloc float[_lines.Length];
+        Span<int> reported = stackalloc int[_lines.Length];
+        var n = 0;
         for (var i = 0; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && _visible[i] && (tubeVoltageKilovolts is not { } kv || _catalog.Lines[i].EdgeKeV < kv))
+            if (p >= _lineThresholds[i] && _visible[i] && (tubeVoltageKilovolts is not { } kv || _lines[i].EdgeKeV < kv))
             {
-                lines.Add(new LineDetection(_catalog.Lines[i], p));
-                miss[_lineElement[i]] *= 1.0 - p;
+                keys[n] = -p;
+                reported[n++] = i;
+                var e = _lineElement[i];
+                miss[e] *= 1.0 - p;
+                supportCount[e]++;
             }
         }
 
-        lines.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
-        var support = new List<string>?[elementCount];
-        foreach (var line in lines)
+        keys[..n].Sort(reported[..n]);
+        var lines = new LineDetection[n];
+        var support = new string[]?[elementCount];
+        Span<int> filled = stackalloc int[elementCount];
+        filled.Clear();
+        for (var k = 0; k < n; k++)
         {
-            (support[_lineElement[line.Line.Index]] ??= []).Add(line.Line.Name);
+            var line = _lines[reported[k]];
+            lines[k] = new LineDetection(line, lineProbabilities[reported[k]]);
+            var e = _lineElement[reported[k]];
+            (support[e] ??= new string[supportCount[e]])[filled[e]++] = line.Name;
         }
 
         var elements = new List<ElementDetection>();
@@ -146,7 +167,7 @@ public sealed class Decoder
                 probability = (float)(1.0 - miss[index]);
             }
 
-            var element = _catalog.Elements[index];
+            var element = _elements[index];
             elements.Add(new ElementDetection(element.Symbol, element.AtomicNumber, probability, supporting));
         }
 

@@ -20,13 +20,27 @@ public sealed class SpectrumIdentifier
     // spectra, so one cached plan serves the steady state; another calibration builds (and caches) its own.
     private volatile RebinPlan? _plan;
 
+    /// <summary>Rows per batch from which rebinning and decoding are spread over <see cref="PrePostParallelism"/> workers.</summary>
+    public const int ParallelFromBatchSize = 64;
+
     /// <summary>Creates the path over <paramref name="encoder"/> with its card's thresholds × <paramref name="thresholdScale"/>.</summary>
-    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0)
+    /// <param name="encoder">The encoder.</param>
+    /// <param name="thresholdScale">Factor on every card threshold.</param>
+    /// <param name="prePostParallelism">
+    /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra
+    /// (the encoder's own intra-op threads are separate); null = min(processor count, 4), 1 = on the calling thread.
+    /// Rebin + decode cost about as much CPU as a small encoder, so spreading them keeps large batches encoder-bound.
+    /// </param>
+    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int? prePostParallelism = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         _encoder = encoder;
         Decoder = Decoder.For(encoder, thresholdScale);
+        PrePostParallelism = Math.Max(1, prePostParallelism ?? Math.Min(Environment.ProcessorCount, 4));
     }
+
+    /// <summary>Workers used to rebin and decode large batches.</summary>
+    public int PrePostParallelism { get; }
 
     /// <summary>The decoder in use.</summary>
     public Decoder Decoder { get; }
@@ -68,25 +82,57 @@ public sealed class SpectrumIdentifier
         {
             var count = Math.Min(MaxBatchSize, spectra.Count - start);
             using var batch = _encoder.Rent(count);
-            for (var row = 0; row < count; row++)
+            var workers = count >= ParallelFromBatchSize ? PrePostParallelism : 1;
+            if (workers == 1)
             {
-                var spectrum = spectra[start + row];
-                PlanFor(spectrum).Apply(spectrum.Counts, batch.InputRow(row));
+                for (var row = 0; row < count; row++)
+                {
+                    Rebin(spectra[start + row], batch, row);
+                }
+
+                batch.Run();
+                for (var row = 0; row < count; row++)
+                {
+                    results[start + row] = Decode(spectra[start + row], batch, row);
+                }
+            }
+            else
+            {
+                var offset = start;
+                var decoded = new Identification[count];
+                Parallel.For(0, workers, worker =>
+                {
+                    for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
+                    {
+                        Rebin(spectra[offset + row], batch, row);
+                    }
+                });
+                batch.Run();
+                Parallel.For(0, workers, worker =>
+                {
+                    for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
+                    {
+                        decoded[row] = Decode(spectra[offset + row], batch, row);
+                    }
+                });
+                decoded.CopyTo(results[start..]);
             }
 
-            batch.Run();
-            for (var row = 0; row < count; row++)
+            if (!elementHead.IsEmpty && batch.HasElementHead)
             {
-                var spectrum = spectra[start + row];
-                var head = batch.ElementProbabilities(row);
-                results[start + row] = Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), head, spectrum.Excitation?.TubeVoltageKilovolts);
-                if (!elementHead.IsEmpty && !head.IsEmpty)
+                for (var row = 0; row < count; row++)
                 {
+                    var head = batch.ElementProbabilities(row);
                     head.CopyTo(elementHead.Slice((start + row) * head.Length, head.Length));
                 }
             }
         }
     }
+
+    private void Rebin(RawSpectrum spectrum, EncoderBatch batch, int row) => PlanFor(spectrum).Apply(spectrum.Counts, batch.InputRow(row));
+
+    private Identification Decode(RawSpectrum spectrum, EncoderBatch batch, int row) =>
+        Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts);
 
     private RebinPlan PlanFor(RawSpectrum spectrum)
     {
