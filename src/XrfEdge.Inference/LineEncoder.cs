@@ -67,6 +67,8 @@ public sealed class LineEncoder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         options ??= new LineEncoderOptions();
+        // Only a logger the caller gave re-routes ORT's process-wide log; a default must not detach someone else's.
+        var runtimeLogger = logger;
         logger ??= NullLogger.Instance;
         var fullPath = Path.GetFullPath(modelPath);
         if (!File.Exists(fullPath))
@@ -101,7 +103,7 @@ public sealed class LineEncoder : IDisposable
                 $"model file '{fullPath}' references external data ({string.Join(", ", graph.ExternalDataTensors.Take(5))}); the encoder accepts only self-contained models");
         }
 
-        var runtime = OnnxRuntime.Initialize(options.OnnxRuntimeLibraryPath, logger);
+        var runtime = OnnxRuntime.Initialize(options.OnnxRuntimeLibraryPath, runtimeLogger);
         InferenceSession session;
         try
         {
