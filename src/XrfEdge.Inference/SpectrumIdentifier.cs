@@ -28,15 +28,16 @@ public sealed class SpectrumIdentifier
     /// <param name="thresholdScale">Factor on every card threshold.</param>
     /// <param name="prePostParallelism">
     /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra
-    /// (the encoder's own intra-op threads are separate); null = min(processor count, 4), 1 = on the calling thread.
-    /// Rebin + decode cost about as much CPU as a small encoder, so spreading them keeps large batches encoder-bound.
+    /// (the encoder's own intra-op threads are separate). Default 1: everything on the calling thread, so the path uses
+    /// exactly the CPU threads the session was given (a fair comparison with bare ORT, and no dependence on a busy thread
+    /// pool — on the contended build machine, 2 workers made batch-256 p50 worse). Raise it on a device with idle cores.
     /// </param>
-    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int? prePostParallelism = null)
+    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int prePostParallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         _encoder = encoder;
         Decoder = Decoder.For(encoder, thresholdScale);
-        PrePostParallelism = Math.Max(1, prePostParallelism ?? Math.Min(Environment.ProcessorCount, 4));
+        PrePostParallelism = Math.Max(1, prePostParallelism);
     }
 
     /// <summary>Workers used to rebin and decode large batches.</summary>

@@ -41,6 +41,23 @@ public sealed class SpectrumIdentifierTests
     }
 
     [Fact]
+    public void Identify_ParallelPrePost_SameResultsAsSequential()
+    {
+        using var encoder = LineEncoder.Open(TestModels.Int8);
+        var spectra = Benchmarking.BenchmarkSpectra.Create(SpectrumIdentifier.ParallelFromBatchSize + 6);
+
+        var sequential = new SpectrumIdentifier(encoder).Identify(spectra);
+        var parallel = new SpectrumIdentifier(encoder, prePostParallelism: 3).Identify(spectra);
+
+        for (var i = 0; i < spectra.Length; i++)
+        {
+            Assert.Equal(sequential[i].SpectrumId, parallel[i].SpectrumId);
+            Assert.Equal(sequential[i].LineProbabilities, parallel[i].LineProbabilities);
+            Assert.Equal(sequential[i].Lines.Select(l => l.Line.Name), parallel[i].Lines.Select(l => l.Line.Name));
+        }
+    }
+
+    [Fact]
     public void PathBenchmark_ShortRun_ReportsConsistentNumbers()
     {
         using var encoder = LineEncoder.Open(TestModels.Int8);
