@@ -76,6 +76,7 @@ public static class AmptekMcaReader
         var dataLine = 0;
         var dataEnded = false;
         var section = "PMCA SPECTRUM";
+        var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
         double? energyScale = 1.0;
 
         while (cursor.Next() is { } raw)
@@ -146,7 +147,7 @@ public static class AmptekMcaReader
                         break;
                     }
 
-                    counts!.Add(FormatParsing.Count(cursor, line, counts.Count));
+                    counts!.Add(FormatParsing.Count(cursor, line, counts.Count, clamp));
                     break;
                 case "DP5 CONFIGURATION" or "DPP CONFIGURATION":
                     ReadConfiguration(line, metadata);
@@ -167,7 +168,7 @@ public static class AmptekMcaReader
 
         if (counts is null)
         {
-            throw cursor.Error(0, "missing <<DATA>> section: the file holds no counts");
+            throw cursor.Error("missing <<DATA>> section: the file ends here without counts");
         }
 
         FormatParsing.CheckChannelCount(cursor, dataLine, counts.Count);
@@ -181,10 +182,16 @@ public static class AmptekMcaReader
         }
 
         var calibration = FormatParsing.ResolveCalibration(cursor, fromFile, calibrationLine, options, counts.Count);
+        long[] values = [.. counts];
+        if (clamp)
+        {
+            FormatParsing.ClampNegatives(values, metadata);
+        }
+
         return new RawSpectrum
         {
             Id = FormatParsing.IdFromSource(cursor.Source),
-            Counts = [.. counts],
+            Counts = values,
             Calibration = calibration,
             LiveTime = Seconds(cursor, metadata, "LIVE_TIME"),
             RealTime = Seconds(cursor, metadata, "REAL_TIME"),
@@ -247,7 +254,7 @@ public static class AmptekMcaReader
 
         var seconds = FormatParsing.TryNumber(text);
         return seconds is >= 0
-            ? TimeSpan.FromSeconds(seconds.Value)
+            ? SpectrumJsonl.FromSecondsRounded(seconds.Value)
             : throw cursor.Error(0, $"{key} \"{FormatParsing.Shorten(text)}\" is not a non-negative number of seconds");
     }
 

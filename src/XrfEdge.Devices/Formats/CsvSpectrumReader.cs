@@ -6,7 +6,7 @@ namespace XrfEdge.Devices.Formats;
 
 /// <summary>
 /// Reads a spectrum from delimited text (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c>): one row per channel, columns
-/// separated by comma, semicolon, tab or spaces; lines starting with <c>#</c> are comments. Layouts:
+/// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference); lines starting with <c>#</c> are comments. Layouts:
 /// <list type="bullet">
 /// <item><c>counts</c> — one count per row; needs a calibration from the options.</item>
 /// <item><c>channel,counts</c> — consecutive channel numbers; needs a calibration from the options, which refers to those channel numbers.</item>
@@ -60,6 +60,7 @@ public static class CsvSpectrumReader
         var metadata = FormatParsing.SourceMetadata(cursor.Source, SpectrumFileFormat.Csv);
         Column[]? columns = null;
         var rows = new List<(string[] Fields, int Line)>(4096);
+        char[]? separators = null;
         while (cursor.Next() is { } raw)
         {
             var line = raw.Trim();
@@ -68,7 +69,13 @@ public static class CsvSpectrumReader
                 continue;
             }
 
-            var fields = FormatParsing.Tokens(line);
+            separators ??= Separators(line);
+            var fields = line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (fields.Length == 0)
+            {
+                continue;
+            }
+
             if (columns is null && rows.Count == 0 && FormatParsing.TryNumber(fields[0]) is null)
             {
                 columns = Header(cursor, fields);
@@ -81,7 +88,7 @@ public static class CsvSpectrumReader
 
         if (rows.Count == 0)
         {
-            throw cursor.Error(0, "no channels: the file has no data rows");
+            throw cursor.Error("no channels: the file ends here without data rows");
         }
 
         var width = rows[0].Fields.Length;
@@ -100,6 +107,7 @@ public static class CsvSpectrumReader
         var counts = new long[rows.Count];
         var energies = energyColumn >= 0 ? new double[rows.Count] : null;
         var firstChannel = 0;
+        var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
         for (var i = 0; i < rows.Count; i++)
         {
             var (fields, line) = rows[i];
@@ -127,7 +135,12 @@ public static class CsvSpectrumReader
                 energies[i] = FormatParsing.Number(cursor.At(line), fields[energyColumn], "energy") * keVPerUnit;
             }
 
-            counts[i] = FormatParsing.Count(cursor.At(line), fields[countsColumn], i);
+            counts[i] = FormatParsing.Count(cursor.At(line), fields[countsColumn], i, clamp);
+        }
+
+        if (clamp)
+        {
+            FormatParsing.ClampNegatives(counts, metadata);
         }
 
         EnergyCalibration? fromFile = null;
@@ -146,6 +159,13 @@ public static class CsvSpectrumReader
             Metadata = metadata,
         };
     }
+
+    /// <summary>The delimiter of the file, sniffed from its first line: tab, else comma, else semicolon, else spaces.</summary>
+    private static char[] Separators(string line) =>
+        line.Contains('\t', StringComparison.Ordinal) ? ['\t']
+        : line.Contains(',', StringComparison.Ordinal) ? [',']
+        : line.Contains(';', StringComparison.Ordinal) ? [';']
+        : [' '];
 
     private static Column[] Header(LineCursor cursor, string[] fields)
     {

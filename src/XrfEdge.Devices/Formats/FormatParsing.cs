@@ -23,12 +23,16 @@ internal static class FormatParsing
     /// <summary>
     /// Parses one channel count: a non-negative integer; integral decimals such as "12.0" (EMSA writers) are accepted.
     /// </summary>
-    public static long Count(LineCursor cursor, ReadOnlySpan<char> token, int channel)
+    /// <param name="cursor">For the error location.</param>
+    /// <param name="token">The text of the count.</param>
+    /// <param name="channel">Channel index, for messages.</param>
+    /// <param name="allowNegative">Return negative values (to be clamped by <see cref="ClampNegatives"/>) instead of failing.</param>
+    public static long Count(LineCursor cursor, ReadOnlySpan<char> token, int channel, bool allowNegative = false)
     {
         var text = token.Trim();
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
         {
-            return integer >= 0
+            return integer >= 0 || allowNegative
                 ? integer
                 : throw cursor.Error(Invariant($"count of channel {channel} is {integer}; counts must be non-negative integers"));
         }
@@ -38,17 +42,39 @@ internal static class FormatParsing
             throw cursor.Error(Invariant($"count of channel {channel} is \"{Shorten(text)}\", not a number"));
         }
 
-        if (number < 0)
+        if (number < 0 && !allowNegative)
         {
             throw cursor.Error(Invariant($"count of channel {channel} is {Shorten(text)}; counts must be non-negative integers"));
         }
 
-        if (number != Math.Floor(number) || number > MaxExactInteger)
+        if (number != Math.Floor(number) || Math.Abs(number) > MaxExactInteger)
         {
             throw cursor.Error(Invariant($"count of channel {channel} is {Shorten(text)}, not an integer; raw MCA counts are whole numbers"));
         }
 
         return (long)number;
+    }
+
+    /// <summary>Sets negative counts to 0 and records how many channels and how much was removed in <paramref name="metadata"/>.</summary>
+    public static void ClampNegatives(long[] counts, Dictionary<string, string> metadata)
+    {
+        var channels = 0;
+        long sum = 0;
+        for (var channel = 0; channel < counts.Length; channel++)
+        {
+            if (counts[channel] < 0)
+            {
+                channels++;
+                sum += counts[channel];
+                counts[channel] = 0;
+            }
+        }
+
+        if (channels > 0)
+        {
+            metadata["clamped_negative_channels"] = channels.ToString(CultureInfo.InvariantCulture);
+            metadata["clamped_negative_sum"] = sum.ToString(CultureInfo.InvariantCulture);
+        }
     }
 
     /// <summary>Throws unless <paramref name="channelCount"/> is within the accepted 64–16384.</summary>
@@ -57,7 +83,7 @@ internal static class FormatParsing
         var problem = SpectrumJsonl.CheckChannelCount(channelCount);
         if (problem is not null)
         {
-            throw cursor.Error(lineNumber, (channelCount == 0 ? "no channels: the data section is empty; " : "spectrum ") + problem);
+            throw cursor.Error(lineNumber, channelCount == 0 ? "no channels: the data section is empty" : "spectrum " + problem);
         }
     }
 

@@ -27,6 +27,8 @@ namespace XrfEdge.Devices.Formats;
 /// (../shared/reference/mca-and-files.md §2.4). Without <c>#XUNITS</c> the unit is guessed as NeXLSpectrum does
 /// (keV when XPERCHAN &lt; 0.1, else eV) and the guess is recorded in metadata (<c>msa.XUNITS_ASSUMED</c>).
 /// Other keywords are kept as <c>msa.KEYWORD</c> metadata. Counts written as integral decimals ("12.0") are accepted.
+/// Negative values are clamped to 0 by default and recorded (<see cref="NegativeCountHandling.ClampToZero"/>): the NIST
+/// Bruker files hold values down to −316 in channels 124–131 (≈0.3 keV) where the zero peak was subtracted.
 /// </summary>
 public static class MsaReader
 {
@@ -96,7 +98,7 @@ public static class MsaReader
 
         if (spectrumLine == 0)
         {
-            throw cursor.Error(0, "missing data section: no #SPECTRUM line");
+            throw cursor.Error("missing data section: the file ends here without a #SPECTRUM line");
         }
 
         if (!keywords.TryGetValue("NPOINTS", out var npoints))
@@ -113,7 +115,12 @@ public static class MsaReader
         FormatParsing.CheckChannelCount(cursor, npoints.Line, (int)Math.Min(declared, int.MaxValue));
         var channels = (int)declared;
         var isXy = keywords.TryGetValue("DATATYPE", out var dataType) && dataType.Value.Trim().Equals("XY", StringComparison.OrdinalIgnoreCase);
-        var counts = ReadData(cursor, channels, isXy, spectrumLine, out var firstX, out var lastX);
+        var clamp = (options.NegativeCounts ?? NegativeCountHandling.ClampToZero) == NegativeCountHandling.ClampToZero;
+        var counts = ReadData(cursor, channels, isXy, spectrumLine, clamp, out var firstX, out var lastX);
+        if (clamp)
+        {
+            FormatParsing.ClampNegatives(counts, metadata);
+        }
 
         var calibration = FormatParsing.ResolveCalibration(
             cursor,
@@ -135,7 +142,7 @@ public static class MsaReader
         };
     }
 
-    private static long[] ReadData(LineCursor cursor, int channels, bool isXy, int spectrumLine, out double? firstX, out double? lastX)
+    private static long[] ReadData(LineCursor cursor, int channels, bool isXy, int spectrumLine, bool allowNegative, out double? firstX, out double? lastX)
     {
         var counts = new long[channels];
         var read = 0;
@@ -143,15 +150,15 @@ public static class MsaReader
         lastX = null;
         while (cursor.Next() is { } raw)
         {
-            var line = raw.Trim();
+            var line = raw.AsSpan().Trim();
             if (line.Length == 0)
             {
                 continue;
             }
 
-            if (line.StartsWith('#'))
+            if (line[0] == '#')
             {
-                if (TrySplitKeyword(line, out var keyword, out _) && keyword == "ENDOFDATA")
+                if (TrySplitKeyword(line.ToString(), out var keyword, out _) && keyword == "ENDOFDATA")
                 {
                     break;
                 }
@@ -160,9 +167,9 @@ public static class MsaReader
                 throw cursor.Error($"unexpected \"{FormatParsing.Shorten(line)}\" inside the data; expected counts or #ENDOFDATA");
             }
 
-            var tokens = FormatParsing.Tokens(line);
             if (isXy)
             {
+                var tokens = FormatParsing.Tokens(line.ToString());
                 if (tokens.Length != 2)
                 {
                     throw cursor.Error($"XY data line \"{FormatParsing.Shorten(line)}\" must hold two values, \"x, y\"");
@@ -176,19 +183,19 @@ public static class MsaReader
                 var x = FormatParsing.Number(cursor, tokens[0], "x value");
                 firstX ??= x;
                 lastX = x;
-                counts[read] = FormatParsing.Count(cursor, tokens[1], read);
+                counts[read] = FormatParsing.Count(cursor, tokens[1], read, allowNegative);
                 read++;
                 continue;
             }
 
-            foreach (var token in tokens)
+            foreach (var token in new TokenEnumerator(line))
             {
                 if (read == channels)
                 {
                     throw cursor.Error(FormatParsing.Invariant($"more data points than #NPOINTS {channels}"));
                 }
 
-                counts[read] = FormatParsing.Count(cursor, token, read);
+                counts[read] = FormatParsing.Count(cursor, token, read, allowNegative);
                 read++;
             }
         }
@@ -271,7 +278,7 @@ public static class MsaReader
         }
 
         return seconds >= 0
-            ? TimeSpan.FromSeconds(seconds.Value)
+            ? SpectrumJsonl.FromSecondsRounded(seconds.Value)
             : throw cursor.Error(keywords[keyword].Line, FormatParsing.Invariant($"#{keyword} {seconds} s is negative"));
     }
 
@@ -288,7 +295,7 @@ public static class MsaReader
         var colon = line.IndexOf(':', StringComparison.Ordinal);
         var head = colon < 0 ? line[1..] : line[1..colon];
         value = colon < 0 ? string.Empty : line[(colon + 1)..].Trim();
-        var dash = head.IndexOf('-', 1);
+        var dash = head.Length > 1 ? head.IndexOf('-', 1) : -1;
         keyword = (dash > 0 ? head[..dash] : head).Trim().ToUpper(CultureInfo.InvariantCulture);
         return keyword.Length > 0;
     }

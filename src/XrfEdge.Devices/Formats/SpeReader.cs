@@ -60,6 +60,7 @@ public static class SpeReader
         TimeSpan? live = null;
         TimeSpan? real = null;
         var sawBlock = false;
+        var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
 
         while (cursor.Next() is { } raw)
         {
@@ -91,7 +92,7 @@ public static class SpeReader
                         throw cursor.Error("a second $DATA: block; an .spe file holds one spectrum");
                     }
 
-                    counts = ReadData(cursor, out firstChannel);
+                    counts = ReadData(cursor, clamp, out firstChannel);
                     break;
                 case "MEAS_TIM":
                     var times = FormatParsing.Tokens(NextValueLine(cursor, "$MEAS_TIM:"));
@@ -138,7 +139,12 @@ public static class SpeReader
 
         if (counts is null)
         {
-            throw cursor.Error(0, "missing $DATA: block: the file holds no counts");
+            throw cursor.Error("missing $DATA: block: the file ends here without counts");
+        }
+
+        if (clamp)
+        {
+            FormatParsing.ClampNegatives(counts, metadata);
         }
 
         var fromFile = mcaCal ?? enerFit;
@@ -161,7 +167,7 @@ public static class SpeReader
         };
     }
 
-    private static long[] ReadData(LineCursor cursor, out int firstChannel)
+    private static long[] ReadData(LineCursor cursor, bool allowNegative, out int firstChannel)
     {
         var rangeLine = cursor.LineNumber;
         var range = FormatParsing.Tokens(NextValueLine(cursor, "$DATA:"));
@@ -183,20 +189,20 @@ public static class SpeReader
         var read = 0;
         while (cursor.Next() is { } line)
         {
-            if (line.TrimStart().StartsWith('$'))
+            if (line.AsSpan().TrimStart().StartsWith('$'))
             {
                 cursor.PushBack(line);
                 break;
             }
 
-            foreach (var token in FormatParsing.Tokens(line))
+            foreach (var token in new TokenEnumerator(line))
             {
                 if (read == counts.Length)
                 {
                     throw cursor.Error(FormatParsing.Invariant($"$DATA: holds more than the {channels} counts its range {firstChannel} {lastChannel} declares"));
                 }
 
-                counts[read] = FormatParsing.Count(cursor, token, firstChannel + read);
+                counts[read] = FormatParsing.Count(cursor, token, firstChannel + read, allowNegative);
                 read++;
             }
         }
@@ -223,7 +229,7 @@ public static class SpeReader
     private static TimeSpan NonNegativeSeconds(LineCursor cursor, string text, string what)
     {
         var seconds = FormatParsing.Number(cursor, text, what);
-        return seconds >= 0 ? TimeSpan.FromSeconds(seconds) : throw cursor.Error($"{what} {FormatParsing.Shorten(text)} s is negative");
+        return seconds >= 0 ? SpectrumJsonl.FromSecondsRounded(seconds) : throw cursor.Error($"{what} {FormatParsing.Shorten(text)} s is negative");
     }
 
     /// <summary>c0 c1 [c2] → calibration in keV; null when all are zero (Maestro's "uncalibrated").</summary>

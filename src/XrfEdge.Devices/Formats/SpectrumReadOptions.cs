@@ -15,6 +15,12 @@ public sealed record SpectrumReadOptions
     /// </summary>
     public EnergyCalibration? FallbackCalibration { get; init; }
 
+    /// <summary>
+    /// Negative channel values: null uses the format's rule — <see cref="NegativeCountHandling.ClampToZero"/> for EMSA/MAS
+    /// (an exchange format for processed spectra), <see cref="NegativeCountHandling.Reject"/> for every raw MCA format.
+    /// </summary>
+    public NegativeCountHandling? NegativeCounts { get; init; }
+
     /// <summary>Forces a format instead of detecting it from the extension and the first line.</summary>
     public SpectrumFileFormat? Format { get; init; }
 }
