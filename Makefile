@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build run test bench catalog
+.PHONY: help deps build run test bench catalog ort test-model
 
 help:
 	@echo "make run    — install what is missing, build, run the service end to end (simulated MCA, local broker)"
@@ -24,3 +24,12 @@ test: deps
 
 catalog:
 	/usr/bin/python3 scripts/physics/generate_catalog.py
+
+# Native ONNX Runtime (pinned onnxruntime-node tarball, sha512-checked, cached in .cache/). Every build runs this
+# already (MSBuild target FetchOnnxRuntime in XrfEdge.Inference), so build/test/run and ./xrfedge need no extra step.
+ort:
+	scripts/fetch-onnxruntime.sh >/dev/null
+
+# Regenerates the fixed-seed test encoder of tests/XrfEdge.Inference.Tests/Models (Debian python3 + torch + onnx).
+test-model:
+	/usr/bin/python3 scripts/models/make_test_model.py

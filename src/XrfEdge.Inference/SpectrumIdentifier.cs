@@ -1,0 +1,150 @@
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Identification;
+using XrfEdge.Spectra.Rebinning;
+
+namespace XrfEdge.Inference;
+
+/// <summary>
+/// The whole in-memory identification path, RawSpectrum → rebin (ModelInput, written straight into the encoder's
+/// pinned input tensor) → encode → decode → <see cref="Identification"/>. Shared by the service, the
+/// <c>identify</c>/<c>eval</c> verbs and the benchmarks. Thread-safe.
+/// </summary>
+public sealed class SpectrumIdentifier
+{
+    /// <summary>Largest batch per encoder run (larger inputs are split): 256 saturates ORT throughput (reference §3.4).</summary>
+    public const int MaxBatchSize = 256;
+
+    private readonly LineEncoder _encoder;
+
+    // The last calibration's precomputed rebin (RebinPlan): an instrument keeps one calibration for thousands of
+    // spectra, so one cached plan serves the steady state; another calibration builds (and caches) its own.
+    private volatile RebinPlan? _plan;
+
+    /// <summary>Rows per batch from which rebinning and decoding are spread over <see cref="PrePostParallelism"/> workers.</summary>
+    public const int ParallelFromBatchSize = 64;
+
+    /// <summary>Creates the path over <paramref name="encoder"/> with its card's thresholds × <paramref name="thresholdScale"/>.</summary>
+    /// <param name="encoder">The encoder.</param>
+    /// <param name="thresholdScale">Factor on every card threshold.</param>
+    /// <param name="prePostParallelism">
+    /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra
+    /// (the encoder's own intra-op threads are separate). Default 1: everything on the calling thread, so the path uses
+    /// exactly the CPU threads the session was given (a fair comparison with bare ORT, and no dependence on a busy thread
+    /// pool — on the contended build machine, 2 workers made batch-256 p50 worse). Raise it on a device with idle cores.
+    /// </param>
+    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int prePostParallelism = 1)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        _encoder = encoder;
+        Decoder = Decoder.For(encoder, thresholdScale);
+        PrePostParallelism = Math.Max(1, prePostParallelism);
+    }
+
+    /// <summary>Workers used to rebin and decode large batches.</summary>
+    public int PrePostParallelism { get; }
+
+    /// <summary>The decoder in use.</summary>
+    public Decoder Decoder { get; }
+
+    /// <summary>Identifies one spectrum.</summary>
+    public Identification Identify(RawSpectrum spectrum)
+    {
+        ArgumentNullException.ThrowIfNull(spectrum);
+        var result = new Identification[1];
+        Identify([spectrum], result);
+        return result[0];
+    }
+
+    /// <summary>Identifies several spectra (batched by up to <see cref="MaxBatchSize"/>); results in input order.</summary>
+    public Identification[] Identify(IReadOnlyList<RawSpectrum> spectra)
+    {
+        ArgumentNullException.ThrowIfNull(spectra);
+        var results = new Identification[spectra.Count];
+        Identify(spectra, results);
+        return results;
+    }
+
+    /// <summary>Identifies <paramref name="spectra"/> into <paramref name="results"/> (same length).</summary>
+    public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results) => Identify(spectra, results, []);
+
+    /// <summary>
+    /// Identifies <paramref name="spectra"/> into <paramref name="results"/> and, when the model has an element head and
+    /// <paramref name="elementHead"/> is not empty, copies the head's 41 outputs per spectrum into it (row-major).
+    /// </summary>
+    public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results, Span<float> elementHead)
+    {
+        ArgumentNullException.ThrowIfNull(spectra);
+        if (results.Length != spectra.Count)
+        {
+            throw new ArgumentException($"{results.Length} result slots for {spectra.Count} spectra", nameof(results));
+        }
+
+        for (var start = 0; start < spectra.Count; start += MaxBatchSize)
+        {
+            var count = Math.Min(MaxBatchSize, spectra.Count - start);
+            using var batch = _encoder.Rent(count);
+            var workers = count >= ParallelFromBatchSize ? PrePostParallelism : 1;
+            if (workers == 1)
+            {
+                for (var row = 0; row < count; row++)
+                {
+                    Rebin(spectra[start + row], batch, row);
+                }
+
+                batch.Run();
+                for (var row = 0; row < count; row++)
+                {
+                    results[start + row] = Decode(spectra[start + row], batch, row);
+                }
+            }
+            else
+            {
+                var offset = start;
+                var decoded = new Identification[count];
+                Parallel.For(0, workers, worker =>
+                {
+                    for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
+                    {
+                        Rebin(spectra[offset + row], batch, row);
+                    }
+                });
+                batch.Run();
+                Parallel.For(0, workers, worker =>
+                {
+                    for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
+                    {
+                        decoded[row] = Decode(spectra[offset + row], batch, row);
+                    }
+                });
+                decoded.CopyTo(results[start..]);
+            }
+
+            if (!elementHead.IsEmpty && batch.HasElementHead)
+            {
+                for (var row = 0; row < count; row++)
+                {
+                    var head = batch.ElementProbabilities(row);
+                    head.CopyTo(elementHead.Slice((start + row) * head.Length, head.Length));
+                }
+            }
+        }
+    }
+
+    private void Rebin(RawSpectrum spectrum, EncoderBatch batch, int row) => PlanFor(spectrum).Apply(spectrum.Counts, batch.InputRow(row));
+
+    private Identification Decode(RawSpectrum spectrum, EncoderBatch batch, int row) =>
+        Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts);
+
+    private RebinPlan PlanFor(RawSpectrum spectrum)
+    {
+        ArgumentNullException.ThrowIfNull(spectrum);
+        var plan = _plan;
+        if (plan is null || !plan.Matches(spectrum.Calibration, spectrum.Counts.Length))
+        {
+            plan = RebinPlan.Create(spectrum.Calibration, spectrum.Counts.Length);
+            _plan = plan;
+        }
+
+        return plan;
+    }
+}
