@@ -6,7 +6,7 @@ namespace XrfEdge.Devices.Native;
 /// <see cref="PollSliceMilliseconds"/>; a hang-up (cable pulled, pty master closed) surfaces as an
 /// <see cref="IOException"/> naming the device, never as a silent zero-length read.
 /// </summary>
-internal sealed class FileDescriptorStream : Stream
+internal sealed class FileDescriptorStream : Stream, IDiscardableInput
 {
     /// <summary>Longest single poll, ms: bounds the delay before a cancellation is seen.</summary>
     public const int PollSliceMilliseconds = 20;
@@ -79,6 +79,15 @@ internal sealed class FileDescriptorStream : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public void DiscardInput()
+    {
+        if (LibC.TcFlush(_handle.Fd, LibC.TCIFLUSH) != 0)
+        {
+            throw Error("tcflush", LibC.LastError);
+        }
+    }
 
     /// <summary>Bytes waiting in the kernel's input queue (FIONREAD).</summary>
     public unsafe int BytesAvailable
