@@ -388,7 +388,7 @@ public sealed class SpectrumGenerator
         for (var k = 0; k < kvBin; k++)
         {
             double n0 = ws.Primary[k];
-            if (n0 <= 0)
+            if (!(n0 > 0) || !(muS[k] > 0))
             {
                 continue;
             }

@@ -24,6 +24,6 @@ public sealed record DetectorOption(
     ValueRange TailFraction,
     ValueRange ShelfFraction,
     ValueRange PileupResolvingTimeNanoseconds,
-    ValueRange LowerThresholdKeV,
+    [property: System.Text.Json.Serialization.JsonPropertyName("lower_threshold_kev")] ValueRange LowerThresholdKeV,
     double ZeroPeakProbability,
     ValueRange ZeroPeakFraction);

@@ -9,8 +9,8 @@ namespace XrfEdge.Synthesis.Profiles;
 /// <param name="OffsetErrorKeV">Error of the reported offset against the true one, keV, e.g. ±0.015.</param>
 public sealed record McaOptions(
     IReadOnlyList<int> ChannelCounts,
-    ValueRange FullScaleKeV,
-    ValueRange OffsetKeV,
+    [property: System.Text.Json.Serialization.JsonPropertyName("full_scale_kev")] ValueRange FullScaleKeV,
+    [property: System.Text.Json.Serialization.JsonPropertyName("offset_kev")] ValueRange OffsetKeV,
     ValueRange QuadraticShareOfFullScale,
     ValueRange GainErrorRelative,
-    ValueRange OffsetErrorKeV);
+    [property: System.Text.Json.Serialization.JsonPropertyName("offset_error_kev")] ValueRange OffsetErrorKeV);
