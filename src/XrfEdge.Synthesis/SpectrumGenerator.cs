@@ -63,6 +63,14 @@ public sealed class SpectrumGenerator
 
     private static readonly double FourPi = 4 * Math.PI;
 
+    // Base metals of alloy-like samples (Fe and Cu alloys are the most common in the field, hence repeated).
+    private static readonly string[] AlloyBases = ["Fe", "Fe", "Fe", "Cu", "Cu", "Ni", "Al", "Ti", "Zn", "Sn", "Pb", "Ag", "Au", "Co", "Mg", "Zr", "Cr", "Pt", "Pd"];
+
+    // Alloying additions and tramp elements of steels, brasses, bronzes, solders, precious-metal and light alloys.
+    private static readonly string[] AlloyAdditions = ["Cr", "Ni", "Mn", "Mo", "Cu", "Si", "V", "Co", "Zn", "Sn", "Pb", "Fe", "Ti", "Al", "Mg", "Bi", "Sb", "As", "P", "S", "Ag", "Au", "Zr", "Cd", "Te", "Pd", "Pt", "Ge", "Ca"];
+
+    private static readonly string[] AnodeSymbols = ["Cr", "Cu", "Mo", "Rh", "Ag", "W"];
+
     private readonly PhysicsTables _tables;
     private readonly LineCatalog _catalog;
     private readonly ulong _seed;
@@ -76,6 +84,7 @@ public sealed class SpectrumGenerator
     private readonly float[][] _rayleighGrid; // [absorber][angle*600 + bin]
     private readonly float[][] _comptonGrid;
     private readonly int[][] _anodeLinesByAnode;
+    private readonly double[] _gridPow167;
     private readonly int[] _anodeLineCatalogIndex;
     private readonly string[] _pureCandidates;
     private readonly string[] _mixtureCandidates;
@@ -144,8 +153,8 @@ public sealed class SpectrumGenerator
             }
         }
 
-        var anodes = new[] { "Cr", "Cu", "Mo", "Rh", "Ag", "W" };
-        _anodeLinesByAnode = anodes.Select(a => tables.AnodeLines.Where(l => l.Anode == a).Select(l => l.Index).ToArray()).ToArray();
+        _gridPow167 = Enumerable.Range(0, PhysicsTables.GridCount).Select(k => Math.Pow(PhysicsTables.GridCentreKeV(k), 1.67)).ToArray();
+        _anodeLinesByAnode = AnodeSymbols.Select(a => tables.AnodeLines.Where(l => l.Anode == a).Select(l => l.Index).ToArray()).ToArray();
         _anodeLineCatalogIndex = tables.AnodeLines.Select(l => catalog.TryGetLine(l.Name, out var cl) ? cl.Index : -1).ToArray();
 
         // Pure standards are solids; O, F, Cl, Ar, Br are not plausible as pure-element samples.
@@ -485,7 +494,8 @@ public sealed class SpectrumGenerator
         var expected = ws.Expected.AsSpan(0, n);
         expected.Clear();
         Array.Clear(ws.LineGaussianArea);
-        var minPeak = 1e-4;
+        // Peaks under 0.02 expected counts change no channel noticeably; skipping them bounds the rendering cost.
+        const double minPeak = 0.02;
         var peakCount = ws.PeakCount;
         for (var q = 0; q < peakCount; q++)
         {
@@ -498,7 +508,7 @@ public sealed class SpectrumGenerator
             var e = ws.PeakEnergy[q];
             var sigma = Math.Sqrt(Sigma2(noise2, fano, e) + (ws.PeakSigma[q] * ws.PeakSigma[q]));
             var escape = EscapeFraction(e);
-            if (escape > 0)
+            if (escape * area >= minPeak)
             {
                 var escE = e - SiKaKeV;
                 RenderPeak(expected, trueCal, escE, area * escape, Math.Sqrt(Sigma2(noise2, fano, escE) + (ws.PeakSigma[q] * ws.PeakSigma[q])), 0, 0, ws);
@@ -543,6 +553,7 @@ public sealed class SpectrumGenerator
         {
             counts[ch] = Poisson.Sample(ref rng, expected[ch]);
         }
+
     }
 
     private int ElementOfAbsorber(int absorber) => absorber < _elementAbsorber.Length && _elementAbsorber[absorber] == absorber ? absorber : -1;
@@ -657,7 +668,7 @@ public sealed class SpectrumGenerator
             var kramers = KramersConstant * z * ((kv / e) - 1) * PhysicsTables.GridStepKeV;
             // Photons are made over the depth where electrons still exceed E; their mean escape through the anode
             // is (1 − e^(−χD))/(χD) with χ = μ/sin(take-off) and D ≈ 0.6 of that depth.
-            var depth = 0.6 * (rangeE0 - (rangeFactor * Math.Pow(e, 1.67)));
+            var depth = 0.6 * (rangeE0 - (rangeFactor * _gridPow167[k]));
             var selfAbsorption = SelfAbsorption(muAnode[k] / sinTube * depth);
             var exponent = (muBe[k] * BerylliumDensity * tubeBeCm) + (filterAbsorber >= 0 ? muFilter[k] * filterMass : 0)
                 + (pathAbsorber >= 0 ? muPath[k] * pathMass : 0);
@@ -665,7 +676,7 @@ public sealed class SpectrumGenerator
         }
 
         ws.TubeLineCount = 0;
-        var anodeIndex = Array.IndexOf(["Cr", "Cu", "Mo", "Rh", "Ag", "W"], ws.Anode);
+        var anodeIndex = Array.IndexOf(AnodeSymbols, ws.Anode);
         var strongest = -1;
         var strongestPhotons = 0.0;
         foreach (var li in _anodeLinesByAnode[anodeIndex])
@@ -754,7 +765,7 @@ public sealed class SpectrumGenerator
     /// <summary>
     /// Adds a Gaussian of <paramref name="area"/> counts at <paramref name="energyKeV"/> (plus a low-energy exponential
     /// tail and a flat shelf) to the channels. The Gaussian is evaluated at channel centres by a multiplicative
-    /// recurrence (two exp calls per peak) over ±5σ and normalised over the full window, so the area is exact
+    /// recurrence (three exp calls per peak) over ±4.5σ and normalised over the full window, so the area is exact
     /// even for channels wider than σ.
     /// </summary>
     private static void RenderPeak(Span<double> expected, EnergyCalibration cal, double energyKeV, double area, double sigmaKeV, double tail, double shelf, Workspace? ws)
@@ -768,7 +779,8 @@ public sealed class SpectrumGenerator
 
         var localGain = cal.GainKeVPerChannel + (2 * cal.QuadraticKeVPerChannel2 * centre);
         var sigmaCh = sigmaKeV / localGain;
-        var half = Math.Max(1, (int)Math.Ceiling(5 * sigmaCh));
+        // ±4.5σ holds all but 7e-6 of a Gaussian; the window sum renormalises the rest.
+        var half = Math.Max(1, (int)Math.Ceiling(4.5 * sigmaCh));
         var first = (int)Math.Round(centre) - half;
         var last = (int)Math.Round(centre) + half;
         if (last < 0 || first >= n)
@@ -804,13 +816,13 @@ public sealed class SpectrumGenerator
             r *= rr;
         }
 
-        if (tail > 0)
+        if (tail * area > 0.02)
         {
             // Exponential tail below the peak with a decay length of 2σ (incomplete charge collection).
             var lambdaCh = 2 * sigmaCh;
             var step = Math.Exp(-1 / lambdaCh);
             var amplitude = area * tail * (1 - step);
-            var stop = Math.Max(0, (int)(centre - (8 * lambdaCh)));
+            var stop = Math.Max(0, (int)(centre - (6 * lambdaCh)));
             var v = amplitude;
             for (var ch = (int)Math.Floor(centre); ch >= stop; ch--)
             {
@@ -972,8 +984,8 @@ public sealed class SpectrumGenerator
         {
             ws.SampleKind = "alloy";
             ws.Matrix = "none";
-            string[] bases = ["Fe", "Fe", "Fe", "Cu", "Cu", "Ni", "Al", "Ti", "Zn", "Sn", "Pb", "Ag", "Au", "Co", "Mg", "Zr", "Cr", "Pt", "Pd"];
-            string[] additions = ["Cr", "Ni", "Mn", "Mo", "Cu", "Si", "V", "Co", "Zn", "Sn", "Pb", "Fe", "Ti", "Al", "Mg", "Bi", "Sb", "As", "P", "S", "Ag", "Au", "Zr", "Cd", "Te", "Pd", "Pt", "Ge", "Ca"];
+            var bases = AlloyBases;
+            var additions = AlloyAdditions;
             var baseElement = bases[rng.Next(bases.Length)];
             var count = 1 + rng.Next(5);
             var sum = 0.0;
@@ -1115,19 +1127,25 @@ public sealed class SpectrumGenerator
     private static T Choose<T>(ref Rng rng, IReadOnlyList<T> options)
         where T : notnull
     {
-        var weights = options switch
+        static double WeightOf(T option) => option switch
         {
-            IReadOnlyList<WeightedValue> v => v.Select(x => x.Weight),
-            IReadOnlyList<FilterOption> f => f.Select(x => x.Weight),
-            IReadOnlyList<PathOption> p => p.Select(x => x.Weight),
-            IReadOnlyList<DetectorOption> d => d.Select(x => x.Weight),
-            _ => options.Select(_ => 1.0),
+            WeightedValue v => v.Weight,
+            FilterOption f => f.Weight,
+            PathOption p => p.Weight,
+            DetectorOption d => d.Weight,
+            _ => 1.0,
         };
-        var list = weights as double[] ?? weights.ToArray();
-        var u = rng.NextDouble() * list.Sum();
-        for (var i = 0; i < list.Length; i++)
+
+        var total = 0.0;
+        for (var i = 0; i < options.Count; i++)
         {
-            u -= list[i];
+            total += WeightOf(options[i]);
+        }
+
+        var u = rng.NextDouble() * total;
+        for (var i = 0; i < options.Count; i++)
+        {
+            u -= WeightOf(options[i]);
             if (u < 0)
             {
                 return options[i];

@@ -21,7 +21,7 @@ internal static class Poisson
 
         if (lambda < 12)
         {
-            var p = Math.Exp(-lambda);
+            var p = ExpNegative(lambda);
             var u = rng.NextDouble();
             long k = 0;
             var cumulative = p;
@@ -67,6 +67,33 @@ internal static class Poisson
                 return k;
             }
         }
+    }
+
+    /// <summary>
+    /// e^(−x) for 0 ≤ x &lt; 12 without a libm call: 2^(−x·log2 e) split into an exact power of two and a degree-7
+    /// polynomial of 2^f on [0, 1) (relative error below 1e-10, far under what a Poisson draw can notice).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static double ExpNegative(double x)
+    {
+        var y = x * 1.4426950408889634;
+        var i = (int)y;
+        var f = y - i; // 2^(−y) = 2^(−i) · 2^(−f)
+        var t = -f * 0.6931471805599453; // e^t, t in (−ln2, 0]
+        // Taylor series of e^t to degree 11 (Horner): truncation error < 0.693^12 / 12! ≈ 2e-11.
+        var poly = 1.0 / 39916800;
+        poly = (poly * t) + (1.0 / 3628800);
+        poly = (poly * t) + (1.0 / 362880);
+        poly = (poly * t) + (1.0 / 40320);
+        poly = (poly * t) + (1.0 / 5040);
+        poly = (poly * t) + (1.0 / 720);
+        poly = (poly * t) + (1.0 / 120);
+        poly = (poly * t) + (1.0 / 24);
+        poly = (poly * t) + (1.0 / 6);
+        poly = (poly * t) + 0.5;
+        poly = (poly * t) + 1;
+        poly = (poly * t) + 1;
+        return BitConverter.Int64BitsToDouble((long)(1023 - i) << 52) * poly;
     }
 
     /// <summary>ln(k!) from a table below 64, Stirling's series above (error &lt; 1e-10).</summary>
