@@ -172,6 +172,10 @@ public sealed record GeneratorProfile
             Range(Samples.MassFraction, "samples.mass_fraction");
             Range(Samples.ThinMassThicknessGramsPerSquareCentimetre, "samples.thin_mass_thickness_grams_per_square_centimetre");
             Weights(Samples.Matrices, m => m.Weight, "samples.matrices");
+            if (Samples.PureElements is { } pure && (pure.Count == 0 || pure.Any(e => Spectra.Catalog.LineCatalog.Default.ElementIndex(e) < 0)))
+            {
+                problems.Add("samples.pure_elements must list catalogue element symbols");
+            }
             foreach (var m in Samples.Matrices ?? [])
             {
                 if (!Sampling.Matrices.IsKnown(m.Value))

@@ -977,7 +977,8 @@ public sealed class SpectrumGenerator
         {
             ws.SampleKind = "pure";
             ws.Matrix = "none";
-            AddComponent(ws, _pureCandidates[rng.Next(_pureCandidates.Length)], 1);
+            var candidates = s.PureElements ?? _pureCandidates;
+            AddComponent(ws, candidates[rng.Next(candidates.Count)], 1);
             AddTraces(ref rng, ws, s);
         }
         else if (u < s.BlankWeight + s.PureWeight + s.AlloyWeight)

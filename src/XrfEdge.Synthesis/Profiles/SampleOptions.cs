@@ -11,6 +11,8 @@ namespace XrfEdge.Synthesis.Profiles;
 /// <param name="ThinProbability">Probability that the sample is a thin layer (no matrix absorption) instead of infinitely thick.</param>
 /// <param name="ThinMassThicknessGramsPerSquareCentimetre">Mass thickness of thin samples, g/cm²: 1e-5 … 1e-2.</param>
 /// <param name="TraceImpurityProbability">Probability that a pure element, alloy or blank carries 1–3 trace impurities (1 ppm … 0.5 %).</param>
+/// <param name="PureElements">Elements that pure-element samples are drawn from; null = every solid catalogue element
+/// (all but O, F, Cl, Ar, Br). Set it to model a given set of standards.</param>
 public sealed record SampleOptions(
     double BlankWeight,
     double PureWeight,
@@ -21,4 +23,5 @@ public sealed record SampleOptions(
     IReadOnlyList<WeightedValue> Matrices,
     double ThinProbability,
     ValueRange ThinMassThicknessGramsPerSquareCentimetre,
-    double TraceImpurityProbability);
+    double TraceImpurityProbability,
+    IReadOnlyList<string>? PureElements = null);
