@@ -217,7 +217,7 @@ public sealed class SimulatedSpiMca : ISpiIoctl, IDataReadyLine
         if (_full is null)
         {
             _measurement++;
-            _full = _source(new SimulatedSpectrumRequest(_measurement, _channels, duration)).Counts;
+            _full = EnergyResampler.Resample(_source(new SimulatedSpectrumRequest(_measurement, _channels, duration)), ExampleSpectrumSource.CalibrationFor(_channels), _channels);
         }
 
         var fraction = _live / duration;

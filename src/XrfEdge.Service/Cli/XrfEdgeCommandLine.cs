@@ -12,6 +12,8 @@ internal static class XrfEdgeCommandLine
         root.Subcommands.Add(CatalogCommand.Create());
         root.Subcommands.Add(RebinCommand.Create());
         root.Subcommands.Add(SynthCommand.Create());
+        root.Subcommands.Add(McaSimCommand.Create());
+        root.Subcommands.Add(AcquireCommand.Create());
         return root;
     }
 }
