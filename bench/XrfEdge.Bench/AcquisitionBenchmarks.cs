@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using XrfEdge.Devices.Acquisition;
 using XrfEdge.Devices.Amptek;
 using XrfEdge.Devices.Native;
@@ -68,8 +67,10 @@ public class Dp5DecoderBenchmarks
 /// simulator pacing bytes at 115200 baud (the wire limit is 24,648 × 10 bit / 115,200 = 2.14 s, guide §3.4),
 /// once unpaced (the software's own cost).
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
-public sealed class Dp5EndToEndBenchmarks : IDisposable
+[WarmupCount(1)]
+[IterationCount(5)]
+[InvocationCount(1, 1)]
+public class Dp5EndToEndBenchmarks : IDisposable
 {
     private readonly string _link = Path.Combine(Path.GetTempPath(), $"xrfedge-bench-{Environment.ProcessId}");
     private CancellationTokenSource? _stop;
@@ -109,8 +110,21 @@ public sealed class Dp5EndToEndBenchmarks : IDisposable
     public int Read8192() => _session!.ReadSpectrumAsync(clear: false, CancellationToken.None).GetAwaiter().GetResult().Counts.Length;
 
     [GlobalCleanup]
+    public void Cleanup() => Dispose();
+
     public void Dispose()
     {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            return;
+        }
+
         _session?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _session = null;
         _stop?.Cancel();

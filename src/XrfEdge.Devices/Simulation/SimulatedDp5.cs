@@ -387,18 +387,20 @@ public sealed class SimulatedDp5
             return;
         }
 
-        // Release bytes no faster than the UART would (10 bits per byte, 8N1), in 256-byte slices.
+        // Release bytes no faster than the UART would (10 bits per byte, 8N1), in 64-byte slices, each
+        // only once its last bit would have arrived: the receiver can never be ahead of the wire.
         var start = _time.GetTimestamp();
         for (var sent = 0; sent < bytes.Length;)
         {
-            var n = Math.Min(256, bytes.Length - sent);
-            await link.WriteAsync(bytes.Slice(sent, n), cancellationToken).ConfigureAwait(false);
-            sent += n;
-            var due = TimeSpan.FromSeconds(sent * 10.0 / baud) - _time.GetElapsedTime(start);
+            var n = Math.Min(64, bytes.Length - sent);
+            var due = TimeSpan.FromSeconds((sent + n) * 10.0 / baud) - _time.GetElapsedTime(start);
             if (due > TimeSpan.Zero)
             {
                 await Task.Delay(due, _time, cancellationToken).ConfigureAwait(false);
             }
+
+            await link.WriteAsync(bytes.Slice(sent, n), cancellationToken).ConfigureAwait(false);
+            sent += n;
         }
     }
 }
