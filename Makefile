@@ -24,3 +24,8 @@ test: deps
 
 catalog:
 	/usr/bin/python3 scripts/physics/generate_catalog.py
+
+# Simulated Amptek DP5 on /tmp/xrfedge-ttyDP5 (what firmware-config/simulator.json points at); Ctrl-C stops it.
+.PHONY: mca-sim
+mca-sim:
+	./xrfedge mca-sim --link /tmp/xrfedge-ttyDP5
