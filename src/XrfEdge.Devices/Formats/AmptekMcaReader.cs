@@ -254,7 +254,7 @@ public static class AmptekMcaReader
 
         var seconds = FormatParsing.TryNumber(text);
         return seconds is >= 0
-            ? TimeSpan.FromSeconds(seconds.Value)
+            ? SpectrumJsonl.FromSecondsRounded(seconds.Value)
             : throw cursor.Error(0, $"{key} \"{FormatParsing.Shorten(text)}\" is not a non-negative number of seconds");
     }
 

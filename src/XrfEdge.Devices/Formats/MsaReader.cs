@@ -150,15 +150,15 @@ public static class MsaReader
         lastX = null;
         while (cursor.Next() is { } raw)
         {
-            var line = raw.Trim();
+            var line = raw.AsSpan().Trim();
             if (line.Length == 0)
             {
                 continue;
             }
 
-            if (line.StartsWith('#'))
+            if (line[0] == '#')
             {
-                if (TrySplitKeyword(line, out var keyword, out _) && keyword == "ENDOFDATA")
+                if (TrySplitKeyword(line.ToString(), out var keyword, out _) && keyword == "ENDOFDATA")
                 {
                     break;
                 }
@@ -167,9 +167,9 @@ public static class MsaReader
                 throw cursor.Error($"unexpected \"{FormatParsing.Shorten(line)}\" inside the data; expected counts or #ENDOFDATA");
             }
 
-            var tokens = FormatParsing.Tokens(line);
             if (isXy)
             {
+                var tokens = FormatParsing.Tokens(line.ToString());
                 if (tokens.Length != 2)
                 {
                     throw cursor.Error($"XY data line \"{FormatParsing.Shorten(line)}\" must hold two values, \"x, y\"");
@@ -188,7 +188,7 @@ public static class MsaReader
                 continue;
             }
 
-            foreach (var token in tokens)
+            foreach (var token in new TokenEnumerator(line))
             {
                 if (read == channels)
                 {
@@ -278,7 +278,7 @@ public static class MsaReader
         }
 
         return seconds >= 0
-            ? TimeSpan.FromSeconds(seconds.Value)
+            ? SpectrumJsonl.FromSecondsRounded(seconds.Value)
             : throw cursor.Error(keywords[keyword].Line, FormatParsing.Invariant($"#{keyword} {seconds} s is negative"));
     }
 
@@ -295,7 +295,7 @@ public static class MsaReader
         var colon = line.IndexOf(':', StringComparison.Ordinal);
         var head = colon < 0 ? line[1..] : line[1..colon];
         value = colon < 0 ? string.Empty : line[(colon + 1)..].Trim();
-        var dash = head.IndexOf('-', 1);
+        var dash = head.Length > 1 ? head.IndexOf('-', 1) : -1;
         keyword = (dash > 0 ? head[..dash] : head).Trim().ToUpper(CultureInfo.InvariantCulture);
         return keyword.Length > 0;
     }

@@ -189,13 +189,13 @@ public static class SpeReader
         var read = 0;
         while (cursor.Next() is { } line)
         {
-            if (line.TrimStart().StartsWith('$'))
+            if (line.AsSpan().TrimStart().StartsWith('$'))
             {
                 cursor.PushBack(line);
                 break;
             }
 
-            foreach (var token in FormatParsing.Tokens(line))
+            foreach (var token in new TokenEnumerator(line))
             {
                 if (read == counts.Length)
                 {
@@ -229,7 +229,7 @@ public static class SpeReader
     private static TimeSpan NonNegativeSeconds(LineCursor cursor, string text, string what)
     {
         var seconds = FormatParsing.Number(cursor, text, what);
-        return seconds >= 0 ? TimeSpan.FromSeconds(seconds) : throw cursor.Error($"{what} {FormatParsing.Shorten(text)} s is negative");
+        return seconds >= 0 ? SpectrumJsonl.FromSecondsRounded(seconds) : throw cursor.Error($"{what} {FormatParsing.Shorten(text)} s is negative");
     }
 
     /// <summary>c0 c1 [c2] → calibration in keV; null when all are zero (Maestro's "uncalibrated").</summary>

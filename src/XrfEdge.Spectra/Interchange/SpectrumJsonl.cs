@@ -97,10 +97,26 @@ public static class SpectrumJsonl
             problem = $"not valid JSON ({FirstSentence(ex.Message)})";
             return false;
         }
+        catch (ArgumentException)
+        {
+            // JsonDocument.Parse(string) transcodes to UTF-8 first; an unpaired surrogate cannot be transcoded.
+            problem = "not valid text: the line holds an unpaired UTF-16 surrogate";
+            return false;
+        }
 
         using (document)
         {
-            problem = Parse(document.RootElement, out spectrum, out id);
+            try
+            {
+                problem = Parse(document.RootElement, out spectrum, out id);
+            }
+            catch (InvalidOperationException)
+            {
+                // GetString() refuses a string whose \u escapes form an unpaired surrogate ("\ud800").
+                spectrum = null;
+                problem = "a string holds an invalid \\u escape (an unpaired UTF-16 surrogate)";
+            }
+
             return problem is null;
         }
     }
@@ -191,6 +207,12 @@ public static class SpectrumJsonl
         var calibration = spectrum.Calibration.Validate(spectrum.Counts.Length);
         return calibration is null ? null : "calibration: " + calibration;
     }
+
+    /// <summary>
+    /// Seconds to a <see cref="TimeSpan"/> rounded to the nearest tick. <see cref="TimeSpan.FromSeconds(double)"/>
+    /// truncates, so 0.043 s (stored as 0.04299999…) would come back one tick short and a write/read round trip would drift.
+    /// </summary>
+    public static TimeSpan FromSecondsRounded(double seconds) => TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
 
     /// <summary>Checks a channel count against 64–16384; <see langword="null"/> when in range.</summary>
     public static string? CheckChannelCount(int channelCount) =>
@@ -399,7 +421,11 @@ public static class SpectrumJsonl
             }
 
             // Accept integral floats ("12.0", "1e3") that some writers (NumPy float arrays) produce.
-            var number = item.GetDouble();
+            if (!item.TryGetDouble(out var number) || !double.IsFinite(number))
+            {
+                return Invariant($"counts[{channel}] is {item.GetRawText()}, not a finite number");
+            }
+
             if (number < 0)
             {
                 return Invariant($"counts[{channel}] is {item.GetRawText()}; counts must be non-negative integers");
@@ -463,7 +489,7 @@ public static class SpectrumJsonl
             return Invariant($"field \"{name}\" is {seconds}; a time must be a non-negative number of seconds");
         }
 
-        time = TimeSpan.FromSeconds(seconds.Value);
+        time = FromSecondsRounded(seconds.Value);
         return null;
     }
 
@@ -644,8 +670,7 @@ public static class SpectrumJsonl
             return $"field \"{path}\" must be a number, found {Describe(element.ValueKind)}";
         }
 
-        value = element.GetDouble();
-        return double.IsFinite(value) ? null : $"field \"{path}\" is not a finite number";
+        return element.TryGetDouble(out value) && double.IsFinite(value) ? null : $"field \"{path}\" is not a finite number";
     }
 
     private static void WriteJson(IBufferWriter<byte> buffer, LabelledSpectrum labelled)

@@ -139,6 +139,18 @@ public sealed class SpeMsaCsvTests
     }
 
     [Fact]
+    public void Msa_BareHashLineInData_ErrorNotException()
+    {
+        // A lone "#" inside the data once threw ArgumentOutOfRangeException (found by the corruption property test).
+        var text = "#FORMAT : EMSA/MAS Spectral Data File\n#NPOINTS : 64\n#XPERCHAN : 10\n#XUNITS : eV\n#SPECTRUM :\n1, 2\n#\n";
+
+        var result = MsaReader.Read(new StringReader(text), "hash.msa");
+
+        Assert.Equal(7, result.LineNumber);
+        Assert.Contains("unexpected \"#\" inside the data", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Csv_ChannelCounts_NeedsAndUsesTheFallback()
     {
         var without = Assert.Single(SpectrumFileReader.ReadAll(TestFiles.Fixture("channel-counts.csv")));

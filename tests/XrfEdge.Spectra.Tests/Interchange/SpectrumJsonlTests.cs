@@ -192,6 +192,16 @@ public sealed class SpectrumJsonlTests
     }
 
     [Fact]
+    public void Read_UnpairedSurrogateInText_ErrorNotException()
+    {
+        var line = ValidLine().Replace("\"s-1\"", "\"s-\ud800\"", StringComparison.Ordinal);
+
+        var result = Assert.Single(ReadAll(line));
+
+        Assert.Contains("unpaired UTF-16 surrogate", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_DuplicateId_SecondOneIsAnError()
     {
         var results = ReadAll(ValidLine("same") + "\n" + ValidLine("same"));
@@ -233,6 +243,10 @@ public sealed class SpectrumJsonlTests
         { $"{{\"id\":\"x\",\"counts\":{Counts(replaceFirst: "\"7\"")},\"calibration\":{Calibration}}}", "counts[5] is a string, not a number" },
         { $"{{\"id\":\"x\",\"counts\":{Counts(replaceFirst: "null")},\"calibration\":{Calibration}}}", "counts[5] is null, not a number" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":[1,2]}}", "field \"calibration\" must be an object" },
+        // 1e400 overflows a double; "\ud800" is an unpaired surrogate escape (both found by probing the parser).
+        { $"{{\"id\":\"x\",\"counts\":{Counts(replaceFirst: "1e400")},\"calibration\":{Calibration}}}", "counts[5] is 1e400, not a finite number" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":1e400,\"gain_kev_per_channel\":0.01}}}}", "field \"calibration.offset_kev\" is not a finite number" },
+        { $"{{\"id\":\"\\ud800\",\"counts\":{Counts()},\"calibration\":{Calibration}}}", "a string holds an invalid \\u escape" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"gain_kev_per_channel\":0.01}}}}", "missing field \"calibration.offset_kev\"" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":0}}}}", "missing field \"calibration.gain_kev_per_channel\"" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":\"0\",\"gain_kev_per_channel\":0.01}}}}", "field \"calibration.offset_kev\" must be a number, found a string" },
@@ -268,6 +282,18 @@ public sealed class SpectrumJsonlTests
         Assert.False(bad.IsSuccess);
         Assert.StartsWith("test.jsonl line 2: ", bad.Error, StringComparison.Ordinal);
         Assert.Contains(expectedProblem, bad.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_LiveTimeOf43Milliseconds_RoundTripsToTheTick()
+    {
+        // 0.043 is stored as 0.0429999…; TimeSpan.FromSeconds would truncate it to 429 999 ticks (found by a property test).
+        var spectrum = FullSpectrum() with { Spectrum = FullSpectrum().Spectrum with { LiveTime = TimeSpan.FromMilliseconds(43) } };
+
+        var read = ReadAll(SpectrumJsonl.ToJsonLine(spectrum)).Single().Spectrum!;
+
+        Assert.Equal(TimeSpan.FromMilliseconds(43), read.Spectrum.LiveTime);
+        Assert.Equal(430_000, SpectrumJsonl.FromSecondsRounded(0.043).Ticks);
     }
 
     [Fact]
