@@ -225,7 +225,9 @@ public sealed class SpectrumGenerator
         ws.Monochromatic = rng.Chance(p.MonochromaticProbability);
         var incidence = Draw(ref rng, p.IncidenceDegrees) * Math.PI / 180;
         var takeoff = Draw(ref rng, p.TakeoffDegrees) * Math.PI / 180;
-        var theta = Math.Clamp(180 - ((incidence + takeoff) * 180 / Math.PI), 90, 150);
+        var theta = p.ScatterAngleDegrees is { } angle
+            ? Draw(ref rng, angle)
+            : Math.Clamp(180 - ((incidence + takeoff) * 180 / Math.PI), 90, 150);
         ws.ScatterAngleDegrees = theta;
         var geometry = Math.Sin(incidence) / Math.Sin(takeoff);
         var path = Choose(ref rng, p.Paths);
@@ -249,6 +251,8 @@ public sealed class SpectrumGenerator
         var resolvingS = Draw(ref rng, det.PileupResolvingTimeNanoseconds) * 1e-9;
         var lld = Draw(ref rng, det.LowerThresholdKeV);
         var zeroFraction = rng.Chance(det.ZeroPeakProbability) ? Draw(ref rng, det.ZeroPeakFraction) : 0;
+        var siliconPeak = det.SiliconPeakFraction is { } siRange ? Draw(ref rng, siRange) : 0;
+        var polycapillaryCutoff = rng.Chance(p.PolycapillaryProbability) ? Draw(ref rng, p.PolycapillaryCutoffKeV) : double.PositiveInfinity;
 
         var mca = p.Mca;
         var n = mca.ChannelCounts[rng.Next(mca.ChannelCounts.Count)];
@@ -280,6 +284,10 @@ public sealed class SpectrumGenerator
         // ---- Primary spectrum (photons per 0.1-keV bin per electron, 4π, after window, filter and path) ----
         var kvBin = Math.Min(PhysicsTables.GridCount, (int)Math.Ceiling((kv / PhysicsTables.GridStepKeV) - 0.5));
         BuildPrimary(ws, kv, kvBin, tubeBeCm, tubeTakeoff, lineScale, filterAbsorber, filterMass, pathAbsorber, pathMass);
+        if (double.IsFinite(polycapillaryCutoff))
+        {
+            ApplyPolycapillary(ws, polycapillaryCutoff, kvBin);
+        }
 
         // ---- Sample attenuation and scatter cross-sections on the grid ----
         var angleX = Math.Clamp((theta - 90) / 30, 0, 1.999999);
@@ -485,6 +493,11 @@ public sealed class SpectrumGenerator
         for (var i = 0; i < ws.LineArea.Length; i++)
         {
             ws.LineArea[i] *= scale;
+        }
+
+        if (siliconPeak > 0)
+        {
+            AddPeak(ws, SiKaKeV, siliconPeak * physicsCounts, 0);
         }
 
         // Pile-up: pairs of the strongest peaks sum with probability rate × resolving time.
@@ -712,6 +725,28 @@ public sealed class SpectrumGenerator
             ws.TubeLine[0] = ws.TubeLine[strongest];
             ws.TubePhotons[0] = ws.TubePhotons[strongest];
             ws.TubeLineCount = 1;
+        }
+    }
+
+    /// <summary>Polycapillary transmission relative to low energies: 1 up to the cut-off, (E_c/E)² above (θ_c ∝ 1/E).</summary>
+    private void ApplyPolycapillary(Workspace ws, double cutoffKeV, int kvBin)
+    {
+        for (var k = 0; k < kvBin; k++)
+        {
+            var e = PhysicsTables.GridCentreKeV(k);
+            if (e > cutoffKeV)
+            {
+                ws.Primary[k] *= (float)(cutoffKeV * cutoffKeV / (e * e));
+            }
+        }
+
+        for (var t = 0; t < ws.TubeLineCount; t++)
+        {
+            var e = _tables.AnodeLines[ws.TubeLine[t]].EnergyKeV;
+            if (e > cutoffKeV)
+            {
+                ws.TubePhotons[t] *= cutoffKeV * cutoffKeV / (e * e);
+            }
         }
     }
 
@@ -966,7 +1001,17 @@ public sealed class SpectrumGenerator
         var total = s.BlankWeight + s.PureWeight + s.AlloyWeight + s.MixtureWeight;
         var u = rng.NextDouble() * total;
         ws.ThinMassThickness = rng.Chance(s.ThinProbability) ? Draw(ref rng, s.ThinMassThicknessGramsPerSquareCentimetre) : null;
-        if (u < s.BlankWeight)
+        if (s.FixedComposition is { } fixedComposition)
+        {
+            ws.SampleKind = "fixed";
+            ws.Matrix = "none";
+            var sum = fixedComposition.Sum(e => e.MassFraction);
+            foreach (var e in fixedComposition)
+            {
+                AddComponent(ws, e.Symbol, e.MassFraction / sum);
+            }
+        }
+        else if (u < s.BlankWeight)
         {
             ws.SampleKind = "blank";
             ws.Matrix = Matrices.Blanks[rng.Next(Matrices.Blanks.Length)];

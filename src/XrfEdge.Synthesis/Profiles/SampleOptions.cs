@@ -13,6 +13,9 @@ namespace XrfEdge.Synthesis.Profiles;
 /// <param name="TraceImpurityProbability">Probability that a pure element, alloy or blank carries 1–3 trace impurities (1 ppm … 0.5 %).</param>
 /// <param name="PureElements">Elements that pure-element samples are drawn from; null = every solid catalogue element
 /// (all but O, F, Cl, Ar, Br). Set it to model a given set of standards.</param>
+/// <param name="FixedComposition">When set, every sample has exactly this composition (mass fractions, normalised to 1;
+/// any of the 48 tabulated elements incl. dark H, C, N) and the kind weights are ignored — for validation against a known
+/// reference material.</param>
 public sealed record SampleOptions(
     double BlankWeight,
     double PureWeight,
@@ -24,4 +27,5 @@ public sealed record SampleOptions(
     double ThinProbability,
     ValueRange ThinMassThicknessGramsPerSquareCentimetre,
     double TraceImpurityProbability,
-    IReadOnlyList<string>? PureElements = null);
+    IReadOnlyList<string>? PureElements = null,
+    IReadOnlyList<ElementFraction>? FixedComposition = null);
