@@ -11,6 +11,14 @@ namespace XrfEdge.Spectra.Rebinning;
 /// </summary>
 public static class Rebinner
 {
+    /// <summary>
+    /// Channel edges closer than this to a model-grid edge are treated as on it, keV: 1e-12 keV is a few hundred ulps at
+    /// 30 keV, enough for the rounding of E(c ± ½) and nothing physical (a detector resolves ~0.1 keV).
+    /// </summary>
+    public const double SnapToleranceKeV = 1e-12;
+
+    private const double InverseBinWidth = 1 / ModelGrid.BinWidthKeV;
+
     /// <summary>Rebins <paramref name="spectrum"/> to a new array.</summary>
     /// <exception cref="ArgumentException">The calibration is not usable for the spectrum's channel count.</exception>
     public static RebinResult Rebin(RawSpectrum spectrum)
@@ -43,24 +51,40 @@ public static class Rebinner
 
         target.Clear();
         var outside = 0.0;
-        var lower = calibration.LowerEdgeKeV(0);
+
+        // An edge a rounding error away from a grid edge (0.05 + 0.1·(c + ½) vs 0.1·(c + 1)) is that grid edge: otherwise a
+        // 1e-16 sliver of each channel leaks into the neighbouring bin and a spectrum already on the grid does not map to
+        // itself. Each edge is computed and snapped once; it is the upper edge of one channel and the lower of the next.
+        var rawLower = calibration.LowerEdgeKeV(0);
+        var lower = SnapToGrid(rawLower);
+
+        // Edges increase with the channel, so the bin holding the lower edge only moves up: one pass over channels and bins.
+        var bin = 0;
         for (var channel = 0; channel < counts.Length; channel++)
         {
-            var upper = calibration.EnergyKeV(channel + 0.5);
+            var rawUpper = calibration.EnergyKeV(channel + 0.5);
+            var upper = SnapToGrid(rawUpper);
             var n = counts[channel];
             if (n != 0)
             {
-                outside += Spread(n, lower, upper, target);
+                // A channel narrower than the snap tolerance would collapse: keep its exact edges.
+                outside += upper > lower
+                    ? Spread(n, lower, upper, target, ref bin)
+                    : Spread(n, rawLower, rawUpper, target, ref bin);
             }
 
+            rawLower = rawUpper;
             lower = upper;
         }
 
         return outside;
     }
 
-    /// <summary>Adds <paramref name="n"/> counts spread uniformly over <c>[lowerKeV, upperKeV)</c>; returns the part outside the grid.</summary>
-    private static double Spread(long n, double lowerKeV, double upperKeV, Span<double> target)
+    /// <summary>
+    /// Adds <paramref name="n"/> counts spread uniformly over <c>[lowerKeV, upperKeV)</c>; returns the part outside the grid.
+    /// <paramref name="bin"/> is a lower bound of the bin holding <paramref name="lowerKeV"/>, advanced in place.
+    /// </summary>
+    private static double Spread(long n, double lowerKeV, double upperKeV, Span<double> target, ref int bin)
     {
         var width = upperKeV - lowerKeV;
         var clippedLower = Math.Max(lowerKeV, ModelGrid.LowerKeV);
@@ -70,34 +94,44 @@ public static class Rebinner
             return n;
         }
 
-        var first = (int)Math.Floor((clippedLower - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV);
-        var last = (int)Math.Floor((clippedUpper - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV);
-        first = Math.Clamp(first, 0, ModelGrid.BinCount - 1);
-        last = Math.Clamp(last, 0, ModelGrid.BinCount - 1);
-
-        double inside = 0;
-        if (first == last)
+        // Compare with the grid's own edges rather than dividing by 0.1 (0.30000000000000004 / 0.1 > 3).
+        while (bin < ModelGrid.BinCount - 1 && ModelGrid.BinLowerKeV(bin + 1) <= clippedLower)
         {
-            inside = n * ((clippedUpper - clippedLower) / width);
-            target[first] += inside;
+            bin++;
         }
-        else
+
+        if (ModelGrid.BinLowerKeV(bin + 1) >= clippedUpper)
         {
-            var perKeV = n / width;
-            for (var bin = first; bin <= last; bin++)
+            // Wholly inside one bin (bins are [lower, upper)): n·(w/w) = n exactly when not clipped.
+            var share = n * ((clippedUpper - clippedLower) / width);
+            target[bin] += share;
+            return n - share;
+        }
+
+        var perKeV = n / width;
+        double inside = 0;
+        for (var b = bin; b < ModelGrid.BinCount && ModelGrid.BinLowerKeV(b) < clippedUpper; b++)
+        {
+            var lo = Math.Max(clippedLower, ModelGrid.BinLowerKeV(b));
+            var hi = Math.Min(clippedUpper, ModelGrid.BinLowerKeV(b + 1));
+            if (hi > lo)
             {
-                var lo = Math.Max(clippedLower, ModelGrid.BinLowerKeV(bin));
-                var hi = Math.Min(clippedUpper, ModelGrid.BinLowerKeV(bin + 1));
-                if (hi > lo)
-                {
-                    var share = perKeV * (hi - lo);
-                    target[bin] += share;
-                    inside += share;
-                }
+                var share = perKeV * (hi - lo);
+                target[b] += share;
+                inside += share;
             }
         }
 
         // Whatever was not placed inside is outside: computing it as the difference keeps Σ exact.
         return n - inside;
+    }
+
+    /// <summary>Returns the nearest model-grid edge when <paramref name="energyKeV"/> is within <see cref="SnapToleranceKeV"/> of it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static double SnapToGrid(double energyKeV)
+    {
+        // Same arithmetic as ModelGrid.BinLowerKeV(k), so a snapped edge compares equal to the grid's edge.
+        var edge = ModelGrid.LowerKeV + (Math.Round((energyKeV - ModelGrid.LowerKeV) * InverseBinWidth) * ModelGrid.BinWidthKeV);
+        return Math.Abs(energyKeV - edge) < SnapToleranceKeV ? edge : energyKeV;
     }
 }
