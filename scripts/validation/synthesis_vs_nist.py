@@ -156,7 +156,11 @@ def main() -> int:
             if name in RATIOS:
                 num, den = RATIOS[name]
                 def ratio(c):
-                    bg = lambda e: (band(c, energy, e - 0.35, e - 0.25) + band(c, energy, e + 0.25, e + 0.35)) / 2 * 2.4
+                    # Background: straight line between line-free windows 0.4–0.5 keV below the lower and above the
+                    # upper line, so neither line's tail is taken as background.
+                    lo, hi = min(num, den) - 0.45, max(num, den) + 0.45
+                    dlo, dhi = band(c, energy, lo - 0.05, lo + 0.05) / 0.1, band(c, energy, hi - 0.05, hi + 0.05) / 0.1
+                    bg = lambda e: (dlo + (dhi - dlo) * (e - lo) / (hi - lo)) * 0.24
                     return (band(c, energy, num - 0.12, num + 0.12) - bg(num)) / (band(c, energy, den - 0.12, den + 0.12) - bg(den))
                 rows_ratio.append((name, ratio(real), ratio(synth)))
             # Rh Kα Rayleigh (20.2 keV) and Compton (≈ 18.8 keV) positions and their ratio.
