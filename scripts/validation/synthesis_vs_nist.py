@@ -35,6 +35,8 @@ SAMPLES = {
 # The Bruker M4-class benchtop focuses the beam with a polycapillary optic; 8 keV is a typical cut-off of such optics
 # (literature, not fitted). Set POLYCAPILLARY = 0 to see the generator without it.
 POLYCAPILLARY = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+# The acrylic blank is transparent to hard X-rays; its thickness is not in the header: 5 mm PMMA (0.6 g/cm²) assumed.
+FINITE = {"Acrylic": 0.6}
 SCATTER_ANGLE = 140.0  # inferred once from the Rh Kα Compton position (18.8 keV), the same for all files
 
 
@@ -71,6 +73,7 @@ def profile_for(composition: dict, total_counts: float, live: float) -> dict:
     p["samples"]["fixed_composition"] = [{"symbol": s, "mass_fraction": w} for s, w in composition.items()]
     p["samples"]["trace_impurity_probability"] = 0
     p["samples"]["thin_probability"] = 0
+    p["samples"]["finite_probability"] = 0
     return p
 
 
@@ -148,7 +151,11 @@ def main() -> int:
             energy = offset + gain * np.arange(len(real))
             live = float(header.get("LIVETIME  -s", "120"))
             physics_total = real[energy > 0.3].sum()  # the zero peak is not physics
-            synth = synthesize(profile_for(composition, physics_total, live), tmp, name)
+            profile = profile_for(composition, physics_total, live)
+            if name in FINITE:
+                profile["samples"]["finite_probability"] = 1
+                profile["samples"]["finite_mass_thickness_grams_per_square_centimetre"] = {"min": FINITE[name], "max": FINITE[name]}
+            synth = synthesize(profile, tmp, name)
             svg_overlay(name, energy, real, synth, IMG / f"synth-vs-nist-{name.lower()}{'' if POLYCAPILLARY else '-no-optic'}.svg", LINES[name] + [("Rh Kα", 20.216)])
             for label, e in LINES[name]:
                 pr, ps = peak(real, energy, e - 0.15, e + 0.15), peak(synth, energy, e - 0.15, e + 0.15)

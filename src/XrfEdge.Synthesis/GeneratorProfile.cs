@@ -199,6 +199,14 @@ public sealed record GeneratorProfile
             Range(Samples.ElementCount, "samples.element_count");
             Range(Samples.MassFraction, "samples.mass_fraction");
             Range(Samples.ThinMassThicknessGramsPerSquareCentimetre, "samples.thin_mass_thickness_grams_per_square_centimetre");
+            if (Samples.FiniteMassThicknessGramsPerSquareCentimetre is { } finite)
+            {
+                Range(finite, "samples.finite_mass_thickness_grams_per_square_centimetre");
+                if (finite.Min <= 0)
+                {
+                    problems.Add("samples.finite_mass_thickness_grams_per_square_centimetre must be positive");
+                }
+            }
             Weights(Samples.Matrices, m => m.Weight, "samples.matrices");
             if (Samples.FixedComposition is { } fixedComposition
                 && (fixedComposition.Count == 0 || fixedComposition.Sum(e => e.MassFraction) <= 0 || fixedComposition.Any(e => e.MassFraction < 0 || Spectra.Physics.PhysicsTables.Default.AbsorberIndex(e.Symbol) is < 0 or >= 48)))

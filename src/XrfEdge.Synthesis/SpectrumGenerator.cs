@@ -344,6 +344,9 @@ public sealed class SpectrumGenerator
         // ---- Fluorescence (per catalogue line) ----
         Array.Clear(ws.LineArea);
         var thin = ws.ThinMassThickness;
+        // Finite thickness: the depth factor (1 − e^(−μΣ·m/sinα))/μΣ between the thin (m/sinα) and thick (1/μΣ) limits.
+        var finiteDepth = ws.FiniteMassThickness is { } finiteMass ? finiteMass / Math.Sin(incidence) : double.PositiveInfinity;
+        double Depth(double muSum) => double.IsPositiveInfinity(finiteDepth) ? 1 / muSum : -double.ExpM1(-muSum * finiteDepth) / muSum;
         var sinIncidence = Math.Sin(incidence);
         for (var c = 0; c < ws.ComponentCount; c++)
         {
@@ -370,13 +373,15 @@ public sealed class SpectrumGenerator
 
                 var sum = thin is { } mass
                     ? ThinIntegral(ws.Primary, _tables.LineCrossSection(i), _lineFirstBin[i], kvBin) * mass / sinIncidence
-                    : ThickIntegral(ws.Primary, _tables.LineCrossSection(i), muS, (float)(muLine * geometry), _lineFirstBin[i], kvBin);
+                    : double.IsPositiveInfinity(finiteDepth)
+                        ? ThickIntegral(ws.Primary, _tables.LineCrossSection(i), muS, (float)(muLine * geometry), _lineFirstBin[i], kvBin)
+                        : FiniteIntegral(ws.Primary, _tables.LineCrossSection(i), muS, muLine * geometry, finiteDepth, _lineFirstBin[i], kvBin);
                 for (var t = 0; t < ws.TubeLineCount; t++)
                 {
                     var xs = _tables.LineCrossSectionAtAnodeLine(i, ws.TubeLine[t]);
                     if (xs > 0)
                     {
-                        sum += ws.TubePhotons[t] * xs * (thin is { } m2 ? m2 / sinIncidence : 1 / (ws.TubeSampleMu[t] + (muLine * geometry)));
+                        sum += ws.TubePhotons[t] * xs * (thin is { } m2 ? m2 / sinIncidence : Depth(ws.TubeSampleMu[t] + (muLine * geometry)));
                     }
                 }
 
@@ -411,14 +416,14 @@ public sealed class SpectrumGenerator
             }
 
             var e = PhysicsTables.GridCentreKeV(k);
-            var absorb = thin is { } m ? m / sinIncidence : 1 / (muS[k] * (1 + geometry));
+            var absorb = thin is { } m ? m / sinIncidence : Depth(muS[k] * (1 + geometry));
             cont[k] += n0 * ws.SampleRayleigh[k] * absorb * ws.Detection[k];
             var ec = PhysicsTables.ComptonEnergyKeV(e, theta);
             var x = (ec / PhysicsTables.GridStepKeV) - 0.5;
             var kc = Math.Max(0, (int)x);
             var fc = Math.Clamp(x - kc, 0, 1);
             var muC = muS[kc] + ((muS[Math.Min(kc + 1, PhysicsTables.GridCount - 1)] - muS[kc]) * fc);
-            var absorbC = thin is { } m3 ? m3 / sinIncidence : 1 / (muS[k] + (muC * geometry));
+            var absorbC = thin is { } m3 ? m3 / sinIncidence : Depth(muS[k] + (muC * geometry));
             var compton = n0 * ws.SampleCompton[k] * absorbC * ws.Detection[kc];
             cont[kc] += compton * (1 - fc);
             cont[kc + 1] += compton * fc;
@@ -434,8 +439,8 @@ public sealed class SpectrumGenerator
             var dsC = GridValue(ws.SampleCompton, e);
             var ec = PhysicsTables.ComptonEnergyKeV(e, theta);
             var muC = GridValue(muS, ec);
-            var rayleigh = ws.TubePhotons[t] * dsR * (thin is { } m ? m / sinIncidence : 1 / (muT * (1 + geometry))) * DetectionAt(ws, e);
-            var compton = ws.TubePhotons[t] * dsC * (thin is { } m4 ? m4 / sinIncidence : 1 / (muT + (muC * geometry))) * DetectionAt(ws, ec);
+            var rayleigh = ws.TubePhotons[t] * dsR * (thin is { } m ? m / sinIncidence : Depth(muT * (1 + geometry))) * DetectionAt(ws, e);
+            var compton = ws.TubePhotons[t] * dsC * (thin is { } m4 ? m4 / sinIncidence : Depth(muT + (muC * geometry))) * DetectionAt(ws, ec);
             var catalogueIndex = _anodeLineCatalogIndex[al.Index];
             if (catalogueIndex >= 0)
             {
@@ -644,6 +649,20 @@ public sealed class SpectrumGenerator
         for (; k < end; k++)
         {
             sum += primary[k] * xs[k] / (mu[k] + c);
+        }
+
+        return sum;
+    }
+
+    /// <summary>Σ_k N0[k]·τ[k]·(1 − e^(−(μ_s[k] + c)·d)) / (μ_s[k] + c): a sample of finite depth d = m/sinα.</summary>
+    private static double FiniteIntegral(ReadOnlySpan<float> primary, ReadOnlySpan<float> xs, ReadOnlySpan<float> mu, double c, double depth, int first, int end)
+    {
+        double sum = 0;
+        for (var k = first; k < end; k++)
+        {
+            var muSum = mu[k] + c;
+            var x = muSum * depth;
+            sum += primary[k] * xs[k] * (x > 700 ? 1 : 1 - Poisson.ExpNegative(x)) / muSum;
         }
 
         return sum;
@@ -1001,6 +1020,9 @@ public sealed class SpectrumGenerator
         var total = s.BlankWeight + s.PureWeight + s.AlloyWeight + s.MixtureWeight;
         var u = rng.NextDouble() * total;
         ws.ThinMassThickness = rng.Chance(s.ThinProbability) ? Draw(ref rng, s.ThinMassThicknessGramsPerSquareCentimetre) : null;
+        ws.FiniteMassThickness = ws.ThinMassThickness is null && rng.Chance(s.FiniteProbability)
+            ? Draw(ref rng, s.FiniteMassThicknessGramsPerSquareCentimetre ?? ValueRange.Fixed(1))
+            : null;
         if (s.FixedComposition is { } fixedComposition)
         {
             ws.SampleKind = "fixed";
@@ -1253,7 +1275,8 @@ public sealed class SpectrumGenerator
                 ws.CountRate,
                 ws.Matrix,
                 ws.SampleKind,
-                ws.ThinMassThickness),
+                ws.ThinMassThickness,
+                ws.FiniteMassThickness),
         };
     }
 }

@@ -57,6 +57,7 @@ internal static class TestProfiles
                 ThinProbability = thinMassThickness is null ? 0 : 1,
                 ThinMassThicknessGramsPerSquareCentimetre = ValueRange.Fixed(thinMassThickness ?? 1e-3),
                 TraceImpurityProbability = 0,
+                FiniteProbability = 0,
             },
         };
     }
