@@ -657,8 +657,19 @@ public sealed class SpectrumGenerator
     /// <summary>Σ_k N0[k]·τ[k]·(1 − e^(−(μ_s[k] + c)·d)) / (μ_s[k] + c): a sample of finite depth d = m/sinα.</summary>
     private static double FiniteIntegral(ReadOnlySpan<float> primary, ReadOnlySpan<float> xs, ReadOnlySpan<float> mu, double c, double depth, int first, int end)
     {
-        double sum = 0;
-        for (var k = first; k < end; k++)
+        var k = first;
+        var acc = Vector<float>.Zero;
+        var vc = new Vector<float>((float)c);
+        var vd = new Vector<float>((float)-depth);
+        var width = Vector<float>.Count;
+        for (; k <= end - width; k += width)
+        {
+            var muSum = new Vector<float>(mu[k..]) + vc;
+            acc += new Vector<float>(primary[k..]) * new Vector<float>(xs[k..]) * (Vector<float>.One - Vector.Exp(muSum * vd)) / muSum;
+        }
+
+        double sum = Vector.Sum(acc);
+        for (; k < end; k++)
         {
             var muSum = mu[k] + c;
             var x = muSum * depth;
