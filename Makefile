@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build run test bench catalog
+.PHONY: help deps build run test bench catalog physics-tables synth-validate
 
 help:
 	@echo "make run    — install what is missing, build, run the service end to end (simulated MCA, local broker)"
@@ -29,3 +29,10 @@ catalog:
 .PHONY: mca-sim
 mca-sim:
 	./xrfedge mca-sim --link /tmp/xrfedge-ttyDP5
+
+# Synthesis: regenerate the xraylib physics tables; set the generator against the real NIST spectra (docs/img, tables on stdout).
+physics-tables:
+	/usr/bin/python3 scripts/physics/generate_physics_tables.py
+
+synth-validate:
+	/usr/bin/python3 scripts/validation/synthesis_vs_nist.py

@@ -33,6 +33,17 @@ public sealed record GeneratorProfile
     /// <summary>Scale of the anode characteristic lines against the Kramers continuum (1 = the nominal model), 0.5–1.5 to randomise tube spectra.</summary>
     public required ValueRange AnodeLineScale { get; init; }
 
+    /// <summary>
+    /// Probability that the primary beam is focused by a polycapillary optic (micro-XRF benchtops such as the NIST Bruker
+    /// instrument). Its acceptance follows the critical angle of total reflection, θ_c ∝ 1/E, so the transmission falls as
+    /// (E_c/E)² above a cut-off E_c (<see cref="PolycapillaryCutoffKeV"/>), 0–1.
+    /// </summary>
+    public double PolycapillaryProbability { get; init; }
+
+    /// <summary>Cut-off energy of the polycapillary transmission, keV: 5–15 (transmission ≈ 1 below, (E_c/E)² above).</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("polycapillary_cutoff_kev")]
+    public ValueRange PolycapillaryCutoffKeV { get; init; } = ValueRange.Fixed(10);
+
     /// <summary>Primary-beam filters.</summary>
     public required IReadOnlyList<FilterOption> Filters { get; init; }
 
@@ -44,6 +55,13 @@ public sealed record GeneratorProfile
 
     /// <summary>Angle between the detected beam and the sample surface, degrees: 30–70. Scattering angle = 180° − incidence − take-off, clamped to 90–150°.</summary>
     public required ValueRange TakeoffDegrees { get; init; }
+
+    /// <summary>
+    /// Scattering angle between incident and detected beams, degrees, 90–150; null = coplanar geometry
+    /// (180° − incidence − take-off). Real instruments are often not coplanar, and the angle sets the Compton shift
+    /// (the NIST Bruker spectra show Rh Kα Compton at 18.8 keV, i.e. about 140°).
+    /// </summary>
+    public ValueRange? ScatterAngleDegrees { get; init; }
 
     /// <summary>Beam path atmospheres.</summary>
     public required IReadOnlyList<PathOption> Paths { get; init; }
@@ -103,12 +121,22 @@ public sealed record GeneratorProfile
         }
 
         Range(TubeCurrentMicroamperes, "tube_current_microamperes");
+        Range(PolycapillaryCutoffKeV, "polycapillary_cutoff_kev");
         Range(TubeBeWindowMicrometres, "tube_be_window_micrometres");
         Range(TubeTakeoffDegrees, "tube_takeoff_degrees");
         Range(AnodeLineScale, "anode_line_scale");
         Weights(Filters, f => f.Weight, "filters");
         Range(IncidenceDegrees, "incidence_degrees");
         Range(TakeoffDegrees, "takeoff_degrees");
+        if (ScatterAngleDegrees is { } angle)
+        {
+            Range(angle, "scatter_angle_degrees");
+            if (angle.Min < 90 || angle.Max > 150)
+            {
+                problems.Add("scatter_angle_degrees must lie within 90–150° (the tabulated scatter cross-sections)");
+            }
+        }
+
         Weights(Paths, p => p.Weight, "paths");
         foreach (var p in Paths ?? [])
         {
@@ -171,7 +199,21 @@ public sealed record GeneratorProfile
             Range(Samples.ElementCount, "samples.element_count");
             Range(Samples.MassFraction, "samples.mass_fraction");
             Range(Samples.ThinMassThicknessGramsPerSquareCentimetre, "samples.thin_mass_thickness_grams_per_square_centimetre");
+            if (Samples.FiniteMassThicknessGramsPerSquareCentimetre is { } finite)
+            {
+                Range(finite, "samples.finite_mass_thickness_grams_per_square_centimetre");
+                if (finite.Min <= 0)
+                {
+                    problems.Add("samples.finite_mass_thickness_grams_per_square_centimetre must be positive");
+                }
+            }
             Weights(Samples.Matrices, m => m.Weight, "samples.matrices");
+            if (Samples.FixedComposition is { } fixedComposition
+                && (fixedComposition.Count == 0 || fixedComposition.Sum(e => e.MassFraction) <= 0 || fixedComposition.Any(e => e.MassFraction < 0 || Spectra.Physics.PhysicsTables.Default.AbsorberIndex(e.Symbol) is < 0 or >= 48)))
+            {
+                problems.Add("samples.fixed_composition needs tabulated element symbols with non-negative mass fractions summing above 0");
+            }
+
             if (Samples.PureElements is { } pure && (pure.Count == 0 || pure.Any(e => Spectra.Catalog.LineCatalog.Default.ElementIndex(e) < 0)))
             {
                 problems.Add("samples.pure_elements must list catalogue element symbols");

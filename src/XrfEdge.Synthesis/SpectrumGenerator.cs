@@ -225,7 +225,9 @@ public sealed class SpectrumGenerator
         ws.Monochromatic = rng.Chance(p.MonochromaticProbability);
         var incidence = Draw(ref rng, p.IncidenceDegrees) * Math.PI / 180;
         var takeoff = Draw(ref rng, p.TakeoffDegrees) * Math.PI / 180;
-        var theta = Math.Clamp(180 - ((incidence + takeoff) * 180 / Math.PI), 90, 150);
+        var theta = p.ScatterAngleDegrees is { } angle
+            ? Draw(ref rng, angle)
+            : Math.Clamp(180 - ((incidence + takeoff) * 180 / Math.PI), 90, 150);
         ws.ScatterAngleDegrees = theta;
         var geometry = Math.Sin(incidence) / Math.Sin(takeoff);
         var path = Choose(ref rng, p.Paths);
@@ -249,6 +251,8 @@ public sealed class SpectrumGenerator
         var resolvingS = Draw(ref rng, det.PileupResolvingTimeNanoseconds) * 1e-9;
         var lld = Draw(ref rng, det.LowerThresholdKeV);
         var zeroFraction = rng.Chance(det.ZeroPeakProbability) ? Draw(ref rng, det.ZeroPeakFraction) : 0;
+        var siliconPeak = det.SiliconPeakFraction is { } siRange ? Draw(ref rng, siRange) : 0;
+        var polycapillaryCutoff = rng.Chance(p.PolycapillaryProbability) ? Draw(ref rng, p.PolycapillaryCutoffKeV) : double.PositiveInfinity;
 
         var mca = p.Mca;
         var n = mca.ChannelCounts[rng.Next(mca.ChannelCounts.Count)];
@@ -280,6 +284,10 @@ public sealed class SpectrumGenerator
         // ---- Primary spectrum (photons per 0.1-keV bin per electron, 4π, after window, filter and path) ----
         var kvBin = Math.Min(PhysicsTables.GridCount, (int)Math.Ceiling((kv / PhysicsTables.GridStepKeV) - 0.5));
         BuildPrimary(ws, kv, kvBin, tubeBeCm, tubeTakeoff, lineScale, filterAbsorber, filterMass, pathAbsorber, pathMass);
+        if (double.IsFinite(polycapillaryCutoff))
+        {
+            ApplyPolycapillary(ws, polycapillaryCutoff, kvBin);
+        }
 
         // ---- Sample attenuation and scatter cross-sections on the grid ----
         var angleX = Math.Clamp((theta - 90) / 30, 0, 1.999999);
@@ -336,6 +344,9 @@ public sealed class SpectrumGenerator
         // ---- Fluorescence (per catalogue line) ----
         Array.Clear(ws.LineArea);
         var thin = ws.ThinMassThickness;
+        // Finite thickness: the depth factor (1 − e^(−μΣ·m/sinα))/μΣ between the thin (m/sinα) and thick (1/μΣ) limits.
+        var finiteDepth = ws.FiniteMassThickness is { } finiteMass ? finiteMass / Math.Sin(incidence) : double.PositiveInfinity;
+        double Depth(double muSum) => double.IsPositiveInfinity(finiteDepth) ? 1 / muSum : -double.ExpM1(-muSum * finiteDepth) / muSum;
         var sinIncidence = Math.Sin(incidence);
         for (var c = 0; c < ws.ComponentCount; c++)
         {
@@ -362,13 +373,15 @@ public sealed class SpectrumGenerator
 
                 var sum = thin is { } mass
                     ? ThinIntegral(ws.Primary, _tables.LineCrossSection(i), _lineFirstBin[i], kvBin) * mass / sinIncidence
-                    : ThickIntegral(ws.Primary, _tables.LineCrossSection(i), muS, (float)(muLine * geometry), _lineFirstBin[i], kvBin);
+                    : double.IsPositiveInfinity(finiteDepth)
+                        ? ThickIntegral(ws.Primary, _tables.LineCrossSection(i), muS, (float)(muLine * geometry), _lineFirstBin[i], kvBin)
+                        : FiniteIntegral(ws.Primary, _tables.LineCrossSection(i), muS, muLine * geometry, finiteDepth, _lineFirstBin[i], kvBin);
                 for (var t = 0; t < ws.TubeLineCount; t++)
                 {
                     var xs = _tables.LineCrossSectionAtAnodeLine(i, ws.TubeLine[t]);
                     if (xs > 0)
                     {
-                        sum += ws.TubePhotons[t] * xs * (thin is { } m2 ? m2 / sinIncidence : 1 / (ws.TubeSampleMu[t] + (muLine * geometry)));
+                        sum += ws.TubePhotons[t] * xs * (thin is { } m2 ? m2 / sinIncidence : Depth(ws.TubeSampleMu[t] + (muLine * geometry)));
                     }
                 }
 
@@ -403,14 +416,14 @@ public sealed class SpectrumGenerator
             }
 
             var e = PhysicsTables.GridCentreKeV(k);
-            var absorb = thin is { } m ? m / sinIncidence : 1 / (muS[k] * (1 + geometry));
+            var absorb = thin is { } m ? m / sinIncidence : Depth(muS[k] * (1 + geometry));
             cont[k] += n0 * ws.SampleRayleigh[k] * absorb * ws.Detection[k];
             var ec = PhysicsTables.ComptonEnergyKeV(e, theta);
             var x = (ec / PhysicsTables.GridStepKeV) - 0.5;
             var kc = Math.Max(0, (int)x);
             var fc = Math.Clamp(x - kc, 0, 1);
             var muC = muS[kc] + ((muS[Math.Min(kc + 1, PhysicsTables.GridCount - 1)] - muS[kc]) * fc);
-            var absorbC = thin is { } m3 ? m3 / sinIncidence : 1 / (muS[k] + (muC * geometry));
+            var absorbC = thin is { } m3 ? m3 / sinIncidence : Depth(muS[k] + (muC * geometry));
             var compton = n0 * ws.SampleCompton[k] * absorbC * ws.Detection[kc];
             cont[kc] += compton * (1 - fc);
             cont[kc + 1] += compton * fc;
@@ -426,8 +439,8 @@ public sealed class SpectrumGenerator
             var dsC = GridValue(ws.SampleCompton, e);
             var ec = PhysicsTables.ComptonEnergyKeV(e, theta);
             var muC = GridValue(muS, ec);
-            var rayleigh = ws.TubePhotons[t] * dsR * (thin is { } m ? m / sinIncidence : 1 / (muT * (1 + geometry))) * DetectionAt(ws, e);
-            var compton = ws.TubePhotons[t] * dsC * (thin is { } m4 ? m4 / sinIncidence : 1 / (muT + (muC * geometry))) * DetectionAt(ws, ec);
+            var rayleigh = ws.TubePhotons[t] * dsR * (thin is { } m ? m / sinIncidence : Depth(muT * (1 + geometry))) * DetectionAt(ws, e);
+            var compton = ws.TubePhotons[t] * dsC * (thin is { } m4 ? m4 / sinIncidence : Depth(muT + (muC * geometry))) * DetectionAt(ws, ec);
             var catalogueIndex = _anodeLineCatalogIndex[al.Index];
             if (catalogueIndex >= 0)
             {
@@ -485,6 +498,11 @@ public sealed class SpectrumGenerator
         for (var i = 0; i < ws.LineArea.Length; i++)
         {
             ws.LineArea[i] *= scale;
+        }
+
+        if (siliconPeak > 0)
+        {
+            AddPeak(ws, SiKaKeV, siliconPeak * physicsCounts, 0);
         }
 
         // Pile-up: pairs of the strongest peaks sum with probability rate × resolving time.
@@ -636,6 +654,31 @@ public sealed class SpectrumGenerator
         return sum;
     }
 
+    /// <summary>Σ_k N0[k]·τ[k]·(1 − e^(−(μ_s[k] + c)·d)) / (μ_s[k] + c): a sample of finite depth d = m/sinα.</summary>
+    private static double FiniteIntegral(ReadOnlySpan<float> primary, ReadOnlySpan<float> xs, ReadOnlySpan<float> mu, double c, double depth, int first, int end)
+    {
+        var k = first;
+        var acc = Vector<float>.Zero;
+        var vc = new Vector<float>((float)c);
+        var vd = new Vector<float>((float)-depth);
+        var width = Vector<float>.Count;
+        for (; k <= end - width; k += width)
+        {
+            var muSum = new Vector<float>(mu[k..]) + vc;
+            acc += new Vector<float>(primary[k..]) * new Vector<float>(xs[k..]) * (Vector<float>.One - Vector.Exp(muSum * vd)) / muSum;
+        }
+
+        double sum = Vector.Sum(acc);
+        for (; k < end; k++)
+        {
+            var muSum = mu[k] + c;
+            var x = muSum * depth;
+            sum += primary[k] * xs[k] * (x > 700 ? 1 : 1 - Poisson.ExpNegative(x)) / muSum;
+        }
+
+        return sum;
+    }
+
     private static double ThinIntegral(ReadOnlySpan<float> primary, ReadOnlySpan<float> xs, int first, int end)
     {
         double sum = 0;
@@ -712,6 +755,28 @@ public sealed class SpectrumGenerator
             ws.TubeLine[0] = ws.TubeLine[strongest];
             ws.TubePhotons[0] = ws.TubePhotons[strongest];
             ws.TubeLineCount = 1;
+        }
+    }
+
+    /// <summary>Polycapillary transmission relative to low energies: 1 up to the cut-off, (E_c/E)² above (θ_c ∝ 1/E).</summary>
+    private void ApplyPolycapillary(Workspace ws, double cutoffKeV, int kvBin)
+    {
+        for (var k = 0; k < kvBin; k++)
+        {
+            var e = PhysicsTables.GridCentreKeV(k);
+            if (e > cutoffKeV)
+            {
+                ws.Primary[k] *= (float)(cutoffKeV * cutoffKeV / (e * e));
+            }
+        }
+
+        for (var t = 0; t < ws.TubeLineCount; t++)
+        {
+            var e = _tables.AnodeLines[ws.TubeLine[t]].EnergyKeV;
+            if (e > cutoffKeV)
+            {
+                ws.TubePhotons[t] *= cutoffKeV * cutoffKeV / (e * e);
+            }
         }
     }
 
@@ -966,7 +1031,20 @@ public sealed class SpectrumGenerator
         var total = s.BlankWeight + s.PureWeight + s.AlloyWeight + s.MixtureWeight;
         var u = rng.NextDouble() * total;
         ws.ThinMassThickness = rng.Chance(s.ThinProbability) ? Draw(ref rng, s.ThinMassThicknessGramsPerSquareCentimetre) : null;
-        if (u < s.BlankWeight)
+        ws.FiniteMassThickness = ws.ThinMassThickness is null && rng.Chance(s.FiniteProbability)
+            ? Draw(ref rng, s.FiniteMassThicknessGramsPerSquareCentimetre ?? ValueRange.Fixed(1))
+            : null;
+        if (s.FixedComposition is { } fixedComposition)
+        {
+            ws.SampleKind = "fixed";
+            ws.Matrix = "none";
+            var sum = fixedComposition.Sum(e => e.MassFraction);
+            foreach (var e in fixedComposition)
+            {
+                AddComponent(ws, e.Symbol, e.MassFraction / sum);
+            }
+        }
+        else if (u < s.BlankWeight)
         {
             ws.SampleKind = "blank";
             ws.Matrix = Matrices.Blanks[rng.Next(Matrices.Blanks.Length)];
@@ -1208,7 +1286,8 @@ public sealed class SpectrumGenerator
                 ws.CountRate,
                 ws.Matrix,
                 ws.SampleKind,
-                ws.ThinMassThickness),
+                ws.ThinMassThickness,
+                ws.FiniteMassThickness),
         };
     }
 }

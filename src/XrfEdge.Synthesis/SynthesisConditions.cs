@@ -15,8 +15,9 @@ namespace XrfEdge.Synthesis;
 /// <param name="TrueCalibration">The calibration the counts were generated with (the reported one is on the spectrum; they differ by drift).</param>
 /// <param name="CountRateCountsPerSecond">Input count rate, counts/s.</param>
 /// <param name="Matrix">Matrix name ("none", "silicate", …).</param>
-/// <param name="SampleKind">"blank", "pure", "alloy" or "mixture".</param>
+/// <param name="SampleKind">"blank", "pure", "alloy", "mixture" or "fixed".</param>
 /// <param name="ThinMassThicknessGramsPerSquareCentimetre">Mass thickness of a thin sample, g/cm², or null for a thick one.</param>
+/// <param name="FiniteMassThicknessGramsPerSquareCentimetre">Mass thickness of a finite (not thin, not infinitely thick) sample, g/cm², or null.</param>
 public sealed record SynthesisConditions(
     string Anode,
     double TubeVoltageKilovolts,
@@ -31,4 +32,5 @@ public sealed record SynthesisConditions(
     double CountRateCountsPerSecond,
     string Matrix,
     string SampleKind,
-    double? ThinMassThicknessGramsPerSquareCentimetre);
+    double? ThinMassThicknessGramsPerSquareCentimetre,
+    double? FiniteMassThicknessGramsPerSquareCentimetre = null);

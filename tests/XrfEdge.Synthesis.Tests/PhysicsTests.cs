@@ -145,3 +145,39 @@ public sealed class PhysicsTests
         Assert.Equal(TimeSpan.FromSeconds(80), longRun.LiveTime);
     }
 }
+
+public sealed class ThicknessTests
+{
+    private static double SrArea(double? thin, double? finite)
+    {
+        // Sr 1 % in cellulose: light matrix, Sr Kα at 14.17 keV escapes from deep (1/μ ≈ 0.5 g/cm²).
+        var p = TestProfiles.Fixed("Sr", thinMassThickness: thin);
+        p = p with
+        {
+            Samples = p.Samples with
+            {
+                FixedComposition = [new ElementFraction("Sr", 0.01), new ElementFraction("C", 0.44), new ElementFraction("H", 0.06), new ElementFraction("O", 0.49)],
+                FiniteProbability = finite is null ? 0 : 1,
+                FiniteMassThicknessGramsPerSquareCentimetre = finite is { } m ? Profiles.ValueRange.Fixed(m) : null,
+            },
+        };
+        var g = new SpectrumGenerator(p, 1);
+        var ws = g.Rent();
+        g.Simulate(0, ws);
+        XrfEdge.Spectra.Catalog.LineCatalog.Default.TryGetLine("Sr-KL3", out var line);
+        return ws.LineArea[line!.Index] / ws.ExpectedTotal;
+    }
+
+    [Fact]
+    public void LineArea_FiniteThickness_ConvergesToThinAndThickLimits()
+    {
+        // Sr Kα relative to the spectrum total (raw intensities are normalised to the count rate). A finite sample must
+        // converge to the limits: 100 g/cm² is infinitely thick, 1e-5 g/cm² is thin (μ·m ≪ 1).
+        var thick = SrArea(null, null);
+        var deep = SrArea(null, 100);
+        var thinLimit = SrArea(1e-5, null);
+        var veryThin = SrArea(null, 1e-5);
+        Assert.Equal(thick, deep, thick * 1e-3);
+        Assert.Equal(thinLimit, veryThin, thinLimit * 2e-2);
+    }
+}

@@ -29,6 +29,8 @@ internal static class TestProfiles
             AnodeLineScale = ValueRange.Fixed(1),
             IncidenceDegrees = ValueRange.Fixed(incidenceDegrees),
             TakeoffDegrees = ValueRange.Fixed(takeoffDegrees),
+            ScatterAngleDegrees = null,
+            PolycapillaryProbability = 0,
             Paths = [new PathOption("vacuum")],
             Detectors = [d with
             {
@@ -40,6 +42,7 @@ internal static class TestProfiles
                 PileupResolvingTimeNanoseconds = ValueRange.Fixed(20),
                 LowerThresholdKeV = ValueRange.Fixed(0.3),
                 ZeroPeakProbability = 0,
+                SiliconPeakFraction = null,
             }],
             Mca = new McaOptions([4096], ValueRange.Fixed(40.95), ValueRange.Fixed(0), ValueRange.Fixed(0), ValueRange.Fixed(0), ValueRange.Fixed(0)),
             LiveTimeSeconds = ValueRange.Fixed(liveTimeSeconds),
@@ -54,6 +57,7 @@ internal static class TestProfiles
                 ThinProbability = thinMassThickness is null ? 0 : 1,
                 ThinMassThicknessGramsPerSquareCentimetre = ValueRange.Fixed(thinMassThickness ?? 1e-3),
                 TraceImpurityProbability = 0,
+                FiniteProbability = 0,
             },
         };
     }

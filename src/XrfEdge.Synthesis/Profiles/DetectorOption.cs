@@ -14,6 +14,8 @@ namespace XrfEdge.Synthesis.Profiles;
 /// <param name="LowerThresholdKeV">Low-level discriminator, keV: events below are not counted (0.2–1.0).</param>
 /// <param name="ZeroPeakProbability">Probability that the MCA shows a zero-energy (reset/noise) peak, 0–1.</param>
 /// <param name="ZeroPeakFraction">Share of all counts in that zero peak, 0–0.5 (about 0.4 on the NIST Bruker spectra).</param>
+/// <param name="SiliconPeakFraction">Share of counts in the detector's own Si Kα peak (1.74 keV: fluorescence of the dead
+/// layer and frame), 0–1e-3; an artefact, never labelled as Si in the sample. Null = none.</param>
 public sealed record DetectorOption(
     string Kind,
     double Weight,
@@ -26,4 +28,5 @@ public sealed record DetectorOption(
     ValueRange PileupResolvingTimeNanoseconds,
     [property: System.Text.Json.Serialization.JsonPropertyName("lower_threshold_kev")] ValueRange LowerThresholdKeV,
     double ZeroPeakProbability,
-    ValueRange ZeroPeakFraction);
+    ValueRange ZeroPeakFraction,
+    ValueRange? SiliconPeakFraction = null);

@@ -10,9 +10,15 @@ namespace XrfEdge.Synthesis.Profiles;
 /// <param name="Matrices">Matrix kinds of mixtures: "none", "silicate", "carbonate", "organic", "acrylic", "pigment-binder", "water".</param>
 /// <param name="ThinProbability">Probability that the sample is a thin layer (no matrix absorption) instead of infinitely thick.</param>
 /// <param name="ThinMassThicknessGramsPerSquareCentimetre">Mass thickness of thin samples, g/cm²: 1e-5 … 1e-2.</param>
+/// <param name="FiniteProbability">Probability that a sample that is not thin has a finite mass thickness (light
+/// samples are transparent to hard X-rays: 5 mm of acrylic is 0.6 g/cm², 1/μ at 30 keV is 3 g/cm²), 0–1.</param>
+/// <param name="FiniteMassThicknessGramsPerSquareCentimetre">That mass thickness, g/cm²: 0.05–3 (absent = 1).</param>
 /// <param name="TraceImpurityProbability">Probability that a pure element, alloy or blank carries 1–3 trace impurities (1 ppm … 0.5 %).</param>
 /// <param name="PureElements">Elements that pure-element samples are drawn from; null = every solid catalogue element
 /// (all but O, F, Cl, Ar, Br). Set it to model a given set of standards.</param>
+/// <param name="FixedComposition">When set, every sample has exactly this composition (mass fractions, normalised to 1;
+/// any of the 48 tabulated elements incl. dark H, C, N) and the kind weights are ignored — for validation against a known
+/// reference material.</param>
 public sealed record SampleOptions(
     double BlankWeight,
     double PureWeight,
@@ -24,4 +30,7 @@ public sealed record SampleOptions(
     double ThinProbability,
     ValueRange ThinMassThicknessGramsPerSquareCentimetre,
     double TraceImpurityProbability,
-    IReadOnlyList<string>? PureElements = null);
+    IReadOnlyList<string>? PureElements = null,
+    IReadOnlyList<ElementFraction>? FixedComposition = null,
+    double FiniteProbability = 0,
+    ValueRange? FiniteMassThicknessGramsPerSquareCentimetre = null);

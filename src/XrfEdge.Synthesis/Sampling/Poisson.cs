@@ -70,7 +70,7 @@ internal static class Poisson
     }
 
     /// <summary>
-    /// e^(−x) for 0 ≤ x &lt; 12 without a libm call: 2^(−x·log2 e) split into an exact power of two and a degree-7
+    /// e^(−x) for 0 ≤ x ≤ 700 without a libm call: 2^(−x·log2 e) split into an exact power of two and a degree-7
     /// polynomial of 2^f on [0, 1) (relative error below 1e-10, far under what a Poisson draw can notice).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -85,4 +85,5 @@ internal sealed class Workspace
     public string Matrix = "none";
     public string SampleKind = "mixture";
     public double? ThinMassThickness;
+    public double? FiniteMassThickness;
 }
