@@ -3,6 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 .PHONY: help deps build run test bench catalog ort test-model
+.PHONY: help deps build run test bench catalog physics-tables synth-validate
 
 help:
 	@echo "make run    — install what is missing, build, run the service end to end (simulated MCA, local broker)"
@@ -33,3 +34,14 @@ ort:
 # Regenerates the fixed-seed test encoder of tests/XrfEdge.Inference.Tests/Models (Debian python3 + torch + onnx).
 test-model:
 	/usr/bin/python3 scripts/models/make_test_model.py
+# Simulated Amptek DP5 on /tmp/xrfedge-ttyDP5 (what firmware-config/simulator.json points at); Ctrl-C stops it.
+.PHONY: mca-sim
+mca-sim:
+	./xrfedge mca-sim --link /tmp/xrfedge-ttyDP5
+
+# Synthesis: regenerate the xraylib physics tables; set the generator against the real NIST spectra (docs/img, tables on stdout).
+physics-tables:
+	/usr/bin/python3 scripts/physics/generate_physics_tables.py
+
+synth-validate:
+	/usr/bin/python3 scripts/validation/synthesis_vs_nist.py

@@ -15,6 +15,9 @@ internal static class XrfEdgeCommandLine
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(SynthCommand.Create());
+        root.Subcommands.Add(McaSimCommand.Create());
+        root.Subcommands.Add(AcquireCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,117 @@
+using System.Text;
+using XrfEdge.Devices.Formats;
+using XrfEdge.Devices.Simulation;
+using XrfEdge.Service.Cli;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Service.Tests.Cli;
+
+/// <summary>The acquire verb end to end against the simulated DP5 on a real pty, with the shipped simulator profile.</summary>
+public sealed class AcquireCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xrfedge-acquire-").FullName;
+
+    private static string SimulatorProfile()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "firmware-config", "simulator.json");
+            if (File.Exists(Path.Combine(dir.FullName, "XrfEdge.sln")) && File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("firmware-config/simulator.json not found above the test binaries");
+    }
+
+    private async Task<(string Link, CancellationTokenSource Stop)> StartSimulatorAsync()
+    {
+        var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var link = Path.Combine(_dir, "ttyDP5");
+        var device = new SimulatedDp5(new SimulatedDp5Options(), McaSimCommand.CreateSource("example", 5), TimeProvider.System);
+        var host = new SimulatedMcaHost(device, link, TimeProvider.System);
+        _ = Task.Run(() => host.RunAsync(stop.Token));
+        await host.Ready.WaitAsync(stop.Token);
+        return (link, stop);
+    }
+
+    [Fact]
+    public async Task Acquire_TwoMeasurementsToJsonl_WritesCalibratedSpectraWithStatus()
+    {
+        var (link, stop) = await StartSimulatorAsync();
+        using (stop)
+        {
+            var output = Path.Combine(_dir, "out.jsonl");
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            var rc = await AcquireCommand.RunAsync(link, null, SimulatorProfile(), 0.2, 2, output, json: true, stdout, stderr, stop.Token);
+            Assert.True(rc == 0, stderr.ToString());
+            var results = SpectrumJsonl.ReadFile(output).ToList();
+            Assert.Equal(2, results.Count);
+            foreach (var result in results)
+            {
+                var spectrum = Assert.IsType<LabelledSpectrum>(result.Spectrum).Spectrum;
+
+                // simulator.json: MCAC 2048, offset −0.02 keV, gain 0.0146484375 keV/channel (30 keV / 2048).
+                Assert.Equal(2048, spectrum.Counts.Length);
+                Assert.Equal(0.0146484375, spectrum.Calibration.GainKeVPerChannel);
+                Assert.Equal(0.2, spectrum.LiveTime!.Value.TotalSeconds, 6);
+                Assert.True(spectrum.TotalCounts > 0);
+            }
+
+            Assert.Equal(2, stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+            Assert.Contains("\"device_type\":\"Dp5\"", stdout.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Acquire_ToMca_FileReadsBackWithSameCounts()
+    {
+        var (link, stop) = await StartSimulatorAsync();
+        using (stop)
+        {
+            var output = Path.Combine(_dir, "out.mca");
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            var rc = await AcquireCommand.RunAsync(link, "dp5", SimulatorProfile(), 0.2, 1, output, json: false, stdout, stderr, stop.Token);
+            Assert.True(rc == 0, stderr.ToString());
+            using var reader = new StreamReader(output, Encoding.Latin1);
+            var read = AmptekMcaReader.Read(reader, output);
+            var spectrum = Assert.IsType<LabelledSpectrum>(read.Spectrum).Spectrum;
+            Assert.Equal(2048, spectrum.Counts.Length);
+            Assert.Contains("2048 channels", stdout.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Acquire_MissingDevice_ExitsOneNamingThePath()
+    {
+        var stderr = new StringWriter();
+        var missing = Path.Combine(_dir, "no-such-tty");
+        var rc = await AcquireCommand.RunAsync(missing, null, SimulatorProfile(), 0.2, 1, null, false, new StringWriter(), stderr, CancellationToken.None);
+        Assert.Equal(1, rc);
+        Assert.Contains(missing, stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Acquire_BadOutputExtension_UsageErrorTwo()
+    {
+        var stderr = new StringWriter();
+        var rc = await AcquireCommand.RunAsync("/dev/null", null, SimulatorProfile(), 1, 1, "x.csv", false, new StringWriter(), stderr, CancellationToken.None);
+        Assert.Equal(2, rc);
+        Assert.Contains(".jsonl or .mca", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Acquire_SimulatedSpi_MeasuresThroughTheFrameProtocol()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var rc = await AcquireCommand.RunAsync("simulated", "spi", SimulatorProfile(), 0.1, 1, null, false, stdout, stderr, CancellationToken.None);
+        Assert.True(rc == 0, stderr.ToString());
+        Assert.Contains("2048 channels", stdout.ToString(), StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}

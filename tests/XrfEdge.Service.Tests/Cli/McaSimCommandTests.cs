@@ -1,0 +1,52 @@
+using XrfEdge.Devices.Simulation;
+using XrfEdge.Service.Cli;
+
+namespace XrfEdge.Service.Tests.Cli;
+
+public sealed class McaSimCommandTests
+{
+    [Fact]
+    public void CreateSource_GeneratorProfile_SpectrumScaledToRequestedDuration()
+    {
+        var source = McaSimCommand.CreateSource("handheld-sdd", 11);
+        var shortRun = source(new SimulatedSpectrumRequest(0, 2048, TimeSpan.FromSeconds(1)));
+        var longRun = source(new SimulatedSpectrumRequest(0, 2048, TimeSpan.FromSeconds(10)));
+        Assert.Equal(TimeSpan.FromSeconds(1), shortRun.LiveTime);
+        Assert.True(shortRun.TotalCounts > 0);
+
+        // Same index and seed = same draw; ten times the duration = ten times the counts, up to per-channel rounding.
+        Assert.InRange(longRun.TotalCounts, (10 * shortRun.TotalCounts) - (10 * shortRun.Counts.Length), (10 * shortRun.TotalCounts) + (10 * shortRun.Counts.Length));
+    }
+
+    [Fact]
+    public void CreateSource_Example_IsDeterministicInSeedAndIndex()
+    {
+        var a = McaSimCommand.CreateSource("example", 2)(new SimulatedSpectrumRequest(3, 1024, TimeSpan.FromSeconds(5)));
+        var b = McaSimCommand.CreateSource("example", 2)(new SimulatedSpectrumRequest(3, 1024, TimeSpan.FromSeconds(5)));
+        Assert.Equal(a.Counts, b.Counts);
+    }
+
+    [Theory]
+    [InlineData("handheld-sdd", "melted", 3, "unknown --fault")]
+    [InlineData("no-such-profile", "none", 3, "no-such-profile")]
+    [InlineData("example", "none", 0, "--fault-every")]
+    public async Task RunAsync_BadArguments_ExitTwoWithReason(string profile, string fault, int every, string expected)
+    {
+        var stderr = new StringWriter();
+        var rc = await McaSimCommand.RunAsync(Path.Combine(Path.GetTempPath(), "xrfedge-never"), profile, 1, fault, every, null, new StringWriter(), stderr, CancellationToken.None);
+        Assert.Equal(2, rc);
+        Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_Cancelled_StopsAndRemovesTheLink()
+    {
+        var link = Path.Combine(Path.GetTempPath(), $"xrfedge-mcasim-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        using var cts = new CancellationTokenSource();
+        var stdout = new StringWriter();
+        var run = McaSimCommand.RunAsync(link, "example", 1, "none", 3, null, stdout, new StringWriter(), cts.Token);
+        await cts.CancelAsync();
+        Assert.Equal(0, await run);
+        Assert.False(File.Exists(link));
+    }
+}

@@ -1,0 +1,76 @@
+using XrfEdge.Service.Cli;
+
+namespace XrfEdge.Service.Tests.Cli;
+
+public sealed class SynthCommandTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "xrfedge-synth-cli-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private static (int Code, string Out, string Err) Run(long count, string profile, string format, string? output, string? plot = null)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = SynthCommand.Run(count, 1, profile, format, output, 1, plot, 0, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Run_Npy_WritesTheSevenFilesAndMeta()
+    {
+        var (code, output, _) = Run(5, "handheld-pin", "npy", _dir);
+        Assert.Equal(0, code);
+        Assert.Contains("wrote 5 spectra", output, StringComparison.Ordinal);
+        foreach (var f in new[] { "x.npy", "y_lines.npy", "y_elements.npy", "y_lines_paper.npy", "y_elements_in_sample.npy", "y_elements_ignore.npy", "tube_kv.npy", "meta.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(_dir, f)), f);
+        }
+
+        // 128-byte npy header + 5 × 300 float32.
+        Assert.Equal(128 + (5 * 300 * 4), new FileInfo(Path.Combine(_dir, "x.npy")).Length);
+    }
+
+    [Fact]
+    public void Run_JsonlAndPlot_WritesBoth()
+    {
+        Directory.CreateDirectory(_dir);
+        var jsonl = Path.Combine(_dir, "s.jsonl");
+        var svg = Path.Combine(_dir, "s.svg");
+        var (code, _, _) = Run(3, "benchtop", "jsonl", jsonl, svg);
+        Assert.Equal(0, code);
+        Assert.Equal(3, File.ReadAllLines(jsonl).Length);
+        Assert.StartsWith("<svg", File.ReadAllText(svg), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_UnknownProfile_ExitCode2AndNamesProfiles()
+    {
+        var (code, _, error) = Run(3, "tabletop", "npy", _dir);
+        Assert.Equal(2, code);
+        Assert.Contains("unknown generator profile 'tabletop'", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_dir));
+    }
+
+    [Fact]
+    public void Run_NoOutputAndNoPlot_ExitCode2()
+    {
+        var (code, _, error) = Run(3, "randomized", "npy", null);
+        Assert.Equal(2, code);
+        Assert.Contains("--out", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_SynthVerb_IsRegistered()
+    {
+        var parse = XrfEdgeCommandLine.Build().Parse(["synth", "--count", "2", "--format", "npy", "--out", "x"]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal("synth", parse.CommandResult.Command.Name);
+    }
+}
