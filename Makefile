@@ -24,3 +24,11 @@ test: deps
 
 catalog:
 	/usr/bin/python3 scripts/physics/generate_catalog.py
+
+# Training (issue 5): `make model` reproduces models/ (data → train → ONNX → int8 → card); see training/README.md.
+.PHONY: model model-smoke
+model:
+	training/make_model.sh
+
+model-smoke:
+	training/make_model.sh --smoke

@@ -72,7 +72,7 @@ def predict(model: LineEncoder, x: np.ndarray, batch: int = 4096) -> tuple[np.nd
     elems: list[np.ndarray] = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            lo, eo = model(torch.from_numpy(np.asarray(x[i:i + batch], dtype=np.float32)))
+            lo, eo = model(torch.from_numpy(np.array(x[i:i + batch], dtype=np.float32, copy=True)))
             lines.append(torch.sigmoid(lo).numpy())
             if eo is not None:
                 elems.append(torch.sigmoid(eo).numpy())
