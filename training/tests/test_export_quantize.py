@@ -13,12 +13,14 @@ def test_build_fp32_matches_torch_for_every_transform(transform, rng):
     model = LineEncoder(ModelConfig(transform=transform, hidden=[64], element_head=True, dropout=0.0)).eval()
     x = rng.poisson(50.0, (7, 300)).astype(np.float32)
     x[0] = 0  # an empty spectrum must not divide by zero
+    x[1, :3] = -5  # negative channels (seen in the NIST Bruker files) must not give NaN
     m = export.build_fp32(model)
     got = reference.run(m, {"spectrum": x})
     with torch.no_grad():
         lo, eo = model(torch.from_numpy(x))
     np.testing.assert_allclose(got["line_probabilities"], torch.sigmoid(lo).numpy(), atol=1e-5)
     np.testing.assert_allclose(got["element_probabilities"], torch.sigmoid(eo).numpy(), atol=1e-5)
+    assert np.isfinite(got["line_probabilities"]).all()
 
 
 def test_build_fp32_follows_onnx_contract():

@@ -31,9 +31,10 @@ def _const(name: str, value: np.ndarray) -> onnx.TensorProto:
 def _transform_nodes(transform: str) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto], str]:
     """The in-graph input transform; mirrors model.InputTransform exactly. Returns (nodes, inits, feature)."""
     nodes = [
-        helper.make_node("ReduceSum", [INPUT, "t_axes"], ["t_sum"], keepdims=1, name="total_counts"),
+        helper.make_node("Relu", [INPUT], ["t_counts"], name="clamp_negative_counts"),
+        helper.make_node("ReduceSum", ["t_counts", "t_axes"], ["t_sum"], keepdims=1, name="total_counts"),
         helper.make_node("Max", ["t_sum", "t_one"], ["t_total"], name="total_at_least_one"),
-        helper.make_node("Div", [INPUT, "t_total"], ["t_frac"], name="normalise_by_total"),
+        helper.make_node("Div", ["t_counts", "t_total"], ["t_frac"], name="normalise_by_total"),
     ]
     inits = [_const("t_axes", np.array([1], np.int64)), _const("t_one", np.array(1.0, np.float32))]
     if transform == "norm":

@@ -49,6 +49,9 @@ class InputTransform(nn.Module):
         self.transform = transform
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Counts cannot be negative, but some vendors' processed spectra (the NIST Bruker files) hold a few
+        # negative channels; clamping keeps log/sqrt defined whatever the file says.
+        x = x.clamp_min(0.0)
         total = x.sum(dim=1, keepdim=True).clamp_min(1.0)
         frac = x / total
         if self.transform == "norm":

@@ -88,6 +88,39 @@ def _onnx_probs(model, x: np.ndarray, cat: Catalog) -> tuple[np.ndarray, np.ndar
     return lines, (np.concatenate(ep) if ep else element_probs_from_lines(lines, cat))
 
 
+# What the NIST spectra (../shared/spectra/README.md) must show: {file prefix: required elements}.
+REAL_EXPECTED: dict[str, set[str]] = {"Fe": {"Fe"}, "Cr": {"Cr"}, "Ni": {"Ni"}, "Cu": {"Cu"}, "Ti": {"Ti"},
+                                      "Zr": {"Zr"}, "Sn": {"Sn"}, "Steel": {"Fe", "Cr", "Ni", "Mo"}, "Acrylic": set()}
+REAL_IGNORED = {"Rh", "Ar"}  # Rh: the tube anode, always scattered; Ar: air (the NIST set is in vacuum)
+
+
+def real_spectra_check(model, cat: Catalog, elem_thr: np.ndarray, folder: Path | None = None) -> dict | None:
+    """Top element and elements above threshold for each real spectrum (developer check, Python rebin)."""
+    from .catalog import repo_root
+    from .realspectra import load_folder
+
+    folder = folder or repo_root() / ".." / "shared" / "spectra" / "nist-rh50kv-vacuum"
+    if not folder.is_dir():
+        return None
+    spectra = load_folder(folder)
+    names = list(spectra)
+    lp, ep = _onnx_probs(model, np.stack([spectra[n] for n in names]), cat)
+    rows: dict[str, Any] = {}
+    passed = 0
+    for i, n in enumerate(names):
+        order = np.argsort(-ep[i])
+        reported = [cat.elements[e] for e in order if ep[i, e] >= elem_thr[e] and cat.elements[e] not in REAL_IGNORED]
+        top = next(cat.elements[e] for e in order if cat.elements[e] not in REAL_IGNORED)
+        want = REAL_EXPECTED.get(n)
+        ok = None
+        if want is not None:
+            ok = set(reported) == want if len(want) != 1 else (top in want and set(reported) == want)
+            passed += int(ok)
+        rows[n] = {"top": top, "top_probability": float(ep[i, cat.elements.index(top)]), "reported": reported,
+                   "expected": sorted(want) if want is not None else None, "pass": ok}
+    return {"summary": {"passed": passed, "of": sum(1 for n in names if n in REAL_EXPECTED)}, "spectra": rows}
+
+
 def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) -> dict[str, Any]:
     t0 = time.monotonic()
     cat = load_catalog()
@@ -150,6 +183,12 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
         metrics[name] = row
         if log:
             print(f"{name}: int8 {json.dumps(row['int8']['summary'])}", flush=True)
+
+    real = real_spectra_check(int8, cat, elem_thr)
+    if real is not None:
+        metrics["real_spectra_python_dev_check"] = real
+        if log:
+            print(f"real spectra (python rebin, int8): {json.dumps(real['summary'])}", flush=True)
 
     training = {
         "pipeline": f"xrftrain {__version__}",
