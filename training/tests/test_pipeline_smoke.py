@@ -22,3 +22,13 @@ def test_pipeline_random_data_writes_valid_card_and_models(random_sets, tmp_path
     assert on_disk["outputs"] == {"lines": "line_probabilities", "elements": "element_probabilities"}
     assert "paper-mlp" in on_disk["metrics"]["ablations_validation"]
     assert on_disk["metrics"]["test-randomized"]["int8"]["summary"]["element_f1"] is not None
+
+
+def test_report_renders_every_test_set_and_target(random_sets, tmp_path):
+    from xrftrain.report import render
+
+    cfg = config_from_json({"shipped": {"model": {"hidden": [32]}, "epochs": 1}, "calibration_spectra": 100})
+    run(cfg, random_sets, tmp_path, log=False)
+    text = render(tmp_path)
+    assert "### test-randomized" in text and "element_f1" in text and "(target ≤ 0.01)" in text
+    assert "| Pb | As |" in text  # the As-K / Pb-L overlap row

@@ -19,7 +19,16 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--data", type=Path, required=True, help="directory with train/ val/ test-*/ npy sets")
     m.add_argument("--out", type=Path, required=True, help="where the model files and card go")
     m.add_argument("--no-ablations", action="store_true", help="train only the shipped configuration")
+    r = sub.add_parser("report", help="render models/EVALUATION.md from the card")
+    r.add_argument("--models", type=Path, required=True)
+    r.add_argument("--eval-json", type=Path, help="xrfedge eval --json output to include")
     a = p.parse_args(argv)
+    if a.cmd == "report":
+        from .report import render
+
+        ev = json.loads(a.eval_json.read_text()) if a.eval_json and a.eval_json.exists() else None
+        (a.models / "EVALUATION.md").write_text(render(a.models, ev), encoding="utf-8")
+        return 0
     try:
         cfg = config_from_json(json.loads(a.config.read_text(encoding="utf-8")))
         if a.no_ablations:

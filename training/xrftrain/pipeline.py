@@ -19,6 +19,7 @@ from . import __version__, export, quantize, reference
 from .augment import AugmentConfig
 from .card import CARD_FILE, FP32_FILE, INT8_FILE, build_card, write_card
 from .catalog import Catalog, load_catalog
+from .confusions import confusion_table
 from .data import Dataset, load_dataset
 from .metrics import evaluate, per_element_table
 from .model import ModelConfig
@@ -178,6 +179,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
             row[kind] = {"summary": _summary(full), "full": full}
             if kind == "int8":
                 per_element[name] = per_element_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements)
+                row["confusions_int8"] = confusion_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements)
         row["int8_minus_fp32_max_abs"] = max(abs(row["int8"]["summary"][k] - row["fp32"]["summary"][k])
                                              for k in row["fp32"]["summary"])
         metrics[name] = row
