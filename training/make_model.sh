@@ -13,7 +13,7 @@ smoke=0
 
 if [ $smoke -eq 1 ]; then
   work="$(mktemp -d "${TMPDIR:-/tmp}/xrfedge-model-smoke.XXXXXX")"
-  trap 'rm -rf "$work"' EXIT
+  [ "${KEEP_SMOKE:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT   # KEEP_SMOKE=1: the test inspects it
   data="$work/data"; out="$work/models"; config=training/configs/smoke.json
   n_train=${N_TRAIN:-400}; n_val=${N_VAL:-200}; n_test=${N_TEST:-200}; n_profile=0
 else
@@ -51,4 +51,5 @@ fi
 gen_s=$(( $(date +%s) - start ))
 
 (cd training && "$py" -m xrftrain model --config "../$config" --data "$data" --out "$out" ${XRFTRAIN_ARGS:-})
+(cd training && "$py" -m xrftrain report --models "$out")
 echo "make_model: data generation ${gen_s} s, total $(( $(date +%s) - start )) s → $out" >&2
