@@ -89,8 +89,8 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
     model = LineEncoder(cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     n = len(train_set)
-    steps = cfg.epochs * math.ceil(n / cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(steps, 1), pct_start=0.1)
+    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    planned_epochs = cfg.epochs
     x_all = torch.from_numpy(np.array(train_set.x, dtype=np.float32, copy=True))
     yl_all = torch.from_numpy(np.array(train_set.y_lines, copy=True)).float()
     ye_all = torch.from_numpy(np.array(train_set.y_elements, copy=True)).float()
@@ -99,7 +99,9 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
     history: list[dict[str, float]] = []
     start = time.monotonic()
     stopped = False
-    for epoch in range(cfg.epochs):
+    step = 0
+    epoch = 0
+    while epoch < planned_epochs:
         model.train()
         perm = torch.randperm(n, generator=gen)
         total = 0.0
@@ -117,21 +119,37 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
                                                               eo, ye_all[idx], (~ign).float())
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            for group in opt.param_groups:
+                group["lr"] = _lr(cfg.lr, step, planned_epochs * steps_per_epoch)
             opt.step()
-            sched.step()
+            step += 1
             total += float(loss) * len(idx)
         lp, ep = predict(model, val_set.x)
         val = _val_summary(lp, ep, val_set, line_element)
-        row = {"epoch": epoch + 1, "train_loss": total / n, **val, "minutes": (time.monotonic() - start) / 60}
+        row = {"epoch": epoch + 1, "lr": _lr(cfg.lr, step - 1, planned_epochs * steps_per_epoch), "train_loss": total / n, **val, "minutes": (time.monotonic() - start) / 60}
         history.append(row)
         if log:
             print("  " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
-        if cfg.max_minutes is not None and (time.monotonic() - start) / 60 > cfg.max_minutes and epoch + 1 < cfg.epochs:
-            stopped = True
-            if log:
-                print(f"  stopping after epoch {epoch + 1}: time budget of {cfg.max_minutes} min spent", flush=True)
-            break
+        epoch += 1
+        if epoch == 1 and cfg.max_minutes is not None:
+            # Fit the schedule to the time budget once the first epoch's speed is known, so the learning rate
+            # still anneals to zero (stopping a schedule half-way leaves a worse model).
+            fits = max(1, int(cfg.max_minutes / max(row["minutes"], 1e-6)))
+            if fits < planned_epochs:
+                planned_epochs = fits
+                stopped = True
+                if log:
+                    print(f"  time budget {cfg.max_minutes} min: {planned_epochs} of {cfg.epochs} epochs fit", flush=True)
     return TrainResult(model, history, time.monotonic() - start, stopped)
+
+
+def _lr(peak: float, step: int, total: int) -> float:
+    """Linear warm-up over the first 5 % of steps, then cosine decay to zero."""
+    warm = max(1, int(0.05 * total))
+    if step < warm:
+        return peak * (step + 1) / warm
+    t = min(1.0, (step - warm) / max(1, total - warm))
+    return peak * 0.5 * (1.0 + math.cos(math.pi * t))
 
 
 def _val_summary(lp: np.ndarray, ep: np.ndarray | None, ds: Dataset, line_element: np.ndarray) -> dict[str, float]:
