@@ -51,5 +51,8 @@ fi
 gen_s=$(( $(date +%s) - start ))
 
 (cd training && "$py" -m xrftrain model --config "../$config" --data "$data" --out "$out" ${XRFTRAIN_ARGS:-})
-(cd training && "$py" -m xrftrain report --models "$out")
+if [ $smoke -eq 0 ] && [ "${SKIP_EVAL:-0}" != 1 ]; then
+  training/eval_models.sh "$out"   # the figures of record: xrfedge eval through ONNX Runtime
+fi
+(cd training && "$py" -m xrftrain report --models "$out" --data "$data")
 echo "make_model: data generation ${gen_s} s, total $(( $(date +%s) - start )) s → $out" >&2

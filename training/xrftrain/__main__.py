@@ -22,12 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("report", help="render models/EVALUATION.md from the card")
     r.add_argument("--models", type=Path, required=True)
     r.add_argument("--eval-json", type=Path, help="xrfedge eval --json output to include")
+    r.add_argument("--data", type=Path, help="npy data root: adds the paper-protocol ceiling of the test labels")
     a = p.parse_args(argv)
     if a.cmd == "report":
         from .report import render
 
         ev = json.loads(a.eval_json.read_text()) if a.eval_json and a.eval_json.exists() else None
-        (a.models / "EVALUATION.md").write_text(render(a.models, ev), encoding="utf-8")
+        (a.models / "EVALUATION.md").write_text(render(a.models, ev, a.data), encoding="utf-8")
         return 0
     try:
         cfg = config_from_json(json.loads(a.config.read_text(encoding="utf-8")))
