@@ -86,6 +86,39 @@ def _ceiling_section(data: Path) -> list[str]:
     return out + [""]
 
 
+def _count_level_section(models: Path, data: Path) -> list[str]:
+    """Element F1 of the int8 model by total counts of the spectrum (test-randomized): where errors come from."""
+    import numpy as np
+    import onnx
+
+    from .card import INT8_FILE
+    from .catalog import load_catalog
+    from .data import load_dataset
+    from .metrics import binary_scores
+    from .pipeline import _onnx_probs
+
+    d = data / "test-randomized"
+    if not d.is_dir() or not (models / INT8_FILE).exists():
+        return []
+    cat = load_catalog()
+    card = json.loads((models / CARD_FILE).read_text())
+    et = np.asarray(card["thresholds"]["elements"] or [0.5] * 41, np.float32)
+    ds = load_dataset(d, cat.sha256).subset(slice(None))
+    _, ep = _onnx_probs(onnx.load(str(models / INT8_FILE)), ds.x, cat)
+    total = ds.x.sum(axis=1)
+    ign = ds.y_elements_ignore.astype(bool)
+    out = ["## Where the errors are: element scores by total counts (test-randomized, int8, Python)", "",
+           "| total counts | spectra | element sensitivity | element precision | element F1 |", "|---|---|---|---|---|"]
+    edges = [0, 1e4, 1e5, 1e6, 1e7, np.inf]
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (total >= lo) & (total < hi)
+        if not sel.any():
+            continue
+        r = binary_scores(ep[sel], ds.y_elements[sel], ~ign[sel], et)
+        out.append(f"| {lo:.0e} – {hi:.0e} | {int(sel.sum())} | {_f(r['sensitivity'])} | {_f(r['precision'])} | {_f(r['f1'])} |")
+    return out + [""]
+
+
 def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | None = None) -> str:
     card = json.loads((models / CARD_FILE).read_text())
     per_el = json.loads((models / "per-element.json").read_text()) if (models / "per-element.json").exists() else {}
@@ -104,6 +137,7 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
     out += _eval_section(models)
     if data is not None and data.is_dir():
         out += _ceiling_section(data)
+        out += _count_level_section(models, data)
     out += [f"## Python cross-check — {m.get('source', '')}", ""]
     keys = ["element_f1", "element_top1", "element_sensitivity", "element_precision", "line_sensitivity",
             "line_precision", "line_f1", "paper_pearson", "paper_sensitivity", "paper_specificity", "paper_precision"]
