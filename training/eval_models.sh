@@ -32,7 +32,10 @@ for s in "${sets[@]}"; do
 done
 real="$root/../shared/spectra/nist-rh50kv-vacuum"
 if [ -d "$real" ]; then
-  ./xrfedge identify --input "$real"/*.msa --model "$models/xrf-line-encoder.int8.onnx" --json > "$out/nist-real.int8.jsonl"
+  # identify exits non-zero when some files cannot be read (the NIST files hold negative channels that the
+  # .msa reader refuses); the per-file errors are kept in the output, so that is recorded, not fatal.
+  ./xrfedge identify --input "$real"/*.msa --model "$models/xrf-line-encoder.int8.onnx" --json > "$out/nist-real.int8.jsonl" \
+    || echo "eval: identify could not read every NIST file (see $out/nist-real.int8.jsonl)" >&2
 fi
 ./xrfedge model inspect --model "$models/xrf-line-encoder.int8.onnx" > "$out/model-inspect.int8.txt" 2>&1 || true
 echo "eval: results in $out" >&2
