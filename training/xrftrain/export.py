@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from .model import NORM_SCALE, TOTAL_DIVISOR, LineEncoder
+from .model import ABS_LOG_DIVISOR, NORM_SCALE, TOTAL_DIVISOR, LineEncoder
 from .data import BINS
 from .catalog import ELEMENT_COUNT, LINE_COUNT
 
@@ -40,6 +40,16 @@ def _transform_nodes(transform: str) -> tuple[list[onnx.NodeProto], list[onnx.Te
     if transform == "norm":
         nodes.append(helper.make_node("Mul", ["t_frac", "t_bins"], ["features"], name="scale"))
         inits.append(_const("t_bins", np.array(float(BINS), np.float32)))
+        return nodes, inits, "features"
+    if transform == "log1p+total":
+        inits += [_const("t_abs_div", np.array(ABS_LOG_DIVISOR, np.float32)),
+                  _const("t_ln10_div", np.array(np.log(10.0) * TOTAL_DIVISOR, np.float32))]
+        nodes += [helper.make_node("Add", ["t_counts", "t_one"], ["t_counts1"], name="counts_plus_one"),
+                  helper.make_node("Log", ["t_counts1"], ["t_logc"], name="log1p_counts"),
+                  helper.make_node("Div", ["t_logc", "t_abs_div"], ["t_bins_feat"], name="scale_log_counts"),
+                  helper.make_node("Log", ["t_total"], ["t_ln_total"], name="ln_total"),
+                  helper.make_node("Div", ["t_ln_total", "t_ln10_div"], ["t_total_feat"], name="log10_total_scaled"),
+                  helper.make_node("Concat", ["t_bins_feat", "t_total_feat"], ["features"], axis=1, name="append_total")]
         return nodes, inits, "features"
     inits.append(_const("t_scale", np.array(NORM_SCALE, np.float32)))
     nodes.append(helper.make_node("Mul", ["t_frac", "t_scale"], ["t_scaled"], name="scale"))

@@ -20,8 +20,10 @@ from .data import BINS
 NORM_SCALE = 1.0e4
 # log10(total counts) / TOTAL_DIVISOR keeps the count-level feature in [0, ~1.2] for 1 to 1e8 counts.
 TOTAL_DIVISOR = 7.0
+# log1p(counts) / ABS_LOG_DIVISOR keeps absolute-count features in [0, ~1.3] up to 1e7 counts in one bin.
+ABS_LOG_DIVISOR = 12.0
 
-TRANSFORMS = ("norm", "log1p-norm", "log1p-norm+total", "sqrt-norm+total")
+TRANSFORMS = ("norm", "log1p-norm", "log1p-norm+total", "sqrt-norm+total", "log1p+total")
 
 
 @dataclass
@@ -56,6 +58,10 @@ class InputTransform(nn.Module):
         frac = x / total
         if self.transform == "norm":
             return frac * float(BINS)
+        if self.transform == "log1p+total":
+            # Absolute counts: keeps the Poisson resolution of small peaks in very high-count spectra, which
+            # normalising by the total squashes towards 0 (see models/EVALUATION.md, errors by count level).
+            return torch.cat([torch.log(x + 1.0) / ABS_LOG_DIVISOR, torch.log10(total) / TOTAL_DIVISOR], dim=1)
         if self.transform.startswith("log1p-norm"):
             f = torch.log(frac * NORM_SCALE + 1.0)
         else:

@@ -92,7 +92,19 @@ def _onnx_probs(model, x: np.ndarray, cat: Catalog) -> tuple[np.ndarray, np.ndar
 # What the NIST spectra (../shared/spectra/README.md) must show: {file prefix: required elements}.
 REAL_EXPECTED: dict[str, set[str]] = {"Fe": {"Fe"}, "Cr": {"Cr"}, "Ni": {"Ni"}, "Cu": {"Cu"}, "Ti": {"Ti"},
                                       "Zr": {"Zr"}, "Sn": {"Sn"}, "Steel": {"Fe", "Cr", "Ni", "Mo"}, "Acrylic": set()}
+# Trace elements the README documents in a file (NeXLSpectrum's fit): reporting them is right, not a false alarm.
+REAL_TRACES: dict[str, set[str]] = {"Zr": {"Fe"}, "Sn": {"Cu"}, "Steel": {"Ti", "S", "Si", "Mn"}}
 REAL_IGNORED = {"Rh", "Ar"}  # Rh: the tube anode, always scattered; Ar: air (the NIST set is in vacuum)
+
+
+def real_verdict(name: str, top: str, reported: list[str]) -> bool:
+    """Pure standard: its element on top; every expected element reported; nothing else reported except the
+    traces the README documents for that file (Rh/Ar are never scored). Blank: nothing reported."""
+    want = REAL_EXPECTED[name]
+    got = set(reported) - REAL_IGNORED
+    allowed = want | REAL_TRACES.get(name, set())
+    top_ok = len(want) != 1 or top in want
+    return top_ok and want <= got and got <= allowed
 
 
 def real_spectra_check(model, cat: Catalog, elem_thr: np.ndarray, folder: Path | None = None) -> dict | None:
@@ -115,7 +127,7 @@ def real_spectra_check(model, cat: Catalog, elem_thr: np.ndarray, folder: Path |
         want = REAL_EXPECTED.get(n)
         ok = None
         if want is not None:
-            ok = set(reported) == want if len(want) != 1 else (top in want and set(reported) == want)
+            ok = real_verdict(n, top, reported)
             passed += int(ok)
         rows[n] = {"top": top, "top_probability": float(ep[i, cat.elements.index(top)]), "reported": reported,
                    "expected": sorted(want) if want is not None else None, "pass": ok}
