@@ -30,6 +30,44 @@ def _verdict(key: str, v: Any) -> str:
     return f"≥ {t} {'met' if v >= t else '**MISSED**'}"
 
 
+def _targets_section(models: Path) -> list[str]:
+    """The issue's targets against the `xrfedge eval` figures (int8, ONNX Runtime)."""
+    ev = models / "eval"
+
+    def load(name: str, kind: str) -> dict[str, Any] | None:
+        f = ev / f"{name}.{kind}.json"
+        return json.loads(f.read_text()) if f.exists() else None
+
+    q, f = load("test-randomized", "int8"), load("test-randomized", "fp32")
+    if q is None:
+        return []
+
+    def flat(d: dict[str, Any]) -> dict[str, float]:
+        return {"paper Pearson": d["paper"]["line"]["pearson"], "paper sensitivity": d["paper"]["line"]["sensitivity"],
+                "paper specificity": d["paper"]["line"]["specificity"], "paper precision": d["paper"]["line"]["precision"],
+                "line sensitivity": d["line"]["sensitivity"], "line precision": d["line"]["precision"],
+                "element F1": d["element"]["f1"], "top-1 hit rate": d["guess_ratio"]["top1_hit_rate"]}
+
+    goals = {"paper Pearson": 0.80, "paper sensitivity": 0.70, "paper specificity": 0.99, "paper precision": 0.92,
+             "line sensitivity": 0.90, "line precision": 0.95, "element F1": 0.97, "top-1 hit rate": 0.99}
+    fq = flat(q)
+    out = ["## Targets (issue 5) — `xrfedge eval`, int8, ONNX Runtime, test-randomized "
+           f"({q['spectra']} spectra, seed 3003)", "", "| metric | int8 | fp32 | target | verdict |", "|---|---|---|---|---|"]
+    ff = flat(f) if f else {}
+    for k, goal in goals.items():
+        out.append(f"| {k} | {_f(fq[k])} | {_f(ff.get(k))} | ≥ {goal} | {'met' if fq[k] >= goal else '**missed**'} |")
+    if f:
+        worst = max(abs(fq[k] - ff[k]) for k in fq)
+        out.append(f"| max over these of abs(int8 − fp32) | {_f(worst)} | | ≤ 0.01 | {'met' if worst <= 0.01 else '**missed**'} |")
+    out.append("")
+    out += ["Per profile (element F1, target ≥ 0.95):", "", "| profile | int8 element F1 | verdict |", "|---|---|---|"]
+    for p in ("handheld-sdd", "handheld-pin", "benchtop", "macro-xrf"):
+        d = load(f"test-{p}", "int8")
+        if d:
+            out.append(f"| {p} | {_f(d['element']['f1'])} | {'met' if d['element']['f1'] >= 0.95 else '**missed**'} |")
+    return out + [""]
+
+
 def _eval_section(models: Path) -> list[str]:
     """Tables from `xrfedge eval --json` (training/eval_models.sh → models/eval/*.json): the figures of record."""
     ev = models / "eval"
@@ -134,6 +172,7 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
             "training/eval_models.sh   # the xrfedge eval numbers below, through ONNX Runtime", "```", ""]
     if eval_json:
         out += ["## `xrfedge eval` (C#, ONNX Runtime, int8 model)", "", "```json", json.dumps(eval_json, indent=1), "```", ""]
+    out += _targets_section(models)
     out += _eval_section(models)
     if data is not None and data.is_dir():
         out += _ceiling_section(data)
