@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from .model import ABS_LOG_DIVISOR, NORM_SCALE, TOTAL_DIVISOR, LineEncoder
+from .model import ABS_LOG_DIVISOR, NORM_SCALE, TOTAL_DIVISOR, LineEncoder, norm_scale
 from .data import BINS
 from .catalog import ELEMENT_COUNT, LINE_COUNT
 
@@ -51,7 +51,7 @@ def _transform_nodes(transform: str) -> tuple[list[onnx.NodeProto], list[onnx.Te
                   helper.make_node("Div", ["t_ln_total", "t_ln10_div"], ["t_total_feat"], name="log10_total_scaled"),
                   helper.make_node("Concat", ["t_bins_feat", "t_total_feat"], ["features"], axis=1, name="append_total")]
         return nodes, inits, "features"
-    inits.append(_const("t_scale", np.array(NORM_SCALE, np.float32)))
+    inits.append(_const("t_scale", np.array(norm_scale(transform) if transform.startswith("log1p") else NORM_SCALE, np.float32)))
     nodes.append(helper.make_node("Mul", ["t_frac", "t_scale"], ["t_scaled"], name="scale"))
     if transform.startswith("log1p-norm"):
         nodes += [helper.make_node("Add", ["t_scaled", "t_one"], ["t_plus1"], name="plus_one"),

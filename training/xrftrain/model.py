@@ -23,7 +23,13 @@ TOTAL_DIVISOR = 7.0
 # log1p(counts) / ABS_LOG_DIVISOR keeps absolute-count features in [0, ~1.3] up to 1e7 counts in one bin.
 ABS_LOG_DIVISOR = 12.0
 
-TRANSFORMS = ("norm", "log1p-norm", "log1p-norm+total", "sqrt-norm+total", "log1p+total")
+TRANSFORMS = ("norm", "log1p-norm", "log1p-norm+total", "sqrt-norm+total", "log1p+total", "log1p-norm1e6+total")
+# log1p-norm1e6: scale 1e6 instead of NORM_SCALE keeps one count resolvable up to ~1e6 total counts.
+NORM_SCALE_1E6 = 1.0e6
+
+
+def norm_scale(transform: str) -> float:
+    return NORM_SCALE_1E6 if transform.startswith("log1p-norm1e6") else NORM_SCALE
 
 
 @dataclass
@@ -63,7 +69,7 @@ class InputTransform(nn.Module):
             # normalising by the total squashes towards 0 (see models/EVALUATION.md, errors by count level).
             return torch.cat([torch.log(x + 1.0) / ABS_LOG_DIVISOR, torch.log10(total) / TOTAL_DIVISOR], dim=1)
         if self.transform.startswith("log1p-norm"):
-            f = torch.log(frac * NORM_SCALE + 1.0)
+            f = torch.log(frac * norm_scale(self.transform) + 1.0)
         else:
             f = torch.sqrt(frac * NORM_SCALE)
         if self.transform.endswith("+total"):

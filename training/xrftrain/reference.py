@@ -55,7 +55,9 @@ _OPS: dict[str, Callable[..., np.ndarray]] = {
     "Relu": lambda n, a: np.maximum(a, 0),
     "Sigmoid": lambda n, a: (1.0 / (1.0 + np.exp(-a))).astype(np.float32),
     "Identity": lambda n, a: a,
-    "MatMul": lambda n, a, b: a @ b,
+    # float64 accumulation: close to ORT's exact int32 accumulation, so a requantised output does not flip a
+    # rounding step with the batch size (float32 GEMV and GEMM sum in different orders).
+    "MatMul": lambda n, a, b: (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32),
     "ReduceSum": lambda n, a, axes: a.sum(axis=tuple(int(i) for i in axes), keepdims=bool(_attr(n, "keepdims", 1))),
     "Concat": lambda n, *xs: np.concatenate(xs, axis=_attr(n, "axis", 0)),
     "QuantizeLinear": _quantize,
