@@ -92,7 +92,7 @@ def _notes_section(models: Path) -> list[str]:
             "what a perfect detector of the detectable lines scores under that protocol: the Pearson ≥ 0.80 and "
             "sensitivity ≥ 0.70 targets are out of reach of any model on these labels; the shipped model sits at "
             "the ceiling.", "",
-            "- Count level: element F1 falls as total counts rise, because more trace elements become detectable "
+            "- Count level: element F1 falls as total counts rise, probably because more trace elements become detectable "
             "(Currie limit) under large peaks. Re-scaling the input (absolute log counts, or a 1e6 normalisation) "
             "did not help (input-transform ablations).", "",
             "- Real spectra: the top element is right on every NIST standard and the blank is clean, but pure "
