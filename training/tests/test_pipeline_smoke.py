@@ -32,3 +32,16 @@ def test_report_renders_every_test_set_and_target(random_sets, tmp_path):
     text = render(tmp_path)
     assert "### test-randomized" in text and "element_f1" in text and "(target ≤ 0.01)" in text
     assert "| Pb | As |" in text  # the As-K / Pb-L overlap row
+
+
+def test_requantize_rewrites_int8_and_card_keeping_thresholds(random_sets, tmp_path):
+    from xrftrain.pipeline import requantize
+
+    cfg = config_from_json({"shipped": {"model": {"hidden": [32]}, "epochs": 1}, "calibration_spectra": 100})
+    before = run(cfg, random_sets, tmp_path, log=False)
+    after = requantize(tmp_path, random_sets, 100, log=False)
+    validate_card(after)
+    assert after["thresholds"] == before["thresholds"]
+    assert after["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE)
+    assert after["training"]["quantization"]["clip_to_consumer"] is True
+    assert after["metrics"]["test-randomized"]["int8"]["summary"]["element_f1"] is not None

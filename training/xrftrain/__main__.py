@@ -23,7 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--models", type=Path, required=True)
     r.add_argument("--eval-json", type=Path, help="xrfedge eval --json output to include")
     r.add_argument("--data", type=Path, help="npy data root: adds the paper-protocol ceiling of the test labels")
+    q = sub.add_parser("requantize", help="re-derive the int8 model from the fp32 one (no retraining), re-score, rewrite the card")
+    q.add_argument("--models", type=Path, required=True)
+    q.add_argument("--data", type=Path, required=True, help="npy data root with val/ and the test sets")
+    q.add_argument("--calibration-spectra", type=int, default=4000)
     a = p.parse_args(argv)
+    if a.cmd == "requantize":
+        from .pipeline import requantize
+
+        requantize(a.models, a.data, a.calibration_spectra)
+        return 0
     if a.cmd == "report":
         from .report import render
 

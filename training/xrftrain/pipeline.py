@@ -174,35 +174,8 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
     int8 = quantize.quantize(fp32, calib)
     export.save(int8, out_dir / INT8_FILE)
 
-    metrics: dict[str, Any] = {"source": "python reference (xrftrain.metrics, same definitions as xrfedge eval); "
-                                         "int8 via the NumPy QDQ interpreter", "ablations_validation": ablation_metrics}
-    per_element: dict[str, Any] = {}
-    for name in cfg.test_sets:
-        d = data_dir / name
-        if not d.exists():
-            if log:
-                print(f"test set {d} missing: skipped", flush=True)
-            continue
-        ts = load_dataset(d, cat.sha256).subset(slice(None))
-        row: dict[str, Any] = {"spectra": len(ts), "profile": ts.meta.get("profile"), "seed": ts.meta.get("seed")}
-        for kind, m in (("fp32", fp32), ("int8", int8)):
-            lp, ep = _onnx_probs(m, ts.x, cat)
-            full = _score(lp, ep, ts, cat, line_thr, elem_thr)
-            row[kind] = {"summary": _summary(full), "full": full}
-            if kind == "int8":
-                per_element[name] = per_element_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements)
-                row["confusions_int8"] = confusion_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements)
-        row["int8_minus_fp32_max_abs"] = max(abs(row["int8"]["summary"][k] - row["fp32"]["summary"][k])
-                                             for k in row["fp32"]["summary"])
-        metrics[name] = row
-        if log:
-            print(f"{name}: int8 {json.dumps(row['int8']['summary'])}", flush=True)
-
-    real = real_spectra_check(int8, cat, elem_thr)
-    if real is not None:
-        metrics["real_spectra_python_dev_check"] = real
-        if log:
-            print(f"real spectra (python rebin, int8): {json.dumps(real['summary'])}", flush=True)
+    metrics, per_element = score_models(fp32, int8, cfg.test_sets, data_dir, cat, line_thr, elem_thr, log)
+    metrics["ablations_validation"] = ablation_metrics
 
     training = {
         "pipeline": f"xrftrain {__version__}",
@@ -227,3 +200,66 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
     write_card(out_dir / CARD_FILE, card)
     (out_dir / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return card
+
+
+def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog, line_thr: np.ndarray,
+                 elem_thr: np.ndarray, log: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Python cross-check of both ONNX models on every test set + the real-spectra developer check."""
+    metrics: dict[str, Any] = {"source": "python reference (xrftrain.metrics, same definitions as xrfedge eval); "
+                                         "int8 via the NumPy QDQ interpreter"}
+    per_element: dict[str, Any] = {}
+    for name in test_sets:
+        d = data_dir / name
+        if not d.exists():
+            if log:
+                print(f"test set {d} missing: skipped", flush=True)
+            continue
+        ts = load_dataset(d, cat.sha256).subset(slice(None))
+        row: dict[str, Any] = {"spectra": len(ts), "profile": ts.meta.get("profile"), "seed": ts.meta.get("seed")}
+        for kind, m in (("fp32", fp32), ("int8", int8)):
+            lp, ep = _onnx_probs(m, ts.x, cat)
+            full = _score(lp, ep, ts, cat, line_thr, elem_thr)
+            row[kind] = {"summary": _summary(full), "full": full}
+            if kind == "int8":
+                per_element[name] = per_element_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements)
+                row["confusions_int8"] = confusion_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements)
+        row["int8_minus_fp32_max_abs"] = max(abs(row["int8"]["summary"][k] - row["fp32"]["summary"][k])
+                                             for k in row["fp32"]["summary"])
+        metrics[name] = row
+        if log:
+            print(f"{name}: int8 {json.dumps(row['int8']['summary'])}", flush=True)
+    real = real_spectra_check(int8, cat, elem_thr)
+    if real is not None:
+        metrics["real_spectra_python_dev_check"] = real
+        if log:
+            print(f"real spectra (python rebin, int8): {json.dumps(real['summary'])}", flush=True)
+    return metrics, per_element
+
+
+def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool = True) -> dict[str, Any]:
+    """Re-derives the int8 model from the shipped fp32 one (no retraining) with the current quantiser, re-scores
+    both models and rewrites the card; thresholds, training provenance and ablations are kept."""
+    import onnx
+
+    cat = load_catalog()
+    card = json.loads((models / CARD_FILE).read_text())
+    fp32 = onnx.load(str(models / FP32_FILE))
+    val_set = load_dataset(data_dir / "val", cat.sha256)
+    calib = np.asarray(val_set.x[:calibration_spectra])
+    int8 = quantize.quantize(fp32, calib)
+    export.save(int8, models / INT8_FILE)
+    line_thr = np.asarray(card["thresholds"]["lines"], np.float32)
+    elem_thr = np.asarray(card["thresholds"]["elements"], np.float32)
+    test_sets = [k for k in card["metrics"] if k.startswith("test-")]
+    metrics, per_element = score_models(fp32, int8, test_sets, data_dir, cat, line_thr, elem_thr, log)
+    metrics["ablations_validation"] = card["metrics"].get("ablations_validation", {})
+    training = card["training"]
+    training["quantization"] = quantize.QuantConfig().to_dict() | {
+        "calibration_spectra": int(len(calib)), "calibration_source": "validation set",
+        "requantized_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    new = build_card(models, cat.sha256, card["outputs"]["elements"] is not None, line_thr.tolist(),
+                     elem_thr.tolist() if card["thresholds"]["elements"] is not None else None, training, metrics,
+                     card["version"])
+    write_card(models / CARD_FILE, new)
+    (models / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
+    return new
