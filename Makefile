@@ -45,3 +45,10 @@ physics-tables:
 
 synth-validate:
 	/usr/bin/python3 scripts/validation/synthesis_vs_nist.py
+# Training (issue 5): `make model` reproduces models/ (data → train → ONNX → int8 → card); see training/README.md.
+.PHONY: model model-smoke
+model:
+	training/make_model.sh
+
+model-smoke:
+	training/make_model.sh --smoke

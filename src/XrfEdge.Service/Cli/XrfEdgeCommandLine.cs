@@ -11,11 +11,11 @@ internal static class XrfEdgeCommandLine
         var root = new RootCommand("XrfEdge — on-instrument XRF element identification");
         root.Subcommands.Add(CatalogCommand.Create());
         root.Subcommands.Add(RebinCommand.Create());
+        root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(IdentifyCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
-        root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(McaSimCommand.Create());
         root.Subcommands.Add(AcquireCommand.Create());
         return root;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Reproduces the shipped line encoder: generate train/val/test sets with `xrfedge synth --format npy` (different
+# seeds), train (ablations + shipped model), export fp32 ONNX, quantise to static QDQ int8, score, write the card.
+#   training/make_model.sh            → full run into models/ (≤ 2 h on the 2-core dev machine)
+#   training/make_model.sh --smoke    → tiny data, 1 epoch, into a temp dir; never touches models/
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+py=/usr/bin/python3   # Debian's interpreter: the one with torch and onnx
+
+smoke=0
+[ "${1:-}" = "--smoke" ] && smoke=1
+
+if [ $smoke -eq 1 ]; then
+  work="$(mktemp -d "${TMPDIR:-/tmp}/xrfedge-model-smoke.XXXXXX")"
+  [ "${KEEP_SMOKE:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT   # KEEP_SMOKE=1: the test inspects it
+  data="$work/data"; out="$work/models"; config=training/configs/smoke.json
+  n_train=${N_TRAIN:-400}; n_val=${N_VAL:-200}; n_test=${N_TEST:-200}; n_profile=0
+else
+  data="${DATA:-$root/.build/train-data}"; out="${OUT:-$root/models}"; config="${CONFIG:-training/configs/shipped.json}"
+  n_train=${N_TRAIN:-240000}; n_val=${N_VAL:-20000}; n_test=${N_TEST:-20000}; n_profile=${N_PROFILE:-5000}
+fi
+# Seeds: one per set and never shared, so no spectrum of a test set was seen in training or threshold choice.
+seed_train=${SEED_TRAIN:-1001}; seed_val=${SEED_VAL:-2002}; seed_test=${SEED_TEST:-3003}; seed_profile=${SEED_PROFILE:-4004}
+
+start=$(date +%s)
+synth() {  # profile count seed dir
+  if [ -f "$4/meta.json" ] && [ "${REGENERATE:-0}" != 1 ] && "$py" - "$4/meta.json" "$1" "$2" "$3" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+sys.exit(0 if (m.get("profile"), int(m.get("count", -1)), int(m.get("seed", -1))) == (sys.argv[2], int(sys.argv[3]), int(sys.argv[4])) else 1)
+PY
+  then
+    echo "make_model: $4 already holds $1 × $2 (seed $3): reused" >&2
+    return
+  fi
+  rm -rf "$4"
+  echo "make_model: synth $1 × $2 (seed $3) → $4" >&2
+  ./xrfedge synth --profile "$1" --count "$2" --seed "$3" --format npy --out "$4"
+}
+mkdir -p "$data"
+synth randomized "$n_train" "$seed_train" "$data/train"
+synth randomized "$n_val" "$seed_val" "$data/val"
+synth randomized "$n_test" "$seed_test" "$data/test-randomized"
+if [ "$n_profile" -gt 0 ]; then
+  i=0
+  for p in handheld-sdd handheld-pin benchtop macro-xrf; do
+    synth "$p" "$n_profile" $((seed_profile + i)) "$data/test-$p"; i=$((i + 1))
+  done
+fi
+gen_s=$(( $(date +%s) - start ))
+
+(cd training && "$py" -m xrftrain model --config "../$config" --data "$data" --out "$out" ${XRFTRAIN_ARGS:-})
+if [ $smoke -eq 0 ] && [ "${SKIP_EVAL:-0}" != 1 ]; then
+  training/eval_models.sh "$out"   # the figures of record: xrfedge eval through ONNX Runtime
+fi
+(cd training && "$py" -m xrftrain report --models "$out" --data "$data")
+echo "make_model: data generation ${gen_s} s, total $(( $(date +%s) - start )) s → $out" >&2

@@ -1,0 +1,47 @@
+"""The pipeline end to end on toy arrays (make model-smoke runs the same on tiny `xrfedge synth` data)."""
+
+import json
+
+from xrftrain.card import CARD_FILE, FP32_FILE, INT8_FILE, sha256_file, validate_card
+from xrftrain.pipeline import config_from_json, run
+
+
+def test_pipeline_random_data_writes_valid_card_and_models(random_sets, tmp_path):
+    cfg = config_from_json({
+        "shipped": {"model": {"hidden": [64]}, "epochs": 1, "batch_size": 256},
+        "ablations": [{"name": "paper-mlp", "train_limit": 500,
+                       "config": {"model": {"transform": "norm", "hidden": [32], "element_head": False},
+                                  "loss": "kl", "augment": None, "epochs": 1}}],
+        "calibration_spectra": 200,
+    })
+    card = run(cfg, random_sets, tmp_path, log=False)
+    validate_card(card)
+    on_disk = json.loads((tmp_path / CARD_FILE).read_text())
+    assert on_disk["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE)
+    assert on_disk["files"]["fp32"]["sha256"] == sha256_file(tmp_path / FP32_FILE)
+    assert on_disk["outputs"] == {"lines": "line_probabilities", "elements": "element_probabilities"}
+    assert "paper-mlp" in on_disk["metrics"]["ablations_validation"]
+    assert on_disk["metrics"]["test-randomized"]["int8"]["summary"]["element_f1"] is not None
+
+
+def test_report_renders_every_test_set_and_target(random_sets, tmp_path):
+    from xrftrain.report import render
+
+    cfg = config_from_json({"shipped": {"model": {"hidden": [32]}, "epochs": 1}, "calibration_spectra": 100})
+    run(cfg, random_sets, tmp_path, log=False)
+    text = render(tmp_path)
+    assert "### test-randomized" in text and "element_f1" in text and "(target ≤ 0.01)" in text
+    assert "| Pb | As |" in text  # the As-K / Pb-L overlap row
+
+
+def test_requantize_rewrites_int8_and_card_keeping_thresholds(random_sets, tmp_path):
+    from xrftrain.pipeline import requantize
+
+    cfg = config_from_json({"shipped": {"model": {"hidden": [32]}, "epochs": 1}, "calibration_spectra": 100})
+    before = run(cfg, random_sets, tmp_path, log=False)
+    after = requantize(tmp_path, random_sets, 100, log=False)
+    validate_card(after)
+    assert after["thresholds"] == before["thresholds"]
+    assert after["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE)
+    assert after["training"]["quantization"]["clip_to_consumer"] is True
+    assert after["metrics"]["test-randomized"]["int8"]["summary"]["element_f1"] is not None

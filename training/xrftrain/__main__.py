@@ -1,0 +1,54 @@
+"""CLI: `python3 -m xrftrain model --config CONFIG --data DIR --out DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .data import DatasetError
+from .pipeline import config_from_json, run
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="xrftrain", description="Train, export and quantise the XrfEdge line encoder.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("model", help="ablations + shipped model + thresholds + ONNX fp32/int8 + card")
+    m.add_argument("--config", type=Path, required=True, help="pipeline JSON (training/configs/*.json)")
+    m.add_argument("--data", type=Path, required=True, help="directory with train/ val/ test-*/ npy sets")
+    m.add_argument("--out", type=Path, required=True, help="where the model files and card go")
+    m.add_argument("--no-ablations", action="store_true", help="train only the shipped configuration")
+    r = sub.add_parser("report", help="render models/EVALUATION.md from the card")
+    r.add_argument("--models", type=Path, required=True)
+    r.add_argument("--eval-json", type=Path, help="xrfedge eval --json output to include")
+    r.add_argument("--data", type=Path, help="npy data root: adds the paper-protocol ceiling of the test labels")
+    q = sub.add_parser("requantize", help="re-derive the int8 model from the fp32 one (no retraining), re-score, rewrite the card")
+    q.add_argument("--models", type=Path, required=True)
+    q.add_argument("--data", type=Path, required=True, help="npy data root with val/ and the test sets")
+    q.add_argument("--calibration-spectra", type=int, default=4000)
+    a = p.parse_args(argv)
+    if a.cmd == "requantize":
+        from .pipeline import requantize
+
+        requantize(a.models, a.data, a.calibration_spectra)
+        return 0
+    if a.cmd == "report":
+        from .report import render
+
+        ev = json.loads(a.eval_json.read_text()) if a.eval_json and a.eval_json.exists() else None
+        (a.models / "EVALUATION.md").write_text(render(a.models, ev, a.data), encoding="utf-8")
+        return 0
+    try:
+        cfg = config_from_json(json.loads(a.config.read_text(encoding="utf-8")))
+        if a.no_ablations:
+            cfg.ablations = []
+        run(cfg, a.data, a.out)
+    except (DatasetError, ValueError, FileNotFoundError) as e:
+        print(f"xrftrain: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Model card JSON (schema "xrfedge-model-card/1", snake_case, exactly the common brief's shape)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from .data import BINS, PREPROCESSING_ID
+
+SCHEMA = "xrfedge-model-card/1"
+NAME = "xrf-line-encoder"
+INT8_FILE = f"{NAME}.int8.onnx"
+FP32_FILE = f"{NAME}.fp32.onnx"
+CARD_FILE = f"{NAME}.card.json"
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _clean(v: Any) -> Any:
+    """JSON has no NaN: undefined metrics (no positives) are written as null."""
+    if isinstance(v, float):
+        return None if math.isnan(v) or math.isinf(v) else round(v, 6)
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    return v
+
+
+def build_card(out_dir: Path, catalog_hash: str, has_element_head: bool, line_thresholds: list[float],
+               element_thresholds: list[float] | None, training: dict[str, Any], metrics: dict[str, Any],
+               version: str = "1.0.0") -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "name": NAME,
+        "version": version,
+        "catalog_hash": catalog_hash,
+        "preprocessing": PREPROCESSING_ID,
+        "input": {"name": "spectrum", "bins": BINS, "lower_kev": 0.0, "bin_width_kev": 0.1},
+        "outputs": {"lines": "line_probabilities", "elements": "element_probabilities" if has_element_head else None},
+        "files": {
+            "int8": {"path": INT8_FILE, "sha256": sha256_file(out_dir / INT8_FILE)},
+            "fp32": {"path": FP32_FILE, "sha256": sha256_file(out_dir / FP32_FILE)},
+        },
+        "thresholds": {"lines": [round(float(t), 4) for t in line_thresholds],
+                       "elements": [round(float(t), 4) for t in element_thresholds] if element_thresholds is not None else None},
+        "novelty": None,
+        "training": _clean(training),
+        "metrics": _clean(metrics),
+    }
+
+
+def validate_card(card: dict[str, Any], line_count: int = 556, element_count: int = 41) -> None:
+    """Raises ValueError naming the first field that breaks the schema."""
+    for key in ("schema", "name", "version", "catalog_hash", "preprocessing", "input", "outputs", "files",
+                "thresholds", "novelty", "training", "metrics"):
+        if key not in card:
+            raise ValueError(f"model card: missing '{key}'")
+    if card["schema"] != SCHEMA:
+        raise ValueError(f"model card: schema '{card['schema']}', expected '{SCHEMA}'")
+    if card["input"] != {"name": "spectrum", "bins": BINS, "lower_kev": 0.0, "bin_width_kev": 0.1}:
+        raise ValueError(f"model card: input {card['input']} is not the 300 × 0.1 keV grid")
+    if len(card["thresholds"]["lines"]) != line_count:
+        raise ValueError(f"model card: {len(card['thresholds']['lines'])} line thresholds, expected {line_count}")
+    el = card["thresholds"]["elements"]
+    if (el is None) != (card["outputs"]["elements"] is None):
+        raise ValueError("model card: element thresholds must be present exactly when the element output is")
+    if el is not None and len(el) != element_count:
+        raise ValueError(f"model card: {len(el)} element thresholds, expected {element_count}")
+    for t in card["thresholds"]["lines"] + (el or []):
+        if not 0.0 < t < 1.0:
+            raise ValueError(f"model card: threshold {t} outside (0, 1)")
+
+
+def write_card(path: Path, card: dict[str, Any]) -> None:
+    validate_card(card)
+    path.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")

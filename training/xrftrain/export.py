@@ -1,0 +1,110 @@
+"""ONNX export of a trained LineEncoder, written node by node with the onnx package.
+
+Contract (common brief): input `spectrum` float32 [N,300] raw counts (rebin-counts-v1), output
+`line_probabilities` float32 [N,556] (sigmoid applied, catalogue order), optional `element_probabilities`
+float32 [N,41]; dynamic N; opset 17; no external data. Linear layers are written as MatMul + Add (weights
+[in,out]) so that static QDQ quantisation lets ONNX Runtime fuse them into integer kernels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from .model import ABS_LOG_DIVISOR, NORM_SCALE, TOTAL_DIVISOR, LineEncoder, norm_scale
+from .data import BINS
+from .catalog import ELEMENT_COUNT, LINE_COUNT
+
+OPSET = 17
+INPUT = "spectrum"
+LINES_OUTPUT = "line_probabilities"
+ELEMENTS_OUTPUT = "element_probabilities"
+
+
+def _const(name: str, value: np.ndarray) -> onnx.TensorProto:
+    return numpy_helper.from_array(np.asarray(value), name)
+
+
+def _transform_nodes(transform: str) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto], str]:
+    """The in-graph input transform; mirrors model.InputTransform exactly. Returns (nodes, inits, feature)."""
+    nodes = [
+        helper.make_node("Relu", [INPUT], ["t_counts"], name="clamp_negative_counts"),
+        helper.make_node("ReduceSum", ["t_counts", "t_axes"], ["t_sum"], keepdims=1, name="total_counts"),
+        helper.make_node("Max", ["t_sum", "t_one"], ["t_total"], name="total_at_least_one"),
+        helper.make_node("Div", ["t_counts", "t_total"], ["t_frac"], name="normalise_by_total"),
+    ]
+    inits = [_const("t_axes", np.array([1], np.int64)), _const("t_one", np.array(1.0, np.float32))]
+    if transform == "norm":
+        nodes.append(helper.make_node("Mul", ["t_frac", "t_bins"], ["features"], name="scale"))
+        inits.append(_const("t_bins", np.array(float(BINS), np.float32)))
+        return nodes, inits, "features"
+    if transform == "log1p+total":
+        inits += [_const("t_abs_div", np.array(ABS_LOG_DIVISOR, np.float32)),
+                  _const("t_ln10_div", np.array(np.log(10.0) * TOTAL_DIVISOR, np.float32))]
+        nodes += [helper.make_node("Add", ["t_counts", "t_one"], ["t_counts1"], name="counts_plus_one"),
+                  helper.make_node("Log", ["t_counts1"], ["t_logc"], name="log1p_counts"),
+                  helper.make_node("Div", ["t_logc", "t_abs_div"], ["t_bins_feat"], name="scale_log_counts"),
+                  helper.make_node("Log", ["t_total"], ["t_ln_total"], name="ln_total"),
+                  helper.make_node("Div", ["t_ln_total", "t_ln10_div"], ["t_total_feat"], name="log10_total_scaled"),
+                  helper.make_node("Concat", ["t_bins_feat", "t_total_feat"], ["features"], axis=1, name="append_total")]
+        return nodes, inits, "features"
+    inits.append(_const("t_scale", np.array(norm_scale(transform) if transform.startswith("log1p") else NORM_SCALE, np.float32)))
+    nodes.append(helper.make_node("Mul", ["t_frac", "t_scale"], ["t_scaled"], name="scale"))
+    if transform.startswith("log1p-norm"):
+        nodes += [helper.make_node("Add", ["t_scaled", "t_one"], ["t_plus1"], name="plus_one"),
+                  helper.make_node("Log", ["t_plus1"], ["t_bins_feat"], name="log1p")]
+    elif transform.startswith("sqrt-norm"):
+        nodes.append(helper.make_node("Sqrt", ["t_scaled"], ["t_bins_feat"], name="sqrt"))
+    else:
+        raise ValueError(f"no ONNX form for transform '{transform}'")
+    if transform.endswith("+total"):
+        inits += [_const("t_ln10_div", np.array(np.log(10.0) * TOTAL_DIVISOR, np.float32))]
+        nodes += [helper.make_node("Log", ["t_total"], ["t_ln_total"], name="ln_total"),
+                  helper.make_node("Div", ["t_ln_total", "t_ln10_div"], ["t_total_feat"], name="log10_total_scaled"),
+                  helper.make_node("Concat", ["t_bins_feat", "t_total_feat"], ["features"], axis=1, name="append_total")]
+        return nodes, inits, "features"
+    nodes.append(helper.make_node("Identity", ["t_bins_feat"], ["features"], name="features"))
+    return nodes, inits, "features"
+
+
+def _linear(name: str, x: str, w: np.ndarray, b: np.ndarray, out: str) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+    return ([helper.make_node("MatMul", [x, f"{name}.weight"], [f"{name}.mm"], name=f"{name}.matmul"),
+             helper.make_node("Add", [f"{name}.mm", f"{name}.bias"], [out], name=f"{name}.add")],
+            [_const(f"{name}.weight", w.T.astype(np.float32)), _const(f"{name}.bias", b.astype(np.float32))])
+
+
+def build_fp32(model: LineEncoder, metadata: dict[str, str] | None = None) -> onnx.ModelProto:
+    model.eval()
+    nodes, inits, cur = _transform_nodes(model.config.transform)
+    for i, layer in enumerate(model.linear_layers()):
+        n, c = _linear(f"fc{i}", cur, layer.weight.detach().numpy(), layer.bias.detach().numpy(), f"fc{i}.pre")
+        nodes += n + [helper.make_node("Relu", [f"fc{i}.pre"], [f"h{i}"], name=f"fc{i}.relu")]
+        inits += c
+        cur = f"h{i}"
+    n, c = _linear("lines", cur, model.line_head.weight.detach().numpy(), model.line_head.bias.detach().numpy(), "lines.logits")
+    nodes += n + [helper.make_node("Sigmoid", ["lines.logits"], [LINES_OUTPUT], name="lines.sigmoid")]
+    inits += c
+    outputs = [helper.make_tensor_value_info(LINES_OUTPUT, TensorProto.FLOAT, ["N", LINE_COUNT])]
+    if model.element_head is not None:
+        n, c = _linear("elements", cur, model.element_head.weight.detach().numpy(),
+                       model.element_head.bias.detach().numpy(), "elements.logits")
+        nodes += n + [helper.make_node("Sigmoid", ["elements.logits"], [ELEMENTS_OUTPUT], name="elements.sigmoid")]
+        inits += c
+        outputs.append(helper.make_tensor_value_info(ELEMENTS_OUTPUT, TensorProto.FLOAT, ["N", ELEMENT_COUNT]))
+    graph = helper.make_graph(nodes, "xrf_line_encoder",
+                              [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["N", BINS])], outputs, inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="xrfedge-training")
+    m.ir_version = 8  # opset 17 needs IR 8; older runtimes refuse newer IR versions
+    for k, v in (metadata or {}).items():
+        m.metadata_props.append(onnx.StringStringEntryProto(key=k, value=v))
+    onnx.checker.check_model(m, full_check=True)
+    return m
+
+
+def save(model: onnx.ModelProto, path: Path) -> None:
+    """Saves with every tensor inline (no external data), as the service expects one file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save_model(model, str(path), save_as_external_data=False)

@@ -1,0 +1,82 @@
+"""Scoring definitions, identical to `xrfedge eval` (docs: ../shared/reference/spectra-jsonl.md, "Metrics").
+
+All metrics are micro-averaged over (spectrum, symbol) pairs. The universe is the catalogue minus the
+spectrum's `ignore_elements` (for lines: minus every line of an ignored element).
+- detectable protocol: truth = y_elements / y_lines (what the spectrum can show).
+- paper protocol (Table 1 of the paper): truth = y_lines_paper (every catalogue line of every element in the
+  sample); only ignored elements that are NOT in the sample (tube anode, Ar from air) are left out, so
+  in-sample-but-undetectable elements count as misses exactly as in the paper.
+- pearson: correlation between predicted probability and 0/1 truth over the same pairs.
+- top1: over spectra with at least one truly present (detectable) element, the share whose most probable
+  non-ignored element is truly present.
+- element_recall_any_line: share of (spectrum, present element) pairs with at least one of the element's
+  lines at or above its line threshold (our first reading of the paper's undefined "guess ratio").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def binary_scores(prob: np.ndarray, truth: np.ndarray, mask: np.ndarray, threshold: np.ndarray | float) -> dict[str, float]:
+    """Confusion-derived scores over pairs where mask is true; threshold broadcasts over the last axis."""
+    m = mask.astype(bool)
+    pred = prob >= threshold
+    t = truth.astype(bool)
+    tp = int(np.count_nonzero(pred & t & m))
+    fp = int(np.count_nonzero(pred & ~t & m))
+    fn = int(np.count_nonzero(~pred & t & m))
+    tn = int(np.count_nonzero(~pred & ~t & m))
+    sens = tp / (tp + fn) if tp + fn else float("nan")
+    spec = tn / (tn + fp) if tn + fp else float("nan")
+    prec = tp / (tp + fp) if tp + fp else float("nan")
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
+    acc = (tp + tn) / max(tp + tn + fp + fn, 1)
+    p = prob[m].astype(np.float64)
+    y = t[m].astype(np.float64)
+    pearson = float(np.corrcoef(p, y)[0, 1]) if p.size > 1 and p.std() > 0 and y.std() > 0 else float("nan")
+    return {"sensitivity": sens, "specificity": spec, "precision": prec, "f1": f1, "accuracy": acc,
+            "pearson": pearson, "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+
+
+def evaluate(line_prob: np.ndarray, element_prob: np.ndarray, y_lines: np.ndarray, y_elements: np.ndarray,
+             y_lines_paper: np.ndarray, in_sample: np.ndarray, ignore: np.ndarray, line_element: np.ndarray,
+             line_thr: np.ndarray, element_thr: np.ndarray) -> dict[str, dict[str, float]]:
+    """Every reported metric of one model on one labelled set."""
+    ign = ignore.astype(bool)
+    line_mask = ~ign[:, line_element]
+    paper_excl = ign & ~in_sample.astype(bool)
+    paper_mask = ~paper_excl[:, line_element]
+    out = {
+        "elements": binary_scores(element_prob, y_elements, ~ign, element_thr),
+        "lines": binary_scores(line_prob, y_lines, line_mask, line_thr),
+        "paper_lines": binary_scores(line_prob, y_lines_paper, paper_mask, line_thr),
+    }
+    masked = np.where(ign, -1.0, element_prob)
+    top = masked.argmax(axis=1)
+    has = (y_elements.astype(bool) & ~ign).any(axis=1)
+    hits = y_elements[np.arange(len(top)), top].astype(bool)
+    out["elements"]["top1"] = float(hits[has].mean()) if has.any() else float("nan")
+    out["elements"]["top1_spectra"] = int(has.sum())
+    line_pred = line_prob >= line_thr
+    any_line = np.zeros_like(y_elements, dtype=bool)
+    for e in range(y_elements.shape[1]):
+        cols = np.flatnonzero(line_element == e)
+        any_line[:, e] = line_pred[:, cols].any(axis=1)
+    present = y_elements.astype(bool) & ~ign
+    out["elements"]["element_recall_any_line"] = float(any_line[present].mean()) if present.any() else float("nan")
+    paper_present = in_sample.astype(bool) & ~paper_excl
+    out["paper_lines"]["element_recall_any_line"] = float(any_line[paper_present].mean()) if paper_present.any() else float("nan")
+    return out
+
+
+def per_element_table(element_prob: np.ndarray, y_elements: np.ndarray, ignore: np.ndarray,
+                      element_thr: np.ndarray, symbols: tuple[str, ...]) -> list[dict[str, float | str]]:
+    """Per-element sensitivity/precision/F1 and support (detectable protocol)."""
+    rows: list[dict[str, float | str]] = []
+    for e, s in enumerate(symbols):
+        m = ~ignore[:, e].astype(bool)
+        r = binary_scores(element_prob[:, e], y_elements[:, e], m, float(element_thr[e]))
+        rows.append({"element": s, "support": int(y_elements[m, e].sum()), "sensitivity": r["sensitivity"],
+                     "precision": r["precision"], "f1": r["f1"], "fp": r["fp"], "fn": r["fn"]})
+    return rows

@@ -1,0 +1,102 @@
+"""The line encoder: in-graph input transform → ReLU MLP → 556 line logits (+ optional 41-element head).
+
+The last layer keeps the paper's privileged basis: one output per catalogue line, sigmoid, multi-label.
+The input transform is part of the model (and of the exported ONNX graph) because the C# side hands over raw
+counts per 0.1-keV bin only ("rebin-counts-v1").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from .catalog import ELEMENT_COUNT, LINE_COUNT
+from .data import BINS
+
+# Scale applied after normalising by the total so a typical bin of a 1e5-count spectrum is O(1..1e3) before
+# log1p; a constant of the graph, not learned.
+NORM_SCALE = 1.0e4
+# log10(total counts) / TOTAL_DIVISOR keeps the count-level feature in [0, ~1.2] for 1 to 1e8 counts.
+TOTAL_DIVISOR = 7.0
+# log1p(counts) / ABS_LOG_DIVISOR keeps absolute-count features in [0, ~1.3] up to 1e7 counts in one bin.
+ABS_LOG_DIVISOR = 12.0
+
+TRANSFORMS = ("norm", "log1p-norm", "log1p-norm+total", "sqrt-norm+total", "log1p+total", "log1p-norm1e6+total")
+# log1p-norm1e6: scale 1e6 instead of NORM_SCALE keeps one count resolvable up to ~1e6 total counts.
+NORM_SCALE_1E6 = 1.0e6
+
+
+def norm_scale(transform: str) -> float:
+    return NORM_SCALE_1E6 if transform.startswith("log1p-norm1e6") else NORM_SCALE
+
+
+@dataclass
+class ModelConfig:
+    transform: str = "log1p-norm+total"
+    hidden: list[int] = field(default_factory=lambda: [1024, 1024])
+    element_head: bool = True
+    dropout: float = 0.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def feature_count(transform: str) -> int:
+    return BINS + (1 if transform.endswith("+total") else 0)
+
+
+class InputTransform(nn.Module):
+    """Raw counts [N,300] → features [N,300(+1)]; mirrored op for op by export.build_transform_nodes."""
+
+    def __init__(self, transform: str) -> None:
+        super().__init__()
+        if transform not in TRANSFORMS:
+            raise ValueError(f"unknown input transform '{transform}' (known: {', '.join(TRANSFORMS)})")
+        self.transform = transform
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Counts cannot be negative, but some vendors' processed spectra (the NIST Bruker files) hold a few
+        # negative channels; clamping keeps log/sqrt defined whatever the file says.
+        x = x.clamp_min(0.0)
+        total = x.sum(dim=1, keepdim=True).clamp_min(1.0)
+        frac = x / total
+        if self.transform == "norm":
+            return frac * float(BINS)
+        if self.transform == "log1p+total":
+            # Absolute counts: keeps the Poisson resolution of small peaks in very high-count spectra, which
+            # normalising by the total squashes towards 0 (see models/EVALUATION.md, errors by count level).
+            return torch.cat([torch.log(x + 1.0) / ABS_LOG_DIVISOR, torch.log10(total) / TOTAL_DIVISOR], dim=1)
+        if self.transform.startswith("log1p-norm"):
+            f = torch.log(frac * norm_scale(self.transform) + 1.0)
+        else:
+            f = torch.sqrt(frac * NORM_SCALE)
+        if self.transform.endswith("+total"):
+            f = torch.cat([f, torch.log10(total) / TOTAL_DIVISOR], dim=1)
+        return f
+
+
+class LineEncoder(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.transform = InputTransform(config.transform)
+        layers: list[nn.Module] = []
+        width = feature_count(config.transform)
+        for h in config.hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            if config.dropout > 0:
+                layers.append(nn.Dropout(config.dropout))
+            width = h
+        self.body = nn.Sequential(*layers)
+        self.line_head = nn.Linear(width, LINE_COUNT)
+        self.element_head = nn.Linear(width, ELEMENT_COUNT) if config.element_head else None
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Logits (no sigmoid): lines [N,556], elements [N,41] or None."""
+        h = self.body(self.transform(x))
+        return self.line_head(h), (self.element_head(h) if self.element_head is not None else None)
+
+    def linear_layers(self) -> list[nn.Linear]:
+        return [m for m in self.body if isinstance(m, nn.Linear)]

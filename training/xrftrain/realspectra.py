@@ -1,0 +1,56 @@
+"""Developer check on the real spectra in ../shared/spectra (validation only: never trained or tuned on).
+
+Reads EMSA/MAS `.msa` files and rebins them onto the model grid with the same fractional-overlap rule as the
+C# Rebinner (channel ch covers [E(ch−½), E(ch+½)), counts spread in proportion to overlap). The reported
+figures for the shipped model come from `xrfedge eval`/`identify` (C#, ONNX Runtime); this module lets the
+training loop see the sim-to-real gap early.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .data import BINS
+
+BIN_WIDTH_KEV = 0.1
+
+
+def read_msa(path: Path) -> tuple[np.ndarray, float, float]:
+    """(counts, offset_kev = energy of channel 0, gain_kev_per_channel)."""
+    offset = gain = None
+    values: list[float] = []
+    in_data = False
+    for raw in path.read_text(encoding="latin-1").splitlines():
+        line = raw.strip()
+        if line.startswith("#"):
+            key, _, val = line[1:].partition(":")
+            key = key.strip().upper()
+            if key.startswith("XPERCHAN"):
+                gain = float(val)
+            elif key.startswith("OFFSET"):
+                offset = float(val)
+            elif key.startswith("SPECTRUM"):
+                in_data = True
+            elif key.startswith("ENDOFDATA"):
+                break
+            continue
+        if in_data and line:
+            values += [float(v) for v in line.replace(",", " ").split()]
+    if offset is None or gain is None or not values:
+        raise ValueError(f"{path}: not an EMSA spectrum (missing #OFFSET, #XPERCHAN or data)")
+    return np.asarray(values), offset, gain
+
+
+def rebin(counts: np.ndarray, offset_kev: float, gain_kev: float) -> np.ndarray:
+    """Counts per 0.1-keV model bin [0, 30) keV (linear calibration)."""
+    edges = offset_kev + gain_kev * (np.arange(len(counts) + 1) - 0.5)
+    cum = np.concatenate([[0.0], np.cumsum(counts)])
+    grid = np.arange(BINS + 1) * BIN_WIDTH_KEV
+    c = np.interp(grid, edges, cum)
+    return np.diff(c).astype(np.float32)
+
+
+def load_folder(folder: Path) -> dict[str, np.ndarray]:
+    return {p.name.split("_")[0]: rebin(*read_msa(p)) for p in sorted(folder.glob("*.msa"))}

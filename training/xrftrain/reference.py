@@ -1,0 +1,79 @@
+"""A small NumPy interpreter for exactly the ONNX operators this pipeline writes.
+
+Python here has no ONNX Runtime (the service binds the native library from C#), so export and quantisation
+are checked against this interpreter in the tests, and the quantiser calibrates activation ranges with it.
+The authoritative numbers still come from `xrfedge eval` through ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+
+def _attr(node: onnx.NodeProto, name: str, default: int) -> int:
+    for a in node.attribute:
+        if a.name == name:
+            return int(a.i)
+    return default
+
+
+def _broadcast_axis(v: np.ndarray, axis: int, ndim: int) -> np.ndarray:
+    if v.ndim == 0 or v.size == 1:
+        return v.reshape(())
+    shape = [1] * ndim
+    shape[axis] = v.size
+    return v.reshape(shape)
+
+
+def _quantize(node: onnx.NodeProto, x: np.ndarray, scale: np.ndarray, zp: np.ndarray) -> np.ndarray:
+    axis = _attr(node, "axis", 1)
+    s = _broadcast_axis(scale, axis % x.ndim, x.ndim)
+    z = _broadcast_axis(zp, axis % x.ndim, x.ndim)
+    info = np.iinfo(zp.dtype)
+    q = np.rint(x.astype(np.float32) / s) + z.astype(np.int32)  # rint: round half to even, as ONNX specifies
+    return np.clip(q, info.min, info.max).astype(zp.dtype)
+
+
+def _dequantize(node: onnx.NodeProto, q: np.ndarray, scale: np.ndarray, zp: np.ndarray) -> np.ndarray:
+    axis = _attr(node, "axis", 1)
+    s = _broadcast_axis(scale, axis % q.ndim, q.ndim)
+    z = _broadcast_axis(zp, axis % q.ndim, q.ndim)
+    return ((q.astype(np.int32) - z.astype(np.int32)) * s).astype(np.float32)
+
+
+_OPS: dict[str, Callable[..., np.ndarray]] = {
+    "Add": lambda n, a, b: a + b,
+    "Mul": lambda n, a, b: a * b,
+    "Div": lambda n, a, b: a / b,
+    "Max": lambda n, a, b: np.maximum(a, b),
+    "Log": lambda n, a: np.log(a),
+    "Sqrt": lambda n, a: np.sqrt(a),
+    "Relu": lambda n, a: np.maximum(a, 0),
+    "Sigmoid": lambda n, a: (1.0 / (1.0 + np.exp(-a))).astype(np.float32),
+    "Identity": lambda n, a: a,
+    # float64 accumulation: close to ORT's exact int32 accumulation, so a requantised output does not flip a
+    # rounding step with the batch size (float32 GEMV and GEMM sum in different orders).
+    "MatMul": lambda n, a, b: (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32),
+    "ReduceSum": lambda n, a, axes: a.sum(axis=tuple(int(i) for i in axes), keepdims=bool(_attr(n, "keepdims", 1))),
+    "Concat": lambda n, *xs: np.concatenate(xs, axis=_attr(n, "axis", 0)),
+    "QuantizeLinear": _quantize,
+    "DequantizeLinear": _dequantize,
+}
+
+
+def run(model: onnx.ModelProto, feeds: dict[str, np.ndarray], keep: set[str] | None = None) -> dict[str, np.ndarray]:
+    """Evaluates the graph; returns the graph outputs plus any tensor named in `keep`."""
+    env: dict[str, np.ndarray] = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    env.update({k: np.asarray(v, dtype=np.float32) for k, v in feeds.items()})
+    for node in model.graph.node:
+        op = _OPS.get(node.op_type)
+        if op is None:
+            raise NotImplementedError(f"reference interpreter has no '{node.op_type}' (node {node.name})")
+        args = [env[i] for i in node.input if i]
+        env[node.output[0]] = np.asarray(op(node, *args))
+    wanted = {o.name for o in model.graph.output} | (keep or set())
+    return {k: env[k] for k in wanted}

@@ -1,0 +1,286 @@
+"""Renders models/EVALUATION.md from the card (and the per-element tables) so every number in it is traceable
+to one reproducible run. `python3 -m xrftrain report --models ../models`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from .card import CARD_FILE
+
+TARGETS = {  # issue 5
+    "paper_pearson": (">=", 0.80), "paper_sensitivity": (">=", 0.70), "paper_specificity": (">=", 0.99),
+    "paper_precision": (">=", 0.92), "line_sensitivity": (">=", 0.90), "line_precision": (">=", 0.95),
+    "element_f1": (">=", 0.97), "element_top1": (">=", 0.99),
+}
+
+
+def _f(v: Any, digits: int = 4) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+
+
+def _verdict(key: str, v: Any) -> str:
+    if key not in TARGETS or v is None:
+        return ""
+    op, t = TARGETS[key]
+    return f"≥ {t} {'met' if v >= t else '**MISSED**'}"
+
+
+def _targets_section(models: Path) -> list[str]:
+    """The issue's targets against the `xrfedge eval` figures (int8, ONNX Runtime)."""
+    ev = models / "eval"
+
+    def load(name: str, kind: str) -> dict[str, Any] | None:
+        f = ev / f"{name}.{kind}.json"
+        return json.loads(f.read_text()) if f.exists() else None
+
+    q, f = load("test-randomized", "int8"), load("test-randomized", "fp32")
+    if q is None:
+        return []
+
+    def flat(d: dict[str, Any]) -> dict[str, float]:
+        return {"paper Pearson": d["paper"]["line"]["pearson"], "paper sensitivity": d["paper"]["line"]["sensitivity"],
+                "paper specificity": d["paper"]["line"]["specificity"], "paper precision": d["paper"]["line"]["precision"],
+                "line sensitivity": d["line"]["sensitivity"], "line precision": d["line"]["precision"],
+                "element F1": d["element"]["f1"], "top-1 hit rate": d["guess_ratio"]["top1_hit_rate"]}
+
+    goals = {"paper Pearson": 0.80, "paper sensitivity": 0.70, "paper specificity": 0.99, "paper precision": 0.92,
+             "line sensitivity": 0.90, "line precision": 0.95, "element F1": 0.97, "top-1 hit rate": 0.99}
+    fq = flat(q)
+    out = ["## Targets (issue 5) — `xrfedge eval`, int8, ONNX Runtime, test-randomized "
+           f"({q['spectra']} spectra, seed 3003)", "", "| metric | int8 | fp32 | target | verdict |", "|---|---|---|---|---|"]
+    ff = flat(f) if f else {}
+    for k, goal in goals.items():
+        out.append(f"| {k} | {_f(fq[k])} | {_f(ff.get(k))} | ≥ {goal} | {'met' if fq[k] >= goal else '**missed**'} |")
+    if f:
+        worst = max(abs(fq[k] - ff[k]) for k in fq)
+        out.append(f"| max over these of abs(int8 − fp32) | {_f(worst)} | | ≤ 0.01 | {'met' if worst <= 0.01 else '**missed**'} |")
+    out.append("")
+    out += ["Per profile (element F1, target ≥ 0.95):", "", "| profile | int8 element F1 | verdict |", "|---|---|---|"]
+    for p in ("handheld-sdd", "handheld-pin", "benchtop", "macro-xrf"):
+        d = load(f"test-{p}", "int8")
+        if d:
+            out.append(f"| {p} | {_f(d['element']['f1'])} | {'met' if d['element']['f1'] >= 0.95 else '**missed**'} |")
+    return out + [""]
+
+
+def _notes_section(models: Path) -> list[str]:
+    """Integer-path checks through ONNX Runtime and what the misses mean."""
+    out = ["## Notes", ""]
+    ort = models / "eval" / "ort-node-check.json"
+    inspect = models / "eval" / "model-inspect.int8.txt"
+    if inspect.exists():
+        ops = [ln for ln in inspect.read_text().splitlines() if ln.startswith(("ops", "int8 check"))]
+        out += ["- `xrfedge model inspect` (C# binding, ORT 1.30 optimised graph):", "", "```", *ops, "```", ""]
+    if ort.exists():
+        o = json.loads(ort.read_text())
+        out += [f"- `training/tools/check_ort.py` (ORT 1.30 via onnxruntime-node, {o['spectra']} test spectra): batch 1 vs "
+                f"one batch of all, max abs difference {o['batch_invariant_max_abs']} (batch-invariant); unfused weight "
+                f"DequantizeLinear: {len(o['unfused_weight_dequantize'])}; int8 − fp32 probabilities: mean abs "
+                f"{_f(o['int8_vs_fp32_mean_abs']['line_probabilities'], 5)} (lines) / "
+                f"{_f(o['int8_vs_fp32_mean_abs']['element_probabilities'], 5)} (elements), worst single output "
+                f"{_f(o['int8_vs_fp32_max_abs']['line_probabilities'], 3)} / {_f(o['int8_vs_fp32_max_abs']['element_probabilities'], 3)}. "
+                "The worst cases are outputs whose logit sits near 0 (p ≈ 0.5), where 8-bit activations, 7-bit "
+                "weights and the 8-bit requantisation of each MatMul result (needed for QLinearMatMul) add up. The "
+                "quantiser clips each requantised result to the range its Relu/Sigmoid can tell apart, which cut "
+                "the mean deviation by about a quarter on validation spectra. Metrics move by < 0.01 (table above); "
+                "a per-output tolerance of 0.5 is what can be promised today.", ""]
+    out += ["- Paper protocol: the paper's labels count every catalogue line of every element in the sample, including "
+            "sub-keV lines, zero-rate lines and trace elements far below the detection limit. The 'ceiling' table shows "
+            "what a perfect detector of the detectable lines scores under that protocol: the Pearson ≥ 0.80 and "
+            "sensitivity ≥ 0.70 targets are out of reach of any model on these labels; the shipped model sits at "
+            "the ceiling.", "",
+            "- Count level: element F1 falls as total counts rise, probably because more trace elements become detectable "
+            "(Currie limit) under large peaks. Re-scaling the input (absolute log counts, or a 1e6 normalisation) "
+            "did not help (input-transform ablations).", "",
+            "- Real spectra: the top element is right on every NIST standard and the blank is clean, but pure "
+            "standards also report elements that are absent (sim-to-real gap at 6–8e6 counts; no domain adaptation "
+            "yet). The C# `.msa` reader refuses 5 of the 9 NIST files because they hold negative channels.", ""]
+    return out
+
+
+def _eval_section(models: Path) -> list[str]:
+    """Tables from `xrfedge eval --json` (training/eval_models.sh → models/eval/*.json): the figures of record."""
+    ev = models / "eval"
+    files = sorted(ev.glob("test-*.json")) if ev.is_dir() else []
+    if not files:
+        return ["## `xrfedge eval` (C#, ONNX Runtime)", "", "Not run yet: `training/eval_models.sh`.", ""]
+    out = ["## `xrfedge eval` — the figures of record (C# reader → Rebinner → ONNX Runtime → Decoder)", "",
+           "Same spectra as the npy test sets (same profile, count, seed), read from `.jsonl` raw MCA channels.", "",
+           "| set | model | spectra | el. sens | el. prec | el. F1 | top-1 | line sens | line prec | paper Pearson | paper sens | paper spec | paper prec | spectra/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for f in files:
+        d = json.loads(f.read_text())
+        name, kind = f.stem.rsplit(".", 1)
+        e, ln, pl = d["element"], d["line"], d["paper"]["line"]
+        out.append(f"| {name} | {kind} | {d['spectra']} | {_f(e['sensitivity'])} | {_f(e['precision'])} | {_f(e['f1'])} | "
+                   f"{_f(d['guess_ratio']['top1_hit_rate'])} | {_f(ln['sensitivity'])} | {_f(ln['precision'])} | "
+                   f"{_f(pl['pearson'])} | {_f(pl['sensitivity'])} | {_f(pl['specificity'])} | {_f(pl['precision'])} | "
+                   f"{_f(d.get('spectra_per_second'), 0)} |")
+    out.append("")
+    real = ev / "nist-real.int8.jsonl"
+    if real.exists():
+        out += ["`xrfedge identify` on the NIST spectra (int8):", "", "```"]
+        for line in real.read_text().splitlines():
+            r = json.loads(line)
+            if "error" in r:
+                out.append(f"{r['id']}: ERROR {r['error']}")
+            else:
+                out.append(f"{r['id']}: " + ", ".join(f"{x['symbol']} {x['probability']:.3f}" for x in r.get("elements", [])))
+        out += ["```", ""]
+    return out
+
+
+def _ceiling_section(data: Path) -> list[str]:
+    """What a perfect detector of the detectable lines would score under the paper protocol: the paper labels
+    every catalogue line of every element in the sample (sub-keV lines, zero-rate lines, trace elements far
+    below the detection limit), so no honest model can exceed these figures."""
+    import numpy as np
+
+    from .catalog import load_catalog
+    from .data import load_dataset
+    from .metrics import evaluate
+
+    cat = load_catalog()
+    out = ["## Ceiling of the paper protocol on our labels", "",
+           "A perfect detector (predicts exactly the detectable lines/elements) scored with the paper's labels:", "",
+           "| set | paper line sensitivity | paper line Pearson | paper line precision | paper line specificity |",
+           "|---|---|---|---|---|"]
+    for d in sorted(data.glob("test-*")):
+        ds = load_dataset(d, cat.sha256).subset(slice(None))
+        m = evaluate(ds.y_lines.astype(np.float32), ds.y_elements.astype(np.float32), ds.y_lines, ds.y_elements,
+                     ds.y_lines_paper, ds.y_elements_in_sample, ds.y_elements_ignore, cat.line_element,
+                     np.full(556, 0.5), np.full(41, 0.5))["paper_lines"]
+        out.append(f"| {d.name} | {_f(m['sensitivity'])} | {_f(m['pearson'])} | {_f(m['precision'])} | {_f(m['specificity'])} |")
+    return out + [""]
+
+
+def _count_level_section(models: Path, data: Path) -> list[str]:
+    """Element F1 of the int8 model by total counts of the spectrum (test-randomized): where errors come from."""
+    import numpy as np
+    import onnx
+
+    from .card import INT8_FILE
+    from .catalog import load_catalog
+    from .data import load_dataset
+    from .metrics import binary_scores
+    from .pipeline import _onnx_probs
+
+    d = data / "test-randomized"
+    if not d.is_dir() or not (models / INT8_FILE).exists():
+        return []
+    cat = load_catalog()
+    card = json.loads((models / CARD_FILE).read_text())
+    et = np.asarray(card["thresholds"]["elements"] or [0.5] * 41, np.float32)
+    ds = load_dataset(d, cat.sha256).subset(slice(None))
+    _, ep = _onnx_probs(onnx.load(str(models / INT8_FILE)), ds.x, cat)
+    total = ds.x.sum(axis=1)
+    ign = ds.y_elements_ignore.astype(bool)
+    out = ["## Where the errors are: element scores by total counts (test-randomized, int8, Python)", "",
+           "| total counts | spectra | element sensitivity | element precision | element F1 |", "|---|---|---|---|---|"]
+    edges = [0, 1e4, 1e5, 1e6, 1e7, np.inf]
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (total >= lo) & (total < hi)
+        if not sel.any():
+            continue
+        r = binary_scores(ep[sel], ds.y_elements[sel], ~ign[sel], et)
+        out.append(f"| {lo:.0e} – {hi:.0e} | {int(sel.sum())} | {_f(r['sensitivity'])} | {_f(r['precision'])} | {_f(r['f1'])} |")
+    return out + [""]
+
+
+def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | None = None) -> str:
+    card = json.loads((models / CARD_FILE).read_text())
+    per_el = json.loads((models / "per-element.json").read_text()) if (models / "per-element.json").exists() else {}
+    m, t = card["metrics"], card["training"]
+    out: list[str] = ["# Evaluation of the shipped line encoder", ""]
+    out += [f"Model `{card['name']}` {card['version']}, catalogue `{card['catalog_hash'][:12]}…`, preprocessing "
+            f"`{card['preprocessing']}`. Trained on {t['generator'].get('count')} `{t['generator'].get('profile')}` "
+            f"spectra (seed {t['generator'].get('seed')}, generator {t['generator'].get('generator_version')}); "
+            f"thresholds chosen on {t['validation_set'].get('count')} validation spectra (seed "
+            f"{t['validation_set'].get('seed')}). Training took {_f(t.get('train_minutes'), 1)} min, the whole "
+            f"pipeline {_f(t.get('total_minutes'), 1)} min (plus data generation) on {t.get('machine')}.", ""]
+    out += ["## How to reproduce", "", "```", "make model            # data → train → ONNX → int8 → card (this file is rendered from the card)",
+            "training/eval_models.sh   # the xrfedge eval numbers below, through ONNX Runtime",
+            "(cd training && /usr/bin/python3 -m xrftrain requantize --models ../models --data ../.build/train-data)  # int8 again from the fp32 model, no retraining",
+            "```", ""]
+    if t.get("quantization", {}).get("requantized_utc"):
+        out += [f"The int8 model was re-derived from the shipped fp32 model by `xrftrain requantize` at "
+                f"{t['quantization']['requantized_utc']} (the quantiser gained range clipping after the training run; "
+                "`make model` uses the same quantiser, so it reproduces this int8 file's method).", ""]
+    if eval_json:
+        out += ["## `xrfedge eval` (C#, ONNX Runtime, int8 model)", "", "```json", json.dumps(eval_json, indent=1), "```", ""]
+    out += _targets_section(models)
+    out += _notes_section(models)
+    out += _eval_section(models)
+    if data is not None and data.is_dir():
+        out += _ceiling_section(data)
+        out += _count_level_section(models, data)
+    out += [f"## Python cross-check — {m.get('source', '')}", ""]
+    keys = ["element_f1", "element_top1", "element_sensitivity", "element_precision", "line_sensitivity",
+            "line_precision", "line_f1", "paper_pearson", "paper_sensitivity", "paper_specificity", "paper_precision"]
+    for name, row in m.items():
+        if not name.startswith("test-"):
+            continue
+        out += [f"### {name} ({row['spectra']} spectra, profile `{row['profile']}`, seed {row['seed']})", "",
+                "| metric | int8 | fp32 | target |", "|---|---|---|---|"]
+        for k in keys:
+            vi, vf = row["int8"]["summary"].get(k), row["fp32"]["summary"].get(k)
+            out.append(f"| {k} | {_f(vi)} | {_f(vf)} | {_verdict(k, vi)} |")
+        out += ["", f"Largest |int8 − fp32| over these metrics: {_f(row.get('int8_minus_fp32_max_abs'))} (target ≤ 0.01).", ""]
+        conf = row.get("confusions_int8")
+        if conf:
+            out += ["Overlap confusions (int8): `false` = share of spectra with only the first element where the second "
+                    "is reported anyway; `recall with` = recall of the second when both are present.", "",
+                    "| present | confused with | spectra | false | spectra both | recall with |", "|---|---|---|---|---|---|"]
+            out += [f"| {c['present']} | {c['confused']} | {c['spectra_only_present']} | {_f(c['false_rate'])} | "
+                    f"{c['spectra_both']} | {_f(c['recall_with'])} |" for c in conf]
+            out.append("")
+    if "test-randomized" in per_el:
+        out += ["## Per-element (test-randomized, int8, detectable protocol)", "",
+                "| element | support | sensitivity | precision | F1 | FP | FN |", "|---|---|---|---|---|---|---|"]
+        out += [f"| {r['element']} | {r['support']} | {_f(r['sensitivity'])} | {_f(r['precision'])} | {_f(r['f1'])} | "
+                f"{r['fp']} | {r['fn']} |" for r in per_el["test-randomized"]]
+        out.append("")
+    abl = m.get("ablations_validation") or {}
+    if abl:
+        out += ["## Ablations (validation set; each trained on a subset, same seeds)", "",
+                "| ablation | spectra | min | element F1 | top-1 | line sens. | line prec. | paper Pearson | paper sens. |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for name, a in abl.items():
+            v = a["validation"]
+            out.append(f"| {name} | {a['train_spectra']} | {_f(a['minutes'], 1)} | {_f(v['element_f1'])} | "
+                       f"{_f(v['element_top1'])} | {_f(v['line_sensitivity'])} | {_f(v['line_precision'])} | "
+                       f"{_f(v['paper_pearson'])} | {_f(v['paper_sensitivity'])} |")
+        out.append("")
+    extra = sorted((models / "eval").glob("ablation-*.json")) if (models / "eval").is_dir() else []
+    if extra:
+        out += ["### Input-transform ablations after the shipped run (validation set, 40,000 training spectra, 3 epochs, 768×2 + element head)", "",
+                "| transform | element F1 | top-1 | line sens. | line prec. | element F1 by total counts (<1e4, 1e4–1e5, 1e5–1e6, 1e6–1e7, >1e7) |",
+                "|---|---|---|---|---|---|"]
+        for f in extra:
+            for name, v in json.loads(f.read_text()).items():
+                by = ", ".join(_f(x, 3) for x in v.get("element_f1_by_counts", {}).values())
+                out.append(f"| {name} | {_f(v['element_f1'])} | {_f(v['element_top1'])} | {_f(v['line_sensitivity'])} | "
+                           f"{_f(v['line_precision'])} | {by} |")
+        out.append("")
+    real = m.get("real_spectra_python_dev_check")
+    if real:
+        from .pipeline import REAL_EXPECTED, REAL_TRACES, real_verdict
+
+        verdicts = {n: real_verdict(n, r["top"], r["reported"]) for n, r in real["spectra"].items() if n in REAL_EXPECTED}
+        out += [f"## Real spectra (NIST, Rh 50 kV, vacuum) — {sum(verdicts.values())} of {len(verdicts)} pass",
+                "", "Python rebin of the `.msa` files (negative channels clamped to 0), int8 model, element thresholds "
+                "from the card. Rh (tube anode) and Ar are not scored. Pass = the standard's element on top, every "
+                "expected element reported, nothing else except traces that ../shared/spectra/README.md documents.", "",
+                "| spectrum | expected | documented traces | top element | reported above threshold | pass |",
+                "|---|---|---|---|---|---|"]
+        for n, r in real["spectra"].items():
+            out.append(f"| {n} | {', '.join(r['expected'] or []) or 'none'} | {', '.join(sorted(REAL_TRACES.get(n, []))) or '—'} | "
+                       f"{r['top']} ({_f(r['top_probability'], 3)}) | {', '.join(r['reported']) or 'none'} | "
+                       f"{'yes' if verdicts.get(n) else '**no**'} |")
+        out.append("")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,163 @@
+"""Training loop: multi-label line (and element) heads, BCE / focal / KL (paper) loss, masked ignore-elements."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .augment import AugmentConfig, augment
+from .data import Dataset
+from .model import LineEncoder, ModelConfig
+
+LOSSES = ("bce", "focal", "kl")
+
+
+@dataclass
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    augment: AugmentConfig | None = field(default_factory=AugmentConfig)
+    loss: str = "bce"
+    epochs: int = 20
+    batch_size: int = 512
+    lr: float = 2e-3
+    weight_decay: float = 1e-5
+    element_loss_weight: float = 0.5
+    focal_gamma: float = 2.0
+    seed: int = 1
+    threads: int = 2
+    max_minutes: float | None = None  # stop early (and say so) to keep `make model` inside its time budget
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["augment"] = self.augment.to_dict() if self.augment else None
+        return d
+
+
+@dataclass
+class TrainResult:
+    model: LineEncoder
+    history: list[dict[str, float]]
+    seconds: float
+    stopped_early: bool
+
+
+def _loss(cfg: TrainConfig, logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    if cfg.loss == "kl":
+        # The paper's loss: KL(target distribution ‖ softmax(logits)) with the multi-hot target normalised.
+        t = target * mask
+        denom = t.sum(dim=1, keepdim=True)
+        keep = denom.squeeze(1) > 0
+        if not keep.any():
+            return logits.sum() * 0.0
+        t = t[keep] / denom[keep]
+        logp = F.log_softmax(logits[keep].masked_fill(mask[keep] == 0, -1e4), dim=1)
+        return F.kl_div(logp, t, reduction="batchmean")
+    bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    if cfg.loss == "focal":
+        p = torch.sigmoid(logits)
+        pt = p * target + (1 - p) * (1 - target)
+        bce = bce * (1 - pt).pow(cfg.focal_gamma)
+    return (bce * mask).sum() / mask.sum().clamp_min(1.0)
+
+
+def predict(model: LineEncoder, x: np.ndarray, batch: int = 4096) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sigmoid probabilities (lines [N,556], elements [N,41] or None) of the float model."""
+    model.eval()
+    lines: list[np.ndarray] = []
+    elems: list[np.ndarray] = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            lo, eo = model(torch.from_numpy(np.array(x[i:i + batch], dtype=np.float32, copy=True)))
+            lines.append(torch.sigmoid(lo).numpy())
+            if eo is not None:
+                elems.append(torch.sigmoid(eo).numpy())
+    return np.concatenate(lines), (np.concatenate(elems) if elems else None)
+
+
+def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: np.ndarray,
+          log: bool = True) -> TrainResult:
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"unknown loss '{cfg.loss}' (known: {', '.join(LOSSES)})")
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    model = LineEncoder(cfg.model)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n = len(train_set)
+    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    planned_epochs = cfg.epochs
+    x_all = torch.from_numpy(np.array(train_set.x, dtype=np.float32, copy=True))
+    yl_all = torch.from_numpy(np.array(train_set.y_lines, copy=True)).float()
+    ye_all = torch.from_numpy(np.array(train_set.y_elements, copy=True)).float()
+    ign_all = torch.from_numpy(np.array(train_set.y_elements_ignore, copy=True)).bool()
+    le = torch.from_numpy(line_element)
+    history: list[dict[str, float]] = []
+    start = time.monotonic()
+    stopped = False
+    step = 0
+    epoch = 0
+    while epoch < planned_epochs:
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        total = 0.0
+        for i in range(0, n, cfg.batch_size):
+            idx = perm[i:i + cfg.batch_size]
+            xb = x_all[idx]
+            if cfg.augment is not None:
+                xb = augment(xb, cfg.augment, gen)
+            ign = ign_all[idx]
+            line_mask = (~ign[:, le]).float()
+            lo, eo = model(xb)
+            loss = _loss(cfg, lo, yl_all[idx], line_mask)
+            if eo is not None:
+                loss = loss + cfg.element_loss_weight * _loss(cfg if cfg.loss != "kl" else TrainConfig(loss="bce"),
+                                                              eo, ye_all[idx], (~ign).float())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            for group in opt.param_groups:
+                group["lr"] = _lr(cfg.lr, step, planned_epochs * steps_per_epoch)
+            opt.step()
+            step += 1
+            total += float(loss) * len(idx)
+        lp, ep = predict(model, val_set.x)
+        val = _val_summary(lp, ep, val_set, line_element)
+        row = {"epoch": epoch + 1, "lr": _lr(cfg.lr, step - 1, planned_epochs * steps_per_epoch), "train_loss": total / n, **val, "minutes": (time.monotonic() - start) / 60}
+        history.append(row)
+        if log:
+            print("  " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+        epoch += 1
+        if epoch == 1 and cfg.max_minutes is not None:
+            # Fit the schedule to the time budget once the first epoch's speed is known, so the learning rate
+            # still anneals to zero (stopping a schedule half-way leaves a worse model).
+            fits = max(1, int(cfg.max_minutes / max(row["minutes"], 1e-6)))
+            if fits < planned_epochs:
+                planned_epochs = fits
+                stopped = True
+                if log:
+                    print(f"  time budget {cfg.max_minutes} min: {planned_epochs} of {cfg.epochs} epochs fit", flush=True)
+    return TrainResult(model, history, time.monotonic() - start, stopped)
+
+
+def _lr(peak: float, step: int, total: int) -> float:
+    """Linear warm-up over the first 5 % of steps, then cosine decay to zero."""
+    warm = max(1, int(0.05 * total))
+    if step < warm:
+        return peak * (step + 1) / warm
+    t = min(1.0, (step - warm) / max(1, total - warm))
+    return peak * 0.5 * (1.0 + math.cos(math.pi * t))
+
+
+def _val_summary(lp: np.ndarray, ep: np.ndarray | None, ds: Dataset, line_element: np.ndarray) -> dict[str, float]:
+    """Validation F1 at a fixed 0.5 threshold (a progress signal only; thresholds are tuned after training)."""
+    from .metrics import binary_scores
+
+    ign = ds.y_elements_ignore.astype(bool)
+    out = {"val_line_f1@0.5": binary_scores(lp, ds.y_lines, ~ign[:, line_element], 0.5)["f1"]}
+    if ep is not None:
+        out["val_element_f1@0.5"] = binary_scores(ep, ds.y_elements, ~ign, 0.5)["f1"]
+    return out
