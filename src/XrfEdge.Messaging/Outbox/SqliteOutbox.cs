@@ -112,15 +112,16 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     /// <summary>
-    /// Commits a measurement's result and its outbox row in one transaction, then returns. <paramref name="buildMessage"/>
-    /// receives the seq and msg_id assigned inside the transaction so the payload can carry them.
+    /// Commits a measurement's result and its outbox row in one transaction, then returns. <paramref name="buildMessages"/>
+    /// receives the seq and msg_id assigned inside the transaction so the payload can carry them; it returns the detection
+    /// message first (also stored as the result) and optionally companions (e.g. a Sparkplug copy), each with its own msg_id.
     /// </summary>
     /// <exception cref="OutboxFullException">The disk (or file cap) is full, or the byte cap is reached under <see cref="OutboxFullPolicy.RejectNew"/>; nothing was stored.</exception>
-    public OutboxReceipt EnqueueMeasurement(MeasurementRecord record, Func<OutboxStamp, OutboxMessage> buildMessage)
+    public OutboxReceipt EnqueueMeasurement(MeasurementRecord record, Func<OutboxStamp, IReadOnlyList<OutboxMessage>> buildMessages)
     {
         ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(buildMessage);
-        return Insert(buildMessage, record);
+        ArgumentNullException.ThrowIfNull(buildMessages);
+        return Insert(buildMessages, record);
     }
 
     /// <summary>Stores a non-measurement message (spectrum, command response, health history). Seq in the stamp is 0.</summary>
@@ -128,17 +129,21 @@ public sealed class SqliteOutbox : IDisposable
     public OutboxReceipt Enqueue(OutboxMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return Insert(_ => message, null);
+        return Insert(_ => [message], null);
     }
 
     /// <summary>Oldest rows with id greater than <paramref name="afterId"/>, at most <paramref name="max"/>.</summary>
-    public IReadOnlyList<OutboxRow> ReadBatch(long afterId, int max)
+    /// <param name="afterId">Exclusive lower bound on the row id (0 = from the start).</param>
+    /// <param name="max">Most rows to return.</param>
+    /// <param name="kinds">Only these kinds; null = all.</param>
+    public IReadOnlyList<OutboxRow> ReadBatch(long afterId, int max, IReadOnlyCollection<OutboxKind>? kinds = null)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, attempts FROM outbox WHERE id > $after ORDER BY id LIMIT $max";
+            command.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, attempts FROM outbox WHERE id > $after" +
+                (kinds is null ? string.Empty : $" AND kind IN ({string.Join(',', kinds.Select(k => (int)k))})") + " ORDER BY id LIMIT $max";
             command.Parameters.AddWithValue("$after", afterId);
             command.Parameters.AddWithValue("$max", max);
             using var reader = command.ExecuteReader();
@@ -395,7 +400,7 @@ public sealed class SqliteOutbox : IDisposable
         }
     }
 
-    private OutboxReceipt Insert(Func<OutboxStamp, OutboxMessage> build, MeasurementRecord? record)
+    private OutboxReceipt Insert(Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record)
     {
         lock (_gate)
         {
@@ -414,8 +419,15 @@ public sealed class SqliteOutbox : IDisposable
                 }
 
                 var stamp = new OutboxStamp(seq, Guid.CreateVersion7(now), now);
-                var message = build(stamp);
-                var evicted = MakeRoom(transaction, message.Payload.Length);
+                var messages = build(stamp);
+                if (messages.Count == 0)
+                {
+                    throw new ArgumentException("The payload builder returned no message.", nameof(build));
+                }
+
+                var message = messages[0];
+                var incoming = messages.Sum(m => (long)m.Payload.Length);
+                var evicted = MakeRoom(transaction, incoming);
 
                 using var insert = _connection.CreateCommand();
                 insert.Transaction = transaction;
@@ -423,16 +435,26 @@ public sealed class SqliteOutbox : IDisposable
                     INSERT INTO outbox(msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc)
                     VALUES ($msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires) RETURNING id
                     """;
-                insert.Parameters.AddWithValue("$msg", stamp.MsgId.ToString());
-                insert.Parameters.AddWithValue("$kind", (int)message.Kind);
-                insert.Parameters.AddWithValue("$topic", message.Topic);
-                insert.Parameters.AddWithValue("$qos", message.Qos);
-                insert.Parameters.AddWithValue("$retain", message.Retain ? 1 : 0);
-                insert.Parameters.AddWithValue("$ct", (object?)message.ContentType ?? DBNull.Value);
-                insert.Parameters.AddWithValue("$payload", message.Payload);
-                insert.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
-                insert.Parameters.AddWithValue("$expires", message.ExpiresUtc is { } e ? e.ToUnixTimeMilliseconds() : DBNull.Value);
-                var rowId = (long)insert.ExecuteScalar()!;
+                long rowId = 0;
+                for (var i = 0; i < messages.Count; i++)
+                {
+                    var m = messages[i];
+                    insert.Parameters.Clear();
+                    insert.Parameters.AddWithValue("$msg", (i == 0 ? stamp.MsgId : Guid.CreateVersion7(now)).ToString());
+                    insert.Parameters.AddWithValue("$kind", (int)m.Kind);
+                    insert.Parameters.AddWithValue("$topic", m.Topic);
+                    insert.Parameters.AddWithValue("$qos", m.Qos);
+                    insert.Parameters.AddWithValue("$retain", m.Retain ? 1 : 0);
+                    insert.Parameters.AddWithValue("$ct", (object?)m.ContentType ?? DBNull.Value);
+                    insert.Parameters.AddWithValue("$payload", m.Payload);
+                    insert.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
+                    insert.Parameters.AddWithValue("$expires", m.ExpiresUtc is { } e ? e.ToUnixTimeMilliseconds() : DBNull.Value);
+                    var id = (long)insert.ExecuteScalar()!;
+                    if (i == 0)
+                    {
+                        rowId = id;
+                    }
+                }
 
                 if (record is not null)
                 {
@@ -454,7 +476,7 @@ public sealed class SqliteOutbox : IDisposable
                 }
 
                 transaction.Commit();
-                _bytes += message.Payload.Length - evicted.Bytes;
+                _bytes += incoming - evicted.Bytes;
                 if (evicted.Rows > 0)
                 {
                     Log.OutboxRowsEvicted(_logger, evicted.Rows, _options.MaxBytes);

@@ -14,6 +14,9 @@ public interface IMqttTransport : IAsyncDisposable
     /// <summary>Protocol actually in use after any 3.1.1 fallback.</summary>
     MqttProtocolVersion NegotiatedProtocol { get; }
 
+    /// <summary>When the current connection was accepted; null while not connected. Rows older than this are "historical".</summary>
+    DateTimeOffset? ConnectedSince { get; }
+
     /// <summary>Connections established after the first one (i.e. reconnects).</summary>
     long ReconnectCount { get; }
 

@@ -135,6 +135,18 @@ public sealed class MosquittoTransport : IMqttTransport
     public MqttProtocolVersion NegotiatedProtocol => Volatile.Read(ref _protocol) == LibMosquitto.ProtocolV5 ? MqttProtocolVersion.V5 : MqttProtocolVersion.V311;
 
     /// <inheritdoc/>
+    public DateTimeOffset? ConnectedSince
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state == MqttConnectionState.Connected ? _stateSince : null;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
     public long ReconnectCount => Interlocked.Read(ref _reconnects);
 
     /// <inheritdoc/>
@@ -178,6 +190,10 @@ public sealed class MosquittoTransport : IMqttTransport
         }
 
         SetState(MqttConnectionState.Connecting, 0, $"connecting to {_options.Host}:{_options.Port}");
+        if (_options.WillProvider is { } provider)
+        {
+            SetWill(provider());
+        }
 
         // P1: the loop thread must exist before connect_async, or a refused first connect is never retried.
         LibMosquitto.Check(LibMosquitto.LoopStart(_handle), "network thread start");
@@ -501,6 +517,11 @@ public sealed class MosquittoTransport : IMqttTransport
         var jitter = 0.5 + (RandomNumberGenerator.GetInt32(1001) / 1000.0);
         var baseSeconds = Math.Clamp(min * Math.Pow(2, _outageCount - 1) * jitter, 1, max);
         ApplyReconnectDelay((int)Math.Round(baseSeconds));
+        if (_options.WillProvider is { } provider)
+        {
+            SetWill(provider());
+        }
+
         SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
     }
 

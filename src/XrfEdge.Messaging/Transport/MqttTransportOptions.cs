@@ -33,6 +33,12 @@ public sealed class MqttTransportOptions
     /// <summary>Last will, or null.</summary>
     public MqttLastWill? LastWill { get; set; }
 
+    /// <summary>
+    /// Called before the first connect and after every disconnect to produce the will of the next CONNECT (Sparkplug's
+    /// NDEATH carries a bdSeq that changes per connection). Runs on the network thread: keep it cheap. Overrides <see cref="LastWill"/>.
+    /// </summary>
+    public Func<MqttLastWill>? WillProvider { get; set; }
+
     /// <summary>Most QoS 1 publishes handed to the library without PUBACK (MOSQ_OPT_SEND_MAXIMUM); 1–65535, 10 by default.
     /// Kept small because libmosquitto's own queue is unbounded and each publish scans it (reference §2.3).</summary>
     public int InFlightWindow { get; set; } = 10;
