@@ -82,6 +82,10 @@ public sealed class MosquittoTransport : IMqttTransport
         LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptProtocolVersion, _protocol), "protocol version option");
         LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptSendMaximum, options.InFlightWindow), "send-maximum option");
         LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptTcpNoDelay, 1), "TCP_NODELAY option");
+        if (options.ReceiveMaximum is { } receiveMaximum)
+        {
+            LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptReceiveMaximum, receiveMaximum), "receive-maximum option");
+        }
         if (options.Username is not null)
         {
             LibMosquitto.Check(LibMosquitto.UsernamePwSet(_handle, options.Username, options.Password), "username/password");
