@@ -43,6 +43,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private int? _lastDisconnectCode;
     private DateTimeOffset _stateSince;
     private long _droppedInbound;
+    private string? _lastLibraryError;
     private bool _disposed;
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
@@ -204,8 +205,8 @@ public sealed class MosquittoTransport : IMqttTransport
         var rc = LibMosquitto.ConnectAsync(_handle, _options.Host, _options.Port, ToWholeSeconds(_options.KeepAlive));
         if (rc != LibMosquitto.ErrSuccess)
         {
-            // e.g. a DNS failure; the supervisor retries with reconnect_async.
-            SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
+            // e.g. a DNS or TLS failure; the supervisor retries with reconnect_async.
+            SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
         }
 
         _supervisor = _time.CreateTimer(_ => Supervise(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -428,7 +429,19 @@ public sealed class MosquittoTransport : IMqttTransport
         try
         {
             var self = FromObj(obj);
-            if (self is not null && self._logger.IsEnabled(LogLevel.Trace))
+            if (self is null)
+            {
+                return;
+            }
+
+            // MOSQ_LOG_ERR = 8 (mosquitto.h): keep the library's own words (e.g. OpenSSL's "certificate verify failed")
+            // for the state change that follows, since a TLS failure ends the network thread without a disconnect callback.
+            if (level == 8)
+            {
+                Volatile.Write(ref self._lastLibraryError, Marshal.PtrToStringUTF8(text));
+            }
+
+            if (self._logger.IsEnabled(LogLevel.Trace))
             {
                 Log.MosquittoLibraryLog(self._logger, level, Marshal.PtrToStringUTF8(text) ?? string.Empty);
             }
@@ -489,6 +502,7 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
 
+        Volatile.Write(ref _lastLibraryError, null);
         SetState(MqttConnectionState.Connected, 0, $"connected to {_options.Host}:{_options.Port} (MQTT {(_protocol == LibMosquitto.ProtocolV5 ? "5" : "3.1.1")})");
     }
 
@@ -526,7 +540,7 @@ public sealed class MosquittoTransport : IMqttTransport
             SetWill(provider());
         }
 
-        SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
+        SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
     }
 
     private void HandlePublished(int mid, int reasonCode)
@@ -692,7 +706,8 @@ public sealed class MosquittoTransport : IMqttTransport
         {
             _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
             _ = LibMosquitto.LoopStop(_handle, false);
-            SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrKeepalive, "restarting the network thread");
+            var cause = Volatile.Read(ref _lastLibraryError);
+            SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrKeepalive, cause is null ? "restarting the network thread" : $"restarting the network thread after: {cause}");
         }
         finally
         {
@@ -707,8 +722,14 @@ public sealed class MosquittoTransport : IMqttTransport
         var rc = LibMosquitto.ReconnectAsync(_handle);
         if (rc != LibMosquitto.ErrSuccess)
         {
-            SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
+            SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
         }
+    }
+
+    private string Describe(int rc)
+    {
+        var cause = Volatile.Read(ref _lastLibraryError);
+        return cause is null ? LibMosquitto.ErrorText(rc) : $"{LibMosquitto.ErrorText(rc)} (library: {cause})";
     }
 
     private void SetState(MqttConnectionState state, int code, string description)

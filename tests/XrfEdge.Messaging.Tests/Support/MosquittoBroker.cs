@@ -58,6 +58,9 @@ public sealed class MosquittoBroker : IDisposable
             config.AppendLine("autosave_on_changes true");
         }
 
+        // Started as root, mosquitto drops to user "mosquitto", which cannot read our 0600 test keys or write the temp
+        // persistence directory; naming the current user keeps it as is (ignored when not root).
+        config.AppendLine($"user {Environment.UserName}");
         config.AppendLine("max_queued_messages 0");
         config.AppendLine("max_inflight_messages 0");
         config.AppendLine("log_dest stderr");
