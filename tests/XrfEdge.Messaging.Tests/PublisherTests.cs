@@ -60,7 +60,8 @@ public sealed class PublisherTests : IDisposable
         Assert.False(Json(detection).GetProperty("historical").GetBoolean());
         Assert.Contains(new MqttUserProperty("msg_id", receipt.Stamp.MsgId.ToString()), detection.UserProperties);
 
-        var data = SpPayload.Parser.ParseFrom((await subscriber.WaitForTopicAsync(node.DataTopic)).Payload);
+        // The health loop's first NDATA (aliases 6–10) may come first; wait for the detection one (alias 5 = Detections/Lines).
+        var data = SpPayload.Parser.ParseFrom((await subscriber.WaitForAsync(m => m.Topic == node.DataTopic && SpPayload.Parser.ParseFrom(m.Payload).Metrics.Any(x => x.Alias == 5))).Payload);
         Assert.True(data.Seq >= 1);
         var lines = data.Metrics.Single(m => m.Alias == 5).DatasetValue;
         Assert.Equal(2, lines.Rows.Count); // TestData reports Fe-KL3 and Cr-KL3
@@ -128,7 +129,7 @@ public sealed class PublisherTests : IDisposable
             Assert.Equal(i, Json(m).GetProperty("seq").GetInt64());
         }
 
-        var data = await resumed.WaitForTopicAsync(node.DataTopic, 30);
+        var data = await resumed.WaitForAsync(m => m.Topic == node.DataTopic && SpPayload.Parser.ParseFrom(m.Payload).Metrics.Any(x => x.Alias == 5), 30);
         Assert.All(SpPayload.Parser.ParseFrom(data.Payload).Metrics, m => Assert.True(m.IsHistorical));
         await publisher.StopAsync(CancellationToken.None);
     }
