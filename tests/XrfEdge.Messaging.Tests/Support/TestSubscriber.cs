@@ -69,6 +69,22 @@ public sealed class TestSubscriber : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until <paramref name="condition"/> holds, re-checking on every arrival (bounded by a failure deadline).</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, double timeoutSeconds)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!condition())
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"condition not reached within {timeoutSeconds} s ({_received.Count} messages received)");
+            }
+
+            await _arrived.WaitAsync(left);
+        }
+    }
+
     public Task<MqttInboundMessage> WaitForTopicAsync(string topic, double timeoutSeconds = 15) => WaitForAsync(m => m.Topic == topic, timeoutSeconds);
 
     public async ValueTask DisposeAsync()
