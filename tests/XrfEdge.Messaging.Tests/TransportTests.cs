@@ -78,4 +78,20 @@ public sealed class TransportTests
         Assert.Equal(1, publisher.ReconnectCount);
         Assert.Equal(7, publisher.LastDisconnectCode); // MOSQ_ERR_CONN_LOST (mosquitto.h)
     }
+
+    [Fact]
+    public async Task Start_BrokerOnlySpeaks311_AutoFallsBackAndPublishes()
+    {
+        using var broker = MosquittoBroker.Started();
+        using var proxy = new Mqtt311OnlyProxy(broker.Port);
+        var options = Options(broker, "pub-fallback");
+        options.Port = proxy.Port;
+        await using var publisher = new MosquittoTransport(options);
+        publisher.Start();
+        await publisher.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        Assert.Equal(1, proxy.RefusedV5);
+        Assert.Equal(MqttProtocolVersion.V311, publisher.NegotiatedProtocol);
+        var outcome = await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/fallback", Payload = "x"u8.ToArray(), ResponseTopic = "ignored/on/311" }, CancellationToken.None);
+        Assert.True(outcome.Accepted);
+    }
 }

@@ -459,12 +459,29 @@ public sealed class MosquittoTransport : IMqttTransport
         {
             var text = _protocol == LibMosquitto.ProtocolV5 ? LibMosquitto.ReasonText(rc) : LibMosquitto.ConnackText(rc);
 
-            // 0x84 = v5 "Unsupported Protocol Version"; a 3.1.1-only broker answers with return code 1.
+            // 0x84 = v5 "Unsupported Protocol Version": libmosquitto maps a 3.1.1 broker's v3 CONNACK "unacceptable
+            // protocol version" to it (lib/handle_connack.c), then ends the network thread with MOSQ_ERR_PROTOCOL.
             if (_options.Protocol == MqttProtocolVersion.Auto && _protocol == LibMosquitto.ProtocolV5 && rc is 0x84 or 1)
             {
                 Volatile.Write(ref _protocol, LibMosquitto.ProtocolV311);
                 _ = LibMosquitto.IntOption(_handle, LibMosquitto.OptProtocolVersion, LibMosquitto.ProtocolV311);
-                text += " — falling back to MQTT 3.1.1";
+                SetState(MqttConnectionState.Disconnected, rc, $"connection refused: {text} — falling back to MQTT 3.1.1");
+
+                // Restart the thread from outside this callback (loop_stop joins the thread we are running on).
+                _ = Task.Run(() =>
+                {
+                    try
+                    {
+                        RestartNetworkThread();
+                    }
+#pragma warning disable CA1031 // Background restart: failures are logged and the supervisor retries.
+                    catch (Exception ex)
+#pragma warning restore CA1031
+                    {
+                        Log.SupervisorFailed(_logger, ex);
+                    }
+                });
+                return;
             }
 
             SetState(MqttConnectionState.Disconnected, rc, $"connection refused: {text}");
