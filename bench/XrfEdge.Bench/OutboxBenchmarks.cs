@@ -14,6 +14,7 @@ namespace XrfEdge.Bench;
 /// protobuf) committed with WAL + synchronous=FULL, i.e. including the fsync that makes it power-loss durable.
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(InProcessShortConfig))]
 public class OutboxBenchmarks
 {
     private readonly TopicTree _topics = new("bench", "XRF-0001");

@@ -32,6 +32,7 @@ public sealed class SqliteOutbox : IDisposable
         CREATE TABLE IF NOT EXISTS results(
           measurement_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, msg_id TEXT NOT NULL,
           created_utc INTEGER NOT NULL, detection BLOB NOT NULL, spectrum BLOB);
+        CREATE INDEX IF NOT EXISTS results_seq ON results(seq);
         CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
         INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0), ('evicted_total', 0);
         """;
@@ -57,6 +58,25 @@ public sealed class SqliteOutbox : IDisposable
 
     /// <summary>Set when the database failed its integrity check at start: the path it was moved to.</summary>
     public string? RecoveredFromCorruption { get; }
+
+    /// <summary>The database file.</summary>
+    public string DatabasePath => _options.DatabasePath;
+
+    /// <summary>Free space on the database's file system, MiB (null when it cannot be read).</summary>
+    public double? DiskFreeMebibytes
+    {
+        get
+        {
+            try
+            {
+                return new DriveInfo(Path.GetDirectoryName(Path.GetFullPath(_options.DatabasePath))!).AvailableFreeSpace / (1024.0 * 1024.0);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                return null;
+            }
+        }
+    }
 
     /// <summary>
     /// Opens (creating if needed) the outbox, runs <c>PRAGMA quick_check</c> and, when the file is damaged, moves it and
@@ -109,6 +129,50 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         return outbox;
+    }
+
+    /// <summary>
+    /// Reads an outbox file read-only (safe while the service runs; never moves or repairs it): its figures and the
+    /// result of <c>PRAGMA quick_check</c> ("ok" when intact).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static (OutboxStatistics Statistics, string Integrity) Inspect(string databasePath, TimeProvider? timeProvider = null)
+    {
+        if (!File.Exists(databasePath))
+        {
+            throw new FileNotFoundException($"Outbox database '{databasePath}' does not exist.", databasePath);
+        }
+
+        SQLitePCL.Batteries_V2.Init();
+        var now = (timeProvider ?? TimeProvider.System).GetUtcNow();
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        long Read(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return command.ExecuteScalar() is long value ? value : 0;
+        }
+
+        string integrity;
+        using (var check = connection.CreateCommand())
+        {
+            check.CommandText = "PRAGMA quick_check";
+            integrity = check.ExecuteScalar() as string ?? "no answer";
+        }
+
+        var depth = Read("SELECT COUNT(*) FROM outbox");
+        var oldest = depth == 0 ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds(Read("SELECT MIN(created_utc) FROM outbox"));
+        var statistics = new OutboxStatistics(
+            depth,
+            Read("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox"),
+            oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
+            Read("SELECT value FROM counters WHERE name = 'evicted_total'"),
+            Read("SELECT COUNT(*) FROM dead_letter"),
+            0,
+            Read("SELECT value FROM counters WHERE name = 'seq'"),
+            null);
+        return (statistics, integrity);
     }
 
     /// <summary>

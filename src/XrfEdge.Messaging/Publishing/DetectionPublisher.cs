@@ -152,6 +152,11 @@ public sealed class DetectionPublisher : IAsyncDisposable
     public async Task PublishHealthAsync(CancellationToken cancellationToken)
     {
         var health = _healthSource?.Invoke() ?? new InstrumentHealth();
+        if (health.DiskFreeMebibytes is null)
+        {
+            health = health with { DiskFreeMebibytes = _outbox.DiskFreeMebibytes };
+        }
+
         var mqtt = new MqttHealth(
             _transport.State == MqttConnectionState.Connected,
             _transport.ReconnectCount,
