@@ -192,4 +192,26 @@ public sealed class OutboxTests : IDisposable
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", command.ExecuteScalar() as string);
     }
+
+    [Fact]
+    public void Inspect_WhileOpen_ReadsFiguresWithoutTouchingTheFile()
+    {
+        using var outbox = Open();
+        EnqueueMeasurement(outbox, "M1");
+        EnqueueMeasurement(outbox, "M2");
+        _time.Advance(TimeSpan.FromMinutes(5));
+        var (stats, integrity) = SqliteOutbox.Inspect(DbPath, _time);
+        Assert.Equal("ok", integrity);
+        Assert.Equal(2, stats.Depth);
+        Assert.Equal(2, stats.LastSeq);
+        Assert.Equal(TimeSpan.FromMinutes(5), stats.OldestAge);
+    }
+
+    [Fact]
+    public void Inspect_NotAnOutbox_ClearError()
+    {
+        File.WriteAllBytes(DbPath, []);
+        var error = Assert.Throws<InvalidDataException>(() => SqliteOutbox.Inspect(DbPath));
+        Assert.Contains("not an XrfEdge outbox", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -136,6 +136,7 @@ public sealed class SqliteOutbox : IDisposable
     /// result of <c>PRAGMA quick_check</c> ("ok" when intact).
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not an outbox database.</exception>
     public static (OutboxStatistics Statistics, string Integrity) Inspect(string databasePath, TimeProvider? timeProvider = null)
     {
         if (!File.Exists(databasePath))
@@ -161,7 +162,16 @@ public sealed class SqliteOutbox : IDisposable
             integrity = check.ExecuteScalar() as string ?? "no answer";
         }
 
-        var depth = Read("SELECT COUNT(*) FROM outbox");
+        long depth;
+        try
+        {
+            depth = Read("SELECT COUNT(*) FROM outbox");
+        }
+        catch (SqliteException ex)
+        {
+            throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database (integrity: {integrity}): {ex.Message}", ex);
+        }
+
         var oldest = depth == 0 ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds(Read("SELECT MIN(created_utc) FROM outbox"));
         var statistics = new OutboxStatistics(
             depth,

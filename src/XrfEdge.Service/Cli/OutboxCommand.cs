@@ -22,7 +22,7 @@ internal static class OutboxCommand
                 Write(stats, integrity, parse.GetValue(json), Console.Out);
                 return integrity == "ok" ? 0 : 3;
             }
-            catch (Exception ex) when (ex is FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
             {
                 Console.Error.WriteLine($"xrfedge outbox: cannot read '{path}': {ex.Message}");
                 return 2;
