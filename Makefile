@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build run test bench catalog
+.PHONY: help deps build run test bench catalog bench-mqtt
 
 help:
 	@echo "make run    — install what is missing, build, run the service end to end (simulated MCA, local broker)"
@@ -24,3 +24,7 @@ test: deps
 
 catalog:
 	/usr/bin/python3 scripts/physics/generate_catalog.py
+
+# MQTT and outbox benchmarks (needs mosquitto; numbers go to docs/PERFORMANCE.md, "MQTT and outbox").
+bench-mqtt: deps
+	cd bench/XrfEdge.Bench && dotnet run -c Release -- --filter '*OutboxBenchmarks*' '*MqttPublishBenchmarks*'
