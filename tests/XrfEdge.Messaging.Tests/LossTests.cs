@@ -63,6 +63,22 @@ public sealed class LossTests(ITestOutputHelper output) : IDisposable
             return msgIds.Count;
         }
 
+        async Task WaitOrExplainAsync(Func<bool> condition, double seconds, string what)
+        {
+            try
+            {
+                await subscriber.WaitUntilAsync(condition, seconds);
+            }
+            catch (TimeoutException)
+            {
+                var missing = Enumerable.Range(0, Count).Select(i => $"L-{i:D5}").Where(id => !byMeasurement.ContainsKey(id)).Take(10);
+                var (stats, _) = XrfEdge.Messaging.Outbox.SqliteOutbox.Inspect(database);
+                throw new TimeoutException(
+                    $"waiting for {what}: {msgIds.Count} unique after {seconds} s; first missing: {string.Join(", ", missing)}; outbox depth {stats.Depth}; " +
+                    $"subscriber {subscriber.Transport.State}; broker log: {broker.Log}; child output: {child.Output}");
+            }
+        }
+
         string[] ChildArgs() => ["loss-publisher", database, broker.Port.ToString(CultureInfo.InvariantCulture), Count.ToString(CultureInfo.InvariantCulture)];
         var child = new ChildProcess(ChildArgs());
         var brokerKills = 0;
@@ -71,7 +87,7 @@ public sealed class LossTests(ITestOutputHelper output) : IDisposable
         {
             foreach (var (threshold, isBroker) in schedule)
             {
-                await subscriber.WaitUntilAsync(() => Unique() >= threshold, 60);
+                await WaitOrExplainAsync(() => Unique() >= threshold, 90, $"threshold {threshold}");
                 if (isBroker)
                 {
                     broker.Kill();
@@ -87,7 +103,7 @@ public sealed class LossTests(ITestOutputHelper output) : IDisposable
                 }
             }
 
-            await subscriber.WaitUntilAsync(() => Unique() >= Count, 90);
+            await WaitOrExplainAsync(() => Unique() >= Count, 120, "all measurements");
             await child.WaitForLineAsync("DRAINED", 60);
         }
         finally

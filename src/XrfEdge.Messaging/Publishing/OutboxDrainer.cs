@@ -72,8 +72,11 @@ internal sealed class OutboxDrainer
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var slots = new SemaphoreSlim(_window, _window);
-        var acks = ProcessAcksAsync(slots, cancellationToken);
+        // Not disposed: late PUBACK continuations may still release slots after the loop ends (no wait handle is ever created).
+#pragma warning disable CA2000
+        var slots = new SemaphoreSlim(_window, _window);
+#pragma warning restore CA2000
+        var acks = ProcessAcksAsync(cancellationToken);
         long cursor = 0;
         try
         {
@@ -126,7 +129,7 @@ internal sealed class OutboxDrainer
 
                         cursor = Math.Max(cursor, row.Id);
                         handed++;
-                        Hand(row, row.CreatedUtc < connectedSince.Value, cancellationToken);
+                        Hand(row, row.CreatedUtc < connectedSince.Value, slots, cancellationToken);
                     }
 
                     if (handed == 0)
@@ -160,13 +163,18 @@ internal sealed class OutboxDrainer
         }
     }
 
-    private void Hand(OutboxRow row, bool historical, CancellationToken cancellationToken)
+    private void Hand(OutboxRow row, bool historical, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         try
         {
             var task = _transport.PublishAsync(_encode(row, historical), cancellationToken);
             _ = task.ContinueWith(
-                t => _acks.Writer.TryWrite(t.IsCompletedSuccessfully ? new Completion(row, t.Result, null) : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException())),
+                t =>
+                {
+                    // The window slot frees on the broker's answer; the row stays "in flight" (not re-read) until deleted.
+                    slots.Release();
+                    _acks.Writer.TryWrite(t.IsCompletedSuccessfully ? new Completion(row, t.Result, null) : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException()));
+                },
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
@@ -175,6 +183,7 @@ internal sealed class OutboxDrainer
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            slots.Release();
             _acks.Writer.TryWrite(new Completion(row, null, ex));
         }
     }
@@ -190,7 +199,7 @@ internal sealed class OutboxDrainer
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private async Task ProcessAcksAsync(SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task ProcessAcksAsync(CancellationToken cancellationToken)
     {
         var batch = new List<Completion>(256);
         var delete = new List<long>(256);
@@ -205,14 +214,8 @@ internal sealed class OutboxDrainer
                 batch.Add(completion);
             }
 
-            // Free the window at once (the ids stay "in flight" until deleted, so they are not re-read), then give more
-            // acknowledgements up to 20 ms to arrive: one fsync'd delete per batch instead of one per message
-            // (reference §3.2 "batch deletes in one transaction every ~100 ms").
-            if (batch.Count > 0)
-            {
-                slots.Release(batch.Count);
-            }
-
+            // Give more acknowledgements up to 20 ms to arrive: one fsync'd delete per batch instead of one per message
+            // (reference §3.2 "batch deletes in one transaction every ~100 ms"); the window keeps flowing meanwhile.
             if (batch.Count < 64 && !cancellationToken.IsCancellationRequested)
             {
                 try
@@ -223,15 +226,9 @@ internal sealed class OutboxDrainer
                 {
                 }
 
-                var before = batch.Count;
                 while (batch.Count < 1024 && _acks.Reader.TryRead(out var completion))
                 {
                     batch.Add(completion);
-                }
-
-                if (batch.Count > before)
-                {
-                    slots.Release(batch.Count - before);
                 }
             }
 
