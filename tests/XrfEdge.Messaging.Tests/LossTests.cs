@@ -63,6 +63,7 @@ public sealed class LossTests(ITestOutputHelper output) : IDisposable
             return msgIds.Count;
         }
 
+        ChildProcess child = null!;
         async Task WaitOrExplainAsync(Func<bool> condition, double seconds, string what)
         {
             try
@@ -80,7 +81,7 @@ public sealed class LossTests(ITestOutputHelper output) : IDisposable
         }
 
         string[] ChildArgs() => ["loss-publisher", database, broker.Port.ToString(CultureInfo.InvariantCulture), Count.ToString(CultureInfo.InvariantCulture)];
-        var child = new ChildProcess(ChildArgs());
+        child = new ChildProcess(ChildArgs());
         var brokerKills = 0;
         var publisherKills = 0;
         try
