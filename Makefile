@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 .PHONY: help deps build run test bench catalog ort test-model
 .PHONY: help deps build run test bench catalog physics-tables synth-validate
+.PHONY: help deps build run test bench catalog bench-mqtt
 
 help:
 	@echo "make run    — install what is missing, build, run the service end to end (simulated MCA, local broker)"
@@ -52,3 +53,6 @@ model:
 
 model-smoke:
 	training/make_model.sh --smoke
+# MQTT and outbox benchmarks (needs mosquitto; numbers go to docs/PERFORMANCE.md, "MQTT and outbox").
+bench-mqtt: deps
+	cd bench/XrfEdge.Bench && dotnet run -c Release -- --filter '*OutboxBenchmarks*' '*MqttPublishBenchmarks*'

@@ -18,6 +18,7 @@ internal static class XrfEdgeCommandLine
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(McaSimCommand.Create());
         root.Subcommands.Add(AcquireCommand.Create());
+        root.Subcommands.Add(OutboxCommand.Create());
         return root;
     }
 }

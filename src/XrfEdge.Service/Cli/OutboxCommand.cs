@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using XrfEdge.Messaging.Outbox;
+
+namespace XrfEdge.Service.Cli;
+
+/// <summary><c>xrfedge outbox --db PATH [--json]</c>: read-only figures of the MQTT outbox (safe while the service runs).</summary>
+internal static class OutboxCommand
+{
+    public static Command Create()
+    {
+        var db = new Option<FileInfo>("--db") { Description = "Outbox SQLite file (e.g. /var/lib/xrf-edge/outbox.db)", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
+        var command = new Command("outbox", "Show the MQTT outbox: queued rows, bytes, oldest age, evictions, dead letters, last seq, integrity") { db, json };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(db)!.FullName;
+            try
+            {
+                var (stats, integrity) = SqliteOutbox.Inspect(path);
+                Write(stats, integrity, parse.GetValue(json), Console.Out);
+                return integrity == "ok" ? 0 : 3;
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                Console.Error.WriteLine($"xrfedge outbox: cannot read '{path}': {ex.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    internal static void Write(OutboxStatistics stats, string integrity, bool asJson, TextWriter output)
+    {
+        if (asJson)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["depth"] = stats.Depth,
+                ["bytes"] = stats.Bytes,
+                ["oldest_age_s"] = Math.Round(stats.OldestAge.TotalSeconds, 1),
+                ["evicted_total"] = stats.EvictedTotal,
+                ["dead_lettered"] = stats.DeadLettered,
+                ["last_seq"] = stats.LastSeq,
+                ["integrity"] = integrity,
+            }));
+            return;
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"queued rows    {stats.Depth}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"queued bytes   {stats.Bytes}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"oldest age     {stats.OldestAge.TotalSeconds:F0} s"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"evicted total  {stats.EvictedTotal}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dead letters   {stats.DeadLettered}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"last seq       {stats.LastSeq}"));
+        output.WriteLine($"integrity      {integrity}");
+    }
+}
