@@ -1,0 +1,304 @@
+using System.Globalization;
+using System.Text;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Spectra.Tests.Interchange;
+
+public sealed class SpectrumJsonlTests
+{
+    // 64 channels is the format's minimum (spectra-jsonl.md); small keeps the hand-written lines readable.
+    private const int Channels = 64;
+
+    private static string Counts(int n = Channels, string? replaceFirst = null)
+    {
+        var values = Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        if (replaceFirst is not null && n > 0)
+        {
+            values[5] = replaceFirst;
+        }
+
+        return "[" + string.Join(',', values) + "]";
+    }
+
+    private const string Calibration = "{\"offset_kev\":-0.012,\"gain_kev_per_channel\":0.0149}";
+
+    private static string ValidLine(string id = "s-1") =>
+        $"{{\"id\":\"{id}\",\"counts\":{Counts()},\"calibration\":{Calibration}}}";
+
+    private static List<SpectrumReadResult> ReadAll(string text) =>
+        SpectrumJsonl.Read(new StringReader(text), "test.jsonl").ToList();
+
+    private static LabelledSpectrum FullSpectrum()
+    {
+        // Counts span small and large values (up to the 24-bit Amptek channel maximum 16 777 215) to catch formatting loss.
+        var counts = Enumerable.Range(0, 128).Select(i => (long)(i * 131_071 % 16_777_216)).ToArray();
+        var raw = new RawSpectrum
+        {
+            Id = "h-000001",
+            Counts = counts,
+            // Offset and gain with many digits check round-trip number formatting; the quadratic term is typical of an SDD.
+            Calibration = new EnergyCalibration(-0.0123456789012345, 0.0149876543210987, 1.234567e-7),
+            LiveTime = TimeSpan.FromSeconds(10.25),
+            RealTime = TimeSpan.FromSeconds(10.5),
+            Excitation = new Excitation("Rh", 40, 20.5),
+            Metadata = new Dictionary<string, string> { ["profile"] = "handheld-sdd", ["temperature"] = "21 °C" },
+        };
+        return new LabelledSpectrum(raw)
+        {
+            Elements = ["Fe", "Cu", "Pb"],
+            Lines = ["Fe-KL3", "Pb-L3M5"],
+            IgnoreElements = ["Rh", "Ar"],
+            ElementsInSample = ["Fe", "Cu", "Pb", "C"],
+        };
+    }
+
+    [Fact]
+    public void Write_ThenRead_RoundTripsEveryField()
+    {
+        var original = FullSpectrum();
+        var text = SpectrumJsonl.ToJsonLine(original);
+
+        var result = Assert.Single(ReadAll(text + "\n"));
+
+        Assert.True(result.IsSuccess, result.Error);
+        var read = result.Spectrum!;
+        Assert.Equal(original.Spectrum.Id, read.Spectrum.Id);
+        Assert.Equal(original.Spectrum.Counts, read.Spectrum.Counts);
+        Assert.Equal(original.Spectrum.Calibration, read.Spectrum.Calibration);
+        Assert.Equal(original.Spectrum.LiveTime, read.Spectrum.LiveTime);
+        Assert.Equal(original.Spectrum.RealTime, read.Spectrum.RealTime);
+        Assert.Equal(original.Spectrum.Excitation, read.Spectrum.Excitation);
+        Assert.Equal(original.Elements, read.Elements);
+        Assert.Equal(original.Lines, read.Lines);
+        Assert.Equal(original.IgnoreElements, read.IgnoreElements);
+        Assert.Equal(original.ElementsInSample, read.ElementsInSample);
+        Assert.Equal("handheld-sdd", read.Spectrum.Metadata["profile"]);
+        Assert.Equal("21 °C", read.Spectrum.Metadata["temperature"]);
+        Assert.Equal("test.jsonl", read.Spectrum.Metadata["source"]);
+    }
+
+    [Fact]
+    public void Write_ReadThenWriteAgain_GivesIdenticalBytes()
+    {
+        var first = SpectrumJsonl.ToJsonLine(FullSpectrum());
+        var again = SpectrumJsonl.ToJsonLine(ReadAll(first).Single().Spectrum!);
+
+        Assert.Equal(first, again);
+    }
+
+    [Fact]
+    public void Write_UnderAnotherCulture_UsesInvariantNumbers()
+    {
+        var previous = CultureInfo.CurrentCulture;
+        try
+        {
+            // A German-style decimal comma (built by hand: InvariantGlobalization has no de-DE data).
+            var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+            comma.NumberFormat.NumberDecimalSeparator = ",";
+            CultureInfo.CurrentCulture = comma;
+            var line = SpectrumJsonl.ToJsonLine(FullSpectrum());
+            Assert.Contains("\"gain_kev_per_channel\":0.0149876543210987", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
+    }
+
+    [Fact]
+    public void Write_StreamOverload_WritesOneNewlineTerminatedUtf8Line()
+    {
+        using var stream = new MemoryStream();
+        SpectrumJsonl.Write(stream, FullSpectrum());
+        SpectrumJsonl.Write(stream, FullSpectrum() with { Spectrum = FullSpectrum().Spectrum with { Id = "h-000002" } });
+
+        var text = Encoding.UTF8.GetString(stream.ToArray());
+        var results = ReadAll(text);
+
+        Assert.Equal(2, text.Count(c => c == '\n'));
+        Assert.All(results, r => Assert.True(r.IsSuccess, r.Error));
+        Assert.Equal(["h-000001", "h-000002"], results.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void WriteFile_ThenReadFile_ReturnsAllSpectra()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"xrfedge-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            var spectra = Enumerable.Range(0, 3)
+                .Select(i => FullSpectrum() with { Spectrum = FullSpectrum().Spectrum with { Id = $"s{i}" } });
+            Assert.Equal(3, SpectrumJsonl.WriteFile(path, spectra));
+
+            var results = SpectrumJsonl.ReadFile(path).ToList();
+
+            Assert.Equal(["s0", "s1", "s2"], results.Select(r => r.Spectrum!.Spectrum.Id));
+            Assert.Equal([1, 2, 3], results.Select(r => r.LineNumber));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ReadFile_MissingFile_YieldsOneErrorNamingThePath()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"xrfedge-missing-{Guid.NewGuid():N}.jsonl");
+
+        var result = Assert.Single(SpectrumJsonl.ReadFile(path));
+
+        Assert.False(result.IsSuccess);
+        Assert.StartsWith(path, result.Error, StringComparison.Ordinal);
+        Assert.Contains("cannot open", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_MinimalLine_HasNoLabelsAndNoTimes()
+    {
+        var result = Assert.Single(ReadAll(ValidLine()));
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.False(result.Spectrum!.HasLabels);
+        Assert.Null(result.Spectrum.Spectrum.LiveTime);
+        Assert.Null(result.Spectrum.Spectrum.Excitation);
+        Assert.Equal(0, result.Spectrum.Spectrum.Calibration.QuadraticKeVPerChannel2);
+        Assert.Equal(Enumerable.Range(0, Channels).Sum(), result.Spectrum.Spectrum.TotalCounts);
+    }
+
+    [Fact]
+    public void Read_BadLineBetweenGoodOnes_ReportsItAndKeepsReading()
+    {
+        var text = string.Join('\n', ValidLine("a"), "{not json", "", ValidLine("b"), "\r");
+
+        var results = ReadAll(text);
+
+        Assert.Equal(3, results.Count);
+        Assert.True(results[0].IsSuccess);
+        Assert.False(results[1].IsSuccess);
+        Assert.Equal(2, results[1].LineNumber);
+        Assert.StartsWith("test.jsonl line 2: not valid JSON", results[1].Error, StringComparison.Ordinal);
+        Assert.True(results[2].IsSuccess);
+        Assert.Equal(4, results[2].LineNumber);
+    }
+
+    [Fact]
+    public void Read_CrLfLineEndings_Accepted()
+    {
+        var results = ReadAll(ValidLine("a") + "\r\n" + ValidLine("b") + "\r\n");
+
+        Assert.Equal(2, results.Count(r => r.IsSuccess));
+    }
+
+    [Fact]
+    public void Read_DuplicateId_SecondOneIsAnError()
+    {
+        var results = ReadAll(ValidLine("same") + "\n" + ValidLine("same"));
+
+        Assert.True(results[0].IsSuccess);
+        Assert.False(results[1].IsSuccess);
+        Assert.Contains("already used", results[1].Error, StringComparison.Ordinal);
+        Assert.Equal("same", results[1].Id);
+    }
+
+    [Fact]
+    public void Read_IntegralFloatCounts_Accepted()
+    {
+        // NumPy float arrays serialise 12 as 12.0; 1e3 is JSON's exponent form of 1000.
+        var line = $"{{\"id\":\"f\",\"counts\":{Counts(replaceFirst: "1e3").Replace("[0,", "[12.0,", StringComparison.Ordinal)},\"calibration\":{Calibration}}}";
+
+        var result = Assert.Single(ReadAll(line));
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(12, result.Spectrum!.Spectrum.Counts[0]);
+        Assert.Equal(1000, result.Spectrum.Spectrum.Counts[5]);
+    }
+
+    public static TheoryData<string, string> BadLines => new()
+    {
+        { "[1,2,3]", "expected a JSON object, found an array" },
+        { $"{{\"counts\":{Counts()},\"calibration\":{Calibration}}}", "missing field \"id\"" },
+        { $"{{\"id\":\"\",\"counts\":{Counts()},\"calibration\":{Calibration}}}", "field \"id\" must be a non-empty string" },
+        { $"{{\"id\":7,\"counts\":{Counts()},\"calibration\":{Calibration}}}", "field \"id\" must be a non-empty string" },
+        { $"{{\"id\":\"x\",\"calibration\":{Calibration}}}", "missing field \"counts\"" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()}}}", "missing field \"calibration\"" },
+        { $"{{\"id\":\"x\",\"counts\":\"1,2\",\"calibration\":{Calibration}}}", "field \"counts\" must be an array of non-negative integers, found a string" },
+        // 63 and 16385 are one outside the format's 64–16384 channel range.
+        { $"{{\"id\":\"x\",\"counts\":{Counts(63)},\"calibration\":{Calibration}}}", "counts has 63 channels; 64 to 16384 are accepted" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts(16385)},\"calibration\":{Calibration}}}", "counts has 16385 channels; 64 to 16384 are accepted" },
+        { $"{{\"id\":\"x\",\"counts\":[],\"calibration\":{Calibration}}}", "counts has 0 channels" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts(replaceFirst: "-3")},\"calibration\":{Calibration}}}", "counts[5] is -3; counts must be non-negative integers" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts(replaceFirst: "2.5")},\"calibration\":{Calibration}}}", "counts[5] is 2.5, not an integer" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts(replaceFirst: "\"7\"")},\"calibration\":{Calibration}}}", "counts[5] is a string, not a number" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts(replaceFirst: "null")},\"calibration\":{Calibration}}}", "counts[5] is null, not a number" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":[1,2]}}", "field \"calibration\" must be an object" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"gain_kev_per_channel\":0.01}}}}", "missing field \"calibration.offset_kev\"" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":0}}}}", "missing field \"calibration.gain_kev_per_channel\"" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":\"0\",\"gain_kev_per_channel\":0.01}}}}", "field \"calibration.offset_kev\" must be a number, found a string" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":0,\"gain_kev_per_channel\":0}}}}", "bad calibration: gain must be positive" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":0,\"gain_kev_per_channel\":-0.01}}}}", "bad calibration: gain must be positive" },
+        // 5 keV/channel and 1000 keV offset are beyond EnergyCalibration's plausibility limits (2 keV/channel, ±50 keV).
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":0,\"gain_kev_per_channel\":5}}}}", "bad calibration: gain 5 keV/channel is above the plausible maximum" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":1000,\"gain_kev_per_channel\":0.01}}}}", "bad calibration: offset 1000 keV is outside" },
+        // q = −0.001 makes dE/dc = 0.01 − 0.002·c negative from channel 5 on: not monotonic over 64 channels.
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":0,\"gain_kev_per_channel\":0.01,\"quadratic_kev_per_channel2\":-0.001}}}}", "bad calibration: calibration is not monotonic over 64 channels" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"live_time_s\":-1}}", "field \"live_time_s\" is -1; a time must be a non-negative number of seconds" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"real_time_s\":\"10\"}}", "field \"real_time_s\" must be a number, found a string" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"excitation\":{{\"anode\":\"rhodium\"}}}}", "field \"excitation.anode\" must be an element symbol" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"excitation\":{{\"anode\":\"Rh\",\"kv\":0}}}}", "field \"excitation.kv\" is 0; the tube voltage must be positive" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"elements\":\"Fe\"}}", "field \"elements\" must be an array of strings, found a string" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"elements\":[\"Fe\",\"iron\"]}}", "field \"elements\" holds \"iron\", which is not an element symbol" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"ignore_elements\":[1]}}", "field \"ignore_elements\" must be an array of strings, holds a number" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"lines\":[\"Fe Ka1\"]}}", "field \"lines\" holds \"Fe Ka1\", which is not a line name" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"metadata\":[1]}}", "field \"metadata\" must be an object of strings" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadLines))]
+    public void Read_BadLine_ErrorNamesFileLineAndProblem(string line, string expectedProblem)
+    {
+        // The bad line is line 2, between two good lines: the error must say so and the good lines survive.
+        var results = ReadAll(ValidLine("before") + "\n" + line + "\n" + ValidLine("after"));
+
+        Assert.Equal(3, results.Count);
+        Assert.True(results[0].IsSuccess);
+        Assert.True(results[2].IsSuccess);
+        var bad = results[1];
+        Assert.False(bad.IsSuccess);
+        Assert.StartsWith("test.jsonl line 2: ", bad.Error, StringComparison.Ordinal);
+        Assert.Contains(expectedProblem, bad.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Write_NegativeCount_Throws()
+    {
+        var spectrum = FullSpectrum();
+        spectrum.Spectrum.Counts[3] = -1;
+
+        var error = Assert.Throws<ArgumentException>(() => SpectrumJsonl.ToJsonLine(spectrum));
+
+        Assert.Contains("counts[3] is -1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Write_TooFewChannels_Throws()
+    {
+        // 10 channels: below the format's 64-channel minimum, so the file would not read back.
+        var spectrum = new LabelledSpectrum(FullSpectrum().Spectrum with { Counts = new long[10] });
+
+        var error = Assert.Throws<ArgumentException>(() => SpectrumJsonl.ToJsonLine(spectrum));
+
+        Assert.Contains("has 10 channels", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Write_ReaderAddedMetadata_IsNotCopied()
+    {
+        var read = ReadAll(ValidLine()).Single().Spectrum!;
+
+        var line = SpectrumJsonl.ToJsonLine(read);
+
+        Assert.DoesNotContain("source", line, StringComparison.Ordinal);
+    }
+}
