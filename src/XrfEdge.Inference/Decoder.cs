@@ -1,0 +1,160 @@
+using XrfEdge.Spectra.Catalog;
+using XrfEdge.Spectra.Identification;
+using XrfEdge.Spectra.Rebinning;
+
+namespace XrfEdge.Inference;
+
+/// <summary>
+/// Turns encoder outputs into an <see cref="Identification"/> (rules in docs/inference.md, "Decoder"):
+/// <list type="number">
+/// <item>A line is reported when its probability is at or above its card threshold × <see cref="ThresholdScale"/> and it
+/// is physically possible in this measurement: excitable (its absorption edge <c>EdgeKeV</c> is below the tube voltage;
+/// not checked when the voltage is unknown) and visible (energy within [<see cref="MinimumVisibleEnergyKeV"/>, 30 keV)).</item>
+/// <item>An element is reported only when at least one reported line of it exists. Its probability is the element
+/// head's output when the model has one (which must also pass its threshold × scale); otherwise the noisy-OR
+/// 1 − Π(1 − pᵢ) of its reported lines (independent evidence from several lines).</item>
+/// <item>Elements and lines are listed strongest first.</item>
+/// </list>
+/// Stateless after construction and thread-safe.
+/// </summary>
+public sealed class Decoder
+{
+    /// <summary>
+    /// Lowest line energy reported, 1.0 keV: below it air absorbs the fluorescence of a handheld measurement
+    /// (path of ~1 cm air; Na Kα 1.04 keV is the practical limit of air-path handheld XRF).
+    /// </summary>
+    public const double MinimumVisibleEnergyKeV = 1.0;
+
+    private readonly LineCatalog _catalog;
+    private readonly float[] _lineThresholds;
+    private readonly float[]? _elementThresholds;
+    private readonly ModelIdentity _model;
+
+    /// <summary>Creates a decoder from per-line thresholds (and per-element thresholds for an element head).</summary>
+    /// <param name="catalog">The catalogue whose order the probabilities follow.</param>
+    /// <param name="lineThresholds">One threshold (0–1) per catalogue line.</param>
+    /// <param name="elementThresholds">One threshold per catalogue element, or null when the model has no element head.</param>
+    /// <param name="model">Identity stamped on every result.</param>
+    /// <param name="thresholdScale">Multiplies every threshold (&gt; 1 = stricter), usually 0.5–2.</param>
+    public Decoder(LineCatalog catalog, IReadOnlyList<float> lineThresholds, IReadOnlyList<float>? elementThresholds, ModelIdentity model, double thresholdScale = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(lineThresholds);
+        if (lineThresholds.Count != catalog.Lines.Count)
+        {
+            throw new ArgumentException($"{lineThresholds.Count} line thresholds for {catalog.Lines.Count} catalogue lines", nameof(lineThresholds));
+        }
+
+        if (elementThresholds is not null && elementThresholds.Count != catalog.Elements.Count)
+        {
+            throw new ArgumentException($"{elementThresholds.Count} element thresholds for {catalog.Elements.Count} elements", nameof(elementThresholds));
+        }
+
+        if (!(thresholdScale > 0) || double.IsInfinity(thresholdScale))
+        {
+            throw new ArgumentOutOfRangeException(nameof(thresholdScale), thresholdScale, "the threshold scale must be a positive number");
+        }
+
+        _catalog = catalog;
+        _model = model;
+        ThresholdScale = thresholdScale;
+        _lineThresholds = lineThresholds.Select(t => (float)(t * thresholdScale)).ToArray();
+        _elementThresholds = elementThresholds?.Select(t => (float)(t * thresholdScale)).ToArray();
+    }
+
+    /// <summary>Creates the decoder of an encoder, from its card's thresholds.</summary>
+    public static Decoder For(LineEncoder encoder, double thresholdScale = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        return new Decoder(LineCatalog.Default, encoder.Card.LineThresholds, encoder.HasElementHead ? encoder.Card.ElementThresholds : null, encoder.Identity, thresholdScale);
+    }
+
+    /// <summary>The factor applied to every threshold.</summary>
+    public double ThresholdScale { get; }
+
+    /// <summary>Whether <paramref name="line"/> can appear in a spectrum excited at <paramref name="tubeVoltageKilovolts"/> (null = unknown: not checked).</summary>
+    public static bool IsPhysicallyVisible(EmissionLine line, double? tubeVoltageKilovolts)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var visible = line.EnergyKeV >= MinimumVisibleEnergyKeV && line.EnergyKeV < ModelGrid.UpperKeV;
+        var excitable = tubeVoltageKilovolts is not { } kv || line.EdgeKeV < kv;
+        return visible && excitable;
+    }
+
+    /// <summary>Decodes one spectrum's encoder output.</summary>
+    /// <param name="spectrumId">Id stamped on the result.</param>
+    /// <param name="lineProbabilities">556 line probabilities, catalogue order.</param>
+    /// <param name="elementProbabilities">41 element-head probabilities, or empty (no element head).</param>
+    /// <param name="tubeVoltageKilovolts">Tube voltage of the measurement, or null when unknown.</param>
+    public Identification Decode(string spectrumId, ReadOnlySpan<float> lineProbabilities, ReadOnlySpan<float> elementProbabilities, double? tubeVoltageKilovolts)
+    {
+        if (lineProbabilities.Length != _lineThresholds.Length)
+        {
+            throw new ArgumentException($"{lineProbabilities.Length} line probabilities, expected {_lineThresholds.Length}", nameof(lineProbabilities));
+        }
+
+        var useHead = _elementThresholds is not null && !elementProbabilities.IsEmpty;
+        if (useHead && elementProbabilities.Length != _elementThresholds!.Length)
+        {
+            throw new ArgumentException($"{elementProbabilities.Length} element probabilities, expected {_elementThresholds.Length}", nameof(elementProbabilities));
+        }
+
+        var lines = new List<LineDetection>();
+        for (var i = 0; i < lineProbabilities.Length; i++)
+        {
+            var p = lineProbabilities[i];
+            if (p >= _lineThresholds[i] && IsPhysicallyVisible(_catalog.Lines[i], tubeVoltageKilovolts))
+            {
+                lines.Add(new LineDetection(_catalog.Lines[i], p));
+            }
+        }
+
+        lines.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
+        var elements = new List<ElementDetection>();
+        foreach (var element in _catalog.Elements)
+        {
+            List<string>? support = null;
+            var miss = 1.0;
+            foreach (var line in lines)
+            {
+                if (line.Line.Element == element.Symbol)
+                {
+                    (support ??= []).Add(line.Line.Name);
+                    miss *= 1.0 - line.Probability;
+                }
+            }
+
+            if (support is null)
+            {
+                continue;
+            }
+
+            float probability;
+            if (useHead)
+            {
+                var index = element.Index;
+                probability = elementProbabilities[index];
+                if (probability < _elementThresholds![index])
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                probability = (float)(1.0 - miss);
+            }
+
+            elements.Add(new ElementDetection(element.Symbol, element.AtomicNumber, probability, support));
+        }
+
+        elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
+        return new Identification
+        {
+            SpectrumId = spectrumId,
+            Elements = elements,
+            Lines = lines,
+            LineProbabilities = lineProbabilities.ToArray(),
+            Model = _model,
+        };
+    }
+}

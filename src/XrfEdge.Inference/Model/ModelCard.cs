@@ -1,0 +1,208 @@
+using System.Text.Json;
+
+namespace XrfEdge.Inference.Model;
+
+/// <summary>
+/// A model card (<c>*.card.json</c>, schema "xrfedge-model-card/1", snake_case JSON; docs/model-card.schema.json):
+/// the contract between training and the instrument — catalogue hash, input grid, preprocessing, output names,
+/// files with SHA-256, per-line thresholds, plus free-form training provenance and metrics.
+/// </summary>
+public sealed record ModelCard
+{
+    /// <summary>The only schema this reader accepts.</summary>
+    public const string SchemaId = "xrfedge-model-card/1";
+
+    /// <summary>Model name, e.g. "xrf-line-encoder".</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Model version, e.g. "1.0.0".</summary>
+    public required string Version { get; init; }
+
+    /// <summary>SHA-256 of the emission-line catalogue the model was trained against (LineCatalog.Hash).</summary>
+    public required string CatalogHash { get; init; }
+
+    /// <summary>Preprocessing id (ModelInput.PreprocessingId), e.g. "rebin-counts-v1".</summary>
+    public required string Preprocessing { get; init; }
+
+    /// <summary>Input grid.</summary>
+    public required ModelInputSpec Input { get; init; }
+
+    /// <summary>Name of the line-probability output, "line_probabilities".</summary>
+    public required string LinesOutput { get; init; }
+
+    /// <summary>Name of the optional element-probability output, or null.</summary>
+    public string? ElementsOutput { get; init; }
+
+    /// <summary>Files by precision ("int8", "fp32").</summary>
+    public required IReadOnlyDictionary<string, ModelFileEntry> Files { get; init; }
+
+    /// <summary>Per-line decision thresholds (probability 0–1), catalogue order.</summary>
+    public required IReadOnlyList<float> LineThresholds { get; init; }
+
+    /// <summary>Per-element thresholds for the element head (LineCatalog.Elements order), or null.</summary>
+    public IReadOnlyList<float>? ElementThresholds { get; init; }
+
+    /// <summary>The card's "novelty" object as raw JSON, or null.</summary>
+    public string? NoveltyJson { get; init; }
+
+    /// <summary>The card's "training" object as raw JSON.</summary>
+    public string TrainingJson { get; init; } = "{}";
+
+    /// <summary>The card's "metrics" object as raw JSON.</summary>
+    public string MetricsJson { get; init; } = "{}";
+
+    /// <summary>The precision ("int8"/"fp32") whose file name is <paramref name="fileName"/>, or null.</summary>
+    public string? PrecisionOf(string fileName)
+    {
+        foreach (var (precision, entry) in Files)
+        {
+            if (string.Equals(Path.GetFileName(entry.Path), fileName, StringComparison.Ordinal))
+            {
+                return precision;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Reads and parses a card file.</summary>
+    /// <exception cref="ModelContractException">The file is missing, not JSON, or lacks a required field.</exception>
+    public static ModelCard Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelContractException($"model card '{path}' cannot be read: {e.Message}", e);
+        }
+
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses card JSON; <paramref name="source"/> names it in error messages.</summary>
+    /// <exception cref="ModelContractException">Not JSON, wrong schema, or a required field missing or of the wrong type.</exception>
+    public static ModelCard Parse(string json, string source)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw Problem(source, "the card is not a JSON object");
+            }
+
+            var schema = String(root, "schema", source);
+            if (schema != SchemaId)
+            {
+                throw Problem(source, $"schema is '{schema}', expected '{SchemaId}'");
+            }
+
+            var input = Object(root, "input", source);
+            var outputs = Object(root, "outputs", source);
+            var files = Object(root, "files", source);
+            var thresholds = Object(root, "thresholds", source);
+            var fileMap = new Dictionary<string, ModelFileEntry>(StringComparer.Ordinal);
+            foreach (var property in files.EnumerateObject())
+            {
+                if (property.Value.ValueKind != JsonValueKind.Object)
+                {
+                    throw Problem(source, $"files.{property.Name} is not an object");
+                }
+
+                fileMap[property.Name] = new ModelFileEntry(
+                    String(property.Value, "path", source, $"files.{property.Name}."),
+                    String(property.Value, "sha256", source, $"files.{property.Name}.").ToLowerInvariant());
+            }
+
+            if (fileMap.Count == 0)
+            {
+                throw Problem(source, "files lists no model file");
+            }
+
+            return new ModelCard
+            {
+                Name = String(root, "name", source),
+                Version = String(root, "version", source),
+                CatalogHash = String(root, "catalog_hash", source),
+                Preprocessing = String(root, "preprocessing", source),
+                Input = new ModelInputSpec(
+                    String(input, "name", source, "input."),
+                    (int)Number(input, "bins", source, "input."),
+                    Number(input, "lower_kev", source, "input."),
+                    Number(input, "bin_width_kev", source, "input.")),
+                LinesOutput = String(outputs, "lines", source, "outputs."),
+                ElementsOutput = OptionalString(outputs, "elements", source, "outputs."),
+                Files = fileMap,
+                LineThresholds = Floats(thresholds, "lines", source) ?? throw Problem(source, "thresholds.lines is missing or null"),
+                ElementThresholds = Floats(thresholds, "elements", source),
+                NoveltyJson = root.TryGetProperty("novelty", out var novelty) && novelty.ValueKind == JsonValueKind.Object ? novelty.GetRawText() : null,
+                TrainingJson = root.TryGetProperty("training", out var training) ? training.GetRawText() : "{}",
+                MetricsJson = root.TryGetProperty("metrics", out var metrics) ? metrics.GetRawText() : "{}",
+            };
+        }
+        catch (JsonException e)
+        {
+            throw Problem(source, $"not valid JSON ({e.Message})");
+        }
+    }
+
+    private static ModelContractException Problem(string source, string what) => new($"model card '{source}': {what}");
+
+    private static JsonElement Object(JsonElement parent, string name, string source) =>
+        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object
+            ? value
+            : throw Problem(source, $"'{name}' is missing or not an object");
+
+    private static string String(JsonElement parent, string name, string source, string prefix = "") =>
+        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : throw Problem(source, $"'{prefix}{name}' is missing or not a non-empty string");
+
+    private static string? OptionalString(JsonElement parent, string name, string source, string prefix)
+    {
+        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : throw Problem(source, $"'{prefix}{name}' must be a non-empty string or null");
+    }
+
+    private static double Number(JsonElement parent, string name, string source, string prefix) =>
+        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+            ? value.GetDouble()
+            : throw Problem(source, $"'{prefix}{name}' is missing or not a number");
+
+    private static float[]? Floats(JsonElement parent, string name, string source)
+    {
+        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw Problem(source, $"'thresholds.{name}' is not an array");
+        }
+
+        var result = new float[value.GetArrayLength()];
+        var i = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || item.GetDouble() is < 0 or > 1 or double.NaN)
+            {
+                throw Problem(source, $"'thresholds.{name}[{i}]' is not a probability in [0, 1]");
+            }
+
+            result[i++] = (float)item.GetDouble();
+        }
+
+        return result;
+    }
+}

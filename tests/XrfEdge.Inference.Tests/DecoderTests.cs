@@ -1,0 +1,136 @@
+using XrfEdge.Spectra.Catalog;
+using XrfEdge.Spectra.Identification;
+
+namespace XrfEdge.Inference.Tests;
+
+public sealed class DecoderTests
+{
+    private static readonly LineCatalog Catalog = LineCatalog.Default;
+    private static readonly ModelIdentity Model = new("fake", "0", new string('a', 64), "int8");
+
+    private static EmissionLine Line(string name) => Catalog.TryGetLine(name, out var line) ? line : throw new KeyNotFoundException(name);
+
+    private static Decoder Uniform(float threshold, bool head, double scale = 1.0) =>
+        new(Catalog, Enumerable.Repeat(threshold, Catalog.Lines.Count).ToArray(), head ? Enumerable.Repeat(threshold, Catalog.Elements.Count).ToArray() : null, Model, scale);
+
+    private static float[] Probabilities(params (string Line, float P)[] set)
+    {
+        var p = new float[Catalog.Lines.Count];
+        foreach (var (name, value) in set)
+        {
+            p[Line(name).Index] = value;
+        }
+
+        return p;
+    }
+
+    [Fact]
+    public void Decode_NoElementHead_CombinesLinesByNoisyOr()
+    {
+        var p = Probabilities(("Fe-KL3", 0.9f), ("Fe-KM3", 0.6f));
+
+        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40);
+
+        var fe = Assert.Single(result.Elements);
+        Assert.Equal("Fe", fe.Symbol);
+        // 1 − (1 − 0.9)(1 − 0.6) = 0.96
+        Assert.Equal(0.96f, fe.Probability, 1e-5f);
+        Assert.Equal(["Fe-KL3", "Fe-KM3"], fe.SupportingLines);
+        Assert.Equal(["Fe-KL3", "Fe-KM3"], result.Lines.Select(l => l.Line.Name));
+    }
+
+    [Fact]
+    public void Decode_LineBelowThreshold_NotReported()
+    {
+        var p = Probabilities(("Fe-KL3", 0.49f));
+
+        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40);
+
+        Assert.Empty(result.Lines);
+        Assert.Empty(result.Elements);
+    }
+
+    [Fact]
+    public void Decode_ThresholdScale_MultipliesThresholds()
+    {
+        var p = Probabilities(("Fe-KL3", 0.7f));
+
+        // 0.5 × 1.5 = 0.75 > 0.7; 0.5 × 1.2 = 0.6 ≤ 0.7
+        Assert.Empty(Uniform(0.5f, head: false, scale: 1.5).Decode("s", p, [], 40).Lines);
+        Assert.Single(Uniform(0.5f, head: false, scale: 1.2).Decode("s", p, [], 40).Lines);
+    }
+
+    [Fact]
+    public void Decode_LineNotExcitableAtTubeVoltage_DropsLineAndElement()
+    {
+        // Pb K edge is 88.0 keV (xraylib EdgeEnergy, K shell), far above a 50 kV tube; Pb-KL3 (75 keV) is also off-grid.
+        // Ba-KL3 (32.2 keV) is off-grid too, so use Sn: K edge 29.2 keV, Sn-KL3 25.27 keV on the grid.
+        var sn = Line("Sn-KL3");
+        var p = Probabilities(("Sn-KL3", 0.95f));
+
+        Assert.Empty(Uniform(0.5f, head: false).Decode("s", p, [], sn.EdgeKeV - 1).Elements);
+        Assert.Single(Uniform(0.5f, head: false).Decode("s", p, [], sn.EdgeKeV + 1).Elements);
+        // Unknown voltage: excitability is not checked.
+        Assert.Single(Uniform(0.5f, head: false).Decode("s", p, [], null).Elements);
+    }
+
+    [Fact]
+    public void Decode_LineBelowOneKeV_NotVisible()
+    {
+        var soft = Catalog.Lines.First(l => l.EnergyKeV < Decoder.MinimumVisibleEnergyKeV);
+        var p = Probabilities((soft.Name, 0.99f));
+
+        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40);
+
+        Assert.DoesNotContain(result.Lines, l => l.Line.Name == soft.Name);
+    }
+
+    [Fact]
+    public void Decode_ElementHead_UsesHeadProbabilityButNeedsAVisibleLine()
+    {
+        var elements = new float[Catalog.Elements.Count];
+        elements[Catalog.ElementIndex("Fe")] = 0.8f;
+        elements[Catalog.ElementIndex("Cu")] = 0.9f; // strong head output but no Cu line reported
+        var p = Probabilities(("Fe-KL3", 0.6f));
+
+        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 40);
+
+        var fe = Assert.Single(result.Elements);
+        Assert.Equal("Fe", fe.Symbol);
+        Assert.Equal(0.8f, fe.Probability);
+    }
+
+    [Fact]
+    public void Decode_ElementHeadBelowThreshold_ElementNotReportedButLineIs()
+    {
+        var elements = new float[Catalog.Elements.Count];
+        elements[Catalog.ElementIndex("Fe")] = 0.3f;
+        var p = Probabilities(("Fe-KL3", 0.6f));
+
+        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 40);
+
+        Assert.Empty(result.Elements);
+        Assert.Single(result.Lines);
+    }
+
+    [Fact]
+    public void Decode_SeveralElements_StrongestFirst()
+    {
+        var p = Probabilities(("Fe-KL3", 0.6f), ("Cu-KL3", 0.99f), ("Zn-KL3", 0.8f));
+
+        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40);
+
+        Assert.Equal(["Cu", "Zn", "Fe"], result.Elements.Select(e => e.Symbol));
+        Assert.Equal(["Cu-KL3", "Zn-KL3", "Fe-KL3"], result.Lines.Select(l => l.Line.Name));
+        Assert.Equal(556, result.LineProbabilities.Length);
+        Assert.Same(Model, result.Model);
+    }
+
+    [Fact]
+    public void Constructor_WrongThresholdCount_Throws() =>
+        Assert.Throws<ArgumentException>(() => new Decoder(Catalog, new float[10], null, Model));
+
+    [Fact]
+    public void Constructor_NonPositiveScale_Throws() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => Uniform(0.5f, head: false, scale: 0));
+}
