@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Text.Json;
+using XrfEdge.Spectra.Calibration;
+
+namespace XrfEdge.Devices.Acquisition;
+
+/// <summary>
+/// The "Acquisition" section of a firmware-config profile (<c>firmware-config/NAME.json</c>; keys and units
+/// in firmware-config/README.md): which link, which DP5 ASCII configuration to apply, the preset time, the
+/// energy calibration of this detector, and the link's time-outs. Other top-level sections of the same file
+/// (e.g. "Service") belong to other components and are ignored here.
+/// </summary>
+public sealed record AcquisitionProfile
+{
+    /// <summary>Profile name (file name without .json).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>"dp5" (Amptek serial) or "spi" (XrfEdge SPI frame protocol).</summary>
+    public string Protocol { get; init; } = "dp5";
+
+    /// <summary>Default device path (e.g. /dev/ttyAMA0, /dev/spidev0.0); the CLI's --device overrides it.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>Serial line rate, bit/s: 115200 (DP5 default), 57600 or 19200.</summary>
+    public int BaudRate { get; init; } = 115200;
+
+    /// <summary>DP5 ASCII configuration, in file order (e.g. MCAC → 2048, GAIN → 20.0, TPEA → 1.0US).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Configuration { get; init; } = [];
+
+    /// <summary>Allow HVSE/TECS in <see cref="Configuration"/> (default false: never touch detector HV or cooling).</summary>
+    public bool AllowHighVoltageCommands { get; init; }
+
+    /// <summary>Save the configuration to flash (20/02, 80–400 ms flash write) instead of RAM only (20/04).</summary>
+    public bool SaveToFlash { get; init; }
+
+    /// <summary>Reset the device to defaults (RESC=Y) before applying <see cref="Configuration"/>.</summary>
+    public bool ResetBeforeConfiguring { get; init; } = true;
+
+    /// <summary>Preset accumulation time per measurement (usual 1–300 s).</summary>
+    public TimeSpan PresetTime { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Energy calibration of this detector at its configured channel count (from a calibration measurement).</summary>
+    public required EnergyCalibration Calibration { get; init; }
+
+    /// <summary>Reply time-out before the wire time of the expected reply is added (default 500 ms; Amptek SDK uses 500–2500 ms).</summary>
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Attempts per request before giving up (default 3).</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>Reopen attempts after the link is lost (default 10).</summary>
+    public int ReconnectAttempts { get; init; } = 10;
+
+    /// <summary>Pause between reopen attempts (default 1 s).</summary>
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Status poll interval while a measurement runs (default 250 ms; guide suggests 0.2–1 s).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>SPI clock mode 0–3.</summary>
+    public int SpiMode { get; init; }
+
+    /// <summary>SPI clock, Hz (4–16 MHz is a safe range on a Pi).</summary>
+    public int SpiMaxSpeedHz { get; init; } = 8_000_000;
+
+    /// <summary>Channel count implied by MCAC, or 1024 (DP5 default) when unset.</summary>
+    public int ChannelCount => Configuration.LastOrDefault(c => string.Equals(c.Key, "MCAC", StringComparison.OrdinalIgnoreCase)).Value is { } v
+        && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 1024;
+
+    /// <summary>Finds <c>NAME.json</c> in a firmware-config folder (current directory upwards, then next to the executable upwards, then /etc/xrfedge), or takes a path as is.</summary>
+    /// <exception cref="FileNotFoundException">No such profile; the message lists where it looked.</exception>
+    public static string Resolve(string nameOrPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nameOrPath);
+        if (nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || nameOrPath.Contains('/', StringComparison.Ordinal))
+        {
+            return File.Exists(nameOrPath) ? nameOrPath : throw new FileNotFoundException($"firmware-config profile {nameOrPath} does not exist", nameOrPath);
+        }
+
+        var searched = new List<string>();
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "firmware-config", nameOrPath + ".json");
+                searched.Add(candidate);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        var etc = Path.Combine("/etc/xrfedge/firmware-config", nameOrPath + ".json");
+        if (File.Exists(etc))
+        {
+            return etc;
+        }
+
+        throw new FileNotFoundException($"firmware-config profile '{nameOrPath}' not found (looked for firmware-config/{nameOrPath}.json from the current directory and the executable upwards, and {etc})");
+    }
+
+    /// <summary>Loads and validates the "Acquisition" section of a profile file.</summary>
+    /// <exception cref="InvalidDataException">Malformed JSON, a missing section, or a bad value; the message names the file and key.</exception>
+    public static AcquisitionProfile Load(string path)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e);
+        }
+
+        using (document)
+        {
+            if (!document.RootElement.TryGetProperty("Acquisition", out var a) || a.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"{path}: no \"Acquisition\" object");
+            }
+
+            var name = Path.GetFileNameWithoutExtension(path);
+            try
+            {
+                var configuration = new List<KeyValuePair<string, string>>();
+                if (a.TryGetProperty(nameof(Configuration), out var c))
+                {
+                    foreach (var p in c.EnumerateObject())
+                    {
+                        configuration.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+                    }
+                }
+
+                if (!a.TryGetProperty(nameof(Calibration), out var cal))
+                {
+                    throw new InvalidDataException("missing \"Calibration\" {OffsetKeV, GainKeVPerChannel}");
+                }
+
+                var profile = new AcquisitionProfile
+                {
+                    Name = name,
+                    Protocol = Str(a, "Protocol") ?? "dp5",
+                    Device = Str(a, "Device"),
+                    BaudRate = Int(a, "BaudRate") ?? 115200,
+                    Configuration = configuration,
+                    AllowHighVoltageCommands = Bool(a, "AllowHighVoltageCommands") ?? false,
+                    SaveToFlash = Bool(a, "SaveToFlash") ?? false,
+                    ResetBeforeConfiguring = Bool(a, "ResetBeforeConfiguring") ?? true,
+                    PresetTime = TimeSpan.FromSeconds(Num(a, "PresetTimeSeconds") ?? 10),
+                    Calibration = new EnergyCalibration(Num(cal, "OffsetKeV") ?? 0, Num(cal, "GainKeVPerChannel") ?? throw new InvalidDataException("Calibration.GainKeVPerChannel is required"), Num(cal, "QuadraticKeVPerChannel2") ?? 0),
+                    ReplyTimeout = TimeSpan.FromMilliseconds(Num(a, "ReplyTimeoutMilliseconds") ?? 500),
+                    MaxAttempts = Int(a, "MaxAttempts") ?? 3,
+                    ReconnectAttempts = Int(a, "ReconnectAttempts") ?? 10,
+                    ReconnectDelay = TimeSpan.FromMilliseconds(Num(a, "ReconnectDelayMilliseconds") ?? 1000),
+                    PollInterval = TimeSpan.FromMilliseconds(Num(a, "PollIntervalMilliseconds") ?? 250),
+                    SpiMode = Int(a, "SpiMode") ?? 0,
+                    SpiMaxSpeedHz = Int(a, "SpiMaxSpeedHz") ?? 8_000_000,
+                };
+                return profile.Validate() is { } error ? throw new InvalidDataException(error) : profile;
+            }
+            catch (Exception e) when (e is InvalidDataException or InvalidOperationException or FormatException or ArgumentException)
+            {
+                throw new InvalidDataException($"{path}: Acquisition: {e.Message}", e);
+            }
+        }
+    }
+
+    /// <summary>Returns a sentence describing the first invalid setting, or null when the profile is usable.</summary>
+    public string? Validate()
+    {
+        if (Protocol is not ("dp5" or "spi"))
+        {
+            return $"Protocol must be \"dp5\" or \"spi\", got \"{Protocol}\"";
+        }
+
+        if (BaudRate is not (115200 or 57600 or 19200))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"BaudRate must be 115200, 57600 or 19200, got {BaudRate}");
+        }
+
+        if (ChannelCount is not (256 or 512 or 1024 or 2048 or 4096 or 8192))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"Configuration.MCAC must be 256–8192 (a power of two), got {ChannelCount}");
+        }
+
+        if (Calibration.Validate(ChannelCount) is { } calibrationError)
+        {
+            return "Calibration: " + calibrationError;
+        }
+
+        if (PresetTime <= TimeSpan.Zero || PresetTime > TimeSpan.FromDays(1))
+        {
+            return "PresetTimeSeconds must be above 0 and at most 86400";
+        }
+
+        if (MaxAttempts is < 1 or > 20 || ReconnectAttempts is < 0 or > 1000)
+        {
+            return "MaxAttempts must be 1–20 and ReconnectAttempts 0–1000";
+        }
+
+        if (ReplyTimeout <= TimeSpan.Zero || PollInterval <= TimeSpan.Zero || ReconnectDelay < TimeSpan.Zero)
+        {
+            return "ReplyTimeoutMilliseconds and PollIntervalMilliseconds must be positive, ReconnectDelayMilliseconds not negative";
+        }
+
+        if (SpiMode is < 0 or > 3 || SpiMaxSpeedHz is < 1000 or > 125_000_000)
+        {
+            return "SpiMode must be 0–3 and SpiMaxSpeedHz 1 kHz–125 MHz";
+        }
+
+        if (!AllowHighVoltageCommands && Configuration.FirstOrDefault(c => Amptek.Dp5TextConfiguration.HazardousCommands.Contains(c.Key.ToUpperInvariant())) is { Key: not null } hazardous)
+        {
+            return $"Configuration contains {hazardous.Key.ToUpperInvariant()} (detector high voltage/cooling) but AllowHighVoltageCommands is not true";
+        }
+
+        return null;
+    }
+
+    private static string? Str(JsonElement e, string key) => e.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? v.GetString() : null;
+
+    private static double? Num(JsonElement e, string key) => e.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null
+        ? v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw new FormatException($"{key} must be a number")
+        : null;
+
+    private static int? Int(JsonElement e, string key) => Num(e, key) is { } d
+        ? d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d : throw new FormatException($"{key} must be an integer")
+        : null;
+
+    private static bool? Bool(JsonElement e, string key) => e.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null
+        ? v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw new FormatException($"{key} must be true or false")
+        : null;
+}

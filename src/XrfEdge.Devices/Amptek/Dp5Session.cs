@@ -1,0 +1,385 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Devices.Acquisition;
+using XrfEdge.Devices.Native;
+using XrfEdge.Spectra;
+
+namespace XrfEdge.Devices.Amptek;
+
+/// <summary>
+/// A conversation with one DP5-family device over a byte link (serial port, pty, memory): connect and
+/// identify, apply a firmware-config profile, and run measurements (clear → enable → poll status → read
+/// spectrum + status), following DP5 Programmer's Guide rev A7 §1.8-style recipe (clear F0/01, enable F0/02,
+/// poll 01/01 until b35 D5 "MCA enabled" drops, read 02/03). Every request has a reply time-out sized to
+/// the reply's wire time, bounded retries (a corrupt reply is retried at once, a missing one after the
+/// time-out), and a lost link (cable pulled, USB adapter re-enumerated) is reopened through the
+/// <c>connect</c> delegate a bounded number of times. All waits use the given <see cref="TimeProvider"/>.
+/// Not thread-safe: one caller at a time.
+/// </summary>
+public sealed class Dp5Session : IAsyncDisposable
+{
+    private readonly Func<CancellationToken, ValueTask<Stream>> _connect;
+    private readonly AcquisitionProfile _profile;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Dp5PacketDecoder _decoder = new();
+    private readonly List<Dp5Packet> _packets = [];
+    private readonly byte[] _readBuffer = new byte[4096];
+    private Stream? _link;
+    private long _measurementIndex;
+
+    /// <summary>Creates a session; nothing is opened until <see cref="ConnectAsync"/>.</summary>
+    /// <param name="deviceName">Device path or name, for messages.</param>
+    /// <param name="connect">Opens the link (e.g. a <see cref="SerialPort"/>'s BaseStream); called again after a link loss.</param>
+    /// <param name="profile">Time-outs, retries, configuration and calibration.</param>
+    /// <param name="timeProvider">Clock for every wait (a fake one in tests).</param>
+    /// <param name="logger">Optional logger.</param>
+    public Dp5Session(string deviceName, Func<CancellationToken, ValueTask<Stream>> connect, AcquisitionProfile profile, TimeProvider timeProvider, ILogger? logger = null)
+    {
+        DeviceName = deviceName;
+        _connect = connect;
+        _profile = profile;
+        _time = timeProvider;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Device path or name.</summary>
+    public string DeviceName { get; }
+
+    /// <summary>The last status received, if any.</summary>
+    public Dp5Status? LastStatus { get; private set; }
+
+    /// <summary>Times the link was reopened after a loss.</summary>
+    public int ReconnectCount { get; private set; }
+
+    /// <summary>Requests repeated after a time-out, corrupt reply or transient error ACK.</summary>
+    public int RetryCount { get; private set; }
+
+    /// <summary>The decoder (for its error counters).</summary>
+    public Dp5PacketDecoder Decoder => _decoder;
+
+    /// <summary>Opens the link, requests status and identifies the device.</summary>
+    public async Task<Dp5Status> ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (_link is null)
+        {
+            _link = await _connect(cancellationToken).ConfigureAwait(false);
+        }
+
+        var status = await GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        Log.Connected(_logger, DeviceName, status.DeviceType.ToString(), status.SerialNumber?.ToString(CultureInfo.InvariantCulture) ?? "none", status.FirmwareVersion.ToString());
+        return status;
+    }
+
+    /// <summary>Requests the 64-byte status (01/01 → 80/01).</summary>
+    public async Task<Dp5Status> GetStatusAsync(CancellationToken cancellationToken)
+    {
+        var reply = await ExchangeAsync(Dp5Requests.Status(), p => p.Pid1 == 0x80 && p.Pid2 == 0x01, Dp5Status.Length, cancellationToken).ConfigureAwait(false);
+        if (reply.Data.Length != Dp5Status.Length)
+        {
+            throw new Dp5ProtocolException(string.Create(CultureInfo.InvariantCulture, $"{DeviceName}: status packet carries {reply.Data.Length} bytes, expected 64"));
+        }
+
+        LastStatus = Dp5Status.Decode(reply.Data);
+        return LastStatus;
+    }
+
+    /// <summary>Sends the profile's configuration (RESC first, guide order, ≤ 512-byte packets) and reads it back to verify.</summary>
+    /// <returns>The read-back values by command name.</returns>
+    /// <exception cref="Dp5ProtocolException">The device rejected a command (the message names it) or read back a different value.</exception>
+    public async Task<IReadOnlyDictionary<string, string>> ApplyProfileAsync(CancellationToken cancellationToken)
+    {
+        var payloads = Dp5TextConfiguration.BuildPayloads(_profile.Configuration, _profile.AllowHighVoltageCommands, _profile.ResetBeforeConfiguring);
+        foreach (var payload in payloads)
+        {
+            await ExpectAckAsync(Dp5Requests.TextConfiguration(payload, _profile.SaveToFlash), cancellationToken).ConfigureAwait(false);
+        }
+
+        Log.ConfigurationApplied(_logger, _profile.Configuration.Count, payloads.Count, _profile.SaveToFlash);
+        var names = _profile.Configuration.Select(c => c.Key.ToUpperInvariant()).ToList();
+        var readBack = await ReadBackAsync(names, cancellationToken).ConfigureAwait(false);
+        foreach (var (name, value) in _profile.Configuration)
+        {
+            var key = name.ToUpperInvariant();
+            if (!readBack.TryGetValue(key, out var actual) || actual == "??")
+            {
+                throw new Dp5ProtocolException($"{DeviceName}: read-back of {key} failed (device answered '{actual ?? "nothing"}')");
+            }
+
+            if (key == "MCAC" && !string.Equals(actual, value.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                throw new Dp5ProtocolException($"{DeviceName}: MCAC read back as {actual}, profile asked for {value}: the calibration would not match");
+            }
+        }
+
+        return readBack;
+    }
+
+    /// <summary>Reads configuration values back (20/03 → 82/07), in batches of at most 32 names.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> ReadBackAsync(IEnumerable<string> names, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var payload in Dp5TextConfiguration.BuildReadBackPayloads(names))
+        {
+            var reply = await ExchangeAsync(Dp5Requests.ReadBack(payload), p => p.Pid1 == 0x82 && p.Pid2 == 0x07, 512, cancellationToken).ConfigureAwait(false);
+            foreach (var (k, v) in Dp5TextConfiguration.ParseReadBack(Encoding.ASCII.GetString(reply.Data)))
+            {
+                result[k] = v;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Requests the spectrum with status (02/03, or 02/04 to clear at the same moment).</summary>
+    public async Task<Dp5Spectrum> ReadSpectrumAsync(bool clear, CancellationToken cancellationToken)
+    {
+        var expectedBytes = (3 * _profile.ChannelCount) + Dp5Status.Length;
+        var reply = await ExchangeAsync(Dp5Requests.Spectrum(withStatus: true, clear), Dp5Spectrum.IsSpectrum, expectedBytes, cancellationToken).ConfigureAwait(false);
+        var spectrum = Dp5Spectrum.Decode(reply);
+        if (spectrum.Status is { } status)
+        {
+            LastStatus = status;
+        }
+
+        return spectrum;
+    }
+
+    /// <summary>
+    /// Runs one measurement for <paramref name="presetTime"/>: sets PRET (not saved to flash), clears, enables,
+    /// polls status every <see cref="AcquisitionProfile.PollInterval"/> until "MCA enabled" drops (guide §1.8 step 4:
+    /// the robust end-of-preset test), then reads spectrum + status.
+    /// </summary>
+    /// <returns>The spectrum as a <see cref="RawSpectrum"/> carrying the profile's calibration, accumulation time as live time, real time and the status fields.</returns>
+    public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
+    {
+        if (presetTime <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(presetTime), presetTime, "preset time must be positive");
+        }
+
+        var pret = presetTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+        await ExpectAckAsync(Dp5Requests.TextConfiguration($"PRET={pret};", saveToFlash: false), cancellationToken).ConfigureAwait(false);
+        await ExpectAckAsync(Dp5Requests.ClearSpectrum(), cancellationToken).ConfigureAwait(false);
+        await ExpectAckAsync(Dp5Requests.EnableMca(), cancellationToken).ConfigureAwait(false);
+        var started = _time.GetTimestamp();
+
+        // The device stops itself at the preset; a hard ceiling guards against a device that never does.
+        var ceiling = presetTime + presetTime + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            await Task.Delay(_profile.PollInterval, _time, cancellationToken).ConfigureAwait(false);
+            var status = await GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            if (!status.McaEnabled || status.PresetRealTimeReached || status.PresetCountReached)
+            {
+                break;
+            }
+
+            if (_time.GetElapsedTime(started) > ceiling)
+            {
+                await ExpectAckAsync(Dp5Requests.DisableMca(), cancellationToken).ConfigureAwait(false);
+                throw new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"{DeviceName}: MCA still enabled {ceiling.TotalSeconds:0} s after a {presetTime.TotalSeconds:0.#} s preset; is PRET supported?"));
+            }
+        }
+
+        var spectrum = await ReadSpectrumAsync(clear: false, cancellationToken).ConfigureAwait(false);
+        return ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
+    }
+
+    /// <summary>Wraps a decoded spectrum with the profile's calibration and the status fields.</summary>
+    public RawSpectrum ToRawSpectrum(Dp5Spectrum spectrum, string id)
+    {
+        ArgumentNullException.ThrowIfNull(spectrum);
+        var metadata = new Dictionary<string, string>(spectrum.Status?.ToMetadata() ?? new Dictionary<string, string>())
+        {
+            ["device"] = DeviceName,
+            ["protocol"] = "dp5",
+            ["profile"] = _profile.Name,
+            ["acquired_utc"] = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
+        };
+        return new RawSpectrum
+        {
+            Id = id,
+            Counts = Array.ConvertAll(spectrum.Counts, c => (long)c),
+            Calibration = _profile.Calibration,
+
+            // The DP5 does not report live time; the Amptek SDK writes accumulation time as LIVE_TIME (ConsoleHelper.cpp).
+            LiveTime = spectrum.Status?.AccumulationTime,
+            RealTime = spectrum.Status?.RealTime,
+            Metadata = metadata,
+        };
+    }
+
+    /// <summary>Sends a request that is answered by ACK OK; error ACKs become <see cref="Dp5ProtocolException"/>.</summary>
+    public Task ExpectAckAsync(Dp5Packet request, CancellationToken cancellationToken) =>
+        ExchangeAsync(request, p => p.IsAck && p.Pid2 is (byte)Dp5AckCode.Ok or (byte)Dp5AckCode.OkSharingRequest, 0, cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="request"/> in one write and waits for the first packet matching <paramref name="isReply"/>,
+    /// with the reply time-out plus 1.5× the wire time of <paramref name="expectedDataBytes"/> at the profile's baud rate.
+    /// </summary>
+    public async Task<Dp5Packet> ExchangeAsync(Dp5Packet request, Func<Dp5Packet, bool> isReply, int expectedDataBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(isReply);
+        var bytes = request.Encode();
+        var requestName = request.ToString();
+
+        // 10 bits per byte on an 8N1 line; 1.5× margin for USB-serial latency and device buffering (guide §3.4 table).
+        var wire = TimeSpan.FromSeconds((expectedDataBytes + Dp5Packet.OverheadLength) * 10.0 / _profile.BaudRate);
+        var timeout = _profile.ReplyTimeout + (wire * 1.5);
+        Exception? last = null;
+        for (var attempt = 1; attempt <= _profile.MaxAttempts; attempt++)
+        {
+            if (attempt > 1)
+            {
+                RetryCount++;
+            }
+
+            try
+            {
+                var link = await EnsureLinkAsync(cancellationToken).ConfigureAwait(false);
+                (link as IDiscardableInput)?.DiscardInput();
+                _decoder.Reset();
+                _packets.Clear();
+                await link.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                var outcome = await AwaitReplyAsync(link, request, isReply, timeout, cancellationToken).ConfigureAwait(false);
+                switch (outcome)
+                {
+                    case { Reply: { } reply }:
+                        return reply;
+                    case { TransientAck: { } code }:
+                        Log.TransientAck(_logger, requestName, code.ToString(), attempt, _profile.MaxAttempts);
+                        last = new Dp5ProtocolException(code, null, requestName);
+                        break;
+                    case { Rejected: true }:
+                        Log.FrameRejected(_logger, requestName, attempt, _profile.MaxAttempts);
+                        last = new Dp5ProtocolException($"{DeviceName}: corrupt reply to {requestName}");
+                        break;
+                    default:
+                        Log.ReplyTimedOut(_logger, requestName, timeout.TotalMilliseconds, attempt, _profile.MaxAttempts);
+                        last = new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"{DeviceName}: no reply to {requestName} within {timeout.TotalMilliseconds:0} ms"));
+                        break;
+                }
+            }
+            catch (IOException e) when (e is not Dp5ProtocolException)
+            {
+                last = e;
+                Log.LinkLost(_logger, DeviceName, e.Message);
+                await ReconnectAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        throw last switch
+        {
+            TimeoutException t => new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"{t.Message} after {_profile.MaxAttempts} attempts; check the cable, baud rate ({_profile.BaudRate}) and that the device is powered"), t),
+            Dp5ProtocolException p => p,
+            _ => new IOException($"{DeviceName}: {requestName} failed after {_profile.MaxAttempts} attempts: {last?.Message}", last),
+        };
+    }
+
+    private async Task<ReplyOutcome> AwaitReplyAsync(Stream link, Dp5Packet request, Func<Dp5Packet, bool> isReply, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var rejectedBefore = _decoder.RejectedCount;
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = await link.ReadAsync(_readBuffer, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return default;
+            }
+
+            if (n == 0)
+            {
+                throw new IOException($"{DeviceName}: link closed");
+            }
+
+            _decoder.Feed(_readBuffer.AsSpan(0, n), _packets);
+            foreach (var packet in _packets)
+            {
+                if (isReply(packet))
+                {
+                    _packets.Clear();
+                    return new ReplyOutcome(packet, null, false);
+                }
+
+                if (packet.IsAck && (Dp5AckCode)packet.Pid2 is var code && code is not (Dp5AckCode.Ok or Dp5AckCode.OkSharingRequest))
+                {
+                    _packets.Clear();
+                    if (Dp5ProtocolException.IsTransient(code))
+                    {
+                        return new ReplyOutcome(null, code, false);
+                    }
+
+                    throw new Dp5ProtocolException(code, packet.Data.Length > 0 ? Encoding.ASCII.GetString(packet.Data) : null, request.ToString());
+                }
+
+                Log.UnexpectedPacket(_logger, packet.ToString(), request.ToString());
+            }
+
+            _packets.Clear();
+            if (_decoder.RejectedCount > rejectedBefore && _decoder.BufferedByteCount == 0)
+            {
+                return new ReplyOutcome(null, null, true);
+            }
+        }
+    }
+
+    private async ValueTask<Stream> EnsureLinkAsync(CancellationToken cancellationToken)
+    {
+        if (_link is null)
+        {
+            await ReconnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return _link!;
+    }
+
+    private async Task ReconnectAsync(CancellationToken cancellationToken)
+    {
+        if (_link is not null)
+        {
+            await _link.DisposeAsync().ConfigureAwait(false);
+            _link = null;
+        }
+
+        Exception? last = null;
+        for (var attempt = 1; attempt <= Math.Max(1, _profile.ReconnectAttempts); attempt++)
+        {
+            await Task.Delay(_profile.ReconnectDelay, _time, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _link = await _connect(cancellationToken).ConfigureAwait(false);
+                ReconnectCount++;
+                Log.Reconnected(_logger, DeviceName, attempt);
+                return;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                last = e;
+            }
+        }
+
+        throw new IOException($"{DeviceName}: could not reopen the link after {_profile.ReconnectAttempts} attempts: {last?.Message}", last);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_link is not null)
+        {
+            await _link.DisposeAsync().ConfigureAwait(false);
+            _link = null;
+        }
+    }
+
+    private readonly record struct ReplyOutcome(Dp5Packet? Reply, Dp5AckCode? TransientAck, bool Rejected);
+}

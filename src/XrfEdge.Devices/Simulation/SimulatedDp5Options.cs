@@ -1,0 +1,34 @@
+using XrfEdge.Devices.Amptek;
+
+namespace XrfEdge.Devices.Simulation;
+
+/// <summary>How a <see cref="SimulatedDp5"/> behaves.</summary>
+public sealed record SimulatedDp5Options
+{
+    /// <summary>Device type reported in status byte 39.</summary>
+    public Dp5DeviceType DeviceType { get; init; } = Dp5DeviceType.Dp5;
+
+    /// <summary>Serial number reported in the status.</summary>
+    public uint SerialNumber { get; init; } = 31337;
+
+    /// <summary>Whether a PC5 (HV/TEC supply) is fitted; without one HVSE/TECS answer "PC5 not present" like a bare DP5.</summary>
+    public bool HasPc5 { get; init; } = true;
+
+    /// <summary>Seed for garbage bytes and fault choices.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>The fault to inject.</summary>
+    public SimulatedFault Fault { get; init; } = SimulatedFault.None;
+
+    /// <summary>Inject the fault into every n-th reply (default 3: replies 3, 6, 9 …).</summary>
+    public int FaultEvery { get; init; } = 3;
+
+    /// <summary>Delay of a slow reply (default 2 s, above the 500 ms + wire-time time-out of a status request).</summary>
+    public TimeSpan SlowReplyDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Pace replies at this line rate (bit/s, 10 bits per byte) as a real UART would; null sends at link speed.</summary>
+    public int? PaceBaudRate { get; init; }
+
+    /// <summary>Accumulation time the full source spectrum stands for when PRET is OFF.</summary>
+    public TimeSpan DefaultDuration { get; init; } = TimeSpan.FromSeconds(10);
+}
