@@ -1,0 +1,444 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Transport;
+using SpPayload = XrfEdge.Messaging.Sparkplug.Payload;
+
+namespace XrfEdge.Messaging.Adapters;
+
+/// <summary>
+/// Sparkplug B 3.0 edge node for one instrument (reference §1.1; spec chapters 4–6) on its own MQTT connection (the
+/// spec needs a clean session and its own will): NDEATH will with bdSeq (+1 per CONNECT), NCMD subscription before the
+/// birth, NBIRTH (seq 0, bdSeq, <c>Node Control/Rebirth</c> = false, every metric with name and alias), then NDATA
+/// (QoS 0, alias only, seq 1…255→0). Detections are <c>Detections/Lines</c> DataSet metrics stored in the outbox with
+/// the native detection; rows created before the current connection are replayed with <c>is_historical</c> = true and
+/// their original timestamps. With a primary host configured, nothing is sent until its STATE says online.
+/// </summary>
+public sealed class SparkplugNode : IAsyncDisposable
+{
+    private const uint Int64Type = 4;
+    private const uint FloatType = 9;
+    private const uint DoubleType = 10;
+    private const uint BooleanType = 11;
+    private const uint StringType = 12;
+    private const uint DataSetType = 16;
+
+    private static readonly (string Name, ulong Alias, uint Type)[] Metrics =
+    [
+        ("bdSeq", 0, Int64Type),
+        ("Node Control/Rebirth", 1, BooleanType),
+        ("Detections/MeasurementId", 2, StringType),
+        ("Detections/Seq", 3, Int64Type),
+        ("Detections/Elements", 4, StringType),
+        ("Detections/Lines", 5, DataSetType),
+        ("Detector/Temperature", 6, DoubleType),
+        ("Counts/ICR", 7, DoubleType),
+        ("Counts/DeadTimePct", 8, DoubleType),
+        ("Outbox/Depth", 9, Int64Type),
+        ("Outbox/EvictedTotal", 10, Int64Type),
+    ];
+
+    private readonly IMqttTransport _transport;
+    private readonly string _group;
+    private readonly string _node;
+    private readonly string? _primaryHost;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly OutboxDrainer _drainer;
+    private readonly Lock _gate = new();
+    private long _bdSeq;
+    private int _seq;
+    private bool _birthSent;
+    private bool _willIssued;
+    private bool _hostOnline;
+    private long _hostTimestamp;
+    private CancellationTokenSource? _stop;
+    private Task _loops = Task.CompletedTask;
+
+    /// <summary>Creates the node on a transport created with <see cref="ConfigureTransport"/>.</summary>
+    /// <param name="transport">A dedicated clean-session connection.</param>
+    /// <param name="outbox">The shared outbox (this node drains only <see cref="OutboxKind.SparkplugData"/> rows).</param>
+    /// <param name="groupId">Sparkplug group id (fleet or site).</param>
+    /// <param name="edgeNodeId">Edge node id (instrument serial).</param>
+    /// <param name="primaryHostId">Primary host application id whose STATE gates sending, or null.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="timeProvider">Clock.</param>
+    public SparkplugNode(IMqttTransport transport, SqliteOutbox outbox, string groupId, string edgeNodeId, string? primaryHostId = null, ILogger<SparkplugNode>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        _transport = transport;
+        _group = groupId;
+        _node = edgeNodeId;
+        _primaryHost = primaryHostId;
+        _hostOnline = primaryHostId is null;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _drainer = new OutboxDrainer(transport, outbox, [OutboxKind.SparkplugData], 10, EncodeData, CanSend, _logger, _time);
+        _transport.StateChanged += OnStateChanged;
+    }
+
+    /// <summary><c>spBv1.0/{group}/NBIRTH/{node}</c>.</summary>
+    public string BirthTopic => $"spBv1.0/{_group}/NBIRTH/{_node}";
+
+    /// <summary><c>spBv1.0/{group}/NDEATH/{node}</c>.</summary>
+    public string DeathTopic => $"spBv1.0/{_group}/NDEATH/{_node}";
+
+    /// <summary><c>spBv1.0/{group}/NDATA/{node}</c>.</summary>
+    public string DataTopic => $"spBv1.0/{_group}/NDATA/{_node}";
+
+    /// <summary><c>spBv1.0/{group}/NCMD/{node}</c>.</summary>
+    public string CommandTopic => $"spBv1.0/{_group}/NCMD/{_node}";
+
+    /// <summary>bdSeq of the current (or next) connection, 0–255.</summary>
+    public long BdSeq
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bdSeq;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="options"/> Sparkplug-compliant: clean session, and a will provider producing NDEATH with the
+    /// bdSeq of each CONNECT (QoS 1, not retained). <paramref name="bdSeq"/> must be the same node's counter.
+    /// </summary>
+    public static void ConfigureTransport(MqttTransportOptions options, string groupId, string edgeNodeId, Func<long> bdSeq)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(bdSeq);
+        options.CleanSession = true;
+        var topic = $"spBv1.0/{groupId}/NDEATH/{edgeNodeId}";
+        options.WillProvider = () => new MqttLastWill(topic, BuildDeath(bdSeq()), 1, false);
+    }
+
+    /// <summary>The will payload: one Int64 metric <c>bdSeq</c>, no seq (spec P "Payload").</summary>
+    public static byte[] BuildDeath(long bdSeq)
+    {
+        var payload = new SpPayload { Timestamp = 0 };
+        payload.Metrics.Add(new SpPayload.Types.Metric { Name = "bdSeq", Datatype = Int64Type, LongValue = (ulong)bdSeq });
+        return payload.ToByteArray();
+    }
+
+    /// <summary>Next bdSeq to put in the will; call from the will provider only (it advances per CONNECT, wrapping at 255).</summary>
+    public long NextWillBdSeq()
+    {
+        lock (_gate)
+        {
+            // The provider runs once before the first connect and once after every disconnect: each call = one new CONNECT.
+            if (_willIssued)
+            {
+                _bdSeq = (_bdSeq + 1) % 256;
+            }
+
+            _willIssued = true;
+            return _bdSeq;
+        }
+    }
+
+    /// <summary>The NDATA row stored with a detection (its seq and is_historical are set when sent).</summary>
+    public OutboxMessage CreateDataRow(MeasurementResult result, OutboxStamp stamp)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(stamp);
+        var timestamp = (ulong)(result.AcquisitionEnd ?? stamp.CreatedUtc).ToUnixTimeMilliseconds();
+        var payload = new SpPayload { Timestamp = timestamp, Uuid = DetectionPayload.SchemaId };
+        payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 2, Timestamp = timestamp, Datatype = StringType, StringValue = result.MeasurementId });
+        payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 3, Timestamp = timestamp, Datatype = Int64Type, LongValue = (ulong)stamp.Seq });
+        payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 4, Timestamp = timestamp, Datatype = StringType, StringValue = string.Join(",", result.Identification.Elements.Select(e => e.Symbol)) });
+        payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 5, Timestamp = timestamp, Datatype = DataSetType, DatasetValue = LinesDataSet(result) });
+        return new OutboxMessage { Kind = OutboxKind.SparkplugData, Topic = DataTopic, Payload = payload.ToByteArray(), Qos = 0, ContentType = "application/x-protobuf" };
+    }
+
+    /// <summary>Signals new rows.</summary>
+    public void Wake() => _drainer.Wake();
+
+    /// <summary>Sends health metrics as NDATA now (QoS 0, only while born).</summary>
+    public void ReportHealth(InstrumentHealth health, OutboxStatistics outbox)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        ArgumentNullException.ThrowIfNull(outbox);
+        if (!CanSend())
+        {
+            return;
+        }
+
+        var now = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
+        var payload = new SpPayload { Timestamp = now };
+        AddDouble(payload, 6, now, health.DetectorTemperatureCelsius);
+        AddDouble(payload, 7, now, health.InputCountsPerSecond);
+        AddDouble(payload, 8, now, health.DeadTimePercent);
+        payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 9, Timestamp = now, Datatype = Int64Type, LongValue = (ulong)outbox.Depth });
+        payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 10, Timestamp = now, Datatype = Int64Type, LongValue = (ulong)outbox.EvictedTotal });
+        payload.Seq = NextSeq();
+        _ = _transport.PublishAsync(new MqttOutboundMessage { Topic = DataTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None)
+            .ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+    }
+
+    /// <summary>Subscribes NCMD (and the primary host's STATE), starts the transport and the NDATA drain loop.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _stop = new CancellationTokenSource();
+        _transport.Subscribe(CommandTopic, 1);
+        if (_primaryHost is not null)
+        {
+            _transport.Subscribe($"spBv1.0/STATE/{_primaryHost}", 1);
+        }
+
+        if (_transport.State == MqttConnectionState.Stopped)
+        {
+            _transport.Start();
+        }
+
+        var token = _stop.Token;
+        _loops = Task.WhenAll(Task.Run(() => _drainer.RunAsync(token), CancellationToken.None), Task.Run(() => ReadCommandsAsync(token), CancellationToken.None));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Publishes NDEATH (a deliberate disconnect must, spec O "Edge Node Session Termination") and stops.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stop is null)
+        {
+            return;
+        }
+
+        if (_transport.State == MqttConnectionState.Connected)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                await _transport.PublishAsync(new MqttOutboundMessage { Topic = DeathTopic, Payload = BuildDeath(BdSeq), Qos = 1 }, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MqttException or OperationCanceledException)
+            {
+                Log.AuxiliaryPublishFailed(_logger, DeathTopic, ex);
+            }
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _transport.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _loops.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+        _stop = null;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _transport.StateChanged -= OnStateChanged;
+    }
+
+    private static SpPayload.Types.DataSet LinesDataSet(MeasurementResult result)
+    {
+        var dataSet = new SpPayload.Types.DataSet { NumOfColumns = 4 };
+        dataSet.Columns.Add(["element", "line", "energy_keV", "probability"]);
+        dataSet.Types_.Add([StringType, StringType, DoubleType, FloatType]);
+        foreach (var line in result.Identification.Lines)
+        {
+            var row = new SpPayload.Types.DataSet.Types.Row();
+            row.Elements.Add(new SpPayload.Types.DataSet.Types.DataSetValue { StringValue = line.Line.Element });
+            row.Elements.Add(new SpPayload.Types.DataSet.Types.DataSetValue { StringValue = line.Line.Name });
+            row.Elements.Add(new SpPayload.Types.DataSet.Types.DataSetValue { DoubleValue = line.Line.EnergyKeV });
+            row.Elements.Add(new SpPayload.Types.DataSet.Types.DataSetValue { FloatValue = line.Probability });
+            dataSet.Rows.Add(row);
+        }
+
+        return dataSet;
+    }
+
+    private static void AddDouble(SpPayload payload, ulong alias, ulong timestamp, double? value)
+    {
+        var metric = new SpPayload.Types.Metric { Alias = alias, Timestamp = timestamp, Datatype = DoubleType };
+        if (value is { } v)
+        {
+            metric.DoubleValue = v;
+        }
+        else
+        {
+            metric.IsNull = true;
+        }
+
+        payload.Metrics.Add(metric);
+    }
+
+    private bool CanSend()
+    {
+        lock (_gate)
+        {
+            return _birthSent && _hostOnline;
+        }
+    }
+
+    private ulong NextSeq()
+    {
+        lock (_gate)
+        {
+            _seq = (_seq + 1) % 256;
+            return (ulong)_seq;
+        }
+    }
+
+    private MqttOutboundMessage EncodeData(OutboxRow row, bool historical)
+    {
+        var payload = SpPayload.Parser.ParseFrom(row.Payload);
+        foreach (var metric in payload.Metrics)
+        {
+            metric.IsHistorical = historical;
+        }
+
+        payload.Seq = NextSeq();
+        return new MqttOutboundMessage { Topic = row.Topic, Payload = payload.ToByteArray(), Qos = 0 };
+    }
+
+    private void OnStateChanged(object? sender, MqttStateChangedEventArgs e)
+    {
+        if (e.State == MqttConnectionState.Connected)
+        {
+            PublishBirth();
+        }
+        else
+        {
+            lock (_gate)
+            {
+                _birthSent = false;
+            }
+        }
+    }
+
+    private void PublishBirth()
+    {
+        lock (_gate)
+        {
+            if (!_hostOnline)
+            {
+                return;
+            }
+        }
+
+        var now = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
+        var payload = new SpPayload { Timestamp = now, Seq = 0 };
+        foreach (var (name, alias, type) in Metrics)
+        {
+            var metric = new SpPayload.Types.Metric { Name = name, Alias = alias, Timestamp = now, Datatype = type };
+            switch (name)
+            {
+                case "bdSeq":
+                    metric.LongValue = (ulong)BdSeq;
+                    break;
+                case "Node Control/Rebirth":
+                    metric.BooleanValue = false;
+                    break;
+                case "Detections/Lines":
+                    metric.DatasetValue = new SpPayload.Types.DataSet { NumOfColumns = 4, Columns = { "element", "line", "energy_keV", "probability" }, Types_ = { StringType, StringType, DoubleType, FloatType } };
+                    break;
+                default:
+                    metric.IsNull = true;
+                    break;
+            }
+
+            payload.Metrics.Add(metric);
+        }
+
+        lock (_gate)
+        {
+            _seq = 0;
+            _birthSent = true;
+        }
+
+        _ = _transport.PublishAsync(new MqttOutboundMessage { Topic = BirthTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None)
+            .ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        _drainer.Wake();
+    }
+
+    private async Task ReadCommandsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var message in _transport.Messages.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (message.Topic == CommandTopic)
+                {
+                    HandleNodeCommand(message.Payload);
+                }
+                else if (_primaryHost is not null && message.Topic == $"spBv1.0/STATE/{_primaryHost}")
+                {
+                    HandleHostState(message.Payload);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void HandleNodeCommand(byte[] bytes)
+    {
+        SpPayload payload;
+        try
+        {
+            payload = SpPayload.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            Log.CommandRejected(_logger, CommandTopic, $"NCMD is not a Sparkplug payload: {ex.Message}");
+            return;
+        }
+
+        if (payload.Metrics.Any(m => (m.Name == "Node Control/Rebirth" || (m.HasAlias && m.Alias == 1)) && m.BooleanValue))
+        {
+            PublishBirth();
+        }
+    }
+
+    private void HandleHostState(byte[] bytes)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            var online = document.RootElement.GetProperty("online").GetBoolean();
+            var timestamp = document.RootElement.TryGetProperty("timestamp", out var ts) ? ts.GetInt64() : 0;
+            bool becameOnline;
+            lock (_gate)
+            {
+                // Spec O: act only on a STATE at least as new as the last one seen.
+                if (timestamp < _hostTimestamp)
+                {
+                    return;
+                }
+
+                _hostTimestamp = timestamp;
+                becameOnline = online && !_hostOnline;
+                _hostOnline = online;
+                if (!online)
+                {
+                    _birthSent = false;
+                }
+            }
+
+            if (becameOnline && _transport.State == MqttConnectionState.Connected)
+            {
+                PublishBirth();
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            Log.CommandRejected(_logger, $"spBv1.0/STATE/{_primaryHost}", $"STATE is not {{\"online\":bool,\"timestamp\":ms}}: {ex.Message}");
+        }
+    }
+}

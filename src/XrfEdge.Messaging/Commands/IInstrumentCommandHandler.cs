@@ -1,0 +1,20 @@
+namespace XrfEdge.Messaging.Commands;
+
+/// <summary>
+/// What the instrument does for remote commands; implemented by the service that owns the acquisition pipeline.
+/// <c>ping</c> and <c>get_spectrum</c> are answered by XrfEdge.Messaging itself.
+/// </summary>
+public interface IInstrumentCommandHandler
+{
+    /// <summary>True when the hardware interlock (lid closed, sample present, key switch) allows X-ray exposure now.</summary>
+    bool InterlockAllowsExposure { get; }
+
+    /// <summary>Starts a measurement and completes when it has ended (result includes <c>measurement_id</c>).</summary>
+    Task<CommandResult> StartAsync(StartCommand command, CancellationToken cancellationToken);
+
+    /// <summary>Stops the running measurement (X-ray off).</summary>
+    Task<CommandResult> StopAsync(CancellationToken cancellationToken);
+
+    /// <summary>Sets the default measurement time.</summary>
+    Task<CommandResult> SetPresetAsync(TimeSpan preset, CancellationToken cancellationToken);
+}

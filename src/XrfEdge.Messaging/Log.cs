@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Logging;
+using XrfEdge.Messaging.Transport;
+
+namespace XrfEdge.Messaging;
+
+/// <summary>Source-generated log messages of XrfEdge.Messaging; event ids 7000–7099.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(7000, LogLevel.Information, "MQTT {ClientId}: {Description}")]
+    public static partial void MqttConnected(ILogger logger, string clientId, string description);
+
+    [LoggerMessage(7001, LogLevel.Warning, "MQTT {ClientId} disconnected (code {Code}): {Description}; retrying with back-off")]
+    public static partial void MqttDisconnected(ILogger logger, string clientId, int code, string description);
+
+    [LoggerMessage(7002, LogLevel.Information, "MQTT {ClientId} is {State}: {Description}")]
+    public static partial void MqttStateChanged(ILogger logger, string clientId, MqttConnectionState state, string description);
+
+    [LoggerMessage(7003, LogLevel.Trace, "libmosquitto [{Level}]: {Text}")]
+    public static partial void MosquittoLibraryLog(ILogger logger, int level, string text);
+
+    [LoggerMessage(7004, LogLevel.Warning, "MQTT broker frozen: a publish waited {Seconds:F1} s for its PUBACK on a live link; forcing a reconnect")]
+    public static partial void BrokerFrozen(ILogger logger, double seconds);
+
+    [LoggerMessage(7005, LogLevel.Warning, "MQTT network thread restarted after {Seconds:F0} s without a connection (libmosquitto ends its thread on fatal errors)")]
+    public static partial void NetworkThreadRestarted(ILogger logger, double seconds);
+
+    [LoggerMessage(7006, LogLevel.Error, "MQTT supervisor tick failed")]
+    public static partial void SupervisorFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7007, LogLevel.Error, "MQTT state-change handler threw")]
+    public static partial void StateHandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7020, LogLevel.Critical, "Outbox '{Path}' failed its integrity check ({Reason}); moved to '{MovedTo}' and started empty")]
+    public static partial void OutboxCorruptionRecovered(ILogger logger, string path, string movedTo, string reason);
+
+    [LoggerMessage(7021, LogLevel.Warning, "Outbox evicted {Count} rows to stay under {MaxBytes} bytes (oldest, lowest priority first)")]
+    public static partial void OutboxRowsEvicted(ILogger logger, int count, long maxBytes);
+
+    [LoggerMessage(7022, LogLevel.Warning, "Outbox evicted {Count} rows older than {Days:F1} days or past their expiry")]
+    public static partial void OutboxRowsExpired(ILogger logger, int count, double days);
+
+    [LoggerMessage(7023, LogLevel.Critical, "Outbox '{Path}' is full: new result REFUSED, stored rows kept. {Reason}")]
+    public static partial void OutboxDiskFull(ILogger logger, string path, string reason);
+
+    [LoggerMessage(7024, LogLevel.Error, "Outbox byte cap reached ({Bytes} of {MaxBytes}) under RejectNew: new result REFUSED")]
+    public static partial void OutboxCapReached(ILogger logger, long bytes, long maxBytes);
+
+    [LoggerMessage(7030, LogLevel.Warning, "Broker refused outbox row {RowId} on '{Topic}' with reason 0x{Reason:X2} ({Description}); dead-lettered: {DeadLettered}")]
+    public static partial void PublishRefused(ILogger logger, long rowId, string topic, int reason, string description, bool deadLettered);
+
+    [LoggerMessage(7031, LogLevel.Error, "Outbox publisher loop failed; retrying")]
+    public static partial void PublisherLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7032, LogLevel.Information, "Outbox backlog drained: {Count} rows sent since connect")]
+    public static partial void BacklogDrained(ILogger logger, long count);
+
+    [LoggerMessage(7040, LogLevel.Warning, "Command on '{Topic}' rejected: {Reason}")]
+    public static partial void CommandRejected(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(7041, LogLevel.Information, "Command {Name} {CommandId} {Outcome}")]
+    public static partial void CommandHandled(ILogger logger, string name, string commandId, string outcome);
+
+    [LoggerMessage(7042, LogLevel.Debug, "Command {CommandId} ignored: {Reason}")]
+    public static partial void CommandIgnored(ILogger logger, string commandId, string reason);
+
+    [LoggerMessage(7043, LogLevel.Error, "Command handler for {Name} threw")]
+    public static partial void CommandHandlerFailed(ILogger logger, string name, Exception exception);
+
+    [LoggerMessage(7050, LogLevel.Warning, "Publishing '{Topic}' failed")]
+    public static partial void AuxiliaryPublishFailed(ILogger logger, string topic, Exception exception);
+}

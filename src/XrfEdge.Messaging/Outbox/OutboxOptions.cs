@@ -1,0 +1,26 @@
+namespace XrfEdge.Messaging.Outbox;
+
+/// <summary>Durable outbox settings (configuration section <c>Outbox</c>).</summary>
+public sealed class OutboxOptions
+{
+    /// <summary>SQLite file; keep it on persistent storage (<c>$STATE_DIRECTORY</c>, never tmpfs).</summary>
+    public required string DatabasePath { get; set; }
+
+    /// <summary>Byte cap over all queued payloads; 256 MiB by default (a week offline at one 5 KiB detection a minute is ≈ 50 MiB).</summary>
+    public long MaxBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Rows older than this are evicted (counted in <c>evicted_total</c>); 30 days by default.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Policy when <see cref="MaxBytes"/> would be exceeded.</summary>
+    public OutboxFullPolicy FullPolicy { get; set; } = OutboxFullPolicy.EvictOldest;
+
+    /// <summary>Hard cap on the database file (SQLite <c>max_page_count</c>), bytes; null = the disk's size. Reaching it behaves like a full disk.</summary>
+    public long? MaxFileBytes { get; set; }
+
+    /// <summary>Refused publishes (PUBACK ≥ 0x80) after which a row moves to the dead-letter table instead of blocking the queue.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Stored measurement results kept for <c>get_spectrum</c> and audits, newest first; 10,000 by default.</summary>
+    public int ResultRetention { get; set; } = 10_000;
+}

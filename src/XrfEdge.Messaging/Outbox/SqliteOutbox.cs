@@ -1,0 +1,561 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace XrfEdge.Messaging.Outbox;
+
+/// <summary>
+/// Durable store-and-forward queue on SQLite (reference §3.2): WAL with <c>synchronous=FULL</c> (one fsync per commit,
+/// durable across power loss), a measurement's result and its outbox row committed in one transaction, rows deleted
+/// only after the broker's PUBACK, sent oldest first. Bounded by <see cref="OutboxOptions.MaxBytes"/> and
+/// <see cref="OutboxOptions.MaxAge"/>; evictions are counted (persistently) and logged, never silent. A full disk
+/// refuses new rows with <see cref="OutboxFullException"/> and keeps the stored ones. Thread-safe (one connection, one lock).
+/// </summary>
+public sealed class SqliteOutbox : IDisposable
+{
+    private const int SqliteFull = 13;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS outbox(
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          msg_id TEXT NOT NULL UNIQUE,
+          kind INTEGER NOT NULL,
+          topic TEXT NOT NULL, qos INTEGER NOT NULL, retain INTEGER NOT NULL,
+          content_type TEXT, payload BLOB NOT NULL,
+          created_utc INTEGER NOT NULL, expires_utc INTEGER,
+          attempts INTEGER NOT NULL DEFAULT 0, last_error INTEGER);
+        CREATE INDEX IF NOT EXISTS outbox_evict ON outbox(kind, id);
+        CREATE TABLE IF NOT EXISTS dead_letter(
+          id INTEGER PRIMARY KEY, msg_id TEXT NOT NULL, kind INTEGER NOT NULL, topic TEXT NOT NULL,
+          payload BLOB NOT NULL, created_utc INTEGER NOT NULL, last_error INTEGER, moved_utc INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS results(
+          measurement_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, msg_id TEXT NOT NULL,
+          created_utc INTEGER NOT NULL, detection BLOB NOT NULL, spectrum BLOB);
+        CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0), ('evicted_total', 0);
+        """;
+
+    private readonly OutboxOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly SqliteConnection _connection;
+    private long _bytes;
+    private long _refused;
+    private bool _disposed;
+
+    private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, string? recoveredFrom)
+    {
+        _options = options;
+        _logger = logger;
+        _time = time;
+        _connection = connection;
+        RecoveredFromCorruption = recoveredFrom;
+        _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
+    }
+
+    /// <summary>Set when the database failed its integrity check at start: the path it was moved to.</summary>
+    public string? RecoveredFromCorruption { get; }
+
+    /// <summary>
+    /// Opens (creating if needed) the outbox, runs <c>PRAGMA quick_check</c> and, when the file is damaged, moves it and
+    /// its <c>-wal</c>/<c>-shm</c> aside as <c>*.corrupt-&lt;utc&gt;</c> and starts empty (measuring matters more than the
+    /// backlog), continuing the seq above any value the damaged file could still have reached.
+    /// </summary>
+    public static SqliteOutbox Open(OutboxOptions options, ILogger<SqliteOutbox>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        SQLitePCL.Batteries_V2.Init();
+        ILogger log = logger ?? (ILogger)NullLogger.Instance;
+        var time = timeProvider ?? TimeProvider.System;
+        var directory = Path.GetDirectoryName(Path.GetFullPath(options.DatabasePath));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        string? recovered = null;
+        long seqFloor = 0;
+        SqliteConnection connection;
+        try
+        {
+            connection = OpenChecked(options);
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidDataException)
+        {
+            var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+            recovered = $"{options.DatabasePath}.corrupt-{stamp}";
+            SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { string.Empty, "-wal", "-shm" })
+            {
+                if (File.Exists(options.DatabasePath + suffix))
+                {
+                    File.Move(options.DatabasePath + suffix, recovered + suffix, overwrite: true);
+                }
+            }
+
+            // The damaged file's counter is unreadable; the wall clock in milliseconds is far above any seq a device can
+            // reach at one per measurement, so consumers still see seq grow (with a visible gap).
+            seqFloor = time.GetUtcNow().ToUnixTimeMilliseconds();
+            Log.OutboxCorruptionRecovered(log, options.DatabasePath, recovered, ex.Message);
+            connection = OpenChecked(options);
+        }
+
+        var outbox = new SqliteOutbox(options, log, time, connection, recovered);
+        if (seqFloor > 0)
+        {
+            outbox.Execute($"UPDATE counters SET value = max(value, {seqFloor}) WHERE name = 'seq'");
+        }
+
+        return outbox;
+    }
+
+    /// <summary>
+    /// Commits a measurement's result and its outbox row in one transaction, then returns. <paramref name="buildMessages"/>
+    /// receives the seq and msg_id assigned inside the transaction so the payload can carry them; it returns the detection
+    /// message first (also stored as the result) and optionally companions (e.g. a Sparkplug copy), each with its own msg_id.
+    /// </summary>
+    /// <exception cref="OutboxFullException">The disk (or file cap) is full, or the byte cap is reached under <see cref="OutboxFullPolicy.RejectNew"/>; nothing was stored.</exception>
+    public OutboxReceipt EnqueueMeasurement(MeasurementRecord record, Func<OutboxStamp, IReadOnlyList<OutboxMessage>> buildMessages)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(buildMessages);
+        return Insert(buildMessages, record);
+    }
+
+    /// <summary>Stores a non-measurement message (spectrum, command response, health history). Seq in the stamp is 0.</summary>
+    /// <exception cref="OutboxFullException">As for <see cref="EnqueueMeasurement"/>.</exception>
+    public OutboxReceipt Enqueue(OutboxMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return Insert(_ => [message], null);
+    }
+
+    /// <summary>Oldest rows with id greater than <paramref name="afterId"/>, at most <paramref name="max"/>.</summary>
+    /// <param name="afterId">Exclusive lower bound on the row id (0 = from the start).</param>
+    /// <param name="max">Most rows to return.</param>
+    /// <param name="kinds">Only these kinds; null = all.</param>
+    public IReadOnlyList<OutboxRow> ReadBatch(long afterId, int max, IReadOnlyCollection<OutboxKind>? kinds = null)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, attempts FROM outbox WHERE id > $after" +
+                (kinds is null ? string.Empty : $" AND kind IN ({string.Join(',', kinds.Select(k => (int)k))})") + " ORDER BY id LIMIT $max";
+            command.Parameters.AddWithValue("$after", afterId);
+            command.Parameters.AddWithValue("$max", max);
+            using var reader = command.ExecuteReader();
+            var rows = new List<OutboxRow>();
+            while (reader.Read())
+            {
+                rows.Add(new OutboxRow(
+                    reader.GetInt64(0),
+                    Guid.Parse(reader.GetString(1)),
+                    (OutboxKind)reader.GetInt32(2),
+                    reader.GetString(3),
+                    reader.GetInt32(4),
+                    reader.GetInt32(5) != 0,
+                    reader.IsDBNull(6) ? null : reader.GetString(6),
+                    (byte[])reader.GetValue(7),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
+                    reader.GetInt32(9)));
+            }
+
+            return rows;
+        }
+    }
+
+    /// <summary>Deletes acknowledged rows in one transaction (called with batches of PUBACKed ids).</summary>
+    public void Delete(IReadOnlyCollection<long> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var transaction = _connection.BeginTransaction();
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "DELETE FROM outbox WHERE id = $id RETURNING length(payload)";
+            var id = command.Parameters.Add("$id", SqliteType.Integer);
+            long freed = 0;
+            foreach (var rowId in ids)
+            {
+                id.Value = rowId;
+                if (command.ExecuteScalar() is long length)
+                {
+                    freed += length;
+                }
+            }
+
+            transaction.Commit();
+            _bytes -= freed;
+        }
+    }
+
+    /// <summary>
+    /// Records a refused publish (PUBACK reason ≥ 0x80). After <see cref="OutboxOptions.MaxAttempts"/> the row moves to the
+    /// dead-letter table so it does not block the queue.
+    /// </summary>
+    /// <returns>True when the row was dead-lettered.</returns>
+    public bool RecordRefusal(long rowId, int reasonCode)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var transaction = _connection.BeginTransaction();
+            using var update = _connection.CreateCommand();
+            update.Transaction = transaction;
+            update.CommandText = "UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = $id RETURNING attempts, length(payload)";
+            update.Parameters.AddWithValue("$reason", reasonCode);
+            update.Parameters.AddWithValue("$id", rowId);
+            long attempts = 0;
+            long length = 0;
+            using (var reader = update.ExecuteReader())
+            {
+                if (reader.Read())
+                {
+                    attempts = reader.GetInt64(0);
+                    length = reader.GetInt64(1);
+                }
+            }
+
+            var dead = attempts >= _options.MaxAttempts;
+            if (dead)
+            {
+                using var move = _connection.CreateCommand();
+                move.Transaction = transaction;
+                move.CommandText = """
+                    INSERT INTO dead_letter(id, msg_id, kind, topic, payload, created_utc, last_error, moved_utc)
+                      SELECT id, msg_id, kind, topic, payload, created_utc, last_error, $now FROM outbox WHERE id = $id;
+                    DELETE FROM outbox WHERE id = $id;
+                    """;
+                move.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+                move.Parameters.AddWithValue("$id", rowId);
+                move.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            if (dead)
+            {
+                _bytes -= length;
+            }
+
+            return dead;
+        }
+    }
+
+    /// <summary>Evicts rows past their expiry or <see cref="OutboxOptions.MaxAge"/>; returns how many (also added to <c>evicted_total</c>).</summary>
+    public int PurgeExpired()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var now = _time.GetUtcNow();
+            using var transaction = _connection.BeginTransaction();
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
+            command.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            var count = 0;
+            long freed = 0;
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    count++;
+                    freed += reader.GetInt64(0);
+                }
+            }
+
+            if (count > 0)
+            {
+                AddEvicted(transaction, count);
+            }
+
+            transaction.Commit();
+            _bytes -= freed;
+            if (count > 0)
+            {
+                Log.OutboxRowsExpired(_logger, count, _options.MaxAge.TotalDays);
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>Current figures for <c>health</c>.</summary>
+    public OutboxStatistics GetStatistics()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var depth = Scalar("SELECT COUNT(*) FROM outbox");
+            var oldest = depth == 0 ? (long?)null : Scalar("SELECT MIN(created_utc) FROM outbox");
+            var age = oldest is { } ms ? _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(ms) : TimeSpan.Zero;
+            return new OutboxStatistics(
+                depth,
+                _bytes,
+                age < TimeSpan.Zero ? TimeSpan.Zero : age,
+                Scalar("SELECT value FROM counters WHERE name = 'evicted_total'"),
+                Scalar("SELECT COUNT(*) FROM dead_letter"),
+                Interlocked.Read(ref _refused),
+                Scalar("SELECT value FROM counters WHERE name = 'seq'"),
+                RecoveredFromCorruption);
+        }
+    }
+
+    /// <summary>The stored spectrum (protobuf) of a measurement, or null when unknown or pruned.</summary>
+    public byte[]? TryGetSpectrum(string measurementId)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT spectrum FROM results WHERE measurement_id = $id";
+            command.Parameters.AddWithValue("$id", measurementId);
+            return command.ExecuteScalar() as byte[];
+        }
+    }
+
+    /// <summary>The stored detection payload of a measurement, or null.</summary>
+    public byte[]? TryGetResult(string measurementId)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT detection FROM results WHERE measurement_id = $id";
+            command.Parameters.AddWithValue("$id", measurementId);
+            return command.ExecuteScalar() as byte[];
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _connection.Dispose();
+        }
+    }
+
+    private static SqliteConnection OpenChecked(OutboxOptions options)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = options.DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA quick_check";
+            var check = command.ExecuteScalar() as string;
+            if (!string.Equals(check, "ok", StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"PRAGMA quick_check reported: {check}");
+            }
+
+            // WAL is persistent in the file; synchronous is per connection and FULL is the only durable WAL setting.
+            command.CommandText = """
+                PRAGMA journal_mode=WAL;
+                PRAGMA synchronous=FULL;
+                PRAGMA busy_timeout=5000;
+                PRAGMA wal_autocheckpoint=1000;
+                PRAGMA journal_size_limit=16777216;
+                """;
+            command.ExecuteNonQuery();
+            if (options.MaxFileBytes is { } maxFile)
+            {
+                command.CommandText = "PRAGMA page_size";
+                var pageSize = (long)command.ExecuteScalar()!;
+                command.CommandText = $"PRAGMA max_page_count={Math.Max(1, maxFile / pageSize)}";
+                command.ExecuteNonQuery();
+            }
+
+            command.CommandText = Schema;
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private OutboxReceipt Insert(Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var now = _time.GetUtcNow();
+            try
+            {
+                using var transaction = _connection.BeginTransaction();
+                long seq = 0;
+                if (record is not null)
+                {
+                    using var next = _connection.CreateCommand();
+                    next.Transaction = transaction;
+                    next.CommandText = "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value";
+                    seq = (long)next.ExecuteScalar()!;
+                }
+
+                var stamp = new OutboxStamp(seq, Guid.CreateVersion7(now), now);
+                var messages = build(stamp);
+                if (messages.Count == 0)
+                {
+                    throw new ArgumentException("The payload builder returned no message.", nameof(build));
+                }
+
+                var message = messages[0];
+                var incoming = messages.Sum(m => (long)m.Payload.Length);
+                var evicted = MakeRoom(transaction, incoming);
+
+                using var insert = _connection.CreateCommand();
+                insert.Transaction = transaction;
+                insert.CommandText = """
+                    INSERT INTO outbox(msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc)
+                    VALUES ($msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires) RETURNING id
+                    """;
+                long rowId = 0;
+                for (var i = 0; i < messages.Count; i++)
+                {
+                    var m = messages[i];
+                    insert.Parameters.Clear();
+                    insert.Parameters.AddWithValue("$msg", (i == 0 ? stamp.MsgId : Guid.CreateVersion7(now)).ToString());
+                    insert.Parameters.AddWithValue("$kind", (int)m.Kind);
+                    insert.Parameters.AddWithValue("$topic", m.Topic);
+                    insert.Parameters.AddWithValue("$qos", m.Qos);
+                    insert.Parameters.AddWithValue("$retain", m.Retain ? 1 : 0);
+                    insert.Parameters.AddWithValue("$ct", (object?)m.ContentType ?? DBNull.Value);
+                    insert.Parameters.AddWithValue("$payload", m.Payload);
+                    insert.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
+                    insert.Parameters.AddWithValue("$expires", m.ExpiresUtc is { } e ? e.ToUnixTimeMilliseconds() : DBNull.Value);
+                    var id = (long)insert.ExecuteScalar()!;
+                    if (i == 0)
+                    {
+                        rowId = id;
+                    }
+                }
+
+                if (record is not null)
+                {
+                    using var result = _connection.CreateCommand();
+                    result.Transaction = transaction;
+                    result.CommandText = """
+                        INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
+                        VALUES ($id, $seq, $msg, $created, $detection, $spectrum);
+                        DELETE FROM results WHERE seq <= $seq - $keep;
+                        """;
+                    result.Parameters.AddWithValue("$id", record.MeasurementId);
+                    result.Parameters.AddWithValue("$seq", seq);
+                    result.Parameters.AddWithValue("$msg", stamp.MsgId.ToString());
+                    result.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
+                    result.Parameters.AddWithValue("$detection", message.Payload);
+                    result.Parameters.AddWithValue("$spectrum", (object?)record.Spectrum ?? DBNull.Value);
+                    result.Parameters.AddWithValue("$keep", _options.ResultRetention);
+                    result.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+                _bytes += incoming - evicted.Bytes;
+                if (evicted.Rows > 0)
+                {
+                    Log.OutboxRowsEvicted(_logger, evicted.Rows, _options.MaxBytes);
+                }
+
+                return new OutboxReceipt(rowId, stamp, evicted.Rows);
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteFull)
+            {
+                Interlocked.Increment(ref _refused);
+                Log.OutboxDiskFull(_logger, _options.DatabasePath, ex.Message);
+                throw new OutboxFullException(
+                    $"Outbox '{_options.DatabasePath}' is full (disk or file cap): the new result was NOT stored; {Scalar("SELECT COUNT(*) FROM outbox")} stored rows are kept. SQLite: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private (int Rows, long Bytes) MakeRoom(SqliteTransaction transaction, long incoming)
+    {
+        if (_bytes + incoming <= _options.MaxBytes)
+        {
+            return (0, 0);
+        }
+
+        if (_options.FullPolicy == OutboxFullPolicy.RejectNew)
+        {
+            Interlocked.Increment(ref _refused);
+            Log.OutboxCapReached(_logger, _bytes, _options.MaxBytes);
+            throw new OutboxFullException($"Outbox '{_options.DatabasePath}' holds {_bytes} of {_options.MaxBytes} bytes and the policy is RejectNew: the new result was NOT stored; stored rows are kept.");
+        }
+
+        using var select = _connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = "SELECT id, length(payload) FROM outbox ORDER BY kind, id";
+        var victims = new List<long>();
+        long freed = 0;
+        using (var reader = select.ExecuteReader())
+        {
+            while (_bytes - freed + incoming > _options.MaxBytes && reader.Read())
+            {
+                victims.Add(reader.GetInt64(0));
+                freed += reader.GetInt64(1);
+            }
+        }
+
+        using var delete = _connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM outbox WHERE id = $id";
+        var id = delete.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var victim in victims)
+        {
+            id.Value = victim;
+            delete.ExecuteNonQuery();
+        }
+
+        AddEvicted(transaction, victims.Count);
+        return (victims.Count, freed);
+    }
+
+    private void AddEvicted(SqliteTransaction transaction, int count)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "UPDATE counters SET value = value + $n WHERE name = 'evicted_total'";
+        command.Parameters.AddWithValue("$n", count);
+        command.ExecuteNonQuery();
+    }
+
+    private long Scalar(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar() is long value ? value : 0;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,8 @@
+namespace XrfEdge.Messaging.Payloads;
+
+/// <summary>MQTT link figures for <c>health</c>.</summary>
+/// <param name="Connected">Link up now.</param>
+/// <param name="ReconnectsTotal">Reconnects since start.</param>
+/// <param name="LastDisconnectCode">libmosquitto rc of the last unexpected disconnect (7 connection lost, 19 keep-alive), or null.</param>
+/// <param name="Protocol">"5" or "3.1.1".</param>
+public sealed record MqttHealth(bool Connected, long ReconnectsTotal, int? LastDisconnectCode, string Protocol);

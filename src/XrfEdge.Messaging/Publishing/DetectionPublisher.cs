@@ -1,0 +1,343 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Messaging.Adapters;
+using XrfEdge.Messaging.Commands;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Topics;
+using XrfEdge.Messaging.Transport;
+using XrfEdge.Spectra.Identification;
+
+namespace XrfEdge.Messaging.Publishing;
+
+/// <summary>
+/// The host-facing publishing API of one instrument on the native topic tree: <see cref="Enqueue"/> commits a
+/// measurement (result + outbox row, one transaction) and returns; a background loop drains the outbox to the broker
+/// (QoS 1, windowed, delete on PUBACK) and routes inbound messages to the <see cref="CommandProcessor"/> and the Home
+/// Assistant adapter; <c>status</c> (retained) and periodic <c>health</c> are published directly. Start/Stop follow the
+/// hosted-service pattern; the service project wraps this in a BackgroundService.
+/// </summary>
+public sealed class DetectionPublisher : IAsyncDisposable
+{
+    private static readonly OutboxKind[] NativeKinds = [OutboxKind.Detection, OutboxKind.Spectrum, OutboxKind.CommandResponse, OutboxKind.HealthHistory];
+
+    private readonly IMqttTransport _transport;
+    private readonly SqliteOutbox _outbox;
+    private readonly TopicTree _topics;
+    private readonly PublisherOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly OutboxDrainer _drainer;
+    private readonly HomeAssistantDiscovery? _homeAssistant;
+    private readonly SparkplugNode? _sparkplug;
+    private CancellationTokenSource? _stop;
+    private Task _loops = Task.CompletedTask;
+    private Func<InstrumentHealth>? _healthSource;
+    private ModelIdentity? _model;
+
+    /// <summary>Creates the publisher.</summary>
+    /// <param name="transport">The native-tree MQTT connection (its will/birth set by <see cref="ConfigureAvailability"/>).</param>
+    /// <param name="outbox">The durable outbox.</param>
+    /// <param name="topics">The instrument's topics.</param>
+    /// <param name="options">Publishing settings.</param>
+    /// <param name="commands">Command settings.</param>
+    /// <param name="handler">The instrument's command handler, or null.</param>
+    /// <param name="sparkplug">The Sparkplug node when that adapter is on, or null.</param>
+    /// <param name="loggerFactory">Logger factory.</param>
+    /// <param name="timeProvider">Clock.</param>
+    public DetectionPublisher(
+        IMqttTransport transport,
+        SqliteOutbox outbox,
+        TopicTree topics,
+        PublisherOptions options,
+        CommandOptions? commands = null,
+        IInstrumentCommandHandler? handler = null,
+        SparkplugNode? sparkplug = null,
+        ILoggerFactory? loggerFactory = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(outbox);
+        ArgumentNullException.ThrowIfNull(topics);
+        ArgumentNullException.ThrowIfNull(options);
+        _transport = transport;
+        _outbox = outbox;
+        _topics = topics;
+        _options = options;
+        _sparkplug = sparkplug;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        _logger = loggerFactory.CreateLogger<DetectionPublisher>();
+        _time = timeProvider ?? TimeProvider.System;
+        _drainer = new OutboxDrainer(transport, outbox, NativeKinds, options.Window, Encode, null, _logger, _time);
+        Commands = new CommandProcessor(topics, transport, commands ?? new CommandOptions(), handler, RequestSpectrumAsync, loggerFactory.CreateLogger<CommandProcessor>(), _time);
+        if (options.HomeAssistantDiscovery)
+        {
+            _homeAssistant = new HomeAssistantDiscovery(topics, options.HomeAssistantPrefix);
+        }
+    }
+
+    /// <summary>The command processor (for counters and tests).</summary>
+    public CommandProcessor Commands { get; }
+
+    /// <summary>Outbox rows acknowledged by the broker and deleted since start.</summary>
+    public long SentTotal => _drainer.SentTotal;
+
+    /// <summary>Rows handed to the broker and not yet acknowledged.</summary>
+    public int InFlight => _drainer.InFlight;
+
+    /// <summary>
+    /// Sets the transport's last will (retained <c>offline</c>) and birth (retained <c>online</c>) on the availability
+    /// topic; call before creating the transport.
+    /// </summary>
+    public static void ConfigureAvailability(MqttTransportOptions transportOptions, TopicTree topics)
+    {
+        ArgumentNullException.ThrowIfNull(transportOptions);
+        ArgumentNullException.ThrowIfNull(topics);
+        transportOptions.LastWill = new MqttLastWill(topics.Availability, "offline"u8.ToArray(), 1, true);
+        transportOptions.BirthMessages =
+        [
+            .. transportOptions.BirthMessages,
+            new MqttOutboundMessage { Topic = topics.Availability, Payload = "online"u8.ToArray(), Qos = 1, Retain = true, ContentType = "text/plain" },
+        ];
+    }
+
+    /// <summary>Supplies instrument figures for the periodic <c>health</c> message and the model identity it reports.</summary>
+    public void SetHealthSource(Func<InstrumentHealth> source, ModelIdentity? model)
+    {
+        _healthSource = source;
+        _model = model;
+    }
+
+    /// <summary>
+    /// Commits the measurement: its detection message (with a new seq and msg_id), the stored spectrum for
+    /// <c>get_spectrum</c>, and — when Sparkplug is on — its NDATA copy, all in one transaction. Returns after the commit.
+    /// </summary>
+    /// <exception cref="OutboxFullException">Disk or cap full; the result was not stored (stored rows are kept).</exception>
+    public OutboxReceipt Enqueue(MeasurementResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var spectrum = SpectrumPayload.Encode(result.MeasurementId, _topics.Device, result.Spectrum, result.AcquisitionStart);
+        var receipt = _outbox.EnqueueMeasurement(new MeasurementRecord(result.MeasurementId, spectrum), stamp =>
+        {
+            var detection = new OutboxMessage
+            {
+                Kind = OutboxKind.Detection,
+                Topic = _topics.Detections,
+                Payload = DetectionPayload.Build(result, stamp, _topics),
+                Qos = 1,
+            };
+            return _options.Sparkplug && _sparkplug is not null
+                ? [detection, _sparkplug.CreateDataRow(result, stamp)]
+                : [detection];
+        });
+        _drainer.Wake();
+        _sparkplug?.Wake();
+        return receipt;
+    }
+
+    /// <summary>Publishes the retained <c>status</c> (directly; the latest value is all that matters).</summary>
+    public async Task PublishStatusAsync(InstrumentStatus status, CancellationToken cancellationToken)
+    {
+        await PublishDirectAsync(new MqttOutboundMessage
+        {
+            Topic = _topics.Status,
+            Payload = StatusPayloads.BuildStatus(status, _time.GetUtcNow()),
+            Qos = 1,
+            Retain = true,
+            ContentType = "application/json",
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes one <c>health</c> message now (retained latest value; not backlogged).</summary>
+    public async Task PublishHealthAsync(CancellationToken cancellationToken)
+    {
+        var health = _healthSource?.Invoke() ?? new InstrumentHealth();
+        var mqtt = new MqttHealth(
+            _transport.State == MqttConnectionState.Connected,
+            _transport.ReconnectCount,
+            _transport.LastDisconnectCode,
+            _transport.NegotiatedProtocol == MqttProtocolVersion.V311 ? "3.1.1" : "5");
+        var payload = StatusPayloads.BuildHealth(health, _outbox.GetStatistics(), mqtt, _model, _time.GetUtcNow());
+        // QoS 0: health is "latest value", never backlogged (reference §1.4); a dropped one is replaced a period later.
+        await PublishDirectAsync(new MqttOutboundMessage { Topic = _topics.Health, Payload = payload, Qos = 0, Retain = true, ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
+        _sparkplug?.ReportHealth(health, _outbox.GetStatistics());
+    }
+
+    /// <summary>Starts the transport (if needed), subscriptions and the background loops.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _stop = new CancellationTokenSource();
+        _transport.Subscribe(_topics.CommandFilter, 1);
+        if (_homeAssistant is not null)
+        {
+            _transport.Subscribe(_homeAssistant.StatusTopic, 1);
+            _transport.StateChanged += OnStateChanged;
+        }
+
+        if (_transport.State == MqttConnectionState.Stopped)
+        {
+            _transport.Start();
+        }
+
+        var token = _stop.Token;
+        _loops = Task.WhenAll(
+            Task.Run(() => _drainer.RunAsync(token), CancellationToken.None),
+            Task.Run(() => RouteAsync(token), CancellationToken.None),
+            Task.Run(() => HealthLoopAsync(token), CancellationToken.None));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Publishes retained <c>offline</c> (a clean DISCONNECT suppresses the will), stops the loops and the transport.
+    /// Unacknowledged rows stay in the outbox and are sent after the next start.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stop is null)
+        {
+            return;
+        }
+
+        if (_transport.State == MqttConnectionState.Connected)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await PublishDirectAsync(new MqttOutboundMessage { Topic = _topics.Availability, Payload = "offline"u8.ToArray(), Qos = 1, Retain = true, ContentType = "text/plain" }, timeout.Token).ConfigureAwait(false);
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _transport.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _loops.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _transport.StateChanged -= OnStateChanged;
+        _stop.Dispose();
+        _stop = null;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private MqttOutboundMessage Encode(OutboxRow row, bool historical)
+    {
+        var payload = historical && row.Kind == OutboxKind.Detection ? DetectionPayload.MarkHistorical(row.Payload) : row.Payload;
+        return new MqttOutboundMessage
+        {
+            Topic = row.Topic,
+            Payload = payload,
+            Qos = row.Qos,
+            Retain = row.Retain,
+            ContentType = row.ContentType,
+            UserProperties = row.Kind == OutboxKind.Detection
+                ? [new MqttUserProperty("msg_id", row.MsgId.ToString()), new MqttUserProperty("historical", historical ? "true" : "false")]
+                : [new MqttUserProperty("msg_id", row.MsgId.ToString())],
+        };
+    }
+
+    private Task<string?> RequestSpectrumAsync(string measurementId, CancellationToken cancellationToken)
+    {
+        var spectrum = _outbox.TryGetSpectrum(measurementId);
+        if (spectrum is null)
+        {
+            return Task.FromResult<string?>(null);
+        }
+
+        var topic = _topics.Spectrum(measurementId);
+        _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Spectrum, Topic = topic, Payload = spectrum, Qos = 1, ContentType = SpectrumPayload.ContentType });
+        _drainer.Wake();
+        return Task.FromResult<string?>(topic);
+    }
+
+    private async Task RouteAsync(CancellationToken cancellationToken)
+    {
+        var running = new List<Task>();
+        try
+        {
+            await foreach (var message in _transport.Messages.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (Commands.Owns(message.Topic))
+                {
+                    running.RemoveAll(t => t.IsCompleted);
+                    running.Add(Task.Run(() => Commands.HandleAsync(message, cancellationToken), cancellationToken));
+                }
+                else if (_homeAssistant is not null && message.Topic == _homeAssistant.StatusTopic && message.Payload.AsSpan().SequenceEqual("online"u8))
+                {
+                    await PublishDiscoveryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        try
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task HealthLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await _transport.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
+                _outbox.PurgeExpired();
+                await PublishHealthAsync(cancellationToken).ConfigureAwait(false);
+                await Task.Delay(_options.HealthInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void OnStateChanged(object? sender, MqttStateChangedEventArgs e)
+    {
+        if (e.State == MqttConnectionState.Connected && _stop is { } stop)
+        {
+            _ = PublishDiscoveryAsync(stop.Token);
+        }
+    }
+
+    private async Task PublishDiscoveryAsync(CancellationToken cancellationToken)
+    {
+        if (_homeAssistant is null)
+        {
+            return;
+        }
+
+        await PublishDirectAsync(new MqttOutboundMessage
+        {
+            Topic = _homeAssistant.ConfigTopic,
+            Payload = _homeAssistant.BuildConfig(),
+            Qos = 1,
+            Retain = true,
+            ContentType = "application/json",
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PublishDirectAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _transport.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MqttException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            Log.AuxiliaryPublishFailed(_logger, message.Topic, ex);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace XrfEdge.Messaging.Publishing;
+
+/// <summary>Publishing settings (configuration section <c>Publishing</c>).</summary>
+public sealed class PublisherOptions
+{
+    /// <summary>Outbox rows handed to the transport without PUBACK; 1–100, 10 by default (≤ the transport's in-flight window).</summary>
+    public int Window { get; set; } = 10;
+
+    /// <summary>Period of the <c>health</c> message; 60 s by default (reference §1.4: every 30–60 s).</summary>
+    public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Publish Home Assistant MQTT discovery (device-based) for the instrument.</summary>
+    public bool HomeAssistantDiscovery { get; set; }
+
+    /// <summary>Home Assistant discovery prefix; "homeassistant" by default.</summary>
+    public string HomeAssistantPrefix { get; set; } = "homeassistant";
+
+    /// <summary>Also store each detection as a Sparkplug B NDATA row (sent by a <see cref="Adapters.SparkplugNode"/>).</summary>
+    public bool Sparkplug { get; set; }
+}

@@ -1,0 +1,49 @@
+using System.Threading.Channels;
+
+namespace XrfEdge.Messaging.Transport;
+
+/// <summary>
+/// A small MQTT client surface shaped after what XrfEdge needs (connect with retries, QoS 0/1 publish that completes on
+/// PUBACK, subscriptions that survive reconnects, v5 properties). <see cref="MosquittoTransport"/> is the real one.
+/// </summary>
+public interface IMqttTransport : IAsyncDisposable
+{
+    /// <summary>Current connection state.</summary>
+    MqttConnectionState State { get; }
+
+    /// <summary>Protocol actually in use after any 3.1.1 fallback.</summary>
+    MqttProtocolVersion NegotiatedProtocol { get; }
+
+    /// <summary>When the current connection was accepted; null while not connected. Rows older than this are "historical".</summary>
+    DateTimeOffset? ConnectedSince { get; }
+
+    /// <summary>Connections established after the first one (i.e. reconnects).</summary>
+    long ReconnectCount { get; }
+
+    /// <summary>The <c>mosq_err_t</c> of the last unexpected disconnect, or null.</summary>
+    int? LastDisconnectCode { get; }
+
+    /// <summary>Raised (off the network thread, in order) on every state change.</summary>
+    event EventHandler<MqttStateChangedEventArgs>? StateChanged;
+
+    /// <summary>Messages received on the subscriptions.</summary>
+    ChannelReader<MqttInboundMessage> Messages { get; }
+
+    /// <summary>Starts the network thread and the first connect; returns at once (the broker may be down).</summary>
+    void Start();
+
+    /// <summary>Completes when the transport is connected.</summary>
+    Task WaitConnectedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Subscribes now (if connected) and after every reconnect.</summary>
+    void Subscribe(string topicFilter, int qos);
+
+    /// <summary>
+    /// Publishes one message. QoS 1 completes when the PUBACK arrives (possibly after reconnects; the library keeps the
+    /// message); QoS 0 completes when written to the socket or throws when offline.
+    /// </summary>
+    Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken);
+
+    /// <summary>Sends DISCONNECT (no will is published) and stops the network thread.</summary>
+    Task StopAsync(CancellationToken cancellationToken);
+}

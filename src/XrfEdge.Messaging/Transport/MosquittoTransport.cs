@@ -1,0 +1,785 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Messaging.Native;
+
+namespace XrfEdge.Messaging.Transport;
+
+/// <summary>
+/// <see cref="IMqttTransport"/> on libmosquitto 2.0 with the reference's workarounds (§2.4): the network thread is
+/// started before the first connect (P1), a supervisor restarts a network thread that ended on a "fatal" error (P2/P3),
+/// publishes complete only on their PUBACK with reason &lt; 0x80 (P4), the library's in-flight window is kept small
+/// (§2.3), and a broker that stops answering is detected by keep-alive and by an acknowledgement timeout.
+/// Callbacks run on the library thread with its mutex held, so they only copy data and complete tasks.
+/// </summary>
+public sealed class MosquittoTransport : IMqttTransport
+{
+    private static readonly Lazy<(int Major, int Minor, int Revision)> LibraryVersion = new(InitLibrary);
+
+    private readonly MqttTransportOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly LibMosquitto.MosquittoHandle _handle;
+    private readonly GCHandle _self;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<int, PendingPublish> _pending = [];
+    private readonly List<(string Filter, int Qos)> _subscriptions = [];
+    private readonly Channel<MqttInboundMessage> _inbound =
+        Channel.CreateBounded<MqttInboundMessage>(new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<MqttStateChangedEventArgs> _events = Channel.CreateUnbounded<MqttStateChangedEventArgs>(new() { SingleReader = true });
+    private readonly Task _dispatcher;
+    private readonly TimeSpan _ackTimeout;
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ITimer? _supervisor;
+    private MqttConnectionState _state = MqttConnectionState.Stopped;
+    private int _protocol;
+    private bool _everConnected;
+    private bool _stopping;
+    private bool _restarting;
+    private int _outageCount;
+    private long _reconnects;
+    private int? _lastDisconnectCode;
+    private DateTimeOffset _stateSince;
+    private long _droppedInbound;
+    private bool _disposed;
+
+    /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
+    /// <exception cref="MqttException">libmosquitto is older than 2.0, or rejected an option (its message says which).</exception>
+    public unsafe MosquittoTransport(MqttTransportOptions options, ILogger<MosquittoTransport>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _ackTimeout = options.AckTimeout ?? (options.KeepAlive * 2);
+        if (options.KeepAlive < TimeSpan.FromSeconds(5))
+        {
+            throw new ArgumentException($"MQTT keep-alive {options.KeepAlive.TotalSeconds} s is below libmosquitto's minimum of 5 s.", nameof(options));
+        }
+
+        if (options.InFlightWindow is < 1 or > 65535)
+        {
+            throw new ArgumentException($"MQTT in-flight window {options.InFlightWindow} is outside 1–65535.", nameof(options));
+        }
+
+        var version = LibraryVersion.Value;
+        if (version.Major < 2)
+        {
+            throw new MqttException($"libmosquitto {version.Major}.{version.Minor}.{version.Revision} is too old; XrfEdge needs 2.0 or later (MQTT 5 callbacks).");
+        }
+
+        _self = GCHandle.Alloc(this);
+        _handle = LibMosquitto.New(options.ClientId, options.CleanSession, GCHandle.ToIntPtr(_self));
+        if (_handle.IsInvalid)
+        {
+            _self.Free();
+            throw new MqttException($"mosquitto_new failed for client id '{options.ClientId}' (out of memory, or an empty id with a persistent session).");
+        }
+
+        _protocol = options.Protocol == MqttProtocolVersion.V311 ? LibMosquitto.ProtocolV311 : LibMosquitto.ProtocolV5;
+        LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptProtocolVersion, _protocol), "protocol version option");
+        LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptSendMaximum, options.InFlightWindow), "send-maximum option");
+        LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptTcpNoDelay, 1), "TCP_NODELAY option");
+        if (options.Username is not null)
+        {
+            LibMosquitto.Check(LibMosquitto.UsernamePwSet(_handle, options.Username, options.Password), "username/password");
+        }
+
+        if (options.Tls is { } tls)
+        {
+            if (tls.CaFile is null || !File.Exists(tls.CaFile))
+            {
+                throw new MqttException($"MQTT TLS CA file '{tls.CaFile}' does not exist.");
+            }
+
+            LibMosquitto.Check(LibMosquitto.TlsSet(_handle, tls.CaFile, null, tls.CertFile, tls.KeyFile, 0), $"TLS set-up (CA '{tls.CaFile}', cert '{tls.CertFile}', key '{tls.KeyFile}')");
+
+            // cert_reqs 1 = SSL_VERIFY_PEER; insecure=false keeps host name verification on.
+            LibMosquitto.Check(LibMosquitto.TlsOptsSet(_handle, 1, tls.TlsVersion, null), "TLS options");
+            LibMosquitto.Check(LibMosquitto.TlsInsecureSet(_handle, false), "TLS host name verification");
+        }
+
+        if (options.LastWill is { } will)
+        {
+            SetWill(will);
+        }
+
+        ApplyReconnectDelay(ToWholeSeconds(options.ReconnectDelayMin));
+        LibMosquitto.ConnectV5CallbackSet(_handle, &OnConnect);
+        LibMosquitto.DisconnectV5CallbackSet(_handle, &OnDisconnect);
+        LibMosquitto.PublishV5CallbackSet(_handle, &OnPublish);
+        LibMosquitto.MessageV5CallbackSet(_handle, &OnMessage);
+        LibMosquitto.LogCallbackSet(_handle, &OnLog);
+        _stateSince = _time.GetUtcNow();
+        _dispatcher = Task.Run(DispatchEventsAsync);
+    }
+
+    /// <inheritdoc/>
+    public event EventHandler<MqttStateChangedEventArgs>? StateChanged;
+
+    /// <inheritdoc/>
+    public MqttConnectionState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public MqttProtocolVersion NegotiatedProtocol => Volatile.Read(ref _protocol) == LibMosquitto.ProtocolV5 ? MqttProtocolVersion.V5 : MqttProtocolVersion.V311;
+
+    /// <inheritdoc/>
+    public DateTimeOffset? ConnectedSince
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state == MqttConnectionState.Connected ? _stateSince : null;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public long ReconnectCount => Interlocked.Read(ref _reconnects);
+
+    /// <inheritdoc/>
+    public int? LastDisconnectCode
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastDisconnectCode;
+            }
+        }
+    }
+
+    /// <summary>Inbound messages dropped because nobody read <see cref="Messages"/> (4,096 buffered).</summary>
+    public long DroppedInboundMessages => Interlocked.Read(ref _droppedInbound);
+
+    /// <inheritdoc/>
+    public ChannelReader<MqttInboundMessage> Messages => _inbound.Reader;
+
+    /// <summary>libmosquitto's version as loaded.</summary>
+    public static Version NativeVersion => new(LibraryVersion.Value.Major, LibraryVersion.Value.Minor, LibraryVersion.Value.Revision);
+
+    /// <summary>Replaces the last will used by the next CONNECT (Sparkplug changes bdSeq per connection).</summary>
+    public unsafe void SetWill(MqttLastWill will)
+    {
+        ArgumentNullException.ThrowIfNull(will);
+        fixed (byte* payload = will.Payload.Span)
+        {
+            LibMosquitto.Check(LibMosquitto.WillSetV5(_handle, will.Topic, will.Payload.Length, payload, will.Qos, will.Retain, 0), $"last will on '{will.Topic}'");
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Start()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+        {
+            _stopping = false;
+        }
+
+        SetState(MqttConnectionState.Connecting, 0, $"connecting to {_options.Host}:{_options.Port}");
+        if (_options.WillProvider is { } provider)
+        {
+            SetWill(provider());
+        }
+
+        // P1: the loop thread must exist before connect_async, or a refused first connect is never retried.
+        LibMosquitto.Check(LibMosquitto.LoopStart(_handle), "network thread start");
+        var rc = LibMosquitto.ConnectAsync(_handle, _options.Host, _options.Port, ToWholeSeconds(_options.KeepAlive));
+        if (rc != LibMosquitto.ErrSuccess)
+        {
+            // e.g. a DNS failure; the supervisor retries with reconnect_async.
+            SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
+        }
+
+        _supervisor = _time.CreateTimer(_ => Supervise(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    /// <inheritdoc/>
+    public async Task WaitConnectedAsync(CancellationToken cancellationToken)
+    {
+        Task wait;
+        lock (_gate)
+        {
+            if (_state == MqttConnectionState.Connected)
+            {
+                return;
+            }
+
+            wait = _connected.Task;
+        }
+
+        await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public void Subscribe(string topicFilter, int qos)
+    {
+        lock (_gate)
+        {
+            _subscriptions.Add((topicFilter, qos));
+            if (_state != MqttConnectionState.Connected)
+            {
+                return;
+            }
+        }
+
+        // Not connected = NO_CONN and not queued (reference §2.1); on_connect re-subscribes everything.
+        _ = LibMosquitto.SubscribeV5(_handle, out _, topicFilter, qos, 0, 0);
+    }
+
+    /// <inheritdoc/>
+    public unsafe Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (message.Qos is < 0 or > 1)
+        {
+            throw new ArgumentException($"QoS {message.Qos} is not supported (0 or 1).", nameof(message));
+        }
+
+        nint properties = BuildProperties(message);
+        try
+        {
+            int rc;
+            int mid;
+            PendingPublish? pending = null;
+            fixed (byte* payload = message.Payload.Span)
+            {
+                // The lock spans the call so a PUBACK cannot overtake the registration of its mid.
+                lock (_gate)
+                {
+                    rc = LibMosquitto.PublishV5(_handle, out mid, message.Topic, message.Payload.Length, payload, message.Qos, message.Retain, properties);
+                    if (message.Qos == 1 && rc is LibMosquitto.ErrSuccess or LibMosquitto.ErrNoConn)
+                    {
+                        // NO_CONN on QoS 1 still queues the message in the library (reference §2.3): its PUBACK decides.
+                        pending = new PendingPublish(_time.GetUtcNow());
+                        _pending[mid] = pending;
+                    }
+                }
+            }
+
+            if (pending is not null)
+            {
+                if (cancellationToken.CanBeCanceled)
+                {
+                    var registration = cancellationToken.Register(() =>
+                    {
+                        lock (_gate)
+                        {
+                            _pending.Remove(mid);
+                        }
+
+                        pending.Completion.TrySetCanceled(cancellationToken);
+                    });
+                    _ = pending.Completion.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
+                }
+
+                return pending.Completion.Task;
+            }
+
+            if (rc == LibMosquitto.ErrSuccess)
+            {
+                return Task.FromResult(new MqttPublishOutcome(0, "sent (QoS 0)"));
+            }
+
+            throw new MqttException($"Publishing to '{message.Topic}' failed: {LibMosquitto.ErrorText(rc)} (rc {rc}).", rc);
+        }
+        finally
+        {
+            if (properties != 0)
+            {
+                LibMosquitto.PropertyFreeAll(ref properties);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_state == MqttConnectionState.Stopped && !_everConnected && _supervisor is null)
+            {
+                return;
+            }
+
+            _stopping = true;
+        }
+
+        if (_supervisor is not null)
+        {
+            await _supervisor.DisposeAsync().ConfigureAwait(false);
+            _supervisor = null;
+        }
+
+        _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
+
+        // loop_stop(false) joins the network thread; never force (pthread_cancel on a thread that runs managed code).
+        await Task.Run(() => LibMosquitto.LoopStop(_handle, false), cancellationToken).ConfigureAwait(false);
+        SetState(MqttConnectionState.Stopped, 0, "stopped");
+        FailPending(new MqttException("The MQTT transport stopped before the broker acknowledged the message."));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _disposed = true;
+        _events.Writer.TryComplete();
+        await _dispatcher.ConfigureAwait(false);
+        _inbound.Writer.TryComplete();
+        _handle.Dispose();
+        _self.Free();
+    }
+
+    private static (int, int, int) InitLibrary()
+    {
+        // mosquitto_lib_init is the one non-thread-safe call: Lazy<T> runs it once per process.
+        LibMosquitto.Check(LibMosquitto.LibInit(), "library initialisation");
+        _ = LibMosquitto.LibVersion(out var major, out var minor, out var revision);
+        return (major, minor, revision);
+    }
+
+    private static int ToWholeSeconds(TimeSpan span) => (int)Math.Max(1, Math.Round(span.TotalSeconds));
+
+    private static MosquittoTransport? FromObj(nint obj) => obj == 0 ? null : GCHandle.FromIntPtr(obj).Target as MosquittoTransport;
+
+    [UnmanagedCallersOnly]
+    private static void OnConnect(nint mosq, nint obj, int rc, int flags, nint properties)
+    {
+        try
+        {
+            FromObj(obj)?.HandleConnect(rc);
+        }
+#pragma warning disable CA1031 // An exception escaping into native code would end the process.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnDisconnect(nint mosq, nint obj, int rc, nint properties)
+    {
+        try
+        {
+            FromObj(obj)?.HandleDisconnect(rc);
+        }
+#pragma warning disable CA1031 // An exception escaping into native code would end the process.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnPublish(nint mosq, nint obj, int mid, int reasonCode, nint properties)
+    {
+        try
+        {
+            FromObj(obj)?.HandlePublished(mid, reasonCode);
+        }
+#pragma warning disable CA1031 // An exception escaping into native code would end the process.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private unsafe static void OnMessage(nint mosq, nint obj, LibMosquitto.MosquittoMessage* message, nint properties)
+    {
+        try
+        {
+            FromObj(obj)?.HandleMessage(message, properties);
+        }
+#pragma warning disable CA1031 // An exception escaping into native code would end the process.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnLog(nint mosq, nint obj, int level, nint text)
+    {
+        try
+        {
+            var self = FromObj(obj);
+            if (self is not null && self._logger.IsEnabled(LogLevel.Trace))
+            {
+                Log.MosquittoLibraryLog(self._logger, level, Marshal.PtrToStringUTF8(text) ?? string.Empty);
+            }
+        }
+#pragma warning disable CA1031 // An exception escaping into native code would end the process.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    private unsafe void HandleConnect(int rc)
+    {
+        if (rc != 0)
+        {
+            var text = _protocol == LibMosquitto.ProtocolV5 ? LibMosquitto.ReasonText(rc) : LibMosquitto.ConnackText(rc);
+
+            // 0x84 = v5 "Unsupported Protocol Version"; a 3.1.1-only broker answers with return code 1.
+            if (_options.Protocol == MqttProtocolVersion.Auto && _protocol == LibMosquitto.ProtocolV5 && rc is 0x84 or 1)
+            {
+                Volatile.Write(ref _protocol, LibMosquitto.ProtocolV311);
+                _ = LibMosquitto.IntOption(_handle, LibMosquitto.OptProtocolVersion, LibMosquitto.ProtocolV311);
+                text += " — falling back to MQTT 3.1.1";
+            }
+
+            SetState(MqttConnectionState.Disconnected, rc, $"connection refused: {text}");
+            return;
+        }
+
+        (string Filter, int Qos)[] subscriptions;
+        lock (_gate)
+        {
+            if (_everConnected)
+            {
+                _reconnects++;
+            }
+
+            _everConnected = true;
+            subscriptions = [.. _subscriptions];
+        }
+
+        foreach (var (filter, qos) in subscriptions)
+        {
+            _ = LibMosquitto.SubscribeV5(_handle, out _, filter, qos, 0, 0);
+        }
+
+        foreach (var birth in _options.BirthMessages)
+        {
+            nint properties = BuildProperties(birth);
+            fixed (byte* payload = birth.Payload.Span)
+            {
+                _ = LibMosquitto.PublishV5(_handle, out _, birth.Topic, birth.Payload.Length, payload, birth.Qos, birth.Retain, properties);
+            }
+
+            if (properties != 0)
+            {
+                LibMosquitto.PropertyFreeAll(ref properties);
+            }
+        }
+
+        SetState(MqttConnectionState.Connected, 0, $"connected to {_options.Host}:{_options.Port} (MQTT {(_protocol == LibMosquitto.ProtocolV5 ? "5" : "3.1.1")})");
+    }
+
+    private void HandleDisconnect(int rc)
+    {
+        bool stopping;
+        DateTimeOffset connectedSince;
+        lock (_gate)
+        {
+            stopping = _stopping || _restarting;
+            connectedSince = _stateSince;
+            if (rc != 0)
+            {
+                _lastDisconnectCode = rc;
+            }
+        }
+
+        if (stopping)
+        {
+            return;
+        }
+
+        // Capped exponential back-off with jitter: libmosquitto grows the delay as base·(n+1)² up to the cap within one
+        // outage; the base itself doubles per outage (reset after a stable connection) and is jittered ±50 % so a fleet
+        // that lost the same broker does not reconnect in lock-step.
+        var stable = _time.GetUtcNow() - connectedSince > _options.ReconnectDelayMax;
+        _outageCount = stable ? 1 : Math.Min(_outageCount + 1, 16);
+        var min = _options.ReconnectDelayMin.TotalSeconds;
+        var max = _options.ReconnectDelayMax.TotalSeconds;
+        var jitter = 0.5 + (RandomNumberGenerator.GetInt32(1001) / 1000.0);
+        var baseSeconds = Math.Clamp(min * Math.Pow(2, _outageCount - 1) * jitter, 1, max);
+        ApplyReconnectDelay((int)Math.Round(baseSeconds));
+        if (_options.WillProvider is { } provider)
+        {
+            SetWill(provider());
+        }
+
+        SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
+    }
+
+    private void HandlePublished(int mid, int reasonCode)
+    {
+        PendingPublish? pending;
+        lock (_gate)
+        {
+            _pending.Remove(mid, out pending);
+        }
+
+        var text = reasonCode == 0 ? "success" : LibMosquitto.ReasonText(reasonCode);
+        pending?.Completion.TrySetResult(new MqttPublishOutcome(reasonCode, text));
+    }
+
+    private unsafe void HandleMessage(LibMosquitto.MosquittoMessage* message, nint properties)
+    {
+        var expiry = LibMosquitto.ReadInt32(properties, LibMosquitto.PropMessageExpiryInterval);
+        var inbound = new MqttInboundMessage
+        {
+            Topic = Marshal.PtrToStringUTF8(message->Topic) ?? string.Empty,
+            Payload = message->PayloadLength > 0 ? new ReadOnlySpan<byte>((void*)message->Payload, message->PayloadLength).ToArray() : [],
+            Qos = message->Qos,
+            Retain = message->Retain != 0,
+            ResponseTopic = LibMosquitto.ReadString(properties, LibMosquitto.PropResponseTopic),
+            CorrelationData = LibMosquitto.ReadBinary(properties, LibMosquitto.PropCorrelationData),
+            ContentType = LibMosquitto.ReadString(properties, LibMosquitto.PropContentType),
+            MessageExpiry = expiry is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            UserProperties = [.. LibMosquitto.ReadUserProperties(properties).Select(p => new MqttUserProperty(p.Key, p.Value))],
+            ReceivedAt = _time.GetUtcNow(),
+        };
+        if (!_inbound.Writer.TryWrite(inbound))
+        {
+            Interlocked.Increment(ref _droppedInbound);
+        }
+    }
+
+    private unsafe nint BuildProperties(MqttOutboundMessage message)
+    {
+        if (_protocol != LibMosquitto.ProtocolV5)
+        {
+            return 0;
+        }
+
+        nint list = 0;
+        try
+        {
+            if (message.ContentType is { } contentType)
+            {
+                LibMosquitto.Check(LibMosquitto.PropertyAddString(ref list, LibMosquitto.PropContentType, contentType), "content-type property");
+            }
+
+            if (message.ResponseTopic is { } responseTopic)
+            {
+                LibMosquitto.Check(LibMosquitto.PropertyAddString(ref list, LibMosquitto.PropResponseTopic, responseTopic), "response-topic property");
+            }
+
+            if (message.CorrelationData is { } correlation)
+            {
+                if (correlation.Length > ushort.MaxValue)
+                {
+                    throw new ArgumentException($"Correlation data of {correlation.Length} bytes exceeds 65,535.", nameof(message));
+                }
+
+                fixed (byte* data = correlation.Span)
+                {
+                    LibMosquitto.Check(LibMosquitto.PropertyAddBinary(ref list, LibMosquitto.PropCorrelationData, data, (ushort)correlation.Length), "correlation-data property");
+                }
+            }
+
+            if (message.MessageExpiry is { } expiry)
+            {
+                LibMosquitto.Check(LibMosquitto.PropertyAddInt32(ref list, LibMosquitto.PropMessageExpiryInterval, (uint)Math.Max(1, expiry.TotalSeconds)), "message-expiry property");
+            }
+
+            foreach (var user in message.UserProperties)
+            {
+                LibMosquitto.Check(LibMosquitto.PropertyAddStringPair(ref list, LibMosquitto.PropUserProperty, user.Name, user.Value), "user property");
+            }
+
+            return list;
+        }
+        catch
+        {
+            if (list != 0)
+            {
+                LibMosquitto.PropertyFreeAll(ref list);
+            }
+
+            throw;
+        }
+    }
+
+    private void ApplyReconnectDelay(int baseSeconds)
+    {
+        var max = Math.Max(baseSeconds, ToWholeSeconds(_options.ReconnectDelayMax));
+        _ = LibMosquitto.ReconnectDelaySet(_handle, (uint)baseSeconds, (uint)max, true);
+    }
+
+    private void Supervise()
+    {
+        try
+        {
+            var now = _time.GetUtcNow();
+            MqttConnectionState state;
+            DateTimeOffset since;
+            DateTimeOffset? oldestPending = null;
+            lock (_gate)
+            {
+                if (_stopping || _restarting)
+                {
+                    return;
+                }
+
+                state = _state;
+                since = _stateSince;
+                foreach (var pending in _pending.Values)
+                {
+                    if (oldestPending is null || pending.SentAt < oldestPending)
+                    {
+                        oldestPending = pending.SentAt;
+                    }
+                }
+            }
+
+            if (state == MqttConnectionState.Connected && oldestPending is { } oldest)
+            {
+                // Measured from the later of send and connect: messages queued while offline wait for the link, not the broker.
+                var waiting = now - (oldest > since ? oldest : since);
+                if (waiting > _ackTimeout)
+                {
+                    Log.BrokerFrozen(_logger, waiting.TotalSeconds);
+                    RestartNetworkThread();
+                }
+            }
+            else if (state is MqttConnectionState.Disconnected or MqttConnectionState.Connecting
+                && now - since > (2 * _options.ReconnectDelayMax) + (2 * _options.KeepAlive))
+            {
+                // P2: the loop thread ends for good on "fatal" errors (TLS, protocol, …); restart it.
+                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds);
+                RestartNetworkThread();
+                lock (_gate)
+                {
+                    _stateSince = now;
+                }
+            }
+        }
+#pragma warning disable CA1031 // A timer callback must never throw; the next tick retries.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SupervisorFailed(_logger, ex);
+        }
+    }
+
+    private void RestartNetworkThread()
+    {
+        lock (_gate)
+        {
+            _restarting = true;
+        }
+
+        try
+        {
+            _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
+            _ = LibMosquitto.LoopStop(_handle, false);
+            SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrKeepalive, "restarting the network thread");
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _restarting = false;
+            }
+        }
+
+        // P3: after disconnect the loop thread has ended; start it before reconnecting (P1 ordering again).
+        LibMosquitto.Check(LibMosquitto.LoopStart(_handle), "network thread restart");
+        var rc = LibMosquitto.ReconnectAsync(_handle);
+        if (rc != LibMosquitto.ErrSuccess)
+        {
+            SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
+        }
+    }
+
+    private void SetState(MqttConnectionState state, int code, string description)
+    {
+        lock (_gate)
+        {
+            if (state == _state)
+            {
+                return;
+            }
+
+            _state = state;
+            _stateSince = _time.GetUtcNow();
+            if (state == MqttConnectionState.Connected)
+            {
+                _connected.TrySetResult();
+            }
+            else if (_connected.Task.IsCompleted)
+            {
+                _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        _events.Writer.TryWrite(new MqttStateChangedEventArgs(state, code, description));
+    }
+
+    private void FailPending(Exception error)
+    {
+        PendingPublish[] pending;
+        lock (_gate)
+        {
+            pending = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        foreach (var p in pending)
+        {
+            p.Completion.TrySetException(error);
+        }
+    }
+
+    private async Task DispatchEventsAsync()
+    {
+        await foreach (var change in _events.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            switch (change.State)
+            {
+                case MqttConnectionState.Connected:
+                    Log.MqttConnected(_logger, _options.ClientId, change.Description);
+                    break;
+                case MqttConnectionState.Disconnected:
+                    Log.MqttDisconnected(_logger, _options.ClientId, change.Code, change.Description);
+                    break;
+                default:
+                    Log.MqttStateChanged(_logger, _options.ClientId, change.State, change.Description);
+                    break;
+            }
+
+            try
+            {
+                StateChanged?.Invoke(this, change);
+            }
+#pragma warning disable CA1031 // A subscriber's bug must not stop state notifications.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.StateHandlerFailed(_logger, ex);
+            }
+        }
+    }
+
+    private sealed class PendingPublish(DateTimeOffset sentAt)
+    {
+        public DateTimeOffset SentAt { get; } = sentAt;
+
+        public TaskCompletionSource<MqttPublishOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

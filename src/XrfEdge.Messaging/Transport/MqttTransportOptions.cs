@@ -1,0 +1,58 @@
+namespace XrfEdge.Messaging.Transport;
+
+/// <summary>Connection settings of the MQTT transport (configuration section <c>Mqtt</c>).</summary>
+public sealed class MqttTransportOptions
+{
+    /// <summary>Broker host name or address; must match the certificate when TLS is on.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Broker TCP port; 1883 plain, 8883 TLS.</summary>
+    public int Port { get; set; } = 1883;
+
+    /// <summary>Client id; unique per instrument (the device serial). Required for a persistent session.</summary>
+    public required string ClientId { get; set; }
+
+    /// <summary>Protocol version; <see cref="MqttProtocolVersion.Auto"/> = v5 with 3.1.1 fallback.</summary>
+    public MqttProtocolVersion Protocol { get; set; } = MqttProtocolVersion.Auto;
+
+    /// <summary>User name, or null for anonymous.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>Password, or null.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>TLS settings, or null for plain TCP.</summary>
+    public MqttTlsOptions? Tls { get; set; }
+
+    /// <summary>Keep-alive, whole seconds; libmosquitto requires ≥ 5. A silent broker is detected after 1.5× this.</summary>
+    public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>True = clean session (clean start); false = the broker keeps our subscriptions and QoS 1 queue.</summary>
+    public bool CleanSession { get; set; } = true;
+
+    /// <summary>Last will, or null.</summary>
+    public MqttLastWill? LastWill { get; set; }
+
+    /// <summary>
+    /// Called before the first connect and after every disconnect to produce the will of the next CONNECT (Sparkplug's
+    /// NDEATH carries a bdSeq that changes per connection). Runs on the network thread: keep it cheap. Overrides <see cref="LastWill"/>.
+    /// </summary>
+    public Func<MqttLastWill>? WillProvider { get; set; }
+
+    /// <summary>Most QoS 1 publishes handed to the library without PUBACK (MOSQ_OPT_SEND_MAXIMUM); 1–65535, 10 by default.
+    /// Kept small because libmosquitto's own queue is unbounded and each publish scans it (reference §2.3).</summary>
+    public int InFlightWindow { get; set; } = 10;
+
+    /// <summary>First reconnect delay; 1 s by default.</summary>
+    public TimeSpan ReconnectDelayMin { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Reconnect delay cap; 60 s by default.</summary>
+    public TimeSpan ReconnectDelayMax { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A QoS 1 publish unanswered this long on a link that claims to be up marks the broker frozen and forces a reconnect.
+    /// Null = 2× keep-alive.</summary>
+    public TimeSpan? AckTimeout { get; set; }
+
+    /// <summary>Messages published (retained birth) right after every accepted CONNACK, e.g. availability <c>online</c>.</summary>
+    public IReadOnlyList<MqttOutboundMessage> BirthMessages { get; set; } = [];
+}
