@@ -11,7 +11,7 @@ namespace XrfEdge.Service.Hosting;
 internal sealed class MeasurementControl
 {
     private readonly object _gate = new();
-    private readonly Channel<string> _starts = Channel.CreateBounded<string>(new BoundedChannelOptions(1)
+    private readonly Channel<StartRequest> _starts = Channel.CreateBounded<StartRequest>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
         SingleReader = true,
@@ -22,10 +22,13 @@ internal sealed class MeasurementControl
     private volatile bool _running;
 
     /// <summary>Requests one measurement (Triggered) or starts the loop (Continuous, Scan); <paramref name="origin"/> is logged ("trigger", "mqtt").</summary>
-    public bool RequestStart(string origin)
+    /// <param name="origin">Who asked.</param>
+    /// <param name="preset">Preset for this start (MQTT <c>start</c> with <c>preset_s</c>); null = Acquisition:PresetSeconds.</param>
+    /// <returns>False when a start was already pending (the request is merged into it).</returns>
+    public bool RequestStart(string origin, TimeSpan? preset = null)
     {
         _running = true;
-        return _starts.Writer.TryWrite(origin);
+        return _starts.Writer.TryWrite(new StartRequest(origin, preset));
     }
 
     /// <summary>Stops the running measurement (recorded as aborted with <paramref name="reason"/>) and, in Continuous/Scan mode, the loop.</summary>
@@ -53,7 +56,7 @@ internal sealed class MeasurementControl
     public bool Running => _running;
 
     /// <summary>Waits for the next start request.</summary>
-    public ValueTask<string> WaitForStartAsync(CancellationToken cancellationToken) => _starts.Reader.ReadAsync(cancellationToken);
+    public ValueTask<StartRequest> WaitForStartAsync(CancellationToken cancellationToken) => _starts.Reader.ReadAsync(cancellationToken);
 
     /// <summary>Drops a pending start request (used after a refused start).</summary>
     public void ClearPendingStart()
@@ -91,4 +94,7 @@ internal sealed class MeasurementControl
             return reason;
         }
     }
+
+    /// <summary>One start request.</summary>
+    internal readonly record struct StartRequest(string Origin, TimeSpan? Preset);
 }

@@ -17,15 +17,33 @@ internal sealed class ProductionComponents : IPipelineComponents
         return settings.Acquisition.Source switch
         {
             AcquisitionSource.Replay => new ReplaySpectrumSource(settings.Acquisition.ReplayPath!, settings.Acquisition.ReplayLoop, settings.Acquisition.ReplayPaced, time),
-            _ => throw new InvalidOperationException("Acquisition:Source = Mca: the DP5 serial session is not part of this build yet (branch acq); use Acquisition:Source = Replay"),
+            _ when settings.Acquisition.Protocol == "dp5" => new Dp5SpectrumSource(
+                AcquisitionProfiles.ToDeviceProfile("service", settings.Acquisition, settings.Calibration),
+                time,
+                services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Devices.Dp5")),
+            _ => throw new InvalidOperationException($"Acquisition:Protocol = '{settings.Acquisition.Protocol}': no SPI MCA session in this build; use dp5"),
         };
     }
 
-    public ISpectrumAnalyzer CreateAnalyzer(ServiceSettings settings, IServiceProvider services) =>
-        throw new InvalidOperationException($"Model:CardPath = '{settings.Model.CardPath}': the ONNX Runtime encoder is not part of this build yet (branch infer)");
+    public ISpectrumAnalyzer CreateAnalyzer(ServiceSettings settings, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new EncoderAnalyzer(settings.Model, settings.Decoder, services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Inference"));
+    }
 
-    public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services) =>
-        throw new InvalidOperationException($"Outbox:Path = '{settings.Outbox.Path}': the SQLite outbox and MQTT publisher are not part of this build yet (branch mqtt)");
+    public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var io = services.GetRequiredService<IInstrumentIo>();
+        return new MqttResultPublisher(
+            settings,
+            services.GetRequiredService<InstrumentStatus>(),
+            services.GetRequiredService<MeasurementControl>(),
+            () => io.InterlockClosed,
+            services.GetRequiredService<ServiceIdentity>(),
+            services.GetRequiredService<ILoggerFactory>(),
+            services.GetRequiredService<TimeProvider>());
+    }
 
     public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services)
     {

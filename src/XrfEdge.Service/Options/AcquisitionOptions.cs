@@ -21,11 +21,51 @@ public sealed class AcquisitionOptions
     /// <summary>Preset (real) time per measurement in seconds; in <see cref="MeasurementMode.Scan"/> the dwell per point. Usual range 0.01 s (scan) to 300 s.</summary>
     public double PresetSeconds { get; set; } = 10;
 
-    /// <summary>MCA channel count (256 … 8192; the DP5 is set to 1024/2048/4096/8192).</summary>
-    public int ChannelCount { get; set; } = 2048;
+    /// <summary>MCA protocol: <c>dp5</c> (Amptek serial packets) or <c>spi</c> (XrfEdge SPI frame protocol).</summary>
+    public string Protocol { get; set; } = "dp5";
 
-    /// <summary>Time to wait for an MCA reply before the measurement fails, in seconds (1–60).</summary>
-    public double ResponseTimeoutSeconds { get; set; } = 2;
+    /// <summary>
+    /// DP5 ASCII configuration applied at start-up, applied in the profile file's order (for example
+    /// <c>"MCAC": "2048"</c>, <c>"GAIN": "20.0"</c>, <c>"TPEA": "1.0US"</c>); see the DP5 Programmer's Guide §5.
+    /// </summary>
+    public Dictionary<string, string> Configuration { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Allow HVSE/TECS (detector high voltage, cooler) in <see cref="Configuration"/>; false by default so a profile never touches them.</summary>
+    public bool AllowHighVoltageCommands { get; set; }
+
+    /// <summary>Save the configuration to the DP5's flash (slow, wears flash) instead of RAM only.</summary>
+    public bool SaveToFlash { get; set; }
+
+    /// <summary>Reset the DP5 to defaults (RESC=Y) before applying <see cref="Configuration"/>.</summary>
+    public bool ResetBeforeConfiguring { get; set; } = true;
+
+    /// <summary>Reply time-out in milliseconds before the expected reply's wire time is added (100 … 10000; Amptek's SDK uses 500–2500).</summary>
+    public double ReplyTimeoutMilliseconds { get; set; } = 500;
+
+    /// <summary>Attempts per request before the measurement fails (1 … 20).</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Reopen attempts after the serial link is lost (0 … 1000).</summary>
+    public int ReconnectAttempts { get; set; } = 10;
+
+    /// <summary>Pause between reopen attempts in milliseconds.</summary>
+    public double ReconnectDelayMilliseconds { get; set; } = 1000;
+
+    /// <summary>Status poll interval while a measurement runs, in milliseconds (the guide suggests 200–1000).</summary>
+    public double PollIntervalMilliseconds { get; set; } = 250;
+
+    /// <summary>SPI clock mode 0–3 (Protocol = spi).</summary>
+    public int SpiMode { get; set; }
+
+    /// <summary>SPI clock in Hz (Protocol = spi; 4–16 MHz is safe on a Pi or Jetson header).</summary>
+    public int SpiMaxSpeedHz { get; set; } = 8_000_000;
+
+    /// <summary>The order of <see cref="Configuration"/>'s keys in the profile file (configuration binding sorts them; the DP5 applies them in order).</summary>
+    internal List<string> ConfigurationOrder { get; } = [];
+
+    /// <summary>MCA channel count implied by <c>Configuration:MCAC</c> (1024, the DP5 default, when unset).</summary>
+    public int ChannelCount =>
+        Configuration.TryGetValue("MCAC", out var v) && int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : 1024;
 
     /// <summary>Replay file (<c>.jsonl</c>). Required for <see cref="AcquisitionSource.Replay"/>.</summary>
     public string? ReplayPath { get; set; }

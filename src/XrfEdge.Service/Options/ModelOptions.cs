@@ -6,11 +6,14 @@ public sealed class ModelOptions
     /// <summary>Configuration section name.</summary>
     public const string Section = "Model";
 
-    /// <summary>Model card (<c>*.card.json</c>); the ONNX file is found next to it. Relative paths resolve against the profile's folder's parent (the repository or /opt/xrfedge).</summary>
-    public string CardPath { get; set; } = "models/xrf-line-encoder.card.json";
+    /// <summary>The ONNX encoder (<c>xrf-line-encoder.int8.onnx</c>, or the fp32 file). Relative paths resolve against the profile file's folder.</summary>
+    public string Path { get; set; } = "../models/xrf-line-encoder.int8.onnx";
 
-    /// <summary><c>int8</c> (default, smaller and faster on ARM) or <c>fp32</c>.</summary>
-    public string Precision { get; set; } = "int8";
+    /// <summary>The model card; null = <c>xrf-line-encoder.card.json</c> next to the model. The service refuses a model whose card does not match the catalogue.</summary>
+    public string? CardPath { get; set; }
+
+    /// <summary>ONNX Runtime shared library; null = the one shipped next to the executable (JetPack: a GPU build's libonnxruntime.so).</summary>
+    public string? OnnxRuntimeLibraryPath { get; set; }
 
     /// <summary>Most spectra encoded in one call when several wait (1 … 4096); scan mode benefits from 256+.</summary>
     public int MaxBatchSize { get; set; } = 256;

@@ -29,4 +29,10 @@ public sealed class MqttOptions
 
     /// <summary>CA certificate file for TLS; TLS is used when set.</summary>
     public string? CaFile { get; set; }
+
+    /// <summary>Accept the MQTT <c>start</c> command (remote X-ray start). Off by default: a local decision of the instrument's owner; <c>stop</c> is always accepted.</summary>
+    public bool RemoteControl { get; set; }
+
+    /// <summary>Publish Home Assistant device discovery (<c>homeassistant/device/…/config</c>).</summary>
+    public bool HomeAssistantDiscovery { get; set; }
 }

@@ -92,6 +92,7 @@ public static partial class ProfileLoader
         }
 
         var settings = Bind(configuration);
+        settings.Acquisition.ConfigurationOrder.AddRange(ConfigurationOrderInFile(profilePath));
         string baseDirectory = Path.GetDirectoryName(Path.GetFullPath(profilePath))!;
         ResolvePaths(settings, baseDirectory, environment);
         problems.AddRange(ProfileValidator.Validate(settings));
@@ -161,6 +162,13 @@ public static partial class ProfileLoader
     private static string? CheckValue(Type type, IConfigurationSection key)
     {
         var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            var bad = key.GetChildren().FirstOrDefault(c => c.Value is null);
+            return key.Value is { Length: > 0 } ? $"{key.Path} = '{key.Value}': must be an object of NAME: value pairs"
+                : bad is not null ? $"{bad.Path}: must be a single value" : null;
+        }
+
         if (target.IsArray)
         {
             return key.Value is null || key.Value.Length == 0 ? null : $"{key.Path} = '{key.Value}': must be a JSON array";
@@ -199,7 +207,10 @@ public static partial class ProfileLoader
 
     private static void ResolvePaths(ServiceSettings settings, string baseDirectory, IDictionary<string, string?>? environment)
     {
-        settings.Model.CardPath = Resolve(settings.Model.CardPath, baseDirectory, environment)!;
+        settings.Model.Path = Resolve(settings.Model.Path, baseDirectory, environment)!;
+        settings.Model.CardPath = Resolve(settings.Model.CardPath, baseDirectory, environment);
+        settings.Model.OnnxRuntimeLibraryPath = Resolve(settings.Model.OnnxRuntimeLibraryPath, baseDirectory, environment);
+        settings.Mqtt.CaFile = Resolve(settings.Mqtt.CaFile, baseDirectory, environment);
         settings.Outbox.Path = Resolve(settings.Outbox.Path, baseDirectory, environment)!;
         settings.Acquisition.ReplayPath = Resolve(settings.Acquisition.ReplayPath, baseDirectory, environment);
         settings.Acquisition.Device = Resolve(settings.Acquisition.Device, baseDirectory, environment);
@@ -207,6 +218,28 @@ public static partial class ProfileLoader
         {
             settings.Gpio.Chip = Resolve(settings.Gpio.Chip, baseDirectory, environment)!;
         }
+    }
+
+    private static List<string> ConfigurationOrderInFile(string profilePath)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(profilePath), new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        foreach (var section in document.RootElement.EnumerateObject())
+        {
+            if (!section.Name.Equals(AcquisitionOptions.Section, StringComparison.OrdinalIgnoreCase) || section.Value.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            foreach (var key in section.Value.EnumerateObject())
+            {
+                if (key.Name.Equals(nameof(AcquisitionOptions.Configuration), StringComparison.OrdinalIgnoreCase) && key.Value.ValueKind == System.Text.Json.JsonValueKind.Object)
+                {
+                    return key.Value.EnumerateObject().Select(p => p.Name).ToList();
+                }
+            }
+        }
+
+        return [];
     }
 
     /// <summary>Expands <c>${NAME}</c> from the environment (systemd's <c>$STATE_DIRECTORY</c>) and makes a relative path absolute against <paramref name="baseDirectory"/>.</summary>

@@ -32,15 +32,18 @@ public static partial class ProfileValidator
         }
 
         Range(problems, "Acquisition:PresetSeconds", a.PresetSeconds, 0.0001, 86_400, "> 0 and ≤ 86400 (one day)");
-        Range(problems, "Acquisition:ResponseTimeoutSeconds", a.ResponseTimeoutSeconds, 0.1, 60, "between 0.1 and 60");
-        if (a.BaudRate is not (9600 or 19200 or 38400 or 57600 or 115200 or 230400 or 460800 or 921600 or 3000000))
+        if (a.Protocol is not ("dp5" or "spi"))
         {
-            problems.Add(Invariant($"Acquisition:BaudRate = {a.BaudRate}: must be a standard rate (9600 … 921600, or 3000000 for the DP5's FT232 USB link); the DP5 RS-232 port uses 115200"));
+            problems.Add($"Acquisition:Protocol = '{a.Protocol}': must be dp5 or spi");
         }
 
-        if (a.ChannelCount is < 256 or > 8192 || (a.ChannelCount & (a.ChannelCount - 1)) != 0)
+        if (a.Source == AcquisitionSource.Mca)
         {
-            problems.Add(Invariant($"Acquisition:ChannelCount = {a.ChannelCount}: must be a power of two from 256 to 8192 (the DP5's MCA sizes)"));
+            // The DP5 rules (rates, MCAC sizes, HV/cooler commands, time-outs) live with the session in XrfEdge.Devices.
+            if (AcquisitionProfiles.ToDeviceProfile("profile", a, settings.Calibration).Validate() is { } deviceProblem)
+            {
+                problems.Add("Acquisition: " + deviceProblem);
+            }
         }
 
         Range(problems, "Acquisition:ScanPoints", a.ScanPoints, 1, 10_000_000, "between 1 and 10000000");
@@ -49,18 +52,22 @@ public static partial class ProfileValidator
         string? calibrationProblem = new EnergyCalibration(c.OffsetKeV, c.GainKeVPerChannel, c.QuadraticKeVPerChannel2).Validate(a.ChannelCount);
         if (calibrationProblem is not null)
         {
-            problems.Add(Invariant($"Calibration (OffsetKeV = {c.OffsetKeV}, GainKeVPerChannel = {c.GainKeVPerChannel}, QuadraticKeVPerChannel2 = {c.QuadraticKeVPerChannel2}) with Acquisition:ChannelCount = {a.ChannelCount}: {calibrationProblem}"));
+            problems.Add(Invariant($"Calibration (OffsetKeV = {c.OffsetKeV}, GainKeVPerChannel = {c.GainKeVPerChannel}, QuadraticKeVPerChannel2 = {c.QuadraticKeVPerChannel2}) with {a.ChannelCount} channels (Acquisition:Configuration:MCAC): {calibrationProblem}"));
         }
 
         var m = settings.Model;
-        if (string.IsNullOrWhiteSpace(m.CardPath))
+        if (string.IsNullOrWhiteSpace(m.Path))
         {
-            problems.Add("Model:CardPath = '': required (the model card, models/xrf-line-encoder.card.json)");
+            problems.Add("Model:Path = '': required (the ONNX encoder, models/xrf-line-encoder.int8.onnx)");
+        }
+        else if (!File.Exists(m.Path))
+        {
+            problems.Add($"Model:Path = '{m.Path}': file not found (train it with `make model`, or see models/README.md)");
         }
 
-        if (m.Precision is not ("int8" or "fp32"))
+        if (m.CardPath is not null && !File.Exists(m.CardPath))
         {
-            problems.Add($"Model:Precision = '{m.Precision}': must be int8 or fp32");
+            problems.Add($"Model:CardPath = '{m.CardPath}': file not found");
         }
 
         Range(problems, "Model:MaxBatchSize", m.MaxBatchSize, 1, 4096, "between 1 and 4096");
@@ -110,7 +117,8 @@ public static partial class ProfileValidator
             problems.Add("Outbox:Path = '': required (SQLite file, under systemd ${STATE_DIRECTORY}/outbox.db)");
         }
 
-        Range(problems, "Outbox:MaxRows", o.MaxRows, 1_000, 10_000_000, "between 1000 and 10000000");
+        Range(problems, "Outbox:MaxMegabytes", o.MaxMegabytes, 1, 100_000, "between 1 and 100000");
+        Range(problems, "Outbox:MaxAgeDays", o.MaxAgeDays, 1, 3_650, "between 1 and 3650");
         Range(problems, "Outbox:InflightWindow", o.InflightWindow, 1, 1_000, "between 1 and 1000");
 
         var g = settings.Gpio;

@@ -40,12 +40,14 @@ internal sealed class AcquisitionWorker(
                 control.RequestStart("auto-start");
             }
 
-            var preset = TimeSpan.FromSeconds(_options.PresetSeconds);
+            var defaultPreset = TimeSpan.FromSeconds(_options.PresetSeconds);
             bool exhausted = false;
             while (!stoppingToken.IsCancellationRequested && !exhausted)
             {
                 health.Idle(Worker);
-                string origin = await control.WaitForStartAsync(stoppingToken).ConfigureAwait(false);
+                var request = await control.WaitForStartAsync(stoppingToken).ConfigureAwait(false);
+                string origin = request.Origin;
+                var preset = request.Preset ?? defaultPreset;
                 if (!io.InterlockClosed)
                 {
                     control.ClearPendingStart();
@@ -176,7 +178,7 @@ internal sealed class AcquisitionWorker(
             io.SetXrayWarning(true);
         }
 
-        health.Busy(Worker, preset + TimeSpan.FromSeconds(_options.ResponseTimeoutSeconds));
+        health.Busy(Worker, preset + TimeSpan.FromMilliseconds(_options.ReplyTimeoutMilliseconds * _options.MaxAttempts));
         RawSpectrum? spectrum;
         string? abortReason;
         try
