@@ -44,11 +44,14 @@ internal static class RunCommand
         try
         {
             using var host = ServiceHostFactory.Build(settings, configuration, components);
+            var health = host.Services.GetRequiredService<PipelineHealth>();
             await host.RunAsync().ConfigureAwait(false);
-            return host.Services.GetRequiredService<PipelineHealth>().AnyWorkerCrashed ? StartupFailed : 0;
+            return health.AnyWorkerCrashed ? StartupFailed : 0;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Whatever stopped the start (device, model contract, outbox, native library), say it in one line and exit
+            // non-zero so that systemd's Restart=on-failure retries and the journal shows why.
             await error.WriteLineAsync($"xrfedge run: start-up failed: {ex.Message}").ConfigureAwait(false);
             return StartupFailed;
         }
