@@ -2,12 +2,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build run test bench catalog
+.PHONY: help deps build run test bench catalog install
 
 help:
 	@echo "make run    — install what is missing, build, run the service end to end (simulated MCA, local broker)"
 	@echo "make test   — install what is missing and run every test"
 	@echo "make bench  — run the benchmarks (numbers go to docs/PERFORMANCE.md by hand)"
+	@echo "make install — deploy to /opt/xrfedge as a systemd service (sudo; see docs/deploy.md)"
 
 deps:
 	@scripts/install-deps.sh
@@ -24,3 +25,6 @@ test: deps
 
 catalog:
 	/usr/bin/python3 scripts/physics/generate_catalog.py
+
+install:
+	@scripts/install.sh
