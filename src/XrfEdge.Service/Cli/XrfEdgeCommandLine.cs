@@ -11,6 +11,7 @@ internal static class XrfEdgeCommandLine
         var root = new RootCommand("XrfEdge — on-instrument XRF element identification");
         root.Subcommands.Add(CatalogCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(RebinCommand.Create());
         return root;
     }
 }

@@ -11,6 +11,12 @@ namespace XrfEdge.Spectra.Rebinning;
 /// </summary>
 public static class Rebinner
 {
+    /// <summary>
+    /// Channel edges closer than this to a model-grid edge are treated as on it, keV: 1e-12 keV is a few hundred ulps at
+    /// 30 keV, enough for the rounding of E(c ± ½) and nothing physical (a detector resolves ~0.1 keV).
+    /// </summary>
+    public const double SnapToleranceKeV = 1e-12;
+
     /// <summary>Rebins <paramref name="spectrum"/> to a new array.</summary>
     /// <exception cref="ArgumentException">The calibration is not usable for the spectrum's channel count.</exception>
     public static RebinResult Rebin(RawSpectrum spectrum)
@@ -62,6 +68,16 @@ public static class Rebinner
     /// <summary>Adds <paramref name="n"/> counts spread uniformly over <c>[lowerKeV, upperKeV)</c>; returns the part outside the grid.</summary>
     private static double Spread(long n, double lowerKeV, double upperKeV, Span<double> target)
     {
+        // An edge a rounding error away from a grid edge (0.05 + 0.1·(c + ½) vs 0.1·(c + 1)) is that grid edge: otherwise a
+        // 1e-16 sliver of each channel leaks into the neighbouring bin and a spectrum already on the grid does not map to itself.
+        var snappedLower = SnapToGrid(lowerKeV);
+        var snappedUpper = SnapToGrid(upperKeV);
+        if (snappedUpper > snappedLower)
+        {
+            lowerKeV = snappedLower;
+            upperKeV = snappedUpper;
+        }
+
         var width = upperKeV - lowerKeV;
         var clippedLower = Math.Max(lowerKeV, ModelGrid.LowerKeV);
         var clippedUpper = Math.Min(upperKeV, ModelGrid.UpperKeV);
@@ -70,10 +86,29 @@ public static class Rebinner
             return n;
         }
 
-        var first = (int)Math.Floor((clippedLower - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV);
-        var last = (int)Math.Floor((clippedUpper - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV);
-        first = Math.Clamp(first, 0, ModelGrid.BinCount - 1);
-        last = Math.Clamp(last, 0, ModelGrid.BinCount - 1);
+        // Division by 0.1 is inexact (0.30000000000000004 / 0.1 > 3), so the estimated bins are corrected against the
+        // grid's own edges: first is the bin holding clippedLower, last the bin holding the end of [lower, upper).
+        var first = Math.Clamp((int)Math.Floor((clippedLower - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV), 0, ModelGrid.BinCount - 1);
+        while (first > 0 && ModelGrid.BinLowerKeV(first) > clippedLower)
+        {
+            first--;
+        }
+
+        while (first < ModelGrid.BinCount - 1 && ModelGrid.BinLowerKeV(first + 1) <= clippedLower)
+        {
+            first++;
+        }
+
+        var last = Math.Clamp((int)Math.Ceiling((clippedUpper - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV) - 1, first, ModelGrid.BinCount - 1);
+        while (last > first && ModelGrid.BinLowerKeV(last) >= clippedUpper)
+        {
+            last--;
+        }
+
+        while (last < ModelGrid.BinCount - 1 && ModelGrid.BinLowerKeV(last + 1) < clippedUpper)
+        {
+            last++;
+        }
 
         double inside = 0;
         if (first == last)
@@ -99,5 +134,13 @@ public static class Rebinner
 
         // Whatever was not placed inside is outside: computing it as the difference keeps Σ exact.
         return n - inside;
+    }
+
+    /// <summary>Returns the nearest model-grid edge when <paramref name="energyKeV"/> is within <see cref="SnapToleranceKeV"/> of it.</summary>
+    private static double SnapToGrid(double energyKeV)
+    {
+        var index = Math.Round((energyKeV - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV);
+        var edge = ModelGrid.BinLowerKeV((int)Math.Clamp(index, -1, ModelGrid.BinCount + 1));
+        return Math.Abs(energyKeV - edge) < SnapToleranceKeV ? edge : energyKeV;
     }
 }

@@ -1,0 +1,297 @@
+using System.Globalization;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Devices.Formats;
+
+/// <summary>
+/// Reads an Amptek PMCA/DppMCA ASCII spectrum (<c>.mca</c>), as written by DppMCA, ADMCA and the Amptek SDK:
+/// <code>
+/// &lt;&lt;PMCA SPECTRUM&gt;&gt;
+/// TAG - live_data                 KEY - value header lines
+/// GAIN - 2                        channel-count index: channels = 256 &lt;&lt; GAIN (NOT keV/channel)
+/// LIVE_TIME - 100.000000          seconds (the SDK writes the accumulation time here)
+/// REAL_TIME - 100.000000          seconds
+/// &lt;&lt;CALIBRATION&gt;&gt;               optional
+/// LABEL - keV                     unit of the energies: keV, eV, "Energy (eV)"; "Channel" = uncalibrated
+/// 120 6.0                         channel energy pairs, ≥ 2 lines (channel 0 = first data line)
+/// &lt;&lt;ROI&gt;&gt;                        optional, ignored
+/// &lt;&lt;DATA&gt;&gt;
+/// 0                               one count per line, channel 0 first
+/// &lt;&lt;END&gt;&gt;                        may be missing
+/// &lt;&lt;DP5 CONFIGURATION&gt;&gt;         or &lt;&lt;DPP CONFIGURATION&gt;&gt;: CMND=value;  description
+/// &lt;&lt;DPP STATUS&gt;&gt;                "Key: value"
+/// </code>
+/// Source: the "Amptek Spectrum File Format" page of Amptek's DP5 LabVIEW SDK help, cross-checked with
+/// Dih5/mcareader and the SDK's ConsoleHelper.cpp (../shared/reference/mca-and-files.md §2.1).
+/// Calibration points are fitted by <see cref="FormatParsing.Fit"/>: a line through 2 points, a least-squares
+/// quadratic through 3 or more. Header values are kept in metadata as <c>mca.KEY</c>, configuration as
+/// <c>dp5.CMND</c>, status as <c>status.Key</c>. The channel count is checked against <c>GAIN</c> (integers
+/// 0–6) and <c>MCAC</c> when present, which is how a truncated <c>&lt;&lt;DATA&gt;&gt;</c> section is caught.
+/// </summary>
+public static class AmptekMcaReader
+{
+    /// <summary>The first line of every PMCA file.</summary>
+    public const string Signature = "<<PMCA SPECTRUM>>";
+
+    /// <summary>Reads the one spectrum of an <c>.mca</c> file; never throws for bad content.</summary>
+    /// <param name="reader">The text (ISO-8859-1: status lines contain "°C").</param>
+    /// <param name="source">File name for ids and messages.</param>
+    /// <param name="options">Fallback calibration for files without <c>&lt;&lt;CALIBRATION&gt;&gt;</c>.</param>
+    public static SpectrumReadResult Read(TextReader reader, string source, SpectrumReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(source);
+        var cursor = new LineCursor(reader, source);
+        try
+        {
+            var spectrum = Parse(cursor, options ?? SpectrumReadOptions.Default);
+            return SpectrumReadResult.Success(source, 1, new LabelledSpectrum(spectrum));
+        }
+        catch (SpectrumFormatException ex)
+        {
+            return SpectrumReadResult.Failure(source, ex.LineNumber, null, ex.Problem);
+        }
+    }
+
+    private static RawSpectrum Parse(LineCursor cursor, SpectrumReadOptions options)
+    {
+        var metadata = FormatParsing.SourceMetadata(cursor.Source, SpectrumFileFormat.AmptekMca);
+        var first = NextNonBlank(cursor);
+        if (first is null)
+        {
+            throw cursor.Error(0, "the file is empty");
+        }
+
+        if (!first.Trim().Equals(Signature, StringComparison.OrdinalIgnoreCase))
+        {
+            throw cursor.Error($"not an Amptek .mca file: the first line is \"{FormatParsing.Shorten(first)}\", expected {Signature}");
+        }
+
+        var calibrationPoints = new List<(double Channel, double EnergyKeV)>();
+        var calibrationLine = 0;
+        var calibrationIsChannels = false;
+        List<long>? counts = null;
+        var dataLine = 0;
+        var dataEnded = false;
+        var section = "PMCA SPECTRUM";
+        var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
+        double? energyScale = 1.0;
+
+        while (cursor.Next() is { } raw)
+        {
+            var line = raw.Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (line.StartsWith("<<", StringComparison.Ordinal) && line.EndsWith(">>", StringComparison.Ordinal))
+            {
+                section = line[2..^2].Trim().ToUpperInvariant();
+                if (section == "DATA")
+                {
+                    if (counts is not null)
+                    {
+                        throw cursor.Error("a second <<DATA>> section; a .mca file holds one spectrum");
+                    }
+
+                    counts = new List<long>(4096);
+                    dataLine = cursor.LineNumber;
+                }
+                else if (section == "END")
+                {
+                    dataEnded = counts is not null;
+                }
+                else if (section == "CALIBRATION")
+                {
+                    calibrationLine = cursor.LineNumber;
+                }
+
+                continue;
+            }
+
+            switch (section)
+            {
+                case "PMCA SPECTRUM":
+                    ReadHeader(line, metadata);
+                    break;
+                case "CALIBRATION":
+                    if (line.StartsWith("LABEL", StringComparison.OrdinalIgnoreCase))
+                    {
+                        var label = ValueAfterDash(line) ?? string.Empty;
+                        metadata["mca.CALIBRATION_LABEL"] = label;
+                        energyScale = UnitScale(label, out calibrationIsChannels);
+                        if (energyScale is null)
+                        {
+                            throw cursor.Error($"calibration LABEL \"{FormatParsing.Shorten(label)}\" is not an energy unit (keV, eV) nor \"Channel\"");
+                        }
+
+                        break;
+                    }
+
+                    var pair = FormatParsing.Tokens(line);
+                    if (pair.Length != 2)
+                    {
+                        throw cursor.Error($"calibration point \"{FormatParsing.Shorten(line)}\" must be two numbers, \"channel energy\"");
+                    }
+
+                    calibrationPoints.Add((
+                        FormatParsing.Number(cursor, pair[0], "calibration channel"),
+                        FormatParsing.Number(cursor, pair[1], "calibration energy") * energyScale!.Value));
+                    break;
+                case "DATA":
+                    if (dataEnded)
+                    {
+                        break;
+                    }
+
+                    counts!.Add(FormatParsing.Count(cursor, line, counts.Count, clamp));
+                    break;
+                case "DP5 CONFIGURATION" or "DPP CONFIGURATION":
+                    ReadConfiguration(line, metadata);
+                    break;
+                case "DPP STATUS":
+                    var colon = line.IndexOf(':', StringComparison.Ordinal);
+                    if (colon > 0)
+                    {
+                        metadata["status." + line[..colon].Trim()] = line[(colon + 1)..].Trim();
+                    }
+
+                    break;
+                default:
+                    // <<ROI>>, <<END>> trailers, configuration/status END markers and unknown sections carry nothing we use.
+                    break;
+            }
+        }
+
+        if (counts is null)
+        {
+            throw cursor.Error("missing <<DATA>> section: the file ends here without counts");
+        }
+
+        FormatParsing.CheckChannelCount(cursor, dataLine, counts.Count);
+        CheckDeclaredChannels(cursor, metadata, counts.Count, dataLine);
+
+        EnergyCalibration? fromFile = null;
+        if (calibrationPoints.Count > 0 && !calibrationIsChannels)
+        {
+            fromFile = FormatParsing.Fit(calibrationPoints, out var problem)
+                ?? throw cursor.Error(calibrationLine, "bad <<CALIBRATION>>: " + problem);
+        }
+
+        var calibration = FormatParsing.ResolveCalibration(cursor, fromFile, calibrationLine, options, counts.Count);
+        long[] values = [.. counts];
+        if (clamp)
+        {
+            FormatParsing.ClampNegatives(values, metadata);
+        }
+
+        return new RawSpectrum
+        {
+            Id = FormatParsing.IdFromSource(cursor.Source),
+            Counts = values,
+            Calibration = calibration,
+            LiveTime = Seconds(cursor, metadata, "LIVE_TIME"),
+            RealTime = Seconds(cursor, metadata, "REAL_TIME"),
+            Metadata = metadata,
+        };
+    }
+
+    private static void ReadHeader(string line, Dictionary<string, string> metadata)
+    {
+        var dash = line.IndexOf(" - ", StringComparison.Ordinal);
+        if (dash > 0)
+        {
+            metadata["mca." + line[..dash].Trim().ToUpperInvariant()] = line[(dash + 3)..].Trim();
+        }
+        else if (line.EndsWith(" -", StringComparison.Ordinal))
+        {
+            metadata["mca." + line[..^2].Trim().ToUpperInvariant()] = string.Empty;
+        }
+    }
+
+    private static void ReadConfiguration(string line, Dictionary<string, string> metadata)
+    {
+        // "MCAC=2048;    MCA/MCS Channels": the value ends at the first ';', the rest is a description.
+        var equals = line.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+        {
+            return;
+        }
+
+        var end = line.IndexOf(';', equals);
+        var value = end < 0 ? line[(equals + 1)..] : line[(equals + 1)..end];
+        metadata["dp5." + line[..equals].Trim().ToUpperInvariant()] = value.Trim();
+    }
+
+    private static void CheckDeclaredChannels(LineCursor cursor, Dictionary<string, string> metadata, int channels, int dataLine)
+    {
+        if (metadata.TryGetValue("dp5.MCAC", out var mcac)
+            && int.TryParse(mcac, NumberStyles.Integer, CultureInfo.InvariantCulture, out var declared)
+            && declared != channels)
+        {
+            throw cursor.Error(dataLine, FormatParsing.Invariant($"<<DATA>> holds {channels} channels but the configuration says MCAC={declared}; the file is truncated or corrupt"));
+        }
+
+        // GAIN is the channel-count index 0–6 (256 << GAIN), not keV/channel; other values are third-party use and ignored.
+        if (metadata.TryGetValue("mca.GAIN", out var gain)
+            && int.TryParse(gain, NumberStyles.Integer, CultureInfo.InvariantCulture, out var index)
+            && index is >= 0 and <= 6
+            && (256 << index) != channels)
+        {
+            throw cursor.Error(dataLine, FormatParsing.Invariant($"<<DATA>> holds {channels} channels but GAIN - {index} means {256 << index}; the file is truncated or corrupt"));
+        }
+    }
+
+    private static TimeSpan? Seconds(LineCursor cursor, Dictionary<string, string> metadata, string key)
+    {
+        if (!metadata.TryGetValue("mca." + key, out var text) || text.Length == 0)
+        {
+            return null;
+        }
+
+        var seconds = FormatParsing.TryNumber(text);
+        return seconds is >= 0
+            ? TimeSpan.FromSeconds(seconds.Value)
+            : throw cursor.Error(0, $"{key} \"{FormatParsing.Shorten(text)}\" is not a non-negative number of seconds");
+    }
+
+    private static string? ValueAfterDash(string line)
+    {
+        var dash = line.IndexOf('-', StringComparison.Ordinal);
+        return dash < 0 ? null : line[(dash + 1)..].Trim();
+    }
+
+    /// <summary>keV per unit of a LABEL; null when unknown. "Channel" marks an uncalibrated file.</summary>
+    private static double? UnitScale(string label, out bool isChannels)
+    {
+        var l = label.ToUpperInvariant();
+        isChannels = l.Contains("CHANNEL", StringComparison.Ordinal);
+        if (isChannels)
+        {
+            return 1.0;
+        }
+
+        if (l.Contains("KEV", StringComparison.Ordinal))
+        {
+            return 1.0;
+        }
+
+        return l.Contains("EV", StringComparison.Ordinal) ? 0.001 : null;
+    }
+
+    private static string? NextNonBlank(LineCursor cursor)
+    {
+        while (cursor.Next() is { } line)
+        {
+            if (!string.IsNullOrWhiteSpace(line))
+            {
+                return line;
+            }
+        }
+
+        return null;
+    }
+}

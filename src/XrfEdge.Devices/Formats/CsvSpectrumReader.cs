@@ -1,0 +1,261 @@
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Devices.Formats;
+
+/// <summary>
+/// Reads a spectrum from delimited text (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c>): one row per channel, columns
+/// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference); lines starting with <c>#</c> are comments. Layouts:
+/// <list type="bullet">
+/// <item><c>counts</c> — one count per row; needs a calibration from the options.</item>
+/// <item><c>channel,counts</c> — consecutive channel numbers; needs a calibration from the options, which refers to those channel numbers.</item>
+/// <item><c>energy_kev,counts</c> (or <c>energy_ev</c>) — the energy of each channel's <em>centre</em>; the calibration is
+/// fitted to it (linear, or quadratic when a line misses a row by more than 1 % of a channel) and every row must lie within
+/// 1 % of a channel of the fit.</item>
+/// <item><c>channel,energy_kev,counts</c> — as the energy layout; the channel column must be consecutive.</item>
+/// </list>
+/// A header row is recognised when its first field is not a number; column names are matched case-insensitively
+/// (<c>channel|chan|ch</c>, <c>energy_kev|energy (kev)|energy[kev]|kev|energy</c>, <c>energy_ev|ev</c>,
+/// <c>counts|count|intensity|y</c>). Without a header, two columns are <c>channel,counts</c> when the first column
+/// holds consecutive integers and <c>energy_kev,counts</c> otherwise. There is no CSV standard; these are the layouts
+/// sandialabs/SpecUtils <c>SpecFile_csv.cpp</c> recognises (../shared/reference/mca-and-files.md §2.5).
+/// </summary>
+public static class CsvSpectrumReader
+{
+    // A row may miss the fitted calibration by at most this fraction of a channel width.
+    private const double FitToleranceChannels = 0.01;
+
+    private enum Column
+    {
+        Ignore,
+        Channel,
+        EnergyKeV,
+        EnergyEV,
+        Counts,
+    }
+
+    /// <summary>Reads the one spectrum of a delimited text file; never throws for bad content.</summary>
+    /// <param name="reader">The text.</param>
+    /// <param name="source">File name for ids and messages.</param>
+    /// <param name="options">Calibration for layouts without energies.</param>
+    public static SpectrumReadResult Read(TextReader reader, string source, SpectrumReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(source);
+        var cursor = new LineCursor(reader, source);
+        try
+        {
+            var spectrum = Parse(cursor, options ?? SpectrumReadOptions.Default);
+            return SpectrumReadResult.Success(source, 1, new LabelledSpectrum(spectrum));
+        }
+        catch (SpectrumFormatException ex)
+        {
+            return SpectrumReadResult.Failure(source, ex.LineNumber, null, ex.Problem);
+        }
+    }
+
+    private static RawSpectrum Parse(LineCursor cursor, SpectrumReadOptions options)
+    {
+        var metadata = FormatParsing.SourceMetadata(cursor.Source, SpectrumFileFormat.Csv);
+        Column[]? columns = null;
+        var rows = new List<(string[] Fields, int Line)>(4096);
+        char[]? separators = null;
+        while (cursor.Next() is { } raw)
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            separators ??= Separators(line);
+            var fields = line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (fields.Length == 0)
+            {
+                continue;
+            }
+
+            if (columns is null && rows.Count == 0 && FormatParsing.TryNumber(fields[0]) is null)
+            {
+                columns = Header(cursor, fields);
+                metadata["csv.header"] = line;
+                continue;
+            }
+
+            rows.Add((fields, cursor.LineNumber));
+        }
+
+        if (rows.Count == 0)
+        {
+            throw cursor.Error("no channels: the file ends here without data rows");
+        }
+
+        var width = rows[0].Fields.Length;
+        columns ??= Guess(cursor, rows, width);
+        if (columns.Length != width)
+        {
+            throw cursor.Error(rows[0].Line, FormatParsing.Invariant($"the header names {columns.Length} columns but the first row has {width}"));
+        }
+
+        FormatParsing.CheckChannelCount(cursor, rows[0].Line, rows.Count);
+        var countsColumn = Array.IndexOf(columns, Column.Counts);
+        var channelColumn = Array.IndexOf(columns, Column.Channel);
+        var energyColumn = Array.FindIndex(columns, c => c is Column.EnergyKeV or Column.EnergyEV);
+        var keVPerUnit = energyColumn >= 0 && columns[energyColumn] == Column.EnergyEV ? 0.001 : 1.0;
+
+        var counts = new long[rows.Count];
+        var energies = energyColumn >= 0 ? new double[rows.Count] : null;
+        var firstChannel = 0;
+        var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (fields, line) = rows[i];
+            if (fields.Length != width)
+            {
+                throw cursor.Error(line, FormatParsing.Invariant($"row has {fields.Length} columns, the first row has {width}"));
+            }
+
+            if (channelColumn >= 0)
+            {
+                var channel = FormatParsing.Number(cursor.At(line), fields[channelColumn], "channel");
+                if (i == 0)
+                {
+                    firstChannel = (int)channel;
+                }
+
+                if (channel != firstChannel + i)
+                {
+                    throw cursor.Error(line, FormatParsing.Invariant($"channel {fields[channelColumn]} breaks the sequence; expected {firstChannel + i} (channels must be consecutive)"));
+                }
+            }
+
+            if (energies is not null)
+            {
+                energies[i] = FormatParsing.Number(cursor.At(line), fields[energyColumn], "energy") * keVPerUnit;
+            }
+
+            counts[i] = FormatParsing.Count(cursor.At(line), fields[countsColumn], i, clamp);
+        }
+
+        if (clamp)
+        {
+            FormatParsing.ClampNegatives(counts, metadata);
+        }
+
+        EnergyCalibration? fromFile = null;
+        if (energies is not null)
+        {
+            fromFile = FitEnergies(cursor, energies, rows);
+            firstChannel = 0;
+        }
+
+        var calibration = FormatParsing.ResolveCalibration(cursor, fromFile, rows[0].Line, options, counts.Length, firstChannel);
+        return new RawSpectrum
+        {
+            Id = FormatParsing.IdFromSource(cursor.Source),
+            Counts = counts,
+            Calibration = calibration,
+            Metadata = metadata,
+        };
+    }
+
+    /// <summary>The delimiter of the file, sniffed from its first line: tab, else comma, else semicolon, else spaces.</summary>
+    private static char[] Separators(string line) =>
+        line.Contains('\t', StringComparison.Ordinal) ? ['\t']
+        : line.Contains(',', StringComparison.Ordinal) ? [',']
+        : line.Contains(';', StringComparison.Ordinal) ? [';']
+        : [' '];
+
+    private static Column[] Header(LineCursor cursor, string[] fields)
+    {
+        var columns = fields.Select(Name).ToArray();
+        if (columns.Count(c => c == Column.Counts) != 1)
+        {
+            throw cursor.Error($"the header \"{FormatParsing.Shorten(string.Join(',', fields))}\" must name exactly one counts column (counts, count, intensity or y)");
+        }
+
+        if (columns.Count(c => c is Column.EnergyKeV or Column.EnergyEV) > 1 || columns.Count(c => c == Column.Channel) > 1)
+        {
+            throw cursor.Error("the header names more than one energy or channel column");
+        }
+
+        return columns;
+    }
+
+    private static Column Name(string field)
+    {
+        var name = field.Trim().Trim('"').ToUpperInvariant().Replace(" ", string.Empty, StringComparison.Ordinal);
+        return name switch
+        {
+            "CHANNEL" or "CHAN" or "CH" or "CHANNELS" => Column.Channel,
+            "ENERGY_KEV" or "ENERGY(KEV)" or "ENERGY[KEV]" or "KEV" or "ENERGY" or "ENERGYKEV" => Column.EnergyKeV,
+            "ENERGY_EV" or "ENERGY(EV)" or "ENERGY[EV]" or "EV" or "ENERGYEV" => Column.EnergyEV,
+            "COUNTS" or "COUNT" or "INTENSITY" or "Y" or "DATA" => Column.Counts,
+            _ => Column.Ignore,
+        };
+    }
+
+    private static Column[] Guess(LineCursor cursor, List<(string[] Fields, int Line)> rows, int width)
+    {
+        switch (width)
+        {
+            case 1:
+                return [Column.Counts];
+            case 2:
+                // Consecutive integers in the first column are channel numbers; anything else is an energy in keV.
+                var first = FormatParsing.TryNumber(rows[0].Fields[0]);
+                var consecutive = first is { } f && f == Math.Floor(f) && rows.Select((r, i) => (r, i))
+                    .All(p => p.r.Fields.Length == 2 && FormatParsing.TryNumber(p.r.Fields[0]) == f + p.i);
+                return consecutive ? [Column.Channel, Column.Counts] : [Column.EnergyKeV, Column.Counts];
+            case 3:
+                return [Column.Channel, Column.EnergyKeV, Column.Counts];
+            default:
+                throw cursor.Error(rows[0].Line, FormatParsing.Invariant($"{width} columns without a header; give a header naming the counts column"));
+        }
+    }
+
+    private static EnergyCalibration FitEnergies(LineCursor cursor, double[] energies, List<(string[] Fields, int Line)> rows)
+    {
+        for (var i = 1; i < energies.Length; i++)
+        {
+            if (energies[i] <= energies[i - 1])
+            {
+                throw cursor.Error(rows[i].Line, "energies must increase from row to row");
+            }
+        }
+
+        var n = energies.Length - 1;
+        var linear = new EnergyCalibration(energies[0], (energies[n] - energies[0]) / n);
+        if (Worst(linear, energies).Miss <= FitToleranceChannels)
+        {
+            return linear;
+        }
+
+        var points = energies.Select((e, i) => ((double)i, e)).ToList();
+        var quadratic = FormatParsing.Fit(points, out _);
+        var (row, miss) = quadratic is null ? (0, double.PositiveInfinity) : Worst(quadratic, energies);
+        if (quadratic is null || miss > FitToleranceChannels)
+        {
+            throw cursor.Error(rows[row].Line, FormatParsing.Invariant($"the energy column is not a smooth calibration: this row is {miss:G3} channels off the best quadratic (at most {FitToleranceChannels} allowed)"));
+        }
+
+        return quadratic;
+    }
+
+    private static (int Row, double Miss) Worst(EnergyCalibration calibration, double[] energies)
+    {
+        var worst = (Row: 0, Miss: 0.0);
+        for (var i = 0; i < energies.Length; i++)
+        {
+            var width = calibration.UpperEdgeKeV(i) - calibration.LowerEdgeKeV(i);
+            var miss = Math.Abs(calibration.EnergyKeV(i) - energies[i]) / width;
+            if (!(miss <= worst.Miss))
+            {
+                worst = (i, miss);
+            }
+        }
+
+        return worst;
+    }
+}

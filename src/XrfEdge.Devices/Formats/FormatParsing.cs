@@ -1,0 +1,220 @@
+using System.Globalization;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Devices.Formats;
+
+/// <summary>Number parsing, channel-count and calibration rules shared by the text readers, so every format fails the same way.</summary>
+internal static class FormatParsing
+{
+    // Integral doubles beyond 2^53 are no longer exact; no MCA channel holds that many counts.
+    private const double MaxExactInteger = 9007199254740992.0;
+
+    /// <summary>Parses a finite invariant-culture number, or null.</summary>
+    public static double? TryNumber(ReadOnlySpan<char> text) =>
+        double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+            ? value
+            : null;
+
+    /// <summary>Parses a number or throws naming <paramref name="what"/>.</summary>
+    public static double Number(LineCursor cursor, ReadOnlySpan<char> text, string what) =>
+        TryNumber(text) ?? throw cursor.Error($"{what} \"{Shorten(text)}\" is not a number");
+
+    /// <summary>
+    /// Parses one channel count: a non-negative integer; integral decimals such as "12.0" (EMSA writers) are accepted.
+    /// </summary>
+    /// <param name="cursor">For the error location.</param>
+    /// <param name="token">The text of the count.</param>
+    /// <param name="channel">Channel index, for messages.</param>
+    /// <param name="allowNegative">Return negative values (to be clamped by <see cref="ClampNegatives"/>) instead of failing.</param>
+    public static long Count(LineCursor cursor, ReadOnlySpan<char> token, int channel, bool allowNegative = false)
+    {
+        var text = token.Trim();
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+        {
+            return integer >= 0 || allowNegative
+                ? integer
+                : throw cursor.Error(Invariant($"count of channel {channel} is {integer}; counts must be non-negative integers"));
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || !double.IsFinite(number))
+        {
+            throw cursor.Error(Invariant($"count of channel {channel} is \"{Shorten(text)}\", not a number"));
+        }
+
+        if (number < 0 && !allowNegative)
+        {
+            throw cursor.Error(Invariant($"count of channel {channel} is {Shorten(text)}; counts must be non-negative integers"));
+        }
+
+        if (number != Math.Floor(number) || Math.Abs(number) > MaxExactInteger)
+        {
+            throw cursor.Error(Invariant($"count of channel {channel} is {Shorten(text)}, not an integer; raw MCA counts are whole numbers"));
+        }
+
+        return (long)number;
+    }
+
+    /// <summary>Sets negative counts to 0 and records how many channels and how much was removed in <paramref name="metadata"/>.</summary>
+    public static void ClampNegatives(long[] counts, Dictionary<string, string> metadata)
+    {
+        var channels = 0;
+        long sum = 0;
+        for (var channel = 0; channel < counts.Length; channel++)
+        {
+            if (counts[channel] < 0)
+            {
+                channels++;
+                sum += counts[channel];
+                counts[channel] = 0;
+            }
+        }
+
+        if (channels > 0)
+        {
+            metadata["clamped_negative_channels"] = channels.ToString(CultureInfo.InvariantCulture);
+            metadata["clamped_negative_sum"] = sum.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="channelCount"/> is within the accepted 64–16384.</summary>
+    public static void CheckChannelCount(LineCursor cursor, int lineNumber, int channelCount)
+    {
+        var problem = SpectrumJsonl.CheckChannelCount(channelCount);
+        if (problem is not null)
+        {
+            throw cursor.Error(lineNumber, channelCount == 0 ? "no channels: the data section is empty" : "spectrum " + problem);
+        }
+    }
+
+    /// <summary>
+    /// The calibration to use: the file's, else the caller's fallback, else an error. Either one must pass
+    /// <see cref="EnergyCalibration.Validate"/> for the channel count.
+    /// </summary>
+    /// <param name="cursor">For the file name.</param>
+    /// <param name="fromFile">The file's calibration, or null when it has none.</param>
+    /// <param name="fileCalibrationLine">Where the file's calibration is (for messages).</param>
+    /// <param name="options">Reader options holding the fallback.</param>
+    /// <param name="channelCount">Number of channels read.</param>
+    /// <param name="firstChannel">MCA channel number of the first count (SPE <c>$DATA: first last</c>); the fallback refers to channel numbers.</param>
+    public static EnergyCalibration ResolveCalibration(
+        LineCursor cursor,
+        EnergyCalibration? fromFile,
+        int fileCalibrationLine,
+        SpectrumReadOptions options,
+        int channelCount,
+        int firstChannel = 0)
+    {
+        if (fromFile is not null)
+        {
+            var problem = fromFile.Validate(channelCount);
+            return problem is null ? fromFile : throw cursor.Error(fileCalibrationLine, "absurd energy calibration: " + problem);
+        }
+
+        if (options.FallbackCalibration is { } fallback)
+        {
+            var shifted = Shift(fallback, firstChannel);
+            var problem = shifted.Validate(channelCount);
+            return problem is null ? shifted : throw cursor.Error(0, "the calibration given on the command line is unusable: " + problem);
+        }
+
+        throw cursor.Error(0, "the file has no energy calibration; give one with --offset-kev and --gain-kev-per-channel");
+    }
+
+    /// <summary>Re-expresses a calibration in channel numbers <c>c − first</c>: E(c) = o + g·c + q·c², c = i + first.</summary>
+    public static EnergyCalibration Shift(EnergyCalibration calibration, int firstChannel) =>
+        firstChannel == 0
+            ? calibration
+            : new EnergyCalibration(
+                calibration.EnergyKeV(firstChannel),
+                calibration.GainKeVPerChannel + (2 * calibration.QuadraticKeVPerChannel2 * firstChannel),
+                calibration.QuadraticKeVPerChannel2);
+
+    /// <summary>
+    /// Fits E(channel) to (channel, energy keV) points: a line through two points, a least-squares quadratic
+    /// through three or more (DppMCA's rule per the Amptek file-format page; a quadratic term below 1e-12
+    /// keV/ch² is dropped as rounding).
+    /// </summary>
+    /// <returns>The calibration, or null with <paramref name="problem"/> set when the points cannot define one.</returns>
+    public static EnergyCalibration? Fit(IReadOnlyList<(double Channel, double EnergyKeV)> points, out string? problem)
+    {
+        problem = null;
+        if (points.Count < 2)
+        {
+            problem = Invariant($"{points.Count} calibration point(s); at least 2 are needed");
+            return null;
+        }
+
+        var distinctChannels = points.Select(p => p.Channel).Distinct().Count();
+        if (distinctChannels < 2)
+        {
+            problem = "calibration points all name the same channel, so they define no slope";
+            return null;
+        }
+
+        if (distinctChannels == 2)
+        {
+            var (c0, e0) = points[0];
+            var (c1, e1) = points.First(p => p.Channel != c0);
+            var gain = (e1 - e0) / (c1 - c0);
+            return new EnergyCalibration(e0 - (gain * c0), gain);
+        }
+
+        // Least squares in the scaled variable x = c / scale keeps the normal equations well conditioned up to 16384 channels.
+        var scale = points.Max(p => Math.Abs(p.Channel));
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, t0 = 0, t1 = 0, t2 = 0;
+        foreach (var (channel, energy) in points)
+        {
+            var x = channel / scale;
+            var x2 = x * x;
+            s0 += 1;
+            s1 += x;
+            s2 += x2;
+            s3 += x2 * x;
+            s4 += x2 * x2;
+            t0 += energy;
+            t1 += energy * x;
+            t2 += energy * x2;
+        }
+
+        var det = Det3(s0, s1, s2, s1, s2, s3, s2, s3, s4);
+        if (Math.Abs(det) < 1e-15)
+        {
+            problem = "calibration points are degenerate (a quadratic through them is not unique)";
+            return null;
+        }
+
+        var a = Det3(t0, s1, s2, t1, s2, s3, t2, s3, s4) / det;
+        var b = Det3(s0, t0, s2, s1, t1, s3, s2, t2, s4) / det;
+        var c = Det3(s0, s1, t0, s1, s2, t1, s2, s3, t2) / det;
+        var quadratic = c / (scale * scale);
+        return new EnergyCalibration(a, b / scale, Math.Abs(quadratic) < 1e-12 ? 0 : quadratic);
+    }
+
+    private static double Det3(double a, double b, double c, double d, double e, double f, double g, double h, double i) =>
+        (a * ((e * i) - (f * h))) - (b * ((d * i) - (f * g))) + (c * ((d * h) - (e * g)));
+
+    /// <summary>Splits on commas, semicolons, tabs and spaces, dropping empty pieces (EMSA allows "1, 2," and "1 2").</summary>
+    public static string[] Tokens(string line) =>
+        line.Split([',', ';', '\t', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>A fragment of untrusted text short enough for an error message.</summary>
+    public static string Shorten(ReadOnlySpan<char> text) => text.Length <= 40 ? text.ToString() : string.Concat(text[..37], "...");
+
+    /// <summary>Formats with the invariant culture.</summary>
+    public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Metadata common to every reader: where the spectrum came from.</summary>
+    public static Dictionary<string, string> SourceMetadata(string source, SpectrumFileFormat format) => new(StringComparer.Ordinal)
+    {
+        ["source"] = source,
+        ["format"] = format.ToString(),
+    };
+
+    /// <summary>The spectrum id of a single-spectrum file: its file name without extension.</summary>
+    public static string IdFromSource(string source)
+    {
+        var name = Path.GetFileNameWithoutExtension(source);
+        return string.IsNullOrWhiteSpace(name) ? source : name;
+    }
+}

@@ -1,0 +1,302 @@
+using System.Globalization;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Devices.Formats;
+
+/// <summary>
+/// Reads an EMSA/MAS spectral data file (ISO 22029; <c>.msa</c>, <c>.emsa</c>):
+/// <code>
+/// #FORMAT      : EMSA/MAS Spectral Data File      required first line
+/// #VERSION     : 1.0
+/// #NPOINTS     : 4096.0                           number of channels
+/// #XUNITS      : keV                              unit of XPERCHAN and OFFSET: eV (the standard's usual) or keV
+/// #DATATYPE    : Y                                Y (counts only) or XY (x, y pairs)
+/// #XPERCHAN    : 0.0099990                        energy per channel
+/// #OFFSET      : -0.9553045                       energy of channel 0 (taken as the channel centre)
+/// #CHOFFSET    : 96                               channel of zero energy; OFFSET = −CHOFFSET·XPERCHAN when OFFSET is absent
+/// #LIVETIME  -s: 120.005                          seconds; the "-s" unit suffix is allowed on any keyword
+/// #REALTIME  -s: 134.805
+/// #BEAMKV   -kV: 50                               read as the tube voltage
+/// #SPECTRUM    :                                  data follow: values separated by commas and/or spaces
+///        0.0,  12.0,  …
+/// #ENDOFDATA   :
+/// </code>
+/// Source: hyperspy/rosettasciio <c>rsciio/msa/_api.py</c> and usnistgov/NeXLSpectrum.jl <c>src/emsa.jl</c>
+/// (../shared/reference/mca-and-files.md §2.4). Without <c>#XUNITS</c> the unit is guessed as NeXLSpectrum does
+/// (keV when XPERCHAN &lt; 0.1, else eV) and the guess is recorded in metadata (<c>msa.XUNITS_ASSUMED</c>).
+/// Other keywords are kept as <c>msa.KEYWORD</c> metadata. Counts written as integral decimals ("12.0") are accepted.
+/// Negative values are clamped to 0 by default and recorded (<see cref="NegativeCountHandling.ClampToZero"/>): the NIST
+/// Bruker files hold values down to −316 in channels 124–131 (≈0.3 keV) where the zero peak was subtracted.
+/// </summary>
+public static class MsaReader
+{
+    /// <summary>Reads the one spectrum of an EMSA/MAS file; never throws for bad content.</summary>
+    /// <param name="reader">The text.</param>
+    /// <param name="source">File name for ids and messages.</param>
+    /// <param name="options">Fallback calibration for files without <c>#XPERCHAN</c>.</param>
+    public static SpectrumReadResult Read(TextReader reader, string source, SpectrumReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(source);
+        var cursor = new LineCursor(reader, source);
+        try
+        {
+            var spectrum = Parse(cursor, options ?? SpectrumReadOptions.Default);
+            return SpectrumReadResult.Success(source, 1, new LabelledSpectrum(spectrum));
+        }
+        catch (SpectrumFormatException ex)
+        {
+            return SpectrumReadResult.Failure(source, ex.LineNumber, null, ex.Problem);
+        }
+    }
+
+    private static RawSpectrum Parse(LineCursor cursor, SpectrumReadOptions options)
+    {
+        var metadata = FormatParsing.SourceMetadata(cursor.Source, SpectrumFileFormat.Msa);
+        var keywords = new Dictionary<string, (string Value, int Line)>(StringComparer.Ordinal);
+        var first = true;
+        var spectrumLine = 0;
+        while (cursor.Next() is { } raw)
+        {
+            var line = raw.Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (!TrySplitKeyword(line, out var keyword, out var value))
+            {
+                throw cursor.Error($"expected a \"#KEYWORD : value\" header line, found \"{FormatParsing.Shorten(line)}\"");
+            }
+
+            if (first)
+            {
+                if (keyword != "FORMAT" || !value.Contains("EMSA", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw cursor.Error($"not an EMSA/MAS file: the first line is \"{FormatParsing.Shorten(line)}\", expected \"#FORMAT : EMSA/MAS Spectral Data File\"");
+                }
+
+                first = false;
+            }
+
+            if (keyword == "SPECTRUM")
+            {
+                spectrumLine = cursor.LineNumber;
+                break;
+            }
+
+            keywords[keyword] = (value, cursor.LineNumber);
+            metadata["msa." + keyword] = value;
+        }
+
+        if (first)
+        {
+            throw cursor.Error(0, "the file is empty");
+        }
+
+        if (spectrumLine == 0)
+        {
+            throw cursor.Error("missing data section: the file ends here without a #SPECTRUM line");
+        }
+
+        if (!keywords.TryGetValue("NPOINTS", out var npoints))
+        {
+            throw cursor.Error(0, "missing #NPOINTS: the channel count is required");
+        }
+
+        var declared = FormatParsing.Number(cursor, npoints.Value, "#NPOINTS");
+        if (declared != Math.Floor(declared) || declared < 0)
+        {
+            throw cursor.Error(npoints.Line, $"#NPOINTS \"{npoints.Value}\" is not a whole number of channels");
+        }
+
+        FormatParsing.CheckChannelCount(cursor, npoints.Line, (int)Math.Min(declared, int.MaxValue));
+        var channels = (int)declared;
+        var isXy = keywords.TryGetValue("DATATYPE", out var dataType) && dataType.Value.Trim().Equals("XY", StringComparison.OrdinalIgnoreCase);
+        var clamp = (options.NegativeCounts ?? NegativeCountHandling.ClampToZero) == NegativeCountHandling.ClampToZero;
+        var counts = ReadData(cursor, channels, isXy, spectrumLine, clamp, out var firstX, out var lastX);
+        if (clamp)
+        {
+            FormatParsing.ClampNegatives(counts, metadata);
+        }
+
+        var calibration = FormatParsing.ResolveCalibration(
+            cursor,
+            Calibration(cursor, keywords, metadata, channels, firstX, lastX, out var calibrationLine),
+            calibrationLine,
+            options,
+            channels);
+
+        var beamKilovolts = Optional(cursor, keywords, "BEAMKV");
+        return new RawSpectrum
+        {
+            Id = FormatParsing.IdFromSource(cursor.Source),
+            Counts = counts,
+            Calibration = calibration,
+            LiveTime = Seconds(cursor, keywords, "LIVETIME"),
+            RealTime = Seconds(cursor, keywords, "REALTIME"),
+            Excitation = beamKilovolts is > 0 ? new Excitation(null, beamKilovolts, null) : null,
+            Metadata = metadata,
+        };
+    }
+
+    private static long[] ReadData(LineCursor cursor, int channels, bool isXy, int spectrumLine, bool allowNegative, out double? firstX, out double? lastX)
+    {
+        var counts = new long[channels];
+        var read = 0;
+        firstX = null;
+        lastX = null;
+        while (cursor.Next() is { } raw)
+        {
+            var line = raw.Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (line.StartsWith('#'))
+            {
+                if (TrySplitKeyword(line, out var keyword, out _) && keyword == "ENDOFDATA")
+                {
+                    break;
+                }
+
+                // EMSA allows only #ENDOFDATA after the data; a header line here means a broken file.
+                throw cursor.Error($"unexpected \"{FormatParsing.Shorten(line)}\" inside the data; expected counts or #ENDOFDATA");
+            }
+
+            var tokens = FormatParsing.Tokens(line);
+            if (isXy)
+            {
+                if (tokens.Length != 2)
+                {
+                    throw cursor.Error($"XY data line \"{FormatParsing.Shorten(line)}\" must hold two values, \"x, y\"");
+                }
+
+                if (read == channels)
+                {
+                    throw cursor.Error(FormatParsing.Invariant($"more data points than #NPOINTS {channels}"));
+                }
+
+                var x = FormatParsing.Number(cursor, tokens[0], "x value");
+                firstX ??= x;
+                lastX = x;
+                counts[read] = FormatParsing.Count(cursor, tokens[1], read, allowNegative);
+                read++;
+                continue;
+            }
+
+            foreach (var token in tokens)
+            {
+                if (read == channels)
+                {
+                    throw cursor.Error(FormatParsing.Invariant($"more data points than #NPOINTS {channels}"));
+                }
+
+                counts[read] = FormatParsing.Count(cursor, token, read, allowNegative);
+                read++;
+            }
+        }
+
+        if (read < channels)
+        {
+            throw cursor.Error(spectrumLine, FormatParsing.Invariant($"#NPOINTS says {channels} channels but only {read} values follow #SPECTRUM; the file is truncated"));
+        }
+
+        return counts;
+    }
+
+    private static EnergyCalibration? Calibration(
+        LineCursor cursor,
+        Dictionary<string, (string Value, int Line)> keywords,
+        Dictionary<string, string> metadata,
+        int channels,
+        double? firstX,
+        double? lastX,
+        out int line)
+    {
+        line = keywords.TryGetValue("XPERCHAN", out var perChannel) ? perChannel.Line : 0;
+        var xPerChannel = Optional(cursor, keywords, "XPERCHAN");
+        var offset = Optional(cursor, keywords, "OFFSET");
+        if (offset is null && Optional(cursor, keywords, "CHOFFSET") is { } zeroChannel && xPerChannel is { } slope)
+        {
+            offset = -zeroChannel * slope;
+        }
+
+        // XY data without the header keywords still carry the energy of every channel.
+        if (xPerChannel is null && firstX is { } x0 && lastX is { } x1 && channels > 1)
+        {
+            xPerChannel = (x1 - x0) / (channels - 1);
+            offset = x0;
+        }
+
+        if (xPerChannel is null)
+        {
+            return null;
+        }
+
+        double keVPerUnit;
+        if (keywords.TryGetValue("XUNITS", out var units) && units.Value.Trim().Length > 0)
+        {
+            var unit = units.Value.Trim().ToUpperInvariant();
+            keVPerUnit = unit switch
+            {
+                "KEV" => 1.0,
+                "EV" => 0.001,
+                _ => throw cursor.Error(units.Line, $"#XUNITS \"{FormatParsing.Shorten(units.Value)}\" is not an energy unit XrfEdge reads (eV or keV)"),
+            };
+        }
+        else
+        {
+            // NeXLSpectrum's rule: a per-channel width below 0.1 can only be keV (0.1 eV/channel is no EDS/XRF detector).
+            keVPerUnit = xPerChannel < 0.1 ? 1.0 : 0.001;
+            metadata["msa.XUNITS_ASSUMED"] = keVPerUnit == 1.0 ? "keV" : "eV";
+        }
+
+        return new EnergyCalibration((offset ?? 0) * keVPerUnit, xPerChannel.Value * keVPerUnit);
+    }
+
+    private static double? Optional(LineCursor cursor, Dictionary<string, (string Value, int Line)> keywords, string keyword)
+    {
+        if (!keywords.TryGetValue(keyword, out var entry) || entry.Value.Trim().Length == 0)
+        {
+            return null;
+        }
+
+        return FormatParsing.TryNumber(entry.Value)
+            ?? throw cursor.Error(entry.Line, $"#{keyword} \"{FormatParsing.Shorten(entry.Value)}\" is not a number");
+    }
+
+    private static TimeSpan? Seconds(LineCursor cursor, Dictionary<string, (string Value, int Line)> keywords, string keyword)
+    {
+        var seconds = Optional(cursor, keywords, keyword);
+        if (seconds is null)
+        {
+            return null;
+        }
+
+        return seconds >= 0
+            ? TimeSpan.FromSeconds(seconds.Value)
+            : throw cursor.Error(keywords[keyword].Line, FormatParsing.Invariant($"#{keyword} {seconds} s is negative"));
+    }
+
+    /// <summary>"#LIVETIME  -s: 120.005" → ("LIVETIME", "120.005"); user keywords "##FANO" → "#FANO".</summary>
+    private static bool TrySplitKeyword(string line, out string keyword, out string value)
+    {
+        keyword = string.Empty;
+        value = string.Empty;
+        if (!line.StartsWith('#'))
+        {
+            return false;
+        }
+
+        var colon = line.IndexOf(':', StringComparison.Ordinal);
+        var head = colon < 0 ? line[1..] : line[1..colon];
+        value = colon < 0 ? string.Empty : line[(colon + 1)..].Trim();
+        var dash = head.IndexOf('-', 1);
+        keyword = (dash > 0 ? head[..dash] : head).Trim().ToUpper(CultureInfo.InvariantCulture);
+        return keyword.Length > 0;
+    }
+}

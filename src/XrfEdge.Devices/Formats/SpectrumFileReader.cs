@@ -1,0 +1,168 @@
+using System.Text;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Devices.Formats;
+
+/// <summary>
+/// Reads "any spectrum file" named on the command line: picks the reader by the forced format, else the
+/// extension, else the first non-blank line, and yields one <see cref="SpectrumReadResult"/> per spectrum
+/// (one for single-spectrum formats, one per line for <c>.jsonl</c>). Errors never throw: they come back as
+/// results naming the file, the line and the problem, and the remaining spectra of the file are still read.
+/// Used by the <c>rebin</c>, <c>identify</c> and <c>eval</c> verbs.
+/// </summary>
+public static class SpectrumFileReader
+{
+    /// <summary>Bytes of the file head inspected for content detection.</summary>
+    private const int SniffLength = 512;
+
+    /// <summary>Reads every spectrum of the file at <paramref name="path"/>.</summary>
+    /// <param name="path">File path.</param>
+    /// <param name="options">Forced format and fallback calibration; <see cref="SpectrumReadOptions.Default"/> when null.</param>
+    public static IEnumerable<SpectrumReadResult> ReadAll(string path, SpectrumReadOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= SpectrumReadOptions.Default;
+        if (Directory.Exists(path))
+        {
+            return [SpectrumReadResult.Failure(path, 0, null, "is a directory, not a spectrum file")];
+        }
+
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [SpectrumReadResult.Failure(path, 0, null, $"cannot open file: {ex.Message}")];
+        }
+
+        return ReadAndDispose(stream, path, options);
+    }
+
+    /// <summary>Reads every spectrum from <paramref name="stream"/>; <paramref name="source"/> names it and gives the extension.</summary>
+    /// <param name="stream">The file's bytes; read to the end, not disposed.</param>
+    /// <param name="source">File name for detection by extension, ids and messages.</param>
+    /// <param name="options">Forced format and fallback calibration.</param>
+    public static IEnumerable<SpectrumReadResult> Read(Stream stream, string source, SpectrumReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(source);
+        return ReadIterator(stream, source, options ?? SpectrumReadOptions.Default);
+    }
+
+    /// <summary>
+    /// The format of a file: from the extension (<c>.mca</c>, <c>.spe</c>, <c>.msa</c>/<c>.emsa</c>, <c>.csv</c>/<c>.tsv</c>,
+    /// <c>.jsonl</c>/<c>.ndjson</c>) when it agrees with the content, else from the first non-blank line
+    /// (<c>&lt;&lt;PMCA</c>, <c>$</c>, <c>#FORMAT</c>, <c>{</c>, a number); null when neither tells.
+    /// </summary>
+    /// <param name="source">File name (only its extension is used).</param>
+    /// <param name="head">The first characters of the file.</param>
+    public static SpectrumFileFormat? DetectFormat(string source, string head)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(head);
+        var byContent = FromContent(head);
+        var byExtension = Path.GetExtension(source).ToUpperInvariant() switch
+        {
+            ".MCA" => SpectrumFileFormat.AmptekMca,
+            ".SPE" => SpectrumFileFormat.Spe,
+            ".MSA" or ".EMSA" => SpectrumFileFormat.Msa,
+            ".CSV" or ".TSV" => SpectrumFileFormat.Csv,
+            ".JSONL" or ".NDJSON" => SpectrumFileFormat.Jsonl,
+            _ => (SpectrumFileFormat?)null,
+        };
+
+        // A signature in the content beats a misleading extension (an EMSA file saved as .txt or .csv).
+        return byContent is SpectrumFileFormat.AmptekMca or SpectrumFileFormat.Msa or SpectrumFileFormat.Spe
+            ? byContent
+            : byExtension ?? byContent;
+    }
+
+    private static IEnumerable<SpectrumReadResult> ReadAndDispose(FileStream stream, string path, SpectrumReadOptions options)
+    {
+        using (stream)
+        {
+            foreach (var result in ReadIterator(stream, path, options))
+            {
+                yield return result;
+            }
+        }
+    }
+
+    private static IEnumerable<SpectrumReadResult> ReadIterator(Stream stream, string source, SpectrumReadOptions options)
+    {
+        var buffered = stream.CanSeek ? stream : CopyToMemory(stream);
+        var start = buffered.Position;
+        var headBytes = new byte[SniffLength];
+        var headLength = buffered.ReadAtLeast(headBytes, SniffLength, throwOnEndOfStream: false);
+        buffered.Position = start;
+        var head = Encoding.Latin1.GetString(headBytes, 0, headLength);
+
+        var format = options.Format ?? DetectFormat(source, head);
+        if (format is null)
+        {
+            yield return SpectrumReadResult.Failure(source, 0, null, headLength == 0
+                ? "the file is empty"
+                : "unknown spectrum file format: use .mca, .spe, .msa, .csv, .tsv or .jsonl, or a file starting with <<PMCA SPECTRUM>>, $SPEC_ID:, #FORMAT or {");
+            yield break;
+        }
+
+        // Amptek writes ISO-8859-1 ("°C" in the status section); the other formats are ASCII or UTF-8.
+        var encoding = format == SpectrumFileFormat.AmptekMca ? Encoding.Latin1 : Encoding.UTF8;
+        using var reader = new StreamReader(buffered, encoding, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        if (format == SpectrumFileFormat.Jsonl)
+        {
+            foreach (var result in SpectrumJsonl.Read(reader, source))
+            {
+                yield return result;
+            }
+
+            yield break;
+        }
+
+        yield return format switch
+        {
+            SpectrumFileFormat.AmptekMca => AmptekMcaReader.Read(reader, source, options),
+            SpectrumFileFormat.Spe => SpeReader.Read(reader, source, options),
+            SpectrumFileFormat.Msa => MsaReader.Read(reader, source, options),
+            _ => CsvSpectrumReader.Read(reader, source, options),
+        };
+    }
+
+    private static MemoryStream CopyToMemory(Stream stream)
+    {
+        var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        memory.Position = 0;
+        return memory;
+    }
+
+    private static SpectrumFileFormat? FromContent(string head)
+    {
+        var text = head.TrimStart('\uFEFF', '\u00EF', '\u00BB', '\u00BF', ' ', '\t', '\r', '\n');
+        if (text.StartsWith("<<PMCA", StringComparison.OrdinalIgnoreCase))
+        {
+            return SpectrumFileFormat.AmptekMca;
+        }
+
+        if (text.StartsWith("#FORMAT", StringComparison.OrdinalIgnoreCase))
+        {
+            return SpectrumFileFormat.Msa;
+        }
+
+        if (text.StartsWith('$'))
+        {
+            return SpectrumFileFormat.Spe;
+        }
+
+        if (text.StartsWith('{'))
+        {
+            return SpectrumFileFormat.Jsonl;
+        }
+
+        return text.Length > 0 && (char.IsAsciiDigit(text[0]) || text[0] is '-' or '+' or '.')
+            ? SpectrumFileFormat.Csv
+            : null;
+    }
+}

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using XrfEdge.Devices.Formats;
+using XrfEdge.Spectra.Interchange;
+using XrfEdge.Spectra.Rebinning;
+
+namespace XrfEdge.Service.Cli;
+
+/// <summary>
+/// <c>xrfedge rebin --input FILE [--json] [--offset-kev X --gain-kev-per-channel Y]</c>: the 300-bin model-grid spectrum
+/// (0–30 keV, 0.1 keV bins, counts before any normalisation) of each spectrum in the file. With <c>--json</c>, one line
+/// per spectrum: <c>{"id","counts":[300],"counts_outside_kev_range","total_counts"}</c>, or <c>{"id"?,"error"}</c>.
+/// Exit code 0 when every spectrum was rebinned, 1 when any failed (the others are still printed), 2 for usage errors.
+/// </summary>
+internal static class RebinCommand
+{
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static Command Create()
+    {
+        var input = new SpectrumInputOptions();
+        var json = new Option<bool>("--json") { Description = "One JSON object per spectrum and line: id, counts[300], counts_outside_kev_range, total_counts" };
+        var command = new Command("rebin", "Rebin every spectrum of a file to the model grid: 300 bins of 0.1 keV, 0–30 keV") { json };
+        input.AddTo(command);
+        command.SetAction(parse =>
+            Run(parse.GetValue(input.Input)!.FullName, input.ReadOptions(parse), parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        return command;
+    }
+
+    /// <summary>Rebins every spectrum of <paramref name="path"/>; returns the exit code.</summary>
+    internal static int Run(string path, SpectrumReadOptions options, bool asJson, TextWriter output, TextWriter errors)
+    {
+        var failed = 0;
+        var succeeded = 0;
+        var target = new double[ModelGrid.BinCount];
+        foreach (var result in SpectrumFileReader.ReadAll(path, options))
+        {
+            if (!result.IsSuccess)
+            {
+                failed++;
+                Report(output, errors, asJson, result.Id, result.Error!);
+                continue;
+            }
+
+            var spectrum = result.Spectrum!.Spectrum;
+            double outside;
+            try
+            {
+                outside = Rebinner.Rebin(spectrum.Counts, spectrum.Calibration, target);
+            }
+            catch (ArgumentException ex)
+            {
+                failed++;
+                Report(output, errors, asJson, spectrum.Id, $"{path}: spectrum \"{spectrum.Id}\": {ex.Message}");
+                continue;
+            }
+
+            succeeded++;
+            if (asJson)
+            {
+                WriteJson(output, spectrum.Id, target, outside, spectrum.TotalCounts);
+            }
+            else
+            {
+                WriteTable(output, result, target, outside);
+            }
+        }
+
+        if (failed == 0 && succeeded == 0)
+        {
+            Report(output, errors, asJson, null, $"{path}: the file holds no spectra");
+            return 1;
+        }
+
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static void Report(TextWriter output, TextWriter errors, bool asJson, string? id, string message)
+    {
+        if (!asJson)
+        {
+            errors.WriteLine("error: " + message);
+            return;
+        }
+
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            writer.WriteStartObject();
+            if (id is not null)
+            {
+                writer.WriteString("id", id);
+            }
+
+            writer.WriteString("error", message);
+            writer.WriteEndObject();
+        }
+
+        output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+    }
+
+    private static void WriteJson(TextWriter output, string id, double[] counts, double outside, long total)
+    {
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", id);
+            writer.WriteStartArray("counts");
+            foreach (var value in counts)
+            {
+                writer.WriteNumberValue(value);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteNumber("counts_outside_kev_range", outside);
+            writer.WriteNumber("total_counts", total);
+            writer.WriteEndObject();
+        }
+
+        output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+    }
+
+    private static void WriteTable(TextWriter output, SpectrumReadResult result, double[] counts, double outside)
+    {
+        var spectrum = result.Spectrum!.Spectrum;
+        output.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"# {spectrum.Id}: {spectrum.Counts.Length} channels, {spectrum.Calibration}, total {spectrum.TotalCounts} counts, {outside:F3} outside 0–30 keV"));
+        output.WriteLine("bin  lower_keV  upper_keV  counts");
+        for (var bin = 0; bin < counts.Length; bin++)
+        {
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{bin,3}  {ModelGrid.BinLowerKeV(bin),9:F1}  {ModelGrid.BinLowerKeV(bin + 1),9:F1}  {counts[bin]:G10}"));
+        }
+    }
+}

@@ -1,0 +1,232 @@
+using XrfEdge.Devices.Formats;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
+
+namespace XrfEdge.Devices.Tests.Formats;
+
+public sealed class SpeMsaCsvTests
+{
+    private static RawSpectrum Fixture(string name, SpectrumReadOptions? options = null)
+    {
+        var result = Assert.Single(SpectrumFileReader.ReadAll(TestFiles.Fixture(name), options));
+        Assert.True(result.IsSuccess, result.Error);
+        return result.Spectrum!.Spectrum;
+    }
+
+    private static string Counts(int n) => string.Join('\n', Enumerable.Range(0, n).Select(c => (c % 13).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Fact]
+    public void Spe_Fixture_McaCalWinsOverEnerFit()
+    {
+        var spectrum = Fixture("ortec-128.spe");
+
+        // make_fixtures.py: $MCA_CAL 0.1, 0.05, 1e-5 (keV); $ENER_FIT says 0, 0.04 and must lose.
+        Assert.Equal(128, spectrum.Counts.Length);
+        Assert.Equal(new EnergyCalibration(0.1, 0.05, 1e-5), spectrum.Calibration);
+        Assert.Equal(TimeSpan.FromSeconds(29), spectrum.LiveTime);
+        Assert.Equal(TimeSpan.FromSeconds(30), spectrum.RealTime);
+        Assert.Equal("XrfEdge test fixture", spectrum.Metadata["spe.SPEC_ID"]);
+        Assert.Equal(100, Array.IndexOf(spectrum.Counts, spectrum.Counts.Max()));
+    }
+
+    [Fact]
+    public void Spe_EnerFitOnly_UsesIt()
+    {
+        var text = $"$SPEC_ID:\nx\n$DATA:\n0 63\n{Counts(64)}\n$ENER_FIT:\n-0.035087 0.182804\n";
+
+        var spectrum = SpeReader.Read(new StringReader(text), "e.spe").Spectrum!.Spectrum;
+
+        // The reference note's Maestro example: offset −0.035087 keV, 0.182804 keV/channel.
+        Assert.Equal(new EnergyCalibration(-0.035087, 0.182804), spectrum.Calibration);
+    }
+
+    [Fact]
+    public void Spe_FirstChannelNotZero_CalibrationReexpressedForIndexZero()
+    {
+        // $DATA: 10 73 → index 0 is channel 10, so E(index 0) = 0.2 + 0.05·10 = 0.7 keV.
+        var text = $"$SPEC_ID:\nx\n$DATA:\n10 73\n{Counts(64)}\n$MCA_CAL:\n2\n0.2 0.05\n";
+
+        var result = SpeReader.Read(new StringReader(text), "f.spe");
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.7, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 12);
+        Assert.Equal(0.05, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 12);
+    }
+
+    [Fact]
+    public void Spe_AllZeroCalibration_IsUncalibratedAndTakesTheFallback()
+    {
+        var text = $"$SPEC_ID:\nx\n$DATA:\n0 63\n{Counts(64)}\n$MCA_CAL:\n3\n0 0 0\n";
+
+        var without = SpeReader.Read(new StringReader(text), "z.spe");
+        var with = SpeReader.Read(new StringReader(text), "z.spe", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.Contains("no energy calibration", without.Problem, StringComparison.Ordinal);
+        Assert.Equal(new EnergyCalibration(0, 0.1), with.Spectrum!.Spectrum.Calibration);
+    }
+
+    [Fact]
+    public void Spe_SeveralCountsPerLine_Accepted()
+    {
+        var values = string.Join(' ', Enumerable.Repeat("7", 64));
+        var text = $"$DATA:\n0 63\n{values}\n$MCA_CAL:\n2\n0 0.1\n";
+
+        var spectrum = SpeReader.Read(new StringReader(text), "m.spe").Spectrum!.Spectrum;
+
+        Assert.Equal(64 * 7, spectrum.TotalCounts);
+    }
+
+    [Fact]
+    public void Msa_FixtureInEv_ConvertedToKeVWithTimesAndBeamVoltage()
+    {
+        var spectrum = Fixture("emsa-y-ev.msa");
+
+        // #XPERCHAN 50 eV, #OFFSET −100 eV, #LIVETIME 29.5 s, #REALTIME 30 s, #BEAMKV 40 kV (make_fixtures.py).
+        Assert.Equal(128, spectrum.Counts.Length);
+        Assert.Equal(-0.1, spectrum.Calibration.OffsetKeV, 12);
+        Assert.Equal(0.05, spectrum.Calibration.GainKeVPerChannel, 12);
+        Assert.Equal(TimeSpan.FromSeconds(29.5), spectrum.LiveTime);
+        Assert.Equal(TimeSpan.FromSeconds(30), spectrum.RealTime);
+        Assert.Equal(40, spectrum.Excitation!.TubeVoltageKilovolts);
+        Assert.Equal("XRF", spectrum.Metadata["msa.SIGNALTYPE"]);
+        Assert.Equal(80, Array.IndexOf(spectrum.Counts, spectrum.Counts.Max()));
+    }
+
+    [Fact]
+    public void Msa_XyFixture_ReadsTheYColumn()
+    {
+        var spectrum = Fixture("emsa-xy-kev.msa");
+
+        // x = 1.0 + 0.02·i keV; the peak of 1000 + 5 counts is at i = 30.
+        Assert.Equal(64, spectrum.Counts.Length);
+        Assert.Equal(new EnergyCalibration(1.0, 0.02), spectrum.Calibration);
+        Assert.Equal(1005, spectrum.Counts[30]);
+    }
+
+    [Fact]
+    public void Msa_XyWithoutXperchan_CalibratesFromTheXColumn()
+    {
+        var rows = string.Join('\n', Enumerable.Range(0, 64).Select(i => FormattableString.Invariant($"{200 + (10 * i)}, {i}")));
+        var text = $"#FORMAT : EMSA/MAS Spectral Data File\n#NPOINTS : 64\n#XUNITS : eV\n#DATATYPE : XY\n#SPECTRUM :\n{rows}\n#ENDOFDATA :\n";
+
+        var spectrum = MsaReader.Read(new StringReader(text), "xy.msa").Spectrum!.Spectrum;
+
+        // x runs 200 eV … 830 eV in 10 eV steps.
+        Assert.Equal(0.2, spectrum.Calibration.OffsetKeV, 12);
+        Assert.Equal(0.01, spectrum.Calibration.GainKeVPerChannel, 12);
+    }
+
+    [Fact]
+    public void Msa_NoXunits_GuessesAndRecordsTheGuess()
+    {
+        var data = string.Join(", ", Enumerable.Repeat("1", 64));
+        var text = $"#FORMAT : EMSA/MAS Spectral Data File\n#NPOINTS : 64\n#XPERCHAN : 0.01\n#CHOFFSET : 10\n#SPECTRUM :\n{data}\n#ENDOFDATA :\n";
+
+        var spectrum = MsaReader.Read(new StringReader(text), "g.msa").Spectrum!.Spectrum;
+
+        // 0.01 per channel can only be keV (NeXLSpectrum's rule); OFFSET = −CHOFFSET·XPERCHAN = −0.1 keV.
+        Assert.Equal("keV", spectrum.Metadata["msa.XUNITS_ASSUMED"]);
+        Assert.Equal(-0.1, spectrum.Calibration.OffsetKeV, 12);
+    }
+
+    [Fact]
+    public void Msa_NotEmsaFirstLine_Fails()
+    {
+        var result = MsaReader.Read(new StringReader("#TITLE : x\n"), "t.msa");
+
+        Assert.Equal(1, result.LineNumber);
+        Assert.Contains("not an EMSA/MAS file", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Csv_ChannelCounts_NeedsAndUsesTheFallback()
+    {
+        var without = Assert.Single(SpectrumFileReader.ReadAll(TestFiles.Fixture("channel-counts.csv")));
+        var with = Fixture("channel-counts.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0.0, 0.1) });
+
+        Assert.Contains("give one with --offset-kev and --gain-kev-per-channel", without.Error, StringComparison.Ordinal);
+        Assert.Equal(100, with.Counts.Length);
+        Assert.Equal(new EnergyCalibration(0.0, 0.1), with.Calibration);
+        Assert.Equal(1005, with.Counts[50]);
+    }
+
+    [Fact]
+    public void Csv_EnergyCounts_FitsTheEnergyColumn()
+    {
+        var spectrum = Fixture("energy-counts.csv");
+
+        // Rows are channel centres 0.015 + 0.03·c keV (make_fixtures.py).
+        Assert.Equal(200, spectrum.Counts.Length);
+        Assert.Equal(0.015, spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.03, spectrum.Calibration.GainKeVPerChannel, 9);
+        Assert.Equal("energy_kev,counts", spectrum.Metadata["csv.header"]);
+    }
+
+    [Fact]
+    public void Csv_TsvCountsOnly_ReadWithFallback()
+    {
+        var spectrum = Fixture("counts-only.tsv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0.05, 0.1) });
+
+        Assert.Equal(64, spectrum.Counts.Length);
+        Assert.Equal(1005, spectrum.Counts[20]);
+    }
+
+    [Fact]
+    public void Csv_QuadraticEnergyColumn_FitsTheQuadratic()
+    {
+        // E = 0.1 + 0.02·c + 3e-6·c², written to 9 decimals (far below 1 % of a 0.02-keV channel).
+        var rows = Enumerable.Range(0, 500).Select(c => FormattableString.Invariant($"{0.1 + (0.02 * c) + (3e-6 * c * c):F9}\t{c % 5}"));
+        var text = "Energy (keV)\tCounts\n" + string.Join('\n', rows);
+
+        var spectrum = CsvSpectrumReader.Read(new StringReader(text), "q.tsv").Spectrum!.Spectrum;
+
+        Assert.Equal(0.1, spectrum.Calibration.OffsetKeV, 7);
+        Assert.Equal(0.02, spectrum.Calibration.GainKeVPerChannel, 8);
+        Assert.Equal(3e-6, spectrum.Calibration.QuadraticKeVPerChannel2, 10);
+    }
+
+    [Fact]
+    public void Csv_ThreeColumnsWithHeaderAndOneBasedChannels_ShiftsTheFallback()
+    {
+        // Channel numbers 1…64 and the energy column in eV: E(index 0) = 50 eV, 100 eV per channel.
+        var rows = Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c};{(c * 100) - 50};{c}"));
+        var text = "Channel;Energy_eV;Counts\n" + string.Join('\n', rows);
+
+        var spectrum = CsvSpectrumReader.Read(new StringReader(text), "three.csv").Spectrum!.Spectrum;
+
+        Assert.Equal(0.05, spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.1, spectrum.Calibration.GainKeVPerChannel, 9);
+        Assert.Equal(1, spectrum.Counts[0]);
+    }
+
+    [Fact]
+    public void Csv_OneBasedChannelCounts_FallbackRefersToChannelNumbers()
+    {
+        // Channels 1…64 with --offset-kev 0 --gain 0.1: index 0 is channel 1, at 0.1 keV.
+        var text = string.Join('\n', Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c},{c}")));
+
+        var spectrum = CsvSpectrumReader.Read(new StringReader(text), "one.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) }).Spectrum!.Spectrum;
+
+        Assert.Equal(0.1, spectrum.Calibration.OffsetKeV, 12);
+    }
+
+    [Fact]
+    public void Csv_BrokenChannelSequence_FailsAtTheRow()
+    {
+        var text = string.Join('\n', Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{(c == 30 ? 99 : c)},1")));
+
+        var result = CsvSpectrumReader.Read(new StringReader("channel,counts\n" + text), "gap.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.Equal(32, result.LineNumber);
+        Assert.Contains("channel 99 breaks the sequence; expected 30", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Csv_HeaderWithoutCounts_Fails()
+    {
+        var result = CsvSpectrumReader.Read(new StringReader("channel,energy\n0,0.1\n"), "h.csv");
+
+        Assert.Equal(1, result.LineNumber);
+        Assert.Contains("must name exactly one counts column", result.Problem, StringComparison.Ordinal);
+    }
+}
