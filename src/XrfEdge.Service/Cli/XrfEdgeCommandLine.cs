@@ -12,6 +12,7 @@ internal static class XrfEdgeCommandLine
         root.Subcommands.Add(CatalogCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(RebinCommand.Create());
+        root.Subcommands.Add(SynthCommand.Create());
         return root;
     }
 }

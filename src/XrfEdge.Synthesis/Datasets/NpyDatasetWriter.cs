@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using XrfEdge.Spectra.Catalog;
+using XrfEdge.Spectra.Rebinning;
+
+namespace XrfEdge.Synthesis.Datasets;
+
+/// <summary>
+/// Writes a training set in the agreed npy layout (common brief, "Training set"): <c>x.npy</c> float32 [N,300]
+/// (model input: the C# <see cref="Rebinner"/> output of each raw spectrum with its <em>reported</em> calibration, as
+/// <see cref="ModelInput"/> computes it), <c>y_lines.npy</c> uint8 [N,556], <c>y_elements.npy</c> uint8 [N,41],
+/// <c>y_lines_paper.npy</c> uint8 [N,556], <c>y_elements_in_sample.npy</c> uint8 [N,41],
+/// <c>y_elements_ignore.npy</c> uint8 [N,41], <c>tube_kv.npy</c> float32 [N], and <c>meta.json</c>.
+/// Spectra are generated in parallel batches and streamed to disk, so memory stays bounded (one batch) for any N,
+/// and the files are byte-identical for any thread count.
+/// </summary>
+public static class NpyDatasetWriter
+{
+    /// <summary>Spectra per batch: bounds memory at about 2 MB of buffers.</summary>
+    public const int BatchSize = 2048;
+
+    /// <summary>Generates <paramref name="count"/> spectra (indices 0 … count − 1) into <paramref name="directory"/>.</summary>
+    /// <param name="generator">The generator (profile + seed).</param>
+    /// <param name="count">Number of spectra, ≥ 1.</param>
+    /// <param name="directory">Output folder, created if missing; existing files of the same names are replaced.</param>
+    /// <param name="threads">Worker threads; null = all cores.</param>
+    /// <param name="progress">Receives the number of spectra written after each batch.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <returns>Elapsed time and spectra per second.</returns>
+    public static DatasetSummary Write(
+        SpectrumGenerator generator,
+        long count,
+        string directory,
+        int? threads = null,
+        IProgress<long>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        Directory.CreateDirectory(directory);
+        var catalog = LineCatalog.Default;
+        var lineCount = catalog.Lines.Count;
+        var elementCount = catalog.Elements.Count;
+        var stopwatch = Stopwatch.StartNew();
+
+        using var x = Open(directory, "x.npy", "<f4", count, ModelGrid.BinCount);
+        using var yLines = Open(directory, "y_lines.npy", "|u1", count, lineCount);
+        using var yElements = Open(directory, "y_elements.npy", "|u1", count, elementCount);
+        using var yPaper = Open(directory, "y_lines_paper.npy", "|u1", count, lineCount);
+        using var yInSample = Open(directory, "y_elements_in_sample.npy", "|u1", count, elementCount);
+        using var yIgnore = Open(directory, "y_elements_ignore.npy", "|u1", count, elementCount);
+        using var kv = Open(directory, "tube_kv.npy", "<f4", count, null);
+
+        var batch = (int)Math.Min(BatchSize, count);
+        var xs = new float[batch * ModelGrid.BinCount];
+        var lines = new byte[batch * lineCount];
+        var elements = new byte[batch * elementCount];
+        var paper = new byte[batch * lineCount];
+        var inSample = new byte[batch * elementCount];
+        var ignore = new byte[batch * elementCount];
+        var kvs = new float[batch];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount, CancellationToken = cancellationToken };
+
+        for (long start = 0; start < count; start += batch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var size = (int)Math.Min(batch, count - start);
+            var first = start;
+            Parallel.For(
+                0,
+                size,
+                options,
+                () => (Workspace: generator.Rent(), Scratch: new double[ModelGrid.BinCount]),
+                (i, _, local) =>
+                {
+                    var ws = local.Workspace;
+                    generator.Simulate(first + i, ws);
+                    Rebinner.Rebin(ws.Counts.AsSpan(0, ws.ChannelCount), ws.ReportedCalibration, local.Scratch);
+                    var row = xs.AsSpan(i * ModelGrid.BinCount, ModelGrid.BinCount);
+                    for (var b = 0; b < ModelGrid.BinCount; b++)
+                    {
+                        row[b] = (float)local.Scratch[b];
+                    }
+
+                    ws.Lines.CopyTo(lines.AsSpan(i * lineCount));
+                    ws.PaperLines.CopyTo(paper.AsSpan(i * lineCount));
+                    ws.Elements.CopyTo(elements.AsSpan(i * elementCount));
+                    ws.ElementsInSample.CopyTo(inSample.AsSpan(i * elementCount));
+                    ws.IgnoreElements.CopyTo(ignore.AsSpan(i * elementCount));
+                    kvs[i] = (float)ws.TubeVoltageKilovolts;
+                    return local;
+                },
+                local => generator.Return(local.Workspace));
+
+            WriteFloats(x, xs.AsSpan(0, size * ModelGrid.BinCount));
+            yLines.Write(lines, 0, size * lineCount);
+            yElements.Write(elements, 0, size * elementCount);
+            yPaper.Write(paper, 0, size * lineCount);
+            yInSample.Write(inSample, 0, size * elementCount);
+            yIgnore.Write(ignore, 0, size * elementCount);
+            WriteFloats(kv, kvs.AsSpan(0, size));
+            progress?.Report(start + size);
+        }
+
+        stopwatch.Stop();
+        WriteMeta(Path.Combine(directory, "meta.json"), generator, count, catalog);
+        return new DatasetSummary(count, stopwatch.Elapsed);
+    }
+
+    private static FileStream Open(string directory, string name, string descr, long rows, int? columns)
+    {
+        var stream = new FileStream(Path.Combine(directory, name), FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        stream.Write(NpyFormat.Header(descr, rows, columns));
+        return stream;
+    }
+
+    private static void WriteFloats(Stream stream, Span<float> values)
+    {
+        // The format is little-endian ('<f4'); every target of this product (x64, arm64) is too.
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("npy datasets are written little-endian and this machine is big-endian");
+        }
+
+        stream.Write(MemoryMarshal.AsBytes(values));
+    }
+
+    private static void WriteMeta(string path, SpectrumGenerator generator, long count, LineCatalog catalog)
+    {
+        using var stream = File.Create(path);
+        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        writer.WriteStartObject();
+        writer.WriteString("schema", "xrfedge-synth-npy/1");
+        writer.WriteString("generator_version", SpectrumGenerator.Version);
+        writer.WriteString("profile", generator.Profile.Name);
+        writer.WriteNumber("seed", generator.Seed);
+        writer.WriteNumber("count", count);
+        writer.WriteString("catalog_hash", catalog.Hash);
+        writer.WriteString("preprocessing", ModelInput.PreprocessingId);
+        writer.WriteString("created_utc", DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        writer.WriteStartObject("files");
+        writer.WriteString("x", "x.npy float32 [N,300] counts per 0.1-keV bin (ModelInput)");
+        writer.WriteString("y_lines", "y_lines.npy uint8 [N,556] detectable lines (Currie L_D), catalogue order");
+        writer.WriteString("y_elements", "y_elements.npy uint8 [N,41] detectable elements, LineCatalog.Elements order");
+        writer.WriteString("y_lines_paper", "y_lines_paper.npy uint8 [N,556] every line of every element in the sample");
+        writer.WriteString("y_elements_in_sample", "y_elements_in_sample.npy uint8 [N,41] composition");
+        writer.WriteString("y_elements_ignore", "y_elements_ignore.npy uint8 [N,41] left out of scoring: anode, Ar, undetectable");
+        writer.WriteString("tube_kv", "tube_kv.npy float32 [N] tube voltage, kV");
+        writer.WriteEndObject();
+        writer.WritePropertyName("profile_definition");
+        writer.WriteRawValue(GeneratorProfiles.ToJson(generator.Profile));
+        writer.WriteEndObject();
+    }
+}

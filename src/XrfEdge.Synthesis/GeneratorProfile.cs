@@ -1,0 +1,190 @@
+using XrfEdge.Synthesis.Profiles;
+
+namespace XrfEdge.Synthesis;
+
+/// <summary>
+/// The distributions a <see cref="SpectrumGenerator"/> draws each spectrum's instrument and sample from. Profiles are
+/// data: JSON files embedded from <c>src/XrfEdge.Synthesis/Profiles/*.json</c> (snake_case keys), documented field by
+/// field in <c>docs/synthesis-profiles.md</c>, loaded by <see cref="GeneratorProfiles.Load"/>.
+/// </summary>
+public sealed record GeneratorProfile
+{
+    /// <summary>Profile name, e.g. "randomized".</summary>
+    public required string Name { get; init; }
+
+    /// <summary>One sentence on the instrument the profile models.</summary>
+    public string Description { get; init; } = "";
+
+    /// <summary>Tube anodes to choose from: Cr, Cu, Mo, Rh, Ag, W.</summary>
+    public required IReadOnlyList<WeightedValue> Anodes { get; init; }
+
+    /// <summary>Tube high voltage, kV, 15–50; drawn values are rounded to whole kV (tubes are set in 1-kV steps).</summary>
+    public required ValueRange TubeVoltageKilovolts { get; init; }
+
+    /// <summary>Tube current, µA (recorded in the excitation; the count rate sets the intensity).</summary>
+    public required ValueRange TubeCurrentMicroamperes { get; init; }
+
+    /// <summary>Tube Be exit window, µm: 75–250 on side-window tubes, 25–125 on end-window tubes.</summary>
+    public required ValueRange TubeBeWindowMicrometres { get; init; }
+
+    /// <summary>Electron-beam take-off angle inside the tube (anode self-absorption), degrees: 6–26.</summary>
+    public required ValueRange TubeTakeoffDegrees { get; init; }
+
+    /// <summary>Scale of the anode characteristic lines against the Kramers continuum (1 = the nominal model), 0.5–1.5 to randomise tube spectra.</summary>
+    public required ValueRange AnodeLineScale { get; init; }
+
+    /// <summary>Primary-beam filters.</summary>
+    public required IReadOnlyList<FilterOption> Filters { get; init; }
+
+    /// <summary>Probability of monochromatic excitation (the anode's strongest K line only, as from a secondary target), 0–1.</summary>
+    public double MonochromaticProbability { get; init; }
+
+    /// <summary>Angle between the incident beam and the sample surface, degrees: 30–70.</summary>
+    public required ValueRange IncidenceDegrees { get; init; }
+
+    /// <summary>Angle between the detected beam and the sample surface, degrees: 30–70. Scattering angle = 180° − incidence − take-off, clamped to 90–150°.</summary>
+    public required ValueRange TakeoffDegrees { get; init; }
+
+    /// <summary>Beam path atmospheres.</summary>
+    public required IReadOnlyList<PathOption> Paths { get; init; }
+
+    /// <summary>Detectors.</summary>
+    public required IReadOnlyList<DetectorOption> Detectors { get; init; }
+
+    /// <summary>MCA channels and calibration spread.</summary>
+    public required McaOptions Mca { get; init; }
+
+    /// <summary>Live time, s: 0.1–300.</summary>
+    public required ValueRange LiveTimeSeconds { get; init; }
+
+    /// <summary>Input count rate, counts/s (log range): 1e2–2e5. Total counts = rate × live time (1e3–1e7 in the randomized profile).</summary>
+    public required ValueRange CountRateCountsPerSecond { get; init; }
+
+    /// <summary>Samples.</summary>
+    public required SampleOptions Samples { get; init; }
+
+    /// <summary>Returns every problem of the profile as one sentence each (empty when valid).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        void Range(ValueRange? r, string name)
+        {
+            if (r is null)
+            {
+                problems.Add($"{name} is missing");
+            }
+            else if (r.Validate(name) is { } p)
+            {
+                problems.Add(p);
+            }
+        }
+
+        void Weights<T>(IReadOnlyList<T>? list, Func<T, double> weight, string name)
+        {
+            if (list is null || list.Count == 0 || list.Sum(weight) <= 0 || list.Any(x => weight(x) < 0))
+            {
+                problems.Add($"{name} needs at least one option with a positive weight and no negative weights");
+            }
+        }
+
+        Weights(Anodes, a => a.Weight, "anodes");
+        foreach (var a in Anodes ?? [])
+        {
+            if (a.Value is not ("Cr" or "Cu" or "Mo" or "Rh" or "Ag" or "W"))
+            {
+                problems.Add($"anodes: '{a.Value}' is not one of Cr, Cu, Mo, Rh, Ag, W");
+            }
+        }
+
+        Range(TubeVoltageKilovolts, "tube_voltage_kilovolts");
+        if (TubeVoltageKilovolts is { } kv && (kv.Min < 10 || kv.Max > 50))
+        {
+            problems.Add("tube_voltage_kilovolts must lie within 10–50 kV (the physics tables end at 60 keV, tube lines at 50 keV)");
+        }
+
+        Range(TubeCurrentMicroamperes, "tube_current_microamperes");
+        Range(TubeBeWindowMicrometres, "tube_be_window_micrometres");
+        Range(TubeTakeoffDegrees, "tube_takeoff_degrees");
+        Range(AnodeLineScale, "anode_line_scale");
+        Weights(Filters, f => f.Weight, "filters");
+        Range(IncidenceDegrees, "incidence_degrees");
+        Range(TakeoffDegrees, "takeoff_degrees");
+        Weights(Paths, p => p.Weight, "paths");
+        foreach (var p in Paths ?? [])
+        {
+            if (p.Medium is not ("air" or "helium" or "vacuum"))
+            {
+                problems.Add($"paths: medium '{p.Medium}' is not air, helium or vacuum");
+            }
+        }
+
+        Weights(Detectors, d => d.Weight, "detectors");
+        foreach (var d in Detectors ?? [])
+        {
+            Range(d.FwhmMnKaElectronvolts, "detectors.fwhm_mn_ka_electronvolts");
+            if (d.FwhmMnKaElectronvolts is { } f && f.Min < 121)
+            {
+                problems.Add("detectors.fwhm_mn_ka_electronvolts below 121 eV is under the Fano limit of silicon");
+            }
+
+            Range(d.BeWindowMicrometres, "detectors.be_window_micrometres");
+            Range(d.DeadLayerMicrometres, "detectors.dead_layer_micrometres");
+            Range(d.ThicknessMicrometres, "detectors.thickness_micrometres");
+            Range(d.TailFraction, "detectors.tail_fraction");
+            Range(d.ShelfFraction, "detectors.shelf_fraction");
+            Range(d.PileupResolvingTimeNanoseconds, "detectors.pileup_resolving_time_nanoseconds");
+            Range(d.LowerThresholdKeV, "detectors.lower_threshold_kev");
+            Range(d.ZeroPeakFraction, "detectors.zero_peak_fraction");
+        }
+
+        if (Mca is null)
+        {
+            problems.Add("mca is missing");
+        }
+        else
+        {
+            if (Mca.ChannelCounts is null || Mca.ChannelCounts.Count == 0 || Mca.ChannelCounts.Any(c => c is < 256 or > 16384))
+            {
+                problems.Add("mca.channel_counts needs values within 256–16384");
+            }
+
+            Range(Mca.FullScaleKeV, "mca.full_scale_kev");
+            Range(Mca.OffsetKeV, "mca.offset_kev");
+            Range(Mca.QuadraticShareOfFullScale, "mca.quadratic_share_of_full_scale");
+            Range(Mca.GainErrorRelative, "mca.gain_error_relative");
+            Range(Mca.OffsetErrorKeV, "mca.offset_error_kev");
+        }
+
+        Range(LiveTimeSeconds, "live_time_seconds");
+        Range(CountRateCountsPerSecond, "count_rate_counts_per_second");
+        if (Samples is null)
+        {
+            problems.Add("samples is missing");
+        }
+        else
+        {
+            if (Samples.BlankWeight + Samples.PureWeight + Samples.AlloyWeight + Samples.MixtureWeight <= 0)
+            {
+                problems.Add("samples: the blank/pure/alloy/mixture weights sum to zero");
+            }
+
+            Range(Samples.ElementCount, "samples.element_count");
+            Range(Samples.MassFraction, "samples.mass_fraction");
+            Range(Samples.ThinMassThicknessGramsPerSquareCentimetre, "samples.thin_mass_thickness_grams_per_square_centimetre");
+            Weights(Samples.Matrices, m => m.Weight, "samples.matrices");
+            if (Samples.PureElements is { } pure && (pure.Count == 0 || pure.Any(e => Spectra.Catalog.LineCatalog.Default.ElementIndex(e) < 0)))
+            {
+                problems.Add("samples.pure_elements must list catalogue element symbols");
+            }
+            foreach (var m in Samples.Matrices ?? [])
+            {
+                if (!Sampling.Matrices.IsKnown(m.Value))
+                {
+                    problems.Add($"samples.matrices: '{m.Value}' is not a known matrix ({string.Join(", ", Sampling.Matrices.Names)})");
+                }
+            }
+        }
+
+        return problems;
+    }
+}

@@ -1,0 +1,29 @@
+namespace XrfEdge.Synthesis.Profiles;
+
+/// <summary>A detector kind and the spread of its parameters.</summary>
+/// <param name="Kind">"SDD" or "Si-PIN" (label only; the physics follows the numbers below).</param>
+/// <param name="Weight">Relative weight of this option.</param>
+/// <param name="FwhmMnKaElectronvolts">Resolution at Mn Kα (5.895 keV), eV: SDD 125–150, Si-PIN 170–220. The FWHM at other
+/// energies follows sqrt(noise² + 2.355²·F·ε·E) with F = 0.115, ε = 3.85 eV.</param>
+/// <param name="BeWindowMicrometres">Detector Be window, µm: 8–25.</param>
+/// <param name="DeadLayerMicrometres">Si dead layer, µm: 0.01–0.1 (the NIST Bruker header says 0.03).</param>
+/// <param name="ThicknessMicrometres">Active Si thickness, µm: 300–500.</param>
+/// <param name="TailFraction">Fraction of each peak's counts in an exponential low-energy tail (incomplete charge collection), 0–0.1.</param>
+/// <param name="ShelfFraction">Fraction of each peak's counts in a flat shelf from 0 keV up to the peak, 0–0.01.</param>
+/// <param name="PileupResolvingTimeNanoseconds">Pile-up resolving time, ns: two photons closer than this sum. SDD 10–100, Si-PIN 100–600.</param>
+/// <param name="LowerThresholdKeV">Low-level discriminator, keV: events below are not counted (0.2–1.0).</param>
+/// <param name="ZeroPeakProbability">Probability that the MCA shows a zero-energy (reset/noise) peak, 0–1.</param>
+/// <param name="ZeroPeakFraction">Share of all counts in that zero peak, 0–0.5 (about 0.4 on the NIST Bruker spectra).</param>
+public sealed record DetectorOption(
+    string Kind,
+    double Weight,
+    ValueRange FwhmMnKaElectronvolts,
+    ValueRange BeWindowMicrometres,
+    ValueRange DeadLayerMicrometres,
+    ValueRange ThicknessMicrometres,
+    ValueRange TailFraction,
+    ValueRange ShelfFraction,
+    ValueRange PileupResolvingTimeNanoseconds,
+    [property: System.Text.Json.Serialization.JsonPropertyName("lower_threshold_kev")] ValueRange LowerThresholdKeV,
+    double ZeroPeakProbability,
+    ValueRange ZeroPeakFraction);

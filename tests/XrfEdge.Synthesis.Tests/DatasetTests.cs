@@ -1,0 +1,123 @@
+using System.Text.Json;
+using XrfEdge.Spectra.Catalog;
+using XrfEdge.Spectra.Interchange;
+using XrfEdge.Spectra.Rebinning;
+using XrfEdge.Synthesis.Datasets;
+
+namespace XrfEdge.Synthesis.Tests;
+
+public sealed class DatasetTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "xrfedge-synth-tests-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private static (string Descr, int[] Shape, byte[] Data) ReadNpy(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(0x93, bytes[0]);
+        Assert.Equal("NUMPY", System.Text.Encoding.ASCII.GetString(bytes, 1, 5));
+        Assert.Equal(1, bytes[6]);
+        var headerLength = bytes[8] | (bytes[9] << 8);
+        Assert.Equal(0, (10 + headerLength) % 64); // data aligned to 64 bytes (numpy.lib.format)
+        var header = System.Text.Encoding.ASCII.GetString(bytes, 10, headerLength);
+        var descr = header.Split("'descr': '")[1].Split('\'')[0];
+        var shape = header.Split("'shape': (")[1].Split(')')[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+        Assert.Contains("'fortran_order': False", header, StringComparison.Ordinal);
+        return (descr, shape, bytes[(10 + headerLength)..]);
+    }
+
+    [Fact]
+    public void Write_Npy_ContractShapesTypesAndValues()
+    {
+        const int n = 37;
+        var g = new SpectrumGenerator(GeneratorProfiles.Load("randomized"), 8);
+        NpyDatasetWriter.Write(g, n, _dir, threads: 2);
+        var x = ReadNpy(Path.Combine(_dir, "x.npy"));
+        Assert.Equal("<f4", x.Descr);
+        Assert.Equal([n, 300], x.Shape);
+        foreach (var (file, cols) in new[] { ("y_lines", 556), ("y_elements", 41), ("y_lines_paper", 556), ("y_elements_in_sample", 41), ("y_elements_ignore", 41) })
+        {
+            var y = ReadNpy(Path.Combine(_dir, file + ".npy"));
+            Assert.Equal("|u1", y.Descr);
+            Assert.Equal([n, cols], y.Shape);
+            Assert.All(y.Data, b => Assert.True(b <= 1));
+        }
+
+        var kv = ReadNpy(Path.Combine(_dir, "tube_kv.npy"));
+        Assert.Equal([n], kv.Shape);
+
+        // Row 5 equals the service preprocessing of spectrum 5 and its labels.
+        var s = g.Generate(5);
+        var expected = ModelInput.From(s.Spectrum).Values;
+        var row = new float[300];
+        Buffer.BlockCopy(x.Data, 5 * 300 * 4, row, 0, 300 * 4);
+        Assert.Equal(expected, row);
+        var lines = ReadNpy(Path.Combine(_dir, "y_lines.npy")).Data.AsSpan(5 * 556, 556).ToArray();
+        Assert.Equal(s.Lines.Order(), LineCatalog.Default.Lines.Where(l => lines[l.Index] == 1).Select(l => l.Name).Order());
+        var ignore = ReadNpy(Path.Combine(_dir, "y_elements_ignore.npy")).Data.AsSpan(5 * 41, 41).ToArray();
+        Assert.Equal(s.IgnoreElements, LineCatalog.Default.Elements.Where(e => ignore[e.Index] == 1).Select(e => e.Symbol));
+        Assert.Equal((float)s.Conditions.TubeVoltageKilovolts, BitConverter.ToSingle(kv.Data, 5 * 4));
+
+        using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "meta.json")));
+        var root = meta.RootElement;
+        Assert.Equal(SpectrumGenerator.Version, root.GetProperty("generator_version").GetString());
+        Assert.Equal("randomized", root.GetProperty("profile").GetString());
+        Assert.Equal(8UL, root.GetProperty("seed").GetUInt64());
+        Assert.Equal(n, root.GetProperty("count").GetInt64());
+        Assert.Equal(LineCatalog.Default.Hash, root.GetProperty("catalog_hash").GetString());
+        Assert.Equal(ModelInput.PreprocessingId, root.GetProperty("preprocessing").GetString());
+        Assert.True(root.TryGetProperty("created_utc", out _));
+    }
+
+    [Fact]
+    public void Write_Npy_OneThreadAndThreeThreads_ByteIdentical()
+    {
+        // Batches smaller than the count exercise the streaming path: 2 × 2048 + 100.
+        const int n = (2 * NpyDatasetWriter.BatchSize) + 100;
+        var g = new SpectrumGenerator(GeneratorProfiles.Load("macro-xrf"), 21);
+        NpyDatasetWriter.Write(g, n, Path.Combine(_dir, "one"), threads: 1);
+        NpyDatasetWriter.Write(g, n, Path.Combine(_dir, "three"), threads: 3);
+        foreach (var file in new[] { "x.npy", "y_lines.npy", "y_elements.npy", "y_lines_paper.npy", "y_elements_in_sample.npy", "y_elements_ignore.npy", "tube_kv.npy" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "one", file)), File.ReadAllBytes(Path.Combine(_dir, "three", file)));
+        }
+    }
+
+    [Fact]
+    public void Write_Jsonl_ReadsBackWithLabels()
+    {
+        var g = new SpectrumGenerator(GeneratorProfiles.Load("handheld-sdd"), 4);
+        var path = Path.Combine(_dir, "s.jsonl");
+        JsonlDatasetWriter.Write(g, 12, path, threads: 2);
+        var read = SpectrumJsonl.ReadFile(path).ToArray();
+        Assert.Equal(12, read.Length);
+        for (var i = 0; i < read.Length; i++)
+        {
+            var expected = g.Generate(i);
+            var got = read[i].Spectrum!;
+            Assert.Equal(expected.Spectrum.Id, got.Spectrum.Id);
+            Assert.Equal(expected.Spectrum.Counts, got.Spectrum.Counts);
+            Assert.Equal(expected.Lines, got.Lines);
+            Assert.Equal(expected.ElementsInSample, got.ElementsInSample);
+            Assert.Equal(expected.IgnoreElements, got.IgnoreElements);
+            Assert.Equal("Rh", got.Spectrum.Excitation!.Anode);
+        }
+    }
+
+    [Fact]
+    public void ToSvg_Spectrum_MarksDetectedLines()
+    {
+        var s = new SpectrumGenerator(TestProfiles.Fixed("Cu"), 1).Generate(0);
+        var svg = SpectrumPlot.ToSvg(s);
+        Assert.StartsWith("<svg", svg, StringComparison.Ordinal);
+        Assert.Contains("Cu-KL3", svg, StringComparison.Ordinal);
+        Assert.Contains("<polyline", svg, StringComparison.Ordinal);
+    }
+}
