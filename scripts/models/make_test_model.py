@@ -183,6 +183,18 @@ def build_int8(w: dict[str, np.ndarray], calibration: np.ndarray) -> onnx.ModelP
     return finish(nodes, inits, "xrf_test_encoder_int8")
 
 
+def thresholds(w: dict[str, np.ndarray], calibration: np.ndarray) -> dict[str, list[float]]:
+    """Per-output thresholds at the 95th percentile of the fp32 outputs over the calibration spectra, so that about
+    5 % of lines fire per spectrum (~28 of 556), roughly what a trained model reports on a multi-element sample.
+    With random weights a flat 0.5 would report about half of all lines and make the decoder's load unrealistic."""
+    acts = forward_float(w, calibration)
+    sig = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
+    lines = np.percentile(sig(acts["m2"] + w["b2"]), 95, axis=0)
+    elements = np.percentile(sig(acts["m3"] + w["b3"]), 95, axis=0)
+    clip = lambda a: [round(float(v), 4) for v in np.clip(a, 0.05, 0.99)]  # noqa: E731
+    return {"lines": clip(lines), "elements": clip(elements)}
+
+
 def sha256(path: str) -> str:
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -204,6 +216,8 @@ def main() -> None:
     narrow = dict(small, w1=small["w1"][:BINS - 1].copy())
     onnx.save(build_fp32(narrow, BINS - 1), os.path.join(bad, "wrong-input-width.onnx"))
     external = build_fp32(small)
+    if os.path.exists(os.path.join(bad, "external-data.weights")):
+        os.remove(os.path.join(bad, "external-data.weights"))  # onnx appends to an existing data file
     onnx.external_data_helper.convert_model_to_external_data(external, all_tensors_to_one_file=True, location="external-data.weights", size_threshold=1024)
     onnx.save(external, os.path.join(bad, "external-data.onnx"))
     for k, v in w.items():
@@ -218,10 +232,11 @@ def main() -> None:
         "outputs": {"lines": "line_probabilities", "elements": "element_probabilities"},
         "files": {"int8": {"path": "test-encoder.int8.onnx", "sha256": sha256(int8_path)},
                   "fp32": {"path": "test-encoder.fp32.onnx", "sha256": sha256(fp32_path)}},
-        "thresholds": {"lines": [0.5] * LINES, "elements": [0.5] * ELEMENTS},
+        "thresholds": thresholds(w, calibration),
         "novelty": None,
         "training": {"note": "random weights for tests, not trained", "torch_seed": SEED, "hidden": HIDDEN,
                      "input_transform": f"log1p(counts) * {INPUT_SCALE}",
+                     "thresholds": "95th percentile of each fp32 output over the calibration spectra",
                      "quantisation": f"static QDQ, per-tensor symmetric int8 weights, uint8 activations, min/max over {CALIBRATION} synthetic spectra (numpy seed {SEED})",
                      "script": "scripts/models/make_test_model.py",
                      "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},

@@ -29,6 +29,11 @@ public sealed class Decoder
     private readonly float[] _lineThresholds;
     private readonly float[]? _elementThresholds;
     private readonly ModelIdentity _model;
+    private readonly int[] _lineElement;
+    private readonly bool[] _visible;
+    private readonly EmissionLine[] _lines;
+    private readonly CatalogElement[] _elements;
+    private readonly int _elementCount;
 
     /// <summary>Creates a decoder from per-line thresholds (and per-element thresholds for an element head).</summary>
     /// <param name="catalog">The catalogue whose order the probabilities follow.</param>
@@ -60,6 +65,11 @@ public sealed class Decoder
         ThresholdScale = thresholdScale;
         _lineThresholds = lineThresholds.Select(t => (float)(t * thresholdScale)).ToArray();
         _elementThresholds = elementThresholds?.Select(t => (float)(t * thresholdScale)).ToArray();
+        _lineElement = catalog.Lines.Select(l => catalog.ElementIndex(l.Element)).ToArray();
+        _visible = catalog.Lines.Select(l => IsPhysicallyVisible(l, null)).ToArray();
+        _lines = [.. catalog.Lines];
+        _elements = [.. catalog.Elements];
+        _elementCount = _elements.Length;
     }
 
     /// <summary>Creates the decoder of an encoder, from its card's thresholds.</summary>
@@ -99,32 +109,46 @@ public sealed class Decoder
             throw new ArgumentException($"{elementProbabilities.Length} element probabilities, expected {_elementThresholds.Length}", nameof(elementProbabilities));
         }
 
-        var lines = new List<LineDetection>();
+        // One pass, no per-line heap work except the reported LineDetections: candidates and sort keys live on the
+        // stack (556 lines), and the sort is a key/value span sort without a comparison delegate.
+        var elementCount = _elementCount;
+        Span<double> miss = stackalloc double[elementCount];
+        Span<int> supportCount = stackalloc int[elementCount];
+        miss.Fill(1.0);
+        supportCount.Clear();
+        Span<float> keys = stackalloc float[_lines.Length];
+        Span<int> reported = stackalloc int[_lines.Length];
+        var n = 0;
         for (var i = 0; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && IsPhysicallyVisible(_catalog.Lines[i], tubeVoltageKilovolts))
+            if (p >= _lineThresholds[i] && _visible[i] && (tubeVoltageKilovolts is not { } kv || _lines[i].EdgeKeV < kv))
             {
-                lines.Add(new LineDetection(_catalog.Lines[i], p));
+                keys[n] = -p;
+                reported[n++] = i;
+                var e = _lineElement[i];
+                miss[e] *= 1.0 - p;
+                supportCount[e]++;
             }
         }
 
-        lines.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
-        var elements = new List<ElementDetection>();
-        foreach (var element in _catalog.Elements)
+        keys[..n].Sort(reported[..n]);
+        var lines = new LineDetection[n];
+        var support = new string[]?[elementCount];
+        Span<int> filled = stackalloc int[elementCount];
+        filled.Clear();
+        for (var k = 0; k < n; k++)
         {
-            List<string>? support = null;
-            var miss = 1.0;
-            foreach (var line in lines)
-            {
-                if (line.Line.Element == element.Symbol)
-                {
-                    (support ??= []).Add(line.Line.Name);
-                    miss *= 1.0 - line.Probability;
-                }
-            }
+            var line = _lines[reported[k]];
+            lines[k] = new LineDetection(line, lineProbabilities[reported[k]]);
+            var e = _lineElement[reported[k]];
+            (support[e] ??= new string[supportCount[e]])[filled[e]++] = line.Name;
+        }
 
-            if (support is null)
+        var elements = new List<ElementDetection>();
+        for (var index = 0; index < elementCount; index++)
+        {
+            if (support[index] is not { } supporting)
             {
                 continue;
             }
@@ -132,7 +156,6 @@ public sealed class Decoder
             float probability;
             if (useHead)
             {
-                var index = element.Index;
                 probability = elementProbabilities[index];
                 if (probability < _elementThresholds![index])
                 {
@@ -141,10 +164,11 @@ public sealed class Decoder
             }
             else
             {
-                probability = (float)(1.0 - miss);
+                probability = (float)(1.0 - miss[index]);
             }
 
-            elements.Add(new ElementDetection(element.Symbol, element.AtomicNumber, probability, support));
+            var element = _elements[index];
+            elements.Add(new ElementDetection(element.Symbol, element.AtomicNumber, probability, supporting));
         }
 
         elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));

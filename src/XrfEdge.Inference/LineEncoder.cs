@@ -142,6 +142,28 @@ public sealed class LineEncoder : IDisposable
         return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".", name + ".card.json");
     }
 
+    /// <summary>
+    /// Builds a second session that writes ORT's optimised graph to a temporary file and summarises that graph (op types
+    /// after fusion, weight DequantizeLinear nodes left). For inspection: takes about as long as opening the model.
+    /// </summary>
+    public OnnxGraphSummary InspectOptimizedGraph(OnnxSessionOptions? options = null)
+    {
+        var dump = Path.Combine(Path.GetTempPath(), $"xrfedge-optimised-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            var runtime = OnnxRuntime.Initialize();
+            using (runtime.CreateSession(File.ReadAllBytes(ModelPath), (options ?? new OnnxSessionOptions()) with { OptimizedModelPath = dump, LogSeverityLevel = 3 }))
+            {
+            }
+
+            return OnnxModelReader.Read(File.ReadAllBytes(dump));
+        }
+        finally
+        {
+            File.Delete(dump);
+        }
+    }
+
     /// <summary>Encodes one spectrum: 556 line probabilities (catalogue order) and the element head (41) when present.</summary>
     public EncoderOutput Encode(ModelInput input)
     {

@@ -16,13 +16,31 @@ public sealed class SpectrumIdentifier
 
     private readonly LineEncoder _encoder;
 
+    // The last calibration's precomputed rebin (RebinPlan): an instrument keeps one calibration for thousands of
+    // spectra, so one cached plan serves the steady state; another calibration builds (and caches) its own.
+    private volatile RebinPlan? _plan;
+
+    /// <summary>Rows per batch from which rebinning and decoding are spread over <see cref="PrePostParallelism"/> workers.</summary>
+    public const int ParallelFromBatchSize = 64;
+
     /// <summary>Creates the path over <paramref name="encoder"/> with its card's thresholds × <paramref name="thresholdScale"/>.</summary>
-    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0)
+    /// <param name="encoder">The encoder.</param>
+    /// <param name="thresholdScale">Factor on every card threshold.</param>
+    /// <param name="prePostParallelism">
+    /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra
+    /// (the encoder's own intra-op threads are separate); null = min(processor count, 4), 1 = on the calling thread.
+    /// Rebin + decode cost about as much CPU as a small encoder, so spreading them keeps large batches encoder-bound.
+    /// </param>
+    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int? prePostParallelism = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         _encoder = encoder;
         Decoder = Decoder.For(encoder, thresholdScale);
+        PrePostParallelism = Math.Max(1, prePostParallelism ?? Math.Min(Environment.ProcessorCount, 4));
     }
+
+    /// <summary>Workers used to rebin and decode large batches.</summary>
+    public int PrePostParallelism { get; }
 
     /// <summary>The decoder in use.</summary>
     public Decoder Decoder { get; }
@@ -46,7 +64,13 @@ public sealed class SpectrumIdentifier
     }
 
     /// <summary>Identifies <paramref name="spectra"/> into <paramref name="results"/> (same length).</summary>
-    public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results)
+    public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results) => Identify(spectra, results, []);
+
+    /// <summary>
+    /// Identifies <paramref name="spectra"/> into <paramref name="results"/> and, when the model has an element head and
+    /// <paramref name="elementHead"/> is not empty, copies the head's 41 outputs per spectrum into it (row-major).
+    /// </summary>
+    public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results, Span<float> elementHead)
     {
         ArgumentNullException.ThrowIfNull(spectra);
         if (results.Length != spectra.Count)
@@ -54,22 +78,72 @@ public sealed class SpectrumIdentifier
             throw new ArgumentException($"{results.Length} result slots for {spectra.Count} spectra", nameof(results));
         }
 
-        Span<double> scratch = stackalloc double[ModelGrid.BinCount];
         for (var start = 0; start < spectra.Count; start += MaxBatchSize)
         {
             var count = Math.Min(MaxBatchSize, spectra.Count - start);
             using var batch = _encoder.Rent(count);
-            for (var row = 0; row < count; row++)
+            var workers = count >= ParallelFromBatchSize ? PrePostParallelism : 1;
+            if (workers == 1)
             {
-                ModelInput.Fill(spectra[start + row], batch.InputRow(row), scratch);
+                for (var row = 0; row < count; row++)
+                {
+                    Rebin(spectra[start + row], batch, row);
+                }
+
+                batch.Run();
+                for (var row = 0; row < count; row++)
+                {
+                    results[start + row] = Decode(spectra[start + row], batch, row);
+                }
+            }
+            else
+            {
+                var offset = start;
+                var decoded = new Identification[count];
+                Parallel.For(0, workers, worker =>
+                {
+                    for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
+                    {
+                        Rebin(spectra[offset + row], batch, row);
+                    }
+                });
+                batch.Run();
+                Parallel.For(0, workers, worker =>
+                {
+                    for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
+                    {
+                        decoded[row] = Decode(spectra[offset + row], batch, row);
+                    }
+                });
+                decoded.CopyTo(results[start..]);
             }
 
-            batch.Run();
-            for (var row = 0; row < count; row++)
+            if (!elementHead.IsEmpty && batch.HasElementHead)
             {
-                var spectrum = spectra[start + row];
-                results[start + row] = Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts);
+                for (var row = 0; row < count; row++)
+                {
+                    var head = batch.ElementProbabilities(row);
+                    head.CopyTo(elementHead.Slice((start + row) * head.Length, head.Length));
+                }
             }
         }
+    }
+
+    private void Rebin(RawSpectrum spectrum, EncoderBatch batch, int row) => PlanFor(spectrum).Apply(spectrum.Counts, batch.InputRow(row));
+
+    private Identification Decode(RawSpectrum spectrum, EncoderBatch batch, int row) =>
+        Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts);
+
+    private RebinPlan PlanFor(RawSpectrum spectrum)
+    {
+        ArgumentNullException.ThrowIfNull(spectrum);
+        var plan = _plan;
+        if (plan is null || !plan.Matches(spectrum.Calibration, spectrum.Counts.Length))
+        {
+            plan = RebinPlan.Create(spectrum.Calibration, spectrum.Counts.Length);
+            _plan = plan;
+        }
+
+        return plan;
     }
 }

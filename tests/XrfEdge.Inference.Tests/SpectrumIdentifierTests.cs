@@ -39,4 +39,18 @@ public sealed class SpectrumIdentifierTests
         // Spectra 0 and 259 share seed 0: one in the first run, one in the second; static int8 gives identical outputs.
         Assert.Equal(results[0].LineProbabilities, results[259].LineProbabilities);
     }
+
+    [Fact]
+    public void PathBenchmark_ShortRun_ReportsConsistentNumbers()
+    {
+        using var encoder = LineEncoder.Open(TestModels.Int8);
+        var spectra = Benchmarking.BenchmarkSpectra.Create(8);
+
+        var result = Benchmarking.PathBenchmark.Measure(encoder, threads: 1, batchSize: 4, spectra, TimeSpan.FromMilliseconds(60));
+
+        Assert.Equal(("int8", 4, 1), (result.Precision, result.Batch, result.Threads));
+        Assert.True(result.BareOrtSpectraPerSecond > 0 && result.PathSpectraPerSecond > 0);
+        Assert.InRange(result.PathP50Microseconds, 0, result.PathP99Microseconds);
+        Assert.Equal(result.PathSpectraPerSecond / result.BareOrtSpectraPerSecond, result.Ratio, 9);
+    }
 }

@@ -152,7 +152,7 @@ public sealed unsafe class OnnxRuntime
         OnnxRuntimeApi.SetIntraOpNumThreads(native, options.IntraOpThreads);
         OnnxRuntimeApi.SetInterOpNumThreads(native, options.InterOpThreads);
         OnnxRuntimeApi.SetGraphOptimizationLevel(native, (int)options.GraphOptimization);
-        OnnxRuntimeApi.SetSessionLogSeverityLevel(native, 2);
+        OnnxRuntimeApi.SetSessionLogSeverityLevel(native, Math.Clamp(options.LogSeverityLevel, 0, 4));
         OnnxRuntimeApi.AddSessionConfigEntry(native, "session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
         if (options.DeterministicCompute)
         {

@@ -24,6 +24,12 @@ public sealed record OnnxSessionOptions
     /// </summary>
     public bool AllowSpinning { get; init; } = true;
 
+    /// <summary>
+    /// Lowest ORT severity logged for this session (OrtLoggingLevel: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal);
+    /// default 2. Inspection sessions use 3 to silence the expected "hardware specific optimizations" warning.
+    /// </summary>
+    public int LogSeverityLevel { get; init; } = 2;
+
     /// <summary>When set, ORT writes the optimised graph here at session creation (for inspection).</summary>
     public string? OptimizedModelPath { get; init; }
 }

@@ -13,6 +13,10 @@ internal static class XrfEdgeCommandLine
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(RebinCommand.Create());
         root.Subcommands.Add(SynthCommand.Create());
+        root.Subcommands.Add(IdentifyCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ModelCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }

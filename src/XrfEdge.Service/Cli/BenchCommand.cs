@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Globalization;
+using XrfEdge.Inference;
+using XrfEdge.Inference.Benchmarking;
+using XrfEdge.Inference.Native;
+
+namespace XrfEdge.Service.Cli;
+
+/// <summary>
+/// <c>xrfedge bench [--quick] [--json] [--model FILE]</c>: in one process, times the bare ORT session and the whole
+/// in-memory identify path on the same spectra and batch sizes (1, 32, 256), int8 and fp32, 1 and 2 intra-op
+/// threads; prints spectra/s of each, their ratio, path latency percentiles and the process RSS.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly int[] Batches = [1, 32, 256];
+    private static readonly int[] ThreadCounts = [1, 2];
+
+    public static Command Create()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Short timing windows (finishes in under 30 s); numbers are noisier" };
+        var json = new Option<bool>("--json") { Description = "Print {\"results\":[…],\"rss_mb\":…} instead of a table" };
+        var model = InferenceCli.ModelOption();
+        var command = new Command("bench", "Time bare ONNX Runtime against the whole in-memory identify path (int8/fp32, batch 1/32/256, 1/2 threads)")
+        {
+            quick, json, model,
+        };
+        command.SetAction(parse => Run(parse.GetValue(model), parse.GetValue(quick), parse.GetValue(json), Console.Out, Console.Error));
+        return command;
+    }
+
+    internal static int Run(string? modelGiven, bool quick, bool asJson, TextWriter output, TextWriter error)
+    {
+        var modelPath = InferenceCli.ResolveModel(modelGiven, error);
+        if (modelPath is null)
+        {
+            return InferenceCli.ExitUnusable;
+        }
+
+        var models = new List<string> { Path.GetFullPath(modelPath) };
+        using var loggers = InferenceCli.StderrLoggerFactory();
+        var logger = loggers.CreateLogger("XrfEdge.Inference");
+        using (var probe = InferenceCli.TryOpen(modelPath, logger, error))
+        {
+            if (probe is null)
+            {
+                return InferenceCli.ExitUnusable;
+            }
+
+            // The sibling precision named by the card (int8 ↔ fp32), when its file is there.
+            foreach (var (precision, entry) in probe.Card.Files)
+            {
+                var sibling = Path.Combine(Path.GetDirectoryName(probe.ModelPath)!, entry.Path);
+                if (precision != probe.Identity.Precision && File.Exists(sibling))
+                {
+                    models.Add(sibling);
+                }
+            }
+        }
+
+        var duration = TimeSpan.FromSeconds(quick ? 0.25 : 1.5);
+        var spectra = BenchmarkSpectra.Create(SpectrumIdentifier.MaxBatchSize);
+        var results = new List<PathBenchmarkResult>();
+        var encoders = new List<LineEncoder>();
+        try
+        {
+            foreach (var path in models)
+            {
+                foreach (var threads in ThreadCounts)
+                {
+                    var encoder = InferenceCli.TryOpen(path, logger, error, new OnnxSessionOptions { IntraOpThreads = threads });
+                    if (encoder is null)
+                    {
+                        return InferenceCli.ExitUnusable;
+                    }
+
+                    encoders.Add(encoder);
+                    foreach (var batch in Batches)
+                    {
+                        var result = PathBenchmark.Measure(encoder, threads, batch, spectra, duration);
+                        results.Add(result);
+                        if (!asJson)
+                        {
+                            error.Write('.');
+                        }
+                    }
+                }
+            }
+
+            // Every benchmarked session is still loaded here: the RSS of the process at its largest.
+            var rssMb = Environment.WorkingSet / (1024.0 * 1024.0);
+            if (asJson)
+            {
+                InferenceCli.PrintJson(output, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteStartArray("results");
+                    foreach (var r in results)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("precision", r.Precision);
+                        w.WriteNumber("batch", r.Batch);
+                        w.WriteNumber("threads", r.Threads);
+                        w.WriteNumber("bare_ort_spectra_per_s", Math.Round(r.BareOrtSpectraPerSecond, 1));
+                        w.WriteNumber("path_spectra_per_s", Math.Round(r.PathSpectraPerSecond, 1));
+                        w.WriteNumber("ratio", Math.Round(r.Ratio, 4));
+                        w.WriteNumber("bare_p50_us", Math.Round(r.BareP50Microseconds, 2));
+                        w.WriteNumber("path_p50_us", Math.Round(r.PathP50Microseconds, 2));
+                        w.WriteNumber("path_p99_us", Math.Round(r.PathP99Microseconds, 2));
+                        w.WriteNumber("added_p50_us", Math.Round(r.AddedP50Microseconds, 2));
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteNumber("rss_mb", Math.Round(rssMb, 1));
+                    w.WriteNumber("sessions_loaded", encoders.Count);
+                    w.WriteString("onnxruntime", OnnxRuntime.Version);
+                    w.WriteNumber("processor_count", Environment.ProcessorCount);
+                    w.WriteEndObject();
+                });
+            }
+            else
+            {
+                error.WriteLine();
+                output.WriteLine($"ONNX Runtime {OnnxRuntime.Version}; {BenchmarkSpectra.Channels}-channel spectra; {(quick ? "quick" : "full")} timing; {Environment.ProcessorCount} CPUs");
+                output.WriteLine("precision batch threads  bare ORT sp/s   path sp/s  ratio  bare p50 µs  path p50 µs  path p99 µs  added µs");
+                foreach (var r in results)
+                {
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{r.Precision,-9} {r.Batch,5} {r.Threads,7}  {r.BareOrtSpectraPerSecond,12:F0}  {r.PathSpectraPerSecond,10:F0}  {r.Ratio,5:F3}  {r.BareP50Microseconds,11:F1}  {r.PathP50Microseconds,11:F1}  {r.PathP99Microseconds,11:F1}  {r.AddedP50Microseconds,8:F1}"));
+                }
+
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"process RSS with {encoders.Count} sessions loaded: {rssMb:F1} MB"));
+            }
+
+            return 0;
+        }
+        finally
+        {
+            foreach (var encoder in encoders)
+            {
+                encoder.Dispose();
+            }
+        }
+    }
+}

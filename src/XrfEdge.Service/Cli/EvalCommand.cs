@@ -1,0 +1,175 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using XrfEdge.Devices.Formats;
+using XrfEdge.Inference;
+using XrfEdge.Inference.Evaluation;
+using XrfEdge.Spectra.Catalog;
+using XrfEdge.Spectra.Identification;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Service.Cli;
+
+/// <summary>
+/// <c>xrfedge eval --input FILE.jsonl [--model FILE] [--json] [--threshold-scale X]</c>: identifies every labelled
+/// spectrum and prints the metrics of docs/inference.md ("eval"); the JSON form is what training reports consume.
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var input = new Option<string>("--input", "-i") { Description = "Labelled spectra (.jsonl with elements / lines / ignore_elements / elements_in_sample)", Required = true };
+        var model = InferenceCli.ModelOption();
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (schema in docs/inference.md) instead of a report" };
+        var scale = InferenceCli.ThresholdScaleOption();
+        var command = new Command("eval", "Score the identifier on labelled spectra: element and line metrics, guess ratio, per-element results, confusions, speed")
+        {
+            input, model, json, scale,
+        };
+        command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error));
+        return command;
+    }
+
+    internal static int Run(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error)
+    {
+        if (!(thresholdScale > 0))
+        {
+            error.WriteLine("xrfedge eval: --threshold-scale must be a positive number");
+            return InferenceCli.ExitUnusable;
+        }
+
+        var modelPath = InferenceCli.ResolveModel(modelGiven, error);
+        if (modelPath is null)
+        {
+            return InferenceCli.ExitUnusable;
+        }
+
+        using var loggers = InferenceCli.StderrLoggerFactory();
+        using var encoder = InferenceCli.TryOpen(modelPath, loggers.CreateLogger("XrfEdge.Inference"), error);
+        if (encoder is null)
+        {
+            return InferenceCli.ExitUnusable;
+        }
+
+        var identifier = new SpectrumIdentifier(encoder, thresholdScale);
+        var evaluator = new IdentificationEvaluator();
+        var catalog = LineCatalog.Default;
+        var errors = new List<string>();
+        var batch = new List<LabelledSpectrum>(SpectrumIdentifier.MaxBatchSize);
+        var head = new float[SpectrumIdentifier.MaxBatchSize * catalog.Elements.Count];
+        var results = new Identification[SpectrumIdentifier.MaxBatchSize];
+        var clock = Stopwatch.StartNew();
+        void Flush()
+        {
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            var raw = batch.Select(b => b.Spectrum).ToArray();
+            identifier.Identify(raw, results.AsSpan(0, raw.Length), encoder.HasElementHead ? head.AsSpan(0, raw.Length * catalog.Elements.Count) : []);
+            for (var i = 0; i < raw.Length; i++)
+            {
+                var labelled = batch[i];
+                var headRow = encoder.HasElementHead ? head.AsSpan(i * catalog.Elements.Count, catalog.Elements.Count) : [];
+                evaluator.Add(new EvaluationSample
+                {
+                    Result = results[i],
+                    ElementScores = IdentificationEvaluator.ElementScores(results[i], headRow, catalog),
+                    Elements = labelled.Elements,
+                    Lines = labelled.Lines,
+                    IgnoreElements = labelled.IgnoreElements ?? [],
+                    ElementsInSample = labelled.ElementsInSample,
+                });
+            }
+
+            batch.Clear();
+        }
+
+        foreach (var item in SpectrumFileReader.ReadAll(inputPath))
+        {
+            if (item.Spectrum is null)
+            {
+                errors.Add(item.Error!);
+                continue;
+            }
+
+            batch.Add(item.Spectrum);
+            if (batch.Count == SpectrumIdentifier.MaxBatchSize)
+            {
+                Flush();
+            }
+        }
+
+        Flush();
+        clock.Stop();
+        var perSecond = evaluator.Spectra / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        foreach (var problem in errors.Take(20))
+        {
+            error.WriteLine($"xrfedge eval: skipped {problem}");
+        }
+
+        if (asJson)
+        {
+            InferenceCli.PrintJson(output, writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("input", inputPath);
+                InferenceCli.WriteModel(writer, encoder);
+                writer.WriteNumber("threshold_scale", thresholdScale);
+                writer.WriteNumber("errors", errors.Count);
+                evaluator.WriteJson(writer, perSecond);
+                writer.WriteEndObject();
+            });
+        }
+        else
+        {
+            WriteReport(output, evaluator, encoder, inputPath, errors.Count, perSecond);
+        }
+
+        if (evaluator.Spectra == 0)
+        {
+            error.WriteLine($"xrfedge eval: no readable spectrum in {inputPath}");
+            return InferenceCli.ExitUnusable;
+        }
+
+        return errors.Count == 0 ? 0 : InferenceCli.ExitSomeFailed;
+    }
+
+    private static void WriteReport(TextWriter o, IdentificationEvaluator e, LineEncoder encoder, string input, int errors, double perSecond)
+    {
+        static string F(double v) => double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "  —   ";
+        o.WriteLine($"eval {input}: {e.Spectra} spectra ({errors} unreadable), model {encoder.Identity.Name} {encoder.Identity.Version} ({encoder.Identity.Precision})");
+        o.WriteLine("level                    pairs      sens    spec    prec    F1      acc     pearson");
+        void Row(string name, BinaryMetrics m, long spectra)
+        {
+            if (spectra > 0)
+            {
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name,-22} {m.Pairs,8}  {F(m.Sensitivity)}  {F(m.Specificity)}  {F(m.Precision)}  {F(m.F1)}  {F(m.Accuracy)}  {F(m.Pearson)}"));
+            }
+        }
+
+        Row("element", e.Elements, e.SpectraWithElementLabels);
+        Row("line", e.Lines, e.SpectraWithLineLabels);
+        Row("paper element", e.PaperElements, e.SpectraWithSampleComposition);
+        Row("paper line", e.PaperLines, e.SpectraWithSampleComposition);
+        o.WriteLine($"guess ratio: element recall {F(e.GuessRatioRecall)}, top-1 hit rate {F(e.GuessRatioTop1)}");
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"speed: {perSecond:F0} spectra/s (read, rebin, infer, decode)"));
+        o.WriteLine("per element (support > 0 or reported):  symbol  support  precision  recall");
+        foreach (var c in e.PerElement().Where(c => c.Support > 0 || c.FalsePositives > 0))
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {c.Symbol,-3} {c.Support,7}  {F(c.Precision)}  {F(c.Recall)}"));
+        }
+
+        var confusions = e.MainConfusions();
+        if (confusions.Count > 0)
+        {
+            o.WriteLine("main confusions (reported but absent ← present element with an overlapping line):");
+            foreach (var c in confusions)
+            {
+                o.WriteLine($"    {c.Reported} ← {c.Actual}: {c.Count}");
+            }
+        }
+    }
+}

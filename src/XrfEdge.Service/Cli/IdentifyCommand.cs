@@ -1,0 +1,168 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using XrfEdge.Devices.Formats;
+using XrfEdge.Inference;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Identification;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Service.Cli;
+
+/// <summary>
+/// <c>xrfedge identify --input FILE… [--model FILE] [--json] [--threshold-scale X]</c>: identifies every spectrum of
+/// every file (.jsonl, .mca, .spe, .msa, .csv), one result per spectrum in input order; a spectrum that cannot be
+/// read gets an error line and the rest of the file is still processed.
+/// </summary>
+internal static class IdentifyCommand
+{
+    public static Command Create()
+    {
+        var input = new Option<string[]>("--input", "-i")
+        {
+            Description = "Spectrum file(s): .jsonl, .mca, .spe, .msa, .csv",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var model = InferenceCli.ModelOption();
+        var json = new Option<bool>("--json") { Description = "One JSON object per spectrum (spectra-jsonl.md, \"Identification output\") instead of a table" };
+        var scale = InferenceCli.ThresholdScaleOption();
+        var command = new Command("identify", "Identify the elements and emission lines in spectrum files") { input, model, json, scale };
+        command.SetAction(parse => Run(parse.GetValue(input) ?? [], parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error));
+        return command;
+    }
+
+    internal static int Run(string[] inputs, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error)
+    {
+        if (!(thresholdScale > 0))
+        {
+            error.WriteLine("xrfedge identify: --threshold-scale must be a positive number");
+            return InferenceCli.ExitUnusable;
+        }
+
+        var modelPath = InferenceCli.ResolveModel(modelGiven, error);
+        if (modelPath is null)
+        {
+            return InferenceCli.ExitUnusable;
+        }
+
+        using var loggers = InferenceCli.StderrLoggerFactory();
+        using var encoder = InferenceCli.TryOpen(modelPath, loggers.CreateLogger("XrfEdge.Inference"), error);
+        if (encoder is null)
+        {
+            return InferenceCli.ExitUnusable;
+        }
+
+        var identifier = new SpectrumIdentifier(encoder, thresholdScale);
+        if (!asJson)
+        {
+            output.WriteLine($"model {encoder.Identity.Name} {encoder.Identity.Version} ({encoder.Identity.Precision}), threshold scale {thresholdScale.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        var failures = 0;
+        var pending = new List<SpectrumReadResult>(SpectrumIdentifier.MaxBatchSize);
+        var valid = new List<RawSpectrum>(SpectrumIdentifier.MaxBatchSize);
+        void Flush()
+        {
+            var results = identifier.Identify(valid);
+            var next = 0;
+            foreach (var item in pending)
+            {
+                if (item.Spectrum is null)
+                {
+                    var where = item.LineNumber > 0 ? $"{Path.GetFileName(item.Source)}:{item.LineNumber}" : Path.GetFileName(item.Source);
+                    Write(output, asJson, item.Id ?? where, null, item.Error);
+                }
+                else
+                {
+                    Write(output, asJson, item.Spectrum.Spectrum.Id, results[next++], null);
+                }
+            }
+
+            pending.Clear();
+            valid.Clear();
+        }
+
+        foreach (var file in inputs)
+        {
+            foreach (var item in SpectrumFileReader.ReadAll(file))
+            {
+                pending.Add(item);
+                if (item.Spectrum is null)
+                {
+                    failures++;
+                }
+                else
+                {
+                    valid.Add(item.Spectrum.Spectrum);
+                    if (valid.Count == SpectrumIdentifier.MaxBatchSize)
+                    {
+                        Flush();
+                    }
+                }
+            }
+        }
+
+        Flush();
+        return failures == 0 ? 0 : InferenceCli.ExitSomeFailed;
+    }
+
+    private static void Write(TextWriter output, bool asJson, string id, Identification? result, string? problem)
+    {
+        if (asJson)
+        {
+            InferenceCli.PrintJson(output, writer => WriteJson(writer, id, result, problem));
+            return;
+        }
+
+        if (result is null)
+        {
+            output.WriteLine($"{id}: ERROR {problem}");
+            return;
+        }
+
+        output.WriteLine(result.Elements.Count == 0
+            ? $"{id}: no element identified"
+            : $"{id}: {string.Join(", ", result.Elements.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Symbol} {e.Probability:F3}")))}");
+        foreach (var element in result.Elements)
+        {
+            output.WriteLine($"    {element.Symbol,-3} lines: {string.Join(", ", element.SupportingLines)}");
+        }
+    }
+
+    /// <summary>The identify --json object of one spectrum (spectra-jsonl.md, "Identification output").</summary>
+    internal static void WriteJson(Utf8JsonWriter writer, string id, Identification? result, string? problem)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id", id);
+        if (result is null)
+        {
+            writer.WriteString("error", problem);
+            writer.WriteEndObject();
+            return;
+        }
+
+        writer.WriteStartArray("elements");
+        foreach (var element in result.Elements)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("symbol", element.Symbol);
+            writer.WriteNumber("probability", Math.Round(element.Probability, 4));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("lines");
+        foreach (var line in result.Lines)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", line.Line.Name);
+            writer.WriteNumber("energy_kev", Math.Round(line.Line.EnergyKeV, 4));
+            writer.WriteNumber("probability", Math.Round(line.Probability, 4));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}

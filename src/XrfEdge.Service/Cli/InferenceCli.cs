@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Inference;
+using XrfEdge.Inference.Model;
+using XrfEdge.Inference.Native;
+
+namespace XrfEdge.Service.Cli;
+
+/// <summary>What the inference verbs (identify, eval, model inspect, bench) share: the --model option and opening the encoder.</summary>
+internal static class InferenceCli
+{
+    /// <summary>Exit code when a spectrum or a file could not be processed (the rest was).</summary>
+    public const int ExitSomeFailed = 1;
+
+    /// <summary>Exit code for a refused model, a missing runtime or bad arguments.</summary>
+    public const int ExitUnusable = 2;
+
+    public static Option<string?> ModelOption() => new("--model")
+    {
+        Description = $"ONNX model file; its card is <stem>.card.json next to it (default: models/{ModelLocator.DefaultModelFileName})",
+    };
+
+    public static Option<double> ThresholdScaleOption() => new("--threshold-scale")
+    {
+        Description = "Multiply every per-line (and per-element) threshold of the card by this factor (>1 = stricter)",
+        DefaultValueFactory = _ => 1.0,
+    };
+
+    /// <summary>A logger factory writing warnings and errors (ORT's included) to stderr, so stdout stays machine-readable.</summary>
+    public static ILoggerFactory StderrLoggerFactory() => LoggerFactory.Create(builder => builder
+        .SetMinimumLevel(LogLevel.Warning)
+        .AddSimpleConsole(o => o.SingleLine = true)
+        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+
+    /// <summary>The model path to use, or null after writing why there is none.</summary>
+    public static string? ResolveModel(string? given, TextWriter error)
+    {
+        if (given is not null)
+        {
+            return given;
+        }
+
+        var found = ModelLocator.FindDefaultModel();
+        if (found is null)
+        {
+            error.WriteLine($"xrfedge: {ModelLocator.MissingModelMessage}");
+        }
+
+        return found;
+    }
+
+    /// <summary>Opens the encoder, or writes the refusal and returns null.</summary>
+    public static LineEncoder? TryOpen(string modelPath, ILogger logger, TextWriter error, OnnxSessionOptions? session = null)
+    {
+        try
+        {
+            return LineEncoder.Open(modelPath, new LineEncoderOptions { Session = session ?? new OnnxSessionOptions() }, logger);
+        }
+        catch (Exception e) when (e is ModelContractException or OnnxRuntimeException)
+        {
+            error.WriteLine($"xrfedge: {e.Message}");
+            return null;
+        }
+    }
+
+    public static void WriteModel(Utf8JsonWriter writer, LineEncoder encoder)
+    {
+        writer.WriteStartObject("model");
+        writer.WriteString("name", encoder.Identity.Name);
+        writer.WriteString("version", encoder.Identity.Version);
+        writer.WriteString("precision", encoder.Identity.Precision);
+        writer.WriteString("sha256", encoder.Identity.Sha256);
+        writer.WriteString("path", encoder.ModelPath);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Runs <paramref name="write"/> on a JSON writer and prints the result as one line.</summary>
+    public static void PrintJson(TextWriter output, Action<Utf8JsonWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            write(writer);
+        }
+
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+}

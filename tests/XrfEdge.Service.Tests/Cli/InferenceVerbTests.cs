@@ -1,0 +1,137 @@
+using System.Text.Json;
+using XrfEdge.Inference.Benchmarking;
+using XrfEdge.Service.Cli;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Service.Tests.Cli;
+
+/// <summary>The identify / eval / model inspect verbs end to end on the fixed-seed test encoder and the real ORT.</summary>
+public sealed class InferenceVerbTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xrfedge-verbs-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>The int8 test encoder of scripts/models/make_test_model.py, found from the repository root.</summary>
+    private static string TestModel
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "XrfEdge.sln")))
+                {
+                    return Path.Combine(dir.FullName, "tests", "XrfEdge.Inference.Tests", "Models", "test-encoder.int8.onnx");
+                }
+            }
+
+            throw new InvalidOperationException("XrfEdge.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>Writes a .jsonl with <paramref name="count"/> benchmark spectra labelled Fe+Cu (Rh ignored), and optionally one corrupt line after the first.</summary>
+    private string Jsonl(int count, bool corrupt)
+    {
+        var path = Path.Combine(_dir, "set.jsonl");
+        using var writer = new StreamWriter(path);
+        var spectra = BenchmarkSpectra.Create(count, seed: 3);
+        for (var i = 0; i < count; i++)
+        {
+            SpectrumJsonl.Write(writer, new LabelledSpectrum(spectra[i])
+            {
+                Elements = ["Fe", "Cu"],
+                Lines = ["Fe-KL3", "Cu-KL3"],
+                IgnoreElements = ["Rh", "Ar"],
+                ElementsInSample = ["Fe", "Cu", "C"],
+            });
+            if (i == 0 && corrupt)
+            {
+                writer.WriteLine("{\"id\":\"broken\",\"counts\":[1,2,");
+            }
+        }
+
+        return path;
+    }
+
+    [Fact]
+    public void Identify_CorruptLineInFile_ReportsItAndIdentifiesTheRest()
+    {
+        var input = Jsonl(3, corrupt: true);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = IdentifyCommand.Run([input], TestModel, asJson: true, thresholdScale: 1.0, output, error);
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // 3 spectra + 1 corrupt line, in input order; exit code 1 = some spectra failed.
+        Assert.Equal(4, lines.Length);
+        Assert.Equal(1, code);
+        using var bad = JsonDocument.Parse(lines[1]);
+        Assert.True(bad.RootElement.TryGetProperty("error", out var problem));
+        Assert.Contains("line 2", problem.GetString(), StringComparison.Ordinal);
+        foreach (var index in new[] { 0, 2, 3 })
+        {
+            using var good = JsonDocument.Parse(lines[index]);
+            Assert.Equal(JsonValueKind.Array, good.RootElement.GetProperty("elements").ValueKind);
+            Assert.Equal(JsonValueKind.Array, good.RootElement.GetProperty("lines").ValueKind);
+        }
+
+        Assert.StartsWith("bench-0000", JsonDocument.Parse(lines[0]).RootElement.GetProperty("id").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identify_ModelMissing_ExitsTwoNamingTheFile()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var missing = Path.Combine(_dir, "absent.int8.onnx");
+
+        var code = IdentifyCommand.Run([Jsonl(1, corrupt: false)], missing, asJson: false, thresholdScale: 1.0, output, error);
+
+        Assert.Equal(2, code);
+        Assert.Contains(missing, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Eval_Json_HasEverySectionOfTheDocumentedSchema()
+    {
+        var input = Jsonl(5, corrupt: false);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = EvalCommand.Run(input, TestModel, asJson: true, thresholdScale: 1.0, output, error);
+
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output.ToString());
+        var root = json.RootElement;
+        Assert.Equal(5, root.GetProperty("spectra").GetInt32());
+        // 41 catalogue elements − Rh − Ar = 39 scored elements per spectrum.
+        Assert.Equal(5 * 39, root.GetProperty("element").GetProperty("pairs").GetInt32());
+        Assert.Equal(JsonValueKind.Object, root.GetProperty("line").ValueKind);
+        Assert.Equal(JsonValueKind.Object, root.GetProperty("paper").GetProperty("line").ValueKind);
+        Assert.True(root.GetProperty("guess_ratio").TryGetProperty("top1_hit_rate", out _));
+        Assert.Equal(41, root.GetProperty("per_element").GetArrayLength());
+        Assert.Equal(JsonValueKind.Array, root.GetProperty("confusions").ValueKind);
+        Assert.True(root.GetProperty("spectra_per_second").GetDouble() > 0);
+        Assert.Equal("int8", root.GetProperty("model").GetProperty("precision").GetString());
+    }
+
+    [Fact]
+    public void ModelInspect_TestModel_AcceptedWithNoWeightDequantizeLeft()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = ModelCommand.Inspect(TestModel, asJson: true, output, error);
+
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output.ToString());
+        var root = json.RootElement;
+        Assert.True(root.GetProperty("accepted").GetBoolean());
+        Assert.True(root.GetProperty("card").GetProperty("catalog_hash_matches").GetBoolean());
+        Assert.All(root.GetProperty("files").EnumerateArray(), f => Assert.True(f.GetProperty("matches").GetBoolean()));
+        Assert.Equal(0, root.GetProperty("optimized_graph").GetProperty("weight_dequantize_nodes").GetInt32());
+        Assert.Equal(3, root.GetProperty("optimized_graph").GetProperty("op_types").GetProperty("QLinearMatMul").GetInt32());
+        Assert.Equal("[N,300]", root.GetProperty("inputs")[0].GetProperty("shape").GetString());
+    }
+}

@@ -1,0 +1,79 @@
+using FsCheck;
+using FsCheck.Fluent;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Rebinning;
+
+namespace XrfEdge.Spectra.Tests.Rebinning;
+
+/// <summary>RebinPlan is Rebinner's rule precomputed: the same output for any calibration, channel width and counts.</summary>
+public sealed class RebinPlanTests
+{
+    // 200 cases keep this under a second on one core (as RebinnerTests).
+    private static readonly Config Quick = Config.QuickThrowOnFailure.WithMaxTest(200);
+
+    private static Gen<(long[] Counts, EnergyCalibration Calibration)> Spectra =>
+        from channels in Gen.Choose(64, 4096)
+        from gainMilli in Gen.Choose(5, 500)
+        from offsetMilli in Gen.Choose(-2000, 2000)
+        from quadraticPico in Gen.Choose(-100_000, 100_000)
+        from seed in Gen.Choose(0, int.MaxValue)
+        // Same ranges as RebinnerTests: 0.005–0.5 keV/channel, offsets ±2 keV, q up to ±1e-7 keV/ch².
+        let calibration = new EnergyCalibration(offsetMilli / 1000.0, gainMilli / 1000.0, quadraticPico * 1e-12)
+        where calibration.Validate(channels) is null
+        select (Counts(channels, seed), calibration);
+
+    private static long[] Counts(int channels, int seed)
+    {
+        var random = new Random(seed);
+        var counts = new long[channels];
+        for (var i = 0; i < channels; i++)
+        {
+            counts[i] = random.Next(4) == 0 ? 0 : random.Next(0, 100_000);
+        }
+
+        return counts;
+    }
+
+    [Fact]
+    public void Apply_AnyCalibration_EqualsRebinnerAsFloat32()
+    {
+        var property = Prop.ForAll(Spectra.ToArbitrary(), s =>
+        {
+            var expected = new double[ModelGrid.BinCount];
+            var expectedOutside = Rebinner.Rebin(s.Counts, s.Calibration, expected);
+            var actual = new float[ModelGrid.BinCount];
+            var outside = RebinPlan.Create(s.Calibration, s.Counts.Length).Apply(s.Counts, actual);
+            var total = (double)s.Counts.Sum();
+            for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+            {
+                // Same float32 value as ModelInput.Fill's cast, up to 1 ulp from summation order.
+                var tolerance = Math.Max(1e-6, Math.Abs(expected[bin]) * 2e-7);
+                if (Math.Abs(actual[bin] - (float)expected[bin]) > tolerance)
+                {
+                    return false;
+                }
+            }
+
+            return Math.Abs(outside - expectedOutside) <= 1e-9 * Math.Max(1, total);
+        });
+        Check.One(Quick, property);
+    }
+
+    [Fact]
+    public void Apply_WrongChannelCount_Throws()
+    {
+        var plan = RebinPlan.Create(new EnergyCalibration(0.05, 0.1), 300);
+
+        Assert.Throws<ArgumentException>(() => plan.Apply(new long[299], new float[ModelGrid.BinCount]));
+    }
+
+    [Fact]
+    public void Matches_SameCalibrationValue_IsTrue()
+    {
+        // Records compare by value: a spectrum read later with an equal calibration reuses the plan.
+        var plan = RebinPlan.Create(new EnergyCalibration(-0.01, 0.015), 2048);
+
+        Assert.True(plan.Matches(new EnergyCalibration(-0.01, 0.015), 2048));
+        Assert.False(plan.Matches(new EnergyCalibration(-0.01, 0.015), 4096));
+    }
+}
