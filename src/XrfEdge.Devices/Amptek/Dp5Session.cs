@@ -29,6 +29,7 @@ public sealed class Dp5Session : IAsyncDisposable
     private readonly byte[] _readBuffer = new byte[4096];
     private Stream? _link;
     private long _measurementIndex;
+    private bool _everConnected;
 
     /// <summary>Creates a session; nothing is opened until <see cref="ConnectAsync"/>.</summary>
     /// <param name="deviceName">Device path or name, for messages.</param>
@@ -66,6 +67,7 @@ public sealed class Dp5Session : IAsyncDisposable
         if (_link is null)
         {
             _link = await _connect(cancellationToken).ConfigureAwait(false);
+            _everConnected = true;
         }
 
         var status = await GetStatusAsync(cancellationToken).ConfigureAwait(false);
@@ -337,7 +339,15 @@ public sealed class Dp5Session : IAsyncDisposable
     {
         if (_link is null)
         {
-            await ReconnectAsync(cancellationToken).ConfigureAwait(false);
+            if (_everConnected)
+            {
+                await ReconnectAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                _link = await _connect(cancellationToken).ConfigureAwait(false);
+                _everConnected = true;
+            }
         }
 
         return _link!;

@@ -141,7 +141,7 @@ public sealed class SerialPort : IDisposable
         }
     }
 
-    /// <summary>cfmakeraw + CLOCAL|CREAD, 8N1, no RTS/CTS, no XON/XOFF, VMIN=0/VTIME=0 (we wait with poll).</summary>
+    /// <summary>cfmakeraw + CLOCAL|CREAD, 8N1, no RTS/CTS, no XON/XOFF, VMIN=1/VTIME=0 (we wait with poll).</summary>
     internal static unsafe void ConfigureRaw(int fd, string name, uint speed)
     {
         LibC.Termios t;
@@ -156,7 +156,9 @@ public sealed class SerialPort : IDisposable
         t.c_cflag &= ~(LibC.CSTOPB | LibC.CRTSCTS | LibC.PARENB | LibC.CSIZE);
         t.c_cflag |= LibC.CS8;
         t.c_iflag &= ~(LibC.IXON | LibC.IXOFF | LibC.IXANY);
-        t.c_cc[LibC.VMIN] = 0;
+        // VMIN=1/VTIME=0 with O_NONBLOCK: an empty queue reads as EAGAIN (then we poll). VMIN=0 would make
+        // Linux n_tty return 0, indistinguishable from a hang-up.
+        t.c_cc[LibC.VMIN] = 1;
         t.c_cc[LibC.VTIME] = 0;
         if (speed != 0 && (LibC.CfSetISpeed(&t, speed) != 0 || LibC.CfSetOSpeed(&t, speed) != 0))
         {

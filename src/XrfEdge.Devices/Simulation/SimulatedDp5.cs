@@ -283,7 +283,7 @@ public sealed class SimulatedDp5
             _measurementIndex++;
             _fullDuration = Preset ?? _options.DefaultDuration;
             var spectrum = _source(new SimulatedSpectrumRequest(_measurementIndex, channels, _fullDuration));
-            _full = spectrum.Counts.Length == channels ? spectrum.Counts : Resample(spectrum.Counts, channels);
+            _full = EnergyResampler.Resample(spectrum, _options.DetectorCalibration(channels), channels);
         }
 
         var fraction = _fullDuration > TimeSpan.Zero ? _accumulated / _fullDuration : 0;
@@ -324,26 +324,6 @@ public sealed class SimulatedDp5
         };
         _firstStatus = false;
         return status;
-    }
-
-    private static long[] Resample(long[] source, int channels)
-    {
-        var result = new long[channels];
-        var ratio = (double)source.Length / channels;
-        for (var channel = 0; channel < channels; channel++)
-        {
-            var from = (int)Math.Floor(channel * ratio);
-            var to = Math.Max(from + 1, (int)Math.Floor((channel + 1) * ratio));
-            long sum = 0;
-            for (var i = from; i < to && i < source.Length; i++)
-            {
-                sum += source[i];
-            }
-
-            result[channel] = ratio >= 1 ? sum : (long)(sum * ratio);
-        }
-
-        return result;
     }
 
     /// <summary>Writes a reply, applying the configured fault; false when the link was dropped on purpose.</summary>

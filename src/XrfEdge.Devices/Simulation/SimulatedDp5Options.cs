@@ -1,4 +1,5 @@
 using XrfEdge.Devices.Amptek;
+using XrfEdge.Spectra.Calibration;
 
 namespace XrfEdge.Devices.Simulation;
 
@@ -28,6 +29,12 @@ public sealed record SimulatedDp5Options
 
     /// <summary>Pace replies at this line rate (bit/s, 10 bits per byte) as a real UART would; null sends at link speed.</summary>
     public int? PaceBaudRate { get; init; }
+
+    /// <summary>
+    /// The simulated detector's true calibration for a channel count (default: <see cref="ExampleSpectrumSource.CalibrationFor"/>,
+    /// −0.02 keV offset, 30 keV across the range — what firmware-config/simulator.json declares). Source spectra are mapped onto it by energy.
+    /// </summary>
+    public Func<int, EnergyCalibration> DetectorCalibration { get; init; } = ExampleSpectrumSource.CalibrationFor;
 
     /// <summary>Accumulation time the full source spectrum stands for when PRET is OFF.</summary>
     public TimeSpan DefaultDuration { get; init; } = TimeSpan.FromSeconds(10);

@@ -17,6 +17,8 @@ internal static class XrfEdgeCommandLine
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(McaSimCommand.Create());
+        root.Subcommands.Add(AcquireCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,225 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Devices.Acquisition;
+using XrfEdge.Spectra;
+
+namespace XrfEdge.Devices.Spi;
+
+/// <summary>
+/// Host side of the XrfEdge SPI MCA frame protocol (docs/spi-mca-protocol.md): each command is one 12-byte
+/// transfer; its response is read by a following transfer (after the data-ready line rises, or by polling
+/// while the first byte says "not ready"). A snapshot is taken atomically on the device and then read in
+/// chunks of at most 4092 bytes, so no transfer exceeds spidev's 4096-byte bufsiz; the payload CRC-32 is
+/// checked over the reassembled counts and the chunks are read again on a mismatch (the snapshot does not
+/// change until the next SNAPSHOT). Every wait uses the given <see cref="TimeProvider"/>.
+/// </summary>
+public sealed class SpiMcaClient
+{
+    /// <summary>First response byte: command accepted, data follows.</summary>
+    public const byte Ack = 0x06;
+
+    /// <summary>First response byte: command refused, NACK code follows.</summary>
+    public const byte Nack = 0x15;
+
+    private readonly SpiDevice _device;
+    private readonly AcquisitionProfile _profile;
+    private readonly TimeProvider _time;
+    private readonly IDataReadyLine? _dataReady;
+    private readonly ILogger _logger;
+    private long _measurementIndex;
+
+    /// <summary>Creates the client.</summary>
+    /// <param name="deviceName">Device path, for messages.</param>
+    /// <param name="device">The configured spidev device (or one over a simulated ioctl).</param>
+    /// <param name="profile">Time-outs, attempts and calibration.</param>
+    /// <param name="timeProvider">Clock for every wait.</param>
+    /// <param name="dataReady">Optional data-ready line; without it the client polls every millisecond.</param>
+    /// <param name="logger">Optional logger.</param>
+    public SpiMcaClient(string deviceName, SpiDevice device, AcquisitionProfile profile, TimeProvider timeProvider, IDataReadyLine? dataReady = null, ILogger? logger = null)
+    {
+        DeviceName = deviceName;
+        _device = device;
+        _profile = profile;
+        _time = timeProvider;
+        _dataReady = dataReady;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Device path or name.</summary>
+    public string DeviceName { get; }
+
+    /// <summary>Commands or chunk sets repeated after a NACK, time-out or CRC mismatch.</summary>
+    public int RetryCount { get; private set; }
+
+    /// <summary>Interval between "not ready" polls when there is no data-ready line: 1 ms.</summary>
+    public static TimeSpan ResponsePollInterval => TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Sends a command and returns the <paramref name="responseLength"/> data bytes after its ACK.</summary>
+    /// <exception cref="SpiProtocolException">A NACK that retrying cannot fix, or no answer after the profile's attempts.</exception>
+    public async Task<byte[]> CommandAsync(SpiCommand command, int responseLength, CancellationToken cancellationToken)
+    {
+        var tx = command.Encode();
+        var rx = new byte[SpiCommand.Size];
+        string? reason = null;
+        for (var attempt = 1; attempt <= _profile.MaxAttempts; attempt++)
+        {
+            if (attempt > 1)
+            {
+                RetryCount++;
+                Log.SpiFrameRejected(_logger, reason ?? "?", attempt - 1, _profile.MaxAttempts);
+            }
+
+            _device.Transfer(tx, rx);
+            var response = new byte[1 + Math.Max(responseLength, 2)];
+            var started = _time.GetTimestamp();
+            if (_dataReady is not null && !await _dataReady.WaitAsync(_profile.ReplyTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                reason = "data-ready line stayed low";
+                continue;
+            }
+
+            while (true)
+            {
+                _device.Transfer([], response);
+                if (response[0] is Ack or Nack)
+                {
+                    break;
+                }
+
+                if (_time.GetElapsedTime(started) > _profile.ReplyTimeout)
+                {
+                    break;
+                }
+
+                await Task.Delay(ResponsePollInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            switch (response[0])
+            {
+                case Ack:
+                    return response.AsSpan(1, responseLength).ToArray();
+                case Nack when (SpiNackCode)response[1] is SpiNackCode.BadCommandCrc or SpiNackCode.Busy:
+                    reason = $"NACK {(SpiNackCode)response[1]}";
+                    await Task.Delay(_profile.PollInterval, _time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                case Nack:
+                    throw new SpiProtocolException((SpiNackCode)response[1], $"{DeviceName}: SPI MCA refused {command.Opcode}: NACK {(SpiNackCode)response[1]}");
+                default:
+                    reason = string.Create(CultureInfo.InvariantCulture, $"no response within {_profile.ReplyTimeout.TotalMilliseconds:0} ms");
+                    continue;
+            }
+        }
+
+        throw new SpiProtocolException($"{DeviceName}: {command.Opcode} failed after {_profile.MaxAttempts} attempts: {reason}; check wiring, SPI mode {_profile.SpiMode} and clock {_profile.SpiMaxSpeedHz} Hz");
+    }
+
+    /// <summary>Takes an atomic snapshot (optionally clearing the histogram in the same step) and reads it in ≤ 4092-byte chunks.</summary>
+    public async Task<SpiSnapshot> ReadSnapshotAsync(bool clear, CancellationToken cancellationToken)
+    {
+        var headerBytes = await CommandAsync(new SpiCommand(SpiOpcode.Snapshot, clear ? (ushort)1 : (ushort)0), SpiFrameHeader.Length, cancellationToken).ConfigureAwait(false);
+        var header = SpiFrameHeader.TryDecode(headerBytes, out var error);
+        for (var attempt = 1; header is null && attempt < _profile.MaxAttempts; attempt++)
+        {
+            // Re-read the header of the same snapshot: a second SNAPSHOT could lose a cleared histogram.
+            Log.SpiFrameRejected(_logger, error!, attempt, _profile.MaxAttempts);
+            RetryCount++;
+            headerBytes = await CommandAsync(new SpiCommand(SpiOpcode.Read, 0, 0, SpiFrameHeader.Length), SpiFrameHeader.Length, cancellationToken).ConfigureAwait(false);
+            header = SpiFrameHeader.TryDecode(headerBytes, out error);
+        }
+
+        if (header is null)
+        {
+            throw new SpiProtocolException($"{DeviceName}: snapshot header rejected: {error}");
+        }
+
+        var payload = new byte[header.PayloadLength];
+        for (var attempt = 1; ; attempt++)
+        {
+            for (var offset = 0; offset < payload.Length; offset += SpiCommand.MaxReadLength)
+            {
+                var n = Math.Min(SpiCommand.MaxReadLength, payload.Length - offset);
+                var chunk = await CommandAsync(new SpiCommand(SpiOpcode.Read, 0, (uint)(SpiFrameHeader.Length + offset), (ushort)n), n, cancellationToken).ConfigureAwait(false);
+                chunk.CopyTo(payload, offset);
+            }
+
+            if (SpiCrc.Crc32(payload) == header.PayloadCrc32)
+            {
+                break;
+            }
+
+            if (attempt >= _profile.MaxAttempts)
+            {
+                throw new SpiProtocolException($"{DeviceName}: payload CRC-32 mismatch on {attempt} reads of snapshot {header.Sequence}");
+            }
+
+            RetryCount++;
+            Log.SpiFrameRejected(_logger, "payload CRC-32 mismatch", attempt, _profile.MaxAttempts);
+        }
+
+        var counts = new long[header.ChannelCount];
+        for (var channel = 0; channel < counts.Length; channel++)
+        {
+            long value = 0;
+            for (var b = header.CountWidth - 1; b >= 0; b--)
+            {
+                value = (value << 8) | payload[(channel * header.CountWidth) + b];
+            }
+
+            counts[channel] = value;
+        }
+
+        return new SpiSnapshot(header, counts);
+    }
+
+    /// <summary>Clears, starts with a preset, waits for it (then polls the preset flag), and reads the final snapshot.</summary>
+    public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
+    {
+        await CommandAsync(new SpiCommand(SpiOpcode.Clear), 0, cancellationToken).ConfigureAwait(false);
+        await CommandAsync(new SpiCommand(SpiOpcode.Start, 0, (uint)presetTime.TotalMilliseconds), 0, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(presetTime, _time, cancellationToken).ConfigureAwait(false);
+        var started = _time.GetTimestamp();
+        while (true)
+        {
+            var snapshot = await ReadSnapshotAsync(clear: false, cancellationToken).ConfigureAwait(false);
+            if (snapshot.Header.PresetReached || !snapshot.Header.Acquiring)
+            {
+                return ToRawSpectrum(snapshot);
+            }
+
+            if (_time.GetElapsedTime(started) > presetTime + TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"{DeviceName}: preset not reached 30 s after it was due");
+            }
+
+            await Task.Delay(_profile.PollInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Wraps a snapshot with the profile's calibration and counters.</summary>
+    public RawSpectrum ToRawSpectrum(SpiSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var h = snapshot.Header;
+        var ic = CultureInfo.InvariantCulture;
+        return new RawSpectrum
+        {
+            Id = string.Create(ic, $"{DeviceName}#{++_measurementIndex}"),
+            Counts = snapshot.Counts,
+            Calibration = _profile.Calibration,
+            LiveTime = h.LiveTime,
+            RealTime = h.RealTime,
+            Metadata = new Dictionary<string, string>
+            {
+                ["device"] = DeviceName,
+                ["protocol"] = "spi",
+                ["profile"] = _profile.Name,
+                ["snapshot_sequence"] = h.Sequence.ToString(ic),
+                ["fast_count"] = h.FastCount.ToString(ic),
+                ["slow_count"] = h.SlowCount.ToString(ic),
+                ["flags"] = h.Flags.ToString(ic),
+                ["acquired_utc"] = _time.GetUtcNow().ToString("O", ic),
+            },
+        };
+    }
+}

@@ -1,0 +1,145 @@
+using XrfEdge.Devices.Amptek;
+using XrfEdge.Devices.Simulation;
+using XrfEdge.Devices.Tests.Support;
+
+namespace XrfEdge.Devices.Tests.Amptek;
+
+/// <summary>The DP5 session against the simulator over an in-memory null-modem link.</summary>
+public sealed class Dp5SessionTests
+{
+    private static (Dp5Session Session, SimulatedDp5 Device, Task Serving) Start(SimulatedDp5Options options, CancellationToken ct, int channels = 1024)
+    {
+        var profile = TestProfiles.Fast(channels);
+        var device = new SimulatedDp5(options, new ExampleSpectrumSource(options.Seed).Generate, TimeProvider.System);
+        var serving = new List<Task>();
+        var session = new Dp5Session("memory", _ =>
+        {
+            var (host, dev) = MemoryDuplexStream.CreatePair();
+            serving.Add(Task.Run(async () =>
+            {
+                if (await device.ServeAsync(dev, ct) == SimulatedLinkEnd.Disconnected)
+                {
+                    dev.Disconnect();
+                }
+            }, ct));
+            return ValueTask.FromResult<Stream>(host);
+        }, profile, TimeProvider.System);
+        return (session, device, Task.CompletedTask);
+    }
+
+    [Fact]
+    public async Task MeasureAsync_WellBehavedDevice_ReturnsCalibratedSpectrumWithStatus()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (session, device, _) = Start(new SimulatedDp5Options(), cts.Token);
+        await using (session)
+        {
+            var status = await session.ConnectAsync(cts.Token);
+            Assert.Equal(Dp5DeviceType.Dp5, status.DeviceType);
+            Assert.Equal(31337u, status.SerialNumber);
+            var readBack = await session.ApplyProfileAsync(cts.Token);
+            Assert.Equal("1024", readBack["MCAC"]);
+            Assert.Equal("20.0", device.Configuration["GAIN"]);
+
+            var spectrum = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+            Assert.Equal(1024, spectrum.Counts.Length);
+            Assert.Equal(TestProfiles.Fast().Calibration, spectrum.Calibration);
+
+            // The simulator stops at PRET exactly (the guide: accumulation stops at the preset), so live time = 0.2 s.
+            Assert.Equal(TimeSpan.FromSeconds(0.2), spectrum.LiveTime);
+            Assert.True(spectrum.TotalCounts > 0);
+            Assert.Equal("Dp5", spectrum.Metadata["device_type"]);
+            Assert.Equal("false", spectrum.Metadata["mca_enabled"]);
+            Assert.False(device.CommandsReceived.ContainsKey("HVSE"));
+            Assert.False(device.CommandsReceived.ContainsKey("TECS"));
+            Assert.Equal(0, session.RetryCount);
+        }
+    }
+
+    [Theory]
+    [InlineData(SimulatedFault.Garbage)]
+    [InlineData(SimulatedFault.DroppedBytes)]
+    [InlineData(SimulatedFault.BadChecksum)]
+    [InlineData(SimulatedFault.SlowReplies)]
+    [InlineData(SimulatedFault.ErrorAcks)]
+    [InlineData(SimulatedFault.Disconnect)]
+    public async Task MeasureAsync_FaultEveryThirdReply_StillCompletesWithRetries(SimulatedFault fault)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        // Slow replies arrive after 600 ms, past the 250 ms + wire-time reply time-out of TestProfiles.Fast.
+        var options = new SimulatedDp5Options { Fault = fault, FaultEvery = 3, SlowReplyDelay = TimeSpan.FromMilliseconds(600) };
+        var (session, _, _) = Start(options, cts.Token);
+        await using (session)
+        {
+            await session.ConnectAsync(cts.Token);
+            await session.ApplyProfileAsync(cts.Token);
+            var first = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+            var second = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+            Assert.Equal(1024, first.Counts.Length);
+            Assert.True(second.TotalCounts > 0);
+            var recovered = fault == SimulatedFault.Garbage ? session.Decoder.DiscardedByteCount > 0 : session.RetryCount + session.ReconnectCount > 0;
+            Assert.True(recovered, $"fault {fault} should have forced a retry or reconnect (garbage: skipped bytes)");
+            if (fault == SimulatedFault.Disconnect)
+            {
+                Assert.True(session.ReconnectCount > 0);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ApplyProfileAsync_UnknownCommand_ThrowsNamingTheEchoedCommand()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var device = new SimulatedDp5(new SimulatedDp5Options(), new ExampleSpectrumSource(1).Generate, TimeProvider.System);
+        var (host, dev) = MemoryDuplexStream.CreatePair();
+        _ = device.ServeAsync(dev, cts.Token);
+        var profile = TestProfiles.Fast() with { Configuration = [new("MCAC", "1024"), new("ZZZZ", "1")] };
+        await using var session = new Dp5Session("memory", _ => ValueTask.FromResult<Stream>(host), profile, TimeProvider.System);
+        var e = await Assert.ThrowsAsync<Dp5ProtocolException>(() => session.ApplyProfileAsync(cts.Token));
+        Assert.Equal(Dp5AckCode.UnrecognisedCommand, e.AckCode);
+        Assert.Equal("ZZZZ=1", e.EchoedCommand);
+        Assert.Contains("ZZZZ=1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApplyProfileAsync_HvseWithoutPc5_ThrowsPc5NotPresent()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var device = new SimulatedDp5(new SimulatedDp5Options { HasPc5 = false }, new ExampleSpectrumSource(1).Generate, TimeProvider.System);
+        var (host, dev) = MemoryDuplexStream.CreatePair();
+        _ = device.ServeAsync(dev, cts.Token);
+        var profile = TestProfiles.Fast() with { Configuration = [new("HVSE", "-130")], AllowHighVoltageCommands = true };
+        await using var session = new Dp5Session("memory", _ => ValueTask.FromResult<Stream>(host), profile, TimeProvider.System);
+        var e = await Assert.ThrowsAsync<Dp5ProtocolException>(() => session.ApplyProfileAsync(cts.Token));
+        Assert.Equal(Dp5AckCode.Pc5NotPresent, e.AckCode);
+    }
+
+    [Fact]
+    public async Task ExchangeAsync_DeviceSilent_RetriesBoundedTimesOnFakeClockThenTimesOut()
+    {
+        var time = new FakeTimeProvider();
+        var (host, dev) = MemoryDuplexStream.CreatePair();
+        var profile = TestProfiles.Fast() with { MaxAttempts = 3 };
+        await using var session = new Dp5Session("silent", _ => ValueTask.FromResult<Stream>(host), profile, time);
+        var exchange = session.GetStatusAsync(CancellationToken.None);
+        var buffer = new byte[64];
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            // Wait for the request to arrive (a synchronisation point, not a sleep), then let the time-out pass.
+            var n = await dev.ReadAsync(buffer);
+            Assert.Equal(Dp5Requests.Status().Encode(), buffer[..n]);
+            while (time.PendingTimerCount == 0)
+            {
+                await Task.Yield();
+            }
+
+            // Status reply: 250 ms + 1.5 × 72 bytes × 10 bit / 115200 baud ≈ 259 ms; 300 ms passes it.
+            time.Advance(TimeSpan.FromMilliseconds(300));
+        }
+
+        var e = await Assert.ThrowsAsync<TimeoutException>(() => exchange);
+        Assert.Contains("3 attempts", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, session.RetryCount);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using XrfEdge.Devices.Native;
+
+namespace XrfEdge.Devices.Tests.Native;
+
+/// <summary>The termios serial port over real pty pairs made by socat (as /dev/ttyUSB* would be opened).</summary>
+public sealed class SerialPortTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xrfedge-serial-").FullName;
+    private Process? _socat;
+
+    private (string A, string B) SocatPair()
+    {
+        var a = Path.Combine(_dir, "a");
+        var b = Path.Combine(_dir, "b");
+        _socat = Process.Start(new ProcessStartInfo("socat", $"-d -d pty,raw,echo=0,link={a} pty,raw,echo=0,link={b}") { RedirectStandardError = true })
+            ?? throw new InvalidOperationException("socat did not start (scripts/install-deps.sh installs it)");
+
+        // socat logs the second pty after both links exist ("starting data transfer loop"); wait for that line, not for time.
+        while (_socat.StandardError.ReadLine() is { } line && !line.Contains("starting data transfer loop", StringComparison.Ordinal))
+        {
+        }
+
+        return (a, b);
+    }
+
+    [Fact]
+    public void OpenWriteRead_SocatPair_BytesCrossUnchanged()
+    {
+        var (a, b) = SocatPair();
+        using var left = new SerialPort(a, 115200) { ReadTimeout = 5000 };
+        using var right = new SerialPort(b, 115200) { ReadTimeout = 5000 };
+        left.Open();
+        right.Open();
+
+        // Every byte value, including 0x11/0x13 (XON/XOFF) and CR/LF, must pass: the line is raw without flow control.
+        var sent = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+        left.Write(sent, 0, sent.Length);
+        var received = new byte[256];
+        var total = 0;
+        while (total < received.Length)
+        {
+            total += right.Read(received, total, received.Length - total);
+        }
+
+        Assert.Equal(sent, received);
+        Assert.Equal(0, right.BytesToRead);
+    }
+
+    [Fact]
+    public void Read_NothingSent_ThrowsTimeoutAfterReadTimeout()
+    {
+        var (a, _) = SocatPair();
+        using var port = new SerialPort(a) { ReadTimeout = 50 };
+        port.Open();
+        Assert.Throws<TimeoutException>(() => port.Read(new byte[8], 0, 8));
+    }
+
+    [Fact]
+    public async Task ReadAsync_Cancelled_ThrowsOperationCanceled()
+    {
+        var (a, _) = SocatPair();
+        using var port = new SerialPort(a);
+        port.Open();
+        using var cts = new CancellationTokenSource();
+        var read = port.BaseStream.ReadAsync(new byte[8], cts.Token).AsTask();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+    }
+
+    [Fact]
+    public void Open_MissingDevice_FileNotFoundNamingThePath()
+    {
+        using var port = new SerialPort("/dev/ttyUSB-xrfedge-missing");
+        var e = Assert.Throws<FileNotFoundException>(port.Open);
+        Assert.Contains("/dev/ttyUSB-xrfedge-missing", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_RegularFile_ExplainsItIsNotASerialDevice()
+    {
+        var file = Path.Combine(_dir, "not-a-tty");
+        File.WriteAllText(file, "x");
+        using var port = new SerialPort(file);
+        var e = Assert.Throws<IOException>(port.Open);
+        Assert.Contains(file, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OpenError_AccessDeniedAndBusy_SayWhatToDo()
+    {
+        // The tests run as root, which bypasses permissions and TIOCEXCL, so the errno mapping is checked directly
+        // (EACCES = 13, EBUSY = 16 in asm-generic/errno-base.h).
+        var denied = Assert.IsType<UnauthorizedAccessException>(SerialPort.OpenError("/dev/ttyUSB0", 13));
+        Assert.Contains("dialout", denied.Message, StringComparison.Ordinal);
+        Assert.Contains("udev", denied.Message, StringComparison.Ordinal);
+        var busy = Assert.IsType<IOException>(SerialPort.OpenError("/dev/ttyUSB0", 16));
+        Assert.Contains("fuser /dev/ttyUSB0", busy.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_UnsupportedBaud_Refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SerialPort("/dev/ttyS0", 9600));
+
+    [Fact]
+    public void PseudoTerminal_Create_SlaveOpensAsSerialPortAndTalksToMaster()
+    {
+        using var pty = PseudoTerminal.Create();
+        using var port = new SerialPort(pty.SlavePath) { ReadTimeout = 5000 };
+        port.Open();
+        port.Write([0xF5, 0xFA, 0x0D, 0x0A], 0, 4);
+        var buffer = new byte[4];
+        var n = 0;
+        while (n < 4)
+        {
+            n += pty.MasterStream.Read(buffer, n, 4 - n);
+        }
+
+        // 0x0D/0x0A unchanged: the slave is raw (no ICRNL/ONLCR translation).
+        Assert.Equal(new byte[] { 0xF5, 0xFA, 0x0D, 0x0A }, buffer);
+    }
+
+    public void Dispose()
+    {
+        if (_socat is { HasExited: false })
+        {
+            _socat.Kill();
+            _socat.WaitForExit();
+        }
+
+        _socat?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+}

@@ -1,0 +1,25 @@
+using XrfEdge.Devices.Acquisition;
+using XrfEdge.Spectra.Calibration;
+
+namespace XrfEdge.Devices.Tests.Support;
+
+internal static class TestProfiles
+{
+    /// <summary>
+    /// A fast profile for link tests: 1024 channels, 0.2 s preset, 20 ms polls, 250 ms reply time-out
+    /// (pty and memory links answer in well under 10 ms), 4 attempts, reconnect every 50 ms.
+    /// Calibration 0.0293 keV/channel, offset −0.02 keV: 30 keV over 1024 channels.
+    /// </summary>
+    public static AcquisitionProfile Fast(int channels = 1024) => new()
+    {
+        Name = "test-fast",
+        Configuration = [new("MCAC", channels.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("GAIN", "20.0"), new("TPEA", "1.0US")],
+        Calibration = new EnergyCalibration(-0.02, 30.0 / channels),
+        PresetTime = TimeSpan.FromSeconds(0.2),
+        PollInterval = TimeSpan.FromMilliseconds(20),
+        ReplyTimeout = TimeSpan.FromMilliseconds(250),
+        MaxAttempts = 4,
+        ReconnectAttempts = 40,
+        ReconnectDelay = TimeSpan.FromMilliseconds(50),
+    };
+}
