@@ -54,6 +54,7 @@ public sealed class SparkplugNode : IAsyncDisposable
     private int _seq;
     private bool _birthSent;
     private bool _willIssued;
+    private bool _ownsTransport;
     private bool _hostOnline;
     private long _hostTimestamp;
     private CancellationTokenSource? _stop;
@@ -81,6 +82,9 @@ public sealed class SparkplugNode : IAsyncDisposable
         _transport.StateChanged += OnStateChanged;
     }
 
+    /// <summary>The node's MQTT connection.</summary>
+    public IMqttTransport Transport => _transport;
+
     /// <summary><c>spBv1.0/{group}/NBIRTH/{node}</c>.</summary>
     public string BirthTopic => $"spBv1.0/{_group}/NBIRTH/{_node}";
 
@@ -103,6 +107,21 @@ public sealed class SparkplugNode : IAsyncDisposable
                 return _bdSeq;
             }
         }
+    }
+
+    /// <summary>
+    /// Creates a node with its own <see cref="MosquittoTransport"/> built from <paramref name="options"/> (made
+    /// Sparkplug-compliant: clean session, NDEATH will carrying each CONNECT's bdSeq).
+    /// </summary>
+    public static SparkplugNode Create(MqttTransportOptions options, SqliteOutbox outbox, string groupId, string edgeNodeId, string? primaryHostId = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        SparkplugNode? node = null;
+        ConfigureTransport(options, groupId, edgeNodeId, () => node!.NextWillBdSeq());
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var transport = new MosquittoTransport(options, loggerFactory.CreateLogger<MosquittoTransport>(), timeProvider);
+        node = new SparkplugNode(transport, outbox, groupId, edgeNodeId, primaryHostId, loggerFactory.CreateLogger<SparkplugNode>(), timeProvider) { _ownsTransport = true };
+        return node;
     }
 
     /// <summary>
@@ -242,6 +261,10 @@ public sealed class SparkplugNode : IAsyncDisposable
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _transport.StateChanged -= OnStateChanged;
+        if (_ownsTransport)
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private static SpPayload.Types.DataSet LinesDataSet(MeasurementResult result)

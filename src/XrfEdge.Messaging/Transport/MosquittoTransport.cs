@@ -43,6 +43,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private int? _lastDisconnectCode;
     private DateTimeOffset _stateSince;
     private long _droppedInbound;
+    private string? _lastLibraryError;
     private bool _disposed;
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
@@ -82,6 +83,10 @@ public sealed class MosquittoTransport : IMqttTransport
         LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptProtocolVersion, _protocol), "protocol version option");
         LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptSendMaximum, options.InFlightWindow), "send-maximum option");
         LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptTcpNoDelay, 1), "TCP_NODELAY option");
+        if (options.ReceiveMaximum is { } receiveMaximum)
+        {
+            LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptReceiveMaximum, receiveMaximum), "receive-maximum option");
+        }
         if (options.Username is not null)
         {
             LibMosquitto.Check(LibMosquitto.UsernamePwSet(_handle, options.Username, options.Password), "username/password");
@@ -200,8 +205,8 @@ public sealed class MosquittoTransport : IMqttTransport
         var rc = LibMosquitto.ConnectAsync(_handle, _options.Host, _options.Port, ToWholeSeconds(_options.KeepAlive));
         if (rc != LibMosquitto.ErrSuccess)
         {
-            // e.g. a DNS failure; the supervisor retries with reconnect_async.
-            SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
+            // e.g. a DNS or TLS failure; the supervisor retries with reconnect_async.
+            SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
         }
 
         _supervisor = _time.CreateTimer(_ => Supervise(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -424,7 +429,19 @@ public sealed class MosquittoTransport : IMqttTransport
         try
         {
             var self = FromObj(obj);
-            if (self is not null && self._logger.IsEnabled(LogLevel.Trace))
+            if (self is null)
+            {
+                return;
+            }
+
+            // MOSQ_LOG_ERR = 8 (mosquitto.h): keep the library's own words (e.g. OpenSSL's "certificate verify failed")
+            // for the state change that follows, since a TLS failure ends the network thread without a disconnect callback.
+            if (level == 8)
+            {
+                Volatile.Write(ref self._lastLibraryError, Marshal.PtrToStringUTF8(text));
+            }
+
+            if (self._logger.IsEnabled(LogLevel.Trace))
             {
                 Log.MosquittoLibraryLog(self._logger, level, Marshal.PtrToStringUTF8(text) ?? string.Empty);
             }
@@ -442,12 +459,29 @@ public sealed class MosquittoTransport : IMqttTransport
         {
             var text = _protocol == LibMosquitto.ProtocolV5 ? LibMosquitto.ReasonText(rc) : LibMosquitto.ConnackText(rc);
 
-            // 0x84 = v5 "Unsupported Protocol Version"; a 3.1.1-only broker answers with return code 1.
+            // 0x84 = v5 "Unsupported Protocol Version": libmosquitto maps a 3.1.1 broker's v3 CONNACK "unacceptable
+            // protocol version" to it (lib/handle_connack.c), then ends the network thread with MOSQ_ERR_PROTOCOL.
             if (_options.Protocol == MqttProtocolVersion.Auto && _protocol == LibMosquitto.ProtocolV5 && rc is 0x84 or 1)
             {
                 Volatile.Write(ref _protocol, LibMosquitto.ProtocolV311);
                 _ = LibMosquitto.IntOption(_handle, LibMosquitto.OptProtocolVersion, LibMosquitto.ProtocolV311);
-                text += " — falling back to MQTT 3.1.1";
+                SetState(MqttConnectionState.Disconnected, rc, $"connection refused: {text} — falling back to MQTT 3.1.1");
+
+                // Restart the thread from outside this callback (loop_stop joins the thread we are running on).
+                _ = Task.Run(() =>
+                {
+                    try
+                    {
+                        RestartNetworkThread();
+                    }
+#pragma warning disable CA1031 // Background restart: failures are logged and the supervisor retries.
+                    catch (Exception ex)
+#pragma warning restore CA1031
+                    {
+                        Log.SupervisorFailed(_logger, ex);
+                    }
+                });
+                return;
             }
 
             SetState(MqttConnectionState.Disconnected, rc, $"connection refused: {text}");
@@ -485,6 +519,7 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
 
+        Volatile.Write(ref _lastLibraryError, null);
         SetState(MqttConnectionState.Connected, 0, $"connected to {_options.Host}:{_options.Port} (MQTT {(_protocol == LibMosquitto.ProtocolV5 ? "5" : "3.1.1")})");
     }
 
@@ -522,7 +557,7 @@ public sealed class MosquittoTransport : IMqttTransport
             SetWill(provider());
         }
 
-        SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
+        SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
     }
 
     private void HandlePublished(int mid, int reasonCode)
@@ -688,7 +723,8 @@ public sealed class MosquittoTransport : IMqttTransport
         {
             _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
             _ = LibMosquitto.LoopStop(_handle, false);
-            SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrKeepalive, "restarting the network thread");
+            var cause = Volatile.Read(ref _lastLibraryError);
+            SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrKeepalive, cause is null ? "restarting the network thread" : $"restarting the network thread after: {cause}");
         }
         finally
         {
@@ -703,8 +739,14 @@ public sealed class MosquittoTransport : IMqttTransport
         var rc = LibMosquitto.ReconnectAsync(_handle);
         if (rc != LibMosquitto.ErrSuccess)
         {
-            SetState(MqttConnectionState.Disconnected, rc, LibMosquitto.ErrorText(rc));
+            SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
         }
+    }
+
+    private string Describe(int rc)
+    {
+        var cause = Volatile.Read(ref _lastLibraryError);
+        return cause is null ? LibMosquitto.ErrorText(rc) : $"{LibMosquitto.ErrorText(rc)} (library: {cause})";
     }
 
     private void SetState(MqttConnectionState state, int code, string description)

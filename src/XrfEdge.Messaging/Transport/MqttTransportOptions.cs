@@ -43,6 +43,9 @@ public sealed class MqttTransportOptions
     /// Kept small because libmosquitto's own queue is unbounded and each publish scans it (reference §2.3).</summary>
     public int InFlightWindow { get; set; } = 10;
 
+    /// <summary>v5 Receive Maximum we announce (QoS 1 messages the broker may have in flight to us); null = library default (65,535).</summary>
+    public int? ReceiveMaximum { get; set; }
+
     /// <summary>First reconnect delay; 1 s by default.</summary>
     public TimeSpan ReconnectDelayMin { get; set; } = TimeSpan.FromSeconds(1);
 

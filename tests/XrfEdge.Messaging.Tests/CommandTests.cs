@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using XrfEdge.Messaging.Commands;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Messaging.Topics;
+using XrfEdge.Messaging.Transport;
+
+namespace XrfEdge.Messaging.Tests;
+
+#pragma warning disable CA1001 // Disposed in IAsyncLifetime.DisposeAsync, which xunit calls.
+public sealed class CommandTests : IAsyncLifetime
+#pragma warning restore CA1001
+{
+    private const string ResponseTopic = "xrf/v1/acme/_ops/dash-7/resp";
+    private static readonly TopicTree Topics = new("acme", "XRF-0042");
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-cmd-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly FakeInstrumentHandler _handler = new();
+    private readonly CommandOptions _options = new() { RemoteControlEnabled = true };
+    private MosquittoBroker _broker = null!;
+    private SqliteOutbox _outbox = null!;
+    private MosquittoTransport _device = null!;
+    private DetectionPublisher _publisher = null!;
+    private TestSubscriber _replies = null!;
+    private MosquittoTransport _requester = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        _broker = MosquittoBroker.Started();
+        _replies = await TestSubscriber.ConnectAsync(_broker, "xrf/v1/acme/#");
+        _outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
+        _device = new MosquittoTransport(Program.ChildTransport(_broker.Port, "cmd-device"));
+        _publisher = new DetectionPublisher(_device, _outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, _options, _handler);
+        await _publisher.StartAsync(CancellationToken.None);
+        await _device.WaitConnectedAsync(CancellationToken.None);
+        _requester = new MosquittoTransport(Program.ChildTransport(_broker.Port, "cmd-requester"));
+        _requester.Start();
+        await _requester.WaitConnectedAsync(CancellationToken.None);
+
+        // The device subscribes on connect; a ping round trip proves the subscription is live before each test.
+        await SendAsync("ping", """{"command_id":"warm-up"}""", ResponseTopic, "warm");
+        await ReplyAsync("warm-up", "completed");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _publisher.DisposeAsync();
+        await _device.DisposeAsync();
+        await _requester.DisposeAsync();
+        await _replies.DisposeAsync();
+        _outbox.Dispose();
+        _broker.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private Task<MqttPublishOutcome> SendAsync(string name, string json, string? responseTopic = ResponseTopic, string? correlation = null) =>
+        _requester.PublishAsync(new MqttOutboundMessage
+        {
+            Topic = Topics.Command(name),
+            Payload = Encoding.UTF8.GetBytes(json),
+            ResponseTopic = responseTopic,
+            CorrelationData = correlation is null ? null : Encoding.UTF8.GetBytes(correlation),
+        }, CancellationToken.None);
+
+    private async Task<MqttInboundMessage> ReplyAsync(string? commandId, string status, string topic = ResponseTopic)
+    {
+        var reply = await _replies.WaitForAsync(m => m.Topic == topic && Matches(m, commandId, status));
+        Assert.Empty(MiniJsonSchema.Validate("command-response.schema.json", reply.Payload));
+        return reply;
+    }
+
+    private static bool Matches(MqttInboundMessage m, string? commandId, string status)
+    {
+        using var document = JsonDocument.Parse(m.Payload);
+        var root = document.RootElement;
+        var id = root.GetProperty("command_id");
+        return root.GetProperty("status").GetString() == status && (commandId is null ? id.ValueKind == JsonValueKind.Null : id.GetString() == commandId);
+    }
+
+    private static string ErrorCode(MqttInboundMessage m) => JsonDocument.Parse(m.Payload).RootElement.GetProperty("error").GetProperty("code").GetString()!;
+
+    private static async Task EventuallyAsync(Func<bool> condition)
+    {
+        // Bounded wait for an asynchronous counter; the bound is a failure deadline, not a timing assertion.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached within 15 s");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task Start_V5WithCorrelation_AcceptedThenCompletedWithSameCorrelation()
+    {
+        await SendAsync("start", """{"command_id":"s-1","preset_s":30,"mode":"alloy","sample_id":"S-77"}""", correlation: "abc-123");
+        var accepted = await ReplyAsync("s-1", "accepted");
+        var completed = await ReplyAsync("s-1", "completed");
+        Assert.Equal("abc-123"u8.ToArray(), accepted.CorrelationData);
+        Assert.Equal("abc-123"u8.ToArray(), completed.CorrelationData);
+        Assert.Equal("M-REMOTE-1", JsonDocument.Parse(completed.Payload).RootElement.GetProperty("result").GetProperty("measurement_id").GetString());
+        Assert.Equal(1, _handler.Starts);
+    }
+
+    [Fact]
+    public async Task Ping_Mqtt311Requester_RepliesToPayloadReplyToWithCorrelationId()
+    {
+        await using var legacy = new MosquittoTransport(new MqttTransportOptions { Host = "127.0.0.1", Port = _broker.Port, ClientId = "legacy", Protocol = MqttProtocolVersion.V311, KeepAlive = TimeSpan.FromSeconds(5) });
+        legacy.Start();
+        await legacy.WaitConnectedAsync(CancellationToken.None);
+        Assert.Equal(MqttProtocolVersion.V311, legacy.NegotiatedProtocol);
+        await legacy.PublishAsync(new MqttOutboundMessage
+        {
+            Topic = Topics.Command("ping"),
+            Payload = """{"command_id":"p-311","reply_to":"xrf/v1/acme/_ops/legacy/resp","correlation_id":"corr-311"}"""u8.ToArray(),
+        }, CancellationToken.None);
+        var completed = await ReplyAsync("p-311", "completed", "xrf/v1/acme/_ops/legacy/resp");
+        Assert.Equal("corr-311", JsonDocument.Parse(completed.Payload).RootElement.GetProperty("correlation_id").GetString());
+    }
+
+    [Fact]
+    public async Task Command_DuplicateCommandId_IgnoredAndHandlerRunsOnce()
+    {
+        await SendAsync("start", """{"command_id":"dup-1"}""");
+        await SendAsync("start", """{"command_id":"dup-1"}""");
+        await ReplyAsync("dup-1", "completed");
+        await EventuallyAsync(() => _publisher.Commands.DuplicatesIgnored == 1);
+        Assert.Equal(1, _handler.Starts);
+        Assert.Single(_replies.Received, m => m.Topic == ResponseTopic && Matches(m, "dup-1", "accepted"));
+    }
+
+    [Fact]
+    public async Task Command_TsOlderThanMaxAge_IgnoredWithoutReply()
+    {
+        // 10 minutes old against the 60 s default of CommandOptions.MaxAge.
+        var old = DateTimeOffset.UtcNow.AddMinutes(-10).ToString("O", CultureInfo.InvariantCulture);
+        await SendAsync("start", $$"""{"command_id":"old-1","ts":"{{old}}"}""");
+        await EventuallyAsync(() => _publisher.Commands.ExpiredIgnored == 1);
+        Assert.Equal(0, _handler.Starts);
+        Assert.DoesNotContain(_replies.Received, m => m.Topic == ResponseTopic && Matches(m, "old-1", "accepted"));
+    }
+
+    [Theory]
+    [InlineData("start", "not json at all", null, "malformed_json")]
+    [InlineData("start", """{"preset_s":30}""", null, "invalid")]
+    [InlineData("start", """{"command_id":"bad-1","preset_s":0}""", "bad-1", "invalid")]
+    [InlineData("start", """{"command_id":"bad-2","power_kw":5}""", "bad-2", "invalid")]
+    [InlineData("set_preset", """{"command_id":"bad-3"}""", "bad-3", "invalid")]
+    [InlineData("get_spectrum", """{"command_id":"bad-4","measurement_id":"a/b"}""", "bad-4", "invalid")]
+    [InlineData("selfdestruct", """{"command_id":"bad-5"}""", "bad-5", "invalid")]
+    public async Task Command_Malformed_RejectedWithClearError(string name, string json, string? commandId, string code)
+    {
+        await SendAsync(name, json, correlation: "c-bad");
+        var reply = await ReplyAsync(commandId, "rejected");
+        Assert.Equal(code, ErrorCode(reply));
+        Assert.Equal("c-bad"u8.ToArray(), reply.CorrelationData);
+        Assert.False(string.IsNullOrWhiteSpace(JsonDocument.Parse(reply.Payload).RootElement.GetProperty("error").GetProperty("message").GetString()));
+        Assert.Equal(0, _handler.Starts);
+    }
+
+    [Fact]
+    public async Task Start_RemoteControlDisabledLocally_RefusedAndXrayNeverStarted()
+    {
+        _options.RemoteControlEnabled = false;
+        await SendAsync("start", """{"command_id":"rc-1"}""");
+        Assert.Equal("remote_control_disabled", ErrorCode(await ReplyAsync("rc-1", "rejected")));
+        Assert.Equal(0, _handler.Starts);
+    }
+
+    [Fact]
+    public async Task Start_InterlockOpen_RefusedAndXrayNeverStarted()
+    {
+        _handler.InterlockAllowsExposure = false;
+        await SendAsync("start", """{"command_id":"il-1"}""");
+        Assert.Equal("interlock", ErrorCode(await ReplyAsync("il-1", "rejected")));
+        Assert.Equal(0, _handler.Starts);
+    }
+
+    [Fact]
+    public async Task SetPreset_Valid_HandlerGetsPresetAndCompleted()
+    {
+        await SendAsync("set_preset", """{"command_id":"sp-1","preset_s":45}""");
+        await ReplyAsync("sp-1", "completed");
+        Assert.Equal(TimeSpan.FromSeconds(45), _handler.LastPreset);
+    }
+
+    [Fact]
+    public async Task GetSpectrum_UnknownMeasurement_Failed()
+    {
+        await SendAsync("get_spectrum", """{"command_id":"gs-1","measurement_id":"M-NOPE"}""");
+        Assert.Equal("failed", ErrorCode(await ReplyAsync("gs-1", "failed")));
+    }
+}

@@ -1,0 +1,127 @@
+using System.Text;
+using System.Text.Json;
+using XrfEdge.Messaging.Adapters;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Messaging.Topics;
+using XrfEdge.Spectra.Identification;
+
+namespace XrfEdge.Messaging.Tests;
+
+public sealed class PayloadTests
+{
+    private static readonly TopicTree Topics = new("acme", "XRF-0042");
+    private static readonly OutboxStamp Stamp = new(123, Guid.CreateVersion7(new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero)), new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero));
+
+    [Fact]
+    public void DetectionPayload_Build_MatchesSchemaAndCarriesResult()
+    {
+        var json = DetectionPayload.Build(TestData.Measurement("M-1"), Stamp, Topics);
+        Assert.Empty(MiniJsonSchema.Validate("detections.schema.json", json));
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        Assert.Equal(123, root.GetProperty("seq").GetInt64());
+        Assert.Equal(Stamp.MsgId.ToString(), root.GetProperty("msg_id").GetString());
+        Assert.False(root.GetProperty("historical").GetBoolean());
+        Assert.Equal("Fe-KL3", root.GetProperty("lines")[0].GetProperty("line").GetString());
+        Assert.Equal(26, root.GetProperty("elements")[0].GetProperty("z").GetInt32());
+        Assert.Equal(2048, root.GetProperty("spectrum").GetProperty("channels").GetInt32());
+
+        // TestData: live 28.7 s of real 30 s → dead time 4.33 %.
+        Assert.Equal(4.33, root.GetProperty("spectrum").GetProperty("dead_time_pct").GetDouble(), 2);
+    }
+
+    [Fact]
+    public void DetectionPayload_MarkHistorical_SameLengthValidJsonWithFlagSet()
+    {
+        var json = DetectionPayload.Build(TestData.Measurement("M-1"), Stamp, Topics);
+        var historical = DetectionPayload.MarkHistorical(json);
+        Assert.Equal(json.Length, historical.Length);
+        Assert.Empty(MiniJsonSchema.Validate("detections.schema.json", historical));
+        using var document = JsonDocument.Parse(historical);
+        Assert.True(document.RootElement.GetProperty("historical").GetBoolean());
+    }
+
+    [Fact]
+    public void StatusPayloads_BuildStatusAndHealth_MatchSchemas()
+    {
+        var now = new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
+        var status = StatusPayloads.BuildStatus(new InstrumentStatus { State = "idle", BootId = "b1", AppVersion = "0.1.0", Model = new ModelIdentity("m", "1", "ab", "int8") }, now);
+        Assert.Empty(MiniJsonSchema.Validate("status.schema.json", status));
+        var health = StatusPayloads.BuildHealth(
+            new InstrumentHealth { DetectorTemperatureCelsius = -31.8, InputCountsPerSecond = 48210 },
+            new OutboxStatistics(12, 48231, TimeSpan.FromSeconds(315), 0, 0, 0, 123, null),
+            new MqttHealth(true, 3, 7, "5"),
+            null,
+            now);
+        Assert.Empty(MiniJsonSchema.Validate("health.schema.json", health));
+        using var document = JsonDocument.Parse(health);
+        Assert.Equal(12, document.RootElement.GetProperty("outbox").GetProperty("depth").GetInt32());
+    }
+
+    [Fact]
+    public void MiniJsonSchema_PayloadMissingMember_ReportsIt()
+    {
+        // Guards the validator itself: a schema check that cannot fail proves nothing.
+        var errors = MiniJsonSchema.Validate("status.schema.json", Encoding.UTF8.GetBytes("{\"schema\":\"xrf.status/1\",\"state\":\"sleeping\",\"extra\":1}"));
+        Assert.Contains(errors, e => e.Contains("missing required 'boot_id'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("not in enum", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("unexpected member 'extra'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SpectrumPayload_EncodeDecode_RoundTripsCountsAndCalibration()
+    {
+        var spectrum = TestData.Measurement("M-1").Spectrum;
+        var decoded = SpectrumPayload.Decode(SpectrumPayload.Encode("M-1", "XRF-0042", spectrum, null));
+        Assert.Equal(spectrum.Counts, decoded.Counts);
+        Assert.Equal(spectrum.Calibration, decoded.Calibration);
+        Assert.Equal(spectrum.LiveTime, decoded.LiveTime);
+        Assert.Equal(spectrum.Excitation, decoded.Excitation);
+    }
+
+    [Fact]
+    public void SpectrumPayload_DecodeGarbage_ClearError()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => SpectrumPayload.Decode(new byte[] { 0xFF, 0xFF, 0xFF }));
+        Assert.Contains("not a valid xrfedge.v1.Spectrum", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HomeAssistantDiscovery_BuildConfig_DeviceWithFourSensorsOnNativeTopics()
+    {
+        var discovery = new HomeAssistantDiscovery(Topics);
+        Assert.Equal("homeassistant/device/xrfedge_acme_XRF-0042/config", discovery.ConfigTopic);
+        using var document = JsonDocument.Parse(discovery.BuildConfig());
+        var root = document.RootElement;
+        Assert.Equal("xrfedge_acme_XRF-0042", root.GetProperty("dev").GetProperty("ids")[0].GetString());
+        Assert.Equal("XrfEdge", root.GetProperty("o").GetProperty("name").GetString());
+        Assert.Equal(Topics.Availability, root.GetProperty("avty_t").GetString());
+        var components = root.GetProperty("cmps").EnumerateObject().Select(c => c.Value).ToList();
+        Assert.Equal(4, components.Count);
+        Assert.All(components, c => Assert.Equal("sensor", c.GetProperty("p").GetString()));
+        Assert.Contains(components, c => c.GetProperty("stat_t").GetString() == Topics.Health && c.GetProperty("val_tpl").GetString()!.Contains("temps_c.detector", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SparkplugNode_BuildDeath_SingleInt64BdSeqMetric()
+    {
+        var payload = Sparkplug.Payload.Parser.ParseFrom(SparkplugNode.BuildDeath(42));
+        var metric = Assert.Single(payload.Metrics);
+        Assert.Equal("bdSeq", metric.Name);
+        Assert.Equal(4u, metric.Datatype); // Int64 (Sparkplug 3.0 DataType table)
+        Assert.Equal(42ul, metric.LongValue);
+        Assert.False(payload.HasSeq);
+    }
+
+    [Theory]
+    [InlineData("a/b")]
+    [InlineData("a+")]
+    [InlineData("#")]
+    [InlineData("")]
+    public void TopicTree_IdWithSeparatorOrWildcard_Rejected(string id)
+    {
+        Assert.Throws<ArgumentException>(() => new TopicTree("acme", id));
+    }
+}

@@ -1,0 +1,160 @@
+using System.Text;
+using System.Text.Json;
+using XrfEdge.Messaging.Adapters;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Messaging.Topics;
+using XrfEdge.Messaging.Transport;
+using SpPayload = XrfEdge.Messaging.Sparkplug.Payload;
+
+namespace XrfEdge.Messaging.Tests;
+
+public sealed class PublisherTests : IDisposable
+{
+    private static readonly TopicTree Topics = new("acme", "XRF-0042");
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-pub-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public PublisherTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private SqliteOutbox OpenOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
+
+    private static MqttTransportOptions DeviceTransport(MosquittoBroker broker, string clientId)
+    {
+        var options = Program.ChildTransport(broker.Port, clientId);
+        DetectionPublisher.ConfigureAvailability(options, Topics);
+        return options;
+    }
+
+    private static JsonElement Json(MqttInboundMessage message) => JsonDocument.Parse(message.Payload).RootElement;
+
+    [Fact]
+    public async Task DetectionPublisher_EveryTopic_RoundTripsThroughRealBroker()
+    {
+        using var broker = MosquittoBroker.Started();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "#");
+        using var outbox = OpenOutbox();
+        await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-all"));
+        await using var node = SparkplugNode.Create(Program.ChildTransport(broker.Port, "dev-all-spb"), outbox, "acme", "XRF-0042");
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HomeAssistantDiscovery = true, Sparkplug = true, HealthInterval = TimeSpan.FromHours(1) }, sparkplug: node);
+        publisher.SetHealthSource(() => new InstrumentHealth { DetectorTemperatureCelsius = -31.5 }, null);
+        await publisher.StartAsync(CancellationToken.None);
+        await node.StartAsync(CancellationToken.None);
+
+        Assert.Equal("online", Encoding.UTF8.GetString((await subscriber.WaitForTopicAsync(Topics.Availability)).Payload));
+        var birth = SpPayload.Parser.ParseFrom((await subscriber.WaitForTopicAsync(node.BirthTopic)).Payload);
+        Assert.Equal(0ul, birth.Seq);
+        Assert.Contains(birth.Metrics, m => m.Name == "Node Control/Rebirth" && !m.BooleanValue);
+        Assert.Equal(node.BdSeq, (long)birth.Metrics.Single(m => m.Name == "bdSeq").LongValue);
+
+        var discovery = await subscriber.WaitForAsync(m => m.Topic.StartsWith("homeassistant/device/", StringComparison.Ordinal));
+        Assert.Equal("xrfedge_acme_XRF-0042", Json(discovery).GetProperty("dev").GetProperty("ids")[0].GetString());
+
+        var receipt = publisher.Enqueue(TestData.Measurement("M-0001"));
+        var detection = await subscriber.WaitForTopicAsync(Topics.Detections);
+        Assert.Empty(MiniJsonSchema.Validate("detections.schema.json", detection.Payload));
+        Assert.Equal(receipt.Stamp.Seq, Json(detection).GetProperty("seq").GetInt64());
+        Assert.False(Json(detection).GetProperty("historical").GetBoolean());
+        Assert.Contains(new MqttUserProperty("msg_id", receipt.Stamp.MsgId.ToString()), detection.UserProperties);
+
+        // The health loop's first NDATA (aliases 6–10) may come first; wait for the detection one (alias 5 = Detections/Lines).
+        var data = SpPayload.Parser.ParseFrom((await subscriber.WaitForAsync(m => m.Topic == node.DataTopic && SpPayload.Parser.ParseFrom(m.Payload).Metrics.Any(x => x.Alias == 5))).Payload);
+        Assert.True(data.Seq >= 1);
+        var lines = data.Metrics.Single(m => m.Alias == 5).DatasetValue;
+        Assert.Equal(2, lines.Rows.Count); // TestData reports Fe-KL3 and Cr-KL3
+        Assert.All(data.Metrics, m => Assert.False(m.IsHistorical));
+
+        await publisher.PublishStatusAsync(new InstrumentStatus { State = "idle", BootId = "boot-1", AppVersion = "0.1.0" }, CancellationToken.None);
+        Assert.Empty(MiniJsonSchema.Validate("status.schema.json", (await subscriber.WaitForTopicAsync(Topics.Status)).Payload));
+        await publisher.PublishHealthAsync(CancellationToken.None);
+        var health = await subscriber.WaitForTopicAsync(Topics.Health);
+        Assert.Empty(MiniJsonSchema.Validate("health.schema.json", health.Payload));
+        Assert.Equal(-31.5, Json(health).GetProperty("temps_c").GetProperty("detector").GetDouble());
+
+        // get_spectrum: v5 request/response, then the protobuf on …/spectrum/{id}.
+        await using var requester = new MosquittoTransport(Program.ChildTransport(broker.Port, "requester"));
+        requester.Start();
+        await requester.WaitConnectedAsync(CancellationToken.None);
+        await requester.PublishAsync(new MqttOutboundMessage
+        {
+            Topic = Topics.Command("get_spectrum"),
+            Payload = """{"command_id":"c-1","measurement_id":"M-0001"}"""u8.ToArray(),
+            ResponseTopic = "xrf/v1/acme/_ops/dash/resp",
+            CorrelationData = "corr-1"u8.ToArray(),
+        }, CancellationToken.None);
+        var completed = await subscriber.WaitForAsync(m => m.Topic == "xrf/v1/acme/_ops/dash/resp" && Json(m).GetProperty("status").GetString() == "completed");
+        Assert.Equal("corr-1"u8.ToArray(), completed.CorrelationData);
+        var spectrum = await subscriber.WaitForTopicAsync(Topics.Spectrum("M-0001"));
+        Assert.Equal(SpectrumPayload.ContentType, spectrum.ContentType);
+        Assert.Equal(TestData.Measurement("M-0001").Spectrum.Counts, SpectrumPayload.Decode(spectrum.Payload).Counts);
+
+        await node.StopAsync(CancellationToken.None);
+        await subscriber.WaitForTopicAsync(node.DeathTopic);
+        await publisher.StopAsync(CancellationToken.None);
+        await subscriber.WaitForAsync(m => m.Topic == Topics.Availability && m.Payload.AsSpan().SequenceEqual("offline"u8));
+        Assert.Equal(0, outbox.GetStatistics().Depth);
+    }
+
+    [Fact]
+    public async Task Enqueue_WhileBrokerDown_DeliveredAfterRestartFlaggedHistorical()
+    {
+        using var broker = MosquittoBroker.Started(extraConfig: "queue_qos0_messages true", persistence: true);
+
+        // A persistent 3.1.1 session so the broker queues for the subscriber while it is away.
+        var subscriber = await TestSubscriber.ConnectAsync(broker, "#", clientId: "hist-sub", protocol: MqttProtocolVersion.V311, cleanSession: false);
+        await subscriber.DisposeAsync();
+        broker.Kill();
+
+        using var outbox = OpenOutbox();
+        await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-hist"));
+        await using var node = SparkplugNode.Create(Program.ChildTransport(broker.Port, "dev-hist-spb"), outbox, "acme", "XRF-0042");
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { Sparkplug = true, HealthInterval = TimeSpan.FromHours(1) }, sparkplug: node);
+        await publisher.StartAsync(CancellationToken.None);
+        await node.StartAsync(CancellationToken.None);
+        for (var i = 1; i <= 3; i++)
+        {
+            publisher.Enqueue(TestData.Measurement($"M-{i}"));
+        }
+
+        Assert.Equal(6, outbox.GetStatistics().Depth); // 3 detections + 3 Sparkplug NDATA rows
+        broker.Start();
+        await using var resumed = await TestSubscriber.ConnectAsync(broker, "#", clientId: "hist-sub", protocol: MqttProtocolVersion.V311, cleanSession: false);
+        for (var i = 1; i <= 3; i++)
+        {
+            var m = await resumed.WaitForAsync(x => x.Topic == Topics.Detections && Json(x).GetProperty("measurement_id").GetString() == $"M-{i}", 30);
+            Assert.True(Json(m).GetProperty("historical").GetBoolean());
+            Assert.Equal(i, Json(m).GetProperty("seq").GetInt64());
+        }
+
+        var data = await resumed.WaitForAsync(m => m.Topic == node.DataTopic && SpPayload.Parser.ParseFrom(m.Payload).Metrics.Any(x => x.Alias == 5), 30);
+        Assert.All(SpPayload.Parser.ParseFrom(data.Payload).Metrics, m => Assert.True(m.IsHistorical));
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task LastWill_PublisherProcessKilled_OfflineAndNdeathWithBirthBdSeq()
+    {
+        using var broker = MosquittoBroker.Started();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "#");
+        using var child = new ChildProcess("availability", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), Path.Combine(_directory, "child.db"));
+        await child.WaitForLineAsync("READY");
+        var availability = new TopicTree("acme", "lwt1").Availability;
+        await subscriber.WaitForAsync(m => m.Topic == availability && m.Payload.AsSpan().SequenceEqual("online"u8));
+        var birth = SpPayload.Parser.ParseFrom((await subscriber.WaitForTopicAsync("spBv1.0/acme/NBIRTH/lwt1")).Payload);
+
+        child.KillHard();
+
+        await subscriber.WaitForAsync(m => m.Topic == availability && m.Payload.AsSpan().SequenceEqual("offline"u8));
+        var death = SpPayload.Parser.ParseFrom((await subscriber.WaitForTopicAsync("spBv1.0/acme/NDEATH/lwt1")).Payload);
+        Assert.Equal(birth.Metrics.Single(m => m.Name == "bdSeq").LongValue, death.Metrics.Single(m => m.Name == "bdSeq").LongValue);
+
+        // Retained: a dashboard connecting later still sees the instrument offline.
+        await using var late = await TestSubscriber.ConnectAsync(broker, availability);
+        var retained = await late.WaitForTopicAsync(availability);
+        Assert.True(retained.Retain);
+        Assert.Equal("offline", Encoding.UTF8.GetString(retained.Payload));
+    }
+}

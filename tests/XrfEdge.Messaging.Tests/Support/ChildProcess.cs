@@ -1,0 +1,98 @@
+using System.Diagnostics;
+
+namespace XrfEdge.Messaging.Tests.Support;
+
+/// <summary>Runs this test assembly as a child process in one of the modes of <see cref="Program"/>.</summary>
+public sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly SemaphoreSlim _line = new(0);
+
+    public ChildProcess(params string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var info = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("exec");
+        info.ArgumentList.Add(typeof(Program).Assembly.Location);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        _process = Process.Start(info) ?? throw new InvalidOperationException("child did not start");
+        _process.OutputDataReceived += (_, e) => Add(e.Data);
+        _process.ErrorDataReceived += (_, e) => Add(e.Data is null ? null : "ERR " + e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return string.Join('\n', _lines);
+            }
+        }
+    }
+
+    public bool Printed(string line)
+    {
+        lock (_lines)
+        {
+            return _lines.Contains(line);
+        }
+    }
+
+    public async Task WaitForLineAsync(string line, double timeoutSeconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!Printed(line))
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || (_process.HasExited && !Printed(line)))
+            {
+                throw new TimeoutException($"child did not print {line}; output:\n{Output}");
+            }
+
+            await _line.WaitAsync(left);
+        }
+    }
+
+    /// <summary>SIGKILL (Process.Kill on Linux), no chance to clean up.</summary>
+    public void KillHard()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        KillHard();
+        _process.Dispose();
+        _line.Dispose();
+    }
+
+    private void Add(string? data)
+    {
+        if (data is null)
+        {
+            return;
+        }
+
+        lock (_lines)
+        {
+            _lines.Add(data);
+        }
+
+        _line.Release();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace XrfEdge.Messaging.Tests.Support;
+
+/// <summary>
+/// A real mosquitto broker on 127.0.0.1 on a free port, in its own temp directory, started and stopped by the test
+/// (reference §5 "Broker per test"). Kill() is SIGKILL; Start() again reuses the port and persistence file.
+/// </summary>
+public sealed class MosquittoBroker : IDisposable
+{
+    private readonly string _config;
+    private Process? _process;
+    private readonly StringBuilder _log = new();
+
+    private MosquittoBroker(string directory, int port, string config)
+    {
+        Directory = directory;
+        Port = port;
+        _config = config;
+    }
+
+    public string Directory { get; }
+
+    public int Port { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static string Executable => File.Exists("/usr/sbin/mosquitto") ? "/usr/sbin/mosquitto" : "mosquitto";
+
+    /// <summary>Creates (not starts) a broker; <paramref name="extraConfig"/> is appended to the listener block.</summary>
+    public static MosquittoBroker Create(string extraConfig = "", bool persistence = false, string? listenerConfig = null)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "xrfedge-mqtt-" + Guid.NewGuid().ToString("N")[..12]);
+        System.IO.Directory.CreateDirectory(directory);
+        var port = FreePort();
+        var config = new StringBuilder();
+        config.AppendLine($"listener {port} 127.0.0.1");
+        config.AppendLine(listenerConfig ?? "allow_anonymous true");
+        config.AppendLine(extraConfig);
+        if (persistence)
+        {
+            // Save on every change: the loss test must not lose messages inside the broker when it is SIGKILLed.
+            config.AppendLine("persistence true");
+            config.AppendLine($"persistence_location {directory}/");
+            config.AppendLine("autosave_interval 1");
+            config.AppendLine("autosave_on_changes true");
+        }
+
+        // Started as root, mosquitto drops to user "mosquitto", which cannot read our 0600 test keys or write the temp
+        // persistence directory; naming the current user keeps it as is (ignored when not root).
+        config.AppendLine($"user {Environment.UserName}");
+        config.AppendLine("max_queued_messages 0");
+        config.AppendLine("max_inflight_messages 0");
+        config.AppendLine("log_dest stderr");
+        config.AppendLine("log_type error");
+        config.AppendLine("log_type warning");
+        var path = Path.Combine(directory, "mosquitto.conf");
+        File.WriteAllText(path, config.ToString());
+        return new MosquittoBroker(directory, port, path);
+    }
+
+    public static MosquittoBroker Started(string extraConfig = "", bool persistence = false, string? listenerConfig = null)
+    {
+        var broker = Create(extraConfig, persistence, listenerConfig);
+        broker.Start();
+        return broker;
+    }
+
+    public void Start()
+    {
+        var info = new ProcessStartInfo(Executable, ["-c", _config]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        _process = Process.Start(info) ?? throw new InvalidOperationException("mosquitto did not start");
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (_log) { _log.AppendLine(e.Data); } } };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (_log) { _log.AppendLine(e.Data); } } };
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}: {Log}");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Yield();
+            }
+        }
+
+        throw new TimeoutException($"mosquitto did not listen on {Port}: {Log}");
+    }
+
+    /// <summary>SIGKILL, then wait for the process to be gone.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill!.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

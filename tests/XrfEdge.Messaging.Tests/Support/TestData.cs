@@ -1,0 +1,47 @@
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Catalog;
+using XrfEdge.Spectra.Identification;
+
+namespace XrfEdge.Messaging.Tests.Support;
+
+/// <summary>Deterministic measurement results for publishing tests (values are arbitrary but plausible).</summary>
+public static class TestData
+{
+    /// <summary>A 2048-channel spectrum, 10 eV/channel (a common handheld SDD set-up), Fe-KL3 and Cr-KL3 reported.</summary>
+    public static MeasurementResult Measurement(string id, int counts = 7)
+    {
+        var catalog = LineCatalog.Default;
+        catalog.TryGetLine("Fe-KL3", out var fe);
+        catalog.TryGetLine("Cr-KL3", out var cr);
+        var spectrum = new RawSpectrum
+        {
+            Id = id,
+            Counts = [.. Enumerable.Range(0, 2048).Select(c => (long)((c % 50) + counts))],
+            Calibration = new EnergyCalibration(-0.02, 0.01),
+            LiveTime = TimeSpan.FromSeconds(28.7),
+            RealTime = TimeSpan.FromSeconds(30),
+            Excitation = new Excitation("Rh", 40, 25),
+        };
+        var identification = new Identification
+        {
+            SpectrumId = id,
+            Elements = [new ElementDetection("Fe", 26, 0.999f, ["Fe-KL3"]), new ElementDetection("Cr", 24, 0.98f, ["Cr-KL3"])],
+            Lines = [new LineDetection(fe!, 0.999f), new LineDetection(cr!, 0.98f)],
+            LineProbabilities = new float[catalog.Lines.Count],
+            Model = new ModelIdentity("xrf-line-encoder", "1.0.0", new string('a', 64), "int8"),
+        };
+        return new MeasurementResult
+        {
+            MeasurementId = id,
+            Spectrum = spectrum,
+            Identification = identification,
+            AcquisitionStart = new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero),
+            AcquisitionEnd = new DateTimeOffset(2026, 3, 1, 10, 0, 30, TimeSpan.Zero),
+            Preset = TimeSpan.FromSeconds(30),
+            Mode = "alloy",
+            SampleId = "S-77",
+        };
+    }
+}

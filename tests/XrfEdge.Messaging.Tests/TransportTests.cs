@@ -1,0 +1,97 @@
+using System.Text;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Messaging.Transport;
+
+namespace XrfEdge.Messaging.Tests;
+
+public sealed class TransportTests
+{
+    private static MqttTransportOptions Options(MosquittoBroker broker, string clientId) => new()
+    {
+        Host = "127.0.0.1",
+        Port = broker.Port,
+        ClientId = clientId,
+        KeepAlive = TimeSpan.FromSeconds(5),
+        ReconnectDelayMax = TimeSpan.FromSeconds(1),
+    };
+
+    [Fact]
+    public async Task PublishAsync_V5PropertiesRoundTrip_SubscriberSeesEveryProperty()
+    {
+        using var broker = MosquittoBroker.Started();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "t/#");
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-props"));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None);
+
+        var outcome = await publisher.PublishAsync(new MqttOutboundMessage
+        {
+            Topic = "t/props",
+            Payload = "hello"u8.ToArray(),
+            Qos = 1,
+            ContentType = "text/plain",
+            ResponseTopic = "t/resp",
+            CorrelationData = new byte[] { 1, 2, 3, 0xFF },
+            MessageExpiry = TimeSpan.FromSeconds(60),
+            UserProperties = [new MqttUserProperty("msg_id", "abc"), new MqttUserProperty("k", "v")],
+        }, CancellationToken.None);
+
+        Assert.True(outcome.Accepted);
+        var received = await subscriber.WaitForTopicAsync("t/props");
+        Assert.Equal("hello", Encoding.UTF8.GetString(received.Payload));
+        Assert.Equal("text/plain", received.ContentType);
+        Assert.Equal("t/resp", received.ResponseTopic);
+        Assert.Equal(new byte[] { 1, 2, 3, 0xFF }, received.CorrelationData);
+        Assert.NotNull(received.MessageExpiry);
+        Assert.InRange(received.MessageExpiry!.Value.TotalSeconds, 1, 60);
+        Assert.Equal([new MqttUserProperty("msg_id", "abc"), new MqttUserProperty("k", "v")], received.UserProperties);
+        Assert.Equal(MqttProtocolVersion.V5, publisher.NegotiatedProtocol);
+    }
+
+    [Fact]
+    public async Task PublishAsync_BrokerDownAtStart_DeliveredAfterBrokerStarts()
+    {
+        // Pitfall P1 (reference §2.4): the first connect is refused; the library must keep retrying.
+        using var broker = MosquittoBroker.Create();
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-p1"));
+        publisher.Start();
+        var publish = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/p1", Payload = "queued"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+        Assert.False(publish.IsCompleted);
+        broker.Start();
+        var outcome = await publish.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(outcome.Accepted);
+        Assert.Equal(MqttConnectionState.Connected, publisher.State);
+    }
+
+    [Fact]
+    public async Task PublishAsync_BrokerKilledAndRestarted_QueuedQos1IsDeliveredAndReconnectCounted()
+    {
+        using var broker = MosquittoBroker.Started(persistence: true);
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-restart"));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None);
+        broker.Kill();
+        var publish = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/r", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+        broker.Start();
+        var outcome = await publish.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(outcome.Accepted);
+        Assert.Equal(1, publisher.ReconnectCount);
+        Assert.Equal(7, publisher.LastDisconnectCode); // MOSQ_ERR_CONN_LOST (mosquitto.h)
+    }
+
+    [Fact]
+    public async Task Start_BrokerOnlySpeaks311_AutoFallsBackAndPublishes()
+    {
+        using var broker = MosquittoBroker.Started();
+        using var proxy = new Mqtt311OnlyProxy(broker.Port);
+        var options = Options(broker, "pub-fallback");
+        options.Port = proxy.Port;
+        await using var publisher = new MosquittoTransport(options);
+        publisher.Start();
+        await publisher.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        Assert.Equal(1, proxy.RefusedV5);
+        Assert.Equal(MqttProtocolVersion.V311, publisher.NegotiatedProtocol);
+        var outcome = await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/fallback", Payload = "x"u8.ToArray(), ResponseTopic = "ignored/on/311" }, CancellationToken.None);
+        Assert.True(outcome.Accepted);
+    }
+}
