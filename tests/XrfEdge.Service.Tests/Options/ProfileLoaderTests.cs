@@ -28,7 +28,7 @@ public sealed class ProfileLoaderTests : IDisposable
         var settings = ProfileLoader.Load(RepositoryRoot.Combine("firmware-config", "pi-dp5-uart.json"), ["Model:Path=" + RepositoryRoot.TestModel], Environment);
 
         Assert.Equal("/var/lib/xrfedge/outbox.db", settings.Outbox.Path);
-        Assert.Equal(["MCAC", "GAIN", "TPEA", "THSL", "PURE"], settings.Acquisition.ConfigurationOrder); // file order, not sorted
+        Assert.Equal(["CLCK", "TPEA", "GAIN", "THSL", "TLLD", "MCAS", "MCAC"], settings.Acquisition.ConfigurationOrder); // file order, not sorted
     }
 
     [Fact]
@@ -169,5 +169,34 @@ public sealed class ProfileLoaderTests : IDisposable
         string path = System.IO.Path.Combine(_folder, name);
         File.WriteAllText(path, text);
         return path;
+    }
+}
+
+public sealed class ProfileCompatibilityTests
+{
+    [Theory]
+    [InlineData("simulator.json")]
+    [InlineData("pi-dp5-uart.json")]
+    [InlineData("jetson-spi.json")]
+    public void ShippedProfile_AcquisitionToolsReadTheSameCalibrationAndPreset(string file)
+    {
+        string path = RepositoryRoot.Combine("firmware-config", file);
+        var device = XrfEdge.Devices.Acquisition.AcquisitionProfile.Load(path); // what `xrfedge acquire --config` reads
+        var settings = ProfileLoader.Bind(ProfileLoader.Build(path, []));
+
+        Assert.Equal(device.Calibration.GainKeVPerChannel, settings.Calibration.GainKeVPerChannel);
+        Assert.Equal(device.Calibration.OffsetKeV, settings.Calibration.OffsetKeV);
+        Assert.Equal(device.PresetTime.TotalSeconds, settings.Acquisition.PresetSeconds);
+        Assert.Equal(device.ChannelCount, settings.Acquisition.ChannelCount);
+    }
+
+    [Fact]
+    public void CalibrationCopies_Disagree_IsAnError()
+    {
+        string path = RepositoryRoot.Combine("firmware-config", "simulator.json");
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Model:Path=" + RepositoryRoot.TestModel, "Calibration:GainKeVPerChannel=0.015"], new Dictionary<string, string?>()));
+
+        Assert.Contains(error.Problems, p => p.StartsWith("Acquisition:Calibration (-0.02, 0.0146484375, 0) differs from Calibration (-0.02, 0.015, 0)", StringComparison.Ordinal));
     }
 }
