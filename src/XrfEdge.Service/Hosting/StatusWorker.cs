@@ -22,6 +22,7 @@ internal sealed class StatusWorker(
     TimeProvider time) : BackgroundService
 {
     private readonly SemaphoreSlim _changed = new(0, 1);
+    private (ServiceState, bool, bool, string?)? _lastShown;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -110,6 +111,13 @@ internal sealed class StatusWorker(
     {
         var state = status.State;
         bool connected = publisher.IsConnected;
+        var shown = (state, connected, status.InterlockClosed, status.LastError);
+        if (_lastShown == shown)
+        {
+            return; // a flip and back (measuring → idle → measuring) between two looks: nothing new to show
+        }
+
+        _lastShown = shown;
         io.ShowState(state, connected);
         var model = identity.Model;
         await publisher.PublishStatusAsync(
