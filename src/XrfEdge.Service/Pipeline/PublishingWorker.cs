@@ -133,7 +133,8 @@ internal sealed class PublishingWorker(
         long failed = _scanFailures.Remove(end.ScanId, out long f) ? f : 0;
         var summary = new ScanSummary(end.ScanId, end.Started, end.Ended, end.Points, failed, end.Aborted, tally);
         await publisher.StoreScanSummaryAsync(summary, CancellationToken.None).ConfigureAwait(false);
-        double seconds = Math.Max(1e-9, (end.Ended - end.Started).TotalSeconds);
+        // Through the whole service: from the scan's first acquisition to its last point committed here.
+        double seconds = Math.Max(1e-9, (time.GetUtcNow() - end.Started).TotalSeconds);
         Log.ScanEnded(logger, end.ScanId, end.Points, seconds, end.Points / seconds, end.Aborted ? " (aborted)" : "");
     }
 }
