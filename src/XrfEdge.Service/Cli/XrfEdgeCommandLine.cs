@@ -10,6 +10,7 @@ internal static class XrfEdgeCommandLine
     {
         var root = new RootCommand("XrfEdge — on-instrument XRF element identification");
         root.Subcommands.Add(CatalogCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(RebinCommand.Create());
         root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(IdentifyCommand.Create());

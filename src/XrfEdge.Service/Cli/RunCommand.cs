@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+
+namespace XrfEdge.Service.Cli;
+
+/// <summary><c>xrfedge run --config FILE [--set Section:Key=Value]…</c>: the worker service.</summary>
+internal static class RunCommand
+{
+    /// <summary>Exit code for an invalid profile (EX_CONFIG from sysexits.h); systemd's Restart=on-failure retries it, the journal shows why.</summary>
+    public const int InvalidConfiguration = 78;
+
+    /// <summary>Exit code when start-up failed (device, model or outbox could not be opened).</summary>
+    public const int StartupFailed = 1;
+
+    public static Command Create()
+    {
+        var config = new Option<FileInfo>("--config") { Description = "Device profile (firmware-config/*.json)", Required = true };
+        var set = new Option<string[]>("--set") { Description = "Override one key, Section:Key=Value (repeatable); environment variables XRFEDGE_Section__Key also override", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("run", "Run the instrument service: acquire → identify → outbox → MQTT, until SIGTERM/Ctrl-C") { config, set };
+        command.SetAction(async (parse, cancellationToken) =>
+            await RunAsync(parse.GetValue(config)!.FullName, parse.GetValue(set) ?? [], new ProductionComponents(), Console.Error).ConfigureAwait(false));
+        return command;
+    }
+
+    /// <summary>Validates the profile (nothing touched before it passes), builds the host and runs it until stopped.</summary>
+    internal static async Task<int> RunAsync(string profilePath, IReadOnlyList<string> sets, IPipelineComponents components, TextWriter error)
+    {
+        ServiceSettings settings;
+        Microsoft.Extensions.Configuration.IConfigurationRoot configuration;
+        try
+        {
+            settings = ProfileLoader.Load(profilePath, sets);
+            configuration = ProfileLoader.Build(profilePath, sets);
+        }
+        catch (ProfileException ex)
+        {
+            await error.WriteLineAsync($"xrfedge run: {ex.Message}").ConfigureAwait(false);
+            return InvalidConfiguration;
+        }
+
+        try
+        {
+            using var host = ServiceHostFactory.Build(settings, configuration, components);
+            var health = host.Services.GetRequiredService<PipelineHealth>();
+            await host.RunAsync().ConfigureAwait(false);
+            return health.AnyWorkerCrashed ? StartupFailed : 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Whatever stopped the start (device, model contract, outbox, native library), say it in one line and exit
+            // non-zero so that systemd's Restart=on-failure retries and the journal shows why.
+            await error.WriteLineAsync($"xrfedge run: start-up failed: {ex.Message}").ConfigureAwait(false);
+            return StartupFailed;
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using Microsoft.Extensions.Logging;
+using XrfEdge.Devices.Gpio;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+
+namespace XrfEdge.Service.Gpio;
+
+/// <summary>
+/// The instrument's I/O on a GPIO chip. Inputs use kernel debounce and edge events (uAPI v2), read on one dedicated
+/// thread each; outputs are driven on state changes. Every line is optional. At start-up all outputs are requested
+/// inactive, so the X-ray warning is never left on by a crashed previous run (the kernel releases lines on exit).
+/// </summary>
+internal sealed class GpioInstrumentIo : IInstrumentIo
+{
+    private const string Consumer = "xrfedge";
+
+    /// <summary>Buzzer beep length; long enough to hear, short enough not to annoy (100 ms).</summary>
+    private static readonly TimeSpan BeepLength = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often the input threads look at the cancellation flag while no edge comes.</summary>
+    private static readonly TimeSpan PollSlice = TimeSpan.FromMilliseconds(200);
+
+    private readonly GpioChip _chip;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly GpioLine? _trigger;
+    private readonly GpioLine? _interlock;
+    private readonly GpioLine? _xray;
+    private readonly GpioLine? _ready;
+    private readonly GpioLine? _measuring;
+    private readonly GpioLine? _fault;
+    private readonly GpioLine? _offline;
+    private readonly GpioLine? _buzzer;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Thread> _threads = [];
+    private ITimer? _beepTimer;
+
+    public GpioInstrumentIo(GpioChip chip, GpioOptions options, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _chip = chip;
+        _time = time;
+        _logger = logger;
+        try
+        {
+            _trigger = Input(options.TriggerLine, options.TriggerActiveLow, options.TriggerDebounceMilliseconds, GpioEdge.Rising);
+            _interlock = Input(options.InterlockLine, options.InterlockActiveLow, options.InterlockDebounceMilliseconds, GpioEdge.Both);
+            _xray = Output(options.XrayWarningLine, options.OutputsActiveLow);
+            _ready = Output(options.ReadyLedLine, options.OutputsActiveLow);
+            _measuring = Output(options.MeasuringLedLine, options.OutputsActiveLow);
+            _fault = Output(options.FaultLedLine, options.OutputsActiveLow);
+            _offline = Output(options.OfflineLedLine, options.OutputsActiveLow);
+            _buzzer = Output(options.BuzzerLine, options.OutputsActiveLow);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public bool InterlockClosed => _interlock?.Read() ?? true;
+
+    public void Start(MeasurementControl control, InstrumentStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(control);
+        ArgumentNullException.ThrowIfNull(status);
+        if (_interlock is not null)
+        {
+            status.SetInterlockClosed(_interlock.Read());
+            StartThread("gpio-interlock", _interlock, edge =>
+            {
+                bool closed = edge.Edge == GpioEdge.Rising;
+                status.SetInterlockClosed(closed);
+                Log.InterlockChanged(_logger, closed ? "closed" : "open");
+                if (!closed)
+                {
+                    control.Abort("interlock opened");
+                }
+            });
+        }
+
+        if (_trigger is not null)
+        {
+            StartThread("gpio-trigger", _trigger, _ =>
+            {
+                Log.TriggerPressed(_logger);
+                control.RequestStart("trigger");
+            });
+        }
+    }
+
+    public void SetXrayWarning(bool on) => _xray?.Write(on);
+
+    public void ShowState(ServiceState state, bool connected)
+    {
+        _ready?.Write(state == ServiceState.Idle);
+        _measuring?.Write(state == ServiceState.Measuring);
+        _fault?.Write(state == ServiceState.Fault);
+        _offline?.Write(!connected);
+    }
+
+    public void Beep()
+    {
+        if (_buzzer is null)
+        {
+            return;
+        }
+
+        _buzzer.Write(true);
+        var previous = Interlocked.Exchange(ref _beepTimer, _time.CreateTimer(_ => _buzzer.Write(false), null, BeepLength, Timeout.InfiniteTimeSpan));
+        previous?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        foreach (var thread in _threads)
+        {
+            thread.Join(PollSlice * 3);
+        }
+
+        _beepTimer?.Dispose();
+        foreach (var line in new[] { _xray, _ready, _measuring, _fault, _offline, _buzzer })
+        {
+            try
+            {
+                line?.Write(false);
+            }
+            catch (IOException)
+            {
+                // The chip went away (USB GPIO expander unplugged): nothing left to switch off.
+            }
+
+            line?.Dispose();
+        }
+
+        _trigger?.Dispose();
+        _interlock?.Dispose();
+        _chip.Dispose();
+        _stop.Dispose();
+    }
+
+    private void StartThread(string name, GpioLine line, Action<GpioEdgeEvent> onEdge)
+    {
+        var token = _stop.Token;
+        var thread = new Thread(() =>
+        {
+            while (!token.IsCancellationRequested)
+            {
+                try
+                {
+                    if (line.TryWaitForEdge(PollSlice, out var edge))
+                    {
+                        onEdge(edge);
+                    }
+                }
+                catch (IOException ex)
+                {
+                    Log.GpioFailed(_logger, name, ex.Message);
+                    return;
+                }
+            }
+        })
+        { IsBackground = true, Name = name };
+        _threads.Add(thread);
+        thread.Start();
+    }
+
+    private GpioLine? Input(int? offset, bool activeLow, int debounceMilliseconds, GpioEdge edges) =>
+        offset is { } o
+            ? _chip.RequestLine(
+                new GpioLineSettings(o, GpioLineDirection.Input)
+                {
+                    ActiveLow = activeLow,
+                    Bias = activeLow ? GpioBias.PullUp : GpioBias.PullDown,
+                    Edges = edges,
+                    DebouncePeriod = TimeSpan.FromMilliseconds(debounceMilliseconds),
+                },
+                Consumer)
+            : null;
+
+    private GpioLine? Output(int? offset, bool activeLow) =>
+        offset is { } o
+            ? _chip.RequestLine(new GpioLineSettings(o, GpioLineDirection.Output) { ActiveLow = activeLow, InitialValue = false }, Consumer)
+            : null;
+}

@@ -1,0 +1,29 @@
+using XrfEdge.Service.Hosting;
+
+namespace XrfEdge.Service.Gpio;
+
+/// <summary>Used when Gpio:Enabled is false: no lines are touched; the interlock counts as closed.</summary>
+internal sealed class NoInstrumentIo : IInstrumentIo
+{
+    public bool InterlockClosed => true;
+
+    public void Start(MeasurementControl control, InstrumentStatus status)
+    {
+    }
+
+    public void SetXrayWarning(bool on)
+    {
+    }
+
+    public void ShowState(ServiceState state, bool connected)
+    {
+    }
+
+    public void Beep()
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}

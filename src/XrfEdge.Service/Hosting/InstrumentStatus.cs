@@ -1,0 +1,150 @@
+namespace XrfEdge.Service.Hosting;
+
+/// <summary>
+/// The service's shared, thread-safe state: the current <see cref="ServiceState"/>, the last error, counters, and the
+/// broker connection. Everything that shows state (status topic, systemd STATUS=, LEDs) reads it; <see cref="Changed"/>
+/// fires after every change of state, error or connection.
+/// </summary>
+internal sealed class InstrumentStatus
+{
+    private readonly object _gate = new();
+    private ServiceState _state = ServiceState.Starting;
+    private string? _lastError;
+    private bool _connected;
+    private bool _interlockClosed = true;
+    private long _completed;
+    private long _aborted;
+    private long _failed;
+
+    /// <summary>Raised (outside the lock) after a change.</summary>
+    public event Action? Changed;
+
+    public ServiceState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    public string? LastError
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastError;
+            }
+        }
+    }
+
+    public bool MqttConnected
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _connected;
+            }
+        }
+    }
+
+    public bool InterlockClosed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _interlockClosed;
+            }
+        }
+    }
+
+    public long Completed => Interlocked.Read(ref _completed);
+
+    public long Aborted => Interlocked.Read(ref _aborted);
+
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Moves to <paramref name="state"/>; once <see cref="ServiceState.Stopping"/>, the state stays there.</summary>
+    public void SetState(ServiceState state, string? error = null)
+    {
+        lock (_gate)
+        {
+            if (_state == ServiceState.Stopping || (_state == state && error is null))
+            {
+                return;
+            }
+
+            _state = state;
+            if (error is not null)
+            {
+                _lastError = error;
+            }
+        }
+
+        Changed?.Invoke();
+    }
+
+    public void SetError(string error)
+    {
+        lock (_gate)
+        {
+            _lastError = error;
+        }
+
+        Changed?.Invoke();
+    }
+
+    public void SetConnected(bool connected)
+    {
+        lock (_gate)
+        {
+            if (_connected == connected)
+            {
+                return;
+            }
+
+            _connected = connected;
+        }
+
+        Changed?.Invoke();
+    }
+
+    public void SetInterlockClosed(bool closed)
+    {
+        lock (_gate)
+        {
+            if (_interlockClosed == closed)
+            {
+                return;
+            }
+
+            _interlockClosed = closed;
+        }
+
+        Changed?.Invoke();
+    }
+
+    public void CountCompleted() => Interlocked.Increment(ref _completed);
+
+    public void CountAborted() => Interlocked.Increment(ref _aborted);
+
+    public void CountFailed() => Interlocked.Increment(ref _failed);
+
+    /// <summary>One line for systemd's STATUS= and the console.</summary>
+    public string Describe(long outboxPending)
+    {
+        lock (_gate)
+        {
+            string state = _state.ToString().ToLowerInvariant();
+            string link = _connected ? "online" : "offline";
+            string interlock = _interlockClosed ? "" : ", interlock open";
+            string error = _state == ServiceState.Fault && _lastError is not null ? $", error: {_lastError}" : "";
+            return $"{state}, {link}, outbox {outboxPending} queued, {Completed} measured{interlock}{error}";
+        }
+    }
+}

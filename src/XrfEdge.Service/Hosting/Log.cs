@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Logging;
+
+namespace XrfEdge.Service;
+
+/// <summary>The service's log messages (source-generated). Event ids 8000–8099.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(8000, LogLevel.Information, "Starting: profile {Profile}, mode {Mode}, source {Source}")]
+    public static partial void Starting(ILogger logger, string profile, string mode, string source);
+
+    [LoggerMessage(8001, LogLevel.Information, "Ready after {ElapsedMilliseconds:F0} ms: model {Model} {Version} ({Precision}), outbox {Outbox}")]
+    public static partial void Ready(ILogger logger, double elapsedMilliseconds, string model, string version, string precision, string outbox);
+
+    [LoggerMessage(8002, LogLevel.Information, "Stopping: X-ray warning off, aborting the running measurement")]
+    public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(8003, LogLevel.Information, "Stopped: {Pending} results still queued in the outbox for the next start")]
+    public static partial void Stopped(ILogger logger, long pending);
+
+    [LoggerMessage(8010, LogLevel.Information, "Trigger pressed")]
+    public static partial void TriggerPressed(ILogger logger);
+
+    [LoggerMessage(8011, LogLevel.Warning, "Interlock {State}")]
+    public static partial void InterlockChanged(ILogger logger, string state);
+
+    [LoggerMessage(8012, LogLevel.Error, "GPIO input {Line} failed and is no longer watched: {Message}")]
+    public static partial void GpioFailed(ILogger logger, string line, string message);
+
+    [LoggerMessage(8020, LogLevel.Information, "Measurement {MeasurementId} started ({Origin}, preset {PresetSeconds} s)")]
+    public static partial void MeasurementStarted(ILogger logger, string measurementId, string origin, double presetSeconds);
+
+    [LoggerMessage(8021, LogLevel.Warning, "Measurement refused: {Reason}")]
+    public static partial void MeasurementRefused(ILogger logger, string reason);
+
+    [LoggerMessage(8022, LogLevel.Warning, "Measurement {MeasurementId} aborted: {Reason}")]
+    public static partial void MeasurementAborted(ILogger logger, string measurementId, string reason);
+
+    [LoggerMessage(8023, LogLevel.Error, "Measurement {MeasurementId} failed: {Reason}")]
+    public static partial void MeasurementFailed(ILogger logger, string measurementId, string reason);
+
+    [LoggerMessage(8024, LogLevel.Information, "Detections {MeasurementId}: {Elements}")]
+    public static partial void Detections(ILogger logger, string measurementId, string elements);
+
+    [LoggerMessage(8025, LogLevel.Information, "Spectrum source exhausted ({Source}); waiting for the service to be stopped")]
+    public static partial void SourceExhausted(ILogger logger, string source);
+
+    [LoggerMessage(8026, LogLevel.Error, "Analysis of {Count} spectra failed: {Reason}")]
+    public static partial void AnalysisFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(8030, LogLevel.Information, "Scan {ScanId} started: {Points} points, dwell {DwellSeconds} s")]
+    public static partial void ScanStarted(ILogger logger, string scanId, long points, double dwellSeconds);
+
+    [LoggerMessage(8031, LogLevel.Information, "Scan {ScanId} ended: {Points} points in {Seconds:F2} s ({Rate:F0} spectra/s){Aborted}")]
+    public static partial void ScanEnded(ILogger logger, string scanId, long points, double seconds, double rate, string aborted);
+
+    [LoggerMessage(8040, LogLevel.Warning, "Watchdog not fed: {Problem}")]
+    public static partial void WatchdogWithheld(ILogger logger, string problem);
+
+    [LoggerMessage(8041, LogLevel.Critical, "Pipeline worker {Worker} crashed")]
+    public static partial void WorkerCrashed(ILogger logger, Exception exception, string worker);
+
+    [LoggerMessage(8050, LogLevel.Information, "Command {Command} received")]
+    public static partial void CommandReceived(ILogger logger, string command);
+
+    [LoggerMessage(8051, LogLevel.Warning, "Command {Command} rejected: {Reason}")]
+    public static partial void CommandRejected(ILogger logger, string command, string reason);
+
+    [LoggerMessage(8060, LogLevel.Error, "Storing result {MeasurementId} failed, retrying: {Reason}")]
+    public static partial void StoreFailed(ILogger logger, string measurementId, string reason);
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Service.Gpio;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+
+namespace XrfEdge.Service.Hosting;
+
+/// <summary>
+/// Local start-up, registered first so it runs before the workers: open the outbox/publisher and the spectrum
+/// source (the model is already loaded when the analyzer was constructed). When every hosted service has started the
+/// host raises ApplicationStarted: the state becomes Idle and the GPIO inputs are watched. On ApplicationStopping
+/// the X-ray warning goes off and the running measurement is aborted before anything else stops.
+/// </summary>
+internal sealed class PipelineStartup(
+    ISpectrumSource source,
+    ISpectrumAnalyzer analyzer,
+    IResultPublisher publisher,
+    IInstrumentIo io,
+    MeasurementControl control,
+    InstrumentStatus status,
+    ServiceIdentity identity,
+    ServiceSettings settings,
+    IHostApplicationLifetime lifetime,
+    ILogger<PipelineStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        identity.Model = analyzer.Model;
+        await publisher.StartAsync(cancellationToken).ConfigureAwait(false);
+        await source.OpenAsync(cancellationToken).ConfigureAwait(false);
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            io.Start(control, status);
+            status.SetState(ServiceState.Idle);
+            using var process = Process.GetCurrentProcess();
+            double elapsed = (DateTime.Now - process.StartTime).TotalMilliseconds;
+            Log.Ready(logger, elapsed, analyzer.Model.Name, analyzer.Model.Version, analyzer.Model.Precision, settings.Outbox.Path);
+        });
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            Log.Stopping(logger);
+            io.SetXrayWarning(false);
+            status.SetState(ServiceState.Stopping);
+            control.RequestStop("service stopping");
+        });
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

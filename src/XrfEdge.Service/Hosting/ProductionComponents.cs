@@ -1,0 +1,61 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Devices.Gpio;
+using XrfEdge.Service.Gpio;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+
+namespace XrfEdge.Service.Hosting;
+
+/// <summary>The real parts: DP5 session or replay file, ONNX encoder + decoder, SQLite outbox + MQTT, GPIO chip.</summary>
+internal sealed class ProductionComponents : IPipelineComponents
+{
+    public ISpectrumSource CreateSource(ServiceSettings settings, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var time = services.GetRequiredService<TimeProvider>();
+        return settings.Acquisition.Source switch
+        {
+            AcquisitionSource.Replay => new ReplaySpectrumSource(settings.Acquisition.ReplayPath!, settings.Acquisition.ReplayLoop, settings.Acquisition.ReplayPaced, time),
+            _ when settings.Acquisition.Protocol == "dp5" => new Dp5SpectrumSource(
+                AcquisitionProfiles.ToDeviceProfile("service", settings.Acquisition, settings.Calibration),
+                time,
+                services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Devices.Dp5")),
+            _ => throw new InvalidOperationException($"Acquisition:Protocol = '{settings.Acquisition.Protocol}': no SPI MCA session in this build; use dp5"),
+        };
+    }
+
+    public ISpectrumAnalyzer CreateAnalyzer(ServiceSettings settings, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new EncoderAnalyzer(settings.Model, settings.Decoder, services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Inference"));
+    }
+
+    public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var io = services.GetRequiredService<IInstrumentIo>();
+        return new MqttResultPublisher(
+            settings,
+            services.GetRequiredService<InstrumentStatus>(),
+            services.GetRequiredService<MeasurementControl>(),
+            () => io.InterlockClosed,
+            services.GetRequiredService<ServiceIdentity>(),
+            services.GetRequiredService<ILoggerFactory>(),
+            services.GetRequiredService<TimeProvider>());
+    }
+
+    public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!settings.Gpio.Enabled)
+        {
+            return new NoInstrumentIo();
+        }
+
+        var chip = settings.Gpio.Chip.Equals("fake", StringComparison.OrdinalIgnoreCase)
+            ? new FakeGpioChip(64).AsChip()
+            : GpioChip.Open(settings.Gpio.Chip);
+        return new GpioInstrumentIo(chip, settings.Gpio, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Gpio"));
+    }
+}

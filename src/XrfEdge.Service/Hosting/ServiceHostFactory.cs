@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using XrfEdge.Service.Gpio;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Systemd;
+
+namespace XrfEdge.Service.Hosting;
+
+/// <summary>
+/// The composition root of <c>xrfedge run</c>: a Generic Host with the pipeline workers, registered in the order that
+/// makes start-up and shutdown right (start: startup → publishing → analysis → acquisition → status → systemd;
+/// the host stops them in reverse, so acquisition stops first and the downstream workers drain).
+/// </summary>
+internal static class ServiceHostFactory
+{
+    /// <summary>Builds the host for validated <paramref name="settings"/>.</summary>
+    /// <param name="settings">The validated profile.</param>
+    /// <param name="configuration">The layered configuration (for the Logging section and the config hash).</param>
+    /// <param name="components">Creates the source, analyzer, publisher and I/O; tests pass fakes.</param>
+    /// <param name="configure">Last-moment service overrides (tests: a fake TimeProvider).</param>
+    public static IHost Build(ServiceSettings settings, IConfiguration configuration, IPipelineComponents components, Action<IServiceCollection>? configure = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Health.StopTimeoutSeconds));
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        if (SystemdEnvironment.IsJournalConsole(Environment.GetEnvironmentVariable))
+        {
+            // <N> priority prefixes that journald turns into levels; no colours, one line per message (sd-daemon(3)).
+            builder.Logging.AddSystemdConsole(o => o.IncludeScopes = false);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new ServiceIdentity(ConfigHash(configuration), sp.GetRequiredService<TimeProvider>().GetUtcNow()));
+        services.AddSingleton<InstrumentStatus>();
+        services.AddSingleton<MeasurementControl>();
+        services.AddSingleton(new PipelineChannels(settings.Model.MaxBatchSize));
+        services.AddSingleton(sp => new PipelineHealth(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(settings.Health.StallSeconds)));
+        services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
+        services.AddSingleton(sp => components.CreateInstrumentIo(settings, sp));
+        services.AddSingleton(sp => components.CreateSource(settings, sp));
+        services.AddSingleton(sp => components.CreateAnalyzer(settings, sp));
+        services.AddSingleton(sp => components.CreatePublisher(settings, sp));
+
+        services.AddHostedService<PipelineStartup>();
+        services.AddHostedService<PublishingWorker>();
+        services.AddHostedService<AnalysisWorker>();
+        services.AddHostedService<AcquisitionWorker>();
+        services.AddHostedService<StatusWorker>();
+        services.AddHostedService<SystemdNotifyService>();
+        configure?.Invoke(services);
+        return builder.Build();
+    }
+
+    /// <summary>First 16 hex digits of SHA-256 over the sorted effective keys (passwords left out).</summary>
+    public static string ConfigHash(IConfiguration configuration)
+    {
+        var text = new StringBuilder();
+        foreach (var pair in configuration.AsEnumerable().Where(p => p.Value is not null && !p.Key.EndsWith("Password", StringComparison.OrdinalIgnoreCase)).OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            text.Append(pair.Key).Append('=').Append(pair.Value).Append('\n');
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
+    }
+}

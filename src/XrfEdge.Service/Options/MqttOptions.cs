@@ -1,0 +1,38 @@
+namespace XrfEdge.Service.Options;
+
+/// <summary>The <c>Mqtt</c> section: the broker and the topic root <c>xrf/v1/{Fleet}/{DeviceId}/…</c>.</summary>
+public sealed class MqttOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Mqtt";
+
+    /// <summary>Broker host name or address.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Broker TCP port (1883 plain, 8883 TLS).</summary>
+    public int Port { get; set; } = 1883;
+
+    /// <summary>Fleet or site name in the topic root (characters A–Z a–z 0–9 _ -).</summary>
+    public string Fleet { get; set; } = "default";
+
+    /// <summary>Instrument serial number: topic segment and MQTT client id (characters A–Z a–z 0–9 _ -).</summary>
+    public string DeviceId { get; set; } = "";
+
+    /// <summary>MQTT keep-alive in seconds (5 … 600); a dead link is noticed after 1.5 × this.</summary>
+    public int KeepAliveSeconds { get; set; } = 30;
+
+    /// <summary>Optional user name.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>Optional password (prefer the environment variable XRFEDGE_Mqtt__Password over the profile file).</summary>
+    public string? Password { get; set; }
+
+    /// <summary>CA certificate file for TLS; TLS is used when set.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>Accept the MQTT <c>start</c> command (remote X-ray start). Off by default: a local decision of the instrument's owner; <c>stop</c> is always accepted.</summary>
+    public bool RemoteControl { get; set; }
+
+    /// <summary>Publish Home Assistant device discovery (<c>homeassistant/device/…/config</c>).</summary>
+    public bool HomeAssistantDiscovery { get; set; }
+}

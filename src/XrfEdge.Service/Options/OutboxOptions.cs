@@ -1,0 +1,20 @@
+namespace XrfEdge.Service.Options;
+
+/// <summary>The <c>Outbox</c> section: the durable SQLite store results are written to before they are published.</summary>
+public sealed class OutboxOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Outbox";
+
+    /// <summary>SQLite database file. Under systemd use <c>${STATE_DIRECTORY}/outbox.db</c> (/var/lib/xrfedge).</summary>
+    public string Path { get; set; } = "outbox.db";
+
+    /// <summary>Most payload bytes kept while offline, in MiB (1 … 100,000); beyond it the oldest rows are evicted and counted (about 2 KiB per detection message).</summary>
+    public int MaxMegabytes { get; set; } = 256;
+
+    /// <summary>Rows older than this many days are dropped (1 … 3650).</summary>
+    public int MaxAgeDays { get; set; } = 30;
+
+    /// <summary>Un-acknowledged messages handed to the MQTT library at once (1 … 1000).</summary>
+    public int InflightWindow { get; set; } = 10;
+}

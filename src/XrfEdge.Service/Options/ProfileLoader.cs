@@ -1,0 +1,316 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+
+namespace XrfEdge.Service.Options;
+
+/// <summary>
+/// Builds the service configuration from, in increasing priority: the profile file (JSON), environment variables
+/// prefixed <c>XRFEDGE_</c> (<c>XRFEDGE_Mqtt__Host</c>), and <c>--set Section:Key=Value</c> pairs; then checks every
+/// key and value before anything touches hardware. Relative paths in the profile resolve against the profile's folder.
+/// </summary>
+public static partial class ProfileLoader
+{
+    /// <summary>Prefix of environment variables that override profile keys.</summary>
+    public const string EnvironmentPrefix = "XRFEDGE_";
+
+    /// <summary>The option types by section; a section or key not listed here is an error.</summary>
+    public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
+    {
+        [AcquisitionOptions.Section] = typeof(AcquisitionOptions),
+        [CalibrationOptions.Section] = typeof(CalibrationOptions),
+        [ModelOptions.Section] = typeof(ModelOptions),
+        [DecoderOptions.Section] = typeof(DecoderOptions),
+        [MqttOptions.Section] = typeof(MqttOptions),
+        [OutboxOptions.Section] = typeof(OutboxOptions),
+        [GpioOptions.Section] = typeof(GpioOptions),
+        [HealthOptions.Section] = typeof(HealthOptions),
+    };
+
+    /// <summary>Builds the layered configuration. Throws <see cref="ProfileException"/> for a missing/unreadable file or a malformed <c>--set</c>.</summary>
+    public static IConfigurationRoot Build(string profilePath, IEnumerable<string> sets, IDictionary<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        string fullPath = Path.GetFullPath(profilePath);
+        if (!File.Exists(fullPath))
+        {
+            throw new ProfileException([$"profile {profilePath}: file not found"]);
+        }
+
+        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var problems = new List<string>();
+        foreach (string set in sets)
+        {
+            int eq = set.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !set[..eq].Contains(':', StringComparison.Ordinal))
+            {
+                problems.Add($"--set '{set}': expected Section:Key=Value (for example Acquisition:PresetSeconds=5)");
+                continue;
+            }
+
+            overrides[set[..eq].Trim()] = set[(eq + 1)..];
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ProfileException(problems);
+        }
+
+        var builder = new ConfigurationBuilder();
+        try
+        {
+            builder.AddJsonFile(fullPath, optional: false, reloadOnChange: false);
+            if (environment is null)
+            {
+                builder.AddEnvironmentVariables(EnvironmentPrefix);
+            }
+            else
+            {
+                builder.AddInMemoryCollection(environment
+                    .Where(e => e.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+                    .Select(e => new KeyValuePair<string, string?>(e.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), e.Value)));
+            }
+
+            builder.AddInMemoryCollection(overrides);
+            return builder.Build();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException or System.Text.Json.JsonException)
+        {
+            throw new ProfileException([$"profile {profilePath}: not valid JSON: {ex.InnerException?.Message ?? ex.Message}"]);
+        }
+    }
+
+    /// <summary>Loads, type-checks, binds and validates a profile; throws <see cref="ProfileException"/> listing every problem.</summary>
+    public static ServiceSettings Load(string profilePath, IEnumerable<string> sets, IDictionary<string, string?>? environment = null)
+    {
+        var configuration = Build(profilePath, sets, environment);
+        var problems = CheckKeysAndTypes(configuration);
+        if (problems.Count > 0)
+        {
+            throw new ProfileException(problems);
+        }
+
+        var settings = Bind(configuration);
+        problems.AddRange(ReconcileCopies(configuration, settings));
+        settings.Acquisition.ConfigurationOrder.AddRange(ConfigurationOrderInFile(profilePath));
+        string baseDirectory = Path.GetDirectoryName(Path.GetFullPath(profilePath))!;
+        ResolvePaths(settings, baseDirectory, environment);
+        problems.AddRange(ProfileValidator.Validate(settings));
+        if (problems.Count > 0)
+        {
+            throw new ProfileException(problems);
+        }
+
+        return settings;
+    }
+
+    /// <summary>Binds every section (call after <see cref="CheckKeysAndTypes"/> found nothing).</summary>
+    public static ServiceSettings Bind(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var settings = new ServiceSettings();
+        configuration.GetSection(AcquisitionOptions.Section).Bind(settings.Acquisition);
+        configuration.GetSection(CalibrationOptions.Section).Bind(settings.Calibration);
+        configuration.GetSection(ModelOptions.Section).Bind(settings.Model);
+        configuration.GetSection(DecoderOptions.Section).Bind(settings.Decoder);
+        configuration.GetSection(MqttOptions.Section).Bind(settings.Mqtt);
+        configuration.GetSection(OutboxOptions.Section).Bind(settings.Outbox);
+        configuration.GetSection(GpioOptions.Section).Bind(settings.Gpio);
+        configuration.GetSection(HealthOptions.Section).Bind(settings.Health);
+        return settings;
+    }
+
+    /// <summary>Reports unknown sections/keys and values that do not convert to the key's type.</summary>
+    public static List<string> CheckKeysAndTypes(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var problems = new List<string>();
+        foreach (var section in configuration.GetChildren())
+        {
+            if (section.Key.Equals("Logging", StringComparison.OrdinalIgnoreCase) || section.Key.Equals("$schema", StringComparison.Ordinal))
+            {
+                continue; // Microsoft.Extensions.Logging's own section (levels per category)
+            }
+
+            if (!Sections.TryGetValue(section.Key, out var type))
+            {
+                problems.Add($"{section.Path}: unknown section (known: {string.Join(", ", Sections.Keys)}, Logging)");
+                continue;
+            }
+
+            foreach (var key in section.GetChildren())
+            {
+                var property = type.GetProperty(key.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+                if (property is null || !property.CanWrite)
+                {
+                    string known = string.Join(", ", type.GetProperties().Where(p => p.CanWrite).Select(p => p.Name));
+                    problems.Add($"{key.Path}: unknown key (keys of {section.Key}: {known})");
+                    continue;
+                }
+
+                if (property.PropertyType == typeof(CalibrationOptions))
+                {
+                    // Acquisition:Calibration, the acquisition tools' nested copy: same keys as the Calibration section.
+                    foreach (var inner in key.GetChildren())
+                    {
+                        var innerProperty = typeof(CalibrationOptions).GetProperty(inner.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+                        string? innerProblem = innerProperty is null || !innerProperty.CanWrite
+                            ? $"{inner.Path}: unknown key (keys: OffsetKeV, GainKeVPerChannel, QuadraticKeVPerChannel2)"
+                            : CheckValue(innerProperty.PropertyType, inner);
+                        if (innerProblem is not null)
+                        {
+                            problems.Add(innerProblem);
+                        }
+                    }
+
+                    continue;
+                }
+
+                string? problem = CheckValue(property.PropertyType, key);
+                if (problem is not null)
+                {
+                    problems.Add(problem);
+                }
+            }
+        }
+
+        return problems;
+    }
+
+    private static string? CheckValue(Type type, IConfigurationSection key)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            var bad = key.GetChildren().FirstOrDefault(c => c.Value is null);
+            return key.Value is { Length: > 0 } ? $"{key.Path} = '{key.Value}': must be an object of NAME: value pairs"
+                : bad is not null ? $"{bad.Path}: must be a single value" : null;
+        }
+
+        if (target.IsArray)
+        {
+            return key.Value is null || key.Value.Length == 0 ? null : $"{key.Path} = '{key.Value}': must be a JSON array";
+        }
+
+        string? value = key.Value;
+        if (value is null)
+        {
+            return key.GetChildren().Any() ? $"{key.Path}: must be a single value, not an object" : null;
+        }
+
+        if (value.Length == 0 && Nullable.GetUnderlyingType(type) is not null)
+        {
+            return null; // empty = not set
+        }
+
+        if (target == typeof(string))
+        {
+            return null;
+        }
+
+        if (target.IsEnum)
+        {
+            return Enum.GetNames(target).Any(n => n.Equals(value, StringComparison.OrdinalIgnoreCase))
+                ? null
+                : $"{key.Path} = '{value}': must be one of {string.Join(", ", Enum.GetNames(target))}";
+        }
+
+        bool ok = target == typeof(int) ? int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+            : target == typeof(double) ? double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)
+            : target == typeof(bool) ? bool.TryParse(value, out _)
+            : true;
+        string kind = target == typeof(int) ? "a whole number" : target == typeof(double) ? "a finite number" : target == typeof(bool) ? "true or false" : target.Name;
+        return ok ? null : $"{key.Path} = '{value}': must be {kind}";
+    }
+
+    private static void ResolvePaths(ServiceSettings settings, string baseDirectory, IDictionary<string, string?>? environment)
+    {
+        settings.Model.Path = Resolve(settings.Model.Path, baseDirectory, environment)!;
+        settings.Model.CardPath = Resolve(settings.Model.CardPath, baseDirectory, environment);
+        settings.Model.OnnxRuntimeLibraryPath = Resolve(settings.Model.OnnxRuntimeLibraryPath, baseDirectory, environment);
+        settings.Mqtt.CaFile = Resolve(settings.Mqtt.CaFile, baseDirectory, environment);
+        settings.Outbox.Path = Resolve(settings.Outbox.Path, baseDirectory, environment)!;
+        settings.Acquisition.ReplayPath = Resolve(settings.Acquisition.ReplayPath, baseDirectory, environment);
+        settings.Acquisition.Device = Resolve(settings.Acquisition.Device, baseDirectory, environment);
+        if (!settings.Gpio.Chip.Equals("fake", StringComparison.OrdinalIgnoreCase))
+        {
+            settings.Gpio.Chip = Resolve(settings.Gpio.Chip, baseDirectory, environment)!;
+        }
+    }
+
+    /// <summary>
+    /// The acquisition tools read the preset and the calibration inside the Acquisition section; the service reads
+    /// Acquisition:PresetSeconds and the Calibration section. A profile may carry both copies, but they must agree.
+    /// </summary>
+    private static List<string> ReconcileCopies(IConfiguration configuration, ServiceSettings settings)
+    {
+        var problems = new List<string>();
+        var a = settings.Acquisition;
+        bool hasPreset = configuration.GetSection("Acquisition:PresetSeconds").Value is not null;
+        if (a.PresetTimeSeconds is { } toolPreset)
+        {
+            // With both, PresetSeconds wins: `--set Acquisition:PresetSeconds=…` is an ordinary override.
+            if (!hasPreset)
+            {
+                a.PresetSeconds = toolPreset;
+            }
+        }
+
+        if (a.Calibration is { } toolCalibration)
+        {
+            var c = settings.Calibration;
+            if (!configuration.GetSection(CalibrationOptions.Section).Exists())
+            {
+                c.OffsetKeV = toolCalibration.OffsetKeV;
+                c.GainKeVPerChannel = toolCalibration.GainKeVPerChannel;
+                c.QuadraticKeVPerChannel2 = toolCalibration.QuadraticKeVPerChannel2;
+            }
+            else if (toolCalibration.OffsetKeV != c.OffsetKeV || toolCalibration.GainKeVPerChannel != c.GainKeVPerChannel || toolCalibration.QuadraticKeVPerChannel2 != c.QuadraticKeVPerChannel2)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"Acquisition:Calibration ({toolCalibration.OffsetKeV}, {toolCalibration.GainKeVPerChannel}, {toolCalibration.QuadraticKeVPerChannel2}) differs from Calibration ({c.OffsetKeV}, {c.GainKeVPerChannel}, {c.QuadraticKeVPerChannel2}): the two copies must agree"));
+            }
+        }
+
+        return problems;
+    }
+
+    private static List<string> ConfigurationOrderInFile(string profilePath)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(profilePath), new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        foreach (var section in document.RootElement.EnumerateObject())
+        {
+            if (!section.Name.Equals(AcquisitionOptions.Section, StringComparison.OrdinalIgnoreCase) || section.Value.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            foreach (var key in section.Value.EnumerateObject())
+            {
+                if (key.Name.Equals(nameof(AcquisitionOptions.Configuration), StringComparison.OrdinalIgnoreCase) && key.Value.ValueKind == System.Text.Json.JsonValueKind.Object)
+                {
+                    return key.Value.EnumerateObject().Select(p => p.Name).ToList();
+                }
+            }
+        }
+
+        return [];
+    }
+
+    /// <summary>Expands <c>${NAME}</c> from the environment (systemd's <c>$STATE_DIRECTORY</c>) and makes a relative path absolute against <paramref name="baseDirectory"/>.</summary>
+    public static string? Resolve(string? path, string baseDirectory, IDictionary<string, string?>? environment = null)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return path;
+        }
+
+        string expanded = Variable().Replace(path, m =>
+            (environment is not null ? environment.TryGetValue(m.Groups[1].Value, out var v) ? v : null : Environment.GetEnvironmentVariable(m.Groups[1].Value))
+            ?? throw new ProfileException([$"path '{path}': environment variable {m.Groups[1].Value} is not set"]));
+        return Path.IsPathRooted(expanded) ? expanded : Path.GetFullPath(Path.Combine(baseDirectory, expanded));
+    }
+
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial Regex Variable();
+}

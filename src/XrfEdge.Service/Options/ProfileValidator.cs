@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Catalog;
+
+namespace XrfEdge.Service.Options;
+
+/// <summary>The rules every bound profile must meet; each message names the key, the value and the rule.</summary>
+public static partial class ProfileValidator
+{
+    /// <summary>Returns one sentence per broken rule (empty = valid). Checks only the profile, never the hardware.</summary>
+    public static IReadOnlyList<string> Validate(ServiceSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var problems = new List<string>();
+        var a = settings.Acquisition;
+        if (a.Source == AcquisitionSource.Mca && string.IsNullOrWhiteSpace(a.Device))
+        {
+            problems.Add("Acquisition:Device = '': required when Acquisition:Source is Mca (the MCA's serial device, for example /dev/ttyUSB0)");
+        }
+
+        if (a.Source == AcquisitionSource.Replay)
+        {
+            if (string.IsNullOrWhiteSpace(a.ReplayPath))
+            {
+                problems.Add("Acquisition:ReplayPath = '': required when Acquisition:Source is Replay");
+            }
+            else if (!File.Exists(a.ReplayPath))
+            {
+                problems.Add($"Acquisition:ReplayPath = '{a.ReplayPath}': file not found");
+            }
+        }
+
+        Range(problems, "Acquisition:PresetSeconds", a.PresetSeconds, 0.0001, 86_400, "> 0 and ≤ 86400 (one day)");
+        if (a.Protocol is not ("dp5" or "spi"))
+        {
+            problems.Add($"Acquisition:Protocol = '{a.Protocol}': must be dp5 or spi");
+        }
+
+        if (a.Source == AcquisitionSource.Mca)
+        {
+            // The DP5 rules (rates, MCAC sizes, HV/cooler commands, time-outs) live with the session in XrfEdge.Devices.
+            if (AcquisitionProfiles.ToDeviceProfile("profile", a, settings.Calibration).Validate() is { } deviceProblem)
+            {
+                problems.Add("Acquisition: " + deviceProblem);
+            }
+        }
+
+        Range(problems, "Acquisition:ScanPoints", a.ScanPoints, 1, 10_000_000, "between 1 and 10000000");
+
+        var c = settings.Calibration;
+        string? calibrationProblem = new EnergyCalibration(c.OffsetKeV, c.GainKeVPerChannel, c.QuadraticKeVPerChannel2).Validate(a.ChannelCount);
+        if (calibrationProblem is not null)
+        {
+            problems.Add(Invariant($"Calibration (OffsetKeV = {c.OffsetKeV}, GainKeVPerChannel = {c.GainKeVPerChannel}, QuadraticKeVPerChannel2 = {c.QuadraticKeVPerChannel2}) with {a.ChannelCount} channels (Acquisition:Configuration:MCAC): {calibrationProblem}"));
+        }
+
+        var m = settings.Model;
+        if (string.IsNullOrWhiteSpace(m.Path))
+        {
+            problems.Add("Model:Path = '': required (the ONNX encoder, models/xrf-line-encoder.int8.onnx)");
+        }
+        else if (!File.Exists(m.Path))
+        {
+            problems.Add($"Model:Path = '{m.Path}': file not found (train it with `make model`, or see models/README.md)");
+        }
+
+        if (m.CardPath is not null && !File.Exists(m.CardPath))
+        {
+            problems.Add($"Model:CardPath = '{m.CardPath}': file not found");
+        }
+
+        Range(problems, "Model:MaxBatchSize", m.MaxBatchSize, 1, 4096, "between 1 and 4096");
+        Range(problems, "Model:IntraOpThreads", m.IntraOpThreads, 0, 64, "between 0 (library default) and 64");
+
+        var d = settings.Decoder;
+        Range(problems, "Decoder:ThresholdScale", d.ThresholdScale, 0.1, 10, "between 0.1 and 10");
+        if (d.MinElementProbability is { } p)
+        {
+            Range(problems, "Decoder:MinElementProbability", p, 0, 1, "between 0 and 1");
+        }
+
+        foreach (string symbol in d.IgnoreElements)
+        {
+            if (!LineCatalog.Default.Elements.Any(e => e.Symbol == symbol))
+            {
+                problems.Add($"Decoder:IgnoreElements contains '{symbol}': not an element of the catalogue (symbols are case-sensitive, for example Rh)");
+            }
+        }
+
+        var q = settings.Mqtt;
+        if (string.IsNullOrWhiteSpace(q.Host))
+        {
+            problems.Add("Mqtt:Host = '': required (broker host name or address)");
+        }
+
+        Range(problems, "Mqtt:Port", q.Port, 1, 65_535, "between 1 and 65535");
+        Range(problems, "Mqtt:KeepAliveSeconds", q.KeepAliveSeconds, 5, 600, "between 5 and 600");
+        if (!TopicSegment().IsMatch(q.Fleet))
+        {
+            problems.Add($"Mqtt:Fleet = '{q.Fleet}': must be 1–64 characters from A–Z a–z 0–9 _ - (it is a topic segment)");
+        }
+
+        if (!TopicSegment().IsMatch(q.DeviceId))
+        {
+            problems.Add($"Mqtt:DeviceId = '{q.DeviceId}': must be 1–64 characters from A–Z a–z 0–9 _ - (topic segment and MQTT client id; use the instrument serial number)");
+        }
+
+        if (q.CaFile is not null && !File.Exists(q.CaFile))
+        {
+            problems.Add($"Mqtt:CaFile = '{q.CaFile}': file not found");
+        }
+
+        var o = settings.Outbox;
+        if (string.IsNullOrWhiteSpace(o.Path))
+        {
+            problems.Add("Outbox:Path = '': required (SQLite file, under systemd ${STATE_DIRECTORY}/outbox.db)");
+        }
+
+        Range(problems, "Outbox:MaxMegabytes", o.MaxMegabytes, 1, 100_000, "between 1 and 100000");
+        Range(problems, "Outbox:MaxAgeDays", o.MaxAgeDays, 1, 3_650, "between 1 and 3650");
+        Range(problems, "Outbox:InflightWindow", o.InflightWindow, 1, 1_000, "between 1 and 1000");
+
+        var g = settings.Gpio;
+        if (g.Enabled)
+        {
+            if (string.IsNullOrWhiteSpace(g.Chip))
+            {
+                problems.Add("Gpio:Chip = '': required when Gpio:Enabled is true (/dev/gpiochip0, or fake)");
+            }
+
+            var used = new Dictionary<int, string>();
+            foreach (var (name, line) in new (string, int?)[]
+            {
+                ("TriggerLine", g.TriggerLine), ("InterlockLine", g.InterlockLine), ("XrayWarningLine", g.XrayWarningLine),
+                ("ReadyLedLine", g.ReadyLedLine), ("MeasuringLedLine", g.MeasuringLedLine), ("FaultLedLine", g.FaultLedLine),
+                ("OfflineLedLine", g.OfflineLedLine), ("BuzzerLine", g.BuzzerLine),
+            })
+            {
+                if (line is not { } offset)
+                {
+                    continue;
+                }
+
+                if (offset is < 0 or > 511)
+                {
+                    problems.Add(Invariant($"Gpio:{name} = {offset}: must be a line offset from 0 to 511"));
+                }
+                else if (!used.TryAdd(offset, name))
+                {
+                    problems.Add(Invariant($"Gpio:{name} = {offset}: line already used by Gpio:{used[offset]}"));
+                }
+            }
+
+            Range(problems, "Gpio:TriggerDebounceMilliseconds", g.TriggerDebounceMilliseconds, 0, 1_000, "between 0 and 1000");
+            Range(problems, "Gpio:InterlockDebounceMilliseconds", g.InterlockDebounceMilliseconds, 0, 1_000, "between 0 and 1000");
+        }
+
+        var h = settings.Health;
+        Range(problems, "Health:IntervalSeconds", h.IntervalSeconds, 1, 3_600, "between 1 and 3600");
+        Range(problems, "Health:StallSeconds", h.StallSeconds, 1, 600, "between 1 and 600");
+        Range(problems, "Health:StopTimeoutSeconds", h.StopTimeoutSeconds, 1, 120, "between 1 and 120 (below the unit's TimeoutStopSec=45)");
+        return problems;
+    }
+
+    private static void Range(List<string> problems, string key, double value, double min, double max, string rule)
+    {
+        if (!(value >= min && value <= max))
+        {
+            problems.Add(Invariant($"{key} = {value}: must be {rule}"));
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex TopicSegment();
+}

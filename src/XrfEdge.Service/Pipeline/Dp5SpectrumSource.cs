@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging;
+using XrfEdge.Devices.Acquisition;
+using XrfEdge.Devices.Amptek;
+using XrfEdge.Devices.Native;
+using XrfEdge.Spectra;
+
+namespace XrfEdge.Service.Pipeline;
+
+/// <summary>
+/// An Amptek DP5-protocol MCA (DP5, X-123, PX5, or the simulator on a pty) on a serial device. Opening connects,
+/// reads the status and applies the profile's DP5 configuration. An aborted measurement disables the MCA at once
+/// (guide: "Disable MCA/MCS" request) so the detector does not keep counting for a result nobody wants.
+/// </summary>
+internal sealed class Dp5SpectrumSource : ISpectrumSource
+{
+    /// <summary>Time allowed for the disable request after an abort: a few reply time-outs (500 ms default each).</summary>
+    private static readonly TimeSpan DisableBudget = TimeSpan.FromSeconds(2);
+
+    private readonly AcquisitionProfile _profile;
+    private readonly Dp5Session _session;
+    private SerialPort? _port;
+
+    public Dp5SpectrumSource(AcquisitionProfile profile, TimeProvider time, ILogger logger)
+    {
+        _profile = profile;
+        string device = profile.Device ?? throw new ArgumentException("the profile names no device", nameof(profile));
+        _session = new Dp5Session(device, OpenLinkAsync, profile, time, logger);
+    }
+
+    public string Description => $"DP5 on {_profile.Device} at {_profile.BaudRate} baud";
+
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        await _session.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await _session.ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<RawSpectrum?> AcquireAsync(string measurementId, TimeSpan preset, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var spectrum = await _session.MeasureAsync(preset, cancellationToken).ConfigureAwait(false);
+            return spectrum with { Id = measurementId };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            using var budget = new CancellationTokenSource(DisableBudget);
+            try
+            {
+                await _session.ExpectAckAsync(Dp5Requests.DisableMca(), budget.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException or Dp5ProtocolException)
+            {
+                // The abort is recorded either way; the next measurement starts with a clear + enable.
+            }
+
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _session.DisposeAsync().ConfigureAwait(false);
+        _port?.Dispose();
+    }
+
+    private ValueTask<Stream> OpenLinkAsync(CancellationToken cancellationToken)
+    {
+        _port?.Dispose();
+        _port = new SerialPort(_profile.Device!, _profile.BaudRate);
+        _port.Open();
+        return ValueTask.FromResult(_port.BaseStream);
+    }
+}

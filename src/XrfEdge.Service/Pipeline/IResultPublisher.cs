@@ -1,0 +1,32 @@
+namespace XrfEdge.Service.Pipeline;
+
+/// <summary>
+/// The durable end of the pipeline: results go into the outbox (SQLite, WAL) and are published from there over MQTT
+/// when the broker is reachable. Health and status are latest-value messages and are not backlogged.
+/// </summary>
+internal interface IResultPublisher : IAsyncDisposable
+{
+    /// <summary>True while the broker connection is up.</summary>
+    bool IsConnected { get; }
+
+    /// <summary>Results stored but not yet acknowledged by the broker.</summary>
+    long PendingCount { get; }
+
+    /// <summary>Connects (in the background; offline is a normal state) and starts draining the outbox.</summary>
+    Task StartAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a result durably (committed to disk when this completes); publication follows asynchronously.</summary>
+    ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken);
+
+    /// <summary>Stores a scan's summary durably, like a result.</summary>
+    ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken);
+
+    /// <summary>Publishes the retained status message (state, model, last error).</summary>
+    ValueTask PublishStatusAsync(ServiceStatus status, CancellationToken cancellationToken);
+
+    /// <summary>Publishes a health message (latest value, not backlogged).</summary>
+    ValueTask PublishHealthAsync(HealthReport health, CancellationToken cancellationToken);
+
+    /// <summary>Sends what the broker will take within the time left, then disconnects cleanly (availability = offline). The outbox keeps the rest.</summary>
+    Task StopAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,23 @@
+using XrfEdge.Spectra;
+
+namespace XrfEdge.Service.Pipeline;
+
+/// <summary>
+/// Where spectra come from: an MCA session (DP5 over serial, SPI) or a replay file. One measurement at a time; the
+/// acquisition worker is the only caller.
+/// </summary>
+internal interface ISpectrumSource : IAsyncDisposable
+{
+    /// <summary>Human description for logs and status (device path, file).</summary>
+    string Description { get; }
+
+    /// <summary>Opens the device and checks it answers. Called once before READY; throws with a clear message when it cannot.</summary>
+    Task OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs one measurement of <paramref name="preset"/> and returns its spectrum; null when the source is exhausted
+    /// (a replay file without looping). Cancellation aborts the measurement: the MCA is stopped and the method throws
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
+    Task<RawSpectrum?> AcquireAsync(string measurementId, TimeSpan preset, CancellationToken cancellationToken);
+}

@@ -1,0 +1,386 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Messaging.Commands;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Topics;
+using XrfEdge.Messaging.Transport;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+using InstrumentStatus = XrfEdge.Service.Hosting.InstrumentStatus;
+using MessagingResult = XrfEdge.Messaging.Payloads.MeasurementResult;
+
+namespace XrfEdge.Service.Pipeline;
+
+/// <summary>
+/// The publishing stage over XrfEdge.Messaging: the SQLite outbox (WAL, synchronous=FULL) and the
+/// <see cref="DetectionPublisher"/> on a libmosquitto transport, on the native topic tree <c>xrf/v1/{fleet}/{device}/…</c>.
+/// <list type="bullet">
+/// <item>Completed measurements → <c>detections</c> (one committed outbox transaction each, then QoS 1, deleted on PUBACK).</item>
+/// <item>Aborted/failed measurements → <c>events</c> (<c>xrf.measurement-event/1</c>), also through the outbox, so an abort is never lost.</item>
+/// <item>Scan points → <c>scans/points</c> in chunks of <see cref="ScanChunkPoints"/> points per committed row (one fsync
+///   per point would cap a scan at a few hundred points/s), and the summary → <c>scans/summary</c>. Points not yet in a
+///   committed chunk are lost on a crash mid-scan; the summary then never appears, which marks the scan incomplete.</item>
+/// </list>
+/// </summary>
+internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommandHandler
+{
+    /// <summary>Scan points per outbox row: 1000 points ≈ 60–100 KB of JSON, well below broker message limits.</summary>
+    public const int ScanChunkPoints = 1000;
+
+    private readonly ServiceSettings _settings;
+    private readonly InstrumentStatus _status;
+    private readonly MeasurementControl _control;
+    private readonly Func<bool> _interlockClosed;
+    private readonly ServiceIdentity _identity;
+    private readonly TimeProvider _time;
+    private readonly TopicTree _topics;
+    private readonly SqliteOutbox _outbox;
+    private readonly MosquittoTransport _transport;
+    private readonly DetectionPublisher _publisher;
+    private readonly Dictionary<string, List<MeasurementResult>> _scanPoints = new(StringComparer.Ordinal);
+    private HealthReport? _lastHealth;
+    private int _stopped;
+
+    public MqttResultPublisher(
+        ServiceSettings settings,
+        InstrumentStatus status,
+        MeasurementControl control,
+        Func<bool> interlockClosed,
+        ServiceIdentity identity,
+        ILoggerFactory loggers,
+        TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _settings = settings;
+        _status = status;
+        _control = control;
+        _interlockClosed = interlockClosed;
+        _identity = identity;
+        _time = time;
+        var mqtt = settings.Mqtt;
+        _topics = new TopicTree(mqtt.Fleet, mqtt.DeviceId);
+        _outbox = SqliteOutbox.Open(
+            new XrfEdge.Messaging.Outbox.OutboxOptions
+            {
+                DatabasePath = settings.Outbox.Path,
+                MaxBytes = settings.Outbox.MaxMegabytes * 1024L * 1024L,
+                MaxAge = TimeSpan.FromDays(settings.Outbox.MaxAgeDays),
+            },
+            loggers.CreateLogger<SqliteOutbox>(),
+            time);
+        var transportOptions = new MqttTransportOptions
+        {
+            Host = mqtt.Host,
+            Port = mqtt.Port,
+            ClientId = mqtt.DeviceId,
+            Username = mqtt.Username,
+            Password = mqtt.Password,
+            KeepAlive = TimeSpan.FromSeconds(mqtt.KeepAliveSeconds),
+            InFlightWindow = settings.Outbox.InflightWindow,
+            Tls = mqtt.CaFile is null ? null : new MqttTlsOptions { CaFile = mqtt.CaFile },
+        };
+        DetectionPublisher.ConfigureAvailability(transportOptions, _topics);
+        _transport = new MosquittoTransport(transportOptions, loggers.CreateLogger<MosquittoTransport>(), time);
+        _transport.StateChanged += (_, e) => _status.SetConnected(e.State == MqttConnectionState.Connected);
+        _publisher = new DetectionPublisher(
+            _transport,
+            _outbox,
+            _topics,
+            new PublisherOptions
+            {
+                Window = settings.Outbox.InflightWindow,
+                HealthInterval = TimeSpan.FromSeconds(settings.Health.IntervalSeconds),
+                HomeAssistantDiscovery = mqtt.HomeAssistantDiscovery,
+            },
+            new CommandOptions { RemoteControlEnabled = mqtt.RemoteControl },
+            this,
+            null,
+            loggers,
+            time);
+    }
+
+    public bool IsConnected => _transport.State == MqttConnectionState.Connected;
+
+    public long PendingCount => _outbox.GetStatistics().Depth;
+
+    /// <summary>The topic of aborted/failed measurement events.</summary>
+    public string EventsTopic => $"{_topics.Root}/events";
+
+    bool IInstrumentCommandHandler.InterlockAllowsExposure => _interlockClosed();
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _publisher.SetHealthSource(Health, _identity.Model);
+        return _publisher.StartAsync(cancellationToken);
+    }
+
+    public ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        try
+        {
+            if (result.ScanId is { } scan)
+            {
+                if (!_scanPoints.TryGetValue(scan, out var points))
+                {
+                    _scanPoints[scan] = points = new List<MeasurementResult>(ScanChunkPoints);
+                }
+
+                points.Add(result);
+                if (points.Count >= ScanChunkPoints)
+                {
+                    FlushScanPoints(scan, points);
+                }
+            }
+            else if (result is { Outcome: MeasurementOutcome.Completed, Spectrum: { } spectrum, Identification: { } identification })
+            {
+                _publisher.Enqueue(new MessagingResult
+                {
+                    MeasurementId = result.MeasurementId,
+                    Spectrum = spectrum,
+                    Identification = identification,
+                    AcquisitionStart = result.Started,
+                    AcquisitionEnd = result.Ended,
+                    Preset = TimeSpan.FromSeconds(_settings.Acquisition.PresetSeconds),
+                    Mode = result.Mode.ToString().ToLowerInvariant(),
+                });
+            }
+            else
+            {
+                _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = EventsTopic, Payload = EventPayload(result), Qos = 1 });
+            }
+        }
+        catch (OutboxFullException ex)
+        {
+            throw new IOException($"outbox {_settings.Outbox.Path}: {ex.Message}", ex);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        if (_scanPoints.Remove(summary.ScanId, out var points) && points.Count > 0)
+        {
+            FlushScanPoints(summary.ScanId, points);
+        }
+
+        _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"{_topics.Root}/scans/summary", Payload = SummaryPayload(summary), Qos = 1 });
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask PublishStatusAsync(ServiceStatus status, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        if (!IsConnected)
+        {
+            return; // retained on the broker; re-sent when the connection comes back (Changed fires on connect)
+        }
+
+        await _publisher.PublishStatusAsync(
+            new XrfEdge.Messaging.Payloads.InstrumentStatus
+            {
+                State = status.State,
+                BootId = status.BootId,
+                AppVersion = status.AppVersion,
+                Model = _identity.Model,
+                ConfigHash = status.ConfigHash,
+                RemoteControlEnabled = _settings.Mqtt.RemoteControl,
+                LastError = status.LastError,
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask PublishHealthAsync(HealthReport health, CancellationToken cancellationToken)
+    {
+        // The publisher's own loop sends health every Health:IntervalSeconds and on each (re)connect; keep the figures fresh for it.
+        _lastHealth = health;
+        return ValueTask.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var (scan, points) in _scanPoints)
+        {
+            FlushScanPoints(scan, points);
+        }
+
+        _scanPoints.Clear();
+
+        // Give the drainer what is left of the stop budget to empty the outbox, then disconnect (availability = offline).
+        while (IsConnected && PendingCount > 0 && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        await _publisher.StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        _outbox.Dispose();
+    }
+
+    Task<CommandResult> IInstrumentCommandHandler.StartAsync(StartCommand command, CancellationToken cancellationToken)
+    {
+        if (!_interlockClosed())
+        {
+            return Task.FromResult(CommandResult.Failed("interlock open"));
+        }
+
+        if (_status.State is ServiceState.Stopping or ServiceState.Starting)
+        {
+            return Task.FromResult(CommandResult.Failed($"service is {_status.State.ToString().ToLowerInvariant()}"));
+        }
+
+        bool queued = _control.RequestStart("mqtt", command.Preset);
+        return Task.FromResult(CommandResult.Completed(new Dictionary<string, string>
+        {
+            ["state"] = queued ? "start_queued" : "start_already_pending",
+            ["preset_s"] = (command.Preset ?? TimeSpan.FromSeconds(_settings.Acquisition.PresetSeconds)).TotalSeconds.ToString(CultureInfo.InvariantCulture),
+        }));
+    }
+
+    Task<CommandResult> IInstrumentCommandHandler.StopAsync(CancellationToken cancellationToken)
+    {
+        _control.RequestStop("stop command");
+        return Task.FromResult(CommandResult.Completed(new Dictionary<string, string> { ["state"] = "stopping_measurement" }));
+    }
+
+    Task<CommandResult> IInstrumentCommandHandler.SetPresetAsync(TimeSpan preset, CancellationToken cancellationToken)
+    {
+        if (preset <= TimeSpan.Zero || preset > TimeSpan.FromDays(1))
+        {
+            return Task.FromResult(CommandResult.Failed("preset must be > 0 s and ≤ 86400 s"));
+        }
+
+        _settings.Acquisition.PresetSeconds = preset.TotalSeconds;
+        return Task.FromResult(CommandResult.Completed(new Dictionary<string, string> { ["preset_s"] = preset.TotalSeconds.ToString(CultureInfo.InvariantCulture) }));
+    }
+
+    private InstrumentHealth Health() => new() { Uptime = _lastHealth?.Uptime ?? _time.GetUtcNow() - _identity.Started };
+
+    private void FlushScanPoints(string scan, List<MeasurementResult> points)
+    {
+        if (points.Count == 0)
+        {
+            return;
+        }
+
+        _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"{_topics.Root}/scans/points", Payload = PointsPayload(scan, points), Qos = 1 });
+        points.Clear();
+    }
+
+    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private byte[] EventPayload(MeasurementResult r)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", "xrf.measurement-event/1");
+            w.WriteString("measurement_id", r.MeasurementId);
+            w.WriteString("device", _topics.Device);
+            w.WriteString("outcome", r.Outcome.ToString().ToLowerInvariant());
+            w.WriteString("reason", r.Reason);
+            w.WriteString("mode", r.Mode.ToString().ToLowerInvariant());
+            w.WriteStartObject("acquired");
+            w.WriteString("start", Iso(r.Started));
+            w.WriteString("end", Iso(r.Ended));
+            w.WriteEndObject();
+            w.WriteBoolean("spectrum_available", r.Spectrum is not null);
+            w.WriteBoolean("historical", false);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private byte[] PointsPayload(string scan, List<MeasurementResult> points)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * points.Count);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", "xrf.scan-points/1");
+            w.WriteString("scan_id", scan);
+            w.WriteString("device", _topics.Device);
+            w.WriteBoolean("historical", false);
+            w.WriteStartArray("points");
+            foreach (var p in points)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("i", p.ScanIndex ?? -1);
+                if (p.Outcome != MeasurementOutcome.Completed)
+                {
+                    w.WriteString("outcome", p.Outcome.ToString().ToLowerInvariant());
+                }
+
+                w.WriteStartObject("el");
+                foreach (var e in p.Identification?.Elements ?? [])
+                {
+                    w.WriteNumber(e.Symbol, Math.Round(e.Probability, 3));
+                }
+
+                w.WriteEndObject();
+                w.WriteNumber("counts", p.Spectrum?.TotalCounts ?? 0);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private byte[] SummaryPayload(ScanSummary s)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", "xrf.scan-summary/1");
+            w.WriteString("scan_id", s.ScanId);
+            w.WriteString("device", _topics.Device);
+            w.WriteString("start", Iso(s.Started));
+            w.WriteString("end", Iso(s.Ended));
+            w.WriteNumber("points", s.Points);
+            w.WriteNumber("failed", s.Failed);
+            w.WriteBoolean("aborted", s.Aborted);
+            double seconds = Math.Max(1e-9, (s.Ended - s.Started).TotalSeconds);
+            w.WriteNumber("spectra_per_s", Math.Round(s.Points / seconds, 1));
+            w.WriteStartObject("element_points");
+            foreach (var (symbol, count) in s.ElementCounts.OrderByDescending(kv => kv.Value))
+            {
+                w.WriteNumber(symbol, count);
+            }
+
+            w.WriteEndObject();
+            w.WriteBoolean("historical", false);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

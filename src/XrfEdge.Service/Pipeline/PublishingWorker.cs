@@ -1,0 +1,140 @@
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+
+namespace XrfEdge.Service.Pipeline;
+
+/// <summary>
+/// Stores every result in the outbox (durable before the next is taken), logs detections, keeps per-scan element
+/// tallies and stores each scan's summary. A store that fails (disk full, I/O error) is retried rather than dropped:
+/// acquisition then waits behind the full channels. Ends when analysis completes the channel, then stops the
+/// publisher, which sends what it can within the stop timeout; the rest stays in the outbox.
+/// </summary>
+internal sealed class PublishingWorker(
+    IResultPublisher publisher,
+    PipelineChannels channels,
+    InstrumentStatus status,
+    PipelineHealth health,
+    ServiceSettings settings,
+    TimeProvider time,
+    ILogger<PublishingWorker> logger) : BackgroundService
+{
+    private const string Worker = "publishing";
+    private static readonly TimeSpan StoreBudget = TimeSpan.FromSeconds(5);
+    private readonly Dictionary<string, Dictionary<string, long>> _scanTallies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _scanFailures = new(StringComparer.Ordinal);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(RunAsync, CancellationToken.None);
+
+    private async Task RunAsync()
+    {
+        var reader = channels.Results.Reader;
+        try
+        {
+            health.Idle(Worker);
+            while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    health.Busy(Worker, StoreBudget);
+                    switch (item)
+                    {
+                        case PipelineItem.Result r:
+                            await StoreAsync(r.Measurement).ConfigureAwait(false);
+                            break;
+                        case PipelineItem.ScanEnded end:
+                            await EndScanAsync(end).ConfigureAwait(false);
+                            break;
+                    }
+                }
+
+                health.Idle(Worker);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.WorkerCrashed(logger, ex, Worker);
+            health.Dead(Worker, ex.Message);
+            status.SetState(ServiceState.Fault, ex.Message);
+            throw;
+        }
+        finally
+        {
+            health.Finished(Worker);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(1, settings.Health.StopTimeoutSeconds - 5)), time);
+            try
+            {
+                await publisher.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Time is up: what was not sent stays in the outbox for the next start.
+            }
+
+            Log.Stopped(logger, publisher.PendingCount);
+        }
+    }
+
+    private async Task StoreAsync(MeasurementResult result)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await publisher.StoreAsync(result, CancellationToken.None).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException && attempt < 1_000)
+            {
+                Log.StoreFailed(logger, result.MeasurementId, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt)), time).ConfigureAwait(false);
+            }
+        }
+
+        if (result.Outcome == MeasurementOutcome.Completed)
+        {
+            status.CountCompleted();
+        }
+
+        if (result.ScanId is { } scan)
+        {
+            if (result.Outcome != MeasurementOutcome.Completed)
+            {
+                _scanFailures[scan] = _scanFailures.GetValueOrDefault(scan) + 1;
+            }
+
+            if (!_scanTallies.TryGetValue(scan, out var tally))
+            {
+                _scanTallies[scan] = tally = new Dictionary<string, long>(StringComparer.Ordinal);
+            }
+
+            foreach (var element in result.Identification?.Elements ?? [])
+            {
+                tally[element.Symbol] = tally.GetValueOrDefault(element.Symbol) + 1;
+            }
+
+            return;
+        }
+
+        if (result.Identification is { } identification)
+        {
+            string elements = identification.Elements.Count == 0
+                ? "none"
+                : string.Join(", ", identification.Elements.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Symbol} {e.Probability:F2}")));
+            Log.Detections(logger, result.MeasurementId, elements);
+        }
+    }
+
+    private async Task EndScanAsync(PipelineItem.ScanEnded end)
+    {
+        var tally = _scanTallies.Remove(end.ScanId, out var t) ? t : new Dictionary<string, long>(StringComparer.Ordinal);
+        long failed = _scanFailures.Remove(end.ScanId, out long f) ? f : 0;
+        var summary = new ScanSummary(end.ScanId, end.Started, end.Ended, end.Points, failed, end.Aborted, tally);
+        await publisher.StoreScanSummaryAsync(summary, CancellationToken.None).ConfigureAwait(false);
+        // Through the whole service: from the scan's first acquisition to its last point committed here.
+        double seconds = Math.Max(1e-9, (time.GetUtcNow() - end.Started).TotalSeconds);
+        Log.ScanEnded(logger, end.ScanId, end.Points, seconds, end.Points / seconds, end.Aborted ? " (aborted)" : "");
+    }
+}

@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Pipeline;
+
+namespace XrfEdge.Service.Systemd;
+
+/// <summary>
+/// The systemd side of the host (what Microsoft.Extensions.Hosting.Systemd's SystemdLifetime does, plus what it
+/// lacks): READY=1 once every hosted service has started (model loaded, outbox open, MCA answered; MQTT is not
+/// waited for, offline is normal), STATUS= on every state change, WATCHDOG=1 every WATCHDOG_USEC/2 but only while
+/// <see cref="PipelineHealth"/> says every worker is alive, and STOPPING=1 as soon as the stop begins. SIGTERM itself
+/// is handled by the Generic Host's console lifetime (StopApplication).
+/// </summary>
+internal sealed class SystemdNotifyService(
+    SystemdNotifier notifier,
+    IHostApplicationLifetime lifetime,
+    InstrumentStatus status,
+    IResultPublisher publisher,
+    PipelineHealth health,
+    TimeProvider time,
+    ILogger<SystemdNotifyService> logger) : BackgroundService
+{
+    private string? _lastStatus;
+
+    /// <summary>Overrides the environment's WATCHDOG_USEC (tests).</summary>
+    public TimeSpan? WatchdogTimeout { get; init; } = SystemdEnvironment.WatchdogTimeout(Environment.GetEnvironmentVariable, Environment.ProcessId);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!notifier.IsEnabled)
+        {
+            return;
+        }
+
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var onStopping = lifetime.ApplicationStopping.Register(() => notifier.Notify("STOPPING=1\nSTATUS=stopping"));
+        await started.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+        notifier.Notify("READY=1\nSTATUS=" + SystemdNotifier.StatusLine(status.Describe(publisher.PendingCount)));
+        _lastStatus = status.Describe(publisher.PendingCount);
+        status.Changed += SendStatus;
+        try
+        {
+            if (WatchdogTimeout is not { } timeout)
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, time, stoppingToken).ConfigureAwait(false);
+                return;
+            }
+
+            // sd_watchdog_enabled(3): "send a keep-alive notification message … every half of the time returned".
+            using var timer = new PeriodicTimer(timeout / 2, time);
+            do
+            {
+                if (health.IsAlive(out string? problem))
+                {
+                    notifier.Notify("WATCHDOG=1");
+                    SendStatus();
+                }
+                else
+                {
+                    Log.WatchdogWithheld(logger, problem!);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            status.Changed -= SendStatus;
+        }
+    }
+
+    private void SendStatus()
+    {
+        string line = status.Describe(publisher.PendingCount);
+        if (line != _lastStatus)
+        {
+            _lastStatus = line;
+            notifier.Notify("STATUS=" + SystemdNotifier.StatusLine(line));
+        }
+    }
+}

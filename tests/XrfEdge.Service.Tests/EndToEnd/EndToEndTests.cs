@@ -1,0 +1,163 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using XrfEdge.Devices.Simulation;
+using XrfEdge.Service.Tests.Fakes;
+
+namespace XrfEdge.Service.Tests.EndToEnd;
+
+/// <summary>
+/// The whole instrument: the simulated DP5 on a pty (this process), a real mosquitto, the real <c>xrfedge run</c>
+/// process on firmware-config/simulator.json, and a persistent-session subscriber standing in for the fleet back end.
+/// </summary>
+public sealed partial class EndToEndTests : IDisposable
+{
+    // Generous bounds for a loaded 2-core CI box; each wait ends as soon as its condition holds.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private const string Root = "xrf/v1/e2e/XRF-E2E";
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("xrfedge-e2e-").FullName;
+    private readonly CancellationTokenSource _stopSimulator = new();
+    private readonly string _link;
+    private readonly Task _simulator;
+
+    public EndToEndTests()
+    {
+        _link = Path.Combine(_folder, "ttyDP5");
+        // The fixed example sample (Fe, Ni, Cu, Zn, Pb on a Rh-tube continuum), so the expected elements are known.
+        var example = new ExampleSpectrumSource(seed: 1);
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, example.Generate, TimeProvider.System);
+        var host = new SimulatedMcaHost(device, _link, TimeProvider.System);
+        _simulator = host.RunAsync(_stopSimulator.Token);
+        host.Ready.Wait(TimeSpan.FromSeconds(10));
+    }
+
+    public void Dispose()
+    {
+        _stopSimulator.Cancel();
+        try
+        {
+            _simulator.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+
+        _stopSimulator.Dispose();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [EndToEndFact]
+    public void Service_BrokerCrashAndServiceKill_LoseNoDetection()
+    {
+        using var broker = new MosquittoBroker();
+        var received = new List<(string Topic, string Payload)>();
+        var subscriber = new MqttSubscriber(broker.Port, "e2e-backend", Root + "/#", "e2e/resp");
+        var service = Start(broker.Port);
+        try
+        {
+            // Detections, availability, status and health all arrive.
+            Assert.True(subscriber.WaitUntil(m => Detections(m).Count >= 2 && m.Any(x => x.Topic == Root + "/health"), Patience), "first detections: " + service.Output);
+            Assert.Contains(subscriber.Messages, m => m.Topic == Root + "/availability" && m.Payload == "online");
+            Assert.Contains(subscriber.Messages, m => m.Topic == Root + "/status" && m.Payload.Contains("\"state\":", StringComparison.Ordinal));
+
+            // A command round-trip (MQTT 3.1.1-style reply_to/correlation_id in the payload).
+            broker.Publish(Root + "/cmd/ping", """{"command_id":"c-1","reply_to":"e2e/resp","correlation_id":"corr-1"}""");
+            Assert.True(subscriber.WaitUntil(m => m.Any(x => x.Topic == "e2e/resp" && x.Payload.Contains("corr-1", StringComparison.Ordinal)), Patience), "no command response");
+
+            // Broker crash: the service keeps measuring into its outbox.
+            broker.Crash();
+            received.AddRange(subscriber.Messages);
+            subscriber.Dispose();
+            int loggedBefore = Logged(service.Output).Count;
+            Assert.True(WaitFor(() => Logged(service.Output).Count >= loggedBefore + 2), "no measurements while the broker was down:\n" + service.Output);
+            broker.Start();
+            subscriber = new MqttSubscriber(broker.Port, "e2e-backend", Root + "/#", "e2e/resp");
+            var loggedSoFar = Logged(service.Output);
+            Assert.True(subscriber.WaitUntil(m => loggedSoFar.IsSubsetOf(Detections([.. received, .. m])), Patience), "detections lost over the broker restart");
+
+            // kill -9 of the service: everything it had logged as stored is committed and goes out after the restart.
+            service.KillHard();
+            var loggedFirstRun = Logged(service.Output);
+            service.Dispose();
+            service = Start(broker.Port);
+            Assert.True(WaitFor(() => Logged(service.Output).Count >= 1), "no measurement after the restart:\n" + service.Output);
+            var all = new HashSet<string>(loggedFirstRun);
+            all.UnionWith(Logged(service.Output));
+            Assert.True(subscriber.WaitUntil(m => all.IsSubsetOf(Detections([.. received, .. m])), Patience), "detections lost over kill -9");
+
+            service.Terminate();
+            Assert.True(service.WaitForExit(Patience, out int exitCode) && exitCode == 0, "unclean exit: " + service.Output);
+        }
+        finally
+        {
+            service.Dispose();
+            subscriber.Dispose();
+        }
+
+        bool WaitFor(Func<bool> condition)
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (!condition())
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    return false;
+                }
+
+                service.WaitForOutput("\u0000never", TimeSpan.FromMilliseconds(200)); // wakes on new output
+            }
+
+            return true;
+        }
+    }
+
+    [TrainedModelFact]
+    public void Service_TrainedModel_DetectsTheSimulatorsSample()
+    {
+        using var broker = new MosquittoBroker();
+        using var subscriber = new MqttSubscriber(broker.Port, "e2e-elements", Root + "/detections");
+        using var service = Start(broker.Port, TrainedModelFactAttribute.Path);
+
+        Assert.True(subscriber.WaitUntil(m => m.Count >= 3, Patience), service.Output);
+
+        // ExampleSpectrumSource's sample: Fe, Ni, Cu, Zn K lines and Pb L lines (Rh is the tube and is ignored by the profile).
+        var sample = new HashSet<string> { "Fe", "Ni", "Cu", "Zn", "Pb" };
+        foreach (var (_, payload) in subscriber.Messages.Take(3))
+        {
+            using var json = JsonDocument.Parse(payload);
+            var found = json.RootElement.GetProperty("elements").EnumerateArray().Select(e => e.GetProperty("el").GetString()!).ToHashSet();
+            Assert.True(found.Intersect(sample).Count() >= 4, $"found {string.Join(",", found)}; sample {string.Join(",", sample)}");
+            Assert.True(found.Except(sample).Count() <= 1, $"found {string.Join(",", found)}; sample {string.Join(",", sample)}");
+        }
+    }
+
+    private ServiceProcess Start(int port, string? model = null) => new(
+        RepositoryRoot.Combine("firmware-config", "simulator.json"),
+        [
+            "Acquisition:Device=" + _link,
+            "Acquisition:PresetSeconds=1",
+            "Mqtt:Port=" + port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "Mqtt:Fleet=e2e",
+            "Mqtt:DeviceId=XRF-E2E",
+            "Outbox:Path=" + Path.Combine(_folder, "outbox.db"),
+            "Model:Path=" + (model ?? (File.Exists(TrainedModelFactAttribute.Path) ? TrainedModelFactAttribute.Path : RepositoryRoot.TestModel)),
+            "Gpio:Enabled=false",
+            "Health:IntervalSeconds=2",
+        ]);
+
+    private static HashSet<string> Logged(string output) => LoggedDetection().Matches(output).Select(m => m.Groups[1].Value).ToHashSet();
+
+    private static HashSet<string> Detections(IEnumerable<(string Topic, string Payload)> messages) =>
+        messages.Where(m => m.Topic == Root + "/detections")
+            .Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("measurement_id").GetString()!)
+            .ToHashSet();
+
+    [GeneratedRegex(@"Detections (M-[0-9a-f]+):")]
+    private static partial Regex LoggedDetection();
+}

@@ -1,0 +1,71 @@
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
+
+namespace XrfEdge.Service.Tests.Fakes;
+
+/// <summary>A spectrum source that returns at once, or holds each acquisition until <see cref="Complete"/> (to test aborts).</summary>
+internal sealed class FakeSpectrumSource : ISpectrumSource
+{
+    private readonly SemaphoreSlim _started = new(0);
+    private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _acquired;
+
+    /// <summary>When true each acquisition waits for <see cref="Complete"/> or cancellation.</summary>
+    public bool Hold { get; set; }
+
+    /// <summary>After this many spectra the source reports exhaustion (null = never).</summary>
+    public int? Limit { get; set; }
+
+    public int Acquired => Volatile.Read(ref _acquired);
+
+    public bool Opened { get; private set; }
+
+    public string Description => "fake source";
+
+    public Task OpenAsync(CancellationToken cancellationToken)
+    {
+        Opened = true;
+        return Task.CompletedTask;
+    }
+
+    public async Task<RawSpectrum?> AcquireAsync(string measurementId, TimeSpan preset, CancellationToken cancellationToken)
+    {
+        _started.Release();
+        if (Hold)
+        {
+            await _release.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Limit is { } limit && Acquired >= limit)
+        {
+            return null;
+        }
+
+        Interlocked.Increment(ref _acquired);
+        return Spectrum(measurementId);
+    }
+
+    /// <summary>Waits until an acquisition has begun.</summary>
+    public Task<bool> WaitStartedAsync() => _started.WaitAsync(TimeSpan.FromSeconds(10));
+
+    public void Complete() => _release.TrySetResult();
+
+    public ValueTask DisposeAsync()
+    {
+        _started.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>2048 channels at 15 eV/channel (the default Calibration of the profiles) with a flat 10 counts per channel.</summary>
+    public static RawSpectrum Spectrum(string id) => new()
+    {
+        Id = id,
+        Counts = Enumerable.Repeat(10L, 2048).ToArray(),
+        Calibration = new EnergyCalibration(0, 0.015),
+        LiveTime = TimeSpan.FromSeconds(1),
+        RealTime = TimeSpan.FromSeconds(1),
+    };
+}

@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using XrfEdge.Service.Pipeline;
+
+namespace XrfEdge.Service.Tests.Fakes;
+
+/// <summary>Keeps what would be stored/published in memory; waits let a test block until something arrives (no sleeps).</summary>
+internal sealed class MemoryResultPublisher : IResultPublisher
+{
+    private readonly object _gate = new();
+    private readonly List<MeasurementResult> _results = [];
+    private readonly List<ScanSummary> _summaries = [];
+    private readonly List<ServiceStatus> _statuses = [];
+    private readonly List<HealthReport> _health = [];
+
+    public bool IsConnected { get; set; } = true;
+
+    public long PendingCount => 0;
+
+    public bool Started { get; private set; }
+
+    public bool Stopped { get; private set; }
+
+    public IReadOnlyList<MeasurementResult> Results
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _results];
+            }
+        }
+    }
+
+    public IReadOnlyList<ScanSummary> Summaries
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _summaries];
+            }
+        }
+    }
+
+    public IReadOnlyList<ServiceStatus> Statuses
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _statuses];
+            }
+        }
+    }
+
+    public IReadOnlyList<HealthReport> Health
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _health];
+            }
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Started = true;
+        return Task.CompletedTask;
+    }
+
+    public ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
+    {
+        Add(_results, result);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)
+    {
+        Add(_summaries, summary);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask PublishStatusAsync(ServiceStatus status, CancellationToken cancellationToken)
+    {
+        Add(_statuses, status);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask PublishHealthAsync(HealthReport health, CancellationToken cancellationToken)
+    {
+        Add(_health, health);
+        return ValueTask.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Stopped = true;
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Waits until <paramref name="condition"/> holds (checked after every change), at most 10 s.</summary>
+    public async Task<bool> WaitUntilAsync(Func<MemoryResultPublisher, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (condition(this))
+                {
+                    return true;
+                }
+
+                changed = _change.Task;
+            }
+
+            await Task.WhenAny(changed, Task.Delay(TimeSpan.FromMilliseconds(100))).ConfigureAwait(false);
+        }
+
+        return condition(this);
+    }
+
+    private TaskCompletionSource _change = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Add<T>(List<T> list, T item)
+    {
+        TaskCompletionSource change;
+        lock (_gate)
+        {
+            list.Add(item);
+            change = _change;
+            _change = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        change.TrySetResult();
+    }
+}

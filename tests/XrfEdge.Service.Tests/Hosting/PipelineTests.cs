@@ -1,0 +1,175 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.Fakes;
+
+namespace XrfEdge.Service.Tests.Hosting;
+
+public sealed class PipelineTests
+{
+    // Pin numbers are those FakeComponents.Settings wires (the pi-dp5-uart profile's): trigger 17, interlock 27,
+    // X-ray warning 22, ready LED 5, measuring LED 6.
+
+    [Fact]
+    public async Task TriggerPress_Triggered_StoresIdentifiedResultAndSwitchesXrayWarning()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        parts.Source.Hold = true;
+        using var host = parts.BuildHost(FakeComponents.Settings());
+        await host.StartAsync();
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Statuses.Any(s => s.State == "idle")));
+        Assert.True(parts.Chip.IsPhysicallyHigh(5)); // ready LED
+
+        parts.PressTrigger();
+        Assert.True(await parts.Source.WaitStartedAsync());
+        Assert.True(parts.Chip.IsPhysicallyHigh(22)); // X-ray warning on while acquiring
+        parts.Source.Complete();
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
+        var result = parts.Publisher.Results[0];
+        Assert.Equal(MeasurementOutcome.Completed, result.Outcome);
+        Assert.Equal(["Fe", "Cr"], result.Identification!.Elements.Select(e => e.Symbol));
+        Assert.StartsWith("M-", result.MeasurementId, StringComparison.Ordinal);
+        Assert.False(parts.Chip.IsPhysicallyHigh(22));
+        await host.StopAsync();
+        Assert.True(parts.Publisher.Stopped);
+    }
+
+    [Fact]
+    public async Task TriggerPress_InterlockOpen_RefusesToStart()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromSeconds(1)); // open interlock reads high (active-low)
+        using var host = parts.BuildHost(FakeComponents.Settings());
+        await host.StartAsync();
+
+        parts.PressTrigger();
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Statuses.Any(s => s.LastError == "measurement refused: interlock open")));
+        Assert.Equal(0, parts.Source.Acquired);
+        Assert.Empty(parts.Publisher.Results);
+        Assert.False(parts.Chip.IsPhysicallyHigh(22));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task InterlockOpens_DuringMeasurement_RecordsAbortedResult()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        parts.Source.Hold = true;
+        using var host = parts.BuildHost(FakeComponents.Settings());
+        await host.StartAsync();
+        parts.PressTrigger();
+        Assert.True(await parts.Source.WaitStartedAsync());
+
+        parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50)); // opened for longer than the 5 ms debounce
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
+        Assert.Equal(MeasurementOutcome.Aborted, parts.Publisher.Results[0].Outcome);
+        Assert.Equal("interlock opened", parts.Publisher.Results[0].Reason);
+        Assert.False(parts.Chip.IsPhysicallyHigh(22));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Stop_DuringMeasurement_RecordsAbortedAndFlushes()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        parts.Source.Hold = true;
+        using var host = parts.BuildHost(FakeComponents.Settings());
+        await host.StartAsync();
+        parts.PressTrigger();
+        Assert.True(await parts.Source.WaitStartedAsync());
+
+        await host.StopAsync();
+
+        var result = Assert.Single(parts.Publisher.Results);
+        Assert.Equal(MeasurementOutcome.Aborted, result.Outcome);
+        Assert.Equal("service stopping", result.Reason);
+        Assert.True(parts.Publisher.Stopped);
+        Assert.False(parts.Chip.IsPhysicallyHigh(22));
+        host.Dispose();
+        Assert.False(parts.Chip.IsRequested(22)); // lines released when the host disposes the I/O
+    }
+
+    [Fact]
+    public async Task Continuous_AutoStart_MeasuresBackToBack()
+    {
+        var parts = new FakeComponents();
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
+        settings.Acquisition.AutoStart = true;
+        using var host = parts.BuildHost(settings);
+        await host.StartAsync();
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count >= 5));
+        await host.StopAsync();
+
+        Assert.All(parts.Publisher.Results.Take(5), r => Assert.Equal(MeasurementOutcome.Completed, r.Outcome));
+        Assert.Equal(parts.Publisher.Results.Count, parts.Publisher.Results.Select(r => r.MeasurementId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Scan_FastSource_AnalysesInBatchesAndSummarises()
+    {
+        var parts = new FakeComponents();
+        var settings = FakeComponents.Settings(MeasurementMode.Scan, gpio: false);
+        settings.Acquisition.ScanPoints = 200;
+        using var host = parts.BuildHost(settings);
+        await host.StartAsync();
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Summaries.Count == 1));
+        await host.StopAsync();
+
+        var summary = parts.Publisher.Summaries[0];
+        Assert.Equal(200, summary.Points);
+        Assert.False(summary.Aborted);
+        Assert.Equal(200, summary.ElementCounts["Fe"]);
+        Assert.Equal(200, parts.Publisher.Results.Count(r => r.ScanId == summary.ScanId));
+        Assert.Equal(200, parts.Analyzer.BatchSizes.Sum());
+        Assert.All(parts.Analyzer.BatchSizes, size => Assert.InRange(size, 1, settings.Model.MaxBatchSize));
+    }
+
+    [Fact]
+    public async Task AnalysisFailure_RecordsFailedResultAndKeepsRunning()
+    {
+        var parts = new FakeComponents { Analyzer = new FakeAnalyzer("Fe") { Fail = _ => new InvalidOperationException("model output has the wrong shape") } };
+        using var host = parts.BuildHost(FakeComponents.Settings(gpio: false));
+        await host.StartAsync();
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+
+        control.RequestStart("test");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
+        parts.Analyzer.Fail = null;
+        control.RequestStart("test");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 2));
+        await host.StopAsync();
+
+        Assert.Equal(MeasurementOutcome.Failed, parts.Publisher.Results[0].Outcome);
+        Assert.Contains("wrong shape", parts.Publisher.Results[0].Reason, StringComparison.Ordinal);
+        Assert.NotNull(parts.Publisher.Results[0].Spectrum); // the spectrum is kept for re-analysis
+        Assert.Equal(MeasurementOutcome.Completed, parts.Publisher.Results[1].Outcome);
+    }
+
+    [Fact]
+    public async Task SourceExhausted_ReplayWithoutLoop_StopsMeasuringButKeepsServiceUp()
+    {
+        var parts = new FakeComponents();
+        parts.Source.Limit = 3;
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
+        settings.Acquisition.AutoStart = true;
+        using var host = parts.BuildHost(settings);
+        await host.StartAsync();
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 3));
+        Assert.True(host.Services.GetRequiredService<PipelineHealth>().IsAlive(out _));
+        await host.StopAsync();
+        Assert.Equal(3, parts.Publisher.Results.Count);
+    }
+}

@@ -1,0 +1,202 @@
+using XrfEdge.Service.Options;
+
+namespace XrfEdge.Service.Tests.Options;
+
+public sealed class ProfileLoaderTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("xrfedge-profile-").FullName;
+
+    private static readonly Dictionary<string, string?> Environment = new() { ["STATE_DIRECTORY"] = "/var/lib/xrfedge" };
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Theory]
+    [InlineData("simulator.json")]
+    [InlineData("pi-dp5-uart.json")]
+    [InlineData("jetson-spi.json")]
+    public void ShippedProfile_WithModelPresent_IsValid(string file)
+    {
+        var settings = ProfileLoader.Load(RepositoryRoot.Combine("firmware-config", file), ["Model:Path=" + RepositoryRoot.TestModel], Environment);
+
+        Assert.False(string.IsNullOrEmpty(settings.Mqtt.DeviceId));
+        Assert.True(System.IO.Path.IsPathRooted(settings.Outbox.Path));
+    }
+
+    [Fact]
+    public void PiProfile_OutboxPath_ExpandsStateDirectory()
+    {
+        var settings = ProfileLoader.Load(RepositoryRoot.Combine("firmware-config", "pi-dp5-uart.json"), ["Model:Path=" + RepositoryRoot.TestModel], Environment);
+
+        Assert.Equal("/var/lib/xrfedge/outbox.db", settings.Outbox.Path);
+        Assert.Equal(["CLCK", "TPEA", "GAIN", "THSL", "TLLD", "MCAS", "MCAC"], settings.Acquisition.ConfigurationOrder); // file order, not sorted
+    }
+
+    [Fact]
+    public void PiProfile_WithoutStateDirectory_NamesTheVariable()
+    {
+        var error = Assert.Throws<ProfileException>(() =>
+            ProfileLoader.Load(RepositoryRoot.Combine("firmware-config", "pi-dp5-uart.json"), ["Model:Path=" + RepositoryRoot.TestModel], new Dictionary<string, string?>()));
+
+        Assert.Contains("environment variable STATE_DIRECTORY is not set", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownKey_IsAnErrorNamingTheKnownKeys()
+    {
+        var path = Write("""{ "Mqtt": { "Hots": "broker" } }""");
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, [], Environment));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.StartsWith("Mqtt:Hots: unknown key", problem, StringComparison.Ordinal);
+        Assert.Contains("Host", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownSection_IsAnError()
+    {
+        var path = Write("""{ "Mqqt": { "Host": "broker" } }""");
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, [], Environment));
+
+        Assert.StartsWith("Mqqt: unknown section", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadEnum_ListsAllowedValues()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:Mode=Sometimes"], Environment));
+
+        Assert.Equal("Acquisition:Mode = 'Sometimes': must be one of Triggered, Continuous, Scan", Assert.Single(error.Problems));
+    }
+
+    [Fact]
+    public void NotANumber_SaysWhatIsExpected()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:PresetSeconds=ten"], Environment));
+
+        Assert.Equal("Acquisition:PresetSeconds = 'ten': must be a finite number", Assert.Single(error.Problems));
+    }
+
+    [Fact]
+    public void OutOfRange_NamesKeyValueAndRule()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:PresetSeconds=-1", "Mqtt:Port=70000"], Environment));
+
+        Assert.Contains("Acquisition:PresetSeconds = -1: must be > 0 and ≤ 86400 (one day)", error.Problems);
+        Assert.Contains("Mqtt:Port = 70000: must be between 1 and 65535", error.Problems);
+    }
+
+    [Fact]
+    public void SetOverridesEnvironmentOverridesFile()
+    {
+        var path = Write(Minimal());
+        var environment = new Dictionary<string, string?>(Environment) { ["XRFEDGE_Mqtt__Host"] = "from-env", ["XRFEDGE_Mqtt__Port"] = "1884" };
+
+        var settings = ProfileLoader.Load(path, ["Mqtt:Port=1885"], environment);
+
+        Assert.Equal("from-env", settings.Mqtt.Host);
+        Assert.Equal(1885, settings.Mqtt.Port);
+    }
+
+    [Fact]
+    public void MalformedSet_IsAnError()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["PresetSeconds=5"], Environment));
+
+        Assert.Contains("expected Section:Key=Value", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GpioLineUsedTwice_IsAnError()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Gpio:Enabled=true", "Gpio:TriggerLine=17", "Gpio:BuzzerLine=17"], Environment));
+
+        Assert.Contains("Gpio:BuzzerLine = 17: line already used by Gpio:TriggerLine", error.Problems);
+    }
+
+    [Fact]
+    public void HighVoltageCommand_WithoutPermission_IsRefusedByTheDeviceRules()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:Source=Mca", "Acquisition:Device=/dev/ttyUSB0", "Acquisition:Configuration:HVSE=180"], Environment));
+
+        Assert.Contains(error.Problems, p => p.Contains("HVSE", StringComparison.Ordinal) && p.Contains("AllowHighVoltageCommands", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MissingModel_PointsAtHowToGetOne()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Model:Path=no-such-model.onnx"], Environment));
+
+        Assert.Contains("file not found (train it with `make model`", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidJson_NamesTheFile()
+    {
+        var path = Write("""{ "Mqtt": { "Host": """);
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, [], Environment));
+
+        Assert.Contains("not valid JSON", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    private string Minimal() => $$"""
+        {
+          "Acquisition": { "Source": "Replay", "ReplayPath": "{{Write("{}", "replay.jsonl")}}" },
+          "Model": { "Path": "{{RepositoryRoot.TestModel}}" },
+          "Mqtt": { "DeviceId": "XRF-T-1" },
+          "Outbox": { "Path": "outbox.db" }
+        }
+        """;
+
+    private string Write(string text, string name = "profile.json")
+    {
+        string path = System.IO.Path.Combine(_folder, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
+
+public sealed class ProfileCompatibilityTests
+{
+    [Theory]
+    [InlineData("simulator.json")]
+    [InlineData("pi-dp5-uart.json")]
+    [InlineData("jetson-spi.json")]
+    public void ShippedProfile_AcquisitionToolsReadTheSameCalibrationAndPreset(string file)
+    {
+        string path = RepositoryRoot.Combine("firmware-config", file);
+        var device = XrfEdge.Devices.Acquisition.AcquisitionProfile.Load(path); // what `xrfedge acquire --config` reads
+        var settings = ProfileLoader.Bind(ProfileLoader.Build(path, []));
+
+        Assert.Equal(device.Calibration.GainKeVPerChannel, settings.Calibration.GainKeVPerChannel);
+        Assert.Equal(device.Calibration.OffsetKeV, settings.Calibration.OffsetKeV);
+        Assert.Equal(device.PresetTime.TotalSeconds, settings.Acquisition.PresetSeconds);
+        Assert.Equal(device.ChannelCount, settings.Acquisition.ChannelCount);
+    }
+
+    [Fact]
+    public void CalibrationCopies_Disagree_IsAnError()
+    {
+        string path = RepositoryRoot.Combine("firmware-config", "simulator.json");
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Model:Path=" + RepositoryRoot.TestModel, "Calibration:GainKeVPerChannel=0.015"], new Dictionary<string, string?>()));
+
+        Assert.Contains(error.Problems, p => p.StartsWith("Acquisition:Calibration (-0.02, 0.0146484375, 0) differs from Calibration (-0.02, 0.015, 0)", StringComparison.Ordinal));
+    }
+}

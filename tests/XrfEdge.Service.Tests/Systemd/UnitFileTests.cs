@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using XrfEdge.Service.Options;
+
+namespace XrfEdge.Service.Tests.Systemd;
+
+public sealed partial class UnitFileTests
+{
+    private static readonly string Unit = RepositoryRoot.Combine("systemd", "xrfedge.service");
+
+    [SystemdAnalyzeFact]
+    public void Verify_ShippedUnit_HasNoComplaints()
+    {
+        // ExecStart points at /opt/xrfedge, which does not exist here; verify the unit against the built binary instead.
+        var (exitCode, output) = Verify(File.ReadAllText(Unit));
+
+        Assert.True(exitCode == 0 && output.Length == 0, $"systemd-analyze verify: exit {exitCode}\n{output}");
+    }
+
+    [SystemdAnalyzeFact]
+    public void Verify_BrokenUnit_Complains()
+    {
+        // The control: proves the check above can fail.
+        var (_, output) = Verify(File.ReadAllText(Unit).Replace("Type=notify", "Type=notify\nWatchdogSecs=30s", StringComparison.Ordinal));
+
+        Assert.Contains("WatchdogSecs", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unit_TimeoutsAgreeWithShippedProfiles()
+    {
+        string text = File.ReadAllText(Unit);
+        int stopSeconds = Seconds(text, "TimeoutStopSec");
+        int watchdogSeconds = Seconds(text, "WatchdogSec");
+        Assert.Contains("Type=notify", text, StringComparison.Ordinal);
+        Assert.DoesNotMatch("(?m)^MemoryDenyWriteExecute=yes", text); // breaks the .NET JIT
+        Assert.Matches("RestrictAddressFamilies=.*AF_UNIX", text); // sd_notify
+
+        foreach (string file in new[] { "simulator.json", "pi-dp5-uart.json", "jetson-spi.json" })
+        {
+            var settings = ProfileLoader.Bind(ProfileLoader.Build(RepositoryRoot.Combine("firmware-config", file), []));
+            Assert.True(settings.Health.StopTimeoutSeconds < stopSeconds, $"{file}: Health:StopTimeoutSeconds must be below TimeoutStopSec={stopSeconds}");
+            Assert.True(settings.Health.StallSeconds < watchdogSeconds, $"{file}: Health:StallSeconds must be below WatchdogSec={watchdogSeconds}");
+        }
+    }
+
+    private static int Seconds(string unit, string key) =>
+        int.Parse(Regex.Match(unit, $"^{key}=(\\d+)s$", RegexOptions.Multiline).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static (int ExitCode, string Output) Verify(string unitText)
+    {
+        string folder = Directory.CreateTempSubdirectory("xrfedge-unit-").FullName;
+        try
+        {
+            string path = Path.Combine(folder, "xrfedge.service");
+            File.WriteAllText(path, unitText.Replace("/opt/xrfedge/xrfedge run", Path.Combine(AppContext.BaseDirectory, "xrfedge") + " run", StringComparison.Ordinal));
+            var start = new ProcessStartInfo(SystemdAnalyzeFactAttribute.Path!) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add("verify");
+            start.ArgumentList.Add(path);
+            using var process = Process.Start(start)!;
+            string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, output.Trim());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
