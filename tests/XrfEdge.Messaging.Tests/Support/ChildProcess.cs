@@ -54,9 +54,22 @@ public sealed class ChildProcess : IDisposable
         while (!Printed(line))
         {
             var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || (_process.HasExited && !Printed(line)))
+            if (_process.HasExited)
             {
-                throw new TimeoutException($"child did not print {line}; output:\n{Output}");
+                // HasExited can turn true before the async readers have delivered the last lines; the
+                // parameterless WaitForExit returns only once both redirected streams reached EOF.
+                _process.WaitForExit();
+                if (Printed(line))
+                {
+                    return;
+                }
+
+                throw new TimeoutException($"child exited with code {_process.ExitCode} without printing {line}; output:\n{Output}");
+            }
+
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"child did not print {line} within {timeoutSeconds} s; output:\n{Output}");
             }
 
             await _line.WaitAsync(left);
