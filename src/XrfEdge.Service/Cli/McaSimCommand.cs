@@ -106,7 +106,13 @@ internal static class McaSimCommand
             return new ExampleSpectrumSource(seed).Generate;
         }
 
-        var generator = new SpectrumGenerator(GeneratorProfiles.Load(profileName), seed);
+        return CreateSource(GeneratorProfiles.Load(profileName), seed);
+    }
+
+    /// <summary>The synthetic generator with <paramref name="profile"/>, scaled to the requested duration.</summary>
+    internal static Func<SimulatedSpectrumRequest, RawSpectrum> CreateSource(GeneratorProfile profile, ulong seed)
+    {
+        var generator = new SpectrumGenerator(profile, seed);
         return request =>
         {
             var spectrum = generator.Generate(request.MeasurementIndex).Spectrum;
