@@ -5,10 +5,11 @@ using XrfEdge.Spectra.Calibration;
 namespace XrfEdge.Devices.Acquisition;
 
 /// <summary>
-/// The "Acquisition" section of a firmware-config profile (<c>firmware-config/NAME.json</c>; keys and units
-/// in firmware-config/README.md): which link, which DP5 ASCII configuration to apply, the preset time, the
-/// energy calibration of this detector, and the link's time-outs. Other top-level sections of the same file
-/// (e.g. "Service") belong to other components and are ignored here.
+/// The device keys of a firmware-config profile (<c>firmware-config/NAME.json</c>; keys and units in
+/// firmware-config/README.md): from the "Acquisition" section, which link, which DP5 ASCII configuration to apply,
+/// the preset time (<c>PresetSeconds</c>) and the link's time-outs; from the top-level "Calibration" section, the
+/// energy calibration of this detector. Other sections of the same file (Model, Mqtt …) belong to the service
+/// and are ignored here.
 /// </summary>
 public sealed record AcquisitionProfile
 {
@@ -100,7 +101,10 @@ public sealed record AcquisitionProfile
         throw new FileNotFoundException($"firmware-config profile '{nameOrPath}' not found (looked for firmware-config/{nameOrPath}.json from the current directory and the executable upwards, and {etc})");
     }
 
-    /// <summary>Loads and validates the "Acquisition" section of a profile file.</summary>
+    /// <summary>
+    /// Loads and validates the device keys of a profile file: the "Acquisition" section (link, DP5 configuration,
+    /// <c>PresetSeconds</c>, time-outs) and the top-level "Calibration" section, the same keys the service reads.
+    /// </summary>
     /// <exception cref="InvalidDataException">Malformed JSON, a missing section, or a bad value; the message names the file and key.</exception>
     public static AcquisitionProfile Load(string path)
     {
@@ -121,6 +125,13 @@ public sealed record AcquisitionProfile
                 throw new InvalidDataException($"{path}: no \"Acquisition\" object");
             }
 
+            // The keys of the former nested copies, refused rather than ignored so an old profile cannot silently measure with defaults.
+            if (a.TryGetProperty("PresetTimeSeconds", out _) || a.TryGetProperty(nameof(Calibration), out _))
+            {
+                throw new InvalidDataException($"{path}: Acquisition:PresetTimeSeconds and Acquisition:Calibration are no longer read: use Acquisition:PresetSeconds and the top-level \"Calibration\" section");
+            }
+
+            var calibration = LoadCalibration(path, document.RootElement);
             var name = Path.GetFileNameWithoutExtension(path);
             try
             {
@@ -133,11 +144,6 @@ public sealed record AcquisitionProfile
                     }
                 }
 
-                if (!a.TryGetProperty(nameof(Calibration), out var cal))
-                {
-                    throw new InvalidDataException("missing \"Calibration\" {OffsetKeV, GainKeVPerChannel}");
-                }
-
                 var profile = new AcquisitionProfile
                 {
                     Name = name,
@@ -148,8 +154,8 @@ public sealed record AcquisitionProfile
                     AllowHighVoltageCommands = Bool(a, "AllowHighVoltageCommands") ?? false,
                     SaveToFlash = Bool(a, "SaveToFlash") ?? false,
                     ResetBeforeConfiguring = Bool(a, "ResetBeforeConfiguring") ?? true,
-                    PresetTime = TimeSpan.FromSeconds(Num(a, "PresetTimeSeconds") ?? 10),
-                    Calibration = new EnergyCalibration(Num(cal, "OffsetKeV") ?? 0, Num(cal, "GainKeVPerChannel") ?? throw new InvalidDataException("Calibration.GainKeVPerChannel is required"), Num(cal, "QuadraticKeVPerChannel2") ?? 0),
+                    PresetTime = TimeSpan.FromSeconds(Num(a, "PresetSeconds") ?? 10),
+                    Calibration = calibration,
                     ReplyTimeout = TimeSpan.FromMilliseconds(Num(a, "ReplyTimeoutMilliseconds") ?? 500),
                     MaxAttempts = Int(a, "MaxAttempts") ?? 3,
                     ReconnectAttempts = Int(a, "ReconnectAttempts") ?? 10,
@@ -164,6 +170,26 @@ public sealed record AcquisitionProfile
             {
                 throw new InvalidDataException($"{path}: Acquisition: {e.Message}", e);
             }
+        }
+    }
+
+    private static EnergyCalibration LoadCalibration(string path, JsonElement root)
+    {
+        if (!root.TryGetProperty(nameof(Calibration), out var cal) || cal.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"{path}: no top-level \"Calibration\" object {{OffsetKeV, GainKeVPerChannel}}");
+        }
+
+        try
+        {
+            return new EnergyCalibration(
+                Num(cal, "OffsetKeV") ?? 0,
+                Num(cal, "GainKeVPerChannel") ?? throw new InvalidDataException("GainKeVPerChannel is required"),
+                Num(cal, "QuadraticKeVPerChannel2") ?? 0);
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: Calibration: {e.Message}", e);
         }
     }
 
@@ -192,7 +218,7 @@ public sealed record AcquisitionProfile
 
         if (PresetTime <= TimeSpan.Zero || PresetTime > TimeSpan.FromDays(1))
         {
-            return "PresetTimeSeconds must be above 0 and at most 86400";
+            return "PresetSeconds must be above 0 and at most 86400";
         }
 
         if (MaxAttempts is < 1 or > 20 || ReconnectAttempts is < 0 or > 1000)

@@ -21,18 +21,6 @@ public sealed class AcquisitionOptions
     /// <summary>Preset (real) time per measurement in seconds; in <see cref="MeasurementMode.Scan"/> the dwell per point. Usual range 0.01 s (scan) to 300 s.</summary>
     public double PresetSeconds { get; set; } = 10;
 
-    /// <summary>
-    /// The acquisition tools' copy of the preset (<c>xrfedge acquire</c> reads <c>Acquisition:PresetTimeSeconds</c>);
-    /// when given it must equal <see cref="PresetSeconds"/>, which is what the service uses.
-    /// </summary>
-    public double? PresetTimeSeconds { get; set; }
-
-    /// <summary>
-    /// The acquisition tools' copy of the energy calibration (<c>xrfedge acquire</c> reads <c>Acquisition:Calibration</c>);
-    /// when the top-level <c>Calibration</c> section is absent the service uses this one, when both are given they must agree.
-    /// </summary>
-    public CalibrationOptions? Calibration { get; set; }
-
     /// <summary>MCA protocol: <c>dp5</c> (Amptek serial packets) or <c>spi</c> (XrfEdge SPI frame protocol).</summary>
     public string Protocol { get; set; } = "dp5";
 

@@ -92,7 +92,6 @@ public static partial class ProfileLoader
         }
 
         var settings = Bind(configuration);
-        problems.AddRange(ReconcileCopies(configuration, settings));
         settings.Acquisition.ConfigurationOrder.AddRange(ConfigurationOrderInFile(profilePath));
         string baseDirectory = Path.GetDirectoryName(Path.GetFullPath(profilePath))!;
         ResolvePaths(settings, baseDirectory, environment);
@@ -146,24 +145,6 @@ public static partial class ProfileLoader
                 {
                     string known = string.Join(", ", type.GetProperties().Where(p => p.CanWrite).Select(p => p.Name));
                     problems.Add($"{key.Path}: unknown key (keys of {section.Key}: {known})");
-                    continue;
-                }
-
-                if (property.PropertyType == typeof(CalibrationOptions))
-                {
-                    // Acquisition:Calibration, the acquisition tools' nested copy: same keys as the Calibration section.
-                    foreach (var inner in key.GetChildren())
-                    {
-                        var innerProperty = typeof(CalibrationOptions).GetProperty(inner.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
-                        string? innerProblem = innerProperty is null || !innerProperty.CanWrite
-                            ? $"{inner.Path}: unknown key (keys: OffsetKeV, GainKeVPerChannel, QuadraticKeVPerChannel2)"
-                            : CheckValue(innerProperty.PropertyType, inner);
-                        if (innerProblem is not null)
-                        {
-                            problems.Add(innerProblem);
-                        }
-                    }
-
                     continue;
                 }
 
@@ -237,42 +218,6 @@ public static partial class ProfileLoader
         {
             settings.Gpio.Chip = Resolve(settings.Gpio.Chip, baseDirectory, environment)!;
         }
-    }
-
-    /// <summary>
-    /// The acquisition tools read the preset and the calibration inside the Acquisition section; the service reads
-    /// Acquisition:PresetSeconds and the Calibration section. A profile may carry both copies, but they must agree.
-    /// </summary>
-    private static List<string> ReconcileCopies(IConfiguration configuration, ServiceSettings settings)
-    {
-        var problems = new List<string>();
-        var a = settings.Acquisition;
-        bool hasPreset = configuration.GetSection("Acquisition:PresetSeconds").Value is not null;
-        if (a.PresetTimeSeconds is { } toolPreset)
-        {
-            // With both, PresetSeconds wins: `--set Acquisition:PresetSeconds=…` is an ordinary override.
-            if (!hasPreset)
-            {
-                a.PresetSeconds = toolPreset;
-            }
-        }
-
-        if (a.Calibration is { } toolCalibration)
-        {
-            var c = settings.Calibration;
-            if (!configuration.GetSection(CalibrationOptions.Section).Exists())
-            {
-                c.OffsetKeV = toolCalibration.OffsetKeV;
-                c.GainKeVPerChannel = toolCalibration.GainKeVPerChannel;
-                c.QuadraticKeVPerChannel2 = toolCalibration.QuadraticKeVPerChannel2;
-            }
-            else if (toolCalibration.OffsetKeV != c.OffsetKeV || toolCalibration.GainKeVPerChannel != c.GainKeVPerChannel || toolCalibration.QuadraticKeVPerChannel2 != c.QuadraticKeVPerChannel2)
-            {
-                problems.Add(string.Create(CultureInfo.InvariantCulture, $"Acquisition:Calibration ({toolCalibration.OffsetKeV}, {toolCalibration.GainKeVPerChannel}, {toolCalibration.QuadraticKeVPerChannel2}) differs from Calibration ({c.OffsetKeV}, {c.GainKeVPerChannel}, {c.QuadraticKeVPerChannel2}): the two copies must agree"));
-            }
-        }
-
-        return problems;
     }
 
     private static List<string> ConfigurationOrderInFile(string profilePath)

@@ -41,23 +41,30 @@ public sealed class AcquisitionProfileTests : IDisposable
     }
 
     [Fact]
-    public void Load_ServiceSectionPresent_IgnoredByAcquisition()
+    public void Load_ServiceSectionsPresent_IgnoredByAcquisition()
     {
         var profile = AcquisitionProfile.Load(Write("""
-            {"Service": {"Anything": 1},
-             "Acquisition": {"Configuration": {"MCAC": "1024"}, "Calibration": {"GainKeVPerChannel": 0.03}, "PresetTimeSeconds": 5}}
+            {"Mqtt": {"Anything": 1},
+             "Acquisition": {"Configuration": {"MCAC": "1024"}, "PresetSeconds": 5},
+             "Calibration": {"OffsetKeV": -0.01, "GainKeVPerChannel": 0.03}}
             """));
         Assert.Equal(TimeSpan.FromSeconds(5), profile.PresetTime);
         Assert.Equal(1024, profile.ChannelCount);
+        Assert.Equal(-0.01, profile.Calibration.OffsetKeV);
+        Assert.Equal(0.03, profile.Calibration.GainKeVPerChannel);
     }
 
+    // 0.03 keV/channel × 1024 channels (the DP5 default MCAC) = 30.7 keV, inside EnergyCalibration.Validate's 20–40 keV.
     [Theory]
-    [InlineData("""{"Acquisition": {"Configuration": {"MCAC": "1024"}}}""", "Calibration")]
-    [InlineData("""{"Acquisition": {"Configuration": {"MCAC": "1000"}, "Calibration": {"GainKeVPerChannel": 0.03}}}""", "MCAC")]
-    [InlineData("""{"Acquisition": {"Configuration": {"HVSE": "-130"}, "Calibration": {"GainKeVPerChannel": 0.03}}}""", "AllowHighVoltageCommands")]
-    [InlineData("""{"Acquisition": {"BaudRate": 9600, "Calibration": {"GainKeVPerChannel": 0.03}}}""", "BaudRate")]
-    [InlineData("""{"Acquisition": {"Calibration": {"GainKeVPerChannel": -1}}}""", "gain must be positive")]
-    [InlineData("""{"Acquisition": {"PresetTimeSeconds": "ten", "Calibration": {"GainKeVPerChannel": 0.03}}}""", "PresetTimeSeconds")]
+    [InlineData("""{"Acquisition": {"Configuration": {"MCAC": "1024"}}}""", "no top-level \"Calibration\"")]
+    [InlineData("""{"Acquisition": {}, "Calibration": {"OffsetKeV": 0}}""", "Calibration: GainKeVPerChannel is required")]
+    [InlineData("""{"Acquisition": {}, "Calibration": {"GainKeVPerChannel": "fast"}}""", "Calibration: GainKeVPerChannel must be a number")]
+    [InlineData("""{"Acquisition": {"Configuration": {"MCAC": "1000"}}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "MCAC")]
+    [InlineData("""{"Acquisition": {"Configuration": {"HVSE": "-130"}}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "AllowHighVoltageCommands")]
+    [InlineData("""{"Acquisition": {"BaudRate": 9600}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "BaudRate")]
+    [InlineData("""{"Acquisition": {}, "Calibration": {"GainKeVPerChannel": -1}}""", "gain must be positive")]
+    [InlineData("""{"Acquisition": {"PresetSeconds": "ten"}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "Acquisition: PresetSeconds must be a number")]
+    [InlineData("""{"Acquisition": {"PresetSeconds": 0}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "PresetSeconds must be above 0")]
     [InlineData("""{"Nothing": {}}""", "no \"Acquisition\"")]
     [InlineData("""{"Acquisition": """, "not valid JSON")]
     public void Load_BadProfile_ErrorNamesFileAndKey(string json, string expected)
@@ -66,6 +73,15 @@ public sealed class AcquisitionProfileTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => AcquisitionProfile.Load(path));
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"Acquisition": {"PresetTimeSeconds": 5}, "Calibration": {"GainKeVPerChannel": 0.03}}""")]
+    [InlineData("""{"Acquisition": {"Calibration": {"GainKeVPerChannel": 0.03}}, "Calibration": {"GainKeVPerChannel": 0.03}}""")]
+    public void Load_FormerNestedCopy_IsRefusedNamingTheSingleContract(string json)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => AcquisitionProfile.Load(Write(json)));
+        Assert.Contains("use Acquisition:PresetSeconds and the top-level \"Calibration\" section", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
