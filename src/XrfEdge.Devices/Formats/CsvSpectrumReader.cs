@@ -40,20 +40,7 @@ public static class CsvSpectrumReader
     /// <param name="source">File name for ids and messages.</param>
     /// <param name="options">Calibration for layouts without energies.</param>
     public static SpectrumReadResult Read(TextReader reader, string source, SpectrumReadOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(reader);
-        ArgumentNullException.ThrowIfNull(source);
-        var cursor = new LineCursor(reader, source);
-        try
-        {
-            var spectrum = Parse(cursor, options ?? SpectrumReadOptions.Default);
-            return SpectrumReadResult.Success(source, 1, new LabelledSpectrum(spectrum));
-        }
-        catch (SpectrumFormatException ex)
-        {
-            return SpectrumReadResult.Failure(source, ex.LineNumber, null, ex.Problem);
-        }
-    }
+        => FormatParsing.ReadSingle(reader, source, options, Parse);
 
     private static RawSpectrum Parse(LineCursor cursor, SpectrumReadOptions options)
     {

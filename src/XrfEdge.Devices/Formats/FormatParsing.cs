@@ -1,4 +1,5 @@
 using System.Globalization;
+using XrfEdge.Spectra;
 using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Interchange;
 
@@ -9,6 +10,30 @@ internal static class FormatParsing
 {
     // Integral doubles beyond 2^53 are no longer exact; no MCA channel holds that many counts.
     private const double MaxExactInteger = 9007199254740992.0;
+
+    /// <summary>
+    /// Runs a single-spectrum format's parser over <paramref name="reader"/> and turns its format error into a
+    /// failure result naming the line, so a reader never throws for bad content.
+    /// </summary>
+    public static SpectrumReadResult ReadSingle(
+        TextReader reader,
+        string source,
+        SpectrumReadOptions? options,
+        Func<LineCursor, SpectrumReadOptions, RawSpectrum> parse)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(source);
+        var cursor = new LineCursor(reader, source);
+        try
+        {
+            var spectrum = parse(cursor, options ?? SpectrumReadOptions.Default);
+            return SpectrumReadResult.Success(source, 1, new LabelledSpectrum(spectrum));
+        }
+        catch (SpectrumFormatException ex)
+        {
+            return SpectrumReadResult.Failure(source, ex.LineNumber, null, ex.Problem);
+        }
+    }
 
     /// <summary>Parses a finite invariant-culture number, or null.</summary>
     public static double? TryNumber(ReadOnlySpan<char> text) =>
