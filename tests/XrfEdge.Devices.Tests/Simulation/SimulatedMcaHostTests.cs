@@ -20,12 +20,16 @@ public sealed class SimulatedMcaHostTests : IDisposable
         return (host, device, running, link);
     }
 
+    // These tests run on the real clock over a real pty while other test assemblies load both cores, so replies
+    // get 1 s (4× the in-memory tests' 250 ms); the slow reply (1.5 s) is late for one attempt and answers the retry queued behind it.
+    private static readonly TimeSpan PtyReplyTimeout = TimeSpan.FromSeconds(1);
+
     private static Dp5Session SessionOn(string link, int channels = 1024) => new(link, _ =>
     {
         var port = new SerialPort(link, 115200);
         port.Open();
         return ValueTask.FromResult(port.BaseStream);
-    }, TestProfiles.Fast(channels), TimeProvider.System);
+    }, TestProfiles.Fast(channels) with { ReplyTimeout = PtyReplyTimeout }, TimeProvider.System);
 
     [Fact]
     public async Task Measure_OverPty_FullMeasurementWith8192Channels()
@@ -58,7 +62,7 @@ public sealed class SimulatedMcaHostTests : IDisposable
     public async Task Measure_OverPtyWithFault_Recovers(SimulatedFault fault)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var options = new SimulatedDp5Options { Fault = fault, FaultEvery = 3, SlowReplyDelay = TimeSpan.FromMilliseconds(600) };
+        var options = new SimulatedDp5Options { Fault = fault, FaultEvery = 3, SlowReplyDelay = PtyReplyTimeout * 1.5 };
         var (_, _, _, link) = await StartAsync(options, cts.Token);
         await using var session = SessionOn(link);
         await session.ConnectAsync(cts.Token);
