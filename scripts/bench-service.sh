@@ -78,9 +78,11 @@ rm -f "$work/outbox.db"*
 
 echo "== 4. scan mode through the whole service: 100000 points, replay unpaced"
 profile Scan 0.01 false 100000
-sed -i 's/"AutoStart": true/"AutoStart": false/' "$work/profile.json"
-sed -i 's/"Mode": "Scan",/"Mode": "Scan", "AutoStart": true,/' "$work/profile.json"
 dotnet "$dll" run --config "$work/profile.json" > "$work/scan.log" 2>&1 & svc=$!
-while ! grep -q "Scan S-.* ended" "$work/scan.log"; do sleep 0.2; done
+while ! grep -q "Scan S-.* ended" "$work/scan.log"; do
+  # A service that stopped (bad profile, crash) never logs the scan's end: say so instead of waiting forever.
+  kill -0 "$svc" 2>/dev/null || { echo "service exited before the scan ended:"; tail -n 5 "$work/scan.log"; exit 1; }
+  sleep 0.2
+done
 grep -o "Scan S-[0-9a-f]* ended: .*" "$work/scan.log" | head -1
 kill -TERM $svc; wait $svc || true
