@@ -34,24 +34,13 @@ internal static class IdentifyCommand
 
     internal static int Run(string[] inputs, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error)
     {
-        if (!(thresholdScale > 0))
-        {
-            error.WriteLine("xrfedge identify: --threshold-scale must be a positive number");
-            return InferenceCli.ExitUnusable;
-        }
-
-        var modelPath = InferenceCli.ResolveModel(modelGiven, error);
-        if (modelPath is null)
+        if (InferenceCli.TryOpenForVerb("identify", modelGiven, thresholdScale, error) is not { } opened)
         {
             return InferenceCli.ExitUnusable;
         }
 
-        using var loggers = InferenceCli.StderrLoggerFactory();
-        using var encoder = InferenceCli.TryOpen(modelPath, loggers.CreateLogger("XrfEdge.Inference"), error);
-        if (encoder is null)
-        {
-            return InferenceCli.ExitUnusable;
-        }
+        using var loggers = opened.Loggers;
+        using var encoder = opened.Encoder;
 
         var identifier = new SpectrumIdentifier(encoder, thresholdScale);
         if (!asJson)

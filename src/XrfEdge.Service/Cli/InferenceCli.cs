@@ -49,6 +49,37 @@ internal static class InferenceCli
 
         return found;
     }
+    /// <summary>
+    /// The common start of the verbs that identify spectra: checks the threshold scale, resolves the model path and
+    /// opens the encoder, writing the reason to <paramref name="error"/> when any step fails.
+    /// </summary>
+    /// <returns>The stderr logger factory and the open encoder (the caller disposes both), or null.</returns>
+    public static (ILoggerFactory Loggers, LineEncoder Encoder)? TryOpenForVerb(string verb, string? modelGiven, double thresholdScale, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (!(thresholdScale > 0))
+        {
+            error.WriteLine($"xrfedge {verb}: --threshold-scale must be a positive number");
+            return null;
+        }
+
+        var modelPath = ResolveModel(modelGiven, error);
+        if (modelPath is null)
+        {
+            return null;
+        }
+
+        var loggers = StderrLoggerFactory();
+        var encoder = TryOpen(modelPath, loggers.CreateLogger("XrfEdge.Inference"), error);
+        if (encoder is null)
+        {
+            loggers.Dispose();
+            return null;
+        }
+
+        return (loggers, encoder);
+    }
+
 
     /// <summary>Opens the encoder, or writes the refusal and returns null.</summary>
     public static LineEncoder? TryOpen(string modelPath, ILogger logger, TextWriter error, OnnxSessionOptions? session = null)
