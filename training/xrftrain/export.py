@@ -14,7 +14,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from .model import ABS_LOG_DIVISOR, NORM_SCALE, TOTAL_DIVISOR, LineEncoder, norm_scale
+from .model import (ABS_LOG_DIVISOR, NORM_SCALE, SIG_DIVISOR, SIG_FLANK_FAR, SIG_SOFT, TOTAL_DIVISOR, LineEncoder,
+                    norm_scale, significance_kernel)
 from .data import BINS
 from .catalog import ELEMENT_COUNT, LINE_COUNT
 
@@ -60,13 +61,34 @@ def _transform_nodes(transform: str) -> tuple[list[onnx.NodeProto], list[onnx.Te
         nodes.append(helper.make_node("Sqrt", ["t_scaled"], ["t_bins_feat"], name="sqrt"))
     else:
         raise ValueError(f"no ONNX form for transform '{transform}'")
+    if "+sig" in transform:
+        # Mirrors InputTransform.significance: Anscombe → Conv with the flank kernel → excess → asinh.
+        inits += [_const("t_anscombe_off", np.array(0.375, np.float32)), _const("t_two", np.array(2.0, np.float32)),
+                  _const("t_axis1", np.array([1], np.int64)),
+                  _const("t_sig_kernel", significance_kernel().numpy().reshape(1, 1, -1).astype(np.float32)),
+                  _const("t_sig_soft", np.array(SIG_SOFT, np.float32)), _const("t_sig_div", np.array(SIG_DIVISOR, np.float32))]
+        nodes += [helper.make_node("Add", ["t_counts", "t_anscombe_off"], ["t_ans_in"], name="anscombe_offset"),
+                  helper.make_node("Sqrt", ["t_ans_in"], ["t_ans_sqrt"], name="anscombe_sqrt"),
+                  helper.make_node("Mul", ["t_ans_sqrt", "t_two"], ["t_ans"], name="anscombe"),
+                  helper.make_node("Unsqueeze", ["t_ans", "t_axis1"], ["t_ans3"], name="as_channels"),
+                  helper.make_node("Conv", ["t_ans3", "t_sig_kernel"], ["t_flank3"], name="flank_mean",
+                                   pads=[SIG_FLANK_FAR, SIG_FLANK_FAR], kernel_shape=[2 * SIG_FLANK_FAR + 1]),
+                  helper.make_node("Squeeze", ["t_flank3", "t_axis1"], ["t_flank"], name="from_channels"),
+                  helper.make_node("Sub", ["t_ans", "t_flank"], ["t_excess"], name="local_excess"),
+                  helper.make_node("Div", ["t_excess", "t_sig_soft"], ["t_excess_s"], name="soften"),
+                  helper.make_node("Asinh", ["t_excess_s"], ["t_excess_a"], name="compress"),
+                  helper.make_node("Div", ["t_excess_a", "t_sig_div"], ["t_sig_feat"], name="scale_significance"),
+                  helper.make_node("Concat", ["t_bins_feat", "t_sig_feat"], ["t_shape_sig"], axis=1, name="append_significance")]
+        shape_feat = "t_shape_sig"
+    else:
+        shape_feat = "t_bins_feat"
     if transform.endswith("+total"):
         inits += [_const("t_ln10_div", np.array(np.log(10.0) * TOTAL_DIVISOR, np.float32))]
         nodes += [helper.make_node("Log", ["t_total"], ["t_ln_total"], name="ln_total"),
                   helper.make_node("Div", ["t_ln_total", "t_ln10_div"], ["t_total_feat"], name="log10_total_scaled"),
-                  helper.make_node("Concat", ["t_bins_feat", "t_total_feat"], ["features"], axis=1, name="append_total")]
+                  helper.make_node("Concat", [shape_feat, "t_total_feat"], ["features"], axis=1, name="append_total")]
         return nodes, inits, "features"
-    nodes.append(helper.make_node("Identity", ["t_bins_feat"], ["features"], name="features"))
+    nodes.append(helper.make_node("Identity", [shape_feat], ["features"], name="features"))
     return nodes, inits, "features"
 
 

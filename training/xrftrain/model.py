@@ -23,9 +23,32 @@ TOTAL_DIVISOR = 7.0
 # log1p(counts) / ABS_LOG_DIVISOR keeps absolute-count features in [0, ~1.3] up to 1e7 counts in one bin.
 ABS_LOG_DIVISOR = 12.0
 
-TRANSFORMS = ("norm", "log1p-norm", "log1p-norm+total", "sqrt-norm+total", "log1p+total", "log1p-norm1e6+total")
+TRANSFORMS = ("norm", "log1p-norm", "log1p-norm+total", "sqrt-norm+total", "log1p+total", "log1p-norm1e6+total",
+              "log1p-norm+sig+total")
 # log1p-norm1e6: scale 1e6 instead of NORM_SCALE keeps one count resolvable up to ~1e6 total counts.
 NORM_SCALE_1E6 = 1.0e6
+
+
+# "+sig": a count-level-free significance map next to the shape features. Anscombe's 2·sqrt(x + 3/8) has unit
+# variance for Poisson counts at any level, so (value − mean of its flanks) is a local excess in standard
+# deviations: a peak the Currie criterion calls detectable stands out by the same amount at 1e4 or 1e8 total
+# counts, where log(counts / total) squashes it to a ripple of a few per mille (element recall fell with counts).
+# The flanks are the bins 3–6 away on each side (0.3–0.6 keV: outside a peak's ±1 FWHM at these resolutions).
+# asinh(r / SIG_SOFT) keeps one-sigma resolution near 0 after 8-bit quantisation and compresses major peaks
+# (r of several thousand) to ≈ 8.
+SIG_FLANK_NEAR = 3
+SIG_FLANK_FAR = 6
+SIG_SOFT = 2.0
+SIG_DIVISOR = 4.0
+
+
+def significance_kernel() -> "torch.Tensor":
+    """1-D kernel (odd length) averaging the flank bins; the centre ±(near−1) bins get weight 0."""
+    k = torch.zeros(2 * SIG_FLANK_FAR + 1, dtype=torch.float32)
+    for d in range(SIG_FLANK_NEAR, SIG_FLANK_FAR + 1):
+        k[SIG_FLANK_FAR - d] = 1.0
+        k[SIG_FLANK_FAR + d] = 1.0
+    return k / k.sum()
 
 
 def norm_scale(transform: str) -> float:
@@ -44,7 +67,7 @@ class ModelConfig:
 
 
 def feature_count(transform: str) -> int:
-    return BINS + (1 if transform.endswith("+total") else 0)
+    return BINS * (2 if "+sig" in transform else 1) + (1 if transform.endswith("+total") else 0)
 
 
 class InputTransform(nn.Module):
@@ -55,6 +78,13 @@ class InputTransform(nn.Module):
         if transform not in TRANSFORMS:
             raise ValueError(f"unknown input transform '{transform}' (known: {', '.join(TRANSFORMS)})")
         self.transform = transform
+        self.register_buffer("sig_kernel", significance_kernel().view(1, 1, -1), persistent=False)
+
+    def significance(self, x: torch.Tensor) -> torch.Tensor:
+        """Counts (clamped ≥ 0) [N,B] → asinh-compressed local excess in Poisson standard deviations [N,B]."""
+        a = 2.0 * torch.sqrt(x + 0.375)
+        flank = torch.nn.functional.conv1d(a.unsqueeze(1), self.sig_kernel, padding=SIG_FLANK_FAR).squeeze(1)
+        return torch.asinh((a - flank) / SIG_SOFT) / SIG_DIVISOR
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Counts cannot be negative, but some vendors' processed spectra (the NIST Bruker files) hold a few
@@ -72,6 +102,8 @@ class InputTransform(nn.Module):
             f = torch.log(frac * norm_scale(self.transform) + 1.0)
         else:
             f = torch.sqrt(frac * NORM_SCALE)
+        if "+sig" in self.transform:
+            f = torch.cat([f, self.significance(x)], dim=1)
         if self.transform.endswith("+total"):
             f = torch.cat([f, torch.log10(total) / TOTAL_DIVISOR], dim=1)
         return f

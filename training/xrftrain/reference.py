@@ -45,6 +45,21 @@ def _dequantize(node: onnx.NodeProto, q: np.ndarray, scale: np.ndarray, zp: np.n
     return ((q.astype(np.int32) - z.astype(np.int32)) * s).astype(np.float32)
 
 
+def _conv1d(node: onnx.NodeProto, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Conv for exactly what the transform writes: [N,1,L] input, one [1,1,K] kernel, symmetric zero pads."""
+    pads = next((list(a.ints) for a in node.attribute if a.name == "pads"), [0, 0])
+    if x.ndim != 3 or x.shape[1] != 1 or w.shape[:2] != (1, 1):
+        raise NotImplementedError(f"reference Conv handles [N,1,L] × [1,1,K] only (node {node.name})")
+    xp = np.pad(x[:, 0, :].astype(np.float64), ((0, 0), (pads[0], pads[1])))
+    k = w[0, 0].astype(np.float64)
+    out_len = xp.shape[1] - len(k) + 1
+    out = np.zeros((x.shape[0], out_len))
+    for j, kv in enumerate(k):  # ONNX Conv is a cross-correlation
+        if kv != 0:
+            out += kv * xp[:, j:j + out_len]
+    return out[:, None, :].astype(np.float32)
+
+
 _OPS: dict[str, Callable[..., np.ndarray]] = {
     "Add": lambda n, a, b: a + b,
     "Mul": lambda n, a, b: a * b,
@@ -52,6 +67,11 @@ _OPS: dict[str, Callable[..., np.ndarray]] = {
     "Max": lambda n, a, b: np.maximum(a, b),
     "Log": lambda n, a: np.log(a),
     "Sqrt": lambda n, a: np.sqrt(a),
+    "Sub": lambda n, a, b: a - b,
+    "Asinh": lambda n, a: np.arcsinh(a).astype(np.float32),
+    "Unsqueeze": lambda n, a, axes: np.expand_dims(a, tuple(int(i) for i in axes)),
+    "Squeeze": lambda n, a, axes: np.squeeze(a, tuple(int(i) for i in axes)),
+    "Conv": lambda n, x, w: _conv1d(n, x, w),
     "Relu": lambda n, a: np.maximum(a, 0),
     "Sigmoid": lambda n, a: (1.0 / (1.0 + np.exp(-a))).astype(np.float32),
     "Identity": lambda n, a: a,
