@@ -147,16 +147,25 @@ def _ceiling_section(data: Path) -> list[str]:
 
     cat = load_catalog()
     out = ["## Ceiling of the paper protocol on our labels", "",
-           "A perfect detector (predicts exactly the detectable lines/elements) scored with the paper's labels:", "",
-           "| set | paper line sensitivity | paper line Pearson | paper line precision | paper line specificity |",
-           "|---|---|---|---|---|"]
+           "A perfect detector scored with the paper's labels, read two ways: (a) it predicts exactly the detectable "
+           "lines (what our line outputs mean); (b) it predicts every catalogue line of every detectable element (a "
+           "perfect element detector broadcast to all its lines, the most generous reading of a line output):", "",
+           "| set | (a) sensitivity | (a) Pearson | (a) precision | (a) specificity | (b) sensitivity | (b) Pearson | (b) precision |",
+           "|---|---|---|---|---|---|---|---|"]
     for d in sorted(data.glob("test-*")):
         ds = load_dataset(d, cat.sha256).subset(slice(None))
-        m = evaluate(ds.y_lines.astype(np.float32), ds.y_elements.astype(np.float32), ds.y_lines, ds.y_elements,
-                     ds.y_lines_paper, ds.y_elements_in_sample, ds.y_elements_ignore, cat.line_element,
-                     np.full(556, 0.5), np.full(41, 0.5))["paper_lines"]
-        out.append(f"| {d.name} | {_f(m['sensitivity'])} | {_f(m['pearson'])} | {_f(m['precision'])} | {_f(m['specificity'])} |")
-    return out + [""]
+
+        def paper(line_pred: np.ndarray) -> dict:
+            return evaluate(line_pred.astype(np.float32), ds.y_elements.astype(np.float32), ds.y_lines, ds.y_elements,
+                            ds.y_lines_paper, ds.y_elements_in_sample, ds.y_elements_ignore, cat.line_element,
+                            np.full(556, 0.5), np.full(41, 0.5))["paper_lines"]
+
+        a = paper(ds.y_lines)
+        b = paper(ds.y_elements[:, cat.line_element])
+        out.append(f"| {d.name} | {_f(a['sensitivity'])} | {_f(a['pearson'])} | {_f(a['precision'])} | "
+                   f"{_f(a['specificity'])} | {_f(b['sensitivity'])} | {_f(b['pearson'])} | {_f(b['precision'])} |")
+    return out + ["", "Even reading (b) stays below the paper's sensitivity 0.70 target: about half of the elements the "
+                  "generator puts in a sample are traces that no line makes detectable at that spectrum's counts.", ""]
 
 
 def _count_level_section(models: Path, data: Path) -> list[str]:
