@@ -21,22 +21,25 @@ else
   n_train=${N_TRAIN:-400000}; n_val=${N_VAL:-20000}; n_test=${N_TEST:-20000}; n_profile=${N_PROFILE:-5000}
 fi
 # Seeds: one per set and never shared, so no spectrum of a test set was seen in training or threshold choice.
+# Labels: Currie's limit with a 2 % systematic background term (xrfedge synth --label-systematic; docs/training.md).
+label_sys=${LABEL_SYSTEMATIC:-0.02}
 seed_train=${SEED_TRAIN:-1001}; seed_val=${SEED_VAL:-2002}; seed_test=${SEED_TEST:-3003}; seed_profile=${SEED_PROFILE:-4004}
 
 start=$(date +%s)
 synth() {  # profile count seed dir
-  if [ -f "$4/meta.json" ] && [ "${REGENERATE:-0}" != 1 ] && "$py" - "$4/meta.json" "$1" "$2" "$3" <<'PY'
+  if [ -f "$4/meta.json" ] && [ "${REGENERATE:-0}" != 1 ] && "$py" - "$4/meta.json" "$1" "$2" "$3" "$label_sys" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-sys.exit(0 if (m.get("profile"), int(m.get("count", -1)), int(m.get("seed", -1))) == (sys.argv[2], int(sys.argv[3]), int(sys.argv[4])) else 1)
+have = (m.get("profile"), int(m.get("count", -1)), int(m.get("seed", -1)), float(m.get("label_systematic_fraction", 0)))
+sys.exit(0 if have == (sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])) else 1)
 PY
   then
-    echo "make_model: $4 already holds $1 × $2 (seed $3): reused" >&2
+    echo "make_model: $4 already holds $1 × $2 (seed $3, label ε $label_sys): reused" >&2
     return
   fi
   rm -rf "$4"
   echo "make_model: synth $1 × $2 (seed $3) → $4" >&2
-  ./xrfedge synth --profile "$1" --count "$2" --seed "$3" --format npy --out "$4"
+  ./xrfedge synth --profile "$1" --count "$2" --seed "$3" --label-systematic "$label_sys" --format npy --out "$4"
 }
 mkdir -p "$data"
 synth randomized "$n_train" "$seed_train" "$data/train"
@@ -52,7 +55,7 @@ gen_s=$(( $(date +%s) - start ))
 
 (cd training && "$py" -m xrftrain model --config "../$config" --data "$data" --out "$out" ${XRFTRAIN_ARGS:-})
 if [ $smoke -eq 0 ] && [ "${SKIP_EVAL:-0}" != 1 ]; then
-  training/eval_models.sh "$out"   # the figures of record: xrfedge eval through ONNX Runtime
+  LABEL_SYSTEMATIC="$label_sys" training/eval_models.sh "$out"   # the figures of record: xrfedge eval through ONNX Runtime
 fi
 (cd training && "$py" -m xrftrain report --models "$out" --data "$data")
 echo "make_model: data generation ${gen_s} s, total $(( $(date +%s) - start )) s → $out" >&2

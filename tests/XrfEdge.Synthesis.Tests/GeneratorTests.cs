@@ -22,6 +22,37 @@ public sealed class GeneratorTests
     }
 
     [Fact]
+    public void Generate_LabelSystematicFraction_SameSpectraAndFewerButContainedLines()
+    {
+        // ε only changes the detection limit: same counts, and every line detectable with ε is detectable without.
+        // 200 randomized spectra span 1e3–1e7 counts; a 5 % systematic term must drop some line somewhere (at 1e7
+        // counts the Poisson-only limit accepts lines at a few per mille of their background).
+        var plain = new SpectrumGenerator(GeneratorProfiles.Load("randomized"), 11);
+        var strict = new SpectrumGenerator(GeneratorProfiles.Load("randomized"), 11) { LabelSystematicFraction = 0.05 };
+        var dropped = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            var a = plain.Generate(i);
+            var b = strict.Generate(i);
+            Assert.Equal(a.Spectrum.Counts, b.Spectrum.Counts);
+            Assert.Equal(a.ElementsInSample, b.ElementsInSample);
+            Assert.Subset(a.Lines.ToHashSet(), b.Lines.ToHashSet());
+            dropped += a.Lines.Count - b.Lines.Count;
+        }
+
+        Assert.True(dropped > 0, "a 5 % systematic background term removed no label in 200 spectra");
+    }
+
+    [Theory]
+    [InlineData(-0.01)]
+    [InlineData(0.51)]
+    [InlineData(double.NaN)]
+    public void LabelSystematicFraction_OutOfRange_Throws(double fraction)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpectrumGenerator(GeneratorProfiles.Load("randomized"), 1) { LabelSystematicFraction = fraction });
+    }
+
+    [Fact]
     public void Generate_DifferentSeeds_DifferentSpectra()
     {
         var a = new SpectrumGenerator(GeneratorProfiles.Load("randomized"), 1).Generate(0);

@@ -34,3 +34,19 @@ def test_augment_output_is_non_negative_and_same_shape():
     x = torch.poisson(torch.full((16, 300), 5.0))
     y = augment(x, AugmentConfig(poisson_prob=1.0), g)
     assert y.shape == x.shape and bool((y >= 0).all())
+
+
+def test_response_ripple_is_smooth_and_of_the_requested_size():
+    from xrftrain.augment import response_ripple
+
+    x = torch.full((64, 300), 1.0e6)
+    g = torch.Generator().manual_seed(3)
+    y = response_ripple(x, torch.full((64,), 0.02), g)
+    rel = y / x - 1.0
+    # Unit-variance field × 0.02: the relative deviation has std ≈ 0.02 (64 × 300 samples, correlated over ~2 bins).
+    assert 0.015 < float(rel.std()) < 0.025
+    # Smooth: neighbouring bins move together (correlation of a Gaussian-smoothed field at lag 1 is exp(−1/16)≈0.94).
+    a, b = rel[:, :-1].flatten(), rel[:, 1:].flatten()
+    assert float(torch.corrcoef(torch.stack([a, b]))[0, 1]) > 0.85
+    # Zero amplitude leaves the spectrum alone.
+    assert torch.equal(response_ripple(x, torch.zeros(64), g), x)

@@ -179,7 +179,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
 
     training = {
         "pipeline": f"xrftrain {__version__}",
-        "generator": {k: train_set.meta.get(k) for k in ("generator_version", "profile", "seed", "count", "created_utc")},
+        "generator": {k: train_set.meta.get(k) for k in ("generator_version", "profile", "seed", "count", "label_systematic_fraction", "created_utc")},
         "validation_set": {k: val_set.meta.get(k) for k in ("generator_version", "profile", "seed", "count")},
         "test_sets": {n: metrics[n]["seed"] for n in cfg.test_sets if n in metrics},
         "hyper_parameters": cfg.shipped.to_dict(),

@@ -22,9 +22,14 @@ internal static class SynthCommand
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all cores); the output does not depend on it" };
         var plot = new Option<string?>("--plot") { Description = "Also draw one spectrum (see --index) as SVG to this file: log counts, lines marked" };
         var index = new Option<long>("--index") { Description = "Index of the spectrum that --plot draws", DefaultValueFactory = _ => 0 };
+        var labelSystematic = new Option<double>("--label-systematic")
+        {
+            Description = "Relative systematic uncertainty of the background in the labels' detection limit, L_D = 2.71 + 4.65·sqrt(B + (εB)²); 0 = Currie (default)",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("synth", "Generate physics-based synthetic XRF spectra with detection-limit labels")
         {
-            count, seed, profile, format, output, threads, plot, index,
+            count, seed, profile, format, output, threads, plot, index, labelSystematic,
         };
         command.SetAction(parse => Run(
             parse.GetValue(count),
@@ -35,12 +40,13 @@ internal static class SynthCommand
             parse.GetValue(threads),
             parse.GetValue(plot),
             parse.GetValue(index),
+            parse.GetValue(labelSystematic),
             Console.Out,
             Console.Error));
         return command;
     }
 
-    internal static int Run(long count, ulong seed, string profileName, string format, string? output, int? threads, string? plot, long index, TextWriter stdout, TextWriter stderr)
+    internal static int Run(long count, ulong seed, string profileName, string format, string? output, int? threads, string? plot, long index, double labelSystematic, TextWriter stdout, TextWriter stderr)
     {
         if (output is null && plot is null)
         {
@@ -60,6 +66,12 @@ internal static class SynthCommand
             return 2;
         }
 
+        if (!(labelSystematic >= 0 && labelSystematic <= 0.5))
+        {
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"synth: --label-systematic must be between 0 and 0.5 (a fraction of the background), got {labelSystematic}"));
+            return 2;
+        }
+
         GeneratorProfile profile;
         try
         {
@@ -71,7 +83,7 @@ internal static class SynthCommand
             return 2;
         }
 
-        var generator = new SpectrumGenerator(profile, seed);
+        var generator = new SpectrumGenerator(profile, seed) { LabelSystematicFraction = labelSystematic };
         try
         {
             if (output is not null)

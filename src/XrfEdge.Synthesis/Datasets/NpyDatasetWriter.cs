@@ -136,6 +136,7 @@ public static class NpyDatasetWriter
         writer.WriteString("profile", generator.Profile.Name);
         writer.WriteNumber("seed", generator.Seed);
         writer.WriteNumber("count", count);
+        writer.WriteNumber("label_systematic_fraction", generator.LabelSystematicFraction);
         writer.WriteString("catalog_hash", catalog.Hash);
         writer.WriteString("preprocessing", ModelInput.PreprocessingId);
         writer.WriteString("created_utc", DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));

@@ -18,7 +18,7 @@ public sealed class SynthCommandTests : IDisposable
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = SynthCommand.Run(count, 1, profile, format, output, 1, plot, 0, stdout, stderr);
+        var code = SynthCommand.Run(count, 1, profile, format, output, 1, plot, 0, 0, stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
