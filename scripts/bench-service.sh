@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Service benchmarks (docs/PERFORMANCE.md, section "Service"). Prints the numbers; nothing is asserted.
 #   1. cold start to READY=1 (sd_notify), 5 runs, replay source, broker offline
-#   2. steady-state RSS with the model loaded (VmRSS after 30 measurements)
+#   2. RSS with the model loaded: VmRSS after 30 measurements, and at steady state after N_LATENCY + 30 (the GC heap
+#      grows until its gen0 budget is reached: about 150 measurements of 0.1 s)
 #   3. end of acquisition → detection at a subscriber (just after the broker's PUBACK), p50/p99 over N measurements
 #   4. scan mode: spectra/s through the whole service (replay unpaced → analysis in batches → outbox), 100,000 points,
 #      (a) one instrument: 20 spectra recorded from the simulated SPI MCA with firmware-config/jetson-spi.json (one
@@ -20,6 +21,10 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$wo
 model="$root/models/xrf-line-encoder.int8.onnx"
 [ -f "$model" ] || model="$root/tests/XrfEdge.Inference.Tests/Models/test-encoder.int8.onnx"
 echo "model: $model"
+# The runtime environment of systemd/xrfedge.service (DOTNET_* lines: GC settings the runtime only reads from the
+# environment), so the numbers are those of the installed service.
+eval "$(sed -n 's/^Environment=\(DOTNET_[A-Za-z0-9_]*=[^ ]*\)$/export \1/p' systemd/xrfedge.service)"
+env | grep '^DOTNET_' | sort | tr '\n' ' '; echo
 n_latency="${N_LATENCY:-200}"
 
 # A replay file of 20 synthetic handheld spectra (2048 channels).
@@ -66,6 +71,7 @@ dotnet "$dll" run --config "$work/profile.json" > "$work/steady.log" 2>&1 & svc=
 while [ "$(wc -l < "$work/latency.txt")" -lt 30 ]; do sleep 0.2; done
 echo "RSS after 30 measurements: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$svc/status) (VmHWM $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$svc/status); anon $(awk '/RssAnon/ {printf "%.1f", $2/1024}' /proc/$svc/status), file $(awk '/RssFile/ {printf "%.1f", $2/1024}' /proc/$svc/status), shmem $(awk '/RssShmem/ {printf "%.1f", $2/1024}' /proc/$svc/status) MB)"
 while [ "$(wc -l < "$work/latency.txt")" -lt $((n_latency + 30)) ]; do sleep 0.2; done
+echo "RSS after $((n_latency + 30)) measurements (steady): $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$svc/status) (VmHWM $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$svc/status); anon $(awk '/RssAnon/ {printf "%.1f", $2/1024}' /proc/$svc/status), file $(awk '/RssFile/ {printf "%.1f", $2/1024}' /proc/$svc/status), shmem $(awk '/RssShmem/ {printf "%.1f", $2/1024}' /proc/$svc/status) MB)"
 kill -TERM $svc; wait $svc || true
 /usr/bin/python3 - "$work/latency.txt" <<'PY'
 import json, sys, datetime
