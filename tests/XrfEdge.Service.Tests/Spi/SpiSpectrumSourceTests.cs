@@ -90,6 +90,25 @@ public sealed class SpiSpectrumSourceTests
         Assert.Equal(1 + Profile.ReconnectAttempts, opens);
     }
 
+    [Fact]
+    public async Task Acquire_Cancelled_StopsTheMcaAndThrows()
+    {
+        var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => mca, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+        using var cancel = new CancellationTokenSource();
+
+        // A 60 s preset that the MCA is still counting when the measurement is aborted.
+        var measuring = source.AcquireAsync("M-4", TimeSpan.FromSeconds(60), cancel.Token);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => measuring);
+        using var spi = new SpiDevice(mca, 0, 8_000_000);
+        var snapshot = await new SpiMcaClient("/dev/spidev0.0", spi, Profile, TimeProvider.System).ReadSnapshotAsync(clear: false, CancellationToken.None);
+        Assert.False(snapshot.Header.Acquiring); // STOP was sent on the abort
+        Assert.False(snapshot.Header.PresetReached);
+    }
+
     /// <summary>Passes ioctls to the simulated MCA but fails transfer number <see cref="FailAtTransfer"/> with EIO, as spidev does when the device vanished.</summary>
     private sealed class FailingSpi(SimulatedSpiMca device) : ISpiIoctl
     {
