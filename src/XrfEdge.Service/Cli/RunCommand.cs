@@ -20,13 +20,20 @@ internal static class RunCommand
         var config = new Option<FileInfo>("--config") { Description = "Device profile (firmware-config/*.json)", Required = true };
         var set = new Option<string[]>("--set") { Description = "Override one key, Section:Key=Value (repeatable); environment variables XRFEDGE_Section__Key also override", AllowMultipleArgumentsPerToken = false };
         var command = new Command("run", "Run the instrument service: acquire → identify → outbox → MQTT, until SIGTERM/Ctrl-C") { config, set };
+        // SIGTERM/Ctrl-C reach the host through its console lifetime, which runs the ordered shutdown; the parser's
+        // token is not forwarded so that a second, racing cancellation path does not exist.
         command.SetAction(async (parse, cancellationToken) =>
-            await RunAsync(parse.GetValue(config)!.FullName, parse.GetValue(set) ?? [], new ProductionComponents(), Console.Error).ConfigureAwait(false));
+            await RunAsync(parse.GetValue(config)!.FullName, parse.GetValue(set) ?? [], new ProductionComponents(), Console.Error, CancellationToken.None).ConfigureAwait(false));
         return command;
     }
 
     /// <summary>Validates the profile (nothing touched before it passes), builds the host and runs it until stopped.</summary>
-    internal static async Task<int> RunAsync(string profilePath, IReadOnlyList<string> sets, IPipelineComponents components, TextWriter error)
+    /// <param name="profilePath">The profile file.</param>
+    /// <param name="sets">--set overrides.</param>
+    /// <param name="components">The pipeline's edges (the product's, or simulated devices below the ioctl seams in tests).</param>
+    /// <param name="error">Where the one-line start-up failure goes.</param>
+    /// <param name="cancellationToken">Stops the host like SIGTERM does (in-process tests); the CLI relies on SIGTERM/Ctrl-C.</param>
+    internal static async Task<int> RunAsync(string profilePath, IReadOnlyList<string> sets, IPipelineComponents components, TextWriter error, CancellationToken cancellationToken = default)
     {
         ServiceSettings settings;
         Microsoft.Extensions.Configuration.IConfigurationRoot configuration;
@@ -45,7 +52,7 @@ internal static class RunCommand
         {
             using var host = ServiceHostFactory.Build(settings, configuration, components);
             var health = host.Services.GetRequiredService<PipelineHealth>();
-            await host.RunAsync().ConfigureAwait(false);
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
             return health.AnyWorkerCrashed ? StartupFailed : 0;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -65,6 +65,15 @@ internal static partial class Log
     [LoggerMessage(8051, LogLevel.Warning, "Command {Command} rejected: {Reason}")]
     public static partial void CommandRejected(ILogger logger, string command, string reason);
 
+    [LoggerMessage(8070, LogLevel.Warning, "SPI MCA on {Device} lost: {Reason}; reopening")]
+    public static partial void SpiLinkLost(ILogger logger, string device, string reason);
+
+    [LoggerMessage(8071, LogLevel.Information, "SPI MCA on {Device} reopened after {Attempts} attempt(s)")]
+    public static partial void SpiReconnected(ILogger logger, string device, int attempts);
+
+    [LoggerMessage(8004, LogLevel.Information, "Start-up memory trimmed: RSS {BeforeMegabytes:F1} MB -> {AfterMegabytes:F1} MB ({Mappings} library mappings paged out)")]
+    public static partial void MemoryTrimmed(ILogger logger, double beforeMegabytes, double afterMegabytes, int mappings);
+
     [LoggerMessage(8060, LogLevel.Error, "Storing result {MeasurementId} failed, retrying: {Reason}")]
     public static partial void StoreFailed(ILogger logger, string measurementId, string reason);
 }

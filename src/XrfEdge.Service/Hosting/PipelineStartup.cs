@@ -37,6 +37,15 @@ internal sealed class PipelineStartup(
             using var process = Process.GetCurrentProcess();
             double elapsed = (DateTime.Now - process.StartTime).TotalMilliseconds;
             Log.Ready(logger, elapsed, analyzer.Model.Name, analyzer.Model.Version, analyzer.Model.Precision, settings.Outbox.Path);
+            if (settings.Health.TrimMemoryAfterStartup)
+            {
+                // Off the start-up path: READY is not delayed by the collection and the page-out.
+                _ = Task.Run(() =>
+                {
+                    var (before, after, mappings) = StartupMemoryTrim.Trim();
+                    Log.MemoryTrimmed(logger, before, after, mappings);
+                });
+            }
         });
         lifetime.ApplicationStopping.Register(() =>
         {

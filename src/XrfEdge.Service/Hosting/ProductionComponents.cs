@@ -7,9 +7,16 @@ using XrfEdge.Service.Pipeline;
 
 namespace XrfEdge.Service.Hosting;
 
-/// <summary>The real parts: DP5 session or replay file, ONNX encoder + decoder, SQLite outbox + MQTT, GPIO chip.</summary>
-internal sealed class ProductionComponents : IPipelineComponents
+/// <summary>
+/// The real parts: DP5 session, SPI MCA or replay file, ONNX encoder + decoder, SQLite outbox + MQTT, GPIO chip.
+/// Device nodes are opened through <see cref="DeviceOpeners"/> (the kernel's unless a test hands in simulated ones
+/// below the same ioctl seams).
+/// </summary>
+/// <param name="openers">How spidev and GPIO chip nodes are opened; null = <see cref="DeviceOpeners.Linux"/>.</param>
+internal sealed class ProductionComponents(DeviceOpeners? openers = null) : IPipelineComponents
 {
+    private readonly DeviceOpeners _openers = openers ?? DeviceOpeners.Linux;
+
     public ISpectrumSource CreateSource(ServiceSettings settings, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -21,7 +28,15 @@ internal sealed class ProductionComponents : IPipelineComponents
                 AcquisitionProfiles.ToDeviceProfile("service", settings.Acquisition, settings.Calibration),
                 time,
                 services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Devices.Dp5")),
-            _ => throw new InvalidOperationException($"Acquisition:Protocol = '{settings.Acquisition.Protocol}': no SPI MCA session in this build; use dp5"),
+            _ when settings.Acquisition.Protocol == "spi" => new SpiSpectrumSource(
+                AcquisitionProfiles.ToDeviceProfile("service", settings.Acquisition, settings.Calibration),
+                settings.Acquisition.DataReadyLine,
+                settings.Acquisition.DataReadyChip,
+                settings.Acquisition.DataReadyActiveLow,
+                _openers,
+                time,
+                services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Devices.Spi")),
+            _ => throw new InvalidOperationException($"Acquisition:Protocol = '{settings.Acquisition.Protocol}': must be dp5 or spi"),
         };
     }
 
@@ -55,7 +70,7 @@ internal sealed class ProductionComponents : IPipelineComponents
 
         var chip = settings.Gpio.Chip.Equals("fake", StringComparison.OrdinalIgnoreCase)
             ? new FakeGpioChip(64).AsChip()
-            : GpioChip.Open(settings.Gpio.Chip);
+            : _openers.OpenGpioChip(settings.Gpio.Chip);
         return new GpioInstrumentIo(chip, settings.Gpio, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Gpio"));
     }
 }

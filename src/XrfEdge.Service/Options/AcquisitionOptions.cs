@@ -60,6 +60,19 @@ public sealed class AcquisitionOptions
     /// <summary>SPI clock in Hz (Protocol = spi; 4–16 MHz is safe on a Pi or Jetson header).</summary>
     public int SpiMaxSpeedHz { get; set; } = 8_000_000;
 
+    /// <summary>
+    /// GPIO line offset of the SPI MCA's data-ready output on <see cref="DataReadyChip"/> (Protocol = spi; null = not
+    /// wired: the host polls the response every millisecond). docs/spi-mca-protocol.md §1: active high, raised when a
+    /// response is ready.
+    /// </summary>
+    public int? DataReadyLine { get; set; }
+
+    /// <summary>GPIO chip of <see cref="DataReadyLine"/> (<c>/dev/gpiochip0</c>; on a Jetson the header's chip, see <c>gpioinfo</c>).</summary>
+    public string DataReadyChip { get; set; } = "/dev/gpiochip0";
+
+    /// <summary>True when the board inverts the data-ready signal (ready = electrically low).</summary>
+    public bool DataReadyActiveLow { get; set; }
+
     /// <summary>The order of <see cref="Configuration"/>'s keys in the profile file (configuration binding sorts them; the DP5 applies them in order).</summary>
     internal List<string> ConfigurationOrder { get; } = [];
 

@@ -17,4 +17,11 @@ public sealed class HealthOptions
 
     /// <summary>Seconds the host waits for the pipeline to finish on SIGTERM (1 … 120); keep it below <c>TimeoutStopSec=</c> (45 s).</summary>
     public int StopTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Once READY, give back start-up memory: a compacting full GC, glibc <c>malloc_trim</c>, and
+    /// <c>madvise(MADV_PAGEOUT)</c> on the read-only file mappings only start-up touched (about 25 MB of RSS with the
+    /// shipped model, docs/PERFORMANCE.md). The first measurement may then page a little code back in. Default true.
+    /// </summary>
+    public bool TrimMemoryAfterStartup { get; set; } = true;
 }

@@ -46,6 +46,24 @@ public static partial class ProfileValidator
             }
         }
 
+        if (a.DataReadyLine is { } readyLine)
+        {
+            if (a.Protocol != "spi")
+            {
+                problems.Add(Invariant($"Acquisition:DataReadyLine = {readyLine}: only used with Acquisition:Protocol = spi"));
+            }
+
+            if (readyLine is < 0 or > 511)
+            {
+                problems.Add(Invariant($"Acquisition:DataReadyLine = {readyLine}: must be a line offset from 0 to 511"));
+            }
+
+            if (string.IsNullOrWhiteSpace(a.DataReadyChip))
+            {
+                problems.Add("Acquisition:DataReadyChip = '': required when Acquisition:DataReadyLine is set (/dev/gpiochip0)");
+            }
+        }
+
         Range(problems, "Acquisition:ScanPoints", a.ScanPoints, 1, 10_000_000, "between 1 and 10000000");
 
         var c = settings.Calibration;
@@ -150,6 +168,11 @@ public static partial class ProfileValidator
                 {
                     problems.Add(Invariant($"Gpio:{name} = {offset}: line already used by Gpio:{used[offset]}"));
                 }
+            }
+
+            if (settings.Acquisition.DataReadyLine is { } dataReady && settings.Acquisition.DataReadyChip == g.Chip && used.TryGetValue(dataReady, out var clash))
+            {
+                problems.Add(Invariant($"Acquisition:DataReadyLine = {dataReady}: line already used by Gpio:{clash} on {g.Chip}"));
             }
 
             Range(problems, "Gpio:TriggerDebounceMilliseconds", g.TriggerDebounceMilliseconds, 0, 1_000, "between 0 and 1000");

@@ -41,7 +41,8 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
 
     public IReadOnlyList<Identification> Identify(IReadOnlyList<RawSpectrum> spectra)
     {
-        var results = _identifier.Identify(spectra);
+        ArgumentNullException.ThrowIfNull(spectra);
+        var results = SharesOneCalibration(spectra) ? _identifier.Identify(spectra) : IdentifyGroupedByCalibration(spectra);
         if (_minElementProbability is null && _ignore.Count == 0)
         {
             return results;
@@ -61,4 +62,56 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
     }
 
     public void Dispose() => _encoder.Dispose();
+
+    private static bool SharesOneCalibration(IReadOnlyList<RawSpectrum> spectra)
+    {
+        for (int i = 1; i < spectra.Count; i++)
+        {
+            if (spectra[i].Counts.Length != spectra[0].Counts.Length || !spectra[i].Calibration.Equals(spectra[0].Calibration))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A batch mixing calibrations (a replay of spectra from several instruments; an MCA source stamps one
+    /// calibration on all): the identifier keeps one precomputed rebin plan and rebuilds it whenever the calibration
+    /// changes, which costs more than the rest of the path per spectrum. Ordering the batch by calibration makes that
+    /// once per calibration instead of once per spectrum, in the same single encoder run; results go back in input order.
+    /// </summary>
+    private Identification[] IdentifyGroupedByCalibration(IReadOnlyList<RawSpectrum> spectra)
+    {
+        var order = new int[spectra.Count];
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) =>
+        {
+            RawSpectrum x = spectra[a], y = spectra[b];
+            int c = x.Counts.Length.CompareTo(y.Counts.Length);
+            c = c != 0 ? c : x.Calibration.OffsetKeV.CompareTo(y.Calibration.OffsetKeV);
+            c = c != 0 ? c : x.Calibration.GainKeVPerChannel.CompareTo(y.Calibration.GainKeVPerChannel);
+            c = c != 0 ? c : x.Calibration.QuadraticKeVPerChannel2.CompareTo(y.Calibration.QuadraticKeVPerChannel2);
+            return c != 0 ? c : a.CompareTo(b);
+        });
+        var sorted = new RawSpectrum[order.Length];
+        for (int k = 0; k < order.Length; k++)
+        {
+            sorted[k] = spectra[order[k]];
+        }
+
+        var sortedResults = _identifier.Identify(sorted);
+        var results = new Identification[order.Length];
+        for (int k = 0; k < order.Length; k++)
+        {
+            results[order[k]] = sortedResults[k];
+        }
+
+        return results;
+    }
 }

@@ -144,6 +144,26 @@ public sealed class ProfileLoaderTests : IDisposable
     }
 
     [Fact]
+    public void DataReadyLine_WithDp5Protocol_IsAnError()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:DataReadyLine=12"], Environment));
+
+        Assert.Contains("Acquisition:DataReadyLine = 12: only used with Acquisition:Protocol = spi", error.Problems);
+    }
+
+    [Fact]
+    public void DataReadyLine_SameLineAsGpioTrigger_IsAnError()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:Protocol=spi", "Acquisition:DataReadyLine=17", "Gpio:Enabled=true", "Gpio:TriggerLine=17"], Environment));
+
+        Assert.Contains("Acquisition:DataReadyLine = 17: line already used by Gpio:TriggerLine on /dev/gpiochip0", error.Problems);
+    }
+
+    [Fact]
     public void HighVoltageCommand_WithoutPermission_IsRefusedByTheDeviceRules()
     {
         var path = Write(Minimal());

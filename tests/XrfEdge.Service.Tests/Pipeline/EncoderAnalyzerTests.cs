@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Spectra;
+using XrfEdge.Synthesis;
+
+namespace XrfEdge.Service.Tests.Pipeline;
+
+/// <summary>The analysis stage over the real ONNX encoder (the fixed-seed test encoder: plumbing, not chemistry).</summary>
+public sealed class EncoderAnalyzerTests
+{
+    [Fact]
+    public void Identify_BatchMixingCalibrations_EqualsOneByOneInInputOrder()
+    {
+        // The handheld-SDD profile draws channel count (2048/4096) and calibration per spectrum, so 24 spectra carry
+        // 24 calibrations: the batch is reordered by calibration inside the analyzer and must come back in input order.
+        var generator = new SpectrumGenerator(GeneratorProfiles.Load("handheld-sdd"), seed: 11);
+        RawSpectrum[] spectra = [.. Enumerable.Range(0, 24).Select(i => generator.Generate(i).Spectrum)];
+        Assert.True(spectra.Select(s => (s.Counts.Length, s.Calibration)).Distinct().Count() > 1);
+        using var analyzer = new EncoderAnalyzer(new ModelOptions { Path = RepositoryRoot.TestModel }, new DecoderOptions(), NullLogger.Instance);
+
+        var batch = analyzer.Identify(spectra);
+
+        Assert.Equal(spectra.Length, batch.Count);
+        for (int i = 0; i < spectra.Length; i++)
+        {
+            var single = analyzer.Identify([spectra[i]])[0];
+            Assert.Equal(spectra[i].Id, batch[i].SpectrumId);
+            Assert.Equal(single.Elements.Select(e => e.Symbol), batch[i].Elements.Select(e => e.Symbol));
+            // Batch and single-row runs of the same int8 graph agree to float rounding (1e-5 is far below any threshold).
+            Assert.All(single.LineProbabilities.Zip(batch[i].LineProbabilities), p => Assert.Equal(p.First, p.Second, 1e-5f));
+        }
+    }
+}

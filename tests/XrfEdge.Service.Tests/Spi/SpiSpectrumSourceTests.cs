@@ -1,0 +1,133 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Devices.Acquisition;
+using XrfEdge.Devices.Spi;
+using XrfEdge.Service.Cli;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Spectra.Calibration;
+
+namespace XrfEdge.Service.Tests.Spi;
+
+/// <summary>The service's SPI source over the simulated MCA below the spidev ioctl seam: measuring, losing the bus, reopening.</summary>
+public sealed class SpiSpectrumSourceTests
+{
+    // 1024 channels at 30/1024 keV per channel (the simulated MCA's own calibration), 0.05 s presets, 10 ms polls and
+    // reconnect pauses so the test stays short; 3 attempts and 5 reopenings as the shipped profile would allow.
+    private static readonly AcquisitionProfile Profile = new()
+    {
+        Name = "spi-test",
+        Protocol = "spi",
+        Device = "/dev/spidev0.0",
+        Calibration = new EnergyCalibration(-0.02, 30.0 / 1024),
+        PresetTime = TimeSpan.FromSeconds(0.05),
+        PollInterval = TimeSpan.FromMilliseconds(10),
+        ReplyTimeout = TimeSpan.FromMilliseconds(200),
+        MaxAttempts = 3,
+        ReconnectAttempts = 5,
+        ReconnectDelay = TimeSpan.FromMilliseconds(10),
+    };
+
+    [Fact]
+    public async Task Acquire_SimulatedMca_ReturnsCalibratedSpectrumWithLiveTime()
+    {
+        var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => mca, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+
+        var spectrum = await source.AcquireAsync("M-1", Profile.PresetTime, CancellationToken.None);
+
+        Assert.NotNull(spectrum);
+        Assert.Equal("M-1", spectrum.Id);
+        Assert.Equal(1024, spectrum.Counts.Length);
+        Assert.Equal(Profile.Calibration, spectrum.Calibration);
+        Assert.Equal(Profile.PresetTime, spectrum.LiveTime); // the simulated MCA stops at the preset and reports whole milliseconds
+        Assert.True(spectrum.Counts.Sum() > 0);
+        Assert.Equal("spi", spectrum.Metadata["protocol"]);
+        Assert.Contains("polled", source.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Acquire_BusFailsMidMeasurement_ReopensAndCompletes()
+    {
+        var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var flaky = new FailingSpi(mca);
+        int opens = 0;
+        await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => { opens++; return flaky; }, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+        flaky.Transfers = 0;
+        flaky.FailAtTransfer = 3; // in the first measurement, after CLEAR's command and its response
+
+        var spectrum = await source.AcquireAsync("M-2", Profile.PresetTime, CancellationToken.None);
+
+        Assert.NotNull(spectrum);
+        Assert.Equal("M-2", spectrum.Id);
+        Assert.Equal(2, opens);
+        Assert.Equal(1, source.ReconnectCount);
+    }
+
+    [Fact]
+    public async Task Acquire_BusNeverComesBack_FailsNamingDeviceAndAttempts()
+    {
+        var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var flaky = new FailingSpi(mca);
+        int opens = 0;
+        await using var source = new SpiSpectrumSource(
+            Profile,
+            null,
+            "/dev/gpiochip0",
+            false,
+            new DeviceOpeners(_ => ++opens == 1 ? flaky : throw new FileNotFoundException("/dev/spidev0.0: No such file or directory (errno 2)"), _ => throw new InvalidOperationException("no GPIO in this test")),
+            TimeProvider.System,
+            NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+        flaky.Transfers = 0;
+        flaky.FailAtTransfer = 1;
+
+        var error = await Assert.ThrowsAsync<IOException>(() => source.AcquireAsync("M-3", Profile.PresetTime, CancellationToken.None));
+
+        Assert.Contains("/dev/spidev0.0: could not reopen the SPI MCA after 5 attempts", error.Message, StringComparison.Ordinal);
+        Assert.Contains("No such file or directory", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1 + Profile.ReconnectAttempts, opens);
+    }
+
+    [Fact]
+    public async Task Acquire_Cancelled_StopsTheMcaAndThrows()
+    {
+        var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => mca, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+        using var cancel = new CancellationTokenSource();
+
+        // A 60 s preset that the MCA is still counting when the measurement is aborted.
+        var measuring = source.AcquireAsync("M-4", TimeSpan.FromSeconds(60), cancel.Token);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => measuring);
+        using var spi = new SpiDevice(mca, 0, 8_000_000);
+        var snapshot = await new SpiMcaClient("/dev/spidev0.0", spi, Profile, TimeProvider.System).ReadSnapshotAsync(clear: false, CancellationToken.None);
+        Assert.False(snapshot.Header.Acquiring); // STOP was sent on the abort
+        Assert.False(snapshot.Header.PresetReached);
+    }
+
+    /// <summary>Passes ioctls to the simulated MCA but fails transfer number <see cref="FailAtTransfer"/> with EIO, as spidev does when the device vanished.</summary>
+    private sealed class FailingSpi(SimulatedSpiMca device) : ISpiIoctl
+    {
+        public int FailAtTransfer { get; set; }
+
+        public int Transfers { get; set; }
+
+        public int Ioctl(ulong request, nint argument)
+        {
+            if (SpiIoctlNumbers.TransfersIn(request) > 0 && ++Transfers == FailAtTransfer)
+            {
+                throw new IOException("/dev/spidev0.0: ioctl 0x40206B00 failed: Input/output error (errno 5)");
+            }
+
+            return device.Ioctl(request, argument);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
