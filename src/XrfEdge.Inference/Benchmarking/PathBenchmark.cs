@@ -18,7 +18,9 @@ namespace XrfEdge.Inference.Benchmarking;
 /// </summary>
 public static class PathBenchmark
 {
-    private const int Rounds = 3;
+    // Rounds of bare, path and staged loops follow each other every ~3 × Slice, so that a change of machine load
+    // (other processes starting and stopping) hits both sides alike; three long rounds let a load burst land on one.
+    private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(25);
 
     // Tiered JIT: a method runs unoptimised (tier 0) until it has been called 30 times after 100 ms without new tier-0
     // compilations, then is recompiled in the background. Measuring before that timed tier-0 code (the cause of the
@@ -33,12 +35,13 @@ public static class PathBenchmark
     /// <param name="batchSize">Spectra per call, usually 1–256.</param>
     /// <param name="spectra">Spectra to cycle through (all with one calibration, as an instrument's are).</param>
     /// <param name="duration">Total measured time, split over alternating rounds.</param>
-    public static PathBenchmarkResult Measure(LineEncoder encoder, int threads, int batchSize, IReadOnlyList<RawSpectrum> spectra, TimeSpan duration)
+    /// <param name="prePostParallelism">The path's <see cref="SpectrumIdentifier.PrePostParallelism"/> (1 = calling thread only).</param>
+    public static PathBenchmarkResult Measure(LineEncoder encoder, int threads, int batchSize, IReadOnlyList<RawSpectrum> spectra, TimeSpan duration, int prePostParallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(spectra);
         var chunk = Enumerable.Range(0, batchSize).Select(i => spectra[i % spectra.Count]).ToArray();
-        var identifier = new SpectrumIdentifier(encoder);
+        var identifier = new SpectrumIdentifier(encoder, prePostParallelism: prePostParallelism);
         var results = new Identification[batchSize];
         using var batch = encoder.Rent(batchSize);
         Span<double> scratch = stackalloc double[ModelGrid.BinCount];
@@ -54,7 +57,8 @@ public static class PathBenchmark
         void Staged() => stages.Add(batch, chunk, plan, identifier.Decoder, results);
 
         WarmUp(Bare, Path, Staged);
-        var slice = duration / (3 * Rounds);
+        var rounds = Math.Max(3, (int)(duration / (3 * Slice)));
+        var slice = duration / (3 * rounds);
         var bare = new List<long>(4096);
         var path = new List<long>(4096);
         long bareTicks = 0, pathTicks = 0;
@@ -62,7 +66,7 @@ public static class PathBenchmark
         var pathCpu = TimeSpan.Zero;
         var pathGcPause = TimeSpan.Zero;
         long pathAllocated = 0, pathCollections = 0;
-        for (var round = 0; round < Rounds; round++)
+        for (var round = 0; round < rounds; round++)
         {
             var cpu0 = Environment.CpuUsage.TotalTime;
             bareTicks += Loop(slice, bare, Bare);

@@ -76,4 +76,44 @@ public sealed class RebinPlanTests
         Assert.True(plan.Matches(new EnergyCalibration(-0.01, 0.015), 2048));
         Assert.False(plan.Matches(new EnergyCalibration(-0.01, 0.015), 4096));
     }
+    [Fact]
+    public void ApplyToDoubles_AnyCalibration_EqualsRebinnerWithinOnePartInABillion()
+    {
+        var property = Prop.ForAll(Spectra.ToArbitrary(), s =>
+        {
+            var expected = new double[ModelGrid.BinCount];
+            var expectedOutside = Rebinner.Rebin(s.Counts, s.Calibration, expected);
+            var actual = new double[ModelGrid.BinCount];
+            var outside = RebinPlan.Create(s.Calibration, s.Counts.Length).Apply(s.Counts, actual);
+            var total = (double)s.Counts.Sum();
+            for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+            {
+                // 1e-9 relative (brief): only the summation order differs; the absolute floor is for bins that are 0.
+                if (Math.Abs(actual[bin] - expected[bin]) > 1e-9 * Math.Max(1, Math.Abs(expected[bin])))
+                {
+                    return false;
+                }
+            }
+
+            return Math.Abs(outside - expectedOutside) <= 1e-9 * Math.Max(1, total);
+        });
+        Check.One(Quick, property);
+    }
+
+    [Fact]
+    public void Apply_FloatAndDoubleDestinations_AgreeAfterTheCast()
+    {
+        // 2048 channels × 15 eV from −10 eV: the benchmark spectra's calibration (BenchmarkSpectra).
+        var calibration = new EnergyCalibration(-0.010, 0.015, 0.0);
+        var counts = Counts(2048, seed: 7);
+        var plan = RebinPlan.Create(calibration, counts.Length);
+        var asDouble = new double[ModelGrid.BinCount];
+        var asFloat = new float[ModelGrid.BinCount];
+
+        var outsideDouble = plan.Apply(counts, asDouble);
+        var outsideFloat = plan.Apply(counts, asFloat);
+
+        Assert.Equal(asDouble.Select(v => (float)v), asFloat);
+        Assert.Equal(outsideDouble, outsideFloat);
+    }
 }
