@@ -15,16 +15,28 @@ namespace XrfEdge.Spectra.Rebinning;
 /// </summary>
 public sealed class RebinPlan
 {
-    // One record per model bin, read sequentially by Apply: 16 bytes, so four bins share a cache line.
-    private readonly BinSpan[] _bins;
+    // Lanes 0, 1, 2, … of a Vector<long>: lane i of a run's k-th vector is inside the run when i < length − k·lanes.
+    private static readonly Vector<long> LaneIndices = CreateLaneIndices();
+
+    // One record per model bin, read in order by Apply. Every bin is summed the same way, whatever its run length or
+    // number of straddling channels, so that the loop has no data-dependent branch: branches taken 5, 6 or 7 times
+    // at random (a bin's run length at 15 eV per channel) were mispredicted often enough to dominate the old loop.
+    private readonly BinTaps[] _bins;
+    private readonly int _vectorsPerRun;
+
+    // The general form, for the rare plan whose bins have more than two straddling channels (not produced by a monotonic
+    // calibration, kept so that Apply never depends on that property).
+    private readonly int[] _partialStart;
     private readonly int[] _partialChannel;
     private readonly double[] _partialShare;
 
-    private RebinPlan(EnergyCalibration calibration, int channelCount, BinSpan[] bins, int[] partialChannel, double[] partialShare)
+    private RebinPlan(EnergyCalibration calibration, int channelCount, BinTaps[] bins, int vectorsPerRun, int[] partialStart, int[] partialChannel, double[] partialShare)
     {
         Calibration = calibration;
         ChannelCount = channelCount;
         _bins = bins;
+        _vectorsPerRun = vectorsPerRun;
+        _partialStart = partialStart;
         _partialChannel = partialChannel;
         _partialShare = partialShare;
     }
@@ -107,13 +119,26 @@ public sealed class RebinPlan
             partialStart[bin + 1] += partialStart[bin];
         }
 
-        var bins = new BinSpan[ModelGrid.BinCount];
+        var partialChannel = partials.Select(p => p.Channel).ToArray();
+        var partialShare = partials.Select(p => p.Share).ToArray();
+        var longestRun = Enumerable.Range(0, ModelGrid.BinCount).Max(bin => fullEnd[bin] - fullStart[bin]);
+        var vectorsPerRun = (longestRun + Vector<long>.Count - 1) / Vector<long>.Count;
+        var bins = new BinTaps[ModelGrid.BinCount];
         for (var bin = 0; bin < ModelGrid.BinCount; bin++)
         {
-            bins[bin] = new BinSpan(fullStart[bin], fullEnd[bin], partialStart[bin], partialStart[bin + 1]);
+            var (first, count) = (partialStart[bin], partialStart[bin + 1] - partialStart[bin]);
+            // Unused straddler slots add 0 × counts[run start] = +0.0, which leaves the sum bit-for-bit unchanged.
+            bins[bin] = new BinTaps(
+                fullStart[bin],
+                fullEnd[bin] - fullStart[bin],
+                count > 0 ? partialChannel[first] : fullStart[bin],
+                count > 1 ? partialChannel[first + 1] : fullStart[bin],
+                count > 0 ? partialShare[first] : 0.0,
+                count > 1 ? partialShare[first + 1] : 0.0,
+                Vectorised: Vector.IsHardwareAccelerated && count <= 2 && fullStart[bin] + (vectorsPerRun * Vector<long>.Count) <= channelCount);
         }
 
-        return new RebinPlan(calibration, channelCount, bins, partials.Select(p => p.Channel).ToArray(), partials.Select(p => p.Share).ToArray());
+        return new RebinPlan(calibration, channelCount, bins, vectorsPerRun, partialStart, partialChannel, partialShare);
     }
 
     /// <summary>Rebins <paramref name="counts"/> into <paramref name="destination"/> (300 float32 values, the ModelInput).</summary>
@@ -166,33 +191,57 @@ public sealed class RebinPlan
     }
 
     // The value of one bin: its whole channels summed as integers (exact, in any order), then the straddling channels'
-    // shares in plan order, the same arithmetic as before. Unchecked reads are safe: Create only stores channel
-    // indices below ChannelCount, and CheckLengths has verified counts has exactly ChannelCount elements. Unrolled by
-    // four because a bin holds ~7 whole channels (2048 × 15 eV onto 0.1-keV bins): too few for a vector loop, enough
-    // for a loop's overhead to cost as much as the adds.
+    // shares in plan order, the same double operations as Rebinner's per-channel arithmetic up to summation order.
+    // The whole-channel run is read as a fixed number of vectors per bin, lanes past the run masked to zero (the last
+    // bins, whose vectors would reach past the spectrum, are summed one channel at a time). Unchecked reads are safe:
+    // Create stores only channel indices below ChannelCount (and marks a bin vectorised only when its vectors end by
+    // ChannelCount), and CheckLengths has verified that counts has exactly ChannelCount elements.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private double BinValue(ref long counts, int bin)
     {
-        var span = _bins[bin];
-        long whole = 0;
-        var channel = span.FullStart;
-        for (; channel + 4 <= span.FullEnd; channel += 4)
+        ref readonly var taps = ref _bins[bin];
+        long whole;
+        if (taps.Vectorised)
         {
-            whole += Unsafe.Add(ref counts, channel) + Unsafe.Add(ref counts, channel + 1) + Unsafe.Add(ref counts, channel + 2) + Unsafe.Add(ref counts, channel + 3);
+            var sum = Vector<long>.Zero;
+            ref var run = ref Unsafe.Add(ref counts, taps.FullStart);
+            for (var k = 0; k < _vectorsPerRun; k++)
+            {
+                var values = Unsafe.ReadUnaligned<Vector<long>>(ref Unsafe.As<long, byte>(ref Unsafe.Add(ref run, k * Vector<long>.Count)));
+                sum += Vector.BitwiseAnd(values, Vector.LessThan(LaneIndices, new Vector<long>(taps.FullCount - (k * Vector<long>.Count))));
+            }
+
+            whole = Vector.Sum(sum);
+            double value = whole;
+            value += Unsafe.Add(ref counts, taps.Channel0) * taps.Share0;
+            value += Unsafe.Add(ref counts, taps.Channel1) * taps.Share1;
+            return value;
         }
 
-        for (; channel < span.FullEnd; channel++)
+        whole = 0;
+        for (var channel = taps.FullStart; channel < taps.FullStart + taps.FullCount; channel++)
         {
             whole += Unsafe.Add(ref counts, channel);
         }
 
-        double value = whole;
-        for (var k = span.PartialStart; k < span.PartialEnd; k++)
+        double general = whole;
+        for (var k = _partialStart[bin]; k < _partialStart[bin + 1]; k++)
         {
-            value += Unsafe.Add(ref counts, _partialChannel[k]) * _partialShare[k];
+            general += Unsafe.Add(ref counts, _partialChannel[k]) * _partialShare[k];
         }
 
-        return value;
+        return general;
+    }
+
+    private static Vector<long> CreateLaneIndices()
+    {
+        Span<long> lanes = stackalloc long[Vector<long>.Count];
+        for (var i = 0; i < lanes.Length; i++)
+        {
+            lanes[i] = i;
+        }
+
+        return new Vector<long>(lanes);
     }
 
     private static long Sum(ReadOnlySpan<long> values)
@@ -220,6 +269,9 @@ public sealed class RebinPlan
         return total;
     }
 
-    /// <summary>Bin <c>b</c>: whole channels [FullStart, FullEnd), straddling channels [PartialStart, PartialEnd) of the partial arrays.</summary>
-    private readonly record struct BinSpan(int FullStart, int FullEnd, int PartialStart, int PartialEnd);
+    /// <summary>
+    /// One bin: whole channels [FullStart, FullStart + FullCount) and up to two straddling channels with their shares
+    /// (in channel order; an unused slot has share 0); <c>Vectorised</c> = summed by the branch-free vector form.
+    /// </summary>
+    private readonly record struct BinTaps(int FullStart, int FullCount, int Channel0, int Channel1, double Share0, double Share1, bool Vectorised);
 }
