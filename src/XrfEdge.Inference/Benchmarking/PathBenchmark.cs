@@ -92,6 +92,7 @@ public static class PathBenchmark
             Percentile(path, 0.50),
             Percentile(path, 0.99))
         {
+            PrePostWorkers = identifier.PrePostParallelism,
             BareCpuMicrosecondsPerCall = bareCpu.TotalMicroseconds / bare.Count,
             PathCpuMicrosecondsPerCall = pathCpu.TotalMicroseconds / path.Count,
             PathAllocatedBytesPerCall = (double)pathAllocated / path.Count,

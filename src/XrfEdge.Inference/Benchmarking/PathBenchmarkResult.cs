@@ -25,6 +25,9 @@ public sealed record PathBenchmarkResult(
     /// <summary>Median wall time the path adds to a bare Run call, µs: path p50 − bare p50 (target ≤ 10 at batch 1).</summary>
     public double AddedP50Microseconds => PathP50Microseconds - BareP50Microseconds;
 
+    /// <summary>Workers that rebinned and decoded the path's batch (<see cref="SpectrumIdentifier.PrePostParallelism"/>).</summary>
+    public int PrePostWorkers { get; init; } = 1;
+
     /// <summary>Process CPU time per bare Run call, µs (all threads, including ORT's intra-op workers while they spin).</summary>
     public double BareCpuMicrosecondsPerCall { get; init; } = double.NaN;
 

@@ -116,4 +116,23 @@ public sealed class RebinPlanTests
         Assert.Equal(asDouble.Select(v => (float)v), asFloat);
         Assert.Equal(outsideDouble, outsideFloat);
     }
+    [Fact]
+    public void Apply_CountOutsideTheVectorConversionRange_EqualsRebinner()
+    {
+        // 2^52 + 1 is beyond the exponent trick's range (counts below 2^52 only), so Apply converts one by one; the
+        // channel gain 0.015 keV and offset −0.010 keV are BenchmarkSpectra's.
+        var calibration = new EnergyCalibration(-0.010, 0.015, 0.0);
+        var counts = Counts(2048, seed: 11);
+        counts[700] = (1L << 52) + 1;
+        var expected = new double[ModelGrid.BinCount];
+        Rebinner.Rebin(counts, calibration, expected);
+        var actual = new double[ModelGrid.BinCount];
+
+        RebinPlan.Create(calibration, counts.Length).Apply(counts, actual);
+
+        for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+        {
+            Assert.True(Math.Abs(actual[bin] - expected[bin]) <= 1e-9 * Math.Max(1, Math.Abs(expected[bin])), $"bin {bin}: {actual[bin]} vs {expected[bin]}");
+        }
+    }
 }
