@@ -27,17 +27,20 @@ public sealed class SpectrumIdentifier
     /// <param name="encoder">The encoder.</param>
     /// <param name="thresholdScale">Factor on every card threshold.</param>
     /// <param name="prePostParallelism">
-    /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra
-    /// (the encoder's own intra-op threads are separate). Default 1: everything on the calling thread, so the path uses
-    /// exactly the CPU threads the session was given (a fair comparison with bare ORT, and no dependence on a busy thread
-    /// pool — on the contended build machine, 2 workers made batch-256 p50 worse). Raise it on a device with idle cores.
+    /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra; 0 (the
+    /// default) = the encoder's <see cref="LineEncoder.IntraOpThreads"/>, so that the path uses the CPU threads the
+    /// session was given for the whole batch, not only for the ORT run (1 thread: everything on the calling thread).
+    /// With 2 threads on 2 cores, serial pre/post processing left the second core idle for ~20 % of a batch-256 call and
+    /// kept the path under 80 % of bare ORT (docs/PERFORMANCE.md, "Inference"). On a machine whose other cores are
+    /// busy, pass 1.
     /// </param>
-    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int prePostParallelism = 1)
+    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int prePostParallelism = 0)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         _encoder = encoder;
         Decoder = Decoder.For(encoder, thresholdScale);
-        PrePostParallelism = Math.Max(1, prePostParallelism);
+        ArgumentOutOfRangeException.ThrowIfNegative(prePostParallelism);
+        PrePostParallelism = prePostParallelism == 0 ? encoder.IntraOpThreads : prePostParallelism;
     }
 
     /// <summary>Workers used to rebin and decode large batches.</summary>

@@ -25,9 +25,10 @@ public static class PathBenchmark
     // Tiered JIT: a method runs unoptimised (tier 0) until it has been called 30 times after 100 ms without new tier-0
     // compilations, then is recompiled in the background. Measuring before that timed tier-0 code (the cause of the
     // "int8 1 thread adds 31 µs" figure: that configuration ran first in the process). Warm-up therefore runs until
-    // the JIT has compiled nothing for JitQuiet, bounded by WarmUpLimit.
+    // the JIT has compiled nothing for JitQuiet, bounded by twice the measured duration and at least MinimumWarmUpLimit
+    // (later configurations reuse the compiled code, so only the first one waits long).
     private static readonly TimeSpan JitQuiet = TimeSpan.FromMilliseconds(300);
-    private static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan MinimumWarmUpLimit = TimeSpan.FromSeconds(1);
 
     /// <summary>Measures one configuration for about <paramref name="duration"/> in total (after a warm-up).</summary>
     /// <param name="encoder">The encoder (its session's thread count is <paramref name="threads"/>).</param>
@@ -35,7 +36,7 @@ public static class PathBenchmark
     /// <param name="batchSize">Spectra per call, usually 1–256.</param>
     /// <param name="spectra">Spectra to cycle through (all with one calibration, as an instrument's are).</param>
     /// <param name="duration">Total measured time, split over alternating rounds.</param>
-    /// <param name="prePostParallelism">The path's <see cref="SpectrumIdentifier.PrePostParallelism"/> (1 = calling thread only).</param>
+    /// <param name="prePostParallelism">The path's <see cref="SpectrumIdentifier.PrePostParallelism"/> (1 = calling thread only; 0 = the session's thread count).</param>
     public static PathBenchmarkResult Measure(LineEncoder encoder, int threads, int batchSize, IReadOnlyList<RawSpectrum> spectra, TimeSpan duration, int prePostParallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(encoder);
@@ -56,7 +57,7 @@ public static class PathBenchmark
         var stages = new StageSamples();
         void Staged() => stages.Add(batch, chunk, plan, identifier.Decoder, results);
 
-        WarmUp(Bare, Path, Staged);
+        WarmUp(Bare, Path, Staged, duration * 2 > MinimumWarmUpLimit ? duration * 2 : MinimumWarmUpLimit);
         var rounds = Math.Max(3, (int)(duration / (3 * Slice)));
         var slice = duration / (3 * rounds);
         var bare = new List<long>(4096);
@@ -104,7 +105,7 @@ public static class PathBenchmark
         };
     }
 
-    private static void WarmUp(Action bare, Action path, Action staged)
+    private static void WarmUp(Action bare, Action path, Action staged, TimeSpan limit)
     {
         var start = Stopwatch.GetTimestamp();
         var compiled = JitInfo.GetCompiledMethodCount();
@@ -122,7 +123,7 @@ public static class PathBenchmark
                 quietSince = now;
             }
 
-            if ((calls >= 3 && Stopwatch.GetElapsedTime(quietSince, now) >= JitQuiet) || Stopwatch.GetElapsedTime(start, now) >= WarmUpLimit)
+            if ((calls >= 3 && Stopwatch.GetElapsedTime(quietSince, now) >= JitQuiet) || Stopwatch.GetElapsedTime(start, now) >= limit)
             {
                 return;
             }
