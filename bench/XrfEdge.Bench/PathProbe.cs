@@ -23,7 +23,7 @@ internal static class PathProbe
         var spectra = BenchmarkSpectra.Create(SpectrumIdentifier.MaxBatchSize);
         var r = PathBenchmark.Measure(encoder, threads, batch, spectra, TimeSpan.FromSeconds(seconds), prePost);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{r.Precision} batch {r.Batch} threads {r.Threads}: ratio {r.Ratio:F3} (bare {r.BareOrtSpectraPerSecond:F0}/s, path {r.PathSpectraPerSecond:F0}/s); p50 bare {r.BareP50Microseconds:F1} path {r.PathP50Microseconds:F1} added {r.AddedP50Microseconds:F1} µs; CPU/call bare {r.BareCpuMicrosecondsPerCall:F1} path {r.PathCpuMicrosecondsPerCall:F1} added {r.AddedCpuMicrosecondsPerCall:F1} µs; stages p50 rebin {r.RebinP50Microseconds:F1} run {r.RunInPathP50Microseconds:F1} decode {r.DecodeP50Microseconds:F1} µs; per call {r.PathAllocatedBytesPerCall:F0} B allocated, GC pause {r.PathGcPauseMicrosecondsPerCall:F1} µs, {r.PathCollectionsPerCall:F3} gen0 GCs"));
+            $"{r.Precision} batch {r.Batch} threads {r.Threads}: ratio {r.Ratio:F3}, CPU ratio {r.CpuRatio:F3} (bare {r.BareOrtSpectraPerSecond:F0}/s, path {r.PathSpectraPerSecond:F0}/s); p50 bare {r.BareP50Microseconds:F1} path {r.PathP50Microseconds:F1} added {r.AddedP50Microseconds:F1} µs; CPU/call bare {r.BareCpuMicrosecondsPerCall:F1} path {r.PathCpuMicrosecondsPerCall:F1} added {r.AddedCpuMicrosecondsPerCall:F1} µs; stages p50 rebin {r.RebinP50Microseconds:F1} run {r.RunInPathP50Microseconds:F1} decode {r.DecodeP50Microseconds:F1} µs; per call {r.PathAllocatedBytesPerCall:F0} B allocated, GC pause {r.PathGcPauseMicrosecondsPerCall:F1} µs, {r.PathCollectionsPerCall:F3} gen0 GCs"));
         return 0;
     }
 }

@@ -27,14 +27,13 @@ public sealed class SpectrumIdentifier
     /// <param name="encoder">The encoder.</param>
     /// <param name="thresholdScale">Factor on every card threshold.</param>
     /// <param name="prePostParallelism">
-    /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra; 0 (the
-    /// default) = the encoder's <see cref="LineEncoder.IntraOpThreads"/>, so that the path uses the CPU threads the
-    /// session was given for the whole batch, not only for the ORT run (1 thread: everything on the calling thread).
-    /// With 2 threads on 2 cores, serial pre/post processing left the second core idle for ~20 % of a batch-256 call and
-    /// kept the path under 80 % of bare ORT (docs/PERFORMANCE.md, "Inference"). On a machine whose other cores are
-    /// busy, pass 1.
+    /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra; 1 (the
+    /// default) = everything on the calling thread; 0 = the encoder's <see cref="LineEncoder.IntraOpThreads"/>, so that
+    /// the path uses the threads the session was given for the whole batch, not only for the ORT run. On the contended
+    /// 2-core build VM, 2 workers beat 1 for a 2-thread session in one run (0.82 vs 0.75 of bare ORT) and lost in two
+    /// (docs/PERFORMANCE.md, "Inference"): raise it only on a device whose cores the service owns, after measuring.
     /// </param>
-    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int prePostParallelism = 0)
+    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int prePostParallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         _encoder = encoder;

@@ -34,6 +34,13 @@ public sealed record PathBenchmarkResult(
     /// <summary>Process CPU time per path call, µs.</summary>
     public double PathCpuMicrosecondsPerCall { get; init; } = double.NaN;
 
+    /// <summary>
+    /// Bare CPU time ÷ path CPU time per call: the throughput ratio a machine with nothing else running would show for a
+    /// 1-thread session (time spent descheduled by other processes is not CPU time). With 2 threads it also counts ORT's
+    /// spinning workers, so read it together with <see cref="Ratio"/>.
+    /// </summary>
+    public double CpuRatio => BareCpuMicrosecondsPerCall / PathCpuMicrosecondsPerCall;
+
     /// <summary>CPU time the path adds per call, µs: less sensitive to other processes than <see cref="AddedP50Microseconds"/>.</summary>
     public double AddedCpuMicrosecondsPerCall => PathCpuMicrosecondsPerCall - BareCpuMicrosecondsPerCall;
 
