@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -24,8 +25,8 @@ public sealed class RebinPlan
     private const long MagicBits = 0x4330000000000000;
     private const double Magic = 4503599627370496.0;
 
-    // Up to 16 k channels (128 KB) on the stack; MCAs have 512–16384 channels, larger ones use the heap.
-    private const int StackChannels = (16 * 1024) + 64;
+    // Up to 8 k channels (64 KB) on the stack (MCAs have 512–16384 channels); larger spectra use a pooled array.
+    private const int StackChannels = (8 * 1024) + 64;
 
     private readonly int[] _windowStart;
     private readonly double[] _weights;
@@ -154,7 +155,8 @@ public sealed class RebinPlan
         CheckLengths(counts, destination);
         // A bin's window may reach past the last channel by up to one window (the last bins); the padding reads 0.
         var padded = ChannelCount + (_vectorsPerWindow * Vector<double>.Count);
-        Span<double> channels = padded <= StackChannels ? stackalloc double[padded] : new double[padded];
+        double[]? rented = null;
+        var channels = padded <= StackChannels ? stackalloc double[padded] : (rented = ArrayPool<double>.Shared.Rent(padded)).AsSpan(0, padded);
         var total = ToDoubles(counts, channels);
         ref var first = ref MemoryMarshal.GetReference(channels);
         var inside = 0.0;
@@ -163,6 +165,11 @@ public sealed class RebinPlan
             var value = BinValue(ref first, bin);
             destination[bin] = (float)value;
             inside += value;
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<double>.Shared.Return(rented);
         }
 
         return total - inside;
@@ -176,7 +183,8 @@ public sealed class RebinPlan
     {
         CheckLengths(counts, destination);
         var padded = ChannelCount + (_vectorsPerWindow * Vector<double>.Count);
-        Span<double> channels = padded <= StackChannels ? stackalloc double[padded] : new double[padded];
+        double[]? rented = null;
+        var channels = padded <= StackChannels ? stackalloc double[padded] : (rented = ArrayPool<double>.Shared.Rent(padded)).AsSpan(0, padded);
         var total = ToDoubles(counts, channels);
         ref var first = ref MemoryMarshal.GetReference(channels);
         var inside = 0.0;
@@ -185,6 +193,11 @@ public sealed class RebinPlan
             var value = BinValue(ref first, bin);
             destination[bin] = value;
             inside += value;
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<double>.Shared.Return(rented);
         }
 
         return total - inside;

@@ -135,4 +135,23 @@ public sealed class RebinPlanTests
             Assert.True(Math.Abs(actual[bin] - expected[bin]) <= 1e-9 * Math.Max(1, Math.Abs(expected[bin])), $"bin {bin}: {actual[bin]} vs {expected[bin]}");
         }
     }
+    [Fact]
+    public void Apply_SixteenThousandChannels_EqualsRebinner()
+    {
+        // 16384 channels × 1.9 eV: the largest common MCA setting, above the 8 k channels Apply keeps on the stack.
+        var calibration = new EnergyCalibration(0.0, 0.0019, 0.0);
+        var counts = Counts(16384, seed: 3);
+        var expected = new double[ModelGrid.BinCount];
+        var expectedOutside = Rebinner.Rebin(counts, calibration, expected);
+        var actual = new double[ModelGrid.BinCount];
+
+        var outside = RebinPlan.Create(calibration, counts.Length).Apply(counts, actual);
+
+        for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+        {
+            Assert.True(Math.Abs(actual[bin] - expected[bin]) <= 1e-9 * Math.Max(1, Math.Abs(expected[bin])), $"bin {bin}: {actual[bin]} vs {expected[bin]}");
+        }
+
+        Assert.True(Math.Abs(outside - expectedOutside) <= 1e-9 * counts.Sum(), $"outside {outside} vs {expectedOutside}");
+    }
 }
