@@ -88,16 +88,9 @@ public sealed class SpectrumIdentifier
             var workers = count >= ParallelFromBatchSize ? PrePostParallelism : 1;
             if (workers == 1)
             {
-                for (var row = 0; row < count; row++)
-                {
-                    Rebin(spectra[start + row], batch, row);
-                }
-
+                RebinRows(spectra, start, batch, count);
                 batch.Run();
-                for (var row = 0; row < count; row++)
-                {
-                    results[start + row] = Decode(spectra[start + row], batch, row);
-                }
+                DecodeRows(spectra, start, batch, count, results[start..]);
             }
             else
             {
@@ -129,6 +122,24 @@ public sealed class SpectrumIdentifier
                     head.CopyTo(elementHead.Slice((start + row) * head.Length, head.Length));
                 }
             }
+        }
+    }
+
+    /// <summary>Rebins spectra[start..start+count) into rows 0..count of <paramref name="batch"/> on the calling thread.</summary>
+    internal void RebinRows(IReadOnlyList<RawSpectrum> spectra, int start, EncoderBatch batch, int count)
+    {
+        for (var row = 0; row < count; row++)
+        {
+            Rebin(spectra[start + row], batch, row);
+        }
+    }
+
+    /// <summary>Decodes rows 0..count of <paramref name="batch"/> into <paramref name="results"/>[0..count).</summary>
+    internal void DecodeRows(IReadOnlyList<RawSpectrum> spectra, int start, EncoderBatch batch, int count, Span<Identification> results)
+    {
+        for (var row = 0; row < count; row++)
+        {
+            results[row] = Decode(spectra[start + row], batch, row);
         }
     }
 
