@@ -1,3 +1,9 @@
 using BenchmarkDotNet.Running;
 
+if (args.Length > 0 && args[0] == "path")
+{
+    return XrfEdge.Bench.PathProbe.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(XrfEdge.Bench.RebinBenchmarks).Assembly).Run(args);
+return 0;

@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using XrfEdge.Spectra.Catalog;
 using XrfEdge.Spectra.Identification;
 using XrfEdge.Spectra.Rebinning;
@@ -30,7 +34,7 @@ public sealed class Decoder
     private readonly float[]? _elementThresholds;
     private readonly ModelIdentity _model;
     private readonly int[] _lineElement;
-    private readonly bool[] _visible;
+    private readonly double[] _edgeKeV;
     private readonly EmissionLine[] _lines;
     private readonly CatalogElement[] _elements;
     private readonly int _elementCount;
@@ -63,10 +67,12 @@ public sealed class Decoder
         _catalog = catalog;
         _model = model;
         ThresholdScale = thresholdScale;
-        _lineThresholds = lineThresholds.Select(t => (float)(t * thresholdScale)).ToArray();
+        // A line outside the visible window can never be reported: an infinite threshold says so in the one array the
+        // hot loop compares against (no probability, not even NaN, is ≥ +∞).
+        _lineThresholds = catalog.Lines.Select((l, i) => IsPhysicallyVisible(l, null) ? (float)(lineThresholds[i] * thresholdScale) : float.PositiveInfinity).ToArray();
         _elementThresholds = elementThresholds?.Select(t => (float)(t * thresholdScale)).ToArray();
         _lineElement = catalog.Lines.Select(l => catalog.ElementIndex(l.Element)).ToArray();
-        _visible = catalog.Lines.Select(l => IsPhysicallyVisible(l, null)).ToArray();
+        _edgeKeV = catalog.Lines.Select(l => l.EdgeKeV).ToArray();
         _lines = [.. catalog.Lines];
         _elements = [.. catalog.Elements];
         _elementCount = _elements.Length;
@@ -92,10 +98,12 @@ public sealed class Decoder
     }
 
     /// <summary>Decodes one spectrum's encoder output.</summary>
+    /// <remarks>Allocates only the result: the Identification, its line-probability copy and the reported detections.</remarks>
     /// <param name="spectrumId">Id stamped on the result.</param>
     /// <param name="lineProbabilities">556 line probabilities, catalogue order.</param>
     /// <param name="elementProbabilities">41 element-head probabilities, or empty (no element head).</param>
     /// <param name="tubeVoltageKilovolts">Tube voltage of the measurement, or null when unknown.</param>
+    [SkipLocalsInit] // the stack buffers are written before they are read; zeroing 4.5 KB per call is measurable
     public Identification Decode(string spectrumId, ReadOnlySpan<float> lineProbabilities, ReadOnlySpan<float> elementProbabilities, double? tubeVoltageKilovolts)
     {
         if (lineProbabilities.Length != _lineThresholds.Length)
@@ -109,8 +117,10 @@ public sealed class Decoder
             throw new ArgumentException($"{elementProbabilities.Length} element probabilities, expected {_elementThresholds.Length}", nameof(elementProbabilities));
         }
 
-        // One pass, no per-line heap work except the reported LineDetections: candidates and sort keys live on the
-        // stack (556 lines), and the sort is a key/value span sort without a comparison delegate.
+        // The 556 thresholds are compared four at a time (lines that can never be seen carry an infinite threshold, see
+        // the constructor) and only the few lines at or above their threshold are examined further: the scan costs
+        // ~0.1 µs instead of a branch per line. Candidates stay in catalogue order, as before, so that the key sort
+        // below orders ties exactly as it always has.
         var elementCount = _elementCount;
         Span<double> miss = stackalloc double[elementCount];
         Span<int> supportCount = stackalloc int[elementCount];
@@ -119,16 +129,35 @@ public sealed class Decoder
         Span<float> keys = stackalloc float[_lines.Length];
         Span<int> reported = stackalloc int[_lines.Length];
         var n = 0;
-        for (var i = 0; i < lineProbabilities.Length; i++)
+        var edges = _edgeKeV;
+        var checkEdges = tubeVoltageKilovolts.HasValue;
+        var kv = tubeVoltageKilovolts.GetValueOrDefault();
+        ref var probability0 = ref MemoryMarshal.GetReference(lineProbabilities);
+        ref var threshold0 = ref MemoryArrayReference(_lineThresholds);
+        var i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= lineProbabilities.Length - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                var above = Vector128.GreaterThanOrEqual(Vector128.LoadUnsafe(ref probability0, (nuint)i), Vector128.LoadUnsafe(ref threshold0, (nuint)i)).ExtractMostSignificantBits();
+                while (above != 0)
+                {
+                    var line = i + BitOperations.TrailingZeroCount(above);
+                    above &= above - 1;
+                    if (!checkEdges || edges[line] < kv)
+                    {
+                        n = Accept(line, lineProbabilities[line], n, keys, reported, miss, supportCount);
+                    }
+                }
+            }
+        }
+
+        for (; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && _visible[i] && (tubeVoltageKilovolts is not { } kv || _lines[i].EdgeKeV < kv))
+            if (p >= _lineThresholds[i] && (!checkEdges || edges[i] < kv))
             {
-                keys[n] = -p;
-                reported[n++] = i;
-                var e = _lineElement[i];
-                miss[e] *= 1.0 - p;
-                supportCount[e]++;
+                n = Accept(i, p, n, keys, reported, miss, supportCount);
             }
         }
 
@@ -145,7 +174,7 @@ public sealed class Decoder
             (support[e] ??= new string[supportCount[e]])[filled[e]++] = line.Name;
         }
 
-        var elements = new List<ElementDetection>();
+        var elements = new List<ElementDetection>(Math.Min(n, elementCount));
         for (var index = 0; index < elementCount; index++)
         {
             if (support[index] is not { } supporting)
@@ -177,8 +206,28 @@ public sealed class Decoder
             SpectrumId = spectrumId,
             Elements = elements,
             Lines = lines,
-            LineProbabilities = lineProbabilities.ToArray(),
+            LineProbabilities = Copy(lineProbabilities),
             Model = _model,
         };
     }
+    private int Accept(int line, float probability, int n, Span<float> keys, Span<int> reported, Span<double> miss, Span<int> supportCount)
+    {
+        keys[n] = -probability;
+        reported[n] = line;
+        var element = _lineElement[line];
+        miss[element] *= 1.0 - probability;
+        supportCount[element]++;
+        return n + 1;
+    }
+
+    // The copy every Identification keeps: 2.2 KB, above the size from which the runtime honours "uninitialised", so
+    // the allocation skips zeroing memory that CopyTo overwrites at once.
+    private static float[] Copy(ReadOnlySpan<float> values)
+    {
+        var copy = GC.AllocateUninitializedArray<float>(values.Length);
+        values.CopyTo(copy);
+        return copy;
+    }
+
+    private static ref float MemoryArrayReference(float[] array) => ref MemoryMarshal.GetArrayDataReference(array);
 }

@@ -49,6 +49,9 @@ public sealed class LineEncoder : IDisposable
     /// <summary>Whether the model has the optional element head.</summary>
     public bool HasElementHead => _elementsIndex >= 0;
 
+    /// <summary>Intra-op threads the session was created with (<see cref="OnnxSessionOptions.IntraOpThreads"/>), usually 1–4.</summary>
+    public int IntraOpThreads { get; private init; } = 1;
+
     internal InferenceSession Session { get; }
 
     /// <summary>The ORT session's input (the contract: "spectrum", float32, [N,300]).</summary>
@@ -119,7 +122,7 @@ public sealed class LineEncoder : IDisposable
             var (linesIndex, elementsIndex) = CheckSession(session, card, fullPath);
             var identity = new ModelIdentity(card.Name, card.Version, sha, precision);
             Log.ModelLoaded(logger, card.Name, card.Version, precision, sha, fullPath);
-            return new LineEncoder(fullPath, card, session, identity, graph, linesIndex, elementsIndex);
+            return new LineEncoder(fullPath, card, session, identity, graph, linesIndex, elementsIndex) { IntraOpThreads = Math.Max(1, options.Session.IntraOpThreads) };
         }
         catch
         {

@@ -27,17 +27,19 @@ public sealed class SpectrumIdentifier
     /// <param name="encoder">The encoder.</param>
     /// <param name="thresholdScale">Factor on every card threshold.</param>
     /// <param name="prePostParallelism">
-    /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra
-    /// (the encoder's own intra-op threads are separate). Default 1: everything on the calling thread, so the path uses
-    /// exactly the CPU threads the session was given (a fair comparison with bare ORT, and no dependence on a busy thread
-    /// pool — on the contended build machine, 2 workers made batch-256 p50 worse). Raise it on a device with idle cores.
+    /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra; 1 (the
+    /// default) = everything on the calling thread; 0 = the encoder's <see cref="LineEncoder.IntraOpThreads"/>, so that
+    /// the path uses the threads the session was given for the whole batch, not only for the ORT run. On the contended
+    /// 2-core build VM, 2 workers beat 1 for a 2-thread session in one run (0.82 vs 0.75 of bare ORT) and lost in two
+    /// (docs/PERFORMANCE.md, "Inference"): raise it only on a device whose cores the service owns, after measuring.
     /// </param>
     public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int prePostParallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         _encoder = encoder;
         Decoder = Decoder.For(encoder, thresholdScale);
-        PrePostParallelism = Math.Max(1, prePostParallelism);
+        ArgumentOutOfRangeException.ThrowIfNegative(prePostParallelism);
+        PrePostParallelism = prePostParallelism == 0 ? encoder.IntraOpThreads : prePostParallelism;
     }
 
     /// <summary>Workers used to rebin and decode large batches.</summary>
@@ -86,16 +88,9 @@ public sealed class SpectrumIdentifier
             var workers = count >= ParallelFromBatchSize ? PrePostParallelism : 1;
             if (workers == 1)
             {
-                for (var row = 0; row < count; row++)
-                {
-                    Rebin(spectra[start + row], batch, row);
-                }
-
+                RebinRows(spectra, start, batch, count);
                 batch.Run();
-                for (var row = 0; row < count; row++)
-                {
-                    results[start + row] = Decode(spectra[start + row], batch, row);
-                }
+                DecodeRows(spectra, start, batch, count, results[start..]);
             }
             else
             {
@@ -127,6 +122,24 @@ public sealed class SpectrumIdentifier
                     head.CopyTo(elementHead.Slice((start + row) * head.Length, head.Length));
                 }
             }
+        }
+    }
+
+    /// <summary>Rebins spectra[start..start+count) into rows 0..count of <paramref name="batch"/> on the calling thread.</summary>
+    internal void RebinRows(IReadOnlyList<RawSpectrum> spectra, int start, EncoderBatch batch, int count)
+    {
+        for (var row = 0; row < count; row++)
+        {
+            Rebin(spectra[start + row], batch, row);
+        }
+    }
+
+    /// <summary>Decodes rows 0..count of <paramref name="batch"/> into <paramref name="results"/>[0..count).</summary>
+    internal void DecodeRows(IReadOnlyList<RawSpectrum> spectra, int start, EncoderBatch batch, int count, Span<Identification> results)
+    {
+        for (var row = 0; row < count; row++)
+        {
+            results[row] = Decode(spectra[start + row], batch, row);
         }
     }
 

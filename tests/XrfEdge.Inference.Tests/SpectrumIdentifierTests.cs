@@ -70,4 +70,15 @@ public sealed class SpectrumIdentifierTests
         Assert.InRange(result.PathP50Microseconds, 0, result.PathP99Microseconds);
         Assert.Equal(result.PathSpectraPerSecond / result.BareOrtSpectraPerSecond, result.Ratio, 9);
     }
+    [Fact]
+    public void Constructor_PrePostParallelismZero_FollowsTheSessionThreads()
+    {
+        using var single = LineEncoder.Open(TestModels.Int8);
+        using var dual = LineEncoder.Open(TestModels.Int8, new LineEncoderOptions { Session = new Native.OnnxSessionOptions { IntraOpThreads = 2 } });
+
+        Assert.Equal(1, new SpectrumIdentifier(single, prePostParallelism: 0).PrePostParallelism);
+        Assert.Equal(2, new SpectrumIdentifier(dual, prePostParallelism: 0).PrePostParallelism);
+        Assert.Equal(1, new SpectrumIdentifier(dual).PrePostParallelism); // the default stays on the calling thread
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpectrumIdentifier(single, prePostParallelism: -1));
+    }
 }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using XrfEdge.Spectra.Calibration;
 
@@ -6,29 +8,37 @@ namespace XrfEdge.Spectra.Rebinning;
 
 /// <summary>
 /// <see cref="Rebinner"/>'s fractional-overlap rule precomputed for one calibration and channel count, for the hot
-/// path where every spectrum of an instrument shares its calibration. Per model bin it stores the contiguous run of
-/// source channels lying wholly inside the bin (their counts are summed as integers, with SIMD) and the few edge
-/// channels that straddle a bin boundary with their overlap shares. Output equals <see cref="Rebinner.Rebin(ReadOnlySpan{long}, EnergyCalibration, Span{double})"/>
-/// up to floating-point summation order (relative 1e-12, tested); it is the same preprocessing, not another one.
-/// Immutable and thread-safe.
+/// path where every spectrum of an instrument shares its calibration. The rule is a sparse, banded matrix: model bin
+/// <c>b</c> takes weight 1 from each channel lying wholly inside it and its overlap share from each channel straddling
+/// its edges, all from one short window of consecutive channels (~8 at 15 eV per channel). The plan stores each bin's
+/// window start and weights, padded to a whole number of SIMD vectors, and <see cref="Apply(ReadOnlySpan{long}, Span{float})"/>
+/// computes every bin as the same fixed-length dot product: no data-dependent branch, one vector multiply-add per
+/// 4 channels (AVX2; 2 on arm64 NEON). Output equals <see cref="Rebinner.Rebin(ReadOnlySpan{long}, EnergyCalibration, Span{double})"/>
+/// up to floating-point summation order (relative 1e-9, property-tested); it is the same preprocessing, not another
+/// one. Immutable and thread-safe.
 /// </summary>
 public sealed class RebinPlan
 {
-    private readonly int[] _fullStart;
-    private readonly int[] _fullEnd;
-    private readonly int[] _partialStart;
-    private readonly int[] _partialChannel;
-    private readonly double[] _partialShare;
+    // 2^52 as a double and as the bit pattern of its exponent: for 0 ≤ n < 2^52, the double whose bits are
+    // (n | MagicBits) equals 2^52 + n exactly, so subtracting 2^52 converts a whole vector of longs to doubles with two
+    // instructions (x64 without AVX-512 has no vector int64 → double conversion).
+    private const long MagicBits = 0x4330000000000000;
+    private const double Magic = 4503599627370496.0;
 
-    private RebinPlan(EnergyCalibration calibration, int channelCount, int[] fullStart, int[] fullEnd, int[] partialStart, int[] partialChannel, double[] partialShare)
+    // Up to 8 k channels (64 KB) on the stack (MCAs have 512–16384 channels); larger spectra use a pooled array.
+    private const int StackChannels = (8 * 1024) + 64;
+
+    private readonly int[] _windowStart;
+    private readonly double[] _weights;
+    private readonly int _vectorsPerWindow;
+
+    private RebinPlan(EnergyCalibration calibration, int channelCount, int[] windowStart, double[] weights, int vectorsPerWindow)
     {
         Calibration = calibration;
         ChannelCount = channelCount;
-        _fullStart = fullStart;
-        _fullEnd = fullEnd;
-        _partialStart = partialStart;
-        _partialChannel = partialChannel;
-        _partialShare = partialShare;
+        _windowStart = windowStart;
+        _weights = weights;
+        _vectorsPerWindow = vectorsPerWindow;
     }
 
     /// <summary>The calibration the plan was built for.</summary>
@@ -97,26 +107,103 @@ public sealed class RebinPlan
             lower = upper;
         }
 
-        partials.Sort(static (a, b) => a.Bin != b.Bin ? a.Bin.CompareTo(b.Bin) : a.Channel.CompareTo(b.Channel));
-        var partialStart = new int[ModelGrid.BinCount + 1];
-        foreach (var p in partials)
-        {
-            partialStart[p.Bin + 1]++;
-        }
-
+        // Each bin's contributions: (channel, weight), whole channels with weight 1 (Rebinner adds n·(width/width) = n).
+        var taps = new List<(int Channel, double Weight)>[ModelGrid.BinCount];
         for (var bin = 0; bin < ModelGrid.BinCount; bin++)
         {
-            partialStart[bin + 1] += partialStart[bin];
+            taps[bin] = [];
+            for (var channel = fullStart[bin]; channel < fullEnd[bin]; channel++)
+            {
+                taps[bin].Add((channel, 1.0));
+            }
         }
 
-        return new RebinPlan(calibration, channelCount, fullStart, fullEnd, partialStart,
-            partials.Select(p => p.Channel).ToArray(), partials.Select(p => p.Share).ToArray());
+        foreach (var (bin, channel, share) in partials)
+        {
+            taps[bin].Add((channel, share));
+        }
+
+        var lanes = Vector<double>.Count;
+        var longest = taps.Max(t => t.Count == 0 ? 0 : t.Max(x => x.Channel) - t.Min(x => x.Channel) + 1);
+        var vectorsPerWindow = Math.Max(1, (longest + lanes - 1) / lanes);
+        var stride = vectorsPerWindow * lanes;
+        var windowStart = new int[ModelGrid.BinCount];
+        var weights = new double[ModelGrid.BinCount * stride];
+        for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+        {
+            if (taps[bin].Count == 0)
+            {
+                continue; // weights stay 0: the bin reads channels 0… and adds nothing
+            }
+
+            windowStart[bin] = taps[bin].Min(x => x.Channel);
+            foreach (var (channel, weight) in taps[bin])
+            {
+                weights[(bin * stride) + channel - windowStart[bin]] += weight;
+            }
+        }
+
+        return new RebinPlan(calibration, channelCount, windowStart, weights, vectorsPerWindow);
     }
 
     /// <summary>Rebins <paramref name="counts"/> into <paramref name="destination"/> (300 float32 values, the ModelInput).</summary>
     /// <returns>The counts that fell outside 0–30 keV.</returns>
     /// <exception cref="ArgumentException">The channel count differs from the plan's, or the destination is not 300 long.</exception>
+    [SkipLocalsInit] // the channel buffer is written in full before it is read
     public double Apply(ReadOnlySpan<long> counts, Span<float> destination)
+    {
+        CheckLengths(counts, destination);
+        // A bin's window may reach past the last channel by up to one window (the last bins); the padding reads 0.
+        var padded = ChannelCount + (_vectorsPerWindow * Vector<double>.Count);
+        double[]? rented = null;
+        var channels = padded <= StackChannels ? stackalloc double[padded] : (rented = ArrayPool<double>.Shared.Rent(padded)).AsSpan(0, padded);
+        var total = ToDoubles(counts, channels);
+        ref var first = ref MemoryMarshal.GetReference(channels);
+        var inside = 0.0;
+        for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+        {
+            var value = BinValue(ref first, bin);
+            destination[bin] = (float)value;
+            inside += value;
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<double>.Shared.Return(rented);
+        }
+
+        return total - inside;
+    }
+
+    /// <summary>Rebins <paramref name="counts"/> into <paramref name="destination"/> (300 values, before the float32 cast).</summary>
+    /// <returns>The counts that fell outside 0–30 keV.</returns>
+    /// <exception cref="ArgumentException">The channel count differs from the plan's, or the destination is not 300 long.</exception>
+    [SkipLocalsInit]
+    public double Apply(ReadOnlySpan<long> counts, Span<double> destination)
+    {
+        CheckLengths(counts, destination);
+        var padded = ChannelCount + (_vectorsPerWindow * Vector<double>.Count);
+        double[]? rented = null;
+        var channels = padded <= StackChannels ? stackalloc double[padded] : (rented = ArrayPool<double>.Shared.Rent(padded)).AsSpan(0, padded);
+        var total = ToDoubles(counts, channels);
+        ref var first = ref MemoryMarshal.GetReference(channels);
+        var inside = 0.0;
+        for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+        {
+            var value = BinValue(ref first, bin);
+            destination[bin] = value;
+            inside += value;
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<double>.Shared.Return(rented);
+        }
+
+        return total - inside;
+    }
+
+    private void CheckLengths<T>(ReadOnlySpan<long> counts, Span<T> destination)
     {
         if (counts.Length != ChannelCount)
         {
@@ -127,45 +214,65 @@ public sealed class RebinPlan
         {
             throw new ArgumentException($"destination must have {ModelGrid.BinCount} bins, has {destination.Length}", nameof(destination));
         }
-
-        var inside = 0.0;
-        for (var bin = 0; bin < ModelGrid.BinCount; bin++)
-        {
-            double value = Sum(counts[_fullStart[bin].._fullEnd[bin]]);
-            for (var k = _partialStart[bin]; k < _partialStart[bin + 1]; k++)
-            {
-                value += counts[_partialChannel[k]] * _partialShare[k];
-            }
-
-            destination[bin] = (float)value;
-            inside += value;
-        }
-
-        return Sum(counts) - inside;
     }
 
-    private static long Sum(ReadOnlySpan<long> values)
+    // counts → doubles (exact below 2^53), zero padding after them; returns the total as a double.
+    private static double ToDoubles(ReadOnlySpan<long> counts, Span<double> channels)
     {
-        long total = 0;
         var i = 0;
-        if (Vector.IsHardwareAccelerated && values.Length >= Vector<long>.Count * 2)
+        long total = 0;
+        if (Vector.IsHardwareAccelerated && counts.Length >= Vector<long>.Count)
         {
-            var acc = Vector<long>.Zero;
-            var vectors = MemoryMarshal.Cast<long, Vector<long>>(values);
-            foreach (var v in vectors)
+            var sum = Vector<long>.Zero;
+            var seen = Vector<long>.Zero;
+            var magicBits = new Vector<long>(MagicBits);
+            var magic = new Vector<double>(Magic);
+            var source = MemoryMarshal.Cast<long, Vector<long>>(counts);
+            var target = MemoryMarshal.Cast<double, Vector<double>>(channels);
+            for (var v = 0; v < source.Length; v++)
             {
-                acc += v;
+                var n = source[v];
+                sum += n;
+                seen |= n;
+                target[v] = Vector.AsVectorDouble(n | magicBits) - magic;
             }
 
-            total = Vector.Sum(acc);
-            i = vectors.Length * Vector<long>.Count;
+            i = source.Length * Vector<long>.Count;
+            total = Vector.Sum(sum);
+            if (Vector.GreaterThanAny(Vector.ShiftRightLogical(seen, 52), Vector<long>.Zero))
+            {
+                // A negative count or one ≥ 2^52 (no MCA makes either): the trick does not hold, convert one by one.
+                i = 0;
+                total = 0;
+            }
         }
 
-        for (; i < values.Length; i++)
+        for (; i < counts.Length; i++)
         {
-            total += values[i];
+            channels[i] = counts[i];
+            total += counts[i];
         }
 
+        channels[counts.Length..].Clear();
         return total;
+    }
+
+    // The value of one bin: the dot product of its window of channels with its weights, a fixed number of vectors long.
+    // Unchecked reads are safe: Create keeps every window start at or below the last channel, and the caller's buffer
+    // extends one whole window past it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private double BinValue(ref double channels, int bin)
+    {
+        var width = _vectorsPerWindow * Vector<double>.Count;
+        ref var window = ref Unsafe.Add(ref channels, _windowStart[bin]);
+        ref var weights = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), bin * width);
+        var sum = Vector<double>.Zero;
+        for (var k = 0; k < width; k += Vector<double>.Count)
+        {
+            sum += Unsafe.ReadUnaligned<Vector<double>>(ref Unsafe.As<double, byte>(ref Unsafe.Add(ref window, k)))
+                * Unsafe.ReadUnaligned<Vector<double>>(ref Unsafe.As<double, byte>(ref Unsafe.Add(ref weights, k)));
+        }
+
+        return Vector.Sum(sum);
     }
 }

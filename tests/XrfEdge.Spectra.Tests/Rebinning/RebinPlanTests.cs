@@ -76,4 +76,82 @@ public sealed class RebinPlanTests
         Assert.True(plan.Matches(new EnergyCalibration(-0.01, 0.015), 2048));
         Assert.False(plan.Matches(new EnergyCalibration(-0.01, 0.015), 4096));
     }
+    [Fact]
+    public void ApplyToDoubles_AnyCalibration_EqualsRebinnerWithinOnePartInABillion()
+    {
+        var property = Prop.ForAll(Spectra.ToArbitrary(), s =>
+        {
+            var expected = new double[ModelGrid.BinCount];
+            var expectedOutside = Rebinner.Rebin(s.Counts, s.Calibration, expected);
+            var actual = new double[ModelGrid.BinCount];
+            var outside = RebinPlan.Create(s.Calibration, s.Counts.Length).Apply(s.Counts, actual);
+            var total = (double)s.Counts.Sum();
+            for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+            {
+                // 1e-9 relative (brief): only the summation order differs; the absolute floor is for bins that are 0.
+                if (Math.Abs(actual[bin] - expected[bin]) > 1e-9 * Math.Max(1, Math.Abs(expected[bin])))
+                {
+                    return false;
+                }
+            }
+
+            return Math.Abs(outside - expectedOutside) <= 1e-9 * Math.Max(1, total);
+        });
+        Check.One(Quick, property);
+    }
+
+    [Fact]
+    public void Apply_FloatAndDoubleDestinations_AgreeAfterTheCast()
+    {
+        // 2048 channels × 15 eV from −10 eV: the benchmark spectra's calibration (BenchmarkSpectra).
+        var calibration = new EnergyCalibration(-0.010, 0.015, 0.0);
+        var counts = Counts(2048, seed: 7);
+        var plan = RebinPlan.Create(calibration, counts.Length);
+        var asDouble = new double[ModelGrid.BinCount];
+        var asFloat = new float[ModelGrid.BinCount];
+
+        var outsideDouble = plan.Apply(counts, asDouble);
+        var outsideFloat = plan.Apply(counts, asFloat);
+
+        Assert.Equal(asDouble.Select(v => (float)v), asFloat);
+        Assert.Equal(outsideDouble, outsideFloat);
+    }
+    [Fact]
+    public void Apply_CountOutsideTheVectorConversionRange_EqualsRebinner()
+    {
+        // 2^52 + 1 is beyond the exponent trick's range (counts below 2^52 only), so Apply converts one by one; the
+        // channel gain 0.015 keV and offset −0.010 keV are BenchmarkSpectra's.
+        var calibration = new EnergyCalibration(-0.010, 0.015, 0.0);
+        var counts = Counts(2048, seed: 11);
+        counts[700] = (1L << 52) + 1;
+        var expected = new double[ModelGrid.BinCount];
+        Rebinner.Rebin(counts, calibration, expected);
+        var actual = new double[ModelGrid.BinCount];
+
+        RebinPlan.Create(calibration, counts.Length).Apply(counts, actual);
+
+        for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+        {
+            Assert.True(Math.Abs(actual[bin] - expected[bin]) <= 1e-9 * Math.Max(1, Math.Abs(expected[bin])), $"bin {bin}: {actual[bin]} vs {expected[bin]}");
+        }
+    }
+    [Fact]
+    public void Apply_SixteenThousandChannels_EqualsRebinner()
+    {
+        // 16384 channels × 1.9 eV: the largest common MCA setting, above the 8 k channels Apply keeps on the stack.
+        var calibration = new EnergyCalibration(0.0, 0.0019, 0.0);
+        var counts = Counts(16384, seed: 3);
+        var expected = new double[ModelGrid.BinCount];
+        var expectedOutside = Rebinner.Rebin(counts, calibration, expected);
+        var actual = new double[ModelGrid.BinCount];
+
+        var outside = RebinPlan.Create(calibration, counts.Length).Apply(counts, actual);
+
+        for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+        {
+            Assert.True(Math.Abs(actual[bin] - expected[bin]) <= 1e-9 * Math.Max(1, Math.Abs(expected[bin])), $"bin {bin}: {actual[bin]} vs {expected[bin]}");
+        }
+
+        Assert.True(Math.Abs(outside - expectedOutside) <= 1e-9 * counts.Sum(), $"outside {outside} vs {expectedOutside}");
+    }
 }
