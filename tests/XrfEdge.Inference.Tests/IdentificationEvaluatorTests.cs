@@ -61,6 +61,47 @@ public sealed class IdentificationEvaluatorTests
     }
 
     [Fact]
+    public void Add_MostProbableElementTrueButNotReported_Top1HitUnderIssueDefinition()
+    {
+        // Regression (benchtop eval gap): issue 5's top-1 asks whether the most probable element is truly present. Fe
+        // scores 0.4 and Cu 0.1 (below the uniform 0.5 threshold, so nothing is reported): a hit for top-1, a miss only
+        // for the stricter "strongest reported element" reading.
+        var probabilities = new float[Catalog.Lines.Count];
+        Assert.True(Catalog.TryGetLine("Fe-KL3", out var fe));
+        Assert.True(Catalog.TryGetLine("Cu-KL3", out var cu));
+        probabilities[fe.Index] = 0.4f;
+        probabilities[cu.Index] = 0.1f;
+        var result = new Decoder(Catalog, Enumerable.Repeat(0.5f, Catalog.Lines.Count).ToArray(), null, Model).Decode("s", probabilities, [], null);
+        Assert.Empty(result.Elements);
+        var evaluator = new IdentificationEvaluator();
+
+        evaluator.Add(Sample(result, ["Fe"]));
+
+        Assert.Equal(1.0, evaluator.GuessRatioTop1);
+        Assert.Equal(0.0, evaluator.GuessRatioTop1Reported);
+    }
+
+    [Fact]
+    public void Add_MostProbableElementIgnored_Top1UsesTheNextNonIgnored()
+    {
+        // Rh (the anode, ignored) scores 0.9 and is left out; Cu 0.6 is then the most probable element but absent.
+        var probabilities = new float[Catalog.Lines.Count];
+        Assert.True(Catalog.TryGetLine("Rh-KL3", out var rh));
+        Assert.True(Catalog.TryGetLine("Cu-KL3", out var cu));
+        Assert.True(Catalog.TryGetLine("Fe-KL3", out var fe));
+        probabilities[rh.Index] = 0.9f;
+        probabilities[cu.Index] = 0.6f;
+        probabilities[fe.Index] = 0.55f;
+        var result = new Decoder(Catalog, Enumerable.Repeat(0.5f, Catalog.Lines.Count).ToArray(), null, Model).Decode("s", probabilities, [], null);
+        var evaluator = new IdentificationEvaluator();
+
+        evaluator.Add(Sample(result, ["Fe"], ignore: ["Rh"]));
+
+        Assert.Equal(0.0, evaluator.GuessRatioTop1);
+        Assert.Equal(0.0, evaluator.GuessRatioTop1Reported);
+    }
+
+    [Fact]
     public void Add_MissAndFalseReport_CountedWithOverlapConfusion()
     {
         var evaluator = new IdentificationEvaluator();
