@@ -26,11 +26,47 @@ def test_evaluate_ignored_elements_are_left_out_and_top1_counts_hits(catalog):
     ep[:, fe] = 0.9
     ep[:, rh] = 0.99  # the tube anode is the most probable but ignored: top-1 must still be Fe
     lp = np.zeros((n, 556), np.float32)
+    fe_ka = catalog.line_names.index("Fe-KL3")
+    lp[:, fe_ka] = 0.9  # the one reported Fe line that lets the decoder report Fe
     y_lines = y_el[:, le]
     m = evaluate(lp, ep, y_lines, y_el, y_el[:, le], y_el, ign, le, np.full(556, 0.5), np.full(41, 0.5))
     assert m["elements"]["top1"] == 1.0
     assert m["elements"]["fp"] == 0 and m["elements"]["tp"] == 2
-    assert m["lines"]["tp"] == 0 and m["lines"]["fn"] == int(y_lines.sum())
+    assert m["lines"]["tp"] == 2 and m["lines"]["fn"] == int(y_lines.sum()) - 2
+
+
+def _one_fe_spectrum(catalog, head: float, fe_ka: float):
+    fe, le = catalog.element_index("Fe"), catalog.line_element
+    y_el = np.zeros((1, 41), np.uint8)
+    y_el[0, fe] = 1
+    ep = np.zeros((1, 41), np.float32)
+    ep[0, fe] = head
+    lp = np.zeros((1, 556), np.float32)
+    lp[0, catalog.line_names.index("Fe-KL3")] = fe_ka
+    return lp, ep, y_el, le
+
+
+def test_evaluate_element_head_without_a_reported_line_is_not_a_detection(catalog):
+    # Regression (benchtop eval gap): `xrfedge eval` scores what the C# Decoder reports, and it reports an element only
+    # with at least one reported line. Head 0.9 >= 0.5 but no line >= 0.5: not reported, so a miss, as in C#.
+    lp, ep, y_el, le = _one_fe_spectrum(catalog, head=0.9, fe_ka=0.2)
+    ign = np.zeros_like(y_el)
+    m = evaluate(lp, ep, y_el[:, le], y_el, y_el[:, le], y_el, ign, le, np.full(556, 0.5), np.full(41, 0.5))
+    assert m["elements"]["tp"] == 0 and m["elements"]["fn"] == 1
+    # top-1 (issue 5: the most probable element is truly present) does not depend on reporting: still a hit.
+    assert m["elements"]["top1"] == 1.0
+
+
+def test_evaluate_line_above_the_tube_voltage_is_not_reported(catalog):
+    # The Decoder's excitation rule: Fe-KL3 needs the Fe K edge (7.11 keV in the catalogue) below the tube kV.
+    lp, ep, y_el, le = _one_fe_spectrum(catalog, head=0.9, fe_ka=0.9)
+    ign = np.zeros_like(y_el)
+    edges = np.zeros(556)
+    edges[catalog.line_names.index("Fe-KL3")] = 7.112
+    args = (lp, ep, y_el[:, le], y_el, y_el[:, le], y_el, ign, le, np.full(556, 0.5), np.full(41, 0.5), edges)
+    assert evaluate(*args, np.array([5.0]))["elements"]["tp"] == 0  # 5 kV cannot excite Fe K
+    assert evaluate(*args, np.array([40.0]))["elements"]["tp"] == 1
+    assert evaluate(*args, np.array([0.0]))["elements"]["tp"] == 1  # 0 = voltage unknown: not checked
 
 
 def test_choose_threshold_separates_classes(rng):

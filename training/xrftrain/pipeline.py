@@ -18,10 +18,10 @@ import torch
 from . import __version__, export, quantize, reference
 from .augment import AugmentConfig
 from .card import CARD_FILE, FP32_FILE, INT8_FILE, build_card, write_card
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, default_catalog_path, load_catalog
 from .confusions import confusion_table
 from .data import Dataset, load_dataset
-from .metrics import evaluate, per_element_table
+from .metrics import evaluate, per_element_table, reported
 from .model import ModelConfig
 from .thresholds import choose_all
 from .train import TrainConfig, TrainResult, predict, train
@@ -65,9 +65,22 @@ def element_probs_from_lines(line_prob: np.ndarray, catalog: Catalog) -> np.ndar
     return out
 
 
+def line_edges_kev(cat: Catalog) -> np.ndarray:
+    """Absorption edge (keV) of every catalogue line, from the catalogue CSV `cat` was loaded from (the C# Decoder's
+    excitation check: a line is reported only when its edge is below the tube voltage)."""
+    import csv
+    import hashlib
+
+    raw = default_catalog_path().read_bytes()
+    if hashlib.sha256(raw).hexdigest() != cat.sha256:
+        raise ValueError(f"{default_catalog_path()} is not the catalogue being scored (hash {cat.sha256[:12]}…)")
+    rows = list(csv.DictReader(raw.decode("utf-8").splitlines()))
+    return np.array([float(r["edge_kev"]) for r in rows], np.float64)
+
+
 def _score(lp: np.ndarray, ep: np.ndarray, ds: Dataset, cat: Catalog, lt: np.ndarray, et: np.ndarray) -> dict:
     return evaluate(lp, ep, ds.y_lines, ds.y_elements, ds.y_lines_paper, ds.y_elements_in_sample,
-                    ds.y_elements_ignore, cat.line_element, lt, et)
+                    ds.y_elements_ignore, cat.line_element, lt, et, line_edges_kev(cat), ds.tube_kv)
 
 
 def _summary(m: dict) -> dict[str, float]:
@@ -221,7 +234,9 @@ def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog,
             full = _score(lp, ep, ts, cat, line_thr, elem_thr)
             row[kind] = {"summary": _summary(full), "full": full}
             if kind == "int8":
-                per_element[name] = per_element_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements)
+                _, element_pred = reported(lp, ep, cat.line_element, line_thr, elem_thr, line_edges_kev(cat), ts.tube_kv)
+                per_element[name] = per_element_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements,
+                                                      element_pred)
                 row["confusions_int8"] = confusion_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements)
         row["int8_minus_fp32_max_abs"] = max(abs(row["int8"]["summary"][k] - row["fp32"]["summary"][k])
                                              for k in row["fp32"]["summary"])
