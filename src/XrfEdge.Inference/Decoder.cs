@@ -89,7 +89,7 @@ public sealed class Decoder
     /// unknown: not checked): its edge is below the tube voltage and its energy lies on the model grid [0, 30 keV).
     /// </summary>
     /// <remarks>
-    /// Until 2026-11 a fixed 1.0 keV floor ("air absorbs softer lines") also applied. It was wrong for vacuum and helium
+    /// A former fixed 1.0 keV floor ("air absorbs softer lines") also applied. It was wrong for vacuum and helium
     /// instruments: on the benchtop test set (5000 spectra, seed 4006) it hid every O and F detection (779 + 46 true
     /// elements) and 3600 true L/M lines, which cost 0.022 element F1 and 0.05 top-1 (docs/inference.md, "eval").
     /// </remarks>

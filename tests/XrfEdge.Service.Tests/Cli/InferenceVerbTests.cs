@@ -110,6 +110,7 @@ public sealed class InferenceVerbTests : IDisposable
         Assert.Equal(JsonValueKind.Object, root.GetProperty("line").ValueKind);
         Assert.Equal(JsonValueKind.Object, root.GetProperty("paper").GetProperty("line").ValueKind);
         Assert.True(root.GetProperty("guess_ratio").TryGetProperty("top1_hit_rate", out _));
+        Assert.True(root.GetProperty("guess_ratio").TryGetProperty("top1_reported_hit_rate", out _));
         Assert.Equal(41, root.GetProperty("per_element").GetArrayLength());
         Assert.Equal(JsonValueKind.Array, root.GetProperty("confusions").ValueKind);
         Assert.True(root.GetProperty("spectra_per_second").GetDouble() > 0);
