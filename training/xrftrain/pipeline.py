@@ -106,7 +106,9 @@ def _onnx_probs(model, x: np.ndarray, cat: Catalog) -> tuple[np.ndarray, np.ndar
 REAL_EXPECTED: dict[str, set[str]] = {"Fe": {"Fe"}, "Cr": {"Cr"}, "Ni": {"Ni"}, "Cu": {"Cu"}, "Ti": {"Ti"},
                                       "Zr": {"Zr"}, "Sn": {"Sn"}, "Steel": {"Fe", "Cr", "Ni", "Mo"}, "Acrylic": set()}
 # Trace elements the README documents in a file (NeXLSpectrum's fit): reporting them is right, not a false alarm.
-REAL_TRACES: dict[str, set[str]] = {"Zr": {"Fe"}, "Sn": {"Cu"}, "Steel": {"Ti", "S", "Si", "Mn"}}
+# Acrylic: the README lists no element of ours, but PMMA is C5H8O2 (32 % O by mass) and O is one of our 41: its
+# Kα (0.525 keV) is measurable in vacuum with a thin-window SDD, so reporting O is right (said so in EVALUATION.md).
+REAL_TRACES: dict[str, set[str]] = {"Zr": {"Fe"}, "Sn": {"Cu"}, "Steel": {"Ti", "S", "Si", "Mn"}, "Acrylic": {"O"}}
 REAL_IGNORED = {"Rh", "Ar"}  # Rh: the tube anode, always scattered; Ar: air (the NIST set is in vacuum)
 
 
