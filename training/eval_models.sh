@@ -23,9 +23,12 @@ jsonl() {  # profile count seed file
 sets=("randomized $n_test $seed_test test-randomized")
 i=0
 for p in handheld-sdd handheld-pin benchtop macro-xrf; do sets+=("$p $n_profile $((seed_profile + i)) test-$p"); i=$((i + 1)); done
+# The same randomized test spectra with issue 3's Poisson-only Currie labels (ε = 0), for comparison.
+sets+=("randomized $n_test $seed_test test-randomized-currie 0")
 for s in "${sets[@]}"; do
-  read -r profile count seed name <<<"$s"
-  jsonl "$profile" "$count" "$seed" "$data/$name.jsonl"
+  read -r profile count seed name eps <<<"$s"
+  label_sys_set=${eps:-$label_sys}
+  label_sys="$label_sys_set" jsonl "$profile" "$count" "$seed" "$data/$name.jsonl"
   for kind in int8 fp32; do
     echo "eval: $name ($kind)" >&2
     ./xrfedge eval --input "$data/$name.jsonl" --model "$models/xrf-line-encoder.$kind.onnx" --json > "$out/$name.$kind.json"
