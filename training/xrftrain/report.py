@@ -305,7 +305,7 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
         out.append("")
     extra = sorted((models / "eval").glob("ablation-*.json")) if (models / "eval").is_dir() else []
     if extra:
-        out += ["### Input-transform ablations after the shipped run (validation set, 40,000 training spectra, 3 epochs, 768×2 + element head)", "",
+        out += ["### Earlier input-transform ablations (model 1.0.0 era: older generator, ε = 0 labels; validation set, 40,000 training spectra, 3 epochs, 768×2 + element head) — kept for the record; the significance map (above) came after them", "",
                 "| transform | element F1 | top-1 | line sens. | line prec. | element F1 by total counts (<1e4, 1e4–1e5, 1e5–1e6, 1e6–1e7, >1e7) |",
                 "|---|---|---|---|---|---|"]
         for f in extra:
