@@ -102,7 +102,7 @@ def _notes_section(models: Path) -> list[str]:
             "- Real spectra: the NIST table above. The main element is found in every file, but absent elements are "
             "reported too (sim-to-real gap at 6–8e6 counts: detector low-energy background, pile-up and "
             "peak-shape details the generator does not match; docs/synthesis-validation.md). These files were "
-            "looked at when choosing between two final candidates (docs/training.md, 'Model history'), so they are "
+            "looked at when choosing between earlier candidates (docs/training.md, 'Model history'), so they are "
             "not an untouched held-out test.", ""]
     return out
 
