@@ -14,12 +14,31 @@ public sealed class SynthCommandTests : IDisposable
         }
     }
 
-    private static (int Code, string Out, string Err) Run(long count, string profile, string format, string? output, string? plot = null)
+    private static (int Code, string Out, string Err) Run(long count, string profile, string format, string? output, string? plot = null, double labelSystematic = 0)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = SynthCommand.Run(count, 1, profile, format, output, 1, plot, 0, 0, stdout, stderr);
+        var code = SynthCommand.Run(count, 1, profile, format, output, 1, plot, 0, labelSystematic, stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(0.7)]
+    public void Run_LabelSystematicOutOfRange_ExitTwoNamingTheOption(double fraction)
+    {
+        var (code, _, err) = Run(5, "handheld-pin", "npy", _dir, labelSystematic: fraction);
+        Assert.Equal(2, code);
+        Assert.Contains("--label-systematic", err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_dir));
+    }
+
+    [Fact]
+    public void Run_NpyWithLabelSystematic_RecordsItInMeta()
+    {
+        var (code, _, _) = Run(3, "handheld-pin", "npy", _dir, labelSystematic: 0.02);
+        Assert.Equal(0, code);
+        Assert.Contains("\"label_systematic_fraction\": 0.02", File.ReadAllText(Path.Combine(_dir, "meta.json")), StringComparison.Ordinal);
     }
 
     [Fact]
