@@ -149,8 +149,18 @@ public sealed class RebinPlan
     /// <summary>Rebins <paramref name="counts"/> into <paramref name="destination"/> (300 float32 values, the ModelInput).</summary>
     /// <returns>The counts that fell outside 0–30 keV.</returns>
     /// <exception cref="ArgumentException">The channel count differs from the plan's, or the destination is not 300 long.</exception>
+    public double Apply(ReadOnlySpan<long> counts, Span<float> destination) => ApplyCore(counts, destination);
+
+    /// <summary>Rebins <paramref name="counts"/> into <paramref name="destination"/> (300 values, before the float32 cast).</summary>
+    /// <returns>The counts that fell outside 0–30 keV.</returns>
+    /// <exception cref="ArgumentException">The channel count differs from the plan's, or the destination is not 300 long.</exception>
+    public double Apply(ReadOnlySpan<long> counts, Span<double> destination) => ApplyCore(counts, destination);
+
+    // One body for both destinations: T is a value type, so the JIT compiles a specialised copy per T and
+    // T.CreateTruncating is the plain cast (float) or nothing (double).
     [SkipLocalsInit] // the channel buffer is written in full before it is read
-    public double Apply(ReadOnlySpan<long> counts, Span<float> destination)
+    private double ApplyCore<T>(ReadOnlySpan<long> counts, Span<T> destination)
+        where T : struct, IFloatingPoint<T>
     {
         CheckLengths(counts, destination);
         // A bin's window may reach past the last channel by up to one window (the last bins); the padding reads 0.
@@ -163,35 +173,7 @@ public sealed class RebinPlan
         for (var bin = 0; bin < ModelGrid.BinCount; bin++)
         {
             var value = BinValue(ref first, bin);
-            destination[bin] = (float)value;
-            inside += value;
-        }
-
-        if (rented is not null)
-        {
-            ArrayPool<double>.Shared.Return(rented);
-        }
-
-        return total - inside;
-    }
-
-    /// <summary>Rebins <paramref name="counts"/> into <paramref name="destination"/> (300 values, before the float32 cast).</summary>
-    /// <returns>The counts that fell outside 0–30 keV.</returns>
-    /// <exception cref="ArgumentException">The channel count differs from the plan's, or the destination is not 300 long.</exception>
-    [SkipLocalsInit]
-    public double Apply(ReadOnlySpan<long> counts, Span<double> destination)
-    {
-        CheckLengths(counts, destination);
-        var padded = ChannelCount + (_vectorsPerWindow * Vector<double>.Count);
-        double[]? rented = null;
-        var channels = padded <= StackChannels ? stackalloc double[padded] : (rented = ArrayPool<double>.Shared.Rent(padded)).AsSpan(0, padded);
-        var total = ToDoubles(counts, channels);
-        ref var first = ref MemoryMarshal.GetReference(channels);
-        var inside = 0.0;
-        for (var bin = 0; bin < ModelGrid.BinCount; bin++)
-        {
-            var value = BinValue(ref first, bin);
-            destination[bin] = value;
+            destination[bin] = T.CreateTruncating(value);
             inside += value;
         }
 
