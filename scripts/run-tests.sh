@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the project: all .NET test projects and the Python training tests.
-# Ends with one line "N passed, N failed[, N skipped]" summed over all of them (CI reads that line).
+# Ends with the line "N passed, N failed" summed over all of them (CI reads that line), after a "N skipped" line.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
