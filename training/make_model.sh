@@ -23,18 +23,21 @@ fi
 # Seeds: one per set and never shared, so no spectrum of a test set was seen in training or threshold choice.
 # Labels: Currie's limit with a 2 % systematic background term (xrfedge synth --label-systematic; docs/training.md).
 label_sys=${LABEL_SYSTEMATIC:-0.02}
+# Data made by an older generator is never reused: its spectra differ (e.g. 1.1 added diffraction and escape correction).
+gen_version=$(grep -o 'xrfedge-synth/[0-9.]*' src/XrfEdge.Synthesis/SpectrumGenerator.cs | head -1)
 seed_train=${SEED_TRAIN:-1001}; seed_val=${SEED_VAL:-2002}; seed_test=${SEED_TEST:-3003}; seed_profile=${SEED_PROFILE:-4004}
 
 start=$(date +%s)
 synth() {  # profile count seed dir
-  if [ -f "$4/meta.json" ] && [ "${REGENERATE:-0}" != 1 ] && "$py" - "$4/meta.json" "$1" "$2" "$3" "$label_sys" <<'PY'
+  if [ -f "$4/meta.json" ] && [ "${REGENERATE:-0}" != 1 ] && "$py" - "$4/meta.json" "$1" "$2" "$3" "$label_sys" "$gen_version" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-have = (m.get("profile"), int(m.get("count", -1)), int(m.get("seed", -1)), float(m.get("label_systematic_fraction", 0)))
-sys.exit(0 if have == (sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])) else 1)
+have = (m.get("profile"), int(m.get("count", -1)), int(m.get("seed", -1)), float(m.get("label_systematic_fraction", 0)),
+        m.get("generator_version"))
+sys.exit(0 if have == (sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]) else 1)
 PY
   then
-    echo "make_model: $4 already holds $1 × $2 (seed $3, label ε $label_sys): reused" >&2
+    echo "make_model: $4 already holds $1 × $2 (seed $3, label ε $label_sys, $gen_version): reused" >&2
     return
   fi
   rm -rf "$4"

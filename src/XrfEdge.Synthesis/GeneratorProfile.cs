@@ -81,6 +81,9 @@ public sealed record GeneratorProfile
     /// <summary>Samples.</summary>
     public required SampleOptions Samples { get; init; }
 
+    /// <summary>Bragg diffraction peaks of crystalline samples; null = none.</summary>
+    public DiffractionOptions? Diffraction { get; init; }
+
     /// <summary>Returns every problem of the profile as one sentence each (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -163,6 +166,40 @@ public sealed record GeneratorProfile
             Range(d.PileupResolvingTimeNanoseconds, "detectors.pileup_resolving_time_nanoseconds");
             Range(d.LowerThresholdKeV, "detectors.lower_threshold_kev");
             Range(d.ZeroPeakFraction, "detectors.zero_peak_fraction");
+            if (d.EscapePeakScale is { } escape)
+            {
+                Range(escape, "detectors.escape_peak_scale");
+                if (escape.Min < 0 || escape.Max > 1)
+                {
+                    problems.Add("detectors.escape_peak_scale must lie within 0–1 (a share of the physical escape probability)");
+                }
+            }
+        }
+
+        if (Diffraction is { } diffraction)
+        {
+            if (!(diffraction.Probability is >= 0 and <= 1))
+            {
+                problems.Add("diffraction.probability must lie within 0–1");
+            }
+
+            Range(diffraction.PeakToContinuum, "diffraction.peak_to_continuum");
+            Range(diffraction.LatticeParameterAngstroms, "diffraction.lattice_parameter_angstroms");
+            Range(diffraction.AngularSpreadDegrees, "diffraction.angular_spread_degrees");
+            if (diffraction.LatticeParameterAngstroms is { } a && a.Min < 1.5)
+            {
+                problems.Add("diffraction.lattice_parameter_angstroms below 1.5 Å is not a crystal lattice");
+            }
+
+            if (diffraction.AngularSpreadDegrees is { } spread && (spread.Min < 0 || spread.Max > 20))
+            {
+                problems.Add("diffraction.angular_spread_degrees must lie within 0–20°");
+            }
+
+            if (diffraction.PeakToContinuum is { } ratio && ratio.Min < 0)
+            {
+                problems.Add("diffraction.peak_to_continuum must not be negative");
+            }
         }
 
         if (Mca is null)

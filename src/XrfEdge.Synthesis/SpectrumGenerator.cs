@@ -26,7 +26,7 @@ namespace XrfEdge.Synthesis;
 public sealed class SpectrumGenerator
 {
     /// <summary>Generator version written into dataset metadata; bump when the physics changes.</summary>
-    public const string Version = "xrfedge-synth/1.0";
+    public const string Version = "xrfedge-synth/1.1";
 
     /// <summary>Fano factor of silicon used in the resolution law (issue 3): 0.115.</summary>
     public const double FanoFactor = 0.115;
@@ -51,6 +51,10 @@ public sealed class SpectrumGenerator
     private const double SiliconDensity = 2.33;     // g/cm³
     private const double ArgonInAir = 0.0128;       // mass fraction of Ar in dry air (NIST)
     private const double SiJumpRatio = 10.4;        // K-edge jump ratio of Si (xraylib JumpFactor(14, K) ≈ 10.4)
+
+    // Seed mask of the second random stream per spectrum (escape correction, diffraction): keeps the main stream, and so
+    // every spectrum of a profile without these effects, exactly as before they were added.
+    private const ulong AuxiliaryStream = 0xD1FF_4AC7_E5CA_9E00UL;
 
     // Kramers' law: continuum photons per electron per keV (4π) = k·Z·(E0/E − 1), k ≈ 1.1e-6 /keV (Kramers 1923,
     // as usually quoted for thick targets).
@@ -489,6 +493,16 @@ public sealed class SpectrumGenerator
             }
         }
 
+        // ---- Escape-peak correction and Bragg diffraction: drawn from their own stream, so profiles without them
+        // give exactly the spectra they gave before these effects existed ----
+        var aux = new Rng(_seed ^ AuxiliaryStream, index);
+        ws.EscapeScale = det.EscapePeakScale is { } escapeRange ? Draw(ref aux, escapeRange) : 1;
+        ws.DiffractionPeaks = 0;
+        if (p.Diffraction is { } diffraction && thin is null && ws.SampleKind != "blank" && aux.Chance(diffraction.Probability))
+        {
+            DrawDiffraction(ref aux, ws, diffraction, theta, kvBin);
+        }
+
         // ---- Relative → counts: every physical contribution is scaled together ----
         double relative = 0;
         for (var k = 0; k < cont.Length; k++)
@@ -548,7 +562,7 @@ public sealed class SpectrumGenerator
 
             var e = ws.PeakEnergy[q];
             var sigma = Math.Sqrt(Sigma2(noise2, fano, e) + (ws.PeakSigma[q] * ws.PeakSigma[q]));
-            var escape = EscapeFraction(e);
+            var escape = EscapeFraction(e) * ws.EscapeScale;
             if (escape * area >= minPeak)
             {
                 var escE = e - SiKaKeV;
@@ -563,11 +577,12 @@ public sealed class SpectrumGenerator
         {
             if (ws.LineArea[i] > 0)
             {
-                ws.LineGaussianArea[i] = ws.LineArea[i] * (1 - EscapeFraction(_lineEnergy[i])) * (1 - tail - shelf);
+                ws.LineGaussianArea[i] = ws.LineArea[i] * (1 - (EscapeFraction(_lineEnergy[i]) * ws.EscapeScale)) * (1 - tail - shelf);
             }
         }
 
         RenderContinuum(expected, trueCal, ws);
+        RenderDiffraction(expected, trueCal, ws, noise2, fano, tail);
 
         // LLD: nothing below the threshold is counted.
         for (var ch = 0; ch < n; ch++)
@@ -596,6 +611,155 @@ public sealed class SpectrumGenerator
         }
 
     }
+
+    /// <summary>
+    /// Draws the Bragg reflections of one random polycrystalline lattice: E = hc / (2·d_hkl·sin θ_B), θ_B = half the
+    /// scattering angle. Reflections follow the lattice's extinction rules; each gets a random texture factor (rolled
+    /// metals and coarse grains make a few reflections dominate) and a form-factor fall-off exp(−(s/0.5 Å⁻¹)²),
+    /// s = 1/(2d). The angular spread widens every peak by E·cot θ_B·σ_θ. Reflections with s above 0.75 Å⁻¹ (weak, and
+    /// beyond what the real spectra show) and energies below 1 keV are left out. Heights are set when rendering
+    /// (<see cref="RenderDiffraction"/>).
+    /// </summary>
+    private static void DrawDiffraction(ref Rng rng, Workspace ws, DiffractionOptions options, double scatterDegrees, int kvBin)
+    {
+        const double HcKeVAngstrom = 12.398419843;
+        const double MaxS = 0.75;
+        var thetaB = scatterDegrees * Math.PI / 360;
+        var sinB = Math.Sin(thetaB);
+        var cotB = Math.Cos(thetaB) / sinB;
+        var spread = Draw(ref rng, options.AngularSpreadDegrees) * Math.PI / 180;
+        var a = Draw(ref rng, options.LatticeParameterAngstroms);
+        var lattice = (Lattice)rng.Next(6);
+        var c = lattice switch
+        {
+            Lattice.Hexagonal => a * rng.Uniform(1.55, 1.65),
+            Lattice.Tetragonal => a * rng.Uniform(0.5, 1.5),
+            _ => a,
+        };
+        ws.DiffractionStrength = Draw(ref rng, options.PeakToContinuum);
+        var eMax = kvBin * PhysicsTables.GridStepKeV;
+        var dMin = Math.Max(HcKeVAngstrom / (2 * eMax * sinB), 1 / (2 * MaxS));
+        var dMax = HcKeVAngstrom / (2 * 1.0 * sinB);
+        var hMax = (int)Math.Floor(Math.Max(a, c) / dMin);
+        var count = 0;
+        var maxWeight = 0.0;
+        for (var h = 0; h <= hMax; h++)
+        {
+            for (var k = 0; k <= h; k++)
+            {
+                for (var l = 0; l <= (lattice is Lattice.Hexagonal or Lattice.Tetragonal ? hMax : k); l++)
+                {
+                    if ((h | k | l) == 0 || !Allowed(lattice, h, k, l))
+                    {
+                        continue;
+                    }
+
+                    var inverseD2 = lattice switch
+                    {
+                        Lattice.Hexagonal => (4.0 / 3 * ((h * h) + (h * k) + (k * k)) / (a * a)) + ((double)l * l / (c * c)),
+                        Lattice.Tetragonal => (((double)h * h) + (k * k)) / (a * a) + ((double)l * l / (c * c)),
+                        _ => (((double)h * h) + (k * k) + (l * l)) / (a * a),
+                    };
+                    var d = 1 / Math.Sqrt(inverseD2);
+                    if (d < dMin || d > dMax || count >= Workspace.MaxReflections)
+                    {
+                        continue;
+                    }
+
+                    var s = 1 / (2 * d);
+                    var weight = Math.Exp(rng.Uniform(Math.Log(0.003), 0)) * Math.Exp(-(s / 0.5) * (s / 0.5));
+                    var e = HcKeVAngstrom / (2 * d * sinB);
+                    ws.ReflectionEnergy[count] = e;
+                    ws.ReflectionWeight[count] = weight;
+                    ws.ReflectionSigma[count] = e * cotB * spread;
+                    maxWeight = Math.Max(maxWeight, weight);
+                    count++;
+                }
+            }
+        }
+
+        for (var q = 0; q < count; q++)
+        {
+            ws.ReflectionWeight[q] /= maxWeight;
+        }
+
+        ws.DiffractionPeaks = count;
+    }
+
+    /// <summary>
+    /// Renders the drawn reflections onto the expected spectrum (after everything else, so heights are set against
+    /// what the detector shows): the strongest stands <see cref="DiffractionOptions.PeakToContinuum"/> times the local
+    /// background above it — the smallest of the mean levels 0.3–0.6 and 0.6–1.0 keV either side, so neighbouring
+    /// fluorescence peaks do not inflate it. Diffraction is scattered primary radiation, so it gets the detector's tail like any
+    /// peak; its escape peaks and pile-up are left out (second-order on a peak this size).
+    /// </summary>
+    private static void RenderDiffraction(Span<double> expected, EnergyCalibration cal, Workspace ws, double noise2, double fano, double tail)
+    {
+        for (var q = 0; q < ws.DiffractionPeaks; q++)
+        {
+            var e = ws.ReflectionEnergy[q];
+            var sigma = Math.Sqrt(Sigma2(noise2, fano, e) + (ws.ReflectionSigma[q] * ws.ReflectionSigma[q]));
+            var background = Math.Min(
+                Math.Min(MeanLevel(expected, cal, e - 1.0, e - 0.6), MeanLevel(expected, cal, e - 0.6, e - 0.3)),
+                Math.Min(MeanLevel(expected, cal, e + 0.3, e + 0.6), MeanLevel(expected, cal, e + 0.6, e + 1.0)));
+            if (!double.IsFinite(background) || !(background > 0))
+            {
+                continue;
+            }
+
+            var area = ws.DiffractionStrength * ws.ReflectionWeight[q] * background * Math.Sqrt(2 * Math.PI) * sigma;
+            if (area >= 0.02)
+            {
+                RenderPeak(expected, cal, e, area, sigma, tail, 0, null);
+            }
+        }
+    }
+
+    /// <summary>Mean counts per keV of <paramref name="expected"/> over [lo, hi] keV; +∞ when the band is off the spectrum.</summary>
+    private static double MeanLevel(ReadOnlySpan<double> expected, EnergyCalibration cal, double lo, double hi)
+    {
+        var x0 = cal.Channel(lo);
+        var x1 = cal.Channel(hi);
+        if (double.IsNaN(x0) || double.IsNaN(x1))
+        {
+            return double.PositiveInfinity;
+        }
+
+        var c0 = Math.Max(0, (int)Math.Ceiling(x0));
+        var c1 = Math.Min(expected.Length - 1, (int)Math.Floor(x1));
+        if (c1 < c0)
+        {
+            return double.PositiveInfinity;
+        }
+
+        double sum = 0;
+        for (var ch = c0; ch <= c1; ch++)
+        {
+            sum += expected[ch];
+        }
+
+        return sum / (cal.EnergyKeV(c1 + 0.5) - cal.EnergyKeV(c0 - 0.5));
+    }
+
+    private enum Lattice
+    {
+        CubicPrimitive,
+        CubicBodyCentred,
+        CubicFaceCentred,
+        Diamond,
+        Hexagonal,
+        Tetragonal,
+    }
+
+    /// <summary>Extinction rules: which (h k l) reflect for the lattice (hexagonal: the hcp rule, h − k = 3n with l odd is absent).</summary>
+    private static bool Allowed(Lattice lattice, int h, int k, int l) => lattice switch
+    {
+        Lattice.CubicBodyCentred => (h + k + l) % 2 == 0,
+        Lattice.CubicFaceCentred => h % 2 == k % 2 && k % 2 == l % 2,
+        Lattice.Diamond => h % 2 == k % 2 && k % 2 == l % 2 && (h % 2 == 1 || (h + k + l) % 4 == 0),
+        Lattice.Hexagonal => !((h - k) % 3 == 0 && l % 2 == 1),
+        _ => true,
+    };
 
     private int ElementOfAbsorber(int absorber) => absorber < _elementAbsorber.Length && _elementAbsorber[absorber] == absorber ? absorber : -1;
 
@@ -1263,6 +1427,24 @@ public sealed class SpectrumGenerator
         var lines = _catalog.Lines;
         var elements = _catalog.Elements;
         var id = string.Create(CultureInfo.InvariantCulture, $"{Profile.Name}-{_seed}-{index:D7}");
+        var metadata = new Dictionary<string, string>
+        {
+            ["generator"] = Version,
+            ["profile"] = Profile.Name,
+            ["seed"] = _seed.ToString(CultureInfo.InvariantCulture),
+            ["index"] = index.ToString(CultureInfo.InvariantCulture),
+            ["true_calibration"] = ws.TrueCalibration.ToString(),
+        };
+        if (ws.DiffractionPeaks > 0)
+        {
+            metadata["diffraction_peaks"] = ws.DiffractionPeaks.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (ws.EscapeScale != 1)
+        {
+            metadata["escape_peak_scale"] = ws.EscapeScale.ToString("0.###", CultureInfo.InvariantCulture);
+        }
+
         var spectrum = new RawSpectrum
         {
             Id = id,
@@ -1271,14 +1453,7 @@ public sealed class SpectrumGenerator
             LiveTime = TimeSpan.FromSeconds(ws.LiveTimeSeconds),
             RealTime = TimeSpan.FromSeconds(ws.LiveTimeSeconds * (1 + Math.Min(0.9, ws.CountRate * 2e-6))),
             Excitation = new Excitation(ws.Anode, ws.TubeVoltageKilovolts, ws.TubeCurrentMicroamperes),
-            Metadata = new Dictionary<string, string>
-            {
-                ["generator"] = Version,
-                ["profile"] = Profile.Name,
-                ["seed"] = _seed.ToString(CultureInfo.InvariantCulture),
-                ["index"] = index.ToString(CultureInfo.InvariantCulture),
-                ["true_calibration"] = ws.TrueCalibration.ToString(),
-            },
+            Metadata = metadata,
         };
         var inSample = Enumerable.Range(0, elements.Count).Where(e => ws.ElementsInSample[e] == 1).ToArray();
         var composition = new List<ElementFraction>(ws.ComponentCount);

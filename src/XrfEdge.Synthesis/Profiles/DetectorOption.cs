@@ -16,6 +16,8 @@ namespace XrfEdge.Synthesis.Profiles;
 /// <param name="ZeroPeakFraction">Share of all counts in that zero peak, 0–0.5 (about 0.4 on the NIST Bruker spectra).</param>
 /// <param name="SiliconPeakFraction">Share of counts in the detector's own Si Kα peak (1.74 keV: fluorescence of the dead
 /// layer and frame), 0–1e-3; an artefact, never labelled as Si in the sample. Null = none.</param>
+/// <param name="EscapePeakScale">Share of the physical Si escape peaks left in the spectrum, 0–1: vendor software (the
+/// Bruker NIST files, for one) removes escape peaks, others leave them. Null = 1 (uncorrected).</param>
 public sealed record DetectorOption(
     string Kind,
     double Weight,
@@ -29,4 +31,5 @@ public sealed record DetectorOption(
     [property: System.Text.Json.Serialization.JsonPropertyName("lower_threshold_kev")] ValueRange LowerThresholdKeV,
     double ZeroPeakProbability,
     ValueRange ZeroPeakFraction,
-    ValueRange? SiliconPeakFraction = null);
+    ValueRange? SiliconPeakFraction = null,
+    ValueRange? EscapePeakScale = null);

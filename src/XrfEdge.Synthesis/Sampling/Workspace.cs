@@ -13,6 +13,7 @@ internal sealed class Workspace
     public const int MaxComponents = 64;
     public const int MaxPeaks = 4096;
     public const int MaxTubeLines = 16;
+    public const int MaxReflections = 512;
 
     public Workspace(int lineCount, int elementCount)
     {
@@ -80,6 +81,12 @@ internal sealed class Workspace
     public string Path = "vacuum";
     public double PathLengthMillimetres;
     public double ScatterAngleDegrees;
+    public double EscapeScale = 1;
+    public int DiffractionPeaks;
+    public double DiffractionStrength;
+    public readonly double[] ReflectionEnergy = new double[MaxReflections];
+    public readonly double[] ReflectionWeight = new double[MaxReflections];
+    public readonly double[] ReflectionSigma = new double[MaxReflections];
     public string Detector = "SDD";
     public double FwhmMnKaElectronvolts;
     public string Matrix = "none";
