@@ -99,6 +99,11 @@ def _linear(name: str, x: str, w: np.ndarray, b: np.ndarray, out: str) -> tuple[
 
 
 def build_fp32(model: LineEncoder, metadata: dict[str, str] | None = None) -> onnx.ModelProto:
+    if model.config.conv:
+        # The graph below is transform → MatMul layers; silently skipping the convolutions would write a model
+        # with the wrong input width for its first layer. CNNs are an ablation scored in PyTorch only.
+        raise ValueError(f"ONNX export supports the MLP line encoder only; this model has a conv front end "
+                         f"(model.conv={model.config.conv}); remove 'conv' from the model config to export it")
     model.eval()
     nodes, inits, cur = _transform_nodes(model.config.transform)
     for i, layer in enumerate(model.linear_layers()):

@@ -61,9 +61,29 @@ class ModelConfig:
     hidden: list[int] = field(default_factory=lambda: [1024, 1024])
     element_head: bool = True
     dropout: float = 0.1
+    # Optional small 1-D CNN front end (issue #5 ablation "MLP or small CNN"): output channels of each
+    # Conv1d(kernel conv_kernel, padding same) + ReLU, then one MaxPool1d(conv_pool) before the MLP.
+    # Empty (the default) is the plain MLP, whose parameters, ONNX export and card entry stay as they were.
+    conv: list[int] = field(default_factory=list)
+    conv_kernel: int = 7
+    conv_pool: int = 2
+
+    def __post_init__(self) -> None:
+        if any(c < 1 for c in self.conv):
+            raise ValueError(f"model.conv channel counts must be ≥ 1, got {self.conv}")
+        if self.conv_kernel < 1 or self.conv_kernel % 2 == 0:
+            # An even kernel has no centre bin, so "same" padding would shift every feature by half a bin.
+            raise ValueError(f"model.conv_kernel must be an odd number ≥ 1, got {self.conv_kernel}")
+        if self.conv_pool < 1 or BINS % self.conv_pool != 0:
+            raise ValueError(f"model.conv_pool must divide the {BINS} bins, got {self.conv_pool}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.conv:
+            # An MLP's recorded hyper-parameters (model card, ablation table) stay exactly as before the CNN option.
+            for k in ("conv", "conv_kernel", "conv_pool"):
+                d.pop(k)
+        return d
 
 
 def feature_count(transform: str) -> int:
@@ -109,13 +129,40 @@ class InputTransform(nn.Module):
         return f
 
 
+class ConvFrontEnd(nn.Module):
+    """Transform features [N,F] → the bins as channels [N,C,300] → Conv1d/ReLU stack → MaxPool → flat [N,width].
+
+    Channel 0 is the per-bin shape feature, channel 1 (with "+sig") the significance row; the scalar "+total"
+    feature is not a bin, so it bypasses the convolutions and is appended after flattening.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.rows = 2 if "+sig" in config.transform else 1
+        self.has_total = config.transform.endswith("+total")
+        layers: list[nn.Module] = []
+        channels = self.rows
+        for c in config.conv:
+            layers += [nn.Conv1d(channels, c, config.conv_kernel, padding=config.conv_kernel // 2), nn.ReLU()]
+            channels = c
+        layers.append(nn.MaxPool1d(config.conv_pool))
+        self.convs = nn.Sequential(*layers)
+        self.width = channels * (BINS // config.conv_pool) + (1 if self.has_total else 0)
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        h = self.convs(f[:, :self.rows * BINS].reshape(-1, self.rows, BINS)).flatten(1)
+        return torch.cat([h, f[:, -1:]], dim=1) if self.has_total else h
+
+
 class LineEncoder(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
         self.transform = InputTransform(config.transform)
         layers: list[nn.Module] = []
-        width = feature_count(config.transform)
+        # Registered only for a CNN so an MLP's state_dict (and its parameter count) is unchanged.
+        self.front = ConvFrontEnd(config) if config.conv else None
+        width = self.front.width if self.front is not None else feature_count(config.transform)
         for h in config.hidden:
             layers += [nn.Linear(width, h), nn.ReLU()]
             if config.dropout > 0:
@@ -127,8 +174,10 @@ class LineEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits (no sigmoid): lines [N,556], elements [N,41] or None."""
-        h = self.body(self.transform(x))
+        f = self.transform(x)
+        h = self.body(self.front(f) if self.front is not None else f)
         return self.line_head(h), (self.element_head(h) if self.element_head is not None else None)
 
     def linear_layers(self) -> list[nn.Linear]:
+        """The MLP's hidden Linear layers in order (the heads excluded); a CNN's convolutions are not included."""
         return [m for m in self.body if isinstance(m, nn.Linear)]
