@@ -34,6 +34,13 @@ public sealed record GeneratorProfile
     public required ValueRange AnodeLineScale { get; init; }
 
     /// <summary>
+    /// Extra scale of the anode's L lines (on top of <see cref="AnodeLineScale"/>), log range e.g. 0.05–1.5; null = 1.
+    /// In vacuum the NIST Bruker files show the Rh L scatter at about 0.1× what the tube model gives.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonPropertyName("anode_l_line_scale")]
+    public ValueRange? AnodeLLineScale { get; init; }
+
+    /// <summary>
     /// Probability that the primary beam is focused by a polycapillary optic (micro-XRF benchtops such as the NIST Bruker
     /// instrument). Its acceptance follows the critical angle of total reflection, θ_c ∝ 1/E, so the transmission falls as
     /// (E_c/E)² above a cut-off E_c (<see cref="PolycapillaryCutoffKeV"/>), 0–1.
@@ -128,6 +135,14 @@ public sealed record GeneratorProfile
         Range(TubeBeWindowMicrometres, "tube_be_window_micrometres");
         Range(TubeTakeoffDegrees, "tube_takeoff_degrees");
         Range(AnodeLineScale, "anode_line_scale");
+        if (AnodeLLineScale is { } lScale)
+        {
+            Range(lScale, "anode_l_line_scale");
+            if (lScale.Min < 0)
+            {
+                problems.Add("anode_l_line_scale must not be negative");
+            }
+        }
         Weights(Filters, f => f.Weight, "filters");
         Range(IncidenceDegrees, "incidence_degrees");
         Range(TakeoffDegrees, "takeoff_degrees");
@@ -172,6 +187,22 @@ public sealed record GeneratorProfile
                 if (escape.Min < 0 || escape.Max > 1)
                 {
                     problems.Add("detectors.escape_peak_scale must lie within 0–1 (a share of the physical escape probability)");
+                }
+            }
+
+            if (d.LowEnergyBackground is { } low)
+            {
+                Range(low.LevelPerKeV, "detectors.low_energy_background.level_per_kev");
+                Range(low.KneeKeV, "detectors.low_energy_background.knee_kev");
+                Range(low.WidthKeV, "detectors.low_energy_background.width_kev");
+                if (low.LevelPerKeV is { } level && (level.Min < 0 || level.Max > 0.05))
+                {
+                    problems.Add("detectors.low_energy_background.level_per_kev must lie within 0–0.05 of the total counts per keV");
+                }
+
+                if (low.WidthKeV is { } width && width.Min <= 0)
+                {
+                    problems.Add("detectors.low_energy_background.width_kev must be positive");
                 }
             }
         }

@@ -26,7 +26,7 @@ namespace XrfEdge.Synthesis;
 public sealed class SpectrumGenerator
 {
     /// <summary>Generator version written into dataset metadata; bump when the physics changes.</summary>
-    public const string Version = "xrfedge-synth/1.1";
+    public const string Version = "xrfedge-synth/1.2";
 
     /// <summary>Fano factor of silicon used in the resolution law (issue 3): 0.115.</summary>
     public const double FanoFactor = 0.115;
@@ -310,7 +310,12 @@ public sealed class SpectrumGenerator
 
         // ---- Primary spectrum (photons per 0.1-keV bin per electron, 4π, after window, filter and path) ----
         var kvBin = Math.Min(PhysicsTables.GridCount, (int)Math.Ceiling((kv / PhysicsTables.GridStepKeV) - 0.5));
-        BuildPrimary(ws, kv, kvBin, tubeBeCm, tubeTakeoff, lineScale, filterAbsorber, filterMass, pathAbsorber, pathMass);
+        // Effects added after generator 1.0 draw from a second stream per spectrum, so a profile without them gives
+        // exactly the spectra it gave before they existed: anode L-line scale, escape correction, low-energy
+        // background, diffraction (in that order).
+        var aux = new Rng(_seed ^ AuxiliaryStream, index);
+        var lLineScale = p.AnodeLLineScale is { } lRange ? Draw(ref aux, lRange) : 1;
+        BuildPrimary(ws, kv, kvBin, tubeBeCm, tubeTakeoff, lineScale, lLineScale, filterAbsorber, filterMass, pathAbsorber, pathMass);
         if (double.IsFinite(polycapillaryCutoff))
         {
             ApplyPolycapillary(ws, polycapillaryCutoff, kvBin);
@@ -493,10 +498,16 @@ public sealed class SpectrumGenerator
             }
         }
 
-        // ---- Escape-peak correction and Bragg diffraction: drawn from their own stream, so profiles without them
-        // give exactly the spectra they gave before these effects existed ----
-        var aux = new Rng(_seed ^ AuxiliaryStream, index);
+        // ---- Escape-peak correction, low-energy background and Bragg diffraction (second stream, see above) ----
         ws.EscapeScale = det.EscapePeakScale is { } escapeRange ? Draw(ref aux, escapeRange) : 1;
+        ws.LowEnergyLevel = 0;
+        if (det.LowEnergyBackground is { } low)
+        {
+            ws.LowEnergyLevel = Draw(ref aux, low.LevelPerKeV);
+            ws.LowEnergyKneeKeV = Draw(ref aux, low.KneeKeV);
+            ws.LowEnergyWidthKeV = Draw(ref aux, low.WidthKeV);
+        }
+
         ws.DiffractionPeaks = 0;
         if (p.Diffraction is { } diffraction && thin is null && ws.SampleKind != "blank" && aux.Chance(diffraction.Probability))
         {
@@ -582,6 +593,7 @@ public sealed class SpectrumGenerator
         }
 
         RenderContinuum(expected, trueCal, ws);
+        RenderLowEnergyBackground(expected, trueCal, ws);
         RenderDiffraction(expected, trueCal, ws, noise2, fano, tail);
 
         // LLD: nothing below the threshold is counted.
@@ -712,6 +724,38 @@ public sealed class SpectrumGenerator
             {
                 RenderPeak(expected, cal, e, area, sigma, tail, 0, null);
             }
+        }
+    }
+
+    /// <summary>
+    /// The detector's low-energy background (<see cref="Profiles.LowEnergyBackgroundOption"/>): level × total counts per
+    /// keV, flat up to the knee and rolling off as 1/(1 + e^((E − knee)/width)); the LLD cuts it below like everything.
+    /// </summary>
+    private static void RenderLowEnergyBackground(Span<double> expected, EnergyCalibration cal, Workspace ws)
+    {
+        if (!(ws.LowEnergyLevel > 0))
+        {
+            return;
+        }
+
+        var perKeV = ws.LowEnergyLevel * ws.ExpectedTotal;
+        var stop = ws.LowEnergyKneeKeV + (30 * ws.LowEnergyWidthKeV);
+        for (var ch = 0; ch < expected.Length; ch++)
+        {
+            var lo = cal.EnergyKeV(ch - 0.5);
+            var hi = cal.EnergyKeV(ch + 0.5);
+            if (hi <= 0)
+            {
+                continue;
+            }
+
+            var e = cal.EnergyKeV(ch);
+            if (e > stop)
+            {
+                break;
+            }
+
+            expected[ch] += perKeV * (hi - Math.Max(lo, 0)) / (1 + Math.Exp((e - ws.LowEnergyKneeKeV) / ws.LowEnergyWidthKeV));
         }
     }
 
@@ -877,7 +921,7 @@ public sealed class SpectrumGenerator
         return sum;
     }
 
-    private void BuildPrimary(Workspace ws, double kv, int kvBin, double tubeBeCm, double tubeTakeoff, double lineScale, int filterAbsorber, double filterMass, int pathAbsorber, double pathMass)
+    private void BuildPrimary(Workspace ws, double kv, int kvBin, double tubeBeCm, double tubeTakeoff, double lineScale, double lLineScale, int filterAbsorber, double filterMass, int pathAbsorber, double pathMass)
     {
         _tables.TryGetElement(ws.Anode, out var anode);
         var z = anode!.AtomicNumber;
@@ -925,7 +969,8 @@ public sealed class SpectrumGenerator
             var exponent = (_tables.MassAttenuationAtAnodeLine(_beAbsorber, li) * BerylliumDensity * tubeBeCm)
                 + (filterAbsorber >= 0 ? _tables.MassAttenuationAtAnodeLine(filterAbsorber, li) * filterMass : 0)
                 + (pathAbsorber >= 0 ? _tables.MassAttenuationAtAnodeLine(pathAbsorber, li) * pathMass : 0);
-            var photons = ionisations * line.FluorescenceYield * line.RadiativeRate * selfAbsorption * Math.Exp(-exponent) * lineScale;
+            var photons = ionisations * line.FluorescenceYield * line.RadiativeRate * selfAbsorption * Math.Exp(-exponent) * lineScale
+                * (line.Shell == "K" ? 1 : lLineScale);
             ws.TubeLine[ws.TubeLineCount] = li;
             ws.TubePhotons[ws.TubeLineCount] = photons;
             if (photons > strongestPhotons && (line.Shell == "K" || strongest < 0 || _tables.AnodeLines[ws.TubeLine[strongest]].Shell != "K"))

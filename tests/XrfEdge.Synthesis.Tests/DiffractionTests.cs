@@ -173,3 +173,86 @@ public sealed class DiffractionTests
         Assert.Contains("detectors.escape_peak_scale", problems);
     }
 }
+
+/// <summary>Low-energy detector background and the anode L-line scale (generator 1.2), also on the second stream.</summary>
+public sealed class LowEnergyTests
+{
+    private static (double[] Expected, double[] TubePhotons, double Total) Run(GeneratorProfile p)
+    {
+        var g = new SpectrumGenerator(p, 4);
+        var ws = g.Rent();
+        g.Simulate(0, ws);
+        var result = (ws.Expected.AsSpan(0, ws.ChannelCount).ToArray(), ws.TubePhotons.AsSpan(0, ws.TubeLineCount).ToArray(), ws.ExpectedTotal);
+        g.Return(ws);
+        return result;
+    }
+
+    [Fact]
+    public void LowEnergyBackground_AddsThePlateauBelowTheKneeOnly()
+    {
+        // Level 1e-3 of the total counts per keV, knee 1.5 keV, width 0.1 keV: at 0.5–1.0 keV (10 eV channels) each
+        // channel gains 1e-5 × total × 1/(1 + e^((E − 1.5)/0.1)); at 5 keV nothing changes.
+        var plain = TestProfiles.Fixed("Fe");
+        var low = plain with
+        {
+            Detectors = [plain.Detectors[0] with
+            {
+                LowEnergyBackground = new LowEnergyBackgroundOption(ValueRange.Fixed(1e-3), ValueRange.Fixed(1.5), ValueRange.Fixed(0.1)),
+            }],
+        };
+        var (a, _, total) = Run(plain);
+        var (b, _, _) = Run(low);
+        for (var ch = 50; ch <= 100; ch++)
+        {
+            var e = ch * 0.01;
+            var want = 1e-3 * total * 0.01 / (1 + Math.Exp((e - 1.5) / 0.1));
+            Assert.InRange(b[ch] - a[ch], want * 0.999, want * 1.001);
+        }
+
+        Assert.Equal(a[500], b[500], 9);
+    }
+
+    [Fact]
+    public void AnodeLLineScale_ScalesTheTubeLLinesAndLeavesTheKLines()
+    {
+        var plain = TestProfiles.Fixed("Fe");
+        var (_, k1, _) = Run(plain);
+        var (_, k2, _) = Run(plain with { AnodeLLineScale = ValueRange.Fixed(0.1) });
+        Assert.Equal(k1.Length, k2.Length);
+        var ratios = k1.Zip(k2, (x, y) => y / x).ToArray();
+        Assert.All(ratios, r => Assert.True(Math.Abs(r - 1) < 1e-12 || Math.Abs(r - 0.1) < 1e-12, $"ratio {r}"));
+        Assert.Contains(ratios, r => Math.Abs(r - 1) < 1e-12);   // Rh K lines at 50 kV
+        Assert.Contains(ratios, r => Math.Abs(r - 0.1) < 1e-12); // Rh L lines
+    }
+
+    [Fact]
+    public void Validate_BadLowEnergyAndLLineValues_NamedInTheProblems()
+    {
+        var p = TestProfiles.Fixed("Fe");
+        var bad = p with
+        {
+            AnodeLLineScale = new ValueRange(-1, 1),
+            Detectors = [p.Detectors[0] with
+            {
+                LowEnergyBackground = new LowEnergyBackgroundOption(new ValueRange(0, 0.5), ValueRange.Fixed(1), ValueRange.Fixed(0)),
+            }],
+        };
+        var problems = string.Join("\n", bad.Validate());
+        Assert.Contains("anode_l_line_scale", problems);
+        Assert.Contains("low_energy_background.level_per_kev", problems);
+        Assert.Contains("low_energy_background.width_kev", problems);
+    }
+
+    [Fact]
+    public void Parse_ShippedProfiles_RoundTripTheNewKeys()
+    {
+        var p = GeneratorProfiles.Load("randomized");
+        Assert.NotNull(p.AnodeLLineScale);
+        Assert.NotNull(p.Diffraction);
+        Assert.All(p.Detectors, d => Assert.NotNull(d.LowEnergyBackground));
+        var json = GeneratorProfiles.ToJson(p);
+        Assert.Contains("\"knee_kev\"", json);
+        Assert.Contains("\"anode_l_line_scale\"", json);
+        Assert.Equal(GeneratorProfiles.ToJson(GeneratorProfiles.Parse(json, "round-trip")), json);
+    }
+}

@@ -18,6 +18,7 @@ namespace XrfEdge.Synthesis.Profiles;
 /// layer and frame), 0–1e-3; an artefact, never labelled as Si in the sample. Null = none.</param>
 /// <param name="EscapePeakScale">Share of the physical Si escape peaks left in the spectrum, 0–1: vendor software (the
 /// Bruker NIST files, for one) removes escape peaks, others leave them. Null = 1 (uncorrected).</param>
+/// <param name="LowEnergyBackground">The detector's low-energy background below a few keV; null = none.</param>
 public sealed record DetectorOption(
     string Kind,
     double Weight,
@@ -32,4 +33,19 @@ public sealed record DetectorOption(
     double ZeroPeakProbability,
     ValueRange ZeroPeakFraction,
     ValueRange? SiliconPeakFraction = null,
-    ValueRange? EscapePeakScale = null);
+    ValueRange? EscapePeakScale = null,
+    LowEnergyBackgroundOption? LowEnergyBackground = null);
+
+/// <summary>
+/// A smooth background below a few keV that no peak explains: real SDDs show it (incomplete charge collection near the
+/// entrance window, noise near the threshold, radiation scattered in the housing). The NIST Bruker acrylic blank has
+/// 5–100× more counts at 0.3–1.5 keV than the shelf and scatter model give (docs/synthesis-validation.md), and a model
+/// trained without it reads it as Mg, F or O.
+/// </summary>
+/// <param name="LevelPerKeV">Plateau level as a share of the spectrum's total counts per keV (log range), e.g. 1e-5–1e-2.</param>
+/// <param name="KneeKeV">Energy where the plateau has fallen to half, keV: 0.8–3.</param>
+/// <param name="WidthKeV">Width of the roll-off, keV (Fermi-function shape): 0.1–1.</param>
+public sealed record LowEnergyBackgroundOption(
+    [property: System.Text.Json.Serialization.JsonPropertyName("level_per_kev")] ValueRange LevelPerKeV,
+    [property: System.Text.Json.Serialization.JsonPropertyName("knee_kev")] ValueRange KneeKeV,
+    [property: System.Text.Json.Serialization.JsonPropertyName("width_kev")] ValueRange WidthKeV);

@@ -82,6 +82,9 @@ internal sealed class Workspace
     public double PathLengthMillimetres;
     public double ScatterAngleDegrees;
     public double EscapeScale = 1;
+    public double LowEnergyLevel;
+    public double LowEnergyKneeKeV;
+    public double LowEnergyWidthKeV;
     public int DiffractionPeaks;
     public double DiffractionStrength;
     public readonly double[] ReflectionEnergy = new double[MaxReflections];
