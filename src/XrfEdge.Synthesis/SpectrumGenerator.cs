@@ -52,8 +52,8 @@ public sealed class SpectrumGenerator
     private const double ArgonInAir = 0.0128;       // mass fraction of Ar in dry air (NIST)
     private const double SiJumpRatio = 10.4;        // K-edge jump ratio of Si (xraylib JumpFactor(14, K) ≈ 10.4)
 
-    // Seed mask of the second random stream per spectrum (escape correction, diffraction): keeps the main stream, and so
-    // every spectrum of a profile without these effects, exactly as before they were added.
+    // Seed mask of the second random stream per spectrum (tube L-line scale, escape correction, low-energy background,
+    // diffraction): keeps the main stream, and so every spectrum of a profile without these effects, as it was.
     private const ulong AuxiliaryStream = 0xD1FF_4AC7_E5CA_9E00UL;
 
     // Kramers' law: continuum photons per electron per keV (4π) = k·Z·(E0/E − 1), k ≈ 1.1e-6 /keV (Kramers 1923,
