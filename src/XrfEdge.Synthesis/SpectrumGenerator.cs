@@ -634,8 +634,11 @@ public sealed class SpectrumGenerator
     /// </summary>
     private static void DrawDiffraction(ref Rng rng, Workspace ws, DiffractionOptions options, double scatterDegrees, int kvBin)
     {
-        const double HcKeVAngstrom = 12.398419843;
-        const double MaxS = 0.75;
+        const double HcKeVAngstrom = 12.398419843;     // h·c, keV·Å (CODATA 2018)
+        const double MaxSPerAngstrom = 0.75;           // s = 1/(2d) cut: reflections above are weak and absent in the NIST files
+        const double FormFactorWidthPerAngstrom = 0.5; // atomic form factors fall to ~1/e of f(0) by s ≈ 0.5 Å⁻¹ (light-to-mid Z)
+        const double MinTextureFactor = 0.003;         // weakest reflection relative to the strongest before the form factor
+        const double MinEnergyKeV = 1.0;               // below, the window and the LLD leave nothing to see
         var thetaB = scatterDegrees * Math.PI / 360;
         var sinB = Math.Sin(thetaB);
         var cotB = Math.Cos(thetaB) / sinB;
@@ -650,8 +653,8 @@ public sealed class SpectrumGenerator
         };
         ws.DiffractionStrength = Draw(ref rng, options.PeakToContinuum);
         var eMax = kvBin * PhysicsTables.GridStepKeV;
-        var dMin = Math.Max(HcKeVAngstrom / (2 * eMax * sinB), 1 / (2 * MaxS));
-        var dMax = HcKeVAngstrom / (2 * 1.0 * sinB);
+        var dMin = Math.Max(HcKeVAngstrom / (2 * eMax * sinB), 1 / (2 * MaxSPerAngstrom));
+        var dMax = HcKeVAngstrom / (2 * MinEnergyKeV * sinB);
         var hMax = (int)Math.Floor(Math.Max(a, c) / dMin);
         var count = 0;
         var maxWeight = 0.0;
@@ -679,7 +682,8 @@ public sealed class SpectrumGenerator
                     }
 
                     var s = 1 / (2 * d);
-                    var weight = Math.Exp(rng.Uniform(Math.Log(0.003), 0)) * Math.Exp(-(s / 0.5) * (s / 0.5));
+                    var formFactor = s / FormFactorWidthPerAngstrom;
+                    var weight = Math.Exp(rng.Uniform(Math.Log(MinTextureFactor), 0)) * Math.Exp(-formFactor * formFactor);
                     var e = HcKeVAngstrom / (2 * d * sinB);
                     ws.ReflectionEnergy[count] = e;
                     ws.ReflectionWeight[count] = weight;
@@ -739,6 +743,7 @@ public sealed class SpectrumGenerator
         }
 
         var perKeV = ws.LowEnergyLevel * ws.ExpectedTotal;
+        // 30 widths above the knee the Fermi factor is e^−30 ≈ 1e-13: nothing left to add.
         var stop = ws.LowEnergyKneeKeV + (30 * ws.LowEnergyWidthKeV);
         for (var ch = 0; ch < expected.Length; ch++)
         {

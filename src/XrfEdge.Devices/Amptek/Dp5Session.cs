@@ -361,24 +361,15 @@ public sealed class Dp5Session : IAsyncDisposable
             _link = null;
         }
 
-        Exception? last = null;
-        for (var attempt = 1; attempt <= Math.Max(1, _profile.ReconnectAttempts); attempt++)
-        {
-            await Task.Delay(_profile.ReconnectDelay, _time, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                _link = await _connect(cancellationToken).ConfigureAwait(false);
-                ReconnectCount++;
-                Log.Reconnected(_logger, DeviceName, attempt);
-                return;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                last = e;
-            }
-        }
-
-        throw new IOException($"{DeviceName}: could not reopen the link after {_profile.ReconnectAttempts} attempts: {last?.Message}", last);
+        var attempt = await Reconnection.ReopenAsync(
+            _profile,
+            _time,
+            async ct => _link = await _connect(ct).ConfigureAwait(false),
+            DeviceName,
+            "the link",
+            cancellationToken).ConfigureAwait(false);
+        ReconnectCount++;
+        Log.Reconnected(_logger, DeviceName, attempt);
     }
 
     /// <inheritdoc />

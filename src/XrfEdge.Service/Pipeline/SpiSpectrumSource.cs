@@ -135,24 +135,19 @@ internal sealed class SpiSpectrumSource : ISpectrumSource
 
     private async Task ReconnectAsync(CancellationToken cancellationToken)
     {
-        Exception? last = null;
-        for (var attempt = 1; attempt <= Math.Max(1, _profile.ReconnectAttempts); attempt++)
-        {
-            await Task.Delay(_profile.ReconnectDelay, _time, cancellationToken).ConfigureAwait(false);
-            try
+        var attempt = await Reconnection.ReopenAsync(
+            _profile,
+            _time,
+            _ =>
             {
                 Open();
-                ReconnectCount++;
-                Log.SpiReconnected(_logger, _device, attempt);
-                return;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                last = e;
-            }
-        }
-
-        throw new IOException($"{_device}: could not reopen the SPI MCA after {_profile.ReconnectAttempts} attempts: {last?.Message}", last);
+                return ValueTask.CompletedTask;
+            },
+            _device,
+            "the SPI MCA",
+            cancellationToken).ConfigureAwait(false);
+        ReconnectCount++;
+        Log.SpiReconnected(_logger, _device, attempt);
     }
 
     private async Task StopQuietlyAsync()

@@ -76,6 +76,7 @@ public sealed class RebinPlanTests
         Assert.True(plan.Matches(new EnergyCalibration(-0.01, 0.015), 2048));
         Assert.False(plan.Matches(new EnergyCalibration(-0.01, 0.015), 4096));
     }
+
     [Fact]
     public void ApplyToDoubles_AnyCalibration_EqualsRebinnerWithinOnePartInABillion()
     {
