@@ -74,3 +74,87 @@ def test_choose_threshold_separates_classes(rng):
     truth = np.concatenate([np.zeros(500), np.ones(500)])[:, None]
     thr = choose(prob, truth, np.ones_like(truth, bool))
     assert 0.3 <= thr[0] <= 0.6
+
+
+def test_precision_floor_raises_a_threshold_until_precision_reaches_it(rng):
+    # Negatives spread over [0, 0.8], positives over [0.5, 1]: max-F1 sits low, a 0.95 floor pushes it up.
+    prob = np.concatenate([rng.uniform(0.0, 0.8, 2000), rng.uniform(0.5, 1.0, 1000)])[:, None]
+    truth = np.concatenate([np.zeros(2000), np.ones(1000)])[:, None]
+    mask = np.ones_like(truth, bool)
+    plain, floored = choose(prob, truth, mask)[0], choose(prob, truth, mask, precision_floor=0.95)[0]
+    assert floored > plain
+    pred = prob[:, 0] >= floored
+    assert truth[pred, 0].mean() >= 0.95
+
+
+def test_precision_floor_out_of_reach_keeps_the_max_f1_threshold(rng):
+    # Positives and negatives drawn alike: no threshold reaches 0.95 precision, so the floor changes nothing.
+    prob = rng.uniform(0.0, 1.0, (2000, 1))
+    truth = (rng.uniform(size=(2000, 1)) < 0.5).astype(np.uint8)
+    mask = np.ones_like(truth, bool)
+    assert choose(prob, truth, mask, precision_floor=0.95)[0] == choose(prob, truth, mask)[0]
+
+
+def test_choose_for_decoder_scores_the_reported_decision(catalog, rng):
+    from xrftrain.thresholds import choose_for_decoder
+
+    n, le = 3000, catalog.line_element
+    fe, ka = catalog.elements.index("Fe"), catalog.line_names.index("Fe-KL3")
+    y_el = np.zeros((n, 41), np.uint8)
+    y_el[: n // 2, fe] = 1
+    y_lines = y_el[:, le].copy()
+    lp = np.zeros((n, 556), np.float32)
+    ep = np.zeros((n, 41), np.float32)
+    # The element head is confident on every Fe spectrum, but the Fe-KL3 line is only reported on half of them,
+    # and on some spectra without Fe the head fires where no line supports it.
+    ep[: n // 2, fe] = 0.9
+    ep[n // 2:, fe] = rng.uniform(0.0, 0.95, n - n // 2)
+    lp[: n // 4, ka] = 0.9
+    edges = np.zeros(556)
+    kv = np.full(n, 40.0)
+    ign = np.zeros_like(y_el)
+    lt, et, info = choose_for_decoder(lp, ep, y_lines, y_el, ign, le, edges, kv)
+    assert info["line_precision_floor"] == 0.0 and info["line_precision_target"] is None
+    assert lt[ka] <= 0.9
+    # Without line support the head's false alarms on the second half never count, so the element threshold
+    # need not climb above them: the decision-aware choice stays at or below the head's 0.9 on true Fe.
+    assert et[fe] <= 0.9
+    supported = lp[:, ka] >= lt[ka]
+    reported = supported & (ep[:, fe] >= et[fe])
+    assert reported[: n // 4].all() and not reported[n // 2:].any()
+
+
+def test_choose_for_decoder_ignores_lines_the_tube_cannot_excite(catalog):
+    from xrftrain.thresholds import choose_for_decoder
+
+    n, le = 400, catalog.line_element
+    ka = catalog.line_names.index("Fe-KL3")
+    y_el = np.zeros((n, 41), np.uint8)
+    y_lines = y_el[:, le].copy()
+    lp = np.zeros((n, 556), np.float32)
+    lp[:, ka] = 0.99  # a confident false line on every spectrum, but at 5 kV (below the Fe K edge)
+    ep = np.zeros((n, 41), np.float32)
+    edges = np.zeros(556)
+    edges[ka] = 7.112
+    _, _, at5 = choose_for_decoder(lp, ep, y_lines, y_el, np.zeros_like(y_el), le, edges, np.full(n, 5.0))
+    _, _, at40 = choose_for_decoder(lp, ep, y_lines, y_el, np.zeros_like(y_el), le, edges, np.full(n, 40.0))
+    assert at5["validation_line_precision"] == 0.0 and at40["validation_line_precision"] == 0.0
+    # Checked through the decision: at 40 kV the false line is predicted, at 5 kV it cannot be.
+    assert at5["validation_line_sensitivity"] == 0.0
+
+
+def test_line_precision_target_picks_the_lowest_floor_that_reaches_it(catalog, rng):
+    from xrftrain.thresholds import choose_for_decoder
+
+    n, le = 4000, catalog.line_element
+    # Overlapping scores: max-F1 lands near 0.7 at precision ~0.6; only thresholds ≥ ~0.8 are clean.
+    y_lines = (rng.uniform(size=(n, 556)) < 0.3).astype(np.uint8)
+    lp = np.where(y_lines == 1, rng.uniform(0.3, 1.0, (n, 556)), rng.uniform(0.0, 0.8, (n, 556))).astype(np.float32)
+    y_el = np.zeros((n, 41), np.uint8)
+    ep = np.zeros((n, 41), np.float32)
+    args = (lp, ep, y_lines, y_el, np.zeros_like(y_el), le, np.zeros(556), np.full(n, 40.0))
+    _, _, free = choose_for_decoder(*args)
+    _, _, held = choose_for_decoder(*args, line_precision_target=0.97)
+    assert free["validation_line_precision"] < 0.97 <= held["validation_line_precision"]
+    assert held["line_precision_floor"] > 0.0
+    assert held["validation_line_sensitivity"] < free["validation_line_sensitivity"]

@@ -45,3 +45,26 @@ def test_requantize_rewrites_int8_and_card_keeping_thresholds(random_sets, tmp_p
     assert after["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE)
     assert after["training"]["quantization"]["clip_to_consumer"] is True
     assert after["metrics"]["test-randomized"]["int8"]["summary"]["element_f1"] is not None
+
+
+def test_rethreshold_rewrites_thresholds_and_version_keeping_the_onnx_files(random_sets, tmp_path):
+    from xrftrain.pipeline import rethreshold
+
+    cfg = config_from_json({"shipped": {"model": {"hidden": [32]}, "epochs": 1}, "calibration_spectra": 100})
+    before = run(cfg, random_sets, tmp_path, log=False)
+    assert before["training"]["threshold_choice"]["line_precision_target"] is None
+    after = rethreshold(tmp_path, random_sets, 0.99, "9.9.9", log=False)
+    validate_card(after)
+    assert after["version"] == "9.9.9" and after["training"]["rethresholded_from_version"] == before["version"]
+    assert after["files"] == before["files"]
+    choice = after["training"]["threshold_choice"]
+    assert choice["line_precision_target"] == 0.99
+    # Toy data cannot reach 0.99, so the highest floor is taken and the thresholds can only have gone up.
+    assert choice["line_precision_floor"] == 0.98
+    assert all(a >= b for a, b in zip(after["thresholds"]["lines"], before["thresholds"]["lines"]))
+
+
+def test_config_reads_the_line_precision_target():
+    cfg = config_from_json({"shipped": {"epochs": 1}, "thresholds": {"line_precision_target": 0.955}})
+    assert cfg.line_precision_target == 0.955
+    assert config_from_json({"shipped": {"epochs": 1}}).line_precision_target is None

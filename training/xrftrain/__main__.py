@@ -27,7 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--models", type=Path, required=True)
     q.add_argument("--data", type=Path, required=True, help="npy data root with val/ and the test sets")
     q.add_argument("--calibration-spectra", type=int, default=4000)
+    t = sub.add_parser("rethreshold", help="re-choose the thresholds on validation with the current rule (no retraining), "
+                                           "re-score, rewrite the card under a new version")
+    t.add_argument("--models", type=Path, required=True)
+    t.add_argument("--data", type=Path, required=True, help="npy data root with val/ and the test sets")
+    t.add_argument("--line-precision-target", type=float, help="pooled validation line precision to reach")
+    t.add_argument("--version", required=True, help="the card's new version (the decisions change)")
     a = p.parse_args(argv)
+    if a.cmd == "rethreshold":
+        from .pipeline import rethreshold
+
+        rethreshold(a.models, a.data, a.line_precision_target, a.version)
+        return 0
     if a.cmd == "requantize":
         from .pipeline import requantize
 

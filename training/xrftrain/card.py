@@ -34,7 +34,7 @@ def _clean(v: Any) -> Any:
 
 def build_card(out_dir: Path, catalog_hash: str, has_element_head: bool, line_thresholds: list[float],
                element_thresholds: list[float] | None, training: dict[str, Any], metrics: dict[str, Any],
-               version: str = "1.2.0") -> dict[str, Any]:
+               version: str = "1.2.1") -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "name": NAME,

@@ -23,7 +23,7 @@ from .confusions import confusion_table
 from .data import Dataset, load_dataset
 from .metrics import evaluate, per_element_table, reported
 from .model import ModelConfig
-from .thresholds import choose_all
+from .thresholds import choose_all, choose_for_decoder
 from .train import TrainConfig, TrainResult, predict, train
 
 
@@ -40,6 +40,8 @@ class PipelineConfig:
     ablations: list[Ablation] = field(default_factory=list)
     calibration_spectra: int = 4000
     test_sets: list[str] = field(default_factory=lambda: ["test-randomized"])
+    # Pooled validation line precision the shipped thresholds must reach (None: per-line max-F1), see thresholds.py.
+    line_precision_target: float | None = None
 
 
 def config_from_json(d: dict[str, Any]) -> PipelineConfig:
@@ -54,6 +56,7 @@ def config_from_json(d: dict[str, Any]) -> PipelineConfig:
         ablations=[Ablation(a["name"], tc(a["config"]), a.get("train_limit")) for a in d.get("ablations", [])],
         calibration_spectra=d.get("calibration_spectra", 4000),
         test_sets=d.get("test_sets", ["test-randomized"]),
+        line_precision_target=d.get("thresholds", {}).get("line_precision_target"),
     )
 
 
@@ -176,11 +179,6 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
         print(f"shipped model: {len(train_set)} spectra, {cfg.shipped.epochs} epochs", flush=True)
     result: TrainResult = train(cfg.shipped, train_set, val_set, cat.line_element, log=log)
     model = result.model
-    lp_val, ep_val = predict(model, val_set.x)
-    ep_val = ep_val if ep_val is not None else element_probs_from_lines(lp_val, cat)
-    line_thr, elem_thr = choose_all(lp_val, ep_val, val_set.y_lines, val_set.y_elements, val_set.y_elements_ignore,
-                                    cat.line_element)
-
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {"catalog_hash": cat.sha256, "preprocessing": "rebin-counts-v1", "producer": f"xrftrain {__version__}"}
     fp32 = export.build_fp32(model, meta)
@@ -188,6 +186,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
     calib = val_set.x[: cfg.calibration_spectra]
     int8 = quantize.quantize(fp32, calib)
     export.save(int8, out_dir / INT8_FILE)
+    line_thr, elem_thr, threshold_choice = decoder_thresholds(int8, val_set, cat, cfg.line_precision_target, log)
 
     metrics, per_element = score_models(fp32, int8, cfg.test_sets, data_dir, cat, line_thr, elem_thr, log)
     metrics["ablations_validation"] = ablation_metrics
@@ -200,7 +199,8 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
         "hyper_parameters": cfg.shipped.to_dict(),
         "quantization": quantize.QuantConfig().to_dict() | {"calibration_spectra": int(len(calib)),
                                                             "calibration_source": "validation set"},
-        "thresholds": "per output max-F1 on the validation set; outputs with < 20 validation positives use the pooled max-F1 threshold",
+        "thresholds": THRESHOLD_RULE,
+        "threshold_choice": threshold_choice,
         "history": result.history,
         "epochs_cut_to_fit_time_budget": result.stopped_early,
         "epochs_run": len(result.history),
@@ -215,6 +215,52 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
     write_card(out_dir / CARD_FILE, card)
     (out_dir / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return card
+
+
+THRESHOLD_RULE = ("chosen on the int8 model's validation outputs for the Decoder's decision: lines the tube cannot excite "
+                  "take no part; per-line max-F1, raised by the lowest per-line precision floor that brings the pooled "
+                  "validation line precision to the target when one is set; per-element max-F1 of the reported "
+                  "decision (element probability where one of its lines is reported); outputs with < 20 validation "
+                  "positives use the pooled max-F1 threshold")
+
+
+def decoder_thresholds(int8, val_set: Dataset, cat: Catalog, line_precision_target: float | None,
+                       log: bool = True) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Line and element thresholds for the shipped (int8) model, chosen on validation (thresholds.choose_for_decoder)."""
+    lp, ep = _onnx_probs(int8, val_set.x, cat)
+    line_thr, elem_thr, info = choose_for_decoder(lp, ep, val_set.y_lines, val_set.y_elements,
+                                                  val_set.y_elements_ignore, cat.line_element, line_edges_kev(cat),
+                                                  val_set.tube_kv, line_precision_target)
+    if log:
+        print(f"thresholds (int8, validation): {json.dumps(info)}", flush=True)
+    return line_thr, elem_thr, info
+
+
+def rethreshold(models: Path, data_dir: Path, line_precision_target: float | None, version: str,
+                log: bool = True) -> dict[str, Any]:
+    """Re-chooses the shipped model's thresholds on validation with the current rule (no retraining, same ONNX
+    files), re-scores both models and rewrites the card under a new version: the decisions change, so the
+    version the instrument reports must too."""
+    import onnx
+
+    cat = load_catalog()
+    card = json.loads((models / CARD_FILE).read_text())
+    if card["outputs"]["elements"] is None:
+        raise ValueError(f"{models / CARD_FILE}: rethreshold needs a model with an element output")
+    fp32 = onnx.load(str(models / FP32_FILE))
+    int8 = onnx.load(str(models / INT8_FILE))
+    val_set = load_dataset(data_dir / "val", cat.sha256).subset(slice(None))
+    line_thr, elem_thr, info = decoder_thresholds(int8, val_set, cat, line_precision_target, log)
+    test_sets = [k for k in card["metrics"] if k.startswith("test-")]
+    metrics, per_element = score_models(fp32, int8, test_sets, data_dir, cat, line_thr, elem_thr, log)
+    metrics["ablations_validation"] = card["metrics"].get("ablations_validation", {})
+    training = card["training"] | {"thresholds": THRESHOLD_RULE, "threshold_choice": info,
+                                   "rethresholded_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                   "rethresholded_from_version": card["version"]}
+    new = build_card(models, cat.sha256, True, line_thr.tolist(), elem_thr.tolist(), training, metrics, version)
+    write_card(models / CARD_FILE, new)
+    (models / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
+    return new
 
 
 def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog, line_thr: np.ndarray,
