@@ -53,13 +53,23 @@ def reported(line_prob: np.ndarray, element_prob: np.ndarray, line_element: np.n
     line_edge_kev and tube_kv; a spectrum whose kV is not a positive number is not checked (C#: voltage unknown)."""
     lines = line_prob >= line_thr
     if line_edge_kev is not None and tube_kv is not None:
-        kv = np.asarray(tube_kv, np.float64)
-        known = np.isfinite(kv) & (kv > 0)
-        lines = lines & (~known[:, None] | (np.asarray(line_edge_kev)[None, :] < kv[:, None]))
-    support = np.zeros(element_prob.shape, dtype=bool)
-    for e in range(element_prob.shape[1]):
+        lines = lines & excitable(line_edge_kev, tube_kv)
+    return lines, line_support(lines, line_element, element_prob.shape[1]) & (element_prob >= element_thr)
+
+
+def excitable(line_edge_kev: np.ndarray, tube_kv: np.ndarray) -> np.ndarray:
+    """[N, lines] bool: the Decoder's excitation rule (edge below the tube kV; kV unknown or ≤ 0 → not checked)."""
+    kv = np.asarray(tube_kv, np.float64)
+    known = np.isfinite(kv) & (kv > 0)
+    return ~known[:, None] | (np.asarray(line_edge_kev)[None, :] < kv[:, None])
+
+
+def line_support(lines: np.ndarray, line_element: np.ndarray, elements: int) -> np.ndarray:
+    """[N, elements] bool: the element has at least one reported line (the Decoder's line gate)."""
+    support = np.zeros((lines.shape[0], elements), dtype=bool)
+    for e in range(elements):
         support[:, e] = lines[:, line_element == e].any(axis=1)
-    return lines, support & (element_prob >= element_thr)
+    return support
 
 
 def evaluate(line_prob: np.ndarray, element_prob: np.ndarray, y_lines: np.ndarray, y_elements: np.ndarray,
@@ -84,10 +94,7 @@ def evaluate(line_prob: np.ndarray, element_prob: np.ndarray, y_lines: np.ndarra
     hits = y_elements[np.arange(len(top)), top].astype(bool)
     out["elements"]["top1"] = float(hits[has].mean()) if has.any() else float("nan")
     out["elements"]["top1_spectra"] = int(has.sum())
-    any_line = np.zeros_like(y_elements, dtype=bool)
-    for e in range(y_elements.shape[1]):
-        cols = np.flatnonzero(line_element == e)
-        any_line[:, e] = line_pred[:, cols].any(axis=1)
+    any_line = line_support(line_pred, line_element, y_elements.shape[1])
     present = y_elements.astype(bool) & ~ign
     out["elements"]["element_recall_any_line"] = float(any_line[present].mean()) if present.any() else float("nan")
     paper_present = in_sample.astype(bool) & ~paper_excl

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .metrics import excitable, line_support
+
 CANDIDATES = np.round(np.concatenate([np.linspace(0.02, 0.1, 5), np.linspace(0.12, 0.9, 40), [0.93, 0.95, 0.97]]), 4)
 
 
@@ -61,19 +63,14 @@ def choose(prob: np.ndarray, truth: np.ndarray, mask: np.ndarray, min_positives:
 
 def choose_all(line_prob: np.ndarray, element_prob: np.ndarray, y_lines: np.ndarray, y_elements: np.ndarray,
                ignore: np.ndarray, line_element: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plain per-output max-F1 on the training framework's outputs: what the ablations are compared with (cheap,
+    and the same for every variant); the shipped model's thresholds come from choose_for_decoder."""
     ign = ignore.astype(bool)
     return (choose(line_prob, y_lines, ~ign[:, line_element]), choose(element_prob, y_elements, ~ign))
 
 
 # Per-line precision floors tried, lowest first, when a pooled line-precision target is set (0 = plain max-F1).
 PRECISION_FLOORS = (0.0, 0.85, 0.88, 0.9, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98)
-
-
-def excitable(line_edge_kev: np.ndarray, tube_kv: np.ndarray) -> np.ndarray:
-    """[N, lines] bool: the Decoder's excitation rule (edge below the tube kV; kV unknown or ≤ 0 → not checked)."""
-    kv = np.asarray(tube_kv, np.float64)
-    known = np.isfinite(kv) & (kv > 0)
-    return ~known[:, None] | (np.asarray(line_edge_kev)[None, :] < kv[:, None])
 
 
 def choose_for_decoder(line_prob: np.ndarray, element_prob: np.ndarray, y_lines: np.ndarray, y_elements: np.ndarray,
@@ -101,9 +98,7 @@ def choose_for_decoder(line_prob: np.ndarray, element_prob: np.ndarray, y_lines:
         precision = tp / max(tp + fp, 1)
         if line_precision_target is None or precision >= line_precision_target:
             break
-    support = np.zeros(element_prob.shape, dtype=bool)
-    for e in range(element_prob.shape[1]):
-        support[:, e] = pred[:, line_element == e].any(axis=1)
+    support = line_support(pred, line_element, element_prob.shape[1])
     elem_thr = choose(np.where(support, element_prob, 0.0), y_elements, ~ign)
     info = {"line_precision_target": line_precision_target, "line_precision_floor": floor,
             "validation_line_precision": precision,
