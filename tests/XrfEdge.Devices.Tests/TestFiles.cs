@@ -29,6 +29,13 @@ internal static class TestFiles
         }
     }
 
+    /// <summary>validation/spectra/pixl-bb-rh28kv-glasses/ of the repository (real spectra kept in the repository; see its README.md).</summary>
+    public static string PixlGlassesFolder => Path.Combine(
+        Root.Value ?? throw new InvalidOperationException("XrfEdge.sln not found above " + AppContext.BaseDirectory),
+        "validation",
+        "spectra",
+        "pixl-bb-rh28kv-glasses");
+
     private static string? FindRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
