@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scores the shipped models through the instrument's own code path: `xrfedge eval` (C#: .jsonl reader →
 # calibration → Rebinner → ONNX Runtime → Decoder) on the same test spectra as the npy sets (same profile,
-# count and seed ⇒ the same spectra), and `xrfedge identify` on the real NIST spectra.
+# count and seed ⇒ the same spectra), and `xrfedge identify` on the real spectra: the NIST files in ../shared and
+# every set in validation/spectra/ (scored against its expected.json; docs/real-spectra.md).
 # Writes models/eval/*.json; `python3 -m xrftrain report` folds them into models/EVALUATION.md.
 #   training/eval_models.sh [MODELS_DIR]
 set -euo pipefail
@@ -43,5 +44,13 @@ if [ -d "$real" ]; then
   ./xrfedge identify --input "$real"/*.msa --model "$models/xrf-line-encoder.int8.onnx" --json > "$out/nist-real.int8.jsonl" \
     || echo "eval: identify could not read every NIST file (see $out/nist-real.int8.jsonl)" >&2
 fi
+for set in "$root"/validation/spectra/*/; do
+  [ -f "$set/expected.json" ] || continue
+  name=$(basename "$set")
+  ./xrfedge identify --input "$set"*.msa --model "$models/xrf-line-encoder.int8.onnx" --json > "$out/$name.int8.jsonl" \
+    || echo "eval: identify could not read every file of $name (see $out/$name.int8.jsonl)" >&2
+  /usr/bin/python3 scripts/validation/score_real_spectra.py "$set" "$out/$name.int8.jsonl" > "$out/$name.int8.md"
+  echo "eval: $name: $(tail -1 "$out/$name.int8.md")" >&2
+done
 ./xrfedge model inspect --model "$models/xrf-line-encoder.int8.onnx" > "$out/model-inspect.int8.txt" 2>&1 || true
 echo "eval: results in $out" >&2
