@@ -68,3 +68,8 @@ def test_config_reads_the_line_precision_target():
     cfg = config_from_json({"shipped": {"epochs": 1}, "thresholds": {"line_precision_target": 0.955}})
     assert cfg.line_precision_target == 0.955
     assert config_from_json({"shipped": {"epochs": 1}}).line_precision_target is None
+
+
+def test_config_names_the_card_version_and_smoke_runs_say_they_are_not_shipped():
+    assert config_from_json({"shipped": {"epochs": 1}, "version": "7.1.0"}).version == "7.1.0"
+    assert config_from_json({"shipped": {"epochs": 1}}).version == "0.0.0-dev"

@@ -17,7 +17,7 @@ import torch
 
 from . import __version__, export, quantize, reference
 from .augment import AugmentConfig
-from .card import CARD_FILE, FP32_FILE, INT8_FILE, build_card, write_card
+from .card import CARD_FILE, DEFAULT_VERSION, FP32_FILE, INT8_FILE, build_card, write_card
 from .catalog import Catalog, default_catalog_path, load_catalog
 from .confusions import confusion_table
 from .data import Dataset, load_dataset
@@ -42,6 +42,8 @@ class PipelineConfig:
     test_sets: list[str] = field(default_factory=lambda: ["test-randomized"])
     # Pooled validation line precision the shipped thresholds must reach (None: per-line max-F1), see thresholds.py.
     line_precision_target: float | None = None
+    # The card's version: what the instrument stamps on every result (bump it whenever weights or thresholds change).
+    version: str = DEFAULT_VERSION
 
 
 def config_from_json(d: dict[str, Any]) -> PipelineConfig:
@@ -57,6 +59,7 @@ def config_from_json(d: dict[str, Any]) -> PipelineConfig:
         calibration_spectra=d.get("calibration_spectra", 4000),
         test_sets=d.get("test_sets", ["test-randomized"]),
         line_precision_target=d.get("thresholds", {}).get("line_precision_target"),
+        version=d.get("version", DEFAULT_VERSION),
     )
 
 
@@ -211,7 +214,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     card = build_card(out_dir, cat.sha256, model.element_head is not None, line_thr.tolist(),
-                      elem_thr.tolist(), training, metrics)
+                      elem_thr.tolist(), training, metrics, cfg.version)
     write_card(out_dir / CARD_FILE, card)
     (out_dir / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return card
