@@ -8,7 +8,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-models="${1:-$root/models}"
+models="$(cd "${1:-$root/models}" && pwd)"   # absolute: the real-spectra scorer is given paths under it
 data="${EVAL_DATA:-$root/.build/eval-data}"
 out="$models/eval"
 mkdir -p "$data" "$out"

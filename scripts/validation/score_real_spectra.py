@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Score `xrfedge identify --json` output on a real-spectra set against the set's expected.json (validation only).
 
-Run from the repository root:
+Run from the repository root (training/eval_models.sh does this for every set, into models/eval/):
     ./xrfedge identify --input validation/spectra/pixl-bb-rh28kv-glasses/*.msa \
-        --model models/xrf-line-encoder.int8.onnx --json > validation/spectra/pixl-bb-rh28kv-glasses/identify.int8.jsonl
-    /usr/bin/python3 scripts/validation/score_real_spectra.py validation/spectra/pixl-bb-rh28kv-glasses
+        --model models/xrf-line-encoder.int8.onnx --json > /tmp/pixl.int8.jsonl
+    /usr/bin/python3 scripts/validation/score_real_spectra.py validation/spectra/pixl-bb-rh28kv-glasses /tmp/pixl.int8.jsonl
+JSONL defaults to identify.int8.jsonl inside FOLDER (how thin_real_spectra.py's folders are scored).
 
 It prints the markdown table that docs/real-spectra.md quotes and exits 0 (a failing spectrum is a result, not an
 error). The rule is expected.json's own: every `expected` element reported, and nothing reported outside

@@ -73,3 +73,13 @@ def test_config_reads_the_line_precision_target():
 def test_config_names_the_card_version_and_smoke_runs_say_they_are_not_shipped():
     assert config_from_json({"shipped": {"epochs": 1}, "version": "7.1.0"}).version == "7.1.0"
     assert config_from_json({"shipped": {"epochs": 1}}).version == "0.0.0-dev"
+
+
+def test_report_includes_each_scored_real_spectra_set(tmp_path):
+    from xrftrain.report import _validation_sets_section
+
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "glass-set.int8.md").write_text("| file | pass |\n|---|---|\n| a | FAIL |\n\npassed 0 of 1\n")
+    text = "\n".join(_validation_sets_section(tmp_path))
+    assert "validation/spectra/glass-set/" in text and "| a | FAIL |" in text and "passed 0 of 1" in text
+    assert _validation_sets_section(tmp_path / "missing") == []

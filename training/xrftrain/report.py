@@ -136,6 +136,16 @@ def _eval_section(models: Path) -> list[str]:
     return out
 
 
+def _validation_sets_section(models: Path) -> list[str]:
+    """The real-spectra sets of validation/spectra/, as eval_models.sh scored them (models/eval/<set>.int8.md)."""
+    out: list[str] = []
+    for table in sorted((models / "eval").glob("*.int8.md")):
+        out += [f"## Real spectra — `xrfedge identify` on `validation/spectra/{table.name[:-len('.int8.md')]}/` "
+                "(int8, C#; never trained or tuned on; docs/real-spectra.md)", "",
+                *table.read_text(encoding="utf-8").strip().splitlines(), ""]
+    return out
+
+
 def _real_section(real: Path) -> list[str]:
     """Verdicts on the NIST files from `xrfedge identify` (C#, int8): expectations of ../shared/spectra/README.md
     (pipeline.REAL_EXPECTED / REAL_TRACES); Rh (anode) and Ar are never scored. Validation only: nothing was
@@ -268,6 +278,7 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
     out += _targets_section(models)
     out += _notes_section(models)
     out += _eval_section(models)
+    out += _validation_sets_section(models)
     if data is not None and data.is_dir():
         out += _ceiling_section(data)
         out += _count_level_section(models, data)
