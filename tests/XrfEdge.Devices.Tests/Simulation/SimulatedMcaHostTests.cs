@@ -80,15 +80,16 @@ public sealed class SimulatedMcaHostTests : IDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var options = new SimulatedDp5Options { Fault = SimulatedFault.Disconnect, FaultEvery = 5 };
         var (host, _, _, link) = await StartAsync(options, cts.Token);
-        var firstPty = host.CurrentSlavePath;
         await using var session = SessionOn(link);
         await session.ConnectAsync(cts.Token);
         await session.ApplyProfileAsync(cts.Token);
         var spectrum = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
         Assert.True(spectrum.TotalCounts > 0);
+        // The host closed the first pty (DisconnectCount) before the measurement finished, so the session completed
+        // on a pty opened after it. Its /dev/pts name is no evidence either way: the kernel hands a freed index out
+        // again, and on a quiet machine the new pty often gets the old name.
         Assert.True(host.DisconnectCount > 0);
         Assert.True(session.ReconnectCount > 0);
-        Assert.NotEqual(firstPty, host.CurrentSlavePath);
         await cts.CancelAsync();
     }
 
