@@ -95,52 +95,51 @@ def test_precision_floor_out_of_reach_keeps_the_max_f1_threshold(rng):
     assert choose(prob, truth, mask, precision_floor=0.95)[0] == choose(prob, truth, mask)[0]
 
 
-def test_choose_for_decoder_scores_the_reported_decision(catalog, rng):
-    from xrftrain.thresholds import choose_for_decoder
+def test_choose_for_decoder_scores_the_reported_decision(catalog):
+    from xrftrain.thresholds import choose, choose_for_decoder
 
-    n, le = 3000, catalog.line_element
+    le = catalog.line_element
     fe, ka = catalog.elements.index("Fe"), catalog.line_names.index("Fe-KL3")
+    # 100 Fe spectra where the head says 0.9 and 100 where it says 0.5, all with a reported Fe-KL3 line; 1000 spectra
+    # without Fe where the head says 0.7 but no Fe line is reported. Scored on the head alone, the best threshold sits
+    # above 0.7 and drops the 0.5 group; scored on the reported decision the false alarms never count (no line), so
+    # the threshold goes below 0.5 and every Fe spectrum is reported.
+    n = 1200
     y_el = np.zeros((n, 41), np.uint8)
-    y_el[: n // 2, fe] = 1
+    y_el[:200, fe] = 1
     y_lines = y_el[:, le].copy()
     lp = np.zeros((n, 556), np.float32)
+    lp[:200, ka] = 0.9
     ep = np.zeros((n, 41), np.float32)
-    # The element head is confident on every Fe spectrum, but the Fe-KL3 line is only reported on half of them,
-    # and on some spectra without Fe the head fires where no line supports it.
-    ep[: n // 2, fe] = 0.9
-    ep[n // 2:, fe] = rng.uniform(0.0, 0.95, n - n // 2)
-    lp[: n // 4, ka] = 0.9
-    edges = np.zeros(556)
-    kv = np.full(n, 40.0)
+    ep[:100, fe], ep[100:200, fe], ep[200:, fe] = 0.9, 0.5, 0.7
     ign = np.zeros_like(y_el)
-    lt, et, info = choose_for_decoder(lp, ep, y_lines, y_el, ign, le, edges, kv)
+    lt, et, info = choose_for_decoder(lp, ep, y_lines, y_el, ign, le, np.zeros(556), np.full(n, 40.0))
     assert info["line_precision_floor"] == 0.0 and info["line_precision_target"] is None
-    assert lt[ka] <= 0.9
-    # Without line support the head's false alarms on the second half never count, so the element threshold
-    # need not climb above them: the decision-aware choice stays at or below the head's 0.9 on true Fe.
-    assert et[fe] <= 0.9
-    supported = lp[:, ka] >= lt[ka]
-    reported = supported & (ep[:, fe] >= et[fe])
-    assert reported[: n // 4].all() and not reported[n // 2:].any()
+    assert choose(ep, y_el, ~ign.astype(bool))[fe] > 0.7  # what the head-only choice did
+    reported = (lp[:, ka] >= lt[ka]) & (ep[:, fe] >= et[fe])
+    assert reported[:200].all() and not reported[200:].any()
 
 
 def test_choose_for_decoder_ignores_lines_the_tube_cannot_excite(catalog):
     from xrftrain.thresholds import choose_for_decoder
 
-    n, le = 400, catalog.line_element
-    ka = catalog.line_names.index("Fe-KL3")
+    ka, le = catalog.line_names.index("Fe-KL3"), catalog.line_element
+    # Fe-KL3 at p = 0.99 everywhere: true in the 200 spectra at 40 kV, absent in the 200 at 5 kV (below the 7.112 keV
+    # Fe K edge), where the Decoder can never report it. Counted in, those would halve the line's precision.
+    n = 400
     y_el = np.zeros((n, 41), np.uint8)
     y_lines = y_el[:, le].copy()
+    y_lines[:200, ka] = 1
     lp = np.zeros((n, 556), np.float32)
-    lp[:, ka] = 0.99  # a confident false line on every spectrum, but at 5 kV (below the Fe K edge)
-    ep = np.zeros((n, 41), np.float32)
+    lp[:, ka] = 0.99
     edges = np.zeros(556)
     edges[ka] = 7.112
-    _, _, at5 = choose_for_decoder(lp, ep, y_lines, y_el, np.zeros_like(y_el), le, edges, np.full(n, 5.0))
-    _, _, at40 = choose_for_decoder(lp, ep, y_lines, y_el, np.zeros_like(y_el), le, edges, np.full(n, 40.0))
-    assert at5["validation_line_precision"] == 0.0 and at40["validation_line_precision"] == 0.0
-    # Checked through the decision: at 40 kV the false line is predicted, at 5 kV it cannot be.
-    assert at5["validation_line_sensitivity"] == 0.0
+    kv = np.concatenate([np.full(200, 40.0), np.full(200, 5.0)])
+    ep = np.zeros((n, 41), np.float32)
+    _, _, info = choose_for_decoder(lp, ep, y_lines, y_el, np.zeros_like(y_el), le, edges, kv)
+    assert info["validation_line_precision"] == 1.0 and info["validation_line_sensitivity"] == 1.0
+    _, _, unchecked = choose_for_decoder(lp, ep, y_lines, y_el, np.zeros_like(y_el), le, edges, np.zeros(n))
+    assert unchecked["validation_line_precision"] == 0.5  # kV unknown: the rule is not applied, the false half counts
 
 
 def test_line_precision_target_picks_the_lowest_floor_that_reaches_it(catalog, rng):
