@@ -1194,15 +1194,15 @@ public sealed class SpectrumGenerator
 
         Array.Clear(ws.Lines);
         Array.Clear(ws.Elements);
+        Array.Clear(ws.LineNet);
+        Array.Clear(ws.LineBackground);
         var lldChannel = Math.Max(0, (int)Math.Ceiling(cal.Channel(lld)));
         for (var i = 0; i < ws.LineGaussianArea.Length; i++)
         {
-            var area = ws.LineGaussianArea[i];
-            if (area <= 0)
-            {
-                continue;
-            }
-
+            // Every line gets its window's background (absent lines too: what a detector looking for it would see), so
+            // training can recompute the labels at a lower count level (count thinning) and evaluation can build an
+            // oracle detector (xrftrain.ceiling).
+            var area = Math.Max(0, ws.LineGaussianArea[i]);
             var e = _lineEnergy[i];
             var sigma = Math.Sqrt(Sigma2(noise2, fano, e));
             var halfWindow = LabelWindowFwhm * FwhmPerSigma * sigma;
@@ -1216,6 +1216,13 @@ public sealed class SpectrumGenerator
             var window = prefix[hi + 1] - prefix[lo];
             var own = area * (NormalCdf((cal.EnergyKeV(hi + 0.5) - e) / sigma) - NormalCdf((cal.EnergyKeV(lo - 0.5) - e) / sigma));
             var background = Math.Max(0, window - own);
+            ws.LineNet[i] = (float)own;
+            ws.LineBackground[i] = (float)background;
+            if (area <= 0)
+            {
+                continue;
+            }
+
             var systematic = _labelSystematicFraction * background;
             if (own >= 2.71 + (4.65 * Math.Sqrt(background + (systematic * systematic))))
             {

@@ -84,10 +84,54 @@ public sealed class DatasetTests : IDisposable
         var g = new SpectrumGenerator(GeneratorProfiles.Load("macro-xrf"), 21);
         NpyDatasetWriter.Write(g, n, Path.Combine(_dir, "one"), threads: 1);
         NpyDatasetWriter.Write(g, n, Path.Combine(_dir, "three"), threads: 3);
-        foreach (var file in new[] { "x.npy", "y_lines.npy", "y_elements.npy", "y_lines_paper.npy", "y_elements_in_sample.npy", "y_elements_ignore.npy", "tube_kv.npy" })
+        foreach (var file in new[] { "x.npy", "y_lines.npy", "y_elements.npy", "y_lines_paper.npy", "y_elements_in_sample.npy", "y_elements_ignore.npy", "tube_kv.npy", "line_net.npy", "line_background.npy" })
         {
             Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "one", file)), File.ReadAllBytes(Path.Combine(_dir, "three", file)));
         }
+    }
+
+    [Fact]
+    public void Write_Npy_LineCounts_ReproduceTheLabels()
+    {
+        // line_net/line_background are what training thins to recompute labels at fewer counts: at full counts the
+        // Currie rule on them must give back y_lines exactly, and absent lines must have no net counts.
+        const int n = 300;
+        var g = new SpectrumGenerator(GeneratorProfiles.Load("randomized"), 17) { LabelSystematicFraction = 0.02 };
+        NpyDatasetWriter.Write(g, n, _dir, threads: 2);
+        var net = ReadNpy(Path.Combine(_dir, "line_net.npy"));
+        var background = ReadNpy(Path.Combine(_dir, "line_background.npy"));
+        Assert.Equal("<f4", net.Descr);
+        Assert.Equal([n, 556], net.Shape);
+        Assert.Equal([n, 556], background.Shape);
+        var lines = ReadNpy(Path.Combine(_dir, "y_lines.npy")).Data;
+        var inSample = ReadNpy(Path.Combine(_dir, "y_elements_in_sample.npy")).Data;
+        var ignore = ReadNpy(Path.Combine(_dir, "y_elements_ignore.npy")).Data;
+        var catalog = LineCatalog.Default;
+        int positives = 0, absentWithBackground = 0;
+        for (var r = 0; r < n; r++)
+        {
+            foreach (var line in catalog.Lines)
+            {
+                var k = (r * 556) + line.Index;
+                var own = (double)BitConverter.ToSingle(net.Data, k * 4);
+                var b = (double)BitConverter.ToSingle(background.Data, k * 4);
+                Assert.True(own >= 0 && b >= 0, $"row {r} {line.Name}: net {own}, background {b}");
+                var element = (r * 41) + catalog.ElementIndex(line.Element);
+                var sys = 0.02 * b;
+                var detectable = own >= 2.71 + (4.65 * Math.Sqrt(b + (sys * sys)));
+                Assert.True(detectable == (lines[k] == 1), $"row {r} {line.Name}: net {own}, background {b}, label {lines[k]}");
+                positives += lines[k];
+                if (inSample[element] == 0 && ignore[element] == 0)
+                {
+                    // Neither in the sample nor the anode/Ar: nothing of its own in any window.
+                    Assert.Equal(0, own);
+                    absentWithBackground += b > 0 ? 1 : 0;
+                }
+            }
+        }
+
+        Assert.True(positives > n, $"only {positives} detectable lines in {n} spectra");
+        Assert.True(absentWithBackground > n * 100, $"only {absentWithBackground} absent lines carry a background");
     }
 
     [Fact]

@@ -20,6 +20,8 @@ internal sealed class Workspace
         LineArea = new double[lineCount];
         LineGaussianArea = new double[lineCount];
         Lines = new byte[lineCount];
+        LineNet = new float[lineCount];
+        LineBackground = new float[lineCount];
         PaperLines = new byte[lineCount];
         Elements = new byte[elementCount];
         ElementsInSample = new byte[elementCount];
@@ -63,6 +65,14 @@ internal sealed class Workspace
 
     // Results.
     public readonly byte[] Lines;
+
+    /// <summary>Expected (noise-free) net counts of each catalogue line inside its label window; 0 for lines not in the
+    /// sample or with no window above the LLD.</summary>
+    public readonly float[] LineNet;
+
+    /// <summary>Expected counts in each catalogue line's label window that are not its own (continuum, other peaks);
+    /// computed for every line with a window above the LLD, present or not.</summary>
+    public readonly float[] LineBackground;
     public readonly byte[] PaperLines;
     public readonly byte[] Elements;
     public readonly byte[] ElementsInSample;

@@ -47,7 +47,7 @@ public sealed class SynthCommandTests : IDisposable
         var (code, output, _) = Run(5, "handheld-pin", "npy", _dir);
         Assert.Equal(0, code);
         Assert.Contains("wrote 5 spectra", output, StringComparison.Ordinal);
-        foreach (var f in new[] { "x.npy", "y_lines.npy", "y_elements.npy", "y_lines_paper.npy", "y_elements_in_sample.npy", "y_elements_ignore.npy", "tube_kv.npy", "meta.json" })
+        foreach (var f in new[] { "x.npy", "y_lines.npy", "y_elements.npy", "y_lines_paper.npy", "y_elements_in_sample.npy", "y_elements_ignore.npy", "tube_kv.npy", "line_net.npy", "line_background.npy", "meta.json" })
         {
             Assert.True(File.Exists(Path.Combine(_dir, f)), f);
         }
