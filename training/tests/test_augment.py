@@ -50,3 +50,69 @@ def test_response_ripple_is_smooth_and_of_the_requested_size():
     assert float(torch.corrcoef(torch.stack([a, b]))[0, 1]) > 0.85
     # Zero amplitude leaves the spectrum alone.
     assert torch.equal(response_ripple(x, torch.zeros(64), g), x)
+
+
+def test_binomial_thin_keeps_the_mean_and_never_adds_counts():
+    from xrftrain.augment import binomial_thin
+
+    g = torch.Generator().manual_seed(5)
+    x = torch.full((200, 300), 40.5)
+    y = binomial_thin(x, torch.full((200,), 0.25), g)
+    assert bool((y >= 0).all()) and bool((y <= 41).all())
+    assert torch.equal(y, y.round())
+    # Binomial(40, 0.25) + Bernoulli(0.125): mean 10.125, variance 7.5 + 0.109.
+    assert abs(float(y.mean()) - 10.125) < 0.05
+    assert abs(float(y.var()) - 7.61) < 0.3
+
+
+def test_thin_factors_respect_the_floor_and_the_probability():
+    from xrftrain.augment import thin_factors
+
+    g = torch.Generator().manual_seed(2)
+    total = torch.cat([torch.full((5000,), 1.0e5), torch.full((5000,), 500.0)])
+    f = thin_factors(total, AugmentConfig(thin_prob=0.4, thin_decades=3.0, thin_min_total=1000.0), g)
+    high, low = f[:5000], f[5000:]
+    assert bool((high * 1.0e5 >= 1000.0 - 1e-3).all())      # never below thin_min_total counts
+    assert bool((low == 1.0).all())                         # already below the floor: left alone
+    assert abs(float((high < 1.0).float().mean()) - 0.4) < 0.03
+    assert float(high.min()) < 0.02                         # the floor (0.01) is reached: 3 decades were drawn
+
+
+def _one_batch():
+    # Two elements (0, 1), lines: 0 strong of element 0, 1 weak of element 0, 2 weak of element 1, 3 absent of element 1.
+    line_element = torch.tensor([0, 0, 1, 1])
+    net = torch.tensor([[1000.0, 60.0, 60.0, 0.0]])
+    bkg = torch.tensor([[100.0, 100.0, 100.0, 100.0]])
+    y_lines = torch.tensor([[1.0, 1.0, 1.0, 0.0]])
+    y_elements = torch.tensor([[1.0, 1.0]])
+    ignore = torch.tensor([[False, False]])
+    in_sample = torch.tensor([[True, True]])
+    x = torch.full((1, 300), 50.0)
+    return x, y_lines, y_elements, ignore, in_sample, net, bkg, line_element
+
+
+def test_thin_relabels_with_the_generators_rule():
+    from xrftrain.augment import currie_detectable, thin
+
+    x, yl, ye, ign, ins, net, bkg, le = _one_batch()
+    # At full counts the rule gives back the labels: L_D = 2.71 + 4.65·√(100 + 4) = 50.1 < 60.
+    assert torch.equal(currie_detectable(net, bkg, 0.02).float(), yl)
+    g = torch.Generator().manual_seed(1)
+    x2, yl2, ye2, ign2 = thin(x, yl, ye, ign, ins, net, bkg, 0.02, le, AugmentConfig(thin_prob=1.0), g,
+                              factors=torch.tensor([0.1]))
+    # f = 0.1: strong 100 ≥ 2.71 + 4.65·√(10 + 0.04) = 17.4 stays; weak 6 does not.
+    assert yl2.tolist() == [[1.0, 0.0, 0.0, 0.0]]
+    assert ye2.tolist() == [[1.0, 0.0]]          # element 1 lost its only detectable line …
+    assert ign2.tolist() == [[False, True]]      # … and, being in the sample, is now ignored, as the generator does
+    assert abs(float(x2.sum()) - 1500.0) < 150.0  # 15000 counts kept with p = 0.1
+    # The inputs are not modified in place.
+    assert yl.tolist() == [[1.0, 1.0, 1.0, 0.0]] and float(x.sum()) == 15000.0
+
+
+def test_thin_leaves_unpicked_rows_alone():
+    from xrftrain.augment import thin
+
+    x, yl, ye, ign, ins, net, bkg, le = _one_batch()
+    g = torch.Generator().manual_seed(1)
+    out = thin(x, yl, ye, ign, ins, net, bkg, 0.02, le, AugmentConfig(thin_prob=0.0), g)
+    assert all(torch.equal(a, b) for a, b in zip(out, (x, yl, ye, ign)))

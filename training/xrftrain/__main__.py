@@ -33,7 +33,35 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--data", type=Path, required=True, help="npy data root with val/ and the test sets")
     t.add_argument("--line-precision-target", type=float, help="pooled validation line precision to reach")
     t.add_argument("--version", required=True, help="the card's new version (the decisions change)")
+    o = sub.add_parser("ceiling", help="background-oracle reference for the element targets (xrftrain/ceiling.py)")
+    o.add_argument("--data", type=Path, required=True, help="npy data root with val/ and the test sets, written with "
+                                                             "line_net.npy/line_background.npy")
+    o.add_argument("--tests", nargs="+", default=["test-randomized", "test-handheld-sdd", "test-handheld-pin",
+                                                   "test-benchtop", "test-macro-xrf"])
+    o.add_argument("--json", type=Path, help="also write the scores here")
     a = p.parse_args(argv)
+    if a.cmd == "ceiling":
+        from .catalog import load_catalog
+        from .ceiling import oracle_scores
+        from .data import load_dataset
+        from .pipeline import line_edges_kev
+
+        try:
+            cat = load_catalog()
+            tests = {t: load_dataset(a.data / t, cat.sha256) for t in a.tests if (a.data / t).is_dir()}
+            scores = oracle_scores(load_dataset(a.data / "val", cat.sha256), tests, cat.line_element,
+                                   line_edges_kev(cat), len(cat.elements))
+        except (DatasetError, ValueError) as e:
+            print(f"xrftrain: {e}", file=sys.stderr)
+            return 2
+        for name, s in scores.items():
+            print(f"{name}: oracle element sensitivity {s['element_sensitivity']:.4f} precision "
+                  f"{s['element_precision']:.4f} F1 {s['element_f1']:.4f} ({s['spectra']} spectra)")
+        for s in scores.values():
+            s["per_element"] = {cat.elements[int(k)]: v for k, v in s["per_element"].items()}
+        if a.json:
+            a.json.write_text(json.dumps(scores, indent=1) + "\n", encoding="utf-8")
+        return 0
     if a.cmd == "rethreshold":
         from .pipeline import rethreshold
 

@@ -10,12 +10,21 @@
   labels do not change, and it teaches the model that a ripple of that size is not a line.
 - Counting statistics: each bin is redrawn from Poisson(counts) — a second realisation at the same count
   level, so detectability (the labels) does not change.
+- Count thinning (`thin_prob`): the spectrum is what a shorter live time would have recorded — every count kept
+  with probability f (binomial thinning; of a Poisson spectrum it gives exactly the Poisson spectrum of the
+  f-times-shorter measurement), f log-uniform down to `thin_decades` decades but never below `thin_min_total`
+  counts. Unlike the others this changes the labels: a line is detectable again only if f·net ≥ 2.71 +
+  4.65·√(f·B + (ε·f·B)²), with net and B the line's expected counts in its label window (line_net.npy,
+  line_background.npy) and ε the set's label_systematic_fraction — the generator's rule (SpectrumGenerator.Label).
+  Elements lose their label with their last line and become "ignored" (in the sample, not detectable), as in the
+  generator. The same composition is thus seen at several count levels, which is how a detection limit is learnt.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 
 
@@ -25,6 +34,9 @@ class AugmentConfig:
     gain_frac: float = 0.005
     poisson_prob: float = 0.5
     ripple_frac: float = 0.0
+    thin_prob: float = 0.0
+    thin_decades: float = 1.5
+    thin_min_total: float = 1000.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,3 +85,61 @@ def augment(x: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator) -> 
             x = x.clone()
             x[pick] = torch.poisson(x[pick], generator=generator)
     return x
+
+
+def currie_detectable(net: torch.Tensor, background: torch.Tensor, eps: float) -> torch.Tensor:
+    """The generator's label rule on expected window counts: net ≥ 2.71 + 4.65·√(B + (ε·B)²)."""
+    sys = eps * background
+    return net >= 2.71 + 4.65 * torch.sqrt(background + sys * sys)
+
+
+def thin_factors(total: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
+    """Per-spectrum keep probability f ∈ (0, 1]: 1 for spectra not picked (probability 1 − thin_prob), else
+    log-uniform over `thin_decades` decades, raised so that f·total ≥ thin_min_total (1 if already below)."""
+    n = total.shape[0]
+    pick = torch.rand(n, generator=generator) < cfg.thin_prob
+    f = torch.pow(10.0, -torch.rand(n, generator=generator) * cfg.thin_decades)
+    f = torch.maximum(f, (cfg.thin_min_total / total.clamp_min(1.0)).clamp(max=1.0))
+    return torch.where(pick, f, torch.ones_like(f))
+
+
+def binomial_thin(x: torch.Tensor, f: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Keeps each count of x [N,B] with probability f [N]. Bins hold rebinned (fractional) counts: the integer part is
+    thinned binomially and the fraction kept with probability frac·f, so the mean is f·x exactly."""
+    rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+    xn = x.numpy()
+    whole = np.floor(xn)
+    p = f.numpy().astype(np.float64)[:, None]
+    kept = rng.binomial(whole.astype(np.int64), p) + (rng.random(xn.shape) < (xn - whole) * p)
+    return torch.from_numpy(kept.astype(np.float32))
+
+
+def thin(x: torch.Tensor, y_lines: torch.Tensor, y_elements: torch.Tensor, ignore: torch.Tensor,
+         in_sample: torch.Tensor, net: torch.Tensor, background: torch.Tensor, eps: float, line_element: torch.Tensor,
+         cfg: AugmentConfig, generator: torch.Generator, factors: torch.Tensor | None = None
+         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Count thinning with relabelling (module docstring). Inputs are one batch: x float [N,300], y_lines float
+    [N,556], y_elements float [N,41], ignore/in_sample bool [N,41], net/background float [N,556]. Returns the new
+    (x, y_lines, y_elements, ignore); rows that are not thinned come back unchanged. `factors` [N] overrides the
+    drawn keep probabilities (tests)."""
+    f = thin_factors(x.sum(dim=1), cfg, generator) if factors is None else factors
+    rows = torch.nonzero(f < 1.0).squeeze(1)
+    if rows.numel() == 0:
+        return x, y_lines, y_elements, ignore
+    fr = f[rows]
+    x = x.clone()
+    x[rows] = binomial_thin(x[rows], fr, generator)
+    still = currie_detectable(net[rows] * fr[:, None], background[rows] * fr[:, None], eps)
+    # Thinning can only lower detectability (the rule's right side shrinks slower than f), so AND with the old label
+    # keeps the generator's own verdict wherever float rounding of the stored counts could differ from it.
+    lines_new = y_lines[rows] * still.to(y_lines.dtype)
+    owner = torch.nn.functional.one_hot(line_element, y_elements.shape[1]).to(lines_new.dtype)  # [lines, elements]
+    elems_new = ((lines_new @ owner) > 0).to(y_elements.dtype)
+    y_lines = y_lines.clone()
+    y_elements = y_elements.clone()
+    ignore = ignore.clone()
+    y_lines[rows] = lines_new
+    # Elements with no line of their own stay as they were (none in the catalogue; kept for safety).
+    y_elements[rows] = torch.minimum(y_elements[rows], elems_new)
+    ignore[rows] = ignore[rows] | (in_sample[rows] & (y_elements[rows] == 0))
+    return x, y_lines, y_elements, ignore

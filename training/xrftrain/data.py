@@ -2,7 +2,10 @@
 
 x.npy float32 [N,300] raw counts per 0.1-keV bin (ModelInput "rebin-counts-v1"); y_lines/y_lines_paper uint8
 [N,556]; y_elements/y_elements_in_sample/y_elements_ignore uint8 [N,41]; tube_kv float32 [N]; meta.json.
-Arrays are memory-mapped so a training set larger than RAM still loads.
+Optional (sets written by xrfedge ≥ this change): line_net/line_background float32 [N,556], each line's expected net
+and background counts in its label window, from which y_lines follow (Currie with the meta's
+label_systematic_fraction); count thinning (augment.py) needs them. Arrays are memory-mapped so a training set larger
+than RAM still loads.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ _SPEC: dict[str, tuple[np.dtype, tuple[int, ...]]] = {
     "y_elements_ignore": (np.dtype(np.uint8), (ELEMENT_COUNT,)),
     "tube_kv": (np.dtype(np.float32), ()),
 }
+_OPTIONAL: dict[str, tuple[np.dtype, tuple[int, ...]]] = {
+    "line_net": (np.dtype(np.float32), (LINE_COUNT,)),
+    "line_background": (np.dtype(np.float32), (LINE_COUNT,)),
+}
 
 
 class DatasetError(ValueError):
@@ -47,6 +54,16 @@ class Dataset:
     tube_kv: np.ndarray
     meta: dict[str, Any]
     path: Path | None = None
+    line_net: np.ndarray | None = None
+    line_background: np.ndarray | None = None
+
+    @property
+    def has_line_counts(self) -> bool:
+        return self.line_net is not None and self.line_background is not None
+
+    @property
+    def label_systematic_fraction(self) -> float:
+        return float(self.meta.get("label_systematic_fraction", 0.0))
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -55,7 +72,9 @@ class Dataset:
         return Dataset(
             np.asarray(self.x[idx]), np.asarray(self.y_lines[idx]), np.asarray(self.y_elements[idx]),
             np.asarray(self.y_lines_paper[idx]), np.asarray(self.y_elements_in_sample[idx]),
-            np.asarray(self.y_elements_ignore[idx]), np.asarray(self.tube_kv[idx]), dict(self.meta), self.path)
+            np.asarray(self.y_elements_ignore[idx]), np.asarray(self.tube_kv[idx]), dict(self.meta), self.path,
+            None if self.line_net is None else np.asarray(self.line_net[idx]),
+            None if self.line_background is None else np.asarray(self.line_background[idx]))
 
 
 def load_dataset(directory: Path, catalog_sha256: str | None = None, mmap: bool = True) -> Dataset:
@@ -65,8 +84,10 @@ def load_dataset(directory: Path, catalog_sha256: str | None = None, mmap: bool 
         raise DatasetError(f"{directory}: training-set directory does not exist")
     arrays: dict[str, np.ndarray] = {}
     n: int | None = None
-    for name, (dtype, tail) in _SPEC.items():
+    for name, (dtype, tail) in {**_SPEC, **_OPTIONAL}.items():
         f = directory / f"{name}.npy"
+        if not f.exists() and name in _OPTIONAL:
+            continue
         if not f.exists():
             raise DatasetError(f"{f}: missing (expected {dtype} [N{''.join(',' + str(t) for t in tail)}])")
         try:
@@ -103,8 +124,9 @@ def load_dataset(directory: Path, catalog_sha256: str | None = None, mmap: bool 
 def save_dataset(directory: Path, ds: Dataset) -> None:
     """Writes a set in the contract's layout (used by tests and by dataset merging)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name in _SPEC:
-        np.save(directory / f"{name}.npy", np.ascontiguousarray(getattr(ds, name)))
+    for name in (*_SPEC, *_OPTIONAL):
+        if getattr(ds, name) is not None:
+            np.save(directory / f"{name}.npy", np.ascontiguousarray(getattr(ds, name)))
     (directory / "meta.json").write_text(json.dumps(ds.meta, indent=2), encoding="utf-8")
 
 
@@ -128,5 +150,9 @@ def random_dataset(n: int, seed: int, line_element: np.ndarray) -> Dataset:
     paper = in_sample[:, line_element]
     meta = {"generator_version": "random-test", "profile": "random", "seed": seed, "count": n,
             "preprocessing_id": PREPROCESSING_ID}
+    # Window counts consistent with the labels under the generator's rule: a bump's ≈ 750 net counts over 15.
+    line_net = (750.0 * y_lines).astype(np.float32)
+    line_background = np.full((n, LINE_COUNT), 15.0, np.float32)
+    meta["label_systematic_fraction"] = 0.02
     return Dataset(x, y_lines.astype(np.uint8), detectable.astype(np.uint8), paper.astype(np.uint8),
-                   in_sample, ignore, np.full(n, 40.0, np.float32), meta)
+                   in_sample, ignore, np.full(n, 40.0, np.float32), meta, None, line_net, line_background)

@@ -254,6 +254,42 @@ def _count_level_section(models: Path, data: Path) -> list[str]:
     return out + [""]
 
 
+def _oracle_section(models: Path, per_el: dict[str, Any]) -> list[str]:
+    """The background-oracle reference (`xrftrain ceiling` → models/eval/ceiling-oracle.json) next to the model."""
+    f = models / "eval" / "ceiling-oracle.json"
+    if not f.exists():
+        return []
+    oracle = json.loads(f.read_text())
+    out = ["## How far from a detector that knows the background (`xrftrain ceiling`)", "",
+           "A reference, not a bound (training/xrftrain/ceiling.py): window counts drawn from each line's expected net and "
+           "background counts, line score (N − B)/√(B + (εB)²) with B known exactly, element score = its best excitable "
+           "line, per-element thresholds chosen on validation. Same test spectra (seeds) as the model's rows.", "",
+           "| set | oracle el. sens | oracle el. prec | oracle el. F1 | model el. F1 (`xrfedge eval`, int8) |",
+           "|---|---|---|---|---|"]
+    for name, o in oracle.items():
+        ev = models / "eval" / f"{name}.int8.json"
+        model_f1 = json.loads(ev.read_text())["element"]["f1"] if ev.exists() else None
+        out.append(f"| {name} | {_f(o['element_sensitivity'])} | {_f(o['element_precision'])} | "
+                   f"{_f(o['element_f1'])} | {_f(model_f1)} |")
+    out.append("")
+    rows = []
+    for r in per_el.get("test-randomized", []):
+        o = oracle.get("test-randomized", {}).get("per_element", {}).get(r["element"])
+        if o:
+            rows.append(((r["fp"] + r["fn"]) - (o["fp"] + o["fn"]), r, o))
+    if rows:
+        rows.sort(key=lambda t: -t[0])
+        total = sum(t[0] for t in rows)
+        out += [f"Where the model loses against the oracle (test-randomized, errors = FP + FN; {total} more errors in "
+                "all; the ten elements with the most):", "",
+                "| element | support | model FP | model FN | oracle FP | oracle FN | model F1 | oracle F1 |",
+                "|---|---|---|---|---|---|---|---|"]
+        out += [f"| {r['element']} | {r['support']} | {r['fp']} | {r['fn']} | {o['fp']} | {o['fn']} | {_f(r['f1'])} | "
+                f"{_f(o['f1'])} |" for _, r, o in rows[:10]]
+        out.append("")
+    return out
+
+
 def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | None = None) -> str:
     card = json.loads((models / CARD_FILE).read_text())
     per_el = json.loads((models / "per-element.json").read_text()) if (models / "per-element.json").exists() else {}
@@ -279,6 +315,7 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
     out += _notes_section(models)
     out += _eval_section(models)
     out += _validation_sets_section(models)
+    out += _oracle_section(models, per_el)
     if data is not None and data.is_dir():
         out += _ceiling_section(data)
         out += _count_level_section(models, data)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import AugmentConfig, augment
+from .augment import AugmentConfig, augment, thin
 from .data import Dataset
 from .model import LineEncoder, ModelConfig
 
@@ -96,6 +96,15 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
     ye_all = torch.from_numpy(np.array(train_set.y_elements, copy=True)).float()
     ign_all = torch.from_numpy(np.array(train_set.y_elements_ignore, copy=True)).bool()
     le = torch.from_numpy(line_element)
+    thinning = cfg.augment is not None and cfg.augment.thin_prob > 0
+    if thinning:
+        if not train_set.has_line_counts:
+            raise ValueError(f"{train_set.path}: augment.thin_prob needs line_net.npy and line_background.npy "
+                             "(regenerate the set with this xrfedge: `xrfedge synth --format npy`)")
+        ins_all = torch.from_numpy(np.array(train_set.y_elements_in_sample, copy=True)).bool()
+        net_all = torch.from_numpy(np.array(train_set.line_net, dtype=np.float32, copy=True))
+        bkg_all = torch.from_numpy(np.array(train_set.line_background, dtype=np.float32, copy=True))
+        eps = train_set.label_systematic_fraction
     history: list[dict[str, float]] = []
     start = time.monotonic()
     stopped = False
@@ -107,16 +116,18 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
         total = 0.0
         for i in range(0, n, cfg.batch_size):
             idx = perm[i:i + cfg.batch_size]
-            xb = x_all[idx]
+            xb, ylb, yeb, ign = x_all[idx], yl_all[idx], ye_all[idx], ign_all[idx]
+            if thinning:
+                xb, ylb, yeb, ign = thin(xb, ylb, yeb, ign, ins_all[idx], net_all[idx], bkg_all[idx], eps, le,
+                                         cfg.augment, gen)
             if cfg.augment is not None:
                 xb = augment(xb, cfg.augment, gen)
-            ign = ign_all[idx]
             line_mask = (~ign[:, le]).float()
             lo, eo = model(xb)
-            loss = _loss(cfg, lo, yl_all[idx], line_mask)
+            loss = _loss(cfg, lo, ylb, line_mask)
             if eo is not None:
                 loss = loss + cfg.element_loss_weight * _loss(cfg if cfg.loss != "kl" else TrainConfig(loss="bce"),
-                                                              eo, ye_all[idx], (~ign).float())
+                                                              eo, yeb, (~ign).float())
             opt.zero_grad(set_to_none=True)
             loss.backward()
             for group in opt.param_groups:
