@@ -139,7 +139,7 @@ def thin(x: torch.Tensor, y_lines: torch.Tensor, y_elements: torch.Tensor, ignor
     y_elements = y_elements.clone()
     ignore = ignore.clone()
     y_lines[rows] = lines_new
-    # Elements with no line of their own stay as they were (none in the catalogue; kept for safety).
+    # An element keeps its label while one of its lines does (the generator's definition of y_elements).
     y_elements[rows] = torch.minimum(y_elements[rows], elems_new)
     ignore[rows] = ignore[rows] | (in_sample[rows] & (y_elements[rows] == 0))
     return x, y_lines, y_elements, ignore
