@@ -25,7 +25,7 @@ def _sets(catalog, net_of_positives):
 def _f1(catalog, sets):
     val, test = sets
     return oracle_scores(val, {"t": test}, catalog.line_element, line_edges_kev(catalog),
-                         len(catalog.elements))["t"]["element_f1"]
+                         catalog.elements)["t"]["element_f1"]
 
 
 def test_oracle_finds_strong_lines_almost_always(catalog):
@@ -46,7 +46,7 @@ def test_oracle_needs_the_line_counts(catalog):
     val, test = _sets(catalog, 750.0)
     bare = dataclasses.replace(test, line_net=None, line_background=None, path="somewhere/test-x")
     with pytest.raises(ValueError, match="somewhere/test-x.*line_net.npy"):
-        oracle_scores(val, {"t": bare}, catalog.line_element, line_edges_kev(catalog), len(catalog.elements))
+        oracle_scores(val, {"t": bare}, catalog.line_element, line_edges_kev(catalog), catalog.elements)
 
 
 def test_training_with_thinning_needs_the_line_counts(catalog):

@@ -50,15 +50,13 @@ def main(argv: list[str] | None = None) -> int:
             cat = load_catalog()
             tests = {t: load_dataset(a.data / t, cat.sha256) for t in a.tests if (a.data / t).is_dir()}
             scores = oracle_scores(load_dataset(a.data / "val", cat.sha256), tests, cat.line_element,
-                                   line_edges_kev(cat), len(cat.elements))
+                                   line_edges_kev(cat), cat.elements)
         except (DatasetError, ValueError) as e:
             print(f"xrftrain: {e}", file=sys.stderr)
             return 2
         for name, s in scores.items():
             print(f"{name}: oracle element sensitivity {s['element_sensitivity']:.4f} precision "
                   f"{s['element_precision']:.4f} F1 {s['element_f1']:.4f} ({s['spectra']} spectra)")
-        for s in scores.values():
-            s["per_element"] = {cat.elements[int(k)]: v for k, v in s["per_element"].items()}
         if a.json:
             a.json.write_text(json.dumps(scores, indent=1) + "\n", encoding="utf-8")
         return 0

@@ -82,8 +82,10 @@ def choose_thresholds(score: np.ndarray, y_elements: np.ndarray, ignore: np.ndar
 
 
 def oracle_scores(val: Dataset, tests: dict[str, Dataset], line_element: np.ndarray, line_edge_kev: np.ndarray,
-                  elements: int, seed: int = 7) -> dict[str, dict[str, float]]:
-    """Element sensitivity/precision/F1 of the oracle on each test set, thresholds chosen on `val`."""
+                  element_names: tuple[str, ...], seed: int = 7) -> dict[str, dict]:
+    """Element sensitivity/precision/F1 of the oracle on each test set, thresholds chosen on `val`, and per element
+    (keyed by symbol) F1, support, FP and FN."""
+    elements = len(element_names)
     thr = choose_thresholds(oracle_element_scores(val, line_element, line_edge_kev, elements, seed),
                             val.y_elements, val.y_elements_ignore)
     out = {}
@@ -96,7 +98,7 @@ def oracle_scores(val: Dataset, tests: dict[str, Dataset], line_element: np.ndar
         for e in range(elements):
             pe = binary_scores(np.maximum(score[:, e], -1e3), ds.y_elements[:, e], mask[:, e], thr[e],
                                pred=score[:, e] >= thr[e])
-            per[str(e)] = {"f1": pe["f1"], "support": pe["tp"] + pe["fn"], "fp": pe["fp"], "fn": pe["fn"]}
+            per[element_names[e]] = {"f1": pe["f1"], "support": pe["tp"] + pe["fn"], "fp": pe["fp"], "fn": pe["fn"]}
         out[name] = {"element_sensitivity": s["sensitivity"], "element_precision": s["precision"],
                      "element_f1": s["f1"], "spectra": len(ds), "per_element": per}
     return out

@@ -2,7 +2,7 @@
 
 x.npy float32 [N,300] raw counts per 0.1-keV bin (ModelInput "rebin-counts-v1"); y_lines/y_lines_paper uint8
 [N,556]; y_elements/y_elements_in_sample/y_elements_ignore uint8 [N,41]; tube_kv float32 [N]; meta.json.
-Optional (sets written by xrfedge ≥ this change): line_net/line_background float32 [N,556], each line's expected net
+Optional (sets written by `xrfedge synth` since 2026-11-21; older ones lack them): line_net/line_background float32 [N,556], each line's expected net
 and background counts in its label window, from which y_lines follow (Currie with the meta's
 label_systematic_fraction); count thinning (augment.py) needs them. Arrays are memory-mapped so a training set larger
 than RAM still loads.

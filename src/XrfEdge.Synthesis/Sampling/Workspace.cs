@@ -66,8 +66,8 @@ internal sealed class Workspace
     // Results.
     public readonly byte[] Lines;
 
-    /// <summary>Expected (noise-free) net counts of each catalogue line inside its label window; 0 for lines not in the
-    /// sample or with no window above the LLD.</summary>
+    /// <summary>Expected (noise-free) net counts of each catalogue line inside its label window; 0 for lines of elements
+    /// that make no peak (not in the sample, and not the anode or Ar) and for lines with no window above the LLD.</summary>
     public readonly float[] LineNet;
 
     /// <summary>Expected counts in each catalogue line's label window that are not its own (continuum, other peaks);
