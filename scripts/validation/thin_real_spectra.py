@@ -9,7 +9,8 @@ the same count rate would have recorded (Poisson statistics), nothing else chang
     /usr/bin/python3 scripts/validation/thin_real_spectra.py validation/spectra/pixl-bb-rh28kv-glasses OUT 1e6 3
 
 writes OUT/<target>-s<seed>/<stem>.msa for seeds 1..N (header copied, #LIVETIME scaled, counts replaced) and a
-copy of expected.json with the ids renamed, so score_real_spectra.py can score OUT/<target>-s<seed>.
+copy of expected.json (the ids are the file stems, which stay the same), so score_real_spectra.py can score
+OUT/<target>-s<seed>. It expects one count per data line, as the PIXL bulk sums have.
 """
 from __future__ import annotations
 

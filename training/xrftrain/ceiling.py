@@ -25,8 +25,7 @@ import numpy as np
 
 from .data import Dataset
 from .metrics import binary_scores, excitable
-
-MIN_POSITIVES = 20
+from .thresholds import MIN_POSITIVES
 
 
 def oracle_element_scores(ds: Dataset, line_element: np.ndarray, line_edge_kev: np.ndarray, elements: int,
@@ -53,7 +52,8 @@ def oracle_element_scores(ds: Dataset, line_element: np.ndarray, line_edge_kev: 
 
 
 def _best_threshold(score: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
-    """(threshold, F1) maximising F1 of score ≥ threshold over masked pairs (all distinct cut points)."""
+    """(threshold, F1) maximising F1 of score ≥ threshold over masked pairs (all distinct cut points). Not
+    thresholds.choose: that searches a fixed grid of probabilities, and the oracle's score is an unbounded z."""
     s = score[mask]
     t = truth[mask].astype(bool)
     if t.sum() == 0:

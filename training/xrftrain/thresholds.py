@@ -15,6 +15,8 @@ import numpy as np
 
 from .metrics import excitable, line_support
 
+# Outputs with fewer validation positives than this take the pooled threshold (shared with ceiling.py).
+MIN_POSITIVES = 20
 CANDIDATES = np.round(np.concatenate([np.linspace(0.02, 0.1, 5), np.linspace(0.12, 0.9, 40), [0.93, 0.95, 0.97]]), 4)
 
 
@@ -41,7 +43,7 @@ def _f1_curve(prob: np.ndarray, truth: np.ndarray, mask: np.ndarray,
     return f1, t.sum(axis=0)
 
 
-def choose(prob: np.ndarray, truth: np.ndarray, mask: np.ndarray, min_positives: int = 20,
+def choose(prob: np.ndarray, truth: np.ndarray, mask: np.ndarray, min_positives: int = MIN_POSITIVES,
            precision_floor: float = 0.0) -> np.ndarray:
     """Max-F1 threshold per column. With precision_floor > 0 a column takes its max-F1 threshold among the
     candidates whose validation precision reaches the floor (its plain max-F1 threshold when none does)."""
