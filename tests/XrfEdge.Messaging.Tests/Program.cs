@@ -11,7 +11,10 @@ namespace XrfEdge.Messaging.Tests;
 /// <summary>
 /// Child-process modes of the test assembly, started by tests that must SIGKILL a publisher:
 /// <c>loss-publisher DB PORT COUNT</c> (enqueue COUNT measurements not yet stored, drain, print DRAINED) and
-/// <c>availability PORT DB</c> (native + Sparkplug connections with wills; print READY; run until killed).
+/// <c>availability PORT DB</c> (native + Sparkplug connections with wills; print READY; run until killed);
+/// <c>tls-soak HOST PORT DIR TRANSPORTS SECONDS</c> (TRANSPORTS TLS transports with the certificates in DIR, whose
+/// handshakes fail, restarted by their supervisors for SECONDS; a native crash ends this child, not the test host;
+/// print the number of restarts).
 /// </summary>
 public static class Program
 {
@@ -22,6 +25,7 @@ public static class Program
         {
             "loss-publisher" => await LossPublisherAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture)),
             "availability" => await AvailabilityAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]),
+            "tls-soak" => await TlsSoakAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3], int.Parse(args[4], CultureInfo.InvariantCulture), int.Parse(args[5], CultureInfo.InvariantCulture)),
             _ => 2,
         };
     }
@@ -80,6 +84,39 @@ public static class Program
         await node.Transport.WaitConnectedAsync(CancellationToken.None);
         Console.WriteLine("READY");
         await Task.Delay(Timeout.Infinite);
+        return 0;
+    }
+
+    private static async Task<int> TlsSoakAsync(string host, int port, string directory, int transports, int seconds)
+    {
+        // 7005 = network thread restarted by the supervisor (Log.NetworkThreadRestarted): the path that crashed.
+        var restarts = new EventCountingLogger<MosquittoTransport>(7005);
+        var running = new List<MosquittoTransport>();
+        for (var i = 0; i < transports; i++)
+        {
+            var options = ChildTransport(port, $"soak-{i}");
+            options.Host = host;
+            options.Tls = new MqttTlsOptions
+            {
+                CaFile = Path.Combine(directory, "ca.crt"),
+                CertFile = Path.Combine(directory, "client.crt"),
+                KeyFile = Path.Combine(directory, "client.key"),
+            };
+            var transport = new MosquittoTransport(options, restarts);
+            transport.Start();
+            running.Add(transport);
+
+            // Stagger the transports so their restarts do not all fall on the same supervisor tick.
+            await Task.Delay(37);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        foreach (var transport in running)
+        {
+            await transport.DisposeAsync();
+        }
+
+        Console.WriteLine($"SOAKED {transports} transports, {restarts.Count} restarts");
         return 0;
     }
 }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using XrfEdge.Messaging.Tests.Support;
 using XrfEdge.Messaging.Transport;
 
@@ -100,6 +102,24 @@ public sealed class SecurityTests : IDisposable
         // reports it with OpenSSL's own words, captured from the library log.
         Assert.Contains("certificate verify failed", down.Description, StringComparison.Ordinal);
         Assert.NotEqual(MqttConnectionState.Connected, transport.State);
+    }
+
+    [Fact]
+    public async Task Tls_SupervisorRestartsWhileHandshakesFail_ProcessDoesNotCrash()
+    {
+        // Regression: with the network thread started before connect_async, the thread's own reconnect and ours ran on
+        // one SSL object and the process died of SIGSEGV in libssl (8 of 8 such soaks, within 12–25 s). The soak runs in
+        // a child process so that a crash fails this test instead of ending the test host.
+        MakeCertificates();
+        using var broker = TlsBroker();
+        using var child = new ChildProcess("tls-soak", "127.0.0.1", broker.Port.ToString(CultureInfo.InvariantCulture), _directory, "16", "26");
+        var exit = await child.WaitForExitAsync(120);
+        Assert.True(exit == 0, $"tls-soak exited with code {exit} (139 = SIGSEGV); output:\n{child.Output}");
+        var summary = Regex.Match(child.Output, @"SOAKED 16 transports, (\d+) restarts");
+        Assert.True(summary.Success, child.Output);
+
+        // Each transport's handshake fails; its supervisor restarts it after 2 × cap + 2 × keep-alive = 12 s, twice in 26 s.
+        Assert.InRange(int.Parse(summary.Groups[1].Value, CultureInfo.InvariantCulture), 16, 48);
     }
 
     [Fact]

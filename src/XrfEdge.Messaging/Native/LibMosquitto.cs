@@ -74,9 +74,6 @@ internal static unsafe partial class LibMosquitto
     [LibraryImport(Lib, EntryPoint = "mosquitto_connect_async", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ConnectAsync(MosquittoHandle mosq, string host, int port, int keepaliveSeconds);
 
-    [LibraryImport(Lib, EntryPoint = "mosquitto_reconnect_async")]
-    public static partial int ReconnectAsync(MosquittoHandle mosq);
-
     [LibraryImport(Lib, EntryPoint = "mosquitto_disconnect_v5")]
     public static partial int DisconnectV5(MosquittoHandle mosq, int reasonCode, nint properties);
 

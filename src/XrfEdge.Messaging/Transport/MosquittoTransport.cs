@@ -8,12 +8,17 @@ using XrfEdge.Messaging.Native;
 namespace XrfEdge.Messaging.Transport;
 
 /// <summary>
-/// <see cref="IMqttTransport"/> on libmosquitto 2.0 with the reference's workarounds (§2.4): the network thread is
-/// started before the first connect (P1), a supervisor restarts a network thread that ended on a "fatal" error (P2/P3),
+/// <see cref="IMqttTransport"/> on libmosquitto 2.0 with the reference's workarounds (§2.4): a first connect that fails
+/// at once is retried by a supervisor (P1), which also restarts a network thread that ended on a "fatal" error (P2/P3);
 /// publishes complete only on their PUBACK with reason &lt; 0x80 (P4), the library's in-flight window is kept small
 /// (§2.3), and a broker that stops answering is detected by keep-alive and by an acknowledgement timeout.
 /// Callbacks run on the library thread with its mutex held, so they only copy data and complete tasks.
 /// </summary>
+/// <remarks>
+/// We call <c>mosquitto_connect_async</c> only while no network thread exists, and start the thread after it returns.
+/// The reverse order (the reference's P1 advice) lets the thread's own reconnect run at the same time as ours on one
+/// SSL object: a SIGSEGV in libssl, reproduced by the <c>tls-soak</c> test (docs/mqtt.md §4).
+/// </remarks>
 public sealed class MosquittoTransport : IMqttTransport
 {
     private static readonly Lazy<(int Major, int Minor, int Revision)> LibraryVersion = new(InitLibrary);
@@ -24,6 +29,10 @@ public sealed class MosquittoTransport : IMqttTransport
     private readonly LibMosquitto.MosquittoHandle _handle;
     private readonly GCHandle _self;
     private readonly Lock _gate = new();
+
+    // Serialises connect, loop_start and loop_stop; never taken on the library's thread (its callbacks), so a join
+    // cannot wait on itself.
+    private readonly Lock _lifecycle = new();
     private readonly Dictionary<int, PendingPublish> _pending = [];
     private readonly List<(string Filter, int Qos)> _subscriptions = [];
     private readonly Channel<MqttInboundMessage> _inbound =
@@ -45,6 +54,9 @@ public sealed class MosquittoTransport : IMqttTransport
     private long _droppedInbound;
     private string? _lastLibraryError;
     private bool _disposed;
+    private bool _threadRunning;          // guarded by _lifecycle
+    private int _failedConnects;          // guarded by _lifecycle
+    private DateTimeOffset _retryConnectAt; // guarded by _lifecycle
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
     /// <exception cref="MqttException">libmosquitto is older than 2.0, or rejected an option (its message says which).</exception>
@@ -200,13 +212,15 @@ public sealed class MosquittoTransport : IMqttTransport
             SetWill(provider());
         }
 
-        // P1: the loop thread must exist before connect_async, or a refused first connect is never retried.
-        LibMosquitto.Check(LibMosquitto.LoopStart(_handle), "network thread start");
-        var rc = LibMosquitto.ConnectAsync(_handle, _options.Host, _options.Port, ToWholeSeconds(_options.KeepAlive));
-        if (rc != LibMosquitto.ErrSuccess)
+        lock (_lifecycle)
         {
-            // e.g. a DNS or TLS failure; the supervisor retries with reconnect_async.
-            SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
+            if (_threadRunning)
+            {
+                throw new InvalidOperationException("The MQTT transport is already started; stop it first.");
+            }
+
+            _failedConnects = 0;
+            ConnectAndStartThread();
         }
 
         _supervisor = _time.CreateTimer(_ => Supervise(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -333,7 +347,8 @@ public sealed class MosquittoTransport : IMqttTransport
         _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
 
         // loop_stop(false) joins the network thread; never force (pthread_cancel on a thread that runs managed code).
-        await Task.Run(() => LibMosquitto.LoopStop(_handle, false), cancellationToken).ConfigureAwait(false);
+        // Taking _lifecycle also waits for a restart in progress, which sees _stopping and leaves no thread behind.
+        await Task.Run(StopThread, cancellationToken).ConfigureAwait(false);
         SetState(MqttConnectionState.Stopped, 0, "stopped");
         FailPending(new MqttException("The MQTT transport stopped before the broker acknowledged the message."));
     }
@@ -682,7 +697,24 @@ public sealed class MosquittoTransport : IMqttTransport
                 }
             }
 
-            if (state == MqttConnectionState.Connected && oldestPending is { } oldest)
+            bool retry;
+            lock (_lifecycle)
+            {
+                retry = !_threadRunning && now >= _retryConnectAt;
+            }
+
+            if (retry)
+            {
+                // P1: connect_async failed at once (refused, DNS, TLS set-up) and no thread exists to retry it.
+                lock (_lifecycle)
+                {
+                    if (!_threadRunning)
+                    {
+                        ConnectAndStartThread();
+                    }
+                }
+            }
+            else if (state == MqttConnectionState.Connected && oldestPending is { } oldest)
             {
                 // Measured from the later of send and connect: messages queued while offline wait for the link, not the broker.
                 var waiting = now - (oldest > since ? oldest : since);
@@ -714,32 +746,88 @@ public sealed class MosquittoTransport : IMqttTransport
 
     private void RestartNetworkThread()
     {
-        lock (_gate)
-        {
-            _restarting = true;
-        }
-
-        try
-        {
-            _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
-            _ = LibMosquitto.LoopStop(_handle, false);
-            var cause = Volatile.Read(ref _lastLibraryError);
-            SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrKeepalive, cause is null ? "restarting the network thread" : $"restarting the network thread after: {cause}");
-        }
-        finally
+        lock (_lifecycle)
         {
             lock (_gate)
             {
-                _restarting = false;
+                if (_stopping)
+                {
+                    return;
+                }
+
+                _restarting = true;
+            }
+
+            try
+            {
+                _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
+                StopThreadLocked();
+                var cause = Volatile.Read(ref _lastLibraryError);
+                SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrKeepalive, cause is null ? "restarting the network thread" : $"restarting the network thread after: {cause}");
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _restarting = false;
+                }
+            }
+
+            // P3: the thread has been joined; connect first, then start a new one.
+            _failedConnects = 0;
+            ConnectAndStartThread();
+        }
+    }
+
+    /// <summary>
+    /// connect_async with no network thread running, then loop_start. A failed connect leaves no thread; the supervisor
+    /// retries it after a back-off (P1). Caller holds <see cref="_lifecycle"/>.
+    /// </summary>
+    private void ConnectAndStartThread()
+    {
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                return;
             }
         }
 
-        // P3: after disconnect the loop thread has ended; start it before reconnecting (P1 ordering again).
-        LibMosquitto.Check(LibMosquitto.LoopStart(_handle), "network thread restart");
-        var rc = LibMosquitto.ReconnectAsync(_handle);
-        if (rc != LibMosquitto.ErrSuccess)
+        // connect_async (not reconnect_async) every time: it also re-creates the wake-up socket pair, safe here
+        // because no thread is using it.
+        var rc = LibMosquitto.ConnectAsync(_handle, _options.Host, _options.Port, ToWholeSeconds(_options.KeepAlive));
+        if (rc == LibMosquitto.ErrSuccess)
         {
-            SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
+            LibMosquitto.Check(LibMosquitto.LoopStart(_handle), "network thread start");
+            _threadRunning = true;
+            _failedConnects = 0;
+            return;
+        }
+
+        // e.g. refused at once on a local port, a DNS failure or a TLS set-up error.
+        _failedConnects = Math.Min(_failedConnects + 1, 16);
+        var min = _options.ReconnectDelayMin.TotalSeconds;
+        var max = _options.ReconnectDelayMax.TotalSeconds;
+        var jitter = 0.5 + (RandomNumberGenerator.GetInt32(1001) / 1000.0);
+        var delay = Math.Clamp(min * Math.Pow(2, _failedConnects - 1) * jitter, 0.5, Math.Max(max, 0.5));
+        _retryConnectAt = _time.GetUtcNow() + TimeSpan.FromSeconds(delay);
+        SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
+    }
+
+    private void StopThread()
+    {
+        lock (_lifecycle)
+        {
+            StopThreadLocked();
+        }
+    }
+
+    private void StopThreadLocked()
+    {
+        if (_threadRunning)
+        {
+            _ = LibMosquitto.LoopStop(_handle, false);
+            _threadRunning = false;
         }
     }
 

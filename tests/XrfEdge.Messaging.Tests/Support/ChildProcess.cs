@@ -76,6 +76,23 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Waits for the child to end and returns its exit code (128 + signal when a signal ended it).</summary>
+    public async Task<int> WaitForExitAsync(double timeoutSeconds)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"child did not exit within {timeoutSeconds} s; output:\n{Output}");
+        }
+
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL (Process.Kill on Linux), no chance to clean up.</summary>
     public void KillHard()
     {
