@@ -1,3 +1,4 @@
+using XrfEdge.Inference.Model;
 using XrfEdge.Spectra;
 using XrfEdge.Spectra.Identification;
 using XrfEdge.Spectra.Rebinning;
@@ -15,6 +16,7 @@ public sealed class SpectrumIdentifier
     public const int MaxBatchSize = 256;
 
     private readonly LineEncoder _encoder;
+    private readonly CountRange? _countRange;
 
     // The last calibration's precomputed rebin (RebinPlan): an instrument keeps one calibration for thousands of
     // spectra, so one cached plan serves the steady state; another calibration builds (and caches) its own.
@@ -26,6 +28,10 @@ public sealed class SpectrumIdentifier
     /// <summary>Creates the path over <paramref name="encoder"/> with its card's thresholds × <paramref name="thresholdScale"/>.</summary>
     /// <param name="encoder">The encoder.</param>
     /// <param name="thresholdScale">Factor on every card threshold.</param>
+    /// <param name="countRangePolicy">
+    /// What to do with a spectrum above the card's trained count range (<see cref="CountRangePolicy.ScaleDown"/> by
+    /// default); cards without a range leave every input as measured.
+    /// </param>
     /// <param name="prePostParallelism">
     /// Workers that rebin and decode the rows of a batch of at least <see cref="ParallelFromBatchSize"/> spectra; 1 (the
     /// default) = everything on the calling thread; 0 = the encoder's <see cref="LineEncoder.IntraOpThreads"/>, so that
@@ -33,14 +39,19 @@ public sealed class SpectrumIdentifier
     /// 2-core build VM, 2 workers beat 1 for a 2-thread session in one run (0.82 vs 0.75 of bare ORT) and lost in two
     /// (docs/PERFORMANCE.md, "Inference"): raise it only on a device whose cores the service owns, after measuring.
     /// </param>
-    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int prePostParallelism = 1)
+    public SpectrumIdentifier(LineEncoder encoder, double thresholdScale = 1.0, int prePostParallelism = 1, CountRangePolicy countRangePolicy = CountRangePolicy.ScaleDown)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         _encoder = encoder;
+        _countRange = encoder.Card.CountRange;
+        CountRangePolicy = countRangePolicy;
         Decoder = Decoder.For(encoder, thresholdScale);
         ArgumentOutOfRangeException.ThrowIfNegative(prePostParallelism);
         PrePostParallelism = prePostParallelism == 0 ? encoder.IntraOpThreads : prePostParallelism;
     }
+
+    /// <summary>What is done with spectra above the trained count range.</summary>
+    public CountRangePolicy CountRangePolicy { get; }
 
     /// <summary>Workers used to rebin and decode large batches.</summary>
     public int PrePostParallelism { get; }
@@ -86,11 +97,12 @@ public sealed class SpectrumIdentifier
             var count = Math.Min(MaxBatchSize, spectra.Count - start);
             using var batch = _encoder.Rent(count);
             var workers = count >= ParallelFromBatchSize ? PrePostParallelism : 1;
+            var counts = new InputCounts?[count];
             if (workers == 1)
             {
-                RebinRows(spectra, start, batch, count);
+                RebinRows(spectra, start, batch, count, counts);
                 batch.Run();
-                DecodeRows(spectra, start, batch, count, results[start..]);
+                DecodeRows(spectra, start, batch, count, counts, results[start..]);
             }
             else
             {
@@ -100,7 +112,7 @@ public sealed class SpectrumIdentifier
                 {
                     for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
                     {
-                        Rebin(spectra[offset + row], batch, row);
+                        counts[row] = Rebin(spectra[offset + row], batch, row);
                     }
                 });
                 batch.Run();
@@ -108,7 +120,7 @@ public sealed class SpectrumIdentifier
                 {
                     for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
                     {
-                        decoded[row] = Decode(spectra[offset + row], batch, row);
+                        decoded[row] = Decode(spectra[offset + row], batch, row, counts[row]);
                     }
                 });
                 decoded.CopyTo(results[start..]);
@@ -125,28 +137,73 @@ public sealed class SpectrumIdentifier
         }
     }
 
-    /// <summary>Rebins spectra[start..start+count) into rows 0..count of <paramref name="batch"/> on the calling thread.</summary>
-    internal void RebinRows(IReadOnlyList<RawSpectrum> spectra, int start, EncoderBatch batch, int count)
+    /// <summary>
+    /// Rebins spectra[start..start+count) into rows 0..count of <paramref name="batch"/> on the calling thread, bringing
+    /// over-range rows into the trained count range by the policy; each row's count check goes to <paramref name="counts"/>.
+    /// </summary>
+    internal void RebinRows(IReadOnlyList<RawSpectrum> spectra, int start, EncoderBatch batch, int count, Span<InputCounts?> counts)
     {
         for (var row = 0; row < count; row++)
         {
-            Rebin(spectra[start + row], batch, row);
+            counts[row] = Rebin(spectra[start + row], batch, row);
         }
     }
 
     /// <summary>Decodes rows 0..count of <paramref name="batch"/> into <paramref name="results"/>[0..count).</summary>
-    internal void DecodeRows(IReadOnlyList<RawSpectrum> spectra, int start, EncoderBatch batch, int count, Span<Identification> results)
+    internal void DecodeRows(IReadOnlyList<RawSpectrum> spectra, int start, EncoderBatch batch, int count, ReadOnlySpan<InputCounts?> counts, Span<Identification> results)
     {
         for (var row = 0; row < count; row++)
         {
-            results[row] = Decode(spectra[start + row], batch, row);
+            results[row] = Decode(spectra[start + row], batch, row, counts[row]);
         }
     }
 
-    private void Rebin(RawSpectrum spectrum, EncoderBatch batch, int row) => PlanFor(spectrum).Apply(spectrum.Counts, batch.InputRow(row));
+    /// <summary>
+    /// Where <paramref name="total"/> falls against <paramref name="range"/> and the input factor the policy asks for.
+    /// Above the range, <see cref="CountRangePolicy.ScaleDown"/> multiplies by high/total: the expected spectrum of a
+    /// measurement that stopped at the range's top, which the model was trained on (count thinning is the same in the mean).
+    /// </summary>
+    public static InputCounts CheckCounts(double total, CountRange range, CountRangePolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        var status = total > range.HighTotal ? CountRangeStatus.Above : total < range.LowTotal ? CountRangeStatus.Below : CountRangeStatus.Within;
+        var scale = status == CountRangeStatus.Above && policy == CountRangePolicy.ScaleDown ? range.HighTotal / total : 1.0;
+        return new InputCounts(total, range.LowTotal, range.HighTotal, status, scale);
+    }
 
-    private Identification Decode(RawSpectrum spectrum, EncoderBatch batch, int row) =>
-        Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts);
+    private InputCounts? Rebin(RawSpectrum spectrum, EncoderBatch batch, int row)
+    {
+        var input = batch.InputRow(row);
+        PlanFor(spectrum).Apply(spectrum.Counts, input);
+        if (_countRange is not { } range)
+        {
+            return null;
+        }
+
+        double total = 0;
+        foreach (var value in input)
+        {
+            total += value;
+        }
+
+        var check = CheckCounts(total, range, CountRangePolicy);
+        if (check.InputScale != 1.0)
+        {
+            var factor = (float)check.InputScale;
+            foreach (ref var value in input)
+            {
+                value *= factor;
+            }
+        }
+
+        return check;
+    }
+
+    private Identification Decode(RawSpectrum spectrum, EncoderBatch batch, int row, InputCounts? counts)
+    {
+        var result = Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts);
+        return counts is null ? result : result with { Counts = counts };
+    }
 
     private RebinPlan PlanFor(RawSpectrum spectrum)
     {

@@ -163,6 +163,40 @@ public sealed class LineEncoderContractTests : IDisposable
     }
 
     [Fact]
+    public void Open_CardWithCountRange_ExposesIt()
+    {
+        var model = Stage(card => card["count_range"] = new JsonObject { ["low_total"] = 1217.0, ["high_total"] = 2.76e7, ["definition"] = "test" });
+        using var encoder = LineEncoder.Open(model);
+        Assert.Equal(new CountRange(1217, 2.76e7), encoder.Card.CountRange);
+    }
+
+    [Fact]
+    public void Open_CardWithoutCountRange_HasNone()
+    {
+        using var encoder = LineEncoder.Open(Stage(_ => { }));
+        Assert.Null(encoder.Card.CountRange);
+    }
+
+    [Theory]
+    [InlineData(1e6, 1e3)]
+    [InlineData(0.0, 1e3)]
+    public void Open_CountRangeInverted_RefusesNamingIt(double low, double high)
+    {
+        var model = Stage(card => card["count_range"] = new JsonObject { ["low_total"] = low, ["high_total"] = high });
+        var error = Assert.Throws<ModelContractException>(() => LineEncoder.Open(model));
+        Assert.Contains("count_range", error.Message, StringComparison.Ordinal);
+        Assert.Contains("m.card.json", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_CountRangeMissingHigh_RefusesNamingTheField()
+    {
+        var model = Stage(card => card["count_range"] = new JsonObject { ["low_total"] = 10.0 });
+        var error = Assert.Throws<ModelContractException>(() => LineEncoder.Open(model));
+        Assert.Contains("count_range.high_total", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CardPathFor_PrecisionSuffix_IsStripped() =>
         Assert.Equal(Path.Combine("/m", "xrf-line-encoder.card.json"), LineEncoder.CardPathFor("/m/xrf-line-encoder.fp32.onnx"));
 

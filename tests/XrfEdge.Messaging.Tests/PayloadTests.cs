@@ -30,6 +30,23 @@ public sealed class PayloadTests
 
         // TestData: live 28.7 s of real 30 s → dead time 4.33 %.
         Assert.Equal(4.33, root.GetProperty("spectrum").GetProperty("dead_time_pct").GetDouble(), 2);
+
+        // TestData: 1.2e8 counts against a trained 1217–2.76e7, scaled by 0.23.
+        var counts = root.GetProperty("counts");
+        Assert.Equal(1.2e8, counts.GetProperty("total").GetDouble());
+        Assert.Equal(2.76e7, counts.GetProperty("trained_high").GetDouble());
+        Assert.Equal("above", counts.GetProperty("status").GetString());
+        Assert.Equal(0.23, counts.GetProperty("input_scale").GetDouble());
+    }
+
+    [Fact]
+    public void DetectionPayload_CardWithoutCountRange_NoCountsObjectAndStillValid()
+    {
+        var measurement = TestData.Measurement("M-2");
+        var json = DetectionPayload.Build(measurement with { Identification = measurement.Identification with { Counts = null } }, Stamp, Topics);
+        Assert.Empty(MiniJsonSchema.Validate("detections.schema.json", json));
+        using var document = JsonDocument.Parse(json);
+        Assert.False(document.RootElement.TryGetProperty("counts", out _));
     }
 
     [Fact]

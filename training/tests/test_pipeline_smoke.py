@@ -2,7 +2,11 @@
 
 import json
 
-from xrftrain.card import CARD_FILE, FP32_FILE, INT8_FILE, sha256_file, validate_card
+import numpy as np
+import pytest
+
+from xrftrain.card import CARD_FILE, FP32_FILE, INT8_FILE, count_range, sha256_file, validate_card
+from xrftrain.data import load_dataset
 from xrftrain.pipeline import config_from_json, run
 
 
@@ -22,6 +26,32 @@ def test_pipeline_random_data_writes_valid_card_and_models(random_sets, tmp_path
     assert on_disk["outputs"] == {"lines": "line_probabilities", "elements": "element_probabilities"}
     assert "paper-mlp" in on_disk["metrics"]["ablations_validation"]
     assert on_disk["metrics"]["test-randomized"]["int8"]["summary"]["element_f1"] is not None
+
+    # The trained count range comes from the training spectra themselves, not from a constant.
+    totals = np.asarray(load_dataset(random_sets / "train").x, np.float64).sum(axis=1)
+    assert on_disk["count_range"]["low_total"] == max(1.0, round(float(np.percentile(totals, 0.1))))
+    assert on_disk["count_range"]["high_total"] == round(float(np.percentile(totals, 99.9)))
+
+
+def test_count_range_takes_the_central_99_8_percent_of_totals():
+    x = np.zeros((10_000, 300), np.float32)
+    x[:, 0] = np.arange(1, 10_001)  # totals 1 … 10,000
+    cr = count_range(x, chunk=3_000)
+    assert (cr["low_total"], cr["high_total"]) == (11.0, 9990.0)
+    assert "10000 training spectra" in cr["definition"]
+
+
+def test_count_range_refuses_sets_without_a_spread():
+    with pytest.raises(ValueError, match="no range"):
+        count_range(np.full((50, 300), 2.0, np.float32))
+
+
+def test_validate_card_refuses_an_inverted_count_range(random_sets, tmp_path):
+    cfg = config_from_json({"shipped": {"model": {"hidden": [16]}, "epochs": 1}, "calibration_spectra": 100})
+    card = run(cfg, random_sets, tmp_path, log=False)
+    card["count_range"] = {"low_total": 5e6, "high_total": 1e3}
+    with pytest.raises(ValueError, match="count_range"):
+        validate_card(card)
 
 
 def test_report_renders_every_test_set_and_target(random_sets, tmp_path):
@@ -83,3 +113,49 @@ def test_report_includes_each_scored_real_spectra_set(tmp_path):
     text = "\n".join(_validation_sets_section(tmp_path))
     assert "validation/spectra/glass-set/" in text and "| a | FAIL |" in text and "passed 0 of 1" in text
     assert _validation_sets_section(tmp_path / "missing") == []
+
+
+def test_count_range_cli_amends_a_card_only_from_its_own_training_set(random_sets, tmp_path, capsys):
+    from xrftrain.__main__ import main
+
+    cfg = config_from_json({"shipped": {"model": {"hidden": [16]}, "epochs": 1}, "calibration_spectra": 100})
+    card = run(cfg, random_sets, tmp_path, log=False)
+    expected = card["count_range"]
+    on_disk = json.loads((tmp_path / CARD_FILE).read_text())
+    del on_disk["count_range"]
+    (tmp_path / CARD_FILE).write_text(json.dumps(on_disk))
+
+    assert main(["count-range", "--models", str(tmp_path), "--data", str(random_sets)]) == 0
+    amended = json.loads((tmp_path / CARD_FILE).read_text())
+    assert amended["count_range"] == expected
+    assert list(amended)[-4:] == ["count_range", "novelty", "training", "metrics"]
+    assert "count range" in capsys.readouterr().out
+
+    amended["training"]["generator"]["seed"] = 999
+    (tmp_path / CARD_FILE).write_text(json.dumps(amended))
+    assert main(["count-range", "--models", str(tmp_path), "--data", str(random_sets)]) == 2
+    assert "the card was trained on" in capsys.readouterr().err
+
+
+def test_ceiling_cli_prints_and_writes_the_oracle_scores(random_sets, tmp_path, capsys):
+    from xrftrain.__main__ import main
+
+    out = tmp_path / "ceiling.json"
+    assert main(["ceiling", "--data", str(random_sets), "--tests", "test-randomized", "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())
+    assert set(scores) == {"test-randomized"}
+    assert 0.0 <= scores["test-randomized"]["element_f1"] <= 1.0
+    assert scores["test-randomized"]["spectra"] == 600
+    assert "test-randomized: oracle element sensitivity" in capsys.readouterr().out
+
+
+def test_ceiling_cli_names_a_set_without_line_counts(random_sets, tmp_path, capsys):
+    import shutil
+
+    from xrftrain.__main__ import main
+
+    broken = tmp_path / "data"
+    shutil.copytree(random_sets, broken)
+    (broken / "val" / "line_net.npy").unlink()
+    assert main(["ceiling", "--data", str(broken), "--tests", "test-randomized"]) == 2
+    assert "val: the oracle needs line_net.npy" in capsys.readouterr().err

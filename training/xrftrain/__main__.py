@@ -39,7 +39,22 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--tests", nargs="+", default=["test-randomized", "test-handheld-sdd", "test-handheld-pin",
                                                    "test-benchtop", "test-macro-xrf"])
     o.add_argument("--json", type=Path, help="also write the scores here")
+    c = sub.add_parser("count-range", help="write the training set's count range into an existing card (cards made "
+                                           "before the field existed); refuses a set the card was not trained on")
+    c.add_argument("--models", type=Path, required=True)
+    c.add_argument("--data", type=Path, required=True, help="npy data root whose train/ the card was trained on")
     a = p.parse_args(argv)
+    if a.cmd == "count-range":
+        from .pipeline import add_count_range
+
+        try:
+            card = add_count_range(a.models, a.data)
+        except (DatasetError, ValueError) as e:
+            print(f"xrftrain: {e}", file=sys.stderr)
+            return 2
+        cr = card["count_range"]
+        print(f"count range {cr['low_total']:.0f} to {cr['high_total']:.0f} counts ({cr['definition']})")
+        return 0
     if a.cmd == "ceiling":
         from .catalog import load_catalog
         from .ceiling import oracle_scores

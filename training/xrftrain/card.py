@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .data import BINS, PREPROCESSING_ID
 
 SCHEMA = "xrfedge-model-card/1"
@@ -36,9 +38,28 @@ def _clean(v: Any) -> Any:
 DEFAULT_VERSION = "0.0.0-dev"
 
 
+# The training spectra's total counts (model grid) between these percentiles are the card's "count_range": the instrument
+# flags spectra outside it and scales those above it down to its top (docs/real-spectra.md, "Count range").
+COUNT_RANGE_PERCENTILES = (0.1, 99.9)
+
+
+def count_range(x: np.ndarray, chunk: int = 100_000) -> dict[str, Any]:
+    """The card's count_range from the training inputs x [N, 300] (may be memory-mapped; read in chunks)."""
+    if len(x) == 0:
+        raise ValueError("count range: no training spectra")
+    totals = np.concatenate([np.asarray(x[i:i + chunk], dtype=np.float64).sum(axis=1) for i in range(0, len(x), chunk)])
+    low, high = np.percentile(totals, COUNT_RANGE_PERCENTILES)
+    low, high = max(1.0, float(round(low))), float(round(high))
+    if not high > low:
+        raise ValueError(f"count range: the training spectra's totals span no range ({low} to {high})")
+    return {"low_total": low, "high_total": high,
+            "definition": f"{COUNT_RANGE_PERCENTILES[0]}th and {COUNT_RANGE_PERCENTILES[1]}th percentiles of the total counts "
+                          f"(model grid) of the {len(x)} training spectra"}
+
+
 def build_card(out_dir: Path, catalog_hash: str, has_element_head: bool, line_thresholds: list[float],
                element_thresholds: list[float] | None, training: dict[str, Any], metrics: dict[str, Any],
-               version: str = DEFAULT_VERSION) -> dict[str, Any]:
+               version: str = DEFAULT_VERSION, counts: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "name": NAME,
@@ -53,6 +74,7 @@ def build_card(out_dir: Path, catalog_hash: str, has_element_head: bool, line_th
         },
         "thresholds": {"lines": [round(float(t), 4) for t in line_thresholds],
                        "elements": [round(float(t), 4) for t in element_thresholds] if element_thresholds is not None else None},
+        "count_range": counts,
         "novelty": None,
         "training": _clean(training),
         "metrics": _clean(metrics),
@@ -79,6 +101,9 @@ def validate_card(card: dict[str, Any], line_count: int = 556, element_count: in
     for t in card["thresholds"]["lines"] + (el or []):
         if not 0.0 < t < 1.0:
             raise ValueError(f"model card: threshold {t} outside (0, 1)")
+    cr = card.get("count_range")
+    if cr is not None and not 0.0 < cr.get("low_total", 0.0) < cr.get("high_total", 0.0):
+        raise ValueError(f"model card: count_range {cr} must have 0 < low_total < high_total")
 
 
 def write_card(path: Path, card: dict[str, Any]) -> None:

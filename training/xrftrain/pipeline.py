@@ -17,7 +17,7 @@ import torch
 
 from . import __version__, export, quantize, reference
 from .augment import AugmentConfig
-from .card import CARD_FILE, DEFAULT_VERSION, FP32_FILE, INT8_FILE, build_card, write_card
+from .card import CARD_FILE, DEFAULT_VERSION, FP32_FILE, INT8_FILE, build_card, count_range, write_card
 from .catalog import Catalog, default_catalog_path, load_catalog
 from .confusions import confusion_table
 from .data import Dataset, load_dataset
@@ -214,7 +214,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     card = build_card(out_dir, cat.sha256, model.element_head is not None, line_thr.tolist(),
-                      elem_thr.tolist(), training, metrics, cfg.version)
+                      elem_thr.tolist(), training, metrics, cfg.version, count_range(train_set.x))
     write_card(out_dir / CARD_FILE, card)
     (out_dir / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return card
@@ -260,7 +260,8 @@ def rethreshold(models: Path, data_dir: Path, line_precision_target: float | Non
     training = card["training"] | {"thresholds": THRESHOLD_RULE, "threshold_choice": info,
                                    "rethresholded_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                    "rethresholded_from_version": card["version"]}
-    new = build_card(models, cat.sha256, True, line_thr.tolist(), elem_thr.tolist(), training, metrics, version)
+    new = build_card(models, cat.sha256, True, line_thr.tolist(), elem_thr.tolist(), training, metrics, version,
+                     card.get("count_range"))
     write_card(models / CARD_FILE, new)
     (models / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return new
@@ -325,7 +326,27 @@ def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool
         "requantized_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     new = build_card(models, cat.sha256, card["outputs"]["elements"] is not None, line_thr.tolist(),
                      elem_thr.tolist() if card["thresholds"]["elements"] is not None else None, training, metrics,
-                     card["version"])
+                     card["version"], card.get("count_range"))
     write_card(models / CARD_FILE, new)
     (models / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return new
+
+
+def add_count_range(models: Path, data_dir: Path) -> dict[str, Any]:
+    """Writes the count_range of the training set data_dir/train into models' card (for cards made before the field
+    existed). Refuses a set that is not the one the card was trained on (generator version, profile, seed, count)."""
+    cat = load_catalog()
+    card = json.loads((models / CARD_FILE).read_text())
+    train_set = load_dataset(data_dir / "train", cat.sha256)
+    keys = ("generator_version", "profile", "seed", "count")
+    trained = {k: card["training"]["generator"].get(k) for k in keys}
+    given = {k: train_set.meta.get(k) for k in keys}
+    if trained != given:
+        raise ValueError(f"{data_dir / 'train'} is {given}, but the card was trained on {trained}")
+    card["count_range"] = count_range(train_set.x)
+    new = {k: card[k] for k in card if k not in ("count_range", "novelty", "training", "metrics")}
+    new |= {"count_range": card["count_range"], "novelty": card.get("novelty"), "training": card["training"],
+            "metrics": card["metrics"]}
+    write_card(models / CARD_FILE, new)
+    return new
+

@@ -171,12 +171,13 @@ public static class PathBenchmark
 
         public void Add(EncoderBatch batch, RawSpectrum[] chunk, SpectrumIdentifier identifier, Identification[] results)
         {
+            var counts = new InputCounts?[chunk.Length];
             var t0 = Stopwatch.GetTimestamp();
-            identifier.RebinRows(chunk, 0, batch, chunk.Length);
+            identifier.RebinRows(chunk, 0, batch, chunk.Length, counts);
             var t1 = Stopwatch.GetTimestamp();
             batch.Run();
             var t2 = Stopwatch.GetTimestamp();
-            identifier.DecodeRows(chunk, 0, batch, chunk.Length, results);
+            identifier.DecodeRows(chunk, 0, batch, chunk.Length, counts, results);
             var t3 = Stopwatch.GetTimestamp();
             Rebin.Add(t1 - t0);
             Run.Add(t2 - t1);

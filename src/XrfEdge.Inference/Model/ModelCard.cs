@@ -42,6 +42,9 @@ public sealed record ModelCard
     /// <summary>Per-element thresholds for the element head (LineCatalog.Elements order), or null.</summary>
     public IReadOnlyList<float>? ElementThresholds { get; init; }
 
+    /// <summary>Total counts (model grid) the model was trained on, from the card's "count_range", or null for older cards.</summary>
+    public CountRange? CountRange { get; init; }
+
     /// <summary>The card's "novelty" object as raw JSON, or null.</summary>
     public string? NoveltyJson { get; init; }
 
@@ -139,6 +142,7 @@ public sealed record ModelCard
                 Files = fileMap,
                 LineThresholds = Floats(thresholds, "lines", source) ?? throw Problem(source, "thresholds.lines is missing or null"),
                 ElementThresholds = Floats(thresholds, "elements", source),
+                CountRange = ReadCountRange(root, source),
                 NoveltyJson = root.TryGetProperty("novelty", out var novelty) && novelty.ValueKind == JsonValueKind.Object ? novelty.GetRawText() : null,
                 TrainingJson = root.TryGetProperty("training", out var training) ? training.GetRawText() : "{}",
                 MetricsJson = root.TryGetProperty("metrics", out var metrics) ? metrics.GetRawText() : "{}",
@@ -151,6 +155,28 @@ public sealed record ModelCard
     }
 
     private static ModelContractException Problem(string source, string what) => new($"model card '{source}': {what}");
+
+    private static CountRange? ReadCountRange(JsonElement root, string source)
+    {
+        if (!root.TryGetProperty("count_range", out var range) || range.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (range.ValueKind != JsonValueKind.Object)
+        {
+            throw Problem(source, "'count_range' is not an object");
+        }
+
+        var low = Number(range, "low_total", source, "count_range.");
+        var high = Number(range, "high_total", source, "count_range.");
+        if (!(low > 0) || !(high > low) || double.IsInfinity(high))
+        {
+            throw Problem(source, $"count_range must have 0 < low_total < high_total (finite); it has {low} and {high}");
+        }
+
+        return new CountRange(low, high);
+    }
 
     private static JsonElement Object(JsonElement parent, string name, string source) =>
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Topics;
+using XrfEdge.Spectra.Identification;
 
 namespace XrfEdge.Messaging.Payloads;
 
@@ -109,6 +110,7 @@ public static class DetectionPayload
 
             w.WriteEndArray();
             WriteNumber(w, "novelty", identification.NoveltyScore);
+            InputCountsJson.Write(w, identification.Counts);
             w.WriteStartObject("model");
             w.WriteString("name", identification.Model.Name);
             w.WriteString("version", identification.Model.Version);

@@ -11,7 +11,7 @@ using XrfEdge.Spectra.Interchange;
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// <c>xrfedge eval --input FILE.jsonl [--model FILE] [--json] [--threshold-scale X]</c>: identifies every labelled
+/// <c>xrfedge eval --input FILE.jsonl [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P]</c>: identifies every labelled
 /// spectrum and prints the metrics of docs/inference.md ("eval"); the JSON form is what training reports consume.
 /// </summary>
 internal static class EvalCommand
@@ -22,15 +22,16 @@ internal static class EvalCommand
         var model = InferenceCli.ModelOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON object (schema in docs/inference.md) instead of a report" };
         var scale = InferenceCli.ThresholdScaleOption();
+        var countRange = InferenceCli.CountRangeOption();
         var command = new Command("eval", "Score the identifier on labelled spectra: element and line metrics, guess ratio, per-element results, confusions, speed")
         {
-            input, model, json, scale,
+            input, model, json, scale, countRange,
         };
-        command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error));
+        command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error, parse.GetValue(countRange)));
         return command;
     }
 
-    internal static int Run(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error)
+    internal static int Run(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange = CountRangePolicy.ScaleDown)
     {
         if (InferenceCli.TryOpenForVerb("eval", modelGiven, thresholdScale, error) is not { } opened)
         {
@@ -40,7 +41,7 @@ internal static class EvalCommand
         using var loggers = opened.Loggers;
         using var encoder = opened.Encoder;
 
-        var identifier = new SpectrumIdentifier(encoder, thresholdScale);
+        var identifier = new SpectrumIdentifier(encoder, thresholdScale, countRangePolicy: countRange);
         var evaluator = new IdentificationEvaluator();
         var catalog = LineCatalog.Default;
         var errors = new List<string>();

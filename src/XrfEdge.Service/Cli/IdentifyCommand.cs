@@ -10,9 +10,10 @@ using XrfEdge.Spectra.Interchange;
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// <c>xrfedge identify --input FILE… [--model FILE] [--json] [--threshold-scale X]</c>: identifies every spectrum of
-/// every file (.jsonl, .mca, .spe, .msa, .csv), one result per spectrum in input order; a spectrum that cannot be
-/// read gets an error line and the rest of the file is still processed.
+/// <c>xrfedge identify --input FILE… [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P]</c>:
+/// identifies every spectrum of every file (.jsonl, .mca, .spe, .msa, .csv), one result per spectrum in input order; a
+/// spectrum that cannot be read gets an error line and the rest of the file is still processed. A spectrum outside the
+/// model's trained count range is flagged (and, above it, scaled into it unless P is Report).
 /// </summary>
 internal static class IdentifyCommand
 {
@@ -27,12 +28,13 @@ internal static class IdentifyCommand
         var model = InferenceCli.ModelOption();
         var json = new Option<bool>("--json") { Description = "One JSON object per spectrum (spectra-jsonl.md, \"Identification output\") instead of a table" };
         var scale = InferenceCli.ThresholdScaleOption();
-        var command = new Command("identify", "Identify the elements and emission lines in spectrum files") { input, model, json, scale };
-        command.SetAction(parse => Run(parse.GetValue(input) ?? [], parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error));
+        var countRange = InferenceCli.CountRangeOption();
+        var command = new Command("identify", "Identify the elements and emission lines in spectrum files") { input, model, json, scale, countRange };
+        command.SetAction(parse => Run(parse.GetValue(input) ?? [], parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error, parse.GetValue(countRange)));
         return command;
     }
 
-    internal static int Run(string[] inputs, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error)
+    internal static int Run(string[] inputs, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange = CountRangePolicy.ScaleDown)
     {
         if (InferenceCli.TryOpenForVerb("identify", modelGiven, thresholdScale, error) is not { } opened)
         {
@@ -42,7 +44,7 @@ internal static class IdentifyCommand
         using var loggers = opened.Loggers;
         using var encoder = opened.Encoder;
 
-        var identifier = new SpectrumIdentifier(encoder, thresholdScale);
+        var identifier = new SpectrumIdentifier(encoder, thresholdScale, countRangePolicy: countRange);
         if (!asJson)
         {
             output.WriteLine($"model {encoder.Identity.Name} {encoder.Identity.Version} ({encoder.Identity.Precision}), threshold scale {thresholdScale.ToString(CultureInfo.InvariantCulture)}");
@@ -117,6 +119,11 @@ internal static class IdentifyCommand
         {
             output.WriteLine($"    {element.Symbol,-3} lines: {string.Join(", ", element.SupportingLines)}");
         }
+
+        if (InputCountsJson.Warning(result.Counts) is { } warning)
+        {
+            output.WriteLine($"    note: {warning}");
+        }
     }
 
     /// <summary>The identify --json object of one spectrum (spectra-jsonl.md, "Identification output").</summary>
@@ -152,6 +159,7 @@ internal static class IdentifyCommand
         }
 
         writer.WriteEndArray();
+        InputCountsJson.Write(writer, result.Counts);
         writer.WriteEndObject();
     }
 }

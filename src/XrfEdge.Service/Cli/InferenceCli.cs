@@ -27,6 +27,12 @@ internal static class InferenceCli
         DefaultValueFactory = _ => 1.0,
     };
 
+    public static Option<CountRangePolicy> CountRangeOption() => new("--above-trained-counts")
+    {
+        Description = "Spectra with more counts than the model's trained range: ScaleDown (identify the expected spectrum at the range's top) or Report (as measured, flagged)",
+        DefaultValueFactory = _ => CountRangePolicy.ScaleDown,
+    };
+
     /// <summary>A logger factory writing warnings and errors (ORT's included) to stderr, so stdout stays machine-readable.</summary>
     public static ILoggerFactory StderrLoggerFactory() => LoggerFactory.Create(builder => builder
         .SetMinimumLevel(LogLevel.Warning)

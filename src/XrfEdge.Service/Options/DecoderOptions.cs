@@ -1,3 +1,5 @@
+using XrfEdge.Inference;
+
 namespace XrfEdge.Service.Options;
 
 /// <summary>The <c>Decoder</c> section: how line probabilities become elements.</summary>
@@ -11,6 +13,12 @@ public sealed class DecoderOptions
 
     /// <summary>Minimum element probability to report (0 … 1); null uses the card's element thresholds.</summary>
     public double? MinElementProbability { get; set; }
+
+    /// <summary>
+    /// Spectra with more counts than the model card's trained range: <c>ScaleDown</c> (default: identify the expected
+    /// spectrum at the range's top) or <c>Report</c> (identify as measured). Either way the detection says so.
+    /// </summary>
+    public CountRangePolicy AboveTrainedCounts { get; set; } = CountRangePolicy.ScaleDown;
 
     /// <summary>Symbols never reported (for example the tube anode, <c>Rh</c>, or <c>Ar</c> from air).</summary>
     public string[] IgnoreElements { get; set; } = [];

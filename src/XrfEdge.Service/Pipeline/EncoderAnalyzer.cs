@@ -32,7 +32,7 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
                 Session = new OnnxSessionOptions { IntraOpThreads = model.IntraOpThreads },
             },
             logger);
-        _identifier = new SpectrumIdentifier(_encoder, decoder.ThresholdScale);
+        _identifier = new SpectrumIdentifier(_encoder, decoder.ThresholdScale, countRangePolicy: decoder.AboveTrainedCounts);
         _minElementProbability = decoder.MinElementProbability;
         _ignore = new HashSet<string>(decoder.IgnoreElements, StringComparer.Ordinal);
     }

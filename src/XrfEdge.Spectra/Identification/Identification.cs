@@ -20,4 +20,7 @@ public sealed record Identification
 
     /// <summary>How unlike the training data the spectrum looks (higher = more novel), when the model provides one.</summary>
     public double? NoveltyScore { get; init; }
+
+    /// <summary>Total counts against the model's trained range, when the model card states one.</summary>
+    public InputCounts? Counts { get; init; }
 }

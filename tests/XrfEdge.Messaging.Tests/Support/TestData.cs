@@ -31,6 +31,7 @@ public static class TestData
             Lines = [new LineDetection(fe!, 0.999f), new LineDetection(cr!, 0.98f)],
             LineProbabilities = new float[catalog.Lines.Count],
             Model = new ModelIdentity("xrf-line-encoder", "1.0.0", new string('a', 64), "int8"),
+            Counts = new InputCounts(1.2e8, 1217, 2.76e7, CountRangeStatus.Above, 0.23),
         };
         return new MeasurementResult
         {

@@ -91,6 +91,17 @@ public sealed class ProfileLoaderTests : IDisposable
     }
 
     [Fact]
+    public void AboveTrainedCounts_DefaultsToScaleDownAndAcceptsReport()
+    {
+        var path = Write(Minimal());
+
+        Assert.Equal(XrfEdge.Inference.CountRangePolicy.ScaleDown, ProfileLoader.Load(path, [], Environment).Decoder.AboveTrainedCounts);
+        Assert.Equal(XrfEdge.Inference.CountRangePolicy.Report, ProfileLoader.Load(path, ["Decoder:AboveTrainedCounts=report"], Environment).Decoder.AboveTrainedCounts);
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Decoder:AboveTrainedCounts=Halve"], Environment));
+        Assert.Equal("Decoder:AboveTrainedCounts = 'Halve': must be one of ScaleDown, Report", Assert.Single(error.Problems));
+    }
+
+    [Fact]
     public void NotANumber_SaysWhatIsExpected()
     {
         var path = Write(Minimal());
