@@ -34,9 +34,7 @@ public sealed class CountRangeTests : IDisposable
     [Fact]
     public void Identify_FourTimesTheTrainedTop_ScaleDownGivesTheModelTheSpectrumAtTheTop()
     {
-        var spectrum = TestModels.SimulatedRaw(3);
-        var total = (double)spectrum.Counts.Sum();
-        var big = spectrum with { Id = "x4", Counts = [.. spectrum.Counts.Select(c => c * 4)] };
+        var (spectrum, total, big) = FourTimes(3);
         using var plain = LineEncoder.Open(TestModels.Int8);
         using var ranged = LineEncoder.Open(StageWithRange(total / 100, total));
 
@@ -53,9 +51,7 @@ public sealed class CountRangeTests : IDisposable
     [Fact]
     public void Identify_AboveRangeWithReport_ModelSeesTheSpectrumAsMeasured()
     {
-        var spectrum = TestModels.SimulatedRaw(3);
-        var total = (double)spectrum.Counts.Sum();
-        var big = spectrum with { Id = "x4", Counts = [.. spectrum.Counts.Select(c => c * 4)] };
+        var (spectrum, total, big) = FourTimes(3);
         using var plain = LineEncoder.Open(TestModels.Int8);
         using var ranged = LineEncoder.Open(StageWithRange(total / 100, total));
 
@@ -87,15 +83,12 @@ public sealed class CountRangeTests : IDisposable
     [Fact]
     public void Identify_BatchMixingLevels_EachRowCheckedOnItsOwn()
     {
-        var spectrum = TestModels.SimulatedRaw(3);
-        var total = (double)spectrum.Counts.Sum();
+        var (spectrum, total, big) = FourTimes(3);
         using var ranged = LineEncoder.Open(StageWithRange(total / 100, total));
         var identifier = new SpectrumIdentifier(ranged, prePostParallelism: 2);
 
         // 70 rows: enough for the parallel rebin path (ParallelFromBatchSize = 64); every third row is 4× over the top.
-        var batch = Enumerable.Range(0, 70)
-            .Select(i => i % 3 == 0 ? spectrum with { Id = $"big{i}", Counts = [.. spectrum.Counts.Select(c => c * 4)] } : spectrum with { Id = $"s{i}" })
-            .ToArray();
+        var batch = Enumerable.Range(0, 70).Select(i => i % 3 == 0 ? big with { Id = $"big{i}" } : spectrum with { Id = $"s{i}" }).ToArray();
         var results = identifier.Identify(batch);
 
         for (var i = 0; i < batch.Length; i++)
@@ -122,6 +115,13 @@ public sealed class CountRangeTests : IDisposable
         Assert.Equal("above", json["status"]!.GetValue<string>());
         Assert.Equal(0.2339, json["input_scale"]!.GetValue<double>());
         Assert.Equal(2.76e7, json["trained_high"]!.GetValue<double>());
+    }
+
+    /// <summary>A simulated spectrum, its total counts, and the same spectrum with every count × 4 (still whole numbers).</summary>
+    private static (RawSpectrum Spectrum, double Total, RawSpectrum Big) FourTimes(int seed)
+    {
+        var spectrum = TestModels.SimulatedRaw(seed);
+        return (spectrum, spectrum.Counts.Sum(), spectrum with { Id = "x4", Counts = [.. spectrum.Counts.Select(c => c * 4)] });
     }
 
     /// <summary>Copies the int8 test model with a card that states a trained count range.</summary>
