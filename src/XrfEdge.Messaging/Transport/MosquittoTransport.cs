@@ -17,7 +17,7 @@ namespace XrfEdge.Messaging.Transport;
 /// <remarks>
 /// We call <c>mosquitto_connect_async</c> only while no network thread exists, and start the thread after it returns.
 /// The reverse order (the reference's P1 advice) lets the thread's own reconnect run at the same time as ours on one
-/// SSL object: a SIGSEGV in libssl, reproduced by the <c>tls-soak</c> test (docs/mqtt.md §4).
+/// SSL object: a SIGSEGV in libssl, reproduced by the <c>tls-soak</c> test (docs/mqtt.md §7, "Fixed defect").
 /// </remarks>
 public sealed class MosquittoTransport : IMqttTransport
 {
