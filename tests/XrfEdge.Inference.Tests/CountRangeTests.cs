@@ -125,14 +125,6 @@ public sealed class CountRangeTests : IDisposable
     }
 
     /// <summary>Copies the int8 test model with a card that states a trained count range.</summary>
-    private string StageWithRange(double low, double high)
-    {
-        var model = Path.Combine(_dir, "m.int8.onnx");
-        File.Copy(TestModels.Int8, model, overwrite: true);
-        var card = JsonNode.Parse(File.ReadAllText(TestModels.Card))!;
-        card["files"]!["int8"]!["path"] = "m.int8.onnx";
-        card["count_range"] = new JsonObject { ["low_total"] = low, ["high_total"] = high };
-        File.WriteAllText(Path.Combine(_dir, "m.card.json"), card.ToJsonString());
-        return model;
-    }
+    private string StageWithRange(double low, double high) =>
+        TestModels.StageInt8(_dir, card => card["count_range"] = new JsonObject { ["low_total"] = low, ["high_total"] = high });
 }

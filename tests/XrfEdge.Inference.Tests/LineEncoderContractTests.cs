@@ -201,16 +201,7 @@ public sealed class LineEncoderContractTests : IDisposable
         Assert.Equal(Path.Combine("/m", "xrf-line-encoder.card.json"), LineEncoder.CardPathFor("/m/xrf-line-encoder.fp32.onnx"));
 
     /// <summary>Copies the int8 test model as m.int8.onnx with an edited copy of its card.</summary>
-    private string Stage(Action<JsonNode> edit)
-    {
-        var model = Path.Combine(_dir, "m.int8.onnx");
-        File.Copy(TestModels.Int8, model, overwrite: true);
-        var card = JsonNode.Parse(File.ReadAllText(TestModels.Card))!;
-        card["files"]!["int8"]!["path"] = "m.int8.onnx";
-        edit(card);
-        File.WriteAllText(Path.Combine(_dir, "m.card.json"), card.ToJsonString());
-        return model;
-    }
+    private string Stage(Action<JsonNode> edit) => TestModels.StageInt8(_dir, edit);
 
     /// <summary>Writes <paramref name="bytes"/> as m.int8.onnx with a card whose SHA-256 matches them, so the bytes themselves are what is tested.</summary>
     private string StageBytes(byte[] bytes)

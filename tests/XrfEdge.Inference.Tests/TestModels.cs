@@ -21,6 +21,18 @@ internal static class TestModels
 
     public static string Card => Path.Combine(Folder, "test-encoder.card.json");
 
+    /// <summary>Copies the int8 test model into <paramref name="directory"/> as m.int8.onnx with an edited copy of its card (m.card.json).</summary>
+    public static string StageInt8(string directory, Action<System.Text.Json.Nodes.JsonNode> edit)
+    {
+        var model = Path.Combine(directory, "m.int8.onnx");
+        File.Copy(Int8, model, overwrite: true);
+        var card = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Card))!;
+        card["files"]!["int8"]!["path"] = "m.int8.onnx";
+        edit(card);
+        File.WriteAllText(Path.Combine(directory, "m.card.json"), card.ToJsonString());
+        return model;
+    }
+
     public static string Bad(string name) => Path.Combine(Folder, "bad", name);
 
     public static float[] Weights(string name)

@@ -28,6 +28,9 @@ public sealed class MosquittoTransport : IMqttTransport
     private readonly TimeProvider _time;
     private readonly LibMosquitto.MosquittoHandle _handle;
     private readonly GCHandle _self;
+    // Back-off doublings before the delay stops growing (2^15 × ReconnectDelayMin is past any sensible cap anyway).
+    private const int MaxBackoffDoublings = 16;
+
     private readonly Lock _gate = new();
 
     // Serialises connect, loop_start and loop_stop; never taken on the library's thread (its callbacks), so a join
@@ -561,12 +564,8 @@ public sealed class MosquittoTransport : IMqttTransport
         // outage; the base itself doubles per outage (reset after a stable connection) and is jittered ±50 % so a fleet
         // that lost the same broker does not reconnect in lock-step.
         var stable = _time.GetUtcNow() - connectedSince > _options.ReconnectDelayMax;
-        _outageCount = stable ? 1 : Math.Min(_outageCount + 1, 16);
-        var min = _options.ReconnectDelayMin.TotalSeconds;
-        var max = _options.ReconnectDelayMax.TotalSeconds;
-        var jitter = 0.5 + (RandomNumberGenerator.GetInt32(1001) / 1000.0);
-        var baseSeconds = Math.Clamp(min * Math.Pow(2, _outageCount - 1) * jitter, 1, max);
-        ApplyReconnectDelay((int)Math.Round(baseSeconds));
+        _outageCount = stable ? 1 : Math.Min(_outageCount + 1, MaxBackoffDoublings);
+        ApplyReconnectDelay((int)Math.Round(BackoffSeconds(_outageCount, floorSeconds: 1)));
         if (_options.WillProvider is { } provider)
         {
             SetWill(provider());
@@ -663,6 +662,17 @@ public sealed class MosquittoTransport : IMqttTransport
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// ReconnectDelayMin · 2^(attempt−1), jittered ±50 % so a fleet that lost the same broker does not retry in
+    /// lock-step, clamped to [<paramref name="floorSeconds"/>, ReconnectDelayMax].
+    /// </summary>
+    private double BackoffSeconds(int attempt, double floorSeconds)
+    {
+        var jitter = 0.5 + (RandomNumberGenerator.GetInt32(1001) / 1000.0);
+        var capSeconds = Math.Max(_options.ReconnectDelayMax.TotalSeconds, floorSeconds);
+        return Math.Clamp(_options.ReconnectDelayMin.TotalSeconds * Math.Pow(2, attempt - 1) * jitter, floorSeconds, capSeconds);
     }
 
     private void ApplyReconnectDelay(int baseSeconds)
@@ -805,12 +815,8 @@ public sealed class MosquittoTransport : IMqttTransport
         }
 
         // e.g. refused at once on a local port, a DNS failure or a TLS set-up error.
-        _failedConnects = Math.Min(_failedConnects + 1, 16);
-        var min = _options.ReconnectDelayMin.TotalSeconds;
-        var max = _options.ReconnectDelayMax.TotalSeconds;
-        var jitter = 0.5 + (RandomNumberGenerator.GetInt32(1001) / 1000.0);
-        var delay = Math.Clamp(min * Math.Pow(2, _failedConnects - 1) * jitter, 0.5, Math.Max(max, 0.5));
-        _retryConnectAt = _time.GetUtcNow() + TimeSpan.FromSeconds(delay);
+        _failedConnects = Math.Min(_failedConnects + 1, MaxBackoffDoublings);
+        _retryConnectAt = _time.GetUtcNow() + TimeSpan.FromSeconds(BackoffSeconds(_failedConnects, floorSeconds: 0.5));
         SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
     }
 
