@@ -157,3 +157,23 @@ def test_line_precision_target_picks_the_lowest_floor_that_reaches_it(catalog, r
     assert free["validation_line_precision"] < 0.97 <= held["validation_line_precision"]
     assert held["line_precision_floor"] > 0.0
     assert held["validation_line_sensitivity"] < free["validation_line_sensitivity"]
+
+
+def test_confusion_table_scores_the_decision_it_is_given(catalog):
+    # Pb present, As absent: the head alone says As (0.9 ≥ 0.5), the Decoder's decision (no As line reported) does not.
+    from xrftrain.confusions import confusion_table
+    pb, as_ = catalog.element_index("Pb"), catalog.element_index("As")
+    y_el = np.zeros((1, 41), np.uint8)
+    y_el[0, pb] = 1
+    ep = np.zeros((1, 41), np.float32)
+    ep[0, pb], ep[0, as_] = 0.9, 0.9
+    ign = np.zeros((1, 41), np.uint8)
+    thr = np.full(41, 0.5, np.float32)
+    gated = ep >= thr
+    gated[0, as_] = False
+
+    def as_given_pb(rows):
+        return next(r for r in rows if (r["present"], r["confused"]) == ("Pb", "As"))
+
+    assert as_given_pb(confusion_table(ep, y_el, ign, thr, catalog.elements))["false_rate"] == 1.0
+    assert as_given_pb(confusion_table(ep, y_el, ign, thr, catalog.elements, gated))["false_rate"] == 0.0

@@ -17,8 +17,11 @@ PAIRS: tuple[tuple[str, str], ...] = (
 
 
 def confusion_table(element_prob: np.ndarray, y_elements: np.ndarray, ignore: np.ndarray, element_thr: np.ndarray,
-                    elements: tuple[str, ...]) -> list[dict[str, float | str | int]]:
-    pred = element_prob >= element_thr
+                    elements: tuple[str, ...], element_pred: np.ndarray | None = None
+                    ) -> list[dict[str, float | str | int]]:
+    """element_pred (bool [N, elements]): the decision scored, e.g. `metrics.reported`'s (the Decoder's, with its
+    line gate); without it the bare head `element_prob >= element_thr` is scored."""
+    pred = element_prob >= element_thr if element_pred is None else element_pred.astype(bool)
     present = y_elements.astype(bool)
     ign = ignore.astype(bool)
     rows: list[dict[str, float | str | int]] = []

@@ -289,7 +289,8 @@ def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog,
                 _, element_pred = reported(lp, ep, cat.line_element, line_thr, elem_thr, line_edges_kev(cat), ts.tube_kv)
                 per_element[name] = per_element_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements,
                                                       element_pred)
-                row["confusions_int8"] = confusion_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements)
+                row["confusions_int8"] = confusion_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements,
+                                                            element_pred)
         row["int8_minus_fp32_max_abs"] = max(abs(row["int8"]["summary"][k] - row["fp32"]["summary"][k])
                                              for k in row["fp32"]["summary"])
         metrics[name] = row

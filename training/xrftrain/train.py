@@ -92,8 +92,9 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
     steps_per_epoch = math.ceil(n / cfg.batch_size)
     planned_epochs = cfg.epochs
     x_all = torch.from_numpy(np.array(train_set.x, dtype=np.float32, copy=True))
-    yl_all = torch.from_numpy(np.array(train_set.y_lines, copy=True)).float()
-    ye_all = torch.from_numpy(np.array(train_set.y_elements, copy=True)).float()
+    # Labels stay uint8 (0/1) in memory and become float per batch: a quarter of the RAM (1.3 GB less per 800k).
+    yl_all = torch.from_numpy(np.array(train_set.y_lines, copy=True))
+    ye_all = torch.from_numpy(np.array(train_set.y_elements, copy=True))
     ign_all = torch.from_numpy(np.array(train_set.y_elements_ignore, copy=True)).bool()
     le = torch.from_numpy(line_element)
     thinning = cfg.augment is not None and cfg.augment.thin_prob > 0
@@ -116,7 +117,7 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
         total = 0.0
         for i in range(0, n, cfg.batch_size):
             idx = perm[i:i + cfg.batch_size]
-            xb, ylb, yeb, ign = x_all[idx], yl_all[idx], ye_all[idx], ign_all[idx]
+            xb, ylb, yeb, ign = x_all[idx], yl_all[idx].float(), ye_all[idx].float(), ign_all[idx]
             if thinning:
                 xb, ylb, yeb, ign = thin(xb, ylb, yeb, ign, ins_all[idx], net_all[idx], bkg_all[idx], eps, le,
                                          cfg.augment, gen)
