@@ -18,7 +18,7 @@ if [ $smoke -eq 1 ]; then
   n_train=${N_TRAIN:-400}; n_val=${N_VAL:-200}; n_test=${N_TEST:-200}; n_profile=0
 else
   data="${DATA:-$root/.build/train-data}"; out="${OUT:-$root/models}"; config="${CONFIG:-training/configs/shipped.json}"
-  n_train=${N_TRAIN:-800000}; n_val=${N_VAL:-20000}; n_test=${N_TEST:-20000}; n_profile=${N_PROFILE:-5000}
+  n_train=${N_TRAIN:-1600000}; n_val=${N_VAL:-20000}; n_test=${N_TEST:-20000}; n_profile=${N_PROFILE:-5000}
 fi
 # Seeds: one per set and never shared, so no spectrum of a test set was seen in training or threshold choice.
 # Labels: Currie's limit with a 2 % systematic background term (xrfedge synth --label-systematic; docs/training.md).
