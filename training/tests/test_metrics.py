@@ -177,3 +177,21 @@ def test_confusion_table_scores_the_decision_it_is_given(catalog):
 
     assert as_given_pb(confusion_table(ep, y_el, ign, thr, catalog.elements))["false_rate"] == 1.0
     assert as_given_pb(confusion_table(ep, y_el, ign, thr, catalog.elements, gated))["false_rate"] == 0.0
+
+
+def test_real_spectra_check_reports_the_decoders_decision(catalog, tmp_path, monkeypatch):
+    # Fe file: Fe and Cu heads both pass their thresholds, but only Fe has a reported line, so only Fe is reported
+    # and the standard passes (the bare head would have failed it with a spurious Cu).
+    from xrftrain import pipeline
+    channels = "\n".join("10" for _ in range(3000))
+    (tmp_path / "Fe_50kv_test.msa").write_text(
+        f"#FORMAT : EMSA/MAS SPECTRAL DATA FILE\n#XPERCHAN : 0.01\n#OFFSET : 0.0\n#SPECTRUM :\n{channels}\n#ENDOFDATA :\n")
+    fe, cu = catalog.element_index("Fe"), catalog.element_index("Cu")
+    ep = np.zeros((1, 41), np.float32)
+    ep[0, fe], ep[0, cu] = 0.99, 0.9
+    lp = np.zeros((1, 556), np.float32)
+    lp[0, catalog.line_names.index("Fe-KL3")] = 0.9
+    monkeypatch.setattr(pipeline, "_onnx_probs", lambda model, x, cat: (lp, ep))
+    r = pipeline.real_spectra_check(None, catalog, np.full(556, 0.5), np.full(41, 0.5), tmp_path)
+    assert r["spectra"]["Fe"]["reported"] == ["Fe"]
+    assert r["summary"] == {"passed": 1, "of": 1}

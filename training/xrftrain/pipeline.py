@@ -128,8 +128,11 @@ def real_verdict(name: str, top: str, reported: list[str]) -> bool:
     return top_ok and want <= got and got <= allowed
 
 
-def real_spectra_check(model, cat: Catalog, elem_thr: np.ndarray, folder: Path | None = None) -> dict | None:
-    """Top element and elements above threshold for each real spectrum (developer check, Python rebin)."""
+def real_spectra_check(model, cat: Catalog, line_thr: np.ndarray, elem_thr: np.ndarray,
+                       folder: Path | None = None) -> dict | None:
+    """Top element and reported elements for each real spectrum (developer check, Python rebin). Reported is the
+    Decoder's decision (`metrics.reported`: element head AND one reported line; the files state no tube kV, so, as in
+    C#, no excitation check); until 1.4.0 this check read the bare head and disagreed with `xrfedge identify`."""
     from .catalog import repo_root
     from .realspectra import load_folder
 
@@ -139,18 +142,19 @@ def real_spectra_check(model, cat: Catalog, elem_thr: np.ndarray, folder: Path |
     spectra = load_folder(folder)
     names = list(spectra)
     lp, ep = _onnx_probs(model, np.stack([spectra[n] for n in names]), cat)
+    _, element_pred = reported(lp, ep, cat.line_element, line_thr, elem_thr)
     rows: dict[str, Any] = {}
     passed = 0
     for i, n in enumerate(names):
         order = np.argsort(-ep[i])
-        reported = [cat.elements[e] for e in order if ep[i, e] >= elem_thr[e] and cat.elements[e] not in REAL_IGNORED]
+        found = [cat.elements[e] for e in order if element_pred[i, e] and cat.elements[e] not in REAL_IGNORED]
         top = next(cat.elements[e] for e in order if cat.elements[e] not in REAL_IGNORED)
         want = REAL_EXPECTED.get(n)
         ok = None
         if want is not None:
-            ok = real_verdict(n, top, reported)
+            ok = real_verdict(n, top, found)
             passed += int(ok)
-        rows[n] = {"top": top, "top_probability": float(ep[i, cat.elements.index(top)]), "reported": reported,
+        rows[n] = {"top": top, "top_probability": float(ep[i, cat.elements.index(top)]), "reported": found,
                    "expected": sorted(want) if want is not None else None, "pass": ok}
     return {"summary": {"passed": passed, "of": sum(1 for n in names if n in REAL_EXPECTED)}, "spectra": rows}
 
@@ -296,7 +300,7 @@ def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog,
         metrics[name] = row
         if log:
             print(f"{name}: int8 {json.dumps(row['int8']['summary'])}", flush=True)
-    real = real_spectra_check(int8, cat, elem_thr)
+    real = real_spectra_check(int8, cat, line_thr, elem_thr)
     if real is not None:
         metrics["real_spectra_python_dev_check"] = real
         if log:

@@ -377,10 +377,11 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
 
         verdicts = {n: real_verdict(n, r["top"], r["reported"]) for n, r in real["spectra"].items() if n in REAL_EXPECTED}
         out += [f"## Real spectra (NIST, Rh 50 kV, vacuum) — {sum(verdicts.values())} of {len(verdicts)} pass",
-                "", "Python rebin of the `.msa` files (negative channels clamped to 0), int8 model, element thresholds "
-                "from the card. Rh (tube anode) and Ar are not scored. Pass = the standard's element on top, every "
+                "", "Python rebin of the `.msa` files (negative channels clamped to 0), int8 model, the card's thresholds "
+                "and the Decoder's rule (element head and one reported line; cards before 1.4.0 recorded the bare "
+                "head here). A developer cross-check of the C# table above, not the figure of record. Rh (tube anode) and Ar are not scored. Pass = the standard's element on top, every "
                 "expected element reported, nothing else except traces that ../shared/spectra/README.md documents.", "",
-                "| spectrum | expected | documented traces | top element | reported above threshold | pass |",
+                "| spectrum | expected | documented traces | top element | reported | pass |",
                 "|---|---|---|---|---|---|"]
         for n, r in real["spectra"].items():
             out.append(f"| {n} | {', '.join(r['expected'] or []) or 'none'} | {', '.join(sorted(REAL_TRACES.get(n, []))) or '—'} | "
