@@ -224,7 +224,7 @@ def _ceiling_section(data: Path) -> list[str]:
 def _count_level_section(models: Path, data: Path) -> list[str]:
     """Element F1 of the int8 model by total counts of the spectrum (test-randomized): where errors come from.
     Scores the Decoder's decision (`metrics.reported`: element head AND one reported, excitable line), as every other
-    table does; the bare head, scored here until 1.3.0, reported far too many false elements at high counts."""
+    table does; the bare head, scored here until 1.4.0, showed far too many false elements at high counts."""
     import numpy as np
     import onnx
 
@@ -377,9 +377,10 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
 
         verdicts = {n: real_verdict(n, r["top"], r["reported"]) for n, r in real["spectra"].items() if n in REAL_EXPECTED}
         out += [f"## Real spectra (NIST, Rh 50 kV, vacuum) — {sum(verdicts.values())} of {len(verdicts)} pass",
-                "", "Python rebin of the `.msa` files (negative channels clamped to 0), int8 model, the card's thresholds "
-                "and the Decoder's rule (element head and one reported line; cards before 1.4.0 recorded the bare "
-                "head here). A developer cross-check of the C# table above, not the figure of record. Rh (tube anode) and Ar are not scored. Pass = the standard's element on top, every "
+                "", "Python rebin of the `.msa` files (negative channels clamped to 0), int8 model, the card's "
+                "thresholds and the Decoder's rule (element head and one reported line; cards before 1.4.0 recorded "
+                "the bare head here). A developer cross-check of the C# table above, not the figure of record. "
+                "Rh (tube anode) and Ar are not scored. Pass = the standard's element on top, every "
                 "expected element reported, nothing else except traces that ../shared/spectra/README.md documents.", "",
                 "| spectrum | expected | documented traces | top element | reported | pass |",
                 "|---|---|---|---|---|---|"]
