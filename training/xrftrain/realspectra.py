@@ -18,8 +18,10 @@ BIN_WIDTH_KEV = 0.1
 
 
 def read_msa(path: Path) -> tuple[np.ndarray, float, float]:
-    """(counts, offset_kev = energy of channel 0, gain_kev_per_channel)."""
+    """(counts, offset_kev = energy of channel 0, gain_kev_per_channel). #XUNITS eV (the PIXL files) is converted;
+    anything else is read as keV (the Bruker files)."""
     offset = gain = None
+    scale = 1.0
     values: list[float] = []
     in_data = False
     for raw in path.read_text(encoding="latin-1").splitlines():
@@ -27,7 +29,9 @@ def read_msa(path: Path) -> tuple[np.ndarray, float, float]:
         if line.startswith("#"):
             key, _, val = line[1:].partition(":")
             key = key.strip().upper()
-            if key.startswith("XPERCHAN"):
+            if key.startswith("XUNITS"):
+                scale = 1e-3 if val.strip().lower() == "ev" else 1.0
+            elif key.startswith("XPERCHAN"):
                 gain = float(val)
             elif key.startswith("OFFSET"):
                 offset = float(val)
@@ -40,7 +44,7 @@ def read_msa(path: Path) -> tuple[np.ndarray, float, float]:
             values += [float(v) for v in line.replace(",", " ").split()]
     if offset is None or gain is None or not values:
         raise ValueError(f"{path}: not an EMSA spectrum (missing #OFFSET, #XPERCHAN or data)")
-    return np.asarray(values), offset, gain
+    return np.asarray(values), offset * scale, gain * scale
 
 
 def rebin(counts: np.ndarray, offset_kev: float, gain_kev: float) -> np.ndarray:
