@@ -707,24 +707,18 @@ public sealed class MosquittoTransport : IMqttTransport
                 }
             }
 
-            bool retry;
             lock (_lifecycle)
             {
-                retry = !_threadRunning && now >= _retryConnectAt;
-            }
-
-            if (retry)
-            {
-                // P1: connect_async failed at once (refused, DNS, TLS set-up) and no thread exists to retry it.
-                lock (_lifecycle)
+                // P1: connect_async failed at once (refused, DNS, TLS set-up) and no thread exists to retry it. The
+                // connect just issued has had no time to fail, so nothing else is checked until the next tick.
+                if (!_threadRunning && now >= _retryConnectAt)
                 {
-                    if (!_threadRunning)
-                    {
-                        ConnectAndStartThread();
-                    }
+                    ConnectAndStartThread();
+                    return;
                 }
             }
-            else if (state == MqttConnectionState.Connected && oldestPending is { } oldest)
+
+            if (state == MqttConnectionState.Connected && oldestPending is { } oldest)
             {
                 // Measured from the later of send and connect: messages queued while offline wait for the link, not the broker.
                 var waiting = now - (oldest > since ? oldest : since);
