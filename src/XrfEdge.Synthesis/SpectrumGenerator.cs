@@ -26,7 +26,7 @@ namespace XrfEdge.Synthesis;
 public sealed class SpectrumGenerator
 {
     /// <summary>Generator version written into dataset metadata; bump when the physics changes.</summary>
-    public const string Version = "xrfedge-synth/1.2";
+    public const string Version = "xrfedge-synth/1.3";
 
     /// <summary>Fano factor of silicon used in the resolution law (issue 3): 0.115.</summary>
     public const double FanoFactor = 0.115;
@@ -1293,7 +1293,7 @@ public sealed class SpectrumGenerator
         {
             ws.SampleKind = "blank";
             ws.Matrix = Matrices.Blanks[rng.Next(Matrices.Blanks.Length)];
-            AddMatrix(ws, ws.Matrix, 1);
+            AddMatrix(ref rng, ws, ws.Matrix, 1);
             AddTraces(ref rng, ws, s);
         }
         else if (u < s.BlankWeight + s.PureWeight)
@@ -1370,7 +1370,7 @@ public sealed class SpectrumGenerator
                     sum = 0.9;
                 }
 
-                AddMatrix(ws, ws.Matrix, 1 - sum);
+                AddMatrix(ref rng, ws, ws.Matrix, 1 - sum);
             }
         }
 
@@ -1408,8 +1408,23 @@ public sealed class SpectrumGenerator
         }
     }
 
-    private void AddMatrix(Workspace ws, string matrix, double share)
+    private void AddMatrix(ref Rng rng, Workspace ws, string matrix, double share)
     {
+        if (matrix == Matrices.Igneous)
+        {
+            var oxides = Matrices.IgneousOxides;
+            Span<double> fractions = stackalloc double[oxides.Length + 2];
+            Matrices.DrawIgneous(ref rng, fractions);
+            for (var i = 0; i < oxides.Length; i++)
+            {
+                AddComponent(ws, oxides[i].Symbol, fractions[i] * share);
+            }
+
+            AddComponent(ws, "Si", fractions[oxides.Length] * share);
+            AddComponent(ws, "O", fractions[oxides.Length + 1] * share);
+            return;
+        }
+
         foreach (var (symbol, fraction) in Matrices.Of(matrix))
         {
             AddComponent(ws, symbol, fraction * share);

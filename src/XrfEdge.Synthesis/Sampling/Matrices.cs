@@ -7,6 +7,39 @@ namespace XrfEdge.Synthesis.Sampling;
 /// </summary>
 internal static class Matrices
 {
+    /// <summary>
+    /// The one matrix drawn afresh for every spectrum: an igneous rock or glass anywhere from ultramafic/basalt to
+    /// granite. Each oxide is drawn on its own (<see cref="IgneousOxides"/>), so K-free basalt, Mg-poor granite
+    /// and every mix between occur: a fixed granite taught model 1.4.0 to report Mg and Na only next to a K peak
+    /// (docs/real-spectra.md, BIR-1G).
+    /// </summary>
+    public const string Igneous = "igneous";
+
+    /// <summary>
+    /// Oxides of <see cref="Igneous"/>: cation, its mass share of the oxide, and the oxide's mass-percent range
+    /// (log-uniform unless <c>Log</c> is false). The ranges span the whole-rock analyses of common igneous
+    /// rocks and the USGS basalt glasses (BIR-1G, BHVO-2G: MgO 7–10 %, K₂O 0.03–0.5 %) to granite (K₂O 4–6 %);
+    /// SiO₂ is the remainder, kept within 42–80 %.
+    /// </summary>
+    public static readonly (string Symbol, double CationShare, double MinPercent, double MaxPercent, bool Log)[] IgneousOxides =
+    [
+        ("Al", 2 * 26.982 / 101.961, 8, 20, false), // Al2O3
+        ("Fe", 55.845 / 71.844, 0.3, 15, true),      // FeO (total iron)
+        ("Mg", 24.305 / 40.304, 0.03, 20, true),     // MgO
+        ("Ca", 40.078 / 56.077, 0.2, 15, true),      // CaO
+        ("Na", 2 * 22.990 / 61.979, 0.05, 6, true),  // Na2O
+        ("K", 2 * 39.098 / 94.196, 0.005, 7, true),  // K2O
+        ("Ti", 47.867 / 79.866, 0.02, 3.5, true),    // TiO2
+        ("Mn", 54.938 / 70.937, 0.01, 0.3, true),    // MnO
+        ("P", 2 * 30.974 / 141.945, 0.01, 0.6, true), // P2O5
+    ];
+
+    /// <summary>Si's mass share of SiO₂.</summary>
+    public const double SiliconShare = 28.086 / 60.084;
+
+    /// <summary>SiO₂ bounds, mass percent: the other oxides are scaled down when they leave less than the minimum.</summary>
+    public const double MinSilicaPercent = 42, MaxSilicaPercent = 80;
+
     // Mass fractions from the stoichiometry of the named compounds.
     private static readonly Dictionary<string, (string Symbol, double Fraction)[]> Compositions = new(StringComparer.Ordinal)
     {
@@ -26,12 +59,45 @@ internal static class Matrices
     };
 
     /// <summary>Known matrix names.</summary>
-    public static IEnumerable<string> Names => Compositions.Keys;
+    public static IEnumerable<string> Names => Compositions.Keys.Append(Igneous);
 
     /// <summary>Light, blank-like matrices (no catalogue element but O).</summary>
     public static readonly string[] Blanks = ["acrylic", "organic", "water"];
 
-    public static bool IsKnown(string name) => Compositions.ContainsKey(name);
+    public static bool IsKnown(string name) => name == Igneous || Compositions.ContainsKey(name);
 
+    /// <summary>The fixed composition of <paramref name="name"/>; <see cref="Igneous"/> has none (use <see cref="DrawIgneous"/>).</summary>
     public static (string Symbol, double Fraction)[] Of(string name) => Compositions[name];
+
+    /// <summary>
+    /// Draws one igneous composition as element mass fractions summing to 1: <paramref name="fractions"/>[i] is
+    /// the cation of <see cref="IgneousOxides"/>[i]; the last two slots are Si and O.
+    /// </summary>
+    public static void DrawIgneous(ref Rng rng, Span<double> fractions)
+    {
+        var n = IgneousOxides.Length;
+        Span<double> oxide = stackalloc double[n];
+        var others = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var (_, _, min, max, log) = IgneousOxides[i];
+            oxide[i] = log ? Math.Exp(rng.Uniform(Math.Log(min), Math.Log(max))) : rng.Uniform(min, max);
+            others += oxide[i];
+        }
+
+        var scale = others > 100 - MinSilicaPercent ? (100 - MinSilicaPercent) / others
+            : others < 100 - MaxSilicaPercent ? (100 - MaxSilicaPercent) / others
+            : 1.0;
+        var oxygen = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var percent = oxide[i] * scale;
+            fractions[i] = percent * IgneousOxides[i].CationShare / 100;
+            oxygen += percent * (1 - IgneousOxides[i].CationShare) / 100;
+        }
+
+        var silica = 100 - (others * scale);
+        fractions[n] = silica * SiliconShare / 100;
+        fractions[n + 1] = oxygen + (silica * (1 - SiliconShare) / 100);
+    }
 }
