@@ -14,7 +14,7 @@ namespace XrfEdge.Synthesis;
 /// <param name="FwhmMnKaElectronvolts">Resolution at Mn Kα, eV.</param>
 /// <param name="TrueCalibration">The calibration the counts were generated with (the reported one is on the spectrum; they differ by drift).</param>
 /// <param name="CountRateCountsPerSecond">Input count rate, counts/s.</param>
-/// <param name="Matrix">Matrix name ("none", "silicate", …).</param>
+/// <param name="Matrix">Matrix name ("none", "silicate", "igneous", …).</param>
 /// <param name="SampleKind">"blank", "pure", "alloy", "mixture" or "fixed".</param>
 /// <param name="ThinMassThicknessGramsPerSquareCentimetre">Mass thickness of a thin sample, g/cm², or null for a thick one.</param>
 /// <param name="FiniteMassThicknessGramsPerSquareCentimetre">Mass thickness of a finite (not thin, not infinitely thick) sample, g/cm², or null.</param>
