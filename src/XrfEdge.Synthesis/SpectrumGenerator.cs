@@ -76,6 +76,7 @@ public sealed class SpectrumGenerator
     private static readonly string[] AnodeSymbols = ["Cr", "Cu", "Mo", "Rh", "Ag", "W"];
 
     private readonly PhysicsTables _tables;
+    private readonly double[] _igneousCationShares;
     private readonly LineCatalog _catalog;
     private readonly ulong _seed;
     private readonly double _labelSystematicFraction;
@@ -146,6 +147,7 @@ public sealed class SpectrumGenerator
         Profile = profile;
         _seed = seed;
         _tables = tables;
+        _igneousCationShares = Matrices.IgneousCationShares(tables);
         _catalog = catalog;
 
         var lines = catalog.Lines;
@@ -1414,7 +1416,7 @@ public sealed class SpectrumGenerator
         {
             var oxides = Matrices.IgneousOxides;
             Span<double> fractions = stackalloc double[oxides.Length + 2];
-            Matrices.DrawIgneous(ref rng, fractions);
+            Matrices.DrawIgneous(ref rng, _igneousCationShares, fractions);
             for (var i = 0; i < oxides.Length; i++)
             {
                 AddComponent(ws, oxides[i].Symbol, fractions[i] * share);

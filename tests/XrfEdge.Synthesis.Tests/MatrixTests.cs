@@ -1,3 +1,4 @@
+using XrfEdge.Spectra.Physics;
 using XrfEdge.Synthesis.Sampling;
 
 namespace XrfEdge.Synthesis.Tests;
@@ -5,6 +6,8 @@ namespace XrfEdge.Synthesis.Tests;
 /// <summary>The igneous matrix: one oxide composition drawn per spectrum, basalt to granite (docs/synthesis-profiles.md).</summary>
 public sealed class MatrixTests
 {
+    private static readonly double[] Shares = Matrices.IgneousCationShares(PhysicsTables.Default);
+
     [Fact]
     public void DrawIgneous_ManyDraws_ClosedCompositionWithinSilicaBoundsAndOxideRanges()
     {
@@ -13,19 +16,30 @@ public sealed class MatrixTests
         for (var i = 0; i < 5000; i++)
         {
             var rng = new Rng(7, i);
-            Matrices.DrawIgneous(ref rng, fractions);
+            Matrices.DrawIgneous(ref rng, Shares, fractions);
             Assert.Equal(1.0, fractions.Sum(), 12);
             Assert.All(fractions, f => Assert.True(f > 0, $"draw {i}: a non-positive fraction {f}"));
-            var silicaPercent = fractions[oxides.Length] / Matrices.SiliconShare * 100;
+            var silicaPercent = fractions[oxides.Length] / Shares[oxides.Length] * 100;
             Assert.InRange(silicaPercent, Matrices.MinSilicaPercent - 1e-9, Matrices.MaxSilicaPercent + 1e-9);
             for (var o = 0; o < oxides.Length; o++)
             {
-                // Scaling only ever pushes an oxide towards SiO2's bounds: down by ≤ (100 − 42) / sum of the maxima
-                // (sum 87.4 % → × 0.66), or up to close a SiO2 surplus (others ≥ 20 %: ≤ × 2.2 for the minimum sum 8.6 %).
-                var percent = fractions[o] / oxides[o].CationShare * 100;
+                // Scaling moves the oxides only to put SiO2 on a bound: down by at most (100 − 42) / 87.4 (the sum of
+                // the maxima) = × 0.664, up by at most (100 − 80) / 8.625 (the sum of the minima) = × 2.32.
+                var percent = fractions[o] / Shares[o] * 100;
                 Assert.InRange(percent, oxides[o].MinPercent * 0.66, oxides[o].MaxPercent * 2.33);
             }
         }
+    }
+
+    [Fact]
+    public void IgneousCationShares_FromTableAtomicWeights_MatchOxideStoichiometry()
+    {
+        // Textbook mass shares (IUPAC weights): Al in Al2O3 52.93 %, K in K2O 83.01 %, P in P2O5 43.64 %, Si in SiO2 46.74 %.
+        var oxides = Matrices.IgneousOxides;
+        Assert.Equal(0.5293, Shares[Array.FindIndex(oxides, o => o.Symbol == "Al")], 3);
+        Assert.Equal(0.8301, Shares[Array.FindIndex(oxides, o => o.Symbol == "K")], 3);
+        Assert.Equal(0.4364, Shares[Array.FindIndex(oxides, o => o.Symbol == "P")], 3);
+        Assert.Equal(0.4674, Shares[oxides.Length], 3);
     }
 
     [Fact]
@@ -39,7 +53,7 @@ public sealed class MatrixTests
         for (var i = 0; i < 2000; i++)
         {
             var rng = new Rng(8, i);
-            Matrices.DrawIgneous(ref rng, fractions);
+            Matrices.DrawIgneous(ref rng, Shares, fractions);
             basalt += fractions[k] < 0.001 && fractions[mg] > 0.03 ? 1 : 0;
             granite += fractions[k] > 0.025 && fractions[mg] < 0.006 ? 1 : 0;
         }
@@ -107,7 +121,7 @@ public sealed class MatrixTests
     }
 
     [Fact]
-    public void Validate_ProfileNamingIgneous_Accepted()
+    public void IgneousMatrix_ValidInAProfile_AndNamedByNoShippedProfile()
     {
         // The matrix is opt-in: a profile names it like any other matrix. No shipped profile does: they must keep
         // making generator 1.2's spectra, bit for bit, so that `make model` reproduces model 1.4.0 (docs/training.md, run N).

@@ -1,3 +1,5 @@
+using XrfEdge.Spectra.Physics;
+
 namespace XrfEdge.Synthesis.Sampling;
 
 /// <summary>
@@ -16,29 +18,48 @@ internal static class Matrices
     public const string Igneous = "igneous";
 
     /// <summary>
-    /// Oxides of <see cref="Igneous"/>: cation, its mass share of the oxide, and the oxide's mass-percent range
-    /// (log-uniform unless <c>Log</c> is false). The ranges span the whole-rock analyses of common igneous
-    /// rocks and the USGS basalt glasses (BIR-1G, BHVO-2G: MgO 7–10 %, K₂O 0.03–0.5 %) to granite (K₂O 4–6 %);
-    /// SiO₂ is the remainder, kept within 42–80 %.
+    /// Oxides of <see cref="Igneous"/>: cation, the oxide's formula (cations, oxygens per formula unit), and its
+    /// mass-percent range (log-uniform unless <c>Log</c> is false). The ranges span the whole-rock analyses of common
+    /// igneous rocks and the USGS basalt glasses (BIR-1G, BHVO-2G: MgO 7–10 %, K₂O 0.03–0.5 %) to granite
+    /// (K₂O 4–6 %); SiO₂ is the remainder, kept within <see cref="MinSilicaPercent"/>–<see cref="MaxSilicaPercent"/>.
     /// </summary>
-    public static readonly (string Symbol, double CationShare, double MinPercent, double MaxPercent, bool Log)[] IgneousOxides =
+    public static readonly (string Symbol, int Cations, int Oxygens, double MinPercent, double MaxPercent, bool Log)[] IgneousOxides =
     [
-        ("Al", 2 * 26.982 / 101.961, 8, 20, false), // Al2O3
-        ("Fe", 55.845 / 71.844, 0.3, 15, true),      // FeO (total iron)
-        ("Mg", 24.305 / 40.304, 0.03, 20, true),     // MgO
-        ("Ca", 40.078 / 56.077, 0.2, 15, true),      // CaO
-        ("Na", 2 * 22.990 / 61.979, 0.05, 6, true),  // Na2O
-        ("K", 2 * 39.098 / 94.196, 0.005, 7, true),  // K2O
-        ("Ti", 47.867 / 79.866, 0.02, 3.5, true),    // TiO2
-        ("Mn", 54.938 / 70.937, 0.01, 0.3, true),    // MnO
-        ("P", 2 * 30.974 / 141.945, 0.01, 0.6, true), // P2O5
+        ("Al", 2, 3, 8, 20, false),    // Al2O3
+        ("Fe", 1, 1, 0.3, 15, true),   // FeO (total iron)
+        ("Mg", 1, 1, 0.03, 20, true),  // MgO
+        ("Ca", 1, 1, 0.2, 15, true),   // CaO
+        ("Na", 2, 1, 0.05, 6, true),   // Na2O
+        ("K", 2, 1, 0.005, 7, true),   // K2O
+        ("Ti", 1, 2, 0.02, 3.5, true), // TiO2
+        ("Mn", 1, 1, 0.01, 0.3, true), // MnO
+        ("P", 2, 5, 0.01, 0.6, true),  // P2O5
     ];
 
-    /// <summary>Si's mass share of SiO₂.</summary>
-    public const double SiliconShare = 28.086 / 60.084;
-
-    /// <summary>SiO₂ bounds, mass percent: the other oxides are scaled down when they leave less than the minimum.</summary>
+    /// <summary>
+    /// SiO₂ bounds, mass percent: when the other oxides leave more than the maximum or less than the minimum, they
+    /// are scaled (up or down) so that SiO₂ sits on the bound.
+    /// </summary>
     public const double MinSilicaPercent = 42, MaxSilicaPercent = 80;
+
+    /// <summary>
+    /// Each igneous cation's mass share of its oxide, from <paramref name="tables"/>' atomic weights: one entry per
+    /// <see cref="IgneousOxides"/> row, then Si in SiO₂.
+    /// </summary>
+    public static double[] IgneousCationShares(PhysicsTables tables)
+    {
+        static double Weight(PhysicsTables t, string symbol) =>
+            t.TryGetElement(symbol, out var e) ? e.AtomicWeight : throw new InvalidOperationException($"physics tables lack {symbol}");
+
+        var oxygen = Weight(tables, "O");
+        double Share(string symbol, int cations, int oxygens)
+        {
+            var cation = cations * Weight(tables, symbol);
+            return cation / (cation + (oxygens * oxygen));
+        }
+
+        return [.. IgneousOxides.Select(o => Share(o.Symbol, o.Cations, o.Oxygens)), Share("Si", 1, 2)];
+    }
 
     // Mass fractions from the stoichiometry of the named compounds.
     private static readonly Dictionary<string, (string Symbol, double Fraction)[]> Compositions = new(StringComparer.Ordinal)
@@ -71,16 +92,17 @@ internal static class Matrices
 
     /// <summary>
     /// Draws one igneous composition as element mass fractions summing to 1: <paramref name="fractions"/>[i] is
-    /// the cation of <see cref="IgneousOxides"/>[i]; the last two slots are Si and O.
+    /// the cation of <see cref="IgneousOxides"/>[i]; the last two slots are Si and O. <paramref name="cationShares"/>
+    /// comes from <see cref="IgneousCationShares"/>.
     /// </summary>
-    public static void DrawIgneous(ref Rng rng, Span<double> fractions)
+    public static void DrawIgneous(ref Rng rng, ReadOnlySpan<double> cationShares, Span<double> fractions)
     {
         var n = IgneousOxides.Length;
         Span<double> oxide = stackalloc double[n];
         var others = 0.0;
         for (var i = 0; i < n; i++)
         {
-            var (_, _, min, max, log) = IgneousOxides[i];
+            var (_, _, _, min, max, log) = IgneousOxides[i];
             oxide[i] = log ? Math.Exp(rng.Uniform(Math.Log(min), Math.Log(max))) : rng.Uniform(min, max);
             others += oxide[i];
         }
@@ -92,12 +114,12 @@ internal static class Matrices
         for (var i = 0; i < n; i++)
         {
             var percent = oxide[i] * scale;
-            fractions[i] = percent * IgneousOxides[i].CationShare / 100;
-            oxygen += percent * (1 - IgneousOxides[i].CationShare) / 100;
+            fractions[i] = percent * cationShares[i] / 100;
+            oxygen += percent * (1 - cationShares[i]) / 100;
         }
 
-        var silica = 100 - (others * scale);
-        fractions[n] = silica * SiliconShare / 100;
-        fractions[n + 1] = oxygen + (silica * (1 - SiliconShare) / 100);
+        var silicaPercent = 100 - (others * scale);
+        fractions[n] = silicaPercent * cationShares[n] / 100;
+        fractions[n + 1] = oxygen + (silicaPercent * (1 - cationShares[n]) / 100);
     }
 }
