@@ -36,6 +36,13 @@ internal static class TestFiles
         "spectra",
         "pixl-bb-rh28kv-glasses");
 
+    /// <summary>validation/spectra/xgt7200-rh50kv-geo-crms/ of the repository (real spectra kept in the repository; see its README.md).</summary>
+    public static string XgtCrmFolder => Path.Combine(
+        Root.Value ?? throw new InvalidOperationException("XrfEdge.sln not found above " + AppContext.BaseDirectory),
+        "validation",
+        "spectra",
+        "xgt7200-rh50kv-geo-crms");
+
     private static string? FindRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
