@@ -5,6 +5,7 @@
 #   training/make_model.sh --smoke    → tiny data, 1 epoch, into a temp dir; never touches models/
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+caller="$PWD"
 cd "$root"
 py=/usr/bin/python3   # Debian's interpreter: the one with torch and onnx
 
@@ -14,12 +15,17 @@ smoke=0
 if [ $smoke -eq 1 ]; then
   work="$(mktemp -d "${TMPDIR:-/tmp}/xrfedge-model-smoke.XXXXXX")"
   [ "${KEEP_SMOKE:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT   # KEEP_SMOKE=1: the test inspects it
-  data="$work/data"; out="$work/models"; config=training/configs/smoke.json
+  data="$work/data"; out="$work/models"; config="$root/training/configs/smoke.json"
   n_train=${N_TRAIN:-400}; n_val=${N_VAL:-200}; n_test=${N_TEST:-200}; n_profile=0
 else
-  data="${DATA:-$root/.build/train-data}"; out="${OUT:-$root/models}"; config="${CONFIG:-training/configs/shipped.json}"
+  data="${DATA:-$root/.build/train-data}"; out="${OUT:-$root/models}"; config="${CONFIG:-$root/training/configs/shipped.json}"
   n_train=${N_TRAIN:-1600000}; n_val=${N_VAL:-20000}; n_test=${N_TEST:-20000}; n_profile=${N_PROFILE:-5000}
 fi
+# DATA, OUT and CONFIG may be given relative to where the script was started; the training steps run from training/,
+# so every path is made absolute here, before the first set is generated (a relative DATA once failed only after it).
+absolute() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$caller/$1" ;; esac; }
+data="$(absolute "$data")"; out="$(absolute "$out")"; config="$(absolute "$config")"
+[ -f "$config" ] || { echo "make_model: CONFIG $config: no such file" >&2; exit 2; }
 # Seeds: one per set and never shared, so no spectrum of a test set was seen in training or threshold choice.
 # Labels: Currie's limit with a 2 % systematic background term (xrfedge synth --label-systematic; docs/training.md).
 label_sys=${LABEL_SYSTEMATIC:-0.02}
@@ -57,7 +63,7 @@ if [ "$n_profile" -gt 0 ]; then
 fi
 gen_s=$(( $(date +%s) - start ))
 
-(cd training && "$py" -m xrftrain model --config "../$config" --data "$data" --out "$out" ${XRFTRAIN_ARGS:-})
+(cd training && "$py" -m xrftrain model --config "$config" --data "$data" --out "$out" ${XRFTRAIN_ARGS:-})
 if [ $smoke -eq 0 ] && [ "${SKIP_EVAL:-0}" != 1 ]; then
   LABEL_SYSTEMATIC="$label_sys" training/eval_models.sh "$out"   # the figures of record: xrfedge eval through ONNX Runtime
 fi
