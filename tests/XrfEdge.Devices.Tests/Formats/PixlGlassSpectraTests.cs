@@ -1,4 +1,5 @@
 using XrfEdge.Devices.Formats;
+using XrfEdge.Devices.Tests.Support;
 using XrfEdge.Spectra.Catalog;
 using XrfEdge.Spectra.Rebinning;
 
@@ -54,16 +55,10 @@ public sealed class PixlGlassSpectraTests
         Assert.True(LineCatalog.Default.TryGetLine("Fe-KL3", out var feKa));
 
         // The glasses hold 7.9-9.7 wt% Fe (PIQUANT standards file): the strongest channel between 5.5 and 7.5 keV is Fe Kα.
-        var first = (int)Math.Ceiling(spectrum.Calibration.Channel(5.5));
-        var last = (int)Math.Floor(spectrum.Calibration.Channel(7.5));
-        var best = first;
-        for (var channel = first; channel <= last; channel++)
-        {
-            best = spectrum.Counts[channel] > spectrum.Counts[best] ? channel : best;
-        }
+        var peakKeV = SpectrumPeaks.StrongestEnergyKeV(spectrum, 5.5, 7.5);
 
         // ±20 eV: two channels of 10 eV, well under the 130 eV FWHM the configuration file gives (##DETRES).
-        Assert.InRange(spectrum.Calibration.EnergyKeV(best), feKa.EnergyKeV - 0.02, feKa.EnergyKeV + 0.02);
+        Assert.InRange(peakKeV, feKa.EnergyKeV - 0.02, feKa.EnergyKeV + 0.02);
     }
 
     [Theory]

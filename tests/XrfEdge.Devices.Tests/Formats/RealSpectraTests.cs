@@ -1,4 +1,5 @@
 using XrfEdge.Devices.Formats;
+using XrfEdge.Devices.Tests.Support;
 using XrfEdge.Spectra.Catalog;
 using XrfEdge.Spectra.Rebinning;
 
@@ -48,7 +49,7 @@ public sealed class RealSpectraTests
         if (strongestLine is not null)
         {
             Assert.True(LineCatalog.Default.TryGetLine(strongestLine, out var line));
-            var peakEnergy = StrongestEnergyAbove1KeV(spectrum.Counts, spectrum.Calibration);
+            var peakEnergy = SpectrumPeaks.StrongestEnergyKeV(spectrum, 1.0);
             // ±60 eV: a little under half the detector's 144 eV FWHM at Mn Kα (file header ##MNFWHM).
             Assert.InRange(peakEnergy, line.EnergyKeV - 0.06, line.EnergyKeV + 0.06);
         }
@@ -89,20 +90,5 @@ public sealed class RealSpectraTests
 
         Assert.False(result.IsSuccess);
         Assert.EndsWith("Zr_50kv_50_ma_Rh_vac_D1.msa line 57: count of channel 124 is -208.0; counts must be non-negative integers", result.Error, StringComparison.Ordinal);
-    }
-
-    private static double StrongestEnergyAbove1KeV(long[] counts, Spectra.Calibration.EnergyCalibration calibration)
-    {
-        var first = (int)Math.Ceiling(calibration.Channel(1.0));
-        var best = first;
-        for (var channel = first; channel < counts.Length; channel++)
-        {
-            if (counts[channel] > counts[best])
-            {
-                best = channel;
-            }
-        }
-
-        return calibration.EnergyKeV(best);
     }
 }
