@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -73,3 +75,56 @@ def test_quantized_model_is_batch_invariant_in_reference(rng):
     # Fixed scales: a row's result cannot depend on its batch (dynamic quantisation would move outputs by ~7e-3).
     # ONNX Runtime's integer kernels are checked bit-exact too, by tools/check_ort.py (models/EVALUATION.md).
     assert np.array_equal(whole, one)
+
+
+def _transform_node_count(m: onnx.ModelProto) -> int:
+    producer = {o: n for n in m.graph.node for o in n.output}
+    seen, stack = set(), ["features"]
+    while stack:
+        n = producer.get(stack.pop())
+        if n is not None and id(n) not in seen:
+            seen.add(id(n))
+            stack.extend(n.input)
+    return len(seen)
+
+
+def test_shipped_transform_is_exported_lean():
+    # Each op is a fixed cost of a batch-1 call (docs/PERFORMANCE.md): the Anscombe factor 2 and SIG_SOFT = 2 cancel,
+    # and the three feature groups are joined by one Concat, so the shipped transform takes 18 ops, not 21.
+    m = export.build_fp32(LineEncoder(ModelConfig(transform="log1p-norm+sig+total", hidden=[16], dropout=0.0)))
+    assert _transform_node_count(m) == 18
+    assert [n.op_type for n in m.graph.node].count("Concat") == 1
+    assert not any(n.op_type == "Mul" and "t_two" in n.input for n in m.graph.node)
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "transform-2026-11-21.fp32.onnx"
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_regraft_turns_the_old_transform_into_the_lean_one_with_identical_outputs(precision, rng):
+    old = onnx.load(str(FIXTURE))  # exported by the previous export.py (21-op transform), hidden width 8
+    assert _transform_node_count(old) == 21
+    x = rng.poisson(40.0, (64, 300)).astype(np.float32)
+    x[0] = 0
+    x[1, :3] = -5
+    x[2] *= 1000  # a bright spectrum: large excesses in the significance branch
+    if precision == "int8":
+        old = quantize.quantize(old, rng.poisson(40.0, (100, 300)).astype(np.float32))
+    new = export.regraft_transform(old, "log1p-norm+sig+total")
+    assert _transform_node_count(new) == 18
+    assert len(new.graph.node) == len(old.graph.node) - 3
+    before, after = reference.run(old, {"spectrum": x}), reference.run(new, {"spectrum": x})
+    for name in ("line_probabilities", "element_probabilities"):
+        assert np.array_equal(before[name], after[name]), name
+    # The layers after `features` are untouched: the same weight tensors, byte for byte.
+    weights = lambda m: {t.name: t.raw_data for t in m.graph.initializer if not t.name.startswith("t_")}  # noqa: E731
+    assert weights(new) == weights(old)
+
+
+def test_regraft_refuses_a_graph_without_features():
+    m = onnx.load(str(FIXTURE))
+    for n in m.graph.node:
+        n.output[:] = ["feats" if o == "features" else o for o in n.output]
+        n.input[:] = ["feats" if i == "features" else i for i in n.input]
+    with pytest.raises(ValueError, match="no tensor named 'features'"):
+        export.regraft_transform(m, "log1p-norm+sig+total")

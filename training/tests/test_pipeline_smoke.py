@@ -94,6 +94,29 @@ def test_rethreshold_rewrites_thresholds_and_version_keeping_the_onnx_files(rand
     assert all(a >= b for a, b in zip(after["thresholds"]["lines"], before["thresholds"]["lines"]))
 
 
+def test_regraft_rewrites_version_and_hashes_and_refuses_a_transform_that_changes_outputs(random_sets, tmp_path,
+                                                                                           monkeypatch):
+    from xrftrain import export
+    from xrftrain.pipeline import regraft
+
+    cfg = config_from_json({"shipped": {"model": {"hidden": [32], "transform": "log1p-norm+sig+total"}, "epochs": 1},
+                            "calibration_spectra": 100})
+    before = run(cfg, random_sets, tmp_path, log=False)
+    after = regraft(tmp_path, random_sets, "9.9.9", check_spectra=200)
+    validate_card(after)
+    assert after["version"] == "9.9.9" and after["training"]["regrafted"]["from_version"] == before["version"]
+    assert after["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE)
+    assert after["thresholds"] == before["thresholds"] and after["metrics"] == before["metrics"]
+    n_before, n_after = after["training"]["regrafted"]["nodes"][INT8_FILE]
+    assert n_before == n_after  # this export is already lean: nothing to remove, outputs identical
+    # A transform whose outputs differ (another significance divisor) is refused, and no file is touched.
+    files = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    monkeypatch.setattr(export, "SIG_DIVISOR", 3.0)
+    with pytest.raises(ValueError, match="changes after regrafting"):
+        regraft(tmp_path, random_sets, "9.9.10", check_spectra=200)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == files
+
+
 def test_config_reads_the_line_precision_target():
     cfg = config_from_json({"shipped": {"epochs": 1}, "thresholds": {"line_precision_target": 0.955}})
     assert cfg.line_precision_target == 0.955

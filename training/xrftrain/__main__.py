@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("--tests", nargs="+", default=["test-randomized", "test-handheld-sdd", "test-handheld-pin",
                                                    "test-benchtop", "test-macro-xrf"])
     o.add_argument("--json", type=Path, help="also write the scores here")
+    g = sub.add_parser("regraft", help="rewrite a trained model's input transform into the current export form (fewer "
+                                       "ops, bit-identical outputs checked); weights, thresholds and metrics kept")
+    g.add_argument("--models", type=Path, required=True)
+    g.add_argument("--data", type=Path, required=True, help="npy data root whose val/ spectra the outputs are checked on")
+    g.add_argument("--version", required=True, help="the card's new version (the files change, the decisions do not)")
     c = sub.add_parser("count-range", help="write the training set's count range into an existing card (cards made "
                                            "before the field existed); refuses a set the card was not trained on")
     c.add_argument("--models", type=Path, required=True)
@@ -54,6 +59,19 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         cr = card["count_range"]
         print(f"count range {cr['low_total']:.0f} to {cr['high_total']:.0f} counts ({cr['definition']})")
+        return 0
+    if a.cmd == "regraft":
+        from .pipeline import regraft
+
+        try:
+            card = regraft(a.models, a.data, a.version)
+        except (DatasetError, ValueError, OSError) as e:
+            print(f"xrftrain: {e}", file=sys.stderr)
+            return 2
+        for name, (n0, n1) in card["training"]["regrafted"]["nodes"].items():
+            print(f"{name}: {n0} → {n1} nodes, outputs bit-identical on {card['training']['regrafted']['checked_spectra']} "
+                  f"validation spectra")
+        print(f"card version {card['version']}")
         return 0
     if a.cmd == "ceiling":
         from .catalog import load_catalog

@@ -61,33 +61,41 @@ def _transform_nodes(transform: str) -> tuple[list[onnx.NodeProto], list[onnx.Te
         nodes.append(helper.make_node("Sqrt", ["t_scaled"], ["t_bins_feat"], name="sqrt"))
     else:
         raise ValueError(f"no ONNX form for transform '{transform}'")
+    feature_parts = ["t_bins_feat"]
     if "+sig" in transform:
-        # Mirrors InputTransform.significance: Anscombe → Conv with the flank kernel → excess → asinh.
-        inits += [_const("t_anscombe_off", np.array(0.375, np.float32)), _const("t_two", np.array(2.0, np.float32)),
-                  _const("t_axis1", np.array([1], np.int64)),
+        # Mirrors InputTransform.significance: Anscombe 2·sqrt(c + 3/8) → minus its flank mean (Conv with the flank
+        # kernel) → divided by SIG_SOFT → asinh → / SIG_DIVISOR. The Anscombe factor 2 and SIG_SOFT cancel, so the
+        # graph takes the excess of the bare sqrt and skips both ops; with 2 = SIG_SOFT (powers of two) the result is
+        # bit-identical; every op costs a batch-1 call a fixed ~1.5 µs (docs/PERFORMANCE.md). Any other
+        # SIG_SOFT gets one Mul by 2 / SIG_SOFT, still exact in meaning.
+        inits += [_const("t_anscombe_off", np.array(0.375, np.float32)), _const("t_axis1", np.array([1], np.int64)),
                   _const("t_sig_kernel", significance_kernel().numpy().reshape(1, 1, -1).astype(np.float32)),
-                  _const("t_sig_soft", np.array(SIG_SOFT, np.float32)), _const("t_sig_div", np.array(SIG_DIVISOR, np.float32))]
+                  _const("t_sig_div", np.array(SIG_DIVISOR, np.float32))]
         nodes += [helper.make_node("Add", ["t_counts", "t_anscombe_off"], ["t_ans_in"], name="anscombe_offset"),
                   helper.make_node("Sqrt", ["t_ans_in"], ["t_ans_sqrt"], name="anscombe_sqrt"),
-                  helper.make_node("Mul", ["t_ans_sqrt", "t_two"], ["t_ans"], name="anscombe"),
-                  helper.make_node("Unsqueeze", ["t_ans", "t_axis1"], ["t_ans3"], name="as_channels"),
+                  helper.make_node("Unsqueeze", ["t_ans_sqrt", "t_axis1"], ["t_ans3"], name="as_channels"),
                   helper.make_node("Conv", ["t_ans3", "t_sig_kernel"], ["t_flank3"], name="flank_mean",
                                    pads=[SIG_FLANK_FAR, SIG_FLANK_FAR], kernel_shape=[2 * SIG_FLANK_FAR + 1]),
                   helper.make_node("Squeeze", ["t_flank3", "t_axis1"], ["t_flank"], name="from_channels"),
-                  helper.make_node("Sub", ["t_ans", "t_flank"], ["t_excess"], name="local_excess"),
-                  helper.make_node("Div", ["t_excess", "t_sig_soft"], ["t_excess_s"], name="soften"),
-                  helper.make_node("Asinh", ["t_excess_s"], ["t_excess_a"], name="compress"),
-                  helper.make_node("Div", ["t_excess_a", "t_sig_div"], ["t_sig_feat"], name="scale_significance"),
-                  helper.make_node("Concat", ["t_bins_feat", "t_sig_feat"], ["t_shape_sig"], axis=1, name="append_significance")]
-        shape_feat = "t_shape_sig"
-    else:
-        shape_feat = "t_bins_feat"
+                  helper.make_node("Sub", ["t_ans_sqrt", "t_flank"], ["t_excess"], name="local_excess")]
+        excess = "t_excess"
+        if 2.0 / SIG_SOFT != 1.0:
+            inits.append(_const("t_sig_factor", np.array(2.0 / SIG_SOFT, np.float32)))
+            nodes.append(helper.make_node("Mul", ["t_excess", "t_sig_factor"], ["t_excess_s"], name="soften"))
+            excess = "t_excess_s"
+        nodes += [helper.make_node("Asinh", [excess], ["t_excess_a"], name="compress"),
+                  helper.make_node("Div", ["t_excess_a", "t_sig_div"], ["t_sig_feat"], name="scale_significance")]
+        feature_parts.append("t_sig_feat")
     if transform.endswith("+total"):
         inits += [_const("t_ln10_div", np.array(np.log(10.0) * TOTAL_DIVISOR, np.float32))]
         nodes += [helper.make_node("Log", ["t_total"], ["t_ln_total"], name="ln_total"),
-                  helper.make_node("Div", ["t_ln_total", "t_ln10_div"], ["t_total_feat"], name="log10_total_scaled"),
-                  helper.make_node("Concat", [shape_feat, "t_total_feat"], ["features"], axis=1, name="append_total")]
+                  helper.make_node("Div", ["t_ln_total", "t_ln10_div"], ["t_total_feat"], name="log10_total_scaled")]
+        feature_parts.append("t_total_feat")
+    if len(feature_parts) > 1:
+        # One Concat of all feature groups (bins, significance, total), not one per appended group.
+        nodes.append(helper.make_node("Concat", feature_parts, ["features"], axis=1, name="append_features"))
         return nodes, inits, "features"
+    shape_feat = feature_parts[0]
     nodes.append(helper.make_node("Identity", [shape_feat], ["features"], name="features"))
     return nodes, inits, "features"
 
@@ -135,3 +143,34 @@ def save(model: onnx.ModelProto, path: Path) -> None:
     """Saves with every tensor inline (no external data), as the service expects one file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save_model(model, str(path), save_as_external_data=False)
+
+
+def regraft_transform(model: onnx.ModelProto, transform: str) -> onnx.ModelProto:
+    """Returns a copy of `model` whose input transform (every node that `features` depends on) is replaced by this
+    module's current form of `transform`; the layers after `features` (fp32 or QDQ int8) are kept as they are. For
+    shipping an already trained model with a leaner preprocessing graph without retraining or requantising."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    g = out.graph
+    producer = {o: n for n in g.node for o in n.output}
+    if "features" not in producer:
+        raise ValueError("the model has no tensor named 'features' (not an xrftrain export)")
+    old, stack = set(), ["features"]
+    while stack:  # the ancestors of `features` that nodes produce (graph inputs and initialisers have no producer)
+        n = producer.get(stack.pop())
+        if n is not None and id(n) not in old:
+            old.add(id(n))
+            stack.extend(n.input)
+    new_nodes, new_inits, feature = _transform_nodes(transform)
+    assert feature == "features"
+    rest = [n for n in g.node if id(n) not in old]
+    new_names = {i.name for i in new_inits}
+    used = {i for n in rest for i in n.input}
+    kept = [i for i in g.initializer if i.name in used and i.name not in new_names]
+    del g.node[:]
+    g.node.extend(list(new_nodes) + rest)
+    del g.initializer[:]
+    g.initializer.extend(new_inits + kept)
+    onnx.checker.check_model(out)
+    return out
+

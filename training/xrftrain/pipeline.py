@@ -17,7 +17,7 @@ import torch
 
 from . import __version__, export, quantize, reference
 from .augment import AugmentConfig
-from .card import CARD_FILE, DEFAULT_VERSION, FP32_FILE, INT8_FILE, build_card, count_range, write_card
+from .card import CARD_FILE, DEFAULT_VERSION, FP32_FILE, INT8_FILE, build_card, count_range, sha256_file, write_card
 from .catalog import Catalog, default_catalog_path, load_catalog
 from .confusions import confusion_table
 from .data import Dataset, load_dataset
@@ -335,6 +335,44 @@ def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool
     write_card(models / CARD_FILE, new)
     (models / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return new
+
+
+def regraft(models: Path, data_dir: Path, version: str, check_spectra: int = 4000) -> dict[str, Any]:
+    """Rewrites the fp32 and int8 models' input transform into export's current form (export.regraft_transform) and
+    the card's file hashes and version; weights, quantisation, thresholds and metrics are kept. Refuses unless both
+    models give bit-identical outputs before and after on the first `check_spectra` validation spectra (numpy
+    reference evaluator), so the card's metrics stay the models' own."""
+    import onnx
+
+    cat = load_catalog()
+    card = json.loads((models / CARD_FILE).read_text())
+    transform = card["training"]["hyper_parameters"]["model"]["transform"]
+    x = np.asarray(load_dataset(data_dir / "val", cat.sha256).x[:check_spectra], np.float32)
+    rewritten = {}
+    for name in (FP32_FILE, INT8_FILE):
+        before = onnx.load(str(models / name))
+        after = export.regraft_transform(before, transform)
+        for out in before.graph.output:
+            a = reference.run(before, {export.INPUT: x})[out.name]
+            b = reference.run(after, {export.INPUT: x})[out.name]
+            if not np.array_equal(a, b):
+                raise ValueError(f"{models / name}: output {out.name} changes after regrafting (max |Δ| "
+                                 f"{float(np.max(np.abs(a - b))):.3g}); not rewritten")
+        rewritten[name] = (len(before.graph.node), len(after.graph.node), after)
+    for name, (_, _, after) in rewritten.items():
+        export.save(after, models / name)
+    training = card["training"]
+    training["regrafted"] = {
+        "utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "from_version": card["version"],
+        "what": "input transform rewritten into xrftrain's current export form; weights, quantisation and thresholds "
+                "unchanged; outputs bit-identical on the validation spectra checked",
+        "nodes": {name: [n_before, n_after] for name, (n_before, n_after, _) in rewritten.items()},
+        "checked_spectra": int(len(x))}
+    card["version"] = version
+    for kind, name in (("int8", INT8_FILE), ("fp32", FP32_FILE)):
+        card["files"][kind]["sha256"] = sha256_file(models / name)
+    write_card(models / CARD_FILE, card)
+    return card
 
 
 def add_count_range(models: Path, data_dir: Path) -> dict[str, Any]:

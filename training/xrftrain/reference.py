@@ -60,6 +60,12 @@ def _conv1d(node: onnx.NodeProto, x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out[:, None, :].astype(np.float32)
 
 
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # exp(-a) overflows to inf for a < -88 in float32, which gives the right 0; only the warning is silenced.
+    with np.errstate(over="ignore"):
+        return (1.0 / (1.0 + np.exp(-a))).astype(np.float32)
+
+
 _OPS: dict[str, Callable[..., np.ndarray]] = {
     "Add": lambda n, a, b: a + b,
     "Mul": lambda n, a, b: a * b,
@@ -73,7 +79,7 @@ _OPS: dict[str, Callable[..., np.ndarray]] = {
     "Squeeze": lambda n, a, axes: np.squeeze(a, tuple(int(i) for i in axes)),
     "Conv": lambda n, x, w: _conv1d(n, x, w),
     "Relu": lambda n, a: np.maximum(a, 0),
-    "Sigmoid": lambda n, a: (1.0 / (1.0 + np.exp(-a))).astype(np.float32),
+    "Sigmoid": lambda n, a: _sigmoid(a),
     "Identity": lambda n, a: a,
     # float64 accumulation: close to ORT's exact int32 accumulation, so a requantised output does not flip a
     # rounding step with the batch size (float32 GEMV and GEMM sum in different orders).
