@@ -5,5 +5,10 @@ if (args.Length > 0 && args[0] == "path")
     return XrfEdge.Bench.PathProbe.Run(args);
 }
 
+if (args.Length > 0 && args[0] == "ab")
+{
+    return XrfEdge.Bench.AbProbe.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(XrfEdge.Bench.RebinBenchmarks).Assembly).Run(args);
 return 0;
