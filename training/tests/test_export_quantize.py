@@ -128,3 +128,16 @@ def test_regraft_refuses_a_graph_without_features():
         n.input[:] = ["feats" if i == "features" else i for i in n.input]
     with pytest.raises(ValueError, match="no tensor named 'features'"):
         export.regraft_transform(m, "log1p-norm+sig+total")
+
+
+def test_sigmin_sees_a_weak_peak_beside_a_strong_one_that_the_mean_hides():
+    # The XGT carbonate's pattern (rounded from validation/spectra/xgt7200-rh50kv-geo-crms/MBH_REE_MID_22_P_01.msa):
+    # a flat ~650-count continuum, Mg Kα as +450 counts in bin 12 and Si/Sr-L/escape peaks 5-7 bins above it.
+    x = np.full((1, 300), 650.0, np.float32)
+    x[0, 12] = 1100.0
+    x[0, 17:20] = [4600.0, 3300.0, 7000.0]
+    mean = LineEncoder(ModelConfig(transform="log1p-norm+sig+total", hidden=[8])).transform.significance(torch.from_numpy(x))
+    low = LineEncoder(ModelConfig(transform="log1p-norm+sigmin+total", hidden=[8])).transform.significance(torch.from_numpy(x))
+    assert mean[0, 12] < 0  # the two-sided mean, lifted by the right flank, calls the Mg bin a dip
+    assert low[0, 12] > 0.3  # the lower (left) flank sees it: asinh(excess / 2) / 4 with an excess of ~15 σ
+    assert abs(float(low[0, 100])) < 0.05  # on the flat continuum both are ~0

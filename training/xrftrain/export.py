@@ -15,7 +15,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .model import (ABS_LOG_DIVISOR, NORM_SCALE, SIG_DIVISOR, SIG_FLANK_FAR, SIG_SOFT, TOTAL_DIVISOR, LineEncoder,
-                    norm_scale, significance_kernel)
+                    norm_scale, significance_kernel, significance_kernels_sided)
 from .data import BINS
 from .catalog import ELEMENT_COUNT, LINE_COUNT
 
@@ -68,15 +68,18 @@ def _transform_nodes(transform: str) -> tuple[list[onnx.NodeProto], list[onnx.Te
         # graph takes the excess of the bare sqrt and skips both ops; with 2 = SIG_SOFT (powers of two) the result is
         # bit-identical; every op costs a batch-1 call a fixed ~1.5 µs (docs/PERFORMANCE.md). Any other
         # SIG_SOFT gets one Mul by 2 / SIG_SOFT, still exact in meaning.
+        sided = "+sigmin" in transform  # the lower one-sided flank mean (model.py): a [2,1,K] Conv, then a min
+        kernel = significance_kernels_sided().numpy() if sided else significance_kernel().numpy().reshape(1, 1, -1)
         inits += [_const("t_anscombe_off", np.array(0.375, np.float32)), _const("t_axis1", np.array([1], np.int64)),
-                  _const("t_sig_kernel", significance_kernel().numpy().reshape(1, 1, -1).astype(np.float32)),
+                  _const("t_sig_kernel", kernel.astype(np.float32)),
                   _const("t_sig_div", np.array(SIG_DIVISOR, np.float32))]
         nodes += [helper.make_node("Add", ["t_counts", "t_anscombe_off"], ["t_ans_in"], name="anscombe_offset"),
                   helper.make_node("Sqrt", ["t_ans_in"], ["t_ans_sqrt"], name="anscombe_sqrt"),
                   helper.make_node("Unsqueeze", ["t_ans_sqrt", "t_axis1"], ["t_ans3"], name="as_channels"),
                   helper.make_node("Conv", ["t_ans3", "t_sig_kernel"], ["t_flank3"], name="flank_mean",
                                    pads=[SIG_FLANK_FAR, SIG_FLANK_FAR], kernel_shape=[2 * SIG_FLANK_FAR + 1]),
-                  helper.make_node("Squeeze", ["t_flank3", "t_axis1"], ["t_flank"], name="from_channels"),
+                  helper.make_node("ReduceMin", ["t_flank3"], ["t_flank"], axes=[1], keepdims=0, name="lower_flank")
+                  if sided else helper.make_node("Squeeze", ["t_flank3", "t_axis1"], ["t_flank"], name="from_channels"),
                   helper.make_node("Sub", ["t_ans_sqrt", "t_flank"], ["t_excess"], name="local_excess")]
         excess = "t_excess"
         if 2.0 / SIG_SOFT != 1.0:

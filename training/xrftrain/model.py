@@ -24,7 +24,7 @@ TOTAL_DIVISOR = 7.0
 ABS_LOG_DIVISOR = 12.0
 
 TRANSFORMS = ("norm", "log1p-norm", "log1p-norm+total", "sqrt-norm+total", "log1p+total", "log1p-norm1e6+total",
-              "log1p-norm+sig+total")
+              "log1p-norm+sig+total", "log1p-norm+sigmin+total")
 # log1p-norm1e6: scale 1e6 instead of NORM_SCALE keeps one count resolvable up to ~1e6 total counts.
 NORM_SCALE_1E6 = 1.0e6
 
@@ -49,6 +49,24 @@ def significance_kernel() -> "torch.Tensor":
         k[SIG_FLANK_FAR - d] = 1.0
         k[SIG_FLANK_FAR + d] = 1.0
     return k / k.sum()
+
+
+# "+sigmin" (2026-11-22): the same map, but the background under a bin is the lower of its two one-sided flank means
+# instead of their average. Below 4 keV lines crowd (Mg 1.25, Si 1.74, Sr-L 1.81, Ca-K escape 1.95, S 2.31 keV …) and a
+# strong peak 0.3–0.6 keV from a weak one raises the two-sided mean above the weak peak: in the XGT carbonate
+# (validation/spectra/xgt7200-rh50kv-geo-crms) Mg Kα stands ~16σ above its left flank, yet the mean of both flanks,
+# lifted by Si and the Ca escape peak, puts its excess below zero. One clean side is enough for the lower mean. On a
+# smooth continuum the lower mean is biased low by a fraction of a standard deviation, the same in training and use.
+
+
+def significance_kernels_sided() -> "torch.Tensor":
+    """[2,1,K] kernels: row 0 averages the left flank bins (3–6 below), row 1 the right flank bins (3–6 above)."""
+    k = torch.zeros(2, 1, 2 * SIG_FLANK_FAR + 1, dtype=torch.float32)
+    n = SIG_FLANK_FAR - SIG_FLANK_NEAR + 1
+    for d in range(SIG_FLANK_NEAR, SIG_FLANK_FAR + 1):
+        k[0, 0, SIG_FLANK_FAR - d] = 1.0 / n
+        k[1, 0, SIG_FLANK_FAR + d] = 1.0 / n
+    return k
 
 
 def norm_scale(transform: str) -> float:
@@ -99,11 +117,16 @@ class InputTransform(nn.Module):
             raise ValueError(f"unknown input transform '{transform}' (known: {', '.join(TRANSFORMS)})")
         self.transform = transform
         self.register_buffer("sig_kernel", significance_kernel().view(1, 1, -1), persistent=False)
+        self.register_buffer("sig_kernels_sided", significance_kernels_sided(), persistent=False)
 
     def significance(self, x: torch.Tensor) -> torch.Tensor:
         """Counts (clamped ≥ 0) [N,B] → asinh-compressed local excess in Poisson standard deviations [N,B]."""
         a = 2.0 * torch.sqrt(x + 0.375)
-        flank = torch.nn.functional.conv1d(a.unsqueeze(1), self.sig_kernel, padding=SIG_FLANK_FAR).squeeze(1)
+        if "+sigmin" in self.transform:
+            sides = torch.nn.functional.conv1d(a.unsqueeze(1), self.sig_kernels_sided, padding=SIG_FLANK_FAR)
+            flank = sides.amin(dim=1)
+        else:
+            flank = torch.nn.functional.conv1d(a.unsqueeze(1), self.sig_kernel, padding=SIG_FLANK_FAR).squeeze(1)
         return torch.asinh((a - flank) / SIG_SOFT) / SIG_DIVISOR
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,14 @@ def _attr(node: onnx.NodeProto, name: str, default: int) -> int:
     return default
 
 
+def _ints(node: onnx.NodeProto, name: str) -> list[int]:
+    """An ints attribute (opset 17 ReduceMin takes its axes this way; ReduceSum already takes them as an input)."""
+    a = next((a for a in node.attribute if a.name == name), None)
+    if a is None:
+        raise NotImplementedError(f"reference {node.op_type} needs the '{name}' attribute (node {node.name})")
+    return list(a.ints)
+
+
 def _broadcast_axis(v: np.ndarray, axis: int, ndim: int) -> np.ndarray:
     if v.ndim == 0 or v.size == 1:
         return v.reshape(())
@@ -46,18 +54,18 @@ def _dequantize(node: onnx.NodeProto, q: np.ndarray, scale: np.ndarray, zp: np.n
 
 
 def _conv1d(node: onnx.NodeProto, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Conv for exactly what the transform writes: [N,1,L] input, one [1,1,K] kernel, symmetric zero pads."""
+    """Conv for exactly what the transform writes: [N,1,L] input, [C,1,K] kernels, symmetric zero pads → [N,C,L']."""
     pads = next((list(a.ints) for a in node.attribute if a.name == "pads"), [0, 0])
-    if x.ndim != 3 or x.shape[1] != 1 or w.shape[:2] != (1, 1):
-        raise NotImplementedError(f"reference Conv handles [N,1,L] × [1,1,K] only (node {node.name})")
+    if x.ndim != 3 or x.shape[1] != 1 or w.ndim != 3 or w.shape[1] != 1:
+        raise NotImplementedError(f"reference Conv handles [N,1,L] × [C,1,K] only (node {node.name})")
     xp = np.pad(x[:, 0, :].astype(np.float64), ((0, 0), (pads[0], pads[1])))
-    k = w[0, 0].astype(np.float64)
-    out_len = xp.shape[1] - len(k) + 1
-    out = np.zeros((x.shape[0], out_len))
-    for j, kv in enumerate(k):  # ONNX Conv is a cross-correlation
-        if kv != 0:
-            out += kv * xp[:, j:j + out_len]
-    return out[:, None, :].astype(np.float32)
+    out_len = xp.shape[1] - w.shape[2] + 1
+    out = np.zeros((x.shape[0], w.shape[0], out_len))
+    for c in range(w.shape[0]):
+        for j, kv in enumerate(w[c, 0].astype(np.float64)):  # ONNX Conv is a cross-correlation
+            if kv != 0:
+                out[:, c, :] += kv * xp[:, j:j + out_len]
+    return out.astype(np.float32)
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -84,6 +92,7 @@ _OPS: dict[str, Callable[..., np.ndarray]] = {
     # float64 accumulation: close to ORT's exact int32 accumulation, so a requantised output does not flip a
     # rounding step with the batch size (float32 GEMV and GEMM sum in different orders).
     "MatMul": lambda n, a, b: (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32),
+    "ReduceMin": lambda n, a: a.min(axis=tuple(_ints(n, "axes")), keepdims=bool(_attr(n, "keepdims", 1))),
     "ReduceSum": lambda n, a, axes: a.sum(axis=tuple(int(i) for i in axes), keepdims=bool(_attr(n, "keepdims", 1))),
     "Concat": lambda n, *xs: np.concatenate(xs, axis=_attr(n, "axis", 0)),
     "QuantizeLinear": _quantize,
