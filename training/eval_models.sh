@@ -15,13 +15,14 @@ mkdir -p "$data" "$out"
 n_test=${N_TEST:-20000}; n_profile=${N_PROFILE:-5000}
 seed_test=${SEED_TEST:-3003}; seed_profile=${SEED_PROFILE:-4004}
 label_sys=${LABEL_SYSTEMATIC:-0.02}   # must match the labels the model was trained and thresholded on (make_model.sh)
-# Spectra from an older generator are never reused (the key below holds its version).
-gen_version=$(grep -o 'xrfedge-synth/[0-9.]*' src/XrfEdge.Synthesis/SpectrumGenerator.cs | head -1)
 
 jsonl() {  # profile count seed file
-  if [ -s "$4" ] && [ "$(wc -l < "$4")" -eq "$2" ] && [ -f "$4.seed" ] && [ "$(cat "$4.seed")" = "$1 $2 $3 $label_sys $gen_version" ]; then return; fi
+  # The key holds the profile's content hash too (training/profile_key.sh): a profile edited under the same name (run N's
+  # rock weights) once left its test sets here, and a later model was scored on them as if they were the shipped profile's.
+  local key; key="$1 $2 $3 $label_sys $(training/profile_key.sh "$1")"
+  if [ -s "$4" ] && [ "$(wc -l < "$4")" -eq "$2" ] && [ -f "$4.seed" ] && [ "$(cat "$4.seed")" = "$key" ]; then return; fi
   ./xrfedge synth --profile "$1" --count "$2" --seed "$3" --label-systematic "$label_sys" --format jsonl --out "$4"
-  echo "$1 $2 $3 $label_sys $gen_version" > "$4.seed"
+  echo "$key" > "$4.seed"
 }
 sets=("randomized $n_test $seed_test test-randomized")
 i=0

@@ -25,3 +25,22 @@ def test_make_model_smoke_synth_data_produces_card_and_leaves_models_alone(tmp_p
     assert card["training"]["generator"]["profile"] == "randomized"
     after = {p.name: p.stat().st_mtime_ns for p in models.glob("*")} if models.exists() else {}
     assert after == before  # the smoke never overwrites the shipped model
+
+
+def test_profile_key_changes_with_the_profile_content_not_only_its_name(tmp_path):
+    # make_model.sh and eval_models.sh reuse cached sets only under the same key; run N's edited profile weights once
+    # left test spectra that a later model was scored on (docs/training.md, the evaluation-cache bug).
+    key = lambda profile: subprocess.run([str(ROOT / "training" / "profile_key.sh"), profile], capture_output=True,  # noqa: E731
+                                         text=True, timeout=300, cwd=ROOT, check=True).stdout.strip()
+    shipped = key("randomized")
+    assert shipped.startswith("xrfedge-synth/") and "profile-sha256:" in shipped
+    assert key("randomized") == shipped
+    profile = json.loads((ROOT / "src" / "XrfEdge.Synthesis" / "Profiles" / "randomized.json").read_text())
+    same = tmp_path / "randomized.json"
+    same.write_text(json.dumps(profile, indent=4))  # other formatting, same content
+    assert key(str(same)) == shipped
+    profile["samples"]["matrices"][1]["weight"] = 0.5  # the silicate weight, as run N changed it
+    edited = tmp_path / "edited" / "randomized.json"
+    edited.parent.mkdir()
+    edited.write_text(json.dumps(profile))
+    assert key(str(edited)) != shipped
