@@ -315,6 +315,13 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
         out += [f"The int8 model and the card's Python scores were re-derived from the shipped fp32 model by `xrftrain requantize` at "
                 f"{t['quantization']['requantized_utc']} (after the training run, the scoring gained the decoder's reporting rules — docs/inference.md; "
                 "`make model` runs the same quantiser and scoring, so it reproduces these files).", ""]
+    if t.get("regrafted"):
+        g = t["regrafted"]
+        nodes = ", ".join(f"{name} {n[0]} → {n[1]} ops" for name, n in g.get("nodes", {}).items())
+        out += [f"Version {card['version']} is {g.get('from_version')}'s network with its input transform rewritten by `xrftrain regraft` "
+                f"at {g.get('utc')} ({nodes}). Weights, quantisation and thresholds are {g.get('from_version')}'s, the outputs were "
+                f"checked bit-identical on {g.get('checked_spectra')} validation spectra, and every figure below was measured again "
+                "on the rewritten files.", ""]
     if eval_json:
         out += ["## `xrfedge eval` (C#, ONNX Runtime, int8 model)", "", "```json", json.dumps(eval_json, indent=1), "```", ""]
     out += _targets_section(models)
