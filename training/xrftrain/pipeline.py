@@ -352,9 +352,9 @@ def regraft(models: Path, data_dir: Path, version: str, check_spectra: int = 400
     for name in (FP32_FILE, INT8_FILE):
         before = onnx.load(str(models / name))
         after = export.regraft_transform(before, transform)
+        outs_before, outs_after = reference.run(before, {export.INPUT: x}), reference.run(after, {export.INPUT: x})
         for out in before.graph.output:
-            a = reference.run(before, {export.INPUT: x})[out.name]
-            b = reference.run(after, {export.INPUT: x})[out.name]
+            a, b = outs_before[out.name], outs_after[out.name]
             if not np.array_equal(a, b):
                 raise ValueError(f"{models / name}: output {out.name} changes after regrafting (max |Δ| "
                                  f"{float(np.max(np.abs(a - b))):.3g}); not rewritten")
