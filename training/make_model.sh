@@ -37,14 +37,14 @@ start=$(date +%s)
 synth() {  # profile count seed dir
   # Sets written before line_net.npy/line_background.npy existed (count thinning needs them) are regenerated too, and
   # so is a set whose profile content differs from this build's (same name, other weights: training/profile_key.sh).
-  if [ -f "$4/meta.json" ] && [ -f "$4/line_net.npy" ] && [ "${REGENERATE:-0}" != 1 ] && "$py" - "$4/meta.json" "$1" "$2" "$3" "$label_sys" "$gen_version" "$(training/profile_key.sh "$1")" <<'PY'
-import hashlib, json, sys
+  if [ -f "$4/meta.json" ] && [ -f "$4/line_net.npy" ] && [ "${REGENERATE:-0}" != 1 ] \
+     && [ "$(training/profile_key.sh --meta "$4/meta.json")" = "$(training/profile_key.sh "$1")" ] \
+     && "$py" - "$4/meta.json" "$1" "$2" "$3" "$label_sys" "$gen_version" <<'PY'
+import json, sys
 m = json.load(open(sys.argv[1]))
-canonical = json.dumps(m.get("profile_definition"), sort_keys=True, separators=(",", ":"))
-key = f'{m.get("generator_version")} profile-sha256:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}'
 have = (m.get("profile"), int(m.get("count", -1)), int(m.get("seed", -1)), float(m.get("label_systematic_fraction", 0)),
-        m.get("generator_version"), key)
-sys.exit(0 if have == (sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), sys.argv[6], sys.argv[7]) else 1)
+        m.get("generator_version"))
+sys.exit(0 if have == (sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]) else 1)
 PY
   then
     echo "make_model: $4 already holds $1 × $2 (seed $3, label ε $label_sys, $gen_version, same profile content): reused" >&2

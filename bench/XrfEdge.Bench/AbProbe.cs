@@ -18,6 +18,7 @@ namespace XrfEdge.Bench;
 internal static class AbProbe
 {
     private const int CallsPerRound = 4000;
+    private const int WarmUpCalls = 2000;
 
     public static int Run(string[] args)
     {
@@ -41,13 +42,13 @@ internal static class AbProbe
                 var batch = encoder.Rent(1);
                 batches.Add(batch);
                 ModelInput.Fill(spectrum, batch.InputRow(0), scratch);
-                for (var i = 0; i < 2000; i++)
+                for (var i = 0; i < WarmUpCalls; i++)
                 {
-                    batch.Run(); // warm-up
+                    batch.Run();
                 }
             }
 
-            var perCall = paths.Select(_ => new List<double>()).ToArray();
+            var perCallMicroseconds = paths.Select(_ => new List<double>()).ToArray();
             for (var r = 0; r < rounds; r++)
             {
                 for (var m = 0; m < batches.Count; m++)
@@ -58,15 +59,15 @@ internal static class AbProbe
                         batches[m].Run();
                     }
 
-                    perCall[m].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / CallsPerRound);
+                    perCallMicroseconds[m].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / CallsPerRound);
                 }
             }
 
             for (var m = 0; m < paths.Length; m++)
             {
-                var sorted = perCall[m].Order().ToArray();
+                var sorted = perCallMicroseconds[m].Order().ToArray();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{paths[m]}: median {sorted[sorted.Length / 2]:F1} µs per batch-1 call over {rounds} rounds ({string.Join(", ", perCall[m].Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))})"));
+                    $"{paths[m]}: median {sorted[sorted.Length / 2]:F1} µs per batch-1 call over {rounds} rounds ({string.Join(", ", perCallMicroseconds[m].Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))})"));
             }
 
             return 0;

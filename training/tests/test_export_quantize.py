@@ -78,14 +78,7 @@ def test_quantized_model_is_batch_invariant_in_reference(rng):
 
 
 def _transform_node_count(m: onnx.ModelProto) -> int:
-    producer = {o: n for n in m.graph.node for o in n.output}
-    seen, stack = set(), ["features"]
-    while stack:
-        n = producer.get(stack.pop())
-        if n is not None and id(n) not in seen:
-            seen.add(id(n))
-            stack.extend(n.input)
-    return len(seen)
+    return len(export.transform_nodes_of(m.graph))
 
 
 def test_shipped_transform_is_exported_lean():

@@ -30,7 +30,7 @@ def test_make_model_smoke_synth_data_produces_card_and_leaves_models_alone(tmp_p
 def test_profile_key_changes_with_the_profile_content_not_only_its_name(tmp_path):
     # make_model.sh and eval_models.sh reuse cached sets only under the same key; run N's edited profile weights once
     # left test spectra that a later model was scored on (docs/training.md, the evaluation-cache bug).
-    key = lambda profile: subprocess.run([str(ROOT / "training" / "profile_key.sh"), profile], capture_output=True,  # noqa: E731
+    key = lambda *args: subprocess.run([str(ROOT / "training" / "profile_key.sh"), *args], capture_output=True,  # noqa: E731
                                          text=True, timeout=300, cwd=ROOT, check=True).stdout.strip()
     shipped = key("randomized")
     assert shipped.startswith("xrfedge-synth/") and "profile-sha256:" in shipped
@@ -44,3 +44,7 @@ def test_profile_key_changes_with_the_profile_content_not_only_its_name(tmp_path
     edited.parent.mkdir()
     edited.write_text(json.dumps(profile))
     assert key(str(edited)) != shipped
+    # An existing set's key, read from its meta.json, is the key of the profile it was generated with.
+    subprocess.run([str(ROOT / "xrfedge"), "synth", "--profile", str(edited), "--count", "1", "--format", "npy",
+                    "--out", str(tmp_path / "set")], capture_output=True, timeout=300, cwd=ROOT, check=True)
+    assert key("--meta", str(tmp_path / "set" / "meta.json")) == key(str(edited))

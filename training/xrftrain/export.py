@@ -148,6 +148,20 @@ def save(model: onnx.ModelProto, path: Path) -> None:
     onnx.save_model(model, str(path), save_as_external_data=False)
 
 
+def transform_nodes_of(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
+    """The nodes that the tensor `features` depends on, i.e. an export's input transform, in graph order."""
+    producer = {o: n for n in graph.node for o in n.output}
+    if "features" not in producer:
+        raise ValueError("the model has no tensor named 'features' (not an xrftrain export)")
+    seen, stack = set(), ["features"]  # output names of the nodes found
+    while stack:  # graph inputs and initialisers have no producer
+        n = producer.get(stack.pop())
+        if n is not None and not seen.intersection(n.output):
+            seen.update(n.output)
+            stack.extend(n.input)
+    return [n for n in graph.node if seen.intersection(n.output)]
+
+
 def regraft_transform(model: onnx.ModelProto, transform: str) -> onnx.ModelProto:
     """Returns a copy of `model` whose input transform (every node that `features` depends on) is replaced by this
     module's current form of `transform`; the layers after `features` (fp32 or QDQ int8) are kept as they are. For
@@ -155,18 +169,11 @@ def regraft_transform(model: onnx.ModelProto, transform: str) -> onnx.ModelProto
     out = onnx.ModelProto()
     out.CopyFrom(model)
     g = out.graph
-    producer = {o: n for n in g.node for o in n.output}
-    if "features" not in producer:
-        raise ValueError("the model has no tensor named 'features' (not an xrftrain export)")
-    old, stack = set(), ["features"]
-    while stack:  # the ancestors of `features` that nodes produce (graph inputs and initialisers have no producer)
-        n = producer.get(stack.pop())
-        if n is not None and id(n) not in old:
-            old.add(id(n))
-            stack.extend(n.input)
+    # Nodes are told apart by their outputs (unique in a graph): protobuf wrappers' id() is not stable across iterations.
+    old = {o for n in transform_nodes_of(g) for o in n.output}
     new_nodes, new_inits, feature = _transform_nodes(transform)
     assert feature == "features"
-    rest = [n for n in g.node if id(n) not in old]
+    rest = [n for n in g.node if not old.intersection(n.output)]
     new_names = {i.name for i in new_inits}
     used = {i for n in rest for i in n.input}
     kept = [i for i in g.initializer if i.name in used and i.name not in new_names]
