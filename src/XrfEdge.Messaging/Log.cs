@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(7005, LogLevel.Warning, "MQTT network thread restarted after {Seconds:F0} s without a connection (libmosquitto ends its thread on fatal errors)")]
     public static partial void NetworkThreadRestarted(ILogger logger, double seconds);
 
+    [LoggerMessage(7008, LogLevel.Warning, "MQTT network thread ended on a library error ({Cause}); restarting it in {Seconds:F1} s")]
+    public static partial void NetworkThreadEnded(ILogger logger, string cause, double seconds);
+
     [LoggerMessage(7006, LogLevel.Error, "MQTT supervisor tick failed")]
     public static partial void SupervisorFailed(ILogger logger, Exception exception);
 

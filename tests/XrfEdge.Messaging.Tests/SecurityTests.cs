@@ -97,11 +97,60 @@ public sealed class SecurityTests : IDisposable
         MakeCertificates();
         using var broker = TlsBroker();
         await using var transport = new MosquittoTransport(TlsOptions(broker, "127.0.0.1"));
-        var down = await FirstStateAsync(transport, MqttConnectionState.Disconnected);
+        var states = new System.Collections.Concurrent.ConcurrentQueue<MqttStateChangedEventArgs>();
+        var reported = new TaskCompletionSource<MqttStateChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        transport.StateChanged += (_, e) =>
+        {
+            states.Enqueue(e);
+            if (e.State == MqttConnectionState.Disconnected && e.Description.Contains("certificate verify failed", StringComparison.Ordinal))
+            {
+                reported.TrySetResult(e);
+            }
+        };
+        transport.Start();
+
         // A TLS failure ends libmosquitto's network thread without a disconnect callback (reference P2); the supervisor
-        // reports it with OpenSSL's own words, captured from the library log.
+        // notices the library's error line on its next tick and reports it in OpenSSL's own words. (The 60 s only bound
+        // a hang; the watchdog alone would report after 2 × cap + 2 × keep-alive = 12 s.)
+        var down = await reported.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(MqttConnectionState.Disconnected, down.State);
+        Assert.DoesNotContain(states, s => s.State == MqttConnectionState.Connected);
+    }
+
+    [Fact]
+    public async Task Tls_HandshakeFails_ReportedFromTheLibraryErrorAndRetriedWithBackOffBeforeTheWatchdog()
+    {
+        // With the cap at 1 s and keep-alive 60 s the watchdog path would first restart after 2 × 1 + 2 × 60 = 122 s,
+        // so two restarts within the wait below can only come from the fast path (a library error since the last connect).
+        MakeCertificates();
+        using var broker = TlsBroker();
+        var options = TlsOptions(broker, "127.0.0.1");
+        options.KeepAlive = TimeSpan.FromSeconds(60);
+        var events = new EventCountingLogger<MosquittoTransport>(7008);
+        await using var transport = new MosquittoTransport(options, events);
+        var first = new TaskCompletionSource<MqttStateChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connected = false;
+        transport.StateChanged += (_, e) =>
+        {
+            connected |= e.State == MqttConnectionState.Connected;
+            if (e.State == MqttConnectionState.Disconnected)
+            {
+                first.TrySetResult(e);
+            }
+        };
+        transport.Start();
+        var down = await first.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Contains("certificate verify failed", down.Description, StringComparison.Ordinal);
-        Assert.NotEqual(MqttConnectionState.Connected, transport.State);
+
+        // Event 7008 is logged once per thread found ended; the second one proves a restart happened and failed again.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (events.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(events.Count >= 2, $"expected two ended-thread warnings (event 7008) before the 122-s watchdog, saw {events.Count}");
+        Assert.False(connected);
     }
 
     [Fact]
@@ -118,8 +167,10 @@ public sealed class SecurityTests : IDisposable
         var summary = Regex.Match(child.Output, @"SOAKED 16 transports, (\d+) restarts");
         Assert.True(summary.Success, child.Output);
 
-        // Each transport's handshake fails; its supervisor restarts it after 2 × cap + 2 × keep-alive = 12 s, twice in 26 s.
-        Assert.InRange(int.Parse(summary.Groups[1].Value, CultureInfo.InvariantCulture), 16, 48);
+        // Each transport's handshake fails; its supervisor sees the library's error on the next 1-s tick and restarts the
+        // thread after a 1-s back-off (the cap), so every transport goes round several times in 26 s. The 12-s watchdog
+        // alone could give at most 2 restarts each (32); a restart needs two ticks, so at most 13 each (208).
+        Assert.InRange(int.Parse(summary.Groups[1].Value, CultureInfo.InvariantCulture), 48, 208);
     }
 
     [Fact]

@@ -60,6 +60,10 @@ public sealed class MosquittoTransport : IMqttTransport
     private bool _threadRunning;          // guarded by _lifecycle
     private int _failedConnects;          // guarded by _lifecycle
     private DateTimeOffset _retryConnectAt; // guarded by _lifecycle
+    private long _libraryErrors;          // MOSQ_LOG_ERR lines so far; counted on the library's thread
+    private long _libraryErrorsAtConnect; // _libraryErrors when connect_async was last issued; guarded by _lifecycle
+    private DateTimeOffset? _fatalRestartAt; // when a thread ended by a library error is restarted; guarded by _lifecycle
+    private int _fatalRestarts;           // consecutive such restarts, for the back-off; reset on CONNACK success
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
     /// <exception cref="MqttException">libmosquitto is older than 2.0, or rejected an option (its message says which).</exception>
@@ -457,6 +461,7 @@ public sealed class MosquittoTransport : IMqttTransport
             if (level == 8)
             {
                 Volatile.Write(ref self._lastLibraryError, Marshal.PtrToStringUTF8(text));
+                Interlocked.Increment(ref self._libraryErrors);
             }
 
             if (self._logger.IsEnabled(LogLevel.Trace))
@@ -538,6 +543,7 @@ public sealed class MosquittoTransport : IMqttTransport
         }
 
         Volatile.Write(ref _lastLibraryError, null);
+        Volatile.Write(ref _fatalRestarts, 0);
         SetState(MqttConnectionState.Connected, 0, $"connected to {_options.Host}:{_options.Port} (MQTT {(_protocol == LibMosquitto.ProtocolV5 ? "5" : "3.1.1")})");
     }
 
@@ -707,6 +713,7 @@ public sealed class MosquittoTransport : IMqttTransport
                 }
             }
 
+            var restartEndedThread = false;
             lock (_lifecycle)
             {
                 // P1: connect_async failed at once (refused, DNS, TLS set-up) and no thread exists to retry it. The
@@ -716,6 +723,42 @@ public sealed class MosquittoTransport : IMqttTransport
                     ConnectAndStartThread();
                     return;
                 }
+
+                if (state == MqttConnectionState.Connected)
+                {
+                    // Errors logged before this connection (one the thread recovered from by itself) are settled.
+                    _libraryErrorsAtConnect = Interlocked.Read(ref _libraryErrors);
+                    _fatalRestartAt = null;
+                }
+                else if (_threadRunning && Interlocked.Read(ref _libraryErrors) > _libraryErrorsAtConnect)
+                {
+                    // P2, fast path: the library logged an error since our last connect and no connection followed.
+                    // The errors it logs at that level (OpenSSL's handshake failures above all) are the ones that end
+                    // its thread, so report the cause now and restart after the back-off instead of waiting for the
+                    // watchdog below. A thread that was in fact still alive is told to disconnect before the restart.
+                    if (_fatalRestartAt is not { } at)
+                    {
+                        var delay = TimeSpan.FromSeconds(BackoffSeconds(Math.Min(Interlocked.Increment(ref _fatalRestarts), MaxBackoffDoublings), floorSeconds: 1));
+                        _fatalRestartAt = now + delay;
+                        var cause = Volatile.Read(ref _lastLibraryError) ?? "unknown library error";
+                        Log.NetworkThreadEnded(_logger, cause, delay.TotalSeconds);
+                        SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrConnLost, $"network thread ended on: {cause}; retrying in {delay.TotalSeconds:F0} s");
+                        return;
+                    }
+
+                    restartEndedThread = now >= at;
+                    if (!restartEndedThread)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            if (restartEndedThread)
+            {
+                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds);
+                RestartNetworkThread();
+                return;
             }
 
             if (state == MqttConnectionState.Connected && oldestPending is { } oldest)
@@ -799,6 +842,8 @@ public sealed class MosquittoTransport : IMqttTransport
 
         // connect_async (not reconnect_async) every time: it also re-creates the wake-up socket pair, safe here
         // because no thread is using it.
+        _libraryErrorsAtConnect = Interlocked.Read(ref _libraryErrors);
+        _fatalRestartAt = null;
         var rc = LibMosquitto.ConnectAsync(_handle, _options.Host, _options.Port, ToWholeSeconds(_options.KeepAlive));
         if (rc == LibMosquitto.ErrSuccess)
         {
