@@ -47,6 +47,25 @@ if [ -f "$results/pytest.xml" ]; then
   passed=$((passed + ${t:-0} - ${f:-0} - ${e:-0} - ${s:-0}))
 fi
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
+# CI keeps only the tail of this output: name every failed test and the first lines of its message here, last.
+if [ $failed -ne 0 ]; then
+  /usr/bin/python3 - "$results" <<'PY' || true
+import glob, sys, xml.etree.ElementTree as ET
+results = sys.argv[1]
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in sorted(glob.glob(f"{results}/dotnet/*.trx")):
+    for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult", ns):
+        if r.get("outcome") == "Failed":
+            message = r.findtext(".//t:Message", "", ns).strip().splitlines()
+            print(f"FAILED {r.get('testName')} [{r.get('duration')}]: " + " | ".join(message[:4])[:600])
+try:
+    for case in ET.parse(f"{results}/pytest.xml").getroot().iter("testcase"):
+        for bad in list(case.iter("failure")) + list(case.iter("error")):
+            print(f"FAILED {case.get('classname')}::{case.get('name')}: {(bad.get('message') or '')[:600]}")
+except (FileNotFoundError, ET.ParseError):
+    pass
+PY
+fi
 echo "$skipped skipped"
 # The last line is exactly what CI reads: "N passed, N failed".
 echo "$passed passed, $failed failed"
