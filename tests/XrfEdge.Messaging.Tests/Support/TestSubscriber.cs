@@ -42,13 +42,13 @@ public sealed class TestSubscriber : IAsyncDisposable
         var subscriber = new TestSubscriber(transport);
         transport.Subscribe(filter, 1);
         transport.Start();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await transport.WaitConnectedAsync(timeout.Token);
         return subscriber;
     }
 
     /// <summary>Waits (real time bound, not a timing assertion) for a message matching <paramref name="match"/>.</summary>
-    public async Task<MqttInboundMessage> WaitForAsync(Func<MqttInboundMessage, bool> match, double timeoutSeconds = 15)
+    public async Task<MqttInboundMessage> WaitForAsync(Func<MqttInboundMessage, bool> match, double timeoutSeconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (true)
@@ -85,7 +85,7 @@ public sealed class TestSubscriber : IAsyncDisposable
         }
     }
 
-    public Task<MqttInboundMessage> WaitForTopicAsync(string topic, double timeoutSeconds = 15) => WaitForAsync(m => m.Topic == topic, timeoutSeconds);
+    public Task<MqttInboundMessage> WaitForTopicAsync(string topic, double timeoutSeconds = 30) => WaitForAsync(m => m.Topic == topic, timeoutSeconds);
 
     public async ValueTask DisposeAsync()
     {
