@@ -7,9 +7,9 @@ namespace XrfEdge.Devices.Tests.Amptek;
 /// <summary>The DP5 session against the simulator over an in-memory null-modem link.</summary>
 public sealed class Dp5SessionTests
 {
-    private static (Dp5Session Session, SimulatedDp5 Device, Task Serving) Start(SimulatedDp5Options options, CancellationToken ct, int channels = 1024)
+    private static (Dp5Session Session, SimulatedDp5 Device, Task Serving) Start(SimulatedDp5Options options, CancellationToken ct, int channels = 1024, TimeSpan? replyTimeout = null)
     {
-        var profile = TestProfiles.Fast(channels);
+        var profile = TestProfiles.Fast(channels, replyTimeout);
         var device = new SimulatedDp5(options, new ExampleSpectrumSource(options.Seed).Generate, TimeProvider.System);
         var serving = new List<Task>();
         var session = new Dp5Session("memory", _ =>
@@ -31,7 +31,8 @@ public sealed class Dp5SessionTests
     public async Task MeasureAsync_WellBehavedDevice_ReturnsCalibratedSpectrumWithStatus()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var (session, device, _) = Start(new SimulatedDp5Options(), cts.Token);
+        // No retry is asserted below, so the reply time-out is generous: a CI run under load once took > 250 ms.
+        var (session, device, _) = Start(new SimulatedDp5Options(), cts.Token, replyTimeout: TimeSpan.FromSeconds(5));
         await using (session)
         {
             var status = await session.ConnectAsync(cts.Token);

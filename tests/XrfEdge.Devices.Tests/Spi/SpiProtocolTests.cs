@@ -105,7 +105,7 @@ public sealed class SpiProtocolTests
     {
         var device = new SimulatedSpiMca(channels, width, new ExampleSpectrumSource(3).Generate, TimeProvider.System);
         using var spi = new SpiDevice(device, 0, 8_000_000);
-        var client = new SpiMcaClient("sim-spi", spi, TestProfiles.Fast(Math.Min(channels, 8192)), TimeProvider.System, withDataReady ? device : null);
+        var client = new SpiMcaClient("sim-spi", spi, TestProfiles.Fast(Math.Min(channels, 8192), replyTimeout: TimeSpan.FromSeconds(5)), TimeProvider.System, withDataReady ? device : null);
         await client.CommandAsync(new SpiCommand(SpiOpcode.Start, 0, 100), 0, CancellationToken.None);
         var snapshot = await client.ReadSnapshotAsync(clear: false, CancellationToken.None);
         Assert.Equal(channels, snapshot.Counts.Length);
