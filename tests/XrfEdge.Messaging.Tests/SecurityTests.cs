@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -97,7 +98,7 @@ public sealed class SecurityTests : IDisposable
         MakeCertificates();
         using var broker = TlsBroker();
         await using var transport = new MosquittoTransport(TlsOptions(broker, "127.0.0.1"));
-        var states = new System.Collections.Concurrent.ConcurrentQueue<MqttStateChangedEventArgs>();
+        var states = new ConcurrentQueue<MqttStateChangedEventArgs>();
         var reported = new TaskCompletionSource<MqttStateChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         transport.StateChanged += (_, e) =>
         {

@@ -777,10 +777,6 @@ public sealed class MosquittoTransport : IMqttTransport
                 // P2: the loop thread ends for good on "fatal" errors (TLS, protocol, …); restart it.
                 Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds);
                 RestartNetworkThread();
-                lock (_gate)
-                {
-                    _stateSince = now;
-                }
             }
         }
 #pragma warning disable CA1031 // A timer callback must never throw; the next tick retries.
@@ -817,6 +813,10 @@ public sealed class MosquittoTransport : IMqttTransport
                 lock (_gate)
                 {
                     _restarting = false;
+
+                    // The watchdog measures from the last restart: the state may not change (Disconnected stays
+                    // Disconnected), and without this a fast-path restart could be followed by a watchdog one.
+                    _stateSince = _time.GetUtcNow();
                 }
             }
 
