@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from xrftrain.catalog import load_catalog  # noqa: E402
 from xrftrain.data import load_dataset  # noqa: E402
-from xrftrain.metrics import excitable, line_support, reported  # noqa: E402
+from xrftrain.metrics import binary_scores, excitable, line_support, reported  # noqa: E402
 from xrftrain.pipeline import _onnx_probs, line_edges_kev  # noqa: E402
 from xrftrain.thresholds import choose  # noqa: E402
 
@@ -39,11 +39,8 @@ def main(models: Path, val_dir: Path) -> None:
     n_el = ep.shape[1]
 
     def score(pred: np.ndarray) -> str:
-        m = ~ignore
-        tp = np.count_nonzero(pred & truth & m)
-        fp = np.count_nonzero(pred & ~truth & m)
-        fn = np.count_nonzero(~pred & truth & m)
-        return f"F1 {2 * tp / max(2 * tp + fp + fn, 1):.5f}  false {fp:5d}  missed {fn:5d}"
+        s = binary_scores(ep, truth, ~ignore, 0.5, pred=pred)
+        return f"F1 {s['f1']:.5f}  false {s['fp']:5d}  missed {s['fn']:5d}"
 
     def rechosen(s: np.ndarray) -> str:
         return score(s >= choose(s, truth, ~ignore))

@@ -38,6 +38,9 @@ internal static unsafe partial class LibMosquitto
     public const int ErrConnLost = 7;
     public const int ErrKeepalive = 19;
 
+    // Log levels (mosquitto.h MOSQ_LOG_*) the transport acts on.
+    public const int LogErr = 8;
+
     [LibraryImport(Lib, EntryPoint = "mosquitto_lib_init")]
     public static partial int LibInit();
 

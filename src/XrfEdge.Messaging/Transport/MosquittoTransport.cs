@@ -456,9 +456,9 @@ public sealed class MosquittoTransport : IMqttTransport
                 return;
             }
 
-            // MOSQ_LOG_ERR = 8 (mosquitto.h): keep the library's own words (e.g. OpenSSL's "certificate verify failed")
-            // for the state change that follows, since a TLS failure ends the network thread without a disconnect callback.
-            if (level == 8)
+            // MOSQ_LOG_ERR: keep the library's own words (e.g. OpenSSL's "certificate verify failed") for the state
+            // change that follows, since a TLS failure ends the network thread without a disconnect callback.
+            if (level == LibMosquitto.LogErr)
             {
                 Volatile.Write(ref self._lastLibraryError, Marshal.PtrToStringUTF8(text));
                 Interlocked.Increment(ref self._libraryErrors);
