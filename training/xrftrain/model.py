@@ -197,7 +197,11 @@ class LineEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits (no sigmoid): lines [N,556], elements [N,41] or None."""
-        f = self.transform(x)
+        return self.heads(self.transform(x))
+
+    def heads(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Transform features [N,F] → logits; split from forward so training can run it in bfloat16 while the
+        transform stays float32 (train.py, `precision`)."""
         h = self.body(self.front(f) if self.front is not None else f)
         return self.line_head(h), (self.element_head(h) if self.element_head is not None else None)
 

@@ -15,6 +15,12 @@ from .data import Dataset
 from .model import LineEncoder, ModelConfig
 
 LOSSES = ("bce", "focal", "kl")
+# "fp32": every training op in float32 (runs A–R). "bf16": the MLP's matrix products run in bfloat16 under CPU autocast
+# (weights, gradients and optimiser state stay float32). On a CPU with AVX512-BF16 (the 2-core dev machine: AMD EPYC,
+# Zen 4) a step of the shipped 768×768 MLP takes about a quarter of the float32 time (docs/training.md, "bfloat16").
+# The input transform always runs in float32: its significance map is a difference of two large Anscombe values, which
+# bfloat16's 8-bit mantissa would turn into noise of several standard deviations.
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass
@@ -31,6 +37,11 @@ class TrainConfig:
     seed: int = 1
     threads: int = 2
     max_minutes: float | None = None  # stop early (and say so) to keep `make model` inside its time budget
+    precision: str = "fp32"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision '{self.precision}' (known: {', '.join(PRECISIONS)})")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -124,7 +135,7 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
             if cfg.augment is not None:
                 xb = augment(xb, cfg.augment, gen)
             line_mask = (~ign[:, le]).float()
-            lo, eo = model(xb)
+            lo, eo = _forward(model, xb, cfg.precision)
             loss = _loss(cfg, lo, ylb, line_mask)
             if eo is not None:
                 loss = loss + cfg.element_loss_weight * _loss(cfg if cfg.loss != "kl" else TrainConfig(loss="bce"),
@@ -153,6 +164,16 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
                 if log:
                     print(f"  time budget {cfg.max_minutes} min: {planned_epochs} of {cfg.epochs} epochs fit", flush=True)
     return TrainResult(model, history, time.monotonic() - start, stopped)
+
+
+def _forward(model: LineEncoder, x: torch.Tensor, precision: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Training forward pass: float32 logits whatever the precision of the matrix products (see PRECISIONS)."""
+    if precision == "fp32":
+        return model(x)
+    f = model.transform(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        lo, eo = model.heads(f)
+    return lo.float(), (eo.float() if eo is not None else None)
 
 
 def _lr(peak: float, step: int, total: int) -> float:
