@@ -7,7 +7,7 @@ import torch
 
 from xrftrain.model import LineEncoder, ModelConfig
 from xrftrain.pipeline import config_from_json
-from xrftrain.train import TrainConfig, _forward
+from xrftrain.train import TrainConfig, _forward, native_bf16
 
 
 def _spectra(n: int = 64) -> torch.Tensor:
@@ -75,3 +75,13 @@ def test_unknown_precision_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown precision 'half'"):
         config_from_json({"shipped": {"precision": "half"}})
     assert TrainConfig().precision == "fp32"
+
+
+def test_native_bf16_reads_the_cpu_flags():
+    zen4 = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n"
+    zen3 = "processor\t: 0\nflags\t\t: fpu avx avx2 fma\n"
+    graviton3 = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
+    assert native_bf16(zen4) and native_bf16(graviton3)
+    assert not native_bf16(zen3)
+    assert not native_bf16("")
+    assert not native_bf16("model name\t: something with bf16 in its name\n")  # only the flag lines count

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -95,6 +96,9 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
     if cfg.loss not in LOSSES:
         raise ValueError(f"unknown loss '{cfg.loss}' (known: {', '.join(LOSSES)})")
     torch.set_num_threads(cfg.threads)
+    if cfg.precision == "bf16" and log and not native_bf16():
+        print("  warning: precision bf16 on a CPU without native bfloat16 (no avx512_bf16, amx_bf16 or bf16 flag in "
+              "/proc/cpuinfo): torch emulates it, so training is slower than with fp32", flush=True)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     model = LineEncoder(cfg.model)
@@ -164,6 +168,22 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
                 if log:
                     print(f"  time budget {cfg.max_minutes} min: {planned_epochs} of {cfg.epochs} epochs fit", flush=True)
     return TrainResult(model, history, time.monotonic() - start, stopped)
+
+
+def native_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU computes in bfloat16 natively (x86 AVX512-BF16 or AMX-BF16, Arm BF16), from /proc/cpuinfo's flag
+    lines. Elsewhere torch emulates bfloat16 and a bf16 step is slower than a float32 one. The dev VM moves between hosts
+    (docs/PERFORMANCE.md names a Zen 3 host without AVX-512), so this is checked on the machine that trains."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    flags: set[str] = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith(("flags", "Features")) and ":" in line:
+            flags.update(line.split(":", 1)[1].split())
+    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
 
 
 def _forward(model: LineEncoder, x: torch.Tensor, precision: str) -> tuple[torch.Tensor, torch.Tensor | None]:
