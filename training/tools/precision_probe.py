@@ -1,8 +1,9 @@
-"""Step time and short-run accuracy of float32 vs bfloat16 training on this machine (docs/training.md, "bfloat16").
+"""Step time and short-run accuracy of float32 vs bfloat16 training on this machine (training/README.md, "bfloat16").
 
   cd training && /usr/bin/python3 tools/precision_probe.py --data ../.build/train-data --config configs/shipped.json \
       [--steps 60] [--train-limit 200000 --epochs 3]
 
+0. Matrix-product rate: [512,768] × [768,768] (the shipped hidden layer at batch 512) in each dtype, GFLOPS.
 1. Step time: the shipped config's full training step (thinning, augmentation, forward, loss, backward, AdamW) on
    batches of the training set, timed for `--steps` steps after 10 warm-up steps, each precision twice, interleaved.
 2. With `--train-limit`: the shipped recipe on the first N training spectra for `--epochs` epochs in each precision,
@@ -54,11 +55,23 @@ def step_ms(cfg, ds, le, precision: str, steps: int) -> float:
                                  cfg.augment, gen)
         xb = augment(xb, cfg.augment, gen)
         lo, eo = _forward(model, xb, precision)
-        loss = _loss(cfg, lo, ylb, (~ign[:, lt]).float()) + cfg.element_loss_weight * _loss(cfg, eo, yeb, (~ign).float())
+        loss = _loss(cfg, lo, ylb, (~ign[:, lt]).float())
+        loss = loss + cfg.element_loss_weight * _loss(cfg, eo, yeb, (~ign).float())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
     return (time.perf_counter() - t0) / steps * 1e3
+
+
+def matmul_gflops(dtype: torch.dtype, reps: int = 200) -> float:
+    a = torch.randn(512, 768).to(dtype)
+    b = torch.randn(768, 768).to(dtype)
+    for _ in range(10):
+        a @ b
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * 512 * 768 * 768 * reps / (time.perf_counter() - t0) / 1e9
 
 
 def main() -> None:
@@ -75,7 +88,10 @@ def main() -> None:
     le = np.asarray(cat.line_element, dtype=np.int64)
     train_set = load_dataset(a.data / "train", cat.sha256)
     timing_set = train_set.subset(slice(0, 50_000))
-    out: dict = {"step_ms": {"fp32": [], "bf16": []}, "batch": cfg.batch_size, "model": cfg.model.to_dict()}
+    out: dict = {"matmul_gflops": {"fp32": round(matmul_gflops(torch.float32), 1),
+                                   "bf16": round(matmul_gflops(torch.bfloat16), 1)},
+                 "step_ms": {"fp32": [], "bf16": []}, "batch": cfg.batch_size, "model": cfg.model.to_dict()}
+    print(f"matmul 512x768 @ 768x768: {out['matmul_gflops']}", flush=True)
     for precision in ("fp32", "bf16", "fp32", "bf16"):
         ms = step_ms(cfg, timing_set, le, precision, a.steps)
         out["step_ms"][precision].append(round(ms, 1))

@@ -17,8 +17,9 @@ from .model import LineEncoder, ModelConfig
 
 LOSSES = ("bce", "focal", "kl")
 # "fp32": every training op in float32 (runs A–R). "bf16": the MLP's matrix products run in bfloat16 under CPU autocast
-# (weights, gradients and optimiser state stay float32). On a CPU with AVX512-BF16 (the 2-core dev machine: AMD EPYC,
-# Zen 4) a step of the shipped 768×768 MLP takes about a quarter of the float32 time (docs/training.md, "bfloat16").
+# (weights, gradients and optimiser state stay float32). On a CPU with AVX512-BF16 (the dev VM on its Zen 4 host) a full
+# training step of the shipped recipe takes about half the float32 time; augmentation is most of the rest
+# (training/README.md, "bfloat16").
 # The input transform always runs in float32: its significance map is a difference of two large Anscombe values, which
 # bfloat16's 8-bit mantissa would turn into noise of several standard deviations.
 PRECISIONS = ("fp32", "bf16")
@@ -98,7 +99,7 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
     torch.set_num_threads(cfg.threads)
     if cfg.precision == "bf16" and log and not native_bf16():
         print("  warning: precision bf16 on a CPU without native bfloat16 (no avx512_bf16, amx_bf16 or bf16 flag in "
-              "/proc/cpuinfo): torch emulates it, so training is slower than with fp32", flush=True)
+              "/proc/cpuinfo): torch emulates it, so training is likely slower than with fp32", flush=True)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     model = LineEncoder(cfg.model)
@@ -172,8 +173,8 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
 
 def native_bf16(cpuinfo: str | None = None) -> bool:
     """Whether the CPU computes in bfloat16 natively (x86 AVX512-BF16 or AMX-BF16, Arm BF16), from /proc/cpuinfo's flag
-    lines. Elsewhere torch emulates bfloat16 and a bf16 step is slower than a float32 one. The dev VM moves between hosts
-    (docs/PERFORMANCE.md names a Zen 3 host without AVX-512), so this is checked on the machine that trains."""
+    lines. Elsewhere torch emulates bfloat16, which should make a bf16 step slower than a float32 one. The dev VM moves
+    between hosts (docs/PERFORMANCE.md names a Zen 3 host without AVX-512), so this is checked where training runs."""
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
