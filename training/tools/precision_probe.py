@@ -28,10 +28,11 @@ from xrftrain.catalog import load_catalog  # noqa: E402
 from xrftrain.data import load_dataset  # noqa: E402
 from xrftrain.model import LineEncoder  # noqa: E402
 from xrftrain.pipeline import config_from_json  # noqa: E402
-from xrftrain.train import _forward, _loss, train  # noqa: E402
+from xrftrain.train import batch_loss, train  # noqa: E402
 
 
 def step_ms(cfg, ds, le, precision: str, steps: int) -> float:
+    pcfg = dataclasses.replace(cfg, precision=precision)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     model = LineEncoder(cfg.model)
@@ -54,9 +55,7 @@ def step_ms(cfg, ds, le, precision: str, steps: int) -> float:
         xb, ylb, yeb, ign = thin(xb, ylb, yeb, ign, ins[idx], net[idx], bkg[idx], ds.label_systematic_fraction, lt,
                                  cfg.augment, gen)
         xb = augment(xb, cfg.augment, gen)
-        lo, eo = _forward(model, xb, precision)
-        loss = _loss(cfg, lo, ylb, (~ign[:, lt]).float())
-        loss = loss + cfg.element_loss_weight * _loss(cfg, eo, yeb, (~ign).float())
+        loss = batch_loss(pcfg, model, xb, ylb, yeb, ign, lt)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

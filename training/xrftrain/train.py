@@ -139,12 +139,7 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
                                          cfg.augment, gen)
             if cfg.augment is not None:
                 xb = augment(xb, cfg.augment, gen)
-            line_mask = (~ign[:, le]).float()
-            lo, eo = _forward(model, xb, cfg.precision)
-            loss = _loss(cfg, lo, ylb, line_mask)
-            if eo is not None:
-                loss = loss + cfg.element_loss_weight * _loss(cfg if cfg.loss != "kl" else TrainConfig(loss="bce"),
-                                                              eo, yeb, (~ign).float())
+            loss = batch_loss(cfg, model, xb, ylb, yeb, ign, le)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             for group in opt.param_groups:
@@ -185,6 +180,18 @@ def native_bf16(cpuinfo: str | None = None) -> bool:
         if line.startswith(("flags", "Features")) and ":" in line:
             flags.update(line.split(":", 1)[1].split())
     return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+
+
+def batch_loss(cfg: TrainConfig, model: LineEncoder, x: torch.Tensor, y_lines: torch.Tensor, y_elements: torch.Tensor,
+               ignore: torch.Tensor, line_element: torch.Tensor) -> torch.Tensor:
+    """One batch's training loss: the line loss with ignored elements' lines masked, plus the weighted element-head loss
+    (BCE when the line loss is the paper's KL). Shared by the training loop and tools/precision_probe.py."""
+    lo, eo = _forward(model, x, cfg.precision)
+    loss = _loss(cfg, lo, y_lines, (~ignore[:, line_element]).float())
+    if eo is not None:
+        loss = loss + cfg.element_loss_weight * _loss(cfg if cfg.loss != "kl" else TrainConfig(loss="bce"),
+                                                      eo, y_elements, (~ignore).float())
+    return loss
 
 
 def _forward(model: LineEncoder, x: torch.Tensor, precision: str) -> tuple[torch.Tensor, torch.Tensor | None]:
