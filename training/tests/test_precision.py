@@ -23,8 +23,8 @@ def test_bf16_forward_matches_fp32_within_bfloat16_rounding():
     model = LineEncoder(ModelConfig(transform="log1p-norm+sig+total", hidden=[128, 128], dropout=0.0)).eval()
     x = _spectra()
     with torch.no_grad():
-        lo32, eo32 = _forward(model, x, "fp32")
-        lo16, eo16 = _forward(model, x, "bf16")
+        lo32, eo32, _ = _forward(model, x, "fp32")
+        lo16, eo16, _ = _forward(model, x, "bf16")
     assert lo16.dtype == torch.float32 and eo16.dtype == torch.float32
     assert lo16.shape == lo32.shape and eo16.shape == eo32.shape
     # bfloat16 keeps 8 mantissa bits: logits of O(1) agree to a few hundredths, not bit for bit.
@@ -59,7 +59,7 @@ def test_bf16_training_step_lowers_the_loss():
     target = (torch.rand(128, 556) < 0.05).float()
     losses = []
     for _ in range(30):
-        lo, _ = _forward(model, x, "bf16")
+        lo, _, _ = _forward(model, x, "bf16")
         loss = torch.nn.functional.binary_cross_entropy_with_logits(lo, target)
         opt.zero_grad()
         loss.backward()

@@ -27,6 +27,8 @@ TRANSFORMS = ("norm", "log1p-norm", "log1p-norm+total", "sqrt-norm+total", "log1
               "log1p-norm+sig+total", "log1p-norm+sigmin+total")
 # log1p-norm1e6: scale 1e6 instead of NORM_SCALE keeps one count resolvable up to ~1e6 total counts.
 NORM_SCALE_1E6 = 1.0e6
+# The auxiliary head's targets per line: log-margin against the detection limit, log background (train.py).
+AUX_TARGETS = 2
 
 
 # "+sig": a count-level-free significance map next to the shape features. Anscombe's 2·sqrt(x + 3/8) has unit
@@ -85,6 +87,11 @@ class ModelConfig:
     conv: list[int] = field(default_factory=list)
     conv_kernel: int = 7
     conv_pool: int = 2
+    # Training-only auxiliary head (2026-11-22): regresses, for every line, where its expected net counts sit against
+    # the label's detection limit and the expected background under it (train.py, `aux_targets`). The labels are a
+    # threshold on exactly these quantities, so the head hands the network the margin and the background that a 0/1
+    # label hides. It is never exported: the ONNX graph, its [N,300] → [N,556] contract and the latency are unchanged.
+    aux_head: bool = False
 
     def __post_init__(self) -> None:
         if any(c < 1 for c in self.conv):
@@ -101,6 +108,8 @@ class ModelConfig:
             # An MLP's recorded hyper-parameters (model card, ablation table) stay exactly as before the CNN option.
             for k in ("conv", "conv_kernel", "conv_pool"):
                 d.pop(k)
+        if not self.aux_head:
+            d.pop("aux_head")
         return d
 
 
@@ -194,6 +203,13 @@ class LineEncoder(nn.Module):
         self.body = nn.Sequential(*layers)
         self.line_head = nn.Linear(width, LINE_COUNT)
         self.element_head = nn.Linear(width, ELEMENT_COUNT) if config.element_head else None
+        # Registered only when asked for, so the shipped recipe's state_dict and parameter count are unchanged.
+        self.aux_head = nn.Linear(width, AUX_TARGETS * LINE_COUNT) if config.aux_head else None
+        if self.aux_head is not None:
+            # Zero weights: the head's first gradients reach the body only as the head learns, so its regression loss
+            # (large at the start) cannot kill the body's ReLUs before the line loss has shaped them.
+            nn.init.zeros_(self.aux_head.weight)
+            nn.init.zeros_(self.aux_head.bias)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits (no sigmoid): lines [N,556], elements [N,41] or None."""
@@ -204,6 +220,14 @@ class LineEncoder(nn.Module):
         transform stays float32 (train.py, `precision`)."""
         h = self.body(self.front(f) if self.front is not None else f)
         return self.line_head(h), (self.element_head(h) if self.element_head is not None else None)
+
+    def heads_aux(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """As `heads`, plus the auxiliary head's outputs [N, AUX_TARGETS·556] (training only)."""
+        if self.aux_head is None:
+            raise ValueError("this model has no auxiliary head (model.aux_head is false)")
+        h = self.body(self.front(f) if self.front is not None else f)
+        return (self.line_head(h), (self.element_head(h) if self.element_head is not None else None),
+                self.aux_head(h))
 
     def linear_layers(self) -> list[nn.Linear]:
         """The MLP's hidden Linear layers in order (the heads excluded); a CNN's convolutions are not included."""

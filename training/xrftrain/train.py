@@ -11,9 +11,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import AugmentConfig, augment, thin
+from .augment import AugmentConfig, augment, thin, thin_factors
 from .data import Dataset
-from .model import LineEncoder, ModelConfig
+from .model import ABS_LOG_DIVISOR, LineEncoder, ModelConfig
 
 LOSSES = ("bce", "focal", "kl")
 # "fp32": every training op in float32 (runs A–R). "bf16": the MLP's matrix products run in bfloat16 under CPU autocast
@@ -40,14 +40,26 @@ class TrainConfig:
     threads: int = 2
     max_minutes: float | None = None  # stop early (and say so) to keep `make model` inside its time budget
     precision: str = "fp32"
+    # Weight of the auxiliary head's regression loss (model.aux_head; `aux_targets`). 0 for every shipped model so far.
+    aux_loss_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision '{self.precision}' (known: {', '.join(PRECISIONS)})")
+        if self.aux_loss_weight < 0:
+            raise ValueError(f"aux_loss_weight must be ≥ 0, got {self.aux_loss_weight}")
+        if (self.aux_loss_weight > 0) != self.model.aux_head:
+            # A head without a loss would be trained on nothing; a loss without a head has nothing to train.
+            raise ValueError(f"aux_loss_weight ({self.aux_loss_weight}) > 0 and model.aux_head "
+                             f"({self.model.aux_head}) must go together")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["augment"] = self.augment.to_dict() if self.augment else None
+        if self.aux_loss_weight == 0:
+            # Recipes without the head record exactly the hyper-parameters they always did (the model card's).
+            d.pop("aux_loss_weight")
+            d["model"].pop("aux_head")
         return d
 
 
@@ -114,9 +126,11 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
     ign_all = torch.from_numpy(np.array(train_set.y_elements_ignore, copy=True)).bool()
     le = torch.from_numpy(line_element)
     thinning = cfg.augment is not None and cfg.augment.thin_prob > 0
-    if thinning:
+    aux = cfg.aux_loss_weight > 0
+    if thinning or aux:
         if not train_set.has_line_counts:
-            raise ValueError(f"{train_set.path}: augment.thin_prob needs line_net.npy and line_background.npy "
+            what = "augment.thin_prob" if thinning else "aux_loss_weight"
+            raise ValueError(f"{train_set.path}: {what} needs line_net.npy and line_background.npy "
                              "(regenerate the set with this xrfedge: `xrfedge synth --format npy`)")
         ins_all = torch.from_numpy(np.array(train_set.y_elements_in_sample, copy=True)).bool()
         net_all = torch.from_numpy(np.array(train_set.line_net, dtype=np.float32, copy=True))
@@ -134,12 +148,20 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
         for i in range(0, n, cfg.batch_size):
             idx = perm[i:i + cfg.batch_size]
             xb, ylb, yeb, ign = x_all[idx], yl_all[idx].float(), ye_all[idx].float(), ign_all[idx]
+            aux_t = None
             if thinning:
+                # The keep factors are drawn here exactly as thin() would draw them (same generator, same order), so a
+                # recipe without the auxiliary head trains on the same random stream as before the head existed.
+                fac = thin_factors(xb.sum(dim=1), cfg.augment, gen)
                 xb, ylb, yeb, ign = thin(xb, ylb, yeb, ign, ins_all[idx], net_all[idx], bkg_all[idx], eps, le,
-                                         cfg.augment, gen)
+                                         cfg.augment, gen, factors=fac)
+                if aux:
+                    aux_t = aux_targets(net_all[idx] * fac[:, None], bkg_all[idx] * fac[:, None], eps)
+            elif aux:
+                aux_t = aux_targets(net_all[idx], bkg_all[idx], eps)
             if cfg.augment is not None:
                 xb = augment(xb, cfg.augment, gen)
-            loss = batch_loss(cfg, model, xb, ylb, yeb, ign, le)
+            loss = batch_loss(cfg, model, xb, ylb, yeb, ign, le, aux_t)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             for group in opt.param_groups:
@@ -182,26 +204,52 @@ def native_bf16(cpuinfo: str | None = None) -> bool:
     return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
 
 
+# Auxiliary targets (model.aux_head). The labels are y = [net ≥ L_D(B)] on each line's expected window counts, with
+# L_D = 2.71 + 4.65·√(B + (εB)²) (augment.currie_detectable). A 0/1 label says which side of L_D a line is on; the head
+# is asked how far (the log₂ margin, clipped to −3…+5 and scaled so 0 is the label's boundary) and what the background
+# under the line is (log B, scaled like the absolute-count features). Lines the tube cannot excite have net 0: margin −3.
+AUX_MARGIN_MIN = -3.0
+AUX_MARGIN_MAX = 5.0
+AUX_MARGIN_SCALE = 4.0
+
+
+def aux_targets(net: torch.Tensor, background: torch.Tensor, eps: float) -> torch.Tensor:
+    """Expected window counts net/background [N,556] (after any thinning) → auxiliary targets [N, 2·556]."""
+    sys = eps * background
+    limit = 2.71 + 4.65 * torch.sqrt(background + sys * sys)
+    margin = torch.log2(net.clamp_min(1e-6) / limit).clamp(AUX_MARGIN_MIN, AUX_MARGIN_MAX) / AUX_MARGIN_SCALE
+    return torch.cat([margin, torch.log1p(background) / ABS_LOG_DIVISOR], dim=1)
+
+
 def batch_loss(cfg: TrainConfig, model: LineEncoder, x: torch.Tensor, y_lines: torch.Tensor, y_elements: torch.Tensor,
-               ignore: torch.Tensor, line_element: torch.Tensor) -> torch.Tensor:
+               ignore: torch.Tensor, line_element: torch.Tensor, aux_target: torch.Tensor | None = None
+               ) -> torch.Tensor:
     """One batch's training loss: the line loss with ignored elements' lines masked, plus the weighted element-head loss
-    (BCE when the line loss is the paper's KL). Shared by the training loop and tools/precision_probe.py."""
-    lo, eo = _forward(model, x, cfg.precision)
+    (BCE when the line loss is the paper's KL), plus, with model.aux_head, the weighted mean squared error of the
+    auxiliary head against `aux_target` (`aux_targets`). Shared by the training loop and tools/precision_probe.py."""
+    lo, eo, ao = _forward(model, x, cfg.precision, aux=aux_target is not None)
     loss = _loss(cfg, lo, y_lines, (~ignore[:, line_element]).float())
     if eo is not None:
         loss = loss + cfg.element_loss_weight * _loss(cfg if cfg.loss != "kl" else TrainConfig(loss="bce"),
                                                       eo, y_elements, (~ignore).float())
+    if ao is not None:
+        loss = loss + cfg.aux_loss_weight * F.mse_loss(ao, aux_target)
     return loss
 
 
-def _forward(model: LineEncoder, x: torch.Tensor, precision: str) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Training forward pass: float32 logits whatever the precision of the matrix products (see PRECISIONS)."""
-    if precision == "fp32":
-        return model(x)
+def _forward(model: LineEncoder, x: torch.Tensor, precision: str, aux: bool = False
+             ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """Training forward pass: float32 logits whatever the precision of the matrix products (see PRECISIONS); the
+    auxiliary head's outputs only when `aux`."""
     f = model.transform(x)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        lo, eo = model.heads(f)
-    return lo.float(), (eo.float() if eo is not None else None)
+    heads = model.heads_aux if aux else model.heads
+    if precision == "fp32":
+        out = heads(f)
+    else:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = heads(f)
+    lo, eo = out[0].float(), (out[1].float() if out[1] is not None else None)
+    return lo, eo, (out[2].float() if aux else None)
 
 
 def _lr(peak: float, step: int, total: int) -> float:
