@@ -9,7 +9,8 @@ namespace XrfEdge.Messaging.Tests.Support;
 /// A real mosquitto broker on 127.0.0.1 on a free port, in its own temp directory, started and stopped by the test
 /// (reference §5 "Broker per test"). Kill() is SIGKILL, Terminate() SIGTERM; Start() again reuses the port and
 /// persistence file. With XRFEDGE_TEST_BROKER_LOG=all in the environment the broker logs every packet (log_type all), for
-/// diagnosing a failed run; it slows the broker down.
+/// diagnosing a failed run; it slows the broker down. XRFEDGE_TEST_BROKER_MAX_INFLIGHT=N overrides the unlimited in-flight
+/// window (diagnosis of the loss test, docs/mqtt.md).
 /// </summary>
 public sealed class MosquittoBroker : IDisposable
 {
@@ -64,7 +65,16 @@ public sealed class MosquittoBroker : IDisposable
         // persistence directory; naming the current user keeps it as is (ignored when not root).
         config.AppendLine($"user {Environment.UserName}");
         config.AppendLine("max_queued_messages 0");
-        config.AppendLine("max_inflight_messages 0");
+        // Diagnosis only (docs/mqtt.md, "Loss test"): XRFEDGE_TEST_BROKER_MAX_INFLIGHT=N sets mosquitto's in-flight window
+        // (0, the tests' default, is unlimited). mosquitto's autosave_on_changes counts queued messages but not those it
+        // sends straight into a connected client's in-flight window, so the window decides what a save can miss.
+        var maxInflight = Environment.GetEnvironmentVariable("XRFEDGE_TEST_BROKER_MAX_INFLIGHT") ?? "0";
+        if (!int.TryParse(maxInflight, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var inflight))
+        {
+            throw new InvalidOperationException($"XRFEDGE_TEST_BROKER_MAX_INFLIGHT must be a whole number ≥ 0, got '{maxInflight}'");
+        }
+
+        config.AppendLine($"max_inflight_messages {inflight}");
         config.AppendLine("log_dest stderr");
         config.AppendLine("log_type error");
         config.AppendLine("log_type warning");
