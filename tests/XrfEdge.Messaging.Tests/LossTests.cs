@@ -70,7 +70,7 @@ public sealed class LossTests(ITestOutputHelper output) : IDisposable
         }
 
         ChildProcess child = null!;
-        var restarts = new List<long>();
+        var restartsUnixSeconds = new List<long>();
         async Task WaitOrExplainAsync(Func<bool> condition, double seconds, string what)
         {
             try
@@ -85,7 +85,7 @@ public sealed class LossTests(ITestOutputHelper output) : IDisposable
                 // The broker's log can be long (XRFEDGE_TEST_BROKER_LOG=all): keep it in a file that outlives the test.
                 var logFile = Path.Combine(Path.GetTempPath(), $"xrfedge-loss-failure-{Guid.NewGuid():N}.log");
                 var ranges = MissingRanges(Enumerable.Range(0, Count).Where(i => !byMeasurement.ContainsKey($"L-{i:D5}")));
-                File.WriteAllText(logFile, $"missing: {ranges}\nbroker restarts (unix s): {string.Join(", ", restarts)}\nbroker log:\n{broker.Log}\nchild output:\n{child.Output}\n");
+                File.WriteAllText(logFile, $"missing: {ranges}\nbroker restarts (unix s): {string.Join(", ", restartsUnixSeconds)}\nbroker log:\n{broker.Log}\nchild output:\n{child.Output}\n");
                 throw new TimeoutException(
                     $"waiting for {what}: {msgIds.Count} unique after {seconds} s; first missing: {string.Join(", ", missing)}; outbox depth {stats.Depth}; " +
                     $"subscriber {subscriber.Transport.State}; broker log and child output in {logFile}");
@@ -115,7 +115,7 @@ public sealed class LossTests(ITestOutputHelper output) : IDisposable
                     }
 
                     broker.Start();
-                    restarts.Add(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+                    restartsUnixSeconds.Add(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
                     brokerKills++;
                 }
                 else

@@ -1,11 +1,9 @@
 """Would a wider MLP learn more from the same data? Developer probe (docs/training.md, "Not the variance of one
 training either" and the capacity probe after it).
 
-Trains the shipped recipe (config, augmentation, thinning, loss) with other hidden widths on the first N training
-spectra for E epochs each, in bfloat16 where the CPU has it (`--precision`), same seed, and scores every width the same
-way on VALIDATION spectra only: the float32 model's probabilities, the Decoder's rule, thresholds cross-fitted on the
-halves of the set (tools/ensemble_probe.py). Equal epochs, not equal time: a wider net costs more per step, and the
-latency target (docs/PERFORMANCE.md) decides whether it could ship at all.
+Trains the shipped recipe (config, augmentation, thinning, loss) with other hidden widths, scored as recipe_probe.py
+describes. Equal epochs, not equal time: a wider net costs more per step, and the latency target (docs/PERFORMANCE.md)
+decides whether it could ship at all. (The parameter counts include the heads; an auxiliary head is not exported.)
 
 Usage (from training/):
   /usr/bin/python3 tools/capacity_probe.py --data ../.build/train-data --config configs/shipped.json \\
@@ -14,55 +12,15 @@ Usage (from training/):
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
-import sys
-from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from ensemble_probe import cross_fitted_f1  # noqa: E402
-from xrftrain.catalog import load_catalog  # noqa: E402
-from xrftrain.data import load_dataset  # noqa: E402
-from xrftrain.pipeline import config_from_json  # noqa: E402
-from xrftrain.train import predict, train  # noqa: E402
+import recipe_probe
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--config", type=Path, required=True)
-    ap.add_argument("--train-limit", type=int, default=400_000)
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--precision", default="bf16")
-    ap.add_argument("widths", nargs="+", help="hidden widths, e.g. 768x768 1024x1024")
-    a = ap.parse_args()
-    cfg = config_from_json(json.loads(a.config.read_text())).shipped
-    cat = load_catalog()
-    le = np.asarray(cat.line_element, dtype=np.int64)
-    sub = load_dataset(a.data / "train", cat.sha256).subset(slice(0, a.train_limit))
-    val = load_dataset(a.data / "val", cat.sha256)
-    val_all = val.subset(slice(None))
-    rows = []
-    for w in a.widths:
-        hidden = [int(h) for h in w.split("x")]
-        c = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, hidden=hidden), epochs=a.epochs,
-                                precision=a.precision, max_minutes=None)
-        r = train(c, sub, val, le)
-        lp, ep = predict(r.model, val_all.x)
-        f1, fp, fn = cross_fitted_f1(np.asarray(lp), np.asarray(ep), val_all, cat)
-        params = sum(p.numel() for p in r.model.parameters())
-        rows.append({"hidden": w, "parameters": params, "minutes": round(r.seconds / 60, 2),
-                     "val_element_f1_crossfit": round(f1, 5), "false": fp, "missed": fn,
-                     "last_epoch": r.history[-1]})
-        print(f"{w}: {params} parameters, {r.seconds / 60:.1f} min, cross-fitted element F1 {f1:.5f} "
-              f"(false {fp}, missed {fn})", flush=True)
-    print(json.dumps(rows, indent=1))
+def with_hidden(cfg, text: str):
+    hidden = [int(h) for h in text.split("x")]
+    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, hidden=hidden))
 
 
 if __name__ == "__main__":
-    main()
+    recipe_probe.run(recipe_probe.arguments(__doc__, "hidden widths, e.g. 768x768 1024x1024").parse_args(), with_hidden)

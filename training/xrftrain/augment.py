@@ -87,10 +87,16 @@ def augment(x: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator) -> 
     return x
 
 
-def currie_detectable(net: torch.Tensor, background: torch.Tensor, eps: float) -> torch.Tensor:
-    """The generator's label rule on expected window counts: net ≥ 2.71 + 4.65·√(B + (ε·B)²)."""
+def currie_limit(background: torch.Tensor, eps: float) -> torch.Tensor:
+    """The generator's detection limit on expected window counts (Currie's L_D with the labels' systematic term ε):
+    L_D = 2.71 + 4.65·√(B + (ε·B)²)."""
     sys = eps * background
-    return net >= 2.71 + 4.65 * torch.sqrt(background + sys * sys)
+    return 2.71 + 4.65 * torch.sqrt(background + sys * sys)
+
+
+def currie_detectable(net: torch.Tensor, background: torch.Tensor, eps: float) -> torch.Tensor:
+    """The generator's label rule on expected window counts: net ≥ L_D (`currie_limit`)."""
+    return net >= currie_limit(background, eps)
 
 
 def thin_factors(total: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator) -> torch.Tensor:

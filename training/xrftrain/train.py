@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import AugmentConfig, augment, thin, thin_factors
+from .augment import AugmentConfig, augment, currie_limit, thin, thin_factors
 from .data import Dataset
 from .model import ABS_LOG_DIVISOR, LineEncoder, ModelConfig
 
@@ -205,7 +205,7 @@ def native_bf16(cpuinfo: str | None = None) -> bool:
 
 
 # Auxiliary targets (model.aux_head). The labels are y = [net ≥ L_D(B)] on each line's expected window counts, with
-# L_D = 2.71 + 4.65·√(B + (εB)²) (augment.currie_detectable). A 0/1 label says which side of L_D a line is on; the head
+# L_D = 2.71 + 4.65·√(B + (εB)²) (augment.currie_limit). A 0/1 label says which side of L_D a line is on; the head
 # is asked how far (the log₂ margin, clipped to −3…+5 and scaled so 0 is the label's boundary) and what the background
 # under the line is (log B, scaled like the absolute-count features). Lines the tube cannot excite have net 0: margin −3.
 AUX_MARGIN_MIN = -3.0
@@ -215,9 +215,9 @@ AUX_MARGIN_SCALE = 4.0
 
 def aux_targets(net: torch.Tensor, background: torch.Tensor, eps: float) -> torch.Tensor:
     """Expected window counts net/background [N,556] (after any thinning) → auxiliary targets [N, 2·556]."""
-    sys = eps * background
-    limit = 2.71 + 4.65 * torch.sqrt(background + sys * sys)
-    margin = torch.log2(net.clamp_min(1e-6) / limit).clamp(AUX_MARGIN_MIN, AUX_MARGIN_MAX) / AUX_MARGIN_SCALE
+    # The clamp only keeps log₂ finite for net = 0: L_D ≥ 2.71 counts, so anything below 2.71·2⁻³ counts clips to −3.
+    ratio = net.clamp_min(1e-6) / currie_limit(background, eps)
+    margin = torch.log2(ratio).clamp(AUX_MARGIN_MIN, AUX_MARGIN_MAX) / AUX_MARGIN_SCALE
     return torch.cat([margin, torch.log1p(background) / ABS_LOG_DIVISOR], dim=1)
 
 
