@@ -1,3 +1,4 @@
+import numpy as np
 import torch
 
 from xrftrain.augment import AugmentConfig, augment, calibration_drift
@@ -116,3 +117,46 @@ def test_thin_leaves_unpicked_rows_alone():
     g = torch.Generator().manual_seed(1)
     out = thin(x, yl, ye, ign, ins, net, bkg, 0.02, le, AugmentConfig(thin_prob=0.0), g)
     assert all(torch.equal(a, b) for a, b in zip(out, (x, yl, ye, ign)))
+
+
+def test_labelled_line_counts_keep_exactly_the_labelled_lines(catalog):
+    from xrftrain.augment import LabelledLineCounts
+    from xrftrain.data import random_dataset
+
+    ds = random_dataset(700, 31, catalog.line_element)
+    # Small chunks, so rows are stitched across chunk boundaries as in a multi-million set.
+    store = LabelledLineCounts(ds.y_lines, ds.line_net, ds.line_background, chunk=97)
+    assert len(store) == 700 and int(store.count.sum()) == int(ds.y_lines.sum())
+    idx = torch.tensor([699, 0, 96, 97, 5, 5, 350])  # any order, repeats, both sides of a chunk edge
+    net, bkg = store.batch(idx)
+    y = torch.from_numpy(ds.y_lines[idx.numpy()].astype(np.float32))
+    assert torch.equal(net, torch.from_numpy(ds.line_net[idx.numpy()]) * y)
+    assert torch.equal(bkg, torch.from_numpy(ds.line_background[idx.numpy()]) * y)
+    # 10 bytes per labelled line and 16 per spectrum, against 4,448 bytes per spectrum for the dense pair.
+    assert store.nbytes() == 10 * int(ds.y_lines.sum()) + 16 * 700
+
+
+def test_thinning_from_labelled_line_counts_equals_thinning_from_the_full_arrays(catalog):
+    from xrftrain.augment import LabelledLineCounts, thin
+    from xrftrain.data import random_dataset
+
+    ds = random_dataset(400, 32, catalog.line_element)
+    store = LabelledLineCounts(ds.y_lines, ds.line_net, ds.line_background)
+    idx = torch.randperm(400, generator=torch.Generator().manual_seed(3))[:256]
+    i = idx.numpy()
+    x = torch.from_numpy(ds.x[i])
+    yl = torch.from_numpy(ds.y_lines[i].astype(np.float32))
+    ye = torch.from_numpy(ds.y_elements[i].astype(np.float32))
+    ign = torch.from_numpy(ds.y_elements_ignore[i]).bool()
+    ins = torch.from_numpy(ds.y_elements_in_sample[i]).bool()
+    le = torch.from_numpy(catalog.line_element)
+    cfg = AugmentConfig(thin_prob=1.0, thin_decades=3.0, thin_min_total=10.0)
+    factors = torch.pow(10.0, -3.0 * torch.rand(256, generator=torch.Generator().manual_seed(4)))
+    full = thin(x, yl, ye, ign, ins, torch.from_numpy(ds.line_net[i]), torch.from_numpy(ds.line_background[i]),
+                0.02, le, cfg, torch.Generator().manual_seed(5), factors=factors)
+    sparse = thin(x, yl, ye, ign, ins, *store.batch(idx), 0.02, le, cfg, torch.Generator().manual_seed(5),
+                  factors=factors)
+    for a, b in zip(full, sparse):
+        assert torch.equal(a, b)
+    # The factors were strong enough to change labels, so the comparison covered relabelling, not only copying.
+    assert float(full[1].sum()) < float(yl.sum())

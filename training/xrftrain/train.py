@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import AugmentConfig, augment, currie_limit, thin, thin_factors
+from .augment import AugmentConfig, LabelledLineCounts, augment, currie_limit, thin, thin_factors
 from .data import Dataset
 from .model import ABS_LOG_DIVISOR, LineEncoder, ModelConfig
 
@@ -133,8 +133,15 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
             raise ValueError(f"{train_set.path}: {what} needs line_net.npy and line_background.npy "
                              "(regenerate the set with this xrfedge: `xrfedge synth --format npy`)")
         ins_all = torch.from_numpy(np.array(train_set.y_elements_in_sample, copy=True)).bool()
-        net_all = torch.from_numpy(np.array(train_set.line_net, dtype=np.float32, copy=True))
-        bkg_all = torch.from_numpy(np.array(train_set.line_background, dtype=np.float32, copy=True))
+        if aux:
+            net_all = torch.from_numpy(np.array(train_set.line_net, dtype=np.float32, copy=True))
+            bkg_all = torch.from_numpy(np.array(train_set.line_background, dtype=np.float32, copy=True))
+
+            def line_counts(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                return net_all[idx], bkg_all[idx]
+        else:
+            # Thinning alone reads only the labelled lines' counts: keep just those (LabelledLineCounts).
+            line_counts = LabelledLineCounts(train_set.y_lines, train_set.line_net, train_set.line_background).batch
         eps = train_set.label_systematic_fraction
     history: list[dict[str, float]] = []
     start = time.monotonic()
@@ -153,12 +160,13 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
                 # The keep factors are drawn here exactly as thin() would draw them (same generator, same order), so a
                 # recipe without the auxiliary head trains on the same random stream as before the head existed.
                 fac = thin_factors(xb.sum(dim=1), cfg.augment, gen)
-                xb, ylb, yeb, ign = thin(xb, ylb, yeb, ign, ins_all[idx], net_all[idx], bkg_all[idx], eps, le,
-                                         cfg.augment, gen, factors=fac)
+                netb, bkgb = line_counts(idx)
+                xb, ylb, yeb, ign = thin(xb, ylb, yeb, ign, ins_all[idx], netb, bkgb, eps, le, cfg.augment, gen,
+                                         factors=fac)
                 if aux:
-                    aux_t = aux_targets(net_all[idx] * fac[:, None], bkg_all[idx] * fac[:, None], eps)
+                    aux_t = aux_targets(netb * fac[:, None], bkgb * fac[:, None], eps)
             elif aux:
-                aux_t = aux_targets(net_all[idx], bkg_all[idx], eps)
+                aux_t = aux_targets(*line_counts(idx), eps)
             if cfg.augment is not None:
                 xb = augment(xb, cfg.augment, gen)
             loss = batch_loss(cfg, model, xb, ylb, yeb, ign, le, aux_t)
