@@ -157,7 +157,7 @@ class LabelledLineCounts:
     `thin` multiplies its new verdict by the old label, so a line labelled 0 stays 0 whatever its counts: only the
     labelled lines' counts can change a thinned label. They are about 12 of 556 per spectrum, so keeping just those
     (line index int16, net and background float32, rows laid end to end) takes 10 bytes a line instead of 4,448 bytes
-    a spectrum: 0.4 GB instead of 14 GB for 3.2 million spectra, which is what lets a set that size train in this
+    a spectrum: under half a GB instead of 14 GB for 3.2 million spectra, which is what lets a set that size train in this
     machine's 23 GB. `batch` gives the dense [N,556] arrays back with zeros elsewhere, and `thin` computes exactly the
     same labels from them as from the full arrays (tests/test_augment.py). The auxiliary head needs every line's counts
     and keeps the full arrays."""
