@@ -160,3 +160,45 @@ def test_thinning_from_labelled_line_counts_equals_thinning_from_the_full_arrays
         assert torch.equal(a, b)
     # The factors were strong enough to change labels, so the comparison covered relabelling, not only copying.
     assert float(full[1].sum()) < float(yl.sum())
+
+
+def test_training_with_thinning_gives_the_same_weights_as_with_the_dense_line_counts(random_sets, catalog, monkeypatch):
+    """train() takes the thinning counts from LabelledLineCounts; standing the dense arrays in for it must not change
+    a single weight (the store is a memory saving, not a recipe change)."""
+    import xrftrain.train as train_module
+    from xrftrain.data import load_dataset
+    from xrftrain.model import ModelConfig
+    from xrftrain.train import TrainConfig, train
+
+    import dataclasses
+
+    from xrftrain.augment import currie_detectable
+
+    toy = load_dataset(random_sets / "train", catalog.sha256).subset(slice(0, 1024))
+    # The toy set's labelled lines (net 750 over 15) survive any thinning; at 60 net counts a labelled line stays
+    # detectable at f = 1 but not below f ≈ 0.15, so this training relabels, and a store that got the counts wrong
+    # would change the weights.
+    y = np.array(toy.y_lines)
+    train_set = dataclasses.replace(toy, line_net=np.where(y == 1, 60.0, 0.0).astype(np.float32))
+    net, bkg = torch.from_numpy(train_set.line_net), torch.from_numpy(np.array(train_set.line_background))
+    assert bool(currie_detectable(net, bkg, 0.02)[torch.from_numpy(y) == 1].all())
+    assert not bool(currie_detectable(0.1 * net, 0.1 * bkg, 0.02).any())
+    val_set = load_dataset(random_sets / "val", catalog.sha256)
+    le = np.asarray(catalog.line_element, dtype=np.int64)
+    cfg = TrainConfig(model=ModelConfig(transform="log1p-norm+sig+total", hidden=[32]),
+                      augment=AugmentConfig(thin_prob=0.7, thin_decades=2.0, thin_min_total=10.0),
+                      epochs=2, batch_size=128, seed=4)
+    stored = train(cfg, train_set, val_set, le, log=False).model.state_dict()
+
+    class Dense:
+        def __init__(self, y_lines, net, background):
+            self.net = torch.from_numpy(np.array(net, dtype=np.float32))
+            self.background = torch.from_numpy(np.array(background, dtype=np.float32))
+
+        def batch(self, idx):
+            return self.net[idx], self.background[idx]
+
+    monkeypatch.setattr(train_module, "LabelledLineCounts", Dense)
+    dense = train(cfg, train_set, val_set, le, log=False).model.state_dict()
+    for k, v in stored.items():
+        assert torch.equal(v, dense[k]), k
