@@ -157,14 +157,16 @@ class LabelledLineCounts:
     `thin` multiplies its new verdict by the old label, so a line labelled 0 stays 0 whatever its counts: only the
     labelled lines' counts can change a thinned label. They are about 12 of 556 per spectrum, so keeping just those
     (line index int16, net and background float32, rows laid end to end) takes 10 bytes a line instead of 4,448 bytes
-    a spectrum: under half a GB instead of 14 GB for 3.2 million spectra, which is what lets a set that size train in this
-    machine's 23 GB. `batch` gives the dense [N,556] arrays back with zeros elsewhere, and `thin` computes exactly the
-    same labels from them as from the full arrays (tests/test_augment.py). The auxiliary head needs every line's counts
-    and keeps the full arrays."""
+    a spectrum: under half a GB instead of 14 GB for 3.2 million spectra, which is what lets a set that size train
+    in this machine's 23 GB. `batch` gives the dense [N,556] arrays back with zeros elsewhere, and `thin` computes
+    exactly the same labels from them as from the full arrays (tests/test_augment.py). The auxiliary head needs every
+    line's counts and keeps the full arrays."""
 
     def __init__(self, y_lines, net, background, chunk: int = 65536):
         n, self.lines = y_lines.shape
-        counts, index, nets, bkgs = [], [], [], []
+        # Each list starts with an empty piece, so that an empty set concatenates too.
+        counts, index = [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
+        nets, bkgs = [np.zeros(0, np.float32)], [np.zeros(0, np.float32)]
         for s in range(0, n, chunk):
             y = np.asarray(y_lines[s:s + chunk])
             r, c = np.nonzero(y)  # row-major: each row's lines are contiguous, in catalogue order
@@ -172,9 +174,6 @@ class LabelledLineCounts:
             index.append(c.astype(np.int16))
             nets.append(np.asarray(net[s:s + chunk], dtype=np.float32)[r, c])
             bkgs.append(np.asarray(background[s:s + chunk], dtype=np.float32)[r, c])
-        if n == 0:
-            counts, index, nets, bkgs = [np.zeros(0, np.int64)], [np.zeros(0, np.int16)], [np.zeros(0, np.float32)], \
-                [np.zeros(0, np.float32)]
         self.count = torch.from_numpy(np.concatenate(counts).astype(np.int64))
         self.start = torch.cumsum(self.count, 0) - self.count
         self.index = torch.from_numpy(np.concatenate(index))
@@ -185,7 +184,8 @@ class LabelledLineCounts:
         return len(self.count)
 
     def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in (self.count, self.start, self.index, self.net, self.background))
+        parts = (self.count, self.start, self.index, self.net, self.background)
+        return sum(t.numel() * t.element_size() for t in parts)
 
     def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Dense (net, background) [len(idx), 556] for the spectra `idx`, zero where the line label is 0."""

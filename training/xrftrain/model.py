@@ -218,16 +218,20 @@ class LineEncoder(nn.Module):
     def heads(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Transform features [N,F] → logits; split from forward so training can run it in bfloat16 while the
         transform stays float32 (train.py, `precision`)."""
-        h = self.body(self.front(f) if self.front is not None else f)
-        return self.line_head(h), (self.element_head(h) if self.element_head is not None else None)
+        return self._logits(self._hidden(f))
 
     def heads_aux(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         """As `heads`, plus the auxiliary head's outputs [N, AUX_TARGETS·556] (training only)."""
         if self.aux_head is None:
             raise ValueError("this model has no auxiliary head (model.aux_head is false)")
-        h = self.body(self.front(f) if self.front is not None else f)
-        return (self.line_head(h), (self.element_head(h) if self.element_head is not None else None),
-                self.aux_head(h))
+        h = self._hidden(f)
+        return (*self._logits(h), self.aux_head(h))
+
+    def _hidden(self, f: torch.Tensor) -> torch.Tensor:
+        return self.body(self.front(f) if self.front is not None else f)
+
+    def _logits(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self.line_head(h), (self.element_head(h) if self.element_head is not None else None)
 
     def linear_layers(self) -> list[nn.Linear]:
         """The MLP's hidden Linear layers in order (the heads excluded); a CNN's convolutions are not included."""
