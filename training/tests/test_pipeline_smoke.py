@@ -182,3 +182,30 @@ def test_ceiling_cli_names_a_set_without_line_counts(random_sets, tmp_path, caps
     (broken / "val" / "line_net.npy").unlink()
     assert main(["ceiling", "--data", str(broken), "--tests", "test-randomized"]) == 2
     assert "val: the oracle needs line_net.npy" in capsys.readouterr().err
+
+
+def test_add_ablations_fills_a_card_trained_without_them_and_refuses_other_hyper_parameters(random_sets, tmp_path):
+    from xrftrain.pipeline import add_ablations
+
+    spec = {"shipped": {"model": {"hidden": [32]}, "epochs": 1}, "calibration_spectra": 100,
+            "ablations": [{"name": "paper-mlp", "train_limit": 300,
+                           "config": {"model": {"transform": "norm", "hidden": [16], "element_head": False},
+                                      "loss": "kl", "augment": None, "epochs": 1}}]}
+    cfg = config_from_json(spec)
+    bare = config_from_json(spec | {"ablations": []})
+    run(bare, random_sets, tmp_path, log=False)
+    before = json.loads((tmp_path / CARD_FILE).read_text())
+    assert before["metrics"]["ablations_validation"] == {}
+
+    card = add_ablations(tmp_path, random_sets, cfg, log=False)
+    ab = card["metrics"]["ablations_validation"]["paper-mlp"]
+    assert ab["train_spectra"] == 300 and 0.0 <= ab["validation"]["element_f1"] <= 1.0
+    on_disk = json.loads((tmp_path / CARD_FILE).read_text())
+    assert on_disk["metrics"]["ablations_validation"] == json.loads(json.dumps(card["metrics"]["ablations_validation"]))
+    # Everything but the ablations is kept: the model files and what the service reads from the card.
+    assert {k: v for k, v in on_disk.items() if k != "metrics"} == {k: v for k, v in before.items() if k != "metrics"}
+    assert on_disk["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE)
+
+    other = config_from_json(spec | {"shipped": {"model": {"hidden": [48]}, "epochs": 1}})
+    with pytest.raises(ValueError, match="hyper-parameters"):
+        add_ablations(tmp_path, random_sets, other, log=False)

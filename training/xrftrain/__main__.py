@@ -48,7 +48,24 @@ def main(argv: list[str] | None = None) -> int:
                                            "before the field existed); refuses a set the card was not trained on")
     c.add_argument("--models", type=Path, required=True)
     c.add_argument("--data", type=Path, required=True, help="npy data root whose train/ the card was trained on")
+    b = sub.add_parser("ablations", help="run a config's ablations and write them into an existing card (a model "
+                                         "trained with --no-ablations); refuses a card trained with other hyper-parameters")
+    b.add_argument("--config", type=Path, required=True, help="pipeline JSON whose shipped block the card was trained with")
+    b.add_argument("--models", type=Path, required=True)
+    b.add_argument("--data", type=Path, required=True, help="npy data root whose train/ the card was trained on")
     a = p.parse_args(argv)
+    if a.cmd == "ablations":
+        from .pipeline import add_ablations
+
+        try:
+            cfg = config_from_json(json.loads(a.config.read_text(encoding="utf-8")))
+            card = add_ablations(a.models, a.data, cfg)
+        except (DatasetError, ValueError, OSError) as e:
+            print(f"xrftrain: {e}", file=sys.stderr)
+            return 2
+        for name, m in card["metrics"]["ablations_validation"].items():
+            print(f"{name}: validation element F1 {m['validation'].get('element_f1')}")
+        return 0
     if a.cmd == "count-range":
         from .pipeline import add_count_range
 

@@ -159,6 +159,25 @@ def real_spectra_check(model, cat: Catalog, line_thr: np.ndarray, elem_thr: np.n
     return {"summary": {"passed": passed, "of": sum(1 for n in names if n in REAL_EXPECTED)}, "spectra": rows}
 
 
+def _ablations(ablations: list[Ablation], train_set: Dataset, val_set: Dataset, cat: Catalog,
+               log: bool) -> dict[str, Any]:
+    """Trains each ablation on its share of the training set; validation metrics with its own max-F1 thresholds."""
+    metrics: dict[str, Any] = {}
+    for ab in ablations:
+        sub = train_set.subset(slice(0, ab.train_limit)) if ab.train_limit else train_set
+        if log:
+            print(f"ablation {ab.name}: {len(sub)} spectra, {ab.config.epochs} epochs", flush=True)
+        r = train(ab.config, sub, val_set, cat.line_element, log=log)
+        lp, ep = predict(r.model, val_set.x)
+        ep = ep if ep is not None else element_probs_from_lines(lp, cat)
+        lt, et = choose_all(lp, ep, val_set.y_lines, val_set.y_elements, val_set.y_elements_ignore, cat.line_element)
+        metrics[ab.name] = {"config": ab.config.to_dict(), "train_spectra": len(sub), "minutes": r.seconds / 60,
+                            "validation": _summary(_score(lp, ep, val_set, cat, lt, et))}
+        if log:
+            print(f"  {ab.name}: {json.dumps(metrics[ab.name]['validation'])}", flush=True)
+    return metrics
+
+
 def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) -> dict[str, Any]:
     t0 = time.monotonic()
     cat = load_catalog()
@@ -167,20 +186,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
     if log:
         print(f"train {len(train_set)} spectra ({train_set.meta.get('profile')}, seed {train_set.meta.get('seed')}), "
               f"val {len(val_set)} (seed {val_set.meta.get('seed')})", flush=True)
-    ablation_metrics: dict[str, Any] = {}
-    for ab in cfg.ablations:
-        sub = train_set.subset(slice(0, ab.train_limit)) if ab.train_limit else train_set
-        if log:
-            print(f"ablation {ab.name}: {len(sub)} spectra, {ab.config.epochs} epochs", flush=True)
-        r = train(ab.config, sub, val_set, cat.line_element, log=log)
-        lp, ep = predict(r.model, val_set.x)
-        ep = ep if ep is not None else element_probs_from_lines(lp, cat)
-        lt, et = choose_all(lp, ep, val_set.y_lines, val_set.y_elements, val_set.y_elements_ignore, cat.line_element)
-        ablation_metrics[ab.name] = {"config": ab.config.to_dict(), "train_spectra": len(sub),
-                                     "minutes": r.seconds / 60,
-                                     "validation": _summary(_score(lp, ep, val_set, cat, lt, et))}
-        if log:
-            print(f"  {ab.name}: {json.dumps(ablation_metrics[ab.name]['validation'])}", flush=True)
+    ablation_metrics = _ablations(cfg.ablations, train_set, val_set, cat, log)
 
     if log:
         print(f"shipped model: {len(train_set)} spectra, {cfg.shipped.epochs} epochs", flush=True)
@@ -371,6 +377,30 @@ def regraft(models: Path, data_dir: Path, version: str, check_spectra: int = 400
     card["version"] = version
     for kind, name in (("int8", INT8_FILE), ("fp32", FP32_FILE)):
         card["files"][kind]["sha256"] = sha256_file(models / name)
+    write_card(models / CARD_FILE, card)
+    return card
+
+
+def add_ablations(models: Path, data_dir: Path, cfg: PipelineConfig, log: bool = True) -> dict[str, Any]:
+    """Runs cfg's ablations exactly as `run` does and writes their metrics into models' card: for a model trained with
+    --no-ablations (its card then has none) whose config is made the shipped one. Refuses a card whose shipped
+    hyper-parameters are not cfg's, or a training set that is not the card's; touches no model file."""
+    cat = load_catalog()
+    card = json.loads((models / CARD_FILE).read_text())
+    want = json.loads(json.dumps(cfg.shipped.to_dict()))  # as the card stores it (tuples become lists)
+    if card["training"]["hyper_parameters"] != want:
+        raise ValueError(f"{models / CARD_FILE} was trained with hyper-parameters {card['training']['hyper_parameters']}, "
+                         f"not the config's {want}")
+    if not cfg.ablations:
+        raise ValueError("the config lists no ablations")
+    train_set = load_dataset(data_dir / "train", cat.sha256)
+    keys = ("generator_version", "profile", "seed", "count")
+    trained = {k: card["training"]["generator"].get(k) for k in keys}
+    given = {k: train_set.meta.get(k) for k in keys}
+    if trained != given:
+        raise ValueError(f"{data_dir / 'train'} is {given}, but the card was trained on {trained}")
+    val_set = load_dataset(data_dir / "val", cat.sha256).subset(slice(None))
+    card["metrics"]["ablations_validation"] = _ablations(cfg.ablations, train_set, val_set, cat, log)
     write_card(models / CARD_FILE, card)
     return card
 
