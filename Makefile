@@ -9,7 +9,7 @@ help:
 	@echo "make run      — install what is missing, build, run the service end to end (simulated MCA, local broker)"
 	@echo "make test     — install what is missing and run every test"
 	@echo "make install  — deploy to /opt/xrfedge as a systemd service (sudo; see docs/deploy.md)"
-	@echo "make model    — reproduce models/ from a clean checkout (~70 min on 2 cores; training/README.md)"
+	@echo "make model    — reproduce models/ from a clean checkout (~115 min on 2 Zen 4 cores with bfloat16; training/README.md)"
 	@echo "make bench    — BenchmarkDotNet benchmarks (numbers recorded in docs/PERFORMANCE.md)"
 
 deps:

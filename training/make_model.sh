@@ -19,7 +19,7 @@ if [ $smoke -eq 1 ]; then
   n_train=${N_TRAIN:-400}; n_val=${N_VAL:-200}; n_test=${N_TEST:-200}; n_profile=0
 else
   data="${DATA:-$root/.build/train-data}"; out="${OUT:-$root/models}"; config="${CONFIG:-$root/training/configs/shipped.json}"
-  n_train=${N_TRAIN:-1600000}; n_val=${N_VAL:-20000}; n_test=${N_TEST:-20000}; n_profile=${N_PROFILE:-5000}
+  n_train=${N_TRAIN:-3200000}; n_val=${N_VAL:-20000}; n_test=${N_TEST:-20000}; n_profile=${N_PROFILE:-5000}
 fi
 # DATA, OUT and CONFIG may be given relative to where the script was started; the training steps run from training/,
 # so every path is made absolute here, before the first set is generated (a relative DATA once failed only after it).

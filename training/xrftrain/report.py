@@ -107,7 +107,9 @@ def _notes_section(models: Path) -> list[str]:
             "Cu (3×); they are still counted as spurious. Models up to 1.3.0 also read the Zr file's Hf impurity, "
             "not a catalogue element, as its neighbour As (Hf Lγ1 10.515 keV; 1.2.x read its Lα at 7.90 keV as Cu); "
             "1.4.0 does not; its new report, Cu in the Fe file, matches a peak at Cu Kα too (8.0–8.1 keV, 805 counts "
-            "against 440–600 in the bins around it, ≈ 1.5×). The files were used to find "
+            "against 440–600 in the bins around it, ≈ 1.5×). 1.5.0 keeps Cu in Fe and Fe in Ti and Sn, drops S in Cu, "
+            "and adds Mo in the Cu and Fe files (0.51, 0.41), As in the steel (0.79) and Ca in Zr (0.36, a real peak at "
+            "3.65–3.75 keV); whether the Mo and As reports match real peaks was not checked. The files were used to find "
             "the generator's gaps and looked at when choosing between earlier candidates (docs/training.md, 'Model "
             "history'), so they are not an untouched held-out test.", ""]
     return out
