@@ -209,3 +209,12 @@ def test_add_ablations_fills_a_card_trained_without_them_and_refuses_other_hyper
     other = config_from_json(spec | {"shipped": {"model": {"hidden": [48]}, "epochs": 1}})
     with pytest.raises(ValueError, match="hyper-parameters"):
         add_ablations(tmp_path, random_sets, other, log=False)
+
+    import shutil
+
+    moved = tmp_path / "other-val"
+    shutil.copytree(random_sets, moved)
+    meta = json.loads((moved / "val" / "meta.json").read_text())
+    (moved / "val" / "meta.json").write_text(json.dumps(meta | {"seed": int(meta.get("seed", 0)) + 1}))
+    with pytest.raises(ValueError, match="validation set"):
+        add_ablations(tmp_path, moved, cfg, log=False)

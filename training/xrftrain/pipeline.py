@@ -384,7 +384,7 @@ def regraft(models: Path, data_dir: Path, version: str, check_spectra: int = 400
 def add_ablations(models: Path, data_dir: Path, cfg: PipelineConfig, log: bool = True) -> dict[str, Any]:
     """Runs cfg's ablations exactly as `run` does and writes their metrics into models' card: for a model trained with
     --no-ablations (its card then has none) whose config is made the shipped one. Refuses a card whose shipped
-    hyper-parameters are not cfg's, or a training set that is not the card's; touches no model file."""
+    hyper-parameters are not cfg's, or a training or validation set that is not the card's; touches no model file."""
     cat = load_catalog()
     card = json.loads((models / CARD_FILE).read_text())
     want = json.loads(json.dumps(cfg.shipped.to_dict()))  # as the card stores it (tuples become lists)
@@ -400,6 +400,10 @@ def add_ablations(models: Path, data_dir: Path, cfg: PipelineConfig, log: bool =
     if trained != given:
         raise ValueError(f"{data_dir / 'train'} is {given}, but the card was trained on {trained}")
     val_set = load_dataset(data_dir / "val", cat.sha256).subset(slice(None))
+    scored = {k: card["training"]["validation_set"].get(k) for k in keys}
+    given = {k: val_set.meta.get(k) for k in keys}
+    if scored != given:  # the card's ablations must be scored on the spectra its thresholds were chosen on
+        raise ValueError(f"{data_dir / 'val'} is {given}, but the card's validation set is {scored}")
     card["metrics"]["ablations_validation"] = _ablations(cfg.ablations, train_set, val_set, cat, log)
     write_card(models / CARD_FILE, card)
     return card
