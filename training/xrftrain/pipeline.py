@@ -381,6 +381,18 @@ def regraft(models: Path, data_dir: Path, version: str, check_spectra: int = 400
     return card
 
 
+def _card_set(card: dict[str, Any], record: str, set_dir: Path, cat: Catalog) -> Dataset:
+    """Loads set_dir, refusing it unless it is the set the card's training.<record> names (generator version, profile,
+    seed, count): "generator" for the training set, "validation_set" for the validation set."""
+    ds = load_dataset(set_dir, cat.sha256)
+    keys = ("generator_version", "profile", "seed", "count")
+    named = {k: card["training"][record].get(k) for k in keys}
+    given = {k: ds.meta.get(k) for k in keys}
+    if named != given:
+        raise ValueError(f"{set_dir} is {given}, but the card names {named} (training.{record})")
+    return ds
+
+
 def add_ablations(models: Path, data_dir: Path, cfg: PipelineConfig, log: bool = True) -> dict[str, Any]:
     """Runs cfg's ablations exactly as `run` does and writes their metrics into models' card: for a model trained with
     --no-ablations (its card then has none) whose config is made the shipped one. Refuses a card whose shipped
@@ -393,17 +405,9 @@ def add_ablations(models: Path, data_dir: Path, cfg: PipelineConfig, log: bool =
                          f"not the config's {want}")
     if not cfg.ablations:
         raise ValueError("the config lists no ablations")
-    train_set = load_dataset(data_dir / "train", cat.sha256)
-    keys = ("generator_version", "profile", "seed", "count")
-    trained = {k: card["training"]["generator"].get(k) for k in keys}
-    given = {k: train_set.meta.get(k) for k in keys}
-    if trained != given:
-        raise ValueError(f"{data_dir / 'train'} is {given}, but the card was trained on {trained}")
-    val_set = load_dataset(data_dir / "val", cat.sha256).subset(slice(None))
-    scored = {k: card["training"]["validation_set"].get(k) for k in keys}
-    given = {k: val_set.meta.get(k) for k in keys}
-    if scored != given:  # the card's ablations must be scored on the spectra its thresholds were chosen on
-        raise ValueError(f"{data_dir / 'val'} is {given}, but the card's validation set is {scored}")
+    train_set = _card_set(card, "generator", data_dir / "train", cat)
+    # The card's ablations are scored on the spectra its thresholds were chosen on.
+    val_set = _card_set(card, "validation_set", data_dir / "val", cat).subset(slice(None))
     card["metrics"]["ablations_validation"] = _ablations(cfg.ablations, train_set, val_set, cat, log)
     write_card(models / CARD_FILE, card)
     return card
@@ -414,12 +418,7 @@ def add_count_range(models: Path, data_dir: Path) -> dict[str, Any]:
     existed). Refuses a set that is not the one the card was trained on (generator version, profile, seed, count)."""
     cat = load_catalog()
     card = json.loads((models / CARD_FILE).read_text())
-    train_set = load_dataset(data_dir / "train", cat.sha256)
-    keys = ("generator_version", "profile", "seed", "count")
-    trained = {k: card["training"]["generator"].get(k) for k in keys}
-    given = {k: train_set.meta.get(k) for k in keys}
-    if trained != given:
-        raise ValueError(f"{data_dir / 'train'} is {given}, but the card was trained on {trained}")
+    train_set = _card_set(card, "generator", data_dir / "train", cat)
     card["count_range"] = count_range(train_set.x)
     new = {k: card[k] for k in card if k not in ("count_range", "novelty", "training", "metrics")}
     new |= {"count_range": card["count_range"], "novelty": card.get("novelty"), "training": card["training"],
