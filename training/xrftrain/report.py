@@ -110,8 +110,9 @@ def _notes_section(models: Path) -> list[str]:
             "against 440–600 in the bins around it, ≈ 1.5×). 1.5.0 keeps Cu in Fe and Fe in Ti and Sn, drops S in Cu, "
             "and adds Mo in the Cu and Fe files (0.51, 0.41), As in the steel (0.79) and Ca in Zr (0.36, a real peak at "
             "3.65–3.75 keV); whether the Mo and As reports match real peaks was not checked. The files were used to find "
-            "the generator's gaps and looked at when choosing between earlier candidates (docs/training.md, 'Model "
-            "history'), so they are not an untouched held-out test.", ""]
+            "the generator's gaps, looked at when choosing between earlier candidates and, since run O, part of every ship "
+            "rule's real-spectra guard (1.5.0's included; docs/training.md, 'Model history'), so they are not an "
+            "untouched held-out test.", ""]
     return out
 
 
