@@ -66,6 +66,25 @@ def test_quantize_weights_are_int8_per_channel_and_outputs_close(rng):
     assert np.abs(a["line_probabilities"] - b["line_probabilities"]).max() < 0.03
 
 
+def test_bias_correction_cuts_the_int8_error_on_spectra_it_did_not_calibrate_on(rng):
+    torch.manual_seed(3)
+    model = LineEncoder(ModelConfig(hidden=[128, 128], dropout=0.0)).eval()
+    fp32 = export.build_fp32(model)
+    x = rng.poisson(rng.uniform(5.0, 500.0, (600, 1)), (600, 300)).astype(np.float32)
+    plain = quantize.quantize(fp32, x[:300])
+    corrected = quantize.quantize(fp32, x[:300], quantize.QuantConfig(bias_correction=True))
+    # Same graph, same integer weights and scales: only the float biases after each MatMul move.
+    assert [n.op_type for n in plain.graph.node] == [n.op_type for n in corrected.graph.node]
+    a = {t.name: onnx.numpy_helper.to_array(t) for t in plain.graph.initializer}
+    b = {t.name: onnx.numpy_helper.to_array(t) for t in corrected.graph.initializer}
+    moved = sorted(k for k in a if not np.array_equal(a[k], b[k]))
+    assert moved == ["elements.bias", "fc0.bias", "fc1.bias", "lines.bias"]
+    ref = reference.run(fp32, {"spectrum": x[300:]})
+    err = {name: np.abs(reference.run(q, {"spectrum": x[300:]})["line_probabilities"] - ref["line_probabilities"]).mean()
+           for name, q in (("plain", plain), ("corrected", corrected))}
+    assert err["corrected"] < 0.9 * err["plain"], err
+
+
 def test_quantized_model_is_batch_invariant_in_reference(rng):
     model = LineEncoder(ModelConfig(hidden=[64], dropout=0.0)).eval()
     q = quantize.quantize(export.build_fp32(model), rng.poisson(30.0, (100, 300)).astype(np.float32))

@@ -8,6 +8,7 @@ import pytest
 from xrftrain.card import CARD_FILE, FP32_FILE, INT8_FILE, count_range, sha256_file, validate_card
 from xrftrain.data import load_dataset
 from xrftrain.pipeline import config_from_json, run
+from xrftrain.quantize import QuantConfig
 
 
 def test_pipeline_random_data_writes_valid_card_and_models(random_sets, tmp_path):
@@ -74,7 +75,22 @@ def test_requantize_rewrites_int8_and_card_keeping_thresholds(random_sets, tmp_p
     assert after["thresholds"] == before["thresholds"]
     assert after["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE)
     assert after["training"]["quantization"]["clip_to_consumer"] is True
+    assert after["training"]["quantization"]["bias_correction"] is False
     assert after["metrics"]["test-randomized"]["int8"]["summary"]["element_f1"] is not None
+    corrected = requantize(tmp_path, random_sets, 100, log=False, qcfg=QuantConfig(bias_correction=True))
+    validate_card(corrected)
+    assert corrected["training"]["quantization"]["bias_correction"] is True
+    assert corrected["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE) != after["files"]["int8"]["sha256"]
+
+
+def test_the_configs_quantization_block_reaches_the_quantiser_and_the_card(random_sets, tmp_path):
+    cfg = config_from_json({"shipped": {"model": {"hidden": [32]}, "epochs": 1}, "calibration_spectra": 100,
+                            "quantization": {"bias_correction": True}})
+    assert cfg.quantization == QuantConfig(bias_correction=True)
+    card = run(cfg, random_sets, tmp_path, log=False)
+    assert card["training"]["quantization"]["bias_correction"] is True
+    with pytest.raises(ValueError, match="'quantization': unknown setting.*bias_corection"):
+        config_from_json({"shipped": {"epochs": 1}, "quantization": {"bias_corection": True}})  # a typo is refused
 
 
 def test_rethreshold_rewrites_thresholds_and_version_keeping_the_onnx_files(random_sets, tmp_path):

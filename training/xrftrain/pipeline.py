@@ -39,11 +39,21 @@ class PipelineConfig:
     shipped: TrainConfig
     ablations: list[Ablation] = field(default_factory=list)
     calibration_spectra: int = 4000
+    # How the int8 model is derived from the fp32 one (quantize.QuantConfig; the config's "quantization" block).
+    quantization: quantize.QuantConfig = field(default_factory=quantize.QuantConfig)
     test_sets: list[str] = field(default_factory=lambda: ["test-randomized"])
     # Pooled validation line precision the shipped thresholds must reach (None: per-line max-F1), see thresholds.py.
     line_precision_target: float | None = None
     # The card's version: what the instrument stamps on every result (bump it whenever weights or thresholds change).
     version: str = DEFAULT_VERSION
+
+
+def _quant_config(d: dict[str, Any]) -> quantize.QuantConfig:
+    known = set(quantize.QuantConfig.__dataclass_fields__)
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValueError(f"config 'quantization': unknown setting(s) {unknown} (known: {sorted(known)})")
+    return quantize.QuantConfig(**d)
 
 
 def config_from_json(d: dict[str, Any]) -> PipelineConfig:
@@ -57,6 +67,7 @@ def config_from_json(d: dict[str, Any]) -> PipelineConfig:
         shipped=tc(d["shipped"]),
         ablations=[Ablation(a["name"], tc(a["config"]), a.get("train_limit")) for a in d.get("ablations", [])],
         calibration_spectra=d.get("calibration_spectra", 4000),
+        quantization=_quant_config(d.get("quantization", {})),
         test_sets=d.get("test_sets", ["test-randomized"]),
         line_precision_target=d.get("thresholds", {}).get("line_precision_target"),
         version=d.get("version", DEFAULT_VERSION),
@@ -197,7 +208,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
     fp32 = export.build_fp32(model, meta)
     export.save(fp32, out_dir / FP32_FILE)
     calib = val_set.x[: cfg.calibration_spectra]
-    int8 = quantize.quantize(fp32, calib)
+    int8 = quantize.quantize(fp32, calib, cfg.quantization)
     export.save(int8, out_dir / INT8_FILE)
     line_thr, elem_thr, threshold_choice = decoder_thresholds(int8, val_set, cat, cfg.line_precision_target, log)
 
@@ -210,7 +221,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
         "validation_set": {k: val_set.meta.get(k) for k in ("generator_version", "profile", "seed", "count")},
         "test_sets": {n: metrics[n]["seed"] for n in cfg.test_sets if n in metrics},
         "hyper_parameters": cfg.shipped.to_dict(),
-        "quantization": quantize.QuantConfig().to_dict() | {"calibration_spectra": int(len(calib)),
+        "quantization": cfg.quantization.to_dict() | {"calibration_spectra": int(len(calib)),
                                                             "calibration_source": "validation set"},
         "thresholds": THRESHOLD_RULE,
         "threshold_choice": threshold_choice,
@@ -314,9 +325,12 @@ def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog,
     return metrics, per_element
 
 
-def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool = True) -> dict[str, Any]:
-    """Re-derives the int8 model from the shipped fp32 one (no retraining) with the current quantiser, re-scores
-    both models and rewrites the card; thresholds, training provenance and ablations are kept."""
+def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool = True,
+               qcfg: quantize.QuantConfig | None = None) -> dict[str, Any]:
+    """Re-derives the int8 model from the shipped fp32 one (no retraining) with the current quantiser (settings
+    `qcfg`, default QuantConfig()), re-scores both models and rewrites the card; thresholds, training provenance and
+    ablations are kept. The thresholds were chosen on the old int8 outputs: run `rethreshold` next when the
+    quantiser's settings changed."""
     import onnx
 
     cat = load_catalog()
@@ -324,7 +338,8 @@ def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool
     fp32 = onnx.load(str(models / FP32_FILE))
     val_set = load_dataset(data_dir / "val", cat.sha256)
     calib = np.asarray(val_set.x[:calibration_spectra])
-    int8 = quantize.quantize(fp32, calib)
+    qcfg = qcfg or quantize.QuantConfig()
+    int8 = quantize.quantize(fp32, calib, qcfg)
     export.save(int8, models / INT8_FILE)
     line_thr = np.asarray(card["thresholds"]["lines"], np.float32)
     elem_thr = np.asarray(card["thresholds"]["elements"], np.float32)
@@ -332,7 +347,7 @@ def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool
     metrics, per_element = score_models(fp32, int8, test_sets, data_dir, cat, line_thr, elem_thr, log)
     metrics["ablations_validation"] = card["metrics"].get("ablations_validation", {})
     training = card["training"]
-    training["quantization"] = quantize.QuantConfig().to_dict() | {
+    training["quantization"] = qcfg.to_dict() | {
         "calibration_spectra": int(len(calib)), "calibration_source": "validation set",
         "requantized_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     new = build_card(models, cat.sha256, card["outputs"]["elements"] is not None, line_thr.tolist(),
