@@ -81,6 +81,14 @@ def test_requantize_rewrites_int8_and_card_keeping_thresholds(random_sets, tmp_p
     validate_card(corrected)
     assert corrected["training"]["quantization"]["bias_correction"] is True
     assert corrected["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE) != after["files"]["int8"]["sha256"]
+    # Re-chosen thresholds for the new int8 outputs: the report says how the files came to be and how to redo it.
+    from xrftrain.pipeline import rethreshold
+    from xrftrain.report import render
+
+    rethreshold(tmp_path, random_sets, None, "9.9.10", log=False)
+    text = render(tmp_path)
+    assert "requantize --models ../models --data ../.build/train-data --bias-correction)" in text
+    assert "bias correction on" in text and f"`xrftrain rethreshold` (from version {before['version']};" in text
 
 
 def test_the_configs_quantization_block_reaches_the_quantiser_and_the_card(random_sets, tmp_path):

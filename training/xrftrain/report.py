@@ -87,7 +87,8 @@ def _notes_section(models: Path) -> list[str]:
                 "The worst cases are outputs whose logit sits near 0 (p ≈ 0.5), where 8-bit activations, 7-bit "
                 "weights and the 8-bit requantisation of each MatMul result (needed for QLinearMatMul) add up. The "
                 "quantiser clips each requantised result to the range its Relu/Sigmoid can tell apart, which cut "
-                "the mean deviation by about a quarter on validation spectra. Metrics move by < 0.01 (table above); "
+                "the mean deviation by about a quarter on validation spectra; bias correction (quantize.py, on since "
+                "1.5.1) cut it by another quarter. Metrics move by < 0.01 (table above); "
                 "a per-output tolerance of 0.5 is what can be promised today.", ""]
     out += ["- Paper protocol: the paper's labels count every catalogue line of every element in the sample, including "
             "sub-keV lines, zero-rate lines and trace elements far below the detection limit. The 'ceiling' table shows "
@@ -109,10 +110,16 @@ def _notes_section(models: Path) -> list[str]:
             "1.4.0 does not; its new report, Cu in the Fe file, matches a peak at Cu Kα too (8.0–8.1 keV, 805 counts "
             "against 440–600 in the bins around it, ≈ 1.5×). 1.5.0 keeps Cu in Fe and Fe in Ti and Sn, drops S in Cu, "
             "and adds Mo in the Cu and Fe files (0.51, 0.41), As in the steel (0.79) and Ca in Zr (0.36, a real peak at "
-            "3.65–3.75 keV); whether the Mo and As reports match real peaks was not checked. The files were used to find "
+            "3.65–3.75 keV). 1.5.1 (the same weights, bias-corrected int8) drops Mo in Cu and keeps the rest. Checked "
+            "against the files (50-eV bins): As in the steel matches a real peak at 10.45–10.60 keV, As Kα's energy "
+            "(363–405 counts against 240–300 around it, ≈ 1.4×), with a broad hump at 11.1–11.75 keV where As Kβ lies; "
+            "there is no Pb Lβ at 12.6 keV, so if the peak is an element it is As rather than Pb, but a diffraction "
+            "peak cannot be ruled out and the README lists no As. Mo in Fe has weaker support: 103–118 counts at "
+            "17.30–17.50 keV (Mo Kα) against 80–98 around (≈ 1.2×) and no peak at Mo Kβ (19.6 keV). Both stay "
+            "counted as spurious. The files were used to find "
             "the generator's gaps, looked at when choosing between earlier candidates and, since run O, part of every ship "
-            "rule's real-spectra guard (1.5.0's included; docs/training.md, 'Model history'), so they are not an "
-            "untouched held-out test.", ""]
+            "rule's real-spectra guard (1.5.0's and 1.5.1's included; docs/training.md, 'Model history'), so they are not "
+            "an untouched held-out test.", ""]
     return out
 
 
@@ -312,12 +319,21 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
             f"pipeline {_f(t.get('total_minutes'), 1)} min (plus data generation) on {t.get('machine')}.", ""]
     out += ["## How to reproduce", "", "```", "make model            # data → train → ONNX → int8 → card (this file is rendered from the card)",
             "training/eval_models.sh   # the xrfedge eval numbers below, through ONNX Runtime",
-            "(cd training && /usr/bin/python3 -m xrftrain requantize --models ../models --data ../.build/train-data)  # int8 again from the fp32 model, no retraining",
+            "(cd training && /usr/bin/python3 -m xrftrain requantize --models ../models --data ../.build/train-data"
+            f"{' --bias-correction' if t.get('quantization', {}).get('bias_correction') else ''})  # int8 again from the fp32 model, no retraining",
             "```", ""]
     if t.get("quantization", {}).get("requantized_utc"):
+        if t.get("rethresholded_from_version"):
+            q = t["quantization"]
+            why = (f"with the card's quantiser settings (bias correction {'on' if q.get('bias_correction') else 'off'}, "
+                   f"{'7' if q.get('reduce_range') else '8'}-bit weights, activation range percentile {q.get('percentile')}), "
+                   f"and the thresholds re-chosen on the new int8 outputs by `xrftrain "
+                   f"rethreshold` (from version {t['rethresholded_from_version']}")
+        else:
+            why = "(after the training run, the scoring gained the decoder's reporting rules — docs/inference.md"
         out += [f"The int8 model and the card's Python scores were re-derived from the shipped fp32 model by `xrftrain requantize` at "
-                f"{t['quantization']['requantized_utc']} (after the training run, the scoring gained the decoder's reporting rules — docs/inference.md; "
-                "`make model` runs the same quantiser and scoring, so it reproduces these files).", ""]
+                f"{t['quantization']['requantized_utc']} {why}; "
+                "`make model` runs the same quantiser, thresholds and scoring, so it reproduces these files).", ""]
     if t.get("regrafted"):
         g = t["regrafted"]
         nodes = ", ".join(f"{name} {n[0]} → {n[1]} ops" for name, n in g.get("nodes", {}).items())
