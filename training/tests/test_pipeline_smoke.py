@@ -77,10 +77,14 @@ def test_requantize_rewrites_int8_and_card_keeping_thresholds(random_sets, tmp_p
     assert after["training"]["quantization"]["clip_to_consumer"] is True
     assert after["training"]["quantization"]["bias_correction"] is False
     assert after["metrics"]["test-randomized"]["int8"]["summary"]["element_f1"] is not None
-    corrected = requantize(tmp_path, random_sets, 100, log=False, qcfg=QuantConfig(bias_correction=True))
+    corrected = requantize(tmp_path, random_sets, 100, log=False, bias_correction=True)
     validate_card(corrected)
     assert corrected["training"]["quantization"]["bias_correction"] is True
     assert corrected["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE) != after["files"]["int8"]["sha256"]
+    # Without settings, requantize follows the card: the same bias-corrected file again, not a plain one.
+    again = requantize(tmp_path, random_sets, 100, log=False)
+    assert again["training"]["quantization"]["bias_correction"] is True
+    assert again["files"]["int8"]["sha256"] == corrected["files"]["int8"]["sha256"]
     # Re-chosen thresholds for the new int8 outputs: the report says how the files came to be and how to redo it.
     from xrftrain.pipeline import rethreshold
     from xrftrain.report import render

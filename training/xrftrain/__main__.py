@@ -27,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--models", type=Path, required=True)
     q.add_argument("--data", type=Path, required=True, help="npy data root with val/ and the test sets")
     q.add_argument("--calibration-spectra", type=int, default=4000)
-    q.add_argument("--bias-correction", action="store_true",
-                   help="shift each layer's bias by its mean int8 error on the calibration spectra (quantize.py)")
+    q.add_argument("--bias-correction", action=argparse.BooleanOptionalAction, default=None,
+                   help="shift each layer's bias by its mean int8 error on the calibration spectra (quantize.py); "
+                        "default: as the card records")
     t = sub.add_parser("rethreshold", help="re-choose the thresholds on validation with the current rule (no retraining), "
                                            "re-score, rewrite the card under a new version")
     t.add_argument("--models", type=Path, required=True)
@@ -120,9 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "requantize":
         from .pipeline import requantize
 
-        from .quantize import QuantConfig
-
-        requantize(a.models, a.data, a.calibration_spectra, qcfg=QuantConfig(bias_correction=a.bias_correction))
+        requantize(a.models, a.data, a.calibration_spectra, bias_correction=a.bias_correction)
         return 0
     if a.cmd == "report":
         from .report import render

@@ -325,20 +325,31 @@ def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog,
     return metrics, per_element
 
 
+def card_quant_config(card: dict[str, Any]) -> quantize.QuantConfig:
+    """The quantiser settings a card records (training.quantization); settings it predates take their defaults."""
+    recorded = card.get("training", {}).get("quantization", {})
+    return quantize.QuantConfig(**{k: v for k, v in recorded.items() if k in quantize.QuantConfig.__dataclass_fields__})
+
+
 def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool = True,
-               qcfg: quantize.QuantConfig | None = None) -> dict[str, Any]:
-    """Re-derives the int8 model from the shipped fp32 one (no retraining) with the current quantiser (settings
-    `qcfg`, default QuantConfig()), re-scores both models and rewrites the card; thresholds, training provenance and
-    ablations are kept. The thresholds were chosen on the old int8 outputs: run `rethreshold` next when the
-    quantiser's settings changed."""
+               qcfg: quantize.QuantConfig | None = None, bias_correction: bool | None = None) -> dict[str, Any]:
+    """Re-derives the int8 model from the shipped fp32 one (no retraining), re-scores both models and rewrites the
+    card; thresholds, training provenance and ablations are kept. The quantiser's settings are `qcfg`, else the
+    ones the card records (so a plain requantize reproduces the shipped int8 file); `bias_correction` overrides
+    that one setting. The thresholds were chosen on the old int8 outputs: run `rethreshold` next when a setting
+    changed."""
+    import dataclasses
+
     import onnx
 
     cat = load_catalog()
     card = json.loads((models / CARD_FILE).read_text())
+    qcfg = qcfg or card_quant_config(card)
+    if bias_correction is not None:
+        qcfg = dataclasses.replace(qcfg, bias_correction=bias_correction)
     fp32 = onnx.load(str(models / FP32_FILE))
     val_set = load_dataset(data_dir / "val", cat.sha256)
     calib = np.asarray(val_set.x[:calibration_spectra])
-    qcfg = qcfg or quantize.QuantConfig()
     int8 = quantize.quantize(fp32, calib, qcfg)
     export.save(int8, models / INT8_FILE)
     line_thr = np.asarray(card["thresholds"]["lines"], np.float32)
