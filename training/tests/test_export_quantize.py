@@ -153,3 +153,12 @@ def test_sigmin_sees_a_weak_peak_beside_a_strong_one_that_the_mean_hides():
     assert mean[0, 12] < 0  # the two-sided mean, lifted by the right flank, calls the Mg bin a dip
     assert low[0, 12] > 0.3  # the lower (left) flank sees it: asinh(excess / 2) / 4 with an excess of ~15 σ
     assert abs(float(low[0, 100])) < 0.05  # on the flat continuum both are ~0
+
+
+def test_quant_config_from_a_card_record_ignores_provenance_and_defaults_what_the_card_predates():
+    # A card written before bias correction existed records the other settings and the calibration provenance.
+    old = {"reduce_range": True, "percentile": 99.99, "calibration_spectra": 4000, "calibration_source": "validation set"}
+    cfg = quantize.QuantConfig.from_dict(old, strict=False)
+    assert cfg.percentile == 99.99 and cfg.bias_correction is False
+    with pytest.raises(ValueError, match="calibration_source"):
+        quantize.QuantConfig.from_dict(old)  # a config block with a stray key is refused

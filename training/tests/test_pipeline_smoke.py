@@ -91,7 +91,7 @@ def test_requantize_rewrites_int8_and_card_keeping_thresholds(random_sets, tmp_p
 
     rethreshold(tmp_path, random_sets, None, "9.9.10", log=False)
     text = render(tmp_path)
-    assert "requantize --models ../models --data ../.build/train-data --bias-correction)" in text
+    assert "requantize --models ../models --data ../.build/train-data)  # int8 again" in text
     assert "bias correction on" in text and f"`xrftrain rethreshold` (from version {before['version']};" in text
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -48,14 +48,6 @@ class PipelineConfig:
     version: str = DEFAULT_VERSION
 
 
-def _quant_config(d: dict[str, Any]) -> quantize.QuantConfig:
-    known = set(quantize.QuantConfig.__dataclass_fields__)
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise ValueError(f"config 'quantization': unknown setting(s) {unknown} (known: {sorted(known)})")
-    return quantize.QuantConfig(**d)
-
-
 def config_from_json(d: dict[str, Any]) -> PipelineConfig:
     def tc(x: dict[str, Any]) -> TrainConfig:
         x = dict(x)
@@ -67,7 +59,7 @@ def config_from_json(d: dict[str, Any]) -> PipelineConfig:
         shipped=tc(d["shipped"]),
         ablations=[Ablation(a["name"], tc(a["config"]), a.get("train_limit")) for a in d.get("ablations", [])],
         calibration_spectra=d.get("calibration_spectra", 4000),
-        quantization=_quant_config(d.get("quantization", {})),
+        quantization=quantize.QuantConfig.from_dict(d.get("quantization", {})),
         test_sets=d.get("test_sets", ["test-randomized"]),
         line_precision_target=d.get("thresholds", {}).get("line_precision_target"),
         version=d.get("version", DEFAULT_VERSION),
@@ -325,28 +317,19 @@ def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog,
     return metrics, per_element
 
 
-def card_quant_config(card: dict[str, Any]) -> quantize.QuantConfig:
-    """The quantiser settings a card records (training.quantization); settings it predates take their defaults."""
-    recorded = card.get("training", {}).get("quantization", {})
-    return quantize.QuantConfig(**{k: v for k, v in recorded.items() if k in quantize.QuantConfig.__dataclass_fields__})
-
-
 def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool = True,
-               qcfg: quantize.QuantConfig | None = None, bias_correction: bool | None = None) -> dict[str, Any]:
+               bias_correction: bool | None = None) -> dict[str, Any]:
     """Re-derives the int8 model from the shipped fp32 one (no retraining), re-scores both models and rewrites the
-    card; thresholds, training provenance and ablations are kept. The quantiser's settings are `qcfg`, else the
-    ones the card records (so a plain requantize reproduces the shipped int8 file); `bias_correction` overrides
-    that one setting. The thresholds were chosen on the old int8 outputs: run `rethreshold` next when a setting
-    changed."""
-    import dataclasses
-
+    card; thresholds, training provenance and ablations are kept. The quantiser's settings are the ones the card
+    records (so a plain requantize reproduces the shipped int8 file); `bias_correction` overrides that one setting.
+    The thresholds were chosen on the old int8 outputs: run `rethreshold` next when a setting changed."""
     import onnx
 
     cat = load_catalog()
     card = json.loads((models / CARD_FILE).read_text())
-    qcfg = qcfg or card_quant_config(card)
+    qcfg = quantize.QuantConfig.from_dict(card["training"].get("quantization", {}), strict=False)
     if bias_correction is not None:
-        qcfg = dataclasses.replace(qcfg, bias_correction=bias_correction)
+        qcfg = replace(qcfg, bias_correction=bias_correction)
     fp32 = onnx.load(str(models / FP32_FILE))
     val_set = load_dataset(data_dir / "val", cat.sha256)
     calib = np.asarray(val_set.x[:calibration_spectra])

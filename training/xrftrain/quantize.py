@@ -35,6 +35,17 @@ class QuantConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict, strict: bool = True) -> "QuantConfig":
+        """Settings from a config's "quantization" block (strict: an unknown key is a ValueError naming it) or from
+        a card's training.quantization record (not strict: the card also records calibration provenance, and
+        settings it predates take their defaults)."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(d) - known)
+        if strict and unknown:
+            raise ValueError(f"config 'quantization': unknown setting(s) {unknown} (known: {sorted(known)})")
+        return cls(**{k: v for k, v in d.items() if k in known})
+
 
 def _weight_qparams(w: np.ndarray, reduce_range: bool) -> tuple[np.ndarray, np.ndarray]:
     qmax = 63 if reduce_range else 127
@@ -130,8 +141,13 @@ def quantize(fp32: onnx.ModelProto, calibration_x: np.ndarray, cfg: QuantConfig 
     return q
 
 
+# A channel whose MatMul result fell inside its requantisation range on fewer calibration spectra than this keeps its
+# bias: the mean of a handful of rounding errors (each up to half a quantisation step) is noise, not an offset.
+BIAS_CORRECTION_MIN_SAMPLES = 16
+
+
 def _correct_biases(fp32: onnx.ModelProto, q: onnx.ModelProto, calibration_x: np.ndarray, targets: list,
-                    ranges: dict[str, tuple[float, float]] | None, min_samples: int = 16) -> None:
+                    ranges: dict[str, tuple[float, float]] | None) -> None:
     """Bias correction (Nagel et al. 2019, "Data-free quantization"): rounding a channel's weights shifts that
     channel's MatMul result by a roughly constant amount for the spectra it sees. Layer by layer, in graph order,
     the mean of (fp32 − int8) MatMul result over the calibration spectra is added to the bias that follows it, so
@@ -139,6 +155,10 @@ def _correct_biases(fp32: onnx.ModelProto, q: onnx.ModelProto, calibration_x: np
     requantised to count: values its Relu or Sigmoid cannot tell apart (clipped there) carry a clipping error
     that says nothing about the channel's offset."""
     fp_inits = {t.name: t for t in fp32.graph.initializer}
+    batches = [calibration_x[i:i + 1024] for i in range(0, len(calibration_x), 1024)]
+    outs = {n.output[0] for n in targets}
+    # The fp32 results do not change as biases are corrected: one pass gives every layer's reference.
+    refs = [reference.run(fp32, {"spectrum": xb}, keep=outs) for xb in batches]
     for node in targets:
         out = node.output[0]
         adds = [n for n in q.graph.node if n.op_type == "Add" and out in n.input]
@@ -149,9 +169,8 @@ def _correct_biases(fp32: onnx.ModelProto, q: onnx.ModelProto, calibration_x: np
             continue
         diff_sum = None
         count = None
-        for i in range(0, len(calibration_x), 1024):
-            xb = calibration_x[i:i + 1024]
-            ref = reference.run(fp32, {"spectrum": xb}, keep={out})[out]
+        for xb, r in zip(batches, refs):
+            ref = r[out]
             got = reference.run(q, {"spectrum": xb}, keep={out})[out]
             m = np.ones_like(ref, dtype=bool)
             if ranges is not None and out in ranges:
@@ -161,7 +180,7 @@ def _correct_biases(fp32: onnx.ModelProto, q: onnx.ModelProto, calibration_x: np
             c = m.sum(axis=0)
             diff_sum = d if diff_sum is None else diff_sum + d
             count = c if count is None else count + c
-        shift = np.where(count >= min_samples, diff_sum / np.maximum(count, 1), 0.0)
+        shift = np.where(count >= BIAS_CORRECTION_MIN_SAMPLES, diff_sum / np.maximum(count, 1), 0.0)
         idx = next(k for k, t in enumerate(q.graph.initializer) if t.name == bias_name)
         b = numpy_helper.to_array(q.graph.initializer[idx]).astype(np.float64)
         q.graph.initializer[idx].CopyFrom(numpy_helper.from_array((b + shift).astype(np.float32), bias_name))

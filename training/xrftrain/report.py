@@ -319,8 +319,7 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
             f"pipeline {_f(t.get('total_minutes'), 1)} min (plus data generation) on {t.get('machine')}.", ""]
     out += ["## How to reproduce", "", "```", "make model            # data → train → ONNX → int8 → card (this file is rendered from the card)",
             "training/eval_models.sh   # the xrfedge eval numbers below, through ONNX Runtime",
-            "(cd training && /usr/bin/python3 -m xrftrain requantize --models ../models --data ../.build/train-data"
-            f"{' --bias-correction' if t.get('quantization', {}).get('bias_correction') else ''})  # int8 again from the fp32 model, no retraining",
+            "(cd training && /usr/bin/python3 -m xrftrain requantize --models ../models --data ../.build/train-data)  # int8 again from the fp32 model with the card's quantiser settings, no retraining",
             "```", ""]
     if t.get("quantization", {}).get("requantized_utc"):
         if t.get("rethresholded_from_version"):
