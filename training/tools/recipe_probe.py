@@ -1,4 +1,4 @@
-"""Shared by the short recipe probes (capacity_probe.py, aux_probe.py): train variants of a config's shipped recipe on
+"""Shared by the short recipe probes (capacity_probe.py, aux_probe.py, members_probe.py): train variants of a config's shipped recipe on
 the first N training spectra for E epochs, same seed, and score each on VALIDATION spectra only: the float32 model's
 probabilities, the Decoder's rule, thresholds cross-fitted on the halves of the set (ensemble_probe.py).
 

@@ -7,7 +7,7 @@ counts per 0.1-keV bin only ("rebin-counts-v1").
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 from torch import nn
@@ -92,8 +92,18 @@ class ModelConfig:
     # threshold on exactly these quantities, so the head hands the network the margin and the background that a 0/1
     # label hides. It is never exported: the ONNX graph, its [N,300] → [N,556] contract and the latency are unchanged.
     aux_head: bool = False
+    # Members > 1 trains that many independent MLPs of `hidden` side by side on the same batches (each with its own
+    # loss, their own initial weights and dropout), sharing only the parameter-free input transform: an ensemble
+    # trained in one run. Exported, they are one plain MLP whose hidden widths are members·hidden, block-diagonal after
+    # the first layer, with heads that average the members' logits (LineEncoder.dense), so the ONNX contract, the
+    # quantiser and the C# side see the same graph shape as for one member.
+    members: int = 1
 
     def __post_init__(self) -> None:
+        if self.members < 1:
+            raise ValueError(f"model.members must be ≥ 1, got {self.members}")
+        if self.members > 1 and (self.conv or self.aux_head):
+            raise ValueError("model.members > 1 supports the MLP line encoder only (no 'conv', no 'aux_head')")
         if any(c < 1 for c in self.conv):
             raise ValueError(f"model.conv channel counts must be ≥ 1, got {self.conv}")
         if self.conv_kernel < 1 or self.conv_kernel % 2 == 0:
@@ -110,6 +120,8 @@ class ModelConfig:
                 d.pop(k)
         if not self.aux_head:
             d.pop("aux_head")
+        if self.members == 1:
+            d.pop("members")  # single-network recipes record exactly what they always did
         return d
 
 
@@ -191,6 +203,15 @@ class LineEncoder(nn.Module):
         super().__init__()
         self.config = config
         self.transform = InputTransform(config.transform)
+        # An ensemble (config.members > 1) holds its members as single-network encoders and runs their heads on the
+        # features computed once here; the fields below then stay empty.
+        self.member_nets = (nn.ModuleList(LineEncoder(replace(config, members=1)) for _ in range(config.members))
+                            if config.members > 1 else None)
+        if self.member_nets is not None:
+            self.front = None
+            self.body = nn.Sequential()
+            self.line_head = self.element_head = self.aux_head = None
+            return
         layers: list[nn.Module] = []
         # Registered only for a CNN so an MLP's state_dict (and its parameter count) is unchanged.
         self.front = ConvFrontEnd(config) if config.conv else None
@@ -217,8 +238,40 @@ class LineEncoder(nn.Module):
 
     def heads(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Transform features [N,F] → logits; split from forward so training can run it in bfloat16 while the
-        transform stays float32 (train.py, `precision`)."""
+        transform stays float32 (train.py, `precision`). An ensemble returns its members' mean logits."""
+        if self.member_nets is not None:
+            outs = self.heads_members(f)
+            lines = torch.stack([o[0] for o in outs]).mean(dim=0)
+            return lines, (torch.stack([o[1] for o in outs]).mean(dim=0) if outs[0][1] is not None else None)
         return self._logits(self._hidden(f))
+
+    def heads_members(self, f: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Each member's logits (one entry for a single network): what training puts a loss on."""
+        if self.member_nets is None:
+            return [self.heads(f)]
+        return [m.heads(f) for m in self.member_nets]
+
+    def dense(self) -> "LineEncoder":
+        """The ensemble as one single-network encoder computing exactly its `heads` (the members' mean logits): the
+        first layers stacked (they share the input), later hidden layers block-diagonal, the heads' weights side by
+        side divided by the member count and their biases averaged. A single network is returned as it is."""
+        if self.member_nets is None:
+            return self
+        c, m = self.config, len(self.member_nets)
+        out = LineEncoder(replace(c, members=1, hidden=[m * h for h in c.hidden]))
+        with torch.no_grad():
+            for i, layer in enumerate(out.linear_layers()):
+                parts = [net.linear_layers()[i] for net in self.member_nets]
+                w = [p.weight for p in parts]
+                layer.weight.copy_(torch.cat(w, dim=0) if i == 0 else torch.block_diag(*w))
+                layer.bias.copy_(torch.cat([p.bias for p in parts]))
+            heads = [("line_head", out.line_head)] + ([("element_head", out.element_head)]
+                                                      if out.element_head is not None else [])
+            for name, head in heads:
+                parts = [getattr(net, name) for net in self.member_nets]
+                head.weight.copy_(torch.cat([p.weight for p in parts], dim=1) / m)
+                head.bias.copy_(torch.stack([p.bias for p in parts]).mean(dim=0))
+        return out.train(self.training)
 
     def heads_aux(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         """As `heads`, plus the auxiliary head's outputs [N, AUX_TARGETS·556] (training only)."""
@@ -235,4 +288,6 @@ class LineEncoder(nn.Module):
 
     def linear_layers(self) -> list[nn.Linear]:
         """The MLP's hidden Linear layers in order (the heads excluded); a CNN's convolutions are not included."""
+        if self.member_nets is not None:
+            raise ValueError("an ensemble (model.members > 1) has no single layer stack: export its dense() form")
         return [m for m in self.body if isinstance(m, nn.Linear)]

@@ -193,7 +193,9 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
                 stopped = True
                 if log:
                     print(f"  time budget {cfg.max_minutes} min: {planned_epochs} of {cfg.epochs} epochs fit", flush=True)
-    return TrainResult(model, history, time.monotonic() - start, stopped)
+    # An ensemble leaves as its exact single-network form (model.LineEncoder.dense): what export and every later step
+    # expect.
+    return TrainResult(model.dense(), history, time.monotonic() - start, stopped)
 
 
 def native_bf16(cpuinfo: str | None = None) -> bool:
@@ -235,14 +237,38 @@ def batch_loss(cfg: TrainConfig, model: LineEncoder, x: torch.Tensor, y_lines: t
     """One batch's training loss: the line loss with ignored elements' lines masked, plus the weighted element-head loss
     (BCE when the line loss is the paper's KL), plus, with model.aux_head, the weighted mean squared error of the
     auxiliary head against `aux_target` (`aux_targets`). Shared by the training loop and tools/precision_probe.py."""
+    if model.member_nets is not None:
+        # An ensemble: every member is trained on its own logits (the mean of the members' losses), so each learns
+        # as a network of its own would; only the exported model averages them (model.LineEncoder.dense).
+        outs = _forward_members(model, x, cfg.precision)
+        return torch.stack([_heads_loss(cfg, lo, eo, y_lines, y_elements, ignore, line_element)
+                            for lo, eo in outs]).mean()
     lo, eo, ao = _forward(model, x, cfg.precision, aux=aux_target is not None)
+    loss = _heads_loss(cfg, lo, eo, y_lines, y_elements, ignore, line_element)
+    if ao is not None:
+        loss = loss + cfg.aux_loss_weight * F.mse_loss(ao, aux_target)
+    return loss
+
+
+def _heads_loss(cfg: TrainConfig, lo: torch.Tensor, eo: torch.Tensor | None, y_lines: torch.Tensor,
+                y_elements: torch.Tensor, ignore: torch.Tensor, line_element: torch.Tensor) -> torch.Tensor:
     loss = _loss(cfg, lo, y_lines, (~ignore[:, line_element]).float())
     if eo is not None:
         loss = loss + cfg.element_loss_weight * _loss(cfg if cfg.loss != "kl" else TrainConfig(loss="bce"),
                                                       eo, y_elements, (~ignore).float())
-    if ao is not None:
-        loss = loss + cfg.aux_loss_weight * F.mse_loss(ao, aux_target)
     return loss
+
+
+def _forward_members(model: LineEncoder, x: torch.Tensor, precision: str
+                     ) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+    """An ensemble's training forward pass: each member's float32 logits (see `_forward`)."""
+    f = model.transform(x)
+    if precision == "fp32":
+        outs = model.heads_members(f)
+    else:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            outs = model.heads_members(f)
+    return [(lo.float(), eo.float() if eo is not None else None) for lo, eo in outs]
 
 
 def _forward(model: LineEncoder, x: torch.Tensor, precision: str, aux: bool = False
