@@ -1,6 +1,6 @@
-"""Shared by the short recipe probes (capacity_probe.py, aux_probe.py, members_probe.py): train variants of a config's shipped recipe on
-the first N training spectra for E epochs, same seed, and score each on VALIDATION spectra only: the float32 model's
-probabilities, the Decoder's rule, thresholds cross-fitted on the halves of the set (ensemble_probe.py).
+"""Shared by the short recipe probes (capacity_probe.py, aux_probe.py, members_probe.py): train variants of a config's
+shipped recipe on the first N training spectra for E epochs, same seed, and score each on VALIDATION spectra only: the
+float32 model's probabilities, the Decoder's rule, thresholds cross-fitted on the halves of the set (ensemble_probe.py).
 
 A short probe favours the faster learner: twice (wider net, run W; auxiliary head, run X) its gain shrank to within the
 spread of two trainings at full scale (docs/training.md). Use it to drop ideas, not to size them."""
