@@ -45,8 +45,8 @@ def main(val_dir: Path, fp32_path: Path, names: list[str]) -> None:
     val = load_dataset(val_dir, cat.sha256).subset(slice(None))
     fp32 = onnx.load(str(fp32_path))
     calib_set = load_dataset(Path(os.environ["CALIB_DIR"]), cat.sha256) if os.environ.get("CALIB_DIR") else val
-    calib = np.asarray(calib_set.x[:4000], np.float32)
-    print(f"calibration: first 4000 spectra of {calib_set.meta.get('profile')} seed {calib_set.meta.get('seed')}")
+    calib = np.asarray(calib_set.x[:quantize.DEFAULT_CALIBRATION_SPECTRA], np.float32)
+    print(f"calibration: first {len(calib)} spectra of {calib_set.meta.get('profile')} seed {calib_set.meta.get('seed')}")
     t = time.monotonic()
     lp, ep = _onnx_probs(fp32, val.x, cat)
     f1, fp, fn = cross_fitted_f1(lp, ep, val, cat)

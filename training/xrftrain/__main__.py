@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import quantize
 from .data import DatasetError
 from .pipeline import config_from_json, run
 
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     q = sub.add_parser("requantize", help="re-derive the int8 model from the fp32 one (no retraining), re-score, rewrite the card")
     q.add_argument("--models", type=Path, required=True)
     q.add_argument("--data", type=Path, required=True, help="npy data root with val/ and the test sets")
-    q.add_argument("--calibration-spectra", type=int, default=4000)
+    q.add_argument("--calibration-spectra", type=int, default=quantize.DEFAULT_CALIBRATION_SPECTRA)
     q.add_argument("--bias-correction", action=argparse.BooleanOptionalAction, default=None,
                    help="shift each layer's bias by its mean int8 error on the calibration spectra (quantize.py); "
                         "default: as the card records")

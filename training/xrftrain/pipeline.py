@@ -38,7 +38,7 @@ class Ablation:
 class PipelineConfig:
     shipped: TrainConfig
     ablations: list[Ablation] = field(default_factory=list)
-    calibration_spectra: int = 4000
+    calibration_spectra: int = quantize.DEFAULT_CALIBRATION_SPECTRA
     # How the int8 model is derived from the fp32 one (quantize.QuantConfig; the config's "quantization" block).
     quantization: quantize.QuantConfig = field(default_factory=quantize.QuantConfig)
     test_sets: list[str] = field(default_factory=lambda: ["test-randomized"])
@@ -58,7 +58,7 @@ def config_from_json(d: dict[str, Any]) -> PipelineConfig:
     return PipelineConfig(
         shipped=tc(d["shipped"]),
         ablations=[Ablation(a["name"], tc(a["config"]), a.get("train_limit")) for a in d.get("ablations", [])],
-        calibration_spectra=d.get("calibration_spectra", 4000),
+        calibration_spectra=d.get("calibration_spectra", quantize.DEFAULT_CALIBRATION_SPECTRA),
         quantization=quantize.QuantConfig.from_dict(d.get("quantization", {})),
         test_sets=d.get("test_sets", ["test-randomized"]),
         line_precision_target=d.get("thresholds", {}).get("line_precision_target"),

@@ -62,6 +62,19 @@ def _act_qparams(lo: float, hi: float) -> tuple[np.float32, np.uint8]:
     return np.float32(scale), np.uint8(zp)
 
 
+# How many validation spectra calibrate the activation ranges (and bias correction) unless a config says otherwise.
+DEFAULT_CALIBRATION_SPECTRA = 4000
+# Spectra per reference-interpreter call while calibrating: bounds the memory of the kept activations, not a result.
+CALIBRATION_CHUNK = 1024
+
+
+def _calibration_runs(model: onnx.ModelProto, calibration_x: np.ndarray, keep: set[str]) -> list[dict[str, np.ndarray]]:
+    """The `keep` tensors of `model` on the calibration spectra, one dict per chunk of CALIBRATION_CHUNK spectra."""
+    name = model.graph.input[0].name
+    return [reference.run(model, {name: calibration_x[i:i + CALIBRATION_CHUNK]}, keep=keep)
+            for i in range(0, len(calibration_x), CALIBRATION_CHUNK)]
+
+
 def quantize(fp32: onnx.ModelProto, calibration_x: np.ndarray, cfg: QuantConfig | None = None) -> onnx.ModelProto:
     cfg = cfg or QuantConfig()
     inits = {t.name: t for t in fp32.graph.initializer}
@@ -70,8 +83,7 @@ def quantize(fp32: onnx.ModelProto, calibration_x: np.ndarray, cfg: QuantConfig 
         raise ValueError("model has no MatMul with a weight initializer: nothing to quantise")
     acts = {n.input[0] for n in targets} | ({n.output[0] for n in targets} if cfg.quantize_outputs else set())
     ranges: dict[str, tuple[float, float]] = {}
-    for i in range(0, len(calibration_x), 1024):
-        vals = reference.run(fp32, {"spectrum": calibration_x[i:i + 1024]}, keep=acts)
+    for vals in _calibration_runs(fp32, calibration_x, acts):
         for k in acts:
             v = vals[k]
             lo = float(np.percentile(v, 100 - cfg.percentile)) if v.size else 0.0
@@ -155,10 +167,8 @@ def _correct_biases(fp32: onnx.ModelProto, q: onnx.ModelProto, calibration_x: np
     requantised to count: values its Relu or Sigmoid cannot tell apart (clipped there) carry a clipping error
     that says nothing about the channel's offset."""
     fp_inits = {t.name: t for t in fp32.graph.initializer}
-    batches = [calibration_x[i:i + 1024] for i in range(0, len(calibration_x), 1024)]
-    outs = {n.output[0] for n in targets}
     # The fp32 results do not change as biases are corrected: one pass gives every layer's reference.
-    refs = [reference.run(fp32, {"spectrum": xb}, keep=outs) for xb in batches]
+    refs = _calibration_runs(fp32, calibration_x, {n.output[0] for n in targets})
     for node in targets:
         out = node.output[0]
         adds = [n for n in q.graph.node if n.op_type == "Add" and out in n.input]
@@ -167,19 +177,16 @@ def _correct_biases(fp32: onnx.ModelProto, q: onnx.ModelProto, calibration_x: np
         bias_name = next((i for i in adds[0].input if i != out), None)
         if bias_name not in fp_inits:
             continue
-        diff_sum = None
-        count = None
-        for xb, r in zip(batches, refs):
-            ref = r[out]
-            got = reference.run(q, {"spectrum": xb}, keep={out})[out]
+        diff_sum, count = 0.0, 0
+        # The int8 results are taken after the earlier layers' corrections, so each layer corrects what is left.
+        for r, g in zip(refs, _calibration_runs(q, calibration_x, {out})):
+            ref, got = r[out], g[out]
             m = np.ones_like(ref, dtype=bool)
             if ranges is not None and out in ranges:
                 lo, hi = ranges[out]
                 m = (ref > lo) & (ref < hi)
-            d = np.where(m, ref - got, 0.0).sum(axis=0)
-            c = m.sum(axis=0)
-            diff_sum = d if diff_sum is None else diff_sum + d
-            count = c if count is None else count + c
+            diff_sum = diff_sum + np.where(m, ref - got, 0.0).sum(axis=0)
+            count = count + m.sum(axis=0)
         shift = np.where(count >= BIAS_CORRECTION_MIN_SAMPLES, diff_sum / np.maximum(count, 1), 0.0)
         idx = next(k for k, t in enumerate(q.graph.initializer) if t.name == bias_name)
         b = numpy_helper.to_array(q.graph.initializer[idx]).astype(np.float64)
