@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -263,11 +264,8 @@ def _forward_members(model: LineEncoder, x: torch.Tensor, precision: str
                      ) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
     """An ensemble's training forward pass: each member's float32 logits (see `_forward`)."""
     f = model.transform(x)
-    if precision == "fp32":
+    with _matmul_precision(precision):
         outs = model.heads_members(f)
-    else:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            outs = model.heads_members(f)
     return [(lo.float(), eo.float() if eo is not None else None) for lo, eo in outs]
 
 
@@ -276,14 +274,16 @@ def _forward(model: LineEncoder, x: torch.Tensor, precision: str, aux: bool = Fa
     """Training forward pass: float32 logits whatever the precision of the matrix products (see PRECISIONS); the
     auxiliary head's outputs only when `aux`."""
     f = model.transform(x)
-    heads = model.heads_aux if aux else model.heads
-    if precision == "fp32":
-        out = heads(f)
-    else:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            out = heads(f)
+    with _matmul_precision(precision):
+        out = (model.heads_aux if aux else model.heads)(f)
     lo, eo = out[0].float(), (out[1].float() if out[1] is not None else None)
     return lo, eo, (out[2].float() if aux else None)
+
+
+def _matmul_precision(precision: str) -> contextlib.AbstractContextManager:
+    """Where the heads run: as they are for "fp32", under CPU bfloat16 autocast for "bf16" (see PRECISIONS). The input
+    transform stays outside it, in float32."""
+    return contextlib.nullcontext() if precision == "fp32" else torch.autocast("cpu", dtype=torch.bfloat16)
 
 
 def _lr(peak: float, step: int, total: int) -> float:
