@@ -11,8 +11,9 @@ internal static class TestProfiles
     /// Calibration 0.0293 keV/channel, offset −0.02 keV: 30 keV over 1024 channels.
     /// Tests that assert no retry pass a longer <paramref name="replyTimeout"/>: on a loaded 2-core CI machine a reply
     /// has been seen to take over 250 ms, and that test is about the exchange, not the time-out.
+    /// Fault tests that need more than four attempts to ride out a cascade pass <paramref name="maxAttempts"/>.
     /// </summary>
-    public static AcquisitionProfile Fast(int channels = 1024, TimeSpan? replyTimeout = null) => new()
+    public static AcquisitionProfile Fast(int channels = 1024, TimeSpan? replyTimeout = null, int maxAttempts = 4) => new()
     {
         Name = "test-fast",
         Configuration = [new("MCAC", channels.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("GAIN", "20.0"), new("TPEA", "1.0US")],
@@ -20,7 +21,7 @@ internal static class TestProfiles
         PresetTime = TimeSpan.FromSeconds(0.2),
         PollInterval = TimeSpan.FromMilliseconds(20),
         ReplyTimeout = replyTimeout ?? TimeSpan.FromMilliseconds(250),
-        MaxAttempts = 4,
+        MaxAttempts = maxAttempts,
         ReconnectAttempts = 40,
         ReconnectDelay = TimeSpan.FromMilliseconds(50),
     };
