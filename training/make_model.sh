@@ -67,6 +67,18 @@ fi
 gen_s=$(( $(date +%s) - start ))
 
 (cd training && "$py" -m xrftrain model --config "$config" --data "$data" --out "$out" ${XRFTRAIN_ARGS:-})
+# Thresholds from a larger validation set when the config asks for one (thresholds.validation_spectra; 1.6.0: 100,000,
+# docs/training.md "Run AD"). Training, its per-epoch figures and the int8 calibration keep the n_val set. The generator
+# is deterministic in seed and index, so the larger set's first n_val spectra are that set. Only the per-line and
+# per-element thresholds are chosen again, by the unchanged rule (xrftrain rethreshold), before anything is scored.
+n_thr=$("$py" -c 'import json, sys; print(int(json.load(open(sys.argv[1])).get("thresholds", {}).get("validation_spectra", 0)))' "$config")
+if [ $smoke -eq 0 ] && [ "$n_thr" -gt "$n_val" ]; then
+  thr="$data/val-thresholds"; mkdir -p "$thr"
+  synth randomized "$n_thr" "$seed_val" "$thr/val"
+  for t in "$data"/test-*; do ln -sfn "$t" "$thr/$(basename "$t")"; done
+  read -r version target < <("$py" -c 'import json, sys; c = json.load(open(sys.argv[1])); print(c["version"], c["thresholds"]["line_precision_target"])' "$config")
+  (cd training && "$py" -m xrftrain rethreshold --models "$out" --data "$thr" --line-precision-target "$target" --version "$version")
+fi
 if [ $smoke -eq 0 ] && [ "${SKIP_EVAL:-0}" != 1 ]; then
   LABEL_SYSTEMATIC="$label_sys" training/eval_models.sh "$out"   # the figures of record: xrfedge eval through ONNX Runtime
 fi

@@ -272,7 +272,9 @@ def rethreshold(models: Path, data_dir: Path, line_precision_target: float | Non
     metrics["ablations_validation"] = card["metrics"].get("ablations_validation", {})
     training = card["training"] | {"thresholds": THRESHOLD_RULE, "threshold_choice": info,
                                    "rethresholded_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                   "rethresholded_from_version": card["version"]}
+                                   "rethresholded_from_version": card["version"],
+                                   "threshold_set": {k: val_set.meta.get(k)
+                                                     for k in ("generator_version", "profile", "seed", "count")}}
     new = build_card(models, cat.sha256, True, line_thr.tolist(), elem_thr.tolist(), training, metrics, version,
                      card.get("count_range"))
     write_card(models / CARD_FILE, new)
