@@ -115,6 +115,13 @@ def test_rethreshold_rewrites_thresholds_and_version_keeping_the_onnx_files(rand
     validate_card(after)
     assert after["version"] == "9.9.9" and after["training"]["rethresholded_from_version"] == before["version"]
     assert after["files"] == before["files"]
+    # The card names the set the thresholds came from, and the report says that set, not the training run's.
+    val_meta = json.loads((random_sets / "val" / "meta.json").read_text())
+    assert after["training"]["threshold_set"] == {k: val_meta.get(k) for k in ("generator_version", "profile", "seed", "count")}
+    from xrftrain.report import render
+    after["training"]["threshold_set"]["count"] = 12345   # as if chosen on a larger set than validation_set
+    (tmp_path / CARD_FILE).write_text(json.dumps(after), encoding="utf-8")
+    assert "thresholds chosen on 12345 validation spectra" in render(tmp_path)
     choice = after["training"]["threshold_choice"]
     assert choice["line_precision_target"] == 0.99
     # Toy data cannot reach 0.99, so the highest floor is taken and the thresholds can only have gone up.
@@ -231,6 +238,9 @@ def test_add_ablations_fills_a_card_trained_without_them_and_refuses_other_hyper
     assert ab["train_spectra"] == 300 and 0.0 <= ab["validation"]["element_f1"] <= 1.0
     on_disk = json.loads((tmp_path / CARD_FILE).read_text())
     assert on_disk["metrics"]["ablations_validation"] == json.loads(json.dumps(card["metrics"]["ablations_validation"]))
+    # Rounded like every card's metrics (write_card), not written at full float precision.
+    assert all(round(v, 6) == v for v in on_disk["metrics"]["ablations_validation"]["paper-mlp"]["validation"].values()
+               if isinstance(v, float))
     # Everything but the ablations is kept: the model files and what the service reads from the card.
     assert {k: v for k, v in on_disk.items() if k != "metrics"} == {k: v for k, v in before.items() if k != "metrics"}
     assert on_disk["files"]["int8"]["sha256"] == sha256_file(tmp_path / INT8_FILE)

@@ -106,6 +106,10 @@ def validate_card(card: dict[str, Any], line_count: int = 556, element_count: in
         raise ValueError(f"model card: count_range {cr} must have 0 < low_total < high_total")
 
 
-def write_card(path: Path, card: dict[str, Any]) -> None:
+def write_card(path: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Every card on disk goes through here, so every writer's metrics are rounded and NaN-free the same way: build_card's
+    and those that edit a loaded card (`xrftrain ablations`, `count-range`) alike. Returns the card as written."""
     validate_card(card)
-    path.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    written = _clean(card)
+    path.write_text(json.dumps(written, indent=1) + "\n", encoding="utf-8")
+    return written

@@ -210,7 +210,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
     training = {
         "pipeline": f"xrftrain {__version__}",
         "generator": {k: train_set.meta.get(k) for k in ("generator_version", "profile", "seed", "count", "label_systematic_fraction", "created_utc")},
-        "validation_set": {k: val_set.meta.get(k) for k in ("generator_version", "profile", "seed", "count")},
+        "validation_set": _set_record(val_set),
         "test_sets": {n: metrics[n]["seed"] for n in cfg.test_sets if n in metrics},
         "hyper_parameters": cfg.shipped.to_dict(),
         "quantization": cfg.quantization.to_dict() | {"calibration_spectra": int(len(calib)),
@@ -273,8 +273,7 @@ def rethreshold(models: Path, data_dir: Path, line_precision_target: float | Non
     training = card["training"] | {"thresholds": THRESHOLD_RULE, "threshold_choice": info,
                                    "rethresholded_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                    "rethresholded_from_version": card["version"],
-                                   "threshold_set": {k: val_set.meta.get(k)
-                                                     for k in ("generator_version", "profile", "seed", "count")}}
+                                   "threshold_set": _set_record(val_set)}
     new = build_card(models, cat.sha256, True, line_thr.tolist(), elem_thr.tolist(), training, metrics, version,
                      card.get("count_range"))
     write_card(models / CARD_FILE, new)
@@ -392,13 +391,20 @@ def regraft(models: Path, data_dir: Path, version: str, check_spectra: int = 400
     return card
 
 
+_SET_KEYS = ("generator_version", "profile", "seed", "count")
+
+
+def _set_record(ds: Dataset) -> dict[str, Any]:
+    """What a card records of a data set: enough to regenerate it (`xrfedge synth`) and to refuse another one."""
+    return {k: ds.meta.get(k) for k in _SET_KEYS}
+
+
 def _card_set(card: dict[str, Any], record: str, set_dir: Path, cat: Catalog) -> Dataset:
     """Loads set_dir, refusing it unless it is the set the card's training.<record> names (generator version, profile,
     seed, count): "generator" for the training set, "validation_set" for the validation set."""
     ds = load_dataset(set_dir, cat.sha256)
-    keys = ("generator_version", "profile", "seed", "count")
-    named = {k: card["training"][record].get(k) for k in keys}
-    given = {k: ds.meta.get(k) for k in keys}
+    named = {k: card["training"][record].get(k) for k in _SET_KEYS}
+    given = _set_record(ds)
     if named != given:
         raise ValueError(f"{set_dir} is {given}, but the card names {named} (training.{record})")
     return ds
@@ -420,8 +426,7 @@ def add_ablations(models: Path, data_dir: Path, cfg: PipelineConfig, log: bool =
     # The card's ablations are scored on the spectra its thresholds were chosen on.
     val_set = _card_set(card, "validation_set", data_dir / "val", cat).subset(slice(None))
     card["metrics"]["ablations_validation"] = _ablations(cfg.ablations, train_set, val_set, cat, log)
-    write_card(models / CARD_FILE, card)
-    return card
+    return write_card(models / CARD_FILE, card)
 
 
 def add_count_range(models: Path, data_dir: Path) -> dict[str, Any]:
