@@ -72,14 +72,19 @@ gen_s=$(( $(date +%s) - start ))
 # is deterministic in seed and index, so the larger set's first n_val spectra are that set. Only the per-line and
 # per-element thresholds are chosen again, by the unchanged rule (xrftrain rethreshold), before anything is scored.
 # The smoke runs this branch too (smoke.json asks for 400 threshold spectra against its 200).
-n_thr=$("$py" -c 'import json, sys; print(int(json.load(open(sys.argv[1])).get("thresholds", {}).get("validation_spectra", 0)))' "$config")
+# The config is read by the pipeline's own parser (xrftrain.pipeline.config_from_json): the threshold set's size and
+# the line precision target (empty: none, max F1).
+thr_args=$(cd training && "$py" -c 'import json, sys
+from xrftrain.pipeline import config_from_json
+c = config_from_json(json.load(open(sys.argv[1])))
+print(c.threshold_spectra, "" if c.line_precision_target is None else f"--line-precision-target={c.line_precision_target}")' "$config")
+read -r n_thr target <<<"$thr_args"   # an assignment, not a process substitution, so set -e stops on a bad config
 if [ "$n_thr" -gt "$n_val" ]; then
   thr="$data/val-thresholds"; mkdir -p "$thr"
   synth randomized "$n_thr" "$seed_val" "$thr/val"
   for t in "$data"/test-*; do ln -sfn "$t" "$thr/$(basename "$t")"; done
-  # The version stays the one the training run wrote; the precision target is the config's (none: max F1).
+  # The version stays the one the training run wrote.
   version=$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$out/xrf-line-encoder.card.json")
-  target=$("$py" -c 'import json, sys; t = json.load(open(sys.argv[1])).get("thresholds", {}).get("line_precision_target"); print("" if t is None else f"--line-precision-target={t}")' "$config")
   (cd training && "$py" -m xrftrain rethreshold --models "$out" --data "$thr" ${target:+"$target"} --version "$version")
 fi
 if [ $smoke -eq 0 ] && [ "${SKIP_EVAL:-0}" != 1 ]; then

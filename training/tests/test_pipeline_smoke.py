@@ -47,6 +47,15 @@ def test_count_range_refuses_sets_without_a_spread():
         count_range(np.full((50, 300), 2.0, np.float32))
 
 
+def test_the_thresholds_block_sets_the_threshold_set_size_and_precision_target():
+    # make_model.sh reads both through config_from_json to decide whether to generate a larger threshold set.
+    plain = config_from_json({"shipped": {"epochs": 1}})
+    assert plain.threshold_spectra == 0 and plain.line_precision_target is None
+    cfg = config_from_json({"shipped": {"epochs": 1},
+                            "thresholds": {"validation_spectra": 100000, "line_precision_target": 0.955}})
+    assert cfg.threshold_spectra == 100000 and cfg.line_precision_target == 0.955
+
+
 def test_validate_card_refuses_an_inverted_count_range(random_sets, tmp_path):
     cfg = config_from_json({"shipped": {"model": {"hidden": [16]}, "epochs": 1}, "calibration_spectra": 100})
     card = run(cfg, random_sets, tmp_path, log=False)

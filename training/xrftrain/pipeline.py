@@ -44,6 +44,9 @@ class PipelineConfig:
     test_sets: list[str] = field(default_factory=lambda: ["test-randomized"])
     # Pooled validation line precision the shipped thresholds must reach (None: per-line max-F1), see thresholds.py.
     line_precision_target: float | None = None
+    # Validation spectra the thresholds are chosen on, when more than the validation set training uses (0: that set):
+    # make_model.sh then generates them after training and runs rethreshold on them (1.6.0: 100,000).
+    threshold_spectra: int = 0
     # The card's version: what the instrument stamps on every result (bump it whenever weights or thresholds change).
     version: str = DEFAULT_VERSION
 
@@ -62,6 +65,7 @@ def config_from_json(d: dict[str, Any]) -> PipelineConfig:
         quantization=quantize.QuantConfig.from_dict(d.get("quantization", {})),
         test_sets=d.get("test_sets", ["test-randomized"]),
         line_precision_target=d.get("thresholds", {}).get("line_precision_target"),
+        threshold_spectra=int(d.get("thresholds", {}).get("validation_spectra", 0)),
         version=d.get("version", DEFAULT_VERSION),
     )
 
