@@ -15,6 +15,10 @@ uint32 cols, then rows*cols float32 in row-major order; their row and column mea
   dcs-compton.bin      [B absorbers x (3 angles * 120 energies)] DCS_Compt, cm2/g/sr
   elements.csv         Z, symbol, atomic weight, density, edges K..M5, fluorescence yields K, L1..L3
   anode-lines.csv      tube-anode characteristic lines: energy, shell, edge, yield, RadRate
+  foreign-lines.csv    lines of elements outside the catalogue (Sc, Ga, Rb, Y, Nb, Hf, Ta, W, REE, ...): z, name, energy
+  foreign-line-xs.bin        [F foreign lines x 600 grid] CS_FluorLine_Kissel_Cascade at the grid centres
+  foreign-line-xs-anode.bin  [F x A]                      the same at each tube-anode line energy
+  mu-total-foreign.bin       [B absorbers x F]            CS_Total at every foreign line energy (exact)
   index.json           grids, row names, file shapes, xraylib version
 """
 from __future__ import annotations
@@ -47,6 +51,13 @@ ANODE_LINES = (  # IUPAC macro, shell
     ("L1M3", "L1"), ("L1M2", "L1"),
 )
 MAX_ANODE_LINE_KEV = 50.0
+# Elements a real sample holds that the model has no output for (generator 1.4, profile option foreign_elements):
+# Hf in every Zr metal, Rb/Y/Nb in rocks and soils, Nb/Ta/W/Hf in alloys, rare earths, ... Their lines are rendered as
+# unlabelled peaks so the model learns that a peak is not always a catalogue line (docs/synthesis.md).
+FOREIGN_ELEMENTS = ("Sc", "Ga", "Se", "Rb", "Y", "Nb", "Ru", "In", "I", "La", "Ce", "Nd", "Sm", "Gd", "Yb", "Hf",
+                    "Ta", "W", "Re", "Ir", "Tl", "Th", "U")
+FOREIGN_LINES = ANODE_LINES + (("L3N1", "L3"), ("M5N7", "M5"), ("M5N6", "M5"), ("M4N6", "M4"))
+MIN_FOREIGN_LINE_KEV = 0.5
 SHELLS = ("K", "L1", "L2", "L3", "M1", "M2", "M3", "M4", "M5")
 
 
@@ -112,6 +123,22 @@ def main() -> int:
         for a, z, name, shell, e, edge, w, rate, jump in anode_rows:
             f.write(f"{a},{z},{name},{shell},{e:.6f},{edge:.6f},{w:.6g},{rate:.6g},{jump:.6g}\n")
 
+    # Lines of elements outside the catalogue (RadRate > 0, 0.5-50 keV).
+    foreign_rows = []
+    for symbol in FOREIGN_ELEMENTS:
+        z = xraylib.SymbolToAtomicNumber(symbol)
+        for iupac, shell in FOREIGN_LINES:
+            macro = getattr(xraylib, f"{iupac}_LINE")
+            energy = safe(xraylib.LineEnergy, z, macro)
+            rate = safe(xraylib.RadRate, z, macro)
+            if energy < MIN_FOREIGN_LINE_KEV or energy > MAX_ANODE_LINE_KEV or rate <= 0:
+                continue
+            foreign_rows.append((symbol, z, f"{symbol}-{iupac}", shell, energy, macro))
+    with (out / "foreign-lines.csv").open("w", encoding="utf-8", newline="\n") as f:
+        f.write("element,z,name,shell,energy_kev\n")
+        for symbol, z, name, shell, e, _ in foreign_rows:
+            f.write(f"{symbol},{z},{name},{shell},{e:.6f}\n")
+
     # Elements.
     with (out / "elements.csv").open("w", encoding="utf-8", newline="\n") as f:
         f.write("z,symbol,atomic_weight,density_g_cm3," + ",".join(f"edge_{s.lower()}_kev" for s in SHELLS)
@@ -141,6 +168,14 @@ def main() -> int:
     shapes["mu-total-anode.bin"] = write_table(out / "mu-total-anode.bin", [
         [mu(a, xraylib.CS_Total, xraylib.CS_Total_CP, e) for e in anode_energies] for a in absorbers])
 
+    shapes["foreign-line-xs.bin"] = write_table(out / "foreign-line-xs.bin", [
+        [safe(xraylib.CS_FluorLine_Kissel_Cascade, z, m, e0) for e0 in GRID] for _, z, _, _, _, m in foreign_rows])
+    shapes["foreign-line-xs-anode.bin"] = write_table(out / "foreign-line-xs-anode.bin", [
+        [safe(xraylib.CS_FluorLine_Kissel_Cascade, z, m, e0) for e0 in anode_energies]
+        for _, z, _, _, _, m in foreign_rows])
+    shapes["mu-total-foreign.bin"] = write_table(out / "mu-total-foreign.bin", [
+        [mu(a, xraylib.CS_Total, xraylib.CS_Total_CP, r[4]) for r in foreign_rows] for a in absorbers])
+
     def dcs(a: str, fn_elem, fn_cp) -> list[float]:
         row = []
         for angle in DCS_ANGLES_DEG:
@@ -168,6 +203,7 @@ def main() -> int:
         "air_compound": AIR,
         "lines": "catalogue order (emission-lines.csv)",
         "anode_lines": [r[2] for r in anode_rows],
+        "foreign_lines": [r[2] for r in foreign_rows],
         "tables": {k: {"rows": v[0], "cols": v[1]} for k, v in shapes.items()},
     }
     (out / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")

@@ -1,3 +1,4 @@
+using XrfEdge.Spectra.Physics;
 using XrfEdge.Synthesis.Profiles;
 
 namespace XrfEdge.Synthesis;
@@ -90,6 +91,9 @@ public sealed record GeneratorProfile
 
     /// <summary>Bragg diffraction peaks of crystalline samples; null = none.</summary>
     public DiffractionOptions? Diffraction { get; init; }
+
+    /// <summary>Elements outside the catalogue in the sample, rendered as unlabelled lines; null = none.</summary>
+    public ForeignElementOptions? ForeignElements { get; init; }
 
     /// <summary>Returns every problem of the profile as one sentence each (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
@@ -230,6 +234,40 @@ public sealed record GeneratorProfile
             if (diffraction.PeakToContinuum is { } ratio && ratio.Min < 0)
             {
                 problems.Add("diffraction.peak_to_continuum must not be negative");
+            }
+        }
+
+        if (ForeignElements is { } foreign)
+        {
+            if (!(foreign.Probability is >= 0 and <= 1))
+            {
+                problems.Add("foreign_elements.probability must lie within 0–1");
+            }
+
+            Range(foreign.Count, "foreign_elements.count");
+            Range(foreign.MassFraction, "foreign_elements.mass_fraction");
+            if (foreign.Count is { } count && (count.Min < 1 || count.Max > 5))
+            {
+                problems.Add("foreign_elements.count must lie within 1–5");
+            }
+
+            if (foreign.MassFraction is { } fraction && (fraction.Min <= 0 || fraction.Max > 0.05))
+            {
+                problems.Add("foreign_elements.mass_fraction must lie within (0, 0.05]: foreign elements are minor or trace constituents");
+            }
+
+            if (foreign.Elements is { } symbols)
+            {
+                var known = PhysicsTables.Default.ForeignLines.Select(l => l.Element).ToHashSet(StringComparer.Ordinal);
+                if (symbols.Count == 0)
+                {
+                    problems.Add("foreign_elements.elements is empty (leave it out to draw from every foreign element)");
+                }
+
+                foreach (var symbol in symbols.Where(s => !known.Contains(s)))
+                {
+                    problems.Add($"foreign_elements.elements: '{symbol}' is not a foreign element (known: {string.Join(' ', known)})");
+                }
             }
         }
 

@@ -25,7 +25,11 @@ namespace XrfEdge.Synthesis;
 /// </remarks>
 public sealed class SpectrumGenerator
 {
-    /// <summary>Generator version written into dataset metadata; bump when the physics changes.</summary>
+    /// <summary>
+    /// Generator version written into dataset metadata; bump when an existing profile's spectra change. A new opt-in
+    /// profile option (foreign_elements) leaves it: older builds reject a profile that uses the option (unknown keys
+    /// are an error), and every profile without it gives the same bytes (tested).
+    /// </summary>
     public const string Version = "xrfedge-synth/1.3";
 
     /// <summary>Fano factor of silicon used in the resolution law (issue 3): 0.115.</summary>
@@ -100,6 +104,11 @@ public sealed class SpectrumGenerator
     private readonly int _heAbsorber;
     private readonly int _airAbsorber;
     private readonly int _argonElement;
+    // Foreign (non-catalogue) elements: symbols, their line rows in the foreign tables, and each line's first grid bin
+    // with a non-zero cross-section (as _lineFirstBin for catalogue lines).
+    private readonly string[] _foreignSymbols;
+    private readonly int[][] _foreignLinesByElement;
+    private readonly int[] _foreignFirstBin;
 
     /// <summary>
     /// Relative systematic uncertainty ε of the background under a line, added to the Poisson term of the label's
@@ -196,6 +205,15 @@ public sealed class SpectrumGenerator
         _airAbsorber = tables.AbsorberIndex("Air");
         _argonElement = catalog.ElementIndex("Ar");
         _siKaPhoto = tables.Photoabsorption(_siAbsorber, SiKaKeV);
+        _foreignSymbols = profile.ForeignElements?.Elements?.ToArray()
+            ?? tables.ForeignLines.Select(l => l.Element).Distinct(StringComparer.Ordinal).ToArray();
+        _foreignLinesByElement = _foreignSymbols
+            .Select(sym => tables.ForeignLines.Where(l => l.Element == sym).Select(l => l.Index).ToArray()).ToArray();
+        _foreignFirstBin = tables.ForeignLines.Select(l =>
+        {
+            var first = tables.ForeignLineCrossSection(l.Index).IndexOfAnyExcept(0f);
+            return first < 0 ? PhysicsTables.GridCount : first;
+        }).ToArray();
     }
 
     /// <summary>The profile the generator draws from.</summary>
@@ -514,6 +532,63 @@ public sealed class SpectrumGenerator
         if (p.Diffraction is { } diffraction && thin is null && ws.SampleKind != "blank" && aux.Chance(diffraction.Probability))
         {
             DrawDiffraction(ref aux, ws, diffraction, theta, kvBin);
+        }
+
+        // Foreign elements (generator 1.4 option, same stream after diffraction): their lines with the catalogue lines'
+        // physics, added as unlabelled peaks before the scaling to counts, so escape, tails and pile-up treat them alike.
+        ws.ForeignCount = 0;
+        if (p.ForeignElements is { } foreign && aux.Chance(foreign.Probability))
+        {
+            var count = Math.Clamp((int)Math.Round(Draw(ref aux, foreign.Count)), 1, Math.Min(Workspace.MaxForeignElements, _foreignSymbols.Length));
+            while (ws.ForeignCount < count)
+            {
+                var pick = aux.Next(_foreignSymbols.Length);
+                if (ws.ForeignElement.AsSpan(0, ws.ForeignCount).Contains(pick))
+                {
+                    continue;
+                }
+
+                ws.ForeignElement[ws.ForeignCount] = pick;
+                ws.ForeignFraction[ws.ForeignCount] = Draw(ref aux, foreign.MassFraction);
+                ws.ForeignCount++;
+            }
+
+            for (var f = 0; f < ws.ForeignCount; f++)
+            {
+                var w = ws.ForeignFraction[f];
+                foreach (var j in _foreignLinesByElement[ws.ForeignElement[f]])
+                {
+                    var first = _foreignFirstBin[j];
+                    if (first >= kvBin)
+                    {
+                        continue;
+                    }
+
+                    var xsGrid = _tables.ForeignLineCrossSection(j);
+                    var muLine = 0.0;
+                    for (var q = 0; q < ws.ComponentCount; q++)
+                    {
+                        muLine += ws.ComponentFraction[q] * _tables.MassAttenuationAtForeignLine(ws.ComponentAbsorber[q], j);
+                    }
+
+                    var sum = thin is { } mass
+                        ? ThinIntegral(ws.Primary, xsGrid, first, kvBin) * mass / sinIncidence
+                        : double.IsPositiveInfinity(finiteDepth)
+                            ? ThickIntegral(ws.Primary, xsGrid, muS, (float)(muLine * geometry), first, kvBin)
+                            : FiniteIntegral(ws.Primary, xsGrid, muS, muLine * geometry, finiteDepth, first, kvBin);
+                    for (var t = 0; t < ws.TubeLineCount; t++)
+                    {
+                        var xs = _tables.ForeignLineCrossSectionAtAnodeLine(j, ws.TubeLine[t]);
+                        if (xs > 0)
+                        {
+                            sum += ws.TubePhotons[t] * xs * (thin is { } m2 ? m2 / sinIncidence : Depth(ws.TubeSampleMu[t] + (muLine * geometry)));
+                        }
+                    }
+
+                    var energy = _tables.ForeignLines[j].EnergyKeV;
+                    AddPeak(ws, energy, w * sum / FourPi * DetectionAt(ws, energy), 0);
+                }
+            }
         }
 
         // ---- Relative → counts: every physical contribution is scaled together ----
@@ -1512,6 +1587,12 @@ public sealed class SpectrumGenerator
         if (ws.DiffractionPeaks > 0)
         {
             metadata["diffraction_peaks"] = ws.DiffractionPeaks.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (ws.ForeignCount > 0)
+        {
+            metadata["foreign_elements"] = string.Join(' ', Enumerable.Range(0, ws.ForeignCount).Select(f =>
+                string.Create(CultureInfo.InvariantCulture, $"{_foreignSymbols[ws.ForeignElement[f]]}:{ws.ForeignFraction[f]:G3}")));
         }
 
         if (ws.EscapeScale != 1)

@@ -39,6 +39,9 @@ public sealed class PhysicsTables
     private readonly float[] _muTotalAnode;
     private readonly float[] _dcsRayleigh;
     private readonly float[] _dcsCompton;
+    private readonly float[] _foreignXs;
+    private readonly float[] _foreignXsAnode;
+    private readonly float[] _muTotalForeign;
     private readonly int _lineCount;
     private readonly FrozenDictionary<string, int> _absorberIndex;
     private readonly FrozenDictionary<string, ElementData> _elements;
@@ -47,9 +50,11 @@ public sealed class PhysicsTables
         IReadOnlyList<string> absorbers,
         IReadOnlyList<ElementData> elements,
         IReadOnlyList<AnodeLine> anodeLines,
+        IReadOnlyList<ForeignLine> foreignLines,
         Func<string, (float[] Values, int Rows, int Cols)> table)
     {
         Absorbers = absorbers;
+        ForeignLines = foreignLines;
         Elements = elements;
         AnodeLines = anodeLines;
         _absorberIndex = absorbers.Select((a, i) => (a, i)).ToFrozenDictionary(p => p.a, p => p.i, StringComparer.Ordinal);
@@ -64,6 +69,10 @@ public sealed class PhysicsTables
         (_muTotalAnode, _) = Expect(table("mu-total-anode.bin"), b, a);
         (_dcsRayleigh, _) = Expect(table("dcs-rayleigh.bin"), b, ScatterAnglesDegrees.Count * DcsEnergyCount);
         (_dcsCompton, _) = Expect(table("dcs-compton.bin"), b, ScatterAnglesDegrees.Count * DcsEnergyCount);
+        var f = foreignLines.Count;
+        (_foreignXs, _) = Expect(table("foreign-line-xs.bin"), f, GridCount);
+        (_foreignXsAnode, _) = Expect(table("foreign-line-xs-anode.bin"), f, a);
+        (_muTotalForeign, _) = Expect(table("mu-total-foreign.bin"), b, f);
     }
 
     /// <summary>The shipped tables (loaded once, thread-safe).</summary>
@@ -77,6 +86,9 @@ public sealed class PhysicsTables
 
     /// <summary>Characteristic lines of the tube anodes Cr, Cu, Mo, Rh, Ag, W up to 50 keV.</summary>
     public IReadOnlyList<AnodeLine> AnodeLines { get; }
+
+    /// <summary>Lines of the elements outside the catalogue (<c>foreign-lines.csv</c>), in table-row order.</summary>
+    public IReadOnlyList<ForeignLine> ForeignLines { get; }
 
     /// <summary>Centre of excitation-grid bin <paramref name="bin"/>, keV.</summary>
     public static double GridCentreKeV(int bin) => (bin + 0.5) * GridStepKeV;
@@ -97,6 +109,15 @@ public sealed class PhysicsTables
 
     /// <summary>Line production cross-section of catalogue line <paramref name="lineIndex"/> excited by anode line <paramref name="anodeLineIndex"/>, cm²/g (exact).</summary>
     public double LineCrossSectionAtAnodeLine(int lineIndex, int anodeLineIndex) => _lineXsAnode[(lineIndex * AnodeLines.Count) + anodeLineIndex];
+
+    /// <summary>Line production cross-section of foreign line <paramref name="foreignIndex"/> at every excitation-grid centre, cm²/g (as <see cref="LineCrossSection"/>).</summary>
+    public ReadOnlySpan<float> ForeignLineCrossSection(int foreignIndex) => _foreignXs.AsSpan(foreignIndex * GridCount, GridCount);
+
+    /// <summary>Line production cross-section of foreign line <paramref name="foreignIndex"/> excited by anode line <paramref name="anodeLineIndex"/>, cm²/g (exact).</summary>
+    public double ForeignLineCrossSectionAtAnodeLine(int foreignIndex, int anodeLineIndex) => _foreignXsAnode[(foreignIndex * AnodeLines.Count) + anodeLineIndex];
+
+    /// <summary>Total mass attenuation (cm²/g) of an absorber at the energy of foreign line <paramref name="foreignIndex"/> (exact).</summary>
+    public double MassAttenuationAtForeignLine(int absorber, int foreignIndex) => _muTotalForeign[(absorber * ForeignLines.Count) + foreignIndex];
 
     /// <summary>Total mass attenuation coefficient (<c>CS_Total</c>, cm²/g) of an absorber at every excitation-grid centre.</summary>
     public ReadOnlySpan<float> MassAttenuation(int absorber) => _muTotal.AsSpan(absorber * GridCount, GridCount);
@@ -161,7 +182,15 @@ public sealed class PhysicsTables
             D(f[6]),
             D(f[7]),
             D(f[8])));
-        return new PhysicsTables(absorbers, elements, anodeLines, name => ReadTable(Need(name), name));
+        var foreignRow = 0;
+        var foreignLines = ParseCsv(Need("foreign-lines.csv"), "foreign-lines.csv", 5, f => new ForeignLine(
+            foreignRow++,
+            f[0],
+            int.Parse(f[1], CultureInfo.InvariantCulture),
+            f[2],
+            f[3],
+            D(f[4])));
+        return new PhysicsTables(absorbers, elements, anodeLines, foreignLines, name => ReadTable(Need(name), name));
     }
 
     /// <summary>Reads one "XRFT" float32 table: header magic, version 1, rows, cols (uint32 LE), then rows·cols float32 LE.</summary>

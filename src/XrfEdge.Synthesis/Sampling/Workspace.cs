@@ -12,6 +12,7 @@ internal sealed class Workspace
     public const int MaxChannels = 16384;
     public const int MaxComponents = 64;
     public const int MaxPeaks = 4096;
+    public const int MaxForeignElements = 5;
     public const int MaxTubeLines = 16;
     public const int MaxReflections = 512;
 
@@ -100,6 +101,9 @@ internal sealed class Workspace
     public readonly double[] ReflectionEnergy = new double[MaxReflections];
     public readonly double[] ReflectionWeight = new double[MaxReflections];
     public readonly double[] ReflectionSigma = new double[MaxReflections];
+    public int ForeignCount;
+    public readonly int[] ForeignElement = new int[MaxForeignElements];
+    public readonly double[] ForeignFraction = new double[MaxForeignElements];
     public string Detector = "SDD";
     public double FwhmMnKaElectronvolts;
     public string Matrix = "none";
