@@ -18,6 +18,11 @@
   line_background.npy) and ε the set's label_systematic_fraction — the generator's rule (SpectrumGenerator.Label).
   Elements lose their label with their last line and become "ignored" (in the sample, not detectable), as in the
   generator. The same composition is thus seen at several count levels, which is how a detection limit is learnt.
+
+Everything runs on the batch's device (x.device), and every draw comes from the generator handed in, which must live on
+that device (train.py makes a CUDA one for a CUDA run). The one exception is the binomial draw of count thinning, which
+is NumPy's on the CPU whatever the device (`binomial_thin`): it is the draw the shipped model was trained with, and
+torch.binomial took about 4× as long per batch on the dev CPU (training/README.md; not measured on a GPU).
 """
 
 from __future__ import annotations
@@ -65,8 +70,8 @@ def _ripple_kernel(sigma_bins: float = 2.0) -> torch.Tensor:
 
 def response_ripple(x: torch.Tensor, amplitude: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Counts [N,B] × (1 + amplitude[:,None]·g), g smooth with unit variance; clamped so counts stay ≥ 0."""
-    k = _ripple_kernel()
-    g = torch.randn(x.shape[0], 1, x.shape[1], generator=generator)
+    k = _ripple_kernel().to(x.device)
+    g = torch.randn(x.shape[0], 1, x.shape[1], generator=generator, device=x.device)
     g = torch.nn.functional.conv1d(g, k, padding=k.shape[-1] // 2).squeeze(1)
     return x * (1.0 + amplitude[:, None] * g).clamp_min(0.0)
 
@@ -74,13 +79,13 @@ def response_ripple(x: torch.Tensor, amplitude: torch.Tensor, generator: torch.G
 def augment(x: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
     n = x.shape[0]
     if cfg.shift_bins > 0 or cfg.gain_frac > 0:
-        shift = (torch.rand(n, generator=generator) * 2 - 1) * cfg.shift_bins
-        gain = (torch.rand(n, generator=generator) * 2 - 1) * cfg.gain_frac
+        shift = (torch.rand(n, generator=generator, device=x.device) * 2 - 1) * cfg.shift_bins
+        gain = (torch.rand(n, generator=generator, device=x.device) * 2 - 1) * cfg.gain_frac
         x = calibration_drift(x, shift, gain)
     if cfg.ripple_frac > 0:
-        x = response_ripple(x, torch.rand(n, generator=generator) * cfg.ripple_frac, generator)
+        x = response_ripple(x, torch.rand(n, generator=generator, device=x.device) * cfg.ripple_frac, generator)
     if cfg.poisson_prob > 0:
-        pick = torch.rand(n, generator=generator) < cfg.poisson_prob
+        pick = torch.rand(n, generator=generator, device=x.device) < cfg.poisson_prob
         if pick.any():
             x = x.clone()
             x[pick] = torch.poisson(x[pick], generator=generator)
@@ -103,21 +108,22 @@ def thin_factors(total: torch.Tensor, cfg: AugmentConfig, generator: torch.Gener
     """Per-spectrum keep probability f ∈ (0, 1]: 1 for spectra not picked (probability 1 − thin_prob), else
     log-uniform over `thin_decades` decades, raised so that f·total ≥ thin_min_total (1 if already below)."""
     n = total.shape[0]
-    pick = torch.rand(n, generator=generator) < cfg.thin_prob
-    f = torch.pow(10.0, -torch.rand(n, generator=generator) * cfg.thin_decades)
+    pick = torch.rand(n, generator=generator, device=total.device) < cfg.thin_prob
+    f = torch.pow(10.0, -torch.rand(n, generator=generator, device=total.device) * cfg.thin_decades)
     f = torch.maximum(f, (cfg.thin_min_total / total.clamp_min(1.0)).clamp(max=1.0))
     return torch.where(pick, f, torch.ones_like(f))
 
 
 def binomial_thin(x: torch.Tensor, f: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Keeps each count of x [N,B] with probability f [N]. Bins hold rebinned (fractional) counts: the integer part is
-    thinned binomially and the fraction kept with probability frac·f, so the mean is f·x exactly."""
-    rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
-    xn = x.numpy()
+    thinned binomially and the fraction kept with probability frac·f, so the mean is f·x exactly. The draw is NumPy's,
+    on the CPU (module docstring); the result goes back to x's device."""
+    rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator, device=x.device)))
+    xn = x.cpu().numpy()
     whole = np.floor(xn)
-    p = f.numpy().astype(np.float64)[:, None]
+    p = f.cpu().numpy().astype(np.float64)[:, None]
     kept = rng.binomial(whole.astype(np.int64), p) + (rng.random(xn.shape) < (xn - whole) * p)
-    return torch.from_numpy(kept.astype(np.float32))
+    return torch.from_numpy(kept.astype(np.float32)).to(x.device)
 
 
 def thin(x: torch.Tensor, y_lines: torch.Tensor, y_elements: torch.Tensor, ignore: torch.Tensor,
