@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import torch.nn.functional as F
 
 from .augment import AugmentConfig, LabelledLineCounts, augment, currie_limit, thin, thin_factors
 from .data import Dataset
+from .device import check_device, describe_device, resolve_device
 from .model import ABS_LOG_DIVISOR, LineEncoder, ModelConfig
 
 LOSSES = ("bce", "focal", "kl")
@@ -41,12 +43,16 @@ class TrainConfig:
     threads: int = 2
     max_minutes: float | None = None  # stop early (and say so) to keep `make model` inside its time budget
     precision: str = "fp32"
+    # Where the training loop runs: "auto" (CUDA when torch sees a GPU, else the CPU), "cpu", "cuda" or "cuda:N"
+    # (device.py). Not a hyper-parameter of the recipe (to_dict leaves it out); the card records the device used.
+    device: str = "auto"
     # Weight of the auxiliary head's regression loss (model.aux_head; `aux_targets`). 0 for every shipped model so far.
     aux_loss_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision '{self.precision}' (known: {', '.join(PRECISIONS)})")
+        check_device(self.device)
         if self.aux_loss_weight < 0:
             raise ValueError(f"aux_loss_weight must be ≥ 0, got {self.aux_loss_weight}")
         if (self.aux_loss_weight > 0) != self.model.aux_head:
@@ -57,6 +63,10 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["augment"] = self.augment.to_dict() if self.augment else None
+        # Where a recipe ran is recorded as the card's training.device, the device actually used; kept out of the
+        # hyper-parameters, so a card trained before the key existed (1.6.0) still compares equal to its config
+        # (pipeline.add_ablations) and a GPU-trained card to the same recipe's.
+        d.pop("device")
         if self.aux_loss_weight == 0:
             # Recipes without the head record exactly the hyper-parameters they always did (the model card's).
             d.pop("aux_loss_weight")
@@ -70,6 +80,8 @@ class TrainResult:
     history: list[dict[str, float]]
     seconds: float
     stopped_early: bool
+    # The device the loop ran on, as the card records it (device.describe_device): "cpu" or "cuda:0 (<GPU name>)".
+    device: str
 
 
 def _loss(cfg: TrainConfig, logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -92,30 +104,52 @@ def _loss(cfg: TrainConfig, logits: torch.Tensor, target: torch.Tensor, mask: to
 
 
 def predict(model: LineEncoder, x: np.ndarray, batch: int = 4096) -> tuple[np.ndarray, np.ndarray | None]:
-    """Sigmoid probabilities (lines [N,556], elements [N,41] or None) of the float model."""
+    """Sigmoid probabilities (lines [N,556], elements [N,41] or None) of the float model, computed on the device its
+    weights are on."""
     model.eval()
+    device = next(model.parameters()).device
     lines: list[np.ndarray] = []
     elems: list[np.ndarray] = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            lo, eo = model(torch.from_numpy(np.array(x[i:i + batch], dtype=np.float32, copy=True)))
-            lines.append(torch.sigmoid(lo).numpy())
+            lo, eo = model(torch.from_numpy(np.array(x[i:i + batch], dtype=np.float32, copy=True)).to(device))
+            lines.append(torch.sigmoid(lo).cpu().numpy())
             if eo is not None:
-                elems.append(torch.sigmoid(eo).numpy())
+                elems.append(torch.sigmoid(eo).cpu().numpy())
     return np.concatenate(lines), (np.concatenate(elems) if elems else None)
 
 
 def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: np.ndarray,
           log: bool = True) -> TrainResult:
+    """Trains cfg's model on cfg.device (device.resolve_device) and returns it on the CPU. On the CPU every op and
+    random draw is what it was before the device option existed (tests/test_determinism.py; the shipped 1.6.0 files
+    are reproduced bit for bit). On CUDA the model and each batch live on the GPU: batches are gathered on the CPU,
+    pinned and copied per step, the augmentation draws from a CUDA generator, bf16 uses CUDA autocast, and the
+    per-epoch validation pass runs there too."""
     if cfg.loss not in LOSSES:
         raise ValueError(f"unknown loss '{cfg.loss}' (known: {', '.join(LOSSES)})")
+    device = resolve_device(cfg.device)
+    cuda = device.type == "cuda"
     torch.set_num_threads(cfg.threads)
-    if cfg.precision == "bf16" and log and not native_bf16():
+    if cfg.precision == "bf16" and log and not cuda and not native_bf16():
         print("  warning: precision bf16 on a CPU without native bfloat16 (no avx512_bf16, amx_bf16 or bf16 flag in "
               "/proc/cpuinfo): torch emulates it, so training is likely slower than with fp32", flush=True)
+    if cfg.precision == "bf16" and log and cuda and not torch.cuda.is_bf16_supported():
+        print(f"  warning: precision bf16 on {describe_device(device)}, which has no native bfloat16 "
+              "(torch.cuda.is_bf16_supported() is False)", flush=True)
     torch.manual_seed(cfg.seed)
+    if cuda:
+        # torch.manual_seed seeds the CUDA generators as well (dropout masks draw from them); seeded here explicitly so
+        # a CUDA run's seeding does not rest on that.
+        torch.cuda.manual_seed_all(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
+    # The batch order is drawn on the CPU whatever the device; the augmentation draws where the batch is (augment.py).
+    # On the CPU that is the one generator, exactly as before the device option existed.
+    aug_gen = torch.Generator(device=device).manual_seed(cfg.seed) if cuda else gen
+    move = _to_device(device)
     model = LineEncoder(cfg.model)
+    if cuda:
+        model.to(device)  # before the optimiser is built, so that it holds the GPU's parameters
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     n = len(train_set)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
@@ -125,7 +159,7 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
     yl_all = torch.from_numpy(np.array(train_set.y_lines, copy=True))
     ye_all = torch.from_numpy(np.array(train_set.y_elements, copy=True))
     ign_all = torch.from_numpy(np.array(train_set.y_elements_ignore, copy=True)).bool()
-    le = torch.from_numpy(line_element)
+    le = move(torch.from_numpy(line_element))
     thinning = cfg.augment is not None and cfg.augment.thin_prob > 0
     aux = cfg.aux_loss_weight > 0
     if thinning or aux:
@@ -155,21 +189,23 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
         total = 0.0
         for i in range(0, n, cfg.batch_size):
             idx = perm[i:i + cfg.batch_size]
-            xb, ylb, yeb, ign = x_all[idx], yl_all[idx].float(), ye_all[idx].float(), ign_all[idx]
+            # On a GPU the labels are copied as uint8 and become float there (a quarter of the bytes to copy).
+            xb, ylb, yeb = move(x_all[idx]), move(yl_all[idx]).float(), move(ye_all[idx]).float()
+            ign = move(ign_all[idx])
             aux_t = None
             if thinning:
                 # The keep factors are drawn here exactly as thin() would draw them (same generator, same order), so a
                 # recipe without the auxiliary head trains on the same random stream as before the head existed.
-                fac = thin_factors(xb.sum(dim=1), cfg.augment, gen)
-                netb, bkgb = line_counts(idx)
-                xb, ylb, yeb, ign = thin(xb, ylb, yeb, ign, ins_all[idx], netb, bkgb, eps, le, cfg.augment, gen,
-                                         factors=fac)
+                fac = thin_factors(xb.sum(dim=1), cfg.augment, aug_gen)
+                netb, bkgb = map(move, line_counts(idx))
+                xb, ylb, yeb, ign = thin(xb, ylb, yeb, ign, move(ins_all[idx]), netb, bkgb, eps, le, cfg.augment,
+                                         aug_gen, factors=fac)
                 if aux:
                     aux_t = aux_targets(netb * fac[:, None], bkgb * fac[:, None], eps)
             elif aux:
-                aux_t = aux_targets(*line_counts(idx), eps)
+                aux_t = aux_targets(*map(move, line_counts(idx)), eps)
             if cfg.augment is not None:
-                xb = augment(xb, cfg.augment, gen)
+                xb = augment(xb, cfg.augment, aug_gen)
             loss = batch_loss(cfg, model, xb, ylb, yeb, ign, le, aux_t)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -194,9 +230,22 @@ def train(cfg: TrainConfig, train_set: Dataset, val_set: Dataset, line_element: 
                 stopped = True
                 if log:
                     print(f"  time budget {cfg.max_minutes} min: {planned_epochs} of {cfg.epochs} epochs fit", flush=True)
+    if cuda:
+        # Export, quantisation and everything after training run on the CPU; the ensemble's dense form below is then
+        # built there too, as in a CPU run.
+        model.cpu()
     # An ensemble leaves as its exact single-network form (model.LineEncoder.dense): what export and every later step
     # expect.
-    return TrainResult(model.dense(), history, time.monotonic() - start, stopped)
+    return TrainResult(model.dense(), history, time.monotonic() - start, stopped, describe_device(device))
+
+
+def _to_device(device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    """How a CPU batch reaches `device`: unchanged on the CPU; on CUDA pinned and copied without blocking, so the copy
+    overlaps the CPU's gathering of the batch's other tensors (copies and the kernels that read them share the current
+    stream, which keeps them in order)."""
+    if device.type == "cpu":
+        return lambda t: t
+    return lambda t: t.pin_memory().to(device, non_blocking=True)
 
 
 def native_bf16(cpuinfo: str | None = None) -> bool:
@@ -264,7 +313,7 @@ def _forward_members(model: LineEncoder, x: torch.Tensor, precision: str
                      ) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
     """An ensemble's training forward pass: each member's float32 logits (see `_forward`)."""
     f = model.transform(x)
-    with _matmul_precision(precision):
+    with _matmul_precision(precision, f.device.type):
         outs = model.heads_members(f)
     return [(lo.float(), eo.float() if eo is not None else None) for lo, eo in outs]
 
@@ -274,16 +323,16 @@ def _forward(model: LineEncoder, x: torch.Tensor, precision: str, aux: bool = Fa
     """Training forward pass: float32 logits whatever the precision of the matrix products (see PRECISIONS); the
     auxiliary head's outputs only when `aux`."""
     f = model.transform(x)
-    with _matmul_precision(precision):
+    with _matmul_precision(precision, f.device.type):
         out = (model.heads_aux if aux else model.heads)(f)
     lo, eo = out[0].float(), (out[1].float() if out[1] is not None else None)
     return lo, eo, (out[2].float() if aux else None)
 
 
-def _matmul_precision(precision: str) -> contextlib.AbstractContextManager:
-    """Where the heads run: as they are for "fp32", under CPU bfloat16 autocast for "bf16" (see PRECISIONS). The input
-    transform stays outside it, in float32."""
-    return contextlib.nullcontext() if precision == "fp32" else torch.autocast("cpu", dtype=torch.bfloat16)
+def _matmul_precision(precision: str, device_type: str = "cpu") -> contextlib.AbstractContextManager:
+    """Where the heads run: as they are for "fp32", under bfloat16 autocast of their device type ("cpu" or "cuda") for
+    "bf16" (see PRECISIONS). The input transform stays outside it, in float32."""
+    return contextlib.nullcontext() if precision == "fp32" else torch.autocast(device_type, dtype=torch.bfloat16)
 
 
 def _lr(peak: float, step: int, total: int) -> float:
