@@ -9,7 +9,18 @@ from pathlib import Path
 
 from . import quantize
 from .data import DatasetError
-from .pipeline import config_from_json, run
+from .device import DEVICE_CHOICES, is_device_spec
+from .pipeline import config_from_json, run, with_device
+
+DEVICE_HELP = ("where training runs, for the shipped model and every ablation: auto (CUDA when torch sees a GPU, else "
+               "the CPU), cpu, cuda or cuda:N; wins over the config's `device` keys (default: the config's, 'auto' "
+               "where it names none)")
+
+
+def _device_arg(value: str) -> str:
+    if not is_device_spec(value):
+        raise argparse.ArgumentTypeError(f"'{value}' is not a device (use {DEVICE_CHOICES})")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--data", type=Path, required=True, help="directory with train/ val/ test-*/ npy sets")
     m.add_argument("--out", type=Path, required=True, help="where the model files and card go")
     m.add_argument("--no-ablations", action="store_true", help="train only the shipped configuration")
+    m.add_argument("--device", type=_device_arg, help=DEVICE_HELP)
     r = sub.add_parser("report", help="render models/EVALUATION.md from the card")
     r.add_argument("--models", type=Path, required=True)
     r.add_argument("--eval-json", type=Path, help="xrfedge eval --json output to include")
@@ -57,12 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--config", type=Path, required=True, help="pipeline JSON whose shipped block the card was trained with")
     b.add_argument("--models", type=Path, required=True)
     b.add_argument("--data", type=Path, required=True, help="npy data root whose train/ the card was trained on")
+    b.add_argument("--device", type=_device_arg, help=DEVICE_HELP)
     a = p.parse_args(argv)
     if a.cmd == "ablations":
         from .pipeline import add_ablations
 
         try:
             cfg = config_from_json(json.loads(a.config.read_text(encoding="utf-8")))
+            if a.device is not None:
+                cfg = with_device(cfg, a.device)
             card = add_ablations(a.models, a.data, cfg)
         except (DatasetError, ValueError, OSError) as e:
             print(f"xrftrain: {e}", file=sys.stderr)
@@ -134,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_from_json(json.loads(a.config.read_text(encoding="utf-8")))
         if a.no_ablations:
             cfg.ablations = []
+        if a.device is not None:
+            cfg = with_device(cfg, a.device)
         run(cfg, a.data, a.out)
     except (DatasetError, ValueError, FileNotFoundError) as e:
         print(f"xrftrain: {e}", file=sys.stderr)

@@ -21,6 +21,7 @@ from .card import CARD_FILE, DEFAULT_VERSION, FP32_FILE, INT8_FILE, build_card, 
 from .catalog import Catalog, default_catalog_path, load_catalog
 from .confusions import confusion_table
 from .data import Dataset, load_dataset
+from .device import check_device, resolve_device
 from .metrics import evaluate, per_element_table, reported
 from .model import ModelConfig
 from .thresholds import choose_all, choose_for_decoder
@@ -52,15 +53,18 @@ class PipelineConfig:
 
 
 def config_from_json(d: dict[str, Any]) -> PipelineConfig:
-    def tc(x: dict[str, Any]) -> TrainConfig:
+    def tc(x: dict[str, Any], where: str) -> TrainConfig:
         x = dict(x)
+        if "device" in x:
+            check_device(x["device"], f"{where}.device")
         model = ModelConfig(**x.pop("model", {}))
         aug = x.pop("augment", {})
         return TrainConfig(model=model, augment=AugmentConfig(**aug) if aug is not None else None, **x)
 
     return PipelineConfig(
-        shipped=tc(d["shipped"]),
-        ablations=[Ablation(a["name"], tc(a["config"]), a.get("train_limit")) for a in d.get("ablations", [])],
+        shipped=tc(d["shipped"], "shipped"),
+        ablations=[Ablation(a["name"], tc(a["config"], f"ablations[{i}].config"), a.get("train_limit"))
+                   for i, a in enumerate(d.get("ablations", []))],
         calibration_spectra=d.get("calibration_spectra", quantize.DEFAULT_CALIBRATION_SPECTRA),
         quantization=quantize.QuantConfig.from_dict(d.get("quantization", {})),
         test_sets=d.get("test_sets", ["test-randomized"]),
@@ -68,6 +72,14 @@ def config_from_json(d: dict[str, Any]) -> PipelineConfig:
         threshold_spectra=int(d.get("thresholds", {}).get("validation_spectra", 0)),
         version=d.get("version", DEFAULT_VERSION),
     )
+
+
+def with_device(cfg: PipelineConfig, device: str) -> PipelineConfig:
+    """cfg with the shipped model and every ablation trained on `device` (device.py): the command line's --device,
+    which wins over the config's `device` keys."""
+    check_device(device, "--device")
+    return replace(cfg, shipped=replace(cfg.shipped, device=device),
+                   ablations=[replace(ab, config=replace(ab.config, device=device)) for ab in cfg.ablations])
 
 
 def element_probs_from_lines(line_prob: np.ndarray, catalog: Catalog) -> np.ndarray:
@@ -179,7 +191,7 @@ def _ablations(ablations: list[Ablation], train_set: Dataset, val_set: Dataset, 
         ep = ep if ep is not None else element_probs_from_lines(lp, cat)
         lt, et = choose_all(lp, ep, val_set.y_lines, val_set.y_elements, val_set.y_elements_ignore, cat.line_element)
         metrics[ab.name] = {"config": ab.config.to_dict(), "train_spectra": len(sub), "minutes": r.seconds / 60,
-                            "validation": _summary(_score(lp, ep, val_set, cat, lt, et))}
+                            "device": r.device, "validation": _summary(_score(lp, ep, val_set, cat, lt, et))}
         if log:
             print(f"  {ab.name}: {json.dumps(metrics[ab.name]['validation'])}", flush=True)
     return metrics
@@ -187,6 +199,8 @@ def _ablations(ablations: list[Ablation], train_set: Dataset, val_set: Dataset, 
 
 def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) -> dict[str, Any]:
     t0 = time.monotonic()
+    for tc in [ab.config for ab in cfg.ablations] + [cfg.shipped]:
+        resolve_device(tc.device)  # a GPU asked for on a machine without one fails here, not after the data has loaded
     cat = load_catalog()
     train_set = load_dataset(data_dir / "train", cat.sha256)
     val_set = load_dataset(data_dir / "val", cat.sha256).subset(slice(None))
@@ -228,6 +242,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
         "total_minutes": (time.monotonic() - t0) / 60,
         "torch": torch.__version__,
         "machine": f"{platform.machine()} {torch.get_num_threads()} threads",
+        "device": result.device,
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     card = build_card(out_dir, cat.sha256, model.element_head is not None, line_thr.tolist(),
@@ -426,6 +441,8 @@ def add_ablations(models: Path, data_dir: Path, cfg: PipelineConfig, log: bool =
                          f"not the config's {want}")
     if not cfg.ablations:
         raise ValueError("the config lists no ablations")
+    for ab in cfg.ablations:
+        resolve_device(ab.config.device)  # before the sets are read (see run)
     train_set = _card_set(card, "generator", data_dir / "train", cat)
     # The card's ablations are scored on the spectra its thresholds were chosen on.
     val_set = _card_set(card, "validation_set", data_dir / "val", cat).subset(slice(None))

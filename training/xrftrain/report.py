@@ -308,6 +308,12 @@ def _oracle_section(models: Path, per_el: dict[str, Any]) -> list[str]:
     return out
 
 
+def _gpu_note(device: str | None) -> str:
+    """The training device when it was not the CPU (cards before training.device existed were all trained there, and
+    their text stays as it was)."""
+    return "" if device in (None, "cpu") else f", the training loop on {device} (not bit-identical to a CPU run)"
+
+
 def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | None = None) -> str:
     card = json.loads((models / CARD_FILE).read_text())
     per_el = json.loads((models / "per-element.json").read_text()) if (models / "per-element.json").exists() else {}
@@ -319,7 +325,8 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
             f"spectra (seed {t['generator'].get('seed')}, generator {t['generator'].get('generator_version')}); "
             f"thresholds chosen on {thr_set.get('count')} validation spectra (seed "
             f"{thr_set.get('seed')}). Training took {_f(t.get('train_minutes'), 1)} min, the whole "
-            f"pipeline {_f(t.get('total_minutes'), 1)} min (plus data generation) on {t.get('machine')}.", ""]
+            f"pipeline {_f(t.get('total_minutes'), 1)} min (plus data generation) on {t.get('machine')}"
+            f"{_gpu_note(t.get('device'))}.", ""]
     out += ["## How to reproduce", "", "```", "make model            # data → train → ONNX → int8 → card (this file is rendered from the card)",
             "training/eval_models.sh   # the xrfedge eval numbers below, through ONNX Runtime",
             "(cd training && /usr/bin/python3 -m xrftrain requantize --models ../models --data ../.build/train-data)  # int8 again from the fp32 model with the card's quantiser settings, no retraining",
