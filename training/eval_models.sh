@@ -27,6 +27,9 @@ jsonl() {  # profile count seed file
 sets=("randomized $n_test $seed_test test-randomized")
 i=0
 for p in handheld-sdd handheld-pin benchtop macro-xrf; do sets+=("$p $n_profile $((seed_profile + i)) test-$p"); i=$((i + 1)); done
+# The same randomized test spectra with 1–3 elements outside the catalogue in 30 % of the samples (unlabelled lines):
+# how often a model reads a foreign line as a catalogue element (report.py's robustness rows; docs/training.md, run AF).
+sets+=("training/profiles/randomized-foreign.json $n_test $seed_test test-randomized-foreign")
 # The same randomized test spectra with issue 3's Poisson-only Currie labels (ε = 0), for comparison.
 sets+=("randomized $n_test $seed_test test-randomized-currie 0")
 for s in "${sets[@]}"; do
