@@ -33,6 +33,14 @@ label_sys=${LABEL_SYSTEMATIC:-0.02}
 gen_version=$(grep -o 'xrfedge-synth/[0-9.]*' src/XrfEdge.Synthesis/SpectrumGenerator.cs | head -1)
 seed_train=${SEED_TRAIN:-1001}; seed_val=${SEED_VAL:-2002}; seed_test=${SEED_TEST:-3003}; seed_profile=${SEED_PROFILE:-4004}
 
+# The config is read by the pipeline's own parser (xrftrain.pipeline.config_from_json), before any set is made: the
+# training profile (train_profile; default randomized), the threshold set's size and the line precision target
+# (empty: none, max F1).
+cfg_args=$(cd training && "$py" -c 'import json, sys
+from xrftrain.pipeline import config_from_json
+c = config_from_json(json.load(open(sys.argv[1])))
+print(c.train_profile, c.threshold_spectra, "" if c.line_precision_target is None else f"--line-precision-target={c.line_precision_target}")' "$config")
+read -r train_profile n_thr target <<<"$cfg_args"   # an assignment, not a process substitution, so set -e stops on a bad config
 start=$(date +%s)
 synth() {  # profile count seed dir
   # Sets written before line_net.npy/line_background.npy existed (count thinning needs them) are regenerated too, and
@@ -42,6 +50,8 @@ synth() {  # profile count seed dir
      && "$py" - "$4/meta.json" "$1" "$2" "$3" "$label_sys" "$gen_version" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
+if sys.argv[2].endswith(".json"):  # a profile file: its set records the profile's name
+    sys.argv[2] = json.load(open(sys.argv[2]))["name"]
 have = (m.get("profile"), int(m.get("count", -1)), int(m.get("seed", -1)), float(m.get("label_systematic_fraction", 0)),
         m.get("generator_version"))
 sys.exit(0 if have == (sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]) else 1)
@@ -55,8 +65,10 @@ PY
   ./xrfedge synth --profile "$1" --count "$2" --seed "$3" --label-systematic "$label_sys" --format npy --out "$4"
 }
 mkdir -p "$data"
-synth randomized "$n_train" "$seed_train" "$data/train"
-synth randomized "$n_val" "$seed_val" "$data/val"
+# Training and validation sets from the config's train_profile (shipped 1.6.0: randomized); test sets from the shipped
+# profiles always, so every model is scored on the same spectra.
+synth "$train_profile" "$n_train" "$seed_train" "$data/train"
+synth "$train_profile" "$n_val" "$seed_val" "$data/val"
 synth randomized "$n_test" "$seed_test" "$data/test-randomized"
 if [ "$n_profile" -gt 0 ]; then
   i=0
@@ -72,16 +84,9 @@ gen_s=$(( $(date +%s) - start ))
 # is deterministic in seed and index, so the larger set's first n_val spectra are that set. Only the per-line and
 # per-element thresholds are chosen again, by the unchanged rule (xrftrain rethreshold), before anything is scored.
 # The smoke runs this branch too (smoke.json asks for 400 threshold spectra against its 200).
-# The config is read by the pipeline's own parser (xrftrain.pipeline.config_from_json): the threshold set's size and
-# the line precision target (empty: none, max F1).
-thr_args=$(cd training && "$py" -c 'import json, sys
-from xrftrain.pipeline import config_from_json
-c = config_from_json(json.load(open(sys.argv[1])))
-print(c.threshold_spectra, "" if c.line_precision_target is None else f"--line-precision-target={c.line_precision_target}")' "$config")
-read -r n_thr target <<<"$thr_args"   # an assignment, not a process substitution, so set -e stops on a bad config
 if [ "$n_thr" -gt "$n_val" ]; then
   thr="$data/val-thresholds"; mkdir -p "$thr"
-  synth randomized "$n_thr" "$seed_val" "$thr/val"
+  synth "$train_profile" "$n_thr" "$seed_val" "$thr/val"
   for t in "$data"/test-*; do ln -sfn "$t" "$thr/$(basename "$t")"; done
   # The version stays the one the training run wrote.
   version=$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$out/xrf-line-encoder.card.json")

@@ -56,6 +56,16 @@ def test_the_thresholds_block_sets_the_threshold_set_size_and_precision_target()
     assert cfg.threshold_spectra == 100000 and cfg.line_precision_target == 0.955
 
 
+def test_train_profile_defaults_to_randomized_and_names_a_bad_value():
+    # make_model.sh generates the training and validation sets with it (runs AF/AG: a profile .json path).
+    assert config_from_json({"shipped": {"epochs": 1}}).train_profile == "randomized"
+    path = "training/profiles/randomized-foreign-p10.json"
+    assert config_from_json({"shipped": {"epochs": 1}, "train_profile": path}).train_profile == path
+    for bad in ("", "two words", 3):
+        with pytest.raises(ValueError, match="train_profile"):
+            config_from_json({"shipped": {"epochs": 1}, "train_profile": bad})
+
+
 def test_validate_card_refuses_an_inverted_count_range(random_sets, tmp_path):
     cfg = config_from_json({"shipped": {"model": {"hidden": [16]}, "epochs": 1}, "calibration_spectra": 100})
     card = run(cfg, random_sets, tmp_path, log=False)

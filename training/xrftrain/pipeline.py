@@ -48,6 +48,9 @@ class PipelineConfig:
     # Validation spectra the thresholds are chosen on, when more than the validation set training uses (0: that set):
     # make_model.sh then generates them after training and runs rethreshold on them (1.6.0: 100,000).
     threshold_spectra: int = 0
+    # Generator profile of the training and validation sets (a shipped profile name or a profile .json path relative
+    # to the repository root): make_model.sh reads it. The test sets always use the shipped profiles.
+    train_profile: str = "randomized"
     # The card's version: what the instrument stamps on every result (bump it whenever weights or thresholds change).
     version: str = DEFAULT_VERSION
 
@@ -70,8 +73,17 @@ def config_from_json(d: dict[str, Any]) -> PipelineConfig:
         test_sets=d.get("test_sets", ["test-randomized"]),
         line_precision_target=d.get("thresholds", {}).get("line_precision_target"),
         threshold_spectra=int(d.get("thresholds", {}).get("validation_spectra", 0)),
+        train_profile=_train_profile(d.get("train_profile", "randomized")),
         version=d.get("version", DEFAULT_VERSION),
     )
+
+
+def _train_profile(value: object) -> str:
+    """The config's train_profile: a non-empty string without whitespace (make_model.sh passes it to xrfedge synth)."""
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise ValueError(f"train_profile: {value!r} is not a profile name or path (e.g. randomized, "
+                         "training/profiles/randomized-foreign-p10.json)")
+    return value
 
 
 def with_device(cfg: PipelineConfig, device: str) -> PipelineConfig:
