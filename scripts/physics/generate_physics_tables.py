@@ -51,8 +51,8 @@ ANODE_LINES = (  # IUPAC macro, shell
     ("L1M3", "L1"), ("L1M2", "L1"),
 )
 MAX_ANODE_LINE_KEV = 50.0
-# Elements a real sample holds that the model has no output for (generator 1.4, profile option foreign_elements):
-# Hf in every Zr metal, Rb/Y/Nb in rocks and soils, Nb/Ta/W/Hf in alloys, rare earths, ... Their lines are rendered as
+# Elements a real sample holds that the model has no output for (profile option foreign_elements):
+# Hf in commercial Zr metal, Rb/Y/Nb in rocks and soils, Nb/Ta/W/Hf in alloys, rare earths, ... Their lines are rendered as
 # unlabelled peaks so the model learns that a peak is not always a catalogue line (docs/synthesis.md).
 FOREIGN_ELEMENTS = ("Sc", "Ga", "Se", "Rb", "Y", "Nb", "Ru", "In", "I", "La", "Ce", "Nd", "Sm", "Gd", "Yb", "Hf",
                     "Ta", "W", "Re", "Ir", "Tl", "Th", "U")

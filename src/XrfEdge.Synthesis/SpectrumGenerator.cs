@@ -534,7 +534,7 @@ public sealed class SpectrumGenerator
             DrawDiffraction(ref aux, ws, diffraction, theta, kvBin);
         }
 
-        // Foreign elements (generator 1.4 option, same stream after diffraction): their lines with the catalogue lines'
+        // Foreign elements (opt-in profile option, same stream after diffraction): their lines with the catalogue lines'
         // physics, added as unlabelled peaks before the scaling to counts, so escape, tails and pile-up treat them alike.
         ws.ForeignCount = 0;
         if (p.ForeignElements is { } foreign && aux.Chance(foreign.Probability))

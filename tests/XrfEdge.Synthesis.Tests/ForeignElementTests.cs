@@ -48,7 +48,7 @@ public sealed class ForeignElementTests
     [Fact]
     public void HafniumInZirconium_ShowsItsLLinesAndLabelsNothingNew()
     {
-        // 2 % Hf in Zr (as in real Zr metal): Hf Lα1 7.90, Lβ1 9.02 and Lγ1 10.52 keV stand well above the spectrum
+        // 2 % Hf in Zr (commercial Zr holds up to 4.5 %): Hf Lα1 7.90, Lβ1 9.02 and Lγ1 10.52 keV stand well above the spectrum
         // without Hf, and the labels gain no element: Hf is not in the catalogue, and its Lγ1 is not As Kα (10.54 keV).
         var without = Expected(TestProfiles.Fixed("Zr"));
         var with = Expected(ZrWithHf(0.02));

@@ -1,9 +1,9 @@
 namespace XrfEdge.Synthesis.Profiles;
 
 /// <summary>
-/// Elements outside the 41-element catalogue in the sample (generator 1.4). Real samples hold them: Hf in every Zr metal
-/// (1–3 %), Rb, Y and Nb in rocks and soils, Nb, Ta, W and Hf in alloys, rare earths in ores. The encoder has no
-/// output for them, and a model never shown one reads its lines as the nearest catalogue lines (Hf Lγ1 at 10.52 keV as
+/// Elements outside the 41-element catalogue in the sample (opt-in; generator version 1.3). Real samples hold them: Hf in commercial Zr metal
+/// (up to 4.5 %), Rb, Y and Nb in rocks and soils, Nb, Ta, W and Hf in alloys, rare earths in ores. The encoder has no
+/// output for them, and a model never shown one can read its lines as the nearest catalogue lines (Hf Lγ1 at 10.52 keV as
 /// As Kα at 10.54 keV in the real NIST Zr standard, docs/real-spectra.md). Their lines are computed with the same
 /// fundamental-parameter physics as catalogue lines (tube continuum and lines, the sample's absorption, path, detector,
 /// escape peaks, pile-up) and never labelled: for any catalogue line they are background.
