@@ -69,6 +69,20 @@ def safe(fn, *args) -> float:
         return 0.0
 
 
+def emitted_lines(symbol: str, transitions, min_kev: float) -> list[tuple]:
+    """(z, IUPAC name, shell, xraylib macro, LineEnergy, RadRate) of each of `transitions` that `symbol` emits: RadRate > 0
+    and an energy above `min_kev` (and above 0) up to MAX_ANODE_LINE_KEV."""
+    z = xraylib.SymbolToAtomicNumber(symbol)
+    rows = []
+    for iupac, shell in transitions:
+        macro = getattr(xraylib, f"{iupac}_LINE")
+        energy = safe(xraylib.LineEnergy, z, macro)
+        rate = safe(xraylib.RadRate, z, macro)
+        if energy > 0 and energy >= min_kev and energy <= MAX_ANODE_LINE_KEV and rate > 0:
+            rows.append((z, iupac, shell, macro, energy, rate))
+    return rows
+
+
 def write_table(path: pathlib.Path, rows: list[list[float]]) -> tuple[int, int]:
     n, m = len(rows), len(rows[0])
     with path.open("wb") as f:
@@ -106,13 +120,7 @@ def main() -> int:
     # Tube-anode characteristic lines.
     anode_rows = []
     for anode in ANODES:
-        z = xraylib.SymbolToAtomicNumber(anode)
-        for iupac, shell in ANODE_LINES:
-            macro = getattr(xraylib, f"{iupac}_LINE")
-            energy = safe(xraylib.LineEnergy, z, macro)
-            rate = safe(xraylib.RadRate, z, macro)
-            if energy <= 0 or energy > MAX_ANODE_LINE_KEV or rate <= 0:
-                continue
+        for z, iupac, shell, _, energy, rate in emitted_lines(anode, ANODE_LINES, 0.0):
             shell_macro = getattr(xraylib, f"{shell}_SHELL")
             anode_rows.append((anode, z, f"{anode}-{iupac}", shell, energy,
                                safe(xraylib.EdgeEnergy, z, shell_macro), safe(xraylib.FluorYield, z, shell_macro),
@@ -124,16 +132,9 @@ def main() -> int:
             f.write(f"{a},{z},{name},{shell},{e:.6f},{edge:.6f},{w:.6g},{rate:.6g},{jump:.6g}\n")
 
     # Lines of elements outside the catalogue (RadRate > 0, 0.5-50 keV).
-    foreign_rows = []
-    for symbol in FOREIGN_ELEMENTS:
-        z = xraylib.SymbolToAtomicNumber(symbol)
-        for iupac, shell in FOREIGN_LINES:
-            macro = getattr(xraylib, f"{iupac}_LINE")
-            energy = safe(xraylib.LineEnergy, z, macro)
-            rate = safe(xraylib.RadRate, z, macro)
-            if energy < MIN_FOREIGN_LINE_KEV or energy > MAX_ANODE_LINE_KEV or rate <= 0:
-                continue
-            foreign_rows.append((symbol, z, f"{symbol}-{iupac}", shell, energy, macro))
+    foreign_rows = [(symbol, z, f"{symbol}-{iupac}", shell, energy, macro)
+                    for symbol in FOREIGN_ELEMENTS
+                    for z, iupac, shell, macro, energy, _ in emitted_lines(symbol, FOREIGN_LINES, MIN_FOREIGN_LINE_KEV)]
     with (out / "foreign-lines.csv").open("w", encoding="utf-8", newline="\n") as f:
         f.write("element,z,name,shell,energy_kev\n")
         for symbol, z, name, shell, e, _ in foreign_rows:
