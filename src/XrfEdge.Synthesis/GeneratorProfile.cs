@@ -1,5 +1,6 @@
 using XrfEdge.Spectra.Physics;
 using XrfEdge.Synthesis.Profiles;
+using XrfEdge.Synthesis.Sampling;
 
 namespace XrfEdge.Synthesis;
 
@@ -246,9 +247,9 @@ public sealed record GeneratorProfile
 
             Range(foreign.Count, "foreign_elements.count");
             Range(foreign.MassFraction, "foreign_elements.mass_fraction");
-            if (foreign.Count is { } count && (count.Min < 1 || count.Max > 5))
+            if (foreign.Count is { } count && (count.Min < 1 || count.Max > Workspace.MaxForeignElements))
             {
-                problems.Add("foreign_elements.count must lie within 1–5");
+                problems.Add($"foreign_elements.count must lie within 1–{Workspace.MaxForeignElements}");
             }
 
             if (foreign.MassFraction is { } fraction && (fraction.Min <= 0 || fraction.Max > 0.05))

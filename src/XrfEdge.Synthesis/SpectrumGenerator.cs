@@ -400,6 +400,30 @@ public sealed class SpectrumGenerator
         var finiteDepth = ws.FiniteMassThickness is { } finiteMass ? finiteMass / Math.Sin(incidence) : double.PositiveInfinity;
         double Depth(double muSum) => double.IsPositiveInfinity(finiteDepth) ? 1 / muSum : -double.ExpM1(-muSum * finiteDepth) / muSum;
         var sinIncidence = Math.Sin(incidence);
+        // Line photons per unit mass fraction (4π, before detection) excited by the primary continuum and the tube lines,
+        // for a thin, finite or thick sample: xsGrid is the line's production cross-section on the grid, first its first
+        // non-zero bin, muLine the sample's μ at the line energy; index is a catalogue line, or a foreign line if foreign.
+        double Excited(ReadOnlySpan<float> xsGrid, int first, double muLine, bool foreign, int index)
+        {
+            var sum = thin is { } mass
+                ? ThinIntegral(ws.Primary, xsGrid, first, kvBin) * mass / sinIncidence
+                : double.IsPositiveInfinity(finiteDepth)
+                    ? ThickIntegral(ws.Primary, xsGrid, muS, (float)(muLine * geometry), first, kvBin)
+                    : FiniteIntegral(ws.Primary, xsGrid, muS, muLine * geometry, finiteDepth, first, kvBin);
+            for (var t = 0; t < ws.TubeLineCount; t++)
+            {
+                var xs = foreign
+                    ? _tables.ForeignLineCrossSectionAtAnodeLine(index, ws.TubeLine[t])
+                    : _tables.LineCrossSectionAtAnodeLine(index, ws.TubeLine[t]);
+                if (xs > 0)
+                {
+                    sum += ws.TubePhotons[t] * xs * (thin is { } m2 ? m2 / sinIncidence : Depth(ws.TubeSampleMu[t] + (muLine * geometry)));
+                }
+            }
+
+            return sum;
+        }
+
         for (var c = 0; c < ws.ComponentCount; c++)
         {
             var element = ElementOfAbsorber(ws.ComponentAbsorber[c]);
@@ -423,21 +447,7 @@ public sealed class SpectrumGenerator
                     muLine += ws.ComponentFraction[q] * _tables.MassAttenuationAtLine(ws.ComponentAbsorber[q], i);
                 }
 
-                var sum = thin is { } mass
-                    ? ThinIntegral(ws.Primary, _tables.LineCrossSection(i), _lineFirstBin[i], kvBin) * mass / sinIncidence
-                    : double.IsPositiveInfinity(finiteDepth)
-                        ? ThickIntegral(ws.Primary, _tables.LineCrossSection(i), muS, (float)(muLine * geometry), _lineFirstBin[i], kvBin)
-                        : FiniteIntegral(ws.Primary, _tables.LineCrossSection(i), muS, muLine * geometry, finiteDepth, _lineFirstBin[i], kvBin);
-                for (var t = 0; t < ws.TubeLineCount; t++)
-                {
-                    var xs = _tables.LineCrossSectionAtAnodeLine(i, ws.TubeLine[t]);
-                    if (xs > 0)
-                    {
-                        sum += ws.TubePhotons[t] * xs * (thin is { } m2 ? m2 / sinIncidence : Depth(ws.TubeSampleMu[t] + (muLine * geometry)));
-                    }
-                }
-
-                ws.LineArea[i] += w * sum / FourPi * DetectionAt(ws, _lineEnergy[i]);
+                ws.LineArea[i] += w * Excited(_tables.LineCrossSection(i), _lineFirstBin[i], muLine, foreign: false, i) / FourPi * DetectionAt(ws, _lineEnergy[i]);
             }
         }
 
@@ -564,29 +574,14 @@ public sealed class SpectrumGenerator
                         continue;
                     }
 
-                    var xsGrid = _tables.ForeignLineCrossSection(j);
                     var muLine = 0.0;
                     for (var q = 0; q < ws.ComponentCount; q++)
                     {
                         muLine += ws.ComponentFraction[q] * _tables.MassAttenuationAtForeignLine(ws.ComponentAbsorber[q], j);
                     }
 
-                    var sum = thin is { } mass
-                        ? ThinIntegral(ws.Primary, xsGrid, first, kvBin) * mass / sinIncidence
-                        : double.IsPositiveInfinity(finiteDepth)
-                            ? ThickIntegral(ws.Primary, xsGrid, muS, (float)(muLine * geometry), first, kvBin)
-                            : FiniteIntegral(ws.Primary, xsGrid, muS, muLine * geometry, finiteDepth, first, kvBin);
-                    for (var t = 0; t < ws.TubeLineCount; t++)
-                    {
-                        var xs = _tables.ForeignLineCrossSectionAtAnodeLine(j, ws.TubeLine[t]);
-                        if (xs > 0)
-                        {
-                            sum += ws.TubePhotons[t] * xs * (thin is { } m2 ? m2 / sinIncidence : Depth(ws.TubeSampleMu[t] + (muLine * geometry)));
-                        }
-                    }
-
                     var energy = _tables.ForeignLines[j].EnergyKeV;
-                    AddPeak(ws, energy, w * sum / FourPi * DetectionAt(ws, energy), 0);
+                    AddPeak(ws, energy, w * Excited(_tables.ForeignLineCrossSection(j), first, muLine, foreign: true, j) / FourPi * DetectionAt(ws, energy), 0);
                 }
             }
         }
