@@ -57,7 +57,7 @@ MAX_ANODE_LINE_KEV = 50.0
 FOREIGN_ELEMENTS = ("Sc", "Ga", "Se", "Rb", "Y", "Nb", "Ru", "In", "I", "La", "Ce", "Nd", "Sm", "Gd", "Yb", "Hf",
                     "Ta", "W", "Re", "Ir", "Tl", "Th", "U")
 FOREIGN_LINES = ANODE_LINES + (("L3N1", "L3"), ("M5N7", "M5"), ("M5N6", "M5"), ("M4N6", "M4"))
-MIN_FOREIGN_LINE_KEV = 0.5
+MIN_FOREIGN_LINE_KEV = 0.5  # keV: below it the detector windows and the profiles' lower thresholds (0.2-1.2 keV) leave little to see
 SHELLS = ("K", "L1", "L2", "L3", "M1", "M2", "M3", "M4", "M5")
 
 
