@@ -1,6 +1,11 @@
-"""The EVALUATION.md robustness rows for elements outside the catalogue (report._foreign_rows)."""
+"""The EVALUATION.md robustness rows for elements outside the catalogue (report._foreign_rows) and the real-file
+totals a ship rule counts (report.real_totals)."""
 
-from xrftrain.report import _foreign_rows
+import json
+
+import pytest
+
+from xrftrain.report import _foreign_rows, real_totals
 
 
 def _eval(f1: float, precision: float, fp: int) -> dict:
@@ -18,3 +23,36 @@ def test_foreign_rows_show_both_sets_side_by_side():
 def test_foreign_rows_absent_when_the_set_was_not_scored():
     # Models scored before the set existed (their eval folder has no test-randomized-foreign) render as before.
     assert _foreign_rows(_eval(0.97, 0.98, 700), None) == []
+
+
+def _identify_line(name: str, symbols: list[str]) -> str:
+    return json.dumps({"id": f"{name}_50kv_50_ma_Rh_vac_D1",
+                       "elements": [{"symbol": s, "probability": 0.9} for s in symbols], "lines": []})
+
+
+def test_real_totals_counts_passes_and_false_elements_over_every_set(tmp_path):
+    ev = tmp_path / "eval"
+    ev.mkdir()
+    (ev / "nist-real.int8.jsonl").write_text("\n".join([
+        _identify_line("Fe", ["Fe", "Rh", "Ar"]),            # pass: Rh and Ar are never scored
+        _identify_line("Zr", ["Zr", "Fe", "As", "Ca"]),      # fail: Fe is a documented trace, As and Ca are false
+        _identify_line("Steel", ["Fe", "Cr", "Ni"]),         # fail: Mo missing, nothing false
+        '{"id":"Cu_50kv_50_ma_Rh_vac_D1","error":"negative channel 12"}',  # unreadable: a fail
+        _identify_line("Unknown", ["Pb"]),                   # not a scored file
+    ]) + "\n")
+    (ev / "glasses.int8.md").write_text("| table |\n\npassed 2 of 3; missed expected elements: 2; "
+                                        "reported elements outside the documented composition: 1\n")
+    t = real_totals(tmp_path)
+    assert t["sets"]["nist"] == {"passed": 1, "of": 4, "false": 2}
+    assert t["sets"]["glasses"] == {"passed": 2, "of": 3, "false": 1}
+    assert (t["passed"], t["of"], t["false"], t["missing"]) == (3, 7, 3, [])
+
+
+def test_real_totals_names_a_missing_nist_output_and_a_malformed_table(tmp_path):
+    with pytest.raises(ValueError, match="eval_models.sh"):
+        real_totals(tmp_path)
+    (tmp_path / "eval").mkdir()
+    assert real_totals(tmp_path)["missing"] == [str(tmp_path / "eval" / "nist-real.int8.jsonl")]
+    (tmp_path / "eval" / "broken.int8.md").write_text("no summary here\n")
+    with pytest.raises(ValueError, match="broken.int8.md"):
+        real_totals(tmp_path)

@@ -70,7 +70,28 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--models", type=Path, required=True)
     b.add_argument("--data", type=Path, required=True, help="npy data root whose train/ the card was trained on")
     b.add_argument("--device", type=_device_arg, help=DEVICE_HELP)
+    rt = sub.add_parser("real-totals", help="the real-file passes and false elements a ship rule counts, from what "
+                                            "eval_models.sh wrote under MODELS/eval")
+    rt.add_argument("--models", type=Path, required=True)
+    rt.add_argument("--json", action="store_true", help="print the figures as JSON")
     a = p.parse_args(argv)
+    if a.cmd == "real-totals":
+        from .report import real_totals
+
+        try:
+            t = real_totals(a.models)
+        except (ValueError, OSError) as e:
+            print(f"xrftrain: {e}", file=sys.stderr)
+            return 2
+        if a.json:
+            print(json.dumps(t, indent=1))
+        else:
+            for name, v in t["sets"].items():
+                print(f"{name}: {v['passed']} of {v['of']} pass, {v['false']} false")
+            print(f"all: {t['passed']} of {t['of']} pass, {t['false']} false")
+        for f in t["missing"]:
+            print(f"xrftrain: missing {f} (run training/eval_models.sh)", file=sys.stderr)
+        return 1 if t["missing"] else 0
     if a.cmd == "ablations":
         from .pipeline import add_ablations
 

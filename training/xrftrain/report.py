@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -176,11 +177,34 @@ def _validation_sets_section(models: Path) -> list[str]:
     return out
 
 
-def _real_section(real: Path) -> list[str]:
-    """Verdicts on the NIST files from `xrfedge identify` (C#, int8): expectations of ../shared/spectra/README.md
-    (pipeline.REAL_EXPECTED / REAL_TRACES); Rh (anode) and Ar are never scored. Validation only: nothing was
-    trained or thresholded on these files."""
+def _nist_verdicts(real: Path) -> list[dict[str, Any]]:
+    """One verdict per NIST file from `xrfedge identify --json` output (C#, int8): expectations of
+    ../shared/spectra/README.md (pipeline.REAL_EXPECTED / REAL_TRACES); Rh (anode) and Ar are never scored.
+    Keys: name, elements (as identify wrote them), top, want (None: not scored), ok, extra (false elements), error."""
     from .pipeline import REAL_EXPECTED, REAL_IGNORED, REAL_TRACES, real_verdict
+
+    rows: list[dict[str, Any]] = []
+    for line in real.read_text().splitlines():
+        r = json.loads(line)
+        name = r["id"].split("_")[0]
+        if "error" in r:
+            rows.append({"name": name, "error": r["error"], "want": REAL_EXPECTED.get(name), "ok": False, "extra": []})
+            continue
+        els = r.get("elements", [])
+        reported = [x["symbol"] for x in els]
+        scored_els = [x for x in reported if x not in REAL_IGNORED]
+        top = scored_els[0] if scored_els else "-"
+        want = REAL_EXPECTED.get(name)
+        ok = None if want is None else real_verdict(name, top, reported)
+        extra = [] if want is None else sorted(set(scored_els) - want - REAL_TRACES.get(name, set()))
+        rows.append({"name": name, "elements": els, "top": top, "want": want, "ok": ok, "extra": extra})
+    return rows
+
+
+def _real_section(real: Path) -> list[str]:
+    """Verdicts on the NIST files from `xrfedge identify` (C#, int8). Validation only: nothing was trained or
+    thresholded on these files."""
+    from .pipeline import REAL_TRACES
 
     out = ["## Real spectra — `xrfedge identify` on the NIST files (int8, C#)", "",
            "Reported = every element above its threshold, with its probability. Expected: `../shared/spectra/README.md` "
@@ -188,34 +212,59 @@ def _real_section(real: Path) -> list[str]:
            "README's: O in the acrylic blank, because PMMA is C5H8O2 and O Kα (0.525 keV) is measurable in vacuum.", "",
            "| file | reported (probability) | expected | verdict |", "|---|---|---|---|"]
     passed = scored = spurious = 0
-    for line in real.read_text().splitlines():
-        r = json.loads(line)
-        name = r["id"].split("_")[0]
-        if "error" in r:
-            out.append(f"| {name} | ERROR {r['error']} | | **fail** |")
+    for v in _nist_verdicts(real):
+        name, want = v["name"], v["want"]
+        if "error" in v:
+            out.append(f"| {name} | ERROR {v['error']} | | **fail** |")
             continue
-        els = r.get("elements", [])
-        reported = [x["symbol"] for x in els]
-        scored_els = [x for x in reported if x not in REAL_IGNORED]
-        top = scored_els[0] if scored_els else "-"
-        want = REAL_EXPECTED.get(name)
         if want is None:
             verdict = "not scored"
         else:
-            ok = real_verdict(name, top, reported)
             scored += 1
-            passed += int(ok)
-            extra = sorted(set(scored_els) - want - REAL_TRACES.get(name, set()))
-            spurious += len(extra)
-            verdict = "**pass**" if ok else "**fail**" + (f": spurious {', '.join(extra)}" if extra else "") + \
-                ("" if len(want) != 1 or top in want else f"; top {top}")
+            passed += int(v["ok"])
+            spurious += len(v["extra"])
+            verdict = "**pass**" if v["ok"] else "**fail**" + (f": spurious {', '.join(v['extra'])}" if v["extra"] else "") + \
+                ("" if len(want) != 1 or v["top"] in want else f"; top {v['top']}")
         expected = ", ".join(sorted(want)) if want else "none (blank)"
         traces = REAL_TRACES.get(name)
         if traces:
             expected += f" (traces allowed: {', '.join(sorted(traces))})"
-        out.append(f"| {name} | " + ", ".join(f"{x['symbol']} {x['probability']:.3f}" for x in els) + f" | {expected} | {verdict} |")
+        out.append(f"| {name} | " + ", ".join(f"{x['symbol']} {x['probability']:.3f}" for x in v["elements"]) +
+                   f" | {expected} | {verdict} |")
     out += ["", f"**{passed} of {scored} files pass; {spurious} spurious elements reported in all.**", ""]
     return out
+
+
+_SET_SUMMARY = re.compile(r"passed (\d+) of (\d+); missed expected elements: (\d+); "
+                          r"reported elements outside the documented composition: (\d+)")
+
+
+def real_totals(models: Path) -> dict[str, Any]:
+    """The real-file figures the ship rules count (docs/training.md), from what eval_models.sh wrote under
+    MODELS/eval: per set passes, files scored and false elements (NIST: reported elements neither expected nor a
+    documented trace; validation/spectra sets: reported elements outside the documented composition), and the
+    totals. A NIST file `xrfedge identify` could not read counts as a
+    fail. A set whose output is missing is left out and named in "missing"."""
+    ev = models / "eval"
+    if not ev.is_dir():
+        raise ValueError(f"{ev}: no such folder (run training/eval_models.sh {models} first)")
+    sets: dict[str, dict[str, int]] = {}
+    missing: list[str] = []
+    nist = ev / "nist-real.int8.jsonl"
+    if nist.exists():
+        rows = [v for v in _nist_verdicts(nist) if v["want"] is not None]
+        sets["nist"] = {"passed": sum(int(bool(v["ok"])) for v in rows), "of": len(rows),
+                        "false": sum(len(v["extra"]) for v in rows)}
+    else:
+        missing.append(str(nist))
+    for table in sorted(ev.glob("*.int8.md")):
+        lines = table.read_text(encoding="utf-8").strip().splitlines()
+        m = _SET_SUMMARY.fullmatch(lines[-1].strip()) if lines else None
+        if m is None:
+            raise ValueError(f"{table}: last line is not a score_real_spectra.py summary")
+        sets[table.name[:-len(".int8.md")]] = {"passed": int(m[1]), "of": int(m[2]), "false": int(m[4])}
+    return {"sets": sets, "passed": sum(s["passed"] for s in sets.values()), "of": sum(s["of"] for s in sets.values()),
+            "false": sum(s["false"] for s in sets.values()), "missing": missing}
 
 
 def _ceiling_section(data: Path) -> list[str]:
