@@ -243,8 +243,8 @@ def real_totals(models: Path) -> dict[str, Any]:
     """The real-file figures the ship rules count (docs/training.md), from what eval_models.sh wrote under
     MODELS/eval: per set passes, files scored and false elements (NIST: reported elements neither expected nor a
     documented trace; validation/spectra sets: reported elements outside the documented composition), and the
-    totals. A NIST file `xrfedge identify` could not read counts as a
-    fail. A set whose output is missing is left out and named in "missing"."""
+    totals. A NIST file `xrfedge identify` could not read counts as a fail (the EVALUATION.md table shows it as
+    ERROR). A set whose output is missing is left out and named in "missing"."""
     ev = models / "eval"
     if not ev.is_dir():
         raise ValueError(f"{ev}: no such folder (run training/eval_models.sh {models} first)")
