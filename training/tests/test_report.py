@@ -2,9 +2,12 @@
 totals a ship rule counts (report.real_totals)."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
+from xrftrain.catalog import repo_root
 from xrftrain.report import _foreign_rows, real_totals
 
 
@@ -56,3 +59,19 @@ def test_real_totals_names_a_missing_nist_output_and_a_malformed_table(tmp_path)
     (tmp_path / "eval" / "broken.int8.md").write_text("no summary here\n")
     with pytest.raises(ValueError, match="broken.int8.md"):
         real_totals(tmp_path)
+
+
+def test_real_totals_reads_the_summary_score_real_spectra_writes(tmp_path):
+    # The writer and the parser agree: score the PIXL set's committed identify output with the real script, as
+    # eval_models.sh does, and read it back. A change to the script's summary line fails here, not in a ship decision.
+    root = repo_root()
+    folder = root / "validation" / "spectra" / "pixl-bb-rh28kv-glasses"
+    identify = root / "models" / "eval" / "pixl-bb-rh28kv-glasses.int8.jsonl"
+    table = subprocess.run([sys.executable, str(root / "scripts" / "validation" / "score_real_spectra.py"), str(folder),
+                            str(identify)], capture_output=True, text=True, check=True).stdout
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "pixl.int8.md").write_text(table)
+    got = real_totals(tmp_path)["sets"]["pixl"]
+    rows = [r for r in table.splitlines() if r.startswith("| `")]  # one per scored file
+    assert got["of"] == len(json.loads((folder / "expected.json").read_text())["spectra"]) == len(rows)
+    assert got["passed"] == sum(r.endswith("| pass |") for r in rows)
