@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 .PHONY: help deps build run test install bench bench-mqtt bench-service catalog physics-tables synth-validate \
-        ort test-model mca-sim model model-smoke
+        ort test-model mca-sim model model-smoke check-arm64
 
 help:
 	@echo "make run      — install what is missing, build, run the service end to end (simulated MCA, local broker)"
@@ -54,6 +54,11 @@ synth-validate:
 # already (MSBuild target FetchOnnxRuntime in XrfEdge.Inference), so build/test/run and ./xrfedge need no extra step.
 ort:
 	scripts/fetch-onnxruntime.sh >/dev/null
+
+# The shipped model on ONNX Runtime's linux-arm64 library under qemu (Cortex-A72, A76) against linux-x64: same decisions,
+# batch-invariant (scripts/arm64/check_arm64.py; docs/inference.md, "On arm64"). `make test` runs a smaller version.
+check-arm64: deps ort
+	/usr/bin/python3 scripts/arm64/check_arm64.py --per-profile 4000
 
 # Regenerates the fixed-seed test encoder of tests/XrfEdge.Inference.Tests/Models (Debian python3 + torch + onnx).
 test-model:
