@@ -95,8 +95,10 @@ def build_harness(out: Path) -> dict[str, Path]:
     for arch, cc, package in (("x64", "gcc", "gcc"), ("arm64", "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")):
         binary = out / f"ort_run.{arch}"
         if not binary.exists() or binary.stat().st_mtime < source.stat().st_mtime:
-            subprocess.run([need(cc, package), "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(binary), str(source), "-ldl"],
-                           check=True)
+            r = subprocess.run([need(cc, package), "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(binary), str(source),
+                                "-ldl"], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise CannotRun(f"{cc} could not build {source}: {r.stderr.strip()[-800:]}")
         binaries[arch] = binary
     return binaries
 
@@ -108,37 +110,41 @@ def runtime_library(rid: str) -> Path:
     return lib
 
 
-def synthetic_inputs(per_profile: int, seed: int, work: Path) -> tuple[np.ndarray, list[str]]:
-    rows, names = [], []
+def xrfedge(*args: str) -> str:
+    """Runs the CLI (the launcher builds it when sources changed) and returns its stdout."""
+    r = subprocess.run([str(ROOT / "xrfedge"), *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise CannotRun(f"xrfedge {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()[-800:]}")
+    return r.stdout
+
+
+def synthetic_inputs(per_profile: int, seed: int, work: Path) -> np.ndarray:
+    rows = []
     for i, profile in enumerate(PROFILES):
         out = work / f"synth-{profile}"
-        subprocess.run([str(ROOT / "xrfedge"), "synth", "--profile", profile, "--count", str(per_profile),
-                        "--seed", str(seed + i), "--format", "npy", "--out", str(out)], check=True, capture_output=True)
+        xrfedge("synth", "--profile", profile, "--count", str(per_profile), "--seed", str(seed + i), "--format", "npy",
+                "--out", str(out))
         x = np.load(out / "x.npy").astype(np.float32)
         if x.shape != (per_profile, WIDTH):
             raise CannotRun(f"{out / 'x.npy'} has shape {x.shape}, ({per_profile}, {WIDTH}) expected")
         rows.append(x)
-        names += [f"{profile}#{j}" for j in range(per_profile)]
-    return np.concatenate(rows), names
+    return np.concatenate(rows)
 
 
-def real_inputs(high_total: float) -> tuple[np.ndarray, list[str]]:
-    rows, names = [], []
+def real_inputs(high_total: float) -> np.ndarray:
+    rows = []
     for folder in REAL_SETS:
         for path in sorted((ROOT / folder).glob("*.msa")):
-            r = subprocess.run([str(ROOT / "xrfedge"), "rebin", "--json", "--input", str(path)], check=True,
-                               capture_output=True, text=True)
-            for line in r.stdout.splitlines():
+            for line in xrfedge("rebin", "--json", "--input", str(path)).splitlines():
                 spectrum = json.loads(line)
                 x = np.asarray(spectrum["counts"], dtype=np.float32)
                 total = float(x.astype(np.float64).sum())
                 if total > high_total:  # SpectrumIdentifier.CheckCounts, CountRangePolicy.ScaleDown
                     x = x * np.float32(high_total / total)
                 rows.append(x)
-                names.append(f"{path.name}#{spectrum['id']}")
     if not rows:
         raise CannotRun(f"no .msa spectra under {', '.join(REAL_SETS)}")
-    return np.stack(rows).astype(np.float32), names
+    return np.stack(rows).astype(np.float32)
 
 
 def run(command: list[str], binary: Path, lib: Path, model: Path, x_file: Path, n: int, batch: int,
@@ -209,18 +215,24 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [c for c in cpus if c not in CPUS]
         if unknown or not cpus:
             raise CannotRun(f"--cpus: unknown CPU model(s) {unknown or '(none)'}; known: {', '.join(CPUS)}")
-        card = json.loads((args.models / "xrf-line-encoder.card.json").read_text())
+        card_file = args.models / "xrf-line-encoder.card.json"
+        if not card_file.is_file():
+            raise CannotRun(f"{card_file} is missing: --models must name a folder with the card and both .onnx files")
+        card = json.loads(card_file.read_text())
         thresholds = {"line_probabilities": np.asarray(card["thresholds"]["lines"], np.float32),
                       "element_probabilities": np.asarray(card["thresholds"]["elements"], np.float32)}
         models = {"int8": args.models / "xrf-line-encoder.int8.onnx"}
         if not args.no_fp32:
             models["fp32"] = args.models / "xrf-line-encoder.fp32.onnx"
+        for model in models.values():
+            if not model.is_file():
+                raise CannotRun(f"{model} is missing")
         binaries = build_harness(ROOT / ".build/arm64")
         libs = {"x64": runtime_library("linux-x64"), "arm64": runtime_library("linux-arm64")}
         with tempfile.TemporaryDirectory(prefix="xrfedge-arm64.") as d:
             work = Path(d)
-            xs, names_s = synthetic_inputs(args.per_profile, args.seed, work)
-            xr, names_r = real_inputs(float(card["count_range"]["high_total"]))
+            xs = synthetic_inputs(args.per_profile, args.seed, work)
+            xr = real_inputs(float(card["count_range"]["high_total"]))
             x = np.concatenate([xs, xr])
             n, n_synth = len(x), len(xs)
             x_file = work / "x.f32"

@@ -74,6 +74,12 @@ def test_unknown_cpu_is_refused_with_the_known_ones(capsys):
     assert "cortex-a53" in err and "cortex-a72" in err and "cortex-a76" in err
 
 
+def test_a_folder_without_a_model_is_named(tmp_path, capsys):
+    assert check_arm64.main(["--models", str(tmp_path), "--per-profile", "1"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "xrf-line-encoder.card.json") in err and "is missing" in err
+
+
 def test_shipped_int8_model_decides_on_arm64_as_on_x64(capsys):
     """The real thing: x64 and arm64 ONNX Runtime 1.30, the shipped int8 model, 510 spectra (100 per profile and the
     10 validation spectra), Cortex-A72 and Cortex-A76 under qemu."""
