@@ -57,7 +57,7 @@ ort:
 
 # The shipped model on ONNX Runtime's linux-arm64 library under qemu (Cortex-A72, A76) against linux-x64: same decisions,
 # batch-invariant (scripts/arm64/check_arm64.py; docs/inference.md, "On arm64"). `make test` runs a smaller version.
-check-arm64: deps ort
+check-arm64: deps
 	/usr/bin/python3 scripts/arm64/check_arm64.py --per-profile 4000
 
 # Regenerates the fixed-seed test encoder of tests/XrfEdge.Inference.Tests/Models (Debian python3 + torch + onnx).

@@ -88,6 +88,7 @@ def test_shipped_int8_model_decides_on_arm64_as_on_x64(capsys):
     assert rc in (0, 1), captured.err  # 2: it could not run; the message names the missing tool or file
     report = json.loads(captured.out)
     assert report["failed"] == [] and rc == 0
+    assert report["runtime"]["x64"] == report["runtime"]["arm64"] != ""  # the one pinned version, both builds
     assert report["spectra"] == 510 and report["synthetic"] == 500 and report["real"] == 10
     assert set(report["models"]) == {"int8"} and set(report["models"]["int8"]) == {"cortex-a72", "cortex-a76"}
     for cpu, r in report["models"]["int8"].items():
