@@ -135,6 +135,7 @@ public static class AmptekMcaReader
                     }
 
                     counts!.Add(FormatParsing.Count(cursor, line, counts.Count, clamp));
+                    FormatParsing.CheckChannelsSoFar(cursor, counts.Count);
                     break;
                 case "DP5 CONFIGURATION" or "DPP CONFIGURATION":
                     ReadConfiguration(line, metadata);
@@ -241,7 +242,7 @@ public static class AmptekMcaReader
 
         var seconds = FormatParsing.TryNumber(text);
         return seconds is >= 0
-            ? SpectrumJsonl.FromSecondsRounded(seconds.Value)
+            ? FormatParsing.Seconds(cursor, 0, seconds.Value, key)
             : throw cursor.Error(0, $"{key} \"{FormatParsing.Shorten(text)}\" is not a non-negative number of seconds");
     }
 

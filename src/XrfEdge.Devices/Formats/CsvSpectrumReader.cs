@@ -71,6 +71,7 @@ public static class CsvSpectrumReader
             }
 
             rows.Add((fields, cursor.LineNumber));
+            FormatParsing.CheckChannelsSoFar(cursor, rows.Count);
         }
 
         if (rows.Count == 0)
@@ -108,6 +109,11 @@ public static class CsvSpectrumReader
                 var channel = FormatParsing.Number(cursor.At(line), fields[channelColumn], "channel");
                 if (i == 0)
                 {
+                    if (channel < 0 || channel != Math.Floor(channel) || channel > int.MaxValue - SpectrumJsonl.MaxChannels)
+                    {
+                        throw cursor.Error(line, FormatParsing.Invariant($"first channel number {fields[channelColumn]} is not a non-negative whole number"));
+                    }
+
                     firstChannel = (int)channel;
                 }
 

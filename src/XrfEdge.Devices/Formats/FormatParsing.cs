@@ -9,7 +9,7 @@ namespace XrfEdge.Devices.Formats;
 internal static class FormatParsing
 {
     // Integral doubles beyond 2^53 are no longer exact; no MCA channel holds that many counts.
-    private const double MaxExactInteger = 9007199254740992.0;
+    private const double MaxExactInteger = SpectrumJsonl.MaxTotalCounts;
 
     /// <summary>
     /// Runs a single-spectrum format's parser over <paramref name="reader"/> and turns its format error into a
@@ -27,13 +27,45 @@ internal static class FormatParsing
         try
         {
             var spectrum = parse(cursor, options ?? SpectrumReadOptions.Default);
-            return SpectrumReadResult.Success(source, 1, new LabelledSpectrum(spectrum));
+            var totalProblem = SpectrumJsonl.CheckTotalCounts(spectrum.Counts);
+            return totalProblem is null
+                ? SpectrumReadResult.Success(source, 1, new LabelledSpectrum(spectrum))
+                : SpectrumReadResult.Failure(source, 0, null, totalProblem);
         }
         catch (SpectrumFormatException ex)
         {
             return SpectrumReadResult.Failure(source, ex.LineNumber, null, ex.Problem);
         }
+        catch (IOException ex)
+        {
+            // A read error (e.g. a removed USB stick) ends the file; report it where it happened.
+            return SpectrumReadResult.Failure(source, cursor.LineNumber + 1, null, $"read failed: {ex.Message}");
+        }
     }
+
+    /// <summary>
+    /// Throws when a data section holds more rows or values than any accepted spectrum (16384), before the
+    /// rest of the file is buffered: a 10-million-row file fails at row 16385, not after 2 GB of parsing.
+    /// </summary>
+    /// <param name="cursor">For the error location.</param>
+    /// <param name="channelsSoFar">Channels read so far, including the current one.</param>
+    public static void CheckChannelsSoFar(LineCursor cursor, int channelsSoFar)
+    {
+        if (channelsSoFar > SpectrumJsonl.MaxChannels)
+        {
+            throw cursor.Error(Invariant($"more than {SpectrumJsonl.MaxChannels} channels; {SpectrumJsonl.MinChannels} to {SpectrumJsonl.MaxChannels} are accepted"));
+        }
+    }
+
+    /// <summary>A live or real time in seconds, or an error naming <paramref name="what"/> when negative or beyond <see cref="SpectrumJsonl.MaxSeconds"/>.</summary>
+    /// <param name="cursor">For the error location.</param>
+    /// <param name="lineNumber">Line of the value.</param>
+    /// <param name="seconds">The value read.</param>
+    /// <param name="what">Name of the value in the file, for messages.</param>
+    public static TimeSpan Seconds(LineCursor cursor, int lineNumber, double seconds, string what) =>
+        seconds >= 0 && seconds <= SpectrumJsonl.MaxSeconds
+            ? SpectrumJsonl.FromSecondsRounded(seconds)
+            : throw cursor.Error(lineNumber, Invariant($"{what} {seconds} s is not a non-negative time below {SpectrumJsonl.MaxSeconds:E2} s"));
 
     /// <summary>Parses a finite invariant-culture number, or null.</summary>
     public static double? TryNumber(ReadOnlySpan<char> text) =>
@@ -55,8 +87,19 @@ internal static class FormatParsing
     public static long Count(LineCursor cursor, ReadOnlySpan<char> token, int channel, bool allowNegative = false)
     {
         var text = token.Trim();
+        if (text.Contains('\0'))
+        {
+            // .NET's number parsing ignores trailing NULs ("5\0" parses as 5); a NUL in a text file means corruption.
+            throw cursor.Error(Invariant($"count of channel {channel} holds a NUL character; the file is corrupt"));
+        }
+
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
         {
+            if (integer is > SpectrumJsonl.MaxTotalCounts or < -SpectrumJsonl.MaxTotalCounts)
+            {
+                throw cursor.Error(Invariant($"count of channel {channel} is {integer}, above 2^53; no MCA channel holds that many counts"));
+            }
+
             return integer >= 0 || allowNegative
                 ? integer
                 : throw cursor.Error(Invariant($"count of channel {channel} is {integer}; counts must be non-negative integers"));
@@ -72,7 +115,12 @@ internal static class FormatParsing
             throw cursor.Error(Invariant($"count of channel {channel} is {Shorten(text)}; counts must be non-negative integers"));
         }
 
-        if (number != Math.Floor(number) || Math.Abs(number) > MaxExactInteger)
+        if (Math.Abs(number) > MaxExactInteger)
+        {
+            throw cursor.Error(Invariant($"count of channel {channel} is {Shorten(text)}, above 2^53; no MCA channel holds that many counts"));
+        }
+
+        if (number != Math.Floor(number))
         {
             throw cursor.Error(Invariant($"count of channel {channel} is {Shorten(text)}, not an integer; raw MCA counts are whole numbers"));
         }

@@ -1,8 +1,17 @@
+using System.Globalization;
+using XrfEdge.Spectra.Interchange;
+
 namespace XrfEdge.Devices.Formats;
 
-/// <summary>Reads a text file line by line, remembering the 1-based number of the last line returned; one line of push-back.</summary>
+/// <summary>
+/// Reads a text file line by line, remembering the 1-based number of the last line returned; one line of push-back.
+/// A line longer than <see cref="SpectrumJsonl.MaxLineLength"/> (4 Mi characters; a 16384-channel spectrum on one
+/// line needs about 330 k) is an error, read in bounded memory: a binary file or one without line breaks fails
+/// cleanly instead of being read into one huge string.
+/// </summary>
 internal sealed class LineCursor(TextReader reader, string source)
 {
+    private BoundedLineReader? _lines;
     private string? _pushedBack;
     private int _pushedBackNumber;
 
@@ -23,13 +32,17 @@ internal sealed class LineCursor(TextReader reader, string source)
             return line;
         }
 
-        var text = reader.ReadLine();
+        // Created on first use: At() makes a detached cursor per row for messages and must stay cheap.
+        _lines ??= new BoundedLineReader(reader, SpectrumJsonl.MaxLineLength);
+        var text = _lines.ReadLine(out var tooLong);
         if (text is not null)
         {
             LineNumber++;
         }
 
-        return text;
+        return tooLong == 0
+            ? text
+            : throw Error(string.Create(CultureInfo.InvariantCulture, $"line is {tooLong} characters long; at most {SpectrumJsonl.MaxLineLength} are accepted (is this a binary file?)"));
     }
 
     /// <summary>Returns <paramref name="line"/> (the one just read) so that the next <see cref="Next"/> gives it again.</summary>

@@ -32,6 +32,9 @@ namespace XrfEdge.Devices.Formats;
 /// </summary>
 public static class MsaReader
 {
+    // XY data: how far (in channels) an x value may sit from its channel's centre; see CheckXValues.
+    private const double XToleranceChannels = 0.51;
+
     /// <summary>Reads the one spectrum of an EMSA/MAS file; never throws for bad content.</summary>
     /// <param name="reader">The text.</param>
     /// <param name="source">File name for ids and messages.</param>
@@ -93,7 +96,7 @@ public static class MsaReader
             throw cursor.Error(0, "missing #NPOINTS: the channel count is required");
         }
 
-        var declared = FormatParsing.Number(cursor, npoints.Value, "#NPOINTS");
+        var declared = FormatParsing.Number(cursor.At(npoints.Line), npoints.Value, "#NPOINTS");
         if (declared != Math.Floor(declared) || declared < 0)
         {
             throw cursor.Error(npoints.Line, $"#NPOINTS \"{npoints.Value}\" is not a whole number of channels");
@@ -103,20 +106,19 @@ public static class MsaReader
         var channels = (int)declared;
         var isXy = keywords.TryGetValue("DATATYPE", out var dataType) && dataType.Value.Trim().Equals("XY", StringComparison.OrdinalIgnoreCase);
         var clamp = (options.NegativeCounts ?? NegativeCountHandling.ClampToZero) == NegativeCountHandling.ClampToZero;
-        var counts = ReadData(cursor, channels, isXy, spectrumLine, clamp, out var firstX, out var lastX);
+        var counts = ReadData(cursor, channels, isXy, spectrumLine, clamp, out var xValues);
         if (clamp)
         {
             FormatParsing.ClampNegatives(counts, metadata);
         }
 
-        var calibration = FormatParsing.ResolveCalibration(
-            cursor,
-            Calibration(cursor, keywords, metadata, channels, firstX, lastX, out var calibrationLine),
-            calibrationLine,
-            options,
-            channels);
+        var fromFile = Calibration(cursor, keywords, metadata, channels, xValues, out var calibrationLine, out var keVPerUnit);
+        var calibration = FormatParsing.ResolveCalibration(cursor, fromFile, calibrationLine, options, channels);
+        if (xValues is not null && fromFile is not null)
+        {
+            CheckXValues(cursor, spectrumLine, xValues, keVPerUnit, calibration);
+        }
 
-        var beamKilovolts = Optional(cursor, keywords, "BEAMKV");
         return new RawSpectrum
         {
             Id = FormatParsing.IdFromSource(cursor.Source),
@@ -124,17 +126,56 @@ public static class MsaReader
             Calibration = calibration,
             LiveTime = Seconds(cursor, keywords, "LIVETIME"),
             RealTime = Seconds(cursor, keywords, "REALTIME"),
-            Excitation = beamKilovolts is > 0 ? new Excitation(null, beamKilovolts, null) : null,
+            Excitation = BeamKilovolts(cursor, keywords) is { } kilovolts ? new Excitation(null, kilovolts, null) : null,
             Metadata = metadata,
         };
     }
 
-    private static long[] ReadData(LineCursor cursor, int channels, bool isXy, int spectrumLine, bool allowNegative, out double? firstX, out double? lastX)
+    /// <summary>
+    /// <c>#BEAMKV</c> as the tube voltage: absent or 0 (writers put 0 when they do not know it) is unknown; anything else
+    /// must pass <see cref="Excitation.CheckTubeVoltage"/>, because the decoder drops every line the voltage cannot excite.
+    /// </summary>
+    private static double? BeamKilovolts(LineCursor cursor, Dictionary<string, (string Value, int Line)> keywords)
+    {
+        var kilovolts = Optional(cursor, keywords, "BEAMKV");
+        if (kilovolts is null or 0)
+        {
+            return null;
+        }
+
+        var problem = Excitation.CheckTubeVoltage(kilovolts.Value);
+        return problem is null ? kilovolts : throw cursor.Error(keywords["BEAMKV"].Line, "#BEAMKV: " + problem);
+    }
+
+    /// <summary>
+    /// XY data state every channel's energy; they must agree with the calibration used (the header's, or the one
+    /// drawn through the first and last x): strictly increasing, each within half a channel plus 1 % of its channel's
+    /// centre (writers differ on whether x is a channel's start or its centre; more than that is a disagreement).
+    /// </summary>
+    private static void CheckXValues(LineCursor cursor, int spectrumLine, double[] xValues, double keVPerUnit, EnergyCalibration calibration)
+    {
+        for (var channel = 0; channel < xValues.Length; channel++)
+        {
+            var energy = xValues[channel] * keVPerUnit;
+            if (channel > 0 && xValues[channel] <= xValues[channel - 1])
+            {
+                throw cursor.Error(spectrumLine, FormatParsing.Invariant($"XY data: x of channel {channel} ({xValues[channel]}) does not exceed the one before ({xValues[channel - 1]}); x must increase"));
+            }
+
+            var width = calibration.UpperEdgeKeV(channel) - calibration.LowerEdgeKeV(channel);
+            var miss = Math.Abs(energy - calibration.EnergyKeV(channel)) / width;
+            if (miss > XToleranceChannels)
+            {
+                throw cursor.Error(spectrumLine, FormatParsing.Invariant($"XY data: x of channel {channel} is {xValues[channel]} but the calibration (#OFFSET/#XPERCHAN) puts that channel at {calibration.EnergyKeV(channel) / keVPerUnit:G6}, {miss:0.##} channels away"));
+            }
+        }
+    }
+
+    private static long[] ReadData(LineCursor cursor, int channels, bool isXy, int spectrumLine, bool allowNegative, out double[]? xValues)
     {
         var counts = new long[channels];
         var read = 0;
-        firstX = null;
-        lastX = null;
+        xValues = isXy ? new double[channels] : null;
         while (cursor.Next() is { } raw)
         {
             var line = raw.AsSpan().Trim();
@@ -147,6 +188,7 @@ public static class MsaReader
             {
                 if (TrySplitKeyword(line.ToString(), out var keyword, out _) && keyword == "ENDOFDATA")
                 {
+                    CheckNothingAfterEnd(cursor);
                     break;
                 }
 
@@ -167,9 +209,7 @@ public static class MsaReader
                     throw cursor.Error(FormatParsing.Invariant($"more data points than #NPOINTS {channels}"));
                 }
 
-                var x = FormatParsing.Number(cursor, tokens[0], "x value");
-                firstX ??= x;
-                lastX = x;
+                xValues![read] = FormatParsing.Number(cursor, tokens[0], "x value");
                 counts[read] = FormatParsing.Count(cursor, tokens[1], read, allowNegative);
                 read++;
                 continue;
@@ -195,15 +235,33 @@ public static class MsaReader
         return counts;
     }
 
+    /// <summary>
+    /// After <c>#ENDOFDATA</c> only blank lines may follow: a second spectrum concatenated onto the first (two files
+    /// joined by <c>cat</c>) is an error, as a second data section is in <c>.mca</c> and <c>.spe</c>.
+    /// </summary>
+    private static void CheckNothingAfterEnd(LineCursor cursor)
+    {
+        while (cursor.Next() is { } raw)
+        {
+            if (raw.Trim().Length > 0)
+            {
+                throw cursor.Error($"\"{FormatParsing.Shorten(raw.Trim())}\" after #ENDOFDATA; an EMSA/MAS file holds one spectrum");
+            }
+        }
+    }
+
     private static EnergyCalibration? Calibration(
         LineCursor cursor,
         Dictionary<string, (string Value, int Line)> keywords,
         Dictionary<string, string> metadata,
         int channels,
-        double? firstX,
-        double? lastX,
-        out int line)
+        double[]? xValues,
+        out int line,
+        out double keVPerUnit)
     {
+        keVPerUnit = 1.0;
+        double? firstX = xValues is { Length: > 0 } ? xValues[0] : null;
+        double? lastX = xValues is { Length: > 0 } ? xValues[^1] : null;
         line = keywords.TryGetValue("XPERCHAN", out var perChannel) ? perChannel.Line : 0;
         var xPerChannel = Optional(cursor, keywords, "XPERCHAN");
         var offset = Optional(cursor, keywords, "OFFSET");
@@ -224,7 +282,6 @@ public static class MsaReader
             return null;
         }
 
-        double keVPerUnit;
         if (keywords.TryGetValue("XUNITS", out var units) && units.Value.Trim().Length > 0)
         {
             var unit = units.Value.Trim().ToUpperInvariant();
@@ -265,7 +322,7 @@ public static class MsaReader
         }
 
         return seconds >= 0
-            ? SpectrumJsonl.FromSecondsRounded(seconds.Value)
+            ? FormatParsing.Seconds(cursor, keywords[keyword].Line, seconds.Value, "#" + keyword)
             : throw cursor.Error(keywords[keyword].Line, FormatParsing.Invariant($"#{keyword} {seconds} s is negative"));
     }
 

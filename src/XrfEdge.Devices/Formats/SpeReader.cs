@@ -97,15 +97,7 @@ public static class SpeReader
                     break;
                 case "MCA_CAL":
                     mcaCalLine = blockLine;
-                    var declared = FormatParsing.Number(cursor, NextValueLine(cursor, "$MCA_CAL:"), "$MCA_CAL: coefficient count");
-                    var coefficients = FormatParsing.Tokens(NextValueLine(cursor, "$MCA_CAL:"));
-                    var numeric = coefficients.Where(t => FormatParsing.TryNumber(t) is not null).ToArray();
-                    if (numeric.Length < declared)
-                    {
-                        throw cursor.Error(FormatParsing.Invariant($"$MCA_CAL: declares {declared} coefficients but gives {numeric.Length}"));
-                    }
-
-                    mcaCal = Polynomial(cursor, numeric, "$MCA_CAL:", coefficients.Any(t => t.Equals("eV", StringComparison.OrdinalIgnoreCase)) ? 0.001 : 1.0);
+                    mcaCal = McaCal(cursor);
                     break;
                 case "SPEC_ID" or "SPEC_REM" or "DATE_MEA":
                     var text = cursor.Next();
@@ -202,6 +194,40 @@ public static class SpeReader
         return counts;
     }
 
+    /// <summary>
+    /// <c>$MCA_CAL:</c> then the coefficient count (2 or 3 in practice) then the coefficients and an optional unit:
+    /// <c>3</c> / <c>0.0 0.04 0.0 keV</c>. Anything else on the coefficient line is an error, not skipped.
+    /// </summary>
+    private static EnergyCalibration? McaCal(LineCursor cursor)
+    {
+        var countText = NextValueLine(cursor, "$MCA_CAL:");
+        var declared = FormatParsing.Number(cursor, countText, "$MCA_CAL: coefficient count");
+        if (declared != Math.Floor(declared) || declared is < 2 or > 10)
+        {
+            throw cursor.Error($"$MCA_CAL: coefficient count \"{FormatParsing.Shorten(countText.Trim())}\" is not a whole number from 2 to 10");
+        }
+
+        var tokens = FormatParsing.Tokens(NextValueLine(cursor, "$MCA_CAL:"));
+        var keVPerUnit = 1.0;
+        if (tokens.Length > 0 && FormatParsing.TryNumber(tokens[^1]) is null)
+        {
+            keVPerUnit = tokens[^1].ToUpperInvariant() switch
+            {
+                "KEV" => 1.0,
+                "EV" => 0.001,
+                _ => throw cursor.Error($"$MCA_CAL: unit \"{FormatParsing.Shorten(tokens[^1])}\" is not keV or eV"),
+            };
+            tokens = tokens[..^1];
+        }
+
+        if (tokens.Length != (int)declared)
+        {
+            throw cursor.Error(FormatParsing.Invariant($"$MCA_CAL: declares {declared} coefficients but the next line gives {tokens.Length} value(s)"));
+        }
+
+        return Polynomial(cursor, tokens, "$MCA_CAL:", keVPerUnit);
+    }
+
     private static string NextValueLine(LineCursor cursor, string block)
     {
         var line = cursor.Next();
@@ -216,7 +242,7 @@ public static class SpeReader
     private static TimeSpan NonNegativeSeconds(LineCursor cursor, string text, string what)
     {
         var seconds = FormatParsing.Number(cursor, text, what);
-        return seconds >= 0 ? SpectrumJsonl.FromSecondsRounded(seconds) : throw cursor.Error($"{what} {FormatParsing.Shorten(text)} s is negative");
+        return seconds >= 0 ? FormatParsing.Seconds(cursor, cursor.LineNumber, seconds, what) : throw cursor.Error($"{what} {FormatParsing.Shorten(text)} s is negative");
     }
 
     /// <summary>c0 c1 [c2] → calibration in keV; null when all are zero (Maestro's "uncalibrated").</summary>

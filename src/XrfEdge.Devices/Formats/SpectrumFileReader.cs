@@ -12,6 +12,13 @@ namespace XrfEdge.Devices.Formats;
 /// </summary>
 public static class SpectrumFileReader
 {
+    /// <summary>
+    /// Largest single-spectrum file read (.mca, .spe, .msa, .csv/.tsv), bytes: 64 MiB. A 16384-channel spectrum
+    /// written as "energy, counts" rows is under 1 MiB, so anything near this is not a spectrum, and reading it whole
+    /// would cost gigabytes. <c>.jsonl</c> files are streamed line by line and have no size limit.
+    /// </summary>
+    public const long MaxSingleSpectrumFileBytes = 64L * 1024 * 1024;
+
     /// <summary>Bytes of the file head inspected for content detection.</summary>
     private const int SniffLength = 512;
 
@@ -92,11 +99,25 @@ public static class SpectrumFileReader
 
     private static IEnumerable<SpectrumReadResult> ReadIterator(Stream stream, string source, SpectrumReadOptions options)
     {
-        var buffered = stream.CanSeek ? stream : CopyToMemory(stream);
-        var start = buffered.Position;
+        // The head is read once and put back in front of the rest, so pipes, FIFOs and character devices work too.
         var headBytes = new byte[SniffLength];
-        var headLength = buffered.ReadAtLeast(headBytes, SniffLength, throwOnEndOfStream: false);
-        buffered.Position = start;
+        var headLength = 0;
+        string? readError = null;
+        try
+        {
+            headLength = stream.ReadAtLeast(headBytes, SniffLength, throwOnEndOfStream: false);
+        }
+        catch (IOException ex)
+        {
+            readError = $"read failed: {ex.Message}";
+        }
+
+        if (readError is not null)
+        {
+            yield return SpectrumReadResult.Failure(source, 0, null, readError);
+            yield break;
+        }
+
         var head = Encoding.Latin1.GetString(headBytes, 0, headLength);
 
         var format = options.Format ?? DetectFormat(source, head);
@@ -108,9 +129,22 @@ public static class SpectrumFileReader
             yield break;
         }
 
+        if (format != SpectrumFileFormat.Jsonl && KnownLength(stream) is { } length && length > MaxSingleSpectrumFileBytes)
+        {
+            yield return SpectrumReadResult.Failure(source, 0, null, TooLarge(length, format.Value));
+            yield break;
+        }
+
+        Stream rest = new HeadThenRestStream(headBytes.AsMemory(0, headLength), stream);
+        if (format != SpectrumFileFormat.Jsonl)
+        {
+            // Also bounds what has no length: a pipe, or a device such as /dev/zero that reports 0.
+            rest = new LimitedReadStream(rest, MaxSingleSpectrumFileBytes, source, TooLarge(null, format.Value));
+        }
+
         // Amptek writes ISO-8859-1 ("°C" in the status section); the other formats are ASCII or UTF-8.
         var encoding = format == SpectrumFileFormat.AmptekMca ? Encoding.Latin1 : Encoding.UTF8;
-        using var reader = new StreamReader(buffered, encoding, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        using var reader = new StreamReader(rest, encoding, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
         if (format == SpectrumFileFormat.Jsonl)
         {
             foreach (var result in SpectrumJsonl.Read(reader, source))
@@ -130,12 +164,105 @@ public static class SpectrumFileReader
         };
     }
 
-    private static MemoryStream CopyToMemory(Stream stream)
+    private static long? KnownLength(Stream stream)
     {
-        var memory = new MemoryStream();
-        stream.CopyTo(memory);
-        memory.Position = 0;
-        return memory;
+        try
+        {
+            // A character device (/dev/zero) can seek but reports length 0; the LimitedReadStream catches it.
+            return stream.CanSeek ? stream.Length - stream.Position : null;
+        }
+        catch (Exception ex) when (ex is IOException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private static string TooLarge(long? length, SpectrumFileFormat format) =>
+        FormattableString.Invariant(
+            $"the file is {(length is { } bytes ? $"{bytes / (1024.0 * 1024.0):0.#} MiB" : "larger than that")}; a single-spectrum {format} file is at most {MaxSingleSpectrumFileBytes / (1024 * 1024)} MiB (16384 channels need under 1 MiB), so this is not a spectrum");
+
+    /// <summary>The bytes already read for format detection, then the rest of the underlying stream.</summary>
+    private sealed class HeadThenRestStream(ReadOnlyMemory<byte> head, Stream inner) : Stream
+    {
+        private ReadOnlyMemory<byte> _head = head;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_head.IsEmpty)
+            {
+                return inner.Read(buffer);
+            }
+
+            var n = Math.Min(buffer.Length, _head.Length);
+            _head.Span[..n].CopyTo(buffer);
+            _head = _head[n..];
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>Passes reads through until <c>limit</c> bytes, then fails with a <see cref="SpectrumFormatException"/> naming the file.</summary>
+    private sealed class LimitedReadStream(Stream inner, long limit, string source, string problem) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = inner.Read(buffer);
+            _read += n;
+            return _read > limit ? throw new SpectrumFormatException(source, 0, problem) : n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static SpectrumFileFormat? FromContent(string head)

@@ -12,6 +12,13 @@ namespace XrfEdge.Spectra.Calibration;
 /// <param name="QuadraticKeVPerChannel2">Quadratic term, keV per channel². Usually |q| &lt; 1e-6; 0 for a linear calibration.</param>
 public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChannel, double QuadraticKeVPerChannel2 = 0)
 {
+    /// <summary>
+    /// Smallest plausible gain, keV per channel: 0.5 eV. The finest XRF/EDS MCA setting (16384 channels over 8 keV)
+    /// is about 0.5 eV/channel, and detectors resolve ~125 eV. A smaller gain is a calibration in the wrong unit
+    /// (eV values labelled keV); accepted, it would pile the whole spectrum into the first 0.1-keV bin.
+    /// </summary>
+    public const double MinGainKeVPerChannel = 0.0005;
+
     /// <summary>Largest plausible gain, keV per channel: a 64-channel MCA spanning 100 keV.</summary>
     public const double MaxGainKeVPerChannel = 2.0;
 
@@ -65,6 +72,11 @@ public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChanne
         if (GainKeVPerChannel <= 0)
         {
             return string.Create(CultureInfo.InvariantCulture, $"gain must be positive, got {GainKeVPerChannel} keV/channel");
+        }
+
+        if (GainKeVPerChannel < MinGainKeVPerChannel)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"gain {GainKeVPerChannel} keV/channel is below the plausible minimum {MinGainKeVPerChannel} (0.5 eV/channel); is an eV calibration labelled keV?");
         }
 
         if (GainKeVPerChannel > MaxGainKeVPerChannel)

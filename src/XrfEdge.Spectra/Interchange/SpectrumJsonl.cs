@@ -32,8 +32,16 @@ public static class SpectrumJsonl
     /// <summary>Longest line accepted, characters: 4 Mi, far above 16384 channels × 20 digits.</summary>
     public const int MaxLineLength = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Most counts a spectrum may hold in all, and so in one channel: 2^53, the largest integer a double holds
+    /// exactly (the rebinner and the model work in floating point). A real MCA stays many decades below it
+    /// (16384 channels of 32-bit counters hold under 2^46); a file above it is corrupt, and its total would
+    /// otherwise wrap around silently.
+    /// </summary>
+    public const long MaxTotalCounts = 1L << 53;
+
     // Integral doubles beyond 2^53 are no longer exact; counts that large are not physical anyway.
-    private const double MaxExactInteger = 9007199254740992.0;
+    private const double MaxExactInteger = MaxTotalCounts;
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 8 };
 
@@ -209,10 +217,36 @@ public static class SpectrumJsonl
     }
 
     /// <summary>
+    /// Longest live or real time accepted, seconds: half of what <see cref="TimeSpan"/> holds (±29,000 years), so that
+    /// conversion never saturates; a week is already far beyond any XRF acquisition. Every reader applies it.
+    /// </summary>
+    public static readonly double MaxSeconds = TimeSpan.MaxValue.TotalSeconds / 2;
+
+    /// <summary>
     /// Seconds to a <see cref="TimeSpan"/> rounded to the nearest tick. <see cref="TimeSpan.FromSeconds(double)"/>
     /// truncates, so 0.043 s (stored as 0.04299999…) would come back one tick short and a write/read round trip would drift.
     /// </summary>
     public static TimeSpan FromSecondsRounded(double seconds) => TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
+
+    /// <summary>
+    /// Checks that the counts add up to at most <see cref="MaxTotalCounts"/>; <see langword="null"/> when they do,
+    /// else a sentence naming the first channel where the running total passes it.
+    /// </summary>
+    /// <param name="counts">Non-negative counts per channel.</param>
+    public static string? CheckTotalCounts(ReadOnlySpan<long> counts)
+    {
+        long total = 0;
+        for (var channel = 0; channel < counts.Length; channel++)
+        {
+            // Both terms are ≤ 2^53 here, so the sum cannot overflow a long before the check.
+            if (counts[channel] > MaxTotalCounts || (total += counts[channel]) > MaxTotalCounts)
+            {
+                return Invariant($"counts add up to more than 2^53 ({MaxTotalCounts}) by channel {channel}; no MCA holds that many, so the file is corrupt");
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Checks a channel count against 64–16384; <see langword="null"/> when in range.</summary>
     public static string? CheckChannelCount(int channelCount) =>
@@ -234,14 +268,16 @@ public static class SpectrumJsonl
     private static IEnumerable<SpectrumReadResult> ReadIterator(TextReader reader, string source)
     {
         var seenIds = new HashSet<string>(StringComparer.Ordinal);
+        var lines = new BoundedLineReader(reader, MaxLineLength);
         var lineNumber = 0;
         while (true)
         {
             string? line;
+            long tooLong = 0;
             string? readError = null;
             try
             {
-                line = reader.ReadLine();
+                line = lines.ReadLine(out tooLong);
             }
             catch (IOException ex)
             {
@@ -262,14 +298,14 @@ public static class SpectrumJsonl
             }
 
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            if (tooLong > 0)
             {
+                yield return SpectrumReadResult.Failure(source, lineNumber, null, Invariant($"line is {tooLong} characters long; at most {MaxLineLength} are accepted (a file without line breaks is not .jsonl)"));
                 continue;
             }
 
-            if (line.Length > MaxLineLength)
+            if (string.IsNullOrWhiteSpace(line))
             {
-                yield return SpectrumReadResult.Failure(source, lineNumber, null, Invariant($"line is {line.Length} characters long; at most {MaxLineLength} are accepted"));
                 continue;
             }
 
@@ -439,6 +475,12 @@ public static class SpectrumJsonl
             result[channel++] = (long)number;
         }
 
+        var totalProblem = CheckTotalCounts(result);
+        if (totalProblem is not null)
+        {
+            return totalProblem;
+        }
+
         counts = result;
         return null;
     }
@@ -483,8 +525,7 @@ public static class SpectrumJsonl
             return problem;
         }
 
-        // TimeSpan holds ±29 000 years; a week is already far beyond any XRF acquisition.
-        if (seconds < 0 || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
+        if (seconds < 0 || seconds > MaxSeconds)
         {
             return Invariant($"field \"{name}\" is {seconds}; a time must be a non-negative number of seconds");
         }
@@ -525,9 +566,9 @@ public static class SpectrumJsonl
             return problem;
         }
 
-        if (kilovolts is <= 0)
+        if (kilovolts is { } kv && Excitation.CheckTubeVoltage(kv) is { } voltageProblem)
         {
-            return Invariant($"field \"excitation.kv\" is {kilovolts}; the tube voltage must be positive");
+            return "field \"excitation.kv\": " + voltageProblem;
         }
 
         if (microamperes is < 0)

@@ -99,8 +99,10 @@ public sealed class EnergyCalibrationTests
         { 60, 0.01, 0, 1024, "outside ±50 keV" },
         // dE/dc = 0.01 − 2e-5·c reaches 0 at channel 250: fine for 200 channels, not for 1024.
         { 0, 0.01, -1e-5, 1024, "not monotonic over 1024 channels" },
-        // q > 0 can also break monotonicity at the lower edge c = −½ only if g < q; here g = 1e-4, q = 1e-3.
-        { 0, 1e-4, 1e-3, 1024, "not monotonic" },
+        // q > 0 can also break monotonicity at the lower edge c = −½ only if g < q; here g = 1e-3, q = 2e-3.
+        { 0, 1e-3, 2e-3, 1024, "not monotonic" },
+        // 0.5 eV/channel is EnergyCalibration.MinGainKeVPerChannel: 0.4 eV is an eV calibration labelled keV.
+        { 0, 4e-4, 0, 1024, "below the plausible minimum 0.0005" },
     };
 
     [Theory]

@@ -260,7 +260,7 @@ public sealed class SpectrumJsonlTests
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"live_time_s\":-1}}", "field \"live_time_s\" is -1; a time must be a non-negative number of seconds" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"real_time_s\":\"10\"}}", "field \"real_time_s\" must be a number, found a string" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"excitation\":{{\"anode\":\"rhodium\"}}}}", "field \"excitation.anode\" must be an element symbol" },
-        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"excitation\":{{\"anode\":\"Rh\",\"kv\":0}}}}", "field \"excitation.kv\" is 0; the tube voltage must be positive" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"excitation\":{{\"anode\":\"Rh\",\"kv\":0}}}}", "field \"excitation.kv\": tube voltage 0 kV is outside 1–200 kV" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"elements\":\"Fe\"}}", "field \"elements\" must be an array of strings, found a string" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"elements\":[\"Fe\",\"iron\"]}}", "field \"elements\" holds \"iron\", which is not an element symbol" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"ignore_elements\":[1]}}", "field \"ignore_elements\" must be an array of strings, holds a number" },
