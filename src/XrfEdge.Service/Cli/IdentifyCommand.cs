@@ -10,7 +10,8 @@ using XrfEdge.Spectra.Interchange;
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// <c>xrfedge identify --input FILE… [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P]</c>:
+/// <c>xrfedge identify --input FILE… [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P]
+/// [--format F] [--offset-kev X --gain-kev-per-channel Y [--quadratic-kev-per-channel2 Z]] [--negative-counts N]</c>:
 /// identifies every spectrum of every file (.jsonl, .mca, .spe, .msa, .csv), one result per spectrum in input order; a
 /// spectrum that cannot be read gets an error line and the rest of the file is still processed. A spectrum outside the
 /// model's trained count range is flagged (and, above it, scaled into it unless P is Report).
@@ -30,11 +31,21 @@ internal static class IdentifyCommand
         var scale = InferenceCli.ThresholdScaleOption();
         var countRange = InferenceCli.CountRangeOption();
         var command = new Command("identify", "Identify the elements and emission lines in spectrum files") { input, model, json, scale, countRange };
-        command.SetAction(parse => Run(parse.GetValue(input) ?? [], parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error, parse.GetValue(countRange)));
+        var reading = new SpectrumInputOptions();
+        reading.AddReadOptionsTo(command);
+        command.SetAction(parse => Run(parse.GetValue(input) ?? [], parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(countRange), reading.ReadOptions(parse)));
         return command;
     }
 
-    internal static int Run(string[] inputs, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange = CountRangePolicy.ScaleDown)
+    internal static int Run(
+        string[] inputs,
+        string? modelGiven,
+        bool asJson,
+        double thresholdScale,
+        TextWriter output,
+        TextWriter error,
+        CountRangePolicy countRange = CountRangePolicy.ScaleDown,
+        SpectrumReadOptions? readOptions = null)
     {
         if (InferenceCli.TryOpenForVerb("identify", modelGiven, thresholdScale, error) is not { } opened)
         {
@@ -76,8 +87,10 @@ internal static class IdentifyCommand
 
         foreach (var file in inputs)
         {
-            foreach (var item in SpectrumFileReader.ReadAll(file))
+            var spectraInFile = 0;
+            foreach (var item in SpectrumFileReader.ReadAll(file, readOptions))
             {
+                spectraInFile++;
                 pending.Add(item);
                 if (item.Spectrum is null)
                 {
@@ -91,6 +104,13 @@ internal static class IdentifyCommand
                         Flush();
                     }
                 }
+            }
+
+            if (spectraInFile == 0)
+            {
+                // An empty (or all-blank) .jsonl: say so, as rebin and eval do, rather than print nothing and exit 0.
+                pending.Add(SpectrumReadResult.Failure(file, 0, null, "the file holds no spectra"));
+                failures++;
             }
         }
 

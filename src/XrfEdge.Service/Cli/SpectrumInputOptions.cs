@@ -5,11 +5,11 @@ using XrfEdge.Spectra.Calibration;
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// The command-line options every verb that reads "any spectrum file" shares (<c>rebin</c>, <c>identify</c>,
-/// <c>eval</c>): <c>--input</c>, <c>--format</c>, <c>--offset-kev</c>, <c>--gain-kev-per-channel</c>,
-/// <c>--quadratic-kev-per-channel2</c>, <c>--negative-counts</c>. Add them with <see cref="AddTo"/>, then turn a parse
-/// result into <see cref="SpectrumReadOptions"/> with <see cref="ReadOptions"/> and read with
-/// <see cref="SpectrumFileReader.ReadAll"/>.
+/// The command-line options the verbs that read "any spectrum file" share (<c>rebin</c>, <c>identify</c>):
+/// <c>--input</c>, <c>--format</c>, <c>--offset-kev</c>, <c>--gain-kev-per-channel</c>,
+/// <c>--quadratic-kev-per-channel2</c>, <c>--negative-counts</c>. Add them with <see cref="AddTo"/> (or, for a verb
+/// with its own <c>--input</c>, <see cref="AddReadOptionsTo"/>), then turn a parse result into
+/// <see cref="SpectrumReadOptions"/> with <see cref="ReadOptions"/> and read with <see cref="SpectrumFileReader.ReadAll"/>.
 /// </summary>
 internal sealed class SpectrumInputOptions
 {
@@ -55,6 +55,13 @@ internal sealed class SpectrumInputOptions
     {
         ArgumentNullException.ThrowIfNull(command);
         command.Options.Add(Input);
+        AddReadOptionsTo(command);
+    }
+
+    /// <summary>Adds every option but <see cref="Input"/>, and their cross-checks, to <paramref name="command"/>.</summary>
+    public void AddReadOptionsTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
         command.Options.Add(Format);
         command.Options.Add(OffsetKeV);
         command.Options.Add(GainKeVPerChannel);

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using XrfEdge.Inference.Benchmarking;
 using XrfEdge.Service.Cli;
@@ -51,6 +53,44 @@ public sealed class InferenceVerbTests : IDisposable
         }
 
         return path;
+    }
+
+    private static (int ExitCode, string Output) Invoke(params string[] args)
+    {
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+        using var error = new StringWriter(CultureInfo.InvariantCulture);
+        var exit = XrfEdgeCommandLine.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString() + error.ToString());
+    }
+
+    [Fact]
+    public void Identify_EmptyJsonl_IsAnErrorNotSilence()
+    {
+        var empty = Path.Combine(_dir, "empty.jsonl");
+        File.WriteAllText(empty, "\n  \n");
+
+        var (code, output) = Invoke("identify", "--input", empty, "--model", TestModel, "--json");
+
+        Assert.Equal(1, code);
+        using var line = JsonDocument.Parse(output.Trim());
+        Assert.Equal($"{empty}: the file holds no spectra", line.RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public void Identify_CountsOnlyCsv_TakesTheCalibrationTheErrorAsksFor()
+    {
+        var csv = Path.Combine(_dir, "counts.csv");
+        File.WriteAllLines(csv, Enumerable.Range(0, 300).Select(c => (c % 9).ToString(CultureInfo.InvariantCulture)));
+
+        var (without, asked) = Invoke("identify", "--input", csv, "--model", TestModel, "--json");
+        var (with, identified) = Invoke("identify", "--input", csv, "--offset-kev", "0.05", "--gain-kev-per-channel", "0.1", "--model", TestModel, "--json");
+
+        Assert.Equal(1, without);
+        Assert.Contains("give one with --offset-kev and --gain-kev-per-channel", asked, StringComparison.Ordinal);
+        Assert.Equal(0, with);
+        using var line = JsonDocument.Parse(identified.Trim());
+        Assert.Equal("counts", line.RootElement.GetProperty("id").GetString());
+        Assert.Equal(JsonValueKind.Array, line.RootElement.GetProperty("elements").ValueKind);
     }
 
     [Fact]
