@@ -155,6 +155,7 @@ public sealed class Dp5Session : IAsyncDisposable
     /// the robust end-of-preset test), then reads spectrum + status.
     /// </summary>
     /// <returns>The spectrum as a <see cref="RawSpectrum"/> carrying the profile's calibration, accumulation time as live time, real time and the status fields.</returns>
+    /// <exception cref="ChannelCountMismatchException">The DP5 sent another channel count than the profile's MCAC (see <see cref="ToRawSpectrum"/>).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
         if (presetTime <= TimeSpan.Zero)
@@ -190,10 +191,17 @@ public sealed class Dp5Session : IAsyncDisposable
         return ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
     }
 
-    /// <summary>Wraps a decoded spectrum with the profile's calibration and the status fields.</summary>
+    /// <summary>
+    /// Wraps a decoded spectrum with the profile's calibration and the status fields, after checking that the spectrum
+    /// has the channel count that calibration is for. The PID2 of the reply says how many channels the DP5 sent (its
+    /// MCAC, guide Table 2), which can differ from the profile's after a power cycle lost a RAM-only configuration or
+    /// another interface changed MCAC.
+    /// </summary>
+    /// <exception cref="ChannelCountMismatchException">The spectrum has another channel count than the profile's MCAC.</exception>
     public RawSpectrum ToRawSpectrum(Dp5Spectrum spectrum, string id)
     {
         ArgumentNullException.ThrowIfNull(spectrum);
+        ChannelCountMismatchException.ThrowIfMismatched("DP5", DeviceName, spectrum.Counts.Length, _profile);
         var metadata = new Dictionary<string, string>(spectrum.Status?.ToMetadata() ?? new Dictionary<string, string>())
         {
             ["device"] = DeviceName,
