@@ -24,7 +24,7 @@ public sealed class Dp5Session : IAsyncDisposable
     private readonly AcquisitionProfile _profile;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Dp5PacketDecoder _decoder = new();
+    private readonly Dp5PacketDecoder _decoder = new(Dp5PacketKinds.Responses);
     private readonly List<Dp5Packet> _packets = [];
     private readonly byte[] _readBuffer = new byte[4096];
     private Stream? _link;
