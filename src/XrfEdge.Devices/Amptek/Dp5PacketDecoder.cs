@@ -58,6 +58,15 @@ public sealed class Dp5PacketDecoder
     /// <summary>Bytes held for an incomplete packet (0–32774).</summary>
     public int BufferedByteCount => _end - _start;
 
+    /// <summary>
+    /// LEN of the packet being collected, bytes (0–32767): its 6-byte header is in and passed the checks, its data and
+    /// checksum are not yet. Null when no such header is held. A caller waiting for a reply uses it to hear out a reply
+    /// longer than it expected.
+    /// </summary>
+    public int? PendingDataLength => _end - _start >= Dp5Packet.HeaderLength
+        ? BinaryPrimitives.ReadUInt16BigEndian(_work.AsSpan(_start + 4))
+        : null;
+
     /// <summary>Drops any partial packet (after a time-out, before a retry).</summary>
     public void Reset()
     {

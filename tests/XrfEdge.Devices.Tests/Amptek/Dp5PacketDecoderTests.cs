@@ -227,6 +227,22 @@ public sealed class Dp5PacketDecoderTests
     }
 
     [Fact]
+    public void PendingDataLength_HeaderInDataNot_IsTheAnnouncedLen()
+    {
+        // Sample[1] is a status packet: LEN 64.
+        var bytes = Sample[1].Encode();
+        var decoder = new Dp5PacketDecoder(Dp5PacketKinds.Responses);
+        var output = new List<Dp5Packet>();
+        decoder.Feed(bytes.AsSpan(0, 5), output);
+        Assert.Null(decoder.PendingDataLength);
+        decoder.Feed(bytes.AsSpan(5, 10), output);
+        Assert.Equal(64, decoder.PendingDataLength);
+        decoder.Feed(bytes.AsSpan(15), output);
+        Assert.Null(decoder.PendingDataLength);
+        Assert.Single(output);
+    }
+
+    [Fact]
     public void Reset_DropsPartialPacket()
     {
         var decoder = new Dp5PacketDecoder();

@@ -150,6 +150,45 @@ public sealed class Dp5SessionTests
     }
 
     [Fact]
+    public async Task ReadSpectrumAsync_LargerMcacThanProfile_HearsOutTheLongerReplyAndReportsTheMismatch()
+    {
+        var time = new FakeTimeProvider();
+        var (host, dev) = MemoryDuplexStream.CreatePair();
+
+        // One attempt, so a time-out would end the read at once instead of being retried.
+        var profile = TestProfiles.Fast(1024) with { MaxAttempts = 1 };
+        await using var session = new Dp5Session("memory", _ => ValueTask.FromResult<Stream>(host), profile, time);
+        var reading = session.ReadSpectrumAsync(clear: false, CancellationToken.None);
+        var buffer = new byte[64];
+        var n = await dev.ReadAsync(buffer);
+        Assert.Equal(Dp5Requests.Spectrum(withStatus: true, clear: false).Encode(), buffer[..n]);
+        while (time.PendingTimerCount == 0)
+        {
+            await Task.Yield();
+        }
+
+        // The device is at MCAC=8192: an 81/0C reply of 24,648 bytes where the profile expects 1024 channels + status.
+        var reply = new Dp5Spectrum(new int[8192], new Dp5Status { DeviceType = Dp5DeviceType.Dp5 }).Encode().Encode();
+        await dev.WriteAsync(reply.AsMemory(0, 1000));
+        while (session.Decoder.BufferedByteCount < 1000)
+        {
+            await Task.Yield();
+        }
+
+        // Sized for 1024 channels: 250 ms + 1.5 × 3144 bytes × 10 bit / 115200 baud ≈ 659 ms, so 1 s would time it out;
+        // sized for the announced 8192 channels: 250 ms + 1.5 × 24,648 × 10 / 115200 ≈ 3459 ms.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await dev.WriteAsync(reply.AsMemory(1000));
+        var spectrum = await reading;
+
+        Assert.Equal(8192, spectrum.Counts.Length);
+        Assert.Equal(0, session.RetryCount);
+        var e = Assert.Throws<ChannelCountMismatchException>(() => session.ToRawSpectrum(spectrum, "m1"));
+        Assert.Equal(8192, e.ReceivedChannelCount);
+        Assert.Equal(1024, e.ProfileChannelCount);
+    }
+
+    [Fact]
     public async Task ApplyProfileAsync_UnknownCommand_ThrowsNamingTheEchoedCommand()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
