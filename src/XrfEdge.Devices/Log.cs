@@ -37,4 +37,7 @@ internal static partial class Log
 
     [LoggerMessage(6010, LogLevel.Warning, "SPI frame rejected: {Reason} (attempt {Attempt} of {MaxAttempts})")]
     public static partial void SpiFrameRejected(ILogger logger, string reason, int attempt, int maxAttempts);
+
+    [LoggerMessage(6011, LogLevel.Debug, "A reply to {Request} announces {DataBytes} data bytes, more than the {ExpectedBytes} expected; waiting up to {TimeoutMs} ms for it")]
+    public static partial void ReplyLongerThanExpected(ILogger logger, string request, int dataBytes, int expectedBytes, double timeoutMs);
 }

@@ -64,7 +64,11 @@ public sealed record AcquisitionProfile
     /// <summary>SPI clock, Hz (4–16 MHz is a safe range on a Pi).</summary>
     public int SpiMaxSpeedHz { get; init; } = 8_000_000;
 
-    /// <summary>Channel count implied by MCAC, or 1024 (DP5 default) when unset.</summary>
+    /// <summary>
+    /// Channels the <see cref="Calibration"/> is for, from MCAC (256–8192); every spectrum the MCA sends must have this
+    /// many or it is refused (<see cref="ChannelCountMismatchException"/>). <see cref="Validate"/> refuses a profile
+    /// that does not state MCAC; one built in code without it counts as 1024, the DP5's default.
+    /// </summary>
     public int ChannelCount => Configuration.LastOrDefault(c => string.Equals(c.Key, "MCAC", StringComparison.OrdinalIgnoreCase)).Value is { } v
         && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 1024;
 
@@ -204,6 +208,13 @@ public sealed record AcquisitionProfile
         if (BaudRate is not (115200 or 57600 or 19200))
         {
             return string.Create(CultureInfo.InvariantCulture, $"BaudRate must be 115200, 57600 or 19200, got {BaudRate}");
+        }
+
+        // A calibration is only right for the channel count it was measured at, so that count must be written down:
+        // guessing the DP5's default would misread a device left at another MCAC, and an SPI MCA has no default.
+        if (!Configuration.Any(c => string.Equals(c.Key, "MCAC", StringComparison.OrdinalIgnoreCase)))
+        {
+            return "Configuration.MCAC is required: the channel count (256–8192) the Calibration is for; every spectrum must have that many channels";
         }
 
         if (ChannelCount is not (256 or 512 or 1024 or 2048 or 4096 or 8192))

@@ -24,7 +24,7 @@ public sealed class Dp5Session : IAsyncDisposable
     private readonly AcquisitionProfile _profile;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Dp5PacketDecoder _decoder = new();
+    private readonly Dp5PacketDecoder _decoder = new(Dp5PacketKinds.Responses);
     private readonly List<Dp5Packet> _packets = [];
     private readonly byte[] _readBuffer = new byte[4096];
     private Stream? _link;
@@ -135,7 +135,10 @@ public sealed class Dp5Session : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Requests the spectrum with status (02/03, or 02/04 to clear at the same moment).</summary>
+    /// <summary>
+    /// Requests the spectrum with status (02/03, or 02/04 to clear at the same moment). The reply time-out is sized for
+    /// the profile's MCAC; a reply whose header announces more channels is heard out (see <see cref="ExchangeAsync"/>).
+    /// </summary>
     public async Task<Dp5Spectrum> ReadSpectrumAsync(bool clear, CancellationToken cancellationToken)
     {
         var expectedBytes = (3 * _profile.ChannelCount) + Dp5Status.Length;
@@ -155,6 +158,7 @@ public sealed class Dp5Session : IAsyncDisposable
     /// the robust end-of-preset test), then reads spectrum + status.
     /// </summary>
     /// <returns>The spectrum as a <see cref="RawSpectrum"/> carrying the profile's calibration, accumulation time as live time, real time and the status fields.</returns>
+    /// <exception cref="ChannelCountMismatchException">The DP5 sent another channel count than the profile's MCAC (see <see cref="ToRawSpectrum"/>).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
         if (presetTime <= TimeSpan.Zero)
@@ -190,10 +194,17 @@ public sealed class Dp5Session : IAsyncDisposable
         return ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
     }
 
-    /// <summary>Wraps a decoded spectrum with the profile's calibration and the status fields.</summary>
+    /// <summary>
+    /// Wraps a decoded spectrum with the profile's calibration and the status fields, after checking that the spectrum
+    /// has the channel count that calibration is for. The PID2 of the reply says how many channels the DP5 sent (its
+    /// MCAC, guide Table 2), which can differ from the profile's after a power cycle lost a RAM-only configuration or
+    /// another interface changed MCAC.
+    /// </summary>
+    /// <exception cref="ChannelCountMismatchException">The spectrum has another channel count than the profile's MCAC.</exception>
     public RawSpectrum ToRawSpectrum(Dp5Spectrum spectrum, string id)
     {
         ArgumentNullException.ThrowIfNull(spectrum);
+        ChannelCountMismatchException.ThrowIfMismatched("DP5", DeviceName, spectrum.Counts.Length, _profile);
         var metadata = new Dictionary<string, string>(spectrum.Status?.ToMetadata() ?? new Dictionary<string, string>())
         {
             ["device"] = DeviceName,
@@ -221,6 +232,9 @@ public sealed class Dp5Session : IAsyncDisposable
     /// <summary>
     /// Writes <paramref name="request"/> in one write and waits for the first packet matching <paramref name="isReply"/>,
     /// with the reply time-out plus 1.5× the wire time of <paramref name="expectedDataBytes"/> at the profile's baud rate.
+    /// When a packet whose header announces more data than that starts to arrive (a spectrum at a larger MCAC than the
+    /// profile's: 8192 channels + status take 2.14 s at 115200 baud, guide §3.4), the wait is restarted once, sized for
+    /// that packet, so the reply is received and reported for what it is rather than as a time-out.
     /// </summary>
     public async Task<Dp5Packet> ExchangeAsync(Dp5Packet request, Func<Dp5Packet, bool> isReply, int expectedDataBytes, CancellationToken cancellationToken)
     {
@@ -229,9 +243,7 @@ public sealed class Dp5Session : IAsyncDisposable
         var bytes = request.Encode();
         var requestName = request.ToString();
 
-        // 10 bits per byte on an 8N1 line; 1.5× margin for USB-serial latency and device buffering (guide §3.4 table).
-        var wire = TimeSpan.FromSeconds((expectedDataBytes + Dp5Packet.OverheadLength) * 10.0 / _profile.BaudRate);
-        var timeout = _profile.ReplyTimeout + (wire * 1.5);
+        var timeout = ReplyTimeoutFor(expectedDataBytes);
         Exception? last = null;
         for (var attempt = 1; attempt <= _profile.MaxAttempts; attempt++)
         {
@@ -247,7 +259,7 @@ public sealed class Dp5Session : IAsyncDisposable
                 _decoder.Reset();
                 _packets.Clear();
                 await link.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                var outcome = await AwaitReplyAsync(link, request, isReply, timeout, cancellationToken).ConfigureAwait(false);
+                var outcome = await AwaitReplyAsync(link, request, isReply, expectedDataBytes, timeout, cancellationToken).ConfigureAwait(false);
                 switch (outcome)
                 {
                     case { Reply: { } reply }:
@@ -282,11 +294,20 @@ public sealed class Dp5Session : IAsyncDisposable
         };
     }
 
-    private async Task<ReplyOutcome> AwaitReplyAsync(Stream link, Dp5Packet request, Func<Dp5Packet, bool> isReply, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Reply time-out plus 1.5× the wire time of a reply with <paramref name="dataBytes"/> data bytes.</summary>
+    private TimeSpan ReplyTimeoutFor(int dataBytes)
+    {
+        // 10 bits per byte on an 8N1 line; 1.5× margin for USB-serial latency and device buffering (guide §3.4 table).
+        var wire = TimeSpan.FromSeconds((dataBytes + Dp5Packet.OverheadLength) * 10.0 / _profile.BaudRate);
+        return _profile.ReplyTimeout + (wire * 1.5);
+    }
+
+    private async Task<ReplyOutcome> AwaitReplyAsync(Stream link, Dp5Packet request, Func<Dp5Packet, bool> isReply, int expectedDataBytes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var rejectedBefore = _decoder.RejectedCount;
+        var extended = false;
         while (true)
         {
             int n;
@@ -331,6 +352,15 @@ public sealed class Dp5Session : IAsyncDisposable
             if (_decoder.RejectedCount > rejectedBefore && _decoder.BufferedByteCount == 0)
             {
                 return new ReplyOutcome(null, null, true);
+            }
+
+            // Once per attempt, so line noise cannot keep a silent device's request waiting.
+            if (!extended && _decoder.PendingDataLength is { } pending && pending > expectedDataBytes)
+            {
+                extended = true;
+                var longer = ReplyTimeoutFor(pending);
+                deadline.CancelAfter(longer);
+                Log.ReplyLongerThanExpected(_logger, request.ToString(), pending, expectedDataBytes, longer.TotalMilliseconds);
             }
         }
     }

@@ -173,6 +173,7 @@ public sealed class SpiMcaClient
     }
 
     /// <summary>Clears, starts with a preset, waits for it (then polls the preset flag), and reads the final snapshot.</summary>
+    /// <exception cref="ChannelCountMismatchException">The MCA's header states another channel count than the profile's MCAC (see <see cref="ToRawSpectrum"/>).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
         await CommandAsync(new SpiCommand(SpiOpcode.Clear), 0, cancellationToken).ConfigureAwait(false);
@@ -196,11 +197,16 @@ public sealed class SpiMcaClient
         }
     }
 
-    /// <summary>Wraps a snapshot with the profile's calibration and counters.</summary>
+    /// <summary>
+    /// Wraps a snapshot with the profile's calibration and counters, after checking that the header's channel count
+    /// (docs/spi-mca-protocol.md §5, set by the MCA's firmware) is the one that calibration is for.
+    /// </summary>
+    /// <exception cref="ChannelCountMismatchException">The snapshot has another channel count than the profile's MCAC.</exception>
     public RawSpectrum ToRawSpectrum(SpiSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var h = snapshot.Header;
+        ChannelCountMismatchException.ThrowIfMismatched("SPI MCA", DeviceName, snapshot.Counts.Length, _profile);
         var ic = CultureInfo.InvariantCulture;
         return new RawSpectrum
         {

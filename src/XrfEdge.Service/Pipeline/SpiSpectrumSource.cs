@@ -14,7 +14,8 @@ namespace XrfEdge.Service.Pipeline;
 /// and checks the MCA answers (a STOP, which is harmless in any state). When the bus or the line fails mid-run
 /// (EIO after the MCA lost power, an unbound driver) the device is closed and reopened, like the DP5 serial source:
 /// <see cref="AcquisitionProfile.ReconnectAttempts"/> attempts, <see cref="AcquisitionProfile.ReconnectDelay"/> apart,
-/// then the measurement is repeated from its CLEAR once. An aborted measurement sends STOP at once so the MCA does
+/// then the measurement is repeated from its CLEAR once (not after a NACK with a code or a
+/// <see cref="ChannelCountMismatchException"/>, which reopening cannot fix). An aborted measurement sends STOP at once so the MCA does
 /// not keep counting for a result nobody wants.
 /// </summary>
 internal sealed class SpiSpectrumSource : ISpectrumSource
@@ -87,10 +88,11 @@ internal sealed class SpiSpectrumSource : ISpectrumSource
                 await StopQuietlyAsync().ConfigureAwait(false);
                 throw;
             }
-            catch (IOException ex) when (!retried && ex is not SpiProtocolException { NackCode: not null })
+            catch (IOException ex) when (!retried && ex is not (SpiProtocolException { NackCode: not null } or ChannelCountMismatchException))
             {
                 // The bus or the line failed (an ioctl error, or no answer after every attempt): reopen and measure again
-                // once. A NACK with a code is the MCA refusing the command; reopening would not change its mind.
+                // once. A NACK with a code is the MCA refusing the command, and a channel count other than the profile's
+                // MCAC is the MCA's firmware: reopening would change neither.
                 Log.SpiLinkLost(_logger, _device, ex.Message);
                 Close();
             }

@@ -41,6 +41,15 @@ public sealed class AcquisitionProfileTests : IDisposable
     }
 
     [Fact]
+    public void Load_ShippedSpiProfile_IsValidWith1024Channels()
+    {
+        var profile = AcquisitionProfile.Load(RepoFile("firmware-config/jetson-spi.json"));
+        Assert.Equal("spi", profile.Protocol);
+        Assert.Equal(1024, profile.ChannelCount);
+        Assert.Null(profile.Validate());
+    }
+
+    [Fact]
     public void Load_ServiceSectionsPresent_IgnoredByAcquisition()
     {
         var profile = AcquisitionProfile.Load(Write("""
@@ -54,17 +63,20 @@ public sealed class AcquisitionProfileTests : IDisposable
         Assert.Equal(0.03, profile.Calibration.GainKeVPerChannel);
     }
 
-    // 0.03 keV/channel × 1024 channels (the DP5 default MCAC) = 30.7 keV, inside EnergyCalibration.Validate's 20–40 keV.
+    // 0.03 keV/channel × 1024 channels (the DP5 default MCAC) = 30.7 keV, a 0–30 keV range. A profile must state MCAC,
+    // so the cases that test a later rule carry "MCAC": "1024".
     [Theory]
     [InlineData("""{"Acquisition": {"Configuration": {"MCAC": "1024"}}}""", "no top-level \"Calibration\"")]
     [InlineData("""{"Acquisition": {}, "Calibration": {"OffsetKeV": 0}}""", "Calibration: GainKeVPerChannel is required")]
     [InlineData("""{"Acquisition": {}, "Calibration": {"GainKeVPerChannel": "fast"}}""", "Calibration: GainKeVPerChannel must be a number")]
     [InlineData("""{"Acquisition": {"Configuration": {"MCAC": "1000"}}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "MCAC")]
-    [InlineData("""{"Acquisition": {"Configuration": {"HVSE": "-130"}}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "AllowHighVoltageCommands")]
+    [InlineData("""{"Acquisition": {"Configuration": {"MCAC": "1024", "HVSE": "-130"}}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "AllowHighVoltageCommands")]
     [InlineData("""{"Acquisition": {"BaudRate": 9600}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "BaudRate")]
-    [InlineData("""{"Acquisition": {}, "Calibration": {"GainKeVPerChannel": -1}}""", "gain must be positive")]
+    [InlineData("""{"Acquisition": {"Configuration": {"MCAC": "1024"}}, "Calibration": {"GainKeVPerChannel": -1}}""", "gain must be positive")]
     [InlineData("""{"Acquisition": {"PresetSeconds": "ten"}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "Acquisition: PresetSeconds must be a number")]
-    [InlineData("""{"Acquisition": {"PresetSeconds": 0}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "PresetSeconds must be above 0")]
+    [InlineData("""{"Acquisition": {"Configuration": {"MCAC": "1024"}, "PresetSeconds": 0}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "PresetSeconds must be above 0")]
+    [InlineData("""{"Acquisition": {"Configuration": {"GAIN": "20.0"}}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "Configuration.MCAC is required")]
+    [InlineData("""{"Acquisition": {"Protocol": "spi"}, "Calibration": {"GainKeVPerChannel": 0.03}}""", "Configuration.MCAC is required")]
     [InlineData("""{"Nothing": {}}""", "no \"Acquisition\"")]
     [InlineData("""{"Acquisition": """, "not valid JSON")]
     public void Load_BadProfile_ErrorNamesFileAndKey(string json, string expected)

@@ -1,3 +1,4 @@
+using XrfEdge.Devices.Acquisition;
 using XrfEdge.Devices.Amptek;
 using XrfEdge.Devices.Simulation;
 using XrfEdge.Devices.Tests.Support;
@@ -94,6 +95,97 @@ public sealed class Dp5SessionTests
                 Assert.True(session.ReconnectCount > 0);
             }
         }
+    }
+
+    [Fact]
+    public async Task ToRawSpectrum_MoreChannelsThanProfileMcac_ThrowsNamingDeviceProfileAndBothCounts()
+    {
+        // The review's case: a DP5 left at MCAC=4096 under a profile calibrated for 2048 channels (pi-dp5-uart's MCAC).
+        await using var session = new Dp5Session("/dev/ttyACM0", _ => throw new InvalidOperationException("no link needed"), TestProfiles.Fast(2048), TimeProvider.System);
+        var e = Assert.Throws<ChannelCountMismatchException>(() => session.ToRawSpectrum(new Dp5Spectrum(new int[4096], null), "m1"));
+        Assert.Equal("/dev/ttyACM0", e.DeviceName);
+        Assert.Equal(4096, e.ReceivedChannelCount);
+        Assert.Equal("test-fast", e.ProfileName);
+        Assert.Equal(2048, e.ProfileChannelCount);
+        Assert.StartsWith("DP5 on /dev/ttyACM0 sent a 4096-channel spectrum but profile 'test-fast' is calibrated for 2048 channels (Acquisition:Configuration:MCAC)", e.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<IOException>(e);
+    }
+
+    [Theory]
+    [InlineData(256)]
+    [InlineData(2048)]
+    [InlineData(8192)]
+    public async Task ToRawSpectrum_ChannelCountEqualsProfileMcac_AttachesTheProfileCalibration(int channels)
+    {
+        // 256 and 8192 are the DP5's smallest and largest MCAC (guide Table 4).
+        var profile = TestProfiles.Fast(channels);
+        await using var session = new Dp5Session("/dev/ttyACM0", _ => throw new InvalidOperationException("no link needed"), profile, TimeProvider.System);
+        var spectrum = session.ToRawSpectrum(new Dp5Spectrum(new int[channels], null), "m1");
+        Assert.Equal(channels, spectrum.Counts.Length);
+        Assert.Equal(profile.Calibration, spectrum.Calibration);
+    }
+
+    [Fact]
+    public async Task MeasureAsync_DeviceMcacChangedBehindTheSession_FailsWithMismatchUntilProfileIsReapplied()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (session, device, _) = Start(new SimulatedDp5Options(), cts.Token, channels: 2048, replyTimeout: TimeSpan.FromSeconds(5));
+        await using (session)
+        {
+            await session.ConnectAsync(cts.Token);
+            await session.ApplyProfileAsync(cts.Token);
+
+            // Another interface (or a power cycle back to a saved configuration) sets MCAC=4096 without the session knowing.
+            Assert.True(device.Handle(Dp5Requests.TextConfiguration("MCAC=4096;", saveToFlash: false))!.IsAck);
+            var e = await Assert.ThrowsAsync<ChannelCountMismatchException>(() => session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token));
+            Assert.Equal(4096, e.ReceivedChannelCount);
+            Assert.Equal(2048, e.ProfileChannelCount);
+            Assert.Contains("DP5 on memory", e.Message, StringComparison.Ordinal);
+
+            await session.ApplyProfileAsync(cts.Token);
+            var spectrum = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+            Assert.Equal(2048, spectrum.Counts.Length);
+            Assert.Equal(TestProfiles.Fast(2048).Calibration, spectrum.Calibration);
+        }
+    }
+
+    [Fact]
+    public async Task ReadSpectrumAsync_LargerMcacThanProfile_HearsOutTheLongerReplyAndReportsTheMismatch()
+    {
+        var time = new FakeTimeProvider();
+        var (host, dev) = MemoryDuplexStream.CreatePair();
+
+        // One attempt, so a time-out would end the read at once instead of being retried.
+        var profile = TestProfiles.Fast(1024) with { MaxAttempts = 1 };
+        await using var session = new Dp5Session("memory", _ => ValueTask.FromResult<Stream>(host), profile, time);
+        var reading = session.ReadSpectrumAsync(clear: false, CancellationToken.None);
+        var buffer = new byte[64];
+        var n = await dev.ReadAsync(buffer);
+        Assert.Equal(Dp5Requests.Spectrum(withStatus: true, clear: false).Encode(), buffer[..n]);
+        while (time.PendingTimerCount == 0)
+        {
+            await Task.Yield();
+        }
+
+        // The device is at MCAC=8192: an 81/0C reply of 24,648 bytes where the profile expects 1024 channels + status.
+        var reply = new Dp5Spectrum(new int[8192], new Dp5Status { DeviceType = Dp5DeviceType.Dp5 }).Encode().Encode();
+        await dev.WriteAsync(reply.AsMemory(0, 1000));
+        while (session.Decoder.BufferedByteCount < 1000)
+        {
+            await Task.Yield();
+        }
+
+        // Sized for 1024 channels: 250 ms + 1.5 × 3144 bytes × 10 bit / 115200 baud ≈ 659 ms, so 1 s would time it out;
+        // sized for the announced 8192 channels: 250 ms + 1.5 × 24,648 × 10 / 115200 ≈ 3459 ms.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await dev.WriteAsync(reply.AsMemory(1000));
+        var spectrum = await reading;
+
+        Assert.Equal(8192, spectrum.Counts.Length);
+        Assert.Equal(0, session.RetryCount);
+        var e = Assert.Throws<ChannelCountMismatchException>(() => session.ToRawSpectrum(spectrum, "m1"));
+        Assert.Equal(8192, e.ReceivedChannelCount);
+        Assert.Equal(1024, e.ProfileChannelCount);
     }
 
     [Fact]

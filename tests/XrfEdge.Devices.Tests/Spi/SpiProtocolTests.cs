@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using XrfEdge.Devices.Acquisition;
 using XrfEdge.Devices.Simulation;
 using XrfEdge.Devices.Spi;
 using XrfEdge.Devices.Tests.Support;
@@ -132,6 +133,34 @@ public sealed class SpiProtocolTests
         Assert.Equal(TimeSpan.FromMilliseconds(100), spectrum.LiveTime);
         Assert.Equal(long.Parse(spectrum.Metadata["slow_count"], System.Globalization.CultureInfo.InvariantCulture), spectrum.TotalCounts);
         Assert.True(client.RetryCount >= 2, "one NACK busy and one CRC-32 mismatch must each cost a retry");
+    }
+
+    [Theory]
+    [InlineData(4096, 2048)]
+    [InlineData(1024, 2048)]
+    public async Task Measure_HeaderChannelCountDiffersFromProfileMcac_ThrowsNamingDeviceProfileAndBothCounts(int mcaChannels, int profileChannels)
+    {
+        // An MCA whose firmware histogram is larger or smaller than the profile's MCAC (both powers of two the profile allows).
+        var device = new SimulatedSpiMca(mcaChannels, 4, new ExampleSpectrumSource(5).Generate, TimeProvider.System);
+        using var spi = new SpiDevice(device, 0, 8_000_000);
+        var client = new SpiMcaClient("/dev/spidev0.0", spi, TestProfiles.Fast(profileChannels, replyTimeout: TimeSpan.FromSeconds(5)), TimeProvider.System);
+        var e = await Assert.ThrowsAsync<ChannelCountMismatchException>(() => client.MeasureAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None));
+        Assert.Equal("/dev/spidev0.0", e.DeviceName);
+        Assert.Equal(mcaChannels, e.ReceivedChannelCount);
+        Assert.Equal(profileChannels, e.ProfileChannelCount);
+        Assert.StartsWith($"SPI MCA on /dev/spidev0.0 sent a {mcaChannels}-channel spectrum but profile 'test-fast' is calibrated for {profileChannels} channels", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Measure_HeaderChannelCountEqualsProfileMcac_ReturnsSpectrumWithProfileCalibration()
+    {
+        var device = new SimulatedSpiMca(2048, 4, new ExampleSpectrumSource(5).Generate, TimeProvider.System);
+        using var spi = new SpiDevice(device, 0, 8_000_000);
+        var profile = TestProfiles.Fast(2048, replyTimeout: TimeSpan.FromSeconds(5));
+        var client = new SpiMcaClient("/dev/spidev0.0", spi, profile, TimeProvider.System);
+        var spectrum = await client.MeasureAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        Assert.Equal(2048, spectrum.Counts.Length);
+        Assert.Equal(profile.Calibration, spectrum.Calibration);
     }
 
     [Fact]

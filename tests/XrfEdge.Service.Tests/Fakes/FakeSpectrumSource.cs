@@ -17,6 +17,9 @@ internal sealed class FakeSpectrumSource : ISpectrumSource
     /// <summary>After this many spectra the source reports exhaustion (null = never).</summary>
     public int? Limit { get; set; }
 
+    /// <summary>When set, each acquisition throws what this returns (a device error), unless it returns null.</summary>
+    public Func<Exception?>? Fail { get; set; }
+
     public int Acquired => Volatile.Read(ref _acquired);
 
     public bool Opened { get; private set; }
@@ -39,6 +42,11 @@ internal sealed class FakeSpectrumSource : ISpectrumSource
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        if (Fail?.Invoke() is { } error)
+        {
+            throw error;
+        }
+
         if (Limit is { } limit && Acquired >= limit)
         {
             return null;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using XrfEdge.Devices.Acquisition;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
@@ -154,6 +155,34 @@ public sealed class PipelineTests
         Assert.Equal(MeasurementOutcome.Failed, parts.Publisher.Results[0].Outcome);
         Assert.Contains("wrong shape", parts.Publisher.Results[0].Reason, StringComparison.Ordinal);
         Assert.NotNull(parts.Publisher.Results[0].Spectrum); // the spectrum is kept for re-analysis
+        Assert.Equal(MeasurementOutcome.Completed, parts.Publisher.Results[1].Outcome);
+    }
+
+    [Fact]
+    public async Task SourceChannelCountMismatch_RecordsFailedResultShowsFaultAndKeepsRunning()
+    {
+        // The DP5's PID2 said 4096 channels while the profile's calibration is for 2048 (pi-dp5-uart's MCAC).
+        var parts = new FakeComponents();
+        parts.Source.Fail = () => new ChannelCountMismatchException("DP5", "/dev/serial0", 4096, "pi-dp5-uart", 2048);
+        using var host = parts.BuildHost(FakeComponents.Settings(gpio: false));
+        await host.StartAsync();
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+
+        control.RequestStart("test");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Statuses.Any(s => s.State == "fault" && s.LastError!.Contains("4096-channel", StringComparison.Ordinal))));
+        Assert.True(host.Services.GetRequiredService<PipelineHealth>().IsAlive(out _));
+        Assert.Equal(1, host.Services.GetRequiredService<InstrumentStatus>().Failed);
+
+        parts.Source.Fail = null;
+        control.RequestStart("test");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 2));
+        await host.StopAsync();
+
+        var failed = parts.Publisher.Results[0];
+        Assert.Equal(MeasurementOutcome.Failed, failed.Outcome);
+        Assert.StartsWith("DP5 on /dev/serial0 sent a 4096-channel spectrum but profile 'pi-dp5-uart' is calibrated for 2048 channels", failed.Reason, StringComparison.Ordinal);
+        Assert.Null(failed.Spectrum); // nothing with wrong energies is stored or published
         Assert.Equal(MeasurementOutcome.Completed, parts.Publisher.Results[1].Outcome);
     }
 

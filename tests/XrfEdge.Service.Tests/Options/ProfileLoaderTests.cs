@@ -179,9 +179,19 @@ public sealed class ProfileLoaderTests : IDisposable
     {
         var path = Write(Minimal());
 
-        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:Source=Mca", "Acquisition:Device=/dev/ttyUSB0", "Acquisition:Configuration:HVSE=180"], Environment));
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:Source=Mca", "Acquisition:Device=/dev/ttyUSB0", "Acquisition:Configuration:MCAC=1024", "Acquisition:Configuration:HVSE=180"], Environment));
 
         Assert.Contains(error.Problems, p => p.Contains("HVSE", StringComparison.Ordinal) && p.Contains("AllowHighVoltageCommands", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void McaSource_WithoutMcac_IsRefusedBecauseTheCalibrationNeedsAChannelCount()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:Source=Mca", "Acquisition:Device=/dev/ttyUSB0"], Environment));
+
+        Assert.Contains(error.Problems, p => p.StartsWith("Acquisition: Configuration.MCAC is required", StringComparison.Ordinal));
     }
 
     [Fact]

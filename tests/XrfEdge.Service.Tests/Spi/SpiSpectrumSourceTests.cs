@@ -91,6 +91,24 @@ public sealed class SpiSpectrumSourceTests
     }
 
     [Fact]
+    public async Task Acquire_McaChannelCountNotTheProfiles_FailsAtOnceWithoutReopening()
+    {
+        // A 2048-channel MCA under the 1024-channel profile: the firmware's histogram size, which reopening cannot change.
+        var mca = new SimulatedSpiMca(2048, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        int opens = 0;
+        await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => { opens++; return mca; }, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<ChannelCountMismatchException>(() => source.AcquireAsync("M-5", Profile.PresetTime, CancellationToken.None));
+
+        Assert.Equal(2048, error.ReceivedChannelCount);
+        Assert.Equal(1024, error.ProfileChannelCount);
+        Assert.Contains("SPI MCA on /dev/spidev0.0 sent a 2048-channel spectrum but profile 'spi-test' is calibrated for 1024 channels", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, opens);
+        Assert.Equal(0, source.ReconnectCount);
+    }
+
+    [Fact]
     public async Task Acquire_Cancelled_StopsTheMcaAndThrows()
     {
         var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
