@@ -15,6 +15,14 @@ public static partial class ProfileLoader
     /// <summary>Prefix of environment variables that override profile keys.</summary>
     public const string EnvironmentPrefix = "XRFEDGE_";
 
+    /// <summary>
+    /// Variables with the prefix that are the deployment's, not profile keys, and so are not read as configuration:
+    /// <c>XRFEDGE_PROFILE</c> names the profile file in the systemd unit's <c>ExecStart=</c> (systemd/xrfedge.service,
+    /// /etc/xrfedge/xrfedge.env). Read as a key it was an "unknown section", exit 78, and the unit never started.
+    /// Any other unknown <c>XRFEDGE_</c> variable is still an error, so a misspelt key is not ignored.
+    /// </summary>
+    public static IReadOnlySet<string> DeploymentVariables { get; } = new HashSet<string>(StringComparer.Ordinal) { "XRFEDGE_PROFILE" };
+
     /// <summary>The option types by section; a section or key not listed here is an error.</summary>
     public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
     {
@@ -61,16 +69,9 @@ public static partial class ProfileLoader
         try
         {
             builder.AddJsonFile(fullPath, optional: false, reloadOnChange: false);
-            if (environment is null)
-            {
-                builder.AddEnvironmentVariables(EnvironmentPrefix);
-            }
-            else
-            {
-                builder.AddInMemoryCollection(environment
-                    .Where(e => e.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
-                    .Select(e => new KeyValuePair<string, string?>(e.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), e.Value)));
-            }
+            builder.AddInMemoryCollection((environment ?? ProcessEnvironment())
+                .Where(e => e.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) && !DeploymentVariables.Contains(e.Key))
+                .Select(e => new KeyValuePair<string, string?>(e.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), e.Value)));
 
             builder.AddInMemoryCollection(overrides);
             return builder.Build();
@@ -79,6 +80,17 @@ public static partial class ProfileLoader
         {
             throw new ProfileException([$"profile {profilePath}: not valid JSON: {ex.InnerException?.Message ?? ex.Message}"]);
         }
+    }
+
+    private static Dictionary<string, string?> ProcessEnvironment()
+    {
+        var variables = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            variables[(string)entry.Key] = entry.Value as string;
+        }
+
+        return variables;
     }
 
     /// <summary>Loads, type-checks, binds and validates a profile; throws <see cref="ProfileException"/> listing every problem.</summary>

@@ -22,6 +22,56 @@ public sealed class ProfileLoaderTests : IDisposable
         Assert.True(System.IO.Path.IsPathRooted(settings.Outbox.Path));
     }
 
+    /// <summary>
+    /// The variables an installed instrument starts with: the unit's <c>Environment=</c> lines, systemd's
+    /// <c>$STATE_DIRECTORY</c>, and the active lines of the <c>/etc/xrfedge/xrfedge.env</c> that scripts/install.sh writes.
+    /// </summary>
+    private static Dictionary<string, string?> InstalledEnvironment()
+    {
+        var variables = new Dictionary<string, string?>(Environment);
+        var unit = File.ReadAllLines(RepositoryRoot.Combine("systemd", "xrfedge.service"))
+            .Where(l => l.StartsWith("Environment=", StringComparison.Ordinal))
+            .Select(l => l["Environment=".Length..]);
+        var install = File.ReadAllText(RepositoryRoot.Combine("scripts", "install.sh"));
+        var envFile = install[(install.IndexOf("<<'ENV'", StringComparison.Ordinal) + 7)..install.IndexOf("\nENV\n", StringComparison.Ordinal)]
+            .Split('\n')
+            .Where(l => l.StartsWith("XRFEDGE_", StringComparison.Ordinal));
+        foreach (var line in unit.Concat(envFile))
+        {
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            variables[line[..eq]] = line[(eq + 1)..];
+        }
+
+        return variables;
+    }
+
+    [Fact]
+    public void InstalledUnit_ItsOwnEnvironment_LoadsTheProfileItNames()
+    {
+        var environment = InstalledEnvironment();
+        Assert.Equal("pi-dp5-uart", environment["XRFEDGE_PROFILE"]);
+
+        // ExecStart= is `xrfedge run --config …/firmware-config/${XRFEDGE_PROFILE}.json`; XRFEDGE_PROFILE itself is not a key.
+        var settings = ProfileLoader.Load(
+            RepositoryRoot.Combine("firmware-config", environment["XRFEDGE_PROFILE"] + ".json"),
+            ["Model:Path=" + RepositoryRoot.TestModel],
+            environment);
+
+        Assert.Equal("/var/lib/xrfedge/outbox.db", settings.Outbox.Path);
+    }
+
+    [Fact]
+    public void UnknownPrefixedVariable_StillAnError()
+    {
+        var environment = new Dictionary<string, string?>(Environment) { ["XRFEDGE_PROFLE"] = "typo", ["XRFEDGE_Mqtt__Hots"] = "typo" };
+
+        var error = Assert.Throws<ProfileException>(() =>
+            ProfileLoader.Load(RepositoryRoot.Combine("firmware-config", "pi-dp5-uart.json"), ["Model:Path=" + RepositoryRoot.TestModel], environment));
+
+        Assert.Contains("PROFLE: unknown section", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Mqtt:Hots: unknown key", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void PiProfile_OutboxPath_ExpandsStateDirectory()
     {
