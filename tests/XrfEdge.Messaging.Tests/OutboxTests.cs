@@ -268,6 +268,33 @@ public sealed class OutboxTests : IDisposable
     }
 
     [Fact]
+    public void Open_DamageOutsideOutboxRows_MovedAsideAndEveryRowSalvaged()
+    {
+        DamageTablePage("dead_letter");
+        Guid[] before;
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath};Mode=ReadOnly;Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT msg_id FROM outbox ORDER BY id";
+            using var reader = command.ExecuteReader();
+            var ids = new List<Guid>();
+            while (reader.Read())
+            {
+                ids.Add(Guid.Parse(reader.GetString(0)));
+            }
+
+            before = [.. ids];
+        }
+
+        using var outbox = Open();
+        Assert.NotNull(outbox.RecoveredFromCorruption);
+        Assert.Equal(before, outbox.ReadBatch(0, 100).Select(r => r.MsgId));
+        Assert.Equal(1000, outbox.GetStatistics().Bytes); // DamageTablePage writes 10 rows × 100-byte payloads
+        Assert.True(EnqueueMeasurement(outbox, "M10").Stamp.Seq > Start.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
     public void PurgeExpired_RowsOlderThanMaxAge_EvictedAndCounted()
     {
         using var outbox = Open(o => o.MaxAge = TimeSpan.FromDays(7));

@@ -132,6 +132,7 @@ public sealed class SqliteOutbox : IDisposable
             Log.OutboxCorruptionRecovered(log, options.DatabasePath, recovered, ex.Message);
             (connection, _) = OpenOrExplain(options, existed: false);
             hadSchema = false;
+            Salvage(recovered, connection, options.DatabasePath, log);
         }
         catch (SqliteException ex)
         {
@@ -534,6 +535,57 @@ public sealed class SqliteOutbox : IDisposable
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Copies every outbox row the damaged file still yields (same id, msg_id, payload) into the new outbox: damage in
+    /// a page that holds no outbox row must not cost the backlog. Reading stops at the first unreadable row.
+    /// </summary>
+    private static void Salvage(string damagedPath, SqliteConnection target, string databasePath, ILogger log)
+    {
+        long salvaged = 0;
+        string total = "unknown";
+        try
+        {
+            using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = damagedPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            source.Open();
+            using var count = source.CreateCommand();
+            try
+            {
+                count.CommandText = "SELECT COUNT(*) FROM outbox";
+                total = Convert.ToString(count.ExecuteScalar(), CultureInfo.InvariantCulture) ?? total;
+            }
+            catch (SqliteException)
+            {
+                // The count is only for the log; the rows themselves may still be readable one by one.
+            }
+
+            using var read = source.CreateCommand();
+            read.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, attempts, last_error FROM outbox ORDER BY id";
+            using var write = target.CreateCommand();
+            write.CommandText = """
+                INSERT OR IGNORE INTO outbox(id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, attempts, last_error)
+                VALUES ($id, $msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires, $attempts, $error)
+                """;
+            string[] names = ["$id", "$msg", "$kind", "$topic", "$qos", "$retain", "$ct", "$payload", "$created", "$expires", "$attempts", "$error"];
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                write.Parameters.Clear();
+                for (var i = 0; i < names.Length; i++)
+                {
+                    write.Parameters.AddWithValue(names[i], reader.GetValue(i));
+                }
+
+                salvaged += write.ExecuteNonQuery();
+            }
+        }
+        catch (SqliteException ex)
+        {
+            total = $"{total} ({ex.Message})";
+        }
+
+        Log.OutboxRowsSalvaged(log, databasePath, salvaged, total);
     }
 
     private static (SqliteConnection Connection, bool HadSchema) OpenOrExplain(OutboxOptions options, bool existed)
