@@ -36,6 +36,12 @@ internal static partial class Log
     [LoggerMessage(7020, LogLevel.Critical, "Outbox '{Path}' failed its integrity check ({Reason}); moved to '{MovedTo}' and started empty")]
     public static partial void OutboxCorruptionRecovered(ILogger logger, string path, string movedTo, string reason);
 
+    [LoggerMessage(7025, LogLevel.Critical, "Outbox '{Path}' exists but holds no outbox (0 bytes or no schema): its rows are lost; started empty, seq continues above the Unix time in ms")]
+    public static partial void OutboxFoundEmpty(ILogger logger, string path);
+
+    [LoggerMessage(7026, LogLevel.Critical, "Outbox '{Path}': salvaged {Salvaged} queued rows from the damaged file, which held {Total}; the difference is lost")]
+    public static partial void OutboxRowsSalvaged(ILogger logger, string path, long salvaged, string total);
+
     [LoggerMessage(7021, LogLevel.Warning, "Outbox evicted {Count} rows to stay under {MaxBytes} bytes (oldest, lowest priority first)")]
     public static partial void OutboxRowsEvicted(ILogger logger, int count, long maxBytes);
 

@@ -87,7 +87,7 @@ public sealed class LossTests(ITestOutputHelper output) : IDisposable
                 var ranges = MissingRanges(Enumerable.Range(0, Count).Where(i => !byMeasurement.ContainsKey($"L-{i:D5}")));
                 File.WriteAllText(logFile, $"missing: {ranges}\nbroker restarts (unix s): {string.Join(", ", restartsUnixSeconds)}\nbroker log:\n{broker.Log}\nchild output:\n{child.Output}\n");
                 throw new TimeoutException(
-                    $"waiting for {what}: {msgIds.Count} unique after {seconds} s; first missing: {string.Join(", ", missing)}; outbox depth {stats.Depth}; " +
+                    $"waiting for {what}: {msgIds.Count} unique after {seconds} s; first missing: {string.Join(", ", missing)}; outbox depth {stats?.Depth}; " +
                     $"subscriber {subscriber.Transport.State}; broker log and child output in {logFile}");
             }
         }

@@ -151,6 +151,150 @@ public sealed class OutboxTests : IDisposable
     }
 
     [Fact]
+    public void Enqueue_FileCapReachedThenRowsAcked_RefusesThenStoresAgain()
+    {
+        // SQLite rolls the whole transaction back on SQLITE_FULL (sqlite.org/lang_transaction.html); the refusal must
+        // still be OutboxFullException, and the connection must be usable for the drain and later results.
+        using var outbox = Open(o => o.MaxFileBytes = 256 * 1024);
+        var receipts = new List<OutboxReceipt>();
+        Assert.Throws<OutboxFullException>(() =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                receipts.Add(EnqueueMeasurement(outbox, $"M{i}", 16 * 1024));
+            }
+        });
+        Assert.Throws<OutboxFullException>(() => EnqueueMeasurement(outbox, "refused-again", 16 * 1024));
+        Assert.Equal(receipts.Count, outbox.GetStatistics().Depth);
+
+        outbox.Delete(receipts.Take(4).Select(r => r.RowId).ToArray());
+        var next = EnqueueMeasurement(outbox, "after-ack", 16 * 1024);
+        Assert.Equal(receipts[^1].Stamp.Seq + 1, next.Stamp.Seq); // refused results consumed no seq
+        Assert.Equal(receipts.Count - 3, outbox.GetStatistics().Depth);
+        Assert.Equal(2, outbox.GetStatistics().RefusedTotal);
+    }
+
+    [Fact]
+    public void Open_LockedByAnotherProcess_FailsNamingTheFileAndKeepsItsRows()
+    {
+        using (var outbox = Open())
+        {
+            EnqueueMeasurement(outbox, "M1");
+            EnqueueMeasurement(outbox, "M2");
+        }
+
+        using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            other.Open();
+            using var hold = other.CreateCommand();
+            hold.CommandText = "BEGIN IMMEDIATE";
+            hold.ExecuteNonQuery();
+
+            var error = Assert.Throws<IOException>(() => Open(o => o.BusyTimeout = TimeSpan.FromSeconds(1)));
+            Assert.Contains(DbPath, error.Message, StringComparison.Ordinal);
+            Assert.Contains("SQLite error 5", error.Message, StringComparison.Ordinal); // SQLITE_BUSY
+        }
+
+        Assert.Empty(Directory.GetFiles(_directory, "*.corrupt-*"));
+        using var reopened = Open();
+        Assert.Null(reopened.RecoveredFromCorruption);
+        Assert.Equal(2, reopened.GetStatistics().Depth);
+        Assert.Equal(3, EnqueueMeasurement(reopened, "M3").Stamp.Seq);
+    }
+
+    [Fact]
+    public void Open_PathIsADirectory_FailsNamingItAndMovesNothing()
+    {
+        Directory.CreateDirectory(DbPath);
+        var error = Assert.Throws<IOException>(() => Open());
+        Assert.Contains(DbPath, error.Message, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(DbPath));
+        Assert.Empty(Directory.GetFileSystemEntries(_directory, "*.corrupt-*"));
+    }
+
+    // Primary and extended result codes from https://www.sqlite.org/rescode.html.
+    [Theory]
+    [InlineData(5, false)] // SQLITE_BUSY: another process holds the lock
+    [InlineData(8, false)] // SQLITE_READONLY: permissions or a read-only mount
+    [InlineData(264, false)] // SQLITE_READONLY_RECOVERY
+    [InlineData(10, false)] // SQLITE_IOERR
+    [InlineData(13, false)] // SQLITE_FULL
+    [InlineData(14, false)] // SQLITE_CANTOPEN
+    [InlineData(11, true)] // SQLITE_CORRUPT
+    [InlineData(267, true)] // SQLITE_CORRUPT_VTAB
+    [InlineData(26, true)] // SQLITE_NOTADB
+    public void IsCorruption_SqliteErrorCode_OnlyDamageMovesTheFileAside(int code, bool corrupt)
+    {
+        Assert.Equal(corrupt, SqliteOutbox.IsCorruption(new Microsoft.Data.Sqlite.SqliteException("test", code)));
+    }
+
+    [Fact]
+    public void IsCorruption_FailedQuickCheck_IsDamage()
+    {
+        Assert.True(SqliteOutbox.IsCorruption(new InvalidDataException("PRAGMA quick_check reported: row 3 missing from index")));
+    }
+
+    [Fact]
+    public void Open_ExistingEmptyFile_TreatedAsRecoveryWithSeqJump()
+    {
+        File.WriteAllBytes(DbPath, []);
+        var log = new EventCountingLogger<SqliteOutbox>(7025);
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath }, log, _time);
+        Assert.Equal(1, log.Count);
+        Assert.Equal(DbPath, outbox.RecoveredFromCorruption);
+        Assert.Equal(DbPath, outbox.GetStatistics().RecoveredFromCorruption);
+
+        // As for a damaged file: seq resumes above the wall clock in ms (Start = 2026-03-01 → 1.77e12).
+        Assert.True(EnqueueMeasurement(outbox, "M1").Stamp.Seq > Start.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
+    public void Open_NewFile_NoRecovery()
+    {
+        var log = new EventCountingLogger<SqliteOutbox>(7025);
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath }, log, _time);
+        Assert.Equal(0, log.Count);
+        Assert.Null(outbox.RecoveredFromCorruption);
+        Assert.Equal(1, EnqueueMeasurement(outbox, "M1").Stamp.Seq);
+    }
+
+    [Fact]
+    public void Inspect_DeadLetterPageDamaged_FiguresUnreadableIntegritySaysWhy()
+    {
+        DamageTablePage("dead_letter");
+        var (stats, integrity) = SqliteOutbox.Inspect(DbPath);
+        Assert.Null(stats);
+        Assert.NotEqual("ok", integrity);
+    }
+
+    [Fact]
+    public void Open_DamageOutsideOutboxRows_MovedAsideAndEveryRowSalvaged()
+    {
+        DamageTablePage("dead_letter");
+        Guid[] before;
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath};Mode=ReadOnly;Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT msg_id FROM outbox ORDER BY id";
+            using var reader = command.ExecuteReader();
+            var ids = new List<Guid>();
+            while (reader.Read())
+            {
+                ids.Add(Guid.Parse(reader.GetString(0)));
+            }
+
+            before = [.. ids];
+        }
+
+        using var outbox = Open();
+        Assert.NotNull(outbox.RecoveredFromCorruption);
+        Assert.Equal(before, outbox.ReadBatch(0, 100).Select(r => r.MsgId));
+        Assert.Equal(1000, outbox.GetStatistics().Bytes); // DamageTablePage writes 10 rows × 100-byte payloads
+        Assert.True(EnqueueMeasurement(outbox, "M10").Stamp.Seq > Start.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
     public void PurgeExpired_RowsOlderThanMaxAge_EvictedAndCounted()
     {
         using var outbox = Open(o => o.MaxAge = TimeSpan.FromDays(7));
@@ -202,6 +346,7 @@ public sealed class OutboxTests : IDisposable
         _time.Advance(TimeSpan.FromMinutes(5));
         var (stats, integrity) = SqliteOutbox.Inspect(DbPath, _time);
         Assert.Equal("ok", integrity);
+        Assert.NotNull(stats);
         Assert.Equal(2, stats.Depth);
         Assert.Equal(2, stats.LastSeq);
         Assert.Equal(TimeSpan.FromMinutes(5), stats.OldestAge);
@@ -213,5 +358,35 @@ public sealed class OutboxTests : IDisposable
         File.WriteAllBytes(DbPath, []);
         var error = Assert.Throws<InvalidDataException>(() => SqliteOutbox.Inspect(DbPath));
         Assert.Contains("not an XrfEdge outbox", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes an outbox with ten rows, closes it (checkpointing the WAL) and overwrites the root page of <paramref name="table"/> with noise.</summary>
+    private void DamageTablePage(string table)
+    {
+        long rootPage;
+        long pageSize;
+        using (var outbox = Open())
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                EnqueueMeasurement(outbox, $"M{i}");
+            }
+        }
+
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = '{table}'";
+            rootPage = (long)command.ExecuteScalar()!;
+            command.CommandText = "PRAGMA page_size";
+            pageSize = (long)command.ExecuteScalar()!;
+        }
+
+        using var file = new FileStream(DbPath, FileMode.Open, FileAccess.Write);
+        file.Position = (rootPage - 1) * pageSize; // pages are numbered from 1 (sqlite.org/fileformat2.html §1.3)
+        var noise = new byte[pageSize];
+        new Random(20480).NextBytes(noise);
+        file.Write(noise);
     }
 }

@@ -21,6 +21,12 @@ public sealed class OutboxOptions
     /// <summary>Refused publishes (PUBACK ≥ 0x80) after which a row moves to the dead-letter table instead of blocking the queue.</summary>
     public int MaxAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// How long opening and each statement wait for a lock held by another process before failing with SQLITE_BUSY;
+    /// 30 s by default (whole seconds; at least 1 s).
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Stored measurement results kept for <c>get_spectrum</c> and audits, newest first; 10,000 by default.</summary>
     public int ResultRetention { get; set; } = 10_000;
 }

@@ -14,7 +14,11 @@ namespace XrfEdge.Messaging.Outbox;
 /// </summary>
 public sealed class SqliteOutbox : IDisposable
 {
+    // Primary result codes, https://www.sqlite.org/rescode.html.
+    private const int SqliteIoError = 10;
+    private const int SqliteCorrupt = 11;
     private const int SqliteFull = 13;
+    private const int SqliteNotADatabase = 26;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS outbox(
@@ -56,7 +60,10 @@ public sealed class SqliteOutbox : IDisposable
         _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
     }
 
-    /// <summary>Set when the database failed its integrity check at start: the path it was moved to.</summary>
+    /// <summary>
+    /// Set when the database failed its integrity check at start: the path it was moved to; or the database path itself
+    /// when the existing file held no outbox (0 bytes).
+    /// </summary>
     public string? RecoveredFromCorruption { get; }
 
     /// <summary>The database file.</summary>
@@ -79,10 +86,16 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     /// <summary>
-    /// Opens (creating if needed) the outbox, runs <c>PRAGMA quick_check</c> and, when the file is damaged, moves it and
-    /// its <c>-wal</c>/<c>-shm</c> aside as <c>*.corrupt-&lt;utc&gt;</c> and starts empty (measuring matters more than the
-    /// backlog), continuing the seq above any value the damaged file could still have reached.
+    /// Opens (creating if needed) the outbox and runs <c>PRAGMA quick_check</c>. Only a damaged file (SQLITE_CORRUPT,
+    /// SQLITE_NOTADB or a failed check) is moved aside, with its <c>-wal</c>/<c>-shm</c>, as <c>*.corrupt-&lt;utc&gt;</c>
+    /// and an empty outbox started (measuring matters more than the backlog). An existing file without the outbox schema
+    /// (0 bytes, e.g. after a crash or a full disk at creation) is a recovery too. After either, the seq continues above
+    /// any value the lost file could have reached.
     /// </summary>
+    /// <exception cref="IOException">
+    /// The file could not be opened for another reason (locked by another process, read-only, disk full, I/O error).
+    /// The file is left untouched so that a restart (systemd) finds its backlog once the cause is gone.
+    /// </exception>
     public static SqliteOutbox Open(OutboxOptions options, ILogger<SqliteOutbox>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -95,14 +108,15 @@ public sealed class SqliteOutbox : IDisposable
             Directory.CreateDirectory(directory);
         }
 
+        var existed = File.Exists(options.DatabasePath);
         string? recovered = null;
-        long seqFloor = 0;
         SqliteConnection connection;
+        bool hadSchema;
         try
         {
-            connection = OpenChecked(options);
+            (connection, hadSchema) = OpenChecked(options);
         }
-        catch (Exception ex) when (ex is SqliteException or InvalidDataException)
+        catch (Exception ex) when (IsCorruption(ex))
         {
             var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
             recovered = $"{options.DatabasePath}.corrupt-{stamp}";
@@ -115,29 +129,51 @@ public sealed class SqliteOutbox : IDisposable
                 }
             }
 
-            // The damaged file's counter is unreadable; the wall clock in milliseconds is far above any seq a device can
-            // reach at one per measurement, so consumers still see seq grow (with a visible gap).
-            seqFloor = time.GetUtcNow().ToUnixTimeMilliseconds();
             Log.OutboxCorruptionRecovered(log, options.DatabasePath, recovered, ex.Message);
-            connection = OpenChecked(options);
+            (connection, _) = OpenOrExplain(options, existed: false);
+            hadSchema = false;
+            Salvage(recovered, connection, options.DatabasePath, log);
+        }
+        catch (SqliteException ex)
+        {
+            throw Unavailable(options, existed, ex);
+        }
+
+        if (existed && !hadSchema && recovered is null)
+        {
+            // A file we did not create ourselves that holds no outbox: its rows and counter are gone (0 bytes after a
+            // crash or a full disk), so it is a recovery, not a fresh start.
+            recovered = options.DatabasePath;
+            Log.OutboxFoundEmpty(log, options.DatabasePath);
         }
 
         var outbox = new SqliteOutbox(options, log, time, connection, recovered);
-        if (seqFloor > 0)
+        if (recovered is not null)
         {
-            outbox.Execute($"UPDATE counters SET value = max(value, {seqFloor}) WHERE name = 'seq'");
+            // The lost file's counter is unreadable; the wall clock in milliseconds is far above any seq a device can
+            // reach at one per measurement, so consumers still see seq grow (with a visible gap).
+            outbox.Execute($"UPDATE counters SET value = max(value, {time.GetUtcNow().ToUnixTimeMilliseconds()}) WHERE name = 'seq'");
         }
 
         return outbox;
     }
 
     /// <summary>
+    /// True for the errors that mean the file itself is damaged (SQLITE_CORRUPT 11, SQLITE_NOTADB 26, a failed
+    /// <c>quick_check</c>); every other error (busy, read-only, full, I/O) leaves a healthy file that must be kept.
+    /// </summary>
+    internal static bool IsCorruption(Exception exception) =>
+        exception is InvalidDataException
+        || exception is SqliteException { SqliteErrorCode: var code } && (code & 0xFF) is SqliteCorrupt or SqliteNotADatabase;
+
+    /// <summary>
     /// Reads an outbox file read-only (safe while the service runs; never moves or repairs it): its figures and the
-    /// result of <c>PRAGMA quick_check</c> ("ok" when intact).
+    /// result of <c>PRAGMA quick_check</c> ("ok" when intact). On a damaged file the figures are null when the damage
+    /// makes them unreadable; the integrity text then says why.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not an outbox database.</exception>
-    public static (OutboxStatistics Statistics, string Integrity) Inspect(string databasePath, TimeProvider? timeProvider = null)
+    public static (OutboxStatistics? Statistics, string Integrity) Inspect(string databasePath, TimeProvider? timeProvider = null)
     {
         if (!File.Exists(databasePath))
         {
@@ -156,10 +192,15 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         string integrity;
-        using (var check = connection.CreateCommand())
+        try
         {
+            using var check = connection.CreateCommand();
             check.CommandText = "PRAGMA quick_check";
             integrity = check.ExecuteScalar() as string ?? "no answer";
+        }
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) == SqliteCorrupt)
+        {
+            return (null, ex.Message);
         }
 
         long depth;
@@ -167,22 +208,34 @@ public sealed class SqliteOutbox : IDisposable
         {
             depth = Read("SELECT COUNT(*) FROM outbox");
         }
-        catch (SqliteException ex)
+        catch (SqliteException ex) when (integrity == "ok")
         {
             throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database (integrity: {integrity}): {ex.Message}", ex);
         }
+        catch (SqliteException)
+        {
+            return (null, integrity);
+        }
 
-        var oldest = depth == 0 ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds(Read("SELECT MIN(created_utc) FROM outbox"));
-        var statistics = new OutboxStatistics(
-            depth,
-            Read("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox"),
-            oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
-            Read("SELECT value FROM counters WHERE name = 'evicted_total'"),
-            Read("SELECT COUNT(*) FROM dead_letter"),
-            0,
-            Read("SELECT value FROM counters WHERE name = 'seq'"),
-            null);
-        return (statistics, integrity);
+        try
+        {
+            var oldest = depth == 0 ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds(Read("SELECT MIN(created_utc) FROM outbox"));
+            var statistics = new OutboxStatistics(
+                depth,
+                Read("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox"),
+                oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
+                Read("SELECT value FROM counters WHERE name = 'evicted_total'"),
+                Read("SELECT COUNT(*) FROM dead_letter"),
+                0,
+                Read("SELECT value FROM counters WHERE name = 'seq'"),
+                null);
+            return (statistics, integrity);
+        }
+        catch (SqliteException) when (integrity != "ok")
+        {
+            // A damaged page under one of the other tables: the check's verdict is the answer.
+            return (null, integrity);
+        }
     }
 
     /// <summary>
@@ -253,22 +306,23 @@ public sealed class SqliteOutbox : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            using var transaction = _connection.BeginTransaction();
-            using var command = _connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "DELETE FROM outbox WHERE id = $id RETURNING length(payload)";
-            var id = command.Parameters.Add("$id", SqliteType.Integer);
-            long freed = 0;
-            foreach (var rowId in ids)
+            var freed = InWriteTransaction(() =>
             {
-                id.Value = rowId;
-                if (command.ExecuteScalar() is long length)
+                using var command = _connection.CreateCommand();
+                command.CommandText = "DELETE FROM outbox WHERE id = $id RETURNING length(payload)";
+                var id = command.Parameters.Add("$id", SqliteType.Integer);
+                long bytes = 0;
+                foreach (var rowId in ids)
                 {
-                    freed += length;
+                    id.Value = rowId;
+                    if (command.ExecuteScalar() is long length)
+                    {
+                        bytes += length;
+                    }
                 }
-            }
 
-            transaction.Commit();
+                return bytes;
+            });
             _bytes -= freed;
         }
     }
@@ -283,39 +337,39 @@ public sealed class SqliteOutbox : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            using var transaction = _connection.BeginTransaction();
-            using var update = _connection.CreateCommand();
-            update.Transaction = transaction;
-            update.CommandText = "UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = $id RETURNING attempts, length(payload)";
-            update.Parameters.AddWithValue("$reason", reasonCode);
-            update.Parameters.AddWithValue("$id", rowId);
-            long attempts = 0;
-            long length = 0;
-            using (var reader = update.ExecuteReader())
+            var (dead, length) = InWriteTransaction(() =>
             {
-                if (reader.Read())
+                using var update = _connection.CreateCommand();
+                update.CommandText = "UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = $id RETURNING attempts, length(payload)";
+                update.Parameters.AddWithValue("$reason", reasonCode);
+                update.Parameters.AddWithValue("$id", rowId);
+                long attempts = 0;
+                long bytes = 0;
+                using (var reader = update.ExecuteReader())
                 {
-                    attempts = reader.GetInt64(0);
-                    length = reader.GetInt64(1);
+                    if (reader.Read())
+                    {
+                        attempts = reader.GetInt64(0);
+                        bytes = reader.GetInt64(1);
+                    }
                 }
-            }
 
-            var dead = attempts >= _options.MaxAttempts;
-            if (dead)
-            {
-                using var move = _connection.CreateCommand();
-                move.Transaction = transaction;
-                move.CommandText = """
-                    INSERT INTO dead_letter(id, msg_id, kind, topic, payload, created_utc, last_error, moved_utc)
-                      SELECT id, msg_id, kind, topic, payload, created_utc, last_error, $now FROM outbox WHERE id = $id;
-                    DELETE FROM outbox WHERE id = $id;
-                    """;
-                move.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-                move.Parameters.AddWithValue("$id", rowId);
-                move.ExecuteNonQuery();
-            }
+                var moved = attempts >= _options.MaxAttempts;
+                if (moved)
+                {
+                    using var move = _connection.CreateCommand();
+                    move.CommandText = """
+                        INSERT INTO dead_letter(id, msg_id, kind, topic, payload, created_utc, last_error, moved_utc)
+                          SELECT id, msg_id, kind, topic, payload, created_utc, last_error, $now FROM outbox WHERE id = $id;
+                        DELETE FROM outbox WHERE id = $id;
+                        """;
+                    move.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+                    move.Parameters.AddWithValue("$id", rowId);
+                    move.ExecuteNonQuery();
+                }
 
-            transaction.Commit();
+                return (moved, bytes);
+            });
             if (dead)
             {
                 _bytes -= length;
@@ -332,29 +386,30 @@ public sealed class SqliteOutbox : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var now = _time.GetUtcNow();
-            using var transaction = _connection.BeginTransaction();
-            using var command = _connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
-            command.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-            var count = 0;
-            long freed = 0;
-            using (var reader = command.ExecuteReader())
+            var (count, freed) = InWriteTransaction(() =>
             {
-                while (reader.Read())
+                using var command = _connection.CreateCommand();
+                command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
+                command.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
+                command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+                var rows = 0;
+                long bytes = 0;
+                using (var reader = command.ExecuteReader())
                 {
-                    count++;
-                    freed += reader.GetInt64(0);
+                    while (reader.Read())
+                    {
+                        rows++;
+                        bytes += reader.GetInt64(0);
+                    }
                 }
-            }
 
-            if (count > 0)
-            {
-                AddEvicted(transaction, count);
-            }
+                if (rows > 0)
+                {
+                    AddEvicted(rows);
+                }
 
-            transaction.Commit();
+                return (rows, bytes);
+            });
             _bytes -= freed;
             if (count > 0)
             {
@@ -427,18 +482,24 @@ public sealed class SqliteOutbox : IDisposable
         }
     }
 
-    private static SqliteConnection OpenChecked(OutboxOptions options)
+    private static (SqliteConnection Connection, bool HadSchema) OpenChecked(OutboxOptions options)
     {
+        // Microsoft.Data.Sqlite retries SQLITE_BUSY until the command timeout (whole seconds); busy_timeout is SQLite's
+        // own wait inside one attempt.
+        var busy = options.BusyTimeout;
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = options.DatabasePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busy.TotalSeconds)),
         }.ToString());
         try
         {
             connection.Open();
             using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA busy_timeout={(long)Math.Clamp(busy.TotalMilliseconds, 1, 5000)}";
+            command.ExecuteNonQuery();
             command.CommandText = "PRAGMA quick_check";
             var check = command.ExecuteScalar() as string;
             if (!string.Equals(check, "ok", StringComparison.Ordinal))
@@ -446,11 +507,13 @@ public sealed class SqliteOutbox : IDisposable
                 throw new InvalidDataException($"PRAGMA quick_check reported: {check}");
             }
 
+            command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'counters'";
+            var hadSchema = command.ExecuteScalar() is long tables && tables > 0;
+
             // WAL is persistent in the file; synchronous is per connection and FULL is the only durable WAL setting.
             command.CommandText = """
                 PRAGMA journal_mode=WAL;
                 PRAGMA synchronous=FULL;
-                PRAGMA busy_timeout=5000;
                 PRAGMA wal_autocheckpoint=1000;
                 PRAGMA journal_size_limit=16777216;
                 """;
@@ -465,13 +528,91 @@ public sealed class SqliteOutbox : IDisposable
 
             command.CommandText = Schema;
             command.ExecuteNonQuery();
-            return connection;
+            return (connection, hadSchema);
         }
         catch
         {
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Copies every outbox row the damaged file still yields (same id, msg_id, payload) into the new outbox: damage in
+    /// a page that holds no outbox row must not cost the backlog. Reading stops at the first unreadable row.
+    /// </summary>
+    private static void Salvage(string damagedPath, SqliteConnection target, string databasePath, ILogger log)
+    {
+        long salvaged = 0;
+        string total = "unknown";
+        try
+        {
+            using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = damagedPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            source.Open();
+            using var count = source.CreateCommand();
+            try
+            {
+                count.CommandText = "SELECT COUNT(*) FROM outbox";
+                total = Convert.ToString(count.ExecuteScalar(), CultureInfo.InvariantCulture) ?? total;
+            }
+            catch (SqliteException)
+            {
+                // The count is only for the log; the rows themselves may still be readable one by one.
+            }
+
+            using var read = source.CreateCommand();
+            read.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, attempts, last_error FROM outbox ORDER BY id";
+            using var write = target.CreateCommand();
+            write.CommandText = """
+                INSERT OR IGNORE INTO outbox(id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, attempts, last_error)
+                VALUES ($id, $msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires, $attempts, $error)
+                """;
+            string[] names = ["$id", "$msg", "$kind", "$topic", "$qos", "$retain", "$ct", "$payload", "$created", "$expires", "$attempts", "$error"];
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                write.Parameters.Clear();
+                for (var i = 0; i < names.Length; i++)
+                {
+                    write.Parameters.AddWithValue(names[i], reader.GetValue(i));
+                }
+
+                salvaged += write.ExecuteNonQuery();
+            }
+        }
+        catch (SqliteException ex)
+        {
+            total = $"{total} ({ex.Message})";
+        }
+
+        Log.OutboxRowsSalvaged(log, databasePath, salvaged, total);
+    }
+
+    private static (SqliteConnection Connection, bool HadSchema) OpenOrExplain(OutboxOptions options, bool existed)
+    {
+        try
+        {
+            return OpenChecked(options);
+        }
+        catch (SqliteException ex)
+        {
+            throw Unavailable(options, existed, ex);
+        }
+    }
+
+    private static IOException Unavailable(OutboxOptions options, bool existed, SqliteException cause)
+    {
+        // A file this attempt created and could not fill (full disk) would read as "emptied" on the next start; remove it.
+        var created = new FileInfo(options.DatabasePath);
+        if (!existed && created.Exists && created.Length == 0)
+        {
+            created.Delete();
+        }
+
+        return new IOException(
+            $"Outbox '{options.DatabasePath}' could not be opened (SQLite error {cause.SqliteErrorCode}: {cause.Message}); " +
+            "the file was left untouched so that its stored rows are sent after a restart once the cause (lock, permissions, full disk) is gone.",
+            cause);
     }
 
     private OutboxReceipt Insert(Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record)
@@ -482,93 +623,122 @@ public sealed class SqliteOutbox : IDisposable
             var now = _time.GetUtcNow();
             try
             {
-                using var transaction = _connection.BeginTransaction();
-                long seq = 0;
-                if (record is not null)
+                var (receipt, incoming, evictedBytes) = InWriteTransaction(() => InsertRows(build, record, now));
+                _bytes += incoming - evictedBytes;
+                if (receipt.Evicted > 0)
                 {
-                    using var next = _connection.CreateCommand();
-                    next.Transaction = transaction;
-                    next.CommandText = "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value";
-                    seq = (long)next.ExecuteScalar()!;
+                    Log.OutboxRowsEvicted(_logger, receipt.Evicted, _options.MaxBytes);
                 }
 
-                var stamp = new OutboxStamp(seq, Guid.CreateVersion7(now), now);
-                var messages = build(stamp);
-                if (messages.Count == 0)
-                {
-                    throw new ArgumentException("The payload builder returned no message.", nameof(build));
-                }
-
-                var message = messages[0];
-                var incoming = messages.Sum(m => (long)m.Payload.Length);
-                var evicted = MakeRoom(transaction, incoming);
-
-                using var insert = _connection.CreateCommand();
-                insert.Transaction = transaction;
-                insert.CommandText = """
-                    INSERT INTO outbox(msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc)
-                    VALUES ($msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires) RETURNING id
-                    """;
-                long rowId = 0;
-                for (var i = 0; i < messages.Count; i++)
-                {
-                    var m = messages[i];
-                    insert.Parameters.Clear();
-                    insert.Parameters.AddWithValue("$msg", (i == 0 ? stamp.MsgId : Guid.CreateVersion7(now)).ToString());
-                    insert.Parameters.AddWithValue("$kind", (int)m.Kind);
-                    insert.Parameters.AddWithValue("$topic", m.Topic);
-                    insert.Parameters.AddWithValue("$qos", m.Qos);
-                    insert.Parameters.AddWithValue("$retain", m.Retain ? 1 : 0);
-                    insert.Parameters.AddWithValue("$ct", (object?)m.ContentType ?? DBNull.Value);
-                    insert.Parameters.AddWithValue("$payload", m.Payload);
-                    insert.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
-                    insert.Parameters.AddWithValue("$expires", m.ExpiresUtc is { } e ? e.ToUnixTimeMilliseconds() : DBNull.Value);
-                    var id = (long)insert.ExecuteScalar()!;
-                    if (i == 0)
-                    {
-                        rowId = id;
-                    }
-                }
-
-                if (record is not null)
-                {
-                    using var result = _connection.CreateCommand();
-                    result.Transaction = transaction;
-                    result.CommandText = """
-                        INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
-                        VALUES ($id, $seq, $msg, $created, $detection, $spectrum);
-                        DELETE FROM results WHERE seq <= $seq - $keep;
-                        """;
-                    result.Parameters.AddWithValue("$id", record.MeasurementId);
-                    result.Parameters.AddWithValue("$seq", seq);
-                    result.Parameters.AddWithValue("$msg", stamp.MsgId.ToString());
-                    result.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
-                    result.Parameters.AddWithValue("$detection", message.Payload);
-                    result.Parameters.AddWithValue("$spectrum", (object?)record.Spectrum ?? DBNull.Value);
-                    result.Parameters.AddWithValue("$keep", _options.ResultRetention);
-                    result.ExecuteNonQuery();
-                }
-
-                transaction.Commit();
-                _bytes += incoming - evicted.Bytes;
-                if (evicted.Rows > 0)
-                {
-                    Log.OutboxRowsEvicted(_logger, evicted.Rows, _options.MaxBytes);
-                }
-
-                return new OutboxReceipt(rowId, stamp, evicted.Rows);
+                return receipt;
             }
-            catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteFull)
+            catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is SqliteFull or SqliteIoError)
             {
                 Interlocked.Increment(ref _refused);
                 Log.OutboxDiskFull(_logger, _options.DatabasePath, ex.Message);
+                var cause = (ex.SqliteErrorCode & 0xFF) == SqliteFull ? "is full (disk or file cap)" : "hit an I/O error";
                 throw new OutboxFullException(
-                    $"Outbox '{_options.DatabasePath}' is full (disk or file cap): the new result was NOT stored; {Scalar("SELECT COUNT(*) FROM outbox")} stored rows are kept. SQLite: {ex.Message}", ex);
+                    $"Outbox '{_options.DatabasePath}' {cause}: the new result was NOT stored; stored rows are kept. SQLite: {ex.Message}", ex);
             }
         }
     }
 
-    private (int Rows, long Bytes) MakeRoom(SqliteTransaction transaction, long incoming)
+    private (OutboxReceipt Receipt, long Incoming, long EvictedBytes) InsertRows(
+        Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, DateTimeOffset now)
+    {
+        long seq = 0;
+        if (record is not null)
+        {
+            using var next = _connection.CreateCommand();
+            next.CommandText = "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value";
+            seq = (long)next.ExecuteScalar()!;
+        }
+
+        var stamp = new OutboxStamp(seq, Guid.CreateVersion7(now), now);
+        var messages = build(stamp);
+        if (messages.Count == 0)
+        {
+            throw new ArgumentException("The payload builder returned no message.", nameof(build));
+        }
+
+        var message = messages[0];
+        var incoming = messages.Sum(m => (long)m.Payload.Length);
+        var evicted = MakeRoom(incoming);
+
+        using var insert = _connection.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO outbox(msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc)
+            VALUES ($msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires) RETURNING id
+            """;
+        long rowId = 0;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i];
+            insert.Parameters.Clear();
+            insert.Parameters.AddWithValue("$msg", (i == 0 ? stamp.MsgId : Guid.CreateVersion7(now)).ToString());
+            insert.Parameters.AddWithValue("$kind", (int)m.Kind);
+            insert.Parameters.AddWithValue("$topic", m.Topic);
+            insert.Parameters.AddWithValue("$qos", m.Qos);
+            insert.Parameters.AddWithValue("$retain", m.Retain ? 1 : 0);
+            insert.Parameters.AddWithValue("$ct", (object?)m.ContentType ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$payload", m.Payload);
+            insert.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
+            insert.Parameters.AddWithValue("$expires", m.ExpiresUtc is { } e ? e.ToUnixTimeMilliseconds() : DBNull.Value);
+            var id = (long)insert.ExecuteScalar()!;
+            if (i == 0)
+            {
+                rowId = id;
+            }
+        }
+
+        if (record is not null)
+        {
+            using var result = _connection.CreateCommand();
+            result.CommandText = """
+                INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
+                VALUES ($id, $seq, $msg, $created, $detection, $spectrum);
+                DELETE FROM results WHERE seq <= $seq - $keep;
+                """;
+            result.Parameters.AddWithValue("$id", record.MeasurementId);
+            result.Parameters.AddWithValue("$seq", seq);
+            result.Parameters.AddWithValue("$msg", stamp.MsgId.ToString());
+            result.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
+            result.Parameters.AddWithValue("$detection", message.Payload);
+            result.Parameters.AddWithValue("$spectrum", (object?)record.Spectrum ?? DBNull.Value);
+            result.Parameters.AddWithValue("$keep", _options.ResultRetention);
+            result.ExecuteNonQuery();
+        }
+
+        return (new OutboxReceipt(rowId, stamp, evicted.Rows), incoming, evicted.Bytes);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction. SQLITE_FULL, SQLITE_IOERR and a failed COMMIT may already
+    /// have rolled the whole transaction back (https://www.sqlite.org/lang_transaction.html, "Response To Errors Within
+    /// A Transaction"); a second ROLLBACK would then fail with "no transaction is active" and hide the real error, so it
+    /// is issued only while a transaction is still open.
+    /// </summary>
+    private T InWriteTransaction<T>(Func<T> work)
+    {
+        Execute("BEGIN IMMEDIATE");
+        try
+        {
+            var result = work();
+            Execute("COMMIT");
+            return result;
+        }
+        catch
+        {
+            if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0)
+            {
+                Execute("ROLLBACK");
+            }
+
+            throw;
+        }
+    }
+
+    private (int Rows, long Bytes) MakeRoom(long incoming)
     {
         if (_bytes + incoming <= _options.MaxBytes)
         {
@@ -583,7 +753,6 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         using var select = _connection.CreateCommand();
-        select.Transaction = transaction;
         select.CommandText = "SELECT id, length(payload) FROM outbox ORDER BY kind, id";
         var victims = new List<long>();
         long freed = 0;
@@ -597,7 +766,6 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         using var delete = _connection.CreateCommand();
-        delete.Transaction = transaction;
         delete.CommandText = "DELETE FROM outbox WHERE id = $id";
         var id = delete.Parameters.Add("$id", SqliteType.Integer);
         foreach (var victim in victims)
@@ -606,14 +774,13 @@ public sealed class SqliteOutbox : IDisposable
             delete.ExecuteNonQuery();
         }
 
-        AddEvicted(transaction, victims.Count);
+        AddEvicted(victims.Count);
         return (victims.Count, freed);
     }
 
-    private void AddEvicted(SqliteTransaction transaction, int count)
+    private void AddEvicted(int count)
     {
         using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
         command.CommandText = "UPDATE counters SET value = value + $n WHERE name = 'evicted_total'";
         command.Parameters.AddWithValue("$n", count);
         command.ExecuteNonQuery();

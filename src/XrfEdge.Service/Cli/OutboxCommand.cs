@@ -18,17 +18,38 @@ internal static class OutboxCommand
             var path = parse.GetValue(db)!.FullName;
             try
             {
-                var (stats, integrity) = SqliteOutbox.Inspect(path);
-                Write(stats, integrity, parse.GetValue(json), Console.Out);
-                return integrity == "ok" ? 0 : 3;
+                return Run(path, parse.GetValue(json), parse.InvocationConfiguration.Output);
             }
             catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
             {
-                Console.Error.WriteLine($"xrfedge outbox: cannot read '{path}': {ex.Message}");
+                parse.InvocationConfiguration.Error.WriteLine($"xrfedge outbox: cannot read '{path}': {ex.Message}");
                 return 2;
             }
         });
         return command;
+    }
+
+    /// <summary>Prints the figures; returns 0 when the file is intact, 3 when its integrity check fails.</summary>
+    internal static int Run(string path, bool asJson, TextWriter output)
+    {
+        var (stats, integrity) = SqliteOutbox.Inspect(path);
+        if (stats is null)
+        {
+            if (asJson)
+            {
+                output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["integrity"] = integrity }));
+            }
+            else
+            {
+                output.WriteLine("figures        unreadable (damaged file)");
+                output.WriteLine($"integrity      {integrity}");
+            }
+
+            return 3;
+        }
+
+        Write(stats, integrity, asJson, output);
+        return integrity == "ok" ? 0 : 3;
     }
 
     internal static void Write(OutboxStatistics stats, string integrity, bool asJson, TextWriter output)

@@ -12,7 +12,7 @@ internal static class RunCommand
     /// <summary>Exit code for an invalid profile (EX_CONFIG from sysexits.h); systemd's Restart=on-failure retries it, the journal shows why.</summary>
     public const int InvalidConfiguration = 78;
 
-    /// <summary>Exit code when start-up failed (device, model or outbox could not be opened).</summary>
+    /// <summary>Exit code when start-up failed (device, model or outbox could not be opened) or a pipeline stage crashed later.</summary>
     public const int StartupFailed = 1;
 
     public static Command Create()
@@ -48,9 +48,11 @@ internal static class RunCommand
             return InvalidConfiguration;
         }
 
+        IHostApplicationLifetime? lifetime = null;
         try
         {
             using var host = ServiceHostFactory.Build(settings, configuration, components);
+            lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             var health = host.Services.GetRequiredService<PipelineHealth>();
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
             return health.AnyWorkerCrashed ? StartupFailed : 0;
@@ -58,8 +60,10 @@ internal static class RunCommand
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Whatever stopped the start (device, model contract, outbox, native library), say it in one line and exit
-            // non-zero so that systemd's Restart=on-failure retries and the journal shows why.
-            await error.WriteLineAsync($"xrfedge run: start-up failed: {ex.Message}").ConfigureAwait(false);
+            // non-zero so that systemd's Restart=on-failure retries and the journal shows why. A stage that crashed after
+            // the start reaches here too; "start-up failed" would send the reader to the wrong place.
+            var started = lifetime?.ApplicationStarted.IsCancellationRequested == true;
+            await error.WriteLineAsync(started ? $"xrfedge run: stopped after a failure: {ex.Message}" : $"xrfedge run: start-up failed: {ex.Message}").ConfigureAwait(false);
             return StartupFailed;
         }
     }
