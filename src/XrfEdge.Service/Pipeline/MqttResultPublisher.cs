@@ -10,6 +10,7 @@ using XrfEdge.Messaging.Topics;
 using XrfEdge.Messaging.Transport;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
+using XrfEdge.Spectra;
 using InstrumentStatus = XrfEdge.Service.Hosting.InstrumentStatus;
 using MessagingResult = XrfEdge.Messaging.Payloads.MeasurementResult;
 
@@ -44,6 +45,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
     private readonly Dictionary<string, List<MeasurementResult>> _scanPoints = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StartRequest> _scanRequests = new(StringComparer.Ordinal);
     private HealthReport? _lastHealth;
+    private volatile RawSpectrum? _lastSpectrum;
     private int _stopped;
 
     public MqttResultPublisher(
@@ -159,6 +161,11 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         catch (OutboxFullException ex)
         {
             throw new IOException($"outbox {_settings.Outbox.Path}: {ex.Message}", ex);
+        }
+
+        if (result.Spectrum is { } acquired)
+        {
+            _lastSpectrum = acquired;
         }
 
         Answer(result);
@@ -324,7 +331,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         request.Finish(new CommandResult(completed, completed ? null : $"Measurement {result.MeasurementId} {values["outcome"]}: {result.Reason}", values));
     }
 
-    private InstrumentHealth Health() => new() { Uptime = _lastHealth?.Uptime ?? _time.GetUtcNow() - _identity.Started };
+    private InstrumentHealth Health() => SpectrumHealth.Apply(new() { Uptime = _lastHealth?.Uptime ?? _time.GetUtcNow() - _identity.Started }, _lastSpectrum);
 
     private void FlushScanPoints(string scan, List<MeasurementResult> points)
     {
