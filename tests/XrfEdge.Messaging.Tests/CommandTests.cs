@@ -96,13 +96,14 @@ public sealed class CommandTests : IAsyncLifetime
     [Fact]
     public async Task Start_V5WithCorrelation_AcceptedThenCompletedWithSameCorrelation()
     {
-        await SendAsync("start", """{"command_id":"s-1","preset_s":30,"mode":"alloy","sample_id":"S-77"}""", correlation: "abc-123");
+        await SendAsync("start", """{"command_id":"s-1","preset_s":30,"mode":"identify","sample_id":"S-77"}""", correlation: "abc-123");
         var accepted = await ReplyAsync("s-1", "accepted");
         var completed = await ReplyAsync("s-1", "completed");
         Assert.Equal("abc-123"u8.ToArray(), accepted.CorrelationData);
         Assert.Equal("abc-123"u8.ToArray(), completed.CorrelationData);
         Assert.Equal("M-REMOTE-1", JsonDocument.Parse(completed.Payload).RootElement.GetProperty("result").GetProperty("measurement_id").GetString());
         Assert.Equal(1, _handler.Starts);
+        Assert.Equal(new StartCommand(TimeSpan.FromSeconds(30), "identify", "S-77"), _handler.LastStart);
     }
 
     [Fact]
@@ -151,6 +152,7 @@ public sealed class CommandTests : IAsyncLifetime
     [InlineData("set_preset", """{"command_id":"bad-3"}""", "bad-3", "invalid")]
     [InlineData("get_spectrum", """{"command_id":"bad-4","measurement_id":"a/b"}""", "bad-4", "invalid")]
     [InlineData("selfdestruct", """{"command_id":"bad-5"}""", "bad-5", "invalid")]
+    [InlineData("start", """{"command_id":"bad-6","mode":"alloy"}""", "bad-6", "invalid")] // only "identify" exists (CommandOptions.AnalysisModes)
     public async Task Command_Malformed_RejectedWithClearError(string name, string json, string? commandId, string code)
     {
         await SendAsync(name, json, correlation: "c-bad");
@@ -159,6 +161,15 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Equal("c-bad"u8.ToArray(), reply.CorrelationData);
         Assert.False(string.IsNullOrWhiteSpace(JsonDocument.Parse(reply.Payload).RootElement.GetProperty("error").GetProperty("message").GetString()));
         Assert.Equal(0, _handler.Starts);
+    }
+
+    [Fact]
+    public async Task Ping_EmptyReplyTo_RejectedOnTheDefaultResponseTopic()
+    {
+        await SendAsync("ping", """{"command_id":"rt-empty","reply_to":""}""", responseTopic: null);
+        var reply = await ReplyAsync("rt-empty", "rejected", Topics.DefaultResponse);
+        Assert.Equal("invalid", ErrorCode(reply));
+        Assert.Contains("'reply_to'", JsonDocument.Parse(reply.Payload).RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -217,6 +217,13 @@ public sealed record AcquisitionProfile
             return "Configuration.MCAC is required: the channel count (256–8192) the Calibration is for; every spectrum must have that many channels";
         }
 
+        // ChannelCount reads a non-number as the DP5 default, which would pass here and then mislabel every spectrum.
+        string mcac = Configuration.Last(c => string.Equals(c.Key, "MCAC", StringComparison.OrdinalIgnoreCase)).Value;
+        if (!int.TryParse(mcac, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        {
+            return $"Configuration.MCAC must be 256–8192 (a power of two), got '{mcac}'";
+        }
+
         if (ChannelCount is not (256 or 512 or 1024 or 2048 or 4096 or 8192))
         {
             return string.Create(CultureInfo.InvariantCulture, $"Configuration.MCAC must be 256–8192 (a power of two), got {ChannelCount}");

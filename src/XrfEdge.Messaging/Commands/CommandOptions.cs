@@ -1,6 +1,6 @@
 namespace XrfEdge.Messaging.Commands;
 
-/// <summary>Remote command settings (configuration section <c>Commands</c>).</summary>
+/// <summary>Remote command settings; the service sets them from its <c>Mqtt</c> section (<c>Mqtt:RemoteControl</c>).</summary>
 public sealed class CommandOptions
 {
     /// <summary>
@@ -14,6 +14,16 @@ public sealed class CommandOptions
 
     /// <summary>How many recent <c>command_id</c>s are remembered for de-duplication; 1,024 by default.</summary>
     public int DeduplicationWindow { get; set; } = 1024;
+
+    /// <summary>
+    /// Analysis modes a <c>start</c> may name in <c>mode</c>; any other value is rejected (<c>invalid</c>) rather than
+    /// ignored, so a dashboard never believes an alloy or soil calibration ran when it did not. Default: <c>identify</c>,
+    /// qualitative element identification by the line encoder, the only analysis XrfEdge has.
+    /// </summary>
+    public IReadOnlyList<string> AnalysisModes { get; set; } = [IdentifyMode];
+
+    /// <summary>The analysis mode of element identification, and the <c>mode</c> recorded when a start names none.</summary>
+    public const string IdentifyMode = "identify";
 
     /// <summary>Allowed clock skew for a <c>ts</c> in the future; 30 s by default.</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(30);

@@ -141,9 +141,12 @@ public sealed class CommandProcessor
                 error = $"Unknown command '{name}'; known: {string.Join(", ", Names)}.";
             }
 
-            if (error is null && replyTo.Value is { } rt && (rt.Contains('+', StringComparison.Ordinal) || rt.Contains('#', StringComparison.Ordinal)))
+            if (error is null && replyTo.Value is { } rt && (rt.Length == 0 || rt.Contains('+', StringComparison.Ordinal) || rt.Contains('#', StringComparison.Ordinal)))
             {
-                error = $"'reply_to' '{rt}' must be a topic name without wildcards.";
+                // An empty topic name is not a topic (MQTT 3.1.1 §4.7.3): publishing the reply there would fail and lose it.
+                error = rt.Length == 0
+                    ? "'reply_to' must not be empty: give a topic name, or leave it out to be answered on the default response topic."
+                    : $"'reply_to' '{rt}' must be a topic name without wildcards.";
                 reply = reply with { Topic = _topics.DefaultResponse };
             }
 
@@ -198,7 +201,7 @@ public sealed class CommandProcessor
                 return;
             }
 
-            var parsed = Parse(name, root);
+            var parsed = Parse(name, root, _options.AnalysisModes);
             if (parsed.Error is not null)
             {
                 await RejectAsync(reply, name, id, "invalid", parsed.Error, cancellationToken).ConfigureAwait(false);
@@ -209,7 +212,7 @@ public sealed class CommandProcessor
             {
                 if (!_options.RemoteControlEnabled)
                 {
-                    await RejectAsync(reply, name, id, "remote_control_disabled", "Remote X-ray start is disabled in the instrument's local configuration (Commands:RemoteControlEnabled).", cancellationToken).ConfigureAwait(false);
+                    await RejectAsync(reply, name, id, "remote_control_disabled", "Remote X-ray start is disabled in the instrument's local configuration (Mqtt:RemoteControl).", cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
@@ -253,7 +256,7 @@ public sealed class CommandProcessor
         return value.ValueKind == JsonValueKind.String ? (value.GetString(), null) : (null, $"'{name}' must be a string, not {value.ValueKind}.");
     }
 
-    private static Parsed Parse(string name, JsonElement root)
+    private static Parsed Parse(string name, JsonElement root, IReadOnlyList<string> analysisModes)
     {
         double? presetSeconds = null;
         if (root.TryGetProperty("preset_s", out var preset))
@@ -274,6 +277,11 @@ public sealed class CommandProcessor
         var sample = OptionalString(root, "sample_id");
         var measurement = OptionalString(root, "measurement_id");
         var error = mode.Error ?? sample.Error ?? measurement.Error;
+        if (error is null && mode.Value is { } m && !analysisModes.Contains(m, StringComparer.Ordinal))
+        {
+            error = $"Analysis mode '{m}' is not available on this instrument; known: {string.Join(", ", analysisModes)}.";
+        }
+
         if (error is null && name == "get_spectrum" && !TopicTree.IsValidId(measurement.Value))
         {
             error = "'measurement_id' is required: 1–128 characters of [A-Za-z0-9_-].";

@@ -21,24 +21,31 @@ internal sealed class MeasurementControl
     private string? _abortReason;
     private volatile bool _running;
 
-    /// <summary>Requests one measurement (Triggered) or starts the loop (Continuous, Scan); <paramref name="origin"/> is logged ("trigger", "mqtt").</summary>
+    /// <summary>Requests one measurement (Triggered) or starts the loop (Continuous, Scan); <paramref name="origin"/> is logged ("trigger", "auto-start").</summary>
     /// <param name="origin">Who asked.</param>
-    /// <param name="preset">Preset for this start (MQTT <c>start</c> with <c>preset_s</c>); null = Acquisition:PresetSeconds.</param>
     /// <returns>False when a start was already pending (the request is merged into it).</returns>
-    public bool RequestStart(string origin, TimeSpan? preset = null)
+    public bool RequestStart(string origin) => RequestStart(new StartRequest(origin));
+
+    /// <summary>Requests a start with its own preset and sample id (MQTT <c>start</c>).</summary>
+    /// <returns>False when a start was already pending: <paramref name="request"/> is then refused, not merged, since its sample id would be lost.</returns>
+    public bool RequestStart(StartRequest request)
     {
+        ArgumentNullException.ThrowIfNull(request);
         _running = true;
-        return _starts.Writer.TryWrite(new StartRequest(origin, preset));
+        if (_starts.Writer.TryWrite(request))
+        {
+            return true;
+        }
+
+        request.Refuse("A measurement start is already pending; this start was not queued.");
+        return false;
     }
 
     /// <summary>Stops the running measurement (recorded as aborted with <paramref name="reason"/>) and, in Continuous/Scan mode, the loop.</summary>
     public void RequestStop(string reason)
     {
         _running = false;
-        while (_starts.Reader.TryRead(out _))
-        {
-        }
-
+        ClearPendingStart("stopped before it began: " + reason);
         Abort(reason);
     }
 
@@ -58,11 +65,12 @@ internal sealed class MeasurementControl
     /// <summary>Waits for the next start request.</summary>
     public ValueTask<StartRequest> WaitForStartAsync(CancellationToken cancellationToken) => _starts.Reader.ReadAsync(cancellationToken);
 
-    /// <summary>Drops a pending start request (used after a refused start).</summary>
-    public void ClearPendingStart()
+    /// <summary>Drops a pending start request (used after a refused start), answering it with <paramref name="reason"/>.</summary>
+    public void ClearPendingStart(string reason)
     {
-        while (_starts.Reader.TryRead(out _))
+        while (_starts.Reader.TryRead(out var pending))
         {
+            pending.Refuse(reason);
         }
     }
 
@@ -94,7 +102,4 @@ internal sealed class MeasurementControl
             return reason;
         }
     }
-
-    /// <summary>One start request.</summary>
-    internal readonly record struct StartRequest(string Origin, TimeSpan? Preset);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace XrfEdge.Service.Options;
 
@@ -132,6 +133,24 @@ public static partial class ProfileLoader
         return settings;
     }
 
+    /// <summary>Every <c>…:LogLevel:{category}</c> value under <c>Logging</c> must name a <see cref="LogLevel"/> (any case, as the logger reads it).</summary>
+    private static void CheckLogLevels(IConfigurationSection logging, List<string> problems)
+    {
+        foreach (var entry in logging.AsEnumerable())
+        {
+            string[] parts = entry.Key.Split(':');
+            if (entry.Value is not { Length: > 0 } value || parts.Length < 2 || !parts[^2].Equals("LogLevel", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (!Enum.GetNames<LogLevel>().Contains(value, StringComparer.OrdinalIgnoreCase))
+            {
+                problems.Add($"{entry.Key} = '{value}': must be one of {string.Join(", ", Enum.GetNames<LogLevel>())}");
+            }
+        }
+    }
+
     /// <summary>Reports unknown sections/keys and values that do not convert to the key's type.</summary>
     public static List<string> CheckKeysAndTypes(IConfiguration configuration)
     {
@@ -139,9 +158,17 @@ public static partial class ProfileLoader
         var problems = new List<string>();
         foreach (var section in configuration.GetChildren())
         {
-            if (section.Key.Equals("Logging", StringComparison.OrdinalIgnoreCase) || section.Key.Equals("$schema", StringComparison.Ordinal))
+            if (section.Key.Equals("$schema", StringComparison.Ordinal))
             {
-                continue; // Microsoft.Extensions.Logging's own section (levels per category)
+                continue;
+            }
+
+            if (section.Key.Equals("Logging", StringComparison.OrdinalIgnoreCase))
+            {
+                // Microsoft.Extensions.Logging's own section (levels per category, per provider): its keys are free, but a
+                // bad level would only fail when the host builds its loggers, with exit 1 and without naming the key.
+                CheckLogLevels(section, problems);
+                continue;
             }
 
             if (!Sections.TryGetValue(section.Key, out var type))

@@ -134,6 +134,10 @@ public static partial class ProfileValidator
         {
             problems.Add("Outbox:Path = '': required (SQLite file, under systemd ${STATE_DIRECTORY}/outbox.db)");
         }
+        else if (OutboxPathProblem(o.Path) is { } outboxProblem)
+        {
+            problems.Add($"Outbox:Path = '{o.Path}': {outboxProblem}");
+        }
 
         Range(problems, "Outbox:MaxMegabytes", o.MaxMegabytes, 1, 100_000, "between 1 and 100000");
         Range(problems, "Outbox:MaxAgeDays", o.MaxAgeDays, 1, 3_650, "between 1 and 3650");
@@ -184,6 +188,33 @@ public static partial class ProfileValidator
         Range(problems, "Health:StallSeconds", h.StallSeconds, 1, 600, "between 1 and 600");
         Range(problems, "Health:StopTimeoutSeconds", h.StopTimeoutSeconds, 1, 120, "between 1 and 120 (below the unit's TimeoutStopSec=45)");
         return problems;
+    }
+
+    /// <summary>
+    /// The outbox is one SQLite file. Opening creates missing parent folders (as systemd's StateDirectory= does for
+    /// /var/lib/xrfedge), so the rule is: not a directory itself, and the nearest existing ancestor is a directory.
+    /// </summary>
+    private static string? OutboxPathProblem(string path)
+    {
+        if (Directory.Exists(path) || path.EndsWith('/'))
+        {
+            return "is a directory; name the database file, for example " + Path.Combine(path, "outbox.db");
+        }
+
+        for (string? parent = Path.GetDirectoryName(Path.GetFullPath(path)); parent is not null; parent = Path.GetDirectoryName(parent))
+        {
+            if (Directory.Exists(parent))
+            {
+                return null;
+            }
+
+            if (File.Exists(parent))
+            {
+                return $"'{parent}' is a file, so the folder for the database cannot be created";
+            }
+        }
+
+        return null;
     }
 
     private static void Range(List<string> problems, string key, double value, double min, double max, string rule)

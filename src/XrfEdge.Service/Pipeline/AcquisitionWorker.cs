@@ -40,17 +40,18 @@ internal sealed class AcquisitionWorker(
                 control.RequestStart("auto-start");
             }
 
-            var defaultPreset = TimeSpan.FromSeconds(_options.PresetSeconds);
             bool exhausted = false;
             while (!stoppingToken.IsCancellationRequested && !exhausted)
             {
                 health.Idle(Worker);
                 var request = await control.WaitForStartAsync(stoppingToken).ConfigureAwait(false);
-                string origin = request.Origin;
-                var preset = request.Preset ?? defaultPreset;
+
+                // Read per start, not once: set_preset changes Acquisition:PresetSeconds while the service runs.
+                var preset = request.Preset ?? TimeSpan.FromSeconds(_options.PresetSeconds);
                 if (!io.InterlockClosed)
                 {
-                    control.ClearPendingStart();
+                    request.Refuse("The interlock does not allow X-ray exposure now.");
+                    control.ClearPendingStart("The interlock does not allow X-ray exposure now.");
                     status.SetError("measurement refused: interlock open");
                     Log.MeasurementRefused(logger, "interlock open");
                     continue;
@@ -58,9 +59,13 @@ internal sealed class AcquisitionWorker(
 
                 exhausted = _options.Mode switch
                 {
-                    MeasurementMode.Scan => await ScanAsync(origin, preset, writer, stoppingToken).ConfigureAwait(false),
-                    _ => await MeasureLoopAsync(origin, preset, writer, stoppingToken).ConfigureAwait(false),
+                    MeasurementMode.Scan => await ScanAsync(request, preset, writer, stoppingToken).ConfigureAwait(false),
+                    _ => await MeasureLoopAsync(request, preset, writer, stoppingToken).ConfigureAwait(false),
                 };
+                if (exhausted)
+                {
+                    request.Refuse("The spectrum source is exhausted; no measurement ran.");
+                }
             }
 
             if (exhausted)
@@ -90,11 +95,11 @@ internal sealed class AcquisitionWorker(
     }
 
     /// <summary>Triggered: one measurement. Continuous: measurements back to back while running. Returns true when the source is exhausted.</summary>
-    private async Task<bool> MeasureLoopAsync(string origin, TimeSpan preset, System.Threading.Channels.ChannelWriter<PipelineItem> writer, CancellationToken stoppingToken)
+    private async Task<bool> MeasureLoopAsync(StartRequest request, TimeSpan preset, System.Threading.Channels.ChannelWriter<PipelineItem> writer, CancellationToken stoppingToken)
     {
         do
         {
-            var (item, exhausted) = await MeasureOnceAsync(origin, preset, null, null, stoppingToken).ConfigureAwait(false);
+            var (item, exhausted) = await MeasureOnceAsync(request, preset, null, null, stoppingToken).ConfigureAwait(false);
             if (exhausted)
             {
                 return true;
@@ -111,7 +116,7 @@ internal sealed class AcquisitionWorker(
         return false;
     }
 
-    private async Task<bool> ScanAsync(string origin, TimeSpan dwell, System.Threading.Channels.ChannelWriter<PipelineItem> writer, CancellationToken stoppingToken)
+    private async Task<bool> ScanAsync(StartRequest request, TimeSpan dwell, System.Threading.Channels.ChannelWriter<PipelineItem> writer, CancellationToken stoppingToken)
     {
         do
         {
@@ -123,7 +128,7 @@ internal sealed class AcquisitionWorker(
             bool exhausted = false;
             for (long index = 0; index < _options.ScanPoints; index++)
             {
-                var (item, sourceExhausted) = await MeasureOnceAsync(origin, dwell, scanId, index, stoppingToken).ConfigureAwait(false);
+                var (item, sourceExhausted) = await MeasureOnceAsync(request, dwell, scanId, index, stoppingToken).ConfigureAwait(false);
                 if (sourceExhausted)
                 {
                     exhausted = true;
@@ -161,14 +166,14 @@ internal sealed class AcquisitionWorker(
         return false;
     }
 
-    private async Task<(PipelineItem? Item, bool Exhausted)> MeasureOnceAsync(string origin, TimeSpan preset, string? scanId, long? scanIndex, CancellationToken stoppingToken)
+    private async Task<(PipelineItem? Item, bool Exhausted)> MeasureOnceAsync(StartRequest request, TimeSpan preset, string? scanId, long? scanIndex, CancellationToken stoppingToken)
     {
         string id = "M-" + Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
         var started = time.GetUtcNow();
         var measurement = control.Begin(stoppingToken);
         if (scanId is null)
         {
-            Log.MeasurementStarted(logger, id, origin, preset.TotalSeconds);
+            Log.MeasurementStarted(logger, id, request.Origin, preset.TotalSeconds);
         }
 
         bool single = scanId is null;
@@ -192,7 +197,7 @@ internal sealed class AcquisitionWorker(
             Log.MeasurementAborted(logger, id, abortReason);
             status.CountAborted();
             status.SetState(ServiceState.Idle);
-            return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), null, null, MeasurementOutcome.Aborted, abortReason, scanId, scanIndex)), false);
+            return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), null, null, MeasurementOutcome.Aborted, abortReason, scanId, scanIndex, preset, request)), false);
         }
         catch (Exception ex) when (ex is IOException or TimeoutException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException)
         {
@@ -201,7 +206,7 @@ internal sealed class AcquisitionWorker(
             Log.MeasurementFailed(logger, id, ex.Message);
             status.CountFailed();
             status.SetState(ServiceState.Fault, ex.Message);
-            return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), null, null, MeasurementOutcome.Failed, ex.Message, scanId, scanIndex)), false);
+            return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), null, null, MeasurementOutcome.Failed, ex.Message, scanId, scanIndex, preset, request)), false);
         }
 
         if (single)
@@ -221,7 +226,7 @@ internal sealed class AcquisitionWorker(
             // The abort came as the MCA delivered: the preset was not reached for sure, so record it as aborted.
             status.CountAborted();
             status.SetState(ServiceState.Idle);
-            return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), spectrum, null, MeasurementOutcome.Aborted, abortReason, scanId, scanIndex)), false);
+            return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), spectrum, null, MeasurementOutcome.Aborted, abortReason, scanId, scanIndex, preset, request)), false);
         }
 
         if (settings.Calibration.Override)
@@ -235,6 +240,6 @@ internal sealed class AcquisitionWorker(
             status.SetState(ServiceState.Idle);
         }
 
-        return (new PipelineItem.Spectrum(new AcquiredSpectrum(id, _options.Mode, started, time.GetUtcNow(), spectrum, scanId, scanIndex, time.GetTimestamp())), false);
+        return (new PipelineItem.Spectrum(new AcquiredSpectrum(id, _options.Mode, started, time.GetUtcNow(), spectrum, scanId, scanIndex, time.GetTimestamp(), preset, request)), false);
     }
 }

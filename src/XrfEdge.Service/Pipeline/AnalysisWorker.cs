@@ -116,8 +116,8 @@ internal sealed class AnalysisWorker(
         {
             var a = batch[i];
             var result = identifications is null
-                ? new MeasurementResult(a.MeasurementId, a.Mode, a.Started, a.Ended, a.Spectrum, null, MeasurementOutcome.Failed, "analysis failed: " + error, a.ScanId, a.ScanIndex)
-                : new MeasurementResult(a.MeasurementId, a.Mode, a.Started, a.Ended, a.Spectrum, identifications[i], MeasurementOutcome.Completed, null, a.ScanId, a.ScanIndex);
+                ? new MeasurementResult(a.MeasurementId, a.Mode, a.Started, a.Ended, a.Spectrum, null, MeasurementOutcome.Failed, "analysis failed: " + error, a.ScanId, a.ScanIndex, a.Preset, a.Request)
+                : new MeasurementResult(a.MeasurementId, a.Mode, a.Started, a.Ended, a.Spectrum, identifications[i], MeasurementOutcome.Completed, null, a.ScanId, a.ScanIndex, a.Preset, a.Request);
             await writer.WriteAsync(new PipelineItem.Result(result), CancellationToken.None).ConfigureAwait(false);
         }
 

@@ -14,6 +14,8 @@ namespace XrfEdge.Service.Pipeline;
 /// <param name="Reason">Why it was aborted or failed (interlock opened, service stopping, MCA timeout …).</param>
 /// <param name="ScanId">Scan the spectrum belongs to (scan mode).</param>
 /// <param name="ScanIndex">Point index within the scan (0-based).</param>
+/// <param name="Preset">The preset the acquisition was run with, or null when unknown.</param>
+/// <param name="Request">The start request this measurement answers (sample id, reply), or null.</param>
 internal sealed record MeasurementResult(
     string MeasurementId,
     Options.MeasurementMode Mode,
@@ -24,4 +26,6 @@ internal sealed record MeasurementResult(
     MeasurementOutcome Outcome,
     string? Reason = null,
     string? ScanId = null,
-    long? ScanIndex = null);
+    long? ScanIndex = null,
+    TimeSpan? Preset = null,
+    Hosting.StartRequest? Request = null);

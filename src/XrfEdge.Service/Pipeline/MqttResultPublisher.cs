@@ -10,6 +10,7 @@ using XrfEdge.Messaging.Topics;
 using XrfEdge.Messaging.Transport;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
+using XrfEdge.Spectra;
 using InstrumentStatus = XrfEdge.Service.Hosting.InstrumentStatus;
 using MessagingResult = XrfEdge.Messaging.Payloads.MeasurementResult;
 
@@ -42,7 +43,9 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
     private readonly MosquittoTransport _transport;
     private readonly DetectionPublisher _publisher;
     private readonly Dictionary<string, List<MeasurementResult>> _scanPoints = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StartRequest> _scanRequests = new(StringComparer.Ordinal);
     private HealthReport? _lastHealth;
+    private volatile RawSpectrum? _lastSpectrum;
     private int _stopped;
 
     public MqttResultPublisher(
@@ -145,8 +148,9 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
                     Identification = identification,
                     AcquisitionStart = result.Started,
                     AcquisitionEnd = result.Ended,
-                    Preset = TimeSpan.FromSeconds(_settings.Acquisition.PresetSeconds),
-                    Mode = result.Mode.ToString().ToLowerInvariant(),
+                    Preset = result.Preset,
+                    Mode = CommandOptions.IdentifyMode,
+                    SampleId = result.Request?.SampleId,
                 });
             }
             else
@@ -159,6 +163,12 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             throw new IOException($"outbox {_settings.Outbox.Path}: {ex.Message}", ex);
         }
 
+        if (result.Spectrum is { } acquired)
+        {
+            _lastSpectrum = acquired;
+        }
+
+        Answer(result);
         return ValueTask.CompletedTask;
     }
 
@@ -171,6 +181,18 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         }
 
         _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"{_topics.Root}/scans/summary", Payload = SummaryPayload(summary), Qos = 1 });
+        if (_scanRequests.Remove(summary.ScanId, out var request))
+        {
+            request.Finish(new CommandResult(
+                !summary.Aborted,
+                summary.Aborted ? $"Scan {summary.ScanId} was aborted after {summary.Points} points." : null,
+                new Dictionary<string, string>
+                {
+                    ["scan_id"] = summary.ScanId,
+                    ["points"] = summary.Points.ToString(CultureInfo.InvariantCulture),
+                }));
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -240,24 +262,23 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         _outbox.Dispose();
     }
 
-    Task<CommandResult> IInstrumentCommandHandler.StartAsync(StartCommand command, CancellationToken cancellationToken)
+    async Task<CommandResult> IInstrumentCommandHandler.StartAsync(StartCommand command, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(command);
         if (!_interlockClosed())
         {
-            return Task.FromResult(CommandResult.Failed("interlock open"));
+            return CommandResult.Failed("interlock open");
         }
 
         if (_status.State is ServiceState.Stopping or ServiceState.Starting)
         {
-            return Task.FromResult(CommandResult.Failed($"service is {_status.State.ToString().ToLowerInvariant()}"));
+            return CommandResult.Failed($"service is {_status.State.ToString().ToLowerInvariant()}");
         }
 
-        bool queued = _control.RequestStart("mqtt", command.Preset);
-        return Task.FromResult(CommandResult.Completed(new Dictionary<string, string>
-        {
-            ["state"] = queued ? "start_queued" : "start_already_pending",
-            ["preset_s"] = (command.Preset ?? TimeSpan.FromSeconds(_settings.Acquisition.PresetSeconds)).TotalSeconds.ToString(CultureInfo.InvariantCulture),
-        }));
+        // The reply waits for the measurement (docs/mqtt.md §2): the requester learns its measurement_id, or why none ran.
+        var request = new StartRequest("mqtt", command.Preset, command.SampleId);
+        _control.RequestStart(request);
+        return await request.Finished.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     Task<CommandResult> IInstrumentCommandHandler.StopAsync(CancellationToken cancellationToken)
@@ -277,7 +298,40 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         return Task.FromResult(CommandResult.Completed(new Dictionary<string, string> { ["preset_s"] = preset.TotalSeconds.ToString(CultureInfo.InvariantCulture) }));
     }
 
-    private InstrumentHealth Health() => new() { Uptime = _lastHealth?.Uptime ?? _time.GetUtcNow() - _identity.Started };
+    /// <summary>Answers the start request behind a committed result: its first measurement, or its scan at the summary.</summary>
+    private void Answer(MeasurementResult result)
+    {
+        if (result.Request is not { } request || request.Finished.IsCompleted)
+        {
+            return;
+        }
+
+        if (result.ScanId is { } scan)
+        {
+            _scanRequests.TryAdd(scan, request);
+            return;
+        }
+
+        var values = new Dictionary<string, string>
+        {
+            ["measurement_id"] = result.MeasurementId,
+            ["outcome"] = result.Outcome.ToString().ToLowerInvariant(),
+        };
+        if (result.Preset is { } preset)
+        {
+            values["preset_s"] = preset.TotalSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (request.SampleId is { } sample)
+        {
+            values["sample_id"] = sample;
+        }
+
+        bool completed = result.Outcome == MeasurementOutcome.Completed;
+        request.Finish(new CommandResult(completed, completed ? null : $"Measurement {result.MeasurementId} {values["outcome"]}: {result.Reason}", values));
+    }
+
+    private InstrumentHealth Health() => SpectrumHealth.Apply(new() { Uptime = _lastHealth?.Uptime ?? _time.GetUtcNow() - _identity.Started }, _lastSpectrum);
 
     private void FlushScanPoints(string scan, List<MeasurementResult> points)
     {

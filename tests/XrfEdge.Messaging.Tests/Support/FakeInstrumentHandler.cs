@@ -13,8 +13,11 @@ public sealed class FakeInstrumentHandler : IInstrumentCommandHandler
 
     public TimeSpan? LastPreset { get; private set; }
 
+    public StartCommand? LastStart { get; private set; }
+
     public Task<CommandResult> StartAsync(StartCommand command, CancellationToken cancellationToken)
     {
+        LastStart = command;
         Interlocked.Increment(ref _starts);
         return Task.FromResult(CommandResult.Completed(new Dictionary<string, string> { ["measurement_id"] = "M-REMOTE-1", ["sample_id"] = command.SampleId ?? string.Empty }));
     }

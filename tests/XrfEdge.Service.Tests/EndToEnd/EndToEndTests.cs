@@ -150,7 +150,60 @@ public sealed partial class EndToEndTests : IDisposable
         }
     }
 
-    private ServiceProcess Start(int port, string? model = null) => new(
+    [EndToEndFact]
+    public void Start_MqttCommandWithSampleIdAndPreset_DetectionCarriesThemAndReplyNamesTheMeasurement()
+    {
+        using var broker = new MosquittoBroker();
+        using var subscriber = new MqttSubscriber(broker.Port, "e2e-start", Root + "/detections", "e2e/resp");
+        using var service = Start(broker.Port, extra: ["Acquisition:Mode=Triggered", "Acquisition:AutoStart=false", "Mqtt:RemoteControl=true"]);
+
+        // Commands sent before the service has subscribed are lost (no persistent session): ping until one is answered.
+        for (int i = 0; !subscriber.WaitUntil(m => m.Any(x => x.Topic == "e2e/resp" && x.Payload.Contains("\"pong\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(2)); i++)
+        {
+            Assert.True(i < 30, "the service never answered a ping:\n" + service.Output);
+            broker.Publish(Root + "/cmd/ping", $$"""{"command_id":"warm-{{i}}","reply_to":"e2e/resp"}""");
+        }
+
+        // An analysis mode this service does not have is refused, and nothing is measured.
+        broker.Publish(Root + "/cmd/start", """{"command_id":"s-alloy","preset_s":2,"mode":"alloy","reply_to":"e2e/resp"}""");
+        Assert.True(subscriber.WaitUntil(m => Reply(m, "s-alloy", "rejected") is not null, Patience), service.Output);
+        Assert.Contains("'alloy'", Reply(subscriber.Messages, "s-alloy", "rejected")!.Value.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // The profile's preset is 1 s (Start below); the command asks for 2 s.
+        broker.Publish(Root + "/cmd/start", """{"command_id":"s-77","preset_s":2,"sample_id":"S-77","mode":"identify","reply_to":"e2e/resp"}""");
+        Assert.True(subscriber.WaitUntil(m => Reply(m, "s-77", "accepted") is not null, Patience), service.Output);
+        Assert.True(subscriber.WaitUntil(m => Reply(m, "s-77", "completed") is not null && Detections(m).Count == 1, Patience), service.Output);
+
+        var result = Reply(subscriber.Messages, "s-77", "completed")!.Value.GetProperty("result");
+        using var detection = JsonDocument.Parse(subscriber.Messages.Single(m => m.Topic == Root + "/detections").Payload);
+        Assert.Equal(detection.RootElement.GetProperty("measurement_id").GetString(), result.GetProperty("measurement_id").GetString());
+        var acq = detection.RootElement.GetProperty("acq");
+        Assert.Equal("S-77", acq.GetProperty("sample_id").GetString());
+        Assert.Equal("identify", acq.GetProperty("mode").GetString());
+        Assert.Equal(2, acq.GetProperty("preset_s").GetDouble());
+        Assert.InRange(acq.GetProperty("real_s").GetDouble(), 1.5, 2.5);
+    }
+
+    private static JsonElement? Reply(IEnumerable<(string Topic, string Payload)> messages, string commandId, string status)
+    {
+        foreach (var (topic, payload) in messages)
+        {
+            if (topic != "e2e/resp")
+            {
+                continue;
+            }
+
+            var root = JsonDocument.Parse(payload).RootElement;
+            if (root.GetProperty("command_id").GetString() == commandId && root.GetProperty("status").GetString() == status)
+            {
+                return root;
+            }
+        }
+
+        return null;
+    }
+
+    private ServiceProcess Start(int port, string? model = null, string[]? extra = null) => new(
         RepositoryRoot.Combine("firmware-config", "simulator.json"),
         [
             "Acquisition:Device=" + _link,
@@ -162,6 +215,7 @@ public sealed partial class EndToEndTests : IDisposable
             "Model:Path=" + (model ?? (File.Exists(TrainedModelFactAttribute.Path) ? TrainedModelFactAttribute.Path : RepositoryRoot.TestModel)),
             "Gpio:Enabled=false",
             "Health:IntervalSeconds=2",
+            .. extra ?? [],
         ]);
 
     private static HashSet<string> Logged(string output) => LoggedDetection().Matches(output).Select(m => m.Groups[1].Value).ToHashSet();

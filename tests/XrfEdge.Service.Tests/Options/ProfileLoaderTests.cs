@@ -245,6 +245,58 @@ public sealed class ProfileLoaderTests : IDisposable
     }
 
     [Fact]
+    public void McaSource_McacNotANumber_IsRefusedNamingTheKey()
+    {
+        var path = Write(Minimal());
+
+        // Before the check, 'abc' read as the DP5 default of 1024 channels and passed.
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:Source=Mca", "Acquisition:Device=/dev/ttyUSB0", "Acquisition:Configuration:MCAC=abc"], Environment));
+
+        Assert.Equal("Acquisition: Configuration.MCAC must be 256–8192 (a power of two), got 'abc'", Assert.Single(error.Problems));
+    }
+
+    [Fact]
+    public void LogLevel_NotALevel_IsRefusedNamingTheKey()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Logging:LogLevel:Default=Bogus", "Logging:Console:LogLevel:XrfEdge=warning"], Environment));
+
+        Assert.Equal("Logging:LogLevel:Default = 'Bogus': must be one of Trace, Debug, Information, Warning, Error, Critical, None", Assert.Single(error.Problems));
+    }
+
+    [Fact]
+    public void OutboxPath_ExistingDirectory_IsRefusedNamingTheKey()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Outbox:Path=" + _folder], Environment));
+
+        Assert.StartsWith($"Outbox:Path = '{_folder}': is a directory", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OutboxPath_UnderAFile_IsRefusedNamingTheKey()
+    {
+        var path = Write(Minimal());
+        string file = Write("", "not-a-folder");
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Outbox:Path=" + file + "/outbox.db"], Environment));
+
+        Assert.Equal($"Outbox:Path = '{file}/outbox.db': '{file}' is a file, so the folder for the database cannot be created", Assert.Single(error.Problems));
+    }
+
+    [Fact]
+    public void OutboxPath_MissingParentFolders_AreAcceptedAndLeftForTheOutboxToCreate()
+    {
+        var path = Write(Minimal());
+        string outbox = System.IO.Path.Combine(_folder, "state", "xrfedge", "outbox.db");
+
+        Assert.Equal(outbox, ProfileLoader.Load(path, ["Outbox:Path=" + outbox], Environment).Outbox.Path);
+        Assert.False(Directory.Exists(System.IO.Path.Combine(_folder, "state"))); // validation only looks
+    }
+
+    [Fact]
     public void MissingModel_PointsAtHowToGetOne()
     {
         var path = Write(Minimal());
