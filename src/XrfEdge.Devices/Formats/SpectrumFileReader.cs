@@ -135,12 +135,13 @@ public static class SpectrumFileReader
             yield break;
         }
 
-        Stream rest = new HeadThenRestStream(headBytes.AsMemory(0, headLength), stream);
-        if (format != SpectrumFileFormat.Jsonl)
-        {
-            // Also bounds what has no length: a pipe, or a device such as /dev/zero that reports 0.
-            rest = new LimitedReadStream(rest, MaxSingleSpectrumFileBytes, source, TooLarge(null, format.Value));
-        }
+        // The limit also bounds what has no length: a pipe, or a device such as /dev/zero that reports 0.
+        using var rest = new HeadThenRestStream(
+            headBytes.AsMemory(0, headLength),
+            stream,
+            format == SpectrumFileFormat.Jsonl ? long.MaxValue : MaxSingleSpectrumFileBytes,
+            source,
+            TooLarge(null, format.Value));
 
         // Amptek writes ISO-8859-1 ("°C" in the status section); the other formats are ASCII or UTF-8.
         var encoding = format == SpectrumFileFormat.AmptekMca ? Encoding.Latin1 : Encoding.UTF8;
@@ -168,7 +169,7 @@ public static class SpectrumFileReader
     {
         try
         {
-            // A character device (/dev/zero) can seek but reports length 0; the LimitedReadStream catches it.
+            // A character device (/dev/zero) can seek but reports length 0; the HeadThenRestStream's limit catches it.
             return stream.CanSeek ? stream.Length - stream.Position : null;
         }
         catch (Exception ex) when (ex is IOException or NotSupportedException)
@@ -181,54 +182,13 @@ public static class SpectrumFileReader
         FormattableString.Invariant(
             $"the file is {(length is { } bytes ? $"{bytes / (1024.0 * 1024.0):0.#} MiB" : "larger than that")}; a single-spectrum {format} file is at most {MaxSingleSpectrumFileBytes / (1024 * 1024)} MiB (16384 channels need under 1 MiB), so this is not a spectrum");
 
-    /// <summary>The bytes already read for format detection, then the rest of the underlying stream.</summary>
-    private sealed class HeadThenRestStream(ReadOnlyMemory<byte> head, Stream inner) : Stream
+    /// <summary>
+    /// The bytes already read for format detection, then the rest of the underlying stream; past <c>limit</c> bytes in
+    /// all a read fails with a <see cref="SpectrumFormatException"/> naming the file (<c>problem</c>).
+    /// </summary>
+    private sealed class HeadThenRestStream(ReadOnlyMemory<byte> head, Stream inner, long limit, string source, string problem) : Stream
     {
         private ReadOnlyMemory<byte> _head = head;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_head.IsEmpty)
-            {
-                return inner.Read(buffer);
-            }
-
-            var n = Math.Min(buffer.Length, _head.Length);
-            _head.Span[..n].CopyTo(buffer);
-            _head = _head[n..];
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    /// <summary>Passes reads through until <c>limit</c> bytes, then fails with a <see cref="SpectrumFormatException"/> naming the file.</summary>
-    private sealed class LimitedReadStream(Stream inner, long limit, string source, string problem) : Stream
-    {
         private long _read;
 
         public override bool CanRead => true;
@@ -249,7 +209,18 @@ public static class SpectrumFileReader
 
         public override int Read(Span<byte> buffer)
         {
-            var n = inner.Read(buffer);
+            int n;
+            if (_head.IsEmpty)
+            {
+                n = inner.Read(buffer);
+            }
+            else
+            {
+                n = Math.Min(buffer.Length, _head.Length);
+                _head.Span[..n].CopyTo(buffer);
+                _head = _head[n..];
+            }
+
             _read += n;
             return _read > limit ? throw new SpectrumFormatException(source, 0, problem) : n;
         }
