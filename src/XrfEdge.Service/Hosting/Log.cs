@@ -74,6 +74,15 @@ internal static partial class Log
     [LoggerMessage(8004, LogLevel.Information, "Start-up memory trimmed: RSS {BeforeMegabytes:F1} MB -> {AfterMegabytes:F1} MB ({Mappings} library mappings paged out)")]
     public static partial void MemoryTrimmed(ILogger logger, double beforeMegabytes, double afterMegabytes, int mappings);
 
-    [LoggerMessage(8060, LogLevel.Error, "Storing result {MeasurementId} failed, retrying: {Reason}")]
-    public static partial void StoreFailed(ILogger logger, string measurementId, string reason);
+    [LoggerMessage(8060, LogLevel.Error, "Storing {What} failed, retrying: {Reason}")]
+    public static partial void StoreFailed(ILogger logger, string what, string reason);
+
+    [LoggerMessage(8061, LogLevel.Warning, "Stored {What} after {Attempts} attempts")]
+    public static partial void StoreRecovered(ILogger logger, string what, int attempts);
+
+    [LoggerMessage(8062, LogLevel.Critical, "LOST: {What} was never stored ({Attempts} attempts; the service is stopping): {Reason}")]
+    public static partial void StoreGivenUp(ILogger logger, string what, int attempts, string reason);
+
+    [LoggerMessage(8063, LogLevel.Critical, "LOST: {Points} point(s) of scan {ScanId} were never stored (service stopping): {Reason}")]
+    public static partial void ScanPointsLost(ILogger logger, int points, string scanId, string reason);
 }

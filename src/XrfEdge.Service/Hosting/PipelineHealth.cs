@@ -1,3 +1,5 @@
+using System.Threading.Channels;
+
 namespace XrfEdge.Service.Hosting;
 
 /// <summary>
@@ -37,6 +39,34 @@ internal sealed class PipelineHealth(TimeProvider time, TimeSpan stallAllowance)
             }
 
             _workers.Remove(worker);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="item"/> to the next stage. While that channel is full the worker counts as waiting, not
+    /// busy: waiting on a slower stage downstream is backpressure, and the stage that holds things up (for example
+    /// publishing retrying a store on a full disk) is the one that shows as stalled if it is. Without this a full disk
+    /// starved the systemd watchdog through the upstream stages and the restart lost every result held in memory.
+    /// </summary>
+    public async ValueTask WriteAsync<T>(string worker, ChannelWriter<T> writer, T item)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (writer.TryWrite(item))
+        {
+            return;
+        }
+
+        Entry? before;
+        lock (_gate)
+        {
+            before = _workers.TryGetValue(worker, out var entry) ? entry : null;
+        }
+
+        Idle(worker);
+        await writer.WriteAsync(item, CancellationToken.None).ConfigureAwait(false);
+        if (before is { Phase: WorkerPhase.Busy } busy)
+        {
+            Busy(worker, busy.Expected); // the rest of the work gets its full allowance again
         }
     }
 

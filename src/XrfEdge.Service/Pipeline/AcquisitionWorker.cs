@@ -105,7 +105,7 @@ internal sealed class AcquisitionWorker(
                 return true;
             }
 
-            await writer.WriteAsync(item!, CancellationToken.None).ConfigureAwait(false);
+            await health.WriteAsync(Worker, writer, item!).ConfigureAwait(false);
             if (item is PipelineItem.Result)
             {
                 break; // aborted or failed: a continuous loop waits for a new start
@@ -135,7 +135,7 @@ internal sealed class AcquisitionWorker(
                     break;
                 }
 
-                await writer.WriteAsync(item!, CancellationToken.None).ConfigureAwait(false);
+                await health.WriteAsync(Worker, writer, item!).ConfigureAwait(false);
                 points++;
                 if (item is PipelineItem.Result)
                 {
@@ -150,7 +150,7 @@ internal sealed class AcquisitionWorker(
                 status.SetState(ServiceState.Idle);
             }
 
-            await writer.WriteAsync(new PipelineItem.ScanEnded(scanId, started, time.GetUtcNow(), points, aborted), CancellationToken.None).ConfigureAwait(false);
+            await health.WriteAsync<PipelineItem>(Worker, writer, new PipelineItem.ScanEnded(scanId, started, time.GetUtcNow(), points, aborted)).ConfigureAwait(false);
             if (exhausted)
             {
                 return true;

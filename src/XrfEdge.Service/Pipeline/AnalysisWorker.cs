@@ -54,7 +54,7 @@ internal sealed class AnalysisWorker(
                     await FlushAsync(batch, spectra, writer).ConfigureAwait(false);
                     if (item is not PipelineItem.Spectrum)
                     {
-                        await writer.WriteAsync(item, CancellationToken.None).ConfigureAwait(false);
+                        await health.WriteAsync(Worker, writer, item).ConfigureAwait(false);
                     }
                 }
 
@@ -118,7 +118,7 @@ internal sealed class AnalysisWorker(
             var result = identifications is null
                 ? new MeasurementResult(a.MeasurementId, a.Mode, a.Started, a.Ended, a.Spectrum, null, MeasurementOutcome.Failed, "analysis failed: " + error, a.ScanId, a.ScanIndex, a.Preset, a.Request)
                 : new MeasurementResult(a.MeasurementId, a.Mode, a.Started, a.Ended, a.Spectrum, identifications[i], MeasurementOutcome.Completed, null, a.ScanId, a.ScanIndex, a.Preset, a.Request);
-            await writer.WriteAsync(new PipelineItem.Result(result), CancellationToken.None).ConfigureAwait(false);
+            await health.WriteAsync<PipelineItem>(Worker, writer, new PipelineItem.Result(result)).ConfigureAwait(false);
         }
 
         batch.Clear();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using XrfEdge.Messaging.Commands;
 using XrfEdge.Messaging.Outbox;
@@ -42,6 +43,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
     private readonly SqliteOutbox _outbox;
     private readonly MosquittoTransport _transport;
     private readonly DetectionPublisher _publisher;
+    private readonly ILogger _logger;
     private readonly Dictionary<string, List<MeasurementResult>> _scanPoints = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StartRequest> _scanRequests = new(StringComparer.Ordinal);
     private HealthReport? _lastHealth;
@@ -55,7 +57,8 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         Func<bool> interlockClosed,
         ServiceIdentity identity,
         ILoggerFactory loggers,
-        TimeProvider time)
+        TimeProvider time,
+        Action<XrfEdge.Messaging.Outbox.OutboxOptions>? tuneOutbox = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _settings = settings;
@@ -64,17 +67,17 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         _interlockClosed = interlockClosed;
         _identity = identity;
         _time = time;
+        _logger = loggers.CreateLogger<MqttResultPublisher>();
         var mqtt = settings.Mqtt;
         _topics = new TopicTree(mqtt.Fleet, mqtt.DeviceId);
-        _outbox = SqliteOutbox.Open(
-            new XrfEdge.Messaging.Outbox.OutboxOptions
-            {
-                DatabasePath = settings.Outbox.Path,
-                MaxBytes = settings.Outbox.MaxMegabytes * 1024L * 1024L,
-                MaxAge = TimeSpan.FromDays(settings.Outbox.MaxAgeDays),
-            },
-            loggers.CreateLogger<SqliteOutbox>(),
-            time);
+        var outboxOptions = new XrfEdge.Messaging.Outbox.OutboxOptions
+        {
+            DatabasePath = settings.Outbox.Path,
+            MaxBytes = settings.Outbox.MaxMegabytes * 1024L * 1024L,
+            MaxAge = TimeSpan.FromDays(settings.Outbox.MaxAgeDays),
+        };
+        tuneOutbox?.Invoke(outboxOptions); // library options that are not profile keys (tests: a file cap that fills like a full disk)
+        _outbox = SqliteOutbox.Open(outboxOptions, loggers.CreateLogger<SqliteOutbox>(), time);
         var transportOptions = new MqttTransportOptions
         {
             Host = mqtt.Host,
@@ -121,10 +124,16 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         return _publisher.StartAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Commits one result. Idempotent when it throws: the publishing stage calls it again with the same result after a
+    /// storage error, so nothing may have changed in memory before the commit that failed (a scan point is added to
+    /// its chunk once, however often the chunk's commit is retried).
+    /// </summary>
+    /// <exception cref="IOException">The outbox could not store it (full disk, file cap, I/O or other SQLite error); nothing was stored.</exception>
     public ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(result);
-        try
+        Storing(() =>
         {
             if (result.ScanId is { } scan)
             {
@@ -133,7 +142,11 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
                     _scanPoints[scan] = points = new List<MeasurementResult>(ScanChunkPoints);
                 }
 
-                points.Add(result);
+                if (points.Count == 0 || !ReferenceEquals(points[^1], result))
+                {
+                    points.Add(result);
+                }
+
                 if (points.Count >= ScanChunkPoints)
                 {
                     FlushScanPoints(scan, points);
@@ -157,11 +170,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             {
                 _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = EventsTopic, Payload = EventPayload(result), Qos = 1 });
             }
-        }
-        catch (OutboxFullException ex)
-        {
-            throw new IOException($"outbox {_settings.Outbox.Path}: {ex.Message}", ex);
-        }
+        });
 
         if (result.Spectrum is { } acquired)
         {
@@ -172,15 +181,22 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Commits the scan's last points, then its summary; idempotent when it throws, like <see cref="StoreAsync"/>.</summary>
+    /// <exception cref="IOException">The outbox could not store them.</exception>
     public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        if (_scanPoints.Remove(summary.ScanId, out var points) && points.Count > 0)
+        Storing(() =>
         {
-            FlushScanPoints(summary.ScanId, points);
-        }
+            if (_scanPoints.TryGetValue(summary.ScanId, out var points))
+            {
+                FlushScanPoints(summary.ScanId, points); // removed only once committed: a retry must not lose them
+                _scanPoints.Remove(summary.ScanId);
+            }
 
-        _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"{_topics.Root}/scans/summary", Payload = SummaryPayload(summary), Qos = 1 });
+            _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"{_topics.Root}/scans/summary", Payload = SummaryPayload(summary), Qos = 1 });
+        });
+
         if (_scanRequests.Remove(summary.ScanId, out var request))
         {
             request.Finish(new CommandResult(
@@ -234,7 +250,14 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
         foreach (var (scan, points) in _scanPoints)
         {
-            FlushScanPoints(scan, points);
+            try
+            {
+                Storing(() => FlushScanPoints(scan, points));
+            }
+            catch (IOException ex)
+            {
+                Log.ScanPointsLost(_logger, points.Count, scan, ex.Message);
+            }
         }
 
         _scanPoints.Clear();
@@ -342,6 +365,23 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
         _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"{_topics.Root}/scans/points", Payload = PointsPayload(scan, points), Qos = 1 });
         points.Clear();
+    }
+
+    /// <summary>Runs an outbox write; every storage failure becomes an <see cref="IOException"/> naming the outbox, which the publishing stage retries.</summary>
+    private void Storing(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (OutboxFullException ex)
+        {
+            throw new IOException($"outbox {_settings.Outbox.Path}: {ex.Message}", ex);
+        }
+        catch (SqliteException ex)
+        {
+            throw new IOException($"outbox {_settings.Outbox.Path}: SQLite error {ex.SqliteErrorCode}: {ex.Message}", ex);
+        }
     }
 
     private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);

@@ -8,9 +8,12 @@ namespace XrfEdge.Service.Pipeline;
 
 /// <summary>
 /// Stores every result in the outbox (durable before the next is taken), logs detections, keeps per-scan element
-/// tallies and stores each scan's summary. A store that fails (disk full, I/O error) is retried rather than dropped:
-/// acquisition then waits behind the full channels. Ends when analysis completes the channel, then stops the
-/// publisher, which sends what it can within the stop timeout; the rest stays in the outbox.
+/// tallies and stores each scan's summary. A store that fails (disk full, I/O error) is retried, never dropped, for as
+/// long as the service runs: the last error says which result waits and why, the worker counts as waiting (so the
+/// systemd watchdog does not restart the service and lose what is held in memory), and acquisition waits behind the
+/// full channels. Once a stop is requested a failing store is given up after <see cref="StopRetryBudget"/> and the
+/// lost result is logged (Critical 8062) by id. Ends when analysis completes the channel, then stops the publisher,
+/// which sends what it can within the stop timeout; the rest stays in the outbox.
 /// </summary>
 internal sealed class PublishingWorker(
     IResultPublisher publisher,
@@ -23,10 +26,21 @@ internal sealed class PublishingWorker(
 {
     private const string Worker = "publishing";
     private static readonly TimeSpan StoreBudget = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
     private readonly Dictionary<string, Dictionary<string, long>> _scanTallies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _scanFailures = new(StringComparer.Ordinal);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(RunAsync, CancellationToken.None);
+    private CancellationToken _stopping;
+    private long? _failingSinceStop;
+
+    /// <summary>How long a failing store is still retried once a stop is requested: half the stop budget left for the drain.</summary>
+    private TimeSpan StopRetryBudget => TimeSpan.FromSeconds(Math.Max(1, (settings.Health.StopTimeoutSeconds - 5) / 2.0));
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        return Task.Run(RunAsync, CancellationToken.None);
+    }
 
     private async Task RunAsync()
     {
@@ -77,20 +91,65 @@ internal sealed class PublishingWorker(
         }
     }
 
-    private async Task StoreAsync(MeasurementResult result)
+    /// <summary>
+    /// Runs <paramref name="store"/> until it succeeds. Returns false only when a stop was requested and the store still
+    /// failed after <see cref="StopRetryBudget"/>: the item is then lost, and logged as such.
+    /// </summary>
+    private async Task<bool> StoreWithRetryAsync(string what, Func<ValueTask> store)
     {
         for (int attempt = 1; ; attempt++)
         {
+            health.Busy(Worker, StoreBudget);
             try
             {
-                await publisher.StoreAsync(result, CancellationToken.None).ConfigureAwait(false);
-                break;
+                await store().ConfigureAwait(false);
+                if (attempt > 1)
+                {
+                    Log.StoreRecovered(logger, what, attempt);
+                }
+
+                return true;
             }
-            catch (Exception ex) when (ex is IOException or InvalidOperationException && attempt < 1_000)
+            catch (Exception ex) when (ex is IOException or InvalidOperationException)
             {
-                Log.StoreFailed(logger, result.MeasurementId, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt)), time).ConfigureAwait(false);
+                bool stopping = _stopping.IsCancellationRequested;
+                if (stopping)
+                {
+                    _failingSinceStop ??= time.GetTimestamp();
+                }
+
+                if (stopping && time.GetElapsedTime(_failingSinceStop!.Value) >= StopRetryBudget)
+                {
+                    Log.StoreGivenUp(logger, what, attempt, ex.Message);
+                    status.SetError($"{what} was not stored (service stopping): {ex.Message}");
+                    return false;
+                }
+
+                Log.StoreFailed(logger, what, ex.Message);
+                if (attempt == 1)
+                {
+                    status.SetError($"{what} not stored yet, retrying: {ex.Message}");
+                }
+
+                // Waiting for storage is not a stall: the status says why, and a watchdog restart would lose what is held.
+                health.Idle(Worker);
+                try
+                {
+                    await Task.Delay(stopping ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(Math.Min(MaxRetryDelay.TotalSeconds, attempt)), time, stopping ? CancellationToken.None : _stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // A stop was requested while waiting: try again now, then on the shorter stop schedule.
+                }
             }
+        }
+    }
+
+    private async Task StoreAsync(MeasurementResult result)
+    {
+        if (!await StoreWithRetryAsync("result " + result.MeasurementId, () => publisher.StoreAsync(result, CancellationToken.None)).ConfigureAwait(false))
+        {
+            return;
         }
 
         if (result.Outcome == MeasurementOutcome.Completed)
@@ -132,7 +191,11 @@ internal sealed class PublishingWorker(
         var tally = _scanTallies.Remove(end.ScanId, out var t) ? t : new Dictionary<string, long>(StringComparer.Ordinal);
         long failed = _scanFailures.Remove(end.ScanId, out long f) ? f : 0;
         var summary = new ScanSummary(end.ScanId, end.Started, end.Ended, end.Points, failed, end.Aborted, tally);
-        await publisher.StoreScanSummaryAsync(summary, CancellationToken.None).ConfigureAwait(false);
+        if (!await StoreWithRetryAsync("summary of scan " + end.ScanId, () => publisher.StoreScanSummaryAsync(summary, CancellationToken.None)).ConfigureAwait(false))
+        {
+            return;
+        }
+
         // Through the whole service: from the scan's first acquisition to its last point committed here.
         double seconds = Math.Max(1e-9, (time.GetUtcNow() - end.Started).TotalSeconds);
         Log.ScanEnded(logger, end.ScanId, end.Points, seconds, end.Points / seconds, end.Aborted ? " (aborted)" : "");

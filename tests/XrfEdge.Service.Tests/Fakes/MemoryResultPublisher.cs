@@ -12,7 +12,15 @@ internal sealed class MemoryResultPublisher : IResultPublisher
     private readonly List<ServiceStatus> _statuses = [];
     private readonly List<HealthReport> _health = [];
 
+    private int _storeAttempts;
+
     public bool IsConnected { get; set; } = true;
+
+    /// <summary>When set, a store throws what this returns (what MqttResultPublisher throws on a full disk), unless null.</summary>
+    public Func<MeasurementResult, Exception?>? StoreFailure { get; set; }
+
+    /// <summary>Calls of <see cref="StoreAsync"/>, failed ones included.</summary>
+    public int StoreAttempts => Volatile.Read(ref _storeAttempts);
 
     public long PendingCount => 0;
 
@@ -72,6 +80,12 @@ internal sealed class MemoryResultPublisher : IResultPublisher
 
     public ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _storeAttempts);
+        if (StoreFailure?.Invoke(result) is { } error)
+        {
+            throw error;
+        }
+
         Add(_results, result);
         return ValueTask.CompletedTask;
     }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Tests.Fakes;
 
@@ -55,5 +56,46 @@ public sealed class PipelineHealthTests
         Assert.False(health.IsAlive(out string? problem));
         Assert.Equal("publishing stopped: disk I/O error", problem);
         Assert.True(health.AnyWorkerCrashed);
+    }
+
+    [Fact]
+    public async Task WriteAsync_DownstreamFullForMinutes_IsAliveThenBusyAgainWithFullAllowance()
+    {
+        var time = new FakeTimeProvider();
+        var health = new PipelineHealth(time, Allowance);
+        var channel = Channel.CreateBounded<int>(1);
+        channel.Writer.TryWrite(0); // the next stage has not taken the last item (e.g. publishing waits for disk space)
+        health.Busy("analysis", TimeSpan.FromSeconds(5));
+
+        var write = health.WriteAsync("analysis", channel.Writer, 1).AsTask();
+        time.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.False(write.IsCompleted);
+        Assert.True(health.IsAlive(out string? problem), problem); // backpressure, not a stall of this worker
+
+        Assert.True(channel.Reader.TryRead(out _));
+        await write.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(channel.Reader.TryRead(out int written));
+        Assert.Equal(1, written);
+        time.Advance(TimeSpan.FromSeconds(24));
+        Assert.True(health.IsAlive(out _)); // busy again, with the 5 s + 20 s allowance counted from the write
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.False(health.IsAlive(out problem));
+        Assert.Contains("analysis busy", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WriteAsync_RoomInChannel_KeepsBusyClock()
+    {
+        var time = new FakeTimeProvider();
+        var health = new PipelineHealth(time, Allowance);
+        var channel = Channel.CreateBounded<int>(4);
+        health.Busy("analysis", TimeSpan.FromSeconds(5));
+        time.Advance(TimeSpan.FromSeconds(20));
+
+        await health.WriteAsync("analysis", channel.Writer, 1);
+        time.Advance(TimeSpan.FromSeconds(6));
+
+        Assert.False(health.IsAlive(out _)); // a write that did not wait does not reset the stall clock
     }
 }

@@ -201,4 +201,92 @@ public sealed class PipelineTests
         await host.StopAsync();
         Assert.Equal(3, parts.Publisher.Results.Count);
     }
+
+    [Fact]
+    public async Task Store_DiskFullForMinutes_ServiceStaysAliveHoldsResultsAndStoresThemAllOnceSpaceIsBack()
+    {
+        var time = new FakeTimeProvider();
+        var parts = new FakeComponents();
+        parts.Source.Limit = 150; // more than the two channels hold: acquisition ends up waiting behind the full disk
+        parts.Publisher.StoreFailure = _ => new IOException("outbox /var/lib/xrf-edge/outbox.db: disk full");
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
+        settings.Acquisition.AutoStart = true;
+        using var host = parts.BuildHost(settings, s => s.AddSingleton<TimeProvider>(time));
+        var health = host.Services.GetRequiredService<PipelineHealth>();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        await host.StartAsync();
+        Assert.True(await WaitForAsync(() => parts.Publisher.StoreAttempts > 0));
+        int acquired;
+        do
+        {
+            acquired = parts.Source.Acquired;
+            await Task.Delay(200);
+        }
+        while (parts.Source.Acquired != acquired);
+
+        // Five minutes of a full disk: the watchdog condition must hold (a restart would lose every result in memory).
+        for (int second = 0; second < 300; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(1);
+            Assert.True(health.IsAlive(out string? problem), $"after {second + 1} s of a full disk: {problem}");
+        }
+
+        Assert.True(parts.Publisher.StoreAttempts > 5);
+        Assert.Empty(parts.Publisher.Results);
+        Assert.InRange(parts.Source.Acquired, 2 * new PipelineChannels(settings.Model.MaxBatchSize).Capacity, 149); // waiting, not dropping
+        Assert.Contains("not stored yet", status.LastError, StringComparison.Ordinal);
+        Assert.Contains("disk full", status.LastError, StringComparison.Ordinal);
+
+        parts.Publisher.StoreFailure = null; // space freed
+        for (int second = 0; second < 120 && parts.Publisher.Results.Count < 150; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(5);
+        }
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 150));
+        await host.StopAsync();
+        Assert.Equal(150, parts.Publisher.Results.Select(r => r.MeasurementId).Distinct().Count());
+        Assert.All(parts.Publisher.Results, r => Assert.Equal(MeasurementOutcome.Completed, r.Outcome));
+    }
+
+    [Fact]
+    public async Task Stop_WhileDiskFull_GivesUpAfterTheStopBudgetAndSaysWhatWasLost()
+    {
+        var time = new FakeTimeProvider();
+        var parts = new FakeComponents();
+        parts.Source.Limit = 3;
+        parts.Publisher.StoreFailure = _ => new IOException("outbox /var/lib/xrf-edge/outbox.db: disk full");
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false); // Health:StopTimeoutSeconds = 10
+        settings.Acquisition.AutoStart = true;
+        using var host = parts.BuildHost(settings, s => s.AddSingleton<TimeProvider>(time));
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        await host.StartAsync();
+        Assert.True(await WaitForAsync(() => parts.Publisher.StoreAttempts > 0));
+
+        var stop = host.StopAsync();
+        int seconds = 0;
+        for (; seconds < 60 && !stop.IsCompleted; seconds++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        await stop;
+        Assert.InRange(seconds, 1, 20); // retried for (10 - 5) / 2 s per result after the stop, not for hours
+        Assert.Empty(parts.Publisher.Results);
+        Assert.Contains("was not stored (service stopping)", status.LastError, StringComparison.Ordinal);
+        Assert.True(parts.Publisher.Stopped);
+    }
+
+    private static async Task<bool> WaitForAsync(Func<bool> condition)
+    {
+        for (int i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        return condition();
+    }
 }

@@ -1,0 +1,156 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+
+namespace XrfEdge.Service.Tests.Pipeline;
+
+/// <summary>
+/// The MQTT result publisher over a real SQLite outbox whose file cap (SQLite max_page_count) fills like a full disk:
+/// a failed store must leave nothing changed in memory, because the publishing stage retries it with the same result.
+/// </summary>
+public sealed class ResultStoreTests : IDisposable
+{
+    private const long FileCap = 256 * 1024;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-store-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public ResultStoreTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string OutboxPath => Path.Combine(_directory, "outbox.db");
+
+    [Fact]
+    public async Task ScanChunk_CommitFailsOnFullDiskAndIsRetried_EveryPointStoredOnce()
+    {
+        await using var publisher = Create();
+        FillUntilFull(publisher);
+        var started = DateTimeOffset.UtcNow;
+        for (int i = 0; i < MqttResultPublisher.ScanChunkPoints - 1; i++)
+        {
+            await publisher.StoreAsync(Point("S-1", i, started), CancellationToken.None); // held in memory, no commit yet
+        }
+
+        var last = Point("S-1", MqttResultPublisher.ScanChunkPoints - 1, started);
+        for (int retry = 0; retry < 3; retry++)
+        {
+            var error = await Assert.ThrowsAsync<IOException>(async () => await publisher.StoreAsync(last, CancellationToken.None));
+            Assert.Contains(OutboxPath, error.Message, StringComparison.Ordinal);
+        }
+
+        FreeSpace();
+        await publisher.StoreAsync(last, CancellationToken.None); // the publishing stage's next retry
+
+        var indexes = ReadPoints("S-1");
+        Assert.Equal(MqttResultPublisher.ScanChunkPoints, indexes.Count); // was 1003: the point went in once per attempt
+        Assert.Equal(Enumerable.Range(0, MqttResultPublisher.ScanChunkPoints).Select(i => (long)i), indexes.Order());
+    }
+
+    [Fact]
+    public async Task ScanSummary_CommitFailsOnFullDiskAndIsRetried_LastPointsAndSummaryStored()
+    {
+        await using var publisher = Create();
+        FillUntilFull(publisher);
+        var started = DateTimeOffset.UtcNow;
+        for (int i = 0; i < 200; i++)
+        {
+            await publisher.StoreAsync(Point("S-2", i, started), CancellationToken.None); // ~6 KB of points: more than is left
+        }
+
+        var summary = new ScanSummary("S-2", started, started.AddSeconds(5), 200, 0, false, new Dictionary<string, long>());
+        await Assert.ThrowsAsync<IOException>(async () => await publisher.StoreScanSummaryAsync(summary, CancellationToken.None));
+        FreeSpace();
+        await publisher.StoreScanSummaryAsync(summary, CancellationToken.None);
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i), ReadPoints("S-2").Order()); // were dropped: taken from memory before the failed commit
+        Assert.Single(Rows(), r => r.Topic.EndsWith("/scans/summary", StringComparison.Ordinal));
+    }
+
+    private MqttResultPublisher Create()
+    {
+        var settings = new ServiceSettings();
+        settings.Mqtt.DeviceId = "XRF-TEST-1";
+        settings.Mqtt.Port = 1; // never started: these tests exercise the outbox side only
+        settings.Outbox.Path = OutboxPath;
+        return new MqttResultPublisher(
+            settings,
+            new InstrumentStatus(),
+            new MeasurementControl(),
+            () => true,
+            new ServiceIdentity("test", DateTimeOffset.UtcNow),
+            NullLoggerFactory.Instance,
+            TimeProvider.System,
+            o => o.MaxFileBytes = FileCap);
+    }
+
+    /// <summary>Stores measurement events of 16 KiB, then of 1 KiB, until the outbox refuses them: less than ~1 KiB is left.</summary>
+    private static void FillUntilFull(MqttResultPublisher publisher)
+    {
+        int stored = 0;
+        foreach (int size in new[] { 16 * 1024, 1024 })
+        {
+            for (bool full = false; !full;)
+            {
+                var now = DateTimeOffset.UtcNow;
+                var aborted = new MeasurementResult($"M-fill-{stored}", MeasurementMode.Triggered, now, now, null, null, MeasurementOutcome.Aborted, new string('x', size));
+                try
+                {
+                    publisher.StoreAsync(aborted, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                    Assert.True(++stored < 1000, "the outbox never filled");
+                }
+                catch (IOException)
+                {
+                    full = true;
+                }
+            }
+        }
+
+        Assert.True(stored > 3, $"the outbox refused after only {stored} rows");
+    }
+
+    private static MeasurementResult Point(string scan, long index, DateTimeOffset started) =>
+        new($"M-{scan}-{index}", MeasurementMode.Scan, started, started, null, null, MeasurementOutcome.Completed, null, scan, index);
+
+    /// <summary>What an operator (or the drain) does: the queued events go, their pages become free.</summary>
+    private void FreeSpace()
+    {
+        using var connection = new SqliteConnection($"Data Source={OutboxPath}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM outbox WHERE topic LIKE '%/events'";
+        Assert.True(command.ExecuteNonQuery() > 0);
+    }
+
+    private List<(string Topic, byte[] Payload)> Rows()
+    {
+        using var connection = new SqliteConnection($"Data Source={OutboxPath};Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT topic, payload FROM outbox ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string, byte[])>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(0), (byte[])reader[1]));
+        }
+
+        return rows;
+    }
+
+    private List<long> ReadPoints(string scan)
+    {
+        var indexes = new List<long>();
+        foreach (var (topic, payload) in Rows().Where(r => r.Topic.EndsWith("/scans/points", StringComparison.Ordinal)))
+        {
+            using var json = JsonDocument.Parse(payload);
+            if (json.RootElement.GetProperty("scan_id").GetString() == scan)
+            {
+                indexes.AddRange(json.RootElement.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("i").GetInt64()));
+            }
+        }
+
+        return indexes;
+    }
+}
