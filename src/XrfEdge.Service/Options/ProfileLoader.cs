@@ -133,7 +133,11 @@ public static partial class ProfileLoader
         return settings;
     }
 
-    /// <summary>Every <c>…:LogLevel:{category}</c> value under <c>Logging</c> must name a <see cref="LogLevel"/> (any case, as the logger reads it).</summary>
+    /// <summary>
+    /// Every <c>…:LogLevel:{category}</c> value under <c>Logging</c> must name a <see cref="LogLevel"/> (any case) or be
+    /// its number 0–6, as Microsoft.Extensions.Logging reads it (Enum.TryParse: "2" is Information; it would also take
+    /// "99", a level that matches nothing, which is refused here).
+    /// </summary>
     private static void CheckLogLevels(IConfigurationSection logging, List<string> problems)
     {
         foreach (var entry in logging.AsEnumerable())
@@ -144,9 +148,10 @@ public static partial class ProfileLoader
                 continue;
             }
 
-            if (!Enum.GetNames<LogLevel>().Contains(value, StringComparer.OrdinalIgnoreCase))
+            bool number = value.Length == 1 && value[0] is >= '0' and <= '6';
+            if (!number && !Enum.GetNames<LogLevel>().Contains(value, StringComparer.OrdinalIgnoreCase))
             {
-                problems.Add($"{entry.Key} = '{value}': must be one of {string.Join(", ", Enum.GetNames<LogLevel>())}");
+                problems.Add($"{entry.Key} = '{value}': must be one of {string.Join(", ", Enum.GetNames<LogLevel>())} (or 0–6)");
             }
         }
     }

@@ -262,7 +262,30 @@ public sealed class ProfileLoaderTests : IDisposable
 
         var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Logging:LogLevel:Default=Bogus", "Logging:Console:LogLevel:XrfEdge=warning"], Environment));
 
-        Assert.Equal("Logging:LogLevel:Default = 'Bogus': must be one of Trace, Debug, Information, Warning, Error, Critical, None", Assert.Single(error.Problems));
+        Assert.Equal("Logging:LogLevel:Default = 'Bogus': must be one of Trace, Debug, Information, Warning, Error, Critical, None (or 0–6)", Assert.Single(error.Problems));
+    }
+
+    [Theory]
+    [InlineData("2", true)] // Information, as Microsoft.Extensions.Logging reads it (Enum.TryParse)
+    [InlineData("0", true)]
+    [InlineData("6", true)]
+    [InlineData("7", false)] // no such level: the logger would take it and filter everything
+    [InlineData("-1", false)]
+    [InlineData("99", false)]
+    public void LogLevel_AsNumber_AcceptedOnlyForRealLevels(string value, bool accepted)
+    {
+        var path = Write(Minimal());
+
+        var load = () => ProfileLoader.Load(path, ["Logging:LogLevel:Default=" + value], Environment);
+
+        if (accepted)
+        {
+            Assert.NotNull(load());
+        }
+        else
+        {
+            Assert.StartsWith($"Logging:LogLevel:Default = '{value}': must be one of", Assert.Single(Assert.Throws<ProfileException>(load).Problems), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
