@@ -20,6 +20,7 @@ internal sealed class MeasurementControl
     private CancellationTokenSource? _current;
     private string? _abortReason;
     private volatile bool _running;
+    private volatile string? _run;
 
     /// <summary>Requests one measurement (Triggered) or starts the loop (Continuous, Scan); <paramref name="origin"/> is logged ("trigger", "auto-start").</summary>
     /// <param name="origin">Who asked.</param>
@@ -31,6 +32,13 @@ internal sealed class MeasurementControl
     public bool RequestStart(StartRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (_run is { } run)
+        {
+            // Queued, it would only be answered by the stop that ends the run, and then refused (until 2026-12).
+            request.Refuse($"A {run} is already measuring; send stop first (starts are not queued behind a run).");
+            return false;
+        }
+
         _running = true;
         if (_starts.Writer.TryWrite(request))
         {
@@ -61,6 +69,15 @@ internal sealed class MeasurementControl
 
     /// <summary>True after a start until a stop (the Continuous/Scan loop runs while true).</summary>
     public bool Running => _running;
+
+    /// <summary>What is running while a Continuous loop or a scan is in progress ("continuous run", "scan"); null otherwise.</summary>
+    public string? ActiveRun => _run;
+
+    /// <summary>Marks a Continuous loop or a scan as running: until <see cref="RunEnded"/>, starts are refused at once.</summary>
+    public void RunStarted(string what) => _run = what;
+
+    /// <summary>The loop or scan has ended: starts are taken again.</summary>
+    public void RunEnded() => _run = null;
 
     /// <summary>Waits for the next start request.</summary>
     public ValueTask<StartRequest> WaitForStartAsync(CancellationToken cancellationToken) => _starts.Reader.ReadAsync(cancellationToken);

@@ -57,11 +57,24 @@ internal sealed class AcquisitionWorker(
                     continue;
                 }
 
-                exhausted = _options.Mode switch
+                if (_options.Mode != MeasurementMode.Triggered)
                 {
-                    MeasurementMode.Scan => await ScanAsync(request, preset, writer, stoppingToken).ConfigureAwait(false),
-                    _ => await MeasureLoopAsync(request, preset, writer, stoppingToken).ConfigureAwait(false),
-                };
+                    control.RunStarted(_options.Mode == MeasurementMode.Scan ? "scan" : "continuous run");
+                }
+
+                try
+                {
+                    exhausted = _options.Mode switch
+                    {
+                        MeasurementMode.Scan => await ScanAsync(request, preset, writer, stoppingToken).ConfigureAwait(false),
+                        _ => await MeasureLoopAsync(request, preset, writer, stoppingToken).ConfigureAwait(false),
+                    };
+                }
+                finally
+                {
+                    control.RunEnded();
+                }
+
                 if (exhausted)
                 {
                     request.Refuse("The spectrum source is exhausted; no measurement ran.");

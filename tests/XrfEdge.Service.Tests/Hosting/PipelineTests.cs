@@ -280,6 +280,33 @@ public sealed class PipelineTests
         Assert.True(parts.Publisher.Stopped);
     }
 
+    [Fact]
+    public async Task Start_WhileContinuousRunMeasures_RefusedAtOnceAndTakenAgainAfterStop()
+    {
+        var parts = new FakeComponents();
+        parts.Source.Hold = true;
+        using var host = parts.BuildHost(FakeComponents.Settings(MeasurementMode.Continuous, gpio: false));
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+        await host.StartAsync();
+        Assert.True(control.RequestStart(new StartRequest("mqtt", SampleId: "A")));
+        Assert.True(await parts.Source.WaitStartedAsync());
+
+        var second = new StartRequest("mqtt", SampleId: "B");
+        Assert.False(control.RequestStart(second));
+        var answer = await second.Finished.WaitAsync(TimeSpan.FromSeconds(5)); // was: only when a stop ended the run
+        Assert.False(answer.Succeeded);
+        Assert.Contains("continuous run is already measuring", answer.Error, StringComparison.Ordinal);
+
+        control.RequestStop("stop command");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Any(r => r.Outcome == MeasurementOutcome.Aborted)));
+        Assert.True(await WaitForAsync(() => control.ActiveRun is null));
+        var third = new StartRequest("mqtt", SampleId: "C");
+        Assert.True(control.RequestStart(third));
+        Assert.True(await parts.Source.WaitStartedAsync());
+        await host.StopAsync();
+        Assert.DoesNotContain(parts.Publisher.Results, r => r.Request?.SampleId == "B");
+    }
+
     private static async Task<bool> WaitForAsync(Func<bool> condition)
     {
         for (int i = 0; i < 200 && !condition(); i++)
