@@ -83,4 +83,13 @@ internal static partial class Log
 
     [LoggerMessage(7050, LogLevel.Warning, "Publishing '{Topic}' failed")]
     public static partial void AuxiliaryPublishFailed(ILogger logger, string topic, Exception exception);
+
+    [LoggerMessage(7051, LogLevel.Error, "Health period failed; trying again in {Seconds:F1} s")]
+    public static partial void HealthPeriodFailed(ILogger logger, double seconds, Exception exception);
+
+    [LoggerMessage(7052, LogLevel.Warning, "Outbox purge of aged rows failed; health is published anyway and the purge retried next period")]
+    public static partial void OutboxPurgeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7053, LogLevel.Error, "Command on '{Topic}' failed unexpectedly; routing goes on")]
+    public static partial void CommandFailed(ILogger logger, string topic, Exception exception);
 }
