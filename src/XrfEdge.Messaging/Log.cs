@@ -63,6 +63,12 @@ internal static partial class Log
     [LoggerMessage(7032, LogLevel.Information, "Outbox backlog drained: {Count} rows sent since connect")]
     public static partial void BacklogDrained(ILogger logger, long count);
 
+    [LoggerMessage(7033, LogLevel.Error, "Broker refused outbox row {RowId} on '{Topic}' with reason 0x{Reason:X2}, and the outbox could not record it; the row stays queued (attempt not counted) and is sent again")]
+    public static partial void RefusalNotRecorded(ILogger logger, long rowId, string topic, int reason, Exception exception);
+
+    [LoggerMessage(7034, LogLevel.Error, "Processing {Count} broker acknowledgements failed; their rows stay queued and are sent again")]
+    public static partial void AckBatchFailed(ILogger logger, int count, Exception exception);
+
     [LoggerMessage(7040, LogLevel.Warning, "Command on '{Topic}' rejected: {Reason}")]
     public static partial void CommandRejected(ILogger logger, string topic, string reason);
 
@@ -77,4 +83,13 @@ internal static partial class Log
 
     [LoggerMessage(7050, LogLevel.Warning, "Publishing '{Topic}' failed")]
     public static partial void AuxiliaryPublishFailed(ILogger logger, string topic, Exception exception);
+
+    [LoggerMessage(7051, LogLevel.Error, "Health period failed; trying again in {Seconds:F1} s")]
+    public static partial void HealthPeriodFailed(ILogger logger, double seconds, Exception exception);
+
+    [LoggerMessage(7052, LogLevel.Warning, "Outbox purge of aged rows failed; health is published anyway and the purge retried next period")]
+    public static partial void OutboxPurgeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7053, LogLevel.Error, "Command on '{Topic}' failed unexpectedly; routing goes on")]
+    public static partial void CommandFailed(ILogger logger, string topic, Exception exception);
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using XrfEdge.Messaging.Adapters;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
@@ -30,6 +31,10 @@ public sealed class PublisherTests : IDisposable
     }
 
     private static JsonElement Json(MqttInboundMessage message) => JsonDocument.Parse(message.Payload).RootElement;
+
+    // Log event ids (src/XrfEdge.Messaging/Log.cs).
+    private const int HealthPeriodFailedEvent = 7051;
+    private const int OutboxPurgeFailedEvent = 7052;
 
     [Fact]
     public async Task DetectionPublisher_EveryTopic_RoundTripsThroughRealBroker()
@@ -131,6 +136,75 @@ public sealed class PublisherTests : IDisposable
 
         var data = await resumed.WaitForAsync(m => m.Topic == node.DataTopic && SpPayload.Parser.ParseFrom(m.Payload).Metrics.Any(x => x.Alias == 5), 30);
         Assert.All(SpPayload.Parser.ParseFrom(data.Payload).Metrics, m => Assert.True(m.IsHistorical));
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task HealthLoop_HealthSourceThrowsInFirstTwoPeriods_LoggedAndLaterPeriodsStillPublish()
+    {
+        using var broker = MosquittoBroker.Started();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, Topics.Health);
+        using var outbox = OpenOutbox();
+        var log = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-health-source"));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromMilliseconds(200) }, loggerFactory: log);
+        var calls = 0;
+        publisher.SetHealthSource(
+            () => Interlocked.Increment(ref calls) <= 2 ? throw new InvalidOperationException("DP5 status not readable yet") : new InstrumentHealth { DetectorTemperatureCelsius = -31.5 },
+            null);
+        await publisher.StartAsync(CancellationToken.None);
+
+        var health = await subscriber.WaitForTopicAsync(Topics.Health);
+        Assert.Equal(-31.5, Json(health).GetProperty("temps_c").GetProperty("detector").GetDouble());
+        Assert.True(Volatile.Read(ref calls) >= 3);
+        var failures = log.WithEvent(HealthPeriodFailedEvent);
+        Assert.Equal(2, failures.Count);
+        Assert.All(failures, f => Assert.Equal("DP5 status not readable yet", f.Exception!.Message));
+
+        // The loop did not end on the failures, so stopping has nothing to rethrow.
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task HealthLoop_OutboxWriteLockedElsewhere_PurgeFailureLoggedAndHealthStillPublished()
+    {
+        using var broker = MosquittoBroker.Started();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, Topics.Health);
+        var path = Path.Combine(_directory, "outbox.db");
+
+        // BusyTimeout 1 s (the minimum): the purge gives up on the lock after about a second with SQLITE_BUSY.
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = path, BusyTimeout = TimeSpan.FromSeconds(1) });
+
+        // A row of a kind this publisher does not drain (no Sparkplug node), so health has a depth to report.
+        outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.SparkplugData, Topic = "spBv1.0/acme/NDATA/XRF-0042", Payload = [1] });
+
+        // Another connection holds the write lock (as a second process would, e.g. an operator's sqlite3 in a
+        // transaction); in WAL mode readers go on, so the statistics stay readable while the purge cannot write.
+        using var locker = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        locker.Open();
+        using (var begin = locker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+
+        var log = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-health-locked"));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: log);
+        await publisher.StartAsync(CancellationToken.None);
+
+        // One period only (1 h): its health must come although its purge failed.
+        var health = await subscriber.WaitForTopicAsync(Topics.Health);
+        Assert.Equal(1, Json(health).GetProperty("outbox").GetProperty("depth").GetInt64());
+        var failure = Assert.Single(log.WithEvent(OutboxPurgeFailedEvent));
+        Assert.Equal(5, Assert.IsType<SqliteException>(failure.Exception).SqliteErrorCode & 0xFF); // SQLITE_BUSY (https://www.sqlite.org/rescode.html)
+
+        using (var rollback = locker.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+
         await publisher.StopAsync(CancellationToken.None);
     }
 

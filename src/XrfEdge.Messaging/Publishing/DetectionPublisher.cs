@@ -219,10 +219,13 @@ public sealed class DetectionPublisher : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
-
-        _transport.StateChanged -= OnStateChanged;
-        _stop.Dispose();
-        _stop = null;
+        finally
+        {
+            // Even if a loop ended on an unexpected error (rethrown to the caller), this publisher is stopped.
+            _transport.StateChanged -= OnStateChanged;
+            _stop.Dispose();
+            _stop = null;
+        }
     }
 
     /// <inheritdoc/>
@@ -268,11 +271,11 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 if (Commands.Owns(message.Topic))
                 {
                     running.RemoveAll(t => t.IsCompleted);
-                    running.Add(Task.Run(() => Commands.HandleAsync(message, cancellationToken), cancellationToken));
+                    running.Add(Task.Run(() => HandleCommandAsync(message, cancellationToken), cancellationToken));
                 }
                 else if (_homeAssistant is not null && message.Topic == _homeAssistant.StatusTopic && message.Payload.AsSpan().SequenceEqual("online"u8))
                 {
-                    await PublishDiscoveryAsync(cancellationToken).ConfigureAwait(false);
+                    await PublishDiscoveryLoggedAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -289,20 +292,64 @@ public sealed class DetectionPublisher : IAsyncDisposable
         }
     }
 
-    private async Task HealthLoopAsync(CancellationToken cancellationToken)
+    /// <summary>A command's task never faults: an escaped exception would be unobserved, or rethrown by StopAsync.</summary>
+    private async Task HandleCommandAsync(MqttInboundMessage message, CancellationToken cancellationToken)
     {
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                await _transport.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
-                _outbox.PurgeExpired();
-                await PublishHealthAsync(cancellationToken).ConfigureAwait(false);
-                await Task.Delay(_options.HealthInterval, _time, cancellationToken).ConfigureAwait(false);
-            }
+            await Commands.HandleAsync(message, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+#pragma warning disable CA1031 // One bad command must not end routing or surface at shutdown; it is logged.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.CommandFailed(_logger, message.Topic, ex);
+        }
+    }
+
+    private async Task HealthLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _transport.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    _outbox.PurgeExpired();
+                }
+#pragma warning disable CA1031 // Health matters most when storage is in trouble: a failed purge must not cost this period's health.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Log.OutboxPurgeFailed(_logger, ex);
+                }
+
+                await PublishHealthAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // Outbox, health source or payload: whatever failed, the next period tries again.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.HealthPeriodFailed(_logger, _options.HealthInterval.TotalSeconds, ex);
+            }
+
+            // Waiting after a failure too keeps a persistent one from spinning the loop.
+            try
+            {
+                await Task.Delay(_options.HealthInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 
@@ -310,7 +357,26 @@ public sealed class DetectionPublisher : IAsyncDisposable
     {
         if (e.State == MqttConnectionState.Connected && _stop is { } stop)
         {
-            _ = PublishDiscoveryAsync(stop.Token);
+            // Fire and forget, so the task must not fault unobserved.
+            _ = PublishDiscoveryLoggedAsync(stop.Token);
+        }
+    }
+
+    /// <summary>Publishes the discovery config; any failure is logged, never thrown (routing and the state handler go on).</summary>
+    private async Task PublishDiscoveryLoggedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PublishDiscoveryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+#pragma warning disable CA1031 // PublishDirectAsync already logs broker errors; anything else is logged here.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.AuxiliaryPublishFailed(_logger, _homeAssistant?.ConfigTopic ?? "(discovery)", ex);
         }
     }
 

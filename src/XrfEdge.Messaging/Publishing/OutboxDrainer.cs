@@ -9,10 +9,15 @@ namespace XrfEdge.Messaging.Publishing;
 /// The send path of the outbox (reference §3.2): while connected, hand the oldest rows to the transport keeping at most
 /// <c>window</c> unacknowledged; delete a row only after its PUBACK (reason &lt; 0x80), in batched transactions; a refused
 /// row is counted and retried (then dead-lettered), a failed hand-over rewinds the cursor so nothing is skipped. Rows
-/// the library still holds across a reconnect stay "in flight" (libmosquitto resends them with the same mid).
+/// the library still holds across a reconnect stay "in flight" (libmosquitto resends them with the same mid). A storage
+/// error while recording acknowledgements (a refusal that cannot be written, e.g. SQLITE_FULL moving a row to the
+/// dead-letter table) never ends the acknowledgement loop: the affected rows stay queued and are sent again.
 /// </summary>
 internal sealed class OutboxDrainer
 {
+    /// <summary>Pause of the acknowledgement loop after the outbox failed to record a batch (same as the send loop's).</summary>
+    private static readonly TimeSpan StorageRetryDelay = TimeSpan.FromSeconds(1);
+
     private readonly IMqttTransport _transport;
     private readonly SqliteOutbox _outbox;
     private readonly IReadOnlyCollection<OutboxKind>? _kinds;
@@ -232,40 +237,63 @@ internal sealed class OutboxDrainer
                 }
             }
 
-            foreach (var c in batch)
+            var deleted = 0;
+            var storageFailed = false;
+            try
             {
-                if (c.Outcome is { Accepted: true })
+                foreach (var c in batch)
                 {
-                    delete.Add(c.Row.Id);
-                }
-                else if (c.Outcome is { } refused)
-                {
-                    Interlocked.Increment(ref _refused);
-                    var dead = _outbox.RecordRefusal(c.Row.Id, refused.ReasonCode);
-                    Log.PublishRefused(_logger, c.Row.Id, c.Row.Topic, refused.ReasonCode, refused.Description, dead);
-                    if (!dead)
+                    if (c.Outcome is { Accepted: true })
                     {
+                        delete.Add(c.Row.Id);
+                    }
+                    else if (c.Outcome is { } refused)
+                    {
+                        Interlocked.Increment(ref _refused);
+                        if (TryRecordRefusal(c.Row, refused, out var dead))
+                        {
+                            if (!dead)
+                            {
+                                retry.Add(c.Row.Id);
+                            }
+                        }
+                        else
+                        {
+                            // Its transaction rolled back: the row stays queued, the attempt uncounted, and it is sent again.
+                            storageFailed = true;
+                            retry.Add(c.Row.Id);
+                        }
+                    }
+                    else
+                    {
+                        // Not acknowledged (transport stopped, QoS 0 offline, cancelled): send again later.
                         retry.Add(c.Row.Id);
                     }
                 }
-                else
+
+                try
                 {
-                    // Not acknowledged (transport stopped, QoS 0 offline, cancelled): send again later.
-                    retry.Add(c.Row.Id);
+                    _outbox.Delete(delete);
+                    deleted = delete.Count;
+                }
+#pragma warning disable CA1031 // If the delete fails the rows are sent again (at-least-once); never lose the ack loop.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Log.PublisherLoopFailed(_logger, ex);
+                    storageFailed = true;
+                    retry.AddRange(delete);
                 }
             }
-
-            try
-            {
-                _outbox.Delete(delete);
-            }
-#pragma warning disable CA1031 // If the delete fails the rows are sent again (at-least-once); never lose the ack loop.
+#pragma warning disable CA1031 // Whatever else fails, the loop must go on: ending it would stall the send loop for good.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.PublisherLoopFailed(_logger, ex);
-                retry.AddRange(delete);
-                delete.Clear();
+                // Nothing of this batch was deleted: every row is sent again (at-least-once, never skipped).
+                Log.AckBatchFailed(_logger, batch.Count, ex);
+                storageFailed = true;
+                retry.Clear();
+                retry.AddRange(batch.Select(c => c.Row.Id));
             }
 
             lock (_gate)
@@ -282,9 +310,41 @@ internal sealed class OutboxDrainer
                 }
             }
 
-            Interlocked.Add(ref _sent, delete.Count);
+            Interlocked.Add(ref _sent, deleted);
             Wake();
+            if (storageFailed && !cancellationToken.IsCancellationRequested)
+            {
+                // The rewound rows go out again at once and a refused one comes straight back; pausing here bounds that
+                // round (and its error log) to one per second while the storage stays broken.
+                try
+                {
+                    await Task.Delay(StorageRetryDelay, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
         }
+    }
+
+    /// <summary>Records a refusal; false (logged) when the outbox could not, e.g. SQLITE_FULL on the dead-letter move.</summary>
+    private bool TryRecordRefusal(OutboxRow row, MqttPublishOutcome refused, out bool dead)
+    {
+        try
+        {
+            dead = _outbox.RecordRefusal(row.Id, refused.ReasonCode);
+        }
+#pragma warning disable CA1031 // SqliteException, OutboxFullException, ObjectDisposedException: all mean "not recorded, retry later".
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.RefusalNotRecorded(_logger, row.Id, row.Topic, refused.ReasonCode, ex);
+            dead = false;
+            return false;
+        }
+
+        Log.PublishRefused(_logger, row.Id, row.Topic, refused.ReasonCode, refused.Description, dead);
+        return true;
     }
 
     private sealed record Completion(OutboxRow Row, MqttPublishOutcome? Outcome, Exception? Error);

@@ -1,0 +1,217 @@
+using Microsoft.Data.Sqlite;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Messaging.Topics;
+using XrfEdge.Messaging.Transport;
+
+namespace XrfEdge.Messaging.Tests;
+
+/// <summary>
+/// The drainer's refusal path (PUBACK ≥ 0x80) through a real mosquitto whose ACL refuses some topics, on a real SQLite
+/// outbox: refused rows are retried, counted and dead-lettered without blocking the queue, and a refusal that cannot be
+/// recorded (SQLITE_FULL under the file cap) leaves the row queued without stopping the acknowledgement loop.
+/// </summary>
+public sealed class DrainerTests : IDisposable
+{
+    // Log event ids (src/XrfEdge.Messaging/Log.cs).
+    private const int PublishRefusedEvent = 7030;
+    private const int RefusalNotRecordedEvent = 7033;
+
+    // MQTT 5.0 §3.4.2.1: PUBACK reason 0x87 "Not authorized", what mosquitto answers for a publish outside the ACL.
+    private const int NotAuthorized = 0x87;
+
+    private static readonly TopicTree Topics = new("acme", "dev1");
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-drain-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public DrainerTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string DbPath => Path.Combine(_directory, "outbox.db");
+
+    /// <summary>
+    /// A broker whose ACL (for anonymous clients; mosquitto.conf(5), "acl_file": topic lines before any "user" line)
+    /// lets everyone read everything but write only the listed topics; a publish elsewhere gets PUBACK 0x87.
+    /// </summary>
+    private MosquittoBroker AclBroker(params string[] writable)
+    {
+        var acl = Path.Combine(_directory, "acl");
+        File.WriteAllLines(acl, ["topic read #", .. writable.Select(t => $"topic write {t}")]);
+        return MosquittoBroker.Started(listenerConfig: $"allow_anonymous true\nacl_file {acl}");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 30)
+    {
+        // A failure deadline, not a timing assertion.
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{what}: not reached within {timeoutSeconds} s");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private List<(string MsgId, string Topic, long LastError)> DeadLetters()
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT msg_id, topic, last_error FROM dead_letter ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string, string, long)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public async Task Drainer_DetectionTopicRefusedByAcl_RetriedCountedDeadLetteredAndLaterRowStillDelivered()
+    {
+        // Everything of the device may be written except …/detections.
+        using var broker = AclBroker(Topics.Availability, Topics.Status, Topics.Health, $"{Topics.Root}/spectrum/#");
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, $"{Topics.Root}/#");
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxAttempts = 3 });
+        var log = new MemoryLoggerFactory();
+        var transportOptions = Program.ChildTransport(broker.Port, "drain-acl");
+        DetectionPublisher.ConfigureAvailability(transportOptions, Topics);
+        await using var transport = new MosquittoTransport(transportOptions);
+
+        // Window 1: the refused detection is the only row on the wire when it is refused, so the spectrum behind it can
+        // only go out if a refusal does not hold the queue.
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { Window = 1, HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: log);
+        var refused = publisher.Enqueue(TestData.Measurement("M-1"));
+        var spectrumTopic = Topics.Spectrum("M-1");
+        outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Spectrum, Topic = spectrumTopic, Payload = [1, 2, 3], ContentType = null });
+        Assert.Equal(2, outbox.GetStatistics().Depth);
+
+        await publisher.StartAsync(CancellationToken.None);
+
+        var spectrum = await subscriber.WaitForTopicAsync(spectrumTopic);
+        Assert.Equal(new byte[] { 1, 2, 3 }, spectrum.Payload);
+        await WaitUntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 }, "refused detection dead-lettered, spectrum deleted");
+
+        // Refused exactly MaxAttempts times, each logged with the broker's reason; only the last one dead-letters it.
+        var refusals = log.WithEvent(PublishRefusedEvent);
+        Assert.Equal(3, refusals.Count);
+        Assert.All(refusals, r => Assert.Contains($"outbox row {refused.RowId} on '{Topics.Detections}' with reason 0x87", r.Message, StringComparison.Ordinal));
+        Assert.Equal([false, false, true], refusals.Select(r => r.Message.EndsWith("dead-lettered: True", StringComparison.Ordinal)));
+
+        var dead = Assert.Single(DeadLetters());
+        Assert.Equal(refused.Stamp.MsgId.ToString(), dead.MsgId);
+        Assert.Equal(Topics.Detections, dead.Topic);
+        Assert.Equal(NotAuthorized, dead.LastError);
+        Assert.Equal(1, publisher.SentTotal);
+        Assert.Equal(0, publisher.InFlight);
+        Assert.DoesNotContain(subscriber.Received, m => m.Topic == Topics.Detections);
+
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Drainer_DeadLetterMoveFailsWithFullFile_AckLoopKeepsRunningAndRefusedRowStaysQueued()
+    {
+        using var broker = AclBroker("allowed/#");
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "allowed/#");
+
+        // 256 KiB file cap (SQLite max_page_count, as in OutboxTests) = 64 pages of 4 KiB; copying the refused row's
+        // 48 KiB payload into dead_letter needs 12 new overflow pages.
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxFileBytes = 256 * 1024, MaxAttempts = 3 });
+        var refused = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "denied/r", Payload = new byte[48 * 1024] });
+        var before = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "allowed/a1", Payload = "a1"u8.ToArray() });
+
+        // Two refusals recorded earlier (attempts persist across restarts), so the broker's next one is the third and
+        // moves the row. Counting it (attempts 2 → 3, last_error 0x87 again) keeps the record's size, so SQLite rewrites
+        // it in place and it is the dead_letter insert that hits the cap; on a first refusal the growing record would
+        // already need a page for the count.
+        Assert.False(outbox.RecordRefusal(refused.RowId, NotAuthorized));
+        Assert.False(outbox.RecordRefusal(refused.RowId, NotAuthorized));
+
+        // Fill the file with rows of a kind this drainer never sends, until SQLite reports SQLITE_FULL (2 KiB each: less
+        // than a page is left when the next one no longer fits).
+        var fillers = new List<long>();
+        var full = false;
+        for (var i = 0; i < 500 && !full; i++)
+        {
+            try
+            {
+                fillers.Add(outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.HealthHistory, Topic = "filler", Payload = new byte[2 * 1024] }).RowId);
+            }
+            catch (OutboxFullException)
+            {
+                full = true;
+            }
+        }
+
+        Assert.True(full, "the 256 KiB file cap was never reached");
+        var log = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(Program.ChildTransport(broker.Port, "drain-full"));
+        var drainer = new OutboxDrainer(
+            transport,
+            outbox,
+            [OutboxKind.Detection],
+            window: 1,
+            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
+            canSend: null,
+            log,
+            TimeProvider.System);
+        transport.Start();
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        Exception? ended = null;
+        try
+        {
+            // The refusal was answered, could not be recorded (file full), and the acknowledgement of the row behind it
+            // was still processed: delivered, PUBACKed and deleted.
+            await subscriber.WaitForTopicAsync("allowed/a1");
+            await WaitUntilAsync(() => drainer.SentTotal == 1, "allowed row acknowledged and deleted");
+            await WaitUntilAsync(() => log.Count(RefusalNotRecordedEvent) >= 1, "refusal that could not be recorded logged");
+            Assert.DoesNotContain(outbox.ReadBatch(0, 100, [OutboxKind.Detection]), r => r.Id == before.RowId);
+            Assert.Contains("full", log.WithEvent(RefusalNotRecordedEvent)[0].Exception!.Message, StringComparison.Ordinal);
+
+            // Not lost and not counted: the move's transaction rolled back, so the row waits with its 2 earlier attempts.
+            var waiting = Assert.Single(outbox.ReadBatch(0, 100, [OutboxKind.Detection]));
+            Assert.Equal(refused.RowId, waiting.Id);
+            Assert.Equal(2, waiting.Attempts);
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+            Assert.True(drainer.RefusedTotal >= 1);
+
+            // Space comes back: the next row is delivered and the refused one reaches the dead-letter table after all.
+            outbox.Delete(fillers);
+            var after = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "allowed/a2", Payload = "a2"u8.ToArray() });
+            drainer.Wake();
+            await subscriber.WaitForTopicAsync("allowed/a2");
+            await WaitUntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && drainer.InFlight == 0, "allowed row deleted and refused row dead-lettered once space is back");
+            Assert.Equal(2, drainer.SentTotal);
+            Assert.Equal("denied/r", Assert.Single(DeadLetters()).Topic);
+            Assert.True(after.RowId > refused.RowId);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await transport.StopAsync(CancellationToken.None);
+            try
+            {
+                await running.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception ex)
+            {
+                // Kept for the assertion below, so that a failed wait above is not hidden by what the drainer rethrows.
+                ended = ex;
+            }
+        }
+
+        // RunAsync rethrows a failure of its acknowledgement loop when it stops; there must be none.
+        Assert.Null(ended);
+    }
+}
