@@ -37,6 +37,27 @@ public sealed class PublisherTests : IDisposable
     private const int OutboxPurgeFailedEvent = 7052;
 
     [Fact]
+    public async Task Sparkplug_MalformedHostState_RejectedAndLaterStateStillBirthsTheNode()
+    {
+        using var broker = MosquittoBroker.Started();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "spBv1.0/#");
+        using var outbox = OpenOutbox();
+        await using var node = SparkplugNode.Create(Program.ChildTransport(broker.Port, "dev-state-spb"), outbox, "acme", "XRF-0042", primaryHostId: "scada");
+        await node.StartAsync(CancellationToken.None);
+        await node.Transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        await using var host = new MosquittoTransport(Program.ChildTransport(broker.Port, "scada-host"));
+        host.Start();
+        await host.WaitConnectedAsync(CancellationToken.None);
+
+        // A fractional timestamp: GetInt64 threw FormatException, which ended the node's read loop for good.
+        await host.PublishAsync(new MqttOutboundMessage { Topic = "spBv1.0/STATE/scada", Payload = """{"online":true,"timestamp":1.5}"""u8.ToArray() }, CancellationToken.None);
+        await host.PublishAsync(new MqttOutboundMessage { Topic = "spBv1.0/STATE/scada", Payload = """{"online":true,"timestamp":2}"""u8.ToArray() }, CancellationToken.None);
+
+        var birth = SpPayload.Parser.ParseFrom((await subscriber.WaitForTopicAsync(node.BirthTopic)).Payload);
+        Assert.Equal(node.BdSeq, (long)birth.Metrics.Single(m => m.Name == "bdSeq").LongValue);
+    }
+
+    [Fact]
     public async Task DetectionPublisher_EveryTopic_RoundTripsThroughRealBroker()
     {
         using var broker = MosquittoBroker.Started();

@@ -395,13 +395,22 @@ public sealed class SparkplugNode : IAsyncDisposable
         {
             await foreach (var message in _transport.Messages.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (message.Topic == CommandTopic)
+                try
                 {
-                    HandleNodeCommand(message.Payload);
+                    if (message.Topic == CommandTopic)
+                    {
+                        HandleNodeCommand(message.Payload);
+                    }
+                    else if (_primaryHost is not null && message.Topic == $"spBv1.0/STATE/{_primaryHost}")
+                    {
+                        HandleHostState(message.Payload);
+                    }
                 }
-                else if (_primaryHost is not null && message.Topic == $"spBv1.0/STATE/{_primaryHost}")
+#pragma warning disable CA1031 // Any client may publish here: no message may end the loop (it did until 2026-12).
+                catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
                 {
-                    HandleHostState(message.Payload);
+                    Log.CommandRejected(_logger, message.Topic, $"message not handled: {ex.GetType().Name}: {ex.Message}");
                 }
             }
         }
@@ -459,7 +468,7 @@ public sealed class SparkplugNode : IAsyncDisposable
                 PublishBirth();
             }
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
             Log.CommandRejected(_logger, $"spBv1.0/STATE/{_primaryHost}", $"STATE is not {{\"online\":bool,\"timestamp\":ms}}: {ex.Message}");
         }
