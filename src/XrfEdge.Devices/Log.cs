@@ -40,4 +40,10 @@ internal static partial class Log
 
     [LoggerMessage(6011, LogLevel.Debug, "A reply to {Request} announces {DataBytes} data bytes, more than the {ExpectedBytes} expected; waiting up to {TimeoutMs} ms for it")]
     public static partial void ReplyLongerThanExpected(ILogger logger, string request, int dataBytes, int expectedBytes, double timeoutMs);
+
+    [LoggerMessage(6012, LogLevel.Warning, "{Device} restarted (status b36 D5: first status since reboot); its RAM configuration is back to the flash defaults")]
+    public static partial void DeviceRestarted(ILogger logger, string device);
+
+    [LoggerMessage(6013, LogLevel.Warning, "Re-applying the profile to {Device} before the measurement: {Reason}")]
+    public static partial void ProfileReapplying(ILogger logger, string device, string reason);
 }

@@ -15,8 +15,11 @@ namespace XrfEdge.Devices.Amptek;
 /// poll 01/01 until b35 D5 "MCA enabled" drops, read 02/03). Every request has a reply time-out sized to
 /// the reply's wire time, bounded retries (a corrupt reply is retried at once, a missing one after the
 /// time-out), and a lost link (cable pulled, USB adapter re-enumerated) is reopened through the
-/// <c>connect</c> delegate a bounded number of times. All waits use the given <see cref="TimeProvider"/>.
-/// Not thread-safe: one caller at a time.
+/// <c>connect</c> delegate a bounded number of times. A device that restarted (power cycle, brown-out, battery swap)
+/// is back at its flash defaults, so once the profile has been applied the session re-applies it before the next
+/// measurement when a status says "first status since reboot" (b36 D5, FW6.05+) or the link had to be reopened; a
+/// restart seen during a measurement fails that measurement (<see cref="Dp5DeviceRestartedException"/>).
+/// All waits use the given <see cref="TimeProvider"/>. Not thread-safe: one caller at a time.
 /// </summary>
 public sealed class Dp5Session : IAsyncDisposable
 {
@@ -30,6 +33,9 @@ public sealed class Dp5Session : IAsyncDisposable
     private Stream? _link;
     private long _measurementIndex;
     private bool _everConnected;
+    private bool _statusSeen;
+    private bool _profileApplied;
+    private string? _reapplyReason;
 
     /// <summary>Creates a session; nothing is opened until <see cref="ConnectAsync"/>.</summary>
     /// <param name="deviceName">Device path or name, for messages.</param>
@@ -58,6 +64,21 @@ public sealed class Dp5Session : IAsyncDisposable
     /// <summary>Requests repeated after a time-out, corrupt reply or transient error ACK.</summary>
     public int RetryCount { get; private set; }
 
+    /// <summary>
+    /// Restarts of the device seen in its status: b36 D5 "first status since reboot" on any status after the session's
+    /// first (FW6.05+; older firmware never sets it, guide §4.2.1).
+    /// </summary>
+    public int DeviceRestartCount { get; private set; }
+
+    /// <summary>Times <see cref="MeasureAsync"/> re-applied the profile after a restart or a reopened link.</summary>
+    public int ProfileReapplyCount { get; private set; }
+
+    /// <summary>
+    /// Whether <see cref="MeasureAsync"/> will re-apply the profile before it measures: it was applied in this session,
+    /// and since then the device restarted, the link was reopened, or a re-application failed.
+    /// </summary>
+    public bool ProfileReapplyPending => _profileApplied && _reapplyReason is not null;
+
     /// <summary>The decoder (for its error counters).</summary>
     public Dp5PacketDecoder Decoder => _decoder;
 
@@ -84,14 +105,41 @@ public sealed class Dp5Session : IAsyncDisposable
             throw new Dp5ProtocolException(string.Create(CultureInfo.InvariantCulture, $"{DeviceName}: status packet carries {reply.Data.Length} bytes, expected 64"));
         }
 
-        LastStatus = Dp5Status.Decode(reply.Data);
-        return LastStatus;
+        var status = Dp5Status.Decode(reply.Data);
+        Observe(status);
+        return status;
     }
 
-    /// <summary>Sends the profile's configuration (RESC first, guide order, ≤ 512-byte packets) and reads it back to verify.</summary>
+    /// <summary>
+    /// Sends the profile's configuration (RESC first, guide order, ≤ 512-byte packets) and reads it back to verify.
+    /// From then on the session keeps the device at this configuration: see <see cref="ProfileReapplyPending"/>.
+    /// </summary>
     /// <returns>The read-back values by command name.</returns>
     /// <exception cref="Dp5ProtocolException">The device rejected a command (the message names it) or read back a different value.</exception>
     public async Task<IReadOnlyDictionary<string, string>> ApplyProfileAsync(CancellationToken cancellationToken)
+    {
+        // Cleared before the first command, so a link reopened while they go out marks the profile again.
+        var pending = _reapplyReason;
+        _reapplyReason = null;
+        var applied = false;
+        try
+        {
+            var readBack = await SendAndVerifyProfileAsync(cancellationToken).ConfigureAwait(false);
+            applied = true;
+            _profileApplied = true;
+            return readBack;
+        }
+        finally
+        {
+            if (!applied)
+            {
+                // A half-applied configuration is no better than the defaults: try again before the next measurement.
+                _reapplyReason ??= pending ?? "the last attempt to apply it failed";
+            }
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<string, string>> SendAndVerifyProfileAsync(CancellationToken cancellationToken)
     {
         var payloads = Dp5TextConfiguration.BuildPayloads(_profile.Configuration, _profile.AllowHighVoltageCommands, _profile.ResetBeforeConfiguring);
         foreach (var payload in payloads)
@@ -146,19 +194,23 @@ public sealed class Dp5Session : IAsyncDisposable
         var spectrum = Dp5Spectrum.Decode(reply);
         if (spectrum.Status is { } status)
         {
-            LastStatus = status;
+            Observe(status);
         }
 
         return spectrum;
     }
 
     /// <summary>
-    /// Runs one measurement for <paramref name="presetTime"/>: sets PRET (not saved to flash), clears, enables,
-    /// polls status every <see cref="AcquisitionProfile.PollInterval"/> until "MCA enabled" drops (guide §1.8 step 4:
-    /// the robust end-of-preset test), then reads spectrum + status.
+    /// Runs one measurement for <paramref name="presetTime"/>: requests status, re-applies the profile if
+    /// <see cref="ProfileReapplyPending"/> (a restart seen in that status or earlier, a reopened link), sets PRET (not
+    /// saved to flash), clears, enables, polls status every <see cref="AcquisitionProfile.PollInterval"/> until
+    /// "MCA enabled" drops (guide §1.8 step 4: the robust end-of-preset test), then reads spectrum + status.
+    /// A session that never applied a profile only requests the status: it pushes no configuration.
     /// </summary>
     /// <returns>The spectrum as a <see cref="RawSpectrum"/> carrying the profile's calibration, accumulation time as live time, real time and the status fields.</returns>
     /// <exception cref="ChannelCountMismatchException">The DP5 sent another channel count than the profile's MCAC (see <see cref="ToRawSpectrum"/>).</exception>
+    /// <exception cref="Dp5DeviceRestartedException">A status during the measurement, or the spectrum's, says the device restarted.</exception>
+    /// <exception cref="Dp5ProtocolException">Re-applying the profile failed (the message names the command).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
         if (presetTime <= TimeSpan.Zero)
@@ -166,6 +218,16 @@ public sealed class Dp5Session : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(presetTime), presetTime, "preset time must be positive");
         }
 
+        // A restart since the last measurement shows in the first status after it (64 bytes, a few ms at 115200 baud).
+        await GetStatusAsync(cancellationToken).ConfigureAwait(false);
+        if (ProfileReapplyPending)
+        {
+            Log.ProfileReapplying(_logger, DeviceName, _reapplyReason!);
+            await ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
+            ProfileReapplyCount++;
+        }
+
+        var restartsBefore = DeviceRestartCount;
         var pret = presetTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
         await ExpectAckAsync(Dp5Requests.TextConfiguration($"PRET={pret};", saveToFlash: false), cancellationToken).ConfigureAwait(false);
         await ExpectAckAsync(Dp5Requests.ClearSpectrum(), cancellationToken).ConfigureAwait(false);
@@ -178,6 +240,9 @@ public sealed class Dp5Session : IAsyncDisposable
         {
             await Task.Delay(_profile.PollInterval, _time, cancellationToken).ConfigureAwait(false);
             var status = await GetStatusAsync(cancellationToken).ConfigureAwait(false);
+
+            // Checked before "MCA enabled": a restarted DP5 is disabled too, which would read as the preset reached.
+            ThrowIfRestartedSince(restartsBefore);
             if (!status.McaEnabled || status.PresetRealTimeReached || status.PresetCountReached)
             {
                 break;
@@ -191,14 +256,15 @@ public sealed class Dp5Session : IAsyncDisposable
         }
 
         var spectrum = await ReadSpectrumAsync(clear: false, cancellationToken).ConfigureAwait(false);
+        ThrowIfRestartedSince(restartsBefore);
         return ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
     }
 
     /// <summary>
     /// Wraps a decoded spectrum with the profile's calibration and the status fields, after checking that the spectrum
     /// has the channel count that calibration is for. The PID2 of the reply says how many channels the DP5 sent (its
-    /// MCAC, guide Table 2), which can differ from the profile's after a power cycle lost a RAM-only configuration or
-    /// another interface changed MCAC.
+    /// MCAC, guide Table 2), which can differ from the profile's when another interface changed MCAC, or when a power
+    /// cycle lost a RAM-only configuration and the session could not see it (firmware before 6.05 on a link that stayed up).
     /// </summary>
     /// <exception cref="ChannelCountMismatchException">The spectrum has another channel count than the profile's MCAC.</exception>
     public RawSpectrum ToRawSpectrum(Dp5Spectrum spectrum, string id)
@@ -400,6 +466,33 @@ public sealed class Dp5Session : IAsyncDisposable
             cancellationToken).ConfigureAwait(false);
         ReconnectCount++;
         Log.Reconnected(_logger, DeviceName, attempt);
+
+        // A USB X-123 re-enumerates when power-cycled, and firmware before 6.05 has no restart flag: assume the worst.
+        _reapplyReason ??= "the link was reopened, and the device may have been power-cycled";
+    }
+
+    /// <summary>Keeps <paramref name="status"/> as <see cref="LastStatus"/> and notes a restart it reports.</summary>
+    private void Observe(Dp5Status status)
+    {
+        LastStatus = status;
+
+        // The session's own first status may carry the flag from the power-on before it; only later ones mean a restart.
+        var restarted = _statusSeen && status.FirstStatusSinceReboot;
+        _statusSeen = true;
+        if (restarted)
+        {
+            DeviceRestartCount++;
+            Log.DeviceRestarted(_logger, DeviceName);
+            _reapplyReason = "the device restarted (status: first since reboot)";
+        }
+    }
+
+    private void ThrowIfRestartedSince(int restartsBefore)
+    {
+        if (DeviceRestartCount != restartsBefore)
+        {
+            throw new Dp5DeviceRestartedException("DP5", DeviceName, _profileApplied);
+        }
     }
 
     /// <inheritdoc />

@@ -15,6 +15,7 @@ namespace XrfEdge.Devices.Simulation;
 /// and ACK tests (F1/00–0F). PRET stops the MCA when the accumulation time reaches it (status b35 D5 drops),
 /// measured on the given <see cref="TimeProvider"/>. Spectra come from a pluggable source, scaled by
 /// accumulated time. Faults from <see cref="SimulatedDp5Options.Fault"/> are injected into every n-th reply.
+/// <see cref="PowerCycle"/> returns it to its power-on state, as a battery swap or brown-out would.
 /// </summary>
 public sealed class SimulatedDp5
 {
@@ -24,6 +25,9 @@ public sealed class SimulatedDp5
         "SOFF", "THSL", "THFA", "TLLD", "PRET", "PRER", "PREC", "MCAE", "PURE", "INOF", "BLRM", "BLRD", "BLRU", "AINP",
         "CUSP", "PDMD", "HVSE", "TECS", "AUO1", "GATE", "POL", "DACO", "DACF", "SCOE", "SCOT", "SCOG", "MCSL", "MCSH", "MCST",
     ];
+
+    /// <summary>Firmware that sets status b36 D5 "first status since reboot" (guide §4.2.1, status byte 36: FW6.05+).</summary>
+    private static readonly Version FirstStatusFlagFirmware = new(6, 5);
 
     private readonly SimulatedDp5Options _options;
     private readonly Func<SimulatedSpectrumRequest, RawSpectrum> _source;
@@ -77,6 +81,27 @@ public sealed class SimulatedDp5
 
     /// <summary>Requests handled so far.</summary>
     public long RequestCount { get; private set; }
+
+    /// <summary>
+    /// Returns the device to its power-on state, as a battery swap, brown-out or replugged USB X-123 would: the
+    /// configuration back to its defaults (a RAM-only 20/04 configuration is lost, guide §4.1.18), MCA disabled,
+    /// spectrum and times cleared, and the next status flagged "first status since reboot" (b36 D5, FW6.05+, when
+    /// <see cref="SimulatedDp5Options.FirmwareVersion"/> has it). The link is not touched: drop it separately to model a
+    /// USB device that re-enumerates.
+    /// </summary>
+    public void PowerCycle()
+    {
+        lock (_gate)
+        {
+            ResetConfiguration();
+            _enabled = false;
+            _accumulated = TimeSpan.Zero;
+            _real = TimeSpan.Zero;
+            _full = null;
+            _lastTick = _time.GetTimestamp();
+            _firstStatus = true;
+        }
+    }
 
     /// <summary>Serves requests on <paramref name="link"/> until it closes, is cancelled, or a Disconnect fault drops it.</summary>
     public async Task<SimulatedLinkEnd> ServeAsync(Stream link, CancellationToken cancellationToken)
@@ -307,7 +332,7 @@ public sealed class SimulatedDp5
             FastCount = (uint)Math.Min(uint.MaxValue, counts * 104 / 100),
             AccumulationTime = TimeSpan.FromMilliseconds(Math.Floor(_accumulated.TotalMilliseconds)),
             RealTime = TimeSpan.FromMilliseconds(Math.Floor(_real.TotalMilliseconds)),
-            FirmwareVersion = new Version(6, 8, 3),
+            FirmwareVersion = _options.FirmwareVersion,
             FpgaVersion = new Version(6, 11),
             SerialNumber = _options.SerialNumber,
             HighVoltageVolts = _options.HasPc5 ? -130 : 0,
@@ -317,7 +342,7 @@ public sealed class SimulatedDp5
             Configured = true,
             GateInactive = true,
             PresetRealTimeReached = false,
-            FirstStatusSinceReboot = _firstStatus,
+            FirstStatusSinceReboot = _firstStatus && _options.FirmwareVersion >= FirstStatusFlagFirmware,
             Clock80MHz = true,
             PowerBoardFlags = (byte)(_options.HasPc5 ? 0x80 : 0),
             DeviceType = _options.DeviceType,

@@ -9,6 +9,12 @@ public sealed record SimulatedDp5Options
     /// <summary>Device type reported in status byte 39.</summary>
     public Dp5DeviceType DeviceType { get; init; } = Dp5DeviceType.Dp5;
 
+    /// <summary>
+    /// Firmware version reported in status byte 24 (build in byte 37), default 6.08.03. Below 6.05 the simulator never
+    /// sets b36 D5 "first status since reboot", like the real firmware (guide §4.2.1, status byte 36), so a restart shows only as a lost link.
+    /// </summary>
+    public Version FirmwareVersion { get; init; } = new(6, 8, 3);
+
     /// <summary>Serial number reported in the status.</summary>
     public uint SerialNumber { get; init; } = 31337;
 

@@ -8,14 +8,20 @@ namespace XrfEdge.Devices.Tests.Amptek;
 /// <summary>The DP5 session against the simulator over an in-memory null-modem link.</summary>
 public sealed class Dp5SessionTests
 {
-    private static (Dp5Session Session, SimulatedDp5 Device, Task Serving) Start(SimulatedDp5Options options, CancellationToken ct, int channels = 1024, TimeSpan? replyTimeout = null, int maxAttempts = 4)
+    /// <summary>
+    /// A session on a simulator over a memory link; every (re)connect makes a new link, and the device ends of the links
+    /// made so far are returned so a test can pull the cable (<see cref="MemoryDuplexStream.Disconnect"/>).
+    /// </summary>
+    private static (Dp5Session Session, SimulatedDp5 Device, IReadOnlyList<MemoryDuplexStream> Links) Start(SimulatedDp5Options options, CancellationToken ct, int channels = 1024, TimeSpan? replyTimeout = null, int maxAttempts = 4)
     {
         var profile = TestProfiles.Fast(channels, replyTimeout, maxAttempts);
         var device = new SimulatedDp5(options, new ExampleSpectrumSource(options.Seed).Generate, TimeProvider.System);
         var serving = new List<Task>();
+        var links = new List<MemoryDuplexStream>();
         var session = new Dp5Session("memory", _ =>
         {
             var (host, dev) = MemoryDuplexStream.CreatePair();
+            links.Add(dev);
             serving.Add(Task.Run(async () =>
             {
                 if (await device.ServeAsync(dev, ct) == SimulatedLinkEnd.Disconnected)
@@ -25,7 +31,7 @@ public sealed class Dp5SessionTests
             }, ct));
             return ValueTask.FromResult<Stream>(host);
         }, profile, TimeProvider.System);
-        return (session, device, Task.CompletedTask);
+        return (session, device, links);
     }
 
     [Fact]
@@ -135,7 +141,7 @@ public sealed class Dp5SessionTests
             await session.ConnectAsync(cts.Token);
             await session.ApplyProfileAsync(cts.Token);
 
-            // Another interface (or a power cycle back to a saved configuration) sets MCAC=4096 without the session knowing.
+            // Another interface sets MCAC=4096 without the session knowing (no restart, no lost link: nothing to re-apply on).
             Assert.True(device.Handle(Dp5Requests.TextConfiguration("MCAC=4096;", saveToFlash: false))!.IsAck);
             var e = await Assert.ThrowsAsync<ChannelCountMismatchException>(() => session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token));
             Assert.Equal(4096, e.ReceivedChannelCount);
@@ -146,6 +152,182 @@ public sealed class Dp5SessionTests
             var spectrum = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
             Assert.Equal(2048, spectrum.Counts.Length);
             Assert.Equal(TestProfiles.Fast(2048).Calibration, spectrum.Calibration);
+        }
+    }
+
+    [Fact]
+    public async Task MeasureAsync_DevicePowerCycledBetweenMeasurements_ReappliesProfileBeforeMeasuring()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        // MCAC=2048 and GAIN=20.0 (TestProfiles.Fast) differ from the simulator's power-on MCAC=1024 and GAIN=10.000.
+        var (session, device, _) = Start(new SimulatedDp5Options(), cts.Token, channels: 2048, replyTimeout: TimeSpan.FromSeconds(5));
+        await using (session)
+        {
+            // A fresh simulator flags its first status, as a DP5 just switched on does; that is no restart.
+            Assert.True((await session.ConnectAsync(cts.Token)).FirstStatusSinceReboot);
+            await session.ApplyProfileAsync(cts.Token);
+            var before = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+            Assert.Equal(2048, before.Counts.Length);
+            Assert.Equal(0, session.DeviceRestartCount);
+            Assert.Equal(0, session.ProfileReapplyCount);
+
+            device.PowerCycle();
+            Assert.Equal("1024", device.Configuration["MCAC"]);
+            var after = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+
+            Assert.Equal(2048, after.Counts.Length);
+            Assert.Equal(TestProfiles.Fast(2048).Calibration, after.Calibration);
+            Assert.Equal(TimeSpan.FromSeconds(0.2), after.LiveTime);
+            Assert.Equal("2048", device.Configuration["MCAC"]);
+            Assert.Equal("20.0", device.Configuration["GAIN"]);
+            Assert.Equal(1, session.DeviceRestartCount);
+            Assert.Equal(1, session.ProfileReapplyCount);
+            Assert.False(session.ProfileReapplyPending);
+        }
+    }
+
+    [Fact]
+    public async Task MeasureAsync_DevicePowerCycledSameMcac_ReappliesGainInsteadOfMeasuringWithTheDefault()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        // MCAC=1024 is also the simulator's power-on value, so only the gain (20.0 vs 10.000) differs: no channel-count
+        // mismatch would catch it, the spectrum would come back with the calibration of the other gain.
+        var (session, device, _) = Start(new SimulatedDp5Options(), cts.Token, channels: 1024, replyTimeout: TimeSpan.FromSeconds(5));
+        await using (session)
+        {
+            await session.ConnectAsync(cts.Token);
+            await session.ApplyProfileAsync(cts.Token);
+            await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+
+            device.PowerCycle();
+            var after = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+
+            Assert.Equal(1024, after.Counts.Length);
+            Assert.Equal("20.0", device.Configuration["GAIN"]);
+            Assert.Equal("1.0US", device.Configuration["TPEA"]);
+            Assert.Equal(1, session.ProfileReapplyCount);
+        }
+    }
+
+    [Fact]
+    public async Task MeasureAsync_DevicePowerCycledWhileMeasuring_ThrowsRestartedAndNextMeasurementReapplies()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (session, device, _) = Start(new SimulatedDp5Options(), cts.Token, channels: 2048, replyTimeout: TimeSpan.FromSeconds(5));
+        await using (session)
+        {
+            await session.ConnectAsync(cts.Token);
+            await session.ApplyProfileAsync(cts.Token);
+
+            // A 5 s preset leaves ample time to power-cycle between "enabled" and the end, even on a loaded machine.
+            var measuring = session.MeasureAsync(TimeSpan.FromSeconds(5), cts.Token);
+            while (device.Configuration["MCAE"] != "ON")
+            {
+                Assert.False(measuring.IsCompleted, "the measurement ended before the MCA was seen enabled");
+                await Task.Delay(5, cts.Token);
+            }
+
+            device.PowerCycle();
+            var e = await Assert.ThrowsAsync<Dp5DeviceRestartedException>(() => measuring);
+            Assert.IsAssignableFrom<IOException>(e);
+            Assert.Equal("memory", e.DeviceName);
+            Assert.True(e.ProfileWillBeReapplied);
+            Assert.StartsWith("DP5 on memory restarted during the measurement", e.Message, StringComparison.Ordinal);
+            Assert.EndsWith("the profile will be re-applied before the next one", e.Message, StringComparison.Ordinal);
+            Assert.Equal(1, session.DeviceRestartCount);
+            Assert.True(session.ProfileReapplyPending);
+
+            var next = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+            Assert.Equal(2048, next.Counts.Length);
+            Assert.Equal(TimeSpan.FromSeconds(0.2), next.LiveTime);
+            Assert.Equal("2048", device.Configuration["MCAC"]);
+            Assert.Equal("20.0", device.Configuration["GAIN"]);
+            Assert.Equal(1, session.ProfileReapplyCount);
+            Assert.Equal(1, session.DeviceRestartCount);
+        }
+    }
+
+    [Fact]
+    public async Task MeasureAsync_NoProfileAppliedAndDevicePowerCycled_SeesRestartButPushesNoConfiguration()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        // Profile MCAC=1024 is the simulator's power-on value, so measuring without applying the profile works.
+        var (session, device, _) = Start(new SimulatedDp5Options(), cts.Token, channels: 1024, replyTimeout: TimeSpan.FromSeconds(5));
+        await using (session)
+        {
+            await session.ConnectAsync(cts.Token);
+            await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+            device.PowerCycle();
+            var spectrum = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+
+            Assert.Equal(1024, spectrum.Counts.Length);
+            Assert.Equal(1, session.DeviceRestartCount);
+            Assert.Equal(0, session.ProfileReapplyCount);
+            Assert.False(session.ProfileReapplyPending);
+
+            // Only PRET went out (one per measurement); the profile's GAIN=20.0 never did, the power-on 10.000 stays.
+            Assert.Equal(["PRET"], device.CommandsReceived.Keys);
+            Assert.Equal("10.000", device.Configuration["GAIN"]);
+        }
+    }
+
+    [Fact]
+    public async Task GetStatusAsync_LinkDroppedAndReopened_MarksProfileForReapplicationBeforeTheNextMeasurement()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (session, device, links) = Start(new SimulatedDp5Options(), cts.Token, channels: 2048, replyTimeout: TimeSpan.FromSeconds(5));
+        await using (session)
+        {
+            await session.ConnectAsync(cts.Token);
+            await session.ApplyProfileAsync(cts.Token);
+            Assert.False(session.ProfileReapplyPending);
+
+            // The cable is pulled and the device keeps its configuration; the session cannot know that it did.
+            links[^1].Disconnect();
+            var status = await session.GetStatusAsync(cts.Token);
+            Assert.False(status.FirstStatusSinceReboot);
+            Assert.Equal(1, session.ReconnectCount);
+            Assert.Equal(0, session.DeviceRestartCount);
+            Assert.True(session.ProfileReapplyPending);
+
+            var spectrum = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+            Assert.Equal(2048, spectrum.Counts.Length);
+            Assert.Equal(1, session.ProfileReapplyCount);
+            Assert.False(session.ProfileReapplyPending);
+
+            // Once by ApplyProfileAsync, once by the re-application.
+            Assert.Equal(2, device.CommandsReceived["GAIN"]);
+        }
+    }
+
+    [Fact]
+    public async Task MeasureAsync_FirmwareWithoutRestartFlagPowerCycledAndReplugged_ReappliesAfterTheReconnect()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        // 6.04 predates b36 D5 "first status since reboot" (FW6.05+, guide §4.2.1): the reopened link is the only sign.
+        var options = new SimulatedDp5Options { FirmwareVersion = new Version(6, 4, 0) };
+        var (session, device, links) = Start(options, cts.Token, channels: 2048, replyTimeout: TimeSpan.FromSeconds(5));
+        await using (session)
+        {
+            await session.ConnectAsync(cts.Token);
+            await session.ApplyProfileAsync(cts.Token);
+            await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+
+            // A USB X-123 replugged: the device powers up at its defaults and its serial device comes back.
+            device.PowerCycle();
+            links[^1].Disconnect();
+            var spectrum = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+
+            Assert.Equal(2048, spectrum.Counts.Length);
+            Assert.Equal("2048", device.Configuration["MCAC"]);
+            Assert.Equal("20.0", device.Configuration["GAIN"]);
+            Assert.Equal(1, session.ReconnectCount);
+            Assert.Equal(0, session.DeviceRestartCount);
+            Assert.Equal(1, session.ProfileReapplyCount);
         }
     }
 

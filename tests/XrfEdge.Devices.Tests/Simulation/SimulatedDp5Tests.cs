@@ -83,4 +83,46 @@ public sealed class SimulatedDp5Tests
         Assert.Equal(new byte[] { 1, 2, 3 }, echo.Data);
         Assert.Equal(0x0B, device.Handle(Dp5Requests.RequestAck(0x0B))!.Pid2);
     }
+
+    [Fact]
+    public void PowerCycle_ConfiguredAndMeasuring_BackToDefaultsDisabledClearedAndNextStatusFlagged()
+    {
+        var device = Create();
+        Assert.True(StatusOf(device.Handle(Dp5Requests.Status())).FirstStatusSinceReboot);
+        device.Handle(Dp5Requests.TextConfiguration("MCAC=2048;GAIN=20.0;PRET=5.0;", false));
+        device.Handle(Dp5Requests.ClearSpectrum());
+        device.Handle(Dp5Requests.EnableMca());
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var running = StatusOf(device.Handle(Dp5Requests.Status()));
+        Assert.True(running.McaEnabled);
+        Assert.False(running.FirstStatusSinceReboot);
+
+        device.PowerCycle();
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        // The constructor's defaults: MCAC=1024, GAIN=10.000, PRET=OFF; a 20/04 configuration lives in RAM only.
+        Assert.Equal("1024", device.Configuration["MCAC"]);
+        Assert.Equal("10.000", device.Configuration["GAIN"]);
+        Assert.Equal("OFF", device.Configuration["PRET"]);
+        var first = StatusOf(device.Handle(Dp5Requests.Status()));
+        Assert.True(first.FirstStatusSinceReboot);
+        Assert.False(first.McaEnabled);
+        Assert.Equal(TimeSpan.Zero, first.AccumulationTime);
+        Assert.False(StatusOf(device.Handle(Dp5Requests.Status())).FirstStatusSinceReboot);
+        var spectrum = Dp5Spectrum.Decode(device.Handle(Dp5Requests.Spectrum(withStatus: true, clear: false))!);
+        Assert.Equal(1024, spectrum.Counts.Length);
+        Assert.All(spectrum.Counts, c => Assert.Equal(0, c));
+    }
+
+    [Fact]
+    public void PowerCycle_FirmwareBefore605_NeverFlagsFirstStatusSinceReboot()
+    {
+        // 6.04: the last firmware without b36 D5 (guide §4.2.1: "first status since reboot", FW6.05+).
+        var device = new SimulatedDp5(new SimulatedDp5Options { FirmwareVersion = new Version(6, 4, 0) }, new ExampleSpectrumSource(9).Generate, _time);
+        var first = StatusOf(device.Handle(Dp5Requests.Status()));
+        Assert.False(first.FirstStatusSinceReboot);
+        Assert.Equal(new Version(6, 4, 0), first.FirmwareVersion);
+        device.PowerCycle();
+        Assert.False(StatusOf(device.Handle(Dp5Requests.Status())).FirstStatusSinceReboot);
+    }
 }

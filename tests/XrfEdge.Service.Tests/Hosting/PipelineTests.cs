@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using XrfEdge.Devices.Acquisition;
+using XrfEdge.Devices.Amptek;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
@@ -183,6 +184,31 @@ public sealed class PipelineTests
         Assert.Equal(MeasurementOutcome.Failed, failed.Outcome);
         Assert.StartsWith("DP5 on /dev/serial0 sent a 4096-channel spectrum but profile 'pi-dp5-uart' is calibrated for 2048 channels", failed.Reason, StringComparison.Ordinal);
         Assert.Null(failed.Spectrum); // nothing with wrong energies is stored or published
+        Assert.Equal(MeasurementOutcome.Completed, parts.Publisher.Results[1].Outcome);
+    }
+
+    [Fact]
+    public async Task SourceDeviceRestartedMidMeasurement_RecordsFailedResultAndKeepsRunning()
+    {
+        // What Dp5Session throws when a status during the measurement says "first status since reboot".
+        var parts = new FakeComponents();
+        parts.Source.Fail = () => new Dp5DeviceRestartedException("DP5", "/dev/serial0", profileWillBeReapplied: true);
+        using var host = parts.BuildHost(FakeComponents.Settings(gpio: false));
+        await host.StartAsync();
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+
+        control.RequestStart("test");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
+        Assert.True(host.Services.GetRequiredService<PipelineHealth>().IsAlive(out _));
+        parts.Source.Fail = null;
+        control.RequestStart("test");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 2));
+        await host.StopAsync();
+
+        var failed = parts.Publisher.Results[0];
+        Assert.Equal(MeasurementOutcome.Failed, failed.Outcome);
+        Assert.StartsWith("DP5 on /dev/serial0 restarted during the measurement", failed.Reason, StringComparison.Ordinal);
+        Assert.Null(failed.Spectrum);
         Assert.Equal(MeasurementOutcome.Completed, parts.Publisher.Results[1].Outcome);
     }
 
