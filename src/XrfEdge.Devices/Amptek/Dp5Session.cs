@@ -257,7 +257,17 @@ public sealed class Dp5Session : IAsyncDisposable
 
         var spectrum = await ReadSpectrumAsync(clear: false, cancellationToken).ConfigureAwait(false);
         ThrowIfRestartedSince(restartsBefore);
-        return ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
+        try
+        {
+            return ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
+        }
+        catch (ChannelCountMismatchException)
+        {
+            // The device lost or changed the profile without a restart the session could see (firmware before 6.05
+            // power-cycled on a link that stayed up, another interface): this measurement fails, the next one re-applies.
+            _reapplyReason ??= string.Create(CultureInfo.InvariantCulture, $"the device sent {spectrum.Counts.Length} channels, not the profile's {_profile.ChannelCount}");
+            throw;
+        }
     }
 
     /// <summary>
