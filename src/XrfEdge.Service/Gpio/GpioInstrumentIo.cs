@@ -59,7 +59,30 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         }
     }
 
-    public bool InterlockClosed => _interlock?.Read() ?? true;
+    /// <summary>
+    /// True when the interlock is closed or not wired. A line that cannot be read (chip gone, USB expander unplugged)
+    /// reads as open: the safe answer for an X-ray source.
+    /// </summary>
+    public bool InterlockClosed
+    {
+        get
+        {
+            if (_interlock is null)
+            {
+                return true;
+            }
+
+            try
+            {
+                return _interlock.Read();
+            }
+            catch (IOException ex)
+            {
+                Log.GpioFailed(_logger, "gpio-interlock", ex.Message);
+                return false;
+            }
+        }
+    }
 
     public void Start(MeasurementControl control, InstrumentStatus status)
     {
@@ -67,34 +90,49 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         ArgumentNullException.ThrowIfNull(status);
         if (_interlock is not null)
         {
-            status.SetInterlockClosed(_interlock.Read());
-            StartThread("gpio-interlock", _interlock, edge =>
-            {
-                bool closed = edge.Edge == GpioEdge.Rising;
-                status.SetInterlockClosed(closed);
-                Log.InterlockChanged(_logger, closed ? "closed" : "open");
-                if (!closed)
+            status.SetInterlockClosed(InterlockClosed);
+            StartThread(
+                "gpio-interlock",
+                _interlock,
+                edge =>
                 {
-                    control.Abort("interlock opened");
-                }
-            });
+                    bool closed = edge.Edge == GpioEdge.Rising;
+                    status.SetInterlockClosed(closed);
+                    Log.InterlockChanged(_logger, closed ? "closed" : "open");
+                    if (!closed)
+                    {
+                        control.Abort("interlock opened");
+                    }
+                },
+                error =>
+                {
+                    // Fail safe: an interlock that can no longer be watched is open. The running exposure stops, and
+                    // every later start is refused because reading the line fails too (InterlockClosed is false).
+                    status.SetInterlockClosed(false);
+                    status.SetError("interlock line unreadable: " + error);
+                    control.Abort("interlock unreadable");
+                });
         }
 
         if (_trigger is not null)
         {
-            StartThread("gpio-trigger", _trigger, _ =>
-            {
-                Log.TriggerPressed(_logger);
-                control.RequestStart("trigger");
-            });
+            StartThread(
+                "gpio-trigger",
+                _trigger,
+                _ =>
+                {
+                    Log.TriggerPressed(_logger);
+                    control.RequestStart("trigger");
+                },
+                error => status.SetError("trigger line unreadable: " + error));
         }
     }
 
     public void SetXrayWarning(bool on) => _xray?.Write(on);
 
-    public void ShowState(ServiceState state, bool connected)
+    public void ShowState(ServiceState state, bool connected, bool interlockClosed)
     {
-        _ready?.Write(state == ServiceState.Idle);
+        _ready?.Write(state == ServiceState.Idle && interlockClosed); // not "ready" when a press would be refused
         _measuring?.Write(state == ServiceState.Measuring);
         _fault?.Write(state == ServiceState.Fault);
         _offline?.Write(!connected);
@@ -141,7 +179,7 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         _stop.Dispose();
     }
 
-    private void StartThread(string name, GpioLine line, Action<GpioEdgeEvent> onEdge)
+    private void StartThread(string name, GpioLine line, Action<GpioEdgeEvent> onEdge, Action<string> onFailure)
     {
         var token = _stop.Token;
         var thread = new Thread(() =>
@@ -158,6 +196,7 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
                 catch (IOException ex)
                 {
                     Log.GpioFailed(_logger, name, ex.Message);
+                    onFailure(ex.Message);
                     return;
                 }
             }

@@ -14,8 +14,8 @@ internal interface IInstrumentIo : IDisposable
     /// <summary>Switches the X-ray-on warning output.</summary>
     void SetXrayWarning(bool on);
 
-    /// <summary>Shows the state on the LEDs: ready, measuring, fault, offline.</summary>
-    void ShowState(ServiceState state, bool connected);
+    /// <summary>Shows the state on the LEDs: ready (idle with the interlock closed), measuring, fault, offline.</summary>
+    void ShowState(ServiceState state, bool connected, bool interlockClosed);
 
     /// <summary>A short beep (end of measurement), when a buzzer is wired.</summary>
     void Beep();

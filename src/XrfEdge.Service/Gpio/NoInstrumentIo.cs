@@ -15,7 +15,7 @@ internal sealed class NoInstrumentIo : IInstrumentIo
     {
     }
 
-    public void ShowState(ServiceState state, bool connected)
+    public void ShowState(ServiceState state, bool connected, bool interlockClosed)
     {
     }
 

@@ -10,6 +10,7 @@ internal sealed class InstrumentStatus
     private readonly object _gate = new();
     private ServiceState _state = ServiceState.Starting;
     private string? _lastError;
+    private bool _faultDuringRun;
     private bool _connected;
     private bool _interlockClosed = true;
     private long _completed;
@@ -69,7 +70,11 @@ internal sealed class InstrumentStatus
 
     public long Failed => Interlocked.Read(ref _failed);
 
-    /// <summary>Moves to <paramref name="state"/>; once <see cref="ServiceState.Stopping"/>, the state stays there.</summary>
+    /// <summary>
+    /// Moves to <paramref name="state"/>; once <see cref="ServiceState.Stopping"/>, the state stays there. A run that
+    /// had a fault reported while it measured (<see cref="ReportFault"/>) ends in <see cref="ServiceState.Fault"/>
+    /// rather than <see cref="ServiceState.Idle"/>.
+    /// </summary>
     public void SetState(ServiceState state, string? error = null)
     {
         lock (_gate)
@@ -79,10 +84,63 @@ internal sealed class InstrumentStatus
                 return;
             }
 
+            if (state == ServiceState.Measuring && _state != ServiceState.Measuring)
+            {
+                _faultDuringRun = false; // a new run starts clean: "cleared by the next success"
+            }
+            else if (state == ServiceState.Idle && _state == ServiceState.Measuring && _faultDuringRun)
+            {
+                state = ServiceState.Fault;
+            }
+
             _state = state;
             if (error is not null)
             {
                 _lastError = error;
+            }
+        }
+
+        Changed?.Invoke();
+    }
+
+    /// <summary>Leaves <see cref="ServiceState.Starting"/> for <see cref="ServiceState.Idle"/>; any other state (an auto-started run already measuring) stays.</summary>
+    public void LeaveStarting()
+    {
+        lock (_gate)
+        {
+            if (_state != ServiceState.Starting)
+            {
+                return;
+            }
+
+            _state = ServiceState.Idle;
+        }
+
+        Changed?.Invoke();
+    }
+
+    /// <summary>
+    /// A fault found after its measurement ended (analysis). While the next exposure runs the state stays
+    /// <see cref="ServiceState.Measuring"/> (the measuring LED means X-rays on; a fault there hid it) and the run ends in
+    /// <see cref="ServiceState.Fault"/>; otherwise the state becomes Fault at once. The error is shown either way.
+    /// </summary>
+    public void ReportFault(string error)
+    {
+        lock (_gate)
+        {
+            if (_state == ServiceState.Stopping)
+            {
+                return;
+            }
+
+            _lastError = error;
+            if (_state == ServiceState.Measuring)
+            {
+                _faultDuringRun = true;
+            }
+            else
+            {
+                _state = ServiceState.Fault;
             }
         }
 

@@ -85,4 +85,10 @@ internal static partial class Log
 
     [LoggerMessage(8063, LogLevel.Critical, "LOST: {Points} point(s) of scan {ScanId} were never stored (service stopping): {Reason}")]
     public static partial void ScanPointsLost(ILogger logger, int points, string scanId, string reason);
+
+    [LoggerMessage(8064, LogLevel.Error, "GPIO output {Output} failed: {Reason}")]
+    public static partial void GpioOutputFailed(ILogger logger, string output, string reason);
+
+    [LoggerMessage(8065, LogLevel.Error, "Measurement {MeasurementId} failed with an unexpected error")]
+    public static partial void MeasurementFailedUnexpectedly(ILogger logger, Exception exception, string measurementId);
 }

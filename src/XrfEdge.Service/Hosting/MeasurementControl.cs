@@ -21,6 +21,7 @@ internal sealed class MeasurementControl
     private string? _abortReason;
     private volatile bool _running;
     private volatile string? _run;
+    private volatile string? _stopReason;
 
     /// <summary>Requests one measurement (Triggered) or starts the loop (Continuous, Scan); <paramref name="origin"/> is logged ("trigger", "auto-start").</summary>
     /// <param name="origin">Who asked.</param>
@@ -35,7 +36,7 @@ internal sealed class MeasurementControl
         if (_run is { } run)
         {
             // Queued, it would only be answered by the stop that ends the run, and then refused (until 2026-12).
-            request.Refuse($"A {run} is already measuring; send stop first (starts are not queued behind a run).");
+            request.Refuse($"A {run} is already in progress; send stop first (starts are not queued behind one).");
             return false;
         }
 
@@ -52,6 +53,7 @@ internal sealed class MeasurementControl
     /// <summary>Stops the running measurement (recorded as aborted with <paramref name="reason"/>) and, in Continuous/Scan mode, the loop.</summary>
     public void RequestStop(string reason)
     {
+        _stopReason = reason;
         _running = false;
         ClearPendingStart("stopped before it began: " + reason);
         Abort(reason);
@@ -70,10 +72,16 @@ internal sealed class MeasurementControl
     /// <summary>True after a start until a stop (the Continuous/Scan loop runs while true).</summary>
     public bool Running => _running;
 
-    /// <summary>What is running while a Continuous loop or a scan is in progress ("continuous run", "scan"); null otherwise.</summary>
+    /// <summary>Why the last stop was requested (for a measurement that would begin after it).</summary>
+    public string? StopReason => _stopReason;
+
+    /// <summary>What a start is running ("measurement", "continuous run", "scan"); null while none is.</summary>
     public string? ActiveRun => _run;
 
-    /// <summary>Marks a Continuous loop or a scan as running: until <see cref="RunEnded"/>, starts are refused at once.</summary>
+    /// <summary>
+    /// Marks the start just taken as running: until <see cref="RunEnded"/>, other starts are refused at once (a trigger
+    /// press during a measurement no longer queues a second exposure behind it).
+    /// </summary>
     public void RunStarted(string what) => _run = what;
 
     /// <summary>The loop or scan has ended: starts are taken again.</summary>

@@ -33,7 +33,7 @@ internal sealed class PipelineStartup(
         lifetime.ApplicationStarted.Register(() =>
         {
             io.Start(control, status);
-            status.SetState(ServiceState.Idle);
+            status.LeaveStarting(); // not SetState(Idle): an auto-started run may already be measuring
             using var process = Process.GetCurrentProcess();
             double elapsed = (DateTime.Now - process.StartTime).TotalMilliseconds;
             Log.Ready(logger, elapsed, analyzer.Model.Name, analyzer.Model.Version, analyzer.Model.Precision, settings.Outbox.Path);

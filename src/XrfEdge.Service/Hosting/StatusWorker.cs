@@ -118,7 +118,7 @@ internal sealed class StatusWorker(
         }
 
         _lastShown = shown;
-        io.ShowState(state, connected);
+        io.ShowState(state, connected, shown.InterlockClosed);
         var model = identity.Model;
         await publisher.PublishStatusAsync(
             new ServiceStatus(

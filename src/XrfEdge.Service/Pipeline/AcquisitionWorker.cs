@@ -30,6 +30,9 @@ internal sealed class AcquisitionWorker(
     private readonly EnergyCalibration _calibration = new(
         settings.Calibration.OffsetKeV, settings.Calibration.GainKeVPerChannel, settings.Calibration.QuadraticKeVPerChannel2);
 
+    /// <summary>The start being served, answered if the worker crashes.</summary>
+    private StartRequest? _request;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var writer = channels.Spectra.Writer;
@@ -45,6 +48,7 @@ internal sealed class AcquisitionWorker(
             {
                 health.Idle(Worker);
                 var request = await control.WaitForStartAsync(stoppingToken).ConfigureAwait(false);
+                _request = request;
 
                 // Read per start, not once: set_preset changes Acquisition:PresetSeconds while the service runs.
                 var preset = request.Preset ?? TimeSpan.FromSeconds(_options.PresetSeconds);
@@ -57,14 +61,16 @@ internal sealed class AcquisitionWorker(
                     continue;
                 }
 
-                if (_options.Mode != MeasurementMode.Triggered)
+                control.RunStarted(_options.Mode switch
                 {
-                    control.RunStarted(_options.Mode == MeasurementMode.Scan ? "scan" : "continuous run");
-                }
-
+                    MeasurementMode.Scan => "scan",
+                    MeasurementMode.Continuous => "continuous run",
+                    _ => "measurement",
+                });
+                bool ran;
                 try
                 {
-                    exhausted = _options.Mode switch
+                    (exhausted, ran) = _options.Mode switch
                     {
                         MeasurementMode.Scan => await ScanAsync(request, preset, writer, stoppingToken).ConfigureAwait(false),
                         _ => await MeasureLoopAsync(request, preset, writer, stoppingToken).ConfigureAwait(false),
@@ -75,10 +81,13 @@ internal sealed class AcquisitionWorker(
                     control.RunEnded();
                 }
 
-                if (exhausted)
+                if (exhausted && !ran)
                 {
+                    // Only when nothing ran: otherwise the first result (or the scan summary) answers it.
                     request.Refuse("The spectrum source is exhausted; no measurement ran.");
                 }
+
+                _request = null;
             }
 
             if (exhausted)
@@ -97,40 +106,77 @@ internal sealed class AcquisitionWorker(
             Log.WorkerCrashed(logger, ex, Worker);
             health.Dead(Worker, ex.Message);
             status.SetState(ServiceState.Fault, ex.Message);
+            _request?.Refuse($"Acquisition stopped after a failure: {ex.Message}");
             throw;
         }
         finally
         {
-            io.SetXrayWarning(false);
+            XrayWarningOff();
             health.Finished(Worker);
             writer.TryComplete();
         }
     }
 
-    /// <summary>Triggered: one measurement. Continuous: measurements back to back while running. Returns true when the source is exhausted.</summary>
-    private async Task<bool> MeasureLoopAsync(StartRequest request, TimeSpan preset, System.Threading.Channels.ChannelWriter<PipelineItem> writer, CancellationToken stoppingToken)
+    private void Beep()
     {
+        try
+        {
+            io.Beep();
+        }
+        catch (IOException ex)
+        {
+            Log.GpioOutputFailed(logger, "buzzer", ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Switches the X-ray warning off. A failing output (GPIO expander unplugged) is logged and shown as the last error
+    /// but must not stop the pipeline from recording the result and draining: exposure has ended either way.
+    /// </summary>
+    private void XrayWarningOff()
+    {
+        try
+        {
+            io.SetXrayWarning(false);
+        }
+        catch (IOException ex)
+        {
+            Log.GpioOutputFailed(logger, "X-ray warning (switching off)", ex.Message);
+            status.SetError("X-ray warning output failed: " + ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Triggered: one measurement. Continuous: measurements back to back while running. Returns whether the source is
+    /// exhausted, and whether any measurement ran (its result answers the start).
+    /// </summary>
+    private async Task<(bool Exhausted, bool Ran)> MeasureLoopAsync(StartRequest request, TimeSpan preset, System.Threading.Channels.ChannelWriter<PipelineItem> writer, CancellationToken stoppingToken)
+    {
+        bool ran = false;
         do
         {
             var (item, exhausted) = await MeasureOnceAsync(request, preset, null, null, stoppingToken).ConfigureAwait(false);
             if (exhausted)
             {
-                return true;
+                return (true, ran);
             }
 
+            ran = true;
             await health.WriteAsync(Worker, writer, item!).ConfigureAwait(false);
             if (item is PipelineItem.Result)
             {
                 break; // aborted or failed: a continuous loop waits for a new start
             }
         }
-        while (_options.Mode == MeasurementMode.Continuous && control.Running && !stoppingToken.IsCancellationRequested && io.InterlockClosed);
+        while (_options.Mode == MeasurementMode.Continuous && control.Running && !stoppingToken.IsCancellationRequested);
 
-        return false;
+        return (false, ran);
     }
 
-    private async Task<bool> ScanAsync(StartRequest request, TimeSpan dwell, System.Threading.Channels.ChannelWriter<PipelineItem> writer, CancellationToken stoppingToken)
+    /// <summary>Scans of Acquisition:ScanPoints points (back to back with AutoStart). Returns as <see cref="MeasureLoopAsync"/>.</summary>
+    private async Task<(bool Exhausted, bool Ran)> ScanAsync(StartRequest request, TimeSpan dwell, System.Threading.Channels.ChannelWriter<PipelineItem> writer, CancellationToken stoppingToken)
     {
+        bool ran = false;
         do
         {
             string scanId = "S-" + Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
@@ -141,6 +187,8 @@ internal sealed class AcquisitionWorker(
             bool exhausted = false;
             for (long index = 0; index < _options.ScanPoints; index++)
             {
+                // Every point checks stop and interlock after it begins (MeasureOnceAsync): a stop or an opening
+                // interlock while the scan waited between points (backpressure) ends the scan (lost until 2026-12).
                 var (item, sourceExhausted) = await MeasureOnceAsync(request, dwell, scanId, index, stoppingToken).ConfigureAwait(false);
                 if (sourceExhausted)
                 {
@@ -148,6 +196,7 @@ internal sealed class AcquisitionWorker(
                     break;
                 }
 
+                ran = true;
                 await health.WriteAsync(Worker, writer, item!).ConfigureAwait(false);
                 points++;
                 if (item is PipelineItem.Result)
@@ -157,26 +206,27 @@ internal sealed class AcquisitionWorker(
                 }
             }
 
-            io.SetXrayWarning(false);
+            XrayWarningOff();
             if (!aborted)
             {
                 status.SetState(ServiceState.Idle);
             }
 
-            await health.WriteAsync<PipelineItem>(Worker, writer, new PipelineItem.ScanEnded(scanId, started, time.GetUtcNow(), points, aborted)).ConfigureAwait(false);
+            // A scan cut short by an exhausted source is incomplete: its summary says aborted, not a finished scan.
+            await health.WriteAsync<PipelineItem>(Worker, writer, new PipelineItem.ScanEnded(scanId, started, time.GetUtcNow(), points, aborted || exhausted)).ConfigureAwait(false);
             if (exhausted)
             {
-                return true;
+                return (true, ran);
             }
 
             if (aborted)
             {
-                return false;
+                return (false, ran);
             }
         }
         while (_options.AutoStart && control.Running && !stoppingToken.IsCancellationRequested);
 
-        return false;
+        return (false, ran);
     }
 
     private async Task<(PipelineItem? Item, bool Exhausted)> MeasureOnceAsync(StartRequest request, TimeSpan preset, string? scanId, long? scanIndex, CancellationToken stoppingToken)
@@ -184,39 +234,65 @@ internal sealed class AcquisitionWorker(
         string id = "M-" + Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
         var started = time.GetUtcNow();
         var measurement = control.Begin(stoppingToken);
+
+        // Checked after Begin, so nothing that happened before it is lost: a stop or an interlock that opened while no
+        // measurement was current (between scan points, between Continuous measurements, between taking the start and
+        // here) had nothing to cancel. Begin's token is then cancelled at once and the measurement ends as aborted.
+        if (!control.Running)
+        {
+            control.Abort(control.StopReason ?? "stop requested");
+        }
+        else if (!io.InterlockClosed)
+        {
+            control.Abort("interlock open");
+        }
+
         if (scanId is null)
         {
             Log.MeasurementStarted(logger, id, request.Origin, preset.TotalSeconds);
         }
 
         bool single = scanId is null;
-        if (single || scanIndex == 0)
-        {
-            status.SetState(ServiceState.Measuring);
-            io.SetXrayWarning(true);
-        }
-
         health.Busy(Worker, preset + TimeSpan.FromMilliseconds(_options.ReplyTimeoutMilliseconds * _options.MaxAttempts));
         RawSpectrum? spectrum;
         string? abortReason;
         try
         {
+            measurement.Token.ThrowIfCancellationRequested();
+            if (single || scanIndex == 0)
+            {
+                status.SetState(ServiceState.Measuring);
+
+                // Inside the try: a warning output that cannot be switched on fails the measurement before any exposure.
+                io.SetXrayWarning(true);
+            }
+
             spectrum = await source.AcquireAsync(id, preset, measurement.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (measurement.IsCancellationRequested)
         {
-            io.SetXrayWarning(false); // first: the tube must not be signalled on once we stop
+            XrayWarningOff(); // first: the tube must not be signalled on once we stop
             abortReason = control.End(measurement) ?? "service stopping";
             Log.MeasurementAborted(logger, id, abortReason);
             status.CountAborted();
             status.SetState(ServiceState.Idle);
             return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), null, null, MeasurementOutcome.Aborted, abortReason, scanId, scanIndex, preset, request)), false);
         }
-        catch (Exception ex) when (ex is IOException or TimeoutException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !measurement.IsCancellationRequested)
         {
-            io.SetXrayWarning(false);
+            // Any source error is this measurement's failure, recorded and answered; the instrument stays up for the
+            // next start (until 2026-12 an exception outside a short list ended acquisition with the start unanswered).
+            XrayWarningOff();
             control.End(measurement);
-            Log.MeasurementFailed(logger, id, ex.Message);
+            if (ex is IOException or TimeoutException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                Log.MeasurementFailed(logger, id, ex.Message);
+            }
+            else
+            {
+                Log.MeasurementFailedUnexpectedly(logger, ex, id);
+            }
+
             status.CountFailed();
             status.SetState(ServiceState.Fault, ex.Message);
             return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), null, null, MeasurementOutcome.Failed, ex.Message, scanId, scanIndex, preset, request)), false);
@@ -224,7 +300,7 @@ internal sealed class AcquisitionWorker(
 
         if (single)
         {
-            io.SetXrayWarning(false);
+            XrayWarningOff();
         }
 
         abortReason = control.End(measurement);
@@ -249,7 +325,7 @@ internal sealed class AcquisitionWorker(
 
         if (single)
         {
-            io.Beep();
+            Beep();
             status.SetState(ServiceState.Idle);
         }
 

@@ -109,7 +109,7 @@ internal sealed class AnalysisWorker(
         if (error is not null)
         {
             Log.AnalysisFailed(logger, batch.Count, error);
-            status.SetState(ServiceState.Fault, "analysis failed: " + error);
+            status.ReportFault("analysis failed: " + error);
         }
 
         for (int i = 0; i < batch.Count; i++)

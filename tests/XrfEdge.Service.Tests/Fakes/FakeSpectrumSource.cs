@@ -10,6 +10,7 @@ internal sealed class FakeSpectrumSource : ISpectrumSource
     private readonly SemaphoreSlim _started = new(0);
     private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _acquired;
+    private int _begun;
 
     /// <summary>When true each acquisition waits for <see cref="Complete"/> or cancellation.</summary>
     public bool Hold { get; set; }
@@ -21,6 +22,9 @@ internal sealed class FakeSpectrumSource : ISpectrumSource
     public Func<Exception?>? Fail { get; set; }
 
     public int Acquired => Volatile.Read(ref _acquired);
+
+    /// <summary>Acquisitions begun (held, failed and cancelled ones included).</summary>
+    public int Begun => Volatile.Read(ref _begun);
 
     public bool Opened { get; private set; }
 
@@ -34,6 +38,7 @@ internal sealed class FakeSpectrumSource : ISpectrumSource
 
     public async Task<RawSpectrum?> AcquireAsync(string measurementId, TimeSpan preset, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _begun);
         _started.Release();
         if (Hold)
         {

@@ -321,7 +321,7 @@ public sealed class PipelineTests
         Assert.False(control.RequestStart(second));
         var answer = await second.Finished.WaitAsync(TimeSpan.FromSeconds(5)); // was: only when a stop ended the run
         Assert.False(answer.Succeeded);
-        Assert.Contains("continuous run is already measuring", answer.Error, StringComparison.Ordinal);
+        Assert.Contains("continuous run is already in progress", answer.Error, StringComparison.Ordinal);
 
         control.RequestStop("stop command");
         Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Any(r => r.Outcome == MeasurementOutcome.Aborted)));
