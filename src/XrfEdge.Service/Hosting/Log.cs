@@ -91,4 +91,7 @@ internal static partial class Log
 
     [LoggerMessage(8065, LogLevel.Error, "Measurement {MeasurementId} failed with an unexpected error")]
     public static partial void MeasurementFailedUnexpectedly(ILogger logger, Exception exception, string measurementId);
+
+    [LoggerMessage(8066, LogLevel.Warning, "Gpio:Chip is 'fake': trigger and interlock are simulated in memory and the interlock reads closed. Only for the simulator; never on an instrument with an X-ray source")]
+    public static partial void FakeGpioChip(ILogger logger);
 }

@@ -68,9 +68,15 @@ internal sealed class ProductionComponents(DeviceOpeners? openers = null) : IPip
             return new NoInstrumentIo();
         }
 
-        var chip = settings.Gpio.Chip.Equals("fake", StringComparison.OrdinalIgnoreCase)
-            ? new FakeGpioChip(64).AsChip()
-            : _openers.OpenGpioChip(settings.Gpio.Chip);
-        return new GpioInstrumentIo(chip, settings.Gpio, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Gpio"));
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Gpio");
+        bool fake = settings.Gpio.Chip.Equals("fake", StringComparison.OrdinalIgnoreCase);
+        if (fake && settings.Gpio.InterlockLine is not null)
+        {
+            // The simulator profile's choice; on an instrument it would read a permanently closed interlock.
+            Log.FakeGpioChip(logger);
+        }
+
+        var chip = fake ? new FakeGpioChip(64).AsChip() : _openers.OpenGpioChip(settings.Gpio.Chip);
+        return new GpioInstrumentIo(chip, settings.Gpio, services.GetRequiredService<TimeProvider>(), logger);
     }
 }
