@@ -80,7 +80,7 @@ def test_report_renders_every_test_set_and_target(random_sets, tmp_path):
     cfg = config_from_json({"shipped": {"model": {"hidden": [32]}, "epochs": 1}, "calibration_spectra": 100})
     run(cfg, random_sets, tmp_path, log=False)
     text = render(tmp_path)
-    assert "### test-randomized" in text and "element_f1" in text and "(target ≤ 0.01)" in text
+    assert "### test-randomized" in text and "element_f1" in text and "(target ≤ 0.01: " in text
     assert "| Pb | As |" in text  # the As-K / Pb-L overlap row
 
 

@@ -37,7 +37,9 @@ def test_real_totals_counts_passes_and_false_elements_over_every_set(tmp_path):
     ev = tmp_path / "eval"
     ev.mkdir()
     (ev / "nist-real.int8.jsonl").write_text("\n".join([
-        _identify_line("Fe", ["Fe", "Rh", "Ar"]),            # pass: Rh and Ar are never scored
+        _identify_line("Fe", ["Fe", "Rh"]),                  # pass: Rh, the anode, is not scored
+        _identify_line("Ni", ["Ni", "Ar"]),                  # fail: the set is measured in vacuum, so Ar is false
+        _identify_line("Acrylic", ["O"]),                    # fail: the blank must report nothing (O was allowed until 2026-11)
         _identify_line("Zr", ["Zr", "Fe", "As", "Ca"]),      # fail: Fe is a documented trace, As and Ca are false
         _identify_line("Steel", ["Fe", "Cr", "Ni"]),         # fail: Mo missing, nothing false
         '{"id":"Cu_50kv_50_ma_Rh_vac_D1","error":"negative channel 12"}',  # unreadable: a fail
@@ -46,9 +48,9 @@ def test_real_totals_counts_passes_and_false_elements_over_every_set(tmp_path):
     (ev / "glasses.int8.md").write_text("| table |\n\npassed 2 of 3; missed expected elements: 2; "
                                         "reported elements outside the documented composition: 1\n")
     t = real_totals(tmp_path)
-    assert t["sets"]["nist"] == {"passed": 1, "of": 4, "false": 2}
+    assert t["sets"]["nist"] == {"passed": 1, "of": 6, "false": 4}
     assert t["sets"]["glasses"] == {"passed": 2, "of": 3, "false": 1}
-    assert (t["passed"], t["of"], t["false"], t["missing"]) == (3, 7, 3, [])
+    assert (t["passed"], t["of"], t["false"], t["missing"]) == (3, 9, 5, [])
 
 
 def test_real_totals_names_a_missing_nist_output_and_a_malformed_table(tmp_path):
@@ -75,3 +77,31 @@ def test_real_totals_reads_the_summary_score_real_spectra_writes(tmp_path):
     rows = [r for r in table.splitlines() if r.startswith("| `")]  # one per scored file
     assert got["of"] == len(json.loads((folder / "expected.json").read_text())["spectra"]) == len(rows)
     assert got["passed"] == sum(r.endswith("| pass |") for r in rows)
+
+
+def test_a_nan_or_missing_figure_is_never_a_pass():
+    # An audit found Python's max() could skip a NaN and let the int8-vs-fp32 check pass on it.
+    from xrftrain.report import _met, _worst_difference
+
+    assert _met(float("nan"), 0.97).startswith("**missed**")
+    assert _met(None, 0.97).startswith("**missed**")
+    assert _met(0.9705, 0.97) == "met"
+    assert _worst_difference({"a": 0.5, "b": float("nan")}, {"a": 0.5, "b": 0.5}) is None
+    assert _worst_difference({"a": float("nan"), "b": 0.5}, {"a": 0.5, "b": 0.5}) is None
+    assert _worst_difference({"a": 0.5, "b": 0.6}, {"a": 0.49, "b": 0.6}) == pytest.approx(0.01)
+
+
+def test_figures_of_record_name_their_seed_and_take_per_element_rows_from_eval(tmp_path):
+    from xrftrain.report import _per_element_of_record, _set_seed
+
+    ev = tmp_path / "eval"
+    ev.mkdir()
+    assert _set_seed(tmp_path, "test-randomized") == "seed not recorded"
+    (ev / "eval-sets.json").write_text('{"test-randomized": {"profile": "randomized", "count": 20000, "seed": 7007}}')
+    assert _set_seed(tmp_path, "test-randomized") == "seed 7007"
+    (ev / "test-randomized.int8.json").write_text(json.dumps({"per_element": [
+        {"symbol": "Fe", "support": 10, "tp": 8, "fp": 2, "fn": 2},
+        {"symbol": "O", "support": 0, "tp": 0, "fp": 0, "fn": 0}]}))
+    rows = _per_element_of_record(tmp_path)["test-randomized"]
+    assert rows[0] == {"element": "Fe", "support": 10, "sensitivity": 0.8, "precision": 0.8, "f1": 0.8, "fp": 2, "fn": 2}
+    assert all(v != v for v in (rows[1]["sensitivity"], rows[1]["precision"], rows[1]["f1"]))  # NaN, never 1

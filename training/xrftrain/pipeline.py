@@ -5,6 +5,7 @@ metrics → model card. Invoked by `make model` (training/make_model.sh) and, wi
 from __future__ import annotations
 
 import json
+import math
 import platform
 import time
 from dataclasses import dataclass, field, replace
@@ -143,15 +144,19 @@ def _onnx_probs(model, x: np.ndarray, cat: Catalog) -> tuple[np.ndarray, np.ndar
 REAL_EXPECTED: dict[str, set[str]] = {"Fe": {"Fe"}, "Cr": {"Cr"}, "Ni": {"Ni"}, "Cu": {"Cu"}, "Ti": {"Ti"},
                                       "Zr": {"Zr"}, "Sn": {"Sn"}, "Steel": {"Fe", "Cr", "Ni", "Mo"}, "Acrylic": set()}
 # Trace elements the README documents in a file (NeXLSpectrum's fit): reporting them is right, not a false alarm.
-# Acrylic: the README lists no element of ours, but PMMA is C5H8O2 (32 % O by mass) and O is one of our 41: its
-# Kα (0.525 keV) is measurable in vacuum with a thin-window SDD, so reporting O is right (said so in EVALUATION.md).
-REAL_TRACES: dict[str, set[str]] = {"Zr": {"Fe"}, "Sn": {"Cu"}, "Steel": {"Ti", "S", "Si", "Mn"}, "Acrylic": {"O"}}
-REAL_IGNORED = {"Rh", "Ar"}  # Rh: the tube anode, always scattered; Ar: air (the NIST set is in vacuum)
+# Acrylic: the issue's rule is "the blank yields no catalogue element", and it is scored so. PMMA is C5H8O2 and O is
+# one of our 41, so a reported O is physically plausible in vacuum; EVALUATION.md says so next to the verdict, but the
+# verdict follows the rule (until 2026-11 an allowance for O, added after O was seen, passed the blank: an audit found it).
+REAL_TRACES: dict[str, set[str]] = {"Zr": {"Fe"}, "Sn": {"Cu"}, "Steel": {"Ti", "S", "Si", "Mn"}}
+# Rh, the tube anode of the NIST set: the model cannot tell it from tube scatter (its labels ignore the anode), and the
+# instrument does not report it when it knows the anode (eval_models.sh passes --anode Rh). Ar is scored: the NIST set
+# is measured in vacuum, so a reported Ar is false (until 2026-11 it was ignored here while the instrument reported it).
+REAL_IGNORED = {"Rh"}
 
 
 def real_verdict(name: str, top: str, reported: list[str]) -> bool:
     """Pure standard: its element on top; every expected element reported; nothing else reported except the
-    traces the README documents for that file (Rh/Ar are never scored). Blank: nothing reported."""
+    traces the README documents for that file (Rh, the anode, is not scored). Blank: nothing reported."""
     want = REAL_EXPECTED[name]
     got = set(reported) - REAL_IGNORED
     allowed = want | REAL_TRACES.get(name, set())
@@ -336,8 +341,9 @@ def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog,
                                                       element_pred)
                 row["confusions_int8"] = confusion_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements,
                                                             element_pred)
-        row["int8_minus_fp32_max_abs"] = max(abs(row["int8"]["summary"][k] - row["fp32"]["summary"][k])
-                                             for k in row["fp32"]["summary"])
+        # NaN-safe: max() skips a NaN depending on where it sits, so a NaN metric could pass the ≤ 0.01 check.
+        diffs = [abs(row["int8"]["summary"][k] - row["fp32"]["summary"][k]) for k in row["fp32"]["summary"]]
+        row["int8_minus_fp32_max_abs"] = float("nan") if any(math.isnan(d) for d in diffs) else max(diffs)
         metrics[name] = row
         if log:
             print(f"{name}: int8 {json.dumps(row['int8']['summary'])}", flush=True)

@@ -1,4 +1,5 @@
-"""Developer check on the real spectra in ../shared/spectra (validation only: never trained or tuned on).
+"""Developer check on the real spectra in ../shared/spectra (never trained on; the ship rules' real-spectra guard
+counts them, so they are validation data, not an untouched test: docs/training.md).
 
 Reads EMSA/MAS `.msa` files and rebins them onto the model grid with the same fractional-overlap rule as the
 C# Rebinner (channel ch covers [E(ch−½), E(ch+½)), counts spread in proportion to overlap). The reported

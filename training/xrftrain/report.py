@@ -25,10 +25,10 @@ def _f(v: Any, digits: int = 4) -> str:
 
 
 def _verdict(key: str, v: Any) -> str:
-    if key not in TARGETS or v is None:
+    if key not in TARGETS:
         return ""
-    op, t = TARGETS[key]
-    return f"≥ {t} {'met' if v >= t else '**MISSED**'}"
+    _, t = TARGETS[key]
+    return f"≥ {t} {_met(v, t)}"
 
 
 def _targets_section(models: Path) -> list[str]:
@@ -52,21 +52,74 @@ def _targets_section(models: Path) -> list[str]:
     goals = {"paper Pearson": 0.80, "paper sensitivity": 0.70, "paper specificity": 0.99, "paper precision": 0.92,
              "line sensitivity": 0.90, "line precision": 0.95, "element F1": 0.97, "top-1 hit rate": 0.99}
     fq = flat(q)
+    currie = load("test-randomized-currie", "int8")
+    fc = flat(currie) if currie else {}
     out = ["## Targets (issue 5) — `xrfedge eval`, int8, ONNX Runtime, test-randomized "
-           f"({q['spectra']} spectra, seed 3003)", "", "| metric | int8 | fp32 | target | verdict |", "|---|---|---|---|---|"]
+           f"({q['spectra']} spectra, {_set_seed(models, 'test-randomized')})", "",
+           "The `int8` and `fp32` columns use the shipped labels (Currie's limit with a 2 % systematic background term, "
+           "ε = 0.02: an element below that limit is neither a hit nor a miss). The last column scores the same int8 "
+           f"outputs on the same spectra with issue 3's Poisson-only labels (ε = 0){_extra_positives(q, currie)}; "
+           "the issue does not say which labels its targets mean, so both are shown and the verdict is given for each.", "",
+           "| metric | int8 | fp32 | target | verdict | int8, ε = 0 labels | verdict (ε = 0) |", "|---|---|---|---|---|---|---|"]
     ff = flat(f) if f else {}
     for k, goal in goals.items():
-        out.append(f"| {k} | {_f(fq[k])} | {_f(ff.get(k))} | ≥ {goal} | {'met' if fq[k] >= goal else '**missed**'} |")
+        vc = fc.get(k)
+        out.append(f"| {k} | {_f(fq[k])} | {_f(ff.get(k))} | ≥ {goal} | {_met(fq[k], goal)} | {_f(vc)} | "
+                   f"{_met(vc, goal) if currie else ''} |")
     if f:
-        worst = max(abs(fq[k] - ff[k]) for k in fq)
-        out.append(f"| max over these of abs(int8 − fp32) | {_f(worst)} | | ≤ 0.01 | {'met' if worst <= 0.01 else '**missed**'} |")
+        worst = _worst_difference(fq, ff)
+        out.append(f"| max over these of abs(int8 − fp32) | {_f(worst)} | | ≤ 0.01 | "
+                   f"{'met' if worst is not None and worst <= 0.01 else '**missed**'} | | |")
     out.append("")
-    out += ["Per profile (element F1, target ≥ 0.95):", "", "| profile | int8 element F1 | verdict |", "|---|---|---|"]
+    out += ["Per profile (element F1, target ≥ 0.95; line precision shown for information, its 0.95 target is the "
+            "randomized set's):", "", "| profile | spectra | int8 element F1 | verdict | int8 line precision |",
+            "|---|---|---|---|---|"]
     for p in ("handheld-sdd", "handheld-pin", "benchtop", "macro-xrf"):
         d = load(f"test-{p}", "int8")
         if d:
-            out.append(f"| {p} | {_f(d['element']['f1'])} | {'met' if d['element']['f1'] >= 0.95 else '**missed**'} |")
+            out.append(f"| {p} ({_set_seed(models, f'test-{p}')}) | {d['spectra']} | {_f(d['element']['f1'])} | "
+                       f"{_met(d['element']['f1'], 0.95)} | {_f(d['line']['precision'])} |")
     return out + [""] + _foreign_rows(q, load("test-randomized-foreign", "int8"))
+
+
+def _extra_positives(shipped: dict[str, Any], currie: dict[str, Any] | None) -> str:
+    """How many more present-element pairs the ε = 0 labels count, and how many of those the model reports."""
+    if currie is None:
+        return ""
+    a, b = shipped["element"], currie["element"]
+    more = (b["tp"] + b["fn"]) - (a["tp"] + a["fn"])
+    found = b["tp"] - a["tp"]
+    return f", which count {more} more present-element pairs (the model reports {found} of them)"
+
+
+def _met(value: Any, goal: float) -> str:
+    """'met' only for a number at or above the goal: a missing or NaN figure is a miss, never a pass."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "**missed** (no figure)"
+    return "met" if value >= goal else "**missed**"
+
+
+def _worst_difference(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+    """Largest |a − b| over the keys; None (a failed check) when any figure is missing or NaN: Python's max() would
+    skip a NaN depending on where it sits, and the check would pass on it."""
+    diffs = []
+    for k in a:
+        x, y = a.get(k), b.get(k)
+        if x is None or y is None or math.isnan(x) or math.isnan(y):
+            return None
+        diffs.append(abs(x - y))
+    return max(diffs) if diffs else None
+
+
+def _set_seed(models: Path, name: str) -> str:
+    """'seed N' of a test set as training/eval_models.sh wrote it (models/eval/eval-sets.json); 'seed not recorded'
+    for results from before that file existed."""
+    f = models / "eval" / "eval-sets.json"
+    if f.exists():
+        entry = json.loads(f.read_text()).get(name)
+        if entry:
+            return f"seed {entry['seed']}"
+    return "seed not recorded"
 
 
 def _foreign_rows(plain: dict[str, Any], foreign: dict[str, Any] | None) -> list[str]:
@@ -105,40 +158,34 @@ def _notes_section(models: Path) -> list[str]:
                 "weights and the 8-bit requantisation of each MatMul result (needed for QLinearMatMul) add up. The "
                 "quantiser clips each requantised result to the range its Relu/Sigmoid can tell apart, which cut "
                 "the mean deviation by about a quarter on validation spectra; bias correction (quantize.py, on since "
-                "1.5.1) cut it by another quarter. Metrics move by < 0.01 (table above); "
-                "a per-output tolerance of 0.5 is what can be promised today.", ""]
+                "1.5.1) cut it by another quarter. How far the metrics move is the "
+                "int8 − fp32 row of the targets table; a per-output tolerance of 0.5 is what can be promised today.", ""]
     out += ["- Paper protocol: the paper's labels count every catalogue line of every element in the sample, including "
             "sub-keV lines, zero-rate lines and trace elements far below the detection limit. The 'ceiling' table shows "
             "what a perfect detector scores under that protocol, read two ways: the Pearson ≥ 0.80 and sensitivity "
-            "≥ 0.70 targets are out of reach of any model on these labels; the shipped model sits near ceiling (a).", "",
+            "≥ 0.70 targets are out of reach of any model on these labels.", "",
             "- Labels: a line is detectable when its net counts reach Currie's limit with a 2 % systematic term on "
             "the background, L_D = 2.71 + 4.65·sqrt(B + (0.02·B)²) (`xrfedge synth --label-systematic 0.02`, "
-            "docs/synthesis.md). The `test-randomized-currie` rows score the same model on the same spectra with "
-            "issue 3's Poisson-only labels (ε = 0): the figure to compare with models trained on those.", "",
-            "- Count level: the table 'by total counts' below. The significance map in the input transform "
-            "(training/README.md) is what lifted the high-count rows; model history and ablations: docs/training.md.", "",
-            "- Real spectra: the NIST table above. The main element is on top in every file. Model 1.1.0 reported "
-            "24 absent elements; most were Bragg diffraction peaks of the crystalline standards, vendor-removed "
-            "escape peaks, the detector's low-energy background and weaker tube L lines, which generator 1.2 now "
-            "randomises (docs/synthesis-validation.md). Some reports that remain match real peaks the README does "
-            "not list: Fe Kα at 6.39 keV in the Ti and Sn files (1.5–1.6× over the background), S Kα at 2.31 keV in "
-            "Cu (3×); they are still counted as spurious. Models up to 1.3.0 also read the Zr file's Hf impurity, "
-            "not a catalogue element, as its neighbour As (Hf Lγ1 10.515 keV; 1.2.x read its Lα at 7.90 keV as Cu); "
-            "1.4.0 does not; its new report, Cu in the Fe file, matches a peak at Cu Kα too (8.0–8.1 keV, 805 counts "
-            "against 440–600 in the bins around it, ≈ 1.5×). 1.5.0 keeps Cu in Fe and Fe in Ti and Sn, drops S in Cu, "
-            "and adds Mo in the Cu and Fe files (0.51, 0.41), As in the steel (0.79) and Ca in Zr (0.36, a real peak at "
-            "3.65–3.75 keV). 1.5.1 (the same weights, bias-corrected int8) drops Mo in Cu and keeps the rest. 1.6.0 "
-            "(run AD, another network) keeps Cu in Fe, Fe in Ti and Sn and Ca in Zr, adds As in Zr (0.66), and drops "
-            "As in the steel and Mo in Fe, so the steel passes. Checked "
-            "against the files (50-eV bins): As in the steel matches a real peak at 10.45–10.60 keV, As Kα's energy "
-            "(363–405 counts against 240–300 around it, ≈ 1.4×), with a broad hump at 11.1–11.75 keV where As Kβ lies; "
-            "there is no Pb Lβ at 12.6 keV, so if the peak is an element it is As rather than Pb, but a diffraction "
-            "peak cannot be ruled out and the README lists no As. Mo in Fe has weaker support: 103–118 counts at "
-            "17.30–17.50 keV (Mo Kα) against 80–98 around (≈ 1.2×) and no peak at Mo Kβ (19.6 keV). Both stay "
-            "counted as spurious. The files were used to find "
-            "the generator's gaps, looked at when choosing between earlier candidates and, since run O, part of every ship "
-            "rule's real-spectra guard (1.5.0's, 1.5.1's and 1.6.0's included; docs/training.md, 'Model history'), so they are not "
-            "an untouched held-out test.", ""]
+            "docs/synthesis.md). The ε = 0 column of the targets table and the `test-randomized-currie` rows score the "
+            "same model on the same spectra with issue 3's Poisson-only labels. The ε = 0.02 labels were adopted in run "
+            "B, a choice made on the development test set (seed 3003; docs/training.md).", "",
+            "- Which data informed which choice: training (seed 1001), validation and thresholds (2002), int8 "
+            "calibration (the first 4,000 validation spectra) and the selection set of runs AB–AD (6006) are the only "
+            "sets the shipped recipe was chosen on by rule. The development test sets (3003 randomized, 4004–4007 per "
+            "profile) are the sets of every model-history figure in docs/training.md, and their figures informed "
+            "design choices (run B against C, the 1.6.0 recipe after run AA), so the figures of record above are on "
+            "sets that no choice has seen (eval-sets.json; first scored 2026-11). The real spectra below were never "
+            "trained on, but since run O every ship rule has had a real-spectra guard over all of them (docs/training.md, "
+            "'Model history'): they are validation figures, not an untouched held-out test.", "",
+            "- Count level: the table 'by total counts' below.", ""]
+    real = models / "eval" / "nist-real.int8.jsonl"
+    if real.exists():
+        rows = [v for v in _nist_verdicts(real) if v["want"] is not None and "error" not in v]
+        tops = [v for v in rows if len(v["want"]) == 1]
+        on_top = sum(1 for v in tops if v["top"] in v["want"])
+        out += [f"- Real spectra (NIST table below): the standard's element is the top reported element in {on_top} of "
+                f"{len(tops)} pure-element files. What each model reported on these files, and which reports match "
+                "real peaks the README does not list, is in docs/real-spectra.md ('Model history on the NIST files').", ""]
     return out
 
 
@@ -172,14 +219,15 @@ def _validation_sets_section(models: Path) -> list[str]:
     out: list[str] = []
     for table in sorted((models / "eval").glob("*.int8.md")):
         out += [f"## Real spectra — `xrfedge identify` on `validation/spectra/{table.name[:-len('.int8.md')]}/` "
-                "(int8, C#; never trained or tuned on; docs/real-spectra.md)", "",
+                "(int8, C#; never trained on, but part of the ship rules' real-spectra guard since run O: validation "
+                "figures, not an untouched test; docs/real-spectra.md)", "",
                 *table.read_text(encoding="utf-8").strip().splitlines(), ""]
     return out
 
 
 def _nist_verdicts(real: Path) -> list[dict[str, Any]]:
     """One verdict per NIST file from `xrfedge identify --json` output (C#, int8): expectations of
-    ../shared/spectra/README.md (pipeline.REAL_EXPECTED / REAL_TRACES); Rh (anode) and Ar are never scored.
+    ../shared/spectra/README.md (pipeline.REAL_EXPECTED / REAL_TRACES); Rh, the anode, is not scored.
     Keys: name, elements (as identify wrote them), top, want (None: not scored), ok, extra (false elements), error."""
     from .pipeline import REAL_EXPECTED, REAL_IGNORED, REAL_TRACES, real_verdict
 
@@ -202,14 +250,15 @@ def _nist_verdicts(real: Path) -> list[dict[str, Any]]:
 
 
 def _real_section(real: Path) -> list[str]:
-    """Verdicts on the NIST files from `xrfedge identify` (C#, int8). Validation only: nothing was trained or
-    thresholded on these files."""
+    """Verdicts on the NIST files from `xrfedge identify` (C#, int8). Nothing was trained or thresholded on these
+    files, but the ship rules' real-spectra guard counted them (see Notes)."""
     from .pipeline import REAL_TRACES
 
     out = ["## Real spectra — `xrfedge identify` on the NIST files (int8, C#)", "",
-           "Reported = every element above its threshold, with its probability. Expected: `../shared/spectra/README.md` "
-           "(documented traces are allowed; Rh, the tube anode, and Ar are never scored). One allowance is ours, not the "
-           "README's: O in the acrylic blank, because PMMA is C5H8O2 and O Kα (0.525 keV) is measurable in vacuum.", "",
+           "Reported = every element above its threshold, with its probability (`xrfedge identify --anode Rh`: the "
+           "tube anode is not assessed, so not reported). Expected: `../shared/spectra/README.md` (documented traces are "
+           "allowed). The blank is scored by the issue's rule, nothing reported; PMMA is C5H8O2, so an O report there is "
+           "physically plausible in vacuum but still fails the rule. The set is measured in vacuum, so Ar counts as false.", "",
            "| file | reported (probability) | expected | verdict |", "|---|---|---|---|"]
     passed = scored = spurious = 0
     for v in _nist_verdicts(real):
@@ -379,9 +428,47 @@ def _gpu_note(device: str | None) -> str:
     return "" if device in (None, "cpu") else f", the training loop on {device} (not bit-identical to a CPU run)"
 
 
+def _per_element_of_record(models: Path) -> dict[str, list[dict[str, Any]]]:
+    """Per-element rows of each test set from `xrfedge eval` (models/eval/<set>.int8.json, the figures of record), in
+    the shape of the Python per-element.json rows: element, support, sensitivity, precision, F1, FP, FN."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for f in sorted((models / "eval").glob("test-*.int8.json")) if (models / "eval").is_dir() else []:
+        rows = []
+        for r in json.loads(f.read_text()).get("per_element", []):
+            tp, fp, fn = r["tp"], r["fp"], r["fn"]
+            sens = tp / (tp + fn) if tp + fn else float("nan")
+            prec = tp / (tp + fp) if tp + fp else float("nan")
+            f1 = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else float("nan")
+            rows.append({"element": r["symbol"], "support": r["support"], "sensitivity": sens, "precision": prec,
+                         "f1": f1, "fp": fp, "fn": fn})
+        out[f.name[:-len(".int8.json")]] = rows
+    return out
+
+
+def _confusions_of_record(models: Path, top: int = 15) -> list[str]:
+    """The most frequent false element reports on test-randomized from `xrfedge eval`, with the element actually there."""
+    f = models / "eval" / "test-randomized.int8.json"
+    if not f.exists():
+        return []
+    conf = json.loads(f.read_text()).get("confusions", [])
+    if not conf:
+        return []
+    out = [f"## Main confusions (test-randomized, {_set_seed(models, 'test-randomized')}, int8, `xrfedge eval`)", "",
+           "A false element report and the present element with a line nearest to the false element's strongest reported "
+           "line, within the evaluator's overlap window ('(none)': no present element has a line there); the "
+           f"{min(top, len(conf))} most frequent of {len(conf)}:", "",
+           "| reported (false) | present | count |", "|---|---|---|"]
+    out += [f"| {c['reported']} | {c['actual']} | {c['count']} |" for c in conf[:top]]
+    return out + [""]
+
+
 def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | None = None) -> str:
     card = json.loads((models / CARD_FILE).read_text())
-    per_el = json.loads((models / "per-element.json").read_text()) if (models / "per-element.json").exists() else {}
+    # The per-element figures of record come from `xrfedge eval` on the eval sets; per-element.json (the training
+    # run's Python table, on that run's test sets) only where no eval output exists.
+    per_el = _per_element_of_record(models)
+    if not per_el and (models / "per-element.json").exists():
+        per_el = json.loads((models / "per-element.json").read_text())
     m, t = card["metrics"], card["training"]
     thr_set = t.get("threshold_set") or t["validation_set"]   # rethreshold may choose on a larger set (1.6.0: 100k)
     out: list[str] = ["# Evaluation of the shipped line encoder", ""]
@@ -425,7 +512,11 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
     if data is not None and data.is_dir():
         out += _ceiling_section(data)
         out += _count_level_section(models, data)
-    out += [f"## Python cross-check — {m.get('source', '')}", ""]
+    out += [f"## Python cross-check — {m.get('source', '')}", "",
+            "Computed by the training pipeline when the model was made, on the test sets of that run (seeds below). "
+            "Where those are the development sets (3003, 4004–4007) they informed choices; the figures of record are "
+            "the `xrfedge eval` tables above. Verdicts: the issue's targets on the randomized set; element F1 ≥ 0.95 "
+            "on a profile set (its only target).", ""]
     keys = ["element_f1", "element_top1", "element_sensitivity", "element_precision", "line_sensitivity",
             "line_precision", "line_f1", "paper_pearson", "paper_sensitivity", "paper_specificity", "paper_precision"]
     for name, row in m.items():
@@ -435,8 +526,14 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
                 "| metric | int8 | fp32 | target |", "|---|---|---|---|"]
         for k in keys:
             vi, vf = row["int8"]["summary"].get(k), row["fp32"]["summary"].get(k)
-            out.append(f"| {k} | {_f(vi)} | {_f(vf)} | {_verdict(k, vi)} |")
-        out += ["", f"Largest |int8 − fp32| over these metrics: {_f(row.get('int8_minus_fp32_max_abs'))} (target ≤ 0.01).", ""]
+            if name == "test-randomized":
+                verdict = _verdict(k, vi)
+            else:
+                verdict = f"≥ 0.95 {_met(vi, 0.95)}" if k == "element_f1" else ""
+            out.append(f"| {k} | {_f(vi)} | {_f(vf)} | {verdict} |")
+        worst = row.get("int8_minus_fp32_max_abs")
+        ok = worst is not None and not math.isnan(worst) and worst <= 0.01
+        out += ["", f"Largest |int8 − fp32| over these metrics: {_f(worst)} (target ≤ 0.01: {'met' if ok else '**missed**'}).", ""]
         conf = row.get("confusions_int8")
         if conf:
             out += ["Overlap confusions (int8): `false` = share of spectra with only the first element where the second "
@@ -446,11 +543,12 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
                     f"{c['spectra_both']} | {_f(c['recall_with'])} |" for c in conf]
             out.append("")
     if "test-randomized" in per_el:
-        out += ["## Per-element (test-randomized, int8, detectable protocol)", "",
+        out += [f"## Per-element (test-randomized, {_set_seed(models, 'test-randomized')}, int8, `xrfedge eval`, detectable protocol)", "",
                 "| element | support | sensitivity | precision | F1 | FP | FN |", "|---|---|---|---|---|---|---|"]
         out += [f"| {r['element']} | {r['support']} | {_f(r['sensitivity'])} | {_f(r['precision'])} | {_f(r['f1'])} | "
                 f"{r['fp']} | {r['fn']} |" for r in per_el["test-randomized"]]
         out.append("")
+    out += _confusions_of_record(models)
     abl = m.get("ablations_validation") or {}
     if abl:
         out += ["## Ablations (validation set; each trained on a subset, same seeds)", "",

@@ -406,7 +406,7 @@ public sealed class SparkplugNode : IAsyncDisposable
                         HandleHostState(message.Payload);
                     }
                 }
-#pragma warning disable CA1031 // Any client may publish here: no message may end the loop (it did until 2026-12).
+#pragma warning disable CA1031 // Any client may publish here: no message may end the loop (it did until 2026-11).
                 catch (Exception ex) when (ex is not OperationCanceledException)
 #pragma warning restore CA1031
                 {

@@ -35,7 +35,7 @@ internal sealed class MeasurementControl
         ArgumentNullException.ThrowIfNull(request);
         if (_run is { } run)
         {
-            // Queued, it would only be answered by the stop that ends the run, and then refused (until 2026-12).
+            // Queued, it would only be answered by the stop that ends the run, and then refused (until 2026-11).
             request.Refuse($"A {run} is already in progress; send stop first (starts are not queued behind one).");
             return false;
         }

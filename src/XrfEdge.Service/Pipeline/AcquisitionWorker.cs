@@ -188,7 +188,7 @@ internal sealed class AcquisitionWorker(
             for (long index = 0; index < _options.ScanPoints; index++)
             {
                 // Every point checks stop and interlock after it begins (MeasureOnceAsync): a stop or an opening
-                // interlock while the scan waited between points (backpressure) ends the scan (lost until 2026-12).
+                // interlock while the scan waited between points (backpressure) ends the scan (lost until 2026-11).
                 var (item, sourceExhausted) = await MeasureOnceAsync(request, dwell, scanId, index, stoppingToken).ConfigureAwait(false);
                 if (sourceExhausted)
                 {
@@ -281,7 +281,7 @@ internal sealed class AcquisitionWorker(
         catch (Exception ex) when (ex is not OperationCanceledException || !measurement.IsCancellationRequested)
         {
             // Any source error is this measurement's failure, recorded and answered; the instrument stays up for the
-            // next start (until 2026-12 an exception outside a short list ended acquisition with the start unanswered).
+            // next start (until 2026-11 an exception outside a short list ended acquisition with the start unanswered).
             XrayWarningOff();
             control.End(measurement);
             if (ex is IOException or TimeoutException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException)

@@ -10,7 +10,7 @@ using XrfEdge.Service.Tests.Fakes;
 namespace XrfEdge.Service.Tests.Hosting;
 
 /// <summary>
-/// The radiation-safety and operator-facing control paths, from an adversarial review (2026-12). Each test states the
+/// The radiation-safety and operator-facing control paths, from an adversarial review (2026-11). Each test states the
 /// behaviour the docs promise; all of them failed before the fixes in AcquisitionWorker, MeasurementControl,
 /// GpioInstrumentIo, InstrumentStatus and PipelineStartup.
 /// Pins as FakeComponents wires them: trigger 17, interlock 27 (active-low), X-ray warning 22, ready 5, measuring 6, fault 13.
