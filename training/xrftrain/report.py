@@ -552,6 +552,8 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
     abl = m.get("ablations_validation") or {}
     if abl:
         out += ["## Ablations (validation set; each trained on a subset, same seeds)", "",
+                "Scored on the validation spectra their own thresholds were chosen on, so every row is optimistic; they "
+                "compare recipes with each other, not with the targets.", "",
                 "| ablation | spectra | min | element F1 | top-1 | line sens. | line prec. | paper Pearson | paper sens. |",
                 "|---|---|---|---|---|---|---|---|---|"]
         for name, a in abl.items():
