@@ -98,7 +98,7 @@ public class StageBenchmarks
         var n = 0;
         for (var i = 0; i < _probabilities.Length; i++)
         {
-            n += _decoder.Decode(_spectra[i].Id, _probabilities[i], [], 40).Lines.Count;
+            n += _decoder.Decode(_spectra[i].Id, _probabilities[i], [], 40, _spectra[i].Excitation?.Anode).Lines.Count;
         }
 
         return n;

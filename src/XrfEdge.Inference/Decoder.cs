@@ -20,6 +20,11 @@ namespace XrfEdge.Inference;
 /// head's output when the model has one (which must also pass its threshold × scale); otherwise the noisy-OR
 /// 1 − Π(1 − pᵢ) of its reported lines (independent evidence from several lines).</item>
 /// <item>Elements and lines are listed strongest first.</item>
+/// <item>Elements the model was never trained to decide are <em>not assessed</em>: neither they nor their lines are
+/// reported, whatever their probability, and <see cref="Identification.NotAssessed"/> names them. Always
+/// <see cref="AlwaysNotAssessed"/> (Ar, from air in the beam path, is unlabelled in every training spectrum); and the
+/// tube anode when the measurement names it, because the tube's own lines are scattered into every spectrum and the
+/// training labels ignore the anode. <see cref="Identification.LineProbabilities"/> keeps their outputs for audits.</item>
 /// </list>
 /// Stateless after construction and thread-safe.
 /// </summary>
@@ -34,6 +39,11 @@ public sealed class Decoder
     private readonly EmissionLine[] _lines;
     private readonly CatalogElement[] _elements;
     private readonly int _elementCount;
+
+    // What Identification.NotAssessed says: the always-unassessed elements alone, and, per catalogue element index,
+    // those plus that element as the anode. Built once so that Decode allocates nothing for it.
+    private readonly IReadOnlyList<string> _notAssessedWithoutAnode;
+    private readonly IReadOnlyList<string>[] _notAssessedWithAnode;
 
     /// <summary>Creates a decoder from per-line thresholds (and per-element thresholds for an element head).</summary>
     /// <param name="catalog">The catalogue whose order the probabilities follow.</param>
@@ -65,14 +75,27 @@ public sealed class Decoder
         ThresholdScale = thresholdScale;
         // A line outside the visible window can never be reported: an infinite threshold says so in the one array the
         // hot loop compares against (no probability, not even NaN, is ≥ +∞).
-        _lineThresholds = catalog.Lines.Select((l, i) => IsPhysicallyVisible(l, null) ? (float)(lineThresholds[i] * thresholdScale) : float.PositiveInfinity).ToArray();
+        // The lines of an element that is never assessed (Ar) are put out of reach the same way.
+        _lineThresholds = catalog.Lines.Select((l, i) => IsPhysicallyVisible(l, null) && !AlwaysNotAssessed.Contains(l.Element) ? (float)(lineThresholds[i] * thresholdScale) : float.PositiveInfinity).ToArray();
         _elementThresholds = elementThresholds?.Select(t => (float)(t * thresholdScale)).ToArray();
         _lineElement = catalog.Lines.Select(l => catalog.ElementIndex(l.Element)).ToArray();
         _edgeKeV = catalog.Lines.Select(l => l.EdgeKeV).ToArray();
         _lines = [.. catalog.Lines];
         _elements = [.. catalog.Elements];
         _elementCount = _elements.Length;
+        var always = _elements.Where(e => AlwaysNotAssessed.Contains(e.Symbol)).ToArray();
+        _notAssessedWithoutAnode = Array.AsReadOnly(always.Select(e => e.Symbol).ToArray());
+        _notAssessedWithAnode = _elements
+            .Select(anode => (IReadOnlyList<string>)Array.AsReadOnly(always.Append(anode).Distinct().OrderBy(e => e.AtomicNumber).Select(e => e.Symbol).ToArray()))
+            .ToArray();
     }
+
+    /// <summary>
+    /// Elements never assessed, in any measurement: Ar. Air in the beam path puts Ar lines (Ar-KL3 2.957 keV) in most
+    /// spectra, so the training labels ignore Ar everywhere (SpectrumGenerator, "Ignore: the anode, Ar, …"); its outputs
+    /// were never trained and its card thresholds, chosen on validation spectra without Ar labels, mean nothing.
+    /// </summary>
+    public static IReadOnlyList<string> AlwaysNotAssessed { get; } = Array.AsReadOnly(["Ar"]);
 
     /// <summary>Creates the decoder of an encoder, from its card's thresholds.</summary>
     public static Decoder For(LineEncoder encoder, double thresholdScale = 1.0)
@@ -107,8 +130,13 @@ public sealed class Decoder
     /// <param name="lineProbabilities">556 line probabilities, catalogue order.</param>
     /// <param name="elementProbabilities">41 element-head probabilities, or empty (no element head).</param>
     /// <param name="tubeVoltageKilovolts">Tube voltage of the measurement, or null when unknown.</param>
+    /// <param name="anode">
+    /// Tube anode element symbol of the measurement (<see cref="XrfEdge.Spectra.Excitation.Anode"/>, e.g. "Rh"), or null when
+    /// unknown. A catalogue element named here is not assessed: never reported, listed in
+    /// <see cref="Identification.NotAssessed"/>. A symbol outside the catalogue changes nothing (no output names it).
+    /// </param>
     [SkipLocalsInit] // the stack buffers are written before they are read; zeroing 4.5 KB per call is measurable
-    public Identification Decode(string spectrumId, ReadOnlySpan<float> lineProbabilities, ReadOnlySpan<float> elementProbabilities, double? tubeVoltageKilovolts)
+    public Identification Decode(string spectrumId, ReadOnlySpan<float> lineProbabilities, ReadOnlySpan<float> elementProbabilities, double? tubeVoltageKilovolts, string? anode)
     {
         if (lineProbabilities.Length != _lineThresholds.Length)
         {
@@ -136,6 +164,9 @@ public sealed class Decoder
         var edges = _edgeKeV;
         var checkEdges = tubeVoltageKilovolts.HasValue;
         var kv = tubeVoltageKilovolts.GetValueOrDefault();
+        // -1 (no anode, or one outside the catalogue) matches no line's element.
+        var anodeElement = anode is null ? -1 : _catalog.ElementIndex(anode);
+        var lineElements = _lineElement;
         ref var probability0 = ref MemoryMarshal.GetReference(lineProbabilities);
         ref var threshold0 = ref MemoryArrayReference(_lineThresholds);
         var i = 0;
@@ -148,7 +179,7 @@ public sealed class Decoder
                 {
                     var line = i + BitOperations.TrailingZeroCount(above);
                     above &= above - 1;
-                    if (!checkEdges || edges[line] < kv)
+                    if ((!checkEdges || edges[line] < kv) && lineElements[line] != anodeElement)
                     {
                         n = Accept(line, lineProbabilities[line], n, keys, reported, miss, supportCount);
                     }
@@ -159,7 +190,7 @@ public sealed class Decoder
         for (; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && (!checkEdges || edges[i] < kv))
+            if (p >= _lineThresholds[i] && (!checkEdges || edges[i] < kv) && lineElements[i] != anodeElement)
             {
                 n = Accept(i, p, n, keys, reported, miss, supportCount);
             }
@@ -212,8 +243,10 @@ public sealed class Decoder
             Lines = lines,
             LineProbabilities = Copy(lineProbabilities),
             Model = _model,
+            NotAssessed = anodeElement < 0 ? _notAssessedWithoutAnode : _notAssessedWithAnode[anodeElement],
         };
     }
+
     private int Accept(int line, float probability, int n, Span<float> keys, Span<int> reported, Span<double> miss, Span<int> supportCount)
     {
         keys[n] = -probability;

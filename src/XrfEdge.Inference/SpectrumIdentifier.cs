@@ -201,7 +201,7 @@ public sealed class SpectrumIdentifier
 
     private Identification Decode(RawSpectrum spectrum, EncoderBatch batch, int row, InputCounts? counts)
     {
-        var result = Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts);
+        var result = Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts, spectrum.Excitation?.Anode);
         return counts is null ? result : result with { Counts = counts };
     }
 

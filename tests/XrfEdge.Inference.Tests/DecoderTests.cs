@@ -29,7 +29,7 @@ public sealed class DecoderTests
     {
         var p = Probabilities(("Fe-KL3", 0.9f), ("Fe-KM3", 0.6f));
 
-        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40);
+        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40, null);
 
         var fe = Assert.Single(result.Elements);
         Assert.Equal("Fe", fe.Symbol);
@@ -44,7 +44,7 @@ public sealed class DecoderTests
     {
         var p = Probabilities(("Fe-KL3", 0.49f));
 
-        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40);
+        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40, null);
 
         Assert.Empty(result.Lines);
         Assert.Empty(result.Elements);
@@ -56,8 +56,8 @@ public sealed class DecoderTests
         var p = Probabilities(("Fe-KL3", 0.7f));
 
         // 0.5 × 1.5 = 0.75 > 0.7; 0.5 × 1.2 = 0.6 ≤ 0.7
-        Assert.Empty(Uniform(0.5f, head: false, scale: 1.5).Decode("s", p, [], 40).Lines);
-        Assert.Single(Uniform(0.5f, head: false, scale: 1.2).Decode("s", p, [], 40).Lines);
+        Assert.Empty(Uniform(0.5f, head: false, scale: 1.5).Decode("s", p, [], 40, null).Lines);
+        Assert.Single(Uniform(0.5f, head: false, scale: 1.2).Decode("s", p, [], 40, null).Lines);
     }
 
     [Fact]
@@ -68,10 +68,10 @@ public sealed class DecoderTests
         var sn = Line("Sn-KL3");
         var p = Probabilities(("Sn-KL3", 0.95f));
 
-        Assert.Empty(Uniform(0.5f, head: false).Decode("s", p, [], sn.EdgeKeV - 1).Elements);
-        Assert.Single(Uniform(0.5f, head: false).Decode("s", p, [], sn.EdgeKeV + 1).Elements);
+        Assert.Empty(Uniform(0.5f, head: false).Decode("s", p, [], sn.EdgeKeV - 1, null).Elements);
+        Assert.Single(Uniform(0.5f, head: false).Decode("s", p, [], sn.EdgeKeV + 1, null).Elements);
         // Unknown voltage: excitability is not checked.
-        Assert.Single(Uniform(0.5f, head: false).Decode("s", p, [], null).Elements);
+        Assert.Single(Uniform(0.5f, head: false).Decode("s", p, [], null, null).Elements);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class DecoderTests
         elements[Catalog.ElementIndex("O")] = 0.9f;
         var p = Probabilities((oxygen.Name, 0.95f));
 
-        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 50);
+        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 50, null);
 
         Assert.Contains(result.Lines, l => l.Line.Name == oxygen.Name);
         var o = Assert.Single(result.Elements);
@@ -102,7 +102,7 @@ public sealed class DecoderTests
         elements[Catalog.ElementIndex("Cu")] = 0.9f; // strong head output but no Cu line reported
         var p = Probabilities(("Fe-KL3", 0.6f));
 
-        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 40);
+        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 40, null);
 
         var fe = Assert.Single(result.Elements);
         Assert.Equal("Fe", fe.Symbol);
@@ -116,7 +116,7 @@ public sealed class DecoderTests
         elements[Catalog.ElementIndex("Fe")] = 0.3f;
         var p = Probabilities(("Fe-KL3", 0.6f));
 
-        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 40);
+        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 40, null);
 
         Assert.Empty(result.Elements);
         Assert.Single(result.Lines);
@@ -127,12 +127,71 @@ public sealed class DecoderTests
     {
         var p = Probabilities(("Fe-KL3", 0.6f), ("Cu-KL3", 0.99f), ("Zn-KL3", 0.8f));
 
-        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40);
+        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40, null);
 
         Assert.Equal(["Cu", "Zn", "Fe"], result.Elements.Select(e => e.Symbol));
         Assert.Equal(["Cu-KL3", "Zn-KL3", "Fe-KL3"], result.Lines.Select(l => l.Line.Name));
         Assert.Equal(556, result.LineProbabilities.Length);
         Assert.Same(Model, result.Model);
+    }
+
+    [Fact]
+    public void Decode_ArgonAboveThreshold_NeverReportedAndListedNotAssessed()
+    {
+        // Ar is unlabelled in every training spectrum (air path), so no probability of it means anything.
+        var p = Probabilities(("Ar-KL3", 0.99f), ("Ar-KM3", 0.9f), ("Fe-KL3", 0.9f));
+
+        var result = Uniform(0.5f, head: false).Decode("s", p, [], 40, null);
+
+        Assert.Equal(["Fe"], result.Elements.Select(e => e.Symbol));
+        Assert.DoesNotContain(result.Lines, l => l.Line.Element == "Ar");
+        Assert.Equal(["Ar"], result.NotAssessed);
+        Assert.Equal(0.99f, result.LineProbabilities[Line("Ar-KL3").Index]);
+    }
+
+    [Fact]
+    public void Decode_RhodiumWithRhodiumAnode_NotReportedButListedNotAssessed()
+    {
+        var p = Probabilities(("Rh-KL3", 0.98f), ("Rh-L3M5", 0.9f), ("Cu-KL3", 0.99f));
+        var head = Enumerable.Repeat(0.99f, Catalog.Elements.Count).ToArray();
+
+        var plain = Uniform(0.5f, head: false).Decode("s", p, [], 50, "Rh");
+        var withHead = Uniform(0.5f, head: true).Decode("s", p, head, 50, "Rh");
+
+        foreach (var result in new[] { plain, withHead })
+        {
+            Assert.Equal(["Cu"], result.Elements.Select(e => e.Symbol));
+            Assert.Equal(["Cu-KL3"], result.Lines.Select(l => l.Line.Name));
+            // By atomic number: Ar (18), Rh (45).
+            Assert.Equal(["Ar", "Rh"], result.NotAssessed);
+            Assert.Equal(0.98f, result.LineProbabilities[Line("Rh-KL3").Index]);
+        }
+    }
+
+    [Theory]
+    [InlineData("W", new[] { "Ar" })] // W is no catalogue element (src/XrfEdge.Spectra/Data/emission-lines.csv)
+    [InlineData("Ag", new[] { "Ar", "Ag" })]
+    public void Decode_RhodiumWithAnotherAnode_ReportsRhodium(string anode, string[] notAssessed)
+    {
+        // A W or Ag tube scatters its own lines, not Rh ones: Rh in the sample is assessed like any element.
+        var p = Probabilities(("Rh-KL3", 0.98f), ("Ag-KL3", 0.97f));
+
+        var result = Uniform(0.5f, head: false).Decode("s", p, [], 50, anode);
+
+        Assert.Contains("Rh", result.Elements.Select(e => e.Symbol));
+        Assert.Equal(anode != "Ag", result.Elements.Any(e => e.Symbol == "Ag"));
+        Assert.Equal(notAssessed, result.NotAssessed);
+    }
+
+    [Fact]
+    public void Decode_AnodeUnknownOrOutsideCatalogue_OnlyArgonNotAssessed()
+    {
+        var p = Probabilities(("Rh-KL3", 0.98f));
+
+        Assert.Equal(["Rh"], Uniform(0.5f, head: false).Decode("s", p, [], 50, null).Elements.Select(e => e.Symbol));
+        var outside = Uniform(0.5f, head: false).Decode("s", p, [], 50, "Xx");
+        Assert.Equal(["Rh"], outside.Elements.Select(e => e.Symbol));
+        Assert.Equal(["Ar"], outside.NotAssessed);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class IdentificationEvaluatorTests
         }
 
         var decoder = new Decoder(Catalog, Enumerable.Repeat(0.5f, Catalog.Lines.Count).ToArray(), null, Model);
-        return decoder.Decode("s", probabilities, [], null);
+        return decoder.Decode("s", probabilities, [], null, null);
     }
 
     private static EvaluationSample Sample(Identification result, string[] elements, string[]? ignore = null, string[]? lines = null, string[]? inSample = null) => new()
@@ -71,7 +71,7 @@ public sealed class IdentificationEvaluatorTests
         Assert.True(Catalog.TryGetLine("Cu-KL3", out var cu));
         probabilities[fe.Index] = 0.4f;
         probabilities[cu.Index] = 0.1f;
-        var result = new Decoder(Catalog, Enumerable.Repeat(0.5f, Catalog.Lines.Count).ToArray(), null, Model).Decode("s", probabilities, [], null);
+        var result = new Decoder(Catalog, Enumerable.Repeat(0.5f, Catalog.Lines.Count).ToArray(), null, Model).Decode("s", probabilities, [], null, null);
         Assert.Empty(result.Elements);
         var evaluator = new IdentificationEvaluator();
 
@@ -92,7 +92,7 @@ public sealed class IdentificationEvaluatorTests
         probabilities[rh.Index] = 0.9f;
         probabilities[cu.Index] = 0.6f;
         probabilities[fe.Index] = 0.55f;
-        var result = new Decoder(Catalog, Enumerable.Repeat(0.5f, Catalog.Lines.Count).ToArray(), null, Model).Decode("s", probabilities, [], null);
+        var result = new Decoder(Catalog, Enumerable.Repeat(0.5f, Catalog.Lines.Count).ToArray(), null, Model).Decode("s", probabilities, [], null, null);
         var evaluator = new IdentificationEvaluator();
 
         evaluator.Add(Sample(result, ["Fe"], ignore: ["Rh"]));

@@ -5,7 +5,8 @@ namespace XrfEdge.Inference.Tests;
 
 /// <summary>
 /// The decoder's rules written the plain way (the implementation before the vectorised candidate scan, commit 2cc9371):
-/// a per-line branch, a visibility array and the same sorts. <see cref="Decoder"/> must give identical Identifications.
+/// a per-line branch, a visibility array and the same sorts, plus the not-assessed rule (Ar always, the anode when
+/// known) as a plain symbol check. <see cref="Decoder"/> must give identical Identifications.
 /// </summary>
 internal sealed class ReferenceDecoder
 {
@@ -28,8 +29,9 @@ internal sealed class ReferenceDecoder
         _elements = [.. catalog.Elements];
     }
 
-    public Identification Decode(string spectrumId, float[] lineProbabilities, float[] elementProbabilities, double? tubeVoltageKilovolts)
+    public Identification Decode(string spectrumId, float[] lineProbabilities, float[] elementProbabilities, double? tubeVoltageKilovolts, string? anode)
     {
+        var notAssessed = _elements.Where(e => e.Symbol == "Ar" || e.Symbol == anode).Select(e => e.Symbol).ToArray();
         var useHead = _elementThresholds is not null && elementProbabilities.Length > 0;
         var miss = Enumerable.Repeat(1.0, _elements.Length).ToArray();
         var supportCount = new int[_elements.Length];
@@ -38,7 +40,7 @@ internal sealed class ReferenceDecoder
         for (var i = 0; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && _visible[i] && (tubeVoltageKilovolts is not { } kv || _lines[i].EdgeKeV < kv))
+            if (p >= _lineThresholds[i] && _visible[i] && (tubeVoltageKilovolts is not { } kv || _lines[i].EdgeKeV < kv) && !notAssessed.Contains(_lines[i].Element))
             {
                 keys.Add(-p);
                 reported.Add(i);
@@ -77,6 +79,6 @@ internal sealed class ReferenceDecoder
         }
 
         elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
-        return new Identification { SpectrumId = spectrumId, Elements = elements, Lines = lines, LineProbabilities = [.. lineProbabilities], Model = _model };
+        return new Identification { SpectrumId = spectrumId, Elements = elements, Lines = lines, LineProbabilities = [.. lineProbabilities], Model = _model, NotAssessed = notAssessed };
     }
 }

@@ -17,7 +17,7 @@ public sealed class SpectrumIdentifierTests
         for (var i = 0; i < spectra.Length; i++)
         {
             var encoded = encoder.Encode(ModelInput.From(spectra[i]));
-            var expected = decoder.Decode(spectra[i].Id, encoded.LineProbabilities, encoded.ElementProbabilities, 40);
+            var expected = decoder.Decode(spectra[i].Id, encoded.LineProbabilities, encoded.ElementProbabilities, 40, spectra[i].Excitation?.Anode);
             Assert.Equal(spectra[i].Id, results[i].SpectrumId);
             Assert.Equal(expected.LineProbabilities, results[i].LineProbabilities);
             Assert.Equal(expected.Elements.Select(e => e.Symbol), results[i].Elements.Select(e => e.Symbol));

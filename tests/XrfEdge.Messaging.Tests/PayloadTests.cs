@@ -27,6 +27,8 @@ public sealed class PayloadTests
         Assert.Equal("Fe-KL3", root.GetProperty("lines")[0].GetProperty("line").GetString());
         Assert.Equal(26, root.GetProperty("elements")[0].GetProperty("z").GetInt32());
         Assert.Equal(2048, root.GetProperty("spectrum").GetProperty("channels").GetInt32());
+        // TestData: an Rh tube, so Ar (always) and Rh are not assessed.
+        Assert.Equal(["Ar", "Rh"], root.GetProperty("not_assessed").EnumerateArray().Select(e => e.GetString()));
 
         // TestData: live 28.7 s of real 30 s → dead time 4.33 %.
         Assert.Equal(4.33, root.GetProperty("spectrum").GetProperty("dead_time_pct").GetDouble(), 2);

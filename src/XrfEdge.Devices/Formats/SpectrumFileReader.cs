@@ -1,4 +1,5 @@
 using System.Text;
+using XrfEdge.Spectra;
 using XrfEdge.Spectra.Interchange;
 
 namespace XrfEdge.Devices.Formats;
@@ -98,6 +99,26 @@ public static class SpectrumFileReader
     }
 
     private static IEnumerable<SpectrumReadResult> ReadIterator(Stream stream, string source, SpectrumReadOptions options)
+    {
+        foreach (var result in ReadFormat(stream, source, options))
+        {
+            yield return WithFallbackAnode(result, options.FallbackAnode);
+        }
+    }
+
+    /// <summary>The spectrum of <paramref name="result"/> with <paramref name="anode"/> as its anode when it names none.</summary>
+    private static SpectrumReadResult WithFallbackAnode(SpectrumReadResult result, string? anode)
+    {
+        if (anode is null || result.Spectrum is not { } labelled || labelled.Spectrum.Excitation?.Anode is not null)
+        {
+            return result;
+        }
+
+        var excitation = labelled.Spectrum.Excitation is { } stated ? stated with { Anode = anode } : new Excitation(anode, null, null);
+        return SpectrumReadResult.Success(result.Source, result.LineNumber, labelled with { Spectrum = labelled.Spectrum with { Excitation = excitation } });
+    }
+
+    private static IEnumerable<SpectrumReadResult> ReadFormat(Stream stream, string source, SpectrumReadOptions options)
     {
         // The head is read once and put back in front of the rest, so pipes, FIFOs and character devices work too.
         var headBytes = new byte[SniffLength];

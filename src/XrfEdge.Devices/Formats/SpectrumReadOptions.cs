@@ -1,3 +1,4 @@
+using XrfEdge.Spectra;
 using XrfEdge.Spectra.Calibration;
 
 namespace XrfEdge.Devices.Formats;
@@ -14,6 +15,13 @@ public sealed record SpectrumReadOptions
     /// Never overrides a calibration the file has. From <c>--offset-kev</c> and <c>--gain-kev-per-channel</c>.
     /// </summary>
     public EnergyCalibration? FallbackCalibration { get; init; }
+
+    /// <summary>
+    /// Tube anode symbol (e.g. "Rh") for spectra whose file names none: set as <see cref="Excitation.Anode"/> (with no
+    /// voltage or current when the file has no excitation at all). Never overrides an anode the file states. The
+    /// decoder does not assess the anode element (docs/inference.md, "Decoder rules"). From <c>--anode</c>.
+    /// </summary>
+    public string? FallbackAnode { get; init; }
 
     /// <summary>
     /// Negative channel values: null uses the format's rule — <see cref="NegativeCountHandling.ClampToZero"/> for EMSA/MAS

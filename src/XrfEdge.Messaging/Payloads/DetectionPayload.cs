@@ -109,6 +109,13 @@ public static class DetectionPayload
             }
 
             w.WriteEndArray();
+            w.WriteStartArray("not_assessed");
+            foreach (var symbol in identification.NotAssessed)
+            {
+                w.WriteStringValue(symbol);
+            }
+
+            w.WriteEndArray();
             WriteNumber(w, "novelty", identification.NoveltyScore);
             InputCountsJson.Write(w, identification.Counts);
             w.WriteStartObject("model");

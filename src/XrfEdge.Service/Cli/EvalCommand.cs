@@ -11,8 +11,9 @@ using XrfEdge.Spectra.Interchange;
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// <c>xrfedge eval --input FILE.jsonl [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P]</c>: identifies every labelled
-/// spectrum and prints the metrics of docs/inference.md ("eval"); the JSON form is what training reports consume.
+/// <c>xrfedge eval --input FILE.jsonl [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P] [--anode A]</c>: identifies
+/// every labelled spectrum and prints the metrics of docs/inference.md ("eval"); the JSON form is what training reports
+/// consume. <c>--anode</c> names the tube anode of spectra whose line names none, as the product would be told it.
 /// </summary>
 internal static class EvalCommand
 {
@@ -23,15 +24,16 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object (schema in docs/inference.md) instead of a report" };
         var scale = InferenceCli.ThresholdScaleOption();
         var countRange = InferenceCli.CountRangeOption();
+        var anode = InferenceCli.AnodeOption();
         var command = new Command("eval", "Score the identifier on labelled spectra: element and line metrics, guess ratio, per-element results, confusions, speed")
         {
-            input, model, json, scale, countRange,
+            input, model, json, scale, countRange, anode,
         };
-        command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error, parse.GetValue(countRange)));
+        command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error, parse.GetValue(countRange), parse.GetValue(anode)));
         return command;
     }
 
-    internal static int Run(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange = CountRangePolicy.ScaleDown)
+    internal static int Run(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange = CountRangePolicy.ScaleDown, string? anode = null)
     {
         if (InferenceCli.TryOpenForVerb("eval", modelGiven, thresholdScale, error) is not { } opened)
         {
@@ -76,7 +78,7 @@ internal static class EvalCommand
             batch.Clear();
         }
 
-        foreach (var item in SpectrumFileReader.ReadAll(inputPath))
+        foreach (var item in SpectrumFileReader.ReadAll(inputPath, new SpectrumReadOptions { FallbackAnode = anode }))
         {
             if (item.Spectrum is null)
             {

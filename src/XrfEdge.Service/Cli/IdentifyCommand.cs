@@ -10,11 +10,12 @@ using XrfEdge.Spectra.Interchange;
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// <c>xrfedge identify --input FILE… [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P]
+/// <c>xrfedge identify --input FILE… [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P] [--anode A]
 /// [--format F] [--offset-kev X --gain-kev-per-channel Y [--quadratic-kev-per-channel2 Z]] [--negative-counts N]</c>:
 /// identifies every spectrum of every file (.jsonl, .mca, .spe, .msa, .csv), one result per spectrum in input order; a
 /// spectrum that cannot be read gets an error line and the rest of the file is still processed. A spectrum outside the
-/// model's trained count range is flagged (and, above it, scaled into it unless P is Report).
+/// model's trained count range is flagged (and, above it, scaled into it unless P is Report). Elements the model does
+/// not assess (Ar; the tube anode, from the file or <c>--anode</c>) are never reported and are listed as such.
 /// </summary>
 internal static class IdentifyCommand
 {
@@ -30,10 +31,19 @@ internal static class IdentifyCommand
         var json = new Option<bool>("--json") { Description = "One JSON object per spectrum (spectra-jsonl.md, \"Identification output\") instead of a table" };
         var scale = InferenceCli.ThresholdScaleOption();
         var countRange = InferenceCli.CountRangeOption();
-        var command = new Command("identify", "Identify the elements and emission lines in spectrum files") { input, model, json, scale, countRange };
+        var anode = InferenceCli.AnodeOption();
+        var command = new Command("identify", "Identify the elements and emission lines in spectrum files") { input, model, json, scale, countRange, anode };
         var reading = new SpectrumInputOptions();
         reading.AddReadOptionsTo(command);
-        command.SetAction(parse => Run(parse.GetValue(input) ?? [], parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(countRange), reading.ReadOptions(parse)));
+        command.SetAction(parse => Run(
+            parse.GetValue(input) ?? [],
+            parse.GetValue(model),
+            parse.GetValue(json),
+            parse.GetValue(scale),
+            parse.InvocationConfiguration.Output,
+            parse.InvocationConfiguration.Error,
+            parse.GetValue(countRange),
+            reading.ReadOptions(parse) with { FallbackAnode = parse.GetValue(anode) }));
         return command;
     }
 
@@ -77,7 +87,7 @@ internal static class IdentifyCommand
                 }
                 else
                 {
-                    Write(output, asJson, item.Spectrum.Spectrum.Id, results[next++], null);
+                    Write(output, asJson, item.Spectrum.Spectrum.Id, results[next++], null, item.Spectrum.Spectrum.Excitation?.Anode);
                 }
             }
 
@@ -118,7 +128,7 @@ internal static class IdentifyCommand
         return failures == 0 ? 0 : InferenceCli.ExitSomeFailed;
     }
 
-    private static void Write(TextWriter output, bool asJson, string id, Identification? result, string? problem)
+    private static void Write(TextWriter output, bool asJson, string id, Identification? result, string? problem, string? anode = null)
     {
         if (asJson)
         {
@@ -140,11 +150,20 @@ internal static class IdentifyCommand
             output.WriteLine($"    {element.Symbol,-3} lines: {string.Join(", ", element.SupportingLines)}");
         }
 
+        if (result.NotAssessed.Count > 0)
+        {
+            output.WriteLine($"    not assessed: {string.Join(", ", result.NotAssessed.Select(s => NotAssessedReason(s, anode)))}");
+        }
+
         if (InputCountsJson.Warning(result.Counts) is { } warning)
         {
             output.WriteLine($"    note: {warning}");
         }
     }
+
+    /// <summary>"Rh (tube anode)", "Ar (argon from air, never trained)": why the model does not assess <paramref name="symbol"/>.</summary>
+    private static string NotAssessedReason(string symbol, string? anode) =>
+        symbol == anode ? $"{symbol} (tube anode)" : Decoder.AlwaysNotAssessed.Contains(symbol) ? $"{symbol} (argon from air, never trained)" : symbol;
 
     /// <summary>The identify --json object of one spectrum (spectra-jsonl.md, "Identification output").</summary>
     internal static void WriteJson(Utf8JsonWriter writer, string id, Identification? result, string? problem)
@@ -176,6 +195,13 @@ internal static class IdentifyCommand
             writer.WriteNumber("energy_kev", Math.Round(line.Line.EnergyKeV, 4));
             writer.WriteNumber("probability", Math.Round(line.Probability, 4));
             writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("not_assessed");
+        foreach (var symbol in result.NotAssessed)
+        {
+            writer.WriteStringValue(symbol);
         }
 
         writer.WriteEndArray();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using XrfEdge.Inference;
 using XrfEdge.Inference.Model;
 using XrfEdge.Inference.Native;
+using XrfEdge.Spectra;
 
 namespace XrfEdge.Service.Cli;
 
@@ -32,6 +33,27 @@ internal static class InferenceCli
         Description = "Spectra with more counts than the model's trained range: ScaleDown (identify the expected spectrum at the range's top) or Report (as measured, flagged)",
         DefaultValueFactory = _ => CountRangePolicy.ScaleDown,
     };
+
+    /// <summary>
+    /// <c>--anode SYMBOL</c>: the tube anode of spectra whose file names none (a file's own anode wins); the decoder does
+    /// not assess that element (docs/inference.md, "Decoder rules"). A symbol that is neither a catalogue element nor a
+    /// known tube anode is a usage error.
+    /// </summary>
+    public static Option<string?> AnodeOption()
+    {
+        var option = new Option<string?>("--anode")
+        {
+            Description = "Tube anode element (e.g. Rh) of spectra whose file names none: that element is not assessed, its lines being tube scatter; a file's own anode wins",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } symbol && TubeAnode.Check(symbol) is { } problem)
+            {
+                result.AddError("--anode " + problem);
+            }
+        });
+        return option;
+    }
 
     /// <summary>A logger factory writing warnings and errors (ORT's included) to stderr, so stdout stays machine-readable.</summary>
     public static ILoggerFactory StderrLoggerFactory() => LoggerFactory.Create(builder => builder

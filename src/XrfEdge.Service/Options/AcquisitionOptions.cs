@@ -80,6 +80,14 @@ public sealed class AcquisitionOptions
     public int ChannelCount =>
         Configuration.TryGetValue("MCAC", out var v) && int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : 1024;
 
+    /// <summary>
+    /// The instrument's X-ray tube anode element (for example <c>Rh</c>; null = not stated). Set on every acquired
+    /// spectrum that names no anode itself (an MCA spectrum never does; a replayed one may). The model does not assess
+    /// the anode element, whose lines the tube scatters into every spectrum: it is never reported and the detection
+    /// lists it in <c>not_assessed</c> (docs/inference.md, "Decoder rules"). A catalogue element or a known tube anode.
+    /// </summary>
+    public string? TubeAnode { get; set; }
+
     /// <summary>Replay file (<c>.jsonl</c>). Required for <see cref="AcquisitionSource.Replay"/>.</summary>
     public string? ReplayPath { get; set; }
 

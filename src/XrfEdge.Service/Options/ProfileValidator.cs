@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using XrfEdge.Spectra;
 using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Catalog;
 
@@ -65,6 +66,10 @@ public static partial class ProfileValidator
         }
 
         Range(problems, "Acquisition:ScanPoints", a.ScanPoints, 1, 10_000_000, "between 1 and 10000000");
+        if (a.TubeAnode is { } anode && TubeAnode.Check(anode) is { } anodeProblem)
+        {
+            problems.Add($"Acquisition:TubeAnode = '{anode}': {anodeProblem}");
+        }
 
         var c = settings.Calibration;
         string? calibrationProblem = new EnergyCalibration(c.OffsetKeV, c.GainKeVPerChannel, c.QuadraticKeVPerChannel2).Validate(a.ChannelCount);

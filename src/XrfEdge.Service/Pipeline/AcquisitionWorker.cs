@@ -323,6 +323,12 @@ internal sealed class AcquisitionWorker(
             spectrum = spectrum with { Calibration = _calibration };
         }
 
+        if (_options.TubeAnode is { } anode && spectrum.Excitation?.Anode is null)
+        {
+            // The analysis must know the tube to leave its scattered lines unassessed; the spectrum records it too.
+            spectrum = spectrum with { Excitation = spectrum.Excitation is { } stated ? stated with { Anode = anode } : new Excitation(anode, null, null) };
+        }
+
         if (single)
         {
             Beep();

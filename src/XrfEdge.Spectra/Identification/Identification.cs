@@ -12,6 +12,14 @@ public sealed record Identification
     /// <summary>Lines reported present, highest probability first.</summary>
     public required IReadOnlyList<LineDetection> Lines { get; init; }
 
+    /// <summary>
+    /// Elements the model does not assess in this measurement, by atomic number (e.g. ["Ar", "Rh"]): never in
+    /// <see cref="Elements"/> or <see cref="Lines"/>, whatever their probability, because the model was not trained to
+    /// decide them: Ar (air in the beam path, unlabelled in training) always, and the tube anode when the measurement
+    /// names it (its lines are scattered into every spectrum). A caller shows them as "not assessed", not as absent.
+    /// </summary>
+    public IReadOnlyList<string> NotAssessed { get; init; } = [];
+
     /// <summary>All 556 line probabilities in catalogue order (the privileged basis), for dashboards and audits.</summary>
     public required float[] LineProbabilities { get; init; }
 

@@ -119,6 +119,80 @@ public sealed class InferenceVerbTests : IDisposable
         Assert.StartsWith("bench-0000", JsonDocument.Parse(lines[0]).RootElement.GetProperty("id").GetString(), StringComparison.Ordinal);
     }
 
+    /// <summary>The shipped model: the rules below are about what it was (not) trained to decide.</summary>
+    private static string ShippedModel => RepositoryRoot.Combine("models", "xrf-line-encoder.int8.onnx");
+
+    [Fact]
+    public void Identify_AllZeroSpectrum_ReportsNoArgonAndSaysItIsNotAssessed()
+    {
+        // Before the rule the shipped model (1.6.0) reported "Ar 0.104" here: its Ar outputs were never trained.
+        var csv = Path.Combine(_dir, "zero.csv");
+        File.WriteAllLines(csv, Enumerable.Repeat("0", 2048));
+
+        var (code, output) = Invoke("identify", "--input", csv, "--offset-kev", "0", "--gain-kev-per-channel", "0.015", "--model", ShippedModel, "--json");
+
+        Assert.Equal(0, code);
+        using var line = JsonDocument.Parse(output.Trim());
+        Assert.DoesNotContain(line.RootElement.GetProperty("elements").EnumerateArray(), e => e.GetProperty("symbol").GetString() == "Ar");
+        Assert.DoesNotContain(line.RootElement.GetProperty("lines").EnumerateArray(), l => l.GetProperty("name").GetString()!.StartsWith("Ar-", StringComparison.Ordinal));
+        Assert.Equal(["Ar"], line.RootElement.GetProperty("not_assessed").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [NistSpectraFact]
+    public void Identify_NistCopperWithRhodiumAnode_ReportsCopperNotRhodium()
+    {
+        // NIST Cu standard, Rh tube at 50 kV (file name); the .msa names no anode. Without --anode the shipped model
+        // (1.6.0) reports Cu 1.000, Rh 0.995 (tube scatter) and Ar 0.254.
+        var file = Path.Combine(NistSpectraFactAttribute.Folder, "Cu_50kv_50_ma_Rh_vac_D1.msa");
+
+        var (code, output) = Invoke("identify", "--input", file, "--anode", "Rh", "--model", ShippedModel);
+
+        Assert.Equal(0, code);
+        var result = output.Split('\n')[1];
+        Assert.StartsWith("Cu_50kv_50_ma_Rh_vac_D1: Cu ", result, StringComparison.Ordinal);
+        Assert.DoesNotContain("Rh ", result, StringComparison.Ordinal);
+        Assert.DoesNotContain("Rh-", output, StringComparison.Ordinal);
+        Assert.Contains("not assessed: Ar (argon from air, never trained), Rh (tube anode)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identify_AnodeOption_AppliesOnlyWhereTheFileNamesNone()
+    {
+        // BenchmarkSpectra name an Rh anode; the counts-only CSV names none.
+        var jsonl = Jsonl(1, corrupt: false);
+        var csv = Path.Combine(_dir, "counts.csv");
+        File.WriteAllLines(csv, Enumerable.Range(0, 300).Select(c => (c % 9).ToString(CultureInfo.InvariantCulture)));
+
+        var (code, output) = Invoke("identify", "--input", jsonl, csv, "--anode", "Ag", "--offset-kev", "0.05", "--gain-kev-per-channel", "0.1", "--model", TestModel, "--json");
+
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        using var fromFile = JsonDocument.Parse(lines[0]);
+        using var fromOption = JsonDocument.Parse(lines[1]);
+        Assert.Equal(["Ar", "Rh"], fromFile.RootElement.GetProperty("not_assessed").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["Ar", "Ag"], fromOption.RootElement.GetProperty("not_assessed").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Theory]
+    [InlineData("identify")]
+    [InlineData("eval")]
+    public void AnodeOption_NotAnElement_IsAUsageErrorNamingIt(string verb)
+    {
+        var (code, output) = Invoke(verb, "--input", Jsonl(1, corrupt: false), "--anode", "Xx", "--model", TestModel);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--anode 'Xx' is not an element of the line catalogue nor a known tube anode", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnodeOption_WrongCase_SuggestsTheSymbol()
+    {
+        var (code, output) = Invoke("identify", "--input", Jsonl(1, corrupt: false), "--anode", "rh", "--model", TestModel);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("did you mean 'Rh'?", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Identify_ModelMissing_ExitsTwoNamingTheFile()
     {

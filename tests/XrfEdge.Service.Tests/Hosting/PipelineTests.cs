@@ -117,6 +117,23 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task TubeAnode_SpectrumNamingNone_TakesTheProfilesAnodeBeforeAnalysis()
+    {
+        // FakeSpectrumSource spectra carry no excitation, like every MCA spectrum.
+        var parts = new FakeComponents();
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
+        settings.Acquisition.AutoStart = true;
+        settings.Acquisition.TubeAnode = "Rh";
+        using var host = parts.BuildHost(settings);
+        await host.StartAsync();
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count >= 2));
+        await host.StopAsync();
+
+        Assert.All(parts.Publisher.Results.Take(2), r => Assert.Equal(new XrfEdge.Spectra.Excitation("Rh", null, null), r.Spectrum!.Excitation));
+    }
+
+    [Fact]
     public async Task Scan_FastSource_AnalysesInBatchesAndSummarises()
     {
         var parts = new FakeComponents();

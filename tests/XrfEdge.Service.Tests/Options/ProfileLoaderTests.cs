@@ -151,6 +151,29 @@ public sealed class ProfileLoaderTests : IDisposable
         Assert.Equal("Decoder:AboveTrainedCounts = 'Halve': must be one of ScaleDown, Report", Assert.Single(error.Problems));
     }
 
+    [Theory]
+    [InlineData("Rh")]
+    [InlineData("W")] // not a catalogue element, but a tube anode the physics tables model
+    public void TubeAnode_ElementOrKnownAnode_IsAccepted(string anode)
+    {
+        var path = Write(Minimal());
+
+        Assert.Null(ProfileLoader.Load(path, [], Environment).Acquisition.TubeAnode);
+        Assert.Equal(anode, ProfileLoader.Load(path, [$"Acquisition:TubeAnode={anode}"], Environment).Acquisition.TubeAnode);
+    }
+
+    [Fact]
+    public void TubeAnode_NotAnElement_IsRefusedNamingTheKey()
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:TubeAnode=rh"], Environment));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.StartsWith("Acquisition:TubeAnode = 'rh': 'rh' is not an element of the line catalogue nor a known tube anode", problem, StringComparison.Ordinal);
+        Assert.EndsWith("did you mean 'Rh'?", problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void NotANumber_SaysWhatIsExpected()
     {
