@@ -20,6 +20,12 @@ namespace XrfEdge.Service.Cli;
 /// </summary>
 internal static class AcquireCommand
 {
+    /// <summary>The verb's name on the command line.</summary>
+    public const string Name = "acquire";
+
+    /// <summary>Time allowed for STOP / disable after Ctrl-C: a few reply time-outs (200–500 ms each in the profiles), as the service allows.</summary>
+    private static readonly TimeSpan StopBudget = TimeSpan.FromSeconds(2);
+
     public static Command Create()
     {
         var device = new Option<string?>("--device") { Description = "Serial device (/dev/ttyUSB0, a pty link) or spidev node (/dev/spidev0.0); 'simulated' with --protocol spi. Default: the profile's Device" };
@@ -29,7 +35,7 @@ internal static class AcquireCommand
         var count = new Option<int>("--count") { Description = "Number of measurements", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "Write spectra to FILE.jsonl (all) or FILE.mca (one file per measurement: FILE.mca, FILE-2.mca …); the directory must exist and is checked before measuring; each file is written to a temporary file and renamed into place" };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary per measurement on stdout" };
-        var command = new Command("acquire", "Acquire spectra from an MCA (Amptek DP5 over serial, or SPI) and write them")
+        var command = new Command(Name, "Acquire spectra from an MCA (Amptek DP5 over serial, or SPI) and write them; Ctrl-C/SIGTERM stops the MCA and writes what was measured")
         {
             device, protocol, config, preset, count, output, json,
         };
@@ -87,11 +93,29 @@ internal static class AcquireCommand
                 var status = await session.ConnectAsync(cancellationToken).ConfigureAwait(false);
                 await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"acquire: {status.DeviceType} S/N {status.SerialNumber?.ToString(CultureInfo.InvariantCulture) ?? "none"}, firmware {status.FirmwareVersion}, FPGA {status.FpgaVersion} on {path}")).ConfigureAwait(false);
                 await session.ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
-                for (var i = 0; i < count; i++)
+                try
                 {
-                    var spectrum = await session.MeasureAsync(presetTime, cancellationToken).ConfigureAwait(false);
-                    spectra.Add(spectrum);
-                    await ReportAsync(spectrum, json, stdout).ConfigureAwait(false);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var spectrum = await session.MeasureAsync(presetTime, cancellationToken).ConfigureAwait(false);
+                        spectra.Add(spectrum);
+                        await ReportAsync(spectrum, json, stdout).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Ctrl-C/SIGTERM: the DP5 would keep counting (guide: "Disable MCA/MCS"); ask it to stop, briefly.
+                    using var budget = new CancellationTokenSource(StopBudget);
+                    try
+                    {
+                        await session.ExpectAckAsync(Dp5Requests.DisableMca(), budget.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException)
+                    {
+                        // Stopping anyway; the next measurement starts with a clear and an enable.
+                    }
+
+                    throw;
                 }
             }
             else
@@ -101,11 +125,29 @@ internal static class AcquireCommand
                     : new SpidevIoctl(path!);
                 using var spi = new SpiDevice(ioctl, profile.SpiMode, profile.SpiMaxSpeedHz);
                 var client = new SpiMcaClient(path!, spi, profile, TimeProvider.System, dataReady: null, logger);
-                for (var i = 0; i < count; i++)
+                try
                 {
-                    var spectrum = await client.MeasureAsync(presetTime, cancellationToken).ConfigureAwait(false);
-                    spectra.Add(spectrum);
-                    await ReportAsync(spectrum, json, stdout).ConfigureAwait(false);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var spectrum = await client.MeasureAsync(presetTime, cancellationToken).ConfigureAwait(false);
+                        spectra.Add(spectrum);
+                        await ReportAsync(spectrum, json, stdout).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Ctrl-C/SIGTERM: without STOP the MCA counts on to its preset (docs/spi-mca-protocol.md §3); ask briefly.
+                    using var budget = new CancellationTokenSource(StopBudget);
+                    try
+                    {
+                        await client.CommandAsync(new SpiCommand(SpiOpcode.Stop), 0, budget.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException)
+                    {
+                        // Stopping anyway; the next measurement starts with CLEAR + START.
+                    }
+
+                    throw;
                 }
             }
         }

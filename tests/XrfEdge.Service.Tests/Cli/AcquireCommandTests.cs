@@ -169,6 +169,33 @@ public sealed class AcquireCommandTests : IDisposable
         Assert.Contains($"acquire: could not write {output}", stderr.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Process_SigTermDuringSecondMeasurement_StopsAndWritesWhatWasMeasured()
+    {
+        // SIGTERM (systemd, a container runtime) takes the same path as Ctrl-C: System.CommandLine cancels the token.
+        var output = Path.Combine(_dir, "sigterm.jsonl");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "acquire", "--protocol", "spi", "--device", "simulated", "--config", SimulatorProfile(), "--preset-s", "1", "--count", "5", "--out", output })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderrTask = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Assert.StartsWith("simulated#1:", await process.StandardOutput.ReadLineAsync(timeout.Token), StringComparison.Ordinal);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync(timeout.Token);
+        }
+
+        await process.WaitForExitAsync(timeout.Token);
+        var stderr = await stderrTask;
+        Assert.Contains("cancelled after 1 measurement(s)", stderr, StringComparison.Ordinal);
+        Assert.Equal(1, process.ExitCode); // not every measurement ran (docs/acquisition.md)
+        Assert.Single(SpectrumJsonl.ReadFile(output));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>A StringWriter that says when the first line was written (acquire reports each measurement with one line).</summary>

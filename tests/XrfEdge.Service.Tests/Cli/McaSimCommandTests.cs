@@ -39,6 +39,35 @@ public sealed class McaSimCommandTests
     }
 
     [Fact]
+    public async Task Process_SigInt_RemovesTheLinkAndExitsZero()
+    {
+        // The real process and signal: the link is removed only if System.CommandLine cancels the action's token.
+        var link = Path.Combine(Path.GetTempPath(), $"xrfedge-mcasim-sigint-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "mca-sim", "--link", link, "--profile", "example" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderrTask = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ready = await process.StandardOutput.ReadLineAsync(timeout.Token);
+        Assert.StartsWith("mca-sim: simulated DP5 on", ready, StringComparison.Ordinal);
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync(timeout.Token);
+        }
+
+        var rest = await process.StandardOutput.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}, stderr '{(await stderrTask).Trim()}'");
+        Assert.Contains("mca-sim: stopped after", rest, StringComparison.Ordinal);
+        Assert.False(Path.Exists(link) || new FileInfo(link).LinkTarget is not null, $"{link} left behind");
+    }
+
+    [Fact]
     public async Task RunAsync_Cancelled_StopsAndRemovesTheLink()
     {
         var link = Path.Combine(Path.GetTempPath(), $"xrfedge-mcasim-{Environment.ProcessId}-{Guid.NewGuid():N}");
