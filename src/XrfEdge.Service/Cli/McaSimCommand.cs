@@ -31,7 +31,7 @@ internal static class McaSimCommand
 
     public static Command Create()
     {
-        var link = new Option<string>("--link") { Description = "Where to symlink the pty slave (e.g. /tmp/ttyDP5); clients open this path; removed on Ctrl-C/SIGTERM", Required = true };
+        var link = new Option<string>("--link") { Description = "Where to symlink the pty slave (e.g. /tmp/ttyDP5; not a directory); clients open this path; removed on Ctrl-C/SIGTERM", Required = true };
         var profile = new Option<string>("--profile") { Description = $"Spectrum source: a generator profile ({string.Join(", ", GeneratorProfiles.Names)}) or 'example' (fixed example spectrum)", DefaultValueFactory = _ => "handheld-sdd" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the spectrum source and of fault injection", DefaultValueFactory = _ => 1 };
         var fault = new Option<string>("--fault") { Description = $"Fault to inject: {string.Join(", ", Faults.Keys)}", DefaultValueFactory = _ => "none" };
@@ -57,6 +57,12 @@ internal static class McaSimCommand
         if (faultEvery < 1 || paceBaud is < 1200)
         {
             await stderr.WriteLineAsync("mca-sim: --fault-every must be at least 1 and --pace-baud at least 1200").ConfigureAwait(false);
+            return 2;
+        }
+
+        if (Directory.Exists(link))
+        {
+            await stderr.WriteLineAsync($"mca-sim: --link {link} is a directory; give the path of the link to create, e.g. {Path.Combine(link, "ttyDP5")}").ConfigureAwait(false);
             return 2;
         }
 

@@ -39,6 +39,25 @@ public sealed class McaSimCommandTests
     }
 
     [Fact]
+    public async Task RunAsync_LinkIsADirectory_ExitTwoNamingItAndLeavingNothing()
+    {
+        var dir = Directory.CreateTempSubdirectory("xrfedge-mcasim-dir-").FullName;
+        try
+        {
+            var stderr = new StringWriter();
+            var rc = await McaSimCommand.RunAsync(dir, "example", 1, "none", 3, null, new StringWriter(), stderr, CancellationToken.None);
+            Assert.Equal(2, rc);
+            Assert.Contains($"--link {dir} is a directory", stderr.ToString(), StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(dir));
+            Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(dir)!, Path.GetFileName(dir) + ".tmp-*"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Process_SigInt_RemovesTheLinkAndExitsZero()
     {
         // The real process and signal: the link is removed only if System.CommandLine cancels the action's token.
