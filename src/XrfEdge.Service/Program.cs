@@ -1,3 +1,3 @@
 using XrfEdge.Service.Cli;
 
-return await XrfEdgeCommandLine.Build().Parse(args).InvokeAsync().ConfigureAwait(false);
+return await XrfEdgeCommandLine.InvokeAsync(args).ConfigureAwait(false);

@@ -39,12 +39,18 @@ public sealed class SimulatedMcaHost
     public Task Ready => _ready.Task;
 
     /// <summary>Serves until cancelled; removes the symlink on the way out.</summary>
-    /// <exception cref="IOException">The link path is occupied by something that is not a symlink.</exception>
+    /// <exception cref="IOException">The link path is occupied by something that is not a symlink (a file or a directory).</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (File.Exists(_linkPath) && new FileInfo(_linkPath).LinkTarget is null)
         {
             throw new IOException($"{_linkPath} exists and is not a symlink; refusing to replace it");
+        }
+
+        if (Directory.Exists(_linkPath))
+        {
+            // rename(2) cannot put a symlink over a directory; give the link path, not its folder.
+            throw new IOException($"{_linkPath} is a directory; give the path of the link to create (e.g. {Path.Combine(_linkPath, "ttyDP5")})");
         }
 
         try
@@ -85,6 +91,15 @@ public sealed class SimulatedMcaHost
         var temporary = _linkPath + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         File.Delete(temporary);
         File.CreateSymbolicLink(temporary, target);
-        File.Move(temporary, _linkPath, overwrite: true);
+        try
+        {
+            File.Move(temporary, _linkPath, overwrite: true);
+        }
+        catch
+        {
+            // Otherwise a dangling "PATH.tmp-PID" link to a pty that is about to close stays behind.
+            File.Delete(temporary);
+            throw;
+        }
     }
 }

@@ -16,6 +16,12 @@ public sealed class GpioDataReadyLine : IDataReadyLine, IDisposable
     /// </summary>
     private static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// Most queued edges discarded before one wait: far above the kernel's per-request event buffer (16 per line by
+    /// default, gpio-cdev <c>event_buffer_size</c>), so a line that keeps toggling cannot hold the wait in the drain.
+    /// </summary>
+    private const int MaxStaleEdges = 256;
+
     private readonly GpioLine _line;
 
     /// <summary>Requests line <paramref name="offset"/> of <paramref name="chip"/> as a rising-edge input.</summary>
@@ -32,12 +38,19 @@ public sealed class GpioDataReadyLine : IDataReadyLine, IDisposable
 
     /// <summary>
     /// Waits until the device signals data ready: at once when the line is already active, otherwise on its next
-    /// rising edge. Returns false when <paramref name="timeout"/> passes first.
+    /// rising edge. Returns false when <paramref name="timeout"/> passes first. Edges queued before the call are
+    /// discarded first: a wait that returned on the level leaves its edge in the kernel queue, and that edge would
+    /// otherwise end the next wait at once, before the next response is ready.
     /// </summary>
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         Task.Run(
             () =>
             {
+                // Drain, then read the level: an edge that arrives between the two is seen as the level.
+                for (var stale = 0; stale < MaxStaleEdges && _line.TryWaitForEdge(TimeSpan.Zero, out _); stale++)
+                {
+                }
+
                 if (_line.Read())
                 {
                     return true;

@@ -62,6 +62,12 @@ public sealed record SpiFrameHeader
     /// <summary>Preset reached flag.</summary>
     public bool PresetReached => (Flags & 2) != 0;
 
+    /// <summary>Saturated flag: at least one channel is clipped at 2^(8·<see cref="CountWidth"/>) − 1 (§5, flags bit 2).</summary>
+    public bool Saturated => (Flags & 4) != 0;
+
+    /// <summary>The largest count a channel can hold, 2^(8·<see cref="CountWidth"/>) − 1 (65535 for 2 bytes).</summary>
+    public long MaximumCount => (1L << (8 * CountWidth)) - 1;
+
     /// <summary>Encodes the header including its CRC-16.</summary>
     public byte[] Encode()
     {

@@ -172,20 +172,60 @@ public sealed class SpiMcaClient
         return new SpiSnapshot(header, counts);
     }
 
-    /// <summary>Clears, starts with a preset, waits for it (then polls the preset flag), and reads the final snapshot.</summary>
+    /// <summary>
+    /// Clears, starts with a preset, waits for it (then polls), and reads the final snapshot (docs/spi-mca-protocol.md §6).
+    /// The end is accepted only when the header says "preset reached" or its live time is at least the preset less one
+    /// 1 ms timer tick; snapshot sequence numbers must increase from the first snapshot after START. Anything else means
+    /// the MCA was reset (brown-out, watchdog) or the link lost or repeated a snapshot, and the spectrum is refused.
+    /// </summary>
+    /// <param name="presetTime">Preset live time, 1 ms up to uint.MaxValue ms (the START offset field, §3); whole milliseconds are sent.</param>
+    /// <param name="cancellationToken">Aborts the wait; the caller sends STOP (the MCA keeps counting otherwise).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="presetTime"/> rounds to 0 ms (START would mean "no preset") or exceeds the field.</exception>
+    /// <exception cref="SpiProtocolException">The MCA stopped short of the preset, or a snapshot sequence repeated or went back.</exception>
+    /// <exception cref="SpectrumSaturatedException">The final snapshot has the saturated flag (§5, flags bit 2).</exception>
     /// <exception cref="ChannelCountMismatchException">The MCA's header states another channel count than the profile's MCAC (see <see cref="ToRawSpectrum"/>).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
+        var presetMilliseconds = Math.Floor(presetTime.TotalMilliseconds);
+        if (!(presetMilliseconds >= 1 && presetMilliseconds <= uint.MaxValue))
+        {
+            // START's offset 0 means "no preset" (§3): a sub-millisecond preset would let the MCA count forever.
+            throw new ArgumentOutOfRangeException(nameof(presetTime), presetTime, $"{DeviceName}: the SPI MCA's preset must be at least 1 ms and at most {uint.MaxValue} ms (whole milliseconds)");
+        }
+
         await CommandAsync(new SpiCommand(SpiOpcode.Clear), 0, cancellationToken).ConfigureAwait(false);
-        await CommandAsync(new SpiCommand(SpiOpcode.Start, 0, (uint)presetTime.TotalMilliseconds), 0, cancellationToken).ConfigureAwait(false);
+        await CommandAsync(new SpiCommand(SpiOpcode.Start, 0, (uint)presetMilliseconds), 0, cancellationToken).ConfigureAwait(false);
         await Task.Delay(presetTime, _time, cancellationToken).ConfigureAwait(false);
         var started = _time.GetTimestamp();
+        uint? previousSequence = null;
         while (true)
         {
             var snapshot = await ReadSnapshotAsync(clear: false, cancellationToken).ConfigureAwait(false);
-            if (snapshot.Header.PresetReached || !snapshot.Header.Acquiring)
+            var header = snapshot.Header;
+
+            // §5: the sequence increments per SNAPSHOT. A repeat is a stale image; a step back is a device that restarted
+            // (its counter starts again) — either way this is not the histogram our START began.
+            if (previousSequence is { } previous && header.Sequence <= previous)
             {
-                return ToRawSpectrum(snapshot);
+                throw new SpiProtocolException(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{DeviceName}: SPI MCA snapshot sequence went from {previous} to {header.Sequence} during the measurement (it must increase): the MCA was reset or a snapshot was repeated; the spectrum is discarded"));
+            }
+
+            previousSequence = header.Sequence;
+            if (header.PresetReached || !header.Acquiring)
+            {
+                // One timer tick (1 ms, the header's live-time unit) of slack: the MCA may stop on the tick before the preset.
+                if (!header.PresetReached && header.LiveTime.TotalMilliseconds < presetMilliseconds - 1)
+                {
+                    throw new SpiProtocolException(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"{DeviceName}: SPI MCA stopped before its preset (live time {header.LiveTime.TotalMilliseconds:0} ms of {presetMilliseconds:0} ms, preset-reached flag not set, snapshot {header.Sequence}): it was reset or lost power during the measurement; the spectrum is discarded"));
+                }
+
+                var spectrum = ToRawSpectrum(snapshot);
+                ThrowIfSaturated(snapshot);
+                return spectrum;
             }
 
             if (_time.GetElapsedTime(started) > presetTime + TimeSpan.FromSeconds(30))
@@ -195,6 +235,23 @@ public sealed class SpiMcaClient
 
             await Task.Delay(_profile.PollInterval, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Refuses a snapshot whose header has the saturated flag (§5, flags bit 2): clipped peaks would be analysed as
+    /// if real. Counts the channels at the maximum for the message.
+    /// </summary>
+    private void ThrowIfSaturated(SpiSnapshot snapshot)
+    {
+        var header = snapshot.Header;
+        if (!header.Saturated)
+        {
+            return;
+        }
+
+        var max = header.MaximumCount;
+        var clipped = snapshot.Counts.Count(c => c >= max);
+        throw new SpectrumSaturatedException("SPI MCA", DeviceName, clipped, max, header.LiveTime);
     }
 
     /// <summary>

@@ -20,16 +20,22 @@ namespace XrfEdge.Service.Cli;
 /// </summary>
 internal static class AcquireCommand
 {
+    /// <summary>The verb's name on the command line.</summary>
+    public const string Name = "acquire";
+
+    /// <summary>Time allowed for STOP / disable after Ctrl-C: a few reply time-outs (200–500 ms each in the profiles), as the service allows.</summary>
+    private static readonly TimeSpan StopBudget = TimeSpan.FromSeconds(2);
+
     public static Command Create()
     {
         var device = new Option<string?>("--device") { Description = "Serial device (/dev/ttyUSB0, a pty link) or spidev node (/dev/spidev0.0); 'simulated' with --protocol spi. Default: the profile's Device" };
         var protocol = new Option<string?>("--protocol") { Description = "dp5 (Amptek serial) or spi (XrfEdge SPI frames). Default: the profile's Protocol" };
         var config = new Option<string>("--config") { Description = "firmware-config profile name (firmware-config/NAME.json) or path", DefaultValueFactory = _ => "pi-dp5-uart" };
-        var preset = new Option<double?>("--preset-s") { Description = "Preset accumulation time per measurement, seconds (default: the profile's Acquisition:PresetSeconds)" };
+        var preset = new Option<double?>("--preset-s") { Description = "Preset accumulation time per measurement, seconds, 0.001–86400 (default: the profile's Acquisition:PresetSeconds)" };
         var count = new Option<int>("--count") { Description = "Number of measurements", DefaultValueFactory = _ => 1 };
-        var output = new Option<string?>("--out") { Description = "Write spectra to FILE.jsonl (all) or FILE.mca (one file per measurement: FILE.mca, FILE-2.mca …)" };
+        var output = new Option<string?>("--out") { Description = "Write spectra to FILE.jsonl (all) or FILE.mca (one file per measurement: FILE.mca, FILE-2.mca …); the directory must exist and is checked before measuring; each file is written to a temporary file and renamed into place" };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary per measurement on stdout" };
-        var command = new Command("acquire", "Acquire spectra from an MCA (Amptek DP5 over serial, or SPI) and write them")
+        var command = new Command(Name, "Acquire spectra from an MCA (Amptek DP5 over serial, or SPI) and write them; Ctrl-C/SIGTERM stops the MCA and writes what was measured")
         {
             device, protocol, config, preset, count, output, json,
         };
@@ -57,8 +63,12 @@ internal static class AcquireCommand
         var problem = protocol is not ("dp5" or "spi") ? $"--protocol must be dp5 or spi, got '{protocol}'"
             : path is null ? $"no --device given and profile {profile.Name} names none"
             : count < 1 ? "--count must be at least 1"
-            : presetSeconds is { } p && (p <= 0 || p > 86400) ? "--preset-s must be above 0 and at most 86400"
+            // Written so that NaN fails too (every comparison with NaN is false). Below 1 ms the SPI START would carry
+            // preset 0, which means "no preset" (docs/spi-mca-protocol.md §3): the MCA would count forever.
+            : presetSeconds is { } p && !(p > 0 && p <= 86400) ? $"--preset-s must be above 0 and at most 86400, got {p.ToString(CultureInfo.InvariantCulture)}"
+            : presetSeconds is { } q && Math.Floor(q * 1000) < 1 ? $"--preset-s must be at least 0.001 (1 ms), got {q.ToString(CultureInfo.InvariantCulture)}"
             : output is not null && !output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) && !output.EndsWith(".mca", StringComparison.OrdinalIgnoreCase) ? $"--out must end in .jsonl or .mca, got '{output}'"
+            : output is not null ? CheckOutput(output)
             : null;
         if (problem is not null)
         {
@@ -83,11 +93,29 @@ internal static class AcquireCommand
                 var status = await session.ConnectAsync(cancellationToken).ConfigureAwait(false);
                 await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"acquire: {status.DeviceType} S/N {status.SerialNumber?.ToString(CultureInfo.InvariantCulture) ?? "none"}, firmware {status.FirmwareVersion}, FPGA {status.FpgaVersion} on {path}")).ConfigureAwait(false);
                 await session.ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
-                for (var i = 0; i < count; i++)
+                try
                 {
-                    var spectrum = await session.MeasureAsync(presetTime, cancellationToken).ConfigureAwait(false);
-                    spectra.Add(spectrum);
-                    await ReportAsync(spectrum, json, stdout).ConfigureAwait(false);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var spectrum = await session.MeasureAsync(presetTime, cancellationToken).ConfigureAwait(false);
+                        spectra.Add(spectrum);
+                        await ReportAsync(spectrum, json, stdout).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Ctrl-C/SIGTERM: the DP5 would keep counting (guide: "Disable MCA/MCS"); ask it to stop, briefly.
+                    using var budget = new CancellationTokenSource(StopBudget);
+                    try
+                    {
+                        await session.ExpectAckAsync(Dp5Requests.DisableMca(), budget.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException)
+                    {
+                        // Stopping anyway; the next measurement starts with a clear and an enable.
+                    }
+
+                    throw;
                 }
             }
             else
@@ -97,11 +125,29 @@ internal static class AcquireCommand
                     : new SpidevIoctl(path!);
                 using var spi = new SpiDevice(ioctl, profile.SpiMode, profile.SpiMaxSpeedHz);
                 var client = new SpiMcaClient(path!, spi, profile, TimeProvider.System, dataReady: null, logger);
-                for (var i = 0; i < count; i++)
+                try
                 {
-                    var spectrum = await client.MeasureAsync(presetTime, cancellationToken).ConfigureAwait(false);
-                    spectra.Add(spectrum);
-                    await ReportAsync(spectrum, json, stdout).ConfigureAwait(false);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var spectrum = await client.MeasureAsync(presetTime, cancellationToken).ConfigureAwait(false);
+                        spectra.Add(spectrum);
+                        await ReportAsync(spectrum, json, stdout).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Ctrl-C/SIGTERM: without STOP the MCA counts on to its preset (docs/spi-mca-protocol.md §3); ask briefly.
+                    using var budget = new CancellationTokenSource(StopBudget);
+                    try
+                    {
+                        await client.CommandAsync(new SpiCommand(SpiOpcode.Stop), 0, budget.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException)
+                    {
+                        // Stopping anyway; the next measurement starts with CLEAR + START.
+                    }
+
+                    throw;
                 }
             }
         }
@@ -112,15 +158,96 @@ internal static class AcquireCommand
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or TimeoutException or ArgumentException)
         {
             await stderr.WriteLineAsync($"acquire: {ex.Message}").ConfigureAwait(false);
-            Write(spectra, output, profile);
+            await WriteAsync(spectra, output, profile, stderr).ConfigureAwait(false);
             return 1;
         }
 
-        Write(spectra, output, profile);
-        return spectra.Count == count ? 0 : 1;
+        var written = await WriteAsync(spectra, output, profile, stderr).ConfigureAwait(false);
+        return written && spectra.Count == count ? 0 : 1;
     }
 
-    private static void Write(List<RawSpectrum> spectra, string? output, AcquisitionProfile profile)
+    /// <summary>
+    /// Checked before anything is measured, so that a wrong --out does not cost a measurement: the directory exists, the
+    /// path is not a directory, and a file can be created there. Returns the problem, or null.
+    /// </summary>
+    private static string? CheckOutput(string output)
+    {
+        var full = Path.GetFullPath(output);
+        if (Directory.Exists(full))
+        {
+            return $"--out {output} is a directory; give a file name ending in .jsonl or .mca";
+        }
+
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            return $"--out {output}: directory {directory} does not exist";
+        }
+
+        try
+        {
+            using (File.Create(TemporaryPath(full), 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"--out {output}: cannot create a file in {directory}: {ex.Message}";
+        }
+
+        return null;
+    }
+
+    /// <summary>A temporary file next to <paramref name="path"/> (same directory, so the final rename is atomic).</summary>
+    private static string TemporaryPath(string path) => Path.Combine(
+        Path.GetDirectoryName(path)!,
+        string.Create(CultureInfo.InvariantCulture, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"));
+
+    /// <summary>Writes through a temporary file renamed into place: a failed write never leaves a half-written file at <paramref name="path"/>.</summary>
+    private static void WriteAtomically(string path, Action<string> write)
+    {
+        var temporary = TemporaryPath(Path.GetFullPath(path));
+        try
+        {
+            write(temporary);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The original error is the one to report; a leftover hidden .tmp file is harmless.
+        }
+    }
+
+    /// <summary>Writes what was measured; false (with the path and the error on stderr) when the file could not be written.</summary>
+    private static async Task<bool> WriteAsync(List<RawSpectrum> spectra, string? output, AcquisitionProfile profile, TextWriter stderr)
+    {
+        string? file = output;
+        try
+        {
+            Write(spectra, output, profile, f => file = f);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"acquire: could not write {file}: {ex.Message}").ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private static void Write(List<RawSpectrum> spectra, string? output, AcquisitionProfile profile, Action<string> writing)
     {
         if (output is null || spectra.Count == 0)
         {
@@ -130,13 +257,15 @@ internal static class AcquireCommand
         // Whatever was measured is written, even after a failure part-way: a stored result is never lost.
         if (output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
-            SpectrumJsonl.WriteFile(output, spectra.Select(s => new LabelledSpectrum(s)));
+            writing(output);
+            WriteAtomically(output, temporary => SpectrumJsonl.WriteFile(temporary, spectra.Select(s => new LabelledSpectrum(s))));
             return;
         }
 
         for (var i = 0; i < spectra.Count; i++)
         {
             var file = i == 0 ? output : string.Create(CultureInfo.InvariantCulture, $"{output[..^4]}-{i + 1}.mca");
+            writing(file);
             var header = new AmptekMcaHeader
             {
                 Tag = "live_data",
@@ -146,7 +275,7 @@ internal static class AcquireCommand
                 Configuration = profile.Configuration,
                 Status = [.. spectra[i].Metadata],
             };
-            AmptekMcaWriter.WriteFile(file, spectra[i], header);
+            WriteAtomically(file, temporary => AmptekMcaWriter.WriteFile(temporary, spectra[i], header));
         }
     }
 

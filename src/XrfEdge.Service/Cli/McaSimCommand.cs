@@ -14,6 +14,9 @@ namespace XrfEdge.Service.Cli;
 /// </summary>
 internal static class McaSimCommand
 {
+    /// <summary>The verb's name on the command line.</summary>
+    public const string Name = "mca-sim";
+
     /// <summary>Fault names accepted by --fault.</summary>
     internal static readonly IReadOnlyDictionary<string, SimulatedFault> Faults = new Dictionary<string, SimulatedFault>(StringComparer.Ordinal)
     {
@@ -28,13 +31,13 @@ internal static class McaSimCommand
 
     public static Command Create()
     {
-        var link = new Option<string>("--link") { Description = "Where to symlink the pty slave (e.g. /tmp/ttyDP5); clients open this path", Required = true };
+        var link = new Option<string>("--link") { Description = "Where to symlink the pty slave (e.g. /tmp/ttyDP5; not a directory); clients open this path; removed on Ctrl-C/SIGTERM", Required = true };
         var profile = new Option<string>("--profile") { Description = $"Spectrum source: a generator profile ({string.Join(", ", GeneratorProfiles.Names)}) or 'example' (fixed example spectrum)", DefaultValueFactory = _ => "handheld-sdd" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the spectrum source and of fault injection", DefaultValueFactory = _ => 1 };
         var fault = new Option<string>("--fault") { Description = $"Fault to inject: {string.Join(", ", Faults.Keys)}", DefaultValueFactory = _ => "none" };
         var faultEvery = new Option<int>("--fault-every") { Description = "Inject the fault into every N-th reply", DefaultValueFactory = _ => 3 };
         var paceBaud = new Option<int?>("--pace-baud") { Description = "Send replies no faster than this UART rate (e.g. 115200), as a real DP5 would" };
-        var command = new Command("mca-sim", "Run a simulated Amptek DP5 on a pseudo-terminal (for demos and tests without hardware)")
+        var command = new Command(Name, "Run a simulated Amptek DP5 on a pseudo-terminal (for demos and tests without hardware)")
         {
             link, profile, seed, fault, faultEvery, paceBaud,
         };
@@ -54,6 +57,12 @@ internal static class McaSimCommand
         if (faultEvery < 1 || paceBaud is < 1200)
         {
             await stderr.WriteLineAsync("mca-sim: --fault-every must be at least 1 and --pace-baud at least 1200").ConfigureAwait(false);
+            return 2;
+        }
+
+        if (Directory.Exists(link))
+        {
+            await stderr.WriteLineAsync($"mca-sim: --link {link} is a directory; give the path of the link to create, e.g. {Path.Combine(link, "ttyDP5")}").ConfigureAwait(false);
             return 2;
         }
 

@@ -22,4 +22,28 @@ internal static class XrfEdgeCommandLine
         root.Subcommands.Add(OutboxCommand.Create());
         return root;
     }
+
+    /// <summary>
+    /// How long a verb that handles cancellation has after Ctrl-C/SIGTERM before the process exits anyway (130/143):
+    /// 5 s, enough for a STOP/disable with its 2 s budget and writing the spectra measured so far.
+    /// </summary>
+    internal static readonly TimeSpan TerminationGracePeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>. System.CommandLine 2.0.0 cancels an action's token on SIGINT/SIGTERM only
+    /// when <see cref="InvocationConfiguration.ProcessTerminationTimeout"/> is set (dotnet/command-line-api#2684); without
+    /// it the runtime's default handling kills the process and no cleanup runs. It is set for the verbs whose cleanup
+    /// needs the token (acquire: stop the MCA, write what was measured; mca-sim: remove its link) and left unset for
+    /// <c>run</c>: the Generic Host's console lifetime handles SIGTERM/Ctrl-C itself with its ordered shutdown, and a
+    /// second handler would end the process with 143 after the grace period while the host is still draining.
+    /// </summary>
+    public static Task<int> InvokeAsync(string[] args)
+    {
+        var parse = Build().Parse(args);
+        var configuration = new InvocationConfiguration
+        {
+            ProcessTerminationTimeout = parse.CommandResult.Command.Name is AcquireCommand.Name or McaSimCommand.Name ? TerminationGracePeriod : null,
+        };
+        return parse.InvokeAsync(configuration);
+    }
 }

@@ -14,9 +14,12 @@ namespace XrfEdge.Service.Pipeline;
 /// and checks the MCA answers (a STOP, which is harmless in any state). When the bus or the line fails mid-run
 /// (EIO after the MCA lost power, an unbound driver) the device is closed and reopened, like the DP5 serial source:
 /// <see cref="AcquisitionProfile.ReconnectAttempts"/> attempts, <see cref="AcquisitionProfile.ReconnectDelay"/> apart,
-/// then the measurement is repeated from its CLEAR once (not after a NACK with a code or a
-/// <see cref="ChannelCountMismatchException"/>, which reopening cannot fix). An aborted measurement sends STOP at once so the MCA does
-/// not keep counting for a result nobody wants.
+/// then the measurement is repeated from its CLEAR once. An MCA reset during the measurement (the client's
+/// <see cref="SpiProtocolException"/> without a NACK code: short of the preset, or the snapshot sequence went back) takes
+/// the same path. Not repeated: a NACK with a code, a <see cref="ChannelCountMismatchException"/> or a
+/// <see cref="SpectrumSaturatedException"/>, which reopening cannot fix; the measurement fails. An aborted measurement
+/// (cancellation) sends STOP at once so the MCA does not keep counting for a result nobody wants; the STOP comes after
+/// the client has given up on the measurement, so it is never read as a reset.
 /// </summary>
 internal sealed class SpiSpectrumSource : ISpectrumSource
 {
@@ -88,11 +91,13 @@ internal sealed class SpiSpectrumSource : ISpectrumSource
                 await StopQuietlyAsync().ConfigureAwait(false);
                 throw;
             }
-            catch (IOException ex) when (!retried && ex is not (SpiProtocolException { NackCode: not null } or ChannelCountMismatchException))
+            catch (IOException ex) when (!retried && ex is not (SpiProtocolException { NackCode: not null } or ChannelCountMismatchException or SpectrumSaturatedException))
             {
-                // The bus or the line failed (an ioctl error, or no answer after every attempt): reopen and measure again
-                // once. A NACK with a code is the MCA refusing the command, and a channel count other than the profile's
-                // MCAC is the MCA's firmware: reopening would change neither.
+                // The bus or the line failed (an ioctl error, or no answer after every attempt), or the MCA was reset
+                // during the measurement (stopped short of the preset, snapshot sequence went back): reopen and measure
+                // again once. A NACK with a code is the MCA refusing the command, a channel count other than the
+                // profile's MCAC is the MCA's firmware, and a saturated spectrum saturates again at the same preset and
+                // tube current: reopening would change none of them.
                 Log.SpiLinkLost(_logger, _device, ex.Message);
                 Close();
             }

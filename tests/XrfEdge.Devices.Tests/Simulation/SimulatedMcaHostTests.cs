@@ -104,5 +104,18 @@ public sealed class SimulatedMcaHostTests : IDisposable
         Assert.Equal("keep me", await File.ReadAllTextAsync(path));
     }
 
+    [Fact]
+    public async Task RunAsync_LinkPathIsDirectory_RefusedWithoutLeavingATemporaryLink()
+    {
+        // The link is made at PATH.tmp-PID and renamed onto PATH; onto a directory the rename failed and left that link behind.
+        var path = Directory.CreateDirectory(Path.Combine(_dir, "a-directory")).FullName;
+        var device = new SimulatedDp5(new SimulatedDp5Options(), new ExampleSpectrumSource(1).Generate, TimeProvider.System);
+        var host = new SimulatedMcaHost(device, path, TimeProvider.System);
+        var e = await Assert.ThrowsAsync<IOException>(() => host.RunAsync(CancellationToken.None));
+        Assert.Contains("is a directory", e.Message, StringComparison.Ordinal);
+        Assert.Equal([path], Directory.GetFileSystemEntries(_dir));
+        Assert.Empty(Directory.GetFileSystemEntries(path));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

@@ -45,6 +45,23 @@ public sealed class GpioDataReadyLineTests
     }
 
     [Fact]
+    public async Task WaitAsync_EdgeOfAResponseAlreadyAnsweredByTheLevel_DoesNotSatisfyTheNextWait()
+    {
+        var fake = new FakeGpioChip();
+        using var chip = fake.AsChip();
+        using var ready = new GpioDataReadyLine(chip, Offset);
+
+        // Response 1 is ready before the host waits: the line is high (the wait returns on the level) and its rising
+        // edge is queued in the kernel. The response transfer lowers the line (§1); the next command is still running.
+        fake.SetInputLevel(Offset, high: true, TimeSpan.FromMilliseconds(1));
+        Assert.True(await ready.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None));
+        fake.SetInputLevel(Offset, high: false, TimeSpan.FromMilliseconds(1));
+
+        // 120 ms: any wait that ends on a time-out works; the stale edge would end it at once with true.
+        Assert.False(await ready.WaitAsync(TimeSpan.FromMilliseconds(120), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task WaitAsync_Cancelled_Throws()
     {
         var fake = new FakeGpioChip();

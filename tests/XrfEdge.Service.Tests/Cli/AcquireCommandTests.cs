@@ -113,5 +113,102 @@ public sealed class AcquireCommandTests : IDisposable
         Assert.Contains("2048 channels", stdout.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0.0004, "at least 0.001")] // rounds to 0 ms: an SPI START with preset 0 means "no preset"
+    [InlineData(double.PositiveInfinity, "at most 86400")]
+    [InlineData(-1.0, "above 0")]
+    public async Task Acquire_PresetOutOfRange_UsageErrorTwoBeforeMeasuring(double presetSeconds, string expected)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var rc = await AcquireCommand.RunAsync("simulated", "spi", SimulatorProfile(), presetSeconds, 1, null, false, stdout, stderr, CancellationToken.None);
+        Assert.Equal(2, rc);
+        Assert.Contains("--preset-s", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
+        Assert.Empty(stdout.ToString());
+    }
+
+    [Fact]
+    public async Task Acquire_OutputIsADirectory_UsageErrorTwoNamingIt()
+    {
+        var output = Directory.CreateDirectory(Path.Combine(_dir, "looks-like.jsonl")).FullName;
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var rc = await AcquireCommand.RunAsync("simulated", "spi", SimulatorProfile(), 0.1, 1, output, false, stdout, stderr, CancellationToken.None);
+        Assert.Equal(2, rc);
+        Assert.Contains($"--out {output} is a directory", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Empty(stdout.ToString());
+    }
+
+    [Fact]
+    public async Task Acquire_SimulatedSpiToJsonl_WritesThroughATemporaryFileAndLeavesOnlyTheOutput()
+    {
+        var output = Path.Combine(_dir, "spi.jsonl");
+        var stderr = new StringWriter();
+        var rc = await AcquireCommand.RunAsync("simulated", "spi", SimulatorProfile(), 0.1, 2, output, false, new StringWriter(), stderr, CancellationToken.None);
+        Assert.True(rc == 0, stderr.ToString());
+        Assert.Equal(2, SpectrumJsonl.ReadFile(output).Count());
+        Assert.Equal([output], Directory.GetFileSystemEntries(_dir));
+    }
+
+    [Fact]
+    public async Task Acquire_OutputDirectoryRemovedWhileMeasuring_ExitOneNamingThePath()
+    {
+        // The directory passes the up-front check, then goes away (a USB stick pulled) during the second measurement.
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "stick")).FullName;
+        var output = Path.Combine(folder, "out.jsonl");
+        var stdout = new FirstLineWriter();
+        var stderr = new StringWriter();
+        var run = AcquireCommand.RunAsync("simulated", "spi", SimulatorProfile(), 0.5, 2, output, false, stdout, stderr, CancellationToken.None);
+        await stdout.FirstLine.WaitAsync(TimeSpan.FromSeconds(30));
+        Directory.Delete(folder, recursive: true);
+
+        var rc = await run;
+
+        Assert.Equal(1, rc);
+        Assert.Contains($"acquire: could not write {output}", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Process_SigTermDuringSecondMeasurement_StopsAndWritesWhatWasMeasured()
+    {
+        // SIGTERM (systemd, a container runtime) takes the same path as Ctrl-C: System.CommandLine cancels the token.
+        var output = Path.Combine(_dir, "sigterm.jsonl");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "acquire", "--protocol", "spi", "--device", "simulated", "--config", SimulatorProfile(), "--preset-s", "1", "--count", "5", "--out", output })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderrTask = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Assert.StartsWith("simulated#1:", await process.StandardOutput.ReadLineAsync(timeout.Token), StringComparison.Ordinal);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync(timeout.Token);
+        }
+
+        await process.WaitForExitAsync(timeout.Token);
+        var stderr = await stderrTask;
+        Assert.Contains("cancelled after 1 measurement(s)", stderr, StringComparison.Ordinal);
+        Assert.Equal(1, process.ExitCode); // not every measurement ran (docs/acquisition.md)
+        Assert.Single(SpectrumJsonl.ReadFile(output));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A StringWriter that says when the first line was written (acquire reports each measurement with one line).</summary>
+    private sealed class FirstLineWriter : StringWriter
+    {
+        private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task FirstLine => _first.Task;
+
+        public override async Task WriteLineAsync(string? value)
+        {
+            await base.WriteLineAsync(value).ConfigureAwait(false);
+            _first.TrySetResult();
+        }
+    }
 }

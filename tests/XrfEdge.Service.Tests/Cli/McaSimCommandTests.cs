@@ -39,6 +39,54 @@ public sealed class McaSimCommandTests
     }
 
     [Fact]
+    public async Task RunAsync_LinkIsADirectory_ExitTwoNamingItAndLeavingNothing()
+    {
+        var dir = Directory.CreateTempSubdirectory("xrfedge-mcasim-dir-").FullName;
+        try
+        {
+            var stderr = new StringWriter();
+            var rc = await McaSimCommand.RunAsync(dir, "example", 1, "none", 3, null, new StringWriter(), stderr, CancellationToken.None);
+            Assert.Equal(2, rc);
+            Assert.Contains($"--link {dir} is a directory", stderr.ToString(), StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(dir));
+            Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(dir)!, Path.GetFileName(dir) + ".tmp-*"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Process_SigInt_RemovesTheLinkAndExitsZero()
+    {
+        // The real process and signal: the link is removed only if System.CommandLine cancels the action's token.
+        var link = Path.Combine(Path.GetTempPath(), $"xrfedge-mcasim-sigint-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "mca-sim", "--link", link, "--profile", "example" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderrTask = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ready = await process.StandardOutput.ReadLineAsync(timeout.Token);
+        Assert.StartsWith("mca-sim: simulated DP5 on", ready, StringComparison.Ordinal);
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync(timeout.Token);
+        }
+
+        var rest = await process.StandardOutput.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}, stderr '{(await stderrTask).Trim()}'");
+        Assert.Contains("mca-sim: stopped after", rest, StringComparison.Ordinal);
+        Assert.False(Path.Exists(link) || new FileInfo(link).LinkTarget is not null, $"{link} left behind");
+    }
+
+    [Fact]
     public async Task RunAsync_Cancelled_StopsAndRemovesTheLink()
     {
         var link = Path.Combine(Path.GetTempPath(), $"xrfedge-mcasim-{Environment.ProcessId}-{Guid.NewGuid():N}");

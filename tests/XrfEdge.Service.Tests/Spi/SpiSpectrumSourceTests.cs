@@ -127,6 +127,84 @@ public sealed class SpiSpectrumSourceTests
         Assert.False(snapshot.Header.PresetReached);
     }
 
+    [Fact]
+    public async Task Acquire_McaResetsDuringFirstMeasurement_ReopensAndMeasuresAgain()
+    {
+        // The MCA loses its histogram and stops right after the first START (a brown-out): the client refuses the short
+        // spectrum with an SpiProtocolException without NACK code, which takes the reopen-and-measure-again path.
+        var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var resetting = new ResetsAfterFirstStart(mca);
+        int opens = 0;
+        await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => { opens++; return resetting; }, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+
+        var spectrum = await source.AcquireAsync("M-6", Profile.PresetTime, CancellationToken.None);
+
+        Assert.NotNull(spectrum);
+        Assert.Equal(Profile.PresetTime, spectrum.LiveTime);
+        Assert.True(resetting.Reset);
+        Assert.Equal(2, opens);
+        Assert.Equal(1, source.ReconnectCount);
+    }
+
+    [Fact]
+    public async Task Acquire_SaturatedSpectrum_FailsAtOnceWithoutReopening()
+    {
+        // 2-byte counts (maximum 65535) and the example spectrum scaled by 10^6: its peaks clip, the MCA sets flag bit 2.
+        var example = McaSimCommand.CreateSource("example", 1);
+        var mca = new SimulatedSpiMca(1024, 2, r => example(r) is var s ? s with { Counts = Array.ConvertAll(s.Counts, c => c * 1_000_000) } : null!, TimeProvider.System);
+        int opens = 0;
+        await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => { opens++; return mca; }, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<SpectrumSaturatedException>(() => source.AcquireAsync("M-7", Profile.PresetTime, CancellationToken.None));
+
+        Assert.True(error.SaturatedChannelCount > 0);
+        Assert.Contains("/dev/spidev0.0", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, opens);
+        Assert.Equal(0, source.ReconnectCount);
+    }
+
+    /// <summary>Passes ioctls to the simulated MCA; after forwarding the first START it makes the MCA lose everything (CLEAR, then STOP).</summary>
+    private sealed class ResetsAfterFirstStart(SimulatedSpiMca device) : ISpiIoctl
+    {
+        public bool Reset { get; private set; }
+
+        public unsafe int Ioctl(ulong request, nint argument)
+        {
+            var rc = device.Ioctl(request, argument);
+            if (!Reset && SpiIoctlNumbers.TransfersIn(request) == 1)
+            {
+                var t = *(SpiIocTransfer*)argument;
+                if (t.TxBuffer != 0 && t.Length == SpiCommand.Size
+                    && SpiCommand.TryDecode(new ReadOnlySpan<byte>((void*)(nint)t.TxBuffer, (int)t.Length)) is { Opcode: SpiOpcode.Start })
+                {
+                    Reset = true;
+                    Send(SpiOpcode.Clear);
+                    Send(SpiOpcode.Stop);
+                }
+            }
+
+            return rc;
+        }
+
+        public void Dispose()
+        {
+        }
+
+        private unsafe void Send(SpiOpcode opcode)
+        {
+            var tx = new SpiCommand(opcode).Encode();
+            var rx = new byte[SpiCommand.Size];
+            fixed (byte* pt = tx)
+            fixed (byte* pr = rx)
+            {
+                var transfer = new SpiIocTransfer { TxBuffer = (ulong)(nint)pt, RxBuffer = (ulong)(nint)pr, Length = SpiCommand.Size };
+                device.Ioctl(SpiIoctlNumbers.Message(1), (nint)(&transfer));
+            }
+        }
+    }
+
     /// <summary>Passes ioctls to the simulated MCA but fails transfer number <see cref="FailAtTransfer"/> with EIO, as spidev does when the device vanished.</summary>
     private sealed class FailingSpi(SimulatedSpiMca device) : ISpiIoctl
     {

@@ -1,0 +1,56 @@
+using System.Globalization;
+
+namespace XrfEdge.Devices.Acquisition;
+
+/// <summary>
+/// The MCA clipped at least one channel at the largest count it can hold (docs/spi-mca-protocol.md §5, flags bit 2):
+/// the tops of the strongest peaks are cut off, so their areas, ratios and any identification built on them are wrong.
+/// The spectrum is refused rather than passed on. An <see cref="IOException"/> like the other device errors: the
+/// measurement fails, the service stays up. Measuring again with the same preset and tube current would clip again,
+/// so the source does not retry it.
+/// </summary>
+public sealed class SpectrumSaturatedException : IOException
+{
+    /// <summary>Creates the exception with a message naming the device, the clipped channels and the remedy.</summary>
+    /// <param name="deviceKind">What sent the spectrum, for the message ("SPI MCA").</param>
+    /// <param name="deviceName">Device path or name (e.g. /dev/spidev0.0).</param>
+    /// <param name="saturatedChannelCount">Channels at <paramref name="maximumCount"/>, 0 up to the channel count (0 when only the flag said so).</param>
+    /// <param name="maximumCount">The largest count a channel holds, 2^(8·width) − 1 (65535, 16777215 or 4294967295).</param>
+    /// <param name="liveTime">Live time of the clipped spectrum.</param>
+    public SpectrumSaturatedException(string deviceKind, string deviceName, int saturatedChannelCount, long maximumCount, TimeSpan liveTime)
+        : base(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{deviceKind} on {deviceName} saturated: {saturatedChannelCount} channel(s) at the maximum count {maximumCount} after {liveTime.TotalSeconds:0.###} s live; the clipped spectrum is discarded; use a shorter preset or a lower tube current"))
+    {
+        DeviceName = deviceName;
+        SaturatedChannelCount = saturatedChannelCount;
+        MaximumCount = maximumCount;
+    }
+
+    /// <summary>Creates the exception with a message (standard constructor).</summary>
+    public SpectrumSaturatedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a default message (standard constructor).</summary>
+    public SpectrumSaturatedException()
+        : base("the MCA saturated a channel; use a shorter preset or a lower tube current")
+    {
+    }
+
+    /// <summary>Creates the exception with a message and cause (standard constructor).</summary>
+    public SpectrumSaturatedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Device path or name, when known.</summary>
+    public string? DeviceName { get; }
+
+    /// <summary>Channels clipped at <see cref="MaximumCount"/>, or 0 when unknown.</summary>
+    public int SaturatedChannelCount { get; }
+
+    /// <summary>The largest count a channel holds (2^(8·width) − 1), or 0 when unknown.</summary>
+    public long MaximumCount { get; }
+}
