@@ -312,9 +312,11 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
     Task<CommandResult> IInstrumentCommandHandler.SetPresetAsync(TimeSpan preset, CancellationToken cancellationToken)
     {
-        if (preset <= TimeSpan.Zero || preset > TimeSpan.FromDays(1))
+        // The MCA's preset resolution (see ProfileValidator): below it the MCA would count without a limit.
+        var minimum = _settings.Acquisition.Protocol == "dp5" && _settings.Acquisition.Source == AcquisitionSource.Mca ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromMilliseconds(1);
+        if (preset < minimum || preset > TimeSpan.FromDays(1))
         {
-            return Task.FromResult(CommandResult.Failed("preset must be > 0 s and ≤ 86400 s"));
+            return Task.FromResult(CommandResult.Failed($"preset must be ≥ {minimum.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (the MCA's preset resolution) and ≤ 86400 s"));
         }
 
         _settings.Acquisition.PresetSeconds = preset.TotalSeconds;

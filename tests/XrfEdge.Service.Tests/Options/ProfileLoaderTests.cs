@@ -191,8 +191,36 @@ public sealed class ProfileLoaderTests : IDisposable
 
         var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:PresetSeconds=-1", "Mqtt:Port=70000"], Environment));
 
-        Assert.Contains("Acquisition:PresetSeconds = -1: must be > 0 and ≤ 86400 (one day)", error.Problems);
+        Assert.StartsWith("Acquisition:PresetSeconds = -1: must be ≥ ", Assert.Single(error.Problems, p => p.StartsWith("Acquisition:PresetSeconds", StringComparison.Ordinal)), StringComparison.Ordinal);
         Assert.Contains("Mqtt:Port = 70000: must be between 1 and 65535", error.Problems);
+    }
+
+    [Theory]
+    [InlineData("dp5", "0.05", false)] // PRET has 0.1 s steps: 0.05 would be sent as PRET=0.1 or OFF
+    [InlineData("dp5", "0.1", true)]
+    [InlineData("spi", "0.0004", false)] // rounds to 0 ms, which the SPI MCA reads as "no preset"
+    [InlineData("spi", "0.001", true)]
+    public void PresetSeconds_BelowTheMcaResolution_IsRefused(string protocol, string preset, bool accepted)
+    {
+        var path = Write(Minimal());
+        string[] overrides = ["Acquisition:Source=Mca", "Acquisition:Device=/dev/ttyUSB0", "Acquisition:Configuration:MCAC=1024", "Acquisition:Protocol=" + protocol, "Acquisition:PresetSeconds=" + preset];
+
+        var problems = ProfileLoaderProblems(path, overrides);
+
+        Assert.Equal(accepted, !problems.Any(p => p.StartsWith("Acquisition:PresetSeconds", StringComparison.Ordinal)));
+    }
+
+    private static List<string> ProfileLoaderProblems(string path, string[] overrides)
+    {
+        try
+        {
+            ProfileLoader.Load(path, overrides, Environment);
+            return [];
+        }
+        catch (ProfileException ex)
+        {
+            return [.. ex.Problems];
+        }
     }
 
     [Fact]
