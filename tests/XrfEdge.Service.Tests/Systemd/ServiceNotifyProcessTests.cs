@@ -46,7 +46,7 @@ public sealed class ServiceNotifyProcessTests
         Assert.True(service.WaitForExit(Patience, out int exitCode));
 
         Assert.Equal(78, exitCode); // EX_CONFIG
-        Assert.Contains("Acquisition:PresetSeconds = 0: must be > 0", service.Output, StringComparison.Ordinal);
+        Assert.Contains("Acquisition:PresetSeconds = 0: must be ≥ ", service.Output, StringComparison.Ordinal);
         Assert.Contains("Gpio:TriggerLine = 600: must be a line offset from 0 to 511", service.Output, StringComparison.Ordinal);
         Assert.Null(systemd.WaitFor("READY=1", TimeSpan.FromMilliseconds(200)));
     }
