@@ -94,4 +94,7 @@ internal static partial class Log
 
     [LoggerMessage(8066, LogLevel.Warning, "Gpio:Chip is 'fake': trigger and interlock are simulated in memory and the interlock reads closed. Only for the simulator; never on an instrument with an X-ray source")]
     public static partial void FakeGpioChip(ILogger logger);
+
+    [LoggerMessage(8067, LogLevel.Warning, "No interlock input (Gpio:Enabled false or Gpio:InterlockLine unset) on an MCA source: this service cannot refuse or abort an exposure on an open enclosure; the instrument's own hardware interlock must")]
+    public static partial void NoInterlockInput(ILogger logger);
 }

@@ -63,12 +63,19 @@ internal sealed class ProductionComponents(DeviceOpeners? openers = null) : IPip
     public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Gpio");
+        if (settings.Acquisition.Source == AcquisitionSource.Mca && (!settings.Gpio.Enabled || settings.Gpio.InterlockLine is null))
+        {
+            // Allowed (a benchtop may interlock its tube in hardware only), but never silent: the service then cannot
+            // refuse or abort an exposure on an open enclosure.
+            Log.NoInterlockInput(logger);
+        }
+
         if (!settings.Gpio.Enabled)
         {
             return new NoInstrumentIo();
         }
 
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Gpio");
         bool fake = settings.Gpio.Chip.Equals("fake", StringComparison.OrdinalIgnoreCase);
         if (fake && settings.Gpio.InterlockLine is not null)
         {
