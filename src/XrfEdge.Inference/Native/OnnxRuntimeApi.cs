@@ -421,18 +421,59 @@ internal sealed class OrtSessionOptionsHandle : SafeHandleZeroOrMinusOneIsInvali
     }
 }
 
-/// <summary>An OrtSession*.</summary>
-internal sealed class OrtSessionHandle : SafeHandleZeroOrMinusOneIsInvalid
+/// <summary>
+/// An OrtSession* and the NUL-terminated UTF-8 input/output name arrays that Run passes with it. The names live exactly
+/// as long as the session: a Run holds a reference (DangerousAddRef) to this handle, so ReleaseHandle, which frees
+/// both, runs only after the last concurrent Run has returned.
+/// </summary>
+internal sealed unsafe class OrtSessionHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
+    private int _inputCount;
+    private int _outputCount;
+
     public OrtSessionHandle()
         : base(ownsHandle: true)
     {
     }
 
+    /// <summary>Input names in session order (native, owned by this handle); valid while a reference is held.</summary>
+    public byte** InputNames { get; private set; }
+
+    /// <summary>Output names in session order (native, owned by this handle); valid while a reference is held.</summary>
+    public byte** OutputNames { get; private set; }
+
+    /// <summary>Takes ownership of the name arrays (each an array of <see cref="OnnxRuntimeApi.NativeUtf8"/> strings).</summary>
+    public void AdoptNames(byte** inputNames, int inputCount, byte** outputNames, int outputCount)
+    {
+        InputNames = inputNames;
+        _inputCount = inputCount;
+        OutputNames = outputNames;
+        _outputCount = outputCount;
+    }
+
     protected override bool ReleaseHandle()
     {
         OnnxRuntimeApi.ReleaseSession(handle);
+        FreeNames(InputNames, _inputCount);
+        FreeNames(OutputNames, _outputCount);
+        InputNames = null;
+        OutputNames = null;
         return true;
+    }
+
+    private static void FreeNames(byte** names, int count)
+    {
+        if (names is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            NativeMemory.Free(names[i]);
+        }
+
+        NativeMemory.Free(names);
     }
 }
 
