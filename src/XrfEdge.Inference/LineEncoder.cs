@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Numerics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,7 +19,14 @@ namespace XrfEdge.Inference;
 /// </summary>
 public sealed class LineEncoder : IDisposable
 {
-    private readonly ConcurrentDictionary<int, ConcurrentBag<EncoderBatch>> _pool = new();
+    /// <summary>Largest batch whose tensors are kept for reuse (= <see cref="SpectrumIdentifier.MaxBatchSize"/>); larger ones are freed on return.</summary>
+    public const int MaxPooledBatchSize = 256;
+
+    // Pooled tensor sets by capacity 1, 2, 4, …, 256 rows (index = log2 capacity). A rental of n rows takes the smallest
+    // capacity ≥ n and runs a view of its first n rows, so the pool holds at most 511 rows (≈ 1.8 MB) per concurrent
+    // renter whatever sizes pass through; one set per distinct size kept ≈ 115 MB after sizes 1..256.
+    private readonly ConcurrentBag<EncoderTensorSet>[] _pool =
+        [.. Enumerable.Range(0, BitOperations.Log2(MaxPooledBatchSize) + 1).Select(_ => new ConcurrentBag<EncoderTensorSet>())];
     private readonly int _linesIndex;
     private readonly int _elementsIndex;
     private int _disposed;
@@ -204,13 +212,28 @@ public sealed class LineEncoder : IDisposable
         return result;
     }
 
-    /// <summary>Rents pre-allocated tensors for <paramref name="batchSize"/> spectra (return them with Dispose).</summary>
+    /// <summary>
+    /// Rents pre-allocated tensors for <paramref name="batchSize"/> spectra; return them with Dispose (once). Tensors for
+    /// up to <see cref="MaxPooledBatchSize"/> rows come from a pool of power-of-two capacities, ORT running only the
+    /// first <paramref name="batchSize"/> rows.
+    /// </summary>
     public EncoderBatch Rent(int batchSize)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var bag = _pool.GetOrAdd(batchSize, static _ => []);
-        return bag.TryTake(out var batch) ? batch : new EncoderBatch(this, Session, batchSize, _linesIndex, _elementsIndex);
+        EncoderTensorSet? set = null;
+        if (batchSize <= MaxPooledBatchSize)
+        {
+            var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)batchSize);
+            if (!_pool[BitOperations.Log2((uint)capacity)].TryTake(out set))
+            {
+                set = new EncoderTensorSet(Session, capacity, _linesIndex, _elementsIndex);
+            }
+        }
+
+        set ??= new EncoderTensorSet(Session, batchSize, _linesIndex, _elementsIndex);
+        set.Prepare(batchSize);
+        return new EncoderBatch(this, set, batchSize);
     }
 
     /// <summary>Releases the session and every pooled batch.</summary>
@@ -221,26 +244,26 @@ public sealed class LineEncoder : IDisposable
             return;
         }
 
-        foreach (var bag in _pool.Values)
+        foreach (var bag in _pool)
         {
-            while (bag.TryTake(out var batch))
+            while (bag.TryTake(out var set))
             {
-                batch.Release();
+                set.Release();
             }
         }
 
         Session.Dispose();
     }
 
-    internal void Return(EncoderBatch batch)
+    internal void Return(EncoderTensorSet set)
     {
-        if (Volatile.Read(ref _disposed) != 0)
+        if (Volatile.Read(ref _disposed) != 0 || set.Capacity > MaxPooledBatchSize)
         {
-            batch.Release();
+            set.Release();
             return;
         }
 
-        _pool.GetOrAdd(batch.BatchSize, static _ => []).Add(batch);
+        _pool[BitOperations.Log2((uint)set.Capacity)].Add(set);
     }
 
     private static string CheckCard(ModelCard card, string modelPath, string cardPath, string sha)

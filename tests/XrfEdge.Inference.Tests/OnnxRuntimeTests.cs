@@ -52,19 +52,76 @@ public sealed class OnnxRuntimeTests
         Assert.Contains("protobuf parsing failed", error.RuntimeMessage, StringComparison.Ordinal);
     }
 
+    // Shapes are checked before ORT sees them: every run ORT rejects leaks about 1.5 KB inside ORT (review of the
+    // binding), so a wrong width must never reach it. ORT's own text for this case is in reference §3.5.
     [Fact]
-    public void Run_WrongInputWidth_ThrowsInvalidArgumentFromOrt()
+    public void Run_WrongInputWidth_ThrowsArgumentBeforeOrt()
     {
         var runtime = OnnxRuntime.Initialize();
         using var session = runtime.CreateSession(File.ReadAllBytes(TestModels.Fp32), new OnnxSessionOptions());
         using var input = session.CreateTensor(2, 299);
         using var output = session.CreateTensor(2, 556);
 
-        var error = Assert.Throws<OnnxRuntimeException>(() => session.Run([input], [0], [output]));
+        var error = Assert.Throws<ArgumentException>(() => session.Run([input], [0], [output]));
 
-        Assert.Equal(OnnxRuntimeErrorCode.InvalidArgument, error.ErrorCode);
-        Assert.Contains("Got: 299 Expected: 300", error.RuntimeMessage, StringComparison.Ordinal);
+        Assert.Contains("'spectrum' has shape [2,299]", error.Message, StringComparison.Ordinal);
+        Assert.Contains("[N,300]", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Run_OutputBatchDiffersFromInputBatch_ThrowsArgumentBeforeOrt()
+    {
+        var runtime = OnnxRuntime.Initialize();
+        using var session = runtime.CreateSession(File.ReadAllBytes(TestModels.Int8), new OnnxSessionOptions());
+        using var input = session.CreateTensor(2, 300);
+        using var output = session.CreateTensor(3, 556);
+
+        var error = Assert.Throws<ArgumentException>(() => session.Run([input], [0], [output]));
+
+        Assert.Contains("'line_probabilities' has shape [3,556]", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_DisposedOutputTensor_ThrowsObjectDisposed()
+    {
+        var runtime = OnnxRuntime.Initialize();
+        using var session = runtime.CreateSession(File.ReadAllBytes(TestModels.Int8), new OnnxSessionOptions());
+        using var input = session.CreateTensor(1, 300);
+        var output = session.CreateTensor(1, 556);
+        output.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => session.Run([input], [0], [output]));
+    }
+
+    [Fact]
+    public void Run_AfterSessionDispose_ThrowsObjectDisposed()
+    {
+        var runtime = OnnxRuntime.Initialize();
+        var session = runtime.CreateSession(File.ReadAllBytes(TestModels.Int8), new OnnxSessionOptions());
+        using var input = session.CreateTensor(1, 300);
+        using var output = session.CreateTensor(1, 556);
+        session.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => session.Run([input], [0], [output]));
+    }
+
+    [Theory]
+    [InlineData("2.0.0", "major version 2")]
+    [InlineData("1.15.1", "too old")]
+    public void CheckVersion_UnsupportedRuntime_ThrowsSayingWhy(string version, string reason)
+    {
+        var error = Assert.Throws<OnnxRuntimeException>(() => OnnxRuntimeApi.CheckVersion(version, "/opt/ort/libonnxruntime.so"));
+
+        Assert.Equal(OnnxRuntimeErrorCode.NotImplemented, error.ErrorCode);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+        Assert.Contains("/opt/ort/libonnxruntime.so", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1.16.3", 16)]
+    [InlineData("1.31.0", 31)]
+    public void CheckVersion_SupportedOrNewerMinor_ReturnsMinor(string version, int expected) =>
+        Assert.Equal(expected, OnnxRuntimeApi.CheckVersion(version, "libonnxruntime.so.1"));
 
     [Fact]
     public void Session_TestModel_ReportsContractShapes()

@@ -48,17 +48,29 @@ public sealed unsafe class OnnxRuntime
     internal ILogger Logger { get; private set; } = NullLogger.Instance;
 
     /// <summary>
-    /// Loads the runtime once per process (later calls return the same instance and only re-route logging).
+    /// Loads the runtime once per process (later calls return the same instance and only re-route logging). A failed
+    /// load leaves nothing behind: a later call may try again, e.g. with another path.
     /// </summary>
-    /// <param name="libraryPath">Explicit libonnxruntime path, or null to search (see <see cref="LocateLibrary"/>).</param>
+    /// <param name="libraryPath">
+    /// Explicit libonnxruntime path, or null to search (see <see cref="LocateLibrary"/>). Once a runtime is loaded, an
+    /// explicit path must name the same file (after <see cref="Path.GetFullPath(string)"/>): one process can hold only one.
+    /// </param>
     /// <param name="logger">Receives ORT's warnings and errors and the load message; null discards them.</param>
-    /// <exception cref="OnnxRuntimeException">The library is missing, cannot be loaded or is older than ORT 1.16.</exception>
+    /// <exception cref="OnnxRuntimeException">The library is missing, cannot be loaded, is not ORT 1.16 – 1.x, or
+    /// <paramref name="libraryPath"/> differs from the runtime already loaded (the message names both paths).</exception>
     public static OnnxRuntime Initialize(string? libraryPath = null, ILogger? logger = null)
     {
         lock (Gate)
         {
             if (s_instance is { } existing)
             {
+                if (!string.IsNullOrWhiteSpace(libraryPath) && !string.Equals(Path.GetFullPath(libraryPath), existing.LibraryPath, StringComparison.Ordinal))
+                {
+                    throw new OnnxRuntimeException(OnnxRuntimeErrorCode.InvalidArgument,
+                        $"ONNX Runtime is already loaded from '{existing.LibraryPath}' in this process; the requested '{Path.GetFullPath(libraryPath)}' " +
+                        "cannot be loaded besides it (configure one ONNX Runtime library per process)");
+                }
+
                 if (logger is not null)
                 {
                     existing.Logger = logger;

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -12,7 +11,7 @@ namespace XrfEdge.Inference.Native;
 // OnnxRuntimeException carrying ORT's own message and releases the status.
 
 /// <summary>The OrtApi function table of the loaded runtime and thin, status-checked wrappers over its slots.</summary>
-internal static unsafe partial class OnnxRuntimeApi
+internal static unsafe class OnnxRuntimeApi
 {
     /// <summary>Newest API version whose slot layout this binding knows (ORT 1.30).</summary>
     public const int NewestKnownApiVersion = 30;
@@ -23,14 +22,10 @@ internal static unsafe partial class OnnxRuntimeApi
     /// <summary>First API version with SetDeterministicCompute (slot 273).</summary>
     public const int DeterministicComputeApiVersion = 17;
 
-    /// <summary>The name used by <see cref="OrtGetApiBase"/>; mapped to a full path by the resolver.</summary>
-    public const string LibraryName = "onnxruntime";
-
     // ONNXTensorElementDataType values used here (onnxruntime_c_api.h).
     public const int ElementTypeFloat = 1;
 
     private static void** s_api;
-    private static string? s_resolvedPath;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct OrtApiBase
@@ -39,9 +34,6 @@ internal static unsafe partial class OnnxRuntimeApi
         public delegate* unmanaged<byte*> GetVersionString;
     }
 
-    [LibraryImport(LibraryName)]
-    private static partial OrtApiBase* OrtGetApiBase();
-
     /// <summary>API version negotiated with the loaded runtime (0 before <see cref="Load"/>).</summary>
     public static int ApiVersion { get; private set; }
 
@@ -49,59 +41,110 @@ internal static unsafe partial class OnnxRuntimeApi
     public static string RuntimeVersion { get; private set; } = string.Empty;
 
     /// <summary>
-    /// Loads the library at <paramref name="libraryPath"/> through the assembly's DllImport resolver and negotiates the
-    /// API version: the runtime's minor version capped at <see cref="NewestKnownApiVersion"/>, stepping down to
-    /// <see cref="OldestSupportedApiVersion"/> if the runtime refuses it.
+    /// Loads the library at <paramref name="libraryPath"/> (NativeLibrary.Load, then its one export OrtGetApiBase called
+    /// through a function pointer) and negotiates the API version: the runtime's minor version capped at
+    /// <see cref="NewestKnownApiVersion"/>, stepping down to <see cref="OldestSupportedApiVersion"/> if the runtime refuses it.
+    /// Nothing process-wide is set before success, so a failed load can be retried with another library (a DllImport
+    /// resolver, used before, may be set only once per assembly and made every retry fail).
     /// </summary>
     /// <returns>The versions tried and refused before the one accepted (for the caller's log).</returns>
+    /// <exception cref="OnnxRuntimeException">The file cannot be loaded, has no OrtGetApiBase, or its version is not
+    /// supported; the message names <paramref name="libraryPath"/>.</exception>
     public static IReadOnlyList<int> Load(string libraryPath)
     {
-        s_resolvedPath = libraryPath;
-        NativeLibrary.SetDllImportResolver(typeof(OnnxRuntimeApi).Assembly, Resolve);
-        OrtApiBase* apiBase;
+        nint library;
         try
         {
-            apiBase = OrtGetApiBase();
+            library = NativeLibrary.Load(libraryPath);
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException or ArgumentException)
         {
             throw new OnnxRuntimeException(OnnxRuntimeErrorCode.NoSuchFile, $"cannot load ONNX Runtime from '{libraryPath}': {e.Message}");
         }
 
-        RuntimeVersion = Marshal.PtrToStringUTF8((nint)apiBase->GetVersionString()) ?? "unknown";
-        var minor = ParseMinor(RuntimeVersion);
-        if (minor is { } m && m < OldestSupportedApiVersion)
+        try
         {
-            throw new OnnxRuntimeException(OnnxRuntimeErrorCode.NotImplemented,
-                $"ONNX Runtime {RuntimeVersion} at '{libraryPath}' is too old: the binding needs API version {OldestSupportedApiVersion} (ORT 1.{OldestSupportedApiVersion}) or newer");
-        }
+            if (!NativeLibrary.TryGetExport(library, "OrtGetApiBase", out var export))
+            {
+                throw new OnnxRuntimeException(OnnxRuntimeErrorCode.NoSuchFile, $"'{libraryPath}' is not ONNX Runtime: it does not export OrtGetApiBase");
+            }
 
+            var apiBase = ((delegate* unmanaged<OrtApiBase*>)export)();
+            if (apiBase is null)
+            {
+                throw new OnnxRuntimeException(OnnxRuntimeErrorCode.Fail, $"OrtGetApiBase of '{libraryPath}' returned null");
+            }
+
+            var version = Marshal.PtrToStringUTF8((nint)apiBase->GetVersionString()) ?? "unknown";
+            var refused = Negotiate(apiBase, version, libraryPath, out var api, out var apiVersion);
+            s_api = api;
+            ApiVersion = apiVersion;
+            RuntimeVersion = version;
+            return refused;
+        }
+        catch
+        {
+            // Nothing of this library has been handed out (no table, no env): unload it so a retry starts clean.
+            NativeLibrary.Free(library);
+            throw;
+        }
+    }
+
+    private static List<int> Negotiate(OrtApiBase* apiBase, string version, string libraryPath, out void** api, out int apiVersion)
+    {
+        var minor = CheckVersion(version, libraryPath);
         var refused = new List<int>();
         var start = Math.Min(minor ?? NewestKnownApiVersion, NewestKnownApiVersion);
-        for (var version = start; version >= OldestSupportedApiVersion; version--)
+        for (var candidate = start; candidate >= OldestSupportedApiVersion; candidate--)
         {
-            var api = apiBase->GetApi((uint)version);
+            api = apiBase->GetApi((uint)candidate);
             if (api is not null)
             {
-                s_api = api;
-                ApiVersion = version;
+                apiVersion = candidate;
                 return refused;
             }
 
-            refused.Add(version);
+            refused.Add(candidate);
         }
 
         throw new OnnxRuntimeException(OnnxRuntimeErrorCode.NotImplemented,
-            $"ONNX Runtime {RuntimeVersion} at '{libraryPath}' refused every API version from {start} down to {OldestSupportedApiVersion}");
+            $"ONNX Runtime {version} at '{libraryPath}' refused every API version from {start} down to {OldestSupportedApiVersion}");
     }
 
-    private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
-        name == LibraryName && s_resolvedPath is not null ? NativeLibrary.Load(s_resolvedPath) : 0;
+    /// <summary>
+    /// Refuses a runtime this binding cannot drive: another major version than 1 (the OrtApi slot layout is append-only
+    /// only within 1.x) or a 1.x older than <see cref="OldestSupportedApiVersion"/>. Returns the minor version, or null
+    /// when the string does not parse (then the newest known API is tried).
+    /// </summary>
+    internal static int? CheckVersion(string version, string libraryPath)
+    {
+        var major = ParseMajor(version);
+        var minor = ParseMinor(version);
+        if (major is { } j && j != 1)
+        {
+            // The slot layout is only append-only within a major version; a 2.x table may differ anywhere.
+            throw new OnnxRuntimeException(OnnxRuntimeErrorCode.NotImplemented,
+                $"ONNX Runtime {version} at '{libraryPath}' is major version {j}; the binding knows the OrtApi slot layout of 1.x only " +
+                $"(API versions {OldestSupportedApiVersion}–{NewestKnownApiVersion}) — use a 1.x runtime or update the binding");
+        }
 
-    internal static int? ParseMinor(string version)
+        if (minor is { } m && m < OldestSupportedApiVersion)
+        {
+            throw new OnnxRuntimeException(OnnxRuntimeErrorCode.NotImplemented,
+                $"ONNX Runtime {version} at '{libraryPath}' is too old: the binding needs API version {OldestSupportedApiVersion} (ORT 1.{OldestSupportedApiVersion}) or newer");
+        }
+
+        return minor;
+    }
+
+    internal static int? ParseMajor(string version) => ParsePart(version, 0);
+
+    internal static int? ParseMinor(string version) => ParsePart(version, 1);
+
+    private static int? ParsePart(string version, int index)
     {
         var parts = version.Split('.');
-        return parts.Length >= 2 && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var minor) ? minor : null;
+        return parts.Length >= 2 && int.TryParse(parts[index], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
     }
 
     private static void* Slot(int index) => s_api[index];
@@ -378,18 +421,59 @@ internal sealed class OrtSessionOptionsHandle : SafeHandleZeroOrMinusOneIsInvali
     }
 }
 
-/// <summary>An OrtSession*.</summary>
-internal sealed class OrtSessionHandle : SafeHandleZeroOrMinusOneIsInvalid
+/// <summary>
+/// An OrtSession* and the NUL-terminated UTF-8 input/output name arrays that Run passes with it. The names live exactly
+/// as long as the session: a Run holds a reference (DangerousAddRef) to this handle, so ReleaseHandle, which frees
+/// both, runs only after the last concurrent Run has returned.
+/// </summary>
+internal sealed unsafe class OrtSessionHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
+    private int _inputCount;
+    private int _outputCount;
+
     public OrtSessionHandle()
         : base(ownsHandle: true)
     {
     }
 
+    /// <summary>Input names in session order (native, owned by this handle); valid while a reference is held.</summary>
+    public byte** InputNames { get; private set; }
+
+    /// <summary>Output names in session order (native, owned by this handle); valid while a reference is held.</summary>
+    public byte** OutputNames { get; private set; }
+
+    /// <summary>Takes ownership of the name arrays (each an array of <see cref="OnnxRuntimeApi.NativeUtf8"/> strings).</summary>
+    public void AdoptNames(byte** inputNames, int inputCount, byte** outputNames, int outputCount)
+    {
+        InputNames = inputNames;
+        _inputCount = inputCount;
+        OutputNames = outputNames;
+        _outputCount = outputCount;
+    }
+
     protected override bool ReleaseHandle()
     {
         OnnxRuntimeApi.ReleaseSession(handle);
+        FreeNames(InputNames, _inputCount);
+        FreeNames(OutputNames, _outputCount);
+        InputNames = null;
+        OutputNames = null;
         return true;
+    }
+
+    private static void FreeNames(byte** names, int count)
+    {
+        if (names is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            NativeMemory.Free(names[i]);
+        }
+
+        NativeMemory.Free(names);
     }
 }
 

@@ -8,8 +8,19 @@ namespace XrfEdge.Inference.Native;
 public sealed unsafe class PinnedTensor : IDisposable
 {
     private readonly float[] _data;
+    private readonly int _count;
 
     internal PinnedTensor(OrtMemoryInfoHandle memoryInfo, long[] shape)
+        : this(memoryInfo, null, shape)
+    {
+    }
+
+    /// <summary>
+    /// A tensor over the first elements of <paramref name="pinnedBuffer"/> (allocated on the pinned object heap by the
+    /// caller), or over a new pinned buffer of exactly the shape's size when it is null. Several tensors of different
+    /// shapes may wrap one buffer over time (EncoderBatch runs n rows of a larger buffer).
+    /// </summary>
+    internal PinnedTensor(OrtMemoryInfoHandle memoryInfo, float[]? pinnedBuffer, long[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
         long count = 1;
@@ -23,12 +34,18 @@ public sealed unsafe class PinnedTensor : IDisposable
             count = checked(count * dimension);
         }
 
+        if (pinnedBuffer is not null && count > pinnedBuffer.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(shape), $"shape [{string.Join(',', shape)}] needs {count} elements, the buffer has {pinnedBuffer.Length}");
+        }
+
         Shape = shape;
+        _count = checked((int)count);
         // Pinned object heap: the GC never moves it, so the pointer ORT holds stays valid for the value's lifetime.
-        _data = GC.AllocateArray<float>(checked((int)count), pinned: true);
+        _data = pinnedBuffer ?? GC.AllocateArray<float>(_count, pinned: true);
         fixed (float* p = _data)
         {
-            Handle = OnnxRuntimeApi.CreateFloatTensor(memoryInfo, p, _data.Length, shape);
+            Handle = OnnxRuntimeApi.CreateFloatTensor(memoryInfo, p, _count, shape);
         }
     }
 
@@ -36,7 +53,7 @@ public sealed unsafe class PinnedTensor : IDisposable
     public IReadOnlyList<long> Shape { get; }
 
     /// <summary>The elements, row-major (C order).</summary>
-    public Span<float> Data => _data;
+    public Span<float> Data => _data.AsSpan(0, _count);
 
     internal OrtValueHandle Handle { get; }
 
