@@ -49,6 +49,13 @@ internal sealed class ProductionComponents(DeviceOpeners? openers = null) : IPip
     public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        if (!string.IsNullOrEmpty(settings.Mqtt.Password) && settings.Mqtt.CaFile is null)
+        {
+            // Allowed (a broker on the instrument's own loopback or an isolated link), but never silent: MQTT CONNECT
+            // carries the password in clear, so without TLS a network observer can take it and command the device.
+            Log.MqttPasswordWithoutTls(services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Mqtt"), settings.Mqtt.Host, settings.Mqtt.Port);
+        }
+
         var io = services.GetRequiredService<IInstrumentIo>();
         return new MqttResultPublisher(
             settings,
