@@ -154,10 +154,13 @@ public sealed class ReviewMqttTests
     public async Task Start_WithoutTs_ReplayedAfterDedupWindowRolls_XrayNotStartedTwice()
     {
         // ts is optional, so a start without ts never expires; the only replay guard is a 1,024-entry FIFO of ids.
+        // (Fix C4 makes ts required for start, so the replayed start carries one: still valid, the replay must be caught
+        // by the time-based de-duplication however many commands come between. Start_WithoutTs_RejectedInvalid covers
+        // the start without ts.)
         var transport = new MemoryTransport();
         var handler = new RecordingHandler();
         var processor = Processor(transport, handler);
-        var start = Command("start", """{"command_id":"s-1","preset_s":3600}""");
+        var start = Command("start", $$"""{"command_id":"s-1","preset_s":3600,"ts":"{{Now()}}"}""");
         await processor.HandleAsync(start, CancellationToken.None);
         for (var i = 0; i < 1024; i++)
         {
@@ -180,7 +183,86 @@ public sealed class ReviewMqttTests
         var issued = DateTimeOffset.UtcNow.AddSeconds(-0.8);
         await processor.HandleAsync(Command("start", $$"""{"command_id":"late-1","ts":"{{issued.ToString("O", CultureInfo.InvariantCulture)}}"}"""), CancellationToken.None);
         var executed = handler.Calls.Where(c => c.Call == "start").Select(c => (double?)(c.At - issued).TotalSeconds).FirstOrDefault();
-        Assert.True(executed is null, $"start executed {executed:F2} s after its ts with MaxAge = 1 s");
+
+        // The start is 0.8 s old on arrival and still valid: running it at once, without waiting for the PUBACK, is the
+        // fix; only running it after ts + MaxAge (1 s) is the defect. 0.05 s: the time between the processor's last age
+        // check and the handler's own clock reading, far more than the microseconds it takes.
+        Assert.True(executed is null || executed <= 1.05, $"start executed {executed:F2} s after its ts with MaxAge = 1 s");
+    }
+
+    [Fact]
+    public async Task Start_WithoutTsOrMessageExpiry_RejectedInvalid()
+    {
+        var transport = new MemoryTransport();
+        var handler = new RecordingHandler();
+        var processor = Processor(transport, handler);
+        await processor.HandleAsync(Command("start", """{"command_id":"nots-1"}"""), CancellationToken.None);
+        Assert.Equal(0, handler.Count("start"));
+        var reply = Assert.Single(transport.Published);
+        using var json = JsonDocument.Parse(reply.Payload);
+        Assert.Equal("invalid", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("'ts'", json.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_V5MessageExpiryWithinMaxAge_RunsWithoutTs()
+    {
+        var transport = new MemoryTransport();
+        var handler = new RecordingHandler();
+        var processor = Processor(transport, handler);
+        await processor.HandleAsync(Command("start", """{"command_id":"exp-1"}""") with { MessageExpiry = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        Assert.Equal(1, handler.Count("start"));
+    }
+
+    [Fact]
+    public async Task Stop_SameIdTwice_ExecutedTwice()
+    {
+        // Stopping twice is harmless; dropping a stop as a duplicate is not.
+        var transport = new MemoryTransport();
+        var handler = new RecordingHandler();
+        var processor = Processor(transport, handler);
+        await processor.HandleAsync(Command("stop", """{"command_id":"st-1"}"""), CancellationToken.None);
+        await processor.HandleAsync(Command("stop", """{"command_id":"st-1"}"""), CancellationToken.None);
+        Assert.Equal(2, handler.Count("stop"));
+    }
+
+    [Theory]
+    [InlineData("xrf/v1/acme/_ops/dash-7/resp", "xrf/v1/acme/_ops/dash-7/resp")]
+    [InlineData("xrf/v1/acme/XRF-0042/cmd_resp", "xrf/v1/acme/XRF-0042/cmd_resp")]
+    [InlineData("xrf/v1/other/_ops/dash/resp", "xrf/v1/acme/XRF-0042/cmd_resp")] // another fleet's namespace
+    [InlineData("xrf/v1/acme/_ops/", "xrf/v1/acme/XRF-0042/cmd_resp")]
+    public async Task Ping_ReplyTo_AnsweredOnlyInTheOpsNamespaceOrCmdResp(string replyTo, string expectedTopic)
+    {
+        var transport = new MemoryTransport();
+        var processor = Processor(transport, new RecordingHandler());
+        await processor.HandleAsync(Command("ping", $$"""{"command_id":"rt-3","reply_to":"{{replyTo}}"}"""), CancellationToken.None);
+        Assert.All(transport.Published, m => Assert.Equal(expectedTopic, m.Topic));
+        Assert.NotEmpty(transport.Published);
+    }
+
+    [Fact]
+    public async Task Command_PayloadOverLimit_RejectedUnread()
+    {
+        // 8 KiB: CommandOptions.MaxPayloadBytes.
+        var transport = new MemoryTransport();
+        var processor = Processor(transport, new RecordingHandler());
+        var padding = new string(' ', 8 * 1024);
+        await processor.HandleAsync(Command("ping", $$"""{"command_id":"pad-1"{{padding}}}"""), CancellationToken.None);
+        var reply = Assert.Single(transport.Published);
+        Assert.True(reply.Payload.Span.IndexOf("\"rejected\""u8) >= 0);
+        Assert.Equal(Topics.DefaultResponse, reply.Topic);
+    }
+
+    [Fact]
+    public async Task Start_SampleIdLongerThan128_RejectedInvalid()
+    {
+        // 128: CommandProcessor.MaxFieldLength, the same limit as command_id.
+        var transport = new MemoryTransport();
+        var handler = new RecordingHandler();
+        var processor = Processor(transport, handler);
+        var sample = new string('S', 129);
+        await processor.HandleAsync(Command("start", $$"""{"command_id":"long-1","ts":"{{Now()}}","sample_id":"{{sample}}"}"""), CancellationToken.None);
+        Assert.Equal(0, handler.Count("start"));
     }
 
     [Fact]
@@ -198,7 +280,7 @@ public sealed class ReviewMqttTests
         var handler = new RecordingHandler();
         await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, new CommandOptions { RemoteControlEnabled = true }, handler);
         await publisher.StartAsync(CancellationToken.None);
-        await transport.Inbound.Writer.WriteAsync(Command("start", """{"command_id":"o-1"}"""));
+        await transport.Inbound.Writer.WriteAsync(Command("start", $$"""{"command_id":"o-1","ts":"{{Now()}}"}""")); // ts: required for start (C4)
         await transport.Inbound.Writer.WriteAsync(Command("stop", """{"command_id":"o-2"}"""));
         await EventuallyAsync(() => handler.Count("stop") == 1 || handler.Count("start") == 1);
         await Task.Delay(200);
