@@ -81,6 +81,9 @@ internal static partial class Log
     [LoggerMessage(7043, LogLevel.Error, "Command handler for {Name} threw")]
     public static partial void CommandHandlerFailed(ILogger logger, string name, Exception exception);
 
+    [LoggerMessage(7044, LogLevel.Warning, "Command on '{Topic}' dropped without a reply: {Pending} commands are still being handled (limit {Limit}); {Dropped} dropped since start")]
+    public static partial void CommandDropped(ILogger logger, string topic, int pending, int limit, long dropped);
+
     [LoggerMessage(7050, LogLevel.Warning, "Publishing '{Topic}' failed")]
     public static partial void AuxiliaryPublishFailed(ILogger logger, string topic, Exception exception);
 

@@ -80,6 +80,9 @@ public sealed class CommandTests : IAsyncLifetime
         return root.GetProperty("status").GetString() == status && (commandId is null ? id.ValueKind == JsonValueKind.Null : id.GetString() == commandId);
     }
 
+    /// <summary>A start must carry its issue time (docs/mqtt.md §2): now, in ISO-8601 UTC.</summary>
+    private static string Now() => DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+
     private static string ErrorCode(MqttInboundMessage m) => JsonDocument.Parse(m.Payload).RootElement.GetProperty("error").GetProperty("code").GetString()!;
 
     private static async Task EventuallyAsync(Func<bool> condition)
@@ -96,7 +99,7 @@ public sealed class CommandTests : IAsyncLifetime
     [Fact]
     public async Task Start_V5WithCorrelation_AcceptedThenCompletedWithSameCorrelation()
     {
-        await SendAsync("start", """{"command_id":"s-1","preset_s":30,"mode":"identify","sample_id":"S-77"}""", correlation: "abc-123");
+        await SendAsync("start", $$"""{"command_id":"s-1","ts":"{{Now()}}","preset_s":30,"mode":"identify","sample_id":"S-77"}""", correlation: "abc-123");
         var accepted = await ReplyAsync("s-1", "accepted");
         var completed = await ReplyAsync("s-1", "completed");
         Assert.Equal("abc-123"u8.ToArray(), accepted.CorrelationData);
@@ -125,8 +128,9 @@ public sealed class CommandTests : IAsyncLifetime
     [Fact]
     public async Task Command_DuplicateCommandId_IgnoredAndHandlerRunsOnce()
     {
-        await SendAsync("start", """{"command_id":"dup-1"}""");
-        await SendAsync("start", """{"command_id":"dup-1"}""");
+        var dup = $$"""{"command_id":"dup-1","ts":"{{Now()}}"}""";
+        await SendAsync("start", dup);
+        await SendAsync("start", dup);
         await ReplyAsync("dup-1", "completed");
         await EventuallyAsync(() => _publisher.Commands.DuplicatesIgnored == 1);
         Assert.Equal(1, _handler.Starts);
@@ -176,7 +180,7 @@ public sealed class CommandTests : IAsyncLifetime
     public async Task Start_RemoteControlDisabledLocally_RefusedAndXrayNeverStarted()
     {
         _options.RemoteControlEnabled = false;
-        await SendAsync("start", """{"command_id":"rc-1"}""");
+        await SendAsync("start", $$"""{"command_id":"rc-1","ts":"{{Now()}}"}""");
         Assert.Equal("remote_control_disabled", ErrorCode(await ReplyAsync("rc-1", "rejected")));
         Assert.Equal(0, _handler.Starts);
     }
@@ -185,7 +189,7 @@ public sealed class CommandTests : IAsyncLifetime
     public async Task Start_InterlockOpen_RefusedAndXrayNeverStarted()
     {
         _handler.InterlockAllowsExposure = false;
-        await SendAsync("start", """{"command_id":"il-1"}""");
+        await SendAsync("start", $$"""{"command_id":"il-1","ts":"{{Now()}}"}""");
         Assert.Equal("interlock", ErrorCode(await ReplyAsync("il-1", "rejected")));
         Assert.Equal(0, _handler.Starts);
     }

@@ -270,8 +270,14 @@ public sealed class DetectionPublisher : IAsyncDisposable
             {
                 if (Commands.Owns(message.Topic))
                 {
+                    // This loop is the device's one ordered command queue: Submit hands start/stop/set_preset to the
+                    // instrument before it returns, so they act in arrival order; it bounds the commands pending.
                     running.RemoveAll(t => t.IsCompleted);
-                    running.Add(Task.Run(() => HandleCommandAsync(message, cancellationToken), cancellationToken));
+                    var work = Commands.Submit(message, cancellationToken);
+                    if (!work.IsCompleted)
+                    {
+                        running.Add(work);
+                    }
                 }
                 else if (_homeAssistant is not null && message.Topic == _homeAssistant.StatusTopic && message.Payload.AsSpan().SequenceEqual("online"u8))
                 {
@@ -289,24 +295,6 @@ public sealed class DetectionPublisher : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-        }
-    }
-
-    /// <summary>A command's task never faults: an escaped exception would be unobserved, or rethrown by StopAsync.</summary>
-    private async Task HandleCommandAsync(MqttInboundMessage message, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Commands.HandleAsync(message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-#pragma warning disable CA1031 // One bad command must not end routing or surface at shutdown; it is logged.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.CommandFailed(_logger, message.Topic, ex);
         }
     }
 

@@ -97,4 +97,7 @@ internal static partial class Log
 
     [LoggerMessage(8067, LogLevel.Warning, "No interlock input (Gpio:Enabled false or Gpio:InterlockLine unset) on an MCA source: this service cannot refuse or abort an exposure on an open enclosure; the instrument's own hardware interlock must")]
     public static partial void NoInterlockInput(ILogger logger);
+
+    [LoggerMessage(8068, LogLevel.Warning, "Mqtt:Password is set but Mqtt:CaFile is not: the password goes to broker {Host}:{Port} in clear text over plain TCP, readable by anyone on the network path. Set Mqtt:CaFile to use TLS")]
+    public static partial void MqttPasswordWithoutTls(ILogger logger, string host, int port);
 }

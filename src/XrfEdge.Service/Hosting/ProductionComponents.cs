@@ -49,6 +49,7 @@ internal sealed class ProductionComponents(DeviceOpeners? openers = null) : IPip
     public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        WarnIfPasswordInClearText(settings.Mqtt, services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Mqtt"));
         var io = services.GetRequiredService<IInstrumentIo>();
         return new MqttResultPublisher(
             settings,
@@ -58,6 +59,17 @@ internal sealed class ProductionComponents(DeviceOpeners? openers = null) : IPip
             services.GetRequiredService<ServiceIdentity>(),
             services.GetRequiredService<ILoggerFactory>(),
             services.GetRequiredService<TimeProvider>());
+    }
+
+    /// <summary>Logs warning 8068 when a broker password is configured without TLS (no <c>Mqtt:CaFile</c>).</summary>
+    internal static void WarnIfPasswordInClearText(MqttOptions mqtt, ILogger logger)
+    {
+        if (!string.IsNullOrEmpty(mqtt.Password) && mqtt.CaFile is null)
+        {
+            // Allowed (a broker on the instrument's own loopback or an isolated link), but never silent: MQTT CONNECT
+            // carries the password in clear, so without TLS a network observer can take it and command the device.
+            Log.MqttPasswordWithoutTls(logger, mqtt.Host, mqtt.Port);
+        }
     }
 
     public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services)

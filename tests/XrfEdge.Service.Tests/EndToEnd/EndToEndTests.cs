@@ -17,6 +17,9 @@ public sealed partial class EndToEndTests : IDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private const string Root = "xrf/v1/e2e/XRF-E2E";
 
+    /// <summary>Replies may go only to the fleet's operations namespace <c>xrf/v1/{fleet}/_ops/…</c> (docs/mqtt.md §2).</summary>
+    private const string ReplyTopic = "xrf/v1/e2e/_ops/e2e/resp";
+
     // CDA alloy C36000 (free-cutting brass), nominal mass fractions: Cu 61.5 %, Zn 35.5 %, Pb 3 %.
     private static readonly ElementFraction[] LeadedBrass = [new("Cu", 0.615), new("Zn", 0.355), new("Pb", 0.03)];
 
@@ -68,7 +71,7 @@ public sealed partial class EndToEndTests : IDisposable
     {
         using var broker = new MosquittoBroker();
         var received = new List<(string Topic, string Payload)>();
-        var subscriber = new MqttSubscriber(broker.Port, "e2e-backend", Root + "/#", "e2e/resp");
+        var subscriber = new MqttSubscriber(broker.Port, "e2e-backend", Root + "/#", ReplyTopic);
         var service = Start(broker.Port);
         try
         {
@@ -78,8 +81,8 @@ public sealed partial class EndToEndTests : IDisposable
             Assert.Contains(subscriber.Messages, m => m.Topic == Root + "/status" && m.Payload.Contains("\"state\":", StringComparison.Ordinal));
 
             // A command round-trip (MQTT 3.1.1-style reply_to/correlation_id in the payload).
-            broker.Publish(Root + "/cmd/ping", """{"command_id":"c-1","reply_to":"e2e/resp","correlation_id":"corr-1"}""");
-            Assert.True(subscriber.WaitUntil(m => m.Any(x => x.Topic == "e2e/resp" && x.Payload.Contains("corr-1", StringComparison.Ordinal)), Patience), "no command response");
+            broker.Publish(Root + "/cmd/ping", """{"command_id":"c-1","reply_to":"xrf/v1/e2e/_ops/e2e/resp","correlation_id":"corr-1"}""");
+            Assert.True(subscriber.WaitUntil(m => m.Any(x => x.Topic == ReplyTopic && x.Payload.Contains("corr-1", StringComparison.Ordinal)), Patience), "no command response");
 
             // Broker crash: the service keeps measuring into its outbox.
             broker.Crash();
@@ -88,7 +91,7 @@ public sealed partial class EndToEndTests : IDisposable
             int loggedBefore = Logged(service.Output).Count;
             Assert.True(WaitFor(() => Logged(service.Output).Count >= loggedBefore + 2), "no measurements while the broker was down:\n" + service.Output);
             broker.Start();
-            subscriber = new MqttSubscriber(broker.Port, "e2e-backend", Root + "/#", "e2e/resp");
+            subscriber = new MqttSubscriber(broker.Port, "e2e-backend", Root + "/#", ReplyTopic);
             var loggedSoFar = Logged(service.Output);
             Assert.True(subscriber.WaitUntil(m => loggedSoFar.IsSubsetOf(Detections([.. received, .. m])), Patience), "detections lost over the broker restart");
 
@@ -158,23 +161,23 @@ public sealed partial class EndToEndTests : IDisposable
     public void Start_MqttCommandWithSampleIdAndPreset_DetectionCarriesThemAndReplyNamesTheMeasurement()
     {
         using var broker = new MosquittoBroker();
-        using var subscriber = new MqttSubscriber(broker.Port, "e2e-start", Root + "/detections", "e2e/resp");
+        using var subscriber = new MqttSubscriber(broker.Port, "e2e-start", Root + "/detections", ReplyTopic);
         using var service = Start(broker.Port, extra: ["Acquisition:Mode=Triggered", "Acquisition:AutoStart=false", "Mqtt:RemoteControl=true"]);
 
         // Commands sent before the service has subscribed are lost (no persistent session): ping until one is answered.
-        for (int i = 0; !subscriber.WaitUntil(m => m.Any(x => x.Topic == "e2e/resp" && x.Payload.Contains("\"pong\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(2)); i++)
+        for (int i = 0; !subscriber.WaitUntil(m => m.Any(x => x.Topic == ReplyTopic && x.Payload.Contains("\"pong\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(2)); i++)
         {
             Assert.True(i < 30, "the service never answered a ping:\n" + service.Output);
-            broker.Publish(Root + "/cmd/ping", $$"""{"command_id":"warm-{{i}}","reply_to":"e2e/resp"}""");
+            broker.Publish(Root + "/cmd/ping", $$"""{"command_id":"warm-{{i}}","reply_to":"xrf/v1/e2e/_ops/e2e/resp"}""");
         }
 
         // An analysis mode this service does not have is refused, and nothing is measured.
-        broker.Publish(Root + "/cmd/start", """{"command_id":"s-alloy","preset_s":2,"mode":"alloy","reply_to":"e2e/resp"}""");
+        broker.Publish(Root + "/cmd/start", $$"""{"command_id":"s-alloy","ts":"{{DateTimeOffset.UtcNow:O}}","preset_s":2,"mode":"alloy","reply_to":"xrf/v1/e2e/_ops/e2e/resp"}""");
         Assert.True(subscriber.WaitUntil(m => Reply(m, "s-alloy", "rejected") is not null, Patience), service.Output);
         Assert.Contains("'alloy'", Reply(subscriber.Messages, "s-alloy", "rejected")!.Value.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
 
         // The profile's preset is 1 s (Start below); the command asks for 2 s.
-        broker.Publish(Root + "/cmd/start", """{"command_id":"s-77","preset_s":2,"sample_id":"S-77","mode":"identify","reply_to":"e2e/resp"}""");
+        broker.Publish(Root + "/cmd/start", $$"""{"command_id":"s-77","ts":"{{DateTimeOffset.UtcNow:O}}","preset_s":2,"sample_id":"S-77","mode":"identify","reply_to":"xrf/v1/e2e/_ops/e2e/resp"}""");
         Assert.True(subscriber.WaitUntil(m => Reply(m, "s-77", "accepted") is not null, Patience), service.Output);
         Assert.True(subscriber.WaitUntil(m => Reply(m, "s-77", "completed") is not null && Detections(m).Count == 1, Patience), service.Output);
 
@@ -192,7 +195,7 @@ public sealed partial class EndToEndTests : IDisposable
     {
         foreach (var (topic, payload) in messages)
         {
-            if (topic != "e2e/resp")
+            if (topic != ReplyTopic)
             {
                 continue;
             }

@@ -45,6 +45,18 @@ public sealed class ProductionComponentsTests
         Assert.DoesNotContain(8067, events);
     }
 
+    [Theory]
+    [InlineData("secret", null, true)] // plain TCP: the password crosses the network in clear
+    [InlineData("secret", "/etc/xrfedge/ca.pem", false)] // TLS
+    [InlineData(null, null, false)] // anonymous: nothing to leak
+    public void WarnIfPasswordInClearText_PasswordWithoutCaFile_Warns8068(string? password, string? caFile, bool warned)
+    {
+        var events = new List<int>();
+        using var provider = new EventIdCollector(events);
+        ProductionComponents.WarnIfPasswordInClearText(new MqttOptions { Password = password, CaFile = caFile }, provider.CreateLogger("test"));
+        Assert.Equal(warned, events.Contains(8068));
+    }
+
     private sealed class EventIdCollector(List<int> events) : ILoggerProvider
     {
         public ILogger CreateLogger(string categoryName) => new Collector(events);
