@@ -39,9 +39,9 @@ internal static class AcquireCommand
         {
             device, protocol, config, preset, count, output, json,
         };
-        command.SetAction((parse, ct) => RunAsync(
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(token => RunAsync(
             parse.GetValue(device), parse.GetValue(protocol), parse.GetValue(config)!, parse.GetValue(preset), parse.GetValue(count),
-            parse.GetValue(output), parse.GetValue(json), Console.Out, Console.Error, ct));
+            parse.GetValue(output), parse.GetValue(json), Console.Out, Console.Error, token), ct));
         return command;
     }
 

@@ -41,8 +41,8 @@ internal static class McaSimCommand
         {
             link, profile, seed, fault, faultEvery, paceBaud,
         };
-        command.SetAction((parse, ct) => RunAsync(
-            parse.GetValue(link)!, parse.GetValue(profile)!, parse.GetValue(seed), parse.GetValue(fault)!, parse.GetValue(faultEvery), parse.GetValue(paceBaud), Console.Out, Console.Error, ct));
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(token => RunAsync(
+            parse.GetValue(link)!, parse.GetValue(profile)!, parse.GetValue(seed), parse.GetValue(fault)!, parse.GetValue(faultEvery), parse.GetValue(paceBaud), Console.Out, Console.Error, token), ct));
         return command;
     }
 

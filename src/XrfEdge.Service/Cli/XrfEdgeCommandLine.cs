@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 
 namespace XrfEdge.Service.Cli;
 
@@ -21,6 +22,28 @@ internal static class XrfEdgeCommandLine
         root.Subcommands.Add(AcquireCommand.Create());
         root.Subcommands.Add(OutboxCommand.Create());
         return root;
+    }
+
+    /// <summary>
+    /// Runs a verb's action with SIGINT/SIGTERM cancelling its token from the action's first line. System.CommandLine
+    /// starts the action and only then registers its own signal handler (ProcessTerminationHandler is given the started
+    /// task), so a signal that came while the action's synchronous start ran (mca-sim printing its "ready" line) killed
+    /// the process with 130 and left its link behind; seen under load in McaSimCommandTests. Both handlers may run: they
+    /// only cancel, and System.CommandLine still ends the process after <see cref="TerminationGracePeriod"/>.
+    /// </summary>
+    internal static async Task<int> CancelledOnTerminationAsync(Func<CancellationToken, Task<int>> action, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        return await action(cancel.Token).ConfigureAwait(false);
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            cancel.Cancel();
+        }
     }
 
     /// <summary>
