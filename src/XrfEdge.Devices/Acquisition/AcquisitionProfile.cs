@@ -16,8 +16,23 @@ public sealed record AcquisitionProfile
     /// <summary>Profile name (file name without .json).</summary>
     public required string Name { get; init; }
 
+    /// <summary>
+    /// The DP5's preset resolution: PRET is sent as <c>#######.#</c> seconds, and PRET=0.0 means OFF
+    /// (reference mca-and-files.md, text configuration table), so a shorter preset would count without a limit.
+    /// </summary>
+    public static readonly TimeSpan Dp5PresetResolution = TimeSpan.FromSeconds(0.1);
+
+    /// <summary>
+    /// The SPI MCA's preset resolution: START carries whole milliseconds and 0 means "no preset"
+    /// (docs/spi-mca-protocol.md §3).
+    /// </summary>
+    public static readonly TimeSpan SpiPresetResolution = TimeSpan.FromMilliseconds(1);
+
     /// <summary>"dp5" (Amptek serial) or "spi" (XrfEdge SPI frame protocol).</summary>
     public string Protocol { get; init; } = "dp5";
+
+    /// <summary>The shortest preset <paramref name="protocol"/>'s MCA can count to: its preset resolution.</summary>
+    public static TimeSpan MinimumPreset(string protocol) => protocol == "spi" ? SpiPresetResolution : Dp5PresetResolution;
 
     /// <summary>Default device path (e.g. /dev/ttyAMA0, /dev/spidev0.0); the CLI's --device overrides it.</summary>
     public string? Device { get; init; }
@@ -234,9 +249,9 @@ public sealed record AcquisitionProfile
             return "Calibration: " + calibrationError;
         }
 
-        if (PresetTime <= TimeSpan.Zero || PresetTime > TimeSpan.FromDays(1))
+        if (!(PresetTime >= MinimumPreset(Protocol)) || PresetTime > TimeSpan.FromDays(1))
         {
-            return "PresetSeconds must be above 0 and at most 86400";
+            return string.Create(CultureInfo.InvariantCulture, $"PresetSeconds must be at least {MinimumPreset(Protocol).TotalSeconds} (the {Protocol} MCA's preset resolution) and at most 86400");
         }
 
         if (MaxAttempts is < 1 or > 20 || ReconnectAttempts is < 0 or > 1000)

@@ -213,9 +213,9 @@ public sealed class Dp5Session : IAsyncDisposable
     /// <exception cref="Dp5ProtocolException">Re-applying the profile failed (the message names the command).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
-        if (presetTime <= TimeSpan.Zero)
+        if (presetTime < AcquisitionProfile.Dp5PresetResolution)
         {
-            throw new ArgumentOutOfRangeException(nameof(presetTime), presetTime, "preset time must be positive");
+            throw new ArgumentOutOfRangeException(nameof(presetTime), presetTime, $"{DeviceName}: the DP5's preset must be at least {AcquisitionProfile.Dp5PresetResolution.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (PRET's resolution; PRET=0.0 is OFF)");
         }
 
         // A restart since the last measurement shows in the first status after it (64 bytes, a few ms at 115200 baud).

@@ -63,10 +63,10 @@ internal static class AcquireCommand
         var problem = protocol is not ("dp5" or "spi") ? $"--protocol must be dp5 or spi, got '{protocol}'"
             : path is null ? $"no --device given and profile {profile.Name} names none"
             : count < 1 ? "--count must be at least 1"
-            // Written so that NaN fails too (every comparison with NaN is false). Below 1 ms the SPI START would carry
-            // preset 0, which means "no preset" (docs/spi-mca-protocol.md §3): the MCA would count forever.
-            : presetSeconds is { } p && !(p > 0 && p <= 86400) ? $"--preset-s must be above 0 and at most 86400, got {p.ToString(CultureInfo.InvariantCulture)}"
-            : presetSeconds is { } q && Math.Floor(q * 1000) < 1 ? $"--preset-s must be at least 0.001 (1 ms), got {q.ToString(CultureInfo.InvariantCulture)}"
+            // Written so that NaN fails too (every comparison with NaN is false). Below the MCA's preset resolution
+            // its preset would mean "none" (SPI START 0 ms, DP5 PRET=0.0): the MCA would count forever.
+            : presetSeconds is { } p && !(p >= AcquisitionProfile.MinimumPreset(protocol).TotalSeconds && p <= 86400)
+                ? $"--preset-s must be at least {AcquisitionProfile.MinimumPreset(protocol).TotalSeconds.ToString(CultureInfo.InvariantCulture)} (the {protocol} MCA's preset resolution) and at most 86400, got {p.ToString(CultureInfo.InvariantCulture)}"
             : output is not null && !output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) && !output.EndsWith(".mca", StringComparison.OrdinalIgnoreCase) ? $"--out must end in .jsonl or .mca, got '{output}'"
             : output is not null ? CheckOutput(output)
             : null;

@@ -25,6 +25,14 @@ public sealed class AcquisitionOptions
     public string Protocol { get; set; } = "dp5";
 
     /// <summary>
+    /// The shortest allowed preset (<see cref="PresetSeconds"/>, MQTT <c>set_preset</c>): the MCA's preset resolution,
+    /// below which it would count without a limit; 1 ms for a replay source, which only paces.
+    /// </summary>
+    public TimeSpan MinimumPreset => Source == AcquisitionSource.Mca
+        ? Devices.Acquisition.AcquisitionProfile.MinimumPreset(Protocol)
+        : Devices.Acquisition.AcquisitionProfile.SpiPresetResolution;
+
+    /// <summary>
     /// DP5 ASCII configuration applied at start-up, applied in the profile file's order (for example
     /// <c>"MCAC": "2048"</c>, <c>"GAIN": "20.0"</c>, <c>"TPEA": "1.0US"</c>); see the DP5 Programmer's Guide §5.
     /// </summary>

@@ -32,9 +32,7 @@ public static partial class ProfileValidator
             }
         }
 
-        // The MCAs' preset resolution: SPI counts in ms (a preset that rounds to 0 means "none"), the DP5's PRET in
-        // 0.1 s steps (PRET=0.0 is OFF). Below that the MCA would count without a limit.
-        double minimum = a.Protocol == "dp5" && a.Source == AcquisitionSource.Mca ? 0.1 : 0.001;
+        double minimum = a.MinimumPreset.TotalSeconds;
         Range(problems, "Acquisition:PresetSeconds", a.PresetSeconds, minimum, 86_400, $"≥ {minimum.ToString(System.Globalization.CultureInfo.InvariantCulture)} s (the MCA's preset resolution) and ≤ 86400 (one day)");
         if (a.Protocol is not ("dp5" or "spi"))
         {

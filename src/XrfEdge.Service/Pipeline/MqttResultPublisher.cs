@@ -312,8 +312,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
     Task<CommandResult> IInstrumentCommandHandler.SetPresetAsync(TimeSpan preset, CancellationToken cancellationToken)
     {
-        // The MCA's preset resolution (see ProfileValidator): below it the MCA would count without a limit.
-        var minimum = _settings.Acquisition.Protocol == "dp5" && _settings.Acquisition.Source == AcquisitionSource.Mca ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromMilliseconds(1);
+        var minimum = _settings.Acquisition.MinimumPreset;
         if (preset < minimum || preset > TimeSpan.FromDays(1))
         {
             return Task.FromResult(CommandResult.Failed($"preset must be ≥ {minimum.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (the MCA's preset resolution) and ≤ 86400 s"));

@@ -114,14 +114,15 @@ public sealed class AcquireCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0.0004, "at least 0.001")] // rounds to 0 ms: an SPI START with preset 0 means "no preset"
-    [InlineData(double.PositiveInfinity, "at most 86400")]
-    [InlineData(-1.0, "above 0")]
-    public async Task Acquire_PresetOutOfRange_UsageErrorTwoBeforeMeasuring(double presetSeconds, string expected)
+    [InlineData("spi", 0.0004, "at least 0.001")] // rounds to 0 ms: an SPI START with preset 0 means "no preset"
+    [InlineData("dp5", 0.04, "at least 0.1")] // PRET=0.0 is OFF on the DP5
+    [InlineData("spi", double.PositiveInfinity, "at most 86400")]
+    [InlineData("spi", -1.0, "at least 0.001")]
+    public async Task Acquire_PresetOutOfRange_UsageErrorTwoBeforeMeasuring(string protocol, double presetSeconds, string expected)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var rc = await AcquireCommand.RunAsync("simulated", "spi", SimulatorProfile(), presetSeconds, 1, null, false, stdout, stderr, CancellationToken.None);
+        var rc = await AcquireCommand.RunAsync("simulated", protocol, SimulatorProfile(), presetSeconds, 1, null, false, stdout, stderr, CancellationToken.None);
         Assert.Equal(2, rc);
         Assert.Contains("--preset-s", stderr.ToString(), StringComparison.Ordinal);
         Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
