@@ -33,8 +33,11 @@ internal sealed class PublishingWorker(
     private CancellationToken _stopping;
     private long? _failingSinceStop;
 
-    /// <summary>How long a failing store is still retried once a stop is requested: half the stop budget left for the drain.</summary>
-    private TimeSpan StopRetryBudget => TimeSpan.FromSeconds(Math.Max(1, (settings.Health.StopTimeoutSeconds - 5) / 2.0));
+    /// <summary>What the stop leaves the publisher to drain the outbox: Health:StopTimeoutSeconds less 5 s for the rest of the shutdown.</summary>
+    private TimeSpan DrainBudget => TimeSpan.FromSeconds(Math.Max(1, settings.Health.StopTimeoutSeconds - 5));
+
+    /// <summary>How long a failing store is still retried once a stop is requested: half of <see cref="DrainBudget"/>.</summary>
+    private TimeSpan StopRetryBudget => DrainBudget / 2;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -77,7 +80,7 @@ internal sealed class PublishingWorker(
         finally
         {
             health.Finished(Worker);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(1, settings.Health.StopTimeoutSeconds - 5)), time);
+            using var timeout = new CancellationTokenSource(DrainBudget, time);
             try
             {
                 await publisher.StopAsync(timeout.Token).ConfigureAwait(false);

@@ -258,7 +258,7 @@ public sealed class PipelineTests
         var health = host.Services.GetRequiredService<PipelineHealth>();
         var status = host.Services.GetRequiredService<InstrumentStatus>();
         await host.StartAsync();
-        Assert.True(await WaitForAsync(() => parts.Publisher.StoreAttempts > 0));
+        Assert.True(await Wait.UntilAsync(() => parts.Publisher.StoreAttempts > 0));
         int acquired;
         do
         {
@@ -306,7 +306,7 @@ public sealed class PipelineTests
         using var host = parts.BuildHost(settings, s => s.AddSingleton<TimeProvider>(time));
         var status = host.Services.GetRequiredService<InstrumentStatus>();
         await host.StartAsync();
-        Assert.True(await WaitForAsync(() => parts.Publisher.StoreAttempts > 0));
+        Assert.True(await Wait.UntilAsync(() => parts.Publisher.StoreAttempts > 0));
 
         var stop = host.StopAsync();
         int seconds = 0;
@@ -342,21 +342,11 @@ public sealed class PipelineTests
 
         control.RequestStop("stop command");
         Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Any(r => r.Outcome == MeasurementOutcome.Aborted)));
-        Assert.True(await WaitForAsync(() => control.ActiveRun is null));
+        Assert.True(await Wait.UntilAsync(() => control.ActiveRun is null));
         var third = new StartRequest("mqtt", SampleId: "C");
         Assert.True(control.RequestStart(third));
         Assert.True(await parts.Source.WaitStartedAsync());
         await host.StopAsync();
         Assert.DoesNotContain(parts.Publisher.Results, r => r.Request?.SampleId == "B");
-    }
-
-    private static async Task<bool> WaitForAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        return condition();
     }
 }

@@ -10,15 +10,16 @@ namespace XrfEdge.Service.Tests.Hosting;
 public sealed class ProductionComponentsTests
 {
     [Theory]
-    [InlineData(false, null, "fake", new[] { 8067 })] // MCA, GPIO off: nothing can interlock exposure
-    [InlineData(true, null, "fake", new[] { 8067 })] // GPIO on but no interlock line
-    [InlineData(true, 27, "fake", new[] { 8066 })] // an interlock line on the in-memory chip reads closed forever
-    public void CreateInstrumentIo_McaSource_WarnsWhenExposureIsNotInterlocked(bool gpio, int? interlockLine, string chip, int[] expected)
+    [InlineData(AcquisitionSource.Mca, false, null, new[] { 8067 })] // MCA, GPIO off: nothing can interlock exposure
+    [InlineData(AcquisitionSource.Mca, true, null, new[] { 8067 })] // GPIO on but no interlock line
+    [InlineData(AcquisitionSource.Mca, true, 27, new[] { 8066 })] // an interlock line on the in-memory chip reads closed forever
+    [InlineData(AcquisitionSource.Replay, false, null, new int[0])] // no X-ray source: nothing to interlock
+    public void CreateInstrumentIo_WarnsWhenAnXraySourceIsNotInterlocked(AcquisitionSource source, bool gpio, int? interlockLine, int[] expected)
     {
         var settings = FakeComponents.Settings(gpio: gpio);
-        settings.Acquisition.Source = AcquisitionSource.Mca;
+        settings.Acquisition.Source = source;
         settings.Gpio.InterlockLine = interlockLine;
-        settings.Gpio.Chip = chip;
+        settings.Gpio.Chip = "fake";
         var events = new List<int>();
         using var services = new ServiceCollection()
             .AddSingleton(TimeProvider.System)
@@ -28,33 +29,6 @@ public sealed class ProductionComponentsTests
         using var io = new ProductionComponents().CreateInstrumentIo(settings, services);
 
         Assert.Equal(expected, events.Where(e => e is 8066 or 8067));
-    }
-
-    [Fact]
-    public void CreateInstrumentIo_ReplaySource_NoInterlockWarning()
-    {
-        var settings = FakeComponents.Settings(gpio: false);
-        var events = new List<int>();
-        using var services = new ServiceCollection()
-            .AddSingleton(TimeProvider.System)
-            .AddLogging(l => l.AddProvider(new EventIdCollector(events)))
-            .BuildServiceProvider();
-
-        using var io = new ProductionComponents().CreateInstrumentIo(settings, services);
-
-        Assert.DoesNotContain(8067, events);
-    }
-
-    [Theory]
-    [InlineData("secret", null, true)] // plain TCP: the password crosses the network in clear
-    [InlineData("secret", "/etc/xrfedge/ca.pem", false)] // TLS
-    [InlineData(null, null, false)] // anonymous: nothing to leak
-    public void WarnIfPasswordInClearText_PasswordWithoutCaFile_Warns8068(string? password, string? caFile, bool warned)
-    {
-        var events = new List<int>();
-        using var provider = new EventIdCollector(events);
-        ProductionComponents.WarnIfPasswordInClearText(new MqttOptions { Password = password, CaFile = caFile }, provider.CreateLogger("test"));
-        Assert.Equal(warned, events.Contains(8068));
     }
 
     private sealed class EventIdCollector(List<int> events) : ILoggerProvider

@@ -75,7 +75,7 @@ public sealed class SafetyReviewTests
         int stalledAt = await WaitForStallAsync(parts.Source);
 
         parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50)); // interlock opens (longer than the 5 ms debounce)
-        Assert.True(await WaitForAsync(() => !status.InterlockClosed)); // the GPIO thread has seen it and called Abort
+        Assert.True(await Wait.UntilAsync(() => !status.InterlockClosed)); // the GPIO thread has seen it and called Abort
         gate.Set();
 
         Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Summaries.Count == 1));
@@ -276,7 +276,7 @@ public sealed class SafetyReviewTests
         await Task.Delay(200); // the GPIO thread has taken the press (debounce 20 ms)
         parts.Source.Complete();
         Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
-        Assert.True(await WaitForAsync(() => control.ActiveRun is null));
+        Assert.True(await Wait.UntilAsync(() => control.ActiveRun is null));
         await Task.Delay(300); // a queued start would begin at once
 
         Assert.Equal(1, parts.Source.Begun);
@@ -292,14 +292,14 @@ public sealed class SafetyReviewTests
         using var host = parts.BuildHost(FakeComponents.Settings());
         var status = host.Services.GetRequiredService<InstrumentStatus>();
         await host.StartAsync();
-        Assert.True(await WaitForAsync(() => parts.Chip.IsPhysicallyHigh(5)));
+        Assert.True(await Wait.UntilAsync(() => parts.Chip.IsPhysicallyHigh(5)));
 
         parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50)); // interlock opens
-        Assert.True(await WaitForAsync(() => !status.InterlockClosed));
-        Assert.True(await WaitForAsync(() => !parts.Chip.IsPhysicallyHigh(5)), "ready LED still on with the interlock open");
+        Assert.True(await Wait.UntilAsync(() => !status.InterlockClosed));
+        Assert.True(await Wait.UntilAsync(() => !parts.Chip.IsPhysicallyHigh(5)), "ready LED still on with the interlock open");
 
         parts.Chip.SetInputLevel(27, high: false, TimeSpan.FromMilliseconds(50)); // closed again
-        Assert.True(await WaitForAsync(() => parts.Chip.IsPhysicallyHigh(5)));
+        Assert.True(await Wait.UntilAsync(() => parts.Chip.IsPhysicallyHigh(5)));
         await host.StopAsync();
     }
 
@@ -327,15 +327,5 @@ public sealed class SafetyReviewTests
         }
 
         throw new TimeoutException("acquisition never stalled");
-    }
-
-    private static async Task<bool> WaitForAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(25);
-        }
-
-        return condition();
     }
 }
