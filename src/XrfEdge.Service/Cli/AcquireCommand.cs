@@ -31,7 +31,7 @@ internal static class AcquireCommand
         var device = new Option<string?>("--device") { Description = "Serial device (/dev/ttyUSB0, a pty link) or spidev node (/dev/spidev0.0); 'simulated' with --protocol spi. Default: the profile's Device" };
         var protocol = new Option<string?>("--protocol") { Description = "dp5 (Amptek serial) or spi (XrfEdge SPI frames). Default: the profile's Protocol" };
         var config = new Option<string>("--config") { Description = "firmware-config profile name (firmware-config/NAME.json) or path", DefaultValueFactory = _ => "pi-dp5-uart" };
-        var preset = new Option<double?>("--preset-s") { Description = "Preset accumulation time per measurement, seconds, 0.001–86400 (default: the profile's Acquisition:PresetSeconds)" };
+        var preset = new Option<double?>("--preset-s") { Description = "Preset accumulation time per measurement, seconds, up to 86400; at least 0.1 on the DP5, 0.001 on the SPI MCA (default: the profile's Acquisition:PresetSeconds)" };
         var count = new Option<int>("--count") { Description = "Number of measurements", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "Write spectra to FILE.jsonl (all) or FILE.mca (one file per measurement: FILE.mca, FILE-2.mca …); the directory must exist and is checked before measuring; each file is written to a temporary file and renamed into place" };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary per measurement on stdout" };
