@@ -74,7 +74,22 @@ def main(argv: list[str] | None = None) -> int:
                                             "eval_models.sh wrote under MODELS/eval")
     rt.add_argument("--models", type=Path, required=True)
     rt.add_argument("--json", action="store_true", help="print the figures as JSON")
+    sc = sub.add_parser("ship-check", help="judge a candidate against the shipped model by the ship rules (a)-(e) "
+                                           "from what training/ship_check.sh measured under OUT; exit 1 unless all met")
+    sc.add_argument("--candidate", type=Path, required=True, help="the candidate's models folder (int8 onnx + card)")
+    sc.add_argument("--shipped", type=Path, required=True, help="the shipped models folder")
+    sc.add_argument("--out", type=Path, required=True, help="ship_check.sh's OUT (sets.json, candidate/, shipped/)")
     a = p.parse_args(argv)
+    if a.cmd == "ship-check":
+        from .shipcheck import run as ship_check
+
+        try:
+            code, text = ship_check(a.candidate, a.shipped, a.out)
+        except (ValueError, OSError, KeyError) as e:
+            print(f"xrftrain: {e}", file=sys.stderr)
+            return 2
+        print(text)
+        return code
     if a.cmd == "real-totals":
         from .report import real_totals
 
