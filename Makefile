@@ -3,13 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 .PHONY: help deps build run test install bench bench-mqtt bench-service catalog physics-tables synth-validate \
-        ort test-model mca-sim model model-smoke check-arm64
+        ort test-model mca-sim model model-smoke check-arm64 ship-check
 
 help:
 	@echo "make run      — install what is missing, build, run the service end to end (simulated MCA, local broker)"
 	@echo "make test     — install what is missing and run every test"
 	@echo "make install  — deploy to /opt/xrfedge as a systemd service (sudo; see docs/deploy.md)"
 	@echo "make model    — reproduce models/ from a clean checkout (~115 min on 2 Zen 4 cores with bfloat16; training/README.md)"
+	@echo "make ship-check CANDIDATE=DIR — judge a candidate model folder against models/ by the ship rules (~10 min; training/README.md)"
 	@echo "make bench    — BenchmarkDotNet benchmarks (numbers recorded in docs/PERFORMANCE.md)"
 
 deps:
@@ -74,3 +75,10 @@ model:
 
 model-smoke:
 	training/make_model.sh --smoke
+
+# The ship decision, re-run: a candidate folder (int8 ONNX + card) against the shipped models/ on the selection sets
+# (seed 6006), the real files, the ONNX Runtime checks, latency and the card's epochs (training/ship_check.sh;
+# docs/training.md, "Re-running the ship decision"). Exit status 0 only when every rule is met.
+CANDIDATE ?= models
+ship-check:
+	training/ship_check.sh --candidate "$(CANDIDATE)" $(SHIP_CHECK_ARGS)
