@@ -10,7 +10,7 @@ help:
 	@echo "make test     — install what is missing and run every test"
 	@echo "make install  — deploy to /opt/xrfedge as a systemd service (sudo; see docs/deploy.md)"
 	@echo "make model    — reproduce models/ from a clean checkout (~115 min on 2 Zen 4 cores with bfloat16; training/README.md)"
-	@echo "make ship-check CANDIDATE=DIR — judge a candidate model folder against models/ by the ship rules (~10 min; training/README.md)"
+	@echo "make ship-check CANDIDATE=DIR — judge a candidate model folder against models/ by the ship rules (~10 min, +2 the first time; training/README.md)"
 	@echo "make bench    — BenchmarkDotNet benchmarks (numbers recorded in docs/PERFORMANCE.md)"
 
 deps:
