@@ -15,7 +15,9 @@
 #   training/ship_check.sh [--candidate DIR] [--shipped DIR] [--out DIR] [--count N] [--foreign-count N]
 # Defaults: candidate and shipped models/ (a smoke reading: a model against itself meets (a)–(c) by construction),
 # OUT .build/ship-check, the documented 200,000 / 50,000 spectra. No option reads a test seed: the seed is 6006, fixed.
-set -euo pipefail
+set -Eeuo pipefail   # -E: the ERR trap below fires inside functions too
+# A step that fails leaves no verdict: exit 2, so that a missed rule (1) is never confused with a broken run.
+trap 'echo "ship_check: a step failed (line $LINENO): no verdict" >&2; exit 2' ERR
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 caller="$PWD"
 py=/usr/bin/python3   # Debian's interpreter: the one with numpy and onnx
@@ -118,6 +120,7 @@ measure shipped "$shipped"
 ./xrfedge bench --json --model "$shipped/xrf-line-encoder.int8.onnx" > "$out/shipped/eval/bench.json"
 stamp "bench (both models)"
 
+trap - ERR
 set +e
 (cd training && "$py" -m xrftrain ship-check --candidate "$candidate" --shipped "$shipped" --out "$out")
 code=$?
