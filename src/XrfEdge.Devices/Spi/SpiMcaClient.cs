@@ -175,7 +175,7 @@ public sealed class SpiMcaClient
     /// <summary>
     /// Clears, starts with a preset, waits for it (then polls), and reads the final snapshot (docs/spi-mca-protocol.md §6).
     /// The end is accepted only when the header says "preset reached" or its live time is at least the preset less one
-    /// 1 ms timer tick; snapshot sequence numbers must increase from the first snapshot after START. Anything else means
+    /// 1 ms timer tick; snapshot sequence numbers must increase (modulo 2^32) from the first snapshot after START. Anything else means
     /// the MCA was reset (brown-out, watchdog) or the link lost or repeated a snapshot, and the spectrum is refused.
     /// </summary>
     /// <param name="presetTime">Preset live time, 1 ms up to uint.MaxValue ms (the START offset field, §3); whole milliseconds are sent.</param>
@@ -204,12 +204,13 @@ public sealed class SpiMcaClient
             var header = snapshot.Header;
 
             // §5: the sequence increments per SNAPSHOT. A repeat is a stale image; a step back is a device that restarted
-            // (its counter starts again) — either way this is not the histogram our START began.
-            if (previousSequence is { } previous && header.Sequence <= previous)
+            // (its counter starts again) — either way this is not the histogram our START began. The u32 counter wraps
+            // from 2^32 − 1 to 0, so "later" is judged in serial-number arithmetic (SpiFrameHeader.IsSequenceAfter).
+            if (previousSequence is { } previous && !SpiFrameHeader.IsSequenceAfter(header.Sequence, previous))
             {
                 throw new SpiProtocolException(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{DeviceName}: SPI MCA snapshot sequence went from {previous} to {header.Sequence} during the measurement (it must increase): the MCA was reset or a snapshot was repeated; the spectrum is discarded"));
+                    $"{DeviceName}: SPI MCA snapshot sequence went from {previous} to {header.Sequence} during the measurement (it must increase, modulo 2^32): the MCA was reset or a snapshot was repeated; the spectrum is discarded"));
             }
 
             previousSequence = header.Sequence;
