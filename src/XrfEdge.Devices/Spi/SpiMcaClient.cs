@@ -182,7 +182,7 @@ public sealed class SpiMcaClient
     /// <param name="cancellationToken">Aborts the wait; the caller sends STOP (the MCA keeps counting otherwise).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="presetTime"/> rounds to 0 ms (START would mean "no preset") or exceeds the field.</exception>
     /// <exception cref="SpiProtocolException">The MCA stopped short of the preset, or a snapshot sequence repeated or went back.</exception>
-    /// <exception cref="SpectrumSaturatedException">The final snapshot has the saturated flag (§5, flags bit 2).</exception>
+    /// <exception cref="SpectrumSaturatedException">The final snapshot has the saturated flag (§5, flags bit 2) or a channel at 2^(8·width) − 1.</exception>
     /// <exception cref="ChannelCountMismatchException">The MCA's header states another channel count than the profile's MCAC (see <see cref="ToRawSpectrum"/>).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
@@ -239,20 +239,34 @@ public sealed class SpiMcaClient
     }
 
     /// <summary>
-    /// Refuses a snapshot whose header has the saturated flag (§5, flags bit 2): clipped peaks would be analysed as
-    /// if real. Counts the channels at the maximum for the message.
+    /// Refuses a clipped snapshot (§5): clipped peaks would be analysed as if real. It is clipped when the header has the
+    /// saturated flag (flags bit 2) or when any channel holds the largest count its width allows,
+    /// 2^(8·width) − 1 (<see cref="SpiFrameHeader.MaximumCount"/>). The second test does not trust the firmware to set the
+    /// flag: a channel counter that saturates stops at that value, and one that wraps has already lost counts by the
+    /// time it reads that value, so a channel at the maximum is never a count that can be trusted. A genuine count of
+    /// exactly 2^(8·width) − 1 is refused too; that is one count short of clipping and costs a measurement, not a result.
     /// </summary>
     private void ThrowIfSaturated(SpiSnapshot snapshot)
     {
         var header = snapshot.Header;
-        if (!header.Saturated)
+        var max = header.MaximumCount;
+        var clipped = 0;
+        var firstClipped = -1;
+        for (var channel = 0; channel < snapshot.Counts.Length; channel++)
+        {
+            if (snapshot.Counts[channel] >= max)
+            {
+                clipped++;
+                firstClipped = firstClipped < 0 ? channel : firstClipped;
+            }
+        }
+
+        if (!header.Saturated && clipped == 0)
         {
             return;
         }
 
-        var max = header.MaximumCount;
-        var clipped = snapshot.Counts.Count(c => c >= max);
-        throw new SpectrumSaturatedException("SPI MCA", DeviceName, clipped, max, header.LiveTime);
+        throw new SpectrumSaturatedException("SPI MCA", DeviceName, clipped, max, header.LiveTime, firstClipped >= 0 ? firstClipped : null, header.Saturated);
     }
 
     /// <summary>

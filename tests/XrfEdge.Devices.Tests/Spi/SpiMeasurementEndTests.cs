@@ -167,6 +167,55 @@ public sealed class SpiMeasurementEndTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 65535L)] // 2^16 − 1: the largest count in 2 bytes (§5, flags bit 2)
+    [InlineData(3, 16777215L)] // 2^24 − 1
+    [InlineData(4, 4294967295L)] // 2^32 − 1
+    public async Task Measure_ChannelAtMaximumWithoutSaturatedFlag_ThrowsNamingTheChannel(int width, long maximum)
+    {
+        // Firmware that clips without setting flags bit 2: the counts themselves show it.
+        var counts = new long[1024];
+        counts[517] = maximum;
+        counts[516] = maximum - 1;
+        var client = Client(new ReplaySpiMca(Image(3, 20, PresetReached, width: (byte)width, counts)), out var spi);
+        using (spi)
+        {
+            var e = await Assert.ThrowsAsync<SpectrumSaturatedException>(() => client.MeasureAsync(Preset, CancellationToken.None));
+            Assert.Equal(1, e.SaturatedChannelCount);
+            Assert.Equal(maximum, e.MaximumCount);
+            Assert.Contains("/dev/spidev0.0", e.Message, StringComparison.Ordinal);
+            Assert.Contains("channel 517", e.Message, StringComparison.Ordinal);
+            Assert.Contains("flag not set", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Measure_ChannelOneBelowMaximumWithoutFlag_Accepted()
+    {
+        // 65534 = 2^16 − 2 still fits, so nothing was clipped.
+        var counts = new long[1024];
+        counts[517] = 65534;
+        var client = Client(new ReplaySpiMca(Image(3, 20, PresetReached, width: 2, counts)), out var spi);
+        using (spi)
+        {
+            var spectrum = await client.MeasureAsync(Preset, CancellationToken.None);
+            Assert.Equal(65534, spectrum.Counts[517]);
+        }
+    }
+
+    [Fact]
+    public async Task Measure_SaturatedFlag_MessageNamesTheFirstClippedChannel()
+    {
+        var counts = new long[1024];
+        counts[100] = counts[101] = 65535;
+        var client = Client(new ReplaySpiMca(Image(3, 20, PresetReached | Saturated, width: 2, counts)), out var spi);
+        using (spi)
+        {
+            var e = await Assert.ThrowsAsync<SpectrumSaturatedException>(() => client.MeasureAsync(Preset, CancellationToken.None));
+            Assert.Contains("channel 100", e.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Measure_SaturatedFlag_ThrowsNamingDeviceClippedChannelsAndRemedy()
     {
