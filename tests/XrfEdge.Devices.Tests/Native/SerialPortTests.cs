@@ -68,6 +68,42 @@ public sealed class SerialPortTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
     }
 
+    /// <summary>Descriptors of this process open on <paramref name="path"/> (its symlink resolved), from /proc/self/fd.</summary>
+    private static int DescriptorsOpenOn(string path)
+    {
+        var target = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        return new DirectoryInfo("/proc/self/fd").EnumerateFileSystemInfos().Count(fd =>
+        {
+            try
+            {
+                return fd.LinkTarget == target;
+            }
+            catch (IOException)
+            {
+                return false; // closed between listing and reading
+            }
+        });
+    }
+
+    [Fact]
+    public void BaseStream_Disposed_ClosesThePortsDescriptor()
+    {
+        // Dp5Session knows only the stream its connect delegate returned (acquire passes SerialPort.BaseStream) and
+        // disposes it on a link loss and at the end; that must close the tty, as System.IO.Ports' BaseStream does,
+        // not leave the descriptor (and its TIOCEXCL claim) open until a finaliser runs.
+        var (a, _) = SocatPair();
+        var before = DescriptorsOpenOn(a);
+        var port = new SerialPort(a);
+        port.Open();
+        Assert.Equal(before + 1, DescriptorsOpenOn(a));
+
+        port.BaseStream.Dispose();
+
+        Assert.False(port.IsOpen);
+        Assert.Equal(before, DescriptorsOpenOn(a));
+        port.Dispose(); // and closing the port afterwards is harmless
+    }
+
     [Fact]
     public void Open_MissingDevice_FileNotFoundNamingThePath()
     {
