@@ -168,13 +168,26 @@ public sealed class Dp5Session : IAsyncDisposable
     }
 
     /// <summary>Reads configuration values back (20/03 → 82/07), in batches of at most 32 names.</summary>
+    /// <exception cref="Dp5ProtocolException">A reply whose text is not <c>NAME=value;…</c> (the message quotes the fragment).</exception>
     public async Task<IReadOnlyDictionary<string, string>> ReadBackAsync(IEnumerable<string> names, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var payload in Dp5TextConfiguration.BuildReadBackPayloads(names))
         {
             var reply = await ExchangeAsync(Dp5Requests.ReadBack(payload), p => p.Pid1 == 0x82 && p.Pid2 == 0x07, 512, cancellationToken).ConfigureAwait(false);
-            foreach (var (k, v) in Dp5TextConfiguration.ParseReadBack(Encoding.ASCII.GetString(reply.Data)))
+            IReadOnlyDictionary<string, string> values;
+            try
+            {
+                values = Dp5TextConfiguration.ParseReadBack(Encoding.ASCII.GetString(reply.Data));
+            }
+            catch (FormatException e)
+            {
+                // The firmware does not guard its read-back reply against overflow (reference note mca-and-files.md
+                // §1.4): a garbled reply is a device error like any other (an IOException), not a crash of the caller.
+                throw new Dp5ProtocolException($"{DeviceName}: read-back reply garbled: {e.Message}", e);
+            }
+
+            foreach (var (k, v) in values)
             {
                 result[k] = v;
             }

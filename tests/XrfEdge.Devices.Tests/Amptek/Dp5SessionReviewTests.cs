@@ -1,0 +1,71 @@
+using System.Text;
+using XrfEdge.Devices.Amptek;
+using XrfEdge.Devices.Simulation;
+using XrfEdge.Devices.Tests.Support;
+
+namespace XrfEdge.Devices.Tests.Amptek;
+
+/// <summary>
+/// Review of the DP5 session (branch devices-gaps): a garbled read-back reply. Each test
+/// failed on the code before its fix.
+/// </summary>
+public sealed class Dp5SessionReviewTests
+{
+    /// <summary>
+    /// Serves <paramref name="device"/> on the device end of a memory link; <paramref name="rewrite"/> may replace a reply
+    /// (the request and the simulator's own reply in, the bytes to send out).
+    /// </summary>
+    private static Dp5Session SessionOn(SimulatedDp5 device, CancellationToken ct, Func<Dp5Packet, Dp5Packet?, Dp5Packet?>? rewrite = null)
+    {
+        // Generous reply time-out: these tests are about what comes back, not about time-outs (a loaded CI machine).
+        var profile = TestProfiles.Fast(1024, replyTimeout: TimeSpan.FromSeconds(5));
+        return new Dp5Session("memory", connectToken =>
+        {
+            var (host, dev) = MemoryDuplexStream.CreatePair();
+            _ = Task.Run(
+                async () =>
+                {
+                    var decoder = new Dp5PacketDecoder();
+                    var requests = new List<Dp5Packet>();
+                    var buffer = new byte[4096];
+                    while (!ct.IsCancellationRequested)
+                    {
+                        var n = await dev.ReadAsync(buffer, ct);
+                        decoder.Feed(buffer.AsSpan(0, n), requests);
+                        foreach (var request in requests)
+                        {
+                            var reply = device.Handle(request);
+                            reply = rewrite is null ? reply : rewrite(request, reply);
+                            if (reply is not null)
+                            {
+                                await dev.WriteAsync(reply.Encode(), ct);
+                            }
+                        }
+
+                        requests.Clear();
+                    }
+                },
+                ct);
+            return ValueTask.FromResult<Stream>(host);
+        }, profile, TimeProvider.System);
+    }
+
+    [Fact]
+    public async Task ApplyProfileAsync_ReadBackReplyGarbled_ThrowsProtocolErrorNamingDeviceAndFragment()
+    {
+        // The guide warns the firmware does not check its read-back reply for overflow (reference note mca-and-files.md §1.4):
+        // a reply cut short or overwritten is a well-formed 82/07 packet whose text is not NAME=value;… .
+        var device = new SimulatedDp5(new SimulatedDp5Options(), new ExampleSpectrumSource(1).Generate, TimeProvider.System);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var session = SessionOn(device, cts.Token, (request, reply) =>
+            request is { Pid1: 0x20, Pid2: 0x03 } ? new Dp5Packet(0x82, 0x07, Encoding.ASCII.GetBytes("MCAC=1024;GAIN=20.0;TPE")) : reply);
+        await session.ConnectAsync(cts.Token);
+
+        var e = await Record.ExceptionAsync(() => session.ApplyProfileAsync(cts.Token));
+
+        var protocol = Assert.IsType<Dp5ProtocolException>(e);
+        Assert.Contains("memory", protocol.Message, StringComparison.Ordinal);
+        Assert.Contains("'TPE'", protocol.Message, StringComparison.Ordinal);
+        await cts.CancelAsync();
+    }
+}
