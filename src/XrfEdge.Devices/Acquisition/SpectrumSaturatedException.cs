@@ -49,6 +49,37 @@ public sealed class SpectrumSaturatedException : IOException
     {
     }
 
+    /// <summary>
+    /// Throws when any channel of <paramref name="counts"/> is at <paramref name="maximumCount"/>, or when the device's own
+    /// saturated flag (<paramref name="flagSet"/>) says so. A channel at the maximum is refused whatever the flag: a counter
+    /// that saturates stops there, and one that wraps has lost counts by the time it reads that value.
+    /// </summary>
+    /// <param name="deviceKind">What sent the spectrum ("SPI MCA", "DP5").</param>
+    /// <param name="deviceName">Device path or name.</param>
+    /// <param name="counts">Counts per channel, channel 0 first.</param>
+    /// <param name="maximumCount">The largest count a channel holds: 2^(8·width) − 1.</param>
+    /// <param name="liveTime">Live time of the spectrum, for the message.</param>
+    /// <param name="flagSet">Whether the device reported saturation itself (SPI flags bit 2; the DP5 has no such flag).</param>
+    /// <exception cref="SpectrumSaturatedException">A channel at the maximum, or the flag set.</exception>
+    public static void ThrowIfSaturated(string deviceKind, string deviceName, ReadOnlySpan<long> counts, long maximumCount, TimeSpan liveTime, bool flagSet)
+    {
+        var clipped = 0;
+        var firstClipped = -1;
+        for (var channel = 0; channel < counts.Length; channel++)
+        {
+            if (counts[channel] >= maximumCount)
+            {
+                clipped++;
+                firstClipped = firstClipped < 0 ? channel : firstClipped;
+            }
+        }
+
+        if (flagSet || clipped > 0)
+        {
+            throw new SpectrumSaturatedException(deviceKind, deviceName, clipped, maximumCount, liveTime, firstClipped >= 0 ? firstClipped : null, flagSet || clipped == 0);
+        }
+    }
+
     /// <summary>Device path or name, when known.</summary>
     public string? DeviceName { get; }
 

@@ -224,6 +224,7 @@ public sealed class Dp5Session : IAsyncDisposable
     /// <exception cref="ChannelCountMismatchException">The DP5 sent another channel count than the profile's MCAC (see <see cref="ToRawSpectrum"/>).</exception>
     /// <exception cref="Dp5DeviceRestartedException">A status during the measurement, or the spectrum's, says the device restarted.</exception>
     /// <exception cref="Dp5ProtocolException">Re-applying the profile failed (the message names the command).</exception>
+    /// <exception cref="SpectrumSaturatedException">A channel is at 16,777,215, the largest count a 3-byte DP5 channel holds.</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
         if (presetTime < AcquisitionProfile.Dp5PresetResolution)
@@ -270,9 +271,10 @@ public sealed class Dp5Session : IAsyncDisposable
 
         var spectrum = await ReadSpectrumAsync(clear: false, cancellationToken).ConfigureAwait(false);
         ThrowIfRestartedSince(restartsBefore);
+        RawSpectrum raw;
         try
         {
-            return ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
+            raw = ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
         }
         catch (ChannelCountMismatchException)
         {
@@ -281,6 +283,13 @@ public sealed class Dp5Session : IAsyncDisposable
             _reapplyReason ??= string.Create(CultureInfo.InvariantCulture, $"the device sent {spectrum.Counts.Length} channels, not the profile's {_profile.ChannelCount}");
             throw;
         }
+
+        // A DP5 channel holds 3 bytes (guide rev A7 §4.2.2); the guide does not say whether a full channel sticks at
+        // 16,777,215 or wraps (reference note mca-and-files.md §1.5). At that value it has either stuck (clipped) or is one
+        // count from wrapping, so its count cannot be trusted: refuse it as the SPI path refuses a clipped channel. The
+        // DP5 status has no saturation flag, so the counts are the only evidence.
+        SpectrumSaturatedException.ThrowIfSaturated("DP5", DeviceName, raw.Counts, Dp5Spectrum.MaxChannelCount, raw.LiveTime ?? TimeSpan.Zero, flagSet: false);
+        return raw;
     }
 
     /// <summary>

@@ -246,28 +246,8 @@ public sealed class SpiMcaClient
     /// time it reads that value, so a channel at the maximum is never a count that can be trusted. A genuine count of
     /// exactly 2^(8·width) − 1 is refused too; that is one count short of clipping and costs a measurement, not a result.
     /// </summary>
-    private void ThrowIfSaturated(SpiSnapshot snapshot)
-    {
-        var header = snapshot.Header;
-        var max = header.MaximumCount;
-        var clipped = 0;
-        var firstClipped = -1;
-        for (var channel = 0; channel < snapshot.Counts.Length; channel++)
-        {
-            if (snapshot.Counts[channel] >= max)
-            {
-                clipped++;
-                firstClipped = firstClipped < 0 ? channel : firstClipped;
-            }
-        }
-
-        if (!header.Saturated && clipped == 0)
-        {
-            return;
-        }
-
-        throw new SpectrumSaturatedException("SPI MCA", DeviceName, clipped, max, header.LiveTime, firstClipped >= 0 ? firstClipped : null, header.Saturated);
-    }
+    private void ThrowIfSaturated(SpiSnapshot snapshot) =>
+        SpectrumSaturatedException.ThrowIfSaturated("SPI MCA", DeviceName, snapshot.Counts, snapshot.Header.MaximumCount, snapshot.Header.LiveTime, snapshot.Header.Saturated);
 
     /// <summary>
     /// Wraps a snapshot with the profile's calibration and counters, after checking that the header's channel count

@@ -1,12 +1,14 @@
 using System.Text;
+using XrfEdge.Devices.Acquisition;
 using XrfEdge.Devices.Amptek;
 using XrfEdge.Devices.Simulation;
 using XrfEdge.Devices.Tests.Support;
+using XrfEdge.Spectra;
 
 namespace XrfEdge.Devices.Tests.Amptek;
 
 /// <summary>
-/// Review of the DP5 session (branch devices-gaps): a garbled read-back reply. Each test
+/// Review of the DP5 session (branch devices-gaps): a clipped 24-bit channel and a garbled read-back reply. Each test
 /// failed on the code before its fix.
 /// </summary>
 public sealed class Dp5SessionReviewTests
@@ -48,6 +50,46 @@ public sealed class Dp5SessionReviewTests
                 ct);
             return ValueTask.FromResult<Stream>(host);
         }, profile, TimeProvider.System);
+    }
+
+    [Fact]
+    public async Task MeasureAsync_ChannelAtTwentyFourBitMaximum_ThrowsSaturatedNamingTheChannel()
+    {
+        // The example spectrum scaled by 10^6: its strongest peaks exceed 16,777,215, the largest count a DP5 channel holds
+        // (3 bytes per channel, guide rev A7 §4.2.2); the simulator clips them there as Dp5Spectrum.Encode does.
+        var example = new ExampleSpectrumSource(1);
+        var device = new SimulatedDp5(new SimulatedDp5Options(), r => example.Generate(r) is var s ? s with { Counts = Array.ConvertAll(s.Counts, c => c * 1_000_000) } : null!, TimeProvider.System);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var session = SessionOn(device, cts.Token);
+        await session.ConnectAsync(cts.Token);
+        await session.ApplyProfileAsync(cts.Token);
+
+        var e = await Assert.ThrowsAsync<SpectrumSaturatedException>(() => session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token));
+
+        Assert.Equal(Dp5Spectrum.MaxChannelCount, e.MaximumCount);
+        Assert.True(e.SaturatedChannelCount > 0);
+        Assert.NotNull(e.FirstSaturatedChannel);
+        Assert.Contains("DP5 on memory saturated", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"channel {e.FirstSaturatedChannel}", e.Message, StringComparison.Ordinal);
+        Assert.Contains("16777215", e.Message, StringComparison.Ordinal);
+        await cts.CancelAsync();
+    }
+
+    [Fact]
+    public async Task MeasureAsync_ChannelOneBelowTwentyFourBitMaximum_Accepted()
+    {
+        // Every channel at 16,777,214 = 2^24 − 2 (the simulator scales the source by accumulated/preset time: 0.2 s of 0.2 s).
+        var device = new SimulatedDp5(new SimulatedDp5Options(), r => new RawSpectrum { Id = "flat", Counts = Enumerable.Repeat(16_777_214L, r.ChannelCount).ToArray(), Calibration = ExampleSpectrumSource.CalibrationFor(r.ChannelCount) }, TimeProvider.System);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var session = SessionOn(device, cts.Token);
+        await session.ConnectAsync(cts.Token);
+        await session.ApplyProfileAsync(cts.Token);
+
+        var spectrum = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+
+        Assert.Equal(1024, spectrum.Counts.Length);
+        Assert.True(spectrum.Counts.Max() < Dp5Spectrum.MaxChannelCount);
+        await cts.CancelAsync();
     }
 
     [Fact]
