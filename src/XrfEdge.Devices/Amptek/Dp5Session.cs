@@ -225,6 +225,7 @@ public sealed class Dp5Session : IAsyncDisposable
     /// <exception cref="Dp5DeviceRestartedException">A status during the measurement, or the spectrum's, says the device restarted.</exception>
     /// <exception cref="Dp5ProtocolException">Re-applying the profile failed (the message names the command).</exception>
     /// <exception cref="SpectrumSaturatedException">A channel is at 16,777,215, the largest count a 3-byte DP5 channel holds.</exception>
+    /// <exception cref="Dp5ProtocolException">The MCA stopped more than 0.1 s short of PRET without a preset flag (a restart the status could not flag, or another interface disabled it).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
         if (presetTime < AcquisitionProfile.Dp5PresetResolution)
@@ -250,6 +251,7 @@ public sealed class Dp5Session : IAsyncDisposable
 
         // The device stops itself at the preset; a hard ceiling guards against a device that never does.
         var ceiling = presetTime + presetTime + TimeSpan.FromSeconds(30);
+        Dp5Status end;
         while (true)
         {
             await Task.Delay(_profile.PollInterval, _time, cancellationToken).ConfigureAwait(false);
@@ -259,6 +261,7 @@ public sealed class Dp5Session : IAsyncDisposable
             ThrowIfRestartedSince(restartsBefore);
             if (!status.McaEnabled || status.PresetRealTimeReached || status.PresetCountReached)
             {
+                end = status;
                 break;
             }
 
@@ -271,6 +274,7 @@ public sealed class Dp5Session : IAsyncDisposable
 
         var spectrum = await ReadSpectrumAsync(clear: false, cancellationToken).ConfigureAwait(false);
         ThrowIfRestartedSince(restartsBefore);
+        ThrowIfStoppedShort(end, spectrum.Status ?? end, TimeSpan.FromSeconds(double.Parse(pret, CultureInfo.InvariantCulture)));
         RawSpectrum raw;
         try
         {
@@ -517,6 +521,28 @@ public sealed class Dp5Session : IAsyncDisposable
             Log.DeviceRestarted(_logger, DeviceName);
             _reapplyReason = "the device restarted (status: first since reboot)";
         }
+    }
+
+    /// <summary>
+    /// Accepts the end of a measurement only when a preset ended it: the preset-count or preset-real-time flag (b35 D4,
+    /// D7), or an accumulation time within one PRET step (0.1 s) of the PRET sent; the DP5 stops accumulating at PRET
+    /// (PRET, reference note mca-and-files.md §1.4) and has no flag for it. "MCA enabled" dropping alone is also what a DP5 that restarted shows
+    /// when its firmware predates the restart flag (before 6.05) on a link that stayed up, or one that another interface
+    /// disabled: its spectrum is a fraction of the measurement, or empty, and would otherwise pass as complete. Such a
+    /// measurement fails, and the profile is re-applied before the next one, since the device may have lost it.
+    /// </summary>
+    private void ThrowIfStoppedShort(Dp5Status end, Dp5Status final, TimeSpan pret)
+    {
+        if (end.PresetCountReached || end.PresetRealTimeReached || final.PresetCountReached || final.PresetRealTimeReached
+            || final.AccumulationTime >= pret - AcquisitionProfile.Dp5PresetResolution)
+        {
+            return;
+        }
+
+        _reapplyReason ??= "the device stopped before its preset and may have restarted";
+        throw new Dp5ProtocolException(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{DeviceName}: DP5 stopped before its preset (accumulation time {final.AccumulationTime.TotalSeconds:0.###} s of {pret.TotalSeconds:0.###} s, no preset-count or preset-real-time flag): it was reset, power-cycled or disabled by another interface during the measurement; the spectrum is discarded"));
     }
 
     private void ThrowIfRestartedSince(int restartsBefore)

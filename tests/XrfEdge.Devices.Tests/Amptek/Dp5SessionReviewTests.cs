@@ -8,8 +8,8 @@ using XrfEdge.Spectra;
 namespace XrfEdge.Devices.Tests.Amptek;
 
 /// <summary>
-/// Review of the DP5 session (branch devices-gaps): a clipped 24-bit channel and a garbled read-back reply. Each test
-/// failed on the code before its fix.
+/// Review of the DP5 session (branch devices-gaps): a clipped 24-bit channel, a measurement that stopped short of its
+/// preset without any restart flag, and a garbled read-back reply. Each test failed on the code before its fix.
 /// </summary>
 public sealed class Dp5SessionReviewTests
 {
@@ -89,6 +89,41 @@ public sealed class Dp5SessionReviewTests
 
         Assert.Equal(1024, spectrum.Counts.Length);
         Assert.True(spectrum.Counts.Max() < Dp5Spectrum.MaxChannelCount);
+        await cts.CancelAsync();
+    }
+
+    [Fact]
+    public async Task MeasureAsync_OldFirmwarePowerCycledWhileCounting_ThrowsStoppedShortAndNextMeasurementReapplies()
+    {
+        // FW 6.04: before 6.05 the DP5 never sets b36 D5 "first status since reboot" (guide rev A7 §4.2.1), and on RS-232
+        // with its own supply the link stays up. The profile's MCAC 1024 is also the power-on default, so no channel-count
+        // mismatch either: only the accumulation time (about 0 s of a 5 s preset) shows that this is not the measurement.
+        var device = new SimulatedDp5(new SimulatedDp5Options { FirmwareVersion = new Version(6, 4) }, new ExampleSpectrumSource(1).Generate, TimeProvider.System);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var session = SessionOn(device, cts.Token);
+        await session.ConnectAsync(cts.Token);
+        await session.ApplyProfileAsync(cts.Token);
+
+        var measuring = session.MeasureAsync(TimeSpan.FromSeconds(5), cts.Token);
+        while (!device.McaEnabled)
+        {
+            Assert.False(measuring.IsCompleted, "the measurement ended before the MCA was seen enabled");
+            await Task.Delay(5, cts.Token);
+        }
+
+        device.PowerCycle();
+        var e = await Assert.ThrowsAsync<Dp5ProtocolException>(() => measuring);
+
+        Assert.Contains("memory", e.Message, StringComparison.Ordinal);
+        Assert.Contains("stopped before its preset", e.Message, StringComparison.Ordinal);
+        Assert.Contains("of 5 s", e.Message, StringComparison.Ordinal);
+        Assert.True(session.ProfileReapplyPending, "the device may have lost the profile: the next measurement must re-apply it");
+        Assert.Equal(0, session.DeviceRestartCount); // no flag on this firmware
+
+        var next = await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+        Assert.Equal(TimeSpan.FromSeconds(0.2), next.LiveTime);
+        Assert.Equal(1, session.ProfileReapplyCount);
+        Assert.Equal("20.0", device.Configuration["GAIN"]); // TestProfiles.Fast's GAIN, back after the re-application
         await cts.CancelAsync();
     }
 
