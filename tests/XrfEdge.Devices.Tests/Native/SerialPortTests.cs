@@ -105,6 +105,23 @@ public sealed class SerialPortTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadAsync_PeerPtyDisappears_ThrowsIOExceptionPromptly()
+    {
+        // socat holds both pty masters: killing it is a USB-serial adapter pulled while a read waits.
+        var (a, _) = SocatPair();
+        using var port = new SerialPort(a);
+        port.Open();
+        var read = port.BaseStream.ReadAsync(new byte[8]).AsTask();
+        await Task.Delay(100);
+        _socat!.Kill();
+        await _socat.WaitForExitAsync();
+
+        var e = await Assert.ThrowsAnyAsync<IOException>(() => read.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains(a, e.Message, StringComparison.Ordinal);
+        Assert.Throws<IOException>(() => port.Write([0xF5, 0xFA], 0, 2));
+    }
+
+    [Fact]
     public void Open_MissingDevice_FileNotFoundNamingThePath()
     {
         using var port = new SerialPort("/dev/ttyUSB-xrfedge-missing");
