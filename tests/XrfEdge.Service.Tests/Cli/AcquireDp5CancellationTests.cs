@@ -110,7 +110,8 @@ public sealed class AcquireDp5CancellationTests : IDisposable
         await process.WaitForExitAsync(timeout.Token);
         var stderr = await stderrTask;
 
-        Assert.True(device.DisableRequestCount == 1, $"the MCA was never told to stop (F0/03 requests: {device.DisableRequestCount}); exit {process.ExitCode}, stderr '{stderr.Trim()}', stdout before the first measurement '{string.Join(" | ", skipped)}'");
+        // At least one: under load the disable's ACK can miss its reply time-out and be asked again within the 2 s budget.
+        Assert.True(device.DisableRequestCount >= 1, $"the MCA was never told to stop (F0/03 requests: {device.DisableRequestCount}); exit {process.ExitCode}, stderr '{stderr.Trim()}', stdout before the first measurement '{string.Join(" | ", skipped)}'");
         Assert.False(device.McaEnabled, "the MCA is still counting after the verb exited");
         Assert.True(device.AccumulationTime < TimeSpan.FromSeconds(PresetSeconds), $"accumulated {device.AccumulationTime}: the preset ended the measurement, not the signal");
         Assert.Contains("cancelled after 1 measurement(s)", stderr, StringComparison.Ordinal);
