@@ -524,8 +524,8 @@ public sealed class Dp5Session : IAsyncDisposable
     }
 
     /// <summary>
-    /// Accepts the end of a measurement only when a preset ended it: the preset-count or preset-real-time flag (b35 D4,
-    /// D7), or an accumulation time within one PRET step (0.1 s) of the PRET sent; the DP5 stops accumulating at PRET
+    /// Accepts the end of a measurement only when a preset ended it (<see cref="EndedByPreset"/>): a preset flag, or an
+    /// accumulation time within one PRET step (0.1 s) of the PRET sent; the DP5 stops accumulating at PRET
     /// (PRET, reference note mca-and-files.md §1.4) and has no flag for it. "MCA enabled" dropping alone is also what a DP5 that restarted shows
     /// when its firmware predates the restart flag (before 6.05) on a link that stayed up, or one that another interface
     /// disabled: its spectrum is a fraction of the measurement, or empty, and would otherwise pass as complete. Such a
@@ -533,8 +533,7 @@ public sealed class Dp5Session : IAsyncDisposable
     /// </summary>
     private void ThrowIfStoppedShort(Dp5Status end, Dp5Status final, TimeSpan pret)
     {
-        if (end.PresetCountReached || end.PresetRealTimeReached || final.PresetCountReached || final.PresetRealTimeReached
-            || final.AccumulationTime >= pret - AcquisitionProfile.Dp5PresetResolution)
+        if (EndedByPreset(end, pret) || EndedByPreset(final, pret))
         {
             return;
         }
@@ -544,6 +543,17 @@ public sealed class Dp5Session : IAsyncDisposable
             CultureInfo.InvariantCulture,
             $"{DeviceName}: DP5 stopped before its preset (accumulation time {final.AccumulationTime.TotalSeconds:0.###} s of {pret.TotalSeconds:0.###} s, no preset-count or preset-real-time flag): it was reset, power-cycled or disabled by another interface during the measurement; the spectrum is discarded"));
     }
+
+    /// <summary>
+    /// Whether <paramref name="status"/> shows a preset ended the measurement: preset count (b35 D4) or preset real time
+    /// (b35 D7) reached, on an MCA8000D preset live time reached (b35 D6, which other devices use for "auto fast threshold
+    /// locked"; reference note mca-and-files.md §1.6), or an accumulation time within one PRET step (0.1 s) of
+    /// <paramref name="pret"/>.
+    /// </summary>
+    internal static bool EndedByPreset(Dp5Status status, TimeSpan pret) =>
+        status.PresetCountReached || status.PresetRealTimeReached
+        || (status.DeviceType == Dp5DeviceType.Mca8000D && status.AutoFastThresholdLocked)
+        || status.AccumulationTime >= pret - AcquisitionProfile.Dp5PresetResolution;
 
     private void ThrowIfRestartedSince(int restartsBefore)
     {

@@ -127,6 +127,27 @@ public sealed class Dp5SessionReviewTests
         await cts.CancelAsync();
     }
 
+    [Theory]
+    [InlineData(4.9, false, false, Dp5DeviceType.Dp5, false, true)] // PRET 5.0 s less one 0.1 s PRET step: accepted
+    [InlineData(4.899, false, false, Dp5DeviceType.Dp5, false, false)] // 1 ms more short: refused
+    [InlineData(1.0, true, false, Dp5DeviceType.Dp5, false, true)] // PREC reached (b35 D4)
+    [InlineData(1.0, false, true, Dp5DeviceType.Px5, false, true)] // PRER reached (b35 D7)
+    [InlineData(1.0, false, false, Dp5DeviceType.Mca8000D, true, true)] // MCA8000D: b35 D6 = preset live time reached
+    [InlineData(1.0, false, false, Dp5DeviceType.Dp5, true, false)] // DP5: b35 D6 is only "auto fast threshold locked"
+    public void EndedByPreset_FlagsAndAccumulationTime_AsTheStatusTableSays(double accumulationSeconds, bool presetCount, bool presetRealTime, Dp5DeviceType type, bool d6, bool expected)
+    {
+        // Flags from the status table (reference note mca-and-files.md §1.6); PRET 5.0 s.
+        var status = new Dp5Status
+        {
+            AccumulationTime = TimeSpan.FromSeconds(accumulationSeconds),
+            PresetCountReached = presetCount,
+            PresetRealTimeReached = presetRealTime,
+            AutoFastThresholdLocked = d6,
+            DeviceType = type,
+        };
+        Assert.Equal(expected, Dp5Session.EndedByPreset(status, TimeSpan.FromSeconds(5)));
+    }
+
     [Fact]
     public async Task ApplyProfileAsync_ReadBackReplyGarbled_ThrowsProtocolErrorNamingDeviceAndFragment()
     {
