@@ -105,6 +105,27 @@ public sealed class SerialPortTests : IDisposable
     }
 
     [Fact]
+    public void Read_AfterBaseStreamDisposed_RefusedRatherThanReadingWhateverReusedTheDescriptor()
+    {
+        // Once BaseStream closes the port, its fd number is free: the next open (here a file, in the instrument an
+        // outbox or a log) gets the lowest free number, which is very likely the same one. A later Read or BytesToRead
+        // through the old port must not touch that descriptor.
+        var (a, _) = SocatPair();
+        var port = new SerialPort(a) { ReadTimeout = 100 };
+        port.Open();
+        port.BaseStream.Dispose();
+        var file = Path.Combine(_dir, "reused");
+        File.WriteAllText(file, "not from the serial port");
+        using var reused = File.OpenRead(file);
+
+        Assert.Throws<ObjectDisposedException>(() => port.Read(new byte[64], 0, 64));
+        Assert.Throws<ObjectDisposedException>(() => port.Write([0xF5, 0xFA], 0, 2));
+        Assert.Throws<ObjectDisposedException>(() => port.BytesToRead);
+        Assert.Equal(0, reused.Position); // nothing was read from the file
+        port.Dispose();
+    }
+
+    [Fact]
     public async Task ReadAsync_PeerPtyDisappears_ThrowsIOExceptionPromptly()
     {
         // socat holds both pty masters: killing it is a USB-serial adapter pulled while a read waits.
