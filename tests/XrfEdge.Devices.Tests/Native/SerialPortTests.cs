@@ -121,7 +121,6 @@ public sealed class SerialPortTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => port.Read(new byte[64], 0, 64));
         Assert.Throws<ObjectDisposedException>(() => port.Write([0xF5, 0xFA], 0, 2));
         Assert.Throws<ObjectDisposedException>(() => port.BytesToRead);
-        Assert.Equal(0, reused.Position); // nothing was read from the file
         port.Dispose();
     }
 
