@@ -525,11 +525,12 @@ public sealed class Dp5Session : IAsyncDisposable
 
     /// <summary>
     /// Accepts the end of a measurement only when a preset ended it (<see cref="EndedByPreset"/>): a preset flag, or an
-    /// accumulation time within one PRET step (0.1 s) of the PRET sent; the DP5 stops accumulating at PRET
-    /// (PRET, reference note mca-and-files.md §1.4) and has no flag for it. "MCA enabled" dropping alone is also what a DP5 that restarted shows
-    /// when its firmware predates the restart flag (before 6.05) on a link that stayed up, or one that another interface
-    /// disabled: its spectrum is a fraction of the measurement, or empty, and would otherwise pass as complete. Such a
-    /// measurement fails, and the profile is re-applied before the next one, since the device may have lost it.
+    /// accumulation time within one PRET step (0.1 s) of the PRET sent; the DP5 stops accumulating at PRET (reference
+    /// note mca-and-files.md §1.4) and has no flag for it. "MCA enabled" dropping alone is also what a DP5 that
+    /// restarted shows when its firmware predates the restart flag (before 6.05) on a link that stayed up, or one that
+    /// another interface disabled: its spectrum is a fraction of the measurement, or empty, and would otherwise pass as
+    /// complete. Such a measurement fails, and the profile is re-applied before the next one, since the device may have
+    /// lost it.
     /// </summary>
     private void ThrowIfStoppedShort(Dp5Status end, Dp5Status final, TimeSpan pret)
     {
