@@ -168,13 +168,26 @@ public sealed class Dp5Session : IAsyncDisposable
     }
 
     /// <summary>Reads configuration values back (20/03 → 82/07), in batches of at most 32 names.</summary>
+    /// <exception cref="Dp5ProtocolException">A reply whose text is not <c>NAME=value;…</c> (the message quotes the fragment).</exception>
     public async Task<IReadOnlyDictionary<string, string>> ReadBackAsync(IEnumerable<string> names, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var payload in Dp5TextConfiguration.BuildReadBackPayloads(names))
         {
             var reply = await ExchangeAsync(Dp5Requests.ReadBack(payload), p => p.Pid1 == 0x82 && p.Pid2 == 0x07, 512, cancellationToken).ConfigureAwait(false);
-            foreach (var (k, v) in Dp5TextConfiguration.ParseReadBack(Encoding.ASCII.GetString(reply.Data)))
+            IReadOnlyDictionary<string, string> values;
+            try
+            {
+                values = Dp5TextConfiguration.ParseReadBack(Encoding.ASCII.GetString(reply.Data));
+            }
+            catch (FormatException e)
+            {
+                // The firmware does not guard its read-back reply against overflow (reference note mca-and-files.md
+                // §1.4): a garbled reply is a device error like any other (an IOException), not a crash of the caller.
+                throw new Dp5ProtocolException($"{DeviceName}: read-back reply garbled: {e.Message}", e);
+            }
+
+            foreach (var (k, v) in values)
             {
                 result[k] = v;
             }
@@ -211,6 +224,8 @@ public sealed class Dp5Session : IAsyncDisposable
     /// <exception cref="ChannelCountMismatchException">The DP5 sent another channel count than the profile's MCAC (see <see cref="ToRawSpectrum"/>).</exception>
     /// <exception cref="Dp5DeviceRestartedException">A status during the measurement, or the spectrum's, says the device restarted.</exception>
     /// <exception cref="Dp5ProtocolException">Re-applying the profile failed (the message names the command).</exception>
+    /// <exception cref="SpectrumSaturatedException">A channel is at 16,777,215, the largest count a 3-byte DP5 channel holds.</exception>
+    /// <exception cref="Dp5ProtocolException">The MCA stopped more than 0.1 s short of PRET without a preset flag (a restart the status could not flag, or another interface disabled it).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
         if (presetTime < AcquisitionProfile.Dp5PresetResolution)
@@ -236,6 +251,7 @@ public sealed class Dp5Session : IAsyncDisposable
 
         // The device stops itself at the preset; a hard ceiling guards against a device that never does.
         var ceiling = presetTime + presetTime + TimeSpan.FromSeconds(30);
+        Dp5Status end;
         while (true)
         {
             await Task.Delay(_profile.PollInterval, _time, cancellationToken).ConfigureAwait(false);
@@ -245,6 +261,7 @@ public sealed class Dp5Session : IAsyncDisposable
             ThrowIfRestartedSince(restartsBefore);
             if (!status.McaEnabled || status.PresetRealTimeReached || status.PresetCountReached)
             {
+                end = status;
                 break;
             }
 
@@ -257,9 +274,11 @@ public sealed class Dp5Session : IAsyncDisposable
 
         var spectrum = await ReadSpectrumAsync(clear: false, cancellationToken).ConfigureAwait(false);
         ThrowIfRestartedSince(restartsBefore);
+        ThrowIfStoppedShort(end, spectrum.Status ?? end, TimeSpan.FromSeconds(double.Parse(pret, CultureInfo.InvariantCulture)));
+        RawSpectrum raw;
         try
         {
-            return ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
+            raw = ToRawSpectrum(spectrum, string.Create(CultureInfo.InvariantCulture, $"{DeviceName}#{++_measurementIndex}"));
         }
         catch (ChannelCountMismatchException)
         {
@@ -268,6 +287,13 @@ public sealed class Dp5Session : IAsyncDisposable
             _reapplyReason ??= string.Create(CultureInfo.InvariantCulture, $"the device sent {spectrum.Counts.Length} channels, not the profile's {_profile.ChannelCount}");
             throw;
         }
+
+        // A DP5 channel holds 3 bytes (guide rev A7 §4.2.2); the guide does not say whether a full channel sticks at
+        // 16,777,215 or wraps (reference note mca-and-files.md §1.5). At that value it has either stuck (clipped) or is one
+        // count from wrapping, so its count cannot be trusted: refuse it as the SPI path refuses a clipped channel. The
+        // DP5 status has no saturation flag, so the counts are the only evidence.
+        SpectrumSaturatedException.ThrowIfSaturated("DP5", DeviceName, raw.Counts, Dp5Spectrum.MaxChannelCount, raw.LiveTime ?? TimeSpan.Zero, flagSet: false);
+        return raw;
     }
 
     /// <summary>
@@ -496,6 +522,39 @@ public sealed class Dp5Session : IAsyncDisposable
             _reapplyReason = "the device restarted (status: first since reboot)";
         }
     }
+
+    /// <summary>
+    /// Accepts the end of a measurement only when a preset ended it (<see cref="EndedByPreset"/>): a preset flag, or an
+    /// accumulation time within one PRET step (0.1 s) of the PRET sent; the DP5 stops accumulating at PRET (reference
+    /// note mca-and-files.md §1.4) and has no flag for it. "MCA enabled" dropping alone is also what a DP5 that
+    /// restarted shows when its firmware predates the restart flag (before 6.05) on a link that stayed up, or one that
+    /// another interface disabled: its spectrum is a fraction of the measurement, or empty, and would otherwise pass as
+    /// complete. Such a measurement fails, and the profile is re-applied before the next one, since the device may have
+    /// lost it.
+    /// </summary>
+    private void ThrowIfStoppedShort(Dp5Status end, Dp5Status final, TimeSpan pret)
+    {
+        if (EndedByPreset(end, pret) || EndedByPreset(final, pret))
+        {
+            return;
+        }
+
+        _reapplyReason ??= "the device stopped before its preset and may have restarted";
+        throw new Dp5ProtocolException(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{DeviceName}: DP5 stopped before its preset (accumulation time {final.AccumulationTime.TotalSeconds:0.###} s of {pret.TotalSeconds:0.###} s, no preset-count or preset-real-time flag): it was reset, power-cycled or disabled by another interface during the measurement; the spectrum is discarded"));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="status"/> shows a preset ended the measurement: preset count (b35 D4) or preset real time
+    /// (b35 D7) reached, on an MCA8000D preset live time reached (b35 D6, which other devices use for "auto fast threshold
+    /// locked"; reference note mca-and-files.md §1.6), or an accumulation time within one PRET step (0.1 s) of
+    /// <paramref name="pret"/>.
+    /// </summary>
+    internal static bool EndedByPreset(Dp5Status status, TimeSpan pret) =>
+        status.PresetCountReached || status.PresetRealTimeReached
+        || (status.DeviceType == Dp5DeviceType.Mca8000D && status.AutoFastThresholdLocked)
+        || status.AccumulationTime >= pret - AcquisitionProfile.Dp5PresetResolution;
 
     private void ThrowIfRestartedSince(int restartsBefore)
     {

@@ -83,6 +83,7 @@ internal sealed class FileDescriptorStream : Stream, IDiscardableInput
     /// <inheritdoc />
     public void DiscardInput()
     {
+        ThrowIfClosed();
         if (LibC.TcFlush(_handle.Fd, LibC.TCIFLUSH) != 0)
         {
             throw Error("tcflush", LibC.LastError);
@@ -94,6 +95,7 @@ internal sealed class FileDescriptorStream : Stream, IDiscardableInput
     {
         get
         {
+            ThrowIfClosed();
             int count = 0;
             if (LibC.Ioctl(_handle.Fd, LibC.FIONREAD, &count) != 0)
             {
@@ -116,6 +118,7 @@ internal sealed class FileDescriptorStream : Stream, IDiscardableInput
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            ThrowIfClosed();
             nint n;
             fixed (byte* p = buffer)
             {
@@ -164,6 +167,7 @@ internal sealed class FileDescriptorStream : Stream, IDiscardableInput
         while (!buffer.IsEmpty)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            ThrowIfClosed();
             nint n;
             fixed (byte* p = buffer)
             {
@@ -209,6 +213,13 @@ internal sealed class FileDescriptorStream : Stream, IDiscardableInput
 
         return fd.revents;
     }
+
+    /// <summary>
+    /// Refuses to use the descriptor number once the handle is closed: Linux hands the lowest free number to the next
+    /// open, so a read, write or ioctl through a stale number would act on whatever file got it. Checked on every pass
+    /// of the wait loops, so a port closed while a read waits ends that read within one poll slice.
+    /// </summary>
+    private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
 
     private IOException Error(string call, int errno) =>
         new($"{_name}: {call} failed: {LibC.Describe(errno)} (errno {errno})");

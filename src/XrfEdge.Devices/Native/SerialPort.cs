@@ -45,7 +45,7 @@ public sealed class SerialPort : IDisposable
     /// <summary>Whether <see cref="Open"/> succeeded and the port is not closed.</summary>
     public bool IsOpen => _handle is { IsClosed: false };
 
-    /// <summary>The open port as a stream; async reads honour cancellation within about 20 ms.</summary>
+    /// <summary>The open port as a stream; async reads honour cancellation within about 20 ms. Disposing it closes the port.</summary>
     public Stream BaseStream => _stream ?? throw new InvalidOperationException($"{PortName} is not open");
 
     /// <summary>Bytes received and not yet read.</summary>
@@ -90,7 +90,11 @@ public sealed class SerialPort : IDisposable
         }
 
         _handle = handle;
-        _stream = new FileDescriptorStream(handle, PortName, ownsHandle: false) { ReadTimeout = ReadTimeout, WriteTimeout = WriteTimeout };
+
+        // The stream owns the descriptor, as System.IO.Ports' BaseStream does: a caller that keeps only the stream
+        // (Dp5Session's connect delegate) closes the port by disposing it, instead of leaving the fd and its TIOCEXCL
+        // claim open until a finaliser runs. Close() disposing both is harmless: a SafeHandle closes once.
+        _stream = new FileDescriptorStream(handle, PortName, ownsHandle: true) { ReadTimeout = ReadTimeout, WriteTimeout = WriteTimeout };
     }
 
     /// <summary>Reads up to <paramref name="count"/> bytes, at least one; throws <see cref="TimeoutException"/> after <see cref="ReadTimeout"/>.</summary>

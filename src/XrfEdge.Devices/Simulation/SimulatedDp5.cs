@@ -83,6 +83,49 @@ public sealed class SimulatedDp5
     public long RequestCount { get; private set; }
 
     /// <summary>
+    /// Whether the MCA is counting now (status b35 D5 "MCA enabled"): false before an enable, after a disable (F0/03)
+    /// and once PRET is reached. Tests read it to see that a cancelled acquisition left the MCA stopped.
+    /// </summary>
+    public bool McaEnabled
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Advance();
+                return _enabled;
+            }
+        }
+    }
+
+    /// <summary>Accumulation time so far (status bytes 8–11), on the simulator's clock.</summary>
+    public TimeSpan AccumulationTime
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Advance();
+                return _accumulated;
+            }
+        }
+    }
+
+    /// <summary>Disable requests (F0/03, "Disable MCA/MCS") received so far.</summary>
+    public int DisableRequestCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _disableRequests;
+            }
+        }
+    }
+
+    private int _disableRequests;
+
+    /// <summary>
     /// Returns the device to its power-on state, as a battery swap, brown-out or replugged USB X-123 would: the
     /// configuration back to its defaults (a RAM-only 20/04 configuration is lost, guide §4.1.18), MCA disabled,
     /// spectrum and times cleared, and the next status flagged "first status since reboot" (b36 D5, FW6.05+, when
@@ -158,7 +201,7 @@ public sealed class SimulatedDp5
                 (0x02, >= 0x01 and <= 0x04) when request.Data.Length == 0 => SpectrumReply(request.Pid2),
                 (0xF0, 0x01) => Clear(),
                 (0xF0, 0x02) => SetEnabled(true),
-                (0xF0, 0x03) => SetEnabled(false),
+                (0xF0, 0x03) => Disable(),
                 (0x20, 0x02 or 0x04) => Configure(Encoding.ASCII.GetString(request.Data)),
                 (0x20, 0x03) => ReadBack(Encoding.ASCII.GetString(request.Data)),
                 (0xF1, 0x7F) => new Dp5Packet(0x8F, 0x7F, request.Data),
@@ -222,6 +265,12 @@ public sealed class SimulatedDp5
         _enabled = enabled && !(Preset is { } preset && _accumulated >= preset);
         _config["MCAE"] = _enabled ? "ON" : "OFF";
         return Ack(Dp5AckCode.Ok);
+    }
+
+    private Dp5Packet Disable()
+    {
+        _disableRequests++;
+        return SetEnabled(false);
     }
 
     private Dp5Packet Configure(string text)

@@ -228,7 +228,8 @@ public sealed class SimulatedSpiMca : ISpiIoctl, IDataReadyLine
         for (var channel = 0; channel < _channels; channel++)
         {
             var value = (long)Math.Floor((channel < _full.Length ? _full[channel] : 0) * fraction);
-            saturated |= value > max;
+            // At the maximum counts as clipped, as the host judges it (docs/spi-mca-protocol.md §5).
+            saturated |= value >= max;
             value = Math.Min(value, max);
             total += value;
             for (var b = 0; b < _countWidth; b++)

@@ -32,7 +32,7 @@ public sealed record SpiFrameHeader
     /// <summary>Channels, 256–16384.</summary>
     public int ChannelCount { get; init; }
 
-    /// <summary>Snapshot sequence number (increments per SNAPSHOT).</summary>
+    /// <summary>Snapshot sequence number (increments per SNAPSHOT, wrapping from 2^32 − 1 to 0; compare with <see cref="IsSequenceAfter"/>).</summary>
     public uint Sequence { get; init; }
 
     /// <summary>Live time, 1 ms resolution.</summary>
@@ -67,6 +67,20 @@ public sealed record SpiFrameHeader
 
     /// <summary>The largest count a channel can hold, 2^(8·<see cref="CountWidth"/>) − 1 (65535 for 2 bytes).</summary>
     public long MaximumCount => (1L << (8 * CountWidth)) - 1;
+
+    /// <summary>
+    /// Whether snapshot sequence <paramref name="later"/> comes after <paramref name="earlier"/> in serial-number
+    /// arithmetic (RFC 1982 §3.2, SERIAL_BITS = 32): the u32 counter of §5 wraps from 2^32 − 1 to 0, so 0 follows
+    /// 4294967295. "After" means 1 to 2^31 − 1 steps ahead; 0 steps is a repeat, and a distance of exactly 2^31 is
+    /// undefined in RFC 1982 and counts as not after. A device that restarts from a sequence 2^31 or more ahead of its
+    /// new one therefore looks like a step forward; <see cref="SpiMcaClient.MeasureAsync"/> still catches it by the
+    /// restarted device's idle state and zero live time (docs/spi-mca-protocol.md §6).
+    /// </summary>
+    public static bool IsSequenceAfter(uint later, uint earlier)
+    {
+        var distance = unchecked(later - earlier);
+        return distance is > 0 and < 0x8000_0000u;
+    }
 
     /// <summary>Encodes the header including its CRC-16.</summary>
     public byte[] Encode()

@@ -175,14 +175,14 @@ public sealed class SpiMcaClient
     /// <summary>
     /// Clears, starts with a preset, waits for it (then polls), and reads the final snapshot (docs/spi-mca-protocol.md §6).
     /// The end is accepted only when the header says "preset reached" or its live time is at least the preset less one
-    /// 1 ms timer tick; snapshot sequence numbers must increase from the first snapshot after START. Anything else means
+    /// 1 ms timer tick; snapshot sequence numbers must increase (modulo 2^32) from the first snapshot after START. Anything else means
     /// the MCA was reset (brown-out, watchdog) or the link lost or repeated a snapshot, and the spectrum is refused.
     /// </summary>
     /// <param name="presetTime">Preset live time, 1 ms up to uint.MaxValue ms (the START offset field, §3); whole milliseconds are sent.</param>
     /// <param name="cancellationToken">Aborts the wait; the caller sends STOP (the MCA keeps counting otherwise).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="presetTime"/> rounds to 0 ms (START would mean "no preset") or exceeds the field.</exception>
     /// <exception cref="SpiProtocolException">The MCA stopped short of the preset, or a snapshot sequence repeated or went back.</exception>
-    /// <exception cref="SpectrumSaturatedException">The final snapshot has the saturated flag (§5, flags bit 2).</exception>
+    /// <exception cref="SpectrumSaturatedException">The final snapshot has the saturated flag (§5, flags bit 2) or a channel at 2^(8·width) − 1.</exception>
     /// <exception cref="ChannelCountMismatchException">The MCA's header states another channel count than the profile's MCAC (see <see cref="ToRawSpectrum"/>).</exception>
     public async Task<RawSpectrum> MeasureAsync(TimeSpan presetTime, CancellationToken cancellationToken)
     {
@@ -204,12 +204,13 @@ public sealed class SpiMcaClient
             var header = snapshot.Header;
 
             // §5: the sequence increments per SNAPSHOT. A repeat is a stale image; a step back is a device that restarted
-            // (its counter starts again) — either way this is not the histogram our START began.
-            if (previousSequence is { } previous && header.Sequence <= previous)
+            // (its counter starts again) — either way this is not the histogram our START began. The u32 counter wraps
+            // from 2^32 − 1 to 0, so "later" is judged in serial-number arithmetic (SpiFrameHeader.IsSequenceAfter).
+            if (previousSequence is { } previous && !SpiFrameHeader.IsSequenceAfter(header.Sequence, previous))
             {
                 throw new SpiProtocolException(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{DeviceName}: SPI MCA snapshot sequence went from {previous} to {header.Sequence} during the measurement (it must increase): the MCA was reset or a snapshot was repeated; the spectrum is discarded"));
+                    $"{DeviceName}: SPI MCA snapshot sequence went from {previous} to {header.Sequence} during the measurement (it must increase, modulo 2^32): the MCA was reset or a snapshot was repeated; the spectrum is discarded"));
             }
 
             previousSequence = header.Sequence;
@@ -238,21 +239,15 @@ public sealed class SpiMcaClient
     }
 
     /// <summary>
-    /// Refuses a snapshot whose header has the saturated flag (§5, flags bit 2): clipped peaks would be analysed as
-    /// if real. Counts the channels at the maximum for the message.
+    /// Refuses a clipped snapshot (§5): clipped peaks would be analysed as if real. It is clipped when the header has the
+    /// saturated flag (flags bit 2) or when any channel holds the largest count its width allows,
+    /// 2^(8·width) − 1 (<see cref="SpiFrameHeader.MaximumCount"/>). The second test does not trust the firmware to set the
+    /// flag: a channel counter that saturates stops at that value, and one that wraps has already lost counts by the
+    /// time it reads that value, so a channel at the maximum is never a count that can be trusted. A genuine count of
+    /// exactly 2^(8·width) − 1 is refused too; that is one count short of clipping and costs a measurement, not a result.
     /// </summary>
-    private void ThrowIfSaturated(SpiSnapshot snapshot)
-    {
-        var header = snapshot.Header;
-        if (!header.Saturated)
-        {
-            return;
-        }
-
-        var max = header.MaximumCount;
-        var clipped = snapshot.Counts.Count(c => c >= max);
-        throw new SpectrumSaturatedException("SPI MCA", DeviceName, clipped, max, header.LiveTime);
-    }
+    private void ThrowIfSaturated(SpiSnapshot snapshot) =>
+        SpectrumSaturatedException.ThrowIfSaturated("SPI MCA", DeviceName, snapshot.Counts, snapshot.Header.MaximumCount, snapshot.Header.LiveTime, snapshot.Header.Saturated);
 
     /// <summary>
     /// Wraps a snapshot with the profile's calibration and counters, after checking that the header's channel count

@@ -68,6 +68,79 @@ public sealed class SerialPortTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
     }
 
+    /// <summary>Descriptors of this process open on <paramref name="path"/> (its symlink resolved), from /proc/self/fd.</summary>
+    private static int DescriptorsOpenOn(string path)
+    {
+        var target = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        return new DirectoryInfo("/proc/self/fd").EnumerateFileSystemInfos().Count(fd =>
+        {
+            try
+            {
+                return fd.LinkTarget == target;
+            }
+            catch (IOException)
+            {
+                return false; // closed between listing and reading
+            }
+        });
+    }
+
+    [Fact]
+    public void BaseStream_Disposed_ClosesThePortsDescriptor()
+    {
+        // Dp5Session knows only the stream its connect delegate returned (acquire passes SerialPort.BaseStream) and
+        // disposes it on a link loss and at the end; that must close the tty, as System.IO.Ports' BaseStream does,
+        // not leave the descriptor (and its TIOCEXCL claim) open until a finaliser runs.
+        var (a, _) = SocatPair();
+        var before = DescriptorsOpenOn(a);
+        var port = new SerialPort(a);
+        port.Open();
+        Assert.Equal(before + 1, DescriptorsOpenOn(a));
+
+        port.BaseStream.Dispose();
+
+        Assert.False(port.IsOpen);
+        Assert.Equal(before, DescriptorsOpenOn(a));
+        port.Dispose(); // and closing the port afterwards is harmless
+    }
+
+    [Fact]
+    public void Read_AfterBaseStreamDisposed_RefusedRatherThanReadingWhateverReusedTheDescriptor()
+    {
+        // Once BaseStream closes the port, its fd number is free: the next open (here a file, in the instrument an
+        // outbox or a log) gets the lowest free number, which is very likely the same one. A later Read or BytesToRead
+        // through the old port must not touch that descriptor.
+        var (a, _) = SocatPair();
+        var port = new SerialPort(a) { ReadTimeout = 100 };
+        port.Open();
+        port.BaseStream.Dispose();
+        var file = Path.Combine(_dir, "reused");
+        File.WriteAllText(file, "not from the serial port");
+        using var reused = File.OpenRead(file);
+
+        Assert.Throws<ObjectDisposedException>(() => port.Read(new byte[64], 0, 64));
+        Assert.Throws<ObjectDisposedException>(() => port.Write([0xF5, 0xFA], 0, 2));
+        Assert.Throws<ObjectDisposedException>(() => port.BytesToRead);
+        port.Dispose();
+    }
+
+    [Fact]
+    public async Task ReadAsync_PeerPtyDisappears_ThrowsIOExceptionPromptly()
+    {
+        // socat holds both pty masters: killing it is a USB-serial adapter pulled while a read waits.
+        var (a, _) = SocatPair();
+        using var port = new SerialPort(a);
+        port.Open();
+        var read = port.BaseStream.ReadAsync(new byte[8]).AsTask();
+        await Task.Delay(100);
+        _socat!.Kill();
+        await _socat.WaitForExitAsync();
+
+        var e = await Assert.ThrowsAnyAsync<IOException>(() => read.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains(a, e.Message, StringComparison.Ordinal);
+        Assert.Throws<IOException>(() => port.Write([0xF5, 0xFA], 0, 2));
+    }
+
     [Fact]
     public void Open_MissingDevice_FileNotFoundNamingThePath()
     {

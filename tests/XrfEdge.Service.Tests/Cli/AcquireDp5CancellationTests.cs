@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using XrfEdge.Devices.Native;
+using XrfEdge.Devices.Simulation;
+using XrfEdge.Service.Cli;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Service.Tests.Cli;
+
+/// <summary>
+/// <c>xrfedge acquire --protocol dp5</c> stopped by Ctrl-C (SIGINT) or SIGTERM while the DP5 is counting: the verb must
+/// tell the MCA to stop (F0/03 "Disable MCA/MCS", DP5 Programmer's Guide rev A7 §4.1.22: an enabled MCA counts on to
+/// its preset, or for ever with PRET=OFF) and write the measurements it completed. The device is the simulated DP5
+/// behind a socat pty pair, so the verb opens a real tty through termios exactly as it opens /dev/ttyUSB0.
+/// </summary>
+public sealed class AcquireDp5CancellationTests : IDisposable
+{
+    // A preset long enough that the MCA is certainly still counting when the signal arrives (reaching it would disable
+    // the MCA by itself and prove nothing), short enough that the first measurement ends quickly: 4 s (the signal reaches the MCA within a
+    // few hundred ms of its enable even on a loaded 2-core machine).
+    private const double PresetSeconds = 4;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("xrfedge-acquire-dp5-").FullName;
+    private readonly List<Process> _started = [];
+
+    private static string SimulatorProfile()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "firmware-config", "simulator.json");
+            if (File.Exists(Path.Combine(dir.FullName, "XrfEdge.sln")) && File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("firmware-config/simulator.json not found above the test binaries");
+    }
+
+    /// <summary>Two linked ptys from socat; returns their symlinks once socat says both exist.</summary>
+    private (string Host, string Device) SocatPair()
+    {
+        var host = Path.Combine(_dir, "ttyHost");
+        var device = Path.Combine(_dir, "ttyDevice");
+        var socat = Process.Start(new ProcessStartInfo("socat", $"-d -d pty,raw,echo=0,link={host} pty,raw,echo=0,link={device}") { RedirectStandardError = true })
+            ?? throw new InvalidOperationException("socat did not start (scripts/install-deps.sh installs it)");
+        _started.Add(socat);
+
+        // socat logs "starting data transfer loop" after both links exist; wait for that line, not for time.
+        while (socat.StandardError.ReadLine() is { } line && !line.Contains("starting data transfer loop", StringComparison.Ordinal))
+        {
+        }
+
+        return (host, device);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms; false when <paramref name="cancellationToken"/> fires first.</summary>
+    private static async Task<bool> EventuallyAsync(Func<bool> condition, CancellationToken cancellationToken)
+    {
+        while (!condition())
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(10), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    [Theory]
+    [InlineData("INT")] // Ctrl-C
+    [InlineData("TERM")] // systemd stop, a container runtime
+    public async Task Process_SignalWhileDp5Counting_DisablesTheMcaAndWritesWhatWasMeasured(string signal)
+    {
+        var (hostPath, devicePath) = SocatPair();
+        var device = new SimulatedDp5(new SimulatedDp5Options(), McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var devicePort = new SerialPort(devicePath);
+        devicePort.Open();
+        var serving = Task.Run(() => device.ServeAsync(devicePort.BaseStream, timeout.Token));
+
+        var output = Path.Combine(_dir, "out.jsonl");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "acquire", "--protocol", "dp5", "--device", hostPath, "--config", SimulatorProfile(), "--preset-s", PresetSeconds.ToString(CultureInfo.InvariantCulture), "--count", "3", "--out", output })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(start)!;
+        _started.Add(process);
+        var stderrTask = process.StandardError.ReadToEndAsync(timeout.Token);
+
+        // Warnings (a retried request on a loaded machine) share stdout with the measurement lines; skip them.
+        var skipped = new List<string>();
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.StartsWith($"{hostPath}#1:", StringComparison.Ordinal))
+        {
+            skipped.Add(line);
+        }
+
+        // The second measurement: wait until its enable has reached the device, then signal mid-acquisition.
+        Assert.True(await EventuallyAsync(() => device.McaEnabled, timeout.Token), "the second measurement never enabled the MCA");
+        using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync(timeout.Token);
+        }
+
+        await process.WaitForExitAsync(timeout.Token);
+        var stderr = await stderrTask;
+
+        // At least one: under load the disable's ACK can miss its reply time-out and be asked again within the 2 s budget.
+        Assert.True(device.DisableRequestCount >= 1, $"the MCA was never told to stop (F0/03 requests: {device.DisableRequestCount}); exit {process.ExitCode}, stderr '{stderr.Trim()}', stdout before the first measurement '{string.Join(" | ", skipped)}'");
+        Assert.False(device.McaEnabled, "the MCA is still counting after the verb exited");
+        Assert.True(device.AccumulationTime < TimeSpan.FromSeconds(PresetSeconds), $"accumulated {device.AccumulationTime}: the preset ended the measurement, not the signal");
+        Assert.Contains("cancelled after 1 measurement(s)", stderr, StringComparison.Ordinal);
+        Assert.Equal(1, process.ExitCode); // not every measurement ran (docs/acquisition.md)
+        Assert.Single(SpectrumJsonl.ReadFile(output));
+
+        await timeout.CancelAsync();
+        await serving;
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _started)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+
+            process.Dispose();
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
+}
