@@ -4,7 +4,8 @@ using System.Security.Cryptography.X509Certificates;
 namespace XrfEdge.Service.Options;
 
 /// <summary>
-/// Start-up checks of the client certificate keys (<c>Mqtt:CertFile</c>, <c>Mqtt:KeyFile</c>, <c>Mqtt:KeyPassword</c>):
+/// Start-up checks of the TLS files (<c>Mqtt:CaFile</c>) and of the client certificate keys (<c>Mqtt:CertFile</c>,
+/// <c>Mqtt:KeyFile</c>, <c>Mqtt:KeyPassword</c>):
 /// what libmosquitto would otherwise report only at each connect, as a TLS error retried for ever (warning 7008).
 /// </summary>
 internal static class MqttTls
@@ -17,6 +18,13 @@ internal static class MqttTls
     /// <summary>Adds one sentence per problem, each naming the key, the value and what is wrong.</summary>
     public static void Check(MqttOptions mqtt, List<string> problems)
     {
+        // A missing CA file is reported by ProfileValidator; here: one that exists but cannot be read or holds no certificate.
+        if (mqtt.CaFile is not null && File.Exists(mqtt.CaFile) && ReadText("Mqtt:CaFile", mqtt.CaFile, problems) is { } ca
+            && !ca.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+        {
+            problems.Add($"Mqtt:CaFile = '{mqtt.CaFile}': holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+        }
+
         if (mqtt.CertFile is null && mqtt.KeyFile is null)
         {
             if (!string.IsNullOrEmpty(mqtt.KeyPassword))

@@ -556,6 +556,7 @@ public sealed class ProfileLoaderTests : IDisposable
     [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:CertFile=client.crt", "Mqtt:KeyFile=stray.key" }, "Mqtt:KeyFile = '{0}/stray.key': not the private key of Mqtt:CertFile")]
     [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:CertFile=client.crt", "Mqtt:KeyFile=client.key", "Mqtt:KeyPassword=x" }, "Mqtt:KeyPassword is set but Mqtt:KeyFile = '{0}/client.key' is not encrypted")]
     [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:KeyPassword=x" }, "Mqtt:KeyPassword is set but Mqtt:KeyFile is not")]
+    [InlineData(new[] { "Mqtt:CaFile=client.key" }, "Mqtt:CaFile = '{0}/client.key': holds no PEM certificate")]
     public void ClientCertificate_Misconfigured_RefusedAtStartNamingTheKey(string[] sets, string expected)
     {
         MakeClientCertificates();
