@@ -268,6 +268,31 @@ public sealed class SecurityTests : IDisposable
     }
 
     [Fact]
+    public void ErrorCause_LibrarySentenceThenOpenSslQueue_KeepsTheSentenceAndOpenSslsFirstError()
+    {
+        // The lines libmosquitto logs at MOSQ_LOG_ERR for a key that does not decrypt (lib/net_mosq.c: its sentence, then
+        // net__print_ssl_error's queue, oldest first); the error texts are OpenSSL 3's.
+        string? cause = null;
+        var previousWasError = false;
+        foreach (var line in new[]
+        {
+            "Error: Unable to load client key file \"/k.key\".",
+            "OpenSSL Error[0]: error:1C800064:Provider routines::bad decrypt",
+            "OpenSSL Error[1]: error:11800074:PKCS12 routines::pkcs12 cipherfinal error",
+            "OpenSSL Error[4]: error:0A080009:SSL routines::PEM lib",
+        })
+        {
+            cause = MosquittoTransport.ErrorCause(cause, previousWasError, line);
+            previousWasError = true;
+        }
+
+        Assert.Equal("Error: Unable to load client key file \"/k.key\". OpenSSL Error[0]: error:1C800064:Provider routines::bad decrypt", cause);
+
+        // A lone OpenSSL line after other log lines (a handshake failure) is the cause by itself, as before.
+        Assert.Equal("OpenSSL Error[0]: x", MosquittoTransport.ErrorCause("Error: older", previousLineWasError: false, "OpenSSL Error[0]: x"));
+    }
+
+    [Fact]
     public void Tls_ClientCertificateWithoutKey_ClearErrorAtConstruction()
     {
         MakeCertificates();
