@@ -63,8 +63,14 @@ internal static partial class Log
     [LoggerMessage(7032, LogLevel.Information, "Outbox backlog drained: {Count} rows sent since connect")]
     public static partial void BacklogDrained(ILogger logger, long count);
 
-    [LoggerMessage(7033, LogLevel.Error, "Broker refused outbox row {RowId} on '{Topic}' with reason 0x{Reason:X2}, and the outbox could not record it; the row stays queued (attempt not counted) and is sent again")]
+    [LoggerMessage(7033, LogLevel.Error, "Broker refused outbox row {RowId} on '{Topic}' with reason 0x{Reason:X2}, and the outbox could not record it; the row stays queued (attempt not counted) and is sent again after a back-off (1 s, doubling up to 30 s while the storage stays broken; reminders: event 7035)")]
     public static partial void RefusalNotRecorded(ILogger logger, long rowId, string topic, int reason, Exception exception);
+
+    [LoggerMessage(7035, LogLevel.Warning, "Outbox still cannot record broker refusals: {Failures} failed attempts since {Since:O} ({Reason}); {HeldBack} refused rows held back, next attempt in {Seconds:F0} s")]
+    public static partial void RefusalStillNotRecorded(ILogger logger, int failures, DateTimeOffset since, int heldBack, double seconds, string reason);
+
+    [LoggerMessage(7036, LogLevel.Information, "Outbox records broker refusals again, after {Failures} failed attempts over {Seconds:F0} s")]
+    public static partial void RefusalRecordingRecovered(ILogger logger, int failures, double seconds);
 
     [LoggerMessage(7034, LogLevel.Error, "Processing {Count} broker acknowledgements failed; their rows stay queued and are sent again")]
     public static partial void AckBatchFailed(ILogger logger, int count, Exception exception);

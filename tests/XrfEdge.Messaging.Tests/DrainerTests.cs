@@ -17,6 +17,8 @@ public sealed class DrainerTests : IDisposable
     // Log event ids (src/XrfEdge.Messaging/Log.cs).
     private const int PublishRefusedEvent = 7030;
     private const int RefusalNotRecordedEvent = 7033;
+    private const int RefusalStillNotRecordedEvent = 7035;
+    private const int RefusalRecordingRecoveredEvent = 7036;
 
     // MQTT 5.0 §3.4.2.1: PUBACK reason 0x87 "Not authorized", what mosquitto answers for a publish outside the ACL.
     private const int NotAuthorized = 0x87;
@@ -72,6 +74,45 @@ public sealed class DrainerTests : IDisposable
         return rows;
     }
 
+    /// <summary>
+    /// 256 KiB file cap (SQLite max_page_count, as in OutboxTests) = 64 pages of 4 KiB; copying a refused row's 48 KiB
+    /// payload into dead_letter needs 12 new overflow pages. A refusal moves a row after 3 attempts.
+    /// </summary>
+    private SqliteOutbox FullOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxFileBytes = 256 * 1024, MaxAttempts = 3 });
+
+    /// <summary>
+    /// Counts two refusals of <paramref name="refusedRowId"/> and fills the file until SQLite reports SQLITE_FULL; returns
+    /// the filler rows, whose deletion gives the space back.
+    /// </summary>
+    private static List<long> FillUntilFull(SqliteOutbox outbox, long refusedRowId)
+    {
+        // Two refusals recorded earlier (attempts persist across restarts), so the broker's next one is the third and
+        // moves the row. Counting it (attempts 2 → 3, last_error 0x87 again) keeps the record's size, so SQLite rewrites
+        // it in place and it is the dead_letter insert that hits the cap; on a first refusal the growing record would
+        // already need a page for the count.
+        Assert.False(outbox.RecordRefusal(refusedRowId, NotAuthorized));
+        Assert.False(outbox.RecordRefusal(refusedRowId, NotAuthorized));
+
+        // Fill the file with rows of a kind the drainers here never send, until SQLite reports SQLITE_FULL (2 KiB each:
+        // less than a page is left when the next one no longer fits).
+        var fillers = new List<long>();
+        var full = false;
+        for (var i = 0; i < 500 && !full; i++)
+        {
+            try
+            {
+                fillers.Add(outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.HealthHistory, Topic = "filler", Payload = new byte[2 * 1024] }).RowId);
+            }
+            catch (OutboxFullException)
+            {
+                full = true;
+            }
+        }
+
+        Assert.True(full, "the 256 KiB file cap was never reached");
+        return fillers;
+    }
+
     [Fact]
     public async Task Drainer_DetectionTopicRefusedByAcl_RetriedCountedDeadLetteredAndLaterRowStillDelivered()
     {
@@ -121,36 +162,10 @@ public sealed class DrainerTests : IDisposable
         using var broker = AclBroker("allowed/#");
         await using var subscriber = await TestSubscriber.ConnectAsync(broker, "allowed/#");
 
-        // 256 KiB file cap (SQLite max_page_count, as in OutboxTests) = 64 pages of 4 KiB; copying the refused row's
-        // 48 KiB payload into dead_letter needs 12 new overflow pages.
-        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxFileBytes = 256 * 1024, MaxAttempts = 3 });
+        using var outbox = FullOutbox();
         var refused = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "denied/r", Payload = new byte[48 * 1024] });
         var before = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "allowed/a1", Payload = "a1"u8.ToArray() });
-
-        // Two refusals recorded earlier (attempts persist across restarts), so the broker's next one is the third and
-        // moves the row. Counting it (attempts 2 → 3, last_error 0x87 again) keeps the record's size, so SQLite rewrites
-        // it in place and it is the dead_letter insert that hits the cap; on a first refusal the growing record would
-        // already need a page for the count.
-        Assert.False(outbox.RecordRefusal(refused.RowId, NotAuthorized));
-        Assert.False(outbox.RecordRefusal(refused.RowId, NotAuthorized));
-
-        // Fill the file with rows of a kind this drainer never sends, until SQLite reports SQLITE_FULL (2 KiB each: less
-        // than a page is left when the next one no longer fits).
-        var fillers = new List<long>();
-        var full = false;
-        for (var i = 0; i < 500 && !full; i++)
-        {
-            try
-            {
-                fillers.Add(outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.HealthHistory, Topic = "filler", Payload = new byte[2 * 1024] }).RowId);
-            }
-            catch (OutboxFullException)
-            {
-                full = true;
-            }
-        }
-
-        Assert.True(full, "the 256 KiB file cap was never reached");
+        var fillers = FillUntilFull(outbox, refused.RowId);
         var log = new MemoryLoggerFactory();
         await using var transport = new MosquittoTransport(Program.ChildTransport(broker.Port, "drain-full"));
         var drainer = new OutboxDrainer(
@@ -213,5 +228,96 @@ public sealed class DrainerTests : IDisposable
 
         // RunAsync rethrows a failure of its acknowledgement loop when it stops; there must be none.
         Assert.Null(ended);
+    }
+    [Fact]
+    public async Task Drainer_RefusalCannotBeRecordedWhileFileFull_HeldBackOnDoublingBackOffWithOneLogPerStepAndOneRecoveryLog()
+    {
+        // The drainer's clock is moved by hand: a held-back row may go out again only when that clock passes the end of its
+        // back-off (1, 2, 4, 8, 16, 30, 30 s: StorageRetryBackoff's defaults). Before the back-off the row was sent again
+        // after a real 1-s pause each time, with an error log each time, for as long as the file stayed full.
+        using var broker = AclBroker("allowed/#");
+        using var outbox = FullOutbox();
+        var refused = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "denied/r", Payload = new byte[48 * 1024] });
+        var fillers = FillUntilFull(outbox, refused.RowId);
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+        var log = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(Program.ChildTransport(broker.Port, "drain-backoff"));
+        var drainer = new OutboxDrainer(
+            transport,
+            outbox,
+            [OutboxKind.Detection],
+            window: 1,
+            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
+            canSend: null,
+            log,
+            clock);
+        transport.Start();
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+
+        // Lets the send loop make two passes (it passes at least once per real second; each pass releases held-back rows
+        // whose back-off has ended on the hand-moved clock), then checks how often the broker refused the row so far.
+        async Task AssertRefusalsAfterTwoPassesAsync(long expected)
+        {
+            var passes = drainer.SendPasses;
+            drainer.Wake();
+            await WaitUntilAsync(() => drainer.SendPasses >= passes + 2, "two send passes");
+            Assert.Equal(expected, drainer.RefusedTotal);
+        }
+
+        try
+        {
+            await WaitUntilAsync(() => drainer.RefusedTotal == 1 && drainer.HeldBack == 1 && log.Count(RefusalNotRecordedEvent) == 1, "first refusal not recorded and logged, row held back");
+            var first = Assert.Single(log.WithEvent(RefusalNotRecordedEvent));
+            Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, first.Level);
+            Assert.Contains($"outbox row {refused.RowId} on 'denied/r' with reason 0x87", first.Message, StringComparison.Ordinal);
+            Assert.Contains("full", first.Exception!.Message, StringComparison.Ordinal);
+
+            // The clock stands still: the row is not sent again, however many passes the send loop makes.
+            await AssertRefusalsAfterTwoPassesAsync(1);
+
+            // Each back-off step: not before its end, then exactly one more refusal and one reminder (7035), never 7033.
+            long refusals = 1;
+            foreach (var (waitSeconds, nextWaitSeconds) in new[] { (1, 2), (2, 4), (4, 8), (8, 16), (16, 30), (30, 30) })
+            {
+                clock.Advance(TimeSpan.FromSeconds(waitSeconds) - TimeSpan.FromMilliseconds(1));
+                await AssertRefusalsAfterTwoPassesAsync(refusals);
+                clock.Advance(TimeSpan.FromMilliseconds(1));
+                refusals++;
+                await WaitUntilAsync(() => drainer.RefusedTotal == refusals && log.Count(RefusalStillNotRecordedEvent) == refusals - 1, $"refusal {refusals} after the {waitSeconds}-s back-off");
+                var reminder = log.WithEvent(RefusalStillNotRecordedEvent)[^1];
+                Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, reminder.Level);
+                Assert.Contains($"{refusals} failed attempts since 2026-11-23T12:00:00.0000000+00:00", reminder.Message, StringComparison.Ordinal);
+                Assert.EndsWith($"next attempt in {nextWaitSeconds} s", reminder.Message, StringComparison.Ordinal);
+            }
+
+            Assert.Equal(1, log.Count(RefusalNotRecordedEvent));
+            Assert.Equal(0, log.Count(RefusalRecordingRecoveredEvent));
+            Assert.Equal(2, Assert.Single(outbox.ReadBatch(0, 100, [OutboxKind.Detection])).Attempts);
+
+            // Space comes back: at the end of the current 30-s step the refusal is recorded (the row dead-lettered) and
+            // the recovery is logged once.
+            outbox.Delete(fillers);
+            clock.Advance(TimeSpan.FromSeconds(30));
+            await WaitUntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && drainer.InFlight == 0, "refused row dead-lettered once space is back");
+            await WaitUntilAsync(() => log.Count(RefusalRecordingRecoveredEvent) == 1, "recovery logged");
+            var recovered = Assert.Single(log.WithEvent(RefusalRecordingRecoveredEvent));
+            Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, recovered.Level);
+            Assert.Contains($"after {refusals} failed attempts over 91 s", recovered.Message, StringComparison.Ordinal);
+            Assert.Equal(0, drainer.HeldBack);
+            Assert.Equal(1, log.Count(RefusalNotRecordedEvent));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await transport.StopAsync(CancellationToken.None);
+            try
+            {
+                await running.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
     }
 }

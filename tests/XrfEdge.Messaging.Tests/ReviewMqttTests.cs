@@ -240,6 +240,28 @@ public sealed class ReviewMqttTests
         Assert.NotEmpty(transport.Published);
     }
 
+    [Theory]
+    [InlineData("xrf/v1/acme/_ops/+/")]
+    [InlineData("#")]
+    [InlineData("xrf/v1/acme/")] // covers every device tree of the fleet
+    [InlineData("xrf/v1/acme/_ops")] // would also admit xrf/v1/acme/_ops-x/…
+    [InlineData("$share/")]
+    public void Processor_ResponseTopicPrefixOutsideTheRules_RefusedAtConstruction(string prefix)
+    {
+        var error = Assert.Throws<ArgumentException>(() => Processor(new MemoryTransport(), new RecordingHandler(), new CommandOptions { ResponseTopicPrefix = prefix }));
+        Assert.StartsWith($"Response topic prefix '{prefix}' ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ping_ConfiguredResponseTopicPrefix_AnsweredUnderItAndNoLongerInTheDefaultNamespace()
+    {
+        var transport = new MemoryTransport();
+        var processor = Processor(transport, new RecordingHandler(), new CommandOptions { ResponseTopicPrefix = "acme/replies/" });
+        await processor.HandleAsync(Command("ping", """{"command_id":"pf-1"}""", "acme/replies/dash"), CancellationToken.None);
+        await processor.HandleAsync(Command("ping", """{"command_id":"pf-2"}""", "xrf/v1/acme/_ops/dash"), CancellationToken.None);
+        Assert.Equal(["acme/replies/dash", Topics.DefaultResponse], transport.Published.Select(m => m.Topic).Distinct());
+    }
+
     [Fact]
     public async Task Command_PayloadOverLimit_RejectedUnread()
     {

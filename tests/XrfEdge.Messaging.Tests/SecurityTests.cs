@@ -43,6 +43,47 @@ public sealed class SecurityTests : IDisposable
         Run("openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "1");
     }
 
+    /// <summary>Password of the encrypted client key; made up for the test.</summary>
+    private const string KeyPassword = "key-pass-7731";
+
+    /// <summary>A second client certificate whose key is encrypted (PKCS#8, AES-256-CBC) with <see cref="KeyPassword"/>.</summary>
+    private void MakeEncryptedClientKey()
+    {
+        Run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-aes-256-cbc", "-pass", "pass:" + KeyPassword, "-out", "client-enc.key");
+        Run("openssl", "req", "-new", "-key", "client-enc.key", "-passin", "pass:" + KeyPassword, "-out", "client-enc.csr", "-subj", "/CN=XRF-0043");
+        Run("openssl", "x509", "-req", "-in", "client-enc.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client-enc.crt", "-days", "1");
+    }
+
+    /// <summary>Starts the transport and returns the first Disconnected report that names a cause, failing if it ever connects.</summary>
+    private static async Task<MqttStateChangedEventArgs> RefusalAsync(MosquittoTransport transport, Func<string, bool> expected)
+    {
+        var connected = false;
+        var reported = new TaskCompletionSource<MqttStateChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new ConcurrentQueue<string>();
+        transport.StateChanged += (_, e) =>
+        {
+            connected |= e.State == MqttConnectionState.Connected;
+            seen.Enqueue($"{e.State} {e.Code}: {e.Description}");
+            if (e.State == MqttConnectionState.Disconnected && expected(e.Description))
+            {
+                reported.TrySetResult(e);
+            }
+        };
+        transport.Start();
+        try
+        {
+            // Bounds a hang only; the reports come within a second or two of each attempt.
+            var down = await reported.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.False(connected);
+            return down;
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail("no expected refusal; states seen:\n" + string.Join('\n', seen));
+            throw;
+        }
+    }
+
     private MosquittoBroker TlsBroker() => MosquittoBroker.Started(listenerConfig: string.Join('\n',
         "allow_anonymous true",
         $"cafile {PathOf("ca.crt")}",
@@ -172,6 +213,108 @@ public sealed class SecurityTests : IDisposable
         // thread after a 1-s back-off (the cap), so every transport goes round several times in 26 s. The 12-s watchdog
         // alone could give at most 2 restarts each (32); a restart needs two ticks, so at most 13 each (208).
         Assert.InRange(int.Parse(summary.Groups[1].Value, CultureInfo.InvariantCulture), 48, 208);
+    }
+
+    [Fact]
+    public async Task Tls_BrokerRequiresClientCertificateAndNoneConfigured_RefusedWithOpenSslReason()
+    {
+        // The same broker and host name as the mutual-TLS test above, which connects: only the client certificate is missing.
+        MakeCertificates();
+        using var broker = TlsBroker();
+        await using var transport = new MosquittoTransport(TlsOptions(broker, "localhost", clientCertificate: false));
+
+        // TLS 1.3: the server checks the client's certificate after the client's handshake ends, so the refusal reaches
+        // the client as the alert "certificate required" (RFC 8446 §6.2, alert 116) in OpenSSL's words.
+        var down = await RefusalAsync(transport, d => d.Contains("certificate required", StringComparison.Ordinal));
+        Assert.Contains("OpenSSL", down.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tls_EncryptedClientKeyWithItsPassword_ConnectsAndPublishes()
+    {
+        MakeCertificates();
+        MakeEncryptedClientKey();
+        using var broker = TlsBroker();
+        var options = TlsOptions(broker, "localhost");
+        options.Tls!.CertFile = PathOf("client-enc.crt");
+        options.Tls.KeyFile = PathOf("client-enc.key");
+        options.Tls.KeyPassword = KeyPassword;
+        await using var transport = new MosquittoTransport(options);
+        transport.Start();
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        var outcome = await transport.PublishAsync(new MqttOutboundMessage { Topic = "t/tls-enc", Payload = "x"u8.ToArray() }, CancellationToken.None);
+        Assert.True(outcome.Accepted);
+    }
+
+    [Theory]
+    [InlineData("wrong-password")]
+    [InlineData(null)] // no password: OpenSSL must not be left to ask on a terminal (the test would block on one)
+    public async Task Tls_EncryptedClientKeyWithoutItsPassword_NotConnectedAndTheLibrarySaysTheKeyDidNotLoad(string? password)
+    {
+        MakeCertificates();
+        MakeEncryptedClientKey();
+        using var broker = TlsBroker();
+        var options = TlsOptions(broker, "localhost");
+        options.Tls!.CertFile = PathOf("client-enc.crt");
+        options.Tls.KeyFile = PathOf("client-enc.key");
+        options.Tls.KeyPassword = password;
+        await using var transport = new MosquittoTransport(options);
+
+        // libmosquitto's own sentence (lib/net_mosq.c), then OpenSSL's first error, not its last and vaguest ("PEM lib").
+        var down = await RefusalAsync(transport, d => d.Contains("Unable to load client key file", StringComparison.Ordinal));
+        Assert.Contains(PathOf("client-enc.key"), down.Description, StringComparison.Ordinal);
+        Assert.Contains("OpenSSL Error[0]", down.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("PEM lib", down.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ErrorCause_LibrarySentenceThenOpenSslQueue_KeepsTheSentenceAndOpenSslsFirstError()
+    {
+        // The lines libmosquitto logs at MOSQ_LOG_ERR for a key that does not decrypt (lib/net_mosq.c: its sentence, then
+        // net__print_ssl_error's queue, oldest first); the error texts are OpenSSL 3's.
+        string? cause = null;
+        var previousWasError = false;
+        foreach (var line in new[]
+        {
+            "Error: Unable to load client key file \"/k.key\".",
+            "OpenSSL Error[0]: error:1C800064:Provider routines::bad decrypt",
+            "OpenSSL Error[1]: error:11800074:PKCS12 routines::pkcs12 cipherfinal error",
+            "OpenSSL Error[4]: error:0A080009:SSL routines::PEM lib",
+        })
+        {
+            cause = MosquittoTransport.ErrorCause(cause, previousWasError, line);
+            previousWasError = true;
+        }
+
+        Assert.Equal("Error: Unable to load client key file \"/k.key\". OpenSSL Error[0]: error:1C800064:Provider routines::bad decrypt", cause);
+
+        // A lone OpenSSL line after other log lines (a handshake failure) is the cause by itself, as before.
+        Assert.Equal("OpenSSL Error[0]: x", MosquittoTransport.ErrorCause("Error: older", previousLineWasError: false, "OpenSSL Error[0]: x"));
+    }
+
+    [Fact]
+    public void Tls_ClientCertificateWithoutKey_ClearErrorAtConstruction()
+    {
+        MakeCertificates();
+        var error = Assert.Throws<MqttException>(() => new MosquittoTransport(new MqttTransportOptions
+        {
+            ClientId = "x",
+            Tls = new MqttTlsOptions { CaFile = PathOf("ca.crt"), CertFile = PathOf("client.crt") },
+        }));
+        Assert.Contains("go together", error.Message, StringComparison.Ordinal);
+        Assert.Contains("client.crt", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Tls_MissingClientKeyFile_ClearErrorAtConstructionNamingIt()
+    {
+        MakeCertificates();
+        var error = Assert.Throws<MqttException>(() => new MosquittoTransport(new MqttTransportOptions
+        {
+            ClientId = "x",
+            Tls = new MqttTlsOptions { CaFile = PathOf("ca.crt"), CertFile = PathOf("client.crt"), KeyFile = PathOf("missing.key") },
+        }));
+        Assert.Equal($"MQTT TLS client key '{PathOf("missing.key")}' does not exist.", error.Message);
     }
 
     [Fact]

@@ -89,6 +89,11 @@ public sealed class CommandProcessor
     {
         ArgumentNullException.ThrowIfNull(topics);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPayloadBytes, 1, nameof(options.MaxPayloadBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPendingCommands, 1, nameof(options.MaxPendingCommands));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.DeduplicationCapacity, 1, nameof(options.DeduplicationCapacity));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.MaxAge, TimeSpan.Zero, nameof(options.MaxAge));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxClockSkew, TimeSpan.Zero, nameof(options.MaxClockSkew));
         _topics = topics;
         _transport = transport;
         _options = options;
@@ -96,6 +101,11 @@ public sealed class CommandProcessor
         _requestSpectrum = requestSpectrum;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        if (options.ResponseTopicPrefix is { } prefix && CommandOptions.CheckResponseTopicPrefix(prefix, topics) is { } prefixProblem)
+        {
+            throw new ArgumentException($"Response topic prefix '{prefix}' {prefixProblem}.", nameof(options));
+        }
+
         _responsePrefix = options.ResponseTopicPrefix ?? $"xrf/v1/{topics.Fleet}/_ops/";
     }
 

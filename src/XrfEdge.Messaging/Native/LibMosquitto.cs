@@ -59,8 +59,19 @@ internal static unsafe partial class LibMosquitto
     [LibraryImport(Lib, EntryPoint = "mosquitto_username_pw_set", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int UsernamePwSet(MosquittoHandle mosq, string? username, string? password);
 
+    /// <summary>
+    /// <c>mosquitto_tls_set</c>: checks that each named file can be opened (MOSQ_ERR_INVAL otherwise) and stores the paths;
+    /// OpenSSL reads them at every connect. <paramref name="passwordCallback"/> is OpenSSL's <c>pem_password_cb</c>
+    /// (<c>int cb(char *buf, int size, int rwflag, void *userdata)</c>), called for an encrypted key; libmosquitto passes its
+    /// own <c>struct mosquitto *</c> as userdata (lib/net_mosq.c, <c>net__init_ssl_ctx</c>). Without one OpenSSL asks on the
+    /// terminal.
+    /// </summary>
     [LibraryImport(Lib, EntryPoint = "mosquitto_tls_set", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int TlsSet(MosquittoHandle mosq, string? caFile, string? caPath, string? certFile, string? keyFile, nint passwordCallback);
+
+    /// <summary><c>mosquitto_userdata</c>: the <c>obj</c> pointer given to <c>mosquitto_new</c> (our GCHandle).</summary>
+    [LibraryImport(Lib, EntryPoint = "mosquitto_userdata")]
+    public static partial nint Userdata(nint mosq);
 
     [LibraryImport(Lib, EntryPoint = "mosquitto_tls_opts_set", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int TlsOptsSet(MosquittoHandle mosq, int certRequirements, string? tlsVersion, string? ciphers);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using XrfEdge.Messaging.Outbox;
@@ -11,11 +12,14 @@ namespace XrfEdge.Messaging.Publishing;
 /// row is counted and retried (then dead-lettered), a failed hand-over rewinds the cursor so nothing is skipped. Rows
 /// the library still holds across a reconnect stay "in flight" (libmosquitto resends them with the same mid). A storage
 /// error while recording acknowledgements (a refusal that cannot be written, e.g. SQLITE_FULL moving a row to the
-/// dead-letter table) never ends the acknowledgement loop: the affected rows stay queued and are sent again.
+/// dead-letter table) never ends the acknowledgement loop: the affected rows stay queued and are sent again. A refused
+/// row whose refusal cannot be recorded is held back for a back-off that doubles up to 30 s while the storage stays
+/// broken (<see cref="StorageRetryBackoff"/>), without holding up the other rows; the first such failure is logged as an
+/// error (7033), later ones at most once per back-off step (7035), and the recovery once (7036).
 /// </summary>
 internal sealed class OutboxDrainer
 {
-    /// <summary>Pause of the acknowledgement loop after the outbox failed to record a batch (same as the send loop's).</summary>
+    /// <summary>Pause of the acknowledgement loop after the outbox failed to delete or process a batch (same as the send loop's).</summary>
     private static readonly TimeSpan StorageRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly IMqttTransport _transport;
@@ -30,9 +34,14 @@ internal sealed class OutboxDrainer
     private readonly Channel<Completion> _acks = Channel.CreateUnbounded<Completion>(new() { SingleReader = true });
     private readonly HashSet<long> _inFlight = [];
     private readonly Lock _gate = new();
+    private readonly StorageRetryBackoff _refusalBackoff;
+    private readonly List<long> _heldBack = [];
+    private readonly HashSet<long> _releasedFromHold = [];
+    private DateTimeOffset _heldBackUntil;
     private long _rewindTo = long.MaxValue;
     private long _sent;
     private long _refused;
+    private long _sendPasses;
 
     public OutboxDrainer(
         IMqttTransport transport,
@@ -42,7 +51,8 @@ internal sealed class OutboxDrainer
         Func<OutboxRow, bool, MqttOutboundMessage> encode,
         Func<bool>? canSend,
         ILogger logger,
-        TimeProvider time)
+        TimeProvider time,
+        StorageRetryBackoff? refusalBackoff = null)
     {
         _transport = transport;
         _outbox = outbox;
@@ -52,6 +62,7 @@ internal sealed class OutboxDrainer
         _canSend = canSend ?? (() => true);
         _logger = logger;
         _time = time;
+        _refusalBackoff = refusalBackoff ?? new StorageRetryBackoff(StorageRetryBackoff.DefaultInitial, StorageRetryBackoff.DefaultCap);
     }
 
     /// <summary>Rows acknowledged and deleted since start.</summary>
@@ -71,6 +82,21 @@ internal sealed class OutboxDrainer
             }
         }
     }
+
+    /// <summary>Refused rows whose refusal could not be recorded, held back until their back-off ends.</summary>
+    public int HeldBack
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _heldBack.Count;
+            }
+        }
+    }
+
+    /// <summary>Passes of the send loop since start (each one releases held-back rows that are due); lets tests wait for one.</summary>
+    public long SendPasses => Interlocked.Read(ref _sendPasses);
 
     /// <summary>Signals that rows were added (or the send condition changed).</summary>
     public void Wake() => _wake.Writer.TryWrite(0);
@@ -98,6 +124,7 @@ internal sealed class OutboxDrainer
 
                     lock (_gate)
                     {
+                        ReleaseHeldBackIfDue();
                         if (_rewindTo < cursor)
                         {
                             cursor = _rewindTo;
@@ -106,6 +133,7 @@ internal sealed class OutboxDrainer
                         _rewindTo = long.MaxValue;
                     }
 
+                    Interlocked.Increment(ref _sendPasses);
                     var rows = _outbox.ReadBatch(cursor, _window * 4, _kinds);
                     var handed = 0;
                     foreach (var row in rows)
@@ -209,11 +237,13 @@ internal sealed class OutboxDrainer
         var batch = new List<Completion>(256);
         var delete = new List<long>(256);
         var retry = new List<long>(16);
+        var unrecorded = new List<(OutboxRow Row, MqttPublishOutcome Refusal, Exception Error)>(4);
         while (await _acks.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             batch.Clear();
             delete.Clear();
             retry.Clear();
+            unrecorded.Clear();
             while (batch.Count < 1024 && _acks.Reader.TryRead(out var completion))
             {
                 batch.Add(completion);
@@ -239,6 +269,7 @@ internal sealed class OutboxDrainer
 
             var deleted = 0;
             var storageFailed = false;
+            var refusalRecorded = false;
             try
             {
                 foreach (var c in batch)
@@ -250,8 +281,9 @@ internal sealed class OutboxDrainer
                     else if (c.Outcome is { } refused)
                     {
                         Interlocked.Increment(ref _refused);
-                        if (TryRecordRefusal(c.Row, refused, out var dead))
+                        if (TryRecordRefusal(c.Row, refused, out var dead, out var error))
                         {
+                            refusalRecorded = true;
                             if (!dead)
                             {
                                 retry.Add(c.Row.Id);
@@ -259,9 +291,9 @@ internal sealed class OutboxDrainer
                         }
                         else
                         {
-                            // Its transaction rolled back: the row stays queued, the attempt uncounted, and it is sent again.
-                            storageFailed = true;
-                            retry.Add(c.Row.Id);
+                            // Its transaction rolled back: the row stays queued with the attempt uncounted. Sent again at
+                            // once it would be refused again within milliseconds, so it is held back (below) instead.
+                            unrecorded.Add((c.Row, refused, error));
                         }
                     }
                     else
@@ -292,16 +324,39 @@ internal sealed class OutboxDrainer
                 // Nothing of this batch was deleted: every row is sent again (at-least-once, never skipped).
                 Log.AckBatchFailed(_logger, batch.Count, ex);
                 storageFailed = true;
+                unrecorded.Clear();
                 retry.Clear();
                 retry.AddRange(batch.Select(c => c.Row.Id));
             }
 
+            var now = _time.GetUtcNow();
+            var step = unrecorded.Count > 0 ? _refusalBackoff.Fail(now) : (StorageRetryBackoff.Step?)null;
+            var acceptedAfterHold = false;
+            int heldBack;
             lock (_gate)
             {
                 foreach (var c in batch)
                 {
                     _inFlight.Remove(c.Row.Id);
+                    if (c.Outcome is not null && _releasedFromHold.Remove(c.Row.Id))
+                    {
+                        acceptedAfterHold |= c.Outcome.Accepted;
+                    }
                 }
+
+                // Held rows stay "in flight", so the send loop skips them, until the back-off ends (ReleaseHeldBackIfDue).
+                foreach (var u in unrecorded)
+                {
+                    _inFlight.Add(u.Row.Id);
+                    _heldBack.Add(u.Row.Id);
+                }
+
+                if (step is { } held)
+                {
+                    _heldBackUntil = now + held.Delay;
+                }
+
+                heldBack = _heldBack.Count;
 
                 // Only after the ids left the in-flight set, or the send loop could skip them past the rewound cursor.
                 foreach (var id in retry)
@@ -311,11 +366,13 @@ internal sealed class OutboxDrainer
             }
 
             Interlocked.Add(ref _sent, deleted);
+            ReportRefusalStorage(step, unrecorded, heldBack, refusalRecorded || acceptedAfterHold, now);
             Wake();
             if (storageFailed && !cancellationToken.IsCancellationRequested)
             {
-                // The rewound rows go out again at once and a refused one comes straight back; pausing here bounds that
-                // round (and its error log) to one per second while the storage stays broken.
+                // A delete or a whole batch failed (7031/7034): the rewound rows go out again at once; pausing here bounds
+                // that round (and its error log) to one per second while the storage stays broken. Refusals that could
+                // not be recorded do not come here: their rows are held back on their own back-off.
                 try
                 {
                     await Task.Delay(StorageRetryDelay, _time, cancellationToken).ConfigureAwait(false);
@@ -327,8 +384,57 @@ internal sealed class OutboxDrainer
         }
     }
 
-    /// <summary>Records a refusal; false (logged) when the outbox could not, e.g. SQLITE_FULL on the dead-letter move.</summary>
-    private bool TryRecordRefusal(OutboxRow row, MqttPublishOutcome refused, out bool dead)
+    /// <summary>
+    /// Puts the held-back rows back in the queue once their back-off has ended (called by the send loop under the gate):
+    /// out of the in-flight set and the cursor rewound, so the next read sends them again.
+    /// </summary>
+    private void ReleaseHeldBackIfDue()
+    {
+        if (_heldBack.Count == 0 || _time.GetUtcNow() < _heldBackUntil)
+        {
+            return;
+        }
+
+        foreach (var id in _heldBack)
+        {
+            _inFlight.Remove(id);
+            _releasedFromHold.Add(id);
+            _rewindTo = Math.Min(_rewindTo, id - 1);
+        }
+
+        _heldBack.Clear();
+    }
+
+    /// <summary>
+    /// Logs the refusal-recording failures of one batch within the back-off's budget: the first of an outage in full
+    /// (7033, error), later ones at most once per back-off step (7035), and the end of the outage once (7036), when a
+    /// refusal was recorded again or a held-back row was accepted after all.
+    /// </summary>
+    private void ReportRefusalStorage(StorageRetryBackoff.Step? step, List<(OutboxRow Row, MqttPublishOutcome Refusal, Exception Error)> unrecorded, int heldBack, bool succeeded, DateTimeOffset now)
+    {
+        if (step is { } failed)
+        {
+            var (row, refusal, error) = unrecorded[0];
+            if (failed.Report == StorageRetryBackoff.Report.First)
+            {
+                Log.RefusalNotRecorded(_logger, row.Id, row.Topic, refusal.ReasonCode, error);
+            }
+            else if (failed.Report == StorageRetryBackoff.Report.StillFailing)
+            {
+                Log.RefusalStillNotRecorded(_logger, failed.Failures, failed.Since, heldBack, failed.Delay.TotalSeconds, error.Message);
+            }
+
+            return;
+        }
+
+        if (succeeded && _refusalBackoff.Succeed(now) is { } outage)
+        {
+            Log.RefusalRecordingRecovered(_logger, outage.Failures, outage.Duration.TotalSeconds);
+        }
+    }
+
+    /// <summary>Records a refusal; false with the error when the outbox could not, e.g. SQLITE_FULL on the dead-letter move.</summary>
+    private bool TryRecordRefusal(OutboxRow row, MqttPublishOutcome refused, out bool dead, [NotNullWhen(false)] out Exception? error)
     {
         try
         {
@@ -338,12 +444,13 @@ internal sealed class OutboxDrainer
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.RefusalNotRecorded(_logger, row.Id, row.Topic, refused.ReasonCode, ex);
             dead = false;
+            error = ex;
             return false;
         }
 
         Log.PublishRefused(_logger, row.Id, row.Topic, refused.ReasonCode, refused.Description, dead);
+        error = null;
         return true;
     }
 

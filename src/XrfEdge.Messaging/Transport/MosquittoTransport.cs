@@ -43,6 +43,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private readonly Channel<MqttStateChangedEventArgs> _events = Channel.CreateUnbounded<MqttStateChangedEventArgs>(new() { SingleReader = true });
     private readonly Task _dispatcher;
     private readonly TimeSpan _ackTimeout;
+    private readonly byte[]? _keyPassword; // UTF-8 MqttTlsOptions.KeyPassword, read by OnKeyPassword on the connecting thread
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITimer? _supervisor;
     private MqttConnectionState _state = MqttConnectionState.Stopped;
@@ -56,6 +57,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private DateTimeOffset _stateSince;
     private long _droppedInbound;
     private string? _lastLibraryError;
+    private bool _previousLogWasError;    // the library's last log line was MOSQ_LOG_ERR; written on the library's threads
     private bool _disposed;
     private bool _threadRunning;          // guarded by _lifecycle
     private int _failedConnects;          // guarded by _lifecycle
@@ -82,6 +84,12 @@ public sealed class MosquittoTransport : IMqttTransport
         if (options.InFlightWindow is < 1 or > 65535)
         {
             throw new ArgumentException($"MQTT in-flight window {options.InFlightWindow} is outside 1–65535.", nameof(options));
+        }
+
+        if (options.Tls is { } tlsFiles)
+        {
+            // Before any native object exists, so that a bad path leaks nothing.
+            CheckTlsFiles(tlsFiles);
         }
 
         var version = LibraryVersion.Value;
@@ -113,12 +121,12 @@ public sealed class MosquittoTransport : IMqttTransport
 
         if (options.Tls is { } tls)
         {
-            if (tls.CaFile is null || !File.Exists(tls.CaFile))
-            {
-                throw new MqttException($"MQTT TLS CA file '{tls.CaFile}' does not exist.");
-            }
-
-            LibMosquitto.Check(LibMosquitto.TlsSet(_handle, tls.CaFile, null, tls.CertFile, tls.KeyFile, 0), $"TLS set-up (CA '{tls.CaFile}', cert '{tls.CertFile}', key '{tls.KeyFile}')");
+            // With a key file, always our callback: OpenSSL's default asks for the password on the terminal, which a
+            // service has not (and a test run from one would block on). No KeyPassword = no password: an encrypted key
+            // then fails to load, and the library's error says so.
+            _keyPassword = tls.KeyPassword is null ? null : System.Text.Encoding.UTF8.GetBytes(tls.KeyPassword);
+            var passwordCallback = tls.KeyFile is null ? 0 : (nint)(delegate* unmanaged<byte*, int, int, nint, int>)&OnKeyPassword;
+            LibMosquitto.Check(LibMosquitto.TlsSet(_handle, tls.CaFile, null, tls.CertFile, tls.KeyFile, passwordCallback), $"TLS set-up (CA '{tls.CaFile}', cert '{tls.CertFile}', key '{tls.KeyFile}')");
 
             // cert_reqs 1 = SSL_VERIFY_PEER; insecure=false keeps host name verification on.
             LibMosquitto.Check(LibMosquitto.TlsOptsSet(_handle, 1, tls.TlsVersion, null), "TLS options");
@@ -389,6 +397,96 @@ public sealed class MosquittoTransport : IMqttTransport
 
     private static MosquittoTransport? FromObj(nint obj) => obj == 0 ? null : GCHandle.FromIntPtr(obj).Target as MosquittoTransport;
 
+    /// <summary>
+    /// The cause to report after a library error line. libmosquitto logs its own sentence, then OpenSSL's error queue
+    /// oldest first (lib/net_mosq.c, <c>net__print_ssl_error</c>): "Error: Unable to load client key file …", "OpenSSL
+    /// Error[0]: … bad decrypt", …, "OpenSSL Error[4]: … PEM lib". The sentence and OpenSSL's first (deepest) error say
+    /// what went wrong; the later queue entries only repeat it in more general words, so they are not kept.
+    /// </summary>
+    internal static string ErrorCause(string? previous, bool previousLineWasError, string line)
+    {
+        const string OpenSsl = "OpenSSL Error[";
+        if (line.StartsWith(OpenSsl, StringComparison.Ordinal) && !line.StartsWith(OpenSsl + "0]", StringComparison.Ordinal) && previous is not null && previousLineWasError)
+        {
+            return previous;
+        }
+
+        if (line.StartsWith(OpenSsl + "0]", StringComparison.Ordinal) && previousLineWasError && previous is not null && !previous.StartsWith(OpenSsl, StringComparison.Ordinal))
+        {
+            return $"{previous} {line}";
+        }
+
+        return line;
+    }
+
+    /// <summary>
+    /// Checks the TLS files before libmosquitto sees them (it answers only "invalid" for any of them): the CA file is
+    /// required; a client certificate and its key come together; each named file must exist and be readable by this
+    /// process (the service user under systemd); a key password needs a key.
+    /// </summary>
+    private static void CheckTlsFiles(MqttTlsOptions tls)
+    {
+        if (tls.CaFile is null || !File.Exists(tls.CaFile))
+        {
+            throw new MqttException($"MQTT TLS CA file '{tls.CaFile}' does not exist.");
+        }
+
+        if ((tls.CertFile is null) != (tls.KeyFile is null))
+        {
+            throw new MqttException($"MQTT TLS client certificate and key go together: certificate '{tls.CertFile}', key '{tls.KeyFile}'.");
+        }
+
+        if (tls.KeyPassword is not null && tls.KeyFile is null)
+        {
+            throw new MqttException("MQTT TLS key password given without a key file.");
+        }
+
+        foreach (var (what, path) in new[] { ("CA file", tls.CaFile), ("client certificate", tls.CertFile), ("client key", tls.KeyFile) })
+        {
+            if (path is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var file = File.OpenRead(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                var why = ex is FileNotFoundException or DirectoryNotFoundException ? "does not exist" : $"cannot be read by this process ({ex.Message})";
+                throw new MqttException($"MQTT TLS {what} '{path}' {why}.", ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// OpenSSL's <c>pem_password_cb</c> for an encrypted client key: copies <see cref="MqttTlsOptions.KeyPassword"/> into
+    /// <paramref name="buffer"/> and returns its length in bytes; 0 (no password) when none is set or it does not fit.
+    /// <paramref name="mosq"/> is libmosquitto's struct, whose user pointer is our GCHandle.
+    /// </summary>
+    [UnmanagedCallersOnly]
+    private static unsafe int OnKeyPassword(byte* buffer, int size, int rwflag, nint mosq)
+    {
+        try
+        {
+            var password = FromObj(LibMosquitto.Userdata(mosq))?._keyPassword;
+            if (password is null || password.Length > size)
+            {
+                return 0;
+            }
+
+            password.CopyTo(new Span<byte>(buffer, size));
+            return password.Length;
+        }
+#pragma warning disable CA1031 // An exception escaping into native code would end the process.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return 0;
+        }
+    }
+
     [UnmanagedCallersOnly]
     private static void OnConnect(nint mosq, nint obj, int rc, int flags, nint properties)
     {
@@ -458,11 +556,15 @@ public sealed class MosquittoTransport : IMqttTransport
 
             // MOSQ_LOG_ERR: keep the library's own words (e.g. OpenSSL's "certificate verify failed") for the state
             // change that follows, since a TLS failure ends the network thread without a disconnect callback.
-            if (level == LibMosquitto.LogErr)
+            var isError = level == LibMosquitto.LogErr;
+            if (isError)
             {
-                Volatile.Write(ref self._lastLibraryError, Marshal.PtrToStringUTF8(text));
+                var line = Marshal.PtrToStringUTF8(text) ?? string.Empty;
+                Volatile.Write(ref self._lastLibraryError, ErrorCause(Volatile.Read(ref self._lastLibraryError), self._previousLogWasError, line));
                 Interlocked.Increment(ref self._libraryErrors);
             }
+
+            self._previousLogWasError = isError;
 
             if (self._logger.IsEnabled(LogLevel.Trace))
             {

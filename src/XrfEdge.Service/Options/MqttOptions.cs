@@ -1,3 +1,5 @@
+using XrfEdge.Messaging.Transport;
+
 namespace XrfEdge.Service.Options;
 
 /// <summary>The <c>Mqtt</c> section: the broker and the topic root <c>xrf/v1/{Fleet}/{DeviceId}/…</c>.</summary>
@@ -30,9 +32,33 @@ public sealed class MqttOptions
     /// <summary>CA certificate file for TLS; TLS is used when set.</summary>
     public string? CaFile { get; set; }
 
+    /// <summary>
+    /// Client certificate (PEM) for mutual TLS, for brokers that require one (mosquitto <c>require_certificate true</c>);
+    /// needs <see cref="CaFile"/> and <see cref="KeyFile"/>.
+    /// </summary>
+    public string? CertFile { get; set; }
+
+    /// <summary>Private key (PEM) of <see cref="CertFile"/>; readable by the service user only (mode 0600 or 0640).</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Password of an encrypted <see cref="KeyFile"/> (prefer the environment variable XRFEDGE_Mqtt__KeyPassword over the profile file).</summary>
+    public string? KeyPassword { get; set; }
+
+    /// <summary>Limits of the remote command path (<c>Mqtt:Commands:…</c>).</summary>
+    public MqttCommandsOptions Commands { get; set; } = new();
+
     /// <summary>Accept the MQTT <c>start</c> command (remote X-ray start). Off by default: a local decision of the instrument's owner; <c>stop</c> is always accepted.</summary>
     public bool RemoteControl { get; set; }
 
     /// <summary>Publish Home Assistant device discovery (<c>homeassistant/device/…/config</c>).</summary>
     public bool HomeAssistantDiscovery { get; set; }
+
+    /// <summary>The transport's TLS settings: null (plain TCP) without <see cref="CaFile"/>.</summary>
+    public MqttTlsOptions? ToTlsOptions() => CaFile is null ? null : new MqttTlsOptions
+    {
+        CaFile = CaFile,
+        CertFile = CertFile,
+        KeyFile = KeyFile,
+        KeyPassword = string.IsNullOrEmpty(KeyPassword) ? null : KeyPassword,
+    };
 }

@@ -182,26 +182,50 @@ public static partial class ProfileLoader
                 continue;
             }
 
-            foreach (var key in section.GetChildren())
-            {
-                var property = type.GetProperty(key.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
-                if (property is null || !property.CanWrite)
-                {
-                    string known = string.Join(", ", type.GetProperties().Where(p => p.CanWrite).Select(p => p.Name));
-                    problems.Add($"{key.Path}: unknown key (keys of {section.Key}: {known})");
-                    continue;
-                }
-
-                string? problem = CheckValue(property.PropertyType, key);
-                if (problem is not null)
-                {
-                    problems.Add(problem);
-                }
-            }
+            CheckSection(section, type, problems);
         }
 
         return problems;
     }
+
+    /// <summary>
+    /// Checks the keys of one section against its options type; a property whose type is itself an options class of this
+    /// namespace (<c>Mqtt:Commands</c>) is a nested section, checked the same way.
+    /// </summary>
+    private static void CheckSection(IConfigurationSection section, Type type, List<string> problems)
+    {
+        foreach (var key in section.GetChildren())
+        {
+            var property = type.GetProperty(key.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is null || !property.CanWrite)
+            {
+                string known = string.Join(", ", type.GetProperties().Where(p => p.CanWrite).Select(p => p.Name));
+                problems.Add($"{key.Path}: unknown key (keys of {section.Path}: {known})");
+                continue;
+            }
+
+            if (IsNestedSection(property.PropertyType))
+            {
+                if (key.Value is { Length: > 0 } value)
+                {
+                    problems.Add($"{key.Path} = '{value}': must be an object of keys ({string.Join(", ", property.PropertyType.GetProperties().Where(p => p.CanWrite).Select(p => p.Name))})");
+                    continue;
+                }
+
+                CheckSection(key, property.PropertyType, problems);
+                continue;
+            }
+
+            string? problem = CheckValue(property.PropertyType, key);
+            if (problem is not null)
+            {
+                problems.Add(problem);
+            }
+        }
+    }
+
+    private static bool IsNestedSection(Type type) =>
+        type.IsClass && type != typeof(string) && !type.IsArray && !type.IsGenericType && type.Namespace == typeof(ProfileLoader).Namespace;
 
     private static string? CheckValue(Type type, IConfigurationSection key)
     {
@@ -255,6 +279,8 @@ public static partial class ProfileLoader
         settings.Model.CardPath = Resolve(settings.Model.CardPath, baseDirectory, environment);
         settings.Model.OnnxRuntimeLibraryPath = Resolve(settings.Model.OnnxRuntimeLibraryPath, baseDirectory, environment);
         settings.Mqtt.CaFile = Resolve(settings.Mqtt.CaFile, baseDirectory, environment);
+        settings.Mqtt.CertFile = Resolve(settings.Mqtt.CertFile, baseDirectory, environment);
+        settings.Mqtt.KeyFile = Resolve(settings.Mqtt.KeyFile, baseDirectory, environment);
         settings.Outbox.Path = Resolve(settings.Outbox.Path, baseDirectory, environment)!;
         settings.Acquisition.ReplayPath = Resolve(settings.Acquisition.ReplayPath, baseDirectory, environment);
         settings.Acquisition.Device = Resolve(settings.Acquisition.Device, baseDirectory, environment);

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using XrfEdge.Messaging.Commands;
+using XrfEdge.Messaging.Topics;
 using XrfEdge.Spectra;
 using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Catalog;
@@ -133,6 +135,19 @@ public static partial class ProfileValidator
         if (q.CaFile is not null && !File.Exists(q.CaFile))
         {
             problems.Add($"Mqtt:CaFile = '{q.CaFile}': file not found");
+        }
+
+        MqttTls.Check(q, problems);
+        var k = q.Commands;
+        Range(problems, "Mqtt:Commands:MaxPayloadBytes", k.MaxPayloadBytes, 1024, 1_048_576, "between 1024 (a valid command with every field at its length limit is under 1 KiB) and 1048576");
+        Range(problems, "Mqtt:Commands:MaxPendingCommands", k.MaxPendingCommands, 1, 1_024, "between 1 and 1024");
+        Range(problems, "Mqtt:Commands:MaxAgeSeconds", k.MaxAgeSeconds, 5, 600, "between 5 and 600 (a start can be replayed for this long when it carries no ts)");
+        Range(problems, "Mqtt:Commands:MaxClockSkewSeconds", k.MaxClockSkewSeconds, 0, 300, "between 0 and 300");
+        Range(problems, "Mqtt:Commands:DeduplicationCapacity", k.DeduplicationCapacity, 256, 262_144, "between 256 (fewer refuse starts as busy after a few hundred commands) and 262144 (16 × the default; each id costs memory)");
+        if (!string.IsNullOrEmpty(k.ResponseTopicPrefix) && TopicSegment().IsMatch(q.Fleet) && TopicSegment().IsMatch(q.DeviceId)
+            && CommandOptions.CheckResponseTopicPrefix(k.ResponseTopicPrefix, new TopicTree(q.Fleet, q.DeviceId)) is { } prefixProblem)
+        {
+            problems.Add($"Mqtt:Commands:ResponseTopicPrefix = '{k.ResponseTopicPrefix}': {prefixProblem}");
         }
 
         var o = settings.Outbox;

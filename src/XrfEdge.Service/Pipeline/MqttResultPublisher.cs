@@ -87,7 +87,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             Password = mqtt.Password,
             KeepAlive = TimeSpan.FromSeconds(mqtt.KeepAliveSeconds),
             InFlightWindow = settings.Outbox.InflightWindow,
-            Tls = mqtt.CaFile is null ? null : new MqttTlsOptions { CaFile = mqtt.CaFile },
+            Tls = mqtt.ToTlsOptions(),
         };
         DetectionPublisher.ConfigureAvailability(transportOptions, _topics);
         _transport = new MosquittoTransport(transportOptions, loggers.CreateLogger<MosquittoTransport>(), time);
@@ -102,7 +102,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
                 HealthInterval = TimeSpan.FromSeconds(settings.Health.IntervalSeconds),
                 HomeAssistantDiscovery = mqtt.HomeAssistantDiscovery,
             },
-            new CommandOptions { RemoteControlEnabled = mqtt.RemoteControl },
+            mqtt.Commands.ToCommandOptions(mqtt.RemoteControl),
             this,
             null,
             loggers,

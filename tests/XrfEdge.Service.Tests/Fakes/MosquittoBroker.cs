@@ -9,12 +9,14 @@ internal sealed class MosquittoBroker : IDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("xrfedge-e2e-broker-").FullName;
     private Process? _process;
 
-    public MosquittoBroker()
+    /// <param name="listenerConfig">More lines for the listener (TLS: cafile, certfile, keyfile, require_certificate).</param>
+    public MosquittoBroker(string listenerConfig = "")
     {
         Port = TestProfiles.FreePort();
         File.WriteAllText(Path.Combine(_folder, "mosquitto.conf"), string.Create(CultureInfo.InvariantCulture, $"""
             user {Environment.UserName}
             listener {Port} 127.0.0.1
+            {listenerConfig}
             allow_anonymous true
             persistence true
             persistence_location {_folder}/
@@ -56,14 +58,23 @@ internal sealed class MosquittoBroker : IDisposable
         _process?.WaitForExit();
     }
 
-    /// <summary>Publishes with mosquitto_pub (MQTT 5).</summary>
-    public void Publish(string topic, string payload)
+    /// <summary>Publishes with mosquitto_pub (MQTT 5); <paramref name="responseTopic"/> sets the v5 Response Topic.</summary>
+    public void Publish(string topic, string payload, string? responseTopic = null)
     {
-        using var pub = Process.Start(new ProcessStartInfo("/usr/bin/mosquitto_pub")
+        var start = new ProcessStartInfo("/usr/bin/mosquitto_pub")
         {
             ArgumentList = { "-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-V", "5", "-q", "1", "-t", topic, "-m", payload },
             UseShellExecute = false,
-        })!;
+        };
+        if (responseTopic is not null)
+        {
+            foreach (var arg in new[] { "-D", "publish", "response-topic", responseTopic })
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
+        using var pub = Process.Start(start)!;
         pub.WaitForExit();
     }
 

@@ -390,6 +390,182 @@ public sealed class ProfileLoaderTests : IDisposable
         Assert.Contains("not valid JSON", Assert.Single(error.Problems), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void MqttCommands_SetInTheProfile_BoundIntoTheLibraryCommandOptions()
+    {
+        var path = Write("""
+            {
+              "Mqtt": { "DeviceId": "XRF-T-1", "RemoteControl": true,
+                        "Commands": { "MaxPayloadBytes": 2048, "MaxPendingCommands": 8, "ResponseTopicPrefix": "acme/replies/",
+                                      "MaxAgeSeconds": 20, "MaxClockSkewSeconds": 5, "DeduplicationCapacity": 4096 } }
+            }
+            """);
+
+        var options = ProfileLoader.Load(path, ["Acquisition:Source=Replay", "Acquisition:ReplayPath=" + Write("{}", "replay.jsonl"), "Model:Path=" + RepositoryRoot.TestModel], Environment)
+            .Mqtt.Commands.ToCommandOptions(remoteControlEnabled: true);
+
+        Assert.True(options.RemoteControlEnabled);
+        Assert.Equal(2048, options.MaxPayloadBytes);
+        Assert.Equal(8, options.MaxPendingCommands);
+        Assert.Equal("acme/replies/", options.ResponseTopicPrefix);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.MaxAge);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.MaxClockSkew);
+        Assert.Equal(4096, options.DeduplicationCapacity);
+    }
+
+    [Fact]
+    public void MqttCommands_Unset_KeepTheLibraryDefaults()
+    {
+        var defaults = new XrfEdge.Messaging.Commands.CommandOptions();
+
+        var options = ProfileLoader.Load(Write(Minimal()), [], Environment).Mqtt.Commands.ToCommandOptions(false);
+
+        Assert.Equal(defaults.MaxPayloadBytes, options.MaxPayloadBytes);
+        Assert.Equal(defaults.MaxPendingCommands, options.MaxPendingCommands);
+        Assert.Null(options.ResponseTopicPrefix);
+        Assert.Equal(defaults.MaxAge, options.MaxAge);
+        Assert.Equal(defaults.MaxClockSkew, options.MaxClockSkew);
+        Assert.Equal(defaults.DeduplicationCapacity, options.DeduplicationCapacity);
+    }
+
+    [Fact]
+    public void MqttCommands_UnknownKey_IsAnErrorNamingTheKnownKeys()
+    {
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(Write(Minimal()), ["Mqtt:Commands:MaxPayload=2048"], Environment));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.StartsWith("Mqtt:Commands:MaxPayload: unknown key (keys of Mqtt:Commands: MaxPayloadBytes, MaxPendingCommands, ResponseTopicPrefix", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MqttCommands_GivenAsAValue_IsAnError()
+    {
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(Write(Minimal()), ["Mqtt:Commands=8192"], Environment));
+
+        Assert.StartsWith("Mqtt:Commands = '8192': must be an object of keys (MaxPayloadBytes", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("MaxPayloadBytes=0", "Mqtt:Commands:MaxPayloadBytes = 0: must be between 1024")]
+    [InlineData("MaxPayloadBytes=-8192", "Mqtt:Commands:MaxPayloadBytes = -8192: must be between 1024")]
+    [InlineData("MaxPayloadBytes=1023", "Mqtt:Commands:MaxPayloadBytes = 1023: must be between 1024")]
+    [InlineData("MaxPendingCommands=0", "Mqtt:Commands:MaxPendingCommands = 0: must be between 1 and 1024")]
+    [InlineData("MaxAgeSeconds=0", "Mqtt:Commands:MaxAgeSeconds = 0: must be between 5 and 600")]
+    [InlineData("MaxAgeSeconds=3600", "Mqtt:Commands:MaxAgeSeconds = 3600: must be between 5 and 600")]
+    [InlineData("MaxClockSkewSeconds=-1", "Mqtt:Commands:MaxClockSkewSeconds = -1: must be between 0 and 300")]
+    [InlineData("DeduplicationCapacity=-1", "Mqtt:Commands:DeduplicationCapacity = -1: must be between 256")]
+    [InlineData("MaxPendingCommands=many", "Mqtt:Commands:MaxPendingCommands = 'many': must be a whole number")]
+    public void MqttCommands_OutOfRange_RefusedNamingKeyValueAndRule(string set, string expected)
+    {
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(Write(Minimal()), ["Mqtt:Commands:" + set], Environment));
+
+        Assert.StartsWith(expected, Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("xrf/v1/default/_ops/+/", "must not contain the MQTT wildcards")]
+    [InlineData("xrf/v1/default/_ops/#", "must not contain the MQTT wildcards")]
+    [InlineData("$SYS/replies/", "must not start with '$'")]
+    [InlineData("xrf/v1/default/_ops", "must end with '/'")]
+    [InlineData("acme//replies/", "must not have an empty topic level")]
+    [InlineData("xrf/v1/default/", "under 'xrf/' only the fleet's operations namespace 'xrf/v1/default/_ops/'")]
+    [InlineData("xrf/v1/default/XRF-T-1/", "under 'xrf/' only the fleet's operations namespace")]
+    [InlineData("xrf/v1/other/_ops/", "under 'xrf/' only the fleet's operations namespace")]
+    [InlineData("spBv1.0/", "Sparkplug")]
+    [InlineData("homeassistant/", "Home Assistant")]
+    public void MqttCommands_ResponseTopicPrefixOutsideTheRules_RefusedSayingWhy(string prefix, string why)
+    {
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(Write(Minimal()), ["Mqtt:Commands:ResponseTopicPrefix=" + prefix], Environment));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.StartsWith($"Mqtt:Commands:ResponseTopicPrefix = '{prefix}': ", problem, StringComparison.Ordinal);
+        Assert.Contains(why, problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("xrf/v1/default/_ops/")]
+    [InlineData("xrf/v1/default/_ops/lab-7/")]
+    [InlineData("acme/replies/")]
+    public void MqttCommands_ResponseTopicPrefixWithinTheRules_IsAccepted(string prefix)
+    {
+        var settings = ProfileLoader.Load(Write(Minimal()), ["Mqtt:Commands:ResponseTopicPrefix=" + prefix], Environment);
+
+        Assert.Equal(prefix, settings.Mqtt.Commands.ResponseTopicPrefix);
+    }
+
+    [Fact]
+    public void MqttCommands_ResponseTopicPrefixTooLong_Refused()
+    {
+        // 129 characters: one over CommandOptions.MaxResponseTopicPrefixLength.
+        var prefix = "acme/" + new string('r', 123) + "/";
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(Write(Minimal()), ["Mqtt:Commands:ResponseTopicPrefix=" + prefix], Environment));
+
+        Assert.Contains("is 129 characters long; at most 128", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    private void OpenSsl(params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("openssl") { WorkingDirectory = _folder, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var error = process.StandardError.ReadToEnd();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"openssl {string.Join(' ', args)} failed: {error}");
+    }
+
+    /// <summary>A CA, a client certificate with a plain key, one with a key encrypted with "right-pass", and a stray key.</summary>
+    private void MakeClientCertificates()
+    {
+        OpenSsl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=test-ca");
+        OpenSsl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=XRF-T-1");
+        OpenSsl("x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "1");
+        OpenSsl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-aes-256-cbc", "-pass", "pass:right-pass", "-out", "enc.key");
+        OpenSsl("req", "-new", "-key", "enc.key", "-passin", "pass:right-pass", "-out", "enc.csr", "-subj", "/CN=XRF-T-1");
+        OpenSsl("x509", "-req", "-in", "enc.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "enc.crt", "-days", "1");
+        OpenSsl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "stray.key");
+    }
+
+    [Theory]
+    [InlineData("Mqtt:CertFile=client.crt|Mqtt:KeyFile=client.key")]
+    [InlineData("Mqtt:CertFile=enc.crt|Mqtt:KeyFile=enc.key|Mqtt:KeyPassword=right-pass")]
+    public void ClientCertificate_ReadableMatchingPair_IsAcceptedWithPathsResolvedAgainstTheProfile(string keys)
+    {
+        MakeClientCertificates();
+        var sets = keys.Split('|');
+
+        var settings = ProfileLoader.Load(Write(Minimal()), ["Mqtt:CaFile=ca.crt", .. sets], Environment);
+
+        Assert.Equal(System.IO.Path.Combine(_folder, sets[0]["Mqtt:CertFile=".Length..]), settings.Mqtt.CertFile);
+        Assert.NotNull(settings.Mqtt.ToTlsOptions()!.KeyFile);
+    }
+
+    [Theory]
+    [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:CertFile=client.crt" }, "Mqtt:CertFile = '{0}/client.crt': needs Mqtt:KeyFile")]
+    [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:KeyFile=client.key" }, "Mqtt:KeyFile = '{0}/client.key': needs Mqtt:CertFile")]
+    [InlineData(new[] { "Mqtt:CertFile=client.crt", "Mqtt:KeyFile=client.key" }, "Mqtt:CertFile = '{0}/client.crt': a client certificate needs TLS; set Mqtt:CaFile")]
+    [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:CertFile=client.crt", "Mqtt:KeyFile=missing.key" }, "Mqtt:KeyFile = '{0}/missing.key': file not found")]
+    [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:CertFile=client.key", "Mqtt:KeyFile=client.key" }, "Mqtt:CertFile = '{0}/client.key': holds no PEM certificate")]
+    [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:CertFile=enc.crt", "Mqtt:KeyFile=enc.key" }, "Mqtt:KeyFile = '{0}/enc.key': the key is encrypted; set Mqtt:KeyPassword")]
+    [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:CertFile=enc.crt", "Mqtt:KeyFile=enc.key", "Mqtt:KeyPassword=wrong-pass" }, "Mqtt:KeyFile = '{0}/enc.key': could not be decrypted with Mqtt:KeyPassword")]
+    [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:CertFile=client.crt", "Mqtt:KeyFile=stray.key" }, "Mqtt:KeyFile = '{0}/stray.key': not the private key of Mqtt:CertFile")]
+    [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:CertFile=client.crt", "Mqtt:KeyFile=client.key", "Mqtt:KeyPassword=x" }, "Mqtt:KeyPassword is set but Mqtt:KeyFile = '{0}/client.key' is not encrypted")]
+    [InlineData(new[] { "Mqtt:CaFile=ca.crt", "Mqtt:KeyPassword=x" }, "Mqtt:KeyPassword is set but Mqtt:KeyFile is not")]
+    [InlineData(new[] { "Mqtt:CaFile=client.key" }, "Mqtt:CaFile = '{0}/client.key': holds no PEM certificate")]
+    public void ClientCertificate_Misconfigured_RefusedAtStartNamingTheKey(string[] sets, string expected)
+    {
+        MakeClientCertificates();
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(Write(Minimal()), sets, Environment));
+
+        Assert.StartsWith(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, _folder), Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
     private string Minimal() => $$"""
         {
           "Acquisition": { "Source": "Replay", "ReplayPath": "{{Write("{}", "replay.jsonl")}}" },

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.EndToEnd;
+using XrfEdge.Service.Tests.Fakes;
+
+namespace XrfEdge.Service.Tests.Pipeline;
+
+/// <summary>
+/// The <c>Mqtt</c> profile keys of the command limits and of mutual TLS, from a profile file through
+/// <see cref="ProfileLoader"/> into the service's MQTT publisher, against a real mosquitto and the real libmosquitto.
+/// </summary>
+public sealed class MqttProfileTests : IDisposable
+{
+    private const string Fleet = "default";
+    private const string Device = "XRF-T-1";
+    private const string Root = $"xrf/v1/{Fleet}/{Device}";
+
+    /// <summary>Password of the encrypted client key; made up for the test.</summary>
+    private const string KeyPassword = "profile-key-pass";
+
+    private static readonly Dictionary<string, string?> Environment = [];
+    private readonly string _folder = Directory.CreateTempSubdirectory("xrfedge-mqttprofile-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string PathOf(string file) => Path.Combine(_folder, file);
+
+    private string Profile(string mqtt)
+    {
+        File.WriteAllText(PathOf("replay.jsonl"), "{}");
+        var path = PathOf("profile.json");
+        File.WriteAllText(path, $$"""
+            {
+              "Acquisition": { "Source": "Replay", "ReplayPath": "replay.jsonl" },
+              "Model": { "Path": "{{RepositoryRoot.TestModel}}" },
+              "Mqtt": { "Fleet": "{{Fleet}}", "DeviceId": "{{Device}}", "KeepAliveSeconds": 5, {{mqtt}} },
+              "Outbox": { "Path": "outbox.db" }
+            }
+            """);
+        return path;
+    }
+
+    private static MqttResultPublisher Publisher(ServiceSettings settings) => new(
+        settings,
+        new InstrumentStatus(),
+        new MeasurementControl(),
+        () => true,
+        new ServiceIdentity("test", DateTimeOffset.UtcNow),
+        NullLoggerFactory.Instance,
+        TimeProvider.System);
+
+    [EndToEndFact]
+    public async Task ProfileCommandLimits_LoadedIntoThePublisher_PayloadCapAndReplyPrefixApplyOnTheBroker()
+    {
+        using var broker = new MosquittoBroker();
+        var settings = ProfileLoader.Load(
+            Profile($$"""
+                "Port": {{broker.Port.ToString(CultureInfo.InvariantCulture)}},
+                "Commands": { "MaxPayloadBytes": 1024, "ResponseTopicPrefix": "xrf/v1/{{Fleet}}/_ops/lab-7/" }
+                """),
+            [],
+            Environment);
+        Assert.Equal(1024, settings.Mqtt.Commands.MaxPayloadBytes);
+        using var subscriber = new MqttSubscriber(broker.Port, "profile-sub", $"xrf/v1/{Fleet}/#");
+        await using var publisher = Publisher(settings);
+        await publisher.StartAsync(CancellationToken.None);
+        Assert.True(await Wait.UntilAsync(() => publisher.IsConnected), "the publisher did not connect");
+
+        // 1,500 bytes: under the library's default cap (8 KiB), over the profile's 1,024. Sent until the device, which
+        // subscribes to its commands on connect, answers.
+        var padding = new string('x', 1400);
+        var oversized = PublishUntilAnswered(broker, subscriber, Root + "/cmd_resp", r => r.Contains("larger than 1024 bytes", StringComparison.Ordinal), i => ($$"""{"command_id":"big-{{i}}","sample_id":"{{padding}}"}""", null));
+        Assert.Contains("\"status\":\"rejected\"", oversized, StringComparison.Ordinal);
+
+        // A Response Topic under the configured prefix is answered there; one in the default _ops namespace, outside it, is not.
+        var inside = $"xrf/v1/{Fleet}/_ops/lab-7/me";
+        var pong = PublishUntilAnswered(broker, subscriber, inside, r => r.Contains("\"status\":\"completed\"", StringComparison.Ordinal), i => ($$"""{"command_id":"in-{{i}}"}""", inside));
+        Assert.Contains("\"pong\"", pong, StringComparison.Ordinal);
+
+        var outside = $"xrf/v1/{Fleet}/_ops/other/me";
+        var refused = PublishUntilAnswered(broker, subscriber, Root + "/cmd_resp", r => r.Contains("_ops/other/me", StringComparison.Ordinal), i => ($$"""{"command_id":"out-{{i}}"}""", outside));
+        Assert.Contains("\"status\":\"rejected\"", refused, StringComparison.Ordinal);
+        Assert.Contains($"replies go only under \\u0027xrf/v1/{Fleet}/_ops/lab-7/\\u0027", refused, StringComparison.Ordinal); // ' as the reply's JSON escapes it
+        Assert.DoesNotContain(subscriber.Messages, m => m.Topic == outside);
+    }
+
+    /// <summary>
+    /// Publishes a ping (a fresh id each time) every second until a reply that <paramref name="isAnswer"/> accepts reaches
+    /// <paramref name="replyTopic"/>: the device subscribes to its commands on connect, shortly after the publisher says so.
+    /// </summary>
+    private static string PublishUntilAnswered(MosquittoBroker broker, MqttSubscriber subscriber, string replyTopic, Func<string, bool> isAnswer, Func<int, (string Payload, string? ResponseTopic)> command)
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            var (payload, responseTopic) = command(i);
+            broker.Publish(Root + "/cmd/ping", payload, responseTopic);
+            if (subscriber.WaitUntil(m => m.Any(x => x.Topic == replyTopic && isAnswer(x.Payload)), TimeSpan.FromSeconds(1)))
+            {
+                return subscriber.Messages.Last(x => x.Topic == replyTopic && isAnswer(x.Payload)).Payload;
+            }
+        }
+
+        throw new TimeoutException($"no reply on {replyTopic}; seen:\n{string.Join('\n', subscriber.Messages.Select(m => m.Topic + " " + m.Payload))}");
+    }
+
+    private void Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { WorkingDirectory = _folder, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var error = process.StandardError.ReadToEnd();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed: {error}");
+    }
+
+    /// <summary>A throw-away CA, a server certificate for DNS:localhost, and a client certificate whose key is encrypted.</summary>
+    private void MakeCertificates()
+    {
+        Run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=xrfedge-test-ca");
+        File.WriteAllText(PathOf("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+        Run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost");
+        Run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "server.ext");
+        Run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-aes-256-cbc", "-pass", "pass:" + KeyPassword, "-out", "client.key");
+        Run("openssl", "req", "-new", "-key", "client.key", "-passin", "pass:" + KeyPassword, "-out", "client.csr", "-subj", "/CN=" + Device);
+        Run("openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "1");
+    }
+
+    private MosquittoBroker TlsBroker() => new(string.Join('\n', $"cafile {PathOf("ca.crt")}", $"certfile {PathOf("server.crt")}", $"keyfile {PathOf("server.key")}", "require_certificate true"));
+
+    [EndToEndFact]
+    public async Task ProfileClientCertificate_EncryptedKeyWithPassword_ConnectsToABrokerThatRequiresOne()
+    {
+        MakeCertificates();
+        using var broker = TlsBroker();
+
+        // Relative paths resolve against the profile's folder; the password comes from the environment, as on a device.
+        var settings = ProfileLoader.Load(
+            Profile($$"""
+                "Host": "localhost", "Port": {{broker.Port.ToString(CultureInfo.InvariantCulture)}},
+                "CaFile": "ca.crt", "CertFile": "client.crt", "KeyFile": "client.key"
+                """),
+            [],
+            new Dictionary<string, string?> { ["XRFEDGE_Mqtt__KeyPassword"] = KeyPassword });
+        Assert.Equal(PathOf("client.key"), settings.Mqtt.KeyFile);
+        await using var publisher = Publisher(settings);
+        await publisher.StartAsync(CancellationToken.None);
+        Assert.True(await Wait.UntilAsync(() => publisher.IsConnected), "the publisher did not connect with its client certificate");
+    }
+
+    [EndToEndFact]
+    public async Task ProfileWithoutClientCertificate_BrokerRequiresOne_NeverConnects()
+    {
+        // The counterpart of the test above: the same broker refuses the same profile without the client certificate.
+        MakeCertificates();
+        using var broker = TlsBroker();
+        var settings = ProfileLoader.Load(Profile($$""" "Host": "localhost", "Port": {{broker.Port.ToString(CultureInfo.InvariantCulture)}}, "CaFile": "ca.crt" """), [], Environment);
+        await using var publisher = Publisher(settings);
+        await publisher.StartAsync(CancellationToken.None);
+        Assert.False(await Wait.UntilAsync(() => publisher.IsConnected), "connected without a client certificate");
+    }
+}
