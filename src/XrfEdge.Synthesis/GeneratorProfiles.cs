@@ -79,13 +79,17 @@ public static class GeneratorProfiles
     public static string ToJson(GeneratorProfile profile) => JsonSerializer.Serialize(profile, ProfileJsonContext.Default.GeneratorProfile);
 }
 
-/// <summary>Source-generated JSON metadata for profiles (reflection-free, trimming- and AOT-safe).</summary>
+/// <summary>
+/// Source-generated JSON metadata for profiles (reflection-free, trimming- and AOT-safe). Unknown and repeated keys are
+/// errors: a repeated key silently took the later value, whatever a reader of the file saw first.
+/// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     WriteIndented = true,
     ReadCommentHandling = JsonCommentHandling.Skip,
     AllowTrailingCommas = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false,
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(GeneratorProfile))]
 internal sealed partial class ProfileJsonContext : JsonSerializerContext;

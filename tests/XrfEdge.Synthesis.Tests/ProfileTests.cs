@@ -38,6 +38,20 @@ public sealed class ProfileTests
     }
 
     [Fact]
+    public void Parse_KeyGivenTwice_ErrorNamesKey()
+    {
+        // The parser kept the second value silently: handheld-sdd with a second live_time_seconds of 500–600 s made
+        // spectra of 508 and 558 s live time while the file a reader checks first says 5–60 s.
+        var json = GeneratorProfiles.ToJson(GeneratorProfiles.Load("handheld-sdd"))
+            .Replace("\"live_time_seconds\":", "\"live_time_seconds\": { \"min\": 500, \"max\": 600 }, \"live_time_seconds\":", StringComparison.Ordinal);
+
+        var ex = Assert.Throws<ArgumentException>(() => GeneratorProfiles.Parse(json, "twice.json"));
+
+        Assert.Contains("twice.json", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("live_time_seconds", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_BadValues_EveryProblemReported()
     {
         var p = GeneratorProfiles.Load("benchtop");
