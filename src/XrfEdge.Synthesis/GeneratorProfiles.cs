@@ -27,8 +27,9 @@ public static class GeneratorProfiles
             {
                 text = File.ReadAllText(nameOrPath);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
+                // UnauthorizedAccessException is also what reading a directory named *.json throws.
                 throw new ArgumentException($"profile file {nameOrPath} cannot be read: {ex.Message}", nameof(nameOrPath), ex);
             }
 
