@@ -50,6 +50,11 @@ internal static class EvalCommand
         var batch = new List<LabelledSpectrum>(SpectrumIdentifier.MaxBatchSize);
         var head = new float[SpectrumIdentifier.MaxBatchSize * catalog.Elements.Count];
         var results = new Identification[SpectrumIdentifier.MaxBatchSize];
+        // Labels the catalogue does not know (a Siegbahn "Fe-Ka1", another catalogue's line, an element the model has no
+        // output for) match nothing: a true line so named is never a true positive and never a miss. Counted and reported,
+        // so that a label set built against another catalogue cannot pass as a weak model, nor the reverse.
+        var outside = new UnknownLabels(catalog);
+        long unlabelled = 0;
         var clock = Stopwatch.StartNew();
         void Flush()
         {
@@ -86,6 +91,12 @@ internal static class EvalCommand
                 continue;
             }
 
+            if (item.Spectrum is { Elements: null, Lines: null, ElementsInSample: null })
+            {
+                unlabelled++;
+            }
+
+            outside.Add(item.Spectrum);
             batch.Add(item.Spectrum);
             if (batch.Count == SpectrumIdentifier.MaxBatchSize)
             {
@@ -101,6 +112,18 @@ internal static class EvalCommand
             error.WriteLine($"xrfedge eval: skipped {problem}");
         }
 
+        if (unlabelled > 0 && unlabelled < evaluator.Spectra)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: {unlabelled} of {evaluator.Spectra} spectra carry no labels (elements, lines, elements_in_sample) and are not scored"));
+        }
+
+        if (outside.Elements + outside.Lines > 0)
+        {
+            error.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"xrfedge eval: labels name {outside.Elements} elements and {outside.Lines} lines outside the model's catalogue (e.g. {string.Join(", ", outside.Examples)}); they match no output and are not scored (IUPAC line names such as Fe-KL3, catalogue {catalog.Hash[..12]})"));
+        }
+
         if (asJson)
         {
             InferenceCli.PrintJson(output, writer =>
@@ -110,6 +133,11 @@ internal static class EvalCommand
                 InferenceCli.WriteModel(writer, encoder);
                 writer.WriteNumber("threshold_scale", thresholdScale);
                 writer.WriteNumber("errors", errors.Count);
+                writer.WriteNumber("unlabelled", unlabelled);
+                writer.WriteStartObject("labels_outside_catalog");
+                writer.WriteNumber("elements", outside.Elements);
+                writer.WriteNumber("lines", outside.Lines);
+                writer.WriteEndObject();
                 evaluator.WriteJson(writer, perSecond);
                 writer.WriteEndObject();
             });
@@ -122,6 +150,13 @@ internal static class EvalCommand
         if (evaluator.Spectra == 0)
         {
             error.WriteLine($"xrfedge eval: no readable spectrum in {inputPath}");
+            return InferenceCli.ExitUnusable;
+        }
+
+        if (unlabelled == evaluator.Spectra)
+        {
+            // Every metric is then null: exit 0 would let a pipeline take an unlabelled file for a passed evaluation.
+            error.WriteLine($"xrfedge eval: no spectrum in {inputPath} carries labels (elements, lines or elements_in_sample): nothing to score");
             return InferenceCli.ExitUnusable;
         }
 
@@ -161,6 +196,48 @@ internal static class EvalCommand
             foreach (var c in confusions)
             {
                 o.WriteLine($"    {c.Reported} ← {c.Actual}: {c.Count}");
+            }
+        }
+    }
+
+    /// <summary>Counts ground-truth names of <c>elements</c> and <c>lines</c> that the catalogue does not hold.</summary>
+    private sealed class UnknownLabels(LineCatalog catalog)
+    {
+        private const int MaxExamples = 5;
+        private readonly List<string> _examples = [];
+
+        public long Elements { get; private set; }
+
+        public long Lines { get; private set; }
+
+        public IReadOnlyList<string> Examples => _examples;
+
+        public void Add(LabelledSpectrum spectrum)
+        {
+            foreach (var symbol in spectrum.Elements ?? [])
+            {
+                if (catalog.ElementIndex(symbol) < 0)
+                {
+                    Elements++;
+                    Note(symbol);
+                }
+            }
+
+            foreach (var name in spectrum.Lines ?? [])
+            {
+                if (!catalog.TryGetLine(name, out _))
+                {
+                    Lines++;
+                    Note(name);
+                }
+            }
+        }
+
+        private void Note(string name)
+        {
+            if (_examples.Count < MaxExamples && !_examples.Contains(name))
+            {
+                _examples.Add(name);
             }
         }
     }
