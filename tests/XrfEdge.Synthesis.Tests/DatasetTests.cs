@@ -109,6 +109,25 @@ public sealed class DatasetTests : IDisposable
     }
 
     [Fact]
+    public void Write_Jsonl_CancelledOverAnEarlierFile_LeavesItWhole()
+    {
+        // The file was opened with FileMode.Create first: a cancelled or failed run emptied the earlier file, and one that
+        // stopped part-way left fewer lines that each read as a valid spectrum.
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, "set.jsonl");
+        JsonlDatasetWriter.Write(new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 8), 3, path, threads: 1);
+        var before = File.ReadAllBytes(path);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            JsonlDatasetWriter.Write(new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 9), 600, path, threads: 1, cancellationToken: cancelled.Token));
+
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.False(File.Exists(path + ".partial"));
+    }
+
+    [Fact]
     public void Write_Npy_LineCounts_ReproduceTheLabels()
     {
         // line_net/line_background are what training thins to recompute labels at fewer counts: at full counts the
