@@ -46,7 +46,10 @@ internal static class EvalCommand
         var identifier = new SpectrumIdentifier(encoder, thresholdScale, countRangePolicy: countRange);
         var evaluator = new IdentificationEvaluator();
         var catalog = LineCatalog.Default;
-        var errors = new List<string>();
+        // Only the first errors are printed; the rest are counted, so a file of nothing but bad lines costs bounded memory.
+        const int PrintedErrors = 20;
+        var errors = new List<string>(PrintedErrors);
+        long errorCount = 0;
         var batch = new List<LabelledSpectrum>(SpectrumIdentifier.MaxBatchSize);
         var head = new float[SpectrumIdentifier.MaxBatchSize * catalog.Elements.Count];
         var results = new Identification[SpectrumIdentifier.MaxBatchSize];
@@ -87,7 +90,11 @@ internal static class EvalCommand
         {
             if (item.Spectrum is null)
             {
-                errors.Add(item.Error!);
+                if (errorCount++ < PrintedErrors)
+                {
+                    errors.Add(item.Error!);
+                }
+
                 continue;
             }
 
@@ -107,9 +114,14 @@ internal static class EvalCommand
         Flush();
         clock.Stop();
         var perSecond = evaluator.Spectra / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-        foreach (var problem in errors.Take(20))
+        foreach (var problem in errors)
         {
             error.WriteLine($"xrfedge eval: skipped {problem}");
+        }
+
+        if (errorCount > errors.Count)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: skipped {errorCount - errors.Count} more unreadable spectra"));
         }
 
         if (unlabelled > 0 && unlabelled < evaluator.Spectra)
@@ -132,7 +144,7 @@ internal static class EvalCommand
                 writer.WriteString("input", inputPath);
                 InferenceCli.WriteModel(writer, encoder);
                 writer.WriteNumber("threshold_scale", thresholdScale);
-                writer.WriteNumber("errors", errors.Count);
+                writer.WriteNumber("errors", errorCount);
                 writer.WriteNumber("unlabelled", unlabelled);
                 writer.WriteStartObject("labels_outside_catalog");
                 writer.WriteNumber("elements", outside.Elements);
@@ -144,7 +156,7 @@ internal static class EvalCommand
         }
         else
         {
-            WriteReport(output, evaluator, encoder, inputPath, errors.Count, perSecond);
+            WriteReport(output, evaluator, encoder, inputPath, errorCount, perSecond);
         }
 
         if (evaluator.Spectra == 0)
@@ -160,10 +172,10 @@ internal static class EvalCommand
             return InferenceCli.ExitUnusable;
         }
 
-        return errors.Count == 0 ? 0 : InferenceCli.ExitSomeFailed;
+        return errorCount == 0 ? 0 : InferenceCli.ExitSomeFailed;
     }
 
-    private static void WriteReport(TextWriter o, IdentificationEvaluator e, LineEncoder encoder, string input, int errors, double perSecond)
+    private static void WriteReport(TextWriter o, IdentificationEvaluator e, LineEncoder encoder, string input, long errors, double perSecond)
     {
         static string F(double v) => double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "  —   ";
         o.WriteLine($"eval {input}: {e.Spectra} spectra ({errors} unreadable), model {encoder.Identity.Name} {encoder.Identity.Version} ({encoder.Identity.Precision})");
