@@ -446,7 +446,7 @@ public sealed record GeneratorProfile
         }
 
         Above(LiveTimeSeconds, "live_time_seconds", 0, "a live time");
-        Within(LiveTimeSeconds, "live_time_seconds", 0, SpectrumJsonl.MaxSeconds, "the .jsonl format's longest time");
+        Within(LiveTimeSeconds, "live_time_seconds", 0, SpectrumJsonl.MaxSeconds / 2, "the real time, up to 1.9× the live time, must stay within the .jsonl format's longest time");
         Above(CountRateCountsPerSecond, "count_rate_counts_per_second", 0, "a spectrum needs counts");
         if (Samples is { } s)
         {
