@@ -27,8 +27,9 @@ public static class GeneratorProfiles
             {
                 text = File.ReadAllText(nameOrPath);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
+                // UnauthorizedAccessException is also what reading a directory named *.json throws.
                 throw new ArgumentException($"profile file {nameOrPath} cannot be read: {ex.Message}", nameof(nameOrPath), ex);
             }
 
@@ -79,13 +80,17 @@ public static class GeneratorProfiles
     public static string ToJson(GeneratorProfile profile) => JsonSerializer.Serialize(profile, ProfileJsonContext.Default.GeneratorProfile);
 }
 
-/// <summary>Source-generated JSON metadata for profiles (reflection-free, trimming- and AOT-safe).</summary>
+/// <summary>
+/// Source-generated JSON metadata for profiles (reflection-free, trimming- and AOT-safe). Unknown and repeated keys are
+/// errors: a repeated key silently took the later value, whatever a reader of the file saw first.
+/// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     WriteIndented = true,
     ReadCommentHandling = JsonCommentHandling.Skip,
     AllowTrailingCommas = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false,
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(GeneratorProfile))]
 internal sealed partial class ProfileJsonContext : JsonSerializerContext;

@@ -91,6 +91,43 @@ public sealed class DatasetTests : IDisposable
     }
 
     [Fact]
+    public void Write_Npy_CancelledOverAnEarlierSet_LeavesNoMetaDescribingIt()
+    {
+        // A complete 5-spectrum set, then a run of another seed into the same folder that stops before its first batch:
+        // the arrays are now the new run's (headers of 3000 rows, no data), and the old meta.json (seed 8, count 5) stayed,
+        // so a reader trusting meta.json (training/make_model.sh reuses a folder on it) took them for the old set.
+        NpyDatasetWriter.Write(new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 8), 5, _dir, threads: 1);
+        Assert.True(File.Exists(Path.Combine(_dir, "meta.json")));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            NpyDatasetWriter.Write(new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 9), 3000, _dir, threads: 1, cancellationToken: cancelled.Token));
+
+        Assert.False(File.Exists(Path.Combine(_dir, "meta.json")));
+        Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+    }
+
+    [Fact]
+    public void Write_Jsonl_CancelledOverAnEarlierFile_LeavesItWhole()
+    {
+        // The file was opened with FileMode.Create first: a cancelled or failed run emptied the earlier file, and one that
+        // stopped part-way left fewer lines that each read as a valid spectrum.
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, "set.jsonl");
+        JsonlDatasetWriter.Write(new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 8), 3, path, threads: 1);
+        var before = File.ReadAllBytes(path);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            JsonlDatasetWriter.Write(new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 9), 600, path, threads: 1, cancellationToken: cancelled.Token));
+
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.False(File.Exists(path + ".partial"));
+    }
+
+    [Fact]
     public void Write_Npy_LineCounts_ReproduceTheLabels()
     {
         // line_net/line_background are what training thins to recompute labels at fewer counts: at full counts the

@@ -46,10 +46,18 @@ internal static class EvalCommand
         var identifier = new SpectrumIdentifier(encoder, thresholdScale, countRangePolicy: countRange);
         var evaluator = new IdentificationEvaluator();
         var catalog = LineCatalog.Default;
-        var errors = new List<string>();
+        // Only the first errors are printed; the rest are counted, so a file of nothing but bad lines costs bounded memory.
+        const int PrintedErrors = 20;
+        var errors = new List<string>(PrintedErrors);
+        long errorCount = 0;
         var batch = new List<LabelledSpectrum>(SpectrumIdentifier.MaxBatchSize);
         var head = new float[SpectrumIdentifier.MaxBatchSize * catalog.Elements.Count];
         var results = new Identification[SpectrumIdentifier.MaxBatchSize];
+        // Labels the catalogue does not know (a Siegbahn "Fe-Ka1", another catalogue's line, an element the model has no
+        // output for) match nothing: a true line so named is never a true positive and never a miss. Counted and reported,
+        // so that a label set built against another catalogue cannot pass as a weak model, nor the reverse.
+        var outside = new UnknownLabels(catalog);
+        long unlabelled = 0;
         var clock = Stopwatch.StartNew();
         void Flush()
         {
@@ -82,10 +90,20 @@ internal static class EvalCommand
         {
             if (item.Spectrum is null)
             {
-                errors.Add(item.Error!);
+                if (errorCount++ < PrintedErrors)
+                {
+                    errors.Add(item.Error!);
+                }
+
                 continue;
             }
 
+            if (item.Spectrum is { Elements: null, Lines: null, ElementsInSample: null })
+            {
+                unlabelled++;
+            }
+
+            outside.Add(item.Spectrum);
             batch.Add(item.Spectrum);
             if (batch.Count == SpectrumIdentifier.MaxBatchSize)
             {
@@ -96,9 +114,26 @@ internal static class EvalCommand
         Flush();
         clock.Stop();
         var perSecond = evaluator.Spectra / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-        foreach (var problem in errors.Take(20))
+        foreach (var problem in errors)
         {
             error.WriteLine($"xrfedge eval: skipped {problem}");
+        }
+
+        if (errorCount > errors.Count)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: skipped {errorCount - errors.Count} more unreadable spectra"));
+        }
+
+        if (unlabelled > 0 && unlabelled < evaluator.Spectra)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: {unlabelled} of {evaluator.Spectra} spectra carry no labels (elements, lines, elements_in_sample) and are not scored"));
+        }
+
+        if (outside.Elements + outside.Lines > 0)
+        {
+            error.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"xrfedge eval: labels name {outside.Elements} elements and {outside.Lines} lines outside the model's catalogue (e.g. {string.Join(", ", outside.Examples)}); they match no output and are not scored (IUPAC line names such as Fe-KL3, catalogue {catalog.Hash[..12]})"));
         }
 
         if (asJson)
@@ -109,14 +144,19 @@ internal static class EvalCommand
                 writer.WriteString("input", inputPath);
                 InferenceCli.WriteModel(writer, encoder);
                 writer.WriteNumber("threshold_scale", thresholdScale);
-                writer.WriteNumber("errors", errors.Count);
+                writer.WriteNumber("errors", errorCount);
+                writer.WriteNumber("unlabelled", unlabelled);
+                writer.WriteStartObject("labels_outside_catalog");
+                writer.WriteNumber("elements", outside.Elements);
+                writer.WriteNumber("lines", outside.Lines);
+                writer.WriteEndObject();
                 evaluator.WriteJson(writer, perSecond);
                 writer.WriteEndObject();
             });
         }
         else
         {
-            WriteReport(output, evaluator, encoder, inputPath, errors.Count, perSecond);
+            WriteReport(output, evaluator, encoder, inputPath, errorCount, perSecond);
         }
 
         if (evaluator.Spectra == 0)
@@ -125,10 +165,17 @@ internal static class EvalCommand
             return InferenceCli.ExitUnusable;
         }
 
-        return errors.Count == 0 ? 0 : InferenceCli.ExitSomeFailed;
+        if (unlabelled == evaluator.Spectra)
+        {
+            // Every metric is then null: exit 0 would let a pipeline take an unlabelled file for a passed evaluation.
+            error.WriteLine($"xrfedge eval: no spectrum in {inputPath} carries labels (elements, lines or elements_in_sample): nothing to score");
+            return InferenceCli.ExitUnusable;
+        }
+
+        return errorCount == 0 ? 0 : InferenceCli.ExitSomeFailed;
     }
 
-    private static void WriteReport(TextWriter o, IdentificationEvaluator e, LineEncoder encoder, string input, int errors, double perSecond)
+    private static void WriteReport(TextWriter o, IdentificationEvaluator e, LineEncoder encoder, string input, long errors, double perSecond)
     {
         static string F(double v) => double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "  —   ";
         o.WriteLine($"eval {input}: {e.Spectra} spectra ({errors} unreadable), model {encoder.Identity.Name} {encoder.Identity.Version} ({encoder.Identity.Precision})");
@@ -161,6 +208,48 @@ internal static class EvalCommand
             foreach (var c in confusions)
             {
                 o.WriteLine($"    {c.Reported} ← {c.Actual}: {c.Count}");
+            }
+        }
+    }
+
+    /// <summary>Counts ground-truth names of <c>elements</c> and <c>lines</c> that the catalogue does not hold.</summary>
+    private sealed class UnknownLabels(LineCatalog catalog)
+    {
+        private const int MaxExamples = 5;
+        private readonly List<string> _examples = [];
+
+        public long Elements { get; private set; }
+
+        public long Lines { get; private set; }
+
+        public IReadOnlyList<string> Examples => _examples;
+
+        public void Add(LabelledSpectrum spectrum)
+        {
+            foreach (var symbol in spectrum.Elements ?? [])
+            {
+                if (catalog.ElementIndex(symbol) < 0)
+                {
+                    Elements++;
+                    Note(symbol);
+                }
+            }
+
+            foreach (var name in spectrum.Lines ?? [])
+            {
+                if (!catalog.TryGetLine(name, out _))
+                {
+                    Lines++;
+                    Note(name);
+                }
+            }
+        }
+
+        private void Note(string name)
+        {
+            if (_examples.Count < MaxExamples && !_examples.Contains(name))
+            {
+                _examples.Add(name);
             }
         }
     }

@@ -19,6 +19,9 @@ namespace XrfEdge.Service.Cli;
 /// </summary>
 internal static class IdentifyCommand
 {
+    /// <summary>Most read results (spectra and errors) held before they are written: four model batches.</summary>
+    private const int MaxPending = 4 * SpectrumIdentifier.MaxBatchSize;
+
     public static Command Create()
     {
         var input = new Option<string[]>("--input", "-i")
@@ -105,6 +108,12 @@ internal static class IdentifyCommand
                 if (item.Spectrum is null)
                 {
                     failures++;
+                    // Results go out in input order, so an error waits for the spectra before it; without this bound a
+                    // file of nothing but bad lines (a binary file with line breaks) held every error until its end.
+                    if (pending.Count >= MaxPending)
+                    {
+                        Flush();
+                    }
                 }
                 else
                 {

@@ -66,6 +66,12 @@ internal static class SynthCommand
             return 2;
         }
 
+        if (plot is not null && index < 0)
+        {
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"synth: --index must be 0 or more (spectra are numbered 0 … N−1), got {index}"));
+            return 2;
+        }
+
         if (!(labelSystematic >= 0 && labelSystematic <= 0.5))
         {
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"synth: --label-systematic must be between 0 and 0.5 (a fraction of the background), got {labelSystematic}"));
@@ -84,6 +90,9 @@ internal static class SynthCommand
         }
 
         var generator = new SpectrumGenerator(profile, seed) { LabelSystematicFraction = labelSystematic };
+        // The file named in an error is the one being written when it happened: a failed plot after a written data set
+        // must not say the data set could not be written.
+        var writing = output ?? plot;
         try
         {
             if (output is not null)
@@ -106,6 +115,7 @@ internal static class SynthCommand
 
             if (plot is not null)
             {
+                writing = plot;
                 var spectrum = generator.Generate(index);
                 File.WriteAllText(plot, SpectrumPlot.ToSvg(spectrum));
                 stdout.WriteLine($"drew spectrum {spectrum.Spectrum.Id} to {plot}");
@@ -113,12 +123,12 @@ internal static class SynthCommand
         }
         catch (IOException ex)
         {
-            stderr.WriteLine($"synth: cannot write {output ?? plot}: {ex.Message}");
+            stderr.WriteLine($"synth: cannot write {writing}: {ex.Message}");
             return 1;
         }
         catch (UnauthorizedAccessException ex)
         {
-            stderr.WriteLine($"synth: cannot write {output ?? plot}: {ex.Message}");
+            stderr.WriteLine($"synth: cannot write {writing}: {ex.Message}");
             return 1;
         }
 

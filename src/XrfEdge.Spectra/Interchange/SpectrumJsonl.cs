@@ -43,7 +43,9 @@ public static class SpectrumJsonl
     // Integral doubles beyond 2^53 are no longer exact; counts that large are not physical anyway.
     private const double MaxExactInteger = MaxTotalCounts;
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 8 };
+    // A key given twice ("elements":["Fe"],…,"elements":["Cu"]) has no meaning the format defines; JsonDocument would
+    // silently keep one of them, so a corrupt or hand-merged line would score against the wrong truth or spectrum.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 8, AllowDuplicateProperties = false };
 
     private static readonly JsonWriterOptions WriterOptions = new()
     {
@@ -130,7 +132,8 @@ public static class SpectrumJsonl
     }
 
     /// <summary>Formats <paramref name="spectrum"/> as one line of the format (without the trailing newline).</summary>
-    /// <exception cref="ArgumentException">The spectrum would not read back: channel count outside 64–16384, negative counts, unusable calibration.</exception>
+    /// <exception cref="ArgumentException">The spectrum would not read back: channel count outside 64–16384, negative counts, unusable calibration,
+    /// a time, tube voltage, current or anode the reader refuses, or a label that is not an element symbol or line name.</exception>
     public static string ToJsonLine(LabelledSpectrum spectrum)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
@@ -176,8 +179,10 @@ public static class SpectrumJsonl
     }
 
     /// <summary>
-    /// Checks that <paramref name="spectrum"/> satisfies the format: 64–16384 channels, non-negative counts,
-    /// a usable calibration, a non-empty id, non-negative times.
+    /// Checks that <paramref name="spectrum"/> satisfies the format as the reader checks it: 64–16384 channels,
+    /// non-negative counts adding up to at most <see cref="MaxTotalCounts"/>, a usable calibration, a non-empty id,
+    /// times within 0–<see cref="MaxSeconds"/>, an excitation with a symbol for the anode, a plausible tube voltage and a
+    /// non-negative current. The labels are checked by <see cref="ValidateLabels"/>.
     /// </summary>
     /// <returns><see langword="null"/> when valid, otherwise what is wrong.</returns>
     public static string? Validate(RawSpectrum spectrum)
@@ -202,18 +207,65 @@ public static class SpectrumJsonl
             }
         }
 
-        if (spectrum.LiveTime is { } live && live < TimeSpan.Zero)
+        if (spectrum.LiveTime is { } live && (live < TimeSpan.Zero || live.TotalSeconds > MaxSeconds))
         {
-            return "live time is negative";
+            return Invariant($"live time {live.TotalSeconds} s is outside 0–{MaxSeconds} s");
         }
 
-        if (spectrum.RealTime is { } real && real < TimeSpan.Zero)
+        if (spectrum.RealTime is { } real && (real < TimeSpan.Zero || real.TotalSeconds > MaxSeconds))
         {
-            return "real time is negative";
+            return Invariant($"real time {real.TotalSeconds} s is outside 0–{MaxSeconds} s");
+        }
+
+        var total = CheckTotalCounts(spectrum.Counts);
+        if (total is not null)
+        {
+            return total;
+        }
+
+        if (spectrum.Excitation is { } excitation)
+        {
+            if (excitation.Anode is { } anode && !IsElementSymbol(anode))
+            {
+                return $"excitation anode \"{anode}\" is not an element symbol";
+            }
+
+            if (excitation.TubeVoltageKilovolts is { } kv && Excitation.CheckTubeVoltage(kv) is { } voltage)
+            {
+                return "excitation: " + voltage;
+            }
+
+            if (excitation.TubeCurrentMicroamperes is { } ua && !(ua >= 0 && double.IsFinite(ua)))
+            {
+                return Invariant($"excitation tube current {ua} µA is negative or not finite");
+            }
         }
 
         var calibration = spectrum.Calibration.Validate(spectrum.Counts.Length);
         return calibration is null ? null : "calibration: " + calibration;
+    }
+
+    /// <summary>
+    /// Checks the ground-truth lists of <paramref name="spectrum"/> as the reader does: element symbols, and line names
+    /// <c>"&lt;Symbol&gt;-&lt;IUPAC&gt;"</c>; <see langword="null"/> when they would read back.
+    /// </summary>
+    public static string? ValidateLabels(LabelledSpectrum spectrum)
+    {
+        ArgumentNullException.ThrowIfNull(spectrum);
+        foreach (var (name, symbols) in new[] { ("elements", spectrum.Elements), ("ignore_elements", spectrum.IgnoreElements), ("elements_in_sample", spectrum.ElementsInSample) })
+        {
+            if (symbols?.FirstOrDefault(symbol => !IsElementSymbol(symbol)) is { } bad)
+            {
+                return $"{name} holds \"{bad}\", which is not an element symbol (e.g. \"Fe\")";
+            }
+        }
+
+        if (spectrum.Lines?.FirstOrDefault(line => !IsLineName(line)) is { } badLine)
+        {
+            return $"lines holds \"{badLine}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -636,8 +688,7 @@ public static class SpectrumJsonl
 
         foreach (var value in values)
         {
-            var dash = value.IndexOf('-', StringComparison.Ordinal);
-            if (dash <= 0 || dash == value.Length - 1 || !IsElementSymbol(value[..dash]))
+            if (!IsLineName(value))
             {
                 return $"field \"lines\" holds \"{value}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
             }
@@ -718,7 +769,7 @@ public static class SpectrumJsonl
     {
         ArgumentNullException.ThrowIfNull(labelled);
         var spectrum = labelled.Spectrum;
-        var problem = Validate(spectrum);
+        var problem = Validate(spectrum) ?? ValidateLabels(labelled);
         if (problem is not null)
         {
             throw new ArgumentException($"spectrum \"{spectrum.Id}\" cannot be written as .jsonl: {problem}", nameof(labelled));
@@ -812,6 +863,12 @@ public static class SpectrumJsonl
         }
 
         writer.WriteEndArray();
+    }
+
+    private static bool IsLineName(string? name)
+    {
+        var dash = name is null ? -1 : name.IndexOf('-', StringComparison.Ordinal);
+        return dash > 0 && dash < name!.Length - 1 && IsElementSymbol(name[..dash]);
     }
 
     /// <summary>One or two letters, first upper case, second lower case: "Fe", "O".</summary>

@@ -12,7 +12,10 @@ public static class JsonlDatasetWriter
     /// <summary>Spectra per batch (bounded memory: a batch of raw spectra of up to 16384 channels).</summary>
     public const int BatchSize = 256;
 
-    /// <summary>Generates spectra 0 … <paramref name="count"/> − 1 into the file <paramref name="path"/> (overwritten).</summary>
+    /// <summary>
+    /// Generates spectra 0 … <paramref name="count"/> − 1 into the file <paramref name="path"/>, replaced only when all are
+    /// written (through <c>PATH.partial</c>); a failed or cancelled run leaves an existing file as it was.
+    /// </summary>
     public static DatasetSummary Write(
         SpectrumGenerator generator,
         long count,
@@ -29,21 +32,50 @@ public static class JsonlDatasetWriter
             Directory.CreateDirectory(directory);
         }
 
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
-        var batch = new SyntheticSpectrum[(int)Math.Min(BatchSize, count)];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount, CancellationToken = cancellationToken };
-        for (long start = 0; start < count; start += batch.Length)
+        // Written beside the target and moved over it when complete: every line of a partial file reads as a valid
+        // spectrum, so a failed or cancelled run must not leave one under the name (nor destroy the file it replaces).
+        var partial = path + ".partial";
+        try
         {
-            var size = (int)Math.Min(batch.Length, count - start);
-            var first = start;
-            Parallel.For(0, size, options, i => batch[i] = generator.Generate(first + i));
-            for (var i = 0; i < size; i++)
+            using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16))
             {
-                SpectrumJsonl.Write(stream, ToLabelled(batch[i]));
+                var batch = new SyntheticSpectrum[(int)Math.Min(BatchSize, count)];
+                var options = new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount, CancellationToken = cancellationToken };
+                for (long start = 0; start < count; start += batch.Length)
+                {
+                    var size = (int)Math.Min(batch.Length, count - start);
+                    var first = start;
+                    Parallel.For(0, size, options, i => batch[i] = generator.Generate(first + i));
+                    for (var i = 0; i < size; i++)
+                    {
+                        SpectrumJsonl.Write(stream, ToLabelled(batch[i]));
+                    }
+                }
+
+                stream.Flush(flushToDisk: true);
             }
+
+            File.Move(partial, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(partial);
+            throw;
         }
 
         return new DatasetSummary(count, stopwatch.Elapsed);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The original error is the one to report; a leftover .partial file is harmless.
+        }
     }
 
     /// <summary>The interchange record of a synthetic spectrum.</summary>

@@ -25,7 +25,8 @@ public static class NpyDatasetWriter
     /// <summary>Generates <paramref name="count"/> spectra (indices 0 … count − 1) into <paramref name="directory"/>.</summary>
     /// <param name="generator">The generator (profile + seed).</param>
     /// <param name="count">Number of spectra, ≥ 1.</param>
-    /// <param name="directory">Output folder, created if missing; existing files of the same names are replaced.</param>
+    /// <param name="directory">Output folder, created if missing; existing files of the same names are replaced. meta.json
+    /// is removed first and written (atomically) only once every array is complete.</param>
     /// <param name="threads">Worker threads; null = all cores.</param>
     /// <param name="progress">Receives the number of spectra written after each batch.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
@@ -41,6 +42,11 @@ public static class NpyDatasetWriter
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         Directory.CreateDirectory(directory);
+        // meta.json is written last and only for a complete set, so its presence says the arrays beside it are the set it
+        // describes (training/make_model.sh reuses a folder on that word). A meta.json left by an earlier set would
+        // describe the truncated arrays of a run that failed or was cancelled here: remove it before touching them.
+        var metaPath = Path.Combine(directory, "meta.json");
+        File.Delete(metaPath);
         var catalog = LineCatalog.Default;
         var lineCount = catalog.Lines.Count;
         var elementCount = catalog.Elements.Count;
@@ -114,7 +120,14 @@ public static class NpyDatasetWriter
         }
 
         stopwatch.Stop();
-        WriteMeta(Path.Combine(directory, "meta.json"), generator, count, catalog);
+        foreach (var stream in new[] { x, yLines, yElements, yPaper, yInSample, yIgnore, kv, lineNet, lineBackground })
+        {
+            stream.Flush(flushToDisk: true);
+        }
+
+        var partialMeta = metaPath + ".partial";
+        WriteMeta(partialMeta, generator, count, catalog);
+        File.Move(partialMeta, metaPath, overwrite: true);
         return new DatasetSummary(count, stopwatch.Elapsed);
     }
 

@@ -92,4 +92,44 @@ public sealed class SynthCommandTests : IDisposable
         Assert.Empty(parse.Errors);
         Assert.Equal("synth", parse.CommandResult.Command.Name);
     }
+
+    [Fact]
+    public void Run_ProfilePathIsADirectory_ExitTwoNamingIt()
+    {
+        // Reading a directory throws UnauthorizedAccessException, which escaped as an unhandled exception (exit 1, a stack trace).
+        var profile = Path.Combine(_dir, "profile.json");
+        Directory.CreateDirectory(profile);
+
+        var (code, _, err) = Run(2, profile, "jsonl", Path.Combine(_dir, "out.jsonl"));
+
+        Assert.Equal(2, code);
+        Assert.Contains("profile.json cannot be read", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_NegativePlotIndex_ExitTwoNamingTheOption()
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var code = SynthCommand.Run(1, 1, "handheld-pin", "jsonl", null, 1, Path.Combine(_dir, "a.svg"), -1, 0, stdout, stderr);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--index", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_PlotCannotBeWrittenAfterTheDataSet_ErrorNamesThePlot()
+    {
+        // The message named the .jsonl that had just been written, not the plot that failed.
+        Directory.CreateDirectory(_dir);
+        var data = Path.Combine(_dir, "ok.jsonl");
+        var plot = Path.Combine(_dir, "missing-folder", "a.svg");
+
+        var (code, _, err) = Run(2, "handheld-pin", "jsonl", data, plot);
+
+        Assert.Equal(1, code);
+        Assert.True(File.Exists(data));
+        Assert.Contains("cannot write " + plot, err, StringComparison.Ordinal);
+    }
 }

@@ -266,6 +266,11 @@ public sealed class SpectrumJsonlTests
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"ignore_elements\":[1]}}", "field \"ignore_elements\" must be an array of strings, holds a number" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"lines\":[\"Fe Ka1\"]}}", "field \"lines\" holds \"Fe Ka1\", which is not a line name" },
         { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"metadata\":[1]}}", "field \"metadata\" must be an object of strings" },
+        // A key given twice: the reader kept the last one silently (ground truth Cu instead of Fe, 70 channels instead of
+        // 64, offset 1 instead of 0), so a hand-merged or corrupt line scored against a truth nobody wrote.
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{Calibration},\"elements\":[\"Fe\"],\"elements\":[\"Cu\"]}}", "Duplicate property 'elements'" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"counts\":{Counts(70)},\"calibration\":{Calibration}}}", "Duplicate property 'counts'" },
+        { $"{{\"id\":\"x\",\"counts\":{Counts()},\"calibration\":{{\"offset_kev\":0,\"offset_kev\":1,\"gain_kev_per_channel\":0.01}}}}", "Duplicate property 'offset_kev'" },
     };
 
     [Theory]
@@ -326,5 +331,44 @@ public sealed class SpectrumJsonlTests
         var line = SpectrumJsonl.ToJsonLine(read);
 
         Assert.DoesNotContain("source", line, StringComparison.Ordinal);
+    }
+
+    // Each spectrum is refused by the reader; the writer wrote it anyway (exit 0 from synth --format jsonl with a
+    // profile of negative tube current, for one), leaving a file whose every line is an error.
+    public static TheoryData<string, string> Unreadable => new()
+    {
+        // 200 kV is Excitation.MaxTubeVoltageKilovolts; 500 is above it.
+        { "kv", "tube voltage 500 kV" },
+        { "ua", "tube current -3" },
+        { "anode", "anode \"rhodium\"" },
+        // SpectrumJsonl.MaxSeconds is half of TimeSpan.MaxValue.
+        { "live", "live time" },
+        { "elements", "elements holds \"iron\"" },
+        { "ignore", "ignore_elements holds \"argon\"" },
+        { "lines", "lines holds \"Fe Ka1\"" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unreadable))]
+    public void Write_SpectrumTheReaderRefuses_ThrowsNamingTheProblem(string field, string expected)
+    {
+        var full = FullSpectrum();
+        var raw = full.Spectrum;
+        var spectrum = field switch
+        {
+            "kv" => full with { Spectrum = raw with { Excitation = new Excitation("Rh", 500, 20) } },
+            "ua" => full with { Spectrum = raw with { Excitation = new Excitation("Rh", 40, -3) } },
+            "anode" => full with { Spectrum = raw with { Excitation = new Excitation("rhodium", 40, 20) } },
+            "live" => full with { Spectrum = raw with { LiveTime = TimeSpan.MaxValue } },
+            "elements" => full with { Elements = ["Fe", "iron"] },
+            "ignore" => full with { IgnoreElements = ["argon"] },
+            "lines" => full with { Lines = ["Fe Ka1"] },
+            _ => throw new ArgumentOutOfRangeException(nameof(field)),
+        };
+
+        var error = Assert.Throws<ArgumentException>(() => SpectrumJsonl.ToJsonLine(spectrum));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains(raw.Id, error.Message, StringComparison.Ordinal);
     }
 }
