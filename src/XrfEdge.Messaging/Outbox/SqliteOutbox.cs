@@ -10,7 +10,8 @@ namespace XrfEdge.Messaging.Outbox;
 /// durable across power loss), a measurement's result and its outbox row committed in one transaction, rows deleted
 /// only after the broker's PUBACK, sent oldest first. Bounded by <see cref="OutboxOptions.MaxBytes"/> and
 /// <see cref="OutboxOptions.MaxAge"/>; evictions are counted (persistently) and logged, never silent. A full disk
-/// refuses new rows with <see cref="OutboxFullException"/> and keeps the stored ones. Thread-safe (one connection, one lock).
+/// refuses new rows with <see cref="OutboxFullException"/> and keeps the stored ones. Thread-safe (one connection, one lock);
+/// one writing process per file (<c>&lt;db&gt;.lock</c>), any number of readers.
 /// </summary>
 public sealed class SqliteOutbox : IDisposable
 {
@@ -19,6 +20,9 @@ public sealed class SqliteOutbox : IDisposable
     private const int SqliteCorrupt = 11;
     private const int SqliteFull = 13;
     private const int SqliteNotADatabase = 26;
+
+    // HRESULT of ERROR_SHARING_VIOLATION, which .NET reports when flock(LOCK_EX|LOCK_NB) finds the file locked.
+    private const int SharingViolation = unchecked((int)0x80070020);
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS outbox(
@@ -46,16 +50,18 @@ public sealed class SqliteOutbox : IDisposable
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly SqliteConnection _connection;
+    private readonly FileStream _instanceLock;
     private long _bytes;
     private long _refused;
     private bool _disposed;
 
-    private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, string? recoveredFrom)
+    private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
         _options = options;
         _logger = logger;
         _time = time;
         _connection = connection;
+        _instanceLock = instanceLock;
         RecoveredFromCorruption = recoveredFrom;
         _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
     }
@@ -93,8 +99,9 @@ public sealed class SqliteOutbox : IDisposable
     /// any value the lost file could have reached.
     /// </summary>
     /// <exception cref="IOException">
-    /// The file could not be opened for another reason (locked by another process, read-only, disk full, I/O error).
-    /// The file is left untouched so that a restart (systemd) finds its backlog once the cause is gone.
+    /// Another process already has this outbox open (see <see cref="AcquireInstanceLock"/>), or the file could not be
+    /// opened for another reason (locked, read-only, disk full, I/O error). The file is left untouched so that a
+    /// restart (systemd) finds its backlog once the cause is gone.
     /// </exception>
     public static SqliteOutbox Open(OutboxOptions options, ILogger<SqliteOutbox>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -108,6 +115,47 @@ public sealed class SqliteOutbox : IDisposable
             Directory.CreateDirectory(directory);
         }
 
+        var instanceLock = AcquireInstanceLock(options.DatabasePath);
+        try
+        {
+            return OpenLocked(options, log, time, instanceLock);
+        }
+        catch
+        {
+            instanceLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes the exclusive lock that makes this process the outbox's only writer: <c>flock(LOCK_EX|LOCK_NB)</c> on
+    /// <c>&lt;db&gt;.lock</c> (.NET's <see cref="FileShare.None"/> on Unix). Two writers would each drain, delete and
+    /// evict the same rows while keeping separate byte counts, so one evicts rows the other has already freed. A
+    /// separate file, because closing any descriptor of the database itself would drop SQLite's own POSIX locks
+    /// (sqlite.org/howtocorrupt.html §2.2). The kernel releases it when the process dies, so a crash never blocks the
+    /// restart; readers (<see cref="Inspect"/>, <c>sqlite3</c>) do not take it.
+    /// </summary>
+    private static FileStream AcquireInstanceLock(string databasePath)
+    {
+        var lockPath = databasePath + ".lock";
+        try
+        {
+            return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex) when (ex.HResult == SharingViolation)
+        {
+            throw new IOException(
+                $"Outbox '{databasePath}' is already open in another process (it holds '{lockPath}'): a second service instance " +
+                "or a hand-started `xrfedge run` on the same profile. Stop that process first; the file was left untouched.", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Outbox '{databasePath}': cannot create or lock '{lockPath}' ({ex.Message}); the folder must be writable by the service.", ex);
+        }
+    }
+
+    private static SqliteOutbox OpenLocked(OutboxOptions options, ILogger log, TimeProvider time, FileStream instanceLock)
+    {
         var existed = File.Exists(options.DatabasePath);
         string? recovered = null;
         SqliteConnection connection;
@@ -147,7 +195,7 @@ public sealed class SqliteOutbox : IDisposable
             Log.OutboxFoundEmpty(log, options.DatabasePath);
         }
 
-        var outbox = new SqliteOutbox(options, log, time, connection, recovered);
+        var outbox = new SqliteOutbox(options, log, time, connection, instanceLock, recovered);
         if (recovered is not null)
         {
             // The lost file's counter is unreadable; the wall clock in milliseconds is far above any seq a device can
@@ -479,6 +527,7 @@ public sealed class SqliteOutbox : IDisposable
 
             _disposed = true;
             _connection.Dispose();
+            _instanceLock.Dispose();
         }
     }
 
