@@ -1,10 +1,11 @@
+using Microsoft.Data.Sqlite;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Tests.Support;
 
 namespace XrfEdge.Messaging.Tests;
 
 /// <summary>
-/// Review of the outbox store: a second process on the same file. Real SQLite files in a temporary folder; the second process is this test assembly's
+/// Review of the outbox store: a second process on the same file and dead letters that grew without bound. Real SQLite files in a temporary folder; the second process is this test assembly's
 /// <c>hold-outbox</c> mode (<see cref="Program"/>).
 /// </summary>
 public sealed class OutboxReviewTests : IDisposable
@@ -76,5 +77,63 @@ public sealed class OutboxReviewTests : IDisposable
         var (stats, integrity) = SqliteOutbox.Inspect(DbPath, _time);
         Assert.Equal("ok", integrity);
         Assert.Equal(1, stats!.Depth);
+    }
+
+    [Fact]
+    public void PurgeExpired_DeadLettersOlderThanMaxAge_Dropped()
+    {
+        using var outbox = Open(o => { o.MaxAttempts = 1; o.MaxAge = TimeSpan.FromDays(7); });
+        Assert.True(outbox.RecordRefusal(EnqueueMeasurement(outbox, "refused").RowId, 0x87)); // 0x87 Not authorized
+        _time.Advance(TimeSpan.FromDays(8));
+        Assert.True(outbox.RecordRefusal(EnqueueMeasurement(outbox, "refused-later").RowId, 0x87));
+        Assert.Equal(2, outbox.GetStatistics().DeadLettered);
+
+        outbox.PurgeExpired();
+
+        Assert.Equal(1, outbox.GetStatistics().DeadLettered);
+        Assert.Equal(1, DeadLetterCount());
+    }
+
+    [Fact]
+    public void PurgeExpired_DeadLettersBeyondByteCap_OldestDroppedQueuedRowsKept()
+    {
+        // Cap 1,000 bytes; three 300-byte dead letters and one 300-byte queued row = 1,200 bytes on disk: the oldest
+        // dead letter goes, the queued result stays (a broker that refuses everything, e.g. an ACL, must not grow the
+        // file without bound: every refused row moved to dead_letter, which no cap or age limit covered).
+        using var outbox = Open(o => { o.MaxAttempts = 1; o.MaxBytes = 1000; });
+        var dead = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            var row = EnqueueMeasurement(outbox, $"refused-{i}", 300).RowId;
+            Assert.True(outbox.RecordRefusal(row, 0x87));
+            dead.Add(row);
+        }
+
+        var queued = EnqueueMeasurement(outbox, "queued", 300).RowId;
+
+        outbox.PurgeExpired();
+
+        Assert.Equal([queued], outbox.ReadBatch(0, 10).Select(r => r.Id));
+        Assert.Equal(dead.Skip(1), DeadLetterIds());
+    }
+
+    private long DeadLetterCount() => Query("SELECT COUNT(*) FROM dead_letter").Single();
+
+    private List<long> DeadLetterIds() => Query("SELECT id FROM dead_letter ORDER BY id");
+
+    private List<long> Query(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DbPath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<long>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetInt64(0));
+        }
+
+        return values;
     }
 }

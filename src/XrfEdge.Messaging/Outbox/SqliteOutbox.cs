@@ -427,14 +427,20 @@ public sealed class SqliteOutbox : IDisposable
         }
     }
 
-    /// <summary>Evicts rows past their expiry or <see cref="OutboxOptions.MaxAge"/>; returns how many (also added to <c>evicted_total</c>).</summary>
+    /// <summary>
+    /// Evicts rows past their expiry or <see cref="OutboxOptions.MaxAge"/>; returns how many (also added to
+    /// <c>evicted_total</c>). Also bounds the dead-letter table, which nothing else does (a broker that refuses every
+    /// publish, e.g. an ACL, moves every result there): dead letters moved more than <see cref="OutboxOptions.MaxAge"/>
+    /// ago are dropped, then the oldest ones while queued and dead-letter payloads together exceed
+    /// <see cref="OutboxOptions.MaxBytes"/>. Queued rows are never dropped for dead letters. Drops are logged (7027).
+    /// </summary>
     public int PurgeExpired()
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var now = _time.GetUtcNow();
-            var (count, freed) = InWriteTransaction(() =>
+            var (count, freed, deadDropped) = InWriteTransaction(() =>
             {
                 using var command = _connection.CreateCommand();
                 command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
@@ -456,7 +462,7 @@ public sealed class SqliteOutbox : IDisposable
                     AddEvicted(rows);
                 }
 
-                return (rows, bytes);
+                return (rows, bytes, DropDeadLetters(now, _bytes - bytes));
             });
             _bytes -= freed;
             if (count > 0)
@@ -464,8 +470,51 @@ public sealed class SqliteOutbox : IDisposable
                 Log.OutboxRowsExpired(_logger, count, _options.MaxAge.TotalDays);
             }
 
+            if (deadDropped > 0)
+            {
+                Log.DeadLettersDropped(_logger, deadDropped, _options.MaxAge.TotalDays, _options.MaxBytes);
+            }
+
             return count;
         }
+    }
+
+    /// <summary>The dead-letter part of <see cref="PurgeExpired"/>, inside its transaction; returns the rows dropped.</summary>
+    private int DropDeadLetters(DateTimeOffset now, long queuedBytes)
+    {
+        using var aged = _connection.CreateCommand();
+        aged.CommandText = "DELETE FROM dead_letter WHERE moved_utc < $oldest";
+        aged.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
+        var dropped = aged.ExecuteNonQuery();
+
+        var excess = queuedBytes + Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM dead_letter") - _options.MaxBytes;
+        if (excess <= 0)
+        {
+            return dropped;
+        }
+
+        var victims = new List<long>();
+        using (var select = _connection.CreateCommand())
+        {
+            select.CommandText = "SELECT id, length(payload) FROM dead_letter ORDER BY moved_utc, id";
+            using var reader = select.ExecuteReader();
+            while (excess > 0 && reader.Read())
+            {
+                victims.Add(reader.GetInt64(0));
+                excess -= reader.GetInt64(1);
+            }
+        }
+
+        using var delete = _connection.CreateCommand();
+        delete.CommandText = "DELETE FROM dead_letter WHERE id = $id";
+        var id = delete.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var victim in victims)
+        {
+            id.Value = victim;
+            dropped += delete.ExecuteNonQuery();
+        }
+
+        return dropped;
     }
 
     /// <summary>Current figures for <c>health</c>.</summary>
