@@ -5,7 +5,8 @@ using XrfEdge.Messaging.Tests.Support;
 namespace XrfEdge.Messaging.Tests;
 
 /// <summary>
-/// Review of the outbox store: a second process on the same file and dead letters that grew without bound. Real SQLite files in a temporary folder; the second process is this test assembly's
+/// Review of the outbox store: a second process on the same file, dead letters that grew without bound, and a file
+/// written by a newer schema. Real SQLite files in a temporary folder; the second process is this test assembly's
 /// <c>hold-outbox</c> mode (<see cref="Program"/>).
 /// </summary>
 public sealed class OutboxReviewTests : IDisposable
@@ -116,6 +117,45 @@ public sealed class OutboxReviewTests : IDisposable
         Assert.Equal([queued], outbox.ReadBatch(0, 10).Select(r => r.Id));
         Assert.Equal(dead.Skip(1), DeadLetterIds());
     }
+
+    [Fact]
+    public void Open_NewFile_StampsSchemaVersion()
+    {
+        using (Open())
+        {
+        }
+
+        Assert.Equal(SqliteOutbox.SchemaVersion, UserVersion());
+    }
+
+    [Fact]
+    public void Open_FileFromNewerSchema_RefusedNamingFileAndVersionAndLeftUntouched()
+    {
+        using (var outbox = Open())
+        {
+            EnqueueMeasurement(outbox, "M1");
+        }
+
+        // What a newer release might do: a new NOT NULL column and a bumped version. Opening it with this build (a
+        // rollback) used to succeed, and then every result failed to insert.
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0; PRAGMA user_version = {SqliteOutbox.SchemaVersion + 1};";
+            command.ExecuteNonQuery();
+        }
+
+        var before = File.ReadAllBytes(DbPath);
+        var error = Assert.Throws<IOException>(() => Open());
+
+        Assert.Contains(DbPath, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version {SqliteOutbox.SchemaVersion + 1}", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(DbPath));
+        Assert.Empty(Directory.GetFiles(_directory, "*.corrupt-*"));
+    }
+
+    private long UserVersion() => Query("PRAGMA user_version").Single();
 
     private long DeadLetterCount() => Query("SELECT COUNT(*) FROM dead_letter").Single();
 

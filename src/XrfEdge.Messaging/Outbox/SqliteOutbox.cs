@@ -24,6 +24,12 @@ public sealed class SqliteOutbox : IDisposable
     // HRESULT of ERROR_SHARING_VIOLATION, which .NET reports when flock(LOCK_EX|LOCK_NB) finds the file locked.
     private const int SharingViolation = unchecked((int)0x80070020);
 
+    /// <summary>
+    /// The schema this build writes, kept in the file's <c>PRAGMA user_version</c>. A file with a higher version was
+    /// written by a newer release and is refused (never altered), so a rollback cannot corrupt or strand its backlog.
+    /// </summary>
+    public const int SchemaVersion = 1;
+
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS outbox(
           id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -99,9 +105,9 @@ public sealed class SqliteOutbox : IDisposable
     /// any value the lost file could have reached.
     /// </summary>
     /// <exception cref="IOException">
-    /// Another process already has this outbox open (see <see cref="AcquireInstanceLock"/>), or the file could not be
-    /// opened for another reason (locked, read-only, disk full, I/O error). The file is left untouched so that a
-    /// restart (systemd) finds its backlog once the cause is gone.
+    /// Another process already has this outbox open (see <see cref="AcquireInstanceLock"/>), the file was written by a
+    /// newer schema (<see cref="SchemaVersion"/>), or it could not be opened for another reason (locked, read-only, disk
+    /// full, I/O error). The file is left untouched so that a restart (systemd) finds its backlog once the cause is gone.
     /// </exception>
     public static SqliteOutbox Open(OutboxOptions options, ILogger<SqliteOutbox>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -607,6 +613,16 @@ public sealed class SqliteOutbox : IDisposable
 
             command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'counters'";
             var hadSchema = command.ExecuteScalar() is long tables && tables > 0;
+            command.CommandText = "PRAGMA user_version";
+            var version = (long)command.ExecuteScalar()!;
+            if (version > SchemaVersion)
+            {
+                // Not damage: moving it aside would strand a backlog that the release which wrote it can still send.
+                throw new IOException(
+                    $"Outbox '{options.DatabasePath}' has schema version {version}, newer than the {SchemaVersion} this build understands " +
+                    "(written by a newer XrfEdge release); it was left untouched. Install that release again, or stop the service " +
+                    "and move the file (with its -wal and -shm) aside to start an empty outbox.");
+            }
 
             // WAL is persistent in the file; synchronous is per connection and FULL is the only durable WAL setting.
             command.CommandText = """
@@ -626,6 +642,13 @@ public sealed class SqliteOutbox : IDisposable
 
             command.CommandText = Schema;
             command.ExecuteNonQuery();
+            if (version < SchemaVersion)
+            {
+                // Files from before the version stamp (0) hold exactly this schema.
+                command.CommandText = $"PRAGMA user_version = {SchemaVersion}";
+                command.ExecuteNonQuery();
+            }
+
             return (connection, hadSchema);
         }
         catch
