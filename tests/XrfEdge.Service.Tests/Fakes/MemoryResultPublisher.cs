@@ -78,16 +78,29 @@ internal sealed class MemoryResultPublisher : IResultPublisher
         return Task.CompletedTask;
     }
 
-    public ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
+    /// <summary>When set, every store takes this long (a slow card: one fsync'd commit per result).</summary>
+    public TimeSpan? StoreDelay { get; set; }
+
+    /// <summary>When true, <see cref="StopAsync"/> drains until its token is cancelled (a backlog that never empties).</summary>
+    public bool DrainsUntilCancelled { get; set; }
+
+    /// <summary>True once <see cref="StopAsync"/> has returned.</summary>
+    public bool StopCompleted { get; private set; }
+
+    public async ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _storeAttempts);
+        if (StoreDelay is { } delay)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
+
         if (StoreFailure?.Invoke(result) is { } error)
         {
             throw error;
         }
 
         Add(_results, result);
-        return ValueTask.CompletedTask;
     }
 
     public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)
@@ -108,10 +121,22 @@ internal sealed class MemoryResultPublisher : IResultPublisher
         return ValueTask.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         Stopped = true;
-        return Task.CompletedTask;
+        if (DrainsUntilCancelled)
+        {
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The drain budget is spent; the rest stays in the outbox.
+            }
+        }
+
+        StopCompleted = true;
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
