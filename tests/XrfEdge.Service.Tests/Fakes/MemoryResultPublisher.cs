@@ -22,7 +22,10 @@ internal sealed class MemoryResultPublisher : IResultPublisher
     /// <summary>Calls of <see cref="StoreAsync"/>, failed ones included.</summary>
     public int StoreAttempts => Volatile.Read(ref _storeAttempts);
 
-    public long PendingCount => 0;
+    /// <summary>What <see cref="PendingCount"/> runs (0 when unset); a test can make it block like an outbox waiting on a lock.</summary>
+    public Func<long>? PendingCountSource { get; set; }
+
+    public long PendingCount => PendingCountSource?.Invoke() ?? 0;
 
     public bool Started { get; private set; }
 
