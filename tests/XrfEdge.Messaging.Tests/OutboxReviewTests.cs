@@ -81,6 +81,31 @@ public sealed class OutboxReviewTests : IDisposable
     }
 
     [Fact]
+    public void Enqueue_WriteLockHeldElsewhere_GivesUpWithinFiveSeconds()
+    {
+        // An operator's sqlite3 in a transaction (or VACUUM) holds the write lock. The store waits for it under the
+        // outbox's own lock, inside the publishing stage's 5 s store budget + Health:StallSeconds (≥ 5 s): past that the
+        // watchdog is withheld and systemd kills the service. The default used to be 30 s (+ up to 5 s of SQLite's own
+        // busy wait), past both that threshold and WatchdogSec=30s; failing sooner lets the stage retry as "waiting".
+        using var outbox = Open();
+        using var locker = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        locker.Open();
+        using (var begin = locker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.Throws<SqliteException>(() => EnqueueMeasurement(outbox, "M1"));
+
+        Assert.Equal(5, error.SqliteErrorCode & 0xFF); // SQLITE_BUSY (sqlite.org/rescode.html)
+        Assert.InRange(watch.Elapsed.TotalSeconds, 4, 8);
+        locker.Close();
+        Assert.Equal(1, EnqueueMeasurement(outbox, "M1").Stamp.Seq); // the refused attempt consumed no seq
+    }
+
+    [Fact]
     public void PurgeExpired_DeadLettersOlderThanMaxAge_Dropped()
     {
         using var outbox = Open(o => { o.MaxAttempts = 1; o.MaxAge = TimeSpan.FromDays(7); });
