@@ -25,12 +25,19 @@ fi
 
 build="${XRFEDGE_PREBUILT:-}"
 if [ -z "$build" ]; then
-  build="$root/.build/publish"
-  rm -rf "$build"
+  build="$(mktemp -d)"
+  trap 'rm -rf "$build"' EXIT
+  # Under sudo, build as the user who called it: a root build leaves root-owned obj/ and bin/ folders (and NuGet cache)
+  # in that user's checkout, and their next `make build` / `make test` fails on "Access to the path … is denied".
+  builder=()
+  if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+    chown "$SUDO_USER" "$build"
+    builder=(runuser -u "$SUDO_USER" --)
+  fi
   echo "install.sh: building (framework-dependent, Release) …" >&2
   # Framework-dependent and RID-neutral: runs on any Linux with the .NET 10 runtime (arm64 runtime packs are not needed);
   # the native libraries travel in runtimes/<rid>/native/ (ONNX Runtime for linux-x64 and linux-arm64).
-  dotnet publish "$root/src/XrfEdge.Service/XrfEdge.Service.csproj" -c Release --self-contained false -o "$build" --nologo -v quiet -clp:ErrorsOnly >&2
+  "${builder[@]}" dotnet publish "$root/src/XrfEdge.Service/XrfEdge.Service.csproj" -c Release --self-contained false -o "$build" --nologo -v quiet -clp:ErrorsOnly >&2
 fi
 [ -f "$build/xrfedge.dll" ] || { echo "install.sh: $build has no xrfedge.dll" >&2; exit 1; }
 

@@ -85,12 +85,62 @@ public sealed class InstallScriptTests : IDisposable
         Assert.Equal("XRFEDGE_PROFILE=jetson-spi\n", File.ReadAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")));
     }
 
-    private (int ExitCode, string Output) Install()
+    [Fact]
+    public void Install_UnderSudo_BuildsAsTheInvokingUserNotRoot()
+    {
+        // `sudo make install` from a developer's checkout: the build used to run as root, leaving root-owned obj/ and
+        // bin/ folders (and a root-owned NuGet cache) behind, so the user's next `make build` or `make test` failed on
+        // "Access to the path … is denied". Stand-ins: `nobody` for the user, a fake `dotnet` that records who ran it.
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/sbin/runuser"))
+        {
+            return; // needs root to play sudo; the CI container runs as root
+        }
+
+        string tools = Path.Combine(_root, "fake tools");
+        Directory.CreateDirectory(tools);
+        string dotnet = Path.Combine(tools, "dotnet");
+        File.WriteAllText(dotnet, """
+            #!/bin/sh
+            out=""
+            while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done
+            mkdir -p "$out" && id -un > "$out/built-by" && printf 'release 1' > "$out/xrfedge.dll"
+            """ + "\n");
+        var traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(dotnet, traversable);
+        File.SetUnixFileMode(tools, traversable);
+        File.SetUnixFileMode(_root, traversable);
+
+        var (exitCode, output) = Install(prebuilt: false, new Dictionary<string, string>
+        {
+            ["SUDO_USER"] = "nobody",
+            ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH"),
+        });
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal("nobody", File.ReadAllText(Path.Combine(Prefix, "built-by")).Trim());
+    }
+
+    private (int ExitCode, string Output) Install(bool prebuilt = true, Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(RepositoryRoot.Combine("scripts", "install.sh"));
         start.Environment["DESTDIR"] = Stage;
-        start.Environment["XRFEDGE_PREBUILT"] = Build;
+        start.Environment.Remove("SUDO_USER");
+        if (prebuilt)
+        {
+            start.Environment["XRFEDGE_PREBUILT"] = Build;
+        }
+        else
+        {
+            start.Environment.Remove("XRFEDGE_PREBUILT");
+        }
+
+        foreach (var (key, value) in environment ?? [])
+        {
+            start.Environment[key] = value;
+        }
+
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         string stderr = process.StandardError.ReadToEnd();
