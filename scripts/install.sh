@@ -27,10 +27,11 @@ build="${XRFEDGE_PREBUILT:-}"
 if [ -z "$build" ]; then
   build="$(mktemp -d)"
   trap 'rm -rf "$build"' EXIT
-  # Under sudo, build as the user who called it: a root build leaves root-owned obj/ and bin/ folders (and NuGet cache)
-  # in that user's checkout, and their next `make build` / `make test` fails on "Access to the path … is denied".
+  # Under sudo, build as the user who called it when the checkout is theirs: a root build leaves root-owned obj/ and bin/
+  # folders (and NuGet cache) in their checkout, and their next `make build` / `make test` fails on "Access to the path
+  # … is denied". A checkout they do not own (cloned by root) is built as root, as before.
   builder=()
-  if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+  if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ] && [ "$(stat -c %U "$root")" = "$SUDO_USER" ]; then
     chown "$SUDO_USER" "$build"
     builder=(runuser -u "$SUDO_USER" --)
   fi

@@ -85,16 +85,37 @@ public sealed class InstallScriptTests : IDisposable
         Assert.Equal("XRFEDGE_PROFILE=jetson-spi\n", File.ReadAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")));
     }
 
-    [Fact]
-    public void Install_UnderSudo_BuildsAsTheInvokingUserNotRoot()
+    [Theory]
+    [InlineData("nobody", "nobody")] // the usual case: the user's own clone
+    [InlineData("root", "root")] // a clone made by root: the user could not write its obj/ folders
+    public void Install_UnderSudo_BuildsAsTheOwnerOfTheCheckout(string checkoutOwner, string expectedBuilder)
     {
         // `sudo make install` from a developer's checkout: the build used to run as root, leaving root-owned obj/ and
         // bin/ folders (and a root-owned NuGet cache) behind, so the user's next `make build` or `make test` failed on
-        // "Access to the path … is denied". Stand-ins: `nobody` for the user, a fake `dotnet` that records who ran it.
+        // "Access to the path … is denied". Stand-ins: `nobody` for the user, a copy of the script in a checkout of
+        // that owner, and a fake `dotnet` that records who ran it.
         if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/sbin/runuser"))
         {
             return; // needs root to play sudo; the CI container runs as root
         }
+
+        var traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(_root, traversable);
+        string checkout = Path.Combine(_root, "checkout");
+        foreach (string folder in new[] { "scripts", "systemd", "firmware-config" })
+        {
+            Directory.CreateDirectory(Path.Combine(checkout, folder));
+        }
+
+        File.Copy(RepositoryRoot.Combine("scripts", "install.sh"), Path.Combine(checkout, "scripts", "install.sh"));
+        foreach (string file in new[] { "xrfedge.service", "60-xrfedge.rules" })
+        {
+            File.Copy(RepositoryRoot.Combine("systemd", file), Path.Combine(checkout, "systemd", file));
+        }
+
+        File.Copy(RepositoryRoot.Combine("firmware-config", "simulator.json"), Path.Combine(checkout, "firmware-config", "simulator.json"));
+        Assert.Equal(0, Run("chown", "-R", checkoutOwner, checkout));
 
         string tools = Path.Combine(_root, "fake tools");
         Directory.CreateDirectory(tools);
@@ -105,26 +126,30 @@ public sealed class InstallScriptTests : IDisposable
             while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done
             mkdir -p "$out" && id -un > "$out/built-by" && printf 'release 1' > "$out/xrfedge.dll"
             """ + "\n");
-        var traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
-            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
         File.SetUnixFileMode(dotnet, traversable);
         File.SetUnixFileMode(tools, traversable);
-        File.SetUnixFileMode(_root, traversable);
 
         var (exitCode, output) = Install(prebuilt: false, new Dictionary<string, string>
         {
             ["SUDO_USER"] = "nobody",
             ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH"),
-        });
+        }, Path.Combine(checkout, "scripts", "install.sh"));
 
         Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
-        Assert.Equal("nobody", File.ReadAllText(Path.Combine(Prefix, "built-by")).Trim());
+        Assert.Equal(expectedBuilder, File.ReadAllText(Path.Combine(Prefix, "built-by")).Trim());
     }
 
-    private (int ExitCode, string Output) Install(bool prebuilt = true, Dictionary<string, string>? environment = null)
+    private static int Run(string file, params string[] arguments)
+    {
+        using var process = Process.Start(file, arguments);
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    private (int ExitCode, string Output) Install(bool prebuilt = true, Dictionary<string, string>? environment = null, string? script = null)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(RepositoryRoot.Combine("scripts", "install.sh"));
+        start.ArgumentList.Add(script ?? RepositoryRoot.Combine("scripts", "install.sh"));
         start.Environment["DESTDIR"] = Stage;
         start.Environment.Remove("SUDO_USER");
         if (prebuilt)
