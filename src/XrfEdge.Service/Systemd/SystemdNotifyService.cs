@@ -1,6 +1,8 @@
+using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
 
 namespace XrfEdge.Service.Systemd;
@@ -9,7 +11,8 @@ namespace XrfEdge.Service.Systemd;
 /// The systemd side of the host (what Microsoft.Extensions.Hosting.Systemd's SystemdLifetime does, plus what it
 /// lacks): READY=1 once every hosted service has started (model loaded, outbox open, MCA answered; MQTT is not
 /// waited for, offline is normal), STATUS= on every state change, WATCHDOG=1 every WATCHDOG_USEC/2 but only while
-/// <see cref="PipelineHealth"/> says every worker is alive, and STOPPING=1 as soon as the stop begins. SIGTERM itself
+/// <see cref="PipelineHealth"/> says every worker is alive, and STOPPING=1 (with EXTEND_TIMEOUT_USEC for the stop budget)
+/// as soon as the stop begins. SIGTERM itself
 /// is handled by the Generic Host's console lifetime (StopApplication). STATUS= lines are composed off the ping loop
 /// and off the threads that change the state: the outbox depth they show is read under the outbox's lock, which a
 /// store waiting on another process's write lock holds for up to its busy timeout, and the pings must not wait for it.
@@ -20,6 +23,7 @@ internal sealed class SystemdNotifyService(
     InstrumentStatus status,
     IResultPublisher publisher,
     PipelineHealth health,
+    ServiceSettings settings,
     TimeProvider time,
     ILogger<SystemdNotifyService> logger) : BackgroundService
 {
@@ -39,7 +43,10 @@ internal sealed class SystemdNotifyService(
 
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        using var onStopping = lifetime.ApplicationStopping.Register(() => notifier.Notify("STOPPING=1\nSTATUS=stopping"));
+        // EXTEND_TIMEOUT_USEC (sd_notify(3), systemd ≥ 236): the stop may take Health:StopTimeoutSeconds (validated up to
+        // 120 s) plus 5 s to exit, even where that is more than the unit's TimeoutStopSec=45s, which would SIGKILL the drain.
+        using var onStopping = lifetime.ApplicationStopping.Register(() => notifier.Notify(
+            string.Create(CultureInfo.InvariantCulture, $"STOPPING=1\nSTATUS=stopping\nEXTEND_TIMEOUT_USEC={(settings.Health.StopTimeoutSeconds + 5) * 1_000_000L}")));
         await started.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
         notifier.Notify("READY=1\nSTATUS=" + SystemdNotifier.StatusLine(status.Describe(publisher.PendingCount)));
         _lastStatus = status.Describe(publisher.PendingCount);

@@ -37,6 +37,7 @@ public sealed class SystemdNotifyServiceTests
                 sp.GetRequiredService<InstrumentStatus>(),
                 sp.GetRequiredService<IResultPublisher>(),
                 sp.GetRequiredService<PipelineHealth>(),
+                sp.GetRequiredService<ServiceSettings>(),
                 TimeProvider.System,
                 sp.GetRequiredService<ILogger<SystemdNotifyService>>())
             {
@@ -63,5 +64,24 @@ public sealed class SystemdNotifyServiceTests
                 return systemd.Received.Count(m => m.Split('\n').Contains("WATCHDOG=1"));
             }
         }
+    }
+
+    [Fact]
+    public void Stop_UnderSystemd_StoppingAsksForTheStopBudget()
+    {
+        // Health:StopTimeoutSeconds is validated up to 120 s, but the unit's TimeoutStopSec=45s SIGKILLed any stop that
+        // took longer, mid-drain. STOPPING=1 now extends the stop timeout to the configured budget + 5 s.
+        using var profiles = new TestProfiles();
+        using var systemd = new NotifyReceiver();
+        string profile = profiles.ReplayProfile(TestProfiles.FreePort());
+        using var service = new ServiceProcess(profile, ["Health:StopTimeoutSeconds=60"], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = systemd.Address });
+        Assert.True(systemd.WaitFor("READY=1", TimeSpan.FromSeconds(30)) is not null, "no READY=1:\n" + service.Output);
+
+        service.Terminate();
+
+        var stopping = systemd.WaitFor("STOPPING=1", TimeSpan.FromSeconds(30));
+        Assert.NotNull(stopping);
+        Assert.Contains("EXTEND_TIMEOUT_USEC=65000000", stopping.Split('\n')); // (60 + 5) s in µs
+        Assert.True(service.WaitForExit(TimeSpan.FromSeconds(30), out _), service.Output);
     }
 }
