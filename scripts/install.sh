@@ -25,18 +25,29 @@ fi
 
 build="${XRFEDGE_PREBUILT:-}"
 if [ -z "$build" ]; then
-  build="$root/.build/publish"
-  rm -rf "$build"
+  build="$(mktemp -d)"
+  trap 'rm -rf "$build"' EXIT
+  # Under sudo, build as the user who called it when the checkout is theirs: a root build leaves root-owned obj/ and bin/
+  # folders (and NuGet cache) in their checkout, and their next `make build` / `make test` fails on "Access to the path
+  # … is denied". A checkout they do not own (cloned by root) is built as root, as before.
+  builder=()
+  if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ] && [ "$(stat -c %U "$root")" = "$SUDO_USER" ]; then
+    chown "$SUDO_USER" "$build"
+    builder=(runuser -u "$SUDO_USER" --)
+  fi
   echo "install.sh: building (framework-dependent, Release) …" >&2
   # Framework-dependent and RID-neutral: runs on any Linux with the .NET 10 runtime (arm64 runtime packs are not needed);
   # the native libraries travel in runtimes/<rid>/native/ (ONNX Runtime for linux-x64 and linux-arm64).
-  dotnet publish "$root/src/XrfEdge.Service/XrfEdge.Service.csproj" -c Release --self-contained false -o "$build" --nologo -v quiet -clp:ErrorsOnly >&2
+  "${builder[@]}" dotnet publish "$root/src/XrfEdge.Service/XrfEdge.Service.csproj" -c Release --self-contained false -o "$build" --nologo -v quiet -clp:ErrorsOnly >&2
 fi
 [ -f "$build/xrfedge.dll" ] || { echo "install.sh: $build has no xrfedge.dll" >&2; exit 1; }
 
 install -d "$destdir$prefix" "$destdir$prefix/firmware-config" "$destdir$prefix/models" "$destdir$prefix/docs" \
   "$destdir/etc/systemd/system" "$destdir/etc/udev/rules.d" "$destdir/etc/xrfedge"
-cp -a "$build/." "$destdir$prefix/"
+# An upgrade replaces files, never rewrites them in place: --remove-destination unlinks each old file first, so a running
+# service keeps the inodes it has mapped until it restarts. In place, cp failed on the running executable ("Text file
+# busy") half-way through, after it had already overwritten assemblies and native libraries under the live process.
+cp -a --remove-destination "$build/." "$destdir$prefix/"
 install -m 0644 "$root"/firmware-config/*.json "$destdir$prefix/firmware-config/"
 [ -f "$root/firmware-config/README.md" ] && install -m 0644 "$root/firmware-config/README.md" "$destdir$prefix/firmware-config/"
 for f in "$root"/models/xrf-line-encoder.*; do
@@ -49,7 +60,19 @@ for f in "$root"/docs/deploy.md "$root"/docs/service.md; do
   [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/docs/"
 done
 install -m 0644 "$root/systemd/xrfedge.service" "$destdir/etc/systemd/system/xrfedge.service"
-install -m 0644 "$root/systemd/60-xrfedge.rules" "$destdir/etc/udev/rules.d/60-xrfedge.rules"
+# The udev rule is meant to be edited (the MCA adapter's ids, docs/deploy.md §2): replace it only when it is absent or
+# still what an install shipped; otherwise keep the site's edit and put the new rule beside it under a name udev ignores.
+rules="$destdir/etc/udev/rules.d/60-xrfedge.rules"
+shipped="$destdir$prefix/systemd/60-xrfedge.rules"
+if [ ! -e "$rules" ] || cmp -s "$rules" "$root/systemd/60-xrfedge.rules" || { [ -e "$shipped" ] && cmp -s "$rules" "$shipped"; }; then
+  install -m 0644 "$root/systemd/60-xrfedge.rules" "$rules"
+  rm -f "$rules.dist"
+else
+  install -m 0644 "$root/systemd/60-xrfedge.rules" "$rules.dist"
+  echo "install.sh: kept the edited /etc/udev/rules.d/60-xrfedge.rules; this release's rule is in 60-xrfedge.rules.dist beside it (udev ignores that name): merge it, then udevadm control --reload-rules" >&2
+fi
+install -d "$destdir$prefix/systemd"
+install -m 0644 "$root/systemd/60-xrfedge.rules" "$root/systemd/xrfedge.service" "$destdir$prefix/systemd/"
 if [ ! -e "$destdir/etc/xrfedge/xrfedge.env" ]; then
   cat > "$destdir/etc/xrfedge/xrfedge.env" <<'ENV'
 # Site settings for xrfedge.service (any profile key: XRFEDGE_Section__Key=value). Edit, then `systemctl restart xrfedge`.
@@ -81,6 +104,8 @@ systemctl enable xrfedge.service
 if $start; then
   systemctl restart xrfedge.service
   systemctl --no-pager status xrfedge.service || true
+elif systemctl --quiet is-active xrfedge.service; then
+  echo "install.sh: installed; the running service keeps the previous release until: sudo systemctl restart xrfedge" >&2
 else
   echo "install.sh: installed and enabled; edit /etc/xrfedge/xrfedge.env, then: sudo systemctl start xrfedge" >&2
 fi

@@ -42,6 +42,9 @@ internal static partial class Log
     [LoggerMessage(7026, LogLevel.Critical, "Outbox '{Path}': salvaged {Salvaged} queued rows from the damaged file, which held {Total}; the difference is lost")]
     public static partial void OutboxRowsSalvaged(ILogger logger, string path, long salvaged, string total);
 
+    [LoggerMessage(7027, LogLevel.Warning, "Outbox dropped {Count} dead letters (moved over {Days:F1} days ago, or the oldest beyond the {MaxBytes}-byte cap)")]
+    public static partial void DeadLettersDropped(ILogger logger, int count, double days, long maxBytes);
+
     [LoggerMessage(7021, LogLevel.Warning, "Outbox evicted {Count} rows to stay under {MaxBytes} bytes (oldest, lowest priority first)")]
     public static partial void OutboxRowsEvicted(ILogger logger, int count, long maxBytes);
 

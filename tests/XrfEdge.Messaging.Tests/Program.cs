@@ -14,7 +14,7 @@ namespace XrfEdge.Messaging.Tests;
 /// <c>availability PORT DB</c> (native + Sparkplug connections with wills; print READY; run until killed);
 /// <c>tls-soak HOST PORT DIR TRANSPORTS SECONDS</c> (TRANSPORTS TLS transports with the certificates in DIR, whose
 /// handshakes fail, restarted by their supervisors for SECONDS; a native crash ends this child, not the test host;
-/// print the number of restarts).
+/// print the number of restarts); <c>hold-outbox DB</c> (open the outbox, print OPEN, hold it until killed).
 /// </summary>
 public static class Program
 {
@@ -25,6 +25,7 @@ public static class Program
         {
             "loss-publisher" => await LossPublisherAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture)),
             "availability" => await AvailabilityAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]),
+            "hold-outbox" => await HoldOutboxAsync(args[1]),
             "tls-soak" => await TlsSoakAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3], int.Parse(args[4], CultureInfo.InvariantCulture), int.Parse(args[5], CultureInfo.InvariantCulture)),
             _ => 2,
         };
@@ -66,6 +67,14 @@ public static class Program
 
         Console.WriteLine("DRAINED");
         await publisher.StopAsync(CancellationToken.None);
+        return 0;
+    }
+
+    private static async Task<int> HoldOutboxAsync(string database)
+    {
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = database });
+        Console.WriteLine("OPEN");
+        await Task.Delay(Timeout.Infinite);
         return 0;
     }
 

@@ -23,9 +23,11 @@ public sealed class OutboxOptions
 
     /// <summary>
     /// How long opening and each statement wait for a lock held by another process before failing with SQLITE_BUSY;
-    /// 30 s by default (whole seconds; at least 1 s).
+    /// 5 s by default (whole seconds; 1 … 5 s). The wait happens under the outbox's own lock and inside a store, so it
+    /// must end before the service's watchdog sees a stalled stage (store budget 5 s + Health:StallSeconds ≥ 5 s); the
+    /// publishing stage retries a refused store as "waiting", which keeps the watchdog fed.
     /// </summary>
-    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Stored measurement results kept for <c>get_spectrum</c> and audits, newest first; 10,000 by default.</summary>
     public int ResultRetention { get; set; } = 10_000;

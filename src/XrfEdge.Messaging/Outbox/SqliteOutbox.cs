@@ -10,7 +10,8 @@ namespace XrfEdge.Messaging.Outbox;
 /// durable across power loss), a measurement's result and its outbox row committed in one transaction, rows deleted
 /// only after the broker's PUBACK, sent oldest first. Bounded by <see cref="OutboxOptions.MaxBytes"/> and
 /// <see cref="OutboxOptions.MaxAge"/>; evictions are counted (persistently) and logged, never silent. A full disk
-/// refuses new rows with <see cref="OutboxFullException"/> and keeps the stored ones. Thread-safe (one connection, one lock).
+/// refuses new rows with <see cref="OutboxFullException"/> and keeps the stored ones. Thread-safe (one connection, one lock);
+/// one writing process per file (<c>&lt;db&gt;.lock</c>), any number of readers.
 /// </summary>
 public sealed class SqliteOutbox : IDisposable
 {
@@ -19,6 +20,15 @@ public sealed class SqliteOutbox : IDisposable
     private const int SqliteCorrupt = 11;
     private const int SqliteFull = 13;
     private const int SqliteNotADatabase = 26;
+
+    // HRESULT of ERROR_SHARING_VIOLATION, which .NET reports when flock(LOCK_EX|LOCK_NB) finds the file locked.
+    private const int SharingViolation = unchecked((int)0x80070020);
+
+    /// <summary>
+    /// The schema this build writes, kept in the file's <c>PRAGMA user_version</c>. A file with a higher version was
+    /// written by a newer release and is refused (never altered), so a rollback cannot corrupt or strand its backlog.
+    /// </summary>
+    public const int SchemaVersion = 1;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS outbox(
@@ -46,16 +56,18 @@ public sealed class SqliteOutbox : IDisposable
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly SqliteConnection _connection;
+    private readonly FileStream _instanceLock;
     private long _bytes;
     private long _refused;
     private bool _disposed;
 
-    private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, string? recoveredFrom)
+    private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
         _options = options;
         _logger = logger;
         _time = time;
         _connection = connection;
+        _instanceLock = instanceLock;
         RecoveredFromCorruption = recoveredFrom;
         _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
     }
@@ -93,8 +105,9 @@ public sealed class SqliteOutbox : IDisposable
     /// any value the lost file could have reached.
     /// </summary>
     /// <exception cref="IOException">
-    /// The file could not be opened for another reason (locked by another process, read-only, disk full, I/O error).
-    /// The file is left untouched so that a restart (systemd) finds its backlog once the cause is gone.
+    /// Another process already has this outbox open (see <see cref="AcquireInstanceLock"/>), the file was written by a
+    /// newer schema (<see cref="SchemaVersion"/>), or it could not be opened for another reason (locked, read-only, disk
+    /// full, I/O error). The file is left untouched so that a restart (systemd) finds its backlog once the cause is gone.
     /// </exception>
     public static SqliteOutbox Open(OutboxOptions options, ILogger<SqliteOutbox>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -108,6 +121,47 @@ public sealed class SqliteOutbox : IDisposable
             Directory.CreateDirectory(directory);
         }
 
+        var instanceLock = AcquireInstanceLock(options.DatabasePath);
+        try
+        {
+            return OpenLocked(options, log, time, instanceLock);
+        }
+        catch
+        {
+            instanceLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes the exclusive lock that makes this process the outbox's only writer: <c>flock(LOCK_EX|LOCK_NB)</c> on
+    /// <c>&lt;db&gt;.lock</c> (.NET's <see cref="FileShare.None"/> on Unix). Two writers would each drain, delete and
+    /// evict the same rows while keeping separate byte counts, so one evicts rows the other has already freed. A
+    /// separate file, because closing any descriptor of the database itself would drop SQLite's own POSIX locks
+    /// (sqlite.org/howtocorrupt.html §2.2). The kernel releases it when the process dies, so a crash never blocks the
+    /// restart; readers (<see cref="Inspect"/>, <c>sqlite3</c>) do not take it.
+    /// </summary>
+    private static FileStream AcquireInstanceLock(string databasePath)
+    {
+        var lockPath = databasePath + ".lock";
+        try
+        {
+            return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex) when (ex.HResult == SharingViolation)
+        {
+            throw new IOException(
+                $"Outbox '{databasePath}' is already open in another process (it holds '{lockPath}'): a second service instance " +
+                "or a hand-started `xrfedge run` on the same profile. Stop that process first; the file was left untouched.", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Outbox '{databasePath}': cannot create or lock '{lockPath}' ({ex.Message}); the folder must be writable by the service.", ex);
+        }
+    }
+
+    private static SqliteOutbox OpenLocked(OutboxOptions options, ILogger log, TimeProvider time, FileStream instanceLock)
+    {
         var existed = File.Exists(options.DatabasePath);
         string? recovered = null;
         SqliteConnection connection;
@@ -147,7 +201,7 @@ public sealed class SqliteOutbox : IDisposable
             Log.OutboxFoundEmpty(log, options.DatabasePath);
         }
 
-        var outbox = new SqliteOutbox(options, log, time, connection, recovered);
+        var outbox = new SqliteOutbox(options, log, time, connection, instanceLock, recovered);
         if (recovered is not null)
         {
             // The lost file's counter is unreadable; the wall clock in milliseconds is far above any seq a device can
@@ -379,14 +433,20 @@ public sealed class SqliteOutbox : IDisposable
         }
     }
 
-    /// <summary>Evicts rows past their expiry or <see cref="OutboxOptions.MaxAge"/>; returns how many (also added to <c>evicted_total</c>).</summary>
+    /// <summary>
+    /// Evicts rows past their expiry or <see cref="OutboxOptions.MaxAge"/>; returns how many (also added to
+    /// <c>evicted_total</c>). Also bounds the dead-letter table, which nothing else does (a broker that refuses every
+    /// publish, e.g. an ACL, moves every result there): dead letters moved more than <see cref="OutboxOptions.MaxAge"/>
+    /// ago are dropped, then the oldest ones while queued and dead-letter payloads together exceed
+    /// <see cref="OutboxOptions.MaxBytes"/>. Queued rows are never dropped for dead letters. Drops are logged (7027).
+    /// </summary>
     public int PurgeExpired()
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var now = _time.GetUtcNow();
-            var (count, freed) = InWriteTransaction(() =>
+            var (count, freed, deadDropped) = InWriteTransaction(() =>
             {
                 using var command = _connection.CreateCommand();
                 command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
@@ -408,7 +468,7 @@ public sealed class SqliteOutbox : IDisposable
                     AddEvicted(rows);
                 }
 
-                return (rows, bytes);
+                return (rows, bytes, DropDeadLetters(now, _bytes - bytes));
             });
             _bytes -= freed;
             if (count > 0)
@@ -416,8 +476,51 @@ public sealed class SqliteOutbox : IDisposable
                 Log.OutboxRowsExpired(_logger, count, _options.MaxAge.TotalDays);
             }
 
+            if (deadDropped > 0)
+            {
+                Log.DeadLettersDropped(_logger, deadDropped, _options.MaxAge.TotalDays, _options.MaxBytes);
+            }
+
             return count;
         }
+    }
+
+    /// <summary>The dead-letter part of <see cref="PurgeExpired"/>, inside its transaction; returns the rows dropped.</summary>
+    private int DropDeadLetters(DateTimeOffset now, long queuedBytes)
+    {
+        using var aged = _connection.CreateCommand();
+        aged.CommandText = "DELETE FROM dead_letter WHERE moved_utc < $oldest";
+        aged.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
+        var dropped = aged.ExecuteNonQuery();
+
+        var excess = queuedBytes + Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM dead_letter") - _options.MaxBytes;
+        if (excess <= 0)
+        {
+            return dropped;
+        }
+
+        var victims = new List<long>();
+        using (var select = _connection.CreateCommand())
+        {
+            select.CommandText = "SELECT id, length(payload) FROM dead_letter ORDER BY moved_utc, id";
+            using var reader = select.ExecuteReader();
+            while (excess > 0 && reader.Read())
+            {
+                victims.Add(reader.GetInt64(0));
+                excess -= reader.GetInt64(1);
+            }
+        }
+
+        using var delete = _connection.CreateCommand();
+        delete.CommandText = "DELETE FROM dead_letter WHERE id = $id";
+        var id = delete.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var victim in victims)
+        {
+            id.Value = victim;
+            dropped += delete.ExecuteNonQuery();
+        }
+
+        return dropped;
     }
 
     /// <summary>Current figures for <c>health</c>.</summary>
@@ -479,6 +582,7 @@ public sealed class SqliteOutbox : IDisposable
 
             _disposed = true;
             _connection.Dispose();
+            _instanceLock.Dispose();
         }
     }
 
@@ -509,6 +613,16 @@ public sealed class SqliteOutbox : IDisposable
 
             command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'counters'";
             var hadSchema = command.ExecuteScalar() is long tables && tables > 0;
+            command.CommandText = "PRAGMA user_version";
+            var version = (long)command.ExecuteScalar()!;
+            if (version > SchemaVersion)
+            {
+                // Not damage: moving it aside would strand a backlog that the release which wrote it can still send.
+                throw new IOException(
+                    $"Outbox '{options.DatabasePath}' has schema version {version}, newer than the {SchemaVersion} this build understands " +
+                    "(written by a newer XrfEdge release); it was left untouched. Install that release again, or stop the service " +
+                    "and move the file (with its -wal and -shm) aside to start an empty outbox.");
+            }
 
             // WAL is persistent in the file; synchronous is per connection and FULL is the only durable WAL setting.
             command.CommandText = """
@@ -528,6 +642,13 @@ public sealed class SqliteOutbox : IDisposable
 
             command.CommandText = Schema;
             command.ExecuteNonQuery();
+            if (version < SchemaVersion)
+            {
+                // Files from before the version stamp (0) hold exactly this schema.
+                command.CommandText = $"PRAGMA user_version = {SchemaVersion}";
+                command.ExecuteNonQuery();
+            }
+
             return (connection, hadSchema);
         }
         catch

@@ -10,7 +10,7 @@ internal static class OutboxCommand
 {
     public static Command Create()
     {
-        var db = new Option<FileInfo>("--db") { Description = "Outbox SQLite file (e.g. /var/lib/xrf-edge/outbox.db)", Required = true };
+        var db = new Option<FileInfo>("--db") { Description = "Outbox SQLite file (e.g. /var/lib/xrfedge/outbox.db)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
         var command = new Command("outbox", "Show the MQTT outbox: queued rows, bytes, oldest age, evictions, dead letters, last seq, integrity") { db, json };
         command.SetAction(parse =>

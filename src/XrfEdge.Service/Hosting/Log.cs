@@ -56,6 +56,9 @@ internal static partial class Log
     [LoggerMessage(8040, LogLevel.Warning, "Watchdog not fed: {Problem}")]
     public static partial void WatchdogWithheld(ILogger logger, string problem);
 
+    [LoggerMessage(8042, LogLevel.Debug, "systemd STATUS= not sent: {Reason}")]
+    public static partial void StatusNotSent(ILogger logger, string reason);
+
     [LoggerMessage(8041, LogLevel.Critical, "Pipeline worker {Worker} crashed")]
     public static partial void WorkerCrashed(ILogger logger, Exception exception, string worker);
 

@@ -13,7 +13,9 @@ namespace XrfEdge.Service.Pipeline;
 /// systemd watchdog does not restart the service and lose what is held in memory), and acquisition waits behind the
 /// full channels. Once a stop is requested a failing store is given up after <see cref="StopRetryBudget"/> and the
 /// lost result is logged (Critical 8062) by id. Ends when analysis completes the channel, then stops the publisher,
-/// which sends what it can within the stop timeout; the rest stays in the outbox.
+/// which sends what it can within the stop timeout; the rest stays in the outbox. Both budgets count from the moment
+/// the stop was requested (ApplicationStopping, i.e. SIGTERM), not from when this stage gets to them, so the whole stop
+/// stays inside Health:StopTimeoutSeconds however long the stages upstream and the last stores took.
 /// </summary>
 internal sealed class PublishingWorker(
     IResultPublisher publisher,
@@ -21,28 +23,43 @@ internal sealed class PublishingWorker(
     InstrumentStatus status,
     PipelineHealth health,
     ServiceSettings settings,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<PublishingWorker> logger) : BackgroundService
 {
     private const string Worker = "publishing";
+    private const long NotStopping = long.MinValue;
     private static readonly TimeSpan StoreBudget = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
     private readonly Dictionary<string, Dictionary<string, long>> _scanTallies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _scanFailures = new(StringComparer.Ordinal);
 
     private CancellationToken _stopping;
-    private long? _failingSinceStop;
+    private long _stopRequestedAt = NotStopping;
 
-    /// <summary>What the stop leaves the publisher to drain the outbox: Health:StopTimeoutSeconds less 5 s for the rest of the shutdown.</summary>
+    /// <summary>
+    /// Until when, counted from the stop request, the publisher may drain the outbox: Health:StopTimeoutSeconds less 5 s
+    /// for "offline", the disconnect and the rest of the shutdown.
+    /// </summary>
     private TimeSpan DrainBudget => TimeSpan.FromSeconds(Math.Max(1, settings.Health.StopTimeoutSeconds - 5));
 
-    /// <summary>How long a failing store is still retried once a stop is requested: half of <see cref="DrainBudget"/>.</summary>
+    /// <summary>Until when, counted from the stop request, a failing store is still retried: half of <see cref="DrainBudget"/>.</summary>
     private TimeSpan StopRetryBudget => DrainBudget / 2;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        lifetime.ApplicationStopping.Register(MarkStopRequested);
         return Task.Run(RunAsync, CancellationToken.None);
+    }
+
+    /// <summary>Notes when the stop began (the first call wins): ApplicationStopping, else the first sign of it seen here.</summary>
+    private void MarkStopRequested() => Interlocked.CompareExchange(ref _stopRequestedAt, time.GetTimestamp(), NotStopping);
+
+    private TimeSpan SinceStopRequested()
+    {
+        MarkStopRequested();
+        return time.GetElapsedTime(Interlocked.Read(ref _stopRequestedAt));
     }
 
     private async Task RunAsync()
@@ -80,7 +97,14 @@ internal sealed class PublishingWorker(
         finally
         {
             health.Finished(Worker);
-            using var timeout = new CancellationTokenSource(DrainBudget, time);
+            var left = DrainBudget - SinceStopRequested();
+            using var timeout = left > TimeSpan.Zero ? new CancellationTokenSource(left, time) : new CancellationTokenSource();
+            if (left <= TimeSpan.Zero)
+            {
+                // Spent on the last stores: the publisher skips the drain and goes straight to "offline" and disconnect.
+                await timeout.CancelAsync().ConfigureAwait(false);
+            }
+
             try
             {
                 await publisher.StopAsync(timeout.Token).ConfigureAwait(false);
@@ -116,12 +140,7 @@ internal sealed class PublishingWorker(
             catch (Exception ex) when (ex is IOException or InvalidOperationException)
             {
                 bool stopping = _stopping.IsCancellationRequested;
-                if (stopping)
-                {
-                    _failingSinceStop ??= time.GetTimestamp();
-                }
-
-                if (stopping && time.GetElapsedTime(_failingSinceStop!.Value) >= StopRetryBudget)
+                if (stopping && SinceStopRequested() >= StopRetryBudget)
                 {
                     Log.StoreGivenUp(logger, what, attempt, ex.Message);
                     status.SetError($"{what} was not stored (service stopping): {ex.Message}");

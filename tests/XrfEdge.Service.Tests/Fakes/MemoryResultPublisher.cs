@@ -22,7 +22,10 @@ internal sealed class MemoryResultPublisher : IResultPublisher
     /// <summary>Calls of <see cref="StoreAsync"/>, failed ones included.</summary>
     public int StoreAttempts => Volatile.Read(ref _storeAttempts);
 
-    public long PendingCount => 0;
+    /// <summary>What <see cref="PendingCount"/> runs (0 when unset); a test can make it block like an outbox waiting on a lock.</summary>
+    public Func<long>? PendingCountSource { get; set; }
+
+    public long PendingCount => PendingCountSource?.Invoke() ?? 0;
 
     public bool Started { get; private set; }
 
@@ -78,16 +81,29 @@ internal sealed class MemoryResultPublisher : IResultPublisher
         return Task.CompletedTask;
     }
 
-    public ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
+    /// <summary>When set, every store takes this long (a slow card: one fsync'd commit per result).</summary>
+    public TimeSpan? StoreDelay { get; set; }
+
+    /// <summary>When true, <see cref="StopAsync"/> drains until its token is cancelled (a backlog that never empties).</summary>
+    public bool DrainsUntilCancelled { get; set; }
+
+    /// <summary>True once <see cref="StopAsync"/> has returned.</summary>
+    public bool StopCompleted { get; private set; }
+
+    public async ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _storeAttempts);
+        if (StoreDelay is { } delay)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
+
         if (StoreFailure?.Invoke(result) is { } error)
         {
             throw error;
         }
 
         Add(_results, result);
-        return ValueTask.CompletedTask;
     }
 
     public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)
@@ -108,10 +124,22 @@ internal sealed class MemoryResultPublisher : IResultPublisher
         return ValueTask.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         Stopped = true;
-        return Task.CompletedTask;
+        if (DrainsUntilCancelled)
+        {
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The drain budget is spent; the rest stays in the outbox.
+            }
+        }
+
+        StopCompleted = true;
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -1,0 +1,204 @@
+using Microsoft.Data.Sqlite;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Tests.Support;
+
+namespace XrfEdge.Messaging.Tests;
+
+/// <summary>
+/// Review of the outbox store: a second process on the same file, dead letters that grew without bound, and a file
+/// written by a newer schema. Real SQLite files in a temporary folder; the second process is this test assembly's
+/// <c>hold-outbox</c> mode (<see cref="Program"/>).
+/// </summary>
+public sealed class OutboxReviewTests : IDisposable
+{
+    private static readonly DateTimeOffset Start = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-outbox-review-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly FakeTimeProvider _time = new(Start);
+
+    public OutboxReviewTests() => Directory.CreateDirectory(_directory);
+
+    private string DbPath => Path.Combine(_directory, "outbox.db");
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private SqliteOutbox Open(Action<OutboxOptions>? configure = null)
+    {
+        var options = new OutboxOptions { DatabasePath = DbPath };
+        configure?.Invoke(options);
+        return SqliteOutbox.Open(options, timeProvider: _time);
+    }
+
+    private static OutboxReceipt EnqueueMeasurement(SqliteOutbox outbox, string id, int bytes = 100) =>
+        outbox.EnqueueMeasurement(new MeasurementRecord(id, null), _ => [new OutboxMessage { Kind = OutboxKind.Detection, Topic = "t", Payload = new byte[bytes] }]);
+
+    [Fact]
+    public async Task Open_FileHeldByAnotherProcess_RefusedNamingItThenOpensOnceThatProcessIsKilled()
+    {
+        using (var outbox = Open())
+        {
+            EnqueueMeasurement(outbox, "M1");
+        }
+
+        // A second instance (a hand-started `xrfedge run`, a second unit) would drain, delete and evict the same rows
+        // with its own byte count: each process's cap arithmetic then evicts rows the other has not counted.
+        using (var holder = new ChildProcess("hold-outbox", DbPath))
+        {
+            await holder.WaitForLineAsync("OPEN");
+            var error = Assert.Throws<IOException>(() => Open());
+            Assert.Contains(DbPath, error.Message, StringComparison.Ordinal);
+            Assert.Contains("another process", error.Message, StringComparison.Ordinal);
+
+            // kill -9: the kernel drops the lock with the process, so a restart after a crash is never blocked.
+            holder.KillHard();
+        }
+
+        using var reopened = Open();
+        Assert.Equal(1, reopened.GetStatistics().Depth);
+        Assert.Equal(2, EnqueueMeasurement(reopened, "M2").Stamp.Seq);
+    }
+
+    [Fact]
+    public void Open_SecondInstanceInThisProcess_RefusedAndFirstKeepsWorking()
+    {
+        using var first = Open();
+        EnqueueMeasurement(first, "M1");
+
+        Assert.Throws<IOException>(() => Open());
+
+        Assert.Equal(2, EnqueueMeasurement(first, "M2").Stamp.Seq);
+        Assert.Equal(2, first.GetStatistics().Depth);
+    }
+
+    [Fact]
+    public void Inspect_WhileTheServiceHoldsTheFile_StillReads()
+    {
+        // The instance lock must not shut out the read-only `xrfedge outbox` verb.
+        using var outbox = Open();
+        EnqueueMeasurement(outbox, "M1");
+        var (stats, integrity) = SqliteOutbox.Inspect(DbPath, _time);
+        Assert.Equal("ok", integrity);
+        Assert.Equal(1, stats!.Depth);
+    }
+
+    [Fact]
+    public void Enqueue_WriteLockHeldElsewhere_GivesUpWithinFiveSeconds()
+    {
+        // An operator's sqlite3 in a transaction (or VACUUM) holds the write lock. The store waits for it under the
+        // outbox's own lock, inside the publishing stage's 5 s store budget + Health:StallSeconds (≥ 5 s): past that the
+        // watchdog is withheld and systemd kills the service. The default used to be 30 s (+ up to 5 s of SQLite's own
+        // busy wait), past both that threshold and WatchdogSec=30s; failing sooner lets the stage retry as "waiting".
+        using var outbox = Open();
+        using var locker = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        locker.Open();
+        using (var begin = locker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.Throws<SqliteException>(() => EnqueueMeasurement(outbox, "M1"));
+
+        Assert.Equal(5, error.SqliteErrorCode & 0xFF); // SQLITE_BUSY (sqlite.org/rescode.html)
+        Assert.InRange(watch.Elapsed.TotalSeconds, 4, 8);
+        locker.Close();
+        Assert.Equal(1, EnqueueMeasurement(outbox, "M1").Stamp.Seq); // the refused attempt consumed no seq
+    }
+
+    [Fact]
+    public void PurgeExpired_DeadLettersOlderThanMaxAge_Dropped()
+    {
+        using var outbox = Open(o => { o.MaxAttempts = 1; o.MaxAge = TimeSpan.FromDays(7); });
+        Assert.True(outbox.RecordRefusal(EnqueueMeasurement(outbox, "refused").RowId, 0x87)); // 0x87 Not authorized
+        _time.Advance(TimeSpan.FromDays(8));
+        Assert.True(outbox.RecordRefusal(EnqueueMeasurement(outbox, "refused-later").RowId, 0x87));
+        Assert.Equal(2, outbox.GetStatistics().DeadLettered);
+
+        outbox.PurgeExpired();
+
+        Assert.Equal(1, outbox.GetStatistics().DeadLettered);
+        Assert.Equal(1, DeadLetterCount());
+    }
+
+    [Fact]
+    public void PurgeExpired_DeadLettersBeyondByteCap_OldestDroppedQueuedRowsKept()
+    {
+        // Cap 1,000 bytes; three 300-byte dead letters and one 300-byte queued row = 1,200 bytes on disk: the oldest
+        // dead letter goes, the queued result stays (a broker that refuses everything, e.g. an ACL, must not grow the
+        // file without bound: every refused row moved to dead_letter, which no cap or age limit covered).
+        using var outbox = Open(o => { o.MaxAttempts = 1; o.MaxBytes = 1000; });
+        var dead = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            var row = EnqueueMeasurement(outbox, $"refused-{i}", 300).RowId;
+            Assert.True(outbox.RecordRefusal(row, 0x87));
+            dead.Add(row);
+        }
+
+        var queued = EnqueueMeasurement(outbox, "queued", 300).RowId;
+
+        outbox.PurgeExpired();
+
+        Assert.Equal([queued], outbox.ReadBatch(0, 10).Select(r => r.Id));
+        Assert.Equal(dead.Skip(1), DeadLetterIds());
+    }
+
+    [Fact]
+    public void Open_NewFile_StampsSchemaVersion()
+    {
+        using (Open())
+        {
+        }
+
+        Assert.Equal(SqliteOutbox.SchemaVersion, UserVersion());
+    }
+
+    [Fact]
+    public void Open_FileFromNewerSchema_RefusedNamingFileAndVersionAndLeftUntouched()
+    {
+        using (var outbox = Open())
+        {
+            EnqueueMeasurement(outbox, "M1");
+        }
+
+        // What a newer release might do: a new NOT NULL column and a bumped version. Opening it with this build (a
+        // rollback) used to succeed, and then every result failed to insert.
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0; PRAGMA user_version = {SqliteOutbox.SchemaVersion + 1};";
+            command.ExecuteNonQuery();
+        }
+
+        var before = File.ReadAllBytes(DbPath);
+        var error = Assert.Throws<IOException>(() => Open());
+
+        Assert.Contains(DbPath, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version {SqliteOutbox.SchemaVersion + 1}", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(DbPath));
+        Assert.Empty(Directory.GetFiles(_directory, "*.corrupt-*"));
+    }
+
+    private long UserVersion() => Query("PRAGMA user_version").Single();
+
+    private long DeadLetterCount() => Query("SELECT COUNT(*) FROM dead_letter").Single();
+
+    private List<long> DeadLetterIds() => Query("SELECT id FROM dead_letter ORDER BY id");
+
+    private List<long> Query(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DbPath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<long>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetInt64(0));
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+
+namespace XrfEdge.Service.Tests.Systemd;
+
+/// <summary>
+/// scripts/install.sh staged into a temporary <c>DESTDIR</c> (its packaging mode: no user, udev or systemctl) from a
+/// stand-in build (<c>XRFEDGE_PREBUILT</c>), installed twice as an upgrade does. The folder names hold spaces on purpose.
+/// </summary>
+public sealed class InstallScriptTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("xrfedge install ").FullName;
+
+    public InstallScriptTests()
+    {
+        Directory.CreateDirectory(Build);
+
+        // The apphost that ExecStart= runs: any ELF executable will do, and /bin/sleep can stand in for the service.
+        File.Copy("/bin/sleep", Path.Combine(Build, "xrfedge"));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 1");
+    }
+
+    private string Build => Path.Combine(_root, "publish output");
+
+    private string Stage => Path.Combine(_root, "stage root");
+
+    private string Prefix => Path.Combine(Stage, "opt", "xrfedge");
+
+    private string UdevRules => Path.Combine(Stage, "etc", "udev", "rules.d", "60-xrfedge.rules");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Install_AgainWhileTheServiceRuns_ReplacesTheFilesAndLeavesTheRunningOnesIntact()
+    {
+        Assert.Equal((0, "release 1"), (Install().ExitCode, File.ReadAllText(Path.Combine(Prefix, "xrfedge.dll"))));
+
+        // The running service: its executable is executing and its assemblies are open (mapped, for the runtime).
+        using var service = Process.Start(Path.Combine(Prefix, "xrfedge"), "60");
+        using var loaded = new FileStream(Path.Combine(Prefix, "xrfedge.dll"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+        try
+        {
+            var (exitCode, output) = Install();
+
+            // cp -a rewrote files in place: it failed on the running executable ("Text file busy", ETXTBSY) half-way
+            // through, after it had already overwritten assemblies that the running process had mapped.
+            Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+            Assert.Equal("release 2", File.ReadAllText(Path.Combine(Prefix, "xrfedge.dll")));
+            Assert.Equal("release 1", new StreamReader(loaded).ReadToEnd());
+            Assert.False(service.HasExited);
+        }
+        finally
+        {
+            service.Kill();
+        }
+    }
+
+    [Fact]
+    public void Install_AgainAfterTheUdevRuleWasEdited_KeepsTheEditAndStagesTheNewRuleBesideIt()
+    {
+        Assert.Equal(0, Install().ExitCode);
+
+        // What the rule file and docs/deploy.md ask for: adapt it to the site's USB-RS232 adapter.
+        string edited = File.ReadAllText(UdevRules).Replace("ATTRS{idProduct}==\"6001\"", "ATTRS{idProduct}==\"6015\"", StringComparison.Ordinal);
+        File.WriteAllText(UdevRules, edited);
+
+        var (exitCode, output) = Install();
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal(edited, File.ReadAllText(UdevRules));
+        Assert.Equal(File.ReadAllText(RepositoryRoot.Combine("systemd", "60-xrfedge.rules")), File.ReadAllText(UdevRules + ".dist"));
+        Assert.Contains("60-xrfedge.rules.dist", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_AgainWithTheShippedRuleUnchanged_UpdatesItWithoutACopy()
+    {
+        Assert.Equal(0, Install().ExitCode);
+        File.WriteAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env"), "XRFEDGE_PROFILE=jetson-spi\n");
+
+        Assert.Equal(0, Install().ExitCode);
+
+        Assert.Equal(File.ReadAllText(RepositoryRoot.Combine("systemd", "60-xrfedge.rules")), File.ReadAllText(UdevRules));
+        Assert.False(File.Exists(UdevRules + ".dist"));
+        Assert.Equal("XRFEDGE_PROFILE=jetson-spi\n", File.ReadAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")));
+    }
+
+    [Theory]
+    [InlineData("nobody", "nobody")] // the usual case: the user's own clone
+    [InlineData("root", "root")] // a clone made by root: the user could not write its obj/ folders
+    public void Install_UnderSudo_BuildsAsTheOwnerOfTheCheckout(string checkoutOwner, string expectedBuilder)
+    {
+        // `sudo make install` from a developer's checkout: the build used to run as root, leaving root-owned obj/ and
+        // bin/ folders (and a root-owned NuGet cache) behind, so the user's next `make build` or `make test` failed on
+        // "Access to the path … is denied". Stand-ins: `nobody` for the user, a copy of the script in a checkout of
+        // that owner, and a fake `dotnet` that records who ran it.
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/sbin/runuser"))
+        {
+            return; // needs root to play sudo; the CI container runs as root
+        }
+
+        var traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(_root, traversable);
+        string checkout = Path.Combine(_root, "checkout");
+        foreach (string folder in new[] { "scripts", "systemd", "firmware-config" })
+        {
+            Directory.CreateDirectory(Path.Combine(checkout, folder));
+        }
+
+        File.Copy(RepositoryRoot.Combine("scripts", "install.sh"), Path.Combine(checkout, "scripts", "install.sh"));
+        foreach (string file in new[] { "xrfedge.service", "60-xrfedge.rules" })
+        {
+            File.Copy(RepositoryRoot.Combine("systemd", file), Path.Combine(checkout, "systemd", file));
+        }
+
+        File.Copy(RepositoryRoot.Combine("firmware-config", "simulator.json"), Path.Combine(checkout, "firmware-config", "simulator.json"));
+        Assert.Equal(0, Run("chown", "-R", checkoutOwner, checkout));
+
+        string tools = Path.Combine(_root, "fake tools");
+        Directory.CreateDirectory(tools);
+        string dotnet = Path.Combine(tools, "dotnet");
+        File.WriteAllText(dotnet, """
+            #!/bin/sh
+            out=""
+            while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done
+            mkdir -p "$out" && id -un > "$out/built-by" && printf 'release 1' > "$out/xrfedge.dll"
+            """ + "\n");
+        File.SetUnixFileMode(dotnet, traversable);
+        File.SetUnixFileMode(tools, traversable);
+
+        var (exitCode, output) = Install(prebuilt: false, new Dictionary<string, string>
+        {
+            ["SUDO_USER"] = "nobody",
+            ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH"),
+        }, Path.Combine(checkout, "scripts", "install.sh"));
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(expectedBuilder, File.ReadAllText(Path.Combine(Prefix, "built-by")).Trim());
+    }
+
+    private static int Run(string file, params string[] arguments)
+    {
+        using var process = Process.Start(file, arguments);
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    private (int ExitCode, string Output) Install(bool prebuilt = true, Dictionary<string, string>? environment = null, string? script = null)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(script ?? RepositoryRoot.Combine("scripts", "install.sh"));
+        start.Environment["DESTDIR"] = Stage;
+        start.Environment.Remove("SUDO_USER");
+        if (prebuilt)
+        {
+            start.Environment["XRFEDGE_PREBUILT"] = Build;
+        }
+        else
+        {
+            start.Environment.Remove("XRFEDGE_PREBUILT");
+        }
+
+        foreach (var (key, value) in environment ?? [])
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr);
+    }
+}
