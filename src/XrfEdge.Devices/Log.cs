@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(6013, LogLevel.Warning, "Re-applying the profile to {Device} before the measurement: {Reason}")]
     public static partial void ProfileReapplying(ILogger logger, string device, string reason);
+
+    [LoggerMessage(6014, LogLevel.Debug, "Device answered {Request} with busy ACK ({BusyReplies} so far); asking again in {WaitMs} ms")]
+    public static partial void DeviceBusy(ILogger logger, string request, int busyReplies, double waitMs);
 }

@@ -11,6 +11,14 @@ public sealed class Dp5ProtocolException : IOException
         EchoedCommand = echoedCommand;
     }
 
+    /// <summary>Creates the exception for an error ACK, with <paramref name="detail"/> (what the session did about it) appended.</summary>
+    public Dp5ProtocolException(Dp5AckCode code, string? echoedCommand, string request, string detail)
+        : base($"{Describe(code, echoedCommand, request)}; {detail}")
+    {
+        AckCode = code;
+        EchoedCommand = echoedCommand;
+    }
+
     /// <summary>Creates the exception for a protocol violation that is not an ACK.</summary>
     public Dp5ProtocolException(string message)
         : base(message)

@@ -14,8 +14,8 @@ namespace XrfEdge.Devices.Amptek;
 /// spectrum + status), following DP5 Programmer's Guide rev A7 §1.8-style recipe (clear F0/01, enable F0/02,
 /// poll 01/01 until b35 D5 "MCA enabled" drops, read 02/03). Every request has a reply time-out sized to
 /// the reply's wire time, bounded retries (a corrupt reply is retried at once, a missing one after the
-/// time-out), and a lost link (cable pulled, USB adapter re-enumerated) is reopened through the
-/// <c>connect</c> delegate a bounded number of times. A device that restarted (power cycle, brown-out, battery swap)
+/// time-out, a busy ACK after a bounded back-off), and a lost link (cable pulled, USB adapter re-enumerated) is
+/// reopened through the <c>connect</c> delegate a bounded number of times. A device that restarted (power cycle, brown-out, battery swap)
 /// is back at its flash defaults, so once the profile has been applied the session re-applies it before the next
 /// measurement when a status says "first status since reboot" (b36 D5, FW6.05+) or the link had to be reopened; a
 /// restart seen during a measurement fails that measurement (<see cref="Dp5DeviceRestartedException"/>).
@@ -61,8 +61,26 @@ public sealed class Dp5Session : IAsyncDisposable
     /// <summary>Times the link was reopened after a loss.</summary>
     public int ReconnectCount { get; private set; }
 
-    /// <summary>Requests repeated after a time-out, corrupt reply or transient error ACK.</summary>
+    /// <summary>Requests repeated after a time-out, corrupt reply or transient error ACK (busy included).</summary>
     public int RetryCount { get; private set; }
+
+    /// <summary>Requests repeated after a busy ACK (0x0D), each after a back-off wait; part of <see cref="RetryCount"/>.</summary>
+    public int BusyRetryCount { get; private set; }
+
+    /// <summary>First wait after a busy ACK: 10 ms. Each further busy reply to the same request doubles it (10, 20, 40 … ms).</summary>
+    public static TimeSpan BusyBackoffFirstWait => TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Longest single wait after a busy ACK: 500 ms, so the device is asked at least twice a second.</summary>
+    public static TimeSpan BusyBackoffLongestWait => TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Total back-off a request may spend on busy ACKs before it fails: 2.5 s. The guide gives no bound on how long a DP5
+    /// stays busy (ACK 0x0D: another interface in use, or FW6.08+ sequential buffering; guide rev A7 Table 3). 2.5 s is the
+    /// Amptek SDK's RS-232 reply time-out (<c>RS232_TIMEOUT</c>, "8K spectrum ~2.2s"), the time another interface needs to
+    /// read the largest spectrum; a device held longer than that is held by another host, and the request fails saying so.
+    /// Busy replies do not use up the profile's <see cref="AcquisitionProfile.MaxAttempts"/>.
+    /// </summary>
+    public static TimeSpan BusyBackoffBudget => TimeSpan.FromMilliseconds(2500);
 
     /// <summary>
     /// Restarts of the device seen in its status: b36 D5 "first status since reboot" on any status after the session's
@@ -347,9 +365,12 @@ public sealed class Dp5Session : IAsyncDisposable
 
         var timeout = ReplyTimeoutFor(expectedDataBytes);
         Exception? last = null;
-        for (var attempt = 1; attempt <= _profile.MaxAttempts; attempt++)
+        var attempt = 1;
+        var busyReplies = 0;
+        var busyWaited = TimeSpan.Zero;
+        for (var send = 1; ; send++)
         {
-            if (attempt > 1)
+            if (send > 1)
             {
                 RetryCount++;
             }
@@ -366,6 +387,23 @@ public sealed class Dp5Session : IAsyncDisposable
                 {
                     case { Reply: { } reply }:
                         return reply;
+                    case { TransientAck: Dp5AckCode.Busy }:
+                        // A busy device is working, not failing: ask again after a growing wait instead of at once (which
+                        // would spend every attempt within milliseconds), and without using up an attempt.
+                        busyReplies++;
+                        var wait = NextBusyWait(busyReplies, busyWaited);
+                        if (wait <= TimeSpan.Zero)
+                        {
+                            throw new Dp5ProtocolException(Dp5AckCode.Busy, null, requestName, string.Create(
+                                CultureInfo.InvariantCulture,
+                                $"{DeviceName} was still busy after {busyReplies} busy replies and {busyWaited.TotalMilliseconds:0} ms of back-off (budget {BusyBackoffBudget.TotalMilliseconds:0} ms): another host or program may hold the device's interface"));
+                        }
+
+                        Log.DeviceBusy(_logger, requestName, busyReplies, wait.TotalMilliseconds);
+                        BusyRetryCount++;
+                        await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                        busyWaited += wait;
+                        continue;
                     case { TransientAck: { } code }:
                         Log.TransientAck(_logger, requestName, code.ToString(), attempt, _profile.MaxAttempts);
                         last = new Dp5ProtocolException(code, null, requestName);
@@ -386,6 +424,11 @@ public sealed class Dp5Session : IAsyncDisposable
                 Log.LinkLost(_logger, DeviceName, e.Message);
                 await ReconnectAsync(cancellationToken).ConfigureAwait(false);
             }
+
+            if (++attempt > _profile.MaxAttempts)
+            {
+                break;
+            }
         }
 
         throw last switch
@@ -394,6 +437,18 @@ public sealed class Dp5Session : IAsyncDisposable
             Dp5ProtocolException p => p,
             _ => new IOException($"{DeviceName}: {requestName} failed after {_profile.MaxAttempts} attempts: {last?.Message}", last),
         };
+    }
+
+    /// <summary>
+    /// The wait before asking again after busy reply number <paramref name="busyReplies"/> (1-based): 10 ms doubling, at
+    /// most <see cref="BusyBackoffLongestWait"/>, cut to what is left of <see cref="BusyBackoffBudget"/>; zero when none is.
+    /// </summary>
+    private static TimeSpan NextBusyWait(int busyReplies, TimeSpan waited)
+    {
+        var doubling = BusyBackoffFirstWait * Math.Pow(2, Math.Min(busyReplies - 1, 16));
+        var wait = doubling < BusyBackoffLongestWait ? doubling : BusyBackoffLongestWait;
+        var left = BusyBackoffBudget - waited;
+        return wait < left ? wait : left;
     }
 
     /// <summary>Reply time-out plus 1.5× the wire time of a reply with <paramref name="dataBytes"/> data bytes.</summary>

@@ -36,6 +36,17 @@ internal static partial class LibC
     // termios flags (asm-generic/termbits.h).
     public const uint IGNBRK = 0x1;
     public const uint BRKINT = 0x2;
+    public const uint PARMRK = 0x8;
+    public const uint ISTRIP = 0x20;
+    public const uint INLCR = 0x40;
+    public const uint IGNCR = 0x80;
+    public const uint ICRNL = 0x100;
+    public const uint OPOST = 0x1;
+    public const uint ISIG = 0x1;
+    public const uint ICANON = 0x2;
+    public const uint ECHO = 0x8;
+    public const uint ECHONL = 0x40;
+    public const uint IEXTEN = 0x8000;
     public const uint IXON = 0x400;
     public const uint IXANY = 0x800;
     public const uint IXOFF = 0x1000;
@@ -49,6 +60,7 @@ internal static partial class LibC
     public const uint CRTSCTS = 0x80000000;
     public const int VTIME = 5;
     public const int VMIN = 6;
+    public const uint B9600 = 0xD;
     public const uint B19200 = 0xE;
     public const uint B57600 = 0x1001;
     public const uint B115200 = 0x1002;
@@ -118,6 +130,12 @@ internal static partial class LibC
 
     [LibraryImport(Library, EntryPoint = "cfsetospeed", SetLastError = true)]
     public static unsafe partial int CfSetOSpeed(Termios* termios, uint speed);
+
+    [LibraryImport(Library, EntryPoint = "cfgetispeed")]
+    public static unsafe partial uint CfGetISpeed(Termios* termios);
+
+    [LibraryImport(Library, EntryPoint = "cfgetospeed")]
+    public static unsafe partial uint CfGetOSpeed(Termios* termios);
 
     [LibraryImport(Library, EntryPoint = "tcflush", SetLastError = true)]
     public static partial int TcFlush(int fd, int queueSelector);

@@ -16,6 +16,7 @@ public sealed class SerialPort : IDisposable
     /// <summary>Value of <see cref="ReadTimeout"/>/<see cref="WriteTimeout"/> meaning "wait forever" (−1, as in System.IO.Ports).</summary>
     public const int InfiniteTimeout = -1;
 
+    private readonly ITermios _termios;
     private FileDescriptorHandle? _handle;
     private FileDescriptorStream? _stream;
 
@@ -23,10 +24,17 @@ public sealed class SerialPort : IDisposable
     /// <param name="portName">Device path, e.g. <c>/dev/ttyUSB0</c> or a pty/symlink.</param>
     /// <param name="baudRate">115200 (DP5 default), 57600 or 19200 — the rates the DP5 supports (guide §4.1.36).</param>
     public SerialPort(string portName, int baudRate = 115200)
+        : this(portName, baudRate, LibCTermios.Instance)
+    {
+    }
+
+    /// <summary>Creates a closed port whose termios calls go to <paramref name="termios"/> (tests: a driver that ignores a setting).</summary>
+    internal SerialPort(string portName, int baudRate, ITermios termios)
     {
         ArgumentException.ThrowIfNullOrEmpty(portName);
         PortName = portName;
         BaudRate = baudRate;
+        _termios = termios;
         _ = SpeedConstant(baudRate);
     }
 
@@ -53,11 +61,14 @@ public sealed class SerialPort : IDisposable
 
     /// <summary>
     /// Opens the device with <c>O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC</c>, takes exclusive access
-    /// (<c>TIOCEXCL</c>), sets raw 8N1 without flow control at <see cref="BaudRate"/>, and flushes both queues.
+    /// (<c>TIOCEXCL</c>), sets raw 8N1 without flow control at <see cref="BaudRate"/>, reads the settings back, and
+    /// flushes both queues.
     /// </summary>
     /// <exception cref="UnauthorizedAccessException">EACCES/EPERM: the user lacks permission (group <c>dialout</c> or a udev rule).</exception>
     /// <exception cref="FileNotFoundException">ENOENT/ENODEV/ENXIO: no such device (not plugged in, wrong path).</exception>
-    /// <exception cref="IOException">EBUSY or any other failure, with libc's message.</exception>
+    /// <exception cref="IOException">
+    /// EBUSY or any other failure, with libc's message; or the driver did not keep a setting (naming the device and the field).
+    /// </exception>
     public unsafe void Open()
     {
         if (IsOpen)
@@ -80,7 +91,7 @@ public sealed class SerialPort : IDisposable
                 throw new IOException($"{PortName}: cannot take exclusive access (TIOCEXCL): {LibC.Describe(errno)} — is it a serial device?");
             }
 
-            ConfigureRaw(fd, PortName, SpeedConstant(BaudRate));
+            ConfigureRaw(fd, PortName, SpeedConstant(BaudRate), _termios);
             LibC.TcFlush(fd, LibC.TCIOFLUSH);
         }
         catch
@@ -145,11 +156,15 @@ public sealed class SerialPort : IDisposable
         }
     }
 
-    /// <summary>cfmakeraw + CLOCAL|CREAD, 8N1, no RTS/CTS, no XON/XOFF, VMIN=1/VTIME=0 (we wait with poll).</summary>
-    internal static unsafe void ConfigureRaw(int fd, string name, uint speed)
+    /// <summary>
+    /// cfmakeraw + CLOCAL|CREAD, 8N1, no RTS/CTS, no XON/XOFF, VMIN=1/VTIME=0 (we wait with poll); then reads the settings
+    /// back and throws <see cref="IOException"/> naming <paramref name="name"/> and the first field the driver did not keep.
+    /// </summary>
+    internal static unsafe void ConfigureRaw(int fd, string name, uint speed, ITermios? termios = null)
     {
+        termios ??= LibCTermios.Instance;
         LibC.Termios t;
-        if (LibC.TcGetAttr(fd, &t) != 0)
+        if (termios.TcGetAttr(fd, &t) != 0)
         {
             var errno = LibC.LastError;
             throw new IOException($"{name}: not a terminal device (tcgetattr: {LibC.Describe(errno)})");
@@ -170,12 +185,70 @@ public sealed class SerialPort : IDisposable
             throw new IOException($"{name}: cannot set the line speed: {LibC.Describe(errno)}");
         }
 
-        if (LibC.TcSetAttr(fd, LibC.TCSANOW, &t) != 0)
+        if (termios.TcSetAttr(fd, LibC.TCSANOW, &t) != 0)
         {
             var errno = LibC.LastError;
             throw new IOException($"{name}: tcsetattr failed: {LibC.Describe(errno)}");
         }
+
+        // tcsetattr(3) succeeds when *any* of the changes was made, and drivers drop what their hardware cannot do (a rate
+        // the USB-serial chip lacks, RTS/CTS on a UART without the lines) without an error. A DP5 at the wrong rate or
+        // framing answers nothing, which would look like a dead device; read the settings back instead.
+        LibC.Termios applied;
+        if (termios.TcGetAttr(fd, &applied) != 0)
+        {
+            var errno = LibC.LastError;
+            throw new IOException($"{name}: cannot read the settings back (tcgetattr: {LibC.Describe(errno)})");
+        }
+
+        if (FindMismatch(&t, &applied) is { } mismatch)
+        {
+            throw new IOException($"{name}: the serial driver did not keep {mismatch} (tcgetattr after tcsetattr); the device or its driver does not support this setting");
+        }
     }
+
+    /// <summary>The first field we set that <paramref name="got"/> does not have as <paramref name="wanted"/> has it, described; null when all match.</summary>
+    internal static unsafe string? FindMismatch(LibC.Termios* wanted, LibC.Termios* got)
+    {
+        var ic = CultureInfo.InvariantCulture;
+        if (LibC.CfGetOSpeed(wanted) != LibC.CfGetOSpeed(got) || LibC.CfGetISpeed(wanted) != LibC.CfGetISpeed(got))
+        {
+            return $"the line speed: asked {Baud(LibC.CfGetOSpeed(wanted))} (in {Baud(LibC.CfGetISpeed(wanted))}), read back {Baud(LibC.CfGetOSpeed(got))} (in {Baud(LibC.CfGetISpeed(got))})";
+        }
+
+        (string Field, uint Wanted, uint Got, uint Mask)[] fields =
+        [
+            ("the character size (CS8, c_cflag CSIZE)", wanted->c_cflag, got->c_cflag, LibC.CSIZE),
+            ("parity off (c_cflag PARENB)", wanted->c_cflag, got->c_cflag, LibC.PARENB),
+            ("one stop bit (c_cflag CSTOPB)", wanted->c_cflag, got->c_cflag, LibC.CSTOPB),
+            ("hardware flow control off (c_cflag CRTSCTS)", wanted->c_cflag, got->c_cflag, LibC.CRTSCTS),
+            ("CLOCAL|CREAD (c_cflag)", wanted->c_cflag, got->c_cflag, LibC.CLOCAL | LibC.CREAD),
+            ("software flow control off (c_iflag IXON|IXOFF|IXANY)", wanted->c_iflag, got->c_iflag, LibC.IXON | LibC.IXOFF | LibC.IXANY),
+            ("raw input (c_iflag IGNBRK|BRKINT|PARMRK|ISTRIP|INLCR|IGNCR|ICRNL)", wanted->c_iflag, got->c_iflag, LibC.IGNBRK | LibC.BRKINT | LibC.PARMRK | LibC.ISTRIP | LibC.INLCR | LibC.IGNCR | LibC.ICRNL),
+            ("raw output (c_oflag OPOST)", wanted->c_oflag, got->c_oflag, LibC.OPOST),
+            ("raw mode (c_lflag ECHO|ECHONL|ICANON|ISIG|IEXTEN)", wanted->c_lflag, got->c_lflag, LibC.ECHO | LibC.ECHONL | LibC.ICANON | LibC.ISIG | LibC.IEXTEN),
+            ("VMIN (c_cc[VMIN])", wanted->c_cc[LibC.VMIN], got->c_cc[LibC.VMIN], 0xFF),
+            ("VTIME (c_cc[VTIME])", wanted->c_cc[LibC.VTIME], got->c_cc[LibC.VTIME], 0xFF),
+        ];
+        foreach (var (field, w, g, mask) in fields)
+        {
+            if ((w & mask) != (g & mask))
+            {
+                return string.Create(ic, $"{field}: asked 0x{w & mask:X}, read back 0x{g & mask:X}");
+            }
+        }
+
+        return null;
+    }
+
+    private static string Baud(uint speed) => speed switch
+    {
+        LibC.B9600 => "9600 baud",
+        LibC.B19200 => "19200 baud",
+        LibC.B57600 => "57600 baud",
+        LibC.B115200 => "115200 baud",
+        _ => string.Create(CultureInfo.InvariantCulture, $"speed code 0x{speed:X}"),
+    };
 
     internal static Exception OpenError(string path, int errno)
     {

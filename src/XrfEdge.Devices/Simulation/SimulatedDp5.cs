@@ -125,6 +125,36 @@ public sealed class SimulatedDp5
 
     private int _disableRequests;
 
+    private long _busyRepliesLeft;
+
+    /// <summary>Busy ACKs (0x0D) sent so far in place of a reply (<see cref="AnswerBusy"/>).</summary>
+    public long BusyRepliesSent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _busyRepliesSent;
+            }
+        }
+    }
+
+    private long _busyRepliesSent;
+
+    /// <summary>
+    /// Answers the next <paramref name="requests"/> requests, whatever they are, with ACK 0x0D "busy" and nothing else, as a
+    /// DP5 does while another interface is in use or (FW6.08+) sequential buffering runs (guide rev A7 Table 3).
+    /// <see cref="long.MaxValue"/> keeps it busy for good.
+    /// </summary>
+    public void AnswerBusy(long requests)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(requests);
+        lock (_gate)
+        {
+            _busyRepliesLeft = requests;
+        }
+    }
+
     /// <summary>
     /// Returns the device to its power-on state, as a battery swap, brown-out or replugged USB X-123 would: the
     /// configuration back to its defaults (a RAM-only 20/04 configuration is lost, guide §4.1.18), MCA disabled,
@@ -195,6 +225,13 @@ public sealed class SimulatedDp5
         lock (_gate)
         {
             Advance();
+            if (_busyRepliesLeft > 0)
+            {
+                _busyRepliesLeft--;
+                _busyRepliesSent++;
+                return Ack(Dp5AckCode.Busy);
+            }
+
             return (request.Pid1, request.Pid2) switch
             {
                 (0x01, 0x01) when request.Data.Length == 0 => new Dp5Packet(0x80, 0x01, BuildStatus().Encode()),

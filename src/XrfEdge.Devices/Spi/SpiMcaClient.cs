@@ -62,6 +62,7 @@ public sealed class SpiMcaClient
         var tx = command.Encode();
         var rx = new byte[SpiCommand.Size];
         string? reason = null;
+        byte? wrongEcho = null;
         for (var attempt = 1; attempt <= _profile.MaxAttempts; attempt++)
         {
             if (attempt > 1)
@@ -69,6 +70,8 @@ public sealed class SpiMcaClient
                 RetryCount++;
                 Log.SpiFrameRejected(_logger, reason ?? "?", attempt - 1, _profile.MaxAttempts);
             }
+
+            wrongEcho = null;
 
             _device.Transfer(tx, rx);
             var response = new byte[1 + Math.Max(responseLength, 2)];
@@ -97,6 +100,14 @@ public sealed class SpiMcaClient
 
             switch (response[0])
             {
+                case Ack when EchoesOpcode(command.Opcode) && response[1] != (byte)command.Opcode:
+                    // §3: START, STOP and CLEAR answer with their own opcode. Any other echo is the answer to some other
+                    // command (a stale response left in the slave, or a slave that lost track of the exchange), so this
+                    // command may not have run: treat it like the other recoverable errors — wait, then send it again.
+                    wrongEcho = response[1];
+                    reason = DescribeWrongEcho(command.Opcode, response[1]);
+                    await Task.Delay(_profile.PollInterval, _time, cancellationToken).ConfigureAwait(false);
+                    continue;
                 case Ack:
                     return response.AsSpan(1, responseLength).ToArray();
                 case Nack when (SpiNackCode)response[1] is SpiNackCode.BadCommandCrc or SpiNackCode.Busy:
@@ -111,8 +122,16 @@ public sealed class SpiMcaClient
             }
         }
 
-        throw new SpiProtocolException($"{DeviceName}: {command.Opcode} failed after {_profile.MaxAttempts} attempts: {reason}; check wiring, SPI mode {_profile.SpiMode} and clock {_profile.SpiMaxSpeedHz} Hz");
+        var message = $"{DeviceName}: {command.Opcode} failed after {_profile.MaxAttempts} attempts: {reason}; check wiring, SPI mode {_profile.SpiMode} and clock {_profile.SpiMaxSpeedHz} Hz";
+        throw wrongEcho is { } received ? new SpiProtocolException(message, command.Opcode, received) : new SpiProtocolException(message);
     }
+
+    /// <summary>Whether the ACK of <paramref name="opcode"/> carries its opcode as its one data byte (§3: START, STOP, CLEAR).</summary>
+    private static bool EchoesOpcode(SpiOpcode opcode) => opcode is SpiOpcode.Start or SpiOpcode.Stop or SpiOpcode.Clear;
+
+    private static string DescribeWrongEcho(SpiOpcode expected, byte received) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"ACK echoed opcode 0x{received:X2} ({(Enum.IsDefined((SpiOpcode)received) ? ((SpiOpcode)received).ToString() : "unknown")}) where 0x{(byte)expected:X2} ({expected}) was expected (a stale reply or a desynchronised MCA)");
 
     /// <summary>Takes an atomic snapshot (optionally clearing the histogram in the same step) and reads it in ≤ 4092-byte chunks.</summary>
     public async Task<SpiSnapshot> ReadSnapshotAsync(bool clear, CancellationToken cancellationToken)

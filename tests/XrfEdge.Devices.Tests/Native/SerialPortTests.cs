@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using XrfEdge.Devices.Native;
+using XrfEdge.Devices.Tests.Support;
 
 namespace XrfEdge.Devices.Tests.Native;
 
@@ -139,6 +140,103 @@ public sealed class SerialPortTests : IDisposable
         var e = await Assert.ThrowsAnyAsync<IOException>(() => read.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Contains(a, e.Message, StringComparison.Ordinal);
         Assert.Throws<IOException>(() => port.Write([0xF5, 0xFA], 0, 2));
+    }
+
+    [Fact]
+    public unsafe void Open_SocatPty_ReadsTheSettingsBackAndOpens()
+    {
+        // A pty keeps every setting we make (8N1 raw at 115200), so the read-back after tcsetattr passes.
+        var (a, _) = SocatPair();
+        var termios = new FakeTermios(_ => { });
+        using var port = new SerialPort(a, 115200, termios);
+        port.Open();
+
+        Assert.True(port.IsOpen);
+        Assert.Equal(2, termios.GetAttrCalls); // the settings to change, then the read-back
+    }
+
+    [Theory]
+    [InlineData("the line speed")]
+    [InlineData("the character size")]
+    [InlineData("parity off")]
+    [InlineData("one stop bit")]
+    [InlineData("hardware flow control off")]
+    [InlineData("software flow control off")]
+    [InlineData("raw input")]
+    [InlineData("raw output")]
+    [InlineData("raw mode")]
+    [InlineData("VMIN")]
+    [InlineData("VTIME")]
+    public unsafe void Open_DriverSilentlyIgnoresASetting_ThrowsNamingDeviceAndFieldAndCloses(string field)
+    {
+        // tcsetattr succeeded, but the settings read back differ in one field, as after a driver that cannot do it.
+        var (a, _) = SocatPair();
+        var before = DescriptorsOpenOn(a);
+        using var port = new SerialPort(a, 115200, new FakeTermios(t => Ignore(field, t)));
+
+        var e = Assert.Throws<IOException>(port.Open);
+
+        Assert.Contains(a, e.Message, StringComparison.Ordinal);
+        Assert.Contains($"did not keep {field}", e.Message, StringComparison.Ordinal);
+        Assert.False(port.IsOpen);
+        Assert.Equal(before, DescriptorsOpenOn(a));
+    }
+
+    [Fact]
+    public unsafe void Open_DriverKeepsAnotherSpeed_MessageSaysBothRates()
+    {
+        // An adapter without 115200 that fell back to 9600 (the DP5's rates are 115200, 57600, 19200; guide §4.1.36).
+        var (a, _) = SocatPair();
+        using var port = new SerialPort(a, 115200, new FakeTermios(t => Ignore("the line speed", t)));
+
+        var e = Assert.Throws<IOException>(port.Open);
+
+        Assert.Contains("asked 115200 baud", e.Message, StringComparison.Ordinal);
+        Assert.Contains("read back 9600 baud", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Undoes, in a read-back struct, the setting <paramref name="field"/> names (flag values: asm-generic/termbits.h).</summary>
+    private static unsafe void Ignore(string field, LibC.Termios* t)
+    {
+        switch (field)
+        {
+            case "the line speed":
+                _ = LibC.CfSetISpeed(t, LibC.B9600);
+                _ = LibC.CfSetOSpeed(t, LibC.B9600);
+                break;
+            case "the character size":
+                t->c_cflag = (t->c_cflag & ~LibC.CSIZE) | 0x20; // CS7
+                break;
+            case "parity off":
+                t->c_cflag |= LibC.PARENB;
+                break;
+            case "one stop bit":
+                t->c_cflag |= LibC.CSTOPB;
+                break;
+            case "hardware flow control off":
+                t->c_cflag |= LibC.CRTSCTS;
+                break;
+            case "software flow control off":
+                t->c_iflag |= LibC.IXON | LibC.IXOFF;
+                break;
+            case "raw input":
+                t->c_iflag |= LibC.ICRNL;
+                break;
+            case "raw output":
+                t->c_oflag |= LibC.OPOST;
+                break;
+            case "raw mode":
+                t->c_lflag |= LibC.ICANON | LibC.ECHO;
+                break;
+            case "VMIN":
+                t->c_cc[LibC.VMIN] = 0;
+                break;
+            case "VTIME":
+                t->c_cc[LibC.VTIME] = 1;
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(field), field, "no such setting");
+        }
     }
 
     [Fact]

@@ -28,6 +28,7 @@ public sealed class SpiReviewTests
         Assert.True(
             e is IOException,
             spectrum is null ? $"unexpected {e}" : $"accepted as good: live time {spectrum.LiveTime} of a {preset} preset, {spectrum.TotalCounts} counts, flags {spectrum.Metadata["flags"]}, snapshot_sequence {spectrum.Metadata["snapshot_sequence"]}");
+        Assert.Contains("stopped before its preset", e!.Message, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -56,23 +57,31 @@ public sealed class SpiReviewTests
             $"saturated spectrum accepted silently: {spectrum.Counts.Count(c => c == 65535)} channels clipped at 65535, flags {spectrum.Metadata["flags"]}, no error, no marker");
     }
 
-    /// <summary>Passes every ioctl through; after forwarding a START it makes the device lose everything (CLEAR + STOP).</summary>
+    /// <summary>
+    /// Passes every ioctl through; once the client has read START's ACK it makes the device lose everything (CLEAR + STOP).
+    /// The reset comes after that response transfer, not between START's command and response transfers: there it would
+    /// replace START's ACK with STOP's, which the client rightly refuses as a wrong opcode echo (§3).
+    /// </summary>
     private sealed class ResetsAfterStart(SimulatedSpiMca inner) : ISpiIoctl
     {
+        private bool _startSent;
+
         public unsafe int Ioctl(ulong request, nint argument)
         {
             var rc = inner.Ioctl(request, argument);
             if (SpiIoctlNumbers.TransfersIn(request) == 1)
             {
                 var t = *(SpiIocTransfer*)argument;
-                if (t.TxBuffer != 0 && t.Length == SpiCommand.Size)
+                if (t.TxBuffer != 0 && t.Length == SpiCommand.Size
+                    && SpiCommand.TryDecode(new ReadOnlySpan<byte>((void*)(nint)t.TxBuffer, (int)t.Length)) is { } command)
                 {
-                    var tx = new ReadOnlySpan<byte>((void*)(nint)t.TxBuffer, (int)t.Length);
-                    if (SpiCommand.TryDecode(tx) is { Opcode: SpiOpcode.Start })
-                    {
-                        Send(SpiOpcode.Clear);
-                        Send(SpiOpcode.Stop);
-                    }
+                    _startSent = command.Opcode == SpiOpcode.Start;
+                }
+                else if (_startSent && t.RxBuffer != 0 && *(byte*)(nint)t.RxBuffer == SpiMcaClient.Ack)
+                {
+                    _startSent = false;
+                    Send(SpiOpcode.Clear);
+                    Send(SpiOpcode.Stop);
                 }
             }
 

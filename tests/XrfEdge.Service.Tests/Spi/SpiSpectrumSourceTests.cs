@@ -165,9 +165,15 @@ public sealed class SpiSpectrumSourceTests
         Assert.Equal(0, source.ReconnectCount);
     }
 
-    /// <summary>Passes ioctls to the simulated MCA; after forwarding the first START it makes the MCA lose everything (CLEAR, then STOP).</summary>
+    /// <summary>
+    /// Passes ioctls to the simulated MCA; once the client has read the first START's ACK it makes the MCA lose everything
+    /// (CLEAR, then STOP). Not between START's command and response transfers: there STOP's ACK would replace START's,
+    /// which the client refuses as a wrong opcode echo and retries (docs/spi-mca-protocol.md §3).
+    /// </summary>
     private sealed class ResetsAfterFirstStart(SimulatedSpiMca device) : ISpiIoctl
     {
+        private bool _startSent;
+
         public bool Reset { get; private set; }
 
         public unsafe int Ioctl(ulong request, nint argument)
@@ -177,7 +183,11 @@ public sealed class SpiSpectrumSourceTests
             {
                 var t = *(SpiIocTransfer*)argument;
                 if (t.TxBuffer != 0 && t.Length == SpiCommand.Size
-                    && SpiCommand.TryDecode(new ReadOnlySpan<byte>((void*)(nint)t.TxBuffer, (int)t.Length)) is { Opcode: SpiOpcode.Start })
+                    && SpiCommand.TryDecode(new ReadOnlySpan<byte>((void*)(nint)t.TxBuffer, (int)t.Length)) is { } command)
+                {
+                    _startSent = command.Opcode == SpiOpcode.Start;
+                }
+                else if (_startSent && t.RxBuffer != 0 && *(byte*)(nint)t.RxBuffer == SpiMcaClient.Ack)
                 {
                     Reset = true;
                     Send(SpiOpcode.Clear);
