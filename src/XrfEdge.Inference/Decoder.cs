@@ -25,6 +25,8 @@ namespace XrfEdge.Inference;
 /// <see cref="AlwaysNotAssessed"/> (Ar, from air in the beam path, is unlabelled in every training spectrum); and the
 /// tube anode when the measurement names it, because the tube's own lines are scattered into every spectrum and the
 /// training labels ignore the anode. <see cref="Identification.LineProbabilities"/> keeps their outputs for audits.</item>
+/// <item>A non-finite output (NaN, ±∞: no sigmoid gives one, so the graph is broken) is never evidence: neither its line
+/// nor, from the element head, its element is reported.</item>
 /// </list>
 /// Stateless after construction and thread-safe.
 /// </summary>
@@ -74,7 +76,8 @@ public sealed class Decoder
         _model = model;
         ThresholdScale = thresholdScale;
         // A line outside the visible window can never be reported: an infinite threshold says so in the one array the
-        // hot loop compares against (no probability, not even NaN, is ≥ +∞).
+        // hot loop compares against (no finite probability, and not NaN, is ≥ +∞; a +∞ output is, so every candidate
+        // must also be finite: an infinite or NaN output is a broken graph, never evidence).
         // The lines of an element that is never assessed (Ar) are put out of reach the same way.
         _lineThresholds = catalog.Lines.Select((l, i) => IsPhysicallyVisible(l, null) && !AlwaysNotAssessed.Contains(l.Element) ? (float)(lineThresholds[i] * thresholdScale) : float.PositiveInfinity).ToArray();
         _elementThresholds = elementThresholds?.Select(t => (float)(t * thresholdScale)).ToArray();
@@ -179,9 +182,10 @@ public sealed class Decoder
                 {
                     var line = i + BitOperations.TrailingZeroCount(above);
                     above &= above - 1;
-                    if ((!checkEdges || edges[line] < kv) && lineElements[line] != anodeElement)
+                    var p = lineProbabilities[line];
+                    if (float.IsFinite(p) && (!checkEdges || edges[line] < kv) && lineElements[line] != anodeElement)
                     {
-                        n = Accept(line, lineProbabilities[line], n, keys, reported, miss, supportCount);
+                        n = Accept(line, p, n, keys, reported, miss, supportCount);
                     }
                 }
             }
@@ -190,7 +194,7 @@ public sealed class Decoder
         for (; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && (!checkEdges || edges[i] < kv) && lineElements[i] != anodeElement)
+            if (p >= _lineThresholds[i] && float.IsFinite(p) && (!checkEdges || edges[i] < kv) && lineElements[i] != anodeElement)
             {
                 n = Accept(i, p, n, keys, reported, miss, supportCount);
             }
@@ -221,7 +225,8 @@ public sealed class Decoder
             if (useHead)
             {
                 probability = elementProbabilities[index];
-                if (probability < _elementThresholds![index])
+                // Written as "not ≥" so that NaN fails it too, and finite so that +∞ does not pass a finite threshold.
+                if (!(probability >= _elementThresholds![index]) || !float.IsFinite(probability))
                 {
                     continue;
                 }

@@ -195,6 +195,42 @@ public sealed class DecoderTests
     }
 
     [Fact]
+    public void Decode_ElementHeadNaN_ElementNotReported()
+    {
+        // A NaN head output is no evidence; reported, it also broke `identify --json` and the detection payload, whose
+        // Utf8JsonWriter refuses NaN ("not a valid JSON number"). NaN fails every comparison, so "p < threshold" let it in.
+        var elements = new float[Catalog.Elements.Count];
+        elements[Catalog.ElementIndex("Fe")] = float.NaN;
+        var p = Probabilities(("Fe-KL3", 0.9f));
+
+        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 40, null);
+
+        Assert.Empty(result.Elements);
+        Assert.Equal(["Fe-KL3"], result.Lines.Select(l => l.Line.Name));
+    }
+
+    [Fact]
+    public void Decode_InfiniteOutputs_NeverReportedNotEvenArgon()
+    {
+        // Ar's lines (never assessed) and invisible lines carry +∞ thresholds, and +∞ ≥ +∞: an infinite output slipped past
+        // the not-assessed rule. No sigmoid gives ±∞, so such an output is a broken graph, never evidence.
+        var p = Probabilities(("Ar-KL3", float.PositiveInfinity), ("Fe-KL3", float.PositiveInfinity), ("Cu-KL3", 0.9f));
+        var head = Enumerable.Repeat(float.PositiveInfinity, Catalog.Elements.Count).ToArray();
+        head[Catalog.ElementIndex("Cu")] = 0.9f;
+
+        foreach (var result in new[]
+        {
+            Uniform(0.5f, head: false).Decode("s", p, [], 40, null),
+            Uniform(0.5f, head: true).Decode("s", p, head, 40, null),
+        })
+        {
+            Assert.Equal(["Cu"], result.Elements.Select(e => e.Symbol));
+            Assert.Equal(["Cu-KL3"], result.Lines.Select(l => l.Line.Name));
+            Assert.Equal(["Ar"], result.NotAssessed);
+        }
+    }
+
+    [Fact]
     public void Constructor_WrongThresholdCount_Throws() =>
         Assert.Throws<ArgumentException>(() => new Decoder(Catalog, new float[10], null, Model));
 

@@ -6,7 +6,7 @@ namespace XrfEdge.Inference.Tests;
 /// <summary>
 /// The decoder's rules written the plain way (the implementation before the vectorised candidate scan, commit 2cc9371):
 /// a per-line branch, a visibility array and the same sorts, plus the not-assessed rule (Ar always, the anode when
-/// known) as a plain symbol check. <see cref="Decoder"/> must give identical Identifications.
+/// known) as a plain symbol check, and non-finite outputs never count. <see cref="Decoder"/> must give identical Identifications.
 /// </summary>
 internal sealed class ReferenceDecoder
 {
@@ -40,7 +40,7 @@ internal sealed class ReferenceDecoder
         for (var i = 0; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && _visible[i] && (tubeVoltageKilovolts is not { } kv || _lines[i].EdgeKeV < kv) && !notAssessed.Contains(_lines[i].Element))
+            if (p >= _lineThresholds[i] && float.IsFinite(p) && _visible[i] && (tubeVoltageKilovolts is not { } kv || _lines[i].EdgeKeV < kv) && !notAssessed.Contains(_lines[i].Element))
             {
                 keys.Add(-p);
                 reported.Add(i);
@@ -70,7 +70,7 @@ internal sealed class ReferenceDecoder
             }
 
             var probability = useHead ? elementProbabilities[index] : (float)(1.0 - miss[index]);
-            if (useHead && probability < _elementThresholds![index])
+            if (useHead && !(float.IsFinite(probability) && probability >= _elementThresholds![index]))
             {
                 continue;
             }
