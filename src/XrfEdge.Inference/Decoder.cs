@@ -19,7 +19,7 @@ namespace XrfEdge.Inference;
 /// <item>An element is reported only when at least one reported line of it exists. Its probability is the element
 /// head's output when the model has one (which must also pass its threshold × scale); otherwise the noisy-OR
 /// 1 − Π(1 − pᵢ) of its reported lines (independent evidence from several lines).</item>
-/// <item>Elements and lines are listed strongest first.</item>
+/// <item>Elements and lines are listed strongest first; ties by Z (elements) and catalogue order (lines).</item>
 /// <item>Elements the model was never trained to decide are <em>not assessed</em>: neither they nor their lines are
 /// reported, whatever their probability, and <see cref="Identification.NotAssessed"/> names them. Always
 /// <see cref="AlwaysNotAssessed"/> (Ar, from air in the beam path, is unlabelled in every training spectrum); and the
@@ -201,6 +201,7 @@ public sealed class Decoder
         }
 
         keys[..n].Sort(reported[..n]);
+        OrderTiesByCatalogue(keys[..n], reported[..n]);
         var lines = new LineDetection[n];
         var support = new string[]?[elementCount];
         Span<int> filled = stackalloc int[elementCount];
@@ -240,7 +241,9 @@ public sealed class Decoder
             elements.Add(new ElementDetection(element.Symbol, element.AtomicNumber, probability, supporting));
         }
 
-        elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
+        // Equal probabilities (common: int8 outputs take 256 levels) go by Z; the sort alone is unstable (above 16 items,
+        // and for some 3-item inputs), which scrambled tied elements.
+        elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability) is var byProbability and not 0 ? byProbability : a.AtomicNumber.CompareTo(b.AtomicNumber));
         return new Identification
         {
             SpectrumId = spectrumId,
@@ -250,6 +253,29 @@ public sealed class Decoder
             Model = _model,
             NotAssessed = anodeElement < 0 ? _notAssessedWithoutAnode : _notAssessedWithAnode[anodeElement],
         };
+    }
+
+    /// <summary>
+    /// Puts each run of equal keys (tied probabilities) back in catalogue order: the key sort is unstable (introsort above
+    /// 16 items), so tied lines came out in an order that depended on the sort's internals, not on the lines.
+    /// </summary>
+    private static void OrderTiesByCatalogue(ReadOnlySpan<float> keys, Span<int> lines)
+    {
+        for (var start = 0; start < keys.Length;)
+        {
+            var end = start + 1;
+            while (end < keys.Length && keys[end] == keys[start])
+            {
+                end++;
+            }
+
+            if (end - start > 1)
+            {
+                lines[start..end].Sort();
+            }
+
+            start = end;
+        }
     }
 
     private int Accept(int line, float probability, int n, Span<float> keys, Span<int> reported, Span<double> miss, Span<int> supportCount)

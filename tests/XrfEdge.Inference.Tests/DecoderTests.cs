@@ -231,6 +231,26 @@ public sealed class DecoderTests
     }
 
     [Fact]
+    public void Decode_TiedProbabilities_ListedByAtomicNumberAndCatalogueOrder()
+    {
+        // int8 outputs take 256 levels, so equal probabilities are common; "strongest first" must not leave their order
+        // to the sort algorithm (introsort is unstable above 16 items: with 20 tied elements the order was scrambled).
+        var symbols = Catalog.Elements.Select(e => e.Symbol).Where(s => s != "Ar").Take(20).ToArray();
+        var p = new float[Catalog.Lines.Count];
+        foreach (var line in Catalog.Lines.Where(l => symbols.Contains(l.Element)))
+        {
+            p[line.Index] = 0.75f;
+        }
+
+        var head = Enumerable.Repeat(0.75f, Catalog.Elements.Count).ToArray();
+
+        var result = Uniform(0.5f, head: true).Decode("s", p, head, null, null);
+
+        Assert.Equal(symbols, result.Elements.Select(e => e.Symbol));
+        Assert.Equal(result.Lines.Select(l => l.Line.Index).Order(), result.Lines.Select(l => l.Line.Index));
+    }
+
+    [Fact]
     public void Constructor_WrongThresholdCount_Throws() =>
         Assert.Throws<ArgumentException>(() => new Decoder(Catalog, new float[10], null, Model));
 

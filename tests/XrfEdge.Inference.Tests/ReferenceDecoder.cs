@@ -51,7 +51,8 @@ internal sealed class ReferenceDecoder
 
         var keyArray = keys.ToArray();
         var reportedArray = reported.ToArray();
-        keyArray.AsSpan().Sort(reportedArray.AsSpan());
+        // Strongest first, ties in catalogue order (a stable sort of candidates taken in catalogue order).
+        reportedArray = [.. reportedArray.Select((line, k) => (line, key: keyArray[k])).OrderBy(c => c.key).Select(c => c.line)];
         var lines = new LineDetection[reportedArray.Length];
         var support = new List<string>?[_elements.Length];
         for (var k = 0; k < reportedArray.Length; k++)
@@ -78,7 +79,7 @@ internal sealed class ReferenceDecoder
             elements.Add(new ElementDetection(_elements[index].Symbol, _elements[index].AtomicNumber, probability, supporting.ToArray()));
         }
 
-        elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
+        elements = [.. elements.OrderByDescending(e => e.Probability).ThenBy(e => e.AtomicNumber)];
         return new Identification { SpectrumId = spectrumId, Elements = elements, Lines = lines, LineProbabilities = [.. lineProbabilities], Model = _model, NotAssessed = notAssessed };
     }
 }
