@@ -24,7 +24,8 @@ namespace XrfEdge.Inference;
 /// reported, whatever their probability, and <see cref="Identification.NotAssessed"/> names them. Always
 /// <see cref="AlwaysNotAssessed"/> (Ar, from air in the beam path, is unlabelled in every training spectrum); and the
 /// tube anode when the measurement names it, because the tube's own lines are scattered into every spectrum and the
-/// training labels ignore the anode. <see cref="Identification.LineProbabilities"/> keeps their outputs for audits.</item>
+/// training labels ignore the anode; and, at a tube voltage below every edge of an element's lines (only below 2.58 kV),
+/// that element, which no line can show. <see cref="Identification.LineProbabilities"/> keeps their outputs for audits.</item>
 /// <item>A non-finite output (NaN, ±∞: no sigmoid gives one, so the graph is broken) is never evidence: neither its line
 /// nor, from the element head, its element is reported.</item>
 /// </list>
@@ -46,6 +47,11 @@ public sealed class Decoder
     // those plus that element as the anode. Built once so that Decode allocates nothing for it.
     private readonly IReadOnlyList<string> _notAssessedWithoutAnode;
     private readonly IReadOnlyList<string>[] _notAssessedWithAnode;
+
+    // Per element, the lowest absorption edge of its lines on the grid, keV (+∞ without any): below that tube voltage
+    // none of its lines can be excited. The highest of them (Bi, 2.58 keV) bounds the voltages where that can happen.
+    private readonly double[] _lowestEdgeKeV;
+    private readonly double _highestLowestEdgeKeV;
 
     /// <summary>Creates a decoder from per-line thresholds (and per-element thresholds for an element head).</summary>
     /// <param name="catalog">The catalogue whose order the probabilities follow.</param>
@@ -87,6 +93,10 @@ public sealed class Decoder
         _elements = [.. catalog.Elements];
         _elementCount = _elements.Length;
         var always = _elements.Where(e => AlwaysNotAssessed.Contains(e.Symbol)).ToArray();
+        _lowestEdgeKeV = catalog.LinesByElement
+            .Select(lines => lines.Where(l => IsPhysicallyVisible(l, null)).Select(l => l.EdgeKeV).DefaultIfEmpty(double.PositiveInfinity).Min())
+            .ToArray();
+        _highestLowestEdgeKeV = _lowestEdgeKeV.Where(double.IsFinite).DefaultIfEmpty(0).Max();
         _notAssessedWithoutAnode = Array.AsReadOnly(always.Select(e => e.Symbol).ToArray());
         _notAssessedWithAnode = _elements
             .Select(anode => (IReadOnlyList<string>)Array.AsReadOnly(always.Append(anode).Distinct().OrderBy(e => e.AtomicNumber).Select(e => e.Symbol).ToArray()))
@@ -251,8 +261,30 @@ public sealed class Decoder
             Lines = lines,
             LineProbabilities = Copy(lineProbabilities),
             Model = _model,
-            NotAssessed = anodeElement < 0 ? _notAssessedWithoutAnode : _notAssessedWithAnode[anodeElement],
+            NotAssessed = checkEdges && !(kv > _highestLowestEdgeKeV)
+                ? NotAssessedAt(kv, anodeElement)
+                : anodeElement < 0 ? _notAssessedWithoutAnode : _notAssessedWithAnode[anodeElement],
         };
+    }
+
+    /// <summary>
+    /// The not-assessed list at a tube voltage that excites no line of some element (below 2.58 keV, or NaN): such an element
+    /// cannot show, so the training labels ignore it (SpectrumGenerator, "in-sample elements that no line makes visible"),
+    /// and reporting nothing would read as "absent". Rare (file voltages start at 1 kV), so it may allocate.
+    /// </summary>
+    private System.Collections.ObjectModel.ReadOnlyCollection<string> NotAssessedAt(double kv, int anodeElement)
+    {
+        var symbols = new List<string>();
+        for (var index = 0; index < _elementCount; index++)
+        {
+            var element = _elements[index];
+            if (index == anodeElement || AlwaysNotAssessed.Contains(element.Symbol) || !(_lowestEdgeKeV[index] < kv))
+            {
+                symbols.Add(element.Symbol);
+            }
+        }
+
+        return symbols.AsReadOnly();
     }
 
     /// <summary>

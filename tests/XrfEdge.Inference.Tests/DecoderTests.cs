@@ -251,6 +251,23 @@ public sealed class DecoderTests
     }
 
     [Fact]
+    public void Decode_TubeVoltageBelowEveryEdgeOfAnElement_ListsItNotAssessed()
+    {
+        // At 2.0 kV no line of Pt, Au, Hg, Pb or Bi can be excited: their lowest edges (M5) are 2.12–2.58 keV
+        // (src/XrfEdge.Spectra/Data/emission-lines.csv, edge_kev); Sr's L3 edge (1.94 keV) is below. Such an element was
+        // simply not reported, which reads as "absent"; the training labels ignore it (no visible line).
+        var p = Probabilities(("Pb-M5N7", 0.99f), ("Si-KL3", 0.9f));
+
+        var low = Uniform(0.5f, head: false).Decode("s", p, [], 2.0, "Rh");
+        var usual = Uniform(0.5f, head: false).Decode("s", p, [], 40, "Rh");
+
+        Assert.Equal(["Si"], low.Elements.Select(e => e.Symbol));
+        Assert.Equal(["Ar", "Rh", "Pt", "Au", "Hg", "Pb", "Bi"], low.NotAssessed);
+        Assert.Equal(["Pb", "Si"], usual.Elements.Select(e => e.Symbol));
+        Assert.Equal(["Ar", "Rh"], usual.NotAssessed);
+    }
+
+    [Fact]
     public void Constructor_WrongThresholdCount_Throws() =>
         Assert.Throws<ArgumentException>(() => new Decoder(Catalog, new float[10], null, Model));
 

@@ -31,7 +31,11 @@ internal sealed class ReferenceDecoder
 
     public Identification Decode(string spectrumId, float[] lineProbabilities, float[] elementProbabilities, double? tubeVoltageKilovolts, string? anode)
     {
-        var notAssessed = _elements.Where(e => e.Symbol == "Ar" || e.Symbol == anode).Select(e => e.Symbol).ToArray();
+        var notAssessed = _elements
+            .Where(e => e.Symbol == "Ar" || e.Symbol == anode
+                || (tubeVoltageKilovolts is { } voltage && !_lines.Any(l => l.Element == e.Symbol && _visible[l.Index] && l.EdgeKeV < voltage)))
+            .Select(e => e.Symbol)
+            .ToArray();
         var useHead = _elementThresholds is not null && elementProbabilities.Length > 0;
         var miss = Enumerable.Repeat(1.0, _elements.Length).ToArray();
         var supportCount = new int[_elements.Length];
