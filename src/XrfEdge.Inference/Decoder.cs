@@ -268,7 +268,7 @@ public sealed class Decoder
     }
 
     /// <summary>
-    /// The not-assessed list at a tube voltage that excites no line of some element (below 2.58 keV, or NaN): such an element
+    /// The not-assessed list at a tube voltage that excites no line of some element (below 2.58 kV, or NaN): such an element
     /// cannot show, so the training labels ignore it (SpectrumGenerator, "in-sample elements that no line makes visible"),
     /// and reporting nothing would read as "absent". Rare (file voltages start at 1 kV), so it may allocate.
     /// </summary>
