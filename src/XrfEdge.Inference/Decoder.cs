@@ -19,12 +19,15 @@ namespace XrfEdge.Inference;
 /// <item>An element is reported only when at least one reported line of it exists. Its probability is the element
 /// head's output when the model has one (which must also pass its threshold × scale); otherwise the noisy-OR
 /// 1 − Π(1 − pᵢ) of its reported lines (independent evidence from several lines).</item>
-/// <item>Elements and lines are listed strongest first.</item>
+/// <item>Elements and lines are listed strongest first; ties by Z (elements) and catalogue order (lines).</item>
 /// <item>Elements the model was never trained to decide are <em>not assessed</em>: neither they nor their lines are
 /// reported, whatever their probability, and <see cref="Identification.NotAssessed"/> names them. Always
 /// <see cref="AlwaysNotAssessed"/> (Ar, from air in the beam path, is unlabelled in every training spectrum); and the
 /// tube anode when the measurement names it, because the tube's own lines are scattered into every spectrum and the
-/// training labels ignore the anode. <see cref="Identification.LineProbabilities"/> keeps their outputs for audits.</item>
+/// training labels ignore the anode; and, at a tube voltage below every edge of an element's lines (only below 2.58 kV),
+/// that element, which no line can show. <see cref="Identification.LineProbabilities"/> keeps their outputs for audits.</item>
+/// <item>A non-finite output (NaN, ±∞: no sigmoid gives one, so the graph is broken) is never evidence: neither its line
+/// nor, from the element head, its element is reported.</item>
 /// </list>
 /// Stateless after construction and thread-safe.
 /// </summary>
@@ -44,6 +47,11 @@ public sealed class Decoder
     // those plus that element as the anode. Built once so that Decode allocates nothing for it.
     private readonly IReadOnlyList<string> _notAssessedWithoutAnode;
     private readonly IReadOnlyList<string>[] _notAssessedWithAnode;
+
+    // Per element, the lowest absorption edge of its lines on the grid, keV (+∞ without any): below that tube voltage
+    // none of its lines can be excited. The highest of them (Bi, 2.58 keV) bounds the voltages where that can happen.
+    private readonly double[] _lowestEdgeKeV;
+    private readonly double _highestLowestEdgeKeV;
 
     /// <summary>Creates a decoder from per-line thresholds (and per-element thresholds for an element head).</summary>
     /// <param name="catalog">The catalogue whose order the probabilities follow.</param>
@@ -74,7 +82,8 @@ public sealed class Decoder
         _model = model;
         ThresholdScale = thresholdScale;
         // A line outside the visible window can never be reported: an infinite threshold says so in the one array the
-        // hot loop compares against (no probability, not even NaN, is ≥ +∞).
+        // hot loop compares against (no finite probability, and not NaN, is ≥ +∞; a +∞ output is, so every candidate
+        // must also be finite: an infinite or NaN output is a broken graph, never evidence).
         // The lines of an element that is never assessed (Ar) are put out of reach the same way.
         _lineThresholds = catalog.Lines.Select((l, i) => IsPhysicallyVisible(l, null) && !AlwaysNotAssessed.Contains(l.Element) ? (float)(lineThresholds[i] * thresholdScale) : float.PositiveInfinity).ToArray();
         _elementThresholds = elementThresholds?.Select(t => (float)(t * thresholdScale)).ToArray();
@@ -84,6 +93,10 @@ public sealed class Decoder
         _elements = [.. catalog.Elements];
         _elementCount = _elements.Length;
         var always = _elements.Where(e => AlwaysNotAssessed.Contains(e.Symbol)).ToArray();
+        _lowestEdgeKeV = catalog.LinesByElement
+            .Select(lines => lines.Where(l => IsPhysicallyVisible(l, null)).Select(l => l.EdgeKeV).DefaultIfEmpty(double.PositiveInfinity).Min())
+            .ToArray();
+        _highestLowestEdgeKeV = _lowestEdgeKeV.Where(double.IsFinite).DefaultIfEmpty(0).Max();
         _notAssessedWithoutAnode = Array.AsReadOnly(always.Select(e => e.Symbol).ToArray());
         _notAssessedWithAnode = _elements
             .Select(anode => (IReadOnlyList<string>)Array.AsReadOnly(always.Append(anode).Distinct().OrderBy(e => e.AtomicNumber).Select(e => e.Symbol).ToArray()))
@@ -179,9 +192,10 @@ public sealed class Decoder
                 {
                     var line = i + BitOperations.TrailingZeroCount(above);
                     above &= above - 1;
-                    if ((!checkEdges || edges[line] < kv) && lineElements[line] != anodeElement)
+                    var p = lineProbabilities[line];
+                    if (float.IsFinite(p) && (!checkEdges || edges[line] < kv) && lineElements[line] != anodeElement)
                     {
-                        n = Accept(line, lineProbabilities[line], n, keys, reported, miss, supportCount);
+                        n = Accept(line, p, n, keys, reported, miss, supportCount);
                     }
                 }
             }
@@ -190,13 +204,14 @@ public sealed class Decoder
         for (; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && (!checkEdges || edges[i] < kv) && lineElements[i] != anodeElement)
+            if (p >= _lineThresholds[i] && float.IsFinite(p) && (!checkEdges || edges[i] < kv) && lineElements[i] != anodeElement)
             {
                 n = Accept(i, p, n, keys, reported, miss, supportCount);
             }
         }
 
         keys[..n].Sort(reported[..n]);
+        OrderTiesByCatalogue(keys[..n], reported[..n]);
         var lines = new LineDetection[n];
         var support = new string[]?[elementCount];
         Span<int> filled = stackalloc int[elementCount];
@@ -221,7 +236,8 @@ public sealed class Decoder
             if (useHead)
             {
                 probability = elementProbabilities[index];
-                if (probability < _elementThresholds![index])
+                // Written as "not ≥" so that NaN fails it too, and finite so that +∞ does not pass a finite threshold.
+                if (!(probability >= _elementThresholds![index]) || !float.IsFinite(probability))
                 {
                     continue;
                 }
@@ -235,7 +251,9 @@ public sealed class Decoder
             elements.Add(new ElementDetection(element.Symbol, element.AtomicNumber, probability, supporting));
         }
 
-        elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
+        // Equal probabilities (common: int8 outputs take 256 levels) go by Z; the sort alone is unstable (above 16 items,
+        // and for some 3-item inputs), which scrambled tied elements.
+        elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability) is var byProbability and not 0 ? byProbability : a.AtomicNumber.CompareTo(b.AtomicNumber));
         return new Identification
         {
             SpectrumId = spectrumId,
@@ -243,8 +261,53 @@ public sealed class Decoder
             Lines = lines,
             LineProbabilities = Copy(lineProbabilities),
             Model = _model,
-            NotAssessed = anodeElement < 0 ? _notAssessedWithoutAnode : _notAssessedWithAnode[anodeElement],
+            NotAssessed = checkEdges && !(kv > _highestLowestEdgeKeV)
+                ? NotAssessedAt(kv, anodeElement)
+                : anodeElement < 0 ? _notAssessedWithoutAnode : _notAssessedWithAnode[anodeElement],
         };
+    }
+
+    /// <summary>
+    /// The not-assessed list at a tube voltage that excites no line of some element (below 2.58 kV, or NaN): such an element
+    /// cannot show, so the training labels ignore it (SpectrumGenerator, "in-sample elements that no line makes visible"),
+    /// and reporting nothing would read as "absent". Rare (file voltages start at 1 kV), so it may allocate.
+    /// </summary>
+    private System.Collections.ObjectModel.ReadOnlyCollection<string> NotAssessedAt(double kv, int anodeElement)
+    {
+        var symbols = new List<string>();
+        for (var index = 0; index < _elementCount; index++)
+        {
+            var element = _elements[index];
+            if (index == anodeElement || AlwaysNotAssessed.Contains(element.Symbol) || !(_lowestEdgeKeV[index] < kv))
+            {
+                symbols.Add(element.Symbol);
+            }
+        }
+
+        return symbols.AsReadOnly();
+    }
+
+    /// <summary>
+    /// Puts each run of equal keys (tied probabilities) back in catalogue order: the key sort is unstable (introsort above
+    /// 16 items), so tied lines came out in an order that depended on the sort's internals, not on the lines.
+    /// </summary>
+    private static void OrderTiesByCatalogue(ReadOnlySpan<float> keys, Span<int> lines)
+    {
+        for (var start = 0; start < keys.Length;)
+        {
+            var end = start + 1;
+            while (end < keys.Length && keys[end] == keys[start])
+            {
+                end++;
+            }
+
+            if (end - start > 1)
+            {
+                lines[start..end].Sort();
+            }
+
+            start = end;
+        }
     }
 
     private int Accept(int line, float probability, int n, Span<float> keys, Span<int> reported, Span<double> miss, Span<int> supportCount)

@@ -29,8 +29,8 @@ public sealed class DecoderEquivalenceTests
     {
         var random = new Random(seed);
         // A few distinct levels make ties (equal probabilities) and exact threshold hits common, the cases where a
-        // different candidate order or comparison would show; a NaN now and then must never be reported.
-        float[] levels = [0f, 0.1f, 0.25f, 0.5f, 0.5f, 0.75f, 0.9f, 0.99f, 1f, float.NaN];
+        // different candidate order or comparison would show; a NaN or +∞ now and then must never be reported.
+        float[] levels = [0f, 0.1f, 0.25f, 0.5f, 0.5f, 0.75f, 0.9f, 0.99f, 1f, float.NaN, float.PositiveInfinity];
         float Level() => random.Next(3) == 0 ? levels[random.Next(levels.Length)] : (float)random.NextDouble();
         var lines = Enumerable.Range(0, Catalog.Lines.Count).Select(_ => random.Next(4) == 0 ? Level() : 0.05f * (float)random.NextDouble()).ToArray();
         var lineThresholds = Enumerable.Range(0, Catalog.Lines.Count).Select(_ => random.Next(5) == 0 ? 0.5f : (float)random.NextDouble()).ToArray();

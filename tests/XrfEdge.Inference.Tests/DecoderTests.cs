@@ -195,6 +195,79 @@ public sealed class DecoderTests
     }
 
     [Fact]
+    public void Decode_ElementHeadNaN_ElementNotReported()
+    {
+        // A NaN head output is no evidence; reported, it also broke `identify --json` and the detection payload, whose
+        // Utf8JsonWriter refuses NaN ("not a valid JSON number"). NaN fails every comparison, so "p < threshold" let it in.
+        var elements = new float[Catalog.Elements.Count];
+        elements[Catalog.ElementIndex("Fe")] = float.NaN;
+        var p = Probabilities(("Fe-KL3", 0.9f));
+
+        var result = Uniform(0.5f, head: true).Decode("s", p, elements, 40, null);
+
+        Assert.Empty(result.Elements);
+        Assert.Equal(["Fe-KL3"], result.Lines.Select(l => l.Line.Name));
+    }
+
+    [Fact]
+    public void Decode_InfiniteOutputs_NeverReportedNotEvenArgon()
+    {
+        // Ar's lines (never assessed) and invisible lines carry +∞ thresholds, and +∞ ≥ +∞: an infinite output slipped past
+        // the not-assessed rule. No sigmoid gives ±∞, so such an output is a broken graph, never evidence.
+        var p = Probabilities(("Ar-KL3", float.PositiveInfinity), ("Fe-KL3", float.PositiveInfinity), ("Cu-KL3", 0.9f));
+        var head = Enumerable.Repeat(float.PositiveInfinity, Catalog.Elements.Count).ToArray();
+        head[Catalog.ElementIndex("Cu")] = 0.9f;
+
+        foreach (var result in new[]
+        {
+            Uniform(0.5f, head: false).Decode("s", p, [], 40, null),
+            Uniform(0.5f, head: true).Decode("s", p, head, 40, null),
+        })
+        {
+            Assert.Equal(["Cu"], result.Elements.Select(e => e.Symbol));
+            Assert.Equal(["Cu-KL3"], result.Lines.Select(l => l.Line.Name));
+            Assert.Equal(["Ar"], result.NotAssessed);
+        }
+    }
+
+    [Fact]
+    public void Decode_TiedProbabilities_ListedByAtomicNumberAndCatalogueOrder()
+    {
+        // int8 outputs take 256 levels, so equal probabilities are common; "strongest first" must not leave their order
+        // to the sort algorithm (introsort is unstable above 16 items: with 20 tied elements the order was scrambled).
+        var symbols = Catalog.Elements.Select(e => e.Symbol).Where(s => s != "Ar").Take(20).ToArray();
+        var p = new float[Catalog.Lines.Count];
+        foreach (var line in Catalog.Lines.Where(l => symbols.Contains(l.Element)))
+        {
+            p[line.Index] = 0.75f;
+        }
+
+        var head = Enumerable.Repeat(0.75f, Catalog.Elements.Count).ToArray();
+
+        var result = Uniform(0.5f, head: true).Decode("s", p, head, null, null);
+
+        Assert.Equal(symbols, result.Elements.Select(e => e.Symbol));
+        Assert.Equal(result.Lines.Select(l => l.Line.Index).Order(), result.Lines.Select(l => l.Line.Index));
+    }
+
+    [Fact]
+    public void Decode_TubeVoltageBelowEveryEdgeOfAnElement_ListsItNotAssessed()
+    {
+        // At 2.0 kV no line of Pt, Au, Hg, Pb or Bi can be excited: their lowest edges (M5) are 2.12–2.58 keV
+        // (src/XrfEdge.Spectra/Data/emission-lines.csv, edge_kev); Sr's L3 edge (1.94 keV) is below. Such an element was
+        // simply not reported, which reads as "absent"; the training labels ignore it (no visible line).
+        var p = Probabilities(("Pb-M5N7", 0.99f), ("Si-KL3", 0.9f));
+
+        var low = Uniform(0.5f, head: false).Decode("s", p, [], 2.0, "Rh");
+        var usual = Uniform(0.5f, head: false).Decode("s", p, [], 40, "Rh");
+
+        Assert.Equal(["Si"], low.Elements.Select(e => e.Symbol));
+        Assert.Equal(["Ar", "Rh", "Pt", "Au", "Hg", "Pb", "Bi"], low.NotAssessed);
+        Assert.Equal(["Pb", "Si"], usual.Elements.Select(e => e.Symbol));
+        Assert.Equal(["Ar", "Rh"], usual.NotAssessed);
+    }
+
+    [Fact]
     public void Constructor_WrongThresholdCount_Throws() =>
         Assert.Throws<ArgumentException>(() => new Decoder(Catalog, new float[10], null, Model));
 

@@ -71,6 +71,19 @@ public sealed class LineEncoderContractTests : IDisposable
         Assert.Contains("input grid", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(300.5)] // truncated to 300 by an (int) cast, it passed the grid check
+    [InlineData(3e9)] // beyond int: the cast gave int.MaxValue, reported as "2147483647 bins"
+    public void Open_InputBinsNotAnInteger_RefusesNamingTheField(double bins)
+    {
+        var model = Stage(card => card["input"]!["bins"] = bins);
+
+        var error = Assert.Throws<ModelContractException>(() => LineEncoder.Open(model));
+
+        Assert.Contains("'input.bins'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("m.card.json", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Open_FileChangedAfterCard_RefusesOnSha256()
     {

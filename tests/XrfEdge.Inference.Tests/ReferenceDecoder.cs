@@ -6,7 +6,7 @@ namespace XrfEdge.Inference.Tests;
 /// <summary>
 /// The decoder's rules written the plain way (the implementation before the vectorised candidate scan, commit 2cc9371):
 /// a per-line branch, a visibility array and the same sorts, plus the not-assessed rule (Ar always, the anode when
-/// known) as a plain symbol check. <see cref="Decoder"/> must give identical Identifications.
+/// known) as a plain symbol check, and non-finite outputs never count. <see cref="Decoder"/> must give identical Identifications.
 /// </summary>
 internal sealed class ReferenceDecoder
 {
@@ -31,7 +31,11 @@ internal sealed class ReferenceDecoder
 
     public Identification Decode(string spectrumId, float[] lineProbabilities, float[] elementProbabilities, double? tubeVoltageKilovolts, string? anode)
     {
-        var notAssessed = _elements.Where(e => e.Symbol == "Ar" || e.Symbol == anode).Select(e => e.Symbol).ToArray();
+        var notAssessed = _elements
+            .Where(e => e.Symbol == "Ar" || e.Symbol == anode
+                || (tubeVoltageKilovolts is { } voltage && !_lines.Any(l => l.Element == e.Symbol && _visible[l.Index] && l.EdgeKeV < voltage)))
+            .Select(e => e.Symbol)
+            .ToArray();
         var useHead = _elementThresholds is not null && elementProbabilities.Length > 0;
         var miss = Enumerable.Repeat(1.0, _elements.Length).ToArray();
         var supportCount = new int[_elements.Length];
@@ -40,7 +44,7 @@ internal sealed class ReferenceDecoder
         for (var i = 0; i < lineProbabilities.Length; i++)
         {
             var p = lineProbabilities[i];
-            if (p >= _lineThresholds[i] && _visible[i] && (tubeVoltageKilovolts is not { } kv || _lines[i].EdgeKeV < kv) && !notAssessed.Contains(_lines[i].Element))
+            if (p >= _lineThresholds[i] && float.IsFinite(p) && _visible[i] && (tubeVoltageKilovolts is not { } kv || _lines[i].EdgeKeV < kv) && !notAssessed.Contains(_lines[i].Element))
             {
                 keys.Add(-p);
                 reported.Add(i);
@@ -51,7 +55,8 @@ internal sealed class ReferenceDecoder
 
         var keyArray = keys.ToArray();
         var reportedArray = reported.ToArray();
-        keyArray.AsSpan().Sort(reportedArray.AsSpan());
+        // Strongest first, ties in catalogue order (a stable sort of candidates taken in catalogue order).
+        reportedArray = [.. reportedArray.Select((line, k) => (line, key: keyArray[k])).OrderBy(c => c.key).Select(c => c.line)];
         var lines = new LineDetection[reportedArray.Length];
         var support = new List<string>?[_elements.Length];
         for (var k = 0; k < reportedArray.Length; k++)
@@ -70,7 +75,7 @@ internal sealed class ReferenceDecoder
             }
 
             var probability = useHead ? elementProbabilities[index] : (float)(1.0 - miss[index]);
-            if (useHead && probability < _elementThresholds![index])
+            if (useHead && !(float.IsFinite(probability) && probability >= _elementThresholds![index]))
             {
                 continue;
             }
@@ -78,7 +83,7 @@ internal sealed class ReferenceDecoder
             elements.Add(new ElementDetection(_elements[index].Symbol, _elements[index].AtomicNumber, probability, supporting.ToArray()));
         }
 
-        elements.Sort(static (a, b) => b.Probability.CompareTo(a.Probability));
+        elements = [.. elements.OrderByDescending(e => e.Probability).ThenBy(e => e.AtomicNumber)];
         return new Identification { SpectrumId = spectrumId, Elements = elements, Lines = lines, LineProbabilities = [.. lineProbabilities], Model = _model, NotAssessed = notAssessed };
     }
 }

@@ -134,7 +134,7 @@ public sealed record ModelCard
                 Preprocessing = String(root, "preprocessing", source),
                 Input = new ModelInputSpec(
                     String(input, "name", source, "input."),
-                    (int)Number(input, "bins", source, "input."),
+                    Integer(input, "bins", source, "input."),
                     Number(input, "lower_kev", source, "input."),
                     Number(input, "bin_width_kev", source, "input.")),
                 LinesOutput = String(outputs, "lines", source, "outputs."),
@@ -204,6 +204,14 @@ public sealed record ModelCard
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
             ? value.GetDouble()
             : throw Problem(source, $"'{prefix}{name}' is missing or not a number");
+
+    // Not a cast of Number: (int)300.5 is 300, which passed the grid check, and a value beyond int became int.MaxValue.
+    // 300.0 is accepted: the schema's "const": 300 compares numbers by value.
+    private static int Integer(JsonElement parent, string name, string source, string prefix) =>
+        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+            && value.GetDouble() is var number && double.IsInteger(number) && number is >= int.MinValue and <= int.MaxValue
+            ? (int)number
+            : throw Problem(source, $"'{prefix}{name}' is missing or not an integer");
 
     private static float[]? Floats(JsonElement parent, string name, string source)
     {

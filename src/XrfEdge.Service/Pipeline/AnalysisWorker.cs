@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using XrfEdge.Inference.Native;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Spectra;
@@ -101,7 +102,9 @@ internal sealed class AnalysisWorker(
                 identifications = null;
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or InvalidDataException or IOException)
+        // OnnxRuntimeException: ORT's Run failed for this batch (allocation, kernel error). The batch fails with its spectra
+        // kept for re-analysis; it used to kill the stage, lose the measured spectra and stop the service.
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or InvalidDataException or IOException or OnnxRuntimeException)
         {
             error = ex.Message;
         }

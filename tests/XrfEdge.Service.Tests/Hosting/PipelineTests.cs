@@ -177,6 +177,34 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task AnalysisOnnxRuntimeFailure_RecordsFailedResultKeepsTheSpectrumAndKeepsRunning()
+    {
+        // What EncoderBatch.Run throws when ORT's Run fails (an allocation failure, a kernel error): the worker used to
+        // catch only InvalidOperation/Argument/InvalidData/IO exceptions, so this one killed the analysis stage, lost
+        // the batch's measured spectra and stopped the service.
+        var parts = new FakeComponents
+        {
+            Analyzer = new FakeAnalyzer("Fe") { Fail = _ => new XrfEdge.Inference.Native.OnnxRuntimeException(XrfEdge.Inference.Native.OnnxRuntimeErrorCode.RuntimeException, "Non-zero status code returned while running MatMul node") },
+        };
+        using var host = parts.BuildHost(FakeComponents.Settings(gpio: false));
+        await host.StartAsync();
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+
+        control.RequestStart("test");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
+        Assert.True(host.Services.GetRequiredService<PipelineHealth>().IsAlive(out _));
+        parts.Analyzer.Fail = null;
+        control.RequestStart("test");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 2));
+        await host.StopAsync();
+
+        Assert.Equal(MeasurementOutcome.Failed, parts.Publisher.Results[0].Outcome);
+        Assert.Contains("MatMul", parts.Publisher.Results[0].Reason, StringComparison.Ordinal);
+        Assert.NotNull(parts.Publisher.Results[0].Spectrum); // the spectrum is kept for re-analysis
+        Assert.Equal(MeasurementOutcome.Completed, parts.Publisher.Results[1].Outcome);
+    }
+
+    [Fact]
     public async Task SourceChannelCountMismatch_RecordsFailedResultShowsFaultAndKeepsRunning()
     {
         // The DP5's PID2 said 4096 channels while the profile's calibration is for 2048 (pi-dp5-uart's MCAC).
