@@ -42,6 +42,9 @@ internal static partial class Log
     [LoggerMessage(7026, LogLevel.Critical, "Outbox '{Path}': salvaged {Salvaged} queued rows from the damaged file, which held {Total}; the difference is lost")]
     public static partial void OutboxRowsSalvaged(ILogger logger, string path, long salvaged, string total);
 
+    [LoggerMessage(7028, LogLevel.Critical, "Outbox '{Path}' became damaged while open (SQLite error {Code}: {Reason}): nothing more can be stored in or sent from it until it is reopened; the next open (a restart) moves it aside and salvages its readable rows")]
+    public static partial void OutboxDamagedWhileOpen(ILogger logger, string path, int code, string reason);
+
     [LoggerMessage(7027, LogLevel.Warning, "Outbox dropped {Count} dead letters (moved over {Days:F1} days ago, or the oldest beyond the {MaxBytes}-byte cap)")]
     public static partial void DeadLettersDropped(ILogger logger, int count, double days, long maxBytes);
 

@@ -201,4 +201,66 @@ public sealed class OutboxReviewTests : IDisposable
 
         return values;
     }
+
+    /// <summary>
+    /// Damages the page holding the outbox table's root (sqlite_master.rootpage) behind the open outbox's back, as a
+    /// failing SD card or a stray writer would: the WAL is checkpointed into the file first (so the page is read from the
+    /// file, not from the WAL), the page overwritten with 0xFF (not a valid b-tree page type, sqlite.org/fileformat2.html
+    /// §1.6), then a row committed from the second connection, so that the outbox's connection sees the WAL change and
+    /// drops its page cache (a WAL reader keeps it otherwise) and reads the damaged page on its next statement.
+    /// </summary>
+    private void DamageOutboxTable()
+    {
+        using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());
+        other.Open();
+        using var command = other.CreateCommand();
+        command.CommandText = "SELECT rootpage FROM sqlite_master WHERE name = 'outbox'";
+        var rootPage = (long)command.ExecuteScalar()!;
+        command.CommandText = "PRAGMA page_size";
+        var pageSize = (int)(long)command.ExecuteScalar()!;
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        command.ExecuteNonQuery();
+        using (var file = new FileStream(DbPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.Position = (rootPage - 1) * pageSize;
+            file.Write(Enumerable.Repeat((byte)0xFF, pageSize).ToArray());
+            file.Flush(flushToDisk: true);
+        }
+
+        command.CommandText = "INSERT INTO counters(name, value) VALUES ('damage-test', 1)";
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public void Enqueue_FileDamagedWhileOpen_ThrowsOutboxCorruptNotFullLogsOnceAndReopenMovesItAside()
+    {
+        // Before: SQLite's SQLITE_CORRUPT came out as a bare SqliteException, which the service took for a full disk and
+        // retried for as long as it ran; only a restart, which nothing caused, moved the file aside.
+        var log = new MemoryLoggerFactory();
+        using (var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath }, new Microsoft.Extensions.Logging.Logger<SqliteOutbox>(log), _time))
+        {
+            EnqueueMeasurement(outbox, "M1");
+            DamageOutboxTable();
+
+            var error = Assert.Throws<OutboxCorruptException>(() => EnqueueMeasurement(outbox, "M2"));
+            Assert.Equal(DbPath, error.DatabasePath);
+            Assert.Contains(DbPath, error.Message, StringComparison.Ordinal);
+            Assert.Equal(11, ((SqliteException)error.InnerException!).SqliteErrorCode & 0xFF); // SQLITE_CORRUPT, sqlite.org/rescode.html
+            Assert.True(outbox.IsDamaged);
+
+            // Reads fail the same way (the drainer's), and the damage is logged once, not once per statement.
+            Assert.Throws<OutboxCorruptException>(() => outbox.ReadBatch(0, 10));
+            var logged = Assert.Single(log.WithEvent(7028));
+            Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Critical, logged.Level);
+            Assert.Contains(DbPath, logged.Message, StringComparison.Ordinal);
+        }
+
+        // What the restart does: the damaged file is moved aside and the outbox works again.
+        using var reopened = Open();
+        Assert.NotNull(reopened.RecoveredFromCorruption);
+        Assert.True(File.Exists(reopened.RecoveredFromCorruption));
+        Assert.Equal(DbPath, reopened.DatabasePath);
+        EnqueueMeasurement(reopened, "M3");
+        Assert.Single(reopened.ReadBatch(0, 10));
+    }
 }

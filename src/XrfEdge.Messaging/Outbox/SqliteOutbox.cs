@@ -10,8 +10,9 @@ namespace XrfEdge.Messaging.Outbox;
 /// durable across power loss), a measurement's result and its outbox row committed in one transaction, rows deleted
 /// only after the broker's PUBACK, sent oldest first. Bounded by <see cref="OutboxOptions.MaxBytes"/> and
 /// <see cref="OutboxOptions.MaxAge"/>; evictions are counted (persistently) and logged, never silent. A full disk
-/// refuses new rows with <see cref="OutboxFullException"/> and keeps the stored ones. Thread-safe (one connection, one lock);
-/// one writing process per file (<c>&lt;db&gt;.lock</c>), any number of readers.
+/// refuses new rows with <see cref="OutboxFullException"/> and keeps the stored ones; a file damaged while open fails
+/// every statement that meets the damage with <see cref="OutboxCorruptException"/> (logged once, 7028). Thread-safe
+/// (one connection, one lock); one writing process per file (<c>&lt;db&gt;.lock</c>), any number of readers.
 /// </summary>
 public sealed class SqliteOutbox : IDisposable
 {
@@ -60,6 +61,7 @@ public sealed class SqliteOutbox : IDisposable
     private long _bytes;
     private long _refused;
     private bool _disposed;
+    private int _damaged;
 
     private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
@@ -80,6 +82,12 @@ public sealed class SqliteOutbox : IDisposable
 
     /// <summary>The database file.</summary>
     public string DatabasePath => _options.DatabasePath;
+
+    /// <summary>
+    /// True once a statement failed with SQLITE_CORRUPT or SQLITE_NOTADB (<see cref="OutboxCorruptException"/>): the file
+    /// was damaged while open, and only closing and reopening it (<see cref="Open"/> moves it aside and salvages it) helps.
+    /// </summary>
+    public bool IsDamaged => Volatile.Read(ref _damaged) != 0;
 
     /// <summary>Free space on the database's file system, MiB (null when it cannot be read).</summary>
     public double? DiskFreeMebibytes
@@ -298,6 +306,7 @@ public sealed class SqliteOutbox : IDisposable
     /// message first (also stored as the result) and optionally companions (e.g. a Sparkplug copy), each with its own msg_id.
     /// </summary>
     /// <exception cref="OutboxFullException">The disk (or file cap) is full, or the byte cap is reached under <see cref="OutboxFullPolicy.RejectNew"/>; nothing was stored.</exception>
+    /// <exception cref="OutboxCorruptException">The file was damaged while open (SQLITE_CORRUPT/SQLITE_NOTADB); nothing was stored, and only reopening helps.</exception>
     public OutboxReceipt EnqueueMeasurement(MeasurementRecord record, Func<OutboxStamp, IReadOnlyList<OutboxMessage>> buildMessages)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -321,30 +330,37 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, attempts FROM outbox WHERE id > $after" +
-                (kinds is null ? string.Empty : $" AND kind IN ({string.Join(',', kinds.Select(k => (int)k))})") + " ORDER BY id LIMIT $max";
-            command.Parameters.AddWithValue("$after", afterId);
-            command.Parameters.AddWithValue("$max", max);
-            using var reader = command.ExecuteReader();
-            var rows = new List<OutboxRow>();
-            while (reader.Read())
+            try
             {
-                rows.Add(new OutboxRow(
-                    reader.GetInt64(0),
-                    Guid.Parse(reader.GetString(1)),
-                    (OutboxKind)reader.GetInt32(2),
-                    reader.GetString(3),
-                    reader.GetInt32(4),
-                    reader.GetInt32(5) != 0,
-                    reader.IsDBNull(6) ? null : reader.GetString(6),
-                    (byte[])reader.GetValue(7),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
-                    reader.GetInt32(9)));
-            }
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                using var command = _connection.CreateCommand();
+                command.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, attempts FROM outbox WHERE id > $after" +
+                    (kinds is null ? string.Empty : $" AND kind IN ({string.Join(',', kinds.Select(k => (int)k))})") + " ORDER BY id LIMIT $max";
+                command.Parameters.AddWithValue("$after", afterId);
+                command.Parameters.AddWithValue("$max", max);
+                using var reader = command.ExecuteReader();
+                var rows = new List<OutboxRow>();
+                while (reader.Read())
+                {
+                    rows.Add(new OutboxRow(
+                        reader.GetInt64(0),
+                        Guid.Parse(reader.GetString(1)),
+                        (OutboxKind)reader.GetInt32(2),
+                        reader.GetString(3),
+                        reader.GetInt32(4),
+                        reader.GetInt32(5) != 0,
+                        reader.IsDBNull(6) ? null : reader.GetString(6),
+                        (byte[])reader.GetValue(7),
+                        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
+                        reader.GetInt32(9)));
+                }
 
-            return rows;
+                return rows;
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Damaged(ex);
+            }
         }
     }
 
@@ -359,25 +375,32 @@ public sealed class SqliteOutbox : IDisposable
 
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var freed = InWriteTransaction(() =>
+            try
             {
-                using var command = _connection.CreateCommand();
-                command.CommandText = "DELETE FROM outbox WHERE id = $id RETURNING length(payload)";
-                var id = command.Parameters.Add("$id", SqliteType.Integer);
-                long bytes = 0;
-                foreach (var rowId in ids)
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var freed = InWriteTransaction(() =>
                 {
-                    id.Value = rowId;
-                    if (command.ExecuteScalar() is long length)
+                    using var command = _connection.CreateCommand();
+                    command.CommandText = "DELETE FROM outbox WHERE id = $id RETURNING length(payload)";
+                    var id = command.Parameters.Add("$id", SqliteType.Integer);
+                    long bytes = 0;
+                    foreach (var rowId in ids)
                     {
-                        bytes += length;
+                        id.Value = rowId;
+                        if (command.ExecuteScalar() is long length)
+                        {
+                            bytes += length;
+                        }
                     }
-                }
 
-                return bytes;
-            });
-            _bytes -= freed;
+                    return bytes;
+                });
+                _bytes -= freed;
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Damaged(ex);
+            }
         }
     }
 
@@ -390,46 +413,53 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var (dead, length) = InWriteTransaction(() =>
+            try
             {
-                using var update = _connection.CreateCommand();
-                update.CommandText = "UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = $id RETURNING attempts, length(payload)";
-                update.Parameters.AddWithValue("$reason", reasonCode);
-                update.Parameters.AddWithValue("$id", rowId);
-                long attempts = 0;
-                long bytes = 0;
-                using (var reader = update.ExecuteReader())
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var (dead, length) = InWriteTransaction(() =>
                 {
-                    if (reader.Read())
+                    using var update = _connection.CreateCommand();
+                    update.CommandText = "UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = $id RETURNING attempts, length(payload)";
+                    update.Parameters.AddWithValue("$reason", reasonCode);
+                    update.Parameters.AddWithValue("$id", rowId);
+                    long attempts = 0;
+                    long bytes = 0;
+                    using (var reader = update.ExecuteReader())
                     {
-                        attempts = reader.GetInt64(0);
-                        bytes = reader.GetInt64(1);
+                        if (reader.Read())
+                        {
+                            attempts = reader.GetInt64(0);
+                            bytes = reader.GetInt64(1);
+                        }
                     }
-                }
 
-                var moved = attempts >= _options.MaxAttempts;
-                if (moved)
+                    var moved = attempts >= _options.MaxAttempts;
+                    if (moved)
+                    {
+                        using var move = _connection.CreateCommand();
+                        move.CommandText = """
+                            INSERT INTO dead_letter(id, msg_id, kind, topic, payload, created_utc, last_error, moved_utc)
+                              SELECT id, msg_id, kind, topic, payload, created_utc, last_error, $now FROM outbox WHERE id = $id;
+                            DELETE FROM outbox WHERE id = $id;
+                            """;
+                        move.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+                        move.Parameters.AddWithValue("$id", rowId);
+                        move.ExecuteNonQuery();
+                    }
+
+                    return (moved, bytes);
+                });
+                if (dead)
                 {
-                    using var move = _connection.CreateCommand();
-                    move.CommandText = """
-                        INSERT INTO dead_letter(id, msg_id, kind, topic, payload, created_utc, last_error, moved_utc)
-                          SELECT id, msg_id, kind, topic, payload, created_utc, last_error, $now FROM outbox WHERE id = $id;
-                        DELETE FROM outbox WHERE id = $id;
-                        """;
-                    move.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-                    move.Parameters.AddWithValue("$id", rowId);
-                    move.ExecuteNonQuery();
+                    _bytes -= length;
                 }
 
-                return (moved, bytes);
-            });
-            if (dead)
-            {
-                _bytes -= length;
+                return dead;
             }
-
-            return dead;
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Damaged(ex);
+            }
         }
     }
 
@@ -444,44 +474,51 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var now = _time.GetUtcNow();
-            var (count, freed, deadDropped) = InWriteTransaction(() =>
+            try
             {
-                using var command = _connection.CreateCommand();
-                command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
-                command.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
-                command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-                var rows = 0;
-                long bytes = 0;
-                using (var reader = command.ExecuteReader())
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var now = _time.GetUtcNow();
+                var (count, freed, deadDropped) = InWriteTransaction(() =>
                 {
-                    while (reader.Read())
+                    using var command = _connection.CreateCommand();
+                    command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
+                    command.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
+                    command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+                    var rows = 0;
+                    long bytes = 0;
+                    using (var reader = command.ExecuteReader())
                     {
-                        rows++;
-                        bytes += reader.GetInt64(0);
+                        while (reader.Read())
+                        {
+                            rows++;
+                            bytes += reader.GetInt64(0);
+                        }
                     }
-                }
 
-                if (rows > 0)
+                    if (rows > 0)
+                    {
+                        AddEvicted(rows);
+                    }
+
+                    return (rows, bytes, DropDeadLetters(now, _bytes - bytes));
+                });
+                _bytes -= freed;
+                if (count > 0)
                 {
-                    AddEvicted(rows);
+                    Log.OutboxRowsExpired(_logger, count, _options.MaxAge.TotalDays);
                 }
 
-                return (rows, bytes, DropDeadLetters(now, _bytes - bytes));
-            });
-            _bytes -= freed;
-            if (count > 0)
-            {
-                Log.OutboxRowsExpired(_logger, count, _options.MaxAge.TotalDays);
-            }
+                if (deadDropped > 0)
+                {
+                    Log.DeadLettersDropped(_logger, deadDropped, _options.MaxAge.TotalDays, _options.MaxBytes);
+                }
 
-            if (deadDropped > 0)
-            {
-                Log.DeadLettersDropped(_logger, deadDropped, _options.MaxAge.TotalDays, _options.MaxBytes);
+                return count;
             }
-
-            return count;
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Damaged(ex);
+            }
         }
     }
 
@@ -528,19 +565,26 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var depth = Scalar("SELECT COUNT(*) FROM outbox");
-            var oldest = depth == 0 ? (long?)null : Scalar("SELECT MIN(created_utc) FROM outbox");
-            var age = oldest is { } ms ? _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(ms) : TimeSpan.Zero;
-            return new OutboxStatistics(
-                depth,
-                _bytes,
-                age < TimeSpan.Zero ? TimeSpan.Zero : age,
-                Scalar("SELECT value FROM counters WHERE name = 'evicted_total'"),
-                Scalar("SELECT COUNT(*) FROM dead_letter"),
-                Interlocked.Read(ref _refused),
-                Scalar("SELECT value FROM counters WHERE name = 'seq'"),
-                RecoveredFromCorruption);
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var depth = Scalar("SELECT COUNT(*) FROM outbox");
+                var oldest = depth == 0 ? (long?)null : Scalar("SELECT MIN(created_utc) FROM outbox");
+                var age = oldest is { } ms ? _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(ms) : TimeSpan.Zero;
+                return new OutboxStatistics(
+                    depth,
+                    _bytes,
+                    age < TimeSpan.Zero ? TimeSpan.Zero : age,
+                    Scalar("SELECT value FROM counters WHERE name = 'evicted_total'"),
+                    Scalar("SELECT COUNT(*) FROM dead_letter"),
+                    Interlocked.Read(ref _refused),
+                    Scalar("SELECT value FROM counters WHERE name = 'seq'"),
+                    RecoveredFromCorruption);
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Damaged(ex);
+            }
         }
     }
 
@@ -549,11 +593,18 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT spectrum FROM results WHERE measurement_id = $id";
-            command.Parameters.AddWithValue("$id", measurementId);
-            return command.ExecuteScalar() as byte[];
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                using var command = _connection.CreateCommand();
+                command.CommandText = "SELECT spectrum FROM results WHERE measurement_id = $id";
+                command.Parameters.AddWithValue("$id", measurementId);
+                return command.ExecuteScalar() as byte[];
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Damaged(ex);
+            }
         }
     }
 
@@ -562,11 +613,18 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT detection FROM results WHERE measurement_id = $id";
-            command.Parameters.AddWithValue("$id", measurementId);
-            return command.ExecuteScalar() as byte[];
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                using var command = _connection.CreateCommand();
+                command.CommandText = "SELECT detection FROM results WHERE measurement_id = $id";
+                command.Parameters.AddWithValue("$id", measurementId);
+                return command.ExecuteScalar() as byte[];
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Damaged(ex);
+            }
         }
     }
 
@@ -709,6 +767,24 @@ public sealed class SqliteOutbox : IDisposable
         Log.OutboxRowsSalvaged(log, databasePath, salvaged, total);
     }
 
+    /// <summary>
+    /// Turns a corruption error of the open file into <see cref="OutboxCorruptException"/>, marks the outbox damaged and
+    /// logs it once (7028): a full disk or a lock passes, damage does not, so the caller must not retry as for those.
+    /// </summary>
+    private OutboxCorruptException Damaged(SqliteException cause)
+    {
+        if (Interlocked.Exchange(ref _damaged, 1) == 0)
+        {
+            Log.OutboxDamagedWhileOpen(_logger, _options.DatabasePath, cause.SqliteErrorCode, cause.Message);
+        }
+
+        return new OutboxCorruptException(
+            $"Outbox '{_options.DatabasePath}' is damaged (SQLite error {cause.SqliteErrorCode}: {cause.Message}): nothing was stored or read. " +
+            "Reopening it (a restart) moves the file aside and salvages its readable rows.",
+            _options.DatabasePath,
+            cause);
+    }
+
     private static (SqliteConnection Connection, bool HadSchema) OpenOrExplain(OutboxOptions options, bool existed)
     {
         try
@@ -752,6 +828,10 @@ public sealed class SqliteOutbox : IDisposable
                 }
 
                 return receipt;
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Damaged(ex);
             }
             catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is SqliteFull or SqliteIoError)
             {
