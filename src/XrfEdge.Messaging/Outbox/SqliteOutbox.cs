@@ -52,6 +52,11 @@ public sealed class SqliteOutbox : IDisposable
         INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0), ('evicted_total', 0);
         """;
 
+    /// <summary>Bytes one stored result counts against <see cref="OutboxOptions.ResultRetentionBytes"/>: its detection and spectrum.</summary>
+    private const string ResultRowBytes = "length(detection) + COALESCE(length(spectrum), 0)";
+
+    private const string ResultBytesSql = "SELECT COALESCE(SUM(" + ResultRowBytes + "), 0) FROM results";
+
     private readonly OutboxOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -59,6 +64,7 @@ public sealed class SqliteOutbox : IDisposable
     private readonly SqliteConnection _connection;
     private readonly FileStream _instanceLock;
     private long _bytes;
+    private long _resultBytes;
     private long _refused;
     private bool _disposed;
     private int _damaged;
@@ -72,6 +78,7 @@ public sealed class SqliteOutbox : IDisposable
         _instanceLock = instanceLock;
         RecoveredFromCorruption = recoveredFrom;
         _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
+        _resultBytes = Scalar(ResultBytesSql);
     }
 
     /// <summary>
@@ -820,8 +827,9 @@ public sealed class SqliteOutbox : IDisposable
             var now = _time.GetUtcNow();
             try
             {
-                var (receipt, incoming, evictedBytes) = InWriteTransaction(() => InsertRows(build, record, now));
+                var (receipt, incoming, evictedBytes, resultDelta) = InWriteTransaction(() => InsertRows(build, record, now));
                 _bytes += incoming - evictedBytes;
+                _resultBytes += resultDelta;
                 if (receipt.Evicted > 0)
                 {
                     Log.OutboxRowsEvicted(_logger, receipt.Evicted, _options.MaxBytes);
@@ -844,7 +852,7 @@ public sealed class SqliteOutbox : IDisposable
         }
     }
 
-    private (OutboxReceipt Receipt, long Incoming, long EvictedBytes) InsertRows(
+    private (OutboxReceipt Receipt, long Incoming, long EvictedBytes, long ResultDelta) InsertRows(
         Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, DateTimeOffset now)
     {
         long seq = 0;
@@ -892,13 +900,13 @@ public sealed class SqliteOutbox : IDisposable
             }
         }
 
+        long resultDelta = 0;
         if (record is not null)
         {
             using var result = _connection.CreateCommand();
             result.CommandText = """
                 INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
-                VALUES ($id, $seq, $msg, $created, $detection, $spectrum);
-                DELETE FROM results WHERE seq <= $seq - $keep;
+                VALUES ($id, $seq, $msg, $created, $detection, $spectrum)
                 """;
             result.Parameters.AddWithValue("$id", record.MeasurementId);
             result.Parameters.AddWithValue("$seq", seq);
@@ -906,11 +914,11 @@ public sealed class SqliteOutbox : IDisposable
             result.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
             result.Parameters.AddWithValue("$detection", message.Payload);
             result.Parameters.AddWithValue("$spectrum", (object?)record.Spectrum ?? DBNull.Value);
-            result.Parameters.AddWithValue("$keep", _options.ResultRetention);
             result.ExecuteNonQuery();
+            resultDelta = message.Payload.Length + (record.Spectrum?.Length ?? 0L) - PruneResults(seq, message.Payload.Length + (record.Spectrum?.Length ?? 0L));
         }
 
-        return (new OutboxReceipt(rowId, stamp, evicted.Rows), incoming, evicted.Bytes);
+        return (new OutboxReceipt(rowId, stamp, evicted.Rows), incoming, evicted.Bytes, resultDelta);
     }
 
     /// <summary>
@@ -937,6 +945,59 @@ public sealed class SqliteOutbox : IDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Bounds the stored results (the <c>get_spectrum</c> archive, outside <see cref="OutboxOptions.MaxBytes"/>) after the
+    /// one with <paramref name="newestSeq"/> went in, inside its transaction: the newest
+    /// <see cref="OutboxOptions.ResultRetention"/> rows, then the oldest dropped while detections and spectra together
+    /// exceed <see cref="OutboxOptions.ResultRetentionBytes"/> (never the newest). Returns the bytes dropped.
+    /// </summary>
+    private long PruneResults(long newestSeq, long newestBytes)
+    {
+        long freed = 0;
+        using (var byCount = _connection.CreateCommand())
+        {
+            byCount.CommandText = $"DELETE FROM results WHERE seq <= $seq - $keep RETURNING {ResultRowBytes}";
+            byCount.Parameters.AddWithValue("$seq", newestSeq);
+            byCount.Parameters.AddWithValue("$keep", _options.ResultRetention);
+            using var reader = byCount.ExecuteReader();
+            while (reader.Read())
+            {
+                freed += reader.GetInt64(0);
+            }
+        }
+
+        var excess = _resultBytes + newestBytes - freed - _options.ResultRetentionBytes;
+        if (excess <= 0)
+        {
+            return freed;
+        }
+
+        var victims = new List<long>();
+        using (var select = _connection.CreateCommand())
+        {
+            select.CommandText = $"SELECT seq, {ResultRowBytes} FROM results WHERE seq < $seq ORDER BY seq";
+            select.Parameters.AddWithValue("$seq", newestSeq);
+            using var reader = select.ExecuteReader();
+            while (excess > 0 && reader.Read())
+            {
+                victims.Add(reader.GetInt64(0));
+                excess -= reader.GetInt64(1);
+                freed += reader.GetInt64(1);
+            }
+        }
+
+        using var delete = _connection.CreateCommand();
+        delete.CommandText = "DELETE FROM results WHERE seq = $seq";
+        var victim = delete.Parameters.Add("$seq", SqliteType.Integer);
+        foreach (var seq in victims)
+        {
+            victim.Value = seq;
+            delete.ExecuteNonQuery();
+        }
+
+        return freed;
     }
 
     private (int Rows, long Bytes) MakeRoom(long incoming)
