@@ -247,6 +247,8 @@ public sealed class OutboxReviewTests : IDisposable
             Assert.Contains(DbPath, error.Message, StringComparison.Ordinal);
             Assert.Equal(11, ((SqliteException)error.InnerException!).SqliteErrorCode & 0xFF); // SQLITE_CORRUPT, sqlite.org/rescode.html
             Assert.True(outbox.IsDamaged);
+            Assert.Same(error, outbox.Damage);
+            Assert.True(SpinWait.SpinUntil(() => outbox.Damaged.IsCancellationRequested, TimeSpan.FromSeconds(10))); // the service's cue to restart
 
             // Reads fail the same way (the drainer's), and the damage is logged once, not once per statement.
             Assert.Throws<OutboxCorruptException>(() => outbox.ReadBatch(0, 10));

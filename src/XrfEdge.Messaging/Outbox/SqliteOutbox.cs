@@ -68,6 +68,8 @@ public sealed class SqliteOutbox : IDisposable
     private long _refused;
     private bool _disposed;
     private int _damaged;
+    private readonly CancellationTokenSource _damagedSource = new();
+    private OutboxCorruptException? _damage;
 
     private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
@@ -95,6 +97,16 @@ public sealed class SqliteOutbox : IDisposable
     /// was damaged while open, and only closing and reopening it (<see cref="Open"/> moves it aside and salvages it) helps.
     /// </summary>
     public bool IsDamaged => Volatile.Read(ref _damaged) != 0;
+
+    /// <summary>
+    /// Cancelled (asynchronously, never under the outbox's lock) the first time the file is found damaged while open,
+    /// by whichever caller met it (a store, the drainer's read, a health figure); <see cref="Damage"/> then says how.
+    /// Lets the owner restart at once instead of at the next store, which would otherwise be lost.
+    /// </summary>
+    public CancellationToken Damaged => _damagedSource.Token;
+
+    /// <summary>The first corruption error met while open, or null.</summary>
+    public OutboxCorruptException? Damage => Volatile.Read(ref _damage);
 
     /// <summary>Free space on the database's file system, MiB (null when it cannot be read).</summary>
     public double? DiskFreeMebibytes
@@ -366,7 +378,7 @@ public sealed class SqliteOutbox : IDisposable
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
-                throw Damaged(ex);
+                throw Corrupted(ex);
             }
         }
     }
@@ -406,7 +418,7 @@ public sealed class SqliteOutbox : IDisposable
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
-                throw Damaged(ex);
+                throw Corrupted(ex);
             }
         }
     }
@@ -465,7 +477,7 @@ public sealed class SqliteOutbox : IDisposable
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
-                throw Damaged(ex);
+                throw Corrupted(ex);
             }
         }
     }
@@ -524,7 +536,7 @@ public sealed class SqliteOutbox : IDisposable
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
-                throw Damaged(ex);
+                throw Corrupted(ex);
             }
         }
     }
@@ -590,7 +602,7 @@ public sealed class SqliteOutbox : IDisposable
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
-                throw Damaged(ex);
+                throw Corrupted(ex);
             }
         }
     }
@@ -610,7 +622,7 @@ public sealed class SqliteOutbox : IDisposable
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
-                throw Damaged(ex);
+                throw Corrupted(ex);
             }
         }
     }
@@ -630,7 +642,7 @@ public sealed class SqliteOutbox : IDisposable
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
-                throw Damaged(ex);
+                throw Corrupted(ex);
             }
         }
     }
@@ -648,6 +660,7 @@ public sealed class SqliteOutbox : IDisposable
             _disposed = true;
             _connection.Dispose();
             _instanceLock.Dispose();
+            _damagedSource.Dispose();
         }
     }
 
@@ -778,18 +791,23 @@ public sealed class SqliteOutbox : IDisposable
     /// Turns a corruption error of the open file into <see cref="OutboxCorruptException"/>, marks the outbox damaged and
     /// logs it once (7028): a full disk or a lock passes, damage does not, so the caller must not retry as for those.
     /// </summary>
-    private OutboxCorruptException Damaged(SqliteException cause)
+    private OutboxCorruptException Corrupted(SqliteException cause)
     {
-        if (Interlocked.Exchange(ref _damaged, 1) == 0)
-        {
-            Log.OutboxDamagedWhileOpen(_logger, _options.DatabasePath, cause.SqliteErrorCode, cause.Message);
-        }
-
-        return new OutboxCorruptException(
+        var error = new OutboxCorruptException(
             $"Outbox '{_options.DatabasePath}' is damaged (SQLite error {cause.SqliteErrorCode}: {cause.Message}): nothing was stored or read. " +
             "Reopening it (a restart) moves the file aside and salvages its readable rows.",
             _options.DatabasePath,
             cause);
+        if (Interlocked.Exchange(ref _damaged, 1) == 0)
+        {
+            Volatile.Write(ref _damage, error);
+            Log.OutboxDamagedWhileOpen(_logger, _options.DatabasePath, cause.SqliteErrorCode, cause.Message);
+
+            // The callbacks (the service stopping its host) run on the thread pool, not here under the outbox's lock.
+            _ = _damagedSource.CancelAsync();
+        }
+
+        return error;
     }
 
     private static (SqliteConnection Connection, bool HadSchema) OpenOrExplain(OutboxOptions options, bool existed)
@@ -839,7 +857,7 @@ public sealed class SqliteOutbox : IDisposable
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
-                throw Damaged(ex);
+                throw Corrupted(ex);
             }
             catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is SqliteFull or SqliteIoError)
             {

@@ -113,6 +113,10 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
     public long PendingCount => _outbox.GetStatistics().Depth;
 
+    public CancellationToken StorageDamaged => _outbox.Damaged;
+
+    public OutboxCorruptException? StorageDamage => _outbox.Damage;
+
     /// <summary>The topic of aborted/failed measurement events.</summary>
     public string EventsTopic => $"{_topics.Root}/events";
 

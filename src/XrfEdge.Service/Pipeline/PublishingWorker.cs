@@ -20,8 +20,9 @@ namespace XrfEdge.Service.Pipeline;
 /// became damaged while running (<see cref="OutboxCorruptException"/>: SQLITE_CORRUPT/SQLITE_NOTADB) is not retried,
 /// because waiting cannot repair it: it is logged Critical (8069) naming the file, the publishing stage is marked
 /// crashed (so the process exits 1 and systemd's Restart=on-failure restarts it, and the start-up moves the file aside
-/// and salvages its rows) and the host is stopped. Every result that reaches this stage after that is tried once and,
-/// if it cannot be stored, logged LOST by id (8062), like the scan points still in memory (8063).
+/// and salvages its rows) and the host is stopped, also when the drain found the damage while no result was stored.
+/// Every result that reaches this stage after that is tried once and, if it cannot be stored, logged LOST by id
+/// (8062), like the scan points still in memory (8063).
 /// </summary>
 internal sealed class PublishingWorker(
     IResultPublisher publisher,
@@ -57,6 +58,16 @@ internal sealed class PublishingWorker(
     {
         _stopping = stoppingToken;
         lifetime.ApplicationStopping.Register(MarkStopRequested);
+
+        // Found by the drain or a health figure while no result is being stored: restart now, not at the next store,
+        // which would then be lost. Not inline: the token may be cancelled on a thread that holds other locks.
+        publisher.StorageDamaged.Register(() => _ = Task.Run(() =>
+        {
+            if (publisher.StorageDamage is { } damage)
+            {
+                OutboxDamaged(damage);
+            }
+        }));
         return Task.Run(RunAsync, CancellationToken.None);
     }
 

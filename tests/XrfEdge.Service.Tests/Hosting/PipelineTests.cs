@@ -375,6 +375,31 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task OutboxDamageFoundByTheDrainWhileIdle_HostStopsItselfBeforeTheNextResultIsLost()
+    {
+        // The drain (or a health figure) can meet the damage while no result is stored: waiting for the next store to
+        // fail would lose that result. SqliteOutbox cancels its Damaged token whoever met it; the fake does the same.
+        const string OutboxPath = "/var/lib/xrfedge/outbox.db";
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        var log = new MemoryLogProvider();
+        using var host = parts.BuildHost(FakeComponents.Settings(), s => s.AddLogging(l => l.AddProvider(log)));
+        var health = host.Services.GetRequiredService<PipelineHealth>();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        await host.StartAsync();
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Statuses.Any(s => s.State == "idle")));
+
+        parts.Publisher.Damage(new OutboxCorruptException($"Outbox '{OutboxPath}' is damaged (SQLite error 26: file is not a database)", OutboxPath, new IOException("not a database")));
+
+        Assert.True(await Wait.UntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested));
+        await host.WaitForShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(health.AnyWorkerCrashed); // RunCommand: exit 1, restarted by systemd
+        Assert.Contains(OutboxPath, Assert.Single(log.WithEvent(8069)).Message, StringComparison.Ordinal);
+        Assert.Empty(log.WithEvent(8062));
+        Assert.Equal(0, parts.Source.Acquired);
+    }
+
+    [Fact]
     public async Task Start_WhileContinuousRunMeasures_RefusedAtOnceAndTakenAgainAfterStop()
     {
         var parts = new FakeComponents();
