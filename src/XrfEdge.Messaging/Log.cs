@@ -42,6 +42,9 @@ internal static partial class Log
     [LoggerMessage(7026, LogLevel.Critical, "Outbox '{Path}': salvaged {Salvaged} queued rows from the damaged file, which held {Total}; the difference is lost")]
     public static partial void OutboxRowsSalvaged(ILogger logger, string path, long salvaged, string total);
 
+    [LoggerMessage(7028, LogLevel.Critical, "Outbox '{Path}' became damaged while open (SQLite error {Code}: {Reason}): nothing more can be stored in or sent from it until it is reopened; the next open (a restart) moves it aside and salvages its readable rows")]
+    public static partial void OutboxDamagedWhileOpen(ILogger logger, string path, int code, string reason);
+
     [LoggerMessage(7027, LogLevel.Warning, "Outbox dropped {Count} dead letters (moved over {Days:F1} days ago, or the oldest beyond the {MaxBytes}-byte cap)")]
     public static partial void DeadLettersDropped(ILogger logger, int count, double days, long maxBytes);
 
@@ -75,8 +78,14 @@ internal static partial class Log
     [LoggerMessage(7036, LogLevel.Information, "Outbox records broker refusals again, after {Failures} failed attempts over {Seconds:F0} s")]
     public static partial void RefusalRecordingRecovered(ILogger logger, int failures, double seconds);
 
-    [LoggerMessage(7034, LogLevel.Error, "Processing {Count} broker acknowledgements failed; their rows stay queued and are sent again")]
+    [LoggerMessage(7034, LogLevel.Error, "Processing {Count} broker acknowledgements failed; their rows stay queued (acknowledged ones wait for their delete, the others are sent again); retried after a back-off (1 s, doubling up to 30 s while it keeps failing; reminders: event 7037)")]
     public static partial void AckBatchFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(7037, LogLevel.Warning, "Outbox still cannot delete acknowledged rows: {Failures} failed attempts since {Since:O} ({Reason}); {Waiting} acknowledged rows stay stored and are not sent again, next attempt in {Seconds:F0} s")]
+    public static partial void AckStorageStillFailing(ILogger logger, int failures, DateTimeOffset since, int waiting, double seconds, string reason);
+
+    [LoggerMessage(7038, LogLevel.Information, "Outbox deletes acknowledged rows again, after {Failures} failed attempts over {Seconds:F0} s")]
+    public static partial void AckStorageRecovered(ILogger logger, int failures, double seconds);
 
     [LoggerMessage(7040, LogLevel.Warning, "Command on '{Topic}' rejected: {Reason}")]
     public static partial void CommandRejected(ILogger logger, string topic, string reason);

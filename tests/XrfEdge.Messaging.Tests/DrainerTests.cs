@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Publishing;
@@ -16,6 +17,9 @@ public sealed class DrainerTests : IDisposable
 {
     // Log event ids (src/XrfEdge.Messaging/Log.cs).
     private const int PublishRefusedEvent = 7030;
+    private const int PublisherLoopFailedEvent = 7031;
+    private const int AckStorageStillFailingEvent = 7037;
+    private const int AckStorageRecoveredEvent = 7038;
     private const int RefusalNotRecordedEvent = 7033;
     private const int RefusalStillNotRecordedEvent = 7035;
     private const int RefusalRecordingRecoveredEvent = 7036;
@@ -112,6 +116,24 @@ public sealed class DrainerTests : IDisposable
         Assert.True(full, "the 256 KiB file cap was never reached");
         return fillers;
     }
+
+    /// <summary>
+    /// Takes the database's write lock from a second connection (what a hand-run <c>sqlite3</c> holding a transaction
+    /// does), so every write of the outbox fails with SQLITE_BUSY after its 1-s busy timeout while reads go on (WAL).
+    /// Disposing the result gives the lock back.
+    /// </summary>
+    private SqliteConnection LockForWriting()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "BEGIN IMMEDIATE";
+        command.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>An outbox whose writes give up after 1 s (OutboxOptions.BusyTimeout's lowest value) when locked.</summary>
+    private SqliteOutbox QuickBusyOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, BusyTimeout = TimeSpan.FromSeconds(1) });
 
     [Fact]
     public async Task Drainer_DetectionTopicRefusedByAcl_RetriedCountedDeadLetteredAndLaterRowStillDelivered()
@@ -319,5 +341,141 @@ public sealed class DrainerTests : IDisposable
             {
             }
         }
+    }
+
+    [Fact]
+    public async Task Drainer_DeleteAfterPubackFailsWhileLocked_RowKeptNotSentAgainAndRetriedOnDoublingBackOffWithOneLogPerStep()
+    {
+        // Before: a failed delete rewound the acknowledged row, sent it again at once, paused a real second and logged
+        // 7031 as an error each time, for as long as the lock lasted. Now the row waits for its delete, the delete is
+        // tried again at the end of each back-off step (1, 2, 4, 8 s: StorageRetryBackoff's defaults) on the drainer's
+        // hand-moved clock, and the outage is logged once as an error, once per step as a warning and once on recovery.
+        using var broker = AclBroker("allowed/#");
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "allowed/#");
+        using var outbox = QuickBusyOutbox();
+        outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "allowed/a1", Payload = "a1"u8.ToArray() });
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+        var log = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(Program.ChildTransport(broker.Port, "drain-delete"));
+        var drainer = new OutboxDrainer(
+            transport,
+            outbox,
+            [OutboxKind.Detection],
+            window: 1,
+            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
+            canSend: null,
+            log,
+            clock);
+        var locker = LockForWriting();
+        transport.Start();
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        int Copies() => subscriber.Received.Count(m => m.Topic == "allowed/a1");
+
+        // Lets the send loop make two passes (at least one per real second): a row that is sent again shows up meanwhile.
+        async Task AssertQuietAfterTwoPassesAsync(int reminders)
+        {
+            var passes = drainer.SendPasses;
+            drainer.Wake();
+            await WaitUntilAsync(() => drainer.SendPasses >= passes + 2, "two send passes");
+            Assert.Equal(1, Copies());
+            Assert.Equal(1, log.Count(PublisherLoopFailedEvent));
+            Assert.Equal(reminders, log.Count(AckStorageStillFailingEvent));
+        }
+
+        try
+        {
+            await subscriber.WaitForTopicAsync("allowed/a1");
+            await WaitUntilAsync(() => log.Count(PublisherLoopFailedEvent) == 1 && drainer.AwaitingDelete == 1, "failed delete logged, row awaiting its delete");
+            var first = Assert.Single(log.WithEvent(PublisherLoopFailedEvent));
+            Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, first.Level);
+            Assert.IsType<SqliteException>(first.Exception);
+
+            // Not lost: still stored, and not counted as sent.
+            Assert.Single(outbox.ReadBatch(0, 100, [OutboxKind.Detection]));
+            Assert.Equal(0, drainer.SentTotal);
+            await AssertQuietAfterTwoPassesAsync(0);
+
+            var reminders = 0;
+            foreach (var (waitSeconds, nextWaitSeconds) in new[] { (1, 2), (2, 4), (4, 8) })
+            {
+                clock.Advance(TimeSpan.FromSeconds(waitSeconds) - TimeSpan.FromMilliseconds(1));
+                await AssertQuietAfterTwoPassesAsync(reminders);
+                clock.Advance(TimeSpan.FromMilliseconds(1));
+                reminders++;
+                await WaitUntilAsync(() => log.Count(AckStorageStillFailingEvent) == reminders, $"delete tried again after the {waitSeconds}-s back-off");
+                var reminder = log.WithEvent(AckStorageStillFailingEvent)[^1];
+                Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, reminder.Level);
+                Assert.Contains($"{reminders + 1} failed attempts since 2026-11-23T12:00:00.0000000+00:00", reminder.Message, StringComparison.Ordinal);
+                Assert.Contains("1 acknowledged rows stay stored and are not sent again", reminder.Message, StringComparison.Ordinal);
+                Assert.EndsWith($"next attempt in {nextWaitSeconds} s", reminder.Message, StringComparison.Ordinal);
+                Assert.Equal(1, Copies());
+            }
+
+            // The lock is gone: at the end of the current 8-s step the row is deleted, once, and the recovery logged once.
+            locker.Dispose();
+            clock.Advance(TimeSpan.FromSeconds(8));
+            await WaitUntilAsync(() => drainer.SentTotal == 1 && outbox.GetStatistics().Depth == 0 && drainer.InFlight == 0, "row deleted once the lock is gone");
+            await WaitUntilAsync(() => log.Count(AckStorageRecoveredEvent) == 1, "recovery logged");
+            var recovered = Assert.Single(log.WithEvent(AckStorageRecoveredEvent));
+            Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, recovered.Level);
+            Assert.Contains("after 4 failed attempts over 15 s", recovered.Message, StringComparison.Ordinal);
+            Assert.Equal(0, drainer.AwaitingDelete);
+            Assert.Equal(1, Copies());
+            Assert.Equal(1, log.Count(PublisherLoopFailedEvent));
+        }
+        finally
+        {
+            locker.Dispose();
+            await stop.CancelAsync();
+            await transport.StopAsync(CancellationToken.None);
+            try
+            {
+                await running.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Publisher_DeleteAfterPubackFailsThenServiceRestarts_RowNotLostAndSentAgainWithTheSameMsgId()
+    {
+        using var broker = AclBroker("#");
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, Topics.Detections);
+        using var outbox = QuickBusyOutbox();
+        var stored = TestData.Measurement("M-1");
+        var log = new MemoryLoggerFactory();
+        OutboxReceipt receipt;
+        await using (var transport = new MosquittoTransport(Program.ChildTransport(broker.Port, "drain-restart-1")))
+        {
+            await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: log);
+            receipt = publisher.Enqueue(stored);
+            using var locker = LockForWriting();
+            await publisher.StartAsync(CancellationToken.None);
+            await subscriber.WaitForTopicAsync(Topics.Detections);
+            await WaitUntilAsync(() => log.Count(PublisherLoopFailedEvent) >= 1, "failed delete after PUBACK logged");
+
+            // The service stops while the delete still fails: the acknowledged row must survive it.
+            await publisher.StopAsync(CancellationToken.None);
+        }
+
+        var kept = Assert.Single(outbox.ReadBatch(0, 100));
+        Assert.Equal(receipt.Stamp.MsgId, kept.MsgId);
+
+        // The restart sends it again: the same msg_id, so consumers can drop the duplicate.
+        await using (var transport = new MosquittoTransport(Program.ChildTransport(broker.Port, "drain-restart-2")))
+        {
+            await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: log);
+            await publisher.StartAsync(CancellationToken.None);
+            await subscriber.WaitUntilAsync(() => subscriber.Received.Count(m => m.Topic == Topics.Detections) == 2, 30);
+            await WaitUntilAsync(() => outbox.GetStatistics().Depth == 0, "row deleted after the restart");
+            await publisher.StopAsync(CancellationToken.None);
+        }
+
+        var copies = subscriber.Received.Where(m => m.Topic == Topics.Detections).ToList();
+        Assert.Equal(2, copies.Count);
+        Assert.All(copies, m => Assert.Equal(receipt.Stamp.MsgId.ToString(), JsonDocument.Parse(m.Payload).RootElement.GetProperty("msg_id").GetString()));
     }
 }

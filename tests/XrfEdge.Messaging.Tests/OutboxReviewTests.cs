@@ -201,4 +201,131 @@ public sealed class OutboxReviewTests : IDisposable
 
         return values;
     }
+
+    /// <summary>
+    /// Damages the page holding the outbox table's root (sqlite_master.rootpage) behind the open outbox's back, as a
+    /// failing SD card or a stray writer would: the WAL is checkpointed into the file first (so the page is read from the
+    /// file, not from the WAL), the page overwritten with 0xFF (not a valid b-tree page type, sqlite.org/fileformat2.html
+    /// §1.6), then a row committed from the second connection, so that the outbox's connection sees the WAL change and
+    /// drops its page cache (a WAL reader keeps it otherwise) and reads the damaged page on its next statement.
+    /// </summary>
+    private void DamageOutboxTable()
+    {
+        using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());
+        other.Open();
+        using var command = other.CreateCommand();
+        command.CommandText = "SELECT rootpage FROM sqlite_master WHERE name = 'outbox'";
+        var rootPage = (long)command.ExecuteScalar()!;
+        command.CommandText = "PRAGMA page_size";
+        var pageSize = (int)(long)command.ExecuteScalar()!;
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        command.ExecuteNonQuery();
+        using (var file = new FileStream(DbPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.Position = (rootPage - 1) * pageSize;
+            file.Write(Enumerable.Repeat((byte)0xFF, pageSize).ToArray());
+            file.Flush(flushToDisk: true);
+        }
+
+        command.CommandText = "INSERT INTO counters(name, value) VALUES ('damage-test', 1)";
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public void Enqueue_FileDamagedWhileOpen_ThrowsOutboxCorruptNotFullLogsOnceAndReopenMovesItAside()
+    {
+        // Before: SQLite's SQLITE_CORRUPT came out as a bare SqliteException, which the service took for a full disk and
+        // retried for as long as it ran; only a restart, which nothing caused, moved the file aside.
+        var log = new MemoryLoggerFactory();
+        using (var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath }, new Microsoft.Extensions.Logging.Logger<SqliteOutbox>(log), _time))
+        {
+            EnqueueMeasurement(outbox, "M1");
+            DamageOutboxTable();
+
+            var error = Assert.Throws<OutboxCorruptException>(() => EnqueueMeasurement(outbox, "M2"));
+            Assert.Equal(DbPath, error.DatabasePath);
+            Assert.Contains(DbPath, error.Message, StringComparison.Ordinal);
+            Assert.Equal(11, ((SqliteException)error.InnerException!).SqliteErrorCode & 0xFF); // SQLITE_CORRUPT, sqlite.org/rescode.html
+            Assert.True(outbox.IsDamaged);
+            Assert.Same(error, outbox.Damage);
+            Assert.True(SpinWait.SpinUntil(() => outbox.Damaged.IsCancellationRequested, TimeSpan.FromSeconds(10))); // the service's cue to restart
+
+            // Reads fail the same way (the drainer's), and the damage is logged once, not once per statement.
+            Assert.Throws<OutboxCorruptException>(() => outbox.ReadBatch(0, 10));
+            var logged = Assert.Single(log.WithEvent(7028));
+            Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Critical, logged.Level);
+            Assert.Contains(DbPath, logged.Message, StringComparison.Ordinal);
+        }
+
+        // What the restart does: the damaged file is moved aside and the outbox works again.
+        using var reopened = Open();
+        Assert.NotNull(reopened.RecoveredFromCorruption);
+        Assert.True(File.Exists(reopened.RecoveredFromCorruption));
+        Assert.Equal(DbPath, reopened.DatabasePath);
+        EnqueueMeasurement(reopened, "M3");
+        Assert.Single(reopened.ReadBatch(0, 10));
+    }
+
+    private (long Rows, long Bytes) StoredResults()
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), COALESCE(SUM(length(detection) + COALESCE(length(spectrum), 0)), 0) FROM results";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    [Fact]
+    public async Task EnqueueMeasurement_RealDetectionAndSpectrum_RowSizeWithinTheDocumentedFigure()
+    {
+        // The size docs/mqtt.md §5 and OutboxOptions.ResultRetentionBytes quote for one stored result (7,498 bytes when
+        // measured on 2026-11-23): TestData's 2048-channel spectrum (10 eV/channel, a common handheld SDD set-up) with
+        // ~100,000 counts per channel, i.e. 2e8 counts (a long acquisition), and its detection message, as the publisher
+        // stores them. 100,000 < 2^21, so each count is a 3-byte varint (protobuf encoding guide, "Base 128 Varints"):
+        // 6,144 bytes of counts plus the header fields.
+        using var outbox = Open();
+        await using var transport = new XrfEdge.Messaging.Transport.MosquittoTransport(Program.ChildTransport(1, "result-size"));
+        await using var publisher = new XrfEdge.Messaging.Publishing.DetectionPublisher(transport, outbox, new XrfEdge.Messaging.Topics.TopicTree("acme", "dev1"), new XrfEdge.Messaging.Publishing.PublisherOptions());
+        publisher.Enqueue(TestData.Measurement("M-1", counts: 100_000));
+
+        var spectrum = outbox.TryGetSpectrum("M-1")!.Length;
+        var detection = outbox.TryGetResult("M-1")!.Length;
+        Assert.InRange(spectrum, 2048 * 3, (2048 * 3) + 256);
+        Assert.InRange(detection, 512, 2048);
+        Assert.Equal((1L, (long)(spectrum + detection)), StoredResults());
+
+        // The default cap keeps ResultRetention's 10,000 of these: 10,000 × 7.5 KiB ≈ 73 MiB < 96 MiB.
+        Assert.True(10_000L * (spectrum + detection) < new OutboxOptions { DatabasePath = DbPath }.ResultRetentionBytes);
+    }
+
+    [Fact]
+    public void EnqueueMeasurement_StoredResultsBeyondTheirByteCap_OldestDroppedNewestKeptQueueUntouched()
+    {
+        // Before: only ResultRetention (10,000 rows) bounded the results table, outside the MaxBytes cap on queued rows;
+        // with spectra it could grow to hundreds of MiB. Each result here: 100-byte detection + 2,000-byte spectrum, so a
+        // 10,000-byte cap holds 4 (8,400 bytes; a fifth would make 10,500).
+        using (var outbox = Open(o => o.ResultRetentionBytes = 10_000))
+        {
+            for (var i = 1; i <= 10; i++)
+            {
+                outbox.EnqueueMeasurement(new MeasurementRecord($"M{i}", new byte[2_000]), _ => [new OutboxMessage { Kind = OutboxKind.Detection, Topic = "t", Payload = new byte[100] }]);
+            }
+
+            Assert.Equal((4L, 8_400L), StoredResults());
+            Assert.Null(outbox.TryGetSpectrum("M6"));
+            Assert.All(new[] { "M7", "M8", "M9", "M10" }, id => Assert.NotNull(outbox.TryGetSpectrum(id)));
+            Assert.Equal(10, outbox.GetStatistics().Depth); // the queue is bounded by MaxBytes only: nothing evicted
+        }
+
+        // The running count starts from the file after a reopen; a single result above the cap is still kept (the newest).
+        using var reopened = Open(o => o.ResultRetentionBytes = 10_000);
+        reopened.EnqueueMeasurement(new MeasurementRecord("M11", new byte[2_000]), _ => [new OutboxMessage { Kind = OutboxKind.Detection, Topic = "t", Payload = new byte[100] }]);
+        Assert.Equal((4L, 8_400L), StoredResults());
+        Assert.Null(reopened.TryGetSpectrum("M7"));
+        reopened.EnqueueMeasurement(new MeasurementRecord("M12", new byte[20_000]), _ => [new OutboxMessage { Kind = OutboxKind.Detection, Topic = "t", Payload = new byte[100] }]);
+        Assert.Equal((1L, 20_100L), StoredResults());
+        Assert.NotNull(reopened.TryGetSpectrum("M12"));
+    }
 }

@@ -29,6 +29,19 @@ public sealed class OutboxOptions
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Stored measurement results kept for <c>get_spectrum</c> and audits, newest first; 10,000 by default.</summary>
+    /// <summary>
+    /// Stored measurement results (detection + spectrum protobuf, the <c>results</c> table) kept for <c>get_spectrum</c>
+    /// and audits, newest first; 10,000 by default. Bounded in bytes as well by <see cref="ResultRetentionBytes"/>.
+    /// </summary>
     public int ResultRetention { get; set; } = 10_000;
+
+    /// <summary>
+    /// Byte cap over the stored results (detection and spectrum payloads), separate from <see cref="MaxBytes"/>, which
+    /// counts only queued rows and dead letters; beyond it the oldest results are dropped (the newest is always kept);
+    /// 96 MiB by default. A result of a 2048-channel spectrum of ~2e8 counts takes 7.3 KiB (measured in
+    /// OutboxReviewTests), so the default keeps the full 10,000 of <see cref="ResultRetention"/> (≈ 73 MiB);
+    /// 8192-channel spectra (up to ~42 KiB each in the worst case, every count a 5-byte varint) are held to ~2,300
+    /// results instead of ~400 MiB of file.
+    /// </summary>
+    public long ResultRetentionBytes { get; set; } = 96L * 1024 * 1024;
 }

@@ -10,8 +10,9 @@ namespace XrfEdge.Messaging.Outbox;
 /// durable across power loss), a measurement's result and its outbox row committed in one transaction, rows deleted
 /// only after the broker's PUBACK, sent oldest first. Bounded by <see cref="OutboxOptions.MaxBytes"/> and
 /// <see cref="OutboxOptions.MaxAge"/>; evictions are counted (persistently) and logged, never silent. A full disk
-/// refuses new rows with <see cref="OutboxFullException"/> and keeps the stored ones. Thread-safe (one connection, one lock);
-/// one writing process per file (<c>&lt;db&gt;.lock</c>), any number of readers.
+/// refuses new rows with <see cref="OutboxFullException"/> and keeps the stored ones; a file damaged while open fails
+/// every statement that meets the damage with <see cref="OutboxCorruptException"/> (logged once, 7028). Thread-safe
+/// (one connection, one lock); one writing process per file (<c>&lt;db&gt;.lock</c>), any number of readers.
 /// </summary>
 public sealed class SqliteOutbox : IDisposable
 {
@@ -51,6 +52,11 @@ public sealed class SqliteOutbox : IDisposable
         INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0), ('evicted_total', 0);
         """;
 
+    /// <summary>Bytes one stored result counts against <see cref="OutboxOptions.ResultRetentionBytes"/>: its detection and spectrum.</summary>
+    private const string ResultRowBytes = "length(detection) + COALESCE(length(spectrum), 0)";
+
+    private const string ResultBytesSql = "SELECT COALESCE(SUM(" + ResultRowBytes + "), 0) FROM results";
+
     private readonly OutboxOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -58,8 +64,12 @@ public sealed class SqliteOutbox : IDisposable
     private readonly SqliteConnection _connection;
     private readonly FileStream _instanceLock;
     private long _bytes;
+    private long _resultBytes;
     private long _refused;
     private bool _disposed;
+    private int _damaged;
+    private readonly CancellationTokenSource _damagedSource = new();
+    private OutboxCorruptException? _damage;
 
     private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
@@ -70,6 +80,7 @@ public sealed class SqliteOutbox : IDisposable
         _instanceLock = instanceLock;
         RecoveredFromCorruption = recoveredFrom;
         _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
+        _resultBytes = Scalar(ResultBytesSql);
     }
 
     /// <summary>
@@ -80,6 +91,22 @@ public sealed class SqliteOutbox : IDisposable
 
     /// <summary>The database file.</summary>
     public string DatabasePath => _options.DatabasePath;
+
+    /// <summary>
+    /// True once a statement failed with SQLITE_CORRUPT or SQLITE_NOTADB (<see cref="OutboxCorruptException"/>): the file
+    /// was damaged while open, and only closing and reopening it (<see cref="Open"/> moves it aside and salvages it) helps.
+    /// </summary>
+    public bool IsDamaged => Volatile.Read(ref _damaged) != 0;
+
+    /// <summary>
+    /// Cancelled (asynchronously, never under the outbox's lock) the first time the file is found damaged while open,
+    /// by whichever caller met it (a store, the drainer's read, a health figure); <see cref="Damage"/> then says how.
+    /// Lets the owner restart at once instead of at the next store, which would otherwise be lost.
+    /// </summary>
+    public CancellationToken Damaged => _damagedSource.Token;
+
+    /// <summary>The first corruption error met while open, or null.</summary>
+    public OutboxCorruptException? Damage => Volatile.Read(ref _damage);
 
     /// <summary>Free space on the database's file system, MiB (null when it cannot be read).</summary>
     public double? DiskFreeMebibytes
@@ -298,6 +325,7 @@ public sealed class SqliteOutbox : IDisposable
     /// message first (also stored as the result) and optionally companions (e.g. a Sparkplug copy), each with its own msg_id.
     /// </summary>
     /// <exception cref="OutboxFullException">The disk (or file cap) is full, or the byte cap is reached under <see cref="OutboxFullPolicy.RejectNew"/>; nothing was stored.</exception>
+    /// <exception cref="OutboxCorruptException">The file was damaged while open (SQLITE_CORRUPT/SQLITE_NOTADB); nothing was stored, and only reopening helps.</exception>
     public OutboxReceipt EnqueueMeasurement(MeasurementRecord record, Func<OutboxStamp, IReadOnlyList<OutboxMessage>> buildMessages)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -321,30 +349,37 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, attempts FROM outbox WHERE id > $after" +
-                (kinds is null ? string.Empty : $" AND kind IN ({string.Join(',', kinds.Select(k => (int)k))})") + " ORDER BY id LIMIT $max";
-            command.Parameters.AddWithValue("$after", afterId);
-            command.Parameters.AddWithValue("$max", max);
-            using var reader = command.ExecuteReader();
-            var rows = new List<OutboxRow>();
-            while (reader.Read())
+            try
             {
-                rows.Add(new OutboxRow(
-                    reader.GetInt64(0),
-                    Guid.Parse(reader.GetString(1)),
-                    (OutboxKind)reader.GetInt32(2),
-                    reader.GetString(3),
-                    reader.GetInt32(4),
-                    reader.GetInt32(5) != 0,
-                    reader.IsDBNull(6) ? null : reader.GetString(6),
-                    (byte[])reader.GetValue(7),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
-                    reader.GetInt32(9)));
-            }
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                using var command = _connection.CreateCommand();
+                command.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, attempts FROM outbox WHERE id > $after" +
+                    (kinds is null ? string.Empty : $" AND kind IN ({string.Join(',', kinds.Select(k => (int)k))})") + " ORDER BY id LIMIT $max";
+                command.Parameters.AddWithValue("$after", afterId);
+                command.Parameters.AddWithValue("$max", max);
+                using var reader = command.ExecuteReader();
+                var rows = new List<OutboxRow>();
+                while (reader.Read())
+                {
+                    rows.Add(new OutboxRow(
+                        reader.GetInt64(0),
+                        Guid.Parse(reader.GetString(1)),
+                        (OutboxKind)reader.GetInt32(2),
+                        reader.GetString(3),
+                        reader.GetInt32(4),
+                        reader.GetInt32(5) != 0,
+                        reader.IsDBNull(6) ? null : reader.GetString(6),
+                        (byte[])reader.GetValue(7),
+                        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
+                        reader.GetInt32(9)));
+                }
 
-            return rows;
+                return rows;
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
+            }
         }
     }
 
@@ -359,25 +394,32 @@ public sealed class SqliteOutbox : IDisposable
 
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var freed = InWriteTransaction(() =>
+            try
             {
-                using var command = _connection.CreateCommand();
-                command.CommandText = "DELETE FROM outbox WHERE id = $id RETURNING length(payload)";
-                var id = command.Parameters.Add("$id", SqliteType.Integer);
-                long bytes = 0;
-                foreach (var rowId in ids)
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var freed = InWriteTransaction(() =>
                 {
-                    id.Value = rowId;
-                    if (command.ExecuteScalar() is long length)
+                    using var command = _connection.CreateCommand();
+                    command.CommandText = "DELETE FROM outbox WHERE id = $id RETURNING length(payload)";
+                    var id = command.Parameters.Add("$id", SqliteType.Integer);
+                    long bytes = 0;
+                    foreach (var rowId in ids)
                     {
-                        bytes += length;
+                        id.Value = rowId;
+                        if (command.ExecuteScalar() is long length)
+                        {
+                            bytes += length;
+                        }
                     }
-                }
 
-                return bytes;
-            });
-            _bytes -= freed;
+                    return bytes;
+                });
+                _bytes -= freed;
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
+            }
         }
     }
 
@@ -390,46 +432,53 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var (dead, length) = InWriteTransaction(() =>
+            try
             {
-                using var update = _connection.CreateCommand();
-                update.CommandText = "UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = $id RETURNING attempts, length(payload)";
-                update.Parameters.AddWithValue("$reason", reasonCode);
-                update.Parameters.AddWithValue("$id", rowId);
-                long attempts = 0;
-                long bytes = 0;
-                using (var reader = update.ExecuteReader())
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var (dead, length) = InWriteTransaction(() =>
                 {
-                    if (reader.Read())
+                    using var update = _connection.CreateCommand();
+                    update.CommandText = "UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = $id RETURNING attempts, length(payload)";
+                    update.Parameters.AddWithValue("$reason", reasonCode);
+                    update.Parameters.AddWithValue("$id", rowId);
+                    long attempts = 0;
+                    long bytes = 0;
+                    using (var reader = update.ExecuteReader())
                     {
-                        attempts = reader.GetInt64(0);
-                        bytes = reader.GetInt64(1);
+                        if (reader.Read())
+                        {
+                            attempts = reader.GetInt64(0);
+                            bytes = reader.GetInt64(1);
+                        }
                     }
-                }
 
-                var moved = attempts >= _options.MaxAttempts;
-                if (moved)
+                    var moved = attempts >= _options.MaxAttempts;
+                    if (moved)
+                    {
+                        using var move = _connection.CreateCommand();
+                        move.CommandText = """
+                            INSERT INTO dead_letter(id, msg_id, kind, topic, payload, created_utc, last_error, moved_utc)
+                              SELECT id, msg_id, kind, topic, payload, created_utc, last_error, $now FROM outbox WHERE id = $id;
+                            DELETE FROM outbox WHERE id = $id;
+                            """;
+                        move.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+                        move.Parameters.AddWithValue("$id", rowId);
+                        move.ExecuteNonQuery();
+                    }
+
+                    return (moved, bytes);
+                });
+                if (dead)
                 {
-                    using var move = _connection.CreateCommand();
-                    move.CommandText = """
-                        INSERT INTO dead_letter(id, msg_id, kind, topic, payload, created_utc, last_error, moved_utc)
-                          SELECT id, msg_id, kind, topic, payload, created_utc, last_error, $now FROM outbox WHERE id = $id;
-                        DELETE FROM outbox WHERE id = $id;
-                        """;
-                    move.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-                    move.Parameters.AddWithValue("$id", rowId);
-                    move.ExecuteNonQuery();
+                    _bytes -= length;
                 }
 
-                return (moved, bytes);
-            });
-            if (dead)
-            {
-                _bytes -= length;
+                return dead;
             }
-
-            return dead;
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
+            }
         }
     }
 
@@ -444,44 +493,51 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var now = _time.GetUtcNow();
-            var (count, freed, deadDropped) = InWriteTransaction(() =>
+            try
             {
-                using var command = _connection.CreateCommand();
-                command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
-                command.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
-                command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-                var rows = 0;
-                long bytes = 0;
-                using (var reader = command.ExecuteReader())
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var now = _time.GetUtcNow();
+                var (count, freed, deadDropped) = InWriteTransaction(() =>
                 {
-                    while (reader.Read())
+                    using var command = _connection.CreateCommand();
+                    command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
+                    command.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
+                    command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+                    var rows = 0;
+                    long bytes = 0;
+                    using (var reader = command.ExecuteReader())
                     {
-                        rows++;
-                        bytes += reader.GetInt64(0);
+                        while (reader.Read())
+                        {
+                            rows++;
+                            bytes += reader.GetInt64(0);
+                        }
                     }
-                }
 
-                if (rows > 0)
+                    if (rows > 0)
+                    {
+                        AddEvicted(rows);
+                    }
+
+                    return (rows, bytes, DropDeadLetters(now, _bytes - bytes));
+                });
+                _bytes -= freed;
+                if (count > 0)
                 {
-                    AddEvicted(rows);
+                    Log.OutboxRowsExpired(_logger, count, _options.MaxAge.TotalDays);
                 }
 
-                return (rows, bytes, DropDeadLetters(now, _bytes - bytes));
-            });
-            _bytes -= freed;
-            if (count > 0)
-            {
-                Log.OutboxRowsExpired(_logger, count, _options.MaxAge.TotalDays);
-            }
+                if (deadDropped > 0)
+                {
+                    Log.DeadLettersDropped(_logger, deadDropped, _options.MaxAge.TotalDays, _options.MaxBytes);
+                }
 
-            if (deadDropped > 0)
-            {
-                Log.DeadLettersDropped(_logger, deadDropped, _options.MaxAge.TotalDays, _options.MaxBytes);
+                return count;
             }
-
-            return count;
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
+            }
         }
     }
 
@@ -528,19 +584,26 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var depth = Scalar("SELECT COUNT(*) FROM outbox");
-            var oldest = depth == 0 ? (long?)null : Scalar("SELECT MIN(created_utc) FROM outbox");
-            var age = oldest is { } ms ? _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(ms) : TimeSpan.Zero;
-            return new OutboxStatistics(
-                depth,
-                _bytes,
-                age < TimeSpan.Zero ? TimeSpan.Zero : age,
-                Scalar("SELECT value FROM counters WHERE name = 'evicted_total'"),
-                Scalar("SELECT COUNT(*) FROM dead_letter"),
-                Interlocked.Read(ref _refused),
-                Scalar("SELECT value FROM counters WHERE name = 'seq'"),
-                RecoveredFromCorruption);
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var depth = Scalar("SELECT COUNT(*) FROM outbox");
+                var oldest = depth == 0 ? (long?)null : Scalar("SELECT MIN(created_utc) FROM outbox");
+                var age = oldest is { } ms ? _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(ms) : TimeSpan.Zero;
+                return new OutboxStatistics(
+                    depth,
+                    _bytes,
+                    age < TimeSpan.Zero ? TimeSpan.Zero : age,
+                    Scalar("SELECT value FROM counters WHERE name = 'evicted_total'"),
+                    Scalar("SELECT COUNT(*) FROM dead_letter"),
+                    Interlocked.Read(ref _refused),
+                    Scalar("SELECT value FROM counters WHERE name = 'seq'"),
+                    RecoveredFromCorruption);
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
+            }
         }
     }
 
@@ -549,11 +612,18 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT spectrum FROM results WHERE measurement_id = $id";
-            command.Parameters.AddWithValue("$id", measurementId);
-            return command.ExecuteScalar() as byte[];
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                using var command = _connection.CreateCommand();
+                command.CommandText = "SELECT spectrum FROM results WHERE measurement_id = $id";
+                command.Parameters.AddWithValue("$id", measurementId);
+                return command.ExecuteScalar() as byte[];
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
+            }
         }
     }
 
@@ -562,11 +632,18 @@ public sealed class SqliteOutbox : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT detection FROM results WHERE measurement_id = $id";
-            command.Parameters.AddWithValue("$id", measurementId);
-            return command.ExecuteScalar() as byte[];
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                using var command = _connection.CreateCommand();
+                command.CommandText = "SELECT detection FROM results WHERE measurement_id = $id";
+                command.Parameters.AddWithValue("$id", measurementId);
+                return command.ExecuteScalar() as byte[];
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
+            }
         }
     }
 
@@ -583,6 +660,7 @@ public sealed class SqliteOutbox : IDisposable
             _disposed = true;
             _connection.Dispose();
             _instanceLock.Dispose();
+            _damagedSource.Dispose();
         }
     }
 
@@ -709,6 +787,29 @@ public sealed class SqliteOutbox : IDisposable
         Log.OutboxRowsSalvaged(log, databasePath, salvaged, total);
     }
 
+    /// <summary>
+    /// Turns a corruption error of the open file into <see cref="OutboxCorruptException"/>, marks the outbox damaged and
+    /// logs it once (7028): a full disk or a lock passes, damage does not, so the caller must not retry as for those.
+    /// </summary>
+    private OutboxCorruptException Corrupted(SqliteException cause)
+    {
+        var error = new OutboxCorruptException(
+            $"Outbox '{_options.DatabasePath}' is damaged (SQLite error {cause.SqliteErrorCode}: {cause.Message}): nothing was stored or read. " +
+            "Reopening it (a restart) moves the file aside and salvages its readable rows.",
+            _options.DatabasePath,
+            cause);
+        if (Interlocked.Exchange(ref _damaged, 1) == 0)
+        {
+            Volatile.Write(ref _damage, error);
+            Log.OutboxDamagedWhileOpen(_logger, _options.DatabasePath, cause.SqliteErrorCode, cause.Message);
+
+            // The callbacks (the service stopping its host) run on the thread pool, not here under the outbox's lock.
+            _ = _damagedSource.CancelAsync();
+        }
+
+        return error;
+    }
+
     private static (SqliteConnection Connection, bool HadSchema) OpenOrExplain(OutboxOptions options, bool existed)
     {
         try
@@ -744,14 +845,19 @@ public sealed class SqliteOutbox : IDisposable
             var now = _time.GetUtcNow();
             try
             {
-                var (receipt, incoming, evictedBytes) = InWriteTransaction(() => InsertRows(build, record, now));
+                var (receipt, incoming, evictedBytes, resultDelta) = InWriteTransaction(() => InsertRows(build, record, now));
                 _bytes += incoming - evictedBytes;
+                _resultBytes += resultDelta;
                 if (receipt.Evicted > 0)
                 {
                     Log.OutboxRowsEvicted(_logger, receipt.Evicted, _options.MaxBytes);
                 }
 
                 return receipt;
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
             }
             catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is SqliteFull or SqliteIoError)
             {
@@ -764,7 +870,7 @@ public sealed class SqliteOutbox : IDisposable
         }
     }
 
-    private (OutboxReceipt Receipt, long Incoming, long EvictedBytes) InsertRows(
+    private (OutboxReceipt Receipt, long Incoming, long EvictedBytes, long ResultDelta) InsertRows(
         Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, DateTimeOffset now)
     {
         long seq = 0;
@@ -812,13 +918,13 @@ public sealed class SqliteOutbox : IDisposable
             }
         }
 
+        long resultDelta = 0;
         if (record is not null)
         {
             using var result = _connection.CreateCommand();
             result.CommandText = """
                 INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
-                VALUES ($id, $seq, $msg, $created, $detection, $spectrum);
-                DELETE FROM results WHERE seq <= $seq - $keep;
+                VALUES ($id, $seq, $msg, $created, $detection, $spectrum)
                 """;
             result.Parameters.AddWithValue("$id", record.MeasurementId);
             result.Parameters.AddWithValue("$seq", seq);
@@ -826,11 +932,11 @@ public sealed class SqliteOutbox : IDisposable
             result.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
             result.Parameters.AddWithValue("$detection", message.Payload);
             result.Parameters.AddWithValue("$spectrum", (object?)record.Spectrum ?? DBNull.Value);
-            result.Parameters.AddWithValue("$keep", _options.ResultRetention);
             result.ExecuteNonQuery();
+            resultDelta = message.Payload.Length + (record.Spectrum?.Length ?? 0L) - PruneResults(seq, message.Payload.Length + (record.Spectrum?.Length ?? 0L));
         }
 
-        return (new OutboxReceipt(rowId, stamp, evicted.Rows), incoming, evicted.Bytes);
+        return (new OutboxReceipt(rowId, stamp, evicted.Rows), incoming, evicted.Bytes, resultDelta);
     }
 
     /// <summary>
@@ -857,6 +963,59 @@ public sealed class SqliteOutbox : IDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Bounds the stored results (the <c>get_spectrum</c> archive, outside <see cref="OutboxOptions.MaxBytes"/>) after the
+    /// one with <paramref name="newestSeq"/> went in, inside its transaction: the newest
+    /// <see cref="OutboxOptions.ResultRetention"/> rows, then the oldest dropped while detections and spectra together
+    /// exceed <see cref="OutboxOptions.ResultRetentionBytes"/> (never the newest). Returns the bytes dropped.
+    /// </summary>
+    private long PruneResults(long newestSeq, long newestBytes)
+    {
+        long freed = 0;
+        using (var byCount = _connection.CreateCommand())
+        {
+            byCount.CommandText = $"DELETE FROM results WHERE seq <= $seq - $keep RETURNING {ResultRowBytes}";
+            byCount.Parameters.AddWithValue("$seq", newestSeq);
+            byCount.Parameters.AddWithValue("$keep", _options.ResultRetention);
+            using var reader = byCount.ExecuteReader();
+            while (reader.Read())
+            {
+                freed += reader.GetInt64(0);
+            }
+        }
+
+        var excess = _resultBytes + newestBytes - freed - _options.ResultRetentionBytes;
+        if (excess <= 0)
+        {
+            return freed;
+        }
+
+        var victims = new List<long>();
+        using (var select = _connection.CreateCommand())
+        {
+            select.CommandText = $"SELECT seq, {ResultRowBytes} FROM results WHERE seq < $seq ORDER BY seq";
+            select.Parameters.AddWithValue("$seq", newestSeq);
+            using var reader = select.ExecuteReader();
+            while (excess > 0 && reader.Read())
+            {
+                victims.Add(reader.GetInt64(0));
+                excess -= reader.GetInt64(1);
+                freed += reader.GetInt64(1);
+            }
+        }
+
+        using var delete = _connection.CreateCommand();
+        delete.CommandText = "DELETE FROM results WHERE seq = $seq";
+        var victim = delete.Parameters.Add("$seq", SqliteType.Integer);
+        foreach (var seq in victims)
+        {
+            victim.Value = seq;
+            delete.ExecuteNonQuery();
+        }
+
+        return freed;
     }
 
     private (int Rows, long Bytes) MakeRoom(long incoming)

@@ -15,12 +15,16 @@ namespace XrfEdge.Messaging.Publishing;
 /// dead-letter table) never ends the acknowledgement loop: the affected rows stay queued and are sent again. A refused
 /// row whose refusal cannot be recorded is held back for a back-off that doubles up to 30 s while the storage stays
 /// broken (<see cref="StorageRetryBackoff"/>), without holding up the other rows; the first such failure is logged as an
-/// error (7033), later ones at most once per back-off step (7035), and the recovery once (7036).
+/// error (7033), later ones at most once per back-off step (7035), and the recovery once (7036). A delete after PUBACK
+/// that fails (7031), or a batch of acknowledgements that cannot be processed (7034), is paced the same way with its own
+/// <see cref="StorageRetryBackoff"/>: the acknowledged rows stay stored and are not sent again (a restart sends them
+/// again, with the msg_id they were stored with), the delete is tried again when the back-off ends, the first failure
+/// is logged as an error (7031/7034), later ones at most once per step (7037), and the recovery once (7038).
 /// </summary>
 internal sealed class OutboxDrainer
 {
-    /// <summary>Pause of the acknowledgement loop after the outbox failed to delete or process a batch (same as the send loop's).</summary>
-    private static readonly TimeSpan StorageRetryDelay = TimeSpan.FromSeconds(1);
+    /// <summary>Longest sleep between two looks at the clock while a back-off runs: the send loop's idle wake-up, 1 s.</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     private readonly IMqttTransport _transport;
     private readonly SqliteOutbox _outbox;
@@ -37,6 +41,11 @@ internal sealed class OutboxDrainer
     private readonly StorageRetryBackoff _refusalBackoff;
     private readonly List<long> _heldBack = [];
     private readonly HashSet<long> _releasedFromHold = [];
+    private readonly StorageRetryBackoff _ackBackoff;
+    private readonly HashSet<long> _awaitingDelete = [];
+    private DateTimeOffset _ackRetryAt;
+    private int _awaitingDeleteCount;
+    private long _ackPasses;
     private DateTimeOffset _heldBackUntil;
     private long _rewindTo = long.MaxValue;
     private long _sent;
@@ -52,7 +61,8 @@ internal sealed class OutboxDrainer
         Func<bool>? canSend,
         ILogger logger,
         TimeProvider time,
-        StorageRetryBackoff? refusalBackoff = null)
+        StorageRetryBackoff? refusalBackoff = null,
+        StorageRetryBackoff? ackBackoff = null)
     {
         _transport = transport;
         _outbox = outbox;
@@ -63,6 +73,7 @@ internal sealed class OutboxDrainer
         _logger = logger;
         _time = time;
         _refusalBackoff = refusalBackoff ?? new StorageRetryBackoff(StorageRetryBackoff.DefaultInitial, StorageRetryBackoff.DefaultCap);
+        _ackBackoff = ackBackoff ?? new StorageRetryBackoff(StorageRetryBackoff.DefaultInitial, StorageRetryBackoff.DefaultCap);
     }
 
     /// <summary>Rows acknowledged and deleted since start.</summary>
@@ -94,6 +105,12 @@ internal sealed class OutboxDrainer
             }
         }
     }
+
+    /// <summary>Rows the broker acknowledged whose delete failed: still stored, not sent again, deleted once the storage works.</summary>
+    public int AwaitingDelete => Volatile.Read(ref _awaitingDeleteCount);
+
+    /// <summary>Passes of the acknowledgement loop since start (each one tries the deletes that are due); lets tests wait for one.</summary>
+    public long AckPasses => Interlocked.Read(ref _ackPasses);
 
     /// <summary>Passes of the send loop since start (each one releases held-back rows that are due); lets tests wait for one.</summary>
     public long SendPasses => Interlocked.Read(ref _sendPasses);
@@ -235,13 +252,32 @@ internal sealed class OutboxDrainer
     private async Task ProcessAcksAsync(CancellationToken cancellationToken)
     {
         var batch = new List<Completion>(256);
-        var delete = new List<long>(256);
         var retry = new List<long>(16);
         var unrecorded = new List<(OutboxRow Row, MqttPublishOutcome Refusal, Exception Error)>(4);
-        while (await _acks.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        while (true)
         {
+            if (_ackBackoff.Failing)
+            {
+                // The acknowledgement storage is failing (7031/7034): nothing is tried again before the back-off ends.
+                await WaitUntilAsync(_ackRetryAt, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Rows awaiting their delete need no new acknowledgement to be retried; at stop they stay queued and are sent
+            // again after the restart, with the msg_id they were stored with.
+            if (_awaitingDelete.Count == 0 || cancellationToken.IsCancellationRequested)
+            {
+                if (!await _acks.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            else if (_acks.Reader.Completion.IsCompleted)
+            {
+                break;
+            }
+
+            Interlocked.Increment(ref _ackPasses);
             batch.Clear();
-            delete.Clear();
             retry.Clear();
             unrecorded.Clear();
             while (batch.Count < 1024 && _acks.Reader.TryRead(out var completion))
@@ -251,7 +287,7 @@ internal sealed class OutboxDrainer
 
             // Give more acknowledgements up to 20 ms to arrive: one fsync'd delete per batch instead of one per message
             // (reference §3.2 "batch deletes in one transaction every ~100 ms"); the window keeps flowing meanwhile.
-            if (batch.Count < 64 && !cancellationToken.IsCancellationRequested)
+            if (batch.Count is > 0 and < 64 && !cancellationToken.IsCancellationRequested)
             {
                 try
                 {
@@ -267,16 +303,17 @@ internal sealed class OutboxDrainer
                 }
             }
 
-            var deleted = 0;
-            var storageFailed = false;
             var refusalRecorded = false;
+            Exception? batchError = null;
             try
             {
                 foreach (var c in batch)
                 {
                     if (c.Outcome is { Accepted: true })
                     {
-                        delete.Add(c.Row.Id);
+                        // Acknowledged: deleted below, and never sent again while this process runs, even when the delete
+                        // fails (the broker has it; a second copy would only be a duplicate for consumers to drop).
+                        _awaitingDelete.Add(c.Row.Id);
                     }
                     else if (c.Outcome is { } refused)
                     {
@@ -302,34 +339,37 @@ internal sealed class OutboxDrainer
                         retry.Add(c.Row.Id);
                     }
                 }
-
-                try
-                {
-                    _outbox.Delete(delete);
-                    deleted = delete.Count;
-                }
-#pragma warning disable CA1031 // If the delete fails the rows are sent again (at-least-once); never lose the ack loop.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    Log.PublisherLoopFailed(_logger, ex);
-                    storageFailed = true;
-                    retry.AddRange(delete);
-                }
             }
 #pragma warning disable CA1031 // Whatever else fails, the loop must go on: ending it would stall the send loop for good.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                // Nothing of this batch was deleted: every row is sent again (at-least-once, never skipped).
-                Log.AckBatchFailed(_logger, batch.Count, ex);
-                storageFailed = true;
+                // The acknowledged rows still wait for their delete; every other row of the batch is sent again
+                // (at-least-once, never skipped).
+                batchError = ex;
                 unrecorded.Clear();
                 retry.Clear();
-                retry.AddRange(batch.Select(c => c.Row.Id));
+                foreach (var c in batch)
+                {
+                    if (c.Outcome is { Accepted: true })
+                    {
+                        _awaitingDelete.Add(c.Row.Id);
+                    }
+                    else
+                    {
+                        retry.Add(c.Row.Id);
+                    }
+                }
             }
 
             var now = _time.GetUtcNow();
+            var (deleted, deleteError) = DeleteAcknowledged(now);
+            var ackStep = (batchError ?? deleteError) is not null ? _ackBackoff.Fail(now) : (StorageRetryBackoff.Step?)null;
+            if (ackStep is { } failedStep)
+            {
+                _ackRetryAt = now + failedStep.Delay;
+            }
+
             var step = unrecorded.Count > 0 ? _refusalBackoff.Fail(now) : (StorageRetryBackoff.Step?)null;
             var acceptedAfterHold = false;
             int heldBack;
@@ -337,11 +377,21 @@ internal sealed class OutboxDrainer
             {
                 foreach (var c in batch)
                 {
-                    _inFlight.Remove(c.Row.Id);
+                    if (!_awaitingDelete.Contains(c.Row.Id))
+                    {
+                        _inFlight.Remove(c.Row.Id);
+                    }
+
                     if (c.Outcome is not null && _releasedFromHold.Remove(c.Row.Id))
                     {
                         acceptedAfterHold |= c.Outcome.Accepted;
                     }
+                }
+
+                // Deleted rows leave the in-flight set only now: until then the send loop must not read them again.
+                foreach (var id in deleted)
+                {
+                    _inFlight.Remove(id);
                 }
 
                 // Held rows stay "in flight", so the send loop skips them, until the back-off ends (ReleaseHeldBackIfDue).
@@ -365,22 +415,91 @@ internal sealed class OutboxDrainer
                 }
             }
 
-            Interlocked.Add(ref _sent, deleted);
+            Interlocked.Add(ref _sent, deleted.Count);
+            Volatile.Write(ref _awaitingDeleteCount, _awaitingDelete.Count);
             ReportRefusalStorage(step, unrecorded, heldBack, refusalRecorded || acceptedAfterHold, now);
+            ReportAckStorage(ackStep, batchError ?? deleteError, batchError is not null, batch.Count, batchError is null && _awaitingDelete.Count == 0, now);
             Wake();
-            if (storageFailed && !cancellationToken.IsCancellationRequested)
+        }
+    }
+
+    /// <summary>
+    /// Deletes the acknowledged rows in one transaction, unless a back-off from an earlier failure is still running; the
+    /// ids deleted, or the error. Rows whose delete failed stay in the outbox and in <see cref="_awaitingDelete"/>: they
+    /// are neither lost nor sent again here, and only a restart sends them again (the same row, so the same msg_id).
+    /// </summary>
+    private (List<long> Deleted, Exception? Error) DeleteAcknowledged(DateTimeOffset now)
+    {
+        if (_awaitingDelete.Count == 0 || (_ackBackoff.Failing && now < _ackRetryAt))
+        {
+            return ([], null);
+        }
+
+        try
+        {
+            _outbox.Delete(_awaitingDelete);
+        }
+#pragma warning disable CA1031 // SqliteException (full, busy, I/O), ObjectDisposedException: all mean "not deleted, retry later".
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return ([], ex);
+        }
+
+        List<long> deleted = [.. _awaitingDelete];
+        _awaitingDelete.Clear();
+        return (deleted, null);
+    }
+
+    /// <summary>
+    /// Logs the acknowledgement-storage failures within <see cref="_ackBackoff"/>'s budget: the first of an outage in full
+    /// (7034 when a whole batch failed, else 7031 for the delete), later ones at most once per back-off step (7037), and
+    /// the end of the outage once (7038), when a batch was processed and nothing waits for its delete any more.
+    /// </summary>
+    private void ReportAckStorage(StorageRetryBackoff.Step? step, Exception? error, bool wholeBatch, int batchCount, bool succeeded, DateTimeOffset now)
+    {
+        if (step is { } failed && error is not null)
+        {
+            if (failed.Report == StorageRetryBackoff.Report.First)
             {
-                // A delete or a whole batch failed (7031/7034): the rewound rows go out again at once; pausing here bounds
-                // that round (and its error log) to one per second while the storage stays broken. Refusals that could
-                // not be recorded do not come here: their rows are held back on their own back-off.
-                try
+                if (wholeBatch)
                 {
-                    await Task.Delay(StorageRetryDelay, _time, cancellationToken).ConfigureAwait(false);
+                    Log.AckBatchFailed(_logger, batchCount, error);
                 }
-                catch (OperationCanceledException)
+                else
                 {
+                    Log.PublisherLoopFailed(_logger, error);
                 }
             }
+            else if (failed.Report == StorageRetryBackoff.Report.StillFailing)
+            {
+                Log.AckStorageStillFailing(_logger, failed.Failures, failed.Since, _awaitingDelete.Count, failed.Delay.TotalSeconds, error.Message);
+            }
+
+            return;
+        }
+
+        if (succeeded && _ackBackoff.Succeed(now) is { } outage)
+        {
+            Log.AckStorageRecovered(_logger, outage.Failures, outage.Duration.TotalSeconds);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="due"/> on the drainer's clock, checking it at least once a second (timers are real
+    /// even under a test's hand-moved clock). Returns early, without throwing, when the drainer is stopped.
+    /// </summary>
+    private async Task WaitUntilAsync(DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        try
+        {
+            for (var left = due - _time.GetUtcNow(); left > TimeSpan.Zero; left = due - _time.GetUtcNow())
+            {
+                await Task.Delay(left < PollInterval ? left : PollInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

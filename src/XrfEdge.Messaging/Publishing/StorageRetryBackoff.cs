@@ -2,9 +2,9 @@ namespace XrfEdge.Messaging.Publishing;
 
 /// <summary>
 /// Retry pacing and log budget for a storage write that keeps failing while the cause lasts (a broker refusal the outbox
-/// cannot record because SQLite is full, docs/mqtt.md §5). The wait before the next attempt doubles from
-/// <see cref="Initial"/> up to <see cref="Cap"/>; the first failure of an outage is reported in full, later ones at most
-/// once per back-off step, and the end of the outage once. Pure bookkeeping: the caller passes the time (from its
+/// cannot record because SQLite is full, an acknowledged row it cannot delete because the file is locked; docs/mqtt.md
+/// §5). The wait before the next attempt doubles from <see cref="Initial"/> up to <see cref="Cap"/>; the first failure
+/// of an outage is reported in full, later ones at most once per back-off step, and the end of the outage once. Pure bookkeeping: the caller passes the time (from its
 /// <see cref="TimeProvider"/>), so tests drive it with a hand-moved clock. Not thread-safe: one loop owns it.
 /// </summary>
 internal sealed class StorageRetryBackoff

@@ -89,6 +89,9 @@ internal static partial class Log
     [LoggerMessage(8063, LogLevel.Critical, "LOST: {Points} point(s) of scan {ScanId} were never stored (service stopping): {Reason}")]
     public static partial void ScanPointsLost(ILogger logger, int points, string scanId, string reason);
 
+    [LoggerMessage(8069, LogLevel.Critical, "Outbox '{Path}' is damaged ({Reason}): stopping the service with exit code 1 so that systemd restarts it; the start-up moves the file aside and salvages its readable rows. Results not stored until then are logged LOST by id (8062, 8063)")]
+    public static partial void OutboxDamaged(ILogger logger, string path, string reason);
+
     [LoggerMessage(8064, LogLevel.Error, "GPIO output {Output} failed: {Reason}")]
     public static partial void GpioOutputFailed(ILogger logger, string output, string reason);
 

@@ -12,6 +12,15 @@ internal interface IResultPublisher : IAsyncDisposable
     /// <summary>Results stored but not yet acknowledged by the broker.</summary>
     long PendingCount { get; }
 
+    /// <summary>
+    /// Cancelled when the outbox is found damaged while running (SQLITE_CORRUPT/SQLITE_NOTADB, by a store, the drain or
+    /// a health figure); <see cref="StorageDamage"/> then says how. Nothing can be stored until the service restarts.
+    /// </summary>
+    CancellationToken StorageDamaged { get; }
+
+    /// <summary>The damage behind <see cref="StorageDamaged"/>, or null.</summary>
+    XrfEdge.Messaging.Outbox.OutboxCorruptException? StorageDamage { get; }
+
     /// <summary>Connects (in the background; offline is a normal state) and starts draining the outbox.</summary>
     Task StartAsync(CancellationToken cancellationToken);
 

@@ -113,6 +113,10 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
     public long PendingCount => _outbox.GetStatistics().Depth;
 
+    public CancellationToken StorageDamaged => _outbox.Damaged;
+
+    public OutboxCorruptException? StorageDamage => _outbox.Damage;
+
     /// <summary>The topic of aborted/failed measurement events.</summary>
     public string EventsTopic => $"{_topics.Root}/events";
 
@@ -263,7 +267,8 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         _scanPoints.Clear();
 
         // Give the drainer what is left of the stop budget to empty the outbox, then disconnect (availability = offline).
-        while (IsConnected && PendingCount > 0 && !cancellationToken.IsCancellationRequested)
+        // A damaged outbox has nothing more to give: straight to the disconnect.
+        while (IsConnected && !_outbox.IsDamaged && HasPending() && !cancellationToken.IsCancellationRequested)
         {
             try
             {
@@ -382,6 +387,18 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         catch (SqliteException ex)
         {
             throw new IOException($"outbox {_settings.Outbox.Path}: SQLite error {ex.SqliteErrorCode}: {ex.Message}", ex);
+        }
+    }
+
+    private bool HasPending()
+    {
+        try
+        {
+            return PendingCount > 0;
+        }
+        catch (OutboxCorruptException)
+        {
+            return false;
         }
     }
 

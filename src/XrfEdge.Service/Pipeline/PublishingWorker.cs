@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using XrfEdge.Messaging.Outbox;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 
@@ -15,7 +16,13 @@ namespace XrfEdge.Service.Pipeline;
 /// lost result is logged (Critical 8062) by id. Ends when analysis completes the channel, then stops the publisher,
 /// which sends what it can within the stop timeout; the rest stays in the outbox. Both budgets count from the moment
 /// the stop was requested (ApplicationStopping, i.e. SIGTERM), not from when this stage gets to them, so the whole stop
-/// stays inside Health:StopTimeoutSeconds however long the stages upstream and the last stores took.
+/// stays inside Health:StopTimeoutSeconds however long the stages upstream and the last stores took. An outbox that
+/// became damaged while running (<see cref="OutboxCorruptException"/>: SQLITE_CORRUPT/SQLITE_NOTADB) is not retried,
+/// because waiting cannot repair it: it is logged Critical (8069) naming the file, the publishing stage is marked
+/// crashed (so the process exits 1 and systemd's Restart=on-failure restarts it, and the start-up moves the file aside
+/// and salvages its rows) and the host is stopped, also when the drain found the damage while no result was stored.
+/// Every result that reaches this stage after that is tried once and, if it cannot be stored, logged LOST by id
+/// (8062), like the scan points still in memory (8063).
 /// </summary>
 internal sealed class PublishingWorker(
     IResultPublisher publisher,
@@ -35,6 +42,7 @@ internal sealed class PublishingWorker(
     private readonly Dictionary<string, long> _scanFailures = new(StringComparer.Ordinal);
 
     private CancellationToken _stopping;
+    private int _outboxDamaged;
     private long _stopRequestedAt = NotStopping;
 
     /// <summary>
@@ -50,6 +58,16 @@ internal sealed class PublishingWorker(
     {
         _stopping = stoppingToken;
         lifetime.ApplicationStopping.Register(MarkStopRequested);
+
+        // Found by the drain or a health figure while no result is being stored: restart now, not at the next store,
+        // which would then be lost. Not inline: the token may be cancelled on a thread that holds other locks.
+        publisher.StorageDamaged.Register(() => _ = Task.Run(() =>
+        {
+            if (publisher.StorageDamage is { } damage)
+            {
+                OutboxDamaged(damage);
+            }
+        }));
         return Task.Run(RunAsync, CancellationToken.None);
     }
 
@@ -114,7 +132,20 @@ internal sealed class PublishingWorker(
                 // Time is up: what was not sent stays in the outbox for the next start.
             }
 
-            Log.Stopped(logger, publisher.PendingCount);
+            long? pending = null;
+            try
+            {
+                pending = publisher.PendingCount;
+            }
+            catch (IOException) when (Volatile.Read(ref _outboxDamaged) != 0)
+            {
+                // A damaged outbox cannot be counted; 8069 already said what happens to it.
+            }
+
+            if (pending is { } count)
+            {
+                Log.Stopped(logger, count);
+            }
         }
     }
 
@@ -136,6 +167,14 @@ internal sealed class PublishingWorker(
                 }
 
                 return true;
+            }
+            catch (OutboxCorruptException ex)
+            {
+                // Damage does not pass like a full disk: retrying would hold this result (and stop measuring) for good.
+                OutboxDamaged(ex);
+                Log.StoreGivenUp(logger, what, attempt, ex.Message);
+                status.SetError($"{what} was not stored (outbox damaged, service restarting): {ex.Message}");
+                return false;
             }
             catch (Exception ex) when (ex is IOException or InvalidOperationException)
             {
@@ -165,6 +204,23 @@ internal sealed class PublishingWorker(
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The first time a store finds the outbox damaged: says so (Critical 8069), marks this stage crashed so that the
+    /// process exits non-zero, and stops the host; systemd restarts the service, whose start-up moves the file aside.
+    /// </summary>
+    private void OutboxDamaged(OutboxCorruptException error)
+    {
+        if (Interlocked.Exchange(ref _outboxDamaged, 1) != 0)
+        {
+            return;
+        }
+
+        Log.OutboxDamaged(logger, error.DatabasePath ?? settings.Outbox.Path, error.Message);
+        health.Dead(Worker, "outbox damaged: " + error.Message);
+        status.SetState(ServiceState.Fault, "outbox damaged, service restarting: " + error.Message);
+        lifetime.StopApplication();
     }
 
     private async Task StoreAsync(MeasurementResult result)

@@ -27,6 +27,19 @@ internal sealed class MemoryResultPublisher : IResultPublisher
 
     public long PendingCount => PendingCountSource?.Invoke() ?? 0;
 
+    private readonly CancellationTokenSource _damaged = new();
+
+    public CancellationToken StorageDamaged => _damaged.Token;
+
+    public XrfEdge.Messaging.Outbox.OutboxCorruptException? StorageDamage { get; private set; }
+
+    /// <summary>What SqliteOutbox does when a statement meets a damaged file: records the error, cancels the token.</summary>
+    public void Damage(XrfEdge.Messaging.Outbox.OutboxCorruptException error)
+    {
+        StorageDamage = error;
+        _damaged.Cancel();
+    }
+
     public bool Started { get; private set; }
 
     public bool Stopped { get; private set; }

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Messaging.Outbox;
 using XrfEdge.Devices.Acquisition;
 using XrfEdge.Devices.Amptek;
 using XrfEdge.Service.Hosting;
@@ -349,6 +351,80 @@ public sealed class PipelineTests
         Assert.Empty(parts.Publisher.Results);
         Assert.Contains("was not stored (service stopping)", status.LastError, StringComparison.Ordinal);
         Assert.True(parts.Publisher.Stopped);
+    }
+
+    [Fact]
+    public async Task Store_OutboxDamagedWhileRunning_HostStopsItselfExitsNonZeroAndEveryUnstoredResultLoggedLostById()
+    {
+        // Before: the damaged outbox's error was retried like a full disk for as long as the service ran, so the
+        // instrument stopped measuring until someone restarted it. OutboxCorruptException is what SqliteOutbox throws for
+        // SQLITE_CORRUPT/SQLITE_NOTADB (OutboxReviewTests damages a real file to get it).
+        const string OutboxPath = "/var/lib/xrfedge/outbox.db";
+        var parts = new FakeComponents();
+        parts.Source.Limit = 5;
+        var attempted = new List<string>();
+        parts.Publisher.StoreFailure = r =>
+        {
+            lock (attempted)
+            {
+                attempted.Add(r.MeasurementId);
+            }
+
+            return new OutboxCorruptException(
+                $"Outbox '{OutboxPath}' is damaged (SQLite error 11: database disk image is malformed)", OutboxPath, new IOException("malformed"));
+        };
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
+        settings.Acquisition.AutoStart = true;
+        var log = new MemoryLogProvider();
+        using var host = parts.BuildHost(settings, s => s.AddLogging(l => l.AddProvider(log)));
+        var health = host.Services.GetRequiredService<PipelineHealth>();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        await host.StartAsync();
+
+        // The service stops itself (no SIGTERM here), and exits non-zero: RunCommand returns 1 when a stage crashed,
+        // which systemd's Restart=on-failure restarts; the start-up then moves the damaged file aside.
+        Assert.True(await Wait.UntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested));
+        await host.WaitForShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(health.AnyWorkerCrashed);
+        var critical = Assert.Single(log.WithEvent(8069));
+        Assert.Equal(LogLevel.Critical, critical.Level);
+        Assert.Contains(OutboxPath, critical.Message, StringComparison.Ordinal);
+        Assert.Contains("outbox damaged", status.LastError, StringComparison.Ordinal);
+
+        // Nothing silently dropped: each result that reached the store was tried once, not retried, and logged LOST by id.
+        Assert.Empty(parts.Publisher.Results);
+        Assert.NotEmpty(attempted);
+        Assert.Equal(attempted.Count, attempted.Distinct().Count());
+        var lost = log.WithEvent(8062);
+        Assert.Equal(attempted.Order(), lost.Select(e => attempted.Single(id => e.Message.Contains($"result {id} ", StringComparison.Ordinal))).Order());
+        Assert.All(lost, e => Assert.Equal(LogLevel.Critical, e.Level));
+        Assert.True(parts.Publisher.Stopped);
+    }
+
+    [Fact]
+    public async Task OutboxDamageFoundByTheDrainWhileIdle_HostStopsItselfBeforeTheNextResultIsLost()
+    {
+        // The drain (or a health figure) can meet the damage while no result is stored: waiting for the next store to
+        // fail would lose that result. SqliteOutbox cancels its Damaged token whoever met it; the fake does the same.
+        const string OutboxPath = "/var/lib/xrfedge/outbox.db";
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        var log = new MemoryLogProvider();
+        using var host = parts.BuildHost(FakeComponents.Settings(), s => s.AddLogging(l => l.AddProvider(log)));
+        var health = host.Services.GetRequiredService<PipelineHealth>();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        await host.StartAsync();
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Statuses.Any(s => s.State == "idle")));
+
+        parts.Publisher.Damage(new OutboxCorruptException($"Outbox '{OutboxPath}' is damaged (SQLite error 26: file is not a database)", OutboxPath, new IOException("not a database")));
+
+        Assert.True(await Wait.UntilAsync(() => lifetime.ApplicationStopping.IsCancellationRequested));
+        await host.WaitForShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(health.AnyWorkerCrashed); // RunCommand: exit 1, restarted by systemd
+        Assert.Contains(OutboxPath, Assert.Single(log.WithEvent(8069)).Message, StringComparison.Ordinal);
+        Assert.Empty(log.WithEvent(8062));
+        Assert.Equal(0, parts.Source.Acquired);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Messaging.Outbox;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
@@ -66,6 +67,49 @@ public sealed class ResultStoreTests : IDisposable
 
         Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i), ReadPoints("S-2").Order()); // were dropped: taken from memory before the failed commit
         Assert.Single(Rows(), r => r.Topic.EndsWith("/scans/summary", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Store_OutboxDamagedWhileOpen_ThrowsOutboxCorruptExceptionNotTheFullDiskError()
+    {
+        // The publishing stage retries an IOException as a full disk; damage must reach it as its own type. Before, the
+        // SqliteException (SQLITE_CORRUPT) was wrapped into a plain IOException like SQLITE_FULL.
+        await using var publisher = Create();
+        var now = DateTimeOffset.UtcNow;
+        await publisher.StoreAsync(new MeasurementResult("M-1", MeasurementMode.Triggered, now, now, null, null, MeasurementOutcome.Aborted, "before"), CancellationToken.None);
+        DamageOutboxTable();
+
+        var error = await Assert.ThrowsAsync<OutboxCorruptException>(async () =>
+            await publisher.StoreAsync(new MeasurementResult("M-2", MeasurementMode.Triggered, now, now, null, null, MeasurementOutcome.Aborted, "after"), CancellationToken.None));
+        Assert.Equal(OutboxPath, error.DatabasePath);
+        Assert.Equal(11, ((SqliteException)error.InnerException!).SqliteErrorCode & 0xFF); // SQLITE_CORRUPT, sqlite.org/rescode.html
+    }
+
+    /// <summary>
+    /// Overwrites the outbox table's root page in the file with 0xFF (an invalid b-tree page type) after a checkpoint,
+    /// then commits from this second connection so that the publisher's connection drops its page cache; as in the
+    /// Messaging tests' OutboxReviewTests.
+    /// </summary>
+    private void DamageOutboxTable()
+    {
+        using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = OutboxPath, Pooling = false }.ToString());
+        other.Open();
+        using var command = other.CreateCommand();
+        command.CommandText = "SELECT rootpage FROM sqlite_master WHERE name = 'outbox'";
+        var rootPage = (long)command.ExecuteScalar()!;
+        command.CommandText = "PRAGMA page_size";
+        var pageSize = (int)(long)command.ExecuteScalar()!;
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        command.ExecuteNonQuery();
+        using (var file = new FileStream(OutboxPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.Position = (rootPage - 1) * pageSize;
+            file.Write(Enumerable.Repeat((byte)0xFF, pageSize).ToArray());
+            file.Flush(flushToDisk: true);
+        }
+
+        command.CommandText = "INSERT INTO counters(name, value) VALUES ('damage-test', 1)";
+        command.ExecuteNonQuery();
     }
 
     private MqttResultPublisher Create()
