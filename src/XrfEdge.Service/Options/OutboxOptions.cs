@@ -12,6 +12,12 @@ public sealed class OutboxOptions
     /// <summary>Most payload bytes kept while offline, in MiB (1 … 100,000); beyond it the oldest rows are evicted and counted (about 2 KiB per detection message).</summary>
     public int MaxMegabytes { get; set; } = 256;
 
+    /// <summary>
+    /// Most bytes of stored results (detection + spectrum copies kept for <c>get_spectrum</c> and audits) in MiB
+    /// (1 … 100,000); the oldest are dropped beyond it, the newest always kept. Separate from <see cref="MaxMegabytes"/>.
+    /// </summary>
+    public int ResultRetentionMegabytes { get; set; } = 96;
+
     /// <summary>Rows older than this many days are dropped (1 … 3650).</summary>
     public int MaxAgeDays { get; set; } = 30;
 

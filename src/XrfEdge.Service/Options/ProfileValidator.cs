@@ -161,6 +161,7 @@ public static partial class ProfileValidator
         }
 
         Range(problems, "Outbox:MaxMegabytes", o.MaxMegabytes, 1, 100_000, "between 1 and 100000");
+        Range(problems, "Outbox:ResultRetentionMegabytes", o.ResultRetentionMegabytes, 1, 100_000, "between 1 and 100000");
         Range(problems, "Outbox:MaxAgeDays", o.MaxAgeDays, 1, 3_650, "between 1 and 3650");
         Range(problems, "Outbox:InflightWindow", o.InflightWindow, 1, 1_000, "between 1 and 1000");
 

@@ -75,6 +75,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             DatabasePath = settings.Outbox.Path,
             MaxBytes = settings.Outbox.MaxMegabytes * 1024L * 1024L,
             MaxAge = TimeSpan.FromDays(settings.Outbox.MaxAgeDays),
+            ResultRetentionBytes = settings.Outbox.ResultRetentionMegabytes * 1024L * 1024L,
         };
         tuneOutbox?.Invoke(outboxOptions); // library options that are not profile keys (tests: a file cap that fills like a full disk)
         _outbox = SqliteOutbox.Open(outboxOptions, loggers.CreateLogger<SqliteOutbox>(), time);

@@ -340,6 +340,28 @@ public sealed class ProfileLoaderTests : IDisposable
     }
 
     [Fact]
+    public void OutboxResultRetentionMegabytes_Set_IsBoundAndDefaultsTo96()
+    {
+        var path = Write(Minimal());
+
+        Assert.Equal(96, ProfileLoader.Load(path, [], Environment).Outbox.ResultRetentionMegabytes);
+        Assert.Equal(12, ProfileLoader.Load(path, ["Outbox:ResultRetentionMegabytes=12"], Environment).Outbox.ResultRetentionMegabytes);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("100001")]
+    public void OutboxResultRetentionMegabytes_OutOfRange_IsRefusedNamingTheKey(string value)
+    {
+        var path = Write(Minimal());
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Outbox:ResultRetentionMegabytes=" + value], Environment));
+
+        Assert.StartsWith($"Outbox:ResultRetentionMegabytes = {value}", Assert.Single(error.Problems), StringComparison.Ordinal);
+        Assert.Contains("between 1 and 100000", error.Problems[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OutboxPath_ExistingDirectory_IsRefusedNamingTheKey()
     {
         var path = Write(Minimal());

@@ -112,12 +112,24 @@ public sealed class ResultStoreTests : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private MqttResultPublisher Create()
+    [Fact]
+    public async Task Create_ResultRetentionMegabytesFromTheProfile_ReachesTheOutbox()
+    {
+        long seen = 0;
+        await using (Create(settings => settings.Outbox.ResultRetentionMegabytes = 7, o => seen = o.ResultRetentionBytes))
+        {
+        }
+
+        Assert.Equal(7L * 1024 * 1024, seen);
+    }
+
+    private MqttResultPublisher Create(Action<ServiceSettings>? configure = null, Action<XrfEdge.Messaging.Outbox.OutboxOptions>? inspect = null)
     {
         var settings = new ServiceSettings();
         settings.Mqtt.DeviceId = "XRF-TEST-1";
         settings.Mqtt.Port = 1; // never started: these tests exercise the outbox side only
         settings.Outbox.Path = OutboxPath;
+        configure?.Invoke(settings);
         return new MqttResultPublisher(
             settings,
             new InstrumentStatus(),
@@ -126,7 +138,11 @@ public sealed class ResultStoreTests : IDisposable
             new ServiceIdentity("test", DateTimeOffset.UtcNow),
             NullLoggerFactory.Instance,
             TimeProvider.System,
-            o => o.MaxFileBytes = FileCap);
+            o =>
+            {
+                inspect?.Invoke(o);
+                o.MaxFileBytes = FileCap;
+            });
     }
 
     /// <summary>Stores measurement events of 16 KiB, then of 1 KiB, until the outbox refuses them: less than ~1 KiB is left.</summary>
