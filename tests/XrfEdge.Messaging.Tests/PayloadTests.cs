@@ -139,8 +139,22 @@ public sealed class PayloadTests
     [InlineData("a+")]
     [InlineData("#")]
     [InlineData("")]
+    [InlineData("XRF-0042\n")] // .NET's $ matched before a final newline: accepted until 2026-11-23
+    [InlineData("XRF-0042\0")]
+    [InlineData("Gerät-1")]
+    [InlineData("XRF 0042")]
     public void TopicTree_IdWithSeparatorOrWildcard_Rejected(string id)
     {
         Assert.Throws<ArgumentException>(() => new TopicTree("acme", id));
+        Assert.Throws<ArgumentException>(() => new TopicTree(id, "XRF-0042"));
+        Assert.False(TopicTree.IsValidId(id));
+    }
+
+    [Fact]
+    public void TopicTree_IdLongerThan128_Rejected()
+    {
+        // 128 = TopicTree's documented limit (docs/mqtt.md §1, also measurement_id's schema pattern).
+        Assert.NotNull(new TopicTree("acme", new string('a', 128)));
+        Assert.Throws<ArgumentException>(() => new TopicTree("acme", new string('a', 129)));
     }
 }
