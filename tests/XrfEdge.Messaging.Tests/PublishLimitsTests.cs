@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Messaging.Topics;
+using XrfEdge.Messaging.Transport;
+using XrfEdge.Spectra;
+
+namespace XrfEdge.Messaging.Tests;
+
+/// <summary>
+/// What the publisher does at the edges of the contract (docs/mqtt.md §1): payloads the broker cannot take, refusals of
+/// messages that have no outbox row, and the published JSON under a non-invariant culture, all through a real broker.
+/// </summary>
+public sealed class PublishLimitsTests : IDisposable
+{
+    private static readonly TopicTree Topics = new("acme", "XRF-0042");
+
+    // Log event ids (src/XrfEdge.Messaging/Log.cs).
+    private const int PublishRefusedEvent = 7030;
+    private const int AuxiliaryPublishRefusedEvent = 7054;
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-limits-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public PublishLimitsTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private SqliteOutbox OpenOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
+
+    private static MqttTransportOptions DeviceTransport(MosquittoBroker broker, string clientId)
+    {
+        var options = Program.ChildTransport(broker.Port, clientId);
+        DetectionPublisher.ConfigureAvailability(options, Topics);
+        return options;
+    }
+
+    /// <summary>A 16384-channel spectrum (the largest MCA set-up the brief names) with 10^5–10^6 counts per channel.</summary>
+    private static byte[] LargeSpectrum(string measurementId)
+    {
+        var spectrum = TestData.Measurement(measurementId).Spectrum with
+        {
+            Counts = [.. Enumerable.Range(0, 16384).Select(c => 100_000L + (c * 53L))],
+        };
+        return SpectrumPayload.Encode(measurementId, Topics.Device, spectrum, null);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what, double seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"not reached within {seconds} s: {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Drainer_RowLargerThanBrokersMaximumPacketSize_RefusedDeadLetteredAndNextRowDelivered()
+    {
+        // max_packet_size 32768: mosquitto 2.0 announces it as the MQTT 5 CONNACK Maximum Packet Size (mosquitto.conf(5)),
+        // and libmosquitto then refuses a larger publish itself (MOSQ_ERR_OVERSIZE_PACKET). The 16384-channel spectrum
+        // packs to about 49 KB (3-byte varints), so it can never be sent on this broker.
+        using var broker = MosquittoBroker.Started(extraConfig: "max_packet_size 32768");
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "xrf/#");
+        using var outbox = OpenOutbox();
+        var logs = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-big"));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: logs);
+
+        var big = LargeSpectrum("M-BIG");
+        Assert.InRange(big.Length, 32768, 65536);
+        outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Spectrum, Topic = Topics.Spectrum("M-BIG"), Payload = big, Qos = 1, ContentType = SpectrumPayload.ContentType });
+        var receipt = publisher.Enqueue(TestData.Measurement("M-0002"));
+        await publisher.StartAsync(CancellationToken.None);
+
+        var detection = await subscriber.WaitForTopicAsync(Topics.Detections);
+        Assert.Equal(receipt.Stamp.Seq, JsonDocument.Parse(detection.Payload).RootElement.GetProperty("seq").GetInt64());
+
+        // Until 2026-11-23 the oversized row was handed over, thrown back and handed over again every ~20 ms, for ever,
+        // without a log: depth stayed 1 and nothing was dead-lettered. Now it is refused (0x95) like a broker refusal.
+        await WaitUntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 }, "oversized spectrum dead-lettered");
+        var refusals = logs.WithEvent(PublishRefusedEvent);
+        Assert.Equal(5, refusals.Count); // OutboxOptions.MaxAttempts default: refused 5 times, the last one dead-letters it
+        Assert.All(refusals, r => Assert.Contains("packet too large", r.Message, StringComparison.Ordinal));
+        Assert.DoesNotContain(subscriber.Received, m => m.Topic == Topics.Spectrum("M-BIG"));
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task PublishStatus_RefusedByBrokersAcl_RefusalLogged()
+    {
+        // The device may write its availability but not its status: mosquitto answers the status PUBACK 0x87 (v5).
+        // status has no outbox row; until 2026-11-23 the refusal vanished (nobody looked at the outcome), so a
+        // dashboard showed a stale status and the device's log said nothing.
+        var acl = Path.Combine(_directory, "acl");
+        File.WriteAllLines(acl, ["topic read #", $"topic write {Topics.Availability}"]);
+        using var broker = MosquittoBroker.Started(listenerConfig: $"allow_anonymous true\nacl_file {acl}");
+        using var outbox = OpenOutbox();
+        var logs = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-status"));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: logs);
+        await publisher.StartAsync(CancellationToken.None);
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        await publisher.PublishStatusAsync(new InstrumentStatus { State = "idle", BootId = "b", AppVersion = "1" }, CancellationToken.None);
+
+        var refused = Assert.Single(logs.WithEvent(AuxiliaryPublishRefusedEvent));
+        Assert.Contains(Topics.Status, refused.Message, StringComparison.Ordinal);
+        Assert.Contains("0x87", refused.Message, StringComparison.Ordinal);
+        await publisher.StopAsync(CancellationToken.None);
+    }
+}
