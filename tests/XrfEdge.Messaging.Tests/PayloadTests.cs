@@ -89,6 +89,19 @@ public sealed class PayloadTests
         Assert.Contains(errors, e => e.Contains("unexpected member 'extra'", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("2026-03-01 10:00:00", false)] // no T, no offset
+    [InlineData("2026-03-01T10:00:00", false)] // local time: no offset
+    [InlineData("01.03.2026 10:00:00", false)] // de-DE general format
+    [InlineData("2026-03-01T10:00:00.000Z", true)]
+    [InlineData("2026-03-01T11:00:00+01:00", true)]
+    public void MiniJsonSchema_DateTimeFormat_RequiresRfc3339WithOffset(string text, bool valid)
+    {
+        // Guards the validator's format check, which the real-broker schema tests rely on.
+        var json = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.status/1\",\"ts\":\"{text}\",\"state\":\"idle\",\"boot_id\":\"b\",\"app_version\":\"1\",\"model\":null,\"config_hash\":null,\"remote_control\":false,\"last_error\":null}}");
+        Assert.Equal(valid, MiniJsonSchema.Validate("status.schema.json", json).Count == 0);
+    }
+
     [Fact]
     public void SpectrumPayload_EncodeDecode_RoundTripsCountsAndCalibration()
     {

@@ -117,4 +117,60 @@ public sealed class PublishLimitsTests : IDisposable
         Assert.Contains("0x87", refused.Message, StringComparison.Ordinal);
         await publisher.StopAsync(CancellationToken.None);
     }
+
+    [Fact]
+    public async Task EveryJsonTopic_UnderCommaDecimalCulture_MatchesSchemasWithRfc3339Times()
+    {
+        // The service runs with InvariantGlobalization (Directory.Build.props), so de-DE cannot even be created; a clone
+        // of the invariant culture with de-DE's separators stands in for a host that sets one (decimal ',', group '.').
+        var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        comma.NumberFormat.NumberDecimalSeparator = ",";
+        comma.NumberFormat.NumberGroupSeparator = ".";
+        comma.DateTimeFormat.DateSeparator = ".";
+        var (current, ui, defaultCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture, CultureInfo.DefaultThreadCurrentCulture);
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.DefaultThreadCurrentCulture = comma;
+        try
+        {
+            using var broker = MosquittoBroker.Started();
+            await using var subscriber = await TestSubscriber.ConnectAsync(broker, "#");
+            using var outbox = OpenOutbox();
+            await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-culture"));
+            await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) });
+            publisher.SetHealthSource(() => new InstrumentHealth { DetectorTemperatureCelsius = -31.8, DeadTimePercent = 4.33, Uptime = TimeSpan.FromSeconds(12.5) }, null);
+            await publisher.StartAsync(CancellationToken.None);
+            await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+            publisher.Enqueue(TestData.Measurement("M-DE"));
+            await publisher.PublishStatusAsync(new InstrumentStatus { State = "measuring", BootId = "b", AppVersion = "1.2.3" }, CancellationToken.None);
+            await publisher.PublishHealthAsync(CancellationToken.None);
+            await using var requester = new MosquittoTransport(Program.ChildTransport(broker.Port, "requester-de"));
+            requester.Start();
+            await requester.WaitConnectedAsync(CancellationToken.None);
+            await requester.PublishAsync(new MqttOutboundMessage { Topic = Topics.Command("ping"), Payload = """{"command_id":"p-1"}"""u8.ToArray() }, CancellationToken.None);
+
+            foreach (var (topic, schema) in new[]
+            {
+                (Topics.Detections, "detections.schema.json"),
+                (Topics.Status, "status.schema.json"),
+                (Topics.Health, "health.schema.json"),
+                (Topics.DefaultResponse, "command-response.schema.json"),
+            })
+            {
+                var message = await subscriber.WaitForTopicAsync(topic);
+                Assert.True(MiniJsonSchema.Validate(schema, message.Payload) is { Count: 0 }, $"{topic}: {string.Join("; ", MiniJsonSchema.Validate(schema, message.Payload))}");
+            }
+
+            // TestData: live 28.7 s; the health source's -31.8 °C: written with '.', whatever the culture.
+            var detection = Encoding.UTF8.GetString((await subscriber.WaitForTopicAsync(Topics.Detections)).Payload);
+            Assert.Contains("\"live_s\":28.7", detection, StringComparison.Ordinal);
+            Assert.Contains("\"detector\":-31.8", Encoding.UTF8.GetString((await subscriber.WaitForTopicAsync(Topics.Health)).Payload), StringComparison.Ordinal);
+            await publisher.StopAsync(CancellationToken.None);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = current;
+            CultureInfo.CurrentUICulture = ui;
+            CultureInfo.DefaultThreadCurrentCulture = defaultCulture;
+        }
+    }
 }
