@@ -148,6 +148,40 @@ public sealed class PayloadTests
     }
 
     [Theory]
+    [InlineData("acme/site")] // shifted every level: spBv1.0/acme/site/NBIRTH/… reads as group 'acme', type 'site'
+    [InlineData("acme+")]
+    [InlineData("#")]
+    [InlineData("")]
+    [InlineData("a\0b")]
+    public void SparkplugNode_GroupOrNodeIdWithReservedCharacter_RefusedNamingTheParameter(string id)
+    {
+        // Sparkplug B 3.0, chapter 4 "Topic Namespace Elements": any UTF-8 except + / #. Accepted until 2026-11-23.
+        var group = Assert.Throws<ArgumentException>(() => SparkplugNode.ConfigureTransport(new Transport.MqttTransportOptions { Host = "h", ClientId = "c" }, id, "XRF-0042", () => 0));
+        Assert.Equal("groupId", group.ParamName);
+        var node = Assert.Throws<ArgumentException>(() => SparkplugNode.ConfigureTransport(new Transport.MqttTransportOptions { Host = "h", ClientId = "c" }, "acme", id, () => 0));
+        Assert.Equal("edgeNodeId", node.ParamName);
+    }
+
+    [Fact]
+    public void SparkplugNode_NonAsciiIds_Accepted()
+    {
+        // The spec allows any UTF-8 but + / #; a site name such as "Zürich Süd" is legal.
+        SparkplugNode.CheckId("Zürich Süd", "groupId");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("home+assistant")]
+    [InlineData("homeassistant/")]
+    [InlineData("/homeassistant")]
+    [InlineData("ha//x")]
+    [InlineData("#")]
+    public void HomeAssistantDiscovery_PrefixNotATopicPrefix_Refused(string prefix)
+    {
+        Assert.Equal("prefix", Assert.Throws<ArgumentException>(() => new HomeAssistantDiscovery(Topics, prefix)).ParamName);
+    }
+
+    [Theory]
     [InlineData("a/b")]
     [InlineData("a+")]
     [InlineData("#")]

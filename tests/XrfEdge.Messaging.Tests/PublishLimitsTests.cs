@@ -173,4 +173,30 @@ public sealed class PublishLimitsTests : IDisposable
             CultureInfo.DefaultThreadCurrentCulture = defaultCulture;
         }
     }
+
+    [Fact]
+    public async Task PublishHealth_ClockWentBackSinceOldestRow_HealthFromBrokerMatchesSchema()
+    {
+        // A Pi has no RTC: after a reboot it runs at its last saved time until NTP answers, so rows stored before the
+        // reboot can lie in its future. The outbox clamps the age at 0 (the schema's minimum); this keeps it so.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 10, 1, 30, TimeSpan.Zero));
+        using var broker = MosquittoBroker.Started();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, Topics.Health);
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") }, null, clock);
+        outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = Topics.Detections, Payload = [1], Qos = 1 });
+        clock.Advance(TimeSpan.FromSeconds(-90));
+
+        // Only the transport runs (no drainer), so the row stays queued while health is published.
+        await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-clock"));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, timeProvider: clock);
+        transport.Start();
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        await publisher.PublishHealthAsync(CancellationToken.None);
+
+        var health = await subscriber.WaitForTopicAsync(Topics.Health);
+        Assert.Empty(MiniJsonSchema.Validate("health.schema.json", health.Payload));
+        Assert.Equal(0, JsonDocument.Parse(health.Payload).RootElement.GetProperty("outbox").GetProperty("oldest_age_s").GetDouble());
+        Assert.Equal(1, outbox.GetStatistics().Depth);
+        await transport.StopAsync(CancellationToken.None);
+    }
 }
