@@ -54,6 +54,32 @@ public sealed class MqttProfileTests : IDisposable
         TimeProvider.System);
 
     [EndToEndFact]
+    public async Task PublishStatus_EveryServiceState_StateIsInTheStatusSchemasEnum()
+    {
+        // StatusWorker publishes ServiceState lower-cased; "stopping" is the retained status after every clean stop
+        // and "starting" the one a slow start shows. Until 2026-11-23 the schema and docs/mqtt.md allowed only
+        // idle/measuring/fault/offline, so a schema-validating dashboard rejected both.
+        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(RepositoryRoot.Combine("docs", "schemas", "status.schema.json")));
+        var allowed = schema.RootElement.GetProperty("properties").GetProperty("state").GetProperty("enum").EnumerateArray().Select(e => e.GetString()).ToHashSet();
+        using var broker = new MosquittoBroker();
+        var settings = ProfileLoader.Load(Profile($"\"Port\": {broker.Port.ToString(CultureInfo.InvariantCulture)}"), [], Environment);
+        using var subscriber = new MqttSubscriber(broker.Port, "status-sub", $"{Root}/status");
+        await using var publisher = Publisher(settings);
+        await publisher.StartAsync(CancellationToken.None);
+        Assert.True(await Wait.UntilAsync(() => publisher.IsConnected), "the publisher did not connect");
+
+        foreach (var state in Enum.GetValues<ServiceState>())
+        {
+            var name = state.ToString().ToLowerInvariant(); // as StatusWorker.ShowAsync writes it
+            await publisher.PublishStatusAsync(new ServiceStatus(name, "boot", "1.0.0", null, null, null, "hash", "Single", true, null, DateTimeOffset.UtcNow), CancellationToken.None);
+            Assert.True(
+                subscriber.WaitUntil(m => m.Any(x => x.Payload.Contains($"\"state\":\"{name}\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(20)),
+                $"status '{name}' did not arrive");
+            Assert.Contains(name, allowed);
+        }
+    }
+
+    [EndToEndFact]
     public async Task ProfileCommandLimits_LoadedIntoThePublisher_PayloadCapAndReplyPrefixApplyOnTheBroker()
     {
         using var broker = new MosquittoBroker();
