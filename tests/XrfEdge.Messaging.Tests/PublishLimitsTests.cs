@@ -199,4 +199,36 @@ public sealed class PublishLimitsTests : IDisposable
         Assert.Equal(1, outbox.GetStatistics().Depth);
         await transport.StopAsync(CancellationToken.None);
     }
+
+    [Fact]
+    public async Task Sparkplug_BrokerRestart_NewNbirthHasNextBdSeqSeqZeroAndNdeathMatchesIt()
+    {
+        // Sparkplug B 3.0 chapter 5 (O, "Edge Node Session Establishment"): bdSeq +1 per CONNECT, the NBIRTH carries the
+        // bdSeq of its CONNECT's will and seq 0. The subscriber keeps a persistent session on a persistent broker that
+        // queues QoS 0, so it sees the births whichever of the two reconnects first.
+        using var broker = MosquittoBroker.Started(extraConfig: "queue_qos0_messages true", persistence: true);
+        await using (await TestSubscriber.ConnectAsync(broker, "spBv1.0/#", clientId: "spb-sub", protocol: MqttProtocolVersion.V311, cleanSession: false))
+        {
+        }
+
+        using var outbox = OpenOutbox();
+        await using var node = Adapters.SparkplugNode.Create(Program.ChildTransport(broker.Port, "dev-spb-restart"), outbox, "acme", "XRF-0042");
+        await node.StartAsync(CancellationToken.None);
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "spBv1.0/#", clientId: "spb-sub", protocol: MqttProtocolVersion.V311, cleanSession: false);
+        var first = Sparkplug.Payload.Parser.ParseFrom((await subscriber.WaitForTopicAsync(node.BirthTopic)).Payload);
+        Assert.Equal(0ul, first.Metrics.Single(m => m.Name == "bdSeq").LongValue);
+
+        broker.Terminate();
+        broker.Start();
+        await subscriber.WaitUntilAsync(() => subscriber.Received.Count(m => m.Topic == node.BirthTopic) >= 2, 30);
+        var second = Sparkplug.Payload.Parser.ParseFrom(subscriber.Received.Where(m => m.Topic == node.BirthTopic).ElementAt(1).Payload);
+        Assert.Equal(1ul, second.Metrics.Single(m => m.Name == "bdSeq").LongValue);
+        Assert.Equal(0ul, second.Seq);
+
+        // mosquitto publishes the first connection's will (NDEATH, bdSeq 0) as it shuts down; the node's own NDEATH at
+        // its clean stop carries the second connection's bdSeq, so a host pairs each death with its birth.
+        await node.StopAsync(CancellationToken.None);
+        await subscriber.WaitUntilAsync(() => subscriber.Received.Any(m => m.Topic == node.DeathTopic && Sparkplug.Payload.Parser.ParseFrom(m.Payload).Metrics[0].LongValue == 1), 30);
+        Assert.All(subscriber.Received.Where(m => m.Topic == node.DeathTopic), d => Assert.InRange(Sparkplug.Payload.Parser.ParseFrom(d.Payload).Metrics.Single(m => m.Name == "bdSeq").LongValue, 0ul, 1ul));
+    }
 }
