@@ -231,4 +231,36 @@ public sealed class PublishLimitsTests : IDisposable
         await subscriber.WaitUntilAsync(() => subscriber.Received.Any(m => m.Topic == node.DeathTopic && Sparkplug.Payload.Parser.ParseFrom(m.Payload).Metrics[0].LongValue == 1), 30);
         Assert.All(subscriber.Received.Where(m => m.Topic == node.DeathTopic), d => Assert.InRange(Sparkplug.Payload.Parser.ParseFrom(d.Payload).Metrics.Single(m => m.Name == "bdSeq").LongValue, 0ul, 1ul));
     }
+
+    [Fact]
+    public async Task CommandReply_RefusedByBrokersAcl_RefusalLogged()
+    {
+        // The device may read its commands and write its availability, not its cmd_resp: the ping's reply gets PUBACK
+        // 0x87. Until 2026-11-23 the outcome was not looked at, so the device's log did not say why nobody got answers.
+        var acl = Path.Combine(_directory, "acl");
+        File.WriteAllLines(acl, ["topic read #", $"topic write {Topics.Availability}", $"topic write {Topics.Root}/cmd/#"]);
+        using var broker = MosquittoBroker.Started(listenerConfig: $"allow_anonymous true\nacl_file {acl}");
+        using var outbox = OpenOutbox();
+        var logs = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-reply"));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: logs);
+        await publisher.StartAsync(CancellationToken.None);
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        await using var requester = new MosquittoTransport(Program.ChildTransport(broker.Port, "requester-acl"));
+        requester.Start();
+        await requester.WaitConnectedAsync(CancellationToken.None);
+
+        // Sent until the device (subscribed on connect) has handled one.
+        await WaitUntilAsync(
+            () =>
+            {
+                _ = requester.PublishAsync(new MqttOutboundMessage { Topic = Topics.Command("ping"), Payload = Encoding.UTF8.GetBytes($"{{\"command_id\":\"p-{Guid.NewGuid():N}\"}}") }, CancellationToken.None);
+                return logs.Count(AuxiliaryPublishRefusedEvent) > 0;
+            },
+            "ping reply refused and logged");
+        var refused = logs.WithEvent(AuxiliaryPublishRefusedEvent)[0];
+        Assert.Contains(Topics.DefaultResponse, refused.Message, StringComparison.Ordinal);
+        Assert.Contains("0x87", refused.Message, StringComparison.Ordinal);
+        await publisher.StopAsync(CancellationToken.None);
+    }
 }
