@@ -431,14 +431,22 @@ public sealed class SparkplugNode : IAsyncDisposable
             payload.Metrics.Add(metric);
         }
 
+        // NDATA waits (CanSend false) until the NBIRTH has been handed to the library, so no NDATA can overtake it, and
+        // none keeps a seq of the previous birth (spec O: NBIRTH first, seq 0, then +1). Until 2026-11-23 sending was
+        // allowed before the NBIRTH was published, so health or a backlog row could go out ahead of it.
         lock (_gate)
         {
             _seq = 0;
-            _birthSent = true;
+            _birthSent = false;
         }
 
         _ = _transport.PublishAsync(new MqttOutboundMessage { Topic = BirthTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None)
             .ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        lock (_gate)
+        {
+            _birthSent = _hostOnline;
+        }
+
         _drainer.Wake();
     }
 
