@@ -105,6 +105,9 @@ internal static partial class Log
     [LoggerMessage(7050, LogLevel.Warning, "Publishing '{Topic}' failed")]
     public static partial void AuxiliaryPublishFailed(ILogger logger, string topic, Exception exception);
 
+    [LoggerMessage(7054, LogLevel.Warning, "Publishing '{Topic}' refused: reason 0x{Reason:X2} ({Description})")]
+    public static partial void AuxiliaryPublishRefused(ILogger logger, string topic, int reason, string description);
+
     [LoggerMessage(7051, LogLevel.Error, "Health period failed; trying again in {Seconds:F1} s")]
     public static partial void HealthPeriodFailed(ILogger logger, double seconds, Exception exception);
 

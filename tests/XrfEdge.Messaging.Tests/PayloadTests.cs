@@ -89,6 +89,19 @@ public sealed class PayloadTests
         Assert.Contains(errors, e => e.Contains("unexpected member 'extra'", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("2026-03-01 10:00:00", false)] // no T, no offset
+    [InlineData("2026-03-01T10:00:00", false)] // local time: no offset
+    [InlineData("01.03.2026 10:00:00", false)] // de-DE general format
+    [InlineData("2026-03-01T10:00:00.000Z", true)]
+    [InlineData("2026-03-01T11:00:00+01:00", true)]
+    public void MiniJsonSchema_DateTimeFormat_RequiresRfc3339WithOffset(string text, bool valid)
+    {
+        // Guards the validator's format check, which the real-broker schema tests rely on.
+        var json = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.status/1\",\"ts\":\"{text}\",\"state\":\"idle\",\"boot_id\":\"b\",\"app_version\":\"1\",\"model\":null,\"config_hash\":null,\"remote_control\":false,\"last_error\":null}}");
+        Assert.Equal(valid, MiniJsonSchema.Validate("status.schema.json", json).Count == 0);
+    }
+
     [Fact]
     public void SpectrumPayload_EncodeDecode_RoundTripsCountsAndCalibration()
     {
@@ -135,12 +148,60 @@ public sealed class PayloadTests
     }
 
     [Theory]
+    [InlineData("acme/site")] // shifted every level: spBv1.0/acme/site/NBIRTH/… reads as group 'acme', type 'site'
+    [InlineData("acme+")]
+    [InlineData("#")]
+    [InlineData("")]
+    [InlineData("a\0b")]
+    public void SparkplugNode_GroupOrNodeIdWithReservedCharacter_RefusedNamingTheParameter(string id)
+    {
+        // Sparkplug B 3.0, chapter 4 "Topic Namespace Elements": any UTF-8 except + / #. Accepted until 2026-11-23.
+        var group = Assert.Throws<ArgumentException>(() => SparkplugNode.ConfigureTransport(new Transport.MqttTransportOptions { Host = "h", ClientId = "c" }, id, "XRF-0042", () => 0));
+        Assert.Equal("groupId", group.ParamName);
+        var node = Assert.Throws<ArgumentException>(() => SparkplugNode.ConfigureTransport(new Transport.MqttTransportOptions { Host = "h", ClientId = "c" }, "acme", id, () => 0));
+        Assert.Equal("edgeNodeId", node.ParamName);
+    }
+
+    [Fact]
+    public void SparkplugNode_NonAsciiIds_Accepted()
+    {
+        // The spec allows any UTF-8 but + / #; a site name such as "Zürich Süd" is legal.
+        SparkplugNode.CheckId("Zürich Süd", "groupId");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("home+assistant")]
+    [InlineData("homeassistant/")]
+    [InlineData("/homeassistant")]
+    [InlineData("ha//x")]
+    [InlineData("#")]
+    public void HomeAssistantDiscovery_PrefixNotATopicPrefix_Refused(string prefix)
+    {
+        Assert.Equal("prefix", Assert.Throws<ArgumentException>(() => new HomeAssistantDiscovery(Topics, prefix)).ParamName);
+    }
+
+    [Theory]
     [InlineData("a/b")]
     [InlineData("a+")]
     [InlineData("#")]
     [InlineData("")]
+    [InlineData("XRF-0042\n")] // .NET's $ matched before a final newline: accepted until 2026-11-23
+    [InlineData("XRF-0042\0")]
+    [InlineData("Gerät-1")]
+    [InlineData("XRF 0042")]
     public void TopicTree_IdWithSeparatorOrWildcard_Rejected(string id)
     {
         Assert.Throws<ArgumentException>(() => new TopicTree("acme", id));
+        Assert.Throws<ArgumentException>(() => new TopicTree(id, "XRF-0042"));
+        Assert.False(TopicTree.IsValidId(id));
+    }
+
+    [Fact]
+    public void TopicTree_IdLongerThan128_Rejected()
+    {
+        // 128 = TopicTree's documented limit (docs/mqtt.md §1, also measurement_id's schema pattern).
+        Assert.NotNull(new TopicTree("acme", new string('a', 128)));
+        Assert.Throws<ArgumentException>(() => new TopicTree("acme", new string('a', 129)));
     }
 }

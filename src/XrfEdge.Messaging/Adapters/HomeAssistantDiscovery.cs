@@ -18,6 +18,15 @@ public sealed class HomeAssistantDiscovery
     public HomeAssistantDiscovery(TopicTree topics, string prefix = "homeassistant")
     {
         ArgumentNullException.ThrowIfNull(topics);
+        ArgumentNullException.ThrowIfNull(prefix);
+
+        // Home Assistant subscribes to {prefix}/#: the prefix is one or more non-empty topic levels without wildcards.
+        if (prefix.Length == 0 || prefix.StartsWith('/') || prefix.EndsWith('/') || prefix.Contains("//", StringComparison.Ordinal)
+            || prefix.IndexOfAny(['+', '#', '\0']) >= 0 || prefix.StartsWith('$'))
+        {
+            throw new ArgumentException($"Home Assistant discovery prefix '{prefix}' must be non-empty topic levels without '+', '#', NUL, a leading '$' or an empty level (default 'homeassistant').", nameof(prefix));
+        }
+
         _topics = topics;
         ObjectId = $"xrfedge_{topics.Fleet}_{topics.Device}";
         ConfigTopic = $"{prefix}/device/{ObjectId}/config";

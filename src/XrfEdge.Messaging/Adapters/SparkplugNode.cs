@@ -71,6 +71,13 @@ public sealed class SparkplugNode : IAsyncDisposable
     public SparkplugNode(IMqttTransport transport, SqliteOutbox outbox, string groupId, string edgeNodeId, string? primaryHostId = null, ILogger<SparkplugNode>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
+        CheckId(groupId, nameof(groupId));
+        CheckId(edgeNodeId, nameof(edgeNodeId));
+        if (primaryHostId is not null)
+        {
+            CheckId(primaryHostId, nameof(primaryHostId));
+        }
+
         _transport = transport;
         _group = groupId;
         _node = edgeNodeId;
@@ -116,6 +123,13 @@ public sealed class SparkplugNode : IAsyncDisposable
     public static SparkplugNode Create(MqttTransportOptions options, SqliteOutbox outbox, string groupId, string edgeNodeId, string? primaryHostId = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        CheckId(groupId, nameof(groupId));
+        CheckId(edgeNodeId, nameof(edgeNodeId));
+        if (primaryHostId is not null)
+        {
+            CheckId(primaryHostId, nameof(primaryHostId));
+        }
+
         SparkplugNode? node = null;
         ConfigureTransport(options, groupId, edgeNodeId, () => node!.NextWillBdSeq());
         loggerFactory ??= NullLoggerFactory.Instance;
@@ -132,9 +146,48 @@ public sealed class SparkplugNode : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(bdSeq);
+        CheckId(groupId, nameof(groupId));
+        CheckId(edgeNodeId, nameof(edgeNodeId));
         options.CleanSession = true;
         var topic = $"spBv1.0/{groupId}/NDEATH/{edgeNodeId}";
         options.WillProvider = () => new MqttLastWill(topic, BuildDeath(bdSeq()), 1, false);
+    }
+
+    /// <summary>
+    /// Checks a Sparkplug group, edge node or host id: spec chapter 4 (T, "Topic Namespace Elements") allows any UTF-8
+    /// except the reserved <c>+</c>, <c>/</c> and <c>#</c>; MQTT 5 §1.5.4 forbids U+0000 in topics; an empty id would
+    /// leave an empty topic level. A <c>/</c> used to shift every level after it, so a host read another group or node.
+    /// </summary>
+    /// <exception cref="ArgumentException">The id breaks one of these rules; the message names the parameter.</exception>
+    public static void CheckId(string id, string name)
+    {
+        ArgumentNullException.ThrowIfNull(id, name);
+        var problem = id.Length == 0 ? "is empty"
+            : id.IndexOfAny(['+', '/', '#']) >= 0 ? "contains a reserved character (+ / #)"
+            : id.Contains('\0', StringComparison.Ordinal) ? "contains U+0000"
+            : !IsWellFormedUtf16(id) ? "is not valid UTF-8 (a lone surrogate)"
+            : null;
+        if (problem is not null)
+        {
+            throw new ArgumentException($"Sparkplug {name} '{id}' {problem}; Sparkplug B 3.0 topics allow any UTF-8 except + / #.", name);
+        }
+    }
+
+    private static bool IsWellFormedUtf16(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The will payload: one Int64 metric <c>bdSeq</c>, no seq (spec P "Payload").</summary>
@@ -378,14 +431,22 @@ public sealed class SparkplugNode : IAsyncDisposable
             payload.Metrics.Add(metric);
         }
 
+        // NDATA waits (CanSend false) until the NBIRTH has been handed to the library, so no NDATA can overtake it, and
+        // none keeps a seq of the previous birth (spec O: NBIRTH first, seq 0, then +1). Until 2026-11-23 sending was
+        // allowed before the NBIRTH was published, so health or a backlog row could go out ahead of it.
         lock (_gate)
         {
             _seq = 0;
-            _birthSent = true;
+            _birthSent = false;
         }
 
         _ = _transport.PublishAsync(new MqttOutboundMessage { Topic = BirthTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None)
             .ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        lock (_gate)
+        {
+            _birthSent = _hostOnline;
+        }
+
         _drainer.Wake();
     }
 

@@ -715,7 +715,13 @@ public sealed class CommandProcessor
             // Replies are live conversation, not results: published directly, bounded by the command's own lifetime.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.MaxAge);
-            await _transport.PublishAsync(message, timeout.Token).ConfigureAwait(false);
+            var outcome = await _transport.PublishAsync(message, timeout.Token).ConfigureAwait(false);
+            if (!outcome.Accepted)
+            {
+                // e.g. 0x87: the broker's ACL does not let the device write the requester's reply topic. Ignored
+                // without a word until 2026-11-23; the requester only saw its command time out.
+                Log.AuxiliaryPublishRefused(_logger, message.Topic, outcome.ReasonCode, outcome.Description);
+            }
         }
         catch (Exception ex) when (ex is MqttException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

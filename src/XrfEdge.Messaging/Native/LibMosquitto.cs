@@ -36,7 +36,12 @@ internal static unsafe partial class LibMosquitto
     public const int ErrSuccess = 0;
     public const int ErrNoConn = 4;
     public const int ErrConnLost = 7;
+    public const int ErrPayloadSize = 9;
     public const int ErrKeepalive = 19;
+    public const int ErrOversizePacket = 25;
+
+    /// <summary>MQTT 5 reason code 0x95 "Packet too large" (MQTT 5.0 §2.4, reason code table).</summary>
+    public const int ReasonPacketTooLarge = 0x95;
 
     // Log levels (mosquitto.h MOSQ_LOG_*) the transport acts on.
     public const int LogErr = 8;

@@ -5,7 +5,7 @@ namespace XrfEdge.Messaging.Payloads;
 /// <summary>The retained <c>status</c> message: what the instrument is and what it is doing.</summary>
 public sealed record InstrumentStatus
 {
-    /// <summary>"idle", "measuring", "fault" or "offline".</summary>
+    /// <summary>"starting", "idle", "measuring", "fault", "stopping" or "offline" (docs/schemas/status.schema.json).</summary>
     public required string State { get; init; }
 
     /// <summary>Random id of this process start, so dashboards see restarts.</summary>

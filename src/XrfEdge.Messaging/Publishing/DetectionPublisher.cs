@@ -389,7 +389,13 @@ public sealed class DetectionPublisher : IAsyncDisposable
     {
         try
         {
-            await _transport.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            var outcome = await _transport.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            if (!outcome.Accepted)
+            {
+                // status, health, discovery and offline have no outbox row to dead-letter; a refusal (ACL 0x87, too large
+                // 0x95) was dropped without a word until 2026-11-23.
+                Log.AuxiliaryPublishRefused(_logger, message.Topic, outcome.ReasonCode, outcome.Description);
+            }
         }
         catch (Exception ex) when (ex is MqttException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

@@ -70,6 +70,7 @@ public sealed partial class TopicTree
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    // \z, not $: .NET's $ also matches before a final '\n', which let "XRF-0042\n" through as a topic level.
+    [GeneratedRegex(@"^[A-Za-z0-9_-]+\z")]
     private static partial Regex IdPattern();
 }

@@ -40,7 +40,8 @@ public interface IMqttTransport : IAsyncDisposable
 
     /// <summary>
     /// Publishes one message. QoS 1 completes when the PUBACK arrives (possibly after reconnects; the library keeps the
-    /// message); QoS 0 completes when written to the socket or throws when offline.
+    /// message); QoS 0 completes when written to the socket or throws when offline. A message larger than the broker
+    /// accepts (its CONNACK Maximum Packet Size) completes at once as refused with reason 0x95 "packet too large".
     /// </summary>
     Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken);
 

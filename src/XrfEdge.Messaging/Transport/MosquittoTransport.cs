@@ -329,6 +329,17 @@ public sealed class MosquittoTransport : IMqttTransport
                 return Task.FromResult(new MqttPublishOutcome(0, "sent (QoS 0)"));
             }
 
+            if (rc is LibMosquitto.ErrOversizePacket or LibMosquitto.ErrPayloadSize)
+            {
+                // The message can never be sent on this broker (its CONNACK Maximum Packet Size, or MQTT's 256 MiB), so
+                // it is answered like a broker refusal, not thrown: a thrown publish is a hand-over failure that the
+                // outbox retries at once, forever and without a log (found 2026-11-23); a refusal is logged, counted
+                // and dead-lettered after MaxAttempts.
+                return Task.FromResult(new MqttPublishOutcome(
+                    LibMosquitto.ReasonPacketTooLarge,
+                    $"packet too large: {message.Payload.Length} bytes of payload to '{message.Topic}' exceed the broker's maximum packet size ({LibMosquitto.ErrorText(rc)}, rc {rc})"));
+            }
+
             throw new MqttException($"Publishing to '{message.Topic}' failed: {LibMosquitto.ErrorText(rc)} (rc {rc}).", rc);
         }
         finally

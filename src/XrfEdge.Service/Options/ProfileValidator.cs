@@ -249,6 +249,7 @@ public static partial class ProfileValidator
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    // \z, not $: .NET's $ also matches before a final '\n' (a serial read from a file), which then became a topic level.
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex TopicSegment();
 }

@@ -5,7 +5,8 @@ namespace XrfEdge.Messaging.Tests.Support;
 
 /// <summary>
 /// Validates JSON against the subset of JSON Schema 2020-12 our docs/schemas files use (type, const, enum, required,
-/// properties, additionalProperties, items, minimum, maximum, minLength, maxLength, pattern). No validator package is
+/// properties, additionalProperties, items, uniqueItems, minimum, maximum, minLength, maxLength, pattern, and format
+/// date-time as RFC 3339 requires it: a full date and time with a UTC offset, "Z" or ±hh:mm). No validator package is
 /// obtainable here; this keeps payloads and the committed schema files honest with each other.
 /// </summary>
 public static class MiniJsonSchema
@@ -88,11 +89,23 @@ public static class MiniJsonSchema
                 }
 
                 break;
-            case JsonValueKind.Array when schema.TryGetProperty("items", out var items):
-                var i = 0;
-                foreach (var item in value.EnumerateArray())
+            case JsonValueKind.Array:
+                if (schema.TryGetProperty("items", out var items))
                 {
-                    Check(items, item, $"{path}[{i++}]", errors);
+                    var i = 0;
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        Check(items, item, $"{path}[{i++}]", errors);
+                    }
+                }
+
+                if (schema.TryGetProperty("uniqueItems", out var unique) && unique.ValueKind == JsonValueKind.True)
+                {
+                    var all = value.EnumerateArray().ToList();
+                    if (all.Where((a, index) => all.Skip(index + 1).Any(b => JsonElement.DeepEquals(a, b))).Any())
+                    {
+                        errors.Add($"{path}: items are not unique");
+                    }
                 }
 
                 break;
@@ -116,6 +129,11 @@ public static class MiniJsonSchema
                     errors.Add($"{path}: '{text}' does not match {pattern}");
                 }
 
+                if (schema.TryGetProperty("format", out var format) && format.GetString() == "date-time" && !IsRfc3339DateTime(text))
+                {
+                    errors.Add($"{path}: '{text}' is not an RFC 3339 date-time with offset");
+                }
+
                 if (schema.TryGetProperty("minLength", out var minLength) && text.Length < minLength.GetInt32())
                 {
                     errors.Add($"{path}: shorter than {minLength}");
@@ -129,6 +147,11 @@ public static class MiniJsonSchema
                 break;
         }
     }
+
+    /// <summary>RFC 3339 §5.6 <c>date-time</c>: <c>2026-03-01T10:00:00.000Z</c> or with <c>+01:00</c>; no local times.</summary>
+    public static bool IsRfc3339DateTime(string text) =>
+        Regex.IsMatch(text, @"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\z")
+        && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _);
 
     private static bool Is(string type, JsonElement value) => type switch
     {

@@ -485,6 +485,23 @@ public sealed class ProfileLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("Mqtt:DeviceId", "XRF-T-1\n")] // .NET's $ matched before a final newline: accepted until 2026-11-23
+    [InlineData("Mqtt:Fleet", "acme\n")]
+    [InlineData("Mqtt:DeviceId", "XRF/T-1")]
+    [InlineData("Mqtt:DeviceId", "XRF+")]
+    [InlineData("Mqtt:Fleet", "#")]
+    [InlineData("Mqtt:DeviceId", "Gerät-1")]
+    [InlineData("Mqtt:DeviceId", "XRF-T-1\0")]
+    public void Mqtt_TopicIdOutsideTheCharacterSet_RefusedNamingTheKey(string key, string value)
+    {
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(Write(Minimal()), [$"{key}={value}"], Environment));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.StartsWith($"{key} = '", problem, StringComparison.Ordinal);
+        Assert.Contains("must be 1–64 characters from A–Z a–z 0–9 _ -", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("xrf/v1/default/_ops/+/", "must not contain the MQTT wildcards")]
     [InlineData("xrf/v1/default/_ops/#", "must not contain the MQTT wildcards")]
     [InlineData("$SYS/replies/", "must not start with '$'")]

@@ -54,6 +54,67 @@ public sealed class MqttProfileTests : IDisposable
         TimeProvider.System);
 
     [EndToEndFact]
+    public async Task PublishStatus_EveryServiceState_StateIsInTheStatusSchemasEnum()
+    {
+        // StatusWorker publishes ServiceState lower-cased; "stopping" is the retained status after every clean stop
+        // and "starting" the one a slow start shows. Until 2026-11-23 the schema and docs/mqtt.md allowed only
+        // idle/measuring/fault/offline, so a schema-validating dashboard rejected both.
+        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(RepositoryRoot.Combine("docs", "schemas", "status.schema.json")));
+        var allowed = schema.RootElement.GetProperty("properties").GetProperty("state").GetProperty("enum").EnumerateArray().Select(e => e.GetString()).ToHashSet();
+        using var broker = new MosquittoBroker();
+        var settings = ProfileLoader.Load(Profile($"\"Port\": {broker.Port.ToString(CultureInfo.InvariantCulture)}"), [], Environment);
+        using var subscriber = new MqttSubscriber(broker.Port, "status-sub", $"{Root}/status");
+        await using var publisher = Publisher(settings);
+        await publisher.StartAsync(CancellationToken.None);
+        Assert.True(await Wait.UntilAsync(() => publisher.IsConnected), "the publisher did not connect");
+
+        foreach (var state in Enum.GetValues<ServiceState>())
+        {
+            var name = state.ToString().ToLowerInvariant(); // as StatusWorker.ShowAsync writes it
+            await publisher.PublishStatusAsync(new ServiceStatus(name, "boot", "1.0.0", null, null, null, "hash", "Single", true, null, DateTimeOffset.UtcNow), CancellationToken.None);
+            Assert.True(
+                subscriber.WaitUntil(m => m.Any(x => x.Payload.Contains($"\"state\":\"{name}\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(20)),
+                $"status '{name}' did not arrive");
+            Assert.Contains(name, allowed);
+        }
+    }
+
+    [EndToEndFact]
+    public async Task StoreEventScanPointsAndSummary_FromRealBroker_MatchTheirSchemas()
+    {
+        // events, scans/points and scans/summary had no schema in docs/schemas until 2026-11-23.
+        using var broker = new MosquittoBroker();
+        var settings = ProfileLoader.Load(Profile($"\"Port\": {broker.Port.ToString(CultureInfo.InvariantCulture)}"), [], Environment);
+        using var subscriber = new MqttSubscriber(broker.Port, "scan-sub", $"{Root}/events", $"{Root}/scans/#");
+        await using var publisher = Publisher(settings);
+        await publisher.StartAsync(CancellationToken.None);
+        Assert.True(await Wait.UntilAsync(() => publisher.IsConnected), "the publisher did not connect");
+
+        var start = new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
+        await publisher.StoreAsync(new MeasurementResult("M-1", MeasurementMode.Triggered, start, start.AddSeconds(3), null, null, MeasurementOutcome.Aborted, "stop command"), CancellationToken.None);
+        var identification = new XrfEdge.Spectra.Identification.Identification
+        {
+            SpectrumId = "S-0",
+            Elements = [new XrfEdge.Spectra.Identification.ElementDetection("Fe", 26, 0.9994f, ["Fe-KL3"])],
+            Lines = [],
+            LineProbabilities = [],
+            Model = new XrfEdge.Spectra.Identification.ModelIdentity("m", "1", "ab", "int8"),
+        };
+        var spectrum = new XrfEdge.Spectra.RawSpectrum { Id = "S-0", Counts = [5, 7, 9], Calibration = new XrfEdge.Spectra.Calibration.EnergyCalibration(0, 0.01) };
+        await publisher.StoreAsync(new MeasurementResult("S-0", MeasurementMode.Scan, start, start.AddSeconds(1), spectrum, identification, MeasurementOutcome.Completed, ScanId: "SC-1", ScanIndex: 0), CancellationToken.None);
+        await publisher.StoreAsync(new MeasurementResult("S-1", MeasurementMode.Scan, start, start.AddSeconds(2), null, null, MeasurementOutcome.Failed, "MCA timeout", ScanId: "SC-1", ScanIndex: 1), CancellationToken.None);
+        await publisher.StoreScanSummaryAsync(new ScanSummary("SC-1", start, start.AddSeconds(2), 2, 1, false, new Dictionary<string, long> { ["Fe"] = 1 }), CancellationToken.None);
+
+        Assert.True(subscriber.WaitUntil(m => m.Count >= 3, TimeSpan.FromSeconds(20)), "events, points and summary did not all arrive");
+        foreach (var (topic, schema) in new[] { ($"{Root}/events", "measurement-event.schema.json"), ($"{Root}/scans/points", "scan-points.schema.json"), ($"{Root}/scans/summary", "scan-summary.schema.json") })
+        {
+            var payload = subscriber.Messages.Single(m => m.Topic == topic).Payload;
+            var errors = XrfEdge.Messaging.Tests.Support.MiniJsonSchema.Validate(schema, System.Text.Encoding.UTF8.GetBytes(payload));
+            Assert.True(errors.Count == 0, $"{topic}: {string.Join("; ", errors)} in {payload}");
+        }
+    }
+
+    [EndToEndFact]
     public async Task ProfileCommandLimits_LoadedIntoThePublisher_PayloadCapAndReplyPrefixApplyOnTheBroker()
     {
         using var broker = new MosquittoBroker();
