@@ -17,6 +17,7 @@ public sealed class SpectrumIdentifier
 
     private readonly LineEncoder _encoder;
     private readonly CountRange? _countRange;
+    private readonly double? _trainedMinFullScaleKeV;
 
     // The last calibration's precomputed rebin (RebinPlan): an instrument keeps one calibration for thousands of
     // spectra, so one cached plan serves the steady state; another calibration builds (and caches) its own.
@@ -44,6 +45,7 @@ public sealed class SpectrumIdentifier
         ArgumentNullException.ThrowIfNull(encoder);
         _encoder = encoder;
         _countRange = encoder.Card.CountRange;
+        _trainedMinFullScaleKeV = encoder.Card.TrainedFullScale?.MinKeV;
         CountRangePolicy = countRangePolicy;
         Decoder = Decoder.For(encoder, thresholdScale);
         ArgumentOutOfRangeException.ThrowIfNegative(prePostParallelism);
@@ -171,6 +173,16 @@ public sealed class SpectrumIdentifier
         return new InputCounts(total, range.LowTotal, range.HighTotal, status, scale);
     }
 
+    /// <summary>
+    /// The energy coverage of <paramref name="spectrum"/>: the upper edge of its last channel (capped at 30 keV) against
+    /// <paramref name="trainedMinKeV"/>, the card's smallest trained full scale (null: not known, no below-trained verdict).
+    /// </summary>
+    public static EnergyCoverage CheckCoverage(RawSpectrum spectrum, double? trainedMinKeV)
+    {
+        ArgumentNullException.ThrowIfNull(spectrum);
+        return EnergyCoverage.Of(spectrum.Calibration.UpperEdgeKeV(spectrum.Counts.Length - 1), trainedMinKeV);
+    }
+
     private InputCounts? Rebin(RawSpectrum spectrum, EncoderBatch batch, int row)
     {
         var input = batch.InputRow(row);
@@ -202,7 +214,8 @@ public sealed class SpectrumIdentifier
     private Identification Decode(RawSpectrum spectrum, EncoderBatch batch, int row, InputCounts? counts)
     {
         var result = Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts, spectrum.Excitation?.Anode);
-        return counts is null ? result : result with { Counts = counts };
+        // Coverage is a report only: the input and the decoding above are the same whatever it says.
+        return result with { Counts = counts, Coverage = CheckCoverage(spectrum, _trainedMinFullScaleKeV) };
     }
 
     private RebinPlan PlanFor(RawSpectrum spectrum)

@@ -39,6 +39,37 @@ public sealed class PayloadTests
         Assert.Equal(2.76e7, counts.GetProperty("trained_high").GetDouble());
         Assert.Equal("above", counts.GetProperty("status").GetString());
         Assert.Equal(0.23, counts.GetProperty("input_scale").GetDouble());
+
+        // TestData: channels end at 20.455 keV, within a trained 20 keV minimum full scale.
+        var coverage = root.GetProperty("coverage");
+        Assert.Equal(20.455, coverage.GetProperty("upper_kev").GetDouble());
+        Assert.Equal(20, coverage.GetProperty("trained_min_kev").GetDouble());
+        Assert.Equal("partial", coverage.GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData(15.0, 20.0, "below_trained")]
+    [InlineData(15.0, null, "partial_unrated")]
+    [InlineData(40.0, 20.0, "full")]
+    public void DetectionPayload_Coverage_ValidAgainstSchemaWithStatus(double lastEdgeKeV, double? trainedMinKeV, string status)
+    {
+        var measurement = TestData.Measurement("M-3");
+        var coverage = EnergyCoverage.Of(lastEdgeKeV, trainedMinKeV);
+        var json = DetectionPayload.Build(measurement with { Identification = measurement.Identification with { Coverage = coverage } }, Stamp, Topics);
+        Assert.Empty(MiniJsonSchema.Validate("detections.schema.json", json));
+        using var document = JsonDocument.Parse(json);
+        var written = document.RootElement.GetProperty("coverage");
+        Assert.Equal(status, written.GetProperty("status").GetString());
+        Assert.Equal(Math.Min(lastEdgeKeV, 30), written.GetProperty("upper_kev").GetDouble());
+        Assert.Equal(trainedMinKeV is null ? JsonValueKind.Null : JsonValueKind.Number, written.GetProperty("trained_min_kev").ValueKind);
+    }
+
+    [Fact]
+    public void DetectionPayload_UnknownCoverageStatus_RefusedBySchema()
+    {
+        // The schema pins the status names: a payload with another one must not validate (guards the enum).
+        var json = Encoding.UTF8.GetString(DetectionPayload.Build(TestData.Measurement("M-4"), Stamp, Topics)).Replace("\"status\":\"partial\"", "\"status\":\"short\"", StringComparison.Ordinal);
+        Assert.NotEmpty(MiniJsonSchema.Validate("detections.schema.json", Encoding.UTF8.GetBytes(json)));
     }
 
     [Fact]

@@ -57,9 +57,27 @@ def count_range(x: np.ndarray, chunk: int = 100_000) -> dict[str, Any]:
                           f"(model grid) of the {len(x)} training spectra"}
 
 
+def trained_full_scale(profile: str, root: Path | None = None) -> dict[str, Any] | None:
+    """The card's "trained_full_scale_kev" from the training profile's mca.full_scale_kev ({"min", "max"}, keV): the MCA
+    full scales the training spectra were generated with. The instrument flags a spectrum whose channels end below min
+    (docs/inference.md, "Energy coverage"). `profile` is a shipped profile name (src/XrfEdge.Synthesis/Profiles/NAME.json)
+    or a .json path relative to the repository root, as the pipeline config's train_profile; None when the profile file
+    or its field cannot be found (the card then states no trained full scale and the instrument gives no verdict)."""
+    from .catalog import repo_root
+    base = root or repo_root()
+    path = base / profile if profile.endswith(".json") else base / "src" / "XrfEdge.Synthesis" / "Profiles" / f"{profile}.json"
+    try:
+        fs = json.loads(path.read_text(encoding="utf-8"))["mca"]["full_scale_kev"]
+        low, high = float(fs["min"]), float(fs["max"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {"min": low, "max": high, "definition": f"mca.full_scale_kev of the training profile {profile}"}
+
+
 def build_card(out_dir: Path, catalog_hash: str, has_element_head: bool, line_thresholds: list[float],
                element_thresholds: list[float] | None, training: dict[str, Any], metrics: dict[str, Any],
-               version: str = DEFAULT_VERSION, counts: dict[str, Any] | None = None) -> dict[str, Any]:
+               version: str = DEFAULT_VERSION, counts: dict[str, Any] | None = None,
+               full_scale: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "name": NAME,
@@ -75,6 +93,7 @@ def build_card(out_dir: Path, catalog_hash: str, has_element_head: bool, line_th
         "thresholds": {"lines": [round(float(t), 4) for t in line_thresholds],
                        "elements": [round(float(t), 4) for t in element_thresholds] if element_thresholds is not None else None},
         "count_range": counts,
+        "trained_full_scale_kev": full_scale,
         "novelty": None,
         "training": _clean(training),
         "metrics": _clean(metrics),
@@ -104,6 +123,9 @@ def validate_card(card: dict[str, Any], line_count: int = 556, element_count: in
     cr = card.get("count_range")
     if cr is not None and not 0.0 < cr.get("low_total", 0.0) < cr.get("high_total", 0.0):
         raise ValueError(f"model card: count_range {cr} must have 0 < low_total < high_total")
+    fs = card.get("trained_full_scale_kev")
+    if fs is not None and not 0.0 < fs.get("min", 0.0) <= fs.get("max", 0.0):
+        raise ValueError(f"model card: trained_full_scale_kev {fs} must have 0 < min <= max")
 
 
 def write_card(path: Path, card: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,12 @@ public sealed record ModelCard
     /// <summary>Total counts (model grid) the model was trained on, from the card's "count_range", or null for older cards.</summary>
     public CountRange? CountRange { get; init; }
 
+    /// <summary>
+    /// MCA full scales the model was trained on, from the card's optional "trained_full_scale_kev", or null when the card
+    /// does not state them (then energy coverage is reported without a below-trained verdict).
+    /// </summary>
+    public TrainedFullScale? TrainedFullScale { get; init; }
+
     /// <summary>The card's "novelty" object as raw JSON, or null.</summary>
     public string? NoveltyJson { get; init; }
 
@@ -143,6 +149,7 @@ public sealed record ModelCard
                 LineThresholds = Floats(thresholds, "lines", source) ?? throw Problem(source, "thresholds.lines is missing or null"),
                 ElementThresholds = Floats(thresholds, "elements", source),
                 CountRange = ReadCountRange(root, source),
+                TrainedFullScale = ReadTrainedFullScale(root, source),
                 NoveltyJson = root.TryGetProperty("novelty", out var novelty) && novelty.ValueKind == JsonValueKind.Object ? novelty.GetRawText() : null,
                 TrainingJson = root.TryGetProperty("training", out var training) ? training.GetRawText() : "{}",
                 MetricsJson = root.TryGetProperty("metrics", out var metrics) ? metrics.GetRawText() : "{}",
@@ -176,6 +183,28 @@ public sealed record ModelCard
         }
 
         return new CountRange(low, high);
+    }
+
+    private static TrainedFullScale? ReadTrainedFullScale(JsonElement root, string source)
+    {
+        if (!root.TryGetProperty("trained_full_scale_kev", out var range) || range.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (range.ValueKind != JsonValueKind.Object)
+        {
+            throw Problem(source, "'trained_full_scale_kev' is not an object");
+        }
+
+        var min = Number(range, "min", source, "trained_full_scale_kev.");
+        var max = Number(range, "max", source, "trained_full_scale_kev.");
+        if (!(min > 0) || !(max >= min) || double.IsInfinity(max))
+        {
+            throw Problem(source, $"trained_full_scale_kev must have 0 < min <= max (finite); it has {min} and {max}");
+        }
+
+        return new TrainedFullScale(min, max);
     }
 
     private static JsonElement Object(JsonElement parent, string name, string source) =>

@@ -118,6 +118,7 @@ public static class DetectionPayload
             w.WriteEndArray();
             WriteNumber(w, "novelty", identification.NoveltyScore);
             InputCountsJson.Write(w, identification.Counts);
+            EnergyCoverageJson.Write(w, identification.Coverage);
             w.WriteStartObject("model");
             w.WriteString("name", identification.Model.Name);
             w.WriteString("version", identification.Model.Version);

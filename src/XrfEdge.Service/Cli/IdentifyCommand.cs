@@ -168,6 +168,11 @@ internal static class IdentifyCommand
         {
             output.WriteLine($"    note: {warning}");
         }
+
+        if (EnergyCoverageJson.Warning(result.Coverage) is { } coverage)
+        {
+            output.WriteLine($"    note: {coverage}");
+        }
     }
 
     /// <summary>"Rh (tube anode)", "Ar (argon from air, never trained)": why the model does not assess <paramref name="symbol"/>.</summary>
@@ -215,6 +220,7 @@ internal static class IdentifyCommand
 
         writer.WriteEndArray();
         InputCountsJson.Write(writer, result.Counts);
+        EnergyCoverageJson.Write(writer, result.Coverage);
         writer.WriteEndObject();
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using XrfEdge.Inference;
 using XrfEdge.Inference.Native;
@@ -11,6 +12,8 @@ namespace XrfEdge.Service.Pipeline;
 /// The analysis stage over XrfEdge.Inference: <see cref="LineEncoder"/> (ONNX Runtime, contract-checked against the
 /// card and the catalogue) and <see cref="SpectrumIdentifier"/> (rebin → encode → decode), then the profile's
 /// Decoder rules that are local decisions of the instrument: the minimum element probability and the ignored symbols.
+/// A spectrum that ends below 30 keV is logged as a warning once per coverage (status and end energy; in practice once
+/// per acquisition profile, whose calibration fixes it), not per spectrum.
 /// </summary>
 internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
 {
@@ -18,6 +21,12 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
     private readonly SpectrumIdentifier _identifier;
     private readonly double? _minElementProbability;
     private readonly HashSet<string> _ignore;
+    private readonly ILogger _logger;
+
+    // Coverages already warned about: status and end energy to 0.1 keV. Bounded, so that a replay mixing many
+    // calibrations cannot grow it without end (past the bound, new coverages are no longer logged; results still say).
+    private readonly ConcurrentDictionary<(CoverageStatus Status, long TenthsKeV), bool> _coverageWarned = new();
+    private const int MaxCoverageWarnings = 32;
 
     public EncoderAnalyzer(ModelOptions model, DecoderOptions decoder, ILogger logger)
     {
@@ -35,6 +44,7 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
         _identifier = new SpectrumIdentifier(_encoder, decoder.ThresholdScale, countRangePolicy: decoder.AboveTrainedCounts);
         _minElementProbability = decoder.MinElementProbability;
         _ignore = new HashSet<string>(decoder.IgnoreElements, StringComparer.Ordinal);
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
     public ModelIdentity Model => _encoder.Identity;
@@ -43,6 +53,7 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
     {
         ArgumentNullException.ThrowIfNull(spectra);
         var results = SharesOneCalibration(spectra) ? _identifier.Identify(spectra) : IdentifyGroupedByCalibration(spectra);
+        WarnShortCoverage(results);
         if (_minElementProbability is null && _ignore.Count == 0)
         {
             return results;
@@ -62,6 +73,22 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
     }
 
     public void Dispose() => _encoder.Dispose();
+
+    private void WarnShortCoverage(Identification[] results)
+    {
+        foreach (var result in results)
+        {
+            if (result.Coverage is not { Status: not CoverageStatus.Full } coverage || _coverageWarned.Count >= MaxCoverageWarnings)
+            {
+                continue;
+            }
+
+            if (_coverageWarned.TryAdd((coverage.Status, (long)Math.Round(coverage.UpperKeV * 10)), true) && EnergyCoverageJson.Warning(coverage) is { } warning)
+            {
+                Log.CoverageShort(_logger, EnergyCoverageJson.StatusName(coverage.Status), warning);
+            }
+        }
+    }
 
     private static bool SharesOneCalibration(IReadOnlyList<RawSpectrum> spectra)
     {

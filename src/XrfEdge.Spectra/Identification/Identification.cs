@@ -31,4 +31,10 @@ public sealed record Identification
 
     /// <summary>Total counts against the model's trained range, when the model card states one.</summary>
     public InputCounts? Counts { get; init; }
+
+    /// <summary>
+    /// How much of the 0–30 keV model grid the spectrum's channels cover, against the full scales the model was trained
+    /// on (SpectrumIdentifier always sets it; null only for results built elsewhere). A report: decoding ignores it.
+    /// </summary>
+    public EnergyCoverage? Coverage { get; init; }
 }

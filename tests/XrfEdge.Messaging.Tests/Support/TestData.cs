@@ -32,6 +32,7 @@ public static class TestData
             LineProbabilities = new float[catalog.Lines.Count],
             Model = new ModelIdentity("xrf-line-encoder", "1.0.0", new string('a', 64), "int8"),
             Counts = new InputCounts(1.2e8, 1217, 2.76e7, CountRangeStatus.Above, 0.23),
+            Coverage = new EnergyCoverage(20.455, 20, CoverageStatus.Partial), // 2048 × 10 eV from -0.02 keV
             NotAssessed = ["Ar", "Rh"],
         };
         return new MeasurementResult

@@ -93,6 +93,58 @@ public sealed class InferenceVerbTests : IDisposable
         Assert.Equal(JsonValueKind.Array, line.RootElement.GetProperty("elements").ValueKind);
     }
 
+    /// <summary>A counts-only CSV of <paramref name="channels"/> 0.1 keV channels from 0 keV: it ends at channels/10 keV.</summary>
+    private string ShortCsv(int channels)
+    {
+        var csv = Path.Combine(_dir, $"short{channels}.csv");
+        File.WriteAllLines(csv, Enumerable.Range(0, channels).Select(c => (20 + (c % 9)).ToString(CultureInfo.InvariantCulture)));
+        return csv;
+    }
+
+    /// <summary>The test encoder copied with a card that states trained full scales of 20–60 keV (m.int8.onnx, m.card.json).</summary>
+    private string TestModelWithFullScale()
+    {
+        var model = Path.Combine(_dir, "m.int8.onnx");
+        File.Copy(TestModel, model);
+        var card = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(TestModel)!, "test-encoder.card.json")))!;
+        card["files"]!["int8"]!["path"] = "m.int8.onnx";
+        card["trained_full_scale_kev"] = new System.Text.Json.Nodes.JsonObject { ["min"] = 20.0, ["max"] = 60.0 };
+        File.WriteAllText(Path.Combine(_dir, "m.card.json"), card.ToJsonString());
+        return model;
+    }
+
+    [Fact]
+    public void Identify_15keVSpectrumTrainedFrom20_JsonAndTableSayBelowTrained()
+    {
+        var csv = ShortCsv(150);
+        var model = TestModelWithFullScale();
+
+        var (code, json) = Invoke("identify", "--input", csv, "--offset-kev", "0.05", "--gain-kev-per-channel", "0.1", "--model", model, "--json");
+        var (tableCode, table) = Invoke("identify", "--input", csv, "--offset-kev", "0.05", "--gain-kev-per-channel", "0.1", "--model", model);
+
+        Assert.Equal(0, code);
+        using var line = JsonDocument.Parse(json.Trim());
+        var coverage = line.RootElement.GetProperty("coverage");
+        Assert.Equal(15.0, coverage.GetProperty("upper_kev").GetDouble());
+        Assert.Equal(20.0, coverage.GetProperty("trained_min_kev").GetDouble());
+        Assert.Equal("below_trained", coverage.GetProperty("status").GetString());
+        Assert.Equal(0, tableCode);
+        Assert.Contains("note: spectrum ends at 15.0 keV, below the 20 keV full scale the model was trained on", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identify_CardWithoutFullScale_JsonReportsCoverageWithoutVerdict()
+    {
+        var (code, json) = Invoke("identify", "--input", ShortCsv(250), "--offset-kev", "0.05", "--gain-kev-per-channel", "0.1", "--model", TestModel, "--json");
+
+        Assert.Equal(0, code);
+        using var line = JsonDocument.Parse(json.Trim());
+        var coverage = line.RootElement.GetProperty("coverage");
+        Assert.Equal(25.0, coverage.GetProperty("upper_kev").GetDouble());
+        Assert.Equal(JsonValueKind.Null, coverage.GetProperty("trained_min_kev").ValueKind);
+        Assert.Equal("partial_unrated", coverage.GetProperty("status").GetString());
+    }
+
     [Fact]
     public void Identify_CorruptLineInFile_ReportsItAndIdentifiesTheRest()
     {

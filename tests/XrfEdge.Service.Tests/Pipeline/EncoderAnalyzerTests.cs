@@ -1,7 +1,10 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
 using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Identification;
 using XrfEdge.Synthesis;
 
 namespace XrfEdge.Service.Tests.Pipeline;
@@ -29,6 +32,50 @@ public sealed class EncoderAnalyzerTests
             Assert.Equal(single.Elements.Select(e => e.Symbol), batch[i].Elements.Select(e => e.Symbol));
             // Batch and single-row runs of the same int8 graph agree to float rounding (1e-5 is far below any threshold).
             Assert.All(single.LineProbabilities.Zip(batch[i].LineProbabilities), p => Assert.Equal(p.First, p.Second, 1e-5f));
+        }
+    }
+
+    [Fact]
+    public void Identify_ShortSpectraInSeveralBatches_WarnsOncePerCoverageNotPerSpectrum()
+    {
+        var logger = new WarningCollector();
+        using var analyzer = new EncoderAnalyzer(new ModelOptions { Path = RepositoryRoot.TestModel }, new DecoderOptions(), logger);
+        RawSpectrum Spectrum(int channels, int i) => new()
+        {
+            Id = $"s{channels}-{i}",
+            Counts = [.. Enumerable.Range(0, channels).Select(c => (long)(20 + (c % 9)))],
+            Calibration = new EnergyCalibration(0.05, 0.1),
+        };
+
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var results = analyzer.Identify([.. Enumerable.Range(0, 4).Select(i => Spectrum(150, i)), Spectrum(300, 0)]);
+            Assert.Equal(CoverageStatus.PartialUnrated, results[0].Coverage!.Status); // the test card states no full scale
+            Assert.Equal(CoverageStatus.Full, results[4].Coverage!.Status);
+        }
+
+        var warning = Assert.Single(logger.Warnings);
+        Assert.Contains("spectrum ends at 15.0 keV", warning, StringComparison.Ordinal);
+
+        analyzer.Identify([Spectrum(250, 0)]);
+        Assert.Equal(2, logger.Warnings.Count); // another coverage (another profile's calibration) is warned about once too
+    }
+
+    private sealed class WarningCollector : ILogger
+    {
+        public List<string> Warnings { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning && eventId.Id == 8027) // Log.CoverageShort
+            {
+                Warnings.Add(formatter(state, exception));
+            }
         }
     }
 }

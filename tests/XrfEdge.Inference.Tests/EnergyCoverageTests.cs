@@ -1,0 +1,159 @@
+using System.Text.Json.Nodes;
+using XrfEdge.Inference.Model;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
+using XrfEdge.Spectra.Identification;
+
+namespace XrfEdge.Inference.Tests;
+
+/// <summary>
+/// The energy coverage of the 0–30 keV grid: a spectrum ending below 30 keV is reported (and below the card's trained
+/// full scale flagged), never decoded differently.
+/// </summary>
+public sealed class EnergyCoverageTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xrfedge-coverage-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(150, 15.0, CoverageStatus.BelowTrained)]
+    [InlineData(250, 25.0, CoverageStatus.Partial)]
+    [InlineData(200, 20.0, CoverageStatus.Partial)] // exactly the trained minimum is trained
+    [InlineData(199, 19.9, CoverageStatus.Partial)] // one grid bin short: training's own inputs (reported gain error) end there
+    [InlineData(198, 19.8, CoverageStatus.BelowTrained)]
+    [InlineData(300, 30.0, CoverageStatus.Full)]
+    public void Identify_SpectrumCutAtChannel_CoverageAgainstTrainedMinimum(int channels, double upperKeV, CoverageStatus status)
+    {
+        using var encoder = LineEncoder.Open(StageWithFullScale(20, 60));
+        var result = new SpectrumIdentifier(encoder).Identify(Cut(channels));
+        var coverage = result.Coverage!;
+        Assert.Equal(status, coverage.Status);
+        Assert.Equal(20, coverage.TrainedMinKeV);
+        Assert.Equal(upperKeV, coverage.UpperKeV, 9);
+    }
+
+    [Fact]
+    public void Identify_40keVFullScale_FullCappedAt30()
+    {
+        using var encoder = LineEncoder.Open(StageWithFullScale(20, 60));
+        var raw = TestModels.SimulatedRaw(3);
+        var gain = 40.0 / raw.Counts.Length; // 300 channels over 0–40 keV: last upper edge = 300 · gain
+        var result = new SpectrumIdentifier(encoder).Identify(raw with { Calibration = new EnergyCalibration(gain / 2, gain) });
+        Assert.Equal(new EnergyCoverage(30.0, 20, CoverageStatus.Full), result.Coverage);
+        Assert.Null(EnergyCoverageJson.Warning(result.Coverage));
+    }
+
+    [Fact]
+    public void Identify_15keVSpectrum_BelowTrainedWarnsButDecodesAsWithoutTheField()
+    {
+        var spectrum = Cut(150);
+        using var plain = LineEncoder.Open(TestModels.Int8);
+        using var rated = LineEncoder.Open(StageWithFullScale(20, 60));
+
+        var unrated = new SpectrumIdentifier(plain).Identify(spectrum);
+        var flagged = new SpectrumIdentifier(rated).Identify(spectrum);
+
+        Assert.Equal(CoverageStatus.BelowTrained, flagged.Coverage!.Status);
+        Assert.Contains("below the 20 keV full scale the model was trained on", EnergyCoverageJson.Warning(flagged.Coverage), StringComparison.Ordinal);
+        // A report only: same model input, same probabilities, same elements and lines.
+        Assert.Equal(unrated.LineProbabilities, flagged.LineProbabilities);
+        Assert.Equal(unrated.Elements.Select(e => (e.Symbol, e.Probability)), flagged.Elements.Select(e => (e.Symbol, e.Probability)));
+        Assert.Equal(unrated.Lines.Select(l => (l.Line.Name, l.Probability)), flagged.Lines.Select(l => (l.Line.Name, l.Probability)));
+    }
+
+    [Fact]
+    public void Identify_CardWithoutTrainedFullScale_CoverageReportedNoVerdict()
+    {
+        using var plain = LineEncoder.Open(TestModels.Int8);
+        Assert.Null(plain.Card.TrainedFullScale); // the test card predates the field, as the 1.6.0 card did
+        var identifier = new SpectrumIdentifier(plain);
+
+        var shortResult = identifier.Identify(Cut(150));
+        Assert.Equal(CoverageStatus.PartialUnrated, shortResult.Coverage!.Status);
+        Assert.Null(shortResult.Coverage.TrainedMinKeV);
+        Assert.Equal(15.0, shortResult.Coverage.UpperKeV, 9);
+        var warning = EnergyCoverageJson.Warning(shortResult.Coverage)!;
+        Assert.Contains("does not state the full scales it was trained on", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("below the", warning, StringComparison.Ordinal);
+
+        Assert.Equal(CoverageStatus.Full, identifier.Identify(Cut(300)).Coverage!.Status);
+    }
+
+    [Fact]
+    public void Identify_BatchMixingFullScales_EachRowCheckedOnItsOwn()
+    {
+        using var encoder = LineEncoder.Open(StageWithFullScale(20, 60));
+        var identifier = new SpectrumIdentifier(encoder, prePostParallelism: 2);
+        // 70 rows: the parallel path (ParallelFromBatchSize = 64); alternately 15 keV and 30 keV.
+        var batch = Enumerable.Range(0, 70).Select(i => Cut(i % 2 == 0 ? 150 : 300) with { Id = $"s{i}" }).ToArray();
+        var results = identifier.Identify(batch);
+        for (var i = 0; i < batch.Length; i++)
+        {
+            Assert.Equal(i % 2 == 0 ? CoverageStatus.BelowTrained : CoverageStatus.Full, results[i].Coverage!.Status);
+        }
+    }
+
+    [Fact]
+    public void Open_CardWithTrainedFullScale_ExposesIt()
+    {
+        using var encoder = LineEncoder.Open(StageWithFullScale(20, 60));
+        Assert.Equal(new TrainedFullScale(20, 60), encoder.Card.TrainedFullScale);
+    }
+
+    [Theory]
+    [InlineData(60.0, 20.0)]
+    [InlineData(0.0, 20.0)]
+    public void Open_TrainedFullScaleInvalid_RefusesNamingIt(double min, double max)
+    {
+        var model = StageWithFullScale(min, max);
+        var e = Assert.Throws<ModelContractException>(() => LineEncoder.Open(model));
+        Assert.Contains("trained_full_scale_kev", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ShippedCard_StatesTheRandomizedProfileFullScale()
+    {
+        var card = ModelCard.Load(Path.Combine(RepositoryRoot(), "models", "xrf-line-encoder.card.json"));
+        Assert.Equal(new TrainedFullScale(20, 60), card.TrainedFullScale);
+    }
+
+    [Fact]
+    public void EnergyCoverageJson_Write_SnakeCaseObjectNullMinimumWhenUnknown()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            EnergyCoverageJson.Write(writer, EnergyCoverage.Of(15.0, null));
+            EnergyCoverageJson.Write(writer, null);
+            writer.WriteEndObject();
+        }
+
+        var json = JsonNode.Parse(stream.ToArray())!["coverage"]!;
+        Assert.Equal(15.0, json["upper_kev"]!.GetValue<double>());
+        Assert.Null(json["trained_min_kev"]);
+        Assert.Equal("partial_unrated", json["status"]!.GetValue<string>());
+    }
+
+    /// <summary>The simulated 0–30 keV spectrum (0.1 keV channels centred at 0.05 + 0.1c) cut to its first <paramref name="channels"/>: it ends at channels/10 keV.</summary>
+    private static RawSpectrum Cut(int channels)
+    {
+        var raw = TestModels.SimulatedRaw(3);
+        return raw with { Counts = raw.Counts[..channels] };
+    }
+
+    private string StageWithFullScale(double min, double max) =>
+        TestModels.StageInt8(_dir, card => card["trained_full_scale_kev"] = new JsonObject { ["min"] = min, ["max"] = max });
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "XrfEdge.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new DirectoryNotFoundException("XrfEdge.sln not found above the test output");
+    }
+}
