@@ -72,6 +72,9 @@ internal static partial class Log
     [LoggerMessage(7033, LogLevel.Error, "Broker refused outbox row {RowId} on '{Topic}' with reason 0x{Reason:X2}, and the outbox could not record it; the row stays queued (attempt not counted) and is sent again after a back-off (1 s, doubling up to 30 s while the storage stays broken; reminders: event 7035)")]
     public static partial void RefusalNotRecorded(ILogger logger, long rowId, string topic, int reason, Exception exception);
 
+    [LoggerMessage(7039, LogLevel.Warning, "Outbox row {RowId} on '{Topic}' could not be handed to the MQTT library (the publish threw, not a lost connection); counted as a refused attempt (reason 0x80), retried after the rows behind it; dead-lettered: {DeadLettered}")]
+    public static partial void PublishThrew(ILogger logger, long rowId, string topic, bool deadLettered, Exception exception);
+
     [LoggerMessage(7035, LogLevel.Warning, "Outbox still cannot record broker refusals: {Failures} failed attempts since {Since:O} ({Reason}); {HeldBack} refused rows held back, next attempt in {Seconds:F0} s")]
     public static partial void RefusalStillNotRecorded(ILogger logger, int failures, DateTimeOffset since, int heldBack, double seconds, string reason);
 

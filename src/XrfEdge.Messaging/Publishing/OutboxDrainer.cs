@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using XrfEdge.Messaging.Native;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Transport;
 
@@ -9,7 +10,9 @@ namespace XrfEdge.Messaging.Publishing;
 /// <summary>
 /// The send path of the outbox (reference §3.2): while connected, hand the oldest rows to the transport keeping at most
 /// <c>window</c> unacknowledged; delete a row only after its PUBACK (reason &lt; 0x80), in batched transactions; a refused
-/// row is counted and retried (then dead-lettered), a failed hand-over rewinds the cursor so nothing is skipped. Rows
+/// row is counted and retried (then dead-lettered), and so is a row whose publish throws for the row itself (MOSQ_ERR_INVAL,
+/// an encoding error; logged 7039, recorded as reason 0x80), while a hand-over that fails for the link (NO_CONN, not
+/// connected) rewinds the cursor so nothing is skipped and waits for the reconnect, uncounted. Rows
 /// the library still holds across a reconnect stay "in flight" (libmosquitto resends them with the same mid). A storage
 /// error while recording acknowledgements (a refusal that cannot be written, e.g. SQLITE_FULL moving a row to the
 /// dead-letter table) never ends the acknowledgement loop: the affected rows stay queued and are sent again. A refused
@@ -25,6 +28,12 @@ internal sealed class OutboxDrainer
 {
     /// <summary>Longest sleep between two looks at the clock while a back-off runs: the send loop's idle wake-up, 1 s.</summary>
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The reason recorded (dead_letter.last_error) for a row whose publish threw before reaching the broker: MQTT 5.0
+    /// §2.4 reason 0x80 "Unspecified error", the only refusal code that claims nothing about the broker.
+    /// </summary>
+    private const int NotHandedOverReason = 0x80;
 
     private readonly IMqttTransport _transport;
     private readonly SqliteOutbox _outbox;
@@ -229,14 +238,28 @@ internal sealed class OutboxDrainer
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
         }
-#pragma warning disable CA1031 // A refused hand-over (e.g. QoS 0 while the link dropped) rewinds; the row stays stored.
+#pragma warning disable CA1031 // Any hand-over failure is answered for this row below; the send loop must go on.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             slots.Release();
-            _acks.Writer.TryWrite(new Completion(row, null, ex));
+
+            // A lost link (QoS 0 offline, NO_CONN, the transport stopping) is no fault of the row: it is sent again after
+            // the reconnect, uncounted. Anything else (MOSQ_ERR_INVAL for a topic libmosquitto rejects, an encoding
+            // error) would fail the same way at every try: it is counted and dead-lettered like a broker refusal, or the
+            // row would be handed over again at once, for ever, without a log (found 2026-11-23).
+            _acks.Writer.TryWrite(IsLinkFailure(ex) ? new Completion(row, null, ex) : new Completion(row, new MqttPublishOutcome(NotHandedOverReason, "not handed over: " + ex.Message), ex));
         }
     }
+
+    /// <summary>
+    /// True when a publish that threw failed for the connection, not for the row: cancelled, the transport disposed,
+    /// libmosquitto's MOSQ_ERR_NO_CONN (4) or MOSQ_ERR_CONN_LOST (7), or the transport no longer connected.
+    /// </summary>
+    private bool IsLinkFailure(Exception error) =>
+        error is OperationCanceledException or ObjectDisposedException
+        || error is MqttException { ErrorCode: LibMosquitto.ErrNoConn or LibMosquitto.ErrConnLost }
+        || _transport.ConnectedSince is null;
 
     private async Task WaitForWorkAsync(CancellationToken cancellationToken)
     {
@@ -318,7 +341,7 @@ internal sealed class OutboxDrainer
                     else if (c.Outcome is { } refused)
                     {
                         Interlocked.Increment(ref _refused);
-                        if (TryRecordRefusal(c.Row, refused, out var dead, out var error))
+                        if (TryRecordRefusal(c.Row, refused, c.Error, out var dead, out var error))
                         {
                             refusalRecorded = true;
                             if (!dead)
@@ -552,8 +575,11 @@ internal sealed class OutboxDrainer
         }
     }
 
-    /// <summary>Records a refusal; false with the error when the outbox could not, e.g. SQLITE_FULL on the dead-letter move.</summary>
-    private bool TryRecordRefusal(OutboxRow row, MqttPublishOutcome refused, out bool dead, [NotNullWhen(false)] out Exception? error)
+    /// <summary>
+    /// Records a refusal, or a publish that threw for this row (<paramref name="thrown"/>, logged as 7039); false with the
+    /// error when the outbox could not, e.g. SQLITE_FULL on the dead-letter move.
+    /// </summary>
+    private bool TryRecordRefusal(OutboxRow row, MqttPublishOutcome refused, Exception? thrown, out bool dead, [NotNullWhen(false)] out Exception? error)
     {
         try
         {
@@ -568,7 +594,15 @@ internal sealed class OutboxDrainer
             return false;
         }
 
-        Log.PublishRefused(_logger, row.Id, row.Topic, refused.ReasonCode, refused.Description, dead);
+        if (thrown is null)
+        {
+            Log.PublishRefused(_logger, row.Id, row.Topic, refused.ReasonCode, refused.Description, dead);
+        }
+        else
+        {
+            Log.PublishThrew(_logger, row.Id, row.Topic, dead, thrown);
+        }
+
         error = null;
         return true;
     }

@@ -89,6 +89,9 @@ internal static partial class Log
     [LoggerMessage(8062, LogLevel.Critical, "LOST: {What} was never stored ({Attempts} attempts; the service is stopping): {Reason}")]
     public static partial void StoreGivenUp(ILogger logger, string what, int attempts, string reason);
 
+    [LoggerMessage(8072, LogLevel.Critical, "LOST: {What} was never stored: the store failed with {ErrorType} ({Reason}), an error of this item that retrying cannot fix; the service goes on with the next result")]
+    public static partial void StoreFailedForItem(ILogger logger, Exception exception, string what, string errorType, string reason);
+
     [LoggerMessage(8063, LogLevel.Critical, "LOST: {Points} point(s) of scan {ScanId} were never stored (service stopping): {Reason}")]
     public static partial void ScanPointsLost(ILogger logger, int points, string scanId, string reason);
 

@@ -22,7 +22,9 @@ namespace XrfEdge.Service.Pipeline;
 /// crashed (so the process exits 1 and systemd's Restart=on-failure restarts it, and the start-up moves the file aside
 /// and salvages its rows) and the host is stopped, also when the drain found the damage while no result was stored.
 /// Every result that reaches this stage after that is tried once and, if it cannot be stored, logged LOST by id
-/// (8062), like the scan points still in memory (8063).
+/// (8062), like the scan points still in memory (8063). Any other exception from a store (e.g. an ArgumentException
+/// while building one result's payload) is taken as specific to that item: not retried, logged LOST by id (Critical
+/// 8072, with the error) and in the last error, and the stage goes on with the next item.
 /// </summary>
 internal sealed class PublishingWorker(
     IResultPublisher publisher,
@@ -202,6 +204,17 @@ internal sealed class PublishingWorker(
                 {
                     // A stop was requested while waiting: try again now, then on the shorter stop schedule.
                 }
+            }
+#pragma warning disable CA1031 // Whatever else a store throws concerns this item; one odd result must not fault the instrument.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                // Not storage (IOException, InvalidOperationException above) and not damage: an error in this item
+                // itself, e.g. an ArgumentException while building its payload, which every retry would meet again.
+                // Before 2026-11-23 it ended this stage and put the whole instrument in fault.
+                Log.StoreFailedForItem(logger, ex, what, ex.GetType().Name, ex.Message);
+                status.SetError($"{what} was not stored ({ex.GetType().Name}, not retried): {ex.Message}");
+                return false;
             }
         }
     }

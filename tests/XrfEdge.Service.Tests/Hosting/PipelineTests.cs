@@ -276,6 +276,57 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task Store_ArgumentExceptionForOneResult_LoggedLostByIdAndNextResultStoredServiceStaysUp()
+    {
+        // Before: any store error other than IOException/InvalidOperationException ended the publishing stage and put
+        // the instrument in fault. An ArgumentException is what building one odd result's payload can throw.
+        var parts = new FakeComponents();
+        parts.Source.Limit = 3;
+        var attempts = 0;
+        string? failedId = null;
+        parts.Publisher.StoreFailure = r =>
+        {
+            if (Interlocked.Increment(ref attempts) != 2)
+            {
+                return null;
+            }
+
+            failedId = r.MeasurementId;
+            return new ArgumentException("element symbol 'Xx' is not in the periodic table", "result");
+        };
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
+        settings.Acquisition.AutoStart = true;
+        var log = new MemoryLogProvider();
+        using var host = parts.BuildHost(settings, s => s.AddLogging(l => l.AddProvider(log)));
+        var health = host.Services.GetRequiredService<PipelineHealth>();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        await host.StartAsync();
+
+        // The results before and after the odd one are stored; the odd one was tried once, not retried.
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 2));
+        Assert.Equal(3, parts.Publisher.StoreAttempts);
+        Assert.NotNull(failedId);
+        Assert.DoesNotContain(parts.Publisher.Results, r => r.MeasurementId == failedId);
+
+        var lost = Assert.Single(log.WithEvent(8072));
+        Assert.Equal(LogLevel.Critical, lost.Level);
+        Assert.Contains($"LOST: result {failedId} was never stored", lost.Message, StringComparison.Ordinal);
+        Assert.Contains("ArgumentException", lost.Message, StringComparison.Ordinal);
+        Assert.Contains("periodic table", lost.Message, StringComparison.Ordinal);
+        Assert.Contains(failedId, status.LastError, StringComparison.Ordinal);
+        Assert.Contains("periodic table", status.LastError, StringComparison.Ordinal);
+
+        // The service stays up: no crashed stage, no fault, no self-stop.
+        Assert.NotEqual(ServiceState.Fault, status.State);
+        Assert.False(health.AnyWorkerCrashed);
+        Assert.True(health.IsAlive(out _));
+        Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
+        await host.StopAsync();
+        Assert.Equal(2, parts.Publisher.Results.Count);
+    }
+
+    [Fact]
     public async Task Store_DiskFullForMinutes_ServiceStaysAliveHoldsResultsAndStoresThemAllOnceSpaceIsBack()
     {
         var time = new FakeTimeProvider();
