@@ -666,15 +666,17 @@ public sealed class SqliteOutbox : IDisposable
 
     private static (SqliteConnection Connection, bool HadSchema) OpenChecked(OutboxOptions options)
     {
-        // Microsoft.Data.Sqlite retries SQLITE_BUSY until the command timeout (whole seconds); busy_timeout is SQLite's
-        // own wait inside one attempt.
+        // busy_timeout is SQLite's own wait inside one attempt. Microsoft.Data.Sqlite also retries SQLITE_BUSY (150 ms
+        // apart) until its command timeout, and an attempt started just before that timeout still waits its whole
+        // busy_timeout: with both at 5 s a store gave up after 10 s (seen in CI under load). Its timeout is therefore
+        // the smallest it takes (1 s, whole seconds), bounding a blocked store at about BusyTimeout + 1 s.
         var busy = options.BusyTimeout;
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = options.DatabasePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
-            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busy.TotalSeconds)),
+            DefaultTimeout = 1,
         }.ToString());
         try
         {
