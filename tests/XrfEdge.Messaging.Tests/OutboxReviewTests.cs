@@ -100,7 +100,10 @@ public sealed class OutboxReviewTests : IDisposable
         var error = Assert.Throws<SqliteException>(() => EnqueueMeasurement(outbox, "M1"));
 
         Assert.Equal(5, error.SqliteErrorCode & 0xFF); // SQLITE_BUSY (sqlite.org/rescode.html)
-        Assert.InRange(watch.Elapsed.TotalSeconds, 4, 9); // BusyTimeout 5 s + at most Microsoft.Data.Sqlite's 1 s of retries, with slack for load
+        // It waited (not an immediate failure) and gave up well before the old 30 s: SQLite's busy handler ends within
+        // BusyTimeout (5 s; measured 3.1–5.0 s, as its back-off steps need not add up to the whole), and
+        // Microsoft.Data.Sqlite's own retries add at most 1 s (10 s before that was bounded). Slack for a loaded machine.
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1, 9);
         locker.Close();
         Assert.Equal(1, EnqueueMeasurement(outbox, "M1").Stamp.Seq); // the refused attempt consumed no seq
     }

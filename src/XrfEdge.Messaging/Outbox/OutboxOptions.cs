@@ -23,7 +23,8 @@ public sealed class OutboxOptions
 
     /// <summary>
     /// How long opening and each statement wait for a lock held by another process before failing with SQLITE_BUSY;
-    /// 5 s by default (whole seconds; 1 … 5 s). The wait happens under the outbox's own lock and inside a store, so it
+    /// 5 s by default (whole seconds; 1 … 5 s; SQLite's busy handler may give up somewhat sooner, measured 3.1–5 s, and
+    /// Microsoft.Data.Sqlite's own retries add at most 1 s). The wait happens under the outbox's own lock and inside a store, so it
     /// must end before the service's watchdog sees a stalled stage (store budget 5 s + Health:StallSeconds ≥ 5 s); the
     /// publishing stage retries a refused store as "waiting", which keeps the watchdog fed.
     /// </summary>
