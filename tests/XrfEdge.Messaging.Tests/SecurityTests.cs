@@ -17,42 +17,18 @@ public sealed class SecurityTests : IDisposable
 
     private string PathOf(string file) => Path.Combine(_directory, file);
 
-    private void Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = _directory, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEnd();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed: {error}");
-    }
-
     /// <summary>A throw-away CA, a server certificate valid only for DNS:localhost, and a client certificate.</summary>
     private void MakeCertificates()
     {
-        Run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=xrfedge-test-ca");
-        File.WriteAllText(PathOf("server.ext"), "subjectAltName=DNS:localhost\n");
-        Run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost");
-        Run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "server.ext");
-        Run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=XRF-0042");
-        Run("openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "1");
+        TestCertificates.MakeCaAndServer(_directory, "DNS:localhost");
+        TestCertificates.MakeClient(_directory, "client", "XRF-0042");
     }
 
     /// <summary>Password of the encrypted client key; made up for the test.</summary>
     private const string KeyPassword = "key-pass-7731";
 
     /// <summary>A second client certificate whose key is encrypted (PKCS#8, AES-256-CBC) with <see cref="KeyPassword"/>.</summary>
-    private void MakeEncryptedClientKey()
-    {
-        Run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-aes-256-cbc", "-pass", "pass:" + KeyPassword, "-out", "client-enc.key");
-        Run("openssl", "req", "-new", "-key", "client-enc.key", "-passin", "pass:" + KeyPassword, "-out", "client-enc.csr", "-subj", "/CN=XRF-0043");
-        Run("openssl", "x509", "-req", "-in", "client-enc.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client-enc.crt", "-days", "1");
-    }
+    private void MakeEncryptedClientKey() => TestCertificates.MakeClient(_directory, "client-enc", "XRF-0043", KeyPassword);
 
     /// <summary>Starts the transport and returns the first Disconnected report that names a cause, failing if it ever connects.</summary>
     private static async Task<MqttStateChangedEventArgs> RefusalAsync(MosquittoTransport transport, Func<string, bool> expected)
@@ -326,7 +302,7 @@ public sealed class SecurityTests : IDisposable
 
     private MosquittoBroker AuthBroker()
     {
-        Run("mosquitto_passwd", "-c", "-b", PathOf("passwd"), "device1", "s3cret");
+        TestCertificates.Tool(_directory, "mosquitto_passwd", "-c", "-b", PathOf("passwd"), "device1", "s3cret");
         File.WriteAllText(PathOf("acl"), "user device1\ntopic readwrite xrf/v1/acme/dev1/#\n");
         return MosquittoBroker.Started(listenerConfig: $"allow_anonymous false\npassword_file {PathOf("passwd")}\nacl_file {PathOf("acl")}");
     }

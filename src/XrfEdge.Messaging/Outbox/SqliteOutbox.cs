@@ -608,27 +608,12 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     /// <summary>The stored spectrum (protobuf) of a measurement, or null when unknown or pruned.</summary>
-    public byte[]? TryGetSpectrum(string measurementId)
-    {
-        lock (_gate)
-        {
-            try
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                using var command = _connection.CreateCommand();
-                command.CommandText = "SELECT spectrum FROM results WHERE measurement_id = $id";
-                command.Parameters.AddWithValue("$id", measurementId);
-                return command.ExecuteScalar() as byte[];
-            }
-            catch (SqliteException ex) when (IsCorruption(ex))
-            {
-                throw Corrupted(ex);
-            }
-        }
-    }
+    public byte[]? TryGetSpectrum(string measurementId) => ReadStoredResult("SELECT spectrum FROM results WHERE measurement_id = $id", measurementId);
 
     /// <summary>The stored detection payload of a measurement, or null.</summary>
-    public byte[]? TryGetResult(string measurementId)
+    public byte[]? TryGetResult(string measurementId) => ReadStoredResult("SELECT detection FROM results WHERE measurement_id = $id", measurementId);
+
+    private byte[]? ReadStoredResult(string select, string measurementId)
     {
         lock (_gate)
         {
@@ -636,7 +621,7 @@ public sealed class SqliteOutbox : IDisposable
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 using var command = _connection.CreateCommand();
-                command.CommandText = "SELECT detection FROM results WHERE measurement_id = $id";
+                command.CommandText = select;
                 command.Parameters.AddWithValue("$id", measurementId);
                 return command.ExecuteScalar() as byte[];
             }

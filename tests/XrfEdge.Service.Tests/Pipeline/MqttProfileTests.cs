@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Messaging.Tests.Support;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
@@ -168,31 +169,11 @@ public sealed class MqttProfileTests : IDisposable
         throw new TimeoutException($"no reply on {replyTopic}; seen:\n{string.Join('\n', subscriber.Messages.Select(m => m.Topic + " " + m.Payload))}");
     }
 
-    private void Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = _folder, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEnd();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed: {error}");
-    }
-
     /// <summary>A throw-away CA, a server certificate for DNS:localhost, and a client certificate whose key is encrypted.</summary>
     private void MakeCertificates()
     {
-        Run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=xrfedge-test-ca");
-        File.WriteAllText(PathOf("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-        Run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost");
-        Run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "server.ext");
-        Run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-aes-256-cbc", "-pass", "pass:" + KeyPassword, "-out", "client.key");
-        Run("openssl", "req", "-new", "-key", "client.key", "-passin", "pass:" + KeyPassword, "-out", "client.csr", "-subj", "/CN=" + Device);
-        Run("openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "1");
+        TestCertificates.MakeCaAndServer(_folder, "DNS:localhost,IP:127.0.0.1");
+        TestCertificates.MakeClient(_folder, "client", Device, KeyPassword);
     }
 
     private MosquittoBroker TlsBroker() => new(string.Join('\n', $"cafile {PathOf("ca.crt")}", $"certfile {PathOf("server.crt")}", $"keyfile {PathOf("server.key")}", "require_certificate true"));

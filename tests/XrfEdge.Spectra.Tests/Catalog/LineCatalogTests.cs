@@ -113,7 +113,7 @@ public sealed class LineCatalogTests
         }
     }
 
-    [XraylibFact]
+    [DebianPythonFact("xraylib")]
     public void GenerateCatalog_RerunWithXraylib_ReproducesCommittedBytes()
     {
         var root = RepositoryRoot.Require();
