@@ -205,34 +205,7 @@ public sealed class OutboxReviewTests : IDisposable
         return values;
     }
 
-    /// <summary>
-    /// Damages the page holding the outbox table's root (sqlite_master.rootpage) behind the open outbox's back, as a
-    /// failing SD card or a stray writer would: the WAL is checkpointed into the file first (so the page is read from the
-    /// file, not from the WAL), the page overwritten with 0xFF (not a valid b-tree page type, sqlite.org/fileformat2.html
-    /// §1.6), then a row committed from the second connection, so that the outbox's connection sees the WAL change and
-    /// drops its page cache (a WAL reader keeps it otherwise) and reads the damaged page on its next statement.
-    /// </summary>
-    private void DamageOutboxTable()
-    {
-        using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());
-        other.Open();
-        using var command = other.CreateCommand();
-        command.CommandText = "SELECT rootpage FROM sqlite_master WHERE name = 'outbox'";
-        var rootPage = (long)command.ExecuteScalar()!;
-        command.CommandText = "PRAGMA page_size";
-        var pageSize = (int)(long)command.ExecuteScalar()!;
-        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
-        command.ExecuteNonQuery();
-        using (var file = new FileStream(DbPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            file.Position = (rootPage - 1) * pageSize;
-            file.Write(Enumerable.Repeat((byte)0xFF, pageSize).ToArray());
-            file.Flush(flushToDisk: true);
-        }
-
-        command.CommandText = "INSERT INTO counters(name, value) VALUES ('damage-test', 1)";
-        command.ExecuteNonQuery();
-    }
+    private void DamageOutboxTable() => OutboxDamage.DamageOutboxTable(DbPath);
 
     [Fact]
     public void Enqueue_FileDamagedWhileOpen_ThrowsOutboxCorruptNotFullLogsOnceAndReopenMovesItAside()

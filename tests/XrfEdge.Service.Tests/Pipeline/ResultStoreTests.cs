@@ -85,32 +85,7 @@ public sealed class ResultStoreTests : IDisposable
         Assert.Equal(11, ((SqliteException)error.InnerException!).SqliteErrorCode & 0xFF); // SQLITE_CORRUPT, sqlite.org/rescode.html
     }
 
-    /// <summary>
-    /// Overwrites the outbox table's root page in the file with 0xFF (an invalid b-tree page type) after a checkpoint,
-    /// then commits from this second connection so that the publisher's connection drops its page cache; as in the
-    /// Messaging tests' OutboxReviewTests.
-    /// </summary>
-    private void DamageOutboxTable()
-    {
-        using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = OutboxPath, Pooling = false }.ToString());
-        other.Open();
-        using var command = other.CreateCommand();
-        command.CommandText = "SELECT rootpage FROM sqlite_master WHERE name = 'outbox'";
-        var rootPage = (long)command.ExecuteScalar()!;
-        command.CommandText = "PRAGMA page_size";
-        var pageSize = (int)(long)command.ExecuteScalar()!;
-        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
-        command.ExecuteNonQuery();
-        using (var file = new FileStream(OutboxPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            file.Position = (rootPage - 1) * pageSize;
-            file.Write(Enumerable.Repeat((byte)0xFF, pageSize).ToArray());
-            file.Flush(flushToDisk: true);
-        }
-
-        command.CommandText = "INSERT INTO counters(name, value) VALUES ('damage-test', 1)";
-        command.ExecuteNonQuery();
-    }
+    private void DamageOutboxTable() => XrfEdge.Messaging.Tests.Support.OutboxDamage.DamageOutboxTable(OutboxPath);
 
     [Fact]
     public async Task Create_ResultRetentionMegabytesFromTheProfile_ReachesTheOutbox()
