@@ -33,6 +33,20 @@ public sealed class EnergyCoverageTests : IDisposable
         Assert.Equal(upperKeV, coverage.UpperKeV, 9);
     }
 
+    [Theory]
+    [InlineData(29.973, 20.0, CoverageStatus.Full)] // the simulated DP5's 30 keV setting: a few eV short of 30
+    [InlineData(29.95, 20.0, CoverageStatus.Full)] // where the catalogue ends
+    [InlineData(29.94, 20.0, CoverageStatus.Partial)]
+    [InlineData(29.94, double.NaN, CoverageStatus.PartialUnrated)]
+    public void Of_EndNear30keV_FullFromWhereTheCatalogueEndsAndTheEndReportedAsMeasured(double end, double trainedMin, CoverageStatus status)
+    {
+        var coverage = EnergyCoverage.Of(end, double.IsNaN(trainedMin) ? null : trainedMin);
+
+        Assert.Equal(status, coverage.Status);
+        Assert.Equal(end, coverage.UpperKeV); // never rounded up to 30
+        Assert.True(XrfEdge.Spectra.Catalog.LineCatalog.Default.Lines.Max(l => l.EnergyKeV) < EnergyCoverage.FullFromKeV); // every line lies below a 'full' end
+    }
+
     [Fact]
     public void Identify_40keVFullScale_FullCappedAt30()
     {

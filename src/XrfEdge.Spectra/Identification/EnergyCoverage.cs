@@ -3,11 +3,11 @@ namespace XrfEdge.Spectra.Identification;
 /// <summary>How much of the model grid (0–30 keV) a spectrum's channels cover, against the full scales the model was trained on.</summary>
 public enum CoverageStatus
 {
-    /// <summary>The channels reach 30 keV: every grid bin is measured.</summary>
+    /// <summary>The channels reach 29.95 keV, where the line catalogue ends: every line's energy is measured.</summary>
     Full,
 
     /// <summary>
-    /// The channels end below 30 keV but at or above the smallest full scale the model was trained on: the bins above
+    /// The channels end below 29.95 keV but at or above the smallest full scale the model was trained on: the bins above
     /// are fed as zeros, as in training; lines above the end cannot be seen.
     /// </summary>
     Partial,
@@ -20,7 +20,7 @@ public enum CoverageStatus
     BelowTrained,
 
     /// <summary>
-    /// The channels end below 30 keV and the model card does not state the full scales it was trained on: coverage is
+    /// The channels end below 29.95 keV and the model card does not state the full scales it was trained on: coverage is
     /// reported, no verdict on whether the model was trained on it.
     /// </summary>
     PartialUnrated,
@@ -43,6 +43,13 @@ public sealed record EnergyCoverage(double UpperKeV, double? TrainedMinKeV, Cove
     public const double ToleranceKeV = 1e-9;
 
     /// <summary>
+    /// A spectrum ending at or above this covers every catalogue line, keV: the catalogue stops at 29.95 keV (its
+    /// highest line is Sb Kβ1, 29.73 keV; LineCatalogTests). An MCA set to 30 keV with a small offset ends a few eV
+    /// short of 30 (the simulated DP5: 29.973 keV) and would otherwise be reported <c>partial</c> on every spectrum.
+    /// </summary>
+    public const double FullFromKeV = 29.95;
+
+    /// <summary>
     /// An end this far below the trained minimum still counts as trained, keV: one model-grid bin. The card's minimum is
     /// the profile's full scale (the true last channel's centre); training rebinned with the reported calibration, whose
     /// gain error (±0.5 % in <c>randomized</c>) puts the trained inputs' ends down to ≈ 19.9 keV for a 20 keV minimum.
@@ -58,10 +65,10 @@ public sealed record EnergyCoverage(double UpperKeV, double? TrainedMinKeV, Cove
     public static EnergyCoverage Of(double lastChannelUpperEdgeKeV, double? trainedMinKeV)
     {
         var upper = Math.Min(lastChannelUpperEdgeKeV, GridUpperKeV);
-        var status = upper >= GridUpperKeV - ToleranceKeV ? CoverageStatus.Full
+        var status = upper >= FullFromKeV - ToleranceKeV ? CoverageStatus.Full
             : trainedMinKeV is not { } min ? CoverageStatus.PartialUnrated
             : upper >= min - TrainedMarginKeV - ToleranceKeV ? CoverageStatus.Partial
             : CoverageStatus.BelowTrained;
-        return new EnergyCoverage(status == CoverageStatus.Full ? GridUpperKeV : upper, trainedMinKeV, status);
+        return new EnergyCoverage(upper, trainedMinKeV, status);
     }
 }
