@@ -19,7 +19,7 @@ public sealed class SpiReviewTests
     public async Task Measure_McaResetRightAfterStart_EmptyShortSpectrumIsNotAcceptedAsGood()
     {
         var inner = new SimulatedSpiMca(1024, 4, new ExampleSpectrumSource(1).Generate, TimeProvider.System);
-        using var spi = new SpiDevice(new ResetsAfterStart(inner), 0, 8_000_000);
+        using var spi = new SpiDevice(new McaResetAfterStart(inner, once: false, ownsMca: true), 0, 8_000_000);
         var client = new SpiMcaClient("/dev/spidev0.0", spi, TestProfiles.Fast(1024, replyTimeout: TimeSpan.FromSeconds(2)), TimeProvider.System);
         var preset = TimeSpan.FromMilliseconds(300);
 
@@ -55,51 +55,5 @@ public sealed class SpiReviewTests
         Assert.True(
             spectrum.Metadata.ContainsKey("saturated"),
             $"saturated spectrum accepted silently: {spectrum.Counts.Count(c => c == 65535)} channels clipped at 65535, flags {spectrum.Metadata["flags"]}, no error, no marker");
-    }
-
-    /// <summary>
-    /// Passes every ioctl through; once the client has read START's ACK it makes the device lose everything (CLEAR + STOP).
-    /// The reset comes after that response transfer, not between START's command and response transfers: there it would
-    /// replace START's ACK with STOP's, which the client rightly refuses as a wrong opcode echo (§3).
-    /// </summary>
-    private sealed class ResetsAfterStart(SimulatedSpiMca inner) : ISpiIoctl
-    {
-        private bool _startSent;
-
-        public unsafe int Ioctl(ulong request, nint argument)
-        {
-            var rc = inner.Ioctl(request, argument);
-            if (SpiIoctlNumbers.TransfersIn(request) == 1)
-            {
-                var t = *(SpiIocTransfer*)argument;
-                if (t.TxBuffer != 0 && t.Length == SpiCommand.Size
-                    && SpiCommand.TryDecode(new ReadOnlySpan<byte>((void*)(nint)t.TxBuffer, (int)t.Length)) is { } command)
-                {
-                    _startSent = command.Opcode == SpiOpcode.Start;
-                }
-                else if (_startSent && t.RxBuffer != 0 && *(byte*)(nint)t.RxBuffer == SpiMcaClient.Ack)
-                {
-                    _startSent = false;
-                    Send(SpiOpcode.Clear);
-                    Send(SpiOpcode.Stop);
-                }
-            }
-
-            return rc;
-        }
-
-        public void Dispose() => inner.Dispose();
-
-        private unsafe void Send(SpiOpcode opcode)
-        {
-            var tx = new SpiCommand(opcode).Encode();
-            var rx = new byte[SpiCommand.Size];
-            fixed (byte* pt = tx)
-            fixed (byte* pr = rx)
-            {
-                var transfer = new SpiIocTransfer { TxBuffer = (ulong)(nint)pt, RxBuffer = (ulong)(nint)pr, Length = SpiCommand.Size };
-                inner.Ioctl(SpiIoctlNumbers.Message(1), (nint)(&transfer));
-            }
-        }
     }
 }

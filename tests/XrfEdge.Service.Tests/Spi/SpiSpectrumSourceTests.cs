@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using XrfEdge.Devices.Acquisition;
 using XrfEdge.Devices.Spi;
+using XrfEdge.Devices.Tests.Support;
 using XrfEdge.Service.Cli;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Pipeline;
@@ -133,7 +134,7 @@ public sealed class SpiSpectrumSourceTests
         // The MCA loses its histogram and stops right after the first START (a brown-out): the client refuses the short
         // spectrum with an SpiProtocolException without NACK code, which takes the reopen-and-measure-again path.
         var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
-        var resetting = new ResetsAfterFirstStart(mca);
+        var resetting = new McaResetAfterStart(mca, once: true, ownsMca: false);
         int opens = 0;
         await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => { opens++; return resetting; }, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
         await source.OpenAsync(CancellationToken.None);
@@ -142,7 +143,7 @@ public sealed class SpiSpectrumSourceTests
 
         Assert.NotNull(spectrum);
         Assert.Equal(Profile.PresetTime, spectrum.LiveTime);
-        Assert.True(resetting.Reset);
+        Assert.Equal(1, resetting.Resets);
         Assert.Equal(2, opens);
         Assert.Equal(1, source.ReconnectCount);
     }
@@ -163,56 +164,6 @@ public sealed class SpiSpectrumSourceTests
         Assert.Contains("/dev/spidev0.0", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, opens);
         Assert.Equal(0, source.ReconnectCount);
-    }
-
-    /// <summary>
-    /// Passes ioctls to the simulated MCA; once the client has read the first START's ACK it makes the MCA lose everything
-    /// (CLEAR, then STOP). Not between START's command and response transfers: there STOP's ACK would replace START's,
-    /// which the client refuses as a wrong opcode echo and retries (docs/spi-mca-protocol.md §3).
-    /// </summary>
-    private sealed class ResetsAfterFirstStart(SimulatedSpiMca device) : ISpiIoctl
-    {
-        private bool _startSent;
-
-        public bool Reset { get; private set; }
-
-        public unsafe int Ioctl(ulong request, nint argument)
-        {
-            var rc = device.Ioctl(request, argument);
-            if (!Reset && SpiIoctlNumbers.TransfersIn(request) == 1)
-            {
-                var t = *(SpiIocTransfer*)argument;
-                if (t.TxBuffer != 0 && t.Length == SpiCommand.Size
-                    && SpiCommand.TryDecode(new ReadOnlySpan<byte>((void*)(nint)t.TxBuffer, (int)t.Length)) is { } command)
-                {
-                    _startSent = command.Opcode == SpiOpcode.Start;
-                }
-                else if (_startSent && t.RxBuffer != 0 && *(byte*)(nint)t.RxBuffer == SpiMcaClient.Ack)
-                {
-                    Reset = true;
-                    Send(SpiOpcode.Clear);
-                    Send(SpiOpcode.Stop);
-                }
-            }
-
-            return rc;
-        }
-
-        public void Dispose()
-        {
-        }
-
-        private unsafe void Send(SpiOpcode opcode)
-        {
-            var tx = new SpiCommand(opcode).Encode();
-            var rx = new byte[SpiCommand.Size];
-            fixed (byte* pt = tx)
-            fixed (byte* pr = rx)
-            {
-                var transfer = new SpiIocTransfer { TxBuffer = (ulong)(nint)pt, RxBuffer = (ulong)(nint)pr, Length = SpiCommand.Size };
-                device.Ioctl(SpiIoctlNumbers.Message(1), (nint)(&transfer));
-            }
-        }
     }
 
     /// <summary>Passes ioctls to the simulated MCA but fails transfer number <see cref="FailAtTransfer"/> with EIO, as spidev does when the device vanished.</summary>
