@@ -195,7 +195,10 @@ public sealed class DrainerPublishThrowsTests : IDisposable
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
         {
-            await WaitUntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 }, "poison row dead-lettered, the row behind it delivered");
+            // The row is moved before its last attempt is logged and counted: wait for all three, then check there are no more.
+            await WaitUntilAsync(
+                () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && log.WithEvent(PublishThrewEvent).Count >= 3 && drainer.RefusedTotal >= 3,
+                "poison row dead-lettered and its three attempts logged, the row behind it delivered");
             Assert.Equal(["acme/dev1/detections"], transport.Delivered);
             Assert.Equal(3, transport.Attempts.Count(t => t == "acme/dev1/bad#"));
 
