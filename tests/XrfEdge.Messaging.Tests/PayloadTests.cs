@@ -129,7 +129,7 @@ public sealed class PayloadTests
     public void MiniJsonSchema_DateTimeFormat_RequiresRfc3339WithOffset(string text, bool valid)
     {
         // Guards the validator's format check, which the real-broker schema tests rely on.
-        var json = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.status/1\",\"ts\":\"{text}\",\"state\":\"idle\",\"boot_id\":\"b\",\"app_version\":\"1\",\"model\":null,\"config_hash\":null,\"remote_control\":false,\"last_error\":null}}");
+        var json = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.status/1\",\"ts\":\"{text}\",\"state\":\"idle\",\"boot_id\":\"b\",\"app_version\":\"1\",\"model\":null,\"config_hash\":null,\"remote_control\":false,\"last_error\":null,\"model_error\":null}}");
         Assert.Equal(valid, MiniJsonSchema.Validate("status.schema.json", json).Count == 0);
     }
 

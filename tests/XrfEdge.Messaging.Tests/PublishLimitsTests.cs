@@ -136,7 +136,7 @@ public sealed class PublishLimitsTests : IDisposable
             using var outbox = OpenOutbox();
             await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-culture"));
             await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) });
-            publisher.SetHealthSource(() => new InstrumentHealth { DetectorTemperatureCelsius = -31.8, DeadTimePercent = 4.33, Uptime = TimeSpan.FromSeconds(12.5) }, null);
+            publisher.SetHealthSource(() => new InstrumentHealth { DetectorTemperatureCelsius = -31.8, DeadTimePercent = 4.33, Uptime = TimeSpan.FromSeconds(12.5) }, static () => null);
             await publisher.StartAsync(CancellationToken.None);
             await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
 

@@ -66,7 +66,7 @@ public sealed class PublisherTests : IDisposable
         await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-all"));
         await using var node = SparkplugNode.Create(Program.ChildTransport(broker.Port, "dev-all-spb"), outbox, "acme", "XRF-0042");
         await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HomeAssistantDiscovery = true, Sparkplug = true, HealthInterval = TimeSpan.FromHours(1) }, sparkplug: node);
-        publisher.SetHealthSource(() => new InstrumentHealth { DetectorTemperatureCelsius = -31.5 }, null);
+        publisher.SetHealthSource(() => new InstrumentHealth { DetectorTemperatureCelsius = -31.5 }, static () => null);
         await publisher.StartAsync(CancellationToken.None);
         await node.StartAsync(CancellationToken.None);
 
@@ -172,7 +172,7 @@ public sealed class PublisherTests : IDisposable
         var calls = 0;
         publisher.SetHealthSource(
             () => Interlocked.Increment(ref calls) <= 2 ? throw new InvalidOperationException("DP5 status not readable yet") : new InstrumentHealth { DetectorTemperatureCelsius = -31.5 },
-            null);
+            static () => null);
         await publisher.StartAsync(CancellationToken.None);
 
         var health = await subscriber.WaitForTopicAsync(Topics.Health);

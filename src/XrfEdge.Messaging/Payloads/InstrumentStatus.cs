@@ -25,4 +25,7 @@ public sealed record InstrumentStatus
 
     /// <summary>Last error sentence, or null.</summary>
     public string? LastError { get; init; }
+
+    /// <summary>Why no model is loaded (the instrument measures without analysis), or null when one is.</summary>
+    public string? ModelError { get; init; }
 }

@@ -41,6 +41,15 @@ public static class StatusPayloads
                 w.WriteString("last_error", status.LastError);
             }
 
+            if (status.ModelError is null)
+            {
+                w.WriteNull("model_error");
+            }
+            else
+            {
+                w.WriteString("model_error", status.ModelError);
+            }
+
             w.WriteEndObject();
         }
 

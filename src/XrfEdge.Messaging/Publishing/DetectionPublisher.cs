@@ -33,7 +33,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
     private CancellationTokenSource? _stop;
     private Task _loops = Task.CompletedTask;
     private Func<InstrumentHealth>? _healthSource;
-    private ModelIdentity? _model;
+    private Func<ModelIdentity?> _model = static () => null;
 
     /// <summary>Creates the publisher.</summary>
     /// <param name="transport">The native-tree MQTT connection (its will/birth set by <see cref="ConfigureAvailability"/>).</param>
@@ -101,9 +101,13 @@ public sealed class DetectionPublisher : IAsyncDisposable
         ];
     }
 
-    /// <summary>Supplies instrument figures for the periodic <c>health</c> message and the model identity it reports.</summary>
-    public void SetHealthSource(Func<InstrumentHealth> source, ModelIdentity? model)
+    /// <summary>
+    /// Supplies instrument figures for the periodic <c>health</c> message and the model identity it reports, both read
+    /// at each message (a service's model may load after start-up).
+    /// </summary>
+    public void SetHealthSource(Func<InstrumentHealth> source, Func<ModelIdentity?> model)
     {
+        ArgumentNullException.ThrowIfNull(model);
         _healthSource = source;
         _model = model;
     }
@@ -162,7 +166,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
             _transport.ReconnectCount,
             _transport.LastDisconnectCode,
             _transport.NegotiatedProtocol == MqttProtocolVersion.V311 ? "3.1.1" : "5");
-        var payload = StatusPayloads.BuildHealth(health, _outbox.GetStatistics(), mqtt, _model, _time.GetUtcNow());
+        var payload = StatusPayloads.BuildHealth(health, _outbox.GetStatistics(), mqtt, _model(), _time.GetUtcNow());
         // QoS 0: health is "latest value", never backlogged (reference §1.4); a dropped one is replaced a period later.
         await PublishDirectAsync(new MqttOutboundMessage { Topic = _topics.Health, Payload = payload, Qos = 0, Retain = true, ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
         _sparkplug?.ReportHealth(health, _outbox.GetStatistics());

@@ -10,6 +10,7 @@ internal sealed class InstrumentStatus
     private readonly object _gate = new();
     private ServiceState _state = ServiceState.Starting;
     private string? _lastError;
+    private string? _modelProblem;
     private bool _faultDuringRun;
     private bool _connected;
     private bool _interlockClosed = true;
@@ -38,6 +39,18 @@ internal sealed class InstrumentStatus
             lock (_gate)
             {
                 return _lastError;
+            }
+        }
+    }
+
+    /// <summary>Why no model is loaded (the service then measures without analysis), or null when one is.</summary>
+    public string? ModelProblem
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _modelProblem;
             }
         }
     }
@@ -157,6 +170,22 @@ internal sealed class InstrumentStatus
         Changed?.Invoke();
     }
 
+    /// <summary>Sets or clears (<see langword="null"/>) why no model is loaded.</summary>
+    public void SetModelProblem(string? problem)
+    {
+        lock (_gate)
+        {
+            if (_modelProblem == problem)
+            {
+                return;
+            }
+
+            _modelProblem = problem;
+        }
+
+        Changed?.Invoke();
+    }
+
     public void SetConnected(bool connected)
     {
         lock (_gate)
@@ -202,7 +231,8 @@ internal sealed class InstrumentStatus
             string link = _connected ? "online" : "offline";
             string interlock = _interlockClosed ? "" : ", interlock open";
             string error = _state == ServiceState.Fault && _lastError is not null ? $", error: {_lastError}" : "";
-            return $"{state}, {link}, outbox {outboxPending} queued, {Completed} measured{interlock}{error}";
+            string model = _modelProblem is null ? "" : $", NO MODEL (measuring without analysis): {_modelProblem}";
+            return $"{state}, {link}, outbox {outboxPending} queued, {Completed} measured{interlock}{model}{error}";
         }
     }
 }

@@ -92,6 +92,15 @@ internal static partial class Log
     [LoggerMessage(8072, LogLevel.Critical, "LOST: {What} was never stored: the store failed with {ErrorType} ({Reason}), an error of this item that retrying cannot fix; the service goes on with the next result")]
     public static partial void StoreFailedForItem(ILogger logger, Exception exception, string what, string errorType, string reason);
 
+    [LoggerMessage(8073, LogLevel.Critical, "No model loaded: {Problem}. The instrument keeps measuring and storing every spectrum without analysis (results say \"analysis failed: no model loaded\"); the model loads as soon as its files change")]
+    public static partial void ModelRefused(ILogger logger, string problem);
+
+    [LoggerMessage(8074, LogLevel.Warning, "Model {Model} {Version} ({Precision}) loaded after it had been refused; analysis resumes with the next measurement")]
+    public static partial void ModelLoadedLate(ILogger logger, string model, string version, string precision);
+
+    [LoggerMessage(8075, LogLevel.Warning, "Ready after {ElapsedMilliseconds:F0} ms WITHOUT a model (analysis off until {ModelPath} loads), outbox {Outbox}")]
+    public static partial void ReadyWithoutModel(ILogger logger, double elapsedMilliseconds, string modelPath, string outbox);
+
     [LoggerMessage(8063, LogLevel.Critical, "LOST: {Points} point(s) of scan {ScanId} were never stored (service stopping): {Reason}")]
     public static partial void ScanPointsLost(ILogger logger, int points, string scanId, string reason);
 

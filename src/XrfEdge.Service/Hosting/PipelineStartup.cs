@@ -9,13 +9,14 @@ namespace XrfEdge.Service.Hosting;
 
 /// <summary>
 /// Local start-up, registered first so it runs before the workers: open the outbox/publisher and the spectrum
-/// source (the model is already loaded when the analyzer was constructed). When every hosted service has started the
+/// source (the model was tried when the analyzer was constructed: loaded, or refused and shown as the status's model
+/// problem while the service measures without analysis, <see cref="ModelSlot"/>). When every hosted service has started the
 /// host raises ApplicationStarted: the state becomes Idle and the GPIO inputs are watched. On ApplicationStopping
 /// the X-ray warning goes off and the running measurement is aborted before anything else stops.
 /// </summary>
 internal sealed class PipelineStartup(
     ISpectrumSource source,
-    ISpectrumAnalyzer analyzer,
+    ModelSlot analyzer,
     IResultPublisher publisher,
     IInstrumentIo io,
     MeasurementControl control,
@@ -28,6 +29,7 @@ internal sealed class PipelineStartup(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         identity.Model = analyzer.Model;
+        status.SetModelProblem(analyzer.Problem);
         await publisher.StartAsync(cancellationToken).ConfigureAwait(false);
         await source.OpenAsync(cancellationToken).ConfigureAwait(false);
         lifetime.ApplicationStarted.Register(() =>
@@ -36,7 +38,15 @@ internal sealed class PipelineStartup(
             status.LeaveStarting(); // not SetState(Idle): an auto-started run may already be measuring
             using var process = Process.GetCurrentProcess();
             double elapsed = (DateTime.Now - process.StartTime).TotalMilliseconds;
-            Log.Ready(logger, elapsed, analyzer.Model.Name, analyzer.Model.Version, analyzer.Model.Precision, settings.Outbox.Path);
+            if (analyzer.Model is { } model)
+            {
+                Log.Ready(logger, elapsed, model.Name, model.Version, model.Precision, settings.Outbox.Path);
+            }
+            else
+            {
+                Log.ReadyWithoutModel(logger, elapsed, settings.Model.Path, settings.Outbox.Path);
+            }
+
             if (settings.Health.TrimMemoryAfterStartup)
             {
                 // Off the start-up path: READY is not delayed by the collection and the page-out.

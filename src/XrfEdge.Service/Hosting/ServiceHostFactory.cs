@@ -14,7 +14,7 @@ namespace XrfEdge.Service.Hosting;
 
 /// <summary>
 /// The composition root of <c>xrfedge run</c>: a Generic Host with the pipeline workers, registered in the order that
-/// makes start-up and shutdown right (start: startup → publishing → analysis → acquisition → status → systemd;
+/// makes start-up and shutdown right (start: startup → model watcher → publishing → analysis → acquisition → status → systemd;
 /// the host stops them in reverse, so acquisition stops first and the downstream workers drain).
 /// </summary>
 internal static class ServiceHostFactory
@@ -56,10 +56,17 @@ internal static class ServiceHostFactory
         services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
         services.AddSingleton(sp => components.CreateInstrumentIo(settings, sp));
         services.AddSingleton(sp => components.CreateSource(settings, sp));
-        services.AddSingleton(sp => components.CreateAnalyzer(settings, sp));
+        // A refused model (ModelContractException) leaves the slot empty and the service measuring without analysis;
+        // the watcher loads the model when its files change (ModelSlot).
+        services.AddSingleton(sp => new ModelSlot(
+            () => components.CreateAnalyzer(settings, sp),
+            () => ModelSlot.Fingerprint(settings.Model),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Model")));
+        services.AddSingleton<ISpectrumAnalyzer>(sp => sp.GetRequiredService<ModelSlot>());
         services.AddSingleton(sp => components.CreatePublisher(settings, sp));
 
         services.AddHostedService<PipelineStartup>();
+        services.AddHostedService<ModelWatcher>();
         services.AddHostedService<PublishingWorker>();
         services.AddHostedService<AnalysisWorker>();
         services.AddHostedService<AcquisitionWorker>();

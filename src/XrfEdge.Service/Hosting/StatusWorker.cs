@@ -22,7 +22,7 @@ internal sealed class StatusWorker(
     TimeProvider time) : BackgroundService
 {
     private readonly SemaphoreSlim _changed = new(0, 1);
-    private (ServiceState, bool, bool, string?)? _lastShown;
+    private (ServiceState, bool, bool, string?, string?)? _lastShown;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -111,7 +111,7 @@ internal sealed class StatusWorker(
     {
         var state = status.State;
         bool connected = publisher.IsConnected;
-        var shown = (state, connected, status.InterlockClosed, status.LastError);
+        var shown = (state, connected, status.InterlockClosed, status.LastError, status.ModelProblem);
         if (_lastShown == shown)
         {
             return; // a flip and back (measuring → idle → measuring) between two looks: nothing new to show
@@ -132,6 +132,7 @@ internal sealed class StatusWorker(
                 settings.Acquisition.Mode.ToString(),
                 status.InterlockClosed,
                 status.LastError,
+                status.ModelProblem,
                 time.GetUtcNow()),
             cancellationToken).ConfigureAwait(false);
     }

@@ -86,15 +86,10 @@ public static partial class ProfileValidator
         {
             problems.Add("Model:Path = '': required (the ONNX encoder, models/xrf-line-encoder.int8.onnx)");
         }
-        else if (!File.Exists(m.Path))
-        {
-            problems.Add($"Model:Path = '{m.Path}': file not found (train it with `make model`, or see models/README.md)");
-        }
 
-        if (m.CardPath is not null && !File.Exists(m.CardPath))
-        {
-            problems.Add($"Model:CardPath = '{m.CardPath}': file not found");
-        }
+        // A model or card file that is missing or refused is not a profile error: the service runs without analysis and
+        // loads the model when its files appear or change (Pipeline/ModelSlot), so a failed model update cannot stop
+        // the instrument (exit 78 is not restarted by systemd). Critical 8073 and the status's model_error name the file.
 
         Range(problems, "Model:MaxBatchSize", m.MaxBatchSize, 1, 4096, "between 1 and 4096");
         Range(problems, "Model:IntraOpThreads", m.IntraOpThreads, 0, 64, "between 0 (library default) and 64");

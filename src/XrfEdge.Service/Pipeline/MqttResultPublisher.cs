@@ -125,7 +125,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _publisher.SetHealthSource(Health, _identity.Model);
+        _publisher.SetHealthSource(Health, () => _identity.Model); // read at each health message: a model loaded late (ModelSlot) shows
         return _publisher.StartAsync(cancellationToken);
     }
 
@@ -235,6 +235,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
                 ConfigHash = status.ConfigHash,
                 RemoteControlEnabled = _settings.Mqtt.RemoteControl,
                 LastError = status.LastError,
+                ModelError = status.ModelProblem,
             },
             cancellationToken).ConfigureAwait(false);
     }

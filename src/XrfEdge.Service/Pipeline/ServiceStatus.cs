@@ -12,4 +12,5 @@ internal sealed record ServiceStatus(
     string Mode,
     bool InterlockClosed,
     string? LastError,
+    string? ModelProblem,
     DateTimeOffset Timestamp);

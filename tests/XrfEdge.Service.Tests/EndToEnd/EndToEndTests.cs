@@ -131,6 +131,51 @@ public sealed partial class EndToEndTests : IDisposable
         }
     }
 
+    [EndToEndFact]
+    public void Service_CorruptModelFile_MeasuresWithoutAnalysis_ThenLoadsTheFixedModelWithoutARestart()
+    {
+        // A model update cut off half-way: the card is there, the ONNX file is not a model. The instrument must keep
+        // measuring and publishing (it used to exit 1 at start-up, and systemd restarted it into the same failure).
+        string model = Path.Combine(_folder, Path.GetFileName(RepositoryRoot.TestModel));
+        File.Copy(XrfEdge.Inference.LineEncoder.CardPathFor(RepositoryRoot.TestModel), XrfEdge.Inference.LineEncoder.CardPathFor(model));
+        File.WriteAllBytes(model, File.ReadAllBytes(RepositoryRoot.TestModel)[..4096]);
+        using var broker = new MosquittoBroker();
+        using var subscriber = new MqttSubscriber(broker.Port, "e2e-no-model", Root + "/#");
+        using var service = Start(broker.Port, model);
+
+        Assert.True(
+            subscriber.WaitUntil(m => m.Any(x => x.Topic == Root + "/status" && Json(x.Payload).GetProperty("model_error").GetString()?.Contains(model, StringComparison.Ordinal) == true), Patience),
+            "no status naming the refused model:\n" + service.Output);
+        var status = Json(subscriber.Messages.Last(x => x.Topic == Root + "/status").Payload);
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("model").ValueKind);
+        Assert.Contains("No model loaded: ", service.Output, StringComparison.Ordinal);
+
+        // Measurements go on, each published as a failed analysis that says why; none is dropped.
+        Assert.True(subscriber.WaitUntil(m => Events(m).Count >= 2, Patience), "no measurement events without a model:\n" + service.Output);
+        Assert.All(Events(subscriber.Messages), e =>
+        {
+            Assert.Equal("failed", e.GetProperty("outcome").GetString());
+            Assert.StartsWith("analysis failed: no model loaded: ", e.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        });
+        Assert.Empty(Detections(subscriber.Messages));
+
+        // The fixed model is copied in: it is loaded within the watcher's period, detections resume, status clears.
+        File.Copy(RepositoryRoot.TestModel, model, overwrite: true);
+        Assert.True(subscriber.WaitUntil(m => Detections(m).Count >= 1, Patience), "no detection after the model was fixed:\n" + service.Output);
+        Assert.Contains("loaded after it had been refused", service.Output, StringComparison.Ordinal);
+        Assert.True(
+            subscriber.WaitUntil(m => m.Any(x => x.Topic == Root + "/status" && Json(x.Payload).GetProperty("model_error").ValueKind == JsonValueKind.Null && Json(x.Payload).GetProperty("model").ValueKind == JsonValueKind.Object), Patience),
+            "status still shows no model:\n" + service.Output);
+
+        service.Terminate();
+        Assert.True(service.WaitForExit(Patience, out int exitCode) && exitCode == 0, "unclean exit: " + service.Output);
+
+        static List<JsonElement> Events(IEnumerable<(string Topic, string Payload)> messages) =>
+            [.. messages.Where(x => x.Topic == Root + "/events").Select(x => Json(x.Payload))];
+    }
+
+    private static JsonElement Json(string payload) => JsonDocument.Parse(payload).RootElement;
+
     [TrainedModelFact]
     public void Service_TrainedModel_DetectsTheSimulatorsSample()
     {

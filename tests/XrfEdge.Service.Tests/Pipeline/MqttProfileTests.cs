@@ -72,7 +72,7 @@ public sealed class MqttProfileTests : IDisposable
         foreach (var state in Enum.GetValues<ServiceState>())
         {
             var name = state.ToString().ToLowerInvariant(); // as StatusWorker.ShowAsync writes it
-            await publisher.PublishStatusAsync(new ServiceStatus(name, "boot", "1.0.0", null, null, null, "hash", "Single", true, null, DateTimeOffset.UtcNow), CancellationToken.None);
+            await publisher.PublishStatusAsync(new ServiceStatus(name, "boot", "1.0.0", null, null, null, "hash", "Single", true, null, null, DateTimeOffset.UtcNow), CancellationToken.None);
             Assert.True(
                 subscriber.WaitUntil(m => m.Any(x => x.Payload.Contains($"\"state\":\"{name}\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(20)),
                 $"status '{name}' did not arrive");

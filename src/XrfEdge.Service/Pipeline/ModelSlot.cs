@@ -1,0 +1,173 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Inference;
+using XrfEdge.Inference.Model;
+using XrfEdge.Service.Options;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Identification;
+
+namespace XrfEdge.Service.Pipeline;
+
+/// <summary>
+/// The analysis stage's hold on its model. A model the encoder refuses (<see cref="ModelContractException"/>: file or
+/// card missing, unreadable ONNX, card mismatch, a graph ONNX Runtime will not load) does not stop the instrument: the
+/// service runs without analysis — it measures, stores and publishes every measurement as "analysis failed: no model
+/// loaded: …" with its spectrum, drains the outbox and answers commands — and says so in the journal (Critical 8073),
+/// the retained status (<c>model</c> null, <c>model_error</c>) and systemd's STATUS line. A corrupt model pushed by an
+/// update therefore costs the analysis, not the instrument, and a fixed model is picked up without a restart: whenever
+/// the model or card file changes (size, modification time, appearance) the next <see cref="TryLoad"/> opens it again
+/// (<see cref="Hosting.ModelWatcher"/> polls; an analysis call also tries). Once a model is loaded it is kept: a later
+/// change of the file is taken at the next restart, as before (install.sh restarts the service).
+/// Anything else that stops the first load (the ONNX Runtime library itself missing) is a start-up failure, as before.
+/// </summary>
+internal sealed class ModelSlot : ISpectrumAnalyzer
+{
+    private readonly Func<ISpectrumAnalyzer> _open;
+    private readonly Func<string> _fingerprint;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private ISpectrumAnalyzer? _analyzer;
+    private string? _problem;
+    private string? _refusedFingerprint;
+    private bool _disposed;
+
+    /// <summary>Tries the first load at once; a refused model leaves the slot empty (<see cref="Problem"/> says why).</summary>
+    /// <param name="open">Opens the analyzer over the model files (throws <see cref="ModelContractException"/> on a bad model).</param>
+    /// <param name="fingerprint">Identifies the files' current state; a refused model is tried again only when it changes.</param>
+    /// <param name="logger">Gets 8073 (refused) and 8074 (loaded after a refusal).</param>
+    public ModelSlot(Func<ISpectrumAnalyzer> open, Func<string> fingerprint, ILogger logger)
+    {
+        _open = open ?? throw new ArgumentNullException(nameof(open));
+        _fingerprint = fingerprint ?? throw new ArgumentNullException(nameof(fingerprint));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        TryLoad();
+    }
+
+    /// <summary>Raised (outside the lock) when a model was loaded after a refusal.</summary>
+    public event Action? Loaded;
+
+    /// <summary>The loaded model, or null while none is.</summary>
+    public ModelIdentity? Model => Volatile.Read(ref _analyzer)?.Model;
+
+    /// <summary>Why no model is loaded (the encoder's sentence, naming the file), or null when one is.</summary>
+    public string? Problem
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _problem;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Loads the model if none is loaded and the files changed since the last refusal; cheap otherwise (two
+    /// <c>stat</c> calls while empty, nothing once loaded).
+    /// </summary>
+    /// <returns>Whether a model is loaded now.</returns>
+    public bool TryLoad()
+    {
+        if (Volatile.Read(ref _analyzer) is not null)
+        {
+            return true;
+        }
+
+        bool recovered;
+        ISpectrumAnalyzer opened;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_analyzer is not null)
+            {
+                return true;
+            }
+
+            string fingerprint = _fingerprint();
+            if (fingerprint == _refusedFingerprint)
+            {
+                return false;
+            }
+
+            try
+            {
+                opened = _open();
+            }
+            // IOException/UnauthorizedAccessException: the file changed or vanished between the checks and the read
+            // (an update copying it in); the next change of the fingerprint tries again.
+            catch (Exception ex) when (ex is ModelContractException or IOException or UnauthorizedAccessException)
+            {
+                _refusedFingerprint = fingerprint;
+                _problem = ex.Message;
+                Log.ModelRefused(_logger, ex.Message);
+                return false;
+            }
+
+            recovered = _refusedFingerprint is not null;
+            _refusedFingerprint = null;
+            _problem = null;
+            Volatile.Write(ref _analyzer, opened);
+        }
+
+        if (recovered)
+        {
+            Log.ModelLoadedLate(_logger, opened.Model?.Name ?? "?", opened.Model?.Version ?? "?", opened.Model?.Precision ?? "?");
+            Loaded?.Invoke();
+        }
+
+        return true;
+    }
+
+    /// <exception cref="ModelUnavailableException">No model is loaded (and the files have not changed into a valid one).</exception>
+    public IReadOnlyList<Identification> Identify(IReadOnlyList<RawSpectrum> spectra)
+    {
+        var analyzer = Volatile.Read(ref _analyzer);
+        if (analyzer is null)
+        {
+            TryLoad();
+            analyzer = Volatile.Read(ref _analyzer) ?? throw new ModelUnavailableException(Problem ?? "the model is not loaded");
+        }
+
+        return analyzer.Identify(spectra);
+    }
+
+    public void Dispose()
+    {
+        ISpectrumAnalyzer? analyzer;
+        lock (_gate)
+        {
+            _disposed = true;
+            analyzer = _analyzer;
+            _analyzer = null;
+        }
+
+        analyzer?.Dispose();
+    }
+
+    /// <summary>
+    /// The state of the model and card files as the slot compares it: size and modification time of each, or
+    /// "missing". Replacing either file (an update, <c>cp</c>, <c>mv</c> into place) changes it.
+    /// </summary>
+    public static string Fingerprint(ModelOptions model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        string modelPath = Path.GetFullPath(model.Path);
+        string cardPath = model.CardPath ?? LineEncoder.CardPathFor(modelPath);
+        return State(modelPath) + "|" + State(cardPath);
+
+        static string State(string path)
+        {
+            var file = new FileInfo(path);
+            return file.Exists
+                ? string.Create(CultureInfo.InvariantCulture, $"{path}:{file.Length}:{file.LastWriteTimeUtc.Ticks}")
+                : path + ":missing";
+        }
+    }
+}
+
+/// <summary>Analysis was asked for while no model is loaded; the message says why the model was refused.</summary>
+internal sealed class ModelUnavailableException(string problem) : InvalidOperationException("no model loaded: " + problem)
+{
+    /// <summary>The encoder's reason, naming the file.</summary>
+    public string Problem { get; } = problem;
+}
