@@ -96,6 +96,15 @@ public sealed class AcquisitionOptions
     /// </summary>
     public string? TubeAnode { get; set; }
 
+    /// <summary>
+    /// The tube high voltage the instrument measures at, kV (null = not stated). Set on every acquired spectrum that
+    /// states no voltage itself (an MCA spectrum never does): the decoder then reports no line whose absorption edge
+    /// the tube cannot reach (Pb-L at 10 kV, say) and lists an element none of whose lines it can excite as not assessed
+    /// (docs/inference.md §4), and the detection carries it as <c>acq.tube_kv</c>. Leave it unset when the voltage
+    /// changes between measurements without the profile changing: a wrong value would hide lines that are there.
+    /// </summary>
+    public double? TubeVoltageKilovolts { get; set; }
+
     /// <summary>Replay file (<c>.jsonl</c>). Required for <see cref="AcquisitionSource.Replay"/>.</summary>
     public string? ReplayPath { get; set; }
 

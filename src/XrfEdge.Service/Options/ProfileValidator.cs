@@ -74,6 +74,11 @@ public static partial class ProfileValidator
             problems.Add($"Acquisition:TubeAnode = '{anode}': {anodeProblem}");
         }
 
+        if (a.TubeVoltageKilovolts is { } kilovolts && Excitation.CheckTubeVoltage(kilovolts) is { } voltageProblem)
+        {
+            problems.Add(Invariant($"Acquisition:TubeVoltageKilovolts = {kilovolts}: {voltageProblem}"));
+        }
+
         var c = settings.Calibration;
         string? calibrationProblem = new EnergyCalibration(c.OffsetKeV, c.GainKeVPerChannel, c.QuadraticKeVPerChannel2).Validate(a.ChannelCount);
         if (calibrationProblem is not null)

@@ -329,6 +329,12 @@ internal sealed class AcquisitionWorker(
             spectrum = spectrum with { Excitation = spectrum.Excitation is { } stated ? stated with { Anode = anode } : new Excitation(anode, null, null) };
         }
 
+        if (_options.TubeVoltageKilovolts is { } kilovolts && spectrum.Excitation?.TubeVoltageKilovolts is null)
+        {
+            // The decoder leaves out lines the tube cannot excite; a spectrum that states its own voltage keeps it.
+            spectrum = spectrum with { Excitation = spectrum.Excitation is { } stated ? stated with { TubeVoltageKilovolts = kilovolts } : new Excitation(null, kilovolts, null) };
+        }
+
         if (single)
         {
             Beep();

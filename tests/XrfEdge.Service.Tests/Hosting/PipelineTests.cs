@@ -136,6 +136,25 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task TubeVoltage_SpectrumStatingNone_TakesTheProfilesVoltageWithTheAnode()
+    {
+        // Without it the decoder's excitability rule (no line whose edge the tube cannot reach) never applied to an
+        // MCA spectrum: only files carry a voltage.
+        var parts = new FakeComponents();
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
+        settings.Acquisition.AutoStart = true;
+        settings.Acquisition.TubeAnode = "Rh";
+        settings.Acquisition.TubeVoltageKilovolts = 15;
+        using var host = parts.BuildHost(settings);
+        await host.StartAsync();
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count >= 2));
+        await host.StopAsync();
+
+        Assert.All(parts.Publisher.Results.Take(2), r => Assert.Equal(new XrfEdge.Spectra.Excitation("Rh", 15, null), r.Spectrum!.Excitation));
+    }
+
+    [Fact]
     public async Task Scan_FastSource_AnalysesInBatchesAndSummarises()
     {
         var parts = new FakeComponents();

@@ -163,6 +163,17 @@ public sealed class ProfileLoaderTests : IDisposable
     }
 
     [Fact]
+    public void TubeVoltage_Kilovolts_IsAccepted_VoltsAreRefusedNamingTheKey()
+    {
+        var path = Write(Minimal());
+
+        Assert.Null(ProfileLoader.Load(path, [], Environment).Acquisition.TubeVoltageKilovolts);
+        Assert.Equal(40, ProfileLoader.Load(path, ["Acquisition:TubeVoltageKilovolts=40"], Environment).Acquisition.TubeVoltageKilovolts);
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, ["Acquisition:TubeVoltageKilovolts=40000"], Environment));
+        Assert.StartsWith("Acquisition:TubeVoltageKilovolts = 40000: tube voltage 40000 kV is outside 1–200 kV", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TubeAnode_NotAnElement_IsRefusedNamingTheKey()
     {
         var path = Write(Minimal());
