@@ -195,9 +195,10 @@ public sealed class DrainerPublishThrowsTests : IDisposable
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
         {
-            // The row is moved before its last attempt is logged and counted: wait for all three, then check there are no more.
+            // The row is moved before its last attempt is logged, and leaves the in-flight set only after that: wait for all
+            // three and the empty window, then check there are no more.
             await WaitUntilAsync(
-                () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && log.WithEvent(PublishThrewEvent).Count >= 3 && drainer.RefusedTotal >= 3,
+                () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && log.WithEvent(PublishThrewEvent).Count >= 3 && drainer.RefusedTotal >= 3 && drainer.InFlight == 0,
                 "poison row dead-lettered and its three attempts logged, the row behind it delivered");
             Assert.Equal(["acme/dev1/detections"], transport.Delivered);
             Assert.Equal(3, transport.Attempts.Count(t => t == "acme/dev1/bad#"));

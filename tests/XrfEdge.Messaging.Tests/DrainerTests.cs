@@ -159,7 +159,11 @@ public sealed class DrainerTests : IDisposable
 
         var spectrum = await subscriber.WaitForTopicAsync(spectrumTopic);
         Assert.Equal(new byte[] { 1, 2, 3 }, spectrum.Payload);
-        await WaitUntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 }, "refused detection dead-lettered, spectrum deleted");
+        // The row is moved before its last refusal is logged, and a row leaves the in-flight set and is counted as sent
+        // only after its delete: wait for the log and the counters themselves, then check there are no more.
+        await WaitUntilAsync(
+            () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && log.Count(PublishRefusedEvent) >= 3 && publisher.SentTotal >= 1 && publisher.InFlight == 0,
+            "refused detection dead-lettered and its three refusals logged, spectrum deleted and counted");
 
         // Refused exactly MaxAttempts times, each logged with the broker's reason; only the last one dead-letters it.
         var refusals = log.WithEvent(PublishRefusedEvent);
@@ -225,7 +229,10 @@ public sealed class DrainerTests : IDisposable
             var after = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "allowed/a2", Payload = "a2"u8.ToArray() });
             drainer.Wake();
             await subscriber.WaitForTopicAsync("allowed/a2");
-            await WaitUntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && drainer.InFlight == 0, "allowed row deleted and refused row dead-lettered once space is back");
+            // SentTotal grows only after the delete and after the row left the in-flight set: wait for it too.
+            await WaitUntilAsync(
+                () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && drainer.InFlight == 0 && drainer.SentTotal >= 2,
+                "allowed row deleted and counted and refused row dead-lettered once space is back");
             Assert.Equal(2, drainer.SentTotal);
             Assert.Equal("denied/r", Assert.Single(DeadLetters()).Topic);
             Assert.True(after.RowId > refused.RowId);

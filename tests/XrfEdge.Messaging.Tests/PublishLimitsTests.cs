@@ -86,12 +86,115 @@ public sealed class PublishLimitsTests : IDisposable
 
         // Until 2026-11-23 the oversized row was handed over, thrown back and handed over again every ~20 ms, for ever,
         // without a log: depth stayed 1 and nothing was dead-lettered. Now it is refused (0x95) like a broker refusal.
-        await WaitUntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 }, "oversized spectrum dead-lettered");
+        // The row is moved before its last refusal is logged: wait for the fifth log itself, then check there are no more.
+        await WaitUntilAsync(
+            () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && logs.Count(PublishRefusedEvent) >= 5,
+            "oversized spectrum dead-lettered and its five refusals logged");
         var refusals = logs.WithEvent(PublishRefusedEvent);
         Assert.Equal(5, refusals.Count); // OutboxOptions.MaxAttempts default: refused 5 times, the last one dead-letters it
         Assert.All(refusals, r => Assert.Contains("packet too large", r.Message, StringComparison.Ordinal));
         Assert.DoesNotContain(subscriber.Received, m => m.Topic == Topics.Spectrum("M-BIG"));
         await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Drainer_DetectionOverMaxPacketBytesOnMqtt311Broker_DeadLetteredNamingSizeAndLimitAndSmallerDetectionDelivered()
+    {
+        // message_size_limit 4096 on an MQTT 3.1.1 connection: mosquitto drops a larger message and still acknowledges
+        // it (docs/mqtt.md "Payload size limits"), so until 2026-11-23 the row below was deleted as delivered and no
+        // dashboard ever saw it, without a log. Mqtt:MaxPacketBytes set to the broker's limit refuses it here instead.
+        using var broker = MosquittoBroker.Started(extraConfig: "message_size_limit 4096");
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, Topics.Detections);
+        using var outbox = OpenOutbox();
+        var logs = new MemoryLoggerFactory();
+        var options = DeviceTransport(broker, "dev-maxpacket");
+        options.Protocol = MqttProtocolVersion.V311;
+        options.MaxPacketBytes = 4096;
+        await using var transport = new MosquittoTransport(options);
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: logs);
+
+        // A detection with a long element list: 6,000 bytes of payload, over the limit whatever the header adds.
+        var big = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.detections/1\",\"measurement_id\":\"M-BIG\",\"pad\":\"{new string('p', 5_940)}\"}}");
+        var bigRow = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = Topics.Detections, Payload = big, Qos = 1 });
+        var packetBytes = MqttPacketSize.Publish(new MqttOutboundMessage { Topic = Topics.Detections, Payload = big, Qos = 1 }, v5: false);
+        Assert.InRange(packetBytes, 4097, 8192);
+        var small = publisher.Enqueue(TestData.Measurement("M-SMALL"));
+        await publisher.StartAsync(CancellationToken.None);
+
+        var delivered = await subscriber.WaitForTopicAsync(Topics.Detections);
+        Assert.Equal(small.Stamp.Seq, JsonDocument.Parse(delivered.Payload).RootElement.GetProperty("seq").GetInt64());
+        Assert.InRange(delivered.Payload.Length, 1, 4096 - 100); // under the limit with room for the 3.1.1 header
+
+        // Refused before sending, five times (OutboxOptions.MaxAttempts' default), like a broker's 0x95; the row is moved
+        // before its last refusal is logged, so the log is waited for itself.
+        await WaitUntilAsync(
+            () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && logs.Count(PublishRefusedEvent) >= 5,
+            "oversized detection dead-lettered and its five refusals logged");
+        var refusals = logs.WithEvent(PublishRefusedEvent);
+        Assert.Equal(5, refusals.Count);
+        Assert.All(refusals, r => Assert.Contains($"outbox row {bigRow.RowId} on '{Topics.Detections}' with reason 0x95 (packet too large: the MQTT 3.1.1 PUBLISH", r.Message, StringComparison.Ordinal));
+        Assert.All(refusals, r => Assert.Contains($"is {packetBytes} bytes ({big.Length} bytes of payload), over the limit of 4096 bytes (MaxPacketBytes)", r.Message, StringComparison.Ordinal));
+        Assert.EndsWith("dead-lettered: True", refusals[^1].Message, StringComparison.Ordinal);
+        Assert.Single(subscriber.Received, m => m.Topic == Topics.Detections);
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task PublishStatus_OverMaxPacketBytes_RefusedBeforeSendingAndLogged()
+    {
+        // status has no outbox row: a status over the limit is logged as a refusal (7054) with its size and the limit,
+        // as a broker's 0x95 would be. Until 2026-11-23 there was no limit of our own and it went to the broker.
+        using var broker = MosquittoBroker.Started();
+        using var outbox = OpenOutbox();
+        var logs = new MemoryLoggerFactory();
+        var options = DeviceTransport(broker, "dev-status-size");
+        options.MaxPacketBytes = 1024;
+        await using var transport = new MosquittoTransport(options);
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: logs);
+        await publisher.StartAsync(CancellationToken.None);
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        // A last error of 2,000 characters (a long exception text): the status alone is then over 1024 bytes.
+        await publisher.PublishStatusAsync(new InstrumentStatus { State = "fault", BootId = "b", AppVersion = "1", LastError = new string('e', 2_000) }, CancellationToken.None);
+
+        var refused = Assert.Single(logs.WithEvent(AuxiliaryPublishRefusedEvent));
+        Assert.Contains(Topics.Status, refused.Message, StringComparison.Ordinal);
+        Assert.Contains("0x95", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("over the limit of 1024 bytes (MaxPacketBytes)", refused.Message, StringComparison.Ordinal);
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task MaxPacketBytes_BrokerAnnouncesItsOwnMaximum_TheSmallerOneApplies()
+    {
+        // max_packet_size 32768 is announced in the MQTT 5 CONNACK (mosquitto.conf(5)). Ours above it: the broker's
+        // applies; ours below it: ours applies; none of ours: the broker's. One rule in the transport for both.
+        using var broker = MosquittoBroker.Started(extraConfig: "max_packet_size 32768");
+        async Task<MosquittoTransport> ConnectAsync(string clientId, int? maxPacketBytes)
+        {
+            var options = Program.ChildTransport(broker.Port, clientId);
+            options.MaxPacketBytes = maxPacketBytes;
+            var transport = new MosquittoTransport(options);
+            transport.Start();
+            await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+            return transport;
+        }
+
+        await using var above = await ConnectAsync("size-above", 65_536);
+        await using var below = await ConnectAsync("size-below", 4_096);
+        await using var unset = await ConnectAsync("size-unset", null);
+        Assert.Equal(32_768, above.MaximumPacketBytes);
+        Assert.Equal(4_096, below.MaximumPacketBytes);
+        Assert.Equal(32_768, unset.MaximumPacketBytes);
+
+        var message = new MqttOutboundMessage { Topic = "limits/size", Payload = new byte[40_000], Qos = 1 };
+        var byBroker = await above.PublishAsync(message, CancellationToken.None);
+        Assert.Equal(0x95, byBroker.ReasonCode);
+        Assert.Contains("over the limit of 32768 bytes (the broker's Maximum Packet Size; MaxPacketBytes is 65536)", byBroker.Description, StringComparison.Ordinal);
+        var byUs = await below.PublishAsync(message with { Payload = new byte[5_000] }, CancellationToken.None);
+        Assert.Equal(0x95, byUs.ReasonCode);
+        Assert.Contains("over the limit of 4096 bytes (MaxPacketBytes; the broker's Maximum Packet Size is 32768)", byUs.Description, StringComparison.Ordinal);
+        Assert.True((await below.PublishAsync(message with { Payload = new byte[3_000] }, CancellationToken.None)).Accepted);
     }
 
     [Fact]

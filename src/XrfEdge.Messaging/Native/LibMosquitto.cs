@@ -30,6 +30,7 @@ internal static unsafe partial class LibMosquitto
     public const int PropResponseTopic = 8;
     public const int PropCorrelationData = 9;
     public const int PropWillDelayInterval = 24;
+    public const int PropMaximumPacketSize = 39;
     public const int PropUserProperty = 38;
 
     // mosq_err_t values used by the transport.

@@ -40,8 +40,10 @@ public interface IMqttTransport : IAsyncDisposable
 
     /// <summary>
     /// Publishes one message. QoS 1 completes when the PUBACK arrives (possibly after reconnects; the library keeps the
-    /// message); QoS 0 completes when written to the socket or throws when offline. A message larger than the broker
-    /// accepts (its CONNACK Maximum Packet Size) completes at once as refused with reason 0x95 "packet too large". Any
+    /// message); QoS 0 completes when written to the socket or throws when offline. A message whose PUBLISH packet is
+    /// larger than the broker accepts (its CONNACK Maximum Packet Size) or than the client's own limit
+    /// (<see cref="MqttTransportOptions.MaxPacketBytes"/>; the smaller applies) completes at once, unsent, as refused
+    /// with reason 0x95 "packet too large". Any
     /// other call the library rejects throws <see cref="MqttException"/> with its <c>mosq_err_t</c>: the outbox drainer
     /// waits for the reconnect on MOSQ_ERR_NO_CONN/CONN_LOST (or when no longer connected), and counts anything else
     /// (MOSQ_ERR_INVAL for a topic it rejects) as a refusal of that row, dead-lettered after MaxAttempts.

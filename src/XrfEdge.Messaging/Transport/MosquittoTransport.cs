@@ -23,6 +23,9 @@ public sealed class MosquittoTransport : IMqttTransport
 {
     private static readonly Lazy<(int Major, int Minor, int Revision)> LibraryVersion = new(InitLibrary);
 
+    /// <summary>Smallest <see cref="MqttTransportOptions.MaxPacketBytes"/>: a detection is 1–3 KB, so less would refuse nearly everything.</summary>
+    private const int MinimumMaxPacketBytes = 1024;
+
     private readonly MqttTransportOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -66,6 +69,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private long _libraryErrorsAtConnect; // _libraryErrors when connect_async was last issued; guarded by _lifecycle
     private DateTimeOffset? _fatalRestartAt; // when a thread ended by a library error is restarted; guarded by _lifecycle
     private int _fatalRestarts;           // consecutive such restarts, for the back-off; reset on CONNACK success
+    private long _brokerMaximumPacketSize; // the last CONNACK's Maximum Packet Size (v5), 0 = none announced
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
     /// <exception cref="MqttException">libmosquitto is older than 2.0, or rejected an option (its message says which).</exception>
@@ -84,6 +88,11 @@ public sealed class MosquittoTransport : IMqttTransport
         if (options.InFlightWindow is < 1 or > 65535)
         {
             throw new ArgumentException($"MQTT in-flight window {options.InFlightWindow} is outside 1–65535.", nameof(options));
+        }
+
+        if (options.MaxPacketBytes is < MinimumMaxPacketBytes or > MqttPacketSize.MaximumVariableByteInteger)
+        {
+            throw new ArgumentException($"MQTT maximum packet size {options.MaxPacketBytes} bytes is outside 1,024–268,435,455.", nameof(options));
         }
 
         if (options.Tls is { } tlsFiles)
@@ -193,6 +202,12 @@ public sealed class MosquittoTransport : IMqttTransport
         }
     }
 
+    /// <summary>
+    /// The largest PUBLISH packet sent now, in bytes: the smaller of <see cref="MqttTransportOptions.MaxPacketBytes"/>
+    /// and the broker's CONNACK Maximum Packet Size (MQTT 5 only); null when neither sets one.
+    /// </summary>
+    public long? MaximumPacketBytes => EffectiveLimit().Bytes;
+
     /// <summary>Inbound messages dropped because nobody read <see cref="Messages"/> (4,096 buffered).</summary>
     public long DroppedInboundMessages => Interlocked.Read(ref _droppedInbound);
 
@@ -284,6 +299,11 @@ public sealed class MosquittoTransport : IMqttTransport
             throw new ArgumentException($"QoS {message.Qos} is not supported (0 or 1).", nameof(message));
         }
 
+        if (RefuseIfTooLarge(message) is { } tooLarge)
+        {
+            return Task.FromResult(tooLarge);
+        }
+
         nint properties = BuildProperties(message);
         try
         {
@@ -331,10 +351,11 @@ public sealed class MosquittoTransport : IMqttTransport
 
             if (rc is LibMosquitto.ErrOversizePacket or LibMosquitto.ErrPayloadSize)
             {
-                // The message can never be sent on this broker (its CONNACK Maximum Packet Size, or MQTT's 256 MiB), so
-                // it is answered like a broker refusal, not thrown: a thrown publish is a hand-over failure that the
-                // outbox retries at once, forever and without a log (found 2026-11-23); a refusal is logged, counted
-                // and dead-lettered after MaxAttempts.
+                // Normally refused by RefuseIfTooLarge already; kept for a count of libmosquitto's that differs from
+                // ours. The message can never be sent on this broker (its CONNACK Maximum Packet Size, or MQTT's
+                // 256 MiB), so it is answered like a broker refusal, not thrown: a thrown publish is a hand-over failure
+                // that the outbox retries at once, forever and without a log (found 2026-11-23); a refusal is logged,
+                // counted and dead-lettered after MaxAttempts.
                 return Task.FromResult(new MqttPublishOutcome(
                     LibMosquitto.ReasonPacketTooLarge,
                     $"packet too large: {message.Payload.Length} bytes of payload to '{message.Topic}' exceed the broker's maximum packet size ({LibMosquitto.ErrorText(rc)}, rc {rc})"));
@@ -503,7 +524,7 @@ public sealed class MosquittoTransport : IMqttTransport
     {
         try
         {
-            FromObj(obj)?.HandleConnect(rc);
+            FromObj(obj)?.HandleConnect(rc, properties);
         }
 #pragma warning disable CA1031 // An exception escaping into native code would end the process.
         catch (Exception)
@@ -589,7 +610,7 @@ public sealed class MosquittoTransport : IMqttTransport
         }
     }
 
-    private unsafe void HandleConnect(int rc)
+    private unsafe void HandleConnect(int rc, nint connackProperties)
     {
         if (rc != 0)
         {
@@ -624,6 +645,8 @@ public sealed class MosquittoTransport : IMqttTransport
             return;
         }
 
+        // Absent (no limit) on every 3.1.1 CONNACK, and on a v5 broker without max_packet_size.
+        Volatile.Write(ref _brokerMaximumPacketSize, LibMosquitto.ReadInt32(connackProperties, LibMosquitto.PropMaximumPacketSize) ?? 0);
         (string Filter, int Qos)[] subscriptions;
         lock (_gate)
         {
@@ -658,6 +681,46 @@ public sealed class MosquittoTransport : IMqttTransport
         Volatile.Write(ref _lastLibraryError, null);
         Volatile.Write(ref _fatalRestarts, 0);
         SetState(MqttConnectionState.Connected, 0, $"connected to {_options.Host}:{_options.Port} (MQTT {(_protocol == LibMosquitto.ProtocolV5 ? "5" : "3.1.1")})");
+    }
+
+    /// <summary>
+    /// The one size rule for every publish (outbox rows, status, health, discovery, command replies): a PUBLISH packet
+    /// larger than <see cref="EffectiveLimit"/> is not handed to libmosquitto and completes as refused with 0x95, what
+    /// a broker answers for it under MQTT 5. An MQTT 3.1.1 broker cannot say so: it drops the message and acknowledges
+    /// it, or disconnects us (mosquitto's message_size_limit, max_packet_size; docs/mqtt.md "Payload size limits").
+    /// </summary>
+    private MqttPublishOutcome? RefuseIfTooLarge(MqttOutboundMessage message)
+    {
+        var (limit, source) = EffectiveLimit();
+        if (limit is not { } bytes)
+        {
+            return null;
+        }
+
+        var v5 = Volatile.Read(ref _protocol) == LibMosquitto.ProtocolV5;
+        var size = MqttPacketSize.Publish(message, v5);
+        if (size <= bytes)
+        {
+            return null;
+        }
+
+        return new MqttPublishOutcome(
+            LibMosquitto.ReasonPacketTooLarge,
+            $"packet too large: the MQTT {(v5 ? "5" : "3.1.1")} PUBLISH to '{message.Topic}' is {size} bytes ({message.Payload.Length} bytes of payload), over the limit of {bytes} bytes ({source}); not sent");
+    }
+
+    /// <summary>The smaller of our <see cref="MqttTransportOptions.MaxPacketBytes"/> and the broker's announced maximum, and which one it is.</summary>
+    private (long? Bytes, string Source) EffectiveLimit()
+    {
+        var broker = Volatile.Read(ref _brokerMaximumPacketSize);
+        return (_options.MaxPacketBytes, broker) switch
+        {
+            (null, 0) => (null, "none"),
+            (null, _) => (broker, "the broker's Maximum Packet Size"),
+            ({ } own, 0) => (own, "MaxPacketBytes"),
+            ({ } own, _) when own <= broker => (own, $"MaxPacketBytes; the broker's Maximum Packet Size is {broker}"),
+            (_, _) => (broker, $"the broker's Maximum Packet Size; MaxPacketBytes is {_options.MaxPacketBytes}"),
+        };
     }
 
     private void HandleDisconnect(int rc)

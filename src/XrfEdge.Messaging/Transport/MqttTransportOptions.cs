@@ -46,6 +46,15 @@ public sealed class MqttTransportOptions
     /// <summary>v5 Receive Maximum we announce (QoS 1 messages the broker may have in flight to us); null = library default (65,535).</summary>
     public int? ReceiveMaximum { get; set; }
 
+    /// <summary>
+    /// Largest PUBLISH packet we send, in bytes (the whole packet: header, topic, properties and payload; MQTT 5.0
+    /// §3.2.2.3.6); 1,024–268,435,455, null = no limit of our own. A larger publish is not handed to libmosquitto: it
+    /// completes as refused with reason 0x95 "packet too large", as it does when the broker's CONNACK Maximum Packet Size
+    /// is exceeded; the smaller of the two applies. Set it to the broker's <c>message_size_limit</c> or
+    /// <c>max_packet_size</c>: an MQTT 3.1.1 broker announces neither and drops a larger message without a word.
+    /// </summary>
+    public int? MaxPacketBytes { get; set; }
+
     /// <summary>First reconnect delay; 1 s by default.</summary>
     public TimeSpan ReconnectDelayMin { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -44,6 +44,15 @@ public sealed class MqttOptions
     /// <summary>Password of an encrypted <see cref="KeyFile"/> (prefer the environment variable XRFEDGE_Mqtt__KeyPassword over the profile file).</summary>
     public string? KeyPassword { get; set; }
 
+    /// <summary>
+    /// Largest MQTT PUBLISH packet the service sends, in bytes (header, topic, properties and payload); null (the
+    /// default) = no limit of our own. A larger message is refused before it is sent, as the broker's MQTT 5 reason 0x95
+    /// would refuse it: an outbox row is dead-lettered, status and health are logged (7054). Set it to the broker's
+    /// <c>message_size_limit</c> (or <c>max_packet_size</c>): an MQTT 3.1.1 broker drops a larger message silently.
+    /// 1024 … 268435455 (MQTT's maximum, 256 MiB − 1).
+    /// </summary>
+    public int? MaxPacketBytes { get; set; }
+
     /// <summary>Limits of the remote command path (<c>Mqtt:Commands:…</c>).</summary>
     public MqttCommandsOptions Commands { get; set; } = new();
 

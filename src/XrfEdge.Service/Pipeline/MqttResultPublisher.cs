@@ -89,6 +89,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             KeepAlive = TimeSpan.FromSeconds(mqtt.KeepAliveSeconds),
             InFlightWindow = settings.Outbox.InflightWindow,
             Tls = mqtt.ToTlsOptions(),
+            MaxPacketBytes = mqtt.MaxPacketBytes,
         };
         DetectionPublisher.ConfigureAvailability(transportOptions, _topics);
         _transport = new MosquittoTransport(transportOptions, loggers.CreateLogger<MosquittoTransport>(), time);
