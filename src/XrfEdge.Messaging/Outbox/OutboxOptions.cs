@@ -32,7 +32,9 @@ public sealed class OutboxOptions
 
     /// <summary>
     /// Stored measurement results (detection + spectrum protobuf, the <c>results</c> table) kept for <c>get_spectrum</c>
-    /// and audits, newest first; 10,000 by default. Bounded in bytes as well by <see cref="ResultRetentionBytes"/>.
+    /// and audits, newest first by insertion; 10,000 by default. Incomplete measurements stored with their spectrum
+    /// (<see cref="SqliteOutbox.EnqueueIncompleteMeasurement"/>) count as rows too. Bounded in bytes as well by
+    /// <see cref="ResultRetentionBytes"/>.
     /// </summary>
     public int ResultRetention { get; set; } = 10_000;
 

@@ -330,7 +330,25 @@ public sealed class SqliteOutbox : IDisposable
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(buildMessages);
-        return Insert(buildMessages, record);
+        return Insert(buildMessages, record, sequenced: true);
+    }
+
+    /// <summary>
+    /// Commits a measurement that did not complete (aborted, analysis failed) but whose spectrum was acquired: its event
+    /// message and its stored result (the event payload in <c>detection</c>, the spectrum protobuf for
+    /// <c>get_spectrum</c>) in one transaction, then returns. It consumes no seq: detections' seq grows by exactly one
+    /// per completed measurement (docs/mqtt.md §1), so the receipt's seq is 0 and the stored row's <c>seq</c> column holds
+    /// the last seq assigned before it (0 before the first), shared with that detection's row. The row is pruned with
+    /// the completed ones under <see cref="OutboxOptions.ResultRetention"/> and <see cref="OutboxOptions.ResultRetentionBytes"/>,
+    /// oldest first by insertion.
+    /// </summary>
+    /// <exception cref="OutboxFullException">As for <see cref="EnqueueMeasurement"/>.</exception>
+    /// <exception cref="OutboxCorruptException">As for <see cref="EnqueueMeasurement"/>.</exception>
+    public OutboxReceipt EnqueueIncompleteMeasurement(MeasurementRecord record, OutboxMessage eventMessage)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(eventMessage);
+        return Insert(_ => [eventMessage], record, sequenced: false);
     }
 
     /// <summary>Stores a non-measurement message (spectrum, command response, health history). Seq in the stamp is 0.</summary>
@@ -338,7 +356,7 @@ public sealed class SqliteOutbox : IDisposable
     public OutboxReceipt Enqueue(OutboxMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return Insert(_ => [message], null);
+        return Insert(_ => [message], null, sequenced: false);
     }
 
     /// <summary>Oldest rows with id greater than <paramref name="afterId"/>, at most <paramref name="max"/>.</summary>
@@ -824,7 +842,7 @@ public sealed class SqliteOutbox : IDisposable
             cause);
     }
 
-    private OutboxReceipt Insert(Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record)
+    private OutboxReceipt Insert(Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, bool sequenced)
     {
         lock (_gate)
         {
@@ -832,7 +850,7 @@ public sealed class SqliteOutbox : IDisposable
             var now = _time.GetUtcNow();
             try
             {
-                var (receipt, incoming, evictedBytes, resultDelta) = InWriteTransaction(() => InsertRows(build, record, now));
+                var (receipt, incoming, evictedBytes, resultDelta) = InWriteTransaction(() => InsertRows(build, record, sequenced, now));
                 _bytes += incoming - evictedBytes;
                 _resultBytes += resultDelta;
                 if (receipt.Evicted > 0)
@@ -858,17 +876,19 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     private (OutboxReceipt Receipt, long Incoming, long EvictedBytes, long ResultDelta) InsertRows(
-        Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, DateTimeOffset now)
+        Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, bool sequenced, DateTimeOffset now)
     {
         long seq = 0;
         if (record is not null)
         {
             using var next = _connection.CreateCommand();
-            next.CommandText = "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value";
+            next.CommandText = sequenced
+                ? "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value"
+                : "SELECT value FROM counters WHERE name = 'seq'";
             seq = (long)next.ExecuteScalar()!;
         }
 
-        var stamp = new OutboxStamp(seq, Guid.CreateVersion7(now), now);
+        var stamp = new OutboxStamp(sequenced ? seq : 0, Guid.CreateVersion7(now), now);
         var messages = build(stamp);
         if (messages.Count == 0)
         {
@@ -911,7 +931,7 @@ public sealed class SqliteOutbox : IDisposable
             using var result = _connection.CreateCommand();
             result.CommandText = """
                 INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
-                VALUES ($id, $seq, $msg, $created, $detection, $spectrum)
+                VALUES ($id, $seq, $msg, $created, $detection, $spectrum) RETURNING rowid
                 """;
             result.Parameters.AddWithValue("$id", record.MeasurementId);
             result.Parameters.AddWithValue("$seq", seq);
@@ -919,8 +939,9 @@ public sealed class SqliteOutbox : IDisposable
             result.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
             result.Parameters.AddWithValue("$detection", message.Payload);
             result.Parameters.AddWithValue("$spectrum", (object?)record.Spectrum ?? DBNull.Value);
-            result.ExecuteNonQuery();
-            resultDelta = message.Payload.Length + (record.Spectrum?.Length ?? 0L) - PruneResults(seq, message.Payload.Length + (record.Spectrum?.Length ?? 0L));
+            var resultRow = (long)result.ExecuteScalar()!;
+            var resultBytes = message.Payload.Length + (record.Spectrum?.Length ?? 0L);
+            resultDelta = resultBytes - PruneResults(resultRow, resultBytes);
         }
 
         return (new OutboxReceipt(rowId, stamp, evicted.Rows), incoming, evicted.Bytes, resultDelta);
@@ -954,17 +975,26 @@ public sealed class SqliteOutbox : IDisposable
 
     /// <summary>
     /// Bounds the stored results (the <c>get_spectrum</c> archive, outside <see cref="OutboxOptions.MaxBytes"/>) after the
-    /// one with <paramref name="newestSeq"/> went in, inside its transaction: the newest
-    /// <see cref="OutboxOptions.ResultRetention"/> rows, then the oldest dropped while detections and spectra together
-    /// exceed <see cref="OutboxOptions.ResultRetentionBytes"/> (never the newest). Returns the bytes dropped.
+    /// one in row <paramref name="newestRow"/> went in, inside its transaction: the newest
+    /// <see cref="OutboxOptions.ResultRetention"/> rows, then the oldest dropped while detections, events and spectra
+    /// together exceed <see cref="OutboxOptions.ResultRetentionBytes"/> (never the newest). Returns the bytes dropped.
     /// </summary>
-    private long PruneResults(long newestSeq, long newestBytes)
+    /// <remarks>
+    /// Age is the table's rowid, not seq: a measurement that did not complete consumes no seq, so a long run of them
+    /// would share one seq and a seq window would never count or drop them. SQLite gives a new row the largest rowid
+    /// plus one (sqlite.org/autoinc.html), and the largest always belongs to the newest row, which is never pruned
+    /// here (unless <see cref="OutboxOptions.ResultRetention"/> ≤ 0 empties the table), so rowid order is insertion
+    /// order; in files written before 2026-11-23, when every row took the next seq, it is also seq order. No schema
+    /// change: <see cref="SchemaVersion"/> stays 1, and an older build that opens the file still bounds these rows by
+    /// the seq they share with the detection before them.
+    /// </remarks>
+    private long PruneResults(long newestRow, long newestBytes)
     {
         long freed = 0;
         using (var byCount = _connection.CreateCommand())
         {
-            byCount.CommandText = $"DELETE FROM results WHERE seq <= $seq - $keep RETURNING {ResultRowBytes}";
-            byCount.Parameters.AddWithValue("$seq", newestSeq);
+            // The (keep + 1)-th newest row and all before it; no row there (fewer than keep + 1 stored) deletes nothing.
+            byCount.CommandText = $"DELETE FROM results WHERE rowid <= (SELECT rowid FROM results ORDER BY rowid DESC LIMIT 1 OFFSET $keep) RETURNING {ResultRowBytes}";
             byCount.Parameters.AddWithValue("$keep", _options.ResultRetention);
             using var reader = byCount.ExecuteReader();
             while (reader.Read())
@@ -982,8 +1012,8 @@ public sealed class SqliteOutbox : IDisposable
         var victims = new List<long>();
         using (var select = _connection.CreateCommand())
         {
-            select.CommandText = $"SELECT seq, {ResultRowBytes} FROM results WHERE seq < $seq ORDER BY seq";
-            select.Parameters.AddWithValue("$seq", newestSeq);
+            select.CommandText = $"SELECT rowid, {ResultRowBytes} FROM results WHERE rowid < $row ORDER BY rowid";
+            select.Parameters.AddWithValue("$row", newestRow);
             using var reader = select.ExecuteReader();
             while (excess > 0 && reader.Read())
             {
@@ -994,11 +1024,11 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         using var delete = _connection.CreateCommand();
-        delete.CommandText = "DELETE FROM results WHERE seq = $seq";
-        var victim = delete.Parameters.Add("$seq", SqliteType.Integer);
-        foreach (var seq in victims)
+        delete.CommandText = "DELETE FROM results WHERE rowid = $row";
+        var victim = delete.Parameters.Add("$row", SqliteType.Integer);
+        foreach (var row in victims)
         {
-            victim.Value = seq;
+            victim.Value = row;
             delete.ExecuteNonQuery();
         }
 

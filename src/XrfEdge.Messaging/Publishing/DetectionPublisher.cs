@@ -139,6 +139,28 @@ public sealed class DetectionPublisher : IAsyncDisposable
         return receipt;
     }
 
+    /// <summary>
+    /// Commits a measurement that did not complete (aborted, analysis failed, no valid model) but whose spectrum was
+    /// acquired: its event message (e.g. <c>xrf.measurement-event/1</c> on <c>…/events</c>) and its spectrum, stored for
+    /// <c>get_spectrum</c> as the same protobuf <see cref="Enqueue"/> stores, in one transaction. It consumes no seq, so
+    /// detections' seq still grows by exactly one per completed measurement. Returns after the commit.
+    /// </summary>
+    /// <param name="measurementId">The measurement's id, the key <c>get_spectrum</c> asks for.</param>
+    /// <param name="spectrum">The measured spectrum.</param>
+    /// <param name="acquisitionStart">Start of the acquisition, carried in the protobuf.</param>
+    /// <param name="eventMessage">The event row to queue.</param>
+    /// <exception cref="OutboxFullException">Disk or cap full; nothing was stored (stored rows are kept).</exception>
+    public OutboxReceipt EnqueueIncomplete(string measurementId, XrfEdge.Spectra.RawSpectrum spectrum, DateTimeOffset? acquisitionStart, OutboxMessage eventMessage)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(measurementId);
+        ArgumentNullException.ThrowIfNull(spectrum);
+        ArgumentNullException.ThrowIfNull(eventMessage);
+        var encoded = SpectrumPayload.Encode(measurementId, _topics.Device, spectrum, acquisitionStart);
+        var receipt = _outbox.EnqueueIncompleteMeasurement(new MeasurementRecord(measurementId, encoded), eventMessage);
+        _drainer.Wake();
+        return receipt;
+    }
+
     /// <summary>Publishes the retained <c>status</c> (directly; the latest value is all that matters).</summary>
     public async Task PublishStatusAsync(InstrumentStatus status, CancellationToken cancellationToken)
     {

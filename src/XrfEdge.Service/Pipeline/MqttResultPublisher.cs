@@ -172,9 +172,16 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
                     SampleId = result.Request?.SampleId,
                 });
             }
+            else if (result.Spectrum is { } measured)
+            {
+                // The operator's measurement is the data of record, analysed or not: its spectrum is committed with the
+                // event so that get_spectrum can fetch it after the process has forgotten it (until 2026-11-23 only
+                // the event was stored, saying spectrum_available: true for a spectrum nobody could fetch).
+                _publisher.EnqueueIncomplete(result.MeasurementId, measured, result.Started, EventMessage(result, spectrumStored: true));
+            }
             else
             {
-                _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = EventsTopic, Payload = EventPayload(result), Qos = 1 });
+                _outbox.Enqueue(EventMessage(result, spectrumStored: false));
             }
         });
 
@@ -407,7 +414,11 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
     private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private byte[] EventPayload(MeasurementResult r)
+    private OutboxMessage EventMessage(MeasurementResult r, bool spectrumStored) =>
+        new() { Kind = OutboxKind.Detection, Topic = EventsTopic, Payload = EventPayload(r, spectrumStored), Qos = 1 };
+
+    /// <summary><c>xrf.measurement-event/1</c>; <paramref name="spectrumStored"/>: committed with the event, so <c>get_spectrum</c> can return it.</summary>
+    private byte[] EventPayload(MeasurementResult r, bool spectrumStored)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var w = new Utf8JsonWriter(buffer))
@@ -423,7 +434,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             w.WriteString("start", Iso(r.Started));
             w.WriteString("end", Iso(r.Ended));
             w.WriteEndObject();
-            w.WriteBoolean("spectrum_available", r.Spectrum is not null);
+            w.WriteBoolean("spectrum_available", spectrumStored);
             w.WriteBoolean("historical", false);
             w.WriteEndObject();
         }

@@ -1,0 +1,214 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Messaging.Topics;
+using XrfEdge.Messaging.Transport;
+
+namespace XrfEdge.Messaging.Tests;
+
+/// <summary>
+/// A measurement that did not complete (aborted, analysis failed) but whose spectrum was acquired: its event and its
+/// spectrum are committed together, <c>get_spectrum</c> answers for it, it consumes no detection seq, and the stored rows
+/// stay within <see cref="OutboxOptions.ResultRetention"/> and <see cref="OutboxOptions.ResultRetentionBytes"/>. Until
+/// 2026-11-23 only the event was stored: <c>get_spectrum</c> answered "No stored spectrum" and the counts were lost.
+/// </summary>
+public sealed class IncompleteMeasurementTests : IDisposable
+{
+    private static readonly TopicTree Topics = new("acme", "XRF-0042");
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-incomplete-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public IncompleteMeasurementTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string DbPath => Path.Combine(_directory, "outbox.db");
+
+    private SqliteOutbox Open(Action<OutboxOptions>? configure = null)
+    {
+        var options = new OutboxOptions { DatabasePath = DbPath };
+        configure?.Invoke(options);
+        return SqliteOutbox.Open(options);
+    }
+
+    private static OutboxMessage Event(string id, int bytes = 0) => new()
+    {
+        Kind = OutboxKind.Detection,
+        Topic = Topics.Root + "/events",
+        Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.measurement-event/1\",\"measurement_id\":\"{id}\",\"outcome\":\"failed\",\"pad\":\"{new string('x', bytes)}\"}}"),
+    };
+
+    private static OutboxReceipt Completed(SqliteOutbox outbox, string id, int spectrumBytes = 3) =>
+        outbox.EnqueueMeasurement(new MeasurementRecord(id, new byte[spectrumBytes]), stamp =>
+            [new OutboxMessage { Kind = OutboxKind.Detection, Topic = Topics.Detections, Payload = Encoding.UTF8.GetBytes($"{{\"seq\":{stamp.Seq}}}") }]);
+
+    private static OutboxReceipt Incomplete(SqliteOutbox outbox, string id, int spectrumBytes = 3) =>
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord(id, new byte[spectrumBytes]), Event(id));
+
+    /// <summary>The stored results, oldest first: measurement id and bytes counted against ResultRetentionBytes.</summary>
+    private List<(string Id, long Bytes)> StoredResults()
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT measurement_id, length(detection) + COALESCE(length(spectrum), 0) FROM results ORDER BY rowid";
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string, long)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public void EnqueueIncompleteMeasurement_Committed_EventQueuedSpectrumStoredNoSeqConsumed()
+    {
+        using var outbox = Open();
+        Assert.Equal(1, Completed(outbox, "M-1").Stamp.Seq);
+        var receipt = outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("M-2", [4, 5, 6]), Event("M-2"));
+        Assert.Equal(0, receipt.Stamp.Seq); // the event carries no seq
+        Assert.Equal(2, Completed(outbox, "M-3").Stamp.Seq); // the next detection follows without a gap
+
+        var rows = outbox.ReadBatch(0, 10);
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(receipt.RowId, rows[1].Id);
+        Assert.Equal(Event("M-2").Topic, rows[1].Topic);
+        Assert.Equal(new byte[] { 4, 5, 6 }, outbox.TryGetSpectrum("M-2"));
+        Assert.Equal(rows[1].Payload, outbox.TryGetResult("M-2"));
+        Assert.Equal(2, outbox.GetStatistics().LastSeq);
+    }
+
+    [Fact]
+    public void EnqueueIncompleteMeasurement_OutboxReopened_SpectrumStillStored()
+    {
+        using (var outbox = Open())
+        {
+            Incomplete(outbox, "M-1");
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("M-2", [7, 8]), Event("M-2"));
+        }
+
+        using var reopened = Open();
+        Assert.Equal(new byte[] { 7, 8 }, reopened.TryGetSpectrum("M-2"));
+        Assert.Equal(2, reopened.GetStatistics().Depth);
+        Assert.Equal(1, Completed(reopened, "M-3").Stamp.Seq);
+    }
+
+    [Fact]
+    public void EnqueueIncompleteMeasurement_SameIdStoredBefore_NothingCommitted()
+    {
+        // One transaction: the event row must not be queued when its spectrum cannot be stored (the measurement_id key).
+        using var outbox = Open();
+        Incomplete(outbox, "M-1");
+        Assert.Throws<SqliteException>(() => Incomplete(outbox, "M-1"));
+        Assert.Single(outbox.ReadBatch(0, 10));
+    }
+
+    [Fact]
+    public void EnqueueIncompleteMeasurement_LongRunPastResultRetention_PrunedToTheCountOldestFirst()
+    {
+        // 5 rows kept, arbitrary. The 40 incomplete rows all share seq 1 (the completed one's): a seq window could
+        // never count or drop them, the rowid (insertion) order does.
+        using var outbox = Open(o => o.ResultRetention = 5);
+        Completed(outbox, "M-0");
+        for (var i = 1; i <= 40; i++)
+        {
+            Incomplete(outbox, $"M-{i}");
+        }
+
+        Assert.Equal(["M-36", "M-37", "M-38", "M-39", "M-40"], StoredResults().Select(r => r.Id));
+        Assert.Null(outbox.TryGetSpectrum("M-0"));
+    }
+
+    [Fact]
+    public void EnqueueIncompleteMeasurement_LongRunPastResultRetentionBytes_PrunedToTheByteCapOldestFirst()
+    {
+        // 2,000-byte spectra plus an event of ~100 bytes: a 10,000-byte cap holds 4 rows (≈ 8,400 bytes; 5 would be
+        // ≈ 10,500), whatever the row count allows (10,000 by default).
+        using (var outbox = Open(o => o.ResultRetentionBytes = 10_000))
+        {
+            Completed(outbox, "M-0", spectrumBytes: 2_000);
+            for (var i = 1; i <= 100; i++)
+            {
+                Incomplete(outbox, $"M-{i}", spectrumBytes: 2_000);
+                Assert.InRange(StoredResults().Sum(r => r.Bytes), 2_000, 10_000);
+            }
+        }
+
+        var stored = StoredResults();
+        Assert.Equal(["M-97", "M-98", "M-99", "M-100"], stored.Select(r => r.Id));
+
+        // The byte count the outbox keeps in memory is read from the file at open: one more row keeps the same bound.
+        using var reopened = Open(o => o.ResultRetentionBytes = 10_000);
+        Incomplete(reopened, "M-101", spectrumBytes: 2_000);
+        Assert.Equal(["M-98", "M-99", "M-100", "M-101"], StoredResults().Select(r => r.Id));
+    }
+
+    [Fact]
+    public void EnqueueBoth_InterleavedPastResultRetention_OldestDroppedFirstWhateverTheKind()
+    {
+        // Completed and incomplete rows count alike against ResultRetention (4 here, arbitrary) and go in insertion order.
+        using var outbox = Open(o => o.ResultRetention = 4);
+        var inserted = new List<string>();
+        for (var i = 1; i <= 20; i++)
+        {
+            var id = $"M-{i}";
+            if (i % 3 == 0)
+            {
+                Completed(outbox, id);
+            }
+            else
+            {
+                Incomplete(outbox, id);
+            }
+
+            inserted.Add(id);
+            Assert.Equal(inserted.TakeLast(4), StoredResults().Select(r => r.Id));
+        }
+
+        Assert.Equal(6, outbox.GetStatistics().LastSeq); // M-3, M-6 … M-18: six completed measurements
+    }
+
+    private static string? Status(MqttInboundMessage reply) => JsonDocument.Parse(reply.Payload).RootElement.GetProperty("status").GetString();
+
+    [Fact]
+    public async Task EnqueueIncomplete_GetSpectrumFromRealBroker_AnswersWithTheStoredProtobuf()
+    {
+        using var broker = MosquittoBroker.Started();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "#");
+        using var outbox = Open();
+        var options = Program.ChildTransport(broker.Port, "dev-incomplete");
+        DetectionPublisher.ConfigureAvailability(options, Topics);
+        await using var transport = new MosquittoTransport(options);
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) });
+        await publisher.StartAsync(CancellationToken.None);
+
+        var measured = TestData.Measurement("M-0007").Spectrum; // TestData's 2048-channel spectrum, any counts would do
+        var receipt = publisher.EnqueueIncomplete("M-0007", measured, new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero), Event("M-0007"));
+        var published = await subscriber.WaitForTopicAsync(Topics.Root + "/events");
+        Assert.Equal("M-0007", JsonDocument.Parse(published.Payload).RootElement.GetProperty("measurement_id").GetString());
+        Assert.Contains(new MqttUserProperty("msg_id", receipt.Stamp.MsgId.ToString()), published.UserProperties);
+
+        await using var requester = new MosquittoTransport(Program.ChildTransport(broker.Port, "requester"));
+        requester.Start();
+        await requester.WaitConnectedAsync(CancellationToken.None);
+        await requester.PublishAsync(new MqttOutboundMessage
+        {
+            Topic = Topics.Command("get_spectrum"),
+            Payload = """{"command_id":"c-1","measurement_id":"M-0007"}"""u8.ToArray(),
+            ResponseTopic = "xrf/v1/acme/_ops/dash/resp",
+            CorrelationData = "corr-1"u8.ToArray(),
+        }, CancellationToken.None);
+        var reply = await subscriber.WaitForAsync(m => m.Topic == "xrf/v1/acme/_ops/dash/resp" && Status(m) != "accepted");
+        Assert.Equal("completed", Status(reply)); // was "failed": No stored spectrum
+        var spectrum = await subscriber.WaitForTopicAsync(Topics.Spectrum("M-0007"));
+        Assert.Equal(SpectrumPayload.ContentType, spectrum.ContentType);
+        Assert.Equal(SpectrumPayload.Encode("M-0007", Topics.Device, measured, new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero)), spectrum.Payload);
+        Assert.Equal(measured.Counts, SpectrumPayload.Decode(spectrum.Payload).Counts);
+        Assert.Equal(0, outbox.GetStatistics().LastSeq);
+    }
+}
