@@ -320,6 +320,85 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     /// <summary>
+    /// Reads the stored results (the <c>results</c> table: the <c>get_spectrum</c> archive) of an outbox file read-only,
+    /// oldest first by insertion (rowid, see <see cref="PruneResults"/>), for an export. Safe while the service runs: it
+    /// opens the file as <see cref="Inspect"/> does, never takes the writer's lock and never writes; WAL gives it one
+    /// consistent snapshot for the whole enumeration, so rows the service adds or prunes meanwhile are not seen.
+    /// <c>Detection</c> is the detection payload of a completed measurement or the <c>xrf.measurement-event/1</c> payload
+    /// of an incomplete one; <c>Spectrum</c> the <c>xrfedge.v1.Spectrum</c> protobuf, null when none was stored.
+    /// </summary>
+    /// <param name="databasePath">The outbox file.</param>
+    /// <param name="createdSince">Only rows stored at or after this time (null = all).</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not an outbox database, or was written by a newer schema than <see cref="SchemaVersion"/>. Thrown
+    /// before the first row. A file damaged under the table throws <see cref="SqliteException"/> (SQLITE_CORRUPT) while
+    /// enumerating, after the rows before the damage.
+    /// </exception>
+    public static IEnumerable<(long RowId, string MeasurementId, long Seq, string MsgId, DateTimeOffset Created, byte[] Detection, byte[]? Spectrum)> ReadStoredResults(
+        string databasePath, DateTimeOffset? createdSince = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(databasePath);
+        if (!File.Exists(databasePath))
+        {
+            throw new FileNotFoundException($"Outbox database '{databasePath}' does not exist.", databasePath);
+        }
+
+        SQLitePCL.Batteries_V2.Init();
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            using var check = connection.CreateCommand();
+            check.CommandText = "PRAGMA user_version";
+            var version = (long)check.ExecuteScalar()!;
+            if (version > SchemaVersion)
+            {
+                throw new InvalidDataException(
+                    $"'{databasePath}' has outbox schema version {version}, newer than the {SchemaVersion} this build understands " +
+                    "(written by a newer XrfEdge release); use that release to read it.");
+            }
+
+            check.CommandText = "SELECT measurement_id, seq, msg_id, created_utc, detection, spectrum FROM results LIMIT 0";
+            check.ExecuteNonQuery();
+        }
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) != SqliteCorrupt)
+        {
+            connection.Dispose();
+            throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database (no readable results table): {ex.Message}", ex);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+
+        return ReadStoredResultRows(connection, createdSince);
+    }
+
+    private static IEnumerable<(long, string, long, string, DateTimeOffset, byte[], byte[]?)> ReadStoredResultRows(SqliteConnection connection, DateTimeOffset? createdSince)
+    {
+        using (connection)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT rowid, measurement_id, seq, msg_id, created_utc, detection, spectrum FROM results WHERE created_utc >= $since ORDER BY rowid";
+            command.Parameters.AddWithValue("$since", createdSince?.ToUnixTimeMilliseconds() ?? long.MinValue);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                yield return (
+                    reader.GetInt64(0),
+                    reader.GetString(1),
+                    reader.GetInt64(2),
+                    reader.GetString(3),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+                    reader.GetFieldValue<byte[]>(5),
+                    reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6));
+            }
+        }
+    }
+
+    /// <summary>
     /// Commits a measurement's result and its outbox row in one transaction, then returns. <paramref name="buildMessages"/>
     /// receives the seq and msg_id assigned inside the transaction so the payload can carry them; it returns the detection
     /// message first (also stored as the result) and optionally companions (e.g. a Sparkplug copy), each with its own msg_id.

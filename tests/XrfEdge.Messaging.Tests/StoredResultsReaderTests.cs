@@ -1,0 +1,135 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Tests.Support;
+
+namespace XrfEdge.Messaging.Tests;
+
+/// <summary>
+/// <see cref="SqliteOutbox.ReadStoredResults"/>, the read-only reader behind <c>xrfedge outbox export</c>: every stored
+/// result oldest first by insertion, completed and incomplete alike, filtered by the time it was stored, refusing what
+/// is not an outbox or is newer, and harmless to a writer that has the file open. Before 2026-11-23 nothing but
+/// <c>get_spectrum</c>, one id at a time, read the stored spectra.
+/// </summary>
+public sealed class StoredResultsReaderTests : IDisposable
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
+    private readonly string _directory = Directory.CreateTempSubdirectory("xrfedge-stored-results-").FullName;
+    private readonly FakeTimeProvider _clock = new(Start);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string DbPath => Path.Combine(_directory, "outbox.db");
+
+    private SqliteOutbox Open() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath }, timeProvider: _clock);
+
+    private static OutboxMessage Message(string json) => new() { Kind = OutboxKind.Detection, Topic = "xrf/v1/acme/XRF-0042/events", Payload = Encoding.UTF8.GetBytes(json) };
+
+    /// <summary>C1 (spectrum [1]), F1 (incomplete, [2]), C2 (no spectrum), F2 ([4]): one minute apart from 08:00.</summary>
+    private void StoreFour(SqliteOutbox outbox)
+    {
+        outbox.EnqueueMeasurement(new MeasurementRecord("C1", [1]), s => [Message($"{{\"seq\":{s.Seq}}}")]);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F1", [2]), Message("{\"schema\":\"xrf.measurement-event/1\",\"outcome\":\"failed\"}"));
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        outbox.EnqueueMeasurement(new MeasurementRecord("C2", null), s => [Message($"{{\"seq\":{s.Seq}}}")]);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F2", [4]), Message("{\"schema\":\"xrf.measurement-event/1\",\"outcome\":\"aborted\"}"));
+    }
+
+    [Fact]
+    public void ReadStoredResults_CompletedAndIncomplete_AllOldestFirstWithTheirColumns()
+    {
+        using (var outbox = Open())
+        {
+            StoreFour(outbox);
+        }
+
+        var rows = SqliteOutbox.ReadStoredResults(DbPath).ToList();
+
+        Assert.Equal(["C1", "F1", "C2", "F2"], rows.Select(r => r.MeasurementId));
+        Assert.Equal([1L, 1L, 2L, 2L], rows.Select(r => r.Seq)); // an incomplete row shares the seq of the detection before it
+        Assert.Equal(new byte[] { 2 }, rows[1].Spectrum);
+        Assert.Null(rows[2].Spectrum);
+        Assert.Equal(Start.AddMinutes(1), rows[1].Created);
+        Assert.Contains("\"failed\"", Encoding.UTF8.GetString(rows[1].Detection), StringComparison.Ordinal);
+        Assert.Equal(rows.Count, rows.Select(r => r.MsgId).Distinct().Count());
+        Assert.True(rows.Zip(rows.Skip(1)).All(p => p.First.RowId < p.Second.RowId));
+    }
+
+    [Fact]
+    public void ReadStoredResults_CreatedSince_KeepsRowsStoredAtOrAfter()
+    {
+        using (var outbox = Open())
+        {
+            StoreFour(outbox);
+        }
+
+        // F1 was stored at exactly 08:01.
+        Assert.Equal(["F1", "C2", "F2"], SqliteOutbox.ReadStoredResults(DbPath, Start.AddMinutes(1)).Select(r => r.MeasurementId));
+        Assert.Empty(SqliteOutbox.ReadStoredResults(DbPath, Start.AddMinutes(4)));
+    }
+
+    [Fact]
+    public void ReadStoredResults_WhileAWriterHasTheFileOpen_ReadsAndTheWriterStoresOn()
+    {
+        using var outbox = Open(); // holds outbox.db.lock
+        StoreFour(outbox);
+
+        using (var rows = SqliteOutbox.ReadStoredResults(DbPath).GetEnumerator())
+        {
+            Assert.True(rows.MoveNext());
+
+            // A write while the reader's snapshot is open neither blocks nor fails (WAL).
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F3", [5]), Message("{\"schema\":\"xrf.measurement-event/1\",\"outcome\":\"failed\"}"));
+        }
+
+        Assert.Equal(["C1", "F1", "C2", "F2", "F3"], SqliteOutbox.ReadStoredResults(DbPath).Select(r => r.MeasurementId));
+        Assert.Equal(new byte[] { 5 }, outbox.TryGetSpectrum("F3"));
+    }
+
+    [Fact]
+    public void ReadStoredResults_Missing_FileNotFoundNamingIt()
+    {
+        var error = Assert.Throws<FileNotFoundException>(() => SqliteOutbox.ReadStoredResults(DbPath));
+        Assert.Contains(DbPath, error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(DbPath)); // read-only: nothing created
+    }
+
+    [Fact]
+    public void ReadStoredResults_SqliteFileWithoutResultsTable_NotAnOutbox()
+    {
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE other(x INTEGER)";
+            command.ExecuteNonQuery();
+        }
+
+        var error = Assert.Throws<InvalidDataException>(() => SqliteOutbox.ReadStoredResults(DbPath));
+        Assert.Contains("is not an XrfEdge outbox database", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadStoredResults_NewerSchemaVersion_RefusedBeforeAnyRowAndFileUntouched()
+    {
+        using (var outbox = Open())
+        {
+            StoreFour(outbox);
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA user_version = {SqliteOutbox.SchemaVersion + 1}";
+            command.ExecuteNonQuery();
+        }
+
+        var before = File.ReadAllBytes(DbPath);
+        var error = Assert.Throws<InvalidDataException>(() => SqliteOutbox.ReadStoredResults(DbPath));
+        Assert.Contains($"schema version {SqliteOutbox.SchemaVersion + 1}, newer than the {SqliteOutbox.SchemaVersion}", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(DbPath));
+    }
+}
