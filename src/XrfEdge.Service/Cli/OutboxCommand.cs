@@ -5,14 +5,21 @@ using XrfEdge.Messaging.Outbox;
 
 namespace XrfEdge.Service.Cli;
 
-/// <summary><c>xrfedge outbox --db PATH [--json]</c>: read-only figures of the MQTT outbox (safe while the service runs).</summary>
+/// <summary>
+/// <c>xrfedge outbox --db PATH [--json]</c>: read-only figures of the MQTT outbox (safe while the service runs). Its
+/// subcommand <c>export</c> (<see cref="OutboxExportCommand"/>) writes the stored spectra as .jsonl; System.CommandLine
+/// runs this command's own action when no subcommand is named, so <c>outbox --db PATH</c> is unchanged.
+/// </summary>
 internal static class OutboxCommand
 {
     public static Command Create()
     {
         var db = new Option<FileInfo>("--db") { Description = "Outbox SQLite file (e.g. /var/lib/xrfedge/outbox.db)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
-        var command = new Command("outbox", "Show the MQTT outbox: queued rows, bytes, oldest age, evictions, dead letters, last seq, integrity") { db, json };
+        var command = new Command("outbox", "Show the MQTT outbox: queued rows, bytes, oldest age, evictions, dead letters, last seq, integrity; `export` writes its stored spectra as .jsonl")
+        {
+            db, json, OutboxExportCommand.Create(),
+        };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(db)!.FullName;

@@ -1,0 +1,346 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Service.Cli;
+
+/// <summary>
+/// <c>xrfedge outbox export --db PATH -o FILE.jsonl [--incomplete] [--since ISO-8601]</c>: writes the spectra stored in the
+/// outbox's results table (the <c>get_spectrum</c> archive) as interchange <c>.jsonl</c>, oldest first, for
+/// <c>identify</c>/<c>eval</c> and audits. Read-only and safe while the service runs (<see cref="SqliteOutbox.ReadStoredResults"/>).
+/// Exit codes: 0 every stored spectrum written; 1 bad arguments or the output could not be written (nothing written);
+/// 2 the input is unreadable (missing, not an outbox, a newer schema; nothing written); 3 damage: rows skipped or
+/// reading stopped by a damaged page (the rest written). 2 and 3 mean what they mean for <c>xrfedge outbox</c>.
+/// </summary>
+internal static class OutboxExportCommand
+{
+    /// <summary>Bad arguments, or the output file could not be written.</summary>
+    public const int ExitUsage = 1;
+
+    /// <summary>The input is unreadable (as for <c>xrfedge outbox</c>).</summary>
+    public const int ExitUnreadable = 2;
+
+    /// <summary>Damage: rows skipped or reading stopped (as for <c>xrfedge outbox</c>).</summary>
+    public const int ExitDamaged = 3;
+
+    private const string Prefix = "xrfedge outbox export";
+    private const string EventSchema = "xrf.measurement-event/1";
+
+    // SQLITE_CORRUPT and SQLITE_NOTADB, https://www.sqlite.org/rescode.html.
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
+
+    public static Command Create()
+    {
+        var db = new Option<FileInfo>("--db") { Description = "Outbox SQLite file (e.g. /var/lib/xrfedge/outbox.db); opened read-only", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "The .jsonl file to write (replaced only once complete, through a temporary file beside it)", Required = true };
+        var incomplete = new Option<bool>("--incomplete") { Description = "Only measurements that did not complete (stored with an event, no identification): the ones to analyse again" };
+        var since = new Option<string?>("--since") { Description = "Only results stored at or after this time, ISO-8601 (e.g. 2026-11-23T08:00:00Z; no offset = UTC)" };
+        var command = new Command("export", "Write the spectra stored in the outbox (completed and failed measurements) as .jsonl, oldest first") { db, output, incomplete, since };
+        command.SetAction(parse =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            DateTimeOffset? from = null;
+            if (parse.GetValue(since) is { } text)
+            {
+                if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+                {
+                    error.WriteLine($"{Prefix}: --since '{text}' is not an ISO-8601 time (e.g. 2026-11-23T08:00:00Z)");
+                    return ExitUsage;
+                }
+
+                from = parsed;
+            }
+
+            return Run(parse.GetValue(db)!.FullName, parse.GetValue(output)!, parse.GetValue(incomplete), from, error);
+        });
+        return command;
+    }
+
+    /// <summary>Exports; prints one line per skipped row and a one-line summary to <paramref name="error"/>.</summary>
+    internal static int Run(string databasePath, string outputPath, bool incompleteOnly, DateTimeOffset? since, TextWriter error)
+    {
+        var database = Path.GetFullPath(databasePath);
+        var output = Path.GetFullPath(outputPath);
+        if (IsDatabaseFile(output, database))
+        {
+            error.WriteLine($"{Prefix}: -o '{output}' is the outbox database '{database}' or one of its files; give another file");
+            return ExitUsage;
+        }
+
+        IEnumerable<(long RowId, string MeasurementId, long Seq, string MsgId, DateTimeOffset Created, byte[] Detection, byte[]? Spectrum)> rows;
+        try
+        {
+            rows = SqliteOutbox.ReadStoredResults(database, since);
+        }
+        catch (SqliteException ex) when (IsDamage(ex))
+        {
+            error.WriteLine($"{Prefix}: cannot read '{database}': the file is damaged ({ex.Message}); nothing written");
+            return ExitDamaged;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or SqliteException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"{Prefix}: cannot read '{database}': {ex.Message}");
+            return ExitUnreadable;
+        }
+
+        var tally = new Tally();
+        string? stoppedBy = null;
+        string? unreadable = null;
+        var temporary = Path.Combine(
+            Path.GetDirectoryName(output)!,
+            string.Create(CultureInfo.InvariantCulture, $".{Path.GetFileName(output)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"));
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                try
+                {
+                    foreach (var row in rows)
+                    {
+                        if (ToExported(row, incompleteOnly, tally) is { } exported)
+                        {
+                            SpectrumJsonl.Write(stream, exported);
+                            tally.Written++;
+                        }
+                        else if (tally.Problem is { } problem)
+                        {
+                            error.WriteLine($"{Prefix}: '{database}': skipped measurement '{row.MeasurementId}' (results row {row.RowId.ToString(CultureInfo.InvariantCulture)}): {problem}");
+                            tally.Problem = null;
+                        }
+                    }
+                }
+                catch (SqliteException ex) when (IsDamage(ex))
+                {
+                    // The rows before the damaged page are the operator's data: keep them, and say where reading stopped.
+                    stoppedBy = ex.Message;
+                }
+                catch (SqliteException ex)
+                {
+                    unreadable = ex.Message;
+                }
+
+                stream.Flush(flushToDisk: true);
+            }
+
+            if (unreadable is not null)
+            {
+                TryDelete(temporary);
+                error.WriteLine($"{Prefix}: cannot read '{database}': {unreadable}; nothing written");
+                return ExitUnreadable;
+            }
+
+            File.Move(temporary, output, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporary);
+            error.WriteLine($"{Prefix}: cannot write '{output}': {ex.Message}; nothing written");
+            return ExitUsage;
+        }
+
+        if (stoppedBy is not null)
+        {
+            error.WriteLine($"{Prefix}: '{database}': reading stopped at a damaged page after the rows above ({stoppedBy}); later rows are not exported");
+        }
+
+        var leftOut = incompleteOnly ? string.Create(CultureInfo.InvariantCulture, $", {tally.Completed} completed ones left out by --incomplete") : string.Empty;
+        error.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{Prefix}: wrote {tally.Written} spectra, skipped {tally.Skipped} damaged rows, to '{output}' ({tally.WithoutSpectrum} stored results without a spectrum{leftOut})"));
+        return tally.Skipped > 0 || stoppedBy is not null ? ExitDamaged : 0;
+    }
+
+    /// <summary>
+    /// The <c>.jsonl</c> record of one stored result, or null when it has no spectrum, is filtered out, or is damaged
+    /// (then <see cref="Tally.Problem"/> says why).
+    /// </summary>
+    private static LabelledSpectrum? ToExported(
+        (long RowId, string MeasurementId, long Seq, string MsgId, DateTimeOffset Created, byte[] Detection, byte[]? Spectrum) row,
+        bool incompleteOnly,
+        Tally tally)
+    {
+        if (row.Spectrum is null)
+        {
+            tally.WithoutSpectrum++;
+            return null;
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var problem = ReadOutcome(row.Detection, row.Seq, metadata, out var isEvent);
+        if (problem is null && incompleteOnly && !isEvent)
+        {
+            tally.Completed++;
+            return null;
+        }
+
+        RawSpectrum? decoded = null;
+        if (problem is null)
+        {
+            try
+            {
+                decoded = SpectrumPayload.Decode(row.Spectrum);
+            }
+            catch (InvalidDataException ex)
+            {
+                problem = "the stored spectrum is damaged: " + ex.Message;
+            }
+        }
+
+        if (decoded is not null)
+        {
+            // Ours last: the row's own facts win over any same-named key the instrument put in the spectrum.
+            var merged = new Dictionary<string, string>(decoded.Metadata, StringComparer.Ordinal);
+            foreach (var (key, value) in metadata)
+            {
+                merged[key] = value;
+            }
+
+            merged["msg_id"] = row.MsgId;
+            merged["stored_utc"] = row.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+            var spectrum = decoded with { Id = row.MeasurementId, Metadata = merged };
+            if (SpectrumJsonl.Validate(spectrum) is { } invalid)
+            {
+                problem = "the stored spectrum cannot be written as .jsonl: " + invalid;
+            }
+            else
+            {
+                return new LabelledSpectrum(spectrum);
+            }
+        }
+
+        tally.Skipped++;
+        tally.Problem = problem;
+        return null;
+    }
+
+    /// <summary>
+    /// Reads the outcome from the stored detection (completed) or <c>xrf.measurement-event/1</c> payload (not completed)
+    /// into <paramref name="metadata"/>: <c>outcome</c>, <c>reason</c> (events), <c>seq</c> (detections),
+    /// <c>acquired_start</c>, <c>acquired_end</c>, <c>device</c> when present. Null when readable, else what is wrong.
+    /// </summary>
+    private static string? ReadOutcome(byte[] payload, long seq, Dictionary<string, string> metadata, out bool isEvent)
+    {
+        isEvent = false;
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return "the stored detection or event is not a JSON object";
+            }
+
+            isEvent = root.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.String && schema.GetString() == EventSchema;
+            if (isEvent)
+            {
+                if (!root.TryGetProperty("outcome", out var outcome) || outcome.ValueKind != JsonValueKind.String)
+                {
+                    return "the stored event has no outcome";
+                }
+
+                metadata["outcome"] = outcome.GetString()!;
+                if (root.TryGetProperty("reason", out var reason) && reason.ValueKind == JsonValueKind.String)
+                {
+                    metadata["reason"] = reason.GetString()!;
+                }
+            }
+            else
+            {
+                metadata["outcome"] = "completed";
+                metadata["seq"] = seq.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (root.TryGetProperty("acquired", out var acquired) && acquired.ValueKind == JsonValueKind.Object)
+            {
+                CopyString(acquired, "start", "acquired_start", metadata);
+                CopyString(acquired, "end", "acquired_end", metadata);
+            }
+
+            CopyString(root, "device", "device", metadata);
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return $"the stored detection or event is not valid JSON ({ex.Message})";
+        }
+    }
+
+    private static void CopyString(JsonElement parent, string name, string key, Dictionary<string, string> metadata)
+    {
+        if (parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
+        {
+            metadata[key] = value.GetString()!;
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="output"/> is the database or one of its companion files (WAL, shared memory, the
+    /// writer's lock), also through symbolic links: the final rename would replace the service's data.
+    /// </summary>
+    private static bool IsDatabaseFile(string output, string database)
+    {
+        var target = Resolve(output);
+        var real = Resolve(database);
+        return new[] { string.Empty, "-wal", "-shm", "-journal", ".lock" }.Any(suffix =>
+            string.Equals(target, real + suffix, StringComparison.Ordinal) || string.Equals(output, database + suffix, StringComparison.Ordinal));
+    }
+
+    /// <summary>The path with every symbolic link along it followed (the path itself when a part cannot be read).</summary>
+    private static string Resolve(string fullPath)
+    {
+        var root = Path.GetPathRoot(fullPath)!;
+        var current = root;
+        foreach (var part in fullPath[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            try
+            {
+                if (new FileInfo(current).ResolveLinkTarget(returnFinalTarget: true) is { } linked)
+                {
+                    current = Path.GetFullPath(linked.FullName);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return fullPath;
+            }
+        }
+
+        return current;
+    }
+
+    private static bool IsDamage(SqliteException exception) => (exception.SqliteErrorCode & 0xFF) is SqliteCorrupt or SqliteNotADatabase;
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The original error is the one to report; a leftover hidden .tmp file is harmless.
+        }
+    }
+
+    /// <summary>What one export met.</summary>
+    private sealed class Tally
+    {
+        public int Written { get; set; }
+
+        public int Skipped { get; set; }
+
+        public int WithoutSpectrum { get; set; }
+
+        public int Completed { get; set; }
+
+        /// <summary>Why the last row was skipped, until it is reported.</summary>
+        public string? Problem { get; set; }
+    }
+}
