@@ -1,0 +1,366 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Inference.Benchmarking;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Service.Cli;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.Fakes;
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Identification;
+using XrfEdge.Spectra.Interchange;
+using InstrumentStatus = XrfEdge.Service.Hosting.InstrumentStatus;
+using MeasurementResult = XrfEdge.Service.Pipeline.MeasurementResult;
+
+namespace XrfEdge.Service.Tests.Cli;
+
+/// <summary>
+/// <c>xrfedge outbox export</c>: the spectra the service stored (completed measurements and, since 2026-11-23, failed
+/// and aborted ones, e.g. measured without a model) come out as .jsonl that <c>identify</c> reads, equal to what was
+/// stored, read-only while the service has the file open. The outbox is written by the service's own publisher
+/// (<see cref="MqttResultPublisher"/>, the real <c>DetectionPublisher</c> and <c>SqliteOutbox</c>).
+/// </summary>
+public sealed class OutboxExportCommandTests : IDisposable
+{
+    private const string Device = "XRF-TEST-1";
+    private const string NoModel = "analysis failed: no model loaded: Model file '/opt/xrfedge/models/m.onnx' is truncated";
+    private readonly string _folder = Directory.CreateTempSubdirectory("xrfedge-outbox-export-").FullName;
+    private readonly FakeTimeProvider _clock = new(); // starts 2026-03-01T10:00:00Z
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string DbPath => Path.Combine(_folder, "outbox.db");
+
+    private string OutPath => Path.Combine(_folder, "export.jsonl");
+
+    /// <summary>The int8 test encoder of scripts/models/make_test_model.py, found from the repository root.</summary>
+    private static string TestModel
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "XrfEdge.sln")))
+                {
+                    return Path.Combine(dir.FullName, "tests", "XrfEdge.Inference.Tests", "Models", "test-encoder.int8.onnx");
+                }
+            }
+
+            throw new InvalidOperationException("XrfEdge.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    private static (int ExitCode, string Output, string Error) Invoke(params string[] args)
+    {
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+        using var error = new StringWriter(CultureInfo.InvariantCulture);
+        var exit = XrfEdgeCommandLine.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    /// <summary>
+    /// A measured spectrum with everything the format carries: the benchmark's 2048 channels (distinct per index), a
+    /// quadratic calibration term, times that are not whole seconds, and a Rh tube at 40 kV / 25 µA (a handheld's
+    /// usual setting, docs/mqtt.md's detection example).
+    /// </summary>
+    private static RawSpectrum Measured(string id, int index) => BenchmarkSpectra.Create(index + 1, seed: 7)[index] with
+    {
+        Id = id,
+        Calibration = new XrfEdge.Spectra.Calibration.EnergyCalibration(-0.0123, 0.01497, 2.5e-8),
+        LiveTime = TimeSpan.FromSeconds(9.875),
+        RealTime = TimeSpan.FromSeconds(10.4375),
+        Excitation = new Excitation("Rh", 40, 25),
+    };
+
+    private MeasurementResult Completed(string id, int index)
+    {
+        var now = _clock.GetUtcNow();
+        return new(id, MeasurementMode.Triggered, now, now.AddSeconds(10), Measured(id, index), new Identification
+        {
+            SpectrumId = id,
+            Elements = [new ElementDetection("Fe", 26, 0.9f, ["Fe-KL3"])],
+            Lines = [],
+            LineProbabilities = [],
+            Model = new ModelIdentity("m", "1", "ab", "int8"),
+        }, MeasurementOutcome.Completed);
+    }
+
+    /// <summary>What the service stores for a measurement taken while its model file is broken (docs/service.md "Without a model").</summary>
+    private MeasurementResult Failed(string id, int index)
+    {
+        var now = _clock.GetUtcNow();
+        return new(id, MeasurementMode.Triggered, now, now.AddSeconds(10), Measured(id, index), null, MeasurementOutcome.Failed, NoModel);
+    }
+
+    private MeasurementResult Aborted(string id, RawSpectrum? spectrum)
+    {
+        var now = _clock.GetUtcNow();
+        return new(id, MeasurementMode.Triggered, now, now.AddSeconds(3), spectrum, null, MeasurementOutcome.Aborted, "stop command");
+    }
+
+    private MqttResultPublisher Publisher()
+    {
+        var settings = new ServiceSettings();
+        settings.Mqtt.DeviceId = Device;
+        settings.Mqtt.Port = 1; // never started: the outbox is what is looked at
+        settings.Outbox.Path = DbPath;
+        return new MqttResultPublisher(settings, new InstrumentStatus(), new MeasurementControl(), () => true, new ServiceIdentity("test", DateTimeOffset.UtcNow), NullLoggerFactory.Instance, _clock);
+    }
+
+    /// <summary>
+    /// C1, F1 (no model), C2, A0 (aborted before any data: no spectrum), A1 (aborted after data came in), F2, one
+    /// minute apart on the clock.
+    /// </summary>
+    private async Task StoreMixedAsync()
+    {
+        await using var publisher = Publisher();
+        // Made when stored, so that each one's acquisition starts at the clock's time then.
+        Func<MeasurementResult>[] results = [() => Completed("C1", 0), () => Failed("F1", 1), () => Completed("C2", 2), () => Aborted("A0", null), () => Aborted("A1", Measured("A1", 3)), () => Failed("F2", 4)];
+        foreach (var result in results)
+        {
+            await publisher.StoreAsync(result(), CancellationToken.None);
+            _clock.Advance(TimeSpan.FromMinutes(1));
+        }
+    }
+
+    private static List<LabelledSpectrum> ReadBack(string path)
+    {
+        var read = SpectrumJsonl.ReadFile(path).ToList();
+        Assert.All(read, r => Assert.True(r.Spectrum is not null, r.Error));
+        return [.. read.Select(r => r.Spectrum!)];
+    }
+
+    /// <summary>The stored spectra and msg_ids, straight from the results table.</summary>
+    private Dictionary<string, (RawSpectrum Spectrum, string MsgId)> Stored()
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT measurement_id, spectrum, msg_id FROM results WHERE spectrum IS NOT NULL";
+        using var reader = command.ExecuteReader();
+        var stored = new Dictionary<string, (RawSpectrum, string)>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            stored[reader.GetString(0)] = (SpectrumPayload.Decode((byte[])reader[1]), reader.GetString(2));
+        }
+
+        return stored;
+    }
+
+    private void Sql(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public async Task Export_CompletedAndIncomplete_EverySpectrumOldestFirstEqualToTheStoredOne()
+    {
+        await StoreMixedAsync();
+
+        var (exit, output, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+
+        Assert.True(exit == 0, error);
+        Assert.Empty(output);
+        Assert.Equal($"xrfedge outbox export: wrote 5 spectra, skipped 0 damaged rows, to '{OutPath}' (0 stored results without a spectrum)", error.Trim()); // A0's event is not a stored result
+        var exported = ReadBack(OutPath);
+        Assert.Equal(["C1", "F1", "C2", "A1", "F2"], exported.Select(s => s.Spectrum.Id)); // insertion order; A0 had no spectrum
+        var stored = Stored();
+        foreach (var spectrum in exported.Select(s => s.Spectrum))
+        {
+            var (original, msgId) = stored[spectrum.Id];
+            Assert.Equal(original.Counts, spectrum.Counts);
+            Assert.Equal(original.Calibration, spectrum.Calibration);
+            Assert.Equal(original.Excitation, spectrum.Excitation);
+            Assert.Equal(original.LiveTime, spectrum.LiveTime);
+            Assert.Equal(original.RealTime, spectrum.RealTime);
+            Assert.Equal(msgId, spectrum.Metadata["msg_id"]);
+            Assert.Equal(Device, spectrum.Metadata["device"]);
+        }
+
+        // And equal to what was measured: the protobuf in between loses nothing the format carries.
+        var measured = Measured("F1", 1);
+        var f1 = exported[1].Spectrum;
+        Assert.Equal(measured.Counts, f1.Counts);
+        Assert.Equal(measured.Calibration, f1.Calibration);
+        Assert.Equal(new Excitation("Rh", 40, 25), f1.Excitation);
+        Assert.Equal(TimeSpan.FromSeconds(9.875), f1.LiveTime);
+
+        Assert.Equal("completed", exported[0].Spectrum.Metadata["outcome"]);
+        Assert.Equal("1", exported[0].Spectrum.Metadata["seq"]);
+        Assert.Equal("2", exported[2].Spectrum.Metadata["seq"]);
+        Assert.False(exported[0].Spectrum.Metadata.ContainsKey("reason"));
+        Assert.Equal("failed", f1.Metadata["outcome"]);
+        Assert.Equal(NoModel, f1.Metadata["reason"]);
+        Assert.False(f1.Metadata.ContainsKey("seq")); // events take no seq (docs/mqtt.md §1)
+        Assert.Equal("aborted", exported[3].Spectrum.Metadata["outcome"]);
+        Assert.Equal("stop command", exported[3].Spectrum.Metadata["reason"]);
+
+        // StoreMixedAsync: one minute per measurement from 10:00; F1 was the second.
+        var start = DateTimeOffset.Parse(f1.Metadata["acquired_start"], CultureInfo.InvariantCulture);
+        Assert.Equal(new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero), start);
+        Assert.Equal(new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero), DateTimeOffset.Parse(f1.Metadata["stored_utc"], CultureInfo.InvariantCulture));
+        Assert.Empty(Directory.GetFiles(_folder, "*.tmp")); // the temporary file was renamed into place
+    }
+
+    [Fact]
+    public async Task Export_Incomplete_OnlyTheMeasurementsThatDidNotComplete()
+    {
+        await StoreMixedAsync();
+
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath, "--incomplete");
+
+        Assert.True(exit == 0, error);
+        Assert.Equal(["F1", "A1", "F2"], ReadBack(OutPath).Select(s => s.Spectrum.Id));
+        Assert.Contains("wrote 3 spectra", error, StringComparison.Ordinal);
+        Assert.Contains("2 completed ones left out by --incomplete", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Export_Since_OnlyRowsStoredAtOrAfterThatTime()
+    {
+        await StoreMixedAsync();
+
+        // StoreMixedAsync stores C2 at exactly 10:02: "at or after" keeps it.
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath, "--since", "2026-03-01T10:02:00Z");
+        Assert.True(exit == 0, error);
+        Assert.Equal(["C2", "A1", "F2"], ReadBack(OutPath).Select(s => s.Spectrum.Id));
+
+        // The same instant with an offset, together with --incomplete.
+        (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath, "--since", "2026-03-01T11:02:00+01:00", "--incomplete");
+        Assert.True(exit == 0, error);
+        Assert.Equal(["A1", "F2"], ReadBack(OutPath).Select(s => s.Spectrum.Id));
+    }
+
+    [Fact]
+    public async Task Export_SinceNotATime_ExitsOneNamingIt()
+    {
+        await StoreMixedAsync();
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath, "--since", "yesterday");
+        Assert.Equal(1, exit);
+        Assert.Contains("--since 'yesterday'", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(OutPath));
+    }
+
+    [Fact]
+    public async Task Identify_OnTheExportedFile_OneResultPerSpectrumWithTheMeasurementIds()
+    {
+        await StoreMixedAsync();
+        Assert.Equal(0, Invoke("outbox", "export", "--db", DbPath, "-o", OutPath, "--incomplete").ExitCode);
+
+        var (exit, output, error) = Invoke("identify", "-i", OutPath, "--model", TestModel, "--json");
+
+        Assert.True(exit == 0, error + output);
+        var ids = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
+        {
+            using var json = JsonDocument.Parse(line);
+            Assert.False(json.RootElement.TryGetProperty("error", out _), line);
+            return json.RootElement.GetProperty("id").GetString();
+        });
+        Assert.Equal(["F1", "A1", "F2"], ids);
+    }
+
+    [Fact]
+    public async Task Export_OneSpectrumBlobDamaged_RowSkippedAndNamedOthersExportedExitThree()
+    {
+        await StoreMixedAsync();
+        // Ten 0xFF bytes: a varint that never ends, which no protobuf parser accepts.
+        Sql("UPDATE results SET spectrum = X'FFFFFFFFFFFFFFFFFFFF' WHERE measurement_id = 'F1'");
+
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+
+        Assert.Equal(3, exit);
+        Assert.Contains("skipped measurement 'F1'", error, StringComparison.Ordinal);
+        Assert.Contains("stored spectrum is damaged", error, StringComparison.Ordinal);
+        Assert.Contains("wrote 4 spectra, skipped 1 damaged rows", error, StringComparison.Ordinal);
+        Assert.Equal(["C1", "C2", "A1", "F2"], ReadBack(OutPath).Select(s => s.Spectrum.Id));
+    }
+
+    [Fact]
+    public async Task Export_WhileTheServiceHoldsTheOutboxOpenForWriting_ExportsAndTheWriterGoesOn()
+    {
+        await using var publisher = Publisher(); // holds outbox.db.lock, as the running service does
+        await publisher.StoreAsync(Failed("F1", 0), CancellationToken.None);
+        await publisher.StoreAsync(Completed("C1", 1), CancellationToken.None);
+
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+        Assert.True(exit == 0, error);
+        Assert.Equal(["F1", "C1"], ReadBack(OutPath).Select(s => s.Spectrum.Id));
+
+        // The export took no lock and wrote nothing: the writer stores on, and a second export sees the new row.
+        await publisher.StoreAsync(Failed("F2", 2), CancellationToken.None);
+        (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+        Assert.True(exit == 0, error);
+        Assert.Equal(["F1", "C1", "F2"], ReadBack(OutPath).Select(s => s.Spectrum.Id));
+    }
+
+    [Fact]
+    public void Export_MissingDatabase_ExitsTwoNamingItAndWritesNothing()
+    {
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+        Assert.Equal(2, exit);
+        Assert.Contains(DbPath, error, StringComparison.Ordinal);
+        Assert.False(File.Exists(OutPath));
+    }
+
+    [Fact]
+    public void Export_NotAnOutbox_ExitsTwoNamingIt()
+    {
+        File.WriteAllText(DbPath, "this is a text file, not SQLite\n");
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+        Assert.Equal(2, exit);
+        Assert.Contains($"'{DbPath}' is not an XrfEdge outbox database", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(OutPath));
+    }
+
+    [Fact]
+    public async Task Export_NewerSchemaVersion_ExitsTwoNamingBothVersions()
+    {
+        await StoreMixedAsync();
+        Sql($"PRAGMA user_version = {SqliteOutbox.SchemaVersion + 1}");
+
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"schema version {SqliteOutbox.SchemaVersion + 1}, newer than the {SqliteOutbox.SchemaVersion}", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(OutPath));
+    }
+
+    [Fact]
+    public async Task Export_OutputIsTheDatabase_RefusedAndTheDatabaseUntouched()
+    {
+        await StoreMixedAsync();
+        var before = File.ReadAllBytes(DbPath);
+
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", DbPath);
+        Assert.Equal(1, exit);
+        Assert.Contains("is the outbox database", error, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(DbPath));
+
+        // Also through a symbolic link to its folder, and its WAL.
+        var link = Path.Combine(_folder, "link");
+        Directory.CreateSymbolicLink(link, _folder);
+        Assert.Equal(1, Invoke("outbox", "export", "--db", DbPath, "-o", Path.Combine(link, "outbox.db")).ExitCode);
+        Assert.Equal(1, Invoke("outbox", "export", "--db", DbPath, "-o", DbPath + "-wal").ExitCode);
+        Assert.Equal(before, File.ReadAllBytes(DbPath));
+        Assert.Equal(5, Stored().Count); // StoreMixedAsync's five spectra, as stored
+    }
+
+    [Fact]
+    public async Task Export_OutputFolderMissing_ExitsOneAndLeavesNothing()
+    {
+        await StoreMixedAsync();
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", Path.Combine(_folder, "no-such-folder", "x.jsonl"));
+        Assert.Equal(1, exit);
+        Assert.Contains("cannot write", error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_folder, "*.tmp", SearchOption.AllDirectories));
+    }
+}
