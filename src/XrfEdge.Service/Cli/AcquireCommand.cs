@@ -186,7 +186,7 @@ internal static class AcquireCommand
 
         try
         {
-            using (File.Create(TemporaryPath(full), 1, FileOptions.DeleteOnClose))
+            using (File.Create(AtomicFile.TemporaryPath(full), 1, FileOptions.DeleteOnClose))
             {
             }
         }
@@ -196,39 +196,6 @@ internal static class AcquireCommand
         }
 
         return null;
-    }
-
-    /// <summary>A temporary file next to <paramref name="path"/> (same directory, so the final rename is atomic).</summary>
-    private static string TemporaryPath(string path) => Path.Combine(
-        Path.GetDirectoryName(path)!,
-        string.Create(CultureInfo.InvariantCulture, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"));
-
-    /// <summary>Writes through a temporary file renamed into place: a failed write never leaves a half-written file at <paramref name="path"/>.</summary>
-    private static void WriteAtomically(string path, Action<string> write)
-    {
-        var temporary = TemporaryPath(Path.GetFullPath(path));
-        try
-        {
-            write(temporary);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The original error is the one to report; a leftover hidden .tmp file is harmless.
-        }
     }
 
     /// <summary>Writes what was measured; false (with the path and the error on stderr) when the file could not be written.</summary>
@@ -258,7 +225,7 @@ internal static class AcquireCommand
         if (output.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
             writing(output);
-            WriteAtomically(output, temporary => SpectrumJsonl.WriteFile(temporary, spectra.Select(s => new LabelledSpectrum(s))));
+            AtomicFile.Write(output, temporary => SpectrumJsonl.WriteFile(temporary, spectra.Select(s => new LabelledSpectrum(s))));
             return;
         }
 
@@ -275,7 +242,7 @@ internal static class AcquireCommand
                 Configuration = profile.Configuration,
                 Status = [.. spectra[i].Metadata],
             };
-            WriteAtomically(file, temporary => AmptekMcaWriter.WriteFile(temporary, spectra[i], header));
+            AtomicFile.Write(file, temporary => AmptekMcaWriter.WriteFile(temporary, spectra[i], header));
         }
     }
 

@@ -92,9 +92,7 @@ internal static class OutboxExportCommand
         var tally = new Tally();
         string? stoppedBy = null;
         string? unreadable = null;
-        var temporary = Path.Combine(
-            Path.GetDirectoryName(output)!,
-            string.Create(CultureInfo.InvariantCulture, $".{Path.GetFileName(output)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"));
+        var temporary = AtomicFile.TemporaryPath(output);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -130,7 +128,7 @@ internal static class OutboxExportCommand
 
             if (unreadable is not null)
             {
-                TryDelete(temporary);
+                AtomicFile.TryDelete(temporary);
                 error.WriteLine($"{Prefix}: cannot read '{database}': {unreadable}; nothing written");
                 return ExitUnreadable;
             }
@@ -139,7 +137,7 @@ internal static class OutboxExportCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temporary);
+            AtomicFile.TryDelete(temporary);
             error.WriteLine($"{Prefix}: cannot write '{output}': {ex.Message}; nothing written");
             return ExitUsage;
         }
@@ -316,18 +314,6 @@ internal static class OutboxExportCommand
     }
 
     private static bool IsDamage(SqliteException exception) => (exception.SqliteErrorCode & 0xFF) is SqliteCorrupt or SqliteNotADatabase;
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The original error is the one to report; a leftover hidden .tmp file is harmless.
-        }
-    }
 
     /// <summary>What one export met.</summary>
     private sealed class Tally
