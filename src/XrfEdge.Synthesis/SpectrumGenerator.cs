@@ -58,7 +58,7 @@ public sealed class SpectrumGenerator
 
     // Seed mask of the second random stream per spectrum (tube L-line scale, escape correction, low-energy background,
     // diffraction): keeps the main stream, and so every spectrum of a profile without these effects, as it was.
-    private const ulong AuxiliaryStream = 0xD1FF_4AC7_E5CA_9E00UL;
+    internal const ulong AuxiliaryStream = 0xD1FF_4AC7_E5CA_9E00UL;
 
     // Kramers' law: continuum photons per electron per keV (4π) = k·Z·(E0/E − 1), k ≈ 1.1e-6 /keV (Kramers 1923,
     // as usually quoted for thick targets).

@@ -90,6 +90,13 @@ internal static class SynthCommand
         }
 
         var generator = new SpectrumGenerator(profile, seed) { LabelSystematicFraction = labelSystematic };
+        if (output is not null && SeedCheck.Find(seed, count) is { } overlap)
+        {
+            // A warning, not a refusal: such sets are fine for demos and tests, and the output stays reproducible.
+            stderr.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"synth: warning: seed {seed}: spectra {overlap.IndexA} and {overlap.IndexB} start their random streams from a shared state word ({overlap.Pairs} repeated words among the first {overlap.Checked} spectra), so they are not independent (docs/synthesis.md, \"Known weakness of the seeding\"); for data that must be independent use a seed like 1001"));
+        }
         // The file named in an error is the one being written when it happened: a failed plot after a written data set
         // must not say the data set could not be written.
         var writing = output ?? plot;

@@ -15,13 +15,16 @@ internal struct Rng
 
     public Rng(ulong seed, long index)
     {
-        var x = seed ^ (0x9E3779B97F4A7C15UL * ((ulong)index + 1));
-        _s0 = SplitMix(ref x);
-        _s1 = SplitMix(ref x);
-        _s2 = SplitMix(ref x);
-        _s3 = SplitMix(ref x);
+        (_s0, _s1, _s2, _s3) = InitialState(seed, index);
         _spareNormal = 0;
         _hasSpare = false;
+    }
+
+    /// <summary>The four state words the stream of (<paramref name="seed"/>, <paramref name="index"/>) starts from.</summary>
+    public static (ulong S0, ulong S1, ulong S2, ulong S3) InitialState(ulong seed, long index)
+    {
+        var x = seed ^ (0x9E3779B97F4A7C15UL * ((ulong)index + 1));
+        return (SplitMix(ref x), SplitMix(ref x), SplitMix(ref x), SplitMix(ref x));
     }
 
     private static ulong SplitMix(ref ulong x)

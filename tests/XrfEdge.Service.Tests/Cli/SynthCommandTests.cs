@@ -33,6 +33,21 @@ public sealed class SynthCommandTests : IDisposable
         Assert.False(Directory.Exists(_dir));
     }
 
+    [Theory]
+    [InlineData(1UL, true)] // the default: neighbouring spectra share random state (docs/synthesis.md)
+    [InlineData(1001UL, false)] // the training set's seed
+    public void Run_Seed_WarnsOnlyWhenSpectraShareRandomState(ulong seed, bool warned)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var code = SynthCommand.Run(20, seed, "handheld-pin", "jsonl", Path.Combine(_dir, "s.jsonl"), 1, null, 0, 0, stdout, stderr);
+
+        Assert.Equal(0, code);
+        Assert.Equal(warned, stderr.ToString().Contains("synth: warning: seed ", StringComparison.Ordinal));
+        Assert.Equal(20, File.ReadLines(Path.Combine(_dir, "s.jsonl")).Count()); // a warning, never a refusal
+    }
+
     [Fact]
     public void Run_NpyWithLabelSystematic_RecordsItInMeta()
     {
