@@ -65,6 +65,75 @@ public sealed class IncompleteMeasurementTests : IDisposable
         return rows;
     }
 
+    private static OutboxReceipt Reanalysed(SqliteOutbox outbox, string id) =>
+        outbox.EnqueueMeasurement(new MeasurementRecord(id, new byte[3], ReplacesIncomplete: true), stamp =>
+            [new OutboxMessage { Kind = OutboxKind.Detection, Topic = Topics.Detections, Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.detections/1\",\"seq\":{stamp.Seq}}}") }]);
+
+    [Fact]
+    public void ReadIncompleteMeasurements_EventRowsOnly_OldestFirstAfterTheRowAndLimited()
+    {
+        using var outbox = Open();
+        Completed(outbox, "C1");
+        Incomplete(outbox, "F1");
+        Completed(outbox, "C2");
+        Incomplete(outbox, "F2");
+        Incomplete(outbox, "F3");
+
+        var first = outbox.ReadIncompleteMeasurements(0, 2);
+        var rest = outbox.ReadIncompleteMeasurements(first[^1].RowId, 10);
+
+        Assert.Equal(["F1", "F2"], first.Select(r => r.MeasurementId));
+        Assert.Equal(["F3"], rest.Select(r => r.MeasurementId));
+        Assert.StartsWith("{\"schema\":\"xrf.measurement-event/1\"", Encoding.UTF8.GetString(first[0].Event), StringComparison.Ordinal);
+        Assert.Equal(3, first[0].Spectrum.Length);
+    }
+
+    [Fact]
+    public void EnqueueMeasurement_ReplacesIncomplete_EventRowBecomesTheDetectionWithTheNextSeq()
+    {
+        using var outbox = Open();
+        Completed(outbox, "C1");
+        Incomplete(outbox, "F1");
+        Incomplete(outbox, "F2");
+
+        var receipt = Reanalysed(outbox, "F1");
+
+        Assert.Equal(2, receipt.Stamp.Seq); // now a completed measurement: the next detection seq
+        Assert.Equal(["C1", "F2", "F1"], StoredResults().Select(r => r.Id)); // the event row gave way to the detection
+        Assert.Equal(["F2"], outbox.ReadIncompleteMeasurements(0, 10).Select(r => r.MeasurementId));
+        Assert.StartsWith("{\"schema\":\"xrf.detections/1\"", Encoding.UTF8.GetString(outbox.TryGetResult("F1")!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EnqueueMeasurement_ReplacesIncomplete_AStoredDetectionIsNeverOverwritten()
+    {
+        using var outbox = Open();
+        Completed(outbox, "C1");
+        var before = outbox.GetStatistics();
+
+        Assert.Throws<SqliteException>(() => Reanalysed(outbox, "C1"));
+
+        Assert.Equal(before.LastSeq, outbox.GetStatistics().LastSeq); // rolled back: no seq, no row
+        Assert.Equal(before.Depth, outbox.GetStatistics().Depth);
+        Assert.Equal("{\"seq\":1}", Encoding.UTF8.GetString(outbox.TryGetResult("C1")!));
+    }
+
+    [Fact]
+    public void EnqueueMeasurement_ReplacesIncomplete_ByteCapCountsTheReplacedRowOnce()
+    {
+        // ResultRetentionBytes is tracked in memory across commits: a replaced row must leave it, or the cap would prune
+        // stored results that fit.
+        using var outbox = Open(o => o.ResultRetentionBytes = 400);
+        Incomplete(outbox, "F1", spectrumBytes: 100);
+        Incomplete(outbox, "F2", spectrumBytes: 100);
+        Reanalysed(outbox, "F1");
+        Reanalysed(outbox, "F2");
+
+        Incomplete(outbox, "F3", spectrumBytes: 100);
+
+        Assert.Equal(["F1", "F2", "F3"], StoredResults().Select(r => r.Id));
+    }
+
     [Fact]
     public void EnqueueIncompleteMeasurement_Committed_EventQueuedSpectrumStoredNoSeqConsumed()
     {

@@ -57,6 +57,12 @@ public sealed class SqliteOutbox : IDisposable
 
     private const string ResultBytesSql = "SELECT COALESCE(SUM(" + ResultRowBytes + "), 0) FROM results";
 
+    /// <summary>
+    /// A results row holding an incomplete measurement's event (<see cref="EnqueueIncompleteMeasurement"/>) rather than a
+    /// detection: the stored JSON starts with the event schema, which both payload builders write first.
+    /// </summary>
+    private const string IsEventRow = "substr(CAST(detection AS TEXT), 1, 35) = '{\"schema\":\"xrf.measurement-event/1\"'";
+
     private readonly OutboxOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -710,6 +716,41 @@ public sealed class SqliteOutbox : IDisposable
     /// <summary>The stored detection payload of a measurement, or null.</summary>
     public byte[]? TryGetResult(string measurementId) => ReadStoredResult("SELECT detection FROM results WHERE measurement_id = $id", measurementId);
 
+    /// <summary>
+    /// Stored measurements that did not complete and have their spectrum (event rows,
+    /// <see cref="EnqueueIncompleteMeasurement"/>), oldest first, after results row <paramref name="afterRowId"/>: what
+    /// can be analysed later. Reads under the writer's lock on its connection (one statement; the table is bounded by
+    /// <see cref="OutboxOptions.ResultRetention"/>).
+    /// </summary>
+    /// <exception cref="OutboxCorruptException">The file was damaged while open.</exception>
+    public IReadOnlyList<StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        lock (_gate)
+        {
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                using var command = _connection.CreateCommand();
+                command.CommandText = $"SELECT rowid, measurement_id, detection, spectrum FROM results WHERE rowid > $after AND spectrum IS NOT NULL AND {IsEventRow} ORDER BY rowid LIMIT $max";
+                command.Parameters.AddWithValue("$after", afterRowId);
+                command.Parameters.AddWithValue("$max", max);
+                using var reader = command.ExecuteReader();
+                var rows = new List<StoredIncompleteMeasurement>();
+                while (reader.Read())
+                {
+                    rows.Add(new StoredIncompleteMeasurement(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3)));
+                }
+
+                return rows;
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
+            }
+        }
+    }
+
     private byte[]? ReadStoredResult(string select, string measurementId)
     {
         lock (_gate)
@@ -1007,6 +1048,16 @@ public sealed class SqliteOutbox : IDisposable
         long resultDelta = 0;
         if (record is not null)
         {
+            if (record.ReplacesIncomplete)
+            {
+                // Only an event row (an incomplete measurement) gives way; a stored detection with this id makes the
+                // insert below fail, so a result is never silently overwritten.
+                using var replace = _connection.CreateCommand();
+                replace.CommandText = $"DELETE FROM results WHERE measurement_id = $id AND {IsEventRow} RETURNING {ResultRowBytes}";
+                replace.Parameters.AddWithValue("$id", record.MeasurementId);
+                resultDelta -= Convert.ToInt64(replace.ExecuteScalar() ?? 0L, CultureInfo.InvariantCulture);
+            }
+
             using var result = _connection.CreateCommand();
             result.CommandText = """
                 INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
@@ -1020,7 +1071,7 @@ public sealed class SqliteOutbox : IDisposable
             result.Parameters.AddWithValue("$spectrum", (object?)record.Spectrum ?? DBNull.Value);
             var resultRow = (long)result.ExecuteScalar()!;
             var resultBytes = message.Payload.Length + (record.Spectrum?.Length ?? 0L);
-            resultDelta = resultBytes - PruneResults(resultRow, resultBytes);
+            resultDelta += resultBytes - PruneResults(resultRow, resultBytes);
         }
 
         return (new OutboxReceipt(rowId, stamp, evicted.Rows), incoming, evicted.Bytes, resultDelta);

@@ -41,6 +41,10 @@ public static class DetectionPayload
             w.WriteString("fleet", topics.Fleet);
             w.WriteString("device", topics.Device);
             w.WriteString("created", Iso(stamp.CreatedUtc));
+            if (result.Reanalysed)
+            {
+                w.WriteBoolean("reanalysed", true);
+            }
 
             w.WriteStartObject("acquired");
             WriteTime(w, "start", result.AcquisitionStart);

@@ -32,4 +32,10 @@ public sealed record MeasurementResult
 
     /// <summary>Primary-beam filter, e.g. "Al", "Cu", or null.</summary>
     public string? Filter { get; init; }
+
+    /// <summary>
+    /// Analysed after the fact: the measurement was stored and published as incomplete (measured while no model was
+    /// loaded), and this identification replaces its stored event. Published as <c>"reanalysed": true</c>.
+    /// </summary>
+    public bool Reanalysed { get; init; }
 }

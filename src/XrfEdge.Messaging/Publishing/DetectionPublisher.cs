@@ -121,7 +121,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(result);
         var spectrum = SpectrumPayload.Encode(result.MeasurementId, _topics.Device, result.Spectrum, result.AcquisitionStart);
-        var receipt = _outbox.EnqueueMeasurement(new MeasurementRecord(result.MeasurementId, spectrum), stamp =>
+        var receipt = _outbox.EnqueueMeasurement(new MeasurementRecord(result.MeasurementId, spectrum, result.Reanalysed), stamp =>
         {
             var detection = new OutboxMessage
             {

@@ -98,6 +98,21 @@ internal static partial class Log
     [LoggerMessage(8074, LogLevel.Warning, "Model {Model} {Version} ({Precision}) loaded after it had been refused; analysis resumes with the next measurement")]
     public static partial void ModelLoadedLate(ILogger logger, string model, string version, string precision);
 
+    [LoggerMessage(8076, LogLevel.Information, "Re-analysed {MeasurementId}, measured {Started:o} while no model was loaded: {Elements}")]
+    public static partial void Reanalysed(ILogger logger, string measurementId, DateTimeOffset started, string elements);
+
+    [LoggerMessage(8077, LogLevel.Information, "Re-analysis of measurements stored without a model: {Done} analysed and stored, {Skipped} skipped")]
+    public static partial void ReanalysisDone(ILogger logger, int done, int skipped);
+
+    [LoggerMessage(8080, LogLevel.Debug, "Re-analysis: no stored measurement is waiting for a model")]
+    public static partial void ReanalysisNothing(ILogger logger);
+
+    [LoggerMessage(8078, LogLevel.Warning, "Re-analysis of measurements stored without a model stopped after {Done}: {Reason}. The rest are analysed at the next model load or service start")]
+    public static partial void ReanalysisStopped(ILogger logger, int done, string reason);
+
+    [LoggerMessage(8079, LogLevel.Warning, "Stored measurement {MeasurementId} cannot be re-analysed: {Reason}; it stays stored as it is (xrfedge outbox export)")]
+    public static partial void ReanalysisSkipped(ILogger logger, string measurementId, string reason);
+
     [LoggerMessage(8075, LogLevel.Warning, "Ready after {ElapsedMilliseconds:F0} ms WITHOUT a model (analysis off until {ModelPath} loads), outbox {Outbox}")]
     public static partial void ReadyWithoutModel(ILogger logger, double elapsedMilliseconds, string modelPath, string outbox);
 

@@ -14,7 +14,7 @@ namespace XrfEdge.Service.Hosting;
 
 /// <summary>
 /// The composition root of <c>xrfedge run</c>: a Generic Host with the pipeline workers, registered in the order that
-/// makes start-up and shutdown right (start: startup → model watcher → publishing → analysis → acquisition → status → systemd;
+/// makes start-up and shutdown right (start: startup → model watcher → publishing → analysis → acquisition → re-analysis → status → systemd;
 /// the host stops them in reverse, so acquisition stops first and the downstream workers drain).
 /// </summary>
 internal static class ServiceHostFactory
@@ -70,6 +70,7 @@ internal static class ServiceHostFactory
         services.AddHostedService<PublishingWorker>();
         services.AddHostedService<AnalysisWorker>();
         services.AddHostedService<AcquisitionWorker>();
+        services.AddHostedService<ReanalysisWorker>();
         services.AddHostedService<StatusWorker>();
         services.AddHostedService<SystemdNotifyService>();
         configure?.Invoke(services);

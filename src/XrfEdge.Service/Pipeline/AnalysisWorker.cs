@@ -24,6 +24,9 @@ internal sealed class AnalysisWorker(
 {
     private const string Worker = "analysis";
 
+    /// <summary>How the reason of a result whose analysis failed starts (then the error's message).</summary>
+    public const string FailedReasonPrefix = "analysis failed: ";
+
     /// <summary>Expected time for one batch; generous because the first call includes ONNX Runtime's warm-up.</summary>
     private static readonly TimeSpan BatchBudget = TimeSpan.FromSeconds(5);
 
@@ -119,7 +122,7 @@ internal sealed class AnalysisWorker(
         {
             var a = batch[i];
             var result = identifications is null
-                ? new MeasurementResult(a.MeasurementId, a.Mode, a.Started, a.Ended, a.Spectrum, null, MeasurementOutcome.Failed, "analysis failed: " + error, a.ScanId, a.ScanIndex, a.Preset, a.Request)
+                ? new MeasurementResult(a.MeasurementId, a.Mode, a.Started, a.Ended, a.Spectrum, null, MeasurementOutcome.Failed, FailedReasonPrefix + error, a.ScanId, a.ScanIndex, a.Preset, a.Request)
                 : new MeasurementResult(a.MeasurementId, a.Mode, a.Started, a.Ended, a.Spectrum, identifications[i], MeasurementOutcome.Completed, null, a.ScanId, a.ScanIndex, a.Preset, a.Request);
             await health.WriteAsync<PipelineItem>(Worker, writer, new PipelineItem.Result(result)).ConfigureAwait(false);
         }

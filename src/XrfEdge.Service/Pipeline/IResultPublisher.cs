@@ -27,6 +27,19 @@ internal interface IResultPublisher : IAsyncDisposable
     /// <summary>Stores a result durably (committed to disk when this completes); publication follows asynchronously.</summary>
     ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stored measurements that did not complete and have their spectrum, oldest first after results row
+    /// <paramref name="afterRowId"/> (for <see cref="ReanalysisWorker"/>).
+    /// </summary>
+    IReadOnlyList<XrfEdge.Messaging.Outbox.StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max);
+
+    /// <summary>
+    /// Stores the later analysis of a measurement stored as incomplete: a detection (<c>"reanalysed": true</c>) that
+    /// replaces its stored event in one transaction. Durable when this completes.
+    /// </summary>
+    /// <exception cref="IOException">The outbox could not store it (full, or a detection with this id is stored already).</exception>
+    ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken);
+
     /// <summary>Stores a scan's summary durably, like a result.</summary>
     ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken);
 

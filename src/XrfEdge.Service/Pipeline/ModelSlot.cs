@@ -166,8 +166,11 @@ internal sealed class ModelSlot : ISpectrumAnalyzer
 }
 
 /// <summary>Analysis was asked for while no model is loaded; the message says why the model was refused.</summary>
-internal sealed class ModelUnavailableException(string problem) : InvalidOperationException("no model loaded: " + problem)
+internal sealed class ModelUnavailableException(string problem) : InvalidOperationException(MessagePrefix + problem)
 {
+    /// <summary>How the message starts; a stored result's reason is <see cref="AnalysisWorker.FailedReasonPrefix"/> + this + the problem.</summary>
+    public const string MessagePrefix = "no model loaded: ";
+
     /// <summary>The encoder's reason, naming the file.</summary>
     public string Problem { get; } = problem;
 }

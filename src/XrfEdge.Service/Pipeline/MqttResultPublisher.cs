@@ -194,6 +194,27 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         return ValueTask.CompletedTask;
     }
 
+    public IReadOnlyList<StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max) => _outbox.ReadIncompleteMeasurements(afterRowId, max);
+
+    /// <exception cref="IOException">The outbox could not store it (full, or a detection with this id is stored already).</exception>
+    public ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(measurement);
+        Storing(() => _publisher.Enqueue(new MessagingResult
+        {
+            MeasurementId = measurement.MeasurementId,
+            Spectrum = measurement.Spectrum,
+            Identification = measurement.Identification,
+            AcquisitionStart = measurement.Started,
+            AcquisitionEnd = measurement.Ended,
+            Preset = measurement.Preset,
+            Mode = CommandOptions.IdentifyMode,
+            SampleId = measurement.SampleId,
+            Reanalysed = true,
+        }));
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>Commits the scan's last points, then its summary; idempotent when it throws, like <see cref="StoreAsync"/>.</summary>
     /// <exception cref="IOException">The outbox could not store them.</exception>
     public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)
@@ -434,6 +455,17 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             w.WriteString("start", Iso(r.Started));
             w.WriteString("end", Iso(r.Ended));
             w.WriteEndObject();
+            // What a later analysis of the stored spectrum needs to publish the detection the operator would have had.
+            if (r.Preset is { } preset)
+            {
+                w.WriteNumber("preset_s", preset.TotalSeconds);
+            }
+
+            if (r.Request?.SampleId is { } sampleId)
+            {
+                w.WriteString("sample_id", sampleId);
+            }
+
             w.WriteBoolean("spectrum_available", spectrumStored);
             w.WriteBoolean("historical", false);
             w.WriteEndObject();

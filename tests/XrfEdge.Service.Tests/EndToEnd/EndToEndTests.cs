@@ -150,7 +150,7 @@ public sealed partial class EndToEndTests : IDisposable
         Assert.Equal(JsonValueKind.Null, status.GetProperty("model").ValueKind);
         Assert.Contains("No model loaded: ", service.Output, StringComparison.Ordinal);
 
-        // Measurements go on, each published as a failed analysis that says why; none is dropped.
+        // Measurements go on, each published as a failed analysis that says why, with its spectrum stored.
         Assert.True(subscriber.WaitUntil(m => Events(m).Count >= 2, Patience), "no measurement events without a model:\n" + service.Output);
         Assert.All(Events(subscriber.Messages), e =>
         {
@@ -163,6 +163,12 @@ public sealed partial class EndToEndTests : IDisposable
         File.Copy(RepositoryRoot.TestModel, model, overwrite: true);
         Assert.True(subscriber.WaitUntil(m => Detections(m).Count >= 1, Patience), "no detection after the model was fixed:\n" + service.Output);
         Assert.Contains("loaded after it had been refused", service.Output, StringComparison.Ordinal);
+
+        // What was measured without the model is analysed now and published under its own measurement ids.
+        var unanalysed = Events(subscriber.Messages).Select(e => e.GetProperty("measurement_id").GetString()!).ToHashSet();
+        Assert.True(
+            subscriber.WaitUntil(m => unanalysed.IsSubsetOf(m.Where(x => x.Topic == Root + "/detections").Select(x => Json(x.Payload)).Where(d => d.TryGetProperty("reanalysed", out _)).Select(d => d.GetProperty("measurement_id").GetString()!)), Patience),
+            "the measurements made without a model were not re-analysed:\n" + service.Output);
         Assert.True(
             subscriber.WaitUntil(m => m.Any(x => x.Topic == Root + "/status" && Json(x.Payload).GetProperty("model_error").ValueKind == JsonValueKind.Null && Json(x.Payload).GetProperty("model").ValueKind == JsonValueKind.Object), Patience),
             "status still shows no model:\n" + service.Output);

@@ -119,6 +119,12 @@ internal sealed class MemoryResultPublisher : IResultPublisher
         Add(_results, result);
     }
 
+    /// <summary>Nothing is stored as incomplete here: the re-analysis finds nothing (its tests use the real outbox).</summary>
+    public IReadOnlyList<XrfEdge.Messaging.Outbox.StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max) => [];
+
+    public ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("MemoryResultPublisher stores nothing as incomplete, so nothing can be re-analysed");
+
     public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)
     {
         Add(_summaries, summary);

@@ -268,22 +268,4 @@ public sealed class IncompleteMeasurementStoreTests : IDisposable
         return rows;
     }
 
-    /// <summary>The fakes at the edges (source, analyzer, I/O) with the service's real MQTT publisher, as ProductionComponents builds it.</summary>
-    private sealed class MqttComponents(FakeComponents fakes) : IPipelineComponents
-    {
-        public ISpectrumSource CreateSource(ServiceSettings settings, IServiceProvider services) => fakes.CreateSource(settings, services);
-
-        public ISpectrumAnalyzer CreateAnalyzer(ServiceSettings settings, IServiceProvider services) => fakes.CreateAnalyzer(settings, services);
-
-        public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services) => fakes.CreateInstrumentIo(settings, services);
-
-        public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services) => new MqttResultPublisher(
-            settings,
-            services.GetRequiredService<InstrumentStatus>(),
-            services.GetRequiredService<MeasurementControl>(),
-            () => true,
-            services.GetRequiredService<ServiceIdentity>(),
-            services.GetRequiredService<ILoggerFactory>(),
-            services.GetRequiredService<TimeProvider>());
-    }
 }

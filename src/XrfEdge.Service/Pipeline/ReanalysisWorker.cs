@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Inference.Native;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Service.Options;
+
+namespace XrfEdge.Service.Pipeline;
+
+/// <summary>
+/// Analyses the measurements that were stored without analysis because no model was loaded (their stored event's
+/// reason starts with <see cref="ReasonPrefix"/>), once a model is: when the <see cref="ModelSlot"/> loads one after a
+/// refusal, and at start-up with a model (measurements of an earlier run, e.g. before install.sh put a good model in
+/// place). Each becomes the detection the operator would have had — same measurement id, acquisition times, preset and
+/// sample id, <c>"reanalysed": true</c> — which replaces its stored event in one transaction and is published through
+/// the outbox, so nothing measured during a model outage stays without its elements. Only stored spectra are
+/// analysed (the results table keeps them up to <c>Outbox:ResultRetention</c>); scan points are not stored and not
+/// re-analysed. Runs beside the live pipeline (the encoder is thread-safe), one batch of
+/// <c>Model:MaxBatchSize</c> at a time.
+/// </summary>
+internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publisher, ServiceSettings settings, ILogger<ReanalysisWorker> logger) : BackgroundService
+{
+    /// <summary>The stored reason of a measurement analysed while no model was loaded.</summary>
+    public const string ReasonPrefix = AnalysisWorker.FailedReasonPrefix + ModelUnavailableException.MessagePrefix;
+
+    private readonly SemaphoreSlim _due = new(0, 1);
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Before ExecuteAsync runs (it may start later on the thread pool), so that no load is missed.
+        slot.Loaded += Signal;
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        slot.Loaded -= Signal;
+        _due.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (slot.Model is not null)
+        {
+            Signal(); // stored by an earlier run
+        }
+
+        try
+        {
+            while (true)
+            {
+                await _due.WaitAsync(stoppingToken).ConfigureAwait(false);
+                await Task.Run(() => PassAsync(stoppingToken), stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Signal()
+    {
+        try
+        {
+            _due.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A pass is due already; it reads from the start of the table.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>One pass over the stored results, oldest first.</summary>
+    private async Task PassAsync(CancellationToken stoppingToken)
+    {
+        int batchSize = settings.Model.MaxBatchSize;
+        long after = 0;
+        int done = 0, skipped = 0;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var rows = publisher.ReadIncompleteMeasurements(after, batchSize);
+                if (rows.Count == 0)
+                {
+                    break;
+                }
+
+                after = rows[^1].RowId;
+                var batch = new List<Pending>(rows.Count);
+                foreach (var row in rows)
+                {
+                    if (Parse(row, out string? problem) is { } pending)
+                    {
+                        batch.Add(pending);
+                    }
+                    else if (problem is not null)
+                    {
+                        skipped++;
+                        Log.ReanalysisSkipped(logger, row.MeasurementId, problem);
+                    }
+                }
+
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                var identifications = slot.Identify([.. batch.Select(p => p.Spectrum)]);
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    var p = batch[i];
+                    await publisher.StoreReanalysedAsync(new ReanalysedMeasurement(p.Id, p.Spectrum, identifications[i], p.Started, p.Ended, p.Preset, p.SampleId), stoppingToken).ConfigureAwait(false);
+                    done++;
+                    Log.Reanalysed(logger, p.Id, p.Started, identifications[i].Elements.Count == 0 ? "no element" : string.Join(", ", identifications[i].Elements.Select(e => e.Symbol)));
+                }
+            }
+        }
+        // The model went away again, ORT failed, or the outbox could not store (full disk, damage): stop this pass; the
+        // rest stay stored as they are and are taken at the next load or start.
+        catch (Exception ex) when (ex is InvalidOperationException or OnnxRuntimeException or IOException or OutboxCorruptException)
+        {
+            Log.ReanalysisStopped(logger, done, ex.Message);
+            return;
+        }
+
+        if (done > 0 || skipped > 0)
+        {
+            Log.ReanalysisDone(logger, done, skipped);
+        }
+        else
+        {
+            Log.ReanalysisNothing(logger);
+        }
+    }
+
+    /// <summary>
+    /// The stored measurement, if it was stored for want of a model; null with a <paramref name="problem"/> when it should
+    /// be but cannot be read, null without one when it is another kind of incomplete measurement (aborted, another failure).
+    /// </summary>
+    private static Pending? Parse(StoredIncompleteMeasurement row, out string? problem)
+    {
+        problem = null;
+        try
+        {
+            using var json = JsonDocument.Parse(row.Event);
+            var root = json.RootElement;
+            if (root.GetProperty("outcome").GetString() != "failed"
+                || root.GetProperty("reason").GetString() is not { } reason
+                || !reason.StartsWith(ReasonPrefix, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var acquired = root.GetProperty("acquired");
+            var started = DateTimeOffset.Parse(acquired.GetProperty("start").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            var ended = DateTimeOffset.Parse(acquired.GetProperty("end").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            TimeSpan? preset = root.TryGetProperty("preset_s", out var p) ? TimeSpan.FromSeconds(p.GetDouble()) : null;
+            string? sampleId = root.TryGetProperty("sample_id", out var s) ? s.GetString() : null;
+            var spectrum = SpectrumPayload.Decode(row.Spectrum);
+            return new Pending(row.MeasurementId, spectrum, started, ended, preset, sampleId);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or InvalidDataException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            problem = ex.Message;
+            return null;
+        }
+    }
+
+    private sealed record Pending(string Id, Spectra.RawSpectrum Spectrum, DateTimeOffset Started, DateTimeOffset Ended, TimeSpan? Preset, string? SampleId);
+}

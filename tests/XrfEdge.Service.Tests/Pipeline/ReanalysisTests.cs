@@ -1,0 +1,137 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.EndToEnd;
+using XrfEdge.Service.Tests.Fakes;
+
+namespace XrfEdge.Service.Tests.Pipeline;
+
+/// <summary>
+/// Measurements stored without analysis because no model was loaded are analysed once a model is, through the real
+/// outbox and a real broker: published as detections with their own measurement ids, once.
+/// </summary>
+public sealed class ReanalysisTests : IDisposable
+{
+    private const int ReanalysedEvent = 8076;
+    private const int NothingToDoEvent = 8080;
+    private const int StoppedEvent = 8078;
+    private const string Root = "xrf/v1/default/XRF-TEST-1";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private readonly string _directory = Directory.CreateTempSubdirectory("xrfedge-reanalysis-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [EndToEndFact]
+    public async Task MeasuredWithoutAModel_NextStartWithAModel_PublishedAsReanalysedDetectionsOnce()
+    {
+        using var broker = new MosquittoBroker();
+        using var subscriber = new MqttSubscriber(broker.Port, "reanalysis-sub", $"{Root}/events", $"{Root}/detections");
+
+        // Run 1: the model file is refused; two measurements are stored without analysis.
+        await using (var run = await StartAsync(new MqttComponents(new FakeComponents()) { ModelRefusal = "model file '/models/m.int8.onnx' is not a readable ONNX model: truncated" }, broker.Port, new MemoryLogProvider()))
+        {
+            Measure(run, subscriber, 2);
+        }
+
+        // Run 1b: a model whose runs fail (an ORT error, which a model load does not cure). Its start-up pass tries the
+        // two and stops at the failure, leaving them stored; its own measurement is left as it is for good.
+        var failing = new MemoryLogProvider();
+        await using (var run = await StartAsync(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe") { Fail = _ => new InvalidOperationException("ONNX Runtime: kernel failed") } }), broker.Port, failing))
+        {
+            Measure(run, subscriber, 3);
+            Assert.True(await Wait.UntilAsync(() => failing.WithEvent(StoppedEvent).Count >= 1), "the failing pass did not stop with 8078");
+        }
+
+        var events = Topic(subscriber.Messages, "events");
+        Assert.Empty(Topic(subscriber.Messages, "detections"));
+
+        // Run 2: a model. The two measured without one are analysed at start and published as detections.
+        var log = new MemoryLogProvider();
+        await using (var run = await StartAsync(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe", "Cr") }), broker.Port, log))
+        {
+            Assert.True(subscriber.WaitUntil(m => Topic(m, "detections").Count >= 2, Patience), "no re-analysed detections: " + string.Join(" | ", new[] { 8076, 8077, 8078, 8079, 8080 }.SelectMany(e => log.WithEvent(e)).Select(e => e.EventId + " " + e.Message)));
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 2), "8076 not logged twice");
+        }
+
+        var detections = Topic(subscriber.Messages, "detections");
+        Assert.Equal(2, detections.Count);
+        for (int i = 0; i < 2; i++)
+        {
+            var (measured, detection) = (events[i], detections[i]);
+            Assert.Equal(measured.GetProperty("measurement_id").GetString(), detection.GetProperty("measurement_id").GetString());
+            Assert.True(detection.GetProperty("reanalysed").GetBoolean());
+            Assert.Equal(i + 1, detection.GetProperty("seq").GetInt64());
+            Assert.Equal(measured.GetProperty("acquired").GetProperty("start").GetString(), detection.GetProperty("acquired").GetProperty("start").GetString());
+            Assert.Equal(["Fe", "Cr"], detection.GetProperty("elements").EnumerateArray().Select(e => e.GetProperty("el").GetString()));
+            Assert.Empty(MiniJsonSchema.Validate("detections.schema.json", System.Text.Encoding.UTF8.GetBytes(detection.GetRawText())));
+        }
+
+        // The stored event rows became detections; the third measurement is still an event with its spectrum.
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            var waiting = Assert.Single(outbox.ReadIncompleteMeasurements(0, 100));
+            Assert.Equal(events[2].GetProperty("measurement_id").GetString(), waiting.MeasurementId);
+            Assert.StartsWith("{\"schema\":\"xrf.detections/1\"", System.Text.Encoding.UTF8.GetString(outbox.TryGetResult(events[0].GetProperty("measurement_id").GetString()!)!), StringComparison.Ordinal);
+            Assert.Equal(FakeSpectrumSource.Spectrum(events[0].GetProperty("measurement_id").GetString()!).Counts, SpectrumPayload.Decode(outbox.TryGetSpectrum(events[0].GetProperty("measurement_id").GetString()!)!).Counts);
+            Assert.Equal(2, outbox.GetStatistics().LastSeq);
+        }
+
+        // Run 3: nothing is analysed twice.
+        var again = new MemoryLogProvider();
+        await using (var run = await StartAsync(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe", "Cr") }), broker.Port, again))
+        {
+            Assert.True(await Wait.UntilAsync(() => again.WithEvent(NothingToDoEvent).Count == 1), "the start-up pass did not run");
+        }
+
+        Assert.Empty(again.WithEvent(ReanalysedEvent));
+    }
+
+    private string OutboxPath => Path.Combine(_directory, "outbox.db");
+
+    private static List<JsonElement> Topic(IEnumerable<(string Topic, string Payload)> messages, string leaf) =>
+        [.. messages.Where(m => m.Topic == $"{Root}/{leaf}").Select(m => JsonDocument.Parse(m.Payload).RootElement)];
+
+    private static void Measure(Run run, MqttSubscriber subscriber, int events)
+    {
+        int before = Topic(subscriber.Messages, "events").Count;
+        run.Host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(subscriber.WaitUntil(m => Topic(m, "events").Count > before, Patience), $"event {before + 1} did not arrive");
+        if (before + 1 < events)
+        {
+            Measure(run, subscriber, events);
+        }
+    }
+
+    private async Task<Run> StartAsync(MqttComponents components, int port, MemoryLogProvider log)
+    {
+        var settings = FakeComponents.Settings(gpio: false);
+        settings.Mqtt.Port = port;
+        settings.Outbox.Path = OutboxPath;
+        var host = ServiceHostFactory.Build(settings, new ConfigurationBuilder().Build(), components, services => services.AddLogging(l =>
+        {
+            l.ClearProviders();
+            l.SetMinimumLevel(LogLevel.Debug);
+            l.AddProvider(log);
+        }));
+        await host.StartAsync();
+        return new Run(host);
+    }
+
+    private sealed class Run(IHost host) : IAsyncDisposable
+    {
+        public IHost Host { get; } = host;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Host.StopAsync();
+            Host.Dispose();
+        }
+    }
+}
