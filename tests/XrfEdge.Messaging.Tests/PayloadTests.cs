@@ -151,6 +151,19 @@ public sealed class PayloadTests
         Assert.Contains("not a valid xrfedge.v1.Spectrum", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(8, "live time")] // live_time_s (spectrum.proto field 8)
+    [InlineData(9, "real time")] // real_time_s (field 9)
+    public void SpectrumPayload_DecodeParseableButTimeOutOfRange_InvalidDataNotOverflow(int field, string what)
+    {
+        // Damage that still parses (a flipped exponent bit, here +infinity appended as the field's last value, which
+        // protobuf keeps) threw OverflowException from TimeSpan.FromSeconds, outside Decode's documented contract.
+        var stored = SpectrumPayload.Encode("M-1", "XRF-0042", TestData.Measurement("M-1").Spectrum, null);
+        byte[] infinity = [(byte)((field << 3) | 1), 0, 0, 0, 0, 0, 0, 0xF0, 0x7F]; // wire type 1 (64-bit), little-endian
+        var error = Assert.Throws<InvalidDataException>(() => SpectrumPayload.Decode([.. stored, .. infinity]));
+        Assert.Contains(what, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void HomeAssistantDiscovery_BuildConfig_DeviceWithFourSensorsOnNativeTopics()
     {

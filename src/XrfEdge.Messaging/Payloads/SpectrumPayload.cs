@@ -1,3 +1,4 @@
+using System.Globalization;
 using XrfEdge.Messaging.Protos;
 using XrfEdge.Spectra;
 using XrfEdge.Spectra.Calibration;
@@ -60,12 +61,24 @@ public static class SpectrumPayload
             Id = message.MeasurementId,
             Counts = [.. message.Counts.Select(c => (long)c)],
             Calibration = new EnergyCalibration(message.OffsetKev, message.GainKevPerChannel, message.QuadraticKevPerChannel2),
-            LiveTime = message.LiveTimeS > 0 ? TimeSpan.FromSeconds(message.LiveTimeS) : null,
-            RealTime = message.RealTimeS > 0 ? TimeSpan.FromSeconds(message.RealTimeS) : null,
+            LiveTime = Seconds(message.LiveTimeS, "live time", payload.Length),
+            RealTime = Seconds(message.RealTimeS, "real time", payload.Length),
             Metadata = new Dictionary<string, string>(message.Metadata),
             Excitation = message.TubeKv > 0 || message.Anode.Length > 0
                 ? new Excitation(message.Anode.Length > 0 ? message.Anode : null, message.TubeKv > 0 ? message.TubeKv : null, message.TubeUa > 0 ? message.TubeUa : null)
                 : null,
         };
     }
+
+    /// <summary>
+    /// A stored time in seconds, null when not positive (unset). Damage that still parses (a flipped exponent bit) can
+    /// give +infinity or more seconds than a <see cref="TimeSpan"/> holds, which TimeSpan.FromSeconds answers with an
+    /// OverflowException; it is the payload that is invalid.
+    /// </summary>
+    private static TimeSpan? Seconds(double seconds, string what, int payloadBytes) =>
+        !(seconds > 0) ? null
+        : seconds < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(seconds)
+        : throw new InvalidDataException(string.Create(
+            CultureInfo.InvariantCulture,
+            $"Spectrum payload of {payloadBytes} bytes is not a valid xrfedge.v1.Spectrum: {what} of {seconds} s is out of range"));
 }

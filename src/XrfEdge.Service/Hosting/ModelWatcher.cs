@@ -5,8 +5,8 @@ namespace XrfEdge.Service.Hosting;
 
 /// <summary>
 /// While the service runs without a model (<see cref="ModelSlot"/>), looks every <see cref="Interval"/> whether the
-/// model files changed and, if so, loads them; then shows the model (identity, status, health) and ends. Does nothing
-/// when the model loaded at start-up.
+/// model files changed and, if so, loads them; then shows the model (identity, status, health) and ends. A change
+/// refused again shows its new reason. Does nothing when the model loaded at start-up.
 /// </summary>
 internal sealed class ModelWatcher(ModelSlot slot, ServiceIdentity identity, InstrumentStatus status, TimeProvider time) : BackgroundService
 {
@@ -18,6 +18,7 @@ internal sealed class ModelWatcher(ModelSlot slot, ServiceIdentity identity, Ins
         // Subscribed before the host goes on (ExecuteAsync may start later on the thread pool), so a load by the
         // analysis stage between two looks is shown too.
         slot.Loaded += Show;
+        slot.Refused += Show; // changed files refused again: the new reason replaces the old one in the status
         return base.StartAsync(cancellationToken);
     }
 

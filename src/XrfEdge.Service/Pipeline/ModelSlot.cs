@@ -46,6 +46,12 @@ internal sealed class ModelSlot : ISpectrumAnalyzer
     /// <summary>Raised (outside the lock) when a model was loaded after a refusal.</summary>
     public event Action? Loaded;
 
+    /// <summary>
+    /// Raised (outside the lock) when changed files were refused again: <see cref="Problem"/> now holds the new reason,
+    /// which the status must show instead of the one before.
+    /// </summary>
+    public event Action? Refused;
+
     /// <summary>The loaded model, or null while none is.</summary>
     public ModelIdentity? Model => Volatile.Read(ref _analyzer)?.Model;
 
@@ -73,8 +79,8 @@ internal sealed class ModelSlot : ISpectrumAnalyzer
             return true;
         }
 
-        bool recovered;
-        ISpectrumAnalyzer opened;
+        bool afterRefusal;
+        ISpectrumAnalyzer? opened;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -89,6 +95,7 @@ internal sealed class ModelSlot : ISpectrumAnalyzer
                 return false;
             }
 
+            afterRefusal = _refusedFingerprint is not null;
             try
             {
                 opened = _open();
@@ -100,16 +107,29 @@ internal sealed class ModelSlot : ISpectrumAnalyzer
                 _refusedFingerprint = fingerprint;
                 _problem = ex.Message;
                 Log.ModelRefused(_logger, ex.Message);
-                return false;
+                opened = null;
             }
 
-            recovered = _refusedFingerprint is not null;
-            _refusedFingerprint = null;
-            _problem = null;
-            Volatile.Write(ref _analyzer, opened);
+            if (opened is not null)
+            {
+                _refusedFingerprint = null;
+                _problem = null;
+                Volatile.Write(ref _analyzer, opened);
+            }
         }
 
-        if (recovered)
+        if (opened is null)
+        {
+            if (afterRefusal)
+            {
+                // Changed files refused for a (possibly) new reason: the status must not keep showing the old one.
+                Refused?.Invoke();
+            }
+
+            return false;
+        }
+
+        if (afterRefusal)
         {
             Log.ModelLoadedLate(_logger, opened.Model?.Name ?? "?", opened.Model?.Version ?? "?", opened.Model?.Precision ?? "?");
             Loaded?.Invoke();

@@ -285,6 +285,25 @@ public sealed class OutboxExportCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Export_SpectrumBlobParsesButLiveTimeOutOfRange_RowSkippedAndNamedExitThree()
+    {
+        // Found 2026-11-23: damage that still parses as protobuf (here a live time of +infinity, field 8 appended, the
+        // last value of a field winning) threw OverflowException out of the export: a stack trace, no summary, the
+        // hidden temporary file left beside the output, and the rows after it not exported.
+        await StoreMixedAsync();
+        // Tag 0x41 = field 8 (live_time_s), wire type 1 (64-bit); 00 00 00 00 00 00 F0 7F = +infinity, little-endian.
+        Sql("UPDATE results SET spectrum = CAST(spectrum || X'41000000000000F07F' AS BLOB) WHERE measurement_id = 'F1'");
+
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+
+        Assert.Equal(3, exit);
+        Assert.Contains("skipped measurement 'F1'", error, StringComparison.Ordinal);
+        Assert.Contains("stored spectrum is damaged", error, StringComparison.Ordinal);
+        Assert.Equal(["C1", "C2", "A1", "F2"], ReadBack(OutPath).Select(s => s.Spectrum.Id));
+        Assert.Empty(Directory.GetFiles(_folder, ".*.tmp")); // no temporary file left beside the output
+    }
+
+    [Fact]
     public async Task Export_WhileTheServiceHoldsTheOutboxOpenForWriting_ExportsAndTheWriterGoesOn()
     {
         await using var publisher = Publisher(); // holds outbox.db.lock, as the running service does

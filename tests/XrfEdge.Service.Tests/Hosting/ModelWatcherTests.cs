@@ -57,6 +57,35 @@ public sealed class ModelWatcherTests
     }
 
     [Fact]
+    public async Task FilesChangeIntoAnotherRefusedModel_StatusShowsTheNewReason()
+    {
+        // Found 2026-11-23: only a load was shown, so after a second refusal the retained status and systemd's STATUS
+        // line kept the first reason ("does not exist") while the journal logged the one that now applies.
+        string fingerprint = "missing";
+        string reason = "model file '/m.onnx' does not exist";
+        using var slot = new ModelSlot(() => throw new ModelContractException(Volatile.Read(ref reason)), () => Volatile.Read(ref fingerprint), NullLogger.Instance);
+        var identity = new ServiceIdentity("hash", DateTimeOffset.UnixEpoch);
+        var status = new InstrumentStatus();
+        status.SetModelProblem(slot.Problem);
+        var time = new FakeTimeProvider();
+        using var watcher = new ModelWatcher(slot, identity, status, time);
+        await watcher.StartAsync(CancellationToken.None);
+
+        Volatile.Write(ref reason, "model '/m.onnx' (card '/m.card.json'): SHA-256 does not match the card");
+        Volatile.Write(ref fingerprint, "copied in, wrong file");
+
+        Assert.True(await Wait.UntilAsync(() =>
+        {
+            time.Advance(ModelWatcher.Interval);
+            return status.ModelProblem?.Contains("SHA-256", StringComparison.Ordinal) == true;
+        }), "the status never showed the reason the changed files were refused for");
+        Assert.Null(identity.Model);
+        Assert.Equal(slot.Problem, status.ModelProblem);
+        Assert.Contains("NO MODEL (measuring without analysis): model '/m.onnx' (card '/m.card.json'): SHA-256", status.Describe(0), StringComparison.Ordinal);
+        await watcher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task ModelLoadedAtStart_WatcherEndsAtOnce()
     {
         using var slot = new ModelSlot(() => new FakeAnalyzer("Fe"), () => "ok", NullLogger.Instance);

@@ -1,0 +1,74 @@
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+using XrfEdge.Messaging.Outbox;
+
+namespace XrfEdge.Messaging.Tests;
+
+/// <summary>
+/// The count bound on the stored results (<see cref="OutboxOptions.ResultRetention"/>) runs inside every measurement's
+/// write transaction, so its cost must follow the rows it drops, not the rows it keeps. Found 2026-11-23: the rowid form
+/// of the prune stepped through all kept rows (10,000 by default, their spectra inline on the table's leaf pages, about
+/// 1,250 pages) for every insert; on a 10,000-row table with 8 KB spectra that was 1.7 ms per insert against 0.13 ms.
+/// </summary>
+public sealed class ResultPruningCostTests : IDisposable
+{
+    // Enough rows that a walk over the kept ones (several VM steps each) stands far above the bound below.
+    private const int StoredRows = 3_000;
+
+    // Generous for the fixed work of the statement (count, one victim, RETURNING), far below one step per kept row.
+    private const int MaximumVmSteps = 1_000;
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-prunecost-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public ResultPruningCostTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void PruneResultsByCount_OneRowOverRetention_StepsIndependentOfKeptRows()
+    {
+        var path = Path.Combine(_directory, "outbox.db");
+        SqliteOutbox.Open(new OutboxOptions { DatabasePath = path }).Dispose(); // the real schema, with its indexes
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using (var fill = connection.CreateCommand())
+        {
+            fill.CommandText = """
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
+                INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
+                SELECT 'M-' || i, i, 'msg-' || i, i, zeroblob(300), zeroblob(2000) FROM n
+                """;
+            fill.Parameters.AddWithValue("$rows", StoredRows);
+            fill.ExecuteNonQuery();
+        }
+
+        Assert.Equal(raw.SQLITE_OK, raw.sqlite3_prepare_v2(connection.Handle, SqliteOutbox.PruneResultsByCountSql, out sqlite3_stmt statement));
+        try
+        {
+            raw.sqlite3_bind_int64(statement, raw.sqlite3_bind_parameter_index(statement, "$keep"), StoredRows - 1);
+            var deleted = 0;
+            int rc;
+            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+            {
+                Assert.Equal(2300, raw.sqlite3_column_int64(statement, 0)); // zeroblob(300) + zeroblob(2000) above
+                deleted++;
+            }
+
+            Assert.Equal(raw.SQLITE_DONE, rc);
+            Assert.Equal(1, deleted);
+            int steps = raw.sqlite3_stmt_status(statement, raw.SQLITE_STMTSTATUS_VM_STEP, 0);
+            Assert.True(steps < MaximumVmSteps, $"pruning one row of {StoredRows} took {steps} VM steps: it walks the kept rows");
+        }
+        finally
+        {
+            raw.sqlite3_finalize(statement);
+        }
+
+        using var left = connection.CreateCommand();
+        left.CommandText = "SELECT count(*), min(rowid) FROM results";
+        using var reader = left.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal(StoredRows - 1, reader.GetInt64(0));
+        Assert.Equal(2, reader.GetInt64(1)); // the oldest (rowid 1) went
+    }
+}
