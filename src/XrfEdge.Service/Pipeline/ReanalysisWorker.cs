@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using XrfEdge.Inference.Native;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
 using XrfEdge.Service.Options;
@@ -122,9 +121,12 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
                 }
             }
         }
-        // The model went away again, ORT failed, or the outbox could not store (full disk, damage): stop this pass; the
-        // rest stay stored as they are and are taken at the next load or start.
-        catch (Exception ex) when (ex is InvalidOperationException or OnnxRuntimeException or IOException or OutboxCorruptException)
+        // The model went away again, ORT failed, or the outbox could not store (full disk, damage, closing): stop this
+        // pass; the rest stay stored as they are and are taken at the next load or start. Anything else too: this is a
+        // background chore, and an exception leaving ExecuteAsync would stop the host, the instrument with it.
+#pragma warning disable CA1031 // See above: no failure of a re-analysis may stop the instrument.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
         {
             Log.ReanalysisStopped(logger, done, ex.Message);
             return;

@@ -119,8 +119,12 @@ internal sealed class MemoryResultPublisher : IResultPublisher
         Add(_results, result);
     }
 
+    /// <summary>Thrown by <see cref="ReadIncompleteMeasurements"/> when set (a store that fails under the re-analysis).</summary>
+    public Exception? IncompleteReadFailure { get; set; }
+
     /// <summary>Nothing is stored as incomplete here: the re-analysis finds nothing (its tests use the real outbox).</summary>
-    public IReadOnlyList<XrfEdge.Messaging.Outbox.StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max) => [];
+    public IReadOnlyList<XrfEdge.Messaging.Outbox.StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max) =>
+        IncompleteReadFailure is { } failure ? throw failure : [];
 
     public ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("MemoryResultPublisher stores nothing as incomplete, so nothing can be re-analysed");

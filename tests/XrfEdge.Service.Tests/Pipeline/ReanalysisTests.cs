@@ -93,6 +93,25 @@ public sealed class ReanalysisTests : IDisposable
         Assert.Empty(again.WithEvent(ReanalysedEvent));
     }
 
+    [Fact]
+    public async Task PassFailsWithAnUnexpectedError_LoggedAndTheInstrumentKeepsMeasuring()
+    {
+        // An exception leaving a BackgroundService stops the host: a chore like this must never take the instrument down.
+        var parts = new FakeComponents();
+        parts.Publisher.IncompleteReadFailure = new NotSupportedException("unexpected store failure");
+        var log = new MemoryLogProvider();
+        var settings = FakeComponents.Settings(gpio: false);
+        using var host = parts.BuildHost(settings, services => services.AddLogging(l => l.AddProvider(log)));
+        await host.StartAsync();
+
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(StoppedEvent).Count == 1), "8078 not logged");
+        Assert.Contains("unexpected store failure", log.WithEvent(StoppedEvent)[0].Message, StringComparison.Ordinal);
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "the instrument stopped measuring");
+        Assert.Equal(MeasurementOutcome.Completed, parts.Publisher.Results[0].Outcome);
+        await host.StopAsync();
+    }
+
     private string OutboxPath => Path.Combine(_directory, "outbox.db");
 
     private static List<JsonElement> Topic(IEnumerable<(string Topic, string Payload)> messages, string leaf) =>
