@@ -101,8 +101,11 @@ internal sealed class ModelSlot : ISpectrumAnalyzer
                 opened = _open();
             }
             // IOException/UnauthorizedAccessException: the file changed or vanished between the checks and the read
-            // (an update copying it in); the next change of the fingerprint tries again.
-            catch (Exception ex) when (ex is ModelContractException or IOException or UnauthorizedAccessException)
+            // (an update copying it in); the next change of the fingerprint tries again. After a refusal the service
+            // is running without a model, so whatever else a new file makes the encoder throw is a refusal too: it
+            // must not escape into the analysis stage or the watcher and stop the instrument. Only the first load (at
+            // start-up) lets other errors through, such as a missing ONNX Runtime library, which no model file fixes.
+            catch (Exception ex) when (ex is ModelContractException or IOException or UnauthorizedAccessException || (afterRefusal && ex is not OutOfMemoryException))
             {
                 _refusedFingerprint = fingerprint;
                 _problem = ex.Message;

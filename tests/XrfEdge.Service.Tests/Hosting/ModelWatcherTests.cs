@@ -86,6 +86,24 @@ public sealed class ModelWatcherTests
     }
 
     [Fact]
+    public void TryLoad_AfterARefusal_AnyErrorOfTheNewFilesIsARefusal_ButNotAtStartUp()
+    {
+        // At start-up an error that no model file can fix (the ONNX Runtime library) stops the service, as before.
+        Assert.Throws<NotSupportedException>(() => new ModelSlot(() => throw new NotSupportedException("libonnxruntime.so: wrong architecture"), () => "a", NullLogger.Instance));
+
+        // While running without a model, a new file that makes the encoder throw something unexpected must not escape
+        // into the analysis stage or the watcher: it is shown as the reason, and the next change is tried again.
+        string fingerprint = "a";
+        Exception next = new ModelContractException("model file '/m.onnx' does not exist");
+        using var slot = new ModelSlot(() => throw next, () => fingerprint, NullLogger.Instance);
+        next = new NotSupportedException("ONNX Runtime: unsupported opset 99");
+        fingerprint = "b";
+
+        Assert.False(slot.TryLoad());
+        Assert.Equal("ONNX Runtime: unsupported opset 99", slot.Problem);
+    }
+
+    [Fact]
     public async Task ModelLoadedAtStart_WatcherEndsAtOnce()
     {
         using var slot = new ModelSlot(() => new FakeAnalyzer("Fe"), () => "ok", NullLogger.Instance);
