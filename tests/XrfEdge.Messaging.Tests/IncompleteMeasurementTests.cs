@@ -48,22 +48,7 @@ public sealed class IncompleteMeasurementTests : IDisposable
     private static OutboxReceipt Incomplete(SqliteOutbox outbox, string id, int spectrumBytes = 3) =>
         outbox.EnqueueIncompleteMeasurement(new MeasurementRecord(id, new byte[spectrumBytes]), Event(id));
 
-    /// <summary>The stored results, oldest first: measurement id and bytes counted against ResultRetentionBytes.</summary>
-    private List<(string Id, long Bytes)> StoredResults()
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT measurement_id, length(detection) + COALESCE(length(spectrum), 0) FROM results ORDER BY rowid";
-        using var reader = command.ExecuteReader();
-        var rows = new List<(string, long)>();
-        while (reader.Read())
-        {
-            rows.Add((reader.GetString(0), reader.GetInt64(1)));
-        }
-
-        return rows;
-    }
+    private List<(string Id, long Bytes)> StoredResults() => OutboxFile.StoredResults(DbPath);
 
     private static OutboxReceipt Reanalysed(SqliteOutbox outbox, string id) =>
         outbox.EnqueueMeasurement(new MeasurementRecord(id, new byte[3], ReplacesIncomplete: true), stamp =>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Tests.Support;
 using XrfEdge.Service.Gpio;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
@@ -235,37 +236,8 @@ public sealed class IncompleteMeasurementStoreTests : IDisposable
             tune);
     }
 
-    private List<(string Topic, byte[] Payload)> Rows()
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = OutboxPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT topic, payload FROM outbox ORDER BY id";
-        using var reader = command.ExecuteReader();
-        var rows = new List<(string, byte[])>();
-        while (reader.Read())
-        {
-            rows.Add((reader.GetString(0), (byte[])reader[1]));
-        }
+    private List<(string Topic, byte[] Payload)> Rows() => OutboxFile.Rows(OutboxPath);
 
-        return rows;
-    }
-
-    /// <summary>The stored results (the get_spectrum archive), oldest first, with the bytes counted against the byte cap.</summary>
-    private List<(string Id, long Bytes)> StoredResults()
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = OutboxPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT measurement_id, length(detection) + COALESCE(length(spectrum), 0) FROM results ORDER BY rowid";
-        using var reader = command.ExecuteReader();
-        var rows = new List<(string, long)>();
-        while (reader.Read())
-        {
-            rows.Add((reader.GetString(0), reader.GetInt64(1)));
-        }
-
-        return rows;
-    }
+    private List<(string Id, long Bytes)> StoredResults() => OutboxFile.StoredResults(OutboxPath);
 
 }

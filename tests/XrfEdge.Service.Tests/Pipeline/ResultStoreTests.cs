@@ -158,21 +158,7 @@ public sealed class ResultStoreTests : IDisposable
         Assert.True(command.ExecuteNonQuery() > 0);
     }
 
-    private List<(string Topic, byte[] Payload)> Rows()
-    {
-        using var connection = new SqliteConnection($"Data Source={OutboxPath};Mode=ReadOnly");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT topic, payload FROM outbox ORDER BY id";
-        using var reader = command.ExecuteReader();
-        var rows = new List<(string, byte[])>();
-        while (reader.Read())
-        {
-            rows.Add((reader.GetString(0), (byte[])reader[1]));
-        }
-
-        return rows;
-    }
+    private List<(string Topic, byte[] Payload)> Rows() => XrfEdge.Messaging.Tests.Support.OutboxFile.Rows(OutboxPath);
 
     private List<long> ReadPoints(string scan)
     {
