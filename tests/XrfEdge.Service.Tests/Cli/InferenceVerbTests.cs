@@ -14,22 +14,8 @@ public sealed class InferenceVerbTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>The int8 test encoder of scripts/models/make_test_model.py, found from the repository root.</summary>
-    private static string TestModel
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "XrfEdge.sln")))
-                {
-                    return Path.Combine(dir.FullName, "tests", "XrfEdge.Inference.Tests", "Models", "test-encoder.int8.onnx");
-                }
-            }
-
-            throw new InvalidOperationException("XrfEdge.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
+    /// <summary>The int8 test encoder of scripts/models/make_test_model.py.</summary>
+    private static string TestModel => RepositoryRoot.TestModel;
 
     /// <summary>Writes a .jsonl with <paramref name="count"/> benchmark spectra labelled Fe+Cu (Rh ignored), and optionally one corrupt line after the first.</summary>
     private string Jsonl(int count, bool corrupt)

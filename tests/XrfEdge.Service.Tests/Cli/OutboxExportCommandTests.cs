@@ -38,22 +38,8 @@ public sealed class OutboxExportCommandTests : IDisposable
 
     private string OutPath => Path.Combine(_folder, "export.jsonl");
 
-    /// <summary>The int8 test encoder of scripts/models/make_test_model.py, found from the repository root.</summary>
-    private static string TestModel
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "XrfEdge.sln")))
-                {
-                    return Path.Combine(dir.FullName, "tests", "XrfEdge.Inference.Tests", "Models", "test-encoder.int8.onnx");
-                }
-            }
-
-            throw new InvalidOperationException("XrfEdge.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
+    /// <summary>The int8 test encoder of scripts/models/make_test_model.py.</summary>
+    private static string TestModel => RepositoryRoot.TestModel;
 
     private static (int ExitCode, string Output, string Error) Invoke(params string[] args)
     {
