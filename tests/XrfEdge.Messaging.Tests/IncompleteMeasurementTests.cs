@@ -50,8 +50,8 @@ public sealed class IncompleteMeasurementTests : IDisposable
 
     private List<(string Id, long Bytes)> StoredResults() => OutboxFile.StoredResults(DbPath);
 
-    private static OutboxReceipt Reanalysed(SqliteOutbox outbox, string id) =>
-        outbox.EnqueueMeasurement(new MeasurementRecord(id, new byte[3], ReplacesIncomplete: true), stamp =>
+    private static OutboxReceipt Reanalysed(SqliteOutbox outbox, string id, int spectrumBytes = 3) =>
+        outbox.EnqueueMeasurement(new MeasurementRecord(id, new byte[spectrumBytes], ReplacesIncomplete: true), stamp =>
             [new OutboxMessage { Kind = OutboxKind.Detection, Topic = Topics.Detections, Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.detections/1\",\"seq\":{stamp.Seq}}}") }]);
 
     [Fact]
@@ -117,6 +117,24 @@ public sealed class IncompleteMeasurementTests : IDisposable
         Incomplete(outbox, "F3", spectrumBytes: 100);
 
         Assert.Equal(["F1", "F2", "F3"], StoredResults().Select(r => r.Id));
+    }
+
+    [Fact]
+    public void EnqueueMeasurement_ReplacesIncomplete_NearTheByteCap_NoOtherResultPruned()
+    {
+        // The prune inside the replacing transaction must see the table without the replaced row: it used to count that
+        // row's bytes too (the in-memory total is updated only after the commit) and dropped a stored result that fit.
+        // Bytes, from the helpers: each event row 86 + 100 = 186, the two 372; the detection replacing F1 is
+        // 37 + 150 = 187, so the table holds 186 + 187 = 373 of 400 afterwards (counted twice: 559).
+        using var outbox = Open(o => o.ResultRetentionBytes = 400);
+        Incomplete(outbox, "F1", spectrumBytes: 100);
+        Incomplete(outbox, "F2", spectrumBytes: 100);
+        Assert.Equal(372, StoredResults().Sum(r => r.Bytes));
+
+        Reanalysed(outbox, "F1", spectrumBytes: 150);
+
+        Assert.Equal(["F2", "F1"], StoredResults().Select(r => r.Id));
+        Assert.Equal(373, StoredResults().Sum(r => r.Bytes));
     }
 
     [Fact]

@@ -1082,7 +1082,7 @@ public sealed class SqliteOutbox : IDisposable
             result.Parameters.AddWithValue("$spectrum", (object?)record.Spectrum ?? DBNull.Value);
             var resultRow = (long)result.ExecuteScalar()!;
             var resultBytes = message.Payload.Length + (record.Spectrum?.Length ?? 0L);
-            resultDelta += resultBytes - PruneResults(resultRow, resultBytes);
+            resultDelta += resultBytes - PruneResults(resultRow, resultBytes, replacedBytes: -resultDelta);
         }
 
         return (new OutboxReceipt(rowId, stamp, evicted.Rows), incoming, evicted.Bytes, resultDelta);
@@ -1119,6 +1119,8 @@ public sealed class SqliteOutbox : IDisposable
     /// one in row <paramref name="newestRow"/> went in, inside its transaction: the newest
     /// <see cref="OutboxOptions.ResultRetention"/> rows, then the oldest dropped while detections, events and spectra
     /// together exceed <see cref="OutboxOptions.ResultRetentionBytes"/> (never the newest). Returns the bytes dropped.
+    /// <paramref name="replacedBytes"/>: bytes this transaction deleted already (the event row a re-analysed result
+    /// replaces, <see cref="MeasurementRecord.ReplacesIncomplete"/>), which <c>_resultBytes</c> still counts until the commit.
     /// </summary>
     /// <remarks>
     /// Age is the table's rowid, not seq: a measurement that did not complete consumes no seq, so a long run of them
@@ -1129,7 +1131,7 @@ public sealed class SqliteOutbox : IDisposable
     /// change: <see cref="SchemaVersion"/> stays 1, and an older build that opens the file still bounds these rows by
     /// the seq they share with the detection before them.
     /// </remarks>
-    private long PruneResults(long newestRow, long newestBytes)
+    private long PruneResults(long newestRow, long newestBytes, long replacedBytes)
     {
         long freed = 0;
         using (var byCount = _connection.CreateCommand())
@@ -1143,7 +1145,7 @@ public sealed class SqliteOutbox : IDisposable
             }
         }
 
-        var excess = _resultBytes + newestBytes - freed - _options.ResultRetentionBytes;
+        var excess = _resultBytes - replacedBytes + newestBytes - freed - _options.ResultRetentionBytes;
         if (excess <= 0)
         {
             return freed;
