@@ -70,7 +70,8 @@ internal static class ServiceHostFactory
         services.AddHostedService<PublishingWorker>();
         services.AddHostedService<AnalysisWorker>();
         services.AddHostedService<AcquisitionWorker>();
-        services.AddHostedService<ReanalysisWorker>();
+        services.AddSingleton<ReanalysisWorker>(); // also told by the publishing stage of late "no model" failures
+        services.AddHostedService(sp => sp.GetRequiredService<ReanalysisWorker>());
         services.AddHostedService<StatusWorker>();
         services.AddHostedService<SystemdNotifyService>();
         configure?.Invoke(services);

@@ -34,6 +34,7 @@ internal sealed class PublishingWorker(
     ServiceSettings settings,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
+    ReanalysisWorker reanalysis,
     ILogger<PublishingWorker> logger) : BackgroundService
 {
     private const string Worker = "publishing";
@@ -243,6 +244,7 @@ internal sealed class PublishingWorker(
             return;
         }
 
+        reanalysis.Stored(result);
         if (result.Outcome == MeasurementOutcome.Completed)
         {
             status.CountCompleted();

@@ -60,6 +60,25 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         }
     }
 
+    /// <summary>
+    /// Told by the publishing stage after it stored <paramref name="result"/>. A failure for want of a model stored while a
+    /// model is loaded was analysed before the load and committed after it (it was in the results channel, or its store
+    /// was slow or retried), possibly after the load's pass had read the table: another pass takes it, instead of the
+    /// next restart (the model stays loaded, so no later load comes).
+    /// </summary>
+    public void Stored(MeasurementResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        // Scan points and results without a spectrum are not stored as results, so they are not re-analysed.
+        if (result is { Outcome: MeasurementOutcome.Failed, ScanId: null, Spectrum: not null }
+            && result.Reason is { } reason
+            && reason.StartsWith(ReasonPrefix, StringComparison.Ordinal)
+            && slot.Model is not null)
+        {
+            Signal();
+        }
+    }
+
     private void Signal()
     {
         try

@@ -6,7 +6,9 @@ using Microsoft.Extensions.Logging;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
 using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Service.Gpio;
 using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
 using XrfEdge.Service.Tests.EndToEnd;
 using XrfEdge.Service.Tests.Fakes;
@@ -112,6 +114,43 @@ public sealed class ReanalysisTests : IDisposable
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task FailureStoredAfterTheLoadsPass_StillReanalysedWithoutARestart()
+    {
+        // A measurement analysed just before the model loads fails with "no model loaded" and is still on its way to the
+        // outbox (the results channel, a slow fsync, a store retried on a full disk) when the load's pass reads the
+        // table. The model then stays loaded, so no later load would take it: it used to wait for the next restart.
+        string modelPath = Path.Combine(_directory, "model.onnx");
+        var components = new FakeLateModelComponents();
+        var settings = FakeComponents.Settings(gpio: false);
+        settings.Outbox.Path = OutboxPath;
+        settings.Model.Path = modelPath;
+        var log = new MemoryLogProvider();
+        using var host = ServiceHostFactory.Build(settings, new ConfigurationBuilder().Build(), components, services => services.AddLogging(l =>
+        {
+            l.ClearProviders();
+            l.SetMinimumLevel(LogLevel.Debug);
+            l.AddProvider(log);
+        }));
+        await host.StartAsync();
+        var slot = host.Services.GetRequiredService<ModelSlot>();
+        Assert.Null(slot.Model);
+
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await components.Publisher.FailureHeld.Task.WaitAsync(Patience) is var failed && failed.Reason!.StartsWith(ReanalysisWorker.ReasonPrefix, StringComparison.Ordinal));
+
+        components.Refuse = false;
+        await File.WriteAllBytesAsync(modelPath, [1]); // a new fingerprint: the slot tries the files again
+        Assert.True(slot.TryLoad());
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(NothingToDoEvent).Count == 1), "the load's pass did not run");
+
+        components.Publisher.Release.SetResult();
+
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 1), "the failure stored after the pass was not re-analysed");
+        Assert.Contains(failed.MeasurementId, log.WithEvent(ReanalysedEvent)[0].Message, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+
     private string OutboxPath => Path.Combine(_directory, "outbox.db");
 
     private static List<JsonElement> Topic(IEnumerable<(string Topic, string Payload)> messages, string leaf) =>
@@ -141,6 +180,68 @@ public sealed class ReanalysisTests : IDisposable
         }));
         await host.StartAsync();
         return new Run(host);
+    }
+
+    /// <summary>The fakes with the real publisher and outbox; the model is refused until <see cref="Refuse"/> is cleared.</summary>
+    private sealed class FakeLateModelComponents : IPipelineComponents
+    {
+        private readonly FakeComponents _fakes = new();
+
+        public volatile bool Refuse = true;
+
+        public FakeHeldFailurePublisher Publisher { get; private set; } = null!;
+
+        public ISpectrumSource CreateSource(ServiceSettings settings, IServiceProvider services) => _fakes.CreateSource(settings, services);
+
+        public ISpectrumAnalyzer CreateAnalyzer(ServiceSettings settings, IServiceProvider services) =>
+            Refuse ? throw new XrfEdge.Inference.Model.ModelContractException("model file is truncated") : _fakes.CreateAnalyzer(settings, services);
+
+        public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services) => _fakes.CreateInstrumentIo(settings, services);
+
+        public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services) =>
+            Publisher = new FakeHeldFailurePublisher(new MqttComponents(_fakes).CreatePublisher(settings, services));
+    }
+
+    /// <summary>The real publisher, except that the first failed result's store waits for <see cref="Release"/>.</summary>
+    private sealed class FakeHeldFailurePublisher(IResultPublisher inner) : IResultPublisher
+    {
+        public TaskCompletionSource<XrfEdge.Service.Pipeline.MeasurementResult> FailureHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsConnected => inner.IsConnected;
+
+        public long PendingCount => inner.PendingCount;
+
+        public CancellationToken StorageDamaged => inner.StorageDamaged;
+
+        public OutboxCorruptException? StorageDamage => inner.StorageDamage;
+
+        public Task StartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
+
+        public async ValueTask StoreAsync(XrfEdge.Service.Pipeline.MeasurementResult result, CancellationToken cancellationToken)
+        {
+            if (result.Outcome == MeasurementOutcome.Failed && FailureHeld.TrySetResult(result))
+            {
+                await Release.Task.ConfigureAwait(false);
+            }
+
+            await inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
+        }
+
+        public IReadOnlyList<StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max) => inner.ReadIncompleteMeasurements(afterRowId, max);
+
+        public ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken) => inner.StoreReanalysedAsync(measurement, cancellationToken);
+
+        public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken) => inner.StoreScanSummaryAsync(summary, cancellationToken);
+
+        public ValueTask PublishStatusAsync(ServiceStatus status, CancellationToken cancellationToken) => inner.PublishStatusAsync(status, cancellationToken);
+
+        public ValueTask PublishHealthAsync(HealthReport health, CancellationToken cancellationToken) => inner.PublishHealthAsync(health, cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     private sealed class Run(IHost host) : IAsyncDisposable
