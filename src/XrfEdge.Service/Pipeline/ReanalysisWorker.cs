@@ -185,9 +185,19 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
             TimeSpan? preset = root.TryGetProperty("preset_s", out var p) ? TimeSpan.FromSeconds(p.GetDouble()) : null;
             string? sampleId = root.TryGetProperty("sample_id", out var s) ? s.GetString() : null;
             var spectrum = SpectrumPayload.Decode(row.Spectrum);
+
+            // Measured while no model was loaded, so the encoder never checked it: a calibration it refuses makes the
+            // whole batch throw, and the pass would stop at this row at every load and start, the rows after it with it.
+            if (spectrum.Calibration.Validate(spectrum.Counts.Length) is { } unusable)
+            {
+                problem = "its spectrum cannot be analysed: " + unusable;
+                return null;
+            }
+
             return new Pending(row.MeasurementId, spectrum, started, ended, preset, sampleId);
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or InvalidDataException or Google.Protobuf.InvalidProtocolBufferException)
+        // OverflowException: a preset_s no TimeSpan holds (damage that still parses as a number).
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or OverflowException or InvalidDataException or Google.Protobuf.InvalidProtocolBufferException)
         {
             problem = ex.Message;
             return null;

@@ -23,7 +23,9 @@ public sealed class ReanalysisTests : IDisposable
 {
     private const int ReanalysedEvent = 8076;
     private const int NothingToDoEvent = 8080;
+    private const int DoneEvent = 8077;
     private const int StoppedEvent = 8078;
+    private const int SkippedEvent = 8079;
     private const string Root = "xrf/v1/default/XRF-TEST-1";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _directory = Directory.CreateTempSubdirectory("xrfedge-reanalysis-").FullName;
@@ -149,6 +151,41 @@ public sealed class ReanalysisTests : IDisposable
         Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 1), "the failure stored after the pass was not re-analysed");
         Assert.Contains(failed.MeasurementId, log.WithEvent(ReanalysedEvent)[0].Message, StringComparison.Ordinal);
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task StoredRowsTheAnalysisCannotTake_SkippedAndTheRowsAfterThemStillReanalysed()
+    {
+        // Two damaged rows stored before a good one: a spectrum whose calibration the encoder refuses (gain 0: RebinPlan
+        // throws ArgumentException, as FakeAnalyzer.Fail does here) and an event whose preset_s (1e300 s) no TimeSpan
+        // holds. Each must be skipped (8079) like any unreadable row; they used to stop the pass (8078), at every load and
+        // start, so nothing stored after them was ever analysed.
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            StoreWithoutModel(outbox, "M-BAD-CAL", FakeSpectrumSource.Spectrum("M-BAD-CAL") with { Calibration = new Spectra.Calibration.EnergyCalibration(0, 0) }, presetSeconds: "1");
+            StoreWithoutModel(outbox, "M-BAD-PRESET", FakeSpectrumSource.Spectrum("M-BAD-PRESET"), presetSeconds: "1e300");
+            StoreWithoutModel(outbox, "M-GOOD", FakeSpectrumSource.Spectrum("M-GOOD"), presetSeconds: "1");
+        }
+
+        var analyzer = new FakeAnalyzer("Fe") { Fail = spectra => spectra.Any(s => s.Calibration.GainKeVPerChannel <= 0) ? new ArgumentException("gain must be positive, got 0 keV/channel") : null };
+        var log = new MemoryLogProvider();
+        await using (var run = await StartAsync(new MqttComponents(new FakeComponents { Analyzer = analyzer }), port: 1, log))
+        {
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(DoneEvent).Count + log.WithEvent(StoppedEvent).Count >= 1), "the start-up pass did not end");
+        }
+
+        Assert.Empty(log.WithEvent(StoppedEvent));
+        Assert.Equal(["M-BAD-CAL", "M-BAD-PRESET"], log.WithEvent(SkippedEvent).Select(e => e.Message.Split(' ')[2]));
+        Assert.Contains("M-GOOD", Assert.Single(log.WithEvent(ReanalysedEvent)).Message, StringComparison.Ordinal);
+    }
+
+    private static void StoreWithoutModel(SqliteOutbox outbox, string id, Spectra.RawSpectrum spectrum, string presetSeconds)
+    {
+        // As MqttResultPublisher.EventPayload writes it for a measurement analysed while no model was loaded.
+        string json = $$"""{"schema":"xrf.measurement-event/1","measurement_id":"{{id}}","device":"XRF-TEST-1","outcome":"failed","reason":"{{ReanalysisWorker.ReasonPrefix}}model file is truncated","mode":"triggered","acquired":{"start":"2026-11-23T10:00:00.000Z","end":"2026-11-23T10:00:01.000Z"},"preset_s":{{presetSeconds}},"spectrum_available":true,"historical":false}""";
+        outbox.EnqueueIncompleteMeasurement(
+            new MeasurementRecord(id, SpectrumPayload.Encode(id, "XRF-TEST-1", spectrum, DateTimeOffset.Parse("2026-11-23T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture))),
+            new OutboxMessage { Kind = OutboxKind.Detection, Topic = Root + "/events", Payload = System.Text.Encoding.UTF8.GetBytes(json), Qos = 1 });
     }
 
     private string OutboxPath => Path.Combine(_directory, "outbox.db");
