@@ -2,12 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using XrfEdge.Inference.Benchmarking;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
 using XrfEdge.Service.Cli;
-using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
 using XrfEdge.Service.Tests.Fakes;
@@ -95,7 +93,7 @@ public sealed class OutboxExportCommandTests : IDisposable
         settings.Mqtt.DeviceId = Device;
         settings.Mqtt.Port = 1; // never started: the outbox is what is looked at
         settings.Outbox.Path = DbPath;
-        return new MqttResultPublisher(settings, new InstrumentStatus(), new MeasurementControl(), () => true, new ServiceIdentity("test", DateTimeOffset.UtcNow), NullLoggerFactory.Instance, _clock);
+        return StandalonePublisher.Create(settings, _clock);
     }
 
     /// <summary>

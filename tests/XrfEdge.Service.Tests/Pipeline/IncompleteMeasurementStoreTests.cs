@@ -4,7 +4,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
 using XrfEdge.Messaging.Tests.Support;
@@ -225,15 +224,7 @@ public sealed class IncompleteMeasurementStoreTests : IDisposable
         settings.Mqtt.DeviceId = Device;
         settings.Mqtt.Port = 1; // never started: these tests look at what is committed
         settings.Outbox.Path = OutboxPath;
-        return new MqttResultPublisher(
-            settings,
-            new InstrumentStatus(),
-            new MeasurementControl(),
-            () => true,
-            new ServiceIdentity("test", DateTimeOffset.UtcNow),
-            NullLoggerFactory.Instance,
-            TimeProvider.System,
-            tune);
+        return StandalonePublisher.Create(settings, tuneOutbox: tune);
     }
 
     private List<(string Topic, byte[] Payload)> Rows() => OutboxFile.Rows(OutboxPath);

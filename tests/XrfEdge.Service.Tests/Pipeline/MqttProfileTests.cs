@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
 using XrfEdge.Messaging.Tests.Support;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
@@ -45,14 +44,7 @@ public sealed class MqttProfileTests : IDisposable
         return path;
     }
 
-    private static MqttResultPublisher Publisher(ServiceSettings settings) => new(
-        settings,
-        new InstrumentStatus(),
-        new MeasurementControl(),
-        () => true,
-        new ServiceIdentity("test", DateTimeOffset.UtcNow),
-        NullLoggerFactory.Instance,
-        TimeProvider.System);
+    private static MqttResultPublisher Publisher(ServiceSettings settings) => StandalonePublisher.Create(settings);
 
     [EndToEndFact]
     public async Task PublishStatus_EveryServiceState_StateIsInTheStatusSchemasEnum()

@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using XrfEdge.Messaging.Outbox;
-using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
 
@@ -105,19 +103,11 @@ public sealed class ResultStoreTests : IDisposable
         settings.Mqtt.Port = 1; // never started: these tests exercise the outbox side only
         settings.Outbox.Path = OutboxPath;
         configure?.Invoke(settings);
-        return new MqttResultPublisher(
-            settings,
-            new InstrumentStatus(),
-            new MeasurementControl(),
-            () => true,
-            new ServiceIdentity("test", DateTimeOffset.UtcNow),
-            NullLoggerFactory.Instance,
-            TimeProvider.System,
-            o =>
-            {
-                inspect?.Invoke(o);
-                o.MaxFileBytes = FileCap;
-            });
+        return Fakes.StandalonePublisher.Create(settings, tuneOutbox: o =>
+        {
+            inspect?.Invoke(o);
+            o.MaxFileBytes = FileCap;
+        });
     }
 
     /// <summary>Stores measurement events of 16 KiB, then of 1 KiB, until the outbox refuses them: less than ~1 KiB is left.</summary>
