@@ -239,20 +239,8 @@ public sealed class DrainerTests : IDisposable
         }
         finally
         {
-            await stop.CancelAsync();
-            await transport.StopAsync(CancellationToken.None);
-            try
-            {
-                await running.WaitAsync(TimeSpan.FromSeconds(30));
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (Exception ex)
-            {
-                // Kept for the assertion below, so that a failed wait above is not hidden by what the drainer rethrows.
-                ended = ex;
-            }
+            // Kept for the assertion below, so that a failed wait above is not hidden by what the drainer rethrows.
+            ended = await StopDrainerAsync(stop, transport, running);
         }
 
         // RunAsync rethrows a failure of its acknowledgement loop when it stops; there must be none.
@@ -283,6 +271,7 @@ public sealed class DrainerTests : IDisposable
         transport.Start();
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        Exception? ended = null;
 
         // Lets the send loop make two passes (it passes at least once per real second; each pass releases held-back rows
         // whose back-off has ended on the hand-moved clock), then checks how often the broker refused the row so far.
@@ -338,16 +327,10 @@ public sealed class DrainerTests : IDisposable
         }
         finally
         {
-            await stop.CancelAsync();
-            await transport.StopAsync(CancellationToken.None);
-            try
-            {
-                await running.WaitAsync(TimeSpan.FromSeconds(30));
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            ended = await StopDrainerAsync(stop, transport, running);
         }
+
+        Assert.Null(ended); // RunAsync rethrows a failure of its acknowledgement loop when it stops
     }
 
     [Fact]
@@ -377,6 +360,7 @@ public sealed class DrainerTests : IDisposable
         transport.Start();
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        Exception? ended = null;
         int Copies() => subscriber.Received.Count(m => m.Topic == "allowed/a1");
 
         // Lets the send loop make two passes (at least one per real second): a row that is sent again shows up meanwhile.
@@ -434,16 +418,10 @@ public sealed class DrainerTests : IDisposable
         finally
         {
             locker.Dispose();
-            await stop.CancelAsync();
-            await transport.StopAsync(CancellationToken.None);
-            try
-            {
-                await running.WaitAsync(TimeSpan.FromSeconds(30));
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            ended = await StopDrainerAsync(stop, transport, running);
         }
+
+        Assert.Null(ended); // RunAsync rethrows a failure of its acknowledgement loop when it stops
     }
 
     [Fact]
@@ -484,5 +462,25 @@ public sealed class DrainerTests : IDisposable
         var copies = subscriber.Received.Where(m => m.Topic == Topics.Detections).ToList();
         Assert.Equal(2, copies.Count);
         Assert.All(copies, m => Assert.Equal(receipt.Stamp.MsgId.ToString(), JsonDocument.Parse(m.Payload).RootElement.GetProperty("msg_id").GetString()));
+    }
+
+    /// <summary>Stops a drainer started with <c>RunAsync</c> and its transport; returns what the drainer ended with, other than cancellation.</summary>
+    private static async Task<Exception?> StopDrainerAsync(CancellationTokenSource stop, MosquittoTransport transport, Task running)
+    {
+        await stop.CancelAsync();
+        await transport.StopAsync(CancellationToken.None);
+        try
+        {
+            await running.WaitAsync(TimeSpan.FromSeconds(30));
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
     }
 }

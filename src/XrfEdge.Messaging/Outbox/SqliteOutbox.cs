@@ -61,7 +61,13 @@ public sealed class SqliteOutbox : IDisposable
     /// A results row holding an incomplete measurement's event (<see cref="EnqueueIncompleteMeasurement"/>) rather than a
     /// detection: the stored JSON starts with the event schema, which both payload builders write first.
     /// </summary>
-    private const string IsEventRow = "substr(CAST(detection AS TEXT), 1, 35) = '{\"schema\":\"xrf.measurement-event/1\"'";
+    private const string IsEventRow = "substr(CAST(detection AS TEXT), 1, length('" + EventRowStart + "')) = '" + EventRowStart + "'";
+
+    /// <summary>The schema of an incomplete measurement's event (xrf.measurement-event/1, docs/schemas), the one kind of non-detection a results row holds.</summary>
+    public const string MeasurementEventSchema = "xrf.measurement-event/1";
+
+    /// <summary>How a stored event's JSON starts: Utf8JsonWriter writes the schema first and without spaces.</summary>
+    private const string EventRowStart = "{\"schema\":\"" + MeasurementEventSchema + "\"";
 
     /// <summary>
     /// Deletes the oldest results (rowid order) beyond the newest <c>$keep</c> and returns the bytes of each. The number

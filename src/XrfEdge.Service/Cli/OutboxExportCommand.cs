@@ -29,7 +29,7 @@ internal static class OutboxExportCommand
     public const int ExitDamaged = 3;
 
     private const string Prefix = "xrfedge outbox export";
-    private const string EventSchema = "xrf.measurement-event/1";
+    private const string EventSchema = SqliteOutbox.MeasurementEventSchema;
 
     // SQLITE_CORRUPT and SQLITE_NOTADB, https://www.sqlite.org/rescode.html.
     private const int SqliteCorrupt = 11;

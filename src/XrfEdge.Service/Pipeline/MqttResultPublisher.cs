@@ -445,7 +445,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("schema", "xrf.measurement-event/1");
+            w.WriteString("schema", SqliteOutbox.MeasurementEventSchema); // written first: the outbox tells event rows by it
             w.WriteString("measurement_id", r.MeasurementId);
             w.WriteString("device", _topics.Device);
             w.WriteString("outcome", r.Outcome.ToString().ToLowerInvariant());

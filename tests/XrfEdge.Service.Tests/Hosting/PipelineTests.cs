@@ -118,40 +118,27 @@ public sealed class PipelineTests
         Assert.Equal(parts.Publisher.Results.Count, parts.Publisher.Results.Select(r => r.MeasurementId).Distinct().Count());
     }
 
-    [Fact]
-    public async Task TubeAnode_SpectrumNamingNone_TakesTheProfilesAnodeBeforeAnalysis()
+    [Theory]
+    [InlineData("Rh", null)]
+    // Without the voltage the decoder's excitability rule (no line whose edge the tube cannot reach) never applied to an
+    // MCA spectrum: only files carry one.
+    [InlineData("Rh", 15.0)]
+    [InlineData(null, 15.0)]
+    public async Task Excitation_SpectrumStatingNone_TakesTheProfilesAnodeAndVoltageBeforeAnalysis(string? anode, double? kilovolts)
     {
         // FakeSpectrumSource spectra carry no excitation, like every MCA spectrum.
         var parts = new FakeComponents();
         var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
         settings.Acquisition.AutoStart = true;
-        settings.Acquisition.TubeAnode = "Rh";
+        settings.Acquisition.TubeAnode = anode;
+        settings.Acquisition.TubeVoltageKilovolts = kilovolts;
         using var host = parts.BuildHost(settings);
         await host.StartAsync();
 
         Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count >= 2));
         await host.StopAsync();
 
-        Assert.All(parts.Publisher.Results.Take(2), r => Assert.Equal(new XrfEdge.Spectra.Excitation("Rh", null, null), r.Spectrum!.Excitation));
-    }
-
-    [Fact]
-    public async Task TubeVoltage_SpectrumStatingNone_TakesTheProfilesVoltageWithTheAnode()
-    {
-        // Without it the decoder's excitability rule (no line whose edge the tube cannot reach) never applied to an
-        // MCA spectrum: only files carry a voltage.
-        var parts = new FakeComponents();
-        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
-        settings.Acquisition.AutoStart = true;
-        settings.Acquisition.TubeAnode = "Rh";
-        settings.Acquisition.TubeVoltageKilovolts = 15;
-        using var host = parts.BuildHost(settings);
-        await host.StartAsync();
-
-        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count >= 2));
-        await host.StopAsync();
-
-        Assert.All(parts.Publisher.Results.Take(2), r => Assert.Equal(new XrfEdge.Spectra.Excitation("Rh", 15, null), r.Spectrum!.Excitation));
+        Assert.All(parts.Publisher.Results.Take(2), r => Assert.Equal(new XrfEdge.Spectra.Excitation(anode, kilovolts, null), r.Spectrum!.Excitation));
     }
 
     [Fact]
