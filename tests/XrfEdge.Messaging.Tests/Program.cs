@@ -41,6 +41,14 @@ public static class Program
         ReconnectDelayMax = TimeSpan.FromSeconds(1),
     };
 
+    /// <summary>A device's transport: <see cref="ChildTransport"/> with the availability will and birth of <paramref name="topics"/>.</summary>
+    public static MqttTransportOptions DeviceTransport(int port, string clientId, TopicTree topics)
+    {
+        var options = ChildTransport(port, clientId);
+        DetectionPublisher.ConfigureAvailability(options, topics);
+        return options;
+    }
+
     private static async Task<int> LossPublisherAsync(string database, int port, int count)
     {
         var topics = new TopicTree("loss", "dev1");

@@ -31,12 +31,7 @@ public sealed class PublishLimitsTests : IDisposable
 
     private SqliteOutbox OpenOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
 
-    private static MqttTransportOptions DeviceTransport(MosquittoBroker broker, string clientId)
-    {
-        var options = Program.ChildTransport(broker.Port, clientId);
-        DetectionPublisher.ConfigureAvailability(options, Topics);
-        return options;
-    }
+    private static MqttTransportOptions DeviceTransport(MosquittoBroker broker, string clientId) => Program.DeviceTransport(broker.Port, clientId, Topics);
 
     /// <summary>A 16384-channel spectrum (the largest MCA set-up the brief names) with 10^5–10^6 counts per channel.</summary>
     private static byte[] LargeSpectrum(string measurementId)

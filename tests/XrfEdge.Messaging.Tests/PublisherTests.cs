@@ -23,12 +23,7 @@ public sealed class PublisherTests : IDisposable
 
     private SqliteOutbox OpenOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
 
-    private static MqttTransportOptions DeviceTransport(MosquittoBroker broker, string clientId)
-    {
-        var options = Program.ChildTransport(broker.Port, clientId);
-        DetectionPublisher.ConfigureAvailability(options, Topics);
-        return options;
-    }
+    private static MqttTransportOptions DeviceTransport(MosquittoBroker broker, string clientId) => Program.DeviceTransport(broker.Port, clientId, Topics);
 
     private static JsonElement Json(MqttInboundMessage message) => JsonDocument.Parse(message.Payload).RootElement;
 
