@@ -10,7 +10,7 @@ namespace XrfEdge.Service.Hosting;
 /// </summary>
 internal sealed class ModelWatcher(ModelSlot slot, ServiceIdentity identity, InstrumentStatus status, TimeProvider time) : BackgroundService
 {
-    /// <summary>How often the files are looked at: two <c>stat</c> calls, so a fixed model is in use within seconds.</summary>
+    /// <summary>How often the files are looked at: two <c>statx</c> calls, so a fixed model is in use within seconds.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
     public override Task StartAsync(CancellationToken cancellationToken)

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using XrfEdge.Inference;
 using XrfEdge.Inference.Model;
+using XrfEdge.Service.Native;
 using XrfEdge.Service.Options;
 using XrfEdge.Spectra;
 using XrfEdge.Spectra.Identification;
@@ -15,7 +17,7 @@ namespace XrfEdge.Service.Pipeline;
 /// loaded: …" with its spectrum, drains the outbox and answers commands — and says so in the journal (Critical 8073),
 /// the retained status (<c>model</c> null, <c>model_error</c>) and systemd's STATUS line. A corrupt model pushed by an
 /// update therefore costs the analysis, not the instrument, and a fixed model is picked up without a restart: whenever
-/// the model or card file changes (size, modification time, appearance) the next <see cref="TryLoad"/> opens it again
+/// the model or card file changes (any replacement or rewrite, appearance: <see cref="Fingerprint"/>) the next <see cref="TryLoad"/> opens it again
 /// (<see cref="Hosting.ModelWatcher"/> polls; an analysis call also tries). Once a model is loaded it is kept: a later
 /// change of the file is taken at the next restart, as before (install.sh restarts the service).
 /// Anything else that stops the first load (the ONNX Runtime library itself missing) is a start-up failure, as before.
@@ -168,23 +170,38 @@ internal sealed class ModelSlot : ISpectrumAnalyzer
     }
 
     /// <summary>
-    /// The state of the model and card files as the slot compares it: size and modification time of each, or
-    /// "missing". Replacing either file (an update, <c>cp</c>, <c>mv</c> into place) changes it.
+    /// The state of the model and card files as the slot compares it: for each, the device, inode, size, modification
+    /// time and status-change time (<c>statx</c>, as git compares its index), or "missing". Any replacement changes it,
+    /// also one that keeps size and modification time: <c>rsync -a</c> or <c>install -p</c> renames a new inode into
+    /// place, <c>cp -p</c> rewrites the old one, and the kernel sets the change time of both to now whatever time the
+    /// tool gives the file (until 2026-11-24 size and modification time alone missed a same-size fix copied with its
+    /// time kept, and the refusal stood until the next restart).
     /// </summary>
     public static string Fingerprint(ModelOptions model)
     {
         ArgumentNullException.ThrowIfNull(model);
         string modelPath = Path.GetFullPath(model.Path);
         string cardPath = model.CardPath ?? LineEncoder.CardPathFor(modelPath);
-        return State(modelPath) + "|" + State(cardPath);
+        return FileState(modelPath) + "|" + FileState(cardPath);
+    }
 
-        static string State(string path)
+    /// <summary>
+    /// One file's part of <see cref="Fingerprint"/>. Never throws: a file that cannot be looked at (permission, I/O
+    /// error) gives its errno, so the load that follows fails on the file and says why in the encoder's words.
+    /// </summary>
+    internal static string FileState(string path)
+    {
+        if (LibC.StatX(LibC.AT_FDCWD, path, 0, LibC.STATX_BASIC_STATS, out var stat) != 0)
         {
-            var file = new FileInfo(path);
-            return file.Exists
-                ? string.Create(CultureInfo.InvariantCulture, $"{path}:{file.Length}:{file.LastWriteTimeUtc.Ticks}")
-                : path + ":missing";
+            int errno = Marshal.GetLastPInvokeError();
+            return errno is LibC.ENOENT or LibC.ENOTDIR
+                ? path + ":missing"
+                : string.Create(CultureInfo.InvariantCulture, $"{path}:errno {errno}");
         }
+
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{path}:{stat.DeviceMajor}.{stat.DeviceMinor}:{stat.Inode}:{stat.Size}:{stat.ModifySeconds}.{stat.ModifyNanoseconds:D9}:{stat.ChangeSeconds}.{stat.ChangeNanoseconds:D9}");
     }
 }
 

@@ -144,6 +144,65 @@ public sealed class ModelSlotTests : IDisposable
         Assert.NotEqual(small, ModelSlot.Fingerprint(options));
     }
 
+    [Fact]
+    public void TryLoad_FixedModelRenamedIntoPlaceWithTheBrokenOnesSizeAndTime_Loads()
+    {
+        // rsync -a / install -p: the fix is written to a temporary file, given the original's time and renamed over
+        // it. A broken copy of the same size (bytes flipped in transit) and the same time left size and modification
+        // time as they were, so the refusal stood until a restart.
+        byte[] good = File.ReadAllBytes(RepositoryRoot.TestModel);
+        byte[] broken = (byte[])good.Clone();
+        broken[broken.Length / 2] ^= 0xFF;
+        var time = new DateTime(2026, 11, 1, 12, 0, 0, DateTimeKind.Utc);
+        File.WriteAllBytes(_model, broken);
+        File.SetLastWriteTimeUtc(_model, time);
+        using var slot = Slot();
+        Assert.Null(slot.Model);
+
+        string temporary = _model + ".rsync-tmp";
+        File.WriteAllBytes(temporary, good);
+        File.SetLastWriteTimeUtc(temporary, time);
+        File.Move(temporary, _model, overwrite: true);
+
+        Assert.True(slot.TryLoad());
+        Assert.NotNull(slot.Model);
+    }
+
+    [Fact]
+    public void Fingerprint_FileRewrittenInPlaceWithItsTimeKept_Changes()
+    {
+        // cp -p over an existing file: same inode, same size, the old modification time written back; the kernel still
+        // sets the status-change time. Its timestamps advance with its coarse clock (one tick, ≤ 10 ms), so the test
+        // lets one pass between the writes: a rewrite within the same tick as the refused file's own write is not seen.
+        var options = new ModelOptions { Path = _model };
+        var time = new DateTime(2026, 11, 1, 12, 0, 0, DateTimeKind.Utc);
+        File.WriteAllText(_model, "aaaa");
+        File.SetLastWriteTimeUtc(_model, time);
+        string before = ModelSlot.Fingerprint(options);
+        Thread.Sleep(50);
+
+        using (var stream = new FileStream(_model, FileMode.Open, FileAccess.Write))
+        {
+            stream.Write("bbbb"u8);
+        }
+
+        File.SetLastWriteTimeUtc(_model, time);
+
+        Assert.Equal(4, new FileInfo(_model).Length);
+        Assert.NotEqual(before, ModelSlot.Fingerprint(options));
+    }
+
+    [Fact]
+    public void Fingerprint_PathThroughAFile_IsMissingNotAnError()
+    {
+        // ENOTDIR: the model "folder" is a file (a botched unpack). The load that follows names the path.
+        string blocker = Path.Combine(_folder, "not-a-folder");
+        File.WriteAllText(blocker, "x");
+        var options = new ModelOptions { Path = Path.Combine(blocker, "model.onnx") };
+
+        Assert.Contains(":missing", ModelSlot.Fingerprint(options), StringComparison.Ordinal);
+    }
+
     private ModelSlot Slot()
     {
         var options = new ModelOptions { Path = _model };
