@@ -21,6 +21,7 @@ public sealed class SqliteOutbox : IDisposable
     private const int SqlitePermission = 3;
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
+    private const int SqliteReadOnly = 8;
     private const int SqliteIoError = 10;
     private const int SqliteCorrupt = 11;
     private const int SqliteFull = 13;
@@ -535,6 +536,13 @@ public sealed class SqliteOutbox : IDisposable
             SqliteCantOpen or SqlitePermission => new OutboxUnavailableException(
                 $"Outbox database '{databasePath}' cannot be opened ({Describe(cause)}). Nothing is known to be wrong with the " +
                 "file; check that this user may read it and its folder.",
+                databasePath,
+                isBusy: false,
+                cause),
+            SqliteReadOnly => new OutboxUnavailableException(
+                $"Outbox database '{databasePath}' cannot be read by this user ({Describe(cause)}): even a reader of a WAL " +
+                "database creates or writes its -shm file beside it, which this user may not. Nothing is known to be wrong " +
+                "with the file; run as the service's user.",
                 databasePath,
                 isBusy: false,
                 cause),
