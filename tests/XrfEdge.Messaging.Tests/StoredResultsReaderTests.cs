@@ -175,6 +175,30 @@ public sealed class StoredResultsReaderTests : IDisposable
         Assert.Equal(["C1", "F1", "C2", "F2"], SqliteOutbox.ReadStoredResults(DbPath).Select(r => r.MeasurementId));
     }
 
+    // The causes the tests cannot produce as root (no permission) or at all (an I/O error, no memory), by SQLite's code:
+    // the message Microsoft.Data.Sqlite 6 wraps them in, primary and extended result codes from sqlite.org/rescode.html.
+    [Theory]
+    [InlineData("database is locked", 5, 5, true, "is busy: another process holds a lock on it (SQLite error 5: database is locked)")]
+    [InlineData("database is locked", 5, 261, true, "is busy: another process holds a lock on it (SQLite error 5/261: database is locked)")] // SQLITE_BUSY_RECOVERY
+    [InlineData("database table is locked", 6, 6, true, "is busy: another process holds a lock on it (SQLite error 6: database table is locked)")]
+    [InlineData("unable to open database file", 14, 14, false, "cannot be opened (SQLite error 14: unable to open database file)")]
+    [InlineData("access permission denied", 3, 3, false, "cannot be opened (SQLite error 3: access permission denied)")]
+    [InlineData("attempt to write a readonly database", 8, 1544, false, "cannot be read by this user (SQLite error 8/1544: attempt to write a readonly database)")] // SQLITE_READONLY_DIRECTORY
+    [InlineData("disk I/O error", 10, 266, false, "could not be read (SQLite error 10/266: disk I/O error)")] // SQLITE_IOERR_READ
+    [InlineData("out of memory", 7, 7, false, "could not be read (SQLite error 7: out of memory)")]
+    public void Unreadable_SqliteErrorCode_NamesFileCauseAndSqlitesCodeNeverNotAnOutbox(string text, int code, int extended, bool busy, string expected)
+    {
+        var cause = new SqliteException($"SQLite Error {code}: '{text}'.", code, extended);
+
+        var error = SqliteOutbox.Unreadable(DbPath, cause);
+
+        Assert.StartsWith($"Outbox database '{DbPath}' {expected}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing is known to be wrong with the file", error.Message, StringComparison.Ordinal);
+        Assert.Equal(busy, error.IsBusy);
+        Assert.Same(cause, error.InnerException);
+        Assert.False(SqliteOutbox.IsCorruption(cause)); // the start-up's split: these leave the file untouched too
+    }
+
     [Fact]
     public void ReadStoredResults_NewerSchemaVersion_RefusedBeforeAnyRowAndFileUntouched()
     {

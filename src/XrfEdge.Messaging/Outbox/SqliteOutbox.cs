@@ -289,18 +289,25 @@ public sealed class SqliteOutbox : IDisposable
     /// result of <c>PRAGMA quick_check</c> ("ok" when intact). On a damaged file the figures are null when the damage
     /// makes them unreadable; the integrity text then says why.
     /// </summary>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not an outbox database.</exception>
+    /// <exception cref="FileNotFoundException">The file (or its folder) does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not an outbox database (not SQLite, or without the outbox table).</exception>
+    /// <exception cref="OutboxUnavailableException">
+    /// The file could not be opened or read for a reason that says nothing about its contents, as for
+    /// <see cref="ReadStoredResults"/> (until 2026-11-24 a raw <see cref="SqliteException"/>, or "not an XrfEdge outbox
+    /// database" when met after the check, and a directory "does not exist").
+    /// </exception>
     public static (OutboxStatistics? Statistics, string Integrity) Inspect(string databasePath, TimeProvider? timeProvider = null)
     {
-        if (!File.Exists(databasePath))
-        {
-            throw new FileNotFoundException($"Outbox database '{databasePath}' does not exist.", databasePath);
-        }
-
+        RequireFile(databasePath);
         SQLitePCL.Batteries_V2.Init();
         var now = (timeProvider ?? TimeProvider.System).GetUtcNow();
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+            DefaultTimeout = ReaderBusyWaitSeconds,
+        }.ToString());
         connection.Open();
         long Read(string sql)
         {
@@ -320,11 +327,23 @@ public sealed class SqliteOutbox : IDisposable
         {
             return (null, ex.Message);
         }
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) == SqliteNotADatabase)
+        {
+            throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database: it is not an SQLite database ({Describe(ex)}).", ex);
+        }
+        catch (SqliteException ex) when (IsUnavailable(ex))
+        {
+            throw Unreadable(databasePath, ex);
+        }
 
         long depth;
         try
         {
             depth = Read("SELECT COUNT(*) FROM outbox");
+        }
+        catch (SqliteException ex) when (IsUnavailable(ex))
+        {
+            throw Unreadable(databasePath, ex);
         }
         catch (SqliteException ex) when (integrity == "ok")
         {
@@ -348,6 +367,10 @@ public sealed class SqliteOutbox : IDisposable
                 Read("SELECT value FROM counters WHERE name = 'seq'"),
                 null);
             return (statistics, integrity);
+        }
+        catch (SqliteException ex) when (IsUnavailable(ex))
+        {
+            throw Unreadable(databasePath, ex);
         }
         catch (SqliteException) when (integrity != "ok")
         {
@@ -520,11 +543,18 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     /// <summary>
+    /// True for a reader's SQLite error that says nothing about the file's contents: neither damage
+    /// (<see cref="IsCorruption"/>) nor SQLITE_ERROR, which a statement on a table or column the file lacks gives.
+    /// </summary>
+    private static bool IsUnavailable(SqliteException exception) =>
+        !IsCorruption(exception) && (exception.SqliteErrorCode & 0xFF) != SqliteError;
+
+    /// <summary>
     /// A reader's SQLite error that says nothing about the file's contents (neither damage, <see cref="IsCorruption"/>,
     /// nor a schema that is not ours), named for what it is: the one classification of <see cref="Open"/> (damage, or
     /// "could not be opened" and left untouched), told to the operator of a reader.
     /// </summary>
-    private static OutboxUnavailableException Unreadable(string databasePath, SqliteException cause) =>
+    internal static OutboxUnavailableException Unreadable(string databasePath, SqliteException cause) =>
         (cause.SqliteErrorCode & 0xFF) switch
         {
             SqliteBusy or SqliteLocked => new OutboxUnavailableException(
@@ -547,8 +577,8 @@ public sealed class SqliteOutbox : IDisposable
                 isBusy: false,
                 cause),
             _ => new OutboxUnavailableException(
-                $"Outbox database '{databasePath}' could not be read ({Describe(cause)}). A fault of the storage or of this " +
-                "process, not known damage in the file: do not move it aside.",
+                $"Outbox database '{databasePath}' could not be read ({Describe(cause)}), a fault of the storage or of this " +
+                "process. Nothing is known to be wrong with the file; do not move it aside.",
                 databasePath,
                 isBusy: false,
                 cause),
