@@ -442,7 +442,7 @@ public sealed class SqliteOutbox : IDisposable
             connection.Dispose();
             throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database: it has no readable results table ({Describe(ex)}).", ex);
         }
-        catch (SqliteException ex) when (!IsCorruption(ex))
+        catch (SqliteException ex) when (IsUnavailable(ex))
         {
             connection.Dispose();
             throw Unreadable(databasePath, ex);
@@ -471,7 +471,7 @@ public sealed class SqliteOutbox : IDisposable
             {
                 reader = command.ExecuteReader();
             }
-            catch (SqliteException ex) when (!IsCorruption(ex))
+            catch (SqliteException ex) when (IsUnavailable(ex))
             {
                 throw Unreadable(databasePath, ex);
             }
@@ -485,7 +485,7 @@ public sealed class SqliteOutbox : IDisposable
                     {
                         more = reader.Read();
                     }
-                    catch (SqliteException ex) when (!IsCorruption(ex))
+                    catch (SqliteException ex) when (IsUnavailable(ex))
                     {
                         throw Unreadable(databasePath, ex);
                     }
@@ -589,7 +589,7 @@ public sealed class SqliteOutbox : IDisposable
     /// disk I/O error"): SQLite's own code and text without Microsoft.Data.Sqlite's wrapping ("SQLite Error 5:
     /// 'database is locked'.").
     /// </summary>
-    internal static string Describe(SqliteException exception)
+    private static string Describe(SqliteException exception)
     {
         var primary = exception.SqliteErrorCode & 0xFF;
         var code = exception.SqliteExtendedErrorCode is var extended && extended != primary && (extended & 0xFF) == primary
