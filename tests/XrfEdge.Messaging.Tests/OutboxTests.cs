@@ -360,6 +360,48 @@ public sealed class OutboxTests : IDisposable
         Assert.Contains("not an XrfEdge outbox", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Inspect_NotSqlite_NotAnOutboxWithSqlitesCode()
+    {
+        File.WriteAllText(DbPath, "this is a text file, not SQLite\n");
+
+        // Until 2026-11-24 a bare SqliteException; SQLITE_NOTADB is 26 (sqlite.org/rescode.html).
+        var error = Assert.Throws<InvalidDataException>(() => SqliteOutbox.Inspect(DbPath));
+        Assert.Contains("is not an XrfEdge outbox database: it is not an SQLite database (SQLite error 26: file is not a database)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inspect_PathIsADirectory_UnavailableSayingSoNotMissing()
+    {
+        Directory.CreateDirectory(DbPath);
+
+        // Until 2026-11-24 "does not exist".
+        var error = Assert.Throws<OutboxUnavailableException>(() => SqliteOutbox.Inspect(DbPath));
+        Assert.Equal($"Outbox database '{DbPath}' cannot be opened: it is a directory, not a file.", error.Message);
+    }
+
+    [Fact]
+    public void Inspect_ExclusivelyLockedByAnotherConnection_BusyThenReadsOnceReleased()
+    {
+        using (var outbox = Open())
+        {
+            EnqueueMeasurement(outbox, "M1");
+        }
+
+        using (OutboxFile.LockExclusively(DbPath))
+        {
+            // Until 2026-11-24 a bare SqliteException after 30 s, which `xrfedge outbox` reported with exit 2 ("missing or
+            // not an outbox"). SQLITE_BUSY is 5 (sqlite.org/rescode.html).
+            var error = Assert.Throws<OutboxUnavailableException>(() => SqliteOutbox.Inspect(DbPath, _time));
+            Assert.StartsWith($"Outbox database '{DbPath}' is busy: another process holds a lock on it (SQLite error 5: database is locked).", error.Message, StringComparison.Ordinal);
+            Assert.True(error.IsBusy);
+        }
+
+        var (stats, integrity) = SqliteOutbox.Inspect(DbPath, _time);
+        Assert.Equal("ok", integrity);
+        Assert.Equal(1, stats!.Depth);
+    }
+
     /// <summary>Writes an outbox with ten rows, closes it (checkpointing the WAL) and overwrites the root page of <paramref name="table"/> with noise.</summary>
     private void DamageTablePage(string table)
     {

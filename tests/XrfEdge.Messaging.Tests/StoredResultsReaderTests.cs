@@ -108,7 +108,95 @@ public sealed class StoredResultsReaderTests : IDisposable
         }
 
         var error = Assert.Throws<InvalidDataException>(() => SqliteOutbox.ReadStoredResults(DbPath));
-        Assert.Contains("is not an XrfEdge outbox database", error.Message, StringComparison.Ordinal);
+        Assert.Contains("is not an XrfEdge outbox database: it has no readable results table (SQLite error 1: no such table: results)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadStoredResults_NotSqlite_NotAnOutboxWithSqlitesCodeAndText()
+    {
+        File.WriteAllText(DbPath, "this is a text file, not SQLite\n");
+
+        var error = Assert.Throws<InvalidDataException>(() => SqliteOutbox.ReadStoredResults(DbPath));
+
+        // SQLITE_NOTADB is 26 (sqlite.org/rescode.html). Until 2026-11-24 the message blamed a missing results table.
+        Assert.Contains($"'{DbPath}' is not an XrfEdge outbox database: it is not an SQLite database (SQLite error 26: file is not a database)", error.Message, StringComparison.Ordinal);
+    }
+
+    // The errors below say nothing about the file's contents and were, until 2026-11-24, reported as "not an XrfEdge
+    // outbox database" (or, for a directory, "does not exist"), which told the operator to move a healthy outbox aside.
+    // No permission (SQLITE_CANTOPEN 14, the same OutboxUnavailableException) cannot be tested here: the tests run as
+    // root, whom file modes do not stop.
+    [Fact]
+    public void ReadStoredResults_PathIsADirectory_UnavailableSayingSoNotMissing()
+    {
+        var error = Assert.Throws<OutboxUnavailableException>(() => SqliteOutbox.ReadStoredResults(_directory));
+
+        // SQLite would open it and fail the first read with "disk I/O error" (SQLITE_IOERR_READ 266): a wrong lead.
+        Assert.Equal($"Outbox database '{_directory}' cannot be opened: it is a directory, not a file.", error.Message);
+        Assert.Equal(_directory, error.DatabasePath);
+        Assert.False(error.IsBusy);
+    }
+
+    [Fact]
+    public void ReadStoredResults_FolderMissing_FileNotFoundNamingTheFolderAndNothingCreated()
+    {
+        var folder = Path.Combine(_directory, "no-such-folder");
+        var path = Path.Combine(folder, "outbox.db");
+
+        var error = Assert.Throws<FileNotFoundException>(() => SqliteOutbox.ReadStoredResults(path));
+
+        Assert.Equal($"Outbox database '{path}' does not exist: its folder '{folder}' does not exist either.", error.Message);
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void ReadStoredResults_ExclusivelyLockedByAnotherConnection_BusyWithSqlitesCodeThenReadsOnceReleased()
+    {
+        using (var outbox = Open())
+        {
+            StoreFour(outbox);
+        }
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        using (OutboxFile.LockExclusively(DbPath))
+        {
+            var error = Assert.Throws<OutboxUnavailableException>(() => SqliteOutbox.ReadStoredResults(DbPath));
+
+            // SQLITE_BUSY is 5 (sqlite.org/rescode.html).
+            Assert.StartsWith($"Outbox database '{DbPath}' is busy: another process holds a lock on it (SQLite error 5: database is locked).", error.Message, StringComparison.Ordinal);
+            Assert.Contains("try again", error.Message, StringComparison.Ordinal);
+            Assert.True(error.IsBusy);
+            Assert.IsType<SqliteException>(error.InnerException);
+        }
+
+        // The reader waits 5 s for the lock (SqliteOutbox.ReaderBusyWaitSeconds), not Microsoft.Data.Sqlite's default 30 s;
+        // 20 s leaves room for a loaded machine.
+        Assert.InRange(waited.Elapsed, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(20));
+        Assert.Equal(["C1", "F1", "C2", "F2"], SqliteOutbox.ReadStoredResults(DbPath).Select(r => r.MeasurementId));
+    }
+
+    // The causes the tests cannot produce as root (no permission) or at all (an I/O error, no memory), by SQLite's code:
+    // the message Microsoft.Data.Sqlite 6 wraps them in, primary and extended result codes from sqlite.org/rescode.html.
+    [Theory]
+    [InlineData("database is locked", 5, 5, true, "is busy: another process holds a lock on it (SQLite error 5: database is locked)")]
+    [InlineData("database is locked", 5, 261, true, "is busy: another process holds a lock on it (SQLite error 5/261: database is locked)")] // SQLITE_BUSY_RECOVERY
+    [InlineData("database table is locked", 6, 6, true, "is busy: another process holds a lock on it (SQLite error 6: database table is locked)")]
+    [InlineData("unable to open database file", 14, 14, false, "cannot be opened (SQLite error 14: unable to open database file)")]
+    [InlineData("access permission denied", 3, 3, false, "cannot be opened (SQLite error 3: access permission denied)")]
+    [InlineData("attempt to write a readonly database", 8, 1544, false, "cannot be read by this user (SQLite error 8/1544: attempt to write a readonly database)")] // SQLITE_READONLY_DIRECTORY
+    [InlineData("disk I/O error", 10, 266, false, "could not be read (SQLite error 10/266: disk I/O error)")] // SQLITE_IOERR_READ
+    [InlineData("out of memory", 7, 7, false, "could not be read (SQLite error 7: out of memory)")]
+    public void Unreadable_SqliteErrorCode_NamesFileCauseAndSqlitesCodeNeverNotAnOutbox(string text, int code, int extended, bool busy, string expected)
+    {
+        var cause = new SqliteException($"SQLite Error {code}: '{text}'.", code, extended);
+
+        var error = SqliteOutbox.Unreadable(DbPath, cause);
+
+        Assert.StartsWith($"Outbox database '{DbPath}' {expected}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing is known to be wrong with the file", error.Message, StringComparison.Ordinal);
+        Assert.Equal(busy, error.IsBusy);
+        Assert.Same(cause, error.InnerException);
+        Assert.False(SqliteOutbox.IsCorruption(cause)); // the start-up's split: these leave the file untouched too
     }
 
     [Fact]

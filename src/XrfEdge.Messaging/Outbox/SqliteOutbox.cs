@@ -17,10 +17,24 @@ namespace XrfEdge.Messaging.Outbox;
 public sealed class SqliteOutbox : IDisposable
 {
     // Primary result codes, https://www.sqlite.org/rescode.html.
+    private const int SqliteError = 1;
+    private const int SqlitePermission = 3;
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const int SqliteReadOnly = 8;
     private const int SqliteIoError = 10;
     private const int SqliteCorrupt = 11;
     private const int SqliteFull = 13;
+    private const int SqliteCantOpen = 14;
     private const int SqliteNotADatabase = 26;
+
+    /// <summary>
+    /// How long a reader (<see cref="ReadStoredResults"/>) waits for another process's lock before reporting the file
+    /// busy, whole seconds: Microsoft.Data.Sqlite retries SQLITE_BUSY every 150 ms for its command timeout, 30 s by
+    /// default, for which <c>outbox export</c> sat silent. 5 s, the default <see cref="OutboxOptions.BusyTimeout"/>: the
+    /// service's own transactions end well within it, so a lock held longer is another process's and will not pass soon.
+    /// </summary>
+    private const int ReaderBusyWaitSeconds = 5;
 
     // HRESULT of ERROR_SHARING_VIOLATION, which .NET reports when flock(LOCK_EX|LOCK_NB) finds the file locked.
     private const int SharingViolation = unchecked((int)0x80070020);
@@ -275,18 +289,25 @@ public sealed class SqliteOutbox : IDisposable
     /// result of <c>PRAGMA quick_check</c> ("ok" when intact). On a damaged file the figures are null when the damage
     /// makes them unreadable; the integrity text then says why.
     /// </summary>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not an outbox database.</exception>
+    /// <exception cref="FileNotFoundException">The file (or its folder) does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not an outbox database (not SQLite, or without the outbox table).</exception>
+    /// <exception cref="OutboxUnavailableException">
+    /// The file could not be opened or read for a reason that says nothing about its contents, as for
+    /// <see cref="ReadStoredResults"/> (until 2026-11-24 a raw <see cref="SqliteException"/>, or "not an XrfEdge outbox
+    /// database" when met after the check, and a directory "does not exist").
+    /// </exception>
     public static (OutboxStatistics? Statistics, string Integrity) Inspect(string databasePath, TimeProvider? timeProvider = null)
     {
-        if (!File.Exists(databasePath))
-        {
-            throw new FileNotFoundException($"Outbox database '{databasePath}' does not exist.", databasePath);
-        }
-
+        RequireFile(databasePath);
         SQLitePCL.Batteries_V2.Init();
         var now = (timeProvider ?? TimeProvider.System).GetUtcNow();
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+            DefaultTimeout = ReaderBusyWaitSeconds,
+        }.ToString());
         connection.Open();
         long Read(string sql)
         {
@@ -306,11 +327,23 @@ public sealed class SqliteOutbox : IDisposable
         {
             return (null, ex.Message);
         }
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) == SqliteNotADatabase)
+        {
+            throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database: it is not an SQLite database ({Describe(ex)}).", ex);
+        }
+        catch (SqliteException ex) when (IsUnavailable(ex))
+        {
+            throw Unreadable(databasePath, ex);
+        }
 
         long depth;
         try
         {
             depth = Read("SELECT COUNT(*) FROM outbox");
+        }
+        catch (SqliteException ex) when (IsUnavailable(ex))
+        {
+            throw Unreadable(databasePath, ex);
         }
         catch (SqliteException ex) when (integrity == "ok")
         {
@@ -335,6 +368,10 @@ public sealed class SqliteOutbox : IDisposable
                 null);
             return (statistics, integrity);
         }
+        catch (SqliteException ex) when (IsUnavailable(ex))
+        {
+            throw Unreadable(databasePath, ex);
+        }
         catch (SqliteException) when (integrity != "ok")
         {
             // A damaged page under one of the other tables: the check's verdict is the answer.
@@ -352,23 +389,32 @@ public sealed class SqliteOutbox : IDisposable
     /// </summary>
     /// <param name="databasePath">The outbox file.</param>
     /// <param name="createdSince">Only rows stored at or after this time (null = all).</param>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The file (or its folder) does not exist.</exception>
     /// <exception cref="InvalidDataException">
-    /// The file is not an outbox database, or was written by a newer schema than <see cref="SchemaVersion"/>. Thrown
-    /// before the first row. A file damaged under the table throws <see cref="SqliteException"/> (SQLITE_CORRUPT) while
-    /// enumerating, after the rows before the damage.
+    /// The file is not an outbox database (not SQLite, SQLITE_NOTADB; no readable <c>results</c> table or column), or
+    /// was written by a newer schema than <see cref="SchemaVersion"/>. Thrown before the first row. A file damaged under
+    /// the table throws <see cref="SqliteException"/> (SQLITE_CORRUPT) before the first row or while enumerating, after
+    /// the rows before the damage.
+    /// </exception>
+    /// <exception cref="OutboxUnavailableException">
+    /// The file could not be opened or read for a reason that says nothing about its contents: a directory, no
+    /// permission (SQLITE_CANTOPEN), a lock held by another process for longer than 5 s (SQLITE_BUSY/LOCKED,
+    /// <see cref="OutboxUnavailableException.IsBusy"/>), an I/O error, a read-only medium, no memory. Before the first row
+    /// or while enumerating. Until 2026-11-24 all of these were reported as "not an XrfEdge outbox database".
     /// </exception>
     public static IEnumerable<(long RowId, string MeasurementId, long Seq, string MsgId, DateTimeOffset Created, byte[] Detection, byte[]? Spectrum)> ReadStoredResults(
         string databasePath, DateTimeOffset? createdSince = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
-        if (!File.Exists(databasePath))
-        {
-            throw new FileNotFoundException($"Outbox database '{databasePath}' does not exist.", databasePath);
-        }
-
+        RequireFile(databasePath);
         SQLitePCL.Batteries_V2.Init();
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+            DefaultTimeout = ReaderBusyWaitSeconds,
+        }.ToString());
         try
         {
             connection.Open();
@@ -385,10 +431,21 @@ public sealed class SqliteOutbox : IDisposable
             check.CommandText = "SELECT measurement_id, seq, msg_id, created_utc, detection, spectrum FROM results LIMIT 0";
             check.ExecuteNonQuery();
         }
-        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) != SqliteCorrupt)
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) == SqliteNotADatabase)
         {
             connection.Dispose();
-            throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database (no readable results table): {ex.Message}", ex);
+            throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database: it is not an SQLite database ({Describe(ex)}).", ex);
+        }
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) == SqliteError)
+        {
+            // SQLITE_ERROR is what preparing a statement on a missing table or column gives: the schema is not ours.
+            connection.Dispose();
+            throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database: it has no readable results table ({Describe(ex)}).", ex);
+        }
+        catch (SqliteException ex) when (IsUnavailable(ex))
+        {
+            connection.Dispose();
+            throw Unreadable(databasePath, ex);
         }
         catch
         {
@@ -396,29 +453,153 @@ public sealed class SqliteOutbox : IDisposable
             throw;
         }
 
-        return ReadStoredResultRows(connection, createdSince);
+        return ReadStoredResultRows(databasePath, connection, createdSince);
     }
 
-    private static IEnumerable<(long, string, long, string, DateTimeOffset, byte[], byte[]?)> ReadStoredResultRows(SqliteConnection connection, DateTimeOffset? createdSince)
+    private static IEnumerable<(long, string, long, string, DateTimeOffset, byte[], byte[]?)> ReadStoredResultRows(
+        string databasePath, SqliteConnection connection, DateTimeOffset? createdSince)
     {
         using (connection)
         {
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT rowid, measurement_id, seq, msg_id, created_utc, detection, spectrum FROM results WHERE created_utc >= $since ORDER BY rowid";
             command.Parameters.AddWithValue("$since", createdSince?.ToUnixTimeMilliseconds() ?? long.MinValue);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+
+            // The check above ended its read transaction: a lock or an I/O error can still meet this one.
+            SqliteDataReader reader;
+            try
             {
-                yield return (
-                    reader.GetInt64(0),
-                    reader.GetString(1),
-                    reader.GetInt64(2),
-                    reader.GetString(3),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
-                    reader.GetFieldValue<byte[]>(5),
-                    reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6));
+                reader = command.ExecuteReader();
+            }
+            catch (SqliteException ex) when (IsUnavailable(ex))
+            {
+                throw Unreadable(databasePath, ex);
+            }
+
+            using (reader)
+            {
+                while (true)
+                {
+                    bool more;
+                    try
+                    {
+                        more = reader.Read();
+                    }
+                    catch (SqliteException ex) when (IsUnavailable(ex))
+                    {
+                        throw Unreadable(databasePath, ex);
+                    }
+
+                    if (!more)
+                    {
+                        yield break;
+                    }
+
+                    yield return (
+                        reader.GetInt64(0),
+                        reader.GetString(1),
+                        reader.GetInt64(2),
+                        reader.GetString(3),
+                        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+                        reader.GetFieldValue<byte[]>(5),
+                        reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6));
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="databasePath"/> names something a reader can hand to SQLite: a missing file, or one
+    /// whose folder is missing, as <see cref="FileNotFoundException"/>; a directory as
+    /// <see cref="OutboxUnavailableException"/> (SQLite itself opens one and then fails its first read with "disk I/O
+    /// error", SQLITE_IOERR_READ 266, which would send the operator after a failing disk). Whatever else stops the look
+    /// (no permission on a folder) is left to SQLite's open, which reports it as SQLITE_CANTOPEN.
+    /// </summary>
+    private static void RequireFile(string databasePath)
+    {
+        FileAttributes attributes;
+        try
+        {
+            attributes = File.GetAttributes(databasePath);
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new FileNotFoundException($"Outbox database '{databasePath}' does not exist.", databasePath, ex);
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(databasePath));
+            throw new FileNotFoundException($"Outbox database '{databasePath}' does not exist: its folder '{folder}' does not exist either.", databasePath, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        if ((attributes & FileAttributes.Directory) != 0)
+        {
+            throw new OutboxUnavailableException($"Outbox database '{databasePath}' cannot be opened: it is a directory, not a file.", databasePath, isBusy: false, null);
+        }
+    }
+
+    /// <summary>
+    /// True for a reader's SQLite error that says nothing about the file's contents: neither damage
+    /// (<see cref="IsCorruption"/>) nor SQLITE_ERROR, which a statement on a table or column the file lacks gives.
+    /// </summary>
+    private static bool IsUnavailable(SqliteException exception) =>
+        !IsCorruption(exception) && (exception.SqliteErrorCode & 0xFF) != SqliteError;
+
+    /// <summary>
+    /// A reader's SQLite error that says nothing about the file's contents (neither damage, <see cref="IsCorruption"/>,
+    /// nor a schema that is not ours), named for what it is: the one classification of <see cref="Open"/> (damage, or
+    /// "could not be opened" and left untouched), told to the operator of a reader.
+    /// </summary>
+    internal static OutboxUnavailableException Unreadable(string databasePath, SqliteException cause) =>
+        (cause.SqliteErrorCode & 0xFF) switch
+        {
+            SqliteBusy or SqliteLocked => new OutboxUnavailableException(
+                $"Outbox database '{databasePath}' is busy: another process holds a lock on it ({Describe(cause)}). Nothing is " +
+                "known to be wrong with the file; try again once that process has let go of it.",
+                databasePath,
+                isBusy: true,
+                cause),
+            SqliteCantOpen or SqlitePermission => new OutboxUnavailableException(
+                $"Outbox database '{databasePath}' cannot be opened ({Describe(cause)}). Nothing is known to be wrong with the " +
+                "file; check that this user may read it and its folder.",
+                databasePath,
+                isBusy: false,
+                cause),
+            SqliteReadOnly => new OutboxUnavailableException(
+                $"Outbox database '{databasePath}' cannot be read by this user ({Describe(cause)}): even a reader of a WAL " +
+                "database creates or writes its -shm file beside it, which this user may not. Nothing is known to be wrong " +
+                "with the file; run as the service's user.",
+                databasePath,
+                isBusy: false,
+                cause),
+            _ => new OutboxUnavailableException(
+                $"Outbox database '{databasePath}' could not be read ({Describe(cause)}), a fault of the storage or of this " +
+                "process. Nothing is known to be wrong with the file; do not move it aside.",
+                databasePath,
+                isBusy: false,
+                cause),
+        };
+
+    /// <summary>
+    /// "SQLite error 5: database is locked" (with the extended result code when it says more, "SQLite error 10/266:
+    /// disk I/O error"): SQLite's own code and text without Microsoft.Data.Sqlite's wrapping ("SQLite Error 5:
+    /// 'database is locked'.").
+    /// </summary>
+    private static string Describe(SqliteException exception)
+    {
+        var primary = exception.SqliteErrorCode & 0xFF;
+        var code = exception.SqliteExtendedErrorCode is var extended && extended != primary && (extended & 0xFF) == primary
+            ? string.Create(CultureInfo.InvariantCulture, $"{primary}/{extended}")
+            : primary.ToString(CultureInfo.InvariantCulture);
+        var wrapped = $"SQLite Error {exception.SqliteErrorCode.ToString(CultureInfo.InvariantCulture)}: '";
+        var text = exception.Message.StartsWith(wrapped, StringComparison.Ordinal) && exception.Message.EndsWith("'.", StringComparison.Ordinal)
+            ? exception.Message[wrapped.Length..^2]
+            : exception.Message;
+        return $"SQLite error {code}: {text}";
     }
 
     /// <summary>

@@ -8,7 +8,9 @@ namespace XrfEdge.Service.Cli;
 /// <summary>
 /// <c>xrfedge outbox --db PATH [--json]</c>: read-only figures of the MQTT outbox (safe while the service runs). Its
 /// subcommand <c>export</c> (<see cref="OutboxExportCommand"/>) writes the stored spectra as .jsonl; System.CommandLine
-/// runs this command's own action when no subcommand is named, so <c>outbox --db PATH</c> is unchanged.
+/// runs this command's own action when no subcommand is named, so <c>outbox --db PATH</c> is unchanged. Exit codes: 0
+/// intact; 2 missing or not an outbox; 3 the integrity check fails; 4 the file could not be opened or read (a directory,
+/// no permission, another process's lock, an I/O error: <see cref="OutboxUnavailableException"/>), as for export.
 /// </summary>
 internal static class OutboxCommand
 {
@@ -26,6 +28,11 @@ internal static class OutboxCommand
             try
             {
                 return Run(path, parse.GetValue(json), parse.InvocationConfiguration.Output);
+            }
+            catch (OutboxUnavailableException ex)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"xrfedge outbox: {ex.Message}");
+                return OutboxExportCommand.ExitUnavailable;
             }
             catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
             {

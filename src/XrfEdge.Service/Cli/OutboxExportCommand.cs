@@ -15,7 +15,10 @@ namespace XrfEdge.Service.Cli;
 /// <c>identify</c>/<c>eval</c> and audits. Read-only and safe while the service runs (<see cref="SqliteOutbox.ReadStoredResults"/>).
 /// Exit codes: 0 every stored spectrum written; 1 bad arguments or the output could not be written (nothing written);
 /// 2 the input is unreadable (missing, not an outbox, a newer schema; nothing written); 3 damage: rows skipped or
-/// reading stopped by a damaged page (the rest written). 2 and 3 mean what they mean for <c>xrfedge outbox</c>.
+/// reading stopped by a damaged page (the rest written); 4 the input could not be opened or read, for a reason that
+/// says nothing about its contents (a directory, no permission, locked by another process, an I/O error; nothing
+/// written). 2 and 3 mean what they mean for <c>xrfedge outbox</c>. Until 2026-11-24 the causes of 4 exited 2 as
+/// "not an XrfEdge outbox database", which invited moving a healthy outbox aside.
 /// </summary>
 internal static class OutboxExportCommand
 {
@@ -27,6 +30,13 @@ internal static class OutboxExportCommand
 
     /// <summary>Damage: rows skipped or reading stopped (as for <c>xrfedge outbox</c>).</summary>
     public const int ExitDamaged = 3;
+
+    /// <summary>
+    /// The input could not be opened or read (<see cref="OutboxUnavailableException"/>: a directory, no permission,
+    /// another process's lock, an I/O error): nothing is known to be wrong with it, and trying again once the cause is
+    /// gone may succeed.
+    /// </summary>
+    public const int ExitUnavailable = 4;
 
     private const string Prefix = "xrfedge outbox export";
     private const string EventSchema = SqliteOutbox.MeasurementEventSchema;
@@ -41,7 +51,15 @@ internal static class OutboxExportCommand
         var output = new Option<string>("--out", "-o") { Description = "The .jsonl file to write (replaced only once complete, through a temporary file beside it)", Required = true };
         var incomplete = new Option<bool>("--incomplete") { Description = "Only measurements that did not complete (stored with an event, no identification): the ones to analyse again" };
         var since = new Option<string?>("--since") { Description = "Only results stored at or after this time, ISO-8601 (e.g. 2026-11-23T08:00:00Z; no offset = UTC)" };
-        var command = new Command("export", "Write the spectra stored in the outbox (completed and failed measurements) as .jsonl, oldest first") { db, output, incomplete, since };
+        var command = new Command(
+            "export",
+            "Write the spectra stored in the outbox (completed and failed measurements) as .jsonl, oldest first. Exit 0 all written; " +
+            "1 bad arguments or the output could not be written; 2 the outbox is missing, not an outbox or of a newer schema; " +
+            "3 damaged rows skipped (the others written); 4 the outbox could not be opened or read (no permission, locked by " +
+            "another process, I/O error): nothing is known to be wrong with it, keep it and try again")
+        {
+            db, output, incomplete, since,
+        };
         command.SetAction(parse =>
         {
             var error = parse.InvocationConfiguration.Error;
@@ -83,6 +101,11 @@ internal static class OutboxExportCommand
             error.WriteLine($"{Prefix}: cannot read '{database}': the file is damaged ({ex.Message}); nothing written");
             return ExitDamaged;
         }
+        catch (OutboxUnavailableException ex)
+        {
+            error.WriteLine($"{Prefix}: {ex.Message} Nothing written.");
+            return ExitUnavailable;
+        }
         catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or SqliteException or UnauthorizedAccessException)
         {
             error.WriteLine($"{Prefix}: cannot read '{database}': {ex.Message}");
@@ -92,6 +115,7 @@ internal static class OutboxExportCommand
         var tally = new Tally();
         string? stoppedBy = null;
         string? unreadable = null;
+        OutboxUnavailableException? unavailable = null;
         var temporary = AtomicFile.TemporaryPath(output);
         try
         {
@@ -118,12 +142,24 @@ internal static class OutboxExportCommand
                     // The rows before the damaged page are the operator's data: keep them, and say where reading stopped.
                     stoppedBy = ex.Message;
                 }
+                catch (OutboxUnavailableException ex)
+                {
+                    // Not the output's fault (the IOException catch below): the rows read so far are no complete export.
+                    unavailable = ex;
+                }
                 catch (SqliteException ex)
                 {
                     unreadable = ex.Message;
                 }
 
                 stream.Flush(flushToDisk: true);
+            }
+
+            if (unavailable is not null)
+            {
+                AtomicFile.TryDelete(temporary);
+                error.WriteLine($"{Prefix}: {unavailable.Message} Nothing written.");
+                return ExitUnavailable;
             }
 
             if (unreadable is not null)

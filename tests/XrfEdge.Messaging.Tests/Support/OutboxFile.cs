@@ -13,6 +13,33 @@ public static class OutboxFile
     public static List<(string Id, long Bytes)> StoredResults(string databasePath) =>
         Read(databasePath, "SELECT measurement_id, length(detection) + COALESCE(length(spectrum), 0) FROM results ORDER BY rowid", r => (r.GetString(0), r.GetInt64(1)));
 
+    /// <summary>
+    /// Holds the file under an exclusive lock until the returned connection is disposed, as a <c>sqlite3</c> shell or a
+    /// backup tool with <c>PRAGMA locking_mode=EXCLUSIVE</c> and an open write transaction does: every other connection's
+    /// read then fails with SQLITE_BUSY (5), in WAL mode too ("If another connection has the database open in exclusive
+    /// locking mode then all queries against the database will return SQLITE_BUSY", sqlite.org/wal.html §"Sometimes
+    /// Queries Return SQLITE_BUSY In WAL Mode"). SQLite's POSIX locks are per process, but its unix VFS gives a second
+    /// connection in the same process the same answer, so no child process is needed. Close the outbox first: its own
+    /// connection's shared lock would make this one wait.
+    /// </summary>
+    public static SqliteConnection LockExclusively(string databasePath)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;";
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
     private static List<T> Read<T>(string databasePath, string select, Func<SqliteDataReader, T> row)
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());

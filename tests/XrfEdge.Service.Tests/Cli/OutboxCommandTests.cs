@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Tests.Support;
 using XrfEdge.Service.Cli;
 
 namespace XrfEdge.Service.Tests.Cli;
@@ -68,6 +69,31 @@ public sealed class OutboxCommandTests : IDisposable
         Assert.Equal(3, exit);
         Assert.Contains("unreadable", output, StringComparison.Ordinal);
         Assert.Empty(error);
+    }
+
+    // docs/mqtt.md §5: exit 4 when the file could not be opened or read, which says nothing about its contents; until
+    // 2026-11-24 these exited 2 ("missing or not an outbox"), a directory as "does not exist". No permission (also 4)
+    // cannot be tested here: the tests run as root, whom file modes do not stop.
+    [Fact]
+    public void Outbox_DatabaseIsADirectory_ExitsFourSayingSo()
+    {
+        Directory.CreateDirectory(DbPath);
+        var (exit, _, error) = Invoke("outbox", "--db", DbPath);
+        Assert.Equal(OutboxExportCommand.ExitUnavailable, exit);
+        Assert.Equal($"xrfedge outbox: Outbox database '{DbPath}' cannot be opened: it is a directory, not a file.", error.Trim());
+    }
+
+    [Fact]
+    public void Outbox_LockedByAnotherProcess_ExitsFourBusy()
+    {
+        WriteOutbox(3);
+        using var exclusive = OutboxFile.LockExclusively(DbPath);
+
+        var (exit, output, error) = Invoke("outbox", "--db", DbPath);
+
+        Assert.Equal(OutboxExportCommand.ExitUnavailable, exit);
+        Assert.Empty(output);
+        Assert.Contains("is busy: another process holds a lock on it (SQLite error 5: database is locked)", error, StringComparison.Ordinal); // SQLITE_BUSY, sqlite.org/rescode.html
     }
 
     [Fact]

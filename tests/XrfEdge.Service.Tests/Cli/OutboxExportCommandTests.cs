@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using XrfEdge.Inference.Benchmarking;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Tests.Support;
 using XrfEdge.Service.Cli;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
@@ -322,6 +323,57 @@ public sealed class OutboxExportCommandTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains($"'{DbPath}' is not an XrfEdge outbox database", error, StringComparison.Ordinal);
         Assert.False(File.Exists(OutPath));
+    }
+
+    [Fact]
+    public void Export_DatabaseFolderMissing_ExitsTwoNamingTheFolder()
+    {
+        var folder = Path.Combine(_folder, "no-such-folder");
+        var (exit, _, error) = Invoke("outbox", "export", "--db", Path.Combine(folder, "outbox.db"), "-o", OutPath);
+        Assert.Equal(OutboxExportCommand.ExitUnreadable, exit);
+        Assert.Contains($"its folder '{folder}' does not exist either", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(OutPath));
+    }
+
+    // Until 2026-11-24 a directory exited 2 as "does not exist" and a locked outbox, after 30 s, exited 2 as "not an
+    // XrfEdge outbox database": the operator was told to move a healthy outbox aside. No permission (also exit 4) cannot
+    // be tested here: the tests run as root, whom file modes do not stop.
+    [Fact]
+    public void Export_DatabaseIsADirectory_ExitsFourSayingSoAndWritesNothing()
+    {
+        Directory.CreateDirectory(DbPath);
+
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+
+        Assert.Equal(OutboxExportCommand.ExitUnavailable, exit);
+        Assert.Equal($"xrfedge outbox export: Outbox database '{DbPath}' cannot be opened: it is a directory, not a file. Nothing written.", error.Trim());
+        Assert.False(File.Exists(OutPath));
+    }
+
+    [Fact]
+    public async Task Export_LockedByAnotherProcess_ExitsFourBusyNotNotAnOutboxAndExportsOnceReleased()
+    {
+        await StoreMixedAsync();
+
+        using (OutboxFile.LockExclusively(DbPath))
+        {
+            var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+
+            Assert.Equal(OutboxExportCommand.ExitUnavailable, exit);
+
+            // SQLITE_BUSY is 5 (sqlite.org/rescode.html).
+            Assert.Contains($"'{DbPath}' is busy: another process holds a lock on it (SQLite error 5: database is locked)", error, StringComparison.Ordinal);
+            Assert.Contains("try again", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("not an XrfEdge outbox", error, StringComparison.Ordinal);
+            Assert.EndsWith("Nothing written.", error.Trim(), StringComparison.Ordinal);
+            Assert.False(File.Exists(OutPath));
+            Assert.Empty(Directory.GetFiles(_folder, "*.tmp"));
+        }
+
+        // The file was healthy all along: once the lock is gone, StoreMixedAsync's five spectra come out.
+        var (after, _, afterError) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+        Assert.True(after == 0, afterError);
+        Assert.Equal(5, ReadBack(OutPath).Count);
     }
 
     [Fact]
