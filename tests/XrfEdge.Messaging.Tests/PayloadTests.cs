@@ -178,6 +178,11 @@ public sealed class PayloadTests
         Assert.Equal(4, components.Count);
         Assert.All(components, c => Assert.Equal("sensor", c.GetProperty("p").GetString()));
         Assert.Contains(components, c => c.GetProperty("stat_t").GetString() == Topics.Health && c.GetProperty("val_tpl").GetString()!.Contains("temps_c.detector", StringComparison.Ordinal));
+
+        // Last elements: a re-analysed detection (an older measurement) keeps the sensor's state; a live one sets it.
+        var lastElements = Assert.Single(components, c => c.GetProperty("stat_t").GetString() == Topics.Detections).GetProperty("val_tpl").GetString()!;
+        Assert.StartsWith("{% if value_json.reanalysed | default(false) %}{{ this.state }}{% else %}", lastElements, StringComparison.Ordinal);
+        Assert.Contains("value_json.elements | map(attribute='el')", lastElements, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,6 +12,15 @@ namespace XrfEdge.Messaging.Adapters;
 /// </summary>
 public sealed class HomeAssistantDiscovery
 {
+    /// <summary>
+    /// The "Last elements" sensor's template. A detection the service made later from a stored spectrum
+    /// (<c>"reanalysed": true</c>, after a model outage) is not the latest measurement: the sensor keeps its state
+    /// (<c>this</c>, the entity's own state object, which Home Assistant gives MQTT value templates) instead of showing an
+    /// older measurement's elements until the next live one, as it did until 2026-11-24.
+    /// </summary>
+    internal const string LastElementsTemplate =
+        "{% if value_json.reanalysed | default(false) %}{{ this.state }}{% else %}{{ value_json.elements | map(attribute='el') | join(', ') }}{% endif %}";
+
     private readonly TopicTree _topics;
 
     /// <summary>Creates the adapter.</summary>
@@ -66,7 +75,7 @@ public sealed class HomeAssistantDiscovery
             w.WriteNumber("qos", 1);
             w.WriteStartObject("cmps");
             Sensor(w, "state", "State", _topics.Status, "{{ value_json.state }}", null, null, null);
-            Sensor(w, "last_elements", "Last elements", _topics.Detections, "{{ value_json.elements | map(attribute='el') | join(', ') }}", null, null, null);
+            Sensor(w, "last_elements", "Last elements", _topics.Detections, LastElementsTemplate, null, null, null);
             Sensor(w, "detector_temperature", "Detector temperature", _topics.Health, "{{ value_json.temps_c.detector }}", "°C", "temperature", "measurement");
             Sensor(w, "outbox_depth", "Outbox depth", _topics.Health, "{{ value_json.outbox.depth }}", null, null, "measurement");
             w.WriteEndObject();
