@@ -252,6 +252,47 @@ public sealed class ReanalysisTests : IDisposable
     }
 
     [Fact]
+    public async Task Pass_ContinuousModeRunningThroughout_FinishesWithAtMostOneTurnPerLiveResultStored()
+    {
+        // Continuous presets back to back through the real acquisition worker (the fake source returns at once): with
+        // every live store held the channels fill and the live side is never idle. The pass may take one turn before the
+        // first spectrum is in; after that it must take at most one turn (4 rows) per live result stored, and finish
+        // while measuring goes on. Before the gate it stored all 10 rows with no live result stored.
+        StoreRowsWithoutModel(10);
+        var components = new FakeHeldLiveComponents();
+        var log = new MemoryLogProvider();
+        using var host = Build(components, log, settings =>
+        {
+            settings.Acquisition.Mode = MeasurementMode.Continuous;
+            settings.Acquisition.AutoStart = true;
+        });
+        var live = host.Services.GetRequiredService<LiveWorkGate>();
+        await host.StartAsync();
+        bool Parked(int above) => (live.Waiting == 1 && components.Publisher.Reanalysed > above) || log.WithEvent(DoneEvent).Count == 1;
+
+        Assert.True(await Wait.UntilAsync(() => components.Publisher.LiveHeld == 1 && Parked(-1)), "the start-up pass neither waited nor ran");
+        Assert.InRange(components.Publisher.Reanalysed, 0, ReanalysisWorker.RowsPerTurn);
+        int released = 0;
+        while (log.WithEvent(DoneEvent).Count == 0)
+        {
+            int before = components.Publisher.Reanalysed;
+            components.Publisher.ReleaseLive(1);
+            released++;
+            Assert.True(await Wait.UntilAsync(() => Parked(before)), $"no turn after live result {released} was stored ({before} rows re-analysed)");
+            Assert.InRange(components.Publisher.Reanalysed, before + 1, before + ReanalysisWorker.RowsPerTurn);
+            Assert.True(live.Pending > 0, "the live side went idle"); // so every turn was given by a live result stored
+            Assert.InRange(released, 1, 3); // 10 rows: 3 turns at most after the first live result
+        }
+
+        Assert.Equal(10, components.Publisher.Reanalysed);
+        Assert.Contains("10 analysed", log.WithEvent(DoneEvent)[0].Message, StringComparison.Ordinal);
+        int acquired = components.Source.Acquired;
+        components.Publisher.StopHolding();
+        Assert.True(await Wait.UntilAsync(() => components.Source.Acquired > acquired), "Continuous measuring stopped");
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Pass_StoppedWhileWaitingForLiveWork_EndsAtOnceAndTheRowsStayStored()
     {
         // SIGTERM while the pass waits for its turn: it must end without waiting for the live side, and leave every row
@@ -305,11 +346,12 @@ public sealed class ReanalysisTests : IDisposable
     }
 
     /// <summary>The host over the real outbox at <see cref="OutboxPath"/>, not started (a test may queue live spectra first).</summary>
-    private IHost Build(IPipelineComponents components, MemoryLogProvider log)
+    private IHost Build(IPipelineComponents components, MemoryLogProvider log, Action<ServiceSettings>? adjust = null)
     {
         var settings = FakeComponents.Settings(gpio: false);
         settings.Mqtt.Port = 1;
         settings.Outbox.Path = OutboxPath;
+        adjust?.Invoke(settings);
         return ServiceHostFactory.Build(settings, new ConfigurationBuilder().Build(), components, services => services.AddLogging(l =>
         {
             l.ClearProviders();
@@ -427,6 +469,8 @@ public sealed class ReanalysisTests : IDisposable
 
         public FakeHeldLivePublisher Publisher { get; private set; } = null!;
 
+        public FakeSpectrumSource Source => _fakes.Source;
+
         public ISpectrumSource CreateSource(ServiceSettings settings, IServiceProvider services) => _fakes.CreateSource(settings, services);
 
         public ISpectrumAnalyzer CreateAnalyzer(ServiceSettings settings, IServiceProvider services) => _fakes.CreateAnalyzer(settings, services);
@@ -445,6 +489,7 @@ public sealed class ReanalysisTests : IDisposable
     {
         private readonly SemaphoreSlim _release = new(0);
         private readonly System.Collections.Concurrent.ConcurrentQueue<string> _liveStored = new();
+        private volatile bool _holding = true;
         private int _liveHeld;
         private int _reads;
         private int _reanalysed;
@@ -464,6 +509,13 @@ public sealed class ReanalysisTests : IDisposable
         /// <summary>Lets <paramref name="count"/> more live stores go through.</summary>
         public void ReleaseLive(int count) => _release.Release(count);
 
+        /// <summary>Lets every live store through from now on (the one held included).</summary>
+        public void StopHolding()
+        {
+            _holding = false;
+            _release.Release(1);
+        }
+
         public bool IsConnected => inner.IsConnected;
 
         public long PendingCount => inner.PendingCount;
@@ -477,7 +529,11 @@ public sealed class ReanalysisTests : IDisposable
         public async ValueTask StoreAsync(XrfEdge.Service.Pipeline.MeasurementResult result, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _liveHeld);
-            await _release.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (_holding)
+            {
+                await _release.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
             _liveStored.Enqueue(result.MeasurementId);
         }
