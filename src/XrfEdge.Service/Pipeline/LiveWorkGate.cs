@@ -6,9 +6,10 @@ namespace XrfEdge.Service.Pipeline;
 /// (<see cref="Enter"/>) until the publishing stage has stored it or given it up (<see cref="Exit"/>); a spectrum still
 /// waiting in the acquisition → analysis channel counts too. Before each of its batches the re-analysis waits for its
 /// turn (<see cref="WaitForTurnAsync"/>): at once while nothing live is in the pipeline, otherwise until the next live
-/// item is stored. So a live item waits for at most the one re-analysis batch that was running when it arrived, and a
-/// live side that is never idle (Continuous presets back to back, a scan) still lets the re-analysis take one batch per
-/// live item stored: it slows, it never stops. Before 2026-11-24 the re-analysis ran flat out beside the live pipeline,
+/// item is stored. So a live item waits for at most one re-analysis batch, and a live side that is never idle
+/// (Continuous presets back to back, a scan) still lets the re-analysis take one batch per live item stored: it slows,
+/// it never stops. During a scan, whose points are stored many per second, that is a turn after nearly every point.
+/// Before 2026-11-24 the re-analysis ran flat out beside the live pipeline,
 /// and on a 2-core instrument the operator waited longer for the elements on screen (docs/PERFORMANCE.md,
 /// "Re-analysis beside live measurements").
 /// </summary>

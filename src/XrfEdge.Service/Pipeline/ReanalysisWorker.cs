@@ -18,8 +18,8 @@ namespace XrfEdge.Service.Pipeline;
 /// analysed (the results table keeps them up to <c>Outbox:ResultRetention</c>); scan points are not stored and not
 /// re-analysed. The live measurement goes first: each batch of at most <see cref="RowsPerTurn"/> rows waits for its
 /// turn on the <see cref="LiveWorkGate"/> (at once while nothing live is in the pipeline, else until the next live item
-/// is stored), holding neither the outbox nor the encoder while it waits; a live spectrum that arrives during a batch
-/// waits for that batch only. Before 2026-11-24 a pass ran flat out in batches of <c>Model:MaxBatchSize</c> (256) beside
+/// is stored), holding neither the outbox nor the encoder while it waits, so a live measurement waits for at most one
+/// batch. Before 2026-11-24 a pass ran flat out in batches of <c>Model:MaxBatchSize</c> (256) beside
 /// the live pipeline, and the operator waited longer for the elements on screen.
 /// </summary>
 internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publisher, LiveWorkGate live, ServiceSettings settings, ILogger<ReanalysisWorker> logger) : BackgroundService
