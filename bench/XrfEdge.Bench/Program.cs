@@ -5,6 +5,11 @@ if (args.Length > 0 && args[0] == "path")
     return XrfEdge.Bench.PathProbe.Run(args);
 }
 
+if (args.Length > 0 && args[0] == "reanalysis")
+{
+    return XrfEdge.Bench.ReanalysisProbe.Run(args);
+}
+
 if (args.Length > 0 && args[0] == "ab")
 {
     return XrfEdge.Bench.AbProbe.Run(args);

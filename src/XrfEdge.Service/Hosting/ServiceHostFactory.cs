@@ -52,6 +52,7 @@ internal static class ServiceHostFactory
         services.AddSingleton<InstrumentStatus>();
         services.AddSingleton<MeasurementControl>();
         services.AddSingleton(new PipelineChannels(settings.Model.MaxBatchSize));
+        services.AddSingleton(sp => new LiveWorkGate(sp.GetRequiredService<PipelineChannels>())); // live first, re-analysis after
         services.AddSingleton(sp => new PipelineHealth(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(settings.Health.StallSeconds)));
         services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
         services.AddSingleton(sp => components.CreateInstrumentIo(settings, sp));

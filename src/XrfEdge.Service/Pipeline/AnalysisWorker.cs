@@ -12,11 +12,13 @@ namespace XrfEdge.Service.Pipeline;
 /// Model:MaxBatchSize) and encodes them in one call — one spectrum at a time when measurements are slow, large
 /// batches when a scan streams. Order is kept: an aborted result or a scan end is passed on only after the spectra
 /// before it. It ignores the stopping token on purpose and ends when acquisition completes the channel, so nothing
-/// already acquired is lost on a graceful stop.
+/// already acquired is lost on a graceful stop. Every item it takes is marked live work on the <see cref="LiveWorkGate"/>
+/// (until the publishing stage has stored it), so that the re-analysis of stored measurements waits for it.
 /// </summary>
 internal sealed class AnalysisWorker(
     ISpectrumAnalyzer analyzer,
     PipelineChannels channels,
+    LiveWorkGate live,
     InstrumentStatus status,
     PipelineHealth health,
     ServiceSettings settings,
@@ -46,6 +48,7 @@ internal sealed class AnalysisWorker(
             {
                 while (reader.TryRead(out var item))
                 {
+                    live.Enter();
                     if (item is PipelineItem.Spectrum s)
                     {
                         batch.Add(s.Acquired);

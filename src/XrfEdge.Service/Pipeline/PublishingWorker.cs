@@ -24,7 +24,8 @@ namespace XrfEdge.Service.Pipeline;
 /// Every result that reaches this stage after that is tried once and, if it cannot be stored, logged LOST by id
 /// (8062), like the scan points still in memory (8063). Any other exception from a store (e.g. an ArgumentException
 /// while building one result's payload) is taken as specific to that item: not retried, logged LOST by id (Critical
-/// 8072, with the error) and in the last error, and the stage goes on with the next item.
+/// 8072, with the error) and in the last error, and the stage goes on with the next item. Each item, stored or given
+/// up, ends its live work on the <see cref="LiveWorkGate"/>, which gives the re-analysis its turn.
 /// </summary>
 internal sealed class PublishingWorker(
     IResultPublisher publisher,
@@ -35,6 +36,7 @@ internal sealed class PublishingWorker(
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ReanalysisWorker reanalysis,
+    LiveWorkGate live,
     ILogger<PublishingWorker> logger) : BackgroundService
 {
     private const string Worker = "publishing";
@@ -94,14 +96,21 @@ internal sealed class PublishingWorker(
                 while (reader.TryRead(out var item))
                 {
                     health.Busy(Worker, StoreBudget);
-                    switch (item)
+                    try
                     {
-                        case PipelineItem.Result r:
-                            await StoreAsync(r.Measurement).ConfigureAwait(false);
-                            break;
-                        case PipelineItem.ScanEnded end:
-                            await EndScanAsync(end).ConfigureAwait(false);
-                            break;
+                        switch (item)
+                        {
+                            case PipelineItem.Result r:
+                                await StoreAsync(r.Measurement).ConfigureAwait(false);
+                                break;
+                            case PipelineItem.ScanEnded end:
+                                await EndScanAsync(end).ConfigureAwait(false);
+                                break;
+                        }
+                    }
+                    finally
+                    {
+                        live.Exit();
                     }
                 }
 

@@ -16,13 +16,26 @@ namespace XrfEdge.Service.Pipeline;
 /// sample id, <c>"reanalysed": true</c> — which replaces its stored event in one transaction and is published through
 /// the outbox, so nothing measured during a model outage stays without its elements. Only stored spectra are
 /// analysed (the results table keeps them up to <c>Outbox:ResultRetention</c>); scan points are not stored and not
-/// re-analysed. Runs beside the live pipeline (the encoder is thread-safe), one batch of
-/// <c>Model:MaxBatchSize</c> at a time.
+/// re-analysed. The live measurement goes first: each batch of at most <see cref="RowsPerTurn"/> rows waits for its
+/// turn on the <see cref="LiveWorkGate"/> (at once while nothing live is in the pipeline, else until the next live item
+/// is stored), holding neither the outbox nor the encoder while it waits, so a live measurement waits for at most one
+/// batch. Before 2026-11-24 a pass ran flat out in batches of <c>Model:MaxBatchSize</c> (256) beside
+/// the live pipeline, and the operator waited longer for the elements on screen.
 /// </summary>
-internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publisher, ServiceSettings settings, ILogger<ReanalysisWorker> logger) : BackgroundService
+internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publisher, LiveWorkGate live, ServiceSettings settings, ILogger<ReanalysisWorker> logger) : BackgroundService
 {
     /// <summary>The stored reason of a measurement analysed while no model was loaded.</summary>
     public const string ReasonPrefix = AnalysisWorker.FailedReasonPrefix + ModelUnavailableException.MessagePrefix;
+
+    /// <summary>
+    /// Rows analysed and stored per turn (fewer when <c>Model:MaxBatchSize</c> is smaller). Each row is its own
+    /// fsync'd commit, and a live result that arrives during a batch waits for that batch's commits on the outbox's
+    /// lock; encoding is ≈ 80 µs per spectrum, so large batches save little: a pass of 10,000 rows on the development VM
+    /// took 5.9–6.3 s in batches of 256 and 6.2–6.8 s in turns of 4 beside live measurements every 100 ms
+    /// (docs/PERFORMANCE.md, "Re-analysis beside live measurements"). 4 commits are a few ms there and, at the tens of
+    /// ms an SD card may take per fsync, still well under a second.
+    /// </summary>
+    public const int RowsPerTurn = 4;
 
     private readonly SemaphoreSlim _due = new(0, 1);
 
@@ -97,13 +110,16 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     /// <summary>One pass over the stored results, oldest first.</summary>
     private async Task PassAsync(CancellationToken stoppingToken)
     {
-        int batchSize = settings.Model.MaxBatchSize;
+        int batchSize = Math.Min(settings.Model.MaxBatchSize, RowsPerTurn);
         long after = 0;
         int done = 0, skipped = 0;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                // Before the read, so that a wait holds nothing: the rows stay stored as they are until their turn, and
+                // a stop while waiting ends the pass at once (OperationCanceledException) with nothing lost.
+                await live.WaitForTurnAsync(stoppingToken).ConfigureAwait(false);
                 var rows = publisher.ReadIncompleteMeasurements(after, batchSize);
                 if (rows.Count == 0)
                 {
@@ -125,18 +141,23 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
                     }
                 }
 
-                if (batch.Count == 0)
+                if (batch.Count > 0)
                 {
-                    continue;
+                    var identifications = slot.Identify([.. batch.Select(p => p.Spectrum)]);
+                    for (int i = 0; i < batch.Count; i++)
+                    {
+                        var p = batch[i];
+                        await publisher.StoreReanalysedAsync(new ReanalysedMeasurement(p.Id, p.Spectrum, identifications[i], p.Started, p.Ended, p.Preset, p.SampleId), stoppingToken).ConfigureAwait(false);
+                        done++;
+                        Log.Reanalysed(logger, p.Id, p.Started, identifications[i].Elements.Count == 0 ? "no element" : string.Join(", ", identifications[i].Elements.Select(e => e.Symbol)));
+                    }
                 }
 
-                var identifications = slot.Identify([.. batch.Select(p => p.Spectrum)]);
-                for (int i = 0; i < batch.Count; i++)
+                // A short read was the table's end: done, without waiting for another turn only to read nothing. A failure
+                // for want of a model stored after this read starts another pass (Stored).
+                if (rows.Count < batchSize)
                 {
-                    var p = batch[i];
-                    await publisher.StoreReanalysedAsync(new ReanalysedMeasurement(p.Id, p.Spectrum, identifications[i], p.Started, p.Ended, p.Preset, p.SampleId), stoppingToken).ConfigureAwait(false);
-                    done++;
-                    Log.Reanalysed(logger, p.Id, p.Started, identifications[i].Elements.Count == 0 ? "no element" : string.Join(", ", identifications[i].Elements.Select(e => e.Symbol)));
+                    break;
                 }
             }
         }

@@ -117,11 +117,13 @@ public sealed class ReanalysisTests : IDisposable
     }
 
     [Fact]
-    public async Task FailureStoredAfterTheLoadsPass_StillReanalysedWithoutARestart()
+    public async Task FailureOnItsWayToTheOutboxWhenAModelLoads_ReanalysedWithoutARestart()
     {
         // A measurement analysed just before the model loads fails with "no model loaded" and is still on its way to the
-        // outbox (the results channel, a slow fsync, a store retried on a full disk) when the load's pass reads the
-        // table. The model then stays loaded, so no later load would take it: it used to wait for the next restart.
+        // outbox (the results channel, a slow fsync, a store retried on a full disk) when the model loads. The model then
+        // stays loaded, so no later load would take it: it used to wait for the next restart. The load's pass now waits
+        // for it (live work, LiveWorkGate) and reads the table after it is stored; one stored after a pass read the table
+        // (a pass given its turn beside live work) starts another pass (ReanalysisWorker.Stored).
         string modelPath = Path.Combine(_directory, "model.onnx");
         var components = new FakeLateModelComponents();
         var settings = FakeComponents.Settings(gpio: false);
@@ -144,11 +146,12 @@ public sealed class ReanalysisTests : IDisposable
         components.Refuse = false;
         await File.WriteAllBytesAsync(modelPath, [1]); // a new fingerprint: the slot tries the files again
         Assert.True(slot.TryLoad());
-        Assert.True(await Wait.UntilAsync(() => log.WithEvent(NothingToDoEvent).Count == 1), "the load's pass did not run");
+        var live = host.Services.GetRequiredService<LiveWorkGate>();
+        Assert.True(await Wait.UntilAsync(() => live.Waiting == 1 || log.WithEvent(NothingToDoEvent).Count == 1), "the load's pass did not start");
 
         components.Publisher.Release.SetResult();
 
-        Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 1), "the failure stored after the pass was not re-analysed");
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 1), "the failure stored after the load was not re-analysed");
         Assert.Contains(failed.MeasurementId, log.WithEvent(ReanalysedEvent)[0].Message, StringComparison.Ordinal);
         await host.StopAsync();
     }
@@ -177,6 +180,184 @@ public sealed class ReanalysisTests : IDisposable
         Assert.Empty(log.WithEvent(StoppedEvent));
         Assert.Equal(["M-BAD-CAL", "M-BAD-PRESET"], log.WithEvent(SkippedEvent).Select(e => e.Message.Split(' ')[2]));
         Assert.Contains("M-GOOD", Assert.Single(log.WithEvent(ReanalysedEvent)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pass_LiveMeasurementInThePipeline_StartsNoBatchUntilItIsStoredThenFinishes()
+    {
+        // The operator's measurement comes first: a pass due while a live spectrum waits for analysis or its result for
+        // the outbox must not read or store a row (it used to run flat out beside it), and must finish once it is stored.
+        StoreRowsWithoutModel(6);
+        var components = new FakeHeldLiveComponents();
+        var log = new MemoryLogProvider();
+        using var host = Build(components, log);
+        await host.Services.GetRequiredService<PipelineChannels>().Spectra.Writer.WriteAsync(LiveSpectrum("M-LIVE-1"));
+        var live = host.Services.GetRequiredService<LiveWorkGate>();
+        await host.StartAsync();
+
+        Assert.True(await Wait.UntilAsync(() => components.Publisher.LiveHeld == 1), "the live result did not reach the outbox");
+        Assert.True(await Wait.UntilAsync(() => live.Waiting == 1 || components.Publisher.Reads > 0), "the start-up pass neither waited nor ran");
+        Assert.Equal(0, components.Publisher.Reads);
+        Assert.Equal(0, components.Publisher.Reanalysed);
+
+        components.Publisher.ReleaseLive(1);
+
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(DoneEvent).Count == 1), "the pass did not finish after the live result was stored");
+        Assert.Equal(6, components.Publisher.Reanalysed);
+        Assert.Empty(components.Publisher.ReadIncompleteMeasurements(0, 100));
+        Assert.Equal("M-LIVE-1", Assert.Single(components.Publisher.LiveStored));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Pass_LiveSideNeverIdle_TakesOneBatchPerLiveResultStoredAndFinishes()
+    {
+        // Continuous presets back to back (or a scan) keep live work in the pipeline all the time: the pass must still
+        // finish, one batch of RowsPerTurn rows after each live result stored, and never more than one (a live result
+        // waits for at most one batch). 10 rows = batches of 4, 4 and 2; five live results, the last two still in the
+        // pipeline when the pass ends.
+        StoreRowsWithoutModel(10);
+        var components = new FakeHeldLiveComponents();
+        var log = new MemoryLogProvider();
+        using var host = Build(components, log);
+        var spectra = host.Services.GetRequiredService<PipelineChannels>().Spectra.Writer;
+        for (int i = 1; i <= 5; i++)
+        {
+            await spectra.WriteAsync(LiveSpectrum($"M-LIVE-{i}"));
+        }
+
+        var live = host.Services.GetRequiredService<LiveWorkGate>();
+        await host.StartAsync();
+        Assert.True(await Wait.UntilAsync(() => components.Publisher.LiveHeld == 1 && (live.Waiting == 1 || components.Publisher.Reads > 0)), "the start-up pass neither waited nor ran");
+        Assert.Equal(0, components.Publisher.Reanalysed);
+
+        int[] expected = [4, 8, 10];
+        for (int stored = 1; stored <= expected.Length; stored++)
+        {
+            components.Publisher.ReleaseLive(1);
+            int rows = expected[stored - 1];
+            bool last = stored == expected.Length;
+            Assert.True(
+                await Wait.UntilAsync(() => components.Publisher.LiveHeld == stored + 1 && components.Publisher.Reanalysed >= rows && (last ? log.WithEvent(DoneEvent).Count == 1 : live.Waiting == 1)),
+                $"after live result {stored} was stored: {components.Publisher.Reanalysed} rows re-analysed, the pass {(live.Waiting == 1 ? "waiting" : "not waiting")}");
+            Assert.Equal(rows, components.Publisher.Reanalysed);
+            Assert.Equal(5 - stored, live.Pending); // never idle
+        }
+
+        Assert.Contains("10 analysed", log.WithEvent(DoneEvent)[0].Message, StringComparison.Ordinal);
+        components.Publisher.ReleaseLive(2);
+        Assert.True(await Wait.UntilAsync(() => components.Publisher.LiveStored.Count == 5), "the last live results were not stored");
+        Assert.Equal(10, components.Publisher.Reanalysed);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Pass_ContinuousModeRunningThroughout_FinishesWithAtMostOneTurnPerLiveResultStored()
+    {
+        // Continuous presets back to back through the real acquisition worker (the fake source returns at once): with
+        // every live store held the channels fill and the live side is never idle. The pass may take one turn before the
+        // first spectrum is in; after that it must take at most one turn (4 rows) per live result stored, and finish
+        // while measuring goes on. Before the gate it stored all 10 rows with no live result stored.
+        StoreRowsWithoutModel(10);
+        var components = new FakeHeldLiveComponents();
+        var log = new MemoryLogProvider();
+        using var host = Build(components, log, settings =>
+        {
+            settings.Acquisition.Mode = MeasurementMode.Continuous;
+            settings.Acquisition.AutoStart = true;
+        });
+        var live = host.Services.GetRequiredService<LiveWorkGate>();
+        await host.StartAsync();
+        bool Parked(int above) => (live.Waiting == 1 && components.Publisher.Reanalysed > above) || log.WithEvent(DoneEvent).Count == 1;
+
+        Assert.True(await Wait.UntilAsync(() => components.Publisher.LiveHeld == 1 && Parked(-1)), "the start-up pass neither waited nor ran");
+        Assert.InRange(components.Publisher.Reanalysed, 0, ReanalysisWorker.RowsPerTurn);
+        int released = 0;
+        while (log.WithEvent(DoneEvent).Count == 0)
+        {
+            int before = components.Publisher.Reanalysed;
+            components.Publisher.ReleaseLive(1);
+            released++;
+            Assert.True(await Wait.UntilAsync(() => Parked(before)), $"no turn after live result {released} was stored ({before} rows re-analysed)");
+            Assert.InRange(components.Publisher.Reanalysed, before + 1, before + ReanalysisWorker.RowsPerTurn);
+            Assert.True(live.Pending > 0, "the live side went idle"); // so every turn was given by a live result stored
+            Assert.InRange(released, 1, 3); // 10 rows: 3 turns at most after the first live result
+        }
+
+        Assert.Equal(10, components.Publisher.Reanalysed);
+        Assert.Contains("10 analysed", log.WithEvent(DoneEvent)[0].Message, StringComparison.Ordinal);
+        int acquired = components.Source.Acquired;
+        components.Publisher.StopHolding();
+        Assert.True(await Wait.UntilAsync(() => components.Source.Acquired > acquired), "Continuous measuring stopped");
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Pass_StoppedWhileWaitingForLiveWork_EndsAtOnceAndTheRowsStayStored()
+    {
+        // SIGTERM while the pass waits for its turn: it must end without waiting for the live side, and leave every row
+        // stored as it was, for the next start.
+        StoreRowsWithoutModel(6);
+        var components = new FakeHeldLiveComponents();
+        var log = new MemoryLogProvider();
+        using (var host = Build(components, log))
+        {
+            await host.Services.GetRequiredService<PipelineChannels>().Spectra.Writer.WriteAsync(LiveSpectrum("M-LIVE-1"));
+            var live = host.Services.GetRequiredService<LiveWorkGate>();
+            var worker = host.Services.GetRequiredService<ReanalysisWorker>();
+            await host.StartAsync();
+            Assert.True(await Wait.UntilAsync(() => components.Publisher.LiveHeld == 1 && (live.Waiting == 1 || components.Publisher.Reads > 0)), "the start-up pass neither waited nor ran");
+            Assert.Equal(0, components.Publisher.Reads);
+
+            // The host stops the re-analysis before acquisition, analysis and publishing (reverse start order); the live
+            // store stays held throughout, so the pass can only have ended by its cancellation.
+            var stopping = host.StopAsync();
+            await worker.ExecuteTask!.WaitAsync(Patience);
+            Assert.True(worker.ExecuteTask.IsCompletedSuccessfully);
+            Assert.Equal(0, live.Waiting);
+            Assert.Equal(1, components.Publisher.LiveHeld);
+            Assert.Equal(0, components.Publisher.Reanalysed);
+
+            components.Publisher.ReleaseLive(1);
+            await stopping;
+        }
+
+        Assert.Empty(log.WithEvent(StoppedEvent));
+        Assert.Empty(log.WithEvent(DoneEvent));
+        using var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath });
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => $"M-STORED-{i}"), outbox.ReadIncompleteMeasurements(0, 100).Select(r => r.MeasurementId));
+        Assert.NotNull(outbox.TryGetResult("M-LIVE-1"));
+    }
+
+    private void StoreRowsWithoutModel(int count)
+    {
+        using var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath });
+        for (int i = 1; i <= count; i++)
+        {
+            StoreWithoutModel(outbox, $"M-STORED-{i}", FakeSpectrumSource.Spectrum($"M-STORED-{i}"), presetSeconds: "1");
+        }
+    }
+
+    /// <summary>A live spectrum as acquisition hands it to analysis.</summary>
+    private static PipelineItem.Spectrum LiveSpectrum(string id)
+    {
+        var ended = DateTimeOffset.UtcNow;
+        return new PipelineItem.Spectrum(new AcquiredSpectrum(id, MeasurementMode.Triggered, ended.AddSeconds(-1), ended, FakeSpectrumSource.Spectrum(id), null, null, 0, TimeSpan.FromSeconds(1), new StartRequest("test")));
+    }
+
+    /// <summary>The host over the real outbox at <see cref="OutboxPath"/>, not started (a test may queue live spectra first).</summary>
+    private IHost Build(IPipelineComponents components, MemoryLogProvider log, Action<ServiceSettings>? adjust = null)
+    {
+        var settings = FakeComponents.Settings(gpio: false);
+        settings.Mqtt.Port = 1;
+        settings.Outbox.Path = OutboxPath;
+        adjust?.Invoke(settings);
+        return ServiceHostFactory.Build(settings, new ConfigurationBuilder().Build(), components, services => services.AddLogging(l =>
+        {
+            l.ClearProviders();
+            l.SetMinimumLevel(LogLevel.Debug);
+            l.AddProvider(log);
+        }));
     }
 
     private static void StoreWithoutModel(SqliteOutbox outbox, string id, Spectra.RawSpectrum spectrum, string presetSeconds)
@@ -279,6 +460,109 @@ public sealed class ReanalysisTests : IDisposable
         public Task StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    /// <summary>The fakes with the real publisher and outbox (<see cref="FakeHeldLivePublisher"/> around it); a model is loaded.</summary>
+    private sealed class FakeHeldLiveComponents : IPipelineComponents
+    {
+        private readonly FakeComponents _fakes = new() { Analyzer = new FakeAnalyzer("Fe") };
+
+        public FakeHeldLivePublisher Publisher { get; private set; } = null!;
+
+        public FakeSpectrumSource Source => _fakes.Source;
+
+        public ISpectrumSource CreateSource(ServiceSettings settings, IServiceProvider services) => _fakes.CreateSource(settings, services);
+
+        public ISpectrumAnalyzer CreateAnalyzer(ServiceSettings settings, IServiceProvider services) => _fakes.CreateAnalyzer(settings, services);
+
+        public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services) => _fakes.CreateInstrumentIo(settings, services);
+
+        public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services) =>
+            Publisher = new FakeHeldLivePublisher(new MqttComponents(_fakes).CreatePublisher(settings, services));
+    }
+
+    /// <summary>
+    /// The real publisher, except that each live result's store waits until the test releases it (a live item held in
+    /// the pipeline for as long as a test needs); counts the re-analysis' reads and stores.
+    /// </summary>
+    private sealed class FakeHeldLivePublisher(IResultPublisher inner) : IResultPublisher
+    {
+        private readonly SemaphoreSlim _release = new(0);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _liveStored = new();
+        private volatile bool _holding = true;
+        private int _liveHeld;
+        private int _reads;
+        private int _reanalysed;
+
+        /// <summary>Live stores begun (held or done).</summary>
+        public int LiveHeld => Volatile.Read(ref _liveHeld);
+
+        /// <summary>Live results stored, in order.</summary>
+        public IReadOnlyList<string> LiveStored => [.. _liveStored];
+
+        /// <summary>Calls of <see cref="ReadIncompleteMeasurements"/> (one per re-analysis batch, and the test's own).</summary>
+        public int Reads => Volatile.Read(ref _reads);
+
+        /// <summary>Re-analysed measurements stored.</summary>
+        public int Reanalysed => Volatile.Read(ref _reanalysed);
+
+        /// <summary>Lets <paramref name="count"/> more live stores go through.</summary>
+        public void ReleaseLive(int count) => _release.Release(count);
+
+        /// <summary>Lets every live store through from now on (the one held included).</summary>
+        public void StopHolding()
+        {
+            _holding = false;
+            _release.Release(1);
+        }
+
+        public bool IsConnected => inner.IsConnected;
+
+        public long PendingCount => inner.PendingCount;
+
+        public CancellationToken StorageDamaged => inner.StorageDamaged;
+
+        public OutboxCorruptException? StorageDamage => inner.StorageDamage;
+
+        public Task StartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
+
+        public async ValueTask StoreAsync(XrfEdge.Service.Pipeline.MeasurementResult result, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _liveHeld);
+            if (_holding)
+            {
+                await _release.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
+            _liveStored.Enqueue(result.MeasurementId);
+        }
+
+        public IReadOnlyList<StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max)
+        {
+            Interlocked.Increment(ref _reads);
+            return inner.ReadIncompleteMeasurements(afterRowId, max);
+        }
+
+        public async ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken)
+        {
+            await inner.StoreReanalysedAsync(measurement, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _reanalysed);
+        }
+
+        public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken) => inner.StoreScanSummaryAsync(summary, cancellationToken);
+
+        public ValueTask PublishStatusAsync(ServiceStatus status, CancellationToken cancellationToken) => inner.PublishStatusAsync(status, cancellationToken);
+
+        public ValueTask PublishHealthAsync(HealthReport health, CancellationToken cancellationToken) => inner.PublishHealthAsync(health, cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            _release.Dispose();
+            await inner.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private sealed class Run(IHost host) : IAsyncDisposable
