@@ -44,6 +44,17 @@ public sealed partial class UnitFileTests
         }
     }
 
+    [Fact]
+    public void Unit_WatchdogAbortLeavesNoCoreFileBesideTheOutbox()
+    {
+        // WatchdogSignal is SIGABRT: without a limit the kernel's default core_pattern writes the dump into the working
+        // directory, the outbox's StateDirectory.
+        string text = File.ReadAllText(Unit);
+        Assert.Matches("(?m)^WatchdogSec=", text);
+        Assert.Matches("(?m)^WorkingDirectory=/var/lib/xrfedge$", text);
+        Assert.Matches("(?m)^LimitCORE=0$", text);
+    }
+
     private static int Seconds(string unit, string key) =>
         int.Parse(Regex.Match(unit, $"^{key}=(\\d+)s$", RegexOptions.Multiline).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
