@@ -308,7 +308,16 @@ public sealed class SqliteOutbox : IDisposable
             Pooling = false,
             DefaultTimeout = ReaderBusyWaitSeconds,
         }.ToString());
-        connection.Open();
+        try
+        {
+            // sqlite3_open_v2 itself fails on a file this user may not read (SQLITE_CANTOPEN), before any statement.
+            connection.Open();
+        }
+        catch (SqliteException ex) when (IsUnavailable(ex))
+        {
+            throw Unreadable(databasePath, ex);
+        }
+
         long Read(string sql)
         {
             using var command = connection.CreateCommand();
