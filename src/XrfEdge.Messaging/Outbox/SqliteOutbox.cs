@@ -417,13 +417,17 @@ public sealed class SqliteOutbox : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
         RequireFile(databasePath);
         SQLitePCL.Batteries_V2.Init();
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        string connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
             Mode = SqliteOpenMode.ReadOnly,
             Pooling = false,
             DefaultTimeout = ReaderBusyWaitSeconds,
-        }.ToString());
+        }.ToString();
+
+        // The check's own connection, closed before returning: the rows open theirs when enumerated, so a caller that
+        // never enumerates them (the export when its output cannot be created) leaves no file open.
+        using var connection = new SqliteConnection(connectionString);
         try
         {
             connection.Open();
@@ -442,39 +446,40 @@ public sealed class SqliteOutbox : IDisposable
         }
         catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) == SqliteNotADatabase)
         {
-            connection.Dispose();
             throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database: it is not an SQLite database ({Describe(ex)}).", ex);
         }
         catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) == SqliteError)
         {
             // SQLITE_ERROR is what preparing a statement on a missing table or column gives: the schema is not ours.
-            connection.Dispose();
             throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database: it has no readable results table ({Describe(ex)}).", ex);
         }
         catch (SqliteException ex) when (IsUnavailable(ex))
         {
-            connection.Dispose();
             throw Unreadable(databasePath, ex);
         }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
 
-        return ReadStoredResultRows(databasePath, connection, createdSince);
+        return ReadStoredResultRows(databasePath, connectionString, createdSince);
     }
 
     private static IEnumerable<(long, string, long, string, DateTimeOffset, byte[], byte[]?)> ReadStoredResultRows(
-        string databasePath, SqliteConnection connection, DateTimeOffset? createdSince)
+        string databasePath, string connectionString, DateTimeOffset? createdSince)
     {
-        using (connection)
+        using (var connection = new SqliteConnection(connectionString))
         {
+            try
+            {
+                connection.Open();
+            }
+            catch (SqliteException ex) when (IsUnavailable(ex))
+            {
+                throw Unreadable(databasePath, ex);
+            }
+
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT rowid, measurement_id, seq, msg_id, created_utc, detection, spectrum FROM results WHERE created_utc >= $since ORDER BY rowid";
             command.Parameters.AddWithValue("$since", createdSince?.ToUnixTimeMilliseconds() ?? long.MinValue);
 
-            // The check above ended its read transaction: a lock or an I/O error can still meet this one.
+            // A connection of its own, after the check's: a lock or an I/O error can still meet this read.
             SqliteDataReader reader;
             try
             {
