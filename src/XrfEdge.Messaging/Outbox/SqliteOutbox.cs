@@ -392,8 +392,9 @@ public sealed class SqliteOutbox : IDisposable
     /// Reads the stored results (the <c>results</c> table: the <c>get_spectrum</c> archive) of an outbox file read-only,
     /// oldest first by insertion (rowid, see <see cref="PruneResults"/>), for an export. Safe while the service runs: it
     /// opens the file as <see cref="Inspect"/> does, never takes the writer's lock and never writes; WAL gives it one
-    /// consistent snapshot for the whole enumeration, so rows the service adds or prunes meanwhile are not seen.
-    /// <c>Detection</c> is the detection payload of a completed measurement or the <c>xrf.measurement-event/1</c> payload
+    /// consistent snapshot for the whole enumeration, so rows the service adds or prunes meanwhile are not seen. The call
+    /// checks the file and closes it again; each enumeration opens it for as long as it runs, so rows never enumerated
+    /// hold nothing open. <c>Detection</c> is the detection payload of a completed measurement or the <c>xrf.measurement-event/1</c> payload
     /// of an incomplete one; <c>Spectrum</c> the <c>xrfedge.v1.Spectrum</c> protobuf, null when none was stored.
     /// </summary>
     /// <param name="databasePath">The outbox file.</param>
