@@ -175,6 +175,20 @@ public sealed class StoredResultsReaderTests : IDisposable
     }
 
     [Fact]
+    public void ReadStoredResults_FolderIsAFile_FileNotFoundSayingSoNotThatTheFolderIsMissing()
+    {
+        // ENOTDIR (a botched unpack left a file where the folder should be) reaches .NET as DirectoryNotFoundException,
+        // like a missing folder; the message sent the operator looking for a folder that is there, as a file.
+        var folder = Path.Combine(_directory, "not-a-folder");
+        File.WriteAllText(folder, "x");
+        var path = Path.Combine(folder, "outbox.db");
+
+        var error = Assert.Throws<FileNotFoundException>(() => SqliteOutbox.ReadStoredResults(path));
+
+        Assert.Equal($"Outbox database '{path}' does not exist: '{folder}' is a file, not a folder.", error.Message);
+    }
+
+    [Fact]
     public void ReadStoredResults_ExclusivelyLockedByAnotherConnection_BusyWithSqlitesCodeThenReadsOnceReleased()
     {
         using (var outbox = Open())

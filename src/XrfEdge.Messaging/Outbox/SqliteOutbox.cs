@@ -543,8 +543,14 @@ public sealed class SqliteOutbox : IDisposable
         }
         catch (DirectoryNotFoundException ex)
         {
+            // .NET reports ENOTDIR (a file where the folder should be) as a missing folder too.
             var folder = Path.GetDirectoryName(Path.GetFullPath(databasePath));
-            throw new FileNotFoundException($"Outbox database '{databasePath}' does not exist: its folder '{folder}' does not exist either.", databasePath, ex);
+            throw new FileNotFoundException(
+                File.Exists(folder)
+                    ? $"Outbox database '{databasePath}' does not exist: '{folder}' is a file, not a folder."
+                    : $"Outbox database '{databasePath}' does not exist: its folder '{folder}' does not exist either.",
+                databasePath,
+                ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
