@@ -402,6 +402,22 @@ public sealed class OutboxTests : IDisposable
         Assert.Equal(1, stats!.Depth);
     }
 
+    [Fact]
+    public void Inspect_FileSqliteCannotOpen_UnavailableNotARawSqliteException()
+    {
+        // No permission on the file (a user other than the service's) makes sqlite3_open_v2 itself fail with
+        // SQLITE_CANTOPEN (14, sqlite.org/rescode.html), before any statement runs. The tests run as root, whom file modes
+        // do not stop, so a Unix socket at the path stands in: open(2) fails on it (ENXIO) and SQLite answers the same 14.
+        // Inspect opened the connection outside its classification, so `xrfedge outbox` reported this as exit 2,
+        // "missing or not an outbox", not the documented 4 (docs/mqtt.md §5); ReadStoredResults already classified it.
+        using var socket = OutboxFile.BindUnixSocket(DbPath);
+
+        var error = Assert.Throws<OutboxUnavailableException>(() => SqliteOutbox.Inspect(DbPath, _time));
+
+        Assert.StartsWith($"Outbox database '{DbPath}' cannot be opened (SQLite error 14: unable to open database file).", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsBusy);
+    }
+
     /// <summary>Writes an outbox with ten rows, closes it (checkpointing the WAL) and overwrites the root page of <paramref name="table"/> with noise.</summary>
     private void DamageTablePage(string table)
     {

@@ -38,6 +38,31 @@ public sealed class StoredResultsReaderTests : IDisposable
     }
 
     [Fact]
+    public void ReadStoredResults_NeverEnumerated_LeavesTheFileClosed()
+    {
+        // The export checks the file (ReadStoredResults) before it creates its output; when that fails (exit 1) the rows
+        // are never enumerated. The check's connection was handed to an iterator that only disposes it once enumerated,
+        // so it stayed open, the file with it, until the process ended or a finalizer ran.
+        using (var outbox = Open())
+        {
+            StoreFour(outbox);
+        }
+
+        var rows = SqliteOutbox.ReadStoredResults(DbPath);
+        using (rows.GetEnumerator())
+        {
+        }
+
+        Assert.Empty(OpenDescriptorsOf(DbPath));
+        Assert.Equal(["C1", "F1", "C2", "F2"], rows.Select(r => r.MeasurementId)); // still enumerable afterwards
+        Assert.Empty(OpenDescriptorsOf(DbPath));
+    }
+
+    /// <summary>This process's file descriptors open on <paramref name="path"/> (Linux: the links in /proc/self/fd).</summary>
+    private static List<string> OpenDescriptorsOf(string path) =>
+        [.. new DirectoryInfo("/proc/self/fd").EnumerateFileSystemInfos().Where(fd => fd.LinkTarget == path).Select(fd => fd.Name)];
+
+    [Fact]
     public void ReadStoredResults_CompletedAndIncomplete_AllOldestFirstWithTheirColumns()
     {
         using (var outbox = Open())
@@ -147,6 +172,20 @@ public sealed class StoredResultsReaderTests : IDisposable
 
         Assert.Equal($"Outbox database '{path}' does not exist: its folder '{folder}' does not exist either.", error.Message);
         Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void ReadStoredResults_FolderIsAFile_FileNotFoundSayingSoNotThatTheFolderIsMissing()
+    {
+        // ENOTDIR (a botched unpack left a file where the folder should be) reaches .NET as DirectoryNotFoundException,
+        // like a missing folder; the message sent the operator looking for a folder that is there, as a file.
+        var folder = Path.Combine(_directory, "not-a-folder");
+        File.WriteAllText(folder, "x");
+        var path = Path.Combine(folder, "outbox.db");
+
+        var error = Assert.Throws<FileNotFoundException>(() => SqliteOutbox.ReadStoredResults(path));
+
+        Assert.Equal($"Outbox database '{path}' does not exist: '{folder}' is a file, not a folder.", error.Message);
     }
 
     [Fact]

@@ -308,7 +308,16 @@ public sealed class SqliteOutbox : IDisposable
             Pooling = false,
             DefaultTimeout = ReaderBusyWaitSeconds,
         }.ToString());
-        connection.Open();
+        try
+        {
+            // sqlite3_open_v2 itself fails on a file this user may not read (SQLITE_CANTOPEN), before any statement.
+            connection.Open();
+        }
+        catch (SqliteException ex) when (IsUnavailable(ex))
+        {
+            throw Unreadable(databasePath, ex);
+        }
+
         long Read(string sql)
         {
             using var command = connection.CreateCommand();
@@ -383,8 +392,9 @@ public sealed class SqliteOutbox : IDisposable
     /// Reads the stored results (the <c>results</c> table: the <c>get_spectrum</c> archive) of an outbox file read-only,
     /// oldest first by insertion (rowid, see <see cref="PruneResults"/>), for an export. Safe while the service runs: it
     /// opens the file as <see cref="Inspect"/> does, never takes the writer's lock and never writes; WAL gives it one
-    /// consistent snapshot for the whole enumeration, so rows the service adds or prunes meanwhile are not seen.
-    /// <c>Detection</c> is the detection payload of a completed measurement or the <c>xrf.measurement-event/1</c> payload
+    /// consistent snapshot for the whole enumeration, so rows the service adds or prunes meanwhile are not seen. The call
+    /// checks the file and closes it again; each enumeration opens it for as long as it runs, so rows never enumerated
+    /// hold nothing open. <c>Detection</c> is the detection payload of a completed measurement or the <c>xrf.measurement-event/1</c> payload
     /// of an incomplete one; <c>Spectrum</c> the <c>xrfedge.v1.Spectrum</c> protobuf, null when none was stored.
     /// </summary>
     /// <param name="databasePath">The outbox file.</param>
@@ -408,13 +418,17 @@ public sealed class SqliteOutbox : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
         RequireFile(databasePath);
         SQLitePCL.Batteries_V2.Init();
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        string connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
             Mode = SqliteOpenMode.ReadOnly,
             Pooling = false,
             DefaultTimeout = ReaderBusyWaitSeconds,
-        }.ToString());
+        }.ToString();
+
+        // The check's own connection, closed before returning: the rows open theirs when enumerated, so a caller that
+        // never enumerates them (the export when its output cannot be created) leaves no file open.
+        using var connection = new SqliteConnection(connectionString);
         try
         {
             connection.Open();
@@ -433,39 +447,40 @@ public sealed class SqliteOutbox : IDisposable
         }
         catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) == SqliteNotADatabase)
         {
-            connection.Dispose();
             throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database: it is not an SQLite database ({Describe(ex)}).", ex);
         }
         catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) == SqliteError)
         {
             // SQLITE_ERROR is what preparing a statement on a missing table or column gives: the schema is not ours.
-            connection.Dispose();
             throw new InvalidDataException($"'{databasePath}' is not an XrfEdge outbox database: it has no readable results table ({Describe(ex)}).", ex);
         }
         catch (SqliteException ex) when (IsUnavailable(ex))
         {
-            connection.Dispose();
             throw Unreadable(databasePath, ex);
         }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
 
-        return ReadStoredResultRows(databasePath, connection, createdSince);
+        return ReadStoredResultRows(databasePath, connectionString, createdSince);
     }
 
     private static IEnumerable<(long, string, long, string, DateTimeOffset, byte[], byte[]?)> ReadStoredResultRows(
-        string databasePath, SqliteConnection connection, DateTimeOffset? createdSince)
+        string databasePath, string connectionString, DateTimeOffset? createdSince)
     {
-        using (connection)
+        using (var connection = new SqliteConnection(connectionString))
         {
+            try
+            {
+                connection.Open();
+            }
+            catch (SqliteException ex) when (IsUnavailable(ex))
+            {
+                throw Unreadable(databasePath, ex);
+            }
+
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT rowid, measurement_id, seq, msg_id, created_utc, detection, spectrum FROM results WHERE created_utc >= $since ORDER BY rowid";
             command.Parameters.AddWithValue("$since", createdSince?.ToUnixTimeMilliseconds() ?? long.MinValue);
 
-            // The check above ended its read transaction: a lock or an I/O error can still meet this one.
+            // A connection of its own, after the check's: a lock or an I/O error can still meet this read.
             SqliteDataReader reader;
             try
             {
@@ -528,8 +543,14 @@ public sealed class SqliteOutbox : IDisposable
         }
         catch (DirectoryNotFoundException ex)
         {
+            // .NET reports ENOTDIR (a file where the folder should be) as a missing folder too.
             var folder = Path.GetDirectoryName(Path.GetFullPath(databasePath));
-            throw new FileNotFoundException($"Outbox database '{databasePath}' does not exist: its folder '{folder}' does not exist either.", databasePath, ex);
+            throw new FileNotFoundException(
+                File.Exists(folder)
+                    ? $"Outbox database '{databasePath}' does not exist: '{folder}' is a file, not a folder."
+                    : $"Outbox database '{databasePath}' does not exist: its folder '{folder}' does not exist either.",
+                databasePath,
+                ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -40,6 +40,26 @@ public static class OutboxFile
         }
     }
 
+    /// <summary>
+    /// Puts a listening Unix socket at <paramref name="path"/> until disposed: a path that exists and is not a directory,
+    /// but that open(2) refuses (ENXIO), so that SQLite's open fails with SQLITE_CANTOPEN (14) as it does for a file this
+    /// user may not read, also for root, whom file modes do not stop.
+    /// </summary>
+    public static System.Net.Sockets.Socket BindUnixSocket(string path)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     private static List<T> Read<T>(string databasePath, string select, Func<SqliteDataReader, T> row)
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());

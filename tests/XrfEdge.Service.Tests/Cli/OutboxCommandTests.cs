@@ -97,6 +97,20 @@ public sealed class OutboxCommandTests : IDisposable
     }
 
     [Fact]
+    public void Outbox_FileSqliteCannotOpen_ExitsFourNotTwo()
+    {
+        // No permission on the file fails SQLite's open itself (SQLITE_CANTOPEN 14, sqlite.org/rescode.html); a Unix socket
+        // stands in for it, since root is not stopped by file modes. docs/mqtt.md §5 and the command's help promise 4.
+        using var socket = OutboxFile.BindUnixSocket(DbPath);
+
+        var (exit, output, error) = Invoke("outbox", "--db", DbPath);
+
+        Assert.Equal(OutboxExportCommand.ExitUnavailable, exit);
+        Assert.Empty(output);
+        Assert.Equal($"xrfedge outbox: Outbox database '{DbPath}' cannot be opened (SQLite error 14: unable to open database file). Nothing is known to be wrong with the file; check that this user may read it and its folder.", error.Trim());
+    }
+
+    [Fact]
     public void Outbox_MissingFile_ExitsTwo()
     {
         var (exit, _, error) = Invoke("outbox", "--db", DbPath);
