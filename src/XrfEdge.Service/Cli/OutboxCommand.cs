@@ -18,7 +18,8 @@ internal static class OutboxCommand
     {
         var db = new Option<FileInfo>("--db") { Description = "Outbox SQLite file (e.g. /var/lib/xrfedge/outbox.db)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
-        var command = new Command("outbox", "Show the MQTT outbox: queued rows, bytes, oldest age, evictions, dead letters, last seq, integrity; `export` writes its stored spectra as .jsonl")
+        var command = new Command("outbox", "Show the MQTT outbox: queued rows, bytes, oldest age, evictions, dead letters, last seq, integrity; `export` writes its stored spectra as .jsonl. " +
+            "Exit 0 intact; 2 missing or not an outbox; 3 integrity check failed; 4 could not be opened or read (a directory, no permission, another process's lock, an I/O error)")
         {
             db, json, OutboxExportCommand.Create(),
         };

@@ -71,7 +71,7 @@ internal sealed class ModelSlot : ISpectrumAnalyzer
 
     /// <summary>
     /// Loads the model if none is loaded and the files changed since the last refusal; cheap otherwise (two
-    /// <c>stat</c> calls while empty, nothing once loaded).
+    /// <c>statx</c> calls while empty, nothing once loaded).
     /// </summary>
     /// <returns>Whether a model is loaded now.</returns>
     public bool TryLoad()
