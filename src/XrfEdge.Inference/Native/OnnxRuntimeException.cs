@@ -3,9 +3,12 @@ namespace XrfEdge.Inference.Native;
 /// <summary>A failed ONNX Runtime call: ORT's error code and its own message, unchanged.</summary>
 public sealed class OnnxRuntimeException : Exception
 {
+    /// <summary>How the message of an exception with an error code starts: "ONNX Runtime Fail: …".</summary>
+    public const string MessagePrefix = "ONNX Runtime ";
+
     /// <summary>Creates the exception.</summary>
     public OnnxRuntimeException(OnnxRuntimeErrorCode errorCode, string message)
-        : base($"ONNX Runtime {errorCode}: {message}")
+        : base($"{MessagePrefix}{errorCode}: {message}")
     {
         ErrorCode = errorCode;
         RuntimeMessage = message;

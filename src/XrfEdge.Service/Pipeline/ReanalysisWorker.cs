@@ -3,8 +3,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using XrfEdge.Messaging.Outbox;
+using XrfEdge.Inference.Native;
 using XrfEdge.Messaging.Payloads;
 using XrfEdge.Service.Options;
+using XrfEdge.Spectra.Identification;
 
 namespace XrfEdge.Service.Pipeline;
 
@@ -12,7 +14,9 @@ namespace XrfEdge.Service.Pipeline;
 /// Analyses the measurements that were stored without analysis because no model was loaded (their stored event's
 /// reason starts with <see cref="ReasonPrefix"/>), once a model is: when the <see cref="ModelSlot"/> loads one after a
 /// refusal, and at start-up with a model (measurements of an earlier run, e.g. before install.sh put a good model in
-/// place). Each becomes the detection the operator would have had — same measurement id, acquisition times, preset and
+/// place). Measurements whose analysis ONNX Runtime failed (<see cref="RuntimeFailurePrefix"/>: an allocation or kernel
+/// error, which says nothing about the spectrum) are taken too, by the same passes and by one that the next measurement
+/// analysed after such a failure starts (<see cref="Stored"/>): until 2026-11-24 they kept "analysis failed" for good. Each becomes the detection the operator would have had — same measurement id, acquisition times, preset and
 /// sample id, <c>"reanalysed": true</c> — which replaces its stored event in one transaction and is published through
 /// the outbox, so nothing measured during a model outage stays without its elements. Only stored spectra are
 /// analysed (the results table keeps them up to <c>Outbox:ResultRetention</c>); scan points are not stored and not
@@ -27,6 +31,9 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     /// <summary>The stored reason of a measurement analysed while no model was loaded.</summary>
     public const string ReasonPrefix = AnalysisWorker.FailedReasonPrefix + ModelUnavailableException.MessagePrefix;
 
+    /// <summary>The stored reason of a measurement whose analysis ONNX Runtime failed (<see cref="OnnxRuntimeException"/>).</summary>
+    public const string RuntimeFailurePrefix = AnalysisWorker.FailedReasonPrefix + OnnxRuntimeException.MessagePrefix;
+
     /// <summary>
     /// Rows analysed and stored per turn (fewer when <c>Model:MaxBatchSize</c> is smaller). Each row is its own
     /// fsync'd commit, and a live result that arrives during a batch waits for that batch's commits on the outbox's
@@ -38,6 +45,9 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     public const int RowsPerTurn = 4;
 
     private readonly SemaphoreSlim _due = new(0, 1);
+
+    // A measurement failed by ONNX Runtime was stored and no pass has run since: the next analysis that works starts one.
+    private volatile bool _runtimeFailureStored;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -79,15 +89,28 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     /// was slow or retried), possibly after the load's pass had read the table: another pass takes it, instead of the
     /// next restart (the model stays loaded, so no later load comes).
     /// </summary>
+    /// <remarks>
+    /// A measurement ONNX Runtime failed on is taken by the pass that the next measurement analysed without failure starts
+    /// (the encoder works again), not at once: the failure that stopped it is likely still there.
+    /// </remarks>
     public void Stored(MeasurementResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         // Scan points and results without a spectrum are not stored as results, so they are not re-analysed.
-        if (result is { Outcome: MeasurementOutcome.Failed, ScanId: null, Spectrum: not null }
-            && result.Reason is { } reason
-            && reason.StartsWith(ReasonPrefix, StringComparison.Ordinal)
-            && slot.Model is not null)
+        if (result is { Outcome: MeasurementOutcome.Failed, ScanId: null, Spectrum: not null } && result.Reason is { } reason)
         {
+            if (reason.StartsWith(ReasonPrefix, StringComparison.Ordinal) && slot.Model is not null)
+            {
+                Signal();
+            }
+            else if (reason.StartsWith(RuntimeFailurePrefix, StringComparison.Ordinal))
+            {
+                _runtimeFailureStored = true;
+            }
+        }
+        else if (result.Outcome == MeasurementOutcome.Completed && _runtimeFailureStored)
+        {
+            _runtimeFailureStored = false;
             Signal();
         }
     }
@@ -112,7 +135,8 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     {
         int batchSize = Math.Min(settings.Model.MaxBatchSize, RowsPerTurn);
         long after = 0;
-        int done = 0, skipped = 0;
+        int done = 0, skipped = 0, runtimeFailures = 0;
+        _runtimeFailureStored = false; // this pass reads every stored one
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -143,13 +167,38 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
 
                 if (batch.Count > 0)
                 {
-                    var identifications = slot.Identify([.. batch.Select(p => p.Spectrum)]);
+                    IReadOnlyList<Identification>? identifications = null;
+                    try
+                    {
+                        identifications = slot.Identify([.. batch.Select(p => p.Spectrum)]);
+                    }
+                    catch (OnnxRuntimeException)
+                    {
+                        // Row by row below: one spectrum ONNX Runtime fails on must not keep the rows after it from their
+                        // analysis at every pass.
+                    }
+
                     for (int i = 0; i < batch.Count; i++)
                     {
                         var p = batch[i];
-                        await publisher.StoreReanalysedAsync(new ReanalysedMeasurement(p.Id, p.Spectrum, identifications[i], p.Started, p.Ended, p.Preset, p.SampleId), stoppingToken).ConfigureAwait(false);
+                        Identification identification;
+                        try
+                        {
+                            identification = identifications?[i] ?? slot.Identify([p.Spectrum])[0];
+                        }
+                        catch (OnnxRuntimeException ex) when (++runtimeFailures < RowsPerTurn)
+                        {
+                            // Fewer failures in a row than a turn's rows: this spectrum's, skipped and left stored as it is.
+                            // As many: the encoder fails on everything now, and the pass stops (below) with the rest stored.
+                            skipped++;
+                            Log.ReanalysisSkipped(logger, p.Id, ex.Message + " (left stored as it is)");
+                            continue;
+                        }
+
+                        runtimeFailures = 0;
+                        await publisher.StoreReanalysedAsync(new ReanalysedMeasurement(p.Id, p.Spectrum, identification, p.Started, p.Ended, p.Preset, p.SampleId), stoppingToken).ConfigureAwait(false);
                         done++;
-                        Log.Reanalysed(logger, p.Id, p.Started, identifications[i].Elements.Count == 0 ? "no element" : string.Join(", ", identifications[i].Elements.Select(e => e.Symbol)));
+                        Log.Reanalysed(logger, p.Id, p.Started, identification.Elements.Count == 0 ? "no element" : string.Join(", ", identification.Elements.Select(e => e.Symbol)));
                     }
                 }
 
@@ -183,8 +232,9 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     }
 
     /// <summary>
-    /// The stored measurement, if it was stored for want of a model; null with a <paramref name="problem"/> when it should
-    /// be but cannot be read, null without one when it is another kind of incomplete measurement (aborted, another failure).
+    /// The stored measurement, if it was stored for want of a model or after an ONNX Runtime failure; null with a
+    /// <paramref name="problem"/> when it should be but cannot be read, null without one when it is another kind of
+    /// incomplete measurement (aborted, another failure).
     /// </summary>
     private static Pending? Parse(StoredIncompleteMeasurement row, out string? problem)
     {
@@ -195,7 +245,7 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
             var root = json.RootElement;
             if (root.GetProperty("outcome").GetString() != "failed"
                 || root.GetProperty("reason").GetString() is not { } reason
-                || !reason.StartsWith(ReasonPrefix, StringComparison.Ordinal))
+                || !(reason.StartsWith(ReasonPrefix, StringComparison.Ordinal) || reason.StartsWith(RuntimeFailurePrefix, StringComparison.Ordinal)))
             {
                 return null;
             }

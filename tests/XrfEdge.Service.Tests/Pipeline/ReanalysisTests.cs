@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using XrfEdge.Inference.Native;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
 using XrfEdge.Messaging.Tests.Support;
@@ -45,28 +46,33 @@ public sealed class ReanalysisTests : IDisposable
         }
 
         // Run 1b: a model whose runs fail (an ORT error, which a model load does not cure). Its start-up pass tries the
-        // two and stops at the failure, leaving them stored; its own measurement is left as it is for good.
+        // two and leaves them stored as they are (8079); its own measurement fails with the ORT error and is stored too.
         var failing = new MemoryLogProvider();
-        await using (var run = await StartAsync(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe") { Fail = _ => new InvalidOperationException("ONNX Runtime: kernel failed") } }), broker.Port, failing))
+        await using (var run = await StartAsync(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe") { Fail = _ => new OnnxRuntimeException(OnnxRuntimeErrorCode.Fail, "kernel failed") } }), broker.Port, failing))
         {
+            Assert.True(await Wait.UntilAsync(() => failing.WithEvent(DoneEvent).Count + failing.WithEvent(StoppedEvent).Count >= 1), "the failing pass did not end");
             Measure(run, subscriber, 3);
-            Assert.True(await Wait.UntilAsync(() => failing.WithEvent(StoppedEvent).Count >= 1), "the failing pass did not stop with 8078");
         }
+
+        Assert.Empty(failing.WithEvent(ReanalysedEvent));
+        Assert.Equal(2, failing.WithEvent(SkippedEvent).Count);
 
         var events = Topic(subscriber.Messages, "events");
         Assert.Empty(Topic(subscriber.Messages, "detections"));
 
-        // Run 2: a model. The two measured without one are analysed at start and published as detections.
+        // Run 2: a model that works. The two measured without one and the one ONNX Runtime failed on are analysed at start
+        // and published as detections (until 2026-11-24 the last kept "analysis failed" for good).
+        Assert.StartsWith(ReanalysisWorker.RuntimeFailurePrefix, events[2].GetProperty("reason").GetString(), StringComparison.Ordinal);
         var log = new MemoryLogProvider();
         await using (var run = await StartAsync(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe", "Cr") }), broker.Port, log))
         {
-            Assert.True(subscriber.WaitUntil(m => Topic(m, "detections").Count >= 2, Patience), "no re-analysed detections: " + string.Join(" | ", new[] { 8076, 8077, 8078, 8079, 8080 }.SelectMany(e => log.WithEvent(e)).Select(e => e.EventId + " " + e.Message)));
-            Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 2), "8076 not logged twice");
+            Assert.True(subscriber.WaitUntil(m => Topic(m, "detections").Count >= 3, Patience), "no re-analysed detections: " + string.Join(" | ", new[] { 8076, 8077, 8078, 8079, 8080 }.SelectMany(e => log.WithEvent(e)).Select(e => e.EventId + " " + e.Message)));
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 3), "8076 not logged three times");
         }
 
         var detections = Topic(subscriber.Messages, "detections");
-        Assert.Equal(2, detections.Count);
-        for (int i = 0; i < 2; i++)
+        Assert.Equal(3, detections.Count);
+        for (int i = 0; i < 3; i++)
         {
             var (measured, detection) = (events[i], detections[i]);
             Assert.Equal(measured.GetProperty("measurement_id").GetString(), detection.GetProperty("measurement_id").GetString());
@@ -77,14 +83,13 @@ public sealed class ReanalysisTests : IDisposable
             Assert.Empty(MiniJsonSchema.Validate("detections.schema.json", System.Text.Encoding.UTF8.GetBytes(detection.GetRawText())));
         }
 
-        // The stored event rows became detections; the third measurement is still an event with its spectrum.
+        // The stored event rows became detections, with their spectra.
         using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
         {
-            var waiting = Assert.Single(outbox.ReadIncompleteMeasurements(0, 100));
-            Assert.Equal(events[2].GetProperty("measurement_id").GetString(), waiting.MeasurementId);
+            Assert.Empty(outbox.ReadIncompleteMeasurements(0, 100));
             Assert.StartsWith("{\"schema\":\"xrf.detections/1\"", System.Text.Encoding.UTF8.GetString(outbox.TryGetResult(events[0].GetProperty("measurement_id").GetString()!)!), StringComparison.Ordinal);
             Assert.Equal(FakeSpectrumSource.Spectrum(events[0].GetProperty("measurement_id").GetString()!).Counts, SpectrumPayload.Decode(outbox.TryGetSpectrum(events[0].GetProperty("measurement_id").GetString()!)!).Counts);
-            Assert.Equal(2, outbox.GetStatistics().LastSeq);
+            Assert.Equal(3, outbox.GetStatistics().LastSeq);
         }
 
         // Run 3: nothing is analysed twice.
@@ -154,6 +159,88 @@ public sealed class ReanalysisTests : IDisposable
         Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 1), "the failure stored after the load was not re-analysed");
         Assert.Contains(failed.MeasurementId, log.WithEvent(ReanalysedEvent)[0].Message, StringComparison.Ordinal);
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task RuntimeFailureThenAWorkingAnalysis_TheFailedMeasurementReanalysedWithoutARestart()
+    {
+        // ONNX Runtime fails one live analysis (an allocation failure on a starved instrument); the model stays loaded, so
+        // no load comes. The next measurement analysed without failure starts a pass that takes the failed one: it used to
+        // keep "analysis failed" for good.
+        int calls = 0;
+        var analyzer = new FakeAnalyzer("Fe") { Fail = _ => Interlocked.Increment(ref calls) == 1 ? new OnnxRuntimeException(OnnxRuntimeErrorCode.Fail, "allocation failed") : null };
+        var log = new MemoryLogProvider();
+        using var host = Build(new MqttComponents(new FakeComponents { Analyzer = analyzer }), log);
+        await host.StartAsync();
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(NothingToDoEvent).Count == 1), "the start-up pass did not run");
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+
+        control.RequestStart("test");
+        Assert.True(await Wait.UntilAsync(() => SqliteOutbox.ReadStoredResults(OutboxPath).Count() == 1), "the failed measurement was not stored");
+        var failed = SqliteOutbox.ReadStoredResults(OutboxPath).Single();
+        Assert.Contains(ReanalysisWorker.RuntimeFailurePrefix, System.Text.Encoding.UTF8.GetString(failed.Detection), StringComparison.Ordinal);
+        Assert.Empty(log.WithEvent(ReanalysedEvent)); // not at once: the failure is likely still there
+
+        control.RequestStart("test");
+
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 1), "the failed measurement was not re-analysed");
+        Assert.Contains(failed.MeasurementId, log.WithEvent(ReanalysedEvent)[0].Message, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task RuntimeFailureOnOneStoredSpectrum_SkippedAndTheRestOfItsTurnReanalysed()
+    {
+        // ONNX Runtime fails on a batch holding one spectrum it cannot run: the rows are tried one by one, so the others
+        // are analysed and the pass goes on; the one is left stored as it is (8079) for the next pass.
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            foreach (var id in new[] { "M-A", "M-B", "M-C" })
+            {
+                StoreWithoutModel(outbox, id, FakeSpectrumSource.Spectrum(id), presetSeconds: "1");
+            }
+        }
+
+        var analyzer = new FakeAnalyzer("Fe") { Fail = spectra => spectra.Any(s => s.Id == "M-B") ? new OnnxRuntimeException(OnnxRuntimeErrorCode.RuntimeException, "kernel failed") : null };
+        var log = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents { Analyzer = analyzer }), log))
+        {
+            await host.StartAsync();
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(DoneEvent).Count + log.WithEvent(StoppedEvent).Count >= 1), "the start-up pass did not end");
+            await host.StopAsync();
+        }
+
+        Assert.Empty(log.WithEvent(StoppedEvent));
+        Assert.Contains("M-B", Assert.Single(log.WithEvent(SkippedEvent)).Message, StringComparison.Ordinal);
+        Assert.Equal(2, log.WithEvent(ReanalysedEvent).Count);
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            Assert.Equal("M-B", Assert.Single(outbox.ReadIncompleteMeasurements(0, 100)).MeasurementId);
+        }
+    }
+
+    [Fact]
+    public async Task RuntimeFailingOnEverySpectrum_PassStopsAfterATurnsRowsAndEveryRowStaysStored()
+    {
+        // An encoder that fails on everything now: the pass must not log and skip every stored row one by one. It stops
+        // once a turn's rows have failed in a row (8078), with every row left stored for the next pass.
+        StoreRowsWithoutModel(6);
+        var analyzer = new FakeAnalyzer("Fe") { Fail = _ => new OnnxRuntimeException(OnnxRuntimeErrorCode.Fail, "allocation failed") };
+        var log = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents { Analyzer = analyzer }), log))
+        {
+            await host.StartAsync();
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(DoneEvent).Count + log.WithEvent(StoppedEvent).Count >= 1), "the start-up pass did not end");
+            await host.StopAsync();
+        }
+
+        Assert.Single(log.WithEvent(StoppedEvent));
+        Assert.Equal(ReanalysisWorker.RowsPerTurn - 1, log.WithEvent(SkippedEvent).Count);
+        Assert.Empty(log.WithEvent(ReanalysedEvent));
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            Assert.Equal(6, outbox.ReadIncompleteMeasurements(0, 100).Count);
+        }
     }
 
     [Fact]
