@@ -46,8 +46,10 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
 
     private readonly SemaphoreSlim _due = new(0, 1);
 
-    // A measurement failed by ONNX Runtime was stored and no pass has run since: the next analysis that works starts one.
-    private volatile bool _runtimeFailureStored;
+    // 1: a measurement failed by ONNX Runtime was stored and no pass has taken it since: the next analysis that works
+    // starts one. A pass takes the mark as it starts and gives it back if ONNX Runtime failed it too (Interlocked, so
+    // that a mark set by the publishing stage between the two is never lost).
+    private int _runtimeFailureStored;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -105,12 +107,11 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
             }
             else if (reason.StartsWith(RuntimeFailurePrefix, StringComparison.Ordinal))
             {
-                _runtimeFailureStored = true;
+                Volatile.Write(ref _runtimeFailureStored, 1);
             }
         }
-        else if (result.Outcome == MeasurementOutcome.Completed && _runtimeFailureStored)
+        else if (result.Outcome == MeasurementOutcome.Completed && Volatile.Read(ref _runtimeFailureStored) == 1 && Interlocked.Exchange(ref _runtimeFailureStored, 0) == 1)
         {
-            _runtimeFailureStored = false;
             Signal();
         }
     }
@@ -136,7 +137,14 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         int batchSize = Math.Min(settings.Model.MaxBatchSize, RowsPerTurn);
         long after = 0;
         int done = 0, skipped = 0, runtimeFailures = 0;
-        _runtimeFailureStored = false; // this pass reads every stored one
+
+        // This pass reads every stored one. If ONNX Runtime fails it too (the encoder fails again, or still: a pass due
+        // since a working analysis may start after another failure), the mark goes back, so that the next analysis that
+        // works starts another pass; until 2026-11-24 it was lost and they waited for the next restart. Only a mark
+        // taken here goes back: a pass started by a working analysis (which took it) and failed leaves none, so a
+        // spectrum ONNX Runtime always fails on starts no pass after every measurement.
+        bool marked = Interlocked.Exchange(ref _runtimeFailureStored, 0) == 1;
+        bool runtimeFailed = false;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -190,6 +198,7 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
                         {
                             // Fewer failures in a row than a turn's rows: this spectrum's, skipped and left stored as it is.
                             // As many: the encoder fails on everything now, and the pass stops (below) with the rest stored.
+                            runtimeFailed = true;
                             skipped++;
                             Log.ReanalysisSkipped(logger, p.Id, ex.Message + " (left stored as it is)");
                             continue;
@@ -217,8 +226,16 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         catch (Exception ex) when (ex is not OperationCanceledException)
 #pragma warning restore CA1031
         {
+            runtimeFailed |= ex is OnnxRuntimeException;
             Log.ReanalysisStopped(logger, done, ex.Message);
             return;
+        }
+        finally
+        {
+            if (marked && runtimeFailed)
+            {
+                Volatile.Write(ref _runtimeFailureStored, 1);
+            }
         }
 
         if (done > 0 || skipped > 0)

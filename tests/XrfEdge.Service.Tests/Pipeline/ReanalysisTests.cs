@@ -244,6 +244,59 @@ public sealed class ReanalysisTests : IDisposable
     }
 
     [Fact]
+    public async Task RuntimeFailureStoredWhileAPassIsDue_ThatPassFailsToo_TheNextWorkingAnalysisStillStartsOne()
+    {
+        // The encoder fails on and off (ORT allocation errors on a starved instrument). A working live analysis (L2) starts
+        // a pass while the start-up pass still runs (it takes a turn per live result stored), so that pass is due; a live
+        // failure (L3) is stored before it starts, and it runs while the encoder fails again, so L1 and L3 stay stored.
+        // The encoder then works (L4): that must start a pass for them. The due pass used to clear the "failure stored"
+        // mark as it started, though it took nothing, and L1 and L3 kept "analysis failed" until the next restart.
+        // 8 stored rows: two full turns of RowsPerTurn (4), so the start-up pass is still running when L3 is stored.
+        StoreRowsWithoutModel(8);
+        var components = new FakeHeldLiveComponents();
+        bool down = true;
+        int calls = 0;
+        components.Analyzer.Fail = _ =>
+        {
+            Interlocked.Increment(ref calls);
+            return Volatile.Read(ref down) ? new OnnxRuntimeException(OnnxRuntimeErrorCode.Fail, "allocation failed") : null;
+        };
+        var log = new MemoryLogProvider();
+        using var host = Build(components, log);
+        var spectra = host.Services.GetRequiredService<PipelineChannels>().Spectra.Writer;
+        var live = host.Services.GetRequiredService<LiveWorkGate>();
+        await spectra.WriteAsync(LiveSpectrum("M-LIVE-1"));
+        await host.StartAsync();
+        Assert.True(await Wait.UntilAsync(() => components.Publisher.LiveHeld == 1 && live.Waiting == 1), "L1 was not analysed, or the start-up pass did not wait");
+
+        Volatile.Write(ref down, false);
+        await spectra.WriteAsync(LiveSpectrum("M-LIVE-2"));
+        Assert.True(await Wait.UntilAsync(() => Volatile.Read(ref calls) == 2), "L2 was not analysed");
+        Volatile.Write(ref down, true);
+        await spectra.WriteAsync(LiveSpectrum("M-LIVE-3"));
+        Assert.True(await Wait.UntilAsync(() => Volatile.Read(ref calls) == 3), "L3 was not analysed");
+        Volatile.Write(ref down, false);
+
+        components.Publisher.ReleaseLive(1); // L1 (ORT failure) stored: the start-up pass takes S1-S4
+        Assert.True(await Wait.UntilAsync(() => components.Publisher.Reanalysed == 4 && live.Waiting == 1), "the start-up pass did not take its first turn");
+        components.Publisher.ReleaseLive(1); // L2 (works) stored: a pass is due; the start-up pass takes S5-S8
+        Assert.True(await Wait.UntilAsync(() => components.Publisher.Reanalysed == 8 && live.Waiting == 1), "the start-up pass did not take its second turn");
+        Volatile.Write(ref down, true);
+        components.Publisher.ReleaseLive(1); // L3 (ORT failure) stored; the start-up pass and the due one fail on L1 and L3
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(DoneEvent).Count == 2), "the start-up pass and the due pass did not end");
+        Assert.Equal(8, components.Publisher.Reanalysed);
+
+        Volatile.Write(ref down, false);
+        await spectra.WriteAsync(LiveSpectrum("M-LIVE-4"));
+        components.Publisher.ReleaseLive(1); // L4 (works) stored: the encoder works again
+
+        Assert.True(await Wait.UntilAsync(() => components.Publisher.Reanalysed == 10), $"L1 and L3 were not re-analysed after L4 worked ({components.Publisher.Reanalysed} rows re-analysed; passes ended: {log.WithEvent(DoneEvent).Count})");
+        Assert.Equal(["M-LIVE-1", "M-LIVE-2", "M-LIVE-3", "M-LIVE-4"], components.Publisher.LiveStored);
+        Assert.Empty(components.Publisher.ReadIncompleteMeasurements(0, 100));
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task StoredRowsTheAnalysisCannotTake_SkippedAndTheRowsAfterThemStillReanalysed()
     {
         // Two damaged rows stored before a good one: a spectrum whose calibration the encoder refuses (gain 0: RebinPlan
@@ -562,6 +615,8 @@ public sealed class ReanalysisTests : IDisposable
         public FakeHeldLivePublisher Publisher { get; private set; } = null!;
 
         public FakeSpectrumSource Source => _fakes.Source;
+
+        public FakeAnalyzer Analyzer => _fakes.Analyzer;
 
         public ISpectrumSource CreateSource(ServiceSettings settings, IServiceProvider services) => _fakes.CreateSource(settings, services);
 
