@@ -12,6 +12,7 @@ using XrfEdge.Service.Gpio;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.Fakes;
 using XrfEdge.Spectra;
 
 namespace XrfEdge.Bench;
@@ -214,7 +215,7 @@ internal static class ReanalysisProbe
     }
 
     /// <summary>The real publisher; notes when each live result's store committed and counts re-analysed rows.</summary>
-    private sealed class TimingPublisher(IResultPublisher inner) : IResultPublisher
+    private sealed class TimingPublisher(IResultPublisher inner) : ForwardingResultPublisher(inner)
     {
         private readonly ConcurrentDictionary<string, TaskCompletionSource<long>> _expected = new(StringComparer.Ordinal);
         private int _reanalysed;
@@ -223,41 +224,20 @@ internal static class ReanalysisProbe
 
         public Task<long> Expect(string id) => _expected.GetOrAdd(id, _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
-        public bool IsConnected => inner.IsConnected;
 
-        public long PendingCount => inner.PendingCount;
-
-        public CancellationToken StorageDamaged => inner.StorageDamaged;
-
-        public OutboxCorruptException? StorageDamage => inner.StorageDamage;
-
-        public Task StartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
-
-        public async ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
+        public override async ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken)
         {
-            await inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
+            await Inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
             if (_expected.TryGetValue(result.MeasurementId, out var stored))
             {
                 stored.TrySetResult(Stopwatch.GetTimestamp());
             }
         }
 
-        public IReadOnlyList<StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max) => inner.ReadIncompleteMeasurements(afterRowId, max);
-
-        public async ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken)
+        public override async ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken)
         {
-            await inner.StoreReanalysedAsync(measurement, cancellationToken).ConfigureAwait(false);
+            await Inner.StoreReanalysedAsync(measurement, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _reanalysed);
         }
-
-        public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken) => inner.StoreScanSummaryAsync(summary, cancellationToken);
-
-        public ValueTask PublishStatusAsync(ServiceStatus status, CancellationToken cancellationToken) => inner.PublishStatusAsync(status, cancellationToken);
-
-        public ValueTask PublishHealthAsync(HealthReport health, CancellationToken cancellationToken) => inner.PublishHealthAsync(health, cancellationToken);
-
-        public Task StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -565,45 +565,22 @@ public sealed class ReanalysisTests : IDisposable
     }
 
     /// <summary>The real publisher, except that the first failed result's store waits for <see cref="Release"/>.</summary>
-    private sealed class FakeHeldFailurePublisher(IResultPublisher inner) : IResultPublisher
+    private sealed class FakeHeldFailurePublisher(IResultPublisher inner) : ForwardingResultPublisher(inner)
     {
         public TaskCompletionSource<XrfEdge.Service.Pipeline.MeasurementResult> FailureHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public bool IsConnected => inner.IsConnected;
 
-        public long PendingCount => inner.PendingCount;
-
-        public CancellationToken StorageDamaged => inner.StorageDamaged;
-
-        public OutboxCorruptException? StorageDamage => inner.StorageDamage;
-
-        public Task StartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
-
-        public async ValueTask StoreAsync(XrfEdge.Service.Pipeline.MeasurementResult result, CancellationToken cancellationToken)
+        public override async ValueTask StoreAsync(XrfEdge.Service.Pipeline.MeasurementResult result, CancellationToken cancellationToken)
         {
             if (result.Outcome == MeasurementOutcome.Failed && FailureHeld.TrySetResult(result))
             {
                 await Release.Task.ConfigureAwait(false);
             }
 
-            await inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
+            await Inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
         }
-
-        public IReadOnlyList<StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max) => inner.ReadIncompleteMeasurements(afterRowId, max);
-
-        public ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken) => inner.StoreReanalysedAsync(measurement, cancellationToken);
-
-        public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken) => inner.StoreScanSummaryAsync(summary, cancellationToken);
-
-        public ValueTask PublishStatusAsync(ServiceStatus status, CancellationToken cancellationToken) => inner.PublishStatusAsync(status, cancellationToken);
-
-        public ValueTask PublishHealthAsync(HealthReport health, CancellationToken cancellationToken) => inner.PublishHealthAsync(health, cancellationToken);
-
-        public Task StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     /// <summary>The fakes with the real publisher and outbox (<see cref="FakeHeldLivePublisher"/> around it); a model is loaded.</summary>
@@ -634,7 +611,7 @@ public sealed class ReanalysisTests : IDisposable
     /// The real publisher, except that each live result's store waits until the test releases it (a live item held in
     /// the pipeline for as long as a test needs); counts the re-analysis' reads and stores.
     /// </summary>
-    private sealed class FakeHeldLivePublisher(IResultPublisher inner) : IResultPublisher
+    private sealed class FakeHeldLivePublisher(IResultPublisher inner) : ForwardingResultPublisher(inner)
     {
         private readonly SemaphoreSlim _release = new(0);
         private readonly System.Collections.Concurrent.ConcurrentQueue<string> _liveStored = new();
@@ -665,17 +642,8 @@ public sealed class ReanalysisTests : IDisposable
             _release.Release(1);
         }
 
-        public bool IsConnected => inner.IsConnected;
 
-        public long PendingCount => inner.PendingCount;
-
-        public CancellationToken StorageDamaged => inner.StorageDamaged;
-
-        public OutboxCorruptException? StorageDamage => inner.StorageDamage;
-
-        public Task StartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
-
-        public async ValueTask StoreAsync(XrfEdge.Service.Pipeline.MeasurementResult result, CancellationToken cancellationToken)
+        public override async ValueTask StoreAsync(XrfEdge.Service.Pipeline.MeasurementResult result, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _liveHeld);
             if (_holding)
@@ -683,41 +651,33 @@ public sealed class ReanalysisTests : IDisposable
                 await _release.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
+            await Inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
             _liveStored.Enqueue(result.MeasurementId);
         }
 
         /// <summary>The first <see cref="ReadIncompleteMeasurements"/> blocks (up to 30 s) until a live store has begun.</summary>
         public bool FirstReadWaitsForLiveWork { get; init; }
 
-        public IReadOnlyList<StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max)
+        public override IReadOnlyList<StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max)
         {
             if (Interlocked.Increment(ref _reads) == 1 && FirstReadWaitsForLiveWork)
             {
                 SpinWait.SpinUntil(() => LiveHeld > 0, TimeSpan.FromSeconds(30));
             }
 
-            return inner.ReadIncompleteMeasurements(afterRowId, max);
+            return Inner.ReadIncompleteMeasurements(afterRowId, max);
         }
 
-        public async ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken)
+        public override async ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken)
         {
-            await inner.StoreReanalysedAsync(measurement, cancellationToken).ConfigureAwait(false);
+            await Inner.StoreReanalysedAsync(measurement, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _reanalysed);
         }
 
-        public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken) => inner.StoreScanSummaryAsync(summary, cancellationToken);
-
-        public ValueTask PublishStatusAsync(ServiceStatus status, CancellationToken cancellationToken) => inner.PublishStatusAsync(status, cancellationToken);
-
-        public ValueTask PublishHealthAsync(HealthReport health, CancellationToken cancellationToken) => inner.PublishHealthAsync(health, cancellationToken);
-
-        public Task StopAsync(CancellationToken cancellationToken) => inner.StopAsync(cancellationToken);
-
-        public async ValueTask DisposeAsync()
+        public override async ValueTask DisposeAsync()
         {
             _release.Dispose();
-            await inner.DisposeAsync().ConfigureAwait(false);
+            await base.DisposeAsync().ConfigureAwait(false);
         }
     }
 
