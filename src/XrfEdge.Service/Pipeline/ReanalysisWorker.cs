@@ -194,10 +194,22 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
                         {
                             identification = identifications?[i] ?? slot.Identify([p.Spectrum])[0];
                         }
-                        catch (OnnxRuntimeException ex) when (++runtimeFailures < RowsPerTurn)
+                        catch (OnnxRuntimeException ex)
                         {
-                            // Fewer failures in a row than a turn's rows: this spectrum's, skipped and left stored as it is.
-                            // As many: the encoder fails on everything now, and the pass stops (below) with the rest stored.
+                            // A spectrum ONNX Runtime fails on alone is skipped and left stored as it is. Once a turn's worth
+                            // have failed in a row, a plain spectrum on the same channels tells whether the encoder runs at
+                            // all: if not, the pass stops (below) with the rest stored; if so, those spectra are the cause
+                            // and the pass goes on (until 2026-11-24 four such rows in a row stopped every pass at them).
+                            if (++runtimeFailures >= RowsPerTurn)
+                            {
+                                if (!EncoderRuns(p.Spectrum))
+                                {
+                                    throw;
+                                }
+
+                                runtimeFailures = 0;
+                            }
+
                             runtimeFailed = true;
                             skipped++;
                             Log.ReanalysisSkipped(logger, p.Id, ex.Message + " (left stored as it is)");
@@ -245,6 +257,25 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         else
         {
             Log.ReanalysisNothing(logger);
+        }
+    }
+
+    /// <summary>
+    /// Whether the encoder runs on a plain spectrum (one count in each channel) with <paramref name="like"/>'s channels and
+    /// calibration: false when ONNX Runtime fails on that too.
+    /// </summary>
+    private bool EncoderRuns(Spectra.RawSpectrum like)
+    {
+        long[] counts = new long[like.Counts.Length];
+        Array.Fill(counts, 1L);
+        try
+        {
+            slot.Identify([like with { Id = "reanalysis-encoder-check", Counts = counts }]);
+            return true;
+        }
+        catch (OnnxRuntimeException)
+        {
+            return false;
         }
     }
 

@@ -219,6 +219,38 @@ public sealed class ReanalysisTests : IDisposable
     }
 
     [Fact]
+    public async Task RuntimeFailureOnFourStoredSpectraInARow_EncoderStillRuns_SkippedAndTheRowAfterThemReanalysed()
+    {
+        // Four rows in a row that ONNX Runtime fails on alone look like an encoder that fails on everything; a plain
+        // spectrum it runs on says they are the cause. They used to stop every pass at them, so the row stored after them
+        // was never analysed.
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            foreach (var id in new[] { "M-BAD-1", "M-BAD-2", "M-BAD-3", "M-BAD-4", "M-GOOD" })
+            {
+                StoreWithoutModel(outbox, id, FakeSpectrumSource.Spectrum(id), presetSeconds: "1");
+            }
+        }
+
+        var analyzer = new FakeAnalyzer("Fe") { Fail = spectra => spectra.Any(s => s.Id.StartsWith("M-BAD", StringComparison.Ordinal)) ? new OnnxRuntimeException(OnnxRuntimeErrorCode.RuntimeException, "kernel failed") : null };
+        var log = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents { Analyzer = analyzer }), log))
+        {
+            await host.StartAsync();
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(DoneEvent).Count + log.WithEvent(StoppedEvent).Count >= 1), "the start-up pass did not end");
+            await host.StopAsync();
+        }
+
+        Assert.Empty(log.WithEvent(StoppedEvent));
+        Assert.Equal(4, log.WithEvent(SkippedEvent).Count);
+        Assert.Contains("M-GOOD", Assert.Single(log.WithEvent(ReanalysedEvent)).Message, StringComparison.Ordinal);
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            Assert.Equal(4, outbox.ReadIncompleteMeasurements(0, 100).Count);
+        }
+    }
+
+    [Fact]
     public async Task RuntimeFailingOnEverySpectrum_PassStopsAfterATurnsRowsAndEveryRowStaysStored()
     {
         // An encoder that fails on everything now: the pass must not log and skip every stored row one by one. It stops
