@@ -1138,7 +1138,7 @@ public sealed class SqliteOutbox : IDisposable
     private OutboxCorruptException Corrupted(SqliteException cause)
     {
         var error = new OutboxCorruptException(
-            $"Outbox '{_options.DatabasePath}' is damaged (SQLite error {cause.SqliteErrorCode}: {cause.Message}): nothing was stored or read. " +
+            $"Outbox '{_options.DatabasePath}' is damaged ({Describe(cause)}): nothing was stored or read. " +
             "Reopening it (a restart) moves the file aside and salvages its readable rows.",
             _options.DatabasePath,
             cause);
@@ -1176,7 +1176,7 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         return new IOException(
-            $"Outbox '{options.DatabasePath}' could not be opened (SQLite error {cause.SqliteErrorCode}: {cause.Message}); " +
+            $"Outbox '{options.DatabasePath}' could not be opened ({Describe(cause)}); " +
             "the file was left untouched so that its stored rows are sent after a restart once the cause (lock, permissions, full disk) is gone.",
             cause);
     }
