@@ -76,6 +76,11 @@ internal sealed class LiveWorkGate
         lock (_lock)
         {
             _pending = Math.Max(0, _pending - 1);
+            if (_waiters.Count == 0)
+            {
+                return; // the usual case, once per stored measurement: nothing to copy
+            }
+
             due = [.. _waiters];
             _waiters.Clear();
         }
