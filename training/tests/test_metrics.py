@@ -245,3 +245,26 @@ def test_evaluate_named_anode_is_not_reported_as_in_the_decoder(catalog):
     assert evaluate(*args, not_assessed=not_assessed_mask(catalog, 1, np.array([rh])))["paper_lines"]["tp"] == 0
     # Anode unknown (-1): Rh is reported as usual.
     assert evaluate(*args, not_assessed=not_assessed_mask(catalog, 1, np.array([-1])))["paper_lines"]["tp"] == 1
+
+
+def test_pipeline_score_replays_the_anode_the_set_records(catalog, tmp_path):
+    # npy sets written since 2026-11-24 carry anode.npy; the card's Python figures must then leave the named anode out
+    # as the Decoder does. Rh in the sample, its K line at 0.9, tube 40 kV (above the Rh K edge).
+    from xrftrain.data import load_dataset, random_dataset, save_dataset
+    from xrftrain.pipeline import _score
+
+    rh = catalog.element_index("Rh")
+    ds = random_dataset(2, 5, catalog.line_element)
+    ds.y_elements_in_sample[:] = 0
+    ds.y_elements_in_sample[:, rh] = 1
+    ds.y_lines_paper = ds.y_elements_in_sample[:, catalog.line_element]
+    ds.anode = np.array([rh, -1], np.int8)  # spectrum 1: a W tube, no catalogue element
+    ds.meta["catalog_hash"] = catalog.sha256
+    save_dataset(tmp_path / "set", ds)
+    loaded = load_dataset(tmp_path / "set", catalog.sha256).subset(slice(None))
+    assert loaded.anode.tolist() == [rh, -1]
+    lp = np.zeros((2, 556), np.float32)
+    lp[:, catalog.line_names.index("Rh-KL3")] = 0.9
+    ep = np.full((2, 41), 0.9, np.float32)
+    m = _score(lp, ep, loaded, catalog, np.full(556, 0.5, np.float32), np.full(41, 0.5, np.float32))
+    assert m["paper_lines"]["tp"] == 1  # only spectrum 1's Rh-KL3: spectrum 0 names Rh as its anode

@@ -118,11 +118,11 @@ def line_edges_kev(cat: Catalog) -> np.ndarray:
 
 
 def _score(lp: np.ndarray, ep: np.ndarray, ds: Dataset, cat: Catalog, lt: np.ndarray, et: np.ndarray) -> dict:
-    # npy sets do not record the anode: only Ar is left out here (the anode only matters where the paper protocol
-    # scores an in-sample anode; docs/inference.md §5).
+    # The Decoder's not-assessed elements: Ar, and the anode where the set records it (anode.npy, sets written since
+    # 2026-11-24; older sets: Ar only, so an in-sample anode's reported lines still count in the paper protocol).
     return evaluate(lp, ep, ds.y_lines, ds.y_elements, ds.y_lines_paper, ds.y_elements_in_sample,
                     ds.y_elements_ignore, cat.line_element, lt, et, line_edges_kev(cat), ds.tube_kv,
-                    not_assessed_mask(cat, len(ds)))
+                    not_assessed_mask(cat, len(ds), ds.anode))
 
 
 def _summary(m: dict) -> dict[str, float]:
@@ -342,7 +342,7 @@ def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog,
             row[kind] = {"summary": _summary(full), "full": full}
             if kind == "int8":
                 _, element_pred = reported(lp, ep, cat.line_element, line_thr, elem_thr, line_edges_kev(cat), ts.tube_kv,
-                                           not_assessed_mask(cat, len(ts)))
+                                           not_assessed_mask(cat, len(ts), ts.anode))
                 per_element[name] = per_element_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements,
                                                       element_pred)
                 row["confusions_int8"] = confusion_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements,

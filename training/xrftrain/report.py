@@ -371,7 +371,7 @@ def _count_level_section(models: Path, data: Path) -> list[str]:
     lt = np.asarray(card["thresholds"]["lines"] or [0.5] * len(cat.line_element), np.float32)
     ds = load_dataset(d, cat.sha256).subset(slice(None))
     lp, ep = _onnx_probs(onnx.load(str(models / INT8_FILE)), ds.x, cat)
-    _, pred = reported(lp, ep, cat.line_element, lt, et, line_edges_kev(cat), ds.tube_kv, not_assessed_mask(cat, len(ds)))
+    _, pred = reported(lp, ep, cat.line_element, lt, et, line_edges_kev(cat), ds.tube_kv, not_assessed_mask(cat, len(ds), ds.anode))
     total = ds.x.sum(axis=1)
     ign = ds.y_elements_ignore.astype(bool)
     out = ["## Where the errors are: element scores by total counts (test-randomized, int8, Python)", "",
