@@ -99,6 +99,30 @@ public sealed class RebinOracleTests
         return Math.Abs(outside - (total - (previous - start))) <= tolerance;
     }
 
+    /// <summary>
+    /// Channel edges on grid edges, where the bin arithmetic is most fragile (0.30000000000000004 / 0.1 &gt; 3): channels
+    /// of 0.1/k keV and k·0.1 keV whose edges fall on multiples of 0.1 keV, from below 0 keV (NIST-like) and from 0.
+    /// </summary>
+    [Theory]
+    [InlineData(3000, -0.955, 0.01)] // NIST-like: lower edge −0.96 keV, 10 channels per bin
+    [InlineData(3000, 0.005, 0.01)] // edges at 0.00, 0.01, …: 10 per bin
+    [InlineData(300, 0.05, 0.1)] // the grid itself
+    [InlineData(1000, -0.95, 0.1)] // the grid shifted by 10 bins below 0 keV
+    [InlineData(600, 0.025, 0.05)] // 2 per bin
+    [InlineData(100, 0.15, 0.3)] // 3 bins per channel
+    [InlineData(64, 0.25, 0.5)] // 5 bins per channel, runs past 30 keV
+    [InlineData(16384, 0.0005, 0.001)] // 100 per bin
+    public void RebinAndPlan_ChannelEdgesOnGridEdges_EachBinHoldsTheOracleShare(int channels, double offsetKeV, double gainKeVPerChannel)
+    {
+        var calibration = new EnergyCalibration(offsetKeV, gainKeVPerChannel);
+        var counts = Counts(channels, channels);
+        var bins = new double[ModelGrid.BinCount];
+        var outside = Rebinner.Rebin(counts, calibration, bins);
+        Assert.True(MatchesOracle(counts, calibration, bins, outside), "Rebinner");
+        outside = RebinPlan.Create(calibration, channels).Apply(counts, bins);
+        Assert.True(MatchesOracle(counts, calibration, bins, outside), "RebinPlan");
+    }
+
     [Fact]
     public void Rebin_AnyAcceptedCalibration_EachBinHoldsTheOracleShare()
     {
