@@ -149,6 +149,43 @@ public sealed class IdentificationEvaluatorTests
     }
 
     [Fact]
+    public void Add_TruthOnlyOutsideTheCatalogue_NotATop1Spectrum()
+    {
+        // Hf has no model output (not one of the 41 catalogue elements): no element score can point at it, so a spectrum
+        // whose only true element is Hf could never be a top-1 hit. training/xrftrain/metrics.py (truth = the 41-column
+        // y_elements) leaves such a spectrum out of top-1; eval counted it as a miss.
+        Assert.True(Catalog.ElementIndex("Hf") < 0);
+        var evaluator = new IdentificationEvaluator();
+
+        evaluator.Add(Sample(Reported("Fe-KL3"), ["Hf"]));
+        evaluator.Add(Sample(Reported("Cu-KL3"), ["Cu", "Hf"]));
+
+        Assert.Equal(1, evaluator.Top1Spectra);
+        Assert.Equal(1.0, evaluator.GuessRatioTop1);
+        Assert.Equal(1.0, evaluator.GuessRatioTop1Reported);
+    }
+
+    [Fact]
+    public void WriteJson_Top1_SaysHowManySpectraItIsOver()
+    {
+        // Top-1 skips spectra with no scored true element; the report must say over how many it is (Python writes
+        // top1_spectra), or a top-1 of 1.0 over 3 of 3,000 spectra reads as a result.
+        var evaluator = new IdentificationEvaluator();
+        evaluator.Add(Sample(Reported("Fe-KL3"), ["Fe"]));
+        evaluator.Add(Sample(Reported("Fe-KL3"), []));
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            evaluator.WriteJson(writer, 1.0);
+            writer.WriteEndObject();
+        }
+
+        using var json = JsonDocument.Parse(stream.ToArray());
+        Assert.Equal(1, json.RootElement.GetProperty("guess_ratio").GetProperty("top1_spectra").GetInt64());
+    }
+
+    [Fact]
     public void WriteJson_EmptyDenominators_AreNull()
     {
         var evaluator = new IdentificationEvaluator();

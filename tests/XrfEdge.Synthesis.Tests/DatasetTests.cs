@@ -65,6 +65,13 @@ public sealed class DatasetTests : IDisposable
         Assert.Equal(s.IgnoreElements, LineCatalog.Default.Elements.Where(e => ignore[e.Index] == 1).Select(e => e.Symbol));
         Assert.Equal((float)s.Conditions.TubeVoltageKilovolts, BitConverter.ToSingle(kv.Data, 5 * 4));
 
+        // The anode, so that the Python reference can replay the Decoder, which never reports a named anode.
+        var anode = ReadNpy(Path.Combine(_dir, "anode.npy"));
+        Assert.Equal("|i1", anode.Descr);
+        Assert.Equal([n], anode.Shape);
+        Assert.Equal(LineCatalog.Default.ElementIndex(s.Spectrum.Excitation!.Anode!), (sbyte)anode.Data[5]);
+        Assert.All(anode.Data, b => Assert.InRange((sbyte)b, -1, LineCatalog.Default.Elements.Count - 1));
+
         using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "meta.json")));
         var root = meta.RootElement;
         Assert.Equal(SpectrumGenerator.Version, root.GetProperty("generator_version").GetString());
@@ -84,7 +91,7 @@ public sealed class DatasetTests : IDisposable
         var g = new SpectrumGenerator(GeneratorProfiles.Load("macro-xrf"), 21);
         NpyDatasetWriter.Write(g, n, Path.Combine(_dir, "one"), threads: 1);
         NpyDatasetWriter.Write(g, n, Path.Combine(_dir, "three"), threads: 3);
-        foreach (var file in new[] { "x.npy", "y_lines.npy", "y_elements.npy", "y_lines_paper.npy", "y_elements_in_sample.npy", "y_elements_ignore.npy", "tube_kv.npy", "line_net.npy", "line_background.npy" })
+        foreach (var file in new[] { "x.npy", "y_lines.npy", "y_elements.npy", "y_lines_paper.npy", "y_elements_in_sample.npy", "y_elements_ignore.npy", "tube_kv.npy", "anode.npy", "line_net.npy", "line_background.npy" })
         {
             Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "one", file)), File.ReadAllBytes(Path.Combine(_dir, "three", file)));
         }

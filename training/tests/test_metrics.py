@@ -1,6 +1,6 @@
 import numpy as np
 
-from xrftrain.metrics import binary_scores, evaluate
+from xrftrain.metrics import binary_scores, evaluate, not_assessed_mask
 from xrftrain.thresholds import choose
 
 
@@ -195,3 +195,76 @@ def test_real_spectra_check_reports_the_decoders_decision(catalog, tmp_path, mon
     r = pipeline.real_spectra_check(None, catalog, np.full(556, 0.5), np.full(41, 0.5), tmp_path)
     assert r["spectra"]["Fe"]["reported"] == ["Fe"]
     assert r["summary"] == {"passed": 1, "of": 1}
+
+
+def test_binary_scores_no_pairs_every_ratio_is_nan_as_in_eval():
+    # `xrfedge eval` (BinaryMetrics.Ratio) writes every ratio with a zero denominator as null; accuracy over no pairs
+    # was 0.0 here, a figure that looks like a total failure and differs from eval's.
+    prob = np.array([[0.9, 0.1]])
+    s = binary_scores(prob, np.array([[1, 0]]), np.zeros((1, 2)), 0.5)
+    assert (s["tp"], s["fp"], s["fn"], s["tn"]) == (0, 0, 0, 0)
+    for k in ("sensitivity", "specificity", "precision", "f1", "accuracy", "pearson"):
+        assert np.isnan(s[k]), k
+
+
+def _argon_in_sample(catalog):
+    ar, le = catalog.element_index("Ar"), catalog.line_element
+    y_el = np.zeros((1, 41), np.uint8)
+    y_el[0, ar] = 1
+    ep = np.zeros((1, 41), np.float32)
+    ep[0, ar] = 0.9
+    lp = np.zeros((1, 556), np.float32)
+    lp[0, catalog.line_names.index("Ar-KL3")] = 0.9
+    return lp, ep, y_el, le, ar
+
+
+def test_evaluate_argon_is_never_reported_as_in_the_decoder(catalog):
+    # The C# Decoder never reports Ar or its lines (Decoder.AlwaysNotAssessed: unlabelled in every training spectrum),
+    # so `xrfedge eval` scores Ar-KL3 at p = 0.9 as a miss wherever Ar is scored (the paper protocol when Ar is in the
+    # sample; real labelled sets that do not ignore Ar). The reference counted it as a true positive.
+    lp, ep, y_el, le, ar = _argon_in_sample(catalog)
+    m = evaluate(lp, ep, y_el[:, le], y_el, y_el[:, le], y_el, np.zeros_like(y_el), le, np.full(556, 0.5),
+                 np.full(41, 0.5), not_assessed=not_assessed_mask(catalog, 1))
+    assert m["elements"]["tp"] == 0 and m["elements"]["fn"] == 1
+    assert m["lines"]["tp"] == 0 and m["paper_lines"]["tp"] == 0
+
+
+def test_evaluate_named_anode_is_not_reported_as_in_the_decoder(catalog):
+    # The Decoder does not report the tube anode when the measurement names it; the paper protocol scores an anode that
+    # is also in the sample (only ignores outside the sample are left out), so eval counts its lines as misses.
+    rh, le = catalog.element_index("Rh"), catalog.line_element
+    in_sample = np.zeros((1, 41), np.uint8)
+    in_sample[0, rh] = 1
+    ign = in_sample.copy()  # the anode is ignored by the detectable protocol
+    ep = np.zeros((1, 41), np.float32)
+    ep[0, rh] = 0.9
+    lp = np.zeros((1, 556), np.float32)
+    lp[0, catalog.line_names.index("Rh-KL3")] = 0.9
+    args = (lp, ep, np.zeros((1, 556), np.uint8), np.zeros_like(in_sample), in_sample[:, le], in_sample, ign, le,
+            np.full(556, 0.5), np.full(41, 0.5))
+    assert evaluate(*args, not_assessed=not_assessed_mask(catalog, 1, np.array([rh])))["paper_lines"]["tp"] == 0
+    # Anode unknown (-1): Rh is reported as usual.
+    assert evaluate(*args, not_assessed=not_assessed_mask(catalog, 1, np.array([-1])))["paper_lines"]["tp"] == 1
+
+
+def test_pipeline_score_replays_the_anode_the_set_records(catalog, tmp_path):
+    # npy sets written since 2026-11-24 carry anode.npy; the card's Python figures must then leave the named anode out
+    # as the Decoder does. Rh in the sample, its K line at 0.9, tube 40 kV (above the Rh K edge).
+    from xrftrain.data import load_dataset, random_dataset, save_dataset
+    from xrftrain.pipeline import _score
+
+    rh = catalog.element_index("Rh")
+    ds = random_dataset(2, 5, catalog.line_element)
+    ds.y_elements_in_sample[:] = 0
+    ds.y_elements_in_sample[:, rh] = 1
+    ds.y_lines_paper = ds.y_elements_in_sample[:, catalog.line_element]
+    ds.anode = np.array([rh, -1], np.int8)  # spectrum 1: a W tube, no catalogue element
+    ds.meta["catalog_hash"] = catalog.sha256
+    save_dataset(tmp_path / "set", ds)
+    loaded = load_dataset(tmp_path / "set", catalog.sha256).subset(slice(None))
+    assert loaded.anode.tolist() == [rh, -1]
+    lp = np.zeros((2, 556), np.float32)
+    lp[:, catalog.line_names.index("Rh-KL3")] = 0.9
+    ep = np.full((2, 41), 0.9, np.float32)
+    m = _score(lp, ep, loaded, catalog, np.full(556, 0.5, np.float32), np.full(41, 0.5, np.float32))
+    assert m["paper_lines"]["tp"] == 1  # only spectrum 1's Rh-KL3: spectrum 0 names Rh as its anode

@@ -6,6 +6,8 @@ Optional (sets written by `xrfedge synth` since 2026-11-21; older ones lack them
 and background counts in its label window, from which y_lines follow (Currie with the meta's
 label_systematic_fraction); count thinning (augment.py) needs them. Arrays are memory-mapped so a training set larger
 than RAM still loads.
+Optional anode.npy int8 [N] (sets written since 2026-11-24): the tube anode's catalogue element index, -1 when it is
+no catalogue element (W); the C# Decoder never reports a named anode, so the metrics replay needs it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _SPEC: dict[str, tuple[np.dtype, tuple[int, ...]]] = {
 _OPTIONAL: dict[str, tuple[np.dtype, tuple[int, ...]]] = {
     "line_net": (np.dtype(np.float32), (LINE_COUNT,)),
     "line_background": (np.dtype(np.float32), (LINE_COUNT,)),
+    "anode": (np.dtype(np.int8), ()),
 }
 
 
@@ -56,6 +59,7 @@ class Dataset:
     path: Path | None = None
     line_net: np.ndarray | None = None
     line_background: np.ndarray | None = None
+    anode: np.ndarray | None = None
 
     @property
     def has_line_counts(self) -> bool:
@@ -74,7 +78,8 @@ class Dataset:
             np.asarray(self.y_lines_paper[idx]), np.asarray(self.y_elements_in_sample[idx]),
             np.asarray(self.y_elements_ignore[idx]), np.asarray(self.tube_kv[idx]), dict(self.meta), self.path,
             None if self.line_net is None else np.asarray(self.line_net[idx]),
-            None if self.line_background is None else np.asarray(self.line_background[idx]))
+            None if self.line_background is None else np.asarray(self.line_background[idx]),
+            None if self.anode is None else np.asarray(self.anode[idx]))
 
 
 def load_dataset(directory: Path, catalog_sha256: str | None = None, mmap: bool = True) -> Dataset:

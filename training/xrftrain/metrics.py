@@ -14,6 +14,12 @@ spectrum's `ignore_elements` (for lines: minus every line of an ignored element)
 - pearson: correlation between predicted probability and 0/1 truth over the same pairs.
 - top1: over spectra with at least one truly present (detectable) element, the share whose most probable
   non-ignored element is truly present.
+- not assessed: as the Decoder, `reported` never reports an element of `not_assessed` nor its lines (Ar always, the
+  tube anode when the spectrum names it; `not_assessed_mask`). Before 2026-11-24 they were reported here and never by
+  the Decoder, so an Ar or anode that is scored (the paper protocol scores an in-sample anode) counted as a hit here and
+  a miss in `eval`.
+- a ratio with a zero denominator is NaN, accuracy over no pairs included (it was 0.0 before 2026-11-24; `eval`
+  writes null).
 - element_recall_any_line: share of (spectrum, present element) pairs with at least one of the element's
   lines at or above its line threshold (our first reading of the paper's undefined "guess ratio").
 """
@@ -38,7 +44,7 @@ def binary_scores(prob: np.ndarray, truth: np.ndarray, mask: np.ndarray, thresho
     spec = tn / (tn + fp) if tn + fp else float("nan")
     prec = tp / (tp + fp) if tp + fp else float("nan")
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
-    acc = (tp + tn) / max(tp + tn + fp + fn, 1)
+    acc = (tp + tn) / (tp + tn + fp + fn) if tp + tn + fp + fn else float("nan")
     p = prob[m].astype(np.float64)
     y = t[m].astype(np.float64)
     pearson = float(np.corrcoef(p, y)[0, 1]) if p.size > 1 and p.std() > 0 and y.std() > 0 else float("nan")
@@ -46,14 +52,39 @@ def binary_scores(prob: np.ndarray, truth: np.ndarray, mask: np.ndarray, thresho
             "pearson": pearson, "tp": tp, "fp": fp, "fn": fn, "tn": tn}
 
 
+# C# Decoder.AlwaysNotAssessed: Ar (air in the beam path) is unlabelled in every training spectrum.
+ALWAYS_NOT_ASSESSED = ("Ar",)
+
+
+def not_assessed_mask(catalog, n: int, anode: np.ndarray | None = None) -> np.ndarray:
+    """[n, elements] bool: the elements the C# Decoder does not assess (never reports, nor their lines) in each of n
+    spectra: Ar always, and anode[i] (catalogue element index; -1 = not named or not in the catalogue) in spectrum i.
+    `catalog` needs `elements` and `element_index` (xrftrain.catalog.Catalog)."""
+    mask = np.zeros((n, len(catalog.elements)), dtype=bool)
+    for symbol in ALWAYS_NOT_ASSESSED:
+        mask[:, catalog.element_index(symbol)] = True
+    if anode is not None:
+        a = np.asarray(anode, np.int64)
+        if a.shape != (n,):
+            raise ValueError(f"anode has shape {a.shape}, expected ({n},)")
+        named = np.nonzero(a >= 0)[0]
+        mask[named, a[named]] = True
+    return mask
+
+
 def reported(line_prob: np.ndarray, element_prob: np.ndarray, line_element: np.ndarray, line_thr: np.ndarray,
              element_thr: np.ndarray, line_edge_kev: np.ndarray | None = None,
-             tube_kv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+             tube_kv: np.ndarray | None = None,
+             not_assessed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(lines [N,556], elements [N,41]) the C# Decoder reports, as bool arrays. The excitation check needs both
-    line_edge_kev and tube_kv; a spectrum whose kV is not a positive number is not checked (C#: voltage unknown)."""
+    line_edge_kev and tube_kv; a spectrum whose kV is not a positive number is not checked (C#: voltage unknown).
+    not_assessed ([N,41] bool, `not_assessed_mask`): elements never reported, nor their lines; None = none (the
+    Decoder always has Ar there: pass the mask to replay it)."""
     lines = line_prob >= line_thr
     if line_edge_kev is not None and tube_kv is not None:
         lines = lines & excitable(line_edge_kev, tube_kv)
+    if not_assessed is not None:
+        lines = lines & ~not_assessed.astype(bool)[:, line_element]
     return lines, line_support(lines, line_element, element_prob.shape[1]) & (element_prob >= element_thr)
 
 
@@ -75,10 +106,10 @@ def line_support(lines: np.ndarray, line_element: np.ndarray, elements: int) -> 
 def evaluate(line_prob: np.ndarray, element_prob: np.ndarray, y_lines: np.ndarray, y_elements: np.ndarray,
              y_lines_paper: np.ndarray, in_sample: np.ndarray, ignore: np.ndarray, line_element: np.ndarray,
              line_thr: np.ndarray, element_thr: np.ndarray, line_edge_kev: np.ndarray | None = None,
-             tube_kv: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+             tube_kv: np.ndarray | None = None, not_assessed: np.ndarray | None = None) -> dict[str, dict[str, float]]:
     """Every reported metric of one model on one labelled set (decisions: `reported`)."""
     line_pred, element_pred = reported(line_prob, element_prob, line_element, line_thr, element_thr,
-                                       line_edge_kev, tube_kv)
+                                       line_edge_kev, tube_kv, not_assessed)
     ign = ignore.astype(bool)
     line_mask = ~ign[:, line_element]
     paper_excl = ign & ~in_sample.astype(bool)

@@ -24,7 +24,7 @@ from .catalog import Catalog, default_catalog_path, load_catalog
 from .confusions import confusion_table
 from .data import Dataset, load_dataset
 from .device import check_device, resolve_device
-from .metrics import evaluate, per_element_table, reported
+from .metrics import evaluate, not_assessed_mask, per_element_table, reported
 from .model import ModelConfig
 from .thresholds import choose_all, choose_for_decoder
 from .train import TrainConfig, TrainResult, predict, train
@@ -118,8 +118,11 @@ def line_edges_kev(cat: Catalog) -> np.ndarray:
 
 
 def _score(lp: np.ndarray, ep: np.ndarray, ds: Dataset, cat: Catalog, lt: np.ndarray, et: np.ndarray) -> dict:
+    # The Decoder's not-assessed elements: Ar, and the anode where the set records it (anode.npy, sets written since
+    # 2026-11-24; older sets: Ar only, so an in-sample anode's reported lines still count in the paper protocol).
     return evaluate(lp, ep, ds.y_lines, ds.y_elements, ds.y_lines_paper, ds.y_elements_in_sample,
-                    ds.y_elements_ignore, cat.line_element, lt, et, line_edges_kev(cat), ds.tube_kv)
+                    ds.y_elements_ignore, cat.line_element, lt, et, line_edges_kev(cat), ds.tube_kv,
+                    not_assessed_mask(cat, len(ds), ds.anode))
 
 
 def _summary(m: dict) -> dict[str, float]:
@@ -338,7 +341,8 @@ def score_models(fp32, int8, test_sets: list[str], data_dir: Path, cat: Catalog,
             full = _score(lp, ep, ts, cat, line_thr, elem_thr)
             row[kind] = {"summary": _summary(full), "full": full}
             if kind == "int8":
-                _, element_pred = reported(lp, ep, cat.line_element, line_thr, elem_thr, line_edges_kev(cat), ts.tube_kv)
+                _, element_pred = reported(lp, ep, cat.line_element, line_thr, elem_thr, line_edges_kev(cat), ts.tube_kv,
+                                           not_assessed_mask(cat, len(ts), ts.anode))
                 per_element[name] = per_element_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements,
                                                       element_pred)
                 row["confusions_int8"] = confusion_table(ep, ts.y_elements, ts.y_elements_ignore, elem_thr, cat.elements,

@@ -359,7 +359,7 @@ def _count_level_section(models: Path, data: Path) -> list[str]:
     from .card import INT8_FILE
     from .catalog import load_catalog
     from .data import load_dataset
-    from .metrics import binary_scores, reported
+    from .metrics import binary_scores, not_assessed_mask, reported
     from .pipeline import _onnx_probs, line_edges_kev
 
     d = data / "test-randomized"
@@ -371,7 +371,7 @@ def _count_level_section(models: Path, data: Path) -> list[str]:
     lt = np.asarray(card["thresholds"]["lines"] or [0.5] * len(cat.line_element), np.float32)
     ds = load_dataset(d, cat.sha256).subset(slice(None))
     lp, ep = _onnx_probs(onnx.load(str(models / INT8_FILE)), ds.x, cat)
-    _, pred = reported(lp, ep, cat.line_element, lt, et, line_edges_kev(cat), ds.tube_kv)
+    _, pred = reported(lp, ep, cat.line_element, lt, et, line_edges_kev(cat), ds.tube_kv, not_assessed_mask(cat, len(ds), ds.anode))
     total = ds.x.sum(axis=1)
     ign = ds.y_elements_ignore.astype(bool)
     out = ["## Where the errors are: element scores by total counts (test-randomized, int8, Python)", "",

@@ -57,11 +57,14 @@ public sealed class IdentificationEvaluator
     /// <summary>Spectra scored under the paper protocol.</summary>
     public long SpectraWithSampleComposition { get; private set; }
 
+    /// <summary>Spectra the top-1 figures are over: those with at least one true, non-ignored catalogue element.</summary>
+    public long Top1Spectra => _top1Spectra;
+
     /// <summary>Guess ratio, reading 1: element-level recall (TP / (TP + FN)), the same as <see cref="Elements"/>' sensitivity.</summary>
     public double GuessRatioRecall => Elements.Sensitivity;
 
     /// <summary>
-    /// Guess ratio, reading 2 (issue 5's top-1): the share of spectra with at least one scored true element whose most
+    /// Guess ratio, reading 2 (issue 5's top-1): the share of spectra with at least one scored true catalogue element (<see cref="Top1Spectra"/>) whose most
     /// probable non-ignored element (highest <see cref="EvaluationSample.ElementScores"/>, reported or not; ties go to
     /// the lower Z) is truly present. The same definition as training/xrftrain/metrics.py.
     /// </summary>
@@ -112,8 +115,9 @@ public sealed class IdentificationEvaluator
                 }
             }
 
-            var scoredTruth = truth.Where(s => !ignore.Contains(s)).ToArray();
-            if (scoredTruth.Length > 0)
+            // Only catalogue elements count: one without a model output (Hf) can never be the most probable, and
+            // xrftrain.metrics (truth = the 41 y_elements columns) leaves a spectrum of only such elements out too.
+            if (truth.Any(s => !ignore.Contains(s) && _catalog.ElementIndex(s) >= 0))
             {
                 _top1Spectra++;
                 if (truth.Contains(MostProbable(sample.ElementScores, ignore)))
@@ -250,6 +254,7 @@ public sealed class IdentificationEvaluator
         BinaryMetrics.WriteNumber(writer, "element_recall", GuessRatioRecall);
         BinaryMetrics.WriteNumber(writer, "top1_hit_rate", GuessRatioTop1);
         BinaryMetrics.WriteNumber(writer, "top1_reported_hit_rate", GuessRatioTop1Reported);
+        writer.WriteNumber("top1_spectra", Top1Spectra);
         writer.WriteEndObject();
         writer.WriteStartArray("per_element");
         foreach (var counts in PerElement())

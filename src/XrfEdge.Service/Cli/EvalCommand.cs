@@ -193,7 +193,7 @@ internal static class EvalCommand
         Row("line", e.Lines, e.SpectraWithLineLabels);
         Row("paper element", e.PaperElements, e.SpectraWithSampleComposition);
         Row("paper line", e.PaperLines, e.SpectraWithSampleComposition);
-        o.WriteLine($"guess ratio: element recall {F(e.GuessRatioRecall)}, top-1 hit rate {F(e.GuessRatioTop1)}");
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"guess ratio: element recall {F(e.GuessRatioRecall)}, top-1 hit rate {F(e.GuessRatioTop1)} over {e.Top1Spectra} spectra with a true element"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"speed: {perSecond:F0} spectra/s (read, rebin, infer, decode)"));
         o.WriteLine("per element (support > 0 or reported):  symbol  support  precision  recall");
         foreach (var c in e.PerElement().Where(c => c.Support > 0 || c.FalsePositives > 0))

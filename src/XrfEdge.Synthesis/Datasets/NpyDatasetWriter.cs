@@ -11,7 +11,9 @@ namespace XrfEdge.Synthesis.Datasets;
 /// (model input: the C# <see cref="Rebinner"/> output of each raw spectrum with its <em>reported</em> calibration, as
 /// <see cref="ModelInput"/> computes it), <c>y_lines.npy</c> uint8 [N,556], <c>y_elements.npy</c> uint8 [N,41],
 /// <c>y_lines_paper.npy</c> uint8 [N,556], <c>y_elements_in_sample.npy</c> uint8 [N,41],
-/// <c>y_elements_ignore.npy</c> uint8 [N,41], <c>tube_kv.npy</c> float32 [N], <c>line_net.npy</c> and
+/// <c>y_elements_ignore.npy</c> uint8 [N,41], <c>tube_kv.npy</c> float32 [N], <c>anode.npy</c> int8 [N] (the tube
+/// anode's catalogue element index, −1 for an anode outside the catalogue such as W: the Decoder never reports a named
+/// anode, and training/xrftrain/metrics.py needs it to score what <c>xrfedge eval</c> scores), <c>line_net.npy</c> and
 /// <c>line_background.npy</c> float32 [N,556] (each line's expected net and background counts in its label window, from
 /// which the labels follow: training thins counts and recomputes them), and <c>meta.json</c>.
 /// Spectra are generated in parallel batches and streamed to disk, so memory stays bounded (one batch) for any N,
@@ -59,6 +61,7 @@ public static class NpyDatasetWriter
         using var yInSample = Open(directory, "y_elements_in_sample.npy", "|u1", count, elementCount);
         using var yIgnore = Open(directory, "y_elements_ignore.npy", "|u1", count, elementCount);
         using var kv = Open(directory, "tube_kv.npy", "<f4", count, null);
+        using var anodeFile = Open(directory, "anode.npy", "|i1", count, null);
         using var lineNet = Open(directory, "line_net.npy", "<f4", count, lineCount);
         using var lineBackground = Open(directory, "line_background.npy", "<f4", count, lineCount);
 
@@ -70,6 +73,7 @@ public static class NpyDatasetWriter
         var inSample = new byte[batch * elementCount];
         var ignore = new byte[batch * elementCount];
         var kvs = new float[batch];
+        var anodes = new byte[batch];
         var nets = new float[batch * lineCount];
         var backgrounds = new float[batch * lineCount];
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount, CancellationToken = cancellationToken };
@@ -101,6 +105,7 @@ public static class NpyDatasetWriter
                     ws.ElementsInSample.CopyTo(inSample.AsSpan(i * elementCount));
                     ws.IgnoreElements.CopyTo(ignore.AsSpan(i * elementCount));
                     kvs[i] = (float)ws.TubeVoltageKilovolts;
+                    anodes[i] = unchecked((byte)(sbyte)catalog.ElementIndex(ws.Anode));
                     ws.LineNet.CopyTo(nets.AsSpan(i * lineCount));
                     ws.LineBackground.CopyTo(backgrounds.AsSpan(i * lineCount));
                     return local;
@@ -114,13 +119,14 @@ public static class NpyDatasetWriter
             yInSample.Write(inSample, 0, size * elementCount);
             yIgnore.Write(ignore, 0, size * elementCount);
             WriteFloats(kv, kvs.AsSpan(0, size));
+            anodeFile.Write(anodes, 0, size);
             WriteFloats(lineNet, nets.AsSpan(0, size * lineCount));
             WriteFloats(lineBackground, backgrounds.AsSpan(0, size * lineCount));
             progress?.Report(start + size);
         }
 
         stopwatch.Stop();
-        foreach (var stream in new[] { x, yLines, yElements, yPaper, yInSample, yIgnore, kv, lineNet, lineBackground })
+        foreach (var stream in new[] { x, yLines, yElements, yPaper, yInSample, yIgnore, kv, anodeFile, lineNet, lineBackground })
         {
             stream.Flush(flushToDisk: true);
         }
@@ -171,6 +177,7 @@ public static class NpyDatasetWriter
         writer.WriteString("y_elements_in_sample", "y_elements_in_sample.npy uint8 [N,41] composition");
         writer.WriteString("y_elements_ignore", "y_elements_ignore.npy uint8 [N,41] left out of scoring: anode, Ar, undetectable");
         writer.WriteString("tube_kv", "tube_kv.npy float32 [N] tube voltage, kV");
+        writer.WriteString("anode", "anode.npy int8 [N] tube anode, LineCatalog.Elements index; -1 = not a catalogue element (W)");
         writer.WriteString("line_net", "line_net.npy float32 [N,556] expected net counts of each line in its label window");
         writer.WriteString("line_background", "line_background.npy float32 [N,556] expected other counts in that window; y_lines = net >= 2.71 + 4.65*sqrt(B + (eps*B)^2)");
         writer.WriteEndObject();
