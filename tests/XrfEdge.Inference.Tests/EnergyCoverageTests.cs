@@ -128,7 +128,7 @@ public sealed class EnergyCoverageTests : IDisposable
     [Fact]
     public void ShippedCard_StatesTheRandomizedProfileFullScale()
     {
-        var card = ModelCard.Load(Path.Combine(RepositoryRoot(), "models", "xrf-line-encoder.card.json"));
+        var card = ModelCard.Load(Path.Combine(RepositoryRoot.Require(), "models", "xrf-line-encoder.card.json"));
         Assert.Equal(new TrainedFullScale(20, 60), card.TrainedFullScale);
     }
 
@@ -159,15 +159,4 @@ public sealed class EnergyCoverageTests : IDisposable
 
     private string StageWithFullScale(double min, double max) =>
         TestModels.StageInt8(_dir, card => card["trained_full_scale_kev"] = new JsonObject { ["min"] = min, ["max"] = max });
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "XrfEdge.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new DirectoryNotFoundException("XrfEdge.sln not found above the test output");
-    }
 }
