@@ -516,7 +516,9 @@ def render(models: Path, eval_json: dict[str, Any] | None = None, data: Path | N
             "Computed by the training pipeline when the model was made, on the test sets of that run (seeds below). "
             "Where those are the development sets (3003, 4004–4007) they informed choices; the figures of record are "
             "the `xrfedge eval` tables above. Verdicts: the issue's targets on the randomized set; element F1 ≥ 0.95 "
-            "on a profile set (its only target).", ""]
+            "on a profile set (its only target). Cards made before 2026-11-24 (1.6.0 included) scored the paper figures "
+            "here with the lines of an in-sample tube anode counted like any element's, which the decoder and `eval` never "
+            "report (docs/inference.md, \"Python reference parity\").", ""]
     keys = ["element_f1", "element_top1", "element_sensitivity", "element_precision", "line_sensitivity",
             "line_precision", "line_f1", "paper_pearson", "paper_sensitivity", "paper_specificity", "paper_precision"]
     for name, row in m.items():
