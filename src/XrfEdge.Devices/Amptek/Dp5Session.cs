@@ -361,7 +361,7 @@ public sealed class Dp5Session : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(isReply);
         var bytes = request.Encode();
-        var requestName = request.ToString();
+        var requestName = Dp5Requests.Describe(request);
 
         var timeout = ReplyTimeoutFor(expectedDataBytes);
         Exception? last = null;
@@ -382,7 +382,7 @@ public sealed class Dp5Session : IAsyncDisposable
                 _decoder.Reset();
                 _packets.Clear();
                 await link.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                var outcome = await AwaitReplyAsync(link, request, isReply, expectedDataBytes, timeout, cancellationToken).ConfigureAwait(false);
+                var outcome = await AwaitReplyAsync(link, requestName, isReply, expectedDataBytes, timeout, cancellationToken).ConfigureAwait(false);
                 switch (outcome)
                 {
                     case { Reply: { } reply }:
@@ -394,7 +394,7 @@ public sealed class Dp5Session : IAsyncDisposable
                         var wait = NextBusyWait(busyReplies, busyWaited);
                         if (wait <= TimeSpan.Zero)
                         {
-                            throw new Dp5ProtocolException(Dp5AckCode.Busy, null, requestName, string.Create(
+                            throw new Dp5ProtocolException(Dp5AckCode.Busy, null, DeviceName, requestName, string.Create(
                                 CultureInfo.InvariantCulture,
                                 $"{DeviceName} was still busy after {busyReplies} busy replies and {busyWaited.TotalMilliseconds:0} ms of back-off (budget {BusyBackoffBudget.TotalMilliseconds:0} ms): another host or program may hold the device's interface"));
                         }
@@ -406,7 +406,7 @@ public sealed class Dp5Session : IAsyncDisposable
                         continue;
                     case { TransientAck: { } code }:
                         Log.TransientAck(_logger, requestName, code.ToString(), attempt, _profile.MaxAttempts);
-                        last = new Dp5ProtocolException(code, null, requestName);
+                        last = new Dp5ProtocolException(code, null, DeviceName, requestName);
                         break;
                     case { Rejected: true }:
                         Log.FrameRejected(_logger, requestName, attempt, _profile.MaxAttempts);
@@ -459,7 +459,7 @@ public sealed class Dp5Session : IAsyncDisposable
         return _profile.ReplyTimeout + (wire * 1.5);
     }
 
-    private async Task<ReplyOutcome> AwaitReplyAsync(Stream link, Dp5Packet request, Func<Dp5Packet, bool> isReply, int expectedDataBytes, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<ReplyOutcome> AwaitReplyAsync(Stream link, string requestName, Func<Dp5Packet, bool> isReply, int expectedDataBytes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
@@ -499,10 +499,10 @@ public sealed class Dp5Session : IAsyncDisposable
                         return new ReplyOutcome(null, code, false);
                     }
 
-                    throw new Dp5ProtocolException(code, packet.Data.Length > 0 ? Encoding.ASCII.GetString(packet.Data) : null, request.ToString());
+                    throw new Dp5ProtocolException(code, packet.Data.Length > 0 ? Encoding.ASCII.GetString(packet.Data) : null, DeviceName, requestName);
                 }
 
-                Log.UnexpectedPacket(_logger, packet.ToString(), request.ToString());
+                Log.UnexpectedPacket(_logger, packet.ToString(), requestName);
             }
 
             _packets.Clear();
@@ -517,7 +517,7 @@ public sealed class Dp5Session : IAsyncDisposable
                 extended = true;
                 var longer = ReplyTimeoutFor(pending);
                 deadline.CancelAfter(longer);
-                Log.ReplyLongerThanExpected(_logger, request.ToString(), pending, expectedDataBytes, longer.TotalMilliseconds);
+                Log.ReplyLongerThanExpected(_logger, requestName, pending, expectedDataBytes, longer.TotalMilliseconds);
             }
         }
     }
