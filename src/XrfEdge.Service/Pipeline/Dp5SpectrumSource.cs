@@ -8,8 +8,12 @@ namespace XrfEdge.Service.Pipeline;
 
 /// <summary>
 /// An Amptek DP5-protocol MCA (DP5, X-123, PX5, or the simulator on a pty) on a serial device. Opening connects,
-/// reads the status and applies the profile's DP5 configuration. An aborted measurement disables the MCA at once
-/// (guide: "Disable MCA/MCS" request) so the detector does not keep counting for a result nobody wants.
+/// reads the status and applies the profile's DP5 configuration. A DP5 that cannot be reached then (no device node,
+/// no answer) does not fail start-up (<see cref="SourceNotConnectedException"/>): a portable analyser's DP5 is often
+/// switched on, or its adapter plugged in, after the service started, and each measurement connects and applies the
+/// profile until that has succeeded once. A DP5 that answers but refuses the profile still fails start-up. An aborted
+/// measurement disables the MCA at once (guide: "Disable MCA/MCS" request) so the detector does not keep counting for a
+/// result nobody wants.
 /// </summary>
 internal sealed class Dp5SpectrumSource : ISpectrumSource
 {
@@ -19,6 +23,9 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
     private readonly AcquisitionProfile _profile;
     private readonly Dp5Session _session;
     private SerialPort? _port;
+
+    /// <summary>Whether the DP5 answered and took the profile once; until then each measurement connects first.</summary>
+    private bool _connected;
 
     public Dp5SpectrumSource(AcquisitionProfile profile, TimeProvider time, ILogger logger)
     {
@@ -31,14 +38,25 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
 
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
-        await _session.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await _session.ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is (IOException and not Dp5ProtocolException) or TimeoutException or UnauthorizedAccessException)
+        {
+            throw new SourceNotConnectedException($"{Description}: not reachable at start-up: {e.Message.TrimEnd('.')}. Each measurement tries to connect again.", e);
+        }
     }
 
     public async Task<RawSpectrum?> AcquireAsync(string measurementId, TimeSpan preset, CancellationToken cancellationToken)
     {
         try
         {
+            if (!_connected)
+            {
+                await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var spectrum = await _session.MeasureAsync(preset, cancellationToken).ConfigureAwait(false);
             return spectrum with { Id = measurementId };
         }
@@ -62,6 +80,13 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
     {
         await _session.DisposeAsync().ConfigureAwait(false);
         _port?.Dispose();
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        await _session.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await _session.ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
+        _connected = true;
     }
 
     private ValueTask<Stream> OpenLinkAsync(CancellationToken cancellationToken)

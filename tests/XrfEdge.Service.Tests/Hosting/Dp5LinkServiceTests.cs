@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Devices.Simulation;
+using XrfEdge.Service.Cli;
+using XrfEdge.Service.Gpio;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.Fakes;
+
+namespace XrfEdge.Service.Tests.Hosting;
+
+/// <summary>
+/// The service's DP5 source as the product builds it (<see cref="ProductionComponents"/>: Dp5SpectrumSource, Dp5Session,
+/// the termios SerialPort) on a pty whose slave is symlinked where the profile's device path points, as udev links
+/// /dev/serial/by-id/…; the simulated DP5 serves the master end (<see cref="SimulatedMcaHost"/>). Analysis and
+/// publishing are the in-memory fakes. Review 2026-11-24: an analyser meets a DP5 that is switched on, or whose
+/// USB-serial adapter is plugged in, after the service started.
+/// </summary>
+public sealed class Dp5LinkServiceTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("xrfedge-dp5-link-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>The real DP5 source; the fakes' analyzer, publisher and (GPIO off) instrument I/O.</summary>
+    private sealed class Dp5Components(FakeComponents fakes) : IPipelineComponents
+    {
+        public ISpectrumSource CreateSource(ServiceSettings settings, IServiceProvider services) => new ProductionComponents().CreateSource(settings, services);
+
+        public ISpectrumAnalyzer CreateAnalyzer(ServiceSettings settings, IServiceProvider services) => fakes.CreateAnalyzer(settings, services);
+
+        public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services) => fakes.CreatePublisher(settings, services);
+
+        public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services) => fakes.CreateInstrumentIo(settings, services);
+    }
+
+    private static IHost BuildHost(FakeComponents fakes, ServiceSettings settings) =>
+        ServiceHostFactory.Build(settings, new ConfigurationBuilder().Build(), new Dp5Components(fakes), services => services.AddLogging(l => l.ClearProviders()));
+
+    /// <summary>
+    /// A DP5 profile on <paramref name="device"/>: 1024 channels with the simulator's calibration (30 keV over MCAC,
+    /// offset −0.02 keV, docs/acquisition.md "Simulated MCA"), a 0.5 s preset, and a quick reconnect (2 × 100 ms) so a
+    /// missing device is reported within a second.
+    /// </summary>
+    private static ServiceSettings Settings(string device)
+    {
+        var settings = FakeComponents.Settings(gpio: false);
+        settings.Acquisition.Source = AcquisitionSource.Mca;
+        settings.Acquisition.Protocol = "dp5";
+        settings.Acquisition.Device = device;
+        settings.Acquisition.PresetSeconds = 0.5;
+        settings.Acquisition.Configuration["MCAC"] = "1024";
+        settings.Acquisition.ReplyTimeoutMilliseconds = 500;
+        settings.Acquisition.MaxAttempts = 3;
+        settings.Acquisition.ReconnectAttempts = 2;
+        settings.Acquisition.ReconnectDelayMilliseconds = 100;
+        settings.Acquisition.PollIntervalMilliseconds = 50;
+        settings.Calibration.OffsetKeV = -0.02;
+        settings.Calibration.GainKeVPerChannel = 30.0 / 1024;
+        return settings;
+    }
+
+    [Fact]
+    public async Task Start_Dp5NotYetPluggedIn_ComesUpShowingTheFaultAndMeasuresOnceItIsThere()
+    {
+        var link = Path.Combine(_folder, "ttyDP5");
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, Settings(link));
+
+        // Until 2026-11-24 this threw (FileNotFoundException naming the path) and the process exited 1; systemd's
+        // restarts then hit the unit's start limit (StartLimitBurst=10 in 300 s) and the analyser stayed down.
+        await host.StartAsync();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        Assert.Equal(ServiceState.Fault, status.State);
+        Assert.Contains(link, status.LastError, StringComparison.Ordinal);
+
+        using var stop = new CancellationTokenSource();
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var serving = mca.RunAsync(stop.Token);
+        await mca.Ready.WaitAsync(Patience);
+
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        Assert.Equal("1024", device.Configuration["MCAC"]); // the profile was applied when the DP5 first answered
+        Assert.Equal(ServiceState.Idle, status.State);
+        await host.StopAsync();
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task Measure_Dp5StillAbsentAfterStart_FailsNamingThePathAndServiceStaysUp()
+    {
+        var link = Path.Combine(_folder, "ttyDP5");
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, Settings(link));
+        await host.StartAsync();
+
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.Equal(MeasurementOutcome.Failed, result.Outcome);
+        Assert.Contains(link, result.Reason, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+}
