@@ -240,6 +240,45 @@ public sealed class SerialPortTests : IDisposable
     }
 
     [Fact]
+    public void Open_PortAlreadyOpenElsewhere_RefusedEvenForRootAndFreedByTheFirstClose()
+    {
+        // TIOCEXCL does not stop a process with CAP_SYS_ADMIN (tty_open), so `sudo xrfedge acquire` on the service's
+        // port used to open it and interleave its requests with the service's (its clear F0/01 wiping the running
+        // measurement). The tests run as root, so this is that case. The port also takes flock(LOCK_EX|LOCK_NB), which
+        // binds root too (review 2026-11-24).
+        var (a, _) = SocatPair();
+        var before = DescriptorsOpenOn(a);
+        using var first = new SerialPort(a);
+        first.Open();
+        using var second = new SerialPort(a);
+
+        var e = Assert.Throws<IOException>(second.Open);
+
+        Assert.Contains(a, e.Message, StringComparison.Ordinal);
+        Assert.Contains($"fuser {a}", e.Message, StringComparison.Ordinal);
+        Assert.False(second.IsOpen);
+        Assert.Equal(before + 1, DescriptorsOpenOn(a)); // the refused open closed its descriptor
+        first.Close();
+        second.Open();
+        Assert.True(second.IsOpen);
+    }
+
+    [Fact]
+    public void Open_PortHeld_OtherProcessesSeeTheLock()
+    {
+        // util-linux flock(1) -n exits 1 when the file is locked by someone else: what a second xrfedge, picocom or any
+        // other flock-aware program meets.
+        var (a, _) = SocatPair();
+        using var port = new SerialPort(a);
+        port.Open();
+
+        using var probe = Process.Start(new ProcessStartInfo("flock", ["--nonblock", "--exclusive", a, "true"]))!;
+        probe.WaitForExit();
+
+        Assert.Equal(1, probe.ExitCode);
+    }
+
+    [Fact]
     public void Open_MissingDevice_FileNotFoundNamingThePath()
     {
         using var port = new SerialPort("/dev/ttyUSB-xrfedge-missing");
