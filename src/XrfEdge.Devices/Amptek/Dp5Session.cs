@@ -338,8 +338,9 @@ public sealed class Dp5Session : IAsyncDisposable
             Counts = Array.ConvertAll(spectrum.Counts, c => (long)c),
             Calibration = _profile.Calibration,
 
-            // The DP5 does not report live time; the Amptek SDK writes accumulation time as LIVE_TIME (ConsoleHelper.cpp).
-            LiveTime = spectrum.Status?.AccumulationTime,
+            // An MCA8000D (FW 6.07+) reports live time; the DP5, PX5 and X-123 do not, and the Amptek SDK writes their
+            // accumulation time as LIVE_TIME (ConsoleHelper.cpp). Until 2026-11-24 an MCA8000D got its accumulation time too.
+            LiveTime = spectrum.Status?.LiveTime,
             RealTime = spectrum.Status?.RealTime,
             Metadata = metadata,
         };
@@ -608,7 +609,7 @@ public sealed class Dp5Session : IAsyncDisposable
     /// </summary>
     internal static bool EndedByPreset(Dp5Status status, TimeSpan pret) =>
         status.PresetCountReached || status.PresetRealTimeReached
-        || (status.DeviceType == Dp5DeviceType.Mca8000D && status.AutoFastThresholdLocked)
+        || (status.ReportsDeviceLiveTime && status.AutoFastThresholdLocked)
         || status.AccumulationTime >= pret - AcquisitionProfile.Dp5PresetResolution;
 
     private void ThrowIfRestartedSince(int restartsBefore)
