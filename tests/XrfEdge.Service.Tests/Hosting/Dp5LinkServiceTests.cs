@@ -107,6 +107,73 @@ public sealed class Dp5LinkServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Measure_AdapterPulledAndReplugged_WorkerStaysAliveForTheWatchdogWhileTheSessionReconnects()
+    {
+        // The profile allows 20 reopen attempts 250 ms apart (5 s); the adapter comes back after 4 s. Health:StallSeconds
+        // is 1 s, so a busy allowance of preset + reply time-outs (1 s + 3 × 0.5 s) + 1 s = 3.5 s, what the worker gave
+        // itself until 2026-11-24, is spent during the reconnect: systemd's watchdog would have killed the service
+        // (SIGABRT) in the middle of a recovery the profile allows.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var settings = Settings(link);
+        settings.Acquisition.PresetSeconds = 1;
+        settings.Acquisition.ReconnectAttempts = 20;
+        settings.Acquisition.ReconnectDelayMilliseconds = 250;
+        settings.Health.StallSeconds = 1;
+        var fakes = new FakeComponents();
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        using var firstStop = new CancellationTokenSource();
+        var first = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var firstServing = first.RunAsync(firstStop.Token);
+        await first.Ready.WaitAsync(Patience);
+        using var host = BuildHost(fakes, settings);
+        await host.StartAsync();
+        var health = host.Services.GetRequiredService<PipelineHealth>();
+
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await EventuallyAsync(() => device.McaEnabled), "the measurement never enabled the MCA");
+        await firstStop.CancelAsync(); // the pty closes and its link goes: the adapter is pulled
+        await firstServing;
+        using var secondStop = new CancellationTokenSource();
+        var replugged = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            await new SimulatedMcaHost(device, link, TimeProvider.System).RunAsync(secondStop.Token);
+        });
+
+        string? problem = null;
+        while (fakes.Publisher.Results.Count == 0 && problem is null)
+        {
+            _ = health.IsAlive(out problem);
+            await Task.Delay(20);
+        }
+
+        Assert.Null(problem);
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await host.StopAsync();
+        await secondStop.CancelAsync();
+        await replugged;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms for up to <see cref="Patience"/>.</summary>
+    private static async Task<bool> EventuallyAsync(Func<bool> condition)
+    {
+        var giveUp = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > giveUp)
+            {
+                return false;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return true;
+    }
+
+    [Fact]
     public async Task Measure_Dp5StillAbsentAfterStart_FailsNamingThePathAndServiceStaysUp()
     {
         var link = Path.Combine(_folder, "ttyDP5");
