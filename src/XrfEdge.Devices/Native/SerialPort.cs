@@ -61,8 +61,8 @@ public sealed class SerialPort : IDisposable
 
     /// <summary>
     /// Opens the device with <c>O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC</c>, takes exclusive access
-    /// (<c>flock(LOCK_EX|LOCK_NB)</c>, which binds root too, and <c>TIOCEXCL</c>), sets raw 8N1 without flow control at <see cref="BaudRate"/>, reads the settings back, and
-    /// flushes both queues.
+    /// (<c>flock(LOCK_EX|LOCK_NB)</c>, which binds root too, and <c>TIOCEXCL</c>), sets raw 8N1 without flow control at
+    /// <see cref="BaudRate"/>, reads the settings back, and flushes both queues.
     /// </summary>
     /// <exception cref="UnauthorizedAccessException">EACCES/EPERM: the user lacks permission (group <c>dialout</c> or a udev rule).</exception>
     /// <exception cref="FileNotFoundException">ENOENT/ENODEV/ENXIO: no such device (not plugged in, wrong path).</exception>

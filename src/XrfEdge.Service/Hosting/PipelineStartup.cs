@@ -9,9 +9,9 @@ namespace XrfEdge.Service.Hosting;
 
 /// <summary>
 /// Local start-up, registered first so it runs before the workers: open the outbox/publisher and the spectrum
-/// source (one that cannot reach its device yet, <see cref="SourceNotConnectedException"/>, leaves the state Fault with
-/// the reason and start-up goes on; the model was tried when the analyzer was constructed: loaded, or refused and shown as the status's model
-/// problem while the service measures without analysis, <see cref="ModelSlot"/>). When every hosted service has started the
+/// source (one that cannot reach its device yet, <see cref="SourceNotConnectedException"/>, leaves the state Fault
+/// with the reason and start-up goes on; the model was tried when the analyzer was constructed: loaded, or refused and
+/// shown as the status's model problem while the service measures without analysis, <see cref="ModelSlot"/>). When every hosted service has started the
 /// host raises ApplicationStarted: the state becomes Idle and the GPIO inputs are watched. On ApplicationStopping
 /// the X-ray warning goes off and the running measurement is aborted before anything else stops.
 /// </summary>
