@@ -9,7 +9,7 @@ namespace XrfEdge.Service.Pipeline;
 /// <summary>
 /// An Amptek DP5-protocol MCA (DP5, X-123, PX5, or the simulator on a pty) on a serial device. Opening connects,
 /// reads the status and applies the profile's DP5 configuration. A DP5 that cannot be reached then (no device node,
-/// no answer) does not fail start-up (<see cref="SourceNotConnectedException"/>): a portable analyser's DP5 is often
+/// no answer, busy with another interface beyond the session's back-off) does not fail start-up (<see cref="SourceNotConnectedException"/>): a portable analyser's DP5 is often
 /// switched on, or its adapter plugged in, after the service started, and each measurement connects and applies the
 /// profile until that has succeeded once. A DP5 that answers but refuses the profile still fails start-up. An aborted
 /// measurement disables the MCA at once (guide: "Disable MCA/MCS" request) so the detector does not keep counting for a
@@ -42,7 +42,8 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
         {
             await ConnectAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is (IOException and not Dp5ProtocolException) or TimeoutException or UnauthorizedAccessException)
+        catch (Exception e) when (e is (IOException and not Dp5ProtocolException) or Dp5ProtocolException { AckCode: Dp5AckCode.Busy }
+            or TimeoutException or UnauthorizedAccessException)
         {
             throw new SourceNotConnectedException($"{Description}: not reachable at start-up: {e.Message.TrimEnd('.')}. Each measurement tries to connect again.", e);
         }

@@ -107,6 +107,37 @@ public sealed class Dp5LinkServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_Dp5HeldBusyByAnotherInterface_ComesUpShowingTheFaultAndMeasuresOnceFree()
+    {
+        // A DP5 answering ACK 0x0D "busy" (another interface in use; guide rev A7 Table 3) beyond the session's 2.5 s
+        // back-off, e.g. the vendor's DppMCA on its USB port while the analyser boots: it is there and will be free,
+        // so, like an absent one, it must not fail start-up.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        device.AnswerBusy(long.MaxValue);
+        using var stop = new CancellationTokenSource();
+        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var serving = mca.RunAsync(stop.Token);
+        await mca.Ready.WaitAsync(Patience);
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, Settings(link));
+
+        await host.StartAsync();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        Assert.Equal(ServiceState.Fault, status.State);
+        Assert.Contains("busy", status.LastError, StringComparison.Ordinal);
+
+        device.AnswerBusy(0);
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await host.StopAsync();
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
     public async Task Measure_AdapterPulledAndReplugged_WorkerStaysAliveForTheWatchdogWhileTheSessionReconnects()
     {
         // The profile allows 20 reopen attempts 250 ms apart (5 s); the adapter comes back after 4 s. Health:StallSeconds
