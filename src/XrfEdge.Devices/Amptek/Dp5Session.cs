@@ -523,6 +523,28 @@ public sealed class Dp5Session : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Closes the link now when its device has hung up (<see cref="IHangUpSignal"/>: a USB-serial adapter pulled while no
+    /// request runs); the next request reopens it through the <c>connect</c> delegate and the profile is re-applied
+    /// before the next measurement. The usb-serial and cdc-acm drivers free a tty's number only when its last
+    /// descriptor closes, so an adapter plugged back in while the port is still held comes back under another name
+    /// (ttyUSB1 for ttyUSB0). Call it only between requests (not thread-safe, like the rest of the session).
+    /// </summary>
+    /// <returns>Whether the link was closed.</returns>
+    public async ValueTask<bool> ReleaseLinkIfHungUpAsync()
+    {
+        if (_link is not IHangUpSignal { IsHungUp: true })
+        {
+            return false;
+        }
+
+        Log.LinkLost(_logger, DeviceName, "the device hung up between measurements (adapter pulled?), so the port is closed now and the next measurement reopens it");
+        await _link.DisposeAsync().ConfigureAwait(false);
+        _link = null;
+        _reapplyReason ??= "the link was reopened, and the device may have been power-cycled";
+        return true;
+    }
+
     private async ValueTask<Stream> EnsureLinkAsync(CancellationToken cancellationToken)
     {
         if (_link is null)

@@ -187,6 +187,72 @@ public sealed class Dp5LinkServiceTests : IDisposable
         await replugged;
     }
 
+    [Fact]
+    public async Task Idle_AdapterPulledBetweenMeasurements_PortClosedWithinSecondsAndNextMeasurementReconnects()
+    {
+        // usb-serial and cdc-acm keep a tty's number until its last descriptor closes: an adapter plugged back in while
+        // the service still holds /dev/ttyUSB0 comes up as ttyUSB1 (drivers/usb/serial/usb-serial.c, allocate_minors /
+        // release_minors). Until 2026-11-24 the service noticed a pull only at the next measurement, however much later.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        using var firstStop = new CancellationTokenSource();
+        var first = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var firstServing = first.RunAsync(firstStop.Token);
+        await first.Ready.WaitAsync(Patience);
+        var slave = first.CurrentSlavePath!;
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, Settings(link));
+        await host.StartAsync();
+        Assert.Equal(1, DescriptorsOn(slave) - 1); // the service's port, besides the simulator's own hold on the slave
+
+        await firstStop.CancelAsync(); // the pty closes: the adapter is pulled while nothing is measured
+        await firstServing;
+
+        Assert.True(await EventuallyAsync(() => DescriptorsOn(slave) == 0, TimeSpan.FromSeconds(5)), $"the service still holds {slave} 5 s after the hang-up");
+        using var secondStop = new CancellationTokenSource();
+        var second = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var secondServing = second.RunAsync(secondStop.Token);
+        await second.Ready.WaitAsync(Patience);
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await host.StopAsync();
+        await secondStop.CancelAsync();
+        await secondServing;
+    }
+
+    /// <summary>Descriptors of this process open on the pty slave <paramref name="path"/>, from /proc/self/fd (a closed pty's shows as "PATH (deleted)").</summary>
+    private static int DescriptorsOn(string path) =>
+        new DirectoryInfo("/proc/self/fd").EnumerateFileSystemInfos().Count(fd =>
+        {
+            try
+            {
+                return fd.LinkTarget is { } target && (target == path || target == path + " (deleted)");
+            }
+            catch (IOException)
+            {
+                return false; // closed between listing and reading
+            }
+        });
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms for up to <paramref name="patience"/>.</summary>
+    private static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan patience)
+    {
+        var giveUp = DateTime.UtcNow + patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > giveUp)
+            {
+                return false;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return true;
+    }
+
     /// <summary>Polls <paramref name="condition"/> every 10 ms for up to <see cref="Patience"/>.</summary>
     private static async Task<bool> EventuallyAsync(Func<bool> condition)
     {
