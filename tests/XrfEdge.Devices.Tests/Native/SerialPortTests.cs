@@ -143,6 +143,25 @@ public sealed class SerialPortTests : IDisposable
     }
 
     [Fact]
+    public async Task IsHungUp_LivePeerThenPeerGone_FalseThenTrueWithoutReading()
+    {
+        // The DP5 source polls this once a second between measurements and closes the port when it is true: a false
+        // positive would reopen a healthy port (and re-apply the profile) before every measurement.
+        var (a, _) = SocatPair();
+        using var port = new SerialPort(a);
+        port.Open();
+        var signal = Assert.IsAssignableFrom<IHangUpSignal>(port.BaseStream);
+        Assert.False(signal.IsHungUp);
+
+        _socat!.Kill(); // the adapter is pulled
+        await _socat.WaitForExitAsync();
+
+        Assert.True(signal.IsHungUp);
+        port.Close();
+        Assert.True(signal.IsHungUp); // a closed port counts as hung up, and asking does not throw
+    }
+
+    [Fact]
     public unsafe void Open_SocatPty_ReadsTheSettingsBackAndOpens()
     {
         // A pty keeps every setting we make (8N1 raw at 115200), so the read-back after tcsetattr passes.
