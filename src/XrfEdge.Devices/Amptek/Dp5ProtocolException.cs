@@ -4,19 +4,25 @@ namespace XrfEdge.Devices.Amptek;
 public sealed class Dp5ProtocolException : IOException
 {
     /// <summary>Creates the exception for an error ACK.</summary>
-    public Dp5ProtocolException(Dp5AckCode code, string? echoedCommand, string request)
-        : base(Describe(code, echoedCommand, request))
+    /// <param name="code">The ACK's PID2.</param>
+    /// <param name="echoedCommand">The command the device echoed in the ACK's data, if any.</param>
+    /// <param name="deviceName">Device path or name (e.g. /dev/ttyUSB0), for the message.</param>
+    /// <param name="request">The request as <see cref="Dp5Requests.Describe"/> names it, for the message.</param>
+    public Dp5ProtocolException(Dp5AckCode code, string? echoedCommand, string deviceName, string request)
+        : base(Describe(code, echoedCommand, deviceName, request))
     {
         AckCode = code;
         EchoedCommand = echoedCommand;
+        DeviceName = deviceName;
     }
 
     /// <summary>Creates the exception for an error ACK, with <paramref name="detail"/> (what the session did about it) appended.</summary>
-    public Dp5ProtocolException(Dp5AckCode code, string? echoedCommand, string request, string detail)
-        : base($"{Describe(code, echoedCommand, request)}; {detail}")
+    public Dp5ProtocolException(Dp5AckCode code, string? echoedCommand, string deviceName, string request, string detail)
+        : base($"{Describe(code, echoedCommand, deviceName, request)}; {detail}")
     {
         AckCode = code;
         EchoedCommand = echoedCommand;
+        DeviceName = deviceName;
     }
 
     /// <summary>Creates the exception for a protocol violation that is not an ACK.</summary>
@@ -43,12 +49,18 @@ public sealed class Dp5ProtocolException : IOException
     /// <summary>The command the device echoed back (bad parameter, unrecognised command, PC5 not present).</summary>
     public string? EchoedCommand { get; }
 
+    /// <summary>Device path or name, when the error came as an ACK.</summary>
+    public string? DeviceName { get; }
+
     /// <summary>Whether repeating the same request may succeed (transmission and busy errors), per guide §4.3.</summary>
     public static bool IsTransient(Dp5AckCode code) => code is Dp5AckCode.SyncError or Dp5AckCode.PidError
         or Dp5AckCode.LengthError or Dp5AckCode.ChecksumError or Dp5AckCode.Busy;
 
-    /// <summary>A sentence for each ACK code (guide rev A7 Table 3).</summary>
-    public static string Describe(Dp5AckCode code, string? echoedCommand, string request)
+    /// <summary>
+    /// A sentence for each ACK code (guide rev A7 Table 3), naming the device and the request: a bad-parameter ACK may
+    /// carry no echo (reference note mca-and-files.md §1.7), and then the request's own text is all that names the command.
+    /// </summary>
+    public static string Describe(Dp5AckCode code, string? echoedCommand, string deviceName, string request)
     {
         var what = code switch
         {
@@ -70,7 +82,7 @@ public sealed class Dp5ProtocolException : IOException
             _ => $"ACK code 0x{(byte)code:X2}",
         };
         return string.IsNullOrEmpty(echoedCommand)
-            ? $"DP5 rejected {request}: {what}"
-            : $"DP5 rejected {request}: {what} (offending command: {echoedCommand})";
+            ? $"DP5 on {deviceName} rejected {request}: {what}"
+            : $"DP5 on {deviceName} rejected {request}: {what} (offending command: {echoedCommand})";
     }
 }

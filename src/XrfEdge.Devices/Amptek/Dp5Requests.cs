@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace XrfEdge.Devices.Amptek;
@@ -45,6 +46,45 @@ public static class Dp5Requests
     public static Dp5Packet RequestAck(byte code) => code <= 0x0F
         ? new Dp5Packet(0xF1, code)
         : throw new ArgumentOutOfRangeException(nameof(code), code, "the guide allows ACK test codes 0–15");
+
+    /// <summary>Longest part of a text request quoted by <see cref="Describe"/>, characters: a whole typical profile packet.</summary>
+    private const int QuotedTextLength = 160;
+
+    /// <summary>
+    /// Names <paramref name="request"/> for messages and logs: what it asks (guide rev A7 Table 1), its PIDs, and for a text
+    /// request (20/xx) the commands it carries, e.g. <c>text configuration (DP5 20/04) 'PRET=30.0;'</c>. A DP5's error ACK
+    /// need not echo the offending command (reference note mca-and-files.md §1.7), so the request's own text is what
+    /// tells an operator which command was refused.
+    /// </summary>
+    public static string Describe(Dp5Packet request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var what = (request.Pid1, request.Pid2) switch
+        {
+            (0x01, 0x01) => "status request",
+            (0x02, 0x01) => "spectrum request",
+            (0x02, 0x02) => "spectrum request and clear",
+            (0x02, 0x03) => "spectrum + status request",
+            (0x02, 0x04) => "spectrum + status request and clear",
+            (0xF0, 0x01) => "clear spectrum",
+            (0xF0, 0x02) => "enable MCA",
+            (0xF0, 0x03) => "disable MCA",
+            (0x20, 0x02) => "text configuration saved to flash",
+            (0x20, 0x04) => "text configuration",
+            (0x20, 0x03) => "configuration read-back",
+            (0xF1, 0x7F) => "echo test",
+            (0xF1, _) => "ACK test",
+            _ => "request",
+        };
+        var name = string.Create(CultureInfo.InvariantCulture, $"{what} (DP5 {request.Pid1:X2}/{request.Pid2:X2})");
+        if (request.Pid1 != 0x20 || request.Data.Length == 0)
+        {
+            return name;
+        }
+
+        var text = Encoding.ASCII.GetString(request.Data);
+        return text.Length <= QuotedTextLength ? $"{name} '{text}'" : $"{name} '{text[..QuotedTextLength]}…' ({text.Length} characters)";
+    }
 
     private static byte[] Ascii(string text)
     {

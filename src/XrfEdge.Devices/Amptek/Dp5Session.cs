@@ -338,8 +338,9 @@ public sealed class Dp5Session : IAsyncDisposable
             Counts = Array.ConvertAll(spectrum.Counts, c => (long)c),
             Calibration = _profile.Calibration,
 
-            // The DP5 does not report live time; the Amptek SDK writes accumulation time as LIVE_TIME (ConsoleHelper.cpp).
-            LiveTime = spectrum.Status?.AccumulationTime,
+            // An MCA8000D (FW 6.07+) reports live time; the DP5, PX5 and X-123 do not, and the Amptek SDK writes their
+            // accumulation time as LIVE_TIME (ConsoleHelper.cpp). Until 2026-11-24 an MCA8000D got its accumulation time too.
+            LiveTime = spectrum.Status?.LiveTime,
             RealTime = spectrum.Status?.RealTime,
             Metadata = metadata,
         };
@@ -361,7 +362,7 @@ public sealed class Dp5Session : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(isReply);
         var bytes = request.Encode();
-        var requestName = request.ToString();
+        var requestName = Dp5Requests.Describe(request);
 
         var timeout = ReplyTimeoutFor(expectedDataBytes);
         Exception? last = null;
@@ -382,7 +383,7 @@ public sealed class Dp5Session : IAsyncDisposable
                 _decoder.Reset();
                 _packets.Clear();
                 await link.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                var outcome = await AwaitReplyAsync(link, request, isReply, expectedDataBytes, timeout, cancellationToken).ConfigureAwait(false);
+                var outcome = await AwaitReplyAsync(link, requestName, isReply, expectedDataBytes, timeout, cancellationToken).ConfigureAwait(false);
                 switch (outcome)
                 {
                     case { Reply: { } reply }:
@@ -394,7 +395,7 @@ public sealed class Dp5Session : IAsyncDisposable
                         var wait = NextBusyWait(busyReplies, busyWaited);
                         if (wait <= TimeSpan.Zero)
                         {
-                            throw new Dp5ProtocolException(Dp5AckCode.Busy, null, requestName, string.Create(
+                            throw new Dp5ProtocolException(Dp5AckCode.Busy, null, DeviceName, requestName, string.Create(
                                 CultureInfo.InvariantCulture,
                                 $"{DeviceName} was still busy after {busyReplies} busy replies and {busyWaited.TotalMilliseconds:0} ms of back-off (budget {BusyBackoffBudget.TotalMilliseconds:0} ms): another host or program may hold the device's interface"));
                         }
@@ -406,7 +407,7 @@ public sealed class Dp5Session : IAsyncDisposable
                         continue;
                     case { TransientAck: { } code }:
                         Log.TransientAck(_logger, requestName, code.ToString(), attempt, _profile.MaxAttempts);
-                        last = new Dp5ProtocolException(code, null, requestName);
+                        last = new Dp5ProtocolException(code, null, DeviceName, requestName);
                         break;
                     case { Rejected: true }:
                         Log.FrameRejected(_logger, requestName, attempt, _profile.MaxAttempts);
@@ -459,7 +460,7 @@ public sealed class Dp5Session : IAsyncDisposable
         return _profile.ReplyTimeout + (wire * 1.5);
     }
 
-    private async Task<ReplyOutcome> AwaitReplyAsync(Stream link, Dp5Packet request, Func<Dp5Packet, bool> isReply, int expectedDataBytes, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<ReplyOutcome> AwaitReplyAsync(Stream link, string requestName, Func<Dp5Packet, bool> isReply, int expectedDataBytes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
@@ -499,10 +500,10 @@ public sealed class Dp5Session : IAsyncDisposable
                         return new ReplyOutcome(null, code, false);
                     }
 
-                    throw new Dp5ProtocolException(code, packet.Data.Length > 0 ? Encoding.ASCII.GetString(packet.Data) : null, request.ToString());
+                    throw new Dp5ProtocolException(code, packet.Data.Length > 0 ? Encoding.ASCII.GetString(packet.Data) : null, DeviceName, requestName);
                 }
 
-                Log.UnexpectedPacket(_logger, packet.ToString(), request.ToString());
+                Log.UnexpectedPacket(_logger, packet.ToString(), requestName);
             }
 
             _packets.Clear();
@@ -517,9 +518,31 @@ public sealed class Dp5Session : IAsyncDisposable
                 extended = true;
                 var longer = ReplyTimeoutFor(pending);
                 deadline.CancelAfter(longer);
-                Log.ReplyLongerThanExpected(_logger, request.ToString(), pending, expectedDataBytes, longer.TotalMilliseconds);
+                Log.ReplyLongerThanExpected(_logger, requestName, pending, expectedDataBytes, longer.TotalMilliseconds);
             }
         }
+    }
+
+    /// <summary>
+    /// Closes the link now when its device has hung up (<see cref="IHangUpSignal"/>: a USB-serial adapter pulled while no
+    /// request runs); the next request reopens it through the <c>connect</c> delegate and the profile is re-applied
+    /// before the next measurement. The usb-serial and cdc-acm drivers free a tty's number only when its last
+    /// descriptor closes, so an adapter plugged back in while the port is still held comes back under another name
+    /// (ttyUSB1 for ttyUSB0). Call it only between requests (not thread-safe, like the rest of the session).
+    /// </summary>
+    /// <returns>Whether the link was closed.</returns>
+    public async ValueTask<bool> ReleaseLinkIfHungUpAsync()
+    {
+        if (_link is not IHangUpSignal { IsHungUp: true })
+        {
+            return false;
+        }
+
+        Log.LinkLost(_logger, DeviceName, "the device hung up between measurements (adapter pulled?), so the port is closed now and the next measurement reopens it");
+        await _link.DisposeAsync().ConfigureAwait(false);
+        _link = null;
+        _reapplyReason ??= "the link was reopened, and the device may have been power-cycled";
+        return true;
     }
 
     private async ValueTask<Stream> EnsureLinkAsync(CancellationToken cancellationToken)
@@ -608,7 +631,7 @@ public sealed class Dp5Session : IAsyncDisposable
     /// </summary>
     internal static bool EndedByPreset(Dp5Status status, TimeSpan pret) =>
         status.PresetCountReached || status.PresetRealTimeReached
-        || (status.DeviceType == Dp5DeviceType.Mca8000D && status.AutoFastThresholdLocked)
+        || (status.ReportsDeviceLiveTime && status.AutoFastThresholdLocked)
         || status.AccumulationTime >= pret - AcquisitionProfile.Dp5PresetResolution;
 
     private void ThrowIfRestartedSince(int restartsBefore)

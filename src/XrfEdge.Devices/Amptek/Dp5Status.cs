@@ -23,6 +23,9 @@ public sealed record Dp5Status
     /// <summary>Length of the status field, bytes: 64.</summary>
     public const int Length = 64;
 
+    /// <summary>MCA8000D firmware 6.07 is the first with a live time and PREL (Amptek SDK DP5Status.cpp).</summary>
+    private static readonly Version FirstFirmwareWithLiveTime = new(6, 7);
+
     /// <summary>Fast-channel count (all detected events, incl. piled-up).</summary>
     public uint FastCount { get; init; }
 
@@ -35,8 +38,25 @@ public sealed record Dp5Status
     /// <summary>Accumulation time (stops while gated, during transfers and reset lock-out); 1 ms resolution.</summary>
     public TimeSpan AccumulationTime { get; init; }
 
-    /// <summary>Live time reported by the device (MCA8000D only; zero on DP5/PX5/X-123).</summary>
+    /// <summary>
+    /// Status bytes 16–19 as milliseconds: the live time on an MCA8000D with firmware 6.07 or later
+    /// (<see cref="ReportsDeviceLiveTime"/>); on other devices and older firmware the bytes carry no live time.
+    /// </summary>
     public TimeSpan DeviceLiveTime { get; init; }
+
+    /// <summary>
+    /// Whether bytes 16–19 are a live time: an MCA8000D with firmware 6.07 or later, the SDK's test
+    /// (DP5Status.cpp: <c>DEVICE_ID == dppMCA8000D &amp;&amp; Firmware &gt;= 0x67</c>; reference note mca-and-files.md §1.6).
+    /// The same test decides whether b35 D6 means "preset live time reached" rather than "auto fast threshold locked".
+    /// </summary>
+    public bool ReportsDeviceLiveTime => DeviceType == Dp5DeviceType.Mca8000D && FirmwareVersion >= FirstFirmwareWithLiveTime;
+
+    /// <summary>
+    /// The time to divide counts by: <see cref="DeviceLiveTime"/> where the device reports one
+    /// (<see cref="ReportsDeviceLiveTime"/>), otherwise <see cref="AccumulationTime"/>, which the Amptek SDK writes as
+    /// LIVE_TIME for the DP5, PX5 and X-123 (they report no live time; ConsoleHelper.cpp).
+    /// </summary>
+    public TimeSpan LiveTime => ReportsDeviceLiveTime ? DeviceLiveTime : AccumulationTime;
 
     /// <summary>Real time (FW 6.01+), 1 ms resolution.</summary>
     public TimeSpan RealTime { get; init; }

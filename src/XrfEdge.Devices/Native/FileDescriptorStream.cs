@@ -6,7 +6,7 @@ namespace XrfEdge.Devices.Native;
 /// <see cref="PollSliceMilliseconds"/>; a hang-up (cable pulled, pty master closed) surfaces as an
 /// <see cref="IOException"/> naming the device, never as a silent zero-length read.
 /// </summary>
-internal sealed class FileDescriptorStream : Stream, IDiscardableInput
+internal sealed class FileDescriptorStream : Stream, IDiscardableInput, IHangUpSignal
 {
     /// <summary>Longest single poll, ms: bounds the delay before a cancellation is seen.</summary>
     public const int PollSliceMilliseconds = 20;
@@ -87,6 +87,23 @@ internal sealed class FileDescriptorStream : Stream, IDiscardableInput
         if (LibC.TcFlush(_handle.Fd, LibC.TCIFLUSH) != 0)
         {
             throw Error("tcflush", LibC.LastError);
+        }
+    }
+
+    /// <inheritdoc />
+    public unsafe bool IsHungUp
+    {
+        get
+        {
+            if (_handle.IsClosed)
+            {
+                return true;
+            }
+
+            // Events 0: POLLHUP and POLLERR are reported whatever is asked (poll(2)); a hung-up tty reports both, a pty
+            // slave whose master closed POLLHUP. A failing poll says nothing about the device.
+            var fd = new LibC.PollFd { fd = _handle.Fd, events = 0 };
+            return LibC.Poll(&fd, 1, 0) > 0 && (fd.revents & (LibC.POLLHUP | LibC.POLLERR | LibC.POLLNVAL)) != 0;
         }
     }
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace XrfEdge.Devices.Native;
 
 /// <summary>
-/// The libc calls XrfEdge uses for serial ports (termios), pseudo-terminals and spidev ioctls.
+/// The libc calls XrfEdge uses for serial ports (termios, flock), pseudo-terminals and spidev ioctls.
 /// Constants are the Linux generic ABI values shared by x86-64 and arm64
 /// (<c>include/uapi/asm-generic/termbits.h</c>, <c>fcntl.h</c>, <c>ioctls.h</c>, <c>errno-base.h</c>).
 /// </summary>
@@ -26,6 +26,13 @@ internal static partial class LibC
     public const int ENXIO = 6;
     public const int EPERM = 1;
     public const int EMSGSIZE = 90;
+
+    /// <summary>EWOULDBLOCK: the same value as EAGAIN on Linux (asm-generic/errno.h).</summary>
+    public const int EWOULDBLOCK = EAGAIN;
+
+    // flock(2) operations (include/uapi/asm-generic/fcntl.h).
+    public const int LOCK_EX = 2;
+    public const int LOCK_NB = 4;
 
     public const short POLLIN = 0x1;
     public const short POLLOUT = 0x4;
@@ -115,6 +122,9 @@ internal static partial class LibC
 
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
     public static unsafe partial int Ioctl(int fd, ulong request, void* argument);
+
+    [LibraryImport(Library, EntryPoint = "flock", SetLastError = true)]
+    public static partial int Flock(int fd, int operation);
 
     [LibraryImport(Library, EntryPoint = "tcgetattr", SetLastError = true)]
     public static unsafe partial int TcGetAttr(int fd, Termios* termios);

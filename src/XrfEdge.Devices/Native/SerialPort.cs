@@ -61,13 +61,14 @@ public sealed class SerialPort : IDisposable
 
     /// <summary>
     /// Opens the device with <c>O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC</c>, takes exclusive access
-    /// (<c>TIOCEXCL</c>), sets raw 8N1 without flow control at <see cref="BaudRate"/>, reads the settings back, and
-    /// flushes both queues.
+    /// (<c>flock(LOCK_EX|LOCK_NB)</c>, which binds root too, and <c>TIOCEXCL</c>), sets raw 8N1 without flow control at
+    /// <see cref="BaudRate"/>, reads the settings back, and flushes both queues.
     /// </summary>
     /// <exception cref="UnauthorizedAccessException">EACCES/EPERM: the user lacks permission (group <c>dialout</c> or a udev rule).</exception>
     /// <exception cref="FileNotFoundException">ENOENT/ENODEV/ENXIO: no such device (not plugged in, wrong path).</exception>
     /// <exception cref="IOException">
-    /// EBUSY or any other failure, with libc's message; or the driver did not keep a setting (naming the device and the field).
+    /// EBUSY or any other failure, with libc's message; another process holds the port's lock; or the driver did not keep a
+    /// setting (naming the device and the field).
     /// </exception>
     public unsafe void Open()
     {
@@ -85,6 +86,13 @@ public sealed class SerialPort : IDisposable
         var handle = new FileDescriptorHandle(fd);
         try
         {
+            // TIOCEXCL refuses further opens, but not to a process with CAP_SYS_ADMIN (tty_open), and operators run
+            // `sudo xrfedge acquire` beside the service. flock binds root too; picocom and flock(1) honour it as well.
+            if (LibC.Flock(fd, LibC.LOCK_EX | LibC.LOCK_NB) != 0 && LibC.LastError == LibC.EWOULDBLOCK)
+            {
+                throw new IOException($"{PortName}: another process has the port open and locked (flock): a second xrfedge, `xrfedge acquire` beside the service, or a terminal program; find it with `fuser {PortName}`.");
+            }
+
             if (LibC.Ioctl(fd, LibC.TIOCEXCL) != 0)
             {
                 var errno = LibC.LastError;

@@ -77,6 +77,9 @@ internal static partial class Log
     [LoggerMessage(8071, LogLevel.Information, "SPI MCA on {Device} reopened after {Attempts} attempt(s)")]
     public static partial void SpiReconnected(ILogger logger, string device, int attempts);
 
+    [LoggerMessage(8005, LogLevel.Error, "{Reason}")]
+    public static partial void SourceNotConnected(ILogger logger, string reason);
+
     [LoggerMessage(8004, LogLevel.Information, "Start-up memory trimmed: RSS {BeforeMegabytes:F1} MB -> {AfterMegabytes:F1} MB ({Mappings} library mappings paged out)")]
     public static partial void MemoryTrimmed(ILogger logger, double beforeMegabytes, double afterMegabytes, int mappings);
 

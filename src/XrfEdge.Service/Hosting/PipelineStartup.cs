@@ -9,8 +9,9 @@ namespace XrfEdge.Service.Hosting;
 
 /// <summary>
 /// Local start-up, registered first so it runs before the workers: open the outbox/publisher and the spectrum
-/// source (the model was tried when the analyzer was constructed: loaded, or refused and shown as the status's model
-/// problem while the service measures without analysis, <see cref="ModelSlot"/>). When every hosted service has started the
+/// source (one that cannot reach its device yet, <see cref="SourceNotConnectedException"/>, leaves the state Fault
+/// with the reason and start-up goes on; the model was tried when the analyzer was constructed: loaded, or refused and
+/// shown as the status's model problem while the service measures without analysis, <see cref="ModelSlot"/>). When every hosted service has started the
 /// host raises ApplicationStarted: the state becomes Idle and the GPIO inputs are watched. On ApplicationStopping
 /// the X-ray warning goes off and the running measurement is aborted before anything else stops.
 /// </summary>
@@ -31,7 +32,18 @@ internal sealed class PipelineStartup(
         identity.Model = analyzer.Model;
         status.SetModelProblem(analyzer.Problem);
         await publisher.StartAsync(cancellationToken).ConfigureAwait(false);
-        await source.OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await source.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SourceNotConnectedException e)
+        {
+            // The device may come later (switched on, plugged in): an exit here made systemd restart the service until
+            // its start limit, and then the analyser stayed down for good. Run, show the fault, connect per measurement.
+            Log.SourceNotConnected(logger, e.Message);
+            status.ReportFault(e.Message);
+        }
+
         lifetime.ApplicationStarted.Register(() =>
         {
             io.Start(control, status);

@@ -229,6 +229,18 @@ internal sealed class AcquisitionWorker(
         return (false, ran);
     }
 
+    /// <summary>
+    /// How long one measurement may keep the worker busy before the watchdog counts it as stalled (plus
+    /// Health:StallSeconds): the preset, one request's time-outs (ReplyTimeoutMilliseconds × MaxAttempts), and one
+    /// reopening of a lost link as the profile allows it (ReconnectAttempts × ReconnectDelayMilliseconds, the DP5
+    /// session's and the SPI source's policy). Until 2026-11-24 the reopening was left out, so a pulled USB-serial
+    /// adapter that the profile gives, say, 30 × 2 s to come back got the service killed by the watchdog mid-recovery.
+    /// </summary>
+    private TimeSpan BusyAllowance(TimeSpan preset) =>
+        preset
+        + TimeSpan.FromMilliseconds(_options.ReplyTimeoutMilliseconds * _options.MaxAttempts)
+        + TimeSpan.FromMilliseconds(_options.ReconnectDelayMilliseconds * Math.Max(1, _options.ReconnectAttempts));
+
     private async Task<(PipelineItem? Item, bool Exhausted)> MeasureOnceAsync(StartRequest request, TimeSpan preset, string? scanId, long? scanIndex, CancellationToken stoppingToken)
     {
         string id = "M-" + Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
@@ -253,7 +265,7 @@ internal sealed class AcquisitionWorker(
         }
 
         bool single = scanId is null;
-        health.Busy(Worker, preset + TimeSpan.FromMilliseconds(_options.ReplyTimeoutMilliseconds * _options.MaxAttempts));
+        health.Busy(Worker, BusyAllowance(preset));
         RawSpectrum? spectrum;
         string? abortReason;
         try

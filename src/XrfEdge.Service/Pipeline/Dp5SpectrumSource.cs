@@ -8,21 +8,43 @@ namespace XrfEdge.Service.Pipeline;
 
 /// <summary>
 /// An Amptek DP5-protocol MCA (DP5, X-123, PX5, or the simulator on a pty) on a serial device. Opening connects,
-/// reads the status and applies the profile's DP5 configuration. An aborted measurement disables the MCA at once
-/// (guide: "Disable MCA/MCS" request) so the detector does not keep counting for a result nobody wants.
+/// reads the status and applies the profile's DP5 configuration. A DP5 that cannot be reached then (no device node,
+/// no answer, busy with another interface beyond the session's back-off) does not fail start-up (<see cref="SourceNotConnectedException"/>): a portable analyser's DP5 is often
+/// switched on, or its adapter plugged in, after the service started, and each measurement connects and applies the
+/// profile until that has succeeded once. A DP5 that answers but refuses the profile still fails start-up. An aborted
+/// measurement disables the MCA at once (guide: "Disable MCA/MCS" request) so the detector does not keep counting for a
+/// result nobody wants. Between measurements the source checks once a second whether the port hung up (a USB-serial
+/// adapter pulled) and closes it at once (<see cref="Dp5Session.ReleaseLinkIfHungUpAsync"/>), so that the adapter
+/// plugged back in gets its old name again; one measurement or check at a time holds the session.
 /// </summary>
 internal sealed class Dp5SpectrumSource : ISpectrumSource
 {
     /// <summary>Time allowed for the disable request after an abort: a few reply time-outs (500 ms default each).</summary>
     private static readonly TimeSpan DisableBudget = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How often an idle source checks its port for a hang-up: 1 s, shorter than a person takes to pull an adapter and
+    /// plug it back in, and one <c>poll(2)</c> each time.
+    /// </summary>
+    private static readonly TimeSpan IdleCheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Held by a measurement or an idle check: the session is not thread-safe.</summary>
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _stopChecking = new();
+    private readonly TimeProvider _time;
+    private Task? _idleChecks;
+
     private readonly AcquisitionProfile _profile;
     private readonly Dp5Session _session;
     private SerialPort? _port;
 
+    /// <summary>Whether the DP5 answered and took the profile once; until then each measurement connects first.</summary>
+    private bool _connected;
+
     public Dp5SpectrumSource(AcquisitionProfile profile, TimeProvider time, ILogger logger)
     {
         _profile = profile;
+        _time = time;
         string device = profile.Device ?? throw new ArgumentException("the profile names no device", nameof(profile));
         _session = new Dp5Session(device, OpenLinkAsync, profile, time, logger);
     }
@@ -31,14 +53,45 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
 
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
-        await _session.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await _session.ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
+        _idleChecks ??= CheckIdleLinkAsync(_stopChecking.Token);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is (IOException and not Dp5ProtocolException) or Dp5ProtocolException { AckCode: Dp5AckCode.Busy }
+            or TimeoutException or UnauthorizedAccessException)
+        {
+            throw new SourceNotConnectedException($"{Description}: not reachable at start-up: {e.Message.TrimEnd('.')}. Each measurement tries to connect again.", e);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     public async Task<RawSpectrum?> AcquireAsync(string measurementId, TimeSpan preset, CancellationToken cancellationToken)
     {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            return await MeasureAsync(measurementId, preset, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<RawSpectrum?> MeasureAsync(string measurementId, TimeSpan preset, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!_connected)
+            {
+                await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var spectrum = await _session.MeasureAsync(preset, cancellationToken).ConfigureAwait(false);
             return spectrum with { Id = measurementId };
         }
@@ -60,8 +113,52 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
 
     public async ValueTask DisposeAsync()
     {
+        await _stopChecking.CancelAsync().ConfigureAwait(false);
+        if (_idleChecks is { } checks)
+        {
+            await checks.ConfigureAwait(false);
+        }
+
         await _session.DisposeAsync().ConfigureAwait(false);
         _port?.Dispose();
+        _stopChecking.Dispose();
+        _gate.Dispose();
+    }
+
+    /// <summary>Once every <see cref="IdleCheckInterval"/>, when no measurement holds the session, closes a hung-up port.</summary>
+    private async Task CheckIdleLinkAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(IdleCheckInterval, _time, cancellationToken).ConfigureAwait(false);
+                if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false))
+                {
+                    continue; // a measurement runs: it meets a hang-up itself
+                }
+
+                try
+                {
+                    await _session.ReleaseLinkIfHungUpAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Disposed.
+        }
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        await _session.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await _session.ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
+        _connected = true;
     }
 
     private ValueTask<Stream> OpenLinkAsync(CancellationToken cancellationToken)

@@ -11,7 +11,11 @@ internal interface ISpectrumSource : IAsyncDisposable
     /// <summary>Human description for logs and status (device path, file).</summary>
     string Description { get; }
 
-    /// <summary>Opens the device and checks it answers. Called once before READY; throws with a clear message when it cannot.</summary>
+    /// <summary>
+    /// Opens the device and checks it answers. Called once before READY; throws with a clear message when it cannot, which
+    /// fails start-up, except <see cref="SourceNotConnectedException"/>: a device that may still come (the DP5), which the
+    /// source then connects per measurement.
+    /// </summary>
     Task OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>

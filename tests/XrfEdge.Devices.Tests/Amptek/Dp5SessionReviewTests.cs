@@ -128,15 +128,16 @@ public sealed class Dp5SessionReviewTests
     }
 
     [Theory]
-    [InlineData(4.9, false, false, Dp5DeviceType.Dp5, false, true)] // PRET 5.0 s less one 0.1 s PRET step: accepted
-    [InlineData(4.899, false, false, Dp5DeviceType.Dp5, false, false)] // 1 ms more short: refused
-    [InlineData(1.0, true, false, Dp5DeviceType.Dp5, false, true)] // PREC reached (b35 D4)
-    [InlineData(1.0, false, true, Dp5DeviceType.Px5, false, true)] // PRER reached (b35 D7)
-    [InlineData(1.0, false, false, Dp5DeviceType.Mca8000D, true, true)] // MCA8000D: b35 D6 = preset live time reached
-    [InlineData(1.0, false, false, Dp5DeviceType.Dp5, true, false)] // DP5: b35 D6 is only "auto fast threshold locked"
-    public void EndedByPreset_FlagsAndAccumulationTime_AsTheStatusTableSays(double accumulationSeconds, bool presetCount, bool presetRealTime, Dp5DeviceType type, bool d6, bool expected)
+    [InlineData(4.9, false, false, Dp5DeviceType.Dp5, false, 8, true)] // PRET 5.0 s less one 0.1 s PRET step: accepted
+    [InlineData(4.899, false, false, Dp5DeviceType.Dp5, false, 8, false)] // 1 ms more short: refused
+    [InlineData(1.0, true, false, Dp5DeviceType.Dp5, false, 8, true)] // PREC reached (b35 D4)
+    [InlineData(1.0, false, true, Dp5DeviceType.Px5, false, 8, true)] // PRER reached (b35 D7)
+    [InlineData(1.0, false, false, Dp5DeviceType.Mca8000D, true, 8, true)] // MCA8000D FW 6.08: b35 D6 = preset live time reached
+    [InlineData(1.0, false, false, Dp5DeviceType.Mca8000D, true, 6, false)] // MCA8000D FW 6.06: D6 is "auto fast threshold locked" (SDK: live time from 6.07)
+    [InlineData(1.0, false, false, Dp5DeviceType.Dp5, true, 8, false)] // DP5: b35 D6 is only "auto fast threshold locked"
+    public void EndedByPreset_FlagsAndAccumulationTime_AsTheStatusTableSays(double accumulationSeconds, bool presetCount, bool presetRealTime, Dp5DeviceType type, bool d6, int firmwareMinor, bool expected)
     {
-        // Flags from the status table (reference note mca-and-files.md §1.6); PRET 5.0 s.
+        // Flags from the status table (reference note mca-and-files.md §1.6); PRET 5.0 s; firmware 6.<firmwareMinor>.
         var status = new Dp5Status
         {
             AccumulationTime = TimeSpan.FromSeconds(accumulationSeconds),
@@ -144,6 +145,7 @@ public sealed class Dp5SessionReviewTests
             PresetRealTimeReached = presetRealTime,
             AutoFastThresholdLocked = d6,
             DeviceType = type,
+            FirmwareVersion = new Version(6, firmwareMinor),
         };
         Assert.Equal(expected, Dp5Session.EndedByPreset(status, TimeSpan.FromSeconds(5)));
     }

@@ -143,6 +143,25 @@ public sealed class SerialPortTests : IDisposable
     }
 
     [Fact]
+    public async Task IsHungUp_LivePeerThenPeerGone_FalseThenTrueWithoutReading()
+    {
+        // The DP5 source polls this once a second between measurements and closes the port when it is true: a false
+        // positive would reopen a healthy port (and re-apply the profile) before every measurement.
+        var (a, _) = SocatPair();
+        using var port = new SerialPort(a);
+        port.Open();
+        var signal = Assert.IsAssignableFrom<IHangUpSignal>(port.BaseStream);
+        Assert.False(signal.IsHungUp);
+
+        _socat!.Kill(); // the adapter is pulled
+        await _socat.WaitForExitAsync();
+
+        Assert.True(signal.IsHungUp);
+        port.Close();
+        Assert.True(signal.IsHungUp); // a closed port counts as hung up, and asking does not throw
+    }
+
+    [Fact]
     public unsafe void Open_SocatPty_ReadsTheSettingsBackAndOpens()
     {
         // A pty keeps every setting we make (8N1 raw at 115200), so the read-back after tcsetattr passes.
@@ -237,6 +256,45 @@ public sealed class SerialPortTests : IDisposable
             default:
                 throw new ArgumentOutOfRangeException(nameof(field), field, "no such setting");
         }
+    }
+
+    [Fact]
+    public void Open_PortAlreadyOpenElsewhere_RefusedEvenForRootAndFreedByTheFirstClose()
+    {
+        // TIOCEXCL does not stop a process with CAP_SYS_ADMIN (tty_open), so `sudo xrfedge acquire` on the service's
+        // port used to open it and interleave its requests with the service's (its clear F0/01 wiping the running
+        // measurement). The tests run as root, so this is that case. The port also takes flock(LOCK_EX|LOCK_NB), which
+        // binds root too (review 2026-11-24).
+        var (a, _) = SocatPair();
+        var before = DescriptorsOpenOn(a);
+        using var first = new SerialPort(a);
+        first.Open();
+        using var second = new SerialPort(a);
+
+        var e = Assert.Throws<IOException>(second.Open);
+
+        Assert.Contains(a, e.Message, StringComparison.Ordinal);
+        Assert.Contains($"fuser {a}", e.Message, StringComparison.Ordinal);
+        Assert.False(second.IsOpen);
+        Assert.Equal(before + 1, DescriptorsOpenOn(a)); // the refused open closed its descriptor
+        first.Close();
+        second.Open();
+        Assert.True(second.IsOpen);
+    }
+
+    [Fact]
+    public void Open_PortHeld_OtherProcessesSeeTheLock()
+    {
+        // util-linux flock(1) -n exits 1 when the file is locked by someone else: what a second xrfedge, picocom or any
+        // other flock-aware program meets.
+        var (a, _) = SocatPair();
+        using var port = new SerialPort(a);
+        port.Open();
+
+        using var probe = Process.Start(new ProcessStartInfo("flock", ["--nonblock", "--exclusive", a, "true"]))!;
+        probe.WaitForExit();
+
+        Assert.Equal(1, probe.ExitCode);
     }
 
     [Fact]

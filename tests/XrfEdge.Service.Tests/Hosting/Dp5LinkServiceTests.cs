@@ -1,0 +1,289 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Devices.Simulation;
+using XrfEdge.Service.Cli;
+using XrfEdge.Service.Gpio;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.Fakes;
+
+namespace XrfEdge.Service.Tests.Hosting;
+
+/// <summary>
+/// The service's DP5 source as the product builds it (<see cref="ProductionComponents"/>: Dp5SpectrumSource, Dp5Session,
+/// the termios SerialPort) on a pty whose slave is symlinked where the profile's device path points, as udev links
+/// /dev/serial/by-id/…; the simulated DP5 serves the master end (<see cref="SimulatedMcaHost"/>). Analysis and
+/// publishing are the in-memory fakes. Review 2026-11-24: an analyser meets a DP5 that is switched on, or whose
+/// USB-serial adapter is plugged in, after the service started.
+/// </summary>
+public sealed class Dp5LinkServiceTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("xrfedge-dp5-link-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>The real DP5 source; the fakes' analyzer, publisher and (GPIO off) instrument I/O.</summary>
+    private sealed class Dp5Components(FakeComponents fakes) : IPipelineComponents
+    {
+        public ISpectrumSource CreateSource(ServiceSettings settings, IServiceProvider services) => new ProductionComponents().CreateSource(settings, services);
+
+        public ISpectrumAnalyzer CreateAnalyzer(ServiceSettings settings, IServiceProvider services) => fakes.CreateAnalyzer(settings, services);
+
+        public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services) => fakes.CreatePublisher(settings, services);
+
+        public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services) => fakes.CreateInstrumentIo(settings, services);
+    }
+
+    private static IHost BuildHost(FakeComponents fakes, ServiceSettings settings) =>
+        ServiceHostFactory.Build(settings, new ConfigurationBuilder().Build(), new Dp5Components(fakes), services => services.AddLogging(l => l.ClearProviders()));
+
+    /// <summary>
+    /// A DP5 profile on <paramref name="device"/>: 1024 channels with the simulator's calibration (30 keV over MCAC,
+    /// offset −0.02 keV, docs/acquisition.md "Simulated MCA"), a 0.5 s preset, and a quick reconnect (2 × 100 ms) so a
+    /// missing device is reported within a second.
+    /// </summary>
+    private static ServiceSettings Settings(string device)
+    {
+        var settings = FakeComponents.Settings(gpio: false);
+        settings.Acquisition.Source = AcquisitionSource.Mca;
+        settings.Acquisition.Protocol = "dp5";
+        settings.Acquisition.Device = device;
+        settings.Acquisition.PresetSeconds = 0.5;
+        settings.Acquisition.Configuration["MCAC"] = "1024";
+        settings.Acquisition.ReplyTimeoutMilliseconds = 500;
+        settings.Acquisition.MaxAttempts = 3;
+        settings.Acquisition.ReconnectAttempts = 2;
+        settings.Acquisition.ReconnectDelayMilliseconds = 100;
+        settings.Acquisition.PollIntervalMilliseconds = 50;
+        settings.Calibration.OffsetKeV = -0.02;
+        settings.Calibration.GainKeVPerChannel = 30.0 / 1024;
+        return settings;
+    }
+
+    [Fact]
+    public async Task Start_Dp5NotYetPluggedIn_ComesUpShowingTheFaultAndMeasuresOnceItIsThere()
+    {
+        var link = Path.Combine(_folder, "ttyDP5");
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, Settings(link));
+
+        // Until 2026-11-24 this threw (FileNotFoundException naming the path) and the process exited 1; systemd's
+        // restarts then hit the unit's start limit (StartLimitBurst=10 in 300 s) and the analyser stayed down.
+        await host.StartAsync();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        Assert.Equal(ServiceState.Fault, status.State);
+        Assert.Contains(link, status.LastError, StringComparison.Ordinal);
+
+        using var stop = new CancellationTokenSource();
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var serving = mca.RunAsync(stop.Token);
+        await mca.Ready.WaitAsync(Patience);
+
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        Assert.Equal("1024", device.Configuration["MCAC"]); // the profile was applied when the DP5 first answered
+        Assert.Equal(ServiceState.Idle, status.State);
+        await host.StopAsync();
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task Start_Dp5HeldBusyByAnotherInterface_ComesUpShowingTheFaultAndMeasuresOnceFree()
+    {
+        // A DP5 answering ACK 0x0D "busy" (another interface in use; guide rev A7 Table 3) beyond the session's 2.5 s
+        // back-off, e.g. the vendor's DppMCA on its USB port while the analyser boots: it is there and will be free,
+        // so, like an absent one, it must not fail start-up.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        device.AnswerBusy(long.MaxValue);
+        using var stop = new CancellationTokenSource();
+        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var serving = mca.RunAsync(stop.Token);
+        await mca.Ready.WaitAsync(Patience);
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, Settings(link));
+
+        await host.StartAsync();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        Assert.Equal(ServiceState.Fault, status.State);
+        Assert.Contains("busy", status.LastError, StringComparison.Ordinal);
+
+        device.AnswerBusy(0);
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await host.StopAsync();
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task Measure_AdapterPulledAndReplugged_WorkerStaysAliveForTheWatchdogWhileTheSessionReconnects()
+    {
+        // The profile allows 20 reopen attempts 250 ms apart (5 s); the adapter comes back after 4 s. Health:StallSeconds
+        // is 1 s, so a busy allowance of preset + reply time-outs (1 s + 3 × 0.5 s) + 1 s = 3.5 s, what the worker gave
+        // itself until 2026-11-24, is spent during the reconnect: systemd's watchdog would have killed the service
+        // (SIGABRT) in the middle of a recovery the profile allows.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var settings = Settings(link);
+        settings.Acquisition.PresetSeconds = 1;
+        settings.Acquisition.ReconnectAttempts = 20;
+        settings.Acquisition.ReconnectDelayMilliseconds = 250;
+        settings.Health.StallSeconds = 1;
+        var fakes = new FakeComponents();
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        using var firstStop = new CancellationTokenSource();
+        var first = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var firstServing = first.RunAsync(firstStop.Token);
+        await first.Ready.WaitAsync(Patience);
+        using var host = BuildHost(fakes, settings);
+        await host.StartAsync();
+        var health = host.Services.GetRequiredService<PipelineHealth>();
+
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await EventuallyAsync(() => device.McaEnabled), "the measurement never enabled the MCA");
+        await firstStop.CancelAsync(); // the pty closes and its link goes: the adapter is pulled
+        await firstServing;
+        using var secondStop = new CancellationTokenSource();
+        var replugged = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            await new SimulatedMcaHost(device, link, TimeProvider.System).RunAsync(secondStop.Token);
+        });
+
+        string? problem = null;
+        while (fakes.Publisher.Results.Count == 0 && problem is null)
+        {
+            _ = health.IsAlive(out problem);
+            await Task.Delay(20);
+        }
+
+        Assert.Null(problem);
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await host.StopAsync();
+        await secondStop.CancelAsync();
+        await replugged;
+    }
+
+    [Fact]
+    public async Task Idle_AdapterPulledBetweenMeasurements_PortClosedWithinSecondsAndNextMeasurementReconnects()
+    {
+        // usb-serial and cdc-acm keep a tty's number until its last descriptor closes: an adapter plugged back in while
+        // the service still holds /dev/ttyUSB0 comes up as ttyUSB1 (drivers/usb/serial/usb-serial.c, allocate_minors /
+        // release_minors). Until 2026-11-24 the service noticed a pull only at the next measurement, however much later.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        using var firstStop = new CancellationTokenSource();
+        var first = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var firstServing = first.RunAsync(firstStop.Token);
+        await first.Ready.WaitAsync(Patience);
+        var slave = first.CurrentSlavePath!;
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, Settings(link));
+        await host.StartAsync();
+        Assert.Equal(1, DescriptorsOn(slave) - 1); // the service's port, besides the simulator's own hold on the slave
+
+        await firstStop.CancelAsync(); // the pty closes: the adapter is pulled while nothing is measured
+        await firstServing;
+
+        Assert.True(await EventuallyAsync(() => DescriptorsOn(slave) == 0, TimeSpan.FromSeconds(5)), $"the service still holds {slave} 5 s after the hang-up");
+        using var secondStop = new CancellationTokenSource();
+        var second = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var secondServing = second.RunAsync(secondStop.Token);
+        await second.Ready.WaitAsync(Patience);
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await host.StopAsync();
+        await secondStop.CancelAsync();
+        await secondServing;
+    }
+
+    /// <summary>Descriptors of this process open on the pty slave <paramref name="path"/>, from /proc/self/fd (a closed pty's shows as "PATH (deleted)").</summary>
+    private static int DescriptorsOn(string path) =>
+        new DirectoryInfo("/proc/self/fd").EnumerateFileSystemInfos().Count(fd =>
+        {
+            try
+            {
+                return fd.LinkTarget is { } target && (target == path || target == path + " (deleted)");
+            }
+            catch (IOException)
+            {
+                return false; // closed between listing and reading
+            }
+        });
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms for up to <paramref name="patience"/>.</summary>
+    private static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan patience)
+    {
+        var giveUp = DateTime.UtcNow + patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > giveUp)
+            {
+                return false;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return true;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms for up to <see cref="Patience"/>.</summary>
+    private static async Task<bool> EventuallyAsync(Func<bool> condition)
+    {
+        var giveUp = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > giveUp)
+            {
+                return false;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return true;
+    }
+
+    [Fact]
+    public async Task Measure_Dp5StillAbsentAfterStart_FailsNamingThePathAndServiceStaysUp()
+    {
+        var link = Path.Combine(_folder, "ttyDP5");
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, Settings(link));
+        await host.StartAsync();
+
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.Equal(MeasurementOutcome.Failed, result.Outcome);
+        Assert.Contains(link, result.Reason, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+}
