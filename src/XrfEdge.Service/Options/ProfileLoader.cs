@@ -20,9 +20,15 @@ public static partial class ProfileLoader
     /// Variables with the prefix that are the deployment's, not profile keys, and so are not read as configuration:
     /// <c>XRFEDGE_PROFILE</c> names the profile file in the systemd unit's <c>ExecStart=</c> (systemd/xrfedge.service,
     /// /etc/xrfedge/xrfedge.env). Read as a key it was an "unknown section", exit 78, and the unit never started.
+    /// <c>XRFEDGE_ONNXRUNTIME_PATH</c> is ONNX Runtime's own fallback library path (docs/inference.md tells a JetPack site
+    /// to set it; until 2026-11-24 it too was an "unknown section" and exit 78), and <c>XRFEDGE_PREBUILT</c> is
+    /// scripts/install.sh's, which may still be exported in the shell that runs <c>./xrfedge run</c>.
     /// Any other unknown <c>XRFEDGE_</c> variable is still an error, so a misspelt key is not ignored.
     /// </summary>
-    public static IReadOnlySet<string> DeploymentVariables { get; } = new HashSet<string>(StringComparer.Ordinal) { "XRFEDGE_PROFILE" };
+    public static IReadOnlySet<string> DeploymentVariables { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "XRFEDGE_PROFILE", XrfEdge.Inference.Native.OnnxRuntime.LibraryPathVariable, "XRFEDGE_PREBUILT",
+    };
 
     /// <summary>The option types by section; a section or key not listed here is an error.</summary>
     public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
