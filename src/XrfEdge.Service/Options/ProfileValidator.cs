@@ -43,8 +43,24 @@ public static partial class ProfileValidator
 
         if (a.Source == AcquisitionSource.Mca)
         {
+            // Upper bounds first: the device profile holds these as TimeSpans, and a value beyond TimeSpan.MaxValue
+            // (1e17 ms) threw OverflowException out of ToDeviceProfile: a stack trace and exit 1, which the unit restarts.
+            bool durationsFit = true;
+            foreach (var (key, milliseconds) in new[]
+            {
+                ("ReplyTimeoutMilliseconds", a.ReplyTimeoutMilliseconds), ("ReconnectDelayMilliseconds", a.ReconnectDelayMilliseconds),
+                ("PollIntervalMilliseconds", a.PollIntervalMilliseconds),
+            })
+            {
+                if (milliseconds > MaxAcquisitionMilliseconds)
+                {
+                    problems.Add(Invariant($"Acquisition:{key} = {milliseconds}: must be at most {MaxAcquisitionMilliseconds} (10 minutes)"));
+                    durationsFit = false;
+                }
+            }
+
             // The DP5 rules (rates, MCAC sizes, HV/cooler commands, time-outs) live with the session in XrfEdge.Devices.
-            if (AcquisitionProfiles.ToDeviceProfile("profile", a, settings.Calibration).Validate() is { } deviceProblem)
+            if (durationsFit && AcquisitionProfiles.ToDeviceProfile("profile", a, settings.Calibration).Validate() is { } deviceProblem)
             {
                 problems.Add("Acquisition: " + deviceProblem);
             }
@@ -216,6 +232,9 @@ public static partial class ProfileValidator
         Range(problems, "Health:StopTimeoutSeconds", h.StopTimeoutSeconds, 1, 120, "between 1 and 120 (below the unit's TimeoutStopSec=45)");
         return problems;
     }
+
+    /// <summary>Longest MCA reply time-out, reconnect delay or status poll interval a profile may set: 10 minutes, far above any real one.</summary>
+    private const double MaxAcquisitionMilliseconds = 600_000;
 
     /// <summary>
     /// The outbox is one SQLite file. Opening creates missing parent folders (as systemd's StateDirectory= does for

@@ -38,4 +38,49 @@ public sealed class ProfileInputTests : IDisposable
 
         ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel], environment);
     }
+
+    [Theory]
+    [InlineData("ReplyTimeoutMilliseconds")]
+    [InlineData("ReconnectDelayMilliseconds")]
+    [InlineData("PollIntervalMilliseconds")]
+    public void MillisecondKey_BeyondWhatATimeSpanHolds_IsAProfileErrorNotACrash(string key)
+    {
+        // 1e17 ms is beyond TimeSpan.MaxValue (about 9.2e14 ms): TimeSpan.FromMilliseconds threw OverflowException out of
+        // the validator, `xrfedge run` printed a stack trace and exited 1, which Restart=on-failure restarted.
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel, $"Acquisition:{key}=1e17"], Environment));
+
+        Assert.Contains(error.Problems, p => p.StartsWith($"Acquisition:{key} = 1E+17: must be", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_MillisecondKeyBeyondATimeSpan_Exits78WithOneLineNoStackTrace()
+    {
+        using var error = new StringWriter();
+
+        int rc = await RunCommand.RunAsync(RepositoryRoot.Combine("firmware-config", "simulator.json"), ["Model:Path=" + RepositoryRoot.TestModel, "Acquisition:ReplyTimeoutMilliseconds=1e300"], new FakeComponents(), error);
+
+        Assert.Equal(RunCommand.InvalidConfiguration, rc);
+        Assert.Contains("Acquisition:ReplyTimeoutMilliseconds = 1E+300", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ReplyTimeoutMilliseconds")]
+    [InlineData("PresetSeconds")]
+    public async Task Acquire_ProfileDurationBeyondATimeSpan_Exits2NamingTheKeyNoStackTrace(string key)
+    {
+        // `xrfedge acquire --config` reads the same Acquisition section through its own loader, which had the same overflow.
+        var profile = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("firmware-config", "simulator.json")))!;
+        profile["Acquisition"]![key] = 1e300;
+        string path = Path.Combine(_profiles.Folder, "huge.json");
+        File.WriteAllText(path, profile.ToJsonString());
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        int rc = await AcquireCommand.RunAsync("/dev/null", null, path, null, 1, null, json: false, stdout, stderr, CancellationToken.None);
+
+        Assert.Equal(2, rc); // docs/acquisition.md: "2 usage or profile error"
+        Assert.Contains(key + " = 1E+300 is too long", stderr.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr.ToString(), StringComparison.Ordinal);
+    }
 }
