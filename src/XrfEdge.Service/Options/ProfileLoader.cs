@@ -103,11 +103,14 @@ public static partial class ProfileLoader
     /// <summary>Loads, type-checks, binds and validates a profile; throws <see cref="ProfileException"/> listing every problem.</summary>
     public static ServiceSettings Load(string profilePath, IEnumerable<string> sets, IDictionary<string, string?>? environment = null)
     {
-        var configuration = Build(profilePath, sets, environment);
+        ArgumentNullException.ThrowIfNull(sets);
+        var setList = sets.ToList();
+        var variables = environment ?? ProcessEnvironment();
+        var configuration = Build(profilePath, setList, variables);
         var problems = CheckKeysAndTypes(configuration);
         if (problems.Count > 0)
         {
-            throw new ProfileException(problems);
+            throw new ProfileException(problems, profilePath, p => Origin(p, setList, variables));
         }
 
         var settings = Bind(configuration);
@@ -117,11 +120,54 @@ public static partial class ProfileLoader
         problems.AddRange(ProfileValidator.Validate(settings));
         if (problems.Count > 0)
         {
-            throw new ProfileException(problems);
+            throw new ProfileException(problems, profilePath, p => Origin(p, setList, variables));
         }
 
         return settings;
     }
+
+    /// <summary>
+    /// The input that set the key a problem starts with (<c>Mqtt:Port = 70000: …</c>): the last <c>--set</c> of it, else
+    /// its environment variable, else null (the profile file, or the key's default). An unknown section or key also
+    /// matches an override below it (<c>XRFEDGE_Mqqt__Host</c> makes the unknown section <c>Mqqt</c>).
+    /// </summary>
+    private static string? Origin(string problem, List<string> sets, IDictionary<string, string?> environment)
+    {
+        var match = ProblemKey().Match(problem);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        string key = match.Value;
+        bool unknown = problem.AsSpan(key.Length).StartsWith(": unknown ", StringComparison.Ordinal);
+        bool Sets(string overridden) => overridden.Equals(key, StringComparison.OrdinalIgnoreCase)
+            || (unknown && overridden.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase));
+
+        for (int i = sets.Count - 1; i >= 0; i--)
+        {
+            int eq = sets[i].IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && Sets(sets[i][..eq].Trim()))
+            {
+                return "--set " + sets[i];
+            }
+        }
+
+        foreach (var variable in environment.Keys.Order(StringComparer.Ordinal))
+        {
+            if (variable.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) && !DeploymentVariables.Contains(variable)
+                && Sets(variable[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal)))
+            {
+                return "environment variable " + variable;
+            }
+        }
+
+        return null;
+    }
+
+    // The key a problem sentence starts with, followed by " = value", ": rule" or " contains".
+    [GeneratedRegex(@"^[A-Za-z0-9_$]+(?::[A-Za-z0-9_$]+)*(?=( = |: | contains ))")]
+    private static partial Regex ProblemKey();
 
     /// <summary>Binds every section (call after <see cref="CheckKeysAndTypes"/> found nothing).</summary>
     public static ServiceSettings Bind(IConfiguration configuration)

@@ -83,4 +83,42 @@ public sealed class ProfileInputTests : IDisposable
         Assert.Contains(key + " = 1E+300 is too long", stderr.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ValueFromAnEnvironmentVariable_MessageNamesTheVariable()
+    {
+        // The profile says 1883; an integrator reading "Mqtt:Port = 70000" would search the file in vain.
+        // Unknown keys are reported before values are checked, hence two loads.
+        var misspelt = new Dictionary<string, string?>(Environment) { ["XRFEDGE_Mqtt__Hots"] = "broker", ["XRFEDGE_Mqqt__Host"] = "broker" };
+        var outOfRange = new Dictionary<string, string?>(Environment) { ["XRFEDGE_Mqtt__Port"] = "70000" };
+
+        var unknown = Assert.Throws<ProfileException>(() => ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel], misspelt));
+        var range = Assert.Throws<ProfileException>(() => ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel], outOfRange));
+
+        Assert.Matches(@"Mqtt:Hots: unknown key \(.*\) \(environment variable XRFEDGE_Mqtt__Hots\)", unknown.Message);
+        Assert.Matches(@"Mqqt: unknown section \(.*\) \(environment variable XRFEDGE_Mqqt__Host\)", unknown.Message);
+        Assert.Contains("Mqtt:Port = 70000: must be between 1 and 65535 (environment variable XRFEDGE_Mqtt__Port)", range.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValueFromSet_MessageNamesTheSetAndTheHeaderNamesTheProfile()
+    {
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel, "Health:StallSeconds=0"], Environment));
+
+        Assert.StartsWith($"invalid configuration (profile {PiProfile}):", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Health:StallSeconds = 0: must be between 1 and 600 (--set Health:StallSeconds=0)", error.Message, StringComparison.Ordinal);
+        Assert.Equal("Health:StallSeconds = 0: must be between 1 and 600", Assert.Single(error.Problems)); // the sentence itself is unchanged
+    }
+
+    [Fact]
+    public void ValueFromTheProfileFile_NotAttributedToAnOverride()
+    {
+        string path = Path.Combine(_profiles.Folder, "p.json");
+        File.WriteAllText(path, """{ "Mqtt": { "Port": 0 } }""");
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, [], Environment));
+
+        Assert.Contains($"invalid configuration (profile {path}):", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Mqtt:Port = 0: must be between 1 and 65535" + System.Environment.NewLine, error.Message + System.Environment.NewLine, StringComparison.Ordinal);
+    }
 }
