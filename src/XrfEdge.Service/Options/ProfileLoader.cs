@@ -85,8 +85,30 @@ public static partial class ProfileLoader
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException or System.Text.Json.JsonException)
         {
-            throw new ProfileException([$"profile {profilePath}: not valid JSON: {ex.InnerException?.Message ?? ex.Message}"]);
+            throw new ProfileException([$"profile {profilePath}: not valid JSON{JsonErrorAt(ex)}"]);
         }
+    }
+
+    /// <summary>
+    /// Where the parser stopped, from the <see cref="System.Text.Json.JsonException"/> that Microsoft's JSON provider wraps
+    /// twice (InvalidDataException → FormatException "Could not parse the JSON file." → JsonException): until 2026-11-24
+    /// the message was that middle sentence, with no line, for a 70-line profile.
+    /// </summary>
+    private static string JsonErrorAt(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Text.Json.JsonException { LineNumber: { } line } json)
+            {
+                string reason = json.Message;
+                int position = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+                reason = (position > 0 ? reason[..position] : reason).TrimEnd(' ', '|', '.');
+                // Zero-based in System.Text.Json; editors count from 1.
+                return string.Create(CultureInfo.InvariantCulture, $" at line {line + 1}, byte {json.BytePositionInLine + 1}: {reason}");
+            }
+        }
+
+        return ": " + (exception.InnerException?.Message ?? exception.Message);
     }
 
     private static Dictionary<string, string?> ProcessEnvironment()

@@ -121,4 +121,19 @@ public sealed class ProfileInputTests : IDisposable
         Assert.Contains($"invalid configuration (profile {path}):", error.Message, StringComparison.Ordinal);
         Assert.Contains("Mqtt:Port = 0: must be between 1 and 65535" + System.Environment.NewLine, error.Message + System.Environment.NewLine, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void InvalidJson_NamesTheLine()
+    {
+        // Microsoft's JSON provider wraps the parser's error twice; the outer text was "Could not parse the JSON file."
+        // with no position, in a 70-line profile.
+        string path = Path.Combine(_profiles.Folder, "broken.json");
+        File.WriteAllText(path, "{\n  \"Mqtt\": {\n    \"Port\": 1883,,\n  }\n}\n");
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(path, [], Environment));
+
+        string problem = Assert.Single(error.Problems);
+        Assert.StartsWith($"profile {path}: not valid JSON", problem, StringComparison.Ordinal);
+        Assert.Contains("line 3", problem, StringComparison.Ordinal); // the doubled comma is on the third line
+    }
 }
