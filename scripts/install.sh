@@ -54,7 +54,7 @@ for f in "$root"/models/xrf-line-encoder.*; do
   [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/models/"
 done
 if [ ! -e "$destdir$prefix/models/xrf-line-encoder.int8.onnx" ]; then
-  echo "install.sh: WARNING: models/xrf-line-encoder.int8.onnx is missing; the service will refuse to start until it is there" >&2
+  echo "install.sh: WARNING: models/xrf-line-encoder.int8.onnx is missing; the service will measure without analysis (every result 'analysis failed: no model loaded') until $prefix/models/ holds the model and its card (\`make model\` makes them)" >&2
 fi
 for f in "$root"/docs/deploy.md "$root"/docs/service.md; do
   [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/docs/"
