@@ -83,6 +83,12 @@ public static partial class ProfileLoader
             builder.AddInMemoryCollection(overrides);
             return builder.Build();
         }
+        catch (UnauthorizedAccessException ex)
+        {
+            // A site profile installed 0600 root that the unit's User=xrfedge cannot open. Until 2026-11-24 this escaped
+            // as a stack trace with exit 1, which Restart=on-failure restarted; it is a configuration error (78).
+            throw new ProfileException([$"profile {profilePath}: cannot be read by user {Environment.UserName} ({ex.Message}); make it readable, e.g. mode 0640 group xrfedge"]);
+        }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException or System.Text.Json.JsonException)
         {
             throw new ProfileException([$"profile {profilePath}: not valid JSON{JsonErrorAt(ex)}"]);

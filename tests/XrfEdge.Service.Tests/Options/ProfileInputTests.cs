@@ -136,4 +136,45 @@ public sealed class ProfileInputTests : IDisposable
         Assert.StartsWith($"profile {path}: not valid JSON", problem, StringComparison.Ordinal);
         Assert.Contains("line 3", problem, StringComparison.Ordinal); // the doubled comma is on the third line
     }
+
+    [Fact]
+    public async Task Run_ProfileTheServiceUserCannotRead_Exits78NamingTheFileNoStackTrace()
+    {
+        // A site profile installed 0600 root (umask 077, `install -m 0600`) that the unit's User=xrfedge cannot read:
+        // File.Exists is true, reading throws UnauthorizedAccessException, which the loader did not catch: a stack trace
+        // and exit 1, restarted by Restart=on-failure. Root reads any file, so as root the child runs as nobody.
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Fail("the service and this test are Linux-only");
+            return;
+        }
+
+        File.SetUnixFileMode(_profiles.Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        string path = Path.Combine(_profiles.Folder, "site.json");
+        File.Copy(RepositoryRoot.Combine("firmware-config", "simulator.json"), path);
+        File.SetUnixFileMode(path, UnixFileMode.None);
+        bool root = System.Environment.UserName == "root";
+        var start = new System.Diagnostics.ProcessStartInfo(root ? "setpriv" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in root ? ["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet"] : Array.Empty<string>())
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "run", "--config", path })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["HOME"] = _profiles.Folder;
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = await process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(process.ExitCode == RunCommand.InvalidConfiguration, $"exit {process.ExitCode}\n{stderr}{await stdout}");
+        Assert.Contains($"profile {path}: cannot be read", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
 }
