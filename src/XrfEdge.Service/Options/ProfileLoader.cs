@@ -48,6 +48,11 @@ public static partial class ProfileLoader
     {
         ArgumentNullException.ThrowIfNull(sets);
         string fullPath = Path.GetFullPath(profilePath);
+        if (Directory.Exists(fullPath))
+        {
+            throw new ProfileException([$"profile {profilePath}: is a directory; name a profile file in it, for example {Path.Combine(profilePath, "pi-dp5-uart.json")}"]);
+        }
+
         if (!File.Exists(fullPath))
         {
             throw new ProfileException([$"profile {profilePath}: file not found"]);

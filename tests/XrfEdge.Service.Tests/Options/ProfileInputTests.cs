@@ -177,4 +177,13 @@ public sealed class ProfileInputTests : IDisposable
         Assert.Contains($"profile {path}: cannot be read", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ProfilePathIsADirectory_SaysSo()
+    {
+        // `--config /opt/xrfedge/firmware-config` (the folder, not a file) was reported as "file not found".
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(_profiles.Folder, [], Environment));
+
+        Assert.Equal($"profile {_profiles.Folder}: is a directory; name a profile file in it, for example {Path.Combine(_profiles.Folder, "pi-dp5-uart.json")}", Assert.Single(error.Problems));
+    }
 }
