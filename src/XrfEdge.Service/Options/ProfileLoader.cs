@@ -309,6 +309,8 @@ public static partial class ProfileLoader
         }
     }
 
+    private static string EnvironmentName(string path) => EnvironmentPrefix + path.Replace(":", "__", StringComparison.Ordinal);
+
     private static bool IsNestedSection(Type type) =>
         type.IsClass && type != typeof(string) && !type.IsArray && !type.IsGenericType && type.Namespace == typeof(ProfileLoader).Namespace;
 
@@ -318,13 +320,16 @@ public static partial class ProfileLoader
         if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(Dictionary<,>))
         {
             var bad = key.GetChildren().FirstOrDefault(c => c.Value is null);
-            return key.Value is { Length: > 0 } ? $"{key.Path} = '{key.Value}': must be an object of NAME: value pairs"
+            // A --set or a variable gives one value; say how they give a pair (a file gives an object).
+            return key.Value is { Length: > 0 }
+                ? $"{key.Path} = '{key.Value}': must be an object of NAME: value pairs (one pair per --set, {key.Path}:NAME=value, or per variable, {EnvironmentName(key.Path)}__NAME=value)"
                 : bad is not null ? $"{bad.Path}: must be a single value" : null;
         }
 
         if (target.IsArray)
         {
-            return key.Value is null || key.Value.Length == 0 ? null : $"{key.Path} = '{key.Value}': must be a JSON array";
+            return key.Value is null || key.Value.Length == 0 ? null
+                : $"{key.Path} = '{key.Value}': must be a list (a JSON array in the file; one item per --set, {key.Path}:0={key.Value}, {key.Path}:1=…, or per variable, {EnvironmentName(key.Path)}__0={key.Value})";
         }
 
         string? value = key.Value;

@@ -186,4 +186,18 @@ public sealed class ProfileInputTests : IDisposable
 
         Assert.Equal($"profile {_profiles.Folder}: is a directory; name a profile file in it, for example {Path.Combine(_profiles.Folder, "pi-dp5-uart.json")}", Assert.Single(error.Problems));
     }
+
+    [Theory]
+    [InlineData("Decoder:IgnoreElements=Rh", "Decoder:IgnoreElements:0=Rh", "XRFEDGE_Decoder__IgnoreElements__0=Rh")]
+    [InlineData("Acquisition:Configuration=GAIN", "Acquisition:Configuration:NAME=value", "XRFEDGE_Acquisition__Configuration__NAME=value")]
+    public void ListOrObjectKeySetAsOneValue_SaysHowToOverrideItsItems(string set, string setForm, string environmentForm)
+    {
+        // firmware-config/README.md: "Every key can be overridden by --set". For a list or an object the message was
+        // "must be a JSON array" / "must be an object of NAME: value pairs", which a --set cannot be.
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel, set], Environment));
+
+        string problem = Assert.Single(error.Problems);
+        Assert.Contains(setForm, problem, StringComparison.Ordinal);
+        Assert.Contains(environmentForm, problem, StringComparison.Ordinal);
+    }
 }
