@@ -135,6 +135,12 @@ public static partial class ProfileValidator
         {
             problems.Add("Mqtt:Host = '': required (broker host name or address)");
         }
+        else if (Uri.CheckHostName(q.Host) == UriHostNameType.Unknown)
+        {
+            // "mqtt://broker", "broker:1883": libmosquitto takes the string as a name to resolve, which never resolves,
+            // so the instrument stayed offline with a profile that had passed.
+            problems.Add($"Mqtt:Host = '{q.Host}': must be a host name or an IP address only (no scheme such as mqtt://, no :port; the port is Mqtt:Port and TLS is Mqtt:CaFile)");
+        }
 
         Range(problems, "Mqtt:Port", q.Port, 1, 65_535, "between 1 and 65535");
         Range(problems, "Mqtt:KeepAliveSeconds", q.KeepAliveSeconds, 5, 600, "between 5 and 600");

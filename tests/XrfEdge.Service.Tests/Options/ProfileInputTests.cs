@@ -200,4 +200,29 @@ public sealed class ProfileInputTests : IDisposable
         Assert.Contains(setForm, problem, StringComparison.Ordinal);
         Assert.Contains(environmentForm, problem, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("mqtt://broker.example.internal")]
+    [InlineData("broker.example.internal:1883")]
+    [InlineData("tcp://10.0.0.5:8883")]
+    [InlineData("broker example")]
+    public void MqttHost_UrlOrHostWithPort_IsRefusedNamingTheKey(string host)
+    {
+        // Accepted before, as a name for libmosquitto to resolve, which cannot resolve a URL or a name with a port: the
+        // instrument would stay offline with results piling up in the outbox, while the profile had passed.
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel, "Mqtt:Host=" + host], Environment));
+
+        Assert.StartsWith($"Mqtt:Host = '{host}': must be a host name or an IP address only", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("mqtt.example.internal")]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    [InlineData("fd00::5")]
+    [InlineData("broker")]
+    public void MqttHost_NameOrAddress_IsAccepted(string host)
+    {
+        Assert.Equal(host, ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel, "Mqtt:Host=" + host], Environment).Mqtt.Host);
+    }
 }
