@@ -80,6 +80,7 @@ XRFEDGE_PROFILE=pi-dp5-uart
 #XRFEDGE_Mqtt__Host=mqtt.example.internal
 #XRFEDGE_Mqtt__Fleet=site-a
 #XRFEDGE_Mqtt__DeviceId=XRF-PI-0001
+#XRFEDGE_Mqtt__Username=
 #XRFEDGE_Mqtt__Password=
 ENV
   chmod 0640 "$destdir/etc/xrfedge/xrfedge.env"

@@ -142,6 +142,13 @@ public static partial class ProfileValidator
             problems.Add($"Mqtt:Host = '{q.Host}': must be a host name or an IP address only (no scheme such as mqtt://, no :port; the port is Mqtt:Port and TLS is Mqtt:CaFile)");
         }
 
+        if (!string.IsNullOrEmpty(q.Password) && string.IsNullOrEmpty(q.Username))
+        {
+            // The transport hands credentials to libmosquitto only with a user name (MQTT 3.1.1 §3.1.2.9: no password
+            // without a user name), so the password alone was dropped silently and the broker refused every connect.
+            problems.Add("Mqtt:Password is set but Mqtt:Username is not: MQTT sends a password only with a user name (set Mqtt:Username, XRFEDGE_Mqtt__Username in /etc/xrfedge/xrfedge.env)");
+        }
+
         Range(problems, "Mqtt:Port", q.Port, 1, 65_535, "between 1 and 65535");
         Range(problems, "Mqtt:KeepAliveSeconds", q.KeepAliveSeconds, 5, 600, "between 5 and 600");
         if (!TopicSegment().IsMatch(q.Fleet))

@@ -225,4 +225,25 @@ public sealed class ProfileInputTests : IDisposable
     {
         Assert.Equal(host, ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel, "Mqtt:Host=" + host], Environment).Mqtt.Host);
     }
+
+    [Fact]
+    public void MqttPasswordWithoutUsername_IsRefusedNamingBothKeys()
+    {
+        // MosquittoTransport hands credentials to libmosquitto only with a user name, so a password alone was dropped
+        // without a word and the broker answered "not authorised" on every attempt. install.sh's xrfedge.env template
+        // offered #XRFEDGE_Mqtt__Password= with no user name line beside it.
+        var environment = new Dictionary<string, string?>(Environment) { ["XRFEDGE_Mqtt__Password"] = "secret" };
+
+        var error = Assert.Throws<ProfileException>(() => ProfileLoader.Load(PiProfile, ["Model:Path=" + RepositoryRoot.TestModel], environment));
+
+        Assert.StartsWith("Mqtt:Password is set but Mqtt:Username is not", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InstallEnvironmentTemplate_OffersTheUserNameWithThePassword()
+    {
+        string install = File.ReadAllText(RepositoryRoot.Combine("scripts", "install.sh"));
+
+        Assert.Contains("#XRFEDGE_Mqtt__Username=", install, StringComparison.Ordinal);
+    }
 }
