@@ -145,8 +145,8 @@ public static partial class ProfileValidator
         if (!string.IsNullOrEmpty(q.Password) && string.IsNullOrEmpty(q.Username))
         {
             // The transport hands credentials to libmosquitto only with a user name (MQTT 3.1.1 §3.1.2.9: no password
-            // without a user name), so the password alone was dropped silently and the broker refused every connect.
-            problems.Add("Mqtt:Password is set but Mqtt:Username is not: MQTT sends a password only with a user name (set Mqtt:Username, XRFEDGE_Mqtt__Username in /etc/xrfedge/xrfedge.env)");
+            // without a user name), so the password alone was dropped silently: a broker that requires a login refused every connect.
+            problems.Add("Mqtt:Password is set but Mqtt:Username is not: the service sends a password only with a user name, as MQTT 3.1.1 requires (set Mqtt:Username, XRFEDGE_Mqtt__Username in /etc/xrfedge/xrfedge.env)");
         }
 
         Range(problems, "Mqtt:Port", q.Port, 1, 65_535, "between 1 and 65535");
