@@ -54,7 +54,7 @@ for f in "$root"/models/xrf-line-encoder.*; do
   [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/models/"
 done
 if [ ! -e "$destdir$prefix/models/xrf-line-encoder.int8.onnx" ]; then
-  echo "install.sh: WARNING: models/xrf-line-encoder.int8.onnx is missing; the service will refuse to start until it is there" >&2
+  echo "install.sh: WARNING: models/xrf-line-encoder.int8.onnx is missing; the service will measure without analysis (every result 'analysis failed: no model loaded') until $prefix/models/ holds the model and its card (\`make model\` makes them)" >&2
 fi
 for f in "$root"/docs/deploy.md "$root"/docs/service.md; do
   [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/docs/"
@@ -80,6 +80,7 @@ XRFEDGE_PROFILE=pi-dp5-uart
 #XRFEDGE_Mqtt__Host=mqtt.example.internal
 #XRFEDGE_Mqtt__Fleet=site-a
 #XRFEDGE_Mqtt__DeviceId=XRF-PI-0001
+#XRFEDGE_Mqtt__Username=
 #XRFEDGE_Mqtt__Password=
 ENV
   chmod 0640 "$destdir/etc/xrfedge/xrfedge.env"

@@ -173,13 +173,13 @@ public sealed record AcquisitionProfile
                     AllowHighVoltageCommands = Bool(a, "AllowHighVoltageCommands") ?? false,
                     SaveToFlash = Bool(a, "SaveToFlash") ?? false,
                     ResetBeforeConfiguring = Bool(a, "ResetBeforeConfiguring") ?? true,
-                    PresetTime = TimeSpan.FromSeconds(Num(a, "PresetSeconds") ?? 10),
+                    PresetTime = Duration(a, "PresetSeconds", 10, TimeSpan.FromSeconds),
                     Calibration = calibration,
-                    ReplyTimeout = TimeSpan.FromMilliseconds(Num(a, "ReplyTimeoutMilliseconds") ?? 500),
+                    ReplyTimeout = Duration(a, "ReplyTimeoutMilliseconds", 500, TimeSpan.FromMilliseconds),
                     MaxAttempts = Int(a, "MaxAttempts") ?? 3,
                     ReconnectAttempts = Int(a, "ReconnectAttempts") ?? 10,
-                    ReconnectDelay = TimeSpan.FromMilliseconds(Num(a, "ReconnectDelayMilliseconds") ?? 1000),
-                    PollInterval = TimeSpan.FromMilliseconds(Num(a, "PollIntervalMilliseconds") ?? 250),
+                    ReconnectDelay = Duration(a, "ReconnectDelayMilliseconds", 1000, TimeSpan.FromMilliseconds),
+                    PollInterval = Duration(a, "PollIntervalMilliseconds", 250, TimeSpan.FromMilliseconds),
                     SpiMode = Int(a, "SpiMode") ?? 0,
                     SpiMaxSpeedHz = Int(a, "SpiMaxSpeedHz") ?? 8_000_000,
                 };
@@ -282,6 +282,23 @@ public sealed record AcquisitionProfile
     private static double? Num(JsonElement e, string key) => e.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null
         ? v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw new FormatException($"{key} must be a number")
         : null;
+
+    /// <summary>
+    /// A duration key; a value beyond <see cref="TimeSpan.MaxValue"/> (1e17 ms) is a <see cref="FormatException"/> naming
+    /// the key, where TimeSpan's own OverflowException reached the user as a stack trace.
+    /// </summary>
+    private static TimeSpan Duration(JsonElement e, string key, double fallback, Func<double, TimeSpan> toTimeSpan)
+    {
+        double value = Num(e, key) ?? fallback;
+        try
+        {
+            return toTimeSpan(value);
+        }
+        catch (OverflowException)
+        {
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{key} = {value} is too long to be a duration"));
+        }
+    }
 
     private static int? Int(JsonElement e, string key) => Num(e, key) is { } d
         ? d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d : throw new FormatException($"{key} must be an integer")

@@ -9,7 +9,10 @@ namespace XrfEdge.Service.Cli;
 /// <summary><c>xrfedge run --config FILE [--set Section:Key=Value]…</c>: the worker service.</summary>
 internal static class RunCommand
 {
-    /// <summary>Exit code for an invalid profile (EX_CONFIG from sysexits.h); systemd's Restart=on-failure retries it, the journal shows why.</summary>
+    /// <summary>
+    /// Exit code for an invalid profile (EX_CONFIG from sysexits.h). The unit's <c>RestartPreventExitStatus=78</c> keeps
+    /// <c>Restart=on-failure</c> from retrying it (a restart cannot fix the file); the journal shows why.
+    /// </summary>
     public const int InvalidConfiguration = 78;
 
     /// <summary>Exit code when start-up failed (device, model or outbox could not be opened) or a pipeline stage crashed later.</summary>

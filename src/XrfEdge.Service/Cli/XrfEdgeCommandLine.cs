@@ -60,13 +60,40 @@ internal static class XrfEdgeCommandLine
     /// <c>run</c>: the Generic Host's console lifetime handles SIGTERM/Ctrl-C itself with its ordered shutdown, and a
     /// second handler would end the process with 143 after the grace period while the host is still draining.
     /// </summary>
-    public static Task<int> InvokeAsync(string[] args)
+    public static Task<int> InvokeAsync(string[] args) => InvokeAsync(args, null, null);
+
+    /// <summary><see cref="InvokeAsync(string[])"/> writing to <paramref name="output"/>/<paramref name="error"/> instead of the console (tests).</summary>
+    internal static Task<int> InvokeAsync(string[] args, TextWriter? output, TextWriter? error)
     {
         var parse = Build().Parse(args);
         var configuration = new InvocationConfiguration
         {
             ProcessTerminationTimeout = parse.CommandResult.Command.Name is AcquireCommand.Name or McaSimCommand.Name ? TerminationGracePeriod : null,
         };
-        return parse.InvokeAsync(configuration);
+        if (output is not null)
+        {
+            configuration.Output = output;
+        }
+
+        if (error is not null)
+        {
+            configuration.Error = error;
+        }
+
+        return InvokeCheckedAsync(parse, configuration);
+    }
+
+    /// <summary>
+    /// The verbs whose documentation gives bad arguments exit 2 (docs/acquisition.md, docs/synthesis.md,
+    /// docs/inference.md §6); there 1 means something else (a device failure, unreadable spectra). System.CommandLine
+    /// exits 1 for every parse error, so until 2026-11-24 <c>acquire --count abc</c> looked like a device failure.
+    /// The other verbs keep the parser's 1, as documented for them.
+    /// </summary>
+    private static readonly HashSet<string> UsageErrorIsTwo = new(StringComparer.Ordinal) { AcquireCommand.Name, McaSimCommand.Name, "synth", "eval" };
+
+    private static async Task<int> InvokeCheckedAsync(ParseResult parse, InvocationConfiguration configuration)
+    {
+        int rc = await parse.InvokeAsync(configuration).ConfigureAwait(false);
+        return parse.Errors.Count > 0 && UsageErrorIsTwo.Contains(parse.CommandResult.Command.Name) ? 2 : rc;
     }
 }

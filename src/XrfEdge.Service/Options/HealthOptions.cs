@@ -6,12 +6,12 @@ public sealed class HealthOptions
     /// <summary>Configuration section name.</summary>
     public const string Section = "Health";
 
-    /// <summary>Seconds between health messages (5 … 3600; the reference recommends 30–60).</summary>
+    /// <summary>Seconds between health messages (1 … 3600, ProfileValidator; the reference recommends 30–60).</summary>
     public int IntervalSeconds { get; set; } = 30;
 
     /// <summary>
     /// Seconds a pipeline stage may stay busy beyond its expected time (the preset for acquisition) before it counts
-    /// as stalled and the systemd watchdog is no longer fed (5 … 600). Keep it below the unit's <c>WatchdogSec=</c>.
+    /// as stalled and the systemd watchdog is no longer fed (1 … 600). Keep it below the unit's <c>WatchdogSec=</c>.
     /// </summary>
     public int StallSeconds { get; set; } = 20;
 

@@ -18,6 +18,6 @@ public sealed class ModelOptions
     /// <summary>Most spectra encoded in one call when several wait (1 … 4096); scan mode benefits from 256+.</summary>
     public int MaxBatchSize { get; set; } = 256;
 
-    /// <summary>ONNX Runtime intra-op threads (0 = library default; 1–8).</summary>
+    /// <summary>ONNX Runtime intra-op threads (0 = library default, up to 64; the boards have 4–12 cores).</summary>
     public int IntraOpThreads { get; set; } = 1;
 }

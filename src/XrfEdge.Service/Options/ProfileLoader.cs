@@ -20,9 +20,15 @@ public static partial class ProfileLoader
     /// Variables with the prefix that are the deployment's, not profile keys, and so are not read as configuration:
     /// <c>XRFEDGE_PROFILE</c> names the profile file in the systemd unit's <c>ExecStart=</c> (systemd/xrfedge.service,
     /// /etc/xrfedge/xrfedge.env). Read as a key it was an "unknown section", exit 78, and the unit never started.
+    /// <c>XRFEDGE_ONNXRUNTIME_PATH</c> is ONNX Runtime's own fallback library path (docs/inference.md tells a JetPack site
+    /// to set it; until 2026-11-24 it too was an "unknown section" and exit 78), and <c>XRFEDGE_PREBUILT</c> is
+    /// scripts/install.sh's, which may still be exported in the shell that runs <c>./xrfedge run</c>.
     /// Any other unknown <c>XRFEDGE_</c> variable is still an error, so a misspelt key is not ignored.
     /// </summary>
-    public static IReadOnlySet<string> DeploymentVariables { get; } = new HashSet<string>(StringComparer.Ordinal) { "XRFEDGE_PROFILE" };
+    public static IReadOnlySet<string> DeploymentVariables { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "XRFEDGE_PROFILE", XrfEdge.Inference.Native.OnnxRuntime.LibraryPathVariable, "XRFEDGE_PREBUILT",
+    };
 
     /// <summary>The option types by section; a section or key not listed here is an error.</summary>
     public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
@@ -42,6 +48,11 @@ public static partial class ProfileLoader
     {
         ArgumentNullException.ThrowIfNull(sets);
         string fullPath = Path.GetFullPath(profilePath);
+        if (Directory.Exists(fullPath))
+        {
+            throw new ProfileException([$"profile {profilePath}: is a directory; name a profile file in it, for example {Path.Combine(profilePath, "pi-dp5-uart.json")}"]);
+        }
+
         if (!File.Exists(fullPath))
         {
             throw new ProfileException([$"profile {profilePath}: file not found"]);
@@ -77,10 +88,38 @@ public static partial class ProfileLoader
             builder.AddInMemoryCollection(overrides);
             return builder.Build();
         }
+        catch (UnauthorizedAccessException ex)
+        {
+            // A site profile installed 0600 root that the unit's User=xrfedge cannot open. Until 2026-11-24 this escaped
+            // as a stack trace with exit 1, which Restart=on-failure restarted; it is a configuration error (78).
+            throw new ProfileException([$"profile {profilePath}: cannot be read by user {Environment.UserName} ({ex.Message}); make it readable, e.g. mode 0640 group xrfedge"]);
+        }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException or System.Text.Json.JsonException)
         {
-            throw new ProfileException([$"profile {profilePath}: not valid JSON: {ex.InnerException?.Message ?? ex.Message}"]);
+            throw new ProfileException([$"profile {profilePath}: not valid JSON{JsonErrorAt(ex)}"]);
         }
+    }
+
+    /// <summary>
+    /// Where the parser stopped, from the <see cref="System.Text.Json.JsonException"/> that Microsoft's JSON provider wraps
+    /// twice (InvalidDataException → FormatException "Could not parse the JSON file." → JsonException): until 2026-11-24
+    /// the message was that middle sentence, with no line, for a 70-line profile.
+    /// </summary>
+    private static string JsonErrorAt(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Text.Json.JsonException { LineNumber: { } line } json)
+            {
+                string reason = json.Message;
+                int position = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+                reason = (position > 0 ? reason[..position] : reason).TrimEnd(' ', '|', '.');
+                // Zero-based in System.Text.Json; editors count from 1.
+                return string.Create(CultureInfo.InvariantCulture, $" at line {line + 1}, byte {json.BytePositionInLine + 1}: {reason}");
+            }
+        }
+
+        return ": " + (exception.InnerException?.Message ?? exception.Message);
     }
 
     private static Dictionary<string, string?> ProcessEnvironment()
@@ -97,11 +136,14 @@ public static partial class ProfileLoader
     /// <summary>Loads, type-checks, binds and validates a profile; throws <see cref="ProfileException"/> listing every problem.</summary>
     public static ServiceSettings Load(string profilePath, IEnumerable<string> sets, IDictionary<string, string?>? environment = null)
     {
-        var configuration = Build(profilePath, sets, environment);
+        ArgumentNullException.ThrowIfNull(sets);
+        var setList = sets.ToList();
+        var variables = environment ?? ProcessEnvironment();
+        var configuration = Build(profilePath, setList, variables);
         var problems = CheckKeysAndTypes(configuration);
         if (problems.Count > 0)
         {
-            throw new ProfileException(problems);
+            throw new ProfileException(problems, profilePath, p => Origin(p, setList, variables));
         }
 
         var settings = Bind(configuration);
@@ -111,11 +153,54 @@ public static partial class ProfileLoader
         problems.AddRange(ProfileValidator.Validate(settings));
         if (problems.Count > 0)
         {
-            throw new ProfileException(problems);
+            throw new ProfileException(problems, profilePath, p => Origin(p, setList, variables));
         }
 
         return settings;
     }
+
+    /// <summary>
+    /// The input that set the key a problem starts with (<c>Mqtt:Port = 70000: …</c>): the last <c>--set</c> of it, else
+    /// its environment variable, else null (the profile file, or the key's default). An unknown section or key also
+    /// matches an override below it (<c>XRFEDGE_Mqqt__Host</c> makes the unknown section <c>Mqqt</c>).
+    /// </summary>
+    private static string? Origin(string problem, List<string> sets, IDictionary<string, string?> environment)
+    {
+        var match = ProblemKey().Match(problem);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        string key = match.Value;
+        bool unknown = problem.AsSpan(key.Length).StartsWith(": unknown ", StringComparison.Ordinal);
+        bool Sets(string overridden) => overridden.Equals(key, StringComparison.OrdinalIgnoreCase)
+            || (unknown && overridden.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase));
+
+        for (int i = sets.Count - 1; i >= 0; i--)
+        {
+            int eq = sets[i].IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && Sets(sets[i][..eq].Trim()))
+            {
+                return "--set " + sets[i];
+            }
+        }
+
+        foreach (var variable in environment.Keys.Order(StringComparer.Ordinal))
+        {
+            if (variable.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) && !DeploymentVariables.Contains(variable)
+                && Sets(variable[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal)))
+            {
+                return "environment variable " + variable;
+            }
+        }
+
+        return null;
+    }
+
+    // The key a problem sentence starts with, followed by " = value", ": rule" or " contains".
+    [GeneratedRegex(@"^[A-Za-z0-9_$]+(?::[A-Za-z0-9_$]+)*(?=( = |: | contains ))")]
+    private static partial Regex ProblemKey();
 
     /// <summary>Binds every section (call after <see cref="CheckKeysAndTypes"/> found nothing).</summary>
     public static ServiceSettings Bind(IConfiguration configuration)
@@ -224,6 +309,8 @@ public static partial class ProfileLoader
         }
     }
 
+    private static string EnvironmentName(string path) => EnvironmentPrefix + path.Replace(":", "__", StringComparison.Ordinal);
+
     private static bool IsNestedSection(Type type) =>
         type.IsClass && type != typeof(string) && !type.IsArray && !type.IsGenericType && type.Namespace == typeof(ProfileLoader).Namespace;
 
@@ -233,13 +320,16 @@ public static partial class ProfileLoader
         if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(Dictionary<,>))
         {
             var bad = key.GetChildren().FirstOrDefault(c => c.Value is null);
-            return key.Value is { Length: > 0 } ? $"{key.Path} = '{key.Value}': must be an object of NAME: value pairs"
+            // A --set or a variable gives one value; say how they give a pair (a file gives an object).
+            return key.Value is { Length: > 0 }
+                ? $"{key.Path} = '{key.Value}': must be an object of NAME: value pairs (one pair per --set, {key.Path}:NAME=value, or per variable, {EnvironmentName(key.Path)}__NAME=value)"
                 : bad is not null ? $"{bad.Path}: must be a single value" : null;
         }
 
         if (target.IsArray)
         {
-            return key.Value is null || key.Value.Length == 0 ? null : $"{key.Path} = '{key.Value}': must be a JSON array";
+            return key.Value is null || key.Value.Length == 0 ? null
+                : $"{key.Path} = '{key.Value}': must be a list (a JSON array in the file; one item per --set, {key.Path}:0={key.Value}, {key.Path}:1=…, or per variable, {EnvironmentName(key.Path)}__0={key.Value})";
         }
 
         string? value = key.Value;

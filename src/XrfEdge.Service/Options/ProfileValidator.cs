@@ -43,8 +43,24 @@ public static partial class ProfileValidator
 
         if (a.Source == AcquisitionSource.Mca)
         {
+            // Upper bounds first: the device profile holds these as TimeSpans, and a value beyond TimeSpan.MaxValue
+            // (1e17 ms) threw OverflowException out of ToDeviceProfile: a stack trace and exit 1, which the unit restarts.
+            bool durationsFit = true;
+            foreach (var (key, milliseconds) in new[]
+            {
+                ("ReplyTimeoutMilliseconds", a.ReplyTimeoutMilliseconds), ("ReconnectDelayMilliseconds", a.ReconnectDelayMilliseconds),
+                ("PollIntervalMilliseconds", a.PollIntervalMilliseconds),
+            })
+            {
+                if (milliseconds > MaxAcquisitionMilliseconds)
+                {
+                    problems.Add(Invariant($"Acquisition:{key} = {milliseconds}: must be at most {MaxAcquisitionMilliseconds} (10 minutes)"));
+                    durationsFit = false;
+                }
+            }
+
             // The DP5 rules (rates, MCAC sizes, HV/cooler commands, time-outs) live with the session in XrfEdge.Devices.
-            if (AcquisitionProfiles.ToDeviceProfile("profile", a, settings.Calibration).Validate() is { } deviceProblem)
+            if (durationsFit && AcquisitionProfiles.ToDeviceProfile("profile", a, settings.Calibration).Validate() is { } deviceProblem)
             {
                 problems.Add("Acquisition: " + deviceProblem);
             }
@@ -118,6 +134,19 @@ public static partial class ProfileValidator
         if (string.IsNullOrWhiteSpace(q.Host))
         {
             problems.Add("Mqtt:Host = '': required (broker host name or address)");
+        }
+        else if (Uri.CheckHostName(q.Host) == UriHostNameType.Unknown)
+        {
+            // "mqtt://broker", "broker:1883": libmosquitto takes the string as a name to resolve, which never resolves,
+            // so the instrument stayed offline with a profile that had passed.
+            problems.Add($"Mqtt:Host = '{q.Host}': must be a host name or an IP address only (no scheme such as mqtt://, no :port; the port is Mqtt:Port and TLS is Mqtt:CaFile)");
+        }
+
+        if (!string.IsNullOrEmpty(q.Password) && string.IsNullOrEmpty(q.Username))
+        {
+            // The transport hands credentials to libmosquitto only with a user name (MQTT 3.1.1 §3.1.2.9: no password
+            // without a user name), so the password alone was dropped silently: a broker that requires a login refused every connect.
+            problems.Add("Mqtt:Password is set but Mqtt:Username is not: the service sends a password only with a user name, as MQTT 3.1.1 requires (set Mqtt:Username, XRFEDGE_Mqtt__Username in /etc/xrfedge/xrfedge.env)");
         }
 
         Range(problems, "Mqtt:Port", q.Port, 1, 65_535, "between 1 and 65535");
@@ -216,6 +245,9 @@ public static partial class ProfileValidator
         Range(problems, "Health:StopTimeoutSeconds", h.StopTimeoutSeconds, 1, 120, "between 1 and 120 (below the unit's TimeoutStopSec=45)");
         return problems;
     }
+
+    /// <summary>Longest MCA reply time-out, reconnect delay or status poll interval a profile may set: 10 minutes, far above any real one.</summary>
+    private const double MaxAcquisitionMilliseconds = 600_000;
 
     /// <summary>
     /// The outbox is one SQLite file. Opening creates missing parent folders (as systemd's StateDirectory= does for

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using XrfEdge.Service.Cli;
 using XrfEdge.Service.Options;
 
 namespace XrfEdge.Service.Tests.Systemd;
@@ -53,6 +54,18 @@ public sealed partial class UnitFileTests
         Assert.Matches("(?m)^WatchdogSec=", text);
         Assert.Matches("(?m)^WorkingDirectory=/var/lib/xrfedge$", text);
         Assert.Matches("(?m)^LimitCORE=0$", text);
+    }
+
+    [Fact]
+    public void Unit_DoesNotRestartTheExitCodeOfAnInvalidProfile_ButRestartsAStartupFailure()
+    {
+        // House rule: bad configuration must not restart-loop. `xrfedge run` exits RunCommand.InvalidConfiguration for
+        // it and RunCommand.StartupFailed for a device/outbox failure, which a restart may cure.
+        string text = File.ReadAllText(Unit);
+        Assert.Matches("(?m)^Restart=on-failure$", text);
+        var prevented = Regex.Match(text, "(?m)^RestartPreventExitStatus=(.+)$").Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(RunCommand.InvalidConfiguration.ToString(System.Globalization.CultureInfo.InvariantCulture), prevented);
+        Assert.DoesNotContain(RunCommand.StartupFailed.ToString(System.Globalization.CultureInfo.InvariantCulture), prevented);
     }
 
     private static int Seconds(string unit, string key) =>

@@ -1,0 +1,33 @@
+using XrfEdge.Service.Cli;
+
+namespace XrfEdge.Service.Tests.Cli;
+
+/// <summary>
+/// A command line the parser refuses (missing required option, a value of the wrong type, an unknown option) exits with
+/// the code each verb documents for bad arguments, with the parser's message on stderr.
+/// </summary>
+public sealed class CommandLineExitCodeTests
+{
+    [Theory]
+    // docs/acquisition.md: "2 usage or profile error"; 1 there means a device/link failure.
+    [InlineData(2, "acquire", "--device", "/dev/null", "--count", "abc")]
+    // docs/acquisition.md (mca-sim): a bad --link is "a usage error, exit 2"; so is a missing one.
+    [InlineData(2, "mca-sim")]
+    // docs/synthesis.md: "2 bad arguments or invalid profile".
+    [InlineData(2, "synth", "--count", "abc", "--seed", "1", "--format", "npy", "--out", "x")]
+    // docs/inference.md §6: "2 = no usable model / bad arguments"; 1 there means some spectra unreadable.
+    [InlineData(2, "eval")]
+    // docs/inference.md: identify's usage error is "exit 1 from the parser"; README: outbox export "1 bad arguments".
+    [InlineData(1, "identify")]
+    [InlineData(1, "outbox", "export", "--db", "x.db")]
+    public async Task ParseError_ExitsWithTheVerbsDocumentedUsageCode(int expected, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int rc = await XrfEdgeCommandLine.InvokeAsync(args, output, error);
+
+        Assert.Equal(expected, rc);
+        Assert.NotEqual("", error.ToString().Trim()); // the parser's sentence, e.g. "Option '--link' is required."
+    }
+}
