@@ -6,8 +6,15 @@ public sealed class OutboxOptions
     /// <summary>Configuration section name.</summary>
     public const string Section = "Outbox";
 
-    /// <summary>SQLite database file. Under systemd use <c>${STATE_DIRECTORY}/outbox.db</c> (/var/lib/xrfedge).</summary>
-    public string Path { get; set; } = "outbox.db";
+    /// <summary>The default <see cref="Path"/>: a file name, placed in systemd's <c>$STATE_DIRECTORY</c> when that is set.</summary>
+    public const string DefaultPath = "outbox.db";
+
+    /// <summary>
+    /// SQLite database file. Under systemd use <c>${STATE_DIRECTORY}/outbox.db</c> (/var/lib/xrfedge); the default
+    /// (<see cref="DefaultPath"/>) goes there too when systemd sets <c>$STATE_DIRECTORY</c>, and next to the profile
+    /// otherwise (ProfileLoader).
+    /// </summary>
+    public string Path { get; set; } = DefaultPath;
 
     /// <summary>Most payload bytes kept while offline, in MiB (1 … 100,000); beyond it the oldest rows are evicted and counted (about 2 KiB per detection message).</summary>
     public int MaxMegabytes { get; set; } = 256;

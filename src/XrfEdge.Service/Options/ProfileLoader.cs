@@ -371,7 +371,12 @@ public static partial class ProfileLoader
         settings.Mqtt.CaFile = Resolve(settings.Mqtt.CaFile, baseDirectory, environment);
         settings.Mqtt.CertFile = Resolve(settings.Mqtt.CertFile, baseDirectory, environment);
         settings.Mqtt.KeyFile = Resolve(settings.Mqtt.KeyFile, baseDirectory, environment);
-        settings.Outbox.Path = Resolve(settings.Outbox.Path, baseDirectory, environment)!;
+        // The default file name goes to systemd's state directory when there is one: next to the profile it lands in
+        // /opt/xrfedge/firmware-config, which the unit's ProtectSystem=strict makes read-only, and until 2026-11-24 a site
+        // profile without an Outbox section failed start-up there ("Read-only file system", exit 1, restarts).
+        settings.Outbox.Path = settings.Outbox.Path == OutboxOptions.DefaultPath && StateDirectory(environment) is { } state
+            ? Path.Combine(state, OutboxOptions.DefaultPath)
+            : Resolve(settings.Outbox.Path, baseDirectory, environment)!;
         settings.Acquisition.ReplayPath = Resolve(settings.Acquisition.ReplayPath, baseDirectory, environment);
         settings.Acquisition.Device = Resolve(settings.Acquisition.Device, baseDirectory, environment);
         if (!settings.Gpio.Chip.Equals("fake", StringComparison.OrdinalIgnoreCase))
@@ -400,6 +405,19 @@ public static partial class ProfileLoader
         }
 
         return [];
+    }
+
+    /// <summary>
+    /// systemd's <c>$STATE_DIRECTORY</c> (the first, when <c>StateDirectory=</c> names several, colon-separated), or null
+    /// when it is not set or not an absolute path.
+    /// </summary>
+    private static string? StateDirectory(IDictionary<string, string?>? environment)
+    {
+        var value = environment is not null
+            ? environment.TryGetValue("STATE_DIRECTORY", out var v) ? v : null
+            : Environment.GetEnvironmentVariable("STATE_DIRECTORY");
+        var first = value?.Split(':')[0];
+        return string.IsNullOrEmpty(first) || !Path.IsPathRooted(first) ? null : first;
     }
 
     /// <summary>Expands <c>${NAME}</c> from the environment (systemd's <c>$STATE_DIRECTORY</c>) and makes a relative path absolute against <paramref name="baseDirectory"/>.</summary>

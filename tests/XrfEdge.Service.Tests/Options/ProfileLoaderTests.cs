@@ -82,6 +82,38 @@ public sealed class ProfileLoaderTests : IDisposable
     }
 
     [Fact]
+    public void NoOutboxSection_UnderSystemd_OutboxGoesToTheStateDirectoryNotTheReadOnlyProfileFolder()
+    {
+        var path = Write(Minimal().Replace(OutboxLine, "", StringComparison.Ordinal));
+        Assert.DoesNotContain("Outbox", File.ReadAllText(path), StringComparison.Ordinal);
+
+        var settings = ProfileLoader.Load(path, [], new Dictionary<string, string?> { ["STATE_DIRECTORY"] = "/var/lib/xrfedge:/var/lib/other" });
+
+        Assert.Equal("/var/lib/xrfedge/outbox.db", settings.Outbox.Path);
+    }
+
+    [Fact]
+    public void NoOutboxSection_WithoutSystemd_OutboxNextToTheProfile()
+    {
+        var path = Write(Minimal().Replace(OutboxLine, "", StringComparison.Ordinal));
+        Assert.DoesNotContain("Outbox", File.ReadAllText(path), StringComparison.Ordinal);
+
+        var settings = ProfileLoader.Load(path, [], new Dictionary<string, string?>());
+
+        Assert.Equal(System.IO.Path.Combine(_folder, "outbox.db"), settings.Outbox.Path);
+    }
+
+    [Fact]
+    public void RelativeOutboxPathOtherThanTheDefault_UnderSystemd_StaysRelativeToTheProfile()
+    {
+        var path = Write(Minimal());
+
+        var settings = ProfileLoader.Load(path, ["Outbox:Path=data/results.db"], Environment);
+
+        Assert.Equal(System.IO.Path.Combine(_folder, "data", "results.db"), settings.Outbox.Path);
+    }
+
+    [Fact]
     public void PiProfile_WithoutStateDirectory_NamesTheVariable()
     {
         var error = Assert.Throws<ProfileException>(() =>
@@ -627,6 +659,9 @@ public sealed class ProfileLoaderTests : IDisposable
 
         Assert.StartsWith(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, _folder), Assert.Single(error.Problems), StringComparison.Ordinal);
     }
+
+    /// <summary>The Outbox section of <see cref="Minimal"/>, to take it out.</summary>
+    private const string OutboxLine = ",\n  \"Outbox\": { \"Path\": \"outbox.db\" }";
 
     private string Minimal() => $$"""
         {
