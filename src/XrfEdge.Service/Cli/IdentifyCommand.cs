@@ -10,7 +10,7 @@ using XrfEdge.Spectra.Interchange;
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// <c>xrfedge identify --input FILE… [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P] [--anode A]
+/// <c>xrfedge identify FILE… | --input FILE… [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P] [--anode A]
 /// [--format F] [--offset-kev X --gain-kev-per-channel Y [--quadratic-kev-per-channel2 Z]] [--negative-counts N]</c>:
 /// identifies every spectrum of every file (.jsonl, .mca, .spe, .msa, .csv), one result per spectrum in input order; a
 /// spectrum that cannot be read gets an error line and the rest of the file is still processed. A spectrum outside the
@@ -26,20 +26,34 @@ internal static class IdentifyCommand
     {
         var input = new Option<string[]>("--input", "-i")
         {
-            Description = "Spectrum file(s): .jsonl, .mca, .spe, .msa, .csv",
-            Required = true,
+            Description = "Spectrum file(s): .jsonl, .mca, .spe, .msa, .csv (or name them without --input)",
             AllowMultipleArgumentsPerToken = true,
+        };
+
+        // `xrfedge identify FILE…` as an operator types it; until 2026-11-24 only --input was taken and a bare file name
+        // was "Unrecognized command or argument".
+        var files = new Argument<string[]>("FILE")
+        {
+            Description = "Spectrum file(s), as --input",
+            Arity = ArgumentArity.ZeroOrMore,
         };
         var model = InferenceCli.ModelOption();
         var json = new Option<bool>("--json") { Description = "One JSON object per spectrum (spectra-jsonl.md, \"Identification output\") instead of a table" };
         var scale = InferenceCli.ThresholdScaleOption();
         var countRange = InferenceCli.CountRangeOption();
         var anode = InferenceCli.AnodeOption();
-        var command = new Command("identify", "Identify the elements and emission lines in spectrum files") { input, model, json, scale, countRange, anode };
+        var command = new Command("identify", "Identify the elements and emission lines in spectrum files") { files, input, model, json, scale, countRange, anode };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(files) ?? []).Length == 0 && (result.GetValue(input) ?? []).Length == 0)
+            {
+                result.AddError("no spectrum file given: xrfedge identify FILE… or --input FILE…");
+            }
+        });
         var reading = new SpectrumInputOptions();
         reading.AddReadOptionsTo(command);
         command.SetAction(parse => Run(
-            parse.GetValue(input) ?? [],
+            [.. parse.GetValue(files) ?? [], .. parse.GetValue(input) ?? []],
             parse.GetValue(model),
             parse.GetValue(json),
             parse.GetValue(scale),

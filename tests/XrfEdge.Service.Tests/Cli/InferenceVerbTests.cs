@@ -211,6 +211,32 @@ public sealed class InferenceVerbTests : IDisposable
         Assert.Equal(["Ar", "Ag"], fromOption.RootElement.GetProperty("not_assessed").EnumerateArray().Select(e => e.GetString()));
     }
 
+    [Fact]
+    public void Identify_FilesNamedWithoutInput_IdentifiedInOrderBeforeThoseOfInput()
+    {
+        var jsonl = Jsonl(2, corrupt: false);
+        var csv = Path.Combine(_dir, "counts.csv");
+        File.WriteAllLines(csv, Enumerable.Range(0, 300).Select(c => (c % 9).ToString(CultureInfo.InvariantCulture)));
+        string[] options = ["--offset-kev", "0.05", "--gain-kev-per-channel", "0.1", "--model", TestModel, "--json"];
+
+        var (viaOption, expected) = Invoke(["identify", "--input", csv, jsonl, .. options]);
+        var (bare, named) = Invoke(["identify", csv, .. options, "--input", jsonl]);
+
+        Assert.Equal(0, viaOption);
+        Assert.Equal(0, bare);
+        Assert.Equal(3, expected.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(expected, named);
+    }
+
+    [Fact]
+    public void Identify_NoFileAtAll_IsAUsageErrorNamingBothForms()
+    {
+        var (code, output) = Invoke("identify", "--model", TestModel);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("no spectrum file given: xrfedge identify FILE… or --input FILE…", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("identify")]
     [InlineData("eval")]
