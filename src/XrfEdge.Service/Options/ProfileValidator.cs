@@ -85,6 +85,12 @@ public static partial class ProfileValidator
         }
 
         Range(problems, "Acquisition:ScanPoints", a.ScanPoints, 1, 10_000_000, "between 1 and 10000000");
+        if (a.AutoStart && a.Mode == MeasurementMode.Triggered)
+        {
+            // Until 2026-11-24 this started one exposure at every start of the service, crash-loop restarts included,
+            // with nobody at the trigger.
+            problems.Add("Acquisition:AutoStart = true: only for Mode Continuous or Scan; in Triggered mode every exposure waits for the trigger or a start command, and an auto-start would fire the tube at each (re)start of the service");
+        }
         if (a.TubeAnode is { } anode && TubeAnode.Check(anode) is { } anodeProblem)
         {
             problems.Add($"Acquisition:TubeAnode = '{anode}': {anodeProblem}");

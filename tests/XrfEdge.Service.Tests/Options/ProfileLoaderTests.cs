@@ -113,6 +113,27 @@ public sealed class ProfileLoaderTests : IDisposable
         Assert.Equal(System.IO.Path.Combine(_folder, "data", "results.db"), settings.Outbox.Path);
     }
 
+    [Theory]
+    [InlineData("Triggered", false)]
+    [InlineData("Continuous", true)]
+    [InlineData("Scan", true)]
+    public void AutoStart_OnlyWhereAModeRunsWithoutATrigger(string mode, bool accepted)
+    {
+        string[] sets = ["Acquisition:AutoStart=true", "Acquisition:Mode=" + mode];
+
+        var error = Record.Exception(() => ProfileLoader.Load(Write(Minimal()), sets, Environment));
+
+        if (accepted)
+        {
+            Assert.Null(error);
+        }
+        else
+        {
+            var problem = Assert.Single(Assert.IsType<ProfileException>(error).Problems);
+            Assert.StartsWith("Acquisition:AutoStart = true: only for Mode Continuous or Scan", problem, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void PiProfile_WithoutStateDirectory_NamesTheVariable()
     {
