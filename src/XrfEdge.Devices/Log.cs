@@ -8,14 +8,14 @@ internal static partial class Log
     [LoggerMessage(6000, LogLevel.Information, "Connected to {Device}: {DeviceType} S/N {SerialNumber}, firmware {Firmware}")]
     public static partial void Connected(ILogger logger, string device, string deviceType, string serialNumber, string firmware);
 
-    [LoggerMessage(6001, LogLevel.Warning, "No valid reply to {Request} within {TimeoutMs} ms (attempt {Attempt} of {MaxAttempts})")]
-    public static partial void ReplyTimedOut(ILogger logger, string request, double timeoutMs, int attempt, int maxAttempts);
+    [LoggerMessage(6001, LogLevel.Warning, "No valid reply from {Device} to {Request} within {TimeoutMs} ms (attempt {Attempt} of {MaxAttempts})")]
+    public static partial void ReplyTimedOut(ILogger logger, string device, string request, double timeoutMs, int attempt, int maxAttempts);
 
-    [LoggerMessage(6002, LogLevel.Warning, "Corrupt reply to {Request} (checksum/length rejected, attempt {Attempt} of {MaxAttempts}); retrying")]
-    public static partial void FrameRejected(ILogger logger, string request, int attempt, int maxAttempts);
+    [LoggerMessage(6002, LogLevel.Warning, "Corrupt reply from {Device} to {Request} (checksum/length rejected, attempt {Attempt} of {MaxAttempts}); retrying")]
+    public static partial void FrameRejected(ILogger logger, string device, string request, int attempt, int maxAttempts);
 
-    [LoggerMessage(6003, LogLevel.Warning, "Device answered {Request} with transient error ACK {AckCode} (attempt {Attempt} of {MaxAttempts}); retrying")]
-    public static partial void TransientAck(ILogger logger, string request, string ackCode, int attempt, int maxAttempts);
+    [LoggerMessage(6003, LogLevel.Warning, "{Device} answered {Request} with transient error ACK {AckCode} (attempt {Attempt} of {MaxAttempts}); retrying")]
+    public static partial void TransientAck(ILogger logger, string device, string request, string ackCode, int attempt, int maxAttempts);
 
     [LoggerMessage(6004, LogLevel.Warning, "Link to {Device} lost: {Reason}; reconnecting")]
     public static partial void LinkLost(ILogger logger, string device, string reason);
@@ -47,6 +47,6 @@ internal static partial class Log
     [LoggerMessage(6013, LogLevel.Warning, "Re-applying the profile to {Device} before the measurement: {Reason}")]
     public static partial void ProfileReapplying(ILogger logger, string device, string reason);
 
-    [LoggerMessage(6014, LogLevel.Debug, "Device answered {Request} with busy ACK ({BusyReplies} so far); asking again in {WaitMs} ms")]
-    public static partial void DeviceBusy(ILogger logger, string request, int busyReplies, double waitMs);
+    [LoggerMessage(6014, LogLevel.Debug, "{Device} answered {Request} with busy ACK ({BusyReplies} so far); asking again in {WaitMs} ms")]
+    public static partial void DeviceBusy(ILogger logger, string device, string request, int busyReplies, double waitMs);
 }

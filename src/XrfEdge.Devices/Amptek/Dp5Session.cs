@@ -400,21 +400,21 @@ public sealed class Dp5Session : IAsyncDisposable
                                 $"{DeviceName} was still busy after {busyReplies} busy replies and {busyWaited.TotalMilliseconds:0} ms of back-off (budget {BusyBackoffBudget.TotalMilliseconds:0} ms): another host or program may hold the device's interface"));
                         }
 
-                        Log.DeviceBusy(_logger, requestName, busyReplies, wait.TotalMilliseconds);
+                        Log.DeviceBusy(_logger, DeviceName, requestName, busyReplies, wait.TotalMilliseconds);
                         BusyRetryCount++;
                         await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
                         busyWaited += wait;
                         continue;
                     case { TransientAck: { } code }:
-                        Log.TransientAck(_logger, requestName, code.ToString(), attempt, _profile.MaxAttempts);
+                        Log.TransientAck(_logger, DeviceName, requestName, code.ToString(), attempt, _profile.MaxAttempts);
                         last = new Dp5ProtocolException(code, null, DeviceName, requestName);
                         break;
                     case { Rejected: true }:
-                        Log.FrameRejected(_logger, requestName, attempt, _profile.MaxAttempts);
+                        Log.FrameRejected(_logger, DeviceName, requestName, attempt, _profile.MaxAttempts);
                         last = new Dp5ProtocolException($"{DeviceName}: corrupt reply to {requestName}");
                         break;
                     default:
-                        Log.ReplyTimedOut(_logger, requestName, timeout.TotalMilliseconds, attempt, _profile.MaxAttempts);
+                        Log.ReplyTimedOut(_logger, DeviceName, requestName, timeout.TotalMilliseconds, attempt, _profile.MaxAttempts);
                         last = new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"{DeviceName}: no reply to {requestName} within {timeout.TotalMilliseconds:0} ms"));
                         break;
                 }

@@ -73,6 +73,47 @@ public sealed class Dp5BusyBackoffTests
     }
 
     [Fact]
+    public async Task GetStatusAsync_BusyReplies_EachLoggedRetryNamesTheDevice()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var time = new FakeTimeProvider();
+        var device = new SimulatedDp5(new SimulatedDp5Options(), new ExampleSpectrumSource(1).Generate, TimeProvider.System);
+        device.AnswerBusy(2);
+        var logger = new MessageLogger();
+        var profile = TestProfiles.Fast(1024, replyTimeout: TimeSpan.FromSeconds(5), maxAttempts: 3);
+        await using var session = new Dp5Session("/dev/xrf-mca", connectToken =>
+        {
+            var (host, dev) = MemoryDuplexStream.CreatePair();
+            _ = device.ServeAsync(dev, cts.Token);
+            return ValueTask.FromResult<Stream>(host);
+        }, profile, time, logger);
+
+        await DriveAsync(session.GetStatusAsync(cts.Token), session, time);
+
+        // Until 2026-11-24 the retry events (6001-6003, 6014) named the request only; the device's path was missing.
+        var busy = logger.Messages.Where(m => m.EventId == 6014).Select(m => m.Text).ToList();
+        Assert.Equal(2, busy.Count);
+        Assert.All(busy, text => Assert.StartsWith("/dev/xrf-mca answered ", text, StringComparison.Ordinal));
+        await cts.CancelAsync();
+    }
+
+    /// <summary>Keeps every message logged, with its event id, at every level.</summary>
+    private sealed class MessageLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(int EventId, string Text)> _messages = new();
+
+        public IReadOnlyList<(int EventId, string Text)> Messages => [.. _messages];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            _messages.Enqueue((eventId.Id, formatter(state, exception)));
+    }
+
+    [Fact]
     public async Task GetStatusAsync_BusyForGood_FailsAfterTheBudgetNamingRequestAndWait()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
