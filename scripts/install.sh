@@ -103,8 +103,15 @@ udevadm control --reload-rules && udevadm trigger --subsystem-match=gpio --subsy
 systemctl daemon-reload
 systemctl enable xrfedge.service
 if $start; then
-  systemctl restart xrfedge.service
+  # Show the unit's state and last log lines whether or not the restart worked: under set -e a failed restart exited
+  # here before the status that says why (until 2026-11-24).
+  restarted=0
+  systemctl restart xrfedge.service || restarted=$?
   systemctl --no-pager status xrfedge.service || true
+  if [ "$restarted" -ne 0 ]; then
+    echo "install.sh: installed, but the service did not start (systemctl restart exit $restarted): journalctl -u xrfedge -n 50" >&2
+    exit 1
+  fi
 elif systemctl --quiet is-active xrfedge.service; then
   echo "install.sh: installed; the running service keeps the previous release until: sudo systemctl restart xrfedge" >&2
 else
