@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using XrfEdge.Inference.Evaluation;
@@ -158,21 +157,5 @@ public sealed class MetricsPythonCrossCheckTests
         }
     }
 
-    private static JsonDocument RunPython(string input)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3", ["-c", Script, Path.Combine(RepositoryRoot.Require(), "training")])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(input);
-        process.StandardInput.Close();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, "xrftrain.metrics failed: " + error.Result);
-        return JsonDocument.Parse(output.Result);
-    }
+    private static JsonDocument RunPython(string input) => JsonDocument.Parse(DebianPython.Run(Script, input, "xrftrain.metrics"));
 }

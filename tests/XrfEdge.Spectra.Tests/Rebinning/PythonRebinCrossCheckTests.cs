@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using XrfEdge.Spectra.Calibration;
@@ -61,21 +60,5 @@ public sealed class PythonRebinCrossCheckTests
         }
     }
 
-    private static double[][] RunPython(string input)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3", ["-c", Script, Path.Combine(RepositoryRoot.Require(), "training")])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(input);
-        process.StandardInput.Close();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, "python rebin failed: " + error.Result);
-        return JsonSerializer.Deserialize<double[][]>(output.Result)!;
-    }
+    private static double[][] RunPython(string input) => JsonSerializer.Deserialize<double[][]>(DebianPython.Run(Script, input, "python rebin"))!;
 }
