@@ -102,19 +102,7 @@ public sealed class InstallScriptTests : IDisposable
         var traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
             | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
         File.SetUnixFileMode(_root, traversable);
-        string checkout = Path.Combine(_root, "checkout");
-        foreach (string folder in new[] { "scripts", "systemd", "firmware-config" })
-        {
-            Directory.CreateDirectory(Path.Combine(checkout, folder));
-        }
-
-        File.Copy(RepositoryRoot.Combine("scripts", "install.sh"), Path.Combine(checkout, "scripts", "install.sh"));
-        foreach (string file in new[] { "xrfedge.service", "60-xrfedge.rules" })
-        {
-            File.Copy(RepositoryRoot.Combine("systemd", file), Path.Combine(checkout, "systemd", file));
-        }
-
-        File.Copy(RepositoryRoot.Combine("firmware-config", "simulator.json"), Path.Combine(checkout, "firmware-config", "simulator.json"));
+        string checkout = CopyCheckout("checkout", "simulator.json");
         Assert.Equal(0, Run("chown", "-R", checkoutOwner, checkout));
 
         string tools = Path.Combine(_root, "fake tools");
@@ -143,7 +131,25 @@ public sealed class InstallScriptTests : IDisposable
     public void Install_WithoutTheModel_WarnsThatTheServiceRunsWithoutAnalysis()
     {
         // A checkout without models/ (the model is made by `make model`): a copy of the files install.sh reads.
-        string checkout = Path.Combine(_root, "checkout without model");
+        string checkout = CopyCheckout("checkout without model", "pi-dp5-uart.json");
+
+        var (exitCode, output) = Install(script: Path.Combine(checkout, "scripts", "install.sh"));
+
+        // Since 2026-11-23 a missing model is not a start-up failure (docs/service.md "Without a model"); the warning
+        // still said "the service will refuse to start", sending the integrator to the wrong fix.
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Contains("models/xrf-line-encoder.int8.onnx is missing", output, StringComparison.Ordinal);
+        Assert.Contains("without analysis", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("refuse to start", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A checkout holding only what install.sh reads besides the build (the script, the unit, the udev rule and
+    /// <paramref name="profile"/>; no models/), in <paramref name="name"/> under the test's folder.
+    /// </summary>
+    private string CopyCheckout(string name, string profile)
+    {
+        string checkout = Path.Combine(_root, name);
         foreach (string folder in new[] { "scripts", "systemd", "firmware-config" })
         {
             Directory.CreateDirectory(Path.Combine(checkout, folder));
@@ -155,16 +161,8 @@ public sealed class InstallScriptTests : IDisposable
             File.Copy(RepositoryRoot.Combine("systemd", file), Path.Combine(checkout, "systemd", file));
         }
 
-        File.Copy(RepositoryRoot.Combine("firmware-config", "pi-dp5-uart.json"), Path.Combine(checkout, "firmware-config", "pi-dp5-uart.json"));
-
-        var (exitCode, output) = Install(script: Path.Combine(checkout, "scripts", "install.sh"));
-
-        // Since 2026-11-23 a missing model is not a start-up failure (docs/service.md "Without a model"); the warning
-        // still said "the service will refuse to start", sending the integrator to the wrong fix.
-        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
-        Assert.Contains("models/xrf-line-encoder.int8.onnx is missing", output, StringComparison.Ordinal);
-        Assert.Contains("without analysis", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("refuse to start", output, StringComparison.Ordinal);
+        File.Copy(RepositoryRoot.Combine("firmware-config", profile), Path.Combine(checkout, "firmware-config", profile));
+        return checkout;
     }
 
     private static int Run(string file, params string[] arguments)
