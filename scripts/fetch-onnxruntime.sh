@@ -59,7 +59,8 @@ fi
 # npm's integrity string is "sha512-" + base64 of the SHA-512 digest of the tarball. coreutils only (sha512sum's hex
 # digest turned back into bytes by printf): openssl is not in a minimal image, and this runs on the first `dotnet build`
 # of a fresh clone, before scripts/install-deps.sh (until 2026-11-24: "openssl: command not found" after the download).
-digest="$(sha512sum "$tarball" | cut -c1-128)"
+# From stdin: sha512sum escapes a file name with a backslash or newline and then starts its line with '\'.
+digest="$(sha512sum < "$tarball" | cut -c1-128)"
 actual="sha512-$(printf '%b' "$(printf '%s' "$digest" | sed 's/../\\x&/g')" | base64 -w0)"
 if [ "$actual" != "$integrity" ]; then
   echo "fetch-onnxruntime: integrity mismatch for onnxruntime-node-$version.tgz" >&2

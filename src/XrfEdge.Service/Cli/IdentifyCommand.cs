@@ -45,9 +45,17 @@ internal static class IdentifyCommand
         var command = new Command("identify", "Identify the elements and emission lines in spectrum files") { files, input, model, json, scale, countRange, anode };
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(files) ?? []).Length == 0 && (result.GetValue(input) ?? []).Length == 0)
+            string[] named = [.. result.GetValue(files) ?? [], .. result.GetValue(input) ?? []];
+            if (named.Length == 0)
             {
                 result.AddError("no spectrum file given: xrfedge identify FILE… or --input FILE…");
+            }
+
+            // FILE… and --input take any token the parser does not know, so a misspelt option and its value became two
+            // file names and the spectra were identified without it (until 2026-11-24: `--thresold-scale 0.8` ran at 1).
+            foreach (var name in named.Where(n => n.Length > 1 && n[0] == '-'))
+            {
+                result.AddError($"unrecognized option '{name}' (a spectrum file whose name begins with '-' is named ./{name})");
             }
         });
         var reading = new SpectrumInputOptions();

@@ -87,9 +87,10 @@ internal static class XrfEdgeCommandLine
     /// The verbs whose documentation gives bad arguments exit 2 (docs/acquisition.md, docs/synthesis.md,
     /// docs/inference.md §6); there 1 means something else (a device failure, unreadable spectra). System.CommandLine
     /// exits 1 for every parse error, so until 2026-11-24 <c>acquire --count abc</c> looked like a device failure.
-    /// The other verbs keep the parser's 1, as documented for them.
+    /// The other verbs keep the parser's 1, as documented for them. <c>identify</c> documents 2 for bad arguments as well
+    /// (1 = some spectra unreadable); it kept the parser's 1 until 2026-11-24.
     /// </summary>
-    private static readonly HashSet<string> UsageErrorIsTwo = new(StringComparer.Ordinal) { AcquireCommand.Name, McaSimCommand.Name, "synth", "eval" };
+    private static readonly HashSet<string> UsageErrorIsTwo = new(StringComparer.Ordinal) { AcquireCommand.Name, McaSimCommand.Name, "synth", "identify", "eval" };
 
     private static async Task<int> InvokeCheckedAsync(ParseResult parse, InvocationConfiguration configuration)
     {

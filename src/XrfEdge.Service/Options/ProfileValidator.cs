@@ -141,11 +141,12 @@ public static partial class ProfileValidator
         {
             problems.Add("Mqtt:Host = '': required (broker host name or address)");
         }
-        else if (Uri.CheckHostName(q.Host) == UriHostNameType.Unknown)
+        else if (Uri.CheckHostName(q.Host) == UriHostNameType.Unknown || q.Host.StartsWith('['))
         {
-            // "mqtt://broker", "broker:1883": libmosquitto takes the string as a name to resolve, which never resolves,
-            // so the instrument stayed offline with a profile that had passed.
-            problems.Add($"Mqtt:Host = '{q.Host}': must be a host name or an IP address only (no scheme such as mqtt://, no :port; the port is Mqtt:Port and TLS is Mqtt:CaFile)");
+            // "mqtt://broker", "broker:1883", "[::1]": libmosquitto takes the string as a name to resolve, which never
+            // resolves, so the instrument stayed offline with a profile that had passed. CheckHostName calls a bracketed
+            // IPv6 literal IPv6, so the brackets are refused here (since 2026-11-24).
+            problems.Add($"Mqtt:Host = '{q.Host}': must be a host name or an IP address only (no scheme such as mqtt://, no :port, no [ ] around an IPv6 address; the port is Mqtt:Port and TLS is Mqtt:CaFile)");
         }
 
         if (!string.IsNullOrEmpty(q.Password) && string.IsNullOrEmpty(q.Username))

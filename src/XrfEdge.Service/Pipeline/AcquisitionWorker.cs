@@ -40,6 +40,7 @@ internal sealed class AcquisitionWorker(
         {
             if (_options.AutoStart)
             {
+                await WaitForSourceAsync(stoppingToken).ConfigureAwait(false);
                 control.RequestStart("auto-start");
             }
 
@@ -114,6 +115,35 @@ internal sealed class AcquisitionWorker(
             XrayWarningOff();
             health.Finished(Worker);
             writer.TryComplete();
+        }
+    }
+
+    /// <summary>
+    /// Before the auto-start: waits until the source is connected, trying again every ReconnectDelayMilliseconds (at
+    /// least 1 s). A DP5 not reachable at start-up leaves the service up in state fault; until 2026-11-24 the auto-start
+    /// was spent on a measurement that failed for want of it, and an unattended Continuous or Scan profile whose DP5 was
+    /// switched on after the service never measured (before that day start-up failed and systemd's restart auto-started
+    /// once the DP5 answered). Any other source error ends the wait: the auto-started measurement then fails with it.
+    /// </summary>
+    private async Task WaitForSourceAsync(CancellationToken stoppingToken)
+    {
+        var retry = TimeSpan.FromMilliseconds(Math.Max(1000, _options.ReconnectDelayMilliseconds));
+        while (true)
+        {
+            health.Idle(Worker);
+            try
+            {
+                if (await source.TryConnectAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return;
+            }
+
+            await Task.Delay(retry, time, stoppingToken).ConfigureAwait(false);
         }
     }
 

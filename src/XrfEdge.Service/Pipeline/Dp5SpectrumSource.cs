@@ -59,10 +59,31 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
         {
             await ConnectAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is (IOException and not Dp5ProtocolException) or Dp5ProtocolException { AckCode: Dp5AckCode.Busy }
-            or TimeoutException or UnauthorizedAccessException)
+        catch (Exception e) when (IsUnreachable(e))
         {
             throw new SourceNotConnectedException($"{Description}: not reachable at start-up: {e.Message.TrimEnd('.')}. Each measurement tries to connect again.", e);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<bool> TryConnectAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_connected)
+            {
+                await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (Exception e) when (IsUnreachable(e))
+        {
+            return false;
         }
         finally
         {
@@ -153,6 +174,14 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
             // Disposed.
         }
     }
+
+    /// <summary>
+    /// A DP5 that may still come: no device node, no permission, no answer, or busy with another interface beyond the
+    /// session's back-off. One that answers with any other error (it refuses the profile) is not.
+    /// </summary>
+    private static bool IsUnreachable(Exception e) =>
+        e is (IOException and not Dp5ProtocolException) or Dp5ProtocolException { AckCode: Dp5AckCode.Busy }
+            or TimeoutException or UnauthorizedAccessException;
 
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {

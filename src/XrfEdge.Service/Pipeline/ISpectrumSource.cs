@@ -19,6 +19,14 @@ internal interface ISpectrumSource : IAsyncDisposable
     Task OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Connects now if <see cref="OpenAsync"/> could not (<see cref="SourceNotConnectedException"/>) and no measurement
+    /// has connected since; true when the source is connected, false when the device is still not reachable. Any other
+    /// error (a DP5 that refuses the profile) is thrown. The auto-start waits on it (AcquisitionWorker). Sources that
+    /// never defer their connection return true.
+    /// </summary>
+    Task<bool> TryConnectAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <summary>
     /// Runs one measurement of <paramref name="preset"/> and returns its spectrum; null when the source is exhausted
     /// (a replay file without looping). Cancellation aborts the measurement: the MCA is stopped and the method throws
     /// <see cref="OperationCanceledException"/>.

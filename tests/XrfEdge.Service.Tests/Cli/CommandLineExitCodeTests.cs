@@ -17,8 +17,13 @@ public sealed class CommandLineExitCodeTests
     [InlineData(2, "synth", "--count", "abc", "--seed", "1", "--format", "npy", "--out", "x")]
     // docs/inference.md §6: "2 = no usable model / bad arguments"; 1 there means some spectra unreadable.
     [InlineData(2, "eval")]
-    // docs/inference.md: identify's usage error is "exit 1 from the parser"; README: outbox export "1 bad arguments".
-    [InlineData(1, "identify")]
+    // docs/inference.md, identify: "2 = no usable model / bad arguments"; 1 there means some spectra unreadable, so a
+    // script reading 1 as "partial results" took a mistyped option for them (until 2026-11-24: no file given, an
+    // unknown option, or a bad --anode exited 1).
+    [InlineData(2, "identify")]
+    [InlineData(2, "identify", "x.mca", "--anode", "rh")]
+    [InlineData(2, "identify", "x.mca", "--no-such-option")]
+    // README: outbox export "1 bad arguments".
     [InlineData(1, "outbox", "export", "--db", "x.db")]
     public async Task ParseError_ExitsWithTheVerbsDocumentedUsageCode(int expected, params string[] args)
     {

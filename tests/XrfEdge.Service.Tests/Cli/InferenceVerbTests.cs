@@ -228,6 +228,23 @@ public sealed class InferenceVerbTests : IDisposable
         Assert.Equal(expected, named);
     }
 
+    [Theory]
+    [InlineData("identify", "FILE", "--thresold-scale", "0.8")] // a misspelt option after a bare file
+    [InlineData("identify", "--input", "FILE", "--thresold-scale", "0.8")] // or after --input's files
+    public void Identify_MisspeltOption_IsAUsageErrorNotAFileName(params string[] args)
+    {
+        // Since bare file names were taken (2026-11-24), a misspelt option and its value became two more "files": the
+        // spectra were identified at the default threshold scale, as if --threshold-scale 0.8 had been given, with two
+        // "cannot open file" lines and exit 1 (some unreadable). Before, the parser refused it.
+        var file = Jsonl(1, corrupt: false);
+        var (code, output) = Invoke([.. args.Select(a => a == "FILE" ? file : a), "--model", TestModel, "--json"]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--thresold-scale", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot open file", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"elements\"", output, StringComparison.Ordinal); // nothing was identified
+    }
+
     [Fact]
     public void Identify_NoFileAtAll_IsAUsageErrorNamingBothForms()
     {

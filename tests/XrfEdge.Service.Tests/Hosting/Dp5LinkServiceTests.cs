@@ -107,6 +107,39 @@ public sealed class Dp5LinkServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_AutoStartContinuous_Dp5SwitchedOnLater_StartsMeasuringByItself()
+    {
+        // An unattended monitor (AutoStart, Continuous) whose DP5 is switched on after the service. Until 2026-11-24 the
+        // start-up failed and a restart auto-started once the DP5 answered; since the service stays up instead, its one
+        // auto-start must not be spent on a measurement that fails because the DP5 is not there yet.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var settings = Settings(link);
+        settings.Acquisition.AutoStart = true;
+        settings.Acquisition.Mode = MeasurementMode.Continuous;
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, settings);
+        await host.StartAsync();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        Assert.Equal(ServiceState.Fault, status.State);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the DP5 comes a while after the service
+
+        using var stop = new CancellationTokenSource();
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var serving = mca.RunAsync(stop.Token);
+        await mca.Ready.WaitAsync(Patience);
+
+        // No start request: the auto-start is still the one that runs.
+        Assert.True(
+            await fakes.Publisher.WaitUntilAsync(p => p.Results.Any(r => r.Outcome == MeasurementOutcome.Completed)),
+            "no measurement completed after the DP5 came: " + string.Join("; ", fakes.Publisher.Results.Select(r => $"{r.Outcome}: {r.Reason}")));
+        Assert.Equal(MeasurementOutcome.Completed, fakes.Publisher.Results[0].Outcome); // none failed for want of the DP5
+        await host.StopAsync();
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
     public async Task Start_Dp5HeldBusyByAnotherInterface_ComesUpShowingTheFaultAndMeasuresOnceFree()
     {
         // A DP5 answering ACK 0x0D "busy" (another interface in use; guide rev A7 Table 3) beyond the session's 2.5 s
