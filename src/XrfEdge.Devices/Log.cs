@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(6014, LogLevel.Debug, "{Device} answered {Request} with busy ACK ({BusyReplies} so far); asking again in {WaitMs} ms")]
     public static partial void DeviceBusy(ILogger logger, string device, string request, int busyReplies, double waitMs);
+
+    [LoggerMessage(6015, LogLevel.Warning, "Link to {Device} hung up between measurements (adapter pulled?): port closed; the next measurement reopens it")]
+    public static partial void LinkHungUpIdle(ILogger logger, string device);
 }

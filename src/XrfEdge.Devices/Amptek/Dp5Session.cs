@@ -538,7 +538,7 @@ public sealed class Dp5Session : IAsyncDisposable
             return false;
         }
 
-        Log.LinkLost(_logger, DeviceName, "the device hung up between measurements (adapter pulled?), so the port is closed now and the next measurement reopens it");
+        Log.LinkHungUpIdle(_logger, DeviceName);
         await _link.DisposeAsync().ConfigureAwait(false);
         _link = null;
         _reapplyReason ??= "the link was reopened, and the device may have been power-cycled";
