@@ -6,9 +6,13 @@ using XrfEdge.Service.Options;
 namespace XrfEdge.Service.Gpio;
 
 /// <summary>
-/// The instrument's I/O on a GPIO chip. Inputs use kernel debounce and edge events (uAPI v2), read on one dedicated
-/// thread each; outputs are driven on state changes. Every line is optional. At start-up all outputs are requested
-/// inactive, so the X-ray warning is never left on by a crashed previous run (the kernel releases lines on exit).
+/// The instrument's I/O on a GPIO chip. Inputs use edge events (uAPI v2), read on one dedicated thread each; outputs
+/// are driven on state changes. Every line is optional. At start-up all outputs are requested inactive, so the X-ray
+/// warning is never left on by a crashed previous run (the kernel releases lines on exit).
+/// The trigger uses the kernel's debounce. The interlock does not: the kernel's debounce drops a level change shorter
+/// than the period in both directions, so it hid an interlock opened for less than Gpio:InterlockDebounceMilliseconds
+/// (until 2026-11-24; up to 1000 ms allowed). Here an opening edge aborts at once, and only closing is debounced: the
+/// interlock counts as closed once no opening edge has come for the debounce period.
 /// </summary>
 internal sealed class GpioInstrumentIo : IInstrumentIo
 {
@@ -31,9 +35,13 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
     private readonly GpioLine? _fault;
     private readonly GpioLine? _offline;
     private readonly GpioLine? _buzzer;
+    private readonly TimeSpan _interlockSettle;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Thread> _threads = [];
     private ITimer? _beepTimer;
+
+    /// <summary>TimeProvider timestamp of the last opening edge the interlock thread saw; long.MinValue = none.</summary>
+    private long _interlockOpenedAt = long.MinValue;
 
     public GpioInstrumentIo(GpioChip chip, GpioOptions options, TimeProvider time, ILogger logger)
     {
@@ -41,10 +49,11 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         _chip = chip;
         _time = time;
         _logger = logger;
+        _interlockSettle = TimeSpan.FromMilliseconds(options.InterlockDebounceMilliseconds);
         try
         {
             _trigger = Input(options.TriggerLine, options.TriggerActiveLow, options.TriggerDebounceMilliseconds, GpioEdge.Rising);
-            _interlock = Input(options.InterlockLine, options.InterlockActiveLow, options.InterlockDebounceMilliseconds, GpioEdge.Both);
+            _interlock = Input(options.InterlockLine, options.InterlockActiveLow, 0, GpioEdge.Both); // raw edges: see the class summary
             _xray = Output(options.XrayWarningLine, options.OutputsActiveLow);
             _ready = Output(options.ReadyLedLine, options.OutputsActiveLow);
             _measuring = Output(options.MeasuringLedLine, options.OutputsActiveLow);
@@ -61,7 +70,8 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
 
     /// <summary>
     /// True when the interlock is closed or not wired. A line that cannot be read (chip gone, USB expander unplugged)
-    /// reads as open: the safe answer for an X-ray source.
+    /// reads as open: the safe answer for an X-ray source. A line that reads closed counts as open until the debounce
+    /// period has passed since the last opening edge (a closing contact still bouncing).
     /// </summary>
     public bool InterlockClosed
     {
@@ -74,13 +84,19 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
 
             try
             {
-                return _interlock.Read();
+                if (!_interlock.Read())
+                {
+                    return false;
+                }
             }
             catch (IOException ex)
             {
                 Log.GpioFailed(_logger, "gpio-interlock", ex.Message);
                 return false;
             }
+
+            long openedAt = Volatile.Read(ref _interlockOpenedAt);
+            return openedAt == long.MinValue || _time.GetElapsedTime(openedAt) >= _interlockSettle;
         }
     }
 
@@ -90,18 +106,29 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         ArgumentNullException.ThrowIfNull(status);
         if (_interlock is not null)
         {
-            status.SetInterlockClosed(InterlockClosed);
+            bool shownClosed = InterlockClosed;
+            long? closingSince = null;
+            status.SetInterlockClosed(shownClosed);
             StartThread(
                 "gpio-interlock",
                 _interlock,
                 edge =>
                 {
-                    bool closed = edge.Edge == GpioEdge.Rising;
-                    status.SetInterlockClosed(closed);
-                    Log.InterlockChanged(_logger, closed ? "closed" : "open");
-                    if (!closed)
+                    if (edge.Edge == GpioEdge.Rising)
                     {
-                        control.Abort("interlock opened");
+                        closingSince = _time.GetTimestamp(); // shown closed once it has stayed so for the debounce period
+                        return;
+                    }
+
+                    // Opening: abort at once, however short it turns out to be (every bounce aborts; that is harmless).
+                    Volatile.Write(ref _interlockOpenedAt, _time.GetTimestamp());
+                    closingSince = null;
+                    control.Abort("interlock opened");
+                    status.SetInterlockClosed(false);
+                    if (shownClosed)
+                    {
+                        shownClosed = false;
+                        Log.InterlockChanged(_logger, "open");
                     }
                 },
                 error =>
@@ -111,6 +138,32 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
                     status.SetInterlockClosed(false);
                     status.SetError("interlock line unreadable: " + error);
                     control.Abort("interlock unreadable");
+                },
+                () =>
+                {
+                    if (closingSince is not { } since)
+                    {
+                        return PollSlice;
+                    }
+
+                    var left = _interlockSettle - _time.GetElapsedTime(since);
+                    if (left > TimeSpan.Zero)
+                    {
+                        return left < PollSlice ? left : PollSlice;
+                    }
+
+                    closingSince = null;
+                    if (InterlockClosed)
+                    {
+                        status.SetInterlockClosed(true);
+                        if (!shownClosed)
+                        {
+                            shownClosed = true;
+                            Log.InterlockChanged(_logger, "closed");
+                        }
+                    }
+
+                    return PollSlice;
                 });
         }
 
@@ -179,7 +232,11 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         _stop.Dispose();
     }
 
-    private void StartThread(string name, GpioLine line, Action<GpioEdgeEvent> onEdge, Action<string> onFailure)
+    /// <summary>
+    /// Reads <paramref name="line"/>'s edges on a thread of its own until Dispose; <paramref name="nextWait"/>, when
+    /// given, is called before each wait for an edge (on that thread), does its timed work and says how long to wait.
+    /// </summary>
+    private void StartThread(string name, GpioLine line, Action<GpioEdgeEvent> onEdge, Action<string> onFailure, Func<TimeSpan>? nextWait = null)
     {
         var token = _stop.Token;
         var thread = new Thread(() =>
@@ -188,7 +245,7 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
             {
                 try
                 {
-                    if (line.TryWaitForEdge(PollSlice, out var edge))
+                    if (line.TryWaitForEdge(nextWait?.Invoke() ?? PollSlice, out var edge))
                     {
                         onEdge(edge);
                     }

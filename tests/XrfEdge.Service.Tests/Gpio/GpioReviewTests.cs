@@ -1,0 +1,42 @@
+using Microsoft.Extensions.DependencyInjection;
+using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.Fakes;
+
+namespace XrfEdge.Service.Tests.Gpio;
+
+/// <summary>
+/// GPIO review (2026-11-24): interlock, X-ray warning and trigger paths over the real GPIO code and
+/// <see cref="XrfEdge.Devices.Gpio.FakeGpioChip"/>. Each test failed on the code before its fix.
+/// Pins as FakeComponents wires them: trigger 17, interlock 27 (active-low: closed = low), X-ray warning 22.
+/// </summary>
+public sealed class GpioReviewTests
+{
+    /// <summary>
+    /// An interlock that opens during an exposure must abort it however briefly it stays open: the debounce period
+    /// (Gpio:InterlockDebounceMilliseconds, up to 1000) is for a closing contact's bounce, and must not hide an opening.
+    /// </summary>
+    [Fact]
+    public async Task InterlockOpensForLessThanTheDebounce_DuringMeasurement_Aborts()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        parts.Source.Hold = true;
+        var settings = FakeComponents.Settings();
+        settings.Gpio.InterlockDebounceMilliseconds = 100;
+        using var host = parts.BuildHost(settings);
+        await host.StartAsync();
+        parts.PressTrigger();
+        Assert.True(await parts.Source.WaitStartedAsync());
+
+        parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(30)); // lid lifted for 30 ms
+        parts.Chip.SetInputLevel(27, high: false, TimeSpan.FromSeconds(1));       // and closed again
+
+        bool ended = await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1);
+        parts.Source.Complete();
+        await host.StopAsync();
+        Assert.True(ended, "the interlock was open for 30 ms during the exposure (debounce 100 ms); the exposure went on");
+        Assert.Equal(MeasurementOutcome.Aborted, parts.Publisher.Results[0].Outcome);
+        Assert.Equal("interlock opened", parts.Publisher.Results[0].Reason);
+    }
+}
