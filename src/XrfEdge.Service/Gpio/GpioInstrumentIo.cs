@@ -43,6 +43,9 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
     /// <summary>TimeProvider timestamp of the last opening edge the interlock thread saw; long.MinValue = none.</summary>
     private long _interlockOpenedAt = long.MinValue;
 
+    /// <summary>Set for good when the interlock thread has ended on an error: nothing would see an opening any more.</summary>
+    private volatile bool _interlockUnwatched;
+
     public GpioInstrumentIo(GpioChip chip, GpioOptions options, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -70,8 +73,10 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
 
     /// <summary>
     /// True when the interlock is closed or not wired. A line that cannot be read (chip gone, USB expander unplugged)
-    /// reads as open: the safe answer for an X-ray source. A line that reads closed counts as open until the debounce
-    /// period has passed since the last opening edge (a closing contact still bouncing).
+    /// reads as open: the safe answer for an X-ray source. So does one whose edges can no longer be read (the interlock
+    /// thread ended on an error), until the service restarts, even if its value still reads closed: no exposure may
+    /// start that an opening could not abort. A line that reads closed counts as open until the debounce period has
+    /// passed since the last opening edge (a closing contact still bouncing).
     /// </summary>
     public bool InterlockClosed
     {
@@ -80,6 +85,11 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
             if (_interlock is null)
             {
                 return true;
+            }
+
+            if (_interlockUnwatched)
+            {
+                return false;
             }
 
             try
@@ -134,7 +144,9 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
                 error =>
                 {
                     // Fail safe: an interlock that can no longer be watched is open. The running exposure stops, and
-                    // every later start is refused because reading the line fails too (InterlockClosed is false).
+                    // every later start is refused: InterlockClosed stays false even where the value still reads
+                    // (until 2026-11-24 it read the value, so after one failed event read starts ran unwatched).
+                    _interlockUnwatched = true;
                     status.SetInterlockClosed(false);
                     status.SetError("interlock line unreadable: " + error);
                     control.Abort("interlock unreadable");

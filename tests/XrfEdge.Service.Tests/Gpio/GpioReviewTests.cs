@@ -39,4 +39,37 @@ public sealed class GpioReviewTests
         Assert.Equal(MeasurementOutcome.Aborted, parts.Publisher.Results[0].Outcome);
         Assert.Equal("interlock opened", parts.Publisher.Results[0].Reason);
     }
+
+    /// <summary>
+    /// Once the interlock can no longer be watched (an error reading its edge events ended the watching thread), no
+    /// exposure may start, even if the line's value still reads closed: nothing would abort it when the lid opens.
+    /// </summary>
+    [Fact]
+    public async Task InterlockWatchFailed_LineStillReadsClosed_StartIsRefused()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        using var host = parts.BuildHost(FakeComponents.Settings());
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+        await host.StartAsync();
+        Assert.True(await Wait.UntilAsync(() => parts.Chip.IsPhysicallyHigh(5))); // ready: the watcher runs
+
+        parts.Chip.FailNextEventRead(27); // one failed read (EIO) of the interlock's events; the value still reads closed
+        Assert.True(await Wait.UntilAsync(() => status.LastError?.StartsWith("interlock line unreadable", StringComparison.Ordinal) == true));
+
+        var request = new StartRequest("mqtt", SampleId: "after-watch-failed");
+        control.RequestStart(request);
+        bool answered = await Wait.UntilAsync(() => request.Finished.IsCompleted || parts.Source.Begun > 0);
+        int begun = parts.Source.Begun;
+        bool shownClosed = status.InterlockClosed;
+        parts.Source.Complete();
+        await host.StopAsync();
+        Assert.True(answered, "the start was neither refused nor begun");
+        Assert.True(
+            begun == 0 && !shownClosed,
+            $"interlock no longer watched: exposures begun={begun}, status interlock_closed={shownClosed}");
+        var answer = await request.Finished;
+        Assert.False(answer.Succeeded);
+    }
 }
