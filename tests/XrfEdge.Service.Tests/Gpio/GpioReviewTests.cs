@@ -72,4 +72,35 @@ public sealed class GpioReviewTests
         var answer = await request.Finished;
         Assert.False(answer.Succeeded);
     }
+
+    /// <summary>
+    /// A start (trigger press, MQTT start) that arrives after the worker has taken a start but before it has marked
+    /// the run as in progress must be refused like any start during a measurement, not queued for a second exposure
+    /// right after the first.
+    /// </summary>
+    [Fact]
+    public async Task StartArrivingAsTheWorkerTakesAnother_IsRefusedNotQueued()
+    {
+        var control = new MeasurementControl();
+        Assert.True(control.RequestStart(new StartRequest("trigger")));
+        _ = await control.WaitForStartAsync(CancellationToken.None); // the worker has taken it (interlock check next)
+
+        var second = new StartRequest("mqtt", SampleId: "second");
+        control.RequestStart(second);       // arrives in that window
+        control.RunStarted("measurement");
+        control.RunEnded();                  // the first measurement is over
+
+        StartRequest? queued = null;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        try
+        {
+            queued = await control.WaitForStartAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Assert.True(queued is null, $"a start taken during the first measurement was queued and began a second exposure ({queued?.Origin})");
+        Assert.True(second.Finished.IsCompleted, "the second start was never answered");
+    }
 }
