@@ -74,6 +74,31 @@ public sealed class GpioReviewTests
     }
 
     /// <summary>
+    /// The X-ray warning means an exposure is under way; at a service stop it must stay on until the exposure has
+    /// ended (the source has returned), not go off while the MCA is still being stopped.
+    /// </summary>
+    [Fact]
+    public async Task ServiceStops_DuringExposure_WarningStaysOnUntilTheExposureHasEnded()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        parts.Source.Hold = true;
+        bool? warningWhenCancelled = null;
+        parts.Source.Cancelled = () => warningWhenCancelled = parts.Chip.IsPhysicallyHigh(22);
+        using var host = parts.BuildHost(FakeComponents.Settings());
+        await host.StartAsync();
+        parts.PressTrigger();
+        Assert.True(await parts.Source.WaitStartedAsync());
+        Assert.True(parts.Chip.IsPhysicallyHigh(22));
+
+        await host.StopAsync();
+
+        Assert.True(warningWhenCancelled, $"X-ray warning when the source was told to stop: {warningWhenCancelled?.ToString() ?? "never told"}");
+        Assert.False(parts.Chip.IsPhysicallyHigh(22)); // and off once it has ended
+        Assert.Equal(MeasurementOutcome.Aborted, Assert.Single(parts.Publisher.Results).Outcome);
+    }
+
+    /// <summary>
     /// A start (trigger press, MQTT start) that arrives after the worker has taken a start but before it has marked
     /// the run as in progress must be refused like any start during a measurement, not queued for a second exposure
     /// right after the first.
