@@ -110,7 +110,11 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         }
     }
 
-    public void Start(MeasurementControl control, InstrumentStatus status)
+    /// <summary>
+    /// Watches the interlock from before the workers start: until 2026-11-24 it was first watched when the host had
+    /// started (with the trigger), and an auto-started run exposing before then was not aborted by an opening.
+    /// </summary>
+    public void WatchInterlock(MeasurementControl control, InstrumentStatus status)
     {
         ArgumentNullException.ThrowIfNull(control);
         ArgumentNullException.ThrowIfNull(status);
@@ -178,7 +182,12 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
                     return PollSlice;
                 });
         }
+    }
 
+    public void Start(MeasurementControl control, InstrumentStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(control);
+        ArgumentNullException.ThrowIfNull(status);
         if (_trigger is not null)
         {
             StartThread(

@@ -8,12 +8,13 @@ using XrfEdge.Service.Pipeline;
 namespace XrfEdge.Service.Hosting;
 
 /// <summary>
-/// Local start-up, registered first so it runs before the workers: open the outbox/publisher and the spectrum
+/// Local start-up, registered first so it runs before the workers: watch the interlock (an auto-started run may
+/// expose before the host has started), open the outbox/publisher and the spectrum
 /// source (one that cannot reach its device yet, <see cref="SourceNotConnectedException"/>, leaves the state Fault
 /// with the reason and start-up goes on; the model was tried when the analyzer was constructed: loaded, or refused and
 /// shown as the status's model problem while the service measures without analysis, <see cref="ModelSlot"/>). When every hosted service has started the
-/// host raises ApplicationStarted: the state becomes Idle and the GPIO inputs are watched. On ApplicationStopping
-/// the running measurement is aborted before anything else stops; the X-ray warning goes off once it has ended.
+/// host raises ApplicationStarted: the state becomes Idle and the trigger is watched. On ApplicationStopping the
+/// running measurement is aborted before anything else stops; the X-ray warning goes off once it has ended.
 /// </summary>
 internal sealed class PipelineStartup(
     ISpectrumSource source,
@@ -29,6 +30,7 @@ internal sealed class PipelineStartup(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        io.WatchInterlock(control, status); // first: an auto-started run may expose before ApplicationStarted
         identity.Model = analyzer.Model;
         status.SetModelProblem(analyzer.Problem);
         await publisher.StartAsync(cancellationToken).ConfigureAwait(false);

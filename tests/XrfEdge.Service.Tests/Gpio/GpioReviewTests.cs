@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
 using XrfEdge.Service.Tests.Fakes;
 
@@ -127,5 +128,50 @@ public sealed class GpioReviewTests
 
         Assert.True(queued is null, $"a start taken during the first measurement was queued and began a second exposure ({queued?.Origin})");
         Assert.True(second.Finished.IsCompleted, "the second start was never answered");
+    }
+
+    /// <summary>
+    /// An auto-started run (Continuous, Scan) can begin exposing before the host has finished starting (a hosted
+    /// service after acquisition still starting, as on a slow Pi): the interlock must already be watched then.
+    /// </summary>
+    [Fact]
+    public async Task AutoStartedRun_InterlockOpensBeforeTheHostHasStarted_Aborts()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        parts.Source.Hold = true;
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous);
+        settings.Acquisition.AutoStart = true;
+        var opensWhileStarting = new OpenInterlockWhileStarting(parts);
+        using var host = parts.BuildHost(settings, services => services.AddHostedService(_ => opensWhileStarting));
+        await host.StartAsync();
+        parts.Source.Complete();
+        await host.StopAsync();
+
+        Assert.True(opensWhileStarting.Exposing, "the auto-started run never began exposing");
+        Assert.True(
+            opensWhileStarting.Aborted,
+            "the interlock opened while the host was still starting; the auto-started exposure went on (no abort within 3 s)");
+    }
+
+    /// <summary>A hosted service registered after acquisition that, while it starts, opens the interlock during the first exposure.</summary>
+    private sealed class OpenInterlockWhileStarting(FakeComponents parts) : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public bool Exposing { get; private set; }
+
+        public bool Aborted { get; private set; }
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            Exposing = await parts.Source.WaitStartedAsync();
+            parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50)); // lid opened
+            for (int i = 0; i < 120 && !Aborted; i++)
+            {
+                await Task.Delay(25, cancellationToken);
+                Aborted = parts.Publisher.Results.Any(r => r.Outcome == MeasurementOutcome.Aborted);
+            }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
