@@ -220,8 +220,24 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         }
 
         _buzzer.Write(true);
-        var previous = Interlocked.Exchange(ref _beepTimer, _time.CreateTimer(_ => _buzzer.Write(false), null, BeepLength, Timeout.InfiniteTimeSpan));
+        var previous = Interlocked.Exchange(ref _beepTimer, _time.CreateTimer(_ => EndBeep(), null, BeepLength, Timeout.InfiniteTimeSpan));
         previous?.Dispose();
+    }
+
+    /// <summary>
+    /// Runs on a timer thread, where an exception is unhandled and ends the process: a buzzer that cannot be switched
+    /// off (chip gone) is logged (until 2026-11-24 the IOException was thrown there).
+    /// </summary>
+    private void EndBeep()
+    {
+        try
+        {
+            _buzzer?.Write(false);
+        }
+        catch (IOException ex)
+        {
+            Log.GpioFailed(_logger, "buzzer", ex.Message);
+        }
     }
 
     public void Dispose()

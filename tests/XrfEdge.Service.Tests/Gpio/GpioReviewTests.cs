@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using XrfEdge.Service.Gpio;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
@@ -152,6 +153,27 @@ public sealed class GpioReviewTests
         Assert.True(
             opensWhileStarting.Aborted,
             "the interlock opened while the host was still starting; the auto-started exposure went on (no abort within 3 s)");
+    }
+
+    /// <summary>
+    /// The buzzer is switched off by a timer 100 ms after a beep. If the GPIO chip goes away in that time (USB expander
+    /// unplugged), the failed write must be logged, not thrown: on a timer thread it is an unhandled exception, which
+    /// ends the process with the X-ray source in whatever state it was.
+    /// </summary>
+    [Fact]
+    public void BuzzerLineFailsBeforeTheBeepEnds_NoExceptionOnTheTimer()
+    {
+        var chip = new XrfEdge.Devices.Gpio.FakeGpioChip(32);
+        var clock = new FakeTimeProvider();
+        var options = FakeComponents.Settings().Gpio;
+        using var io = new GpioInstrumentIo(chip.AsChip(), options, clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        io.Beep();
+        Assert.True(chip.IsPhysicallyHigh(26));
+        var buzzer = (XrfEdge.Devices.Gpio.GpioLine)typeof(GpioInstrumentIo).GetField("_buzzer", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(io)!;
+        buzzer.Dispose(); // writes now fail with IOException, as when the chip is gone
+
+        var thrown = Record.Exception(() => clock.Advance(TimeSpan.FromMilliseconds(150))); // the beep's end
+        Assert.Null(thrown);
     }
 
     /// <summary>A hosted service registered after acquisition that, while it starts, opens the interlock during the first exposure.</summary>
