@@ -204,12 +204,17 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
 
     public void SetXrayWarning(bool on) => _xray?.Write(on);
 
+    /// <summary>
+    /// Drives the LEDs. One that cannot be driven (chip gone) is logged and the others are still set; nothing is thrown,
+    /// since the caller publishes the same state over MQTT next. Until 2026-11-24 the IOException ended the status
+    /// worker, and with it the service, and the state (an interlock found unreadable, say) was never published.
+    /// </summary>
     public void ShowState(ServiceState state, bool connected, bool interlockClosed)
     {
-        _ready?.Write(state == ServiceState.Idle && interlockClosed); // not "ready" when a press would be refused
-        _measuring?.Write(state == ServiceState.Measuring);
-        _fault?.Write(state == ServiceState.Fault);
-        _offline?.Write(!connected);
+        ShowLed(_ready, "ready LED", state == ServiceState.Idle && interlockClosed); // not "ready" when a press would be refused
+        ShowLed(_measuring, "measuring LED", state == ServiceState.Measuring);
+        ShowLed(_fault, "fault LED", state == ServiceState.Fault);
+        ShowLed(_offline, "offline LED", !connected);
     }
 
     public void Beep()
@@ -224,6 +229,18 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         previous?.Dispose();
     }
 
+    private void ShowLed(GpioLine? line, string name, bool on)
+    {
+        try
+        {
+            line?.Write(on);
+        }
+        catch (IOException ex)
+        {
+            Log.GpioOutputFailed(_logger, name, ex.Message);
+        }
+    }
+
     /// <summary>
     /// Runs on a timer thread, where an exception is unhandled and ends the process: a buzzer that cannot be switched
     /// off (chip gone) is logged (until 2026-11-24 the IOException was thrown there).
@@ -236,7 +253,7 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         }
         catch (IOException ex)
         {
-            Log.GpioFailed(_logger, "buzzer", ex.Message);
+            Log.GpioOutputFailed(_logger, "buzzer (switching off)", ex.Message);
         }
     }
 

@@ -176,6 +176,31 @@ public sealed class GpioReviewTests
         Assert.Null(thrown);
     }
 
+    /// <summary>
+    /// An LED output that cannot be driven (its GPIO expander unplugged) must not take the status down with it: the
+    /// state change must still be published over MQTT and the service keep running (an exception in the status
+    /// worker stopped the host).
+    /// </summary>
+    [Fact]
+    public async Task LedOutputFails_StatusStillPublishedAndServiceKeepsRunning()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        using var host = parts.BuildHost(FakeComponents.Settings());
+        var lifetime = host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        var io = (GpioInstrumentIo)host.Services.GetRequiredService<IInstrumentIo>();
+        await host.StartAsync();
+        Assert.True(await Wait.UntilAsync(() => parts.Chip.IsPhysicallyHigh(5)));
+        var ready = (XrfEdge.Devices.Gpio.GpioLine)typeof(GpioInstrumentIo).GetField("_ready", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(io)!;
+        ready.Dispose(); // writes to the ready LED now fail with IOException
+
+        parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50)); // interlock opens: a state to show
+        bool published = await Wait.UntilAsync(() => parts.Publisher.Statuses.Any(s => !s.InterlockClosed));
+        bool stopping = lifetime.ApplicationStopping.IsCancellationRequested;
+        await host.StopAsync();
+        Assert.True(published && !stopping, $"ready LED unwritable: interlock-open status published={published}, host stopping={stopping}");
+    }
+
     /// <summary>A hosted service registered after acquisition that, while it starts, opens the interlock during the first exposure.</summary>
     private sealed class OpenInterlockWhileStarting(FakeComponents parts) : Microsoft.Extensions.Hosting.IHostedService
     {
