@@ -108,6 +108,18 @@ public sealed class FakeGpioChip : IGpioCharDevice
         }
     }
 
+    /// <summary>
+    /// Makes the next poll/read of edge events on the line's request fail once with an I/O error (EIO), as the kernel's
+    /// read() can; reads of the value keep working. For the fail-safe paths of the event readers.
+    /// </summary>
+    public void FailNextEventRead(int offset)
+    {
+        lock (_gate)
+        {
+            (RequestAt(offset) ?? throw new InvalidOperationException($"line {offset} is not requested")).FailNextEventRead = true;
+        }
+    }
+
     /// <summary>The consumer label of the current request on the line, or null.</summary>
     public string? Consumer(int offset)
     {
@@ -206,6 +218,11 @@ public sealed class FakeGpioChip : IGpioCharDevice
         lock (_gate)
         {
             request = Find(requestFd);
+            if (request.FailNextEventRead)
+            {
+                request.FailNextEventRead = false;
+                throw new IOException($"read of a line event from {Name}: Input/output error (errno 5)");
+            }
         }
 
         try
@@ -261,6 +278,8 @@ public sealed class FakeGpioChip : IGpioCharDevice
         public string Consumer { get; init; } = "";
 
         public uint LineSequence { get; set; }
+
+        public bool FailNextEventRead { get; set; }
 
         public BlockingCollection<GpioV2LineEvent> Events { get; } = [];
     }

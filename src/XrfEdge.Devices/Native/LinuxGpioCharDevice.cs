@@ -13,6 +13,9 @@ internal sealed partial class LinuxGpioCharDevice : IGpioCharDevice
     private const int OpenReadWrite = 2;        // O_RDWR
     private const int OpenCloseOnExec = 0x80000; // O_CLOEXEC (asm-generic/fcntl.h; same value on x86-64 and arm64)
     private const short PollIn = 0x001;          // POLLIN
+    private const short PollError = 0x008;       // POLLERR
+    private const short PollHangUp = 0x010;      // POLLHUP
+    private const short PollInvalid = 0x020;     // POLLNVAL
     private const int Interrupted = 4;           // EINTR
 
     private readonly SafeFileHandle _chip;
@@ -99,8 +102,21 @@ internal sealed partial class LinuxGpioCharDevice : IGpioCharDevice
             throw Error($"poll on a line request of {_path}");
         }
 
-        if (ready == 0 || (poll.ReturnedEvents & PollIn) == 0)
+        if (ready == 0)
         {
+            return false;
+        }
+
+        if ((poll.ReturnedEvents & PollIn) == 0)
+        {
+            // The kernel answers EPOLLHUP | EPOLLERR once the chip is gone (gpiolib-cdev.c linereq_poll: USB expander
+            // unplugged, driver unbound), POLLNVAL for a closed fd. No event will ever come: until 2026-11-24 this
+            // returned "no edge yet", at once and forever, so the reading thread spun and never reported the line.
+            if ((poll.ReturnedEvents & (PollError | PollHangUp | PollInvalid)) != 0)
+            {
+                throw new IOException($"poll on a line request of {_path}: hung up (revents 0x{poll.ReturnedEvents:x}); the GPIO chip is gone or the request was released");
+            }
+
             return false;
         }
 

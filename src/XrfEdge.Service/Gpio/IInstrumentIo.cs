@@ -8,7 +8,13 @@ internal interface IInstrumentIo : IDisposable
     /// <summary>True when the interlock is closed (safe) or not wired.</summary>
     bool InterlockClosed { get; }
 
-    /// <summary>Starts watching the inputs: trigger presses become start requests, an opening interlock aborts.</summary>
+    /// <summary>
+    /// Starts watching the interlock: an opening aborts the running measurement. Called before any worker starts, since
+    /// an auto-started run may expose before the host has finished starting.
+    /// </summary>
+    void WatchInterlock(MeasurementControl control, InstrumentStatus status);
+
+    /// <summary>Starts watching the trigger (once the service is ready): presses become start requests.</summary>
     void Start(MeasurementControl control, InstrumentStatus status);
 
     /// <summary>Switches the X-ray-on warning output.</summary>

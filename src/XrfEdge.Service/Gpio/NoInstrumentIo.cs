@@ -7,6 +7,10 @@ internal sealed class NoInstrumentIo : IInstrumentIo
 {
     public bool InterlockClosed => true;
 
+    public void WatchInterlock(MeasurementControl control, InstrumentStatus status)
+    {
+    }
+
     public void Start(MeasurementControl control, InstrumentStatus status)
     {
     }

@@ -80,9 +80,15 @@ internal sealed class MeasurementControl
 
     /// <summary>
     /// Marks the start just taken as running: until <see cref="RunEnded"/>, other starts are refused at once (a trigger
-    /// press during a measurement no longer queues a second exposure behind it).
+    /// press during a measurement no longer queues a second exposure behind it). A start that came after the worker took
+    /// this one and before this call is refused here the same way: until 2026-11-24 it stayed queued and began a second
+    /// exposure as soon as the first ended.
     /// </summary>
-    public void RunStarted(string what) => _run = what;
+    public void RunStarted(string what)
+    {
+        _run = what;
+        ClearPendingStart($"A {what} is already in progress; send stop first (starts are not queued behind one).");
+    }
 
     /// <summary>The loop or scan has ended: starts are taken again.</summary>
     public void RunEnded() => _run = null;

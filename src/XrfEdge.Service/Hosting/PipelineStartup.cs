@@ -8,12 +8,13 @@ using XrfEdge.Service.Pipeline;
 namespace XrfEdge.Service.Hosting;
 
 /// <summary>
-/// Local start-up, registered first so it runs before the workers: open the outbox/publisher and the spectrum
+/// Local start-up, registered first so it runs before the workers: watch the interlock (an auto-started run may
+/// expose before the host has started), open the outbox/publisher and the spectrum
 /// source (one that cannot reach its device yet, <see cref="SourceNotConnectedException"/>, leaves the state Fault
 /// with the reason and start-up goes on; the model was tried when the analyzer was constructed: loaded, or refused and
 /// shown as the status's model problem while the service measures without analysis, <see cref="ModelSlot"/>). When every hosted service has started the
-/// host raises ApplicationStarted: the state becomes Idle and the GPIO inputs are watched. On ApplicationStopping
-/// the X-ray warning goes off and the running measurement is aborted before anything else stops.
+/// host raises ApplicationStarted: the state becomes Idle and the trigger is watched. On ApplicationStopping the
+/// running measurement is aborted before anything else stops; the X-ray warning goes off once it has ended.
 /// </summary>
 internal sealed class PipelineStartup(
     ISpectrumSource source,
@@ -29,6 +30,7 @@ internal sealed class PipelineStartup(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        io.WatchInterlock(control, status); // first: an auto-started run may expose before ApplicationStarted
         identity.Model = analyzer.Model;
         status.SetModelProblem(analyzer.Problem);
         await publisher.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -71,8 +73,10 @@ internal sealed class PipelineStartup(
         });
         lifetime.ApplicationStopping.Register(() =>
         {
+            // The X-ray warning is not switched off here: it goes off when the aborted exposure has ended
+            // (AcquisitionWorker), and with the GPIO lines at disposal. Until 2026-11-24 it went off first, while the MCA
+            // was still being stopped, and an output that failed to switch threw before the stop was requested.
             Log.Stopping(logger);
-            io.SetXrayWarning(false);
             status.SetState(ServiceState.Stopping);
             control.RequestStop("service stopping");
         });

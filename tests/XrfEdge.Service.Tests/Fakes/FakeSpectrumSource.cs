@@ -21,6 +21,9 @@ internal sealed class FakeSpectrumSource : ISpectrumSource
     /// <summary>When set, each acquisition throws what this returns (a device error), unless it returns null.</summary>
     public Func<Exception?>? Fail { get; set; }
 
+    /// <summary>Called when a held acquisition sees its cancellation (the MCA being told to stop), before it ends.</summary>
+    public Action? Cancelled { get; set; }
+
     public int Acquired => Volatile.Read(ref _acquired);
 
     /// <summary>Acquisitions begun (held, failed and cancelled ones included).</summary>
@@ -42,7 +45,16 @@ internal sealed class FakeSpectrumSource : ISpectrumSource
         _started.Release();
         if (Hold)
         {
-            await _release.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _release.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Cancelled?.Invoke();
+                throw;
+            }
+
             _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
