@@ -96,9 +96,7 @@ public sealed class Dp5LinkServiceTests : IDisposable
 
         host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
 
-        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
-        var result = fakes.Publisher.Results[0];
-        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await AssertOneCompletedResultAsync(fakes);
         Assert.Equal("1024", device.Configuration["MCAC"]); // the profile was applied when the DP5 first answered
         Assert.Equal(ServiceState.Idle, status.State);
         await host.StopAsync();
@@ -162,9 +160,7 @@ public sealed class Dp5LinkServiceTests : IDisposable
 
         device.AnswerBusy(0);
         host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
-        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
-        var result = fakes.Publisher.Results[0];
-        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await AssertOneCompletedResultAsync(fakes);
         await host.StopAsync();
         await stop.CancelAsync();
         await serving;
@@ -212,9 +208,7 @@ public sealed class Dp5LinkServiceTests : IDisposable
         }
 
         Assert.Null(problem);
-        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
-        var result = fakes.Publisher.Results[0];
-        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await AssertOneCompletedResultAsync(fakes);
         await host.StopAsync();
         await secondStop.CancelAsync();
         await replugged;
@@ -247,15 +241,21 @@ public sealed class Dp5LinkServiceTests : IDisposable
         var secondServing = second.RunAsync(secondStop.Token);
         await second.Ready.WaitAsync(Patience);
         host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
-        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
-        var result = fakes.Publisher.Results[0];
-        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+        await AssertOneCompletedResultAsync(fakes);
         await host.StopAsync();
         await secondStop.CancelAsync();
         await secondServing;
     }
 
     /// <summary>Descriptors of this process open on the pty slave <paramref name="path"/>, from /proc/self/fd (a closed pty's shows as "PATH (deleted)").</summary>
+    /// <summary>Waits for the first stored result and asserts it completed (the reason in the message when not).</summary>
+    private static async Task AssertOneCompletedResultAsync(FakeComponents fakes)
+    {
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var result = fakes.Publisher.Results[0];
+        Assert.True(result.Outcome == MeasurementOutcome.Completed, $"{result.Outcome}: {result.Reason}");
+    }
+
     private static int DescriptorsOn(string path) =>
         new DirectoryInfo("/proc/self/fd").EnumerateFileSystemInfos().Count(fd =>
         {
