@@ -119,6 +119,13 @@ internal sealed class AcquisitionWorker(
     }
 
     /// <summary>
+    /// Shortest pause between two connection tries while the auto-start waits for its device: each try opens the port and
+    /// sends a status request, and a profile's ReconnectDelayMilliseconds may be 0 (it is meant for a link that is merely
+    /// re-enumerating); an absent DP5 is not worth more than one try a second.
+    /// </summary>
+    private static readonly TimeSpan MinAutoStartRetry = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Before the auto-start: waits until the source is connected, trying again every ReconnectDelayMilliseconds (at
     /// least 1 s). A DP5 not reachable at start-up leaves the service up in state fault; until 2026-11-24 the auto-start
     /// was spent on a measurement that failed for want of it, and an unattended Continuous or Scan profile whose DP5 was
@@ -127,7 +134,8 @@ internal sealed class AcquisitionWorker(
     /// </summary>
     private async Task WaitForSourceAsync(CancellationToken stoppingToken)
     {
-        var retry = TimeSpan.FromMilliseconds(Math.Max(1000, _options.ReconnectDelayMilliseconds));
+        var retry = TimeSpan.FromMilliseconds(_options.ReconnectDelayMilliseconds);
+        retry = retry > MinAutoStartRetry ? retry : MinAutoStartRetry;
         while (true)
         {
             health.Idle(Worker);
