@@ -149,7 +149,7 @@ public static partial class ProfileLoader
         var settings = Bind(configuration);
         settings.Acquisition.ConfigurationOrder.AddRange(ConfigurationOrderInFile(profilePath));
         string baseDirectory = Path.GetDirectoryName(Path.GetFullPath(profilePath))!;
-        ResolvePaths(settings, baseDirectory, environment);
+        ResolvePaths(settings, baseDirectory, variables);
         problems.AddRange(ProfileValidator.Validate(settings));
         if (problems.Count > 0)
         {
@@ -363,7 +363,7 @@ public static partial class ProfileLoader
         return ok ? null : $"{key.Path} = '{value}': must be {kind}";
     }
 
-    private static void ResolvePaths(ServiceSettings settings, string baseDirectory, IDictionary<string, string?>? environment)
+    private static void ResolvePaths(ServiceSettings settings, string baseDirectory, IDictionary<string, string?> environment)
     {
         settings.Model.Path = Resolve(settings.Model.Path, baseDirectory, environment)!;
         settings.Model.CardPath = Resolve(settings.Model.CardPath, baseDirectory, environment);
@@ -411,12 +411,9 @@ public static partial class ProfileLoader
     /// systemd's <c>$STATE_DIRECTORY</c> (the first, when <c>StateDirectory=</c> names several, colon-separated), or null
     /// when it is not set or not an absolute path.
     /// </summary>
-    private static string? StateDirectory(IDictionary<string, string?>? environment)
+    private static string? StateDirectory(IDictionary<string, string?> environment)
     {
-        var value = environment is not null
-            ? environment.TryGetValue("STATE_DIRECTORY", out var v) ? v : null
-            : Environment.GetEnvironmentVariable("STATE_DIRECTORY");
-        var first = value?.Split(':')[0];
+        var first = environment.TryGetValue("STATE_DIRECTORY", out var value) ? value?.Split(':')[0] : null;
         return string.IsNullOrEmpty(first) || !Path.IsPathRooted(first) ? null : first;
     }
 
