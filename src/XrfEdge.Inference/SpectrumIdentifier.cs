@@ -18,6 +18,7 @@ public sealed class SpectrumIdentifier
     private readonly LineEncoder _encoder;
     private readonly CountRange? _countRange;
     private readonly double? _trainedMinFullScaleKeV;
+    private readonly double? _trainedMaxStartKeV;
 
     // The last calibration's precomputed rebin (RebinPlan): an instrument keeps one calibration for thousands of
     // spectra, so one cached plan serves the steady state; another calibration builds (and caches) its own.
@@ -46,6 +47,7 @@ public sealed class SpectrumIdentifier
         _encoder = encoder;
         _countRange = encoder.Card.CountRange;
         _trainedMinFullScaleKeV = encoder.Card.TrainedFullScale?.MinKeV;
+        _trainedMaxStartKeV = encoder.Card.TrainedLowerThreshold?.MaxKeV;
         CountRangePolicy = countRangePolicy;
         Decoder = Decoder.For(encoder, thresholdScale);
         ArgumentOutOfRangeException.ThrowIfNegative(prePostParallelism);
@@ -175,12 +177,18 @@ public sealed class SpectrumIdentifier
 
     /// <summary>
     /// The energy coverage of <paramref name="spectrum"/>: the upper edge of its last channel (capped at 30 keV) against
-    /// <paramref name="trainedMinKeV"/>, the card's smallest trained full scale (null: not known, no below-trained verdict).
+    /// <paramref name="trainedMinKeV"/>, the card's smallest trained full scale, and the lower edge of its first channel
+    /// (floored at 0) against <paramref name="trainedMaxStartKeV"/>, the card's highest trained discriminator (null: not
+    /// known, no verdict).
     /// </summary>
-    public static EnergyCoverage CheckCoverage(RawSpectrum spectrum, double? trainedMinKeV)
+    public static EnergyCoverage CheckCoverage(RawSpectrum spectrum, double? trainedMinKeV, double? trainedMaxStartKeV = null)
     {
         ArgumentNullException.ThrowIfNull(spectrum);
-        return EnergyCoverage.Of(spectrum.Calibration.UpperEdgeKeV(spectrum.Counts.Length - 1), trainedMinKeV);
+        return EnergyCoverage.Of(
+            spectrum.Calibration.LowerEdgeKeV(0),
+            spectrum.Calibration.UpperEdgeKeV(spectrum.Counts.Length - 1),
+            trainedMinKeV,
+            trainedMaxStartKeV);
     }
 
     private InputCounts? Rebin(RawSpectrum spectrum, EncoderBatch batch, int row)
@@ -215,7 +223,7 @@ public sealed class SpectrumIdentifier
     {
         var result = Decoder.Decode(spectrum.Id, batch.LineProbabilities(row), batch.ElementProbabilities(row), spectrum.Excitation?.TubeVoltageKilovolts, spectrum.Excitation?.Anode);
         // Coverage is a report only: the input and the decoding above are the same whatever it says.
-        return result with { Counts = counts, Coverage = CheckCoverage(spectrum, _trainedMinFullScaleKeV) };
+        return result with { Counts = counts, Coverage = CheckCoverage(spectrum, _trainedMinFullScaleKeV, _trainedMaxStartKeV) };
     }
 
     private RebinPlan PlanFor(RawSpectrum spectrum)

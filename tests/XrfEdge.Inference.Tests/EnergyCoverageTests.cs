@@ -148,7 +148,132 @@ public sealed class EnergyCoverageTests : IDisposable
         Assert.Equal(15.0, json["upper_kev"]!.GetValue<double>());
         Assert.Null(json["trained_min_kev"]);
         Assert.Equal("partial_unrated", json["status"]!.GetValue<string>());
+        Assert.Equal(0.0, json["lower_kev"]!.GetValue<double>());
+        Assert.Null(json["trained_max_start_kev"]);
+        Assert.Equal("unrated", json["lower_status"]!.GetValue<string>());
     }
+
+    [Theory]
+    [InlineData(5.0, StartStatus.AboveTrained)] // a +5 keV calibration offset: the grid below 5 keV is zeros
+    [InlineData(1.3, StartStatus.Trained)] // the highest trained discriminator (1.2 keV) plus one grid bin
+    [InlineData(1.4, StartStatus.AboveTrained)]
+    [InlineData(0.0, StartStatus.Trained)]
+    [InlineData(-0.5, StartStatus.Trained)] // a negative offset: the whole grid is measured, start reported as 0
+    public void Identify_SpectrumStartingAt_StartAgainstHighestTrainedDiscriminator(double startKeV, StartStatus status)
+    {
+        using var encoder = LineEncoder.Open(StageWithLowerThreshold(0.2, 1.2));
+        var result = new SpectrumIdentifier(encoder).Identify(StartingAt(startKeV));
+        var coverage = result.Coverage!;
+        Assert.Equal(status, coverage.LowerStatus);
+        Assert.Equal(1.2, coverage.TrainedMaxStartKeV);
+        Assert.Equal(Math.Max(0, startKeV), coverage.LowerKeV, 9);
+        Assert.Equal(status == StartStatus.AboveTrained, EnergyCoverageJson.StartWarning(coverage) is not null);
+    }
+
+    [Fact]
+    public void Identify_5keVStart_WarnsButDecodesAsWithoutTheField()
+    {
+        var spectrum = StartingAt(5.0);
+        using var plain = LineEncoder.Open(TestModels.Int8);
+        using var rated = LineEncoder.Open(StageWithLowerThreshold(0.2, 1.2));
+
+        var unrated = new SpectrumIdentifier(plain).Identify(spectrum);
+        var flagged = new SpectrumIdentifier(rated).Identify(spectrum);
+
+        Assert.Equal(StartStatus.AboveTrained, flagged.Coverage!.LowerStatus);
+        var warning = EnergyCoverageJson.Warning(flagged.Coverage)!;
+        Assert.Contains("spectrum starts at 5.0 keV, above the 1.2 keV", warning, StringComparison.Ordinal);
+        Assert.Contains("calibration's offset", warning, StringComparison.Ordinal);
+        // A report only: same model input, same probabilities, same elements and lines.
+        Assert.Equal(unrated.LineProbabilities, flagged.LineProbabilities);
+        Assert.Equal(unrated.Elements.Select(e => (e.Symbol, e.Probability)), flagged.Elements.Select(e => (e.Symbol, e.Probability)));
+        Assert.Equal(unrated.Lines.Select(l => (l.Line.Name, l.Probability)), flagged.Lines.Select(l => (l.Line.Name, l.Probability)));
+    }
+
+    [Fact]
+    public void Identify_CardWithoutTrainedLowerThreshold_StartReportedNoVerdict()
+    {
+        using var plain = LineEncoder.Open(TestModels.Int8);
+        Assert.Null(plain.Card.TrainedLowerThreshold); // the test card predates the field
+        var identifier = new SpectrumIdentifier(plain);
+
+        var late = identifier.Identify(StartingAt(5.0)).Coverage!;
+        Assert.Equal(StartStatus.Unrated, late.LowerStatus);
+        Assert.Null(late.TrainedMaxStartKeV);
+        var warning = EnergyCoverageJson.Warning(late)!;
+        Assert.Contains("spectrum starts at 5.0 keV", warning, StringComparison.Ordinal);
+        Assert.Contains("does not state where its training spectra started", warning, StringComparison.Ordinal);
+
+        var usual = identifier.Identify(StartingAt(0.0)).Coverage!;
+        Assert.Equal(StartStatus.Unrated, usual.LowerStatus);
+        Assert.Null(EnergyCoverageJson.Warning(usual)); // every grid bin measured: nothing to say
+    }
+
+    [Fact]
+    public void Warning_ShortEndAndLateStart_BothSaid()
+    {
+        var coverage = EnergyCoverage.Of(5.0, 15.0, 20, 1.2);
+        Assert.Equal(CoverageStatus.BelowTrained, coverage.Status);
+        Assert.Equal(StartStatus.AboveTrained, coverage.LowerStatus);
+        var warning = EnergyCoverageJson.Warning(coverage)!;
+        Assert.Contains("spectrum ends at 15.0 keV", warning, StringComparison.Ordinal);
+        Assert.Contains("; spectrum starts at 5.0 keV", warning, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"min\": 1.2, \"max\": 0.2}")]
+    [InlineData("{\"min\": -0.1, \"max\": 1.2}")]
+    [InlineData("{\"min\": 0.2, \"max\": 10}")]
+    [InlineData("{\"min\": 0.2}")]
+    [InlineData("[0.2, 1.2]")]
+    public void Open_TrainedLowerThresholdInvalid_RefusesNamingIt(string value)
+    {
+        var model = TestModels.StageInt8(_dir, card => card["trained_lower_threshold_kev"] = JsonNode.Parse(value));
+        var e = Assert.Throws<ModelContractException>(() => LineEncoder.Open(model));
+        Assert.Contains("trained_lower_threshold_kev", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ShippedCard_StatesTheRandomizedProfileDiscriminators()
+    {
+        var root = RepositoryRoot.Require();
+        var card = ModelCard.Load(Path.Combine(root, "models", "xrf-line-encoder.card.json"));
+        // The profile the card says it was trained on, read independently of training/xrftrain/card.py.
+        using var profile = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "src", "XrfEdge.Synthesis", "Profiles", "randomized.json")));
+        var ranges = profile.RootElement.GetProperty("detectors").EnumerateArray()
+            .Select(d => d.GetProperty("lower_threshold_kev"))
+            .Select(r => (Min: r.GetProperty("min").GetDouble(), Max: r.GetProperty("max").GetDouble()))
+            .ToList();
+        Assert.Equal(new TrainedLowerThreshold(ranges.Min(r => r.Min), ranges.Max(r => r.Max)), card.TrainedLowerThreshold);
+    }
+
+    [Fact]
+    public void EnergyCoverageJson_Write_StartFields()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            EnergyCoverageJson.Write(writer, EnergyCoverage.Of(2.04999, 30, 20, 1.2));
+            writer.WriteEndObject();
+        }
+
+        var json = JsonNode.Parse(stream.ToArray())!["coverage"]!;
+        Assert.Equal(2.05, json["lower_kev"]!.GetValue<double>());
+        Assert.Equal(1.2, json["trained_max_start_kev"]!.GetValue<double>());
+        Assert.Equal("above_trained", json["lower_status"]!.GetValue<string>());
+        Assert.Equal("full", json["status"]!.GetValue<string>());
+    }
+
+    /// <summary>The simulated spectrum with its calibration moved so that its first channel starts at <paramref name="startKeV"/> (300 channels of 0.1 keV).</summary>
+    private static RawSpectrum StartingAt(double startKeV)
+    {
+        var raw = TestModels.SimulatedRaw(3);
+        return raw with { Calibration = new EnergyCalibration(startKeV + 0.05, 0.1) };
+    }
+
+    private string StageWithLowerThreshold(double min, double max) =>
+        TestModels.StageInt8(_dir, card => card["trained_lower_threshold_kev"] = new JsonObject { ["min"] = min, ["max"] = max });
 
     /// <summary>The simulated 0–30 keV spectrum (0.1 keV channels centred at 0.05 + 0.1c) cut to its first <paramref name="channels"/>: it ends at channels/10 keV.</summary>
     private static RawSpectrum Cut(int channels)

@@ -64,6 +64,27 @@ public sealed class PayloadTests
         Assert.Equal(trainedMinKeV is null ? JsonValueKind.Null : JsonValueKind.Number, written.GetProperty("trained_min_kev").ValueKind);
     }
 
+    [Theory]
+    [InlineData(5.0, 1.2, "above_trained")]
+    [InlineData(0.0, 1.2, "trained")]
+    [InlineData(5.0, null, "unrated")]
+    public void DetectionPayload_CoverageStart_ValidAgainstSchemaWithLowerStatus(double firstEdgeKeV, double? trainedMaxStartKeV, string status)
+    {
+        var measurement = TestData.Measurement("M-5");
+        var coverage = EnergyCoverage.Of(firstEdgeKeV, 30, 20, trainedMaxStartKeV);
+        var json = DetectionPayload.Build(measurement with { Identification = measurement.Identification with { Coverage = coverage } }, Stamp, Topics);
+        Assert.Empty(MiniJsonSchema.Validate("detections.schema.json", json));
+        using var document = JsonDocument.Parse(json);
+        var written = document.RootElement.GetProperty("coverage");
+        Assert.Equal(status, written.GetProperty("lower_status").GetString());
+        Assert.Equal(firstEdgeKeV, written.GetProperty("lower_kev").GetDouble());
+        Assert.Equal(trainedMaxStartKeV is null ? JsonValueKind.Null : JsonValueKind.Number, written.GetProperty("trained_max_start_kev").ValueKind);
+
+        // The schema pins the start status names too.
+        var renamed = Encoding.UTF8.GetString(json).Replace($"\"lower_status\":\"{status}\"", "\"lower_status\":\"late\"", StringComparison.Ordinal);
+        Assert.NotEmpty(MiniJsonSchema.Validate("detections.schema.json", Encoding.UTF8.GetBytes(renamed)));
+    }
+
     [Fact]
     public void DetectionPayload_UnknownCoverageStatus_RefusedBySchema()
     {

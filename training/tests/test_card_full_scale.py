@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from xrftrain.card import trained_full_scale, validate_card
+from xrftrain.card import trained_full_scale, trained_lower_threshold, validate_card
 
 
 def test_trained_full_scale_shipped_profile_name_reads_its_mca_full_scale():
@@ -40,3 +40,29 @@ def test_validate_card_full_scale_absent_or_ordered_passes():
 def test_validate_card_full_scale_inverted_refused():
     with pytest.raises(ValueError, match="trained_full_scale_kev"):
         validate_card(_card({"min": 60.0, "max": 20.0}))
+
+
+def test_trained_lower_threshold_shipped_profile_spans_its_detectors():
+    lt = trained_lower_threshold("randomized")
+    assert (lt["min"], lt["max"]) == (0.2, 1.2)
+
+
+def test_trained_lower_threshold_lowest_min_highest_max_over_detectors(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps({"detectors": [
+        {"lower_threshold_kev": {"min": 0.5, "max": 0.9}}, {"lower_threshold_kev": {"min": 0.3, "max": 0.6}}]}))
+    lt = trained_lower_threshold("p.json", root=tmp_path)
+    assert (lt["min"], lt["max"]) == (0.3, 0.9)
+
+
+def test_trained_lower_threshold_unknown_profile_or_field_is_none(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps({"detectors": [{}]}))
+    assert trained_lower_threshold("p.json", root=tmp_path) is None
+    assert trained_lower_threshold("no-such-profile", root=tmp_path) is None
+
+
+def test_validate_card_lower_threshold_checked():
+    card = _card(None)
+    validate_card(card | {"trained_lower_threshold_kev": {"min": 0.2, "max": 1.2}})
+    for bad in ({"min": 1.2, "max": 0.2}, {"min": -0.1, "max": 1.0}, {"min": 0.2, "max": 10.0}, {"max": 1.0}):
+        with pytest.raises(ValueError, match="trained_lower_threshold_kev"):
+            validate_card(card | {"trained_lower_threshold_kev": bad})

@@ -28,6 +28,8 @@ def test_pipeline_random_data_writes_valid_card_and_models(random_sets, tmp_path
     assert "paper-mlp" in on_disk["metrics"]["ablations_validation"]
     # train_profile defaults to randomized: the card states its MCA full scales (docs/inference.md, "Energy coverage").
     assert (on_disk["trained_full_scale_kev"]["min"], on_disk["trained_full_scale_kev"]["max"]) == (20.0, 60.0)
+    # ... and its detectors' discriminators, against which the instrument checks a spectrum's start.
+    assert (on_disk["trained_lower_threshold_kev"]["min"], on_disk["trained_lower_threshold_kev"]["max"]) == (0.2, 1.2)
     assert on_disk["metrics"]["test-randomized"]["int8"]["summary"]["element_f1"] is not None
 
     # The trained count range comes from the training spectra themselves, not from a constant.

@@ -57,27 +57,50 @@ def count_range(x: np.ndarray, chunk: int = 100_000) -> dict[str, Any]:
                           f"(model grid) of the {len(x)} training spectra"}
 
 
-def trained_full_scale(profile: str, root: Path | None = None) -> dict[str, Any] | None:
-    """The card's "trained_full_scale_kev" from the training profile's mca.full_scale_kev ({"min", "max"}, keV): the MCA
-    full scales the training spectra were generated with. The instrument flags a spectrum whose channels end below min
-    (docs/inference.md, "Energy coverage"). `profile` is a shipped profile name (src/XrfEdge.Synthesis/Profiles/NAME.json)
-    or a .json path relative to the repository root, as the pipeline config's train_profile; None when the profile file
-    or its field cannot be found (the card then states no trained full scale and the instrument gives no verdict)."""
+def _profile(profile: str, root: Path | None) -> dict[str, Any] | None:
+    """The training profile's JSON: `profile` is a shipped profile name (src/XrfEdge.Synthesis/Profiles/NAME.json) or a
+    .json path relative to the repository root, as the pipeline config's train_profile; None when it cannot be read."""
     from .catalog import repo_root
     base = root or repo_root()
     path = base / profile if profile.endswith(".json") else base / "src" / "XrfEdge.Synthesis" / "Profiles" / f"{profile}.json"
     try:
-        fs = json.loads(path.read_text(encoding="utf-8"))["mca"]["full_scale_kev"]
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def trained_full_scale(profile: str, root: Path | None = None) -> dict[str, Any] | None:
+    """The card's "trained_full_scale_kev" from the training profile's mca.full_scale_kev ({"min", "max"}, keV): the MCA
+    full scales the training spectra were generated with. The instrument flags a spectrum whose channels end below min
+    (docs/inference.md, "Energy coverage"). None when the profile file or its field cannot be found (the card then
+    states no trained full scale and the instrument gives no verdict)."""
+    try:
+        fs = _profile(profile, root)["mca"]["full_scale_kev"]  # type: ignore[index]
         low, high = float(fs["min"]), float(fs["max"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
     return {"min": low, "max": high, "definition": f"mca.full_scale_kev of the training profile {profile}"}
+
+
+def trained_lower_threshold(profile: str, root: Path | None = None) -> dict[str, Any] | None:
+    """The card's "trained_lower_threshold_kev" from the training profile's detectors[].lower_threshold_kev ({"min",
+    "max"}, keV; the lowest min and the highest max over the detectors): the discriminators below which the training
+    spectra hold zeros. The instrument flags a spectrum whose first channel starts above max (docs/inference.md,
+    "Energy coverage"). None when the profile file or its field cannot be found."""
+    try:
+        ranges = [d["lower_threshold_kev"] for d in _profile(profile, root)["detectors"]]  # type: ignore[index]
+        low, high = min(float(r["min"]) for r in ranges), max(float(r["max"]) for r in ranges)
+    except (ValueError, KeyError, TypeError):
+        return None
+    return {"min": low, "max": high,
+            "definition": f"detectors[].lower_threshold_kev of the training profile {profile}, lowest min and highest max"}
 
 
 def build_card(out_dir: Path, catalog_hash: str, has_element_head: bool, line_thresholds: list[float],
                element_thresholds: list[float] | None, training: dict[str, Any], metrics: dict[str, Any],
                version: str = DEFAULT_VERSION, counts: dict[str, Any] | None = None,
-               full_scale: dict[str, Any] | None = None) -> dict[str, Any]:
+               full_scale: dict[str, Any] | None = None,
+               lower_threshold: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "name": NAME,
@@ -94,6 +117,7 @@ def build_card(out_dir: Path, catalog_hash: str, has_element_head: bool, line_th
                        "elements": [round(float(t), 4) for t in element_thresholds] if element_thresholds is not None else None},
         "count_range": counts,
         "trained_full_scale_kev": full_scale,
+        "trained_lower_threshold_kev": lower_threshold,
         "novelty": None,
         "training": _clean(training),
         "metrics": _clean(metrics),
@@ -126,6 +150,9 @@ def validate_card(card: dict[str, Any], line_count: int = 556, element_count: in
     fs = card.get("trained_full_scale_kev")
     if fs is not None and not 0.0 < fs.get("min", 0.0) <= fs.get("max", 0.0):
         raise ValueError(f"model card: trained_full_scale_kev {fs} must have 0 < min <= max")
+    lt = card.get("trained_lower_threshold_kev")
+    if lt is not None and not 0.0 <= lt.get("min", -1.0) <= lt.get("max", -1.0) < 10.0:
+        raise ValueError(f"model card: trained_lower_threshold_kev {lt} must have 0 <= min <= max < 10")
 
 
 def write_card(path: Path, card: dict[str, Any]) -> dict[str, Any]:

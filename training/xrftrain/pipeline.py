@@ -19,7 +19,7 @@ import torch
 from . import __version__, export, quantize, reference
 from .augment import AugmentConfig
 from .card import (CARD_FILE, DEFAULT_VERSION, FP32_FILE, INT8_FILE, build_card, count_range, sha256_file,
-                   trained_full_scale, write_card)
+                   trained_full_scale, trained_lower_threshold, write_card)
 from .catalog import Catalog, default_catalog_path, load_catalog
 from .confusions import confusion_table
 from .data import Dataset, load_dataset
@@ -268,7 +268,7 @@ def run(cfg: PipelineConfig, data_dir: Path, out_dir: Path, log: bool = True) ->
     }
     card = build_card(out_dir, cat.sha256, model.element_head is not None, line_thr.tolist(),
                       elem_thr.tolist(), training, metrics, cfg.version, count_range(train_set.x),
-                      trained_full_scale(cfg.train_profile))
+                      trained_full_scale(cfg.train_profile), trained_lower_threshold(cfg.train_profile))
     write_card(out_dir / CARD_FILE, card)
     (out_dir / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return card
@@ -316,7 +316,7 @@ def rethreshold(models: Path, data_dir: Path, line_precision_target: float | Non
                                    "rethresholded_from_version": card["version"],
                                    "threshold_set": _set_record(val_set)}
     new = build_card(models, cat.sha256, True, line_thr.tolist(), elem_thr.tolist(), training, metrics, version,
-                     card.get("count_range"), card.get("trained_full_scale_kev"))
+                     card.get("count_range"), card.get("trained_full_scale_kev"), card.get("trained_lower_threshold_kev"))
     write_card(models / CARD_FILE, new)
     (models / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return new
@@ -390,7 +390,8 @@ def requantize(models: Path, data_dir: Path, calibration_spectra: int, log: bool
         "requantized_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     new = build_card(models, cat.sha256, card["outputs"]["elements"] is not None, line_thr.tolist(),
                      elem_thr.tolist() if card["thresholds"]["elements"] is not None else None, training, metrics,
-                     card["version"], card.get("count_range"), card.get("trained_full_scale_kev"))
+                     card["version"], card.get("count_range"), card.get("trained_full_scale_kev"),
+                     card.get("trained_lower_threshold_kev"))
     write_card(models / CARD_FILE, new)
     (models / "per-element.json").write_text(json.dumps(per_element, indent=1), encoding="utf-8")
     return new

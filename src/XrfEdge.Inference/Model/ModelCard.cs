@@ -51,6 +51,13 @@ public sealed record ModelCard
     /// </summary>
     public TrainedFullScale? TrainedFullScale { get; init; }
 
+    /// <summary>
+    /// Discriminator (lower-level threshold) energies of the training spectra, from the card's optional
+    /// "trained_lower_threshold_kev", or null when the card does not state them (then a spectrum's start is reported
+    /// without an above-trained verdict).
+    /// </summary>
+    public TrainedLowerThreshold? TrainedLowerThreshold { get; init; }
+
     /// <summary>The card's "novelty" object as raw JSON, or null.</summary>
     public string? NoveltyJson { get; init; }
 
@@ -150,6 +157,7 @@ public sealed record ModelCard
                 ElementThresholds = Floats(thresholds, "elements", source),
                 CountRange = ReadCountRange(root, source),
                 TrainedFullScale = ReadTrainedFullScale(root, source),
+                TrainedLowerThreshold = ReadTrainedLowerThreshold(root, source),
                 NoveltyJson = root.TryGetProperty("novelty", out var novelty) && novelty.ValueKind == JsonValueKind.Object ? novelty.GetRawText() : null,
                 TrainingJson = root.TryGetProperty("training", out var training) ? training.GetRawText() : "{}",
                 MetricsJson = root.TryGetProperty("metrics", out var metrics) ? metrics.GetRawText() : "{}",
@@ -205,6 +213,28 @@ public sealed record ModelCard
         }
 
         return new TrainedFullScale(min, max);
+    }
+
+    private static TrainedLowerThreshold? ReadTrainedLowerThreshold(JsonElement root, string source)
+    {
+        if (!root.TryGetProperty("trained_lower_threshold_kev", out var range) || range.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (range.ValueKind != JsonValueKind.Object)
+        {
+            throw Problem(source, "'trained_lower_threshold_kev' is not an object");
+        }
+
+        var min = Number(range, "min", source, "trained_lower_threshold_kev.");
+        var max = Number(range, "max", source, "trained_lower_threshold_kev.");
+        if (!(min >= 0) || !(max >= min) || !(max < TrainedLowerThreshold.LimitKeV))
+        {
+            throw Problem(source, $"trained_lower_threshold_kev must have 0 <= min <= max < {TrainedLowerThreshold.LimitKeV} keV; it has {min} and {max}");
+        }
+
+        return new TrainedLowerThreshold(min, max);
     }
 
     private static JsonElement Object(JsonElement parent, string name, string source) =>

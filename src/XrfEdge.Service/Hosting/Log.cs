@@ -47,8 +47,8 @@ internal static partial class Log
     [LoggerMessage(8026, LogLevel.Error, "Analysis of {Count} spectra failed: {Reason}")]
     public static partial void AnalysisFailed(ILogger logger, int count, string reason);
 
-    [LoggerMessage(8027, LogLevel.Warning, "Energy coverage {Status}: {Warning} (logged once per coverage seen, not per spectrum)")]
-    public static partial void CoverageShort(ILogger logger, string status, string warning);
+    [LoggerMessage(8027, LogLevel.Warning, "Energy coverage {Status}, start {StartStatus}: {Warning} (logged once per coverage seen, not per spectrum)")]
+    public static partial void CoverageShort(ILogger logger, string status, string startStatus, string warning);
 
     [LoggerMessage(8030, LogLevel.Information, "Scan {ScanId} started: {Points} points, dwell {DwellSeconds} s")]
     public static partial void ScanStarted(ILogger logger, string scanId, long points, double dwellSeconds);

@@ -23,9 +23,9 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
     private readonly HashSet<string> _ignore;
     private readonly ILogger _logger;
 
-    // Coverages already warned about: status and end energy to 0.1 keV. Bounded, so that a replay mixing many
+    // Coverages already warned about: statuses and end and start energies to 0.1 keV. Bounded, so that a replay mixing many
     // calibrations cannot grow it without end (past the bound, new coverages are no longer logged; results still say).
-    private readonly ConcurrentDictionary<(CoverageStatus Status, long TenthsKeV), bool> _coverageWarned = new();
+    private readonly ConcurrentDictionary<(CoverageStatus Status, long UpperTenthsKeV, StartStatus LowerStatus, long LowerTenthsKeV), bool> _coverageWarned = new();
     private const int MaxCoverageWarnings = 32;
 
     public EncoderAnalyzer(ModelOptions model, DecoderOptions decoder, ILogger logger)
@@ -78,14 +78,15 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
     {
         foreach (var result in results)
         {
-            if (result.Coverage is not { Status: not CoverageStatus.Full } coverage || _coverageWarned.Count >= MaxCoverageWarnings)
+            if (result.Coverage is not { } coverage || EnergyCoverageJson.Warning(coverage) is not { } warning || _coverageWarned.Count >= MaxCoverageWarnings)
             {
                 continue;
             }
 
-            if (_coverageWarned.TryAdd((coverage.Status, (long)Math.Round(coverage.UpperKeV * 10)), true) && EnergyCoverageJson.Warning(coverage) is { } warning)
+            var key = (coverage.Status, (long)Math.Round(coverage.UpperKeV * 10), coverage.LowerStatus, (long)Math.Round(coverage.LowerKeV * 10));
+            if (_coverageWarned.TryAdd(key, true))
             {
-                Log.CoverageShort(_logger, EnergyCoverageJson.StatusName(coverage.Status), warning);
+                Log.CoverageShort(_logger, EnergyCoverageJson.StatusName(coverage.Status), EnergyCoverageJson.StartStatusName(coverage.LowerStatus), warning);
             }
         }
     }

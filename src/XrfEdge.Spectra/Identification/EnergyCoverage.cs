@@ -26,16 +26,51 @@ public enum CoverageStatus
     PartialUnrated,
 }
 
+/// <summary>Where a spectrum's first channel starts, against where the model's training spectra started.</summary>
+public enum StartStatus
+{
+    /// <summary>
+    /// The first channel starts at or below the highest discriminator (lower-level threshold) of the training spectra,
+    /// plus one grid bin: zeros below the start are what training's discriminators produced.
+    /// </summary>
+    Trained,
+
+    /// <summary>
+    /// The first channel starts above every training spectrum's discriminator: the zeros fed below the start are an input
+    /// the model never saw, lines below it cannot be seen, and results may miss elements and report false ones.
+    /// </summary>
+    AboveTrained,
+
+    /// <summary>The model card does not state its training spectra's discriminators: the start is reported, no verdict.</summary>
+    Unrated,
+}
+
 /// <summary>
 /// The energy coverage of the model grid by one spectrum: the upper energy edge of its last channel (capped at the
-/// grid's 30 keV) against the model card's trained minimum full scale. A report only: the identifier feeds the model and
-/// decodes the same whatever the status.
+/// grid's 30 keV) against the model card's trained minimum full scale, and the lower energy edge of its first channel
+/// (floored at 0) against the card's highest trained discriminator. A report only: the identifier feeds the model and
+/// decodes the same whatever the statuses.
 /// </summary>
 /// <param name="UpperKeV">Upper energy edge of the spectrum's last channel, keV, capped at 30.</param>
 /// <param name="TrainedMinKeV">Smallest full scale the model was trained on (card "trained_full_scale_kev".min), or null when the card does not state it.</param>
 /// <param name="Status">Where <paramref name="UpperKeV"/> falls.</param>
-public sealed record EnergyCoverage(double UpperKeV, double? TrainedMinKeV, CoverageStatus Status)
+/// <param name="LowerKeV">Lower energy edge of the spectrum's first channel, keV, floored at 0 (the grid's start).</param>
+/// <param name="TrainedMaxStartKeV">
+/// Highest discriminator of the training spectra (card "trained_lower_threshold_kev".max): below it, every training
+/// spectrum could have had zeros. Null when the card does not state it.
+/// </param>
+/// <param name="LowerStatus">Where <paramref name="LowerKeV"/> falls.</param>
+public sealed record EnergyCoverage(
+    double UpperKeV,
+    double? TrainedMinKeV,
+    CoverageStatus Status,
+    double LowerKeV = 0,
+    double? TrainedMaxStartKeV = null,
+    StartStatus LowerStatus = StartStatus.Unrated)
 {
+    /// <summary>Width of one model-grid bin, keV: a start at or below it feeds every bin of the grid.</summary>
+    public const double GridBinKeV = 0.1;
+
     /// <summary>Upper edge of the model grid, keV.</summary>
     public const double GridUpperKeV = 30.0;
 
@@ -62,13 +97,30 @@ public sealed record EnergyCoverage(double UpperKeV, double? TrainedMinKeV, Cove
     /// The coverage of a spectrum whose last channel ends at <paramref name="lastChannelUpperEdgeKeV"/> for a model
     /// trained on full scales from <paramref name="trainedMinKeV"/> (null: not known).
     /// </summary>
-    public static EnergyCoverage Of(double lastChannelUpperEdgeKeV, double? trainedMinKeV)
+    public static EnergyCoverage Of(double lastChannelUpperEdgeKeV, double? trainedMinKeV) =>
+        Compute(lastChannelUpperEdgeKeV, trainedMinKeV, 0, null);
+
+    /// <summary>
+    /// The coverage of a spectrum whose channels run from <paramref name="firstChannelLowerEdgeKeV"/> to
+    /// <paramref name="lastChannelUpperEdgeKeV"/>, for a model trained on full scales from
+    /// <paramref name="trainedMinKeV"/> and discriminators up to <paramref name="trainedMaxStartKeV"/> (null: not known).
+    /// A start up to one grid bin (<see cref="TrainedMarginKeV"/>) above the highest discriminator still counts as
+    /// trained: training rebinned with the reported calibration, whose offset error moves its own starts by up to that.
+    /// </summary>
+    public static EnergyCoverage Of(double firstChannelLowerEdgeKeV, double lastChannelUpperEdgeKeV, double? trainedMinKeV, double? trainedMaxStartKeV) =>
+        Compute(lastChannelUpperEdgeKeV, trainedMinKeV, firstChannelLowerEdgeKeV, trainedMaxStartKeV);
+
+    private static EnergyCoverage Compute(double lastChannelUpperEdgeKeV, double? trainedMinKeV, double firstChannelLowerEdgeKeV, double? trainedMaxStartKeV)
     {
         var upper = Math.Min(lastChannelUpperEdgeKeV, GridUpperKeV);
         var status = upper >= FullFromKeV - ToleranceKeV ? CoverageStatus.Full
             : trainedMinKeV is not { } min ? CoverageStatus.PartialUnrated
             : upper >= min - TrainedMarginKeV - ToleranceKeV ? CoverageStatus.Partial
             : CoverageStatus.BelowTrained;
-        return new EnergyCoverage(upper, trainedMinKeV, status);
+        var lower = Math.Clamp(firstChannelLowerEdgeKeV, 0, GridUpperKeV);
+        var lowerStatus = trainedMaxStartKeV is not { } maxStart ? StartStatus.Unrated
+            : lower <= maxStart + TrainedMarginKeV + ToleranceKeV ? StartStatus.Trained
+            : StartStatus.AboveTrained;
+        return new EnergyCoverage(upper, trainedMinKeV, status, lower, trainedMaxStartKeV, lowerStatus);
     }
 }

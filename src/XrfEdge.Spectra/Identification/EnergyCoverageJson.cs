@@ -15,9 +15,19 @@ public static class EnergyCoverageJson
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "unknown coverage status"),
     };
 
+    /// <summary>The start status as written: "trained", "above_trained" or "unrated".</summary>
+    public static string StartStatusName(StartStatus status) => status switch
+    {
+        StartStatus.Trained => "trained",
+        StartStatus.AboveTrained => "above_trained",
+        StartStatus.Unrated => "unrated",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "unknown start status"),
+    };
+
     /// <summary>
-    /// Writes <c>"coverage":{"upper_kev":15.0,"trained_min_kev":20,"status":"below_trained"}</c> (trained_min_kev null
-    /// when the card does not state it), or nothing when <paramref name="coverage"/> is null.
+    /// Writes <c>"coverage":{"upper_kev":15.0,"trained_min_kev":20,"status":"below_trained","lower_kev":0.0,
+    /// "trained_max_start_kev":1.2,"lower_status":"trained"}</c> (trained_min_kev and trained_max_start_kev null when the
+    /// card does not state them), or nothing when <paramref name="coverage"/> is null.
     /// </summary>
     public static void Write(Utf8JsonWriter writer, EnergyCoverage? coverage)
     {
@@ -39,11 +49,45 @@ public static class EnergyCoverageJson
         }
 
         writer.WriteString("status", StatusName(coverage.Status));
+        writer.WriteNumber("lower_kev", Math.Round(coverage.LowerKeV, 3));
+        if (coverage.TrainedMaxStartKeV is { } maxStart)
+        {
+            writer.WriteNumber("trained_max_start_kev", Math.Round(maxStart, 3));
+        }
+        else
+        {
+            writer.WriteNull("trained_max_start_kev");
+        }
+
+        writer.WriteString("lower_status", StartStatusName(coverage.LowerStatus));
         writer.WriteEndObject();
     }
 
-    /// <summary>A one-line operator warning for a spectrum that ends below 30 keV, or null for full coverage.</summary>
-    public static string? Warning(EnergyCoverage? coverage) => coverage?.Status switch
+    /// <summary>
+    /// A one-line operator warning for a spectrum that ends below 30 keV or starts where the model's training spectra
+    /// never did (both, joined by "; ", when both apply), or null when neither applies.
+    /// </summary>
+    public static string? Warning(EnergyCoverage? coverage)
+    {
+        var end = EndWarning(coverage);
+        var start = StartWarning(coverage);
+        return end is null ? start : start is null ? end : end + "; " + start;
+    }
+
+    /// <summary>
+    /// The warning for the spectrum's start: one that starts above the highest trained discriminator, or (card without
+    /// it) one that starts above the grid's first bin; null otherwise.
+    /// </summary>
+    public static string? StartWarning(EnergyCoverage? coverage) => coverage?.LowerStatus switch
+    {
+        StartStatus.AboveTrained =>
+            FormattableString.Invariant($"spectrum starts at {coverage.LowerKeV:0.0#} keV, above the {coverage.TrainedMaxStartKeV:0.0#} keV up to which the model's training spectra started: the grid below is fed as zeros the model never saw, so elements may be missed and false ones reported; lines below {coverage.LowerKeV:0.0#} keV cannot be seen; check the energy calibration's offset"),
+        StartStatus.Unrated when coverage.LowerKeV > EnergyCoverage.GridBinKeV + EnergyCoverage.ToleranceKeV =>
+            FormattableString.Invariant($"spectrum starts at {coverage.LowerKeV:0.0#} keV: lines below it cannot be seen; the model card does not state where its training spectra started, so whether results hold is not known"),
+        _ => null,
+    };
+
+    private static string? EndWarning(EnergyCoverage? coverage) => coverage?.Status switch
     {
         CoverageStatus.BelowTrained =>
             FormattableString.Invariant($"spectrum ends at {coverage.UpperKeV:0.0} keV, below the {coverage.TrainedMinKeV:0.#} keV full scale the model was trained on: the grid above is fed as zeros the model never saw, so elements may be missed and false ones reported; set the MCA full scale to 30 keV or more"),

@@ -87,7 +87,10 @@ public sealed class InferenceVerbTests : IDisposable
         return csv;
     }
 
-    /// <summary>The test encoder copied with a card that states trained full scales of 20–60 keV (m.int8.onnx, m.card.json).</summary>
+    /// <summary>
+    /// The test encoder copied with a card that states trained full scales of 20–60 keV and discriminators of 0.2–1.2 keV
+    /// (m.int8.onnx, m.card.json).
+    /// </summary>
     private string TestModelWithFullScale()
     {
         var model = Path.Combine(_dir, "m.int8.onnx");
@@ -95,6 +98,7 @@ public sealed class InferenceVerbTests : IDisposable
         var card = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(TestModel)!, "test-encoder.card.json")))!;
         card["files"]!["int8"]!["path"] = "m.int8.onnx";
         card["trained_full_scale_kev"] = new System.Text.Json.Nodes.JsonObject { ["min"] = 20.0, ["max"] = 60.0 };
+        card["trained_lower_threshold_kev"] = new System.Text.Json.Nodes.JsonObject { ["min"] = 0.2, ["max"] = 1.2 };
         File.WriteAllText(Path.Combine(_dir, "m.card.json"), card.ToJsonString());
         return model;
     }
@@ -116,6 +120,26 @@ public sealed class InferenceVerbTests : IDisposable
         Assert.Equal("below_trained", coverage.GetProperty("status").GetString());
         Assert.Equal(0, tableCode);
         Assert.Contains("note: spectrum ends at 15.0 keV, below the 20 keV full scale the model was trained on", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identify_SpectrumStartingAt5keV_JsonAndTableSayAboveTrained()
+    {
+        var csv = ShortCsv(300); // 300 channels of 0.1 keV from 5 keV: the grid below 5 keV is fed as zeros
+        var model = TestModelWithFullScale();
+
+        var (code, json) = Invoke("identify", "--input", csv, "--offset-kev", "5.05", "--gain-kev-per-channel", "0.1", "--model", model, "--json");
+        var (tableCode, table) = Invoke("identify", "--input", csv, "--offset-kev", "5.05", "--gain-kev-per-channel", "0.1", "--model", model);
+
+        Assert.Equal(0, code);
+        using var line = JsonDocument.Parse(json.Trim());
+        var coverage = line.RootElement.GetProperty("coverage");
+        Assert.Equal(5.0, coverage.GetProperty("lower_kev").GetDouble());
+        Assert.Equal(1.2, coverage.GetProperty("trained_max_start_kev").GetDouble());
+        Assert.Equal("above_trained", coverage.GetProperty("lower_status").GetString());
+        Assert.Equal("full", coverage.GetProperty("status").GetString());
+        Assert.Equal(0, tableCode);
+        Assert.Contains("note: spectrum starts at 5.0 keV, above the 1.2 keV up to which the model's training spectra started", table, StringComparison.Ordinal);
     }
 
     [Fact]

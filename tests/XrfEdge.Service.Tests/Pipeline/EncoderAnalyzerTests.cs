@@ -61,6 +61,29 @@ public sealed class EncoderAnalyzerTests
         Assert.Equal(2, logger.Warnings.Count); // another coverage (another profile's calibration) is warned about once too
     }
 
+    [Fact]
+    public void Identify_LateStartWithFullEnd_WarnedOnceAndNamed()
+    {
+        var logger = new WarningCollector();
+        using var analyzer = new EncoderAnalyzer(new ModelOptions { Path = RepositoryRoot.TestModel }, new DecoderOptions(), logger);
+        RawSpectrum Spectrum(double offsetKeV, int i) => new()
+        {
+            Id = $"s{offsetKeV}-{i}",
+            Counts = [.. Enumerable.Range(0, 300).Select(c => (long)(20 + (c % 9)))],
+            Calibration = new EnergyCalibration(offsetKeV, 0.1),
+        };
+
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var results = analyzer.Identify([Spectrum(5.05, batch), Spectrum(0.05, batch)]);
+            Assert.Equal(CoverageStatus.Full, results[0].Coverage!.Status); // its end is above 30 keV: only the start is short
+            Assert.Equal(StartStatus.Unrated, results[0].Coverage!.LowerStatus); // the test card states no discriminators
+        }
+
+        var warning = Assert.Single(logger.Warnings); // the 0.05 keV start says nothing; the 5 keV start once, not per spectrum
+        Assert.Contains("start unrated: spectrum starts at 5.0 keV", warning, StringComparison.Ordinal);
+    }
+
     private sealed class WarningCollector : ILogger
     {
         public List<string> Warnings { get; } = [];
