@@ -70,10 +70,7 @@ public sealed class EnergyCoverageTests : IDisposable
 
         Assert.Equal(CoverageStatus.BelowTrained, flagged.Coverage!.Status);
         Assert.Contains("below the 20 keV full scale the model was trained on", EnergyCoverageJson.Warning(flagged.Coverage), StringComparison.Ordinal);
-        // A report only: same model input, same probabilities, same elements and lines.
-        Assert.Equal(unrated.LineProbabilities, flagged.LineProbabilities);
-        Assert.Equal(unrated.Elements.Select(e => (e.Symbol, e.Probability)), flagged.Elements.Select(e => (e.Symbol, e.Probability)));
-        Assert.Equal(unrated.Lines.Select(l => (l.Line.Name, l.Probability)), flagged.Lines.Select(l => (l.Line.Name, l.Probability)));
+        AssertDecodedTheSame(unrated, flagged);
     }
 
     [Fact]
@@ -184,10 +181,7 @@ public sealed class EnergyCoverageTests : IDisposable
         var warning = EnergyCoverageJson.Warning(flagged.Coverage)!;
         Assert.Contains("spectrum starts at 5.0 keV, above the 1.2 keV", warning, StringComparison.Ordinal);
         Assert.Contains("calibration's offset", warning, StringComparison.Ordinal);
-        // A report only: same model input, same probabilities, same elements and lines.
-        Assert.Equal(unrated.LineProbabilities, flagged.LineProbabilities);
-        Assert.Equal(unrated.Elements.Select(e => (e.Symbol, e.Probability)), flagged.Elements.Select(e => (e.Symbol, e.Probability)));
-        Assert.Equal(unrated.Lines.Select(l => (l.Line.Name, l.Probability)), flagged.Lines.Select(l => (l.Line.Name, l.Probability)));
+        AssertDecodedTheSame(unrated, flagged);
     }
 
     [Fact]
@@ -263,6 +257,14 @@ public sealed class EnergyCoverageTests : IDisposable
         Assert.Equal(1.2, json["trained_max_start_kev"]!.GetValue<double>());
         Assert.Equal("above_trained", json["lower_status"]!.GetValue<string>());
         Assert.Equal("full", json["status"]!.GetValue<string>());
+    }
+
+    /// <summary>Coverage is a report only: same model input, same probabilities, same elements and lines.</summary>
+    private static void AssertDecodedTheSame(Identification expected, Identification actual)
+    {
+        Assert.Equal(expected.LineProbabilities, actual.LineProbabilities);
+        Assert.Equal(expected.Elements.Select(e => (e.Symbol, e.Probability)), actual.Elements.Select(e => (e.Symbol, e.Probability)));
+        Assert.Equal(expected.Lines.Select(l => (l.Line.Name, l.Probability)), actual.Lines.Select(l => (l.Line.Name, l.Probability)));
     }
 
     /// <summary>The simulated spectrum with its calibration moved so that its first channel starts at <paramref name="startKeV"/> (300 channels of 0.1 keV).</summary>

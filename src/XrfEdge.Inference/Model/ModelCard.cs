@@ -195,18 +195,13 @@ public sealed record ModelCard
 
     private static TrainedFullScale? ReadTrainedFullScale(JsonElement root, string source)
     {
-        if (!root.TryGetProperty("trained_full_scale_kev", out var range) || range.ValueKind == JsonValueKind.Null)
+        if (OptionalRange(root, "trained_full_scale_kev", source) is not { } range)
         {
             return null;
         }
 
-        if (range.ValueKind != JsonValueKind.Object)
-        {
-            throw Problem(source, "'trained_full_scale_kev' is not an object");
-        }
+        var (min, max) = range;
 
-        var min = Number(range, "min", source, "trained_full_scale_kev.");
-        var max = Number(range, "max", source, "trained_full_scale_kev.");
         if (!(min > 0) || !(max >= min) || double.IsInfinity(max))
         {
             throw Problem(source, $"trained_full_scale_kev must have 0 < min <= max (finite); it has {min} and {max}");
@@ -217,24 +212,35 @@ public sealed record ModelCard
 
     private static TrainedLowerThreshold? ReadTrainedLowerThreshold(JsonElement root, string source)
     {
-        if (!root.TryGetProperty("trained_lower_threshold_kev", out var range) || range.ValueKind == JsonValueKind.Null)
+        if (OptionalRange(root, "trained_lower_threshold_kev", source) is not { } range)
         {
             return null;
         }
 
-        if (range.ValueKind != JsonValueKind.Object)
-        {
-            throw Problem(source, "'trained_lower_threshold_kev' is not an object");
-        }
+        var (min, max) = range;
 
-        var min = Number(range, "min", source, "trained_lower_threshold_kev.");
-        var max = Number(range, "max", source, "trained_lower_threshold_kev.");
         if (!(min >= 0) || !(max >= min) || !(max < TrainedLowerThreshold.LimitKeV))
         {
             throw Problem(source, $"trained_lower_threshold_kev must have 0 <= min <= max < {TrainedLowerThreshold.LimitKeV} keV; it has {min} and {max}");
         }
 
         return new TrainedLowerThreshold(min, max);
+    }
+
+    /// <summary>The optional <c>{"min": …, "max": …}</c> object <paramref name="name"/>, or null when absent or null.</summary>
+    private static (double Min, double Max)? OptionalRange(JsonElement root, string name, string source)
+    {
+        if (!root.TryGetProperty(name, out var range) || range.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (range.ValueKind != JsonValueKind.Object)
+        {
+            throw Problem(source, $"'{name}' is not an object");
+        }
+
+        return (Number(range, "min", source, name + "."), Number(range, "max", source, name + "."));
     }
 
     private static JsonElement Object(JsonElement parent, string name, string source) =>
