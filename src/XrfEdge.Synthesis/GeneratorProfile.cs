@@ -113,6 +113,13 @@ public sealed record GeneratorProfile
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
+        // The name is the prefix of every spectrum id (NAME-seed-index) and meta.json's "profile", which the model card
+        // records and training/make_model.sh compares: an empty name or one with '/' or spaces made ids that say nothing.
+        if (string.IsNullOrEmpty(Name) || Name.Length > 64 || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            problems.Add($"name '{Name}' must be 1–64 letters, digits, '-', '_' or '.' (it prefixes every spectrum id)");
+        }
+
         void Range(ValueRange? r, string name)
         {
             if (r is null)

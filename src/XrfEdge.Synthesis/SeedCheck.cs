@@ -68,4 +68,56 @@ public static class SeedCheck
             owners[at] = owners[at + 1] = owners[at + 2] = owners[at + 3] = owner;
         }
     }
+
+    /// <summary>
+    /// Looks for a state word shared between the sets of <paramref name="seed"/> and <paramref name="otherSeed"/> (their
+    /// first <paramref name="count"/> spectra, at most <paramref name="limit"/>; both streams of each). Each seed alone
+    /// may pass <see cref="Find"/> while their sets share words: 1001 and 1003 share 14,997 among 20,000 spectra each,
+    /// so a validation set on 1003 beside a training set on 1001 repeats part of its random streams; the same seed twice
+    /// shares every word.
+    /// </summary>
+    /// <returns>The shared pair with the lowest index of this set, or null when the sets share no word.</returns>
+    public static SeedCrossOverlap? FindShared(ulong seed, ulong otherSeed, long count, long limit = DefaultLimit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        long n = Math.Min(count, limit);
+        var owners = new Dictionary<ulong, long>(checked((int)(n * 8)));
+        for (long j = 0; j < n; j++)
+        {
+            Add(Rng.InitialState(otherSeed, j), j);
+            Add(Rng.InitialState(otherSeed ^ SpectrumGenerator.AuxiliaryStream, j), j);
+        }
+
+        long pairs = 0;
+        (long Index, long Other)? first = null;
+        for (long i = 0; i < n; i++)
+        {
+            Match(Rng.InitialState(seed, i), i);
+            Match(Rng.InitialState(seed ^ SpectrumGenerator.AuxiliaryStream, i), i);
+        }
+
+        return first is { } found ? new SeedCrossOverlap(otherSeed, found.Index, found.Other, pairs, n) : null;
+
+        void Add((ulong S0, ulong S1, ulong S2, ulong S3) state, long index)
+        {
+            // A word repeated inside the other set keeps its first owner: one pair is enough to name.
+            owners.TryAdd(state.S0, index);
+            owners.TryAdd(state.S1, index);
+            owners.TryAdd(state.S2, index);
+            owners.TryAdd(state.S3, index);
+        }
+
+        void Match((ulong S0, ulong S1, ulong S2, ulong S3) state, long index)
+        {
+            foreach (var word in (ReadOnlySpan<ulong>)[state.S0, state.S1, state.S2, state.S3])
+            {
+                if (owners.TryGetValue(word, out var other))
+                {
+                    pairs++;
+                    first ??= (index, other);
+                }
+            }
+        }
+    }
 }

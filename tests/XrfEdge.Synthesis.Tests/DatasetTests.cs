@@ -97,22 +97,108 @@ public sealed class DatasetTests : IDisposable
         }
     }
 
+    private static readonly string[] NpyFiles = ["x.npy", "y_lines.npy", "y_elements.npy", "y_lines_paper.npy", "y_elements_in_sample.npy", "y_elements_ignore.npy", "tube_kv.npy", "anode.npy", "line_net.npy", "line_background.npy"];
+
     [Fact]
-    public void Write_Npy_CancelledOverAnEarlierSet_LeavesNoMetaDescribingIt()
+    public void Write_Npy_CancelledOverAnEarlierSet_LeavesTheEarlierSetWhole()
     {
-        // A complete 5-spectrum set, then a run of another seed into the same folder that stops before its first batch:
-        // the arrays are now the new run's (headers of 3000 rows, no data), and the old meta.json (seed 8, count 5) stayed,
-        // so a reader trusting meta.json (training/make_model.sh reuses a folder on it) took them for the old set.
+        // A complete 5-spectrum set, then a run of another seed into the same folder that stops before its first batch.
+        // The arrays were opened under their own names first: a cancelled, failed or killed run (Ctrl-C, a full disk) left
+        // arrays whose headers claimed 3000 rows over no data (tube_kv.npy and anode.npy 0 bytes after a SIGINT at 10,000
+        // of 40,000), and had already destroyed the earlier set. Since 2026-11-24 they are written as NAME.partial and moved
+        // into place only when complete, as the jsonl writer does.
         NpyDatasetWriter.Write(new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 8), 5, _dir, threads: 1);
-        Assert.True(File.Exists(Path.Combine(_dir, "meta.json")));
+        var before = NpyFiles.Append("meta.json").ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(_dir, f)));
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
             NpyDatasetWriter.Write(new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 9), 3000, _dir, threads: 1, cancellationToken: cancelled.Token));
 
-        Assert.False(File.Exists(Path.Combine(_dir, "meta.json")));
+        foreach (var (file, bytes) in before)
+        {
+            Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(_dir, file)));
+        }
+
         Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+    }
+
+    [Fact]
+    public void Write_Npy_FailsPartWay_LeavesNoArrayClaimingRowsItLacks()
+    {
+        // A failure after the first batch (here the progress callback throws; a full disk or Ctrl-C did the same): no
+        // file under an array's name may remain whose header promises rows that were never written.
+        var target = Path.Combine(_dir, "fresh");
+
+        Assert.Throws<IOException>(() => NpyDatasetWriter.Write(
+            new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 9), NpyDatasetWriter.BatchSize + 1, target, threads: 2, new ThrowingProgress()));
+
+        Assert.Empty(Directory.GetFiles(target));
+    }
+
+    [Fact]
+    public void Write_Npy_MoreThanTheDiskHolds_RefusedBeforeAnyFileIsWritten()
+    {
+        // 10^15 spectra × 6,888 bytes ≈ 7 EB: more than any disk. The writer started anyway and filled the disk (or ran
+        // for ever), every header claiming 10^15 rows; since 2026-11-24 it checks the free space first.
+        var target = Path.Combine(_dir, "huge");
+
+        var error = Assert.Throws<IOException>(() => NpyDatasetWriter.Write(
+            new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 9), 1_000_000_000_000_000, target, threads: 1));
+
+        Assert.Contains(target, error.Message, StringComparison.Ordinal);
+        Assert.Contains("free", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(target));
+    }
+
+    [Fact]
+    public void Write_Jsonl_MoreThanTheDiskHolds_RefusedBeforeAnyFileIsWritten()
+    {
+        // At least 2 bytes ("0,") per channel of the profile's smallest MCA: 10^15 spectra cannot fit on any disk.
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, "huge.jsonl");
+
+        var error = Assert.Throws<IOException>(() => JsonlDatasetWriter.Write(
+            new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 9), 1_000_000_000_000_000, path, threads: 1));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void Write_Npy_PrefixOfALargerSet_SameRows()
+    {
+        // training/make_model.sh draws its threshold set as a larger set of the validation seed and relies on its first
+        // rows being the validation set; batches (2048) and threads must not change a row.
+        const int small = 5, large = NpyDatasetWriter.BatchSize + 3;
+        var g = new SpectrumGenerator(GeneratorProfiles.Load("handheld-sdd"), 2002);
+        NpyDatasetWriter.Write(g, small, Path.Combine(_dir, "small"), threads: 1);
+        NpyDatasetWriter.Write(g, large, Path.Combine(_dir, "large"), threads: 2);
+        foreach (var file in NpyFiles)
+        {
+            var a = ReadNpy(Path.Combine(_dir, "small", file));
+            var b = ReadNpy(Path.Combine(_dir, "large", file));
+            Assert.Equal(small, a.Shape[0]);
+            Assert.Equal(large, b.Shape[0]);
+            Assert.Equal(a.Data, b.Data[..a.Data.Length]);
+        }
+    }
+
+    [Fact]
+    public void Write_Jsonl_OneThreadAndThreeThreads_ByteIdentical()
+    {
+        // Two batches of 256 and a part: the records are written in index order whatever thread made them.
+        const int n = (2 * JsonlDatasetWriter.BatchSize) + 7;
+        var g = new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 1001);
+        Directory.CreateDirectory(_dir);
+        JsonlDatasetWriter.Write(g, n, Path.Combine(_dir, "one.jsonl"), threads: 1);
+        JsonlDatasetWriter.Write(g, n, Path.Combine(_dir, "three.jsonl"), threads: 3);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "one.jsonl")), File.ReadAllBytes(Path.Combine(_dir, "three.jsonl")));
+    }
+
+    private sealed class ThrowingProgress : IProgress<long>
+    {
+        public void Report(long value) => throw new IOException("simulated: no space left on device");
     }
 
     [Fact]

@@ -123,6 +123,23 @@ public sealed class ProfileTests
         Assert.Contains(key, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("a/b")]
+    [InlineData("two words")]
+    public void Parse_NameNotAWord_ErrorNamesKey(string name)
+    {
+        // The name is the spectrum ids' prefix (NAME-seed-index), meta.json's "profile" and what training/make_model.sh
+        // and the model card compare; an empty one was accepted and wrote ids "-1001-0000000" and "profile": "".
+        var bad = GeneratorProfiles.Load("handheld-pin") with { Name = name };
+
+        var ex = Assert.Throws<ArgumentException>(() => GeneratorProfiles.Parse(GeneratorProfiles.ToJson(bad), "bad.json"));
+
+        Assert.Contains("bad.json", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("name", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_EveryProfileInTheRepository_StillValid()
     {

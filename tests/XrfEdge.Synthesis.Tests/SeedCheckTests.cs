@@ -37,4 +37,30 @@ public sealed class SeedCheckTests
         Assert.NotNull(overlap);
         Assert.Equal(500, overlap.Checked);
     }
+
+    [Theory]
+    [InlineData(1001UL, 1003UL)] // a natural "next" seed for a validation set: 14,997 shared words in 20,000 spectra each
+    [InlineData(1001UL, 1001UL)] // the same seed twice: the sets are the same spectra
+    [InlineData(1UL, 3UL)] // docs/synthesis.md: seeds 1 and 3 share words across each other
+    public void FindShared_SeedsWhoseSetsShareState_Found(ulong seed, ulong other)
+    {
+        var overlap = SeedCheck.FindShared(seed, other, count: 1000);
+
+        Assert.NotNull(overlap);
+        Assert.Equal(other, overlap.OtherSeed);
+        Assert.InRange(overlap.Index, 0, 999);
+        Assert.InRange(overlap.OtherIndex, 0, 999);
+        Assert.True(overlap.Pairs > 0);
+        Assert.Equal(1000, overlap.Checked);
+    }
+
+    [Theory]
+    [InlineData(1001UL, 2002UL)] // training and validation (make_model.sh)
+    [InlineData(1001UL, 7007UL)] // training and test
+    [InlineData(2002UL, 8008UL)]
+    [InlineData(1001UL, 1002UL)]
+    public void FindShared_ShippedSeedPairs_NoSharedState(ulong seed, ulong other)
+    {
+        Assert.Null(SeedCheck.FindShared(seed, other, count: 20_000));
+    }
 }

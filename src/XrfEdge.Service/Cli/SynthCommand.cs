@@ -6,8 +6,9 @@ using XrfEdge.Synthesis.Datasets;
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// <c>xrfedge synth --count N --seed S [--profile P] [--format npy|jsonl] --out PATH [--threads T] [--plot FILE.svg [--index I]]</c>:
+/// <c>xrfedge synth --count N --seed S [--profile P] [--format npy|jsonl] --out PATH [--threads T] [--independent-of S…] [--plot FILE.svg [--index I]]</c>:
 /// physics-based synthetic spectra as a training set (npy folder) or as interchange <c>.jsonl</c>, and/or one spectrum drawn as SVG.
+/// Exit codes (docs/synthesis.md): 0 done, 1 cannot write (or not enough free space), 2 bad arguments, 130 interrupted (SIGINT/SIGTERM).
 /// </summary>
 internal static class SynthCommand
 {
@@ -27,11 +28,18 @@ internal static class SynthCommand
             Description = "Relative systematic uncertainty of the background in the labels' detection limit, L_D = 2.71 + 4.65·sqrt(B + (εB)²); 0 = Currie (default)",
             DefaultValueFactory = _ => 0,
         };
+        var independentOf = new Option<ulong[]>("--independent-of")
+        {
+            Description = "Seeds of the other sets (e.g. training, test) this set must share no random state with; refused (exit 2) if it does",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("synth", "Generate physics-based synthetic XRF spectra with detection-limit labels")
         {
-            count, seed, profile, format, output, threads, plot, index, labelSystematic,
+            count, seed, profile, format, output, threads, plot, index, labelSystematic, independentOf,
         };
-        command.SetAction(parse => Run(
+        // SIGINT/SIGTERM cancel the writers, which remove their partial files; without a token the runtime killed the
+        // process at once and left arrays whose headers claimed rows never written.
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(token => Task.FromResult(Run(
             parse.GetValue(count),
             parse.GetValue(seed),
             parse.GetValue(profile)!,
@@ -42,11 +50,29 @@ internal static class SynthCommand
             parse.GetValue(index),
             parse.GetValue(labelSystematic),
             Console.Out,
-            Console.Error));
+            Console.Error,
+            parse.GetValue(independentOf),
+            token)), ct));
         return command;
     }
 
-    internal static int Run(long count, ulong seed, string profileName, string format, string? output, int? threads, string? plot, long index, double labelSystematic, TextWriter stdout, TextWriter stderr)
+    /// <summary>Exit code of a run stopped by SIGINT/SIGTERM (128 + SIGINT, what a shell reports for Ctrl-C).</summary>
+    internal const int InterruptedExitCode = 130;
+
+    internal static int Run(
+        long count,
+        ulong seed,
+        string profileName,
+        string format,
+        string? output,
+        int? threads,
+        string? plot,
+        long index,
+        double labelSystematic,
+        TextWriter stdout,
+        TextWriter stderr,
+        IReadOnlyList<ulong>? independentOf = null,
+        CancellationToken cancellationToken = default)
     {
         if (output is null && plot is null)
         {
@@ -85,8 +111,23 @@ internal static class SynthCommand
         }
         catch (ArgumentException ex)
         {
-            stderr.WriteLine($"synth: {ex.Message}");
+            // Without the "(Parameter 'json')" that ArgumentException appends: a name from inside the loader.
+            var message = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
+            stderr.WriteLine($"synth: {message}");
             return 2;
+        }
+
+        // Sets meant to be independent (training, validation, test) are made with different seeds, and two seeds that each
+        // pass SeedCheck can still share state words between their sets (1001 and 1003; the same seed twice shares all).
+        foreach (var other in output is null ? [] : independentOf ?? [])
+        {
+            if (SeedCheck.FindShared(seed, other, count) is { } shared)
+            {
+                stderr.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"synth: --independent-of {other}: the set of seed {seed} is not independent of the set of seed {other}: spectrum {shared.Index} of seed {seed} and spectrum {shared.OtherIndex} of seed {other} start their random streams from a shared state word ({shared.Pairs} shared words among the first {shared.Checked} spectra of each; docs/synthesis.md, \"Known weakness of the seeding\"); pick another seed"));
+                return 2;
+            }
         }
 
         var generator = new SpectrumGenerator(profile, seed) { LabelSystematicFraction = labelSystematic };
@@ -107,12 +148,12 @@ internal static class SynthCommand
                 DatasetSummary summary;
                 if (format == "npy")
                 {
-                    summary = NpyDatasetWriter.Write(generator, count, output, threads, new Progress<long>(n => stderr.Write(string.Create(CultureInfo.InvariantCulture, $"\r{n}/{count}"))));
+                    summary = NpyDatasetWriter.Write(generator, count, output, threads, new Progress<long>(n => stderr.Write(string.Create(CultureInfo.InvariantCulture, $"\r{n}/{count}"))), cancellationToken);
                     stderr.WriteLine();
                 }
                 else
                 {
-                    summary = JsonlDatasetWriter.Write(generator, count, output, threads);
+                    summary = JsonlDatasetWriter.Write(generator, count, output, threads, cancellationToken);
                 }
 
                 stdout.WriteLine(string.Create(
@@ -137,6 +178,12 @@ internal static class SynthCommand
         {
             stderr.WriteLine($"synth: cannot write {writing}: {ex.Message}");
             return 1;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            stderr.WriteLine();
+            stderr.WriteLine($"synth: interrupted; {writing} was not written (its partial files were removed, an earlier set there is as it was)");
+            return InterruptedExitCode;
         }
 
         return 0;

@@ -16,6 +16,8 @@ public static class JsonlDatasetWriter
     /// Generates spectra 0 … <paramref name="count"/> − 1 into the file <paramref name="path"/>, replaced only when all are
     /// written (through <c>PATH.partial</c>); a failed or cancelled run leaves an existing file as it was.
     /// </summary>
+    /// <exception cref="IOException">The file cannot be written, or its disk has less free space than
+    /// <see cref="MinimumBytes"/> (checked before anything is written).</exception>
     public static DatasetSummary Write(
         SpectrumGenerator generator,
         long count,
@@ -31,6 +33,9 @@ public static class JsonlDatasetWriter
         {
             Directory.CreateDirectory(directory);
         }
+
+        // A lower bound, so never a wrong refusal: a mistyped --count is refused before it fills the disk.
+        DiskSpace.EnsureFree(string.IsNullOrEmpty(directory) ? "." : directory, path, MinimumBytes(generator.Profile, count), count);
 
         // Written beside the target and moved over it when complete: every line of a partial file reads as a valid
         // spectrum, so a failed or cancelled run must not leave one under the name (nor destroy the file it replaces).
@@ -59,23 +64,23 @@ public static class JsonlDatasetWriter
         }
         catch
         {
-            TryDelete(partial);
+            DiskSpace.TryDelete(partial);
             throw;
         }
 
         return new DatasetSummary(count, stopwatch.Elapsed);
     }
 
-    private static void TryDelete(string path)
+    /// <summary>
+    /// A lower bound of the file size: every record holds at least "0," for each channel of the profile's smallest MCA;
+    /// <see cref="long.MaxValue"/> when that does not fit in a long.
+    /// </summary>
+    public static long MinimumBytes(GeneratorProfile profile, long count)
     {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The original error is the one to report; a leftover .partial file is harmless.
-        }
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 0);
+        long perSpectrum = 2L * profile.Mca.ChannelCounts.Min();
+        return count > long.MaxValue / perSpectrum ? long.MaxValue : count * perSpectrum;
     }
 
     /// <summary>The interchange record of a synthetic spectrum.</summary>

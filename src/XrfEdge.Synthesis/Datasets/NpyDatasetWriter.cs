@@ -24,15 +24,38 @@ public static class NpyDatasetWriter
     /// <summary>Spectra per batch: bounds memory at about 14 MB of buffers (9 MB of them the two line-count arrays).</summary>
     public const int BatchSize = 2048;
 
+    /// <summary>Bytes one spectrum adds to the arrays: x 300 × 4, y_lines and y_lines_paper 2 × 556, the three element
+    /// arrays 3 × 41, tube_kv 4, anode 1, line_net and line_background 2 × 556 × 4: 6,888 with the shipped catalogue.</summary>
+    public static long BytesPerSpectrum => (ModelGrid.BinCount * 4) + (LineCatalog.Default.Lines.Count * (2 + 8)) + (LineCatalog.Default.Elements.Count * 3) + 4 + 1;
+
+    private static readonly string[] ArrayNames =
+        ["x", "y_lines", "y_elements", "y_lines_paper", "y_elements_in_sample", "y_elements_ignore", "tube_kv", "anode", "line_net", "line_background"];
+
+    /// <summary>
+    /// Disk space a set of <paramref name="count"/> spectra needs: the arrays with their 128-byte headers and 64 KB for
+    /// meta.json (about 10 KB); <see cref="long.MaxValue"/> when that does not fit in a long.
+    /// </summary>
+    public static long RequiredBytes(long count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 0);
+        const long fixedBytes = (10 * 128) + (64 * 1024);
+        var perSpectrum = BytesPerSpectrum;
+        return count > (long.MaxValue - fixedBytes) / perSpectrum ? long.MaxValue : (count * perSpectrum) + fixedBytes;
+    }
+
     /// <summary>Generates <paramref name="count"/> spectra (indices 0 … count − 1) into <paramref name="directory"/>.</summary>
     /// <param name="generator">The generator (profile + seed).</param>
     /// <param name="count">Number of spectra, ≥ 1.</param>
-    /// <param name="directory">Output folder, created if missing; existing files of the same names are replaced. meta.json
-    /// is removed first and written (atomically) only once every array is complete.</param>
+    /// <param name="directory">Output folder, created if missing. Each array is written as <c>NAME.npy.partial</c>; only
+    /// when all are complete and flushed are the earlier meta.json removed, the arrays moved over their names and the new
+    /// meta.json written (atomically). A run that fails or is cancelled removes its partial files and leaves an earlier
+    /// set in the folder as it was.</param>
     /// <param name="threads">Worker threads; null = all cores.</param>
     /// <param name="progress">Receives the number of spectra written after each batch.</param>
-    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <param name="cancellationToken">Stops between spectra.</param>
     /// <returns>Elapsed time and spectra per second.</returns>
+    /// <exception cref="IOException">The folder cannot be written, or its disk has less free space than
+    /// <see cref="RequiredBytes"/> (checked before any file is written).</exception>
     public static DatasetSummary Write(
         SpectrumGenerator generator,
         long count,
@@ -44,26 +67,57 @@ public static class NpyDatasetWriter
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         Directory.CreateDirectory(directory);
-        // meta.json is written last and only for a complete set, so its presence says the arrays beside it are the set it
-        // describes (training/make_model.sh reuses a folder on that word). A meta.json left by an earlier set would
-        // describe the truncated arrays of a run that failed or was cancelled here: remove it before touching them.
+        // The new set is written beside an earlier one (which stays whole until this set is complete), so the whole of it
+        // must fit in what is free now. Without this check a mistyped --count wrote until the disk was full, under headers
+        // that claimed every row.
+        DiskSpace.EnsureFree(directory, directory, RequiredBytes(count), count);
+        var stopwatch = Stopwatch.StartNew();
+        var partials = ArrayNames.Select(name => Path.Combine(directory, name + ".npy.partial")).ToArray();
+        try
+        {
+            WriteArrays(generator, count, partials, threads, progress, cancellationToken);
+        }
+        catch
+        {
+            foreach (var partial in partials)
+            {
+                DiskSpace.TryDelete(partial);
+            }
+
+            throw;
+        }
+
+        stopwatch.Stop();
+        // meta.json says the arrays beside it are the set it describes (training/make_model.sh reuses a folder on that
+        // word): it goes first, and the new one is written last.
         var metaPath = Path.Combine(directory, "meta.json");
         File.Delete(metaPath);
+        for (var i = 0; i < ArrayNames.Length; i++)
+        {
+            File.Move(partials[i], Path.Combine(directory, ArrayNames[i] + ".npy"), overwrite: true);
+        }
+
+        var partialMeta = metaPath + ".partial";
+        WriteMeta(partialMeta, generator, count, LineCatalog.Default);
+        File.Move(partialMeta, metaPath, overwrite: true);
+        return new DatasetSummary(count, stopwatch.Elapsed);
+    }
+
+    private static void WriteArrays(SpectrumGenerator generator, long count, string[] paths, int? threads, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
         var catalog = LineCatalog.Default;
         var lineCount = catalog.Lines.Count;
         var elementCount = catalog.Elements.Count;
-        var stopwatch = Stopwatch.StartNew();
-
-        using var x = Open(directory, "x.npy", "<f4", count, ModelGrid.BinCount);
-        using var yLines = Open(directory, "y_lines.npy", "|u1", count, lineCount);
-        using var yElements = Open(directory, "y_elements.npy", "|u1", count, elementCount);
-        using var yPaper = Open(directory, "y_lines_paper.npy", "|u1", count, lineCount);
-        using var yInSample = Open(directory, "y_elements_in_sample.npy", "|u1", count, elementCount);
-        using var yIgnore = Open(directory, "y_elements_ignore.npy", "|u1", count, elementCount);
-        using var kv = Open(directory, "tube_kv.npy", "<f4", count, null);
-        using var anodeFile = Open(directory, "anode.npy", "|i1", count, null);
-        using var lineNet = Open(directory, "line_net.npy", "<f4", count, lineCount);
-        using var lineBackground = Open(directory, "line_background.npy", "<f4", count, lineCount);
+        using var x = Open(paths[0], "<f4", count, ModelGrid.BinCount);
+        using var yLines = Open(paths[1], "|u1", count, lineCount);
+        using var yElements = Open(paths[2], "|u1", count, elementCount);
+        using var yPaper = Open(paths[3], "|u1", count, lineCount);
+        using var yInSample = Open(paths[4], "|u1", count, elementCount);
+        using var yIgnore = Open(paths[5], "|u1", count, elementCount);
+        using var kv = Open(paths[6], "<f4", count, null);
+        using var anodeFile = Open(paths[7], "|i1", count, null);
+        using var lineNet = Open(paths[8], "<f4", count, lineCount);
+        using var lineBackground = Open(paths[9], "<f4", count, lineCount);
 
         var batch = (int)Math.Min(BatchSize, count);
         var xs = new float[batch * ModelGrid.BinCount];
@@ -125,21 +179,15 @@ public static class NpyDatasetWriter
             progress?.Report(start + size);
         }
 
-        stopwatch.Stop();
         foreach (var stream in new[] { x, yLines, yElements, yPaper, yInSample, yIgnore, kv, anodeFile, lineNet, lineBackground })
         {
             stream.Flush(flushToDisk: true);
         }
-
-        var partialMeta = metaPath + ".partial";
-        WriteMeta(partialMeta, generator, count, catalog);
-        File.Move(partialMeta, metaPath, overwrite: true);
-        return new DatasetSummary(count, stopwatch.Elapsed);
     }
 
-    private static FileStream Open(string directory, string name, string descr, long rows, int? columns)
+    private static FileStream Open(string path, string descr, long rows, int? columns)
     {
-        var stream = new FileStream(Path.Combine(directory, name), FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         stream.Write(NpyFormat.Header(descr, rows, columns));
         return stream;
     }

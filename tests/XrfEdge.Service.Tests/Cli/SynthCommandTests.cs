@@ -147,4 +147,80 @@ public sealed class SynthCommandTests : IDisposable
         Assert.True(File.Exists(data));
         Assert.Contains("cannot write " + plot, err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Run_IndependentOfASeedWhoseSetSharesState_ExitTwoNamingBothSeedsAndWritesNothing()
+    {
+        // Seeds 1001 and 1003 each pass SeedCheck alone, but their sets share state words (14,997 in 20,000 spectra
+        // each): a validation set on 1003 beside a training set on 1001 is partly the same random streams. The
+        // single-seed warning cannot see that; --independent-of checks it (since 2026-11-24).
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var code = SynthCommand.Run(20, 1003, "handheld-pin", "npy", _dir, 1, null, 0, 0, stdout, stderr, independentOf: [2002, 1001]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("seed 1003", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("seed 1001", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--independent-of", stderr.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_dir));
+    }
+
+    [Fact]
+    public void Run_IndependentOfDisjointSeeds_WritesTheSet()
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var code = SynthCommand.Run(3, 2002, "handheld-pin", "npy", _dir, 1, null, 0, 0, stdout, stderr, independentOf: [1001, 7007]);
+
+        Assert.Equal(0, code);
+        Assert.True(File.Exists(Path.Combine(_dir, "meta.json")));
+    }
+
+    [Fact]
+    public void Parse_IndependentOf_TakesSeveralSeeds()
+    {
+        var parse = XrfEdgeCommandLine.Build().Parse(["synth", "--seed", "2002", "--independent-of", "1001", "7007", "--out", "x"]);
+
+        Assert.Empty(parse.Errors);
+        Assert.Equal([1001UL, 7007UL], parse.GetValue<ulong[]>("--independent-of")!);
+    }
+
+    [Theory]
+    [InlineData("npy")]
+    [InlineData("jsonl")]
+    public void Run_Cancelled_Exit130SayingSoAndLeavesNoPartialSet(string format)
+    {
+        // Ctrl-C killed the process at once (System.CommandLine gives a synchronous action no token): no message, arrays
+        // whose headers claimed every row, a FILE.jsonl.partial. Since 2026-11-24 SIGINT/SIGTERM cancel the writer.
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var output = format == "npy" ? _dir : Path.Combine(_dir, "s.jsonl");
+
+        var code = SynthCommand.Run(3000, 1001, "handheld-pin", format, output, 1, null, 0, 0, stdout, stderr, cancellationToken: cancelled.Token);
+
+        Assert.Equal(130, code);
+        Assert.Contains("synth: interrupted", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains(output, stderr.ToString(), StringComparison.Ordinal);
+        Assert.Empty(Directory.Exists(_dir) ? Directory.GetFiles(_dir) : []);
+    }
+
+    [Fact]
+    public void Run_MalformedProfileFile_ExitTwoNamingTheFileWithoutInternalParameterNames()
+    {
+        // The message ended in "(Parameter 'json')", a name from inside the loader that means nothing to the user.
+        Directory.CreateDirectory(_dir);
+        var profile = Path.Combine(_dir, "broken.json");
+        File.WriteAllText(profile, "{\"name\": \"x\", ");
+
+        var (code, _, err) = Run(2, profile, "jsonl", Path.Combine(_dir, "out.jsonl"));
+
+        Assert.Equal(2, code);
+        Assert.Contains(profile, err, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter '", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "out.jsonl")));
+    }
 }
