@@ -5,8 +5,9 @@ namespace XrfEdge.Service.Tests.Systemd;
 /// <summary>
 /// scripts/install.sh staged into a temporary <c>DESTDIR</c> (its packaging mode: no user, udev or systemctl) from a
 /// stand-in build (<c>XRFEDGE_PREBUILT</c>), installed twice as an upgrade does. The folder names hold spaces on purpose.
+/// The staging root stands in for an image root holding what the preflight looks for (InstallScriptTests.Preflight.cs).
 /// </summary>
-public sealed class InstallScriptTests : IDisposable
+public sealed partial class InstallScriptTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("xrfedge install ").FullName;
 
@@ -17,6 +18,9 @@ public sealed class InstallScriptTests : IDisposable
         // The apphost that ExecStart= runs: any ELF executable will do, and /bin/sleep can stand in for the service.
         File.Copy("/bin/sleep", Path.Combine(Build, "xrfedge"));
         File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 1");
+        WriteFrameworkDependentConfig(Build);
+        AddOnnxRuntime(Build);
+        ProvideRuntimeNeeds(Stage);
     }
 
     private string Build => Path.Combine(_root, "publish output");
@@ -110,9 +114,11 @@ public sealed class InstallScriptTests : IDisposable
         string dotnet = Path.Combine(tools, "dotnet");
         File.WriteAllText(dotnet, """
             #!/bin/sh
+            [ "$1" = "--list-sdks" ] && { echo "10.0.401 [/fake/sdk]"; exit 0; }
             out=""
             while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done
             mkdir -p "$out" && id -un > "$out/built-by" && printf 'release 1' > "$out/xrfedge.dll"
+            cp "$XRFEDGE_TEST_RUNTIMECONFIG" "$out/" && cp -r "$XRFEDGE_TEST_RUNTIMES" "$out/"
             """ + "\n");
         File.SetUnixFileMode(dotnet, traversable);
         File.SetUnixFileMode(tools, traversable);
@@ -120,6 +126,8 @@ public sealed class InstallScriptTests : IDisposable
         var (exitCode, output) = Install(prebuilt: false, new Dictionary<string, string>
         {
             ["SUDO_USER"] = "nobody",
+            ["XRFEDGE_TEST_RUNTIMECONFIG"] = Path.Combine(Build, "xrfedge.runtimeconfig.json"),
+            ["XRFEDGE_TEST_RUNTIMES"] = Path.Combine(Build, "runtimes"),
             ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH"),
         }, Path.Combine(checkout, "scripts", "install.sh"));
 
@@ -172,11 +180,17 @@ public sealed class InstallScriptTests : IDisposable
         return process.ExitCode;
     }
 
-    private (int ExitCode, string Output) Install(bool prebuilt = true, Dictionary<string, string>? environment = null, string? script = null)
+    private (int ExitCode, string Output) Install(bool prebuilt = true, Dictionary<string, string>? environment = null, string? script = null,
+        string? destdir = null, params string[] arguments)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(script ?? RepositoryRoot.Combine("scripts", "install.sh"));
-        start.Environment["DESTDIR"] = Stage;
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DESTDIR"] = destdir ?? Stage;
         start.Environment.Remove("SUDO_USER");
         if (prebuilt)
         {
