@@ -272,8 +272,10 @@ else
 fi
 install -d "$destdir$prefix/systemd"
 install -m 0644 "$root/systemd/60-xrfedge.rules" "$root/systemd/xrfedge.service" "$destdir$prefix/systemd/"
-if [ ! -e "$destdir/etc/xrfedge/xrfedge.env" ]; then
-  cat > "$destdir/etc/xrfedge/xrfedge.env" <<'ENV'
+envfile="$destdir/etc/xrfedge/xrfedge.env"
+if [ ! -e "$envfile" ]; then
+  # umask 077 while writing: the file is never readable by other users, not even between cat and chmod.
+  (umask 077; cat > "$envfile") <<'ENV'
 # Site settings for xrfedge.service (any profile key: XRFEDGE_Section__Key=value). Edit, then `systemctl restart xrfedge`.
 XRFEDGE_PROFILE=pi-dp5-uart
 #XRFEDGE_Mqtt__Host=mqtt.example.internal
@@ -282,7 +284,13 @@ XRFEDGE_PROFILE=pi-dp5-uart
 #XRFEDGE_Mqtt__Username=
 #XRFEDGE_Mqtt__Password=
 ENV
-  chmod 0640 "$destdir/etc/xrfedge/xrfedge.env"
+  chmod 0640 "$envfile"
+elif [ -n "$(find "$envfile" -maxdepth 0 -perm /027)" ]; then
+  # It holds Mqtt:Password and Mqtt:KeyPassword. systemd reads it as root; nobody else needs it. An editor or a copy
+  # from a 0644 template had left it readable by every local user, and install.sh never looked again (until 2026-11-24).
+  was="$(stat -c %a "$envfile")"
+  chmod g-w,o-rwx "$envfile"
+  echo "install.sh: /etc/xrfedge/xrfedge.env was mode $was (it holds the MQTT password); now $(stat -c %a "$envfile"), its contents kept" >&2
 fi
 
 if [ -n "$destdir" ]; then
@@ -297,7 +305,8 @@ if ! id xrfedge >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/xrfedge --no-create-home --shell /usr/sbin/nologin --user-group xrfedge
 fi
 usermod -a -G dialout,gpio,spi xrfedge
-chgrp xrfedge /etc/xrfedge/xrfedge.env
+# Installs before 2026-11-24 gave xrfedge.env group xrfedge; the service never reads it (systemd does, as root).
+[ "$(stat -c %G /etc/xrfedge/xrfedge.env)" = xrfedge ] && chgrp root /etc/xrfedge/xrfedge.env
 udevadm control --reload-rules && udevadm trigger --subsystem-match=gpio --subsystem-match=spidev --subsystem-match=tty || true
 systemctl daemon-reload
 systemctl enable xrfedge.service

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Versioning;
 
 namespace XrfEdge.Service.Tests.Systemd;
 
@@ -87,6 +88,35 @@ public sealed partial class InstallScriptTests : IDisposable
         Assert.Equal(File.ReadAllText(RepositoryRoot.Combine("systemd", "60-xrfedge.rules")), File.ReadAllText(UdevRules));
         Assert.False(File.Exists(UdevRules + ".dist"));
         Assert.Equal("XRFEDGE_PROFILE=jetson-spi\n", File.ReadAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")));
+    }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Install_AgainAfterTheSiteSettingsBecameWorldReadable_KeepsThemAndClosesThemToOtherUsers()
+    {
+        // xrfedge.env holds Mqtt:Password (and KeyPassword). An editor or `cp` from a 0644 template leaves it readable by
+        // every local user; install.sh created it 0640 once and never looked again.
+        Assert.Equal(0, Install().ExitCode);
+        string env = Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env");
+        File.WriteAllText(env, "XRFEDGE_Mqtt__Username=xrf\nXRFEDGE_Mqtt__Password=secret\n");
+        File.SetUnixFileMode(env, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal("XRFEDGE_Mqtt__Username=xrf\nXRFEDGE_Mqtt__Password=secret\n", File.ReadAllText(env));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(env));
+        Assert.Contains("xrfedge.env", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Install_Fresh_WritesTheSiteSettingsReadableByRootOnly()
+    {
+        Assert.Equal(0, Install().ExitCode);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
+            File.GetUnixFileMode(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")));
     }
 
     [Theory]
