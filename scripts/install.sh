@@ -272,6 +272,10 @@ else
 fi
 install -d "$destdir$prefix/systemd"
 install -m 0644 "$root/systemd/60-xrfedge.rules" "$root/systemd/xrfedge.service" "$destdir$prefix/systemd/"
+# Example drop-ins (mca-on-ttyS0.conf): beside the unit for a site to copy into xrfedge.service.d/, never active here.
+for f in "$root"/systemd/*.conf; do
+  [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/systemd/"
+done
 envfile="$destdir/etc/xrfedge/xrfedge.env"
 if [ ! -e "$envfile" ]; then
   # umask 077 while writing: the file is never readable by other users, not even between cat and chmod.

@@ -91,6 +91,16 @@ public sealed partial class InstallScriptTests : IDisposable
     }
 
     [Fact]
+    public void Install_ShipsTheTtyS0DropInBesideTheUnitWithoutActivatingIt()
+    {
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(File.ReadAllText(RepositoryRoot.Combine("systemd", "mca-on-ttyS0.conf")), File.ReadAllText(Path.Combine(Prefix, "systemd", "mca-on-ttyS0.conf")));
+        Assert.False(Directory.Exists(Path.Combine(Stage, "etc", "systemd", "system", "xrfedge.service.d")));
+    }
+
+    [Fact]
     [SupportedOSPlatform("linux")]
     public void Install_AgainAfterTheSiteSettingsBecameWorldReadable_KeepsThemAndClosesThemToOtherUsers()
     {
@@ -182,7 +192,7 @@ public sealed partial class InstallScriptTests : IDisposable
     }
 
     /// <summary>
-    /// A checkout holding only what install.sh reads besides the build (the script, the unit, the udev rule and
+    /// A checkout holding only what install.sh reads besides the build (the script, systemd/ and
     /// <paramref name="profile"/>; no models/), in <paramref name="name"/> under the test's folder.
     /// </summary>
     private string CopyCheckout(string name, string profile)
@@ -194,9 +204,9 @@ public sealed partial class InstallScriptTests : IDisposable
         }
 
         File.Copy(RepositoryRoot.Combine("scripts", "install.sh"), Path.Combine(checkout, "scripts", "install.sh"));
-        foreach (string file in new[] { "xrfedge.service", "60-xrfedge.rules" })
+        foreach (string file in Directory.GetFiles(RepositoryRoot.Combine("systemd")))
         {
-            File.Copy(RepositoryRoot.Combine("systemd", file), Path.Combine(checkout, "systemd", file));
+            File.Copy(file, Path.Combine(checkout, "systemd", Path.GetFileName(file)));
         }
 
         File.Copy(RepositoryRoot.Combine("firmware-config", profile), Path.Combine(checkout, "firmware-config", profile));
