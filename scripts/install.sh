@@ -259,6 +259,9 @@ for f in "$root"/docs/deploy.md "$root"/docs/service.md; do
   [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/docs/"
 done
 install -m 0644 "$root/systemd/xrfedge.service" "$destdir/etc/systemd/system/xrfedge.service"
+# The user and groups the unit runs with, declared for systemd-sysusers: an image staged with DESTDIR gets no useradd
+# below, and its unit failed at first boot with status 217/USER (docs/deploy.md §3, "Image builds").
+install -D -m 0644 "$root/systemd/xrfedge.sysusers" "$destdir/etc/sysusers.d/xrfedge.conf"
 # The udev rule is meant to be edited (the MCA adapter's ids, docs/deploy.md §2): replace it only when it is absent or
 # still what an install shipped; otherwise keep the site's edit and put the new rule beside it under a name udev ignores.
 rules="$destdir/etc/udev/rules.d/60-xrfedge.rules"

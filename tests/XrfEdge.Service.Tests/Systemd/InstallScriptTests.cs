@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
+using System.Text.RegularExpressions;
 
 namespace XrfEdge.Service.Tests.Systemd;
 
@@ -88,6 +89,29 @@ public sealed partial class InstallScriptTests : IDisposable
         Assert.Equal(File.ReadAllText(RepositoryRoot.Combine("systemd", "60-xrfedge.rules")), File.ReadAllText(UdevRules));
         Assert.False(File.Exists(UdevRules + ".dist"));
         Assert.Equal("XRFEDGE_PROFILE=jetson-spi\n", File.ReadAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")));
+    }
+
+    [SystemdToolFact("systemd-sysusers", "systemctl")]
+    public void Install_IntoAnImageRoot_TheDocumentedImageStepsGiveTheUnitItsUserGroupsAndBoot()
+    {
+        // DESTDIR creates no user, groups or enablement: the image's first boot found no `xrfedge` for User= and the
+        // unit failed with 217/USER. docs/deploy.md §3 "Image builds" runs these two offline steps on the image root.
+        Assert.Equal(0, Install().ExitCode);
+
+        Assert.Equal(0, Run(SystemdToolFactAttribute.Find("systemd-sysusers")!, "--root=" + Stage, Path.Combine(Stage, "etc", "sysusers.d", "xrfedge.conf")));
+        Assert.Equal(0, Run(SystemdToolFactAttribute.Find("systemctl")!, "--root=" + Stage, "enable", "xrfedge.service"));
+
+        string unit = File.ReadAllText(Path.Combine(Stage, "etc", "systemd", "system", "xrfedge.service"));
+        string user = Regex.Match(unit, "(?m)^User=(.+)$").Groups[1].Value;
+        string[] passwd = File.ReadAllLines(Path.Combine(Stage, "etc", "passwd"));
+        Assert.Contains(passwd, line => line.StartsWith(user + ":", StringComparison.Ordinal) && line.EndsWith(":/usr/sbin/nologin", StringComparison.Ordinal));
+        string[] group = File.ReadAllLines(Path.Combine(Stage, "etc", "group"));
+        foreach (string supplementary in Regex.Match(unit, "(?m)^SupplementaryGroups=(.+)$").Groups[1].Value.Split(' '))
+        {
+            Assert.Contains(group, line => line.StartsWith(supplementary + ":", StringComparison.Ordinal) && line.Split(':')[3].Split(',').Contains(user));
+        }
+
+        Assert.True(File.Exists(Path.Combine(Stage, "etc", "systemd", "system", "multi-user.target.wants", "xrfedge.service")));
     }
 
     [Fact]
