@@ -247,7 +247,28 @@ install -d "$destdir$prefix" "$destdir$prefix/firmware-config" "$destdir$prefix/
 # service keeps the inodes it has mapped until it restarts. In place, cp failed on the running executable ("Text file
 # busy") half-way through, after it had already overwritten assemblies and native libraries under the live process.
 cp -a --remove-destination "$build/." "$destdir$prefix/"
-install -m 0644 "$root"/firmware-config/*.json "$destdir$prefix/firmware-config/"
+# A profile edited in place (ExecStart names these files) is kept beside this release's as NAME.edited-<UTC> with a
+# warning; until 2026-11-24 an upgrade overwrote it silently. Edited = differs from what the last install wrote
+# (.installed.sha256); an install from before that record existed keeps every profile that differs from this release's.
+profiles="$destdir$prefix/firmware-config"
+record="$profiles/.installed.sha256"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+for f in "$root"/firmware-config/*.json; do
+  name="$(basename "$f")"
+  old="$profiles/$name"
+  [ -f "$old" ] || continue
+  cmp -s "$old" "$f" && continue
+  sum="$(sha256sum < "$old" | cut -d' ' -f1)"
+  if [ -f "$record" ] && grep -qx "$sum  $name" "$record"; then
+    continue
+  fi
+  cp -p "$old" "$old.edited-$stamp"
+  how="had been edited"
+  [ -f "$record" ] || how="differs from this release's (an edit, or an older release's: that install kept no record)"
+  echo "install.sh: $prefix/firmware-config/$name $how; the file is kept as $name.edited-$stamp and this release's profile replaces it: put site settings in /etc/xrfedge/xrfedge.env or a copy under /etc/xrfedge (docs/deploy.md §3)" >&2
+done
+install -m 0644 "$root"/firmware-config/*.json "$profiles/"
+(cd "$root/firmware-config" && for f in *.json; do printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; done) > "$record"
 [ -f "$root/firmware-config/README.md" ] && install -m 0644 "$root/firmware-config/README.md" "$destdir$prefix/firmware-config/"
 for f in "$root"/models/xrf-line-encoder.*; do
   [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/models/"

@@ -91,6 +91,36 @@ public sealed partial class InstallScriptTests : IDisposable
         Assert.Equal("XRFEDGE_PROFILE=jetson-spi\n", File.ReadAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")));
     }
 
+    [Fact]
+    public void Install_AgainAfterAProfileWasEditedInPlace_KeepsTheEditBesideTheNewProfile()
+    {
+        // docs/deploy.md §3 says to copy a profile before changing it, but the file under /opt/xrfedge/firmware-config/
+        // is the one ExecStart names, and an upgrade overwrote an edit there without a word.
+        Assert.Equal(0, Install().ExitCode);
+        string profile = Path.Combine(Prefix, "firmware-config", "pi-dp5-uart.json");
+        string edited = File.ReadAllText(profile).Replace("\"Acquisition\"", "\"Acquisition\" ", StringComparison.Ordinal);
+        Assert.NotEqual(File.ReadAllText(profile), edited);
+        File.WriteAllText(profile, edited);
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(File.ReadAllText(RepositoryRoot.Combine("firmware-config", "pi-dp5-uart.json")), File.ReadAllText(profile));
+        string kept = Assert.Single(Directory.GetFiles(Path.GetDirectoryName(profile)!, "pi-dp5-uart.json.edited-*"));
+        Assert.Equal(edited, File.ReadAllText(kept));
+        Assert.Contains(Path.GetFileName(kept), output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_AgainWithUneditedProfiles_KeepsNoCopies()
+    {
+        Assert.Equal(0, Install().ExitCode);
+
+        Assert.Equal(0, Install().ExitCode);
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(Prefix, "firmware-config"), "*.edited-*"));
+    }
+
     [SystemdToolFact("systemd-sysusers", "systemctl")]
     public void Install_IntoAnImageRoot_TheDocumentedImageStepsGiveTheUnitItsUserGroupsAndBoot()
     {
