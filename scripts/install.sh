@@ -86,6 +86,7 @@ find_library() {
 env_setting() {
   local file="$destdir/etc/xrfedge/xrfedge.env"
   [ -f "$file" ] || return 0
+  [ -r "$file" ] || return 0   # check_device said so
   sed -n "s/^[[:space:]]*$1=//p" "$file" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
 }
 
@@ -138,6 +139,10 @@ check_framework() {
 
 check_device() {
   arch="$(target_arch)"
+  if [ -f "$destdir/etc/xrfedge/xrfedge.env" ] && [ ! -r "$destdir/etc/xrfedge/xrfedge.env" ]; then
+    # `--check` as a user: the file is root's, 0640. Say that its settings were not seen rather than judge silently.
+    echo "install.sh: note: cannot read /etc/xrfedge/xrfedge.env as $(id -un): DOTNET_ROOT and the ONNX Runtime path set there are not considered; run as root for a complete check" >&2
+  fi
   if [ -z "$arch" ]; then
     problem "64-bit userland: $target has neither /lib/ld-linux-aarch64.so.1 (arm64) nor /lib64/ld-linux-x86-64.so.2 (x64); XrfEdge needs 64-bit Raspberry Pi OS (arm64) or JetPack (32-bit Raspberry Pi OS is not supported)"
   fi

@@ -99,6 +99,25 @@ public sealed partial class InstallScriptTests
     }
 
     [Fact]
+    public void Install_WithTheOnnxRuntimeNamedInTheSiteSettings_ChecksThatFileInstead()
+    {
+        // JetPack: a GPU build of ONNX Runtime named in xrfedge.env (docs/inference.md); the build's own CPU library is
+        // then not what the service loads, and a path that does not exist stops it at every start.
+        Directory.Delete(Path.Combine(Build, "runtimes"), recursive: true);
+        Directory.CreateDirectory(Path.Combine(Stage, "etc", "xrfedge"));
+        File.WriteAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env"), "XRFEDGE_ONNXRUNTIME_PATH=/usr/lib/ort-gpu/libonnxruntime.so.1\n");
+
+        var (missing, output) = Install();
+        Assert.True(missing == 1, $"install.sh exit {missing}:\n{output}");
+        Assert.Contains("/usr/lib/ort-gpu/libonnxruntime.so.1, named in /etc/xrfedge/xrfedge.env, does not exist", output, StringComparison.Ordinal);
+
+        Directory.CreateDirectory(Path.Combine(Stage, "usr", "lib", "ort-gpu"));
+        File.WriteAllText(Path.Combine(Stage, "usr", "lib", "ort-gpu", "libonnxruntime.so.1"), "");
+        var (present, output2) = Install();
+        Assert.True(present == 0, $"install.sh exit {present}:\n{output2}");
+    }
+
+    [Fact]
     public void Install_SelfContainedBuild_NeedsNoDotnet()
     {
         Directory.Delete(Path.Combine(Stage, "usr", "share", "dotnet"), recursive: true);
