@@ -2,25 +2,225 @@
 # Installs XrfEdge as a systemd service (docs/deploy.md): a framework-dependent build in /opt/xrfedge, the unit,
 # udev rules, the `xrfedge` system user (groups dialout, gpio, spi) and /etc/xrfedge/xrfedge.env for site settings.
 # Needs the .NET 10 SDK to build (or XRFEDGE_PREBUILT=DIR with a `dotnet publish` output) and the .NET 10 runtime to run.
+# Checks the target's prerequisites first (docs/deploy.md §1) and changes nothing when one is missing.
 #
-#   sudo scripts/install.sh                     # build, install, enable (not start)
+#   sudo scripts/install.sh                     # check, build, install, enable (not start)
 #   sudo scripts/install.sh --start             # … and start it
-#   DESTDIR=/tmp/stage scripts/install.sh       # stage the files only (no user, no systemctl/udevadm; for packaging/tests)
+#   scripts/install.sh --check                  # only check the prerequisites (exit 1 listing each missing one)
+#   DESTDIR=/mnt/img scripts/install.sh         # into an image's root: checks that root, no user, systemctl or udevadm
+#   DESTDIR=/tmp/stage scripts/install.sh --skip-preflight   # stage the files into a folder that is no OS root
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 destdir="${DESTDIR:-}"
 prefix="/opt/xrfedge"
 start=false
+check_only=false
+preflight=true
 for arg in "$@"; do
   case "$arg" in
     --start) start=true ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --check) check_only=true ;;
+    --skip-preflight) preflight=false ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
-if [ -z "$destdir" ] && [ "$(id -u)" -ne 0 ]; then
+if ! $check_only && [ -z "$destdir" ] && [ "$(id -u)" -ne 0 ]; then
   echo "install.sh: run as root (sudo), or set DESTDIR to stage the files" >&2
   exit 1
+fi
+
+# ---- Preflight (docs/deploy.md §1): what the installed unit needs to start, checked in the root it is installed into
+# ($DESTDIR, or /), before anything there is changed. Each problem is collected, so one run names all of them.
+target="${destdir:-/}"
+problems=()
+problem() { problems+=("$1"); }
+
+# The CPU architecture of the target's userland, by its dynamic loader (the apphost's ELF interpreter): a 64-bit kernel
+# under 32-bit Raspberry Pi OS reports aarch64 in `uname -m` but has no /lib/ld-linux-aarch64.so.1.
+target_arch() {
+  local native found=()
+  case "$(uname -m)" in aarch64|arm64) native=arm64 ;; x86_64) native=x64 ;; *) native="" ;; esac
+  { [ -e "$destdir/lib/ld-linux-aarch64.so.1" ] || [ -L "$destdir/lib/ld-linux-aarch64.so.1" ]; } && found+=(arm64)
+  { [ -e "$destdir/lib64/ld-linux-x86-64.so.2" ] || [ -L "$destdir/lib64/ld-linux-x86-64.so.2" ]; } && found+=(x64)
+  case "${#found[@]}" in
+    0) echo "" ;;
+    1) echo "${found[0]}" ;;
+    *) if [ -n "$native" ]; then echo "$native"; else echo "${found[0]}"; fi ;;
+  esac
+}
+
+# Paths of SONAME ($1) that the dynamic loader would find for the target: on / the loader's own cache (`ldconfig -p`,
+# what the service's dlopen searches: the unit sets no LD_LIBRARY_PATH); under DESTDIR the image's library folders.
+find_library() {
+  local soname="$1" tag="" triplet="" dir f line
+  case "$arch" in arm64) tag="AArch64"; triplet=aarch64-linux-gnu ;; x64) tag="x86-64"; triplet=x86_64-linux-gnu ;; esac
+  if [ -z "$destdir" ]; then
+    # Lines read "\tlibmosquitto.so.1 (libc6,AArch64) => /lib/aarch64-linux-gnu/libmosquitto.so.1".
+    "$(command -v ldconfig || echo /sbin/ldconfig)" -p 2>/dev/null | while IFS= read -r line; do
+      line="${line#"${line%%[![:space:]]*}"}"
+      [[ "$line" == "$soname ("* ]] || continue
+      [ -z "$tag" ] || [[ "$line" == *",$tag"[,\)]* ]] || continue
+      echo "${line##* => }"
+    done
+    return 0
+  fi
+  local dirs=()
+  if [ -n "$triplet" ]; then
+    dirs+=("/usr/lib/$triplet" "/lib/$triplet")
+  else
+    for dir in "$destdir"/usr/lib/*-linux-gnu "$destdir"/lib/*-linux-gnu; do [ -d "$dir" ] && dirs+=("${dir#"$destdir"}"); done
+  fi
+  dirs+=(/usr/local/lib /usr/lib /lib)
+  if compgen -G "$destdir/etc/ld.so.conf.d/*.conf" >/dev/null; then
+    while IFS= read -r dir; do dirs+=("$dir"); done < <(grep -hv -e '^[[:space:]]*#' -e '^[[:space:]]*include' -e '^[[:space:]]*$' "$destdir"/etc/ld.so.conf.d/*.conf)
+  fi
+  for dir in "${dirs[@]}"; do
+    f="$destdir$dir/$soname"
+    { [ -e "$f" ] || [ -L "$f" ]; } && echo "$dir/$soname"
+  done
+  return 0
+}
+
+# A variable from the xrfedge.env the unit will read (the target's, when it already exists), or empty.
+env_setting() {
+  local file="$destdir/etc/xrfedge/xrfedge.env"
+  [ -f "$file" ] || return 0
+  [ -r "$file" ] || return 0   # check_device said so
+  sed -n "s/^[[:space:]]*$1=//p" "$file" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
+}
+
+# Where the apphost /opt/xrfedge/xrfedge looks for .NET (dotnet/runtime's hostmisc, Linux): DOTNET_ROOT_<ARCH> or
+# DOTNET_ROOT in its environment (only xrfedge.env can set one), else the folder registered in
+# /etc/dotnet/install_location_<arch> or /etc/dotnet/install_location, else /usr/share/dotnet. Not PATH: a `dotnet`
+# that a shell finds is not necessarily where the service looks.
+dotnet_root() {
+  local upper dir
+  upper="$(echo "$arch" | tr '[:lower:]' '[:upper:]')"
+  if [ -n "$upper" ]; then dir="$(env_setting "DOTNET_ROOT_$upper")"; [ -n "$dir" ] && { echo "$dir (DOTNET_ROOT_$upper in /etc/xrfedge/xrfedge.env)"; return; }; fi
+  dir="$(env_setting DOTNET_ROOT)"; [ -n "$dir" ] && { echo "$dir (DOTNET_ROOT in /etc/xrfedge/xrfedge.env)"; return; }
+  for f in "/etc/dotnet/install_location_$arch" /etc/dotnet/install_location; do
+    if [ -f "$destdir$f" ]; then
+      dir="$(grep -m1 -v '^[[:space:]]*$' "$destdir$f" || true)"
+      [ -n "$dir" ] && { echo "$dir (registered in $f)"; return; }
+    fi
+  done
+  echo "/usr/share/dotnet (the default; no /etc/dotnet/install_location)"
+}
+
+# The shared frameworks a build needs, one "NAME VERSION" a line, from its runtimeconfig.json; none when self-contained.
+frameworks_of() {
+  local config="$1/xrfedge.runtimeconfig.json"
+  grep -q '"includedFrameworks"' "$config" && return 0
+  paste -d' ' <(grep -o '"name": *"[^"]*"' "$config" | sed 's/.*"\([^"]*\)"$/\1/') \
+              <(grep -o '"version": *"[^"]*"' "$config" | sed 's/.*"\([^"]*\)"$/\1/')
+}
+
+check_framework() {
+  local name="$1" version="$2" where dir have=() v
+  where="$(dotnet_root)"
+  dir="${where%% (*}"
+  for v in "$destdir$dir/shared/$name"/*/; do
+    [ -d "$v" ] && have+=("$(basename "$v")")
+  done
+  # The host's default roll-forward (Minor): any installed $major.x.y at or above the version asked for.
+  local major="${version%%.*}" ok=false
+  for v in "${have[@]}"; do
+    if [ "${v%%.*}" = "$major" ] && [ "$(printf '%s\n%s\n' "$version" "$v" | sort -V | head -n 1)" = "$version" ]; then ok=true; fi
+  done
+  if ! compgen -G "$destdir$dir/host/fxr/*/libhostfxr.so" >/dev/null; then
+    ok=false
+  fi
+  $ok && return 0
+  local found="none"
+  [ ${#have[@]} -gt 0 ] && found="only ${have[*]}"
+  problem ".NET $major runtime: $name $version or a later $major.x for ${arch:-this CPU} is not in $where: $found. Install it: curl -sSL https://dot.net/v1/dotnet-install.sh | sudo bash -s -- --channel $major.0 --runtime dotnet --install-dir /usr/share/dotnet (or register another install folder in /etc/dotnet/install_location)"
+}
+
+check_device() {
+  arch="$(target_arch)"
+  if [ -f "$destdir/etc/xrfedge/xrfedge.env" ] && [ ! -r "$destdir/etc/xrfedge/xrfedge.env" ]; then
+    # `--check` as a user: the file is root's, 0640. Say that its settings were not seen rather than judge silently.
+    echo "install.sh: note: cannot read /etc/xrfedge/xrfedge.env as $(id -un): DOTNET_ROOT and the ONNX Runtime path set there are not considered; run as root for a complete check" >&2
+  fi
+  if [ -z "$arch" ]; then
+    problem "64-bit userland: $target has neither /lib/ld-linux-aarch64.so.1 (arm64) nor /lib64/ld-linux-x86-64.so.2 (x64); XrfEdge needs 64-bit Raspberry Pi OS (arm64) or JetPack (32-bit Raspberry Pi OS is not supported)"
+  fi
+
+  local libs lib real version
+  libs="$(find_library libmosquitto.so.1)"
+  if [ -z "$libs" ]; then
+    problem "libmosquitto.so.1 (MQTT client library, 2.0 or later) is not on the library path of $target: sudo apt-get install libmosquitto1"
+  else
+    lib="$(echo "$libs" | head -n 1)"
+    real="$(readlink -f "$destdir$lib" 2>/dev/null || echo "$destdir$lib")"
+    # The build names the file after its version (Debian 12: libmosquitto.so.1 -> libmosquitto.so.2.0.11); 1.x had none.
+    version="$(basename "$real" | sed -n 's/^libmosquitto\.so\.\([0-9][0-9.]*\)$/\1/p')"
+    if [ -n "$version" ] && [ "$version" != 1 ] && [ "${version%%.*}" -lt 2 ]; then
+      problem "libmosquitto.so.1 at $lib is version $version; XrfEdge needs 2.0 or later (Debian 12 and Ubuntu 22.04 ship 2.0.11): sudo apt-get install libmosquitto1 from a release that has 2.0"
+    fi
+  fi
+
+  if $building; then
+    if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+      problem ".NET 10 SDK (to build the service here): \`dotnet --list-sdks\` shows no 10.x. Install it: curl -sSL https://dot.net/v1/dotnet-install.sh | sudo bash -s -- --channel 10.0 --install-dir /usr/share/dotnet, or build elsewhere and set XRFEDGE_PREBUILT=DIR to a \`dotnet publish\` output"
+    fi
+    # install.sh's own build is framework-dependent (below): it needs the shared framework.
+    check_framework Microsoft.NETCore.App 10.0.0
+  fi
+}
+
+# What only the build can tell: the frameworks it was published against and the ONNX Runtime it carries.
+check_build() {
+  local dir="$1" name version
+  if [ ! -f "$dir/xrfedge.dll" ]; then
+    problem "XRFEDGE_PREBUILT: $dir has no xrfedge.dll: not a \`dotnet publish\` output of src/XrfEdge.Service"
+    return 0
+  fi
+  if [ ! -f "$dir/xrfedge.runtimeconfig.json" ]; then
+    problem "XRFEDGE_PREBUILT: $dir has no xrfedge.runtimeconfig.json: not a \`dotnet publish\` output of src/XrfEdge.Service"
+  elif ! $building; then
+    while read -r name version; do
+      [ -n "$name" ] && check_framework "$name" "$version"
+    done < <(frameworks_of "$dir")
+  fi
+  # OnnxRuntime.LocateLibrary: Model:OnnxRuntimeLibraryPath, else XRFEDGE_ONNXRUNTIME_PATH, else the build's
+  # runtimes/<rid>/native/ or its own folder, else the loader's path. Without one the service exits 1 at every start.
+  local configured
+  configured="$(env_setting XRFEDGE_Model__OnnxRuntimeLibraryPath)"
+  [ -n "$configured" ] || configured="$(env_setting XRFEDGE_ONNXRUNTIME_PATH)"
+  if [ -n "$configured" ]; then
+    [ -e "$destdir$configured" ] || problem "ONNX Runtime: $configured, named in /etc/xrfedge/xrfedge.env, does not exist on $target"
+  elif [ -n "$arch" ] && [ ! -e "$dir/runtimes/linux-$arch/native/libonnxruntime.so.1" ] && [ ! -e "$dir/libonnxruntime.so.1" ] \
+      && [ -z "$(find_library libonnxruntime.so.1)" ]; then
+    problem "ONNX Runtime: the build in $dir has no runtimes/linux-$arch/native/libonnxruntime.so.1 and $target has no libonnxruntime.so.1 on its library path: build with the ONNX Runtime fetch on (scripts/fetch-onnxruntime.sh, needs npm: scripts/install-deps.sh), or set XRFEDGE_ONNXRUNTIME_PATH=/path/to/libonnxruntime.so.1 in /etc/xrfedge/xrfedge.env"
+  fi
+}
+
+report_problems() {
+  [ ${#problems[@]} -eq 0 ] && return 0
+  echo "install.sh: $target is missing what xrfedge.service needs to start (docs/deploy.md §1); nothing was installed:" >&2
+  local p
+  for p in "${problems[@]}"; do echo "  - $p" >&2; done
+  echo "install.sh: fix these and run it again (or --skip-preflight to install regardless, e.g. into a staging folder)" >&2
+  exit 1
+}
+
+building=true
+[ -n "${XRFEDGE_PREBUILT:-}" ] && building=false
+arch=""
+if $preflight; then
+  check_device
+  $building || check_build "$XRFEDGE_PREBUILT"
+  report_problems
+  if $check_only; then
+    $building && echo "install.sh: $target has what xrfedge.service needs (the ONNX Runtime in the build is checked after it is built)" >&2 \
+      || echo "install.sh: $target has what xrfedge.service needs" >&2
+    exit 0
+  fi
+else
+  echo "install.sh: preflight skipped (--skip-preflight): nothing checked on $target" >&2
+  $check_only && exit 0
 fi
 
 build="${XRFEDGE_PREBUILT:-}"
@@ -40,6 +240,10 @@ if [ -z "$build" ]; then
   # the native libraries travel in runtimes/<rid>/native/ (ONNX Runtime for linux-x64 and linux-arm64).
   "${builder[@]}" dotnet publish "$root/src/XrfEdge.Service/XrfEdge.Service.csproj" -c Release --self-contained false -o "$build" --nologo -v quiet -clp:ErrorsOnly >&2
 fi
+if $building && $preflight; then
+  check_build "$build"
+  report_problems
+fi
 [ -f "$build/xrfedge.dll" ] || { echo "install.sh: $build has no xrfedge.dll" >&2; exit 1; }
 
 install -d "$destdir$prefix" "$destdir$prefix/firmware-config" "$destdir$prefix/models" "$destdir$prefix/docs" \
@@ -48,7 +252,28 @@ install -d "$destdir$prefix" "$destdir$prefix/firmware-config" "$destdir$prefix/
 # service keeps the inodes it has mapped until it restarts. In place, cp failed on the running executable ("Text file
 # busy") half-way through, after it had already overwritten assemblies and native libraries under the live process.
 cp -a --remove-destination "$build/." "$destdir$prefix/"
-install -m 0644 "$root"/firmware-config/*.json "$destdir$prefix/firmware-config/"
+# A profile edited in place (ExecStart names these files) is kept beside this release's as NAME.edited-<UTC> with a
+# warning; until 2026-11-24 an upgrade overwrote it silently. Edited = differs from what the last install wrote
+# (.installed.sha256); an install from before that record existed keeps every profile that differs from this release's.
+profiles="$destdir$prefix/firmware-config"
+record="$profiles/.installed.sha256"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+for f in "$root"/firmware-config/*.json; do
+  name="$(basename "$f")"
+  old="$profiles/$name"
+  [ -f "$old" ] || continue
+  cmp -s "$old" "$f" && continue
+  sum="$(sha256sum < "$old" | cut -d' ' -f1)"
+  if [ -f "$record" ] && grep -qx "$sum  $name" "$record"; then
+    continue
+  fi
+  cp -p "$old" "$old.edited-$stamp"
+  how="had been edited"
+  [ -f "$record" ] || how="differs from this release's (an edit, or an older release's: that install kept no record)"
+  echo "install.sh: $prefix/firmware-config/$name $how; the file is kept as $name.edited-$stamp and this release's profile replaces it: put site settings in /etc/xrfedge/xrfedge.env or a copy under /etc/xrfedge (docs/deploy.md §3)" >&2
+done
+install -m 0644 "$root"/firmware-config/*.json "$profiles/"
+(cd "$root/firmware-config" && for f in *.json; do printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; done) > "$record"
 [ -f "$root/firmware-config/README.md" ] && install -m 0644 "$root/firmware-config/README.md" "$destdir$prefix/firmware-config/"
 for f in "$root"/models/xrf-line-encoder.*; do
   [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/models/"
@@ -60,6 +285,9 @@ for f in "$root"/docs/deploy.md "$root"/docs/service.md; do
   [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/docs/"
 done
 install -m 0644 "$root/systemd/xrfedge.service" "$destdir/etc/systemd/system/xrfedge.service"
+# The user and groups the unit runs with, declared for systemd-sysusers: an image staged with DESTDIR gets no useradd
+# below, and its unit failed at first boot with status 217/USER (docs/deploy.md §3, "Image builds").
+install -D -m 0644 "$root/systemd/xrfedge.sysusers" "$destdir/etc/sysusers.d/xrfedge.conf"
 # The udev rule is meant to be edited (the MCA adapter's ids, docs/deploy.md §2): replace it only when it is absent or
 # still what an install shipped; otherwise keep the site's edit and put the new rule beside it under a name udev ignores.
 rules="$destdir/etc/udev/rules.d/60-xrfedge.rules"
@@ -73,8 +301,14 @@ else
 fi
 install -d "$destdir$prefix/systemd"
 install -m 0644 "$root/systemd/60-xrfedge.rules" "$root/systemd/xrfedge.service" "$destdir$prefix/systemd/"
-if [ ! -e "$destdir/etc/xrfedge/xrfedge.env" ]; then
-  cat > "$destdir/etc/xrfedge/xrfedge.env" <<'ENV'
+# Example drop-ins (mca-on-ttyS0.conf): beside the unit for a site to copy into xrfedge.service.d/, never active here.
+for f in "$root"/systemd/*.conf; do
+  [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/systemd/"
+done
+envfile="$destdir/etc/xrfedge/xrfedge.env"
+if [ ! -e "$envfile" ]; then
+  # umask 077 while writing: the file is never readable by other users, not even between cat and chmod.
+  (umask 077; cat > "$envfile") <<'ENV'
 # Site settings for xrfedge.service (any profile key: XRFEDGE_Section__Key=value). Edit, then `systemctl restart xrfedge`.
 XRFEDGE_PROFILE=pi-dp5-uart
 #XRFEDGE_Mqtt__Host=mqtt.example.internal
@@ -83,7 +317,13 @@ XRFEDGE_PROFILE=pi-dp5-uart
 #XRFEDGE_Mqtt__Username=
 #XRFEDGE_Mqtt__Password=
 ENV
-  chmod 0640 "$destdir/etc/xrfedge/xrfedge.env"
+  chmod 0640 "$envfile"
+elif [ -n "$(find "$envfile" -maxdepth 0 -perm /027)" ]; then
+  # It holds Mqtt:Password and Mqtt:KeyPassword. systemd reads it as root; nobody else needs it. An editor or a copy
+  # from a 0644 template had left it readable by every local user, and install.sh never looked again (until 2026-11-24).
+  was="$(stat -c %a "$envfile")"
+  chmod g-w,o-rwx "$envfile"
+  echo "install.sh: /etc/xrfedge/xrfedge.env was mode $was (it holds the MQTT password); now $(stat -c %a "$envfile"), its contents kept" >&2
 fi
 
 if [ -n "$destdir" ]; then
@@ -98,7 +338,8 @@ if ! id xrfedge >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/xrfedge --no-create-home --shell /usr/sbin/nologin --user-group xrfedge
 fi
 usermod -a -G dialout,gpio,spi xrfedge
-chgrp xrfedge /etc/xrfedge/xrfedge.env
+# Installs before 2026-11-24 gave xrfedge.env group xrfedge; the service never reads it (systemd does, as root).
+[ "$(stat -c %G /etc/xrfedge/xrfedge.env)" = xrfedge ] && chgrp root /etc/xrfedge/xrfedge.env
 udevadm control --reload-rules && udevadm trigger --subsystem-match=gpio --subsystem-match=spidev --subsystem-match=tty || true
 systemctl daemon-reload
 systemctl enable xrfedge.service

@@ -1,12 +1,15 @@
 using System.Diagnostics;
+using System.Runtime.Versioning;
+using System.Text.RegularExpressions;
 
 namespace XrfEdge.Service.Tests.Systemd;
 
 /// <summary>
 /// scripts/install.sh staged into a temporary <c>DESTDIR</c> (its packaging mode: no user, udev or systemctl) from a
 /// stand-in build (<c>XRFEDGE_PREBUILT</c>), installed twice as an upgrade does. The folder names hold spaces on purpose.
+/// The staging root stands in for an image root holding what the preflight looks for (InstallScriptTests.Preflight.cs).
 /// </summary>
-public sealed class InstallScriptTests : IDisposable
+public sealed partial class InstallScriptTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("xrfedge install ").FullName;
 
@@ -17,6 +20,9 @@ public sealed class InstallScriptTests : IDisposable
         // The apphost that ExecStart= runs: any ELF executable will do, and /bin/sleep can stand in for the service.
         File.Copy("/bin/sleep", Path.Combine(Build, "xrfedge"));
         File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 1");
+        WriteFrameworkDependentConfig(Build);
+        AddOnnxRuntime(Build);
+        ProvideRuntimeNeeds(Stage);
     }
 
     private string Build => Path.Combine(_root, "publish output");
@@ -85,6 +91,98 @@ public sealed class InstallScriptTests : IDisposable
         Assert.Equal("XRFEDGE_PROFILE=jetson-spi\n", File.ReadAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")));
     }
 
+    [Fact]
+    public void Install_AgainAfterAProfileWasEditedInPlace_KeepsTheEditBesideTheNewProfile()
+    {
+        // docs/deploy.md §3 says to copy a profile before changing it, but the file under /opt/xrfedge/firmware-config/
+        // is the one ExecStart names, and an upgrade overwrote an edit there without a word.
+        Assert.Equal(0, Install().ExitCode);
+        string profile = Path.Combine(Prefix, "firmware-config", "pi-dp5-uart.json");
+        string edited = File.ReadAllText(profile).Replace("\"Acquisition\"", "\"Acquisition\" ", StringComparison.Ordinal);
+        Assert.NotEqual(File.ReadAllText(profile), edited);
+        File.WriteAllText(profile, edited);
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(File.ReadAllText(RepositoryRoot.Combine("firmware-config", "pi-dp5-uart.json")), File.ReadAllText(profile));
+        string kept = Assert.Single(Directory.GetFiles(Path.GetDirectoryName(profile)!, "pi-dp5-uart.json.edited-*"));
+        Assert.Equal(edited, File.ReadAllText(kept));
+        Assert.Contains(Path.GetFileName(kept), output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_AgainWithUneditedProfiles_KeepsNoCopies()
+    {
+        Assert.Equal(0, Install().ExitCode);
+
+        Assert.Equal(0, Install().ExitCode);
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(Prefix, "firmware-config"), "*.edited-*"));
+    }
+
+    [SystemdToolFact("systemd-sysusers", "systemctl")]
+    public void Install_IntoAnImageRoot_TheDocumentedImageStepsGiveTheUnitItsUserGroupsAndBoot()
+    {
+        // DESTDIR creates no user, groups or enablement: the image's first boot found no `xrfedge` for User= and the
+        // unit failed with 217/USER. docs/deploy.md §3 "Image builds" runs these two offline steps on the image root.
+        Assert.Equal(0, Install().ExitCode);
+
+        Assert.Equal(0, Run(SystemdToolFactAttribute.Find("systemd-sysusers")!, "--root=" + Stage, Path.Combine(Stage, "etc", "sysusers.d", "xrfedge.conf")));
+        Assert.Equal(0, Run(SystemdToolFactAttribute.Find("systemctl")!, "--root=" + Stage, "enable", "xrfedge.service"));
+
+        string unit = File.ReadAllText(Path.Combine(Stage, "etc", "systemd", "system", "xrfedge.service"));
+        string user = Regex.Match(unit, "(?m)^User=(.+)$").Groups[1].Value;
+        string[] passwd = File.ReadAllLines(Path.Combine(Stage, "etc", "passwd"));
+        Assert.Contains(passwd, line => line.StartsWith(user + ":", StringComparison.Ordinal) && line.EndsWith(":/usr/sbin/nologin", StringComparison.Ordinal));
+        string[] group = File.ReadAllLines(Path.Combine(Stage, "etc", "group"));
+        foreach (string supplementary in Regex.Match(unit, "(?m)^SupplementaryGroups=(.+)$").Groups[1].Value.Split(' '))
+        {
+            Assert.Contains(group, line => line.StartsWith(supplementary + ":", StringComparison.Ordinal) && line.Split(':')[3].Split(',').Contains(user));
+        }
+
+        Assert.True(File.Exists(Path.Combine(Stage, "etc", "systemd", "system", "multi-user.target.wants", "xrfedge.service")));
+    }
+
+    [Fact]
+    public void Install_ShipsTheTtyS0DropInBesideTheUnitWithoutActivatingIt()
+    {
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(File.ReadAllText(RepositoryRoot.Combine("systemd", "mca-on-ttyS0.conf")), File.ReadAllText(Path.Combine(Prefix, "systemd", "mca-on-ttyS0.conf")));
+        Assert.False(Directory.Exists(Path.Combine(Stage, "etc", "systemd", "system", "xrfedge.service.d")));
+    }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Install_AgainAfterTheSiteSettingsBecameWorldReadable_KeepsThemAndClosesThemToOtherUsers()
+    {
+        // xrfedge.env holds Mqtt:Password (and KeyPassword). An editor or `cp` from a 0644 template leaves it readable by
+        // every local user; install.sh created it 0640 once and never looked again.
+        Assert.Equal(0, Install().ExitCode);
+        string env = Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env");
+        File.WriteAllText(env, "XRFEDGE_Mqtt__Username=xrf\nXRFEDGE_Mqtt__Password=secret\n");
+        File.SetUnixFileMode(env, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal("XRFEDGE_Mqtt__Username=xrf\nXRFEDGE_Mqtt__Password=secret\n", File.ReadAllText(env));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(env));
+        Assert.Contains("xrfedge.env", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Install_Fresh_WritesTheSiteSettingsReadableByRootOnly()
+    {
+        Assert.Equal(0, Install().ExitCode);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
+            File.GetUnixFileMode(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")));
+    }
+
     [Theory]
     [InlineData("nobody", "nobody")] // the usual case: the user's own clone
     [InlineData("root", "root")] // a clone made by root: the user could not write its obj/ folders
@@ -110,9 +208,11 @@ public sealed class InstallScriptTests : IDisposable
         string dotnet = Path.Combine(tools, "dotnet");
         File.WriteAllText(dotnet, """
             #!/bin/sh
+            [ "$1" = "--list-sdks" ] && { echo "10.0.401 [/fake/sdk]"; exit 0; }
             out=""
             while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done
             mkdir -p "$out" && id -un > "$out/built-by" && printf 'release 1' > "$out/xrfedge.dll"
+            cp "$XRFEDGE_TEST_RUNTIMECONFIG" "$out/" && cp -r "$XRFEDGE_TEST_RUNTIMES" "$out/"
             """ + "\n");
         File.SetUnixFileMode(dotnet, traversable);
         File.SetUnixFileMode(tools, traversable);
@@ -120,6 +220,8 @@ public sealed class InstallScriptTests : IDisposable
         var (exitCode, output) = Install(prebuilt: false, new Dictionary<string, string>
         {
             ["SUDO_USER"] = "nobody",
+            ["XRFEDGE_TEST_RUNTIMECONFIG"] = Path.Combine(Build, "xrfedge.runtimeconfig.json"),
+            ["XRFEDGE_TEST_RUNTIMES"] = Path.Combine(Build, "runtimes"),
             ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH"),
         }, Path.Combine(checkout, "scripts", "install.sh"));
 
@@ -144,7 +246,7 @@ public sealed class InstallScriptTests : IDisposable
     }
 
     /// <summary>
-    /// A checkout holding only what install.sh reads besides the build (the script, the unit, the udev rule and
+    /// A checkout holding only what install.sh reads besides the build (the script, systemd/ and
     /// <paramref name="profile"/>; no models/), in <paramref name="name"/> under the test's folder.
     /// </summary>
     private string CopyCheckout(string name, string profile)
@@ -156,9 +258,9 @@ public sealed class InstallScriptTests : IDisposable
         }
 
         File.Copy(RepositoryRoot.Combine("scripts", "install.sh"), Path.Combine(checkout, "scripts", "install.sh"));
-        foreach (string file in new[] { "xrfedge.service", "60-xrfedge.rules" })
+        foreach (string file in Directory.GetFiles(RepositoryRoot.Combine("systemd")))
         {
-            File.Copy(RepositoryRoot.Combine("systemd", file), Path.Combine(checkout, "systemd", file));
+            File.Copy(file, Path.Combine(checkout, "systemd", Path.GetFileName(file)));
         }
 
         File.Copy(RepositoryRoot.Combine("firmware-config", profile), Path.Combine(checkout, "firmware-config", profile));
@@ -172,11 +274,17 @@ public sealed class InstallScriptTests : IDisposable
         return process.ExitCode;
     }
 
-    private (int ExitCode, string Output) Install(bool prebuilt = true, Dictionary<string, string>? environment = null, string? script = null)
+    private (int ExitCode, string Output) Install(bool prebuilt = true, Dictionary<string, string>? environment = null, string? script = null,
+        string? destdir = null, params string[] arguments)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(script ?? RepositoryRoot.Combine("scripts", "install.sh"));
-        start.Environment["DESTDIR"] = Stage;
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DESTDIR"] = destdir ?? Stage;
         start.Environment.Remove("SUDO_USER");
         if (prebuilt)
         {

@@ -9,6 +9,9 @@ public sealed partial class UnitFileTests
 {
     private static readonly string Unit = RepositoryRoot.Combine("systemd", "xrfedge.service");
 
+    /// <summary>The example drop-in for an MCA on the mini-UART (docs/deploy.md §4), shipped inactive.</summary>
+    private static readonly string TtyS0DropIn = RepositoryRoot.Combine("systemd", "mca-on-ttyS0.conf");
+
     [SystemdAnalyzeFact]
     public void Verify_ShippedUnit_HasNoComplaints()
     {
@@ -16,6 +19,34 @@ public sealed partial class UnitFileTests
         var (exitCode, output) = Verify(File.ReadAllText(Unit));
 
         Assert.True(exitCode == 0 && output.Length == 0, $"systemd-analyze verify: exit {exitCode}\n{output}");
+    }
+
+    [SystemdAnalyzeFact]
+    public void Verify_ShippedUnitWithTheTtyS0DropIn_HasNoComplaints()
+    {
+        var (exitCode, output) = Verify(File.ReadAllText(Unit), File.ReadAllText(TtyS0DropIn));
+
+        Assert.True(exitCode == 0 && output.Length == 0, $"systemd-analyze verify: exit {exitCode}\n{output}");
+    }
+
+    [SystemdAnalyzeFact]
+    public void Verify_BrokenDropIn_Complains()
+    {
+        // The control for the drop-in: verify reads <unit>.d/*.conf beside the unit.
+        var (_, output) = Verify(File.ReadAllText(Unit), File.ReadAllText(TtyS0DropIn).Replace("DeviceAllow=", "DeviceAllows=", StringComparison.Ordinal));
+
+        Assert.Contains("DeviceAllows", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TtyS0DropIn_AllowsTheNodeNotTheMajorItSharesWithTheConsoles()
+    {
+        // docs/deploy.md §4 told sites to add `DeviceAllow=char-ttyS rw`: systemd allows a char-<group> by major, and
+        // ttyS is major 4 with tty0…tty63, so the service could open every virtual console.
+        string[] allowed = Regex.Matches(File.ReadAllText(TtyS0DropIn), "(?m)^DeviceAllow=(\\S+)").Select(m => m.Groups[1].Value).ToArray();
+
+        Assert.Equal(["/dev/ttyS0"], allowed);
+        Assert.DoesNotMatch("(?m)^DeviceAllow=char-ttyS", File.ReadAllText(Unit));
     }
 
     [SystemdAnalyzeFact]
@@ -71,12 +102,18 @@ public sealed partial class UnitFileTests
     private static int Seconds(string unit, string key) =>
         int.Parse(Regex.Match(unit, $"^{key}=(\\d+)s$", RegexOptions.Multiline).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
-    private static (int ExitCode, string Output) Verify(string unitText)
+    private static (int ExitCode, string Output) Verify(string unitText, string? dropInText = null)
     {
         string folder = Directory.CreateTempSubdirectory("xrfedge-unit-").FullName;
         try
         {
             string path = Path.Combine(folder, "xrfedge.service");
+            if (dropInText is not null)
+            {
+                Directory.CreateDirectory(path + ".d");
+                File.WriteAllText(Path.Combine(path + ".d", "drop-in.conf"), dropInText);
+            }
+
             File.WriteAllText(path, unitText.Replace("/opt/xrfedge/xrfedge run", Path.Combine(AppContext.BaseDirectory, "xrfedge") + " run", StringComparison.Ordinal));
             var start = new ProcessStartInfo(SystemdAnalyzeFactAttribute.Path!) { RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add("verify");
