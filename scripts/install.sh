@@ -340,7 +340,9 @@ fi
 usermod -a -G dialout,gpio,spi xrfedge
 # Installs before 2026-11-24 gave xrfedge.env group xrfedge; the service never reads it (systemd does, as root).
 [ "$(stat -c %G /etc/xrfedge/xrfedge.env)" = xrfedge ] && chgrp root /etc/xrfedge/xrfedge.env
-udevadm control --reload-rules && udevadm trigger --subsystem-match=gpio --subsystem-match=spidev --subsystem-match=tty || true
+# trigger only queues the events; settle waits for the rules to have set the device groups, so that a --start right
+# after a first install does not open spidev/gpiochip before they are the service's (one failed start until 2026-11-24).
+udevadm control --reload-rules && udevadm trigger --subsystem-match=gpio --subsystem-match=spidev --subsystem-match=tty && udevadm settle --timeout=10 || true
 systemctl daemon-reload
 systemctl enable xrfedge.service
 if $start; then

@@ -49,6 +49,18 @@ public sealed partial class UnitFileTests
         Assert.DoesNotMatch("(?m)^DeviceAllow=char-ttyS", File.ReadAllText(Unit));
     }
 
+    [Fact]
+    public void Unit_DoesNotWaitForNetworkOnline()
+    {
+        // The analyser works offline (store-and-forward; MQTT connects and reconnects by itself, DNS failures included):
+        // ordering it after network-online.target held an offline instrument's start for the wait-online timeout
+        // (systemd-networkd-wait-online: 120 s) with no elements on screen.
+        var unit = File.ReadAllText(Unit);
+
+        Assert.DoesNotMatch("(?m)^(Wants|After|Requires)=.*network-online\\.target", unit);
+        Assert.Matches("(?m)^After=.*\\bnetwork\\.target\\b", unit);
+    }
+
     [SystemdAnalyzeFact]
     public void Verify_BrokenUnit_Complains()
     {
