@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -319,7 +322,9 @@ public static class SpectrumJsonl
 
     private static IEnumerable<SpectrumReadResult> ReadIterator(TextReader reader, string source)
     {
-        var seenIds = new HashSet<string>(StringComparer.Ordinal);
+        // The file is streamed without a size limit, so ids are remembered by a 128-bit digest, not whole: kept whole, a
+        // file of long ids grew the set by the size of the file.
+        var seenIds = new HashSet<UInt128>();
         var lines = new BoundedLineReader(reader, MaxLineLength);
         var lineNumber = 0;
         while (true)
@@ -367,7 +372,7 @@ public static class SpectrumJsonl
                 continue;
             }
 
-            if (!seenIds.Add(id!))
+            if (!seenIds.Add(IdDigest(id!)))
             {
                 yield return SpectrumReadResult.Failure(source, lineNumber, id, $"id \"{id}\" was already used earlier in the file; ids must be unique");
                 continue;
@@ -379,6 +384,14 @@ public static class SpectrumJsonl
             };
             yield return SpectrumReadResult.Success(source, lineNumber, withSource);
         }
+    }
+
+    /// <summary>The first 128 bits of the SHA-256 of <paramref name="id"/>: a repeat is found, a different id collides with odds of 2^-128.</summary>
+    private static UInt128 IdDigest(string id)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(MemoryMarshal.AsBytes(id.AsSpan()), hash);
+        return BinaryPrimitives.ReadUInt128LittleEndian(hash);
     }
 
     private static Dictionary<string, string> WithSource(IReadOnlyDictionary<string, string> metadata, string source, int lineNumber)
