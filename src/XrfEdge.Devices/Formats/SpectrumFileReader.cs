@@ -60,9 +60,9 @@ public static class SpectrumFileReader
     }
 
     /// <summary>
-    /// The format of a file: from the extension (<c>.mca</c>, <c>.spe</c>, <c>.msa</c>/<c>.emsa</c>, <c>.csv</c>/<c>.tsv</c>,
-    /// <c>.jsonl</c>/<c>.ndjson</c>) when it agrees with the content, else from the first non-blank line
-    /// (<c>&lt;&lt;PMCA</c>, <c>$</c>, <c>#FORMAT</c>, <c>{</c>, a number); null when neither tells.
+    /// The format of a file: a signature on the first non-blank line (<c>&lt;&lt;PMCA</c>, <c>$</c>, <c>#FORMAT</c>,
+    /// <c>{</c>) whatever the extension, else the extension (<c>.mca</c>, <c>.spe</c>, <c>.msa</c>/<c>.emsa</c>,
+    /// <c>.csv</c>/<c>.tsv</c>, <c>.jsonl</c>/<c>.ndjson</c>), else a number on that line (CSV); null when none tells.
     /// </summary>
     /// <param name="source">File name (only its extension is used).</param>
     /// <param name="head">The first characters of the file.</param>
@@ -81,8 +81,9 @@ public static class SpectrumFileReader
             _ => (SpectrumFileFormat?)null,
         };
 
-        // A signature in the content beats a misleading extension (an EMSA file saved as .txt or .csv).
-        return byContent is SpectrumFileFormat.AmptekMca or SpectrumFileFormat.Msa or SpectrumFileFormat.Spe
+        // A signature in the content beats a misleading extension (an EMSA file saved as .txt or .csv); so does a '{', which
+        // starts no CSV row and no other format's first line (a .jsonl saved as .csv used to fail as a CSV header).
+        return byContent is SpectrumFileFormat.AmptekMca or SpectrumFileFormat.Msa or SpectrumFileFormat.Spe or SpectrumFileFormat.Jsonl
             ? byContent
             : byExtension ?? byContent;
     }
@@ -139,7 +140,7 @@ public static class SpectrumFileReader
             yield break;
         }
 
-        var head = Encoding.Latin1.GetString(headBytes, 0, headLength);
+        var head = HeadText(headBytes.AsSpan(0, headLength));
 
         var format = options.Format ?? DetectFormat(source, head);
         if (format is null)
@@ -185,6 +186,15 @@ public static class SpectrumFileReader
             _ => CsvSpectrumReader.Read(reader, source, options),
         };
     }
+
+    /// <summary>
+    /// The head as text for detection: UTF-16 when it starts with a UTF-16 byte-order mark (Windows tools' "Unicode"), else
+    /// Latin-1, which maps every byte to one character. The reader's <see cref="StreamReader"/> follows the same mark.
+    /// </summary>
+    private static string HeadText(ReadOnlySpan<byte> head) =>
+        head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) ? Encoding.Unicode.GetString(head[2..])
+        : head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) ? Encoding.BigEndianUnicode.GetString(head[2..])
+        : Encoding.Latin1.GetString(head);
 
     private static long? KnownLength(Stream stream)
     {
