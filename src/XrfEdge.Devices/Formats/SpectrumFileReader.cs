@@ -142,7 +142,15 @@ public static class SpectrumFileReader
 
         var head = HeadText(headBytes.AsSpan(0, headLength));
 
+        const string NulBytes = "the file holds NUL bytes: UTF-16 text without a byte-order mark, or not text at all; save it as UTF-8";
+        var nulBytes = LooksLikeUtf16WithoutMark(headBytes.AsSpan(0, headLength));
         var format = options.Format ?? DetectFormat(source, head);
+        if (format is null && nulBytes)
+        {
+            yield return SpectrumReadResult.Failure(source, 0, null, NulBytes);
+            yield break;
+        }
+
         if (format is null)
         {
             yield return SpectrumReadResult.Failure(source, 0, null, headLength == 0
@@ -154,6 +162,12 @@ public static class SpectrumFileReader
         if (format != SpectrumFileFormat.Jsonl && KnownLength(stream) is { } length && length > MaxSingleSpectrumFileBytes)
         {
             yield return SpectrumReadResult.Failure(source, 0, null, TooLarge(length, format.Value));
+            yield break;
+        }
+
+        if (nulBytes)
+        {
+            yield return SpectrumReadResult.Failure(source, 0, null, NulBytes);
             yield break;
         }
 
@@ -195,6 +209,17 @@ public static class SpectrumFileReader
         head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) ? Encoding.Unicode.GetString(head[2..])
         : head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) ? Encoding.BigEndianUnicode.GetString(head[2..])
         : Encoding.Latin1.GetString(head);
+
+    /// <summary>
+    /// Whether at least a quarter of the head's bytes are NUL with no UTF-16 byte-order mark: UTF-16 text of ASCII
+    /// characters is half NULs. Read as 8-bit text it failed with the first line quoted NULs and all ("# F O R M A T"),
+    /// which named neither the problem nor the fix. A stray NUL is left to the readers, which refuse it in a count.
+    /// </summary>
+    private static bool LooksLikeUtf16WithoutMark(ReadOnlySpan<byte> head) =>
+        !head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE])
+        && !head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF])
+        && head.Length > 0
+        && head.Count((byte)0) * 4 >= head.Length;
 
     private static long? KnownLength(Stream stream)
     {

@@ -183,6 +183,20 @@ public sealed class ContradictionAndTruncationTests
         }
     }
 
+    [Theory]
+    [InlineData("spectrum.msa")]
+    [InlineData("spectrum.csv")]
+    [InlineData("spectrum.mca")]
+    public void AnyFormat_Utf16WithoutByteOrderMark_ErrorSaysSo(string source)
+    {
+        // The message used to quote the first line with its NULs ("# F O R M A T", "not an Amptek .mca file"), which
+        // names neither the problem nor the fix.
+        var result = ReadOne(Encoding.Unicode.GetBytes(Msa()), source);
+
+        Assert.False(result.IsSuccess);
+        Assert.Equal($"{source}: the file holds NUL bytes: UTF-16 text without a byte-order mark, or not text at all; save it as UTF-8", result.Error);
+    }
+
     [Fact]
     public void DetectFormat_JsonlSavedAsCsv_ReadAsJsonl()
     {
