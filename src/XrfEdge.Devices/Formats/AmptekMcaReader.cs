@@ -207,8 +207,8 @@ public static class AmptekMcaReader
             Id = FormatParsing.IdFromSource(cursor.Source),
             Counts = values,
             Calibration = calibration,
-            LiveTime = Seconds(cursor, metadata, "LIVE_TIME"),
-            RealTime = Seconds(cursor, metadata, "REAL_TIME"),
+            LiveTime = Seconds(cursor, metadata, usedKeyLines, "LIVE_TIME"),
+            RealTime = Seconds(cursor, metadata, usedKeyLines, "REAL_TIME"),
             Metadata = metadata,
         };
     }
@@ -294,17 +294,18 @@ public static class AmptekMcaReader
         }
     }
 
-    private static TimeSpan? Seconds(LineCursor cursor, Dictionary<string, string> metadata, string key)
+    private static TimeSpan? Seconds(LineCursor cursor, Dictionary<string, string> metadata, Dictionary<string, int> keyLines, string key)
     {
         if (!metadata.TryGetValue("mca." + key, out var text) || text.Length == 0)
         {
             return null;
         }
 
+        var line = keyLines.GetValueOrDefault("mca." + key);
         var seconds = FormatParsing.TryNumber(text);
         return seconds is >= 0
-            ? FormatParsing.Seconds(cursor, 0, seconds.Value, key)
-            : throw cursor.Error(0, $"{key} \"{FormatParsing.Shorten(text)}\" is not a non-negative number of seconds");
+            ? FormatParsing.Seconds(cursor, line, seconds.Value, key)
+            : throw cursor.Error(line, $"{key} \"{FormatParsing.Shorten(text)}\" is not a non-negative number of seconds");
     }
 
     private static string? ValueAfterDash(string line)

@@ -76,6 +76,17 @@ public sealed class ContradictionAndTruncationTests
         Assert.Equal(6, result.LineNumber);
     }
 
+    [Theory]
+    [InlineData("GAIN - 0\nLIVE_TIME - 29,5\nREAL_TIME - 30.0\n", "LIVE_TIME \"29,5\" is not a non-negative number of seconds", 4)]
+    [InlineData("GAIN - 0\nLIVE_TIME - 29.5\nREAL_TIME - -30\n", "REAL_TIME \"-30\" is not a non-negative number of seconds", 5)]
+    public void Mca_UnreadableTime_ErrorNamesItsLine(string header, string problem, int line)
+    {
+        // The error used to name the file only ("a.mca: LIVE_TIME …"), though the line is known.
+        var result = Fails(Mca(header: header), "time.mca", problem);
+
+        Assert.Equal(line, result.LineNumber);
+    }
+
     [Fact]
     public void Mca_McacGivenTwiceInTheConfiguration_Rejected() =>
         Fails(Mca() + "<<DP5 CONFIGURATION>>\nMCAC=256;\nMCAC=1024;\n<<DP5 CONFIGURATION END>>\n", "mcac.mca", "MCAC is given twice");
