@@ -259,13 +259,13 @@ public static class SpectrumJsonl
         {
             if (symbols?.FirstOrDefault(symbol => !IsElementSymbol(symbol)) is { } bad)
             {
-                return $"{name} holds \"{bad}\", which is not an element symbol (e.g. \"Fe\")";
+                return $"{name} holds \"{Shorten(bad)}\", which is not an element symbol (e.g. \"Fe\")";
             }
         }
 
         if (spectrum.Lines?.FirstOrDefault(line => !IsLineName(line)) is { } badLine)
         {
-            return $"lines holds \"{badLine}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
+            return $"lines holds \"{Shorten(badLine)}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
         }
 
         return null;
@@ -374,7 +374,7 @@ public static class SpectrumJsonl
 
             if (!seenIds.Add(IdDigest(id!)))
             {
-                yield return SpectrumReadResult.Failure(source, lineNumber, id, $"id \"{id}\" was already used earlier in the file; ids must be unique");
+                yield return SpectrumReadResult.Failure(source, lineNumber, id, $"id \"{Shorten(id!)}\" was already used earlier in the file; ids must be unique");
                 continue;
             }
 
@@ -524,17 +524,17 @@ public static class SpectrumJsonl
             // Accept integral floats ("12.0", "1e3") that some writers (NumPy float arrays) produce.
             if (!item.TryGetDouble(out var number) || !double.IsFinite(number))
             {
-                return Invariant($"counts[{channel}] is {item.GetRawText()}, not a finite number");
+                return Invariant($"counts[{channel}] is {Shorten(item.GetRawText())}, not a finite number");
             }
 
             if (number < 0)
             {
-                return Invariant($"counts[{channel}] is {item.GetRawText()}; counts must be non-negative integers");
+                return Invariant($"counts[{channel}] is {Shorten(item.GetRawText())}; counts must be non-negative integers");
             }
 
             if (number != Math.Floor(number) || number > MaxExactInteger)
             {
-                return Invariant($"counts[{channel}] is {item.GetRawText()}, not an integer; counts are raw MCA counts");
+                return Invariant($"counts[{channel}] is {Shorten(item.GetRawText())}, not an integer; counts are raw MCA counts");
             }
 
             result[channel++] = (long)number;
@@ -617,7 +617,7 @@ public static class SpectrumJsonl
         {
             if (anodeElement.ValueKind != JsonValueKind.String || !IsElementSymbol(anodeElement.GetString()))
             {
-                return $"field \"excitation.anode\" must be an element symbol such as \"Rh\", found {anodeElement.GetRawText()}";
+                return $"field \"excitation.anode\" must be an element symbol such as \"Rh\", found {Shorten(anodeElement.GetRawText())}";
             }
 
             anode = anodeElement.GetString();
@@ -682,7 +682,7 @@ public static class SpectrumJsonl
         {
             if (!IsElementSymbol(value))
             {
-                return $"field \"{name}\" holds \"{value}\", which is not an element symbol (e.g. \"Fe\")";
+                return $"field \"{name}\" holds \"{Shorten(value)}\", which is not an element symbol (e.g. \"Fe\")";
             }
         }
 
@@ -703,7 +703,7 @@ public static class SpectrumJsonl
         {
             if (!IsLineName(value))
             {
-                return $"field \"lines\" holds \"{value}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
+                return $"field \"lines\" holds \"{Shorten(value)}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
             }
         }
 
@@ -900,6 +900,9 @@ public static class SpectrumJsonl
         JsonValueKind.Null => "null",
         _ => "nothing",
     };
+
+    /// <summary>A value from the file short enough to quote in an error: a 1-Mi-character one made a 1-MB error line.</summary>
+    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 37), "...");
 
     private static string FirstSentence(string message)
     {

@@ -4,10 +4,10 @@ using XrfEdge.Spectra.Interchange;
 namespace XrfEdge.Spectra.Tests.Interchange;
 
 /// <summary>
-/// A <c>.jsonl</c> file is streamed and has no size limit, so what the reader keeps from line to line must not grow with
-/// the length of what the lines hold: the ids it remembers to refuse a repeated one used to be kept whole.
+/// A <c>.jsonl</c> file is streamed and has no size limit, so neither what the reader keeps from line to line nor what it
+/// quotes in an error may grow with what the lines hold (the ids it remembered were kept whole; values were quoted whole).
 /// </summary>
-public sealed class SpectrumJsonlIdMemoryTests
+public sealed class SpectrumJsonlHostileLineTests
 {
     // 64 channels: the format's minimum (spectra-jsonl.md).
     private static readonly string Counts = "[" + string.Join(',', Enumerable.Repeat("1", 64)) + "]";
@@ -52,6 +52,33 @@ public sealed class SpectrumJsonlIdMemoryTests
         Assert.True(results[1].IsSuccess, results[1].Error);
         Assert.False(results[2].IsSuccess);
         Assert.Contains("was already used earlier in the file", results[2].Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("count")]
+    [InlineData("element")]
+    [InlineData("line")]
+    [InlineData("anode")]
+    [InlineData("repeat")]
+    public void Read_HugeValueInAnError_QuotedShort(string where)
+    {
+        // A 1-Mi-character value was quoted whole: one bad line made a 1-MB error line in identify's output or the log.
+        var big = new string('9', 1 << 20);
+        var counts = Counts.Replace("[1,", "[" + big + ".5,", StringComparison.Ordinal);
+        var line = where switch
+        {
+            "count" => Line("x").Replace(Counts, counts, StringComparison.Ordinal),
+            "element" => Line("x")[..^1] + ",\"elements\":[\"" + big + "\"]}",
+            "line" => Line("x")[..^1] + ",\"lines\":[\"" + big + "\"]}",
+            "anode" => Line("x")[..^1] + ",\"excitation\":{\"anode\":\"" + big + "\"}}",
+            _ => Line(big) + "\n" + Line(big),
+        };
+
+        var result = SpectrumJsonl.Read(new StringReader(line + "\n"), "big.jsonl").Last();
+
+        Assert.False(result.IsSuccess);
+        Assert.True(result.Problem!.Length < 300, $"the problem is {result.Problem.Length} characters long");
+        Assert.Contains("...", result.Problem, StringComparison.Ordinal);
     }
 
     /// <summary>A text of <c>count</c> lines made on demand, so the test itself holds one line at a time.</summary>
