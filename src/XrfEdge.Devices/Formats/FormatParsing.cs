@@ -305,8 +305,11 @@ internal static class FormatParsing
     public static string[] Tokens(string line) =>
         line.Split([',', ';', '\t', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>A fragment of untrusted text short enough for an error message.</summary>
-    public static string Shorten(ReadOnlySpan<char> text) => text.Length <= 40 ? text.ToString() : string.Concat(text[..37], "...");
+    /// <summary>
+    /// A fragment of untrusted text short enough for an error message, with control characters written as <c>\uXXXX</c>:
+    /// errors go to the operator's terminal and log, where an ESC sequence from a file could retitle or clear the screen.
+    /// </summary>
+    public static string Shorten(ReadOnlySpan<char> text) => SpectrumJsonl.Quotable(text);
 
     /// <summary>Formats with the invariant culture.</summary>
     public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

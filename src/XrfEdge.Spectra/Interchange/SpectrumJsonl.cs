@@ -901,8 +901,30 @@ public static class SpectrumJsonl
         _ => "nothing",
     };
 
-    /// <summary>A value from the file short enough to quote in an error: a 1-Mi-character one made a 1-MB error line.</summary>
-    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 37), "...");
+    /// <summary>
+    /// Untrusted text from a file made fit to quote in an error message: at most 40 characters (a 1-Mi-character value made
+    /// a 1-MB error line), control characters written as <c>\uXXXX</c> (errors go to the operator's terminal and log, where
+    /// an ESC sequence from a file could retitle or clear the screen).
+    /// </summary>
+    /// <param name="text">The text as read.</param>
+    public static string Quotable(ReadOnlySpan<char> text)
+    {
+        var shortened = text.Length <= 40 ? text.ToString() : string.Concat(text[..37], "...");
+        if (!shortened.Any(char.IsControl))
+        {
+            return shortened;
+        }
+
+        var escaped = new StringBuilder(shortened.Length + 16);
+        foreach (var c in shortened)
+        {
+            _ = char.IsControl(c) ? escaped.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}") : escaped.Append(c);
+        }
+
+        return escaped.ToString();
+    }
+
+    private static string Shorten(string text) => Quotable(text);
 
     private static string FirstSentence(string message)
     {

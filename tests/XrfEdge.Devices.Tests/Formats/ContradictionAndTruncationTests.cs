@@ -208,6 +208,20 @@ public sealed class ContradictionAndTruncationTests
         Assert.Equal($"{source}: the file holds NUL bytes: UTF-16 text without a byte-order mark, or not text at all; save it as UTF-8", result.Error);
     }
 
+    [Theory]
+    [InlineData("esc.mca", "\u001b]0;owned\u0007<<PMCA SPECTRUM>>\n")]
+    [InlineData("esc.csv", "counts\n1\u001b[2J\n")]
+    [InlineData("esc.msa", "#FORMAT : EMSA/MAS Spectral Data File\n#XUNITS : \u001b[31mkeV\n#NPOINTS : 64\n#XPERCHAN : 0.01\n#SPECTRUM :\n")]
+    public void AnyFormat_ControlCharactersFromTheFile_NotCopiedIntoTheError(string source, string text)
+    {
+        // Errors quote the file and go to the operator's terminal: an ESC sequence in a file could retitle or clear it.
+        var result = ReadOne(text + Counts(64) + "\n", source);
+
+        Assert.False(result.IsSuccess);
+        Assert.DoesNotContain(result.Error!, char.IsControl);
+        Assert.Contains("\\u001B", result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void DetectFormat_JsonlSavedAsCsv_ReadAsJsonl()
     {

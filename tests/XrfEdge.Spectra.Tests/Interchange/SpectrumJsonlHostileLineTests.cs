@@ -81,6 +81,19 @@ public sealed class SpectrumJsonlHostileLineTests
         Assert.Contains("...", result.Problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Read_ControlCharactersInAValue_EscapedInTheError()
+    {
+        // "\u001b[2J" is a valid JSON string; quoted as read, the error cleared the operator's terminal.
+        var line = Line("x")[..^1] + ",\"elements\":[\"\\u001b[2J\"]}";
+
+        var result = Assert.Single(SpectrumJsonl.Read(new StringReader(line + "\n"), "esc.jsonl"));
+
+        Assert.False(result.IsSuccess);
+        Assert.DoesNotContain(result.Error!, char.IsControl);
+        Assert.Contains("holds \"\\u001B[2J\"", result.Problem, StringComparison.Ordinal);
+    }
+
     /// <summary>A text of <c>count</c> lines made on demand, so the test itself holds one line at a time.</summary>
     private sealed class GeneratedLines(int count, Func<int, string> line) : TextReader
     {
