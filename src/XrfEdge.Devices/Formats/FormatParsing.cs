@@ -252,6 +252,18 @@ internal static class FormatParsing
             return null;
         }
 
+        // With two distinct channels the line runs through the first point of each, so a second, different energy for a
+        // channel was dropped unseen; with more it was averaged in. A repeated identical point is harmless.
+        foreach (var group in points.GroupBy(p => p.Channel))
+        {
+            var energies = group.Select(p => p.EnergyKeV).Distinct().Take(2).ToArray();
+            if (energies.Length > 1)
+            {
+                problem = Invariant($"calibration points give channel {group.Key} two energies, {energies[0]} and {energies[1]} keV");
+                return null;
+            }
+        }
+
         var distinctChannels = points.Select(p => p.Channel).Distinct().Count();
         if (distinctChannels < 2)
         {

@@ -64,6 +64,19 @@ public sealed class ContradictionAndTruncationTests
         Assert.Equal(10, result.LineNumber);
     }
 
+    [Fact]
+    public void Mca_OneChannelGivenTwoEnergies_Rejected()
+    {
+        // Two distinct channels made a line through the first point of each, so 255 → 11.0 keV was dropped unseen.
+        var result = Fails(Mca(calibration: "<<CALIBRATION>>\nLABEL - keV\n0 0\n255 10.2\n255 11.0\n"), "conflict.mca", "calibration points give channel 255 two energies, 10.2 and 11 keV");
+
+        Assert.Equal(6, result.LineNumber);
+    }
+
+    [Fact]
+    public void Mca_SamePointGivenTwice_Read() =>
+        Assert.Equal(0.04, Reads(Mca(calibration: "<<CALIBRATION>>\nLABEL - keV\n0 0\n255 10.2\n255 10.2\n"), "again.mca").Spectrum.Calibration.GainKeVPerChannel, 12);
+
     [Theory]
     [InlineData("LIVE_TIME - 3.0\n", "LIVE_TIME")]
     [InlineData("REAL_TIME - 300.0\n", "REAL_TIME")]
