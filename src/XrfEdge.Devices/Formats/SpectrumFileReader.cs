@@ -142,7 +142,7 @@ public static class SpectrumFileReader
 
         var head = HeadText(headBytes.AsSpan(0, headLength));
 
-        const string NulBytes = "the file holds NUL bytes: UTF-16 text without a byte-order mark, or not text at all; save it as UTF-8";
+        const string NulBytes = "the file looks like UTF-16 text without a byte-order mark (every other byte is NUL); save it as UTF-8";
         var nulBytes = LooksLikeUtf16WithoutMark(headBytes.AsSpan(0, headLength));
         var format = options.Format ?? DetectFormat(source, head);
         if (format is null && nulBytes)
@@ -211,15 +211,27 @@ public static class SpectrumFileReader
         : Encoding.Latin1.GetString(head);
 
     /// <summary>
-    /// Whether at least a quarter of the head's bytes are NUL with no UTF-16 byte-order mark: UTF-16 text of ASCII
-    /// characters is half NULs. Read as 8-bit text it failed with the first line quoted NULs and all ("# F O R M A T"),
-    /// which named neither the problem nor the fix. A stray NUL is left to the readers, which refuse it in a count.
+    /// Whether the head, with no UTF-16 byte-order mark, is UTF-16 of ASCII text: in at least half of its byte pairs
+    /// exactly one byte is NUL. Read as 8-bit text it failed with the first line quoted NULs and all ("# F O R M A T"),
+    /// which named neither the problem nor the fix. A zero-filled block (a file cut by a power loss) has both bytes NUL
+    /// and is left to the readers: a <c>.jsonl</c> reports that line and still reads the lines after it.
     /// </summary>
-    private static bool LooksLikeUtf16WithoutMark(ReadOnlySpan<byte> head) =>
-        !head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE])
-        && !head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF])
-        && head.Length > 0
-        && head.Count((byte)0) * 4 >= head.Length;
+    private static bool LooksLikeUtf16WithoutMark(ReadOnlySpan<byte> head)
+    {
+        if (head.Length < 2 || head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+        {
+            return false;
+        }
+
+        var pairs = head.Length / 2;
+        var halfNul = 0;
+        for (var i = 0; i < pairs; i++)
+        {
+            halfNul += (head[2 * i] == 0) != (head[(2 * i) + 1] == 0) ? 1 : 0;
+        }
+
+        return halfNul * 2 >= pairs;
+    }
 
     private static long? KnownLength(Stream stream)
     {

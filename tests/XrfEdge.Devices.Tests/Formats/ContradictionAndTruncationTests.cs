@@ -218,7 +218,22 @@ public sealed class ContradictionAndTruncationTests
         var result = ReadOne(Encoding.Unicode.GetBytes(Msa()), source);
 
         Assert.False(result.IsSuccess);
-        Assert.Equal($"{source}: the file holds NUL bytes: UTF-16 text without a byte-order mark, or not text at all; save it as UTF-8", result.Error);
+        Assert.Equal($"{source}: the file looks like UTF-16 text without a byte-order mark (every other byte is NUL); save it as UTF-8", result.Error);
+    }
+
+    [Fact]
+    public void Jsonl_FirstBlockZeroFilled_LaterLinesStillRead()
+    {
+        // A power loss can leave a block of NULs in a file; a .jsonl reports that line and reads on, so this must not be
+        // mistaken for UTF-16 and refused whole.
+        var good = File.ReadAllBytes(TestFiles.Fixture("two-good-one-bad.jsonl"));
+        var bytes = new byte[4096].Concat("\n"u8.ToArray()).Concat(good).ToArray();
+
+        var results = SpectrumFileReader.Read(new MemoryStream(bytes), "zeroed.jsonl").ToList();
+
+        Assert.Equal(4, results.Count);
+        Assert.False(results[0].IsSuccess);
+        Assert.Equal([true, false, true], results.Skip(1).Select(r => r.IsSuccess));
     }
 
     [Theory]
