@@ -181,7 +181,7 @@ public static class AmptekMcaReader
             FormatParsing.CheckLastCountComplete(cursor, lastCountLine, lastCountTerminated, "<<END>>");
             if (!DeclaresChannelCount(metadata))
             {
-                throw cursor.Error(dataLine, "<<END>> is missing and neither GAIN nor MCAC gives the channel count, so a copy cut short cannot be told from a whole file");
+                throw cursor.Error(dataLine, "<<END>> is missing and neither GAIN, MCAC nor CHANNELS gives the channel count, so a copy cut short cannot be told from a whole file (if it is whole, add a <<END>> line after the counts)");
             }
         }
 
@@ -231,6 +231,15 @@ public static class AmptekMcaReader
             return key;
         }
 
+        // Third-party writers emit "CHANNELS: 1024" or "VERSION: 2" (mca-and-files.md §2.1).
+        var colon = line.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0 && line[..colon].Trim().Length > 0 && !line[..colon].Contains(' ', StringComparison.Ordinal))
+        {
+            var key = "mca." + line[..colon].Trim().ToUpperInvariant();
+            metadata[key] = line[(colon + 1)..].Trim();
+            return key;
+        }
+
         return null;
     }
 
@@ -257,7 +266,7 @@ public static class AmptekMcaReader
     /// </summary>
     private static void CheckOnce(LineCursor cursor, Dictionary<string, int> usedKeyLines, string? key)
     {
-        if (key is not ("mca.LIVE_TIME" or "mca.REAL_TIME" or "mca.GAIN" or "dp5.MCAC"))
+        if (key is not ("mca.LIVE_TIME" or "mca.REAL_TIME" or "mca.GAIN" or "mca.CHANNELS" or "dp5.MCAC"))
         {
             return;
         }
@@ -270,9 +279,10 @@ public static class AmptekMcaReader
         usedKeyLines[key] = cursor.LineNumber;
     }
 
-    /// <summary>Whether <c>GAIN</c> (an index 0–6) or <c>MCAC</c> states how many channels the data hold.</summary>
+    /// <summary>Whether <c>GAIN</c> (an index 0–6), <c>MCAC</c> or a third-party <c>CHANNELS</c> states how many channels the data hold.</summary>
     private static bool DeclaresChannelCount(Dictionary<string, string> metadata) =>
         (metadata.TryGetValue("dp5.MCAC", out var mcac) && int.TryParse(mcac, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+        || (metadata.TryGetValue("mca.CHANNELS", out var channels) && int.TryParse(channels, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
         || (metadata.TryGetValue("mca.GAIN", out var gain) && int.TryParse(gain, NumberStyles.Integer, CultureInfo.InvariantCulture, out var index) && index is >= 0 and <= 6);
 
     private static void CheckDeclaredChannels(LineCursor cursor, Dictionary<string, string> metadata, int channels, int dataLine)
@@ -282,6 +292,13 @@ public static class AmptekMcaReader
             && declared != channels)
         {
             throw cursor.Error(dataLine, FormatParsing.Invariant($"<<DATA>> holds {channels} channels but the configuration says MCAC={declared}; the file is truncated or corrupt"));
+        }
+
+        if (metadata.TryGetValue("mca.CHANNELS", out var stated)
+            && int.TryParse(stated, NumberStyles.Integer, CultureInfo.InvariantCulture, out var statedChannels)
+            && statedChannels != channels)
+        {
+            throw cursor.Error(dataLine, FormatParsing.Invariant($"<<DATA>> holds {channels} channels but CHANNELS says {statedChannels}; the file is truncated or corrupt"));
         }
 
         // GAIN is the channel-count index 0–6 (256 << GAIN), not keV/channel; other values are third-party use and ignored.

@@ -135,6 +135,18 @@ public sealed class ContradictionAndTruncationTests
         Fails(cut, "short.mca", "<<END>> is missing");
     }
 
+    [Theory]
+    [InlineData("CHANNELS: 256\n")]
+    [InlineData("CHANNELS - 256\n")]
+    public void Mca_ThirdPartyChannelsLineWithoutEnd_Read(string channels)
+    {
+        // Third-party writers emit "CHANNELS:" and omit <<END>> (mca-and-files.md §2.1): the count they state is checked.
+        var text = Mca(header: "LIVE_TIME - 29.5\n" + channels, end: string.Empty);
+
+        Assert.Equal(McaChannels, Reads(text, "third-party.mca").Spectrum.Counts.Length);
+        Fails(text.Replace("256", "512", StringComparison.Ordinal), "third-party.mca", "<<DATA>> holds 256 channels but CHANNELS says 512");
+    }
+
     [Fact]
     public void Mca_NothingDeclaresTheChannelCountButEndPresent_Read() =>
         Assert.Equal(McaChannels, Reads(Mca(header: "LIVE_TIME - 29.5\n"), "no-gain.mca").Spectrum.Counts.Length);
