@@ -62,6 +62,10 @@ public static class AmptekMcaReader
         List<long>? counts = null;
         var dataLine = 0;
         var dataEnded = false;
+        var dataClosed = false;
+        var lastCountLine = 0;
+        var lastCountTerminated = true;
+        var usedKeyLines = new Dictionary<string, int>(StringComparer.Ordinal);
         var section = "PMCA SPECTRUM";
         var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
         double? energyScale = 1.0;
@@ -77,6 +81,7 @@ public static class AmptekMcaReader
             if (line.StartsWith("<<", StringComparison.Ordinal) && line.EndsWith(">>", StringComparison.Ordinal))
             {
                 section = line[2..^2].Trim().ToUpperInvariant();
+                dataClosed |= counts is not null;
                 if (section == "DATA")
                 {
                     if (counts is not null)
@@ -93,6 +98,12 @@ public static class AmptekMcaReader
                 }
                 else if (section == "CALIBRATION")
                 {
+                    // A second section's points went into the same fit, where the first section's silently won.
+                    if (calibrationLine > 0)
+                    {
+                        throw cursor.Error(FormatParsing.Invariant($"a second <<CALIBRATION>> section (the first is at line {calibrationLine}); a .mca file holds one calibration"));
+                    }
+
                     calibrationLine = cursor.LineNumber;
                 }
 
@@ -102,7 +113,8 @@ public static class AmptekMcaReader
             switch (section)
             {
                 case "PMCA SPECTRUM":
-                    ReadHeader(line, metadata);
+                    CheckOnce(cursor, usedKeyLines, ReadHeader(line, metadata));
+                    FormatParsing.CheckHeaderEntries(cursor, metadata.Count);
                     break;
                 case "CALIBRATION":
                     if (line.StartsWith("LABEL", StringComparison.OrdinalIgnoreCase))
@@ -136,15 +148,19 @@ public static class AmptekMcaReader
 
                     counts!.Add(FormatParsing.Count(cursor, line, counts.Count, clamp));
                     FormatParsing.CheckChannelsSoFar(cursor, counts.Count);
+                    lastCountLine = cursor.LineNumber;
+                    lastCountTerminated = cursor.LastLineTerminated;
                     break;
                 case "DP5 CONFIGURATION" or "DPP CONFIGURATION":
-                    ReadConfiguration(line, metadata);
+                    CheckOnce(cursor, usedKeyLines, ReadConfiguration(line, metadata));
+                    FormatParsing.CheckHeaderEntries(cursor, metadata.Count);
                     break;
                 case "DPP STATUS":
                     var colon = line.IndexOf(':', StringComparison.Ordinal);
                     if (colon > 0)
                     {
                         metadata["status." + line[..colon].Trim()] = line[(colon + 1)..].Trim();
+                        FormatParsing.CheckHeaderEntries(cursor, metadata.Count);
                     }
 
                     break;
@@ -157,6 +173,16 @@ public static class AmptekMcaReader
         if (counts is null)
         {
             throw cursor.Error("missing <<DATA>> section: the file ends here without counts");
+        }
+
+        if (!dataClosed)
+        {
+            // <<END>> may be missing (third-party writers); then the data ran to the end of the file, which must be whole.
+            FormatParsing.CheckLastCountComplete(cursor, lastCountLine, lastCountTerminated, "<<END>>");
+            if (!DeclaresChannelCount(metadata))
+            {
+                throw cursor.Error(dataLine, "<<END>> is missing and neither GAIN, MCAC nor CHANNELS gives the channel count, so a copy cut short cannot be told from a whole file (if it is whole, add a <<END>> line after the counts)");
+            }
         }
 
         FormatParsing.CheckChannelCount(cursor, dataLine, counts.Count);
@@ -181,38 +207,83 @@ public static class AmptekMcaReader
             Id = FormatParsing.IdFromSource(cursor.Source),
             Counts = values,
             Calibration = calibration,
-            LiveTime = Seconds(cursor, metadata, "LIVE_TIME"),
-            RealTime = Seconds(cursor, metadata, "REAL_TIME"),
+            LiveTime = Seconds(cursor, metadata, usedKeyLines, "LIVE_TIME"),
+            RealTime = Seconds(cursor, metadata, usedKeyLines, "REAL_TIME"),
             Metadata = metadata,
         };
     }
 
-    private static void ReadHeader(string line, Dictionary<string, string> metadata)
+    /// <summary>Keeps a header line as <c>mca.KEY</c>; returns that metadata key, or null for a line that is not <c>KEY - value</c>.</summary>
+    private static string? ReadHeader(string line, Dictionary<string, string> metadata)
     {
         var dash = line.IndexOf(" - ", StringComparison.Ordinal);
         if (dash > 0)
         {
-            metadata["mca." + line[..dash].Trim().ToUpperInvariant()] = line[(dash + 3)..].Trim();
+            var key = "mca." + line[..dash].Trim().ToUpperInvariant();
+            metadata[key] = line[(dash + 3)..].Trim();
+            return key;
         }
-        else if (line.EndsWith(" -", StringComparison.Ordinal))
+
+        if (line.EndsWith(" -", StringComparison.Ordinal))
         {
-            metadata["mca." + line[..^2].Trim().ToUpperInvariant()] = string.Empty;
+            var key = "mca." + line[..^2].Trim().ToUpperInvariant();
+            metadata[key] = string.Empty;
+            return key;
         }
+
+        // Third-party writers emit "CHANNELS: 1024" or "VERSION: 2" (mca-and-files.md §2.1).
+        var colon = line.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0 && line[..colon].Trim().Length > 0 && !line[..colon].Contains(' ', StringComparison.Ordinal))
+        {
+            var key = "mca." + line[..colon].Trim().ToUpperInvariant();
+            metadata[key] = line[(colon + 1)..].Trim();
+            return key;
+        }
+
+        return null;
     }
 
-    private static void ReadConfiguration(string line, Dictionary<string, string> metadata)
+    /// <summary>Keeps a configuration line as <c>dp5.CMND</c>; returns that metadata key, or null for a line without <c>=</c>.</summary>
+    private static string? ReadConfiguration(string line, Dictionary<string, string> metadata)
     {
         // "MCAC=2048;    MCA/MCS Channels": the value ends at the first ';', the rest is a description.
         var equals = line.IndexOf('=', StringComparison.Ordinal);
         if (equals <= 0)
         {
-            return;
+            return null;
         }
 
         var end = line.IndexOf(';', equals);
         var value = end < 0 ? line[(equals + 1)..] : line[(equals + 1)..end];
-        metadata["dp5." + line[..equals].Trim().ToUpperInvariant()] = value.Trim();
+        var key = "dp5." + line[..equals].Trim().ToUpperInvariant();
+        metadata[key] = value.Trim();
+        return key;
     }
+
+    /// <summary>
+    /// Throws when a key the reader uses (the times, and the channel counts that catch truncation) comes a second time:
+    /// the last value used to win silently, so a hand-merged header read a live time of 3 s instead of 29.5 s.
+    /// </summary>
+    private static void CheckOnce(LineCursor cursor, Dictionary<string, int> usedKeyLines, string? key)
+    {
+        if (key is not ("mca.LIVE_TIME" or "mca.REAL_TIME" or "mca.GAIN" or "mca.CHANNELS" or "dp5.MCAC"))
+        {
+            return;
+        }
+
+        if (usedKeyLines.TryGetValue(key, out var first))
+        {
+            throw cursor.Error(FormatParsing.Invariant($"{key[4..]} is given twice (lines {first} and {cursor.LineNumber}); a .mca file states it once"));
+        }
+
+        usedKeyLines[key] = cursor.LineNumber;
+    }
+
+    /// <summary>Whether <c>GAIN</c> (an index 0–6), <c>MCAC</c> or a third-party <c>CHANNELS</c> states how many channels the data hold.</summary>
+    private static bool DeclaresChannelCount(Dictionary<string, string> metadata) =>
+        (metadata.TryGetValue("dp5.MCAC", out var mcac) && int.TryParse(mcac, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+        || (metadata.TryGetValue("mca.CHANNELS", out var channels) && int.TryParse(channels, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+        || (metadata.TryGetValue("mca.GAIN", out var gain) && int.TryParse(gain, NumberStyles.Integer, CultureInfo.InvariantCulture, out var index) && index is >= 0 and <= 6);
 
     private static void CheckDeclaredChannels(LineCursor cursor, Dictionary<string, string> metadata, int channels, int dataLine)
     {
@@ -221,6 +292,13 @@ public static class AmptekMcaReader
             && declared != channels)
         {
             throw cursor.Error(dataLine, FormatParsing.Invariant($"<<DATA>> holds {channels} channels but the configuration says MCAC={declared}; the file is truncated or corrupt"));
+        }
+
+        if (metadata.TryGetValue("mca.CHANNELS", out var stated)
+            && int.TryParse(stated, NumberStyles.Integer, CultureInfo.InvariantCulture, out var statedChannels)
+            && statedChannels != channels)
+        {
+            throw cursor.Error(dataLine, FormatParsing.Invariant($"<<DATA>> holds {channels} channels but CHANNELS says {statedChannels}; the file is truncated or corrupt"));
         }
 
         // GAIN is the channel-count index 0–6 (256 << GAIN), not keV/channel; other values are third-party use and ignored.
@@ -233,17 +311,18 @@ public static class AmptekMcaReader
         }
     }
 
-    private static TimeSpan? Seconds(LineCursor cursor, Dictionary<string, string> metadata, string key)
+    private static TimeSpan? Seconds(LineCursor cursor, Dictionary<string, string> metadata, Dictionary<string, int> keyLines, string key)
     {
         if (!metadata.TryGetValue("mca." + key, out var text) || text.Length == 0)
         {
             return null;
         }
 
+        var line = keyLines.GetValueOrDefault("mca." + key);
         var seconds = FormatParsing.TryNumber(text);
         return seconds is >= 0
-            ? FormatParsing.Seconds(cursor, 0, seconds.Value, key)
-            : throw cursor.Error(0, $"{key} \"{FormatParsing.Shorten(text)}\" is not a non-negative number of seconds");
+            ? FormatParsing.Seconds(cursor, line, seconds.Value, key)
+            : throw cursor.Error(line, $"{key} \"{FormatParsing.Shorten(text)}\" is not a non-negative number of seconds");
     }
 
     private static string? ValueAfterDash(string line)

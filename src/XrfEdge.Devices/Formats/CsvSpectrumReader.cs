@@ -26,6 +26,11 @@ public static class CsvSpectrumReader
     // A row may miss the fitted calibration by at most this fraction of a channel width.
     private const double FitToleranceChannels = 0.01;
 
+    // Most columns a row may have. A spectrum table uses at most three (channel, energy, counts) and exports add a few
+    // more; each field is kept as a string until the file is read, so a 60-MB file of one-character fields on wide rows
+    // cost about 1 GB before the row width was looked at.
+    private const int MaxColumns = 64;
+
     private enum Column
     {
         Ignore,
@@ -57,6 +62,12 @@ public static class CsvSpectrumReader
             }
 
             separators ??= Separators(line);
+            var fieldCount = CountFields(line, separators);
+            if (fieldCount > MaxColumns)
+            {
+                throw cursor.Error(FormatParsing.Invariant($"row has {fieldCount} columns; a spectrum table has at most {MaxColumns} (is this a spectrum written across one row?)"));
+            }
+
             var fields = line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (fields.Length == 0)
             {
@@ -151,6 +162,25 @@ public static class CsvSpectrumReader
             Calibration = calibration,
             Metadata = metadata,
         };
+    }
+
+    /// <summary>Non-empty fields of <paramref name="line"/>, counted without splitting it.</summary>
+    private static int CountFields(string line, char[] separators)
+    {
+        var fields = 0;
+        var inField = false;
+        foreach (var c in line)
+        {
+            var separator = Array.IndexOf(separators, c) >= 0;
+            if (!separator && !inField && !char.IsWhiteSpace(c))
+            {
+                fields++;
+            }
+
+            inField = !separator && (inField || !char.IsWhiteSpace(c));
+        }
+
+        return fields;
     }
 
     /// <summary>The delimiter of the file, sniffed from its first line: tab, else comma, else semicolon, else spaces.</summary>

@@ -57,6 +57,40 @@ internal static class FormatParsing
         }
     }
 
+    /// <summary>
+    /// Most header entries (keys, configuration commands, status lines, keywords) a single-spectrum file may hold: 4096. A
+    /// DppMCA file has about 150, an EMSA file about 30; each is kept as metadata, so without a limit a 64-MiB file of
+    /// short distinct lines cost close to a gigabyte.
+    /// </summary>
+    public const int MaxHeaderEntries = 4096;
+
+    /// <summary>Throws when <paramref name="entries"/> passes <see cref="MaxHeaderEntries"/>.</summary>
+    /// <param name="cursor">For the error location.</param>
+    /// <param name="entries">Header entries kept so far.</param>
+    public static void CheckHeaderEntries(LineCursor cursor, int entries)
+    {
+        if (entries > MaxHeaderEntries)
+        {
+            throw cursor.Error(Invariant($"more than {MaxHeaderEntries} header entries; no spectrum file has that many, so this is not one"));
+        }
+    }
+
+    /// <summary>
+    /// Throws when the data section's last line ran to the end of the file with no end marker after it: a copy cut short
+    /// there reads as a whole spectrum whose last count is wrong ("1234" cut to "12").
+    /// </summary>
+    /// <param name="cursor">For the file name.</param>
+    /// <param name="lastCountLine">Line of the last count, 0 when there was none.</param>
+    /// <param name="lastCountTerminated">Whether that line ended with a line break (<see cref="LineCursor.LastLineTerminated"/> just after it).</param>
+    /// <param name="endMarker">The marker the format ends its data with, for the message.</param>
+    public static void CheckLastCountComplete(LineCursor cursor, int lastCountLine, bool lastCountTerminated, string endMarker)
+    {
+        if (lastCountLine > 0 && !lastCountTerminated)
+        {
+            throw cursor.Error(lastCountLine, $"the file ends inside its last count: no line break after it and no {endMarker}, so it may have been cut short there");
+        }
+    }
+
     /// <summary>A live or real time in seconds, or an error naming <paramref name="what"/> when negative or beyond <see cref="SpectrumJsonl.MaxSeconds"/>.</summary>
     /// <param name="cursor">For the error location.</param>
     /// <param name="lineNumber">Line of the value.</param>
@@ -218,6 +252,18 @@ internal static class FormatParsing
             return null;
         }
 
+        // With two distinct channels the line runs through the first point of each, so a second, different energy for a
+        // channel was dropped unseen; with more it was averaged in. A repeated identical point is harmless.
+        foreach (var group in points.GroupBy(p => p.Channel))
+        {
+            var energies = group.Select(p => p.EnergyKeV).Distinct().Take(2).ToArray();
+            if (energies.Length > 1)
+            {
+                problem = Invariant($"calibration points give channel {group.Key} two energies, {energies[0]} and {energies[1]} keV");
+                return null;
+            }
+        }
+
         var distinctChannels = points.Select(p => p.Channel).Distinct().Count();
         if (distinctChannels < 2)
         {
@@ -271,8 +317,11 @@ internal static class FormatParsing
     public static string[] Tokens(string line) =>
         line.Split([',', ';', '\t', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>A fragment of untrusted text short enough for an error message.</summary>
-    public static string Shorten(ReadOnlySpan<char> text) => text.Length <= 40 ? text.ToString() : string.Concat(text[..37], "...");
+    /// <summary>
+    /// A fragment of untrusted text short enough for an error message, with control characters written as <c>\uXXXX</c>:
+    /// errors go to the operator's terminal and log, where an ESC sequence from a file could retitle or clear the screen.
+    /// </summary>
+    public static string Shorten(ReadOnlySpan<char> text) => SpectrumJsonl.Quotable(text);
 
     /// <summary>Formats with the invariant culture.</summary>
     public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -21,6 +21,12 @@ internal sealed class LineCursor(TextReader reader, string source)
     /// <summary>Number of the line last returned by <see cref="Next"/> (0 before the first).</summary>
     public int LineNumber { get; private set; }
 
+    /// <summary>
+    /// Whether the last line read from the text ended with a line break. False only for a last line that ran to the end of
+    /// the file: a data section ending so, without its end marker, may have been cut inside its last value.
+    /// </summary>
+    public bool LastLineTerminated => _lines?.LastLineTerminated ?? true;
+
     /// <summary>The next line without its terminator, or null at the end of the file.</summary>
     public string? Next()
     {

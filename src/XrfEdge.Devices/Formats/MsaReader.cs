@@ -35,6 +35,10 @@ public static class MsaReader
     // XY data: how far (in channels) an x value may sit from its channel's centre; see CheckXValues.
     private const double XToleranceChannels = 0.51;
 
+    // The keywords the reader turns into the spectrum; each may be stated once (the last used to win silently).
+    private static readonly HashSet<string> UsedKeywords =
+        new(["NPOINTS", "DATATYPE", "XUNITS", "XPERCHAN", "OFFSET", "CHOFFSET", "LIVETIME", "REALTIME", "BEAMKV"], StringComparer.Ordinal);
+
     /// <summary>Reads the one spectrum of an EMSA/MAS file; never throws for bad content.</summary>
     /// <param name="reader">The text.</param>
     /// <param name="source">File name for ids and messages.</param>
@@ -77,8 +81,14 @@ public static class MsaReader
                 break;
             }
 
+            if (UsedKeywords.Contains(keyword) && keywords.TryGetValue(keyword, out var earlier))
+            {
+                throw cursor.Error(FormatParsing.Invariant($"#{keyword} is given twice (lines {earlier.Line} and {cursor.LineNumber}); an EMSA/MAS file states it once"));
+            }
+
             keywords[keyword] = (value, cursor.LineNumber);
             metadata["msa." + keyword] = value;
+            FormatParsing.CheckHeaderEntries(cursor, keywords.Count);
         }
 
         if (first)
@@ -175,6 +185,9 @@ public static class MsaReader
     {
         var counts = new long[channels];
         var read = 0;
+        var lastCountLine = 0;
+        var lastCountTerminated = true;
+        var endOfData = false;
         xValues = isXy ? new double[channels] : null;
         while (cursor.Next() is { } raw)
         {
@@ -189,6 +202,7 @@ public static class MsaReader
                 if (TrySplitKeyword(line.ToString(), out var keyword, out _) && keyword == "ENDOFDATA")
                 {
                     CheckNothingAfterEnd(cursor);
+                    endOfData = true;
                     break;
                 }
 
@@ -196,6 +210,8 @@ public static class MsaReader
                 throw cursor.Error($"unexpected \"{FormatParsing.Shorten(line)}\" inside the data; expected counts or #ENDOFDATA");
             }
 
+            lastCountLine = cursor.LineNumber;
+            lastCountTerminated = cursor.LastLineTerminated;
             if (isXy)
             {
                 var tokens = FormatParsing.Tokens(line.ToString());
@@ -230,6 +246,12 @@ public static class MsaReader
         if (read < channels)
         {
             throw cursor.Error(spectrumLine, FormatParsing.Invariant($"#NPOINTS says {channels} channels but only {read} values follow #SPECTRUM; the file is truncated"));
+        }
+
+        if (!endOfData)
+        {
+            // #ENDOFDATA is tolerated missing; then #NPOINTS cannot see a cut inside the last value itself.
+            FormatParsing.CheckLastCountComplete(cursor, lastCountLine, lastCountTerminated, "#ENDOFDATA");
         }
 
         return counts;

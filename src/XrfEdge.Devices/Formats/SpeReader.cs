@@ -46,6 +46,7 @@ public static class SpeReader
         var mcaCalLine = 0;
         TimeSpan? live = null;
         TimeSpan? real = null;
+        var timesLine = 0;
         var sawBlock = false;
         var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
 
@@ -71,6 +72,13 @@ public static class SpeReader
             sawBlock = true;
             var block = line.TrimEnd(':').TrimStart('$').ToUpperInvariant();
             var blockLine = cursor.LineNumber;
+            CheckOnce(cursor, block, block switch
+            {
+                "MEAS_TIM" => timesLine,
+                "ENER_FIT" => enerFitLine,
+                "MCA_CAL" => mcaCalLine,
+                _ => 0,
+            });
             switch (block)
             {
                 case "DATA":
@@ -82,10 +90,12 @@ public static class SpeReader
                     counts = ReadData(cursor, clamp, out firstChannel);
                     break;
                 case "MEAS_TIM":
+                    timesLine = blockLine;
                     var times = FormatParsing.Tokens(NextValueLine(cursor, "$MEAS_TIM:"));
-                    if (times.Length < 2)
+                    if (times.Length != 2)
                     {
-                        throw cursor.Error("$MEAS_TIM: must give \"live real\" in seconds");
+                        // More than two pieces is how comma decimals look ("29,5 30,0"), which read as live 29 s, real 5 s.
+                        throw cursor.Error(FormatParsing.Invariant($"$MEAS_TIM: must give exactly two numbers, \"live real\" in seconds, found {times.Length} (comma decimals?)"));
                     }
 
                     live = NonNegativeSeconds(cursor, times[0], "live time");
@@ -166,16 +176,22 @@ public static class SpeReader
         FormatParsing.CheckChannelCount(cursor, cursor.LineNumber, (int)Math.Min(channels, int.MaxValue));
         var counts = new long[channels];
         var read = 0;
+        var lastCountLine = 0;
+        var lastCountTerminated = true;
+        var nextBlock = false;
         while (cursor.Next() is { } line)
         {
             if (line.AsSpan().TrimStart().StartsWith('$'))
             {
                 cursor.PushBack(line);
+                nextBlock = true;
                 break;
             }
 
             foreach (var token in new TokenEnumerator(line))
             {
+                lastCountLine = cursor.LineNumber;
+                lastCountTerminated = cursor.LastLineTerminated;
                 if (read == counts.Length)
                 {
                     throw cursor.Error(FormatParsing.Invariant($"$DATA: holds more than the {channels} counts its range {firstChannel} {lastChannel} declares"));
@@ -189,6 +205,12 @@ public static class SpeReader
         if (read < counts.Length)
         {
             throw cursor.Error(rangeLine, FormatParsing.Invariant($"$DATA: declares {channels} channels ({firstChannel} to {lastChannel}) but only {read} counts follow; the file is truncated"));
+        }
+
+        if (!nextBlock)
+        {
+            // $DATA: was the last block: the count check cannot see a cut inside the last count itself.
+            FormatParsing.CheckLastCountComplete(cursor, lastCountLine, lastCountTerminated, "$BLOCK: line after it");
         }
 
         return counts;
@@ -226,6 +248,18 @@ public static class SpeReader
         }
 
         return Polynomial(cursor, tokens, "$MCA_CAL:", keVPerUnit);
+    }
+
+    /// <summary>
+    /// Throws when a block the reader uses comes a second time (<paramref name="firstLine"/> &gt; 0): the last one used to win
+    /// silently, so a file with two <c>$MCA_CAL:</c> blocks read whichever came last.
+    /// </summary>
+    private static void CheckOnce(LineCursor cursor, string block, int firstLine)
+    {
+        if (firstLine > 0)
+        {
+            throw cursor.Error(FormatParsing.Invariant($"a second ${block}: block (the first is at line {firstLine}); an .spe file states it once"));
+        }
     }
 
     private static string NextValueLine(LineCursor cursor, string block)

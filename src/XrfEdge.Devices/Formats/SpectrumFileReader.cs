@@ -60,9 +60,9 @@ public static class SpectrumFileReader
     }
 
     /// <summary>
-    /// The format of a file: from the extension (<c>.mca</c>, <c>.spe</c>, <c>.msa</c>/<c>.emsa</c>, <c>.csv</c>/<c>.tsv</c>,
-    /// <c>.jsonl</c>/<c>.ndjson</c>) when it agrees with the content, else from the first non-blank line
-    /// (<c>&lt;&lt;PMCA</c>, <c>$</c>, <c>#FORMAT</c>, <c>{</c>, a number); null when neither tells.
+    /// The format of a file: a signature on the first non-blank line (<c>&lt;&lt;PMCA</c>, <c>$</c>, <c>#FORMAT</c>,
+    /// <c>{</c>) whatever the extension, else the extension (<c>.mca</c>, <c>.spe</c>, <c>.msa</c>/<c>.emsa</c>,
+    /// <c>.csv</c>/<c>.tsv</c>, <c>.jsonl</c>/<c>.ndjson</c>), else a number on that line (CSV); null when none tells.
     /// </summary>
     /// <param name="source">File name (only its extension is used).</param>
     /// <param name="head">The first characters of the file.</param>
@@ -81,8 +81,9 @@ public static class SpectrumFileReader
             _ => (SpectrumFileFormat?)null,
         };
 
-        // A signature in the content beats a misleading extension (an EMSA file saved as .txt or .csv).
-        return byContent is SpectrumFileFormat.AmptekMca or SpectrumFileFormat.Msa or SpectrumFileFormat.Spe
+        // A signature in the content beats a misleading extension (an EMSA file saved as .txt or .csv); so does a '{', which
+        // starts no CSV row and no other format's first line (a .jsonl saved as .csv used to fail as a CSV header).
+        return byContent is SpectrumFileFormat.AmptekMca or SpectrumFileFormat.Msa or SpectrumFileFormat.Spe or SpectrumFileFormat.Jsonl
             ? byContent
             : byExtension ?? byContent;
     }
@@ -139,9 +140,17 @@ public static class SpectrumFileReader
             yield break;
         }
 
-        var head = Encoding.Latin1.GetString(headBytes, 0, headLength);
+        var head = HeadText(headBytes.AsSpan(0, headLength));
 
+        const string NulBytes = "the file looks like UTF-16 text without a byte-order mark (every other byte is NUL); save it as UTF-8";
+        var nulBytes = LooksLikeUtf16WithoutMark(headBytes.AsSpan(0, headLength));
         var format = options.Format ?? DetectFormat(source, head);
+        if (format is null && nulBytes)
+        {
+            yield return SpectrumReadResult.Failure(source, 0, null, NulBytes);
+            yield break;
+        }
+
         if (format is null)
         {
             yield return SpectrumReadResult.Failure(source, 0, null, headLength == 0
@@ -153,6 +162,12 @@ public static class SpectrumFileReader
         if (format != SpectrumFileFormat.Jsonl && KnownLength(stream) is { } length && length > MaxSingleSpectrumFileBytes)
         {
             yield return SpectrumReadResult.Failure(source, 0, null, TooLarge(length, format.Value));
+            yield break;
+        }
+
+        if (nulBytes)
+        {
+            yield return SpectrumReadResult.Failure(source, 0, null, NulBytes);
             yield break;
         }
 
@@ -184,6 +199,38 @@ public static class SpectrumFileReader
             SpectrumFileFormat.Msa => MsaReader.Read(reader, source, options),
             _ => CsvSpectrumReader.Read(reader, source, options),
         };
+    }
+
+    /// <summary>
+    /// The head as text for detection: UTF-16 when it starts with a UTF-16 byte-order mark (Windows tools' "Unicode"), else
+    /// Latin-1, which maps every byte to one character. The reader's <see cref="StreamReader"/> follows the same mark.
+    /// </summary>
+    private static string HeadText(ReadOnlySpan<byte> head) =>
+        head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) ? Encoding.Unicode.GetString(head[2..])
+        : head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) ? Encoding.BigEndianUnicode.GetString(head[2..])
+        : Encoding.Latin1.GetString(head);
+
+    /// <summary>
+    /// Whether the head, with no UTF-16 byte-order mark, is UTF-16 of ASCII text: in at least half of its byte pairs
+    /// exactly one byte is NUL. Read as 8-bit text it failed with the first line quoted NULs and all ("# F O R M A T"),
+    /// which named neither the problem nor the fix. A zero-filled block (a file cut by a power loss) has both bytes NUL
+    /// and is left to the readers: a <c>.jsonl</c> reports that line and still reads the lines after it.
+    /// </summary>
+    private static bool LooksLikeUtf16WithoutMark(ReadOnlySpan<byte> head)
+    {
+        if (head.Length < 2 || head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+        {
+            return false;
+        }
+
+        var pairs = head.Length / 2;
+        var halfNul = 0;
+        for (var i = 0; i < pairs; i++)
+        {
+            halfNul += (head[2 * i] == 0) != (head[(2 * i) + 1] == 0) ? 1 : 0;
+        }
+
+        return halfNul * 2 >= pairs;
     }
 
     private static long? KnownLength(Stream stream)

@@ -31,6 +31,12 @@ public sealed class BoundedLineReader
     public int MaxLineLength { get; }
 
     /// <summary>
+    /// Whether the line last returned by <see cref="ReadLine"/> ended with a line break; false when it ran to the end of
+    /// the text, which in a file cut short is where the cut fell. The null that marks the end does not change it.
+    /// </summary>
+    public bool LastLineTerminated { get; private set; } = true;
+
+    /// <summary>
     /// The next line without its terminator, or null at the end of the text. When the line is longer than
     /// <see cref="MaxLineLength"/>, returns an empty string and sets <paramref name="tooLongLength"/> to its length
     /// (saturated at <see cref="long.MaxValue"/>); otherwise <paramref name="tooLongLength"/> is 0.
@@ -50,7 +56,13 @@ public sealed class BoundedLineReader
                 _position = 0;
                 if (_length == 0)
                 {
-                    return sawAny ? Finish(length, out tooLongLength) : null;
+                    if (!sawAny)
+                    {
+                        return null;
+                    }
+
+                    LastLineTerminated = false;
+                    return Finish(length, out tooLongLength);
                 }
             }
 
@@ -70,6 +82,7 @@ public sealed class BoundedLineReader
                 continue;
             }
 
+            LastLineTerminated = true;
             var terminator = span[end];
             _position += end + 1;
             if (terminator == '\r')

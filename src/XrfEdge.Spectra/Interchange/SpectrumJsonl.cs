@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -256,13 +259,13 @@ public static class SpectrumJsonl
         {
             if (symbols?.FirstOrDefault(symbol => !IsElementSymbol(symbol)) is { } bad)
             {
-                return $"{name} holds \"{bad}\", which is not an element symbol (e.g. \"Fe\")";
+                return $"{name} holds \"{Shorten(bad)}\", which is not an element symbol (e.g. \"Fe\")";
             }
         }
 
         if (spectrum.Lines?.FirstOrDefault(line => !IsLineName(line)) is { } badLine)
         {
-            return $"lines holds \"{badLine}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
+            return $"lines holds \"{Shorten(badLine)}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
         }
 
         return null;
@@ -319,7 +322,9 @@ public static class SpectrumJsonl
 
     private static IEnumerable<SpectrumReadResult> ReadIterator(TextReader reader, string source)
     {
-        var seenIds = new HashSet<string>(StringComparer.Ordinal);
+        // The file is streamed without a size limit, so ids are remembered by a 128-bit digest, not whole: kept whole, a
+        // file of long ids grew the set by the size of the file.
+        var seenIds = new HashSet<UInt128>();
         var lines = new BoundedLineReader(reader, MaxLineLength);
         var lineNumber = 0;
         while (true)
@@ -367,9 +372,9 @@ public static class SpectrumJsonl
                 continue;
             }
 
-            if (!seenIds.Add(id!))
+            if (!seenIds.Add(IdDigest(id!)))
             {
-                yield return SpectrumReadResult.Failure(source, lineNumber, id, $"id \"{id}\" was already used earlier in the file; ids must be unique");
+                yield return SpectrumReadResult.Failure(source, lineNumber, id, $"id \"{Shorten(id!)}\" was already used earlier in the file; ids must be unique");
                 continue;
             }
 
@@ -379,6 +384,14 @@ public static class SpectrumJsonl
             };
             yield return SpectrumReadResult.Success(source, lineNumber, withSource);
         }
+    }
+
+    /// <summary>The first 128 bits of the SHA-256 of <paramref name="id"/>: a repeat is found, a different id collides with odds of 2^-128.</summary>
+    private static UInt128 IdDigest(string id)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(MemoryMarshal.AsBytes(id.AsSpan()), hash);
+        return BinaryPrimitives.ReadUInt128LittleEndian(hash);
     }
 
     private static Dictionary<string, string> WithSource(IReadOnlyDictionary<string, string> metadata, string source, int lineNumber)
@@ -511,17 +524,17 @@ public static class SpectrumJsonl
             // Accept integral floats ("12.0", "1e3") that some writers (NumPy float arrays) produce.
             if (!item.TryGetDouble(out var number) || !double.IsFinite(number))
             {
-                return Invariant($"counts[{channel}] is {item.GetRawText()}, not a finite number");
+                return Invariant($"counts[{channel}] is {Shorten(item.GetRawText())}, not a finite number");
             }
 
             if (number < 0)
             {
-                return Invariant($"counts[{channel}] is {item.GetRawText()}; counts must be non-negative integers");
+                return Invariant($"counts[{channel}] is {Shorten(item.GetRawText())}; counts must be non-negative integers");
             }
 
             if (number != Math.Floor(number) || number > MaxExactInteger)
             {
-                return Invariant($"counts[{channel}] is {item.GetRawText()}, not an integer; counts are raw MCA counts");
+                return Invariant($"counts[{channel}] is {Shorten(item.GetRawText())}, not an integer; counts are raw MCA counts");
             }
 
             result[channel++] = (long)number;
@@ -604,7 +617,7 @@ public static class SpectrumJsonl
         {
             if (anodeElement.ValueKind != JsonValueKind.String || !IsElementSymbol(anodeElement.GetString()))
             {
-                return $"field \"excitation.anode\" must be an element symbol such as \"Rh\", found {anodeElement.GetRawText()}";
+                return $"field \"excitation.anode\" must be an element symbol such as \"Rh\", found {Shorten(anodeElement.GetRawText())}";
             }
 
             anode = anodeElement.GetString();
@@ -669,7 +682,7 @@ public static class SpectrumJsonl
         {
             if (!IsElementSymbol(value))
             {
-                return $"field \"{name}\" holds \"{value}\", which is not an element symbol (e.g. \"Fe\")";
+                return $"field \"{name}\" holds \"{Shorten(value)}\", which is not an element symbol (e.g. \"Fe\")";
             }
         }
 
@@ -690,7 +703,7 @@ public static class SpectrumJsonl
         {
             if (!IsLineName(value))
             {
-                return $"field \"lines\" holds \"{value}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
+                return $"field \"lines\" holds \"{Shorten(value)}\", which is not a line name \"<Symbol>-<IUPAC>\" (e.g. \"Fe-KL3\")";
             }
         }
 
@@ -887,6 +900,31 @@ public static class SpectrumJsonl
         JsonValueKind.Null => "null",
         _ => "nothing",
     };
+
+    /// <summary>
+    /// Untrusted text from a file made fit to quote in an error message: at most 40 characters (a 1-Mi-character value made
+    /// a 1-MB error line), control characters written as <c>\uXXXX</c> (errors go to the operator's terminal and log, where
+    /// an ESC sequence from a file could retitle or clear the screen).
+    /// </summary>
+    /// <param name="text">The text as read.</param>
+    public static string Quotable(ReadOnlySpan<char> text)
+    {
+        var shortened = text.Length <= 40 ? text.ToString() : string.Concat(text[..37], "...");
+        if (!shortened.Any(char.IsControl))
+        {
+            return shortened;
+        }
+
+        var escaped = new StringBuilder(shortened.Length + 16);
+        foreach (var c in shortened)
+        {
+            _ = char.IsControl(c) ? escaped.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}") : escaped.Append(c);
+        }
+
+        return escaped.ToString();
+    }
+
+    private static string Shorten(string text) => Quotable(text);
 
     private static string FirstSentence(string message)
     {

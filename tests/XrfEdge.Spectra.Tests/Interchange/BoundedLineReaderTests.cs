@@ -69,4 +69,19 @@ public sealed class BoundedLineReaderTests
 
         Assert.Equal(new string('y', 1000), Assert.Single(lines).Line);
     }
+
+    [Theory]
+    [InlineData("a\nb\n", true)]
+    [InlineData("a\nb\r\n", true)]
+    [InlineData("a\nb\r", true)]
+    [InlineData("a\nb", false)]
+    public void LastLineTerminated_TellsWhetherTheTextEndsWithALineBreak(string text, bool expected)
+    {
+        var reader = new BoundedLineReader(new StringReader(text), 100);
+        while (reader.ReadLine(out _) is not null)
+        {
+        }
+
+        Assert.Equal(expected, reader.LastLineTerminated);
+    }
 }
