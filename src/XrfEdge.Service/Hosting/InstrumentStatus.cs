@@ -160,6 +160,34 @@ internal sealed class InstrumentStatus
         Changed?.Invoke();
     }
 
+    /// <summary>
+    /// The condition that <paramref name="error"/> described has ended (the DP5 not reachable at start-up has
+    /// connected). If it is still the last error, nothing has gone wrong since: <c>last_error</c> is cleared and a
+    /// <see cref="ServiceState.Fault"/> it caused becomes <see cref="ServiceState.Idle"/>. A later error stays, with the
+    /// state it set: it has its own way out (a failed measurement's fault is cleared by the next success). Errors that
+    /// record an event, not a condition (a measurement that failed), are never cleared this way.
+    /// </summary>
+    /// <returns>Whether <paramref name="error"/> was still the last error and was cleared.</returns>
+    public bool Recovered(string error)
+    {
+        lock (_gate)
+        {
+            if (_state == ServiceState.Stopping || _lastError != error)
+            {
+                return false;
+            }
+
+            _lastError = null;
+            if (_state == ServiceState.Fault)
+            {
+                _state = ServiceState.Idle;
+            }
+        }
+
+        Changed?.Invoke();
+        return true;
+    }
+
     public void SetError(string error)
     {
         lock (_gate)

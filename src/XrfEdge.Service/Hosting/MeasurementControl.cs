@@ -6,11 +6,17 @@ namespace XrfEdge.Service.Hosting;
 /// Start and stop requests for measurements, from the trigger input, MQTT commands and the interlock. Start requests
 /// go through a channel of capacity 1 with <see cref="BoundedChannelFullMode.DropWrite"/>: pressing the trigger again
 /// while a start is already pending does not queue a second measurement. A stop or an open interlock cancels the
-/// running measurement at once.
+/// running measurement at once. With Acquisition:AutoStart the auto-start is pending from construction until the
+/// acquisition worker requests it (<see cref="TryRequestAutoStart"/>, once its source answers); a stop before then
+/// cancels it for good.
 /// </summary>
-internal sealed class MeasurementControl
+/// <param name="autoStart">Acquisition:AutoStart: an auto-start is pending.</param>
+internal sealed class MeasurementControl(bool autoStart = false)
 {
     private readonly object _gate = new();
+    private readonly TaskCompletionSource _autoStartCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _autoStartPending = autoStart;
+    private string? _autoStartCancelledBy;
     private readonly Channel<StartRequest> _starts = Channel.CreateBounded<StartRequest>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
@@ -50,13 +56,84 @@ internal sealed class MeasurementControl
         return false;
     }
 
-    /// <summary>Stops the running measurement (recorded as aborted with <paramref name="reason"/>) and, in Continuous/Scan mode, the loop.</summary>
+    /// <summary>
+    /// Stops the running measurement (recorded as aborted with <paramref name="reason"/>) and, in Continuous/Scan mode, the
+    /// loop; drops a pending start, and cancels a pending auto-start (<see cref="AutoStartCancelledBy"/>). Until
+    /// 2026-11-24 an auto-start waiting for its DP5 was not pending anywhere a stop could reach: the run began anyway as
+    /// soon as the DP5 answered.
+    /// </summary>
     public void RequestStop(string reason)
     {
-        _stopReason = reason;
-        _running = false;
-        ClearPendingStart("stopped before it began: " + reason);
+        bool cancelledAutoStart;
+        lock (_gate)
+        {
+            // Under the gate with TryRequestAutoStart: the stop comes either before the auto-start is queued (and
+            // cancels it) or after (and drops it from the queue below, or stops the run it began).
+            _stopReason = reason;
+            _running = false;
+            cancelledAutoStart = _autoStartPending;
+            if (cancelledAutoStart)
+            {
+                _autoStartPending = false;
+                _autoStartCancelledBy = reason;
+            }
+
+            ClearPendingStart("stopped before it began: " + reason);
+        }
+
+        if (cancelledAutoStart)
+        {
+            _autoStartCancelled.TrySetResult(); // wakes the worker's wait for its source, which reads the state above
+        }
+
         Abort(reason);
+    }
+
+    /// <summary>True while an auto-start is pending: AutoStart is on, the worker has not requested it yet, and no stop came.</summary>
+    public bool AutoStartPending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _autoStartPending;
+            }
+        }
+    }
+
+    /// <summary>The reason of the stop that cancelled the pending auto-start, or null.</summary>
+    public string? AutoStartCancelledBy
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _autoStartCancelledBy;
+            }
+        }
+    }
+
+    /// <summary>Completes when a stop cancels the pending auto-start (the worker's wait for its source listens to it).</summary>
+    public Task AutoStartCancelled => _autoStartCancelled.Task;
+
+    /// <summary>
+    /// Requests the pending auto-start (origin "auto-start"), once. False when there is none: AutoStart is off, it was
+    /// requested already, or a stop cancelled it. A start already queued (a trigger press while the worker waited for
+    /// its source) stands for it.
+    /// </summary>
+    public bool TryRequestAutoStart()
+    {
+        lock (_gate)
+        {
+            if (!_autoStartPending)
+            {
+                return false;
+            }
+
+            _autoStartPending = false;
+            RequestStart("auto-start");
+            return true;
+        }
     }
 
     /// <summary>Aborts only the running measurement (interlock opened, service stopping).</summary>

@@ -41,7 +41,7 @@ internal sealed class AcquisitionWorker(
             if (_options.AutoStart)
             {
                 await WaitForSourceAsync(stoppingToken).ConfigureAwait(false);
-                control.RequestStart("auto-start");
+                control.TryRequestAutoStart(); // false when a stop cancelled it meanwhile (logged by the wait)
             }
 
             bool exhausted = false;
@@ -131,14 +131,24 @@ internal sealed class AcquisitionWorker(
     /// was spent on a measurement that failed for want of it, and an unattended Continuous or Scan profile whose DP5 was
     /// switched on after the service never measured (before that day start-up failed and systemd's restart auto-started
     /// once the DP5 answered). Any other source error ends the wait: the auto-started measurement then fails with it.
+    /// A stop meanwhile cancels the auto-start (<see cref="MeasurementControl.RequestStop"/>; log 8028 at once), but not
+    /// the wait: the service still connects when the DP5 comes, so the status leaves fault and a start given meanwhile
+    /// runs then, as before; only the auto-start does not (until 2026-11-24 it did: an exposure the stop had refused).
     /// </summary>
     private async Task WaitForSourceAsync(CancellationToken stoppingToken)
     {
         var retry = TimeSpan.FromMilliseconds(_options.ReconnectDelayMilliseconds);
         retry = retry > MinAutoStartRetry ? retry : MinAutoStartRetry;
+        bool cancellationLogged = false;
         while (true)
         {
             health.Idle(Worker);
+            if (!cancellationLogged && control.AutoStartCancelledBy is { } reason)
+            {
+                cancellationLogged = true;
+                Log.AutoStartCancelled(logger, reason, source.Description);
+            }
+
             try
             {
                 if (await source.TryConnectAsync(stoppingToken).ConfigureAwait(false))
@@ -151,7 +161,10 @@ internal sealed class AcquisitionWorker(
                 return;
             }
 
-            await Task.Delay(retry, time, stoppingToken).ConfigureAwait(false);
+            // Woken early by a stop that cancels the auto-start, so that the log says so at once (top of the loop).
+            var delay = Task.Delay(retry, time, stoppingToken);
+            await (cancellationLogged ? delay : Task.WhenAny(delay, control.AutoStartCancelled)).ConfigureAwait(false);
+            stoppingToken.ThrowIfCancellationRequested();
         }
     }
 

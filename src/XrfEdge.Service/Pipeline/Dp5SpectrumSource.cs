@@ -19,7 +19,11 @@ namespace XrfEdge.Service.Pipeline;
 /// </summary>
 internal sealed class Dp5SpectrumSource : ISpectrumSource
 {
-    /// <summary>Time allowed for the disable request after an abort: a few reply time-outs (500 ms default each).</summary>
+    /// <summary>
+    /// Time allowed for the disable request after an abort: a few reply time-outs (500 ms default each). Spent only when
+    /// the MCA may be counting (<see cref="Dp5Session.McaMayBeEnabled"/>); the X-ray warning stays on meanwhile, since the
+    /// exposure has not ended for sure until the DP5 acknowledges.
+    /// </summary>
     private static readonly TimeSpan DisableBudget = TimeSpan.FromSeconds(2);
 
     /// <summary>
@@ -41,6 +45,9 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
     /// <summary>Whether the DP5 answered and took the profile once; until then each measurement connects first.</summary>
     private bool _connected;
 
+    /// <summary>Set when <see cref="OpenAsync"/> could not connect; the first connection after it raises <see cref="ConnectedLate"/>.</summary>
+    private bool _deferred;
+
     public Dp5SpectrumSource(AcquisitionProfile profile, TimeProvider time, ILogger logger)
     {
         _profile = profile;
@@ -61,6 +68,7 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
         }
         catch (Exception e) when (IsUnreachable(e))
         {
+            _deferred = true;
             throw new SourceNotConnectedException($"{Description}: not reachable at start-up: {e.Message.TrimEnd('.')}. Each measurement tries to connect again.", e);
         }
         finally
@@ -118,14 +126,22 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            using var budget = new CancellationTokenSource(DisableBudget);
-            try
+            // Only an MCA that may be counting is told to stop: an enable request went out (acknowledged or not) or a
+            // status said enabled. Before that (connecting, applying the profile, PRET, clear) there is nothing to
+            // disable, and until 2026-11-24 a stop while connecting to a DP5 that never answered spent the whole budget
+            // on a disable nobody would acknowledge, with the X-ray warning on (AcquisitionWorker switches it off when
+            // this returns).
+            if (_session.McaMayBeEnabled)
             {
-                await _session.ExpectAckAsync(Dp5Requests.DisableMca(), budget.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException or Dp5ProtocolException)
-            {
-                // The abort is recorded either way; the next measurement starts with a clear + enable.
+                using var budget = new CancellationTokenSource(DisableBudget, _time);
+                try
+                {
+                    await _session.DisableMcaAsync(budget.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException or Dp5ProtocolException)
+                {
+                    // The abort is recorded either way; the next measurement starts with a clear + enable.
+                }
             }
 
             throw;
@@ -183,11 +199,18 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
         e is (IOException and not Dp5ProtocolException) or Dp5ProtocolException { AckCode: Dp5AckCode.Busy }
             or TimeoutException or UnauthorizedAccessException;
 
+    public event Action? ConnectedLate;
+
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         await _session.ConnectAsync(cancellationToken).ConfigureAwait(false);
         await _session.ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
         _connected = true;
+        if (_deferred)
+        {
+            _deferred = false;
+            ConnectedLate?.Invoke();
+        }
     }
 
     private ValueTask<Stream> OpenLinkAsync(CancellationToken cancellationToken)
