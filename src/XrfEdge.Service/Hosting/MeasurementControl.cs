@@ -25,6 +25,9 @@ internal sealed class MeasurementControl(bool autoStart = false)
 
     private CancellationTokenSource? _current;
     private string? _abortReason;
+
+    /// <summary>An abort that came during a run while none of its measurements was current: the run's next one ends with it.</summary>
+    private string? _pendingAbort;
     private volatile bool _running;
     private volatile string? _run;
     private volatile string? _stopReason;
@@ -136,13 +139,29 @@ internal sealed class MeasurementControl(bool autoStart = false)
         }
     }
 
-    /// <summary>Aborts only the running measurement (interlock opened, service stopping).</summary>
+    /// <summary>
+    /// Aborts only the running measurement (interlock opened, service stopping). During a run (Continuous, scan) with
+    /// no measurement current, between two of them, the run's next measurement is aborted with it as soon as it begins:
+    /// until 2026-11-24 such an abort was dropped, and an interlock that opened and closed again while a scan waited
+    /// between points (the lid lifted, the sample changed) let the scan go on. Outside a run it aborts nothing: the next
+    /// start is checked against the interlock as it is then.
+    /// </summary>
     public void Abort(string reason)
     {
         lock (_gate)
         {
+            if (_current is null)
+            {
+                if (_run is not null)
+                {
+                    _pendingAbort ??= reason;
+                }
+
+                return;
+            }
+
             _abortReason ??= reason;
-            _current?.Cancel();
+            _current.Cancel();
         }
     }
 
@@ -163,12 +182,24 @@ internal sealed class MeasurementControl(bool autoStart = false)
     /// </summary>
     public void RunStarted(string what)
     {
-        _run = what;
+        lock (_gate)
+        {
+            _run = what;
+            _pendingAbort = null; // from before this run: its first measurement checks the interlock itself
+        }
+
         ClearPendingStart($"A {what} is already in progress; send stop first (starts are not queued behind one).");
     }
 
     /// <summary>The loop or scan has ended: starts are taken again.</summary>
-    public void RunEnded() => _run = null;
+    public void RunEnded()
+    {
+        lock (_gate)
+        {
+            _run = null;
+            _pendingAbort = null;
+        }
+    }
 
     /// <summary>Waits for the next start request.</summary>
     public ValueTask<StartRequest> WaitForStartAsync(CancellationToken cancellationToken) => _starts.Reader.ReadAsync(cancellationToken);
@@ -182,13 +213,22 @@ internal sealed class MeasurementControl(bool autoStart = false)
         }
     }
 
-    /// <summary>Begins a measurement: returns a token cancelled by <see cref="Abort"/>, <see cref="RequestStop"/> or <paramref name="stopping"/>.</summary>
+    /// <summary>
+    /// Begins a measurement: returns a token cancelled by <see cref="Abort"/>, <see cref="RequestStop"/> or
+    /// <paramref name="stopping"/>; already cancelled when an abort came since the run's last measurement ended.
+    /// </summary>
     public CancellationTokenSource Begin(CancellationToken stopping)
     {
         lock (_gate)
         {
-            _abortReason = null;
+            _abortReason = _pendingAbort;
+            _pendingAbort = null;
             _current = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            if (_abortReason is not null)
+            {
+                _current.Cancel();
+            }
+
             return _current;
         }
     }

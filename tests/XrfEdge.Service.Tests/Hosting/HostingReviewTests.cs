@@ -1,4 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using XrfEdge.Service.Hosting;
+using XrfEdge.Service.Options;
+using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.Fakes;
 
 namespace XrfEdge.Service.Tests.Hosting;
 
@@ -100,6 +104,70 @@ public sealed class HostingReviewTests
         Assert.Null(status.LastError);
         status.SetState(ServiceState.Idle);
         Assert.Equal(ServiceState.Idle, status.State);
+    }
+
+    /// <summary>
+    /// The interlock opens and closes again while a scan waits between points (analysis slower than the MCA: the normal
+    /// backpressure), e.g. the lid lifted and the sample changed. docs/service.md: "an interlock that opened while
+    /// nothing was measuring … aborts it". Until the review the opening's abort found no measurement to cancel and was
+    /// dropped when the next point began; the check of the line at that point saw it closed again, and the scan went on
+    /// over whatever was now under the window.
+    /// </summary>
+    [Fact]
+    public async Task Scan_InterlockOpensAndClosesAgainBetweenPoints_ScanEnds()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        using var gate = new ManualResetEventSlim(false);
+        parts.Analyzer.Fail = _ =>
+        {
+            gate.Wait(TimeSpan.FromSeconds(20));
+            return null;
+        };
+        var settings = FakeComponents.Settings(MeasurementMode.Scan);
+        settings.Acquisition.ScanPoints = 300;
+        using var host = parts.BuildHost(settings);
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        await host.StartAsync();
+        control.RequestStart("test");
+        int stalledAt = await SafetyReviewTests.WaitForStallAsync(parts.Source);
+
+        parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50));  // lid lifted
+        Assert.True(await Wait.UntilAsync(() => !status.InterlockClosed));
+        parts.Chip.SetInputLevel(27, high: false, TimeSpan.FromSeconds(1));       // and closed again
+        Assert.True(await Wait.UntilAsync(() => status.InterlockClosed));
+        gate.Set();
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Summaries.Count == 1));
+        var summary = parts.Publisher.Summaries[0];
+        await host.StopAsync();
+        Assert.True(
+            summary.Aborted && parts.Source.Acquired <= stalledAt + 1,
+            $"interlock opened and closed after {stalledAt} points; the scan went on for {parts.Source.Acquired - stalledAt} more (summary points={summary.Points}, aborted={summary.Aborted})");
+        Assert.Contains(parts.Publisher.Results, r => r.Outcome == MeasurementOutcome.Aborted && r.Reason == "interlock opened");
+    }
+
+    /// <summary>An interlock opening while idle (no run) must not abort the next, later start once it is closed again.</summary>
+    [Fact]
+    public async Task InterlockOpensAndClosesWhileIdle_NextStartMeasures()
+    {
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        using var host = parts.BuildHost(FakeComponents.Settings());
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        await host.StartAsync();
+        parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50));
+        Assert.True(await Wait.UntilAsync(() => !status.InterlockClosed));
+        parts.Chip.SetInputLevel(27, high: false, TimeSpan.FromSeconds(1));
+        Assert.True(await Wait.UntilAsync(() => status.InterlockClosed));
+
+        control.RequestStart("test");
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
+        await host.StopAsync();
+        Assert.Equal(MeasurementOutcome.Completed, parts.Publisher.Results[0].Outcome);
     }
 
     /// <summary>The next queued start, or null when none comes within 200 ms.</summary>
