@@ -170,6 +170,50 @@ public sealed class HostingReviewTests
         Assert.Equal(MeasurementOutcome.Completed, parts.Publisher.Results[0].Outcome);
     }
 
+    /// <summary>
+    /// A result whose store failed for a while (a full disk) and then succeeded: the retained status said "result M-… not
+    /// stored yet, retrying: …" and, until the review, went on saying it after the result had been stored.
+    /// </summary>
+    [Fact]
+    public async Task Store_FailsThenSucceeds_RetryingErrorCleared()
+    {
+        var time = new FakeTimeProvider();
+        var parts = new FakeComponents();
+        int failures = 0;
+        parts.Publisher.StoreFailure = _ => Interlocked.Increment(ref failures) <= 2 ? new IOException("outbox /var/lib/xrfedge/outbox.db: disk full") : null;
+        using var host = parts.BuildHost(FakeComponents.Settings(gpio: false), s => s.AddSingleton<TimeProvider>(time));
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        await host.StartAsync();
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await Wait.UntilAsync(() => status.LastError?.Contains("not stored yet", StringComparison.Ordinal) == true));
+
+        for (int second = 0; second < 10 && parts.Publisher.Results.Count == 0; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1)); // the back-off between attempts
+            await Task.Delay(20);
+        }
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
+        Assert.True(
+            await Wait.UntilAsync(() => status.LastError is null),
+            $"the result is stored; last_error still says '{status.LastError}'");
+        Assert.Equal(ServiceState.Idle, status.State);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void Recovered_AnEarlierErrorCausedTheFault_FaultStaysAndShowsItsErrorAgain()
+    {
+        var status = new InstrumentStatus();
+        status.SetState(ServiceState.Fault, "Measurement failed: DP5 time-out");
+        status.SetError("result M-1 not stored yet, retrying: disk full");
+
+        Assert.True(status.Recovered("result M-1 not stored yet, retrying: disk full"));
+
+        Assert.Equal(ServiceState.Fault, status.State);
+        Assert.Equal("Measurement failed: DP5 time-out", status.LastError);
+    }
+
     /// <summary>The next queued start, or null when none comes within 200 ms.</summary>
     private static async Task<StartRequest?> TakeStartAsync(MeasurementControl control)
     {
