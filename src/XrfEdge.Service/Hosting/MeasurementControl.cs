@@ -44,8 +44,12 @@ internal sealed class MeasurementControl(bool autoStart = false)
         ArgumentNullException.ThrowIfNull(request);
         if (_run is { } run)
         {
-            // Queued, it would only be answered by the stop that ends the run, and then refused (until 2026-11).
-            request.Refuse($"A {run} is already in progress; send stop first (starts are not queued behind one).");
+            // Queued, it would only be answered by the stop that ends the run, and then refused (until 2026-11). A run
+            // that was stopped and is still ending (the MCA being disabled) says so: until 2026-11-24 the refusal told
+            // an operator who had just sent stop to send stop first.
+            request.Refuse(_running
+                ? $"A {run} is already in progress; send stop first (starts are not queued behind one)."
+                : $"A {run} is still stopping; send the start again once it has ended (starts are not queued behind one).");
             return false;
         }
 

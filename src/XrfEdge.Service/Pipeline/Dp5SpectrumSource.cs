@@ -13,8 +13,10 @@ namespace XrfEdge.Service.Pipeline;
 /// switched on, or its adapter plugged in, after the service started, and each measurement connects and applies the
 /// profile until that has succeeded once. A DP5 that answers but refuses the profile still fails start-up. An aborted
 /// measurement disables the MCA at once (guide: "Disable MCA/MCS" request) so the detector does not keep counting for a
-/// result nobody wants. Between measurements the source checks once a second whether the port hung up (a USB-serial
-/// adapter pulled) and closes it at once (<see cref="Dp5Session.ReleaseLinkIfHungUpAsync"/>), so that the adapter
+/// result nobody wants, when it may be counting (<see cref="Dp5Session.McaMayBeEnabled"/>); one aborted before its
+/// enable has nothing to disable. The first connection after a start-up without the DP5 raises
+/// <see cref="ConnectedLate"/>. Between measurements the source checks once a second whether the port hung up (a
+/// USB-serial adapter pulled) and closes it at once (<see cref="Dp5Session.ReleaseLinkIfHungUpAsync"/>), so that the adapter
 /// plugged back in gets its old name again; one measurement or check at a time holds the session.
 /// </summary>
 internal sealed class Dp5SpectrumSource : ISpectrumSource
@@ -57,6 +59,8 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
     }
 
     public string Description => $"DP5 on {_profile.Device} at {_profile.BaudRate} baud";
+
+    public event Action? ConnectedLate;
 
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
@@ -198,8 +202,6 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
     private static bool IsUnreachable(Exception e) =>
         e is (IOException and not Dp5ProtocolException) or Dp5ProtocolException { AckCode: Dp5AckCode.Busy }
             or TimeoutException or UnauthorizedAccessException;
-
-    public event Action? ConnectedLate;
 
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {

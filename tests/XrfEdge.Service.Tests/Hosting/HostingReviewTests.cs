@@ -214,6 +214,45 @@ public sealed class HostingReviewTests
         Assert.Equal("Measurement failed: DP5 time-out", status.LastError);
     }
 
+    /// <summary>
+    /// A start sent after a stop, while the stopped run still winds down (the DP5 being told to disable, up to 2 s), is
+    /// refused, not queued; until the review the refusal said "… is already in progress; send stop first", to an
+    /// operator who had just sent stop. Once the run has ended, a start runs.
+    /// </summary>
+    [Fact]
+    public async Task StartWhileAStoppedRunWindsDown_RefusedSayingItIsStoppingThenAStartRuns()
+    {
+        var parts = new FakeComponents();
+        parts.Source.Hold = true;
+        using var disabling = new ManualResetEventSlim(false);
+        parts.Source.Cancelled = () => disabling.Wait(TimeSpan.FromSeconds(10)); // the MCA being told to stop
+        using var host = parts.BuildHost(FakeComponents.Settings(MeasurementMode.Continuous, gpio: false));
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+        await host.StartAsync();
+        control.RequestStart("test");
+        Assert.True(await parts.Source.WaitStartedAsync());
+
+        var stopping = Task.Run(() => control.RequestStop("stop command"));
+        Assert.True(await Wait.UntilAsync(() => !control.Running));
+        var again = new StartRequest("mqtt", SampleId: "next");
+        control.RequestStart(again);
+
+        var answer = await again.Finished.WaitAsync(TimeSpan.FromSeconds(5));
+        disabling.Set();
+        await stopping;
+        Assert.False(answer.Succeeded);
+        Assert.Contains("continuous run is still stopping", answer.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("send stop first", answer.Error, StringComparison.Ordinal);
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1)); // the stopped run's aborted measurement
+        Assert.True(await Wait.UntilAsync(() => control.ActiveRun is null));
+        control.RequestStart("trigger");
+        Assert.True(await parts.Source.WaitStartedAsync(), "a start after the run had ended did not run");
+        parts.Source.Cancelled = null;
+        control.RequestStop("test over");
+        await host.StopAsync();
+    }
+
     /// <summary>The next queued start, or null when none comes within 200 ms.</summary>
     private static async Task<StartRequest?> TakeStartAsync(MeasurementControl control)
     {
