@@ -33,6 +33,9 @@ internal sealed class AcquisitionWorker(
     /// <summary>The start being served, answered if the worker crashes.</summary>
     private StartRequest? _request;
 
+    /// <summary>Whether log 8028 (auto-start cancelled by a stop) has been written.</summary>
+    private bool _autoStartCancellationLogged;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var writer = channels.Spectra.Writer;
@@ -41,7 +44,10 @@ internal sealed class AcquisitionWorker(
             if (_options.AutoStart)
             {
                 await WaitForSourceAsync(stoppingToken).ConfigureAwait(false);
-                control.TryRequestAutoStart(); // false when a stop cancelled it meanwhile (logged by the wait)
+                if (!control.TryRequestAutoStart())
+                {
+                    LogAutoStartCancelledOnce(); // a stop cancelled it meanwhile, perhaps during the last connection try
+                }
             }
 
             bool exhausted = false;
@@ -139,15 +145,10 @@ internal sealed class AcquisitionWorker(
     {
         var retry = TimeSpan.FromMilliseconds(_options.ReconnectDelayMilliseconds);
         retry = retry > MinAutoStartRetry ? retry : MinAutoStartRetry;
-        bool cancellationLogged = false;
         while (true)
         {
             health.Idle(Worker);
-            if (!cancellationLogged && control.AutoStartCancelledBy is { } reason)
-            {
-                cancellationLogged = true;
-                Log.AutoStartCancelled(logger, reason, source.Description);
-            }
+            LogAutoStartCancelledOnce();
 
             try
             {
@@ -163,8 +164,18 @@ internal sealed class AcquisitionWorker(
 
             // Woken early by a stop that cancels the auto-start, so that the log says so at once (top of the loop).
             var delay = Task.Delay(retry, time, stoppingToken);
-            await (cancellationLogged ? delay : Task.WhenAny(delay, control.AutoStartCancelled)).ConfigureAwait(false);
+            await (_autoStartCancellationLogged ? delay : Task.WhenAny(delay, control.AutoStartCancelled)).ConfigureAwait(false);
             stoppingToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Logs 8028 the first time the auto-start is found cancelled by a stop.</summary>
+    private void LogAutoStartCancelledOnce()
+    {
+        if (!_autoStartCancellationLogged && control.AutoStartCancelledBy is { } reason)
+        {
+            _autoStartCancellationLogged = true;
+            Log.AutoStartCancelled(logger, reason, source.Description);
         }
     }
 

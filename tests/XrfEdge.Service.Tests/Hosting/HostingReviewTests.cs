@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 using XrfEdge.Service.Pipeline;
@@ -249,6 +250,33 @@ public sealed class HostingReviewTests
         control.RequestStart("trigger");
         Assert.True(await parts.Source.WaitStartedAsync(), "a start after the run had ended did not run");
         parts.Source.Cancelled = null;
+        control.RequestStop("test over");
+        await host.StopAsync();
+    }
+
+    /// <summary>
+    /// A stop that arrives while the service is still starting (an MQTT stop sent during boot) cancels the auto-start
+    /// too, even with a source that is there at once: the run does not begin, 8028 says why, and a later start runs.
+    /// </summary>
+    [Fact]
+    public async Task AutoStart_StopBeforeTheServiceHasStarted_NothingStartsAndALaterStartRuns()
+    {
+        var parts = new FakeComponents();
+        var logs = new MemoryLogProvider();
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
+        settings.Acquisition.AutoStart = true;
+        using var host = parts.BuildHost(settings, s => s.AddLogging(l => l.AddProvider(logs)));
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+        control.RequestStop("stop command");
+
+        await host.StartAsync();
+        await Task.Delay(300);
+
+        Assert.Equal(0, parts.Source.Begun);
+        Assert.Contains("stop command", Assert.Single(logs.WithEvent(8028)).Message, StringComparison.Ordinal);
+        parts.Source.Hold = true;
+        control.RequestStart("trigger");
+        Assert.True(await parts.Source.WaitStartedAsync(), "a start after the cancelled auto-start did not run");
         control.RequestStop("test over");
         await host.StopAsync();
     }
