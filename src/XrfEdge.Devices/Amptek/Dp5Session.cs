@@ -97,6 +97,22 @@ public sealed class Dp5Session : IAsyncDisposable
     /// </summary>
     public bool ProfileReapplyPending => _profileApplied && _reapplyReason is not null;
 
+    /// <summary>
+    /// Whether the MCA may be counting, as far as this session can tell: set just before an enable request (F0/02) is
+    /// written (the device may act on it even if its ACK is lost), then what every status says ("MCA enabled", b35 D5),
+    /// and cleared by an acknowledged disable (<see cref="DisableMcaAsync"/>). False for a session that never had an
+    /// enable out nor a status saying enabled, e.g. one still connecting to a device that does not answer. An aborted
+    /// measurement needs a disable round-trip only while this is true.
+    /// </summary>
+    public bool McaMayBeEnabled { get; private set; }
+
+    /// <summary>Sends "disable MCA/MCS" (F0/03) and waits for its ACK; once acknowledged, <see cref="McaMayBeEnabled"/> is false.</summary>
+    public async Task DisableMcaAsync(CancellationToken cancellationToken)
+    {
+        await ExpectAckAsync(Dp5Requests.DisableMca(), cancellationToken).ConfigureAwait(false);
+        McaMayBeEnabled = false;
+    }
+
     /// <summary>The decoder (for its error counters).</summary>
     public Dp5PacketDecoder Decoder => _decoder;
 
@@ -264,6 +280,7 @@ public sealed class Dp5Session : IAsyncDisposable
         var pret = presetTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
         await ExpectAckAsync(Dp5Requests.TextConfiguration($"PRET={pret};", saveToFlash: false), cancellationToken).ConfigureAwait(false);
         await ExpectAckAsync(Dp5Requests.ClearSpectrum(), cancellationToken).ConfigureAwait(false);
+        McaMayBeEnabled = true; // before the request leaves: the device may act on it even if its ACK never arrives
         await ExpectAckAsync(Dp5Requests.EnableMca(), cancellationToken).ConfigureAwait(false);
         var started = _time.GetTimestamp();
 
@@ -285,7 +302,7 @@ public sealed class Dp5Session : IAsyncDisposable
 
             if (_time.GetElapsedTime(started) > ceiling)
             {
-                await ExpectAckAsync(Dp5Requests.DisableMca(), cancellationToken).ConfigureAwait(false);
+                await DisableMcaAsync(cancellationToken).ConfigureAwait(false);
                 throw new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"{DeviceName}: MCA still enabled {ceiling.TotalSeconds:0} s after a {presetTime.TotalSeconds:0.#} s preset; is PRET supported?"));
             }
         }
@@ -589,6 +606,7 @@ public sealed class Dp5Session : IAsyncDisposable
     private void Observe(Dp5Status status)
     {
         LastStatus = status;
+        McaMayBeEnabled = status.McaEnabled;
 
         // The session's own first status may carry the flag from the power-on before it; only later ones mean a restart.
         var restarted = _statusSeen && status.FirstStatusSinceReboot;

@@ -25,6 +25,9 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
     private static readonly TimeSpan PollSlice = TimeSpan.FromMilliseconds(200);
 
     private readonly GpioChip _chip;
+
+    /// <summary>The chip's kernel name (gpiochip0), read once: logs name it even after the chip has gone.</summary>
+    private readonly string _chipName;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly GpioLine? _trigger;
@@ -48,8 +51,10 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
 
     public GpioInstrumentIo(GpioChip chip, GpioOptions options, TimeProvider time, ILogger logger)
     {
+        ArgumentNullException.ThrowIfNull(chip);
         ArgumentNullException.ThrowIfNull(options);
         _chip = chip;
+        _chipName = chip.Name;
         _time = time;
         _logger = logger;
         _interlockSettle = TimeSpan.FromMilliseconds(options.InterlockDebounceMilliseconds);
@@ -101,7 +106,8 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
             }
             catch (IOException ex)
             {
-                Log.GpioFailed(_logger, "gpio-interlock", ex.Message);
+                // Only this read failed: the watching thread (if any) still runs, and the next call reads again.
+                Log.GpioFailed(_logger, "interlock", _interlock.Settings.Offset, _chipName, "reading its value failed", ex.Message, "the interlock counts as open until a read succeeds");
                 return false;
             }
 
@@ -124,7 +130,8 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
             long? closingSince = null;
             status.SetInterlockClosed(shownClosed);
             StartThread(
-                "gpio-interlock",
+                "interlock",
+                "the interlock counts as open until the service restarts",
                 _interlock,
                 edge =>
                 {
@@ -191,7 +198,8 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
         if (_trigger is not null)
         {
             StartThread(
-                "gpio-trigger",
+                "trigger",
+                "trigger presses are not seen until the service restarts",
                 _trigger,
                 _ =>
                 {
@@ -287,10 +295,12 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
     }
 
     /// <summary>
-    /// Reads <paramref name="line"/>'s edges on a thread of its own until Dispose; <paramref name="nextWait"/>, when
-    /// given, is called before each wait for an edge (on that thread), does its timed work and says how long to wait.
+    /// Reads <paramref name="line"/>'s edges on a thread of its own ("gpio-<paramref name="input"/>") until Dispose;
+    /// <paramref name="nextWait"/>, when given, is called before each wait for an edge (on that thread), does its timed
+    /// work and says how long to wait. A failed read of the edges ends the thread: log 8012 says so, with
+    /// <paramref name="unwatched"/> (what that means for the instrument), and <paramref name="onFailure"/> acts on it.
     /// </summary>
-    private void StartThread(string name, GpioLine line, Action<GpioEdgeEvent> onEdge, Action<string> onFailure, Func<TimeSpan>? nextWait = null)
+    private void StartThread(string input, string unwatched, GpioLine line, Action<GpioEdgeEvent> onEdge, Action<string> onFailure, Func<TimeSpan>? nextWait = null)
     {
         var token = _stop.Token;
         var thread = new Thread(() =>
@@ -306,13 +316,13 @@ internal sealed class GpioInstrumentIo : IInstrumentIo
                 }
                 catch (IOException ex)
                 {
-                    Log.GpioFailed(_logger, name, ex.Message);
+                    Log.GpioFailed(_logger, input, line.Settings.Offset, _chipName, "reading its edge events failed", ex.Message, "it is no longer watched, and " + unwatched);
                     onFailure(ex.Message);
                     return;
                 }
             }
         })
-        { IsBackground = true, Name = name };
+        { IsBackground = true, Name = "gpio-" + input };
         _threads.Add(thread);
         thread.Start();
     }

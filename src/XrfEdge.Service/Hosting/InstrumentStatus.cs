@@ -12,6 +12,9 @@ internal sealed class InstrumentStatus
     private string? _lastError;
     private string? _modelProblem;
     private bool _faultDuringRun;
+
+    /// <summary>The error that put the state in Fault (or will, at the end of the run: <see cref="_faultDuringRun"/>).</summary>
+    private string? _faultCause;
     private bool _connected;
     private bool _interlockClosed = true;
     private long _completed;
@@ -106,11 +109,17 @@ internal sealed class InstrumentStatus
                 state = ServiceState.Fault;
             }
 
-            _state = state;
             if (error is not null)
             {
                 _lastError = error;
             }
+
+            if (state == ServiceState.Fault && (_state != ServiceState.Fault || error is not null))
+            {
+                _faultCause = error ?? _faultCause ?? _lastError;
+            }
+
+            _state = state;
         }
 
         Changed?.Invoke();
@@ -147,6 +156,7 @@ internal sealed class InstrumentStatus
             }
 
             _lastError = error;
+            _faultCause = error;
             if (_state == ServiceState.Measuring)
             {
                 _faultDuringRun = true;
@@ -158,6 +168,43 @@ internal sealed class InstrumentStatus
         }
 
         Changed?.Invoke();
+    }
+
+    /// <summary>
+    /// The condition that <paramref name="error"/> described has ended (the DP5 not reachable at start-up has
+    /// connected, a result that could not be stored has been). If it is still the last error, nothing has gone wrong
+    /// since: <c>last_error</c> is cleared, and a <see cref="ServiceState.Fault"/> that this error caused becomes
+    /// <see cref="ServiceState.Idle"/>; a fault an earlier error caused stays, and <c>last_error</c> shows that error
+    /// again. A later error stays, with the state it
+    /// set: it has its own way out (a failed measurement's fault is cleared by the next success). Errors that record an
+    /// event, not a condition (a measurement that failed), are never cleared this way.
+    /// </summary>
+    /// <returns>Whether <paramref name="error"/> was still the last error and was cleared.</returns>
+    public bool Recovered(string error)
+    {
+        lock (_gate)
+        {
+            if (_state == ServiceState.Stopping || _lastError != error)
+            {
+                return false;
+            }
+
+            if (_faultCause == error)
+            {
+                _faultCause = null;
+                _faultDuringRun = false;
+                if (_state == ServiceState.Fault)
+                {
+                    _state = ServiceState.Idle;
+                }
+            }
+
+            // A fault still in effect (caused by an earlier error) shows its own error again, not none.
+            _lastError = _state == ServiceState.Fault || _faultDuringRun ? _faultCause : null;
+        }
+
+        Changed?.Invoke();
+        return true;
     }
 
     public void SetError(string error)

@@ -23,8 +23,14 @@ internal static partial class Log
     [LoggerMessage(8011, LogLevel.Warning, "Interlock {State}")]
     public static partial void InterlockChanged(ILogger logger, string state);
 
-    [LoggerMessage(8012, LogLevel.Error, "GPIO input {Line} failed and is no longer watched: {Message}")]
-    public static partial void GpioFailed(ILogger logger, string line, string message);
+    /// <summary>
+    /// A GPIO input could not be read. <paramref name="failure"/> says what failed: reading its value (that read only;
+    /// the next one tries again) or reading its edge events (its watching thread has ended); <paramref name="consequence"/>
+    /// what follows for the instrument. Until 2026-11-24 one text, "GPIO input gpio-interlock failed and is no longer
+    /// watched", served both, although after a failed value read the interlock may still be watched.
+    /// </summary>
+    [LoggerMessage(8012, LogLevel.Error, "GPIO input {Input} (line {Line} on {Chip}): {Failure}: {Message}; {Consequence}")]
+    public static partial void GpioFailed(ILogger logger, string input, int line, string chip, string failure, string message, string consequence);
 
     [LoggerMessage(8020, LogLevel.Information, "Measurement {MeasurementId} started ({Origin}, preset {PresetSeconds} s)")]
     public static partial void MeasurementStarted(ILogger logger, string measurementId, string origin, double presetSeconds);
@@ -49,6 +55,9 @@ internal static partial class Log
 
     [LoggerMessage(8027, LogLevel.Warning, "Energy coverage {Status}, start {StartStatus}: {Warning} (logged once per coverage seen, not per spectrum)")]
     public static partial void CoverageShort(ILogger logger, string status, string startStatus, string warning);
+
+    [LoggerMessage(8028, LogLevel.Warning, "Auto-start cancelled ({Reason}) while waiting for {Source}: no run starts by itself when it answers")]
+    public static partial void AutoStartCancelled(ILogger logger, string reason, string source);
 
     [LoggerMessage(8030, LogLevel.Information, "Scan {ScanId} started: {Points} points, dwell {DwellSeconds} s")]
     public static partial void ScanStarted(ILogger logger, string scanId, long points, double dwellSeconds);
@@ -79,6 +88,9 @@ internal static partial class Log
 
     [LoggerMessage(8005, LogLevel.Error, "{Reason}")]
     public static partial void SourceNotConnected(ILogger logger, string reason);
+
+    [LoggerMessage(8006, LogLevel.Information, "{Source} answered after start-up: {Outcome}")]
+    public static partial void SourceConnectedLate(ILogger logger, string source, string outcome);
 
     [LoggerMessage(8004, LogLevel.Information, "Start-up memory trimmed: RSS {BeforeMegabytes:F1} MB -> {AfterMegabytes:F1} MB ({Mappings} library mappings paged out)")]
     public static partial void MemoryTrimmed(ILogger logger, double beforeMegabytes, double afterMegabytes, int mappings);

@@ -6,11 +6,17 @@ namespace XrfEdge.Service.Hosting;
 /// Start and stop requests for measurements, from the trigger input, MQTT commands and the interlock. Start requests
 /// go through a channel of capacity 1 with <see cref="BoundedChannelFullMode.DropWrite"/>: pressing the trigger again
 /// while a start is already pending does not queue a second measurement. A stop or an open interlock cancels the
-/// running measurement at once.
+/// running measurement at once. With Acquisition:AutoStart the auto-start is pending from construction until the
+/// acquisition worker requests it (<see cref="TryRequestAutoStart"/>, once its source answers); a stop before then
+/// cancels it for good.
 /// </summary>
-internal sealed class MeasurementControl
+/// <param name="autoStart">Acquisition:AutoStart: an auto-start is pending.</param>
+internal sealed class MeasurementControl(bool autoStart = false)
 {
     private readonly object _gate = new();
+    private readonly TaskCompletionSource _autoStartCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _autoStartPending = autoStart;
+    private string? _autoStartCancelledBy;
     private readonly Channel<StartRequest> _starts = Channel.CreateBounded<StartRequest>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
@@ -19,6 +25,9 @@ internal sealed class MeasurementControl
 
     private CancellationTokenSource? _current;
     private string? _abortReason;
+
+    /// <summary>An abort that came during a run while none of its measurements was current: the run's next one ends with it.</summary>
+    private string? _pendingAbort;
     private volatile bool _running;
     private volatile string? _run;
     private volatile string? _stopReason;
@@ -35,8 +44,12 @@ internal sealed class MeasurementControl
         ArgumentNullException.ThrowIfNull(request);
         if (_run is { } run)
         {
-            // Queued, it would only be answered by the stop that ends the run, and then refused (until 2026-11).
-            request.Refuse($"A {run} is already in progress; send stop first (starts are not queued behind one).");
+            // Queued, it would only be answered by the stop that ends the run, and then refused (until 2026-11). A run
+            // that was stopped and is still ending (the MCA being disabled) says so: until 2026-11-24 the refusal told
+            // an operator who had just sent stop to send stop first.
+            request.Refuse(_running
+                ? $"A {run} is already in progress; send stop first (starts are not queued behind one)."
+                : $"A {run} is still stopping; send the start again once it has ended (starts are not queued behind one).");
             return false;
         }
 
@@ -50,22 +63,109 @@ internal sealed class MeasurementControl
         return false;
     }
 
-    /// <summary>Stops the running measurement (recorded as aborted with <paramref name="reason"/>) and, in Continuous/Scan mode, the loop.</summary>
+    /// <summary>
+    /// Stops the running measurement (recorded as aborted with <paramref name="reason"/>) and, in Continuous/Scan mode, the
+    /// loop; drops a pending start, and cancels a pending auto-start (<see cref="AutoStartCancelledBy"/>). Until
+    /// 2026-11-24 an auto-start waiting for its DP5 was not pending anywhere a stop could reach: the run began anyway as
+    /// soon as the DP5 answered.
+    /// </summary>
     public void RequestStop(string reason)
     {
-        _stopReason = reason;
-        _running = false;
-        ClearPendingStart("stopped before it began: " + reason);
+        bool cancelledAutoStart;
+        lock (_gate)
+        {
+            // Under the gate with TryRequestAutoStart: the stop comes either before the auto-start is queued (and
+            // cancels it) or after (and drops it from the queue below, or stops the run it began).
+            _stopReason = reason;
+            _running = false;
+            cancelledAutoStart = _autoStartPending;
+            if (cancelledAutoStart)
+            {
+                _autoStartPending = false;
+                _autoStartCancelledBy = reason;
+            }
+
+            ClearPendingStart("stopped before it began: " + reason);
+        }
+
+        if (cancelledAutoStart)
+        {
+            _autoStartCancelled.TrySetResult(); // wakes the worker's wait for its source, which reads the state above
+        }
+
         Abort(reason);
     }
 
-    /// <summary>Aborts only the running measurement (interlock opened, service stopping).</summary>
+    /// <summary>True while an auto-start is pending: AutoStart is on, the worker has not requested it yet, and no stop came.</summary>
+    public bool AutoStartPending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _autoStartPending;
+            }
+        }
+    }
+
+    /// <summary>The reason of the stop that cancelled the pending auto-start, or null.</summary>
+    public string? AutoStartCancelledBy
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _autoStartCancelledBy;
+            }
+        }
+    }
+
+    /// <summary>Completes when a stop cancels the pending auto-start (the worker's wait for its source listens to it).</summary>
+    public Task AutoStartCancelled => _autoStartCancelled.Task;
+
+    /// <summary>
+    /// Requests the pending auto-start (origin "auto-start"), once. False when there is none: AutoStart is off, it was
+    /// requested already, or a stop cancelled it. A start already queued (a trigger press while the worker waited for
+    /// its source) stands for it.
+    /// </summary>
+    public bool TryRequestAutoStart()
+    {
+        lock (_gate)
+        {
+            if (!_autoStartPending)
+            {
+                return false;
+            }
+
+            _autoStartPending = false;
+            RequestStart("auto-start");
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Aborts only the running measurement (interlock opened, service stopping). During a run (Continuous, scan) with
+    /// no measurement current, between two of them, the run's next measurement is aborted with it as soon as it begins:
+    /// until 2026-11-24 such an abort was dropped, and an interlock that opened and closed again while a scan waited
+    /// between points (the lid lifted, the sample changed) let the scan go on. Outside a run it aborts nothing: the next
+    /// start is checked against the interlock as it is then.
+    /// </summary>
     public void Abort(string reason)
     {
         lock (_gate)
         {
+            if (_current is null)
+            {
+                if (_run is not null)
+                {
+                    _pendingAbort ??= reason;
+                }
+
+                return;
+            }
+
             _abortReason ??= reason;
-            _current?.Cancel();
+            _current.Cancel();
         }
     }
 
@@ -86,12 +186,24 @@ internal sealed class MeasurementControl
     /// </summary>
     public void RunStarted(string what)
     {
-        _run = what;
+        lock (_gate)
+        {
+            _run = what;
+            _pendingAbort = null; // from before this run: its first measurement checks the interlock itself
+        }
+
         ClearPendingStart($"A {what} is already in progress; send stop first (starts are not queued behind one).");
     }
 
     /// <summary>The loop or scan has ended: starts are taken again.</summary>
-    public void RunEnded() => _run = null;
+    public void RunEnded()
+    {
+        lock (_gate)
+        {
+            _run = null;
+            _pendingAbort = null;
+        }
+    }
 
     /// <summary>Waits for the next start request.</summary>
     public ValueTask<StartRequest> WaitForStartAsync(CancellationToken cancellationToken) => _starts.Reader.ReadAsync(cancellationToken);
@@ -105,13 +217,22 @@ internal sealed class MeasurementControl
         }
     }
 
-    /// <summary>Begins a measurement: returns a token cancelled by <see cref="Abort"/>, <see cref="RequestStop"/> or <paramref name="stopping"/>.</summary>
+    /// <summary>
+    /// Begins a measurement: returns a token cancelled by <see cref="Abort"/>, <see cref="RequestStop"/> or
+    /// <paramref name="stopping"/>; already cancelled when an abort came since the run's last measurement ended.
+    /// </summary>
     public CancellationTokenSource Begin(CancellationToken stopping)
     {
         lock (_gate)
         {
-            _abortReason = null;
+            _abortReason = _pendingAbort;
+            _pendingAbort = null;
             _current = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            if (_abortReason is not null)
+            {
+                _current.Cancel();
+            }
+
             return _current;
         }
     }

@@ -44,6 +44,16 @@ internal sealed class PipelineStartup(
             // its start limit, and then the analyser stayed down for good. Run, show the fault, connect per measurement.
             Log.SourceNotConnected(logger, e.Message);
             status.ReportFault(e.Message);
+
+            // Once it has connected the message ("not reachable … Each measurement tries to connect again") is no
+            // longer true: cleared with the fault it caused, unless a later error has replaced it. Until 2026-11-24 it
+            // stayed in the retained status's last_error for as long as the service ran.
+            source.ConnectedLate += () => Log.SourceConnectedLate(
+                logger,
+                source.Description,
+                status.Recovered(e.Message)
+                    ? "the start-up error is cleared from last_error and the state"
+                    : "a later error replaced the start-up one in last_error, and stays");
         }
 
         lifetime.ApplicationStarted.Register(() =>

@@ -50,7 +50,7 @@ internal static class ServiceHostFactory
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new ServiceIdentity(ConfigHash(configuration), sp.GetRequiredService<TimeProvider>().GetUtcNow()));
         services.AddSingleton<InstrumentStatus>();
-        services.AddSingleton<MeasurementControl>();
+        services.AddSingleton(_ => new MeasurementControl(settings.Acquisition.AutoStart)); // pending from the start: a stop during start-up cancels it
         services.AddSingleton(new PipelineChannels(settings.Model.MaxBatchSize));
         services.AddSingleton(sp => new LiveWorkGate(sp.GetRequiredService<PipelineChannels>())); // live first, re-analysis after
         services.AddSingleton(sp => new PipelineHealth(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(settings.Health.StallSeconds)));

@@ -33,6 +33,9 @@ internal sealed class AcquisitionWorker(
     /// <summary>The start being served, answered if the worker crashes.</summary>
     private StartRequest? _request;
 
+    /// <summary>Whether log 8028 (auto-start cancelled by a stop) has been written.</summary>
+    private bool _autoStartCancellationLogged;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var writer = channels.Spectra.Writer;
@@ -41,7 +44,10 @@ internal sealed class AcquisitionWorker(
             if (_options.AutoStart)
             {
                 await WaitForSourceAsync(stoppingToken).ConfigureAwait(false);
-                control.RequestStart("auto-start");
+                if (!control.TryRequestAutoStart())
+                {
+                    LogAutoStartCancelledOnce(); // a stop cancelled it meanwhile, perhaps during the last connection try
+                }
             }
 
             bool exhausted = false;
@@ -131,6 +137,9 @@ internal sealed class AcquisitionWorker(
     /// was spent on a measurement that failed for want of it, and an unattended Continuous or Scan profile whose DP5 was
     /// switched on after the service never measured (before that day start-up failed and systemd's restart auto-started
     /// once the DP5 answered). Any other source error ends the wait: the auto-started measurement then fails with it.
+    /// A stop meanwhile cancels the auto-start (<see cref="MeasurementControl.RequestStop"/>; log 8028 at once), but not
+    /// the wait: the service still connects when the DP5 comes, so the status leaves fault and a start given meanwhile
+    /// runs then, as before; only the auto-start does not (until 2026-11-24 it did: an exposure the stop had refused).
     /// </summary>
     private async Task WaitForSourceAsync(CancellationToken stoppingToken)
     {
@@ -139,6 +148,8 @@ internal sealed class AcquisitionWorker(
         while (true)
         {
             health.Idle(Worker);
+            LogAutoStartCancelledOnce();
+
             try
             {
                 if (await source.TryConnectAsync(stoppingToken).ConfigureAwait(false))
@@ -151,7 +162,20 @@ internal sealed class AcquisitionWorker(
                 return;
             }
 
-            await Task.Delay(retry, time, stoppingToken).ConfigureAwait(false);
+            // Woken early by a stop that cancels the auto-start, so that the log says so at once (top of the loop).
+            var delay = Task.Delay(retry, time, stoppingToken);
+            await (_autoStartCancellationLogged ? delay : Task.WhenAny(delay, control.AutoStartCancelled)).ConfigureAwait(false);
+            stoppingToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Logs 8028 the first time the auto-start is found cancelled by a stop.</summary>
+    private void LogAutoStartCancelledOnce()
+    {
+        if (!_autoStartCancellationLogged && control.AutoStartCancelledBy is { } reason)
+        {
+            _autoStartCancellationLogged = true;
+            Log.AutoStartCancelled(logger, reason, source.Description);
         }
     }
 

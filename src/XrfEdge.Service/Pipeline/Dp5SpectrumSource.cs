@@ -13,13 +13,19 @@ namespace XrfEdge.Service.Pipeline;
 /// switched on, or its adapter plugged in, after the service started, and each measurement connects and applies the
 /// profile until that has succeeded once. A DP5 that answers but refuses the profile still fails start-up. An aborted
 /// measurement disables the MCA at once (guide: "Disable MCA/MCS" request) so the detector does not keep counting for a
-/// result nobody wants. Between measurements the source checks once a second whether the port hung up (a USB-serial
-/// adapter pulled) and closes it at once (<see cref="Dp5Session.ReleaseLinkIfHungUpAsync"/>), so that the adapter
+/// result nobody wants, when it may be counting (<see cref="Dp5Session.McaMayBeEnabled"/>); one aborted before its
+/// enable has nothing to disable. The first connection after a start-up without the DP5 raises
+/// <see cref="ConnectedLate"/>. Between measurements the source checks once a second whether the port hung up (a
+/// USB-serial adapter pulled) and closes it at once (<see cref="Dp5Session.ReleaseLinkIfHungUpAsync"/>), so that the adapter
 /// plugged back in gets its old name again; one measurement or check at a time holds the session.
 /// </summary>
 internal sealed class Dp5SpectrumSource : ISpectrumSource
 {
-    /// <summary>Time allowed for the disable request after an abort: a few reply time-outs (500 ms default each).</summary>
+    /// <summary>
+    /// Time allowed for the disable request after an abort: a few reply time-outs (500 ms default each). Spent only when
+    /// the MCA may be counting (<see cref="Dp5Session.McaMayBeEnabled"/>); the X-ray warning stays on meanwhile, since the
+    /// exposure has not ended for sure until the DP5 acknowledges.
+    /// </summary>
     private static readonly TimeSpan DisableBudget = TimeSpan.FromSeconds(2);
 
     /// <summary>
@@ -41,6 +47,9 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
     /// <summary>Whether the DP5 answered and took the profile once; until then each measurement connects first.</summary>
     private bool _connected;
 
+    /// <summary>Set when <see cref="OpenAsync"/> could not connect; the first connection after it raises <see cref="ConnectedLate"/>.</summary>
+    private bool _deferred;
+
     public Dp5SpectrumSource(AcquisitionProfile profile, TimeProvider time, ILogger logger)
     {
         _profile = profile;
@@ -50,6 +59,8 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
     }
 
     public string Description => $"DP5 on {_profile.Device} at {_profile.BaudRate} baud";
+
+    public event Action? ConnectedLate;
 
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
@@ -61,6 +72,7 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
         }
         catch (Exception e) when (IsUnreachable(e))
         {
+            _deferred = true;
             throw new SourceNotConnectedException($"{Description}: not reachable at start-up: {e.Message.TrimEnd('.')}. Each measurement tries to connect again.", e);
         }
         finally
@@ -118,14 +130,22 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            using var budget = new CancellationTokenSource(DisableBudget);
-            try
+            // Only an MCA that may be counting is told to stop: an enable request went out (acknowledged or not) or a
+            // status said enabled. Before that (connecting, applying the profile, PRET, clear) there is nothing to
+            // disable, and until 2026-11-24 a stop while connecting to a DP5 that never answered spent the whole budget
+            // on a disable nobody would acknowledge, with the X-ray warning on (AcquisitionWorker switches it off when
+            // this returns).
+            if (_session.McaMayBeEnabled)
             {
-                await _session.ExpectAckAsync(Dp5Requests.DisableMca(), budget.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException or Dp5ProtocolException)
-            {
-                // The abort is recorded either way; the next measurement starts with a clear + enable.
+                using var budget = new CancellationTokenSource(DisableBudget, _time);
+                try
+                {
+                    await _session.DisableMcaAsync(budget.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException or Dp5ProtocolException)
+                {
+                    // The abort is recorded either way; the next measurement starts with a clear + enable.
+                }
             }
 
             throw;
@@ -188,6 +208,11 @@ internal sealed class Dp5SpectrumSource : ISpectrumSource
         await _session.ConnectAsync(cancellationToken).ConfigureAwait(false);
         await _session.ApplyProfileAsync(cancellationToken).ConfigureAwait(false);
         _connected = true;
+        if (_deferred)
+        {
+            _deferred = false;
+            ConnectedLate?.Invoke();
+        }
     }
 
     private ValueTask<Stream> OpenLinkAsync(CancellationToken cancellationToken)

@@ -27,6 +27,23 @@ internal interface ISpectrumSource : IAsyncDisposable
     Task<bool> TryConnectAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
     /// <summary>
+    /// Raised once the source has connected after <see cref="OpenAsync"/> threw <see cref="SourceNotConnectedException"/>:
+    /// by <see cref="TryConnectAsync"/> or by the first measurement that connects, as soon as the device has answered and
+    /// taken the profile (before that measurement's preset). On the caller's thread; keep handlers short. Sources that
+    /// never defer their connection never raise it.
+    /// </summary>
+    event Action? ConnectedLate
+    {
+        add
+        {
+        }
+
+        remove
+        {
+        }
+    }
+
+    /// <summary>
     /// Runs one measurement of <paramref name="preset"/> and returns its spectrum; null when the source is exhausted
     /// (a replay file without looping). Cancellation aborts the measurement: the MCA is stopped and the method throws
     /// <see cref="OperationCanceledException"/>.

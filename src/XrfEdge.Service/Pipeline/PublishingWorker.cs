@@ -167,6 +167,7 @@ internal sealed class PublishingWorker(
     /// </summary>
     private async Task<bool> StoreWithRetryAsync(string what, Func<ValueTask> store)
     {
+        string? retrying = null;
         for (int attempt = 1; ; attempt++)
         {
             health.Busy(Worker, StoreBudget);
@@ -176,6 +177,13 @@ internal sealed class PublishingWorker(
                 if (attempt > 1)
                 {
                     Log.StoreRecovered(logger, what, attempt);
+
+                    // "… not stored yet, retrying" is no longer true: cleared unless a later error replaced it (until
+                    // 2026-11-24 it stayed in the retained status after the store had succeeded).
+                    if (retrying is not null)
+                    {
+                        status.Recovered(retrying);
+                    }
                 }
 
                 return true;
@@ -201,7 +209,8 @@ internal sealed class PublishingWorker(
                 Log.StoreFailed(logger, what, ex.Message);
                 if (attempt == 1)
                 {
-                    status.SetError($"{what} not stored yet, retrying: {ex.Message}");
+                    retrying = $"{what} not stored yet, retrying: {ex.Message}";
+                    status.SetError(retrying);
                 }
 
                 // Waiting for storage is not a stall: the status says why, and a watchdog restart would lose what is held.

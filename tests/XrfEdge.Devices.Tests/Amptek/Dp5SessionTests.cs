@@ -34,6 +34,44 @@ public sealed class Dp5SessionTests
         return (session, device, links);
     }
 
+    /// <summary>
+    /// <see cref="Dp5Session.McaMayBeEnabled"/> (hosting review s40): an abort needs a disable round-trip only once an
+    /// enable may have reached the device. False while connecting and after a measurement the preset ended; true while a
+    /// measurement counts, until an acknowledged disable.
+    /// </summary>
+    [Fact]
+    public async Task McaMayBeEnabled_FollowsEnableStatusAndDisable()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (session, device, _) = Start(new SimulatedDp5Options(), cts.Token, replyTimeout: TimeSpan.FromSeconds(5));
+        await using (session)
+        {
+            Assert.False(session.McaMayBeEnabled); // nothing sent yet
+            await session.ConnectAsync(cts.Token);
+            await session.ApplyProfileAsync(cts.Token);
+            Assert.False(session.McaMayBeEnabled);
+
+            await session.MeasureAsync(TimeSpan.FromSeconds(0.2), cts.Token);
+            Assert.False(session.McaMayBeEnabled); // the preset ended it, and the last status said so
+
+            using var abort = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+            var measuring = session.MeasureAsync(TimeSpan.FromSeconds(30), abort.Token);
+            for (int i = 0; i < 500 && !device.McaEnabled; i++)
+            {
+                await Task.Delay(10, cts.Token);
+            }
+
+            Assert.True(device.McaEnabled);
+            await abort.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => measuring);
+            Assert.True(session.McaMayBeEnabled); // aborted while counting: the device must be told
+
+            await session.DisableMcaAsync(cts.Token);
+            Assert.False(session.McaMayBeEnabled);
+            Assert.False(device.McaEnabled);
+        }
+    }
+
     [Fact]
     public async Task MeasureAsync_WellBehavedDevice_ReturnsCalibratedSpectrumWithStatus()
     {

@@ -15,6 +15,50 @@ namespace XrfEdge.Service.Tests.Gpio;
 public sealed class GpioReviewTests
 {
     /// <summary>
+    /// Log 8012 when the interlock's value cannot be read (chip gone, line request closed): until the hosting review
+    /// (s40) it said "GPIO input gpio-interlock failed and is no longer watched", the wording of a watcher that ended,
+    /// although only this read had failed and the watcher may still run. It must name the input, its line and chip,
+    /// and say that reading the value failed and what follows from it.
+    /// </summary>
+    [Fact]
+    public void InterlockValueUnreadable_Log8012NamesLineChipAndTheReadFailure()
+    {
+        var chip = new XrfEdge.Devices.Gpio.FakeGpioChip(32, "gpiochip0");
+        chip.SetInputLevel(27, high: false, TimeSpan.FromSeconds(1)); // closed
+        var logs = new MemoryLogProvider();
+        using var io = new GpioInstrumentIo(chip.AsChip(), FakeComponents.Settings().Gpio, TimeProvider.System, logs.CreateLogger("gpio"));
+        Assert.True(io.InterlockClosed);
+        var interlock = (XrfEdge.Devices.Gpio.GpioLine)typeof(GpioInstrumentIo).GetField("_interlock", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(io)!;
+        interlock.Dispose(); // reads now fail with IOException (EBADF), as when the chip is gone
+
+        Assert.False(io.InterlockClosed);
+
+        var entry = Assert.Single(logs.WithEvent(8012));
+        Assert.StartsWith("GPIO input interlock (line 27 on gpiochip0): reading its value failed: ", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("Bad file descriptor", entry.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; the interlock counts as open until a read succeeds", entry.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("no longer watched", entry.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Log 8012 when the interlock's edge events cannot be read: the watcher ends, and the message says so and why.</summary>
+    [Fact]
+    public async Task InterlockEventsUnreadable_Log8012SaysTheWatchEndedAndTheInterlockCountsAsOpen()
+    {
+        var chip = new XrfEdge.Devices.Gpio.FakeGpioChip(32, "gpiochip0");
+        chip.SetInputLevel(27, high: false, TimeSpan.FromSeconds(1));
+        var logs = new MemoryLogProvider();
+        using var io = new GpioInstrumentIo(chip.AsChip(), FakeComponents.Settings().Gpio, TimeProvider.System, logs.CreateLogger("gpio"));
+        io.WatchInterlock(new MeasurementControl(), new InstrumentStatus());
+
+        chip.FailNextEventRead(27);
+
+        Assert.True(await Wait.UntilAsync(() => logs.WithEvent(8012).Count == 1));
+        Assert.Equal(
+            "GPIO input interlock (line 27 on gpiochip0): reading its edge events failed: read of a line event from gpiochip0: Input/output error (errno 5); it is no longer watched, and the interlock counts as open until the service restarts",
+            logs.WithEvent(8012)[0].Message);
+    }
+
+    /// <summary>
     /// An interlock that opens during an exposure must abort it however briefly it stays open: the debounce period
     /// (Gpio:InterlockDebounceMilliseconds, up to 1000) is for a closing contact's bounce, and must not hide an opening.
     /// </summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using XrfEdge.Devices.Native;
 using XrfEdge.Devices.Simulation;
 using XrfEdge.Service.Cli;
 using XrfEdge.Service.Gpio;
@@ -48,8 +49,15 @@ public sealed class Dp5LinkServiceTests : IDisposable
         public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services) => fakes.CreateInstrumentIo(settings, services);
     }
 
-    private static IHost BuildHost(FakeComponents fakes, ServiceSettings settings) =>
-        ServiceHostFactory.Build(settings, new ConfigurationBuilder().Build(), new Dp5Components(fakes), services => services.AddLogging(l => l.ClearProviders()));
+    private static IHost BuildHost(FakeComponents fakes, ServiceSettings settings, MemoryLogProvider? logs = null) =>
+        ServiceHostFactory.Build(settings, new ConfigurationBuilder().Build(), new Dp5Components(fakes), services => services.AddLogging(l =>
+        {
+            l.ClearProviders();
+            if (logs is not null)
+            {
+                l.AddProvider(logs);
+            }
+        }));
 
     /// <summary>
     /// A DP5 profile on <paramref name="device"/>: 1024 channels with the simulator's calibration (30 keV over MCAC,
@@ -318,5 +326,152 @@ public sealed class Dp5LinkServiceTests : IDisposable
         Assert.Equal(MeasurementOutcome.Failed, result.Outcome);
         Assert.Contains(link, result.Reason, StringComparison.Ordinal);
         await host.StopAsync();
+    }
+
+    // Hosting review (s40): a stop while the auto-start waits for an absent DP5, the start-up error left in last_error
+    // after the DP5 connected, and a stop while connecting to a DP5 that never answers. Each failed before its fix.
+
+    [Fact]
+    public async Task AutoStart_StopWhileWaitingForTheDp5_NothingStartsWhenItComesAndALaterStartMeasures()
+    {
+        // An unattended Continuous profile whose DP5 is not there yet; the operator sends stop meanwhile (walked away,
+        // sample removed). Until the fix the stop found nothing to stop, and the run began by itself the moment the DP5
+        // was switched on: an exposure nobody had asked for any more.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var settings = Settings(link);
+        settings.Acquisition.AutoStart = true;
+        settings.Acquisition.Mode = MeasurementMode.Continuous;
+        var fakes = new FakeComponents();
+        var logs = new MemoryLogProvider();
+        using var host = BuildHost(fakes, settings, logs);
+        await host.StartAsync();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+        Assert.Equal(ServiceState.Fault, status.State);
+
+        control.RequestStop("stop command");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // a connection try or two with the stop in between
+
+        using var stop = new CancellationTokenSource();
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var serving = mca.RunAsync(stop.Token);
+        await mca.Ready.WaitAsync(Patience);
+
+        // The service still connects (the status shows the DP5 is there) but starts nothing.
+        Assert.True(await EventuallyAsync(() => device.Configuration["MCAC"] == "1024"), "the service never connected to the DP5");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // longer than a retry and a 0.5 s preset: an auto-start would have begun
+        Assert.True(
+            device.AccumulationTime == TimeSpan.Zero && fakes.Publisher.Results.Count == 0,
+            $"stop sent while the auto-start waited; the DP5 then counted for {device.AccumulationTime.TotalSeconds:F1} s and {fakes.Publisher.Results.Count} result(s) were stored");
+        Assert.Equal(ServiceState.Idle, status.State);
+        Assert.Null(status.LastError);
+        var cancelled = Assert.Single(logs.WithEvent(8028)); // said once, at the stop
+        Assert.Contains("stop command", cancelled.Message, StringComparison.Ordinal);
+
+        control.RequestStart("trigger");
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count >= 1), "the explicit start after the cancelled auto-start measured nothing");
+        Assert.Equal(MeasurementOutcome.Completed, fakes.Publisher.Results[0].Outcome);
+        control.RequestStop("test over");
+        await host.StopAsync();
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task Start_Dp5NotYetPluggedIn_StartUpErrorClearedOnceItConnects()
+    {
+        // The service came up in fault with last_error "… not reachable at start-up … Each measurement tries to connect
+        // again." Until the fix that text stayed in the retained status for good after the DP5 had connected and
+        // measured, so a dashboard went on showing an instrument that could not reach its MCA.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var fakes = new FakeComponents();
+        var logs = new MemoryLogProvider();
+        using var host = BuildHost(fakes, Settings(link), logs);
+        await host.StartAsync();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        Assert.Contains("not reachable at start-up", status.LastError, StringComparison.Ordinal);
+
+        using var stop = new CancellationTokenSource();
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var serving = mca.RunAsync(stop.Token);
+        await mca.Ready.WaitAsync(Patience);
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+
+        await AssertOneCompletedResultAsync(fakes);
+        Assert.True(await EventuallyAsync(() => fakes.Publisher.Statuses is { Count: > 0 } s && s[^1].State == "idle"), "the retained status never went back to idle");
+        var retained = fakes.Publisher.Statuses[^1];
+        Assert.True(
+            retained.LastError is null && status.LastError is null,
+            $"DP5 connected and measured; the retained status still says last_error '{retained.LastError}'");
+        Assert.Single(logs.WithEvent(8006));
+        await host.StopAsync();
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task AutoStart_Dp5SwitchedOnLater_StartUpErrorClearedWhenItConnects()
+    {
+        var link = Path.Combine(_folder, "ttyDP5");
+        var settings = Settings(link);
+        settings.Acquisition.AutoStart = true;
+        settings.Acquisition.Mode = MeasurementMode.Continuous;
+        var fakes = new FakeComponents();
+        using var host = BuildHost(fakes, settings);
+        await host.StartAsync();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        Assert.Equal(ServiceState.Fault, status.State);
+
+        using var stop = new CancellationTokenSource();
+        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
+        var serving = mca.RunAsync(stop.Token);
+        await mca.Ready.WaitAsync(Patience);
+
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Any(r => r.Outcome == MeasurementOutcome.Completed)), "the auto-started run measured nothing");
+        Assert.True(
+            status.LastError is null && fakes.Publisher.Statuses[^1].LastError is null,
+            $"the auto-started run measures; last_error still '{status.LastError}'");
+        host.Services.GetRequiredService<MeasurementControl>().RequestStop("test over");
+        await host.StopAsync();
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task Stop_WhileConnectingToASilentDp5_EndsAtOnceAndTheXrayWarningGoesOff()
+    {
+        // The port opens but nothing answers (DP5 powered down behind a powered USB-serial adapter, wrong baud rate). The
+        // X-ray warning is lit before the MCA is asked for anything (a lamp that cannot be lit must stop the exposure
+        // before it starts), so while the measurement connects it is on. Until the fix a stop then spent the 2 s
+        // disable budget sending "disable MCA" to a device that had never been enabled and never answered, with the
+        // warning on all that time.
+        var link = Path.Combine(_folder, "ttyDP5");
+        var settings = Settings(link);
+        settings.Gpio.Enabled = true;
+        settings.Acquisition.ReplyTimeoutMilliseconds = 2000; // one status request outlasts the stop below
+        var fakes = new FakeComponents();
+        fakes.WireSafeDefaults();
+        using var host = BuildHost(fakes, settings);
+        await host.StartAsync(); // no device node yet: fault, quickly
+        using var silent = PseudoTerminal.Create();
+        File.CreateSymbolicLink(link, silent.SlavePath);
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+
+        control.RequestStart("test");
+        Assert.True(await EventuallyAsync(() => fakes.Chip.IsPhysicallyHigh(22), TimeSpan.FromSeconds(5)), "the X-ray warning never came on");
+        await Task.Delay(300); // the measurement waits for the silent DP5's status reply
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        control.RequestStop("stop command");
+        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
+        var ended = stopping.Elapsed;
+        bool warningOn = fakes.Chip.IsPhysicallyHigh(22);
+        await host.StopAsync();
+
+        Assert.Equal(MeasurementOutcome.Aborted, fakes.Publisher.Results[0].Outcome);
+        Assert.False(warningOn);
+        Assert.True(ended < TimeSpan.FromSeconds(1), $"the stop took {ended.TotalSeconds:F2} s with the X-ray warning on; the MCA had never been enabled");
     }
 }

@@ -311,7 +311,7 @@ public sealed class SafetyReviewTests
     }
 
     /// <summary>Waits until the fast source stops being called (the worker is blocked on the full spectra channel).</summary>
-    private static async Task<int> WaitForStallAsync(FakeSpectrumSource source)
+    internal static async Task<int> WaitForStallAsync(FakeSpectrumSource source)
     {
         int last = -1;
         for (int i = 0; i < 100; i++)
