@@ -14,6 +14,7 @@ public sealed class FakeGpioChip : IGpioCharDevice
 {
     private readonly object _gate = new();
     private readonly bool[] _physicalHigh;
+    private readonly int[] _outputFalls;
     private readonly ConcurrentDictionary<int, FakeRequest> _requests = new();
     private readonly Dictionary<int, int> _requestByOffset = [];
     private int _nextFd = 100;
@@ -24,6 +25,7 @@ public sealed class FakeGpioChip : IGpioCharDevice
     public FakeGpioChip(int lineCount = 32, string name = "fake-gpiochip")
     {
         _physicalHigh = new bool[lineCount];
+        _outputFalls = new int[lineCount];
         Name = name;
     }
 
@@ -87,6 +89,18 @@ public sealed class FakeGpioChip : IGpioCharDevice
         lock (_gate)
         {
             return _physicalHigh[offset];
+        }
+    }
+
+    /// <summary>
+    /// How often the process drove the output line from high to low (an active-high warning lamp switched off), so a
+    /// test can see a drop too short to catch by reading <see cref="IsPhysicallyHigh"/>.
+    /// </summary>
+    public int OutputFalls(int offset)
+    {
+        lock (_gate)
+        {
+            return _outputFalls[offset];
         }
     }
 
@@ -207,7 +221,13 @@ public sealed class FakeGpioChip : IGpioCharDevice
 
             if ((values.Mask & 1) != 0)
             {
-                _physicalHigh[request.Offset] = ((values.Bits & 1) != 0) != request.ActiveLow;
+                bool high = ((values.Bits & 1) != 0) != request.ActiveLow;
+                if (_physicalHigh[request.Offset] && !high)
+                {
+                    _outputFalls[request.Offset]++;
+                }
+
+                _physicalHigh[request.Offset] = high;
             }
         }
     }

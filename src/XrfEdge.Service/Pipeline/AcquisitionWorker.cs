@@ -214,23 +214,43 @@ internal sealed class AcquisitionWorker(
     /// </summary>
     private async Task<(bool Exhausted, bool Ran)> MeasureLoopAsync(StartRequest request, TimeSpan preset, System.Threading.Channels.ChannelWriter<PipelineItem> writer, CancellationToken stoppingToken)
     {
+        // A Continuous run keeps the X-ray warning on and the state measuring from its first preset to its end, as a
+        // scan does (until 2026-11-24 both dropped between presets for the moment the next one took to begin).
+        bool continuous = _options.Mode == MeasurementMode.Continuous;
         bool ran = false;
-        do
+        bool endedByResult = false;
+        try
         {
-            var (item, exhausted) = await MeasureOnceAsync(request, preset, null, null, stoppingToken).ConfigureAwait(false);
-            if (exhausted)
+            do
             {
-                return (true, ran);
-            }
+                var (item, exhausted) = await MeasureOnceAsync(request, preset, null, null, firstOfRun: !ran, endsRun: !continuous, stoppingToken).ConfigureAwait(false);
+                if (exhausted)
+                {
+                    return (true, ran);
+                }
 
-            ran = true;
-            await health.WriteAsync(Worker, writer, item!).ConfigureAwait(false);
-            if (item is PipelineItem.Result)
+                ran = true;
+                await health.WriteAsync(Worker, writer, item!).ConfigureAwait(false);
+                if (item is PipelineItem.Result)
+                {
+                    endedByResult = true; // aborted or failed (state already set): a continuous loop waits for a new start
+                    break;
+                }
+            }
+            while (continuous && control.Running && !stoppingToken.IsCancellationRequested);
+        }
+        finally
+        {
+            if (continuous)
             {
-                break; // aborted or failed: a continuous loop waits for a new start
+                XrayWarningOff();
             }
         }
-        while (_options.Mode == MeasurementMode.Continuous && control.Running && !stoppingToken.IsCancellationRequested);
+
+        if (continuous && !endedByResult)
+        {
+            status.SetState(ServiceState.Idle); // a stop between presets (or the host stopping) ended the run
+        }
 
         return (false, ran);
     }
@@ -251,7 +271,7 @@ internal sealed class AcquisitionWorker(
             {
                 // Every point checks stop and interlock after it begins (MeasureOnceAsync): a stop or an opening
                 // interlock while the scan waited between points (backpressure) ends the scan (lost until 2026-11).
-                var (item, sourceExhausted) = await MeasureOnceAsync(request, dwell, scanId, index, stoppingToken).ConfigureAwait(false);
+                var (item, sourceExhausted) = await MeasureOnceAsync(request, dwell, scanId, index, firstOfRun: index == 0, endsRun: false, stoppingToken).ConfigureAwait(false);
                 if (sourceExhausted)
                 {
                     exhausted = true;
@@ -303,7 +323,12 @@ internal sealed class AcquisitionWorker(
         + TimeSpan.FromMilliseconds(_options.ReplyTimeoutMilliseconds * _options.MaxAttempts)
         + TimeSpan.FromMilliseconds(_options.ReconnectDelayMilliseconds * Math.Max(1, _options.ReconnectAttempts));
 
-    private async Task<(PipelineItem? Item, bool Exhausted)> MeasureOnceAsync(StartRequest request, TimeSpan preset, string? scanId, long? scanIndex, CancellationToken stoppingToken)
+    /// <summary>
+    /// One measurement. <paramref name="firstOfRun"/>: it switches the state to measuring and the X-ray warning on;
+    /// <paramref name="endsRun"/> (a Triggered measurement): a completed one switches them back. In a Continuous run or a
+    /// scan the loop does that at the run's end; an aborted or failed measurement always ends its run.
+    /// </summary>
+    private async Task<(PipelineItem? Item, bool Exhausted)> MeasureOnceAsync(StartRequest request, TimeSpan preset, string? scanId, long? scanIndex, bool firstOfRun, bool endsRun, CancellationToken stoppingToken)
     {
         string id = "M-" + Guid.CreateVersion7(time.GetUtcNow()).ToString("N");
         var started = time.GetUtcNow();
@@ -326,14 +351,13 @@ internal sealed class AcquisitionWorker(
             Log.MeasurementStarted(logger, id, request.Origin, preset.TotalSeconds);
         }
 
-        bool single = scanId is null;
         health.Busy(Worker, BusyAllowance(preset));
         RawSpectrum? spectrum;
         string? abortReason;
         try
         {
             measurement.Token.ThrowIfCancellationRequested();
-            if (single || scanIndex == 0)
+            if (firstOfRun)
             {
                 status.SetState(ServiceState.Measuring);
 
@@ -372,7 +396,7 @@ internal sealed class AcquisitionWorker(
             return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), null, null, MeasurementOutcome.Failed, ex.Message, scanId, scanIndex, preset, request)), false);
         }
 
-        if (single)
+        if (endsRun)
         {
             XrayWarningOff();
         }
@@ -409,9 +433,13 @@ internal sealed class AcquisitionWorker(
             spectrum = spectrum with { Excitation = spectrum.Excitation is { } stated ? stated with { TubeVoltageKilovolts = kilovolts } : new Excitation(null, kilovolts, null) };
         }
 
-        if (single)
+        if (scanId is null)
         {
-            Beep();
+            Beep(); // each measurement of a Continuous run too; not each scan point
+        }
+
+        if (endsRun)
+        {
             status.SetState(ServiceState.Idle);
         }
 

@@ -118,6 +118,44 @@ public sealed class PipelineTests
         Assert.Equal(parts.Publisher.Results.Count, parts.Publisher.Results.Select(r => r.MeasurementId).Distinct().Count());
     }
 
+    [Fact]
+    public async Task Continuous_BetweenPresets_XrayWarningAndMeasuringStayOnUntilTheRunEnds()
+    {
+        // Until 2026-11-24 each Continuous preset switched the warning (and the measuring LED) off and the state to idle
+        // for the moment the next one took to begin: a dashboard saw idle flick between measuring messages, a lamp
+        // blinked while the run went on. A scan kept both on from its first point to its last; a Continuous run now too.
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        parts.Source.Hold = true;
+        using var host = parts.BuildHost(FakeComponents.Settings(MeasurementMode.Continuous));
+        await host.StartAsync();
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Statuses.Any(s => s.State == "idle")));
+
+        parts.PressTrigger();
+        Assert.True(await parts.Source.WaitStartedAsync());
+        Assert.True(parts.Chip.IsPhysicallyHigh(22));
+        var fallsBefore = parts.Chip.OutputFalls(22);
+        var statusesBefore = parts.Publisher.Statuses.Count;
+        for (var preset = 0; preset < 3; preset++)
+        {
+            parts.Source.Complete();
+            Assert.True(await parts.Source.WaitStartedAsync()); // the next preset of the run has begun
+        }
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 3));
+        Assert.Equal(fallsBefore, parts.Chip.OutputFalls(22)); // never dropped between presets
+        Assert.Equal(fallsBefore, parts.Chip.OutputFalls(6)); // measuring LED likewise
+        Assert.True(parts.Chip.IsPhysicallyHigh(22));
+        Assert.DoesNotContain(parts.Publisher.Statuses.Skip(statusesBefore), s => s.State == "idle");
+
+        host.Services.GetRequiredService<MeasurementControl>().RequestStop("stop command"); // the held preset is aborted
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 4));
+        Assert.Equal(MeasurementOutcome.Aborted, parts.Publisher.Results[3].Outcome);
+        Assert.False(parts.Chip.IsPhysicallyHigh(22));
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Statuses is [.., { State: "idle" }]));
+        await host.StopAsync();
+    }
+
     [Theory]
     [InlineData("Rh", null)]
     // Without the voltage the decoder's excitability rule (no line whose edge the tube cannot reach) never applied to an
