@@ -165,7 +165,12 @@ internal sealed class MeasurementControl(bool autoStart = false)
             }
 
             _abortReason ??= reason;
-            _current.Cancel();
+
+            // CancelAsync: the token reads cancelled before this returns, but its callbacks, and with them the source's
+            // and the worker's code awaiting it (the abort handling, the disable of the MCA), run on the thread pool.
+            // Cancel() ran them here, on the stopping thread (the MQTT handler's, the GPIO watcher's), under _gate,
+            // until 2026-11-24. The task only faults if a callback throws, and those are the awaits' own.
+            _ = _current.CancelAsync();
         }
     }
 

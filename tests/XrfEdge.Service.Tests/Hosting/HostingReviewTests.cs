@@ -14,6 +14,47 @@ namespace XrfEdge.Service.Tests.Hosting;
 /// </summary>
 public sealed class HostingReviewTests
 {
+    [ThreadStatic]
+    private static bool t_insideCaller;
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task StopOrAbort_MeasurementCancellation_DoesNotRunTheSourcesCodeOnTheCallersThread(bool stop)
+    {
+        // A stop comes on the MQTT handler's thread, an interlock opening on the GPIO watcher's. Cancel() under the
+        // control's lock ran the token's callbacks there, and with them the source's and the worker's code that awaited
+        // the token (its abort handling, the disable of the MCA), holding the lock all the while.
+        var control = new MeasurementControl();
+        Assert.True(control.RequestStart("trigger"));
+        control.RunStarted("measurement");
+        var measurement = control.Begin(CancellationToken.None);
+        var ranInsideCaller = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = measurement.Token.Register(() => ranInsideCaller.TrySetResult(t_insideCaller));
+
+        t_insideCaller = true;
+        try
+        {
+            if (stop)
+            {
+                control.RequestStop("stop command");
+            }
+            else
+            {
+                control.Abort("interlock open");
+            }
+
+            Assert.True(measurement.IsCancellationRequested); // cancelled by the time the call returns
+        }
+        finally
+        {
+            t_insideCaller = false;
+        }
+
+        Assert.False(await ranInsideCaller.Task.WaitAsync(TimeSpan.FromSeconds(10)), "the token's callbacks ran inside the caller's stop/abort");
+        Assert.Equal(stop ? "stop command" : "interlock open", control.End(measurement));
+    }
+
     [Fact]
     public async Task AutoStart_StopBeforeTheWorkerRequestsIt_CancelledForGoodAndNothingQueued()
     {
