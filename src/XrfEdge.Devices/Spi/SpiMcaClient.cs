@@ -52,6 +52,14 @@ public sealed class SpiMcaClient
     /// <summary>Commands or chunk sets repeated after a NACK, time-out or CRC mismatch.</summary>
     public int RetryCount { get; private set; }
 
+    /// <summary>
+    /// Whether the MCA may be counting: true from just before a START is sent (acknowledged or not: a lost ACK may still
+    /// have started it) until an acknowledged STOP, or a snapshot that says it is not acquiring. An abort needs a STOP
+    /// only while this is true; before any START there is nothing to stop, and a silent MCA would only cost the STOP's
+    /// time-outs (the counterpart of <c>Dp5Session.McaMayBeEnabled</c>).
+    /// </summary>
+    public bool MayBeCounting { get; private set; }
+
     /// <summary>Interval between "not ready" polls when there is no data-ready line: 1 ms.</summary>
     public static TimeSpan ResponsePollInterval => TimeSpan.FromMilliseconds(1);
 
@@ -109,6 +117,11 @@ public sealed class SpiMcaClient
                     await Task.Delay(_profile.PollInterval, _time, cancellationToken).ConfigureAwait(false);
                     continue;
                 case Ack:
+                    if (command.Opcode == SpiOpcode.Stop)
+                    {
+                        MayBeCounting = false;
+                    }
+
                     return response.AsSpan(1, responseLength).ToArray();
                 case Nack when (SpiNackCode)response[1] is SpiNackCode.BadCommandCrc or SpiNackCode.Busy:
                     reason = $"NACK {(SpiNackCode)response[1]}";
@@ -213,6 +226,7 @@ public sealed class SpiMcaClient
         }
 
         await CommandAsync(new SpiCommand(SpiOpcode.Clear), 0, cancellationToken).ConfigureAwait(false);
+        MayBeCounting = true;
         await CommandAsync(new SpiCommand(SpiOpcode.Start, 0, (uint)presetMilliseconds), 0, cancellationToken).ConfigureAwait(false);
         await Task.Delay(presetTime, _time, cancellationToken).ConfigureAwait(false);
         var started = _time.GetTimestamp();
@@ -235,6 +249,7 @@ public sealed class SpiMcaClient
             previousSequence = header.Sequence;
             if (header.PresetReached || !header.Acquiring)
             {
+                MayBeCounting = false; // stopped by itself (preset) or by a reset: refused below or not, nothing counts
                 // One timer tick (1 ms, the header's live-time unit) of slack: the MCA may stop on the tick before the preset.
                 if (!header.PresetReached && header.LiveTime.TotalMilliseconds < presetMilliseconds - 1)
                 {

@@ -159,7 +159,9 @@ internal sealed class SpiSpectrumSource : ISpectrumSource
 
     private async Task StopQuietlyAsync()
     {
-        if (_client is null)
+        // Before START there is nothing to stop: an abort while CLEAR waited on a silent MCA spent the STOP's whole
+        // budget (2 s) with the X-ray warning on, until 2026-11-24.
+        if (_client is not { MayBeCounting: true })
         {
             return;
         }

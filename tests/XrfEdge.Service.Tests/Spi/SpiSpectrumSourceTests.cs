@@ -5,6 +5,7 @@ using XrfEdge.Devices.Tests.Support;
 using XrfEdge.Service.Cli;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Pipeline;
+using XrfEdge.Service.Tests.Fakes;
 using XrfEdge.Spectra.Calibration;
 
 namespace XrfEdge.Service.Tests.Spi;
@@ -129,6 +130,29 @@ public sealed class SpiSpectrumSourceTests
     }
 
     [Fact]
+    public async Task Acquire_CancelledBeforeStartWhileTheMcaIsSilent_SendsNoStop()
+    {
+        // The MCA stops answering (powered down behind its cable) and a stop comes while CLEAR waits for its reply: START
+        // never went out, so nothing counts. Until 2026-11-24 the abort still sent STOP to the silent MCA, up to its 2 s
+        // budget, with the X-ray warning on for an exposure that never began.
+        var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var silent = new SilentSpi(mca);
+        await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => silent, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+        silent.Silent = true;
+        using var cancel = new CancellationTokenSource();
+
+        var measuring = source.AcquireAsync("M-8", TimeSpan.FromSeconds(60), cancel.Token);
+        Assert.True(await Wait.UntilAsync(() => silent.SilentTransfers > 0)); // CLEAR is out, its reply awaited
+        await cancel.CancelAsync();
+        var atCancel = silent.SilentTransfers;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => measuring);
+
+        // At most the poll that was in flight: a STOP would have been sent and polled for its reply (hundreds of transfers).
+        Assert.InRange(silent.SilentTransfers - atCancel, 0, 1);
+    }
+
+    [Fact]
     public async Task Acquire_McaResetsDuringFirstMeasurement_ReopensAndMeasuresAgain()
     {
         // The MCA loses its histogram and stops right after the first START (a brown-out): the client refuses the short
@@ -164,6 +188,31 @@ public sealed class SpiSpectrumSourceTests
         Assert.Contains("/dev/spidev0.0", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, opens);
         Assert.Equal(0, source.ReconnectCount);
+    }
+
+    /// <summary>Passes ioctls to the simulated MCA until <see cref="Silent"/>; then transfers complete and nothing answers (zeros read back).</summary>
+    private sealed class SilentSpi(SimulatedSpiMca device) : ISpiIoctl
+    {
+        private int _silentTransfers;
+
+        public volatile bool Silent;
+
+        public int SilentTransfers => Volatile.Read(ref _silentTransfers);
+
+        public int Ioctl(ulong request, nint argument)
+        {
+            if (Silent && SpiIoctlNumbers.TransfersIn(request) > 0)
+            {
+                Interlocked.Increment(ref _silentTransfers);
+                return 0;
+            }
+
+            return device.Ioctl(request, argument);
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>Passes ioctls to the simulated MCA but fails transfer number <see cref="FailAtTransfer"/> with EIO, as spidev does when the device vanished.</summary>
