@@ -116,6 +116,20 @@ frameworks_of() {
               <(grep -o '"version": *"[^"]*"' "$config" | sed 's/.*"\([^"]*\)"$/\1/')
 }
 
+# Whether $1 is an ELF file (its first four bytes).
+is_elf() {
+  [ -f "$1" ] && [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' \n')" = '177ELF' ]
+}
+
+# The CPU an ELF file is built for, as target_arch names it (arm64, x64, arm32, x86 or the e_machine number; ELF
+# header: e_machine, a little-endian u16 at byte 18), or empty for a file that is no ELF.
+elf_arch() {
+  is_elf "$1" || return 0
+  local m
+  m="$(od -An -t u2 -j 18 -N 2 "$1" | tr -d ' ')"
+  case "$m" in 183) echo arm64 ;; 62) echo x64 ;; 40) echo arm32 ;; 3) echo x86 ;; *) echo "machine $m" ;; esac
+}
+
 check_framework() {
   local name="$1" version="$2" where dir have=() v
   where="$(dotnet_root)"
@@ -130,6 +144,18 @@ check_framework() {
   done
   if ! compgen -G "$destdir$dir/host/fxr/*/libhostfxr.so" >/dev/null; then
     ok=false
+  fi
+  # A runtime of another CPU (the arm32 tarball of many Raspberry Pi guides under a 64-bit OS) has every folder above,
+  # and the apphost fails to load its libhostfxr.so at every start; until 2026-11-24 it passed.
+  local fxr machine
+  if $ok && [ -n "$arch" ]; then
+    for fxr in "$destdir$dir"/host/fxr/*/libhostfxr.so; do
+      machine="$(elf_arch "$fxr")"
+      if [ -n "$machine" ] && [ "$machine" != "$arch" ]; then
+        problem ".NET runtime: $dir/host/fxr/$(basename "$(dirname "$fxr")")/libhostfxr.so (in $where) is built for $machine; this $target runs $arch programs. Install the $arch runtime: curl -sSL https://dot.net/v1/dotnet-install.sh | sudo bash -s -- --channel $major.0 --runtime dotnet --install-dir /usr/share/dotnet"
+        return 0
+      fi
+    done
   fi
   $ok && return 0
   local found="none"
@@ -158,6 +184,11 @@ check_device() {
     version="$(basename "$real" | sed -n 's/^libmosquitto\.so\.\([0-9][0-9.]*\)$/\1/p')"
     if [ -n "$version" ] && [ "$version" != 1 ] && [ "${version%%.*}" -lt 2 ]; then
       problem "libmosquitto.so.1 at $lib is version $version; XrfEdge needs 2.0 or later (Debian 12 and Ubuntu 22.04 ship 2.0.11): sudo apt-get install libmosquitto1 from a release that has 2.0"
+    elif { [ -z "$version" ] || [ "$version" = 1 ]; } && is_elf "$real" && ! grep -qaF 'MOSQ_1.7' "$real"; then
+      # A file named only libmosquitto.so.1 is what 1.x's Makefile build installs (Ubuntu 20.04's 1.6.9, Debian 10's
+      # 1.5.7); it was taken for "version unknown, ok" until 2026-11-24. Every 2.x exports its 2.0 symbols
+      # (mosquitto_ssl_get, mosquitto_property_next …) under the version node MOSQ_1.7 (lib/linker.version); 1.x has none.
+      problem "libmosquitto.so.1 at $lib is older than 2.0 (it has no MOSQ_1.7 symbols: a 1.x build); XrfEdge needs 2.0 or later (Debian 12 and Ubuntu 22.04 ship 2.0.11): sudo apt-get install libmosquitto1 from a release that has 2.0"
     fi
   fi
 
