@@ -82,12 +82,30 @@ find_library() {
   return 0
 }
 
-# A variable from the xrfedge.env the unit will read (the target's, when it already exists), or empty.
+# A variable from the xrfedge.env the unit will read (the target's, when it already exists), or empty; read the way
+# systemd reads an EnvironmentFile= (systemd.exec(5); parse_env_file): a carriage return ends a line, blanks around
+# the name and after '=' and at the end of an unquoted value are dropped, # and ; start comments, the last one wins.
+# Until 2026-11-24 a trailing blank or a CRLF file (edited on Windows) made a good DOTNET_ROOT look missing, and
+# "DOTNET_ROOT = /old" was not seen at all, so /usr/share/dotnet was checked instead of the folder the service uses.
 env_setting() {
-  local file="$destdir/etc/xrfedge/xrfedge.env"
+  local file="$destdir/etc/xrfedge/xrfedge.env" line key value="" found=""
   [ -f "$file" ] || return 0
   [ -r "$file" ] || return 0   # check_device said so
-  sed -n "s/^[[:space:]]*$1=//p" "$file" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
+  while IFS= read -r line || [ -n "$line" ]; do
+    line="${line#"${line%%[![:space:]]*}"}"
+    case "$line" in '#'*|';'*|'') continue ;; *=*) ;; *) continue ;; esac
+    key="${line%%=*}"
+    key="${key%"${key##*[![:space:]]}"}"
+    [ "$key" = "$1" ] || continue
+    value="${line#*=}"
+    value="${value#"${value%%[![:space:]]*}"}"
+    value="${value%"${value##*[![:space:]]}"}"
+    case "$value" in
+      \"*\"|\'*\') value="${value:1:${#value}-2}" ;;
+    esac
+    found="$value"
+  done < <(tr '\r' '\n' < "$file")
+  echo "$found"
 }
 
 # Where the apphost /opt/xrfedge/xrfedge looks for .NET (dotnet/runtime's hostmisc, Linux): DOTNET_ROOT_<ARCH> or

@@ -117,6 +117,33 @@ public sealed partial class InstallScriptTests
         }
     }
 
+    [Theory]
+    [InlineData("DOTNET_ROOT=/usr/share/dotnet \n", null)] // a blank left at the end of the line
+    [InlineData("XRFEDGE_PROFILE=pi-dp5-uart\r\nDOTNET_ROOT=/usr/share/dotnet\r\n", null)] // saved on Windows
+    [InlineData("DOTNET_ROOT=\"/usr/share/dotnet\"  \n", null)]
+    [InlineData("DOTNET_ROOT = /opt/dotnet-old\n", "/opt/dotnet-old")] // systemd reads blanks around '=' as nothing
+    [InlineData("; DOTNET_ROOT=/opt/dotnet-old\nDOTNET_ROOT=/opt/dotnet-old\nDOTNET_ROOT=/usr/share/dotnet\n", null)] // the last wins
+    public void Install_DotnetRootInTheEnvFile_ReadAsSystemdReadsIt(string envFile, string? refusedFolder)
+    {
+        // systemd.exec(5), EnvironmentFile=: a carriage return ends a line, blanks around the name and at the end of an
+        // unquoted value are dropped, ';' and '#' start comments. Until 2026-11-24 the preflight's sed kept the blank
+        // and the '\r' (a good runtime refused as missing) and missed "DOTNET_ROOT = …" (the stale folder not checked).
+        Directory.CreateDirectory(Path.Combine(Stage, "etc", "xrfedge"));
+        File.WriteAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env"), envFile);
+
+        var (exitCode, output) = Install();
+
+        if (refusedFolder is null)
+        {
+            Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        }
+        else
+        {
+            Assert.True(exitCode == 1, $"install.sh exit {exitCode}:\n{output}");
+            Assert.Contains($"is not in {refusedFolder} (DOTNET_ROOT in /etc/xrfedge/xrfedge.env)", output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Install_WithAnOlderDotnetOnly_NamesWhatItFound()
     {
