@@ -155,9 +155,12 @@ check_framework() {
   for v in "$destdir$dir/shared/$name"/*/; do
     [ -d "$v" ] && have+=("$(basename "$v")")
   done
-  # The host's default roll-forward (Minor): any installed $major.x.y at or above the version asked for.
+  # The host's default roll-forward (Minor): any installed $major.x.y at or above the version asked for. A pre-release
+  # of the very version asked for (10.0.0-rc.2 for 10.0.0) is below it in SemVer, though `sort -V` puts it above: until
+  # 2026-11-24 a device with only the release candidate passed, and the host refused to start the service.
   local major="${version%%.*}" ok=false
   for v in "${have[@]}"; do
+    [ "$v" != "${v%%-*}" ] && [ "${v%%-*}" = "${version%%-*}" ] && [ "$version" = "${version%%-*}" ] && continue
     if [ "${v%%.*}" = "$major" ] && [ "$(printf '%s\n%s\n' "$version" "$v" | sort -V | head -n 1)" = "$version" ]; then ok=true; fi
   done
   if ! compgen -G "$destdir$dir/host/fxr/*/libhostfxr.so" >/dev/null; then

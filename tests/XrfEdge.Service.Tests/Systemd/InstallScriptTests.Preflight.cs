@@ -144,6 +144,25 @@ public sealed partial class InstallScriptTests
         }
     }
 
+    [Theory]
+    [InlineData("10.0.0-rc.2.25502.107", false)] // SemVer: a pre-release is below its release, the 10.0.0 the build asks for
+    [InlineData("10.0.3", true)]
+    public void Install_WithOnlyAReleaseCandidateOfTheVersionAskedFor_RefusesIt(string installed, bool accepted)
+    {
+        // sort -V puts "10.0.0-rc.2…" after "10.0.0"; the host does not (it refuses to run a 10.0.0 app on it).
+        string shared = Path.Combine(Stage, "usr", "share", "dotnet", "shared", "Microsoft.NETCore.App");
+        Directory.Delete(shared, recursive: true);
+        Directory.CreateDirectory(Path.Combine(shared, installed));
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == (accepted ? 0 : 1), $"install.sh exit {exitCode}:\n{output}");
+        if (!accepted)
+        {
+            Assert.Contains($"only {installed}", output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Install_WithAnOlderDotnetOnly_NamesWhatItFound()
     {
