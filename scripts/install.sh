@@ -370,12 +370,14 @@ XRFEDGE_PROFILE=pi-dp5-uart
 #XRFEDGE_Mqtt__Password=
 ENV
   chmod 0640 "$envfile"
-elif [ -n "$(find "$envfile" -maxdepth 0 -perm /027)" ]; then
+elif [ -n "$(find -L "$envfile" -maxdepth 0 -perm /027)" ]; then
   # It holds Mqtt:Password and Mqtt:KeyPassword. systemd reads it as root; nobody else needs it. An editor or a copy
   # from a 0644 template had left it readable by every local user, and install.sh never looked again (until 2026-11-24).
-  was="$(stat -c %a "$envfile")"
+  # -L: the file a symlinked xrfedge.env names (a read-only root keeps it on a data partition) is what systemd reads
+  # and chmod changes; the link's own 777 was reported on every run until 2026-11-24.
+  was="$(stat -L -c %a "$envfile")"
   chmod g-w,o-rwx "$envfile"
-  echo "install.sh: /etc/xrfedge/xrfedge.env was mode $was (it holds the MQTT password); now $(stat -c %a "$envfile"), its contents kept" >&2
+  echo "install.sh: /etc/xrfedge/xrfedge.env was mode $was (it holds the MQTT password); now $(stat -L -c %a "$envfile"), its contents kept" >&2
 fi
 
 if [ -n "$destdir" ]; then
@@ -391,7 +393,7 @@ if ! id xrfedge >/dev/null 2>&1; then
 fi
 usermod -a -G dialout,gpio,spi xrfedge
 # Installs before 2026-11-24 gave xrfedge.env group xrfedge; the service never reads it (systemd does, as root).
-[ "$(stat -c %G /etc/xrfedge/xrfedge.env)" = xrfedge ] && chgrp root /etc/xrfedge/xrfedge.env
+[ "$(stat -L -c %G /etc/xrfedge/xrfedge.env)" = xrfedge ] && chgrp root /etc/xrfedge/xrfedge.env
 # trigger only queues the events; settle waits for the rules to have set the device groups, so that a --start right
 # after a first install does not open spidev/gpiochip before they are the service's (one failed start until 2026-11-24).
 udevadm control --reload-rules && udevadm trigger --subsystem-match=gpio --subsystem-match=spidev --subsystem-match=tty && udevadm settle --timeout=10 || true
