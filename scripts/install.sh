@@ -82,12 +82,30 @@ find_library() {
   return 0
 }
 
-# A variable from the xrfedge.env the unit will read (the target's, when it already exists), or empty.
+# A variable from the xrfedge.env the unit will read (the target's, when it already exists), or empty; read the way
+# systemd reads an EnvironmentFile= (systemd.exec(5); parse_env_file): a carriage return ends a line, blanks around
+# the name and after '=' and at the end of an unquoted value are dropped, # and ; start comments, the last one wins.
+# Until 2026-11-24 a trailing blank or a CRLF file (edited on Windows) made a good DOTNET_ROOT look missing, and
+# "DOTNET_ROOT = /old" was not seen at all, so /usr/share/dotnet was checked instead of the folder the service uses.
 env_setting() {
-  local file="$destdir/etc/xrfedge/xrfedge.env"
+  local file="$destdir/etc/xrfedge/xrfedge.env" line key value="" found=""
   [ -f "$file" ] || return 0
   [ -r "$file" ] || return 0   # check_device said so
-  sed -n "s/^[[:space:]]*$1=//p" "$file" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
+  while IFS= read -r line || [ -n "$line" ]; do
+    line="${line#"${line%%[![:space:]]*}"}"
+    case "$line" in '#'*|';'*|'') continue ;; *=*) ;; *) continue ;; esac
+    key="${line%%=*}"
+    key="${key%"${key##*[![:space:]]}"}"
+    [ "$key" = "$1" ] || continue
+    value="${line#*=}"
+    value="${value#"${value%%[![:space:]]*}"}"
+    value="${value%"${value##*[![:space:]]}"}"
+    case "$value" in
+      \"*\"|\'*\') value="${value:1:${#value}-2}" ;;
+    esac
+    found="$value"
+  done < <(tr '\r' '\n' < "$file")
+  echo "$found"
 }
 
 # Where the apphost /opt/xrfedge/xrfedge looks for .NET (dotnet/runtime's hostmisc, Linux): DOTNET_ROOT_<ARCH> or
@@ -116,6 +134,20 @@ frameworks_of() {
               <(grep -o '"version": *"[^"]*"' "$config" | sed 's/.*"\([^"]*\)"$/\1/')
 }
 
+# Whether $1 is an ELF file (its first four bytes).
+is_elf() {
+  [ -f "$1" ] && [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' \n')" = '177ELF' ]
+}
+
+# The CPU an ELF file is built for, as target_arch names it (arm64, x64, arm32, x86 or the e_machine number; ELF
+# header: e_machine, a little-endian u16 at byte 18), or empty for a file that is no ELF.
+elf_arch() {
+  is_elf "$1" || return 0
+  local m
+  m="$(od -An -t u2 -j 18 -N 2 "$1" | tr -d ' ')"
+  case "$m" in 183) echo arm64 ;; 62) echo x64 ;; 40) echo arm32 ;; 3) echo x86 ;; *) echo "machine $m" ;; esac
+}
+
 check_framework() {
   local name="$1" version="$2" where dir have=() v
   where="$(dotnet_root)"
@@ -123,13 +155,28 @@ check_framework() {
   for v in "$destdir$dir/shared/$name"/*/; do
     [ -d "$v" ] && have+=("$(basename "$v")")
   done
-  # The host's default roll-forward (Minor): any installed $major.x.y at or above the version asked for.
+  # The host's default roll-forward (Minor): any installed $major.x.y at or above the version asked for. A pre-release
+  # of the very version asked for (10.0.0-rc.2 for 10.0.0) is below it in SemVer, though `sort -V` puts it above: until
+  # 2026-11-24 a device with only the release candidate passed, and the host refused to start the service.
   local major="${version%%.*}" ok=false
   for v in "${have[@]}"; do
+    [ "$v" != "${v%%-*}" ] && [ "${v%%-*}" = "${version%%-*}" ] && [ "$version" = "${version%%-*}" ] && continue
     if [ "${v%%.*}" = "$major" ] && [ "$(printf '%s\n%s\n' "$version" "$v" | sort -V | head -n 1)" = "$version" ]; then ok=true; fi
   done
   if ! compgen -G "$destdir$dir/host/fxr/*/libhostfxr.so" >/dev/null; then
     ok=false
+  fi
+  # A runtime of another CPU (the arm32 tarball of many Raspberry Pi guides under a 64-bit OS) has every folder above,
+  # and the apphost fails to load its libhostfxr.so at every start; until 2026-11-24 it passed.
+  local fxr machine
+  if $ok && [ -n "$arch" ]; then
+    for fxr in "$destdir$dir"/host/fxr/*/libhostfxr.so; do
+      machine="$(elf_arch "$fxr")"
+      if [ -n "$machine" ] && [ "$machine" != "$arch" ]; then
+        problem ".NET runtime: $dir/host/fxr/$(basename "$(dirname "$fxr")")/libhostfxr.so (in $where) is built for $machine; this $target runs $arch programs. Install the $arch runtime: curl -sSL https://dot.net/v1/dotnet-install.sh | sudo bash -s -- --channel $major.0 --runtime dotnet --install-dir /usr/share/dotnet"
+        return 0
+      fi
+    done
   fi
   $ok && return 0
   local found="none"
@@ -158,6 +205,11 @@ check_device() {
     version="$(basename "$real" | sed -n 's/^libmosquitto\.so\.\([0-9][0-9.]*\)$/\1/p')"
     if [ -n "$version" ] && [ "$version" != 1 ] && [ "${version%%.*}" -lt 2 ]; then
       problem "libmosquitto.so.1 at $lib is version $version; XrfEdge needs 2.0 or later (Debian 12 and Ubuntu 22.04 ship 2.0.11): sudo apt-get install libmosquitto1 from a release that has 2.0"
+    elif { [ -z "$version" ] || [ "$version" = 1 ]; } && is_elf "$real" && ! grep -qaF 'MOSQ_1.7' "$real"; then
+      # A file named only libmosquitto.so.1 is what 1.x's Makefile build installs (Ubuntu 20.04's 1.6.9, Debian 10's
+      # 1.5.7); it was taken for "version unknown, ok" until 2026-11-24. Every 2.x exports its 2.0 symbols
+      # (mosquitto_ssl_get, mosquitto_property_next …) under the version node MOSQ_1.7 (lib/linker.version); 1.x has none.
+      problem "libmosquitto.so.1 at $lib is older than 2.0 (it has no MOSQ_1.7 symbols: a 1.x build); XrfEdge needs 2.0 or later (Debian 12 and Ubuntu 22.04 ship 2.0.11): sudo apt-get install libmosquitto1 from a release that has 2.0"
     fi
   fi
 
@@ -318,12 +370,14 @@ XRFEDGE_PROFILE=pi-dp5-uart
 #XRFEDGE_Mqtt__Password=
 ENV
   chmod 0640 "$envfile"
-elif [ -n "$(find "$envfile" -maxdepth 0 -perm /027)" ]; then
+elif [ -n "$(find -L "$envfile" -maxdepth 0 -perm /027)" ]; then
   # It holds Mqtt:Password and Mqtt:KeyPassword. systemd reads it as root; nobody else needs it. An editor or a copy
   # from a 0644 template had left it readable by every local user, and install.sh never looked again (until 2026-11-24).
-  was="$(stat -c %a "$envfile")"
+  # -L: the file a symlinked xrfedge.env names (a read-only root keeps it on a data partition) is what systemd reads
+  # and chmod changes; the link's own 777 was reported on every run until 2026-11-24.
+  was="$(stat -L -c %a "$envfile")"
   chmod g-w,o-rwx "$envfile"
-  echo "install.sh: /etc/xrfedge/xrfedge.env was mode $was (it holds the MQTT password); now $(stat -c %a "$envfile"), its contents kept" >&2
+  echo "install.sh: /etc/xrfedge/xrfedge.env was mode $was (it holds the MQTT password); now $(stat -L -c %a "$envfile"), its contents kept" >&2
 fi
 
 if [ -n "$destdir" ]; then
@@ -339,7 +393,7 @@ if ! id xrfedge >/dev/null 2>&1; then
 fi
 usermod -a -G dialout,gpio,spi xrfedge
 # Installs before 2026-11-24 gave xrfedge.env group xrfedge; the service never reads it (systemd does, as root).
-[ "$(stat -c %G /etc/xrfedge/xrfedge.env)" = xrfedge ] && chgrp root /etc/xrfedge/xrfedge.env
+[ "$(stat -L -c %G /etc/xrfedge/xrfedge.env)" = xrfedge ] && chgrp root /etc/xrfedge/xrfedge.env
 # trigger only queues the events; settle waits for the rules to have set the device groups, so that a --start right
 # after a first install does not open spidev/gpiochip before they are the service's (one failed start until 2026-11-24).
 udevadm control --reload-rules && udevadm trigger --subsystem-match=gpio --subsystem-match=spidev --subsystem-match=tty && udevadm settle --timeout=10 || true

@@ -86,6 +86,21 @@ public sealed class PayloadTests
     }
 
     [Fact]
+    public void DetectionPayload_SpectrumWhollyBelowZeroKeV_ValidAgainstSchema()
+    {
+        // EnergyCalibration.Validate accepts offsets down to -50 keV: 1000 channels of 10 eV from -50 keV end at -40 keV.
+        // The start was floored at 0 and the end was not: "upper_kev": -40 broke the schema's minimum 0 (until 2026-11-24).
+        var measurement = TestData.Measurement("M-6");
+        var coverage = EnergyCoverage.Of(-50.005, -39.995, 20, 1.2);
+        var json = DetectionPayload.Build(measurement with { Identification = measurement.Identification with { Coverage = coverage } }, Stamp, Topics);
+        Assert.Empty(MiniJsonSchema.Validate("detections.schema.json", json));
+        using var document = JsonDocument.Parse(json);
+        var written = document.RootElement.GetProperty("coverage");
+        Assert.Equal(0, written.GetProperty("upper_kev").GetDouble());
+        Assert.Equal("below_trained", written.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public void DetectionPayload_UnknownCoverageStatus_RefusedBySchema()
     {
         // The schema pins the status names: a payload with another one must not validate (guards the enum).

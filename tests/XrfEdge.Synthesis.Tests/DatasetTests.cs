@@ -152,6 +152,45 @@ public sealed class DatasetTests : IDisposable
     }
 
     [Fact]
+    public void Write_Npy_OverTheLeftoversOfAKilledRun_CountsTheirSpaceAsFree()
+    {
+        // A run killed before its clean-up (SIGKILL, power loss) leaves its NAME.npy.partial files; the rerun that
+        // docs/synthesis.md prescribes truncates them first. With a disk whose free space (a stand-in) plus those
+        // leftovers just holds the set, the rerun was refused until 2026-11-24 ("only … are free").
+        const long count = 5;
+        Directory.CreateDirectory(_dir);
+        var leftover = new byte[4096];
+        foreach (var file in NpyFiles)
+        {
+            File.WriteAllBytes(Path.Combine(_dir, file + ".partial"), leftover);
+        }
+
+        long leftoverBytes = NpyFiles.Length * (long)leftover.Length;
+        long free = NpyDatasetWriter.RequiredBytes(count) - leftoverBytes;
+
+        NpyDatasetWriter.Write(new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 9), count, _dir, threads: 1, progress: null, availableBytes: _ => free, CancellationToken.None);
+
+        Assert.Equal(count, ReadNpy(Path.Combine(_dir, "x.npy")).Shape[0]);
+        Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+    }
+
+    [Fact]
+    public void Write_Npy_OneByteShortEvenWithTheLeftovers_Refused()
+    {
+        // The other side of the count above: leftovers count once, and a byte less is still refused.
+        const long count = 5;
+        Directory.CreateDirectory(_dir);
+        File.WriteAllBytes(Path.Combine(_dir, "x.npy.partial"), new byte[4096]);
+        long free = NpyDatasetWriter.RequiredBytes(count) - 4096 - 1;
+
+        var error = Assert.Throws<IOException>(() => NpyDatasetWriter.Write(
+            new SpectrumGenerator(GeneratorProfiles.Load("handheld-pin"), 9), count, _dir, threads: 1, progress: null, availableBytes: _ => free, CancellationToken.None));
+
+        Assert.Contains("free", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "x.npy")));
+    }
+
+    [Fact]
     public void Write_Jsonl_MoreThanTheDiskHolds_RefusedBeforeAnyFileIsWritten()
     {
         // At least 2 bytes ("0,") per channel of the profile's smallest MCA: 10^15 spectra cannot fit on any disk.

@@ -51,7 +51,7 @@ public enum StartStatus
 /// (floored at 0) against the card's highest trained discriminator. A report only: the identifier feeds the model and
 /// decodes the same whatever the statuses.
 /// </summary>
-/// <param name="UpperKeV">Upper energy edge of the spectrum's last channel, keV, capped at 30.</param>
+/// <param name="UpperKeV">Upper energy edge of the spectrum's last channel, keV, capped at 30 and floored at 0.</param>
 /// <param name="TrainedMinKeV">Smallest full scale the model was trained on (card "trained_full_scale_kev".min), or null when the card does not state it.</param>
 /// <param name="Status">Where <paramref name="UpperKeV"/> falls.</param>
 /// <param name="LowerKeV">Lower energy edge of the spectrum's first channel, keV, floored at 0 (the grid's start).</param>
@@ -112,7 +112,9 @@ public sealed record EnergyCoverage(
 
     private static EnergyCoverage Compute(double lastChannelUpperEdgeKeV, double? trainedMinKeV, double firstChannelLowerEdgeKeV, double? trainedMaxStartKeV)
     {
-        var upper = Math.Min(lastChannelUpperEdgeKeV, GridUpperKeV);
+        // Floored at 0 like the start: a calibration offset down to -50 keV is valid, and a spectrum wholly below 0 keV
+        // wrote a negative upper_kev, which detections.schema.json refuses (until 2026-11-24).
+        var upper = Math.Clamp(lastChannelUpperEdgeKeV, 0, GridUpperKeV);
         var status = upper >= FullFromKeV - ToleranceKeV ? CoverageStatus.Full
             : trainedMinKeV is not { } min ? CoverageStatus.PartialUnrated
             : upper >= min - TrainedMarginKeV - ToleranceKeV ? CoverageStatus.Partial

@@ -35,11 +35,10 @@ public static class JsonlDatasetWriter
         }
 
         // A lower bound, so never a wrong refusal: a mistyped --count is refused before it fills the disk.
-        DiskSpace.EnsureFree(string.IsNullOrEmpty(directory) ? "." : directory, path, MinimumBytes(generator.Profile, count), count);
-
         // Written beside the target and moved over it when complete: every line of a partial file reads as a valid
         // spectrum, so a failed or cancelled run must not leave one under the name (nor destroy the file it replaces).
         var partial = path + ".partial";
+        DiskSpace.EnsureFree(string.IsNullOrEmpty(directory) ? "." : directory, path, MinimumBytes(generator.Profile, count), count, [partial]);
         try
         {
             using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16))

@@ -62,7 +62,19 @@ public static class NpyDatasetWriter
         string directory,
         int? threads = null,
         IProgress<long>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        Write(generator, count, directory, threads, progress, availableBytes: null, cancellationToken);
+
+    /// <summary><see cref="Write(SpectrumGenerator, long, string, int?, IProgress{long}?, CancellationToken)"/> with the
+    /// free space of a folder's disk from <paramref name="availableBytes"/> (null: the disk's own).</summary>
+    internal static DatasetSummary Write(
+        SpectrumGenerator generator,
+        long count,
+        string directory,
+        int? threads,
+        IProgress<long>? progress,
+        Func<string, long>? availableBytes,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
@@ -70,9 +82,9 @@ public static class NpyDatasetWriter
         // The new set is written beside an earlier one (which stays whole until this set is complete), so the whole of it
         // must fit in what is free now. Without this check a mistyped --count wrote until the disk was full, under headers
         // that claimed every row.
-        DiskSpace.EnsureFree(directory, directory, RequiredBytes(count), count);
-        var stopwatch = Stopwatch.StartNew();
         var partials = ArrayNames.Select(name => Path.Combine(directory, name + ".npy.partial")).ToArray();
+        DiskSpace.EnsureFree(directory, directory, RequiredBytes(count), count, partials, availableBytes);
+        var stopwatch = Stopwatch.StartNew();
         try
         {
             WriteArrays(generator, count, partials, threads, progress, cancellationToken);

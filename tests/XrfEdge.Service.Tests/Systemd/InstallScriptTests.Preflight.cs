@@ -66,6 +66,103 @@ public sealed partial class InstallScriptTests
         Assert.False(Directory.Exists(Prefix));
     }
 
+    [Theory]
+    [InlineData("MOSQ_1.6", false)] // 1.x (Ubuntu 20.04's 1.6.9, Debian 10's 1.5.7): the highest version node is MOSQ_1.6
+    [InlineData("MOSQ_1.7", true)] // 2.x exports its 2.0 symbols under MOSQ_1.7 (mosquitto lib/linker.version)
+    public void Install_WithAnUnversionedLibmosquittoFile_TellsA1xBuildByItsSymbolVersions(string highestNode, bool accepted)
+    {
+        // 1.x's Makefile build installs the library as plain libmosquitto.so.1, with no version in the file name; until
+        // 2026-11-24 that name was taken for "version unknown" and passed, and the service refused 1.6 at every start.
+        string folder = Path.Combine(Stage, "usr", "lib", "x86_64-linux-gnu");
+        File.Delete(Path.Combine(folder, "libmosquitto.so.1"));
+        File.Delete(Path.Combine(folder, "libmosquitto.so.2.0.11"));
+        File.WriteAllBytes(Path.Combine(folder, "libmosquitto.so.1"), Elf(62, "MOSQ_1.0\0MOSQ_1.5\0" + highestNode + "\0"));
+
+        var (exitCode, output) = Install();
+
+        if (accepted)
+        {
+            Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        }
+        else
+        {
+            Assert.True(exitCode == 1, $"install.sh exit {exitCode}:\n{output}");
+            Assert.Contains("older than 2.0", output, StringComparison.Ordinal);
+            Assert.Contains(MosquittoFix, output, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Prefix));
+        }
+    }
+
+    [Theory]
+    [InlineData(40, false)] // EM_ARM: the arm32 .NET tarball
+    [InlineData(62, true)] // EM_X86_64, this x64 image root's own
+    public void Install_WithADotnetRuntimeForAnotherCpu_NamesItsArchitecture(int machine, bool accepted)
+    {
+        // The arm32 tarball many Raspberry Pi guides link has every folder the check looked for; the arm64 apphost
+        // cannot load its libhostfxr.so. Until 2026-11-24 the preflight said the runtime was there.
+        File.WriteAllBytes(Path.Combine(Stage, "usr", "share", "dotnet", "host", "fxr", "10.0.0", "libhostfxr.so"), Elf((ushort)machine, ""));
+
+        var (exitCode, output) = Install();
+
+        if (accepted)
+        {
+            Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        }
+        else
+        {
+            Assert.True(exitCode == 1, $"install.sh exit {exitCode}:\n{output}");
+            Assert.Contains("libhostfxr.so", output, StringComparison.Ordinal);
+            Assert.Contains("built for arm32", output, StringComparison.Ordinal);
+            Assert.Contains(DotnetFix, output, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("DOTNET_ROOT=/usr/share/dotnet \n", null)] // a blank left at the end of the line
+    [InlineData("XRFEDGE_PROFILE=pi-dp5-uart\r\nDOTNET_ROOT=/usr/share/dotnet\r\n", null)] // saved on Windows
+    [InlineData("DOTNET_ROOT=\"/usr/share/dotnet\"  \n", null)]
+    [InlineData("DOTNET_ROOT = /opt/dotnet-old\n", "/opt/dotnet-old")] // systemd reads blanks around '=' as nothing
+    [InlineData("; DOTNET_ROOT=/opt/dotnet-old\nDOTNET_ROOT=/opt/dotnet-old\nDOTNET_ROOT=/usr/share/dotnet\n", null)] // the last wins
+    public void Install_DotnetRootInTheEnvFile_ReadAsSystemdReadsIt(string envFile, string? refusedFolder)
+    {
+        // systemd.exec(5), EnvironmentFile=: a carriage return ends a line, blanks around the name and at the end of an
+        // unquoted value are dropped, ';' and '#' start comments. Until 2026-11-24 the preflight's sed kept the blank
+        // and the '\r' (a good runtime refused as missing) and missed "DOTNET_ROOT = …" (the stale folder not checked).
+        Directory.CreateDirectory(Path.Combine(Stage, "etc", "xrfedge"));
+        File.WriteAllText(Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env"), envFile);
+
+        var (exitCode, output) = Install();
+
+        if (refusedFolder is null)
+        {
+            Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        }
+        else
+        {
+            Assert.True(exitCode == 1, $"install.sh exit {exitCode}:\n{output}");
+            Assert.Contains($"is not in {refusedFolder} (DOTNET_ROOT in /etc/xrfedge/xrfedge.env)", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("10.0.0-rc.2.25502.107", false)] // SemVer: a pre-release is below its release, the 10.0.0 the build asks for
+    [InlineData("10.0.3", true)]
+    public void Install_WithOnlyAReleaseCandidateOfTheVersionAskedFor_RefusesIt(string installed, bool accepted)
+    {
+        // sort -V puts "10.0.0-rc.2…" after "10.0.0"; the host does not (it refuses to run a 10.0.0 app on it).
+        string shared = Path.Combine(Stage, "usr", "share", "dotnet", "shared", "Microsoft.NETCore.App");
+        Directory.Delete(shared, recursive: true);
+        Directory.CreateDirectory(Path.Combine(shared, installed));
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == (accepted ? 0 : 1), $"install.sh exit {exitCode}:\n{output}");
+        if (!accepted)
+        {
+            Assert.Contains($"only {installed}", output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Install_WithAnOlderDotnetOnly_NamesWhatItFound()
     {
@@ -208,6 +305,26 @@ public sealed partial class InstallScriptTests
         File.Delete(link);
         File.WriteAllText(Path.Combine(folder, file), "");
         File.CreateSymbolicLink(link, file);
+    }
+
+    /// <summary>
+    /// A stand-in shared library: a 64-bit little-endian ELF header (System V gABI, "ELF Header": e_ident, e_type at byte
+    /// 16, e_machine at 18) for <paramref name="machine"/>, then <paramref name="strings"/> as a string table would hold them.
+    /// </summary>
+    private static byte[] Elf(ushort machine, string strings)
+    {
+        var bytes = new byte[64];
+        bytes[0] = 0x7f;
+        bytes[1] = (byte)'E';
+        bytes[2] = (byte)'L';
+        bytes[3] = (byte)'F';
+        bytes[4] = 2; // ELFCLASS64
+        bytes[5] = 1; // ELFDATA2LSB
+        bytes[6] = 1; // EV_CURRENT
+        bytes[16] = 3; // ET_DYN
+        bytes[18] = (byte)(machine & 0xff);
+        bytes[19] = (byte)(machine >> 8);
+        return [.. bytes, .. System.Text.Encoding.ASCII.GetBytes(strings)];
     }
 
     /// <summary>xrfedge.runtimeconfig.json as `dotnet publish --self-contained false` writes it for net10.0.</summary>

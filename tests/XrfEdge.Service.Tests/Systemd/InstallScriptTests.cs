@@ -175,6 +175,27 @@ public sealed partial class InstallScriptTests : IDisposable
 
     [Fact]
     [SupportedOSPlatform("linux")]
+    public void Install_AgainWithTheSiteSettingsASymlinkToAClosedFile_SaysNothingAndLeavesIt()
+    {
+        // A read-only root keeps xrfedge.env on a data partition behind a symlink. The permission check looked at the
+        // link's own mode (always 777): every run said "was mode 777 … now 777", as if the password were still open.
+        Assert.Equal(0, Install().ExitCode);
+        string folder = Path.Combine(Stage, "etc", "xrfedge");
+        string env = Path.Combine(folder, "xrfedge.env");
+        File.Move(env, Path.Combine(folder, "site.env"));
+        File.CreateSymbolicLink(env, "site.env");
+        File.SetUnixFileMode(Path.Combine(folder, "site.env"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.DoesNotContain("was mode", output, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "site.env")));
+        Assert.NotNull(new FileInfo(env).LinkTarget);
+    }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
     public void Install_Fresh_WritesTheSiteSettingsReadableByRootOnly()
     {
         Assert.Equal(0, Install().ExitCode);
