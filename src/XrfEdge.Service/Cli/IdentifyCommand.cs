@@ -167,6 +167,9 @@ internal static class IdentifyCommand
             return;
         }
 
+        // The table goes to a terminal: a spectrum id (any JSON string in a .jsonl) could carry an ESC sequence that
+        // retitles or clears it (printed raw until 2026-11-24). JSON output escapes control characters by itself.
+        id = SpectrumJsonl.EscapeControlCharacters(id);
         if (result is null)
         {
             output.WriteLine($"{id}: ERROR {problem}");

@@ -907,16 +907,24 @@ public static class SpectrumJsonl
     /// an ESC sequence from a file could retitle or clear the screen).
     /// </summary>
     /// <param name="text">The text as read.</param>
-    public static string Quotable(ReadOnlySpan<char> text)
+    public static string Quotable(ReadOnlySpan<char> text) =>
+        EscapeControlCharacters(text.Length <= 40 ? text.ToString() : string.Concat(text[..37], "..."));
+
+    /// <summary>
+    /// <paramref name="text"/> with each control character written as <c>\uXXXX</c>, whole: for untrusted text shown on a
+    /// terminal (a spectrum id in identify's table), where an ESC sequence could retitle or clear the screen.
+    /// </summary>
+    /// <param name="text">The text as read.</param>
+    public static string EscapeControlCharacters(string text)
     {
-        var shortened = text.Length <= 40 ? text.ToString() : string.Concat(text[..37], "...");
-        if (!shortened.Any(char.IsControl))
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Any(char.IsControl))
         {
-            return shortened;
+            return text;
         }
 
-        var escaped = new StringBuilder(shortened.Length + 16);
-        foreach (var c in shortened)
+        var escaped = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
         {
             _ = char.IsControl(c) ? escaped.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}") : escaped.Append(c);
         }

@@ -50,6 +50,24 @@ public sealed class InferenceVerbTests : IDisposable
     }
 
     [Fact]
+    public void Identify_SpectrumIdWithControlCharacters_TablePrintsThemEscaped()
+    {
+        // A .jsonl id is any JSON string: "\u001b]0;owned\u0007" retitled the operator's terminal when the table printed
+        // it raw. Reader errors already escaped control characters (since 2026-11-24); the table now does too.
+        var path = Path.Combine(_dir, "ids.jsonl");
+        using (var writer = new StreamWriter(path))
+        {
+            SpectrumJsonl.Write(writer, new LabelledSpectrum(BenchmarkSpectra.Create(1, seed: 3)[0] with { Id = "A\u001b]0;owned\u0007B" }));
+        }
+
+        var (code, output) = Invoke("identify", path, "--model", TestModel);
+
+        Assert.Equal(0, code);
+        Assert.False(output.Any(c => char.IsControl(c) && c is not '\n' and not '\r'), "a control character reached the terminal");
+        Assert.Contains("A\\u001B]0;owned\\u0007B", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Identify_EmptyJsonl_IsAnErrorNotSilence()
     {
         var empty = Path.Combine(_dir, "empty.jsonl");
