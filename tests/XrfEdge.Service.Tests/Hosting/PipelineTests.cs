@@ -156,16 +156,18 @@ public sealed class PipelineTests
         await host.StopAsync();
     }
 
-    [Fact]
-    public async Task Continuous_AbortAsTheMcaDelivers_XrayWarningOffBeforeTheStateReadsIdle()
+    [Theory]
+    [InlineData(MeasurementMode.Continuous)]
+    [InlineData(MeasurementMode.Scan)]
+    public async Task ContinuousOrScan_AbortAsTheMcaDelivers_XrayWarningOffBeforeTheStateReadsIdle(MeasurementMode mode)
     {
         // The interlock opens just as the source returns its spectrum: the token is cancelled but the preset came back,
         // so the measurement ends as aborted with its spectrum. That ends the run; the warning must be off before the
-        // state says idle, as on every other abort. Until 2026-11-24 a Continuous run left it on through the queueing of
+        // state says idle, as on every other abort. Until 2026-11-24 a Continuous run or a scan left it on through the queueing of
         // the aborted result (a full channel can hold that for a whole analysis batch), behind an idle status.
         var parts = new FakeComponents();
         parts.WireSafeDefaults();
-        using var host = parts.BuildHost(FakeComponents.Settings(MeasurementMode.Continuous));
+        using var host = parts.BuildHost(FakeComponents.Settings(mode));
         var control = host.Services.GetRequiredService<MeasurementControl>();
         var status = host.Services.GetRequiredService<InstrumentStatus>();
         parts.Source.Fail = () =>
