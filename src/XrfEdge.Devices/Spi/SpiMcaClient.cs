@@ -60,6 +60,13 @@ public sealed class SpiMcaClient
     /// </summary>
     public bool MayBeCounting { get; private set; }
 
+    /// <summary>
+    /// Sets <see cref="MayBeCounting"/> for a client opened on a bus whose previous client may have left the MCA counting
+    /// (a START sent before the link failed): the MCA keeps counting across a reopened bus, so an abort still owes it a
+    /// STOP. Cleared as ever, by an acknowledged STOP or a snapshot that says it is not acquiring.
+    /// </summary>
+    public void AssumeMayBeCounting() => MayBeCounting = true;
+
     /// <summary>Interval between "not ready" polls when there is no data-ready line: 1 ms.</summary>
     public static TimeSpan ResponsePollInterval => TimeSpan.FromMilliseconds(1);
 

@@ -42,6 +42,18 @@ internal sealed class MeasurementControl(bool autoStart = false)
     public bool RequestStart(StartRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+
+        // Under the gate with RunStarted: the start is either queued before the run is marked (and dropped there) or sees
+        // the run (and is refused here). Checked and queued unserialised, until 2026-11-24 a start could read "no run",
+        // lose the processor while RunStarted marked the run and emptied the queue, and then queue itself behind the run.
+        lock (_gate)
+        {
+            return RequestStartLocked(request);
+        }
+    }
+
+    private bool RequestStartLocked(StartRequest request)
+    {
         if (_run is { } run)
         {
             // Queued, it would only be answered by the stop that ends the run, and then refused (until 2026-11). A run
@@ -195,9 +207,8 @@ internal sealed class MeasurementControl(bool autoStart = false)
         {
             _run = what;
             _pendingAbort = null; // from before this run: its first measurement checks the interlock itself
+            ClearPendingStart($"A {what} is already in progress; send stop first (starts are not queued behind one).");
         }
-
-        ClearPendingStart($"A {what} is already in progress; send stop first (starts are not queued behind one).");
     }
 
     /// <summary>The loop or scan has ended: starts are taken again.</summary>

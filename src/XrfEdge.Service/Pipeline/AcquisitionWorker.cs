@@ -396,12 +396,15 @@ internal sealed class AcquisitionWorker(
             return (new PipelineItem.Result(new MeasurementResult(id, _options.Mode, started, time.GetUtcNow(), null, null, MeasurementOutcome.Failed, ex.Message, scanId, scanIndex, preset, request)), false);
         }
 
-        if (endsRun)
+        abortReason = control.End(measurement);
+        if (endsRun || abortReason is not null)
         {
+            // An abort that came as the MCA delivered ends the run too (Continuous, scan): the warning goes off before the
+            // state reads idle and before the result is queued, as on every other abort. Until 2026-11-24 a Continuous run
+            // or a scan left it on behind an idle status until the aborted result had been written to a channel that a
+            // full analysis batch can hold for seconds.
             XrayWarningOff();
         }
-
-        abortReason = control.End(measurement);
         if (spectrum is null)
         {
             status.SetState(ServiceState.Idle);

@@ -39,6 +39,12 @@ internal sealed class SpiSpectrumSource : ISpectrumSource
     private GpioDataReadyLine? _ready;
     private SpiMcaClient? _client;
 
+    /// <summary>
+    /// Whether the client closed last may have left the MCA counting (its <see cref="SpiMcaClient.MayBeCounting"/>): the
+    /// next client opened starts with that, so an abort after a reopening mid-measurement still sends STOP.
+    /// </summary>
+    private bool _closedWhileCounting;
+
     /// <summary>Creates the source; nothing is opened before <see cref="OpenAsync"/>.</summary>
     /// <param name="profile">Device path, SPI mode and clock, time-outs, attempts, reconnect policy and calibration.</param>
     /// <param name="dataReadyLine">Data-ready line offset on <paramref name="dataReadyChip"/>, or null to poll.</param>
@@ -138,6 +144,13 @@ internal sealed class SpiSpectrumSource : ISpectrumSource
         }
 
         _client = new SpiMcaClient(_device, _spi, _profile, _time, _ready, _logger);
+        if (_closedWhileCounting)
+        {
+            // The MCA counted on through the lost link: until 2026-11-24 the reopened client began with "may be counting"
+            // false, and an abort before its own START left the first START's preset running.
+            _client.AssumeMayBeCounting();
+            _closedWhileCounting = false;
+        }
     }
 
     private async Task ReconnectAsync(CancellationToken cancellationToken)
@@ -179,6 +192,7 @@ internal sealed class SpiSpectrumSource : ISpectrumSource
 
     private void Close()
     {
+        _closedWhileCounting |= _client is { MayBeCounting: true };
         _client = null;
         _ready?.Dispose();
         _ready = null;

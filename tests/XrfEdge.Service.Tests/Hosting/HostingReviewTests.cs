@@ -56,6 +56,50 @@ public sealed class HostingReviewTests
     }
 
     [Fact]
+    public void RequestStart_RacingRunStarted_NeverStaysQueuedBehindTheRun()
+    {
+        // The worker marks the start it took as running (RunStarted: set the run, then drop queued starts) while a trigger
+        // press or MQTT start arrives (RequestStart: check the run, then queue). Unserialised, the start could read "no
+        // run" before RunStarted and queue itself after RunStarted's drop: it stayed queued and began a second exposure as
+        // soon as the first ended, the very thing RunStarted exists to prevent. Every start must be answered at once,
+        // refused by one side or the other. Two threads race 200,000 times, the worker given a varying head start (the
+        // count only makes a lost race likely to show): until the second-pass review of 2026-11-24 from 7 in 50,000 to
+        // 3,835 in 200,000 starts stayed queued in the runs that found it.
+        const int Races = 200_000;
+        var controls = new MeasurementControl[Races];
+        var requests = new StartRequest[Races];
+        for (var race = 0; race < Races; race++)
+        {
+            controls[race] = new MeasurementControl();
+            requests[race] = new StartRequest("mqtt");
+        }
+
+        var released = -1;
+        var worker = new Thread(() =>
+        {
+            for (var race = 0; race < Races; race++)
+            {
+                while (Volatile.Read(ref released) < race)
+                {
+                    Thread.SpinWait(1);
+                }
+
+                controls[race].RunStarted("measurement");
+            }
+        });
+        worker.Start();
+        for (var race = 0; race < Races; race++)
+        {
+            Volatile.Write(ref released, race);
+            Thread.SpinWait(race % 97); // a varying head start for the worker, so that its call lands at every point of this one
+            controls[race].RequestStart(requests[race]);
+        }
+
+        worker.Join();
+        Assert.Equal(0, requests.Count(r => !r.Finished.IsCompleted));
+    }
+
+    [Fact]
     public async Task AutoStart_StopBeforeTheWorkerRequestsIt_CancelledForGoodAndNothingQueued()
     {
         var control = new MeasurementControl(autoStart: true);

@@ -157,6 +157,51 @@ public sealed class PipelineTests
     }
 
     [Theory]
+    [InlineData(MeasurementMode.Continuous)]
+    [InlineData(MeasurementMode.Scan)]
+    public async Task ContinuousOrScan_AbortAsTheMcaDelivers_XrayWarningOffBeforeTheStateReadsIdle(MeasurementMode mode)
+    {
+        // The interlock opens just as the source returns its spectrum: the token is cancelled but the preset came back,
+        // so the measurement ends as aborted with its spectrum. That ends the run; the warning must be off before the
+        // state says idle, as on every other abort. Until 2026-11-24 a Continuous run or a scan left it on through the queueing of
+        // the aborted result (a full channel can hold that for a whole analysis batch), behind an idle status.
+        var parts = new FakeComponents();
+        parts.WireSafeDefaults();
+        using var host = parts.BuildHost(FakeComponents.Settings(mode));
+        var control = host.Services.GetRequiredService<MeasurementControl>();
+        var status = host.Services.GetRequiredService<InstrumentStatus>();
+        parts.Source.Fail = () =>
+        {
+            control.Abort("interlock opened"); // after the source's own cancellation check: the spectrum is returned
+            return null;
+        };
+        var warningWhenIdle = new System.Collections.Concurrent.ConcurrentQueue<bool>();
+        bool measured = false;
+        status.Changed += () =>
+        {
+            if (status.State == ServiceState.Measuring)
+            {
+                measured = true;
+            }
+            else if (measured && status.State == ServiceState.Idle)
+            {
+                warningWhenIdle.Enqueue(parts.Chip.IsPhysicallyHigh(22));
+            }
+        };
+        await host.StartAsync();
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Statuses.Any(s => s.State == "idle")));
+
+        parts.PressTrigger();
+
+        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Results.Count == 1));
+        Assert.Equal(MeasurementOutcome.Aborted, parts.Publisher.Results[0].Outcome);
+        Assert.False(parts.Chip.IsPhysicallyHigh(22));
+        Assert.NotEmpty(warningWhenIdle);
+        Assert.DoesNotContain(true, warningWhenIdle);
+        await host.StopAsync();
+    }
+
+    [Theory]
     [InlineData("Rh", null)]
     // Without the voltage the decoder's excitability rule (no line whose edge the tube cannot reach) never applied to an
     // MCA spectrum: only files carry one.

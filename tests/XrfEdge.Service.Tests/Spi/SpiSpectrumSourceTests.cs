@@ -153,6 +153,33 @@ public sealed class SpiSpectrumSourceTests
     }
 
     [Fact]
+    public async Task Acquire_CancelledAfterReopeningMidMeasurement_StillStopsTheMcaTheFirstStartBegan()
+    {
+        // START reaches the MCA (it counts a 60 s preset) and the read of its reply fails with EIO: the source closes the
+        // bus, reopens it and measures again from CLEAR, which the MCA, now silent, does not answer. A stop then comes.
+        // The first START may be counting still, so the abort must send STOP; until 2026-11-24 the reopened client began
+        // with "may be counting" false and the abort sent nothing, leaving the MCA counting the rest of its preset.
+        var mca = new SimulatedSpiMca(1024, 4, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+        var bus = new FailThenSilentSpi(mca);
+        await using var source = new SpiSpectrumSource(Profile, null, "/dev/gpiochip0", false, new DeviceOpeners(_ => bus, _ => throw new InvalidOperationException("no GPIO in this test")), TimeProvider.System, NullLogger.Instance);
+        await source.OpenAsync(CancellationToken.None);
+        bus.Transfers = 0;
+        bus.FailAtTransfer = 4; // CLEAR's command (1) and reply (2), START's command (3), START's reply (4)
+        using var cancel = new CancellationTokenSource();
+
+        var measuring = source.AcquireAsync("M-9", TimeSpan.FromSeconds(60), cancel.Token);
+        Assert.True(await Wait.UntilAsync(() => bus.SilentTransfers > 0)); // reopened; the second CLEAR awaits its reply
+        Assert.Equal(1, source.ReconnectCount);
+        bus.Silent = false;
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => measuring);
+
+        using var spi = new SpiDevice(mca, 0, 8_000_000);
+        var snapshot = await new SpiMcaClient("/dev/spidev0.0", spi, Profile, TimeProvider.System).ReadSnapshotAsync(clear: false, CancellationToken.None);
+        Assert.False(snapshot.Header.Acquiring); // STOP was sent on the abort
+    }
+
+    [Fact]
     public async Task Acquire_McaResetsDuringFirstMeasurement_ReopensAndMeasuresAgain()
     {
         // The MCA loses its histogram and stops right after the first START (a brown-out): the client refuses the short
@@ -205,6 +232,44 @@ public sealed class SpiSpectrumSourceTests
             {
                 Interlocked.Increment(ref _silentTransfers);
                 return 0;
+            }
+
+            return device.Ioctl(request, argument);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>Passes ioctls to the simulated MCA, fails transfer number <see cref="FailAtTransfer"/> with EIO, then swallows every transfer (zeros read back) until <see cref="Silent"/> is cleared.</summary>
+    private sealed class FailThenSilentSpi(SimulatedSpiMca device) : ISpiIoctl
+    {
+        private int _silentTransfers;
+
+        public volatile bool Silent;
+
+        public int FailAtTransfer { get; set; }
+
+        public int Transfers { get; set; }
+
+        public int SilentTransfers => Volatile.Read(ref _silentTransfers);
+
+        public int Ioctl(ulong request, nint argument)
+        {
+            if (SpiIoctlNumbers.TransfersIn(request) > 0)
+            {
+                if (Silent)
+                {
+                    Interlocked.Increment(ref _silentTransfers);
+                    return 0;
+                }
+
+                if (++Transfers == FailAtTransfer)
+                {
+                    Silent = true;
+                    throw new IOException("/dev/spidev0.0: ioctl 0x40206B00 failed: Input/output error (errno 5)");
+                }
             }
 
             return device.Ioctl(request, argument);
