@@ -11,7 +11,7 @@ internal static partial class Log
     [LoggerMessage(8001, LogLevel.Information, "Ready after {ElapsedMilliseconds:F0} ms: model {Model} {Version} ({Precision}), outbox {Outbox}")]
     public static partial void Ready(ILogger logger, double elapsedMilliseconds, string model, string version, string precision, string outbox);
 
-    [LoggerMessage(8002, LogLevel.Information, "Stopping: X-ray warning off, aborting the running measurement")]
+    [LoggerMessage(8002, LogLevel.Information, "Stopping: aborting the running measurement; the X-ray warning goes off when it has ended")]
     public static partial void Stopping(ILogger logger);
 
     [LoggerMessage(8003, LogLevel.Information, "Stopped: {Pending} results still queued in the outbox for the next start")]
