@@ -142,7 +142,7 @@ public static class SpectrumFileReader
 
         var head = HeadText(headBytes.AsSpan(0, headLength));
 
-        const string NulBytes = "the file looks like UTF-16 text without a byte-order mark (every other byte is NUL); save it as UTF-8";
+        const string NulBytes = "the file looks like UTF-16 text without a byte-order mark, or a binary file (every other byte is NUL); save it as UTF-8 text";
         var nulBytes = LooksLikeUtf16WithoutMark(headBytes.AsSpan(0, headLength));
         var format = options.Format ?? DetectFormat(source, head);
         if (format is null && nulBytes)

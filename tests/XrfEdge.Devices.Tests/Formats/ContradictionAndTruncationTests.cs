@@ -230,7 +230,7 @@ public sealed class ContradictionAndTruncationTests
         var result = ReadOne(Encoding.Unicode.GetBytes(Msa()), source);
 
         Assert.False(result.IsSuccess);
-        Assert.Equal($"{source}: the file looks like UTF-16 text without a byte-order mark (every other byte is NUL); save it as UTF-8", result.Error);
+        Assert.Equal($"{source}: the file looks like UTF-16 text without a byte-order mark, or a binary file (every other byte is NUL); save it as UTF-8 text", result.Error);
     }
 
     [Fact]
