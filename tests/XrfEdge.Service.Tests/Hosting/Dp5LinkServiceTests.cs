@@ -96,20 +96,14 @@ public sealed class Dp5LinkServiceTests : IDisposable
         Assert.Equal(ServiceState.Fault, status.State);
         Assert.Contains(link, status.LastError, StringComparison.Ordinal);
 
-        using var stop = new CancellationTokenSource();
-        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
-        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
-        var serving = mca.RunAsync(stop.Token);
-        await mca.Ready.WaitAsync(Patience);
+        await using var dp5 = await ServedDp5.StartAsync(link);
 
         host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
 
         await AssertOneCompletedResultAsync(fakes);
-        Assert.Equal("1024", device.Configuration["MCAC"]); // the profile was applied when the DP5 first answered
+        Assert.Equal("1024", dp5.Device.Configuration["MCAC"]); // the profile was applied when the DP5 first answered
         Assert.Equal(ServiceState.Idle, status.State);
         await host.StopAsync();
-        await stop.CancelAsync();
-        await serving;
     }
 
     [Fact]
@@ -129,11 +123,7 @@ public sealed class Dp5LinkServiceTests : IDisposable
         Assert.Equal(ServiceState.Fault, status.State);
         await Task.Delay(TimeSpan.FromSeconds(2)); // the DP5 comes a while after the service
 
-        using var stop = new CancellationTokenSource();
-        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
-        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
-        var serving = mca.RunAsync(stop.Token);
-        await mca.Ready.WaitAsync(Patience);
+        await using var dp5 = await ServedDp5.StartAsync(link);
 
         // No start request: the auto-start is still the one that runs.
         Assert.True(
@@ -141,8 +131,6 @@ public sealed class Dp5LinkServiceTests : IDisposable
             "no measurement completed after the DP5 came: " + string.Join("; ", fakes.Publisher.Results.Select(r => $"{r.Outcome}: {r.Reason}")));
         Assert.Equal(MeasurementOutcome.Completed, fakes.Publisher.Results[0].Outcome); // none failed for want of the DP5
         await host.StopAsync();
-        await stop.CancelAsync();
-        await serving;
     }
 
     [Fact]
@@ -257,6 +245,40 @@ public sealed class Dp5LinkServiceTests : IDisposable
 
     /// <summary>Descriptors of this process open on the pty slave <paramref name="path"/>, from /proc/self/fd (a closed pty's shows as "PATH (deleted)").</summary>
     /// <summary>Waits for the first stored result and asserts it completed (the reason in the message when not).</summary>
+    /// <summary>A simulated DP5 served on a pty link (socat) until disposed: the device switched on or plugged in.</summary>
+    private sealed class ServedDp5 : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        private ServedDp5(string link)
+        {
+            Device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
+            Host = new SimulatedMcaHost(Device, link, TimeProvider.System);
+            Serving = Host.RunAsync(_stop.Token);
+        }
+
+        public SimulatedDp5 Device { get; }
+
+        public SimulatedMcaHost Host { get; }
+
+        public Task Serving { get; }
+
+        /// <summary>Serves a DP5 on <paramref name="link"/> and waits until the link exists.</summary>
+        public static async Task<ServedDp5> StartAsync(string link)
+        {
+            var served = new ServedDp5(link);
+            await served.Host.Ready.WaitAsync(Patience);
+            return served;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await Serving;
+            _stop.Dispose();
+        }
+    }
+
     private static async Task AssertOneCompletedResultAsync(FakeComponents fakes)
     {
         Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
@@ -352,18 +374,14 @@ public sealed class Dp5LinkServiceTests : IDisposable
         control.RequestStop("stop command");
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // a connection try or two with the stop in between
 
-        using var stop = new CancellationTokenSource();
-        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
-        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
-        var serving = mca.RunAsync(stop.Token);
-        await mca.Ready.WaitAsync(Patience);
+        await using var dp5 = await ServedDp5.StartAsync(link);
 
         // The service still connects (the status shows the DP5 is there) but starts nothing.
-        Assert.True(await EventuallyAsync(() => device.Configuration["MCAC"] == "1024"), "the service never connected to the DP5");
+        Assert.True(await EventuallyAsync(() => dp5.Device.Configuration["MCAC"] == "1024"), "the service never connected to the DP5");
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // longer than a retry and a 0.5 s preset: an auto-start would have begun
         Assert.True(
-            device.AccumulationTime == TimeSpan.Zero && fakes.Publisher.Results.Count == 0,
-            $"stop sent while the auto-start waited; the DP5 then counted for {device.AccumulationTime.TotalSeconds:F1} s and {fakes.Publisher.Results.Count} result(s) were stored");
+            dp5.Device.AccumulationTime == TimeSpan.Zero && fakes.Publisher.Results.Count == 0,
+            $"stop sent while the auto-start waited; the DP5 then counted for {dp5.Device.AccumulationTime.TotalSeconds:F1} s and {fakes.Publisher.Results.Count} result(s) were stored");
         Assert.Equal(ServiceState.Idle, status.State);
         Assert.Null(status.LastError);
         var cancelled = Assert.Single(logs.WithEvent(8028)); // said once, at the stop
@@ -374,8 +392,6 @@ public sealed class Dp5LinkServiceTests : IDisposable
         Assert.Equal(MeasurementOutcome.Completed, fakes.Publisher.Results[0].Outcome);
         control.RequestStop("test over");
         await host.StopAsync();
-        await stop.CancelAsync();
-        await serving;
     }
 
     [Fact]
@@ -392,11 +408,7 @@ public sealed class Dp5LinkServiceTests : IDisposable
         var status = host.Services.GetRequiredService<InstrumentStatus>();
         Assert.Contains("not reachable at start-up", status.LastError, StringComparison.Ordinal);
 
-        using var stop = new CancellationTokenSource();
-        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
-        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
-        var serving = mca.RunAsync(stop.Token);
-        await mca.Ready.WaitAsync(Patience);
+        await using var dp5 = await ServedDp5.StartAsync(link);
         host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
 
         await AssertOneCompletedResultAsync(fakes);
@@ -407,8 +419,6 @@ public sealed class Dp5LinkServiceTests : IDisposable
             $"DP5 connected and measured; the retained status still says last_error '{retained.LastError}'");
         Assert.Single(logs.WithEvent(8006));
         await host.StopAsync();
-        await stop.CancelAsync();
-        await serving;
     }
 
     [Fact]
@@ -424,11 +434,7 @@ public sealed class Dp5LinkServiceTests : IDisposable
         var status = host.Services.GetRequiredService<InstrumentStatus>();
         Assert.Equal(ServiceState.Fault, status.State);
 
-        using var stop = new CancellationTokenSource();
-        var device = new SimulatedDp5(new SimulatedDp5Options { Seed = 1 }, McaSimCommand.CreateSource("example", 1), TimeProvider.System);
-        var mca = new SimulatedMcaHost(device, link, TimeProvider.System);
-        var serving = mca.RunAsync(stop.Token);
-        await mca.Ready.WaitAsync(Patience);
+        await using var dp5 = await ServedDp5.StartAsync(link);
 
         Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Any(r => r.Outcome == MeasurementOutcome.Completed)), "the auto-started run measured nothing");
         Assert.True(
@@ -436,8 +442,6 @@ public sealed class Dp5LinkServiceTests : IDisposable
             $"the auto-started run measures; last_error still '{status.LastError}'");
         host.Services.GetRequiredService<MeasurementControl>().RequestStop("test over");
         await host.StopAsync();
-        await stop.CancelAsync();
-        await serving;
     }
 
     [Fact]
