@@ -202,35 +202,18 @@ public sealed class HostingReviewTests
     [Fact]
     public async Task Scan_InterlockOpensAndClosesAgainBetweenPoints_ScanEnds()
     {
-        var parts = new FakeComponents();
-        parts.WireSafeDefaults();
-        using var gate = new ManualResetEventSlim(false);
-        parts.Analyzer.Fail = _ =>
-        {
-            gate.Wait(TimeSpan.FromSeconds(20));
-            return null;
-        };
-        var settings = FakeComponents.Settings(MeasurementMode.Scan);
-        settings.Acquisition.ScanPoints = 300;
-        using var host = parts.BuildHost(settings);
-        var control = host.Services.GetRequiredService<MeasurementControl>();
-        var status = host.Services.GetRequiredService<InstrumentStatus>();
-        await host.StartAsync();
-        control.RequestStart("test");
-        int stalledAt = await SafetyReviewTests.WaitForStallAsync(parts.Source);
+        using var scan = await SafetyReviewTests.StalledScan.StartAsync(gpio: true);
+        var parts = scan.Parts;
 
         parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50));  // lid lifted
-        Assert.True(await Wait.UntilAsync(() => !status.InterlockClosed));
+        Assert.True(await Wait.UntilAsync(() => !scan.Status.InterlockClosed));
         parts.Chip.SetInputLevel(27, high: false, TimeSpan.FromSeconds(1));       // and closed again
-        Assert.True(await Wait.UntilAsync(() => status.InterlockClosed));
-        gate.Set();
+        Assert.True(await Wait.UntilAsync(() => scan.Status.InterlockClosed));
 
-        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Summaries.Count == 1));
-        var summary = parts.Publisher.Summaries[0];
-        await host.StopAsync();
+        var summary = await scan.ReleaseAndEndAsync();
         Assert.True(
-            summary.Aborted && parts.Source.Acquired <= stalledAt + 1,
-            $"interlock opened and closed after {stalledAt} points; the scan went on for {parts.Source.Acquired - stalledAt} more (summary points={summary.Points}, aborted={summary.Aborted})");
+            summary.Aborted && parts.Source.Acquired <= scan.StalledAt + 1,
+            $"interlock opened and closed after {scan.StalledAt} points; the scan went on for {parts.Source.Acquired - scan.StalledAt} more (summary points={summary.Points}, aborted={summary.Aborted})");
         Assert.Contains(parts.Publisher.Results, r => r.Outcome == MeasurementOutcome.Aborted && r.Reason == "interlock opened");
     }
 

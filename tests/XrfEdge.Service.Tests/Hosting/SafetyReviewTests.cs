@@ -24,30 +24,14 @@ public sealed class SafetyReviewTests
     [Fact]
     public async Task Scan_StopWhileWaitingOnBackpressure_EndsTheScan()
     {
-        var parts = new FakeComponents();
-        using var gate = new ManualResetEventSlim(false);
-        parts.Analyzer.Fail = _ =>
-        {
-            gate.Wait(TimeSpan.FromSeconds(20));
-            return null;
-        };
-        var settings = FakeComponents.Settings(MeasurementMode.Scan, gpio: false);
-        settings.Acquisition.ScanPoints = 300;
-        using var host = parts.BuildHost(settings);
-        var control = host.Services.GetRequiredService<MeasurementControl>();
-        await host.StartAsync();
-        control.RequestStart("test");
-        int stalledAt = await WaitForStallAsync(parts.Source);
+        using var scan = await StalledScan.StartAsync(gpio: false);
 
-        control.RequestStop("stop command");
-        gate.Set();
+        scan.Control.RequestStop("stop command");
 
-        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Summaries.Count == 1));
-        var summary = parts.Publisher.Summaries[0];
-        await host.StopAsync();
+        var summary = await scan.ReleaseAndEndAsync();
         Assert.True(
-            summary.Aborted && parts.Source.Acquired <= stalledAt + 1,
-            $"stop sent after {stalledAt} points (worker blocked between points); the scan went on: {parts.Source.Acquired} acquisitions, summary points={summary.Points}, aborted={summary.Aborted}");
+            summary.Aborted && scan.Parts.Source.Acquired <= scan.StalledAt + 1,
+            $"stop sent after {scan.StalledAt} points (worker blocked between points); the scan went on: {scan.Parts.Source.Acquired} acquisitions, summary points={summary.Points}, aborted={summary.Aborted}");
     }
 
     /// <summary>
@@ -57,33 +41,15 @@ public sealed class SafetyReviewTests
     [Fact]
     public async Task Scan_InterlockOpensBetweenPoints_NoFurtherPointIsAcquired()
     {
-        var parts = new FakeComponents();
-        parts.WireSafeDefaults();
-        using var gate = new ManualResetEventSlim(false);
-        parts.Analyzer.Fail = _ =>
-        {
-            gate.Wait(TimeSpan.FromSeconds(20));
-            return null;
-        };
-        var settings = FakeComponents.Settings(MeasurementMode.Scan);
-        settings.Acquisition.ScanPoints = 300;
-        using var host = parts.BuildHost(settings);
-        var control = host.Services.GetRequiredService<MeasurementControl>();
-        var status = host.Services.GetRequiredService<InstrumentStatus>();
-        await host.StartAsync();
-        control.RequestStart("test");
-        int stalledAt = await WaitForStallAsync(parts.Source);
+        using var scan = await StalledScan.StartAsync(gpio: true);
 
-        parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50)); // interlock opens (longer than the 5 ms debounce)
-        Assert.True(await Wait.UntilAsync(() => !status.InterlockClosed)); // the GPIO thread has seen it and called Abort
-        gate.Set();
+        scan.Parts.Chip.SetInputLevel(27, high: true, TimeSpan.FromMilliseconds(50)); // interlock opens (longer than the 5 ms debounce)
+        Assert.True(await Wait.UntilAsync(() => !scan.Status.InterlockClosed)); // the GPIO thread has seen it and called Abort
 
-        Assert.True(await parts.Publisher.WaitUntilAsync(p => p.Summaries.Count == 1));
-        var summary = parts.Publisher.Summaries[0];
-        await host.StopAsync();
+        var summary = await scan.ReleaseAndEndAsync();
         Assert.True(
-            parts.Source.Acquired <= stalledAt + 1 && summary.Aborted,
-            $"interlock opened after {stalledAt} points; {parts.Source.Acquired - stalledAt} more points were acquired with the interlock open (summary points={summary.Points}, aborted={summary.Aborted})");
+            scan.Parts.Source.Acquired <= scan.StalledAt + 1 && summary.Aborted,
+            $"interlock opened after {scan.StalledAt} points; {scan.Parts.Source.Acquired - scan.StalledAt} more points were acquired with the interlock open (summary points={summary.Points}, aborted={summary.Aborted})");
     }
 
     /// <summary>
@@ -311,6 +277,71 @@ public sealed class SafetyReviewTests
     }
 
     /// <summary>Waits until the fast source stops being called (the worker is blocked on the full spectra channel).</summary>
+    /// <summary>
+    /// A 300-point scan started and stalled on backpressure: the analysis blocks until <see cref="ReleaseAndEndAsync"/>,
+    /// so the acquisition worker waits between points with the spectra channel full.
+    /// </summary>
+    internal sealed class StalledScan : IDisposable
+    {
+        private readonly ManualResetEventSlim _gate = new(false);
+
+        private StalledScan(bool gpio)
+        {
+            if (gpio)
+            {
+                Parts.WireSafeDefaults();
+            }
+
+            Parts.Analyzer.Fail = _ =>
+            {
+                _gate.Wait(TimeSpan.FromSeconds(20));
+                return null;
+            };
+            var settings = FakeComponents.Settings(MeasurementMode.Scan, gpio);
+            settings.Acquisition.ScanPoints = 300;
+            Host = Parts.BuildHost(settings);
+            Control = Host.Services.GetRequiredService<MeasurementControl>();
+            Status = Host.Services.GetRequiredService<InstrumentStatus>();
+        }
+
+        public FakeComponents Parts { get; } = new();
+
+        public Microsoft.Extensions.Hosting.IHost Host { get; }
+
+        public MeasurementControl Control { get; }
+
+        public InstrumentStatus Status { get; }
+
+        /// <summary>Points acquired when the scan stalled.</summary>
+        public int StalledAt { get; private set; }
+
+        public static async Task<StalledScan> StartAsync(bool gpio)
+        {
+            var scan = new StalledScan(gpio);
+            await scan.Host.StartAsync();
+            scan.Control.RequestStart("test");
+            scan.StalledAt = await WaitForStallAsync(scan.Parts.Source);
+            return scan;
+        }
+
+        /// <summary>Lets the analysis go on, waits for the scan summary and stops the host.</summary>
+        public async Task<ScanSummary> ReleaseAndEndAsync()
+        {
+            _gate.Set();
+            Assert.True(await Parts.Publisher.WaitUntilAsync(p => p.Summaries.Count == 1));
+            var summary = Parts.Publisher.Summaries[0];
+            await Host.StopAsync();
+            return summary;
+        }
+
+        public void Dispose()
+        {
+            _gate.Set();
+            Host.Dispose();
+            _gate.Dispose();
+        }
+    }
+
     internal static async Task<int> WaitForStallAsync(FakeSpectrumSource source)
     {
         int last = -1;
