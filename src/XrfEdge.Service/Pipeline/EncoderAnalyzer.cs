@@ -78,13 +78,17 @@ internal sealed class EncoderAnalyzer : ISpectrumAnalyzer
     {
         foreach (var result in results)
         {
-            if (result.Coverage is not { } coverage || EnergyCoverageJson.Warning(coverage) is not { } warning || _coverageWarned.Count >= MaxCoverageWarnings)
+            // The usual case (full end, trained start) has nothing to say; any other is looked up by its key first, so the
+            // warning text is formatted once per coverage, not once per spectrum of a short or late-starting profile.
+            if (result.Coverage is not { } coverage
+                || coverage is { Status: CoverageStatus.Full, LowerStatus: StartStatus.Trained }
+                || _coverageWarned.Count >= MaxCoverageWarnings)
             {
                 continue;
             }
 
             var key = (coverage.Status, (long)Math.Round(coverage.UpperKeV * 10), coverage.LowerStatus, (long)Math.Round(coverage.LowerKeV * 10));
-            if (_coverageWarned.TryAdd(key, true))
+            if (_coverageWarned.TryAdd(key, true) && EnergyCoverageJson.Warning(coverage) is { } warning)
             {
                 Log.CoverageShort(_logger, EnergyCoverageJson.StatusName(coverage.Status), EnergyCoverageJson.StartStatusName(coverage.LowerStatus), warning);
             }
