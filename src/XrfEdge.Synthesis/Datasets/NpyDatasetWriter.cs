@@ -38,7 +38,10 @@ public static class NpyDatasetWriter
     public static long RequiredBytes(long count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 0);
-        const long fixedBytes = (10 * 128) + (64 * 1024);
+        // Per array a header (NpyFormat pads it to a multiple of 64 bytes; these dicts come to 128), plus meta.json.
+        const long HeaderBytesPerArray = 128;
+        const long MetaJsonBytes = 64 * 1024;
+        long fixedBytes = (ArrayNames.Length * HeaderBytesPerArray) + MetaJsonBytes;
         var perSpectrum = BytesPerSpectrum;
         return count > (long.MaxValue - fixedBytes) / perSpectrum ? long.MaxValue : (count * perSpectrum) + fixedBytes;
     }
