@@ -37,6 +37,22 @@ public sealed class AcquireDp5CancellationTests : IDisposable
         throw new InvalidOperationException("firmware-config/simulator.json not found above the test binaries");
     }
 
+    /// <summary>
+    /// The shipped simulator profile with a reply time-out of 5 s instead of 0.5 s. The simulated DP5 answers from this
+    /// test host's thread pool, which the other test assemblies running beside it on a 2-core CI machine can starve for
+    /// seconds; with 0.5 s × 3 attempts the verb then gave up on a request before the second measurement (CI, stop 40)
+    /// and the test waited on an enable that could never come. The time-out is a property of the link, not of what this
+    /// test proves (the signal's disable).
+    /// </summary>
+    private string LoadTolerantProfile()
+    {
+        var profile = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(SimulatorProfile()))!;
+        profile["Acquisition"]!["ReplyTimeoutMilliseconds"] = 5000;
+        var path = Path.Combine(_dir, "simulator.json");
+        File.WriteAllText(path, profile.ToJsonString());
+        return path;
+    }
+
     /// <summary>Two linked ptys from socat; returns their symlinks once socat says both exist.</summary>
     private (string Host, string Device) SocatPair()
     {
@@ -84,7 +100,7 @@ public sealed class AcquireDp5CancellationTests : IDisposable
 
         var output = Path.Combine(_dir, "out.jsonl");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "acquire", "--protocol", "dp5", "--device", hostPath, "--config", SimulatorProfile(), "--preset-s", PresetSeconds.ToString(CultureInfo.InvariantCulture), "--count", "3", "--out", output })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "acquire", "--protocol", "dp5", "--device", hostPath, "--config", LoadTolerantProfile(), "--preset-s", PresetSeconds.ToString(CultureInfo.InvariantCulture), "--count", "3", "--out", output })
         {
             start.ArgumentList.Add(a);
         }
@@ -100,8 +116,14 @@ public sealed class AcquireDp5CancellationTests : IDisposable
             skipped.Add(line);
         }
 
-        // The second measurement: wait until its enable has reached the device, then signal mid-acquisition.
-        Assert.True(await EventuallyAsync(() => device.McaEnabled, timeout.Token), "the second measurement never enabled the MCA");
+        // The second measurement: wait until its enable has reached the device, then signal mid-acquisition. A verb that
+        // exited or a simulator that stopped serving ends the wait at once, with what they said.
+        if (!await EventuallyAsync(() => device.McaEnabled || process.HasExited || serving.IsCompleted, timeout.Token) || !device.McaEnabled)
+        {
+            var exited = process.HasExited ? $"exited {process.ExitCode}, stderr '{(await stderrTask).Trim()}'" : "still running";
+            Assert.Fail($"the second measurement never enabled the MCA: verb {exited}; simulator {serving.Status} {serving.Exception?.GetBaseException().Message}; stdout before the first measurement '{string.Join(" | ", skipped)}'");
+        }
+
         using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]))
         {
             await kill!.WaitForExitAsync(timeout.Token);
