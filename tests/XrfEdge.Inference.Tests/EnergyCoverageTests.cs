@@ -215,6 +215,44 @@ public sealed class EnergyCoverageTests : IDisposable
     }
 
     [Theory]
+    [InlineData(35.0, 65.0, 20.0, 1.2)] // a +35 keV offset: every channel above the grid
+    [InlineData(30.0, 60.0, null, null)] // starts exactly at the grid's end; card states neither range
+    [InlineData(-45.0, -15.0, 20.0, 1.2)] // a -45 keV offset: every channel below the grid
+    [InlineData(-30.0, 0.0, null, 1.2)]
+    public void Of_ChannelsWhollyOutsideTheGrid_NoneNotFull(double first, double last, double? trainedMin, double? trainedMaxStart)
+    {
+        var coverage = EnergyCoverage.Of(first, last, trainedMin, trainedMaxStart);
+
+        Assert.Equal(CoverageStatus.None, coverage.Status);
+        var warning = EnergyCoverageJson.Warning(coverage)!;
+        Assert.Contains("wholly outside the model's 0-30 keV grid", warning, StringComparison.Ordinal);
+        Assert.Contains("check the energy calibration", warning, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(warning, "spectrum (starts|ends)")); // the start and end warnings would only repeat it
+        Assert.Equal("none", EnergyCoverageJson.StatusName(coverage.Status));
+    }
+
+    [Fact]
+    public void Identify_35keVOffset_NoneReportedDecodedAsWithoutTheField()
+    {
+        var spectrum = StartingAt(35.0);
+        using var plain = LineEncoder.Open(TestModels.Int8);
+        using var rated = LineEncoder.Open(StageWithLowerThreshold(0.2, 1.2));
+
+        var flagged = new SpectrumIdentifier(rated).Identify(spectrum);
+
+        Assert.Equal(CoverageStatus.None, flagged.Coverage!.Status);
+        Assert.Contains("starts at or above 30 keV", EnergyCoverageJson.Warning(flagged.Coverage), StringComparison.Ordinal);
+        AssertDecodedTheSame(new SpectrumIdentifier(plain).Identify(spectrum), flagged);
+    }
+
+    [Fact]
+    public void Of_OneChannelInsideTheGrid_NotNone()
+    {
+        Assert.Equal(CoverageStatus.BelowTrained, EnergyCoverage.Of(-29.95, 0.05, 20, 1.2).Status);
+        Assert.Equal(CoverageStatus.Full, EnergyCoverage.Of(29.95, 59.95, 20, 1.2).Status);
+    }
+
+    [Theory]
     [InlineData("{\"min\": 1.2, \"max\": 0.2}")]
     [InlineData("{\"min\": -0.1, \"max\": 1.2}")]
     [InlineData("{\"min\": 0.2, \"max\": 10}")]

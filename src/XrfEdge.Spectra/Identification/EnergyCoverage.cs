@@ -24,6 +24,13 @@ public enum CoverageStatus
     /// reported, no verdict on whether the model was trained on it.
     /// </summary>
     PartialUnrated,
+
+    /// <summary>
+    /// No channel lies inside the grid: the first channel starts at or above 30 keV, or the last ends at or below 0 keV
+    /// (a calibration offset far off; ±50 keV is accepted). The model was fed zeros only, so nothing on the spectrum can
+    /// be identified. Until 2026-11-24 a spectrum wholly above the grid read <see cref="Full"/> (its end capped at 30).
+    /// </summary>
+    None,
 }
 
 /// <summary>Where a spectrum's first channel starts, against where the model's training spectra started.</summary>
@@ -115,7 +122,8 @@ public sealed record EnergyCoverage(
         // Floored at 0 like the start: a calibration offset down to -50 keV is valid, and a spectrum wholly below 0 keV
         // wrote a negative upper_kev, which detections.schema.json refuses (until 2026-11-24).
         var upper = Math.Clamp(lastChannelUpperEdgeKeV, 0, GridUpperKeV);
-        var status = upper >= FullFromKeV - ToleranceKeV ? CoverageStatus.Full
+        var status = lastChannelUpperEdgeKeV <= 0 || firstChannelLowerEdgeKeV >= GridUpperKeV ? CoverageStatus.None
+            : upper >= FullFromKeV - ToleranceKeV ? CoverageStatus.Full
             : trainedMinKeV is not { } min ? CoverageStatus.PartialUnrated
             : upper >= min - TrainedMarginKeV - ToleranceKeV ? CoverageStatus.Partial
             : CoverageStatus.BelowTrained;

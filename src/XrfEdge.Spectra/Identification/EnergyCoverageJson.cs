@@ -5,13 +5,14 @@ namespace XrfEdge.Spectra.Identification;
 /// <summary>The <c>"coverage"</c> object that identify --json and the detections payload share.</summary>
 public static class EnergyCoverageJson
 {
-    /// <summary>The status as written: "full", "partial", "below_trained" or "partial_unrated".</summary>
+    /// <summary>The status as written: "full", "partial", "below_trained", "partial_unrated" or "none".</summary>
     public static string StatusName(CoverageStatus status) => status switch
     {
         CoverageStatus.Full => "full",
         CoverageStatus.Partial => "partial",
         CoverageStatus.BelowTrained => "below_trained",
         CoverageStatus.PartialUnrated => "partial_unrated",
+        CoverageStatus.None => "none",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "unknown coverage status"),
     };
 
@@ -65,10 +66,17 @@ public static class EnergyCoverageJson
 
     /// <summary>
     /// A one-line operator warning for a spectrum that ends below 30 keV or starts where the model's training spectra
-    /// never did (both, joined by "; ", when both apply), or null when neither applies.
+    /// never did (both, joined by "; ", when both apply), or null when neither applies. A spectrum with no channel inside
+    /// the grid gets that warning alone: what its start and end would add only repeats it.
     /// </summary>
     public static string? Warning(EnergyCoverage? coverage)
     {
+        if (coverage is { Status: CoverageStatus.None })
+        {
+            var where = coverage.LowerKeV >= EnergyCoverage.GridUpperKeV ? "starts at or above 30 keV" : "ends at or below 0 keV";
+            return $"spectrum {where}, wholly outside the model's 0-30 keV grid: the model was fed zeros only, so nothing on it can be identified and any element reported is not from it; check the energy calibration's offset";
+        }
+
         var end = EndWarning(coverage);
         var start = StartWarning(coverage);
         return end is null ? start : start is null ? end : end + "; " + start;
