@@ -28,6 +28,9 @@ internal sealed class MeasurementControl(bool autoStart = false)
 
     /// <summary>An abort that came during a run while none of its measurements was current: the run's next one ends with it.</summary>
     private string? _pendingAbort;
+
+    /// <summary>Completed when <see cref="_pendingAbort"/> is set; renewed by <see cref="Begin"/> and <see cref="RunStarted"/>.</summary>
+    private TaskCompletionSource _pendingAbortArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _running;
     private volatile string? _run;
     private volatile string? _stopReason;
@@ -171,6 +174,7 @@ internal sealed class MeasurementControl(bool autoStart = false)
                 if (_run is not null)
                 {
                     _pendingAbort ??= reason;
+                    _pendingAbortArrived.TrySetResult(); // continuations run on the pool, not here under _gate
                 }
 
                 return;
@@ -183,6 +187,23 @@ internal sealed class MeasurementControl(bool autoStart = false)
             // Cancel() ran them here, on the stopping thread (the MQTT handler's, the GPIO watcher's), under _gate,
             // until 2026-11-24. The task only faults if a callback throws, and those are the awaits' own.
             _ = _current.CancelAsync();
+        }
+    }
+
+    /// <summary>
+    /// Completes when an abort (a stop, the interlock opening) arrives during a run while none of its measurements is
+    /// current, or has arrived since the run's last measurement ended: the worker, waiting to hand a result on to a full
+    /// spectra channel, switches the X-ray warning off then rather than when a slot frees. Take it after the
+    /// measurement's <see cref="End"/>; the next <see cref="Begin"/> renews it.
+    /// </summary>
+    public Task PendingAbortArrived
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pendingAbortArrived.Task;
+            }
         }
     }
 
@@ -207,6 +228,7 @@ internal sealed class MeasurementControl(bool autoStart = false)
         {
             _run = what;
             _pendingAbort = null; // from before this run: its first measurement checks the interlock itself
+            RenewPendingAbortArrived();
             ClearPendingStart($"A {what} is already in progress; send stop first (starts are not queued behind one).");
         }
     }
@@ -243,6 +265,7 @@ internal sealed class MeasurementControl(bool autoStart = false)
         {
             _abortReason = _pendingAbort;
             _pendingAbort = null;
+            RenewPendingAbortArrived();
             _current = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             if (_abortReason is not null)
             {
@@ -250,6 +273,14 @@ internal sealed class MeasurementControl(bool autoStart = false)
             }
 
             return _current;
+        }
+    }
+
+    private void RenewPendingAbortArrived()
+    {
+        if (_pendingAbortArrived.Task.IsCompleted)
+        {
+            _pendingAbortArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
 

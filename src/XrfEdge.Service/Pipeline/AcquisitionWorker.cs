@@ -230,7 +230,7 @@ internal sealed class AcquisitionWorker(
                 }
 
                 ran = true;
-                await health.WriteAsync(Worker, writer, item!).ConfigureAwait(false);
+                await WriteDuringRunAsync(writer, item!, warningOn: continuous).ConfigureAwait(false);
                 if (item is PipelineItem.Result)
                 {
                     endedByResult = true; // aborted or failed (state already set): a continuous loop waits for a new start
@@ -253,6 +253,32 @@ internal sealed class AcquisitionWorker(
         }
 
         return (false, ran);
+    }
+
+    /// <summary>
+    /// Hands a run's measurement on to the spectra channel. While a full channel holds it (analysis slower than the MCA:
+    /// the run is slowed, not points lost), a stop or an opening interlock switches the X-ray warning off at once when the
+    /// run keeps it on between measurements (<paramref name="warningOn"/>: a Continuous run, a scan); the item is still
+    /// written, and the run's next measurement ends as aborted. Until 2026-11-24 the warning stayed on until a slot freed,
+    /// for as long as a slow batch took. Only this worker switches the warning, so this cannot race a measurement's
+    /// switching it on.
+    /// </summary>
+    private async Task WriteDuringRunAsync(System.Threading.Channels.ChannelWriter<PipelineItem> writer, PipelineItem item, bool warningOn)
+    {
+        var write = health.WriteAsync(Worker, writer, item);
+        if (write.IsCompleted || !warningOn)
+        {
+            await write.ConfigureAwait(false);
+            return;
+        }
+
+        var written = write.AsTask();
+        if (await Task.WhenAny(written, control.PendingAbortArrived).ConfigureAwait(false) != written)
+        {
+            XrayWarningOff();
+        }
+
+        await written.ConfigureAwait(false);
     }
 
     /// <summary>Scans of Acquisition:ScanPoints points (back to back with AutoStart). Returns as <see cref="MeasureLoopAsync"/>.</summary>
@@ -279,7 +305,7 @@ internal sealed class AcquisitionWorker(
                 }
 
                 ran = true;
-                await health.WriteAsync(Worker, writer, item!).ConfigureAwait(false);
+                await WriteDuringRunAsync(writer, item!, warningOn: true).ConfigureAwait(false);
                 points++;
                 if (item is PipelineItem.Result)
                 {

@@ -285,7 +285,7 @@ public sealed class SafetyReviewTests
     {
         private readonly ManualResetEventSlim _gate = new(false);
 
-        private StalledScan(bool gpio)
+        private StalledScan(bool gpio, MeasurementMode mode)
         {
             if (gpio)
             {
@@ -297,7 +297,7 @@ public sealed class SafetyReviewTests
                 _gate.Wait(TimeSpan.FromSeconds(20));
                 return null;
             };
-            var settings = FakeComponents.Settings(MeasurementMode.Scan, gpio);
+            var settings = FakeComponents.Settings(mode, gpio);
             settings.Acquisition.ScanPoints = 300;
             Host = Parts.BuildHost(settings);
             Control = Host.Services.GetRequiredService<MeasurementControl>();
@@ -315,9 +315,10 @@ public sealed class SafetyReviewTests
         /// <summary>Points acquired when the scan stalled.</summary>
         public int StalledAt { get; private set; }
 
-        public static async Task<StalledScan> StartAsync(bool gpio)
+        /// <summary>A run stalled on its full spectra channel: a scan, or a Continuous run with <paramref name="mode"/>.</summary>
+        public static async Task<StalledScan> StartAsync(bool gpio, MeasurementMode mode = MeasurementMode.Scan)
         {
-            var scan = new StalledScan(gpio);
+            var scan = new StalledScan(gpio, mode);
             await scan.Host.StartAsync();
             scan.Control.RequestStart("test");
             scan.StalledAt = await WaitForStallAsync(scan.Parts.Source);
@@ -342,14 +343,21 @@ public sealed class SafetyReviewTests
         }
     }
 
+    /// <summary>
+    /// The acquisitions once they stop growing for 1 s (ten 100 ms polls): the run is blocked on its full channel. One
+    /// unchanged poll was taken for a stall until 2026-11-24, which a loaded 2-core machine produces by pausing the
+    /// worker for 100 ms (seen: "stalled" at 65, the run went on to 81).
+    /// </summary>
     internal static async Task<int> WaitForStallAsync(FakeSpectrumSource source)
     {
         int last = -1;
-        for (int i = 0; i < 100; i++)
+        int unchanged = 0;
+        for (int i = 0; i < 300; i++)
         {
             await Task.Delay(100);
             int now = source.Acquired;
-            if (now > 0 && now == last)
+            unchanged = now > 0 && now == last ? unchanged + 1 : 0;
+            if (unchanged >= 10)
             {
                 return now;
             }
