@@ -20,6 +20,9 @@ namespace XrfEdge.Devices.Formats;
 /// <c>counts|count|intensity|y</c>). Without a header, two columns are <c>channel,counts</c> when the first column
 /// holds consecutive integers and <c>energy_kev,counts</c> otherwise. There is no CSV standard; these are the layouts
 /// sandialabs/SpecUtils <c>SpecFile_csv.cpp</c> recognises (../shared/reference/mca-and-files.md §2.5).
+/// The last data row must end with a line break (or be followed by a comment line): CSV has no end marker, so that is the
+/// only trace of a copy cut inside its last count. A copy cut just after a line break is a shorter, whole-looking table
+/// and cannot be told from a complete file.
 /// </summary>
 public static class CsvSpectrumReader
 {
@@ -53,8 +56,11 @@ public static class CsvSpectrumReader
         Column[]? columns = null;
         var rows = new List<(string[] Fields, int Line)>(4096);
         char[]? separators = null;
+        var lastRowTerminated = true;
         while (cursor.Next() is { } raw)
         {
+            // A comment or blank line after the last row shows that row was written whole; only the last data row counts.
+            lastRowTerminated = true;
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#'))
             {
@@ -82,6 +88,7 @@ public static class CsvSpectrumReader
             }
 
             rows.Add((fields, cursor.LineNumber));
+            lastRowTerminated = cursor.LastLineTerminated;
             FormatParsing.CheckChannelsSoFar(cursor, rows.Count);
         }
 
@@ -110,6 +117,11 @@ public static class CsvSpectrumReader
         for (var i = 0; i < rows.Count; i++)
         {
             var (fields, line) = rows[i];
+            if (i == rows.Count - 1 && !lastRowTerminated)
+            {
+                throw LastRowCutShort(cursor, line, fields.Length, width);
+            }
+
             if (fields.Length != width)
             {
                 throw cursor.Error(line, FormatParsing.Invariant($"row has {fields.Length} columns, the first row has {width}"));
@@ -163,6 +175,17 @@ public static class CsvSpectrumReader
             Metadata = metadata,
         };
     }
+
+    /// <summary>
+    /// The error for a last row that ran to the end of the file without a line break. CSV has no end marker and declares no
+    /// row count, so a copy cut inside its last count ("1234" → "12") still has every column and reads as a spectrum with a
+    /// wrong last channel; the missing line break is the only trace. Spreadsheets, Python's csv, numpy and pandas end
+    /// every row with one, and the .mca/.spe/.msa readers make the same demand where their end marker is missing.
+    /// </summary>
+    private static SpectrumFormatException LastRowCutShort(LineCursor cursor, int line, int fieldCount, int width) =>
+        cursor.Error(line, fieldCount < width
+            ? FormatParsing.Invariant($"the last row has {fieldCount} of {width} columns and no line break after it: the file was cut short there")
+            : "the file ends inside its last row: no line break after it, so it may have been cut short there (if the file is whole, end it with a line break)");
 
     /// <summary>Non-empty fields of <paramref name="line"/>, counted without splitting it.</summary>
     private static int CountFields(string line, char[] separators)

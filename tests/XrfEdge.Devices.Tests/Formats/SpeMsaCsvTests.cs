@@ -188,7 +188,7 @@ public sealed class SpeMsaCsvTests
     {
         // E = 0.1 + 0.02·c + 3e-6·c², written to 9 decimals (far below 1 % of a 0.02-keV channel).
         var rows = Enumerable.Range(0, 500).Select(c => FormattableString.Invariant($"{0.1 + (0.02 * c) + (3e-6 * c * c):F9}\t{c % 5}"));
-        var text = "Energy (keV)\tCounts\n" + string.Join('\n', rows);
+        var text = "Energy (keV)\tCounts\n" + string.Join('\n', rows) + "\n";
 
         var spectrum = CsvSpectrumReader.Read(new StringReader(text), "q.tsv").Spectrum!.Spectrum;
 
@@ -202,7 +202,7 @@ public sealed class SpeMsaCsvTests
     {
         // Channel numbers 1…64 and the energy column in eV: E(index 0) = 50 eV, 100 eV per channel.
         var rows = Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c};{(c * 100) - 50};{c}"));
-        var text = "Channel;Energy_eV;Counts\n" + string.Join('\n', rows);
+        var text = "Channel;Energy_eV;Counts\n" + string.Join('\n', rows) + "\n";
 
         var spectrum = CsvSpectrumReader.Read(new StringReader(text), "three.csv").Spectrum!.Spectrum;
 
@@ -215,7 +215,7 @@ public sealed class SpeMsaCsvTests
     public void Csv_OneBasedChannelCounts_FallbackRefersToChannelNumbers()
     {
         // Channels 1…64 with --offset-kev 0 --gain 0.1: index 0 is channel 1, at 0.1 keV.
-        var text = string.Join('\n', Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c},{c}")));
+        var text = string.Join('\n', Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c},{c}"))) + "\n";
 
         var spectrum = CsvSpectrumReader.Read(new StringReader(text), "one.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) }).Spectrum!.Spectrum;
 
