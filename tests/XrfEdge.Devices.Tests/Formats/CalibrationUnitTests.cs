@@ -27,6 +27,10 @@ public sealed class CalibrationUnitTests
         "#FORMAT      : EMSA/MAS Spectral Data File\n#VERSION     : 1.0\n#NPOINTS     : 64\n#DATATYPE    : Y\n" + units
         + "#SPECTRUM    :\n" + string.Join(", ", Enumerable.Range(0, Channels).Select(c => Count(c).ToString(CultureInfo.InvariantCulture))) + "\n#ENDOFDATA   :\n";
 
+    private static string Mca(string calibration) =>
+        "<<PMCA SPECTRUM>>\nTAG - live_data\nGAIN - 0\n" + calibration + "<<DATA>>\n"
+        + string.Concat(Enumerable.Range(0, 256).Select(c => Invariant($"{c % 7}\n"))) + "<<END>>\n";
+
     private static SpectrumReadResult ReadOne(string text, string source, SpectrumReadOptions? options = null) =>
         Assert.Single(SpectrumFileReader.Read(new MemoryStream(Encoding.UTF8.GetBytes(text)), source, options ?? Fallback));
 
@@ -122,5 +126,32 @@ public sealed class CalibrationUnitTests
 
         Assert.Equal(0.009999, calibration.GainKeVPerChannel, 12);
         Assert.Equal(-0.9553045, calibration.OffsetKeV, 12);
+    }
+
+    [Fact]
+    public void Mca_CalibrationLabelMeV_ReadInMeV()
+    {
+        // "MeV" contains "eV": the points were read as eV, a factor 10^6 off (then refused as a gain below 0.5 eV/channel).
+        var calibration = Reads(Mca("<<CALIBRATION>>\nLABEL - MeV\n0 0.00002\n255 0.01022\n"), "mev.mca");
+
+        Assert.Equal(0.02, calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, calibration.GainKeVPerChannel, 9);
+    }
+
+    [Fact]
+    public void Mca_CalibrationLabelAfterItsPoints_AppliedToThem()
+    {
+        // The label scaled only the points after it: eV points above it were read as keV.
+        var calibration = Reads(Mca("<<CALIBRATION>>\n0 20\n255 10220\nLABEL - eV\n"), "late-label.mca");
+
+        Assert.Equal(0.04, calibration.GainKeVPerChannel, 9);
+    }
+
+    [Fact]
+    public void Mca_CalibrationLabelGivenTwice_Rejected()
+    {
+        var result = Fails(Mca("<<CALIBRATION>>\nLABEL - eV\n0 20\nLABEL - keV\n255 10.22\n"), "two-labels.mca", "LABEL is given twice (lines 5 and 7)");
+
+        Assert.Equal(7, result.LineNumber);
     }
 }
