@@ -40,6 +40,22 @@ public sealed class SpeMsaCsvTests
         Assert.Equal(new EnergyCalibration(-0.035087, 0.182804), spectrum.Calibration);
     }
 
+    [Theory]
+    [InlineData("-0.035087 0.182804 keV")]
+    [InlineData("-35.087 182.804 eV")]
+    public void Spe_EnerFitWithAUnit_ReadInThatUnit(string enerFit)
+    {
+        // The reference note's Maestro example (−0.035087 keV, 0.182804 keV/channel) with a unit, as $MCA_CAL: takes one;
+        // $ENER_FIT: refused it as 'coefficient "keV" is not a number'.
+        var text = $"$SPEC_ID:\nx\n$DATA:\n0 63\n{Counts(64)}\n$ENER_FIT:\n{enerFit}\n";
+
+        var result = SpeReader.Read(new StringReader(text), "unit.spe");
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(-0.035087, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.182804, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+    }
+
     [Fact]
     public void Spe_FirstChannelNotZero_CalibrationReexpressedForIndexZero()
     {
