@@ -6,7 +6,8 @@ namespace XrfEdge.Devices.Formats;
 
 /// <summary>
 /// Reads a spectrum from delimited text (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c>): one row per channel, columns
-/// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference); lines starting with <c>#</c> are comments. Layouts:
+/// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference); lines starting with <c>#</c> are comments;
+/// a field in double quotes is read without them. Layouts:
 /// <list type="bullet">
 /// <item><c>counts</c> — one count per row; needs a calibration from the options.</item>
 /// <item><c>channel,counts</c> — consecutive channel numbers; needs a calibration from the options, which refers to those channel numbers.</item>
@@ -74,7 +75,7 @@ public static class CsvSpectrumReader
                 throw cursor.Error(FormatParsing.Invariant($"row has {fieldCount} columns; a spectrum table has at most {MaxColumns} (is this a spectrum written across one row?)"));
             }
 
-            var fields = line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var fields = Unquoted(line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             if (fields.Length == 0)
             {
                 continue;
@@ -186,6 +187,25 @@ public static class CsvSpectrumReader
         cursor.Error(line, fieldCount < width
             ? FormatParsing.Invariant($"the last row has {fieldCount} of {width} columns and no line break after it: the file was cut short there")
             : "the file ends inside its last row: no line break after it, so it may have been cut short there (if the file is whole, end it with a line break)");
+
+    /// <summary>
+    /// The fields with RFC 4180 double quotes taken off (<c>"12"</c> → <c>12</c>): writers may quote any field, and a quoted
+    /// first row of numbers was taken for a header. A quoted field holding the delimiter is not rejoined; its row has too
+    /// many columns and fails as such.
+    /// </summary>
+    private static string[] Unquoted(string[] fields)
+    {
+        for (var i = 0; i < fields.Length; i++)
+        {
+            var field = fields[i];
+            if (field.Length >= 2 && field[0] == '"' && field[^1] == '"')
+            {
+                fields[i] = field[1..^1].Trim();
+            }
+        }
+
+        return fields;
+    }
 
     /// <summary>Non-empty fields of <paramref name="line"/>, counted without splitting it.</summary>
     private static int CountFields(string line, char[] separators)

@@ -250,6 +250,24 @@ public sealed class SpeMsaCsvTests
     }
 
     [Fact]
+    public void Csv_EveryFieldQuoted_ReadAsTheBareValues()
+    {
+        // RFC 4180 lets a writer quote any field (pandas QUOTE_ALL, LIMS exports); a quoted first row was taken for a header
+        // and refused with 'the header ""0","0"" must name exactly one counts column'.
+        var text = "\"channel\",\"counts\"\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"\"{c}\",\"{c % 5}\"\n")));
+        var headerless = text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..];
+        var options = new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) };
+
+        foreach (var file in new[] { text, headerless })
+        {
+            var result = CsvSpectrumReader.Read(new StringReader(file), "quoted.csv", options);
+
+            Assert.True(result.IsSuccess, result.Error);
+            Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum!.Spectrum.Counts);
+        }
+    }
+
+    [Fact]
     public void Csv_HeaderWithoutCounts_Fails()
     {
         var result = CsvSpectrumReader.Read(new StringReader("channel,energy\n0,0.1\n"), "h.csv");
