@@ -11,12 +11,12 @@ namespace XrfEdge.Devices.Formats;
 /// #FORMAT      : EMSA/MAS Spectral Data File      required first line
 /// #VERSION     : 1.0
 /// #NPOINTS     : 4096.0                           number of channels
-/// #XUNITS      : keV                              unit of XPERCHAN and OFFSET: eV (the standard's usual) or keV
+/// #XUNITS      : keV                              unit of the x axis: eV (the standard's usual), keV, or Channel (uncalibrated)
 /// #DATATYPE    : Y                                Y (counts only) or XY (x, y pairs)
-/// #XPERCHAN    : 0.0099990                        energy per channel
+/// #XPERCHAN    : 0.0099990                        energy per channel, in its own unit ("#XPERCHAN -eV:", "10 eV") or XUNITS'
 /// #OFFSET      : -0.9553045                       energy of channel 0 (taken as the channel centre)
 /// #CHOFFSET    : 96                               channel of zero energy; OFFSET = −CHOFFSET·XPERCHAN when OFFSET is absent
-/// #LIVETIME  -s: 120.005                          seconds; the "-s" unit suffix is allowed on any keyword
+/// #LIVETIME  -s: 120.005                          seconds ("-s"; "-ms" converted); a "-UNIT" suffix is allowed on any keyword
 /// #REALTIME  -s: 134.805
 /// #BEAMKV   -kV: 50                               read as the tube voltage
 /// #SPECTRUM    :                                  data follow: values separated by commas and/or spaces
@@ -24,8 +24,9 @@ namespace XrfEdge.Devices.Formats;
 /// #ENDOFDATA   :
 /// </code>
 /// Source: hyperspy/rosettasciio <c>rsciio/msa/_api.py</c> and usnistgov/NeXLSpectrum.jl <c>src/emsa.jl</c>
-/// (../shared/reference/mca-and-files.md §2.4). Without <c>#XUNITS</c> the unit is guessed as NeXLSpectrum does
-/// (keV when XPERCHAN &lt; 0.1, else eV) and the guess is recorded in metadata (<c>msa.XUNITS_ASSUMED</c>).
+/// (../shared/reference/mca-and-files.md §2.4). A unit stated with a value wins over <c>#XUNITS</c>; a unit the reader
+/// cannot use on a keyword it uses is an error. With no unit anywhere the unit is guessed as NeXLSpectrum does (keV when
+/// XPERCHAN &lt; 0.1, else eV) and the guess is recorded in metadata (<c>msa.XUNITS_ASSUMED</c>).
 /// Other keywords are kept as <c>msa.KEYWORD</c> metadata. Counts written as integral decimals ("12.0") are accepted.
 /// Negative values are clamped to 0 by default and recorded (<see cref="NegativeCountHandling.ClampToZero"/>): the NIST
 /// Bruker files hold values down to −316 in channels 124–131 (≈0.3 keV) where the zero peak was subtracted.

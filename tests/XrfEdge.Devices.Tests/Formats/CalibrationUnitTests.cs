@@ -81,6 +81,13 @@ public sealed class CalibrationUnitTests
     }
 
     [Theory]
+    [InlineData("#XPERCHAN -eV/ch: 40\n")]
+    [InlineData("#XPERCHAN    : 0.04 keV/channel\n")]
+    [InlineData("#XUNITS      : eV\n#XPERCHAN    : 40\n")]
+    public void Msa_PerChannelUnitForms_Read(string units) =>
+        Assert.Equal(0.04, Reads(Msa(units + "#OFFSET      : 0\n"), "per-channel.msa").GainKeVPerChannel, 12);
+
+    [Theory]
     [InlineData("#XUNITS      : keV\n#XPERCHAN  -mm: 0.04\n#OFFSET      : 0\n", 6, "#XPERCHAN unit \"mm\" is not an energy unit XrfEdge reads (eV or keV)")]
     [InlineData("#XUNITS      : keV\n#XPERCHAN    : 0.04\n#OFFSET   -eV: 0.02 keV\n", 7, "#OFFSET states two units, \"eV\" and \"keV\"")]
     [InlineData("#XUNITS      : keV\n#XPERCHAN    : 0.04 per channel\n#OFFSET      : 0\n", 6, "#XPERCHAN \"0.04 per channel\" is not a number")]
