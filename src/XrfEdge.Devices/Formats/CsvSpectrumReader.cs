@@ -18,7 +18,8 @@ namespace XrfEdge.Devices.Formats;
 /// </list>
 /// A header row is recognised when its first field is not a number; column names are matched case-insensitively
 /// (<c>channel|chan|ch</c>, <c>energy_kev|energy (kev)|energy[kev]|kev|energy</c>, <c>energy_ev|ev</c>,
-/// <c>counts|count|intensity|y</c>). Without a header, two columns are <c>channel,counts</c> when the first column
+/// <c>counts|count|intensity|y</c>); any other name is read by its words: a unit (keV, eV, MeV) or "energy" makes an energy
+/// column, "channel" a channel column, so "Energy/keV" and "Channel No." are not ignored. Without a header, two columns are <c>channel,counts</c> when the first column
 /// holds consecutive integers and <c>energy_kev,counts</c> otherwise. There is no CSV standard; these are the layouts
 /// sandialabs/SpecUtils <c>SpecFile_csv.cpp</c> recognises (../shared/reference/mca-and-files.md §2.5).
 /// The last data row must end with a line break (or be followed by a comment line): CSV has no end marker, so that is the
@@ -41,6 +42,7 @@ public static class CsvSpectrumReader
         Channel,
         EnergyKeV,
         EnergyEV,
+        EnergyMeV,
         Counts,
     }
 
@@ -108,8 +110,13 @@ public static class CsvSpectrumReader
         FormatParsing.CheckChannelCount(cursor, rows[0].Line, rows.Count);
         var countsColumn = Array.IndexOf(columns, Column.Counts);
         var channelColumn = Array.IndexOf(columns, Column.Channel);
-        var energyColumn = Array.FindIndex(columns, c => c is Column.EnergyKeV or Column.EnergyEV);
-        var keVPerUnit = energyColumn >= 0 && columns[energyColumn] == Column.EnergyEV ? 0.001 : 1.0;
+        var energyColumn = Array.FindIndex(columns, c => c is Column.EnergyKeV or Column.EnergyEV or Column.EnergyMeV);
+        var keVPerUnit = energyColumn < 0 ? 1.0 : columns[energyColumn] switch
+        {
+            Column.EnergyEV => 0.001,
+            Column.EnergyMeV => 1000.0,
+            _ => 1.0,
+        };
 
         var counts = new long[rows.Count];
         var energies = energyColumn >= 0 ? new double[rows.Count] : null;
@@ -241,7 +248,7 @@ public static class CsvSpectrumReader
             throw cursor.Error($"the header \"{FormatParsing.Shorten(string.Join(',', fields))}\" must name exactly one counts column (counts, count, intensity or y)");
         }
 
-        if (columns.Count(c => c is Column.EnergyKeV or Column.EnergyEV) > 1 || columns.Count(c => c == Column.Channel) > 1)
+        if (columns.Count(c => c is Column.EnergyKeV or Column.EnergyEV or Column.EnergyMeV) > 1 || columns.Count(c => c == Column.Channel) > 1)
         {
             throw cursor.Error("the header names more than one energy or channel column");
         }
@@ -251,15 +258,33 @@ public static class CsvSpectrumReader
 
     private static Column Name(string field)
     {
-        var name = field.Trim().Trim('"').ToUpperInvariant().Replace(" ", string.Empty, StringComparison.Ordinal);
+        var upper = field.Trim().Trim('"').ToUpperInvariant();
+        var name = upper.Replace(" ", string.Empty, StringComparison.Ordinal);
         return name switch
         {
             "CHANNEL" or "CHAN" or "CH" or "CHANNELS" => Column.Channel,
             "ENERGY_KEV" or "ENERGY(KEV)" or "ENERGY[KEV]" or "KEV" or "ENERGY" or "ENERGYKEV" => Column.EnergyKeV,
             "ENERGY_EV" or "ENERGY(EV)" or "ENERGY[EV]" or "EV" or "ENERGYEV" => Column.EnergyEV,
             "COUNTS" or "COUNT" or "INTENSITY" or "Y" or "DATA" => Column.Counts,
-            _ => Column.Ignore,
+            _ => ByWords(upper),
         };
+    }
+
+    /// <summary>
+    /// A column named outside the exact list, by its words: an energy unit (<c>Energy/keV</c>, <c>E (keV)</c>,
+    /// <c>Energy (MeV)</c>) or the word energy makes an energy column, else the word channel a channel column. Ignored, an
+    /// energy column left the file's calibration unused and the fallback was taken silently; a channel column numbered
+    /// from 1 shifted every energy by a channel. Counts columns stay exact: "Counts error" is not the counts.
+    /// </summary>
+    private static Column ByWords(string name)
+    {
+        var words = name.Split((char[])[' ', '(', ')', '[', ']', '/', ',', ':', '.', '_', '-', '#'], StringSplitOptions.RemoveEmptyEntries);
+        return words.Contains("KEV") ? Column.EnergyKeV
+            : words.Contains("EV") ? Column.EnergyEV
+            : words.Contains("MEV") ? Column.EnergyMeV
+            : words.Contains("ENERGY") ? Column.EnergyKeV
+            : words.Any(w => w is "CHANNEL" or "CHANNELS" or "CHAN" or "CH" or "CHNL") ? Column.Channel
+            : Column.Ignore;
     }
 
     private static Column[] Guess(LineCursor cursor, List<(string[] Fields, int Line)> rows, int width)

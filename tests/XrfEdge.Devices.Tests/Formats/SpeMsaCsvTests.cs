@@ -267,6 +267,38 @@ public sealed class SpeMsaCsvTests
         }
     }
 
+    [Theory]
+    [InlineData("Energy/keV,Counts", 1.0)]
+    [InlineData("E (keV),Counts", 1.0)]
+    [InlineData("Energy [eV];Counts", 1000.0)]
+    [InlineData("Energy (MeV),Counts", 0.001)]
+    [InlineData("Channel Energy (keV)\tCounts", 1.0)]
+    public void Csv_EnergyColumnUnderAnotherName_CalibratesFromIt(string header, double unitsPerKeV)
+    {
+        // Channel centres at 0.02 + 0.04·c keV; the fallback (0, 0.1) must not be used when the file has energies. An
+        // energy header outside the exact list ("Energy/keV") was ignored and the fallback taken silently.
+        var separator = header.Contains('\t', StringComparison.Ordinal) ? "\t" : header.Contains(';', StringComparison.Ordinal) ? ";" : ",";
+        var text = header + "\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{(0.02 + (0.04 * c)) * unitsPerKeV:0.#########}{separator}{c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "named.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.02, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+    }
+
+    [Fact]
+    public void Csv_ChannelColumnUnderAnotherName_ShiftsTheFallback()
+    {
+        // "Channel No." numbered from 1 was ignored, so index 0 took the fallback's channel 0: every energy one channel low.
+        var text = "Channel No.,Counts\n" + string.Concat(Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c},{c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "numbered.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.1, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 12);
+    }
+
     [Fact]
     public void Csv_HeaderWithoutCounts_Fails()
     {
