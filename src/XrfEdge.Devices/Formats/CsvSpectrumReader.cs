@@ -85,6 +85,11 @@ public static class CsvSpectrumReader
 
             if (columns is null && rows.Count == 0 && FormatParsing.TryNumber(fields[0]) is null)
             {
+                if (FormatParsing.DecimalCommaHint(fields[0]).Length > 0)
+                {
+                    throw cursor.Error($"the first row starts with \"{FormatParsing.Shorten(fields[0])}\"{FormatParsing.DecimalCommaHint(fields[0])}");
+                }
+
                 columns = Header(cursor, fields);
                 metadata["csv.header"] = line;
                 continue;
@@ -233,9 +238,13 @@ public static class CsvSpectrumReader
         return fields;
     }
 
-    /// <summary>The delimiter of the file, sniffed from its first line: tab, else comma, else semicolon, else spaces.</summary>
+    /// <summary>
+    /// The delimiter of the file, sniffed from its first line: tab, else semicolon when the line also holds commas (a
+    /// European export, "0,02;5", whose commas are decimal marks), else comma, else semicolon, else spaces.
+    /// </summary>
     private static char[] Separators(string line) =>
         line.Contains('\t', StringComparison.Ordinal) ? ['\t']
+        : line.Contains(';', StringComparison.Ordinal) && line.Contains(',', StringComparison.Ordinal) ? [';']
         : line.Contains(',', StringComparison.Ordinal) ? [',']
         : line.Contains(';', StringComparison.Ordinal) ? [';']
         : [' '];

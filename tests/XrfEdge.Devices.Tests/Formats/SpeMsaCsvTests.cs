@@ -299,6 +299,22 @@ public sealed class SpeMsaCsvTests
         Assert.Equal(0.1, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 12);
     }
 
+    [Theory]
+    [InlineData("", 1)]
+    [InlineData("Energy;Counts\n", 2)]
+    public void Csv_DecimalCommas_ErrorSaysSo(string header, int line)
+    {
+        // A European spreadsheet export: ';' between fields, ',' as the decimal mark. The headerless file failed with
+        // 'count of channel 0 is "02;0"' (split on the comma), the one with a header with 'energy "0,02" is not a number'.
+        var text = header + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00};{c % 5}\n").Replace('.', ',')));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "euro.csv");
+
+        Assert.Equal(line, result.LineNumber);
+        Assert.Contains("\"0,02\"", result.Problem, StringComparison.Ordinal);
+        Assert.Contains("decimal comma", result.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Csv_HeaderWithoutCounts_Fails()
     {
