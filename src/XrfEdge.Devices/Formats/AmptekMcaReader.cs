@@ -14,7 +14,7 @@ namespace XrfEdge.Devices.Formats;
 /// LIVE_TIME - 100.000000          seconds (the SDK writes the accumulation time here)
 /// REAL_TIME - 100.000000          seconds
 /// &lt;&lt;CALIBRATION&gt;&gt;               optional
-/// LABEL - keV                     unit of the energies: keV, eV, "Energy (eV)"; "Channel" = uncalibrated
+/// LABEL - keV                     unit of all the points: keV, eV, MeV, "Energy (eV)"; "Channel" = uncalibrated
 /// 120 6.0                         channel energy pairs, ≥ 2 lines (channel 0 = first data line)
 /// &lt;&lt;ROI&gt;&gt;                        optional, ignored
 /// &lt;&lt;DATA&gt;&gt;
@@ -56,8 +56,10 @@ public static class AmptekMcaReader
             throw cursor.Error($"not an Amptek .mca file: the first line is \"{FormatParsing.Shorten(first)}\", expected {Signature}");
         }
 
-        var calibrationPoints = new List<(double Channel, double EnergyKeV)>();
+        // Energies as written, in the LABEL's unit: the label applies to every point of the section, wherever it stands.
+        var calibrationPoints = new List<(double Channel, double Energy)>();
         var calibrationLine = 0;
+        var labelLine = 0;
         var calibrationIsChannels = false;
         List<long>? counts = null;
         var dataLine = 0;
@@ -68,7 +70,7 @@ public static class AmptekMcaReader
         var usedKeyLines = new Dictionary<string, int>(StringComparer.Ordinal);
         var section = "PMCA SPECTRUM";
         var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
-        double? energyScale = 1.0;
+        var energyScale = 1.0;
 
         while (cursor.Next() is { } raw)
         {
@@ -119,14 +121,16 @@ public static class AmptekMcaReader
                 case "CALIBRATION":
                     if (line.StartsWith("LABEL", StringComparison.OrdinalIgnoreCase))
                     {
-                        var label = ValueAfterDash(line) ?? string.Empty;
-                        metadata["mca.CALIBRATION_LABEL"] = label;
-                        energyScale = UnitScale(label, out calibrationIsChannels);
-                        if (energyScale is null)
+                        if (labelLine > 0)
                         {
-                            throw cursor.Error($"calibration LABEL \"{FormatParsing.Shorten(label)}\" is not an energy unit (keV, eV) nor \"Channel\"");
+                            throw cursor.Error(FormatParsing.Invariant($"calibration LABEL is given twice (lines {labelLine} and {cursor.LineNumber}); a .mca file states the unit of its points once"));
                         }
 
+                        labelLine = cursor.LineNumber;
+                        var label = ValueAfterDash(line) ?? string.Empty;
+                        metadata["mca.CALIBRATION_LABEL"] = label;
+                        energyScale = UnitScale(label, out calibrationIsChannels)
+                            ?? throw cursor.Error($"calibration LABEL \"{FormatParsing.Shorten(label)}\" is not an energy unit (keV, eV, MeV) nor \"Channel\"");
                         break;
                     }
 
@@ -138,7 +142,7 @@ public static class AmptekMcaReader
 
                     calibrationPoints.Add((
                         FormatParsing.Number(cursor, pair[0], "calibration channel"),
-                        FormatParsing.Number(cursor, pair[1], "calibration energy") * energyScale!.Value));
+                        FormatParsing.Number(cursor, pair[1], "calibration energy")));
                     break;
                 case "DATA":
                     if (dataEnded)
@@ -191,7 +195,7 @@ public static class AmptekMcaReader
         EnergyCalibration? fromFile = null;
         if (calibrationPoints.Count > 0 && !calibrationIsChannels)
         {
-            fromFile = FormatParsing.Fit(calibrationPoints, out var problem)
+            fromFile = FormatParsing.Fit([.. calibrationPoints.Select(p => (p.Channel, p.Energy * energyScale))], out var problem)
                 ?? throw cursor.Error(calibrationLine, "bad <<CALIBRATION>>: " + problem);
         }
 
@@ -331,22 +335,31 @@ public static class AmptekMcaReader
         return dash < 0 ? null : line[(dash + 1)..].Trim();
     }
 
-    /// <summary>keV per unit of a LABEL; null when unknown. "Channel" marks an uncalibrated file.</summary>
+    /// <summary>
+    /// keV per unit of a LABEL ("keV", "eV", "Energy (eV)", "MeV"); null when it names none. "Channel" marks an uncalibrated
+    /// file. Matched by whole word: "MeV" contains "eV" and was read as eV, a factor of 10^6 off.
+    /// </summary>
     private static double? UnitScale(string label, out bool isChannels)
     {
-        var l = label.ToUpperInvariant();
-        isChannels = l.Contains("CHANNEL", StringComparison.Ordinal);
-        if (isChannels)
+        var words = label.ToUpperInvariant().Split((char[])[' ', '(', ')', '[', ']', '/', ',', ':', '.', '_', '-'], StringSplitOptions.RemoveEmptyEntries);
+        isChannels = false;
+        if (words.Contains("KEV"))
         {
             return 1.0;
         }
 
-        if (l.Contains("KEV", StringComparison.Ordinal))
+        if (words.Contains("EV"))
         {
-            return 1.0;
+            return 0.001;
         }
 
-        return l.Contains("EV", StringComparison.Ordinal) ? 0.001 : null;
+        if (words.Contains("MEV"))
+        {
+            return 1000.0;
+        }
+
+        isChannels = words.Any(w => w is "CHANNEL" or "CHANNELS" or "CHAN" or "CH");
+        return isChannels ? 1.0 : null;
     }
 
     private static string? NextNonBlank(LineCursor cursor)

@@ -6,7 +6,8 @@ namespace XrfEdge.Devices.Formats;
 
 /// <summary>
 /// Reads a spectrum from delimited text (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c>): one row per channel, columns
-/// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference); lines starting with <c>#</c> are comments. Layouts:
+/// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference); lines starting with <c>#</c> are comments;
+/// a field in double quotes is read without them. Layouts:
 /// <list type="bullet">
 /// <item><c>counts</c> — one count per row; needs a calibration from the options.</item>
 /// <item><c>channel,counts</c> — consecutive channel numbers; needs a calibration from the options, which refers to those channel numbers.</item>
@@ -17,9 +18,13 @@ namespace XrfEdge.Devices.Formats;
 /// </list>
 /// A header row is recognised when its first field is not a number; column names are matched case-insensitively
 /// (<c>channel|chan|ch</c>, <c>energy_kev|energy (kev)|energy[kev]|kev|energy</c>, <c>energy_ev|ev</c>,
-/// <c>counts|count|intensity|y</c>). Without a header, two columns are <c>channel,counts</c> when the first column
+/// <c>counts|count|intensity|y</c>); any other name is read by its words: a unit (keV, eV, MeV) or "energy" makes an energy
+/// column, "channel" a channel column, so "Energy/keV" and "Channel No." are not ignored. Without a header, two columns are <c>channel,counts</c> when the first column
 /// holds consecutive integers and <c>energy_kev,counts</c> otherwise. There is no CSV standard; these are the layouts
 /// sandialabs/SpecUtils <c>SpecFile_csv.cpp</c> recognises (../shared/reference/mca-and-files.md §2.5).
+/// The last data row must end with a line break (or be followed by a comment line): CSV has no end marker, so that is the
+/// only trace of a copy cut inside its last count. A copy cut just after a line break is a shorter, whole-looking table
+/// and cannot be told from a complete file.
 /// </summary>
 public static class CsvSpectrumReader
 {
@@ -37,6 +42,7 @@ public static class CsvSpectrumReader
         Channel,
         EnergyKeV,
         EnergyEV,
+        EnergyMeV,
         Counts,
     }
 
@@ -53,8 +59,11 @@ public static class CsvSpectrumReader
         Column[]? columns = null;
         var rows = new List<(string[] Fields, int Line)>(4096);
         char[]? separators = null;
+        var lastRowTerminated = true;
         while (cursor.Next() is { } raw)
         {
+            // A comment or blank line after the last row shows that row was written whole; only the last data row counts.
+            lastRowTerminated = true;
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#'))
             {
@@ -68,7 +77,7 @@ public static class CsvSpectrumReader
                 throw cursor.Error(FormatParsing.Invariant($"row has {fieldCount} columns; a spectrum table has at most {MaxColumns} (is this a spectrum written across one row?)"));
             }
 
-            var fields = line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var fields = Unquoted(line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             if (fields.Length == 0)
             {
                 continue;
@@ -76,12 +85,18 @@ public static class CsvSpectrumReader
 
             if (columns is null && rows.Count == 0 && FormatParsing.TryNumber(fields[0]) is null)
             {
+                if (FormatParsing.DecimalCommaHint(fields[0]).Length > 0)
+                {
+                    throw cursor.Error($"the first row starts with \"{FormatParsing.Shorten(fields[0])}\"{FormatParsing.DecimalCommaHint(fields[0])}");
+                }
+
                 columns = Header(cursor, fields);
                 metadata["csv.header"] = line;
                 continue;
             }
 
             rows.Add((fields, cursor.LineNumber));
+            lastRowTerminated = cursor.LastLineTerminated;
             FormatParsing.CheckChannelsSoFar(cursor, rows.Count);
         }
 
@@ -100,8 +115,13 @@ public static class CsvSpectrumReader
         FormatParsing.CheckChannelCount(cursor, rows[0].Line, rows.Count);
         var countsColumn = Array.IndexOf(columns, Column.Counts);
         var channelColumn = Array.IndexOf(columns, Column.Channel);
-        var energyColumn = Array.FindIndex(columns, c => c is Column.EnergyKeV or Column.EnergyEV);
-        var keVPerUnit = energyColumn >= 0 && columns[energyColumn] == Column.EnergyEV ? 0.001 : 1.0;
+        var energyColumn = Array.FindIndex(columns, c => c is Column.EnergyKeV or Column.EnergyEV or Column.EnergyMeV);
+        var keVPerUnit = energyColumn < 0 ? 1.0 : columns[energyColumn] switch
+        {
+            Column.EnergyEV => 0.001,
+            Column.EnergyMeV => 1000.0,
+            _ => 1.0,
+        };
 
         var counts = new long[rows.Count];
         var energies = energyColumn >= 0 ? new double[rows.Count] : null;
@@ -110,6 +130,11 @@ public static class CsvSpectrumReader
         for (var i = 0; i < rows.Count; i++)
         {
             var (fields, line) = rows[i];
+            if (i == rows.Count - 1 && !lastRowTerminated)
+            {
+                throw LastRowCutShort(cursor, line, fields.Length, width);
+            }
+
             if (fields.Length != width)
             {
                 throw cursor.Error(line, FormatParsing.Invariant($"row has {fields.Length} columns, the first row has {width}"));
@@ -164,6 +189,36 @@ public static class CsvSpectrumReader
         };
     }
 
+    /// <summary>
+    /// The error for a last row that ran to the end of the file without a line break. CSV has no end marker and declares no
+    /// row count, so a copy cut inside its last count ("1234" → "12") still has every column and reads as a spectrum with a
+    /// wrong last channel; the missing line break is the only trace. Spreadsheets, Python's csv, numpy and pandas end
+    /// every row with one, and the .mca/.spe/.msa readers make the same demand where their end marker is missing.
+    /// </summary>
+    private static SpectrumFormatException LastRowCutShort(LineCursor cursor, int line, int fieldCount, int width) =>
+        cursor.Error(line, fieldCount < width
+            ? FormatParsing.Invariant($"the last row has {fieldCount} of {width} columns and no line break after it: the file was cut short there")
+            : "the file ends inside its last row: no line break after it, so it may have been cut short there (if the file is whole, end it with a line break)");
+
+    /// <summary>
+    /// The fields with RFC 4180 double quotes taken off (<c>"12"</c> → <c>12</c>): writers may quote any field, and a quoted
+    /// first row of numbers was taken for a header. A quoted field holding the delimiter is not rejoined; its row has too
+    /// many columns and fails as such.
+    /// </summary>
+    private static string[] Unquoted(string[] fields)
+    {
+        for (var i = 0; i < fields.Length; i++)
+        {
+            var field = fields[i];
+            if (field.Length >= 2 && field[0] == '"' && field[^1] == '"')
+            {
+                fields[i] = field[1..^1].Trim();
+            }
+        }
+
+        return fields;
+    }
+
     /// <summary>Non-empty fields of <paramref name="line"/>, counted without splitting it.</summary>
     private static int CountFields(string line, char[] separators)
     {
@@ -183,9 +238,13 @@ public static class CsvSpectrumReader
         return fields;
     }
 
-    /// <summary>The delimiter of the file, sniffed from its first line: tab, else comma, else semicolon, else spaces.</summary>
+    /// <summary>
+    /// The delimiter of the file, sniffed from its first line: tab, else semicolon when the line also holds commas (a
+    /// European export, "0,02;5", whose commas are decimal marks), else comma, else semicolon, else spaces.
+    /// </summary>
     private static char[] Separators(string line) =>
         line.Contains('\t', StringComparison.Ordinal) ? ['\t']
+        : line.Contains(';', StringComparison.Ordinal) && line.Contains(',', StringComparison.Ordinal) ? [';']
         : line.Contains(',', StringComparison.Ordinal) ? [',']
         : line.Contains(';', StringComparison.Ordinal) ? [';']
         : [' '];
@@ -198,7 +257,7 @@ public static class CsvSpectrumReader
             throw cursor.Error($"the header \"{FormatParsing.Shorten(string.Join(',', fields))}\" must name exactly one counts column (counts, count, intensity or y)");
         }
 
-        if (columns.Count(c => c is Column.EnergyKeV or Column.EnergyEV) > 1 || columns.Count(c => c == Column.Channel) > 1)
+        if (columns.Count(c => c is Column.EnergyKeV or Column.EnergyEV or Column.EnergyMeV) > 1 || columns.Count(c => c == Column.Channel) > 1)
         {
             throw cursor.Error("the header names more than one energy or channel column");
         }
@@ -208,15 +267,33 @@ public static class CsvSpectrumReader
 
     private static Column Name(string field)
     {
-        var name = field.Trim().Trim('"').ToUpperInvariant().Replace(" ", string.Empty, StringComparison.Ordinal);
+        var upper = field.Trim().Trim('"').ToUpperInvariant();
+        var name = upper.Replace(" ", string.Empty, StringComparison.Ordinal);
         return name switch
         {
             "CHANNEL" or "CHAN" or "CH" or "CHANNELS" => Column.Channel,
             "ENERGY_KEV" or "ENERGY(KEV)" or "ENERGY[KEV]" or "KEV" or "ENERGY" or "ENERGYKEV" => Column.EnergyKeV,
             "ENERGY_EV" or "ENERGY(EV)" or "ENERGY[EV]" or "EV" or "ENERGYEV" => Column.EnergyEV,
             "COUNTS" or "COUNT" or "INTENSITY" or "Y" or "DATA" => Column.Counts,
-            _ => Column.Ignore,
+            _ => ByWords(upper),
         };
+    }
+
+    /// <summary>
+    /// A column named outside the exact list, by its words: an energy unit (<c>Energy/keV</c>, <c>E (keV)</c>,
+    /// <c>Energy (MeV)</c>) or the word energy makes an energy column, else the word channel a channel column. Ignored, an
+    /// energy column left the file's calibration unused and the fallback was taken silently; a channel column numbered
+    /// from 1 shifted every energy by a channel. Counts columns stay exact: "Counts error" is not the counts.
+    /// </summary>
+    private static Column ByWords(string name)
+    {
+        var words = name.Split((char[])[' ', '(', ')', '[', ']', '/', ',', ':', '.', '_', '-', '#'], StringSplitOptions.RemoveEmptyEntries);
+        return words.Contains("KEV") ? Column.EnergyKeV
+            : words.Contains("EV") ? Column.EnergyEV
+            : words.Contains("MEV") ? Column.EnergyMeV
+            : words.Contains("ENERGY") ? Column.EnergyKeV
+            : words.Any(w => w is "CHANNEL" or "CHANNELS" or "CHAN" or "CH" or "CHNL") ? Column.Channel
+            : Column.Ignore;
     }
 
     private static Column[] Guess(LineCursor cursor, List<(string[] Fields, int Line)> rows, int width)

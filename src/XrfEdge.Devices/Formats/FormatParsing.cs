@@ -109,7 +109,23 @@ internal static class FormatParsing
 
     /// <summary>Parses a number or throws naming <paramref name="what"/>.</summary>
     public static double Number(LineCursor cursor, ReadOnlySpan<char> text, string what) =>
-        TryNumber(text) ?? throw cursor.Error($"{what} \"{Shorten(text)}\" is not a number");
+        TryNumber(text) ?? throw cursor.Error($"{what} \"{Shorten(text)}\" is not a number{DecimalCommaHint(text)}");
+
+    /// <summary>
+    /// A hint for a number written with one comma ("0,02" as European spreadsheets export it, or "12,000" grouped), else
+    /// empty. The comma is never read as a decimal mark: the two cannot be told apart.
+    /// </summary>
+    public static string DecimalCommaHint(ReadOnlySpan<char> text)
+    {
+        var trimmed = text.Trim();
+        var comma = trimmed.IndexOf(',');
+        return comma > 0
+            && comma < trimmed.Length - 1
+            && trimmed[(comma + 1)..].IndexOf(',') < 0
+            && TryNumber(string.Concat(trimmed[..comma], ".", trimmed[(comma + 1)..])) is not null
+            ? "; XrfEdge reads '.' as the decimal mark and no digit grouping, so export the file without decimal commas or thousands separators"
+            : string.Empty;
+    }
 
     /// <summary>
     /// Parses one channel count: a non-negative integer; integral decimals such as "12.0" (EMSA writers) are accepted.
@@ -141,7 +157,7 @@ internal static class FormatParsing
 
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || !double.IsFinite(number))
         {
-            throw cursor.Error(Invariant($"count of channel {channel} is \"{Shorten(text)}\", not a number"));
+            throw cursor.Error(Invariant($"count of channel {channel} is \"{Shorten(text)}\", not a number{DecimalCommaHint(text)}"));
         }
 
         if (number < 0 && !allowNegative)

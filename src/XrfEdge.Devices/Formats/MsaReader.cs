@@ -11,12 +11,12 @@ namespace XrfEdge.Devices.Formats;
 /// #FORMAT      : EMSA/MAS Spectral Data File      required first line
 /// #VERSION     : 1.0
 /// #NPOINTS     : 4096.0                           number of channels
-/// #XUNITS      : keV                              unit of XPERCHAN and OFFSET: eV (the standard's usual) or keV
+/// #XUNITS      : keV                              unit of the x axis: eV (the standard's usual), keV, or Channel (uncalibrated)
 /// #DATATYPE    : Y                                Y (counts only) or XY (x, y pairs)
-/// #XPERCHAN    : 0.0099990                        energy per channel
+/// #XPERCHAN    : 0.0099990                        energy per channel, in its own unit ("#XPERCHAN -eV:", "10 eV") or XUNITS'
 /// #OFFSET      : -0.9553045                       energy of channel 0 (taken as the channel centre)
 /// #CHOFFSET    : 96                               channel of zero energy; OFFSET = −CHOFFSET·XPERCHAN when OFFSET is absent
-/// #LIVETIME  -s: 120.005                          seconds; the "-s" unit suffix is allowed on any keyword
+/// #LIVETIME  -s: 120.005                          seconds ("-s"; "-ms" converted); a "-UNIT" suffix is allowed on any keyword
 /// #REALTIME  -s: 134.805
 /// #BEAMKV   -kV: 50                               read as the tube voltage
 /// #SPECTRUM    :                                  data follow: values separated by commas and/or spaces
@@ -24,8 +24,9 @@ namespace XrfEdge.Devices.Formats;
 /// #ENDOFDATA   :
 /// </code>
 /// Source: hyperspy/rosettasciio <c>rsciio/msa/_api.py</c> and usnistgov/NeXLSpectrum.jl <c>src/emsa.jl</c>
-/// (../shared/reference/mca-and-files.md §2.4). Without <c>#XUNITS</c> the unit is guessed as NeXLSpectrum does
-/// (keV when XPERCHAN &lt; 0.1, else eV) and the guess is recorded in metadata (<c>msa.XUNITS_ASSUMED</c>).
+/// (../shared/reference/mca-and-files.md §2.4). A unit stated with a value wins over <c>#XUNITS</c>; a unit the reader
+/// cannot use on a keyword it uses is an error. With no unit anywhere the unit is guessed as NeXLSpectrum does (keV when
+/// XPERCHAN &lt; 0.1, else eV) and the guess is recorded in metadata (<c>msa.XUNITS_ASSUMED</c>).
 /// Other keywords are kept as <c>msa.KEYWORD</c> metadata. Counts written as integral decimals ("12.0") are accepted.
 /// Negative values are clamped to 0 by default and recorded (<see cref="NegativeCountHandling.ClampToZero"/>): the NIST
 /// Bruker files hold values down to −316 in channels 124–131 (≈0.3 keV) where the zero peak was subtracted.
@@ -49,7 +50,7 @@ public static class MsaReader
     private static RawSpectrum Parse(LineCursor cursor, SpectrumReadOptions options)
     {
         var metadata = FormatParsing.SourceMetadata(cursor.Source, SpectrumFileFormat.Msa);
-        var keywords = new Dictionary<string, (string Value, int Line)>(StringComparer.Ordinal);
+        var keywords = new Dictionary<string, Keyword>(StringComparer.Ordinal);
         var first = true;
         var spectrumLine = 0;
         while (cursor.Next() is { } raw)
@@ -60,7 +61,7 @@ public static class MsaReader
                 continue;
             }
 
-            if (!TrySplitKeyword(line, out var keyword, out var value))
+            if (!TrySplitKeyword(line, out var keyword, out var value, out var unit))
             {
                 throw cursor.Error($"expected a \"#KEYWORD : value\" header line, found \"{FormatParsing.Shorten(line)}\"");
             }
@@ -86,7 +87,7 @@ public static class MsaReader
                 throw cursor.Error(FormatParsing.Invariant($"#{keyword} is given twice (lines {earlier.Line} and {cursor.LineNumber}); an EMSA/MAS file states it once"));
             }
 
-            keywords[keyword] = (value, cursor.LineNumber);
+            keywords[keyword] = new Keyword(value, cursor.LineNumber, unit);
             metadata["msa." + keyword] = value;
             FormatParsing.CheckHeaderEntries(cursor, keywords.Count);
         }
@@ -145,9 +146,9 @@ public static class MsaReader
     /// <c>#BEAMKV</c> as the tube voltage: absent or 0 (writers put 0 when they do not know it) is unknown; anything else
     /// must pass <see cref="Excitation.CheckTubeVoltage"/>, because the decoder drops every line the voltage cannot excite.
     /// </summary>
-    private static double? BeamKilovolts(LineCursor cursor, Dictionary<string, (string Value, int Line)> keywords)
+    private static double? BeamKilovolts(LineCursor cursor, Dictionary<string, Keyword> keywords)
     {
-        var kilovolts = Optional(cursor, keywords, "BEAMKV");
+        var kilovolts = Scaled(cursor, keywords, "BEAMKV", "kV", unit => unit == "KV" ? 1.0 : null);
         if (kilovolts is null or 0)
         {
             return null;
@@ -199,7 +200,7 @@ public static class MsaReader
 
             if (line[0] == '#')
             {
-                if (TrySplitKeyword(line.ToString(), out var keyword, out _) && keyword == "ENDOFDATA")
+                if (TrySplitKeyword(line.ToString(), out var keyword, out _, out _) && keyword == "ENDOFDATA")
                 {
                     CheckNothingAfterEnd(cursor);
                     endOfData = true;
@@ -274,7 +275,7 @@ public static class MsaReader
 
     private static EnergyCalibration? Calibration(
         LineCursor cursor,
-        Dictionary<string, (string Value, int Line)> keywords,
+        Dictionary<string, Keyword> keywords,
         Dictionary<string, string> metadata,
         int channels,
         double[]? xValues,
@@ -282,49 +283,163 @@ public static class MsaReader
         out double keVPerUnit)
     {
         keVPerUnit = 1.0;
-        double? firstX = xValues is { Length: > 0 } ? xValues[0] : null;
-        double? lastX = xValues is { Length: > 0 } ? xValues[^1] : null;
         line = keywords.TryGetValue("XPERCHAN", out var perChannel) ? perChannel.Line : 0;
-        var xPerChannel = Optional(cursor, keywords, "XPERCHAN");
-        var offset = Optional(cursor, keywords, "OFFSET");
-        if (offset is null && Optional(cursor, keywords, "CHOFFSET") is { } zeroChannel && xPerChannel is { } slope)
+        var axis = AxisUnit(cursor, keywords);
+        if (axis is AxisUnits.Channels)
         {
-            offset = -zeroChannel * slope;
+            // A channel axis (XPERCHAN 1, OFFSET 0 in channels) is no energy calibration, as LABEL - Channel in .mca.
+            return null;
         }
 
-        // XY data without the header keywords still carry the energy of every channel.
-        if (xPerChannel is null && firstX is { } x0 && lastX is { } x1 && channels > 1)
+        var xPerChannel = Quantity(cursor, keywords, "XPERCHAN");
+        var offset = Quantity(cursor, keywords, "OFFSET");
+
+        // XY data without the header keywords still carry the energy of every channel, in XUNITS.
+        if (xPerChannel is null && xValues is { Length: > 1 } x && channels > 1)
         {
-            xPerChannel = (x1 - x0) / (channels - 1);
-            offset = x0;
+            xPerChannel = ((x[^1] - x[0]) / (channels - 1), null);
+            offset = (x[0], null);
         }
 
-        if (xPerChannel is null)
+        if (xPerChannel is not { } slope)
         {
             return null;
         }
 
-        if (keywords.TryGetValue("XUNITS", out var units) && units.Value.Trim().Length > 0)
+        // A value's own unit (a "-keV" suffix on its keyword, or "40 eV") wins over #XUNITS, which names the x axis; with
+        // neither, the unit is guessed as NeXLSpectrum does: a width below 0.1 per channel can only be keV (0.1 eV/channel
+        // is no EDS/XRF detector).
+        double? axisKeV = axis switch
         {
-            var unit = units.Value.Trim().ToUpperInvariant();
-            keVPerUnit = unit switch
-            {
-                "KEV" => 1.0,
-                "EV" => 0.001,
-                _ => throw cursor.Error(units.Line, $"#XUNITS \"{FormatParsing.Shorten(units.Value)}\" is not an energy unit XrfEdge reads (eV or keV)"),
-            };
+            AxisUnits.KeV => 1.0,
+            AxisUnits.EV => 0.001,
+            _ => null,
+        };
+        var gainKeV = EnergyScale(cursor, keywords, "XPERCHAN", slope.Unit) ?? axisKeV;
+        if (gainKeV is null)
+        {
+            gainKeV = slope.Value < 0.1 ? 1.0 : 0.001;
+            metadata["msa.XUNITS_ASSUMED"] = gainKeV == 1.0 ? "keV" : "eV";
+        }
+
+        keVPerUnit = axisKeV ?? gainKeV.Value;
+        var gain = slope.Value * gainKeV.Value;
+        double offsetKeV;
+        if (offset is { } stated)
+        {
+            offsetKeV = stated.Value * (EnergyScale(cursor, keywords, "OFFSET", stated.Unit) ?? axisKeV ?? gainKeV.Value);
         }
         else
         {
-            // NeXLSpectrum's rule: a per-channel width below 0.1 can only be keV (0.1 eV/channel is no EDS/XRF detector).
-            keVPerUnit = xPerChannel < 0.1 ? 1.0 : 0.001;
-            metadata["msa.XUNITS_ASSUMED"] = keVPerUnit == 1.0 ? "keV" : "eV";
+            offsetKeV = Optional(cursor, keywords, "CHOFFSET") is { } zeroChannel ? -zeroChannel * gain : 0;
         }
 
-        return new EnergyCalibration((offset ?? 0) * keVPerUnit, xPerChannel.Value * keVPerUnit);
+        return new EnergyCalibration(offsetKeV, gain);
     }
 
-    private static double? Optional(LineCursor cursor, Dictionary<string, (string Value, int Line)> keywords, string keyword)
+    private enum AxisUnits
+    {
+        Unstated,
+        KeV,
+        EV,
+        Channels,
+    }
+
+    /// <summary>The unit <c>#XUNITS</c> names for the x axis: keV, eV, channels, or none given.</summary>
+    private static AxisUnits AxisUnit(LineCursor cursor, Dictionary<string, Keyword> keywords)
+    {
+        if (!keywords.TryGetValue("XUNITS", out var units) || units.Value.Trim().Length == 0)
+        {
+            return AxisUnits.Unstated;
+        }
+
+        return units.Value.Trim().ToUpperInvariant() switch
+        {
+            "KEV" => AxisUnits.KeV,
+            "EV" => AxisUnits.EV,
+            "CHANNEL" or "CHANNELS" or "CHAN" or "CH" => AxisUnits.Channels,
+            _ => throw cursor.Error(units.Line, $"#XUNITS \"{FormatParsing.Shorten(units.Value)}\" is not an energy unit XrfEdge reads (eV or keV)"),
+        };
+    }
+
+    /// <summary>keV per unit of an energy keyword's own unit (<c>eV</c>, <c>keV</c>, also "per channel" forms); null when it states none.</summary>
+    private static double? EnergyScale(LineCursor cursor, Dictionary<string, Keyword> keywords, string keyword, string? unit)
+    {
+        if (unit is null)
+        {
+            return null;
+        }
+
+        var bare = unit.ToUpperInvariant();
+        foreach (var perChannel in (ReadOnlySpan<string>)["/CHANNEL", "/CHAN", "/CH"])
+        {
+            if (keyword == "XPERCHAN" && bare.EndsWith(perChannel, StringComparison.Ordinal))
+            {
+                bare = bare[..^perChannel.Length];
+                break;
+            }
+        }
+
+        return bare switch
+        {
+            "KEV" => 1.0,
+            "EV" => 0.001,
+            _ => throw cursor.Error(keywords[keyword].Line, $"#{keyword} unit \"{FormatParsing.Shorten(unit)}\" is not an energy unit XrfEdge reads (eV or keV)"),
+        };
+    }
+
+    /// <summary>
+    /// A keyword's number and the unit stated with it: the keyword's suffix (<c>#OFFSET -eV:</c>) or a word after the
+    /// number (<c>#XPERCHAN : 10 eV</c>); both at once must agree. Null when the keyword is absent or empty.
+    /// </summary>
+    private static (double Value, string? Unit)? Quantity(LineCursor cursor, Dictionary<string, Keyword> keywords, string keyword)
+    {
+        if (!keywords.TryGetValue(keyword, out var entry) || entry.Value.Trim().Length == 0)
+        {
+            return null;
+        }
+
+        var text = entry.Value.Trim();
+        string? inline = null;
+        var space = text.LastIndexOf(' ');
+        if (space > 0 && FormatParsing.TryNumber(text.AsSpan(0, space)) is not null && FormatParsing.TryNumber(text.AsSpan(space + 1)) is null)
+        {
+            inline = text[(space + 1)..];
+            text = text[..space];
+        }
+
+        var value = FormatParsing.TryNumber(text)
+            ?? throw cursor.Error(entry.Line, $"#{keyword} \"{FormatParsing.Shorten(entry.Value)}\" is not a number");
+        if (inline is not null && entry.Unit.Length > 0 && !inline.Equals(entry.Unit, StringComparison.OrdinalIgnoreCase))
+        {
+            throw cursor.Error(entry.Line, $"#{keyword} states two units, \"{FormatParsing.Shorten(entry.Unit)}\" and \"{FormatParsing.Shorten(inline)}\"");
+        }
+
+        return (value, inline ?? (entry.Unit.Length > 0 ? entry.Unit : null));
+    }
+
+    /// <summary>
+    /// A keyword's number in <paramref name="unitName"/>: <paramref name="scale"/> maps its stated unit (upper case) to a
+    /// factor, or null for a unit it cannot use, which is an error rather than a value read in the wrong unit.
+    /// </summary>
+    private static double? Scaled(LineCursor cursor, Dictionary<string, Keyword> keywords, string keyword, string unitName, Func<string, double?> scale)
+    {
+        if (Quantity(cursor, keywords, keyword) is not { } quantity)
+        {
+            return null;
+        }
+
+        if (quantity.Unit is null)
+        {
+            return quantity.Value;
+        }
+
+        return scale(quantity.Unit.ToUpperInvariant()) is { } factor
+            ? quantity.Value * factor
+            : throw cursor.Error(keywords[keyword].Line, $"#{keyword} unit \"{FormatParsing.Shorten(quantity.Unit)}\" is not one XrfEdge reads ({unitName})");
+    }
+
+    private static double? Optional(LineCursor cursor, Dictionary<string, Keyword> keywords, string keyword)
     {
         if (!keywords.TryGetValue(keyword, out var entry) || entry.Value.Trim().Length == 0)
         {
@@ -335,9 +450,15 @@ public static class MsaReader
             ?? throw cursor.Error(entry.Line, $"#{keyword} \"{FormatParsing.Shorten(entry.Value)}\" is not a number");
     }
 
-    private static TimeSpan? Seconds(LineCursor cursor, Dictionary<string, (string Value, int Line)> keywords, string keyword)
+    private static TimeSpan? Seconds(LineCursor cursor, Dictionary<string, Keyword> keywords, string keyword)
     {
-        var seconds = Optional(cursor, keywords, keyword);
+        // EMSA/MAS gives times in seconds ("-s"); a writer's "-ms" is converted, any other unit refused.
+        var seconds = Scaled(cursor, keywords, keyword, "s or ms", unit => unit switch
+        {
+            "S" or "SEC" or "SECS" => 1.0,
+            "MS" => 0.001,
+            _ => null,
+        });
         if (seconds is null)
         {
             return null;
@@ -348,11 +469,12 @@ public static class MsaReader
             : throw cursor.Error(keywords[keyword].Line, FormatParsing.Invariant($"#{keyword} {seconds} s is negative"));
     }
 
-    /// <summary>"#LIVETIME  -s: 120.005" → ("LIVETIME", "120.005"); user keywords "##FANO" → "#FANO".</summary>
-    private static bool TrySplitKeyword(string line, out string keyword, out string value)
+    /// <summary>"#LIVETIME  -s: 120.005" → ("LIVETIME", "120.005", "s"); user keywords "##FANO" → "#FANO"; no suffix → unit "".</summary>
+    private static bool TrySplitKeyword(string line, out string keyword, out string value, out string unit)
     {
         keyword = string.Empty;
         value = string.Empty;
+        unit = string.Empty;
         if (!line.StartsWith('#'))
         {
             return false;
@@ -363,6 +485,10 @@ public static class MsaReader
         value = colon < 0 ? string.Empty : line[(colon + 1)..].Trim();
         var dash = head.Length > 1 ? head.IndexOf('-', 1) : -1;
         keyword = (dash > 0 ? head[..dash] : head).Trim().ToUpper(CultureInfo.InvariantCulture);
+        unit = dash > 0 ? head[(dash + 1)..].Trim() : string.Empty;
         return keyword.Length > 0;
     }
+
+    /// <summary>One header keyword: its value, its line, and the unit suffix after its dash ("" when none).</summary>
+    private readonly record struct Keyword(string Value, int Line, string Unit);
 }

@@ -15,7 +15,7 @@ namespace XrfEdge.Devices.Formats;
 /// 0 1023                    first and last channel number
 ///        0                  counts, one or more per line, (last − first + 1) values
 /// $ENER_FIT:
-/// -0.035087 0.182804        offset keV, keV/channel
+/// -0.035087 0.182804        offset keV, keV/channel (optional trailing keV or eV, as in $MCA_CAL:)
 /// $MCA_CAL:
 /// 3                         number of coefficients
 /// -3.5087E-002 1.828E-001 -6.866E-010 keV    c0 c1 c2: E(ch) = c0 + c1·ch + c2·ch², ch counted from 0
@@ -103,7 +103,8 @@ public static class SpeReader
                     break;
                 case "ENER_FIT":
                     enerFitLine = blockLine;
-                    enerFit = Polynomial(cursor, FormatParsing.Tokens(NextValueLine(cursor, "$ENER_FIT:")), "$ENER_FIT:");
+                    var fit = WithoutUnit(cursor, FormatParsing.Tokens(NextValueLine(cursor, "$ENER_FIT:")), "$ENER_FIT:", out var fitKeVPerUnit);
+                    enerFit = Polynomial(cursor, fit, "$ENER_FIT:", fitKeVPerUnit);
                     break;
                 case "MCA_CAL":
                     mcaCalLine = blockLine;
@@ -229,25 +230,34 @@ public static class SpeReader
             throw cursor.Error($"$MCA_CAL: coefficient count \"{FormatParsing.Shorten(countText.Trim())}\" is not a whole number from 2 to 10");
         }
 
-        var tokens = FormatParsing.Tokens(NextValueLine(cursor, "$MCA_CAL:"));
-        var keVPerUnit = 1.0;
-        if (tokens.Length > 0 && FormatParsing.TryNumber(tokens[^1]) is null)
-        {
-            keVPerUnit = tokens[^1].ToUpperInvariant() switch
-            {
-                "KEV" => 1.0,
-                "EV" => 0.001,
-                _ => throw cursor.Error($"$MCA_CAL: unit \"{FormatParsing.Shorten(tokens[^1])}\" is not keV or eV"),
-            };
-            tokens = tokens[..^1];
-        }
-
+        var tokens = WithoutUnit(cursor, FormatParsing.Tokens(NextValueLine(cursor, "$MCA_CAL:")), "$MCA_CAL:", out var keVPerUnit);
         if (tokens.Length != (int)declared)
         {
             throw cursor.Error(FormatParsing.Invariant($"$MCA_CAL: declares {declared} coefficients but the next line gives {tokens.Length} value(s)"));
         }
 
         return Polynomial(cursor, tokens, "$MCA_CAL:", keVPerUnit);
+    }
+
+    /// <summary>
+    /// The coefficients of a calibration line without its optional trailing unit (<c>keV</c> or <c>eV</c>; keV when none),
+    /// the same for <c>$MCA_CAL:</c> and <c>$ENER_FIT:</c>. Any other word there is an error, not skipped.
+    /// </summary>
+    private static string[] WithoutUnit(LineCursor cursor, string[] tokens, string block, out double keVPerUnit)
+    {
+        keVPerUnit = 1.0;
+        if (tokens.Length == 0 || FormatParsing.TryNumber(tokens[^1]) is not null)
+        {
+            return tokens;
+        }
+
+        keVPerUnit = tokens[^1].ToUpperInvariant() switch
+        {
+            "KEV" => 1.0,
+            "EV" => 0.001,
+            _ => throw cursor.Error($"{block} unit \"{FormatParsing.Shorten(tokens[^1])}\" is not keV or eV"),
+        };
+        return tokens[..^1];
     }
 
     /// <summary>

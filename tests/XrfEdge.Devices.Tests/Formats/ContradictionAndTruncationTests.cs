@@ -308,8 +308,8 @@ public sealed class ContradictionAndTruncationTests
     /// <summary>
     /// Valid files whose last count has four digits, cut at every byte: a cut copy must read as the whole file's spectrum
     /// (the cut fell in what follows the data) or fail naming the file, never as a different spectrum. CSV is left out: it
-    /// has no end marker and nothing declares its length, so a cut inside its last row is the one undetectable case
-    /// (docs/spectrum-files.md).
+    /// has no end marker and nothing declares its length, so a cut just after a line break is undetectable; its cuts
+    /// elsewhere are <see cref="CsvCutRowTests.Csv_CutAtAnyByteButALineBreak_WholeSpectrumOrAnError"/>.
     /// </summary>
     [Fact]
     public void SingleSpectrumFormats_CutAtAnyByte_WholeSpectrumOrAnError()

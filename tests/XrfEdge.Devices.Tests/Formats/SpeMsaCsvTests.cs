@@ -40,6 +40,22 @@ public sealed class SpeMsaCsvTests
         Assert.Equal(new EnergyCalibration(-0.035087, 0.182804), spectrum.Calibration);
     }
 
+    [Theory]
+    [InlineData("-0.035087 0.182804 keV")]
+    [InlineData("-35.087 182.804 eV")]
+    public void Spe_EnerFitWithAUnit_ReadInThatUnit(string enerFit)
+    {
+        // The reference note's Maestro example (−0.035087 keV, 0.182804 keV/channel) with a unit, as $MCA_CAL: takes one;
+        // $ENER_FIT: refused it as 'coefficient "keV" is not a number'.
+        var text = $"$SPEC_ID:\nx\n$DATA:\n0 63\n{Counts(64)}\n$ENER_FIT:\n{enerFit}\n";
+
+        var result = SpeReader.Read(new StringReader(text), "unit.spe");
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(-0.035087, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.182804, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+    }
+
     [Fact]
     public void Spe_FirstChannelNotZero_CalibrationReexpressedForIndexZero()
     {
@@ -188,7 +204,7 @@ public sealed class SpeMsaCsvTests
     {
         // E = 0.1 + 0.02·c + 3e-6·c², written to 9 decimals (far below 1 % of a 0.02-keV channel).
         var rows = Enumerable.Range(0, 500).Select(c => FormattableString.Invariant($"{0.1 + (0.02 * c) + (3e-6 * c * c):F9}\t{c % 5}"));
-        var text = "Energy (keV)\tCounts\n" + string.Join('\n', rows);
+        var text = "Energy (keV)\tCounts\n" + string.Join('\n', rows) + "\n";
 
         var spectrum = CsvSpectrumReader.Read(new StringReader(text), "q.tsv").Spectrum!.Spectrum;
 
@@ -202,7 +218,7 @@ public sealed class SpeMsaCsvTests
     {
         // Channel numbers 1…64 and the energy column in eV: E(index 0) = 50 eV, 100 eV per channel.
         var rows = Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c};{(c * 100) - 50};{c}"));
-        var text = "Channel;Energy_eV;Counts\n" + string.Join('\n', rows);
+        var text = "Channel;Energy_eV;Counts\n" + string.Join('\n', rows) + "\n";
 
         var spectrum = CsvSpectrumReader.Read(new StringReader(text), "three.csv").Spectrum!.Spectrum;
 
@@ -215,7 +231,7 @@ public sealed class SpeMsaCsvTests
     public void Csv_OneBasedChannelCounts_FallbackRefersToChannelNumbers()
     {
         // Channels 1…64 with --offset-kev 0 --gain 0.1: index 0 is channel 1, at 0.1 keV.
-        var text = string.Join('\n', Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c},{c}")));
+        var text = string.Join('\n', Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c},{c}"))) + "\n";
 
         var spectrum = CsvSpectrumReader.Read(new StringReader(text), "one.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) }).Spectrum!.Spectrum;
 
@@ -231,6 +247,72 @@ public sealed class SpeMsaCsvTests
 
         Assert.Equal(32, result.LineNumber);
         Assert.Contains("channel 99 breaks the sequence; expected 30", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Csv_EveryFieldQuoted_ReadAsTheBareValues()
+    {
+        // RFC 4180 lets a writer quote any field (pandas QUOTE_ALL, LIMS exports); a quoted first row was taken for a header
+        // and refused with 'the header ""0","0"" must name exactly one counts column'.
+        var text = "\"channel\",\"counts\"\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"\"{c}\",\"{c % 5}\"\n")));
+        var headerless = text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..];
+        var options = new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) };
+
+        foreach (var file in new[] { text, headerless })
+        {
+            var result = CsvSpectrumReader.Read(new StringReader(file), "quoted.csv", options);
+
+            Assert.True(result.IsSuccess, result.Error);
+            Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum!.Spectrum.Counts);
+        }
+    }
+
+    [Theory]
+    [InlineData("Energy/keV,Counts", 1.0)]
+    [InlineData("E (keV),Counts", 1.0)]
+    [InlineData("Energy [eV];Counts", 1000.0)]
+    [InlineData("Energy (MeV),Counts", 0.001)]
+    [InlineData("Channel Energy (keV)\tCounts", 1.0)]
+    public void Csv_EnergyColumnUnderAnotherName_CalibratesFromIt(string header, double unitsPerKeV)
+    {
+        // Channel centres at 0.02 + 0.04·c keV; the fallback (0, 0.1) must not be used when the file has energies. An
+        // energy header outside the exact list ("Energy/keV") was ignored and the fallback taken silently.
+        var separator = header.Contains('\t', StringComparison.Ordinal) ? "\t" : header.Contains(';', StringComparison.Ordinal) ? ";" : ",";
+        var text = header + "\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{(0.02 + (0.04 * c)) * unitsPerKeV:0.#########}{separator}{c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "named.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.02, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+    }
+
+    [Fact]
+    public void Csv_ChannelColumnUnderAnotherName_ShiftsTheFallback()
+    {
+        // "Channel No." numbered from 1 was ignored, so index 0 took the fallback's channel 0: every energy one channel low.
+        var text = "Channel No.,Counts\n" + string.Concat(Enumerable.Range(1, 64).Select(c => FormattableString.Invariant($"{c},{c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "numbered.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.1, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 12);
+    }
+
+    [Theory]
+    [InlineData("", 1)]
+    [InlineData("Energy;Counts\n", 2)]
+    public void Csv_DecimalCommas_ErrorSaysSo(string header, int line)
+    {
+        // A European spreadsheet export: ';' between fields, ',' as the decimal mark. The headerless file failed with
+        // 'count of channel 0 is "02;0"' (split on the comma), the one with a header with 'energy "0,02" is not a number'.
+        var text = header + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00};{c % 5}\n").Replace('.', ',')));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "euro.csv");
+
+        Assert.Equal(line, result.LineNumber);
+        Assert.Contains("\"0,02\"", result.Problem, StringComparison.Ordinal);
+        Assert.Contains("decimal comma", result.Problem, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed class SpectrumFileReaderTests
     [Fact]
     public void Read_NonSeekableStreamWithForcedFormat_Reads()
     {
-        var text = "7\n" + string.Join('\n', Enumerable.Repeat("7", 63));
+        var text = "7\n" + string.Join('\n', Enumerable.Repeat("7", 63)) + "\n";
         using var stream = new NonSeekableStream(Encoding.ASCII.GetBytes(text));
         var options = new SpectrumReadOptions { Format = SpectrumFileFormat.Csv, FallbackCalibration = new EnergyCalibration(0, 0.1) };
 
