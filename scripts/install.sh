@@ -382,7 +382,7 @@ fi
 for f in "$root"/docs/deploy.md "$root"/docs/service.md; do
   [ -e "$f" ] && install -m 0644 "$f" "$next/docs/"
 done
-install -m 0644 "$root/systemd/60-xrfedge.rules" "$root/systemd/xrfedge.service" "$next/systemd/"
+install -m 0644 "$root/systemd/60-xrfedge.rules" "$root/systemd/xrfedge.service" "$root/systemd/xrfedge-retry.timer" "$next/systemd/"
 # Example drop-ins (mca-on-ttyS0.conf): beside the unit for a site to copy into xrfedge.service.d/, never active here.
 for f in "$root"/systemd/*.conf; do
   [ -e "$f" ] && install -m 0644 "$f" "$next/systemd/"
@@ -414,6 +414,8 @@ if [ ${#retired[@]} -gt 0 ]; then
 fi
 
 install -m 0644 "$root/systemd/xrfedge.service" "$destdir/etc/systemd/system/xrfedge.service"
+# Started by the unit's OnFailure= after it gave up restarting (docs/deploy.md §4, "Restarts"); never enabled.
+install -m 0644 "$root/systemd/xrfedge-retry.timer" "$destdir/etc/systemd/system/xrfedge-retry.timer"
 # The user and groups the unit runs with, declared for systemd-sysusers: an image staged with DESTDIR gets no useradd
 # below, and its unit failed at first boot with status 217/USER (docs/deploy.md §3, "Image builds").
 install -D -m 0644 "$root/systemd/xrfedge.sysusers" "$destdir/etc/sysusers.d/xrfedge.conf"
