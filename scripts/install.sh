@@ -317,9 +317,10 @@ fi
 # /var/lib/xrfedge) and never touched. A running service keeps the files it has open (the old inodes) until it restarts.
 app="$destdir$prefix"
 if [ -L "$app" ]; then
-  # A site that keeps the app on another partition behind a link: the swap happens there, and the link stays.
-  if [ -n "$destdir" ]; then
-    echo "install.sh: $prefix in $destdir is a symbolic link: install into the folder it names (nothing was changed)" >&2
+  # A site that keeps the app on another partition behind a link: the swap happens where it points, and the link stays.
+  # Under DESTDIR an absolute link names a folder of the image, which this host would read as its own.
+  if [ -n "$destdir" ] && [[ "$(readlink "$app")" == /* ]]; then
+    echo "install.sh: $prefix in $destdir is a link to $(readlink "$app"), a path inside the image: install with DESTDIR pointing there, or make the link relative (nothing was changed)" >&2
     app=""
     exit 1
   fi

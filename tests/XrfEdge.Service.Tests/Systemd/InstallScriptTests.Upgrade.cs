@@ -79,6 +79,28 @@ public sealed partial class InstallScriptTests
     }
 
     [Fact]
+    public void Install_UpgradeWithTheAppFolderBehindALink_SwapsTheFolderItNamesAndKeepsTheLink()
+    {
+        // A site that keeps the app on a data partition: /opt/xrfedge -> ../data/xrfedge. Renaming the link itself
+        // would have put the new release on the root partition and left the old one where the link pointed.
+        File.WriteAllText(Path.Combine(Build, "XrfEdge.Retired.dll"), "release 1 only");
+        string data = Path.Combine(Stage, "data", "xrfedge");
+        Directory.CreateDirectory(Path.GetDirectoryName(data)!);
+        Directory.CreateDirectory(Path.Combine(Stage, "opt"));
+        File.CreateSymbolicLink(Prefix, Path.Combine("..", "data", "xrfedge"));
+        Assert.Equal(0, Install().ExitCode);
+        File.Delete(Path.Combine(Build, "XrfEdge.Retired.dll"));
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(Path.Combine("..", "data", "xrfedge"), new FileInfo(Prefix).LinkTarget);
+        Assert.True(File.Exists(Path.Combine(data, "xrfedge.dll")));
+        Assert.False(File.Exists(Path.Combine(data, "XrfEdge.Retired.dll")));
+        Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.GetDirectoryName(data)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void Install_UpgradeToAReleaseWithoutTwoProfiles_RemovesTheUneditedOneAndKeepsTheEditedOne()
     {
         // firmware-config/ is carried into the new release for the site's files in it; a profile the previous install
