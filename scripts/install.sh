@@ -275,10 +275,20 @@ else
   $check_only && exit 0
 fi
 
+# On every exit: the temporary build, and a staged release that was not swapped in (below). Cut off between the swap's two
+# renames, /opt/xrfedge is missing and its previous release lies whole beside it: put it back.
+scratch_build=""; staging=""; app=""; previous=""
+cleanup() {
+  [ -n "$scratch_build" ] && rm -rf "$scratch_build"
+  [ -n "$staging" ] && rm -rf "$staging"
+  if [ -n "$app" ] && [ ! -e "$app" ] && [ -d "$previous" ]; then mv -T "$previous" "$app"; fi
+  return 0
+}
+trap cleanup EXIT
 build="${XRFEDGE_PREBUILT:-}"
 if [ -z "$build" ]; then
   build="$(mktemp -d)"
-  trap 'rm -rf "$build"' EXIT
+  scratch_build="$build"
   # Under sudo, build as the user who called it when the checkout is theirs: a root build leaves root-owned obj/ and bin/
   # folders (and NuGet cache) in their checkout, and their next `make build` / `make test` fails on "Access to the path
   # … is denied". A checkout they do not own (cloned by root) is built as root, as before.
@@ -298,18 +308,55 @@ if $building && $preflight; then
 fi
 [ -f "$build/xrfedge.dll" ] || { echo "install.sh: $build has no xrfedge.dll" >&2; exit 1; }
 
-install -d "$destdir$prefix" "$destdir$prefix/firmware-config" "$destdir$prefix/models" "$destdir$prefix/docs" \
-  "$destdir/etc/systemd/system" "$destdir/etc/udev/rules.d" "$destdir/etc/xrfedge"
-# An upgrade replaces files, never rewrites them in place: --remove-destination unlinks each old file first, so a running
-# service keeps the inodes it has mapped until it restarts. In place, cp failed on the running executable ("Text file
-# busy") half-way through, after it had already overwritten assemblies and native libraries under the live process.
-cp -a --remove-destination "$build/." "$destdir$prefix/"
+# ---- The app folder. Since 2026-11-24 the new release is staged whole in a folder beside /opt/xrfedge and the two are
+# swapped by rename, so that /opt/xrfedge holds exactly this release's files. Until then cp copied over the old folder:
+# an assembly or native library that a release no longer ships stayed beside the new ones (loadable, and misleading in a
+# support bundle), and a step that failed half-way left half of each release. Carried over from the old folder: all of
+# models/ (a model the operator placed there for Model:Path) and what firmware-config/ holds besides this release's
+# profiles (edited copies, the record, a site's file). The operator's other data is outside it (/etc/xrfedge,
+# /var/lib/xrfedge) and never touched. A running service keeps the files it has open (the old inodes) until it restarts.
+app="$destdir$prefix"
+if [ -L "$app" ]; then
+  # A site that keeps the app on another partition behind a link: the swap happens where it points, and the link stays.
+  # Under DESTDIR an absolute link names a folder of the image, which this host would read as its own.
+  if [ -n "$destdir" ] && [[ "$(readlink "$app")" == /* ]]; then
+    echo "install.sh: $prefix in $destdir is a link to $(readlink "$app"), a path inside the image: install with DESTDIR pointing there, or make the link relative (nothing was changed)" >&2
+    app=""
+    exit 1
+  fi
+  app="$(readlink -f "$app")"
+fi
+next="$(dirname "$app")/.$(basename "$app").new"
+previous="$(dirname "$app")/.$(basename "$app").old"
+if [ ! -e "$app" ] && [ -d "$previous" ]; then
+  mv -T "$previous" "$app"
+  echo "install.sh: restored $prefix from $previous, left by an install that was cut off during the swap" >&2
+fi
+rm -rf "$next" "$previous"   # what an interrupted run left
+install -d "$(dirname "$app")" "$destdir/etc/systemd/system" "$destdir/etc/udev/rules.d" "$destdir/etc/xrfedge"
+staging="$next"
+mkdir "$next"
+cp -a "$build/." "$next/"
+# The release's files are root's and readable by all. `cp -a` of install.sh's own build (mktemp -d: mode 0700, owned by
+# $SUDO_USER under sudo) gave /opt/xrfedge that mode and owner until 2026-11-24: User=xrfedge could not reach the apphost.
+if [ "$(id -u)" -eq 0 ]; then chown -R root:root "$next"; fi
+chmod -R u+rwX,go+rX,go-w "$next"
+install -d -m 0755 "$next/firmware-config" "$next/models" "$next/docs" "$next/systemd"
+if [ -d "$app/firmware-config" ]; then cp -a "$app/firmware-config/." "$next/firmware-config/"; fi
+if [ -d "$app/models" ]; then cp -a "$app/models/." "$next/models/"; fi
 # A profile edited in place (ExecStart names these files) is kept beside this release's as NAME.edited-<UTC> with a
 # warning; until 2026-11-24 an upgrade overwrote it silently. Edited = differs from what the last install wrote
 # (.installed.sha256); an install from before that record existed keeps every profile that differs from this release's.
-profiles="$destdir$prefix/firmware-config"
+profiles="$next/firmware-config"
 record="$profiles/.installed.sha256"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+if [ -f "$record" ]; then
+  # A profile the last install shipped that this release no longer does goes with that release, unless it was edited.
+  while read -r sum name; do
+    [ -n "$name" ] && [ ! -e "$root/firmware-config/$name" ] && [ -f "$profiles/$name" ] || continue
+    if [ "$(sha256sum < "$profiles/$name" | cut -d' ' -f1)" = "$sum" ]; then rm -f "$profiles/$name"; fi
+  done < "$record"
+fi
 for f in "$root"/firmware-config/*.json; do
   name="$(basename "$f")"
   old="$profiles/$name"
@@ -326,37 +373,60 @@ for f in "$root"/firmware-config/*.json; do
 done
 install -m 0644 "$root"/firmware-config/*.json "$profiles/"
 (cd "$root/firmware-config" && for f in *.json; do printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; done) > "$record"
-[ -f "$root/firmware-config/README.md" ] && install -m 0644 "$root/firmware-config/README.md" "$destdir$prefix/firmware-config/"
+[ -f "$root/firmware-config/README.md" ] && install -m 0644 "$root/firmware-config/README.md" "$profiles/"
 for f in "$root"/models/xrf-line-encoder.*; do
-  [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/models/"
+  [ -e "$f" ] && install -m 0644 "$f" "$next/models/"
 done
-if [ ! -e "$destdir$prefix/models/xrf-line-encoder.int8.onnx" ]; then
+if [ ! -e "$next/models/xrf-line-encoder.int8.onnx" ]; then
   echo "install.sh: WARNING: models/xrf-line-encoder.int8.onnx is missing; the service will measure without analysis (every result 'analysis failed: no model loaded') until $prefix/models/ holds the model and its card (\`make model\` makes them)" >&2
 fi
 for f in "$root"/docs/deploy.md "$root"/docs/service.md; do
-  [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/docs/"
+  [ -e "$f" ] && install -m 0644 "$f" "$next/docs/"
 done
+install -m 0644 "$root/systemd/60-xrfedge.rules" "$root/systemd/xrfedge.service" "$root/systemd/xrfedge-retry.timer" "$next/systemd/"
+# Example drop-ins (mca-on-ttyS0.conf): beside the unit for a site to copy into xrfedge.service.d/, never active here.
+for f in "$root"/systemd/*.conf; do
+  [ -e "$f" ] && install -m 0644 "$f" "$next/systemd/"
+done
+# The udev rule is meant to be edited (the MCA adapter's ids, docs/deploy.md §2): replace it only when it is absent or
+# still what an install shipped (the old release's copy, read before the swap); otherwise keep the site's edit and put
+# the new rule beside it under a name udev ignores.
+rules="$destdir/etc/udev/rules.d/60-xrfedge.rules"
+shipped="$app/systemd/60-xrfedge.rules"
+replace_rule=false
+if [ ! -e "$rules" ] || cmp -s "$rules" "$root/systemd/60-xrfedge.rules" || { [ -e "$shipped" ] && cmp -s "$rules" "$shipped"; }; then
+  replace_rule=true
+fi
+# The swap: two renames within one folder, each atomic. Only for the time between them is there no /opt/xrfedge; a run
+# cut off there puts the previous release back (cleanup above, or the next run), never a mix of the two.
+files_of() { (cd "$1" && find . ! -type d -printf '%P\n' | LC_ALL=C sort); }
+retired=()
+if [ -d "$app" ]; then
+  mapfile -t retired < <(LC_ALL=C comm -23 <(files_of "$app") <(files_of "$next"))
+  mv -T "$app" "$previous"
+fi
+mv -T "$next" "$app"
+staging=""
+rm -rf "$previous"
+if [ ${#retired[@]} -gt 0 ]; then
+  list="${retired[*]:0:10}"
+  [ ${#retired[@]} -gt 10 ] && list+=" …"
+  echo "install.sh: removed ${#retired[@]} file(s) from $prefix that this release does not ship: $list" >&2
+fi
+
 install -m 0644 "$root/systemd/xrfedge.service" "$destdir/etc/systemd/system/xrfedge.service"
+# Started by the unit's OnFailure= after it gave up restarting (docs/deploy.md §4, "Restarts"); never enabled.
+install -m 0644 "$root/systemd/xrfedge-retry.timer" "$destdir/etc/systemd/system/xrfedge-retry.timer"
 # The user and groups the unit runs with, declared for systemd-sysusers: an image staged with DESTDIR gets no useradd
 # below, and its unit failed at first boot with status 217/USER (docs/deploy.md §3, "Image builds").
 install -D -m 0644 "$root/systemd/xrfedge.sysusers" "$destdir/etc/sysusers.d/xrfedge.conf"
-# The udev rule is meant to be edited (the MCA adapter's ids, docs/deploy.md §2): replace it only when it is absent or
-# still what an install shipped; otherwise keep the site's edit and put the new rule beside it under a name udev ignores.
-rules="$destdir/etc/udev/rules.d/60-xrfedge.rules"
-shipped="$destdir$prefix/systemd/60-xrfedge.rules"
-if [ ! -e "$rules" ] || cmp -s "$rules" "$root/systemd/60-xrfedge.rules" || { [ -e "$shipped" ] && cmp -s "$rules" "$shipped"; }; then
+if $replace_rule; then
   install -m 0644 "$root/systemd/60-xrfedge.rules" "$rules"
   rm -f "$rules.dist"
 else
   install -m 0644 "$root/systemd/60-xrfedge.rules" "$rules.dist"
   echo "install.sh: kept the edited /etc/udev/rules.d/60-xrfedge.rules; this release's rule is in 60-xrfedge.rules.dist beside it (udev ignores that name): merge it, then udevadm control --reload-rules" >&2
 fi
-install -d "$destdir$prefix/systemd"
-install -m 0644 "$root/systemd/60-xrfedge.rules" "$root/systemd/xrfedge.service" "$destdir$prefix/systemd/"
-# Example drop-ins (mca-on-ttyS0.conf): beside the unit for a site to copy into xrfedge.service.d/, never active here.
-for f in "$root"/systemd/*.conf; do
-  [ -e "$f" ] && install -m 0644 "$f" "$destdir$prefix/systemd/"
-done
 envfile="$destdir/etc/xrfedge/xrfedge.env"
 if [ ! -e "$envfile" ]; then
   # umask 077 while writing: the file is never readable by other users, not even between cat and chmod.

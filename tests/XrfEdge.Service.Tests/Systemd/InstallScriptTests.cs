@@ -155,6 +155,18 @@ public sealed partial class InstallScriptTests : IDisposable
     }
 
     [Fact]
+    public void Install_PutsTheRetryTimerBesideTheUnit()
+    {
+        // xrfedge.service's OnFailure= names it: without it in /etc/systemd/system a unit that gave up stayed failed.
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        string timer = File.ReadAllText(RepositoryRoot.Combine("systemd", "xrfedge-retry.timer"));
+        Assert.Equal(timer, File.ReadAllText(Path.Combine(Stage, "etc", "systemd", "system", "xrfedge-retry.timer")));
+        Assert.Equal(timer, File.ReadAllText(Path.Combine(Prefix, "systemd", "xrfedge-retry.timer")));
+    }
+
+    [Fact]
     [SupportedOSPlatform("linux")]
     public void Install_AgainAfterTheSiteSettingsBecameWorldReadable_KeepsThemAndClosesThemToOtherUsers()
     {

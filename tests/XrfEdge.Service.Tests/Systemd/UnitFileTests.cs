@@ -12,6 +12,9 @@ public sealed partial class UnitFileTests
     /// <summary>The example drop-in for an MCA on the mini-UART (docs/deploy.md §4), shipped inactive.</summary>
     private static readonly string TtyS0DropIn = RepositoryRoot.Combine("systemd", "mca-on-ttyS0.conf");
 
+    /// <summary>The timer that starts the unit again after it gave up (docs/deploy.md §4, "Restarts").</summary>
+    private static readonly string RetryTimer = RepositoryRoot.Combine("systemd", "xrfedge-retry.timer");
+
     [SystemdAnalyzeFact]
     public void Verify_ShippedUnit_HasNoComplaints()
     {
@@ -36,6 +39,37 @@ public sealed partial class UnitFileTests
         var (_, output) = Verify(File.ReadAllText(Unit), File.ReadAllText(TtyS0DropIn).Replace("DeviceAllow=", "DeviceAllows=", StringComparison.Ordinal));
 
         Assert.Contains("DeviceAllows", output, StringComparison.Ordinal);
+    }
+
+    [SystemdAnalyzeFact]
+    public void Verify_ShippedUnitWithItsRetryTimer_HasNoComplaints()
+    {
+        var (exitCode, output) = Verify(File.ReadAllText(Unit), timerText: File.ReadAllText(RetryTimer));
+
+        Assert.True(exitCode == 0 && output.Length == 0, $"systemd-analyze verify: exit {exitCode}\n{output}");
+    }
+
+    [Fact]
+    public void Unit_AfterItsStartLimit_IsStartedAgainByTheRetryTimer()
+    {
+        // StartLimitBurst=10 in StartLimitIntervalSec=300 left an unattended instrument failed for good after ten quick
+        // failed starts (a profile edited badly and fixed, a card that was full for a while) until someone ran
+        // `systemctl reset-failed`. RestartSteps= (systemd 254) is unknown to Raspberry Pi OS bookworm's 252 and JetPack
+        // 6's 249: a timer that OnFailure= arms does the slow retries instead.
+        string unit = File.ReadAllText(Unit);
+        string timer = File.ReadAllText(RetryTimer);
+        int intervalSeconds = Seconds(unit, "StartLimitIntervalSec");
+
+        Assert.Contains(Path.GetFileName(RetryTimer), Value(unit, "OnFailure").Split(' '));
+        Assert.Equal("xrfedge.service", Value(timer, "Unit"));
+        // systemd.unit(5): a unit that hit its start limit may be started again "from a timer … after the interval has
+        // passed"; sooner, the timer's start is refused too, the unit stays failed, and OnFailure= never fires again.
+        Assert.True(Seconds(timer, "OnActiveSec") > intervalSeconds, $"OnActiveSec must exceed StartLimitIntervalSec={intervalSeconds}s");
+        // Off: the elapsed timer unloads, so the next failure can start (arm) it again; on, a second start does nothing.
+        Assert.Equal("no", Value(timer, "RemainAfterElapse"));
+        // `systemctl stop xrfedge` (or disable --now) while a retry is pending stops the timer too: a deliberate stop stays.
+        Assert.Equal("xrfedge.service", Value(timer, "PartOf"));
+        Assert.DoesNotMatch("(?m)^\\[Install\\]", timer);
     }
 
     [Fact]
@@ -111,10 +145,18 @@ public sealed partial class UnitFileTests
         Assert.DoesNotContain(RunCommand.StartupFailed.ToString(System.Globalization.CultureInfo.InvariantCulture), prevented);
     }
 
-    private static int Seconds(string unit, string key) =>
-        int.Parse(Regex.Match(unit, $"^{key}=(\\d+)s$", RegexOptions.Multiline).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The value of <paramref name="key"/> in a unit file as seconds: <c>300</c>, <c>45s</c> or <c>10min</c>.</summary>
+    private static int Seconds(string unit, string key)
+    {
+        var match = Regex.Match(Value(unit, key), "^(\\d+)(s|min)?$");
+        Assert.True(match.Success, $"{key}={Value(unit, key)}: not a whole number of seconds or minutes");
+        int number = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return match.Groups[2].Value == "min" ? number * 60 : number;
+    }
 
-    private static (int ExitCode, string Output) Verify(string unitText, string? dropInText = null)
+    private static string Value(string unit, string key) => Regex.Match(unit, $"(?m)^{key}=(.*)$").Groups[1].Value.Trim();
+
+    private static (int ExitCode, string Output) Verify(string unitText, string? dropInText = null, string? timerText = null)
     {
         string folder = Directory.CreateTempSubdirectory("xrfedge-unit-").FullName;
         try
@@ -126,10 +168,20 @@ public sealed partial class UnitFileTests
                 File.WriteAllText(Path.Combine(path + ".d", "drop-in.conf"), dropInText);
             }
 
+            if (timerText is not null)
+            {
+                File.WriteAllText(Path.Combine(folder, Path.GetFileName(RetryTimer)), timerText);
+            }
+
             File.WriteAllText(path, unitText.Replace("/opt/xrfedge/xrfedge run", Path.Combine(AppContext.BaseDirectory, "xrfedge") + " run", StringComparison.Ordinal));
             var start = new ProcessStartInfo(SystemdAnalyzeFactAttribute.Path!) { RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add("verify");
             start.ArgumentList.Add(path);
+            if (timerText is not null)
+            {
+                start.ArgumentList.Add(Path.Combine(folder, Path.GetFileName(RetryTimer)));
+            }
+
             using var process = Process.Start(start)!;
             string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
             process.WaitForExit();

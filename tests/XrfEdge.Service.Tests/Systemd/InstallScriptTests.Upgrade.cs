@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Runtime.Versioning;
+
+namespace XrfEdge.Service.Tests.Systemd;
+
+/// <summary>
+/// An upgrade (since 2026-11-24): install.sh stages the whole new /opt/xrfedge beside the old one and swaps the two
+/// folders by rename, so that the app folder holds exactly the new release's files (until then assemblies that a release
+/// no longer ships stayed beside it), the operator's data is kept, and a failed install leaves the previous release whole.
+/// </summary>
+public sealed partial class InstallScriptTests
+{
+    /// <summary>What install.sh adds to the publish output in /opt/xrfedge (the rest is the build, file for file).</summary>
+    private static readonly string[] InstalledBesideTheBuild = ["firmware-config", "models", "docs", "systemd"];
+
+    [Fact]
+    public void Install_UpgradeToAReleaseWithoutAnAssembly_RemovesItAndKeepsTheOperatorsData()
+    {
+        // Release 1 ships an assembly and a native folder that release 2 no longer has (renamed or dropped between versions).
+        File.WriteAllText(Path.Combine(Build, "XrfEdge.Retired.dll"), "release 1 only");
+        Directory.CreateDirectory(Path.Combine(Build, "runtimes", "linux-arm", "native"));
+        File.WriteAllText(Path.Combine(Build, "runtimes", "linux-arm", "native", "libretired.so"), "release 1 only");
+        Assert.Equal(0, Install().ExitCode);
+
+        // The operator's data, where docs/deploy.md puts each: site settings and profiles in /etc/xrfedge, the outbox in
+        // /var/lib/xrfedge, and a model placed beside the shipped one in /opt/xrfedge/models (Model:Path names it).
+        var operatorFiles = new Dictionary<string, string>
+        {
+            [Path.Combine(Stage, "etc", "xrfedge", "xrfedge.env")] = "XRFEDGE_PROFILE=site\n",
+            [Path.Combine(Stage, "etc", "xrfedge", "site.json")] = "{ \"Acquisition\": {} }\n",
+            [Path.Combine(Stage, "var", "lib", "xrfedge", "outbox.db")] = "SQLite format 3\0 stand-in",
+            [Path.Combine(Prefix, "models", "site-encoder.int8.onnx")] = "the operator's model",
+            [Path.Combine(Prefix, "models", "site-encoder.card.json")] = "{ \"name\": \"site-encoder\" }",
+        };
+        foreach (var (path, text) in operatorFiles)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, text);
+        }
+
+        var placed = operatorFiles.Keys.ToDictionary(path => path, File.GetLastWriteTimeUtc);
+        File.Delete(Path.Combine(Build, "XrfEdge.Retired.dll"));
+        Directory.Delete(Path.Combine(Build, "runtimes", "linux-arm"), recursive: true);
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(FilesUnder(Build), FilesUnder(Prefix).Where(file => !InstalledBesideTheBuild.Contains(file.Split('/')[0])));
+        Assert.Equal("release 2", File.ReadAllText(Path.Combine(Prefix, "xrfedge.dll")));
+        Assert.Contains("XrfEdge.Retired.dll", output, StringComparison.Ordinal);
+        foreach (var (path, text) in operatorFiles)
+        {
+            Assert.Equal((text, placed[path]), (File.ReadAllText(path), File.GetLastWriteTimeUtc(path)));
+        }
+
+        Assert.True(File.Exists(Path.Combine(Prefix, "models", "xrf-line-encoder.int8.onnx")));
+        Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.Combine(Stage, "opt")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Install_UpgradeThatFailsPartWay_LeavesThePreviousReleaseWhole()
+    {
+        // The stand-in for any step that fails after the build was copied (a full card, an unreadable file): a profile
+        // that is a folder, which `install` refuses. cp had already rewritten /opt/xrfedge by then: half old, half new.
+        string checkout = CopyCheckout("checkout", "pi-dp5-uart.json");
+        File.WriteAllText(Path.Combine(Build, "XrfEdge.Retired.dll"), "release 1 only");
+        Assert.Equal(0, Install(script: Path.Combine(checkout, "scripts", "install.sh")).ExitCode);
+        var release1 = FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file)));
+        File.Delete(Path.Combine(Build, "XrfEdge.Retired.dll"));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+        Directory.CreateDirectory(Path.Combine(checkout, "firmware-config", "broken.json"));
+
+        var (exitCode, output) = Install(script: Path.Combine(checkout, "scripts", "install.sh"));
+
+        Assert.True(exitCode != 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(release1, FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file))));
+        Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.Combine(Stage, "opt")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Install_UpgradeWithTheAppFolderBehindALink_SwapsTheFolderItNamesAndKeepsTheLink()
+    {
+        // A site that keeps the app on a data partition: /opt/xrfedge -> ../data/xrfedge. Renaming the link itself
+        // would have put the new release on the root partition and left the old one where the link pointed.
+        File.WriteAllText(Path.Combine(Build, "XrfEdge.Retired.dll"), "release 1 only");
+        string data = Path.Combine(Stage, "data", "xrfedge");
+        Directory.CreateDirectory(Path.GetDirectoryName(data)!);
+        Directory.CreateDirectory(Path.Combine(Stage, "opt"));
+        File.CreateSymbolicLink(Prefix, Path.Combine("..", "data", "xrfedge"));
+        Assert.Equal(0, Install().ExitCode);
+        File.Delete(Path.Combine(Build, "XrfEdge.Retired.dll"));
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(Path.Combine("..", "data", "xrfedge"), new FileInfo(Prefix).LinkTarget);
+        Assert.True(File.Exists(Path.Combine(data, "xrfedge.dll")));
+        Assert.False(File.Exists(Path.Combine(data, "XrfEdge.Retired.dll")));
+        Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.GetDirectoryName(data)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Install_UpgradeToAReleaseWithoutTwoProfiles_RemovesTheUneditedOneAndKeepsTheEditedOne()
+    {
+        // firmware-config/ is carried into the new release for the site's files in it; a profile the previous install
+        // shipped (its .installed.sha256 says so) and the new release no longer ships is a retired file like an assembly.
+        string checkout = CopyCheckout("checkout", "pi-dp5-uart.json");
+        foreach (string retired in new[] { "simulator.json", "jetson-spi.json" })
+        {
+            File.Copy(RepositoryRoot.Combine("firmware-config", retired), Path.Combine(checkout, "firmware-config", retired));
+        }
+
+        string script = Path.Combine(checkout, "scripts", "install.sh");
+        Assert.Equal(0, Install(script: script).ExitCode);
+        string profiles = Path.Combine(Prefix, "firmware-config");
+        File.AppendAllText(Path.Combine(profiles, "jetson-spi.json"), "\n");
+        File.Delete(Path.Combine(checkout, "firmware-config", "simulator.json"));
+        File.Delete(Path.Combine(checkout, "firmware-config", "jetson-spi.json"));
+
+        var (exitCode, output) = Install(script: script);
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.False(File.Exists(Path.Combine(profiles, "simulator.json")));
+        Assert.Equal(File.ReadAllText(RepositoryRoot.Combine("firmware-config", "jetson-spi.json")) + "\n", File.ReadAllText(Path.Combine(profiles, "jetson-spi.json")));
+        Assert.True(File.Exists(Path.Combine(profiles, "pi-dp5-uart.json")));
+    }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Install_FromABuildFolderOnlyItsOwnerCanEnter_LeavesAnAppFolderTheServiceUserCanRead()
+    {
+        // install.sh's own build goes to `mktemp -d` (mode 0700, and owned by $SUDO_USER under sudo); `cp -a build/.`
+        // gave /opt/xrfedge that mode and owner, so User=xrfedge could not even reach the executable (203/EXEC).
+        File.SetUnixFileMode(Build, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        bool root = Environment.UserName == "root";
+        if (root)
+        {
+            Assert.Equal(0, Run("chown", "-R", "nobody", Build));
+        }
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        var readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        Assert.Equal(readable, File.GetUnixFileMode(Prefix));
+        Assert.Equal(readable, File.GetUnixFileMode(Path.Combine(Prefix, "runtimes", "linux-arm64", "native")));
+        Assert.True(File.GetUnixFileMode(Path.Combine(Prefix, "xrfedge.dll")).HasFlag(UnixFileMode.OtherRead));
+        if (root)
+        {
+            Assert.Equal("root", Owner(Prefix));
+            Assert.Equal("root", Owner(Path.Combine(Prefix, "xrfedge.dll")));
+        }
+    }
+
+    /// <summary>Every file under <paramref name="folder"/>, as sorted paths relative to it with '/' separators.</summary>
+    private static string[] FilesUnder(string folder) =>
+        [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(path => Path.GetRelativePath(folder, path).Replace(Path.DirectorySeparatorChar, '/'))
+            .Order(StringComparer.Ordinal)];
+
+    private static string Owner(string path)
+    {
+        var start = new ProcessStartInfo("stat") { RedirectStandardOutput = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("%U");
+        start.ArgumentList.Add(path);
+        using var process = Process.Start(start)!;
+        string owner = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return owner;
+    }
+}
