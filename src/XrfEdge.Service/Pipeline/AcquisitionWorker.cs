@@ -23,7 +23,7 @@ internal sealed class AcquisitionWorker(
     PipelineHealth health,
     ServiceSettings settings,
     TimeProvider time,
-    ILogger<AcquisitionWorker> logger) : BackgroundService
+    ILogger<AcquisitionWorker> logger) : DrainingBackgroundService
 {
     private const string Worker = "acquisition";
     private readonly AcquisitionOptions _options = settings.Acquisition;
@@ -36,7 +36,7 @@ internal sealed class AcquisitionWorker(
     /// <summary>Whether log 8028 (auto-start cancelled by a stop) has been written.</summary>
     private bool _autoStartCancellationLogged;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunStageAsync(CancellationToken stoppingToken)
     {
         var writer = channels.Spectra.Writer;
         try

@@ -22,7 +22,7 @@ internal sealed class AnalysisWorker(
     InstrumentStatus status,
     PipelineHealth health,
     ServiceSettings settings,
-    ILogger<AnalysisWorker> logger) : BackgroundService
+    ILogger<AnalysisWorker> logger) : DrainingBackgroundService
 {
     private const string Worker = "analysis";
 
@@ -32,7 +32,7 @@ internal sealed class AnalysisWorker(
     /// <summary>Expected time for one batch; generous because the first call includes ONNX Runtime's warm-up.</summary>
     private static readonly TimeSpan BatchBudget = TimeSpan.FromSeconds(5);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(RunAsync, CancellationToken.None);
+    protected override Task RunStageAsync(CancellationToken stoppingToken) => Task.Run(RunAsync, CancellationToken.None);
 
     private async Task RunAsync()
     {

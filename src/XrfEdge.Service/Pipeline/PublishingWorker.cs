@@ -37,7 +37,7 @@ internal sealed class PublishingWorker(
     TimeProvider time,
     ReanalysisWorker reanalysis,
     LiveWorkGate live,
-    ILogger<PublishingWorker> logger) : BackgroundService
+    ILogger<PublishingWorker> logger) : DrainingBackgroundService
 {
     private const string Worker = "publishing";
     private const long NotStopping = long.MinValue;
@@ -59,7 +59,7 @@ internal sealed class PublishingWorker(
     /// <summary>Until when, counted from the stop request, a failing store is still retried: half of <see cref="DrainBudget"/>.</summary>
     private TimeSpan StopRetryBudget => DrainBudget / 2;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task RunStageAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
         lifetime.ApplicationStopping.Register(MarkStopRequested);
