@@ -21,8 +21,11 @@ internal static partial class Log
     [LoggerMessage(7004, LogLevel.Warning, "MQTT broker frozen: a publish waited {Seconds:F1} s for its PUBACK on a live link; forcing a reconnect")]
     public static partial void BrokerFrozen(ILogger logger, double seconds);
 
-    [LoggerMessage(7005, LogLevel.Warning, "MQTT network thread restarted after {Seconds:F0} s without a connection (libmosquitto ends its thread on fatal errors)")]
-    public static partial void NetworkThreadRestarted(ILogger logger, double seconds);
+    [LoggerMessage(7005, LogLevel.Warning, "MQTT network thread restarted after {Seconds:F0} s without a connection (libmosquitto ends its thread on fatal errors); last cause: {Cause}")]
+    public static partial void NetworkThreadRestarted(ILogger logger, double seconds, string cause);
+
+    [LoggerMessage(7009, LogLevel.Warning, "MQTT {ClientId}: the broker refused the connection again (CONNACK {Code}): {Description}; retrying with back-off")]
+    public static partial void ConnectionRefusedAgain(ILogger logger, string clientId, int code, string description);
 
     [LoggerMessage(7008, LogLevel.Warning, "MQTT network thread ended on a library error ({Cause}); restarting it in {Seconds:F1} s")]
     public static partial void NetworkThreadEnded(ILogger logger, string cause, double seconds);

@@ -331,6 +331,44 @@ public sealed class SecurityTests : IDisposable
         Assert.NotEqual(MqttConnectionState.Connected, transport.State);
     }
 
+    [Theory]
+    [InlineData(MqttProtocolVersion.Auto)]
+    [InlineData(MqttProtocolVersion.V311)]
+    public async Task Connect_WrongPasswordKeptRefused_EveryLaterAttemptStillNamesTheRefusal(MqttProtocolVersion protocol)
+    {
+        // A rotated broker password: every attempt is refused. The first refusal was logged (the state change to
+        // Disconnected); after it the state no longer changed, so a 3.1.1 link retrying with back-off logged nothing
+        // more, and an MQTT 5 link (libmosquitto ends its thread on a v5 refusal) logged only "network thread
+        // restarted after … s" every 2 × ReconnectDelayMax + 2 × KeepAlive. A journal read the next day no longer
+        // said why the instrument was offline.
+        using var broker = AuthBroker();
+        var log = new MemoryLoggerFactory();
+        var options = AuthOptions(broker, "wrong");
+        options.Protocol = protocol;
+        await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        transport.Start();
+
+        // Bounds a hang only: with ReconnectDelayMax 1 s and KeepAlive 5 s a v5 attempt follows every 12 s.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Naming(log).Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(Naming(log).Count >= 2, "log entries naming the refusal:\n" + string.Join('\n', log.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => $"{e.EventId} {e.Message}")));
+        Assert.NotEqual(MqttConnectionState.Connected, transport.State);
+
+        // Also for health (mqtt.last_refusal): the reason and the CONNACK code, not only libmosquitto's rc of the
+        // disconnect that followed (MOSQ_ERR_PROTOCOL 2 after an MQTT 5 refusal).
+        Assert.Contains("authori", transport.LastConnectRefusal, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(protocol == MqttProtocolVersion.V311 ? "CONNACK 5" : "0x87", transport.LastConnectRefusal, StringComparison.Ordinal);
+
+        // Warnings and errors that name the broker's refusal: v5 reason 0x87 "Not authorized" (mosquitto answers a bad
+        // password so), 3.1.1 return code 5 "not authorised" (MQTT 3.1.1 §3.2.2.3).
+        static List<MemoryLogEntry> Naming(MemoryLoggerFactory log) =>
+            [.. log.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("authori", StringComparison.OrdinalIgnoreCase))];
+    }
+
     [Fact]
     public async Task Publish_OutsideAcl_PubackReason0x87NotAccepted()
     {

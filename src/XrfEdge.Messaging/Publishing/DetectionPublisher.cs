@@ -199,7 +199,8 @@ public sealed class DetectionPublisher : IAsyncDisposable
             _transport.State == MqttConnectionState.Connected,
             _transport.ReconnectCount,
             _transport.LastDisconnectCode,
-            _transport.NegotiatedProtocol == MqttProtocolVersion.V311 ? "3.1.1" : "5");
+            _transport.NegotiatedProtocol == MqttProtocolVersion.V311 ? "3.1.1" : "5",
+            _transport.LastConnectRefusal);
         var payload = StatusPayloads.BuildHealth(health, _outbox.GetStatistics(), mqtt, _model(), _time.GetUtcNow());
         // QoS 0: health is "latest value", never backlogged (reference §1.4); a dropped one is replaced a period later.
         await PublishDirectAsync(new MqttOutboundMessage { Topic = _topics.Health, Payload = payload, Qos = 0, Retain = true, ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);

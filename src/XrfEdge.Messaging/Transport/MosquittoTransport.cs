@@ -70,6 +70,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private DateTimeOffset? _fatalRestartAt; // when a thread ended by a library error is restarted; guarded by _lifecycle
     private int _fatalRestarts;           // consecutive such restarts, for the back-off; reset on CONNACK success
     private long _brokerMaximumPacketSize; // the last CONNACK's Maximum Packet Size (v5), 0 = none announced
+    private string? _lastConnectRefusal;   // the broker's last CONNACK refusal, kept after a later success (health)
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
     /// <exception cref="MqttException">libmosquitto is older than 2.0, or rejected an option (its message says which).</exception>
@@ -201,6 +202,9 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
     }
+
+    /// <inheritdoc/>
+    public string? LastConnectRefusal => Volatile.Read(ref _lastConnectRefusal);
 
     /// <summary>
     /// The largest PUBLISH packet sent now, in bytes: the smaller of <see cref="MqttTransportOptions.MaxPacketBytes"/>
@@ -641,7 +645,18 @@ public sealed class MosquittoTransport : IMqttTransport
                 return;
             }
 
-            SetState(MqttConnectionState.Disconnected, rc, $"connection refused: {text}");
+            // Named again at every later attempt: the state stays Disconnected, so SetState logs only the first refusal,
+            // and libmosquitto ends its thread on an MQTT 5 refusal (MOSQ_ERR_PROTOCOL), whose restart log (7005) and
+            // disconnect description take the cause from _lastLibraryError. Until 2026-11-24 only the first refusal was
+            // named; a journal read later said "network thread restarted" every few minutes and never why.
+            var refusal = $"connection refused: {text} (CONNACK {rc}, 0x{rc:X2})";
+            Volatile.Write(ref _lastConnectRefusal, refusal);
+            Volatile.Write(ref _lastLibraryError, refusal);
+            if (!SetState(MqttConnectionState.Disconnected, rc, $"connection refused: {text}"))
+            {
+                Log.ConnectionRefusedAgain(_logger, _options.ClientId, rc, refusal);
+            }
+
             return;
         }
 
@@ -932,7 +947,7 @@ public sealed class MosquittoTransport : IMqttTransport
 
             if (restartEndedThread)
             {
-                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds);
+                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds, Volatile.Read(ref _lastLibraryError) ?? "none logged by libmosquitto");
                 RestartNetworkThread();
                 return;
             }
@@ -951,7 +966,7 @@ public sealed class MosquittoTransport : IMqttTransport
                 && now - since > (2 * _options.ReconnectDelayMax) + (2 * _options.KeepAlive))
             {
                 // P2: the loop thread ends for good on "fatal" errors (TLS, protocol, …); restart it.
-                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds);
+                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds, Volatile.Read(ref _lastLibraryError) ?? "none logged by libmosquitto");
                 RestartNetworkThread();
             }
         }
@@ -1058,13 +1073,14 @@ public sealed class MosquittoTransport : IMqttTransport
         return cause is null ? LibMosquitto.ErrorText(rc) : $"{LibMosquitto.ErrorText(rc)} (library: {cause})";
     }
 
-    private void SetState(MqttConnectionState state, int code, string description)
+    /// <summary>Changes the state and reports it (logged by the dispatcher); false when it already was <paramref name="state"/>.</summary>
+    private bool SetState(MqttConnectionState state, int code, string description)
     {
         lock (_gate)
         {
             if (state == _state)
             {
-                return;
+                return false;
             }
 
             _state = state;
@@ -1080,6 +1096,7 @@ public sealed class MosquittoTransport : IMqttTransport
         }
 
         _events.Writer.TryWrite(new MqttStateChangedEventArgs(state, code, description));
+        return true;
     }
 
     private void FailPending(Exception error)
