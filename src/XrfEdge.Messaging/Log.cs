@@ -18,7 +18,7 @@ internal static partial class Log
     [LoggerMessage(7003, LogLevel.Trace, "libmosquitto [{Level}]: {Text}")]
     public static partial void MosquittoLibraryLog(ILogger logger, int level, string text);
 
-    [LoggerMessage(7004, LogLevel.Warning, "MQTT broker frozen: a publish waited {Seconds:F1} s for its PUBACK on a live link; forcing a reconnect")]
+    [LoggerMessage(7004, LogLevel.Warning, "MQTT broker frozen: no PUBACK for {Seconds:F1} s while publishes wait on a live link; forcing a reconnect")]
     public static partial void BrokerFrozen(ILogger logger, double seconds);
 
     [LoggerMessage(7005, LogLevel.Warning, "MQTT network thread restarted after {Seconds:F0} s without a connection (libmosquitto ends its thread on fatal errors); last cause: {Cause}")]

@@ -71,6 +71,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private int _fatalRestarts;           // consecutive such restarts, for the back-off; reset on CONNACK success
     private long _brokerMaximumPacketSize; // the last CONNACK's Maximum Packet Size (v5), 0 = none announced
     private string? _lastConnectRefusal;   // the broker's last CONNACK refusal, kept after a later success (health)
+    private DateTimeOffset _lastAckAt;     // when the last PUBACK arrived; guarded by _gate
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
     /// <exception cref="MqttException">libmosquitto is older than 2.0, or rejected an option (its message says which).</exception>
@@ -777,6 +778,7 @@ public sealed class MosquittoTransport : IMqttTransport
         lock (_gate)
         {
             _pending.Remove(mid, out pending);
+            _lastAckAt = _time.GetUtcNow();
         }
 
         var text = reasonCode == 0 ? "success" : LibMosquitto.ReasonText(reasonCode);
@@ -886,8 +888,10 @@ public sealed class MosquittoTransport : IMqttTransport
             MqttConnectionState state;
             DateTimeOffset since;
             DateTimeOffset? oldestPending = null;
+            DateTimeOffset lastAck;
             lock (_gate)
             {
+                lastAck = _lastAckAt;
                 if (_stopping || _restarting)
                 {
                     return;
@@ -954,8 +958,11 @@ public sealed class MosquittoTransport : IMqttTransport
 
             if (state == MqttConnectionState.Connected && oldestPending is { } oldest)
             {
-                // Measured from the later of send and connect: messages queued while offline wait for the link, not the broker.
-                var waiting = now - (oldest > since ? oldest : since);
+                // Measured from the latest of send, connect and the last PUBACK: messages queued while offline wait for
+                // the link, not the broker, and a broker whose PUBACKs keep coming is not frozen, however long the last
+                // of a window waits behind the others on a slow uplink. Until 2026-11-24 the last PUBACK was not counted:
+                // ten 20 KiB messages on a 20 KiB/s link were taken for a frozen broker and sent again from the start.
+                var waiting = now - Latest(oldest, since, lastAck);
                 if (waiting > _ackTimeout)
                 {
                     Log.BrokerFrozen(_logger, waiting.TotalSeconds);
@@ -977,6 +984,8 @@ public sealed class MosquittoTransport : IMqttTransport
             Log.SupervisorFailed(_logger, ex);
         }
     }
+
+    private static DateTimeOffset Latest(DateTimeOffset a, DateTimeOffset b, DateTimeOffset c) => a > b ? (a > c ? a : c) : (b > c ? b : c);
 
     private void RestartNetworkThread()
     {
