@@ -149,6 +149,20 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(-10)]
+    [InlineData(10)]
+    public async Task Stop_TsOutsideTheWindowBecauseClocksDiffer_StillExecutedAndAnswered(int minutes)
+    {
+        // The dashboard's clock (or the instrument's, before NTP: a Raspberry Pi has no RTC) is 10 minutes off, against
+        // the 60 s of CommandOptions.MaxAge and 30 s of MaxClockSkew. A start must then be ignored; a stop was ignored
+        // too, without a reply, and the X-ray stayed on until the preset ended (up to 3600 s).
+        var skewed = DateTimeOffset.UtcNow.AddMinutes(minutes).ToString("O", CultureInfo.InvariantCulture);
+        await SendAsync("stop", $$"""{"command_id":"stop-skew","ts":"{{skewed}}"}""");
+        await ReplyAsync("stop-skew", "completed");
+        Assert.Equal(1, _handler.Stops);
+    }
+
+    [Theory]
     [InlineData("start", "not json at all", null, "malformed_json")]
     [InlineData("start", """{"preset_s":30}""", null, "invalid")]
     [InlineData("start", """{"command_id":"bad-1","preset_s":0}""", "bad-1", "invalid")]
