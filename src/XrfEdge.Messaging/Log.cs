@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(7005, LogLevel.Warning, "MQTT network thread restarted after {Seconds:F0} s without a connection (libmosquitto ends its thread on fatal errors); last cause: {Cause}")]
     public static partial void NetworkThreadRestarted(ILogger logger, double seconds, string cause);
 
+    [LoggerMessage(7010, LogLevel.Warning, "MQTT {ClientId}: the broker refused the subscription to '{Filter}' (SUBACK 0x{Code:X2}: {Reason}); nothing published there reaches this client (remote commands, when it is the command filter): check the broker's ACL for this client")]
+    public static partial void SubscriptionRefused(ILogger logger, string clientId, string filter, int code, string reason);
+
     [LoggerMessage(7009, LogLevel.Warning, "MQTT {ClientId}: the broker refused the connection again (CONNACK {Code}): {Description}; retrying with back-off")]
     public static partial void ConnectionRefusedAgain(ILogger logger, string clientId, int code, string description);
 

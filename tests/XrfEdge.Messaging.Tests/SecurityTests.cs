@@ -369,6 +369,53 @@ public sealed class SecurityTests : IDisposable
             [.. log.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("authori", StringComparison.OrdinalIgnoreCase))];
     }
 
+    /// <summary>
+    /// A broker whose ACL lets clients publish but refuses every subscription: mosquitto's own dynamic-security plugin
+    /// (Debian's mosquitto package) with <c>defaultACLAccess.subscribe</c> false and no clients, anonymous access on. Its
+    /// SUBACK says 0x87 "Not authorized" (MQTT 5.0 §3.9.3) or 0x80 "Failure" (3.1.1 §3.9.3). The plain acl_file cannot
+    /// show this: mosquitto 2.0 grants every subscription and checks read access at delivery.
+    /// </summary>
+    private MosquittoBroker SubscriptionRefusingBroker()
+    {
+        var config = PathOf("dynsec.json");
+        File.WriteAllText(config, """{"defaultACLAccess":{"publishClientSend":true,"publishClientReceive":true,"subscribe":false,"unsubscribe":true},"clients":[],"groups":[],"roles":[]}""");
+        return MosquittoBroker.Started(listenerConfig: string.Join('\n',
+            "allow_anonymous true",
+            "plugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+            $"plugin_opt_config_file {config}"));
+    }
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.Auto, "0x87")]
+    [InlineData(MqttProtocolVersion.V311, "0x80")]
+    public async Task Subscribe_RefusedByBrokersAcl_RefusalLoggedNamingTheFilter(MqttProtocolVersion protocol, string reason)
+    {
+        // The device's command subscription refused by the broker: until 2026-11-24 nobody read the SUBACK, so remote
+        // start/stop never arrived and neither the device's log nor anything else said why.
+        using var broker = SubscriptionRefusingBroker();
+        var log = new MemoryLoggerFactory();
+        var options = Program.ChildTransport(broker.Port, "sub-refused");
+        options.Protocol = protocol;
+        await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        transport.Subscribe("xrf/v1/acme/XRF-0042/cmd/+", 1);
+        transport.Start();
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        // Bounds a hang only: the SUBACK follows the CONNACK at once.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Refusals(log).Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var refusal = Assert.Single(Refusals(log));
+        Assert.Contains("xrf/v1/acme/XRF-0042/cmd/+", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, refusal.Message, StringComparison.Ordinal);
+
+        static List<MemoryLogEntry> Refusals(MemoryLoggerFactory log) =>
+            [.. log.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("subscri", StringComparison.OrdinalIgnoreCase))];
+    }
+
     [Fact]
     public async Task Publish_OutsideAcl_PubackReason0x87NotAccepted()
     {

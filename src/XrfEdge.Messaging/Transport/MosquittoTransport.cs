@@ -41,6 +41,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private readonly Lock _lifecycle = new();
     private readonly Dictionary<int, PendingPublish> _pending = [];
     private readonly List<(string Filter, int Qos)> _subscriptions = [];
+    private readonly Dictionary<int, string> _subscribing = []; // SUBSCRIBE mid → filter until its SUBACK; guarded by _gate
     private readonly Channel<MqttInboundMessage> _inbound =
         Channel.CreateBounded<MqttInboundMessage>(new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<MqttStateChangedEventArgs> _events = Channel.CreateUnbounded<MqttStateChangedEventArgs>(new() { SingleReader = true });
@@ -153,6 +154,7 @@ public sealed class MosquittoTransport : IMqttTransport
         LibMosquitto.ConnectV5CallbackSet(_handle, &OnConnect);
         LibMosquitto.DisconnectV5CallbackSet(_handle, &OnDisconnect);
         LibMosquitto.PublishV5CallbackSet(_handle, &OnPublish);
+        LibMosquitto.SubscribeV5CallbackSet(_handle, &OnSubscribe);
         LibMosquitto.MessageV5CallbackSet(_handle, &OnMessage);
         LibMosquitto.LogCallbackSet(_handle, &OnLog);
         _stateSince = _time.GetUtcNow();
@@ -291,7 +293,7 @@ public sealed class MosquittoTransport : IMqttTransport
         }
 
         // Not connected = NO_CONN and not queued (reference §2.1); on_connect re-subscribes everything.
-        _ = LibMosquitto.SubscribeV5(_handle, out _, topicFilter, qos, 0, 0);
+        SubscribeNow(topicFilter, qos);
     }
 
     /// <inheritdoc/>
@@ -567,6 +569,20 @@ public sealed class MosquittoTransport : IMqttTransport
     }
 
     [UnmanagedCallersOnly]
+    private static unsafe void OnSubscribe(nint mosq, nint obj, int mid, int qosCount, int* grantedQos, nint properties)
+    {
+        try
+        {
+            FromObj(obj)?.HandleSubscribed(mid, qosCount > 0 && grantedQos is not null ? grantedQos[0] : 0);
+        }
+#pragma warning disable CA1031 // An exception escaping into native code would end the process.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    [UnmanagedCallersOnly]
     private unsafe static void OnMessage(nint mosq, nint obj, LibMosquitto.MosquittoMessage* message, nint properties)
     {
         try
@@ -673,11 +689,13 @@ public sealed class MosquittoTransport : IMqttTransport
 
             _everConnected = true;
             subscriptions = [.. _subscriptions];
+            _subscribing.Clear(); // no SUBACK of an earlier connection can still come
+
         }
 
         foreach (var (filter, qos) in subscriptions)
         {
-            _ = LibMosquitto.SubscribeV5(_handle, out _, filter, qos, 0, 0);
+            SubscribeNow(filter, qos);
         }
 
         foreach (var birth in _options.BirthMessages)
@@ -783,6 +801,43 @@ public sealed class MosquittoTransport : IMqttTransport
 
         var text = reasonCode == 0 ? "success" : LibMosquitto.ReasonText(reasonCode);
         pending?.Completion.TrySetResult(new MqttPublishOutcome(reasonCode, text));
+    }
+
+    /// <summary>
+    /// SUBSCRIBE for one filter; its mid is registered under <see cref="_gate"/> across the call, so the SUBACK (read
+    /// on the library's thread) cannot overtake the registration.
+    /// </summary>
+    private void SubscribeNow(string filter, int qos)
+    {
+        lock (_gate)
+        {
+            if (LibMosquitto.SubscribeV5(_handle, out var mid, filter, qos, 0, 0) == LibMosquitto.ErrSuccess)
+            {
+                _subscribing[mid] = filter;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A SUBACK: a granted QoS of 0x80 or more is the broker's refusal (MQTT 5.0 §3.9.3: 0x87 not authorized, …; 3.1.1
+    /// §3.9.3: 0x80 failure), e.g. an ACL that does not let this client read its command topics. Nothing sent there will
+    /// arrive, so it is logged (7010) at every connect; until 2026-11-24 nobody read the SUBACK.
+    /// </summary>
+    private void HandleSubscribed(int mid, int granted)
+    {
+        string? filter;
+        lock (_gate)
+        {
+            _subscribing.Remove(mid, out filter);
+        }
+
+        if (granted < 0x80 || filter is null)
+        {
+            return;
+        }
+
+        var reason = _protocol == LibMosquitto.ProtocolV5 ? LibMosquitto.ReasonText(granted) : "Failure (MQTT 3.1.1 has no reason)";
+        Log.SubscriptionRefused(_logger, _options.ClientId, filter, granted, reason);
     }
 
     private unsafe void HandleMessage(LibMosquitto.MosquittoMessage* message, nint properties)
