@@ -381,9 +381,14 @@ public sealed class SecurityTests : IDisposable
         File.WriteAllText(config, """{"defaultACLAccess":{"publishClientSend":true,"publishClientReceive":true,"subscribe":false,"unsubscribe":true},"clients":[],"groups":[],"roles":[]}""");
         return MosquittoBroker.Started(listenerConfig: string.Join('\n',
             "allow_anonymous true",
-            "plugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+            $"plugin {DynamicSecurityPlugin()}",
             $"plugin_opt_config_file {config}"));
     }
+
+    /// <summary>The plugin in the package's multiarch folder (/usr/lib/x86_64-linux-gnu on amd64, aarch64-linux-gnu on a Pi).</summary>
+    private static string DynamicSecurityPlugin() =>
+        Directory.EnumerateDirectories("/usr/lib").Select(d => Path.Combine(d, "mosquitto_dynamic_security.so")).FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException("mosquitto_dynamic_security.so (Debian package mosquitto) not found under /usr/lib/*/");
 
     [Theory]
     [InlineData(MqttProtocolVersion.Auto, "0x87")]
