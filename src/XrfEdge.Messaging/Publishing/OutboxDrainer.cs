@@ -10,9 +10,11 @@ namespace XrfEdge.Messaging.Publishing;
 /// <summary>
 /// The send path of the outbox (reference §3.2): while connected, hand the oldest rows to the transport keeping at most
 /// <c>window</c> unacknowledged; delete a row only after its PUBACK (reason &lt; 0x80), in batched transactions; a refused
-/// row is counted and retried (then dead-lettered), and so is a row whose publish throws for the row itself (MOSQ_ERR_INVAL,
-/// an encoding error; logged 7039, recorded as reason 0x80), while a hand-over that fails for the link (NO_CONN, not
-/// connected) rewinds the cursor so nothing is skipped and waits for the reconnect, uncounted. Rows
+/// row is counted and retried (then dead-lettered), except for the broker's own limits (0x97 quota exceeded, 0x91 packet
+/// identifier in use), which hold the row back on a back-off of their own, uncounted; a row whose publish throws for the
+/// row itself (MOSQ_ERR_INVAL, an encoding error; logged 7039, recorded as reason 0x80) is counted like a refusal,
+/// while a hand-over that fails for the link (NO_CONN, not connected) rewinds the cursor so nothing is skipped and waits
+/// for the reconnect, uncounted. Rows
 /// the library still holds across a reconnect stay "in flight" (libmosquitto resends them with the same mid). A storage
 /// error while recording acknowledgements (a refusal that cannot be written, e.g. SQLITE_FULL moving a row to the
 /// dead-letter table) never ends the acknowledgement loop: the affected rows stay queued and are sent again. A refused
