@@ -49,6 +49,28 @@ public sealed class TransportTests
         Assert.Equal(0, publisher.ReconnectCount);
     }
 
+    [Fact]
+    public async Task PublishAsync_BrokersReceiveMaximumBelowTheWindow_AllAcknowledgedWithoutAReconnect()
+    {
+        // mosquitto's max_inflight_messages 2 is announced as CONNACK Receive Maximum 2 (MQTT 5.0 §3.2.2.3.3), below the
+        // transport's window of 10: a client that sent more unacknowledged publishes would be disconnected (0x93
+        // "Receive Maximum exceeded"). libmosquitto holds the rest back; this pins that it does.
+        using var broker = MosquittoBroker.Started(maxInflight: 2);
+        var log = new MemoryLoggerFactory();
+        var options = Options(broker, "pub-recvmax");
+        options.InFlightWindow = 10;
+        await using var publisher = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            publisher.PublishAsync(new MqttOutboundMessage { Topic = $"t/recvmax/{i}", Payload = new[] { (byte)i }, Qos = 1 }, CancellationToken.None)))
+            .WaitAsync(TimeSpan.FromSeconds(60)); // bounds a hang only
+        Assert.All(outcomes, o => Assert.True(o.Accepted));
+        Assert.Equal(0, publisher.ReconnectCount);
+        Assert.Null(publisher.LastDisconnectCode);
+    }
+
     // Log event id of "MQTT broker frozen … forcing a reconnect" (src/XrfEdge.Messaging/Log.cs).
     private const int BrokerFrozenEvent = 7004;
 
