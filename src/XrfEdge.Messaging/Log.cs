@@ -18,11 +18,17 @@ internal static partial class Log
     [LoggerMessage(7003, LogLevel.Trace, "libmosquitto [{Level}]: {Text}")]
     public static partial void MosquittoLibraryLog(ILogger logger, int level, string text);
 
-    [LoggerMessage(7004, LogLevel.Warning, "MQTT broker frozen: a publish waited {Seconds:F1} s for its PUBACK on a live link; forcing a reconnect")]
+    [LoggerMessage(7004, LogLevel.Warning, "MQTT broker frozen: no PUBACK for {Seconds:F1} s while publishes wait on a live link; forcing a reconnect")]
     public static partial void BrokerFrozen(ILogger logger, double seconds);
 
-    [LoggerMessage(7005, LogLevel.Warning, "MQTT network thread restarted after {Seconds:F0} s without a connection (libmosquitto ends its thread on fatal errors)")]
-    public static partial void NetworkThreadRestarted(ILogger logger, double seconds);
+    [LoggerMessage(7005, LogLevel.Warning, "MQTT network thread restarted after {Seconds:F0} s without a connection (libmosquitto ends its thread on fatal errors); last cause: {Cause}")]
+    public static partial void NetworkThreadRestarted(ILogger logger, double seconds, string cause);
+
+    [LoggerMessage(7010, LogLevel.Warning, "MQTT {ClientId}: the broker refused the subscription to '{Filter}' (SUBACK 0x{Code:X2}: {Reason}); nothing published there reaches this client (remote commands, when it is the command filter): check the broker's ACL for this client")]
+    public static partial void SubscriptionRefused(ILogger logger, string clientId, string filter, int code, string reason);
+
+    [LoggerMessage(7009, LogLevel.Warning, "MQTT {ClientId}: the broker refused the connection again (CONNACK {Code}): {Description}; retrying with back-off")]
+    public static partial void ConnectionRefusedAgain(ILogger logger, string clientId, int code, string description);
 
     [LoggerMessage(7008, LogLevel.Warning, "MQTT network thread ended on a library error ({Cause}); restarting it in {Seconds:F1} s")]
     public static partial void NetworkThreadEnded(ILogger logger, string cause, double seconds);
@@ -59,6 +65,15 @@ internal static partial class Log
 
     [LoggerMessage(7024, LogLevel.Error, "Outbox byte cap reached ({Bytes} of {MaxBytes}) under RejectNew: new result REFUSED")]
     public static partial void OutboxCapReached(ILogger logger, long bytes, long maxBytes);
+
+    [LoggerMessage(7029, LogLevel.Warning, "Broker answered outbox row {RowId} on '{Topic}' with reason 0x{Reason:X2} ({Description}), a limit of the broker, not a fault of the row: not counted towards dead-lettering; rows so answered are sent again after a back-off (1 s, doubling up to 30 s while it lasts; reminders: event 7045)")]
+    public static partial void PassingRefusal(ILogger logger, long rowId, string topic, int reason, string description);
+
+    [LoggerMessage(7045, LogLevel.Warning, "Broker still answers outbox rows with a limit of its own (last reason 0x{Reason:X2}): {Answers} such answers since {Since:O}; {HeldBack} rows held back, next attempt in {Seconds:F0} s")]
+    public static partial void PassingRefusalStill(ILogger logger, int reason, int answers, DateTimeOffset since, int heldBack, double seconds);
+
+    [LoggerMessage(7046, LogLevel.Information, "Broker accepts outbox rows again, after {Answers} answers naming a limit of its own over {Seconds:F0} s")]
+    public static partial void PassingRefusalEnded(ILogger logger, int answers, double seconds);
 
     [LoggerMessage(7030, LogLevel.Warning, "Broker refused outbox row {RowId} on '{Topic}' with reason 0x{Reason:X2} ({Description}); dead-lettered: {DeadLettered}")]
     public static partial void PublishRefused(ILogger logger, long rowId, string topic, int reason, string description, bool deadLettered);
@@ -98,6 +113,9 @@ internal static partial class Log
 
     [LoggerMessage(7042, LogLevel.Debug, "Command {CommandId} ignored: {Reason}")]
     public static partial void CommandIgnored(ILogger logger, string commandId, string reason);
+
+    [LoggerMessage(7047, LogLevel.Warning, "Stop command {CommandId} executed although its ts lies {AgeSeconds:F0} s in the past (negative: in the future), outside the {MaxAgeSeconds:F0} s / {SkewSeconds:F0} s command window: a stop is never refused for its age; check the clocks of this instrument and of the sender")]
+    public static partial void StaleStopExecuted(ILogger logger, string commandId, double ageSeconds, double maxAgeSeconds, double skewSeconds);
 
     [LoggerMessage(7043, LogLevel.Error, "Command handler for {Name} threw")]
     public static partial void CommandHandlerFailed(ILogger logger, string name, Exception exception);

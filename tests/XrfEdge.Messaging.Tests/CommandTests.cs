@@ -148,6 +148,47 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.DoesNotContain(_replies.Received, m => m.Topic == ResponseTopic && Matches(m, "old-1", "accepted"));
     }
 
+    [Fact]
+    public async Task Start_RetainedOnTheBroker_ReplayedToAnInstrumentThatConnectsLater_XrayNotStarted()
+    {
+        // A dashboard publishes its start retained (a common slip). The broker hands it to every later subscriber, with
+        // the RETAIN flag set (MQTT 5.0 §3.3.1.3), on each (re)connect: it must never start an exposure there, even with
+        // a fresh ts. Review 2026-11-24: no defect (CommandProcessor ignores retained commands); pinned here.
+        await _requester.PublishAsync(new MqttOutboundMessage
+        {
+            Topic = Topics.Command("start"),
+            Payload = Encoding.UTF8.GetBytes($$"""{"command_id":"retained-1","ts":"{{Now()}}"}"""),
+            ResponseTopic = ResponseTopic,
+            Retain = true,
+        }, CancellationToken.None);
+
+        var handler = new FakeInstrumentHandler();
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "late.db") });
+        await using var transport = new MosquittoTransport(Program.ChildTransport(_broker.Port, "cmd-device-late"));
+        await using var late = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, _options, handler);
+        await late.StartAsync(CancellationToken.None);
+        await EventuallyAsync(() => late.Commands.ExpiredIgnored == 1);
+        Assert.Equal(0, handler.Starts);
+        await late.StopAsync(CancellationToken.None);
+
+        // Cleared, so that no later test's device meets it.
+        await _requester.PublishAsync(new MqttOutboundMessage { Topic = Topics.Command("start"), Payload = ReadOnlyMemory<byte>.Empty, Retain = true }, CancellationToken.None);
+    }
+
+    [Theory]
+    [InlineData(-10)]
+    [InlineData(10)]
+    public async Task Stop_TsOutsideTheWindowBecauseClocksDiffer_StillExecutedAndAnswered(int minutes)
+    {
+        // The dashboard's clock (or the instrument's, before NTP: a Raspberry Pi has no RTC) is 10 minutes off, against
+        // the 60 s of CommandOptions.MaxAge and 30 s of MaxClockSkew. A start must then be ignored; a stop was ignored
+        // too, without a reply, and the X-ray stayed on until the preset ended (up to 3600 s).
+        var skewed = DateTimeOffset.UtcNow.AddMinutes(minutes).ToString("O", CultureInfo.InvariantCulture);
+        await SendAsync("stop", $$"""{"command_id":"stop-skew","ts":"{{skewed}}"}""");
+        await ReplyAsync("stop-skew", "completed");
+        Assert.Equal(1, _handler.Stops);
+    }
+
     [Theory]
     [InlineData("start", "not json at all", null, "malformed_json")]
     [InlineData("start", """{"preset_s":30}""", null, "invalid")]

@@ -225,6 +225,35 @@ public sealed class PublisherTests : IDisposable
     }
 
     [Fact]
+    public async Task PublishStatus_LinkGoesSilentBeforeItsPuback_ReturnsAndTheStatusIsRetainedOnceTheBrokerAnswers()
+    {
+        // A portable instrument walked out of Wi-Fi range: the link is half-open (SIGSTOP stands in for it), so the status
+        // publish of a state change gets no PUBACK. The service's status worker awaits PublishStatusAsync between its LED
+        // updates; until 2026-11-24 it waited for the PUBACK, i.e. until the link came back, and the LEDs (measuring,
+        // offline) froze for the whole time out of range.
+        using var broker = MosquittoBroker.Started();
+        using var outbox = OpenOutbox();
+        await using var transport = new MosquittoTransport(DeviceTransport(broker, "dev-status-silent"));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) });
+        await publisher.StartAsync(CancellationToken.None);
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        broker.Signal("STOP");
+        var status = publisher.PublishStatusAsync(new InstrumentStatus { State = "measuring", BootId = "boot-silent", AppVersion = "0.1.0" }, CancellationToken.None);
+
+        // Bounds a hang only: without the fix the call completes only after SIGCONT, which comes after this line.
+        var finished = await Task.WhenAny(status, Task.Delay(TimeSpan.FromSeconds(30)));
+        broker.Signal("CONT");
+        Assert.Same(status, finished);
+        await status;
+
+        // Not lost: libmosquitto keeps the QoS 1 message and sends it again after the reconnect; it is retained.
+        await using var dashboard = await TestSubscriber.ConnectAsync(broker, Topics.Status);
+        await dashboard.WaitForAsync(m => m.Retain && Json(m).GetProperty("boot_id").GetString() == "boot-silent", 60);
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task LastWill_PublisherProcessKilled_OfflineAndNdeathWithBirthBdSeq()
     {
         using var broker = MosquittoBroker.Started();

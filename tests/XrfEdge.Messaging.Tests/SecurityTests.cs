@@ -331,6 +331,96 @@ public sealed class SecurityTests : IDisposable
         Assert.NotEqual(MqttConnectionState.Connected, transport.State);
     }
 
+    [Theory]
+    [InlineData(MqttProtocolVersion.Auto)]
+    [InlineData(MqttProtocolVersion.V311)]
+    public async Task Connect_WrongPasswordKeptRefused_EveryLaterAttemptStillNamesTheRefusal(MqttProtocolVersion protocol)
+    {
+        // A rotated broker password: every attempt is refused. The first refusal was logged (the state change to
+        // Disconnected); after it the state no longer changed, so a 3.1.1 link retrying with back-off logged nothing
+        // more, and an MQTT 5 link (libmosquitto ends its thread on a v5 refusal) logged only "network thread
+        // restarted after … s" every 2 × ReconnectDelayMax + 2 × KeepAlive. A journal read the next day no longer
+        // said why the instrument was offline.
+        using var broker = AuthBroker();
+        var log = new MemoryLoggerFactory();
+        var options = AuthOptions(broker, "wrong");
+        options.Protocol = protocol;
+        await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        transport.Start();
+
+        // Bounds a hang only: with ReconnectDelayMax 1 s and KeepAlive 5 s a v5 attempt follows every 12 s.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Naming(log).Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(Naming(log).Count >= 2, "log entries naming the refusal:\n" + string.Join('\n', log.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => $"{e.EventId} {e.Message}")));
+        Assert.NotEqual(MqttConnectionState.Connected, transport.State);
+
+        // Also for health (mqtt.last_refusal): the reason and the CONNACK code, not only libmosquitto's rc of the
+        // disconnect that followed (MOSQ_ERR_PROTOCOL 2 after an MQTT 5 refusal).
+        Assert.Contains("authori", transport.LastConnectRefusal, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(protocol == MqttProtocolVersion.V311 ? "CONNACK 5" : "0x87", transport.LastConnectRefusal, StringComparison.Ordinal);
+
+        // Warnings and errors that name the broker's refusal: v5 reason 0x87 "Not authorized" (mosquitto answers a bad
+        // password so), 3.1.1 return code 5 "not authorised" (MQTT 3.1.1 §3.2.2.3).
+        static List<MemoryLogEntry> Naming(MemoryLoggerFactory log) =>
+            [.. log.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("authori", StringComparison.OrdinalIgnoreCase))];
+    }
+
+    /// <summary>
+    /// A broker whose ACL lets clients publish but refuses every subscription: mosquitto's own dynamic-security plugin
+    /// (Debian's mosquitto package) with <c>defaultACLAccess.subscribe</c> false and no clients, anonymous access on. Its
+    /// SUBACK says 0x87 "Not authorized" (MQTT 5.0 §3.9.3) or 0x80 "Failure" (3.1.1 §3.9.3). The plain acl_file cannot
+    /// show this: mosquitto 2.0 grants every subscription and checks read access at delivery.
+    /// </summary>
+    private MosquittoBroker SubscriptionRefusingBroker()
+    {
+        var config = PathOf("dynsec.json");
+        File.WriteAllText(config, """{"defaultACLAccess":{"publishClientSend":true,"publishClientReceive":true,"subscribe":false,"unsubscribe":true},"clients":[],"groups":[],"roles":[]}""");
+        return MosquittoBroker.Started(listenerConfig: string.Join('\n',
+            "allow_anonymous true",
+            $"plugin {DynamicSecurityPlugin()}",
+            $"plugin_opt_config_file {config}"));
+    }
+
+    /// <summary>The plugin in the package's multiarch folder (/usr/lib/x86_64-linux-gnu on amd64, aarch64-linux-gnu on a Pi).</summary>
+    private static string DynamicSecurityPlugin() =>
+        Directory.EnumerateDirectories("/usr/lib").Select(d => Path.Combine(d, "mosquitto_dynamic_security.so")).FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException("mosquitto_dynamic_security.so (Debian package mosquitto) not found under /usr/lib/*/");
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.Auto, "0x87")]
+    [InlineData(MqttProtocolVersion.V311, "0x80")]
+    public async Task Subscribe_RefusedByBrokersAcl_RefusalLoggedNamingTheFilter(MqttProtocolVersion protocol, string reason)
+    {
+        // The device's command subscription refused by the broker: until 2026-11-24 nobody read the SUBACK, so remote
+        // start/stop never arrived and neither the device's log nor anything else said why.
+        using var broker = SubscriptionRefusingBroker();
+        var log = new MemoryLoggerFactory();
+        var options = Program.ChildTransport(broker.Port, "sub-refused");
+        options.Protocol = protocol;
+        await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        transport.Subscribe("xrf/v1/acme/XRF-0042/cmd/+", 1);
+        transport.Start();
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        // Bounds a hang only: the SUBACK follows the CONNACK at once.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Refusals(log).Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var refusal = Assert.Single(Refusals(log));
+        Assert.Contains("xrf/v1/acme/XRF-0042/cmd/+", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, refusal.Message, StringComparison.Ordinal);
+
+        static List<MemoryLogEntry> Refusals(MemoryLoggerFactory log) =>
+            [.. log.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("subscri", StringComparison.OrdinalIgnoreCase))];
+    }
+
     [Fact]
     public async Task Publish_OutsideAcl_PubackReason0x87NotAccepted()
     {

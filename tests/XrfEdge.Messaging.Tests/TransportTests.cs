@@ -16,6 +16,65 @@ public sealed class TransportTests
     };
 
     [Fact]
+    public async Task PublishAsync_SlowUplinkWithAcknowledgementsFlowing_NotTakenForAFrozenBroker()
+    {
+        // A window of ten 20 KiB messages (a backlog of spectra or scan chunks) over a 20 KiB/s uplink: the broker
+        // acknowledges one about every second, while the last one handed over waits about 10 s for its PUBACK. With an
+        // acknowledgement timeout of 4 s that wait was taken for a frozen broker (7004): the link was dropped and every
+        // unacknowledged message sent again from its start, over and over, while PUBACKs kept arriving.
+        const int Messages = 10;
+        const int PayloadBytes = 20 * 1024;
+        using var broker = MosquittoBroker.Started();
+        using var link = new SimulatedSlowLink(broker.Port, bytesPerSecond: 20 * 1024);
+        var log = new MemoryLoggerFactory();
+        var options = Options(broker, "pub-slow");
+        options.Port = link.Port;
+        options.AckTimeout = TimeSpan.FromSeconds(4);
+
+        // libmosquitto's own keep-alive must outlast what sits in the loopback socket buffers behind its PINGREQ (up to
+        // the whole window, ~10 s here): 30 s, the service's default (Mqtt:KeepAliveSeconds).
+        options.KeepAlive = TimeSpan.FromSeconds(30);
+        await using var publisher = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        var publishes = Enumerable.Range(0, Messages)
+            .Select(i => publisher.PublishAsync(new MqttOutboundMessage { Topic = $"t/slow/{i}", Payload = new byte[PayloadBytes], Qos = 1 }, CancellationToken.None))
+            .ToArray();
+
+        // Bounds a hang only.
+        var outcomes = await Task.WhenAll(publishes).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.All(outcomes, o => Assert.True(o.Accepted));
+        Assert.Empty(log.WithEvent(BrokerFrozenEvent));
+        Assert.Equal(0, publisher.ReconnectCount);
+    }
+
+    [Fact]
+    public async Task PublishAsync_BrokersReceiveMaximumBelowTheWindow_AllAcknowledgedWithoutAReconnect()
+    {
+        // mosquitto's max_inflight_messages 2 is announced as CONNACK Receive Maximum 2 (MQTT 5.0 §3.2.2.3.3), below the
+        // transport's window of 10: a client that sent more unacknowledged publishes would be disconnected (0x93
+        // "Receive Maximum exceeded"). libmosquitto holds the rest back; this pins that it does.
+        using var broker = MosquittoBroker.Started(maxInflight: 2);
+        var log = new MemoryLoggerFactory();
+        var options = Options(broker, "pub-recvmax");
+        options.InFlightWindow = 10;
+        await using var publisher = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            publisher.PublishAsync(new MqttOutboundMessage { Topic = $"t/recvmax/{i}", Payload = new[] { (byte)i }, Qos = 1 }, CancellationToken.None)))
+            .WaitAsync(TimeSpan.FromSeconds(60)); // bounds a hang only
+        Assert.All(outcomes, o => Assert.True(o.Accepted));
+        Assert.Equal(0, publisher.ReconnectCount);
+        Assert.Null(publisher.LastDisconnectCode);
+    }
+
+    // Log event id of "MQTT broker frozen … forcing a reconnect" (src/XrfEdge.Messaging/Log.cs).
+    private const int BrokerFrozenEvent = 7004;
+
+    [Fact]
     public async Task PublishAsync_V5PropertiesRoundTrip_SubscriberSeesEveryProperty()
     {
         using var broker = MosquittoBroker.Started();

@@ -13,8 +13,8 @@ namespace XrfEdge.Messaging.Commands;
 
 /// <summary>
 /// Handles <c>…/cmd/{start|stop|set_preset|get_spectrum|ping}</c> (docs/mqtt.md §2, schema docs/schemas/command.schema.json):
-/// validates the JSON, ignores duplicates (by command and <c>command_id</c>; never a <c>stop</c>), expired and retained
-/// commands, answers malformed ones with a <c>rejected</c> reply naming the problem, replies <c>accepted</c> at once and
+/// validates the JSON, ignores duplicates (by command and <c>command_id</c>; never a <c>stop</c>), expired (never a
+/// <c>stop</c>) and retained commands, answers malformed ones with a <c>rejected</c> reply naming the problem, replies <c>accepted</c> at once and
 /// <c>completed</c>/<c>failed</c> when done. Replies go to the v5 Response Topic with the Correlation Data copied, or on
 /// 3.1.1 to the payload's <c>reply_to</c> with its <c>correlation_id</c> echoed (default: <c>…/cmd_resp</c>); either
 /// must lie in the fleet's operations namespace. Remote X-ray start is refused unless
@@ -402,10 +402,20 @@ public sealed class CommandProcessor
             var age = now - issuedAt;
             if (age > _options.MaxAge || age < -_options.MaxClockSkew)
             {
-                return Ignore(id, $"expired: issued {age.TotalSeconds:F0} s ago, limit {_options.MaxAge.TotalSeconds:F0} s", ref _expired);
-            }
+                if (name != "stop")
+                {
+                    return Ignore(id, $"expired: issued {age.TotalSeconds:F0} s ago, limit {_options.MaxAge.TotalSeconds:F0} s", ref _expired);
+                }
 
-            deadline = issuedAt + _options.MaxAge;
+                // A stop is executed whatever its age, as it is never de-duplicated: stopping is always safe, and the
+                // usual cause is a clock that differs (a sender's, or the instrument's before NTP), which silenced
+                // every stop with no reply and left the X-ray on until the preset ended (until 2026-11-24).
+                Log.StaleStopExecuted(_logger, Quote(id), age.TotalSeconds, _options.MaxAge.TotalSeconds, _options.MaxClockSkew.TotalSeconds);
+            }
+            else
+            {
+                deadline = issuedAt + _options.MaxAge;
+            }
         }
 
         if (message.MessageExpiry is { } expiry)
@@ -413,8 +423,12 @@ public sealed class CommandProcessor
             // The remaining interval when the broker forwarded it; the device cannot see the original one.
             var arrived = message.ReceivedAt == default ? now : message.ReceivedAt;
             var expiresAt = arrived + expiry;
-            deadline = deadline is { } d && d < expiresAt ? d : expiresAt;
-            if (now > expiresAt)
+            if (name != "stop")
+            {
+                deadline = deadline is { } d && d < expiresAt ? d : expiresAt;
+            }
+
+            if (now > expiresAt && name != "stop")
             {
                 return Ignore(id, $"expired: its Message Expiry ended at {DetectionPayload.Iso(expiresAt)}", ref _expired);
             }

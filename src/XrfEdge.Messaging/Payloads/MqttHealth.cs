@@ -5,4 +5,5 @@ namespace XrfEdge.Messaging.Payloads;
 /// <param name="ReconnectsTotal">Reconnects since start.</param>
 /// <param name="LastDisconnectCode">libmosquitto rc of the last unexpected disconnect (7 connection lost, 19 keep-alive), or null.</param>
 /// <param name="Protocol">"5" or "3.1.1".</param>
-public sealed record MqttHealth(bool Connected, long ReconnectsTotal, int? LastDisconnectCode, string Protocol);
+/// <param name="LastRefusal">The broker's last CONNACK refusal with its reason (bad credentials, not authorised, …), or null.</param>
+public sealed record MqttHealth(bool Connected, long ReconnectsTotal, int? LastDisconnectCode, string Protocol, string? LastRefusal = null);

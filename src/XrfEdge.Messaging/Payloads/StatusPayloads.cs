@@ -107,6 +107,14 @@ public static class StatusPayloads
             }
 
             w.WriteString("protocol", mqtt.Protocol);
+            if (mqtt.LastRefusal is null)
+            {
+                w.WriteNull("last_refusal");
+            }
+            else
+            {
+                w.WriteString("last_refusal", mqtt.LastRefusal);
+            }
             w.WriteEndObject();
             WriteModel(w, model);
             w.WriteEndObject();

@@ -19,6 +19,14 @@ namespace XrfEdge.Messaging.Publishing;
 /// </summary>
 public sealed class DetectionPublisher : IAsyncDisposable
 {
+    /// <summary>
+    /// Longest wait for the PUBACK of a directly published message (status, health, discovery, <c>offline</c>): 5 s, the
+    /// bound the <c>offline</c> at a stop always had. On a live link the answer takes milliseconds; past the bound the
+    /// message is left to libmosquitto's resend. Until 2026-11-24 a status published as the link went silent waited for
+    /// the reconnect, and with it the service's status worker and its LEDs (docs/mqtt.md §1).
+    /// </summary>
+    private static readonly TimeSpan DirectPublishWait = TimeSpan.FromSeconds(5);
+
     private static readonly OutboxKind[] NativeKinds = [OutboxKind.Detection, OutboxKind.Spectrum, OutboxKind.CommandResponse, OutboxKind.HealthHistory];
 
     private readonly IMqttTransport _transport;
@@ -161,7 +169,11 @@ public sealed class DetectionPublisher : IAsyncDisposable
         return receipt;
     }
 
-    /// <summary>Publishes the retained <c>status</c> (directly; the latest value is all that matters).</summary>
+    /// <summary>
+    /// Publishes the retained <c>status</c> (directly; the latest value is all that matters). Returns on the broker's
+    /// answer, or after <see cref="DirectPublishWait"/> (5 s) without one: the message is then left to libmosquitto,
+    /// which sends it again after the reconnect.
+    /// </summary>
     public async Task PublishStatusAsync(InstrumentStatus status, CancellationToken cancellationToken)
     {
         await PublishDirectAsync(new MqttOutboundMessage
@@ -187,7 +199,8 @@ public sealed class DetectionPublisher : IAsyncDisposable
             _transport.State == MqttConnectionState.Connected,
             _transport.ReconnectCount,
             _transport.LastDisconnectCode,
-            _transport.NegotiatedProtocol == MqttProtocolVersion.V311 ? "3.1.1" : "5");
+            _transport.NegotiatedProtocol == MqttProtocolVersion.V311 ? "3.1.1" : "5",
+            _transport.LastConnectRefusal);
         var payload = StatusPayloads.BuildHealth(health, _outbox.GetStatistics(), mqtt, _model(), _time.GetUtcNow());
         // QoS 0: health is "latest value", never backlogged (reference §1.4); a dropped one is replaced a period later.
         await PublishDirectAsync(new MqttOutboundMessage { Topic = _topics.Health, Payload = payload, Qos = 0, Retain = true, ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
@@ -411,7 +424,30 @@ public sealed class DetectionPublisher : IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Publishes a message that has no outbox row (status, health, discovery, <c>offline</c>) and waits for the broker's
+    /// answer at most <see cref="DirectPublishWait"/>. A message not answered by then stays with libmosquitto, which sends
+    /// it again after a reconnect (QoS 1); its refusal or failure is still logged when it comes.
+    /// </summary>
     private async Task PublishDirectAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
+    {
+        var published = PublishAndReportAsync(message, cancellationToken);
+        try
+        {
+            await published.WaitAsync(DirectPublishWait, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The link went silent (half-open, out of range): the callers (the service's status worker between its LED
+            // updates, the routing loop for discovery) must not wait for a link that may stay away for hours.
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Publishes and logs a refusal or failure; never throws for a refusal, a lost link or a cancellation.</summary>
+    private async Task PublishAndReportAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
     {
         try
         {

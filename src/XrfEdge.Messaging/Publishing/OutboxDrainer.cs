@@ -10,9 +10,11 @@ namespace XrfEdge.Messaging.Publishing;
 /// <summary>
 /// The send path of the outbox (reference §3.2): while connected, hand the oldest rows to the transport keeping at most
 /// <c>window</c> unacknowledged; delete a row only after its PUBACK (reason &lt; 0x80), in batched transactions; a refused
-/// row is counted and retried (then dead-lettered), and so is a row whose publish throws for the row itself (MOSQ_ERR_INVAL,
-/// an encoding error; logged 7039, recorded as reason 0x80), while a hand-over that fails for the link (NO_CONN, not
-/// connected) rewinds the cursor so nothing is skipped and waits for the reconnect, uncounted. Rows
+/// row is counted and retried (then dead-lettered), except for the broker's own limits (0x97 quota exceeded, 0x91 packet
+/// identifier in use), which hold the row back on a back-off of their own, uncounted; a row whose publish throws for the
+/// row itself (MOSQ_ERR_INVAL, an encoding error; logged 7039, recorded as reason 0x80) is counted like a refusal,
+/// while a hand-over that fails for the link (NO_CONN, not connected) rewinds the cursor so nothing is skipped and waits
+/// for the reconnect, uncounted. Rows
 /// the library still holds across a reconnect stay "in flight" (libmosquitto resends them with the same mid). A storage
 /// error while recording acknowledgements (a refusal that cannot be written, e.g. SQLITE_FULL moving a row to the
 /// dead-letter table) never ends the acknowledgement loop: the affected rows stay queued and are sent again. A refused
@@ -35,6 +37,15 @@ internal sealed class OutboxDrainer
     /// </summary>
     private const int NotHandedOverReason = 0x80;
 
+    /// <summary>
+    /// PUBACK reasons that describe the broker's state, not the row (MQTT 5.0 §3.4.2.1): 0x91 "Packet Identifier in
+    /// use" (session state out of step) and 0x97 "Quota exceeded" (an implementation or administrative limit, such as a
+    /// cloud broker's publish-rate quota met while a backlog drains at full speed). Sent again unchanged the row is
+    /// accepted once the condition passes, so such an answer is not counted towards <see cref="OutboxOptions.MaxAttempts"/>:
+    /// until 2026-11-24 a week's backlog answered 0x97 a few times in a row was dead-lettered within seconds.
+    /// </summary>
+    private static readonly int[] PassingRefusalReasons = [0x91, 0x97];
+
     private readonly IMqttTransport _transport;
     private readonly SqliteOutbox _outbox;
     private readonly IReadOnlyCollection<OutboxKind>? _kinds;
@@ -51,6 +62,7 @@ internal sealed class OutboxDrainer
     private readonly List<long> _heldBack = [];
     private readonly HashSet<long> _releasedFromHold = [];
     private readonly StorageRetryBackoff _ackBackoff;
+    private readonly StorageRetryBackoff _passingBackoff;
     private readonly HashSet<long> _awaitingDelete = [];
     private DateTimeOffset _ackRetryAt;
     private int _awaitingDeleteCount;
@@ -71,7 +83,8 @@ internal sealed class OutboxDrainer
         ILogger logger,
         TimeProvider time,
         StorageRetryBackoff? refusalBackoff = null,
-        StorageRetryBackoff? ackBackoff = null)
+        StorageRetryBackoff? ackBackoff = null,
+        StorageRetryBackoff? passingBackoff = null)
     {
         _transport = transport;
         _outbox = outbox;
@@ -83,6 +96,7 @@ internal sealed class OutboxDrainer
         _time = time;
         _refusalBackoff = refusalBackoff ?? new StorageRetryBackoff(StorageRetryBackoff.DefaultInitial, StorageRetryBackoff.DefaultCap);
         _ackBackoff = ackBackoff ?? new StorageRetryBackoff(StorageRetryBackoff.DefaultInitial, StorageRetryBackoff.DefaultCap);
+        _passingBackoff = passingBackoff ?? new StorageRetryBackoff(StorageRetryBackoff.DefaultInitial, StorageRetryBackoff.DefaultCap);
     }
 
     /// <summary>Rows acknowledged and deleted since start.</summary>
@@ -277,6 +291,7 @@ internal sealed class OutboxDrainer
         var batch = new List<Completion>(256);
         var retry = new List<long>(16);
         var unrecorded = new List<(OutboxRow Row, MqttPublishOutcome Refusal, Exception Error)>(4);
+        var passing = new List<(OutboxRow Row, MqttPublishOutcome Refusal)>(4);
         while (true)
         {
             if (_ackBackoff.Failing)
@@ -303,6 +318,7 @@ internal sealed class OutboxDrainer
             batch.Clear();
             retry.Clear();
             unrecorded.Clear();
+            passing.Clear();
             while (batch.Count < 1024 && _acks.Reader.TryRead(out var completion))
             {
                 batch.Add(completion);
@@ -338,6 +354,12 @@ internal sealed class OutboxDrainer
                         // fails (the broker has it; a second copy would only be a duplicate for consumers to drop).
                         _awaitingDelete.Add(c.Row.Id);
                     }
+                    else if (c.Outcome is { } limited && c.Error is null && PassingRefusalReasons.Contains(limited.ReasonCode))
+                    {
+                        // The broker's limit, not the row's fault: held back (below), not counted, never dead-lettered.
+                        Interlocked.Increment(ref _refused);
+                        passing.Add((c.Row, limited));
+                    }
                     else if (c.Outcome is { } refused)
                     {
                         Interlocked.Increment(ref _refused);
@@ -371,6 +393,7 @@ internal sealed class OutboxDrainer
                 // (at-least-once, never skipped).
                 batchError = ex;
                 unrecorded.Clear();
+                passing.Clear();
                 retry.Clear();
                 foreach (var c in batch)
                 {
@@ -394,6 +417,8 @@ internal sealed class OutboxDrainer
             }
 
             var step = unrecorded.Count > 0 ? _refusalBackoff.Fail(now) : (StorageRetryBackoff.Step?)null;
+            var passingStep = passing.Count > 0 ? _passingBackoff.Fail(now) : (StorageRetryBackoff.Step?)null;
+            var brokerAccepted = false;
             var acceptedAfterHold = false;
             int heldBack;
             lock (_gate)
@@ -409,6 +434,8 @@ internal sealed class OutboxDrainer
                     {
                         acceptedAfterHold |= c.Outcome.Accepted;
                     }
+
+                    brokerAccepted |= c.Outcome is { Accepted: true };
                 }
 
                 // Deleted rows leave the in-flight set only now: until then the send loop must not read them again.
@@ -424,9 +451,20 @@ internal sealed class OutboxDrainer
                     _heldBack.Add(u.Row.Id);
                 }
 
+                foreach (var p in passing)
+                {
+                    _inFlight.Add(p.Row.Id);
+                    _heldBack.Add(p.Row.Id);
+                }
+
                 if (step is { } held)
                 {
                     _heldBackUntil = now + held.Delay;
+                }
+
+                if (passingStep is { } limit && now + limit.Delay > _heldBackUntil)
+                {
+                    _heldBackUntil = now + limit.Delay;
                 }
 
                 heldBack = _heldBack.Count;
@@ -441,6 +479,7 @@ internal sealed class OutboxDrainer
             Interlocked.Add(ref _sent, deleted.Count);
             Volatile.Write(ref _awaitingDeleteCount, _awaitingDelete.Count);
             ReportRefusalStorage(step, unrecorded, heldBack, refusalRecorded || acceptedAfterHold, now);
+            ReportPassingRefusals(passingStep, passing, heldBack, brokerAccepted, now);
             ReportAckStorage(ackStep, batchError ?? deleteError, batchError is not null, batch.Count, batchError is null && _awaitingDelete.Count == 0, now);
             Wake();
         }
@@ -572,6 +611,34 @@ internal sealed class OutboxDrainer
         if (succeeded && _refusalBackoff.Succeed(now) is { } outage)
         {
             Log.RefusalRecordingRecovered(_logger, outage.Failures, outage.Duration.TotalSeconds);
+        }
+    }
+
+    /// <summary>
+    /// Logs the broker's answers that name a limit of its own (<see cref="PassingRefusalReasons"/>) within
+    /// <see cref="_passingBackoff"/>'s budget: the first of a spell in full (7029), later ones at most once per back-off
+    /// step (7045), and the end of the spell once (7046), when the broker accepts a row again.
+    /// </summary>
+    private void ReportPassingRefusals(StorageRetryBackoff.Step? step, List<(OutboxRow Row, MqttPublishOutcome Refusal)> passing, int heldBack, bool accepted, DateTimeOffset now)
+    {
+        if (step is { } limited)
+        {
+            var (row, refusal) = passing[0];
+            if (limited.Report == StorageRetryBackoff.Report.First)
+            {
+                Log.PassingRefusal(_logger, row.Id, row.Topic, refusal.ReasonCode, refusal.Description);
+            }
+            else if (limited.Report == StorageRetryBackoff.Report.StillFailing)
+            {
+                Log.PassingRefusalStill(_logger, refusal.ReasonCode, limited.Failures, limited.Since, heldBack, limited.Delay.TotalSeconds);
+            }
+
+            return;
+        }
+
+        if (accepted && _passingBackoff.Succeed(now) is { } spell)
+        {
+            Log.PassingRefusalEnded(_logger, spell.Failures, spell.Duration.TotalSeconds);
         }
     }
 

@@ -23,6 +23,12 @@ public interface IMqttTransport : IAsyncDisposable
     /// <summary>The <c>mosq_err_t</c> of the last unexpected disconnect, or null.</summary>
     int? LastDisconnectCode { get; }
 
+    /// <summary>
+    /// The broker's last refusal of a CONNECT (its CONNACK reason named, e.g. "connection refused: Not authorized
+    /// (CONNACK 135, 0x87)"), kept after a later successful connect; null when none was refused.
+    /// </summary>
+    string? LastConnectRefusal => null;
+
     /// <summary>Raised (off the network thread, in order) on every state change.</summary>
     event EventHandler<MqttStateChangedEventArgs>? StateChanged;
 

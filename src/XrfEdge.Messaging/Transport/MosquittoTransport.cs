@@ -41,6 +41,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private readonly Lock _lifecycle = new();
     private readonly Dictionary<int, PendingPublish> _pending = [];
     private readonly List<(string Filter, int Qos)> _subscriptions = [];
+    private readonly Dictionary<int, string> _subscribing = []; // SUBSCRIBE mid → filter until its SUBACK; guarded by _gate
     private readonly Channel<MqttInboundMessage> _inbound =
         Channel.CreateBounded<MqttInboundMessage>(new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<MqttStateChangedEventArgs> _events = Channel.CreateUnbounded<MqttStateChangedEventArgs>(new() { SingleReader = true });
@@ -70,6 +71,8 @@ public sealed class MosquittoTransport : IMqttTransport
     private DateTimeOffset? _fatalRestartAt; // when a thread ended by a library error is restarted; guarded by _lifecycle
     private int _fatalRestarts;           // consecutive such restarts, for the back-off; reset on CONNACK success
     private long _brokerMaximumPacketSize; // the last CONNACK's Maximum Packet Size (v5), 0 = none announced
+    private string? _lastConnectRefusal;   // the broker's last CONNACK refusal, kept after a later success (health)
+    private DateTimeOffset _lastAckAt;     // when the last PUBACK arrived; guarded by _gate
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
     /// <exception cref="MqttException">libmosquitto is older than 2.0, or rejected an option (its message says which).</exception>
@@ -151,6 +154,7 @@ public sealed class MosquittoTransport : IMqttTransport
         LibMosquitto.ConnectV5CallbackSet(_handle, &OnConnect);
         LibMosquitto.DisconnectV5CallbackSet(_handle, &OnDisconnect);
         LibMosquitto.PublishV5CallbackSet(_handle, &OnPublish);
+        LibMosquitto.SubscribeV5CallbackSet(_handle, &OnSubscribe);
         LibMosquitto.MessageV5CallbackSet(_handle, &OnMessage);
         LibMosquitto.LogCallbackSet(_handle, &OnLog);
         _stateSince = _time.GetUtcNow();
@@ -201,6 +205,9 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
     }
+
+    /// <inheritdoc/>
+    public string? LastConnectRefusal => Volatile.Read(ref _lastConnectRefusal);
 
     /// <summary>
     /// The largest PUBLISH packet sent now, in bytes: the smaller of <see cref="MqttTransportOptions.MaxPacketBytes"/>
@@ -286,7 +293,7 @@ public sealed class MosquittoTransport : IMqttTransport
         }
 
         // Not connected = NO_CONN and not queued (reference §2.1); on_connect re-subscribes everything.
-        _ = LibMosquitto.SubscribeV5(_handle, out _, topicFilter, qos, 0, 0);
+        SubscribeNow(topicFilter, qos);
     }
 
     /// <inheritdoc/>
@@ -562,6 +569,20 @@ public sealed class MosquittoTransport : IMqttTransport
     }
 
     [UnmanagedCallersOnly]
+    private static unsafe void OnSubscribe(nint mosq, nint obj, int mid, int qosCount, int* grantedQos, nint properties)
+    {
+        try
+        {
+            FromObj(obj)?.HandleSubscribed(mid, qosCount > 0 && grantedQos is not null ? grantedQos[0] : 0);
+        }
+#pragma warning disable CA1031 // An exception escaping into native code would end the process.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    [UnmanagedCallersOnly]
     private unsafe static void OnMessage(nint mosq, nint obj, LibMosquitto.MosquittoMessage* message, nint properties)
     {
         try
@@ -641,7 +662,18 @@ public sealed class MosquittoTransport : IMqttTransport
                 return;
             }
 
-            SetState(MqttConnectionState.Disconnected, rc, $"connection refused: {text}");
+            // Named again at every later attempt: the state stays Disconnected, so SetState logs only the first refusal,
+            // and libmosquitto ends its thread on an MQTT 5 refusal (MOSQ_ERR_PROTOCOL), whose restart log (7005) and
+            // disconnect description take the cause from _lastLibraryError. Until 2026-11-24 only the first refusal was
+            // named; a journal read later said "network thread restarted" every few minutes and never why.
+            var refusal = $"connection refused: {text} (CONNACK {rc}, 0x{rc:X2})";
+            Volatile.Write(ref _lastConnectRefusal, refusal);
+            Volatile.Write(ref _lastLibraryError, refusal);
+            if (!SetState(MqttConnectionState.Disconnected, rc, $"connection refused: {text}"))
+            {
+                Log.ConnectionRefusedAgain(_logger, _options.ClientId, rc, refusal);
+            }
+
             return;
         }
 
@@ -657,11 +689,13 @@ public sealed class MosquittoTransport : IMqttTransport
 
             _everConnected = true;
             subscriptions = [.. _subscriptions];
+            _subscribing.Clear(); // no SUBACK of an earlier connection can still come
+
         }
 
         foreach (var (filter, qos) in subscriptions)
         {
-            _ = LibMosquitto.SubscribeV5(_handle, out _, filter, qos, 0, 0);
+            SubscribeNow(filter, qos);
         }
 
         foreach (var birth in _options.BirthMessages)
@@ -762,10 +796,48 @@ public sealed class MosquittoTransport : IMqttTransport
         lock (_gate)
         {
             _pending.Remove(mid, out pending);
+            _lastAckAt = _time.GetUtcNow();
         }
 
         var text = reasonCode == 0 ? "success" : LibMosquitto.ReasonText(reasonCode);
         pending?.Completion.TrySetResult(new MqttPublishOutcome(reasonCode, text));
+    }
+
+    /// <summary>
+    /// SUBSCRIBE for one filter; its mid is registered under <see cref="_gate"/> across the call, so the SUBACK (read
+    /// on the library's thread) cannot overtake the registration.
+    /// </summary>
+    private void SubscribeNow(string filter, int qos)
+    {
+        lock (_gate)
+        {
+            if (LibMosquitto.SubscribeV5(_handle, out var mid, filter, qos, 0, 0) == LibMosquitto.ErrSuccess)
+            {
+                _subscribing[mid] = filter;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A SUBACK: a granted QoS of 0x80 or more is the broker's refusal (MQTT 5.0 §3.9.3: 0x87 not authorized, …; 3.1.1
+    /// §3.9.3: 0x80 failure), e.g. an ACL that does not let this client read its command topics. Nothing sent there will
+    /// arrive, so it is logged (7010) at every connect; until 2026-11-24 nobody read the SUBACK.
+    /// </summary>
+    private void HandleSubscribed(int mid, int granted)
+    {
+        string? filter;
+        lock (_gate)
+        {
+            _subscribing.Remove(mid, out filter);
+        }
+
+        if (granted < 0x80 || filter is null)
+        {
+            return;
+        }
+
+        var reason = _protocol == LibMosquitto.ProtocolV5 ? LibMosquitto.ReasonText(granted) : "Failure (MQTT 3.1.1 has no reason)";
+        Log.SubscriptionRefused(_logger, _options.ClientId, filter, granted, reason);
     }
 
     private unsafe void HandleMessage(LibMosquitto.MosquittoMessage* message, nint properties)
@@ -871,8 +943,10 @@ public sealed class MosquittoTransport : IMqttTransport
             MqttConnectionState state;
             DateTimeOffset since;
             DateTimeOffset? oldestPending = null;
+            DateTimeOffset lastAck;
             lock (_gate)
             {
+                lastAck = _lastAckAt;
                 if (_stopping || _restarting)
                 {
                     return;
@@ -932,15 +1006,18 @@ public sealed class MosquittoTransport : IMqttTransport
 
             if (restartEndedThread)
             {
-                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds);
+                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds, Volatile.Read(ref _lastLibraryError) ?? "none logged by libmosquitto");
                 RestartNetworkThread();
                 return;
             }
 
             if (state == MqttConnectionState.Connected && oldestPending is { } oldest)
             {
-                // Measured from the later of send and connect: messages queued while offline wait for the link, not the broker.
-                var waiting = now - (oldest > since ? oldest : since);
+                // Measured from the latest of send, connect and the last PUBACK: messages queued while offline wait for
+                // the link, not the broker, and a broker whose PUBACKs keep coming is not frozen, however long the last
+                // of a window waits behind the others on a slow uplink. Until 2026-11-24 the last PUBACK was not counted:
+                // ten 20 KiB messages on a 20 KiB/s link were taken for a frozen broker and sent again from the start.
+                var waiting = now - Latest(oldest, since, lastAck);
                 if (waiting > _ackTimeout)
                 {
                     Log.BrokerFrozen(_logger, waiting.TotalSeconds);
@@ -951,7 +1028,7 @@ public sealed class MosquittoTransport : IMqttTransport
                 && now - since > (2 * _options.ReconnectDelayMax) + (2 * _options.KeepAlive))
             {
                 // P2: the loop thread ends for good on "fatal" errors (TLS, protocol, …); restart it.
-                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds);
+                Log.NetworkThreadRestarted(_logger, (now - since).TotalSeconds, Volatile.Read(ref _lastLibraryError) ?? "none logged by libmosquitto");
                 RestartNetworkThread();
             }
         }
@@ -962,6 +1039,8 @@ public sealed class MosquittoTransport : IMqttTransport
             Log.SupervisorFailed(_logger, ex);
         }
     }
+
+    private static DateTimeOffset Latest(DateTimeOffset a, DateTimeOffset b, DateTimeOffset c) => a > b ? (a > c ? a : c) : (b > c ? b : c);
 
     private void RestartNetworkThread()
     {
@@ -1058,13 +1137,14 @@ public sealed class MosquittoTransport : IMqttTransport
         return cause is null ? LibMosquitto.ErrorText(rc) : $"{LibMosquitto.ErrorText(rc)} (library: {cause})";
     }
 
-    private void SetState(MqttConnectionState state, int code, string description)
+    /// <summary>Changes the state and reports it (logged by the dispatcher); false when it already was <paramref name="state"/>.</summary>
+    private bool SetState(MqttConnectionState state, int code, string description)
     {
         lock (_gate)
         {
             if (state == _state)
             {
-                return;
+                return false;
             }
 
             _state = state;
@@ -1080,6 +1160,7 @@ public sealed class MosquittoTransport : IMqttTransport
         }
 
         _events.Writer.TryWrite(new MqttStateChangedEventArgs(state, code, description));
+        return true;
     }
 
     private void FailPending(Exception error)

@@ -61,8 +61,9 @@ public sealed class MqttTransportOptions
     /// <summary>Reconnect delay cap; 60 s by default.</summary>
     public TimeSpan ReconnectDelayMax { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>A QoS 1 publish unanswered this long on a link that claims to be up marks the broker frozen and forces a reconnect.
-    /// Null = 2× keep-alive.</summary>
+    /// <summary>No PUBACK for this long while QoS 1 publishes wait, on a link that claims to be up, marks the broker frozen and
+    /// forces a reconnect; counted from the latest of the oldest waiting publish, the connect and the last PUBACK, so a
+    /// slow uplink whose PUBACKs keep coming is not taken for a frozen broker. Null = 2× keep-alive.</summary>
     public TimeSpan? AckTimeout { get; set; }
 
     /// <summary>Messages published (retained birth) right after every accepted CONNACK, e.g. availability <c>online</c>.</summary>

@@ -6,10 +6,13 @@ namespace XrfEdge.Messaging.Tests.Support;
 public sealed class FakeInstrumentHandler : IInstrumentCommandHandler
 {
     private int _starts;
+    private int _stops;
 
     public bool InterlockAllowsExposure { get; set; } = true;
 
     public int Starts => Volatile.Read(ref _starts);
+
+    public int Stops => Volatile.Read(ref _stops);
 
     public TimeSpan? LastPreset { get; private set; }
 
@@ -22,7 +25,11 @@ public sealed class FakeInstrumentHandler : IInstrumentCommandHandler
         return Task.FromResult(CommandResult.Completed(new Dictionary<string, string> { ["measurement_id"] = "M-REMOTE-1", ["sample_id"] = command.SampleId ?? string.Empty }));
     }
 
-    public Task<CommandResult> StopAsync(CancellationToken cancellationToken) => Task.FromResult(CommandResult.Completed());
+    public Task<CommandResult> StopAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _stops);
+        return Task.FromResult(CommandResult.Completed());
+    }
 
     public Task<CommandResult> SetPresetAsync(TimeSpan preset, CancellationToken cancellationToken)
     {

@@ -42,8 +42,12 @@ public sealed class MosquittoBroker : IDisposable
 
     public static string Executable => File.Exists("/usr/sbin/mosquitto") ? "/usr/sbin/mosquitto" : "mosquitto";
 
-    /// <summary>Creates (not starts) a broker; <paramref name="extraConfig"/> is appended to the listener block.</summary>
-    public static MosquittoBroker Create(string extraConfig = "", bool persistence = false, string? listenerConfig = null)
+    /// <summary>
+    /// Creates (not starts) a broker; <paramref name="extraConfig"/> is appended to the listener block;
+    /// <paramref name="maxInflight"/> sets mosquitto's <c>max_inflight_messages</c> (announced to MQTT 5 clients as
+    /// CONNACK Receive Maximum), else XRFEDGE_TEST_BROKER_MAX_INFLIGHT or 0 (unlimited).
+    /// </summary>
+    public static MosquittoBroker Create(string extraConfig = "", bool persistence = false, string? listenerConfig = null, int? maxInflight = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "xrfedge-mqtt-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
@@ -68,10 +72,10 @@ public sealed class MosquittoBroker : IDisposable
         // Diagnosis only (docs/mqtt.md, "Loss test"): XRFEDGE_TEST_BROKER_MAX_INFLIGHT=N sets mosquitto's in-flight window
         // (0, the tests' default, is unlimited). mosquitto's autosave_on_changes counts queued messages but not those it
         // sends straight into a connected client's in-flight window, so the window decides what a save can miss.
-        var maxInflight = Environment.GetEnvironmentVariable("XRFEDGE_TEST_BROKER_MAX_INFLIGHT") ?? "0";
-        if (!int.TryParse(maxInflight, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var inflight))
+        var window = maxInflight?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? Environment.GetEnvironmentVariable("XRFEDGE_TEST_BROKER_MAX_INFLIGHT") ?? "0";
+        if (!int.TryParse(window, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var inflight))
         {
-            throw new InvalidOperationException($"XRFEDGE_TEST_BROKER_MAX_INFLIGHT must be a whole number ≥ 0, got '{maxInflight}'");
+            throw new InvalidOperationException($"XRFEDGE_TEST_BROKER_MAX_INFLIGHT must be a whole number ≥ 0, got '{window}'");
         }
 
         config.AppendLine($"max_inflight_messages {inflight}");
@@ -88,9 +92,9 @@ public sealed class MosquittoBroker : IDisposable
         return new MosquittoBroker(directory, port, path);
     }
 
-    public static MosquittoBroker Started(string extraConfig = "", bool persistence = false, string? listenerConfig = null)
+    public static MosquittoBroker Started(string extraConfig = "", bool persistence = false, string? listenerConfig = null, int? maxInflight = null)
     {
-        var broker = Create(extraConfig, persistence, listenerConfig);
+        var broker = Create(extraConfig, persistence, listenerConfig, maxInflight);
         broker.Start();
         return broker;
     }

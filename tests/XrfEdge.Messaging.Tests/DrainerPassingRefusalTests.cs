@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Messaging.Transport;
+
+namespace XrfEdge.Messaging.Tests;
+
+/// <summary>
+/// The drainer when the broker answers a row's PUBLISH with a reason that describes the broker's state, not the row:
+/// MQTT 5.0 §3.4.2.1 0x97 "Quota exceeded" (an implementation or administrative limit, e.g. a cloud broker throttling
+/// a backlog drained at full speed) and 0x91 "Packet Identifier in use" (session state out of step). Such a row must wait
+/// and be sent again, never be dead-lettered for it. A fake transport on a real SQLite outbox: mosquitto 2.0 answers a
+/// QoS 1 PUBLISH with 0x97 only for QoS 2 flows, so no real broker can be made to give it.
+/// </summary>
+public sealed class DrainerPassingRefusalTests : IDisposable
+{
+    // MQTT 5.0 §3.4.2.1, PUBACK reason codes.
+    private const int QuotaExceeded = 0x97;
+    private const int PacketIdentifierInUse = 0x91;
+
+    // Log event ids (src/XrfEdge.Messaging/Log.cs).
+    private const int PublishRefusedEvent = 7030;
+    private const int PassingRefusalEvent = 7029;
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-quota-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public DrainerPassingRefusalTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string DbPath => Path.Combine(_directory, "outbox.db");
+
+    /// <summary>A connected transport that answers each publish with the next reason of <see cref="Answers"/>, then 0.</summary>
+    private sealed class FakeQuotaTransport : IMqttTransport
+    {
+        public ConcurrentQueue<int> Answers { get; } = new();
+
+        /// <summary>Every publish, in order, with the reason it was answered.</summary>
+        public ConcurrentQueue<(string Topic, int Reason)> Attempts { get; } = new();
+
+        public MqttConnectionState State => MqttConnectionState.Connected;
+
+        public MqttProtocolVersion NegotiatedProtocol => MqttProtocolVersion.V5;
+
+        // Rows stored before this instant count as historical; irrelevant here.
+        public DateTimeOffset? ConnectedSince { get; } = DateTimeOffset.UtcNow.AddDays(-1);
+
+        public long ReconnectCount => 0;
+
+        public int? LastDisconnectCode => null;
+
+#pragma warning disable CS0067 // never raised: the drainer does not listen to it
+        public event EventHandler<MqttStateChangedEventArgs>? StateChanged;
+#pragma warning restore CS0067
+
+        public ChannelReader<MqttInboundMessage> Messages { get; } = Channel.CreateUnbounded<MqttInboundMessage>().Reader;
+
+        public void Start()
+        {
+        }
+
+        public Task WaitConnectedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void Subscribe(string topicFilter, int qos)
+        {
+        }
+
+        public Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
+        {
+            var reason = Answers.TryDequeue(out var next) ? next : 0;
+            Attempts.Enqueue((message.Topic, reason));
+            return Task.FromResult(new MqttPublishOutcome(reason, reason == 0 ? "success" : $"reason 0x{reason:X2}"));
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 60)
+    {
+        // A failure deadline, not a timing assertion.
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{what}: not reached within {timeoutSeconds} s");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    [Theory]
+    [InlineData(QuotaExceeded)]
+    [InlineData(PacketIdentifierInUse)]
+    public async Task Drainer_BrokerAnswersAPassingLimitMoreOftenThanMaxAttempts_RowNotDeadLetteredAndDeliveredOnceAccepted(int reason)
+    {
+        // MaxAttempts 2 and three such answers in a row: counted as refusals, the row would be dead-lettered at the second.
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxAttempts = 2 });
+        var row = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "acme/dev1/detections", Payload = [1] });
+        var transport = new FakeQuotaTransport();
+        transport.Answers.Enqueue(reason);
+        transport.Answers.Enqueue(reason);
+        transport.Answers.Enqueue(reason);
+        var log = new MemoryLoggerFactory();
+        var drainer = new OutboxDrainer(
+            transport,
+            outbox,
+            [OutboxKind.Detection],
+            window: 1,
+            (r, _) => new MqttOutboundMessage { Topic = r.Topic, Payload = r.Payload, Qos = r.Qos },
+            canSend: null,
+            log,
+            TimeProvider.System);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            await WaitUntilAsync(
+                () => outbox.GetStatistics() is { Depth: 0 } || outbox.GetStatistics().DeadLettered > 0,
+                "row delivered or dead-lettered");
+
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+            Assert.Equal([reason, reason, reason, 0], transport.Attempts.Select(a => a.Reason));
+            Assert.Empty(log.WithEvent(PublishRefusedEvent));
+            var held = log.WithEvent(PassingRefusalEvent);
+            Assert.NotEmpty(held);
+            Assert.Contains($"row {row.RowId} on 'acme/dev1/detections'", held[0].Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+}
