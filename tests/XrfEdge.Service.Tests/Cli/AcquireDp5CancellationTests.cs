@@ -3,6 +3,7 @@ using System.Globalization;
 using XrfEdge.Devices.Native;
 using XrfEdge.Devices.Simulation;
 using XrfEdge.Service.Cli;
+using XrfEdge.Service.Tests.Fakes;
 using XrfEdge.Spectra.Interchange;
 
 namespace XrfEdge.Service.Tests.Cli;
@@ -22,36 +23,6 @@ public sealed class AcquireDp5CancellationTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("xrfedge-acquire-dp5-").FullName;
     private readonly List<Process> _started = [];
-
-    private static string SimulatorProfile()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "firmware-config", "simulator.json");
-            if (File.Exists(Path.Combine(dir.FullName, "XrfEdge.sln")) && File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("firmware-config/simulator.json not found above the test binaries");
-    }
-
-    /// <summary>
-    /// The shipped simulator profile with a reply time-out of 5 s instead of 0.5 s. The simulated DP5 answers from this
-    /// test host's thread pool, which the other test assemblies running beside it on a 2-core CI machine can starve for
-    /// seconds; with 0.5 s × 3 attempts the verb then gave up on a request before the second measurement (CI, stop 40)
-    /// and the test waited on an enable that could never come. The time-out is a property of the link, not of what this
-    /// test proves (the signal's disable).
-    /// </summary>
-    private string LoadTolerantProfile()
-    {
-        var profile = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(SimulatorProfile()))!;
-        profile["Acquisition"]!["ReplyTimeoutMilliseconds"] = 5000;
-        var path = Path.Combine(_dir, "simulator.json");
-        File.WriteAllText(path, profile.ToJsonString());
-        return path;
-    }
 
     /// <summary>Two linked ptys from socat; returns their symlinks once socat says both exist.</summary>
     private (string Host, string Device) SocatPair()
@@ -98,9 +69,12 @@ public sealed class AcquireDp5CancellationTests : IDisposable
         devicePort.Open();
         var serving = Task.Run(() => device.ServeAsync(devicePort.BaseStream, timeout.Token));
 
+        // The shipped profile with a 5 s reply time-out (SimulatorProfile.TolerantReplyTimeoutMilliseconds): with 0.5 s × 3
+        // attempts the verb gave up on a simulator starved by the tests beside it (CI, stop 40) and the wait below saw
+        // no enable. The time-out is a property of the link, not of what this test proves (the signal's disable).
         var output = Path.Combine(_dir, "out.jsonl");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "acquire", "--protocol", "dp5", "--device", hostPath, "--config", LoadTolerantProfile(), "--preset-s", PresetSeconds.ToString(CultureInfo.InvariantCulture), "--count", "3", "--out", output })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "acquire", "--protocol", "dp5", "--device", hostPath, "--config", SimulatorProfile.WithTolerantReplies(_dir), "--preset-s", PresetSeconds.ToString(CultureInfo.InvariantCulture), "--count", "3", "--out", output })
         {
             start.ArgumentList.Add(a);
         }

@@ -168,9 +168,15 @@ internal sealed class MemoryResultPublisher : IResultPublisher
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>Waits until <paramref name="condition"/> holds (checked after every change), at most 10 s.</summary>
-    public async Task<bool> WaitUntilAsync(Func<MemoryResultPublisher, bool> condition)
+    public Task<bool> WaitUntilAsync(Func<MemoryResultPublisher, bool> condition) => WaitUntilAsync(condition, TimeSpan.FromSeconds(10));
+
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds (checked after every change, and every 100 ms for conditions on
+    /// something else too), at most <paramref name="patience"/>: for results that wait on real I/O (a pty, a child process).
+    /// </summary>
+    public async Task<bool> WaitUntilAsync(Func<MemoryResultPublisher, bool> condition, TimeSpan patience)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + patience;
         while (DateTime.UtcNow < deadline)
         {
             Task changed;

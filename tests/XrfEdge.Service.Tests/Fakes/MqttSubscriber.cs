@@ -9,6 +9,7 @@ namespace XrfEdge.Service.Tests.Fakes;
 /// </summary>
 internal sealed class MqttSubscriber : IDisposable
 {
+    private static readonly TimeSpan RecheckPeriod = TimeSpan.FromMilliseconds(200);
     private readonly Process _process;
     private readonly List<(string Topic, string Payload)> _messages = [];
 
@@ -55,7 +56,10 @@ internal sealed class MqttSubscriber : IDisposable
         }
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds over the messages so far.</summary>
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds over the messages so far: checked on every message and at least
+    /// every 200 ms, so that a condition on something else too (a child process that exited) ends the wait when it holds.
+    /// </summary>
     public bool WaitUntil(Func<IReadOnlyList<(string Topic, string Payload)>, bool> condition, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -69,7 +73,7 @@ internal sealed class MqttSubscriber : IDisposable
                     return false;
                 }
 
-                Monitor.Wait(_messages, left);
+                Monitor.Wait(_messages, left < RecheckPeriod ? left : RecheckPeriod);
             }
 
             return true;

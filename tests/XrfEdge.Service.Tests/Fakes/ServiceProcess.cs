@@ -48,6 +48,11 @@ internal sealed partial class ServiceProcess : IDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>For a failure message: "running", or how the process exited.</summary>
+    public string State => _process.HasExited ? $"exited {_process.ExitCode}" : "running";
+
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get

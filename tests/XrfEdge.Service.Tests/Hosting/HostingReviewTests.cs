@@ -338,6 +338,11 @@ public sealed class HostingReviewTests
         control.RequestStop("stop command");
 
         await host.StartAsync();
+
+        // 8028 comes from the acquisition worker, which since .NET 10 begins on the thread pool after StartAsync: a fixed
+        // 300 ms for it failed whenever the tests beside this one starved the pool that long. Waited for, then 300 ms more
+        // in which an auto-start that was not cancelled would have begun.
+        Assert.True(await Wait.UntilAsync(() => logs.WithEvent(8028).Count > 0), "the auto-start was never reported cancelled (8028)");
         await Task.Delay(300);
 
         Assert.Equal(0, parts.Source.Begun);

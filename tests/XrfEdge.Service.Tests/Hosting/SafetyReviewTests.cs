@@ -99,7 +99,10 @@ public sealed class SafetyReviewTests
         using var host = parts.BuildHost(settings, services => services.AddHostedService(_ => new WaitForFirstAcquisition(parts.Source)));
         var status = host.Services.GetRequiredService<InstrumentStatus>();
         await host.StartAsync();
-        await Task.Delay(500); // let the status worker show what it has
+
+        // Until the status worker has shown a state with the warning on (a fixed 500 ms failed when the tests beside this
+        // one starved the pool the worker runs on); a scan shown as not measuring waits the 10 s out and fails below.
+        await Wait.UntilAsync(() => parts.Chip.IsPhysicallyHigh(22) && parts.Chip.IsPhysicallyHigh(6) && !parts.Chip.IsPhysicallyHigh(5));
 
         var state = status.State;
         bool ready = parts.Chip.IsPhysicallyHigh(5);
