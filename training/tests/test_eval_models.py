@@ -59,7 +59,7 @@ def checkout(tmp_path: Path) -> Path:
     """A copy of what eval_models.sh reads, with the stand-in xrfedge and a models folder holding only a card."""
     root = tmp_path / "checkout"
     (root / "training" / "profiles").mkdir(parents=True)
-    for name in ("eval_models.sh", "profile_key.sh"):
+    for name in ("eval_models.sh", "profile_key.sh", "seed_guard.sh"):
         shutil.copy2(ROOT / "training" / name, root / "training" / name)
     shutil.copy2(ROOT / "training" / "profiles" / "randomized-foreign.json", root / "training" / "profiles")
     (root / "xrfedge").write_text(FAKE_XRFEDGE)
@@ -173,3 +173,16 @@ def test_a_card_without_the_training_seeds_is_refused_unless_told_which(checkout
     assert unchecked.returncode == 0, unchecked.stderr[-3000:]
     assert "not checked" in unchecked.stderr
     assert _independent_of(_synth_calls(checkout)["test-randomized"]) == set()
+
+
+@pytest.mark.parametrize("told", ["1001 2002", "none"])
+def test_seeds_named_in_the_environment_never_replace_those_the_card_records(checkout, told):
+    # EVAL_INDEPENDENT_OF is for a card without seeds; left exported from scoring one (or set to none), it replaced the
+    # seeds of every later card, and a model trained on the test seed was scored on its own training spectra again.
+    _write_card(checkout, {**TRAINING, "generator": {**TRAINING["generator"], "seed": 7007}})
+
+    r = _run(checkout, EVAL_INDEPENDENT_OF=told)
+
+    assert r.returncode == 2, r.stderr[-3000:]
+    assert "not independent" in r.stderr
+    assert "7007" in _independent_of(_synth_calls(checkout)["test-randomized"])
