@@ -25,33 +25,8 @@ TRAINING = {"generator": {"profile": "randomized", "seed": 1001, "count": 320000
             "threshold_set": {"profile": "randomized", "seed": 2002, "count": 100000}}
 PROFILE_SETS = ("test-handheld-sdd", "test-handheld-pin", "test-benchtop", "test-macro-xrf")
 
-FAKE_XRFEDGE = r"""#!/usr/bin/env bash
 # Records each call; writes what eval_models.sh and profile_key.sh read; refuses a seed named in --independent-of.
-set -euo pipefail
-echo "$*" >> "$(dirname "$0")/calls.log"
-[ "$1" = synth ] || { echo '{}'; exit 0; }
-shift
-seed=""; out=""; format=""; count=0; profile=""; independent=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --seed) seed="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --format) format="$2"; shift 2 ;;
-    --count) count="$2"; shift 2 ;;
-    --profile) profile="$2"; shift 2 ;;
-    --independent-of) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do independent+=("$1"); shift; done ;;
-    *) shift ;;
-  esac
-done
-for other in "${independent[@]}"; do
-  [ "$other" = "$seed" ] && { echo "synth: --independent-of $other: the set of seed $seed is not independent of the set of seed $other" >&2; exit 2; }
-done
-if [ "$format" = npy ]; then
-  mkdir -p "$out"; printf '{"generator_version": "fake/1", "profile_definition": {"name": "%s"}}' "$profile" > "$out/meta.json"
-else
-  for ((i = 0; i < count; i++)); do echo '{}'; done > "$out"
-fi
-"""
+FAKE_XRFEDGE = (Path(__file__).parent / "fixtures" / "fake_xrfedge.sh").read_text()
 
 
 @pytest.fixture
