@@ -328,12 +328,22 @@ if [ -L "$app" ]; then
 fi
 next="$(dirname "$app")/.$(basename "$app").new"
 previous="$(dirname "$app")/.$(basename "$app").old"
+# One install at a time: flock(2) on the folder that holds the app folder (/opt; where a link points, that folder), held
+# from here to the end (the unit and /etc files too). Until 2026-11-24 two runs at once (a provisioning tool and someone
+# at the console) deleted each other's staged folder, and one could put the old release back between the other's renames.
+install -d "$(dirname "$app")"
+exec 9<"$(dirname "$app")"
+if ! flock --nonblock 9; then
+  echo "install.sh: another install.sh is installing into $(dirname "$app") (it holds a lock on that folder); nothing was changed: run this one again once it is done" >&2
+  app=""
+  exit 1
+fi
 if [ ! -e "$app" ] && [ -d "$previous" ]; then
   mv -T "$previous" "$app"
   echo "install.sh: restored $prefix from $previous, left by an install that was cut off during the swap" >&2
 fi
 rm -rf "$next" "$previous"   # what an interrupted run left
-install -d "$(dirname "$app")" "$destdir/etc/systemd/system" "$destdir/etc/udev/rules.d" "$destdir/etc/xrfedge"
+install -d "$destdir/etc/systemd/system" "$destdir/etc/udev/rules.d" "$destdir/etc/xrfedge"
 staging="$next"
 mkdir "$next"
 cp -a "$build/." "$next/"

@@ -154,6 +154,40 @@ public sealed partial class InstallScriptTests
         }
     }
 
+    [Fact]
+    public void Install_WhileAnotherInstallHoldsTheFolderOfTheAppFolder_ChangesNothingAndSaysSo()
+    {
+        // Two runs at once (a provisioning tool and someone at the console) each deleted the other's staged folder
+        // (`rm -rf /opt/.xrfedge.new`), and one cut off between the other's renames put the old release back under it.
+        // install.sh holds flock(2) on the folder that holds /opt/xrfedge from staging to the end; here `flock` holds it.
+        Assert.Equal(0, Install().ExitCode);
+        var release1 = FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file)));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+        var start = new ProcessStartInfo("flock") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        foreach (string argument in new[] { "--nonblock", Path.Combine(Stage, "opt"), "-c", "echo locked; exec cat" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var other = Process.Start(start)!;
+        try
+        {
+            Assert.Equal("locked", other.StandardOutput.ReadLine());
+
+            var (exitCode, output) = Install();
+
+            Assert.True(exitCode != 0, $"install.sh exit {exitCode}:\n{output}");
+            Assert.Contains("another install.sh", output, StringComparison.Ordinal);
+            Assert.Equal(release1, FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file))));
+            Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.Combine(Stage, "opt")).Select(Path.GetFileName));
+        }
+        finally
+        {
+            other.StandardInput.Close();
+            other.WaitForExit();
+        }
+    }
+
     /// <summary>Every file under <paramref name="folder"/>, as sorted paths relative to it with '/' separators.</summary>
     private static string[] FilesUnder(string folder) =>
         [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
