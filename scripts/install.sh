@@ -354,39 +354,54 @@ chmod -R u+rwX,go+rX,go-w "$next"
 install -d -m 0755 "$next/firmware-config" "$next/models" "$next/docs" "$next/systemd"
 if [ -d "$app/firmware-config" ]; then cp -a "$app/firmware-config/." "$next/firmware-config/"; fi
 if [ -d "$app/models" ]; then cp -a "$app/models/." "$next/models/"; fi
-# A profile edited in place (ExecStart names these files) is kept beside this release's as NAME.edited-<UTC> with a
-# warning; until 2026-11-24 an upgrade overwrote it silently. Edited = differs from what the last install wrote
-# (.installed.sha256); an install from before that record existed keeps every profile that differs from this release's.
-profiles="$next/firmware-config"
-record="$profiles/.installed.sha256"
+# release_files DIR ADVICE FILE…: puts this release's FILEs into DIR of the staged release (which holds what the old
+# release's DIR held, carried over above) and records them in DIR/.installed.sha256, so that the next install can tell
+# the files an install put there from the operator's. A file the last install put there that this release no longer
+# ships goes with that release, unless it was changed since. A file changed in place (a profile that ExecStart names
+# edited, a site model written over the shipped one) is kept beside this release's as NAME.edited-<UTC> with a warning
+# (ADVICE: where such a change belongs); until 2026-11-24 an upgrade overwrote it silently. Changed = differs from what
+# the last install wrote; after an install that kept no record, every file that differs from this release's is kept.
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-if [ -f "$record" ]; then
-  # A profile the last install shipped that this release no longer does goes with that release, unless it was edited.
-  while read -r sum name; do
-    [ -n "$name" ] && [ ! -e "$root/firmware-config/$name" ] && [ -f "$profiles/$name" ] || continue
-    if [ "$(sha256sum < "$profiles/$name" | cut -d' ' -f1)" = "$sum" ]; then rm -f "$profiles/$name"; fi
-  done < "$record"
-fi
-for f in "$root"/firmware-config/*.json; do
-  name="$(basename "$f")"
-  old="$profiles/$name"
-  [ -f "$old" ] || continue
-  cmp -s "$old" "$f" && continue
-  sum="$(sha256sum < "$old" | cut -d' ' -f1)"
-  if [ -f "$record" ] && grep -qx "$sum  $name" "$record"; then
-    continue
+release_files() {
+  local dir="$1" advice="$2" record="$1/.installed.sha256" f name sum old how shipped
+  shift 2
+  if [ -f "$record" ]; then
+    while read -r sum name; do
+      [ -n "$name" ] && [ -f "$dir/$name" ] || continue
+      shipped=false
+      for f in "$@"; do [ "$(basename "$f")" = "$name" ] && shipped=true; done
+      $shipped && continue
+      if [ "$(sha256sum < "$dir/$name" | cut -d' ' -f1)" = "$sum" ]; then rm -f "$dir/$name"; fi
+    done < "$record"
   fi
-  cp -p "$old" "$old.edited-$stamp"
-  how="had been edited"
-  [ -f "$record" ] || how="differs from this release's (an edit, or an older release's: that install kept no record)"
-  echo "install.sh: $prefix/firmware-config/$name $how; the file is kept as $name.edited-$stamp and this release's profile replaces it: put site settings in /etc/xrfedge/xrfedge.env or a copy under /etc/xrfedge (docs/deploy.md §3)" >&2
-done
-install -m 0644 "$root"/firmware-config/*.json "$profiles/"
-(cd "$root/firmware-config" && for f in *.json; do printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; done) > "$record"
-[ -f "$root/firmware-config/README.md" ] && install -m 0644 "$root/firmware-config/README.md" "$profiles/"
+  for f in "$@"; do
+    name="$(basename "$f")"
+    old="$dir/$name"
+    [ -f "$old" ] || continue
+    cmp -s "$old" "$f" && continue
+    sum="$(sha256sum < "$old" | cut -d' ' -f1)"
+    if [ -f "$record" ] && grep -qxF "$sum  $name" "$record"; then
+      continue
+    fi
+    cp -p "$old" "$old.edited-$stamp"
+    how="had been changed"
+    [ -f "$record" ] || how="differs from this release's (a change, or an older release's: that install kept no record)"
+    echo "install.sh: $prefix/${dir#"$next/"}/$name $how; the file is kept as $name.edited-$stamp and this release's replaces it: $advice" >&2
+  done
+  if [ $# -gt 0 ]; then install -m 0644 "$@" "$dir/"; fi
+  for f in "$@"; do printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$(basename "$f")"; done > "$record"
+}
+release_files "$next/firmware-config" "put site settings in /etc/xrfedge/xrfedge.env or a copy under /etc/xrfedge (docs/deploy.md §3)" \
+  "$root"/firmware-config/*.json
+[ -f "$root/firmware-config/README.md" ] && install -m 0644 "$root/firmware-config/README.md" "$next/firmware-config/"
+# The shipped model (xrf-line-encoder.*, when the checkout has it: `make model`); a site's model goes beside it under
+# another name, which Model:Path names (docs/deploy.md §3).
+shipped_models=()
 for f in "$root"/models/xrf-line-encoder.*; do
-  [ -e "$f" ] && install -m 0644 "$f" "$next/models/"
+  [ -e "$f" ] && shipped_models+=("$f")
 done
+release_files "$next/models" "give a site's model its own name in $prefix/models/ and name it in Model:Path (docs/deploy.md §3)" \
+  "${shipped_models[@]}"
 if [ ! -e "$next/models/xrf-line-encoder.int8.onnx" ]; then
   echo "install.sh: WARNING: models/xrf-line-encoder.int8.onnx is missing; the service will measure without analysis (every result 'analysis failed: no model loaded') until $prefix/models/ holds the model and its card (\`make model\` makes them)" >&2
 fi

@@ -155,6 +155,51 @@ public sealed partial class InstallScriptTests
     }
 
     [Fact]
+    public void Install_UpgradeToAReleaseWithoutOneOfItsModelFiles_RemovesTheOldReleasesCopyAndKeepsTheOperatorsModel()
+    {
+        // models/ is carried into the new release for a model the operator placed there (Model:Path names it). Carried
+        // whole, it also kept every model file an earlier release shipped and this one does not (a dropped fp32 export,
+        // a renamed model): the shipped model's files are told from the operator's by the install's record, as profiles are.
+        string checkout = CheckoutWithModel("checkout", ("xrf-line-encoder.int8.onnx", "model 1"), ("xrf-line-encoder.fp32.onnx", "model 1 fp32"));
+        string script = Path.Combine(checkout, "scripts", "install.sh");
+        Assert.Equal(0, Install(script: script).ExitCode);
+        string models = Path.Combine(Prefix, "models");
+        File.WriteAllText(Path.Combine(models, "site-encoder.int8.onnx"), "the operator's model");
+        File.WriteAllText(Path.Combine(checkout, "models", "xrf-line-encoder.int8.onnx"), "model 2");
+        File.Delete(Path.Combine(checkout, "models", "xrf-line-encoder.fp32.onnx"));
+
+        var (exitCode, output) = Install(script: script);
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal("model 2", File.ReadAllText(Path.Combine(models, "xrf-line-encoder.int8.onnx")));
+        Assert.False(File.Exists(Path.Combine(models, "xrf-line-encoder.fp32.onnx")));
+        Assert.Contains("models/xrf-line-encoder.fp32.onnx", output, StringComparison.Ordinal);
+        Assert.Equal("the operator's model", File.ReadAllText(Path.Combine(models, "site-encoder.int8.onnx")));
+        Assert.Empty(Directory.GetFiles(models, "*.edited-*"));
+    }
+
+    [Fact]
+    public void Install_UpgradeAfterTheShippedModelWasReplacedInPlace_KeepsTheReplacementBesideTheNewModel()
+    {
+        // A site model written over the shipped file (the path the profiles' Model:Path names) was overwritten by the next
+        // install without a word; it is kept as NAME.edited-<UTC>, as an edited profile is, and the output says so.
+        string checkout = CheckoutWithModel("checkout", ("xrf-line-encoder.int8.onnx", "model 1"));
+        string script = Path.Combine(checkout, "scripts", "install.sh");
+        Assert.Equal(0, Install(script: script).ExitCode);
+        string model = Path.Combine(Prefix, "models", "xrf-line-encoder.int8.onnx");
+        File.WriteAllText(model, "the site's retrained model");
+        File.WriteAllText(Path.Combine(checkout, "models", "xrf-line-encoder.int8.onnx"), "model 2");
+
+        var (exitCode, output) = Install(script: script);
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal("model 2", File.ReadAllText(model));
+        string kept = Assert.Single(Directory.GetFiles(Path.GetDirectoryName(model)!, "xrf-line-encoder.int8.onnx.edited-*"));
+        Assert.Equal("the site's retrained model", File.ReadAllText(kept));
+        Assert.Contains(Path.GetFileName(kept), output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Install_WhileAnotherInstallHoldsTheFolderOfTheAppFolder_ChangesNothingAndSaysSo()
     {
         // Two runs at once (a provisioning tool and someone at the console) each deleted the other's staged folder
@@ -186,6 +231,19 @@ public sealed partial class InstallScriptTests
             other.StandardInput.Close();
             other.WaitForExit();
         }
+    }
+
+    /// <summary>A checkout as <see cref="CopyCheckout"/> makes it, with <paramref name="models"/> (name, content) in models/.</summary>
+    private string CheckoutWithModel(string name, params (string File, string Content)[] models)
+    {
+        string checkout = CopyCheckout(name, "pi-dp5-uart.json");
+        Directory.CreateDirectory(Path.Combine(checkout, "models"));
+        foreach (var (file, content) in models)
+        {
+            File.WriteAllText(Path.Combine(checkout, "models", file), content);
+        }
+
+        return checkout;
     }
 
     /// <summary>Every file under <paramref name="folder"/>, as sorted paths relative to it with '/' separators.</summary>
