@@ -497,7 +497,10 @@ systemctl enable xrfedge.service
 if $start; then
   # Show the unit's state and last log lines whether or not the restart worked: under set -e a failed restart exited
   # here before the status that says why (until 2026-11-24).
+  # reset-failed first: a unit that gave up less than StartLimitIntervalSec ago (the fault this install may be the fix
+  # for) refused the restart ("Start request repeated too quickly"), and install.sh exited 1 (until 2026-11-24).
   restarted=0
+  systemctl reset-failed xrfedge.service 2>/dev/null || true
   systemctl restart xrfedge.service || restarted=$?
   systemctl --no-pager status xrfedge.service || true
   if [ "$restarted" -ne 0 ]; then
@@ -506,6 +509,10 @@ if $start; then
   fi
 elif systemctl --quiet is-active xrfedge.service; then
   echo "install.sh: installed; the running service keeps the previous release until: sudo systemctl restart xrfedge" >&2
+elif systemctl --quiet is-failed xrfedge.service; then
+  # Failed: it gave up restarting, and the retry timer starts it within 10 min (docs/deploy.md §4, "Restarts"); a plain
+  # `start` is refused while its start limit holds.
+  echo "install.sh: installed; the service had given up (failed). Start this release now: sudo systemctl reset-failed xrfedge && sudo systemctl start xrfedge (else the retry timer, where a give-up armed it, starts it within 10 min)" >&2
 else
   echo "install.sh: installed and enabled; edit /etc/xrfedge/xrfedge.env, then: sudo systemctl start xrfedge" >&2
 fi
