@@ -343,6 +343,21 @@ if [ ! -e "$app" ] && [ -d "$previous" ]; then
   echo "install.sh: restored $prefix from $previous, left by an install that was cut off during the swap" >&2
 fi
 rm -rf "$next" "$previous"   # what an interrupted run left
+# Room for the staged copy: on a Raspberry Pi's one-partition card /opt shares the partition with the outbox and the
+# journal, which the running service keeps writing while the staged copy exists (a full card is a fault it restarts
+# over, §4 of docs/deploy.md). Until 2026-11-24 staging could fill it, and cp's "No space left" came only then. What is
+# staged: the build, the models/ and firmware-config/ carried over, this release's model and profiles; 64 MiB must stay
+# free beside it for what the service and the system write meanwhile (a margin, not a measured figure).
+staged=("$build")
+for f in "$app/models" "$app/firmware-config" "$root"/models/xrf-line-encoder.* "$root/firmware-config"; do
+  [ -e "$f" ] && staged+=("$f")
+done
+need_kib=$(( $(du -sk "${staged[@]}" | awk '{ s += $1 } END { print s }') + 64 * 1024 ))
+free_kib="$(df -Pk "$(dirname "$app")" | awk 'NR == 2 { print $4 }')"
+if [ -n "$free_kib" ] && [ "$free_kib" -lt "$need_kib" ]; then
+  echo "install.sh: $(dirname "$app") has $(( free_kib / 1024 )) MiB free; staging this release needs $(( need_kib / 1024 )) MiB there (a second copy until the swap, and 64 MiB left for the running service's outbox and journal): nothing was changed. Free space (sudo journalctl --vacuum-size=50M, sudo apt-get clean) and run it again" >&2
+  exit 1
+fi
 install -d "$destdir/etc/systemd/system" "$destdir/etc/udev/rules.d" "$destdir/etc/xrfedge"
 staging="$next"
 mkdir "$next"

@@ -233,6 +233,35 @@ public sealed partial class InstallScriptTests
         }
     }
 
+    [Fact]
+    public void Install_UpgradeOnACardWithoutRoomForASecondCopy_ChangesNothingAndSaysSo()
+    {
+        // The staged release is a second copy on the partition of /opt/xrfedge, on a Raspberry Pi's one-partition card
+        // the outbox's too: staging filled it while the running service wrote its outbox (a full card is a fault the
+        // service restarts over, docs/deploy.md §4), and cp's ENOSPC came only then. FakeDf reports 1 MiB free there.
+        Assert.Equal(0, Install().ExitCode);
+        var release1 = FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file)));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+        string tools = Path.Combine(_root, "fake tools");
+        Directory.CreateDirectory(tools);
+        File.WriteAllText(Path.Combine(tools, "df"), """
+            #!/bin/sh
+            echo "Filesystem     1024-blocks  Used Available Capacity Mounted on"
+            echo "/dev/mmcblk0p2    29000000 28998976     1024     100% /"
+            """ + "\n");
+        Assert.Equal(0, Run("chmod", "+x", Path.Combine(tools, "df")));
+
+        var (exitCode, output) = Install(environment: new Dictionary<string, string>
+        {
+            ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH"),
+        });
+
+        Assert.True(exitCode != 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Contains("free", output, StringComparison.Ordinal);
+        Assert.Equal(release1, FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file))));
+        Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.Combine(Stage, "opt")).Select(Path.GetFileName));
+    }
+
     /// <summary>A checkout as <see cref="CopyCheckout"/> makes it, with <paramref name="models"/> (name, content) in models/.</summary>
     private string CheckoutWithModel(string name, params (string File, string Content)[] models)
     {
