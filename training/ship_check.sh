@@ -87,9 +87,10 @@ if [ ! -f "$batch_npy/x.npy" ] || [ "$(cat "$batch_npy.seed" 2>/dev/null)" != "$
   ./xrfedge synth --profile randomized --count 2000 --seed "$seed" --label-systematic "$label_sys" --format npy --out "$batch_npy" >/dev/null
   echo "$npy_key" > "$batch_npy.seed"
 fi
+independent_json="[$(IFS=,; echo "${trained[*]}" | sed 's/,/, /g')]"   # the seeds the two sets were checked against
 cat > "$out/sets.json" <<JSON
-{"selection": {"profile": "randomized", "count": $count, "seed": $seed, "label_systematic": $label_sys, "file": "$sel", "key": "$(cat "$sel.seed")"},
- "foreign": {"profile": "$foreign_profile", "count": $foreign_count, "seed": $seed, "label_systematic": $label_sys, "file": "$foreign", "key": "$(cat "$foreign.seed")"},
+{"selection": {"profile": "randomized", "count": $count, "seed": $seed, "label_systematic": $label_sys, "file": "$sel", "key": "$(cat "$sel.seed")", "independent_of": $independent_json},
+ "foreign": {"profile": "$foreign_profile", "count": $foreign_count, "seed": $seed, "label_systematic": $label_sys, "file": "$foreign", "key": "$(cat "$foreign.seed")", "independent_of": $independent_json},
  "batch_invariance": {"profile": "randomized", "count": 2000, "seed": $seed, "label_systematic": $label_sys, "file": "$batch_npy/x.npy", "key": "$npy_key"}}
 JSON
 

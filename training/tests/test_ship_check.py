@@ -75,6 +75,8 @@ def test_the_selection_sets_are_generated_independent_of_both_models_training_se
     assert len(jsonl) == 2, _calls(root)   # the randomized and the foreign selection set
     for args in jsonl:
         assert _independent_of(args) == {"1001", "1101", "2002", "2202"}, args
+    recorded = json.loads((root / "out" / "sets.json").read_text())
+    assert recorded["selection"]["independent_of"] == recorded["foreign"]["independent_of"] == [1001, 1101, 2002, 2202]
 
 
 def test_a_candidate_trained_on_the_selection_seed_is_refused_before_anything_is_measured(tmp_path):
