@@ -200,6 +200,31 @@ public sealed partial class InstallScriptTests
     }
 
     [Fact]
+    public void Install_FirstUpgradeFromAnInstallWithoutTheModelRecord_KeepsAModelThatDiffersOnce()
+    {
+        // Installs before 2026-11-24 wrote no models/.installed.sha256: a model that differs from this release's may be
+        // a site's written over the shipped one, so it is kept (as profiles were when their record was new); the record
+        // written then makes the next upgrade replace the shipped model without a copy.
+        string checkout = CheckoutWithModel("checkout", ("xrf-line-encoder.int8.onnx", "model 1"));
+        string script = Path.Combine(checkout, "scripts", "install.sh");
+        Assert.Equal(0, Install(script: script).ExitCode);
+        string models = Path.Combine(Prefix, "models");
+        File.Delete(Path.Combine(models, ".installed.sha256"));
+        File.WriteAllText(Path.Combine(checkout, "models", "xrf-line-encoder.int8.onnx"), "model 2");
+
+        var (exitCode, output) = Install(script: script);
+        File.WriteAllText(Path.Combine(checkout, "models", "xrf-line-encoder.int8.onnx"), "model 3");
+        var (againExitCode, againOutput) = Install(script: script);
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Contains("kept no record", output, StringComparison.Ordinal);
+        Assert.True(againExitCode == 0, $"install.sh exit {againExitCode}:\n{againOutput}");
+        Assert.Equal("model 3", File.ReadAllText(Path.Combine(models, "xrf-line-encoder.int8.onnx")));
+        string kept = Assert.Single(Directory.GetFiles(models, "xrf-line-encoder.int8.onnx.edited-*"));
+        Assert.Equal("model 1", File.ReadAllText(kept));
+    }
+
+    [Fact]
     public void Install_WhileAnotherInstallHoldsTheFolderOfTheAppFolder_ChangesNothingAndSaysSo()
     {
         // Two runs at once (a provisioning tool and someone at the console) each deleted the other's staged folder
