@@ -332,8 +332,9 @@ previous="$(dirname "$app")/.$(basename "$app").old"
 # from here to the end (the unit and /etc files too). Until 2026-11-24 two runs at once (a provisioning tool and someone
 # at the console) deleted each other's staged folder, and one could put the old release back between the other's renames.
 install -d "$(dirname "$app")"
+command -v flock >/dev/null || { echo "install.sh: needs flock (util-linux, or busybox's) to keep a second install out; nothing was changed" >&2; app=""; exit 1; }
 exec 9<"$(dirname "$app")"
-if ! flock --nonblock 9; then
+if ! flock -n 9; then
   echo "install.sh: another install.sh is installing into $(dirname "$app") (it holds a lock on that folder); nothing was changed: run this one again once it is done" >&2
   app=""
   exit 1
