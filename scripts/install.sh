@@ -328,12 +328,38 @@ if [ -L "$app" ]; then
 fi
 next="$(dirname "$app")/.$(basename "$app").new"
 previous="$(dirname "$app")/.$(basename "$app").old"
+# One install at a time: flock(2) on the folder that holds the app folder (/opt; where a link points, that folder), held
+# from here to the end (the unit and /etc files too). Until 2026-11-24 two runs at once (a provisioning tool and someone
+# at the console) deleted each other's staged folder, and one could put the old release back between the other's renames.
+install -d "$(dirname "$app")"
+command -v flock >/dev/null || { echo "install.sh: needs flock (util-linux, or busybox's) to keep a second install out; nothing was changed" >&2; app=""; exit 1; }
+exec 9<"$(dirname "$app")"
+if ! flock -n 9; then
+  echo "install.sh: another install.sh is installing into $(dirname "$app") (it holds a lock on that folder); nothing was changed: run this one again once it is done" >&2
+  app=""
+  exit 1
+fi
 if [ ! -e "$app" ] && [ -d "$previous" ]; then
   mv -T "$previous" "$app"
   echo "install.sh: restored $prefix from $previous, left by an install that was cut off during the swap" >&2
 fi
 rm -rf "$next" "$previous"   # what an interrupted run left
-install -d "$(dirname "$app")" "$destdir/etc/systemd/system" "$destdir/etc/udev/rules.d" "$destdir/etc/xrfedge"
+# Room for the staged copy: on a Raspberry Pi's one-partition card /opt shares the partition with the outbox and the
+# journal, which the running service keeps writing while the staged copy exists (a full card is a fault it restarts
+# over, §4 of docs/deploy.md). Until 2026-11-24 staging could fill it, and cp's "No space left" came only then. What is
+# staged: the build, the models/ and firmware-config/ carried over, this release's model and profiles; 64 MiB must stay
+# free beside it for what the service and the system write meanwhile (a margin, not a measured figure).
+staged=("$build")
+for f in "$app/models" "$app/firmware-config" "$root"/models/xrf-line-encoder.* "$root/firmware-config"; do
+  [ -e "$f" ] && staged+=("$f")
+done
+need_kib=$(( $(du -sk "${staged[@]}" | awk '{ s += $1 } END { print s }') + 64 * 1024 ))
+free_kib="$(df -Pk "$(dirname "$app")" | awk 'NR == 2 { print $4 }')"
+if [ -n "$free_kib" ] && [ "$free_kib" -lt "$need_kib" ]; then
+  echo "install.sh: $(dirname "$app") has $(( free_kib / 1024 )) MiB free; staging this release needs $(( need_kib / 1024 )) MiB there (a second copy until the swap, and 64 MiB left for the running service's outbox and journal): nothing was changed. Free space (sudo journalctl --vacuum-size=50M, sudo apt-get clean) and run it again" >&2
+  exit 1
+fi
+install -d "$destdir/etc/systemd/system" "$destdir/etc/udev/rules.d" "$destdir/etc/xrfedge"
 staging="$next"
 mkdir "$next"
 cp -a "$build/." "$next/"
@@ -344,39 +370,54 @@ chmod -R u+rwX,go+rX,go-w "$next"
 install -d -m 0755 "$next/firmware-config" "$next/models" "$next/docs" "$next/systemd"
 if [ -d "$app/firmware-config" ]; then cp -a "$app/firmware-config/." "$next/firmware-config/"; fi
 if [ -d "$app/models" ]; then cp -a "$app/models/." "$next/models/"; fi
-# A profile edited in place (ExecStart names these files) is kept beside this release's as NAME.edited-<UTC> with a
-# warning; until 2026-11-24 an upgrade overwrote it silently. Edited = differs from what the last install wrote
-# (.installed.sha256); an install from before that record existed keeps every profile that differs from this release's.
-profiles="$next/firmware-config"
-record="$profiles/.installed.sha256"
+# release_files DIR ADVICE FILE…: puts this release's FILEs into DIR of the staged release (which holds what the old
+# release's DIR held, carried over above) and records them in DIR/.installed.sha256, so that the next install can tell
+# the files an install put there from the operator's. A file the last install put there that this release no longer
+# ships goes with that release, unless it was changed since. A file changed in place (a profile that ExecStart names
+# edited, a site model written over the shipped one) is kept beside this release's as NAME.edited-<UTC> with a warning
+# (ADVICE: where such a change belongs); until 2026-11-24 an upgrade overwrote it silently. Changed = differs from what
+# the last install wrote; after an install that kept no record, every file that differs from this release's is kept.
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-if [ -f "$record" ]; then
-  # A profile the last install shipped that this release no longer does goes with that release, unless it was edited.
-  while read -r sum name; do
-    [ -n "$name" ] && [ ! -e "$root/firmware-config/$name" ] && [ -f "$profiles/$name" ] || continue
-    if [ "$(sha256sum < "$profiles/$name" | cut -d' ' -f1)" = "$sum" ]; then rm -f "$profiles/$name"; fi
-  done < "$record"
-fi
-for f in "$root"/firmware-config/*.json; do
-  name="$(basename "$f")"
-  old="$profiles/$name"
-  [ -f "$old" ] || continue
-  cmp -s "$old" "$f" && continue
-  sum="$(sha256sum < "$old" | cut -d' ' -f1)"
-  if [ -f "$record" ] && grep -qx "$sum  $name" "$record"; then
-    continue
+release_files() {
+  local dir="$1" advice="$2" record="$1/.installed.sha256" f name sum old how shipped
+  shift 2
+  if [ -f "$record" ]; then
+    while read -r sum name; do
+      [ -n "$name" ] && [ -f "$dir/$name" ] || continue
+      shipped=false
+      for f in "$@"; do [ "$(basename "$f")" = "$name" ] && shipped=true; done
+      $shipped && continue
+      if [ "$(sha256sum < "$dir/$name" | cut -d' ' -f1)" = "$sum" ]; then rm -f "$dir/$name"; fi
+    done < "$record"
   fi
-  cp -p "$old" "$old.edited-$stamp"
-  how="had been edited"
-  [ -f "$record" ] || how="differs from this release's (an edit, or an older release's: that install kept no record)"
-  echo "install.sh: $prefix/firmware-config/$name $how; the file is kept as $name.edited-$stamp and this release's profile replaces it: put site settings in /etc/xrfedge/xrfedge.env or a copy under /etc/xrfedge (docs/deploy.md §3)" >&2
-done
-install -m 0644 "$root"/firmware-config/*.json "$profiles/"
-(cd "$root/firmware-config" && for f in *.json; do printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; done) > "$record"
-[ -f "$root/firmware-config/README.md" ] && install -m 0644 "$root/firmware-config/README.md" "$profiles/"
+  for f in "$@"; do
+    name="$(basename "$f")"
+    old="$dir/$name"
+    [ -f "$old" ] || continue
+    cmp -s "$old" "$f" && continue
+    sum="$(sha256sum < "$old" | cut -d' ' -f1)"
+    if [ -f "$record" ] && grep -qxF "$sum  $name" "$record"; then
+      continue
+    fi
+    cp -p "$old" "$old.edited-$stamp"
+    how="had been changed"
+    [ -f "$record" ] || how="differs from this release's (a change, or an older release's: that install kept no record)"
+    echo "install.sh: $prefix/${dir#"$next/"}/$name $how; the file is kept as $name.edited-$stamp and this release's replaces it: $advice" >&2
+  done
+  if [ $# -gt 0 ]; then install -m 0644 "$@" "$dir/"; fi
+  for f in "$@"; do printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$(basename "$f")"; done > "$record"
+}
+release_files "$next/firmware-config" "put site settings in /etc/xrfedge/xrfedge.env or a copy under /etc/xrfedge (docs/deploy.md §3)" \
+  "$root"/firmware-config/*.json
+[ -f "$root/firmware-config/README.md" ] && install -m 0644 "$root/firmware-config/README.md" "$next/firmware-config/"
+# The shipped model (xrf-line-encoder.*, when the checkout has it: `make model`); a site's model goes beside it under
+# another name, which Model:Path names (docs/deploy.md §3).
+shipped_models=()
 for f in "$root"/models/xrf-line-encoder.*; do
-  [ -e "$f" ] && install -m 0644 "$f" "$next/models/"
+  [ -e "$f" ] && shipped_models+=("$f")
 done
+release_files "$next/models" "give a site's model its own name in $prefix/models/ and name it in Model:Path (docs/deploy.md §3)" \
+  "${shipped_models[@]}"
 if [ ! -e "$next/models/xrf-line-encoder.int8.onnx" ]; then
   echo "install.sh: WARNING: models/xrf-line-encoder.int8.onnx is missing; the service will measure without analysis (every result 'analysis failed: no model loaded') until $prefix/models/ holds the model and its card (\`make model\` makes them)" >&2
 fi
@@ -472,7 +513,10 @@ systemctl enable xrfedge.service
 if $start; then
   # Show the unit's state and last log lines whether or not the restart worked: under set -e a failed restart exited
   # here before the status that says why (until 2026-11-24).
+  # reset-failed first: a unit that gave up less than StartLimitIntervalSec ago (the fault this install may be the fix
+  # for) refused the restart ("Start request repeated too quickly"), and install.sh exited 1 (until 2026-11-24).
   restarted=0
+  systemctl reset-failed xrfedge.service 2>/dev/null || true
   systemctl restart xrfedge.service || restarted=$?
   systemctl --no-pager status xrfedge.service || true
   if [ "$restarted" -ne 0 ]; then
@@ -481,6 +525,10 @@ if $start; then
   fi
 elif systemctl --quiet is-active xrfedge.service; then
   echo "install.sh: installed; the running service keeps the previous release until: sudo systemctl restart xrfedge" >&2
+elif systemctl --quiet is-failed xrfedge.service; then
+  # Failed: it gave up restarting, and the retry timer starts it within 10 min (docs/deploy.md §4, "Restarts"); a plain
+  # `start` is refused while its start limit holds.
+  echo "install.sh: installed; the service had given up (failed). Start this release now: sudo systemctl reset-failed xrfedge && sudo systemctl start xrfedge (else the retry timer, where a give-up armed it, starts it within 10 min)" >&2
 else
   echo "install.sh: installed and enabled; edit /etc/xrfedge/xrfedge.env, then: sudo systemctl start xrfedge" >&2
 fi

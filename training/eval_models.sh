@@ -7,6 +7,7 @@
 # Every test set is generated with `--independent-of` the seeds of the sets the model was trained, validated and
 # thresholded on, read from its card (docs/synthesis.md, "Known weakness of the seeding"); a card that does not record
 # them is refused unless EVAL_INDEPENDENT_OF names the seeds to check against ("none": no check, with a warning).
+# EVAL_INDEPENDENT_OF only adds to the seeds a card records, never replaces them.
 #   training/eval_models.sh [MODELS_DIR]
 #   EVAL_INDEPENDENT_OF="1001 2002" training/eval_models.sh DIR     # a model whose card records no training seeds
 set -euo pipefail
@@ -23,54 +24,19 @@ seed_test=${SEED_TEST:-7007}; seed_profile=${SEED_PROFILE:-8008}
 label_sys=${LABEL_SYSTEMATIC:-0.02}   # must match the labels the model was trained and thresholded on (make_model.sh)
 
 # The seeds of the model's training, validation and threshold sets (the card's training.generator, .validation_set and
-# .threshold_set, as xrftrain writes them): no test spectrum may share a random stream with them. make_model.sh checks
-# its own test sets so since 2026-11-24; until then this script, which scores any model folder, checked none.
-card="$models/xrf-line-encoder.card.json"
-if [ "${EVAL_INDEPENDENT_OF:-}" = none ]; then
-  trained=""
-  echo "eval: WARNING: EVAL_INDEPENDENT_OF=none: the test sets are not checked against the sets the model was trained and thresholded on; a shared seed would make its figures training figures" >&2
-elif [ -n "${EVAL_INDEPENDENT_OF:-}" ]; then
-  [[ "$EVAL_INDEPENDENT_OF" =~ ^[[:space:]]*[0-9]+([[:space:]]+[0-9]+)*[[:space:]]*$ ]] \
-    || { echo "eval: EVAL_INDEPENDENT_OF='$EVAL_INDEPENDENT_OF': give seeds separated by blanks, or none" >&2; exit 2; }
-  read -r -a seeds <<<"$EVAL_INDEPENDENT_OF"
-  trained="${seeds[*]}"
-else
-  trained="$(/usr/bin/python3 -c '
-import json, sys
-try:
-    training = json.load(open(sys.argv[1], encoding="utf-8")).get("training")
-except (OSError, ValueError) as e:
-    sys.exit(f"eval: {sys.argv[1]}: {e}")
-training = training if isinstance(training, dict) else {}
-seeds, missing = set(), []
-for key in ("generator", "validation_set", "threshold_set"):   # threshold_set: only after a rethreshold
-    record = training.get(key)
-    seed = record.get("seed") if isinstance(record, dict) else None
-    if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0:
-        seeds.add(seed)
-    elif key != "threshold_set":
-        missing.append(f"training.{key}.seed")
-if missing:
-    sys.exit(f"eval: {sys.argv[1]} records no " + " or ".join(missing))
-print(" ".join(str(s) for s in sorted(seeds)))
-' "$card")" || { echo "eval: the test sets cannot be checked against the sets the model was trained and thresholded on: set EVAL_INDEPENDENT_OF='SEED …' to their seeds (training, validation, threshold set), or EVAL_INDEPENDENT_OF=none to score without the check" >&2; exit 2; }
-fi
+# .threshold_set, as xrftrain writes them, and any EVAL_INDEPENDENT_OF names): no test spectrum may share a random
+# stream with them (training/seed_guard.sh). make_model.sh checks its own test sets so since 2026-11-24; until then
+# this script, which scores any model folder, checked none.
+. training/seed_guard.sh
+trained="$(trained_seeds "$models/xrf-line-encoder.card.json" EVAL_INDEPENDENT_OF eval)" || exit 2
 
 jsonl() {  # profile count seed file [seed …: the sets it must share no random stream with]
-  # The key holds the profile's content hash too (training/profile_key.sh): a profile edited under the same name (run N's
-  # rock weights) once left its test sets here, and a later model was scored on them as if they were the shipped profile's.
-  # And the seeds it was checked against: synth checks when it generates, so a set cached while another model's seeds
-  # were checked is generated (and checked) again.
-  local key; key="$1 $2 $3 $label_sys $(training/profile_key.sh "$1") independent-of:${*:5}"
-  if [ -s "$4" ] && [ "$(wc -l < "$4")" -eq "$2" ] && [ -f "$4.seed" ] && [ "$(cat "$4.seed")" = "$key" ]; then return; fi
-  local guard=() rc=0
-  [ $# -gt 4 ] && guard=(--independent-of "${@:5}")
-  ./xrfedge synth --profile "$1" --count "$2" --seed "$3" --label-systematic "$label_sys" --format jsonl --out "$4" "${guard[@]}" || rc=$?
+  local rc=0
+  guarded_jsonl "$1" "$2" "$3" "$label_sys" "$4" "${@:5}" || rc=$?
   if [ $rc -ne 0 ]; then
     echo "eval: $(basename "$4" .jsonl) (seed $3) not generated: synth exit $rc (above). Where it names --independent-of, the set shares random streams with the set of one of the seeds ${*:5} (those the model in $models was trained, validated or thresholded on; for a per-profile set also the randomized test seed): pick another SEED_TEST / SEED_PROFILE" >&2
     exit "$rc"
   fi
-  echo "$key" > "$4.seed"
 }
 sets=("randomized $n_test $seed_test test-randomized")
 i=0

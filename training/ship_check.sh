@@ -2,7 +2,10 @@
 # Re-runs the ship decision (docs/training.md, "Re-running the ship decision"; rules (a)–(e) of "Run AH") for a
 # candidate against the shipped model, every figure measured here, through the instrument's code path:
 #   - the selection sets, generated once into .build/ and reused while their key matches (profile, count, seed 6006,
-#     label ε 0.02, generator version and profile content, as eval_models.sh keys its test sets):
+#     label ε 0.02, generator version and profile content, and the seeds they were checked against, as eval_models.sh
+#     keys its test sets), each generated `--independent-of` the seeds of the sets both models were trained, validated
+#     and thresholded on (their cards; training/seed_guard.sh; SHIP_CHECK_INDEPENDENT_OF="S1 S2 …" adds seeds, and
+#     must name them, or be none, for a card that records none):
 #     200,000 spectra of the randomized profile and 50,000 of training/profiles/randomized-foreign.json;
 #   - `xrfedge eval --json` (int8) of both models on both sets;
 #   - `xrfedge identify` on the 19 real files (NIST in ../shared, validation/spectra/*) and `xrftrain real-totals`;
@@ -56,15 +59,25 @@ mkdir -p "$sets" "$out"
 start=$(date +%s)
 stamp() { echo "ship_check: $1 ($(( $(date +%s) - start )) s)" >&2; }
 
-jsonl() {  # profile count file — eval_models.sh's cache rule, with the selection seed
-  local key; key="$1 $2 $seed $label_sys $(training/profile_key.sh "$1")"
-  if [ -s "$3" ] && [ -f "$3.seed" ] && [ "$(cat "$3.seed")" = "$key" ] && [ "$(wc -l < "$3")" -eq "$2" ]; then
-    stamp "$3 already holds $key: reused"; return
+# The selection sets share no random stream with the sets either model was trained, validated or thresholded on (their
+# cards; SHIP_CHECK_INDEPENDENT_OF adds seeds, and names them for a card that records none): a model trained on 6006
+# would be judged on its own training spectra, and rules (a) and (c) would favour it. Until 2026-11-24 unchecked.
+. training/seed_guard.sh
+trap - ERR   # a refusal below says why itself
+candidate_seeds="$(trained_seeds "$candidate/xrf-line-encoder.card.json" SHIP_CHECK_INDEPENDENT_OF ship_check)" || exit 2
+shipped_seeds="$(trained_seeds "$shipped/xrf-line-encoder.card.json" SHIP_CHECK_INDEPENDENT_OF ship_check)" || exit 2
+trap 'echo "ship_check: a step failed (line $LINENO): no verdict" >&2; exit 2' ERR
+# shellcheck disable=SC2086 # word splitting of the two seed lists is the point
+read -r -a trained <<<"$(printf '%s\n' $candidate_seeds $shipped_seeds | sort -nu | paste -sd' ' -)"
+
+jsonl() {  # profile count file — eval_models.sh's guarded, cached synth (training/seed_guard.sh), with the selection seed
+  local rc=0
+  guarded_jsonl "$1" "$2" "$seed" "$label_sys" "$3" "${trained[@]}" || rc=$?
+  if [ $rc -ne 0 ]; then
+    echo "ship_check: $(basename "$3") (seed $seed) not generated: synth exit $rc (above). Where it names --independent-of, the selection seed shares random streams with a set one of the models was trained, validated or thresholded on (seeds ${trained[*]}): that model cannot be judged on the documented selection sets; no verdict" >&2
+    exit 2
   fi
-  rm -f "$3.seed"
-  ./xrfedge synth --profile "$1" --count "$2" --seed "$seed" --label-systematic "$label_sys" --format jsonl --out "$3"
-  echo "$key" > "$3.seed"
-  stamp "generated $3"
+  if $guarded_jsonl_reused; then stamp "$3 already holds $(cat "$3.seed"): reused"; else stamp "generated $3"; fi
 }
 jsonl randomized "$count" "$sel"
 jsonl "$foreign_profile" "$foreign_count" "$foreign"
@@ -74,9 +87,10 @@ if [ ! -f "$batch_npy/x.npy" ] || [ "$(cat "$batch_npy.seed" 2>/dev/null)" != "$
   ./xrfedge synth --profile randomized --count 2000 --seed "$seed" --label-systematic "$label_sys" --format npy --out "$batch_npy" >/dev/null
   echo "$npy_key" > "$batch_npy.seed"
 fi
+independent_json="[$(IFS=,; echo "${trained[*]}" | sed 's/,/, /g')]"   # the seeds the two sets were checked against
 cat > "$out/sets.json" <<JSON
-{"selection": {"profile": "randomized", "count": $count, "seed": $seed, "label_systematic": $label_sys, "file": "$sel", "key": "$(cat "$sel.seed")"},
- "foreign": {"profile": "$foreign_profile", "count": $foreign_count, "seed": $seed, "label_systematic": $label_sys, "file": "$foreign", "key": "$(cat "$foreign.seed")"},
+{"selection": {"profile": "randomized", "count": $count, "seed": $seed, "label_systematic": $label_sys, "file": "$sel", "key": "$(cat "$sel.seed")", "independent_of": $independent_json},
+ "foreign": {"profile": "$foreign_profile", "count": $foreign_count, "seed": $seed, "label_systematic": $label_sys, "file": "$foreign", "key": "$(cat "$foreign.seed")", "independent_of": $independent_json},
  "batch_invariance": {"profile": "randomized", "count": 2000, "seed": $seed, "label_systematic": $label_sys, "file": "$batch_npy/x.npy", "key": "$npy_key"}}
 JSON
 

@@ -25,33 +25,8 @@ TRAINING = {"generator": {"profile": "randomized", "seed": 1001, "count": 320000
             "threshold_set": {"profile": "randomized", "seed": 2002, "count": 100000}}
 PROFILE_SETS = ("test-handheld-sdd", "test-handheld-pin", "test-benchtop", "test-macro-xrf")
 
-FAKE_XRFEDGE = r"""#!/usr/bin/env bash
 # Records each call; writes what eval_models.sh and profile_key.sh read; refuses a seed named in --independent-of.
-set -euo pipefail
-echo "$*" >> "$(dirname "$0")/calls.log"
-[ "$1" = synth ] || { echo '{}'; exit 0; }
-shift
-seed=""; out=""; format=""; count=0; profile=""; independent=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --seed) seed="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --format) format="$2"; shift 2 ;;
-    --count) count="$2"; shift 2 ;;
-    --profile) profile="$2"; shift 2 ;;
-    --independent-of) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do independent+=("$1"); shift; done ;;
-    *) shift ;;
-  esac
-done
-for other in "${independent[@]}"; do
-  [ "$other" = "$seed" ] && { echo "synth: --independent-of $other: the set of seed $seed is not independent of the set of seed $other" >&2; exit 2; }
-done
-if [ "$format" = npy ]; then
-  mkdir -p "$out"; printf '{"generator_version": "fake/1", "profile_definition": {"name": "%s"}}' "$profile" > "$out/meta.json"
-else
-  for ((i = 0; i < count; i++)); do echo '{}'; done > "$out"
-fi
-"""
+FAKE_XRFEDGE = (Path(__file__).parent / "fixtures" / "fake_xrfedge.sh").read_text()
 
 
 @pytest.fixture
@@ -59,7 +34,7 @@ def checkout(tmp_path: Path) -> Path:
     """A copy of what eval_models.sh reads, with the stand-in xrfedge and a models folder holding only a card."""
     root = tmp_path / "checkout"
     (root / "training" / "profiles").mkdir(parents=True)
-    for name in ("eval_models.sh", "profile_key.sh"):
+    for name in ("eval_models.sh", "profile_key.sh", "seed_guard.sh"):
         shutil.copy2(ROOT / "training" / name, root / "training" / name)
     shutil.copy2(ROOT / "training" / "profiles" / "randomized-foreign.json", root / "training" / "profiles")
     (root / "xrfedge").write_text(FAKE_XRFEDGE)
@@ -173,3 +148,16 @@ def test_a_card_without_the_training_seeds_is_refused_unless_told_which(checkout
     assert unchecked.returncode == 0, unchecked.stderr[-3000:]
     assert "not checked" in unchecked.stderr
     assert _independent_of(_synth_calls(checkout)["test-randomized"]) == set()
+
+
+@pytest.mark.parametrize("told", ["1001 2002", "none"])
+def test_seeds_named_in_the_environment_never_replace_those_the_card_records(checkout, told):
+    # EVAL_INDEPENDENT_OF is for a card without seeds; left exported from scoring one (or set to none), it replaced the
+    # seeds of every later card, and a model trained on the test seed was scored on its own training spectra again.
+    _write_card(checkout, {**TRAINING, "generator": {**TRAINING["generator"], "seed": 7007}})
+
+    r = _run(checkout, EVAL_INDEPENDENT_OF=told)
+
+    assert r.returncode == 2, r.stderr[-3000:]
+    assert "not independent" in r.stderr
+    assert "7007" in _independent_of(_synth_calls(checkout)["test-randomized"])

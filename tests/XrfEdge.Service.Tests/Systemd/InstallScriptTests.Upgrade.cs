@@ -154,6 +154,152 @@ public sealed partial class InstallScriptTests
         }
     }
 
+    [Fact]
+    public void Install_UpgradeToAReleaseWithoutOneOfItsModelFiles_RemovesTheOldReleasesCopyAndKeepsTheOperatorsModel()
+    {
+        // models/ is carried into the new release for a model the operator placed there (Model:Path names it). Carried
+        // whole, it also kept every model file an earlier release shipped and this one does not (a dropped fp32 export,
+        // a renamed model): the shipped model's files are told from the operator's by the install's record, as profiles are.
+        string checkout = CheckoutWithModel("checkout", ("xrf-line-encoder.int8.onnx", "model 1"), ("xrf-line-encoder.fp32.onnx", "model 1 fp32"));
+        string script = Path.Combine(checkout, "scripts", "install.sh");
+        Assert.Equal(0, Install(script: script).ExitCode);
+        string models = Path.Combine(Prefix, "models");
+        File.WriteAllText(Path.Combine(models, "site-encoder.int8.onnx"), "the operator's model");
+        File.WriteAllText(Path.Combine(checkout, "models", "xrf-line-encoder.int8.onnx"), "model 2");
+        File.Delete(Path.Combine(checkout, "models", "xrf-line-encoder.fp32.onnx"));
+
+        var (exitCode, output) = Install(script: script);
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal("model 2", File.ReadAllText(Path.Combine(models, "xrf-line-encoder.int8.onnx")));
+        Assert.False(File.Exists(Path.Combine(models, "xrf-line-encoder.fp32.onnx")));
+        Assert.Contains("models/xrf-line-encoder.fp32.onnx", output, StringComparison.Ordinal);
+        Assert.Equal("the operator's model", File.ReadAllText(Path.Combine(models, "site-encoder.int8.onnx")));
+        Assert.Empty(Directory.GetFiles(models, "*.edited-*"));
+    }
+
+    [Fact]
+    public void Install_UpgradeAfterTheShippedModelWasReplacedInPlace_KeepsTheReplacementBesideTheNewModel()
+    {
+        // A site model written over the shipped file (the path the profiles' Model:Path names) was overwritten by the next
+        // install without a word; it is kept as NAME.edited-<UTC>, as an edited profile is, and the output says so.
+        string checkout = CheckoutWithModel("checkout", ("xrf-line-encoder.int8.onnx", "model 1"));
+        string script = Path.Combine(checkout, "scripts", "install.sh");
+        Assert.Equal(0, Install(script: script).ExitCode);
+        string model = Path.Combine(Prefix, "models", "xrf-line-encoder.int8.onnx");
+        File.WriteAllText(model, "the site's retrained model");
+        File.WriteAllText(Path.Combine(checkout, "models", "xrf-line-encoder.int8.onnx"), "model 2");
+
+        var (exitCode, output) = Install(script: script);
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal("model 2", File.ReadAllText(model));
+        string kept = Assert.Single(Directory.GetFiles(Path.GetDirectoryName(model)!, "xrf-line-encoder.int8.onnx.edited-*"));
+        Assert.Equal("the site's retrained model", File.ReadAllText(kept));
+        Assert.Contains(Path.GetFileName(kept), output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_FirstUpgradeFromAnInstallWithoutTheModelRecord_KeepsAModelThatDiffersOnce()
+    {
+        // Installs before 2026-11-24 wrote no models/.installed.sha256: a model that differs from this release's may be
+        // a site's written over the shipped one, so it is kept (as profiles were when their record was new); the record
+        // written then makes the next upgrade replace the shipped model without a copy.
+        string checkout = CheckoutWithModel("checkout", ("xrf-line-encoder.int8.onnx", "model 1"));
+        string script = Path.Combine(checkout, "scripts", "install.sh");
+        Assert.Equal(0, Install(script: script).ExitCode);
+        string models = Path.Combine(Prefix, "models");
+        File.Delete(Path.Combine(models, ".installed.sha256"));
+        File.WriteAllText(Path.Combine(checkout, "models", "xrf-line-encoder.int8.onnx"), "model 2");
+
+        var (exitCode, output) = Install(script: script);
+        File.WriteAllText(Path.Combine(checkout, "models", "xrf-line-encoder.int8.onnx"), "model 3");
+        var (againExitCode, againOutput) = Install(script: script);
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Contains("kept no record", output, StringComparison.Ordinal);
+        Assert.True(againExitCode == 0, $"install.sh exit {againExitCode}:\n{againOutput}");
+        Assert.Equal("model 3", File.ReadAllText(Path.Combine(models, "xrf-line-encoder.int8.onnx")));
+        string kept = Assert.Single(Directory.GetFiles(models, "xrf-line-encoder.int8.onnx.edited-*"));
+        Assert.Equal("model 1", File.ReadAllText(kept));
+    }
+
+    [Fact]
+    public void Install_WhileAnotherInstallHoldsTheFolderOfTheAppFolder_ChangesNothingAndSaysSo()
+    {
+        // Two runs at once (a provisioning tool and someone at the console) each deleted the other's staged folder
+        // (`rm -rf /opt/.xrfedge.new`), and one cut off between the other's renames put the old release back under it.
+        // install.sh holds flock(2) on the folder that holds /opt/xrfedge from staging to the end; here `flock` holds it.
+        Assert.Equal(0, Install().ExitCode);
+        var release1 = FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file)));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+        var start = new ProcessStartInfo("flock") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        foreach (string argument in new[] { "--nonblock", Path.Combine(Stage, "opt"), "-c", "echo locked; exec cat" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var other = Process.Start(start)!;
+        try
+        {
+            Assert.Equal("locked", other.StandardOutput.ReadLine());
+
+            var (exitCode, output) = Install();
+
+            Assert.True(exitCode != 0, $"install.sh exit {exitCode}:\n{output}");
+            Assert.Contains("another install.sh", output, StringComparison.Ordinal);
+            Assert.Equal(release1, FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file))));
+            Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.Combine(Stage, "opt")).Select(Path.GetFileName));
+        }
+        finally
+        {
+            other.StandardInput.Close();
+            other.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void Install_UpgradeOnACardWithoutRoomForASecondCopy_ChangesNothingAndSaysSo()
+    {
+        // The staged release is a second copy on the partition of /opt/xrfedge, on a Raspberry Pi's one-partition card
+        // the outbox's too: staging filled it while the running service wrote its outbox (a full card is a fault the
+        // service restarts over, docs/deploy.md §4), and cp's ENOSPC came only then. FakeDf reports 1 MiB free there.
+        Assert.Equal(0, Install().ExitCode);
+        var release1 = FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file)));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+        string tools = Path.Combine(_root, "fake tools");
+        Directory.CreateDirectory(tools);
+        File.WriteAllText(Path.Combine(tools, "df"), """
+            #!/bin/sh
+            echo "Filesystem     1024-blocks  Used Available Capacity Mounted on"
+            echo "/dev/mmcblk0p2    29000000 28998976     1024     100% /"
+            """ + "\n");
+        Assert.Equal(0, Run("chmod", "+x", Path.Combine(tools, "df")));
+
+        var (exitCode, output) = Install(environment: new Dictionary<string, string>
+        {
+            ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH"),
+        });
+
+        Assert.True(exitCode != 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Contains("free", output, StringComparison.Ordinal);
+        Assert.Equal(release1, FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file))));
+        Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.Combine(Stage, "opt")).Select(Path.GetFileName));
+    }
+
+    /// <summary>A checkout as <see cref="CopyCheckout"/> makes it, with <paramref name="models"/> (name, content) in models/.</summary>
+    private string CheckoutWithModel(string name, params (string File, string Content)[] models)
+    {
+        string checkout = CopyCheckout(name, "pi-dp5-uart.json");
+        Directory.CreateDirectory(Path.Combine(checkout, "models"));
+        foreach (var (file, content) in models)
+        {
+            File.WriteAllText(Path.Combine(checkout, "models", file), content);
+        }
+
+        return checkout;
+    }
+
     /// <summary>Every file under <paramref name="folder"/>, as sorted paths relative to it with '/' separators.</summary>
     private static string[] FilesUnder(string folder) =>
         [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)

@@ -73,6 +73,23 @@ public sealed partial class UnitFileTests
     }
 
     [Fact]
+    public void Unit_EveryStartAttempt_DisarmsAPendingRetry()
+    {
+        // A retry armed by a give-up stayed pending through a start by hand (`systemctl start xrfedge`, as install.sh's own
+        // hint says) and fired on its old schedule. After a new give-up its start fell inside the new StartLimitIntervalSec
+        // and was refused; the unit stayed failed without entering "failed" anew, OnFailure= (a start of the still-active
+        // timer: a no-op) had not re-armed it, and nothing ever started the unit again. A start attempt consumes the
+        // pending retry (ExecStartPre=, before the main process can fail), so each give-up arms the timer afresh.
+        string unit = File.ReadAllText(Unit);
+        string timer = Path.GetFileName(RetryTimer);
+
+        string[] pre = [.. Regex.Matches(unit, "(?m)^ExecStartPre=(.*)$").Select(match => match.Groups[1].Value.Trim())];
+
+        // '+': as root outside the sandbox (User=xrfedge may not stop units); '-': a failure never fails the start.
+        Assert.Contains(pre, line => Regex.IsMatch(line, $"^(\\+-|-\\+)systemctl --no-block stop {Regex.Escape(timer)}$"));
+    }
+
+    [Fact]
     public void TtyS0DropIn_AllowsTheNodeNotTheMajorItSharesWithTheConsoles()
     {
         // docs/deploy.md §4 told sites to add `DeviceAllow=char-ttyS rw`: systemd allows a char-<group> by major, and
