@@ -36,6 +36,15 @@ public static class CsvSpectrumReader
     // cost about 1 GB before the row width was looked at.
     private const int MaxColumns = 64;
 
+    // Words that may stand beside an energy unit or "energy" in the name of the channel-energy column ("Energy in keV",
+    // "Channel energy (keV)", "Bin centre (keV)", "X (keV)"); any other word names something else, such as "FWHM (eV)".
+    private static readonly HashSet<string> EnergyNameWords =
+        new(["ENERGY", "E", "X", "IN", "OF", "CHANNEL", "BIN", "CENTRE", "CENTER", "MID", "MIDPOINT", "PHOTON"], StringComparer.Ordinal);
+
+    // Words that may make up the name of the channel-number column ("Channel No.", "MCA channel #", "Chan Nr").
+    private static readonly HashSet<string> ChannelNameWords =
+        new(["CHANNEL", "CHANNELS", "CHAN", "CH", "CHNL", "NO", "NR", "NUM", "NUMBER", "INDEX", "MCA"], StringComparer.Ordinal);
+
     private enum Column
     {
         Ignore,
@@ -257,9 +266,15 @@ public static class CsvSpectrumReader
             throw cursor.Error($"the header \"{FormatParsing.Shorten(string.Join(',', fields))}\" must name exactly one counts column (counts, count, intensity or y)");
         }
 
-        if (columns.Count(c => c is Column.EnergyKeV or Column.EnergyEV or Column.EnergyMeV) > 1 || columns.Count(c => c == Column.Channel) > 1)
+        foreach (var (kind, isKind) in (ReadOnlySpan<(string, Func<Column, bool>)>)[
+            ("energy", c => c is Column.EnergyKeV or Column.EnergyEV or Column.EnergyMeV),
+            ("channel", c => c == Column.Channel)])
         {
-            throw cursor.Error("the header names more than one energy or channel column");
+            var named = fields.Where((_, i) => isKind(columns[i])).ToArray();
+            if (named.Length > 1)
+            {
+                throw cursor.Error($"the header names more than one {kind} column (\"{FormatParsing.Shorten(string.Join("\", \"", named))}\"); rename the one that is not");
+            }
         }
 
         return columns;
@@ -280,19 +295,33 @@ public static class CsvSpectrumReader
     }
 
     /// <summary>
-    /// A column named outside the exact list, by its words: an energy unit (<c>Energy/keV</c>, <c>E (keV)</c>,
-    /// <c>Energy (MeV)</c>) or the word energy makes an energy column, else the word channel a channel column. Ignored, an
-    /// energy column left the file's calibration unused and the fallback was taken silently; a channel column numbered
-    /// from 1 shifted every energy by a channel. Counts columns stay exact: "Counts error" is not the counts.
+    /// A column named outside the exact list, by its words (<see cref="EnergyUnits.Words"/>). It is the energy column when
+    /// besides one energy unit or the word energy (or E) it holds only <see cref="EnergyNameWords"/>: "Energy/keV",
+    /// "E (keV)", "Energy in keV", "Channel energy (MeV)", "E". It is the channel column when it holds a channel word and
+    /// only <see cref="ChannelNameWords"/>: "Channel No.", "Ch #". Ignored, such a column left the file's energies unused
+    /// and the fallback was taken silently, or a channel column numbered from 1 shifted every energy by a channel. Any
+    /// other word makes the column something else even beside a unit ("FWHM (eV)", "Counts/keV", "Sigma (keV)", "ROI
+    /// channel", "Counts per channel"), and it is ignored as before: taken for a second energy or channel column it got the
+    /// file refused. Counts columns stay exact: "Counts error" is not the counts.
     /// </summary>
     private static Column ByWords(string name)
     {
-        var words = name.Split((char[])[' ', '(', ')', '[', ']', '/', ',', ':', '.', '_', '-', '#'], StringSplitOptions.RemoveEmptyEntries);
-        return words.Contains("KEV") ? Column.EnergyKeV
-            : words.Contains("EV") ? Column.EnergyEV
-            : words.Contains("MEV") ? Column.EnergyMeV
-            : words.Contains("ENERGY") ? Column.EnergyKeV
-            : words.Any(w => w is "CHANNEL" or "CHANNELS" or "CHAN" or "CH" or "CHNL") ? Column.Channel
+        var words = EnergyUnits.Words(name);
+        var unitWords = words.Count(w => EnergyUnits.KeVPerUnit(w) is not null);
+        var others = words.Where(w => EnergyUnits.KeVPerUnit(w) is null).ToArray();
+        if (others.All(EnergyNameWords.Contains) && (unitWords > 0 || others.Any(w => w is "ENERGY" or "E")))
+        {
+            return (unitWords > 0 ? EnergyUnits.KeVPerUnitIn(words) : 1.0) switch
+            {
+                1.0 => Column.EnergyKeV,
+                0.001 => Column.EnergyEV,
+                1000.0 => Column.EnergyMeV,
+                _ => Column.Ignore,
+            };
+        }
+
+        return words.Any(EnergyUnits.IsChannelWord) && words.All(ChannelNameWords.Contains)
+            ? Column.Channel
             : Column.Ignore;
     }
 

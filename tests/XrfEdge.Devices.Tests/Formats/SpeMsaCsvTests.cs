@@ -287,6 +287,52 @@ public sealed class SpeMsaCsvTests
         Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
     }
 
+    [Theory]
+    [InlineData("Energy (keV),Counts,FWHM (eV)")]
+    [InlineData("Energy (keV),Counts,Counts/keV")]
+    [InlineData("E (keV),Counts,Sigma (keV)")]
+    [InlineData("Channel,Energy (keV),Counts,Counts per channel")]
+    [InlineData("Energy (keV),Counts,ROI channel")]
+    public void Csv_OtherColumnWithAnEnergyUnitOrChannelWord_IgnoredAndEnergyColumnUsed(string header)
+    {
+        // Exports add columns beside the spectrum: a resolution "FWHM (eV)", a density "Counts/keV", an ROI's channel. Read
+        // by any word they became a second energy or channel column and the file was refused ("more than one energy or
+        // channel column"); before the word rule they were ignored and the file read. Energies as in the test above.
+        var names = header.Split(',');
+        var text = header + "\n" + string.Concat(Enumerable.Range(0, 64).Select(c => string.Join(',', names.Select(name => name switch
+        {
+            "Channel" => FormattableString.Invariant($"{c}"),
+            "Energy (keV)" or "E (keV)" => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}"),
+            "Counts" => FormattableString.Invariant($"{c % 5}"),
+            _ => FormattableString.Invariant($"{(c * 7) % 3}.5"),
+        })) + "\n"));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "extra-columns.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.02, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+        Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum.Spectrum.Counts);
+    }
+
+    [Theory]
+    [InlineData("E,Counts")]
+    [InlineData("Energy in keV,Counts")]
+    [InlineData("Energy, keV;Counts")]
+    public void Csv_EnergyHeaderWordsAlone_CalibratesFromIt(string header)
+    {
+        // "E" alone and "Energy in keV" name the channel energies as plainly as "Energy" and "E (keV)" do; they were ignored
+        // and the fallback (0, 0.1) taken without a word. Channel centres at 0.02 + 0.04·c keV.
+        var separator = header.Contains(';', StringComparison.Ordinal) ? ";" : ",";
+        var text = header + "\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}{separator}{c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "named.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.02, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+    }
+
     [Fact]
     public void Csv_ChannelColumnUnderAnotherName_ShiftsTheFallback()
     {
