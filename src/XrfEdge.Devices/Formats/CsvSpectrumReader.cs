@@ -22,9 +22,9 @@ namespace XrfEdge.Devices.Formats;
 /// column, "channel" a channel column, so "Energy/keV" and "Channel No." are not ignored. Without a header, two columns are <c>channel,counts</c> when the first column
 /// holds consecutive integers and <c>energy_kev,counts</c> otherwise. There is no CSV standard; these are the layouts
 /// sandialabs/SpecUtils <c>SpecFile_csv.cpp</c> recognises (../shared/reference/mca-and-files.md §2.5).
-/// The last data row must end with a line break (or be followed by a comment line): CSV has no end marker, so that is the
-/// only trace of a copy cut inside its last count. A copy cut just after a line break is a shorter, whole-looking table
-/// and cannot be told from a complete file.
+/// The last data row must end with a line break, or be followed by a comment line, or end after its last field (a trailing
+/// delimiter or spaces, a closed quote): CSV has no end marker, so that is the only trace of a copy cut inside its last
+/// count. A copy cut between rows is a shorter, whole-looking table and cannot be told from a complete file.
 /// </summary>
 public static class CsvSpectrumReader
 {
@@ -68,11 +68,14 @@ public static class CsvSpectrumReader
         Column[]? columns = null;
         var rows = new List<(string[] Fields, int Line)>(4096);
         char[]? separators = null;
-        var lastRowTerminated = true;
+        // Whether the last data row ran to the end of the file without a line break, and whether it ended inside a field.
+        var lastRowUnterminated = false;
+        var lastRowEndsInField = false;
         while (cursor.Next() is { } raw)
         {
             // A comment or blank line after the last row shows that row was written whole; only the last data row counts.
-            lastRowTerminated = true;
+            lastRowUnterminated = false;
+            lastRowEndsInField = false;
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#'))
             {
@@ -105,7 +108,8 @@ public static class CsvSpectrumReader
             }
 
             rows.Add((fields, cursor.LineNumber));
-            lastRowTerminated = cursor.LastLineTerminated;
+            lastRowUnterminated = !cursor.LastLineTerminated;
+            lastRowEndsInField = lastRowUnterminated && !EndsAfterItsLastField(raw, separators);
             FormatParsing.CheckChannelsSoFar(cursor, rows.Count);
         }
 
@@ -139,7 +143,7 @@ public static class CsvSpectrumReader
         for (var i = 0; i < rows.Count; i++)
         {
             var (fields, line) = rows[i];
-            if (i == rows.Count - 1 && !lastRowTerminated)
+            if (i == rows.Count - 1 && lastRowUnterminated && (fields.Length < width || lastRowEndsInField))
             {
                 throw LastRowCutShort(cursor, line, fields.Length, width);
             }
@@ -208,6 +212,28 @@ public static class CsvSpectrumReader
         cursor.Error(line, fieldCount < width
             ? FormatParsing.Invariant($"the last row has {fieldCount} of {width} columns and no line break after it: the file was cut short there")
             : "the file ends inside its last row: no line break after it, so it may have been cut short there (if the file is whole, end it with a line break)");
+
+    /// <summary>
+    /// Whether a row that ran to the end of the file still shows that its last field was written whole: a delimiter or
+    /// white space follows it (Excel's trailing ",", a .txt padded to its columns) or it is a closed quoted field. A copy cut
+    /// inside the last count ends on the count's digits, and a cut just after a delimiter leaves the row a column short.
+    /// </summary>
+    private static bool EndsAfterItsLastField(string raw, char[] separators)
+    {
+        if (raw.Length == 0)
+        {
+            return false;
+        }
+
+        var end = raw[^1];
+        if (char.IsWhiteSpace(end) || Array.IndexOf(separators, end) >= 0)
+        {
+            return true;
+        }
+
+        var lastField = raw[(raw.LastIndexOfAny(separators) + 1)..].Trim();
+        return lastField.Length >= 2 && lastField[0] == '"' && lastField[^1] == '"';
+    }
 
     /// <summary>
     /// The fields with RFC 4180 double quotes taken off (<c>"12"</c> → <c>12</c>): writers may quote any field, and a quoted
