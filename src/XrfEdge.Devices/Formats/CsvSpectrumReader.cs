@@ -1,3 +1,4 @@
+using System.Text;
 using XrfEdge.Spectra;
 using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Interchange;
@@ -7,7 +8,7 @@ namespace XrfEdge.Devices.Formats;
 /// <summary>
 /// Reads a spectrum from delimited text (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c>): one row per channel, columns
 /// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference); lines starting with <c>#</c> are comments;
-/// a field in double quotes is read without them. Layouts:
+/// a field in double quotes is read without them and may hold the delimiter (RFC 4180). Layouts:
 /// <list type="bullet">
 /// <item><c>counts</c> — one count per row; needs a calibration from the options.</item>
 /// <item><c>channel,counts</c> — consecutive channel numbers; needs a calibration from the options, which refers to those channel numbers.</item>
@@ -89,7 +90,7 @@ public static class CsvSpectrumReader
                 throw cursor.Error(FormatParsing.Invariant($"row has {fieldCount} columns; a spectrum table has at most {MaxColumns} (is this a spectrum written across one row?)"));
             }
 
-            var fields = Unquoted(line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            var fields = Fields(line, separators);
             if (fields.Length == 0)
             {
                 continue;
@@ -231,27 +232,76 @@ public static class CsvSpectrumReader
             return true;
         }
 
-        var lastField = raw[(raw.LastIndexOfAny(separators) + 1)..].Trim();
-        return lastField.Length >= 2 && lastField[0] == '"' && lastField[^1] == '"';
+        // A closing quote last, with every quote of the row paired, ends a quoted field; '"12' cut from '"1234"' is unpaired.
+        return end == '"' && raw.Count(c => c == '"') % 2 == 0;
     }
 
     /// <summary>
-    /// The fields with RFC 4180 double quotes taken off (<c>"12"</c> → <c>12</c>): writers may quote any field, and a quoted
-    /// first row of numbers was taken for a header. A quoted field holding the delimiter is not rejoined; its row has too
-    /// many columns and fails as such.
+    /// The fields of a row, trimmed, without empty ones (a trailing delimiter, runs of spaces), and with RFC 4180 double
+    /// quotes taken off: writers may quote any field (a quoted first row of numbers was taken for a header), a quoted
+    /// field may hold the delimiter (Excel writes the cell <c>Energy, keV</c> as <c>"Energy, keV"</c>, which was split in
+    /// two), and <c>""</c> inside one is a quote. An unclosed quote runs to the end of the row.
     /// </summary>
-    private static string[] Unquoted(string[] fields)
+    private static string[] Fields(string line, char[] separators)
     {
-        for (var i = 0; i < fields.Length; i++)
+        if (!line.Contains('"', StringComparison.Ordinal))
         {
-            var field = fields[i];
-            if (field.Length >= 2 && field[0] == '"' && field[^1] == '"')
+            return line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        var wasQuoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted)
             {
-                fields[i] = field[1..^1].Trim();
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (Array.IndexOf(separators, c) >= 0)
+            {
+                AddField(fields, field, wasQuoted);
+                wasQuoted = false;
+            }
+            else if (c == '"' && field.ToString().Trim().Length == 0)
+            {
+                field.Clear();
+                quoted = wasQuoted = true;
+            }
+            else
+            {
+                field.Append(c);
             }
         }
 
-        return fields;
+        AddField(fields, field, wasQuoted);
+        return [.. fields];
+    }
+
+    /// <summary>Adds the trimmed field and clears it; an empty one only when it was quoted (<c>""</c> is a field).</summary>
+    private static void AddField(List<string> fields, StringBuilder field, bool wasQuoted)
+    {
+        var text = field.ToString().Trim();
+        if (text.Length > 0 || wasQuoted)
+        {
+            fields.Add(text);
+        }
+
+        field.Clear();
     }
 
     /// <summary>Non-empty fields of <paramref name="line"/>, counted without splitting it.</summary>

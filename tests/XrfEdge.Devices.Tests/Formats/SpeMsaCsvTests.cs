@@ -316,6 +316,36 @@ public sealed class SpeMsaCsvTests
     }
 
     [Theory]
+    [InlineData("\"Energy, keV\",\"Counts\"")]
+    [InlineData("\"Energy (keV)\",\"Counts, gross\",\"Counts\"")]
+    [InlineData("\"Energy \"\"E\"\" (keV)\",Counts")]
+    public void Csv_QuotedHeaderHoldingTheDelimiter_ReadAsOneName(string header)
+    {
+        // Excel and LibreOffice quote a cell holding the delimiter ("Energy, keV"), and RFC 4180 doubles a quote inside one.
+        // The quoted field was split at its comma: "Energy and keV" made two energy columns and the file was refused.
+        var rest = header.Contains("gross", StringComparison.Ordinal) ? ",7" : string.Empty;
+        var text = header + "\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}{rest},{c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "quoted-header.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.04, result.Spectrum!.Spectrum.Calibration.GainKeVPerChannel, 9);
+        Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum.Spectrum.Counts);
+    }
+
+    [Fact]
+    public void Csv_SpaceSeparatedQuotedHeader_ReadAsTwoNames()
+    {
+        // '"Energy (keV)" "Counts"' was split at every space, quotes and all, and refused as a header without a counts column.
+        var text = "\"Energy (keV)\" \"Counts\"\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00} {c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "spaces.txt");
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.04, result.Spectrum!.Spectrum.Calibration.GainKeVPerChannel, 9);
+    }
+
+    [Theory]
     [InlineData("E,Counts")]
     [InlineData("Energy in keV,Counts")]
     [InlineData("Energy, keV;Counts")]
