@@ -346,6 +346,35 @@ public sealed class SpeMsaCsvTests
     }
 
     [Theory]
+    [InlineData("Energy (keV),Counts,Net counts")]
+    [InlineData("Channel,Energy,Counts,Background")]
+    [InlineData("keV,Counts,ROI")]
+    [InlineData("Energy, Data")]
+    [InlineData("\"Channel\",\"Energy (keV)\",\"Counts\",")]
+    public void Csv_HeadersSeenInExports_ReadWithTheirEnergies(string header)
+    {
+        // Headers from spectrum exports (a net-counts or background column beside the counts; SpecUtils' "Energy, Data";
+        // a LibreOffice export with quoted names and a trailing delimiter); the extra columns are ignored.
+        var names = Fields(header);
+        var text = header + "\r\n" + string.Concat(Enumerable.Range(0, 64).Select(c => string.Join(',', names.Select(name => name switch
+        {
+            "Channel" => FormattableString.Invariant($"{c}"),
+            "Energy (keV)" or "Energy" or "keV" => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}"),
+            "Counts" or "Data" => FormattableString.Invariant($"{c % 5}"),
+            _ => "3",
+        })) + "\r\n"));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "export.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.02, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+        Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum.Spectrum.Counts);
+
+        static string[] Fields(string header) => header.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(f => f.Trim('"')).ToArray();
+    }
+
+    [Theory]
     [InlineData("E,Counts")]
     [InlineData("Energy in keV,Counts")]
     [InlineData("Energy, keV;Counts")]
