@@ -166,6 +166,9 @@ public sealed class CalibrationUnitTests
     [InlineData("LABEL - \"keV\"", 1.0)]
     [InlineData("LABEL - keV;", 1.0)]
     [InlineData("LABEL - Energy=eV", 0.001)]
+    [InlineData("LABEL - keV.", 1.0)]
+    [InlineData("LABEL - Energy (keV)", 1.0)]
+    [InlineData("LABEL - KEV", 1.0)]
     public void Mca_CalibrationLabelUnitBesidePunctuation_Read(string label, double keVPerUnit)
     {
         // A whole word is a run of letters: the label splitter knew only some punctuation, so a quoted "keV" or "keV;" (read
@@ -205,5 +208,22 @@ public sealed class CalibrationUnitTests
     {
         // "#XPERCHAN -eV: 40 eV/ch" states eV twice, once per channel; only a disagreement ("-eV" with "keV") is an error.
         Assert.Equal(0.04, Reads(Msa("#XPERCHAN -eV: 40 eV/ch\n#OFFSET      : 0\n"), "twice.msa").GainKeVPerChannel, 12);
+    }
+
+    [Theory]
+    [InlineData("#XUNITS      : keV\n#XPERCHAN    : 0.04\n#OFFSET      : 0.02\n")]
+    [InlineData("#XUNITS      : KEV\n#XPERCHAN    : 0.04\n#OFFSET      : 0.02\n")]
+    [InlineData("#XUNITS      : ev\n#XPERCHAN    : 40.0\n#OFFSET      : 20.0\n")]
+    [InlineData("#XUNITS      : keV\n#XPERCHAN -eV: 40.0\n#OFFSET      : 0.02\n")]
+    [InlineData("#XPERCHAN -eV: 40.0\n#OFFSET   -eV: 20\n")]
+    [InlineData("#XUNITS      : Energy (keV)\n#XPERCHAN    : 0.04\n#OFFSET      : 0.02\n")]
+    public void Msa_WriterUnitVariants_ReadAlike(string units)
+    {
+        // Bruker/Oxford (keV, XPERCHAN 0.01-style), DTSA-II and EDAX (eV), suffixed writers (-eV), upper and lower case: all
+        // 0.02 keV + 0.04 keV/channel.
+        var calibration = Reads(Msa(units), "variant.msa");
+
+        Assert.Equal(0.02, calibration.OffsetKeV, 12);
+        Assert.Equal(0.04, calibration.GainKeVPerChannel, 12);
     }
 }
