@@ -221,19 +221,14 @@ public static class CsvSpectrumReader
     /// </summary>
     private static bool EndsAfterItsLastField(string raw, char[] separators)
     {
-        if (raw.Length == 0)
+        // An unpaired quote means the cut fell inside a quoted field ('"12' from '"1234"', '"net ' from '"net counts"').
+        if (raw.Length == 0 || raw.Count(c => c == '"') % 2 != 0)
         {
             return false;
         }
 
         var end = raw[^1];
-        if (char.IsWhiteSpace(end) || Array.IndexOf(separators, end) >= 0)
-        {
-            return true;
-        }
-
-        // A closing quote last, with every quote of the row paired, ends a quoted field; '"12' cut from '"1234"' is unpaired.
-        return end == '"' && raw.Count(c => c == '"') % 2 == 0;
+        return char.IsWhiteSpace(end) || Array.IndexOf(separators, end) >= 0 || end == '"';
     }
 
     /// <summary>
