@@ -367,8 +367,9 @@ public static class CsvSpectrumReader
 
     /// <summary>
     /// A column named outside the exact list, by its words (<see cref="EnergyUnits.Words"/>). It is the energy column when
-    /// besides one energy unit or the word energy (or E) it holds only <see cref="EnergyNameWords"/>: "Energy/keV",
-    /// "E (keV)", "Energy in keV", "Channel energy (MeV)", "E". It is the channel column when it holds a channel word and
+    /// besides one energy unit or the word energy it holds only <see cref="EnergyNameWords"/>: "Energy/keV", "E (keV)",
+    /// "Energy in keV", "Channel energy (MeV)". "E" alone is not: Mantid's SaveAscii writes X, Y, E with E the error of Y.
+    /// It is the channel column when it holds a channel word and
     /// only <see cref="ChannelNameWords"/>: "Channel No.", "Ch #". Ignored, such a column left the file's energies unused
     /// and the fallback was taken silently, or a channel column numbered from 1 shifted every energy by a channel. Any
     /// other word makes the column something else even beside a unit ("FWHM (eV)", "Counts/keV", "Sigma (keV)", "ROI
@@ -380,7 +381,7 @@ public static class CsvSpectrumReader
         var words = EnergyUnits.Words(name);
         var unitWords = words.Count(w => EnergyUnits.KeVPerUnit(w) is not null);
         var others = words.Where(w => EnergyUnits.KeVPerUnit(w) is null).ToArray();
-        if (others.All(EnergyNameWords.Contains) && (unitWords > 0 || others.Any(w => w is "ENERGY" or "E")))
+        if (others.All(EnergyNameWords.Contains) && (unitWords > 0 || others.Contains("ENERGY")))
         {
             return (unitWords > 0 ? EnergyUnits.KeVPerUnitIn(words) : 1.0) switch
             {

@@ -375,13 +375,11 @@ public sealed class SpeMsaCsvTests
     }
 
     [Theory]
-    [InlineData("E,Counts")]
     [InlineData("Energy in keV,Counts")]
     [InlineData("Energy, keV;Counts")]
-    public void Csv_EnergyHeaderWordsAlone_CalibratesFromIt(string header)
+    public void Csv_EnergyHeaderWithFillerWords_CalibratesFromIt(string header)
     {
-        // "E" alone and "Energy in keV" name the channel energies as plainly as "Energy" and "E (keV)" do; they were ignored
-        // and the fallback (0, 0.1) taken without a word. Channel centres at 0.02 + 0.04·c keV.
+        // "Energy in keV" names the channel energies as plainly as "E (keV)" does. Channel centres at 0.02 + 0.04·c keV.
         var separator = header.Contains(';', StringComparison.Ordinal) ? ";" : ",";
         var text = header + "\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}{separator}{c % 5}\n")));
 
@@ -390,6 +388,20 @@ public sealed class SpeMsaCsvTests
         Assert.True(result.IsSuccess, result.Error);
         Assert.Equal(0.02, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
         Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+    }
+
+    [Fact]
+    public void Csv_MantidXYEHeader_EIsNotTheEnergy()
+    {
+        // Mantid's SaveAscii writes "X , Y , E" with E the error of Y: without a unit neither X nor E is an energy column, so
+        // the counts (Y) take the fallback (0, 0.1) instead of the errors being fitted as energies.
+        var text = "X , Y , E\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{c} , {c % 5} , {Math.Sqrt(c % 5):0.###}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "mantid.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.1, result.Spectrum!.Spectrum.Calibration.GainKeVPerChannel, 12);
+        Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum.Spectrum.Counts);
     }
 
     [Fact]
