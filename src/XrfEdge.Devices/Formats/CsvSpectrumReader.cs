@@ -19,8 +19,9 @@ namespace XrfEdge.Devices.Formats;
 /// </list>
 /// A header row is recognised when its first field is not a number; column names are matched case-insensitively
 /// (<c>channel|chan|ch</c>, <c>energy_kev|energy (kev)|energy[kev]|kev|energy</c>, <c>energy_ev|ev</c>,
-/// <c>counts|count|intensity|y</c>); any other name is read by its words: a unit (keV, eV, MeV) or "energy" makes an energy
-/// column, "channel" a channel column, so "Energy/keV" and "Channel No." are not ignored. Without a header, two columns are <c>channel,counts</c> when the first column
+/// <c>counts|count|intensity|y</c>); any other name is read by its words (see <c>ByWords</c>): an energy unit or "energy"
+/// with nothing but filler beside it makes an energy column, channel words alone a channel column, so "Energy/keV" and
+/// "Channel No." are not ignored while "FWHM (eV)" and "Counts/keV" are. Without a header, two columns are <c>channel,counts</c> when the first column
 /// holds consecutive integers and <c>energy_kev,counts</c> otherwise. There is no CSV standard; these are the layouts
 /// sandialabs/SpecUtils <c>SpecFile_csv.cpp</c> recognises (../shared/reference/mca-and-files.md §2.5).
 /// The last data row must end with a line break, or be followed by a comment line, or end after its last field (a trailing
