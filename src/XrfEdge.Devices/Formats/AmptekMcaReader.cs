@@ -337,29 +337,14 @@ public static class AmptekMcaReader
 
     /// <summary>
     /// keV per unit of a LABEL ("keV", "eV", "Energy (eV)", "MeV"); null when it names none. "Channel" marks an uncalibrated
-    /// file. Matched by whole word: "MeV" contains "eV" and was read as eV, a factor of 10^6 off.
+    /// file. Matched by whole word (<see cref="EnergyUnits"/>): "MeV" contains "eV" and was read as eV, a factor of 10^6 off.
     /// </summary>
     private static double? UnitScale(string label, out bool isChannels)
     {
-        var words = label.ToUpperInvariant().Split((char[])[' ', '(', ')', '[', ']', '/', ',', ':', '.', '_', '-'], StringSplitOptions.RemoveEmptyEntries);
-        isChannels = false;
-        if (words.Contains("KEV"))
-        {
-            return 1.0;
-        }
-
-        if (words.Contains("EV"))
-        {
-            return 0.001;
-        }
-
-        if (words.Contains("MEV"))
-        {
-            return 1000.0;
-        }
-
-        isChannels = words.Any(w => w is "CHANNEL" or "CHANNELS" or "CHAN" or "CH");
-        return isChannels ? 1.0 : null;
+        var words = EnergyUnits.Words(label);
+        var keVPerUnit = EnergyUnits.KeVPerUnitIn(words);
+        isChannels = keVPerUnit is null && words.Any(EnergyUnits.IsChannelWord);
+        return isChannels ? 1.0 : keVPerUnit;
     }
 
     private static string? NextNonBlank(LineCursor cursor)

@@ -1,3 +1,4 @@
+using System.Text;
 using XrfEdge.Spectra;
 using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Interchange;
@@ -7,7 +8,7 @@ namespace XrfEdge.Devices.Formats;
 /// <summary>
 /// Reads a spectrum from delimited text (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c>): one row per channel, columns
 /// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference); lines starting with <c>#</c> are comments;
-/// a field in double quotes is read without them. Layouts:
+/// a field in double quotes is read without them and may hold the delimiter (RFC 4180). Layouts:
 /// <list type="bullet">
 /// <item><c>counts</c> — one count per row; needs a calibration from the options.</item>
 /// <item><c>channel,counts</c> — consecutive channel numbers; needs a calibration from the options, which refers to those channel numbers.</item>
@@ -18,13 +19,14 @@ namespace XrfEdge.Devices.Formats;
 /// </list>
 /// A header row is recognised when its first field is not a number; column names are matched case-insensitively
 /// (<c>channel|chan|ch</c>, <c>energy_kev|energy (kev)|energy[kev]|kev|energy</c>, <c>energy_ev|ev</c>,
-/// <c>counts|count|intensity|y</c>); any other name is read by its words: a unit (keV, eV, MeV) or "energy" makes an energy
-/// column, "channel" a channel column, so "Energy/keV" and "Channel No." are not ignored. Without a header, two columns are <c>channel,counts</c> when the first column
+/// <c>counts|count|intensity|y</c>); any other name is read by its words (see <c>ByWords</c>): an energy unit or "energy"
+/// with nothing but filler beside it makes an energy column, channel words alone a channel column, so "Energy/keV" and
+/// "Channel No." are not ignored while "FWHM (eV)" and "Counts/keV" are. Without a header, two columns are <c>channel,counts</c> when the first column
 /// holds consecutive integers and <c>energy_kev,counts</c> otherwise. There is no CSV standard; these are the layouts
 /// sandialabs/SpecUtils <c>SpecFile_csv.cpp</c> recognises (../shared/reference/mca-and-files.md §2.5).
-/// The last data row must end with a line break (or be followed by a comment line): CSV has no end marker, so that is the
-/// only trace of a copy cut inside its last count. A copy cut just after a line break is a shorter, whole-looking table
-/// and cannot be told from a complete file.
+/// The last data row must end with a line break, or be followed by a comment line, or end after its last field (a trailing
+/// delimiter or spaces, a closed quote): CSV has no end marker, so that is the only trace of a copy cut inside its last
+/// count. A copy cut between rows is a shorter, whole-looking table and cannot be told from a complete file.
 /// </summary>
 public static class CsvSpectrumReader
 {
@@ -35,6 +37,15 @@ public static class CsvSpectrumReader
     // more; each field is kept as a string until the file is read, so a 60-MB file of one-character fields on wide rows
     // cost about 1 GB before the row width was looked at.
     private const int MaxColumns = 64;
+
+    // Words that may stand beside an energy unit or "energy" in the name of the channel-energy column ("Energy in keV",
+    // "Channel energy (keV)", "Bin centre (keV)", "X (keV)"); any other word names something else, such as "FWHM (eV)".
+    private static readonly HashSet<string> EnergyNameWords =
+        new(["ENERGY", "E", "X", "IN", "OF", "CHANNEL", "BIN", "CENTRE", "CENTER", "MID", "MIDPOINT", "PHOTON"], StringComparer.Ordinal);
+
+    // Words that may make up the name of the channel-number column ("Channel No.", "MCA channel #", "Chan Nr").
+    private static readonly HashSet<string> ChannelNameWords =
+        new(["CHANNEL", "CHANNELS", "CHAN", "CH", "CHNL", "NO", "NR", "NUM", "NUMBER", "INDEX", "MCA"], StringComparer.Ordinal);
 
     private enum Column
     {
@@ -59,11 +70,14 @@ public static class CsvSpectrumReader
         Column[]? columns = null;
         var rows = new List<(string[] Fields, int Line)>(4096);
         char[]? separators = null;
-        var lastRowTerminated = true;
+        // Whether the last data row ran to the end of the file without a line break, and whether it ended inside a field.
+        var lastRowUnterminated = false;
+        var lastRowEndsInField = false;
         while (cursor.Next() is { } raw)
         {
             // A comment or blank line after the last row shows that row was written whole; only the last data row counts.
-            lastRowTerminated = true;
+            lastRowUnterminated = false;
+            lastRowEndsInField = false;
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#'))
             {
@@ -77,7 +91,7 @@ public static class CsvSpectrumReader
                 throw cursor.Error(FormatParsing.Invariant($"row has {fieldCount} columns; a spectrum table has at most {MaxColumns} (is this a spectrum written across one row?)"));
             }
 
-            var fields = Unquoted(line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            var fields = Fields(line, separators);
             if (fields.Length == 0)
             {
                 continue;
@@ -96,7 +110,8 @@ public static class CsvSpectrumReader
             }
 
             rows.Add((fields, cursor.LineNumber));
-            lastRowTerminated = cursor.LastLineTerminated;
+            lastRowUnterminated = !cursor.LastLineTerminated;
+            lastRowEndsInField = lastRowUnterminated && !EndsAfterItsLastField(raw, separators);
             FormatParsing.CheckChannelsSoFar(cursor, rows.Count);
         }
 
@@ -130,7 +145,7 @@ public static class CsvSpectrumReader
         for (var i = 0; i < rows.Count; i++)
         {
             var (fields, line) = rows[i];
-            if (i == rows.Count - 1 && !lastRowTerminated)
+            if (i == rows.Count - 1 && lastRowUnterminated && (fields.Length < width || lastRowEndsInField))
             {
                 throw LastRowCutShort(cursor, line, fields.Length, width);
             }
@@ -201,22 +216,88 @@ public static class CsvSpectrumReader
             : "the file ends inside its last row: no line break after it, so it may have been cut short there (if the file is whole, end it with a line break)");
 
     /// <summary>
-    /// The fields with RFC 4180 double quotes taken off (<c>"12"</c> → <c>12</c>): writers may quote any field, and a quoted
-    /// first row of numbers was taken for a header. A quoted field holding the delimiter is not rejoined; its row has too
-    /// many columns and fails as such.
+    /// Whether a row that ran to the end of the file still shows that its last field was written whole: a delimiter or
+    /// white space follows it (Excel's trailing ",", a .txt padded to its columns) or it is a closed quoted field. A copy cut
+    /// inside the last count ends on the count's digits, and a cut just after a delimiter leaves the row a column short.
     /// </summary>
-    private static string[] Unquoted(string[] fields)
+    private static bool EndsAfterItsLastField(string raw, char[] separators)
     {
-        for (var i = 0; i < fields.Length; i++)
+        // An unpaired quote means the cut fell inside a quoted field ('"12' from '"1234"', '"net ' from '"net counts"').
+        if (raw.Length == 0 || raw.Count(c => c == '"') % 2 != 0)
         {
-            var field = fields[i];
-            if (field.Length >= 2 && field[0] == '"' && field[^1] == '"')
+            return false;
+        }
+
+        var end = raw[^1];
+        return char.IsWhiteSpace(end) || Array.IndexOf(separators, end) >= 0 || end == '"';
+    }
+
+    /// <summary>
+    /// The fields of a row, trimmed, without empty ones (a trailing delimiter, runs of spaces), and with RFC 4180 double
+    /// quotes taken off: writers may quote any field (a quoted first row of numbers was taken for a header), a quoted
+    /// field may hold the delimiter (Excel writes the cell <c>Energy, keV</c> as <c>"Energy, keV"</c>, which was split in
+    /// two), and <c>""</c> inside one is a quote. An unclosed quote runs to the end of the row.
+    /// </summary>
+    private static string[] Fields(string line, char[] separators)
+    {
+        if (!line.Contains('"', StringComparison.Ordinal))
+        {
+            return line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        var wasQuoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted)
             {
-                fields[i] = field[1..^1].Trim();
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (Array.IndexOf(separators, c) >= 0)
+            {
+                AddField(fields, field, wasQuoted);
+                wasQuoted = false;
+            }
+            else if (c == '"' && field.ToString().Trim().Length == 0)
+            {
+                field.Clear();
+                quoted = wasQuoted = true;
+            }
+            else
+            {
+                field.Append(c);
             }
         }
 
-        return fields;
+        AddField(fields, field, wasQuoted);
+        return [.. fields];
+    }
+
+    /// <summary>Adds the trimmed field and clears it; an empty one only when it was quoted (<c>""</c> is a field).</summary>
+    private static void AddField(List<string> fields, StringBuilder field, bool wasQuoted)
+    {
+        var text = field.ToString().Trim();
+        if (text.Length > 0 || wasQuoted)
+        {
+            fields.Add(text);
+        }
+
+        field.Clear();
     }
 
     /// <summary>Non-empty fields of <paramref name="line"/>, counted without splitting it.</summary>
@@ -257,9 +338,15 @@ public static class CsvSpectrumReader
             throw cursor.Error($"the header \"{FormatParsing.Shorten(string.Join(',', fields))}\" must name exactly one counts column (counts, count, intensity or y)");
         }
 
-        if (columns.Count(c => c is Column.EnergyKeV or Column.EnergyEV or Column.EnergyMeV) > 1 || columns.Count(c => c == Column.Channel) > 1)
+        foreach (var (kind, isKind) in (ReadOnlySpan<(string, Func<Column, bool>)>)[
+            ("energy", c => c is Column.EnergyKeV or Column.EnergyEV or Column.EnergyMeV),
+            ("channel", c => c == Column.Channel)])
         {
-            throw cursor.Error("the header names more than one energy or channel column");
+            var named = fields.Where((_, i) => isKind(columns[i])).ToArray();
+            if (named.Length > 1)
+            {
+                throw cursor.Error($"the header names more than one {kind} column (\"{FormatParsing.Shorten(string.Join("\", \"", named))}\"); rename the one that is not");
+            }
         }
 
         return columns;
@@ -280,19 +367,34 @@ public static class CsvSpectrumReader
     }
 
     /// <summary>
-    /// A column named outside the exact list, by its words: an energy unit (<c>Energy/keV</c>, <c>E (keV)</c>,
-    /// <c>Energy (MeV)</c>) or the word energy makes an energy column, else the word channel a channel column. Ignored, an
-    /// energy column left the file's calibration unused and the fallback was taken silently; a channel column numbered
-    /// from 1 shifted every energy by a channel. Counts columns stay exact: "Counts error" is not the counts.
+    /// A column named outside the exact list, by its words (<see cref="EnergyUnits.Words"/>). It is the energy column when
+    /// besides one energy unit or the word energy it holds only <see cref="EnergyNameWords"/>: "Energy/keV", "E (keV)",
+    /// "Energy in keV", "Channel energy (MeV)". "E" alone is not: Mantid's SaveAscii writes X, Y, E with E the error of Y.
+    /// It is the channel column when it holds a channel word and
+    /// only <see cref="ChannelNameWords"/>: "Channel No.", "Ch #". Ignored, such a column left the file's energies unused
+    /// and the fallback was taken silently, or a channel column numbered from 1 shifted every energy by a channel. Any
+    /// other word makes the column something else even beside a unit ("FWHM (eV)", "Counts/keV", "Sigma (keV)", "ROI
+    /// channel", "Counts per channel"), and it is ignored as before: taken for a second energy or channel column it got the
+    /// file refused. Counts columns stay exact: "Counts error" is not the counts.
     /// </summary>
     private static Column ByWords(string name)
     {
-        var words = name.Split((char[])[' ', '(', ')', '[', ']', '/', ',', ':', '.', '_', '-', '#'], StringSplitOptions.RemoveEmptyEntries);
-        return words.Contains("KEV") ? Column.EnergyKeV
-            : words.Contains("EV") ? Column.EnergyEV
-            : words.Contains("MEV") ? Column.EnergyMeV
-            : words.Contains("ENERGY") ? Column.EnergyKeV
-            : words.Any(w => w is "CHANNEL" or "CHANNELS" or "CHAN" or "CH" or "CHNL") ? Column.Channel
+        var words = EnergyUnits.Words(name);
+        var unitWords = words.Count(w => EnergyUnits.KeVPerUnit(w) is not null);
+        var others = words.Where(w => EnergyUnits.KeVPerUnit(w) is null).ToArray();
+        if (others.All(EnergyNameWords.Contains) && (unitWords > 0 || others.Contains("ENERGY")))
+        {
+            return (unitWords > 0 ? EnergyUnits.KeVPerUnitIn(words) : 1.0) switch
+            {
+                1.0 => Column.EnergyKeV,
+                0.001 => Column.EnergyEV,
+                1000.0 => Column.EnergyMeV,
+                _ => Column.Ignore,
+            };
+        }
+
+        return words.Any(EnergyUnits.IsChannelWord) && words.All(ChannelNameWords.Contains)
+            ? Column.Channel
             : Column.Ignore;
     }
 

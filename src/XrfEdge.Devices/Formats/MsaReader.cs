@@ -284,10 +284,20 @@ public static class MsaReader
     {
         keVPerUnit = 1.0;
         line = keywords.TryGetValue("XPERCHAN", out var perChannel) ? perChannel.Line : 0;
-        var axis = AxisUnit(cursor, keywords);
-        if (axis is AxisUnits.Channels)
+        var (axisKeV, channelAxis) = AxisUnit(cursor, keywords);
+        if (channelAxis)
         {
-            // A channel axis (XPERCHAN 1, OFFSET 0 in channels) is no energy calibration, as LABEL - Channel in .mca.
+            // A channel axis (XPERCHAN 1, OFFSET 0 in channels) is no energy calibration, as LABEL - Channel in .mca. A value
+            // that states an energy unit of its own contradicts it; dropped unread, it left a file that said "40 eV per
+            // channel" to the fallback.
+            foreach (var name in (ReadOnlySpan<string>)["XPERCHAN", "OFFSET"])
+            {
+                if (Quantity(cursor, keywords, name) is { Unit: { } unit } && KeVPerUnit(name, unit) is not null)
+                {
+                    throw cursor.Error(keywords[name].Line, FormatParsing.Invariant($"#XUNITS says Channel but #{name} states \"{FormatParsing.Shorten(unit)}\", an energy unit (#XUNITS is line {keywords["XUNITS"].Line}); the axis is either channels or energy"));
+                }
+            }
+
             return null;
         }
 
@@ -309,12 +319,6 @@ public static class MsaReader
         // A value's own unit (a "-keV" suffix on its keyword, or "40 eV") wins over #XUNITS, which names the x axis; with
         // neither, the unit is guessed as NeXLSpectrum does: a width below 0.1 per channel can only be keV (0.1 eV/channel
         // is no EDS/XRF detector).
-        double? axisKeV = axis switch
-        {
-            AxisUnits.KeV => 1.0,
-            AxisUnits.EV => 0.001,
-            _ => null,
-        };
         var gainKeV = EnergyScale(cursor, keywords, "XPERCHAN", slope.Unit) ?? axisKeV;
         if (gainKeV is null)
         {
@@ -337,55 +341,51 @@ public static class MsaReader
         return new EnergyCalibration(offsetKeV, gain);
     }
 
-    private enum AxisUnits
-    {
-        Unstated,
-        KeV,
-        EV,
-        Channels,
-    }
-
-    /// <summary>The unit <c>#XUNITS</c> names for the x axis: keV, eV, channels, or none given.</summary>
-    private static AxisUnits AxisUnit(LineCursor cursor, Dictionary<string, Keyword> keywords)
+    /// <summary>
+    /// The unit <c>#XUNITS</c> names for the x axis: keV per unit (eV, keV, MeV, also inside words such as "Energy (keV)"),
+    /// or a channel axis, or neither when it is absent or empty. Anything else is an error.
+    /// </summary>
+    private static (double? KeVPerUnit, bool Channels) AxisUnit(LineCursor cursor, Dictionary<string, Keyword> keywords)
     {
         if (!keywords.TryGetValue("XUNITS", out var units) || units.Value.Trim().Length == 0)
         {
-            return AxisUnits.Unstated;
+            return (null, false);
         }
 
-        return units.Value.Trim().ToUpperInvariant() switch
+        var words = EnergyUnits.Words(units.Value);
+        if (EnergyUnits.KeVPerUnitIn(words) is { } keVPerUnit)
         {
-            "KEV" => AxisUnits.KeV,
-            "EV" => AxisUnits.EV,
-            "CHANNEL" or "CHANNELS" or "CHAN" or "CH" => AxisUnits.Channels,
-            _ => throw cursor.Error(units.Line, $"#XUNITS \"{FormatParsing.Shorten(units.Value)}\" is not an energy unit XrfEdge reads (eV or keV)"),
-        };
+            return (keVPerUnit, false);
+        }
+
+        return words.Length > 0 && words.All(EnergyUnits.IsChannelWord)
+            ? (null, true)
+            : throw cursor.Error(units.Line, $"#XUNITS \"{FormatParsing.Shorten(units.Value)}\" is not an energy unit XrfEdge reads (eV or keV)");
     }
 
     /// <summary>keV per unit of an energy keyword's own unit (<c>eV</c>, <c>keV</c>, also "per channel" forms); null when it states none.</summary>
-    private static double? EnergyScale(LineCursor cursor, Dictionary<string, Keyword> keywords, string keyword, string? unit)
-    {
-        if (unit is null)
-        {
-            return null;
-        }
+    private static double? EnergyScale(LineCursor cursor, Dictionary<string, Keyword> keywords, string keyword, string? unit) =>
+        unit is null
+            ? null
+            : KeVPerUnit(keyword, unit)
+                ?? throw cursor.Error(keywords[keyword].Line, $"#{keyword} unit \"{FormatParsing.Shorten(unit)}\" is not an energy unit XrfEdge reads (eV or keV)");
 
-        var bare = unit.ToUpperInvariant();
-        foreach (var perChannel in (ReadOnlySpan<string>)["/CHANNEL", "/CHAN", "/CH"])
+    /// <summary>keV per unit of <paramref name="unit"/> stated on <paramref name="keyword"/>, "per channel" forms allowed on XPERCHAN; null when no energy unit.</summary>
+    private static double? KeVPerUnit(string keyword, string unit) =>
+        EnergyUnits.KeVPerUnit(keyword == "XPERCHAN" ? WithoutPerChannel(unit) : unit);
+
+    /// <summary>"eV/ch", "keV/channel" → "eV", "keV"; any other text unchanged.</summary>
+    private static string WithoutPerChannel(string unit)
+    {
+        foreach (var perChannel in (ReadOnlySpan<string>)["/channel", "/chan", "/ch"])
         {
-            if (keyword == "XPERCHAN" && bare.EndsWith(perChannel, StringComparison.Ordinal))
+            if (unit.EndsWith(perChannel, StringComparison.OrdinalIgnoreCase))
             {
-                bare = bare[..^perChannel.Length];
-                break;
+                return unit[..^perChannel.Length];
             }
         }
 
-        return bare switch
-        {
-            "KEV" => 1.0,
-            "EV" => 0.001,
-            _ => throw cursor.Error(keywords[keyword].Line, $"#{keyword} unit \"{FormatParsing.Shorten(unit)}\" is not an energy unit XrfEdge reads (eV or keV)"),
-        };
+        return unit;
     }
 
     /// <summary>
@@ -410,7 +410,8 @@ public static class MsaReader
 
         var value = FormatParsing.TryNumber(text)
             ?? throw cursor.Error(entry.Line, $"#{keyword} \"{FormatParsing.Shorten(entry.Value)}\" is not a number");
-        if (inline is not null && entry.Unit.Length > 0 && !inline.Equals(entry.Unit, StringComparison.OrdinalIgnoreCase))
+        // "#XPERCHAN -eV: 40 eV/ch" says eV twice; only two different units are a contradiction.
+        if (inline is not null && entry.Unit.Length > 0 && !WithoutPerChannel(inline).Equals(WithoutPerChannel(entry.Unit), StringComparison.OrdinalIgnoreCase))
         {
             throw cursor.Error(entry.Line, $"#{keyword} states two units, \"{FormatParsing.Shorten(entry.Unit)}\" and \"{FormatParsing.Shorten(inline)}\"");
         }

@@ -15,7 +15,7 @@ namespace XrfEdge.Devices.Formats;
 /// 0 1023                    first and last channel number
 ///        0                  counts, one or more per line, (last − first + 1) values
 /// $ENER_FIT:
-/// -0.035087 0.182804        offset keV, keV/channel (optional trailing keV or eV, as in $MCA_CAL:)
+/// -0.035087 0.182804        offset keV, keV/channel (optional trailing keV, eV or MeV, as in $MCA_CAL:)
 /// $MCA_CAL:
 /// 3                         number of coefficients
 /// -3.5087E-002 1.828E-001 -6.866E-010 keV    c0 c1 c2: E(ch) = c0 + c1·ch + c2·ch², ch counted from 0
@@ -240,7 +240,7 @@ public static class SpeReader
     }
 
     /// <summary>
-    /// The coefficients of a calibration line without its optional trailing unit (<c>keV</c> or <c>eV</c>; keV when none),
+    /// The coefficients of a calibration line without its optional trailing unit (<c>keV</c>, <c>eV</c> or <c>MeV</c>; keV when none),
     /// the same for <c>$MCA_CAL:</c> and <c>$ENER_FIT:</c>. Any other word there is an error, not skipped.
     /// </summary>
     private static string[] WithoutUnit(LineCursor cursor, string[] tokens, string block, out double keVPerUnit)
@@ -251,12 +251,8 @@ public static class SpeReader
             return tokens;
         }
 
-        keVPerUnit = tokens[^1].ToUpperInvariant() switch
-        {
-            "KEV" => 1.0,
-            "EV" => 0.001,
-            _ => throw cursor.Error($"{block} unit \"{FormatParsing.Shorten(tokens[^1])}\" is not keV or eV"),
-        };
+        keVPerUnit = EnergyUnits.KeVPerUnit(tokens[^1])
+            ?? throw cursor.Error($"{block} unit \"{FormatParsing.Shorten(tokens[^1])}\" is not keV, eV or MeV");
         return tokens[..^1];
     }
 

@@ -161,4 +161,69 @@ public sealed class CalibrationUnitTests
 
         Assert.Equal(7, result.LineNumber);
     }
+
+    [Theory]
+    [InlineData("LABEL - \"keV\"", 1.0)]
+    [InlineData("LABEL - keV;", 1.0)]
+    [InlineData("LABEL - Energy=eV", 0.001)]
+    [InlineData("LABEL - keV.", 1.0)]
+    [InlineData("LABEL - Energy (keV)", 1.0)]
+    [InlineData("LABEL - KEV", 1.0)]
+    public void Mca_CalibrationLabelUnitBesidePunctuation_Read(string label, double keVPerUnit)
+    {
+        // A whole word is a run of letters: the label splitter knew only some punctuation, so a quoted "keV" or "keV;" (read
+        // by the old substring match) became "not an energy unit". Points 0.02 and 10.22 keV at channels 0 and 255.
+        var calibration = Reads(Mca(Invariant($"<<CALIBRATION>>\n{label}\n0 {0.02 / keVPerUnit}\n255 {10.22 / keVPerUnit}\n")), "label.mca");
+
+        Assert.Equal(0.02, calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, calibration.GainKeVPerChannel, 9);
+    }
+
+    [Fact]
+    public void Spe_McaCalInMeV_ReadInMeV()
+    {
+        // CSV headers and .mca labels take MeV since 2026-11-24; $MCA_CAL: refused it ('unit "MeV" is not keV or eV'). Gamma
+        // software writes MeV. 0.02 keV + 0.04 keV/channel.
+        var text = "$SPEC_ID:\nx\n$DATA:\n0 63\n" + string.Concat(Enumerable.Range(0, Channels).Select(c => Invariant($"{c % 5}\n")))
+            + "$MCA_CAL:\n2\n0.00002 0.00004 MeV\n";
+
+        var calibration = Reads(text, "mev.spe");
+
+        Assert.Equal(0.02, calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, calibration.GainKeVPerChannel, 9);
+    }
+
+    [Fact]
+    public void Msa_XunitsChannelButXperchanStatesAnEnergyUnit_Rejected()
+    {
+        // The documented order puts a value's own unit before #XUNITS, yet "#XUNITS : Channel" dropped "#XPERCHAN -eV: 40"
+        // unread and took the fallback. An axis in channels with a width in eV contradicts itself: an error naming the line.
+        var result = Fails(Msa("#XUNITS      : Channel\n#XPERCHAN -eV: 40\n#OFFSET      : 0\n"), "channel-ev.msa", "#XUNITS says Channel but #XPERCHAN states \"eV\"");
+
+        Assert.Equal(6, result.LineNumber);
+    }
+
+    [Fact]
+    public void Msa_SuffixAndTrailingUnitThatAgree_Read()
+    {
+        // "#XPERCHAN -eV: 40 eV/ch" states eV twice, once per channel; only a disagreement ("-eV" with "keV") is an error.
+        Assert.Equal(0.04, Reads(Msa("#XPERCHAN -eV: 40 eV/ch\n#OFFSET      : 0\n"), "twice.msa").GainKeVPerChannel, 12);
+    }
+
+    [Theory]
+    [InlineData("#XUNITS      : keV\n#XPERCHAN    : 0.04\n#OFFSET      : 0.02\n")]
+    [InlineData("#XUNITS      : KEV\n#XPERCHAN    : 0.04\n#OFFSET      : 0.02\n")]
+    [InlineData("#XUNITS      : ev\n#XPERCHAN    : 40.0\n#OFFSET      : 20.0\n")]
+    [InlineData("#XUNITS      : keV\n#XPERCHAN -eV: 40.0\n#OFFSET      : 0.02\n")]
+    [InlineData("#XPERCHAN -eV: 40.0\n#OFFSET   -eV: 20\n")]
+    [InlineData("#XUNITS      : Energy (keV)\n#XPERCHAN    : 0.04\n#OFFSET      : 0.02\n")]
+    public void Msa_WriterUnitVariants_ReadAlike(string units)
+    {
+        // Bruker/Oxford (keV, XPERCHAN 0.01-style), DTSA-II and EDAX (eV), suffixed writers (-eV), upper and lower case: all
+        // 0.02 keV + 0.04 keV/channel.
+        var calibration = Reads(Msa(units), "variant.msa");
+
+        Assert.Equal(0.02, calibration.OffsetKeV, 12);
+        Assert.Equal(0.04, calibration.GainKeVPerChannel, 12);
+    }
 }

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using FsCheck;
-using FsCheck.Fluent;
 using XrfEdge.Devices.Formats;
 using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Interchange;
@@ -94,30 +92,87 @@ public sealed class CsvCutRowTests
         Assert.Equal(0.04, Reads(text, "commented.csv").GainKeVPerChannel, 12);
     }
 
+    [Theory]
+    [InlineData("{0},{1},")]
+    [InlineData("{0} {1}   ")]
+    [InlineData("{0}\t{1}\t")]
+    [InlineData("\"{0}\",\"{1}\"")]
+    public void Csv_LastRowWithoutLineBreakButEndingAfterItsLastField_Read(string rowFormat)
+    {
+        // Excel's trailing ",", a .txt padded with spaces, a quoted last field: something follows the last count, so it was
+        // written whole even though no line break ends the file. These were refused as "ends inside its last row".
+        var text = string.Join('\n', Enumerable.Range(0, Channels).Select(c => string.Format(CultureInfo.InvariantCulture, rowFormat, c, Count(c))));
+
+        var result = ReadOne(text, "no-final-break.csv");
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(1234, result.Spectrum!.Spectrum.Counts[^1]);
+    }
+
+    [Fact]
+    public void Csv_PaddedLastRowCutInsideItsCount_StillRejected()
+    {
+        // The padding rule must not let a cut through: "63 1234   " cut to "63 12" ends on a digit.
+        var text = string.Concat(Enumerable.Range(0, Channels).Select(c => Invariant($"{c} {Count(c)}   \n")));
+        var cut = text[..(text.LastIndexOf("1234", StringComparison.Ordinal) + 2)];
+
+        Fails(cut, "padded.txt", "the file ends inside its last row");
+    }
+
     /// <summary>
-    /// Every layout cut at any byte that is not just after a line break: the whole spectrum or an error naming the file.
-    /// (A cut just after a line break leaves whole rows only and reads as a shorter spectrum: CSV declares no length.)
+    /// Every layout cut at every byte: an error naming the file and a line, or counts that are the whole file's, or its
+    /// first n when the cut fell between row n−1's last field and row n (after a line break, a trailing delimiter or
+    /// padding; CSV declares no length, so that is a shorter table of whole rows). Never a count the file does not hold.
+    /// 80 channels, so that cuts in rows 64–79 leave enough rows to pass the 64-channel minimum and reach the last-row
+    /// rule; every count has four digits, so a cut inside any of them changes it.
     /// </summary>
     [Fact]
-    public void Csv_CutAtAnyByteButALineBreak_WholeSpectrumOrAnError()
+    public void Csv_CutAtEveryByte_WholeCountsOrAnErrorNamingTheLine()
     {
-        var files = CsvLayouts().Select(row => ((string)row[0], (string)row[1])).ToArray();
-        var cases = from file in Gen.Elements(files)
-                    from cut in Gen.Choose(1, int.MaxValue)
-                    let at = 1 + (cut % (file.Item2.Length - 1))
-                    where file.Item2[at - 1] is not ('\n' or '\r')
-                    select (Name: file.Item1, Text: file.Item2, Cut: at);
-        var property = Prop.ForAll(cases.ToArbitrary(), c =>
+        const int rows = 80;
+        long FourDigits(int channel) => 1000 + ((channel * 7919) % 9000);
+        var layouts = new (string Name, string Header, Func<int, string> Row, string LineBreak)[]
         {
-            var whole = ReadOne(c.Text, c.Name);
-            var cut = ReadOne(c.Text[..c.Cut], c.Name);
-            return whole.IsSuccess
-                && (cut.IsSuccess
-                    ? cut.Spectrum!.Spectrum.Counts.SequenceEqual(whole.Spectrum!.Spectrum.Counts)
-                    : cut.Error!.StartsWith(c.Name + ":", StringComparison.Ordinal) || cut.Error.StartsWith(c.Name + " line ", StringComparison.Ordinal));
-        });
+            ("counts.csv", string.Empty, c => Invariant($"{FourDigits(c)}"), "\n"),
+            ("channel-counts.csv", string.Empty, c => Invariant($"{c},{FourDigits(c)}"), "\n"),
+            ("energy-counts.csv", "energy_kev,counts\n", c => Invariant($"{0.02 + (0.04 * c):0.00},{FourDigits(c)}"), "\n"),
+            ("channel-energy-counts.tsv", string.Empty, c => Invariant($"{c}\t{0.02 + (0.04 * c):0.00}\t{FourDigits(c)}"), "\r\n"),
+            ("excel.csv", "Channel,Counts,\r\n", c => Invariant($"{c},{FourDigits(c)},"), "\r\n"),
+            ("padded.txt", string.Empty, c => Invariant($"{c,3}   {FourDigits(c),5}   "), "\n"),
+            ("quoted.csv", "\"Channel\",\"Counts\"\n", c => Invariant($"\"{c}\",\"{FourDigits(c)}\""), "\n"),
+        };
 
-        // The files are under 1 kB; 600 cuts run in well under a second.
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(600), property);
+        foreach (var (name, header, row, lineBreak) in layouts)
+        {
+            // Where each row's last field ends (a cut there or later, up to the next row, leaves that row whole).
+            var text = new StringBuilder(header);
+            var fieldEnds = new List<int>();
+            for (var c = 0; c < rows; c++)
+            {
+                var line = row(c);
+                fieldEnds.Add(text.Length + line.TrimEnd(' ', ',', '\t').Length);
+                text.Append(line).Append(lineBreak);
+            }
+
+            SpectrumReadResult Read(string file) => CsvSpectrumReader.Read(new StringReader(file), name, Fallback);
+            var whole = Read(text.ToString());
+            Assert.True(whole.IsSuccess, whole.Error);
+            var wholeCounts = whole.Spectrum!.Spectrum.Counts;
+            Assert.Equal(Enumerable.Range(0, rows).Select(FourDigits), wholeCounts);
+
+            for (var cut = 1; cut < text.Length; cut++)
+            {
+                var result = Read(text.ToString(0, cut));
+                if (!result.IsSuccess)
+                {
+                    Assert.True(result.LineNumber > 0 && result.Error!.StartsWith(name + " line ", StringComparison.Ordinal), $"{name} cut at {cut}: {result.Error}");
+                    continue;
+                }
+
+                var counts = result.Spectrum!.Spectrum.Counts;
+                var wholeRows = fieldEnds.Count(end => end <= cut);
+                Assert.True(counts.Length == wholeRows && counts.SequenceEqual(wholeCounts.Take(wholeRows)), $"{name} cut at {cut} read {counts.Length} channels ending {counts[^1]}; the whole rows before the cut are {wholeRows}");
+            }
+        }
     }
 }

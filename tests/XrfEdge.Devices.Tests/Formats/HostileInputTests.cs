@@ -225,7 +225,7 @@ public sealed class HostileInputTests : IDisposable
     [Theory]
     [InlineData("2\n0 abc 0.04 keV\n", "declares 2 coefficients but the next line gives 3 value(s)")]
     [InlineData("-3\n0 0.04\n", "coefficient count \"-3\" is not a whole number from 2 to 10")]
-    [InlineData("2\n0 0.04 furlongs\n", "unit \"furlongs\" is not keV or eV")]
+    [InlineData("2\n0 0.04 furlongs\n", "unit \"furlongs\" is not keV, eV or MeV")]
     public void Spe_McaCalWithJunk_Rejected(string mcaCal, string problem) =>
         Fails($"$SPEC_ID:\nx\n$DATA:\n0 63\n{Counts(64)}\n$MCA_CAL:\n{mcaCal}", "c.spe", problem);
 

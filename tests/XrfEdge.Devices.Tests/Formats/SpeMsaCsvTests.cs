@@ -287,6 +287,123 @@ public sealed class SpeMsaCsvTests
         Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
     }
 
+    [Theory]
+    [InlineData("Energy (keV),Counts,FWHM (eV)")]
+    [InlineData("Energy (keV),Counts,Counts/keV")]
+    [InlineData("E (keV),Counts,Sigma (keV)")]
+    [InlineData("Channel,Energy (keV),Counts,Counts per channel")]
+    [InlineData("Energy (keV),Counts,ROI channel")]
+    public void Csv_OtherColumnWithAnEnergyUnitOrChannelWord_IgnoredAndEnergyColumnUsed(string header)
+    {
+        // Exports add columns beside the spectrum: a resolution "FWHM (eV)", a density "Counts/keV", an ROI's channel. Read
+        // by any word they became a second energy or channel column and the file was refused ("more than one energy or
+        // channel column"); before the word rule they were ignored and the file read. Energies as in the test above.
+        var names = header.Split(',');
+        var text = header + "\n" + string.Concat(Enumerable.Range(0, 64).Select(c => string.Join(',', names.Select(name => name switch
+        {
+            "Channel" => FormattableString.Invariant($"{c}"),
+            "Energy (keV)" or "E (keV)" => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}"),
+            "Counts" => FormattableString.Invariant($"{c % 5}"),
+            _ => FormattableString.Invariant($"{(c * 7) % 3}.5"),
+        })) + "\n"));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "extra-columns.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.02, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+        Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum.Spectrum.Counts);
+    }
+
+    [Theory]
+    [InlineData("\"Energy, keV\",\"Counts\"")]
+    [InlineData("\"Energy (keV)\",\"Counts, gross\",\"Counts\"")]
+    [InlineData("\"Energy \"\"E\"\" (keV)\",Counts")]
+    public void Csv_QuotedHeaderHoldingTheDelimiter_ReadAsOneName(string header)
+    {
+        // Excel and LibreOffice quote a cell holding the delimiter ("Energy, keV"), and RFC 4180 doubles a quote inside one.
+        // The quoted field was split at its comma: "Energy and keV" made two energy columns and the file was refused.
+        var rest = header.Contains("gross", StringComparison.Ordinal) ? ",7" : string.Empty;
+        var text = header + "\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}{rest},{c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "quoted-header.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.04, result.Spectrum!.Spectrum.Calibration.GainKeVPerChannel, 9);
+        Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum.Spectrum.Counts);
+    }
+
+    [Fact]
+    public void Csv_SpaceSeparatedQuotedHeader_ReadAsTwoNames()
+    {
+        // '"Energy (keV)" "Counts"' was split at every space, quotes and all, and refused as a header without a counts column.
+        var text = "\"Energy (keV)\" \"Counts\"\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00} {c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "spaces.txt");
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.04, result.Spectrum!.Spectrum.Calibration.GainKeVPerChannel, 9);
+    }
+
+    [Theory]
+    [InlineData("Energy (keV),Counts,Net counts")]
+    [InlineData("Channel,Energy,Counts,Background")]
+    [InlineData("keV,Counts,ROI")]
+    [InlineData("Energy, Data")]
+    [InlineData("\"Channel\",\"Energy (keV)\",\"Counts\",")]
+    public void Csv_HeadersSeenInExports_ReadWithTheirEnergies(string header)
+    {
+        // Headers from spectrum exports (a net-counts or background column beside the counts; SpecUtils' "Energy, Data";
+        // a LibreOffice export with quoted names and a trailing delimiter); the extra columns are ignored.
+        var names = Fields(header);
+        var text = header + "\r\n" + string.Concat(Enumerable.Range(0, 64).Select(c => string.Join(',', names.Select(name => name switch
+        {
+            "Channel" => FormattableString.Invariant($"{c}"),
+            "Energy (keV)" or "Energy" or "keV" => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}"),
+            "Counts" or "Data" => FormattableString.Invariant($"{c % 5}"),
+            _ => "3",
+        })) + "\r\n"));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "export.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.02, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+        Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum.Spectrum.Counts);
+
+        static string[] Fields(string header) => header.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(f => f.Trim('"')).ToArray();
+    }
+
+    [Theory]
+    [InlineData("Energy in keV,Counts")]
+    [InlineData("Energy, keV;Counts")]
+    public void Csv_EnergyHeaderWithFillerWords_CalibratesFromIt(string header)
+    {
+        // "Energy in keV" names the channel energies as plainly as "E (keV)" does. Channel centres at 0.02 + 0.04·c keV.
+        var separator = header.Contains(';', StringComparison.Ordinal) ? ";" : ",";
+        var text = header + "\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}{separator}{c % 5}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "named.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.02, result.Spectrum!.Spectrum.Calibration.OffsetKeV, 9);
+        Assert.Equal(0.04, result.Spectrum.Spectrum.Calibration.GainKeVPerChannel, 9);
+    }
+
+    [Fact]
+    public void Csv_MantidXYEHeader_EIsNotTheEnergy()
+    {
+        // Mantid's SaveAscii writes "X , Y , E" with E the error of Y: without a unit neither X nor E is an energy column, so
+        // the counts (Y) take the fallback (0, 0.1) instead of the errors being fitted as energies.
+        var text = "X , Y , E\n" + string.Concat(Enumerable.Range(0, 64).Select(c => FormattableString.Invariant($"{c} , {c % 5} , {Math.Sqrt(c % 5):0.###}\n")));
+
+        var result = CsvSpectrumReader.Read(new StringReader(text), "mantid.csv", new SpectrumReadOptions { FallbackCalibration = new EnergyCalibration(0, 0.1) });
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(0.1, result.Spectrum!.Spectrum.Calibration.GainKeVPerChannel, 12);
+        Assert.Equal(Enumerable.Range(0, 64).Select(c => (long)(c % 5)), result.Spectrum.Spectrum.Counts);
+    }
+
     [Fact]
     public void Csv_ChannelColumnUnderAnotherName_ShiftsTheFallback()
     {
