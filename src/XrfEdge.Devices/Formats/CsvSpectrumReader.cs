@@ -15,7 +15,8 @@ namespace XrfEdge.Devices.Formats;
 /// <list type="bullet">
 /// <item><c>counts</c> — one count per row; needs a calibration from the options.</item>
 /// <item><c>channel,counts</c> — consecutive channel numbers; needs a calibration from the options, which refers to those channel numbers.</item>
-/// <item><c>energy_kev,counts</c> (or <c>energy_ev</c>) — the energy of each channel's <em>centre</em>; the calibration is
+/// <item><c>energy_kev,counts</c> (or <c>energy_ev</c>) — the energy of each channel's <em>centre</em>, or of its lower edge
+/// under SpecUtils' own header <c>Energy, Data</c> or a name that says so ("Lower edge (keV)", see <c>HoldsLowerEdges</c>); the calibration is
 /// fitted to it (linear, or quadratic when a line misses a row by more than 1 % of a channel) and every row must lie within
 /// 1 % of a channel of the fit.</item>
 /// <item><c>channel,energy_kev,counts</c> — as the energy layout; the channel column must be consecutive.</item>
@@ -45,6 +46,10 @@ public static class CsvSpectrumReader
     // "Channel energy (keV)", "Bin centre (keV)", "X (keV)"); any other word names something else, such as "FWHM (eV)".
     private static readonly HashSet<string> EnergyNameWords =
         new(["ENERGY", "E", "X", "IN", "OF", "CHANNEL", "BIN", "CENTRE", "CENTER", "MID", "MIDPOINT", "PHOTON"], StringComparer.Ordinal);
+
+    // Words that say an energy column holds each channel's lower edge ("Lower edge (keV)", "E low (keV)", "Bin start (keV)").
+    // "Edge" alone is not one of them: "Bin edge (keV)" may be either edge, and stays ignored as before.
+    private static readonly HashSet<string> LowerEdgeWords = new(["LOWER", "LOW", "START", "LEFT"], StringComparer.Ordinal);
 
     // Words that may make up the name of the channel-number column ("Channel No.", "MCA channel #", "Chan Nr").
     private static readonly HashSet<string> ChannelNameWords =
@@ -214,7 +219,9 @@ public static class CsvSpectrumReader
         EnergyCalibration? fromFile = null;
         if (energies is not null)
         {
-            fromFile = FitEnergies(cursor, energies, rows);
+            var lowerEdges = headerFields is not null && HoldsLowerEdges(headerFields, energyColumn);
+            metadata["csv.energy_column"] = lowerEdges ? "lower edges" : "centres";
+            fromFile = FitEnergies(cursor, energies, rows, lowerEdges ? -0.5 : 0.0);
             firstChannel = 0;
         }
 
@@ -464,7 +471,9 @@ public static class CsvSpectrumReader
         var words = EnergyUnits.Words(name);
         var unitWords = words.Count(w => EnergyUnits.KeVPerUnit(w) is not null);
         var others = words.Where(w => EnergyUnits.KeVPerUnit(w) is null).ToArray();
-        if (others.All(EnergyNameWords.Contains) && (unitWords > 0 || others.Contains("ENERGY")))
+        var edgeNamed = !others.Contains("EDGE") || others.Any(LowerEdgeWords.Contains);
+        if (edgeNamed && others.All(w => EnergyNameWords.Contains(w) || LowerEdgeWords.Contains(w) || w == "EDGE")
+            && (unitWords > 0 || others.Contains("ENERGY")))
         {
             return (unitWords > 0 ? EnergyUnits.KeVPerUnitIn(words) : 1.0) switch
             {
@@ -499,7 +508,25 @@ public static class CsvSpectrumReader
         }
     }
 
-    private static EnergyCalibration FitEnergies(LineCursor cursor, double[] energies, List<(string[] Fields, int Count, int Line)> rows)
+    /// <summary>
+    /// Whether the energy column holds each channel's lower edge rather than its centre. SpecUtils (and InterSpec, built
+    /// on it) writes <c>Energy, Data</c> with <c>channel_energies()</c>, its lower channel edges, and reads every CSV
+    /// energy column back as lower edges (<c>SpecFile.cpp</c> <c>Measurement::write_csv</c>, <c>SpecFile_csv.cpp</c>
+    /// <c>set_lower_channel_energy</c>; ../shared/reference/mca-and-files.md §2.5 leaves edge or centre open), so
+    /// that exact header means lower edges; so does a name with a lower-edge word ("Lower edge (keV)"). Any other
+    /// energy column stays a channel centre, the project's convention: no other writer is known to put edges there.
+    /// </summary>
+    private static bool HoldsLowerEdges(string[] headerFields, int energyColumn) =>
+        (headerFields.Length == 2
+            && headerFields[0].Equals("Energy", StringComparison.OrdinalIgnoreCase)
+            && headerFields[1].Equals("Data", StringComparison.OrdinalIgnoreCase))
+        || EnergyUnits.Words(headerFields[energyColumn]).Any(LowerEdgeWords.Contains);
+
+    /// <summary>
+    /// The calibration (energy of channel centres) through the energy column, whose value of row <c>i</c> lies at channel
+    /// position <c>i + <paramref name="position"/></c>: 0 for centres, −½ for lower edges.
+    /// </summary>
+    private static EnergyCalibration FitEnergies(LineCursor cursor, double[] energies, List<(string[] Fields, int Count, int Line)> rows, double position)
     {
         for (var i = 1; i < energies.Length; i++)
         {
@@ -510,15 +537,16 @@ public static class CsvSpectrumReader
         }
 
         var n = energies.Length - 1;
-        var linear = new EnergyCalibration(energies[0], (energies[n] - energies[0]) / n);
-        if (Worst(linear, energies).Miss <= FitToleranceChannels)
+        var gain = (energies[n] - energies[0]) / n;
+        var linear = new EnergyCalibration(energies[0] - (gain * position), gain);
+        if (Worst(linear, energies, position).Miss <= FitToleranceChannels)
         {
             return linear;
         }
 
-        var points = energies.Select((e, i) => ((double)i, e)).ToList();
+        var points = energies.Select((e, i) => (i + position, e)).ToList();
         var quadratic = FormatParsing.Fit(points, out _);
-        var (row, miss) = quadratic is null ? (0, double.PositiveInfinity) : Worst(quadratic, energies);
+        var (row, miss) = quadratic is null ? (0, double.PositiveInfinity) : Worst(quadratic, energies, position);
         if (quadratic is null || miss > FitToleranceChannels)
         {
             throw cursor.Error(rows[row].Line, FormatParsing.Invariant($"the energy column is not a smooth calibration: this row is {miss:G3} channels off the best quadratic (at most {FitToleranceChannels} allowed)"));
@@ -527,13 +555,13 @@ public static class CsvSpectrumReader
         return quadratic;
     }
 
-    private static (int Row, double Miss) Worst(EnergyCalibration calibration, double[] energies)
+    private static (int Row, double Miss) Worst(EnergyCalibration calibration, double[] energies, double position)
     {
         var worst = (Row: 0, Miss: 0.0);
         for (var i = 0; i < energies.Length; i++)
         {
             var width = calibration.UpperEdgeKeV(i) - calibration.LowerEdgeKeV(i);
-            var miss = Math.Abs(calibration.EnergyKeV(i) - energies[i]) / width;
+            var miss = Math.Abs(calibration.EnergyKeV(i + position) - energies[i]) / width;
             if (!(miss <= worst.Miss))
             {
                 worst = (i, miss);
