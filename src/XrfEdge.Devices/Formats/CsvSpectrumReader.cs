@@ -102,8 +102,9 @@ public static class CsvSpectrumReader
 
             separators ??= Separators(line);
 
-            // Tabs at the start of a tab-separated row are empty fields ("\t0.62\t3" has no channel), not white space.
-            var row = separators is ['\t'] ? raw.TrimEnd().TrimStart(' ') : line;
+            // Tabs at either end of a tab-separated row are empty fields ("\t0.62\t3" has no channel, "0.62\t\t" no count),
+            // not white space to trim.
+            var row = separators is ['\t'] ? TrimAllButTabs(raw) : line;
             var fieldCount = CountFields(row, separators);
             if (fieldCount > MaxColumns)
             {
@@ -389,6 +390,24 @@ public static class CsvSpectrumReader
         }
 
         return fields;
+    }
+
+    /// <summary><paramref name="raw"/> without the white space at either end other than tabs.</summary>
+    private static string TrimAllButTabs(string raw)
+    {
+        var start = 0;
+        var end = raw.Length;
+        while (start < end && raw[start] != '\t' && char.IsWhiteSpace(raw[start]))
+        {
+            start++;
+        }
+
+        while (end > start && raw[end - 1] != '\t' && char.IsWhiteSpace(raw[end - 1]))
+        {
+            end--;
+        }
+
+        return raw[start..end];
     }
 
     /// <summary>

@@ -100,11 +100,16 @@ public sealed class CsvFieldTests
         Assert.StartsWith("lead.tsv line 17:", result.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Csv_EmptyCount_RefusedNamingLineAndColumn()
+    [Theory]
+    [InlineData(",")]
+    [InlineData(";")]
+    [InlineData("\t")]
+    public void Csv_EmptyCount_RefusedNamingLineAndColumn(string delimiter)
     {
-        // '0.62,,' as the last row: the count is missing, and the trailing delimiter must not hide it.
-        var text = "Energy (keV),Counts,Net\n" + Rows(c => c == Channels - 1 ? Centre(c) + ",," : Invariant($"{Centre(c)},{Count(c)},1"));
+        // '0.62,,' as the last row: the count is missing, and the trailing delimiters must not hide it (nor may a tab row's
+        // trailing tabs be trimmed off as white space).
+        var text = string.Join(delimiter, "Energy (keV)", "Counts", "Net") + "\n"
+            + Rows(c => c == Channels - 1 ? Centre(c) + delimiter + delimiter : string.Join(delimiter, Centre(c), Invariant($"{Count(c)}"), "1"));
 
         var result = Fails(text, "nocount.csv", "counts (column 2, \"Counts\") is empty");
 
