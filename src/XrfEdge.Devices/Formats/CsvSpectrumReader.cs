@@ -7,12 +7,16 @@ namespace XrfEdge.Devices.Formats;
 
 /// <summary>
 /// Reads a spectrum from delimited text (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c>): one row per channel, columns
-/// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference); lines starting with <c>#</c> are comments;
-/// a field in double quotes is read without them and may hold the delimiter (RFC 4180). Layouts:
+/// separated by tab, comma, semicolon or spaces (sniffed from the first line, in that order of preference, unless that line
+/// is Excel's <c>sep=;</c>, which declares it); lines starting with <c>#</c> are comments; a field in double quotes is read
+/// without them and may hold the delimiter (RFC 4180). With a delimiter character an empty field is a field (<c>0,,5</c> is
+/// three columns), and an empty channel, energy or count is an error naming its column; empty fields at the end of a row
+/// (a trailing delimiter) may be left out. With spaces a run of them is one delimiter. Layouts:
 /// <list type="bullet">
 /// <item><c>counts</c> — one count per row; needs a calibration from the options.</item>
 /// <item><c>channel,counts</c> — consecutive channel numbers; needs a calibration from the options, which refers to those channel numbers.</item>
-/// <item><c>energy_kev,counts</c> (or <c>energy_ev</c>) — the energy of each channel's <em>centre</em>; the calibration is
+/// <item><c>energy_kev,counts</c> (or <c>energy_ev</c>) — the energy of each channel's <em>centre</em>, or of its lower edge
+/// under SpecUtils' own header <c>Energy, Data</c> or a name that says so ("Lower edge (keV)", see <c>HoldsLowerEdges</c>); the calibration is
 /// fitted to it (linear, or quadratic when a line misses a row by more than 1 % of a channel) and every row must lie within
 /// 1 % of a channel of the fit.</item>
 /// <item><c>channel,energy_kev,counts</c> — as the energy layout; the channel column must be consecutive.</item>
@@ -43,6 +47,10 @@ public static class CsvSpectrumReader
     private static readonly HashSet<string> EnergyNameWords =
         new(["ENERGY", "E", "X", "IN", "OF", "CHANNEL", "BIN", "CENTRE", "CENTER", "MID", "MIDPOINT", "PHOTON"], StringComparer.Ordinal);
 
+    // Words that say an energy column holds each channel's lower edge ("Lower edge (keV)", "E low (keV)", "Bin start (keV)").
+    // "Edge" alone is not one of them: "Bin edge (keV)" may be either edge, and stays ignored as before.
+    private static readonly HashSet<string> LowerEdgeWords = new(["LOWER", "LOW", "START", "LEFT"], StringComparer.Ordinal);
+
     // Words that may make up the name of the channel-number column ("Channel No.", "MCA channel #", "Chan Nr").
     private static readonly HashSet<string> ChannelNameWords =
         new(["CHANNEL", "CHANNELS", "CHAN", "CH", "CHNL", "NO", "NR", "NUM", "NUMBER", "INDEX", "MCA"], StringComparer.Ordinal);
@@ -68,8 +76,9 @@ public static class CsvSpectrumReader
     {
         var metadata = FormatParsing.SourceMetadata(cursor.Source, SpectrumFileFormat.Csv);
         Column[]? columns = null;
-        var rows = new List<(string[] Fields, int Line)>(4096);
+        var rows = new List<(string[] Fields, int Count, int Line)>(4096);
         char[]? separators = null;
+        string[]? headerFields = null;
         // Whether the last data row ran to the end of the file without a line break, and whether it ended inside a field.
         var lastRowUnterminated = false;
         var lastRowEndsInField = false;
@@ -84,32 +93,47 @@ public static class CsvSpectrumReader
                 continue;
             }
 
+            if (separators is null && line.StartsWith("sep=", StringComparison.OrdinalIgnoreCase))
+            {
+                separators = [DeclaredSeparator(cursor, raw)];
+                metadata["csv.sep"] = separators[0] == '\t' ? "\\t" : separators[0].ToString();
+                continue;
+            }
+
             separators ??= Separators(line);
-            var fieldCount = CountFields(line, separators);
+
+            // Tabs at either end of a tab-separated row are empty fields ("\t0.62\t3" has no channel, "0.62\t\t" no count),
+            // not white space to trim.
+            var row = separators is ['\t'] ? TrimAllButTabs(raw) : line;
+            var fieldCount = CountFields(row, separators);
             if (fieldCount > MaxColumns)
             {
                 throw cursor.Error(FormatParsing.Invariant($"row has {fieldCount} columns; a spectrum table has at most {MaxColumns} (is this a spectrum written across one row?)"));
             }
 
-            var fields = Fields(line, separators);
+            var fields = Fields(row, separators, out var count);
             if (fields.Length == 0)
             {
                 continue;
             }
 
-            if (columns is null && rows.Count == 0 && FormatParsing.TryNumber(fields[0]) is null)
+            // The first field that holds something decides: pandas names its index column "" (",counts"), and a data row
+            // whose first field is empty (",5") is a row with a missing value, not a header.
+            var first = fields.FirstOrDefault(f => f.Length > 0) ?? string.Empty;
+            if (columns is null && rows.Count == 0 && FormatParsing.TryNumber(first) is null)
             {
-                if (FormatParsing.DecimalCommaHint(fields[0]).Length > 0)
+                if (FormatParsing.DecimalCommaHint(first).Length > 0)
                 {
-                    throw cursor.Error($"the first row starts with \"{FormatParsing.Shorten(fields[0])}\"{FormatParsing.DecimalCommaHint(fields[0])}");
+                    throw cursor.Error($"the first row starts with \"{FormatParsing.Shorten(first)}\"{FormatParsing.DecimalCommaHint(first)}");
                 }
 
                 columns = Header(cursor, fields);
+                headerFields = fields;
                 metadata["csv.header"] = line;
                 continue;
             }
 
-            rows.Add((fields, cursor.LineNumber));
+            rows.Add((fields, count, cursor.LineNumber));
             lastRowUnterminated = !cursor.LastLineTerminated;
             lastRowEndsInField = lastRowUnterminated && !EndsAfterItsLastField(raw, separators);
             FormatParsing.CheckChannelsSoFar(cursor, rows.Count);
@@ -120,12 +144,8 @@ public static class CsvSpectrumReader
             throw cursor.Error("no channels: the file ends here without data rows");
         }
 
-        var width = rows[0].Fields.Length;
+        var width = columns?.Length ?? rows[0].Fields.Length;
         columns ??= Guess(cursor, rows, width);
-        if (columns.Length != width)
-        {
-            throw cursor.Error(rows[0].Line, FormatParsing.Invariant($"the header names {columns.Length} columns but the first row has {width}"));
-        }
 
         FormatParsing.CheckChannelCount(cursor, rows[0].Line, rows.Count);
         var countsColumn = Array.IndexOf(columns, Column.Counts);
@@ -144,20 +164,30 @@ public static class CsvSpectrumReader
         var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
         for (var i = 0; i < rows.Count; i++)
         {
-            var (fields, line) = rows[i];
+            var (fields, count, line) = rows[i];
             if (i == rows.Count - 1 && lastRowUnterminated && (fields.Length < width || lastRowEndsInField))
             {
                 throw LastRowCutShort(cursor, line, fields.Length, width);
             }
 
-            if (fields.Length != width)
+            // A row may end in empty fields (Excel's trailing delimiter, "0.62,,"): they count toward its width, but a row
+            // with fewer delimiters than the columns, or more fields that hold something, is not the table's shape.
+            if (fields.Length > width || count < width)
             {
-                throw cursor.Error(line, FormatParsing.Invariant($"row has {fields.Length} columns, the first row has {width}"));
+                var columnsInRow = fields.Length > width ? fields.Length : count;
+                throw cursor.Error(line, headerFields is not null && i == 0
+                    ? FormatParsing.Invariant($"the header names {width} columns but the first row has {columnsInRow}")
+                    : FormatParsing.Invariant($"row has {columnsInRow} columns, the first row has {width}"));
+            }
+
+            if (fields.Length < width)
+            {
+                fields = [.. fields, .. Enumerable.Repeat(string.Empty, width - fields.Length)];
             }
 
             if (channelColumn >= 0)
             {
-                var channel = FormatParsing.Number(cursor.At(line), fields[channelColumn], "channel");
+                var channel = FormatParsing.Number(cursor.At(line), Needed(cursor, line, fields, channelColumn, "channel", headerFields), "channel");
                 if (i == 0)
                 {
                     if (channel < 0 || channel != Math.Floor(channel) || channel > int.MaxValue - SpectrumJsonl.MaxChannels)
@@ -176,10 +206,10 @@ public static class CsvSpectrumReader
 
             if (energies is not null)
             {
-                energies[i] = FormatParsing.Number(cursor.At(line), fields[energyColumn], "energy") * keVPerUnit;
+                energies[i] = FormatParsing.Number(cursor.At(line), Needed(cursor, line, fields, energyColumn, "energy", headerFields), "energy") * keVPerUnit;
             }
 
-            counts[i] = FormatParsing.Count(cursor.At(line), fields[countsColumn], i, clamp);
+            counts[i] = FormatParsing.Count(cursor.At(line), Needed(cursor, line, fields, countsColumn, "counts", headerFields), i, clamp);
         }
 
         if (clamp)
@@ -190,7 +220,9 @@ public static class CsvSpectrumReader
         EnergyCalibration? fromFile = null;
         if (energies is not null)
         {
-            fromFile = FitEnergies(cursor, energies, rows);
+            var lowerEdges = headerFields is not null && HoldsLowerEdges(headerFields, energyColumn);
+            metadata["csv.energy_column"] = lowerEdges ? "lower edges" : "centres";
+            fromFile = FitEnergies(cursor, energies, rows, lowerEdges ? -0.5 : 0.0);
             firstChannel = 0;
         }
 
@@ -233,22 +265,39 @@ public static class CsvSpectrumReader
     }
 
     /// <summary>
-    /// The fields of a row, trimmed, without empty ones (a trailing delimiter, runs of spaces), and with RFC 4180 double
-    /// quotes taken off: writers may quote any field (a quoted first row of numbers was taken for a header), a quoted
-    /// field may hold the delimiter (Excel writes the cell <c>Energy, keV</c> as <c>"Energy, keV"</c>, which was split in
-    /// two), and <c>""</c> inside one is a quote. An unclosed quote runs to the end of the row.
+    /// The value of a column the reader needs (channel, energy or counts) in a row. An empty field ("0,,5") is an error
+    /// naming its column: the fields used to be split without the empty ones, so the columns after it moved one to the
+    /// left and the row was refused for its width, or, when every row had the gap, read as a narrower table.
     /// </summary>
-    private static string[] Fields(string line, char[] separators)
+    private static string Needed(LineCursor cursor, int line, string[] fields, int column, string kind, string[]? headerFields)
     {
-        if (!line.Contains('"', StringComparison.Ordinal))
+        if (fields[column].Length > 0)
         {
-            return line.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return fields[column];
         }
 
+        var name = headerFields is not null ? $", \"{FormatParsing.Shorten(headerFields[column])}\"" : string.Empty;
+        throw cursor.Error(line, FormatParsing.Invariant($"{kind} (column {column + 1}{name}) is empty; every row needs one"));
+    }
+
+    /// <summary>
+    /// The fields of a row, trimmed, up to the last one that holds something; <paramref name="count"/> is the number of
+    /// fields with the empty ones after it (Excel's trailing delimiter). With a delimiter character an empty field
+    /// ("0,,5") is a field and keeps the columns after it in place; with spaces a run of them is one delimiter, as an
+    /// aligned .txt needs. RFC 4180 double quotes are taken off: writers may quote any field (a quoted first row of
+    /// numbers was taken for a header), a quoted field may hold the delimiter (Excel writes the cell <c>Energy, keV</c>
+    /// as <c>"Energy, keV"</c>, which was split in two), <c>""</c> inside one is a quote, and a quoted empty field is a
+    /// field even among spaces. An unclosed quote runs to the end of the row.
+    /// </summary>
+    private static string[] Fields(string line, char[] separators, out int count)
+    {
+        var spaces = separators is [' '];
         var fields = new List<string>();
         var field = new StringBuilder();
+        var empties = 0;
         var quoted = false;
         var wasQuoted = false;
+        var total = 0;
         for (var i = 0; i < line.Length; i++)
         {
             var c = line[i];
@@ -270,8 +319,7 @@ public static class CsvSpectrumReader
             }
             else if (Array.IndexOf(separators, c) >= 0)
             {
-                AddField(fields, field, wasQuoted);
-                wasQuoted = false;
+                EndField();
             }
             else if (c == '"' && field.ToString().Trim().Length == 0)
             {
@@ -284,39 +332,99 @@ public static class CsvSpectrumReader
             }
         }
 
-        AddField(fields, field, wasQuoted);
+        EndField();
+        count = total;
         return [.. fields];
-    }
 
-    /// <summary>Adds the trimmed field and clears it; an empty one only when it was quoted (<c>""</c> is a field).</summary>
-    private static void AddField(List<string> fields, StringBuilder field, bool wasQuoted)
-    {
-        var text = field.ToString().Trim();
-        if (text.Length > 0 || wasQuoted)
+        void EndField()
         {
+            var text = field.ToString().Trim();
+            field.Clear();
+            var isField = text.Length > 0 || wasQuoted;
+            wasQuoted = false;
+            if (!isField && spaces)
+            {
+                return;
+            }
+
+            total++;
+            if (!isField)
+            {
+                // Kept only if a field that holds something follows, so a row of a million trailing delimiters costs nothing.
+                empties++;
+                return;
+            }
+
+            fields.AddRange(Enumerable.Repeat(string.Empty, empties));
+            empties = 0;
             fields.Add(text);
         }
-
-        field.Clear();
     }
 
-    /// <summary>Non-empty fields of <paramref name="line"/>, counted without splitting it.</summary>
+    /// <summary>
+    /// The fields of <paramref name="line"/> up to the last one that holds something, counted without splitting it (empty
+    /// ones before it count; with spaces, a run of them is one delimiter).
+    /// </summary>
     private static int CountFields(string line, char[] separators)
     {
+        var spaces = separators is [' '];
         var fields = 0;
+        var delimiters = 0;
         var inField = false;
         foreach (var c in line)
         {
             var separator = Array.IndexOf(separators, c) >= 0;
-            if (!separator && !inField && !char.IsWhiteSpace(c))
+            if (separator)
             {
-                fields++;
+                delimiters++;
+            }
+            else if (!char.IsWhiteSpace(c))
+            {
+                if (!inField)
+                {
+                    fields = spaces ? fields + 1 : delimiters + 1;
+                }
             }
 
             inField = !separator && (inField || !char.IsWhiteSpace(c));
         }
 
         return fields;
+    }
+
+    /// <summary><paramref name="raw"/> without the white space at either end other than tabs.</summary>
+    private static string TrimAllButTabs(string raw)
+    {
+        var start = 0;
+        var end = raw.Length;
+        while (start < end && raw[start] != '\t' && char.IsWhiteSpace(raw[start]))
+        {
+            start++;
+        }
+
+        while (end > start && raw[end - 1] != '\t' && char.IsWhiteSpace(raw[end - 1]))
+        {
+            end--;
+        }
+
+        return raw[start..end];
+    }
+
+    /// <summary>
+    /// The delimiter Excel declares on a first line <c>sep=;</c> (or <c>sep=,</c>, <c>sep=</c> and a tab): the file is
+    /// split on it whatever the sniffer would take. It was read as a header without a counts column and refused.
+    /// </summary>
+    private static char DeclaredSeparator(LineCursor cursor, string raw)
+    {
+        var declared = raw.TrimStart()[4..];
+        if (declared.Length != 1)
+        {
+            declared = declared.Trim();
+        }
+
+        return declared.Length == 1 && declared[0] != '"'
+            ? declared[0]
+            : throw cursor.Error($"\"{FormatParsing.Shorten(raw.Trim())}\" must declare one delimiter character, as Excel's sep=; or sep=, does");
     }
 
     /// <summary>
@@ -382,7 +490,9 @@ public static class CsvSpectrumReader
         var words = EnergyUnits.Words(name);
         var unitWords = words.Count(w => EnergyUnits.KeVPerUnit(w) is not null);
         var others = words.Where(w => EnergyUnits.KeVPerUnit(w) is null).ToArray();
-        if (others.All(EnergyNameWords.Contains) && (unitWords > 0 || others.Contains("ENERGY")))
+        var edgeNamed = !others.Contains("EDGE") || others.Any(LowerEdgeWords.Contains);
+        if (edgeNamed && others.All(w => EnergyNameWords.Contains(w) || LowerEdgeWords.Contains(w) || w == "EDGE")
+            && (unitWords > 0 || others.Contains("ENERGY")))
         {
             return (unitWords > 0 ? EnergyUnits.KeVPerUnitIn(words) : 1.0) switch
             {
@@ -398,7 +508,7 @@ public static class CsvSpectrumReader
             : Column.Ignore;
     }
 
-    private static Column[] Guess(LineCursor cursor, List<(string[] Fields, int Line)> rows, int width)
+    private static Column[] Guess(LineCursor cursor, List<(string[] Fields, int Count, int Line)> rows, int width)
     {
         switch (width)
         {
@@ -417,7 +527,25 @@ public static class CsvSpectrumReader
         }
     }
 
-    private static EnergyCalibration FitEnergies(LineCursor cursor, double[] energies, List<(string[] Fields, int Line)> rows)
+    /// <summary>
+    /// Whether the energy column holds each channel's lower edge rather than its centre. SpecUtils (and InterSpec, built
+    /// on it) writes <c>Energy, Data</c> with <c>channel_energies()</c>, its lower channel edges, and reads every CSV
+    /// energy column back as lower edges (<c>SpecFile.cpp</c> <c>Measurement::write_csv</c>, <c>SpecFile_csv.cpp</c>
+    /// <c>set_lower_channel_energy</c>; ../shared/reference/mca-and-files.md §2.5 leaves edge or centre open), so
+    /// that exact header means lower edges; so does a name with a lower-edge word ("Lower edge (keV)"). Any other
+    /// energy column stays a channel centre, the project's convention: no other writer is known to put edges there.
+    /// </summary>
+    private static bool HoldsLowerEdges(string[] headerFields, int energyColumn) =>
+        (headerFields.Length == 2
+            && headerFields[0].Equals("Energy", StringComparison.OrdinalIgnoreCase)
+            && headerFields[1].Equals("Data", StringComparison.OrdinalIgnoreCase))
+        || EnergyUnits.Words(headerFields[energyColumn]).Any(LowerEdgeWords.Contains);
+
+    /// <summary>
+    /// The calibration (energy of channel centres) through the energy column, whose value of row <c>i</c> lies at channel
+    /// position <c>i + <paramref name="position"/></c>: 0 for centres, −½ for lower edges.
+    /// </summary>
+    private static EnergyCalibration FitEnergies(LineCursor cursor, double[] energies, List<(string[] Fields, int Count, int Line)> rows, double position)
     {
         for (var i = 1; i < energies.Length; i++)
         {
@@ -428,15 +556,16 @@ public static class CsvSpectrumReader
         }
 
         var n = energies.Length - 1;
-        var linear = new EnergyCalibration(energies[0], (energies[n] - energies[0]) / n);
-        if (Worst(linear, energies).Miss <= FitToleranceChannels)
+        var gain = (energies[n] - energies[0]) / n;
+        var linear = new EnergyCalibration(energies[0] - (gain * position), gain);
+        if (Worst(linear, energies, position).Miss <= FitToleranceChannels)
         {
             return linear;
         }
 
-        var points = energies.Select((e, i) => ((double)i, e)).ToList();
+        var points = energies.Select((e, i) => (i + position, e)).ToList();
         var quadratic = FormatParsing.Fit(points, out _);
-        var (row, miss) = quadratic is null ? (0, double.PositiveInfinity) : Worst(quadratic, energies);
+        var (row, miss) = quadratic is null ? (0, double.PositiveInfinity) : Worst(quadratic, energies, position);
         if (quadratic is null || miss > FitToleranceChannels)
         {
             throw cursor.Error(rows[row].Line, FormatParsing.Invariant($"the energy column is not a smooth calibration: this row is {miss:G3} channels off the best quadratic (at most {FitToleranceChannels} allowed)"));
@@ -445,13 +574,13 @@ public static class CsvSpectrumReader
         return quadratic;
     }
 
-    private static (int Row, double Miss) Worst(EnergyCalibration calibration, double[] energies)
+    private static (int Row, double Miss) Worst(EnergyCalibration calibration, double[] energies, double position)
     {
         var worst = (Row: 0, Miss: 0.0);
         for (var i = 0; i < energies.Length; i++)
         {
             var width = calibration.UpperEdgeKeV(i) - calibration.LowerEdgeKeV(i);
-            var miss = Math.Abs(calibration.EnergyKeV(i) - energies[i]) / width;
+            var miss = Math.Abs(calibration.EnergyKeV(i + position) - energies[i]) / width;
             if (!(miss <= worst.Miss))
             {
                 worst = (i, miss);

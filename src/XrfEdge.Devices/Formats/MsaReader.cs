@@ -16,7 +16,7 @@ namespace XrfEdge.Devices.Formats;
 /// #XPERCHAN    : 0.0099990                        energy per channel, in its own unit ("#XPERCHAN -eV:", "10 eV") or XUNITS'
 /// #OFFSET      : -0.9553045                       energy of channel 0 (taken as the channel centre)
 /// #CHOFFSET    : 96                               channel of zero energy; OFFSET = −CHOFFSET·XPERCHAN when OFFSET is absent
-/// #LIVETIME  -s: 120.005                          seconds ("-s"; "-ms" converted); a "-UNIT" suffix is allowed on any keyword
+/// #LIVETIME  -s: 120.005                          seconds ("-s", "-sec", "-seconds"; "-ms", "-msec", "-milliseconds" converted); a "-UNIT" suffix is allowed on any keyword
 /// #REALTIME  -s: 134.805
 /// #BEAMKV   -kV: 50                               read as the tube voltage
 /// #SPECTRUM    :                                  data follow: values separated by commas and/or spaces
@@ -453,13 +453,9 @@ public static class MsaReader
 
     private static TimeSpan? Seconds(LineCursor cursor, Dictionary<string, Keyword> keywords, string keyword)
     {
-        // EMSA/MAS gives times in seconds ("-s"); a writer's "-ms" is converted, any other unit refused.
-        var seconds = Scaled(cursor, keywords, keyword, "s or ms", unit => unit switch
-        {
-            "S" or "SEC" or "SECS" => 1.0,
-            "MS" => 0.001,
-            _ => null,
-        });
+        // EMSA/MAS gives times in seconds ("-s"); writers spell it out ("-seconds", "-sec") or give milliseconds ("-ms",
+        // "-msec"), which are converted; any other unit is refused.
+        var seconds = Scaled(cursor, keywords, keyword, "s or ms", unit => TimeUnits.SecondsPerUnit(unit));
         if (seconds is null)
         {
             return null;

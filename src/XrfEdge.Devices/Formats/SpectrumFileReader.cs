@@ -327,7 +327,8 @@ public static class SpectrumFileReader
             return SpectrumFileFormat.Jsonl;
         }
 
-        return text.Length > 0 && (char.IsAsciiDigit(text[0]) || text[0] is '-' or '+' or '.')
+        // Excel's "sep=;" first line declares a CSV delimiter (a .txt export would otherwise be an unknown format).
+        return text.Length > 0 && (char.IsAsciiDigit(text[0]) || text[0] is '-' or '+' or '.' || text.StartsWith("sep=", StringComparison.OrdinalIgnoreCase))
             ? SpectrumFileFormat.Csv
             : null;
     }

@@ -111,6 +111,41 @@ public sealed class CalibrationUnitTests
         Assert.Equal(TimeSpan.FromSeconds(seconds), result.Spectrum!.Spectrum.LiveTime);
     }
 
+    [Theory]
+    [InlineData("#LIVETIME -seconds: 29.5\n", 29.5)]
+    [InlineData("#LIVETIME -second: 29.5\n", 29.5)]
+    [InlineData("#LIVETIME -Sec: 29.5\n", 29.5)]
+    [InlineData("#LIVETIME -secs: 29.5\n", 29.5)]
+    [InlineData("#LIVETIME -S: 29.5\n", 29.5)]
+    [InlineData("#LIVETIME -msec: 29500\n", 29.5)]
+    [InlineData("#LIVETIME -msecs: 29500\n", 29.5)]
+    [InlineData("#LIVETIME -millisecond: 29500\n", 29.5)]
+    [InlineData("#LIVETIME -Milliseconds: 29500\n", 29.5)]
+    [InlineData("#LIVETIME    : 29500 msec\n", 29.5)]
+    [InlineData("#LIVETIME    : 29.5 seconds\n", 29.5)]
+    public void Msa_LiveTimeCommonUnitSpellings_Read(string liveTime, double seconds)
+    {
+        // Writers spell the EMSA '-s' out ('-seconds', '-sec') and milliseconds as '-msec'; only s/sec/secs/ms were read and
+        // the others refused as 'not one XrfEdge reads'.
+        var result = ReadOne(Msa("#XUNITS      : keV\n#XPERCHAN    : 0.04\n#OFFSET      : 0\n" + liveTime + "#REALTIME -seconds: 30\n"), "time.msa");
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), result.Spectrum!.Spectrum.LiveTime);
+        Assert.Equal(TimeSpan.FromSeconds(30), result.Spectrum.Spectrum.RealTime);
+    }
+
+    [Theory]
+    [InlineData("-keV", "keV")]
+    [InlineData("-m", "m")]
+    [InlineData("-counts", "counts")]
+    [InlineData("-secondsx", "secondsx")]
+    public void Msa_LiveTimeInANonTimeUnit_RefusedNamingTheLine(string suffix, string unit)
+    {
+        var result = Fails(Msa("#XUNITS      : keV\n#XPERCHAN    : 0.04\n#OFFSET      : 0\n#LIVETIME " + suffix + ": 2\n"), "unit.msa", "#LIVETIME unit \"" + unit + "\" is not one XrfEdge reads (s or ms)");
+
+        Assert.StartsWith("unit.msa line 8:", result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Msa_LiveTimeInAUnitItCannotUse_Refused() =>
         Fails(Msa("#XUNITS      : keV\n#XPERCHAN    : 0.04\n#OFFSET      : 0\n#LIVETIME -min: 2\n"), "minutes.msa", "#LIVETIME unit \"min\" is not one XrfEdge reads (s or ms)");

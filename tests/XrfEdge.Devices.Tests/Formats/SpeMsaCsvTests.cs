@@ -349,18 +349,16 @@ public sealed class SpeMsaCsvTests
     [InlineData("Energy (keV),Counts,Net counts")]
     [InlineData("Channel,Energy,Counts,Background")]
     [InlineData("keV,Counts,ROI")]
-    [InlineData("Energy, Data")]
     [InlineData("\"Channel\",\"Energy (keV)\",\"Counts\",")]
     public void Csv_HeadersSeenInExports_ReadWithTheirEnergies(string header)
     {
-        // Headers from spectrum exports (a net-counts or background column beside the counts; SpecUtils' "Energy, Data";
-        // a LibreOffice export with quoted names and a trailing delimiter); the extra columns are ignored.
+        // Headers from spectrum exports (a net-counts or background column beside the counts; a LibreOffice export with quoted names and a trailing delimiter); the extra columns are ignored.
         var names = Fields(header);
         var text = header + "\r\n" + string.Concat(Enumerable.Range(0, 64).Select(c => string.Join(',', names.Select(name => name switch
         {
             "Channel" => FormattableString.Invariant($"{c}"),
             "Energy (keV)" or "Energy" or "keV" => FormattableString.Invariant($"{0.02 + (0.04 * c):0.00}"),
-            "Counts" or "Data" => FormattableString.Invariant($"{c % 5}"),
+            "Counts" => FormattableString.Invariant($"{c % 5}"),
             _ => "3",
         })) + "\r\n"));
 
