@@ -52,11 +52,11 @@ public sealed class TransportTests
     [Fact]
     public async Task Supervise_BrokerFrozenWhileQos0PublishesGoOut_StillTakenForAFrozenBroker()
     {
-        // Review check, no defect (2026-11-24, second review): the frozen-broker check counts from the last PUBACK
-        // since the first review, and on_publish is the callback for both; were it called for a QoS 0 message written
-        // to the socket (QoS 0 has no PUBACK; the kernel takes such writes for a SIGSTOPped broker until its buffers
-        // fill), the health, QoS 0 every period, would reset the clock for ever. libmosquitto 2.0.11 does not; this pins
-        // it against a library upgrade. AckTimeout 2 s as in SecurityTests' SIGSTOP test; keep-alive 120 s so that
+        // libmosquitto calls on_publish for a QoS 0 message once it is written to the socket (QoS 0 has no PUBACK), and
+        // the kernel takes such writes for a SIGSTOPped broker until its buffers fill. Since the first review of
+        // 2026-11-24 the frozen-broker clock restarts at the last PUBACK, and every on_publish was taken for one: the
+        // health, QoS 0 every period, kept a broker that had stopped answering from ever being taken for frozen while a
+        // QoS 1 message waited. AckTimeout 2 s as in SecurityTests' SIGSTOP test; keep-alive 120 s so that
         // libmosquitto's own PINGREQ cannot be what notices the freeze within the 30 s this test waits.
         using var broker = MosquittoBroker.Started();
         var log = new MemoryLoggerFactory();
