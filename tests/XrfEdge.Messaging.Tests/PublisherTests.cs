@@ -263,7 +263,7 @@ public sealed class PublisherTests : IDisposable
         // two in between are superseded, the last follows the first's answer.
         using var broker = MosquittoBroker.Started();
         using var outbox = OpenOutbox();
-        await using var transport = new CountingTransport(new MosquittoTransport(DeviceTransport(broker, "dev-status-newest")));
+        await using var transport = new MemoryRecordingTransport(new MosquittoTransport(DeviceTransport(broker, "dev-status-newest")));
         await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) });
         await publisher.StartAsync(CancellationToken.None);
         await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);

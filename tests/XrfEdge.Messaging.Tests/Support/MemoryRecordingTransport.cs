@@ -8,7 +8,7 @@ namespace XrfEdge.Messaging.Tests.Support;
 /// A real transport with every message handed to it recorded, in order: what libmosquitto was given to keep and send,
 /// which a subscriber cannot tell apart from what a reconnect replays.
 /// </summary>
-public sealed class CountingTransport(MosquittoTransport inner) : IMqttTransport
+public sealed class MemoryRecordingTransport(MosquittoTransport inner) : IMqttTransport
 {
     private readonly ConcurrentQueue<MqttOutboundMessage> _handed = new();
 
