@@ -23,6 +23,7 @@ public sealed class DrainerPassingRefusalTests : IDisposable
     // Log event ids (src/XrfEdge.Messaging/Log.cs).
     private const int PublishRefusedEvent = 7030;
     private const int PassingRefusalEvent = 7029;
+    private const int PassingRefusalEndedEvent = 7046;
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-quota-" + Guid.NewGuid().ToString("N")[..12]);
 
@@ -67,11 +68,20 @@ public sealed class DrainerPassingRefusalTests : IDisposable
         {
         }
 
+        /// <summary>
+        /// How long each answer takes; zero answers at once. A real broker's answers arrive one by one, so the drainer's
+        /// acknowledgement loop sees them in separate passes; answered at once they all fall into one.
+        /// </summary>
+        public TimeSpan AnswerDelay { get; init; }
+
         public Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
         {
             var reason = Answers.TryDequeue(out var next) ? next : 0;
             Attempts.Enqueue((message.Topic, reason));
-            return Task.FromResult(new MqttPublishOutcome(reason, reason == 0 ? "success" : $"reason 0x{reason:X2}"));
+            var outcome = new MqttPublishOutcome(reason, reason == 0 ? "success" : $"reason 0x{reason:X2}");
+            return AnswerDelay == TimeSpan.Zero
+                ? Task.FromResult(outcome)
+                : Task.Delay(AnswerDelay, CancellationToken.None).ContinueWith(_ => outcome, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -130,6 +140,62 @@ public sealed class DrainerPassingRefusalTests : IDisposable
             var held = log.WithEvent(PassingRefusalEvent);
             Assert.NotEmpty(held);
             Assert.Contains($"row {row.RowId} on 'acme/dev1/detections'", held[0].Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+
+    [Fact]
+    public async Task Drainer_BrokerUnderAQuotaAcceptsEveryOtherRow_OneSpellLoggedNotOnePerRefusal()
+    {
+        // A rate quota (0x97) lets some rows through and answers the rest: accepted and limited answers alternate. Each
+        // accepted row ended the "spell" (7046) and the next limited one began a new one, logged in full (7029): two log
+        // lines per row of a backlog, the flood the back-off's log budget exists to prevent. The spell lasts until every
+        // row held back for a limit is accepted. Ten limited answers among twenty rows, each answer after 20 ms (any delay that
+        // lets the acknowledgement loop see them one by one); the clock is moved by hand, so no held-back row is sent
+        // again before the test moves it.
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath });
+        for (var i = 0; i < 20; i++)
+        {
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"acme/dev1/detections/{i}", Payload = [(byte)i] });
+        }
+
+        var transport = new FakeQuotaTransport { AnswerDelay = TimeSpan.FromMilliseconds(20) };
+        for (var i = 0; i < 10; i++)
+        {
+            transport.Answers.Enqueue(QuotaExceeded);
+            transport.Answers.Enqueue(0);
+        }
+
+        var log = new MemoryLoggerFactory();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var drainer = new OutboxDrainer(
+            transport,
+            outbox,
+            [OutboxKind.Detection],
+            window: 1,
+            (r, _) => new MqttOutboundMessage { Topic = r.Topic, Payload = r.Payload, Qos = r.Qos },
+            canSend: null,
+            log,
+            clock);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            await WaitUntilAsync(() => outbox.GetStatistics().Depth == 10 && drainer.HeldBack == 10, "the ten accepted rows delivered, ten held back");
+            Assert.Single(log.WithEvent(PassingRefusalEvent));
+            Assert.Empty(log.WithEvent(PassingRefusalEndedEvent));
+
+            // Past the longest back-off (30 s, StorageRetryBackoff.DefaultCap): the held rows go again and are accepted.
+            clock.Advance(TimeSpan.FromMinutes(1));
+            drainer.Wake();
+            await WaitUntilAsync(() => outbox.GetStatistics().Depth == 0, "every row delivered");
+            Assert.Single(log.WithEvent(PassingRefusalEvent));
+            Assert.Single(log.WithEvent(PassingRefusalEndedEvent));
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
         }
         finally
         {

@@ -254,6 +254,43 @@ public sealed class PublisherTests : IDisposable
     }
 
     [Fact]
+    public async Task PublishStatus_SeveralChangesWhileTheLinkIsSilent_OnlyTheNewestIsHandedOverAfterTheUnansweredOne()
+    {
+        // Out of range, the status changes at every measurement (measuring, idle, ...). Since the 5 s bound each change
+        // was handed to libmosquitto, which keeps every QoS 1 message until the link answers: memory growing with the
+        // time away, and on return a burst of stale retained states, replayed on the dashboards ahead of the outbox
+        // backlog. Only the newest matters (retained latest value). Four changes: the first waits for its PUBACK, the
+        // two in between are superseded, the last follows the first's answer.
+        using var broker = MosquittoBroker.Started();
+        using var outbox = OpenOutbox();
+        await using var transport = new MemoryRecordingTransport(new MosquittoTransport(DeviceTransport(broker, "dev-status-newest")));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) });
+        await publisher.StartAsync(CancellationToken.None);
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        string[] boots = ["boot-a", "boot-b", "boot-c", "boot-d"];
+        broker.Signal("STOP");
+        try
+        {
+            for (var i = 0; i < boots.Length; i++)
+            {
+                await publisher.PublishStatusAsync(new InstrumentStatus { State = i % 2 == 0 ? "measuring" : "idle", BootId = boots[i], AppVersion = "0.1.0" }, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            broker.Signal("CONT");
+        }
+
+        await using var dashboard = await TestSubscriber.ConnectAsync(broker, Topics.Status);
+        // Retained, or delivered live when the subscription came first: either way the broker's latest status.
+        await dashboard.WaitForAsync(m => Json(m).GetProperty("boot_id").GetString() == "boot-d", 60);
+        var handed = transport.Handed.Where(m => m.Topic == Topics.Status).Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("boot_id").GetString()).ToList();
+        Assert.Equal(["boot-a", "boot-d"], handed);
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task LastWill_PublisherProcessKilled_OfflineAndNdeathWithBirthBdSeq()
     {
         using var broker = MosquittoBroker.Started();

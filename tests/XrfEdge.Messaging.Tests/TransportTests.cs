@@ -50,6 +50,53 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task Supervise_BrokerFrozenWhileQos0PublishesGoOut_StillTakenForAFrozenBroker()
+    {
+        // libmosquitto calls on_publish for a QoS 0 message once it is written to the socket (QoS 0 has no PUBACK), and
+        // the kernel takes such writes for a SIGSTOPped broker until its buffers fill. Since the first review of
+        // 2026-11-24 the frozen-broker clock restarts at the last PUBACK, and every on_publish was taken for one: the
+        // health, QoS 0 every period, kept a broker that had stopped answering from ever being taken for frozen while a
+        // QoS 1 message waited. AckTimeout 2 s as in SecurityTests' SIGSTOP test; keep-alive 120 s so that
+        // libmosquitto's own PINGREQ cannot be what notices the freeze within the 30 s this test waits.
+        using var broker = MosquittoBroker.Started();
+        var log = new MemoryLoggerFactory();
+        var options = Options(broker, "pub-frozen-qos0");
+        options.AckTimeout = TimeSpan.FromSeconds(2);
+        options.KeepAlive = TimeSpan.FromSeconds(120);
+        await using var publisher = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        broker.Signal("STOP");
+        try
+        {
+            _ = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/frozen/qos1", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+
+            // Bounds the wait only: a QoS 0 message every 250 ms, as a health or telemetry stream would send them.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (log.Count(BrokerFrozenEvent) == 0 && DateTime.UtcNow < deadline)
+            {
+                try
+                {
+                    await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/frozen/qos0", Payload = "h"u8.ToArray(), Qos = 0 }, CancellationToken.None);
+                }
+                catch (MqttException)
+                {
+                    // Not connected for a moment: the supervisor already acted.
+                }
+
+                await Task.Delay(250);
+            }
+
+            Assert.NotEmpty(log.WithEvent(BrokerFrozenEvent));
+        }
+        finally
+        {
+            broker.Signal("CONT");
+        }
+    }
+
+    [Fact]
     public async Task PublishAsync_BrokersReceiveMaximumBelowTheWindow_AllAcknowledgedWithoutAReconnect()
     {
         // mosquitto's max_inflight_messages 2 is announced as CONNACK Receive Maximum 2 (MQTT 5.0 §3.2.2.3.3), below the

@@ -42,6 +42,9 @@ public sealed class DetectionPublisher : IAsyncDisposable
     private Task _loops = Task.CompletedTask;
     private Func<InstrumentHealth>? _healthSource;
     private Func<ModelIdentity?> _model = static () => null;
+    private readonly Lock _statusGate = new();
+    private bool _statusUnanswered;            // a status is with the transport, its answer not yet in; guarded by _statusGate
+    private MqttOutboundMessage? _statusNext;  // the newest status made meanwhile, sent on that answer; guarded by _statusGate
 
     /// <summary>Creates the publisher.</summary>
     /// <param name="transport">The native-tree MQTT connection (its will/birth set by <see cref="ConfigureAvailability"/>).</param>
@@ -172,18 +175,71 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// <summary>
     /// Publishes the retained <c>status</c> (directly; the latest value is all that matters). Returns on the broker's
     /// answer, or after <see cref="DirectPublishWait"/> (5 s) without one: the message is then left to libmosquitto,
-    /// which sends it again after the reconnect.
+    /// which sends it again after the reconnect. While such a status is unanswered, a newer one is not handed over but
+    /// kept, replacing any kept before, and sent when the broker answers the first: so at most one stale status waits
+    /// with libmosquitto however long the link stays away, and the newest is retained last. Until 2026-11-24 (second
+    /// review) every change made out of range was handed over, kept until the link returned and replayed as a burst of
+    /// stale states.
     /// </summary>
     public async Task PublishStatusAsync(InstrumentStatus status, CancellationToken cancellationToken)
     {
-        await PublishDirectAsync(new MqttOutboundMessage
+        var message = new MqttOutboundMessage
         {
             Topic = _topics.Status,
             Payload = StatusPayloads.BuildStatus(status, _time.GetUtcNow()),
             Qos = 1,
             Retain = true,
             ContentType = "application/json",
-        }, cancellationToken).ConfigureAwait(false);
+        };
+        lock (_statusGate)
+        {
+            if (_statusUnanswered)
+            {
+                _statusNext = message;
+                return;
+            }
+
+            _statusUnanswered = true;
+        }
+
+        await WaitDirectAsync(PublishStatusChainAsync(message, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes <paramref name="message"/>, then on each answer the newest status kept meanwhile, until none is.</summary>
+    private async Task PublishStatusChainAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await PublishAndReportAsync(message, cancellationToken).ConfigureAwait(false);
+                lock (_statusGate)
+                {
+                    if (_statusNext is not { } next)
+                    {
+                        _statusUnanswered = false;
+                        return;
+                    }
+
+                    _statusNext = null;
+                    message = next;
+                }
+
+                // Kept ones go on whether or not the first caller still waits.
+                cancellationToken = CancellationToken.None;
+            }
+        }
+        catch
+        {
+            // The transport disposed under it: nothing more can be sent; a later status starts afresh.
+            lock (_statusGate)
+            {
+                _statusUnanswered = false;
+                _statusNext = null;
+            }
+
+            throw;
+        }
     }
 
     /// <summary>Publishes one <c>health</c> message now (retained latest value; not backlogged).</summary>
@@ -429,9 +485,12 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// answer at most <see cref="DirectPublishWait"/>. A message not answered by then stays with libmosquitto, which sends
     /// it again after a reconnect (QoS 1); its refusal or failure is still logged when it comes.
     /// </summary>
-    private async Task PublishDirectAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
+    private Task PublishDirectAsync(MqttOutboundMessage message, CancellationToken cancellationToken) =>
+        WaitDirectAsync(PublishAndReportAsync(message, cancellationToken), cancellationToken);
+
+    /// <summary>Waits for a direct publish at most <see cref="DirectPublishWait"/>, or until <paramref name="cancellationToken"/>.</summary>
+    private async Task WaitDirectAsync(Task published, CancellationToken cancellationToken)
     {
-        var published = PublishAndReportAsync(message, cancellationToken);
         try
         {
             await published.WaitAsync(DirectPublishWait, _time, cancellationToken).ConfigureAwait(false);

@@ -65,6 +65,7 @@ internal sealed class OutboxDrainer
     private readonly StorageRetryBackoff _passingBackoff;
     private readonly HashSet<long> _awaitingDelete = [];
     private DateTimeOffset _ackRetryAt;
+    private DateTimeOffset _lastLimitAt; // the last PUBACK naming a broker limit (PassingRefusalReasons); ack loop only
     private int _awaitingDeleteCount;
     private long _ackPasses;
     private DateTimeOffset _heldBackUntil;
@@ -617,12 +618,16 @@ internal sealed class OutboxDrainer
     /// <summary>
     /// Logs the broker's answers that name a limit of its own (<see cref="PassingRefusalReasons"/>) within
     /// <see cref="_passingBackoff"/>'s budget: the first of a spell in full (7029), later ones at most once per back-off
-    /// step (7045), and the end of the spell once (7046), when the broker accepts a row again.
+    /// step (7045), and the end of the spell once (7046), when the broker accepts a row after naming no limit for the
+    /// back-off's cap (30 s). A quota lets some rows through between its refusals; until 2026-11-24 (second review) each
+    /// accepted row ended the spell and the next refusal began a new one, so a throttled backlog logged 7029 and 7046
+    /// for about every row, and the back-off never grew past its first second.
     /// </summary>
     private void ReportPassingRefusals(StorageRetryBackoff.Step? step, List<(OutboxRow Row, MqttPublishOutcome Refusal)> passing, int heldBack, bool accepted, DateTimeOffset now)
     {
         if (step is { } limited)
         {
+            _lastLimitAt = now;
             var (row, refusal) = passing[0];
             if (limited.Report == StorageRetryBackoff.Report.First)
             {
@@ -636,7 +641,7 @@ internal sealed class OutboxDrainer
             return;
         }
 
-        if (accepted && _passingBackoff.Succeed(now) is { } spell)
+        if (accepted && now - _lastLimitAt >= _passingBackoff.Cap && _passingBackoff.Succeed(now) is { } spell)
         {
             Log.PassingRefusalEnded(_logger, spell.Failures, spell.Duration.TotalSeconds);
         }

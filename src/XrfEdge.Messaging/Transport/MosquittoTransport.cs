@@ -795,8 +795,13 @@ public sealed class MosquittoTransport : IMqttTransport
         PendingPublish? pending;
         lock (_gate)
         {
-            _pending.Remove(mid, out pending);
-            _lastAckAt = _time.GetUtcNow();
+            // Only a PUBACK counts for the frozen-broker check: libmosquitto calls on_publish for a QoS 0 message when it
+            // is written to the socket, which the kernel accepts from a frozen broker until its buffers fill, so the
+            // QoS 0 health every period kept the check from ever firing (until 2026-11-24, second review).
+            if (_pending.Remove(mid, out pending))
+            {
+                _lastAckAt = _time.GetUtcNow();
+            }
         }
 
         var text = reasonCode == 0 ? "success" : LibMosquitto.ReasonText(reasonCode);

@@ -43,6 +43,27 @@ public sealed class StopBeforeStagesRanTests
     }
 
     [Fact]
+    public async Task DrainingBackgroundService_StopBeforeItRanAndTheShutdownTimeoutOver_ReturnsAsTheFrameworkDoes()
+    {
+        // The host's shutdown time-out (Health:StopTimeoutSeconds) ends the wait for a stage still draining, not the stage;
+        // BackgroundService.StopAsync returns quietly then (the premise, first). The fallback threw TaskCanceledException
+        // out of StopAsync instead, so a stage run at its stop that was still draining when the time-out came turned into
+        // a failed stop, which the ordinary path never reports. An already-cancelled token stands in for the time-out.
+        var plain = new Endless();
+        await plain.StartAsync(CancellationToken.None);
+        Assert.True(await Wait.UntilAsync(() => plain.Runs == 1));
+        await plain.StopAsync(new CancellationToken(canceled: true));
+        plain.Finish();
+
+        var stage = new EndlessDraining();
+        await stage.StartAsync(new CancellationToken(canceled: true));
+        var error = await Record.ExceptionAsync(() => stage.StopAsync(new CancellationToken(canceled: true)));
+        stage.Finish();
+        Assert.Null(error);
+        Assert.Equal(1, stage.Runs);
+    }
+
+    [Fact]
     public async Task Pipeline_StopBeforeAnyStageRan_StoresWhatWasQueuedAndStopsThePublisher()
     {
         var parts = new FakeComponents();
@@ -86,6 +107,40 @@ public sealed class StopBeforeStagesRanTests
         {
             Interlocked.Increment(ref _runs);
             return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A stage that drains until the test lets it finish, whatever its stopping token says.</summary>
+    private sealed class Endless : BackgroundService
+    {
+        private readonly TaskCompletionSource _finish = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _runs;
+
+        public int Runs => Volatile.Read(ref _runs);
+
+        public void Finish() => _finish.TrySetResult();
+
+        protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            Interlocked.Increment(ref _runs);
+            return _finish.Task;
+        }
+    }
+
+    /// <summary><see cref="Endless"/> as a <see cref="DrainingBackgroundService"/>.</summary>
+    private sealed class EndlessDraining : DrainingBackgroundService
+    {
+        private readonly TaskCompletionSource _finish = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _runs;
+
+        public int Runs => Volatile.Read(ref _runs);
+
+        public void Finish() => _finish.TrySetResult();
+
+        protected override Task RunStageAsync(CancellationToken stoppingToken)
+        {
+            Interlocked.Increment(ref _runs);
+            return _finish.Task;
         }
     }
 
