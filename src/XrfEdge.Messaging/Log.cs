@@ -114,7 +114,7 @@ internal static partial class Log
     [LoggerMessage(7042, LogLevel.Debug, "Command {CommandId} ignored: {Reason}")]
     public static partial void CommandIgnored(ILogger logger, string commandId, string reason);
 
-    [LoggerMessage(7047, LogLevel.Warning, "Stop command {CommandId} executed although its ts lies {AgeSeconds:F0} s in the past (negative: in the future), outside the {MaxAgeSeconds:F0} s / {SkewSeconds:F0} s command window: a stop is never refused for its age; check the clocks of this instrument and of the sender")]
+    [LoggerMessage(7047, LogLevel.Warning, "Stop command {CommandId} executed although its ts lies {AgeSeconds:F0} s in the past (negative: in the future), outside the {MaxAgeSeconds:F0} s / {SkewSeconds:F0} s command window: a stop is never refused for its age; either a clock is wrong (check this instrument's and the sender's) or the stop was delivered late")]
     public static partial void StaleStopExecuted(ILogger logger, string commandId, double ageSeconds, double maxAgeSeconds, double skewSeconds);
 
     [LoggerMessage(7043, LogLevel.Error, "Command handler for {Name} threw")]
