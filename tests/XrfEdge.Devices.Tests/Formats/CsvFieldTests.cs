@@ -2,6 +2,7 @@ using System.Globalization;
 using XrfEdge.Devices.Formats;
 using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Interchange;
+using static XrfEdge.Devices.Tests.Formats.CsvTestFiles;
 
 namespace XrfEdge.Devices.Tests.Formats;
 
@@ -11,40 +12,6 @@ namespace XrfEdge.Devices.Tests.Formats;
 /// </summary>
 public sealed class CsvFieldTests
 {
-    // 64 channels, the fewest accepted (SpectrumJsonl.MinChannels).
-    private const int Channels = 64;
-
-    // Channel centres at 0.02 + 0.04·c keV: 0.04 keV/channel, a plausible EDS gain inside EnergyCalibration.Validate's limits.
-    private const double GainKeV = 0.04;
-    private const double OffsetKeV = 0.02;
-
-    // A fallback that differs from the file's energies, so a test sees which one was used.
-    private static readonly SpectrumReadOptions Fallback = new() { FallbackCalibration = new EnergyCalibration(0, 0.1) };
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    private static long Count(int channel) => channel % 5;
-
-    private static string Rows(Func<int, string> row) => string.Concat(Enumerable.Range(0, Channels).Select(c => row(c) + "\n"));
-
-    private static string Centre(int channel) => Invariant($"{OffsetKeV + (GainKeV * channel):0.00}");
-
-    private static SpectrumReadResult Fails(string text, string source, string problem)
-    {
-        var result = CsvSpectrumReader.Read(new StringReader(text), source, Fallback);
-        Assert.False(result.IsSuccess, $"expected an error containing \"{problem}\", read a spectrum");
-        Assert.Contains(problem, result.Problem, StringComparison.Ordinal);
-        Assert.StartsWith(source, result.Error, StringComparison.Ordinal);
-        return result;
-    }
-
-    private static XrfEdge.Spectra.RawSpectrum Reads(string text, string source)
-    {
-        var result = CsvSpectrumReader.Read(new StringReader(text), source, Fallback);
-        Assert.True(result.IsSuccess, result.Error);
-        return result.Spectrum!.Spectrum;
-    }
-
     [Theory]
     [InlineData(",")]
     [InlineData(";")]
