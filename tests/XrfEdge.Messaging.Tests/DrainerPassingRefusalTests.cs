@@ -89,21 +89,6 @@ public sealed class DrainerPassingRefusalTests : IDisposable
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 60)
-    {
-        // A failure deadline, not a timing assertion.
-        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what}: not reached within {timeoutSeconds} s");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
     [Theory]
     [InlineData(QuotaExceeded)]
     [InlineData(PacketIdentifierInUse)]
@@ -130,9 +115,9 @@ public sealed class DrainerPassingRefusalTests : IDisposable
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
         {
-            await WaitUntilAsync(
+            await Waiting.UntilAsync(
                 () => outbox.GetStatistics() is { Depth: 0 } || outbox.GetStatistics().DeadLettered > 0,
-                "row delivered or dead-lettered");
+                "row delivered or dead-lettered", timeoutSeconds: 60);
 
             Assert.Equal(0, outbox.GetStatistics().DeadLettered);
             Assert.Equal([reason, reason, reason, 0], transport.Attempts.Select(a => a.Reason));
@@ -185,14 +170,14 @@ public sealed class DrainerPassingRefusalTests : IDisposable
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
         {
-            await WaitUntilAsync(() => outbox.GetStatistics().Depth == 10 && drainer.HeldBack == 10, "the ten accepted rows delivered, ten held back");
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 10 && drainer.HeldBack == 10, "the ten accepted rows delivered, ten held back", timeoutSeconds: 60);
             Assert.Single(log.WithEvent(PassingRefusalEvent));
             Assert.Empty(log.WithEvent(PassingRefusalEndedEvent));
 
             // Past the longest back-off (30 s, StorageRetryBackoff.DefaultCap): the held rows go again and are accepted.
             clock.Advance(TimeSpan.FromMinutes(1));
             drainer.Wake();
-            await WaitUntilAsync(() => outbox.GetStatistics().Depth == 0, "every row delivered");
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "every row delivered", timeoutSeconds: 60);
             Assert.Single(log.WithEvent(PassingRefusalEvent));
             Assert.Single(log.WithEvent(PassingRefusalEndedEvent));
             Assert.Equal(0, outbox.GetStatistics().DeadLettered);

@@ -133,21 +133,6 @@ public sealed class DrainerPublishThrowsTests : IDisposable
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 30)
-    {
-        // A failure deadline, not a timing assertion.
-        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what}: not reached within {timeoutSeconds} s");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
     private List<(string Topic, long LastError)> DeadLetters()
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
@@ -197,7 +182,7 @@ public sealed class DrainerPublishThrowsTests : IDisposable
         {
             // The row is moved before its last attempt is logged, and leaves the in-flight set only after that: wait for all
             // three and the empty window, then check there are no more.
-            await WaitUntilAsync(
+            await Waiting.UntilAsync(
                 () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && log.WithEvent(PublishThrewEvent).Count >= 3 && drainer.RefusedTotal >= 3 && drainer.InFlight == 0,
                 "poison row dead-lettered and its three attempts logged, the row behind it delivered");
             Assert.Equal(["acme/dev1/detections"], transport.Delivered);
@@ -244,7 +229,7 @@ public sealed class DrainerPublishThrowsTests : IDisposable
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
         {
-            await WaitUntilAsync(() => !transport.Attempts.IsEmpty && drainer.InFlight == 0, "first publish failed and answered");
+            await Waiting.UntilAsync(() => !transport.Attempts.IsEmpty && drainer.InFlight == 0, "first publish failed and answered");
 
             // Waiting for the reconnect: the row is neither counted, nor dead-lettered, nor tried again meanwhile.
             var row = Assert.Single(outbox.ReadBatch(0, 10, [OutboxKind.Detection]));
@@ -256,7 +241,7 @@ public sealed class DrainerPublishThrowsTests : IDisposable
 
             Volatile.Write(ref linkUp, 1);
             transport.Connect();
-            await WaitUntilAsync(() => outbox.GetStatistics().Depth == 0, "row sent after the reconnect");
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "row sent after the reconnect");
             Assert.Equal(["acme/dev1/detections"], transport.Delivered);
             Assert.Empty(DeadLetters());
             Assert.Equal(0, drainer.RefusedTotal);

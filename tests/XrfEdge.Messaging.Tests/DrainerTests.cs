@@ -47,21 +47,6 @@ public sealed class DrainerTests : IDisposable
         return MosquittoBroker.Started(listenerConfig: $"allow_anonymous true\nacl_file {acl}");
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, double timeoutSeconds = 30)
-    {
-        // A failure deadline, not a timing assertion.
-        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what}: not reached within {timeoutSeconds} s");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
     private List<(string MsgId, string Topic, long LastError)> DeadLetters()
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
@@ -161,7 +146,7 @@ public sealed class DrainerTests : IDisposable
         Assert.Equal(new byte[] { 1, 2, 3 }, spectrum.Payload);
         // The row is moved before its last refusal is logged, and a row leaves the in-flight set and is counted as sent
         // only after its delete: wait for the log and the counters themselves, then check there are no more.
-        await WaitUntilAsync(
+        await Waiting.UntilAsync(
             () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && log.Count(PublishRefusedEvent) >= 3 && publisher.SentTotal >= 1 && publisher.InFlight == 0,
             "refused detection dead-lettered and its three refusals logged, spectrum deleted and counted");
 
@@ -212,8 +197,8 @@ public sealed class DrainerTests : IDisposable
             // The refusal was answered, could not be recorded (file full), and the acknowledgement of the row behind it
             // was still processed: delivered, PUBACKed and deleted.
             await subscriber.WaitForTopicAsync("allowed/a1");
-            await WaitUntilAsync(() => drainer.SentTotal == 1, "allowed row acknowledged and deleted");
-            await WaitUntilAsync(() => log.Count(RefusalNotRecordedEvent) >= 1, "refusal that could not be recorded logged");
+            await Waiting.UntilAsync(() => drainer.SentTotal == 1, "allowed row acknowledged and deleted");
+            await Waiting.UntilAsync(() => log.Count(RefusalNotRecordedEvent) >= 1, "refusal that could not be recorded logged");
             Assert.DoesNotContain(outbox.ReadBatch(0, 100, [OutboxKind.Detection]), r => r.Id == before.RowId);
             Assert.Contains("full", log.WithEvent(RefusalNotRecordedEvent)[0].Exception!.Message, StringComparison.Ordinal);
 
@@ -230,7 +215,7 @@ public sealed class DrainerTests : IDisposable
             drainer.Wake();
             await subscriber.WaitForTopicAsync("allowed/a2");
             // SentTotal grows only after the delete and after the row left the in-flight set: wait for it too.
-            await WaitUntilAsync(
+            await Waiting.UntilAsync(
                 () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && drainer.InFlight == 0 && drainer.SentTotal >= 2,
                 "allowed row deleted and counted and refused row dead-lettered once space is back");
             Assert.Equal(2, drainer.SentTotal);
@@ -279,13 +264,13 @@ public sealed class DrainerTests : IDisposable
         {
             var passes = drainer.SendPasses;
             drainer.Wake();
-            await WaitUntilAsync(() => drainer.SendPasses >= passes + 2, "two send passes");
+            await Waiting.UntilAsync(() => drainer.SendPasses >= passes + 2, "two send passes");
             Assert.Equal(expected, drainer.RefusedTotal);
         }
 
         try
         {
-            await WaitUntilAsync(() => drainer.RefusedTotal == 1 && drainer.HeldBack == 1 && log.Count(RefusalNotRecordedEvent) == 1, "first refusal not recorded and logged, row held back");
+            await Waiting.UntilAsync(() => drainer.RefusedTotal == 1 && drainer.HeldBack == 1 && log.Count(RefusalNotRecordedEvent) == 1, "first refusal not recorded and logged, row held back");
             var first = Assert.Single(log.WithEvent(RefusalNotRecordedEvent));
             Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, first.Level);
             Assert.Contains($"outbox row {refused.RowId} on 'denied/r' with reason 0x87", first.Message, StringComparison.Ordinal);
@@ -302,7 +287,7 @@ public sealed class DrainerTests : IDisposable
                 await AssertRefusalsAfterTwoPassesAsync(refusals);
                 clock.Advance(TimeSpan.FromMilliseconds(1));
                 refusals++;
-                await WaitUntilAsync(() => drainer.RefusedTotal == refusals && log.Count(RefusalStillNotRecordedEvent) == refusals - 1, $"refusal {refusals} after the {waitSeconds}-s back-off");
+                await Waiting.UntilAsync(() => drainer.RefusedTotal == refusals && log.Count(RefusalStillNotRecordedEvent) == refusals - 1, $"refusal {refusals} after the {waitSeconds}-s back-off");
                 var reminder = log.WithEvent(RefusalStillNotRecordedEvent)[^1];
                 Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, reminder.Level);
                 Assert.Contains($"{refusals} failed attempts since 2026-11-23T12:00:00.0000000+00:00", reminder.Message, StringComparison.Ordinal);
@@ -317,8 +302,8 @@ public sealed class DrainerTests : IDisposable
             // the recovery is logged once.
             outbox.Delete(fillers);
             clock.Advance(TimeSpan.FromSeconds(30));
-            await WaitUntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && drainer.InFlight == 0, "refused row dead-lettered once space is back");
-            await WaitUntilAsync(() => log.Count(RefusalRecordingRecoveredEvent) == 1, "recovery logged");
+            await Waiting.UntilAsync(() => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && drainer.InFlight == 0, "refused row dead-lettered once space is back");
+            await Waiting.UntilAsync(() => log.Count(RefusalRecordingRecoveredEvent) == 1, "recovery logged");
             var recovered = Assert.Single(log.WithEvent(RefusalRecordingRecoveredEvent));
             Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, recovered.Level);
             Assert.Contains($"after {refusals} failed attempts over 91 s", recovered.Message, StringComparison.Ordinal);
@@ -368,7 +353,7 @@ public sealed class DrainerTests : IDisposable
         {
             var passes = drainer.SendPasses;
             drainer.Wake();
-            await WaitUntilAsync(() => drainer.SendPasses >= passes + 2, "two send passes");
+            await Waiting.UntilAsync(() => drainer.SendPasses >= passes + 2, "two send passes");
             Assert.Equal(1, Copies());
             Assert.Equal(1, log.Count(PublisherLoopFailedEvent));
             Assert.Equal(reminders, log.Count(AckStorageStillFailingEvent));
@@ -377,7 +362,7 @@ public sealed class DrainerTests : IDisposable
         try
         {
             await subscriber.WaitForTopicAsync("allowed/a1");
-            await WaitUntilAsync(() => log.Count(PublisherLoopFailedEvent) == 1 && drainer.AwaitingDelete == 1, "failed delete logged, row awaiting its delete");
+            await Waiting.UntilAsync(() => log.Count(PublisherLoopFailedEvent) == 1 && drainer.AwaitingDelete == 1, "failed delete logged, row awaiting its delete");
             var first = Assert.Single(log.WithEvent(PublisherLoopFailedEvent));
             Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, first.Level);
             Assert.IsType<SqliteException>(first.Exception);
@@ -394,7 +379,7 @@ public sealed class DrainerTests : IDisposable
                 await AssertQuietAfterTwoPassesAsync(reminders);
                 clock.Advance(TimeSpan.FromMilliseconds(1));
                 reminders++;
-                await WaitUntilAsync(() => log.Count(AckStorageStillFailingEvent) == reminders, $"delete tried again after the {waitSeconds}-s back-off");
+                await Waiting.UntilAsync(() => log.Count(AckStorageStillFailingEvent) == reminders, $"delete tried again after the {waitSeconds}-s back-off");
                 var reminder = log.WithEvent(AckStorageStillFailingEvent)[^1];
                 Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, reminder.Level);
                 Assert.Contains($"{reminders + 1} failed attempts since 2026-11-23T12:00:00.0000000+00:00", reminder.Message, StringComparison.Ordinal);
@@ -406,8 +391,8 @@ public sealed class DrainerTests : IDisposable
             // The lock is gone: at the end of the current 8-s step the row is deleted, once, and the recovery logged once.
             locker.Dispose();
             clock.Advance(TimeSpan.FromSeconds(8));
-            await WaitUntilAsync(() => drainer.SentTotal == 1 && outbox.GetStatistics().Depth == 0 && drainer.InFlight == 0, "row deleted once the lock is gone");
-            await WaitUntilAsync(() => log.Count(AckStorageRecoveredEvent) == 1, "recovery logged");
+            await Waiting.UntilAsync(() => drainer.SentTotal == 1 && outbox.GetStatistics().Depth == 0 && drainer.InFlight == 0, "row deleted once the lock is gone");
+            await Waiting.UntilAsync(() => log.Count(AckStorageRecoveredEvent) == 1, "recovery logged");
             var recovered = Assert.Single(log.WithEvent(AckStorageRecoveredEvent));
             Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, recovered.Level);
             Assert.Contains("after 4 failed attempts over 15 s", recovered.Message, StringComparison.Ordinal);
@@ -440,7 +425,7 @@ public sealed class DrainerTests : IDisposable
             using var locker = LockForWriting();
             await publisher.StartAsync(CancellationToken.None);
             await subscriber.WaitForTopicAsync(Topics.Detections);
-            await WaitUntilAsync(() => log.Count(PublisherLoopFailedEvent) >= 1, "failed delete after PUBACK logged");
+            await Waiting.UntilAsync(() => log.Count(PublisherLoopFailedEvent) >= 1, "failed delete after PUBACK logged");
 
             // The service stops while the delete still fails: the acknowledged row must survive it.
             await publisher.StopAsync(CancellationToken.None);
@@ -455,7 +440,7 @@ public sealed class DrainerTests : IDisposable
             await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) }, loggerFactory: log);
             await publisher.StartAsync(CancellationToken.None);
             await subscriber.WaitUntilAsync(() => subscriber.Received.Count(m => m.Topic == Topics.Detections) == 2, 30);
-            await WaitUntilAsync(() => outbox.GetStatistics().Depth == 0, "row deleted after the restart");
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "row deleted after the restart");
             await publisher.StopAsync(CancellationToken.None);
         }
 

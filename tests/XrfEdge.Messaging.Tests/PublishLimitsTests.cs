@@ -43,20 +43,6 @@ public sealed class PublishLimitsTests : IDisposable
         return SpectrumPayload.Encode(measurementId, Topics.Device, spectrum, null);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, double seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not reached within {seconds} s: {what}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
     [Fact]
     public async Task Drainer_RowLargerThanBrokersMaximumPacketSize_RefusedDeadLetteredAndNextRowDelivered()
     {
@@ -82,7 +68,7 @@ public sealed class PublishLimitsTests : IDisposable
         // Until 2026-11-23 the oversized row was handed over, thrown back and handed over again every ~20 ms, for ever,
         // without a log: depth stayed 1 and nothing was dead-lettered. Now it is refused (0x95) like a broker refusal.
         // The row is moved before its last refusal is logged: wait for the fifth log itself, then check there are no more.
-        await WaitUntilAsync(
+        await Waiting.UntilAsync(
             () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && logs.Count(PublishRefusedEvent) >= 5,
             "oversized spectrum dead-lettered and its five refusals logged");
         var refusals = logs.WithEvent(PublishRefusedEvent);
@@ -122,7 +108,7 @@ public sealed class PublishLimitsTests : IDisposable
 
         // Refused before sending, five times (OutboxOptions.MaxAttempts' default), like a broker's 0x95; the row is moved
         // before its last refusal is logged, so the log is waited for itself.
-        await WaitUntilAsync(
+        await Waiting.UntilAsync(
             () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && logs.Count(PublishRefusedEvent) >= 5,
             "oversized detection dead-lettered and its five refusals logged");
         var refusals = logs.WithEvent(PublishRefusedEvent);
@@ -349,7 +335,7 @@ public sealed class PublishLimitsTests : IDisposable
         await requester.WaitConnectedAsync(CancellationToken.None);
 
         // Sent until the device (subscribed on connect) has handled one.
-        await WaitUntilAsync(
+        await Waiting.UntilAsync(
             () =>
             {
                 _ = requester.PublishAsync(new MqttOutboundMessage { Topic = Topics.Command("ping"), Payload = Encoding.UTF8.GetBytes($"{{\"command_id\":\"p-{Guid.NewGuid():N}\"}}") }, CancellationToken.None);
