@@ -121,22 +121,31 @@ public sealed class InferenceVerbTests : IDisposable
         return model;
     }
 
+    /// <summary>
+    /// Identifies <paramref name="csv"/> (0.1 keV channels from <paramref name="offsetKeV"/>) with <paramref name="model"/>
+    /// twice, as --json and as the table, asserting both succeed: the json's "coverage" object and the table.
+    /// </summary>
+    private static (JsonElement Coverage, string Table) IdentifyCoverage(string csv, string offsetKeV, string model)
+    {
+        var (code, json) = Invoke("identify", "--input", csv, "--offset-kev", offsetKeV, "--gain-kev-per-channel", "0.1", "--model", model, "--json");
+        var (tableCode, table) = Invoke("identify", "--input", csv, "--offset-kev", offsetKeV, "--gain-kev-per-channel", "0.1", "--model", model);
+        Assert.Equal(0, code);
+        Assert.Equal(0, tableCode);
+        using var line = JsonDocument.Parse(json.Trim());
+        return (line.RootElement.GetProperty("coverage").Clone(), table);
+    }
+
     [Fact]
     public void Identify_15keVSpectrumTrainedFrom20_JsonAndTableSayBelowTrained()
     {
         var csv = ShortCsv(150);
         var model = TestModelWithFullScale();
 
-        var (code, json) = Invoke("identify", "--input", csv, "--offset-kev", "0.05", "--gain-kev-per-channel", "0.1", "--model", model, "--json");
-        var (tableCode, table) = Invoke("identify", "--input", csv, "--offset-kev", "0.05", "--gain-kev-per-channel", "0.1", "--model", model);
+        var (coverage, table) = IdentifyCoverage(csv, "0.05", model);
 
-        Assert.Equal(0, code);
-        using var line = JsonDocument.Parse(json.Trim());
-        var coverage = line.RootElement.GetProperty("coverage");
         Assert.Equal(15.0, coverage.GetProperty("upper_kev").GetDouble());
         Assert.Equal(20.0, coverage.GetProperty("trained_min_kev").GetDouble());
         Assert.Equal("below_trained", coverage.GetProperty("status").GetString());
-        Assert.Equal(0, tableCode);
         Assert.Contains("note: spectrum ends at 15.0 keV, below the 20 keV full scale the model was trained on", table, StringComparison.Ordinal);
     }
 
@@ -146,17 +155,12 @@ public sealed class InferenceVerbTests : IDisposable
         var csv = ShortCsv(300); // 300 channels of 0.1 keV from 5 keV: the grid below 5 keV is fed as zeros
         var model = TestModelWithFullScale();
 
-        var (code, json) = Invoke("identify", "--input", csv, "--offset-kev", "5.05", "--gain-kev-per-channel", "0.1", "--model", model, "--json");
-        var (tableCode, table) = Invoke("identify", "--input", csv, "--offset-kev", "5.05", "--gain-kev-per-channel", "0.1", "--model", model);
+        var (coverage, table) = IdentifyCoverage(csv, "5.05", model);
 
-        Assert.Equal(0, code);
-        using var line = JsonDocument.Parse(json.Trim());
-        var coverage = line.RootElement.GetProperty("coverage");
         Assert.Equal(5.0, coverage.GetProperty("lower_kev").GetDouble());
         Assert.Equal(1.2, coverage.GetProperty("trained_max_start_kev").GetDouble());
         Assert.Equal("above_trained", coverage.GetProperty("lower_status").GetString());
         Assert.Equal("full", coverage.GetProperty("status").GetString());
-        Assert.Equal(0, tableCode);
         Assert.Contains("note: spectrum starts at 5.0 keV, above the 1.2 keV up to which the model's training spectra started", table, StringComparison.Ordinal);
     }
 
