@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using XrfEdge.Devices.Amptek;
 using XrfEdge.Devices.Native;
 using XrfEdge.Devices.Simulation;
 using XrfEdge.Service.Cli;
@@ -357,29 +358,76 @@ public sealed class Dp5LinkServiceTests : IDisposable
         // X-ray warning is lit before the MCA is asked for anything (a lamp that cannot be lit must stop the exposure
         // before it starts), so while the measurement connects it is on. Until the fix a stop then spent the 2 s
         // disable budget sending "disable MCA" to a device that had never been enabled and never answered, with the
-        // warning on all that time.
+        // warning on all that time. No clock is read here (a duration bound flakes on a loaded machine): the reply
+        // time-out is the longest a profile allows (ProfileValidator: 10 min), far beyond the wait for the result below,
+        // so only a stop that does not wait for the silent DP5 can end the measurement within it; and the disable the
+        // fix leaves out is looked for on the wire.
         using var service = await StartServiceAsync(settings =>
         {
             settings.Gpio.Enabled = true;
-            settings.Acquisition.ReplyTimeoutMilliseconds = 2000; // one status request outlasts the stop below
+            settings.Acquisition.ReplyTimeoutMilliseconds = TimeSpan.FromMinutes(10).TotalMilliseconds;
         }); // no device node yet: fault, quickly
         var fakes = service.Fakes;
         using var silent = PseudoTerminal.Create();
         File.CreateSymbolicLink(Link, silent.SlavePath);
+        var written = new List<Dp5Packet>();
+        var decoder = new Dp5PacketDecoder();
 
         service.Control.RequestStart("test");
-        Assert.True(await EventuallyAsync(() => fakes.Chip.IsPhysicallyHigh(22), TimeSpan.FromSeconds(5)), "the X-ray warning never came on");
-        await Task.Delay(300); // the measurement waits for the silent DP5's status reply
-        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(await EventuallyAsync(() => fakes.Chip.IsPhysicallyHigh(22)), "the X-ray warning never came on");
+        var status = Dp5Requests.Status();
+        Assert.True(await ReadPacketsUntilAsync(silent.MasterStream, decoder, written, p => (p.Pid1, p.Pid2) == (status.Pid1, status.Pid2)),
+            "the measurement never asked the DP5 for its status");
         service.Control.RequestStop("stop command");
-        Assert.True(await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1), "no result");
-        var ended = stopping.Elapsed;
+        bool ended = await fakes.Publisher.WaitUntilAsync(p => p.Results.Count == 1, Patience);
         bool warningOn = fakes.Chip.IsPhysicallyHigh(22);
         await service.Host.StopAsync();
+        service.Dispose(); // closes the port and its lock
 
+        // Everything the service wrote is on the wire before a marker written after it closed the port (a tty keeps one order).
+        var marker = Dp5Requests.Echo("end of test"u8);
+        using (var port = new SerialPort(silent.SlavePath))
+        {
+            port.Open();
+            port.BaseStream.Write(marker.Encode());
+        }
+
+        Assert.True(await ReadPacketsUntilAsync(silent.MasterStream, decoder, written, p => p.Pid1 == marker.Pid1 && p.Data.AsSpan().SequenceEqual(marker.Data)),
+            "the marker never came through");
+        Assert.True(ended, $"no result {Patience.TotalSeconds:0} s after the stop: it waited for the silent DP5's reply time-outs (10 min)");
         Assert.Equal(MeasurementOutcome.Aborted, fakes.Publisher.Results[0].Outcome);
         Assert.False(warningOn);
-        Assert.True(ended < TimeSpan.FromSeconds(1), $"the stop took {ended.TotalSeconds:F2} s with the X-ray warning on; the MCA had never been enabled");
+        var disable = Dp5Requests.DisableMca();
+        Assert.DoesNotContain(written, p => (p.Pid1, p.Pid2) == (disable.Pid1, disable.Pid2));
+    }
+
+    /// <summary>
+    /// Reads what the service wrote to <paramref name="master"/> into <paramref name="written"/> (decoded packets) until one
+    /// satisfies <paramref name="condition"/>; false if none did within <see cref="Patience"/>.
+    /// </summary>
+    private static async Task<bool> ReadPacketsUntilAsync(Stream master, Dp5PacketDecoder decoder, List<Dp5Packet> written, Func<Dp5Packet, bool> condition)
+    {
+        using var patience = new CancellationTokenSource(Patience);
+        var buffer = new byte[Dp5Packet.MaxPacketLength];
+        var decoded = new List<Dp5Packet>();
+        try
+        {
+            while (true)
+            {
+                int read = await master.ReadAsync(buffer, patience.Token);
+                decoded.Clear();
+                decoder.Feed(buffer.AsSpan(0, read), decoded);
+                written.AddRange(decoded);
+                if (decoded.Exists(p => condition(p)))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (patience.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     /// <summary>The service under test, started on <see cref="Link"/>, and the fakes it stores its results in.</summary>
