@@ -324,7 +324,20 @@ if [ -L "$app" ]; then
     app=""
     exit 1
   fi
-  app="$(readlink -f "$app")"
+  # A link whose folder is missing: the partition it is on not mounted (its mount point, an empty folder on the root
+  # partition, is left), or a typo. Until 2026-11-24 install.sh installed a fresh release under the mount point, a second
+  # app on the root card that the partition hides again once it mounts (exit 0, not a word); with the mount point missing
+  # too, `readlink -f` failed and the run ended with exit 1 and no message. Not when the folder is missing because an
+  # install was cut off between the swap's renames: its release is whole beside it as .NAME.old, and is put back below.
+  target_app="$(readlink -m "$app")"
+  if [ ! -d "$target_app" ] && [ ! -d "$(dirname "$target_app")/.$(basename "$target_app").old" ]; then
+    missing="does not exist"
+    [ -e "$target_app" ] && missing="is not a folder"
+    echo "install.sh: $prefix is a symbolic link to $(readlink "$app"), and ${target_app#"$destdir"} $missing: nothing was changed (installing there would put a second app on the partition that holds the mount point). Mount the partition that holds it (see findmnt and /etc/fstab) or correct the link (sudo ln -sfn /FOLDER $prefix), and run install.sh again; to install onto that partition for the first time, create the folder first: sudo mkdir ${target_app#"$destdir"}" >&2
+    app=""
+    exit 1
+  fi
+  app="$target_app"
 fi
 next="$(dirname "$app")/.$(basename "$app").new"
 previous="$(dirname "$app")/.$(basename "$app").old"

@@ -83,9 +83,10 @@ public sealed partial class InstallScriptTests
     {
         // A site that keeps the app on a data partition: /opt/xrfedge -> ../data/xrfedge. Renaming the link itself
         // would have put the new release on the root partition and left the old one where the link pointed.
+        // The first install onto the partition needs the folder made first (a missing one is refused: see the next test).
         File.WriteAllText(Path.Combine(Build, "XrfEdge.Retired.dll"), "release 1 only");
         string data = Path.Combine(Stage, "data", "xrfedge");
-        Directory.CreateDirectory(Path.GetDirectoryName(data)!);
+        Directory.CreateDirectory(data);
         Directory.CreateDirectory(Path.Combine(Stage, "opt"));
         File.CreateSymbolicLink(Prefix, Path.Combine("..", "data", "xrfedge"));
         Assert.Equal(0, Install().ExitCode);
@@ -97,6 +98,61 @@ public sealed partial class InstallScriptTests
         Assert.Equal(Path.Combine("..", "data", "xrfedge"), new FileInfo(Prefix).LinkTarget);
         Assert.True(File.Exists(Path.Combine(data, "xrfedge.dll")));
         Assert.False(File.Exists(Path.Combine(data, "XrfEdge.Retired.dll")));
+        Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.GetDirectoryName(data)!).Select(Path.GetFileName));
+    }
+
+    [Theory]
+    [InlineData("mount point present")] // the data partition not mounted: its mount point is an empty folder on the root card
+    [InlineData("mount point missing")] // a typo in the link, or the mount point itself gone
+    [InlineData("a file there")] // the link names something that is no folder
+    public void Install_WithTheAppFolderALinkToAMissingFolder_ChangesNothingAndNamesTheLinkAndItsTarget(string target)
+    {
+        // /opt/xrfedge -> ../data/xrfedge on an instrument whose data partition failed to mount. install.sh resolved the
+        // link and installed a fresh release under the empty mount point, on the root card (exit 0, not a word); with the
+        // mount point missing too, `readlink -f` failed and set -e ended the run with exit 1 and no message at all.
+        string data = Path.Combine(Stage, "data");
+        if (target != "mount point missing")
+        {
+            Directory.CreateDirectory(data);
+        }
+
+        if (target == "a file there")
+        {
+            File.WriteAllText(Path.Combine(data, "xrfedge"), "not the app folder");
+        }
+
+        Directory.CreateDirectory(Path.Combine(Stage, "opt"));
+        File.CreateSymbolicLink(Prefix, Path.Combine("..", "data", "xrfedge"));
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 1, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Contains("/opt/xrfedge is a symbolic link to ../data/xrfedge", output, StringComparison.Ordinal);
+        Assert.Contains("/data/xrfedge " + (target == "a file there" ? "is not a folder" : "does not exist"), output, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", output, StringComparison.Ordinal);
+        Assert.Equal(target == "a file there" ? ["xrfedge"] : [], Directory.Exists(data) ? Directory.GetFileSystemEntries(data).Select(Path.GetFileName) : []);
+        Assert.False(Directory.Exists(Path.Combine(Stage, "etc", "systemd")));
+        Assert.Equal(Path.Combine("..", "data", "xrfedge"), new FileInfo(Prefix).LinkTarget);
+    }
+
+    [Fact]
+    public void Install_AfterASwapBehindALinkWasCutOff_PutsThePreviousReleaseBackWhereTheLinkPoints()
+    {
+        // Power lost between the swap's two renames: the folder the link names is missing and its release lies whole
+        // beside it as .xrfedge.old. That link is dangling too, but the next install must restore, not refuse.
+        string data = Path.Combine(Stage, "data", "xrfedge");
+        Directory.CreateDirectory(data);
+        Directory.CreateDirectory(Path.Combine(Stage, "opt"));
+        File.CreateSymbolicLink(Prefix, Path.Combine("..", "data", "xrfedge"));
+        Assert.Equal(0, Install().ExitCode);
+        File.WriteAllText(Path.Combine(data, "models", "site-encoder.int8.onnx"), "the operator's model");
+        Directory.Move(data, Path.Combine(Stage, "data", ".xrfedge.old"));
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Contains("restored", output, StringComparison.Ordinal);
+        Assert.Equal("the operator's model", File.ReadAllText(Path.Combine(data, "models", "site-encoder.int8.onnx")));
         Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.GetDirectoryName(data)!).Select(Path.GetFileName));
     }
 
