@@ -277,10 +277,11 @@ fi
 
 # On every exit: the temporary build, and a staged release that was not swapped in (below). Cut off between the swap's two
 # renames, /opt/xrfedge is missing and its previous release lies whole beside it: put it back.
-scratch_build=""; staging=""; app=""; previous=""
+scratch_build=""; staging=""; keeping=""; app=""; previous=""
 cleanup() {
   [ -n "$scratch_build" ] && rm -rf "$scratch_build"
   [ -n "$staging" ] && rm -rf "$staging"
+  [ -n "$keeping" ] && rm -rf "$keeping"
   if [ -n "$app" ] && [ ! -e "$app" ] && [ -d "$previous" ]; then mv -T "$previous" "$app"; fi
   return 0
 }
@@ -451,17 +452,56 @@ replace_rule=false
 if [ ! -e "$rules" ] || cmp -s "$rules" "$root/systemd/60-xrfedge.rules" || { [ -e "$shipped" ] && cmp -s "$rules" "$shipped"; }; then
   replace_rule=true
 fi
+# The operator's files in the release folder. It is replaced whole, and site files belong elsewhere (docs/deploy.md §3:
+# /etc/xrfedge, /var/lib/xrfedge, a site's model in models/, which is carried like firmware-config/ above); until
+# 2026-11-24 a file put there anyway was deleted at the swap and only named afterwards, among the "removed" ones. The
+# install records every file it puts there outside models/ and firmware-config/ (.installed.sha256, as those two
+# folders have theirs); a file of the old release that its record does not list with that content (added, or changed
+# since) is kept in /opt/xrfedge.kept-<UTC> beside it, by hard links made before the swap (a copy where the partition
+# has none), with a warning naming each. After an install that kept no record, every file this release does not ship.
+release_sums() {
+  (cd "$1" && find . ! -type d ! -path './models/*' ! -path './firmware-config/*' ! -path ./.installed.sha256 -printf '%P\n' \
+    | LC_ALL=C sort | while IFS= read -r f; do
+      if [ -L "$f" ]; then printf '%s  %s\n' "$(readlink "$f" | sha256sum | cut -d' ' -f1)" "$f"
+      else printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; fi
+    done)
+}
+release_sums "$next" > "$next/.installed.sha256"
+chmod 0644 "$next/.installed.sha256"
+files_of() { (cd "$1" && find . ! -type d -printf '%P\n' | LC_ALL=C sort); }
+kept=()
+kept_dir="$(dirname "$app")/$(basename "$app").kept-$stamp"
+kept_how=""
+if [ -f "$app/.installed.sha256" ]; then
+  mapfile -t kept < <(LC_ALL=C comm -23 <(release_sums "$app" | LC_ALL=C sort) <(LC_ALL=C sort "$app/.installed.sha256") | cut -c67-)
+elif [ -d "$app" ]; then
+  mapfile -t kept < <(LC_ALL=C comm -23 <(files_of "$app" | grep -v -e '^models/' -e '^firmware-config/') <(files_of "$next"))
+  kept_how=" (the install before this one kept no record of its files, so every file this release does not ship is kept, this once)"
+fi
+if [ ${#kept[@]} -gt 0 ]; then
+  keeping="$kept_dir"
+  for f in "${kept[@]}"; do
+    mkdir -p "$(dirname "$kept_dir/$f")"
+    cp -al "$app/$f" "$kept_dir/$f" 2>/dev/null || cp -a "$app/$f" "$kept_dir/$f"
+  done
+fi
 # The swap: two renames within one folder, each atomic. Only for the time between them is there no /opt/xrfedge; a run
 # cut off there puts the previous release back (cleanup above, or the next run), never a mix of the two.
-files_of() { (cd "$1" && find . ! -type d -printf '%P\n' | LC_ALL=C sort); }
 retired=()
 if [ -d "$app" ]; then
-  mapfile -t retired < <(LC_ALL=C comm -23 <(files_of "$app") <(files_of "$next"))
+  mapfile -t retired < <(LC_ALL=C comm -23 <(LC_ALL=C comm -23 <(files_of "$app") <(files_of "$next")) <(printf '%s\n' "${kept[@]}" | LC_ALL=C sort))
   mv -T "$app" "$previous"
 fi
 mv -T "$next" "$app"
 staging=""
+keeping=""
 rm -rf "$previous"
+if [ ${#kept[@]} -gt 0 ]; then
+  list="$(printf '%s, ' "${kept[@]:0:10}")"
+  list="${list%, }"
+  [ ${#kept[@]} -gt 10 ] && list+=", …"
+  echo "install.sh: WARNING: ${#kept[@]} file(s) in $prefix were not put there by an install, or were changed since$kept_how; the release folder is replaced whole, so they are kept in ${kept_dir#"$destdir"}: $list. Site settings and profiles belong in /etc/xrfedge, a site's model in $prefix/models/ (named in Model:Path), data in /var/lib/xrfedge (docs/deploy.md §3): move what is still needed there, then delete that folder" >&2
+fi
 if [ ${#retired[@]} -gt 0 ]; then
   list="${retired[*]:0:10}"
   [ ${#retired[@]} -gt 10 ] && list+=" …"

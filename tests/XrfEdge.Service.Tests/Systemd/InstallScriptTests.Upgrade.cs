@@ -11,7 +11,7 @@ namespace XrfEdge.Service.Tests.Systemd;
 public sealed partial class InstallScriptTests
 {
     /// <summary>What install.sh adds to the publish output in /opt/xrfedge (the rest is the build, file for file).</summary>
-    private static readonly string[] InstalledBesideTheBuild = ["firmware-config", "models", "docs", "systemd"];
+    private static readonly string[] InstalledBesideTheBuild = ["firmware-config", "models", "docs", "systemd", ".installed.sha256"];
 
     [Fact]
     public void Install_UpgradeToAReleaseWithoutAnAssembly_RemovesItAndKeepsTheOperatorsData()
@@ -56,6 +56,72 @@ public sealed partial class InstallScriptTests
 
         Assert.True(File.Exists(Path.Combine(Prefix, "models", "xrf-line-encoder.int8.onnx")));
         Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.Combine(Stage, "opt")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Install_UpgradeAfterTheOperatorPutFilesInTheAppFolder_KeepsThemBesideItAndSaysWhereSiteFilesBelong()
+    {
+        // The release folder is replaced whole. Files an operator put there anyway (a profile copy at the top, notes in a
+        // folder of their own, an edited runtimeconfig) were deleted at the swap and only named afterwards, in the list
+        // of "removed" files. Since 2026-11-24 what no install put there is told by the install's record and kept.
+        File.WriteAllText(Path.Combine(Build, "XrfEdge.Retired.dll"), "release 1 only");
+        Assert.Equal(0, Install().ExitCode);
+        var operatorFiles = new Dictionary<string, string>
+        {
+            ["site.json"] = "{ \"Acquisition\": {} }\n",
+            [Path.Combine("site notes", "calibration.txt")] = "SRM 1155 checked\n",
+            ["xrfedge.runtimeconfig.json"] = "{ \"edited\": true }\n",
+        };
+        foreach (var (file, text) in operatorFiles)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(Prefix, file))!);
+            File.WriteAllText(Path.Combine(Prefix, file), text);
+        }
+
+        File.Delete(Path.Combine(Build, "XrfEdge.Retired.dll"));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+
+        var (exitCode, output) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Equal(FilesUnder(Build), FilesUnder(Prefix).Where(file => !InstalledBesideTheBuild.Contains(file.Split('/')[0])));
+        string kept = Assert.Single(Directory.GetDirectories(Path.Combine(Stage, "opt"), "xrfedge.kept-*"));
+        Assert.Equal(operatorFiles.Keys.Select(file => file.Replace(Path.DirectorySeparatorChar, '/')).Order(StringComparer.Ordinal), FilesUnder(kept));
+        foreach (var (file, text) in operatorFiles)
+        {
+            Assert.Equal(text, File.ReadAllText(Path.Combine(kept, file)));
+            Assert.Contains(file.Replace(Path.DirectorySeparatorChar, '/'), output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("/opt/" + Path.GetFileName(kept), output, StringComparison.Ordinal);
+        Assert.Contains("/etc/xrfedge", output, StringComparison.Ordinal);
+        string removed = Assert.Single(output.Split('\n'), line => line.Contains("removed", StringComparison.Ordinal));
+        Assert.Contains("XrfEdge.Retired.dll", removed, StringComparison.Ordinal);
+        Assert.DoesNotContain("site.json", removed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_FirstUpgradeFromAnInstallWithoutTheReleaseRecord_KeepsEveryFileItDoesNotShipOnce()
+    {
+        // Installs before 2026-11-24 wrote no /opt/xrfedge/.installed.sha256: an operator's file cannot be told from one
+        // an older release shipped, so every file this release does not ship is kept beside it, this once.
+        File.WriteAllText(Path.Combine(Build, "XrfEdge.Retired.dll"), "release 1 only");
+        Assert.Equal(0, Install().ExitCode);
+        File.Delete(Path.Combine(Prefix, ".installed.sha256"));
+        File.WriteAllText(Path.Combine(Prefix, "site.json"), "{ }\n");
+        File.Delete(Path.Combine(Build, "XrfEdge.Retired.dll"));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+
+        var (exitCode, output) = Install();
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 3");
+        var (againExitCode, againOutput) = Install();
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Contains("kept no record", output, StringComparison.Ordinal);
+        Assert.True(againExitCode == 0, $"install.sh exit {againExitCode}:\n{againOutput}");
+        string kept = Assert.Single(Directory.GetDirectories(Path.Combine(Stage, "opt"), "xrfedge.kept-*"));
+        Assert.Equal(["XrfEdge.Retired.dll", "site.json"], FilesUnder(kept));
+        Assert.Equal("release 3", File.ReadAllText(Path.Combine(Prefix, "xrfedge.dll")));
     }
 
     [Fact]
