@@ -549,39 +549,9 @@ if [ -n "$destdir" ]; then
   exit 0
 fi
 
-for group in dialout gpio spi; do
-  getent group "$group" >/dev/null || groupadd --system "$group"
-done
-if ! id xrfedge >/dev/null 2>&1; then
-  useradd --system --home-dir /var/lib/xrfedge --no-create-home --shell /usr/sbin/nologin --user-group xrfedge
-fi
-usermod -a -G dialout,gpio,spi xrfedge
-# Installs before 2026-11-24 gave xrfedge.env group xrfedge; the service never reads it (systemd does, as root).
-[ "$(stat -L -c %G /etc/xrfedge/xrfedge.env)" = xrfedge ] && chgrp root /etc/xrfedge/xrfedge.env
-# trigger only queues the events; settle waits for the rules to have set the device groups, so that a --start right
-# after a first install does not open spidev/gpiochip before they are the service's (one failed start until 2026-11-24).
-udevadm control --reload-rules && udevadm trigger --subsystem-match=gpio --subsystem-match=spidev --subsystem-match=tty && udevadm settle --timeout=10 || true
-systemctl daemon-reload
-systemctl enable xrfedge.service
-if $start; then
-  # Show the unit's state and last log lines whether or not the restart worked: under set -e a failed restart exited
-  # here before the status that says why (until 2026-11-24).
-  # reset-failed first: a unit that gave up less than StartLimitIntervalSec ago (the fault this install may be the fix
-  # for) refused the restart ("Start request repeated too quickly"), and install.sh exited 1 (until 2026-11-24).
-  restarted=0
-  systemctl reset-failed xrfedge.service 2>/dev/null || true
-  systemctl restart xrfedge.service || restarted=$?
-  systemctl --no-pager status xrfedge.service || true
-  if [ "$restarted" -ne 0 ]; then
-    echo "install.sh: installed, but the service did not start (systemctl restart exit $restarted): journalctl -u xrfedge -n 50" >&2
-    exit 1
-  fi
-elif systemctl --quiet is-active xrfedge.service; then
-  echo "install.sh: installed; the running service keeps the previous release until: sudo systemctl restart xrfedge" >&2
-elif systemctl --quiet is-failed xrfedge.service; then
-  # Failed: it gave up restarting, and the retry timer starts it within 10 min (docs/deploy.md §4, "Restarts"); a plain
-  # `start` is refused while its start limit holds.
-  echo "install.sh: installed; the service had given up (failed). Start this release now: sudo systemctl reset-failed xrfedge && sudo systemctl start xrfedge (else the retry timer, where a give-up armed it, starts it within 10 min)" >&2
-else
-  echo "install.sh: installed and enabled; edit /etc/xrfedge/xrfedge.env, then: sudo systemctl start xrfedge" >&2
-fi
+# The steps on the running system (user and groups, udev, systemd; --start), in their own script so that the sequence
+# of commands they run can be tested with stand-ins for systemctl and the rest (InstallScriptTests.Activate.cs). The
+# lock above is inherited and held until this script ends.
+activate=(bash "$root/scripts/install-activate.sh")
+$start && activate+=(--start)
+"${activate[@]}"
