@@ -88,6 +88,10 @@ public sealed class SpectrumIdentifier
     /// Identifies <paramref name="spectra"/> into <paramref name="results"/> and, when the model has an element head and
     /// <paramref name="elementHead"/> is not empty, copies the head's 41 outputs per spectrum into it (row-major).
     /// </summary>
+    /// <exception cref="ArgumentException">
+    /// A spectrum's calibration is unusable for its channel count (the message names the spectrum and what is wrong), or
+    /// <paramref name="results"/> has the wrong length.
+    /// </exception>
     public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results, Span<float> elementHead)
     {
         ArgumentNullException.ThrowIfNull(spectra);
@@ -232,6 +236,7 @@ public sealed class SpectrumIdentifier
         var plan = _plan;
         if (plan is null || !plan.Matches(spectrum.Calibration, spectrum.Counts.Length))
         {
+            Rebinner.ThrowIfUnusable(spectrum);
             plan = RebinPlan.Create(spectrum.Calibration, spectrum.Counts.Length);
             _plan = plan;
         }

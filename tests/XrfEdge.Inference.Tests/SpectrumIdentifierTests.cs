@@ -1,3 +1,5 @@
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Rebinning;
 
 namespace XrfEdge.Inference.Tests;
@@ -23,6 +25,21 @@ public sealed class SpectrumIdentifierTests
             Assert.Equal(expected.Elements.Select(e => e.Symbol), results[i].Elements.Select(e => e.Symbol));
             Assert.Equal(expected.Lines.Select(l => l.Line.Name), results[i].Lines.Select(l => l.Line.Name));
         }
+    }
+
+    [Fact]
+    public void Identify_OneSpectrumWithAnUnusableCalibration_ErrorNamesThatSpectrum()
+    {
+        using var encoder = LineEncoder.Open(TestModels.Int8);
+        var identifier = new SpectrumIdentifier(encoder);
+        // TestModels' spectra have 300 channels; dE/dc = 0.1 − 2·2e-4·c turns at channel 250, inside them.
+        var bad = TestModels.SimulatedRaw(1) with { Id = "line-17", Calibration = new EnergyCalibration(0.05, 0.1, -2e-4) };
+        RawSpectrum[] spectra = [TestModels.SimulatedRaw(0), bad, TestModels.SimulatedRaw(2)];
+
+        var error = Assert.Throws<ArgumentException>(() => identifier.Identify(spectra));
+
+        Assert.Contains("line-17", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not monotonic", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

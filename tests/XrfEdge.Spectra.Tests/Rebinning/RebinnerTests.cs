@@ -231,6 +231,20 @@ public sealed class RebinnerTests
     }
 
     [Fact]
+    public void RebinAndModelInput_UnusableCalibration_ErrorNamesTheSpectrum()
+    {
+        // dE/dc = 0.01 − 2·1e-5·c turns at channel 500, inside 1024 channels (EnergyCalibrationTests' non-monotonic case).
+        var spectrum = new RawSpectrum { Id = "bench-7/shot-3", Counts = new long[1024], Calibration = new EnergyCalibration(0, 0.01, -1e-5) };
+
+        foreach (var action in new Action[] { () => Rebinner.Rebin(spectrum), () => ModelInput.From(spectrum) })
+        {
+            var error = Assert.Throws<ArgumentException>(action);
+            Assert.Contains("bench-7/shot-3", error.Message, StringComparison.Ordinal);
+            Assert.Contains("not monotonic", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Rebin_WrongTargetLength_Throws()
     {
         Assert.Throws<ArgumentException>(() => Rebinner.Rebin(new long[64], new EnergyCalibration(0, 0.1), new double[299]));
