@@ -116,7 +116,7 @@ public sealed class SpectrumIdentifier
             {
                 var offset = start;
                 var decoded = new Identification[count];
-                Parallel.For(0, workers, worker =>
+                ForEachWorker(workers, worker =>
                 {
                     for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
                     {
@@ -124,7 +124,7 @@ public sealed class SpectrumIdentifier
                     }
                 });
                 batch.Run();
-                Parallel.For(0, workers, worker =>
+                ForEachWorker(workers, worker =>
                 {
                     for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
                     {
@@ -142,6 +142,25 @@ public sealed class SpectrumIdentifier
                     head.CopyTo(elementHead.Slice((start + row) * head.Length, head.Length));
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for workers 0..<paramref name="workers"/> in parallel and throws the first worker's
+    /// exception itself, as the sequential path would: <see cref="Parallel.For(int, int, Action{int})"/> wraps it in an
+    /// <see cref="AggregateException"/>, which callers that catch the documented <see cref="ArgumentException"/> (the
+    /// analysis stage) do not expect.
+    /// </summary>
+    private static void ForEachWorker(int workers, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(0, workers, body);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            throw;
         }
     }
 

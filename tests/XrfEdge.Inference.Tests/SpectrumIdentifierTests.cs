@@ -43,6 +43,21 @@ public sealed class SpectrumIdentifierTests
     }
 
     [Fact]
+    public void Identify_ParallelPrePostWithAnUnusableCalibration_ThrowsTheSameErrorAsSequential()
+    {
+        using var encoder = LineEncoder.Open(TestModels.Int8);
+        // ParallelFromBatchSize rows, so the rows are rebinned by 2 workers; the bad calibration is the one above.
+        var spectra = Enumerable.Range(0, SpectrumIdentifier.ParallelFromBatchSize).Select(i => TestModels.SimulatedRaw(i % 7) with { Id = $"s{i}" }).ToArray();
+        spectra[40] = spectra[40] with { Calibration = new EnergyCalibration(0.05, 0.1, -2e-4) };
+
+        var sequential = Assert.Throws<ArgumentException>(() => new SpectrumIdentifier(encoder).Identify(spectra));
+        var parallel = Assert.Throws<ArgumentException>(() => new SpectrumIdentifier(encoder, prePostParallelism: 2).Identify(spectra));
+
+        Assert.Equal(sequential.Message, parallel.Message);
+        Assert.Contains("'s40'", parallel.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Identify_MoreThanOneBatch_KeepsInputOrder()
     {
         using var encoder = LineEncoder.Open(TestModels.Int8);
