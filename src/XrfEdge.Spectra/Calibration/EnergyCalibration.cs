@@ -75,6 +75,12 @@ public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChanne
     /// <returns><see langword="null"/> when usable, otherwise a sentence saying what is wrong.</returns>
     public string? Validate(int channelCount)
     {
+        if (channelCount < 1)
+        {
+            // Checked first: with no channel the edge checks below would test E(−½) against itself and pass.
+            return string.Create(CultureInfo.InvariantCulture, $"the spectrum has no channels ({channelCount})");
+        }
+
         if (!double.IsFinite(OffsetKeV) || !double.IsFinite(GainKeVPerChannel) || !double.IsFinite(QuadraticKeVPerChannel2))
         {
             return string.Create(CultureInfo.InvariantCulture, $"calibration has a non-finite coefficient (offset {OffsetKeV} keV, gain {GainKeVPerChannel} keV/channel, quadratic {QuadraticKeVPerChannel2} keV/channel²)");

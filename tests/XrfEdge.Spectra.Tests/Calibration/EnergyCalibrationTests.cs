@@ -114,6 +114,8 @@ public sealed class EnergyCalibrationTests
         // Monotonic but flat: dE/dc = 0.01 − 2·4.99e-6·c falls to 2.5e-5 keV/channel (0.025 eV) at the last edge, below
         // the 0.5 eV/channel minimum: a quadratic fit extrapolated to its turning point, not a detector.
         { 0, 0.01, -4.99e-6, 1000, "local gain" },
+        // No channels: nothing to calibrate; the coverage report would read "partial" for a spectrum that fills no bin.
+        { 5, 0.01, 0, 0, "no channels" },
     };
 
     [Theory]
