@@ -143,7 +143,7 @@ public static class Rebinner
 
     /// <summary>Returns the nearest model-grid edge when <paramref name="energyKeV"/> is within <see cref="SnapToleranceKeV"/> of it.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static double SnapToGrid(double energyKeV)
+    internal static double SnapToGrid(double energyKeV)
     {
         // Same arithmetic as ModelGrid.BinLowerKeV(k), so a snapped edge compares equal to the grid's edge.
         var edge = ModelGrid.LowerKeV + (Math.Round((energyKeV - ModelGrid.LowerKeV) * InverseBinWidth) * ModelGrid.BinWidthKeV);
