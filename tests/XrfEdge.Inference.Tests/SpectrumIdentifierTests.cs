@@ -58,6 +58,26 @@ public sealed class SpectrumIdentifierTests
     }
 
     [Fact]
+    public void Identify_LiveTimeZeroNegativeOrUnknown_SameResultAsMeasured()
+    {
+        // The model input is counts per bin and the count-range check reads total counts, not a rate: a live time of 0 (a
+        // device that does not report it) or a negative one (damage; the readers refuse it) changes nothing on this path.
+        using var encoder = LineEncoder.Open(TestModels.Int8);
+        var identifier = new SpectrumIdentifier(encoder);
+        var measured = TestModels.SimulatedRaw(3) with { LiveTime = TimeSpan.FromSeconds(30) };
+        RawSpectrum[] spectra = [measured, measured with { LiveTime = TimeSpan.Zero }, measured with { LiveTime = TimeSpan.FromSeconds(-1) }, measured with { LiveTime = null }];
+
+        var results = identifier.Identify(spectra);
+
+        foreach (var result in results.Skip(1))
+        {
+            Assert.Equal(results[0].LineProbabilities, result.LineProbabilities);
+            Assert.Equal(results[0].Elements.Select(e => e.Symbol), result.Elements.Select(e => e.Symbol));
+            Assert.Equal(results[0].Counts, result.Counts);
+        }
+    }
+
+    [Fact]
     public void Identify_MoreThanOneBatch_KeepsInputOrder()
     {
         using var encoder = LineEncoder.Open(TestModels.Int8);
