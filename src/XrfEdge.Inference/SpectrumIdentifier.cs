@@ -88,6 +88,10 @@ public sealed class SpectrumIdentifier
     /// Identifies <paramref name="spectra"/> into <paramref name="results"/> and, when the model has an element head and
     /// <paramref name="elementHead"/> is not empty, copies the head's 41 outputs per spectrum into it (row-major).
     /// </summary>
+    /// <exception cref="ArgumentException">
+    /// A spectrum's calibration is unusable for its channel count (the message names the spectrum and what is wrong), or
+    /// <paramref name="results"/> has the wrong length.
+    /// </exception>
     public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results, Span<float> elementHead)
     {
         ArgumentNullException.ThrowIfNull(spectra);
@@ -112,7 +116,7 @@ public sealed class SpectrumIdentifier
             {
                 var offset = start;
                 var decoded = new Identification[count];
-                Parallel.For(0, workers, worker =>
+                ForEachWorker(workers, worker =>
                 {
                     for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
                     {
@@ -120,7 +124,7 @@ public sealed class SpectrumIdentifier
                     }
                 });
                 batch.Run();
-                Parallel.For(0, workers, worker =>
+                ForEachWorker(workers, worker =>
                 {
                     for (var row = worker * count / workers; row < (worker + 1) * count / workers; row++)
                     {
@@ -138,6 +142,25 @@ public sealed class SpectrumIdentifier
                     head.CopyTo(elementHead.Slice((start + row) * head.Length, head.Length));
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for workers 0..<paramref name="workers"/> in parallel and throws the first worker's
+    /// exception itself, as the sequential path would: <see cref="Parallel.For(int, int, Action{int})"/> wraps it in an
+    /// <see cref="AggregateException"/>, which callers that catch the documented <see cref="ArgumentException"/> (the
+    /// analysis stage) do not expect.
+    /// </summary>
+    private static void ForEachWorker(int workers, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(0, workers, body);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            throw;
         }
     }
 
@@ -232,6 +255,7 @@ public sealed class SpectrumIdentifier
         var plan = _plan;
         if (plan is null || !plan.Matches(spectrum.Calibration, spectrum.Counts.Length))
         {
+            Rebinner.ThrowIfUnusable(spectrum);
             plan = RebinPlan.Create(spectrum.Calibration, spectrum.Counts.Length);
             _plan = plan;
         }

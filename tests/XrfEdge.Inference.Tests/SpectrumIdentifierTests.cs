@@ -1,3 +1,5 @@
+using XrfEdge.Spectra;
+using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Rebinning;
 
 namespace XrfEdge.Inference.Tests;
@@ -22,6 +24,56 @@ public sealed class SpectrumIdentifierTests
             Assert.Equal(expected.LineProbabilities, results[i].LineProbabilities);
             Assert.Equal(expected.Elements.Select(e => e.Symbol), results[i].Elements.Select(e => e.Symbol));
             Assert.Equal(expected.Lines.Select(l => l.Line.Name), results[i].Lines.Select(l => l.Line.Name));
+        }
+    }
+
+    [Fact]
+    public void Identify_OneSpectrumWithAnUnusableCalibration_ErrorNamesThatSpectrum()
+    {
+        using var encoder = LineEncoder.Open(TestModels.Int8);
+        var identifier = new SpectrumIdentifier(encoder);
+        // TestModels' spectra have 300 channels; dE/dc = 0.1 − 2·2e-4·c turns at channel 250, inside them.
+        var bad = TestModels.SimulatedRaw(1) with { Id = "line-17", Calibration = new EnergyCalibration(0.05, 0.1, -2e-4) };
+        RawSpectrum[] spectra = [TestModels.SimulatedRaw(0), bad, TestModels.SimulatedRaw(2)];
+
+        var error = Assert.Throws<ArgumentException>(() => identifier.Identify(spectra));
+
+        Assert.Contains("line-17", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not monotonic", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identify_ParallelPrePostWithAnUnusableCalibration_ThrowsTheSameErrorAsSequential()
+    {
+        using var encoder = LineEncoder.Open(TestModels.Int8);
+        // ParallelFromBatchSize rows, so the rows are rebinned by 2 workers; the bad calibration is the one above.
+        var spectra = Enumerable.Range(0, SpectrumIdentifier.ParallelFromBatchSize).Select(i => TestModels.SimulatedRaw(i % 7) with { Id = $"s{i}" }).ToArray();
+        spectra[40] = spectra[40] with { Calibration = new EnergyCalibration(0.05, 0.1, -2e-4) };
+
+        var sequential = Assert.Throws<ArgumentException>(() => new SpectrumIdentifier(encoder).Identify(spectra));
+        var parallel = Assert.Throws<ArgumentException>(() => new SpectrumIdentifier(encoder, prePostParallelism: 2).Identify(spectra));
+
+        Assert.Equal(sequential.Message, parallel.Message);
+        Assert.Contains("'s40'", parallel.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identify_LiveTimeZeroNegativeOrUnknown_SameResultAsMeasured()
+    {
+        // The model input is counts per bin and the count-range check reads total counts, not a rate: a live time of 0 (a
+        // device that does not report it) or a negative one (damage; the readers refuse it) changes nothing on this path.
+        using var encoder = LineEncoder.Open(TestModels.Int8);
+        var identifier = new SpectrumIdentifier(encoder);
+        var measured = TestModels.SimulatedRaw(3) with { LiveTime = TimeSpan.FromSeconds(30) };
+        RawSpectrum[] spectra = [measured, measured with { LiveTime = TimeSpan.Zero }, measured with { LiveTime = TimeSpan.FromSeconds(-1) }, measured with { LiveTime = null }];
+
+        var results = identifier.Identify(spectra);
+
+        foreach (var result in results.Skip(1))
+        {
+            Assert.Equal(results[0].LineProbabilities, result.LineProbabilities);
+            Assert.Equal(results[0].Elements.Select(e => e.Symbol), result.Elements.Select(e => e.Symbol));
+            Assert.Equal(results[0].Counts, result.Counts);
         }
     }
 

@@ -25,6 +25,15 @@ public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChanne
     /// <summary>Largest plausible |offset|, keV.</summary>
     public const double MaxAbsOffsetKeV = 50.0;
 
+    /// <summary>
+    /// Largest plausible full scale (upper edge of the last channel), keV: 1000. X-ray tubes for XRF run at 50–160 kV and
+    /// the widest MCA ranges seen (CdTe, 64 channels × 2 keV) end near 130 keV, while a calibration written in eV and read
+    /// as keV ends at 1000× its true full scale, at least ~8000 "keV" for any real MCA (16384 channels × 0.5 eV). Each
+    /// coefficient of such a calibration can look plausible alone (16384 × 1.9 eV/channel: gain 1.9 "keV"), so the whole
+    /// range is checked too.
+    /// </summary>
+    public const double MaxFullScaleKeV = 1000.0;
+
     /// <summary>Energy of the centre of <paramref name="channel"/> (fractional channels allowed), keV.</summary>
     public double EnergyKeV(double channel) =>
         OffsetKeV + (channel * (GainKeVPerChannel + (channel * QuadraticKeVPerChannel2)));
@@ -59,14 +68,22 @@ public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChanne
 
     /// <summary>
     /// Checks that the calibration is usable for a spectrum of <paramref name="channelCount"/> channels:
-    /// finite numbers, positive gain, energy strictly increasing over every channel edge.
+    /// finite numbers, positive gain, energy strictly increasing over every channel edge, the local gain dE/dc within
+    /// <see cref="MinGainKeVPerChannel"/>–<see cref="MaxGainKeVPerChannel"/> over every channel edge, and the last channel
+    /// ending at or below <see cref="MaxFullScaleKeV"/>.
     /// </summary>
     /// <returns><see langword="null"/> when usable, otherwise a sentence saying what is wrong.</returns>
     public string? Validate(int channelCount)
     {
+        if (channelCount < 1)
+        {
+            // Checked first: with no channel the edge checks below would test E(−½) against itself and pass.
+            return string.Create(CultureInfo.InvariantCulture, $"the spectrum has no channels ({channelCount})");
+        }
+
         if (!double.IsFinite(OffsetKeV) || !double.IsFinite(GainKeVPerChannel) || !double.IsFinite(QuadraticKeVPerChannel2))
         {
-            return "calibration has a non-finite coefficient";
+            return string.Create(CultureInfo.InvariantCulture, $"calibration has a non-finite coefficient (offset {OffsetKeV} keV, gain {GainKeVPerChannel} keV/channel, quadratic {QuadraticKeVPerChannel2} keV/channel²)");
         }
 
         if (GainKeVPerChannel <= 0)
@@ -89,13 +106,28 @@ public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChanne
             return string.Create(CultureInfo.InvariantCulture, $"offset {OffsetKeV} keV is outside ±{MaxAbsOffsetKeV} keV");
         }
 
-        // dE/dc = g + 2qc must stay positive over every channel edge, i.e. on [−½, n − ½].
+        // dE/dc = g + 2qc must stay positive over every channel edge, i.e. on [−½, n − ½]; it is linear in c, so its ends
+        // bound it. Positive is not enough: the local gain must stay as plausible as the linear term is required to be,
+        // or a quadratic term in eV/ch² (with the rest in keV), or a fit flattening towards its turning point just past
+        // the last channel, passes and spreads the counts over a grid they were never measured on.
         foreach (var edge in new[] { -0.5, channelCount - 0.5 })
         {
-            if (GainKeVPerChannel + (2 * QuadraticKeVPerChannel2 * edge) <= 0)
+            var localGain = GainKeVPerChannel + (2 * QuadraticKeVPerChannel2 * edge);
+            if (localGain <= 0)
             {
                 return string.Create(CultureInfo.InvariantCulture, $"calibration is not monotonic over {channelCount} channels (quadratic term {QuadraticKeVPerChannel2} keV/channel²)");
             }
+
+            if (localGain < MinGainKeVPerChannel || localGain > MaxGainKeVPerChannel)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"local gain {localGain:G6} keV/channel at channel edge {edge} is outside the plausible {MinGainKeVPerChannel}–{MaxGainKeVPerChannel} keV/channel (quadratic term {QuadraticKeVPerChannel2} keV/channel²; is it in eV/channel²?)");
+            }
+        }
+
+        var fullScaleKeV = EnergyKeV(channelCount - 0.5);
+        if (fullScaleKeV > MaxFullScaleKeV)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"full scale {fullScaleKeV:G6} keV (upper edge of channel {channelCount - 1}) is above the plausible maximum {MaxFullScaleKeV} keV; is an eV calibration labelled keV?");
         }
 
         return null;

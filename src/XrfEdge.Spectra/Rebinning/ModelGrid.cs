@@ -24,7 +24,10 @@ public static class ModelGrid
     /// <summary>Centre of bin <paramref name="bin"/>, keV.</summary>
     public static double BinCentreKeV(int bin) => LowerKeV + ((bin + 0.5) * BinWidthKeV);
 
-    /// <summary>The bin holding <paramref name="energyKeV"/>, or −1 outside 0–30 keV.</summary>
+    /// <summary>
+    /// The bin holding <paramref name="energyKeV"/>, or −1 outside 0–30 keV: the bin whose edges, as
+    /// <see cref="BinLowerKeV"/> computes them and <see cref="Rebinner"/> compares with, enclose it.
+    /// </summary>
     public static int BinOf(double energyKeV)
     {
         if (!(energyKeV >= LowerKeV && energyKeV < UpperKeV))
@@ -32,6 +35,18 @@ public static class ModelGrid
             return -1;
         }
 
-        return Math.Min(BinCount - 1, (int)((energyKeV - LowerKeV) / BinWidthKeV));
+        // The quotient can round across an edge (1.7 / 0.1 = 17, but bin 17 starts at 17·0.1 = 1.7000000000000002; 4.3 / 0.1
+        // = 42.99…, but bin 43 starts at 4.3): one step against the edges themselves settles it.
+        var bin = Math.Min(BinCount - 1, (int)((energyKeV - LowerKeV) / BinWidthKeV));
+        if (bin < BinCount - 1 && BinLowerKeV(bin + 1) <= energyKeV)
+        {
+            bin++;
+        }
+        else if (bin > 0 && BinLowerKeV(bin) > energyKeV)
+        {
+            bin--;
+        }
+
+        return bin;
     }
 }

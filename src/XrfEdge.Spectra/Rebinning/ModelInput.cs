@@ -19,6 +19,7 @@ public sealed class ModelInput
     public float[] Values { get; }
 
     /// <summary>Builds the model input of a spectrum.</summary>
+    /// <exception cref="ArgumentException">The calibration is not usable for the spectrum's channel count; the message names the spectrum.</exception>
     public static ModelInput From(RawSpectrum spectrum)
     {
         var values = new float[ModelGrid.BinCount];
@@ -31,9 +32,10 @@ public sealed class ModelInput
     /// (length 300) using <paramref name="scratch"/> (length 300) — no allocation, for batch paths.
     /// </summary>
     /// <returns>Counts outside 0–30 keV.</returns>
+    /// <exception cref="ArgumentException">The calibration is not usable for the spectrum's channel count; the message names the spectrum.</exception>
     public static double Fill(RawSpectrum spectrum, Span<float> destination, Span<double> scratch)
     {
-        ArgumentNullException.ThrowIfNull(spectrum);
+        Rebinner.ThrowIfUnusable(spectrum);
         var outside = Rebinner.Rebin(spectrum.Counts, spectrum.Calibration, scratch);
         for (var bin = 0; bin < ModelGrid.BinCount; bin++)
         {

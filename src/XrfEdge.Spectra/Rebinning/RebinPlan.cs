@@ -64,46 +64,61 @@ public sealed class RebinPlan
         var fullStart = new int[ModelGrid.BinCount];
         var fullEnd = new int[ModelGrid.BinCount];
         var partials = new List<(int Bin, int Channel, double Share)>();
-        var lower = calibration.LowerEdgeKeV(0);
+
+        // Rebinner's edges and bin search, step for step: each edge snapped onto a grid edge within
+        // Rebinner.SnapToleranceKeV (raw edges for a channel narrower than that), bins found by comparing with the grid's
+        // own edges. Without the snap a channel whose edge is a rounding error off a grid edge (0.05 + 0.1·(c + ½)) gave its
+        // neighbour bin a 1e-16 share: an empty bin beside 10^7 counts read 2e-8 instead of training's 0 (until 2026-11-24).
+        var rawLower = calibration.LowerEdgeKeV(0);
+        var lower = Rebinner.SnapToGrid(rawLower);
+        var lowerBin = 0;
         for (var channel = 0; channel < channelCount; channel++)
         {
-            var upper = calibration.EnergyKeV(channel + 0.5);
-            var width = upper - lower;
-            var clippedLower = Math.Max(lower, ModelGrid.LowerKeV);
-            var clippedUpper = Math.Min(upper, ModelGrid.UpperKeV);
+            var rawUpper = calibration.EnergyKeV(channel + 0.5);
+            var upper = Rebinner.SnapToGrid(rawUpper);
+            var (lo, hi) = upper > lower ? (lower, upper) : (rawLower, rawUpper);
+            var width = hi - lo;
+            var clippedLower = Math.Max(lo, ModelGrid.LowerKeV);
+            var clippedUpper = Math.Min(hi, ModelGrid.UpperKeV);
             if (clippedUpper > clippedLower)
             {
-                // Same bin arithmetic as Rebinner.Spread.
-                var first = Math.Clamp((int)Math.Floor((clippedLower - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV), 0, ModelGrid.BinCount - 1);
-                var last = Math.Clamp((int)Math.Floor((clippedUpper - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV), 0, ModelGrid.BinCount - 1);
-                if (first == last && clippedLower == lower && clippedUpper == upper)
+                while (lowerBin < ModelGrid.BinCount - 1 && ModelGrid.BinLowerKeV(lowerBin + 1) <= clippedLower)
                 {
-                    // Wholly inside one bin: Rebinner adds n·(width/width) = n exactly.
-                    if (fullEnd[first] == fullStart[first])
-                    {
-                        fullStart[first] = channel;
-                    }
-
-                    fullEnd[first] = channel + 1;
+                    lowerBin++;
                 }
-                else if (first == last)
+
+                if (ModelGrid.BinLowerKeV(lowerBin + 1) >= clippedUpper)
                 {
-                    partials.Add((first, channel, (clippedUpper - clippedLower) / width));
+                    if (clippedLower == lo && clippedUpper == hi)
+                    {
+                        // Wholly inside one bin: Rebinner adds n·(width/width) = n exactly.
+                        if (fullEnd[lowerBin] == fullStart[lowerBin])
+                        {
+                            fullStart[lowerBin] = channel;
+                        }
+
+                        fullEnd[lowerBin] = channel + 1;
+                    }
+                    else
+                    {
+                        partials.Add((lowerBin, channel, (clippedUpper - clippedLower) / width));
+                    }
                 }
                 else
                 {
-                    for (var bin = first; bin <= last; bin++)
+                    for (var b = lowerBin; b < ModelGrid.BinCount && ModelGrid.BinLowerKeV(b) < clippedUpper; b++)
                     {
-                        var lo = Math.Max(clippedLower, ModelGrid.BinLowerKeV(bin));
-                        var hi = Math.Min(clippedUpper, ModelGrid.BinLowerKeV(bin + 1));
-                        if (hi > lo)
+                        var binLo = Math.Max(clippedLower, ModelGrid.BinLowerKeV(b));
+                        var binHi = Math.Min(clippedUpper, ModelGrid.BinLowerKeV(b + 1));
+                        if (binHi > binLo)
                         {
-                            partials.Add((bin, channel, (hi - lo) / width));
+                            partials.Add((b, channel, (binHi - binLo) / width));
                         }
                     }
                 }
             }
 
+            rawLower = rawUpper;
             lower = upper;
         }
 

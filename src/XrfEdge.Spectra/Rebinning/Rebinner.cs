@@ -23,10 +23,25 @@ public static class Rebinner
     /// <exception cref="ArgumentException">The calibration is not usable for the spectrum's channel count.</exception>
     public static RebinResult Rebin(RawSpectrum spectrum)
     {
-        ArgumentNullException.ThrowIfNull(spectrum);
+        ThrowIfUnusable(spectrum);
         var target = new double[ModelGrid.BinCount];
         var outside = Rebin(spectrum.Counts, spectrum.Calibration, target);
         return new RebinResult(target, outside, spectrum.TotalCounts);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="spectrum"/>'s calibration is usable for its channel count
+    /// (<see cref="EnergyCalibration.Validate"/>), with a message naming the spectrum, its calibration and what is wrong:
+    /// the span overloads know neither, and an error from a batch of 256 must say which spectrum to look at.
+    /// </summary>
+    /// <exception cref="ArgumentException">The calibration is not usable.</exception>
+    public static void ThrowIfUnusable(RawSpectrum spectrum)
+    {
+        ArgumentNullException.ThrowIfNull(spectrum);
+        if (spectrum.Calibration.Validate(spectrum.Counts.Length) is { } problem)
+        {
+            throw new ArgumentException($"spectrum '{spectrum.Id}': unusable energy calibration ({spectrum.Calibration}, {spectrum.Counts.Length} channels): {problem}", nameof(spectrum));
+        }
     }
 
     /// <summary>
@@ -128,7 +143,7 @@ public static class Rebinner
 
     /// <summary>Returns the nearest model-grid edge when <paramref name="energyKeV"/> is within <see cref="SnapToleranceKeV"/> of it.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static double SnapToGrid(double energyKeV)
+    internal static double SnapToGrid(double energyKeV)
     {
         // Same arithmetic as ModelGrid.BinLowerKeV(k), so a snapped edge compares equal to the grid's edge.
         var edge = ModelGrid.LowerKeV + (Math.Round((energyKeV - ModelGrid.LowerKeV) * InverseBinWidth) * ModelGrid.BinWidthKeV);

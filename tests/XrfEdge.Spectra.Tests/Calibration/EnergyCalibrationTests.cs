@@ -103,6 +103,19 @@ public sealed class EnergyCalibrationTests
         { 0, 1e-3, 2e-3, 1024, "not monotonic" },
         // 0.5 eV/channel is EnergyCalibration.MinGainKeVPerChannel: 0.4 eV is an eV calibration labelled keV.
         { 0, 4e-4, 0, 1024, "below the plausible minimum 0.0005" },
+        // 16384 channels × 1.9 eV from −10 eV (the finest common MCA setting) written in eV but read as keV: each term is
+        // plausible alone, the channels end at 31,120 "keV" (EnergyCalibration.MaxFullScaleKeV is 1000).
+        { -10, 1.9, 0, 16384, "full scale" },
+        // 1024 channels × 1 keV: a 1 keV-per-channel gain is plausible for 64 channels, not for 1024 (1,024 keV).
+        { 0, 1, 0, 1024, "full scale" },
+        // A quadratic term in eV/ch² (3e-4 eV/ch²) with gain and offset in keV: dE/dc = 0.01 + 2·3e-4·c is 10 eV/channel
+        // at channel 0 and 2.47 keV/channel at the last edge, above EnergyCalibration.MaxGainKeVPerChannel (2).
+        { 0, 0.01, 3e-4, 4096, "local gain" },
+        // Monotonic but flat: dE/dc = 0.01 − 2·4.99e-6·c falls to 2.5e-5 keV/channel (0.025 eV) at the last edge, below
+        // the 0.5 eV/channel minimum: a quadratic fit extrapolated to its turning point, not a detector.
+        { 0, 0.01, -4.99e-6, 1000, "local gain" },
+        // No channels: nothing to calibrate; the coverage report would read "partial" for a spectrum that fills no bin.
+        { 5, 0.01, 0, 0, "no channels" },
     };
 
     [Theory]
@@ -114,6 +127,20 @@ public sealed class EnergyCalibrationTests
         Assert.NotNull(problem);
         Assert.Contains(expected, problem, StringComparison.Ordinal);
     }
+
+    [Theory]
+    // 16384 channels × 1.9 eV (the finest common setting), 8192 × 5 eV, 4096 × 10 eV, 1024 × 40 eV, 512 × 60 eV, and
+    // 64 × 2 keV (EnergyCalibration.MaxGainKeVPerChannel: 128 keV) all stay below the 1000 keV full-scale limit.
+    [InlineData(-0.01, 0.0019, 0, 16384)]
+    [InlineData(-0.02, 0.005, 0, 8192)]
+    [InlineData(0, 0.01, 0, 4096)]
+    [InlineData(0.05, 0.04, 0, 1024)]
+    [InlineData(-0.1, 0.06, 0, 512)]
+    [InlineData(0, 2, 0, 64)]
+    // A strong SDD non-linearity (as Channel_QuadraticInverse_RoundTripsOverTheWholeRange) keeps its local gain in range.
+    [InlineData(-0.05, 0.0075, -2e-7, 4096)]
+    public void Validate_RealMcaSettings_AreUsable(double offset, double gain, double quadratic, int channels) =>
+        Assert.Null(new EnergyCalibration(offset, gain, quadratic).Validate(channels));
 
     [Fact]
     public void Validate_NegativeQuadraticWithinRange_IsUsable()

@@ -31,14 +31,25 @@ public sealed class PythonRebinCrossCheckTests
         yield return (16384, -0.01, 0.0019); // fine: ~53 channels per bin, 31 keV full scale
         yield return (8192, 0.013, 0.00733); // no edge on the grid
         yield return (300, 29.0, 0.03); // straddles 30 keV: most counts outside
+        // The brief's MCA layouts (2026-11-24 review): 10, 40, 5 and 60 eV per channel, first channels below 0 keV.
+        yield return (4096, -0.02, 0.01);
+        yield return (1024, -0.1, 0.04);
+        yield return (8192, -0.013, 0.005);
+        yield return (512, -0.25, 0.06);
     }
+
+    /// <summary>Counts of one test spectrum: sparse, some large; with <paramref name="nearUInt32Max"/>, every channel near 2^32 − 1 (a saturated 32-bit MCA).</summary>
+    private static long[] TestCounts(Random random, int channels, bool nearUInt32Max) =>
+        Enumerable.Range(0, channels)
+            .Select(_ => nearUInt32Max ? uint.MaxValue - random.NextInt64(0, 1000) : random.Next(4) == 0 ? random.NextInt64(0, 1_000_000) : random.Next(0, 30))
+            .ToArray();
 
     [DebianPythonFact("numpy")]
     public void Rebin_SameSpectraAsTrainingPython_SameModelInput()
     {
         var random = new Random(20261123);
         var spectra = Calibrations()
-            .Select(c => (Counts: Enumerable.Range(0, c.Channels).Select(_ => random.Next(4) == 0 ? random.NextInt64(0, 1_000_000) : random.Next(0, 30)).ToArray(), c.OffsetKeV, c.GainKeVPerChannel))
+            .Select(c => (Counts: TestCounts(random, c.Channels, nearUInt32Max: false), c.OffsetKeV, c.GainKeVPerChannel))
             .ToArray();
         var python = RunPython(JsonSerializer.Serialize(spectra.Select(s => new { counts = s.Counts, offset = s.OffsetKeV, gain = s.GainKeVPerChannel })));
 
@@ -56,6 +67,37 @@ public sealed class PythonRebinCrossCheckTests
                 Assert.True(
                     Math.Abs(python[i][bin] - expected[bin]) <= tolerance,
                     string.Create(CultureInfo.InvariantCulture, $"spectrum {i} ({spectra[i].Counts.Length} channels, {spectra[i].OffsetKeV} + {spectra[i].GainKeVPerChannel}·ch keV), bin {bin}: C# {expected[bin]}, Python {python[i][bin]}"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The inference path (<see cref="RebinPlan"/>, float32 straight into the encoder's input, as SpectrumIdentifier
+    /// does) against the same Python rebin; until 2026-11-24 only <see cref="Rebinner"/> was cross-checked, and
+    /// RebinPlan only against Rebinner. Also at counts near 2^32 in every channel, where the cumulative sums reach ~3.5e13.
+    /// </summary>
+    [DebianPythonFact("numpy")]
+    public void RebinPlan_SameSpectraAsTrainingPython_SameModelInput()
+    {
+        var random = new Random(20261124);
+        var spectra = Calibrations()
+            .SelectMany(c => new[] { false, true }.Select(high => (Counts: TestCounts(random, c.Channels, high), c.OffsetKeV, c.GainKeVPerChannel)))
+            .ToArray();
+        var python = RunPython(JsonSerializer.Serialize(spectra.Select(s => new { counts = s.Counts, offset = s.OffsetKeV, gain = s.GainKeVPerChannel })));
+
+        Assert.Equal(spectra.Length, python.Length);
+        for (var i = 0; i < spectra.Length; i++)
+        {
+            var actual = new float[ModelGrid.BinCount];
+            RebinPlan.Create(new EnergyCalibration(spectra[i].OffsetKeV, spectra[i].GainKeVPerChannel), spectra[i].Counts.Length).Apply(spectra[i].Counts, actual);
+            for (var bin = 0; bin < ModelGrid.BinCount; bin++)
+            {
+                // Both sides end in float32: 2 float32 ulps (1.2e-7 each) relative, plus Python's float64 cumulative-sum
+                // rounding, a few ulps of the running total (≤ 3.5e13 here: ~0.01 counts).
+                var tolerance = (2.5e-7 * Math.Abs(python[i][bin])) + 0.05;
+                Assert.True(
+                    Math.Abs(python[i][bin] - actual[bin]) <= tolerance,
+                    string.Create(CultureInfo.InvariantCulture, $"spectrum {i} ({spectra[i].Counts.Length} channels, {spectra[i].OffsetKeV} + {spectra[i].GainKeVPerChannel}·ch keV), bin {bin}: C# plan {actual[bin]}, Python {python[i][bin]}"));
             }
         }
     }

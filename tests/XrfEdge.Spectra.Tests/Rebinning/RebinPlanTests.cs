@@ -59,6 +59,37 @@ public sealed class RebinPlanTests
         Check.One(Quick, property);
     }
 
+    [Theory]
+    // Channel edges on grid edges: the model grid itself, channels of 1/2, 1/4 and 1/5 of a bin, and 10 eV channels
+    // starting at −10 eV. Each channel lies wholly inside one bin, so each bin is exactly the sum of its channels.
+    [InlineData(300, 0.05, 0.1)]
+    [InlineData(600, 0.025, 0.05)]
+    [InlineData(1200, 0.0125, 0.025)]
+    [InlineData(1500, 0.01, 0.02)]
+    [InlineData(3000, -0.005, 0.01)]
+    public void Apply_ChannelEdgesOnGridEdges_EachBinExactlyTheSumOfItsChannels(int channels, double offsetKeV, double gainKeVPerChannel)
+    {
+        var calibration = new EnergyCalibration(offsetKeV, gainKeVPerChannel);
+        // Every 7th channel holds 10^7 counts (a strong line in a 24-bit channel), the others none: a sliver of a full
+        // channel leaking into an empty neighbour shows as a non-zero bin.
+        var counts = Enumerable.Range(0, channels).Select(c => c % 7 == 0 ? 10_000_000L : 0L).ToArray();
+        var expected = new double[ModelGrid.BinCount];
+        for (var channel = 0; channel < channels; channel++)
+        {
+            var bin = (int)Math.Round((calibration.EnergyKeV(channel) - ModelGrid.LowerKeV) / ModelGrid.BinWidthKeV - 0.5);
+            if (bin is >= 0 and < ModelGrid.BinCount)
+            {
+                expected[bin] += counts[channel];
+            }
+        }
+
+        var actual = new float[ModelGrid.BinCount];
+        RebinPlan.Create(calibration, channels).Apply(counts, actual);
+
+        // Rebinner snaps edges within 1e-12 keV of a grid edge onto it (training's inputs); the plan must do the same.
+        Assert.Equal(expected.Select(v => (float)v), actual);
+    }
+
     [Fact]
     public void Apply_WrongChannelCount_Throws()
     {

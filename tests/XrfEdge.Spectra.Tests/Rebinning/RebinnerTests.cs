@@ -72,6 +72,39 @@ public sealed class RebinnerTests
         Check.One(Quick, property);
     }
 
+    /// <summary>
+    /// The MCA layouts the 2026-11-24 review named (16384 × 1.9 eV, 8192 × 5, 4096 × 10, 1024 × 40, 512 × 60 eV), offsets
+    /// −1…+1 keV (first channels below 0 keV, or a grid start no channel covers), counts anywhere in 0…2^32 − 1 (a
+    /// 32-bit MCA channel), sometimes all zero.
+    /// </summary>
+    private static Gen<(long[] Counts, EnergyCalibration Calibration)> McaLayouts =>
+        from layout in Gen.Elements((16384, 0.0019), (8192, 0.005), (4096, 0.01), (1024, 0.04), (512, 0.06))
+        from offsetMilli in Gen.Choose(-1000, 1000)
+        from seed in Gen.Choose(0, int.MaxValue)
+        from zero in Gen.Elements(false, false, false, true)
+        let random = new Random(seed)
+        select (Enumerable.Range(0, layout.Item1).Select(_ => zero ? 0L : random.NextInt64(0, (long)uint.MaxValue + 1)).ToArray(), new EnergyCalibration(offsetMilli / 1000.0, layout.Item2));
+
+    [Fact]
+    public void RebinAndPlan_McaLayoutsUpToUInt32Counts_ConserveCountsAndStayNonNegative()
+    {
+        var property = Prop.ForAll(McaLayouts.ToArbitrary(), s =>
+        {
+            var total = (double)s.Counts.Sum();
+            var (target, outside) = Rebin(s.Counts, s.Calibration);
+            var planned = new double[ModelGrid.BinCount];
+            var plannedOutside = RebinPlan.Create(s.Calibration, s.Counts.Length).Apply(s.Counts, planned);
+            // Sums up to 16384 × 2^32 ≈ 7e13 stay exact in a double (< 2^53); 1e-9 relative is the conservation requirement.
+            var tolerance = RelativeTolerance * Math.Max(1, total);
+            return Math.Abs(target.Sum() + outside - total) <= tolerance
+                && Math.Abs(planned.Sum() + plannedOutside - total) <= tolerance
+                && target.All(v => v >= 0) && planned.All(v => v >= 0) && outside >= -tolerance && plannedOutside >= -tolerance
+                && (total > 0 || (target.All(v => v == 0) && planned.All(v => v == 0) && outside == 0 && plannedOutside == 0));
+        });
+        // 50 cases: each spectrum has up to 16384 channels.
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(50), property);
+    }
+
     [Fact]
     public void Rebin_SpectrumAlreadyOnTheModelGrid_IsIdentity()
     {
@@ -228,6 +261,20 @@ public sealed class RebinnerTests
         var error = Assert.Throws<ArgumentException>(() => Rebin(new long[64], new EnergyCalibration(0, -0.01)));
 
         Assert.Contains("gain must be positive", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RebinAndModelInput_UnusableCalibration_ErrorNamesTheSpectrum()
+    {
+        // dE/dc = 0.01 − 2·1e-5·c turns at channel 500, inside 1024 channels (EnergyCalibrationTests' non-monotonic case).
+        var spectrum = new RawSpectrum { Id = "bench-7/shot-3", Counts = new long[1024], Calibration = new EnergyCalibration(0, 0.01, -1e-5) };
+
+        foreach (var action in new Action[] { () => Rebinner.Rebin(spectrum), () => ModelInput.From(spectrum) })
+        {
+            var error = Assert.Throws<ArgumentException>(action);
+            Assert.Contains("bench-7/shot-3", error.Message, StringComparison.Ordinal);
+            Assert.Contains("not monotonic", error.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
