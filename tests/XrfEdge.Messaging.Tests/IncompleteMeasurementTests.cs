@@ -309,6 +309,22 @@ public sealed class IncompleteMeasurementTests : IDisposable
     }
 
     [Fact]
+    public void ReplaceIncompleteScanPoints_OutboxReopenedMidPass_OnlyThePointsNotReplacedAreLeftToAnalyse()
+    {
+        // A restart in the middle of a pass: what was committed is not taken again, what was not is still stored.
+        using (var outbox = Open())
+        {
+            outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-1"), Point("P-2"), Point("P-3")]);
+            outbox.ReplaceIncompleteScanPoints([Analysis("P-1")], _ => Chunk("P-1"));
+        }
+
+        using var reopened = Open();
+        Assert.Equal(["P-2", "P-3"], reopened.ReadIncompleteMeasurements(0, 10).Select(r => r.MeasurementId));
+        Assert.Equal(2, reopened.ReplaceIncompleteScanPoints([Analysis("P-1"), Analysis("P-2"), Analysis("P-3")], present => Chunk(string.Join(",", present.Select(a => a.MeasurementId)))));
+        Assert.Equal(["{}", "P-1", "P-2,P-3"], reopened.ReadBatch(0, 10).Select(r => Encoding.UTF8.GetString(r.Payload)));
+    }
+
+    [Fact]
     public void ReplaceIncompleteScanPoints_OnePrunedMeanwhile_OnlyTheStoredOnePublished()
     {
         // ResultRetention 2: the completed measurement stored after the chunk prunes P-1 before its analysis is stored.

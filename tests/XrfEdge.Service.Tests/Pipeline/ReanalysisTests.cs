@@ -125,6 +125,7 @@ public sealed class ReanalysisTests : IDisposable
         var failed = Assert.Single(measured);
         string scanId = failed.GetProperty("scan_id").GetString()!;
         Assert.All(failed.GetProperty("points").EnumerateArray(), p => Assert.Equal("failed", p.GetProperty("outcome").GetString()));
+        Assert.Empty(MiniJsonSchema.Validate("scan-points.schema.json", System.Text.Encoding.UTF8.GetBytes(failed.GetRawText())));
         using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
         {
             Assert.Equal(points, outbox.ReadIncompleteMeasurements(0, 1000).Count); // kept across the restart
