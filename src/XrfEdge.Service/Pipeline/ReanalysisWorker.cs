@@ -38,7 +38,7 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
 
     /// <summary>
     /// Rows analysed and stored per turn (fewer when <c>Model:MaxBatchSize</c> is smaller). Each row is its own
-    /// fsync'd commit, and a live result that arrives during a batch waits for that batch's commits on the outbox's
+    /// fsync'd commit (a turn's scan points of one scan share one), and a live result that arrives during a batch waits for that batch's commits on the outbox's
     /// lock; encoding is ≈ 80 µs per spectrum, so large batches save little: a pass of 10,000 rows on the development VM
     /// took 5.9–6.3 s in batches of 256 and 6.2–6.8 s in turns of 4 beside live measurements every 100 ms
     /// (docs/PERFORMANCE.md, "Re-analysis beside live measurements"). 4 commits are a few ms there and, at the tens of
