@@ -245,6 +245,115 @@ public sealed class IncompleteMeasurementTests : IDisposable
         Assert.Equal(6, outbox.GetStatistics().LastSeq); // M-3, M-6 … M-18: six completed measurements
     }
 
+    private static OutboxMessage Chunk(string text) => new() { Kind = OutboxKind.Detection, Topic = Topics.Root + "/scans/points", Payload = Encoding.UTF8.GetBytes(text) };
+
+    private static IncompleteScanPoint Point(string id, int spectrumBytes = 3) =>
+        new(id, Event(id).Payload, Enumerable.Repeat((byte)7, spectrumBytes).ToArray());
+
+    private static ScanPointAnalysis Analysis(string id) => new(id, Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.scan-points/1\",\"id\":\"{id}\"}}"));
+
+    [Fact]
+    public void EnqueueScanChunk_FailedPoints_ChunkQueuedAndTheirSpectraStoredWithoutASeq()
+    {
+        using var outbox = Open();
+        Assert.Equal(1, Completed(outbox, "M-1").Stamp.Seq);
+
+        outbox.EnqueueScanChunk(Chunk("{\"points\":[]}"), [Point("P-1"), Point("P-2", spectrumBytes: 5)]);
+
+        Assert.Equal(2, outbox.ReadBatch(0, 10).Count); // the detection and the one chunk: no row per point
+        Assert.Equal(["P-1", "P-2"], outbox.ReadIncompleteMeasurements(0, 10).Select(r => r.MeasurementId));
+        Assert.Equal(5, outbox.TryGetSpectrum("P-2")!.Length);
+        Assert.Equal(1, outbox.GetStatistics().LastSeq);
+        Assert.Equal(2, Completed(outbox, "M-2").Stamp.Seq);
+    }
+
+    [Fact]
+    public void EnqueueScanChunk_APointCannotBeStored_NeitherTheChunkNorAnyPointCommitted()
+    {
+        // One transaction: a chunk whose failed points' spectra are not all stored is not queued either, so the retry
+        // of the chunk stores it once.
+        using var outbox = Open();
+        Incomplete(outbox, "P-2");
+
+        Assert.Throws<SqliteException>(() => outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-1"), Point("P-2")]));
+
+        Assert.Single(outbox.ReadBatch(0, 10));
+        Assert.Equal(["P-2"], StoredResults().Select(r => r.Id));
+    }
+
+    [Fact]
+    public void EnqueueScanChunk_MoreFailedPointsThanResultRetention_TheNewestKept()
+    {
+        // The bound of the results table holds for scan points too: 3 rows kept (arbitrary), the chunk's first two go.
+        using var outbox = Open(o => o.ResultRetention = 3);
+
+        outbox.EnqueueScanChunk(Chunk("{}"), [.. Enumerable.Range(1, 5).Select(i => Point($"P-{i}"))]);
+
+        Assert.Equal(["P-3", "P-4", "P-5"], StoredResults().Select(r => r.Id));
+        Assert.Single(outbox.ReadBatch(0, 10)); // the chunk itself is queued whole
+    }
+
+    [Fact]
+    public void ReplaceIncompleteScanPoints_CalledTwice_PublishedOnceAndTheSpectraKept()
+    {
+        using var outbox = Open();
+        outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-1"), Point("P-2")]);
+
+        Assert.Equal(2, outbox.ReplaceIncompleteScanPoints([Analysis("P-1"), Analysis("P-2")], present => Chunk("reanalysed " + string.Join(",", present.Select(a => a.MeasurementId)))));
+        Assert.Equal(0, outbox.ReplaceIncompleteScanPoints([Analysis("P-1"), Analysis("P-2")], _ => throw new InvalidOperationException("nothing is left to publish")));
+
+        Assert.Equal(["{}", "reanalysed P-1,P-2"], outbox.ReadBatch(0, 10).Select(r => Encoding.UTF8.GetString(r.Payload)));
+        Assert.Empty(outbox.ReadIncompleteMeasurements(0, 10));
+        Assert.Equal(Analysis("P-1").Result, outbox.TryGetResult("P-1"));
+        Assert.Equal(3, outbox.TryGetSpectrum("P-2")!.Length);
+    }
+
+    [Fact]
+    public void ReplaceIncompleteScanPoints_OutboxReopenedMidPass_OnlyThePointsNotReplacedAreLeftToAnalyse()
+    {
+        // A restart in the middle of a pass: what was committed is not taken again, what was not is still stored.
+        using (var outbox = Open())
+        {
+            outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-1"), Point("P-2"), Point("P-3")]);
+            outbox.ReplaceIncompleteScanPoints([Analysis("P-1")], _ => Chunk("P-1"));
+        }
+
+        using var reopened = Open();
+        Assert.Equal(["P-2", "P-3"], reopened.ReadIncompleteMeasurements(0, 10).Select(r => r.MeasurementId));
+        Assert.Equal(2, reopened.ReplaceIncompleteScanPoints([Analysis("P-1"), Analysis("P-2"), Analysis("P-3")], present => Chunk(string.Join(",", present.Select(a => a.MeasurementId)))));
+        Assert.Equal(["{}", "P-1", "P-2,P-3"], reopened.ReadBatch(0, 10).Select(r => Encoding.UTF8.GetString(r.Payload)));
+    }
+
+    [Fact]
+    public void ReplaceIncompleteScanPoints_OnePrunedMeanwhile_OnlyTheStoredOnePublished()
+    {
+        // ResultRetention 2: the completed measurement stored after the chunk prunes P-1 before its analysis is stored.
+        using var outbox = Open(o => o.ResultRetention = 2);
+        outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-1"), Point("P-2")]);
+        Completed(outbox, "M-1");
+
+        Assert.Equal(1, outbox.ReplaceIncompleteScanPoints([Analysis("P-1"), Analysis("P-2")], present => Chunk(string.Join(",", present.Select(a => a.MeasurementId)))));
+
+        Assert.Equal("P-2", Encoding.UTF8.GetString(outbox.ReadBatch(0, 10)[^1].Payload));
+    }
+
+    [Fact]
+    public void ReplaceIncompleteScanPoints_ResultBytesCountedOnce_NoOtherResultPruned()
+    {
+        // The byte total of the results table is kept in memory across commits: a replaced event must leave it. Bytes,
+        // from the helpers: an event row is 87 + 50 = 137, an analysed point 41 + 50 = 91. After the analysis the table
+        // holds 182 of 400 and the next event row fits (319); counted as events still (274 + 137 = 411) P-1 would go.
+        using var outbox = Open(o => o.ResultRetentionBytes = 400);
+        outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-1", spectrumBytes: 50), Point("P-2", spectrumBytes: 50)]);
+        Assert.Equal(274, StoredResults().Sum(r => r.Bytes));
+        outbox.ReplaceIncompleteScanPoints([Analysis("P-1"), Analysis("P-2")], _ => Chunk("{}"));
+        Assert.Equal(182, StoredResults().Sum(r => r.Bytes));
+
+        Incomplete(outbox, "F-3", spectrumBytes: 50);
+
+        Assert.Equal(["P-1", "P-2", "F-3"], StoredResults().Select(r => r.Id));
+    }
+
     private static string? Status(MqttInboundMessage reply) => JsonDocument.Parse(reply.Payload).RootElement.GetProperty("status").GetString();
 
     [Fact]

@@ -663,6 +663,79 @@ public sealed class SqliteOutbox : IDisposable
         return Insert(_ => [message], null, sequenced: false);
     }
 
+    /// <summary>
+    /// Commits a scan's chunk of points (<paramref name="chunk"/>, the <c>scans/points</c> message) and, in the same
+    /// transaction (one fsync for the chunk, none per point), a results row for each of <paramref name="failedPoints"/>:
+    /// its event JSON and spectrum, as <see cref="EnqueueIncompleteMeasurement"/> stores a measurement, without a seq.
+    /// The rows are pruned with the others under <see cref="OutboxOptions.ResultRetention"/> and
+    /// <see cref="OutboxOptions.ResultRetentionBytes"/> (oldest first, in the same transaction), so a chunk with more
+    /// failed points than the bounds hold keeps its newest ones. Since 2026-11-24; before, failed points' spectra were not stored.
+    /// </summary>
+    /// <exception cref="OutboxFullException">As for <see cref="EnqueueMeasurement"/>; nothing was stored.</exception>
+    /// <exception cref="OutboxCorruptException">As for <see cref="EnqueueMeasurement"/>.</exception>
+    public OutboxReceipt EnqueueScanChunk(OutboxMessage chunk, IReadOnlyList<IncompleteScanPoint> failedPoints)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        ArgumentNullException.ThrowIfNull(failedPoints);
+        return Insert(_ => [chunk], null, sequenced: false, failedPoints);
+    }
+
+    /// <summary>
+    /// Replaces the stored events of failed scan points (<see cref="EnqueueScanChunk"/>) by their later analyses and
+    /// queues the chunk <paramref name="buildChunk"/> makes of those still stored as events, in one transaction: a point
+    /// is published again at most once however often this is called or the process stops, and never after its row was
+    /// pruned. Returns the points replaced (and published); 0, with nothing queued, when none is stored as an event any
+    /// more. The spectra stay (<c>get_spectrum</c>); the rows keep their place in the pruning order (rowid).
+    /// </summary>
+    /// <exception cref="OutboxFullException">As for <see cref="EnqueueMeasurement"/>; nothing was changed.</exception>
+    /// <exception cref="OutboxCorruptException">As for <see cref="EnqueueMeasurement"/>.</exception>
+    public int ReplaceIncompleteScanPoints(IReadOnlyList<ScanPointAnalysis> analyses, Func<IReadOnlyList<ScanPointAnalysis>, OutboxMessage> buildChunk)
+    {
+        ArgumentNullException.ThrowIfNull(analyses);
+        ArgumentNullException.ThrowIfNull(buildChunk);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var now = _time.GetUtcNow();
+            return Committing(() =>
+            {
+                var replaced = new List<ScanPointAnalysis>(analyses.Count);
+                long resultDelta = 0;
+                using var update = _connection.CreateCommand();
+                update.CommandText = $"UPDATE results SET detection = $result WHERE measurement_id = $id AND spectrum IS NOT NULL AND {IsEventRow}";
+                var id = update.Parameters.Add("$id", SqliteType.Text);
+                var result = update.Parameters.Add("$result", SqliteType.Blob);
+                using var before = _connection.CreateCommand();
+                before.CommandText = $"SELECT length(detection) FROM results WHERE measurement_id = $id AND spectrum IS NOT NULL AND {IsEventRow}";
+                var beforeId = before.Parameters.Add("$id", SqliteType.Text);
+                foreach (var analysis in analyses)
+                {
+                    beforeId.Value = analysis.MeasurementId;
+                    if (before.ExecuteScalar() is not long oldBytes)
+                    {
+                        continue; // pruned, or analysed already: not published again
+                    }
+
+                    id.Value = analysis.MeasurementId;
+                    result.Value = analysis.Result;
+                    update.ExecuteNonQuery();
+                    resultDelta += analysis.Result.Length - oldBytes;
+                    replaced.Add(analysis);
+                }
+
+                if (replaced.Count == 0)
+                {
+                    return (0, 0L, 0L, 0, 0L);
+                }
+
+                var message = buildChunk(replaced);
+                var evicted = MakeRoom(message.Payload.Length);
+                InsertOutboxRow(message, Guid.CreateVersion7(now), now);
+                return (replaced.Count, (long)message.Payload.Length, evicted.Bytes, evicted.Rows, resultDelta);
+            });
+        }
+    }
+
     /// <summary>Oldest rows with id greater than <paramref name="afterId"/>, at most <paramref name="max"/>.</summary>
     /// <param name="afterId">Exclusive lower bound on the row id (0 = from the start).</param>
     /// <param name="max">Most rows to return.</param>
@@ -1181,41 +1254,55 @@ public sealed class SqliteOutbox : IDisposable
             cause);
     }
 
-    private OutboxReceipt Insert(Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, bool sequenced)
+    private OutboxReceipt Insert(Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, bool sequenced, IReadOnlyList<IncompleteScanPoint>? points = null)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var now = _time.GetUtcNow();
-            try
+            return Committing(() =>
             {
-                var (receipt, incoming, evictedBytes, resultDelta) = InWriteTransaction(() => InsertRows(build, record, sequenced, now));
-                _bytes += incoming - evictedBytes;
-                _resultBytes += resultDelta;
-                if (receipt.Evicted > 0)
-                {
-                    Log.OutboxRowsEvicted(_logger, receipt.Evicted, _options.MaxBytes);
-                }
+                var (receipt, incoming, evictedBytes, resultDelta) = InsertRows(build, record, sequenced, now, points);
+                return (receipt, incoming, evictedBytes, receipt.Evicted, resultDelta);
+            });
+        }
+    }
 
-                return receipt;
-            }
-            catch (SqliteException ex) when (IsCorruption(ex))
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction under the caller's lock, then keeps the byte counts (queued
+    /// and stored results) and logs evictions; damage and a full disk become <see cref="OutboxCorruptException"/> and
+    /// <see cref="OutboxFullException"/>, as every store reports them.
+    /// </summary>
+    private T Committing<T>(Func<(T Value, long Incoming, long EvictedBytes, int Evicted, long ResultDelta)> work)
+    {
+        try
+        {
+            var (value, incoming, evictedBytes, evictedRows, resultDelta) = InWriteTransaction(work);
+            _bytes += incoming - evictedBytes;
+            _resultBytes += resultDelta;
+            if (evictedRows > 0)
             {
-                throw Corrupted(ex);
+                Log.OutboxRowsEvicted(_logger, evictedRows, _options.MaxBytes);
             }
-            catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is SqliteFull or SqliteIoError)
-            {
-                Interlocked.Increment(ref _refused);
-                Log.OutboxDiskFull(_logger, _options.DatabasePath, ex.Message);
-                var cause = (ex.SqliteErrorCode & 0xFF) == SqliteFull ? "is full (disk or file cap)" : "hit an I/O error";
-                throw new OutboxFullException(
-                    $"Outbox '{_options.DatabasePath}' {cause}: the new result was NOT stored; stored rows are kept. SQLite: {ex.Message}", ex);
-            }
+
+            return value;
+        }
+        catch (SqliteException ex) when (IsCorruption(ex))
+        {
+            throw Corrupted(ex);
+        }
+        catch (SqliteException ex) when ((ex.SqliteErrorCode & 0xFF) is SqliteFull or SqliteIoError)
+        {
+            Interlocked.Increment(ref _refused);
+            Log.OutboxDiskFull(_logger, _options.DatabasePath, ex.Message);
+            var cause = (ex.SqliteErrorCode & 0xFF) == SqliteFull ? "is full (disk or file cap)" : "hit an I/O error";
+            throw new OutboxFullException(
+                $"Outbox '{_options.DatabasePath}' {cause}: the new result was NOT stored; stored rows are kept. SQLite: {ex.Message}", ex);
         }
     }
 
     private (OutboxReceipt Receipt, long Incoming, long EvictedBytes, long ResultDelta) InsertRows(
-        Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, bool sequenced, DateTimeOffset now)
+        Func<OutboxStamp, IReadOnlyList<OutboxMessage>> build, MeasurementRecord? record, bool sequenced, DateTimeOffset now, IReadOnlyList<IncompleteScanPoint>? points)
     {
         long seq = 0;
         if (record is not null)
@@ -1238,26 +1325,10 @@ public sealed class SqliteOutbox : IDisposable
         var incoming = messages.Sum(m => (long)m.Payload.Length);
         var evicted = MakeRoom(incoming);
 
-        using var insert = _connection.CreateCommand();
-        insert.CommandText = """
-            INSERT INTO outbox(msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc)
-            VALUES ($msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires) RETURNING id
-            """;
         long rowId = 0;
         for (var i = 0; i < messages.Count; i++)
         {
-            var m = messages[i];
-            insert.Parameters.Clear();
-            insert.Parameters.AddWithValue("$msg", (i == 0 ? stamp.MsgId : Guid.CreateVersion7(now)).ToString());
-            insert.Parameters.AddWithValue("$kind", (int)m.Kind);
-            insert.Parameters.AddWithValue("$topic", m.Topic);
-            insert.Parameters.AddWithValue("$qos", m.Qos);
-            insert.Parameters.AddWithValue("$retain", m.Retain ? 1 : 0);
-            insert.Parameters.AddWithValue("$ct", (object?)m.ContentType ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$payload", m.Payload);
-            insert.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
-            insert.Parameters.AddWithValue("$expires", m.ExpiresUtc is { } e ? e.ToUnixTimeMilliseconds() : DBNull.Value);
-            var id = (long)insert.ExecuteScalar()!;
+            var id = InsertOutboxRow(messages[i], i == 0 ? stamp.MsgId : Guid.CreateVersion7(now), now);
             if (i == 0)
             {
                 rowId = id;
@@ -1265,6 +1336,11 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         long resultDelta = 0;
+        if (points is { Count: > 0 })
+        {
+            resultDelta += InsertIncompleteScanPoints(points, stamp.MsgId, now);
+        }
+
         if (record is not null)
         {
             if (record.ReplacesIncomplete)
@@ -1294,6 +1370,56 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         return (new OutboxReceipt(rowId, stamp, evicted.Rows), incoming, evicted.Bytes, resultDelta);
+    }
+
+    /// <summary>Inserts one queued row inside the caller's transaction; returns its id.</summary>
+    private long InsertOutboxRow(OutboxMessage m, Guid msgId, DateTimeOffset now)
+    {
+        using var insert = _connection.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO outbox(msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc)
+            VALUES ($msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires) RETURNING id
+            """;
+        insert.Parameters.AddWithValue("$msg", msgId.ToString());
+        insert.Parameters.AddWithValue("$kind", (int)m.Kind);
+        insert.Parameters.AddWithValue("$topic", m.Topic);
+        insert.Parameters.AddWithValue("$qos", m.Qos);
+        insert.Parameters.AddWithValue("$retain", m.Retain ? 1 : 0);
+        insert.Parameters.AddWithValue("$ct", (object?)m.ContentType ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$payload", m.Payload);
+        insert.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("$expires", m.ExpiresUtc is { } e ? e.ToUnixTimeMilliseconds() : DBNull.Value);
+        return (long)insert.ExecuteScalar()!;
+    }
+
+    /// <summary>
+    /// The results rows of a chunk's failed scan points (<see cref="EnqueueScanChunk"/>), inside its transaction, then
+    /// one prune for all of them; returns the change in stored-result bytes. Like an incomplete measurement's row: no
+    /// seq of its own (the column holds the last one assigned), the chunk's msg_id.
+    /// </summary>
+    private long InsertIncompleteScanPoints(IReadOnlyList<IncompleteScanPoint> points, Guid msgId, DateTimeOffset now)
+    {
+        using var insert = _connection.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
+            VALUES ($id, (SELECT value FROM counters WHERE name = 'seq'), $msg, $created, $detection, $spectrum) RETURNING rowid
+            """;
+        var id = insert.Parameters.Add("$id", SqliteType.Text);
+        insert.Parameters.AddWithValue("$msg", msgId.ToString());
+        insert.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
+        var detection = insert.Parameters.Add("$detection", SqliteType.Blob);
+        var spectrum = insert.Parameters.Add("$spectrum", SqliteType.Blob);
+        long newest = 0, bytes = 0;
+        foreach (var point in points)
+        {
+            id.Value = point.MeasurementId;
+            detection.Value = point.Event;
+            spectrum.Value = point.Spectrum;
+            newest = (long)insert.ExecuteScalar()!;
+            bytes += point.Event.Length + point.Spectrum.Length;
+        }
+
+        return bytes - PruneResults(newest, bytes, replacedBytes: 0);
     }
 
     /// <summary>

@@ -41,6 +41,9 @@ internal static class OutboxExportCommand
     private const string Prefix = "xrfedge outbox export";
     private const string EventSchema = SqliteOutbox.MeasurementEventSchema;
 
+    /// <summary>The stored result of a failed scan point analysed later (docs/mqtt.md "Events", scan points).</summary>
+    private const string ScanPointsSchema = "xrf.scan-points/1";
+
     // SQLITE_CORRUPT and SQLITE_NOTADB, https://www.sqlite.org/rescode.html.
     private const int SqliteCorrupt = 11;
     private const int SqliteNotADatabase = 26;
@@ -256,7 +259,8 @@ internal static class OutboxExportCommand
     /// <summary>
     /// Reads the outcome from the stored detection (completed) or <c>xrf.measurement-event/1</c> payload (not completed)
     /// into <paramref name="metadata"/>: <c>outcome</c>, <c>reason</c> (events), <c>seq</c> (detections),
-    /// <c>acquired_start</c>, <c>acquired_end</c>, <c>device</c> when present. Null when readable, else what is wrong.
+    /// <c>acquired_start</c>, <c>acquired_end</c>, <c>device</c>, <c>scan_id</c> and <c>scan_index</c> (scan points) when
+    /// present. Null when readable, else what is wrong.
     /// </summary>
     private static string? ReadOutcome(byte[] payload, long seq, Dictionary<string, string> metadata, out bool isEvent)
     {
@@ -284,10 +288,28 @@ internal static class OutboxExportCommand
                     metadata["reason"] = reason.GetString()!;
                 }
             }
+            else if (schema.ValueKind == JsonValueKind.String && schema.GetString() == ScanPointsSchema)
+            {
+                // A failed scan point analysed later (its re-published chunk, one point): completed, and without a seq,
+                // which scan points never take; the column holds the detection's before it (until 2026-11-24 written here).
+                metadata["outcome"] = "completed";
+                if (root.TryGetProperty("points", out var points) && points.ValueKind == JsonValueKind.Array && points.GetArrayLength() == 1
+                    && points[0].TryGetProperty("i", out var index) && index.ValueKind == JsonValueKind.Number)
+                {
+                    metadata["scan_index"] = index.GetRawText();
+                }
+            }
             else
             {
                 metadata["outcome"] = "completed";
                 metadata["seq"] = seq.ToString(CultureInfo.InvariantCulture);
+            }
+
+            // A failed scan point's stored event (since 2026-11-24) says which point of which map it is.
+            CopyString(root, "scan_id", "scan_id", metadata);
+            if (root.TryGetProperty("scan_index", out var scanIndex) && scanIndex.ValueKind == JsonValueKind.Number)
+            {
+                metadata["scan_index"] = scanIndex.GetRawText();
             }
 
             if (root.TryGetProperty("acquired", out var acquired) && acquired.ValueKind == JsonValueKind.Object)

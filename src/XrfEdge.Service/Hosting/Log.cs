@@ -119,6 +119,9 @@ internal static partial class Log
     [LoggerMessage(8077, LogLevel.Information, "Re-analysis of measurements stored without a model: {Done} analysed and stored, {Skipped} skipped")]
     public static partial void ReanalysisDone(ILogger logger, int done, int skipped);
 
+    [LoggerMessage(8081, LogLevel.Information, "Re-analysed {Points} point(s) of scan {ScanId} (index {Indexes}), measured while no model was loaded or ONNX Runtime failed; published again in scans/points")]
+    public static partial void ScanPointsReanalysed(ILogger logger, int points, string scanId, string indexes);
+
     [LoggerMessage(8080, LogLevel.Debug, "Re-analysis: no stored measurement is waiting for a model")]
     public static partial void ReanalysisNothing(ILogger logger);
 

@@ -40,6 +40,15 @@ internal interface IResultPublisher : IAsyncDisposable
     /// <exception cref="IOException">The outbox could not store it (full, or a detection with this id is stored already).</exception>
     ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores the later analyses of failed scan points of one scan (stored with their chunk): one <c>scans/points</c>
+    /// chunk with <c>"reanalysed": true</c> that replaces their stored events in one transaction. Durable when this
+    /// completes. Returns how many were published: points whose stored event is gone (pruned, or analysed already) are
+    /// left out, so none is published twice.
+    /// </summary>
+    /// <exception cref="IOException">The outbox could not store them.</exception>
+    ValueTask<int> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken);
+
     /// <summary>Stores a scan's summary durably, like a result.</summary>
     ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken);
 

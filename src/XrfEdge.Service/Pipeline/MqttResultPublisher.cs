@@ -25,7 +25,9 @@ namespace XrfEdge.Service.Pipeline;
 /// <item>Aborted/failed measurements → <c>events</c> (<c>xrf.measurement-event/1</c>), also through the outbox, so an abort is never lost.</item>
 /// <item>Scan points → <c>scans/points</c> in chunks of <see cref="ScanChunkPoints"/> points per committed row (one fsync
 ///   per point would cap a scan at a few hundred points/s), and the summary → <c>scans/summary</c>. Points not yet in a
-///   committed chunk are lost on a crash mid-scan; the summary then never appears, which marks the scan incomplete.</item>
+///   committed chunk are lost on a crash mid-scan; the summary then never appears, which marks the scan incomplete.
+///   A point whose analysis failed for want of a model or by ONNX Runtime is stored with its spectrum in its chunk's
+///   transaction (since 2026-11-24) and re-published analysed later (<see cref="StoreReanalysedScanPointsAsync"/>).</item>
 /// </list>
 /// </summary>
 internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommandHandler
@@ -215,6 +217,35 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         return ValueTask.CompletedTask;
     }
 
+    /// <exception cref="IOException">The outbox could not store them.</exception>
+    public ValueTask<int> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        if (points.Count == 0)
+        {
+            return ValueTask.FromResult(0);
+        }
+
+        string scan = points[0].ScanId;
+        if (points.Any(p => p.ScanId != scan))
+        {
+            throw new ArgumentException($"re-analysed scan points of scan {scan} and of others in one chunk: a chunk holds one scan's points", nameof(points));
+        }
+
+        var byId = points.ToDictionary(p => p.MeasurementId, StringComparer.Ordinal);
+        int stored = 0;
+        Storing(() => stored = _outbox.ReplaceIncompleteScanPoints(
+            [.. points.Select(p => new ScanPointAnalysis(p.MeasurementId, ReanalysedPointsPayload(scan, [p])))],
+            present => new OutboxMessage
+            {
+                Kind = OutboxKind.Detection,
+                Topic = $"{_topics.Root}/scans/points",
+                Payload = ReanalysedPointsPayload(scan, [.. present.Select(a => byId[a.MeasurementId])]),
+                Qos = 1,
+            }));
+        return ValueTask.FromResult(stored);
+    }
+
     /// <summary>Commits the scan's last points, then its summary; idempotent when it throws, like <see cref="StoreAsync"/>.</summary>
     /// <exception cref="IOException">The outbox could not store them.</exception>
     public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)
@@ -400,9 +431,25 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             return;
         }
 
-        _outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"{_topics.Root}/scans/points", Payload = PointsPayload(scan, points), Qos = 1 });
+        // The spectra of the points a model could analyse later, committed with the chunk: the chunk names them by
+        // measurement id (get_spectrum), and the re-analysis publishes them again once a model works.
+        var failed = new List<IncompleteScanPoint>();
+        foreach (var p in points)
+        {
+            if (Reanalysable(p))
+            {
+                failed.Add(new IncompleteScanPoint(p.MeasurementId, EventPayload(p, spectrumStored: true), SpectrumPayload.Encode(p.MeasurementId, _topics.Device, p.Spectrum!, p.Started)));
+            }
+        }
+
+        _outbox.EnqueueScanChunk(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"{_topics.Root}/scans/points", Payload = PointsPayload(scan, points), Qos = 1 }, failed);
         points.Clear();
     }
+
+    /// <summary>A failed point with a spectrum that failed for want of a model or by ONNX Runtime: one a working model can analyse.</summary>
+    private static bool Reanalysable(MeasurementResult p) =>
+        p is { Outcome: MeasurementOutcome.Failed, Spectrum: not null, Reason: { } reason }
+        && (reason.StartsWith(ReanalysisWorker.ReasonPrefix, StringComparison.Ordinal) || reason.StartsWith(ReanalysisWorker.RuntimeFailurePrefix, StringComparison.Ordinal));
 
     /// <summary>Runs an outbox write; every storage failure becomes an <see cref="IOException"/> naming the outbox, which the publishing stage retries.</summary>
     private void Storing(Action write)
@@ -466,6 +513,14 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
                 w.WriteString("sample_id", sampleId);
             }
 
+            // Only in the stored copy of a failed scan point (scan points are never published as events): where the
+            // later analysis publishes it again.
+            if (r.ScanId is { } scanId)
+            {
+                w.WriteString("scan_id", scanId);
+                w.WriteNumber("scan_index", r.ScanIndex ?? -1);
+            }
+
             w.WriteBoolean("spectrum_available", spectrumStored);
             w.WriteBoolean("historical", false);
             w.WriteEndObject();
@@ -494,6 +549,11 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
                     w.WriteString("outcome", p.Outcome.ToString().ToLowerInvariant());
                 }
 
+                if (Reanalysable(p))
+                {
+                    w.WriteString("measurement_id", p.MeasurementId); // its spectrum is stored with this chunk
+                }
+
                 w.WriteStartObject("el");
                 foreach (var e in p.Identification?.Elements ?? [])
                 {
@@ -502,6 +562,45 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
                 w.WriteEndObject();
                 w.WriteNumber("counts", p.Spectrum?.TotalCounts ?? 0);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// <c>xrf.scan-points/1</c> with <c>"reanalysed": true</c>: points of <paramref name="scan"/> published failed
+    /// earlier, now with their elements; same index and measurement id, no <c>outcome</c>.
+    /// </summary>
+    private byte[] ReanalysedPointsPayload(string scan, IReadOnlyList<ReanalysedScanPoint> points)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128 * points.Count);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", "xrf.scan-points/1");
+            w.WriteString("scan_id", scan);
+            w.WriteString("device", _topics.Device);
+            w.WriteBoolean("historical", false);
+            w.WriteBoolean("reanalysed", true);
+            w.WriteStartArray("points");
+            foreach (var p in points)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("i", p.ScanIndex);
+                w.WriteString("measurement_id", p.MeasurementId);
+                w.WriteStartObject("el");
+                foreach (var e in p.Identification.Elements)
+                {
+                    w.WriteNumber(e.Symbol, Math.Round(e.Probability, 3));
+                }
+
+                w.WriteEndObject();
+                w.WriteNumber("counts", p.Spectrum.TotalCounts);
                 w.WriteEndObject();
             }
 

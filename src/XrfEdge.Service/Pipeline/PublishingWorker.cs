@@ -307,6 +307,8 @@ internal sealed class PublishingWorker(
             return;
         }
 
+        reanalysis.ScanStored(summary);
+
         // Through the whole service: from the scan's first acquisition to its last point committed here.
         double seconds = Math.Max(1e-9, (time.GetUtcNow() - end.Started).TotalSeconds);
         Log.ScanEnded(logger, end.ScanId, end.Points, seconds, end.Points / seconds, end.Aborted ? " (aborted)" : "");

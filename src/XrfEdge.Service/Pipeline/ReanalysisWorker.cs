@@ -19,8 +19,10 @@ namespace XrfEdge.Service.Pipeline;
 /// analysed after such a failure starts (<see cref="Stored"/>): until 2026-11-24 they kept "analysis failed" for good. Each becomes the detection the operator would have had — same measurement id, acquisition times, preset and
 /// sample id, <c>"reanalysed": true</c> — which replaces its stored event in one transaction and is published through
 /// the outbox, so nothing measured during a model outage stays without its elements. Only stored spectra are
-/// analysed (the results table keeps them up to <c>Outbox:ResultRetention</c>); scan points are not stored and not
-/// re-analysed. The live measurement goes first: each batch of at most <see cref="RowsPerTurn"/> rows waits for its
+/// analysed (the results table keeps them up to <c>Outbox:ResultRetention</c>). Scan points that failed for the same
+/// reasons are stored with their chunk since 2026-11-24 and taken by the same passes (and by one that the scan's stored
+/// summary starts, <see cref="ScanStored"/>): each turn's points of one scan become one <c>scans/points</c> chunk with
+/// <c>"reanalysed": true</c> that replaces their stored events in one transaction. The live measurement goes first: each batch of at most <see cref="RowsPerTurn"/> rows waits for its
 /// turn on the <see cref="LiveWorkGate"/> (at once while nothing live is in the pipeline, else until the next live item
 /// is stored), holding neither the outbox nor the encoder while it waits, so a live measurement waits for at most one
 /// batch. Before 2026-11-24 a pass ran flat out in batches of <c>Model:MaxBatchSize</c> (256) beside
@@ -36,7 +38,7 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
 
     /// <summary>
     /// Rows analysed and stored per turn (fewer when <c>Model:MaxBatchSize</c> is smaller). Each row is its own
-    /// fsync'd commit, and a live result that arrives during a batch waits for that batch's commits on the outbox's
+    /// fsync'd commit (a turn's scan points of one scan share one), and a live result that arrives during a batch waits for that batch's commits on the outbox's
     /// lock; encoding is ≈ 80 µs per spectrum, so large batches save little: a pass of 10,000 rows on the development VM
     /// took 5.9–6.3 s in batches of 256 and 6.2–6.8 s in turns of 4 beside live measurements every 100 ms
     /// (docs/PERFORMANCE.md, "Re-analysis beside live measurements"). 4 commits are a few ms there and, at the tens of
@@ -50,6 +52,10 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     // starts one. A pass takes the mark as it starts and gives it back if ONNX Runtime failed it too (Interlocked, so
     // that a mark set by the publishing stage between the two is never lost).
     private int _runtimeFailureStored;
+
+    // 1: a scan point that a model could analyse later was handed to the publisher; it is committed with its chunk,
+    // at the latest with the scan's summary, which then starts a pass (ScanStored).
+    private int _scanFailureStored;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -98,8 +104,14 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     public void Stored(MeasurementResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        // Scan points and results without a spectrum are not stored as results, so they are not re-analysed.
-        if (result is { Outcome: MeasurementOutcome.Failed, ScanId: null, Spectrum: not null } && result.Reason is { } reason)
+        if (result is { Outcome: MeasurementOutcome.Failed, ScanId: not null, Spectrum: not null } && result.Reason is { } pointReason
+            && (pointReason.StartsWith(ReasonPrefix, StringComparison.Ordinal) || pointReason.StartsWith(RuntimeFailurePrefix, StringComparison.Ordinal)))
+        {
+            // Not committed yet (it waits in its chunk): the scan's summary starts the pass (ScanStored).
+            Volatile.Write(ref _scanFailureStored, 1);
+        }
+        // Results without a spectrum are not stored as results, so they are not re-analysed.
+        else if (result is { Outcome: MeasurementOutcome.Failed, ScanId: null, Spectrum: not null } && result.Reason is { } reason)
         {
             if (reason.StartsWith(ReasonPrefix, StringComparison.Ordinal) && slot.Model is not null)
             {
@@ -112,6 +124,22 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         }
         else if (result.Outcome == MeasurementOutcome.Completed && Volatile.Read(ref _runtimeFailureStored) == 1 && Interlocked.Exchange(ref _runtimeFailureStored, 0) == 1)
         {
+            Signal();
+        }
+    }
+
+    /// <summary>
+    /// Told by the publishing stage after it stored a scan's summary, and with it every point of the scan: if points
+    /// failed for want of a model or by ONNX Runtime and a model is loaded, a pass takes them now (without a model, the
+    /// load's pass does). The pass also holds the ONNX Runtime mark, so that if it fails on them too, the next analysis
+    /// that works starts another.
+    /// </summary>
+    public void ScanStored(ScanSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        if (Volatile.Read(ref _scanFailureStored) == 1 && Interlocked.Exchange(ref _scanFailureStored, 0) == 1 && slot.Model is not null)
+        {
+            Volatile.Write(ref _runtimeFailureStored, 1);
             Signal();
         }
     }
@@ -186,6 +214,7 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
                         // analysis at every pass.
                     }
 
+                    var points = new List<ReanalysedScanPoint>();
                     for (int i = 0; i < batch.Count; i++)
                     {
                         var p = batch[i];
@@ -217,9 +246,23 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
                         }
 
                         runtimeFailures = 0;
+                        if (p.ScanId is { } scanId)
+                        {
+                            points.Add(new ReanalysedScanPoint(p.Id, scanId, p.ScanIndex, p.Spectrum, identification)); // one commit per scan, below
+                            continue;
+                        }
+
                         await publisher.StoreReanalysedAsync(new ReanalysedMeasurement(p.Id, p.Spectrum, identification, p.Started, p.Ended, p.Preset, p.SampleId), stoppingToken).ConfigureAwait(false);
                         done++;
                         Log.Reanalysed(logger, p.Id, p.Started, identification.Elements.Count == 0 ? "no element" : string.Join(", ", identification.Elements.Select(e => e.Symbol)));
+                    }
+
+                    // The turn's points of each scan in one chunk and one commit, as the live chunks are.
+                    foreach (var scan in points.GroupBy(p => p.ScanId, StringComparer.Ordinal))
+                    {
+                        int stored = await publisher.StoreReanalysedScanPointsAsync([.. scan], stoppingToken).ConfigureAwait(false);
+                        done += stored;
+                        Log.ScanPointsReanalysed(logger, stored, scan.Key, string.Join(", ", scan.Select(p => p.ScanIndex)));
                     }
                 }
 
@@ -303,6 +346,8 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
             var ended = DateTimeOffset.Parse(acquired.GetProperty("end").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
             TimeSpan? preset = root.TryGetProperty("preset_s", out var p) ? TimeSpan.FromSeconds(p.GetDouble()) : null;
             string? sampleId = root.TryGetProperty("sample_id", out var s) ? s.GetString() : null;
+            string? scanId = root.TryGetProperty("scan_id", out var scan) ? scan.GetString() : null;
+            long scanIndex = scanId is null ? -1 : root.GetProperty("scan_index").GetInt64();
             var spectrum = SpectrumPayload.Decode(row.Spectrum);
 
             // Measured while no model was loaded, so the encoder never checked it: a calibration it refuses makes the
@@ -313,7 +358,7 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
                 return null;
             }
 
-            return new Pending(row.MeasurementId, spectrum, started, ended, preset, sampleId);
+            return new Pending(row.MeasurementId, spectrum, started, ended, preset, sampleId, scanId, scanIndex);
         }
         // OverflowException: a preset_s no TimeSpan holds (damage that still parses as a number).
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or OverflowException or InvalidDataException or Google.Protobuf.InvalidProtocolBufferException)
@@ -323,5 +368,6 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         }
     }
 
-    private sealed record Pending(string Id, Spectra.RawSpectrum Spectrum, DateTimeOffset Started, DateTimeOffset Ended, TimeSpan? Preset, string? SampleId);
+    /// <summary>A stored row to analyse; <paramref name="ScanId"/> and <paramref name="ScanIndex"/> (else -1) for a scan point.</summary>
+    private sealed record Pending(string Id, Spectra.RawSpectrum Spectrum, DateTimeOffset Started, DateTimeOffset Ended, TimeSpan? Preset, string? SampleId, string? ScanId, long ScanIndex);
 }

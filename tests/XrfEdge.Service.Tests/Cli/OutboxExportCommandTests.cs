@@ -210,6 +210,42 @@ public sealed class OutboxExportCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Export_FailedScanPointsBeforeAndAfterTheirAnalysis_NamedByScanAndIndexWithoutADetectionsSeq()
+    {
+        // Since 2026-11-24 a scan point whose analysis failed is stored with its chunk (docs/service.md "Without a
+        // model"). Its row must say which map point it is, and once analysed it is not a detection: the seq column it
+        // shares is the detection's before it (C1's, 1), which the export used to write as the point's own.
+        var now = _clock.GetUtcNow();
+        await using (var publisher = Publisher())
+        {
+            await publisher.StoreAsync(Completed("C1", 0), CancellationToken.None);
+            for (int i = 0; i < 2; i++)
+            {
+                await publisher.StoreAsync(new MeasurementResult($"P{i}", MeasurementMode.Scan, now, now.AddSeconds(1), Measured($"P{i}", i + 1), null, MeasurementOutcome.Failed, NoModel, "S-1", i), CancellationToken.None);
+            }
+
+            await publisher.StoreScanSummaryAsync(new ScanSummary("S-1", now, now.AddSeconds(2), 2, 2, false, new Dictionary<string, long>()), CancellationToken.None);
+            var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath, "--incomplete");
+            Assert.True(exit == 0, error);
+            var failed = ReadBack(OutPath);
+            Assert.Equal(["P0", "P1"], failed.Select(s => s.Spectrum.Id));
+            Assert.All(failed, s => Assert.Equal("S-1", s.Spectrum.Metadata["scan_id"]));
+            Assert.Equal(["0", "1"], failed.Select(s => s.Spectrum.Metadata["scan_index"]));
+
+            var analysed = Completed("P0", 1).Identification!;
+            Assert.Equal(1, await publisher.StoreReanalysedScanPointsAsync([new ReanalysedScanPoint("P0", "S-1", 0, Measured("P0", 1), analysed)], CancellationToken.None));
+        }
+
+        var (code, _, stderr) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+        Assert.True(code == 0, stderr);
+        var p0 = ReadBack(OutPath).Single(s => s.Spectrum.Id == "P0").Spectrum.Metadata;
+        Assert.Equal("completed", p0["outcome"]);
+        Assert.Equal("S-1", p0["scan_id"]);
+        Assert.Equal("0", p0["scan_index"]);
+        Assert.False(p0.ContainsKey("seq"));
+    }
+
+    [Fact]
     public async Task Export_Since_OnlyRowsStoredAtOrAfterThatTime()
     {
         await StoreMixedAsync();

@@ -129,6 +129,9 @@ internal sealed class MemoryResultPublisher : IResultPublisher
     public ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("MemoryResultPublisher stores nothing as incomplete, so nothing can be re-analysed");
 
+    public ValueTask<int> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("MemoryResultPublisher stores nothing as incomplete, so no scan point can be re-analysed");
+
     public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)
     {
         Add(_summaries, summary);

@@ -27,6 +27,7 @@ public sealed class ReanalysisTests : IDisposable
     private const int DoneEvent = 8077;
     private const int StoppedEvent = 8078;
     private const int SkippedEvent = 8079;
+    private const int ScanEndedEvent = 8031;
     private const string Root = "xrf/v1/default/XRF-TEST-1";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _directory = Directory.CreateTempSubdirectory("xrfedge-reanalysis-").FullName;
@@ -100,6 +101,114 @@ public sealed class ReanalysisTests : IDisposable
         }
 
         Assert.Empty(again.WithEvent(ReanalysedEvent));
+    }
+
+    [Fact]
+    public async Task ScanMeasuredWithoutAModel_RestartWithAModel_EveryFailedPointPublishedReanalysedOnce()
+    {
+        // Until 2026-11-24 a scan point whose analysis failed kept only its "failed" entry in scans/points: its spectrum
+        // was dropped and a map measured while the model was missing was lost for good. 25 points: a scan shorter than a
+        // chunk (MqttResultPublisher.ScanChunkPoints), so every point is committed with the summary.
+        const int points = 25;
+
+        // Run 1: the model file is refused; the whole scan fails. The service then stops (a restart before the load).
+        var measuring = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents()) { ModelRefusal = "model file '/models/m.int8.onnx' is not a readable ONNX model: truncated" }, measuring, ScanOf(points)))
+        {
+            await host.StartAsync();
+            host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+            Assert.True(await Wait.UntilAsync(() => measuring.WithEvent(ScanEndedEvent).Count == 1), "the scan did not end");
+            await host.StopAsync();
+        }
+
+        var measured = ScanChunks();
+        var failed = Assert.Single(measured);
+        string scanId = failed.GetProperty("scan_id").GetString()!;
+        Assert.All(failed.GetProperty("points").EnumerateArray(), p => Assert.Equal("failed", p.GetProperty("outcome").GetString()));
+        Assert.Empty(MiniJsonSchema.Validate("scan-points.schema.json", System.Text.Encoding.UTF8.GetBytes(failed.GetRawText())));
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            Assert.Equal(points, outbox.ReadIncompleteMeasurements(0, 1000).Count); // kept across the restart
+        }
+
+        // Run 2: a model that works; the start-up pass takes the stored points.
+        var log = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe", "Cr") }), log, ScanOf(points)))
+        {
+            await host.StartAsync();
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(DoneEvent).Count + log.WithEvent(StoppedEvent).Count >= 1), "the start-up pass did not end");
+            await host.StopAsync();
+        }
+
+        Assert.Empty(log.WithEvent(StoppedEvent));
+        var reanalysed = ScanChunks().Where(c => c.TryGetProperty("reanalysed", out var r) && r.GetBoolean()).ToList();
+        Assert.NotEmpty(reanalysed);
+        Assert.All(reanalysed, c => Assert.Equal(scanId, c.GetProperty("scan_id").GetString()));
+        Assert.All(reanalysed, c => Assert.Empty(MiniJsonSchema.Validate("scan-points.schema.json", System.Text.Encoding.UTF8.GetBytes(c.GetRawText()))));
+        var again = reanalysed.SelectMany(c => c.GetProperty("points").EnumerateArray()).ToList();
+        Assert.Equal(Enumerable.Range(0, points), again.Select(p => p.GetProperty("i").GetInt32()).Order()); // none lost, none twice
+        Assert.All(again, p => Assert.False(p.TryGetProperty("outcome", out _)));
+        Assert.All(again, p => Assert.Equal(["Fe", "Cr"], p.GetProperty("el").EnumerateObject().Select(e => e.Name)));
+
+        // The failed points' measurement ids name their stored spectra (get_spectrum), before and after the analysis.
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            Assert.Empty(outbox.ReadIncompleteMeasurements(0, 1000));
+            foreach (var p in failed.GetProperty("points").EnumerateArray())
+            {
+                string id = p.GetProperty("measurement_id").GetString()!;
+                Assert.Equal(p.GetProperty("counts").GetInt64(), SpectrumPayload.Decode(outbox.TryGetSpectrum(id)!).TotalCounts);
+            }
+        }
+
+        // Run 3: nothing is analysed or published twice.
+        var third = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe", "Cr") }), third, ScanOf(points)))
+        {
+            await host.StartAsync();
+            Assert.True(await Wait.UntilAsync(() => third.WithEvent(NothingToDoEvent).Count == 1), "the start-up pass did not run");
+            await host.StopAsync();
+        }
+
+        Assert.Equal(reanalysed.Count, ScanChunks().Count(c => c.TryGetProperty("reanalysed", out _)));
+    }
+
+    [Fact]
+    public async Task ScanWithPointsOnnxRuntimeFailed_AfterTheScan_OnlyTheFailedPointsReanalysedOnce()
+    {
+        // ONNX Runtime fails the analysis of the scan's first and third batches (batches of at most 4 points: settings
+        // below); the model stays loaded. Once the summary is stored the failed points are analysed again; the points
+        // that completed are not touched.
+        const int points = 40;
+        int calls = 0;
+        var analyzer = new FakeAnalyzer("Fe") { Fail = _ => Interlocked.Increment(ref calls) is 1 or 3 ? new OnnxRuntimeException(OnnxRuntimeErrorCode.Fail, "allocation failed") : null };
+        var log = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents { Analyzer = analyzer }), log, s =>
+        {
+            ScanOf(points)(s);
+            s.Model.MaxBatchSize = 4;
+        }))
+        {
+            await host.StartAsync();
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(NothingToDoEvent).Count == 1), "the start-up pass did not run");
+            host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(ScanEndedEvent).Count == 1), "the scan did not end");
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(DoneEvent).Count + log.WithEvent(StoppedEvent).Count >= 1), "no pass after the scan");
+            await host.StopAsync();
+        }
+
+        Assert.Empty(log.WithEvent(StoppedEvent));
+        var chunks = ScanChunks();
+        var live = chunks.Where(c => !c.TryGetProperty("reanalysed", out _)).SelectMany(c => c.GetProperty("points").EnumerateArray()).ToList();
+        Assert.Equal(points, live.Count);
+        var failedIndexes = live.Where(p => p.TryGetProperty("outcome", out _)).Select(p => p.GetProperty("i").GetInt32()).Order().ToList();
+        Assert.InRange(failedIndexes.Count, 2, 8); // two failed batches of 1 … 4 points
+        var reanalysed = chunks.Where(c => c.TryGetProperty("reanalysed", out _)).SelectMany(c => c.GetProperty("points").EnumerateArray()).ToList();
+        Assert.Equal(failedIndexes, reanalysed.Select(p => p.GetProperty("i").GetInt32()).Order());
+        Assert.All(reanalysed, p => Assert.Equal(["Fe"], p.GetProperty("el").EnumerateObject().Select(e => e.Name)));
+        using var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath });
+        Assert.Empty(outbox.ReadIncompleteMeasurements(0, 1000));
+        Assert.Equal(failedIndexes.Count, SqliteOutbox.ReadStoredResults(OutboxPath).Count()); // completed points are not stored as results
     }
 
     [Fact]
@@ -546,6 +655,20 @@ public sealed class ReanalysisTests : IDisposable
     }
 
     private string OutboxPath => Path.Combine(_directory, "outbox.db");
+
+    /// <summary>Scan mode, <paramref name="points"/> points per scan.</summary>
+    private static Action<ServiceSettings> ScanOf(int points) => s =>
+    {
+        s.Acquisition.Mode = MeasurementMode.Scan;
+        s.Acquisition.ScanPoints = points;
+    };
+
+    /// <summary>The <c>scans/points</c> payloads in the outbox at <see cref="OutboxPath"/> (no broker: nothing is drained), oldest first.</summary>
+    private List<JsonElement> ScanChunks()
+    {
+        using var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath });
+        return [.. outbox.ReadBatch(0, 100_000).Where(r => r.Topic == $"{Root}/scans/points").Select(r => JsonDocument.Parse(r.Payload).RootElement.Clone())];
+    }
 
     private static List<JsonElement> Topic(IEnumerable<(string Topic, string Payload)> messages, string leaf) =>
         [.. messages.Where(m => m.Topic == $"{Root}/{leaf}").Select(m => JsonDocument.Parse(m.Payload).RootElement)];
