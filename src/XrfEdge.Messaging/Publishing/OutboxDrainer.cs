@@ -51,7 +51,7 @@ internal sealed class OutboxDrainer
     private readonly SqliteOutbox _outbox;
     private readonly IReadOnlyCollection<OutboxKind>? _kinds;
     private readonly int _window;
-    private readonly Func<OutboxRow, bool, MqttOutboundMessage> _encode;
+    private readonly Func<OutboxRow, bool, CancellationToken, Task<MqttPublishOutcome>> _send;
     private readonly Func<bool> _canSend;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -88,13 +88,15 @@ internal sealed class OutboxDrainer
         TimeProvider time,
         StorageRetryBackoff? refusalBackoff = null,
         StorageRetryBackoff? ackBackoff = null,
-        StorageRetryBackoff? passingBackoff = null)
+        StorageRetryBackoff? passingBackoff = null,
+        Func<OutboxRow, bool, CancellationToken, Task<MqttPublishOutcome>>? send = null)
     {
         _transport = transport;
         _outbox = outbox;
         _kinds = kinds;
         _window = Math.Max(1, window);
-        _encode = encode;
+        // A sender of its own lets the Sparkplug node give a row its seq and hand it over as one step (SparkplugNode.SendData).
+        _send = send ?? ((row, historical, cancellationToken) => transport.PublishAsync(encode(row, historical), cancellationToken));
         _canSend = canSend ?? (() => true);
         _logger = logger;
         _time = time;
@@ -257,7 +259,7 @@ internal sealed class OutboxDrainer
     {
         try
         {
-            var task = _transport.PublishAsync(_encode(row, historical), cancellationToken);
+            var task = _send(row, historical, cancellationToken);
             _ = task.ContinueWith(
                 t =>
                 {
