@@ -56,7 +56,6 @@ internal sealed class OutboxDrainer
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Channel<Completion> _acks = Channel.CreateUnbounded<Completion>(new() { SingleReader = true });
     private readonly HashSet<long> _inFlight = [];
     private readonly Lock _gate = new();
     private readonly StorageRetryBackoff _refusalBackoff;
@@ -153,7 +152,24 @@ internal sealed class OutboxDrainer
 #pragma warning disable CA2000
         var slots = new SemaphoreSlim(_window, _window);
 #pragma warning restore CA2000
-        var acks = ProcessAcksAsync(cancellationToken);
+        // Each run has its own acknowledgement channel and starts from a clean slate: the last one completed its channel at
+        // its end, and the rows it left "in flight" or held were never to be answered in it. Until 2026-11-24 a second run
+        // (a publisher stopped and started again in the same process) reused the completed channel: its rows were handed
+        // over and acknowledged but never deleted, and stayed queued to be sent again at the next process start.
+        var channel = Channel.CreateUnbounded<Completion>(new() { SingleReader = true });
+        lock (_gate)
+        {
+            _inFlight.Clear();
+            _heldBack.Clear();
+            _releasedFromHold.Clear();
+            _limitAnswersUnprocessed = 0;
+            _rewindTo = long.MaxValue;
+        }
+
+        // Acknowledged rows whose delete failed are sent again with the msg_id they were stored with, as after a process restart.
+        _awaitingDelete.Clear();
+        Volatile.Write(ref _awaitingDeleteCount, 0);
+        var acks = ProcessAcksAsync(channel.Reader, cancellationToken);
         long cursor = 0;
         try
         {
@@ -221,7 +237,7 @@ internal sealed class OutboxDrainer
 
                         cursor = Math.Max(cursor, row.Id);
                         handed++;
-                        Hand(row, row.CreatedUtc < connectedSince.Value, slots, cancellationToken);
+                        Hand(row, row.CreatedUtc < connectedSince.Value, slots, channel.Writer, cancellationToken);
                     }
 
                     if (handed == 0)
@@ -244,7 +260,7 @@ internal sealed class OutboxDrainer
         }
         finally
         {
-            _acks.Writer.TryComplete();
+            channel.Writer.TryComplete();
             try
             {
                 await acks.ConfigureAwait(false);
@@ -255,7 +271,7 @@ internal sealed class OutboxDrainer
         }
     }
 
-    private void Hand(OutboxRow row, bool historical, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private void Hand(OutboxRow row, bool historical, SemaphoreSlim slots, ChannelWriter<Completion> acks, CancellationToken cancellationToken)
     {
         try
         {
@@ -276,7 +292,7 @@ internal sealed class OutboxDrainer
 
                     // The window slot frees on the broker's answer; the row stays "in flight" (not re-read) until deleted.
                     slots.Release();
-                    _acks.Writer.TryWrite(t.IsCompletedSuccessfully ? new Completion(row, t.Result, null) : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException()));
+                    acks.TryWrite(t.IsCompletedSuccessfully ? new Completion(row, t.Result, null) : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException()));
                 },
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
@@ -292,7 +308,7 @@ internal sealed class OutboxDrainer
             // the reconnect, uncounted. Anything else (MOSQ_ERR_INVAL for a topic libmosquitto rejects, an encoding
             // error) would fail the same way at every try: it is counted and dead-lettered like a broker refusal, or the
             // row would be handed over again at once, for ever, without a log (found 2026-11-23).
-            _acks.Writer.TryWrite(IsLinkFailure(ex) ? new Completion(row, null, ex) : new Completion(row, new MqttPublishOutcome(NotHandedOverReason, "not handed over: " + ex.Message), ex));
+            acks.TryWrite(IsLinkFailure(ex) ? new Completion(row, null, ex) : new Completion(row, new MqttPublishOutcome(NotHandedOverReason, "not handed over: " + ex.Message), ex));
         }
     }
 
@@ -327,7 +343,7 @@ internal sealed class OutboxDrainer
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private async Task ProcessAcksAsync(CancellationToken cancellationToken)
+    private async Task ProcessAcksAsync(ChannelReader<Completion> acks, CancellationToken cancellationToken)
     {
         var batch = new List<Completion>(256);
         var retry = new List<long>(16);
@@ -345,12 +361,12 @@ internal sealed class OutboxDrainer
             // again after the restart, with the msg_id they were stored with.
             if (_awaitingDelete.Count == 0 || cancellationToken.IsCancellationRequested)
             {
-                if (!await _acks.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+                if (!await acks.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
                 {
                     break;
                 }
             }
-            else if (_acks.Reader.Completion.IsCompleted)
+            else if (acks.Completion.IsCompleted)
             {
                 break;
             }
@@ -360,7 +376,7 @@ internal sealed class OutboxDrainer
             retry.Clear();
             unrecorded.Clear();
             passing.Clear();
-            while (batch.Count < 1024 && _acks.Reader.TryRead(out var completion))
+            while (batch.Count < 1024 && acks.TryRead(out var completion))
             {
                 batch.Add(completion);
             }
@@ -377,7 +393,7 @@ internal sealed class OutboxDrainer
                 {
                 }
 
-                while (batch.Count < 1024 && _acks.Reader.TryRead(out var completion))
+                while (batch.Count < 1024 && acks.TryRead(out var completion))
                 {
                     batch.Add(completion);
                 }
