@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Threading.Channels;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Publishing;
 using XrfEdge.Messaging.Tests.Support;
@@ -33,60 +31,16 @@ public sealed class DrainerPassingRefusalTests : IDisposable
 
     private string DbPath => Path.Combine(_directory, "outbox.db");
 
-    /// <summary>A connected transport that answers each publish with the next reason of <see cref="Answers"/>, then 0.</summary>
-    private sealed class FakeQuotaTransport : IMqttTransport
+    /// <summary>An outbox holding <paramref name="count"/> detection rows on topics …/detections/0, /1, … in that order.</summary>
+    private SqliteOutbox OutboxWithRows(int count)
     {
-        public ConcurrentQueue<int> Answers { get; } = new();
-
-        /// <summary>Every publish, in order, with the reason it was answered.</summary>
-        public ConcurrentQueue<(string Topic, int Reason)> Attempts { get; } = new();
-
-        public MqttConnectionState State => MqttConnectionState.Connected;
-
-        public MqttProtocolVersion NegotiatedProtocol => MqttProtocolVersion.V5;
-
-        // Rows stored before this instant count as historical; irrelevant here.
-        public DateTimeOffset? ConnectedSince { get; } = DateTimeOffset.UtcNow.AddDays(-1);
-
-        public long ReconnectCount => 0;
-
-        public int? LastDisconnectCode => null;
-
-#pragma warning disable CS0067 // never raised: the drainer does not listen to it
-        public event EventHandler<MqttStateChangedEventArgs>? StateChanged;
-#pragma warning restore CS0067
-
-        public ChannelReader<MqttInboundMessage> Messages { get; } = Channel.CreateUnbounded<MqttInboundMessage>().Reader;
-
-        public void Start()
+        var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath });
+        for (var i = 0; i < count; i++)
         {
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"acme/dev1/detections/{i}", Payload = [(byte)i] });
         }
 
-        public Task WaitConnectedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public void Subscribe(string topicFilter, int qos)
-        {
-        }
-
-        /// <summary>
-        /// How long each answer takes; zero answers at once. A real broker's answers arrive one by one, so the drainer's
-        /// acknowledgement loop sees them in separate passes; answered at once they all fall into one.
-        /// </summary>
-        public TimeSpan AnswerDelay { get; init; }
-
-        public Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
-        {
-            var reason = Answers.TryDequeue(out var next) ? next : 0;
-            Attempts.Enqueue((message.Topic, reason));
-            var outcome = new MqttPublishOutcome(reason, reason == 0 ? "success" : $"reason 0x{reason:X2}");
-            return AnswerDelay == TimeSpan.Zero
-                ? Task.FromResult(outcome)
-                : Task.Delay(AnswerDelay, CancellationToken.None).ContinueWith(_ => outcome, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        return outbox;
     }
 
     [Theory]
@@ -97,20 +51,12 @@ public sealed class DrainerPassingRefusalTests : IDisposable
         // MaxAttempts 2 and three such answers in a row: counted as refusals, the row would be dead-lettered at the second.
         using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxAttempts = 2 });
         var row = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "acme/dev1/detections", Payload = [1] });
-        var transport = new FakeQuotaTransport();
+        var transport = new FakeMqttTransport();
         transport.Answers.Enqueue(reason);
         transport.Answers.Enqueue(reason);
         transport.Answers.Enqueue(reason);
         var log = new MemoryLoggerFactory();
-        var drainer = new OutboxDrainer(
-            transport,
-            outbox,
-            [OutboxKind.Detection],
-            window: 1,
-            (r, _) => new MqttOutboundMessage { Topic = r.Topic, Payload = r.Payload, Qos = r.Qos },
-            canSend: null,
-            log,
-            TimeProvider.System);
+        var drainer = transport.DrainDetections(outbox, log);
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
@@ -141,25 +87,13 @@ public sealed class DrainerPassingRefusalTests : IDisposable
         // held in turn): the broker was hammered for the whole spell. Ten rows, the first answered 0x97, the rest
         // accepted; the clock is moved by hand, so the back-off (1 s, StorageRetryBackoff.DefaultInitial) ends only when
         // the test moves it.
-        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath });
-        for (var i = 0; i < 10; i++)
-        {
-            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"acme/dev1/detections/{i}", Payload = [(byte)i] });
-        }
+        using var outbox = OutboxWithRows(10);
 
-        var transport = new FakeQuotaTransport { AnswerDelay = TimeSpan.FromMilliseconds(20) };
+        var transport = new FakeMqttTransport { AnswerDelay = TimeSpan.FromMilliseconds(20) };
         transport.Answers.Enqueue(QuotaExceeded);
         var log = new MemoryLoggerFactory();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var drainer = new OutboxDrainer(
-            transport,
-            outbox,
-            [OutboxKind.Detection],
-            window: 1,
-            (r, _) => new MqttOutboundMessage { Topic = r.Topic, Payload = r.Payload, Qos = r.Qos },
-            canSend: null,
-            log,
-            clock);
+        var drainer = transport.DrainDetections(outbox, log, clock);
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
@@ -210,13 +144,9 @@ public sealed class DrainerPassingRefusalTests : IDisposable
         // row held back for a limit is accepted and the broker has named none for 30 s of sending. Ten limited answers
         // among twenty rows, each answer after 20 ms (any delay that lets the acknowledgement loop see them one by one); the
         // clock is moved by hand, so no held-back row is sent again before the test moves it.
-        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath });
-        for (var i = 0; i < 20; i++)
-        {
-            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"acme/dev1/detections/{i}", Payload = [(byte)i] });
-        }
+        using var outbox = OutboxWithRows(20);
 
-        var transport = new FakeQuotaTransport { AnswerDelay = TimeSpan.FromMilliseconds(20) };
+        var transport = new FakeMqttTransport { AnswerDelay = TimeSpan.FromMilliseconds(20) };
         for (var i = 0; i < 10; i++)
         {
             transport.Answers.Enqueue(QuotaExceeded);
@@ -225,15 +155,7 @@ public sealed class DrainerPassingRefusalTests : IDisposable
 
         var log = new MemoryLoggerFactory();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var drainer = new OutboxDrainer(
-            transport,
-            outbox,
-            [OutboxKind.Detection],
-            window: 1,
-            (r, _) => new MqttOutboundMessage { Topic = r.Topic, Payload = r.Payload, Qos = r.Qos },
-            canSend: null,
-            log,
-            clock);
+        var drainer = transport.DrainDetections(outbox, log, clock);
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
