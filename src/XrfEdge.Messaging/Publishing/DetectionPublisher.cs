@@ -338,7 +338,8 @@ public sealed class DetectionPublisher : IAsyncDisposable
         }
         else
         {
-            await WaitDirectAsync(keptPublished, timeout.Token).ConfigureAwait(false);
+            // Link down: libmosquitto keeps it for the next connect; waiting for an answer would only delay the stop by 5 s.
+            _ = keptPublished.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
