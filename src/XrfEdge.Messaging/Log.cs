@@ -66,7 +66,7 @@ internal static partial class Log
     [LoggerMessage(7024, LogLevel.Error, "Outbox byte cap reached ({Bytes} of {MaxBytes}) under RejectNew: new result REFUSED")]
     public static partial void OutboxCapReached(ILogger logger, long bytes, long maxBytes);
 
-    [LoggerMessage(7029, LogLevel.Warning, "Broker answered outbox row {RowId} on '{Topic}' with reason 0x{Reason:X2} ({Description}), a limit of the broker, not a fault of the row: not counted towards dead-lettering; rows so answered are sent again after a back-off (1 s, doubling up to 30 s while it lasts; reminders: event 7045)")]
+    [LoggerMessage(7029, LogLevel.Warning, "Broker answered outbox row {RowId} on '{Topic}' with reason 0x{Reason:X2} ({Description}), a limit of the broker, not a fault of the row: not counted towards dead-lettering; all outbox sending pauses for a back-off (1 s, doubling up to 30 s while it lasts; reminders: event 7045), then rows so answered go first")]
     public static partial void PassingRefusal(ILogger logger, long rowId, string topic, int reason, string description);
 
     [LoggerMessage(7045, LogLevel.Warning, "Broker still answers outbox rows with a limit of its own (last reason 0x{Reason:X2}): {Answers} such answers since {Since:O}; {HeldBack} rows held back, next attempt in {Seconds:F0} s")]

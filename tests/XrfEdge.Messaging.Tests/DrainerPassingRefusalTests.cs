@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Threading.Channels;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Publishing;
 using XrfEdge.Messaging.Tests.Support;
@@ -33,60 +31,16 @@ public sealed class DrainerPassingRefusalTests : IDisposable
 
     private string DbPath => Path.Combine(_directory, "outbox.db");
 
-    /// <summary>A connected transport that answers each publish with the next reason of <see cref="Answers"/>, then 0.</summary>
-    private sealed class FakeQuotaTransport : IMqttTransport
+    /// <summary>An outbox holding <paramref name="count"/> detection rows on topics …/detections/0, /1, … in that order.</summary>
+    private SqliteOutbox OutboxWithRows(int count)
     {
-        public ConcurrentQueue<int> Answers { get; } = new();
-
-        /// <summary>Every publish, in order, with the reason it was answered.</summary>
-        public ConcurrentQueue<(string Topic, int Reason)> Attempts { get; } = new();
-
-        public MqttConnectionState State => MqttConnectionState.Connected;
-
-        public MqttProtocolVersion NegotiatedProtocol => MqttProtocolVersion.V5;
-
-        // Rows stored before this instant count as historical; irrelevant here.
-        public DateTimeOffset? ConnectedSince { get; } = DateTimeOffset.UtcNow.AddDays(-1);
-
-        public long ReconnectCount => 0;
-
-        public int? LastDisconnectCode => null;
-
-#pragma warning disable CS0067 // never raised: the drainer does not listen to it
-        public event EventHandler<MqttStateChangedEventArgs>? StateChanged;
-#pragma warning restore CS0067
-
-        public ChannelReader<MqttInboundMessage> Messages { get; } = Channel.CreateUnbounded<MqttInboundMessage>().Reader;
-
-        public void Start()
+        var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath });
+        for (var i = 0; i < count; i++)
         {
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"acme/dev1/detections/{i}", Payload = [(byte)i] });
         }
 
-        public Task WaitConnectedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public void Subscribe(string topicFilter, int qos)
-        {
-        }
-
-        /// <summary>
-        /// How long each answer takes; zero answers at once. A real broker's answers arrive one by one, so the drainer's
-        /// acknowledgement loop sees them in separate passes; answered at once they all fall into one.
-        /// </summary>
-        public TimeSpan AnswerDelay { get; init; }
-
-        public Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
-        {
-            var reason = Answers.TryDequeue(out var next) ? next : 0;
-            Attempts.Enqueue((message.Topic, reason));
-            var outcome = new MqttPublishOutcome(reason, reason == 0 ? "success" : $"reason 0x{reason:X2}");
-            return AnswerDelay == TimeSpan.Zero
-                ? Task.FromResult(outcome)
-                : Task.Delay(AnswerDelay, CancellationToken.None).ContinueWith(_ => outcome, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        return outbox;
     }
 
     [Theory]
@@ -97,20 +51,12 @@ public sealed class DrainerPassingRefusalTests : IDisposable
         // MaxAttempts 2 and three such answers in a row: counted as refusals, the row would be dead-lettered at the second.
         using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxAttempts = 2 });
         var row = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "acme/dev1/detections", Payload = [1] });
-        var transport = new FakeQuotaTransport();
+        var transport = new FakeMqttTransport();
         transport.Answers.Enqueue(reason);
         transport.Answers.Enqueue(reason);
         transport.Answers.Enqueue(reason);
         var log = new MemoryLoggerFactory();
-        var drainer = new OutboxDrainer(
-            transport,
-            outbox,
-            [OutboxKind.Detection],
-            window: 1,
-            (r, _) => new MqttOutboundMessage { Topic = r.Topic, Payload = r.Payload, Qos = r.Qos },
-            canSend: null,
-            log,
-            TimeProvider.System);
+        var drainer = transport.DrainDetections(outbox, log);
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
@@ -134,21 +80,73 @@ public sealed class DrainerPassingRefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task Drainer_BrokerNamesAQuota_NothingSentUntilTheBackOffEndsThenTheRowsInOrder()
+    {
+        // A broker that enforces a publish-rate quota answers 0x97 when the backlog drains too fast. Until 2026-11-24 the
+        // drainer held the refused row back but went on handing the rows behind it over at full speed (each refused and
+        // held in turn): the broker was hammered for the whole spell. Ten rows, the first answered 0x97, the rest
+        // accepted; the clock is moved by hand, so the back-off (1 s, StorageRetryBackoff.DefaultInitial) ends only when
+        // the test moves it.
+        using var outbox = OutboxWithRows(10);
+
+        var transport = new FakeMqttTransport { AnswerDelay = TimeSpan.FromMilliseconds(20) };
+        transport.Answers.Enqueue(QuotaExceeded);
+        var log = new MemoryLoggerFactory();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var drainer = transport.DrainDetections(outbox, log, clock);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            await Waiting.UntilAsync(() => drainer.HeldBack == 1, "the refused row held back", timeoutSeconds: 60);
+
+            // Three more passes of the send loop (woken by hand, or by its 1-s idle tick) with the back-off still running.
+            for (var pass = 0; pass < 3; pass++)
+            {
+                var passes = drainer.SendPasses;
+                drainer.Wake();
+                await Waiting.UntilAsync(() => drainer.SendPasses > passes, "a send pass", timeoutSeconds: 60);
+            }
+
+            Assert.Equal(["acme/dev1/detections/0"], transport.Attempts.Select(a => a.Topic));
+
+            // Half the back-off: still paused.
+            clock.Advance(TimeSpan.FromMilliseconds(500));
+            var before = drainer.SendPasses;
+            drainer.Wake();
+            await Waiting.UntilAsync(() => drainer.SendPasses > before + 1, "two send passes", timeoutSeconds: 60);
+            Assert.Single(transport.Attempts);
+
+            // The back-off over: the held row first, then the rest, in order.
+            clock.Advance(TimeSpan.FromMilliseconds(500));
+            drainer.Wake();
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "every row delivered", timeoutSeconds: 60);
+            Assert.Equal(
+                ["acme/dev1/detections/0", .. Enumerable.Range(0, 10).Select(i => $"acme/dev1/detections/{i}")],
+                transport.Attempts.Select(a => a.Topic));
+            Assert.Single(log.WithEvent(PassingRefusalEvent));
+            Assert.Empty(log.WithEvent(PublishRefusedEvent));
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+
+    [Fact]
     public async Task Drainer_BrokerUnderAQuotaAcceptsEveryOtherRow_OneSpellLoggedNotOnePerRefusal()
     {
         // A rate quota (0x97) lets some rows through and answers the rest: accepted and limited answers alternate. Each
         // accepted row ended the "spell" (7046) and the next limited one began a new one, logged in full (7029): two log
         // lines per row of a backlog, the flood the back-off's log budget exists to prevent. The spell lasts until every
-        // row held back for a limit is accepted. Ten limited answers among twenty rows, each answer after 20 ms (any delay that
-        // lets the acknowledgement loop see them one by one); the clock is moved by hand, so no held-back row is sent
-        // again before the test moves it.
-        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath });
-        for (var i = 0; i < 20; i++)
-        {
-            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"acme/dev1/detections/{i}", Payload = [(byte)i] });
-        }
+        // row held back for a limit is accepted and the broker has named none for 30 s of sending. Ten limited answers
+        // among twenty rows, each answer after 20 ms (any delay that lets the acknowledgement loop see them one by one); the
+        // clock is moved by hand, so no held-back row is sent again before the test moves it.
+        using var outbox = OutboxWithRows(20);
 
-        var transport = new FakeQuotaTransport { AnswerDelay = TimeSpan.FromMilliseconds(20) };
+        var transport = new FakeMqttTransport { AnswerDelay = TimeSpan.FromMilliseconds(20) };
         for (var i = 0; i < 10; i++)
         {
             transport.Answers.Enqueue(QuotaExceeded);
@@ -157,27 +155,41 @@ public sealed class DrainerPassingRefusalTests : IDisposable
 
         var log = new MemoryLoggerFactory();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var drainer = new OutboxDrainer(
-            transport,
-            outbox,
-            [OutboxKind.Detection],
-            window: 1,
-            (r, _) => new MqttOutboundMessage { Topic = r.Topic, Payload = r.Payload, Qos = r.Qos },
-            canSend: null,
-            log,
-            clock);
+        var drainer = transport.DrainDetections(outbox, log, clock);
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
         {
-            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 10 && drainer.HeldBack == 10, "the ten accepted rows delivered, ten held back", timeoutSeconds: 60);
+            // Each refusal pauses the drainer for its back-off step (1, 2, 4, 8, 16, 30 s); moved by the cap (30 s,
+            // StorageRetryBackoff.DefaultCap) each time, the held row goes again and is accepted, and the next row is
+            // refused. A row accepted right after a pause is no sign the quota has passed: one spell throughout.
+            while (true)
+            {
+                await Waiting.UntilAsync(() => drainer.HeldBack == 1 || outbox.GetStatistics().Depth == 0, "a row held back, or every row delivered", timeoutSeconds: 60);
+                if (outbox.GetStatistics().Depth == 0)
+                {
+                    break;
+                }
+
+                var attempts = transport.Attempts.Count;
+                clock.Advance(TimeSpan.FromSeconds(30));
+                drainer.Wake();
+                await Waiting.UntilAsync(
+                    () => (transport.Attempts.Count >= attempts + 2 && drainer.HeldBack == 1) || outbox.GetStatistics().Depth == 0,
+                    "the held row accepted and the next one held back", timeoutSeconds: 60);
+            }
+
+            Assert.Equal(10, transport.Attempts.Count(a => a.Reason == QuotaExceeded));
             Assert.Single(log.WithEvent(PassingRefusalEvent));
             Assert.Empty(log.WithEvent(PassingRefusalEndedEvent));
 
-            // Past the longest back-off (30 s, StorageRetryBackoff.DefaultCap): the held rows go again and are accepted.
-            clock.Advance(TimeSpan.FromMinutes(1));
+            // A row accepted the cap (30 s) after the last pause ended, with no limit named since, ends the spell, once.
+            clock.Advance(TimeSpan.FromSeconds(31));
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "acme/dev1/detections/20", Payload = [20] });
             drainer.Wake();
-            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "every row delivered", timeoutSeconds: 60);
+            // The end is logged after the delete: wait for the log, not the depth.
+            await Waiting.UntilAsync(() => log.WithEvent(PassingRefusalEndedEvent).Count > 0, "the spell's end logged (7046)", timeoutSeconds: 60);
+            Assert.Equal(0, outbox.GetStatistics().Depth);
             Assert.Single(log.WithEvent(PassingRefusalEvent));
             Assert.Single(log.WithEvent(PassingRefusalEndedEvent));
             Assert.Equal(0, outbox.GetStatistics().DeadLettered);

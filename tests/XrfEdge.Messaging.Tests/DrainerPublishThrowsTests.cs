@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Publishing;
@@ -36,103 +34,6 @@ public sealed class DrainerPublishThrowsTests : IDisposable
 
     private string DbPath => Path.Combine(_directory, "outbox.db");
 
-    /// <summary>A transport whose publish throws what <see cref="Throw"/> says; its connection is switched by the test.</summary>
-    private sealed class FakeThrowingTransport : IMqttTransport
-    {
-        private readonly Lock _gate = new();
-        private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private DateTimeOffset? _connectedSince;
-
-        public FakeThrowingTransport() => Connect();
-
-        public Func<MqttOutboundMessage, Exception?> Throw { get; set; } = _ => null;
-
-        /// <summary>Every publish tried, thrown or not, in order.</summary>
-        public ConcurrentQueue<string> Attempts { get; } = new();
-
-        /// <summary>Topics accepted.</summary>
-        public ConcurrentQueue<string> Delivered { get; } = new();
-
-        public MqttConnectionState State => ConnectedSince is null ? MqttConnectionState.Connecting : MqttConnectionState.Connected;
-
-        public MqttProtocolVersion NegotiatedProtocol => MqttProtocolVersion.V5;
-
-        public DateTimeOffset? ConnectedSince
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return _connectedSince;
-                }
-            }
-        }
-
-        public long ReconnectCount => 0;
-
-        public int? LastDisconnectCode => null;
-
-#pragma warning disable CS0067 // never raised: the drainer does not listen to it
-        public event EventHandler<MqttStateChangedEventArgs>? StateChanged;
-#pragma warning restore CS0067
-
-        public ChannelReader<MqttInboundMessage> Messages { get; } = Channel.CreateUnbounded<MqttInboundMessage>().Reader;
-
-        public void Connect()
-        {
-            lock (_gate)
-            {
-                // Rows stored before this instant count as historical; irrelevant here.
-                _connectedSince = DateTimeOffset.UtcNow.AddDays(-1);
-                _connected.TrySetResult();
-            }
-        }
-
-        public void Disconnect()
-        {
-            lock (_gate)
-            {
-                _connectedSince = null;
-                if (_connected.Task.IsCompleted)
-                {
-                    _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-            }
-        }
-
-        public void Start()
-        {
-        }
-
-        public Task WaitConnectedAsync(CancellationToken cancellationToken)
-        {
-            lock (_gate)
-            {
-                return _connected.Task.WaitAsync(cancellationToken);
-            }
-        }
-
-        public void Subscribe(string topicFilter, int qos)
-        {
-        }
-
-        public Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
-        {
-            Attempts.Enqueue(message.Topic);
-            if (Throw(message) is { } error)
-            {
-                throw error;
-            }
-
-            Delivered.Enqueue(message.Topic);
-            return Task.FromResult(new MqttPublishOutcome(0, "success"));
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-
     private List<(string Topic, long LastError)> DeadLetters()
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
@@ -149,16 +50,6 @@ public sealed class DrainerPublishThrowsTests : IDisposable
         return rows;
     }
 
-    private static OutboxDrainer Drainer(FakeThrowingTransport transport, SqliteOutbox outbox, MemoryLoggerFactory log) => new(
-        transport,
-        outbox,
-        [OutboxKind.Detection],
-        window: 1,
-        (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
-        canSend: null,
-        log,
-        TimeProvider.System);
-
     [Theory]
     [InlineData("inval")]
     [InlineData("unexpected")]
@@ -169,13 +60,13 @@ public sealed class DrainerPublishThrowsTests : IDisposable
         var poison = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "acme/dev1/bad#", Payload = [1] });
         outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "acme/dev1/detections", Payload = [2] });
         var log = new MemoryLoggerFactory();
-        var transport = new FakeThrowingTransport
+        var transport = new FakeMqttTransport
         {
             Throw = m => !m.Topic.EndsWith('#') ? null
                 : failure == "inval" ? new MqttException($"Publishing to '{m.Topic}' failed: Invalid arguments provided. (rc {MosqErrInval}).", MosqErrInval)
                 : new ArgumentException("unexpected", nameof(m)),
         };
-        var drainer = Drainer(transport, outbox, log);
+        var drainer = transport.DrainDetections(outbox, log);
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try
@@ -186,7 +77,7 @@ public sealed class DrainerPublishThrowsTests : IDisposable
                 () => outbox.GetStatistics() is { Depth: 0, DeadLettered: 1 } && log.WithEvent(PublishThrewEvent).Count >= 3 && drainer.RefusedTotal >= 3 && drainer.InFlight == 0,
                 "poison row dead-lettered and its three attempts logged, the row behind it delivered");
             Assert.Equal(["acme/dev1/detections"], transport.Delivered);
-            Assert.Equal(3, transport.Attempts.Count(t => t == "acme/dev1/bad#"));
+            Assert.Equal(3, transport.Attempts.Count(a => a.Topic == "acme/dev1/bad#"));
 
             var logged = log.WithEvent(PublishThrewEvent);
             Assert.Equal(3, logged.Count);
@@ -210,7 +101,7 @@ public sealed class DrainerPublishThrowsTests : IDisposable
         using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxAttempts = 3 });
         outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "acme/dev1/detections", Payload = [1] });
         var log = new MemoryLoggerFactory();
-        var transport = new FakeThrowingTransport();
+        var transport = new FakeMqttTransport();
         var linkUp = 0;
 
         // The link drops inside the publish: libmosquitto answers MOSQ_ERR_NO_CONN for a QoS 0 publish while offline.
@@ -224,7 +115,7 @@ public sealed class DrainerPublishThrowsTests : IDisposable
             transport.Disconnect();
             return new MqttException($"Publishing to '{m.Topic}' failed: The client is not currently connected. (rc {MosqErrNoConn}).", MosqErrNoConn);
         };
-        var drainer = Drainer(transport, outbox, log);
+        var drainer = transport.DrainDetections(outbox, log);
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
         try

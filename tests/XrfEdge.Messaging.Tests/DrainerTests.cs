@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using XrfEdge.Messaging.Outbox;
@@ -164,6 +165,32 @@ public sealed class DrainerTests : IDisposable
         Assert.Equal(0, publisher.InFlight);
         Assert.DoesNotContain(subscriber.Received, m => m.Topic == Topics.Detections);
 
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Publisher_StoppedAndStartedAgainInTheSameProcess_RowsStillDeletedOnTheirPuback()
+    {
+        // The drainer's acknowledgement channel was completed when its run ended and never renewed, so after a restart of
+        // the publisher in the same process every row was handed over and acknowledged by the broker but never deleted:
+        // it stayed queued, "in flight" for good, and was sent again after the next process start (found 2026-11-24).
+        using var broker = MosquittoBroker.Started();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, $"{Topics.Root}/#");
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath });
+        var transportOptions = Program.ChildTransport(broker.Port, "drain-restart");
+        DetectionPublisher.ConfigureAvailability(transportOptions, Topics);
+        await using var transport = new MosquittoTransport(transportOptions);
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, new PublisherOptions { HealthInterval = TimeSpan.FromHours(1) });
+
+        await publisher.StartAsync(CancellationToken.None);
+        publisher.Enqueue(TestData.Measurement("M-1"));
+        await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0 && publisher.SentTotal == 1, "the first row delivered and deleted");
+        await publisher.StopAsync(CancellationToken.None);
+
+        await publisher.StartAsync(CancellationToken.None);
+        publisher.Enqueue(TestData.Measurement("M-2"));
+        await subscriber.WaitForAsync(m => m.Topic == Topics.Detections && Encoding.UTF8.GetString(m.Payload).Contains("M-2", StringComparison.Ordinal), 30);
+        await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0 && publisher.SentTotal == 2 && publisher.InFlight == 0, "the second row deleted after its PUBACK", timeoutSeconds: 30);
         await publisher.StopAsync(CancellationToken.None);
     }
 

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Google.Protobuf;
 using XrfEdge.Messaging.Adapters;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Tests.Support;
 using XrfEdge.Messaging.Transport;
 using SpPayload = XrfEdge.Messaging.Sparkplug.Payload;
 
@@ -15,6 +17,13 @@ namespace XrfEdge.Messaging.Tests;
 /// </summary>
 public sealed class SparkplugOrderTests : IDisposable
 {
+    // Sparkplug B 3.0 §6.4.16, "Data Types": Int64 = 4, Boolean = 11.
+    private const uint Int64Type = 4;
+    private const uint BooleanType = 11;
+
+    // The node's alias for Detections/Seq (SparkplugNode.Metrics).
+    private const ulong DetectionSeqAlias = 3;
+
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-spborder-" + Guid.NewGuid().ToString("N")[..12]);
 
     public SparkplugOrderTests() => Directory.CreateDirectory(_directory);
@@ -54,7 +63,8 @@ public sealed class SparkplugOrderTests : IDisposable
         {
         }
 
-        public Task WaitConnectedAsync(CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken);
+        public Task WaitConnectedAsync(CancellationToken cancellationToken) =>
+            State == MqttConnectionState.Connected ? Task.CompletedTask : Task.Delay(Timeout.Infinite, cancellationToken);
 
         public void Subscribe(string topicFilter, int qos)
         {
@@ -96,5 +106,52 @@ public sealed class SparkplugOrderTests : IDisposable
         var order = transport.Published.Select(m => (m.Topic, SpPayload.Parser.ParseFrom(m.Payload.Span).Seq)).ToList();
         Assert.Equal((node.BirthTopic, 0ul), order[0]);
         Assert.Equal([.. Enumerable.Range(1, order.Count - 1).Select(i => (node.DataTopic, (ulong)i))], order.Skip(1));
+    }
+
+    [Fact]
+    public async Task Rebirth_WhileTheDrainerHandsAnNdataOver_EveryNdataAfterTheNewNbirthCarriesItsSeq()
+    {
+        // A host asks for a rebirth (NCMD Node Control/Rebirth) while the drainer is handing a stored NDATA row over.
+        // Until 2026-11-24 the row's seq was taken when it was encoded, before the hand-over: a rebirth in between reset
+        // the seq and published the NBIRTH, and the row followed it with the previous birth's seq (1 after the new
+        // NBIRTH, then 1 again for the next row), an out-of-order seq for which a host may ask for yet another rebirth.
+        // Three rows; the rebirth comes from the node's command loop (another thread) during the first row's hand-over.
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
+        var transport = new ReentrantTransport();
+        await using var node = new SparkplugNode(transport, outbox, "acme", "XRF-0042");
+        for (var i = 0; i < 3; i++)
+        {
+            var data = new SpPayload { Timestamp = 1_700_000_000_000 };
+            data.Metrics.Add(new SpPayload.Types.Metric { Alias = DetectionSeqAlias, Datatype = Int64Type, LongValue = (ulong)i });
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.SparkplugData, Topic = node.DataTopic, Payload = data.ToByteArray(), Qos = 0 });
+        }
+
+        var rebirth = new SpPayload { Timestamp = 1_700_000_000_000 };
+        rebirth.Metrics.Add(new SpPayload.Types.Metric { Name = "Node Control/Rebirth", Datatype = BooleanType, BooleanValue = true });
+        var asked = 0;
+        transport.DuringPublish = m =>
+        {
+            if (m.Topic == node.DataTopic && Interlocked.Exchange(ref asked, 1) == 0)
+            {
+                transport.Inbound.Writer.TryWrite(new MqttInboundMessage { Topic = node.CommandTopic, Payload = rebirth.ToByteArray(), Qos = 1 });
+
+                // Before the fix the second NBIRTH is handed over within milliseconds, ahead of this row; with it, the
+                // rebirth waits for this hand-over, so this wait runs to its bound (3 s; a failure bound, not a timing
+                // assertion).
+                SpinWait.SpinUntil(() => transport.Published.Count(p => p.Topic == node.BirthTopic) >= 2, TimeSpan.FromSeconds(3));
+            }
+        };
+
+        transport.Connect();
+        await node.StartAsync(CancellationToken.None);
+        await Waiting.UntilAsync(
+            () => outbox.GetStatistics().Depth == 0 && transport.Published.Count(p => p.Topic == node.BirthTopic) == 2,
+            "three rows sent and the rebirth done", timeoutSeconds: 60);
+
+        var order = transport.Published.Select(m => (m.Topic, SpPayload.Parser.ParseFrom(m.Payload.Span).Seq)).ToList();
+        var lastBirth = order.FindLastIndex(o => o.Topic == node.BirthTopic);
+        var afterBirth = order.Skip(lastBirth + 1).ToList();
+        Assert.NotEmpty(afterBirth);
+        Assert.Equal([.. Enumerable.Range(1, afterBirth.Count).Select(i => (node.DataTopic, (ulong)i))], afterBirth);
     }
 }

@@ -50,6 +50,10 @@ public sealed class SparkplugNode : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly OutboxDrainer _drainer;
     private readonly Lock _gate = new();
+
+    // Held while a message takes its seq and is handed to the transport, NBIRTH included, so that the hand-over order is
+    // the seq order: every NDATA handed over after an NBIRTH carries a seq of that birth.
+    private readonly Lock _sendGate = new();
     private long _bdSeq;
     private int _seq;
     private bool _birthSent;
@@ -85,7 +89,7 @@ public sealed class SparkplugNode : IAsyncDisposable
         _hostOnline = primaryHostId is null;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
-        _drainer = new OutboxDrainer(transport, outbox, [OutboxKind.SparkplugData], 10, EncodeData, CanSend, _logger, _time);
+        _drainer = new OutboxDrainer(transport, outbox, [OutboxKind.SparkplugData], 10, EncodeData, CanSend, _logger, _time, send: SendData);
         _transport.StateChanged += OnStateChanged;
     }
 
@@ -248,9 +252,14 @@ public sealed class SparkplugNode : IAsyncDisposable
         AddDouble(payload, 8, now, health.DeadTimePercent);
         payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 9, Timestamp = now, Datatype = Int64Type, LongValue = (ulong)outbox.Depth });
         payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 10, Timestamp = now, Datatype = Int64Type, LongValue = (ulong)outbox.EvictedTotal });
-        payload.Seq = NextSeq();
-        _ = _transport.PublishAsync(new MqttOutboundMessage { Topic = DataTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None)
-            .ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        Task<MqttPublishOutcome> sent;
+        lock (_sendGate)
+        {
+            payload.Seq = NextSeq();
+            sent = _transport.PublishAsync(new MqttOutboundMessage { Topic = DataTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None);
+        }
+
+        _ = sent.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
     }
 
     /// <summary>Subscribes NCMD (and the primary host's STATE), starts the transport and the NDATA drain loop.</summary>
@@ -370,6 +379,20 @@ public sealed class SparkplugNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The drainer's hand-over of an NDATA row: its seq is taken and the message handed to the transport as one step, so a
+    /// rebirth cannot come between them. Until 2026-11-24 the seq was taken when the row was encoded, before the
+    /// hand-over: a rebirth in between let the row follow the new NBIRTH with the previous birth's seq, and a host that
+    /// sees an out-of-order seq may ask for yet another rebirth.
+    /// </summary>
+    private Task<MqttPublishOutcome> SendData(OutboxRow row, bool historical, CancellationToken cancellationToken)
+    {
+        lock (_sendGate)
+        {
+            return _transport.PublishAsync(EncodeData(row, historical), cancellationToken);
+        }
+    }
+
     private MqttOutboundMessage EncodeData(OutboxRow row, bool historical)
     {
         var payload = SpPayload.Parser.ParseFrom(row.Payload);
@@ -434,18 +457,23 @@ public sealed class SparkplugNode : IAsyncDisposable
         // NDATA waits (CanSend false) until the NBIRTH has been handed to the library, so no NDATA can overtake it, and
         // none keeps a seq of the previous birth (spec O: NBIRTH first, seq 0, then +1). Until 2026-11-23 sending was
         // allowed before the NBIRTH was published, so health or a backlog row could go out ahead of it.
-        lock (_gate)
+        Task<MqttPublishOutcome> born;
+        lock (_sendGate)
         {
-            _seq = 0;
-            _birthSent = false;
+            lock (_gate)
+            {
+                _seq = 0;
+                _birthSent = false;
+            }
+
+            born = _transport.PublishAsync(new MqttOutboundMessage { Topic = BirthTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None);
+            lock (_gate)
+            {
+                _birthSent = _hostOnline;
+            }
         }
 
-        _ = _transport.PublishAsync(new MqttOutboundMessage { Topic = BirthTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None)
-            .ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-        lock (_gate)
-        {
-            _birthSent = _hostOnline;
-        }
+        _ = born.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
 
         _drainer.Wake();
     }

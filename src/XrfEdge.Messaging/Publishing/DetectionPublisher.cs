@@ -45,6 +45,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
     private readonly Lock _statusGate = new();
     private bool _statusUnanswered;            // a status is with the transport, its answer not yet in; guarded by _statusGate
     private MqttOutboundMessage? _statusNext;  // the newest status made meanwhile, sent on that answer; guarded by _statusGate
+    private int _statusEpoch;                  // counts stops: a chain begun before one leaves the slot alone; guarded by _statusGate
 
     /// <summary>Creates the publisher.</summary>
     /// <param name="transport">The native-tree MQTT connection (its will/birth set by <see cref="ConfigureAvailability"/>).</param>
@@ -179,7 +180,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// kept, replacing any kept before, and sent when the broker answers the first: so at most one stale status waits
     /// with libmosquitto however long the link stays away, and the newest is retained last. Until 2026-11-24 (second
     /// review) every change made out of range was handed over, kept until the link returned and replayed as a burst of
-    /// stale states.
+    /// stale states. <see cref="StopAsync"/> empties the slot: a kept status is handed over ahead of <c>offline</c>.
     /// </summary>
     public async Task PublishStatusAsync(InstrumentStatus status, CancellationToken cancellationToken)
     {
@@ -191,6 +192,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
             Retain = true,
             ContentType = "application/json",
         };
+        int epoch;
         lock (_statusGate)
         {
             if (_statusUnanswered)
@@ -200,13 +202,17 @@ public sealed class DetectionPublisher : IAsyncDisposable
             }
 
             _statusUnanswered = true;
+            epoch = _statusEpoch;
         }
 
-        await WaitDirectAsync(PublishStatusChainAsync(message, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await WaitDirectAsync(PublishStatusChainAsync(message, epoch, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Publishes <paramref name="message"/>, then on each answer the newest status kept meanwhile, until none is.</summary>
-    private async Task PublishStatusChainAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes <paramref name="message"/>, then on each answer the newest status kept meanwhile, until none is, or until
+    /// a stop (a newer <paramref name="epoch"/>) has taken the slot over.
+    /// </summary>
+    private async Task PublishStatusChainAsync(MqttOutboundMessage message, int epoch, CancellationToken cancellationToken)
     {
         try
         {
@@ -215,6 +221,12 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 await PublishAndReportAsync(message, cancellationToken).ConfigureAwait(false);
                 lock (_statusGate)
                 {
+                    if (epoch != _statusEpoch)
+                    {
+                        // Stopped meanwhile: the stop handed the kept status over and reset the slot for the next start.
+                        return;
+                    }
+
                     if (_statusNext is not { } next)
                     {
                         _statusUnanswered = false;
@@ -234,8 +246,11 @@ public sealed class DetectionPublisher : IAsyncDisposable
             // The transport disposed under it: nothing more can be sent; a later status starts afresh.
             lock (_statusGate)
             {
-                _statusUnanswered = false;
-                _statusNext = null;
+                if (epoch == _statusEpoch)
+                {
+                    _statusUnanswered = false;
+                    _statusNext = null;
+                }
             }
 
             throw;
@@ -288,8 +303,9 @@ public sealed class DetectionPublisher : IAsyncDisposable
     }
 
     /// <summary>
-    /// Publishes retained <c>offline</c> (a clean DISCONNECT suppresses the will), stops the loops and the transport.
-    /// Unacknowledged rows stay in the outbox and are sent after the next start.
+    /// Hands over the status kept behind an unanswered one (<see cref="PublishStatusAsync"/>), publishes retained
+    /// <c>offline</c> (a clean DISCONNECT suppresses the will), stops the loops and the transport. Unacknowledged rows
+    /// stay in the outbox and are sent after the next start.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -298,11 +314,32 @@ public sealed class DetectionPublisher : IAsyncDisposable
             return;
         }
 
+        // The status slot is emptied here, its kept status handed over ahead of "offline", and the slot starts afresh.
+        // Until 2026-11-24 the stop left it as it was: the transport's stop failed the unanswered status, whereupon the
+        // kept one was handed to the stopped transport after "offline" (libmosquitto sends it at the next connect), and
+        // after a restart in the same process every new status was only kept, behind that stale one, until the broker
+        // answered it.
+        MqttOutboundMessage? kept;
+        lock (_statusGate)
+        {
+            kept = _statusNext;
+            _statusNext = null;
+            _statusUnanswered = false;
+            _statusEpoch++;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        var keptPublished = kept is null ? Task.CompletedTask : PublishAndReportAsync(kept, timeout.Token);
         if (_transport.State == MqttConnectionState.Connected)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await PublishDirectAsync(new MqttOutboundMessage { Topic = _topics.Availability, Payload = "offline"u8.ToArray(), Qos = 1, Retain = true, ContentType = "text/plain" }, timeout.Token).ConfigureAwait(false);
+            var offline = PublishAndReportAsync(new MqttOutboundMessage { Topic = _topics.Availability, Payload = "offline"u8.ToArray(), Qos = 1, Retain = true, ContentType = "text/plain" }, timeout.Token);
+            await WaitDirectAsync(Task.WhenAll(keptPublished, offline), timeout.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            // Link down: libmosquitto keeps it for the next connect; waiting for an answer would only delay the stop by 5 s.
+            _ = keptPublished.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);

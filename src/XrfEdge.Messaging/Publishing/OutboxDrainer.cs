@@ -11,7 +11,8 @@ namespace XrfEdge.Messaging.Publishing;
 /// The send path of the outbox (reference §3.2): while connected, hand the oldest rows to the transport keeping at most
 /// <c>window</c> unacknowledged; delete a row only after its PUBACK (reason &lt; 0x80), in batched transactions; a refused
 /// row is counted and retried (then dead-lettered), except for the broker's own limits (0x97 quota exceeded, 0x91 packet
-/// identifier in use), which hold the row back on a back-off of their own, uncounted; a row whose publish throws for the
+/// identifier in use), which hold the row back on a back-off of their own, uncounted, and pause all sending until it ends
+/// (since 2026-11-24); a row whose publish throws for the
 /// row itself (MOSQ_ERR_INVAL, an encoding error; logged 7039, recorded as reason 0x80) is counted like a refusal,
 /// while a hand-over that fails for the link (NO_CONN, not connected) rewinds the cursor so nothing is skipped and waits
 /// for the reconnect, uncounted. Rows
@@ -50,12 +51,11 @@ internal sealed class OutboxDrainer
     private readonly SqliteOutbox _outbox;
     private readonly IReadOnlyCollection<OutboxKind>? _kinds;
     private readonly int _window;
-    private readonly Func<OutboxRow, bool, MqttOutboundMessage> _encode;
+    private readonly Func<OutboxRow, bool, CancellationToken, Task<MqttPublishOutcome>> _send;
     private readonly Func<bool> _canSend;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Channel<Completion> _acks = Channel.CreateUnbounded<Completion>(new() { SingleReader = true });
     private readonly HashSet<long> _inFlight = [];
     private readonly Lock _gate = new();
     private readonly StorageRetryBackoff _refusalBackoff;
@@ -65,7 +65,9 @@ internal sealed class OutboxDrainer
     private readonly StorageRetryBackoff _passingBackoff;
     private readonly HashSet<long> _awaitingDelete = [];
     private DateTimeOffset _ackRetryAt;
-    private DateTimeOffset _lastLimitAt; // the last PUBACK naming a broker limit (PassingRefusalReasons); ack loop only
+    private DateTimeOffset _limitQuietFrom; // when the pause of the last PUBACK naming a broker limit ends; ack loop only
+    private DateTimeOffset _limitPauseUntil; // no row is handed over before this while a broker limit is named; under _gate
+    private int _limitAnswersUnprocessed; // PUBACKs naming a broker limit not yet through the ack loop; under _gate
     private int _awaitingDeleteCount;
     private long _ackPasses;
     private DateTimeOffset _heldBackUntil;
@@ -85,13 +87,15 @@ internal sealed class OutboxDrainer
         TimeProvider time,
         StorageRetryBackoff? refusalBackoff = null,
         StorageRetryBackoff? ackBackoff = null,
-        StorageRetryBackoff? passingBackoff = null)
+        StorageRetryBackoff? passingBackoff = null,
+        Func<OutboxRow, bool, CancellationToken, Task<MqttPublishOutcome>>? send = null)
     {
         _transport = transport;
         _outbox = outbox;
         _kinds = kinds;
         _window = Math.Max(1, window);
-        _encode = encode;
+        // A sender of its own lets the Sparkplug node give a row its seq and hand it over as one step (SparkplugNode.SendData).
+        _send = send ?? ((row, historical, cancellationToken) => transport.PublishAsync(encode(row, historical), cancellationToken));
         _canSend = canSend ?? (() => true);
         _logger = logger;
         _time = time;
@@ -148,7 +152,24 @@ internal sealed class OutboxDrainer
 #pragma warning disable CA2000
         var slots = new SemaphoreSlim(_window, _window);
 #pragma warning restore CA2000
-        var acks = ProcessAcksAsync(cancellationToken);
+        // Each run has its own acknowledgement channel and starts from a clean slate: the last one completed its channel at
+        // its end, and the rows it left "in flight" or held were never to be answered in it. Until 2026-11-24 a second run
+        // (a publisher stopped and started again in the same process) reused the completed channel: its rows were handed
+        // over and acknowledged but never deleted, and stayed queued to be sent again at the next process start.
+        var channel = Channel.CreateUnbounded<Completion>(new() { SingleReader = true });
+        lock (_gate)
+        {
+            _inFlight.Clear();
+            _heldBack.Clear();
+            _releasedFromHold.Clear();
+            _limitAnswersUnprocessed = 0;
+            _rewindTo = long.MaxValue;
+        }
+
+        // Acknowledged rows whose delete failed are sent again with the msg_id they were stored with, as after a process restart.
+        _awaitingDelete.Clear();
+        Volatile.Write(ref _awaitingDeleteCount, 0);
+        var acks = ProcessAcksAsync(channel.Reader, cancellationToken);
         long cursor = 0;
         try
         {
@@ -196,14 +217,27 @@ internal sealed class OutboxDrainer
                             break;
                         }
 
+                        bool paused;
                         lock (_gate)
                         {
-                            _inFlight.Add(row.Id);
+                            paused = LimitPauseRunning();
+                            if (!paused)
+                            {
+                                _inFlight.Add(row.Id);
+                            }
+                        }
+
+                        if (paused)
+                        {
+                            // The broker named a limit of its own (0x97 quota): nothing more goes until its back-off ends,
+                            // when the held rows go first (ReleaseHeldBackIfDue rewinds the cursor to them).
+                            slots.Release();
+                            break;
                         }
 
                         cursor = Math.Max(cursor, row.Id);
                         handed++;
-                        Hand(row, row.CreatedUtc < connectedSince.Value, slots, cancellationToken);
+                        Hand(row, row.CreatedUtc < connectedSince.Value, slots, channel.Writer, cancellationToken);
                     }
 
                     if (handed == 0)
@@ -226,7 +260,7 @@ internal sealed class OutboxDrainer
         }
         finally
         {
-            _acks.Writer.TryComplete();
+            channel.Writer.TryComplete();
             try
             {
                 await acks.ConfigureAwait(false);
@@ -237,17 +271,28 @@ internal sealed class OutboxDrainer
         }
     }
 
-    private void Hand(OutboxRow row, bool historical, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private void Hand(OutboxRow row, bool historical, SemaphoreSlim slots, ChannelWriter<Completion> acks, CancellationToken cancellationToken)
     {
         try
         {
-            var task = _transport.PublishAsync(_encode(row, historical), cancellationToken);
+            var task = _send(row, historical, cancellationToken);
             _ = task.ContinueWith(
                 t =>
                 {
+                    // A named broker limit pauses the send loop from this answer on, before the slot it frees can carry
+                    // the next row: the acknowledgement loop, which sets the pause's end, sees the answer only up to 20 ms
+                    // later.
+                    if (t.IsCompletedSuccessfully && IsBrokerLimit(t.Result))
+                    {
+                        lock (_gate)
+                        {
+                            _limitAnswersUnprocessed++;
+                        }
+                    }
+
                     // The window slot frees on the broker's answer; the row stays "in flight" (not re-read) until deleted.
                     slots.Release();
-                    _acks.Writer.TryWrite(t.IsCompletedSuccessfully ? new Completion(row, t.Result, null) : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException()));
+                    acks.TryWrite(t.IsCompletedSuccessfully ? new Completion(row, t.Result, null) : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException()));
                 },
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
@@ -263,9 +308,20 @@ internal sealed class OutboxDrainer
             // the reconnect, uncounted. Anything else (MOSQ_ERR_INVAL for a topic libmosquitto rejects, an encoding
             // error) would fail the same way at every try: it is counted and dead-lettered like a broker refusal, or the
             // row would be handed over again at once, for ever, without a log (found 2026-11-23).
-            _acks.Writer.TryWrite(IsLinkFailure(ex) ? new Completion(row, null, ex) : new Completion(row, new MqttPublishOutcome(NotHandedOverReason, "not handed over: " + ex.Message), ex));
+            acks.TryWrite(IsLinkFailure(ex) ? new Completion(row, null, ex) : new Completion(row, new MqttPublishOutcome(NotHandedOverReason, "not handed over: " + ex.Message), ex));
         }
     }
+
+    /// <summary>True for a PUBACK reason that names a limit of the broker's own (<see cref="PassingRefusalReasons"/>).</summary>
+    private static bool IsBrokerLimit(MqttPublishOutcome outcome) => PassingRefusalReasons.Contains(outcome.ReasonCode);
+
+    /// <summary>
+    /// True while a broker limit pauses all sending (called under the gate): from the PUBACK that named it until the end of
+    /// the back-off the acknowledgement loop set for it. Until 2026-11-24 only the refused rows waited, and the rows behind
+    /// them were handed over at full speed meanwhile, each refused and held in turn: a broker enforcing a publish-rate
+    /// quota was hammered for the whole spell.
+    /// </summary>
+    private bool LimitPauseRunning() => _limitAnswersUnprocessed > 0 || _time.GetUtcNow() < _limitPauseUntil;
 
     /// <summary>
     /// True when a publish that threw failed for the connection, not for the row: cancelled, the transport disposed,
@@ -287,7 +343,7 @@ internal sealed class OutboxDrainer
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private async Task ProcessAcksAsync(CancellationToken cancellationToken)
+    private async Task ProcessAcksAsync(ChannelReader<Completion> acks, CancellationToken cancellationToken)
     {
         var batch = new List<Completion>(256);
         var retry = new List<long>(16);
@@ -305,12 +361,12 @@ internal sealed class OutboxDrainer
             // again after the restart, with the msg_id they were stored with.
             if (_awaitingDelete.Count == 0 || cancellationToken.IsCancellationRequested)
             {
-                if (!await _acks.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+                if (!await acks.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
                 {
                     break;
                 }
             }
-            else if (_acks.Reader.Completion.IsCompleted)
+            else if (acks.Completion.IsCompleted)
             {
                 break;
             }
@@ -320,7 +376,7 @@ internal sealed class OutboxDrainer
             retry.Clear();
             unrecorded.Clear();
             passing.Clear();
-            while (batch.Count < 1024 && _acks.Reader.TryRead(out var completion))
+            while (batch.Count < 1024 && acks.TryRead(out var completion))
             {
                 batch.Add(completion);
             }
@@ -337,7 +393,7 @@ internal sealed class OutboxDrainer
                 {
                 }
 
-                while (batch.Count < 1024 && _acks.Reader.TryRead(out var completion))
+                while (batch.Count < 1024 && acks.TryRead(out var completion))
                 {
                     batch.Add(completion);
                 }
@@ -355,7 +411,7 @@ internal sealed class OutboxDrainer
                         // fails (the broker has it; a second copy would only be a duplicate for consumers to drop).
                         _awaitingDelete.Add(c.Row.Id);
                     }
-                    else if (c.Outcome is { } limited && c.Error is null && PassingRefusalReasons.Contains(limited.ReasonCode))
+                    else if (c.Outcome is { } limited && c.Error is null && IsBrokerLimit(limited))
                     {
                         // The broker's limit, not the row's fault: held back (below), not counted, never dead-lettered.
                         Interlocked.Increment(ref _refused);
@@ -437,6 +493,10 @@ internal sealed class OutboxDrainer
                     }
 
                     brokerAccepted |= c.Outcome is { Accepted: true };
+                    if (c.Outcome is { } answer && c.Error is null && IsBrokerLimit(answer))
+                    {
+                        _limitAnswersUnprocessed--;
+                    }
                 }
 
                 // Deleted rows leave the in-flight set only now: until then the send loop must not read them again.
@@ -463,9 +523,17 @@ internal sealed class OutboxDrainer
                     _heldBackUntil = now + held.Delay;
                 }
 
-                if (passingStep is { } limit && now + limit.Delay > _heldBackUntil)
+                if (passingStep is { } limit)
                 {
-                    _heldBackUntil = now + limit.Delay;
+                    if (now + limit.Delay > _heldBackUntil)
+                    {
+                        _heldBackUntil = now + limit.Delay;
+                    }
+
+                    if (now + limit.Delay > _limitPauseUntil)
+                    {
+                        _limitPauseUntil = now + limit.Delay;
+                    }
                 }
 
                 heldBack = _heldBack.Count;
@@ -618,16 +686,21 @@ internal sealed class OutboxDrainer
     /// <summary>
     /// Logs the broker's answers that name a limit of its own (<see cref="PassingRefusalReasons"/>) within
     /// <see cref="_passingBackoff"/>'s budget: the first of a spell in full (7029), later ones at most once per back-off
-    /// step (7045), and the end of the spell once (7046), when the broker accepts a row after naming no limit for the
-    /// back-off's cap (30 s). A quota lets some rows through between its refusals; until 2026-11-24 (second review) each
-    /// accepted row ended the spell and the next refusal began a new one, so a throttled backlog logged 7029 and 7046
-    /// for about every row, and the back-off never grew past its first second.
+    /// step (7045), and the end of the spell once (7046), when the broker accepts a row sent at least the back-off's cap
+    /// (30 s) after the last pause ended with no limit named since. A quota lets some rows through between its refusals;
+    /// until 2026-11-24 (second review) each accepted row ended the spell and the next refusal began a new one, so a
+    /// throttled backlog logged 7029 and 7046 for about every row, and the back-off never grew past its first second.
+    /// Since sends pause for the back-off (2026-11-24, third review), the quiet time counts from the pause's end: counted
+    /// from the last limit named, the first row accepted after a 30-s pause would end every spell.
     /// </summary>
     private void ReportPassingRefusals(StorageRetryBackoff.Step? step, List<(OutboxRow Row, MqttPublishOutcome Refusal)> passing, int heldBack, bool accepted, DateTimeOffset now)
     {
         if (step is { } limited)
         {
-            _lastLimitAt = now;
+            if (now + limited.Delay > _limitQuietFrom)
+            {
+                _limitQuietFrom = now + limited.Delay;
+            }
             var (row, refusal) = passing[0];
             if (limited.Report == StorageRetryBackoff.Report.First)
             {
@@ -641,7 +714,7 @@ internal sealed class OutboxDrainer
             return;
         }
 
-        if (accepted && now - _lastLimitAt >= _passingBackoff.Cap && _passingBackoff.Succeed(now) is { } spell)
+        if (accepted && now - _limitQuietFrom >= _passingBackoff.Cap && _passingBackoff.Succeed(now) is { } spell)
         {
             Log.PassingRefusalEnded(_logger, spell.Failures, spell.Duration.TotalSeconds);
         }

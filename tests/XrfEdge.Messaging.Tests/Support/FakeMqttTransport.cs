@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Transport;
+
+namespace XrfEdge.Messaging.Tests.Support;
+
+/// <summary>
+/// A transport without a broker for the drainer tests: connected from the start (the test switches the link with
+/// <see cref="Connect"/> and <see cref="Disconnect"/>), and each publish either throws what <see cref="Throw"/> says or
+/// is answered with the next reason of <see cref="Answers"/> (0, success, once they run out), after
+/// <see cref="AnswerDelay"/>.
+/// </summary>
+public sealed class FakeMqttTransport : IMqttTransport
+{
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private DateTimeOffset? _connectedSince;
+
+    public FakeMqttTransport() => Connect();
+
+    /// <summary>PUBACK reasons to answer with, in order; 0 once empty.</summary>
+    public ConcurrentQueue<int> Answers { get; } = new();
+
+    /// <summary>
+    /// How long each answer takes; zero answers at once. A real broker's answers arrive one by one, so the drainer's
+    /// acknowledgement loop sees them in separate passes; answered at once they all fall into one.
+    /// </summary>
+    public TimeSpan AnswerDelay { get; init; }
+
+    /// <summary>The exception a publish throws instead of being answered, or null to answer it.</summary>
+    public Func<MqttOutboundMessage, Exception?> Throw { get; set; } = _ => null;
+
+    /// <summary>Every publish tried, in order, with the reason it was answered (null: it threw).</summary>
+    public ConcurrentQueue<(string Topic, int? Reason)> Attempts { get; } = new();
+
+    /// <summary>Topics of the publishes accepted (reason 0), in order.</summary>
+    public IEnumerable<string> Delivered => Attempts.Where(a => a.Reason == 0).Select(a => a.Topic);
+
+    public MqttConnectionState State => ConnectedSince is null ? MqttConnectionState.Connecting : MqttConnectionState.Connected;
+
+    public MqttProtocolVersion NegotiatedProtocol => MqttProtocolVersion.V5;
+
+    public DateTimeOffset? ConnectedSince
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _connectedSince;
+            }
+        }
+    }
+
+    public long ReconnectCount => 0;
+
+    public int? LastDisconnectCode => null;
+
+#pragma warning disable CS0067 // never raised: the drainer does not listen to it
+    public event EventHandler<MqttStateChangedEventArgs>? StateChanged;
+#pragma warning restore CS0067
+
+    public ChannelReader<MqttInboundMessage> Messages { get; } = Channel.CreateUnbounded<MqttInboundMessage>().Reader;
+
+    public void Connect()
+    {
+        lock (_gate)
+        {
+            // Rows stored before this instant count as historical; irrelevant to the drainer tests.
+            _connectedSince = DateTimeOffset.UtcNow.AddDays(-1);
+            _connected.TrySetResult();
+        }
+    }
+
+    public void Disconnect()
+    {
+        lock (_gate)
+        {
+            _connectedSince = null;
+            if (_connected.Task.IsCompleted)
+            {
+                _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    public void Start()
+    {
+    }
+
+    public Task WaitConnectedAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _connected.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    public void Subscribe(string topicFilter, int qos)
+    {
+    }
+
+    public Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
+    {
+        if (Throw(message) is { } error)
+        {
+            Attempts.Enqueue((message.Topic, null));
+            throw error;
+        }
+
+        var reason = Answers.TryDequeue(out var next) ? next : 0;
+        Attempts.Enqueue((message.Topic, reason));
+        var outcome = new MqttPublishOutcome(reason, reason == 0 ? "success" : $"reason 0x{reason:X2}");
+        return AnswerDelay == TimeSpan.Zero
+            ? Task.FromResult(outcome)
+            : Task.Delay(AnswerDelay, CancellationToken.None).ContinueWith(_ => outcome, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>A drainer of detection rows over this transport, window 1, each row sent with its own topic and payload.</summary>
+    internal OutboxDrainer DrainDetections(SqliteOutbox outbox, ILogger logger, TimeProvider? time = null) => new(
+        this,
+        outbox,
+        [OutboxKind.Detection],
+        window: 1,
+        (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
+        canSend: null,
+        logger,
+        time ?? TimeProvider.System);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
