@@ -212,7 +212,8 @@ internal static class FormatParsing
 
     /// <summary>
     /// The calibration to use: the file's, else the caller's fallback, else an error. Either one must pass
-    /// <see cref="EnergyCalibration.Validate"/> for the channel count.
+    /// <see cref="EnergyCalibration.Validate"/> for the channel count. A file's "energy = channel number" placeholder
+    /// (0 + 1 keV/channel) gives way to the fallback.
     /// </summary>
     /// <param name="cursor">For the file name.</param>
     /// <param name="fromFile">The file's calibration, or null when it has none.</param>
@@ -228,10 +229,23 @@ internal static class FormatParsing
         int channelCount,
         int firstChannel = 0)
     {
-        if (fromFile is not null)
+        // "Energy = channel number" (0 + 1·c keV) is what MCA software writes when nothing was calibrated: the command
+        // line's calibration replaces it as it replaces a missing one, and alone it is refused as what it is (over more
+        // than 1000 channels the full-scale limit refuses it since 2026-11-24; the hint there is for a unit mix-up).
+        var placeholder = fromFile is { OffsetKeV: 0, GainKeVPerChannel: 1, QuadraticKeVPerChannel2: 0 };
+        if (fromFile is not null && !(placeholder && options.FallbackCalibration is not null))
         {
             var problem = fromFile.Validate(channelCount);
-            return problem is null ? fromFile : throw cursor.Error(fileCalibrationLine, "absurd energy calibration: " + problem);
+            if (problem is null)
+            {
+                return fromFile;
+            }
+
+            throw cursor.Error(
+                fileCalibrationLine,
+                placeholder
+                    ? Invariant($"the file's energy calibration is the 'energy = channel number' placeholder of an uncalibrated MCA (0 + 1 keV/channel, {channelCount} channels ending at {fromFile.UpperEdgeKeV(channelCount - 1)} keV, above the plausible {EnergyCalibration.MaxFullScaleKeV} keV); give the calibration with --offset-kev and --gain-kev-per-channel")
+                    : "absurd energy calibration: " + problem);
         }
 
         if (options.FallbackCalibration is { } fallback)

@@ -13,11 +13,14 @@ namespace XrfEdge.Spectra.Calibration;
 public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChannel, double QuadraticKeVPerChannel2 = 0)
 {
     /// <summary>
-    /// Smallest plausible gain, keV per channel: 0.5 eV. The finest XRF/EDS MCA setting (16384 channels over 8 keV)
-    /// is about 0.5 eV/channel, and detectors resolve ~125 eV. A smaller gain is a calibration in the wrong unit
-    /// (eV values labelled keV); accepted, it would pile the whole spectrum into the first 0.1-keV bin.
+    /// Smallest plausible gain, keV per channel: 0.2 eV. The finest settings seen are 16384 channels over 5–8 keV
+    /// (0.3–0.5 eV/channel, a 16k-channel MCA behind an HPGe-class or SDD detector for light elements); detectors resolve
+    /// ~125 eV. A gain 1000× too small is a calibration in the wrong unit (keV values labelled eV, or MeV values labelled
+    /// keV): every real XRF gain up to 0.2 keV/channel (2.5–40 eV/channel usual) then lands below 0.2 eV and is refused;
+    /// accepted, it would pile the whole spectrum into the first 0.1-keV bin. Was 0.5 eV until 2026-11-24, which refused
+    /// the 0.3 eV/channel setting.
     /// </summary>
-    public const double MinGainKeVPerChannel = 0.0005;
+    public const double MinGainKeVPerChannel = 0.0002;
 
     /// <summary>Largest plausible gain, keV per channel: a 64-channel MCA spanning 100 keV.</summary>
     public const double MaxGainKeVPerChannel = 2.0;
@@ -28,7 +31,7 @@ public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChanne
     /// <summary>
     /// Largest plausible full scale (upper edge of the last channel), keV: 1000. X-ray tubes for XRF run at 50–160 kV and
     /// the widest MCA ranges seen (CdTe, 64 channels × 2 keV) end near 130 keV, while a calibration written in eV and read
-    /// as keV ends at 1000× its true full scale, at least ~8000 "keV" for any real MCA (16384 channels × 0.5 eV). Each
+    /// as keV ends at 1000× its true full scale, at least ~4900 "keV" for any real MCA (16384 channels × 0.3 eV). Each
     /// coefficient of such a calibration can look plausible alone (16384 × 1.9 eV/channel: gain 1.9 "keV"), so the whole
     /// range is checked too.
     /// </summary>
@@ -93,7 +96,7 @@ public sealed record EnergyCalibration(double OffsetKeV, double GainKeVPerChanne
 
         if (GainKeVPerChannel < MinGainKeVPerChannel)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"gain {GainKeVPerChannel} keV/channel is below the plausible minimum {MinGainKeVPerChannel} (0.5 eV/channel); is an eV calibration labelled keV?");
+            return string.Create(CultureInfo.InvariantCulture, $"gain {GainKeVPerChannel} keV/channel is below the plausible minimum {MinGainKeVPerChannel} (0.2 eV/channel); is a keV calibration labelled eV (or an MeV one labelled keV)?");
         }
 
         if (GainKeVPerChannel > MaxGainKeVPerChannel)

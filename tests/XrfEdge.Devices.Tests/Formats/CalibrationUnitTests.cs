@@ -173,7 +173,7 @@ public sealed class CalibrationUnitTests
     [Fact]
     public void Mca_CalibrationLabelMeV_ReadInMeV()
     {
-        // "MeV" contains "eV": the points were read as eV, a factor 10^6 off (then refused as a gain below 0.5 eV/channel).
+        // "MeV" contains "eV": the points were read as eV, a factor 10^6 off (then refused as a gain below the minimum).
         var calibration = Reads(Mca("<<CALIBRATION>>\nLABEL - MeV\n0 0.00002\n255 0.01022\n"), "mev.mca");
 
         Assert.Equal(0.02, calibration.OffsetKeV, 9);

@@ -136,7 +136,7 @@ public sealed class HostileInputTests : IDisposable
     public void Mca_CalibrationInEvLabelledKeV_RejectedAsBelowTheMinimumGain()
     {
         // 0.04 eV/channel written as keV: accepted, it put the whole spectrum into the first 0.1-keV bin.
-        Fails(Mca(Counts(256), calibration: "<<CALIBRATION>>\nLABEL - keV\n0 0\n255 0.0102\n"), "unit.mca", "below the plausible minimum 0.0005");
+        Fails(Mca(Counts(256), calibration: "<<CALIBRATION>>\nLABEL - keV\n0 0\n255 0.0102\n"), "unit.mca", "below the plausible minimum 0.0002");
     }
 
     [Fact]

@@ -101,8 +101,9 @@ public sealed class EnergyCalibrationTests
         { 0, 0.01, -1e-5, 1024, "not monotonic over 1024 channels" },
         // q > 0 can also break monotonicity at the lower edge c = −½ only if g < q; here g = 1e-3, q = 2e-3.
         { 0, 1e-3, 2e-3, 1024, "not monotonic" },
-        // 0.5 eV/channel is EnergyCalibration.MinGainKeVPerChannel: 0.4 eV is an eV calibration labelled keV.
-        { 0, 4e-4, 0, 1024, "below the plausible minimum 0.0005" },
+        // 0.2 eV/channel is EnergyCalibration.MinGainKeVPerChannel: 0.01 eV is a 10 eV/channel gain written in keV (0.01)
+        // but labelled eV, read as 1e-5 keV.
+        { 0, 1e-5, 0, 1024, "below the plausible minimum 0.0002" },
         // 16384 channels × 1.9 eV from −10 eV (the finest common MCA setting) written in eV but read as keV: each term is
         // plausible alone, the channels end at 31,120 "keV" (EnergyCalibration.MaxFullScaleKeV is 1000).
         { -10, 1.9, 0, 16384, "full scale" },
@@ -112,7 +113,7 @@ public sealed class EnergyCalibrationTests
         // at channel 0 and 2.47 keV/channel at the last edge, above EnergyCalibration.MaxGainKeVPerChannel (2).
         { 0, 0.01, 3e-4, 4096, "local gain" },
         // Monotonic but flat: dE/dc = 0.01 − 2·4.99e-6·c falls to 2.5e-5 keV/channel (0.025 eV) at the last edge, below
-        // the 0.5 eV/channel minimum: a quadratic fit extrapolated to its turning point, not a detector.
+        // the 0.2 eV/channel minimum: a quadratic fit extrapolated to its turning point, not a detector.
         { 0, 0.01, -4.99e-6, 1000, "local gain" },
         // No channels: nothing to calibrate; the coverage report would read "partial" for a spectrum that fills no bin.
         { 5, 0.01, 0, 0, "no channels" },
@@ -137,10 +138,28 @@ public sealed class EnergyCalibrationTests
     [InlineData(0.05, 0.04, 0, 1024)]
     [InlineData(-0.1, 0.06, 0, 512)]
     [InlineData(0, 2, 0, 64)]
+    // 16384 channels × 0.3 eV (0–4.9 keV): the finest setting of a 16k-channel MCA behind an HPGe-class light-element
+    // detector; refused below 0.5 eV/channel until 2026-11-24.
+    [InlineData(0, 0.0003, 0, 16384)]
     // A strong SDD non-linearity (as Channel_QuadraticInverse_RoundTripsOverTheWholeRange) keeps its local gain in range.
     [InlineData(-0.05, 0.0075, -2e-7, 4096)]
     public void Validate_RealMcaSettings_AreUsable(double offset, double gain, double quadratic, int channels) =>
         Assert.Null(new EnergyCalibration(offset, gain, quadratic).Validate(channels));
+
+    [Theory]
+    // Real gains (2.5–40 eV/channel) written in keV but labelled eV, or in MeV but labelled keV: 1000× too small.
+    [InlineData(0.0025e-3)]
+    [InlineData(0.01e-3)]
+    [InlineData(0.04e-3)]
+    public void Validate_GainAThousandTimesTooSmall_HintsAtTheUnitThatMakesItSo(double gain)
+    {
+        var problem = new EnergyCalibration(0, gain).Validate(4096);
+
+        Assert.NotNull(problem);
+        Assert.Contains("below the plausible minimum", problem, StringComparison.Ordinal);
+        // A too-small gain comes from keV values labelled eV (or MeV values labelled keV); "eV labelled keV" gives 1000× too large.
+        Assert.Contains("keV calibration labelled eV", problem, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Validate_NegativeQuadraticWithinRange_IsUsable()

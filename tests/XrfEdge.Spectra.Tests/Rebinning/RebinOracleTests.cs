@@ -17,7 +17,7 @@ public sealed class RebinOracleTests
     private static readonly Config Quick = Config.QuickThrowOnFailure.WithMaxTest(150);
 
     /// <summary>
-    /// 1–16384 channels, gain over the whole accepted range (0.0005–2 keV/ch, log-uniform), offsets −5…40 keV (the NIST
+    /// 1–16384 channels, gain over the whole accepted range (EnergyCalibration.MinGainKeVPerChannel–MaxGainKeVPerChannel, 0.0002–2 keV/ch, log-uniform), offsets −5…40 keV (the NIST
     /// −0.955 keV and spectra starting above the grid's end included), quadratic terms up to ±1e-6 keV/ch².
     /// </summary>
     private static Gen<(long[] Counts, EnergyCalibration Calibration)> Spectra =>
@@ -80,7 +80,7 @@ public sealed class RebinOracleTests
         }
 
         var total = prefix[^1];
-        // Grid-edge snapping (Rebinner.SnapToleranceKeV) may move up to 1e-12 keV of a channel ≥ 0.0005 keV wide, and
+        // Grid-edge snapping (Rebinner.SnapToleranceKeV) may move up to 1e-12 keV of a channel ≥ 0.0002 keV wide, and
         // float summation adds ~1e-16 per term: 1e-8 of the total covers both with room.
         var tolerance = 1e-8 * Math.Max(1, total);
         var previous = CumulativeAt(ModelGrid.LowerKeV, counts, prefix, calibration);
