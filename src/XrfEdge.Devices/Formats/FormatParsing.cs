@@ -230,22 +230,23 @@ internal static class FormatParsing
         int firstChannel = 0)
     {
         // "Energy = channel number" (0 + 1·c keV) is what MCA software writes when nothing was calibrated: the command
-        // line's calibration replaces it as it replaces a missing one, and alone it is refused as what it is (over more
-        // than 1000 channels the full-scale limit refuses it since 2026-11-24; the hint there is for a unit mix-up).
+        // line's calibration replaces it as it replaces a missing one, and alone it is refused as what it is, whatever
+        // the channel count. No XRF detector is read at 1 keV/channel (a line is 0.12–0.2 keV wide), so the model grid
+        // would be the first 30 channels, whatever the MCA measured there: until 2026-11-24 a file of up to 1000 such
+        // channels was identified (a random-count probe reported Te at 0.98 with coverage "full"), and a longer one was
+        // refused with the hint for a unit mix-up.
         var placeholder = fromFile is { OffsetKeV: 0, GainKeVPerChannel: 1, QuadraticKeVPerChannel2: 0 };
-        if (fromFile is not null && !(placeholder && options.FallbackCalibration is not null))
+        if (placeholder && options.FallbackCalibration is null)
         {
-            var problem = fromFile.Validate(channelCount);
-            if (problem is null)
-            {
-                return fromFile;
-            }
-
             throw cursor.Error(
                 fileCalibrationLine,
-                placeholder
-                    ? Invariant($"the file's energy calibration is the 'energy = channel number' placeholder of an uncalibrated MCA (0 + 1 keV/channel, {channelCount} channels ending at {fromFile.UpperEdgeKeV(channelCount - 1)} keV, above the plausible {EnergyCalibration.MaxFullScaleKeV} keV); give the calibration with --offset-kev and --gain-kev-per-channel")
-                    : "absurd energy calibration: " + problem);
+                Invariant($"the file's energy calibration is the 'energy = channel number' placeholder of an uncalibrated MCA (0 + 1 keV/channel over {channelCount} channels: no XRF detector is read at 1 keV/channel); give the calibration with --offset-kev and --gain-kev-per-channel"));
+        }
+
+        if (fromFile is not null && !placeholder)
+        {
+            var problem = fromFile.Validate(channelCount);
+            return problem is null ? fromFile : throw cursor.Error(fileCalibrationLine, "absurd energy calibration: " + problem);
         }
 
         if (options.FallbackCalibration is { } fallback)

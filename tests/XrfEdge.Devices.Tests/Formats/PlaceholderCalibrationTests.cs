@@ -20,15 +20,15 @@ public sealed class PlaceholderCalibrationTests
     // 10 eV/channel over 2048 channels (0–20.48 keV): a plausible SDD setting.
     private static readonly SpectrumReadOptions Fallback = new() { FallbackCalibration = new EnergyCalibration(0, 0.01) };
 
-    private static string Spe(string fit) =>
-        "$SPEC_ID:\nplaceholder\n$MEAS_TIM:\n10 10\n$DATA:\n0 " + (Channels - 1).ToString(CultureInfo.InvariantCulture) + "\n"
-        + string.Concat(Enumerable.Range(0, Channels).Select(c => (c % 11).ToString(CultureInfo.InvariantCulture) + "\n"))
+    private static string Spe(string fit, int channels = Channels) =>
+        "$SPEC_ID:\nplaceholder\n$MEAS_TIM:\n10 10\n$DATA:\n0 " + (channels - 1).ToString(CultureInfo.InvariantCulture) + "\n"
+        + string.Concat(Enumerable.Range(0, channels).Select(c => (c % 11).ToString(CultureInfo.InvariantCulture) + "\n"))
         + "$ENER_FIT:\n" + fit + "\n";
 
-    private static string Msa(string perChannel) =>
-        "#FORMAT      : EMSA/MAS Spectral Data File\n#VERSION     : 1.0\n#NPOINTS     : " + Channels.ToString(CultureInfo.InvariantCulture)
+    private static string Msa(string perChannel, int channels = Channels) =>
+        "#FORMAT      : EMSA/MAS Spectral Data File\n#VERSION     : 1.0\n#NPOINTS     : " + channels.ToString(CultureInfo.InvariantCulture)
         + "\n#DATATYPE    : Y\n#XUNITS      : keV\n#XPERCHAN    : " + perChannel + "\n#OFFSET      : 0\n#SPECTRUM    :\n"
-        + string.Join(", ", Enumerable.Range(0, Channels).Select(c => (c % 11).ToString(CultureInfo.InvariantCulture))) + "\n#ENDOFDATA   :\n";
+        + string.Join(", ", Enumerable.Range(0, channels).Select(c => (c % 11).ToString(CultureInfo.InvariantCulture))) + "\n#ENDOFDATA   :\n";
 
     private static SpectrumReadResult ReadOne(string text, string source, SpectrumReadOptions options) =>
         Assert.Single(SpectrumFileReader.Read(new MemoryStream(Encoding.UTF8.GetBytes(text)), source, options));
@@ -37,6 +37,11 @@ public sealed class PlaceholderCalibrationTests
     {
         { "placeholder.spe", Spe("0.000000 1.000000") },
         { "placeholder.msa", Msa("1.0") },
+        // Within the full-scale limit, but still no calibration: 0–30 keV would be the first 30 channels, whatever
+        // the MCA measured there (until 2026-11-24 such a file was identified; a random-count probe reported Te at 0.98
+        // with coverage "full").
+        { "placeholder-512.spe", Spe("0.000000 1.000000", 512) },
+        { "placeholder-1000.msa", Msa("1.0", 1000) },
     };
 
     [Theory]
