@@ -515,6 +515,20 @@ done
 if [ ${#kept[@]} -gt 0 ]; then
   mkdir -m 0700 "$kept_dir"
   keeping="$kept_dir"
+  # Hard links take no room. Where the partition has none (FAT, exFAT behind a link) the files are copied, and the
+  # copies must leave the staging check's 64 MiB margin free too: until 2026-11-24 they were not counted.
+  if ln -- "$next/.installed.sha256" "$kept_dir/.hard-link-probe" 2>/dev/null; then
+    rm -f "$kept_dir/.hard-link-probe"
+  else
+    copy_kib="$(cd "$app" && printf '%s\0' "${kept[@]}" | du -sk --files0-from=- | awk '{ s += $1 } END { print s + 0 }')"
+    free_kib="$(df -Pk "$(dirname "$app")" | awk 'NR == 2 { print $4 }')"
+    if [ -n "$free_kib" ] && [ "$free_kib" -lt $(( copy_kib + 64 * 1024 )) ]; then
+      list=""
+      for f in "${kept[@]:0:10}"; do list+="$(shown "$f"), "; done
+      echo "install.sh: $(dirname "$app") has $(( free_kib / 1024 )) MiB free after staging; $prefix holds ${#kept[@]} file(s) no install put there (${list%, }), which must be kept and, on a partition without hard links, copied: $(( (copy_kib + 1023) / 1024 )) MiB, and 64 MiB must stay free for the running service: nothing was changed. Move those files out of $prefix (site files belong in /etc/xrfedge or /var/lib/xrfedge, docs/deploy.md §3) or free space, and run it again" >&2
+      exit 1
+    fi
+  fi
   for f in "${kept[@]}"; do
     mkdir -p "$(dirname "$kept_dir/$f")"
     cp -al "$app/$f" "$kept_dir/$f" 2>/dev/null || cp -a "$app/$f" "$kept_dir/$f"

@@ -104,4 +104,42 @@ public sealed partial class InstallScriptTests
         string[] copies = [.. Directory.EnumerateFiles(Path.Combine(Stage, "opt"), "site.json", SearchOption.AllDirectories)];
         Assert.Contains(copies, copy => File.ReadAllText(copy) == "the operator's only copy");
     }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Install_KeptFilesThatMustBeCopiedOntoAFullPartition_ChangesNothingAndSaysHowMuchIsNeeded()
+    {
+        // Where the partition has no hard links (FAT, exFAT behind an /opt/xrfedge link) the kept files are copied, which
+        // the free-space check before staging did not count: the copies could take the last 64 MiB the running service
+        // writes its outbox into. Stand-ins: an `ln` that fails as on such a partition, and a `df` that reports plenty
+        // for the staging check and then exactly the 64 MiB margin (65536 KiB), as if staging had used the rest.
+        Assert.Equal(0, Install().ExitCode);
+        File.WriteAllText(Path.Combine(Prefix, "site.json"), "the operator's file");
+        var release1 = FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file)));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+        string tools = Path.Combine(_root, "fake tools");
+        Directory.CreateDirectory(tools);
+        File.WriteAllText(Path.Combine(tools, "ln"), "#!/bin/sh\necho \"ln: failed to create hard link: Operation not permitted\" >&2\nexit 1\n");
+        File.WriteAllText(Path.Combine(tools, "df"), $$"""
+            #!/bin/sh
+            calls="{{Path.Combine(_root, "df calls")}}"
+            echo call >> "$calls"
+            free=65536
+            [ "$(wc -l < "$calls")" -eq 1 ] && free=100000000
+            echo "Filesystem 1024-blocks Used Available Capacity Mounted on"
+            echo "/dev/mmcblk0p2 200000000 0 $free 0% /"
+            """ + "\n");
+        foreach (string tool in new[] { "ln", "df" })
+        {
+            File.SetUnixFileMode(Path.Combine(tools, tool), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var (exitCode, output) = Install(environment: new() { ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH") });
+
+        Assert.True(exitCode == 1, $"install.sh exit {exitCode}:\n{output}");
+        Assert.Contains("nothing was changed", output, StringComparison.Ordinal);
+        Assert.Contains("site.json", output, StringComparison.Ordinal);
+        Assert.Equal(release1, FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file))));
+        Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.Combine(Stage, "opt")).Select(Path.GetFileName));
+    }
 }
