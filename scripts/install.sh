@@ -402,7 +402,7 @@ if [ -d "$app/models" ]; then cp -a "$app/models/." "$next/models/"; fi
 # the last install wrote; after an install that kept no record, every file that differs from this release's is kept.
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 release_files() {
-  local dir="$1" advice="$2" record="$1/.installed.sha256" f name sum old how shipped
+  local dir="$1" advice="$2" record="$1/.installed.sha256" f name sum old how shipped edited n
   shift 2
   if [ -f "$record" ]; then
     while read -r sum name; do
@@ -422,10 +422,14 @@ release_files() {
     if [ -f "$record" ] && grep -qxF "$sum  $name" "$record"; then
       continue
     fi
-    cp -p "$old" "$old.edited-$stamp"
+    # A name of its own: a second install within the same second wrote over the first one's copy until 2026-11-24.
+    edited="$old.edited-$stamp"
+    n=1
+    while [ -e "$edited" ] || [ -L "$edited" ]; do n=$(( n + 1 )); edited="$old.edited-$stamp-$n"; done
+    cp -p "$old" "$edited"
     how="had been changed"
     [ -f "$record" ] || how="differs from this release's (a change, or an older release's: that install kept no record)"
-    echo "install.sh: $prefix/${dir#"$next/"}/$name $how; the file is kept as $name.edited-$stamp and this release's replaces it: $advice" >&2
+    echo "install.sh: $prefix/${dir#"$next/"}/$name $how; the file is kept as $(basename "$edited") and this release's replaces it: $advice" >&2
   done
   if [ $# -gt 0 ]; then install -m 0644 "$@" "$dir/"; fi
   for f in "$@"; do printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$(basename "$f")"; done > "$record"

@@ -142,4 +142,29 @@ public sealed partial class InstallScriptTests
         Assert.Equal(release1, FilesUnder(Prefix).ToDictionary(file => file, file => File.ReadAllText(Path.Combine(Prefix, file))));
         Assert.Equal(["xrfedge"], Directory.GetFileSystemEntries(Path.Combine(Stage, "opt")).Select(Path.GetFileName));
     }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Install_TwoUpgradesInTheSameSecondOverAnEditedProfile_KeepEachEdit()
+    {
+        // An edited profile is kept as NAME.edited-<UTC>, carried with firmware-config/. A second install within that
+        // second wrote its kept copy (the second edit) over the first one's (the first edit), which was then lost.
+        string tools = Path.Combine(_root, "fake tools");
+        Directory.CreateDirectory(tools);
+        File.WriteAllText(Path.Combine(tools, "date"), "#!/bin/sh\necho 20261124T101010Z\n");
+        File.SetUnixFileMode(Path.Combine(tools, "date"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var sameSecond = new Dictionary<string, string> { ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH") };
+        string profile = Path.Combine(Prefix, "firmware-config", "pi-dp5-uart.json");
+        Assert.Equal(0, Install(environment: sameSecond).ExitCode);
+        File.WriteAllText(profile, "edit 1");
+        Assert.Equal(0, Install(environment: sameSecond).ExitCode);
+        File.WriteAllText(profile, "edit 2");
+
+        var (exitCode, output) = Install(environment: sameSecond);
+
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        string[] kept = Directory.GetFiles(Path.GetDirectoryName(profile)!, "pi-dp5-uart.json.edited-*");
+        Assert.Equal(["edit 1", "edit 2"], kept.Select(File.ReadAllText).Order(StringComparer.Ordinal));
+        Assert.Contains(Path.GetFileName(kept.Single(file => File.ReadAllText(file) == "edit 2")), output, StringComparison.Ordinal);
+    }
 }
