@@ -476,10 +476,12 @@ fi
 # recorded, so always kept). Until 2026-11-24 one such name split into two that exist nowhere and an empty one, and the
 # empty one copied the whole release (models/ too) into the kept folder, or ended the install half-way.
 top_files() { (cd "$1" && find . ! -type d ! -path './models/*' ! -path './firmware-config/*' ! -path ./.installed.sha256 -printf '%P\0' | LC_ALL=C sort -z); }
-# sum_of FILE: the SHA-256 of its content, or of its target for a symbolic link ("./": a name may start with a dash).
+# sum_of FILE: the SHA-256 of its content, of its target for a symbolic link, or of its kind for anything else that is
+# no regular file: reading a named pipe an operator made there blocked the install for good (until 2026-11-24).
 sum_of() {
   if [ -L "$1" ]; then readlink -- "$1" | sha256sum | cut -d' ' -f1
-  else sha256sum < "$1" | cut -d' ' -f1; fi
+  elif [ -f "$1" ]; then sha256sum < "$1" | cut -d' ' -f1
+  else stat -c %F -- "$1" | sha256sum | cut -d' ' -f1; fi
 }
 release_sums() {
   top_files "$1" | while IFS= read -r -d '' f; do

@@ -167,4 +167,31 @@ public sealed partial class InstallScriptTests
         Assert.Equal(["edit 1", "edit 2"], kept.Select(File.ReadAllText).Order(StringComparer.Ordinal));
         Assert.Contains(Path.GetFileName(kept.Single(file => File.ReadAllText(file) == "edit 2")), output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public async Task Install_UpgradeOverAFifoTheOperatorMadeInTheAppFolder_KeepsItWithoutReadingIt()
+    {
+        // `sha256sum < FILE` on every file of the old release folder: a named pipe there (a log tap an operator made)
+        // blocked the install for good, before any change, with no message. The deadline only stops a hung run: it is
+        // then unblocked by opening the pipe for writing, and the test fails.
+        Assert.Equal(0, Install().ExitCode);
+        string fifo = Path.Combine(Prefix, "log-tap");
+        Assert.Equal(0, Run("mkfifo", fifo));
+        File.WriteAllText(Path.Combine(Build, "xrfedge.dll"), "release 2");
+
+        var install = Task.Run(() => Install());
+        bool hung = await Task.WhenAny(install, Task.Delay(TimeSpan.FromSeconds(60))) != install;
+        if (hung)
+        {
+            await using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+        }
+
+        var (exitCode, output) = await install;
+        Assert.False(hung, "install.sh blocked reading the named pipe in /opt/xrfedge");
+        Assert.True(exitCode == 0, $"install.sh exit {exitCode}:\n{output}");
+        string kept = Assert.Single(Directory.GetDirectories(Path.Combine(Stage, "opt"), "xrfedge.kept-*"));
+        Assert.Contains("log-tap", output, StringComparison.Ordinal);
+        Assert.Equal(["log-tap"], Directory.GetFileSystemEntries(kept).Select(Path.GetFileName));
+    }
 }
