@@ -56,6 +56,13 @@ elif systemctl --quiet is-failed xrfedge.service; then
   # Failed: it gave up restarting, and the retry timer starts it within 10 min (docs/deploy.md §4, "Restarts"); a plain
   # `start` is refused while its start limit holds.
   echo "install.sh: installed; the service had given up (failed). Start this release now: sudo systemctl reset-failed xrfedge && sudo systemctl start xrfedge (else the retry timer, where a give-up armed it, starts it within 10 min)" >&2
+elif [[ "$(systemctl show -p SubState --value xrfedge.service 2>/dev/null || true)" == auto-restart* ]]; then
+  # 'activating (auto-restart)' (auto-restart-queued since systemd 254): it failed, and systemd starts it again by itself
+  # after RestartSec (5 s). Until 2026-11-24 it was told to edit xrfedge.env and start it, as after a first install.
+  echo "install.sh: installed; the service had failed and waits to be restarted (activating, auto-restart): its next automatic restart runs this release. Why it failed: journalctl -u xrfedge -n 50; to restart it now: sudo systemctl restart xrfedge" >&2
+elif [ "$(systemctl show -p ActiveState --value xrfedge.service 2>/dev/null || true)" = activating ]; then
+  # Starting (ExecStartPre=, or Type=notify before READY=1): the process it starts was exec'd from the previous release.
+  echo "install.sh: installed; the service is starting the previous release (activating): run this one with: sudo systemctl restart xrfedge" >&2
 else
   echo "install.sh: installed and enabled; edit /etc/xrfedge/xrfedge.env, then: sudo systemctl start xrfedge" >&2
 fi

@@ -281,8 +281,17 @@ scratch_build=""; staging=""; keeping=""; app=""; previous=""
 cleanup() {
   [ -n "$scratch_build" ] && rm -rf "$scratch_build"
   [ -n "$staging" ] && rm -rf "$staging"
-  [ -n "$keeping" ] && rm -rf "$keeping"
   if [ -n "$app" ] && [ ! -e "$app" ] && [ -d "$previous" ]; then mv -T "$previous" "$app"; fi
+  # The kept links are spare names only while the old release is in place. Cut off after the swap's second rename (a
+  # signal is handled once the running mv is done), their other names are in .NAME.old, which the next run deletes:
+  # until 2026-11-24 they were removed here too, the operator's files with them.
+  if [ -n "$keeping" ]; then
+    if [ -e "$previous" ]; then
+      echo "install.sh: the files kept from $prefix (not put there by an install, or changed since) are in ${keeping#"$destdir"}" >&2
+    else
+      rm -rf "$keeping"
+    fi
+  fi
   return 0
 }
 trap cleanup EXIT
@@ -393,7 +402,7 @@ if [ -d "$app/models" ]; then cp -a "$app/models/." "$next/models/"; fi
 # the last install wrote; after an install that kept no record, every file that differs from this release's is kept.
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 release_files() {
-  local dir="$1" advice="$2" record="$1/.installed.sha256" f name sum old how shipped
+  local dir="$1" advice="$2" record="$1/.installed.sha256" f name sum old how shipped edited n
   shift 2
   if [ -f "$record" ]; then
     while read -r sum name; do
@@ -413,10 +422,14 @@ release_files() {
     if [ -f "$record" ] && grep -qxF "$sum  $name" "$record"; then
       continue
     fi
-    cp -p "$old" "$old.edited-$stamp"
+    # A name of its own: a second install within the same second wrote over the first one's copy until 2026-11-24.
+    edited="$old.edited-$stamp"
+    n=1
+    while [ -e "$edited" ] || [ -L "$edited" ]; do n=$(( n + 1 )); edited="$old.edited-$stamp-$n"; done
+    cp -p "$old" "$edited"
     how="had been changed"
     [ -f "$record" ] || how="differs from this release's (a change, or an older release's: that install kept no record)"
-    echo "install.sh: $prefix/${dir#"$next/"}/$name $how; the file is kept as $name.edited-$stamp and this release's replaces it: $advice" >&2
+    echo "install.sh: $prefix/${dir#"$next/"}/$name $how; the file is kept as $(basename "$edited") and this release's replaces it: $advice" >&2
   done
   if [ $# -gt 0 ]; then install -m 0644 "$@" "$dir/"; fi
   for f in "$@"; do printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$(basename "$f")"; done > "$record"
@@ -459,27 +472,69 @@ fi
 # folders have theirs); a file of the old release that its record does not list with that content (added, or changed
 # since) is kept in /opt/xrfedge.kept-<UTC> beside it, by hard links made before the swap (a copy where the partition
 # has none), with a warning naming each. After an install that kept no record, every file this release does not ship.
+# Names are passed NUL-separated: a name may hold a line break, which no line of the record can (such a file is never
+# recorded, so always kept). Until 2026-11-24 one such name split into two that exist nowhere and an empty one, and the
+# empty one copied the whole release (models/ too) into the kept folder, or ended the install half-way.
+top_files() { (cd "$1" && find . ! -type d ! -path './models/*' ! -path './firmware-config/*' ! -path ./.installed.sha256 -printf '%P\0' | LC_ALL=C sort -z); }
+# sum_of FILE: the SHA-256 of its content, of its target for a symbolic link, or of its kind for anything else that is
+# no regular file: reading a named pipe an operator made there blocked the install for good (until 2026-11-24).
+sum_of() {
+  if [ -L "$1" ]; then readlink -- "$1" | sha256sum | cut -d' ' -f1
+  elif [ -f "$1" ]; then sha256sum < "$1" | cut -d' ' -f1
+  else stat -c %F -- "$1" | sha256sum | cut -d' ' -f1; fi
+}
 release_sums() {
-  (cd "$1" && find . ! -type d ! -path './models/*' ! -path './firmware-config/*' ! -path ./.installed.sha256 -printf '%P\n' \
-    | LC_ALL=C sort | while IFS= read -r f; do
-      if [ -L "$f" ]; then printf '%s  %s\n' "$(readlink "$f" | sha256sum | cut -d' ' -f1)" "$f"
-      else printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; fi
-    done)
+  top_files "$1" | while IFS= read -r -d '' f; do
+    [[ "$f" == *$'\n'* ]] || printf '%s  %s\n' "$(sum_of "$1/$f")" "$f"
+  done
 }
 release_sums "$next" > "$next/.installed.sha256"
 chmod 0644 "$next/.installed.sha256"
-files_of() { (cd "$1" && find . ! -type d -printf '%P\n' | LC_ALL=C sort); }
+# shipped_by_next NAME: whether this release puts a file (or link) at NAME.
+shipped_by_next() { [ -L "$next/$1" ] || { [ -e "$next/$1" ] && [ ! -d "$next/$1" ]; }; }
+# shown NAME: as the warnings print it; a name with a control character (a line break) in $'…' quoting.
+shown() { if [[ "$1" == *[[:cntrl:]]* ]]; then printf '%q' "$1"; else printf '%s' "$1"; fi; }
 kept=()
-kept_dir="$(dirname "$app")/$(basename "$app").kept-$stamp"
 kept_how=""
 if [ -f "$app/.installed.sha256" ]; then
-  mapfile -t kept < <(LC_ALL=C comm -23 <(release_sums "$app" | LC_ALL=C sort) <(LC_ALL=C sort "$app/.installed.sha256") | cut -c67-)
+  declare -A recorded=()
+  while IFS= read -r line; do recorded["$line"]=1; done < "$app/.installed.sha256"
+  while IFS= read -r -d '' f; do
+    if [[ "$f" != *$'\n'* ]] && [ -n "${recorded["$(sum_of "$app/$f")  $f"]+set}" ]; then continue; fi
+    kept+=("$f")
+  done < <(top_files "$app")
 elif [ -d "$app" ]; then
-  mapfile -t kept < <(LC_ALL=C comm -23 <(files_of "$app" | grep -v -e '^models/' -e '^firmware-config/') <(files_of "$next"))
+  while IFS= read -r -d '' f; do
+    shipped_by_next "$f" || kept+=("$f")
+  done < <(top_files "$app")
   kept_how=" (the install before this one kept no record of its files, so every file this release does not ship is kept, this once)"
 fi
+# A folder of its own for each install, root's and closed to others (0700): a file there may be a secret that a folder of
+# /opt/xrfedge kept from other users, and the kept tree's folders are made anew. Until 2026-11-24 the folder was 0755, and
+# a second install within the same second (its name's resolution) wrote over the first one's kept copies, the only ones.
+kept_dir="$(dirname "$app")/$(basename "$app").kept-$stamp"
+n=1
+while [ -e "$kept_dir" ] || [ -L "$kept_dir" ]; do
+  n=$(( n + 1 ))
+  kept_dir="$(dirname "$app")/$(basename "$app").kept-$stamp-$n"
+done
 if [ ${#kept[@]} -gt 0 ]; then
+  mkdir -m 0700 "$kept_dir"
   keeping="$kept_dir"
+  # Hard links take no room. Where the partition has none (FAT, exFAT behind a link) the files are copied, and the
+  # copies must leave the staging check's 64 MiB margin free too: until 2026-11-24 they were not counted.
+  if ln -- "$next/.installed.sha256" "$kept_dir/.hard-link-probe" 2>/dev/null; then
+    rm -f "$kept_dir/.hard-link-probe"
+  else
+    copy_kib="$(cd "$app" && printf '%s\0' "${kept[@]}" | du -sk --files0-from=- | awk '{ s += $1 } END { print s + 0 }')"
+    free_kib="$(df -Pk "$(dirname "$app")" | awk 'NR == 2 { print $4 }')"
+    if [ -n "$free_kib" ] && [ "$free_kib" -lt $(( copy_kib + 64 * 1024 )) ]; then
+      list=""
+      for f in "${kept[@]:0:10}"; do list+="$(shown "$f"), "; done
+      echo "install.sh: $(dirname "$app") has $(( free_kib / 1024 )) MiB free after staging; $prefix holds ${#kept[@]} file(s) no install put there (${list%, }), which must be kept and, on a partition without hard links, copied: $(( (copy_kib + 1023) / 1024 )) MiB, and 64 MiB must stay free for the running service: nothing was changed. Move those files out of $prefix (site files belong in /etc/xrfedge or /var/lib/xrfedge, docs/deploy.md §3) or free space, and run it again" >&2
+      exit 1
+    fi
+  fi
   for f in "${kept[@]}"; do
     mkdir -p "$(dirname "$kept_dir/$f")"
     cp -al "$app/$f" "$kept_dir/$f" 2>/dev/null || cp -a "$app/$f" "$kept_dir/$f"
@@ -489,7 +544,11 @@ fi
 # cut off there puts the previous release back (cleanup above, or the next run), never a mix of the two.
 retired=()
 if [ -d "$app" ]; then
-  mapfile -t retired < <(LC_ALL=C comm -23 <(LC_ALL=C comm -23 <(files_of "$app") <(files_of "$next")) <(printf '%s\n' "${kept[@]}" | LC_ALL=C sort))
+  declare -A is_kept=()
+  for f in "${kept[@]}"; do is_kept["$f"]=1; done
+  while IFS= read -r -d '' f; do
+    [ -n "${is_kept["$f"]+set}" ] || shipped_by_next "$f" || retired+=("$(shown "$f")")
+  done < <(cd "$app" && find . ! -type d -printf '%P\0' | LC_ALL=C sort -z)
   mv -T "$app" "$previous"
 fi
 mv -T "$next" "$app"
@@ -497,10 +556,11 @@ staging=""
 keeping=""
 rm -rf "$previous"
 if [ ${#kept[@]} -gt 0 ]; then
-  list="$(printf '%s, ' "${kept[@]:0:10}")"
+  list=""
+  for f in "${kept[@]:0:10}"; do list+="$(shown "$f"), "; done
   list="${list%, }"
   [ ${#kept[@]} -gt 10 ] && list+=", …"
-  echo "install.sh: WARNING: ${#kept[@]} file(s) in $prefix were not put there by an install, or were changed since$kept_how; the release folder is replaced whole, so they are kept in ${kept_dir#"$destdir"}: $list. Site settings and profiles belong in /etc/xrfedge, a site's model in $prefix/models/ (named in Model:Path), data in /var/lib/xrfedge (docs/deploy.md §3): move what is still needed there, then delete that folder" >&2
+  echo "install.sh: WARNING: ${#kept[@]} file(s) in $prefix were not put there by an install, or were changed since$kept_how; the release folder is replaced whole, so they are kept in ${kept_dir#"$destdir"} (open to root only): $list. Site settings and profiles belong in /etc/xrfedge, a site's model in $prefix/models/ (named in Model:Path), data in /var/lib/xrfedge (docs/deploy.md §3): move what is still needed there, then delete that folder" >&2
 fi
 if [ ${#retired[@]} -gt 0 ]; then
   list="${retired[*]:0:10}"

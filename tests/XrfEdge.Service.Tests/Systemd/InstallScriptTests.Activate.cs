@@ -67,6 +67,37 @@ public sealed partial class InstallScriptTests
         }
     }
 
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Activate_WithoutStartWhileTheUnitWaitsToRestart_SaysItsNextRestartRunsThisRelease()
+    {
+        // 'activating (auto-restart)': it failed and waits RestartSec before systemd starts it again. Neither is-active nor
+        // is-failed holds, so it was told "installed and enabled … then: sudo systemctl start xrfedge", as after a first
+        // install, though it is already enabled and will start this release by itself within seconds.
+        var (exitCode, output, calls) = Activate(new() { ["FAKE_IS_ACTIVE_EXIT"] = "3", ["FAKE_IS_FAILED_EXIT"] = "1", ["FAKE_ACTIVE_STATE"] = "activating", ["FAKE_SUB_STATE"] = "auto-restart" });
+
+        Assert.True(exitCode == 0, $"install-activate.sh exit {exitCode}:\n{output}");
+        Assert.Contains("auto-restart", output, StringComparison.Ordinal);
+        Assert.Contains("next automatic restart runs this release", output, StringComparison.Ordinal);
+        Assert.Contains("journalctl -u xrfedge", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("installed and enabled", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(calls, call => call.Contains("restart xrfedge", StringComparison.Ordinal) || call.StartsWith("systemctl start", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Activate_WithoutStartWhileTheUnitIsStarting_SaysItStartsThePreviousRelease()
+    {
+        // 'activating (start-pre)' or 'activating (start)' before READY=1: the process was exec'd from the old files, so
+        // "then: sudo systemctl start xrfedge" (a no-op now) would leave the previous release running.
+        var (exitCode, output, _) = Activate(new() { ["FAKE_IS_ACTIVE_EXIT"] = "3", ["FAKE_IS_FAILED_EXIT"] = "1", ["FAKE_ACTIVE_STATE"] = "activating", ["FAKE_SUB_STATE"] = "start" });
+
+        Assert.True(exitCode == 0, $"install-activate.sh exit {exitCode}:\n{output}");
+        Assert.Contains("starting the previous release", output, StringComparison.Ordinal);
+        Assert.Contains("sudo systemctl restart xrfedge", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("installed and enabled", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--start")]
     [InlineData(null)]
@@ -80,6 +111,52 @@ public sealed partial class InstallScriptTests
         Assert.True(exitCode == 0, $"install-activate.sh exit {exitCode}:\n{output}");
         Assert.Contains("systemctl enable xrfedge.service", calls);
         Assert.DoesNotContain(calls, call => call.Contains("retry", StringComparison.Ordinal));
+    }
+
+    [UserNamespaceFact]
+    [SupportedOSPlatform("linux")]
+    public void Install_OnTheRunningSystemWithStart_RunsTheActivationWithStartWhileHoldingTheLock()
+    {
+        // install.sh without DESTDIR, as `sudo make install` runs it, in a user and mount namespace: root there, with
+        // folders of this test mounted over /opt and /etc, so nothing of this machine changes. The checkout's
+        // install-activate.sh is a stand-in that records its arguments and whether the install's lock on /opt is held.
+        string checkout = CopyCheckout("checkout", "pi-dp5-uart.json");
+        string log = Path.Combine(_root, "activation.log");
+        File.WriteAllText(Path.Combine(checkout, "scripts", "install-activate.sh"), """
+            #!/bin/bash
+            echo "arguments: $*" >> "$FAKE_LOG"
+            if flock -n /opt true; then echo "lock: free" >> "$FAKE_LOG"; else echo "lock: held" >> "$FAKE_LOG"; fi
+            """ + "\n");
+        string opt = Directory.CreateDirectory(Path.Combine(_root, "mounted over opt")).FullName;
+        string etc = Directory.CreateDirectory(Path.Combine(_root, "mounted over etc")).FullName;
+        var start = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in new[] { "-rm", "bash", "-c", """
+            set -e
+            mount --bind "$FAKE_OPT" /opt
+            cp -a /etc/. "$FAKE_ETC/" 2>/dev/null || true
+            mount --bind "$FAKE_ETC" /etc
+            exec bash "$INSTALL" --skip-preflight --start
+            """ })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment.Remove("DESTDIR");
+        start.Environment.Remove("SUDO_USER");
+        start.Environment["XRFEDGE_PREBUILT"] = Build;
+        start.Environment["INSTALL"] = Path.Combine(checkout, "scripts", "install.sh");
+        start.Environment["FAKE_OPT"] = opt;
+        start.Environment["FAKE_ETC"] = etc;
+        start.Environment["FAKE_LOG"] = log;
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+
+        Assert.True(process.ExitCode == 0, $"install.sh exit {process.ExitCode}:\n{stdout.Result}{stderr}");
+        Assert.Equal("release 1", File.ReadAllText(Path.Combine(opt, "xrfedge", "xrfedge.dll")));
+        Assert.Equal(["arguments: --start", "lock: held"], File.ReadAllLines(log));
     }
 
     /// <summary>
@@ -106,6 +183,8 @@ public sealed partial class InstallScriptTests
               "systemctl --quiet is-active "*) exit "${FAKE_IS_ACTIVE_EXIT:-3}" ;;
               "systemctl --quiet is-failed "*) exit "${FAKE_IS_FAILED_EXIT:-1}" ;;
               "systemctl --no-pager status "*) echo "xrfedge.service - XrfEdge XRF analyser service" ;;
+              "systemctl show -p SubState "*) echo "${FAKE_SUB_STATE:-dead}" ;;
+              "systemctl show -p ActiveState "*) echo "${FAKE_ACTIVE_STATE:-inactive}" ;;
             esac
             exit 0
             """ + "\n");
