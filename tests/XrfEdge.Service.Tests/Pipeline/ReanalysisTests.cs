@@ -129,7 +129,11 @@ public sealed class ReanalysisTests : IDisposable
         Assert.Empty(MiniJsonSchema.Validate("scan-points.schema.json", System.Text.Encoding.UTF8.GetBytes(failed.GetRawText())));
         using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
         {
-            Assert.Equal(points, outbox.ReadIncompleteMeasurements(0, 1000).Count); // kept across the restart
+            var stored = outbox.ReadIncompleteMeasurements(0, 1000);
+            Assert.Equal(points, stored.Count); // kept across the restart
+            // The stored copy (outbox export writes it) is a valid event with its scan_id and scan_index.
+            Assert.All(stored, r => Assert.Empty(MiniJsonSchema.Validate("measurement-event.schema.json", r.Event)));
+            Assert.Equal(Enumerable.Range(0, points), stored.Select(r => JsonDocument.Parse(r.Event).RootElement.GetProperty("scan_index").GetInt32()).Order());
         }
 
         // Run 2: a model that works; the start-up pass takes the stored points.
