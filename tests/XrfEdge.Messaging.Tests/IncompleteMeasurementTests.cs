@@ -443,6 +443,47 @@ public sealed class IncompleteMeasurementTests : IDisposable
         Assert.Contains(" 2 ", warning.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Open_DamagedFile_RowsAwaitingReanalysisSalvagedWithTheirSpectra()
+    {
+        // A damaged outbox is moved aside at the next start and its queued rows salvaged (docs/mqtt.md "Integrity check
+        // at start"). The results rows were not: a failed map's spectra, and every failed measurement still waiting for a
+        // model, were left behind in the *.corrupt file and never analysed. They are the measurement itself, not a copy
+        // of something queued, so they are salvaged too (since 2026-11-24); completed results' copies are not.
+        using (var outbox = Open())
+        {
+            Completed(outbox, "M-1");
+            outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-1"), Point("P-2", spectrumBytes: 5)]);
+            Incomplete(outbox, "F-1");
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            // Noise over the dead-letter table's root page: the file fails its integrity check, the rows stay readable.
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'dead_letter'";
+            long rootPage = (long)command.ExecuteScalar()!;
+            command.CommandText = "PRAGMA page_size";
+            long pageSize = (long)command.ExecuteScalar()!;
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            command.ExecuteNonQuery();
+            connection.Close();
+            using var file = new FileStream(DbPath, FileMode.Open, FileAccess.Write);
+            file.Position = (rootPage - 1) * pageSize;
+            var noise = new byte[pageSize];
+            new Random(20481).NextBytes(noise);
+            file.Write(noise);
+        }
+
+        using var reopened = Open();
+        Assert.NotNull(reopened.RecoveredFromCorruption);
+        Assert.Equal(["P-1", "P-2", "F-1"], reopened.ReadIncompleteMeasurements(0, 10).Select(r => r.MeasurementId));
+        Assert.Equal(5, reopened.TryGetSpectrum("P-2")!.Length);
+        Assert.Null(reopened.TryGetSpectrum("M-1"));
+        Assert.Equal(["P-1", "P-2", "F-1"], StoredResults().Select(r => r.Id));
+    }
+
     private static string? Status(MqttInboundMessage reply) => JsonDocument.Parse(reply.Payload).RootElement.GetProperty("status").GetString();
 
     [Fact]

@@ -1206,6 +1206,53 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         Log.OutboxRowsSalvaged(log, databasePath, salvaged, total);
+        SalvageUnanalysed(damagedPath, target, databasePath, log);
+    }
+
+    /// <summary>
+    /// Copies the results rows still awaiting re-analysis (an event with a spectrum: a measurement or scan point whose
+    /// analysis failed for want of a model or by ONNX Runtime) from a damaged file into the new outbox, oldest first, up
+    /// to the first unreadable one. They are the only copy of those spectra; completed results are copies of rows queued
+    /// or sent already and stay in the <c>*.corrupt</c> file (<c>outbox export --db</c> reads it). Since 2026-11-24;
+    /// before, none was salvaged and a failed map measured before the damage was never analysed.
+    /// </summary>
+    private static void SalvageUnanalysed(string damagedPath, SqliteConnection target, string databasePath, ILogger log)
+    {
+        long salvaged = 0;
+        string problem = string.Empty;
+        try
+        {
+            using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = damagedPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            source.Open();
+            using var read = source.CreateCommand();
+            read.CommandText = $"SELECT measurement_id, seq, msg_id, created_utc, detection, spectrum FROM results WHERE spectrum IS NOT NULL AND {IsEventRow} ORDER BY rowid";
+            using var write = target.CreateCommand();
+            write.CommandText = """
+                INSERT OR IGNORE INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
+                VALUES ($id, $seq, $msg, $created, $detection, $spectrum)
+                """;
+            string[] names = ["$id", "$seq", "$msg", "$created", "$detection", "$spectrum"];
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                write.Parameters.Clear();
+                for (var i = 0; i < names.Length; i++)
+                {
+                    write.Parameters.AddWithValue(names[i], reader.GetValue(i));
+                }
+
+                salvaged += write.ExecuteNonQuery();
+            }
+        }
+        catch (SqliteException ex)
+        {
+            problem = $" (then: {ex.Message})";
+        }
+
+        if (salvaged > 0 || problem.Length > 0)
+        {
+            Log.UnanalysedResultsSalvaged(log, databasePath, salvaged, problem);
+        }
     }
 
     /// <summary>
