@@ -1213,7 +1213,7 @@ public sealed class SqliteOutbox : IDisposable
     /// Copies the results rows still awaiting re-analysis (an event with a spectrum: a measurement or scan point whose
     /// analysis failed for want of a model or by ONNX Runtime) from a damaged file into the new outbox, oldest first, up
     /// to the first unreadable one. They are the only copy of those spectra; completed results are copies of rows queued
-    /// or sent already and stay in the <c>*.corrupt</c> file (<c>outbox export --db</c> reads it). Since 2026-11-24;
+    /// or sent already and stay in the <c>*.corrupt</c> file. Since 2026-11-24;
     /// before, none was salvaged and a failed map measured before the damage was never analysed.
     /// </summary>
     private static void SalvageUnanalysed(string damagedPath, SqliteConnection target, string databasePath, ILogger log)
