@@ -57,6 +57,12 @@ internal static partial class Log
     [LoggerMessage(7021, LogLevel.Warning, "Outbox evicted {Count} rows to stay under {MaxBytes} bytes (oldest, lowest priority first)")]
     public static partial void OutboxRowsEvicted(ILogger logger, int count, long maxBytes);
 
+    [LoggerMessage(7049, LogLevel.Critical, "Outbox '{Path}': salvaged {Salvaged} stored measurement(s) or scan point(s) awaiting re-analysis (with their spectra) from the damaged file{Problem}")]
+    public static partial void UnanalysedResultsSalvaged(ILogger logger, string path, long salvaged, string problem);
+
+    [LoggerMessage(7048, LogLevel.Warning, "Stored results past their bounds ({Rows} rows, {MaxBytes} bytes: Outbox:ResultRetention, Outbox:ResultRetentionMegabytes) pruned {Count} measurement(s) or scan point(s) whose analysis had failed and that a model would still analyse: their spectra are gone, they stay published as failed")]
+    public static partial void UnanalysedResultsPruned(ILogger logger, int count, int rows, long maxBytes);
+
     [LoggerMessage(7022, LogLevel.Warning, "Outbox evicted {Count} rows older than {Days:F1} days or past their expiry")]
     public static partial void OutboxRowsExpired(ILogger logger, int count, double days);
 

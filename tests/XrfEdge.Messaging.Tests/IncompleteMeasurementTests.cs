@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
 using XrfEdge.Messaging.Publishing;
@@ -352,6 +353,135 @@ public sealed class IncompleteMeasurementTests : IDisposable
         Incomplete(outbox, "F-3", spectrumBytes: 50);
 
         Assert.Equal(["P-1", "P-2", "F-3"], StoredResults().Select(r => r.Id));
+    }
+
+    /// <summary>Rows queued at <see cref="DbPath"/> and their bytes, after <paramref name="fill"/> ran on a fresh outbox.</summary>
+    private long Filled(Action<SqliteOutbox> fill)
+    {
+        using var outbox = Open();
+        fill(outbox);
+        return outbox.GetStatistics().Bytes;
+    }
+
+    [Fact]
+    public void ReplaceIncompleteScanPoints_PastTheCap_RefusedAndNoUnsentRowEvicted()
+    {
+        // 2026-11-24 review: the re-analysed chunk made room like a new measurement, so under EvictOldest a failed map's
+        // re-analysis evicted the oldest unsent rows (here the failed chunk itself and a detection): sent-data safety
+        // traded for a copy the results table keeps anyway. Now it is refused, nothing changes, and a later pass retries.
+        long queued = Filled(o =>
+        {
+            o.EnqueueScanChunk(Chunk("{}"), [Point("P-1")]);
+            Completed(o, "M-1");
+        });
+        using var outbox = Open(o => o.MaxBytes = queued + 10);
+
+        Assert.Throws<OutboxFullException>(() => outbox.ReplaceIncompleteScanPoints([Analysis("P-1")], _ => Chunk(new string('r', 40))));
+
+        Assert.Equal(2, outbox.ReadBatch(0, 10).Count);
+        Assert.Equal(0, outbox.GetStatistics().EvictedTotal);
+        Assert.Equal(0, outbox.GetStatistics().RefusedTotal); // no measurement was refused: the point waits stored
+        Assert.Equal(["P-1"], outbox.ReadIncompleteMeasurements(0, 10).Select(r => r.MeasurementId));
+    }
+
+    [Fact]
+    public void Reanalysed_PastTheCap_RefusedAndNoUnsentRowEvicted()
+    {
+        // The same for a re-analysed single measurement (a detection that replaces its stored event).
+        long queued = Filled(o =>
+        {
+            Incomplete(o, "F-1");
+            Completed(o, "M-1");
+        });
+        using var outbox = Open(o => o.MaxBytes = queued + 10);
+
+        Assert.Throws<OutboxFullException>(() => Reanalysed(outbox, "F-1"));
+
+        Assert.Equal(2, outbox.ReadBatch(0, 10).Count);
+        Assert.Equal(0, outbox.GetStatistics().EvictedTotal);
+        Assert.Equal(["F-1"], outbox.ReadIncompleteMeasurements(0, 10).Select(r => r.MeasurementId));
+    }
+
+    [Fact]
+    public void ReplaceIncompleteScanPoints_RejectNew_LeavesTheLastQuarterOfTheCapToLiveResults()
+    {
+        // Under RejectNew a re-analysis that filled the cap made the next live detection be refused: a map's worth of
+        // re-analysed chunks while offline could lock out new measurements. A re-analysis is stored only while the queue
+        // stays within 3/4 of Outbox:MaxMegabytes; the rest is the live results'.
+        long queued = Filled(o => o.EnqueueScanChunk(Chunk(new string('c', 600)), [Point("P-1")]));
+        Assert.Equal(600, queued);
+        using var outbox = Open(o =>
+        {
+            o.MaxBytes = 1000;
+            o.FullPolicy = OutboxFullPolicy.RejectNew;
+        });
+
+        Assert.Throws<OutboxFullException>(() => outbox.ReplaceIncompleteScanPoints([Analysis("P-1")], _ => Chunk(new string('r', 200))));
+        outbox.Enqueue(Chunk(new string('l', 300))); // the live result fits: 900 of 1000
+
+        Assert.Equal(2, outbox.ReadBatch(0, 10).Count);
+        Assert.Equal(["P-1"], outbox.ReadIncompleteMeasurements(0, 10).Select(r => r.MeasurementId));
+    }
+
+    [Fact]
+    public void EnqueueScanChunk_PrunesRowsAwaitingReanalysis_LoggedWithTheirNumber()
+    {
+        // A failed map past ResultRetention prunes older rows, among them measurements whose analysis failed and that a
+        // model would still analyse: their spectra are gone for good. Until 2026-11-24 that happened silently.
+        using var log = new MemoryLoggerFactory();
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, ResultRetention = 3 }, log.CreateLogger<SqliteOutbox>());
+        Completed(outbox, "M-1");
+        Incomplete(outbox, "F-1");
+
+        outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-1"), Point("P-2")]);
+        Assert.Empty(log.WithEvent(7048)); // M-1 only: a completed result, pruned as the bound says
+        outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-3"), Point("P-4")]);
+
+        Assert.Equal(["P-2", "P-3", "P-4"], StoredResults().Select(r => r.Id));
+        var warning = Assert.Single(log.WithEvent(7048)); // one for the commit that pruned F-1 and P-1
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains(" 2 ", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_DamagedFile_RowsAwaitingReanalysisSalvagedWithTheirSpectra()
+    {
+        // A damaged outbox is moved aside at the next start and its queued rows salvaged (docs/mqtt.md "Integrity check
+        // at start"). The results rows were not: a failed map's spectra, and every failed measurement still waiting for a
+        // model, were left behind in the *.corrupt file and never analysed. They are the measurement itself, not a copy
+        // of something queued, so they are salvaged too (since 2026-11-24); completed results' copies are not.
+        using (var outbox = Open())
+        {
+            Completed(outbox, "M-1");
+            outbox.EnqueueScanChunk(Chunk("{}"), [Point("P-1"), Point("P-2", spectrumBytes: 5)]);
+            Incomplete(outbox, "F-1");
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            // Noise over the dead-letter table's root page: the file fails its integrity check, the rows stay readable.
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'dead_letter'";
+            long rootPage = (long)command.ExecuteScalar()!;
+            command.CommandText = "PRAGMA page_size";
+            long pageSize = (long)command.ExecuteScalar()!;
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            command.ExecuteNonQuery();
+            connection.Close();
+            using var file = new FileStream(DbPath, FileMode.Open, FileAccess.Write);
+            file.Position = (rootPage - 1) * pageSize;
+            var noise = new byte[pageSize];
+            new Random(20481).NextBytes(noise);
+            file.Write(noise);
+        }
+
+        using var reopened = Open();
+        Assert.NotNull(reopened.RecoveredFromCorruption);
+        Assert.Equal(["P-1", "P-2", "F-1"], reopened.ReadIncompleteMeasurements(0, 10).Select(r => r.MeasurementId));
+        Assert.Equal(5, reopened.TryGetSpectrum("P-2")!.Length);
+        Assert.Null(reopened.TryGetSpectrum("M-1"));
+        Assert.Equal(["P-1", "P-2", "F-1"], StoredResults().Select(r => r.Id));
     }
 
     private static string? Status(MqttInboundMessage reply) => JsonDocument.Parse(reply.Payload).RootElement.GetProperty("status").GetString();

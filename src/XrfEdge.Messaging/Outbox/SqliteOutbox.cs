@@ -92,7 +92,7 @@ public sealed class SqliteOutbox : IDisposable
     /// default 10,000) inside every measurement's write transaction.
     /// </summary>
     internal const string PruneResultsByCountSql =
-        "DELETE FROM results WHERE rowid IN (SELECT rowid FROM results ORDER BY rowid LIMIT max(0, (SELECT count(*) FROM results) - $keep)) RETURNING " + ResultRowBytes;
+        "DELETE FROM results WHERE rowid IN (SELECT rowid FROM results ORDER BY rowid LIMIT max(0, (SELECT count(*) FROM results) - $keep)) RETURNING " + ResultRowBytes + ", " + IsEventRow;
 
     private readonly OutboxOptions _options;
     private readonly ILogger _logger;
@@ -107,6 +107,10 @@ public sealed class SqliteOutbox : IDisposable
     private int _damaged;
     private readonly CancellationTokenSource _damagedSource = new();
     private OutboxCorruptException? _damage;
+
+    // Rows awaiting re-analysis (event rows with a spectrum) that the current write transaction pruned; logged after
+    // its commit (Committing), 7048.
+    private int _prunedUnanalysed;
 
     private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
@@ -729,7 +733,7 @@ public sealed class SqliteOutbox : IDisposable
                 }
 
                 var message = buildChunk(replaced);
-                var evicted = MakeRoom(message.Payload.Length);
+                var evicted = MakeRoom(message.Payload.Length, reanalysis: true);
                 InsertOutboxRow(message, Guid.CreateVersion7(now), now);
                 return (replaced.Count, (long)message.Payload.Length, evicted.Bytes, evicted.Rows, resultDelta);
             });
@@ -1202,6 +1206,53 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         Log.OutboxRowsSalvaged(log, databasePath, salvaged, total);
+        SalvageUnanalysed(damagedPath, target, databasePath, log);
+    }
+
+    /// <summary>
+    /// Copies the results rows still awaiting re-analysis (an event with a spectrum: a measurement or scan point whose
+    /// analysis failed for want of a model or by ONNX Runtime) from a damaged file into the new outbox, oldest first, up
+    /// to the first unreadable one. They are the only copy of those spectra; completed results are copies of rows queued
+    /// or sent already and stay in the <c>*.corrupt</c> file. Since 2026-11-24;
+    /// before, none was salvaged and a failed map measured before the damage was never analysed.
+    /// </summary>
+    private static void SalvageUnanalysed(string damagedPath, SqliteConnection target, string databasePath, ILogger log)
+    {
+        long salvaged = 0;
+        string problem = string.Empty;
+        try
+        {
+            using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = damagedPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            source.Open();
+            using var read = source.CreateCommand();
+            read.CommandText = $"SELECT measurement_id, seq, msg_id, created_utc, detection, spectrum FROM results WHERE spectrum IS NOT NULL AND {IsEventRow} ORDER BY rowid";
+            using var write = target.CreateCommand();
+            write.CommandText = """
+                INSERT OR IGNORE INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
+                VALUES ($id, $seq, $msg, $created, $detection, $spectrum)
+                """;
+            string[] names = ["$id", "$seq", "$msg", "$created", "$detection", "$spectrum"];
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                write.Parameters.Clear();
+                for (var i = 0; i < names.Length; i++)
+                {
+                    write.Parameters.AddWithValue(names[i], reader.GetValue(i));
+                }
+
+                salvaged += write.ExecuteNonQuery();
+            }
+        }
+        catch (SqliteException ex)
+        {
+            problem = $" (then: {ex.Message})";
+        }
+
+        if (salvaged > 0 || problem.Length > 0)
+        {
+            Log.UnanalysedResultsSalvaged(log, databasePath, salvaged, problem);
+        }
     }
 
     /// <summary>
@@ -1277,12 +1328,21 @@ public sealed class SqliteOutbox : IDisposable
     {
         try
         {
-            var (value, incoming, evictedBytes, evictedRows, resultDelta) = InWriteTransaction(work);
+            var (value, incoming, evictedBytes, evictedRows, resultDelta) = InWriteTransaction(() =>
+            {
+                _prunedUnanalysed = 0;
+                return work();
+            });
             _bytes += incoming - evictedBytes;
             _resultBytes += resultDelta;
             if (evictedRows > 0)
             {
                 Log.OutboxRowsEvicted(_logger, evictedRows, _options.MaxBytes);
+            }
+
+            if (_prunedUnanalysed > 0)
+            {
+                Log.UnanalysedResultsPruned(_logger, _prunedUnanalysed, _options.ResultRetention, _options.ResultRetentionBytes);
             }
 
             return value;
@@ -1323,7 +1383,7 @@ public sealed class SqliteOutbox : IDisposable
 
         var message = messages[0];
         var incoming = messages.Sum(m => (long)m.Payload.Length);
-        var evicted = MakeRoom(incoming);
+        var evicted = MakeRoom(incoming, reanalysis: record is { ReplacesIncomplete: true });
 
         long rowId = 0;
         for (var i = 0; i < messages.Count; i++)
@@ -1476,6 +1536,7 @@ public sealed class SqliteOutbox : IDisposable
             while (reader.Read())
             {
                 freed += reader.GetInt64(0);
+                _prunedUnanalysed += reader.GetInt32(1);
             }
         }
 
@@ -1488,7 +1549,7 @@ public sealed class SqliteOutbox : IDisposable
         var victims = new List<long>();
         using (var select = _connection.CreateCommand())
         {
-            select.CommandText = $"SELECT rowid, {ResultRowBytes} FROM results WHERE rowid < $row ORDER BY rowid";
+            select.CommandText = $"SELECT rowid, {ResultRowBytes}, {IsEventRow} FROM results WHERE rowid < $row ORDER BY rowid";
             select.Parameters.AddWithValue("$row", newestRow);
             using var reader = select.ExecuteReader();
             while (excess > 0 && reader.Read())
@@ -1496,6 +1557,7 @@ public sealed class SqliteOutbox : IDisposable
                 victims.Add(reader.GetInt64(0));
                 excess -= reader.GetInt64(1);
                 freed += reader.GetInt64(1);
+                _prunedUnanalysed += reader.GetInt32(2);
             }
         }
 
@@ -1511,8 +1573,22 @@ public sealed class SqliteOutbox : IDisposable
         return freed;
     }
 
-    private (int Rows, long Bytes) MakeRoom(long incoming)
+    /// <summary>
+    /// Makes room under <see cref="OutboxOptions.MaxBytes"/> for <paramref name="incoming"/> bytes, inside the caller's
+    /// transaction. A <paramref name="reanalysis"/> (a later analysis of a stored measurement or scan point) never evicts
+    /// and never fills the last quarter of the cap, which is the live results': past 3/4 it throws
+    /// <see cref="OutboxFullException"/> (not counted as a refusal: the measurement stays stored and a later pass takes
+    /// it). Since 2026-11-24; before, it made room like a new measurement, so re-analysing a failed map while offline
+    /// evicted older unsent rows (EvictOldest) or had the next live results refused (RejectNew).
+    /// </summary>
+    private (int Rows, long Bytes) MakeRoom(long incoming, bool reanalysis = false)
     {
+        if (reanalysis && _bytes + incoming > _options.MaxBytes / 4 * 3)
+        {
+            throw new OutboxFullException(
+                $"Outbox '{_options.DatabasePath}' holds {_bytes} of {_options.MaxBytes} bytes: a re-analysis ({incoming} bytes) is queued only within 3/4 of the cap and never evicts an unsent row; it was NOT stored, the measurement stays stored for a later pass.");
+        }
+
         if (_bytes + incoming <= _options.MaxBytes)
         {
             return (0, 0);

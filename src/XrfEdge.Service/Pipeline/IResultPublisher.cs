@@ -43,11 +43,12 @@ internal interface IResultPublisher : IAsyncDisposable
     /// <summary>
     /// Stores the later analyses of failed scan points of one scan (stored with their chunk): one <c>scans/points</c>
     /// chunk with <c>"reanalysed": true</c> that replaces their stored events in one transaction. Durable when this
-    /// completes. Returns how many were published: points whose stored event is gone (pruned, or analysed already) are
-    /// left out, so none is published twice.
+    /// completes. Returns the scan indexes of the points published, in their order: points whose stored event is gone
+    /// (pruned, or analysed already) are left out, so none is published twice (until 2026-11-24 only their number, and
+    /// the log named the left-out ones as published).
     /// </summary>
     /// <exception cref="IOException">The outbox could not store them.</exception>
-    ValueTask<int> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken);
+    ValueTask<IReadOnlyList<long>> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken);
 
     /// <summary>Stores a scan's summary durably, like a result.</summary>
     ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken);

@@ -218,12 +218,12 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
     }
 
     /// <exception cref="IOException">The outbox could not store them.</exception>
-    public ValueTask<int> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<long>> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(points);
         if (points.Count == 0)
         {
-            return ValueTask.FromResult(0);
+            return ValueTask.FromResult<IReadOnlyList<long>>([]);
         }
 
         string scan = points[0].ScanId;
@@ -233,17 +233,28 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         }
 
         var byId = points.ToDictionary(p => p.MeasurementId, StringComparer.Ordinal);
-        int stored = 0;
-        Storing(() => stored = _outbox.ReplaceIncompleteScanPoints(
-            [.. points.Select(p => new ScanPointAnalysis(p.MeasurementId, ReanalysedPointsPayload(scan, [p])))],
-            present => new OutboxMessage
+        IReadOnlyList<long> published = [];
+        Storing(() =>
+        {
+            IReadOnlyList<long> chunk = [];
+            if (_outbox.ReplaceIncompleteScanPoints(
+                [.. points.Select(p => new ScanPointAnalysis(p.MeasurementId, ReanalysedPointsPayload(scan, [p])))],
+                present =>
+                {
+                    chunk = [.. present.Select(a => byId[a.MeasurementId].ScanIndex)];
+                    return new OutboxMessage
+                    {
+                        Kind = OutboxKind.Detection,
+                        Topic = $"{_topics.Root}/scans/points",
+                        Payload = ReanalysedPointsPayload(scan, [.. present.Select(a => byId[a.MeasurementId])]),
+                        Qos = 1,
+                    };
+                }) > 0)
             {
-                Kind = OutboxKind.Detection,
-                Topic = $"{_topics.Root}/scans/points",
-                Payload = ReanalysedPointsPayload(scan, [.. present.Select(a => byId[a.MeasurementId])]),
-                Qos = 1,
-            }));
-        return ValueTask.FromResult(stored);
+                published = chunk; // committed
+            }
+        });
+        return ValueTask.FromResult(published);
     }
 
     /// <summary>Commits the scan's last points, then its summary; idempotent when it throws, like <see cref="StoreAsync"/>.</summary>

@@ -260,9 +260,13 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
                     // The turn's points of each scan in one chunk and one commit, as the live chunks are.
                     foreach (var scan in points.GroupBy(p => p.ScanId, StringComparer.Ordinal))
                     {
-                        int stored = await publisher.StoreReanalysedScanPointsAsync([.. scan], stoppingToken).ConfigureAwait(false);
-                        done += stored;
-                        Log.ScanPointsReanalysed(logger, stored, scan.Key, string.Join(", ", scan.Select(p => p.ScanIndex)));
+                        // Only the points published: one whose row was pruned meanwhile is not (until 2026-11-24 logged as if).
+                        var published = await publisher.StoreReanalysedScanPointsAsync([.. scan], stoppingToken).ConfigureAwait(false);
+                        done += published.Count;
+                        if (published.Count > 0)
+                        {
+                            Log.ScanPointsReanalysed(logger, published.Count, scan.Key, string.Join(", ", published));
+                        }
                     }
                 }
 

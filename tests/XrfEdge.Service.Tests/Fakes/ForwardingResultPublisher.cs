@@ -28,7 +28,7 @@ internal abstract class ForwardingResultPublisher(IResultPublisher inner) : IRes
 
     public virtual ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken) => Inner.StoreReanalysedAsync(measurement, cancellationToken);
 
-    public virtual ValueTask<int> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken) => Inner.StoreReanalysedScanPointsAsync(points, cancellationToken);
+    public virtual ValueTask<IReadOnlyList<long>> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken) => Inner.StoreReanalysedScanPointsAsync(points, cancellationToken);
 
     public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken) => Inner.StoreScanSummaryAsync(summary, cancellationToken);
 

@@ -129,7 +129,7 @@ internal sealed class MemoryResultPublisher : IResultPublisher
     public ValueTask StoreReanalysedAsync(ReanalysedMeasurement measurement, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("MemoryResultPublisher stores nothing as incomplete, so nothing can be re-analysed");
 
-    public ValueTask<int> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken) =>
+    public ValueTask<IReadOnlyList<long>> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("MemoryResultPublisher stores nothing as incomplete, so no scan point can be re-analysed");
 
     public ValueTask StoreScanSummaryAsync(ScanSummary summary, CancellationToken cancellationToken)

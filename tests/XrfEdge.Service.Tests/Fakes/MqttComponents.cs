@@ -20,7 +20,16 @@ internal sealed class MqttComponents(FakeComponents fakes) : IPipelineComponents
 
     public IInstrumentIo CreateInstrumentIo(ServiceSettings settings, IServiceProvider services) => fakes.CreateInstrumentIo(settings, services);
 
-    public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services) => new MqttResultPublisher(
+    /// <summary>When set, wraps the real publisher (a fake that steps in on one call).</summary>
+    public Func<IResultPublisher, IResultPublisher>? Wrap { get; init; }
+
+    public IResultPublisher CreatePublisher(ServiceSettings settings, IServiceProvider services)
+    {
+        var publisher = CreateRealPublisher(settings, services);
+        return Wrap is { } wrap ? wrap(publisher) : publisher;
+    }
+
+    private static MqttResultPublisher CreateRealPublisher(ServiceSettings settings, IServiceProvider services) => new(
         settings,
         services.GetRequiredService<InstrumentStatus>(),
         services.GetRequiredService<MeasurementControl>(),

@@ -28,6 +28,7 @@ public sealed class ReanalysisTests : IDisposable
     private const int StoppedEvent = 8078;
     private const int SkippedEvent = 8079;
     private const int ScanEndedEvent = 8031;
+    private const int ScanPointsReanalysedEvent = 8081;
     private const string Root = "xrf/v1/default/XRF-TEST-1";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _directory = Directory.CreateTempSubdirectory("xrfedge-reanalysis-").FullName;
@@ -128,7 +129,11 @@ public sealed class ReanalysisTests : IDisposable
         Assert.Empty(MiniJsonSchema.Validate("scan-points.schema.json", System.Text.Encoding.UTF8.GetBytes(failed.GetRawText())));
         using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
         {
-            Assert.Equal(points, outbox.ReadIncompleteMeasurements(0, 1000).Count); // kept across the restart
+            var stored = outbox.ReadIncompleteMeasurements(0, 1000);
+            Assert.Equal(points, stored.Count); // kept across the restart
+            // The stored copy (outbox export writes it) is a valid event with its scan_id and scan_index.
+            Assert.All(stored, r => Assert.Empty(MiniJsonSchema.Validate("measurement-event.schema.json", r.Event)));
+            Assert.Equal(Enumerable.Range(0, points), stored.Select(r => JsonDocument.Parse(r.Event).RootElement.GetProperty("scan_index").GetInt32()).Order());
         }
 
         // Run 2: a model that works; the start-up pass takes the stored points.
@@ -209,6 +214,37 @@ public sealed class ReanalysisTests : IDisposable
         using var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath });
         Assert.Empty(outbox.ReadIncompleteMeasurements(0, 1000));
         Assert.Equal(failedIndexes.Count, SqliteOutbox.ReadStoredResults(OutboxPath).Count()); // completed points are not stored as results
+    }
+
+    [Fact]
+    public async Task ScanPointPrunedBeforeItsAnalysisIsStored_LogNamesOnlyThePointsPublished()
+    {
+        // 2026-11-24 review: a point whose stored row is gone when the turn's chunk is stored (pruned by the results
+        // table's bounds meanwhile) is left out of the chunk, but log 8081 named every index the turn had analysed, so
+        // the log said a point was published again that never was.
+        const int points = 4;
+        var measuring = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents()) { ModelRefusal = "model file '/models/m.int8.onnx' is not a readable ONNX model: truncated" }, measuring, ScanOf(points)))
+        {
+            await host.StartAsync();
+            host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+            Assert.True(await Wait.UntilAsync(() => measuring.WithEvent(ScanEndedEvent).Count == 1), "the scan did not end");
+            await host.StopAsync();
+        }
+
+        var log = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe") }) { Wrap = inner => new FakePruningPublisher(inner, OutboxPath) }, log, ScanOf(points)))
+        {
+            await host.StartAsync();
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(DoneEvent).Count + log.WithEvent(StoppedEvent).Count >= 1), "the start-up pass did not end");
+            await host.StopAsync();
+        }
+
+        var published = ScanChunks().Where(c => c.TryGetProperty("reanalysed", out _)).SelectMany(c => c.GetProperty("points").EnumerateArray()).Select(p => p.GetProperty("i").GetInt32()).ToList();
+        Assert.Equal([1, 2, 3], published);
+        var logged = Assert.Single(log.WithEvent(ScanPointsReanalysedEvent)).Message;
+        Assert.Contains("Re-analysed 3 point(s)", logged, StringComparison.Ordinal);
+        Assert.Contains("(index 1, 2, 3)", logged, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -735,6 +771,31 @@ public sealed class ReanalysisTests : IDisposable
             }
 
             await Inner.StoreAsync(result, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The real publisher, except that before the first re-analysed scan points are stored the first one's stored row is
+    /// deleted through a second connection, as the results table's bounds prune it (the byte count the outbox keeps in
+    /// memory is not told: no test here reads it).
+    /// </summary>
+    private sealed class FakePruningPublisher(IResultPublisher inner, string outboxPath) : ForwardingResultPublisher(inner)
+    {
+        private int _pruned;
+
+        public override ValueTask<IReadOnlyList<long>> StoreReanalysedScanPointsAsync(IReadOnlyList<ReanalysedScanPoint> points, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref _pruned, 1) == 0)
+            {
+                using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={outboxPath};Pooling=False");
+                connection.Open();
+                using var delete = connection.CreateCommand();
+                delete.CommandText = "DELETE FROM results WHERE measurement_id = $id";
+                delete.Parameters.AddWithValue("$id", points[0].MeasurementId);
+                Assert.Equal(1, delete.ExecuteNonQuery());
+            }
+
+            return Inner.StoreReanalysedScanPointsAsync(points, cancellationToken);
         }
     }
 
