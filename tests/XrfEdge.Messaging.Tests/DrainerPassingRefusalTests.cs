@@ -200,4 +200,92 @@ public sealed class DrainerPassingRefusalTests : IDisposable
             await running;
         }
     }
+
+    [Fact]
+    public async Task Drainer_QuotaAnswerForAPreviousRunArrivesAfterARestart_NewRunStillSends()
+    {
+        // A publisher stopped and started again in the same process: its drainer's first run handed row 0 over and
+        // stopped before the answer; the broker's 0x97 for it arrives once the second run has begun. That answer belongs
+        // to a run that has ended: it must neither pause the new run nor stay counted for ever. Until 2026-11-24 (fourth
+        // review) it was counted as "not yet through the acknowledgement loop" in state the runs share, but written to the
+        // old run's completed channel, so no loop ever took it off: the new run paused for good and sent nothing more.
+        using var outbox = OutboxWithRows(2);
+        var transport = new FakeMqttTransport { HoldNext = 1 };
+        var drainer = transport.DrainDetections(outbox, new MemoryLoggerFactory());
+
+        using (var first = new CancellationTokenSource())
+        {
+            var run = Task.Run(() => drainer.RunAsync(first.Token), CancellationToken.None);
+            await Waiting.UntilAsync(() => !transport.Held.IsEmpty, "row 0 handed over in the first run", timeoutSeconds: 60);
+            await first.CancelAsync();
+            await run;
+        }
+
+        Assert.Equal(1, drainer.InFlight);
+
+        // The second run starts with the link down, so the stale answer surely comes after its start.
+        transport.Disconnect();
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            await Waiting.UntilAsync(() => drainer.InFlight == 0, "the second run begun (its in-flight state cleared)", timeoutSeconds: 60);
+            Assert.True(transport.Held.TryDequeue(out var stale));
+            stale.SetResult(new MqttPublishOutcome(QuotaExceeded, "quota exceeded"));
+            transport.Connect();
+
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "both rows delivered by the second run", timeoutSeconds: 60);
+            Assert.Equal(["acme/dev1/detections/0", "acme/dev1/detections/1"], transport.Delivered);
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+
+    [Fact]
+    public async Task Drainer_RowsHandedBeforeAPauseAnsweredQuotaOneByOne_PauseStaysAtItsFirstStep()
+    {
+        // Four rows handed over together (window 4) before the broker answers; it answers each 0x97, one by one, so the
+        // acknowledgement loop sees them in four passes. All four were sent before the pause began: they are one
+        // attempt, and the pause is the back-off's first step (1 s, StorageRetryBackoff.DefaultInitial). Until 2026-11-24
+        // (fourth review) each pass that saw such an answer took a further step (1, 2, 4, 8 s), so a window of rows
+        // refused by a rate quota paused the drainer for up to the cap (30 s) at the first sign of it.
+        const int window = 4;
+        using var outbox = OutboxWithRows(window + 2);
+        var transport = new FakeMqttTransport { HoldNext = window };
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var drainer = transport.DrainDetections(outbox, new MemoryLoggerFactory(), clock, window);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            await Waiting.UntilAsync(() => transport.Held.Count == window, "a window of rows handed over", timeoutSeconds: 60);
+            for (var i = 1; i <= window; i++)
+            {
+                var passes = drainer.AckPasses;
+                Assert.True(transport.Held.TryDequeue(out var answer));
+                answer.SetResult(new MqttPublishOutcome(QuotaExceeded, "quota exceeded"));
+                await Waiting.UntilAsync(() => drainer.HeldBack == i && drainer.AckPasses > passes, $"answer {i} through the acknowledgement loop", timeoutSeconds: 60);
+            }
+
+            Assert.Equal(window, transport.Attempts.Count);
+
+            // The first step over: the held rows go first, then the rest.
+            clock.Advance(StorageRetryBackoff.DefaultInitial);
+            drainer.Wake();
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "every row delivered after the first step", timeoutSeconds: 60);
+            Assert.Equal(
+                [.. Enumerable.Range(0, window + 2).Select(i => $"acme/dev1/detections/{i}")],
+                transport.Delivered);
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
 }

@@ -43,7 +43,7 @@ public sealed class SparkplugOrderTests : IDisposable
 
         public MqttProtocolVersion NegotiatedProtocol => MqttProtocolVersion.V5;
 
-        public DateTimeOffset? ConnectedSince => State == MqttConnectionState.Connected ? DateTimeOffset.UtcNow : null;
+        public DateTimeOffset? ConnectedSince { get; private set; }
 
         public long ReconnectCount => 0;
 
@@ -56,6 +56,20 @@ public sealed class SparkplugOrderTests : IDisposable
         public void Connect()
         {
             State = MqttConnectionState.Connected;
+            ConnectedSince = DateTimeOffset.UtcNow;
+            StateChanged?.Invoke(this, new MqttStateChangedEventArgs(MqttConnectionState.Connected, 0, "connected"));
+        }
+
+        /// <summary>
+        /// The link drops and comes back before either state event is dispatched (MosquittoTransport raises them on a
+        /// task of its own): a new connection, no event yet; <see cref="DispatchReconnect"/> delivers them.
+        /// </summary>
+        public void ReconnectBeforeTheEvents() => ConnectedSince = ConnectedSince!.Value.AddSeconds(1);
+
+        /// <summary>The lagging "disconnected" and "connected" events of <see cref="ReconnectBeforeTheEvents"/>.</summary>
+        public void DispatchReconnect()
+        {
+            StateChanged?.Invoke(this, new MqttStateChangedEventArgs(MqttConnectionState.Disconnected, 7, "connection lost"));
             StateChanged?.Invoke(this, new MqttStateChangedEventArgs(MqttConnectionState.Connected, 0, "connected"));
         }
 
@@ -153,5 +167,48 @@ public sealed class SparkplugOrderTests : IDisposable
         var afterBirth = order.Skip(lastBirth + 1).ToList();
         Assert.NotEmpty(afterBirth);
         Assert.Equal([.. Enumerable.Range(1, afterBirth.Count).Select(i => (node.DataTopic, (ulong)i))], afterBirth);
+    }
+
+    [Fact]
+    public async Task Reconnect_BeforeItsEventsAreDispatched_NoNdataOnTheNewConnectionBeforeItsNbirth()
+    {
+        // The link drops and libmosquitto reconnects while the node's "disconnected"/"connected" events still wait to be
+        // dispatched (a busy thread pool): the transport is connected again and the node still thinks it is born. Until
+        // 2026-11-24 (fourth review) the drainer went on handing NDATA over on the new connection, ahead of its NBIRTH and
+        // with the previous birth's seq (spec O: NBIRTH first on every connection). Three stored rows; the reconnect
+        // happens during the first row's hand-over.
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
+        var transport = new ReentrantTransport();
+        await using var node = new SparkplugNode(transport, outbox, "acme", "XRF-0042");
+        for (var i = 0; i < 3; i++)
+        {
+            var data = new SpPayload { Timestamp = 1_700_000_000_000 };
+            data.Metrics.Add(new SpPayload.Types.Metric { Alias = DetectionSeqAlias, Datatype = Int64Type, LongValue = (ulong)i });
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.SparkplugData, Topic = node.DataTopic, Payload = data.ToByteArray(), Qos = 0 });
+        }
+
+        var dropped = 0;
+        transport.DuringPublish = m =>
+        {
+            if (m.Topic == node.DataTopic && Interlocked.Exchange(ref dropped, 1) == 0)
+            {
+                transport.ReconnectBeforeTheEvents();
+            }
+        };
+
+        transport.Connect();
+        await node.StartAsync(CancellationToken.None);
+        await Waiting.UntilAsync(() => Volatile.Read(ref dropped) == 1, "the first row handed over", timeoutSeconds: 60);
+
+        // Give the drainer the chance to hand the other rows over before the events come: before the fix it does so
+        // within milliseconds; with it, this wait runs to its bound (2 s; a failure bound, not a timing assertion).
+        SpinWait.SpinUntil(() => outbox.GetStatistics().Depth == 0, TimeSpan.FromSeconds(2));
+        transport.DispatchReconnect();
+        await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "every row sent", timeoutSeconds: 60);
+
+        var order = transport.Published.Select(m => (m.Topic, SpPayload.Parser.ParseFrom(m.Payload.Span).Seq)).ToList();
+        Assert.Equal(
+            [(node.BirthTopic, 0ul), (node.DataTopic, 1ul), (node.BirthTopic, 0ul), (node.DataTopic, 1ul), (node.DataTopic, 2ul)],
+            order);
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using XrfEdge.Messaging.Native;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
 using XrfEdge.Messaging.Publishing;
@@ -57,6 +58,7 @@ public sealed class SparkplugNode : IAsyncDisposable
     private long _bdSeq;
     private int _seq;
     private bool _birthSent;
+    private DateTimeOffset? _birthConnection; // the transport's ConnectedSince when the NBIRTH was handed over; guarded by _gate
     private bool _willIssued;
     private bool _ownsTransport;
     private bool _hostOnline;
@@ -255,6 +257,11 @@ public sealed class SparkplugNode : IAsyncDisposable
         Task<MqttPublishOutcome> sent;
         lock (_sendGate)
         {
+            if (!CanSend())
+            {
+                return;
+            }
+
             payload.Seq = NextSeq();
             sent = _transport.PublishAsync(new MqttOutboundMessage { Topic = DataTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None);
         }
@@ -362,11 +369,19 @@ public sealed class SparkplugNode : IAsyncDisposable
         payload.Metrics.Add(metric);
     }
 
+    /// <summary>
+    /// True while NDATA may go: the host is online and the NBIRTH was handed over on the connection the transport has now.
+    /// The connection is compared, not only a flag the state events clear: they are dispatched on a task of their own, so
+    /// after a drop and a quick reconnect the transport is connected again before the "disconnected" event has cleared
+    /// the flag, and until 2026-11-24 (fourth review) NDATA went out on the new connection ahead of its NBIRTH, carrying
+    /// the previous birth's seq.
+    /// </summary>
     private bool CanSend()
     {
+        var connection = _transport.ConnectedSince;
         lock (_gate)
         {
-            return _birthSent && _hostOnline;
+            return _birthSent && _hostOnline && connection is not null && connection == _birthConnection;
         }
     }
 
@@ -389,6 +404,13 @@ public sealed class SparkplugNode : IAsyncDisposable
     {
         lock (_sendGate)
         {
+            // Checked again here, under the lock the NBIRTH takes: the drainer checks once per pass, and the connection may
+            // have changed since. A link failure to the drainer: the row is sent again after the next NBIRTH, uncounted.
+            if (!CanSend())
+            {
+                throw new MqttException($"NDATA row {row.Id} not handed over: no NBIRTH on the current connection yet.", LibMosquitto.ErrNoConn);
+            }
+
             return _transport.PublishAsync(EncodeData(row, historical), cancellationToken);
         }
     }
@@ -460,10 +482,12 @@ public sealed class SparkplugNode : IAsyncDisposable
         Task<MqttPublishOutcome> born;
         lock (_sendGate)
         {
+            var connection = _transport.ConnectedSince;
             lock (_gate)
             {
                 _seq = 0;
                 _birthSent = false;
+                _birthConnection = connection;
             }
 
             born = _transport.PublishAsync(new MqttOutboundMessage { Topic = BirthTopic, Payload = payload.ToByteArray(), Qos = 0 }, CancellationToken.None);

@@ -67,7 +67,8 @@ internal sealed class OutboxDrainer
     private DateTimeOffset _ackRetryAt;
     private DateTimeOffset _limitQuietFrom; // when the pause of the last PUBACK naming a broker limit ends; ack loop only
     private DateTimeOffset _limitPauseUntil; // no row is handed over before this while a broker limit is named; under _gate
-    private int _limitAnswersUnprocessed; // PUBACKs naming a broker limit not yet through the ack loop; under _gate
+    private int _limitAnswersUnprocessed; // PUBACKs naming a broker limit not yet through this run's ack loop; under _gate
+    private long _limitPauses; // pauses for a broker limit begun so far; a row carries the count at its hand-over; under _gate
     private int _awaitingDeleteCount;
     private long _ackPasses;
     private DateTimeOffset _heldBackUntil;
@@ -218,9 +219,11 @@ internal sealed class OutboxDrainer
                         }
 
                         bool paused;
+                        long pausesBefore;
                         lock (_gate)
                         {
                             paused = LimitPauseRunning();
+                            pausesBefore = _limitPauses;
                             if (!paused)
                             {
                                 _inFlight.Add(row.Id);
@@ -237,7 +240,7 @@ internal sealed class OutboxDrainer
 
                         cursor = Math.Max(cursor, row.Id);
                         handed++;
-                        Hand(row, row.CreatedUtc < connectedSince.Value, slots, channel.Writer, cancellationToken);
+                        Hand(row, row.CreatedUtc < connectedSince.Value, pausesBefore, slots, channel.Writer, cancellationToken);
                     }
 
                     if (handed == 0)
@@ -271,7 +274,7 @@ internal sealed class OutboxDrainer
         }
     }
 
-    private void Hand(OutboxRow row, bool historical, SemaphoreSlim slots, ChannelWriter<Completion> acks, CancellationToken cancellationToken)
+    private void Hand(OutboxRow row, bool historical, long pausesBefore, SemaphoreSlim slots, ChannelWriter<Completion> acks, CancellationToken cancellationToken)
     {
         try
         {
@@ -279,12 +282,19 @@ internal sealed class OutboxDrainer
             _ = task.ContinueWith(
                 t =>
                 {
+                    var completion = t.IsCompletedSuccessfully
+                        ? new Completion(row, t.Result, null, pausesBefore)
+                        : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException(), pausesBefore);
+
                     // A named broker limit pauses the send loop from this answer on, before the slot it frees can carry
                     // the next row: the acknowledgement loop, which sets the pause's end, sees the answer only up to 20 ms
-                    // later.
-                    if (t.IsCompletedSuccessfully && IsBrokerLimit(t.Result))
+                    // later. It is counted only if this run's acknowledgement loop will take it off again: an answer that
+                    // comes after its run ended (its channel completed) belongs to no loop. Until 2026-11-24 (fourth review)
+                    // it was counted regardless, in state the runs share: a quota answer for a stopped run's row that came
+                    // after the next run had begun paused that run for good.
+                    lock (_gate)
                     {
-                        lock (_gate)
+                        if (acks.TryWrite(completion) && completion.Outcome is { } answer && IsBrokerLimit(answer))
                         {
                             _limitAnswersUnprocessed++;
                         }
@@ -292,7 +302,6 @@ internal sealed class OutboxDrainer
 
                     // The window slot frees on the broker's answer; the row stays "in flight" (not re-read) until deleted.
                     slots.Release();
-                    acks.TryWrite(t.IsCompletedSuccessfully ? new Completion(row, t.Result, null) : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException()));
                 },
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
@@ -308,7 +317,7 @@ internal sealed class OutboxDrainer
             // the reconnect, uncounted. Anything else (MOSQ_ERR_INVAL for a topic libmosquitto rejects, an encoding
             // error) would fail the same way at every try: it is counted and dead-lettered like a broker refusal, or the
             // row would be handed over again at once, for ever, without a log (found 2026-11-23).
-            acks.TryWrite(IsLinkFailure(ex) ? new Completion(row, null, ex) : new Completion(row, new MqttPublishOutcome(NotHandedOverReason, "not handed over: " + ex.Message), ex));
+            acks.TryWrite(IsLinkFailure(ex) ? new Completion(row, null, ex, pausesBefore) : new Completion(row, new MqttPublishOutcome(NotHandedOverReason, "not handed over: " + ex.Message), ex, pausesBefore));
         }
     }
 
@@ -376,6 +385,7 @@ internal sealed class OutboxDrainer
             retry.Clear();
             unrecorded.Clear();
             passing.Clear();
+            var freshLimit = false;
             while (batch.Count < 1024 && acks.TryRead(out var completion))
             {
                 batch.Add(completion);
@@ -416,6 +426,10 @@ internal sealed class OutboxDrainer
                         // The broker's limit, not the row's fault: held back (below), not counted, never dead-lettered.
                         Interlocked.Increment(ref _refused);
                         passing.Add((c.Row, limited));
+
+                        // Only an answer to a row handed over since the last pause began is news: the rows already with
+                        // the broker when it began were the same attempt (see the back-off step below).
+                        freshLimit |= c.PausesBefore == _limitPauses;
                     }
                     else if (c.Outcome is { } refused)
                     {
@@ -451,6 +465,7 @@ internal sealed class OutboxDrainer
                 batchError = ex;
                 unrecorded.Clear();
                 passing.Clear();
+                freshLimit = false;
                 retry.Clear();
                 foreach (var c in batch)
                 {
@@ -474,7 +489,10 @@ internal sealed class OutboxDrainer
             }
 
             var step = unrecorded.Count > 0 ? _refusalBackoff.Fail(now) : (StorageRetryBackoff.Step?)null;
-            var passingStep = passing.Count > 0 ? _passingBackoff.Fail(now) : (StorageRetryBackoff.Step?)null;
+            // One back-off step per pause: answers to rows handed over before the current pause began hold their rows until
+            // it ends but take no further step. Until 2026-11-24 (fourth review) every pass that saw such an answer took a
+            // step, so a window of rows refused one by one paused the drainer for 1+2+4+8… up to 30 s at once.
+            var passingStep = freshLimit ? _passingBackoff.Fail(now) : (StorageRetryBackoff.Step?)null;
             var brokerAccepted = false;
             var acceptedAfterHold = false;
             int heldBack;
@@ -534,6 +552,8 @@ internal sealed class OutboxDrainer
                     {
                         _limitPauseUntil = now + limit.Delay;
                     }
+
+                    _limitPauses++;
                 }
 
                 heldBack = _heldBack.Count;
@@ -714,6 +734,17 @@ internal sealed class OutboxDrainer
             return;
         }
 
+        if (passing.Count > 0)
+        {
+            // A limit named for a row sent before the current pause began: no new step, but no quiet either.
+            if (now > _limitQuietFrom)
+            {
+                _limitQuietFrom = now;
+            }
+
+            return;
+        }
+
         if (accepted && now - _limitQuietFrom >= _passingBackoff.Cap && _passingBackoff.Succeed(now) is { } spell)
         {
             Log.PassingRefusalEnded(_logger, spell.Failures, spell.Duration.TotalSeconds);
@@ -752,5 +783,6 @@ internal sealed class OutboxDrainer
         return true;
     }
 
-    private sealed record Completion(OutboxRow Row, MqttPublishOutcome? Outcome, Exception? Error);
+    /// <summary>A row's answer; <paramref name="PausesBefore"/> is the count of broker-limit pauses begun before its hand-over.</summary>
+    private sealed record Completion(OutboxRow Row, MqttPublishOutcome? Outcome, Exception? Error, long PausesBefore);
 }

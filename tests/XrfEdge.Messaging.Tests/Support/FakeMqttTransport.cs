@@ -30,10 +30,23 @@ public sealed class FakeMqttTransport : IMqttTransport
     /// </summary>
     public TimeSpan AnswerDelay { get; init; }
 
+    /// <summary>
+    /// How many of the next publishes the test answers itself, through <see cref="Held"/>; each publish so held counts one
+    /// down. Their continuations run inline on the test's thread when it answers, so the drainer has seen the answer when
+    /// <see cref="TaskCompletionSource{TResult}.TrySetResult"/> returns.
+    /// </summary>
+    public int HoldNext { get; set; }
+
+    /// <summary>The publishes held for the test to answer (<see cref="HoldNext"/>), in order.</summary>
+    public ConcurrentQueue<TaskCompletionSource<MqttPublishOutcome>> Held { get; } = new();
+
     /// <summary>The exception a publish throws instead of being answered, or null to answer it.</summary>
     public Func<MqttOutboundMessage, Exception?> Throw { get; set; } = _ => null;
 
-    /// <summary>Every publish tried, in order, with the reason it was answered (null: it threw).</summary>
+    /// <summary>The reason <see cref="Attempts"/> records for a publish held for the test to answer (<see cref="HoldNext"/>).</summary>
+    public const int HeldReason = -1;
+
+    /// <summary>Every publish tried, in order, with the reason it was answered (null: it threw; <see cref="HeldReason"/>: held).</summary>
     public ConcurrentQueue<(string Topic, int? Reason)> Attempts { get; } = new();
 
     /// <summary>Topics of the publishes accepted (reason 0), in order.</summary>
@@ -110,6 +123,15 @@ public sealed class FakeMqttTransport : IMqttTransport
             throw error;
         }
 
+        if (HoldNext > 0)
+        {
+            HoldNext--;
+            var held = new TaskCompletionSource<MqttPublishOutcome>();
+            Held.Enqueue(held);
+            Attempts.Enqueue((message.Topic, HeldReason));
+            return held.Task;
+        }
+
         var reason = Answers.TryDequeue(out var next) ? next : 0;
         Attempts.Enqueue((message.Topic, reason));
         var outcome = new MqttPublishOutcome(reason, reason == 0 ? "success" : $"reason 0x{reason:X2}");
@@ -120,12 +142,12 @@ public sealed class FakeMqttTransport : IMqttTransport
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>A drainer of detection rows over this transport, window 1, each row sent with its own topic and payload.</summary>
-    internal OutboxDrainer DrainDetections(SqliteOutbox outbox, ILogger logger, TimeProvider? time = null) => new(
+    /// <summary>A drainer of detection rows over this transport, window 1 unless told, each row sent with its own topic and payload.</summary>
+    internal OutboxDrainer DrainDetections(SqliteOutbox outbox, ILogger logger, TimeProvider? time = null, int window = 1) => new(
         this,
         outbox,
         [OutboxKind.Detection],
-        window: 1,
+        window,
         (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
         canSend: null,
         logger,
