@@ -1187,18 +1187,7 @@ public sealed class SqliteOutbox : IDisposable
                 INSERT OR IGNORE INTO outbox(id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, attempts, last_error)
                 VALUES ($id, $msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires, $attempts, $error)
                 """;
-            string[] names = ["$id", "$msg", "$kind", "$topic", "$qos", "$retain", "$ct", "$payload", "$created", "$expires", "$attempts", "$error"];
-            using var reader = read.ExecuteReader();
-            while (reader.Read())
-            {
-                write.Parameters.Clear();
-                for (var i = 0; i < names.Length; i++)
-                {
-                    write.Parameters.AddWithValue(names[i], reader.GetValue(i));
-                }
-
-                salvaged += write.ExecuteNonQuery();
-            }
+            CopyRows(read, write, ref salvaged, ["$id", "$msg", "$kind", "$topic", "$qos", "$retain", "$ct", "$payload", "$created", "$expires", "$attempts", "$error"]);
         }
         catch (SqliteException ex)
         {
@@ -1207,6 +1196,27 @@ public sealed class SqliteOutbox : IDisposable
 
         Log.OutboxRowsSalvaged(log, databasePath, salvaged, total);
         SalvageUnanalysed(damagedPath, target, databasePath, log);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> once per row <paramref name="read"/> returns, its columns bound in order to
+    /// <paramref name="names"/>, up to the first unreadable row (whose <see cref="SqliteException"/> the caller handles).
+    /// <paramref name="copied"/> counts the rows written (ignored duplicates not), so it holds what was salvaged before
+    /// such an exception too.
+    /// </summary>
+    private static void CopyRows(SqliteCommand read, SqliteCommand write, ref long copied, string[] names)
+    {
+        using var reader = read.ExecuteReader();
+        while (reader.Read())
+        {
+            write.Parameters.Clear();
+            for (var i = 0; i < names.Length; i++)
+            {
+                write.Parameters.AddWithValue(names[i], reader.GetValue(i));
+            }
+
+            copied += write.ExecuteNonQuery();
+        }
     }
 
     /// <summary>
@@ -1231,18 +1241,7 @@ public sealed class SqliteOutbox : IDisposable
                 INSERT OR IGNORE INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
                 VALUES ($id, $seq, $msg, $created, $detection, $spectrum)
                 """;
-            string[] names = ["$id", "$seq", "$msg", "$created", "$detection", "$spectrum"];
-            using var reader = read.ExecuteReader();
-            while (reader.Read())
-            {
-                write.Parameters.Clear();
-                for (var i = 0; i < names.Length; i++)
-                {
-                    write.Parameters.AddWithValue(names[i], reader.GetValue(i));
-                }
-
-                salvaged += write.ExecuteNonQuery();
-            }
+            CopyRows(read, write, ref salvaged, ["$id", "$seq", "$msg", "$created", "$detection", "$spectrum"]);
         }
         catch (SqliteException ex)
         {

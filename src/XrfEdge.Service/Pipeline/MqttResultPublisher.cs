@@ -553,27 +553,13 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             w.WriteStartArray("points");
             foreach (var p in points)
             {
-                w.WriteStartObject();
-                w.WriteNumber("i", p.ScanIndex ?? -1);
-                if (p.Outcome != MeasurementOutcome.Completed)
-                {
-                    w.WriteString("outcome", p.Outcome.ToString().ToLowerInvariant());
-                }
-
-                if (Reanalysable(p))
-                {
-                    w.WriteString("measurement_id", p.MeasurementId); // its spectrum is stored with this chunk
-                }
-
-                w.WriteStartObject("el");
-                foreach (var e in p.Identification?.Elements ?? [])
-                {
-                    w.WriteNumber(e.Symbol, Math.Round(e.Probability, 3));
-                }
-
-                w.WriteEndObject();
-                w.WriteNumber("counts", p.Spectrum?.TotalCounts ?? 0);
-                w.WriteEndObject();
+                WritePoint(
+                    w,
+                    p.ScanIndex ?? -1,
+                    p.Outcome != MeasurementOutcome.Completed ? p.Outcome.ToString().ToLowerInvariant() : null,
+                    Reanalysable(p) ? p.MeasurementId : null, // its spectrum is stored with this chunk
+                    p.Identification,
+                    p.Spectrum?.TotalCounts ?? 0);
             }
 
             w.WriteEndArray();
@@ -601,18 +587,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             w.WriteStartArray("points");
             foreach (var p in points)
             {
-                w.WriteStartObject();
-                w.WriteNumber("i", p.ScanIndex);
-                w.WriteString("measurement_id", p.MeasurementId);
-                w.WriteStartObject("el");
-                foreach (var e in p.Identification.Elements)
-                {
-                    w.WriteNumber(e.Symbol, Math.Round(e.Probability, 3));
-                }
-
-                w.WriteEndObject();
-                w.WriteNumber("counts", p.Spectrum.TotalCounts);
-                w.WriteEndObject();
+                WritePoint(w, p.ScanIndex, null, p.MeasurementId, p.Identification, p.Spectrum.TotalCounts);
             }
 
             w.WriteEndArray();
@@ -620,6 +595,32 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>One point of <c>xrf.scan-points/1</c>: index, outcome (omitted when completed), measurement id (only where its spectrum is stored), elements, counts.</summary>
+    private static void WritePoint(Utf8JsonWriter w, long index, string? outcome, string? measurementId, Spectra.Identification.Identification? identification, long counts)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("i", index);
+        if (outcome is not null)
+        {
+            w.WriteString("outcome", outcome);
+        }
+
+        if (measurementId is not null)
+        {
+            w.WriteString("measurement_id", measurementId);
+        }
+
+        w.WriteStartObject("el");
+        foreach (var e in identification?.Elements ?? [])
+        {
+            w.WriteNumber(e.Symbol, Math.Round(e.Probability, 3));
+        }
+
+        w.WriteEndObject();
+        w.WriteNumber("counts", counts);
+        w.WriteEndObject();
     }
 
     private byte[] SummaryPayload(ScanSummary s)
