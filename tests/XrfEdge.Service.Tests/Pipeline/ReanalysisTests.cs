@@ -113,14 +113,7 @@ public sealed class ReanalysisTests : IDisposable
         const int points = 25;
 
         // Run 1: the model file is refused; the whole scan fails. The service then stops (a restart before the load).
-        var measuring = new MemoryLogProvider();
-        using (var host = Build(new MqttComponents(new FakeComponents()) { ModelRefusal = "model file '/models/m.int8.onnx' is not a readable ONNX model: truncated" }, measuring, ScanOf(points)))
-        {
-            await host.StartAsync();
-            host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
-            Assert.True(await Wait.UntilAsync(() => measuring.WithEvent(ScanEndedEvent).Count == 1), "the scan did not end");
-            await host.StopAsync();
-        }
+        await MeasureScanWithoutAModelAsync(points);
 
         var measured = ScanChunks();
         var failed = Assert.Single(measured);
@@ -223,14 +216,7 @@ public sealed class ReanalysisTests : IDisposable
         // table's bounds meanwhile) is left out of the chunk, but log 8081 named every index the turn had analysed, so
         // the log said a point was published again that never was.
         const int points = 4;
-        var measuring = new MemoryLogProvider();
-        using (var host = Build(new MqttComponents(new FakeComponents()) { ModelRefusal = "model file '/models/m.int8.onnx' is not a readable ONNX model: truncated" }, measuring, ScanOf(points)))
-        {
-            await host.StartAsync();
-            host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
-            Assert.True(await Wait.UntilAsync(() => measuring.WithEvent(ScanEndedEvent).Count == 1), "the scan did not end");
-            await host.StopAsync();
-        }
+        await MeasureScanWithoutAModelAsync(points);
 
         var log = new MemoryLogProvider();
         using (var host = Build(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe") }) { Wrap = inner => new FakePruningPublisher(inner, OutboxPath) }, log, ScanOf(points)))
@@ -693,6 +679,17 @@ public sealed class ReanalysisTests : IDisposable
     private string OutboxPath => Path.Combine(_directory, "outbox.db");
 
     /// <summary>Scan mode, <paramref name="points"/> points per scan.</summary>
+    /// <summary>Runs a scan of <paramref name="points"/> points with the model file refused (every point fails), then stops the service.</summary>
+    private async Task MeasureScanWithoutAModelAsync(int points)
+    {
+        var measuring = new MemoryLogProvider();
+        using var host = Build(new MqttComponents(new FakeComponents()) { ModelRefusal = "model file '/models/m.int8.onnx' is not a readable ONNX model: truncated" }, measuring, ScanOf(points));
+        await host.StartAsync();
+        host.Services.GetRequiredService<MeasurementControl>().RequestStart("test");
+        Assert.True(await Wait.UntilAsync(() => measuring.WithEvent(ScanEndedEvent).Count == 1), "the scan did not end");
+        await host.StopAsync();
+    }
+
     private static Action<ServiceSettings> ScanOf(int points) => s =>
     {
         s.Acquisition.Mode = MeasurementMode.Scan;
