@@ -39,3 +39,24 @@ def test_swap_regions_prints_one_row_per_region_with_the_shipped_model(tmp_path)
     for line in out:
         probs = [float(t.rstrip("*")) for t in line.split()[-3::2]]
         assert len(probs) == 2 and all(0.0 <= p <= 1.0 for p in probs)
+
+
+def test_read_msa_takes_the_counts_of_xy_data(tmp_path):
+    # The XGT-7200 files (validation/spectra/xgt7200-rh50kv-geo-crms) are #DATATYPE XY: "energy, counts" per line.
+    # Until 2026-11-24 the energies were read as counts too, so swap_regions.py on those files probed a spectrum twice
+    # as long with every other channel an energy.
+    path = tmp_path / "xy.msa"
+    path.write_text("#FORMAT : EMSA/MAS\n#DATATYPE : XY\n#XUNITS : keV\n#XPERCHAN : 0.01\n#OFFSET : -0.02\n"
+                    "#SPECTRUM :\n-0.02, 5.\n-0.01, 6.\n0.00, 7.\n#ENDOFDATA :\n")
+    counts, offset, gain = read_msa(path)
+    assert counts.tolist() == [5.0, 6.0, 7.0]
+    assert offset == -0.02 and gain == 0.01
+
+
+def test_read_msa_refuses_a_datatype_it_cannot_read(tmp_path):
+    import pytest
+
+    path = tmp_path / "odd.msa"
+    path.write_text("#DATATYPE : XYZ\n#XUNITS : keV\n#XPERCHAN : 0.01\n#OFFSET : 0\n#SPECTRUM :\n1, 2, 3\n")
+    with pytest.raises(ValueError, match="DATATYPE"):
+        read_msa(path)

@@ -20,9 +20,11 @@ BIN_WIDTH_KEV = 0.1
 
 def read_msa(path: Path) -> tuple[np.ndarray, float, float]:
     """(counts, offset_kev = energy of channel 0, gain_kev_per_channel). #XUNITS eV (the PIXL files) is converted;
-    anything else is read as keV (the Bruker files)."""
+    anything else is read as keV (the Bruker files). #DATATYPE XY (the XGT-7200 files: "energy, counts" per line)
+    keeps the counts; the energies are left to #OFFSET/#XPERCHAN, which the C# reader checks them against."""
     offset = gain = None
     scale = 1.0
+    columns = 1
     values: list[float] = []
     in_data = False
     for raw in path.read_text(encoding="latin-1").splitlines():
@@ -34,6 +36,11 @@ def read_msa(path: Path) -> tuple[np.ndarray, float, float]:
                 scale = 1e-3 if val.strip().lower() == "ev" else 1.0
             elif key.startswith("XPERCHAN"):
                 gain = float(val)
+            elif key.startswith("DATATYPE"):
+                kind = val.strip().upper()
+                if kind not in ("Y", "XY"):
+                    raise ValueError(f"{path}: #DATATYPE {val.strip()!r} is neither Y nor XY")
+                columns = 2 if kind == "XY" else 1
             elif key.startswith("OFFSET"):
                 offset = float(val)
             elif key.startswith("SPECTRUM"):
@@ -45,7 +52,9 @@ def read_msa(path: Path) -> tuple[np.ndarray, float, float]:
             values += [float(v) for v in line.replace(",", " ").split()]
     if offset is None or gain is None or not values:
         raise ValueError(f"{path}: not an EMSA spectrum (missing #OFFSET, #XPERCHAN or data)")
-    return np.asarray(values), offset * scale, gain * scale
+    if len(values) % columns:
+        raise ValueError(f"{path}: #DATATYPE XY data hold {len(values)} values, not x, y pairs")
+    return np.asarray(values[columns - 1::columns]), offset * scale, gain * scale
 
 
 def rebin(counts: np.ndarray, offset_kev: float, gain_kev: float) -> np.ndarray:
