@@ -34,7 +34,7 @@ SAMPLES = {
 }
 # The Bruker M4-class benchtop focuses the beam with a polycapillary optic; 8 keV is a typical cut-off of such optics
 # (literature, not fitted). Set POLYCAPILLARY = 0 to see the generator without it.
-POLYCAPILLARY = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+POLYCAPILLARY = float(sys.argv[1]) if __name__ == "__main__" and len(sys.argv) > 1 else 1.0
 # The acrylic blank is transparent to hard X-rays; its thickness is not in the header: 5 mm PMMA (0.6 g/cm²) assumed.
 FINITE = {"Acrylic": 0.6}
 SCATTER_ANGLE = 140.0  # inferred once from the Rh Kα Compton position (18.8 keV), the same for all files

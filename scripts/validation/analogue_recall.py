@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""Does the shipped model find light elements the labels call detectable? (docs/real-spectra.md, "Synthetic analogues")
+
+Renders N synthetic spectra of one fixed composition per case with `xrfedge synth` (a benchtop SDD set like the
+NIST files' detector, `synthesis_vs_nist.profile_for`; Rh tube, the case's kV, beam path and count total), then
+counts, for each light element of the case, how many spectra the generator's labels mark it detectable in (Currie
+L_D, docs/synthesis.md) and how many of those the shipped int8 model reports (the Decoder's rule, card thresholds;
+spectra above the card's count range scaled to its top, as the instrument does by default). Nothing is trained or
+fitted here; the cases mirror real files the model misses elements in, and their controls.
+
+Run from the repository root:
+  PYTHONPATH=training /usr/bin/python3 scripts/validation/analogue_recall.py [--count 40] [--seed 5] [--case NAME ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts" / "validation"))
+
+import synthesis_vs_nist as sv  # noqa: E402  (profile_for: the NIST-validated benchtop set-up)
+from xrftrain.catalog import load_catalog  # noqa: E402
+from xrftrain.metrics import reported  # noqa: E402
+from xrftrain.pipeline import _onnx_probs  # noqa: E402
+from xrftrain.realspectra import rebin  # noqa: E402
+
+LIGHT = ("Na", "Mg", "Al", "Si", "K")
+
+# MBH REE-MID-22-P (validation/spectra/xgt7200-rh50kv-geo-crms/README.md): certified Ca, Ba, Mg, Si, S, Sr; C from
+# the carbonate; O the balance. REEs (outside the catalogue) left out.
+CARBONATE = {"Ca": .344, "Ba": .017, "Mg": .017, "Si": .012, "S": .0051, "Sr": .0038, "C": .11}
+# A soil like NIST SRM 2586 (same README): Si, Al, Fe, Ca, Mg majors, with K and Na.
+SOIL = {"Si": .28, "Al": .08, "Fe": .05, "Ca": .03, "Mg": .017, "K": .02, "Na": .015}
+# USGS BIR-1G, the low-K basalt glass (validation/spectra/pixl-bb-rh28kv-glasses/README.md).
+BIR1G = {"Si": .2243, "Al": .0820, "Ca": .0950, "Mg": .0585, "Fe": .0803, "Na": .0135, "Ti": .0058, "K": .0003}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    composition: dict[str, float]
+    medium: str                  # vacuum, air or helium
+    path_mm: tuple[float, float]  # ignored for vacuum
+    kv: float = 50.0
+    total_counts: float = 1.72e6  # MBH_REE_MID_22_P_01's (Python rebin, 0-30 keV)
+    mirrors: str = ""
+
+
+CASES = [
+    Case("carbonate-air", CARBONATE, "air", (6, 15), mirrors="MBH_REE_MID_22_P_01 (XGT-7200, 50 kV)"),
+    Case("carbonate-air-short", CARBONATE, "air", (1, 3)),
+    Case("carbonate-vacuum", CARBONATE, "vacuum", (0, 0)),
+    Case("carbonate-air-with-K", {**CARBONATE, "K": .02}, "air", (6, 15)),
+    Case("soil-air", SOIL, "air", (6, 15), mirrors="NIST SRM 2586/2587 (XGT-7200)"),
+    Case("soil-air-without-K", {k: v for k, v in SOIL.items() if k != "K"}, "air", (6, 15)),
+    Case("bir1g-helium", BIR1G, "helium", (10, 10), kv=28, total_counts=1.2e8,
+         mirrors="BIR-1G (PIXL breadboard, 28 kV, He)"),
+    Case("bir1g-helium-with-K", {**BIR1G, "K": .02}, "helium", (10, 10), kv=28, total_counts=1.2e8),
+]
+
+
+def render(case: Case, count: int, seed: int, xrfedge: pathlib.Path) -> list[dict]:
+    comp = dict(case.composition)
+    comp["O"] = 1.0 - sum(comp.values())
+    if comp["O"] < 0:
+        raise ValueError(f"case {case.name}: mass fractions sum to more than 1")
+    sv.POLYCAPILLARY = 1.0
+    p = sv.profile_for(comp, case.total_counts, 60.0)
+    p["tube_voltage_kilovolts"] = {"min": case.kv, "max": case.kv}
+    lo, hi = case.path_mm
+    p["paths"] = ([{"medium": "vacuum"}] if case.medium == "vacuum"
+                  else [{"medium": case.medium, "length_millimetres": {"min": lo, "max": hi}}])
+    with tempfile.TemporaryDirectory() as tmp:
+        profile, out = pathlib.Path(tmp) / "case.json", pathlib.Path(tmp) / "case.jsonl"
+        profile.write_text(json.dumps(p))
+        run = subprocess.run([str(xrfedge), "synth", "--profile", str(profile), "--count", str(count), "--seed",
+                              str(seed), "--format", "jsonl", "--out", str(out)], capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"case {case.name}: xrfedge synth failed: {run.stderr.strip()[-500:]}")
+        return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=40, help="spectra per case")
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--case", action="append", choices=[c.name for c in CASES], help="only these cases")
+    ap.add_argument("--models", type=pathlib.Path, default=ROOT / "models")
+    ap.add_argument("--xrfedge", type=pathlib.Path, default=ROOT / "xrfedge")
+    a = ap.parse_args()
+
+    cat = load_catalog()
+    card = json.loads((a.models / "xrf-line-encoder.card.json").read_text())
+    lt = np.asarray(card["thresholds"]["lines"], np.float32)
+    et = np.asarray(card["thresholds"]["elements"], np.float32)
+    top = (card.get("count_range") or {}).get("high_total")
+    model = onnx.load(str(a.models / "xrf-line-encoder.int8.onnx"))
+
+    print(f"model {card.get('version', '?')} int8, card thresholds; {a.count} spectra per case, seed {a.seed}")
+    print("| case | path | kV | element | labelled detectable | reported of those | median p (labelled) | mirrors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for case in [c for c in CASES if not a.case or c.name in a.case]:
+        recs = render(case, a.count, a.seed, a.xrfedge)
+        x = np.stack([rebin(np.asarray(r["counts"], float), r["calibration"]["offset_kev"],
+                            r["calibration"]["gain_kev_per_channel"]) for r in recs])
+        totals = x.sum(1, keepdims=True)
+        if top:
+            x = np.where(totals > top, x * (top / totals), x)
+        lp, ep = _onnx_probs(model, x.astype(np.float32), cat)
+        _, pred = reported(lp, ep, cat.line_element, lt, et)
+        path = "vacuum" if case.medium == "vacuum" else f"{case.medium} {case.path_mm[0]:g}–{case.path_mm[1]:g} mm"
+        for el in (e for e in LIGHT if e in case.composition):
+            i = cat.element_index(el)
+            labelled = np.array([el in r["elements"] for r in recs])
+            median = f"{np.median(ep[labelled, i]):.3f}" if labelled.any() else "—"
+            print(f"| {case.name} | {path} | {case.kv:g} | {el} {case.composition[el] * 100:.2f} wt % | "
+                  f"{int(labelled.sum())} of {len(recs)} | {int(pred[labelled, i].sum())} | {median} | {case.mirrors} |")
+
+
+if __name__ == "__main__":
+    main()

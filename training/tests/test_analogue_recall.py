@@ -1,0 +1,26 @@
+"""scripts/validation/analogue_recall.py (docs/real-spectra.md, "Synthetic analogues"): real xrfedge synth, the
+shipped int8 model."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_one_row_per_light_element_with_counts_that_add_up():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts/validation/analogue_recall.py"), "--count", "3",
+                          "--case", "carbonate-vacuum", "--case", "soil-air-without-K"],
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "training")},
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.stdout.splitlines()
+            if line.startswith("| ") and not line.startswith("| case")]
+    # carbonate: Mg, Si; soil without K: Na, Mg, Al, Si (K left out of the case, so no K row).
+    assert [(r[0], r[3].split()[0]) for r in rows] == [
+        ("carbonate-vacuum", "Mg"), ("carbonate-vacuum", "Si"), ("soil-air-without-K", "Na"),
+        ("soil-air-without-K", "Mg"), ("soil-air-without-K", "Al"), ("soil-air-without-K", "Si")]
+    for r in rows:
+        labelled, of = (int(v) for v in r[4].split(" of "))
+        assert of == 3 and 0 <= int(r[5]) <= labelled <= 3
+        assert r[6] == "—" if labelled == 0 else 0.0 <= float(r[6]) <= 1.0
