@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The light-element data experiment of 2026-11-24 (training/configs/experiment-light-*.json, docs/training.md
+# "Open: light elements"): two small trainings that differ only in the training profile, then the measures their
+# rule names. Not part of `make model`. Output under .build/exp-light/.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+py=/usr/bin/python3
+out=.build/exp-light
+n_train=${N_TRAIN:-400000}; n_val=${N_VAL:-20000}
+mkdir -p "$out"
+synth() {  # profile count seed dir [args]
+  [ -f "$4/meta.json" ] || ./xrfedge synth --profile "$1" --count "$2" --seed "$3" --label-systematic 0.02 --format npy --out "$4" "${@:5}"
+}
+[ -f "$out/sel.jsonl" ] || ./xrfedge synth --profile randomized --count 20000 --seed 6006 --label-systematic 0.02 --format jsonl --out "$out/sel.jsonl" --independent-of 1001 2002
+for arm in control arm; do
+  profile=randomized; [ "$arm" = arm ] && profile=training/profiles/randomized-light.json
+  synth "$profile" "$n_train" 1001 "$out/data-$arm/train"
+  synth "$profile" "$n_val" 2002 "$out/data-$arm/val" --independent-of 1001
+  [ -f "$out/model-$arm/xrf-line-encoder.card.json" ] || \
+    (cd training && "$py" -m xrftrain model --config "configs/experiment-light-$arm.json" --data "../$out/data-$arm" \
+       --out "../$out/model-$arm" --no-ablations)
+done
+for arm in control arm; do
+  echo "== $arm: analogue recall (seed 11, 60 per case)"
+  PYTHONPATH=training "$py" scripts/validation/analogue_recall.py --seed 11 --count 60 --models "$out/model-$arm"
+  echo "== $arm: xrfedge eval int8 on $out/sel.jsonl"
+  ./xrfedge eval --input "$out/sel.jsonl" --model "$out/model-$arm/xrf-line-encoder.int8.onnx" --json > "$out/eval-$arm.json"
+  "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: d[k] for k in d if 'f1' in k.lower() or k in ('elements','element_metrics')})" "$out/eval-$arm.json" | cut -c1-600
+done
