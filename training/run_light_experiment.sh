@@ -26,5 +26,5 @@ for arm in control arm; do
   PYTHONPATH=training "$py" scripts/validation/analogue_recall.py --seed 11 --count 60 --models "$out/model-$arm"
   echo "== $arm: xrfedge eval int8 on $out/sel.jsonl"
   ./xrfedge eval --input "$out/sel.jsonl" --model "$out/model-$arm/xrf-line-encoder.int8.onnx" --json > "$out/eval-$arm.json"
-  "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: d[k] for k in d if 'f1' in k.lower() or k in ('elements','element_metrics')})" "$out/eval-$arm.json" | cut -c1-600
+  "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: {m: d[k][m] for m in ('sensitivity', 'precision', 'f1')} for k in ('element', 'line')})" "$out/eval-$arm.json"
 done
