@@ -444,6 +444,34 @@ public sealed class IncompleteMeasurementTests : IDisposable
     }
 
     [Fact]
+    public void Delete_QueueLeftWithinTheReanalysisShare_RaisesReanalysisRoomMadeOnlyThen()
+    {
+        // The service's re-analysis pass, refused past 3/4 of MaxBytes, waits for this event (since 2026-11-24): raised
+        // when delivered rows leave the queue within that share, not while it is still past it.
+        using var outbox = Open(o => o.MaxBytes = 1000); // share: 750 bytes
+        var raised = 0;
+        outbox.ReanalysisRoomMade += (_, _) => raised++;
+        var first = outbox.Enqueue(Chunk(new string('a', 500))).RowId;
+        var second = outbox.Enqueue(Chunk(new string('b', 400))).RowId;
+        var small = outbox.Enqueue(Chunk(new string('s', 100))).RowId; // 1000 queued
+
+        outbox.Delete([small]); // 900 left: still past the share
+        Assert.Equal(0, raised);
+        outbox.Delete([second]); // 500 left: within it
+        Assert.Equal(1, raised);
+        Assert.Equal(1, outbox.ReanalysisRoomMadeCount);
+        outbox.Delete([second]); // nothing freed: no event
+        Assert.Equal(1, raised);
+
+        var third = outbox.Enqueue(Chunk(new string('c', 400))).RowId; // 900 again
+        outbox.Delete([third]);
+        Assert.Equal(2, raised);
+        outbox.Enqueue(Chunk(new string('d', 450))); // 950
+        outbox.Delete([first]); // 450 left
+        Assert.Equal(3, raised);
+    }
+
+    [Fact]
     public void GetStatistics_RowsAwaitingReanalysisAndThosePruned_CountedOnlyForTheReasonsGivenAndKeptAcrossReopening()
     {
         // Until 2026-11-24 rows awaiting re-analysis and those pruned before it (7048) were counted nowhere an operator or
