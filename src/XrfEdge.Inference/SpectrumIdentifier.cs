@@ -92,6 +92,19 @@ public sealed class SpectrumIdentifier
     /// A spectrum's calibration is unusable for its channel count (the message names the spectrum and what is wrong), or
     /// <paramref name="results"/> has the wrong length.
     /// </exception>
+    /// <remarks>
+    /// The contract (stated 2026-11-24): every spectrum passed must have a calibration that
+    /// <see cref="Spectra.Calibration.EnergyCalibration.Validate"/> accepts for its channel count. One that does not
+    /// fails the whole call and no spectrum of it gets a result (the slots of earlier batches of 256 are filled, the
+    /// rest are not), so a caller with unchecked input checks each spectrum first (<c>Validate</c>, or
+    /// <see cref="Rebinner.ThrowIfUnusable"/>) and reports the refused ones itself. Every shipped caller does, so none
+    /// can reach the failure with a spectrum the limits refuse: the file readers behind <c>identify</c> and <c>eval</c>
+    /// refuse such a file or line by name (FormatParsing.ResolveCalibration for .mca/.spe/.msa/.csv,
+    /// <see cref="Spectra.Interchange.SpectrumJsonl"/> for .jsonl) and identify the rest; the service refuses such a
+    /// calibration in the profile at start (ProfileValidator) and in stored rows before a re-analysis
+    /// (ReanalysisWorker); the benchmarks build their spectra. Not made per-spectrum: the result type has no slot for an
+    /// error, and a second result type for a case no shipped caller meets would be API without a user.
+    /// </remarks>
     public void Identify(IReadOnlyList<RawSpectrum> spectra, Span<Identification> results, Span<float> elementHead)
     {
         ArgumentNullException.ThrowIfNull(spectra);

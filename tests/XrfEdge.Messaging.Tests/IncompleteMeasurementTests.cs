@@ -444,6 +444,74 @@ public sealed class IncompleteMeasurementTests : IDisposable
     }
 
     [Fact]
+    public void Delete_QueueLeftWithinTheReanalysisShare_RaisesReanalysisRoomMadeOnlyThen()
+    {
+        // The service's re-analysis pass, refused past 3/4 of MaxBytes, waits for this event (since 2026-11-24): raised
+        // when delivered rows leave the queue within that share, not while it is still past it.
+        using var outbox = Open(o => o.MaxBytes = 1000); // share: 750 bytes
+        var raised = 0;
+        outbox.ReanalysisRoomMade += (_, _) => raised++;
+        var first = outbox.Enqueue(Chunk(new string('a', 500))).RowId;
+        var second = outbox.Enqueue(Chunk(new string('b', 400))).RowId;
+        var small = outbox.Enqueue(Chunk(new string('s', 100))).RowId; // 1000 queued
+
+        outbox.Delete([small]); // 900 left: still past the share
+        Assert.Equal(0, raised);
+        outbox.Delete([second]); // 500 left: within it
+        Assert.Equal(1, raised);
+        Assert.Equal(1, outbox.ReanalysisRoomMadeCount);
+        outbox.Delete([second]); // nothing freed: no event
+        Assert.Equal(1, raised);
+
+        var third = outbox.Enqueue(Chunk(new string('c', 400))).RowId; // 900 again
+        outbox.Delete([third]);
+        Assert.Equal(2, raised);
+        outbox.Enqueue(Chunk(new string('d', 450))); // 950
+        outbox.Delete([first]); // 450 left
+        Assert.Equal(3, raised);
+    }
+
+    [Fact]
+    public void GetStatistics_RowsAwaitingReanalysisAndThosePruned_CountedOnlyForTheReasonsGivenAndKeptAcrossReopening()
+    {
+        // Until 2026-11-24 rows awaiting re-analysis and those pruned before it (7048) were counted nowhere an operator or
+        // fleet manager sees. The prefix is the service's "no model" reason (ReanalysisWorker.ReasonPrefix); an aborted
+        // measurement stored with its spectrum is not awaiting anything.
+        const string NoModel = "analysis failed: no model loaded: ";
+        void Configure(OutboxOptions o)
+        {
+            o.ResultRetention = 3;
+            o.ReanalysisReasonPrefixes = [NoModel];
+        }
+
+        static OutboxMessage WithReason(string id, string outcome, string reason) => new()
+        {
+            Kind = OutboxKind.Detection,
+            Topic = Topics.Root + "/events",
+            Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.measurement-event/1\",\"measurement_id\":\"{id}\",\"outcome\":\"{outcome}\",\"reason\":\"{reason}\"}}"),
+        };
+
+        using (var outbox = Open(Configure))
+        {
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("A-1", new byte[3]), WithReason("A-1", "aborted", "stopped by the operator"));
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-1", new byte[3]), WithReason("F-1", "failed", NoModel + "model file is truncated"));
+            outbox.EnqueueScanChunk(Chunk("{}"), [new IncompleteScanPoint("P-1", WithReason("P-1", "failed", NoModel + "none").Payload, new byte[3])]);
+            Assert.Equal(2, outbox.GetStatistics().AwaitingReanalysis); // F-1, P-1
+            Assert.Equal(0, outbox.GetStatistics().PrunedUnanalysedTotal);
+
+            Completed(outbox, "M-1"); // 4 rows, 3 kept: A-1 pruned, not awaiting anything
+            Assert.Equal(0, outbox.GetStatistics().PrunedUnanalysedTotal);
+            Completed(outbox, "M-2"); // F-1 pruned
+            Assert.Equal(1, outbox.GetStatistics().PrunedUnanalysedTotal);
+            Assert.Equal(1, outbox.GetStatistics().AwaitingReanalysis); // P-1
+        }
+
+        using var reopened = Open(Configure);
+        Assert.Equal(1, reopened.GetStatistics().PrunedUnanalysedTotal); // persistent, like evicted_total
+        Assert.Equal(1, reopened.GetStatistics().AwaitingReanalysis);
+    }
+
+    [Fact]
     public void Open_DamagedFile_RowsAwaitingReanalysisSalvagedWithTheirSpectra()
     {
         // A damaged outbox is moved aside at the next start and its queued rows salvaged (docs/mqtt.md "Integrity check

@@ -137,13 +137,15 @@ public sealed class PayloadTests
         Assert.Empty(MiniJsonSchema.Validate("status.schema.json", status));
         var health = StatusPayloads.BuildHealth(
             new InstrumentHealth { DetectorTemperatureCelsius = -31.8, InputCountsPerSecond = 48210 },
-            new OutboxStatistics(12, 48231, TimeSpan.FromSeconds(315), 0, 0, 0, 123, null),
+            new OutboxStatistics(12, 48231, TimeSpan.FromSeconds(315), 0, 0, 0, 123, null) { AwaitingReanalysis = 4, PrunedUnanalysedTotal = 2 },
             new MqttHealth(true, 3, 7, "5"),
             null,
             now);
         Assert.Empty(MiniJsonSchema.Validate("health.schema.json", health));
         using var document = JsonDocument.Parse(health);
         Assert.Equal(12, document.RootElement.GetProperty("outbox").GetProperty("depth").GetInt32());
+        Assert.Equal(4, document.RootElement.GetProperty("outbox").GetProperty("awaiting_reanalysis").GetInt32()); // since 2026-11-24
+        Assert.Equal(2, document.RootElement.GetProperty("outbox").GetProperty("pruned_unanalysed_total").GetInt32());
     }
 
     [Fact]

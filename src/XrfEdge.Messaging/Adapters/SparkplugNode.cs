@@ -41,6 +41,8 @@ public sealed class SparkplugNode : IAsyncDisposable
         ("Counts/DeadTimePct", 8, DoubleType),
         ("Outbox/Depth", 9, Int64Type),
         ("Outbox/EvictedTotal", 10, Int64Type),
+        ("Outbox/AwaitingReanalysis", 11, Int64Type), // since 2026-11-24, as health's outbox.awaiting_reanalysis
+        ("Outbox/PrunedUnanalysedTotal", 12, Int64Type), // since 2026-11-24, as health's outbox.pruned_unanalysed_total
     ];
 
     private readonly IMqttTransport _transport;
@@ -254,6 +256,8 @@ public sealed class SparkplugNode : IAsyncDisposable
         AddDouble(payload, 8, now, health.DeadTimePercent);
         payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 9, Timestamp = now, Datatype = Int64Type, LongValue = (ulong)outbox.Depth });
         payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 10, Timestamp = now, Datatype = Int64Type, LongValue = (ulong)outbox.EvictedTotal });
+        payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 11, Timestamp = now, Datatype = Int64Type, LongValue = (ulong)outbox.AwaitingReanalysis });
+        payload.Metrics.Add(new SpPayload.Types.Metric { Alias = 12, Timestamp = now, Datatype = Int64Type, LongValue = (ulong)outbox.PrunedUnanalysedTotal });
         Task<MqttPublishOutcome> sent;
         lock (_sendGate)
         {

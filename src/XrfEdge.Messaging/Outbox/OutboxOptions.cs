@@ -47,4 +47,12 @@ public sealed class OutboxOptions
     /// results instead of ~400 MiB of file.
     /// </summary>
     public long ResultRetentionBytes { get; set; } = 96L * 1024 * 1024;
+
+    /// <summary>
+    /// The <c>reason</c> prefixes of the stored incomplete measurements and scan points that a later analysis takes (the
+    /// service: "analysis failed: no model loaded: ", "analysis failed: ONNX Runtime "): what
+    /// <see cref="OutboxStatistics.AwaitingReanalysis"/>, <see cref="OutboxStatistics.PrunedUnanalysedTotal"/> and log
+    /// 7048 count. Null (the default): every incomplete measurement stored with its spectrum, aborted ones included.
+    /// </summary>
+    public IReadOnlyList<string>? ReanalysisReasonPrefixes { get; set; }
 }

@@ -9,4 +9,17 @@ namespace XrfEdge.Messaging.Outbox;
 /// <param name="RefusedTotal">New rows refused (disk full / cap under RejectNew) since start.</param>
 /// <param name="LastSeq">Last assigned measurement seq.</param>
 /// <param name="RecoveredFromCorruption">Set when the database failed its integrity check at start and was moved aside: the file it was moved to.</param>
-public sealed record OutboxStatistics(long Depth, long Bytes, TimeSpan OldestAge, long EvictedTotal, long DeadLettered, long RefusedTotal, long LastSeq, string? RecoveredFromCorruption);
+public sealed record OutboxStatistics(long Depth, long Bytes, TimeSpan OldestAge, long EvictedTotal, long DeadLettered, long RefusedTotal, long LastSeq, string? RecoveredFromCorruption)
+{
+    /// <summary>
+    /// Stored measurements and scan points whose analysis failed in a way a later analysis takes (no model loaded, an
+    /// ONNX Runtime failure; <see cref="OutboxOptions.ReanalysisReasonPrefixes"/>), still awaiting it. Since 2026-11-24.
+    /// </summary>
+    public long AwaitingReanalysis { get; init; }
+
+    /// <summary>
+    /// Such rows pruned by the stored results' bounds before their analysis (log 7048), since the database was created
+    /// (persistent, like <see cref="EvictedTotal"/>; a file moved aside at start takes its count with it). Since 2026-11-24.
+    /// </summary>
+    public long PrunedUnanalysedTotal { get; init; }
+}

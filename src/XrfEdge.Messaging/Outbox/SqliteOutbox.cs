@@ -63,7 +63,7 @@ public sealed class SqliteOutbox : IDisposable
           created_utc INTEGER NOT NULL, detection BLOB NOT NULL, spectrum BLOB);
         CREATE INDEX IF NOT EXISTS results_seq ON results(seq);
         CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-        INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0), ('evicted_total', 0);
+        INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0), ('evicted_total', 0), ('pruned_unanalysed_total', 0);
         """;
 
     /// <summary>Bytes one stored result counts against <see cref="OutboxOptions.ResultRetentionBytes"/>: its detection and spectrum.</summary>
@@ -91,8 +91,31 @@ public sealed class SqliteOutbox : IDisposable
     /// through all <c>$keep</c> kept rows on the table's leaf pages (spectra inline: about 1,250 pages, 5 MB, at the
     /// default 10,000) inside every measurement's write transaction.
     /// </summary>
-    internal const string PruneResultsByCountSql =
-        "DELETE FROM results WHERE rowid IN (SELECT rowid FROM results ORDER BY rowid LIMIT max(0, (SELECT count(*) FROM results) - $keep)) RETURNING " + ResultRowBytes + ", " + IsEventRow;
+    internal static readonly string PruneResultsByCountSql = PruneByCountSql(AwaitingReanalysisSql(null));
+
+    private static string PruneByCountSql(string awaiting) =>
+        "DELETE FROM results WHERE rowid IN (SELECT rowid FROM results ORDER BY rowid LIMIT max(0, (SELECT count(*) FROM results) - $keep)) RETURNING " + ResultRowBytes + ", " + awaiting;
+
+    /// <summary>
+    /// The SQL test of a results row awaiting re-analysis: an event with its spectrum whose <c>reason</c> starts with one
+    /// of <paramref name="reasonPrefixes"/> (<see cref="OutboxOptions.ReanalysisReasonPrefixes"/>), or any event with its
+    /// spectrum when null. <c>json_valid</c> first: <c>json_extract</c> fails the statement on damaged JSON, and this
+    /// test runs inside every store's prune.
+    /// </summary>
+    private static string AwaitingReanalysisSql(IReadOnlyList<string>? reasonPrefixes)
+    {
+        var row = $"(spectrum IS NOT NULL AND {IsEventRow})";
+        if (reasonPrefixes is null)
+        {
+            return row;
+        }
+
+        var reason = "(CASE WHEN json_valid(CAST(detection AS TEXT)) THEN json_extract(CAST(detection AS TEXT), '$.reason') END)";
+        var any = reasonPrefixes.Count == 0
+            ? "0"
+            : string.Join(" OR ", reasonPrefixes.Select(p => string.Create(CultureInfo.InvariantCulture, $"substr({reason}, 1, {p.Length}) = '{p.Replace("'", "''", StringComparison.Ordinal)}'")));
+        return $"({row} AND COALESCE({any}, 0))";
+    }
 
     private readonly OutboxOptions _options;
     private readonly ILogger _logger;
@@ -112,6 +135,13 @@ public sealed class SqliteOutbox : IDisposable
     // its commit (Committing), 7048.
     private int _prunedUnanalysed;
 
+    // Times rows left the queue and left it within the re-analysis share (ReanalysisRoomMade).
+    private long _reanalysisRoomMade;
+
+    // AwaitingReanalysisSql for these options, and the prune by count that counts such rows.
+    private readonly string _awaitingReanalysis;
+    private readonly string _pruneByCount;
+
     private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
         _options = options;
@@ -120,6 +150,8 @@ public sealed class SqliteOutbox : IDisposable
         _connection = connection;
         _instanceLock = instanceLock;
         RecoveredFromCorruption = recoveredFrom;
+        _awaitingReanalysis = AwaitingReanalysisSql(options.ReanalysisReasonPrefixes);
+        _pruneByCount = PruneByCountSql(_awaitingReanalysis);
         _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
         _resultBytes = Scalar(ResultBytesSql);
     }
@@ -148,6 +180,21 @@ public sealed class SqliteOutbox : IDisposable
 
     /// <summary>The first corruption error met while open, or null.</summary>
     public OutboxCorruptException? Damage => Volatile.Read(ref _damage);
+
+    /// <summary>
+    /// Raised when rows left the queue (delivered, expired, dead-lettered) and the queued bytes are then within the share
+    /// a re-analysis may fill (3/4 of <see cref="OutboxOptions.MaxBytes"/>, see <see cref="MakeRoom"/>): a re-analysis
+    /// refused for want of room may be stored now. Raised after the outbox's lock is released, on the thread that
+    /// removed the rows (the drainer's); a handler must return at once and not throw. Since 2026-11-24.
+    /// </summary>
+    public event EventHandler? ReanalysisRoomMade;
+
+    /// <summary>
+    /// How often <see cref="ReanalysisRoomMade"/> was raised since the outbox was opened: read before a store, compared
+    /// after a refusal, it tells whether room was made in between (when a handler set up after the refusal would have
+    /// missed the event).
+    /// </summary>
+    public long ReanalysisRoomMadeCount => Interlocked.Read(ref _reanalysisRoomMade);
 
     /// <summary>Free space on the database's file system, MiB (null when it cannot be read).</summary>
     public double? DiskFreeMebibytes
@@ -791,6 +838,7 @@ public sealed class SqliteOutbox : IDisposable
             return;
         }
 
+        bool roomMade;
         lock (_gate)
         {
             try
@@ -814,12 +862,30 @@ public sealed class SqliteOutbox : IDisposable
                     return bytes;
                 });
                 _bytes -= freed;
+                roomMade = freed > 0 && WithinReanalysisShare();
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
                 throw Corrupted(ex);
             }
         }
+
+        if (roomMade)
+        {
+            RaiseReanalysisRoomMade();
+        }
+    }
+
+    /// <summary>Whether the queue is within the share of the cap a re-analysis may fill (<see cref="MakeRoom"/>); under the lock.</summary>
+    private bool WithinReanalysisShare() => _bytes <= ReanalysisShareBytes;
+
+    /// <summary>The bytes of queue a re-analysis may fill: 3/4 of <see cref="OutboxOptions.MaxBytes"/> (<see cref="MakeRoom"/>).</summary>
+    private long ReanalysisShareBytes => _options.MaxBytes / 4 * 3;
+
+    private void RaiseReanalysisRoomMade()
+    {
+        Interlocked.Increment(ref _reanalysisRoomMade);
+        ReanalysisRoomMade?.Invoke(this, EventArgs.Empty);
     }
 
     /// <summary>
@@ -829,12 +895,14 @@ public sealed class SqliteOutbox : IDisposable
     /// <returns>True when the row was dead-lettered.</returns>
     public bool RecordRefusal(long rowId, int reasonCode)
     {
+        bool dead;
+        bool roomMade = false;
         lock (_gate)
         {
             try
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                var (dead, length) = InWriteTransaction(() =>
+                (dead, var length) = InWriteTransaction(() =>
                 {
                     using var update = _connection.CreateCommand();
                     update.CommandText = "UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = $id RETURNING attempts, length(payload)";
@@ -870,15 +938,21 @@ public sealed class SqliteOutbox : IDisposable
                 if (dead)
                 {
                     _bytes -= length;
+                    roomMade = WithinReanalysisShare();
                 }
-
-                return dead;
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
                 throw Corrupted(ex);
             }
         }
+
+        if (roomMade)
+        {
+            RaiseReanalysisRoomMade();
+        }
+
+        return dead;
     }
 
     /// <summary>
@@ -890,6 +964,8 @@ public sealed class SqliteOutbox : IDisposable
     /// </summary>
     public int PurgeExpired()
     {
+        int expired;
+        bool roomMade;
         lock (_gate)
         {
             try
@@ -931,13 +1007,21 @@ public sealed class SqliteOutbox : IDisposable
                     Log.DeadLettersDropped(_logger, deadDropped, _options.MaxAge.TotalDays, _options.MaxBytes);
                 }
 
-                return count;
+                expired = count;
+                roomMade = freed > 0 && WithinReanalysisShare();
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
                 throw Corrupted(ex);
             }
         }
+
+        if (roomMade)
+        {
+            RaiseReanalysisRoomMade();
+        }
+
+        return expired;
     }
 
     /// <summary>The dead-letter part of <see cref="PurgeExpired"/>, inside its transaction; returns the rows dropped.</summary>
@@ -997,7 +1081,11 @@ public sealed class SqliteOutbox : IDisposable
                     Scalar("SELECT COUNT(*) FROM dead_letter"),
                     Interlocked.Read(ref _refused),
                     Scalar("SELECT value FROM counters WHERE name = 'seq'"),
-                    RecoveredFromCorruption);
+                    RecoveredFromCorruption)
+                {
+                    AwaitingReanalysis = Scalar($"SELECT COUNT(*) FROM results WHERE {_awaitingReanalysis}"),
+                    PrunedUnanalysedTotal = Scalar("SELECT value FROM counters WHERE name = 'pruned_unanalysed_total'"),
+                };
             }
             catch (SqliteException ex) when (IsCorruption(ex))
             {
@@ -1330,7 +1418,17 @@ public sealed class SqliteOutbox : IDisposable
             var (value, incoming, evictedBytes, evictedRows, resultDelta) = InWriteTransaction(() =>
             {
                 _prunedUnanalysed = 0;
-                return work();
+                var done = work();
+                if (_prunedUnanalysed > 0)
+                {
+                    // In the same transaction, so the persistent count never misses a committed prune.
+                    using var count = _connection.CreateCommand();
+                    count.CommandText = "UPDATE counters SET value = value + $n WHERE name = 'pruned_unanalysed_total'";
+                    count.Parameters.AddWithValue("$n", _prunedUnanalysed);
+                    count.ExecuteNonQuery();
+                }
+
+                return done;
             });
             _bytes += incoming - evictedBytes;
             _resultBytes += resultDelta;
@@ -1529,7 +1627,7 @@ public sealed class SqliteOutbox : IDisposable
         long freed = 0;
         using (var byCount = _connection.CreateCommand())
         {
-            byCount.CommandText = PruneResultsByCountSql;
+            byCount.CommandText = _pruneByCount;
             byCount.Parameters.AddWithValue("$keep", _options.ResultRetention);
             using var reader = byCount.ExecuteReader();
             while (reader.Read())
@@ -1548,7 +1646,7 @@ public sealed class SqliteOutbox : IDisposable
         var victims = new List<long>();
         using (var select = _connection.CreateCommand())
         {
-            select.CommandText = $"SELECT rowid, {ResultRowBytes}, {IsEventRow} FROM results WHERE rowid < $row ORDER BY rowid";
+            select.CommandText = $"SELECT rowid, {ResultRowBytes}, {_awaitingReanalysis} FROM results WHERE rowid < $row ORDER BY rowid";
             select.Parameters.AddWithValue("$row", newestRow);
             using var reader = select.ExecuteReader();
             while (excess > 0 && reader.Read())
@@ -1582,7 +1680,7 @@ public sealed class SqliteOutbox : IDisposable
     /// </summary>
     private (int Rows, long Bytes) MakeRoom(long incoming, bool reanalysis = false)
     {
-        if (reanalysis && _bytes + incoming > _options.MaxBytes / 4 * 3)
+        if (reanalysis && _bytes + incoming > ReanalysisShareBytes)
         {
             throw new OutboxFullException(
                 $"Outbox '{_options.DatabasePath}' holds {_bytes} of {_options.MaxBytes} bytes: a re-analysis ({incoming} bytes) is queued only within 3/4 of the cap and never evicts an unsent row; it was NOT stored, the measurement stays stored for a later pass.");

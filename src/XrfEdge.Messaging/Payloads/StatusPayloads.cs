@@ -92,6 +92,8 @@ public static class StatusPayloads
             w.WriteNumber("dead_lettered", outbox.DeadLettered);
             w.WriteNumber("refused_total", outbox.RefusedTotal);
             w.WriteNumber("last_seq", outbox.LastSeq);
+            w.WriteNumber("awaiting_reanalysis", outbox.AwaitingReanalysis);
+            w.WriteNumber("pruned_unanalysed_total", outbox.PrunedUnanalysedTotal);
             w.WriteBoolean("recovered_from_corruption", outbox.RecoveredFromCorruption is not null);
             w.WriteEndObject();
             w.WriteStartObject("mqtt");

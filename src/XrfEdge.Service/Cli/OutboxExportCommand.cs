@@ -41,6 +41,12 @@ internal static class OutboxExportCommand
     private const string Prefix = "xrfedge outbox export";
     private const string EventSchema = SqliteOutbox.MeasurementEventSchema;
 
+    /// <summary>
+    /// The metadata key of a record whose stored calibration the calibration limits refuse (its value: why); the record
+    /// holds the raw channels and the calibration as stored. Since 2026-11-24.
+    /// </summary>
+    internal const string CalibrationProblemKey = "calibration_problem";
+
     /// <summary>The stored result of a failed scan point analysed later (docs/mqtt.md "Events", scan points).</summary>
     private const string ScanPointsSchema = "xrf.scan-points/1";
 
@@ -130,7 +136,16 @@ internal static class OutboxExportCommand
                     {
                         if (ToExported(row, incompleteOnly, tally) is { } exported)
                         {
-                            SpectrumJsonl.Write(stream, exported);
+                            if (exported.Spectrum.Metadata.ContainsKey(CalibrationProblemKey))
+                            {
+                                SpectrumJsonl.WriteAsStored(stream, exported);
+                                tally.CalibrationRefused++;
+                            }
+                            else
+                            {
+                                SpectrumJsonl.Write(stream, exported);
+                            }
+
                             tally.Written++;
                         }
                         else if (tally.Problem is { } problem)
@@ -187,9 +202,12 @@ internal static class OutboxExportCommand
         }
 
         var leftOut = incompleteOnly ? string.Create(CultureInfo.InvariantCulture, $", {tally.Completed} completed ones left out by --incomplete") : string.Empty;
+        var refused = tally.CalibrationRefused > 0
+            ? string.Create(CultureInfo.InvariantCulture, $" ({tally.CalibrationRefused} with a calibration outside the limits, as stored, marked {CalibrationProblemKey})")
+            : string.Empty;
         error.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"{Prefix}: wrote {tally.Written} spectra, skipped {tally.Skipped} damaged rows, to '{output}' ({tally.WithoutSpectrum} stored results without a spectrum{leftOut})"));
+            $"{Prefix}: wrote {tally.Written} spectra{refused}, skipped {tally.Skipped} damaged rows, to '{output}' ({tally.WithoutSpectrum} stored results without a spectrum{leftOut})"));
         return tally.Skipped > 0 || stoppedBy is not null ? ExitDamaged : 0;
     }
 
@@ -241,9 +259,16 @@ internal static class OutboxExportCommand
             merged["msg_id"] = row.MsgId;
             merged["stored_utc"] = row.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
             var spectrum = decoded with { Id = row.MeasurementId, Metadata = merged };
-            if (SpectrumJsonl.Validate(spectrum) is { } invalid)
+            if (SpectrumJsonl.ValidateExceptCalibration(spectrum) is { } invalid)
             {
                 problem = "the stored spectrum cannot be written as .jsonl: " + invalid;
+            }
+            else if (spectrum.Calibration.Validate(spectrum.Counts.Length) is { } calibration)
+            {
+                // Stored data is exported whatever today's calibration limits say (until 2026-11-24 it was skipped):
+                // the raw channels and the calibration as stored, marked with why, which readers refuse by name.
+                merged[CalibrationProblemKey] = calibration;
+                return new LabelledSpectrum(spectrum with { Metadata = merged });
             }
             else
             {
@@ -383,6 +408,9 @@ internal static class OutboxExportCommand
         public int WithoutSpectrum { get; set; }
 
         public int Completed { get; set; }
+
+        /// <summary>Written with a calibration the limits refuse, as stored and marked (<see cref="CalibrationProblemKey"/>).</summary>
+        public int CalibrationRefused { get; set; }
 
         /// <summary>Why the last row was skipped, until it is reported.</summary>
         public string? Problem { get; set; }

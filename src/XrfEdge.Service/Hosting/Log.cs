@@ -125,7 +125,7 @@ internal static partial class Log
     [LoggerMessage(8080, LogLevel.Debug, "Re-analysis: no stored measurement is waiting for a model")]
     public static partial void ReanalysisNothing(ILogger logger);
 
-    [LoggerMessage(8078, LogLevel.Warning, "Re-analysis of measurements stored without a model stopped after {Done}: {Reason}. The rest are analysed at the next model load or service start")]
+    [LoggerMessage(8078, LogLevel.Warning, "Re-analysis of measurements stored without a model stopped after {Done}: {Reason}. The rest stay stored: analysed at the next model load or service start, or, when the outbox refused them, once delivered rows make room")]
     public static partial void ReanalysisStopped(ILogger logger, int done, string reason);
 
     [LoggerMessage(8079, LogLevel.Warning, "Stored measurement {MeasurementId} cannot be re-analysed: {Reason}; it stays stored as it is (xrfedge outbox export)")]

@@ -34,6 +34,16 @@ internal interface IResultPublisher : IAsyncDisposable
     IReadOnlyList<XrfEdge.Messaging.Outbox.StoredIncompleteMeasurement> ReadIncompleteMeasurements(long afterRowId, int max);
 
     /// <summary>
+    /// Raised when delivered (or expired, or dead-lettered) rows leave the queue within the share a re-analysis may fill
+    /// (3/4 of <c>Outbox:MaxMegabytes</c>): a re-analysis refused for want of room may be stored now
+    /// (<see cref="ReanalysisWorker"/>). On the thread that removed the rows; a handler returns at once. Since 2026-11-24.
+    /// </summary>
+    event EventHandler? ReanalysisRoomMade;
+
+    /// <summary>How often <see cref="ReanalysisRoomMade"/> was raised: read before a store and compared after its refusal.</summary>
+    long ReanalysisRoomMadeCount { get; }
+
+    /// <summary>
     /// Stores the later analysis of a measurement stored as incomplete: a detection (<c>"reanalysed": true</c>) that
     /// replaces its stored event in one transaction. Durable when this completes.
     /// </summary>

@@ -78,6 +78,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             MaxBytes = settings.Outbox.MaxMegabytes * 1024L * 1024L,
             MaxAge = TimeSpan.FromDays(settings.Outbox.MaxAgeDays),
             ResultRetentionBytes = settings.Outbox.ResultRetentionMegabytes * 1024L * 1024L,
+            ReanalysisReasonPrefixes = [ReanalysisWorker.ReasonPrefix, ReanalysisWorker.RuntimeFailurePrefix], // health's awaiting_reanalysis, 7048
         };
         tuneOutbox?.Invoke(outboxOptions); // library options that are not profile keys (tests: a file cap that fills like a full disk)
         _outbox = SqliteOutbox.Open(outboxOptions, loggers.CreateLogger<SqliteOutbox>(), time);
@@ -118,6 +119,14 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
     public long PendingCount => _outbox.GetStatistics().Depth;
 
     public CancellationToken StorageDamaged => _outbox.Damaged;
+
+    public event EventHandler? ReanalysisRoomMade
+    {
+        add => _outbox.ReanalysisRoomMade += value;
+        remove => _outbox.ReanalysisRoomMade -= value;
+    }
+
+    public long ReanalysisRoomMadeCount => _outbox.ReanalysisRoomMadeCount;
 
     public OutboxCorruptException? StorageDamage => _outbox.Damage;
 

@@ -57,16 +57,22 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     // at the latest with the scan's summary, which then starts a pass (ScanStored).
     private int _scanFailureStored;
 
+    // 1: a pass stopped because the outbox refused its results (the queue past the 3/4 of Outbox:MaxMegabytes a
+    // re-analysis may fill, or a full disk): the next rows leaving the queue start another (RoomMade).
+    private int _awaitingRoom;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Before ExecuteAsync runs (it may start later on the thread pool), so that no load is missed.
         slot.Loaded += Signal;
+        publisher.ReanalysisRoomMade += RoomMade;
         return base.StartAsync(cancellationToken);
     }
 
     public override void Dispose()
     {
         slot.Loaded -= Signal;
+        publisher.ReanalysisRoomMade -= RoomMade;
         _due.Dispose();
         base.Dispose();
     }
@@ -144,6 +150,21 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         }
     }
 
+    /// <summary>
+    /// Raised by the outbox when delivered (expired, dead-lettered) rows leave the queue within the share a re-analysis
+    /// may fill: a pass the queue refused runs again now. Until 2026-11-24 it waited for the next trigger (a model load,
+    /// a start, a failure stored), so an instrument offline all day drained its queue when it came back and then sat with
+    /// the rows unanalysed until the operator measured again. Chosen over a periodic retry: it runs as soon as the queue
+    /// has room, and never while it has none (a retry analyses a turn's spectra only to be refused again).
+    /// </summary>
+    private void RoomMade(object? sender, EventArgs e)
+    {
+        if (Volatile.Read(ref _awaitingRoom) == 1 && slot.Model is not null && Interlocked.Exchange(ref _awaitingRoom, 0) == 1)
+        {
+            Signal();
+        }
+    }
+
     private void Signal()
     {
         try
@@ -173,6 +194,7 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         // spectrum ONNX Runtime always fails on starts no pass after every measurement.
         bool marked = Interlocked.Exchange(ref _runtimeFailureStored, 0) == 1;
         bool runtimeFailed = false;
+        long roomMadeBefore = 0;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -180,6 +202,7 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
                 // Before the read, so that a wait holds nothing: the rows stay stored as they are until their turn, and
                 // a stop while waiting ends the pass at once (OperationCanceledException) with nothing lost.
                 await live.WaitForTurnAsync(stoppingToken).ConfigureAwait(false);
+                roomMadeBefore = publisher.ReanalysisRoomMadeCount;
                 var rows = publisher.ReadIncompleteMeasurements(after, batchSize);
                 if (rows.Count == 0)
                 {
@@ -279,7 +302,8 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
             }
         }
         // The model went away again, ORT failed, or the outbox could not store (full disk, damage, closing): stop this
-        // pass; the rest stay stored as they are and are taken at the next load or start. Anything else too: this is a
+        // pass; the rest stay stored as they are and are taken at the next load or start, or (the outbox refused them:
+        // the queue past its re-analysis share, a full disk) once delivered rows make room (RoomMade, since 2026-11-24). Anything else too: this is a
         // background chore, and an exception leaving ExecuteAsync would stop the host, the instrument with it.
 #pragma warning disable CA1031 // See above: no failure of a re-analysis may stop the instrument.
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -287,6 +311,17 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         {
             runtimeFailed |= ex is OnnxRuntimeException;
             Log.ReanalysisStopped(logger, done, ex.Message);
+            if (ex is IOException { InnerException: OutboxFullException })
+            {
+                // The next rows leaving the queue start another pass (RoomMade); rows that left it since this turn began
+                // raised their event before the mark was set, so they start it here.
+                Volatile.Write(ref _awaitingRoom, 1);
+                if (publisher.ReanalysisRoomMadeCount != roomMadeBefore && Interlocked.Exchange(ref _awaitingRoom, 0) == 1)
+                {
+                    Signal();
+                }
+            }
+
             return;
         }
         finally

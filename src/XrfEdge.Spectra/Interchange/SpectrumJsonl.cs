@@ -164,6 +164,23 @@ public static class SpectrumJsonl
         utf8Stream.WriteByte((byte)'\n');
     }
 
+    /// <summary>
+    /// Writes <paramref name="spectrum"/> as one UTF-8 line (with <c>\n</c>) like <see cref="Write(Stream, LabelledSpectrum)"/>,
+    /// except that its calibration is written as it is even when <see cref="Calibration.EnergyCalibration.Validate"/>
+    /// refuses it (a non-finite value as a JSON string, "NaN", "Infinity"): for an export of stored data, which must not
+    /// drop a measurement because its calibration is outside today's limits. The reader refuses such a line, naming its
+    /// calibration; the caller marks the record (a metadata key) so that a person sees why. Since 2026-11-24.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spectrum would not read back for another reason (see <see cref="ValidateExceptCalibration"/>).</exception>
+    public static void WriteAsStored(Stream utf8Stream, LabelledSpectrum spectrum)
+    {
+        ArgumentNullException.ThrowIfNull(utf8Stream);
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        WriteJson(buffer, spectrum, checkCalibration: false);
+        utf8Stream.Write(buffer.WrittenSpan);
+        utf8Stream.WriteByte((byte)'\n');
+    }
+
     /// <summary>Writes all <paramref name="spectra"/> to a new file at <paramref name="path"/> (overwritten).</summary>
     /// <returns>The number of spectra written.</returns>
     public static int WriteFile(string path, IEnumerable<LabelledSpectrum> spectra)
@@ -189,6 +206,19 @@ public static class SpectrumJsonl
     /// </summary>
     /// <returns><see langword="null"/> when valid, otherwise what is wrong.</returns>
     public static string? Validate(RawSpectrum spectrum)
+    {
+        if (ValidateExceptCalibration(spectrum) is { } problem)
+        {
+            return problem;
+        }
+
+        var calibration = spectrum.Calibration.Validate(spectrum.Counts.Length);
+        return calibration is null ? null : "calibration: " + calibration;
+    }
+
+    /// <summary>Everything <see cref="Validate"/> checks but the calibration (for <see cref="WriteAsStored"/>).</summary>
+    /// <returns><see langword="null"/> when valid, otherwise what is wrong.</returns>
+    public static string? ValidateExceptCalibration(RawSpectrum spectrum)
     {
         ArgumentNullException.ThrowIfNull(spectrum);
         if (string.IsNullOrWhiteSpace(spectrum.Id))
@@ -244,8 +274,7 @@ public static class SpectrumJsonl
             }
         }
 
-        var calibration = spectrum.Calibration.Validate(spectrum.Counts.Length);
-        return calibration is null ? null : "calibration: " + calibration;
+        return null;
     }
 
     /// <summary>
@@ -778,11 +807,24 @@ public static class SpectrumJsonl
         return element.TryGetDouble(out value) && double.IsFinite(value) ? null : $"field \"{path}\" is not a finite number";
     }
 
-    private static void WriteJson(IBufferWriter<byte> buffer, LabelledSpectrum labelled)
+    /// <summary>A calibration number; one JSON cannot hold (only written by <see cref="WriteAsStored"/>) as a string: "NaN", "Infinity", "-Infinity".</summary>
+    private static void WriteCalibrationNumber(Utf8JsonWriter writer, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            writer.WriteNumber(name, value);
+        }
+        else
+        {
+            writer.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static void WriteJson(IBufferWriter<byte> buffer, LabelledSpectrum labelled, bool checkCalibration = true)
     {
         ArgumentNullException.ThrowIfNull(labelled);
         var spectrum = labelled.Spectrum;
-        var problem = Validate(spectrum) ?? ValidateLabels(labelled);
+        var problem = (checkCalibration ? Validate(spectrum) : ValidateExceptCalibration(spectrum)) ?? ValidateLabels(labelled);
         if (problem is not null)
         {
             throw new ArgumentException($"spectrum \"{spectrum.Id}\" cannot be written as .jsonl: {problem}", nameof(labelled));
@@ -799,11 +841,11 @@ public static class SpectrumJsonl
 
         writer.WriteEndArray();
         writer.WriteStartObject("calibration");
-        writer.WriteNumber("offset_kev", spectrum.Calibration.OffsetKeV);
-        writer.WriteNumber("gain_kev_per_channel", spectrum.Calibration.GainKeVPerChannel);
+        WriteCalibrationNumber(writer, "offset_kev", spectrum.Calibration.OffsetKeV);
+        WriteCalibrationNumber(writer, "gain_kev_per_channel", spectrum.Calibration.GainKeVPerChannel);
         if (spectrum.Calibration.QuadraticKeVPerChannel2 != 0)
         {
-            writer.WriteNumber("quadratic_kev_per_channel2", spectrum.Calibration.QuadraticKeVPerChannel2);
+            WriteCalibrationNumber(writer, "quadratic_kev_per_channel2", spectrum.Calibration.QuadraticKeVPerChannel2);
         }
 
         writer.WriteEndObject();

@@ -178,6 +178,39 @@ public sealed class InferenceVerbTests : IDisposable
     }
 
     [Fact]
+    public void Identify_LineWithACalibrationTheLimitsRefuse_ErrorNamingItAndTheOthersIdentified()
+    {
+        // SpectrumIdentifier fails a whole call for one spectrum with an unusable calibration (its documented contract,
+        // 2026-11-24); identify must never hand it one. A line as `outbox export` writes a stored spectrum whose
+        // calibration the limits refuse (5 keV/channel, above the 2 keV/channel maximum) sits between two good ones.
+        var path = Path.Combine(_dir, "exported.jsonl");
+        var spectra = BenchmarkSpectra.Create(3, seed: 3);
+        using (var stream = File.Create(path))
+        {
+            SpectrumJsonl.Write(stream, new LabelledSpectrum(spectra[0]));
+            SpectrumJsonl.WriteAsStored(stream, new LabelledSpectrum(spectra[1] with { Calibration = new XrfEdge.Spectra.Calibration.EnergyCalibration(0, 5, 0) }));
+            SpectrumJsonl.Write(stream, new LabelledSpectrum(spectra[2]));
+        }
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = IdentifyCommand.Run([path], TestModel, asJson: true, thresholdScale: 1.0, output, error);
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(1, code); // some spectra failed
+        using var bad = JsonDocument.Parse(lines[1]);
+        Assert.Contains("calibration", bad.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("line 2", bad.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        foreach (var index in new[] { 0, 2 })
+        {
+            using var good = JsonDocument.Parse(lines[index]);
+            Assert.Equal(spectra[index].Id, good.RootElement.GetProperty("id").GetString());
+            Assert.Equal(JsonValueKind.Array, good.RootElement.GetProperty("elements").ValueKind);
+        }
+    }
+
+    [Fact]
     public void Identify_CorruptLineInFile_ReportsItAndIdentifiesTheRest()
     {
         var input = Jsonl(3, corrupt: true);

@@ -325,6 +325,45 @@ public sealed class OutboxExportCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Export_StoredSpectrumWithACalibrationTheLimitsRefuse_ExportedAsStoredMarkedAndCounted()
+    {
+        // Until 2026-11-24 a stored spectrum whose calibration the calibration limits refuse (local gain 0.0002–2
+        // keV/channel, full scale ≤ 1000 keV; here 5 keV/channel, from an instrument calibrated before the limits) was
+        // skipped: export, the way to get data out of a damaged or retired instrument, dropped it.
+        await StoreMixedAsync();
+        var refused = Measured("X1", 5) with { Calibration = new XrfEdge.Spectra.Calibration.EnergyCalibration(0.25, 5, 0) };
+        var limits = refused.Calibration.Validate(refused.Counts.Length);
+        Assert.NotNull(limits); // the premise: the limits refuse it
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = DbPath }))
+        {
+            // Written directly, as an older release left it.
+            string json = $$$"""{"schema":"xrf.measurement-event/1","measurement_id":"X1","device":"{{{Device}}}","outcome":"failed","reason":"{{{NoModel}}}","acquired":{"start":"2026-03-01T11:00:00.000Z","end":"2026-03-01T11:00:10.000Z"}}""";
+            outbox.EnqueueIncompleteMeasurement(
+                new MeasurementRecord("X1", SpectrumPayload.Encode("X1", Device, refused, _clock.GetUtcNow())),
+                new OutboxMessage { Kind = OutboxKind.Detection, Topic = "xrf/v1/default/XRF-TEST-1/events", Payload = System.Text.Encoding.UTF8.GetBytes(json), Qos = 1 });
+        }
+
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+
+        Assert.Equal(0, exit); // nothing is damaged: the export is whole
+        Assert.Contains("wrote 6 spectra (1 with a calibration outside the limits, as stored, marked calibration_problem)", error, StringComparison.Ordinal);
+        var lines = File.ReadAllLines(OutPath);
+        Assert.Equal(6, lines.Length);
+        using var record = JsonDocument.Parse(lines[^1]);
+        var root = record.RootElement;
+        Assert.Equal("X1", root.GetProperty("id").GetString());
+        Assert.Equal(refused.Counts, root.GetProperty("counts").EnumerateArray().Select(c => c.GetInt64()));
+        Assert.Equal(0.25, root.GetProperty("calibration").GetProperty("offset_kev").GetDouble());
+        Assert.Equal(5, root.GetProperty("calibration").GetProperty("gain_kev_per_channel").GetDouble());
+        Assert.Equal(limits, root.GetProperty("metadata").GetProperty("calibration_problem").GetString());
+
+        // A reader refuses that line by its calibration, naming it, and reads the others.
+        var read = SpectrumJsonl.ReadFile(OutPath).ToList();
+        Assert.Equal(5, read.Count(r => r.Spectrum is not null));
+        Assert.Contains("calibration", Assert.Single(read, r => r.Spectrum is null).Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Export_WhileTheServiceHoldsTheOutboxOpenForWriting_ExportsAndTheWriterGoesOn()
     {
         await using var publisher = Publisher(); // holds outbox.db.lock, as the running service does

@@ -20,6 +20,14 @@ internal abstract class ForwardingResultPublisher(IResultPublisher inner) : IRes
 
     public OutboxCorruptException? StorageDamage => Inner.StorageDamage;
 
+    public event EventHandler? ReanalysisRoomMade
+    {
+        add => Inner.ReanalysisRoomMade += value;
+        remove => Inner.ReanalysisRoomMade -= value;
+    }
+
+    public long ReanalysisRoomMadeCount => Inner.ReanalysisRoomMadeCount;
+
     public Task StartAsync(CancellationToken cancellationToken) => Inner.StartAsync(cancellationToken);
 
     public virtual ValueTask StoreAsync(MeasurementResult result, CancellationToken cancellationToken) => Inner.StoreAsync(result, cancellationToken);

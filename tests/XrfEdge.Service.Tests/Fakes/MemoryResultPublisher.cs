@@ -33,6 +33,19 @@ internal sealed class MemoryResultPublisher : IResultPublisher
 
     public XrfEdge.Messaging.Outbox.OutboxCorruptException? StorageDamage { get; private set; }
 
+    private long _roomMade;
+
+    public event EventHandler? ReanalysisRoomMade;
+
+    public long ReanalysisRoomMadeCount => Interlocked.Read(ref _roomMade);
+
+    /// <summary>What SqliteOutbox does when delivered rows leave the queue within the re-analysis share.</summary>
+    public void MakeReanalysisRoom()
+    {
+        Interlocked.Increment(ref _roomMade);
+        ReanalysisRoomMade?.Invoke(this, EventArgs.Empty);
+    }
+
     /// <summary>What SqliteOutbox does when a statement meets a damaged file: records the error, cancels the token.</summary>
     public void Damage(XrfEdge.Messaging.Outbox.OutboxCorruptException error)
     {

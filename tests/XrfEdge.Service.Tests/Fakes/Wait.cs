@@ -14,4 +14,17 @@ internal static class Wait
 
         return condition();
     }
+
+    /// <summary>Polls <paramref name="condition"/> every 25 ms for at most <paramref name="within"/> (a wait on a reconnect back-off, which can pass 10 s under load); returns its last value.</summary>
+    public static async Task<bool> UntilAsync(Func<bool> condition, TimeSpan within)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow + within;
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(25);
+        }
+
+        return condition();
+    }
 }

@@ -233,6 +233,49 @@ public sealed class ReanalysisTests : IDisposable
         Assert.Contains("(index 1, 2, 3)", logged, StringComparison.Ordinal);
     }
 
+    [EndToEndFact]
+    public async Task PassRefusedForRoomInTheQueue_QueueDelivered_PassRunsWithoutAnotherTrigger()
+    {
+        // An instrument offline all day: its queue is past the 3/4 of Outbox:MaxMegabytes a re-analysis may fill, so the
+        // start-up pass is refused (8078) with the rows kept. Until 2026-11-24 nothing tried again once the broker took
+        // the queue: the rows waited for the next model load, start or failed measurement. Now the rows leaving the
+        // queue start a pass.
+        using var broker = new MosquittoBroker();
+        broker.Crash(); // offline, its port known
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            // 8 × 100,000 bytes = 800,000: past 3/4 of the 1 MiB cap (786,432) set below, within the cap itself.
+            for (int i = 0; i < 8; i++)
+            {
+                outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = Root + "/events", Payload = new byte[100_000], Qos = 1 });
+            }
+
+            StoreWithoutModel(outbox, "M-STORED-1", FakeSpectrumSource.Spectrum("M-STORED-1"), presetSeconds: "1");
+        }
+
+        var log = new MemoryLogProvider();
+        using (var host = Build(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe") }), log, s =>
+        {
+            s.Mqtt.Port = broker.Port;
+            s.Outbox.MaxMegabytes = 1;
+        }))
+        {
+            await host.StartAsync();
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(StoppedEvent).Count == 1), "the start-up pass was not refused");
+            Assert.Contains("3/4 of the cap", log.WithEvent(StoppedEvent)[0].Message, StringComparison.Ordinal);
+            Assert.Empty(log.WithEvent(ReanalysedEvent));
+
+            broker.Start(); // back online: the drainer delivers the queue, nothing else happens
+
+            Assert.True(await Wait.UntilAsync(() => log.WithEvent(ReanalysedEvent).Count == 1, Patience), "the refused rows were not re-analysed once the queue was delivered");
+            Assert.Contains("M-STORED-1", log.WithEvent(ReanalysedEvent)[0].Message, StringComparison.Ordinal);
+            await host.StopAsync();
+        }
+
+        using var after = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath });
+        Assert.Empty(after.ReadIncompleteMeasurements(0, 10));
+    }
+
     [Fact]
     public async Task PassFailsWithAnUnexpectedError_LoggedAndTheInstrumentKeepsMeasuring()
     {
