@@ -423,6 +423,10 @@ public sealed class SparkplugNode : IAsyncDisposable
             metric.IsHistorical = historical;
         }
 
+        // Spec chapter 6, NDATA: the payload timestamp "denotes the time at which the message was published"; the time the
+        // values were captured stays in each metric's timestamp. Until 2026-11-24 a stored row went out with its
+        // acquisition time here, so a backlog replayed after days offline claimed to have been published days before.
+        payload.Timestamp = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
         payload.Seq = NextSeq();
         return new MqttOutboundMessage { Topic = row.Topic, Payload = payload.ToByteArray(), Qos = 0 };
     }
