@@ -250,6 +250,21 @@ public sealed class PayloadTests
     }
 
     [Fact]
+    public void HomeAssistantDiscovery_DeviceBlock_NamesTheSoftwareVersionTheInstrumentRuns()
+    {
+        // HA mqtt.markdown, device mapping: sw_version (`sw`) is "the firmware version of the device", what a fleet manager
+        // reads on the device page to see which instruments still run an old release. Until 2026-11-24 only the origin
+        // (`o.sw`, the software that sent the discovery message) named it, and the device page showed no version.
+        using var document = JsonDocument.Parse(new HomeAssistantDiscovery(Topics).BuildConfig());
+        var device = document.RootElement.GetProperty("dev");
+        var version = typeof(HomeAssistantDiscovery).Assembly.GetName().Version!.ToString(3); // Directory.Build.props <Version>, shared by every project
+        Assert.Equal(version, device.GetProperty("sw").GetString());
+        Assert.Equal(version, document.RootElement.GetProperty("o").GetProperty("sw").GetString());
+        Assert.Equal("XrfEdge", device.GetProperty("mf").GetString());
+        Assert.Equal("XRF XRF-0042", device.GetProperty("name").GetString());
+    }
+
+    [Fact]
     public void HomeAssistantDiscovery_FleetWithoutUnderscore_ObjectIdAsBefore()
     {
         // Stable across versions for the fleets the old scheme served without ambiguity: a changed unique_id makes Home

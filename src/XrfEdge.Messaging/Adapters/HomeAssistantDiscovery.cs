@@ -22,6 +22,9 @@ public sealed class HomeAssistantDiscovery
     internal const string LastElementsTemplate =
         "{% if value_json.reanalysed | default(false) %}{{ this.state }}{% else %}{{ value_json.elements | map(attribute='el') | join(', ') }}{% endif %}";
 
+    // Every project shares Directory.Build.props' <Version>, so this is the version of the service the instrument runs.
+    private static readonly string SoftwareVersion = typeof(HomeAssistantDiscovery).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
     private readonly TopicTree _topics;
 
     /// <summary>Creates the adapter.</summary>
@@ -113,10 +116,11 @@ public sealed class HomeAssistantDiscovery
             w.WriteString("mf", "XrfEdge");
             w.WriteString("mdl", "Portable XRF analyser");
             w.WriteString("sn", _topics.Device);
+            w.WriteString("sw", SoftwareVersion);
             w.WriteEndObject();
             w.WriteStartObject("o");
             w.WriteString("name", "XrfEdge");
-            w.WriteString("sw", typeof(HomeAssistantDiscovery).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+            w.WriteString("sw", SoftwareVersion);
             w.WriteEndObject();
             w.WriteString("avty_t", _topics.Availability);
             w.WriteNumber("qos", 1);
