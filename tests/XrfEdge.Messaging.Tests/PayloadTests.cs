@@ -314,9 +314,25 @@ public sealed class PayloadTests
     }
 
     [Fact]
+    public void SparkplugNode_WillNdeath_StampedWithTheTimeOfItsConnectInUtcMilliseconds()
+    {
+        // Sparkplug B 3.0 chapter 6, Payload: the payload timestamp is milliseconds since the epoch in UTC, "the time at
+        // which the message was published"; the spec's NDEATH example carries one. Until 2026-11-24 every NDEATH said
+        // timestamp 0, which a host shows as a death on 1970-01-01. A will is built for each CONNECT (the latest moment
+        // known before the broker publishes it), so it carries that time.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+        var options = new Transport.MqttTransportOptions { Host = "h", ClientId = "c" };
+        SparkplugNode.ConfigureTransport(options, "acme", "XRF-0042", () => 3, clock);
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var will = Sparkplug.Payload.Parser.ParseFrom(options.WillProvider!().Payload.Span);
+        Assert.Equal((ulong)clock.GetUtcNow().ToUnixTimeMilliseconds(), will.Timestamp);
+        Assert.Equal(3ul, will.Metrics.Single(m => m.Name == "bdSeq").LongValue);
+    }
+
+    [Fact]
     public void SparkplugNode_BuildDeath_SingleInt64BdSeqMetric()
     {
-        var payload = Sparkplug.Payload.Parser.ParseFrom(SparkplugNode.BuildDeath(42));
+        var payload = Sparkplug.Payload.Parser.ParseFrom(SparkplugNode.BuildDeath(42, 1_795_521_600_000));
         var metric = Assert.Single(payload.Metrics);
         Assert.Equal("bdSeq", metric.Name);
         Assert.Equal(4u, metric.Datatype); // Int64 (Sparkplug 3.0 DataType table)
