@@ -44,7 +44,8 @@ public sealed class TransportTests
             var options = new MqttTransportOptions { Host = "127.0.0.1", Port = ((IPEndPoint)listener.LocalEndpoint).Port, ClientId = "XRF-0042", ReconnectDelayMax = TimeSpan.FromSeconds(30) };
             await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
             transport.Start();
-            await Waiting.UntilAsync(() => log.Count(MqttDisconnectedEvent) > 0, "the DISCONNECT handled", timeoutSeconds: 30);
+            // 7056 follows 7001 on the transport's event task.
+            await Waiting.UntilAsync(() => log.Count(SessionTakenOverEvent) > 0, "the DISCONNECT handled and its reason logged", timeoutSeconds: 30);
 
             Assert.Equal(SessionTakenOver, transport.LastDisconnectCode);
             Assert.Contains("Session taken over", Assert.Single(log.WithEvent(MqttDisconnectedEvent)).Message, StringComparison.Ordinal);
