@@ -135,6 +135,12 @@ internal static partial class Log
     [LoggerMessage(7054, LogLevel.Warning, "Publishing '{Topic}' refused: reason 0x{Reason:X2} ({Description})")]
     public static partial void AuxiliaryPublishRefused(ILogger logger, string topic, int reason, string description);
 
+    [LoggerMessage(7055, LogLevel.Information, "Home Assistant config of an earlier version retained on '{Topic}' (object ids changed on 2026-11-24 for fleet ids containing '_'); removing it with an empty retained message")]
+    public static partial void LegacyDiscoveryFound(ILogger logger, string topic);
+
+    [LoggerMessage(7056, LogLevel.Error, "MQTT client id '{ClientId}' was taken over by another connection ({Description}): is a second instrument configured with the same device id (Mqtt:DeviceId)? The two take the session from each other on every reconnect, and their availability, status and results mix on one topic tree")]
+    public static partial void MqttSessionTakenOver(ILogger logger, string clientId, string description);
+
     [LoggerMessage(7051, LogLevel.Error, "Health period failed; trying again in {Seconds:F1} s")]
     public static partial void HealthPeriodFailed(ILogger logger, double seconds, Exception exception);
 

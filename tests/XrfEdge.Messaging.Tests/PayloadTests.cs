@@ -224,9 +224,117 @@ public sealed class PayloadTests
     }
 
     [Fact]
+    public void HomeAssistantDiscovery_InstrumentsWhoseIdsJoinAlike_DistinctObjectIdsTopicsAndUniqueIds()
+    {
+        // Fleet and device ids may both contain '_' (TopicTree: [A-Za-z0-9_-]). Until 2026-11-24 the object id was
+        // xrfedge_{fleet}_{device}: fleet "acme_north" device "XRF-1" and fleet "acme" device "north_XRF-1" both became
+        // xrfedge_acme_north_XRF-1, one config topic and one set of unique ids for two instruments, so each instrument's
+        // config replaced the other's and Home Assistant showed one device (HA: unique_id must be unique per platform).
+        var north = new HomeAssistantDiscovery(new TopicTree("acme_north", "XRF-1"));
+        var acme = new HomeAssistantDiscovery(new TopicTree("acme", "north_XRF-1"));
+        Assert.NotEqual(north.ObjectId, acme.ObjectId);
+        Assert.NotEqual(north.ConfigTopic, acme.ConfigTopic);
+        Assert.Empty(UniqueIds(north).Intersect(UniqueIds(acme)));
+
+        // Every pair of ids over a small alphabet holding both separators: no two instruments share an object id, and
+        // each stays a valid HA object id ([a-zA-Z0-9_-], mqtt.markdown "Discovery topic").
+        string[] ids = [.. Words("a_-", 3)];
+        var objectIds = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        foreach (var fleet in ids)
+        {
+            foreach (var device in ids)
+            {
+                var id = new HomeAssistantDiscovery(new TopicTree(fleet, device)).ObjectId;
+                Assert.Matches("^[A-Za-z0-9_-]+$", id);
+                Assert.True(objectIds.TryAdd(id, (fleet, device)), $"'{id}' for ({fleet}, {device}) and {objectIds.GetValueOrDefault(id)}");
+            }
+        }
+    }
+
+    [Fact]
+    public void HomeAssistantDiscovery_DeviceBlock_NamesTheSoftwareVersionTheInstrumentRuns()
+    {
+        // HA mqtt.markdown, device mapping: sw_version (`sw`) is "the firmware version of the device", what a fleet manager
+        // reads on the device page to see which instruments still run an old release. Until 2026-11-24 only the origin
+        // (`o.sw`, the software that sent the discovery message) named it, and the device page showed no version.
+        using var document = JsonDocument.Parse(new HomeAssistantDiscovery(Topics).BuildConfig());
+        var device = document.RootElement.GetProperty("dev");
+        var version = typeof(HomeAssistantDiscovery).Assembly.GetName().Version!.ToString(3); // Directory.Build.props <Version>, shared by every project
+        Assert.Equal(version, device.GetProperty("sw").GetString());
+        Assert.Equal(version, document.RootElement.GetProperty("o").GetProperty("sw").GetString());
+        Assert.Equal("XrfEdge", device.GetProperty("mf").GetString());
+        Assert.Equal("XRF XRF-0042", device.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public void HomeAssistantDiscovery_FleetWithoutUnderscore_ObjectIdAsBefore()
+    {
+        // Stable across versions for the fleets the old scheme served without ambiguity: a changed unique_id makes Home
+        // Assistant create new entities and orphan the old ones' history.
+        var discovery = new HomeAssistantDiscovery(new TopicTree("acme-2", "XRF_0042"));
+        Assert.Equal("xrfedge_acme-2_XRF_0042", discovery.ObjectId);
+        Assert.Null(discovery.LegacyConfigTopic);
+    }
+
+    [Fact]
+    public void HomeAssistantDiscovery_IsOwnLegacyConfig_OnlyThisInstrumentsOldConfig()
+    {
+        // The legacy topic of (acme_north, XRF-1) is also the current topic of (acme, north_XRF-1): clearing it is right
+        // only while the retained config there is this instrument's own (its serial in dev.sn, as versions before
+        // 2026-11-24 wrote it).
+        var north = new HomeAssistantDiscovery(new TopicTree("acme_north", "XRF-1"));
+        var acme = new HomeAssistantDiscovery(new TopicTree("acme", "north_XRF-1"));
+        Assert.Equal("homeassistant/device/xrfedge_acme_north_XRF-1/config", north.LegacyConfigTopic);
+        Assert.Equal(north.LegacyConfigTopic, acme.ConfigTopic);
+        Assert.True(north.IsOwnLegacyConfig(LegacyConfig("xrfedge_acme_north_XRF-1", "XRF-1")));
+        Assert.False(north.IsOwnLegacyConfig(acme.BuildConfig()));
+        Assert.False(north.IsOwnLegacyConfig([]));
+        Assert.False(north.IsOwnLegacyConfig("not json"u8.ToArray()));
+        Assert.False(north.IsOwnLegacyConfig("""{"dev":{"sn":5}}"""u8.ToArray()));
+    }
+
+    internal static byte[] LegacyConfig(string objectId, string device) =>
+        Encoding.UTF8.GetBytes($$$"""{"dev":{"ids":["{{{objectId}}}"],"name":"XRF {{{device}}}","sn":"{{{device}}}"},"o":{"name":"XrfEdge"},"cmps":{}}""");
+
+    private static IEnumerable<string> UniqueIds(HomeAssistantDiscovery discovery)
+    {
+        using var document = JsonDocument.Parse(discovery.BuildConfig());
+        return [.. document.RootElement.GetProperty("cmps").EnumerateObject().Select(c => c.Value.GetProperty("uniq_id").GetString()!)];
+    }
+
+    private static IEnumerable<string> Words(string alphabet, int maxLength)
+    {
+        IEnumerable<string> level = [""];
+        for (var length = 1; length <= maxLength; length++)
+        {
+            level = [.. level.SelectMany(w => alphabet.Select(c => w + c))];
+            foreach (var word in level)
+            {
+                yield return word;
+            }
+        }
+    }
+
+    [Fact]
+    public void SparkplugNode_WillNdeath_StampedWithTheTimeOfItsConnectInUtcMilliseconds()
+    {
+        // Sparkplug B 3.0 chapter 6, Payload: the payload timestamp is milliseconds since the epoch in UTC, "the time at
+        // which the message was published"; the spec's NDEATH example carries one. Until 2026-11-24 every NDEATH said
+        // timestamp 0, which a host shows as a death on 1970-01-01. A will is built for each CONNECT (the latest moment
+        // known before the broker publishes it), so it carries that time.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+        var options = new Transport.MqttTransportOptions { Host = "h", ClientId = "c" };
+        SparkplugNode.ConfigureTransport(options, "acme", "XRF-0042", () => 3, clock);
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var will = Sparkplug.Payload.Parser.ParseFrom(options.WillProvider!().Payload.Span);
+        Assert.Equal((ulong)clock.GetUtcNow().ToUnixTimeMilliseconds(), will.Timestamp);
+        Assert.Equal(3ul, will.Metrics.Single(m => m.Name == "bdSeq").LongValue);
+    }
+
+    [Fact]
     public void SparkplugNode_BuildDeath_SingleInt64BdSeqMetric()
     {
-        var payload = Sparkplug.Payload.Parser.ParseFrom(SparkplugNode.BuildDeath(42));
+        var payload = Sparkplug.Payload.Parser.ParseFrom(SparkplugNode.BuildDeath(42, 1_795_521_600_000));
         var metric = Assert.Single(payload.Metrics);
         Assert.Equal("bdSeq", metric.Name);
         Assert.Equal(4u, metric.Datatype); // Int64 (Sparkplug 3.0 DataType table)

@@ -120,6 +120,42 @@ public sealed class PublisherTests : IDisposable
     }
 
     [Fact]
+    public async Task HomeAssistantDiscovery_OwnConfigRetainedUnderTheOldObjectId_ClearedAndTheNewOnePublished()
+    {
+        // An instrument of fleet "acme_north" that ran a version before 2026-11-24 left its config retained under
+        // xrfedge_acme_north_XRF-1, an id another fleet's instrument could also have (PayloadTests). Left there, Home
+        // Assistant keeps a second device on the same native topics beside the one under the new id.
+        var topics = new TopicTree("acme_north", "XRF-1");
+        var discovery = new HomeAssistantDiscovery(topics);
+        using var broker = MosquittoBroker.Started();
+        await using (var oldVersion = new MosquittoTransport(Program.ChildTransport(broker.Port, "old-version")))
+        {
+            oldVersion.Start();
+            await oldVersion.WaitConnectedAsync(CancellationToken.None);
+            await oldVersion.PublishAsync(new MqttOutboundMessage { Topic = discovery.LegacyConfigTopic!, Payload = PayloadTests.LegacyConfig("xrfedge_acme_north_XRF-1", "XRF-1"), Qos = 1, Retain = true }, CancellationToken.None);
+        }
+
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "homeassistant/#");
+        using var outbox = OpenOutbox();
+        await using var transport = new MosquittoTransport(Program.DeviceTransport(broker.Port, "dev-ha-legacy", topics));
+        await using var publisher = new DetectionPublisher(transport, outbox, topics, new PublisherOptions { HomeAssistantDiscovery = true, HealthInterval = TimeSpan.FromHours(1) });
+        await publisher.StartAsync(CancellationToken.None);
+
+        var current = await subscriber.WaitForTopicAsync(discovery.ConfigTopic);
+        Assert.Equal(discovery.ObjectId, Json(current).GetProperty("dev").GetProperty("ids")[0].GetString());
+        await subscriber.WaitForAsync(m => m.Topic == discovery.LegacyConfigTopic && m.Payload.Length == 0);
+
+        // Nothing is left retained there for a Home Assistant that subscribes later.
+        // The broker sends the retained messages on SUBSCRIBE, ahead of a marker published later on that connection.
+        await using var later = await TestSubscriber.ConnectAsync(broker, "homeassistant/#");
+        await later.Transport.PublishAsync(new MqttOutboundMessage { Topic = "homeassistant/test/marker", Payload = "m"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+        await later.WaitForTopicAsync("homeassistant/test/marker");
+        Assert.Contains(later.Received, m => m.Topic == discovery.ConfigTopic);
+        Assert.DoesNotContain(later.Received, m => m.Topic == discovery.LegacyConfigTopic);
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Enqueue_WhileBrokerDown_DeliveredAfterRestartFlaggedHistorical()
     {
         using var broker = MosquittoBroker.Started(extraConfig: "queue_qos0_messages true", persistence: true);

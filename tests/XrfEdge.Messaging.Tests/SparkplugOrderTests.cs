@@ -211,4 +211,29 @@ public sealed class SparkplugOrderTests : IDisposable
             [(node.BirthTopic, 0ul), (node.DataTopic, 1ul), (node.BirthTopic, 0ul), (node.DataTopic, 1ul), (node.DataTopic, 2ul)],
             order);
     }
+
+    [Fact]
+    public async Task StoredRow_SentLater_PayloadTimestampIsTheSendTimeMetricTimestampsTheAcquisition()
+    {
+        // Sparkplug B 3.0 chapter 6, NDATA: "NDATA messages MUST include a payload timestamp that denotes the time at
+        // which the message was published" (tck-id-payloads-ndata-timestamp); a metric's timestamp is the time its value
+        // was captured. Until 2026-11-24 a stored row kept the acquisition time as its payload timestamp, so a backlog
+        // replayed after a week offline went out stamped a week before it was published.
+        const ulong AcquiredMs = 1_700_000_000_000; // 2023-11-14T22:13:20Z, any time well before the clock below
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
+        var transport = new ReentrantTransport();
+        await using var node = new SparkplugNode(transport, outbox, "acme", "XRF-0042", timeProvider: clock);
+        var data = new SpPayload { Timestamp = AcquiredMs };
+        data.Metrics.Add(new SpPayload.Types.Metric { Alias = DetectionSeqAlias, Timestamp = AcquiredMs, Datatype = Int64Type, LongValue = 1 });
+        outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.SparkplugData, Topic = node.DataTopic, Payload = data.ToByteArray(), Qos = 0 });
+
+        transport.Connect();
+        await node.StartAsync(CancellationToken.None);
+        await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "the row sent", timeoutSeconds: 60);
+
+        var sent = SpPayload.Parser.ParseFrom(transport.Published.Single(m => m.Topic == node.DataTopic).Payload.Span);
+        Assert.Equal((ulong)clock.GetUtcNow().ToUnixTimeMilliseconds(), sent.Timestamp);
+        Assert.Equal(AcquiredMs, sent.Metrics.Single().Timestamp);
+    }
 }

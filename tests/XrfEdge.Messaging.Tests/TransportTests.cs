@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using XrfEdge.Messaging.Tests.Support;
 using XrfEdge.Messaging.Transport;
@@ -14,6 +16,66 @@ public sealed class TransportTests
         KeepAlive = TimeSpan.FromSeconds(5),
         ReconnectDelayMax = TimeSpan.FromSeconds(1),
     };
+
+    [Fact]
+    public async Task Disconnect_BrokerSaysSessionTakenOver_LoggedAsTakenOverNamingTheClientId()
+    {
+        // Two instruments configured with the same Mqtt:DeviceId (also the client id) take the session from each other on
+        // every reconnect; a broker that says so closes the older connection with DISCONNECT reason 0x8E "Session taken
+        // over" (MQTT 5.0 §3.14.2.1). Until 2026-11-24 libmosquitto's reason code was read as one of its own error numbers:
+        // the log said "disconnected (code 142): Unknown error", nothing a fleet manager could act on. A scripted broker:
+        // mosquitto 2.0.11 closes the older connection without a DISCONNECT (seen here as code 7, "connection lost").
+        const int SessionTakenOverEvent = 7056;
+        const int SessionTakenOver = 0x8E;
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var serve = Task.Run(async () =>
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                await ReadPacketAsync(stream); // CONNECT
+                await stream.WriteAsync(new byte[] { 0x20, 0x03, 0x00, 0x00, 0x00 }); // CONNACK v5: no session, success, no properties (§3.2)
+                await stream.WriteAsync(new byte[] { 0xE0, 0x02, SessionTakenOver, 0x00 }); // DISCONNECT 0x8E, no properties (§3.14)
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            });
+            var log = new MemoryLoggerFactory();
+            var options = new MqttTransportOptions { Host = "127.0.0.1", Port = ((IPEndPoint)listener.LocalEndpoint).Port, ClientId = "XRF-0042", ReconnectDelayMax = TimeSpan.FromSeconds(30) };
+            await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+            transport.Start();
+            // 7056 follows 7001 on the transport's event task.
+            await Waiting.UntilAsync(() => log.Count(SessionTakenOverEvent) > 0, "the DISCONNECT handled and its reason logged", timeoutSeconds: 30);
+
+            Assert.Equal(SessionTakenOver, transport.LastDisconnectCode);
+            Assert.Contains("Session taken over", Assert.Single(log.WithEvent(MqttDisconnectedEvent)).Message, StringComparison.Ordinal);
+            var entry = Assert.Single(log.WithEvent(SessionTakenOverEvent));
+            Assert.Contains("'XRF-0042'", entry.Message, StringComparison.Ordinal);
+            Assert.Contains("Mqtt:DeviceId", entry.Message, StringComparison.Ordinal);
+            await serve;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    /// <summary>Reads one MQTT packet: fixed header byte, variable-length remaining length (MQTT 5.0 §1.5.5), the rest.</summary>
+    private static async Task ReadPacketAsync(NetworkStream stream)
+    {
+        var one = new byte[1];
+        await stream.ReadExactlyAsync(one);
+        int length = 0, shift = 0;
+        do
+        {
+            await stream.ReadExactlyAsync(one);
+            length |= (one[0] & 0x7F) << shift;
+            shift += 7;
+        }
+        while ((one[0] & 0x80) != 0);
+
+        await stream.ReadExactlyAsync(new byte[length]);
+    }
 
     [Fact]
     public async Task PublishAsync_SlowUplinkWithAcknowledgementsFlowing_NotTakenForAFrozenBroker()
@@ -120,6 +182,9 @@ public sealed class TransportTests
 
     // Log event id of "MQTT broker frozen … forcing a reconnect" (src/XrfEdge.Messaging/Log.cs).
     private const int BrokerFrozenEvent = 7004;
+
+    // Log.MqttDisconnected (src/XrfEdge.Messaging/Log.cs).
+    private const int MqttDisconnectedEvent = 7001;
 
     [Fact]
     public async Task PublishAsync_V5PropertiesRoundTrip_SubscriberSeesEveryProperty()

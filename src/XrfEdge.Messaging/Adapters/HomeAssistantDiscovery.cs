@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 using XrfEdge.Messaging.Topics;
 
@@ -6,7 +7,7 @@ namespace XrfEdge.Messaging.Adapters;
 
 /// <summary>
 /// Home Assistant MQTT device-based discovery (home-assistant.io <c>source/_integrations/mqtt.markdown</c>; reference §1.2):
-/// one retained config on <c>{prefix}/device/{object_id}/config</c> describing the instrument as a device with sensors for
+/// one retained config on <c>{prefix}/device/{object_id}/config</c> (<see cref="ObjectId"/>) describing the instrument as a device with sensors for
 /// state, last elements, detector temperature and outbox depth, all reading the native topics and sharing the native
 /// availability topic. Re-sent on every connect and whenever Home Assistant's birth (<c>{prefix}/status</c> = online) arrives.
 /// </summary>
@@ -20,6 +21,9 @@ public sealed class HomeAssistantDiscovery
     /// </summary>
     internal const string LastElementsTemplate =
         "{% if value_json.reanalysed | default(false) %}{{ this.state }}{% else %}{{ value_json.elements | map(attribute='el') | join(', ') }}{% endif %}";
+
+    // Every project shares Directory.Build.props' <Version>, so this is the version of the service the instrument runs.
+    private static readonly string SoftwareVersion = typeof(HomeAssistantDiscovery).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     private readonly TopicTree _topics;
 
@@ -37,16 +41,62 @@ public sealed class HomeAssistantDiscovery
         }
 
         _topics = topics;
-        ObjectId = $"xrfedge_{topics.Fleet}_{topics.Device}";
+        ObjectId = ObjectIdOf(topics.Fleet, topics.Device);
         ConfigTopic = $"{prefix}/device/{ObjectId}/config";
+        LegacyConfigTopic = topics.Fleet.Contains('_', StringComparison.Ordinal) ? $"{prefix}/device/xrfedge_{topics.Fleet}_{topics.Device}/config" : null;
         StatusTopic = $"{prefix}/status";
     }
 
-    /// <summary>Discovery object id (<c>[A-Za-z0-9_-]</c>), also the device identifier.</summary>
+    /// <summary>
+    /// Discovery object id (<c>[A-Za-z0-9_-]</c>), also the device identifier and the stem of every unique id:
+    /// <c>xrfedge_{fleet}_{device}</c> when the fleet id has no <c>_</c>, else <c>xrfedge__{fleet length}_{fleet}_{device}</c>.
+    /// </summary>
+    /// <remarks>
+    /// Both ids may contain <c>_</c>, so until 2026-11-24 <c>xrfedge_{fleet}_{device}</c> gave fleet <c>acme_north</c>
+    /// device <c>XRF-1</c> and fleet <c>acme</c> device <c>north_XRF-1</c> the same id, and the two instruments one device in
+    /// Home Assistant. An underscore-free fleet ends at the first <c>_</c> after the prefix, so those ids stay as they were
+    /// (a changed unique id orphans the entities' history); any other fleet gets an empty first level, which no fleet id
+    /// has, and its length, which says where the device id begins.
+    /// </remarks>
     public string ObjectId { get; }
 
     /// <summary><c>{prefix}/device/{object_id}/config</c>.</summary>
     public string ConfigTopic { get; }
+
+    /// <summary>
+    /// Where versions before 2026-11-24 put this instrument's config when its fleet id contains <c>_</c>
+    /// (<c>{prefix}/device/xrfedge_{fleet}_{device}/config</c>), else null. Another fleet's instrument may now own that
+    /// topic: clear it only after <see cref="IsOwnLegacyConfig"/>.
+    /// </summary>
+    public string? LegacyConfigTopic { get; }
+
+    /// <summary>
+    /// True when <paramref name="payload"/> (retained on <see cref="LegacyConfigTopic"/>) is this instrument's config of an
+    /// earlier version: a JSON object whose <c>dev.sn</c> is this device id and <c>dev.ids[0]</c> the old object id. A
+    /// config of the instrument whose current id equals the old one carries its own device id, so it is left alone.
+    /// </summary>
+    public bool IsOwnLegacyConfig(ReadOnlySpan<byte> payload)
+    {
+        if (LegacyConfigTopic is null || payload.IsEmpty)
+        {
+            return false;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            using var document = JsonDocument.ParseValue(ref reader);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("dev", out var device) && device.ValueKind == JsonValueKind.Object
+                && device.TryGetProperty("sn", out var serial) && serial.ValueKind == JsonValueKind.String && serial.ValueEquals(_topics.Device)
+                && device.TryGetProperty("ids", out var ids) && ids.ValueKind == JsonValueKind.Array && ids.GetArrayLength() > 0
+                && ids[0].ValueKind == JsonValueKind.String && ids[0].ValueEquals($"xrfedge_{_topics.Fleet}_{_topics.Device}");
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Home Assistant's birth/LWT topic.</summary>
     public string StatusTopic { get; }
@@ -66,10 +116,11 @@ public sealed class HomeAssistantDiscovery
             w.WriteString("mf", "XrfEdge");
             w.WriteString("mdl", "Portable XRF analyser");
             w.WriteString("sn", _topics.Device);
+            w.WriteString("sw", SoftwareVersion);
             w.WriteEndObject();
             w.WriteStartObject("o");
             w.WriteString("name", "XrfEdge");
-            w.WriteString("sw", typeof(HomeAssistantDiscovery).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+            w.WriteString("sw", SoftwareVersion);
             w.WriteEndObject();
             w.WriteString("avty_t", _topics.Availability);
             w.WriteNumber("qos", 1);
@@ -110,4 +161,9 @@ public sealed class HomeAssistantDiscovery
 
         w.WriteEndObject();
     }
+
+    private static string ObjectIdOf(string fleet, string device) =>
+        fleet.Contains('_', StringComparison.Ordinal)
+            ? string.Create(CultureInfo.InvariantCulture, $"xrfedge__{fleet.Length}_{fleet}_{device}")
+            : $"xrfedge_{fleet}_{device}";
 }

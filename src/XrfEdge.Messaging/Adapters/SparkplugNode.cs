@@ -139,7 +139,7 @@ public sealed class SparkplugNode : IAsyncDisposable
         }
 
         SparkplugNode? node = null;
-        ConfigureTransport(options, groupId, edgeNodeId, () => node!.NextWillBdSeq());
+        ConfigureTransport(options, groupId, edgeNodeId, () => node!.NextWillBdSeq(), timeProvider);
         loggerFactory ??= NullLoggerFactory.Instance;
         var transport = new MosquittoTransport(options, loggerFactory.CreateLogger<MosquittoTransport>(), timeProvider);
         node = new SparkplugNode(transport, outbox, groupId, edgeNodeId, primaryHostId, loggerFactory.CreateLogger<SparkplugNode>(), timeProvider) { _ownsTransport = true };
@@ -150,7 +150,7 @@ public sealed class SparkplugNode : IAsyncDisposable
     /// Makes <paramref name="options"/> Sparkplug-compliant: clean session, and a will provider producing NDEATH with the
     /// bdSeq of each CONNECT (QoS 1, not retained). <paramref name="bdSeq"/> must be the same node's counter.
     /// </summary>
-    public static void ConfigureTransport(MqttTransportOptions options, string groupId, string edgeNodeId, Func<long> bdSeq)
+    public static void ConfigureTransport(MqttTransportOptions options, string groupId, string edgeNodeId, Func<long> bdSeq, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(bdSeq);
@@ -158,7 +158,11 @@ public sealed class SparkplugNode : IAsyncDisposable
         CheckId(edgeNodeId, nameof(edgeNodeId));
         options.CleanSession = true;
         var topic = $"spBv1.0/{groupId}/NDEATH/{edgeNodeId}";
-        options.WillProvider = () => new MqttLastWill(topic, BuildDeath(bdSeq()), 1, false);
+        var time = timeProvider ?? TimeProvider.System;
+
+        // Built for each CONNECT: its time is the latest known before the broker publishes the will (Eclipse Tahu's edge
+        // node stamps its will the same way).
+        options.WillProvider = () => new MqttLastWill(topic, BuildDeath(bdSeq(), (ulong)time.GetUtcNow().ToUnixTimeMilliseconds()), 1, false);
     }
 
     /// <summary>
@@ -198,10 +202,14 @@ public sealed class SparkplugNode : IAsyncDisposable
         return true;
     }
 
-    /// <summary>The will payload: one Int64 metric <c>bdSeq</c>, no seq (spec P "Payload").</summary>
-    public static byte[] BuildDeath(long bdSeq)
+    /// <summary>
+    /// The NDEATH payload: one Int64 metric <c>bdSeq</c>, no seq (spec P "Payload"), stamped <paramref name="timestampMs"/>
+    /// (milliseconds since the Unix epoch, UTC: when it was built).
+    /// </summary>
+    public static byte[] BuildDeath(long bdSeq, ulong timestampMs)
     {
-        var payload = new SpPayload { Timestamp = 0 };
+        // Until 2026-11-24 the timestamp was 0, a death on 1970-01-01 for a host that shows it.
+        var payload = new SpPayload { Timestamp = timestampMs };
         payload.Metrics.Add(new SpPayload.Types.Metric { Name = "bdSeq", Datatype = Int64Type, LongValue = (ulong)bdSeq });
         return payload.ToByteArray();
     }
@@ -307,7 +315,7 @@ public sealed class SparkplugNode : IAsyncDisposable
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                await _transport.PublishAsync(new MqttOutboundMessage { Topic = DeathTopic, Payload = BuildDeath(BdSeq), Qos = 1 }, timeout.Token).ConfigureAwait(false);
+                await _transport.PublishAsync(new MqttOutboundMessage { Topic = DeathTopic, Payload = BuildDeath(BdSeq, (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds()), Qos = 1 }, timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is MqttException or OperationCanceledException)
             {
@@ -427,6 +435,10 @@ public sealed class SparkplugNode : IAsyncDisposable
             metric.IsHistorical = historical;
         }
 
+        // Spec chapter 6, NDATA: the payload timestamp "denotes the time at which the message was published"; the time the
+        // values were captured stays in each metric's timestamp. Until 2026-11-24 a stored row went out with its
+        // acquisition time here, so a backlog replayed after days offline claimed to have been published days before.
+        payload.Timestamp = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
         payload.Seq = NextSeq();
         return new MqttOutboundMessage { Topic = row.Topic, Payload = payload.ToByteArray(), Qos = 0 };
     }

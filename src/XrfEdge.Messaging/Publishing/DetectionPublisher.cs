@@ -286,6 +286,11 @@ public sealed class DetectionPublisher : IAsyncDisposable
         if (_homeAssistant is not null)
         {
             _transport.Subscribe(_homeAssistant.StatusTopic, 1);
+            if (_homeAssistant.LegacyConfigTopic is { } legacy)
+            {
+                // The broker hands over what is retained there on every (re)subscribe; see RouteAsync.
+                _transport.Subscribe(legacy, 1);
+            }
             _transport.StateChanged += OnStateChanged;
         }
 
@@ -415,6 +420,10 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 {
                     await PublishDiscoveryLoggedAsync(cancellationToken).ConfigureAwait(false);
                 }
+                else if (_homeAssistant is not null && message.Topic == _homeAssistant.LegacyConfigTopic && _homeAssistant.IsOwnLegacyConfig(message.Payload))
+                {
+                    await ClearLegacyDiscoveryAsync(_homeAssistant.LegacyConfigTopic, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -497,6 +506,29 @@ public sealed class DetectionPublisher : IAsyncDisposable
 #pragma warning restore CA1031
         {
             Log.AuxiliaryPublishFailed(_logger, _homeAssistant?.ConfigTopic ?? "(discovery)", ex);
+        }
+    }
+
+    /// <summary>
+    /// Removes this instrument's config of a version before 2026-11-24 (an empty retained message on its config topic
+    /// removes a discovered device, HA mqtt.markdown "Discovery messages"), so Home Assistant does not keep a second device
+    /// on the same native topics; any failure is logged, never thrown.
+    /// </summary>
+    private async Task ClearLegacyDiscoveryAsync(string topic, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Log.LegacyDiscoveryFound(_logger, topic);
+            await PublishDirectAsync(new MqttOutboundMessage { Topic = topic, Payload = Array.Empty<byte>(), Qos = 1, Retain = true }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+#pragma warning disable CA1031 // PublishDirectAsync already logs broker errors; anything else is logged here.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.AuxiliaryPublishFailed(_logger, topic, ex);
         }
     }
 

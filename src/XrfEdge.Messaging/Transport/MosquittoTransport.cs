@@ -757,6 +757,16 @@ public sealed class MosquittoTransport : IMqttTransport
         };
     }
 
+    /// <summary>
+    /// libmosquitto hands on_disconnect_v5 either one of its own error numbers (MOSQ_ERR_*, all below 0x80) or, when the
+    /// broker sent an MQTT 5 DISCONNECT, that packet's reason code (MQTT 5.0 §3.14.2.1: a server sends only 0x80 and
+    /// above). Until 2026-11-24 the reason was described as a library error: 0x8E read "Unknown error".
+    /// </summary>
+    private const int FirstServerReasonCode = 0x80;
+
+    /// <summary>MQTT 5.0 §3.14.2.1 0x8E "Session taken over": another connection with the same client id.</summary>
+    private const int SessionTakenOverReason = 0x8E;
+
     private void HandleDisconnect(int rc)
     {
         bool stopping;
@@ -787,7 +797,7 @@ public sealed class MosquittoTransport : IMqttTransport
             SetWill(provider());
         }
 
-        SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
+        SetState(MqttConnectionState.Disconnected, rc, rc >= FirstServerReasonCode ? $"{LibMosquitto.ReasonText(rc)} (the broker's DISCONNECT reason 0x{rc:X2})" : Describe(rc));
     }
 
     private void HandlePublished(int mid, int reasonCode)
@@ -1194,6 +1204,11 @@ public sealed class MosquittoTransport : IMqttTransport
                     break;
                 case MqttConnectionState.Disconnected:
                     Log.MqttDisconnected(_logger, _options.ClientId, change.Code, change.Description);
+                    if (change.Code == SessionTakenOverReason)
+                    {
+                        Log.MqttSessionTakenOver(_logger, _options.ClientId, change.Description);
+                    }
+
                     break;
                 default:
                     Log.MqttStateChanged(_logger, _options.ClientId, change.State, change.Description);
