@@ -103,20 +103,8 @@ public sealed class DrainerTests : IDisposable
         return fillers;
     }
 
-    /// <summary>
-    /// Takes the database's write lock from a second connection (what a hand-run <c>sqlite3</c> holding a transaction
-    /// does), so every write of the outbox fails with SQLITE_BUSY after its 1-s busy timeout while reads go on (WAL).
-    /// Disposing the result gives the lock back.
-    /// </summary>
-    private SqliteConnection LockForWriting()
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "BEGIN IMMEDIATE";
-        command.ExecuteNonQuery();
-        return connection;
-    }
+    /// <summary>Takes the database's write lock until disposed: every outbox write fails with SQLITE_BUSY after its busy timeout.</summary>
+    private SqliteConnection LockForWriting() => OutboxFile.LockForWriting(DbPath);
 
     /// <summary>An outbox whose writes give up after 1 s (OutboxOptions.BusyTimeout's lowest value) when locked.</summary>
     private SqliteOutbox QuickBusyOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, BusyTimeout = TimeSpan.FromSeconds(1) });
