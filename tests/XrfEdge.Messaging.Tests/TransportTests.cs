@@ -170,6 +170,34 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task Start_AfterAStopWithAQos1PublishUnanswered_StaleMessageNotReplayed()
+    {
+        // A QoS 1 publish handed over while the broker is down stays queued in libmosquitto (reference §2.3); the stop
+        // fails it ("stopped before the broker acknowledged"), and its caller sends a newer value in its place. Until
+        // 2026-11-24 libmosquitto still held the failed message and sent it on the next connect of the same handle
+        // (after a restart in the same process): a status the publisher had given up, and had since replaced, reached
+        // the broker anyway and, retained, overwrote the newer one on the dashboards.
+        using var broker = MosquittoBroker.Create();
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-restart-stale"));
+        publisher.Start();
+        var stale = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/status", Payload = "stale"u8.ToArray(), Qos = 1, Retain = true }, CancellationToken.None);
+        await publisher.StopAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<MqttException>(() => stale.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        broker.Start();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "t/#");
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var fresh = await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/status", Payload = "fresh"u8.ToArray(), Qos = 1, Retain = true }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(fresh.Accepted);
+
+        // A marker sent after both: once it is in, anything replayed on this connection is in too (one TCP stream, in order).
+        Assert.True((await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/marker", Payload = "m"u8.ToArray(), Qos = 1 }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30))).Accepted);
+        await subscriber.WaitForTopicAsync("t/marker");
+        Assert.Equal(["fresh"], subscriber.Received.Where(m => m.Topic == "t/status").Select(m => Encoding.UTF8.GetString(m.Payload)));
+    }
+
+    [Fact]
     public async Task PublishAsync_BrokerKilledAndRestarted_QueuedQos1IsDeliveredAndReconnectCounted()
     {
         using var broker = MosquittoBroker.Started(persistence: true);
