@@ -198,6 +198,27 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task Start_AfterAQos1PublishWhileStopped_PublishFailsInsteadOfWaitingForever()
+    {
+        // A start after a stop begins with a fresh libmosquitto client state, which drops a QoS 1 message published
+        // while the transport was stopped (libmosquitto had queued it): its task must fail, naming the cause, and never
+        // wait for a PUBACK that cannot come. A publish after the start is delivered.
+        using var broker = MosquittoBroker.Started();
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-while-stopped"));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        await publisher.StopAsync(CancellationToken.None);
+        var whileStopped = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/s", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+
+        publisher.Start();
+        var error = await Assert.ThrowsAsync<MqttException>(() => whileStopped.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("while stopped", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'pub-while-stopped'", error.Message, StringComparison.Ordinal);
+        var after = await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/s", Payload = "y"u8.ToArray(), Qos = 1 }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(after.Accepted);
+    }
+
+    [Fact]
     public async Task PublishAsync_BrokerKilledAndRestarted_QueuedQos1IsDeliveredAndReconnectCounted()
     {
         using var broker = MosquittoBroker.Started(persistence: true);

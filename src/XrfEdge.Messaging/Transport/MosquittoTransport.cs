@@ -255,12 +255,24 @@ public sealed class MosquittoTransport : IMqttTransport
     /// values in their place. Until 2026-11-24 a transport stopped and started again in one process sent such a message
     /// after the new connect: a status given up at the stop reached the broker and, retained, overwrote the newer one.
     /// </summary>
+    /// <remarks>
+    /// A QoS 1 message published while the transport was stopped was queued by libmosquitto too, and is dropped with the
+    /// rest: its task fails here, never to hang on a PUBACK that cannot come (until 2026-11-24 it was sent at this start).
+    /// </remarks>
     private void ResetHandle()
     {
+        PendingPublish[] dropped;
         lock (_gate)
         {
             LibMosquitto.Check(LibMosquitto.Reinitialise(_handle, _options.ClientId, _options.CleanSession, GCHandle.ToIntPtr(_self)), $"client reset for restart (client id '{_options.ClientId}')");
             Configure();
+            dropped = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        foreach (var p in dropped)
+        {
+            p.Completion.TrySetException(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was published to while stopped and started again: the message was not sent; publish it again."));
         }
     }
 
