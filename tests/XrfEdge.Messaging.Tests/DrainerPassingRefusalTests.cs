@@ -18,6 +18,9 @@ public sealed class DrainerPassingRefusalTests : IDisposable
     private const int QuotaExceeded = 0x97;
     private const int PacketIdentifierInUse = 0x91;
 
+    // MQTT 5.0 §3.4.2.1: 0x87 "Not authorized", a refusal of the row itself (counted, recorded in the outbox).
+    private const int NotAuthorized = 0x87;
+
     // Log event ids (src/XrfEdge.Messaging/Log.cs).
     private const int PublishRefusedEvent = 7030;
     private const int PassingRefusalEvent = 7029;
@@ -284,6 +287,132 @@ public sealed class DrainerPassingRefusalTests : IDisposable
         }
         finally
         {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+
+    /// <summary>Rows 0, 1, … on <paramref name="count"/> topics in an outbox whose writes give up after 1 s when locked (OutboxOptions.BusyTimeout's lowest value).</summary>
+    private SqliteOutbox QuickBusyOutboxWithRows(int count)
+    {
+        var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, BusyTimeout = TimeSpan.FromSeconds(1) });
+        for (var i = 0; i < count; i++)
+        {
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"acme/dev1/detections/{i}", Payload = [(byte)i] });
+        }
+
+        return outbox;
+    }
+
+    [Fact]
+    public async Task Drainer_RefusalStorageBackOffOutlastsAQuotaPause_QuotaHeldRowStillGoesFirst()
+    {
+        // Row 0 is refused (0x87) while the file is write-locked: its refusal cannot be recorded, so it is held on the
+        // refusal-storage back-off, "without holding up the other rows". Row 1 is answered 0x97: all sending pauses for
+        // the quota back-off's first step (1 s, StorageRetryBackoff.DefaultInitial), and row 1 must go first when it
+        // ends. The storage back-off is 8 s here, the step a storage outage reaches after four failures (1, 2, 4, 8 s);
+        // given as the first step so one refusal gets there. Until 2026-11-24 both kinds of held row shared one release
+        // time, the later of the two: the pause ended after 1 s but row 1 stayed held for 8 s, and rows 2 and 3 went
+        // ahead of it.
+        using var outbox = QuickBusyOutboxWithRows(4);
+        var transport = new FakeMqttTransport { HoldNext = 2 };
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var storageStep = TimeSpan.FromSeconds(8);
+        var drainer = transport.DrainDetections(
+            outbox, new MemoryLoggerFactory(), clock, refusalBackoff: new StorageRetryBackoff(storageStep, StorageRetryBackoff.DefaultCap));
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            await Waiting.UntilAsync(() => transport.Held.Count == 1, "row 0 handed over", timeoutSeconds: 60);
+            using (OutboxFile.LockForWriting(DbPath))
+            {
+                Assert.True(transport.Held.TryDequeue(out var row0));
+                row0.SetResult(new MqttPublishOutcome(NotAuthorized, "not authorized"));
+                await Waiting.UntilAsync(() => drainer.HeldBack == 1, "row 0's refusal not recorded, the row held back", timeoutSeconds: 60);
+            }
+
+            await Waiting.UntilAsync(() => transport.Held.Count == 1, "row 1 handed over", timeoutSeconds: 60);
+            Assert.True(transport.Held.TryDequeue(out var row1));
+            row1.SetResult(new MqttPublishOutcome(QuotaExceeded, "quota exceeded"));
+            await Waiting.UntilAsync(() => drainer.HeldBack == 2, "row 1 held for the quota", timeoutSeconds: 60);
+
+            // The quota pause over, the storage back-off not: row 1 goes first, then the rows behind it.
+            clock.Advance(StorageRetryBackoff.DefaultInitial);
+            drainer.Wake();
+            await Waiting.UntilAsync(() => transport.Attempts.Count >= 3, "a row sent after the pause", timeoutSeconds: 60);
+            Assert.Equal("acme/dev1/detections/1", transport.Attempts.ElementAt(2).Topic);
+            await Waiting.UntilAsync(() => transport.Attempts.Count >= 5, "rows 1, 2 and 3 sent after the pause", timeoutSeconds: 60);
+            Assert.Equal(
+                ["acme/dev1/detections/1", "acme/dev1/detections/2", "acme/dev1/detections/3"],
+                transport.Attempts.Skip(2).Select(a => a.Topic));
+
+            // Row 0 waits out its own back-off, then goes (the storage works again) and is accepted.
+            clock.Advance(storageStep);
+            drainer.Wake();
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "every row delivered", timeoutSeconds: 60);
+            Assert.Equal(
+                ["acme/dev1/detections/1", "acme/dev1/detections/2", "acme/dev1/detections/3", "acme/dev1/detections/0"],
+                transport.Delivered);
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+
+    [Fact]
+    public async Task Drainer_AckStorageFailingWhenTheBrokerNamesAQuota_PauseEndsOnItsOwnBackOff()
+    {
+        // Row 0 is accepted while the file is write-locked: its delete fails, and the deletes wait for the acknowledgement
+        // storage's back-off (8 s here, the step a storage outage reaches after four failures, given as the first step so
+        // one failure gets there). Row 1 is answered 0x97: all sending pauses for the quota back-off's first step (1 s,
+        // StorageRetryBackoff.DefaultInitial). A storage failure is no broker quota: the pause must end after its 1 s.
+        // Until 2026-11-24 the acknowledgement loop slept out the storage back-off before reading any answer, and the
+        // pause lasts until the loop has read the quota answer: it ended only with the storage back-off (up to 30 s).
+        using var outbox = QuickBusyOutboxWithRows(3);
+        var transport = new FakeMqttTransport { HoldNext = 2 };
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var storageStep = TimeSpan.FromSeconds(8);
+        var drainer = transport.DrainDetections(
+            outbox, new MemoryLoggerFactory(), clock, ackBackoff: new StorageRetryBackoff(storageStep, StorageRetryBackoff.DefaultCap));
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        var locker = OutboxFile.LockForWriting(DbPath);
+        try
+        {
+            await Waiting.UntilAsync(() => transport.Held.Count == 1, "row 0 handed over", timeoutSeconds: 60);
+            Assert.True(transport.Held.TryDequeue(out var row0));
+            var passes = drainer.AckPasses;
+            row0.SetResult(new MqttPublishOutcome(0, "success"));
+            await Waiting.UntilAsync(() => drainer.AwaitingDelete == 1 && drainer.AckPasses > passes, "row 0's delete failed", timeoutSeconds: 60);
+
+            await Waiting.UntilAsync(() => transport.Held.Count == 1, "row 1 handed over", timeoutSeconds: 60);
+            Assert.True(transport.Held.TryDequeue(out var row1));
+            row1.SetResult(new MqttPublishOutcome(QuotaExceeded, "quota exceeded"));
+            await Waiting.UntilAsync(() => drainer.HeldBack == 1, "the quota answer through the acknowledgement loop", timeoutSeconds: 60);
+
+            // The quota's step over, the storage back-off not: row 1 goes again, then row 2; row 0 is not sent again.
+            clock.Advance(StorageRetryBackoff.DefaultInitial);
+            drainer.Wake();
+            await Waiting.UntilAsync(() => transport.Attempts.Count >= 4, "rows 1 and 2 sent after the pause", timeoutSeconds: 60);
+            Assert.Equal(
+                ["acme/dev1/detections/0", "acme/dev1/detections/1", "acme/dev1/detections/1", "acme/dev1/detections/2"],
+                transport.Attempts.Select(a => a.Topic));
+
+            // The lock gone and the storage back-off over: every acknowledged row deleted, none lost, none sent twice.
+            locker.Dispose();
+            clock.Advance(storageStep);
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "the acknowledged rows deleted", timeoutSeconds: 60);
+            Assert.Equal(3, drainer.SentTotal);
+            Assert.Equal(4, transport.Attempts.Count);
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+        }
+        finally
+        {
+            locker.Dispose();
             await stop.CancelAsync();
             await running;
         }

@@ -103,20 +103,8 @@ public sealed class DrainerTests : IDisposable
         return fillers;
     }
 
-    /// <summary>
-    /// Takes the database's write lock from a second connection (what a hand-run <c>sqlite3</c> holding a transaction
-    /// does), so every write of the outbox fails with SQLITE_BUSY after its 1-s busy timeout while reads go on (WAL).
-    /// Disposing the result gives the lock back.
-    /// </summary>
-    private SqliteConnection LockForWriting()
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "BEGIN IMMEDIATE";
-        command.ExecuteNonQuery();
-        return connection;
-    }
+    /// <summary>Takes the database's write lock until disposed: every outbox write fails with SQLITE_BUSY after its busy timeout.</summary>
+    private SqliteConnection LockForWriting() => OutboxFile.LockForWriting(DbPath);
 
     /// <summary>An outbox whose writes give up after 1 s (OutboxOptions.BusyTimeout's lowest value) when locked.</summary>
     private SqliteOutbox QuickBusyOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, BusyTimeout = TimeSpan.FromSeconds(1) });
@@ -477,6 +465,86 @@ public sealed class DrainerTests : IDisposable
     }
 
     /// <summary>Stops a drainer started with <c>RunAsync</c> and its transport; returns what the drainer ended with, other than cancellation.</summary>
+    [Fact]
+    public async Task Drainer_LinkCutBetweenPublishAndPuback_RowSentAgainAfterTheReconnectDeletedOnceAckedAndOrderKept()
+    {
+        // The broker has row a1 (the subscriber got it) but its PUBACK never reaches the device: a proxy stops passing
+        // the broker's bytes, then cuts the connection. The row must stay stored and "in flight" across the reconnect,
+        // go again (libmosquitto resends the unanswered PUBLISH with its mid), be deleted only once acknowledged, and a2
+        // and a3 follow it in order. At-least-once: the subscriber may get a1 twice, with the same msg_id.
+        using var broker = AclBroker("allowed/#");
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "allowed/#");
+        var mute = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connections = 0;
+        using var proxy = new LoopbackProxy(broker.Port, async (device, openBroker, cancellationToken) =>
+        {
+            var first = Interlocked.Increment(ref connections) == 1;
+            var upstream = await openBroker();
+            var up = device.CopyToAsync(upstream, cancellationToken);
+            var down = PassUntilAsync(upstream, device, first ? mute.Task : Task.Delay(Timeout.Infinite, cancellationToken), cancellationToken);
+            await Task.WhenAny(up, down, first ? cut.Task : Task.Delay(Timeout.Infinite, cancellationToken));
+        });
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath });
+        await using var transport = new MosquittoTransport(Program.ChildTransport(proxy.Port, "drain-cut"));
+        var drainer = new OutboxDrainer(
+            transport,
+            outbox,
+            [OutboxKind.Detection],
+            window: 1,
+            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
+            canSend: null,
+            new MemoryLoggerFactory(),
+            TimeProvider.System);
+        transport.Start();
+        await transport.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        mute.SetResult();
+        foreach (var name in new[] { "a1", "a2", "a3" })
+        {
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = $"allowed/{name}", Payload = Encoding.UTF8.GetBytes(name) });
+        }
+
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        Exception? ended = null;
+        try
+        {
+            await subscriber.WaitForTopicAsync("allowed/a1");
+            Assert.Equal(1, drainer.InFlight);
+            Assert.Equal(3, outbox.GetStatistics().Depth);
+            cut.SetResult();
+
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "every row acknowledged and deleted after the reconnect");
+            await subscriber.WaitForTopicAsync("allowed/a3");
+            Assert.True(connections >= 2);
+            var order = subscriber.Received.Select(m => m.Topic).Distinct().ToList();
+            Assert.Equal(["allowed/a1", "allowed/a2", "allowed/a3"], order);
+            Assert.Equal(3, drainer.SentTotal);
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+            Assert.Single(subscriber.Received.Where(m => m.Topic == "allowed/a1").Select(m => Encoding.UTF8.GetString(m.Payload)).Distinct());
+        }
+        finally
+        {
+            ended = await StopDrainerAsync(stop, transport, running);
+        }
+
+        Assert.Null(ended); // RunAsync rethrows a failure of its acknowledgement loop when it stops
+    }
+
+    /// <summary>Copies <paramref name="from"/> to <paramref name="to"/>, dropping what arrives once <paramref name="mute"/> has completed.</summary>
+    private static async Task PassUntilAsync(Stream from, Stream to, Task mute, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await from.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (!mute.IsCompleted)
+            {
+                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+        }
+    }
+
     private static async Task<Exception?> StopDrainerAsync(CancellationTokenSource stop, MosquittoTransport transport, Task running)
     {
         await stop.CancelAsync();

@@ -235,6 +235,55 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task Start_AfterAStopWithAQos1PublishUnanswered_StaleMessageNotReplayed()
+    {
+        // A QoS 1 publish handed over while the broker is down stays queued in libmosquitto (reference §2.3); the stop
+        // fails it ("stopped before the broker acknowledged"), and its caller sends a newer value in its place. Until
+        // 2026-11-24 libmosquitto still held the failed message and sent it on the next connect of the same handle
+        // (after a restart in the same process): a status the publisher had given up, and had since replaced, reached
+        // the broker anyway and, retained, overwrote the newer one on the dashboards.
+        using var broker = MosquittoBroker.Create();
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-restart-stale"));
+        publisher.Start();
+        var stale = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/status", Payload = "stale"u8.ToArray(), Qos = 1, Retain = true }, CancellationToken.None);
+        await publisher.StopAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<MqttException>(() => stale.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        broker.Start();
+        await using var subscriber = await TestSubscriber.ConnectAsync(broker, "t/#");
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var fresh = await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/status", Payload = "fresh"u8.ToArray(), Qos = 1, Retain = true }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(fresh.Accepted);
+
+        // A marker sent after both: once it is in, anything replayed on this connection is in too (one TCP stream, in order).
+        Assert.True((await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/marker", Payload = "m"u8.ToArray(), Qos = 1 }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30))).Accepted);
+        await subscriber.WaitForTopicAsync("t/marker");
+        Assert.Equal(["fresh"], subscriber.Received.Where(m => m.Topic == "t/status").Select(m => Encoding.UTF8.GetString(m.Payload)));
+    }
+
+    [Fact]
+    public async Task Start_AfterAQos1PublishWhileStopped_PublishFailsInsteadOfWaitingForever()
+    {
+        // A start after a stop begins with a fresh libmosquitto client state, which drops a QoS 1 message published
+        // while the transport was stopped (libmosquitto had queued it): its task must fail, naming the cause, and never
+        // wait for a PUBACK that cannot come. A publish after the start is delivered.
+        using var broker = MosquittoBroker.Started();
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-while-stopped"));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        await publisher.StopAsync(CancellationToken.None);
+        var whileStopped = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/s", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+
+        publisher.Start();
+        var error = await Assert.ThrowsAsync<MqttException>(() => whileStopped.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("while stopped", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'pub-while-stopped'", error.Message, StringComparison.Ordinal);
+        var after = await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/s", Payload = "y"u8.ToArray(), Qos = 1 }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(after.Accepted);
+    }
+
+    [Fact]
     public async Task PublishAsync_BrokerKilledAndRestarted_QueuedQos1IsDeliveredAndReconnectCounted()
     {
         using var broker = MosquittoBroker.Started(persistence: true);

@@ -56,6 +56,14 @@ internal static unsafe partial class LibMosquitto
     [LibraryImport(Lib, EntryPoint = "mosquitto_new", StringMarshalling = StringMarshalling.Utf8)]
     public static partial MosquittoHandle New(string? id, [MarshalAs(UnmanagedType.U1)] bool cleanSession, nint obj);
 
+    /// <summary>
+    /// <c>mosquitto_reinitialise</c>: closes the client's connection, frees its state (the outgoing messages it still holds
+    /// included) and sets it up again as <c>mosquitto_new</c> would, at the same address; every option and callback must be
+    /// set again (mosquitto.h: "The end result is the same as the output of mosquitto_new").
+    /// </summary>
+    [LibraryImport(Lib, EntryPoint = "mosquitto_reinitialise", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Reinitialise(MosquittoHandle mosq, string? id, [MarshalAs(UnmanagedType.U1)] bool cleanSession, nint obj);
+
     [LibraryImport(Lib, EntryPoint = "mosquitto_destroy")]
     public static partial void Destroy(nint mosq);
 

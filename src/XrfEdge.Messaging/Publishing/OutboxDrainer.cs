@@ -59,7 +59,8 @@ internal sealed class OutboxDrainer
     private readonly HashSet<long> _inFlight = [];
     private readonly Lock _gate = new();
     private readonly StorageRetryBackoff _refusalBackoff;
-    private readonly List<long> _heldBack = [];
+    private readonly List<long> _heldBack = []; // refused rows whose refusal could not be recorded; released at _heldBackUntil
+    private readonly List<long> _heldForLimit = []; // rows answered with a broker limit; released when the limit's pause ends
     private readonly HashSet<long> _releasedFromHold = [];
     private readonly StorageRetryBackoff _ackBackoff;
     private readonly StorageRetryBackoff _passingBackoff;
@@ -123,14 +124,17 @@ internal sealed class OutboxDrainer
         }
     }
 
-    /// <summary>Refused rows whose refusal could not be recorded, held back until their back-off ends.</summary>
+    /// <summary>
+    /// Rows held back: refused rows whose refusal could not be recorded, until their back-off ends, and rows answered with a
+    /// broker limit, until its pause ends.
+    /// </summary>
     public int HeldBack
     {
         get
         {
             lock (_gate)
             {
-                return _heldBack.Count;
+                return _heldBack.Count + _heldForLimit.Count;
             }
         }
     }
@@ -162,6 +166,7 @@ internal sealed class OutboxDrainer
         {
             _inFlight.Clear();
             _heldBack.Clear();
+            _heldForLimit.Clear();
             _releasedFromHold.Clear();
             _limitAnswersUnprocessed = 0;
             _rewindTo = long.MaxValue;
@@ -324,13 +329,20 @@ internal sealed class OutboxDrainer
     /// <summary>True for a PUBACK reason that names a limit of the broker's own (<see cref="PassingRefusalReasons"/>).</summary>
     private static bool IsBrokerLimit(MqttPublishOutcome outcome) => PassingRefusalReasons.Contains(outcome.ReasonCode);
 
+    /// <summary>True from a PUBACK naming a broker limit until the end of the back-off the acknowledgement loop set for it (under the gate).</summary>
+    private bool LimitPauseLasts(DateTimeOffset now) => _limitAnswersUnprocessed > 0 || now < _limitPauseUntil;
+
     /// <summary>
     /// True while a broker limit pauses all sending (called under the gate): from the PUBACK that named it until the end of
-    /// the back-off the acknowledgement loop set for it. Until 2026-11-24 only the refused rows waited, and the rows behind
-    /// them were handed over at full speed meanwhile, each refused and held in turn: a broker enforcing a publish-rate
-    /// quota was hammered for the whole spell.
+    /// the back-off the acknowledgement loop set for it, and then until the rows it held are back in the queue. Until
+    /// 2026-11-24 only the refused rows waited, and the rows behind them were handed over at full speed meanwhile, each
+    /// refused and held in turn: a broker enforcing a publish-rate quota was hammered for the whole spell.
     /// </summary>
-    private bool LimitPauseRunning() => _limitAnswersUnprocessed > 0 || _time.GetUtcNow() < _limitPauseUntil;
+    /// <remarks>
+    /// The held rows are put back at the top of a send pass (<see cref="ReleaseHeldBackIfDue"/>) while the pause is checked
+    /// per row: without the held rows' term, a pause that ended between the two let the rows behind the held ones go first.
+    /// </remarks>
+    private bool LimitPauseRunning() => LimitPauseLasts(_time.GetUtcNow()) || _heldForLimit.Count > 0;
 
     /// <summary>
     /// True when a publish that threw failed for the connection, not for the row: cancelled, the transport disposed,
@@ -360,10 +372,13 @@ internal sealed class OutboxDrainer
         var passing = new List<(OutboxRow Row, MqttPublishOutcome Refusal)>(4);
         while (true)
         {
-            if (_ackBackoff.Failing)
+            if (_ackBackoff.Failing && !cancellationToken.IsCancellationRequested)
             {
-                // The acknowledgement storage is failing (7031/7034): nothing is tried again before the back-off ends.
-                await WaitUntilAsync(_ackRetryAt, cancellationToken).ConfigureAwait(false);
+                // The acknowledgement storage is failing (7031/7034): no delete is tried again before the back-off ends
+                // (DeleteAcknowledged), but the broker's answers are still read as they come. A quota answer pauses all
+                // sending until this loop has read it: until 2026-11-24 the loop slept out the storage back-off (up to
+                // 30 s) before reading any, so a storage failure, no limit of the broker's, lengthened a 1-s quota pause.
+                await WaitForAnswersUntilAsync(acks, _ackRetryAt, cancellationToken).ConfigureAwait(false);
             }
 
             // Rows awaiting their delete need no new acknowledgement to be retried; at stop they stay queued and are sent
@@ -496,6 +511,7 @@ internal sealed class OutboxDrainer
             var brokerAccepted = false;
             var acceptedAfterHold = false;
             int heldBack;
+            int heldForLimit;
             lock (_gate)
             {
                 foreach (var c in batch)
@@ -533,7 +549,7 @@ internal sealed class OutboxDrainer
                 foreach (var p in passing)
                 {
                     _inFlight.Add(p.Row.Id);
-                    _heldBack.Add(p.Row.Id);
+                    _heldForLimit.Add(p.Row.Id);
                 }
 
                 if (step is { } held)
@@ -541,13 +557,11 @@ internal sealed class OutboxDrainer
                     _heldBackUntil = now + held.Delay;
                 }
 
+                // Rows held for a limit go back when its pause ends, rows held for the storage when their own back-off ends.
+                // Until 2026-11-24 both shared one release time, the later of the two: a storage back-off longer than the
+                // pause kept the quota-held rows back after it, and the rows behind them went first.
                 if (passingStep is { } limit)
                 {
-                    if (now + limit.Delay > _heldBackUntil)
-                    {
-                        _heldBackUntil = now + limit.Delay;
-                    }
-
                     if (now + limit.Delay > _limitPauseUntil)
                     {
                         _limitPauseUntil = now + limit.Delay;
@@ -557,6 +571,7 @@ internal sealed class OutboxDrainer
                 }
 
                 heldBack = _heldBack.Count;
+                heldForLimit = _heldForLimit.Count;
 
                 // Only after the ids left the in-flight set, or the send loop could skip them past the rewound cursor.
                 foreach (var id in retry)
@@ -568,7 +583,7 @@ internal sealed class OutboxDrainer
             Interlocked.Add(ref _sent, deleted.Count);
             Volatile.Write(ref _awaitingDeleteCount, _awaitingDelete.Count);
             ReportRefusalStorage(step, unrecorded, heldBack, refusalRecorded || acceptedAfterHold, now);
-            ReportPassingRefusals(passingStep, passing, heldBack, brokerAccepted, now);
+            ReportPassingRefusals(passingStep, passing, heldForLimit, brokerAccepted, now);
             ReportAckStorage(ackStep, batchError ?? deleteError, batchError is not null, batch.Count, batchError is null && _awaitingDelete.Count == 0, now);
             Wake();
         }
@@ -637,6 +652,25 @@ internal sealed class OutboxDrainer
     }
 
     /// <summary>
+    /// Waits until <paramref name="due"/> on the drainer's clock (<see cref="WaitUntilAsync"/>) or until an answer can be
+    /// read, whichever comes first; returns early, without throwing, when the drainer is stopped.
+    /// </summary>
+    private async Task WaitForAnswersUntilAsync(ChannelReader<Completion> acks, DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var answer = acks.WaitToReadAsync(either.Token).AsTask();
+        await Task.WhenAny(answer, WaitUntilAsync(due, either.Token)).ConfigureAwait(false);
+        await either.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await answer.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
     /// Waits until <paramref name="due"/> on the drainer's clock, checking it at least once a second (timers are real
     /// even under a test's hand-moved clock). Returns early, without throwing, when the drainer is stopped.
     /// </summary>
@@ -655,24 +689,34 @@ internal sealed class OutboxDrainer
     }
 
     /// <summary>
-    /// Puts the held-back rows back in the queue once their back-off has ended (called by the send loop under the gate):
-    /// out of the in-flight set and the cursor rewound, so the next read sends them again.
+    /// Puts the held-back rows back in the queue once their wait has ended (called by the send loop under the gate): rows
+    /// held for the storage at the end of their back-off, rows held for a broker limit at the end of its pause; out of the
+    /// in-flight set and the cursor rewound, so the next read sends them again, ahead of the rows behind them.
     /// </summary>
     private void ReleaseHeldBackIfDue()
     {
-        if (_heldBack.Count == 0 || _time.GetUtcNow() < _heldBackUntil)
+        var now = _time.GetUtcNow();
+        if (_heldBack.Count > 0 && now >= _heldBackUntil)
         {
-            return;
+            Release(_heldBack);
         }
 
-        foreach (var id in _heldBack)
+        if (_heldForLimit.Count > 0 && !LimitPauseLasts(now))
         {
-            _inFlight.Remove(id);
-            _releasedFromHold.Add(id);
-            _rewindTo = Math.Min(_rewindTo, id - 1);
+            Release(_heldForLimit);
         }
 
-        _heldBack.Clear();
+        void Release(List<long> held)
+        {
+            foreach (var id in held)
+            {
+                _inFlight.Remove(id);
+                _releasedFromHold.Add(id);
+                _rewindTo = Math.Min(_rewindTo, id - 1);
+            }
+
+            held.Clear();
+        }
     }
 
     /// <summary>

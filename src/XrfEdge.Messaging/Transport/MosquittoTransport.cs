@@ -64,6 +64,8 @@ public sealed class MosquittoTransport : IMqttTransport
     private bool _previousLogWasError;    // the library's last log line was MOSQ_LOG_ERR; written on the library's threads
     private bool _disposed;
     private bool _threadRunning;          // guarded by _lifecycle
+    private bool _startedBefore;          // guarded by _lifecycle: a Start begins with a fresh handle state (ResetHandle)
+    private MqttLastWill? _will;          // the will of the next CONNECT, set again after mosquitto_reinitialise
     private int _failedConnects;          // guarded by _lifecycle
     private DateTimeOffset _retryConnectAt; // guarded by _lifecycle
     private long _libraryErrors;          // MOSQ_LOG_ERR lines so far; counted on the library's thread
@@ -119,44 +121,9 @@ public sealed class MosquittoTransport : IMqttTransport
         }
 
         _protocol = options.Protocol == MqttProtocolVersion.V311 ? LibMosquitto.ProtocolV311 : LibMosquitto.ProtocolV5;
-        LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptProtocolVersion, _protocol), "protocol version option");
-        LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptSendMaximum, options.InFlightWindow), "send-maximum option");
-        LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptTcpNoDelay, 1), "TCP_NODELAY option");
-        if (options.ReceiveMaximum is { } receiveMaximum)
-        {
-            LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptReceiveMaximum, receiveMaximum), "receive-maximum option");
-        }
-        if (options.Username is not null)
-        {
-            LibMosquitto.Check(LibMosquitto.UsernamePwSet(_handle, options.Username, options.Password), "username/password");
-        }
-
-        if (options.Tls is { } tls)
-        {
-            // With a key file, always our callback: OpenSSL's default asks for the password on the terminal, which a
-            // service has not (and a test run from one would block on). No KeyPassword = no password: an encrypted key
-            // then fails to load, and the library's error says so.
-            _keyPassword = tls.KeyPassword is null ? null : System.Text.Encoding.UTF8.GetBytes(tls.KeyPassword);
-            var passwordCallback = tls.KeyFile is null ? 0 : (nint)(delegate* unmanaged<byte*, int, int, nint, int>)&OnKeyPassword;
-            LibMosquitto.Check(LibMosquitto.TlsSet(_handle, tls.CaFile, null, tls.CertFile, tls.KeyFile, passwordCallback), $"TLS set-up (CA '{tls.CaFile}', cert '{tls.CertFile}', key '{tls.KeyFile}')");
-
-            // cert_reqs 1 = SSL_VERIFY_PEER; insecure=false keeps host name verification on.
-            LibMosquitto.Check(LibMosquitto.TlsOptsSet(_handle, 1, tls.TlsVersion, null), "TLS options");
-            LibMosquitto.Check(LibMosquitto.TlsInsecureSet(_handle, false), "TLS host name verification");
-        }
-
-        if (options.LastWill is { } will)
-        {
-            SetWill(will);
-        }
-
-        ApplyReconnectDelay(ToWholeSeconds(options.ReconnectDelayMin));
-        LibMosquitto.ConnectV5CallbackSet(_handle, &OnConnect);
-        LibMosquitto.DisconnectV5CallbackSet(_handle, &OnDisconnect);
-        LibMosquitto.PublishV5CallbackSet(_handle, &OnPublish);
-        LibMosquitto.SubscribeV5CallbackSet(_handle, &OnSubscribe);
-        LibMosquitto.MessageV5CallbackSet(_handle, &OnMessage);
-        LibMosquitto.LogCallbackSet(_handle, &OnLog);
+        _keyPassword = options.Tls?.KeyPassword is { } keyPassword ? System.Text.Encoding.UTF8.GetBytes(keyPassword) : null;
+        _will = options.LastWill;
+        Configure();
         _stateSince = _time.GetUtcNow();
         _dispatcher = Task.Run(DispatchEventsAsync);
     }
@@ -228,9 +195,84 @@ public sealed class MosquittoTransport : IMqttTransport
     public unsafe void SetWill(MqttLastWill will)
     {
         ArgumentNullException.ThrowIfNull(will);
+        Volatile.Write(ref _will, will);
         fixed (byte* payload = will.Payload.Span)
         {
             LibMosquitto.Check(LibMosquitto.WillSetV5(_handle, will.Topic, will.Payload.Length, payload, will.Qos, will.Retain, 0), $"last will on '{will.Topic}'");
+        }
+    }
+
+    /// <summary>
+    /// Sets the handle's options and callbacks from the transport's options: once after <c>mosquitto_new</c>, and again after
+    /// each <c>mosquitto_reinitialise</c> (<see cref="Start"/>), which resets them all. The protocol is the one in use
+    /// (3.1.1 once an Auto connection fell back to it).
+    /// </summary>
+    private unsafe void Configure()
+    {
+        LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptProtocolVersion, Volatile.Read(ref _protocol)), "protocol version option");
+        LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptSendMaximum, _options.InFlightWindow), "send-maximum option");
+        LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptTcpNoDelay, 1), "TCP_NODELAY option");
+        if (_options.ReceiveMaximum is { } receiveMaximum)
+        {
+            LibMosquitto.Check(LibMosquitto.IntOption(_handle, LibMosquitto.OptReceiveMaximum, receiveMaximum), "receive-maximum option");
+        }
+        if (_options.Username is not null)
+        {
+            LibMosquitto.Check(LibMosquitto.UsernamePwSet(_handle, _options.Username, _options.Password), "username/password");
+        }
+
+        if (_options.Tls is { } tls)
+        {
+            // With a key file, always our callback: OpenSSL's default asks for the password on the terminal, which a
+            // service has not (and a test run from one would block on). No KeyPassword = no password: an encrypted key
+            // then fails to load, and the library's error says so.
+            var passwordCallback = tls.KeyFile is null ? 0 : (nint)(delegate* unmanaged<byte*, int, int, nint, int>)&OnKeyPassword;
+            LibMosquitto.Check(LibMosquitto.TlsSet(_handle, tls.CaFile, null, tls.CertFile, tls.KeyFile, passwordCallback), $"TLS set-up (CA '{tls.CaFile}', cert '{tls.CertFile}', key '{tls.KeyFile}')");
+
+            // cert_reqs 1 = SSL_VERIFY_PEER; insecure=false keeps host name verification on.
+            LibMosquitto.Check(LibMosquitto.TlsOptsSet(_handle, 1, tls.TlsVersion, null), "TLS options");
+            LibMosquitto.Check(LibMosquitto.TlsInsecureSet(_handle, false), "TLS host name verification");
+        }
+
+        if (Volatile.Read(ref _will) is { } will)
+        {
+            SetWill(will);
+        }
+
+        ApplyReconnectDelay(ToWholeSeconds(_options.ReconnectDelayMin));
+        LibMosquitto.ConnectV5CallbackSet(_handle, &OnConnect);
+        LibMosquitto.DisconnectV5CallbackSet(_handle, &OnDisconnect);
+        LibMosquitto.PublishV5CallbackSet(_handle, &OnPublish);
+        LibMosquitto.SubscribeV5CallbackSet(_handle, &OnSubscribe);
+        LibMosquitto.MessageV5CallbackSet(_handle, &OnMessage);
+        LibMosquitto.LogCallbackSet(_handle, &OnLog);
+    }
+
+    /// <summary>
+    /// Gives a restarted transport the handle state of a new one (called under <c>_lifecycle</c>, no network thread
+    /// running): libmosquitto keeps the QoS 1 messages a stop left unanswered and sends them on the next connect of the
+    /// same handle, although the stop failed their tasks (<see cref="FailPending"/>) and their callers have sent newer
+    /// values in their place. Until 2026-11-24 a transport stopped and started again in one process sent such a message
+    /// after the new connect: a status given up at the stop reached the broker and, retained, overwrote the newer one.
+    /// </summary>
+    /// <remarks>
+    /// A QoS 1 message published while the transport was stopped was queued by libmosquitto too, and is dropped with the
+    /// rest: its task fails here, never to hang on a PUBACK that cannot come (until 2026-11-24 it was sent at this start).
+    /// </remarks>
+    private void ResetHandle()
+    {
+        PendingPublish[] dropped;
+        lock (_gate)
+        {
+            LibMosquitto.Check(LibMosquitto.Reinitialise(_handle, _options.ClientId, _options.CleanSession, GCHandle.ToIntPtr(_self)), $"client reset for restart (client id '{_options.ClientId}')");
+            Configure();
+            dropped = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        foreach (var p in dropped)
+        {
+            p.Completion.TrySetException(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was published to while stopped and started again: the message was not sent; publish it again."));
         }
     }
 
@@ -244,16 +286,22 @@ public sealed class MosquittoTransport : IMqttTransport
         }
 
         SetState(MqttConnectionState.Connecting, 0, $"connecting to {_options.Host}:{_options.Port}");
-        if (_options.WillProvider is { } provider)
-        {
-            SetWill(provider());
-        }
-
         lock (_lifecycle)
         {
             if (_threadRunning)
             {
                 throw new InvalidOperationException("The MQTT transport is already started; stop it first.");
+            }
+
+            if (_startedBefore)
+            {
+                ResetHandle();
+            }
+
+            _startedBefore = true;
+            if (_options.WillProvider is { } provider)
+            {
+                SetWill(provider());
             }
 
             _failedConnects = 0;

@@ -142,8 +142,17 @@ public sealed class FakeMqttTransport : IMqttTransport
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>A drainer of detection rows over this transport, window 1 unless told, each row sent with its own topic and payload.</summary>
-    internal OutboxDrainer DrainDetections(SqliteOutbox outbox, ILogger logger, TimeProvider? time = null, int window = 1) => new(
+    /// <summary>
+    /// A drainer of detection rows over this transport, window 1 unless told, each row sent with its own topic and payload;
+    /// the storage back-offs (refusals that cannot be recorded, deletes after PUBACK that fail) are the defaults unless given.
+    /// </summary>
+    internal OutboxDrainer DrainDetections(
+        SqliteOutbox outbox,
+        ILogger logger,
+        TimeProvider? time = null,
+        int window = 1,
+        StorageRetryBackoff? refusalBackoff = null,
+        StorageRetryBackoff? ackBackoff = null) => new(
         this,
         outbox,
         [OutboxKind.Detection],
@@ -151,7 +160,9 @@ public sealed class FakeMqttTransport : IMqttTransport
         (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
         canSend: null,
         logger,
-        time ?? TimeProvider.System);
+        time ?? TimeProvider.System,
+        refusalBackoff,
+        ackBackoff);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -41,6 +41,29 @@ public static class OutboxFile
     }
 
     /// <summary>
+    /// Takes the database's write lock from a second connection until the returned connection is disposed (what a hand-run
+    /// <c>sqlite3</c> holding a transaction does), so every write of the outbox fails with SQLITE_BUSY after its busy
+    /// timeout while reads go on (WAL).
+    /// </summary>
+    public static SqliteConnection LockForWriting(string databasePath)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "BEGIN IMMEDIATE";
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Puts a listening Unix socket at <paramref name="path"/> until disposed: a path that exists and is not a directory,
     /// but that open(2) refuses (ENXIO), so that SQLite's open fails with SQLITE_CANTOPEN (14) as it does for a file this
     /// user may not read, also for root, whom file modes do not stop.
