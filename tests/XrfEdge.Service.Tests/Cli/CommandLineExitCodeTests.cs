@@ -48,4 +48,30 @@ public sealed class CommandLineExitCodeTests
         Assert.Equal(expected, rc);
         Assert.NotEqual("", error.ToString().Trim()); // the parser's sentence, e.g. "Option '--link' is required."
     }
+
+    [Theory]
+    // A calibration no spectrum can have: until 2026-11-24 NaN and ±Infinity passed the "must be positive" check (NaN > 0
+    // is false, but so is NaN <= 0) and every spectrum was then reported unreadable (exit 1, "some spectra unreadable").
+    [InlineData("rebin", "--gain-kev-per-channel", "NaN")]
+    [InlineData("rebin", "--offset-kev", "Infinity")]
+    [InlineData("identify", "--gain-kev-per-channel", "Infinity")]
+    [InlineData("identify", "--quadratic-kev-per-channel2", "NaN")]
+    public async Task NonFiniteCalibrationOption_IsAUsageErrorNamingTheOption(string verb, string option, string value)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var calibration = new Dictionary<string, string>
+        {
+            ["--offset-kev"] = "0",
+            ["--gain-kev-per-channel"] = "0.01",
+            ["--quadratic-kev-per-channel2"] = "0",
+        };
+        calibration[option] = value;
+        string[] args = [verb, "-i", "x.csv", .. calibration.SelectMany(o => new[] { o.Key, o.Value })];
+
+        int rc = await XrfEdgeCommandLine.InvokeAsync(args, output, error);
+
+        Assert.Equal(2, rc);
+        Assert.Contains($"{option} must be a finite number, got {value}", error.ToString(), StringComparison.Ordinal);
+    }
 }
