@@ -69,7 +69,12 @@ internal static class OutboxExportCommand
         {
             db, output, incomplete, since,
         };
-        command.SetAction(parse =>
+        // SIGINT/SIGTERM cancel the export between rows, which removes its temporary file; without a token the runtime
+        // killed the process at once and left the hidden .tmp beside the output (found 2026-11-24).
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(token => Task.FromResult(Action(parse, token)), ct));
+        return command;
+
+        int Action(ParseResult parse, CancellationToken cancellationToken)
         {
             var error = parse.InvocationConfiguration.Error;
             DateTimeOffset? from = null;
@@ -84,13 +89,15 @@ internal static class OutboxExportCommand
                 from = parsed;
             }
 
-            return Run(parse.GetValue(db)!.FullName, parse.GetValue(output)!, parse.GetValue(incomplete), from, error);
-        });
-        return command;
+            return Run(parse.GetValue(db)!.FullName, parse.GetValue(output)!, parse.GetValue(incomplete), from, error, cancellationToken);
+        }
     }
 
+    /// <summary>Exit code of an export stopped by SIGINT/SIGTERM (128 + SIGINT, what a shell reports for Ctrl-C).</summary>
+    public const int ExitInterrupted = 130;
+
     /// <summary>Exports; prints one line per skipped row and a one-line summary to <paramref name="error"/>.</summary>
-    internal static int Run(string databasePath, string outputPath, bool incompleteOnly, DateTimeOffset? since, TextWriter error)
+    internal static int Run(string databasePath, string outputPath, bool incompleteOnly, DateTimeOffset? since, TextWriter error, CancellationToken cancellationToken = default)
     {
         var database = Path.GetFullPath(databasePath);
         var output = Path.GetFullPath(outputPath);
@@ -134,6 +141,11 @@ internal static class OutboxExportCommand
                 {
                     foreach (var row in rows)
                     {
+                        if (cancellationToken.IsCancellationRequested)
+                        {
+                            break;
+                        }
+
                         if (ToExported(row, incompleteOnly, tally) is { } exported)
                         {
                             if (exported.Spectrum.Metadata.ContainsKey(CalibrationProblemKey))
@@ -171,6 +183,13 @@ internal static class OutboxExportCommand
                 }
 
                 stream.Flush(flushToDisk: true);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                AtomicFile.TryDelete(temporary);
+                error.WriteLine($"{Prefix}: interrupted; '{output}' was not written (an earlier file there is as it was)");
+                return ExitInterrupted;
             }
 
             if (unavailable is not null)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using XrfEdge.Devices.Formats;
 using XrfEdge.Spectra.Calibration;
 
@@ -71,6 +72,16 @@ internal sealed class SpectrumInputOptions
         {
             var offset = result.GetValue(OffsetKeV);
             var gain = result.GetValue(GainKeVPerChannel);
+            // NaN passed "must be positive" (NaN <= 0 is false), and every spectrum was then reported unreadable (exit 1).
+            foreach (var (option, value) in new[] { (OffsetKeV, offset), (GainKeVPerChannel, gain), (QuadraticKeVPerChannel2, result.GetValue(QuadraticKeVPerChannel2)) })
+            {
+                if (value is { } v && !double.IsFinite(v))
+                {
+                    result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be a finite number, got {v}"));
+                    return;
+                }
+            }
+
             if (offset.HasValue != gain.HasValue)
             {
                 result.AddError("--offset-kev and --gain-kev-per-channel must be given together");

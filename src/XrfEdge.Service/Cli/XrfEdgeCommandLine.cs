@@ -84,13 +84,19 @@ internal static class XrfEdgeCommandLine
     }
 
     /// <summary>
-    /// The verbs whose documentation gives bad arguments exit 2 (docs/acquisition.md, docs/synthesis.md,
-    /// docs/inference.md §6); there 1 means something else (a device failure, unreadable spectra). System.CommandLine
-    /// exits 1 for every parse error, so until 2026-11-24 <c>acquire --count abc</c> looked like a device failure.
-    /// The other verbs keep the parser's 1, as documented for them. <c>identify</c> documents 2 for bad arguments as well
-    /// (1 = some spectra unreadable); it kept the parser's 1 until 2026-11-24.
+    /// The verbs whose bad arguments exit 2 (README, "Command-line reference"; docs/acquisition.md, docs/synthesis.md,
+    /// docs/inference.md §6, docs/spectrum-files.md); there 1 means something else (a device failure, unreadable spectra,
+    /// a refused model). System.CommandLine exits 1 for every parse error, so until 2026-11-24 <c>acquire --count abc</c>
+    /// looked like a device failure; <c>identify</c>, <c>rebin</c>, <c>bench</c>, <c>model inspect</c> and
+    /// <c>catalog</c> kept the parser's 1 until 2026-11-24 as well (<c>bench</c> while exiting 2 for an unusable model,
+    /// <c>rebin</c> while <c>identify</c> gave 2 for the same reading options). Only <c>outbox</c> (2 = not an outbox)
+    /// and <c>run</c> (1 = start-up failure, which systemd restarts; 78 it does not) keep 1, as documented for them.
+    /// Keyed by the name of the command parsed: <c>model</c> alone, or its subcommand <c>inspect</c>.
     /// </summary>
-    private static readonly HashSet<string> UsageErrorIsTwo = new(StringComparer.Ordinal) { AcquireCommand.Name, McaSimCommand.Name, "synth", "identify", "eval" };
+    private static readonly HashSet<string> UsageErrorIsTwo = new(StringComparer.Ordinal)
+    {
+        AcquireCommand.Name, McaSimCommand.Name, "synth", "identify", "eval", "rebin", "bench", "model", "inspect", "catalog",
+    };
 
     private static async Task<int> InvokeCheckedAsync(ParseResult parse, InvocationConfiguration configuration)
     {

@@ -493,4 +493,23 @@ public sealed class OutboxExportCommandTests : IDisposable
         Assert.Contains("cannot write", error, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_folder, "*.tmp", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public async Task Export_Interrupted_Exit130LeavesTheEarlierExportAndNoTemporaryFile()
+    {
+        // Ctrl-C killed the process at once (no token: System.CommandLine gives none without a termination timeout), which
+        // left the hidden .tmp beside the output. Since 2026-11-24 SIGINT/SIGTERM cancel the export between rows.
+        await StoreMixedAsync();
+        File.WriteAllText(OutPath, "earlier export\n");
+        using var error = new StringWriter(CultureInfo.InvariantCulture);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var exit = OutboxExportCommand.Run(DbPath, OutPath, incompleteOnly: false, since: null, error, cancelled.Token);
+
+        Assert.Equal(130, exit);
+        Assert.Contains($"interrupted; '{OutPath}' was not written", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("earlier export\n", File.ReadAllText(OutPath));
+        Assert.Empty(Directory.GetFiles(_folder, "*.tmp", SearchOption.AllDirectories));
+    }
 }
