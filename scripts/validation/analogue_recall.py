@@ -22,12 +22,12 @@ import tempfile
 from dataclasses import dataclass
 
 import numpy as np
-import onnx
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "validation"))
 
 import synthesis_vs_nist as sv  # noqa: E402  (profile_for: the NIST-validated benchtop set-up)
+from xrftrain.card import load_int8_with_card  # noqa: E402
 from xrftrain.catalog import load_catalog  # noqa: E402
 from xrftrain.metrics import reported  # noqa: E402
 from xrftrain.pipeline import _onnx_probs  # noqa: E402
@@ -102,11 +102,7 @@ def main() -> None:
     a = ap.parse_args()
 
     cat = load_catalog()
-    card = json.loads((a.models / "xrf-line-encoder.card.json").read_text())
-    lt = np.asarray(card["thresholds"]["lines"], np.float32)
-    et = np.asarray(card["thresholds"]["elements"], np.float32)
-    top = (card.get("count_range") or {}).get("high_total")
-    model = onnx.load(str(a.models / "xrf-line-encoder.int8.onnx"))
+    model, card, lt, et, top = load_int8_with_card(a.models)
 
     print(f"model {card.get('version', '?')} int8, card thresholds; {a.count} spectra per case, seed {a.seed}, "
           f"labels with ε = {a.label_systematic:g}")

@@ -13,12 +13,11 @@ instrument does by default.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
-import onnx
 
+from xrftrain.card import load_int8_with_card
 from xrftrain.catalog import load_catalog, repo_root
 from xrftrain.metrics import reported
 from xrftrain.pipeline import _onnx_probs
@@ -38,11 +37,7 @@ def main() -> None:
     a = ap.parse_args()
 
     cat = load_catalog()
-    card = json.loads((a.models / "xrf-line-encoder.card.json").read_text())
-    lt = np.asarray(card["thresholds"]["lines"], np.float32)
-    et = np.asarray(card["thresholds"]["elements"], np.float32)
-    top = (card.get("count_range") or {}).get("high_total")
-    model = onnx.load(str(a.models / "xrf-line-encoder.int8.onnx"))
+    model, _, lt, et, top = load_int8_with_card(a.models)
     elements = [(s, cat.element_index(s)) for s in a.elements.split(",")]
 
     def probe(label: str, x: np.ndarray) -> None:

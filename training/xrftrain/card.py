@@ -162,3 +162,16 @@ def write_card(path: Path, card: dict[str, Any]) -> dict[str, Any]:
     written = _clean(card)
     path.write_text(json.dumps(written, indent=1) + "\n", encoding="utf-8")
     return written
+
+
+def load_int8_with_card(models: Path) -> tuple[Any, dict[str, Any], np.ndarray, np.ndarray, float | None]:
+    """(int8 ONNX model, card, line thresholds, element thresholds, count range top or None) of a models folder, as
+    the instrument reads them: the scripts that probe a model on real or synthetic spectra share this
+    (scripts/validation/swap_regions.py, analogue_recall.py)."""
+    import onnx
+
+    card = json.loads((models / "xrf-line-encoder.card.json").read_text())
+    lines = np.asarray(card["thresholds"]["lines"], np.float32)
+    elements = np.asarray(card["thresholds"]["elements"], np.float32)
+    top = (card.get("count_range") or {}).get("high_total")
+    return onnx.load(str(models / "xrf-line-encoder.int8.onnx")), card, lines, elements, top
