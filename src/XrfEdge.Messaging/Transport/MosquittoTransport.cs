@@ -65,6 +65,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private bool _disposed;
     private bool _threadRunning;          // guarded by _lifecycle
     private bool _startedBefore;          // guarded by _lifecycle: a Start begins with a fresh handle state (ResetHandle)
+    private bool _resetDue;               // guarded by _lifecycle: the next connect first resets the handle state (ResetHandle)
     private MqttLastWill? _will;          // the will of the next CONNECT, set again after mosquitto_reinitialise
     private int _failedConnects;          // guarded by _lifecycle
     private DateTimeOffset _retryConnectAt; // guarded by _lifecycle
@@ -258,21 +259,35 @@ public sealed class MosquittoTransport : IMqttTransport
     /// <remarks>
     /// A QoS 1 message published while the transport was stopped was queued by libmosquitto too, and is dropped with the
     /// rest: its task fails here, never to hang on a PUBACK that cannot come (until 2026-11-24 it was sent at this start).
+    /// Called by <see cref="ConnectAndStartThread"/> as the first step of the restart's connect, which reports and retries
+    /// an <see cref="MqttException"/> from it (a TLS file that cannot be opened) like a failed connect.
     /// </remarks>
     private void ResetHandle()
     {
         PendingPublish[] dropped;
         lock (_gate)
         {
-            LibMosquitto.Check(LibMosquitto.Reinitialise(_handle, _options.ClientId, _options.CleanSession, GCHandle.ToIntPtr(_self)), $"client reset for restart (client id '{_options.ClientId}')");
-            Configure();
+            // Whether or not the reset and set-up succeed, the library's old state, and the messages it held, are gone.
+            var rc = LibMosquitto.Reinitialise(_handle, _options.ClientId, _options.CleanSession, GCHandle.ToIntPtr(_self));
             dropped = [.. _pending.Values];
             _pending.Clear();
+            try
+            {
+                LibMosquitto.Check(rc, $"client reset for restart (client id '{_options.ClientId}')");
+                Configure();
+            }
+            finally
+            {
+                FailDropped();
+            }
         }
 
-        foreach (var p in dropped)
+        void FailDropped()
         {
-            p.Completion.TrySetException(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was published to while stopped and started again: the message was not sent; publish it again."));
+            foreach (var p in dropped)
+            {
+                p.Completion.TrySetException(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was published to while stopped and started again: the message was not sent; publish it again."));
+            }
         }
     }
 
@@ -293,11 +308,9 @@ public sealed class MosquittoTransport : IMqttTransport
                 throw new InvalidOperationException("The MQTT transport is already started; stop it first.");
             }
 
-            if (_startedBefore)
-            {
-                ResetHandle();
-            }
-
+            // The reset itself is the connect's first step (ConnectAndStartThread), so that one that fails is reported and
+            // retried like a failed connect.
+            _resetDue |= _startedBefore;
             _startedBefore = true;
             if (_options.WillProvider is { } provider)
             {
@@ -1154,6 +1167,26 @@ public sealed class MosquittoTransport : IMqttTransport
         {
             if (_stopping)
             {
+                return;
+            }
+        }
+
+        if (_resetDue)
+        {
+            // Until 2026-11-24 (sixth review) Start reset the handle itself and threw when that failed: a TLS file briefly
+            // away at a restart (mosquitto_tls_set opens the CA file at once) left the transport "connecting", with no
+            // supervisor, for good. Before the reset existed the files were read at the connect, whose failure the
+            // supervisor retries (P1); so is a failed reset now, which also leaves the handle half set up.
+            try
+            {
+                ResetHandle();
+                _resetDue = false;
+            }
+            catch (MqttException ex)
+            {
+                _failedConnects = Math.Min(_failedConnects + 1, MaxBackoffDoublings);
+                _retryConnectAt = _time.GetUtcNow() + TimeSpan.FromSeconds(BackoffSeconds(_failedConnects, floorSeconds: 0.5));
+                SetState(MqttConnectionState.Disconnected, ex.ErrorCode, $"restart of the client failed, retrying: {ex.Message}");
                 return;
             }
         }
