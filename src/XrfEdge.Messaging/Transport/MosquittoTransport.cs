@@ -286,7 +286,7 @@ public sealed class MosquittoTransport : IMqttTransport
         {
             foreach (var p in dropped)
             {
-                p.Completion.TrySetException(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was published to while stopped and started again: the message was not sent; publish it again."));
+                p.Completion.TrySetException(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was published to while stopped and started again (or while a failed reset of that restart was retried): the message was not sent; publish it again."));
             }
         }
     }
