@@ -478,6 +478,10 @@ public sealed class MosquittoTransport : IMqttTransport
 
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _disposed = true;
+
+        // The stop returns at once for a transport that never connected, and fails nothing: a QoS 1 message published
+        // while it was stopped (libmosquitto queues it) would otherwise wait for ever (found 2026-11-24, sixth review).
+        FailPending(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was disposed before the broker acknowledged the message."));
         _events.Writer.TryComplete();
         await _dispatcher.ConfigureAwait(false);
         _inbound.Writer.TryComplete();
