@@ -64,8 +64,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private bool _previousLogWasError;    // the library's last log line was MOSQ_LOG_ERR; written on the library's threads
     private bool _disposed;
     private bool _threadRunning;          // guarded by _lifecycle
-    private bool _startedBefore;          // guarded by _lifecycle: a Start begins with a fresh handle state (ResetHandle)
-    private bool _resetDue;               // guarded by _lifecycle: the next connect first resets the handle state (ResetHandle)
+    private bool _resetDue;               // guarded by _lifecycle: set by a stop; the next connect first resets the handle state (ResetHandle)
     private MqttLastWill? _will;          // the will of the next CONNECT, set again after mosquitto_reinitialise
     private int _failedConnects;          // guarded by _lifecycle
     private DateTimeOffset _retryConnectAt; // guarded by _lifecycle
@@ -308,10 +307,6 @@ public sealed class MosquittoTransport : IMqttTransport
                 throw new InvalidOperationException("The MQTT transport is already started; stop it first.");
             }
 
-            // The reset itself is the connect's first step (ConnectAndStartThread), so that one that fails is reported and
-            // retried like a failed connect.
-            _resetDue |= _startedBefore;
-            _startedBefore = true;
             if (_options.WillProvider is { } provider)
             {
                 SetWill(provider());
@@ -1219,6 +1214,12 @@ public sealed class MosquittoTransport : IMqttTransport
         lock (_lifecycle)
         {
             StopThreadLocked();
+
+            // The next start, and only a start after a stop, begins with a fresh handle state, as the first step of its
+            // connect (ConnectAndStartThread), so that a reset that fails is reported and retried like a failed connect.
+            // Until 2026-11-24 (sixth review) a Start repeated without a stop (its first connect refused, so no thread
+            // refused the call) reset it too, dropping the QoS 1 messages queued for the broker's return.
+            _resetDue = true;
         }
     }
 
