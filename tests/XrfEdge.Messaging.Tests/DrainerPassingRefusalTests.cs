@@ -417,4 +417,84 @@ public sealed class DrainerPassingRefusalTests : IDisposable
             await running;
         }
     }
+
+    [Fact]
+    public async Task Drainer_QuotaPauseEndsWhileTheLinkIsDown_NothingSentMeanwhileAndTheHeldRowGoesFirstAfterTheReconnect()
+    {
+        // Review of 2026-11-24 (sixth): rows held for a quota have their own list, released at the top of a send pass once
+        // the pause has ended; a pause that ends while the link is down must neither lose the held row nor let the rows
+        // behind it go first after the reconnect. The pause is StorageRetryBackoff.DefaultInitial (1 s) on a hand-moved clock.
+        using var outbox = OutboxWithRows(3);
+        var transport = new FakeMqttTransport { HoldNext = 1 };
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var drainer = transport.DrainDetections(outbox, new MemoryLoggerFactory(), clock);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            await Waiting.UntilAsync(() => transport.Held.Count == 1, "row 0 handed over", timeoutSeconds: 60);
+            transport.Disconnect();
+            Assert.True(transport.Held.TryDequeue(out var row0));
+            row0.SetResult(new MqttPublishOutcome(QuotaExceeded, "quota exceeded"));
+            await Waiting.UntilAsync(() => drainer.HeldBack == 1, "row 0 held for the quota", timeoutSeconds: 60);
+
+            // The pause ends with the link still down: the send loop waits for the link, so the held row stays held.
+            clock.Advance(StorageRetryBackoff.DefaultInitial);
+            drainer.Wake();
+            Assert.Equal(1, drainer.HeldBack);
+
+            transport.Connect();
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "every row delivered after the reconnect", timeoutSeconds: 60);
+            Assert.Equal(
+                ["acme/dev1/detections/0", "acme/dev1/detections/0", "acme/dev1/detections/1", "acme/dev1/detections/2"],
+                transport.Attempts.Select(a => a.Topic));
+            Assert.Equal(["acme/dev1/detections/0", "acme/dev1/detections/1", "acme/dev1/detections/2"], transport.Delivered);
+            Assert.Equal(0, drainer.HeldBack);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+
+    [Fact]
+    public async Task Drainer_StoppedDuringAQuotaPause_HeldRowStaysStoredAndTheNextRunSendsItFirst()
+    {
+        // Review of 2026-11-24 (sixth): the quota-held list lives in memory only; a stop during the pause must leave the
+        // held row in the outbox (never deleted without its PUBACK) and the next run must send it first, after the pause.
+        using var outbox = OutboxWithRows(3);
+        var transport = new FakeMqttTransport { HoldNext = 1 };
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var drainer = transport.DrainDetections(outbox, new MemoryLoggerFactory(), clock);
+        using (var first = new CancellationTokenSource())
+        {
+            var run = Task.Run(() => drainer.RunAsync(first.Token), CancellationToken.None);
+            await Waiting.UntilAsync(() => transport.Held.Count == 1, "row 0 handed over", timeoutSeconds: 60);
+            Assert.True(transport.Held.TryDequeue(out var row0));
+            row0.SetResult(new MqttPublishOutcome(QuotaExceeded, "quota exceeded"));
+            await Waiting.UntilAsync(() => drainer.HeldBack == 1, "row 0 held for the quota", timeoutSeconds: 60);
+            await first.CancelAsync();
+            await run;
+        }
+
+        Assert.Equal(3, outbox.GetStatistics().Depth);
+        Assert.Single(transport.Attempts);
+
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            clock.Advance(StorageRetryBackoff.DefaultInitial);
+            drainer.Wake();
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "every row delivered by the next run", timeoutSeconds: 60);
+            Assert.Equal(["acme/dev1/detections/0", "acme/dev1/detections/1", "acme/dev1/detections/2"], transport.Delivered);
+            Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
 }

@@ -109,6 +109,44 @@ public sealed class SecurityTests : IDisposable
     }
 
     [Fact]
+    public async Task Tls_RestartedWhileTheCaFileIsAway_ReportedNamingItAndRetriedUntilItIsBack()
+    {
+        // A start after a stop sets the TLS files again on a fresh libmosquitto state (mosquitto_reinitialise, since
+        // 2026-11-24), and mosquitto_tls_set opens the CA file at once. A file briefly away (a certificate rotation moving
+        // the new one into place) made Start throw and left the transport saying "connecting", with no supervisor to try
+        // again, for good. Before the reset existed the file was read at the connect, whose failure the supervisor
+        // retries after its back-off (P1); a failed reset must be retried the same way.
+        MakeCertificates();
+        using var broker = TlsBroker();
+        await using var transport = new MosquittoTransport(TlsOptions(broker, "localhost"));
+        transport.Start();
+        await transport.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        await transport.StopAsync(CancellationToken.None);
+
+        File.Move(PathOf("ca.crt"), PathOf("ca.crt.rotating"));
+        var down = new TaskCompletionSource<MqttStateChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        transport.StateChanged += (_, e) =>
+        {
+            if (e.State == MqttConnectionState.Disconnected)
+            {
+                down.TrySetResult(e);
+            }
+        };
+        var whileStopped = transport.PublishAsync(new MqttOutboundMessage { Topic = "t/tls", Payload = "old"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+        transport.Start();
+        var report = await down.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Contains($"'{PathOf("ca.crt")}'", report.Description, StringComparison.Ordinal);
+
+        // The reset dropped it with the rest of the old state, set-up failure or not: it fails, never waits for ever.
+        await Assert.ThrowsAsync<MqttException>(() => whileStopped.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        File.Move(PathOf("ca.crt.rotating"), PathOf("ca.crt"));
+        await transport.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var outcome = await transport.PublishAsync(new MqttOutboundMessage { Topic = "t/tls", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(outcome.Accepted);
+    }
+
+    [Fact]
     public async Task Tls_HostNameNotInCertificate_RefusedByVerification()
     {
         // The server certificate names only DNS:localhost; connecting by address must fail verification.

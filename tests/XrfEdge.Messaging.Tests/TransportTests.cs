@@ -263,6 +263,42 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task DisposeAsync_Qos1PublishedWhileStoppedOnATransportThatNeverConnected_PublishFailsInsteadOfWaitingForever()
+    {
+        // Since 2026-11-24 a QoS 1 message published while stopped is dropped, and its task failed, only at the next start.
+        // Disposed instead, a transport that had connected failed it in its stop; one that never had (its broker down all
+        // along) skipped that stop, and the task waited for ever for a PUBACK that cannot come. The broker is created but
+        // never started, so nothing listens on its port.
+        using var broker = MosquittoBroker.Create();
+        var publisher = new MosquittoTransport(Options(broker, "pub-never-connected"));
+        publisher.Start();
+        await publisher.StopAsync(CancellationToken.None);
+        var whileStopped = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/s", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+
+        await publisher.DisposeAsync();
+        var error = await Assert.ThrowsAsync<MqttException>(() => whileStopped.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("'pub-never-connected'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_CalledAgainWithoutAStopWhileTheBrokerIsDown_QueuedQos1KeptAndDeliveredOnceItIsUp()
+    {
+        // The fresh libmosquitto state (2026-11-24) is for a start after a stop. A Start repeated on a transport never
+        // stopped (its first connect refused at once, so no network thread refuses the call) reset the state as well:
+        // the QoS 1 message queued for the broker's return was dropped and failed as "published to while stopped".
+        // The broker is created but started only after both starts, so nothing listens until then.
+        using var broker = MosquittoBroker.Create();
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-start-twice"));
+        publisher.Start();
+        var queued = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/q", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+        publisher.Start();
+
+        broker.Start();
+        var outcome = await queued.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(outcome.Accepted);
+    }
+
+    [Fact]
     public async Task Start_AfterAQos1PublishWhileStopped_PublishFailsInsteadOfWaitingForever()
     {
         // A start after a stop begins with a fresh libmosquitto client state, which drops a QoS 1 message published

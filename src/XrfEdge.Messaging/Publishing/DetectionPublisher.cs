@@ -343,7 +343,8 @@ public sealed class DetectionPublisher : IAsyncDisposable
         }
         else
         {
-            // Link down: libmosquitto keeps it for the next connect; waiting for an answer would only delay the stop by 5 s.
+            // Link down: no answer can come before the transport's stop below, which fails it (logged 7050); a later start
+            // resets libmosquitto's state, so it is never sent (since 2026-11-24). Waiting would only delay the stop by 5 s.
             _ = keptPublished.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
 

@@ -64,7 +64,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private bool _previousLogWasError;    // the library's last log line was MOSQ_LOG_ERR; written on the library's threads
     private bool _disposed;
     private bool _threadRunning;          // guarded by _lifecycle
-    private bool _startedBefore;          // guarded by _lifecycle: a Start begins with a fresh handle state (ResetHandle)
+    private bool _resetDue;               // guarded by _lifecycle: set by a stop; the next connect first resets the handle state (ResetHandle)
     private MqttLastWill? _will;          // the will of the next CONNECT, set again after mosquitto_reinitialise
     private int _failedConnects;          // guarded by _lifecycle
     private DateTimeOffset _retryConnectAt; // guarded by _lifecycle
@@ -258,21 +258,35 @@ public sealed class MosquittoTransport : IMqttTransport
     /// <remarks>
     /// A QoS 1 message published while the transport was stopped was queued by libmosquitto too, and is dropped with the
     /// rest: its task fails here, never to hang on a PUBACK that cannot come (until 2026-11-24 it was sent at this start).
+    /// Called by <see cref="ConnectAndStartThread"/> as the first step of the restart's connect, which reports and retries
+    /// an <see cref="MqttException"/> from it (a TLS file that cannot be opened) like a failed connect.
     /// </remarks>
     private void ResetHandle()
     {
         PendingPublish[] dropped;
         lock (_gate)
         {
-            LibMosquitto.Check(LibMosquitto.Reinitialise(_handle, _options.ClientId, _options.CleanSession, GCHandle.ToIntPtr(_self)), $"client reset for restart (client id '{_options.ClientId}')");
-            Configure();
+            // Whether or not the reset and set-up succeed, the library's old state, and the messages it held, are gone.
+            var rc = LibMosquitto.Reinitialise(_handle, _options.ClientId, _options.CleanSession, GCHandle.ToIntPtr(_self));
             dropped = [.. _pending.Values];
             _pending.Clear();
+            try
+            {
+                LibMosquitto.Check(rc, $"client reset for restart (client id '{_options.ClientId}')");
+                Configure();
+            }
+            finally
+            {
+                FailDropped();
+            }
         }
 
-        foreach (var p in dropped)
+        void FailDropped()
         {
-            p.Completion.TrySetException(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was published to while stopped and started again: the message was not sent; publish it again."));
+            foreach (var p in dropped)
+            {
+                p.Completion.TrySetException(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was published to while stopped and started again (or while a failed reset of that restart was retried): the message was not sent; publish it again."));
+            }
         }
     }
 
@@ -293,12 +307,6 @@ public sealed class MosquittoTransport : IMqttTransport
                 throw new InvalidOperationException("The MQTT transport is already started; stop it first.");
             }
 
-            if (_startedBefore)
-            {
-                ResetHandle();
-            }
-
-            _startedBefore = true;
             if (_options.WillProvider is { } provider)
             {
                 SetWill(provider());
@@ -465,6 +473,10 @@ public sealed class MosquittoTransport : IMqttTransport
 
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _disposed = true;
+
+        // The stop returns at once for a transport that never connected, and fails nothing: a QoS 1 message published
+        // while it was stopped (libmosquitto queues it) would otherwise wait for ever (found 2026-11-24, sixth review).
+        FailPending(new MqttException($"The MQTT transport (client id '{_options.ClientId}') was disposed before the broker acknowledged the message."));
         _events.Writer.TryComplete();
         await _dispatcher.ConfigureAwait(false);
         _inbound.Writer.TryComplete();
@@ -1158,6 +1170,26 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
 
+        if (_resetDue)
+        {
+            // Until 2026-11-24 (sixth review) Start reset the handle itself and threw when that failed: a TLS file briefly
+            // away at a restart (mosquitto_tls_set opens the CA file at once) left the transport "connecting", with no
+            // supervisor, for good. Before the reset existed the files were read at the connect, whose failure the
+            // supervisor retries (P1); so is a failed reset now, which also leaves the handle half set up.
+            try
+            {
+                ResetHandle();
+                _resetDue = false;
+            }
+            catch (MqttException ex)
+            {
+                _failedConnects = Math.Min(_failedConnects + 1, MaxBackoffDoublings);
+                _retryConnectAt = _time.GetUtcNow() + TimeSpan.FromSeconds(BackoffSeconds(_failedConnects, floorSeconds: 0.5));
+                SetState(MqttConnectionState.Disconnected, ex.ErrorCode, $"restart of the client failed, retrying: {ex.Message}");
+                return;
+            }
+        }
+
         // connect_async (not reconnect_async) every time: it also re-creates the wake-up socket pair, safe here
         // because no thread is using it.
         _libraryErrorsAtConnect = Interlocked.Read(ref _libraryErrors);
@@ -1182,6 +1214,12 @@ public sealed class MosquittoTransport : IMqttTransport
         lock (_lifecycle)
         {
             StopThreadLocked();
+
+            // The next start, and only a start after a stop, begins with a fresh handle state, as the first step of its
+            // connect (ConnectAndStartThread), so that a reset that fails is reported and retried like a failed connect.
+            // Until 2026-11-24 (sixth review) a Start repeated without a stop (its first connect refused, so no thread
+            // refused the call) reset it too, dropping the QoS 1 messages queued for the broker's return.
+            _resetDue = true;
         }
     }
 
