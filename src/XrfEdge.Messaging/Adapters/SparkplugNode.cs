@@ -160,8 +160,10 @@ public sealed class SparkplugNode : IAsyncDisposable
         var topic = $"spBv1.0/{groupId}/NDEATH/{edgeNodeId}";
         var time = timeProvider ?? TimeProvider.System;
 
-        // Built for each CONNECT: its time is the latest known before the broker publishes the will (Eclipse Tahu's edge
-        // node stamps its will the same way).
+        // Built for each CONNECT, when the transport sets its will: at the start, when the previous connection was lost, or
+        // at a restart of the network thread. libmosquitto's own reconnect sends no call before its CONNECT, so after an
+        // outage the stamp is when the link was lost. (Eclipse Tahu's example edge nodes build it once and let Paho's
+        // automatic reconnect reuse it, time and bdSeq.)
         options.WillProvider = () => new MqttLastWill(topic, BuildDeath(bdSeq(), (ulong)time.GetUtcNow().ToUnixTimeMilliseconds()), 1, false);
     }
 
@@ -219,7 +221,8 @@ public sealed class SparkplugNode : IAsyncDisposable
     {
         lock (_gate)
         {
-            // The provider runs once before the first connect and once after every disconnect: each call = one new CONNECT.
+            // The provider runs before the first connect, after every disconnect and before a restarted thread's connect:
+            // each call = one new CONNECT.
             if (_willIssued)
             {
                 _bdSeq = (_bdSeq + 1) % 256;

@@ -1138,6 +1138,14 @@ public sealed class MosquittoTransport : IMqttTransport
                 }
             }
 
+            // A new CONNECT, so a new will: the disconnect callback, which asks the provider after every other lost
+            // connection, returned early above (_restarting). Until 2026-11-24 this CONNECT carried the previous one's
+            // will, and Sparkplug's NDEATH the bdSeq of the abandoned connection, which the new NBIRTH then repeated.
+            if (_options.WillProvider is { } provider)
+            {
+                SetWill(provider());
+            }
+
             // P3: the thread has been joined; connect first, then start a new one.
             _failedConnects = 0;
             ConnectAndStartThread();
