@@ -60,6 +60,55 @@ public sealed class TransportTests
         }
     }
 
+    [Theory]
+    [InlineData(0x80, 0x80, "Unspecified error (the broker's DISCONNECT reason 0x80)")] // lowest server-sent error reason, §3.14.2.1
+    [InlineData(0x00, 0x00, "Normal disconnection (the broker's DISCONNECT reason 0x00)")] // a server may send 0x00 too, §3.14.2.1
+    [InlineData(-1, 7, "connection was lost")] // no DISCONNECT, socket closed: MOSQ_ERR_CONN_LOST = 7 (mosquitto.h)
+    public async Task Disconnect_BrokerEndsTheConnection_ReasonOrLibraryErrorNamedAndKept(int reason, int expectedCode, string expectedText)
+    {
+        // libmosquitto's disconnect callback gets either its own error number (MOSQ_ERR_*, 1–31 in mosquitto.h 2.0) or
+        // the reason code of the broker's MQTT 5 DISCONNECT (handle__disconnect passes it on unchanged): the two ranges
+        // meet only at 0, which is also what it passes after our own disconnect. Until 2026-11-24 a broker's reason 0x00
+        // read "disconnected (code 0): No error" and left no last_disconnect_rc in health, as if nothing had happened.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var serve = Task.Run(async () =>
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                await ReadPacketAsync(stream); // CONNECT
+                await stream.WriteAsync(new byte[] { 0x20, 0x03, 0x00, 0x00, 0x00 }); // CONNACK v5 success, no properties (§3.2)
+                if (reason >= 0)
+                {
+                    await stream.WriteAsync(new byte[] { 0xE0, 0x02, (byte)reason, 0x00 }); // DISCONNECT, no properties (§3.14)
+                    await Task.Delay(TimeSpan.FromSeconds(2));
+                }
+            });
+            var log = new MemoryLoggerFactory();
+            var options = new MqttTransportOptions { Host = "127.0.0.1", Port = ((IPEndPoint)listener.LocalEndpoint).Port, ClientId = "XRF-0043", ReconnectDelayMax = TimeSpan.FromSeconds(30) };
+            await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+            transport.Start();
+            await Waiting.UntilAsync(() => log.Count(MqttDisconnectedEvent) > 0, "the end of the connection handled and logged", timeoutSeconds: 30);
+
+            Assert.Equal(expectedCode, transport.LastDisconnectCode);
+            var message = log.WithEvent(MqttDisconnectedEvent)[0].Message;
+            Assert.Contains(expectedText, message, StringComparison.Ordinal);
+            Assert.Contains($"(code {expectedCode})", message, StringComparison.Ordinal);
+            if (reason < 0)
+            {
+                Assert.DoesNotContain("DISCONNECT reason", message, StringComparison.Ordinal);
+            }
+
+            await serve;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
     [Fact]
     public async Task Supervise_NetworkThreadRestartedAfterAFrozenBroker_NextConnectCarriesANewWill()
     {
