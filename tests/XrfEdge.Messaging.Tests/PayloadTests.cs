@@ -343,6 +343,35 @@ public sealed class PayloadTests
         Assert.True(checkedPairs > 0, "the alphabet yields no instrument whose legacy topic another one uses now");
     }
 
+    [Fact]
+    public void HomeAssistantDiscovery_IsOwnLegacyConfig_MalformedOrForeignShapes_FalseWithoutThrowing()
+    {
+        // Whatever is retained on the legacy topic comes from any client with write access there: it is only read, and
+        // anything but the shape old versions wrote (600f2d5 to 1f02175) is left alone.
+        var topics = new TopicTree("acme_north", "XRF-1");
+        var north = new HomeAssistantDiscovery(topics);
+        var own = Encoding.UTF8.GetString(LegacyConfig(topics));
+        string[] foreign =
+        [
+            own.Replace("\"ids\":[\"xrfedge_acme_north_XRF-1\"]", "\"ids\":\"xrfedge_acme_north_XRF-1\"", StringComparison.Ordinal), // HA also takes a string; we never wrote one
+            own.Replace("\"ids\":[\"xrfedge_acme_north_XRF-1\"]", "\"ids\":[]", StringComparison.Ordinal),
+            own.Replace("\"avty_t\":", "\"availability_topic\":", StringComparison.Ordinal),
+            own[..^1], // truncated
+            $"[{own}]",
+            new string('[', 10_000) + new string(']', 10_000), // deeper than the reader's limit of 64
+        ];
+        Assert.True(north.IsOwnLegacyConfig(LegacyConfig(topics)));
+        Assert.All(foreign, f => Assert.False(north.IsOwnLegacyConfig(Encoding.UTF8.GetBytes(f))));
+
+        // Not UTF-8 where the serial should be (0xFF never occurs in UTF-8).
+        var bytes = LegacyConfig(topics);
+        var serial = Encoding.UTF8.GetBytes("\"sn\":\"XRF-1\"");
+        var at = bytes.AsSpan().IndexOf(serial);
+        Assert.True(at >= 0);
+        bytes[at + serial.Length - 2] = 0xFF;
+        Assert.False(north.IsOwnLegacyConfig(bytes));
+    }
+
     /// <summary>The config a version before 2026-11-24 retained for <paramref name="topics"/> (its writer, 1f02175, minus the sensors).</summary>
     internal static byte[] LegacyConfig(TopicTree topics)
     {
