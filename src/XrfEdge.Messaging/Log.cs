@@ -141,6 +141,9 @@ internal static partial class Log
     [LoggerMessage(7056, LogLevel.Error, "MQTT client id '{ClientId}' was taken over by another connection ({Description}): is a second instrument configured with the same device id (Mqtt:DeviceId)? The two take the session from each other on every reconnect, and their availability, status and results mix on one topic tree")]
     public static partial void MqttSessionTakenOver(ILogger logger, string clientId, string description);
 
+    [LoggerMessage(7057, LogLevel.Warning, "Sparkplug node '{Node}': the outbox could not keep bdSeq; using one more than this process's last, so a restart may repeat a bdSeq")]
+    public static partial void SparkplugBdSeqNotStored(ILogger logger, string node, Exception exception);
+
     [LoggerMessage(7051, LogLevel.Error, "Health period failed; trying again in {Seconds:F1} s")]
     public static partial void HealthPeriodFailed(ILogger logger, double seconds, Exception exception);
 

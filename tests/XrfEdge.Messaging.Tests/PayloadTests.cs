@@ -286,15 +286,98 @@ public sealed class PayloadTests
         var acme = new HomeAssistantDiscovery(new TopicTree("acme", "north_XRF-1"));
         Assert.Equal("homeassistant/device/xrfedge_acme_north_XRF-1/config", north.LegacyConfigTopic);
         Assert.Equal(north.LegacyConfigTopic, acme.ConfigTopic);
-        Assert.True(north.IsOwnLegacyConfig(LegacyConfig("xrfedge_acme_north_XRF-1", "XRF-1")));
+        Assert.True(north.IsOwnLegacyConfig(LegacyConfig(new TopicTree("acme_north", "XRF-1"))));
         Assert.False(north.IsOwnLegacyConfig(acme.BuildConfig()));
         Assert.False(north.IsOwnLegacyConfig([]));
         Assert.False(north.IsOwnLegacyConfig("not json"u8.ToArray()));
         Assert.False(north.IsOwnLegacyConfig("""{"dev":{"sn":5}}"""u8.ToArray()));
     }
 
-    internal static byte[] LegacyConfig(string objectId, string device) =>
-        Encoding.UTF8.GetBytes($$$"""{"dev":{"ids":["{{{objectId}}}"],"name":"XRF {{{device}}}","sn":"{{{device}}}"},"o":{"name":"XrfEdge"},"cmps":{}}""");
+    [Fact]
+    public void HomeAssistantDiscovery_FleetStartingWithUnderscore_AnotherInstrumentsCurrentConfigIsNotItsOwnLegacyOne()
+    {
+        // A fleet id may begin with '_' (TopicTree: [A-Za-z0-9_-]+). Fleet "_5_ab_cd" device "XRF-1" had the object id
+        // xrfedge__5_ab_cd_XRF-1 before 2026-11-24; since then that is the id of fleet "ab_cd" (5 characters) device
+        // "XRF-1", whose current config has the same dev.sn and dev.ids[0]. Until the fix the upgraded instrument took
+        // that config for its own old one and deleted it with an empty retained message, on every connect.
+        var current = new HomeAssistantDiscovery(new TopicTree("ab_cd", "XRF-1"));
+        var upgraded = new HomeAssistantDiscovery(new TopicTree("_5_ab_cd", "XRF-1"));
+        Assert.Equal(current.ConfigTopic, upgraded.LegacyConfigTopic);
+        Assert.False(upgraded.IsOwnLegacyConfig(current.BuildConfig()));
+        Assert.True(upgraded.IsOwnLegacyConfig(LegacyConfig(new TopicTree("_5_ab_cd", "XRF-1"))));
+
+        // Every pair of instruments over a small alphabet with a digit and both separators (ids up to 4 characters, enough
+        // for a fleet "_1_a"): whatever another instrument retains on this one's legacy topic, its current config or its
+        // own old one, is never taken for this instrument's.
+        string[] ids = [.. Words("a1_", 4)];
+        var byTopic = new Dictionary<string, List<TopicTree>>(StringComparer.Ordinal);
+        var instruments = new List<(TopicTree Topics, HomeAssistantDiscovery Discovery)>();
+        foreach (var fleet in ids)
+        {
+            foreach (var device in ids)
+            {
+                var topics = new TopicTree(fleet, device);
+                var discovery = new HomeAssistantDiscovery(topics);
+                instruments.Add((topics, discovery));
+                byTopic.TryAdd(discovery.ConfigTopic, []);
+                byTopic[discovery.ConfigTopic].Add(topics);
+            }
+        }
+
+        var checkedPairs = 0;
+        foreach (var (topics, discovery) in instruments)
+        {
+            if (discovery.LegacyConfigTopic is not { } legacy || !byTopic.TryGetValue(legacy, out var owners))
+            {
+                continue;
+            }
+
+            foreach (var other in owners.Where(o => o != topics))
+            {
+                checkedPairs++;
+                Assert.False(discovery.IsOwnLegacyConfig(new HomeAssistantDiscovery(other).BuildConfig()), $"({topics.Fleet}, {topics.Device}) would delete the config of ({other.Fleet}, {other.Device})");
+                Assert.False(discovery.IsOwnLegacyConfig(LegacyConfig(other)), $"({topics.Fleet}, {topics.Device}) would delete the old config of ({other.Fleet}, {other.Device})");
+            }
+        }
+
+        Assert.True(checkedPairs > 0, "the alphabet yields no instrument whose legacy topic another one uses now");
+    }
+
+    [Fact]
+    public void HomeAssistantDiscovery_IsOwnLegacyConfig_MalformedOrForeignShapes_FalseWithoutThrowing()
+    {
+        // Whatever is retained on the legacy topic comes from any client with write access there: it is only read, and
+        // anything but the shape old versions wrote (600f2d5 to 1f02175) is left alone.
+        var topics = new TopicTree("acme_north", "XRF-1");
+        var north = new HomeAssistantDiscovery(topics);
+        var own = Encoding.UTF8.GetString(LegacyConfig(topics));
+        string[] foreign =
+        [
+            own.Replace("\"ids\":[\"xrfedge_acme_north_XRF-1\"]", "\"ids\":\"xrfedge_acme_north_XRF-1\"", StringComparison.Ordinal), // HA also takes a string; we never wrote one
+            own.Replace("\"ids\":[\"xrfedge_acme_north_XRF-1\"]", "\"ids\":[]", StringComparison.Ordinal),
+            own.Replace("\"avty_t\":", "\"availability_topic\":", StringComparison.Ordinal),
+            own[..^1], // truncated
+            $"[{own}]",
+            new string('[', 10_000) + new string(']', 10_000), // deeper than the reader's limit of 64
+        ];
+        Assert.True(north.IsOwnLegacyConfig(LegacyConfig(topics)));
+        Assert.All(foreign, f => Assert.False(north.IsOwnLegacyConfig(Encoding.UTF8.GetBytes(f))));
+
+        // Not UTF-8 where the serial should be (0xFF never occurs in UTF-8).
+        var bytes = LegacyConfig(topics);
+        var serial = Encoding.UTF8.GetBytes("\"sn\":\"XRF-1\"");
+        var at = bytes.AsSpan().IndexOf(serial);
+        Assert.True(at >= 0);
+        bytes[at + serial.Length - 2] = 0xFF;
+        Assert.False(north.IsOwnLegacyConfig(bytes));
+    }
+
+    /// <summary>The config a version before 2026-11-24 retained for <paramref name="topics"/> (its writer, 1f02175, minus the sensors).</summary>
+    internal static byte[] LegacyConfig(TopicTree topics)
+    {
+        var objectId = $"xrfedge_{topics.Fleet}_{topics.Device}";
+        return Encoding.UTF8.GetBytes($$$"""{"dev":{"ids":["{{{objectId}}}"],"name":"XRF {{{topics.Device}}}","mf":"XrfEdge","mdl":"Portable XRF analyser","sn":"{{{topics.Device}}}"},"o":{"name":"XrfEdge","sw":"0.1.0"},"avty_t":"{{{topics.Availability}}}","qos":1,"cmps":{}}""");
+    }
 
     private static IEnumerable<string> UniqueIds(HomeAssistantDiscovery discovery)
     {

@@ -132,7 +132,7 @@ public sealed class PublisherTests : IDisposable
         {
             oldVersion.Start();
             await oldVersion.WaitConnectedAsync(CancellationToken.None);
-            await oldVersion.PublishAsync(new MqttOutboundMessage { Topic = discovery.LegacyConfigTopic!, Payload = PayloadTests.LegacyConfig("xrfedge_acme_north_XRF-1", "XRF-1"), Qos = 1, Retain = true }, CancellationToken.None);
+            await oldVersion.PublishAsync(new MqttOutboundMessage { Topic = discovery.LegacyConfigTopic!, Payload = PayloadTests.LegacyConfig(topics), Qos = 1, Retain = true }, CancellationToken.None);
         }
 
         await using var subscriber = await TestSubscriber.ConnectAsync(broker, "homeassistant/#");

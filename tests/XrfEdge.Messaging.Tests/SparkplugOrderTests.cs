@@ -97,6 +97,39 @@ public sealed class SparkplugOrderTests : IDisposable
     }
 
     [Fact]
+    public void NextWillBdSeq_ProcessRestartedOnTheSameOutbox_GoesOnFromTheLastConnectsBdSeq()
+    {
+        // Sparkplug: bdSeq +1 per CONNECT, wrapping after 255, so a host can tell the NDEATH of an earlier session from the
+        // current one (reference mqtt-and-systemd.md, Sparkplug 3). Until 2026-11-24 it restarted at 0 with every process:
+        // after a crash in a session of bdSeq 0 the broker's late NDEATH of that session named the bdSeq of the new
+        // NBIRTH. Kept in the outbox's counters table, which outlives the process.
+        var path = Path.Combine(_directory, "outbox.db");
+        using (var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = path }))
+        {
+            var node = new SparkplugNode(new ReentrantTransport(), outbox, "acme", "XRF-0042");
+            Assert.Equal(0, node.NextWillBdSeq()); // a new file: the first CONNECT ever has bdSeq 0
+            Assert.Equal(1, node.NextWillBdSeq());
+            Assert.Equal(1, node.BdSeq);
+        }
+
+        using (var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = path }))
+        {
+            var restarted = new SparkplugNode(new ReentrantTransport(), outbox, "acme", "XRF-0042");
+            Assert.Equal(2, restarted.NextWillBdSeq());
+            Assert.Equal(2, restarted.BdSeq);
+
+            // Wraps after 255 (2 + 253 = 255, then 0), as in one process.
+            for (var i = 0; i < 253; i++)
+            {
+                restarted.NextWillBdSeq();
+            }
+
+            Assert.Equal(255, restarted.BdSeq);
+            Assert.Equal(0, restarted.NextWillBdSeq());
+        }
+    }
+
+    [Fact]
     public void Birth_HealthReportedWhileNbirthIsHandedOver_NoNdataBeforeTheNbirth()
     {
         using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });

@@ -60,8 +60,112 @@ public sealed class TransportTests
         }
     }
 
-    /// <summary>Reads one MQTT packet: fixed header byte, variable-length remaining length (MQTT 5.0 §1.5.5), the rest.</summary>
-    private static async Task ReadPacketAsync(NetworkStream stream)
+    [Theory]
+    [InlineData(0x80, 0x80, "Unspecified error (the broker's DISCONNECT reason 0x80)")] // lowest server-sent error reason, §3.14.2.1
+    [InlineData(0x00, 0x00, "Normal disconnection (the broker's DISCONNECT reason 0x00)")] // a server may send 0x00 too, §3.14.2.1
+    [InlineData(-1, 7, "connection was lost")] // no DISCONNECT, socket closed: MOSQ_ERR_CONN_LOST = 7 (mosquitto.h)
+    public async Task Disconnect_BrokerEndsTheConnection_ReasonOrLibraryErrorNamedAndKept(int reason, int expectedCode, string expectedText)
+    {
+        // libmosquitto's disconnect callback gets either its own error number (MOSQ_ERR_*, 1–31 in mosquitto.h 2.0) or
+        // the reason code of the broker's MQTT 5 DISCONNECT (handle__disconnect passes it on unchanged): the two ranges
+        // meet only at 0, which is also what it passes after our own disconnect. Until 2026-11-24 a broker's reason 0x00
+        // read "disconnected (code 0): No error" and left no last_disconnect_rc in health, as if nothing had happened.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var serve = Task.Run(async () =>
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                await ReadPacketAsync(stream); // CONNECT
+                await stream.WriteAsync(new byte[] { 0x20, 0x03, 0x00, 0x00, 0x00 }); // CONNACK v5 success, no properties (§3.2)
+                if (reason >= 0)
+                {
+                    await stream.WriteAsync(new byte[] { 0xE0, 0x02, (byte)reason, 0x00 }); // DISCONNECT, no properties (§3.14)
+                    await Task.Delay(TimeSpan.FromSeconds(2));
+                }
+            });
+            var log = new MemoryLoggerFactory();
+            var options = new MqttTransportOptions { Host = "127.0.0.1", Port = ((IPEndPoint)listener.LocalEndpoint).Port, ClientId = "XRF-0043", ReconnectDelayMax = TimeSpan.FromSeconds(30) };
+            await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+            transport.Start();
+            await Waiting.UntilAsync(() => log.Count(MqttDisconnectedEvent) > 0, "the end of the connection handled and logged", timeoutSeconds: 30);
+
+            Assert.Equal(expectedCode, transport.LastDisconnectCode);
+            var message = log.WithEvent(MqttDisconnectedEvent)[0].Message;
+            Assert.Contains(expectedText, message, StringComparison.Ordinal);
+            Assert.Contains($"(code {expectedCode})", message, StringComparison.Ordinal);
+            if (reason < 0)
+            {
+                Assert.DoesNotContain("DISCONNECT reason", message, StringComparison.Ordinal);
+            }
+
+            await serve;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task Supervise_NetworkThreadRestartedAfterAFrozenBroker_NextConnectCarriesANewWill()
+    {
+        // The will provider runs before every CONNECT: Sparkplug's NDEATH carries the bdSeq of its CONNECT, +1 per CONNECT,
+        // and the host matches an NDEATH to the NBIRTH of the same bdSeq (reference mqtt-and-systemd.md, Sparkplug 3);
+        // SparkplugNode.NextWillBdSeq counts one CONNECT per call. The supervisor's restart (a broker that stopped
+        // acknowledging, or a network thread ended on a fatal error) connects again without a disconnect callback that
+        // would call it: until 2026-11-24 that CONNECT carried the previous one's will, so a late NDEATH of the abandoned
+        // connection (a broker publishes the will when it drops that session) named the bdSeq of the new NBIRTH and a
+        // host took the live node for dead. A scripted broker that never acknowledges a publish.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var serve = Task.Run(async () =>
+            {
+                using var first = await listener.AcceptTcpClientAsync();
+                var firstConnect = await ReadPacketAsync(first.GetStream());
+                await first.GetStream().WriteAsync(new byte[] { 0x20, 0x03, 0x00, 0x00, 0x00 }); // CONNACK v5 success (§3.2)
+                _ = first.GetStream().CopyToAsync(Stream.Null); // PUBLISH never acknowledged: a frozen broker
+                using var second = await listener.AcceptTcpClientAsync();
+                var secondConnect = await ReadPacketAsync(second.GetStream());
+                return (firstConnect, secondConnect);
+            });
+            var log = new MemoryLoggerFactory();
+            var issued = 0;
+            var options = new MqttTransportOptions
+            {
+                Host = "127.0.0.1",
+                Port = ((IPEndPoint)listener.LocalEndpoint).Port,
+                ClientId = "node-restart",
+                AckTimeout = TimeSpan.FromSeconds(2), // as in the frozen-broker tests above
+                WillProvider = () => new MqttLastWill("t/will", Encoding.ASCII.GetBytes($"will-{Interlocked.Increment(ref issued):D3}"), 1, false),
+            };
+            await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+            transport.Start();
+            await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+            _ = transport.PublishAsync(new MqttOutboundMessage { Topic = "t/frozen", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+
+            var (firstConnect, secondConnect) = await serve.WaitAsync(TimeSpan.FromSeconds(60)); // bounds a hang only
+            Assert.NotEmpty(log.WithEvent(BrokerFrozenEvent));
+
+            // MQTT 5.0 §3.1.3: with no user name or password the will payload is the last field of CONNECT.
+            var firstWill = Encoding.ASCII.GetString(firstConnect[^8..]);
+            var secondWill = Encoding.ASCII.GetString(secondConnect[^8..]);
+            Assert.Equal("will-001", firstWill);
+            Assert.StartsWith("will-", secondWill, StringComparison.Ordinal);
+            Assert.NotEqual(firstWill, secondWill);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    /// <summary>Reads one MQTT packet: fixed header byte, variable-length remaining length (MQTT 5.0 §1.5.5), the rest (returned).</summary>
+    private static async Task<byte[]> ReadPacketAsync(NetworkStream stream)
     {
         var one = new byte[1];
         await stream.ReadExactlyAsync(one);
@@ -74,7 +178,9 @@ public sealed class TransportTests
         }
         while ((one[0] & 0x80) != 0);
 
-        await stream.ReadExactlyAsync(new byte[length]);
+        var rest = new byte[length];
+        await stream.ReadExactlyAsync(rest);
+        return rest;
     }
 
     [Fact]

@@ -72,9 +72,16 @@ public sealed class HomeAssistantDiscovery
 
     /// <summary>
     /// True when <paramref name="payload"/> (retained on <see cref="LegacyConfigTopic"/>) is this instrument's config of an
-    /// earlier version: a JSON object whose <c>dev.sn</c> is this device id and <c>dev.ids[0]</c> the old object id. A
-    /// config of the instrument whose current id equals the old one carries its own device id, so it is left alone.
+    /// earlier version: a JSON object whose <c>avty_t</c> is this instrument's availability topic, <c>dev.sn</c> its device
+    /// id and <c>dev.ids[0]</c> the old object id.
     /// </summary>
+    /// <remarks>
+    /// The availability topic <c>xrf/v1/{fleet}/{device}/availability</c> is what makes it this instrument's: its levels
+    /// are split by <c>/</c>, which no id contains, and every version has written it. Serial and old id alone are not
+    /// enough, since a fleet id may begin with <c>_</c>: fleet <c>_5_ab_cd</c> device <c>XRF-1</c> had the old id
+    /// <c>xrfedge__5_ab_cd_XRF-1</c>, the current id of fleet <c>ab_cd</c> device <c>XRF-1</c>, whose config carries the same
+    /// serial and id; until 2026-11-24 (the day the clean-up came) the first instrument deleted the second's config.
+    /// </remarks>
     public bool IsOwnLegacyConfig(ReadOnlySpan<byte> payload)
     {
         if (LegacyConfigTopic is null || payload.IsEmpty)
@@ -87,6 +94,7 @@ public sealed class HomeAssistantDiscovery
             var reader = new Utf8JsonReader(payload);
             using var document = JsonDocument.ParseValue(ref reader);
             return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("avty_t", out var availability) && availability.ValueKind == JsonValueKind.String && availability.ValueEquals(_topics.Availability)
                 && document.RootElement.TryGetProperty("dev", out var device) && device.ValueKind == JsonValueKind.Object
                 && device.TryGetProperty("sn", out var serial) && serial.ValueKind == JsonValueKind.String && serial.ValueEquals(_topics.Device)
                 && device.TryGetProperty("ids", out var ids) && ids.ValueKind == JsonValueKind.Array && ids.GetArrayLength() > 0

@@ -57,6 +57,7 @@ public sealed class SparkplugNode : IAsyncDisposable
     // Held while a message takes its seq and is handed to the transport, NBIRTH included, so that the hand-over order is
     // the seq order: every NDATA handed over after an NBIRTH carries a seq of that birth.
     private readonly Lock _sendGate = new();
+    private readonly SqliteOutbox _outbox;
     private long _bdSeq;
     private int _seq;
     private bool _birthSent;
@@ -87,6 +88,7 @@ public sealed class SparkplugNode : IAsyncDisposable
         }
 
         _transport = transport;
+        _outbox = outbox;
         _group = groupId;
         _node = edgeNodeId;
         _primaryHost = primaryHostId;
@@ -160,8 +162,10 @@ public sealed class SparkplugNode : IAsyncDisposable
         var topic = $"spBv1.0/{groupId}/NDEATH/{edgeNodeId}";
         var time = timeProvider ?? TimeProvider.System;
 
-        // Built for each CONNECT: its time is the latest known before the broker publishes the will (Eclipse Tahu's edge
-        // node stamps its will the same way).
+        // Built for each CONNECT, when the transport sets its will: at the start, when the previous connection was lost, or
+        // at a restart of the network thread. libmosquitto's own reconnect sends no call before its CONNECT, so after an
+        // outage the stamp is when the link was lost. (Eclipse Tahu's example edge nodes build it once and let Paho's
+        // automatic reconnect reuse it, time and bdSeq.)
         options.WillProvider = () => new MqttLastWill(topic, BuildDeath(bdSeq(), (ulong)time.GetUtcNow().ToUnixTimeMilliseconds()), 1, false);
     }
 
@@ -214,12 +218,36 @@ public sealed class SparkplugNode : IAsyncDisposable
         return payload.ToByteArray();
     }
 
-    /// <summary>Next bdSeq to put in the will; call from the will provider only (it advances per CONNECT, wrapping at 255).</summary>
+    /// <summary>
+    /// Next bdSeq to put in the will; call from the will provider only (it advances per CONNECT, wrapping at 255). Kept in
+    /// the outbox (<see cref="SqliteOutbox.NextSparkplugBdSeq"/>), so a restarted process goes on from its last CONNECT's;
+    /// when the outbox cannot say, one more than this process's last (warning 7057).
+    /// </summary>
     public long NextWillBdSeq()
     {
+        long? stored = null;
+        try
+        {
+            stored = _outbox.NextSparkplugBdSeq();
+        }
+#pragma warning disable CA1031 // Runs on the network thread before a CONNECT: a storage failure must not stop the connect.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SparkplugBdSeqNotStored(_logger, _node, ex);
+        }
+
         lock (_gate)
         {
-            // The provider runs once before the first connect and once after every disconnect: each call = one new CONNECT.
+            if (stored is { } next)
+            {
+                _bdSeq = next;
+                _willIssued = true;
+                return _bdSeq;
+            }
+
+            // The provider runs before the first connect, after every disconnect and before a restarted thread's connect:
+            // each call = one new CONNECT.
             if (_willIssued)
             {
                 _bdSeq = (_bdSeq + 1) % 256;

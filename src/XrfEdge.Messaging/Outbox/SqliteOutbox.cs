@@ -64,6 +64,7 @@ public sealed class SqliteOutbox : IDisposable
         CREATE INDEX IF NOT EXISTS results_seq ON results(seq);
         CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
         INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0), ('evicted_total', 0), ('pruned_unanalysed_total', 0);
+        INSERT OR IGNORE INTO counters(name, value) VALUES ('sparkplug_bd_seq', 255);
         """;
 
     /// <summary>Bytes one stored result counts against <see cref="OutboxOptions.ResultRetentionBytes"/>: its detection and spectrum.</summary>
@@ -1060,6 +1061,28 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         return dropped;
+    }
+
+    /// <summary>
+    /// The Sparkplug bdSeq of the next CONNECT, 0–255: one more than the last one handed out by this file, in this
+    /// process or an earlier one, wrapping after 255 (a new file starts at 0; the counter <c>sparkplug_bd_seq</c>, added
+    /// to older files on open, holds 255 until the first call). Since 2026-11-24; before, bdSeq restarted at 0 per process.
+    /// </summary>
+    /// <exception cref="OutboxCorruptException">The file is damaged.</exception>
+    public long NextSparkplugBdSeq()
+    {
+        lock (_gate)
+        {
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return Scalar("UPDATE counters SET value = (value + 1) % 256 WHERE name = 'sparkplug_bd_seq' RETURNING value");
+            }
+            catch (SqliteException ex) when (IsCorruption(ex))
+            {
+                throw Corrupted(ex);
+            }
+        }
     }
 
     /// <summary>Current figures for <c>health</c>.</summary>

@@ -819,8 +819,9 @@ public sealed class MosquittoTransport : IMqttTransport
 
     /// <summary>
     /// libmosquitto hands on_disconnect_v5 either one of its own error numbers (MOSQ_ERR_*, all below 0x80) or, when the
-    /// broker sent an MQTT 5 DISCONNECT, that packet's reason code (MQTT 5.0 §3.14.2.1: a server sends only 0x80 and
-    /// above). Until 2026-11-24 the reason was described as a library error: 0x8E read "Unknown error".
+    /// broker sent an MQTT 5 DISCONNECT, that packet's reason code (MQTT 5.0 §3.14.2.1: a server sends 0x00 or 0x80 and
+    /// above; the library's numbers are 1–31 in mosquitto.h 2.0, and 0 after our own disconnect). Until 2026-11-24 the
+    /// reason was described as a library error: 0x8E read "Unknown error", 0x00 "No error".
     /// </summary>
     private const int FirstServerReasonCode = 0x80;
 
@@ -835,7 +836,9 @@ public sealed class MosquittoTransport : IMqttTransport
         {
             stopping = _stopping || _restarting;
             connectedSince = _stateSince;
-            if (rc != 0)
+            // 0 outside our own disconnect (Stop, a restart: both set the flags above first) is the broker's DISCONNECT
+            // with reason 0x00 "Normal disconnection", which MQTT 5.0 §3.14.2.1 lets a server send: the link still ended.
+            if (rc != 0 || !stopping)
             {
                 _lastDisconnectCode = rc;
             }
@@ -857,7 +860,13 @@ public sealed class MosquittoTransport : IMqttTransport
             SetWill(provider());
         }
 
-        SetState(MqttConnectionState.Disconnected, rc, rc >= FirstServerReasonCode ? $"{LibMosquitto.ReasonText(rc)} (the broker's DISCONNECT reason 0x{rc:X2})" : Describe(rc));
+        var description = rc switch
+        {
+            >= FirstServerReasonCode => $"{LibMosquitto.ReasonText(rc)} (the broker's DISCONNECT reason 0x{rc:X2})",
+            0 => "Normal disconnection (the broker's DISCONNECT reason 0x00)", // until 2026-11-24: "No error"
+            _ => Describe(rc),
+        };
+        SetState(MqttConnectionState.Disconnected, rc, description);
     }
 
     private void HandlePublished(int mid, int reasonCode)
@@ -1148,6 +1157,14 @@ public sealed class MosquittoTransport : IMqttTransport
                     // Disconnected), and without this a fast-path restart could be followed by a watchdog one.
                     _stateSince = _time.GetUtcNow();
                 }
+            }
+
+            // A new CONNECT, so a new will: the disconnect callback, which asks the provider after every other lost
+            // connection, returned early above (_restarting). Until 2026-11-24 this CONNECT carried the previous one's
+            // will, and Sparkplug's NDEATH the bdSeq of the abandoned connection, which the new NBIRTH then repeated.
+            if (_options.WillProvider is { } provider)
+            {
+                SetWill(provider());
             }
 
             // P3: the thread has been joined; connect first, then start a new one.

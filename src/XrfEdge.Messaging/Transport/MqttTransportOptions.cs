@@ -34,7 +34,8 @@ public sealed class MqttTransportOptions
     public MqttLastWill? LastWill { get; set; }
 
     /// <summary>
-    /// Called before the first connect and after every disconnect to produce the will of the next CONNECT (Sparkplug's
+    /// Called before the first connect, after every disconnect and before the supervisor's reconnect on a restarted
+    /// network thread (since 2026-11-24) to produce the will of the next CONNECT (Sparkplug's
     /// NDEATH carries a bdSeq that changes per connection). Runs on the network thread: keep it cheap. Overrides <see cref="LastWill"/>.
     /// </summary>
     public Func<MqttLastWill>? WillProvider { get; set; }
