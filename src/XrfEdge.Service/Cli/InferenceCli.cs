@@ -66,7 +66,17 @@ internal static class InferenceCli
     {
         if (given is not null)
         {
-            return given;
+            if (!Directory.Exists(given))
+            {
+                return given;
+            }
+
+            // LineEncoder only sees "no such file" and said the model "does not exist" for a folder that plainly does.
+            var inside = ModelsIn(given);
+            error.WriteLine(inside.Count > 0
+                ? $"xrfedge: --model {given} is a directory, not a model file; give the .onnx file (its card *.card.json beside it), e.g. {string.Join(" or ", inside)}"
+                : $"xrfedge: --model {given} is a directory, not a model file, and holds no .onnx model; give the .onnx file (its card *.card.json beside it), e.g. models/{ModelLocator.DefaultModelFileName}");
+            return null;
         }
 
         var found = ModelLocator.FindDefaultModel();
@@ -77,6 +87,28 @@ internal static class InferenceCli
 
         return found;
     }
+    /// <summary>
+    /// The .onnx files with a card that a folder given as --model holds, directly or in its models/ (a checkout's root):
+    /// the default model first, then by name.
+    /// </summary>
+    private static List<string> ModelsIn(string directory)
+    {
+        try
+        {
+            return new[] { directory, Path.Combine(directory, "models") }
+                .Where(Directory.Exists)
+                .SelectMany(folder => Directory.EnumerateFiles(folder, "*.onnx"))
+                .Where(model => File.Exists(LineEncoder.CardPathFor(Path.GetFullPath(model))))
+                .OrderBy(model => Path.GetFileName(model) == ModelLocator.DefaultModelFileName ? 0 : 1)
+                .ThenBy(model => model, StringComparer.Ordinal)
+                .ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>
     /// The common start of the verbs that identify spectra: checks the threshold scale, resolves the model path and
     /// opens the encoder, writing the reason to <paramref name="error"/> when any step fails.

@@ -9,8 +9,11 @@ namespace XrfEdge.Service.Cli;
 /// <summary><c>xrfedge run --config FILE [--set Section:Key=Value]…</c>: the worker service.</summary>
 internal static class RunCommand
 {
+    /// <summary>The verb's name.</summary>
+    public const string Name = "run";
+
     /// <summary>
-    /// Exit code for an invalid profile (EX_CONFIG from sysexits.h). The unit's <c>RestartPreventExitStatus=78</c> keeps
+    /// Exit code for an invalid profile or command line (EX_CONFIG from sysexits.h; a usage error since 2026-11-24). The unit's <c>RestartPreventExitStatus=78</c> keeps
     /// <c>Restart=on-failure</c> from retrying it (a restart cannot fix the file); the journal shows why.
     /// </summary>
     public const int InvalidConfiguration = 78;
@@ -22,7 +25,7 @@ internal static class RunCommand
     {
         var config = new Option<FileInfo>("--config") { Description = "Device profile (firmware-config/*.json)", Required = true };
         var set = new Option<string[]>("--set") { Description = "Override one key, Section:Key=Value (repeatable); environment variables XRFEDGE_Section__Key also override", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("run", "Run the instrument service: acquire → identify → outbox → MQTT, until SIGTERM/Ctrl-C") { config, set };
+        var command = new Command(Name, "Run the instrument service: acquire → identify → outbox → MQTT, until SIGTERM/Ctrl-C") { config, set };
         // SIGTERM/Ctrl-C reach the host through its console lifetime, which runs the ordered shutdown; the parser's
         // token is not forwarded so that a second, racing cancellation path does not exist.
         command.SetAction(async (parse, cancellationToken) =>

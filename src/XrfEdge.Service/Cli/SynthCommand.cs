@@ -25,7 +25,7 @@ internal static class SynthCommand
         var index = new Option<long>("--index") { Description = "Index of the spectrum that --plot draws", DefaultValueFactory = _ => 0 };
         var labelSystematic = new Option<double>("--label-systematic")
         {
-            Description = "Relative systematic uncertainty of the background in the labels' detection limit, L_D = 2.71 + 4.65·sqrt(B + (εB)²); 0 = Currie (default)",
+            Description = "Relative systematic uncertainty of the background in the labels' detection limit, L_D = 2.71 + 4.65·sqrt(B + (εB)²); 0 = Currie",
             DefaultValueFactory = _ => 0,
         };
         var independentOf = new Option<ulong[]>("--independent-of")
@@ -104,6 +104,18 @@ internal static class SynthCommand
             return 2;
         }
 
+        if (plot is not null && Directory.Exists(plot))
+        {
+            stderr.WriteLine($"synth: --plot {plot} is a directory; give the SVG file to write, e.g. {Path.Combine(plot, "spectrum.svg")}");
+            return 2;
+        }
+
+        if (ProfilePathProblem(profileName) is { } profileProblem)
+        {
+            stderr.WriteLine($"synth: --profile {profileName} {profileProblem}; give a profile .json file or a built-in profile: {string.Join(", ", GeneratorProfiles.Names)}");
+            return 2;
+        }
+
         GeneratorProfile profile;
         try
         {
@@ -141,6 +153,9 @@ internal static class SynthCommand
         // The file named in an error is the one being written when it happened: a failed plot after a written data set
         // must not say the data set could not be written.
         var writing = output ?? plot;
+        // The folders an npy run creates (the output and any missing parents, deepest first): removed again, when
+        // empty, if the run is interrupted or fails, so that only a finished set leaves a folder behind.
+        var created = output is not null && format == "npy" ? FoldersToCreate(output) : [];
         try
         {
             if (output is not null)
@@ -165,27 +180,85 @@ internal static class SynthCommand
             {
                 writing = plot;
                 var spectrum = generator.Generate(index);
-                File.WriteAllText(plot, SpectrumPlot.ToSvg(spectrum));
+                var svg = SpectrumPlot.ToSvg(spectrum);
+                AtomicFile.Write(plot, temporary => File.WriteAllText(temporary, svg));
                 stdout.WriteLine($"drew spectrum {spectrum.Spectrum.Id} to {plot}");
             }
         }
         catch (IOException ex)
         {
+            RemoveEmpty(created);
             stderr.WriteLine($"synth: cannot write {writing}: {ex.Message}");
             return 1;
         }
         catch (UnauthorizedAccessException ex)
         {
+            RemoveEmpty(created);
             stderr.WriteLine($"synth: cannot write {writing}: {ex.Message}");
             return 1;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            RemoveEmpty(created);
             stderr.WriteLine();
             stderr.WriteLine($"synth: interrupted; {writing} was not written (its partial files were removed, an earlier set there is as it was)");
             return InterruptedExitCode;
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// What is wrong with a --profile that is neither a built-in name nor a readable .json file, or null: the loader's
+    /// "unknown generator profile" for a directory or a data set (<c>s.jsonl</c>) sent the reader looking for a typo.
+    /// </summary>
+    private static string? ProfilePathProblem(string profileName)
+    {
+        if (GeneratorProfiles.Names.Contains(profileName))
+        {
+            return null;
+        }
+
+        if (Directory.Exists(profileName))
+        {
+            return "is a directory, not a profile file";
+        }
+
+        return File.Exists(profileName) && !profileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            ? "is not a .json profile (a profile file's name ends in .json)"
+            : null;
+    }
+
+    /// <summary>The folders that creating <paramref name="directory"/> would make, deepest first (empty when it exists).</summary>
+    private static List<string> FoldersToCreate(string directory)
+    {
+        var missing = new List<string>();
+        for (var folder = Path.GetFullPath(directory); folder is not null && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
+        {
+            missing.Add(folder);
+        }
+
+        return missing;
+    }
+
+    /// <summary>Removes the folders this run created, deepest first, as long as each is empty; never one that existed before.</summary>
+    private static void RemoveEmpty(List<string> created)
+    {
+        foreach (var folder in created)
+        {
+            try
+            {
+                if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+                {
+                    Directory.Delete(folder);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Something else wrote there meanwhile, or it cannot be removed: leaving an empty folder is harmless,
+                // and the error that led here is the one to report.
+                return;
+            }
+        }
     }
 }

@@ -90,17 +90,30 @@ internal static class XrfEdgeCommandLine
     /// looked like a device failure; <c>identify</c>, <c>rebin</c>, <c>bench</c>, <c>model inspect</c> and
     /// <c>catalog</c> kept the parser's 1 until 2026-11-24 as well (<c>bench</c> while exiting 2 for an unusable model,
     /// <c>rebin</c> while <c>identify</c> gave 2 for the same reading options). Only <c>outbox</c> (2 = not an outbox)
-    /// and <c>run</c> (1 = start-up failure, which systemd restarts; 78 it does not) keep 1, as documented for them.
-    /// Keyed by the name of the command parsed: <c>model</c> alone, or its subcommand <c>inspect</c>.
+    /// keeps 1, as documented for it; <c>run</c> exits <see cref="RunCommand.InvalidConfiguration"/> (see
+    /// <see cref="InvokeCheckedAsync"/>). Keyed by the name of the command parsed: <c>model</c> alone, or its subcommand
+    /// <c>inspect</c>.
     /// </summary>
     private static readonly HashSet<string> UsageErrorIsTwo = new(StringComparer.Ordinal)
     {
         AcquireCommand.Name, McaSimCommand.Name, "synth", "identify", "eval", "rebin", "bench", "model", "inspect", "catalog",
     };
 
+    /// <summary>
+    /// Runs the parsed command and maps a parse error to the verb's documented usage code. <c>run</c>'s is 78 (EX_CONFIG),
+    /// as for an invalid profile, since 2026-11-24: its command line is the unit's <c>ExecStart=</c>, which no restart
+    /// changes, and the unit's <c>RestartPreventExitStatus=78</c> keeps <c>Restart=on-failure</c> from retrying it every
+    /// 5 s (the parser's 1 was a start-up failure to systemd: ten quick restarts, then one every 10 min).
+    /// </summary>
     private static async Task<int> InvokeCheckedAsync(ParseResult parse, InvocationConfiguration configuration)
     {
         int rc = await parse.InvokeAsync(configuration).ConfigureAwait(false);
-        return parse.Errors.Count > 0 && UsageErrorIsTwo.Contains(parse.CommandResult.Command.Name) ? 2 : rc;
+        if (parse.Errors.Count == 0)
+        {
+            return rc;
+        }
+
+        var verb = parse.CommandResult.Command.Name;
+        return verb == RunCommand.Name ? RunCommand.InvalidConfiguration : UsageErrorIsTwo.Contains(verb) ? 2 : rc;
     }
 }

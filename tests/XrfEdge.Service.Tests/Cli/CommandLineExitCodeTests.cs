@@ -33,9 +33,14 @@ public sealed class CommandLineExitCodeTests
     [InlineData(2, "model", "inspect", "--no-such-option")]
     [InlineData(2, "model")]
     [InlineData(2, "catalog", "--no-such-option")]
-    // README: outbox export "1 bad arguments" (2 = not an outbox), and run (1 restarts under systemd, 78 does not) keep 1.
+    // README: outbox export "1 bad arguments" (2 = not an outbox) keeps 1.
     [InlineData(1, "outbox")]
-    [InlineData(1, "run")]
+    // docs/service.md: run's usage error is 78 (EX_CONFIG) like an invalid profile, so that the unit's
+    // RestartPreventExitStatus=78 stops Restart=on-failure from retrying a command line no restart can fix; until
+    // 2026-11-24 it was 1, restarted every 5 s until the start limit, then every 10 min by xrfedge-retry.timer.
+    [InlineData(RunCommand.InvalidConfiguration, "run")]
+    [InlineData(RunCommand.InvalidConfiguration, "run", "--config", "x.json", "--no-such-option")]
+    [InlineData(RunCommand.InvalidConfiguration, "run", "--config")]
     // README: outbox export "1 bad arguments".
     [InlineData(1, "outbox", "export", "--db", "x.db")]
     public async Task ParseError_ExitsWithTheVerbsDocumentedUsageCode(int expected, params string[] args)

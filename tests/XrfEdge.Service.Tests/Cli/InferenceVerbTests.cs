@@ -524,4 +524,33 @@ public sealed class InferenceVerbTests : IDisposable
         Assert.Equal(3, root.GetProperty("optimized_graph").GetProperty("op_types").GetProperty("QLinearMatMul").GetInt32());
         Assert.Equal("[N,300]", root.GetProperty("inputs")[0].GetProperty("shape").GetString());
     }
+
+    [Theory]
+    // "model file '…' does not exist" for a folder that plainly exists (LineEncoder's message; until 2026-11-24).
+    [InlineData("model inspect")]
+    [InlineData("bench")]
+    [InlineData("identify")]
+    public async Task ModelOption_Directory_ExitTwoSayingItIsADirectoryAndWhichModelToGive(string verb)
+    {
+        // A checkout's root, where the shipped model lies under models/.
+        var models = Directory.CreateDirectory(Path.Combine(_dir, "models")).FullName;
+        var model = Path.Combine(models, "xrf-line-encoder.int8.onnx");
+        File.WriteAllText(model, "not read");
+        File.WriteAllText(Path.Combine(models, "xrf-line-encoder.card.json"), "{}");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        // model inspect and bench write to the console from their actions, so they are called directly.
+        var code = verb switch
+        {
+            "model inspect" => ModelCommand.Inspect(_dir, asJson: false, output, error),
+            "bench" => BenchCommand.Run(_dir, quick: true, asJson: false, output, error),
+            _ => await XrfEdgeCommandLine.InvokeAsync(["identify", "x.mca", "--model", _dir], output, error),
+        };
+
+        Assert.Equal(InferenceCli.ExitUnusable, code);
+        Assert.Contains($"--model {_dir} is a directory, not a model file", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains(model, error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("does not exist", error.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -1,4 +1,5 @@
 using XrfEdge.Service.Cli;
+using XrfEdge.Synthesis;
 
 namespace XrfEdge.Service.Tests.Cli;
 
@@ -108,17 +109,85 @@ public sealed class SynthCommandTests : IDisposable
         Assert.Equal("synth", parse.CommandResult.Command.Name);
     }
 
-    [Fact]
-    public void Run_ProfilePathIsADirectory_ExitTwoNamingIt()
+    [Theory]
+    // Reading a directory named *.json threw UnauthorizedAccessException, which escaped as an unhandled exception (exit 1,
+    // a stack trace), then said "cannot be read: Access to the path … is denied"; a directory without .json was an
+    // "unknown generator profile" (until 2026-11-24).
+    [InlineData("profile.json")]
+    [InlineData("profiles")]
+    public void Run_ProfilePathIsADirectory_ExitTwoSayingItIsADirectory(string name)
     {
-        // Reading a directory throws UnauthorizedAccessException, which escaped as an unhandled exception (exit 1, a stack trace).
-        var profile = Path.Combine(_dir, "profile.json");
+        var profile = Path.Combine(_dir, name);
         Directory.CreateDirectory(profile);
 
         var (code, _, err) = Run(2, profile, "jsonl", Path.Combine(_dir, "out.jsonl"));
 
         Assert.Equal(2, code);
-        Assert.Contains("profile.json cannot be read", err, StringComparison.Ordinal);
+        Assert.Contains($"--profile {profile} is a directory", err, StringComparison.Ordinal);
+        Assert.Contains(GeneratorProfiles.DefaultName, err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "out.jsonl")));
+    }
+
+    [Fact]
+    public void Run_ProfileFileNotEndingInJson_ExitTwoSayingAProfileIsAJsonFile()
+    {
+        // A data set given as the profile (an easy slip beside --out s.jsonl) was an "unknown generator profile 's.jsonl'"
+        // (until 2026-11-24), as though the file had not been found.
+        Directory.CreateDirectory(_dir);
+        var profile = Path.Combine(_dir, "s.jsonl");
+        File.WriteAllText(profile, "{}\n");
+
+        var (code, _, err) = Run(2, profile, "jsonl", Path.Combine(_dir, "out.jsonl"));
+
+        Assert.Equal(2, code);
+        Assert.Contains($"--profile {profile} is not a .json profile", err, StringComparison.Ordinal);
+        Assert.Contains(GeneratorProfiles.DefaultName, err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_PlotIsADirectory_ExitTwoSayingSoBeforeWritingTheSet()
+    {
+        // It said "cannot write …: Access to the path … is denied" after generating and writing the data set (until 2026-11-24).
+        var plot = Path.Combine(_dir, "plots");
+        Directory.CreateDirectory(plot);
+        var data = Path.Combine(_dir, "s.jsonl");
+
+        var (code, _, err) = Run(2, "handheld-pin", "jsonl", data, plot);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"--plot {plot} is a directory", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("denied", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(data));
+    }
+
+    [Fact]
+    public void Run_Plot_WritesTheWholeSvgThroughATemporaryFileOverAnEarlierOne()
+    {
+        // The SVG is written through AtomicFile (since 2026-11-24): an earlier plot is replaced whole, no temporary file stays.
+        Directory.CreateDirectory(_dir);
+        var plot = Path.Combine(_dir, "a.svg");
+        File.WriteAllText(plot, "earlier");
+
+        var (code, _, _) = Run(1, "handheld-pin", "jsonl", null, plot);
+
+        Assert.Equal(0, code);
+        Assert.EndsWith("</svg>", File.ReadAllText(plot).TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal([plot], Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public async Task Help_LabelSystematic_StatesItsDefaultOnce()
+    {
+        // "0 = Currie (default) [default: 0]": the description repeated the default System.CommandLine prints (until 2026-11-24).
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await XrfEdgeCommandLine.InvokeAsync(["synth", "--help"], output, error);
+
+        Assert.Equal(0, code);
+        var line = output.ToString().Split('\n').Single(l => l.Contains("--label-systematic", StringComparison.Ordinal));
+        Assert.Contains("Currie", line, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(line, "default"));
     }
 
     [Fact]
@@ -206,6 +275,37 @@ public sealed class SynthCommandTests : IDisposable
         Assert.Contains("synth: interrupted", stderr.ToString(), StringComparison.Ordinal);
         Assert.Contains(output, stderr.ToString(), StringComparison.Ordinal);
         Assert.Empty(Directory.Exists(_dir) ? Directory.GetFiles(_dir) : []);
+    }
+
+    [Fact]
+    public void Run_NpyCancelled_RemovesTheFolderItCreated()
+    {
+        // The interrupted run left the empty folder (and any parents) it had created (until 2026-11-24).
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var output = Path.Combine(_dir, "sets", "train");
+
+        var code = SynthCommand.Run(3000, 1001, "handheld-pin", "npy", output, 1, null, 0, 0, stdout, stderr, cancellationToken: cancelled.Token);
+
+        Assert.Equal(130, code);
+        Assert.False(Directory.Exists(_dir));
+    }
+
+    [Fact]
+    public void Run_NpyCancelled_KeepsAFolderThatExistedBefore()
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Directory.CreateDirectory(_dir);
+
+        var code = SynthCommand.Run(3000, 1001, "handheld-pin", "npy", _dir, 1, null, 0, 0, stdout, stderr, cancellationToken: cancelled.Token);
+
+        Assert.Equal(130, code);
+        Assert.True(Directory.Exists(_dir));
     }
 
     [Fact]
