@@ -141,6 +141,9 @@ internal static partial class Log
     [LoggerMessage(7056, LogLevel.Error, "MQTT client id '{ClientId}' was taken over by another connection ({Description}): is a second instrument configured with the same device id (Mqtt:DeviceId)? The two take the session from each other on every reconnect, and their availability, status and results mix on one topic tree")]
     public static partial void MqttSessionTakenOver(ILogger logger, string clientId, string description);
 
+    [LoggerMessage(7057, LogLevel.Error, "A ReanalysisRoomMade handler of outbox '{Path}' threw; the rows' removal stands and the other handlers ran")]
+    public static partial void ReanalysisRoomMadeHandlerFailed(ILogger logger, string path, Exception exception);
+
     [LoggerMessage(7051, LogLevel.Error, "Health period failed; trying again in {Seconds:F1} s")]
     public static partial void HealthPeriodFailed(ILogger logger, double seconds, Exception exception);
 

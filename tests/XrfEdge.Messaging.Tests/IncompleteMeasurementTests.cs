@@ -472,6 +472,31 @@ public sealed class IncompleteMeasurementTests : IDisposable
     }
 
     [Fact]
+    public void Delete_ReanalysisRoomMadeHandlerThrows_DeleteReportsSuccessOtherHandlersRunAndItIsLogged()
+    {
+        // The event is raised after the delete committed, on the drainer's thread. Until 2026-11-24 (review) a throwing
+        // handler made Delete throw: the drainer took committed deletes for failed ones (7031 and an ack back-off), and
+        // RecordRefusal's caller took a dead-lettered row for a refusal not recorded (held back to be sent again).
+        using var log = new MemoryLoggerFactory();
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxBytes = 1000, MaxAttempts = 1 }, log.CreateLogger<SqliteOutbox>());
+        var later = 0;
+        outbox.ReanalysisRoomMade += (_, _) => throw new InvalidOperationException("handler bug");
+        outbox.ReanalysisRoomMade += (_, _) => later++;
+        var delivered = outbox.Enqueue(Chunk("delivered")).RowId;
+        var refused = outbox.Enqueue(Chunk("refused")).RowId;
+
+        outbox.Delete([delivered]);
+        Assert.True(outbox.RecordRefusal(refused, 0x87)); // MaxAttempts 1: dead-lettered at once; 0x87 Not authorized
+
+        Assert.Equal(0, outbox.GetStatistics().Depth);
+        Assert.Equal(1, outbox.GetStatistics().DeadLettered);
+        Assert.Equal(2, later);
+        Assert.Equal(2, outbox.ReanalysisRoomMadeCount);
+        Assert.Equal(2, log.Count(7057));
+        Assert.All(log.WithEvent(7057), e => Assert.Equal(LogLevel.Error, e.Level));
+    }
+
+    [Fact]
     public void GetStatistics_RowsAwaitingReanalysisAndThosePruned_CountedOnlyForTheReasonsGivenAndKeptAcrossReopening()
     {
         // Until 2026-11-24 rows awaiting re-analysis and those pruned before it (7048) were counted nowhere an operator or

@@ -185,7 +185,8 @@ public sealed class SqliteOutbox : IDisposable
     /// Raised when rows left the queue (delivered, expired, dead-lettered) and the queued bytes are then within the share
     /// a re-analysis may fill (3/4 of <see cref="OutboxOptions.MaxBytes"/>, see <see cref="MakeRoom"/>): a re-analysis
     /// refused for want of room may be stored now. Raised after the outbox's lock is released, on the thread that
-    /// removed the rows (the drainer's); a handler must return at once and not throw. Since 2026-11-24.
+    /// removed the rows (the drainer's); a handler must return at once. One that throws is logged (7057) and does not
+    /// reach the caller, which sees its removal done (since 2026-11-24, review). Since 2026-11-24.
     /// </summary>
     public event EventHandler? ReanalysisRoomMade;
 
@@ -882,10 +883,33 @@ public sealed class SqliteOutbox : IDisposable
     /// <summary>The bytes of queue a re-analysis may fill: 3/4 of <see cref="OutboxOptions.MaxBytes"/> (<see cref="MakeRoom"/>).</summary>
     private long ReanalysisShareBytes => _options.MaxBytes / 4 * 3;
 
+    /// <summary>
+    /// Raises <see cref="ReanalysisRoomMade"/> after the rows' removal committed, each handler on its own: one that throws
+    /// is logged (7057) and the others still run. The caller (the drainer) must see its delete, refusal or purge as done:
+    /// until 2026-11-24 (review) a handler's exception left Delete or RecordRefusal as if they had failed, so the drainer
+    /// backed off a committed delete (7031) or took a dead-lettered row for a refusal not recorded.
+    /// </summary>
     private void RaiseReanalysisRoomMade()
     {
         Interlocked.Increment(ref _reanalysisRoomMade);
-        ReanalysisRoomMade?.Invoke(this, EventArgs.Empty);
+        if (ReanalysisRoomMade is not { } handlers)
+        {
+            return;
+        }
+
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler>())
+        {
+            try
+            {
+                handler(this, EventArgs.Empty);
+            }
+#pragma warning disable CA1031 // A subscriber's bug must not turn a committed removal into a failure its caller retries.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.ReanalysisRoomMadeHandlerFailed(_logger, _options.DatabasePath, ex);
+            }
+        }
     }
 
     /// <summary>
