@@ -26,6 +26,9 @@ public sealed class IncompleteMeasurementTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    // As the service writes JSON: characters outside ASCII as they are, not as \u escapes.
+    private static readonly JsonSerializerOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private string DbPath => Path.Combine(_directory, "outbox.db");
 
     private SqliteOutbox Open(Action<OutboxOptions>? configure = null)
@@ -534,6 +537,36 @@ public sealed class IncompleteMeasurementTests : IDisposable
         using var reopened = Open(Configure);
         Assert.Equal(1, reopened.GetStatistics().PrunedUnanalysedTotal); // persistent, like evicted_total
         Assert.Equal(1, reopened.GetStatistics().AwaitingReanalysis);
+    }
+
+    [Theory]
+    [InlineData("analysis failed: \U0001F52C ")] // a character outside the BMP: two UTF-16 units, one SQLite character
+    [InlineData("analysis failed: it's 100% _down_ ")] // a quote, and LIKE's wildcards, which must match only themselves
+    public void GetStatistics_ReasonPrefixWithQuotesWildcardsOrNonBmpCharacters_CountsExactlyTheRowsStartingWithIt(string prefix)
+    {
+        // OutboxOptions.ReanalysisReasonPrefixes becomes SQL at open: each prefix must match as written. Until 2026-11-24
+        // (review) its length was counted in UTF-16 units while SQLite's substr counts characters, so a prefix with a
+        // character outside the BMP matched no row, and the rows awaiting re-analysis were counted as none.
+        static OutboxMessage WithReason(string id, string reason) => new()
+        {
+            Kind = OutboxKind.Detection,
+            Topic = Topics.Root + "/events",
+            Payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+            {
+                ["schema"] = "xrf.measurement-event/1",
+                ["measurement_id"] = id,
+                ["outcome"] = "failed",
+                ["reason"] = reason,
+            }, RelaxedJson),
+        };
+
+        using var outbox = Open(o => o.ReanalysisReasonPrefixes = [prefix]);
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-1", new byte[3]), WithReason("F-1", prefix + "model missing"));
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-2", new byte[3]), WithReason("F-2", prefix));
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("O-1", new byte[3]), WithReason("O-1", "analysis failed: its 100x -down- other"));
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("O-2", new byte[3]), WithReason("O-2", "analysis failed: "));
+
+        Assert.Equal(2, outbox.GetStatistics().AwaitingReanalysis); // F-1, F-2
     }
 
     [Fact]

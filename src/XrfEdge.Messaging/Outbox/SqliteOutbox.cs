@@ -100,7 +100,10 @@ public sealed class SqliteOutbox : IDisposable
     /// The SQL test of a results row awaiting re-analysis: an event with its spectrum whose <c>reason</c> starts with one
     /// of <paramref name="reasonPrefixes"/> (<see cref="OutboxOptions.ReanalysisReasonPrefixes"/>), or any event with its
     /// spectrum when null. <c>json_valid</c> first: <c>json_extract</c> fails the statement on damaged JSON, and this
-    /// test runs inside every store's prune.
+    /// test runs inside every store's prune. A prefix is an SQL string literal (quotes doubled) compared with
+    /// <c>substr</c>, so <c>%</c> and <c>_</c> match only themselves; its length is in characters (Unicode scalar values),
+    /// as <c>substr</c> counts them: until 2026-11-24 (review) it was in UTF-16 units, and a prefix holding a character
+    /// outside the BMP matched no row.
     /// </summary>
     private static string AwaitingReanalysisSql(IReadOnlyList<string>? reasonPrefixes)
     {
@@ -113,7 +116,7 @@ public sealed class SqliteOutbox : IDisposable
         var reason = "(CASE WHEN json_valid(CAST(detection AS TEXT)) THEN json_extract(CAST(detection AS TEXT), '$.reason') END)";
         var any = reasonPrefixes.Count == 0
             ? "0"
-            : string.Join(" OR ", reasonPrefixes.Select(p => string.Create(CultureInfo.InvariantCulture, $"substr({reason}, 1, {p.Length}) = '{p.Replace("'", "''", StringComparison.Ordinal)}'")));
+            : string.Join(" OR ", reasonPrefixes.Select(p => string.Create(CultureInfo.InvariantCulture, $"substr({reason}, 1, {p.EnumerateRunes().Count()}) = '{p.Replace("'", "''", StringComparison.Ordinal)}'")));
         return $"({row} AND COALESCE({any}, 0))";
     }
 
