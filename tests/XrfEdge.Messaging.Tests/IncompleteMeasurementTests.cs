@@ -610,6 +610,48 @@ public sealed class IncompleteMeasurementTests : IDisposable
         Assert.Equal(["P-1", "P-2", "F-1"], StoredResults().Select(r => r.Id));
     }
 
+    [Fact]
+    public void Open_DamagedFile_PersistentCountersCarriedIntoTheNewOutbox()
+    {
+        // pruned_unanalysed_total and evicted_total count what was lost, ever ("persistent"). Until 2026-11-24 (review) a
+        // damaged file moved aside at start took them with it: the fleet saw both drop to 0 with the recovery, as if the
+        // maps pruned before their analysis and the evicted rows had never been. They are read like the salvaged rows.
+        const string NoModel = "analysis failed: no model loaded: ";
+        static OutboxMessage NoModelEvent(string id) => new()
+        {
+            Kind = OutboxKind.Detection,
+            Topic = Topics.Root + "/events",
+            Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.measurement-event/1\",\"measurement_id\":\"{id}\",\"outcome\":\"failed\",\"reason\":\"{NoModel}none\"}}"),
+        };
+
+        void Configure(OutboxOptions o)
+        {
+            o.ResultRetention = 2;
+            o.ReanalysisReasonPrefixes = [NoModel];
+            o.MaxBytes = 1000;
+        }
+
+        long pruned, evicted;
+        using (var outbox = Open(Configure))
+        {
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-1", new byte[3]), NoModelEvent("F-1"));
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-2", new byte[3]), NoModelEvent("F-2"));
+            Completed(outbox, "M-1"); // F-1 pruned unanalysed
+            outbox.Enqueue(Chunk(new string('a', 900))); // past MaxBytes: the oldest queued rows evicted (EvictOldest)
+            var statistics = outbox.GetStatistics();
+            (pruned, evicted) = (statistics.PrunedUnanalysedTotal, statistics.EvictedTotal);
+        }
+
+        Assert.Equal(1, pruned);
+        Assert.True(evicted > 0, "the 900-byte chunk evicted nothing: the test no longer exercises evicted_total");
+        OutboxDamage.DamageOutboxTable(DbPath);
+
+        using var reopened = Open(Configure);
+        Assert.NotNull(reopened.RecoveredFromCorruption);
+        Assert.Equal(pruned, reopened.GetStatistics().PrunedUnanalysedTotal);
+        Assert.Equal(evicted, reopened.GetStatistics().EvictedTotal);
+    }
+
     private static string? Status(MqttInboundMessage reply) => JsonDocument.Parse(reply.Payload).RootElement.GetProperty("status").GetString();
 
     [Fact]

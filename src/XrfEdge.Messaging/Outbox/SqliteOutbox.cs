@@ -1311,6 +1311,43 @@ public sealed class SqliteOutbox : IDisposable
 
         Log.OutboxRowsSalvaged(log, databasePath, salvaged, total);
         SalvageUnanalysed(damagedPath, target, databasePath, log);
+        SalvageCounters(damagedPath, target, databasePath, log);
+    }
+
+    /// <summary>
+    /// Carries the persistent counts of what was lost (<c>evicted_total</c>, <c>pruned_unanalysed_total</c>) from a
+    /// damaged file into the new outbox, when its counters table still reads: they count "ever", and until 2026-11-24
+    /// (review) a recovery reset both to 0, as if the evicted rows and the maps pruned before their analysis had never
+    /// been. <c>seq</c> is not taken: the recovery sets it from the clock (<see cref="Open"/>). Unreadable: 7058, and
+    /// they restart at 0 as before.
+    /// </summary>
+    private static void SalvageCounters(string damagedPath, SqliteConnection target, string databasePath, ILogger log)
+    {
+        try
+        {
+            using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = damagedPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            source.Open();
+            using var read = source.CreateCommand();
+            read.CommandText = "SELECT name, value FROM counters WHERE name IN ('evicted_total', 'pruned_unanalysed_total')";
+            using var write = target.CreateCommand();
+            write.CommandText = "UPDATE counters SET value = max(value, $value) WHERE name = $name";
+            var name = write.Parameters.Add("$name", SqliteType.Text);
+            var value = write.Parameters.Add("$value", SqliteType.Integer);
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                if (reader.GetValue(1) is long count && count > 0)
+                {
+                    name.Value = reader.GetString(0);
+                    value.Value = count;
+                    write.ExecuteNonQuery();
+                }
+            }
+        }
+        catch (SqliteException ex)
+        {
+            Log.OutboxCountersNotSalvaged(log, databasePath, ex.Message);
+        }
     }
 
     /// <summary>
