@@ -1089,7 +1089,35 @@ public sealed class SqliteOutbox : IDisposable
         return dropped;
     }
 
-    /// <summary>Current figures for <c>health</c>.</summary>
+    /// <summary>
+    /// The rows queued for publishing (<see cref="OutboxStatistics.Depth"/>) and nothing else: for callers that poll it
+    /// (a stop waiting for the queue to drain, the systemd status line). <see cref="GetStatistics"/> also scans the stored
+    /// results (<see cref="OutboxStatistics.AwaitingReanalysis"/>) under the lock the drainer needs; since 2026-11-24
+    /// (review) the service's pending count no longer goes through it.
+    /// </summary>
+    public long Depth
+    {
+        get
+        {
+            lock (_gate)
+            {
+                try
+                {
+                    ObjectDisposedException.ThrowIf(_disposed, this);
+                    return Scalar("SELECT COUNT(*) FROM outbox");
+                }
+                catch (SqliteException ex) when (IsCorruption(ex))
+                {
+                    throw Corrupted(ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Current figures for <c>health</c>. Costs a scan of the stored results (<see cref="OutboxStatistics.AwaitingReanalysis"/>,
+    /// since 2026-11-24) under the outbox's lock: call it once per report, and <see cref="Depth"/> for the queue alone.
+    /// </summary>
     public OutboxStatistics GetStatistics()
     {
         lock (_gate)
