@@ -539,6 +539,41 @@ public sealed class IncompleteMeasurementTests : IDisposable
         Assert.Equal(1, reopened.GetStatistics().AwaitingReanalysis);
     }
 
+    [Fact]
+    public void Open_FileOfTheReleaseBeforeTheCounter_CounterAddedAndCountsThePrunes()
+    {
+        // A file written by the release before 2026-11-24 has no 'pruned_unanalysed_total' row (same user_version 1), and
+        // an UPDATE of a missing row counts nothing without failing: the schema's INSERT OR IGNORE at every open adds it.
+        const string NoModel = "analysis failed: no model loaded: ";
+        using (var outbox = Open())
+        {
+            Completed(outbox, "M-0");
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM counters WHERE name = 'pruned_unanalysed_total'";
+            Assert.Equal(1, command.ExecuteNonQuery()); // the premise: now shaped like the older release's file
+        }
+
+        using var reopened = Open(o =>
+        {
+            o.ResultRetention = 1;
+            o.ReanalysisReasonPrefixes = [NoModel];
+        });
+        reopened.EnqueueIncompleteMeasurement(new MeasurementRecord("F-1", new byte[3]), new OutboxMessage
+        {
+            Kind = OutboxKind.Detection,
+            Topic = Topics.Root + "/events",
+            Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.measurement-event/1\",\"measurement_id\":\"F-1\",\"outcome\":\"failed\",\"reason\":\"{NoModel}none\"}}"),
+        });
+        Completed(reopened, "M-1"); // F-1 pruned unanalysed
+
+        Assert.Equal(1, reopened.GetStatistics().PrunedUnanalysedTotal);
+    }
+
     [Theory]
     [InlineData("analysis failed: \U0001F52C ")] // a character outside the BMP: two UTF-16 units, one SQLite character
     [InlineData("analysis failed: it's 100% _down_ ")] // a quote, and LIKE's wildcards, which must match only themselves
