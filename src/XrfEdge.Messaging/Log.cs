@@ -144,6 +144,12 @@ internal static partial class Log
     [LoggerMessage(7057, LogLevel.Warning, "Sparkplug node '{Node}': the outbox could not keep bdSeq; using one more than this process's last, so a restart may repeat a bdSeq")]
     public static partial void SparkplugBdSeqNotStored(ILogger logger, string node, Exception exception);
 
+    [LoggerMessage(7059, LogLevel.Error, "A ReanalysisRoomMade handler of outbox '{Path}' threw; the rows' removal stands and the other handlers ran")]
+    public static partial void ReanalysisRoomMadeHandlerFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(7058, LogLevel.Warning, "Outbox '{Path}' recovered from corruption: its persistent counts of lost rows (evicted_total, pruned_unanalysed_total) could not be read from the damaged file ({Problem}); they restart at 0")]
+    public static partial void OutboxCountersNotSalvaged(ILogger logger, string path, string problem);
+
     [LoggerMessage(7051, LogLevel.Error, "Health period failed; trying again in {Seconds:F1} s")]
     public static partial void HealthPeriodFailed(ILogger logger, double seconds, Exception exception);
 

@@ -26,6 +26,9 @@ public sealed class IncompleteMeasurementTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    // As the service writes JSON: characters outside ASCII as they are, not as \u escapes.
+    private static readonly JsonSerializerOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private string DbPath => Path.Combine(_directory, "outbox.db");
 
     private SqliteOutbox Open(Action<OutboxOptions>? configure = null)
@@ -472,6 +475,31 @@ public sealed class IncompleteMeasurementTests : IDisposable
     }
 
     [Fact]
+    public void Delete_ReanalysisRoomMadeHandlerThrows_DeleteReportsSuccessOtherHandlersRunAndItIsLogged()
+    {
+        // The event is raised after the delete committed, on the drainer's thread. Until 2026-11-24 (review) a throwing
+        // handler made Delete throw: the drainer took committed deletes for failed ones (7031 and an ack back-off), and
+        // RecordRefusal's caller took a dead-lettered row for a refusal not recorded (held back to be sent again).
+        using var log = new MemoryLoggerFactory();
+        using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, MaxBytes = 1000, MaxAttempts = 1 }, log.CreateLogger<SqliteOutbox>());
+        var later = 0;
+        outbox.ReanalysisRoomMade += (_, _) => throw new InvalidOperationException("handler bug");
+        outbox.ReanalysisRoomMade += (_, _) => later++;
+        var delivered = outbox.Enqueue(Chunk("delivered")).RowId;
+        var refused = outbox.Enqueue(Chunk("refused")).RowId;
+
+        outbox.Delete([delivered]);
+        Assert.True(outbox.RecordRefusal(refused, 0x87)); // MaxAttempts 1: dead-lettered at once; 0x87 Not authorized
+
+        Assert.Equal(0, outbox.GetStatistics().Depth);
+        Assert.Equal(1, outbox.GetStatistics().DeadLettered);
+        Assert.Equal(2, later);
+        Assert.Equal(2, outbox.ReanalysisRoomMadeCount);
+        Assert.Equal(2, log.Count(7059));
+        Assert.All(log.WithEvent(7059), e => Assert.Equal(LogLevel.Error, e.Level));
+    }
+
+    [Fact]
     public void GetStatistics_RowsAwaitingReanalysisAndThosePruned_CountedOnlyForTheReasonsGivenAndKeptAcrossReopening()
     {
         // Until 2026-11-24 rows awaiting re-analysis and those pruned before it (7048) were counted nowhere an operator or
@@ -509,6 +537,71 @@ public sealed class IncompleteMeasurementTests : IDisposable
         using var reopened = Open(Configure);
         Assert.Equal(1, reopened.GetStatistics().PrunedUnanalysedTotal); // persistent, like evicted_total
         Assert.Equal(1, reopened.GetStatistics().AwaitingReanalysis);
+    }
+
+    [Fact]
+    public void Open_FileOfTheReleaseBeforeTheCounter_CounterAddedAndCountsThePrunes()
+    {
+        // A file written by the release before 2026-11-24 has no 'pruned_unanalysed_total' row (same user_version 1), and
+        // an UPDATE of a missing row counts nothing without failing: the schema's INSERT OR IGNORE at every open adds it.
+        const string NoModel = "analysis failed: no model loaded: ";
+        using (var outbox = Open())
+        {
+            Completed(outbox, "M-0");
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM counters WHERE name = 'pruned_unanalysed_total'";
+            Assert.Equal(1, command.ExecuteNonQuery()); // the premise: now shaped like the older release's file
+        }
+
+        using var reopened = Open(o =>
+        {
+            o.ResultRetention = 1;
+            o.ReanalysisReasonPrefixes = [NoModel];
+        });
+        reopened.EnqueueIncompleteMeasurement(new MeasurementRecord("F-1", new byte[3]), new OutboxMessage
+        {
+            Kind = OutboxKind.Detection,
+            Topic = Topics.Root + "/events",
+            Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.measurement-event/1\",\"measurement_id\":\"F-1\",\"outcome\":\"failed\",\"reason\":\"{NoModel}none\"}}"),
+        });
+        Completed(reopened, "M-1"); // F-1 pruned unanalysed
+
+        Assert.Equal(1, reopened.GetStatistics().PrunedUnanalysedTotal);
+    }
+
+    [Theory]
+    [InlineData("analysis failed: \U0001F52C ")] // a character outside the BMP: two UTF-16 units, one SQLite character
+    [InlineData("analysis failed: it's 100% _down_ ")] // a quote, and LIKE's wildcards, which must match only themselves
+    public void GetStatistics_ReasonPrefixWithQuotesWildcardsOrNonBmpCharacters_CountsExactlyTheRowsStartingWithIt(string prefix)
+    {
+        // OutboxOptions.ReanalysisReasonPrefixes becomes SQL at open: each prefix must match as written. Until 2026-11-24
+        // (review) its length was counted in UTF-16 units while SQLite's substr counts characters, so a prefix with a
+        // character outside the BMP matched no row, and the rows awaiting re-analysis were counted as none.
+        static OutboxMessage WithReason(string id, string reason) => new()
+        {
+            Kind = OutboxKind.Detection,
+            Topic = Topics.Root + "/events",
+            Payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+            {
+                ["schema"] = "xrf.measurement-event/1",
+                ["measurement_id"] = id,
+                ["outcome"] = "failed",
+                ["reason"] = reason,
+            }, RelaxedJson),
+        };
+
+        using var outbox = Open(o => o.ReanalysisReasonPrefixes = [prefix]);
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-1", new byte[3]), WithReason("F-1", prefix + "model missing"));
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-2", new byte[3]), WithReason("F-2", prefix));
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("O-1", new byte[3]), WithReason("O-1", "analysis failed: its 100x -down- other"));
+        outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("O-2", new byte[3]), WithReason("O-2", "analysis failed: "));
+
+        Assert.Equal(2, outbox.GetStatistics().AwaitingReanalysis); // F-1, F-2
     }
 
     [Fact]
@@ -550,6 +643,48 @@ public sealed class IncompleteMeasurementTests : IDisposable
         Assert.Equal(5, reopened.TryGetSpectrum("P-2")!.Length);
         Assert.Null(reopened.TryGetSpectrum("M-1"));
         Assert.Equal(["P-1", "P-2", "F-1"], StoredResults().Select(r => r.Id));
+    }
+
+    [Fact]
+    public void Open_DamagedFile_PersistentCountersCarriedIntoTheNewOutbox()
+    {
+        // pruned_unanalysed_total and evicted_total count what was lost, ever ("persistent"). Until 2026-11-24 (review) a
+        // damaged file moved aside at start took them with it: the fleet saw both drop to 0 with the recovery, as if the
+        // maps pruned before their analysis and the evicted rows had never been. They are read like the salvaged rows.
+        const string NoModel = "analysis failed: no model loaded: ";
+        static OutboxMessage NoModelEvent(string id) => new()
+        {
+            Kind = OutboxKind.Detection,
+            Topic = Topics.Root + "/events",
+            Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.measurement-event/1\",\"measurement_id\":\"{id}\",\"outcome\":\"failed\",\"reason\":\"{NoModel}none\"}}"),
+        };
+
+        void Configure(OutboxOptions o)
+        {
+            o.ResultRetention = 2;
+            o.ReanalysisReasonPrefixes = [NoModel];
+            o.MaxBytes = 1000;
+        }
+
+        long pruned, evicted;
+        using (var outbox = Open(Configure))
+        {
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-1", new byte[3]), NoModelEvent("F-1"));
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-2", new byte[3]), NoModelEvent("F-2"));
+            Completed(outbox, "M-1"); // F-1 pruned unanalysed
+            outbox.Enqueue(Chunk(new string('a', 900))); // past MaxBytes: the oldest queued rows evicted (EvictOldest)
+            var statistics = outbox.GetStatistics();
+            (pruned, evicted) = (statistics.PrunedUnanalysedTotal, statistics.EvictedTotal);
+        }
+
+        Assert.Equal(1, pruned);
+        Assert.True(evicted > 0, "the 900-byte chunk evicted nothing: the test no longer exercises evicted_total");
+        OutboxDamage.DamageOutboxTable(DbPath);
+
+        using var reopened = Open(Configure);
+        Assert.NotNull(reopened.RecoveredFromCorruption);
+        Assert.Equal(pruned, reopened.GetStatistics().PrunedUnanalysedTotal);
+        Assert.Equal(evicted, reopened.GetStatistics().EvictedTotal);
     }
 
     private static string? Status(MqttInboundMessage reply) => JsonDocument.Parse(reply.Payload).RootElement.GetProperty("status").GetString();

@@ -53,6 +53,8 @@ public sealed class OutboxOptions
     /// service: "analysis failed: no model loaded: ", "analysis failed: ONNX Runtime "): what
     /// <see cref="OutboxStatistics.AwaitingReanalysis"/>, <see cref="OutboxStatistics.PrunedUnanalysedTotal"/> and log
     /// 7048 count. Null (the default): every incomplete measurement stored with its spectrum, aborted ones included.
+    /// Each prefix matches literally (quotes, <c>%</c> and <c>_</c> included) and by characters, so one holding a
+    /// character outside the BMP works too (since 2026-11-24, review: such a prefix matched no row).
     /// </summary>
     public IReadOnlyList<string>? ReanalysisReasonPrefixes { get; set; }
 }

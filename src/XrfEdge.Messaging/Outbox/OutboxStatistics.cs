@@ -19,7 +19,8 @@ public sealed record OutboxStatistics(long Depth, long Bytes, TimeSpan OldestAge
 
     /// <summary>
     /// Such rows pruned by the stored results' bounds before their analysis (log 7048), since the database was created
-    /// (persistent, like <see cref="EvictedTotal"/>; a file moved aside at start takes its count with it). Since 2026-11-24.
+    /// (persistent, like <see cref="EvictedTotal"/>; both are carried over from a damaged file moved aside at start when its
+    /// counters still read, since 2026-11-24, review: until then the recovery reset them to 0). Since 2026-11-24.
     /// </summary>
     public long PrunedUnanalysedTotal { get; init; }
 }

@@ -101,7 +101,10 @@ public sealed class SqliteOutbox : IDisposable
     /// The SQL test of a results row awaiting re-analysis: an event with its spectrum whose <c>reason</c> starts with one
     /// of <paramref name="reasonPrefixes"/> (<see cref="OutboxOptions.ReanalysisReasonPrefixes"/>), or any event with its
     /// spectrum when null. <c>json_valid</c> first: <c>json_extract</c> fails the statement on damaged JSON, and this
-    /// test runs inside every store's prune.
+    /// test runs inside every store's prune. A prefix is an SQL string literal (quotes doubled) compared with
+    /// <c>substr</c>, so <c>%</c> and <c>_</c> match only themselves; its length is in characters (Unicode scalar values),
+    /// as <c>substr</c> counts them: until 2026-11-24 (review) it was in UTF-16 units, and a prefix holding a character
+    /// outside the BMP matched no row.
     /// </summary>
     private static string AwaitingReanalysisSql(IReadOnlyList<string>? reasonPrefixes)
     {
@@ -114,7 +117,7 @@ public sealed class SqliteOutbox : IDisposable
         var reason = "(CASE WHEN json_valid(CAST(detection AS TEXT)) THEN json_extract(CAST(detection AS TEXT), '$.reason') END)";
         var any = reasonPrefixes.Count == 0
             ? "0"
-            : string.Join(" OR ", reasonPrefixes.Select(p => string.Create(CultureInfo.InvariantCulture, $"substr({reason}, 1, {p.Length}) = '{p.Replace("'", "''", StringComparison.Ordinal)}'")));
+            : string.Join(" OR ", reasonPrefixes.Select(p => string.Create(CultureInfo.InvariantCulture, $"substr({reason}, 1, {p.EnumerateRunes().Count()}) = '{p.Replace("'", "''", StringComparison.Ordinal)}'")));
         return $"({row} AND COALESCE({any}, 0))";
     }
 
@@ -186,7 +189,8 @@ public sealed class SqliteOutbox : IDisposable
     /// Raised when rows left the queue (delivered, expired, dead-lettered) and the queued bytes are then within the share
     /// a re-analysis may fill (3/4 of <see cref="OutboxOptions.MaxBytes"/>, see <see cref="MakeRoom"/>): a re-analysis
     /// refused for want of room may be stored now. Raised after the outbox's lock is released, on the thread that
-    /// removed the rows (the drainer's); a handler must return at once and not throw. Since 2026-11-24.
+    /// removed the rows (the drainer's); a handler must return at once. One that throws is logged (7059) and does not
+    /// reach the caller, which sees its removal done (since 2026-11-24, review). Since 2026-11-24.
     /// </summary>
     public event EventHandler? ReanalysisRoomMade;
 
@@ -883,10 +887,33 @@ public sealed class SqliteOutbox : IDisposable
     /// <summary>The bytes of queue a re-analysis may fill: 3/4 of <see cref="OutboxOptions.MaxBytes"/> (<see cref="MakeRoom"/>).</summary>
     private long ReanalysisShareBytes => _options.MaxBytes / 4 * 3;
 
+    /// <summary>
+    /// Raises <see cref="ReanalysisRoomMade"/> after the rows' removal committed, each handler on its own: one that throws
+    /// is logged (7059) and the others still run. The caller (the drainer) must see its delete, refusal or purge as done:
+    /// until 2026-11-24 (review) a handler's exception left Delete or RecordRefusal as if they had failed, so the drainer
+    /// backed off a committed delete (7031) or took a dead-lettered row for a refusal not recorded.
+    /// </summary>
     private void RaiseReanalysisRoomMade()
     {
         Interlocked.Increment(ref _reanalysisRoomMade);
-        ReanalysisRoomMade?.Invoke(this, EventArgs.Empty);
+        if (ReanalysisRoomMade is not { } handlers)
+        {
+            return;
+        }
+
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler>())
+        {
+            try
+            {
+                handler(this, EventArgs.Empty);
+            }
+#pragma warning disable CA1031 // A subscriber's bug must not turn a committed removal into a failure its caller retries.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.ReanalysisRoomMadeHandlerFailed(_logger, _options.DatabasePath, ex);
+            }
+        }
     }
 
     /// <summary>
@@ -1085,7 +1112,35 @@ public sealed class SqliteOutbox : IDisposable
         }
     }
 
-    /// <summary>Current figures for <c>health</c>.</summary>
+    /// <summary>
+    /// The rows queued for publishing (<see cref="OutboxStatistics.Depth"/>) and nothing else: for callers that poll it
+    /// (a stop waiting for the queue to drain, the systemd status line). <see cref="GetStatistics"/> also scans the stored
+    /// results (<see cref="OutboxStatistics.AwaitingReanalysis"/>) under the lock the drainer needs; since 2026-11-24
+    /// (review) the service's pending count no longer goes through it.
+    /// </summary>
+    public long Depth
+    {
+        get
+        {
+            lock (_gate)
+            {
+                try
+                {
+                    ObjectDisposedException.ThrowIf(_disposed, this);
+                    return Scalar("SELECT COUNT(*) FROM outbox");
+                }
+                catch (SqliteException ex) when (IsCorruption(ex))
+                {
+                    throw Corrupted(ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Current figures for <c>health</c>. Costs a scan of the stored results (<see cref="OutboxStatistics.AwaitingReanalysis"/>,
+    /// since 2026-11-24) under the outbox's lock: call it once per report, and <see cref="Depth"/> for the queue alone.
+    /// </summary>
     public OutboxStatistics GetStatistics()
     {
         lock (_gate)
@@ -1307,6 +1362,43 @@ public sealed class SqliteOutbox : IDisposable
 
         Log.OutboxRowsSalvaged(log, databasePath, salvaged, total);
         SalvageUnanalysed(damagedPath, target, databasePath, log);
+        SalvageCounters(damagedPath, target, databasePath, log);
+    }
+
+    /// <summary>
+    /// Carries the persistent counts of what was lost (<c>evicted_total</c>, <c>pruned_unanalysed_total</c>) from a
+    /// damaged file into the new outbox, when its counters table still reads: they count "ever", and until 2026-11-24
+    /// (review) a recovery reset both to 0, as if the evicted rows and the maps pruned before their analysis had never
+    /// been. <c>seq</c> is not taken: the recovery sets it from the clock (<see cref="Open"/>). Unreadable: 7058, and
+    /// they restart at 0 as before.
+    /// </summary>
+    private static void SalvageCounters(string damagedPath, SqliteConnection target, string databasePath, ILogger log)
+    {
+        try
+        {
+            using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = damagedPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            source.Open();
+            using var read = source.CreateCommand();
+            read.CommandText = "SELECT name, value FROM counters WHERE name IN ('evicted_total', 'pruned_unanalysed_total')";
+            using var write = target.CreateCommand();
+            write.CommandText = "UPDATE counters SET value = max(value, $value) WHERE name = $name";
+            var name = write.Parameters.Add("$name", SqliteType.Text);
+            var value = write.Parameters.Add("$value", SqliteType.Integer);
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                if (reader.GetValue(1) is long count && count > 0)
+                {
+                    name.Value = reader.GetString(0);
+                    value.Value = count;
+                    write.ExecuteNonQuery();
+                }
+            }
+        }
+        catch (SqliteException ex)
+        {
+            Log.OutboxCountersNotSalvaged(log, databasePath, ex.Message);
+        }
     }
 
     /// <summary>

@@ -272,10 +272,12 @@ public sealed class DetectionPublisher : IAsyncDisposable
             _transport.LastDisconnectCode,
             _transport.NegotiatedProtocol == MqttProtocolVersion.V311 ? "3.1.1" : "5",
             _transport.LastConnectRefusal);
-        var payload = StatusPayloads.BuildHealth(health, _outbox.GetStatistics(), mqtt, _model(), _time.GetUtcNow());
+        // Once per period for both reports: it scans the stored results (awaiting_reanalysis, since 2026-11-24).
+        var outbox = _outbox.GetStatistics();
+        var payload = StatusPayloads.BuildHealth(health, outbox, mqtt, _model(), _time.GetUtcNow());
         // QoS 0: health is "latest value", never backlogged (reference §1.4); a dropped one is replaced a period later.
         await PublishDirectAsync(new MqttOutboundMessage { Topic = _topics.Health, Payload = payload, Qos = 0, Retain = true, ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
-        _sparkplug?.ReportHealth(health, _outbox.GetStatistics());
+        _sparkplug?.ReportHealth(health, outbox);
     }
 
     /// <summary>Starts the transport (if needed), subscriptions and the background loops.</summary>

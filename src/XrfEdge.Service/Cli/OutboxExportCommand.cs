@@ -291,6 +291,10 @@ internal static class OutboxExportCommand
             }
             else
             {
+                // The key is this export's finding, which the caller reads: one the spectrum carried (replayed from an
+                // exported line whose calibration was corrected, the key left in) is a stale claim. Until 2026-11-24
+                // (review) it was kept, and the spectrum counted as outside the limits.
+                merged.Remove(CalibrationProblemKey); // spectrum.Metadata is merged
                 return new LabelledSpectrum(spectrum);
             }
         }

@@ -13,13 +13,20 @@ public static class OutboxDamage
     /// drops its page cache (a WAL reader keeps it otherwise) and reads the damaged page on its next statement.
     /// </summary>
     /// <param name="databasePath">The outbox file.</param>
-    public static void DamageOutboxTable(string databasePath)
+    public static void DamageOutboxTable(string databasePath) => DamageTable(databasePath, "outbox");
+
+    /// <summary>As <see cref="DamageOutboxTable"/>, for the root page of <paramref name="table"/> (e.g. "results").</summary>
+    /// <param name="databasePath">The outbox file.</param>
+    /// <param name="table">The table whose root page is overwritten.</param>
+    public static void DamageTable(string databasePath, string table)
     {
         using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
         other.Open();
         using var command = other.CreateCommand();
-        command.CommandText = "SELECT rootpage FROM sqlite_master WHERE name = 'outbox'";
+        command.CommandText = "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = $table";
+        command.Parameters.AddWithValue("$table", table);
         var rootPage = (long)command.ExecuteScalar()!;
+        command.Parameters.Clear();
         command.CommandText = "PRAGMA page_size";
         var pageSize = (int)(long)command.ExecuteScalar()!;
         command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";

@@ -364,6 +364,33 @@ public sealed class OutboxExportCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Export_SpectrumCarryingACalibrationProblemKeyButAValidCalibration_NeitherMarkedNorCounted()
+    {
+        // calibration_problem is the export's own finding (since 2026-11-24). A spectrum can carry the key in its own
+        // metadata (replayed from an exported line whose calibration was corrected by hand, the key left in). Until
+        // 2026-11-24 (review) export took the key for its finding: it counted that spectrum "with a calibration outside
+        // the limits" and left the stale claim in the record; the row's own facts win over the spectrum's keys.
+        await StoreMixedAsync();
+        var carried = Measured("K1", 5) with { Metadata = new Dictionary<string, string> { ["calibration_problem"] = "gain 5 keV/channel is outside 0.0002-2" } };
+        Assert.Null(carried.Calibration.Validate(carried.Counts.Length)); // the premise: the limits take this calibration
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = DbPath }))
+        {
+            string json = $$$"""{"schema":"xrf.measurement-event/1","measurement_id":"K1","device":"{{{Device}}}","outcome":"failed","reason":"{{{NoModel}}}","acquired":{"start":"2026-03-01T11:00:00.000Z","end":"2026-03-01T11:00:10.000Z"}}""";
+            outbox.EnqueueIncompleteMeasurement(
+                new MeasurementRecord("K1", SpectrumPayload.Encode("K1", Device, carried, _clock.GetUtcNow())),
+                new OutboxMessage { Kind = OutboxKind.Detection, Topic = "xrf/v1/default/XRF-TEST-1/events", Payload = System.Text.Encoding.UTF8.GetBytes(json), Qos = 1 });
+        }
+
+        var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("wrote 6 spectra, skipped 0", error, StringComparison.Ordinal);
+        var read = SpectrumJsonl.ReadFile(OutPath).ToList();
+        Assert.All(read, r => Assert.NotNull(r.Spectrum));
+        Assert.DoesNotContain("calibration_problem", read[^1].Spectrum!.Spectrum.Metadata.Keys);
+    }
+
+    [Fact]
     public async Task Export_WhileTheServiceHoldsTheOutboxOpenForWriting_ExportsAndTheWriterGoesOn()
     {
         await using var publisher = Publisher(); // holds outbox.db.lock, as the running service does

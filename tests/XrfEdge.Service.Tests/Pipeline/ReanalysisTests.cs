@@ -277,6 +277,29 @@ public sealed class ReanalysisTests : IDisposable
     }
 
     [Fact]
+    public void PendingCount_ReadsTheQueueOnly_NotTheResultsTableThatHealthScans()
+    {
+        // PendingCount is polled every 20 ms while a stop drains the queue, and by the systemd STATUS line. It was
+        // GetStatistics().Depth, and since 2026-11-24 GetStatistics also counts the rows awaiting re-analysis by a scan of
+        // the whole results table (the get_spectrum archive, up to Outbox:ResultRetention rows) under the outbox's lock,
+        // which the drainer needs for each delete: 50-250 ms a call for 10,000-50,000 stored results on the development
+        // VM (review, 2026-11-24). Damage under the results table is the probe that PendingCount no longer reads it.
+        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
+        {
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = Root + "/events", Payload = new byte[10], Qos = 1 });
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = Root + "/events", Payload = new byte[10], Qos = 1 });
+            StoreWithoutModel(outbox, "M-STORED-1", FakeSpectrumSource.Spectrum("M-STORED-1"), presetSeconds: "1"); // its event queued too
+        }
+
+        using var host = Build(new MqttComponents(new FakeComponents { Analyzer = new FakeAnalyzer("Fe") }), new MemoryLogProvider());
+        var publisher = host.Services.GetRequiredService<IResultPublisher>(); // opens the outbox; the host is not started
+        OutboxDamage.DamageTable(OutboxPath, "results");
+
+        Assert.Equal(3, publisher.PendingCount);
+        Assert.Null(publisher.StorageDamage);
+    }
+
+    [Fact]
     public async Task PassFailsWithAnUnexpectedError_LoggedAndTheInstrumentKeepsMeasuring()
     {
         // An exception leaving a BackgroundService stops the host: a chore like this must never take the instrument down.
