@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Publishing;
 using XrfEdge.Messaging.Tests.Support;
@@ -106,6 +107,12 @@ public sealed class DrainerTests : IDisposable
     /// <summary>Takes the database's write lock until disposed: every outbox write fails with SQLITE_BUSY after its busy timeout.</summary>
     private SqliteConnection LockForWriting() => OutboxFile.LockForWriting(DbPath);
 
+    /// <summary>A drainer of detections, one in flight, each row sent as stored.</summary>
+    private static OutboxDrainer DetectionDrainer(IMqttTransport transport, SqliteOutbox outbox, ILogger log, TimeProvider time) =>
+        new(transport, outbox, [OutboxKind.Detection], window: 1,
+            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
+            canSend: null, log, time);
+
     /// <summary>An outbox whose writes give up after 1 s (OutboxOptions.BusyTimeout's lowest value) when locked.</summary>
     private SqliteOutbox QuickBusyOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, BusyTimeout = TimeSpan.FromSeconds(1) });
 
@@ -194,15 +201,7 @@ public sealed class DrainerTests : IDisposable
         var fillers = FillUntilFull(outbox, refused.RowId);
         var log = new MemoryLoggerFactory();
         await using var transport = new MosquittoTransport(Program.ChildTransport(broker.Port, "drain-full"));
-        var drainer = new OutboxDrainer(
-            transport,
-            outbox,
-            [OutboxKind.Detection],
-            window: 1,
-            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
-            canSend: null,
-            log,
-            TimeProvider.System);
+        var drainer = DetectionDrainer(transport, outbox, log, TimeProvider.System);
         transport.Start();
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
@@ -259,15 +258,7 @@ public sealed class DrainerTests : IDisposable
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
         var log = new MemoryLoggerFactory();
         await using var transport = new MosquittoTransport(Program.ChildTransport(broker.Port, "drain-backoff"));
-        var drainer = new OutboxDrainer(
-            transport,
-            outbox,
-            [OutboxKind.Detection],
-            window: 1,
-            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
-            canSend: null,
-            log,
-            clock);
+        var drainer = DetectionDrainer(transport, outbox, log, clock);
         transport.Start();
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
@@ -347,15 +338,7 @@ public sealed class DrainerTests : IDisposable
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
         var log = new MemoryLoggerFactory();
         await using var transport = new MosquittoTransport(Program.ChildTransport(broker.Port, "drain-delete"));
-        var drainer = new OutboxDrainer(
-            transport,
-            outbox,
-            [OutboxKind.Detection],
-            window: 1,
-            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
-            canSend: null,
-            log,
-            clock);
+        var drainer = DetectionDrainer(transport, outbox, log, clock);
         var locker = LockForWriting();
         transport.Start();
         using var stop = new CancellationTokenSource();
@@ -487,15 +470,7 @@ public sealed class DrainerTests : IDisposable
         });
         using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath });
         await using var transport = new MosquittoTransport(Program.ChildTransport(proxy.Port, "drain-cut"));
-        var drainer = new OutboxDrainer(
-            transport,
-            outbox,
-            [OutboxKind.Detection],
-            window: 1,
-            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
-            canSend: null,
-            new MemoryLoggerFactory(),
-            TimeProvider.System);
+        var drainer = DetectionDrainer(transport, outbox, new MemoryLoggerFactory(), TimeProvider.System);
         transport.Start();
         await transport.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         mute.SetResult();
