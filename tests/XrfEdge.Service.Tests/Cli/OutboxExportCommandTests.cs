@@ -334,14 +334,7 @@ public sealed class OutboxExportCommandTests : IDisposable
         var refused = Measured("X1", 5) with { Calibration = new XrfEdge.Spectra.Calibration.EnergyCalibration(0.25, 5, 0) };
         var limits = refused.Calibration.Validate(refused.Counts.Length);
         Assert.NotNull(limits); // the premise: the limits refuse it
-        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = DbPath }))
-        {
-            // Written directly, as an older release left it.
-            string json = $$$"""{"schema":"xrf.measurement-event/1","measurement_id":"X1","device":"{{{Device}}}","outcome":"failed","reason":"{{{NoModel}}}","acquired":{"start":"2026-03-01T11:00:00.000Z","end":"2026-03-01T11:00:10.000Z"}}""";
-            outbox.EnqueueIncompleteMeasurement(
-                new MeasurementRecord("X1", SpectrumPayload.Encode("X1", Device, refused, _clock.GetUtcNow())),
-                new OutboxMessage { Kind = OutboxKind.Detection, Topic = "xrf/v1/default/XRF-TEST-1/events", Payload = System.Text.Encoding.UTF8.GetBytes(json), Qos = 1 });
-        }
+        StoreFailedWithoutAModel(refused); // written directly, as an older release left it
 
         var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
 
@@ -373,13 +366,7 @@ public sealed class OutboxExportCommandTests : IDisposable
         await StoreMixedAsync();
         var carried = Measured("K1", 5) with { Metadata = new Dictionary<string, string> { ["calibration_problem"] = "gain 5 keV/channel is outside 0.0002-2" } };
         Assert.Null(carried.Calibration.Validate(carried.Counts.Length)); // the premise: the limits take this calibration
-        using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = DbPath }))
-        {
-            string json = $$$"""{"schema":"xrf.measurement-event/1","measurement_id":"K1","device":"{{{Device}}}","outcome":"failed","reason":"{{{NoModel}}}","acquired":{"start":"2026-03-01T11:00:00.000Z","end":"2026-03-01T11:00:10.000Z"}}""";
-            outbox.EnqueueIncompleteMeasurement(
-                new MeasurementRecord("K1", SpectrumPayload.Encode("K1", Device, carried, _clock.GetUtcNow())),
-                new OutboxMessage { Kind = OutboxKind.Detection, Topic = "xrf/v1/default/XRF-TEST-1/events", Payload = System.Text.Encoding.UTF8.GetBytes(json), Qos = 1 });
-        }
+        StoreFailedWithoutAModel(carried);
 
         var (exit, _, error) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
 
@@ -538,5 +525,16 @@ public sealed class OutboxExportCommandTests : IDisposable
         Assert.Contains($"interrupted; '{OutPath}' was not written", error.ToString(), StringComparison.Ordinal);
         Assert.Equal("earlier export\n", File.ReadAllText(OutPath));
         Assert.Empty(Directory.GetFiles(_folder, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    /// <summary>Stores <paramref name="spectrum"/> as a measurement that failed for want of a model, straight into the outbox file.</summary>
+    private void StoreFailedWithoutAModel(RawSpectrum spectrum)
+    {
+        using var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = DbPath });
+        var id = spectrum.Id;
+        string json = $$$"""{"schema":"xrf.measurement-event/1","measurement_id":"{{{id}}}","device":"{{{Device}}}","outcome":"failed","reason":"{{{NoModel}}}","acquired":{"start":"2026-03-01T11:00:00.000Z","end":"2026-03-01T11:00:10.000Z"}}""";
+        outbox.EnqueueIncompleteMeasurement(
+            new MeasurementRecord(id, SpectrumPayload.Encode(id, Device, spectrum, _clock.GetUtcNow())),
+            new OutboxMessage { Kind = OutboxKind.Detection, Topic = "xrf/v1/default/XRF-TEST-1/events", Payload = System.Text.Encoding.UTF8.GetBytes(json), Qos = 1 });
     }
 }
