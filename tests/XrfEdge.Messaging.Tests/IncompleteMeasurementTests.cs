@@ -605,6 +605,54 @@ public sealed class IncompleteMeasurementTests : IDisposable
     }
 
     [Fact]
+    public void GetStatistics_PrefixesChangedBetweenRunsOrFileWithoutIndex_CountsForTheCurrentPrefixes()
+    {
+        // Since 2026-11-24 (review) the count comes from a partial index built for the prefixes given at open: a file
+        // written by an earlier release has none, and a run with other prefixes finds one for the old test. Both must
+        // count for the options of this run. The reasons are the service's two (OutboxOptions.ReanalysisReasonPrefixes).
+        const string NoModel = "analysis failed: no model loaded: ";
+        const string Onnx = "analysis failed: ONNX Runtime ";
+        static OutboxMessage WithReason(string id, string reason) => new()
+        {
+            Kind = OutboxKind.Detection,
+            Topic = Topics.Root + "/events",
+            Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.measurement-event/1\",\"measurement_id\":\"{id}\",\"outcome\":\"failed\",\"reason\":\"{reason}\"}}"),
+        };
+
+        using (var outbox = Open(o => o.ReanalysisReasonPrefixes = [NoModel]))
+        {
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-1", new byte[3]), WithReason("F-1", NoModel + "none"));
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-2", new byte[3]), WithReason("F-2", Onnx + "error 6"));
+            Assert.Equal(1, outbox.GetStatistics().AwaitingReanalysis); // F-1
+        }
+
+        using (var outbox = Open(o => o.ReanalysisReasonPrefixes = [NoModel, Onnx]))
+        {
+            Assert.Equal(2, outbox.GetStatistics().AwaitingReanalysis); // F-1, F-2
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var drop = connection.CreateCommand();
+            drop.CommandText = $"DROP INDEX {SqliteOutbox.AwaitingReanalysisIndex}"; // as a file from before 2026-11-24
+            drop.ExecuteNonQuery();
+        }
+
+        Assert.False(SqliteOutbox.Inspect(DbPath).Statistics!.AwaitingReanalysisCounted); // read-only: builds nothing
+        using (var outbox = Open(o => o.ReanalysisReasonPrefixes = [Onnx]))
+        {
+            Assert.Equal(1, outbox.GetStatistics().AwaitingReanalysis); // F-2
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-3", new byte[3]), WithReason("F-3", Onnx + "error 1"));
+            Assert.Equal(2, outbox.GetStatistics().AwaitingReanalysis); // F-2, F-3
+        }
+
+        var inspected = SqliteOutbox.Inspect(DbPath).Statistics!;
+        Assert.True(inspected.AwaitingReanalysisCounted);
+        Assert.Equal(2, inspected.AwaitingReanalysis); // with the last run's prefixes, from the file's index
+    }
+
+    [Fact]
     public void Open_DamagedFile_RowsAwaitingReanalysisSalvagedWithTheirSpectra()
     {
         // A damaged outbox is moved aside at the next start and its queued rows salvaged (docs/mqtt.md "Integrity check

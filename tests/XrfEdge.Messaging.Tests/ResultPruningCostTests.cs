@@ -71,4 +71,52 @@ public sealed class ResultPruningCostTests : IDisposable
         Assert.Equal(StoredRows - 1, reader.GetInt64(0));
         Assert.Equal(2, reader.GetInt64(1)); // the oldest (rowid 1) went
     }
+
+    [Fact]
+    public void AwaitingReanalysisCount_ManyStoredResults_ReadFromThePartialIndexNotTheTable()
+    {
+        // Until 2026-11-24 (review) health's awaiting_reanalysis read every stored result, spectra inline, under the
+        // outbox's lock: 54-144 ms for 10,000 rows on the dev VM (docs/service.md). The prefix is the service's
+        // "no model" reason (ReanalysisWorker.ReasonPrefix).
+        IReadOnlyList<string> prefixes = ["analysis failed: no model loaded: "];
+        var path = Path.Combine(_directory, "outbox.db");
+        SqliteOutbox.Open(new OutboxOptions { DatabasePath = path, ReanalysisReasonPrefixes = prefixes }).Dispose();
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using (var fill = connection.CreateCommand())
+        {
+            // StoredRows detections (not awaiting anything) and 2 events whose reason starts with the prefix.
+            fill.CommandText = """
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
+                INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum)
+                SELECT 'M-' || i, i, 'msg-' || i, i, CAST('{"seq":' || i || '}' AS BLOB), zeroblob(2000) FROM n;
+                INSERT INTO results(measurement_id, seq, msg_id, created_utc, detection, spectrum) VALUES
+                  ('F-1', 0, 'f1', 0, CAST('{"schema":"xrf.measurement-event/1","reason":"analysis failed: no model loaded: x"}' AS BLOB), zeroblob(3)),
+                  ('F-2', 0, 'f2', 0, CAST('{"schema":"xrf.measurement-event/1","reason":"analysis failed: no model loaded: y"}' AS BLOB), zeroblob(3));
+                """;
+            fill.Parameters.AddWithValue("$rows", StoredRows);
+            fill.ExecuteNonQuery();
+        }
+
+        using (var plan = connection.CreateCommand())
+        {
+            plan.CommandText = "EXPLAIN QUERY PLAN " + SqliteOutbox.AwaitingReanalysisCountSql(prefixes);
+            using var reader = plan.ExecuteReader();
+            Assert.True(reader.Read());
+            Assert.Contains($"USING INDEX {SqliteOutbox.AwaitingReanalysisIndex}", reader.GetString(3), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(raw.SQLITE_OK, raw.sqlite3_prepare_v2(connection.Handle, SqliteOutbox.AwaitingReanalysisCountSql(prefixes), out sqlite3_stmt statement));
+        try
+        {
+            Assert.Equal(raw.SQLITE_ROW, raw.sqlite3_step(statement));
+            Assert.Equal(2, raw.sqlite3_column_int64(statement, 0)); // F-1, F-2
+            int steps = raw.sqlite3_stmt_status(statement, raw.SQLITE_STMTSTATUS_VM_STEP, 0);
+            Assert.True(steps < MaximumVmSteps, $"counting 2 awaiting rows among {StoredRows} took {steps} VM steps: it reads the table");
+        }
+        finally
+        {
+            raw.sqlite3_finalize(statement);
+        }
+    }
 }

@@ -23,4 +23,10 @@ public sealed record OutboxStatistics(long Depth, long Bytes, TimeSpan OldestAge
     /// counters still read, since 2026-11-24, review: until then the recovery reset them to 0). Since 2026-11-24.
     /// </summary>
     public long PrunedUnanalysedTotal { get; init; }
+
+    /// <summary>
+    /// False when <see cref="AwaitingReanalysis"/> could not be counted (0): <see cref="SqliteOutbox.Inspect"/> of a file
+    /// that no release since 2026-11-24 has opened, which holds no index of the service's re-analysis test.
+    /// </summary>
+    public bool AwaitingReanalysisCounted { get; init; } = true;
 }

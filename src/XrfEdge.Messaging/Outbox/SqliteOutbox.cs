@@ -121,6 +121,68 @@ public sealed class SqliteOutbox : IDisposable
         return $"({row} AND COALESCE({any}, 0))";
     }
 
+    /// <summary>The partial index over the rows awaiting re-analysis (<see cref="AwaitingReanalysisIndexSql"/>).</summary>
+    internal const string AwaitingReanalysisIndex = "results_awaiting_reanalysis";
+
+    /// <summary>How the index's statement starts, before its WHERE (SQLite keeps it without IF NOT EXISTS in sqlite_master).</summary>
+    private const string AwaitingReanalysisIndexStart = "CREATE INDEX " + AwaitingReanalysisIndex + " ON results(seq) WHERE ";
+
+    /// <summary>
+    /// A partial index holding exactly the rows <see cref="AwaitingReanalysisSql"/> selects, so that
+    /// <see cref="GetStatistics"/> counts them from the index instead of reading every stored result (spectra included)
+    /// under the lock: SQLite uses a partial index only for a query whose WHERE implies the index's, hence the count
+    /// repeats the same text. Since 2026-11-24 (review). Why an index rather than a counter kept by each store: SQLite
+    /// keeps it in the transaction that adds, replaces or prunes a row (exact after a crash, no code path to forget), a
+    /// salvaged file gets it at open, and options changed between runs rebuild it (<see cref="EnsureAwaitingReanalysisIndex"/>).
+    /// </summary>
+    internal static string AwaitingReanalysisIndexSql(IReadOnlyList<string>? reasonPrefixes) =>
+        AwaitingReanalysisIndexStart + AwaitingReanalysisSql(reasonPrefixes);
+
+    /// <summary>
+    /// Creates the partial index of the rows awaiting re-analysis for these options, or rebuilds it when the file holds
+    /// one for other prefixes (an earlier run with other <see cref="OutboxOptions.ReanalysisReasonPrefixes"/>): a read
+    /// of the results table once, at open, instead of at each health report. Files from before 2026-11-24 get it here too.
+    /// </summary>
+    /// <summary>
+    /// <see cref="OutboxStatistics.AwaitingReanalysis"/> for <see cref="Inspect"/>, which does not know the service's
+    /// <see cref="OutboxOptions.ReanalysisReasonPrefixes"/>: counted with the WHERE of the index the service made at its
+    /// last open (the test it counts with), from the index alone; not counted in a file without one. The text is the
+    /// file's own, run on the read-only connection; SQLite parsed it as one index expression when it read the schema.
+    /// </summary>
+    private static OutboxStatistics InspectAwaitingReanalysis(SqliteConnection connection, OutboxStatistics statistics)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '{AwaitingReanalysisIndex}'";
+        if (command.ExecuteScalar() is not string sql || !sql.StartsWith(AwaitingReanalysisIndexStart, StringComparison.Ordinal))
+        {
+            return statistics with { AwaitingReanalysisCounted = false };
+        }
+
+        command.CommandText = $"SELECT COUNT(*) FROM results WHERE {sql[AwaitingReanalysisIndexStart.Length..]}";
+        return statistics with { AwaitingReanalysis = command.ExecuteScalar() is long count ? count : 0 };
+    }
+
+    /// <summary>
+    /// The count of <see cref="OutboxStatistics.AwaitingReanalysis"/>: its WHERE is the index's, verbatim, so SQLite
+    /// answers it from <see cref="AwaitingReanalysisIndex"/> (ResultPruningCostTests pins the plan).
+    /// </summary>
+    internal static string AwaitingReanalysisCountSql(IReadOnlyList<string>? reasonPrefixes) =>
+        "SELECT COUNT(*) FROM results WHERE " + AwaitingReanalysisSql(reasonPrefixes);
+
+    private static void EnsureAwaitingReanalysisIndex(SqliteConnection connection, IReadOnlyList<string>? reasonPrefixes)
+    {
+        var wanted = AwaitingReanalysisIndexSql(reasonPrefixes);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '{AwaitingReanalysisIndex}'";
+        if (string.Equals(command.ExecuteScalar() as string, wanted, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        command.CommandText = $"BEGIN IMMEDIATE; DROP INDEX IF EXISTS {AwaitingReanalysisIndex}; {wanted}; COMMIT;";
+        command.ExecuteNonQuery();
+    }
+
     private readonly OutboxOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -145,6 +207,7 @@ public sealed class SqliteOutbox : IDisposable
     // AwaitingReanalysisSql for these options, and the prune by count that counts such rows.
     private readonly string _awaitingReanalysis;
     private readonly string _pruneByCount;
+    private readonly string _countAwaitingReanalysis;
 
     private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
@@ -156,6 +219,7 @@ public sealed class SqliteOutbox : IDisposable
         RecoveredFromCorruption = recoveredFrom;
         _awaitingReanalysis = AwaitingReanalysisSql(options.ReanalysisReasonPrefixes);
         _pruneByCount = PruneByCountSql(_awaitingReanalysis);
+        _countAwaitingReanalysis = AwaitingReanalysisCountSql(options.ReanalysisReasonPrefixes);
         _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
         _resultBytes = Scalar(ResultBytesSql);
     }
@@ -430,8 +494,11 @@ public sealed class SqliteOutbox : IDisposable
                 Read("SELECT COUNT(*) FROM dead_letter"),
                 0,
                 Read("SELECT value FROM counters WHERE name = 'seq'"),
-                null);
-            return (statistics, integrity);
+                null)
+            {
+                PrunedUnanalysedTotal = Read("SELECT value FROM counters WHERE name = 'pruned_unanalysed_total'"),
+            };
+            return (InspectAwaitingReanalysis(connection, statistics), integrity);
         }
         catch (SqliteException ex) when (IsUnavailable(ex))
         {
@@ -1114,8 +1181,8 @@ public sealed class SqliteOutbox : IDisposable
 
     /// <summary>
     /// The rows queued for publishing (<see cref="OutboxStatistics.Depth"/>) and nothing else: for callers that poll it
-    /// (a stop waiting for the queue to drain, the systemd status line). <see cref="GetStatistics"/> also scans the stored
-    /// results (<see cref="OutboxStatistics.AwaitingReanalysis"/>) under the lock the drainer needs; since 2026-11-24
+    /// (a stop waiting for the queue to drain, the systemd status line). <see cref="GetStatistics"/> also counts the stored
+    /// results awaiting re-analysis (from an index since 2026-11-24, review; a scan of them all before); since 2026-11-24
     /// (review) the service's pending count no longer goes through it.
     /// </summary>
     public long Depth
@@ -1138,8 +1205,9 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     /// <summary>
-    /// Current figures for <c>health</c>. Costs a scan of the stored results (<see cref="OutboxStatistics.AwaitingReanalysis"/>,
-    /// since 2026-11-24) under the outbox's lock: call it once per report, and <see cref="Depth"/> for the queue alone.
+    /// Current figures for <c>health</c>, once per report (<see cref="Depth"/> for the queue alone).
+    /// <see cref="OutboxStatistics.AwaitingReanalysis"/> is counted from the partial index <see cref="AwaitingReanalysisIndex"/>
+    /// (its entries only); until 2026-11-24 (review) it read the whole results table, spectra included, under the lock.
     /// </summary>
     public OutboxStatistics GetStatistics()
     {
@@ -1161,7 +1229,7 @@ public sealed class SqliteOutbox : IDisposable
                     Scalar("SELECT value FROM counters WHERE name = 'seq'"),
                     RecoveredFromCorruption)
                 {
-                    AwaitingReanalysis = Scalar($"SELECT COUNT(*) FROM results WHERE {_awaitingReanalysis}"),
+                    AwaitingReanalysis = Scalar(_countAwaitingReanalysis),
                     PrunedUnanalysedTotal = Scalar("SELECT value FROM counters WHERE name = 'pruned_unanalysed_total'"),
                 };
             }
@@ -1307,6 +1375,7 @@ public sealed class SqliteOutbox : IDisposable
 
             command.CommandText = Schema;
             command.ExecuteNonQuery();
+            EnsureAwaitingReanalysisIndex(connection, options.ReanalysisReasonPrefixes);
             if (version < SchemaVersion)
             {
                 // Files from before the version stamp (0) hold exactly this schema.

@@ -272,7 +272,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
             _transport.LastDisconnectCode,
             _transport.NegotiatedProtocol == MqttProtocolVersion.V311 ? "3.1.1" : "5",
             _transport.LastConnectRefusal);
-        // Once per period for both reports: it scans the stored results (awaiting_reanalysis, since 2026-11-24).
+        // Once per period for both reports (awaiting_reanalysis read the whole results table until 2026-11-24, review).
         var outbox = _outbox.GetStatistics();
         var payload = StatusPayloads.BuildHealth(health, outbox, mqtt, _model(), _time.GetUtcNow());
         // QoS 0: health is "latest value", never backlogged (reference §1.4); a dropped one is replaced a period later.

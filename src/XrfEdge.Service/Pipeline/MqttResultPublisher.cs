@@ -116,8 +116,8 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
 
     public bool IsConnected => _transport.State == MqttConnectionState.Connected;
 
-    // The queue alone: polled every 20 ms by a stop's drain and by the systemd status; GetStatistics scans the stored
-    // results too (awaiting_reanalysis), under the lock the drainer needs (until 2026-11-24, review, at every poll).
+    // The queue alone: polled every 20 ms by a stop's drain and by the systemd status; GetStatistics also counts the
+    // rows awaiting re-analysis and more (until 2026-11-24, review, at every poll, when that count read the whole table).
     public long PendingCount => _outbox.Depth;
 
     public CancellationToken StorageDamaged => _outbox.Damaged;
