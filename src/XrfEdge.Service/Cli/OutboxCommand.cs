@@ -18,7 +18,7 @@ internal static class OutboxCommand
     {
         var db = new Option<FileInfo>("--db") { Description = "Outbox SQLite file (e.g. /var/lib/xrfedge/outbox.db)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
-        var command = new Command("outbox", "Show the MQTT outbox: queued rows, bytes, oldest age, evictions, dead letters, last seq, integrity; `export` writes its stored spectra as .jsonl. " +
+        var command = new Command("outbox", "Show the MQTT outbox: queued rows, bytes, oldest age, evictions, dead letters, last seq, rows awaiting re-analysis and those pruned before it, integrity; `export` writes its stored spectra as .jsonl. " +
             "Exit 0 intact; 2 missing or not an outbox; 3 integrity check failed; 4 could not be opened or read (a directory, no permission, another process's lock, an I/O error)")
         {
             db, json, OutboxExportCommand.Create(),
@@ -71,7 +71,7 @@ internal static class OutboxCommand
     {
         if (asJson)
         {
-            output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
             {
                 ["depth"] = stats.Depth,
                 ["bytes"] = stats.Bytes,
@@ -79,6 +79,8 @@ internal static class OutboxCommand
                 ["evicted_total"] = stats.EvictedTotal,
                 ["dead_lettered"] = stats.DeadLettered,
                 ["last_seq"] = stats.LastSeq,
+                ["awaiting_reanalysis"] = stats.AwaitingReanalysisCounted ? stats.AwaitingReanalysis : null,
+                ["pruned_unanalysed_total"] = stats.PrunedUnanalysedTotal,
                 ["integrity"] = integrity,
             }));
             return;
@@ -90,6 +92,10 @@ internal static class OutboxCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"evicted total  {stats.EvictedTotal}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dead letters   {stats.DeadLettered}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"last seq       {stats.LastSeq}"));
+        output.WriteLine(stats.AwaitingReanalysisCounted
+            ? string.Create(CultureInfo.InvariantCulture, $"awaiting reanalysis  {stats.AwaitingReanalysis}")
+            : "awaiting reanalysis  unknown (no release since 2026-11-24 has opened the file)");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pruned unanalysed    {stats.PrunedUnanalysedTotal}"));
         output.WriteLine($"integrity      {integrity}");
     }
 }

@@ -43,6 +43,61 @@ public sealed class OutboxCommandTests : IDisposable
     }
 
     [Fact]
+    public void Outbox_RowsAwaitingReanalysisAndPruned_ShownInTextAndJson()
+    {
+        // Until 2026-11-24 (review) the inspector showed neither health figure of the re-analysis backlog. The prefix is
+        // the service's "no model" reason (ReanalysisWorker.ReasonPrefix); retention 2 prunes F-1 at the third row.
+        const string NoModel = "analysis failed: no model loaded: ";
+        static OutboxMessage Failed(string id) => new()
+        {
+            Kind = OutboxKind.Detection,
+            Topic = "t",
+            Payload = System.Text.Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.measurement-event/1\",\"measurement_id\":\"{id}\",\"outcome\":\"failed\",\"reason\":\"{NoModel}none\"}}"),
+        };
+
+        using (var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath, ResultRetention = 2, ReanalysisReasonPrefixes = [NoModel] }))
+        {
+            foreach (var id in new[] { "F-1", "F-2", "F-3" })
+            {
+                outbox.EnqueueIncompleteMeasurement(new MeasurementRecord(id, new byte[3]), Failed(id));
+            }
+        }
+
+        var (exit, output, _) = Invoke("outbox", "--db", DbPath);
+        Assert.Equal(0, exit);
+        Assert.Contains("awaiting reanalysis  2", output, StringComparison.Ordinal); // F-2, F-3
+        Assert.Contains("pruned unanalysed    1", output, StringComparison.Ordinal); // F-1
+
+        (exit, output, _) = Invoke("outbox", "--db", DbPath, "--json");
+        Assert.Equal(0, exit);
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        Assert.Equal(2, json.RootElement.GetProperty("awaiting_reanalysis").GetInt64());
+        Assert.Equal(1, json.RootElement.GetProperty("pruned_unanalysed_total").GetInt64());
+    }
+
+    [Fact]
+    public void Outbox_FileWithoutTheReanalysisIndex_AwaitingShownAsUnknown()
+    {
+        // A file that no release since 2026-11-24 opened holds no index of the service's test (docs/service.md): the
+        // inspector, read-only and without the service's options, says so rather than print a count it cannot make.
+        WriteOutbox(1);
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP INDEX results_awaiting_reanalysis";
+            drop.ExecuteNonQuery();
+        }
+
+        var (exit, output, _) = Invoke("outbox", "--db", DbPath);
+        Assert.Equal(0, exit);
+        Assert.Contains("awaiting reanalysis  unknown", output, StringComparison.Ordinal);
+        (_, output, _) = Invoke("outbox", "--db", DbPath, "--json");
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, json.RootElement.GetProperty("awaiting_reanalysis").ValueKind);
+    }
+
+    [Fact]
     public void Outbox_DeadLetterPageDamaged_ExitsThreeNotTwo()
     {
         // docs/mqtt.md §5: exit 3 when the check fails, 2 only when the file is missing or not an outbox.
