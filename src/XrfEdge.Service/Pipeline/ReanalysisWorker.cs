@@ -58,8 +58,12 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
     private int _scanFailureStored;
 
     // 1: a pass stopped because the outbox refused its results (the queue past the 3/4 of Outbox:MaxMegabytes a
-    // re-analysis may fill, or a full disk): the next rows leaving the queue start another (RoomMade).
+    // re-analysis may fill, or a full disk): the next rows leaving the queue start another (RoomMade). Cleared as any
+    // pass starts (since 2026-11-24, review).
     private int _awaitingRoom;
+
+    /// <summary>Whether a refused pass waits for delivered rows to make room (<see cref="RoomMade"/>); for tests.</summary>
+    internal bool AwaitingRoom => Volatile.Read(ref _awaitingRoom) == 1;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -193,6 +197,11 @@ internal sealed class ReanalysisWorker(ModelSlot slot, IResultPublisher publishe
         // taken here goes back: a pass started by a working analysis (which took it) and failed leaves none, so a
         // spectrum ONNX Runtime always fails on starts no pass after every measurement.
         bool marked = Interlocked.Exchange(ref _runtimeFailureStored, 0) == 1;
+
+        // This pass reads the rows a refused one left, whatever started it: until 2026-11-24 (review) a pass started by
+        // something else kept the mark, and the next delivery started one more pass that found nothing. A refusal of
+        // this pass sets it again (below).
+        Volatile.Write(ref _awaitingRoom, 0);
         bool runtimeFailed = false;
         long roomMadeBefore = 0;
         try

@@ -277,6 +277,35 @@ public sealed class ReanalysisTests : IDisposable
     }
 
     [Fact]
+    public async Task PassRefusedForRoom_LaterPassRunsForAnotherReason_NoLongerAwaitsRoom()
+    {
+        // Review, 2026-11-24: the mark a refused pass leaves (the queue past its re-analysis share) stayed set when a later
+        // pass, started by something else (here a failure stored for want of a model while one is loaded), read the
+        // table, so the next delivery started one more pass that found nothing. Each pass now takes the mark as it starts.
+        var log = new MemoryLogProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Debug)); // 8080 is Debug
+        using var slot = new ModelSlot(() => new FakeAnalyzer("Fe"), () => "fake", loggers.CreateLogger<ModelSlot>());
+        Assert.True(slot.TryLoad());
+        var publisher = new MemoryResultPublisher
+        {
+            // What MqttResultPublisher throws when the outbox refuses a re-analysis for room (ReanalysisWorker's catch).
+            IncompleteReadFailure = new IOException("queue past 3/4 of the cap", new OutboxFullException("queue past 3/4 of the cap")),
+        };
+        using var worker = new ReanalysisWorker(slot, publisher, new LiveWorkGate(() => 0), new ServiceSettings(), loggers.CreateLogger<ReanalysisWorker>());
+        await worker.StartAsync(CancellationToken.None); // a model is loaded: the start-up pass runs, and is refused
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(StoppedEvent).Count == 1), "the start-up pass was not refused");
+        Assert.True(worker.AwaitingRoom);
+
+        publisher.IncompleteReadFailure = null;
+        var now = DateTimeOffset.UnixEpoch;
+        worker.Stored(new XrfEdge.Service.Pipeline.MeasurementResult("F-1", MeasurementMode.Triggered, now, now, FakeSpectrumSource.Spectrum("F-1"), null, MeasurementOutcome.Failed, ReanalysisWorker.ReasonPrefix + "none"));
+        Assert.True(await Wait.UntilAsync(() => log.WithEvent(NothingToDoEvent).Count == 1), "the pass the stored failure starts did not run");
+
+        Assert.False(worker.AwaitingRoom); // the next delivery starts no pass
+        await worker.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public void PendingCount_ReadsTheQueueOnly_NotTheResultsTableThatHealthScans()
     {
         // PendingCount is polled every 20 ms while a stop drains the queue, and by the systemd STATUS line. It was
