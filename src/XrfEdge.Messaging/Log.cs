@@ -150,6 +150,9 @@ internal static partial class Log
     [LoggerMessage(7058, LogLevel.Warning, "Outbox '{Path}' recovered from corruption: its persistent counts of lost rows (evicted_total, pruned_unanalysed_total) could not be read from the damaged file ({Problem}); they restart at 0")]
     public static partial void OutboxCountersNotSalvaged(ILogger logger, string path, string problem);
 
+    [LoggerMessage(7060, LogLevel.Warning, "Outbox '{Path}': the index of the rows awaiting re-analysis could not be built at open ({Problem}); health counts them by reading the stored results until the next open builds it")]
+    public static partial void AwaitingReanalysisIndexNotBuilt(ILogger logger, string path, string problem);
+
     [LoggerMessage(7051, LogLevel.Error, "Health period failed; trying again in {Seconds:F1} s")]
     public static partial void HealthPeriodFailed(ILogger logger, double seconds, Exception exception);
 

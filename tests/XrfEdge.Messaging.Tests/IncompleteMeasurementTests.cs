@@ -653,6 +653,40 @@ public sealed class IncompleteMeasurementTests : IDisposable
     }
 
     [Fact]
+    public void Open_FileFullWhenTheReanalysisIndexIsBuilt_OpensAndCountsWithoutIt()
+    {
+        // Since 2026-11-24 (review) open builds the index the awaiting count reads. In a file at its size limit
+        // (Outbox:MaxFileBytes, or a full card) the build fails with SQLITE_FULL; that must not keep the service, and its
+        // stored results, from starting: the count then reads the table as before, and 7060 says why.
+        const string NoModel = "analysis failed: no model loaded: ";
+        using (var outbox = Open(o => o.ReanalysisReasonPrefixes = [NoModel]))
+        {
+            outbox.EnqueueIncompleteMeasurement(new MeasurementRecord("F-1", new byte[3]), new OutboxMessage
+            {
+                Kind = OutboxKind.Detection,
+                Topic = Topics.Root + "/events",
+                Payload = Encoding.UTF8.GetBytes($"{{\"schema\":\"xrf.measurement-event/1\",\"measurement_id\":\"F-1\",\"outcome\":\"failed\",\"reason\":\"{NoModel}none\"}}"),
+            });
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var shrink = connection.CreateCommand();
+            // No index (a file from before 2026-11-24), no free page, everything in the main file: the build needs a new page.
+            shrink.CommandText = $"DROP INDEX {SqliteOutbox.AwaitingReanalysisIndex}; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);";
+            shrink.ExecuteNonQuery();
+        }
+
+        using var log = new MemoryLoggerFactory();
+        using var reopened = SqliteOutbox.Open(
+            new OutboxOptions { DatabasePath = DbPath, ReanalysisReasonPrefixes = [NoModel], MaxFileBytes = new FileInfo(DbPath).Length },
+            log.CreateLogger<SqliteOutbox>());
+        Assert.Equal(1, reopened.GetStatistics().AwaitingReanalysis); // F-1, by a read of the table
+        Assert.Equal(1, log.Count(7060));
+    }
+
+    [Fact]
     public void Open_DamagedFile_RowsAwaitingReanalysisSalvagedWithTheirSpectra()
     {
         // A damaged outbox is moved aside at the next start and its queued rows salvaged (docs/mqtt.md "Integrity check

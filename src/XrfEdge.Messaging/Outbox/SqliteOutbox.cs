@@ -139,11 +139,6 @@ public sealed class SqliteOutbox : IDisposable
         AwaitingReanalysisIndexStart + AwaitingReanalysisSql(reasonPrefixes);
 
     /// <summary>
-    /// Creates the partial index of the rows awaiting re-analysis for these options, or rebuilds it when the file holds
-    /// one for other prefixes (an earlier run with other <see cref="OutboxOptions.ReanalysisReasonPrefixes"/>): a read
-    /// of the results table once, at open, instead of at each health report. Files from before 2026-11-24 get it here too.
-    /// </summary>
-    /// <summary>
     /// <see cref="OutboxStatistics.AwaitingReanalysis"/> for <see cref="Inspect"/>, which does not know the service's
     /// <see cref="OutboxOptions.ReanalysisReasonPrefixes"/>: counted with the WHERE of the index the service made at its
     /// last open (the test it counts with), from the index alone; not counted in a file without one. The text is the
@@ -169,9 +164,18 @@ public sealed class SqliteOutbox : IDisposable
     internal static string AwaitingReanalysisCountSql(IReadOnlyList<string>? reasonPrefixes) =>
         "SELECT COUNT(*) FROM results WHERE " + AwaitingReanalysisSql(reasonPrefixes);
 
-    private static void EnsureAwaitingReanalysisIndex(SqliteConnection connection, IReadOnlyList<string>? reasonPrefixes)
+    /// <summary>
+    /// Creates the partial index of the rows awaiting re-analysis for these options, or rebuilds it when the file holds
+    /// one for other prefixes (an earlier run with other <see cref="OutboxOptions.ReanalysisReasonPrefixes"/>): a read
+    /// of the results table once, at open, instead of at each health report. Files from before 2026-11-24 get it here too.
+    /// A file that cannot take it (full: <see cref="OutboxOptions.MaxFileBytes"/> or the disk; busy) still opens, 7060:
+    /// the count then reads the table as before 2026-11-24 (the planner uses an index only for its own test), and the
+    /// next open tries again. Damage too (the file passed quick_check just before): the next statement that meets it
+    /// reports it as any other (<see cref="Damaged"/>), and the reopen moves the file aside and salvages it.
+    /// </summary>
+    private static void EnsureAwaitingReanalysisIndex(SqliteConnection connection, OutboxOptions options, ILogger log)
     {
-        var wanted = AwaitingReanalysisIndexSql(reasonPrefixes);
+        var wanted = AwaitingReanalysisIndexSql(options.ReanalysisReasonPrefixes);
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '{AwaitingReanalysisIndex}'";
         if (string.Equals(command.ExecuteScalar() as string, wanted, StringComparison.Ordinal))
@@ -180,7 +184,20 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         command.CommandText = $"BEGIN IMMEDIATE; DROP INDEX IF EXISTS {AwaitingReanalysisIndex}; {wanted}; COMMIT;";
-        command.ExecuteNonQuery();
+        try
+        {
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException ex)
+        {
+            if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
+            {
+                command.CommandText = "ROLLBACK";
+                command.ExecuteNonQuery();
+            }
+
+            Log.AwaitingReanalysisIndexNotBuilt(log, options.DatabasePath, ex.Message);
+        }
     }
 
     private readonly OutboxOptions _options;
@@ -385,6 +402,7 @@ public sealed class SqliteOutbox : IDisposable
             Log.OutboxFoundEmpty(log, options.DatabasePath);
         }
 
+        EnsureAwaitingReanalysisIndex(connection, options, log);
         var outbox = new SqliteOutbox(options, log, time, connection, instanceLock, recovered);
         if (recovered is not null)
         {
@@ -1375,7 +1393,6 @@ public sealed class SqliteOutbox : IDisposable
 
             command.CommandText = Schema;
             command.ExecuteNonQuery();
-            EnsureAwaitingReanalysisIndex(connection, options.ReanalysisReasonPrefixes);
             if (version < SchemaVersion)
             {
                 // Files from before the version stamp (0) hold exactly this schema.
