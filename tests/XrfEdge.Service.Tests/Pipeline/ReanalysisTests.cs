@@ -312,7 +312,8 @@ public sealed class ReanalysisTests : IDisposable
         // GetStatistics().Depth, and since 2026-11-24 GetStatistics also counts the rows awaiting re-analysis by a scan of
         // the whole results table (the get_spectrum archive, up to Outbox:ResultRetention rows) under the outbox's lock,
         // which the drainer needs for each delete: 50-250 ms a call for 10,000-50,000 stored results on the development
-        // VM (review, 2026-11-24). Damage under the results table is the probe that PendingCount no longer reads it.
+        // VM (review, 2026-11-24; since then the count reads an index, but PendingCount still needs none of it). Damage
+        // under the results table is the probe that PendingCount no longer reads it.
         using (var outbox = SqliteOutbox.Open(new XrfEdge.Messaging.Outbox.OutboxOptions { DatabasePath = OutboxPath }))
         {
             outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = Root + "/events", Payload = new byte[10], Qos = 1 });
