@@ -405,7 +405,8 @@ public sealed class DrainerPassingRefusalTests : IDisposable
             // The lock gone and the storage back-off over: every acknowledged row deleted, none lost, none sent twice.
             locker.Dispose();
             clock.Advance(storageStep);
-            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0, "the acknowledged rows deleted", timeoutSeconds: 60);
+            // A row is counted as sent just after its delete committed: wait for the count too, not only the empty queue.
+            await Waiting.UntilAsync(() => outbox.GetStatistics().Depth == 0 && drainer.SentTotal >= 3, "the acknowledged rows deleted and counted", timeoutSeconds: 60);
             Assert.Equal(3, drainer.SentTotal);
             Assert.Equal(4, transport.Attempts.Count);
             Assert.Equal(0, outbox.GetStatistics().DeadLettered);
