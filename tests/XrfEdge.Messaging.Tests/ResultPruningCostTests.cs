@@ -24,13 +24,19 @@ public sealed class ResultPruningCostTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    /// <summary>A file with the real schema and its indexes (made by <see cref="SqliteOutbox.Open"/>), opened bare for filling.</summary>
+    private static SqliteConnection SchemaOnly(OutboxOptions options)
+    {
+        SqliteOutbox.Open(options).Dispose();
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = options.DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
     [Fact]
     public void PruneResultsByCount_OneRowOverRetention_StepsIndependentOfKeptRows()
     {
-        var path = Path.Combine(_directory, "outbox.db");
-        SqliteOutbox.Open(new OutboxOptions { DatabasePath = path }).Dispose(); // the real schema, with its indexes
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
+        using var connection = SchemaOnly(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
         using (var fill = connection.CreateCommand())
         {
             fill.CommandText = """
@@ -79,10 +85,7 @@ public sealed class ResultPruningCostTests : IDisposable
         // outbox's lock: 54-144 ms for 10,000 rows on the dev VM (docs/service.md). The prefix is the service's
         // "no model" reason (ReanalysisWorker.ReasonPrefix).
         IReadOnlyList<string> prefixes = ["analysis failed: no model loaded: "];
-        var path = Path.Combine(_directory, "outbox.db");
-        SqliteOutbox.Open(new OutboxOptions { DatabasePath = path, ReanalysisReasonPrefixes = prefixes }).Dispose();
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
+        using var connection = SchemaOnly(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db"), ReanalysisReasonPrefixes = prefixes });
         using (var fill = connection.CreateCommand())
         {
             // StoredRows detections (not awaiting anything) and 2 events whose reason starts with the prefix.
