@@ -551,17 +551,9 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         return buffer.WrittenSpan.ToArray();
     }
 
-    private byte[] PointsPayload(string scan, List<MeasurementResult> points)
-    {
-        var buffer = new ArrayBufferWriter<byte>(64 * points.Count);
-        using (var w = new Utf8JsonWriter(buffer))
+    private byte[] PointsPayload(string scan, List<MeasurementResult> points) =>
+        ScanPointsPayload(scan, 64 * points.Count, reanalysed: false, w =>
         {
-            w.WriteStartObject();
-            w.WriteString("schema", "xrf.scan-points/1");
-            w.WriteString("scan_id", scan);
-            w.WriteString("device", _topics.Device);
-            w.WriteBoolean("historical", false);
-            w.WriteStartArray("points");
             foreach (var p in points)
             {
                 WritePoint(
@@ -572,21 +564,25 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
                     p.Identification,
                     p.Spectrum?.TotalCounts ?? 0);
             }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+        });
 
     /// <summary>
     /// <c>xrf.scan-points/1</c> with <c>"reanalysed": true</c>: points of <paramref name="scan"/> published failed
     /// earlier, now with their elements; same index and measurement id, no <c>outcome</c>.
     /// </summary>
-    private byte[] ReanalysedPointsPayload(string scan, IReadOnlyList<ReanalysedScanPoint> points)
+    private byte[] ReanalysedPointsPayload(string scan, IReadOnlyList<ReanalysedScanPoint> points) =>
+        ScanPointsPayload(scan, 128 * points.Count, reanalysed: true, w =>
+        {
+            foreach (var p in points)
+            {
+                WritePoint(w, p.ScanIndex, null, p.MeasurementId, p.Identification, p.Spectrum.TotalCounts);
+            }
+        });
+
+    /// <summary>The <c>xrf.scan-points/1</c> envelope of <paramref name="scan"/> around the points <paramref name="writePoints"/> writes.</summary>
+    private byte[] ScanPointsPayload(string scan, int capacity, bool reanalysed, Action<Utf8JsonWriter> writePoints)
     {
-        var buffer = new ArrayBufferWriter<byte>(128 * points.Count);
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(capacity, 256));
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
@@ -594,13 +590,13 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             w.WriteString("scan_id", scan);
             w.WriteString("device", _topics.Device);
             w.WriteBoolean("historical", false);
-            w.WriteBoolean("reanalysed", true);
-            w.WriteStartArray("points");
-            foreach (var p in points)
+            if (reanalysed)
             {
-                WritePoint(w, p.ScanIndex, null, p.MeasurementId, p.Identification, p.Spectrum.TotalCounts);
+                w.WriteBoolean("reanalysed", true);
             }
 
+            w.WriteStartArray("points");
+            writePoints(w);
             w.WriteEndArray();
             w.WriteEndObject();
         }
