@@ -166,12 +166,7 @@ public sealed class SparkplugOrderTests : IDisposable
         using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
         var transport = new ReentrantTransport();
         await using var node = new SparkplugNode(transport, outbox, "acme", "XRF-0042");
-        for (var i = 0; i < 3; i++)
-        {
-            var data = new SpPayload { Timestamp = 1_700_000_000_000 };
-            data.Metrics.Add(new SpPayload.Types.Metric { Alias = DetectionSeqAlias, Datatype = Int64Type, LongValue = (ulong)i });
-            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.SparkplugData, Topic = node.DataTopic, Payload = data.ToByteArray(), Qos = 0 });
-        }
+        StoreNdataRows(outbox, node, 3);
 
         var rebirth = new SpPayload { Timestamp = 1_700_000_000_000 };
         rebirth.Metrics.Add(new SpPayload.Types.Metric { Name = "Node Control/Rebirth", Datatype = BooleanType, BooleanValue = true });
@@ -213,12 +208,7 @@ public sealed class SparkplugOrderTests : IDisposable
         using var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
         var transport = new ReentrantTransport();
         await using var node = new SparkplugNode(transport, outbox, "acme", "XRF-0042");
-        for (var i = 0; i < 3; i++)
-        {
-            var data = new SpPayload { Timestamp = 1_700_000_000_000 };
-            data.Metrics.Add(new SpPayload.Types.Metric { Alias = DetectionSeqAlias, Datatype = Int64Type, LongValue = (ulong)i });
-            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.SparkplugData, Topic = node.DataTopic, Payload = data.ToByteArray(), Qos = 0 });
-        }
+        StoreNdataRows(outbox, node, 3);
 
         var dropped = 0;
         transport.DuringPublish = m =>
@@ -268,5 +258,16 @@ public sealed class SparkplugOrderTests : IDisposable
         var sent = SpPayload.Parser.ParseFrom(transport.Published.Single(m => m.Topic == node.DataTopic).Payload.Span);
         Assert.Equal((ulong)clock.GetUtcNow().ToUnixTimeMilliseconds(), sent.Timestamp);
         Assert.Equal(AcquiredMs, sent.Metrics.Single().Timestamp);
+    }
+
+    /// <summary>Stores <paramref name="count"/> NDATA rows for <paramref name="node"/>, each with its index as the detection seq metric.</summary>
+    private static void StoreNdataRows(SqliteOutbox outbox, SparkplugNode node, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var data = new SpPayload { Timestamp = 1_700_000_000_000 };
+            data.Metrics.Add(new SpPayload.Types.Metric { Alias = DetectionSeqAlias, Datatype = Int64Type, LongValue = (ulong)i });
+            outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.SparkplugData, Topic = node.DataTopic, Payload = data.ToByteArray(), Qos = 0 });
+        }
     }
 }
