@@ -35,6 +35,9 @@ from xrftrain.realspectra import rebin  # noqa: E402
 
 LIGHT = ("Na", "Mg", "Al", "Si", "K")
 
+# Live time of every case: MBH_REE_MID_22_P_01's #LIVETIME (the count total, not the time, sets the statistics here).
+LIVE_TIME_S = 60.0
+
 # MBH REE-MID-22-P (validation/spectra/xgt7200-rh50kv-geo-crms/README.md): certified Ca, Ba, Mg, Si, S, Sr; C from
 # the carbonate; O the balance. REEs (outside the catalogue) left out.
 CARBONATE = {"Ca": .344, "Ba": .017, "Mg": .017, "Si": .012, "S": .0051, "Sr": .0038, "C": .11}
@@ -74,7 +77,7 @@ def render(case: Case, count: int, seed: int, xrfedge: pathlib.Path, label_syste
     if comp["O"] < 0:
         raise ValueError(f"case {case.name}: mass fractions sum to more than 1")
     sv.POLYCAPILLARY = 1.0
-    p = sv.profile_for(comp, case.total_counts, 60.0)
+    p = sv.profile_for(comp, case.total_counts, LIVE_TIME_S)
     p["tube_voltage_kilovolts"] = {"min": case.kv, "max": case.kv}
     lo, hi = case.path_mm
     p["paths"] = ([{"medium": "vacuum"}] if case.medium == "vacuum"
