@@ -13,15 +13,21 @@ synth() {  # profile count seed dir [args]
   [ -f "$4/meta.json" ] || ./xrfedge synth --profile "$1" --count "$2" --seed "$3" --label-systematic 0.02 --format npy --out "$4" "${@:5}"
 }
 [ -f "$out/sel.jsonl" ] || ./xrfedge synth --profile randomized --count 20000 --seed 6006 --label-systematic 0.02 --format jsonl --out "$out/sel.jsonl" --independent-of 1001 2002
-for arm in control arm; do
-  profile=randomized; [ "$arm" = arm ] && profile=training/profiles/randomized-light.json
+arms=${ARMS:-control arm}   # rock: the second arm (experiment-light-rock.json), run on its own with ARMS=rock
+for arm in $arms; do
+  case $arm in
+    control) profile=randomized ;;
+    arm) profile=training/profiles/randomized-light.json ;;
+    rock) profile=training/profiles/randomized-carbonate-rock.json ;;
+    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock)" >&2; exit 2 ;;
+  esac
   synth "$profile" "$n_train" 1001 "$out/data-$arm/train"
   synth "$profile" "$n_val" 2002 "$out/data-$arm/val" --independent-of 1001
   [ -f "$out/model-$arm/xrf-line-encoder.card.json" ] || \
     (cd training && "$py" -m xrftrain model --config "configs/experiment-light-$arm.json" --data "../$out/data-$arm" \
        --out "../$out/model-$arm" --no-ablations)
 done
-for arm in control arm; do
+for arm in $arms; do
   echo "== $arm: analogue recall (seed 11, 60 per case)"
   PYTHONPATH=training "$py" scripts/validation/analogue_recall.py --seed 11 --count 60 --models "$out/model-$arm"
   echo "== $arm: xrfedge eval int8 on $out/sel.jsonl"

@@ -81,6 +81,7 @@ public sealed class SpectrumGenerator
 
     private readonly PhysicsTables _tables;
     private readonly double[] _igneousCationShares;
+    private readonly (double Cation, double Carbon)[] _carbonateRockShares;
     private readonly LineCatalog _catalog;
     private readonly ulong _seed;
     private readonly double _labelSystematicFraction;
@@ -157,6 +158,7 @@ public sealed class SpectrumGenerator
         _seed = seed;
         _tables = tables;
         _igneousCationShares = Matrices.IgneousCationShares(tables);
+        _carbonateRockShares = Matrices.CarbonateRockShares(tables);
         _catalog = catalog;
 
         var lines = catalog.Lines;
@@ -1494,6 +1496,22 @@ public sealed class SpectrumGenerator
 
             AddComponent(ws, "Si", fractions[oxides.Length] * share);
             AddComponent(ws, "O", fractions[oxides.Length + 1] * share);
+            return;
+        }
+
+        if (matrix == Matrices.CarbonateRock)
+        {
+            var compounds = Matrices.CarbonateRockCompounds;
+            Span<double> fractions = stackalloc double[compounds.Length + 3];
+            Matrices.DrawCarbonateRock(ref rng, _carbonateRockShares, fractions);
+            for (var i = 0; i < compounds.Length; i++)
+            {
+                AddComponent(ws, compounds[i].Symbol, fractions[i] * share);
+            }
+
+            AddComponent(ws, "Ca", fractions[compounds.Length] * share);
+            AddComponent(ws, "C", fractions[compounds.Length + 1] * share);
+            AddComponent(ws, "O", fractions[compounds.Length + 2] * share);
             return;
         }
 

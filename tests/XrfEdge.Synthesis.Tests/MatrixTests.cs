@@ -130,4 +130,135 @@ public sealed class MatrixTests
         Assert.All(new[] { "randomized", "handheld-sdd", "handheld-pin", "benchtop", "macro-xrf" },
             name => Assert.DoesNotContain(GeneratorProfiles.Load(name).Samples.Matrices, m => m.Value == Matrices.Igneous));
     }
+
+    private static readonly (double Cation, double Carbon)[] RockShares = Matrices.CarbonateRockShares(PhysicsTables.Default);
+
+    [Fact]
+    public void CarbonateRockShares_FromTableAtomicWeights_MatchStoichiometry()
+    {
+        // Textbook mass shares (IUPAC weights): Ca in CaCO3 40.04 %, C in CaCO3 12.00 %, Mg in MgCO3 28.83 %,
+        // Sr in SrCO3 59.35 %, S in SO3 40.05 %.
+        var compounds = Matrices.CarbonateRockCompounds;
+        Assert.Equal(0.4004, RockShares[compounds.Length].Cation, 0.0005);
+        Assert.Equal(0.1200, RockShares[compounds.Length].Carbon, 0.0005);
+        Assert.Equal(0.2883, RockShares[Array.FindIndex(compounds, c => c.Symbol == "Mg")].Cation, 0.0005);
+        Assert.Equal(0.5935, RockShares[Array.FindIndex(compounds, c => c.Symbol == "Sr")].Cation, 0.0005);
+        Assert.Equal(0.4005, RockShares[Array.FindIndex(compounds, c => c.Symbol == "S")].Cation, 0.0005);
+        Assert.Equal(0.0, RockShares[Array.FindIndex(compounds, c => c.Symbol == "Si")].Carbon);
+    }
+
+    [Fact]
+    public void DrawCarbonateRock_ManyDraws_ClosedCaDominatedCompositionWithinRanges()
+    {
+        var compounds = Matrices.CarbonateRockCompounds;
+        var fractions = new double[compounds.Length + 3];
+        for (var i = 0; i < 5000; i++)
+        {
+            var rng = new Rng(9, i);
+            Matrices.DrawCarbonateRock(ref rng, RockShares, fractions);
+            Assert.Equal(1.0, fractions.Sum(), 12);
+            Assert.All(fractions, f => Assert.True(f > 0, $"draw {i}: a non-positive fraction {f}"));
+            var calcitePercent = fractions[compounds.Length] / RockShares[compounds.Length].Cation * 100;
+            Assert.InRange(calcitePercent, Matrices.MinCalciteCarbonatePercent - 1e-9, 100);
+            for (var c = 0; c < compounds.Length; c++)
+            {
+                // Scaling only lowers compounds, to keep CaCO3 at its minimum: by at most 70 / 106.5 (sum of the maxima).
+                var percent = fractions[c] / RockShares[c].Cation * 100;
+                Assert.InRange(percent, compounds[c].MinPercent * 0.65, compounds[c].MaxPercent + 1e-9);
+            }
+        }
+    }
+
+    [Fact]
+    public void DrawCarbonateRock_ManyDraws_CoversLimestoneDolomiteAndMarl()
+    {
+        // The point of the matrix: Mg and Si at every level beside a dominant Ca, with and without K.
+        var compounds = Matrices.CarbonateRockCompounds;
+        int mg = Array.FindIndex(compounds, c => c.Symbol == "Mg"), si = Array.FindIndex(compounds, c => c.Symbol == "Si"),
+            k = Array.FindIndex(compounds, c => c.Symbol == "K");
+        var fractions = new double[compounds.Length + 3];
+        int limestone = 0, dolomite = 0, marl = 0, mgWithoutK = 0;
+        for (var i = 0; i < 2000; i++)
+        {
+            var rng = new Rng(10, i);
+            Matrices.DrawCarbonateRock(ref rng, RockShares, fractions);
+            limestone += fractions[mg] < 0.002 && fractions[si] < 0.002 ? 1 : 0;
+            dolomite += fractions[mg] > 0.08 ? 1 : 0;
+            marl += fractions[si] > 0.05 ? 1 : 0;
+            mgWithoutK += fractions[mg] > 0.01 && fractions[k] < 0.001 ? 1 : 0;
+        }
+
+        Assert.InRange(limestone, 20, 600);
+        Assert.InRange(dolomite, 40, 800);
+        Assert.InRange(marl, 100, 1000);
+        Assert.InRange(mgWithoutK, 100, 1200);
+    }
+
+    /// <summary>The randomized profile with every mixture in the carbonate-rock matrix.</summary>
+    private static GeneratorProfile CarbonateRockRandomized()
+    {
+        var p = GeneratorProfiles.Load("randomized");
+        return p with { Samples = p.Samples with { Matrices = [new Profiles.WeightedValue(Matrices.CarbonateRock)] } };
+    }
+
+    [Fact]
+    public void Generate_CarbonateRockMixtures_LabelMgAndSiBesideCa()
+    {
+        // Labels, not compositions: what the encoder learns from. With the fixed carbonate a light element is in the
+        // sample only when a mixture adds one; here every rock holds them, and the labels mark them often enough to learn.
+        var generator = new SpectrumGenerator(CarbonateRockRandomized(), 22);
+        int rocks = 0, mg = 0, si = 0;
+        for (var i = 0; i < 1500; i++)
+        {
+            var s = generator.Generate(i);
+            if (s.Conditions.Matrix != Matrices.CarbonateRock)
+            {
+                continue;
+            }
+
+            rocks++;
+            Assert.Equal("mixture", s.Conditions.SampleKind);
+            Assert.Equal(1.0, s.Composition.Sum(c => c.MassFraction), 9);
+            Assert.Superset(new HashSet<string>(["Ca", "C", "O", "Mg", "Si", "Al", "Fe", "K", "Na", "Sr", "Mn", "P", "S"]),
+                s.Composition.Select(c => c.Symbol).ToHashSet());
+            mg += s.Elements.Contains("Mg") ? 1 : 0;
+            si += s.Elements.Contains("Si") ? 1 : 0;
+        }
+
+        Assert.InRange(rocks, 750, 1050);
+        Assert.True(mg >= rocks / 20, $"{mg} of {rocks} carbonate-rock spectra label Mg");
+        Assert.True(si >= rocks / 10, $"{si} of {rocks} carbonate-rock spectra label Si");
+    }
+
+    [Fact]
+    public void Generate_SameSeed_CarbonateRockCompositionRepeats()
+    {
+        var a = new SpectrumGenerator(CarbonateRockRandomized(), 23);
+        var b = new SpectrumGenerator(CarbonateRockRandomized(), 23);
+        var found = 0;
+        for (var i = 0; i < 200 && found < 5; i++)
+        {
+            var x = a.Generate(i);
+            if (x.Conditions.Matrix != Matrices.CarbonateRock)
+            {
+                continue;
+            }
+
+            found++;
+            Assert.Equal(x.Composition, b.Generate(i).Composition);
+        }
+
+        Assert.True(found > 0, "no carbonate-rock spectrum in 200");
+    }
+
+    [Fact]
+    public void CarbonateRockMatrix_ValidInAProfile_AndNamedByNoShippedProfile()
+    {
+        // Opt-in like igneous: the shipped profiles keep making the spectra model 1.6.0 was trained on, bit for bit.
+        _ = new SpectrumGenerator(CarbonateRockRandomized(), 1);
+        Assert.Contains(Matrices.CarbonateRock, Matrices.Names);
+        Assert.True(Matrices.IsKnown(Matrices.CarbonateRock));
+        Assert.All(new[] { "randomized", "handheld-sdd", "handheld-pin", "benchtop", "macro-xrf" },
+            name => Assert.DoesNotContain(GeneratorProfiles.Load(name).Samples.Matrices, m => m.Value == Matrices.CarbonateRock));
+    }
 }
