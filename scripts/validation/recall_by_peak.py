@@ -46,7 +46,8 @@ def grid(net: np.ndarray, bg: np.ndarray, hit: np.ndarray) -> list[list[tuple[in
     for a, b in zip(PB_EDGES[:-1], PB_EDGES[1:]):
         row = []
         for c, d in zip(Z_EDGES[:-1], Z_EDGES[1:]):
-            m = (pb >= a) & (pb < b) & (z >= c) & (z < d)
+            # The last bins are open above: a line with no background (P/B = z = ∞) belongs to them.
+            m = (pb >= a) & ((pb < b) | (b == np.inf)) & (z >= c) & ((z < d) | (d == np.inf))
             row.append((int(m.sum()), int(hit[m].sum())))
         out.append(row)
     return out
