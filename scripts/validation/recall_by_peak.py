@@ -2,7 +2,8 @@
 """Where does the shipped model lose labelled lines? Recall by peak-to-background and by significance.
 
 Reads an npy set written by `xrfedge synth --format npy` (it carries each line's expected net counts `line_net` and
-the other counts in its window `line_background`, the quantities the labels are computed from), runs the shipped
+the other counts in its window `line_background`, the quantities the labels are computed from), leaves out the lines
+of elements `xrfedge eval` does not score (`y_elements_ignore`: the tube anode, Ar), runs the shipped
 int8 model on it (card thresholds, the Decoder's rule, spectra above the card's count range scaled to its top as the
 instrument does), and tabulates the recall of the labelled lines in a grid of
   P/B = net / background        (how far the peak stands out of what lies under it), and
@@ -78,6 +79,10 @@ def main() -> None:
     model, card, lt, et, top = load_int8_with_card(a.models)
     x = np.load(a.data / "x.npy").astype(np.float64)
     y = np.load(a.data / "y_lines.npy").astype(bool)
+    # Scored as `xrfedge eval` scores lines: not those of elements left out (the tube anode, which the Decoder never
+    # reports when it knows it; Ar; in the sample but undetectable).
+    ignored = np.load(a.data / "y_elements_ignore.npy").astype(bool)[:, cat.line_element]
+    y &= ~ignored
     net = np.load(a.data / "line_net.npy").astype(np.float64)
     bg = np.load(a.data / "line_background.npy").astype(np.float64)
     totals = x.sum(1, keepdims=True)
@@ -89,7 +94,7 @@ def main() -> None:
 
     print(f"model {card.get('version', '?')} int8, card thresholds; set {a.data} (profile {meta['profile']}, seed "
           f"{meta['seed']}, {len(x)} spectra, ε = {meta['label_systematic_fraction']:g}); "
-          f"labelled lines {int(y.sum())}, recall {hit.sum() / y.sum():.4f}\n")
+          f"labelled lines of scored elements {int(y.sum())}, recall {hit.sum() / y.sum():.4f}\n")
     grids = {"all": grid(net[y], bg[y], hit[y])}
     print(table("All labelled lines", grids["all"]) + "\n")
     low = (cat.line_energy_kev < a.below_kev)[None, :] & y
