@@ -13,13 +13,14 @@ synth() {  # profile count seed dir [args]
   [ -f "$4/meta.json" ] || ./xrfedge synth --profile "$1" --count "$2" --seed "$3" --label-systematic 0.02 --format npy --out "$4" "${@:5}"
 }
 [ -f "$out/sel.jsonl" ] || ./xrfedge synth --profile randomized --count 20000 --seed 6006 --label-systematic 0.02 --format jsonl --out "$out/sel.jsonl" --independent-of 1001 2002
-arms=${ARMS:-control arm}   # rock: the second arm (experiment-light-rock.json), run on its own with ARMS=rock
+arms=${ARMS:-control arm}   # rock, narrow: the later runs (experiment-light-rock.json, -narrow.json), on their own: ARMS=rock
 for arm in $arms; do
   case $arm in
     control) profile=randomized ;;
     arm) profile=training/profiles/randomized-light.json ;;
     rock) profile=training/profiles/randomized-carbonate-rock.json ;;
-    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock)" >&2; exit 2 ;;
+    narrow) profile=training/profiles/carbonate-rock-air.json ;;   # a diagnosis: N_TRAIN=100000 N_VAL=10000
+    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock, narrow)" >&2; exit 2 ;;
   esac
   synth "$profile" "$n_train" 1001 "$out/data-$arm/train"
   synth "$profile" "$n_val" 2002 "$out/data-$arm/val" --independent-of 1001
