@@ -386,10 +386,14 @@ public sealed class OutboxExportCommandTests : IDisposable
         var (_, _, evalErrors) = Invoke("eval", "--input", OutPath, "--model", TestModel);
         Assert.Contains("skipped " + named, evalErrors, StringComparison.Ordinal);
 
-        var replay = new ReplaySpectrumSource(OutPath, loop: false, paced: false, TimeProvider.System);
+        var log = new MemoryLogProvider();
+        var replay = new ReplaySpectrumSource(OutPath, loop: false, paced: false, TimeProvider.System, log);
         await replay.OpenAsync(CancellationToken.None);
         Assert.Equal(good, replay.Spectra.Select(s => s.Metadata["replay_id"]));
         Assert.Equal(1, replay.SkippedLines);
+        // Event ids: src/XrfEdge.Service/Hosting/Log.cs (8090 ReplayLineSkipped, 8091 ReplayLinesSkipped).
+        Assert.Contains(named, Assert.Single(log.WithEvent(8090)).Message, StringComparison.Ordinal);
+        Assert.Contains("1 unreadable lines skipped", Assert.Single(log.WithEvent(8091)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
