@@ -120,16 +120,7 @@ internal static class EvalCommand
             }
         }
 
-        if (cancellationToken.IsCancellationRequested)
-        {
-            // Metrics of part of the file would pass for the whole file's (training reports read the JSON): none at all.
-            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: interrupted after {evaluator.Spectra + batch.Count} spectra; no metrics written (they would cover only part of {inputPath})"));
-            return SynthCommand.InterruptedExitCode;
-        }
-
-        Flush();
-        clock.Stop();
-        var perSecond = evaluator.Spectra / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        // Named before an interruption too: they were met in the part read.
         foreach (var problem in errors)
         {
             error.WriteLine($"xrfedge eval: skipped {problem}");
@@ -140,6 +131,16 @@ internal static class EvalCommand
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: skipped {errorCount - errors.Count} more unreadable spectra"));
         }
 
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Metrics of part of the file would pass for the whole file's (training reports read the JSON): none at all.
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: interrupted after {evaluator.Spectra + batch.Count} spectra; no metrics written (they would cover only part of {inputPath})"));
+            return SynthCommand.InterruptedExitCode;
+        }
+
+        Flush();
+        clock.Stop();
+        var perSecond = evaluator.Spectra / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
         if (errorCount > 0)
         {
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: {errorCount} of {errorCount + evaluator.Spectra} spectra could not be read and were skipped; the metrics cover the others"));
