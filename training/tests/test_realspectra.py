@@ -2,7 +2,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xrftrain.realspectra import read_msa
+from xrftrain.realspectra import clamp_negatives, read_msa, read_msa_raw
 
 
 def _msa(path, units, per_channel, offset):
@@ -60,3 +60,33 @@ def test_read_msa_refuses_a_datatype_it_cannot_read(tmp_path):
     path.write_text("#DATATYPE : XYZ\n#XUNITS : keV\n#XPERCHAN : 0.01\n#OFFSET : 0\n#SPECTRUM :\n1, 2, 3\n")
     with pytest.raises(ValueError, match="DATATYPE"):
         read_msa(path)
+
+
+def test_read_msa_clamps_negative_channels_to_zero_as_the_csharp_reader_does(tmp_path):
+    # The NIST Bruker files hold negatives near 0.3 keV where the zero peak was subtracted (Zr: −316 at channel 126).
+    # C# MsaReader clamps them to 0 by default and records how many channels and how much
+    # (FormatParsing.ClampNegatives); until 2026-11-24 read_msa kept them, so the Python real-spectra check rebinned
+    # −1837 counts (Zr) the C# path never saw.
+    path = tmp_path / "neg.msa"
+    path.write_text("#FORMAT : EMSA/MAS\n#XUNITS : keV\n#XPERCHAN : 0.01\n#OFFSET : 0\n"
+                    "#SPECTRUM :\n4\n-316\n7\n-2.0\n#ENDOFDATA :\n")
+    counts, _, _ = read_msa(path)
+    assert counts.tolist() == [4.0, 0.0, 7.0, 0.0]
+    clamped, channels, removed = clamp_negatives(np.array([4.0, -316.0, 7.0, -2.0]))
+    assert clamped.tolist() == [4.0, 0.0, 7.0, 0.0] and channels == 2 and removed == -318.0
+
+
+def test_read_msa_nist_fe_clamps_what_the_csharp_reader_records():
+    # tests/XrfEdge.Devices.Tests/Formats/RealSpectraTests.cs pins the C# reader on this file:
+    # clamped_negative_channels 1, clamped_negative_sum −2. The same file must give the same count here.
+    import pytest
+
+    folder = Path(__file__).resolve().parents[2] / ".." / "shared" / "spectra" / "nist-rh50kv-vacuum"
+    path = folder / "Fe_50kv_50_ma_Rh_vac_D1.msa"
+    if not path.is_file():
+        pytest.skip(f"{path} not present (../shared/spectra)")
+    counts, _, _ = read_msa(path)
+    assert counts.min() >= 0
+    raw, _, _ = read_msa_raw(path)
+    _, channels, removed = clamp_negatives(raw)
+    assert (channels, removed) == (1, -2.0)

@@ -19,9 +19,25 @@ BIN_WIDTH_KEV = 0.1
 
 
 def read_msa(path: Path) -> tuple[np.ndarray, float, float]:
-    """(counts, offset_kev = energy of channel 0, gain_kev_per_channel). #XUNITS eV (the PIXL files) is converted;
-    anything else is read as keV (the Bruker files). #DATATYPE XY (the XGT-7200 files: "energy, counts" per line)
-    keeps the counts; the energies are left to #OFFSET/#XPERCHAN, which the C# reader checks them against."""
+    """(counts, offset_kev = energy of channel 0, gain_kev_per_channel), negative channels clamped to 0 as the C#
+    MsaReader does by default for EMSA files (FormatParsing.ClampNegatives; the NIST Bruker files hold down to −316
+    near 0.3 keV where the zero peak was subtracted). Since 2026-11-24; before, the negatives were rebinned as read."""
+    values, offset, gain = read_msa_raw(path)
+    counts, _, _ = clamp_negatives(values)
+    return counts, offset, gain
+
+
+def clamp_negatives(values: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """(values with every negative set to 0, how many channels were negative, their sum ≤ 0): what C#
+    FormatParsing.ClampNegatives does and records as metadata clamped_negative_channels / clamped_negative_sum."""
+    negative = values < 0
+    return np.where(negative, 0.0, values), int(negative.sum()), float(values[negative].sum())
+
+
+def read_msa_raw(path: Path) -> tuple[np.ndarray, float, float]:
+    """(values as written, offset_kev = energy of channel 0, gain_kev_per_channel). #XUNITS eV (the PIXL files) is
+    converted; anything else is read as keV (the Bruker files). #DATATYPE XY (the XGT-7200 files: "energy, counts"
+    per line) keeps the counts; the energies are left to #OFFSET/#XPERCHAN, which the C# reader checks them against."""
     offset = gain = None
     scale = 1.0
     columns = 1

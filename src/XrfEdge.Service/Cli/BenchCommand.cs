@@ -25,11 +25,15 @@ internal static class BenchCommand
         {
             quick, json, model,
         };
-        command.SetAction(parse => Run(parse.GetValue(model), parse.GetValue(quick), parse.GetValue(json), Console.Out, Console.Error));
+        // SIGINT/SIGTERM stop it between measurements and print those finished (exit 130); until 2026-11-24 the runtime
+        // killed it and every measurement taken so far was lost.
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(
+            token => Task.FromResult(Run(parse.GetValue(model), parse.GetValue(quick), parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, token)),
+            ct));
         return command;
     }
 
-    internal static int Run(string? modelGiven, bool quick, bool asJson, TextWriter output, TextWriter error)
+    internal static int Run(string? modelGiven, bool quick, bool asJson, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         var modelPath = InferenceCli.ResolveModel(modelGiven, error);
         if (modelPath is null)
@@ -65,10 +69,16 @@ internal static class BenchCommand
         var firstSessionRssMb = 0.0;
         try
         {
+            var planned = models.Count * ThreadCounts.Sum(threads => Batches.Sum(batch => Workers(threads, batch).Length));
             foreach (var path in models)
             {
                 foreach (var threads in ThreadCounts)
                 {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
                     var encoder = InferenceCli.TryOpen(path, logger, error, new OnnxSessionOptions { IntraOpThreads = threads });
                     if (encoder is null)
                     {
@@ -84,11 +94,13 @@ internal static class BenchCommand
 
                     foreach (var batch in Batches)
                     {
-                        // With 2 intra-op threads ORT uses both cores; the path's rebin/decode is timed on the calling
-                        // thread alone and also spread over the same number of workers (SpectrumIdentifier prePostParallelism).
-                        var workers = threads > 1 && batch >= SpectrumIdentifier.ParallelFromBatchSize ? new[] { 1, threads } : [1];
-                        foreach (var prePost in workers)
+                        foreach (var prePost in Workers(threads, batch))
                         {
+                            if (cancellationToken.IsCancellationRequested)
+                            {
+                                break;
+                            }
+
                             results.Add(PathBenchmark.Measure(encoder, threads, batch, spectra, duration, prePost));
                             if (!asJson)
                             {
@@ -101,6 +113,19 @@ internal static class BenchCommand
 
             // Every benchmarked session is still loaded here: the RSS of the process at its largest.
             var rssMb = Environment.WorkingSet / (1024.0 * 1024.0);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The finished rows are worth having as a table; a JSON document would pass for a whole run, so none.
+                error.WriteLine();
+                if (!asJson)
+                {
+                    WriteTable(output, results, quick, encoders.Count, rssMb, firstSessionRssMb);
+                }
+
+                error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge bench: interrupted after {results.Count} of {planned} measurements{(asJson ? "; no JSON written (it would pass for a whole run)" : "; the table holds those finished")}"));
+                return SynthCommand.InterruptedExitCode;
+            }
+
             if (asJson)
             {
                 InferenceCli.PrintJson(output, w =>
@@ -143,15 +168,7 @@ internal static class BenchCommand
             else
             {
                 error.WriteLine();
-                output.WriteLine($"ONNX Runtime {OnnxRuntime.Version}; {BenchmarkSpectra.Channels}-channel spectra; {(quick ? "quick" : "full")} timing; {Environment.ProcessorCount} CPUs");
-                output.WriteLine("precision batch threads workers  bare ORT sp/s   path sp/s  ratio  CPU ratio  bare p50 µs  path p50 µs  path p99 µs  added µs  added CPU µs | stages p50 µs: rebin     run  decode");
-                foreach (var r in results)
-                {
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{r.Precision,-9} {r.Batch,5} {r.Threads,7} {r.PrePostWorkers,7}  {r.BareOrtSpectraPerSecond,12:F0}  {r.PathSpectraPerSecond,10:F0}  {r.Ratio,5:F3}  {r.CpuRatio,9:F3}  {r.BareP50Microseconds,11:F1}  {r.PathP50Microseconds,11:F1}  {r.PathP99Microseconds,11:F1}  {r.AddedP50Microseconds,8:F1}  {r.AddedCpuMicrosecondsPerCall,12:F1} | {r.RebinP50Microseconds,20:F1} {r.RunInPathP50Microseconds,7:F1} {r.DecodeP50Microseconds,7:F1}"));
-                }
-
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"process RSS with {encoders.Count} sessions loaded: {rssMb:F1} MB; with the first session only: {firstSessionRssMb:F1} MB"));
+                WriteTable(output, results, quick, encoders.Count, rssMb, firstSessionRssMb);
             }
 
             return 0;
@@ -163,5 +180,25 @@ internal static class BenchCommand
                 encoder.Dispose();
             }
         }
+    }
+
+    /// <summary>The pre/post worker counts timed for a thread count and batch size.</summary>
+    private static int[] Workers(int threads, int batch) =>
+        // With 2 intra-op threads ORT uses both cores; the path's rebin/decode is timed on the calling thread alone and
+        // also spread over the same number of workers (SpectrumIdentifier prePostParallelism).
+        threads > 1 && batch >= SpectrumIdentifier.ParallelFromBatchSize ? [1, threads] : [1];
+
+    /// <summary>The text report: one row per measurement, then the process RSS.</summary>
+    private static void WriteTable(TextWriter output, List<PathBenchmarkResult> results, bool quick, int sessions, double rssMb, double firstSessionRssMb)
+    {
+        output.WriteLine($"ONNX Runtime {OnnxRuntime.Version}; {BenchmarkSpectra.Channels}-channel spectra; {(quick ? "quick" : "full")} timing; {Environment.ProcessorCount} CPUs");
+        output.WriteLine("precision batch threads workers  bare ORT sp/s   path sp/s  ratio  CPU ratio  bare p50 µs  path p50 µs  path p99 µs  added µs  added CPU µs | stages p50 µs: rebin     run  decode");
+        foreach (var r in results)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Precision,-9} {r.Batch,5} {r.Threads,7} {r.PrePostWorkers,7}  {r.BareOrtSpectraPerSecond,12:F0}  {r.PathSpectraPerSecond,10:F0}  {r.Ratio,5:F3}  {r.CpuRatio,9:F3}  {r.BareP50Microseconds,11:F1}  {r.PathP50Microseconds,11:F1}  {r.PathP99Microseconds,11:F1}  {r.AddedP50Microseconds,8:F1}  {r.AddedCpuMicrosecondsPerCall,12:F1} | {r.RebinP50Microseconds,20:F1} {r.RunInPathP50Microseconds,7:F1} {r.DecodeP50Microseconds,7:F1}"));
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"process RSS with {sessions} sessions loaded: {rssMb:F1} MB; with the first session only: {firstSessionRssMb:F1} MB"));
     }
 }

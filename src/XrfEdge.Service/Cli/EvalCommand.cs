@@ -14,6 +14,7 @@ namespace XrfEdge.Service.Cli;
 /// <c>xrfedge eval --input FILE.jsonl [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P] [--anode A]</c>: identifies
 /// every labelled spectrum and prints the metrics of docs/inference.md ("eval"); the JSON form is what training reports
 /// consume. <c>--anode</c> names the tube anode of spectra whose line names none, as the product would be told it.
+/// SIGINT/SIGTERM stop it between spectra, with no metrics written (exit 130).
 /// </summary>
 internal static class EvalCommand
 {
@@ -29,11 +30,14 @@ internal static class EvalCommand
         {
             input, model, json, scale, countRange, anode,
         };
-        command.SetAction(parse => Run(parse.GetValue(input)!, parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), Console.Out, Console.Error, parse.GetValue(countRange), parse.GetValue(anode)));
+        // SIGINT/SIGTERM stop it between spectra with exit 130 (until 2026-11-24 the runtime killed it without a word).
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(
+            token => Task.FromResult(Run(parse.GetValue(input)!, parse.GetValue(model), parse.GetValue(json), parse.GetValue(scale), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, parse.GetValue(countRange), parse.GetValue(anode), token)),
+            ct));
         return command;
     }
 
-    internal static int Run(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange = CountRangePolicy.ScaleDown, string? anode = null)
+    internal static int Run(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange = CountRangePolicy.ScaleDown, string? anode = null, CancellationToken cancellationToken = default)
     {
         if (InferenceCli.TryOpenForVerb("eval", modelGiven, thresholdScale, error) is not { } opened)
         {
@@ -88,6 +92,11 @@ internal static class EvalCommand
 
         foreach (var item in SpectrumFileReader.ReadAll(inputPath, new SpectrumReadOptions { FallbackAnode = anode }))
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
             if (item.Spectrum is null)
             {
                 if (errorCount++ < PrintedErrors)
@@ -111,9 +120,7 @@ internal static class EvalCommand
             }
         }
 
-        Flush();
-        clock.Stop();
-        var perSecond = evaluator.Spectra / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        // Named before an interruption too: they were met in the part read.
         foreach (var problem in errors)
         {
             error.WriteLine($"xrfedge eval: skipped {problem}");
@@ -122,6 +129,21 @@ internal static class EvalCommand
         if (errorCount > errors.Count)
         {
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: skipped {errorCount - errors.Count} more unreadable spectra"));
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Metrics of part of the file would pass for the whole file's (training reports read the JSON): none at all.
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: interrupted after {evaluator.Spectra + batch.Count} spectra; no metrics written (they would cover only part of {inputPath})"));
+            return SynthCommand.InterruptedExitCode;
+        }
+
+        Flush();
+        clock.Stop();
+        var perSecond = evaluator.Spectra / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        if (errorCount > 0)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: {errorCount} of {errorCount + evaluator.Spectra} spectra could not be read and were skipped; the metrics cover the others"));
         }
 
         if (unlabelled > 0 && unlabelled < evaluator.Spectra)

@@ -13,7 +13,9 @@ namespace XrfEdge.Service.Cli;
 /// <c>xrfedge identify FILE… | --input FILE… [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P] [--anode A]
 /// [--format F] [--offset-kev X --gain-kev-per-channel Y [--quadratic-kev-per-channel2 Z]] [--negative-counts N]</c>:
 /// identifies every spectrum of every file (.jsonl, .mca, .spe, .msa, .csv), one result per spectrum in input order; a
-/// spectrum that cannot be read gets an error line and the rest of the file is still processed. A spectrum outside the
+/// spectrum that cannot be read is named on stderr (file, line, problem; with <c>--json</c> also as an <c>{"id","error"}</c>
+/// row), the rest is still processed, and stderr ends with how many could not be read (exit 1). SIGINT/SIGTERM stop it
+/// between spectra, with the results of those read written (exit 130). A spectrum outside the
 /// model's trained count range is flagged (and, above it, scaled into it unless P is Report). Elements the model does
 /// not assess (Ar; the tube anode, from the file or <c>--anode</c>) are never reported and are listed as such.
 /// </summary>
@@ -60,7 +62,9 @@ internal static class IdentifyCommand
         });
         var reading = new SpectrumInputOptions();
         reading.AddReadOptionsTo(command);
-        command.SetAction(parse => Run(
+        // SIGINT/SIGTERM stop the verb between spectra (exit 130); without a token the runtime killed it at once and the
+        // spectra read but not yet written were lost without a word (until 2026-11-24).
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(token => Task.FromResult(Run(
             [.. parse.GetValue(files) ?? [], .. parse.GetValue(input) ?? []],
             parse.GetValue(model),
             parse.GetValue(json),
@@ -68,7 +72,8 @@ internal static class IdentifyCommand
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error,
             parse.GetValue(countRange),
-            reading.ReadOptions(parse) with { FallbackAnode = parse.GetValue(anode) }));
+            reading.ReadOptions(parse) with { FallbackAnode = parse.GetValue(anode) },
+            token)), ct));
         return command;
     }
 
@@ -80,7 +85,8 @@ internal static class IdentifyCommand
         TextWriter output,
         TextWriter error,
         CountRangePolicy countRange = CountRangePolicy.ScaleDown,
-        SpectrumReadOptions? readOptions = null)
+        SpectrumReadOptions? readOptions = null,
+        CancellationToken cancellationToken = default)
     {
         if (InferenceCli.TryOpenForVerb("identify", modelGiven, thresholdScale, error) is not { } opened)
         {
@@ -97,6 +103,8 @@ internal static class IdentifyCommand
         }
 
         var failures = 0;
+        var records = 0;
+        var identified = 0;
         var pending = new List<SpectrumReadResult>(SpectrumIdentifier.MaxBatchSize);
         var valid = new List<RawSpectrum>(SpectrumIdentifier.MaxBatchSize);
         void Flush()
@@ -107,12 +115,20 @@ internal static class IdentifyCommand
             {
                 if (item.Spectrum is null)
                 {
-                    var where = item.LineNumber > 0 ? $"{Path.GetFileName(item.Source)}:{item.LineNumber}" : Path.GetFileName(item.Source);
-                    Write(output, asJson, item.Id ?? where, null, item.Error);
+                    // stderr, naming the file and line: a script reading the table from stdout must get results only
+                    // (until 2026-11-24 "id: ERROR …" came among them). --json keeps its documented {"id","error"} row
+                    // as well: the ship check (training/xrftrain/report.py) counts it as a failed real file.
+                    error.WriteLine("xrfedge identify: " + SpectrumJsonl.EscapeControlCharacters(item.Error!));
+                    if (asJson)
+                    {
+                        var where = item.LineNumber > 0 ? $"{Path.GetFileName(item.Source)}:{item.LineNumber}" : Path.GetFileName(item.Source);
+                        Write(output, asJson, item.Id ?? where, null, item.Error);
+                    }
                 }
                 else
                 {
                     Write(output, asJson, item.Spectrum.Spectrum.Id, results[next++], null, item.Spectrum.Spectrum.Excitation?.Anode);
+                    identified++;
                 }
             }
 
@@ -122,10 +138,21 @@ internal static class IdentifyCommand
 
         foreach (var file in inputs)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
             var spectraInFile = 0;
             foreach (var item in SpectrumFileReader.ReadAll(file, readOptions))
             {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
                 spectraInFile++;
+                records++;
                 pending.Add(item);
                 if (item.Spectrum is null)
                 {
@@ -147,15 +174,28 @@ internal static class IdentifyCommand
                 }
             }
 
-            if (spectraInFile == 0)
+            if (spectraInFile == 0 && !cancellationToken.IsCancellationRequested)
             {
+                records++;
                 // An empty (or all-blank) .jsonl: say so, as rebin and eval do, rather than print nothing and exit 0.
                 pending.Add(SpectrumReadResult.Failure(file, 0, null, "the file holds no spectra"));
                 failures++;
             }
         }
 
+        // What was read before a signal is still identified and written: whole results, never half a line.
         Flush();
+        if (failures > 0)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge identify: {failures} of {records} spectra could not be read (named above); the others were identified"));
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge identify: interrupted after {identified} spectra; their results are written above, the rest of the input was not read"));
+            return SynthCommand.InterruptedExitCode;
+        }
+
         return failures == 0 ? 0 : InferenceCli.ExitSomeFailed;
     }
 

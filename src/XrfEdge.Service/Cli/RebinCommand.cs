@@ -75,14 +75,21 @@ internal static class RebinCommand
             return 1;
         }
 
+        if (failed > 0)
+        {
+            errors.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rebin: {failed} of {failed + succeeded} spectra could not be rebinned (named above); the others were"));
+        }
+
         return failed == 0 ? 0 : 1;
     }
 
     private static void Report(TextWriter output, TextWriter errors, bool asJson, string? id, string message)
     {
+        // Always on stderr (until 2026-11-24 --json wrote it only into the stdout stream, unseen when redirected); --json
+        // keeps its documented {"id"?,"error"} row too, so that a consumer can account for every spectrum of the file.
+        errors.WriteLine("error: " + SpectrumJsonl.EscapeControlCharacters(message));
         if (!asJson)
         {
-            errors.WriteLine("error: " + message);
             return;
         }
 

@@ -154,4 +154,10 @@ internal static partial class Log
 
     [LoggerMessage(8068, LogLevel.Warning, "Mqtt:Password is set but Mqtt:CaFile is not: the password goes to broker {Host}:{Port} in clear text over plain TCP, readable by anyone on the network path. Set Mqtt:CaFile to use TLS")]
     public static partial void MqttPasswordWithoutTls(ILogger logger, string host, int port);
+
+    [LoggerMessage(8090, LogLevel.Warning, "Replay: skipped {Error}")]
+    public static partial void ReplayLineSkipped(ILogger logger, string error);
+
+    [LoggerMessage(8091, LogLevel.Warning, "Replay file {Path}: {Skipped} unreadable lines skipped (each named above), {Loaded} spectra loaded")]
+    public static partial void ReplayLinesSkipped(ILogger logger, string path, int skipped, int loaded);
 }

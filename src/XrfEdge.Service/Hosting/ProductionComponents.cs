@@ -23,7 +23,12 @@ internal sealed class ProductionComponents(DeviceOpeners? openers = null) : IPip
         var time = services.GetRequiredService<TimeProvider>();
         return settings.Acquisition.Source switch
         {
-            AcquisitionSource.Replay => new ReplaySpectrumSource(settings.Acquisition.ReplayPath!, settings.Acquisition.ReplayLoop, settings.Acquisition.ReplayPaced, time),
+            AcquisitionSource.Replay => new ReplaySpectrumSource(
+                settings.Acquisition.ReplayPath!,
+                settings.Acquisition.ReplayLoop,
+                settings.Acquisition.ReplayPaced,
+                time,
+                services.GetRequiredService<ILoggerFactory>().CreateLogger("XrfEdge.Service.Replay")),
             _ when settings.Acquisition.Protocol == "dp5" => new Dp5SpectrumSource(
                 AcquisitionProfiles.ToDeviceProfile("service", settings.Acquisition, settings.Calibration),
                 time,

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using XrfEdge.Spectra;
 using XrfEdge.Spectra.Interchange;
 
@@ -5,11 +7,16 @@ namespace XrfEdge.Service.Pipeline;
 
 /// <summary>
 /// Replays spectra from a <c>.jsonl</c> file (spectra-jsonl.md) as if an MCA measured them: paced (each takes the
-/// preset, on the <see cref="TimeProvider"/>) for demos, or unpaced for throughput benchmarks. A line that does not
-/// parse stops the start-up with the file, line and problem. The original id is kept in metadata as <c>replay_id</c>.
+/// preset, on the <see cref="TimeProvider"/>) for demos, or unpaced for throughput benchmarks. A line that cannot be
+/// read (e.g. one that <c>outbox export</c> marked <c>calibration_problem</c>) is skipped with a warning naming the file,
+/// line and problem, and counted (<see cref="SkippedLines"/>, one summary warning); a file with no readable spectrum stops
+/// the start-up. Until 2026-11-24 the first bad line stopped the start-up, so an export holding one such line could
+/// not be replayed at all. The original id is kept in metadata as <c>replay_id</c>.
 /// </summary>
-internal sealed class ReplaySpectrumSource(string path, bool loop, bool paced, TimeProvider time) : ISpectrumSource
+internal sealed class ReplaySpectrumSource(string path, bool loop, bool paced, TimeProvider time, ILogger? logger = null) : ISpectrumSource
 {
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
     private RawSpectrum[] _spectra = [];
     private long _next;
 
@@ -17,6 +24,9 @@ internal sealed class ReplaySpectrumSource(string path, bool loop, bool paced, T
 
     /// <summary>The spectra loaded by <see cref="OpenAsync"/>.</summary>
     public IReadOnlyList<RawSpectrum> Spectra => _spectra;
+
+    /// <summary>Lines of the file that <see cref="OpenAsync"/> could not read and skipped.</summary>
+    public int SkippedLines { get; private set; }
 
     public Task OpenAsync(CancellationToken cancellationToken)
     {
@@ -26,7 +36,9 @@ internal sealed class ReplaySpectrumSource(string path, bool loop, bool paced, T
             cancellationToken.ThrowIfCancellationRequested();
             if (!read.IsSuccess)
             {
-                throw new InvalidDataException($"replay file: {read.Error}");
+                SkippedLines++;
+                Log.ReplayLineSkipped(_logger, read.Error!);
+                continue;
             }
 
             var s = read.Spectrum!.Spectrum;
@@ -41,7 +53,14 @@ internal sealed class ReplaySpectrumSource(string path, bool loop, bool paced, T
 
         if (spectra.Count == 0)
         {
-            throw new InvalidDataException($"replay file {path}: no spectra");
+            throw new InvalidDataException(SkippedLines == 0
+                ? $"replay file {path}: no spectra"
+                : $"replay file {path}: no readable spectrum ({SkippedLines} lines skipped, each named above)");
+        }
+
+        if (SkippedLines > 0)
+        {
+            Log.ReplayLinesSkipped(_logger, path, SkippedLines, spectra.Count);
         }
 
         _spectra = [.. spectra];

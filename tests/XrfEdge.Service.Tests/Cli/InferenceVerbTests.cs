@@ -76,7 +76,8 @@ public sealed class InferenceVerbTests : IDisposable
         var (code, output) = Invoke("identify", "--input", empty, "--model", TestModel, "--json");
 
         Assert.Equal(1, code);
-        using var line = JsonDocument.Parse(output.Trim());
+        // Invoke gives stdout then stderr (which names it too, since 2026-11-24): the row is the first line.
+        using var line = JsonDocument.Parse(output.Split('\n')[0]);
         Assert.Equal($"{empty}: the file holds no spectra", line.RootElement.GetProperty("error").GetString());
     }
 
@@ -234,6 +235,45 @@ public sealed class InferenceVerbTests : IDisposable
         }
 
         Assert.StartsWith("bench-0000", JsonDocument.Parse(lines[0]).RootElement.GetProperty("id").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identify_TableWithACorruptLine_ErrorGoesToStderrNamingFileAndLineAndStdoutHoldsOnlyResults()
+    {
+        // Until 2026-11-24 the table printed "id: ERROR …" among the results on stdout, so `identify … > results.txt` or a
+        // pipe into a script got error lines mixed in with results, and the terminal showed nothing when stdout was redirected.
+        var input = Jsonl(3, corrupt: true);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = IdentifyCommand.Run([input], TestModel, asJson: false, thresholdScale: 1.0, output, error);
+
+        Assert.Equal(InferenceCli.ExitSomeFailed, code);
+        Assert.DoesNotContain("ERROR", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("line 2", output.ToString(), StringComparison.Ordinal);
+        // One result row per readable spectrum (Jsonl: 3 benchmark spectra, ids bench-…), nothing for the corrupt line.
+        Assert.Equal(3, output.ToString().Split('\n').Count(l => l.StartsWith("bench-", StringComparison.Ordinal)));
+        Assert.Contains($"{input} line 2: ", error.ToString(), StringComparison.Ordinal);
+        // The count: 1 of the 4 records (3 spectra + the corrupt line) could not be read.
+        Assert.Contains("1 of 4 spectra could not be read", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identify_JsonWithACorruptLine_KeepsTheErrorRowOnStdoutAndAlsoNamesItOnStderr()
+    {
+        // --json keeps {"id","error"} in the stream: training/xrftrain/report.py and scripts/validation/score_real_spectra.py
+        // count such a row as a failed file (an unreadable NIST file must fail the ship check, not vanish from it). Since
+        // 2026-11-24 stderr also names it, so a person who redirected stdout sees it.
+        var input = Jsonl(3, corrupt: true);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = IdentifyCommand.Run([input], TestModel, asJson: true, thresholdScale: 1.0, output, error);
+
+        Assert.Equal(InferenceCli.ExitSomeFailed, code);
+        Assert.Contains($"{input} line 2: ", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("1 of 4 spectra could not be read", error.ToString(), StringComparison.Ordinal);
+        Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("\"error\"", StringComparison.Ordinal));
     }
 
     /// <summary>The shipped model: the rules below are about what it was (not) trained to decide.</summary>

@@ -357,6 +357,46 @@ public sealed class OutboxExportCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportedFileWithACalibrationProblemLine_EveryReaderSkipsItNamingFileAndLineCountsItAndReadsTheRest()
+    {
+        // An export holding a line marked calibration_problem (a stored spectrum whose calibration the limits refuse, 5
+        // keV/channel) first, then the five good ones. Until 2026-11-24 the service's replay source refused the whole file
+        // at that line; identify's table printed the error among its results on stdout; no reader said how many it skipped.
+        StoreFailedWithoutAModel(Measured("X1", 5) with { Calibration = new XrfEdge.Spectra.Calibration.EnergyCalibration(0.25, 5, 0) });
+        await StoreMixedAsync();
+        var (exported, _, summary) = Invoke("outbox", "export", "--db", DbPath, "-o", OutPath);
+        Assert.Equal(0, exported);
+        Assert.Contains("1 with a calibration outside the limits", summary, StringComparison.Ordinal); // the premise
+        string[] good = ["C1", "F1", "C2", "A1", "F2"];
+        var named = $"{OutPath} line 1: ";
+
+        var (identified, table, identifyErrors) = Invoke("identify", OutPath, "--model", TestModel);
+        Assert.Equal(InferenceCli.ExitSomeFailed, identified);
+        Assert.Equal(good, table.Split('\n').Where(l => l.Length > 0 && l[0] != ' ' && l.Contains(':', StringComparison.Ordinal) && !l.StartsWith("model ", StringComparison.Ordinal)).Select(l => l[..l.IndexOf(':', StringComparison.Ordinal)]));
+        Assert.Contains(named, identifyErrors, StringComparison.Ordinal);
+        Assert.Contains("calibration", identifyErrors, StringComparison.Ordinal);
+        Assert.Contains("1 of 6 spectra could not be read", identifyErrors, StringComparison.Ordinal);
+
+        var (rebinned, rows, rebinErrors) = Invoke("rebin", "--input", OutPath, "--json");
+        Assert.Equal(1, rebinned);
+        Assert.Equal(good, rows.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).Where(r => r.TryGetProperty("counts", out _)).Select(r => r.GetProperty("id").GetString()));
+        Assert.Contains(named, rebinErrors, StringComparison.Ordinal);
+        Assert.Contains("1 of 6 spectra could not be rebinned", rebinErrors, StringComparison.Ordinal);
+
+        var (_, _, evalErrors) = Invoke("eval", "--input", OutPath, "--model", TestModel);
+        Assert.Contains("skipped " + named, evalErrors, StringComparison.Ordinal);
+
+        var log = new MemoryLogProvider();
+        var replay = new ReplaySpectrumSource(OutPath, loop: false, paced: false, TimeProvider.System, log);
+        await replay.OpenAsync(CancellationToken.None);
+        Assert.Equal(good, replay.Spectra.Select(s => s.Metadata["replay_id"]));
+        Assert.Equal(1, replay.SkippedLines);
+        // Event ids: src/XrfEdge.Service/Hosting/Log.cs (8090 ReplayLineSkipped, 8091 ReplayLinesSkipped).
+        Assert.Contains(named, Assert.Single(log.WithEvent(8090)).Message, StringComparison.Ordinal);
+        Assert.Contains("1 unreadable lines skipped", Assert.Single(log.WithEvent(8091)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Export_SpectrumCarryingACalibrationProblemKeyButAValidCalibration_NeitherMarkedNorCounted()
     {
         // calibration_problem is the export's own finding (since 2026-11-24). A spectrum can carry the key in its own

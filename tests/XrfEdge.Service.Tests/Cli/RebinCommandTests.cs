@@ -61,6 +61,19 @@ public sealed class RebinCommandTests : IDisposable
     }
 
     [Fact]
+    public void Rebin_JsonWithBadLine_AlsoNamesItOnStderrWithACount()
+    {
+        // Until 2026-11-24 --json put the error only into the stdout stream: with stdout redirected nothing was shown, and
+        // nothing said how many spectra were missing from the result.
+        var (exit, _, errors) = Invoke("rebin", "--input", WriteJsonl("{\"id\":\"bad\",\"counts\":[1]}"), "--json");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("in.jsonl line 2: counts has 1 channels", errors, StringComparison.Ordinal);
+        // WriteJsonl: one good spectrum, then the bad line.
+        Assert.Contains("1 of 2 spectra could not be rebinned", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Rebin_CsvWithoutCalibration_FailsUntilOneIsGiven()
     {
         var path = Path.Combine(_folder, "counts.csv");

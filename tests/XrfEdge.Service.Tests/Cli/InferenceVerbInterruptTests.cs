@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using XrfEdge.Inference.Benchmarking;
+using XrfEdge.Spectra.Interchange;
+
+namespace XrfEdge.Service.Tests.Cli;
+
+/// <summary>
+/// Ctrl-C (SIGINT) sent to a real <c>xrfedge identify</c>, <c>eval</c> or <c>bench</c> child process. Until 2026-11-24
+/// these verbs got no cancellation token, so the runtime's default handling killed them at once: no word of what had
+/// been done, results read but not yet written lost. Since then they stop between spectra (or measurements), say so on
+/// stderr and exit 130, as <c>synth</c> and <c>outbox export</c> do.
+/// </summary>
+/// <remarks>
+/// The input of identify and eval is a named pipe: the child has registered its signal handler before it opens the
+/// input, and the test's open for writing returns only once the child has opened it, so the signal never comes too
+/// early; after the signal the test closes the pipe, so that a child that ignored the signal would end with exit 0.
+/// </remarks>
+public sealed class InferenceVerbInterruptTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly string _dir = Directory.CreateTempSubdirectory("xrfedge-interrupt-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private static async Task SignalAsync(Process process, string signal, CancellationToken cancellationToken)
+    {
+        using var kill = Process.Start("kill", [signal, process.Id.ToString(CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync(cancellationToken);
+    }
+
+    private string Fifo()
+    {
+        var path = Path.Combine(_dir, "in.jsonl");
+        using var mkfifo = Process.Start("mkfifo", [path])!;
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+        return path;
+    }
+
+    /// <summary>Writes <paramref name="count"/> labelled benchmark spectra (Fe+Cu, ids bench-…) into the pipe.</summary>
+    private static void WriteSpectra(Stream pipe, int count)
+    {
+        foreach (var spectrum in BenchmarkSpectra.Create(count, seed: 3))
+        {
+            SpectrumJsonl.Write(pipe, new LabelledSpectrum(spectrum) { Elements = ["Fe", "Cu"], IgnoreElements = ["Rh", "Ar"] });
+        }
+
+        pipe.Flush();
+    }
+
+    /// <summary>Runs a verb on a pipe: writes spectra, sends SIGINT, closes the pipe; returns exit code, stdout and stderr.</summary>
+    private async Task<(int ExitCode, string Output, string Error)> InterruptOnPipeAsync(params string[] verb)
+    {
+        var fifo = Fifo();
+        using var timeout = new CancellationTokenSource(Patience);
+        using var process = Start([.. verb, fifo, "--model", RepositoryRoot.TestModel]);
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        await using (var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0))
+        {
+            WriteSpectra(pipe, 3);
+            await SignalAsync(process, "-INT", timeout.Token);
+            try
+            {
+                WriteSpectra(pipe, 3);
+            }
+            catch (IOException)
+            {
+                // Broken pipe: the child stopped reading and closed its end, as it should.
+            }
+        }
+
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task Identify_SigInt_StopsSayingHowManyWereIdentifiedWritesTheirResultsAndExits130()
+    {
+        var (code, output, error) = await InterruptOnPipeAsync("identify", "--json");
+
+        Assert.True(code == 130, $"exit {code}, stderr '{error.Trim()}'");
+        var said = System.Text.RegularExpressions.Regex.Match(error, @"xrfedge identify: interrupted after (\d+) spectra");
+        Assert.True(said.Success, $"stderr '{error.Trim()}'");
+        // Every spectrum it says it identified has its whole result on stdout, and nothing more.
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(int.Parse(said.Groups[1].Value, CultureInfo.InvariantCulture), rows.Length);
+        Assert.All(rows, row => Assert.StartsWith("bench-", JsonDocument.Parse(row).RootElement.GetProperty("id").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Eval_SigInt_StopsWithoutAPartialReportAndExits130()
+    {
+        var (code, output, error) = await InterruptOnPipeAsync("eval", "--json", "--input");
+
+        Assert.True(code == 130, $"exit {code}, stderr '{error.Trim()}'");
+        Assert.Matches(@"xrfedge eval: interrupted after \d+ spectra; no metrics", error);
+        // Metrics of part of a file would pass for the whole file's (training reports read this JSON).
+        Assert.Empty(output);
+    }
+
+    [Fact]
+    public async Task Bench_SigInt_PrintsTheRowsMeasuredSoFarAndExits130()
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        using var process = Start("bench", "--quick", "--model", RepositoryRoot.TestModel);
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        // bench writes one '.' to stderr per measurement: the first means the verb (and its signal handler) is running.
+        var before = new System.Text.StringBuilder();
+        var next = new char[1];
+        while (await process.StandardError.ReadAsync(next, timeout.Token) == 1 && next[0] != '.')
+        {
+            before.Append(next[0]);
+        }
+
+        Assert.True(next[0] == '.', $"bench ended before its first measurement: '{before}'");
+        await SignalAsync(process, "-INT", timeout.Token);
+        var error = await process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}, stderr '{error.Trim()}'");
+        var said = System.Text.RegularExpressions.Regex.Match(error, @"xrfedge bench: interrupted after (\d+) of (\d+) measurements");
+        Assert.True(said.Success, $"stderr '{error.Trim()}'");
+        // The table holds one row per finished measurement (rows begin with the precision of the test model, int8).
+        var rows = (await output).Split('\n').Count(line => line.StartsWith("int8", StringComparison.Ordinal) || line.StartsWith("fp32", StringComparison.Ordinal));
+        Assert.Equal(int.Parse(said.Groups[1].Value, CultureInfo.InvariantCulture), rows);
+        Assert.True(rows < int.Parse(said.Groups[2].Value, CultureInfo.InvariantCulture), "the signal came after every measurement");
+    }
+}
