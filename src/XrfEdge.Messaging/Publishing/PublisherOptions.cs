@@ -15,6 +15,13 @@ public sealed class PublisherOptions
     /// <summary>Home Assistant discovery prefix; "homeassistant" by default.</summary>
     public string HomeAssistantPrefix { get; set; } = "homeassistant";
 
+    /// <summary>
+    /// How long after the first connect the retained latest detection waits for the copy the broker already retains
+    /// (handed over on the subscription) before publishing without it: 2 s. On a live link it comes within milliseconds;
+    /// none comes when nothing is retained yet.
+    /// </summary>
+    internal TimeSpan LatestDetectionSeedWait { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Also store each detection as a Sparkplug B NDATA row (sent by a <see cref="Adapters.SparkplugNode"/>).</summary>
     public bool Sparkplug { get; set; }
 }
