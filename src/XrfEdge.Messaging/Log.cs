@@ -171,4 +171,6 @@ internal static partial class Log
     [LoggerMessage(7063, LogLevel.Error, "The delivery handler failed for outbox row {Id} on '{Topic}'; the row stays delivered and the acknowledgement loop goes on")]
     public static partial void DeliveredHandlerFailed(ILogger logger, long id, string topic, Exception exception);
 
+    [LoggerMessage(7064, LogLevel.Debug, "Home Assistant is online again: discovery config on '{Topic}' is re-sent in {Seconds:F1} s (random delay up to Publishing's HomeAssistantBirthDelayMax, so a fleet does not answer one birth at the same instant)")]
+    public static partial void DiscoveryDelayed(ILogger logger, string topic, double seconds);
 }

@@ -9,7 +9,8 @@ namespace XrfEdge.Messaging.Adapters;
 /// Home Assistant MQTT device-based discovery (home-assistant.io <c>source/_integrations/mqtt.markdown</c>; reference §1.2):
 /// one retained config on <c>{prefix}/device/{object_id}/config</c> (<see cref="ObjectId"/>) describing the instrument as a device with sensors for
 /// state, last elements, detector temperature and outbox depth, all reading the native topics and sharing the native
-/// availability topic. Re-sent on every connect and whenever Home Assistant's birth (<c>{prefix}/status</c> = online) arrives.
+/// availability topic. Re-sent on every connect and, after a random delay, whenever Home Assistant's birth
+/// (<c>{prefix}/status</c> = online) arrives.
 /// </summary>
 public sealed class HomeAssistantDiscovery
 {

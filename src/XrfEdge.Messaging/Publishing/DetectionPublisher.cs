@@ -52,6 +52,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
     private DetectionOrder? _latestRetained;   // what the broker retains on detections/latest, as far as known; guarded by _latestGate
     private bool _latestSeeded;                // the broker's copy was read (or its wait is over) since the start; guarded by _latestGate
     private readonly Channel<byte> _latestWake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private int _birthDiscoveryWaiting;        // 1 while a birth's delayed discovery waits
     private long _latestSettled;
 
     /// <summary>Creates the publisher.</summary>
@@ -79,6 +80,11 @@ public sealed class DetectionPublisher : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(outbox);
         ArgumentNullException.ThrowIfNull(topics);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.HomeAssistantBirthDelayMax < TimeSpan.Zero || options.HomeAssistantBirthDelayMax > TimeSpan.FromSeconds(60))
+        {
+            throw new ArgumentException($"PublisherOptions.HomeAssistantBirthDelayMax {options.HomeAssistantBirthDelayMax.TotalSeconds} s must be 0–60 s (5 s by default).", nameof(options));
+        }
+
         _transport = transport;
         _outbox = outbox;
         _topics = topics;
@@ -302,6 +308,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
             _latestSeeded = false;
         }
 
+        Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
         _transport.Subscribe(_topics.CommandFilter, 1);
 
         // The broker hands over the copy it retains, so a re-analysed old detection delivered after a restart cannot replace it.
@@ -448,7 +455,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 }
                 else if (_homeAssistant is not null && message.Topic == _homeAssistant.StatusTopic && message.Payload.AsSpan().SequenceEqual("online"u8))
                 {
-                    await PublishDiscoveryLoggedAsync(cancellationToken).ConfigureAwait(false);
+                    ScheduleBirthDiscovery(cancellationToken);
                 }
                 else if (_homeAssistant is not null && message.Topic == _homeAssistant.LegacyConfigTopic && _homeAssistant.IsOwnLegacyConfig(message.Payload))
                 {
@@ -520,10 +527,56 @@ public sealed class DetectionPublisher : IAsyncDisposable
             _latestWake.Writer.TryWrite(0);
             if (_homeAssistant is not null)
             {
-                // Fire and forget, so the task must not fault unobserved.
+                // At once on connect (only a birth waits a random time); fire and forget, so it must not fault unobserved.
                 _ = PublishDiscoveryLoggedAsync(stop.Token);
             }
         }
+    }
+
+    /// <summary>
+    /// Home Assistant came online: the discovery config is re-sent after a random delay up to
+    /// <see cref="PublisherOptions.HomeAssistantBirthDelayMax"/>, so a fleet does not answer one birth at the same instant
+    /// (about 1.4 KB each); a birth that arrives while one waits is answered by that one. Until 2026-11-24 it was sent at
+    /// once. Never blocks the routing loop (commands go on meanwhile).
+    /// </summary>
+    private void ScheduleBirthDiscovery(CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _birthDiscoveryWaiting, 1, 0) != 0)
+        {
+            return;
+        }
+
+        var delay = _options.HomeAssistantBirthDelayMax * Math.Clamp(_options.BirthDelayRandom(), 0, 1);
+        if (delay <= TimeSpan.Zero)
+        {
+            Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
+            _ = PublishDiscoveryLoggedAsync(cancellationToken);
+            return;
+        }
+
+        _ = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    // Logged once the wait is set on the clock, so a test that moves its clock on that log moves this wait.
+                    var wait = Task.Delay(delay, _time, cancellationToken);
+                    Log.DiscoveryDelayed(_logger, _homeAssistant!.ConfigTopic, delay.TotalSeconds);
+                    await wait.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                finally
+                {
+                    // A birth from here on is a new one: it is answered again (the config may have been lost meanwhile).
+                    Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
+                }
+
+                await PublishDiscoveryLoggedAsync(cancellationToken).ConfigureAwait(false);
+            },
+            CancellationToken.None);
     }
 
     /// <summary>
