@@ -161,4 +161,16 @@ internal static partial class Log
 
     [LoggerMessage(7053, LogLevel.Error, "Command on '{Topic}' failed unexpectedly; routing goes on")]
     public static partial void CommandFailed(ILogger logger, string topic, Exception exception);
+
+    [LoggerMessage(7061, LogLevel.Warning, "Retained latest detection (seq {Seq}) on '{Topic}' refused: reason 0x{Reason:X2} ({Description}); the outbox rows are delivered as before, and the copy is tried again at the next delivered detection or reconnect")]
+    public static partial void LatestDetectionRefused(ILogger logger, long seq, string topic, int reason, string description);
+
+    [LoggerMessage(7062, LogLevel.Warning, "Retained latest detection (seq {Seq}) on '{Topic}' not published; the outbox rows are delivered as before, and the copy is tried again at the next delivered detection or reconnect")]
+    public static partial void LatestDetectionFailed(ILogger logger, long seq, string topic, Exception exception);
+
+    [LoggerMessage(7063, LogLevel.Error, "The delivery handler failed for outbox row {Id} on '{Topic}'; the row stays delivered and the acknowledgement loop goes on")]
+    public static partial void DeliveredHandlerFailed(ILogger logger, long id, string topic, Exception exception);
+
+    [LoggerMessage(7064, LogLevel.Debug, "Home Assistant is online again: discovery config on '{Topic}' is re-sent in {Seconds:F1} s (random delay up to Publishing's HomeAssistantBirthDelayMax, so a fleet does not answer one birth at the same instant)")]
+    public static partial void DiscoveryDelayed(ILogger logger, string topic, double seconds);
 }

@@ -217,10 +217,15 @@ public sealed class PayloadTests
         Assert.All(components, c => Assert.Equal("sensor", c.GetProperty("p").GetString()));
         Assert.Contains(components, c => c.GetProperty("stat_t").GetString() == Topics.Health && c.GetProperty("val_tpl").GetString()!.Contains("temps_c.detector", StringComparison.Ordinal));
 
-        // Last elements: a re-analysed detection (an older measurement) keeps the sensor's state; a live one sets it.
-        var lastElements = Assert.Single(components, c => c.GetProperty("stat_t").GetString() == Topics.Detections).GetProperty("val_tpl").GetString()!;
-        Assert.StartsWith("{% if value_json.reanalysed | default(false) %}{{ this.state }}{% else %}", lastElements, StringComparison.Ordinal);
-        Assert.Contains("value_json.elements | map(attribute='el')", lastElements, StringComparison.Ordinal);
+        // Last elements reads the retained latest detection since 2026-11-24 (a restarted Home Assistant gets it from the
+        // broker at once), under the unique id it always had, so the entity and its history carry over; nothing reads the
+        // non-retained detections topic any more. Only the latest measurement is retained there, so every message is shown.
+        Assert.DoesNotContain(components, c => c.GetProperty("stat_t").GetString() == Topics.Detections);
+        var lastElements = Assert.Single(components, c => c.GetProperty("stat_t").GetString() == Topics.DetectionsLatest);
+        Assert.Equal("xrf/v1/acme/XRF-0042/detections/latest", Topics.DetectionsLatest);
+        Assert.Equal("xrfedge_acme_XRF-0042_last_elements", lastElements.GetProperty("uniq_id").GetString());
+        Assert.Equal("Last elements", lastElements.GetProperty("name").GetString());
+        Assert.Equal("{{ value_json.elements | map(attribute='el') | join(', ') }}", lastElements.GetProperty("val_tpl").GetString());
     }
 
     [Fact]

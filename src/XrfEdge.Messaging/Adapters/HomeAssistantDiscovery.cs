@@ -9,18 +9,19 @@ namespace XrfEdge.Messaging.Adapters;
 /// Home Assistant MQTT device-based discovery (home-assistant.io <c>source/_integrations/mqtt.markdown</c>; reference §1.2):
 /// one retained config on <c>{prefix}/device/{object_id}/config</c> (<see cref="ObjectId"/>) describing the instrument as a device with sensors for
 /// state, last elements, detector temperature and outbox depth, all reading the native topics and sharing the native
-/// availability topic. Re-sent on every connect and whenever Home Assistant's birth (<c>{prefix}/status</c> = online) arrives.
+/// availability topic. Re-sent on every connect and, after a random delay, whenever Home Assistant's birth
+/// (<c>{prefix}/status</c> = online) arrives.
 /// </summary>
 public sealed class HomeAssistantDiscovery
 {
     /// <summary>
-    /// The "Last elements" sensor's template. A detection the service made later from a stored spectrum
-    /// (<c>"reanalysed": true</c>, after a model outage) is not the latest measurement: the sensor keeps its state
-    /// (<c>this</c>, the entity's own state object, which Home Assistant gives MQTT value templates) instead of showing an
-    /// older measurement's elements until the next live one, as it did until 2026-11-24.
+    /// The "Last elements" sensor's template. Since 2026-11-24 the sensor reads the retained <c>detections/latest</c>
+    /// (<see cref="TopicTree.DetectionsLatest"/>), which holds only the latest measurement: a re-analysed detection is
+    /// there only when it is of a later measurement than every live one delivered, so every message there is shown.
+    /// Before, it read <c>detections</c> and kept its state for a re-analysed one (<c>this.state</c>), and after a Home
+    /// Assistant restart it showed <em>unknown</em> until the next live detection.
     /// </summary>
-    internal const string LastElementsTemplate =
-        "{% if value_json.reanalysed | default(false) %}{{ this.state }}{% else %}{{ value_json.elements | map(attribute='el') | join(', ') }}{% endif %}";
+    internal const string LastElementsTemplate = "{{ value_json.elements | map(attribute='el') | join(', ') }}";
 
     // Every project shares Directory.Build.props' <Version>, so this is the version of the service the instrument runs.
     private static readonly string SoftwareVersion = typeof(HomeAssistantDiscovery).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
@@ -134,7 +135,8 @@ public sealed class HomeAssistantDiscovery
             w.WriteNumber("qos", 1);
             w.WriteStartObject("cmps");
             Sensor(w, "state", "State", _topics.Status, "{{ value_json.state }}", null, null, null);
-            Sensor(w, "last_elements", "Last elements", _topics.Detections, LastElementsTemplate, null, null, null);
+            // Same key, so the same unique id: the entity and its history survive the move to the retained topic.
+            Sensor(w, "last_elements", "Last elements", _topics.DetectionsLatest, LastElementsTemplate, null, null, null);
             Sensor(w, "detector_temperature", "Detector temperature", _topics.Health, "{{ value_json.temps_c.detector }}", "°C", "temperature", "measurement");
             Sensor(w, "outbox_depth", "Outbox depth", _topics.Health, "{{ value_json.outbox.depth }}", null, null, "measurement");
             w.WriteEndObject();

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using XrfEdge.Messaging.Adapters;
@@ -46,6 +47,13 @@ public sealed class DetectionPublisher : IAsyncDisposable
     private bool _statusUnanswered;            // a status is with the transport, its answer not yet in; guarded by _statusGate
     private MqttOutboundMessage? _statusNext;  // the newest status made meanwhile, sent on that answer; guarded by _statusGate
     private int _statusEpoch;                  // counts stops: a chain begun before one leaves the slot alone; guarded by _statusGate
+    private readonly Lock _latestGate = new();
+    private LatestCandidate? _latestPending;   // the newest delivered detection not yet retained; guarded by _latestGate
+    private DetectionOrder? _latestRetained;   // what the broker retains on detections/latest, as far as known; guarded by _latestGate
+    private bool _latestSeeded;                // the broker's copy was read (or its wait is over) since the start; guarded by _latestGate
+    private readonly Channel<byte> _latestWake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private int _birthDiscoveryWaiting;        // 1 while a birth's delayed discovery waits
+    private long _latestSettled;
 
     /// <summary>Creates the publisher.</summary>
     /// <param name="transport">The native-tree MQTT connection (its will/birth set by <see cref="ConfigureAvailability"/>).</param>
@@ -72,6 +80,11 @@ public sealed class DetectionPublisher : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(outbox);
         ArgumentNullException.ThrowIfNull(topics);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.HomeAssistantBirthDelayMax < TimeSpan.Zero || options.HomeAssistantBirthDelayMax > TimeSpan.FromSeconds(60))
+        {
+            throw new ArgumentException($"PublisherOptions.HomeAssistantBirthDelayMax {options.HomeAssistantBirthDelayMax.TotalSeconds} s must be 0–60 s (5 s by default).", nameof(options));
+        }
+
         _transport = transport;
         _outbox = outbox;
         _topics = topics;
@@ -80,7 +93,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<DetectionPublisher>();
         _time = timeProvider ?? TimeProvider.System;
-        _drainer = new OutboxDrainer(transport, outbox, NativeKinds, options.Window, Encode, null, _logger, _time);
+        _drainer = new OutboxDrainer(transport, outbox, NativeKinds, options.Window, Encode, null, _logger, _time, delivered: OnDelivered);
         Commands = new CommandProcessor(topics, transport, commands ?? new CommandOptions(), handler, RequestSpectrumAsync, loggerFactory.CreateLogger<CommandProcessor>(), _time);
         if (options.HomeAssistantDiscovery)
         {
@@ -96,6 +109,12 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
     /// <summary>Rows handed to the broker and not yet acknowledged.</summary>
     public int InFlight => _drainer.InFlight;
+
+    /// <summary>
+    /// Delivered detections the retained <c>detections/latest</c> copy is done with: published and acknowledged, or left
+    /// out as not newer than what the broker retains. Lets tests wait for the decision.
+    /// </summary>
+    internal long LatestSettled => Interlocked.Read(ref _latestSettled);
 
     /// <summary>
     /// Sets the transport's last will (retained <c>offline</c>) and birth (retained <c>online</c>) on the availability
@@ -284,7 +303,16 @@ public sealed class DetectionPublisher : IAsyncDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _stop = new CancellationTokenSource();
+        lock (_latestGate)
+        {
+            _latestSeeded = false;
+        }
+
+        Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
         _transport.Subscribe(_topics.CommandFilter, 1);
+
+        // The broker hands over the copy it retains, so a re-analysed old detection delivered after a restart cannot replace it.
+        _transport.Subscribe(_topics.DetectionsLatest, 1);
         if (_homeAssistant is not null)
         {
             _transport.Subscribe(_homeAssistant.StatusTopic, 1);
@@ -293,8 +321,9 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 // The broker hands over what is retained there on every (re)subscribe; see RouteAsync.
                 _transport.Subscribe(legacy, 1);
             }
-            _transport.StateChanged += OnStateChanged;
         }
+
+        _transport.StateChanged += OnStateChanged;
 
         if (_transport.State == MqttConnectionState.Stopped)
         {
@@ -305,7 +334,8 @@ public sealed class DetectionPublisher : IAsyncDisposable
         _loops = Task.WhenAll(
             Task.Run(() => _drainer.RunAsync(token), CancellationToken.None),
             Task.Run(() => RouteAsync(token), CancellationToken.None),
-            Task.Run(() => HealthLoopAsync(token), CancellationToken.None));
+            Task.Run(() => HealthLoopAsync(token), CancellationToken.None),
+            Task.Run(() => LatestLoopAsync(token), CancellationToken.None));
         return Task.CompletedTask;
     }
 
@@ -419,9 +449,13 @@ public sealed class DetectionPublisher : IAsyncDisposable
                         running.Add(work);
                     }
                 }
+                else if (message.Topic == _topics.DetectionsLatest)
+                {
+                    OnLatestRead(message.Payload);
+                }
                 else if (_homeAssistant is not null && message.Topic == _homeAssistant.StatusTopic && message.Payload.AsSpan().SequenceEqual("online"u8))
                 {
-                    await PublishDiscoveryLoggedAsync(cancellationToken).ConfigureAwait(false);
+                    ScheduleBirthDiscovery(cancellationToken);
                 }
                 else if (_homeAssistant is not null && message.Topic == _homeAssistant.LegacyConfigTopic && _homeAssistant.IsOwnLegacyConfig(message.Payload))
                 {
@@ -489,10 +523,222 @@ public sealed class DetectionPublisher : IAsyncDisposable
     {
         if (e.State == MqttConnectionState.Connected && _stop is { } stop)
         {
-            // Fire and forget, so the task must not fault unobserved.
-            _ = PublishDiscoveryLoggedAsync(stop.Token);
+            // A retained latest copy that failed waits for this (or the next delivery).
+            _latestWake.Writer.TryWrite(0);
+            if (_homeAssistant is not null)
+            {
+                // At once on connect (only a birth waits a random time); fire and forget, so it must not fault unobserved.
+                _ = PublishDiscoveryLoggedAsync(stop.Token);
+            }
         }
     }
+
+    /// <summary>
+    /// Home Assistant came online: the discovery config is re-sent after a random delay up to
+    /// <see cref="PublisherOptions.HomeAssistantBirthDelayMax"/>, so a fleet does not answer one birth at the same instant
+    /// (about 1.4 KB each); a birth that arrives while one waits is answered by that one. Until 2026-11-24 it was sent at
+    /// once. Never blocks the routing loop (commands go on meanwhile).
+    /// </summary>
+    private void ScheduleBirthDiscovery(CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _birthDiscoveryWaiting, 1, 0) != 0)
+        {
+            return;
+        }
+
+        var delay = _options.HomeAssistantBirthDelayMax * Math.Clamp(_options.BirthDelayRandom(), 0, 1);
+        if (delay <= TimeSpan.Zero)
+        {
+            Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
+            _ = PublishDiscoveryLoggedAsync(cancellationToken);
+            return;
+        }
+
+        _ = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    // Logged once the wait is set on the clock, so a test that moves its clock on that log moves this wait.
+                    var wait = Task.Delay(delay, _time, cancellationToken);
+                    Log.DiscoveryDelayed(_logger, _homeAssistant!.ConfigTopic, delay.TotalSeconds);
+                    await wait.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                finally
+                {
+                    // A birth from here on is a new one: it is answered again (the config may have been lost meanwhile).
+                    Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
+                }
+
+                await PublishDiscoveryLoggedAsync(cancellationToken).ConfigureAwait(false);
+            },
+            CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The drainer's report of a detection the broker acknowledged (its acknowledgement loop; in memory only, never
+    /// throws): it becomes the candidate for the retained <c>detections/latest</c> copy when it is of a later
+    /// measurement than the candidate before it (<see cref="DetectionOrder.IsNewerThan"/>).
+    /// </summary>
+    private void OnDelivered(OutboxRow row, bool historical)
+    {
+        if (row.Kind != OutboxKind.Detection || !DetectionOrder.TryRead(row.Payload, out var order, out _))
+        {
+            return;
+        }
+
+        lock (_latestGate)
+        {
+            if (_latestPending is { } pending && !order.IsNewerThan(pending.Order))
+            {
+                return;
+            }
+
+            _latestPending = new LatestCandidate(row, historical, order);
+        }
+
+        _latestWake.Writer.TryWrite(0);
+    }
+
+    /// <summary>
+    /// A message on <c>detections/latest</c>: the copy the broker retains (on the subscription after a start) or our own
+    /// copy coming back. Either way the broker holds it, so a candidate must be newer to replace it.
+    /// </summary>
+    private void OnLatestRead(byte[] payload)
+    {
+        var readable = DetectionOrder.TryRead(payload, out var order, out _);
+        lock (_latestGate)
+        {
+            _latestSeeded = true;
+            if (readable && (_latestRetained is not { } retained || order.IsNewerThan(retained)))
+            {
+                _latestRetained = order;
+            }
+        }
+
+        _latestWake.Writer.TryWrite(0);
+    }
+
+    /// <summary>
+    /// Publishes the retained <c>detections/latest</c> copy: the newest delivered detection, once the copy the broker
+    /// already retains has been read (or <see cref="PublisherOptions.LatestDetectionSeedWait"/> after the first connect
+    /// went by without one), when it is newer than that. One copy at a time, each awaited until the broker answers;
+    /// candidates delivered meanwhile wait, and only the newest is sent next. A copy refused or failed is logged
+    /// (7061/7062) and tried again at the next delivery or reconnect: it is best effort beside the outbox, whose rows
+    /// it never holds up (it runs apart from the drainer, and the drainer's report only swaps an object in memory).
+    /// </summary>
+    private async Task LatestLoopAsync(CancellationToken cancellationToken)
+    {
+        DateTimeOffset? seedDeadline = null;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await _transport.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
+                seedDeadline ??= _time.GetUtcNow() + _options.LatestDetectionSeedWait;
+                LatestCandidate? candidate;
+                lock (_latestGate)
+                {
+                    if (!_latestSeeded && _time.GetUtcNow() >= seedDeadline)
+                    {
+                        _latestSeeded = true;
+                    }
+
+                    candidate = _latestSeeded ? _latestPending : null;
+                    if (candidate is not null && _latestRetained is { } retained && !candidate.Order.IsNewerThan(retained))
+                    {
+                        // The broker already holds this measurement or a later one.
+                        _latestPending = null;
+                        candidate = null;
+                        Interlocked.Increment(ref _latestSettled);
+                    }
+                }
+
+                if (candidate is null || !await PublishLatestAsync(candidate, cancellationToken).ConfigureAwait(false))
+                {
+                    await WaitLatestWakeAsync(seedDeadline.Value, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Sends one copy and waits for the broker's answer; true when it was accepted.</summary>
+    private async Task<bool> PublishLatestAsync(LatestCandidate candidate, CancellationToken cancellationToken)
+    {
+        var message = Encode(candidate.Row, candidate.Historical) with { Topic = _topics.DetectionsLatest, Retain = true, Qos = 1 };
+        try
+        {
+            var outcome = await _transport.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            if (!outcome.Accepted)
+            {
+                Log.LatestDetectionRefused(_logger, candidate.Order.Seq, message.Topic, outcome.ReasonCode, outcome.Description);
+                return false;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Best effort: whatever failed, the outbox goes on and the copy is tried again later.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.LatestDetectionFailed(_logger, candidate.Order.Seq, message.Topic, ex);
+            return false;
+        }
+
+        lock (_latestGate)
+        {
+            if (_latestRetained is not { } retained || candidate.Order.IsNewerThan(retained))
+            {
+                _latestRetained = candidate.Order;
+            }
+
+            if (ReferenceEquals(_latestPending, candidate))
+            {
+                _latestPending = null;
+            }
+        }
+
+        Interlocked.Increment(ref _latestSettled);
+        return true;
+    }
+
+    /// <summary>Waits for a delivery, a read copy or a reconnect, and while the broker's copy is awaited at most until <paramref name="seedDeadline"/>.</summary>
+    private async Task WaitLatestWakeAsync(DateTimeOffset seedDeadline, CancellationToken cancellationToken)
+    {
+        bool seeded;
+        lock (_latestGate)
+        {
+            seeded = _latestSeeded;
+        }
+
+        var left = seedDeadline - _time.GetUtcNow();
+        if (seeded || left <= TimeSpan.Zero)
+        {
+            await _latestWake.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var woken = _latestWake.Reader.WaitToReadAsync(either.Token).AsTask();
+            await Task.WhenAny(woken, Task.Delay(left, _time, either.Token)).ConfigureAwait(false);
+            await either.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        _latestWake.Reader.TryRead(out _);
+    }
+
+    /// <summary>A delivered detection waiting to become the retained latest copy.</summary>
+    private sealed record LatestCandidate(OutboxRow Row, bool Historical, DetectionOrder Order);
 
     /// <summary>Publishes the discovery config; any failure is logged, never thrown (routing and the state handler go on).</summary>
     private async Task PublishDiscoveryLoggedAsync(CancellationToken cancellationToken)

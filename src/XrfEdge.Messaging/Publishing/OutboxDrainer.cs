@@ -53,6 +53,7 @@ internal sealed class OutboxDrainer
     private readonly int _window;
     private readonly Func<OutboxRow, bool, CancellationToken, Task<MqttPublishOutcome>> _send;
     private readonly Func<bool> _canSend;
+    private readonly Action<OutboxRow, bool>? _delivered;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -90,7 +91,8 @@ internal sealed class OutboxDrainer
         StorageRetryBackoff? refusalBackoff = null,
         StorageRetryBackoff? ackBackoff = null,
         StorageRetryBackoff? passingBackoff = null,
-        Func<OutboxRow, bool, CancellationToken, Task<MqttPublishOutcome>>? send = null)
+        Func<OutboxRow, bool, CancellationToken, Task<MqttPublishOutcome>>? send = null,
+        Action<OutboxRow, bool>? delivered = null)
     {
         _transport = transport;
         _outbox = outbox;
@@ -99,6 +101,7 @@ internal sealed class OutboxDrainer
         // A sender of its own lets the Sparkplug node give a row its seq and hand it over as one step (SparkplugNode.SendData).
         _send = send ?? ((row, historical, cancellationToken) => transport.PublishAsync(encode(row, historical), cancellationToken));
         _canSend = canSend ?? (() => true);
+        _delivered = delivered;
         _logger = logger;
         _time = time;
         _refusalBackoff = refusalBackoff ?? new StorageRetryBackoff(StorageRetryBackoff.DefaultInitial, StorageRetryBackoff.DefaultCap);
@@ -288,8 +291,8 @@ internal sealed class OutboxDrainer
                 t =>
                 {
                     var completion = t.IsCompletedSuccessfully
-                        ? new Completion(row, t.Result, null, pausesBefore)
-                        : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException(), pausesBefore);
+                        ? new Completion(row, t.Result, null, pausesBefore, historical)
+                        : new Completion(row, null, t.Exception?.GetBaseException() ?? new OperationCanceledException(), pausesBefore, historical);
 
                     // A named broker limit pauses the send loop from this answer on, before the slot it frees can carry
                     // the next row: the acknowledgement loop, which sets the pause's end, sees the answer only up to 20 ms
@@ -322,7 +325,7 @@ internal sealed class OutboxDrainer
             // the reconnect, uncounted. Anything else (MOSQ_ERR_INVAL for a topic libmosquitto rejects, an encoding
             // error) would fail the same way at every try: it is counted and dead-lettered like a broker refusal, or the
             // row would be handed over again at once, for ever, without a log (found 2026-11-23).
-            acks.TryWrite(IsLinkFailure(ex) ? new Completion(row, null, ex, pausesBefore) : new Completion(row, new MqttPublishOutcome(NotHandedOverReason, "not handed over: " + ex.Message), ex, pausesBefore));
+            acks.TryWrite(IsLinkFailure(ex) ? new Completion(row, null, ex, pausesBefore, historical) : new Completion(row, new MqttPublishOutcome(NotHandedOverReason, "not handed over: " + ex.Message), ex, pausesBefore, historical));
         }
     }
 
@@ -582,10 +585,41 @@ internal sealed class OutboxDrainer
 
             Interlocked.Add(ref _sent, deleted.Count);
             Volatile.Write(ref _awaitingDeleteCount, _awaitingDelete.Count);
+            ReportDelivered(batch);
             ReportRefusalStorage(step, unrecorded, heldBack, refusalRecorded || acceptedAfterHold, now);
             ReportPassingRefusals(passingStep, passing, heldForLimit, brokerAccepted, now);
             ReportAckStorage(ackStep, batchError ?? deleteError, batchError is not null, batch.Count, batchError is null && _awaitingDelete.Count == 0, now);
             Wake();
+        }
+    }
+
+    /// <summary>
+    /// Tells the <c>delivered</c> handler of each row the broker accepted in this batch, in the order the answers came
+    /// (the publisher's retained latest detection). The handler works in memory; should it throw, the rows stand as
+    /// processed: the outbox row is the record, the handler's work best effort (7063).
+    /// </summary>
+    private void ReportDelivered(List<Completion> batch)
+    {
+        if (_delivered is null)
+        {
+            return;
+        }
+
+        foreach (var c in batch)
+        {
+            if (c.Outcome is { Accepted: true })
+            {
+                try
+                {
+                    _delivered(c.Row, c.Historical);
+                }
+#pragma warning disable CA1031 // The acknowledgement loop must go on whatever a handler does.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Log.DeliveredHandlerFailed(_logger, c.Row.Id, c.Row.Topic, ex);
+                }
+            }
         }
     }
 
@@ -827,6 +861,9 @@ internal sealed class OutboxDrainer
         return true;
     }
 
-    /// <summary>A row's answer; <paramref name="PausesBefore"/> is the count of broker-limit pauses begun before its hand-over.</summary>
-    private sealed record Completion(OutboxRow Row, MqttPublishOutcome? Outcome, Exception? Error, long PausesBefore);
+    /// <summary>
+    /// A row's answer; <paramref name="PausesBefore"/> is the count of broker-limit pauses begun before its hand-over,
+    /// <paramref name="Historical"/> whether it was sent as historical.
+    /// </summary>
+    private sealed record Completion(OutboxRow Row, MqttPublishOutcome? Outcome, Exception? Error, long PausesBefore, bool Historical);
 }

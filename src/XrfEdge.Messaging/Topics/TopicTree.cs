@@ -40,6 +40,13 @@ public sealed partial class TopicTree
     /// <summary>Detection results, QoS 1, through the outbox.</summary>
     public string Detections => $"{Root}/detections";
 
+    /// <summary>
+    /// Retained copy of the newest delivered detection (QoS 1, since 2026-11-24): <c>…/detections/latest</c>. A filter
+    /// <c>…/detections</c> does not match it; <c>…/#</c> does, so such a subscriber sees each detection twice (same
+    /// <c>msg_id</c>).
+    /// </summary>
+    public string DetectionsLatest => $"{Root}/detections/latest";
+
     /// <summary>Subscription filter for every command: <c>…/cmd/+</c>.</summary>
     public string CommandFilter => $"{Root}/cmd/+";
 

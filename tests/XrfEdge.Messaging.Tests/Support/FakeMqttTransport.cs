@@ -18,6 +18,7 @@ public sealed class FakeMqttTransport : IMqttTransport
     private readonly Lock _gate = new();
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset? _connectedSince;
+    private readonly Channel<MqttInboundMessage> _inbound = Channel.CreateUnbounded<MqttInboundMessage>();
 
     public FakeMqttTransport() => Connect();
 
@@ -49,6 +50,9 @@ public sealed class FakeMqttTransport : IMqttTransport
     /// <summary>Every publish tried, in order, with the reason it was answered (null: it threw; <see cref="HeldReason"/>: held).</summary>
     public ConcurrentQueue<(string Topic, int? Reason)> Attempts { get; } = new();
 
+    /// <summary>Every message handed to <see cref="PublishAsync"/>, in order, whatever became of it.</summary>
+    public ConcurrentQueue<MqttOutboundMessage> Handed { get; } = new();
+
     /// <summary>Topics of the publishes accepted (reason 0), in order.</summary>
     public IEnumerable<string> Delivered => Attempts.Where(a => a.Reason == 0).Select(a => a.Topic);
 
@@ -71,11 +75,17 @@ public sealed class FakeMqttTransport : IMqttTransport
 
     public int? LastDisconnectCode => null;
 
-#pragma warning disable CS0067 // never raised: the drainer does not listen to it
+    /// <summary>Raised only by <see cref="RaiseStateChanged"/>: <see cref="Connect"/> and <see cref="Disconnect"/> leave it alone.</summary>
     public event EventHandler<MqttStateChangedEventArgs>? StateChanged;
-#pragma warning restore CS0067
 
-    public ChannelReader<MqttInboundMessage> Messages { get; } = Channel.CreateUnbounded<MqttInboundMessage>().Reader;
+    public ChannelReader<MqttInboundMessage> Messages => _inbound.Reader;
+
+    /// <summary>Hands <paramref name="topic"/> with <paramref name="payload"/> to the subscriber as if the broker sent it.</summary>
+    public void Receive(string topic, byte[] payload) =>
+        _inbound.Writer.TryWrite(new MqttInboundMessage { Topic = topic, Payload = payload, ReceivedAt = DateTimeOffset.UtcNow });
+
+    /// <summary>Raises <see cref="StateChanged"/> with <paramref name="state"/>, as the real transport does after a (re)connect.</summary>
+    public void RaiseStateChanged(MqttConnectionState state) => StateChanged?.Invoke(this, new MqttStateChangedEventArgs(state, 0, "raised by the test"));
 
     public void Connect()
     {
@@ -117,6 +127,7 @@ public sealed class FakeMqttTransport : IMqttTransport
 
     public Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken)
     {
+        Handed.Enqueue(message);
         if (Throw(message) is { } error)
         {
             Attempts.Enqueue((message.Topic, null));

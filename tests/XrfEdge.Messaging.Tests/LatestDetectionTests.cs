@@ -1,0 +1,250 @@
+using System.Text;
+using System.Text.Json;
+using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Tests.Support;
+using XrfEdge.Messaging.Topics;
+using XrfEdge.Messaging.Transport;
+
+namespace XrfEdge.Messaging.Tests;
+
+/// <summary>
+/// The retained <c>…/detections/latest</c> copy (since 2026-11-24): published when the outbox delivers a detection, never
+/// replaced by an older measurement, best effort beside the outbox (docs/mqtt.md §1 "Latest detection").
+/// </summary>
+public sealed class LatestDetectionTests : IDisposable
+{
+    private static readonly TopicTree Topics = new("acme", "XRF-0042");
+
+    // An arbitrary measurement day; each test places its measurements by minutes after it.
+    private static readonly DateTimeOffset Day = new(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "xrfedge-latest-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public LatestDetectionTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    // Log event ids (src/XrfEdge.Messaging/Log.cs).
+    private const int LatestDetectionFailedEvent = 7062;
+
+    private SqliteOutbox OpenOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
+
+    private static PublisherOptions Options() => new() { HealthInterval = TimeSpan.FromHours(1) };
+
+    /// <summary>A measurement whose 30-s acquisition ended <paramref name="minute"/> minutes after <see cref="Day"/>.</summary>
+    private static MeasurementResult Measured(string id, int minute, bool reanalysed = false) => TestData.Measurement(id) with
+    {
+        AcquisitionStart = Day.AddMinutes(minute).AddSeconds(-30),
+        AcquisitionEnd = Day.AddMinutes(minute),
+        Reanalysed = reanalysed,
+    };
+
+    private static string MeasurementId(MqttInboundMessage message) => JsonDocument.Parse(message.Payload).RootElement.GetProperty("measurement_id").GetString()!;
+
+    private static string MsgId(byte[] payload) => JsonDocument.Parse(payload).RootElement.GetProperty("msg_id").GetString()!;
+
+    /// <summary>What the broker retains on the latest topic now: the first message a new subscriber gets, before a marker published after subscribing.</summary>
+    private static async Task<MqttInboundMessage?> RetainedLatestAsync(MosquittoBroker broker)
+    {
+        await using var reader = await TestSubscriber.ConnectAsync(broker, Topics.DetectionsLatest);
+        await reader.Transport.PublishAsync(new MqttOutboundMessage { Topic = Topics.DetectionsLatest, Payload = "marker"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+        await reader.WaitForAsync(m => m.Payload.AsSpan().SequenceEqual("marker"u8));
+        var first = reader.Received.First();
+        return first.Payload.AsSpan().SequenceEqual("marker"u8) ? null : first;
+    }
+
+    [Fact]
+    public async Task LatestDetection_DetectionDelivered_ANewSubscriberGetsItRetainedAndTheDetectionsFilterDoesNot()
+    {
+        // Home Assistant after a restart, or a dashboard that connects late: until 2026-11-24 nothing was retained for a
+        // detection, and "Last elements" stayed unknown until the next measurement.
+        using var broker = MosquittoBroker.Started();
+        await using var exact = await TestSubscriber.ConnectAsync(broker, Topics.Detections);
+        await using var wildcard = await TestSubscriber.ConnectAsync(broker, Topics.Root + "/#");
+        using var outbox = OpenOutbox();
+        await using var transport = new MosquittoTransport(Program.DeviceTransport(broker.Port, "dev-latest", Topics));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, Options());
+        await publisher.StartAsync(CancellationToken.None);
+        publisher.Enqueue(Measured("M-1", 1));
+
+        var copy = await wildcard.WaitForTopicAsync(Topics.DetectionsLatest);
+        var detection = await wildcard.WaitForTopicAsync(Topics.Detections);
+        Assert.Equal(detection.Payload, copy.Payload);
+        Assert.Contains(copy.UserProperties, p => p.Name == "msg_id" && p.Value == MsgId(detection.Payload));
+
+        var retained = await RetainedLatestAsync(broker);
+        Assert.NotNull(retained);
+        Assert.True(retained.Retain);
+        Assert.Equal("M-1", MeasurementId(retained));
+        Assert.Equal(MsgId(detection.Payload), MsgId(retained.Payload));
+
+        // A subscriber of exactly …/detections never gets the copy: a marker published there after the copy went out
+        // arrives alone behind the one detection.
+        await exact.Transport.PublishAsync(new MqttOutboundMessage { Topic = Topics.Detections, Payload = "marker"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+        await exact.WaitForAsync(m => m.Payload.AsSpan().SequenceEqual("marker"u8));
+        Assert.All(exact.Received, m => Assert.Equal(Topics.Detections, m.Topic));
+        Assert.Equal(2, exact.Received.Count);
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task LatestDetection_BacklogDeliveredAfterTheBrokerReturns_RetainedIsTheNewest()
+    {
+        using var broker = MosquittoBroker.Started();
+        broker.Kill();
+        using var outbox = OpenOutbox();
+        await using var transport = new MosquittoTransport(Program.DeviceTransport(broker.Port, "dev-latest-backlog", Topics));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, Options());
+        await publisher.StartAsync(CancellationToken.None);
+        for (var i = 1; i <= 3; i++)
+        {
+            publisher.Enqueue(Measured($"M-{i}", i));
+        }
+
+        broker.Start();
+        await using var watcher = await TestSubscriber.ConnectAsync(broker, Topics.DetectionsLatest);
+        await watcher.WaitForAsync(m => MeasurementId(m) == "M-3");
+        await Waiting.UntilAsync(() => publisher.SentTotal == 3 && outbox.GetStatistics().Depth == 0, "the backlog delivered");
+
+        // Nothing older came after it; it is the backlog's row as delivered: historical, like the detection itself.
+        var retained = await RetainedLatestAsync(broker);
+        Assert.Equal("M-3", MeasurementId(retained!));
+        Assert.True(JsonDocument.Parse(retained!.Payload).RootElement.GetProperty("historical").GetBoolean());
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task LatestDetection_ReanalysedOlderDeliveredAfterARestart_DoesNotReplaceTheNewerLiveOne()
+    {
+        using var broker = MosquittoBroker.Started();
+        using var outbox = OpenOutbox();
+        await using (var firstTransport = new MosquittoTransport(Program.DeviceTransport(broker.Port, "dev-latest-rean", Topics)))
+        await using (var first = new DetectionPublisher(firstTransport, outbox, Topics, Options()))
+        {
+            await first.StartAsync(CancellationToken.None);
+            first.Enqueue(Measured("M-2", 2));
+            await Waiting.UntilAsync(() => first.LatestSettled == 1, "M-2 retained");
+            await first.StopAsync(CancellationToken.None);
+        }
+
+        // The next start analyses a measurement stored before M-2 while no model was loaded; it is stored before the
+        // connect, so it is delivered within milliseconds of it, as a service start that re-analyses does.
+        await using var transport = new MosquittoTransport(Program.DeviceTransport(broker.Port, "dev-latest-rean", Topics));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, Options());
+        publisher.Enqueue(Measured("M-1", 1, reanalysed: true));
+        await publisher.StartAsync(CancellationToken.None);
+        await Waiting.UntilAsync(() => publisher.SentTotal == 1 && publisher.LatestSettled == 1, "M-1 delivered and decided");
+        Assert.Equal("M-2", MeasurementId((await RetainedLatestAsync(broker))!));
+
+        // A re-analysed measurement made after M-2 is the latest measurement: it does replace it.
+        publisher.Enqueue(Measured("M-3", 3, reanalysed: true));
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 2, "M-3 decided");
+        Assert.Equal("M-3", MeasurementId((await RetainedLatestAsync(broker))!));
+
+        // A live one replaces it by its higher seq even when the clock was set back meanwhile (acquired before M-3).
+        publisher.Enqueue(Measured("M-4", 0));
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 3, "M-4 decided");
+        Assert.Equal("M-4", MeasurementId((await RetainedLatestAsync(broker))!));
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task LatestDetection_CopyFailsToPublish_OutboxRowsDeliveredInOrderAndTheCopySentAtTheReconnect()
+    {
+        using var outbox = OpenOutbox();
+        var log = new MemoryLoggerFactory();
+        var transport = new FakeMqttTransport();
+        var failing = true;
+        transport.Throw = m => failing && m.Topic == Topics.DetectionsLatest ? new MqttException("simulated failure of the retained copy") : null;
+        var options = Options();
+        options.LatestDetectionSeedWait = TimeSpan.Zero; // no broker to hand a retained copy over
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, options, loggerFactory: log);
+        await publisher.StartAsync(CancellationToken.None);
+        for (var i = 1; i <= 3; i++)
+        {
+            publisher.Enqueue(Measured($"M-{i}", i));
+            await Waiting.UntilAsync(() => publisher.SentTotal == i, $"M-{i} delivered");
+        }
+
+        Assert.Equal(0, outbox.GetStatistics().Depth);
+        Assert.Equal(0, outbox.GetStatistics().DeadLettered);
+        Assert.Equal(["M-1", "M-2", "M-3"], transport.Handed.Where(m => m.Topic == Topics.Detections).Select(m => MeasurementIdOf(m.Payload)));
+        await Waiting.UntilAsync(() => log.Count(LatestDetectionFailedEvent) >= 1, "the failed copy logged");
+
+        // Tried again on the reconnect (the transport raises Connected), with the newest delivered detection.
+        failing = false;
+        transport.RaiseStateChanged(MqttConnectionState.Connected);
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "the copy published");
+        var copy = transport.Handed.Last(m => m.Topic == Topics.DetectionsLatest);
+        Assert.Equal("M-3", MeasurementIdOf(copy.Payload));
+        Assert.True(copy.Retain);
+        Assert.Equal(1, copy.Qos);
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task LatestDetection_DeliveredBeforeTheBrokersCopyIsRead_WaitsForItAndLeavesTheNewerOne()
+    {
+        // On a real broker the retained copy comes ahead of the first PUBACK (the subscription is sent at connect, before
+        // any row), and the routing loop reads it long before the acknowledgement loop's 20-ms batch; a slow routing
+        // loop must still not let an older re-analysed detection through. Here the copy comes after the delivery.
+        using var outbox = OpenOutbox();
+        var transport = new FakeMqttTransport();
+        var options = Options();
+        options.LatestDetectionSeedWait = TimeSpan.FromMinutes(5); // longer than the test: only the copy ends the wait
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, options);
+        publisher.Enqueue(Measured("M-1", 1, reanalysed: true));
+        await publisher.StartAsync(CancellationToken.None);
+        await Waiting.UntilAsync(() => publisher.SentTotal == 1, "M-1 delivered");
+
+        var retained = DetectionPayload.Build(Measured("M-2", 2), new OutboxStamp(1, Guid.CreateVersion7(), Day.AddMinutes(2)), Topics);
+        transport.Receive(Topics.DetectionsLatest, retained);
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "M-1 decided");
+        Assert.DoesNotContain(transport.Handed, m => m.Topic == Topics.DetectionsLatest);
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    private static string MeasurementIdOf(ReadOnlyMemory<byte> payload) => JsonDocument.Parse(payload).RootElement.GetProperty("measurement_id").GetString()!;
+
+    [Theory]
+    // (candidate seq, minute measured, reanalysed) against (current seq, minute, reanalysed), and whether it replaces.
+    [InlineData(5, 5, false, 4, 4, false, true)]   // the next live measurement
+    [InlineData(3, 3, false, 4, 4, false, false)]  // an older live row delivered late (refused, retried after the rows behind it)
+    [InlineData(5, 1, false, 4, 4, false, true)]   // live, clock set back: its seq says it is later
+    [InlineData(1, 9, false, 4000, 4, false, true)] // live, outbox file replaced (seq from 1 again): its time says it is later
+    [InlineData(9, 2, true, 4, 4, false, false)]   // re-analysed, measured before the live one: its higher seq says nothing
+    [InlineData(9, 6, true, 4, 4, false, true)]    // re-analysed, measured after it
+    [InlineData(10, 5, false, 9, 6, true, true)]   // live after a re-analysed one, clock set back: seq given after that analysis
+    [InlineData(4, 4, false, 4, 4, false, false)]  // the same detection again (a resend, our own copy read back)
+    public void DetectionOrder_IsNewerThan_ByMeasurementTimeOrLiveSeq(long seq, int minute, bool reanalysed, long currentSeq, int currentMinute, bool currentReanalysed, bool newer)
+    {
+        var candidate = new DetectionOrder(seq, Day.AddMinutes(minute), reanalysed);
+        var current = new DetectionOrder(currentSeq, Day.AddMinutes(currentMinute), currentReanalysed);
+        Assert.Equal(newer, candidate.IsNewerThan(current));
+    }
+
+    [Fact]
+    public void DetectionOrder_TryRead_TimesFromThePayloadAndNoCreatedFallbackForAReanalysedOne()
+    {
+        var stamp = new OutboxStamp(7, Guid.CreateVersion7(), Day.AddHours(5));
+        var untimed = TestData.Measurement("M-1") with { AcquisitionStart = null, AcquisitionEnd = null };
+        var live = DetectionPayload.Build(untimed, stamp, Topics);
+        Assert.True(DetectionOrder.TryRead(live, out var order, out _));
+        Assert.Equal(new DetectionOrder(7, Day.AddHours(5), false), order); // no acquisition times: created
+
+        var reanalysed = DetectionPayload.Build(untimed with { Reanalysed = true }, stamp, Topics);
+        Assert.True(DetectionOrder.TryRead(reanalysed, out order, out _));
+        Assert.Equal(new DetectionOrder(7, null, true), order); // created is the analysis time, no measurement time
+
+        var timed = DetectionPayload.Build(Measured("M-1", 3, reanalysed: true), stamp, Topics);
+        Assert.True(DetectionOrder.TryRead(timed, out order, out _));
+        Assert.Equal(Day.AddMinutes(3), order.MeasuredAt);
+
+        Assert.False(DetectionOrder.TryRead(Encoding.UTF8.GetBytes("""{"schema":"xrf.status/1","seq":1}"""), out _, out var problem));
+        Assert.Contains("xrf.detections/1", problem, StringComparison.Ordinal);
+        Assert.False(DetectionOrder.TryRead("marker"u8, out _, out problem));
+        Assert.StartsWith("not JSON", problem, StringComparison.Ordinal);
+    }
+}
