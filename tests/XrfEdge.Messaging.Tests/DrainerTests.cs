@@ -325,6 +325,61 @@ public sealed class DrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task Drainer_RefusalAnsweredWhileTheFileIsLocked_AckLoopDoesNotWaitTheBusyTimeoutAndTheRefusalIsRecordedOnceTheLockGoes()
+    {
+        // A second connection holds the write lock (an operator's sqlite3 with an open transaction). Row 1 is refused (0x87),
+        // row 2 accepted in the same window. Until 2026-11-24 (transport review) the acknowledgement loop wrote the refusal,
+        // then the delete, each waiting for SQLite's busy timeout (OutboxOptions.BusyTimeout, 5 s by default, plus
+        // Microsoft.Data.Sqlite's own retry of up to 1 s): measured here at about 10 s before both answers were handled,
+        // during which no acknowledgement was read. Now neither write waits for another connection's lock: the refused row
+        // is held back (7033) and the delete retried on their back-offs, and once the lock is gone the row is sent again,
+        // its refusal recorded (attempts 1, last_error 0x87) and the accepted row deleted. The bound is the busy timeout
+        // the old code waited twice, not a performance figure.
+        var options = new OutboxOptions { DatabasePath = DbPath };
+        using var outbox = SqliteOutbox.Open(options);
+        var refusedRow = outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "t/refused", Payload = "r"u8.ToArray() }).RowId;
+        outbox.Enqueue(new OutboxMessage { Kind = OutboxKind.Detection, Topic = "t/accepted", Payload = "a"u8.ToArray() });
+        var transport = new FakeMqttTransport();
+        transport.Answers.Enqueue(NotAuthorized);
+        transport.Answers.Enqueue(0);
+        transport.Answers.Enqueue(NotAuthorized);
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+        var log = new MemoryLoggerFactory();
+        var drainer = new OutboxDrainer(transport, outbox, [OutboxKind.Detection], window: 2,
+            (row, _) => new MqttOutboundMessage { Topic = row.Topic, Payload = row.Payload, Qos = row.Qos },
+            canSend: null, log.CreateLogger("drainer"), clock);
+        var locker = LockForWriting();
+        using var stop = new CancellationTokenSource();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var running = Task.Run(() => drainer.RunAsync(stop.Token), CancellationToken.None);
+        try
+        {
+            // The hold is logged (7033) after the row is held, in the same pass.
+            await Waiting.UntilAsync(() => drainer.HeldBack == 1 && drainer.AwaitingDelete == 1 && log.Count(RefusalNotRecordedEvent) == 1, "both answers handled while the file is locked");
+            var handled = watch.Elapsed;
+            Assert.True(handled < options.BusyTimeout, $"both answers were handled only after {handled.TotalSeconds:F1} s: the acknowledgement loop waited for the lock");
+            Assert.Equal(0, Assert.Single(outbox.ReadBatch(0, 100, [OutboxKind.Detection]), r => r.Id == refusedRow).Attempts);
+
+            locker.Dispose();
+            clock.Advance(TimeSpan.FromSeconds(1)); // StorageRetryBackoff's first step, for the held row and the delete alike
+            drainer.Wake();
+            // Refused again (the third answer), this time recorded (7030 is logged only for a recorded refusal), then sent
+            // once more and accepted (answers run out: 0): both rows delivered, nothing left queued or held.
+            await Waiting.UntilAsync(() => drainer.SentTotal == 2 && outbox.GetStatistics().Depth == 0 && drainer.HeldBack == 0 && drainer.InFlight == 0, "both rows delivered once the lock is gone");
+            Assert.Equal(1, log.Count(PublishRefusedEvent));
+            Assert.Contains("dead-lettered: False", log.WithEvent(PublishRefusedEvent)[0].Message, StringComparison.Ordinal);
+            Assert.Equal([NotAuthorized, NotAuthorized, 0], transport.Attempts.Where(a => a.Topic == "t/refused").Select(a => a.Reason));
+            Assert.Equal([0], transport.Attempts.Where(a => a.Topic == "t/accepted").Select(a => a.Reason));
+        }
+        finally
+        {
+            locker.Dispose();
+            await stop.CancelAsync();
+            await running.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
     public async Task Drainer_DeleteAfterPubackFailsWhileLocked_RowKeptNotSentAgainAndRetriedOnDoublingBackOffWithOneLogPerStep()
     {
         // Before: a failed delete rewound the acknowledged row, sent it again at once, paused a real second and logged

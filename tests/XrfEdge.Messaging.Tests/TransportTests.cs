@@ -387,21 +387,119 @@ public sealed class TransportTests
     }
 
     [Fact]
-    public async Task Start_CalledAgainWithoutAStopWhileTheBrokerIsDown_QueuedQos1KeptAndDeliveredOnceItIsUp()
+    public async Task Start_CalledAgainWithoutAStopWhileTheBrokerIsDown_RefusedNamingTheStateOneSupervisorAndQueuedQos1Delivered()
     {
         // The fresh libmosquitto state (2026-11-24) is for a start after a stop. A Start repeated on a transport never
-        // stopped (its first connect refused at once, so no network thread refuses the call) reset the state as well:
+        // stopped (its first connect refused at once, so no network thread refused the call) reset the state as well:
         // the QoS 1 message queued for the broker's return was dropped and failed as "published to while stopped".
-        // The broker is created but started only after both starts, so nothing listens until then.
+        // Since 2026-11-24 (transport review) a repeated Start is refused, naming the state: until then it was accepted and
+        // created a second supervisor timer that no stop disposed; both restarted connects, and the orphan kept ticking
+        // after the stop and the dispose. The broker is created but started only after both starts, so nothing listens.
         using var broker = MosquittoBroker.Create();
-        await using var publisher = new MosquittoTransport(Options(broker, "pub-start-twice"));
+        var time = new CountingTimeProvider();
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-start-twice"), timeProvider: time);
         publisher.Start();
         var queued = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/q", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
-        publisher.Start();
+        var refused = Assert.Throws<InvalidOperationException>(publisher.Start);
+        Assert.Contains("'pub-start-twice'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Disconnected", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(1, time.LiveTimers);
 
         broker.Start();
         var outcome = await queued.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(outcome.Accepted);
+
+        // Stopped, a start is allowed again, with one supervisor; the stop disposes it.
+        await publisher.StopAsync(CancellationToken.None);
+        Assert.Equal(0, time.LiveTimers);
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, time.LiveTimers);
+        await publisher.StopAsync(CancellationToken.None);
+        Assert.Equal(0, time.LiveTimers);
+    }
+
+    [Fact]
+    public async Task Start_CalledAgainWhileConnected_RefusedNamingTheStateAndStillConnected()
+    {
+        // Until 2026-11-24 (transport review) a Start on a connected transport set the state to Connecting before it found
+        // the network thread running and threw: the transport stayed "connecting" (ConnectedSince null, so every row was
+        // "historical", and WaitConnectedAsync waited) on a live connection until the next reconnect.
+        using var broker = MosquittoBroker.Started();
+        await using var publisher = new MosquittoTransport(Options(broker, "pub-start-connected"));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var refused = Assert.Throws<InvalidOperationException>(publisher.Start);
+        Assert.Contains("Connected", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(MqttConnectionState.Connected, publisher.State);
+        Assert.NotNull(publisher.ConnectedSince);
+        var outcome = await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/c", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(outcome.Accepted);
+    }
+
+    [Fact]
+    public async Task StopAsync_TokenAlreadyCancelled_StopStillCompletesThreadJoinedAndRestartable()
+    {
+        // A library caller whose shutdown token has already run out (a host's StopAsync budget) still gets a whole stop:
+        // the token bounds only how long the call waits. Until 2026-11-24 (transport review) an already-cancelled token
+        // skipped the join of the network thread after the DISCONNECT: the transport stayed "Connected" for good on a
+        // closed link, its QoS 1 tasks were never failed, and a later Start threw "already started" because the thread
+        // was never joined. The publish to a stopped broker (SIGSTOP) stays unanswered, so only the stop can end it.
+        using var broker = MosquittoBroker.Started();
+        var options = Options(broker, "pub-stop-cancelled");
+        options.KeepAlive = TimeSpan.FromSeconds(60); // libmosquitto's keep-alive must not end the link during the test
+        options.AckTimeout = TimeSpan.FromSeconds(120);
+        await using var publisher = new MosquittoTransport(options);
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Task<MqttPublishOutcome> unanswered;
+        broker.Signal("STOP");
+        try
+        {
+            unanswered = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/u", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publisher.StopAsync(new CancellationToken(canceled: true)));
+        }
+        finally
+        {
+            broker.Signal("CONT");
+        }
+
+        await Waiting.UntilAsync(() => publisher.State == MqttConnectionState.Stopped, "the stop completed after its caller stopped waiting");
+        await Assert.ThrowsAsync<MqttException>(() => unanswered.WaitAsync(TimeSpan.FromSeconds(30)));
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(MqttConnectionState.Connected, publisher.State);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_AfterAStopWhoseTokenWasCancelled_WaitsForTheStopAndFailsPending()
+    {
+        // The handle is freed only after the network thread is joined: DisposeAsync waits for a stop still under way (its
+        // caller stopped waiting), then fails what is left. The broker is frozen (SIGSTOP) while the stop begins, so the
+        // thread cannot finish at once.
+        using var broker = MosquittoBroker.Started();
+        var options = Options(broker, "pub-dispose-after-cancelled-stop");
+        options.KeepAlive = TimeSpan.FromSeconds(60);
+        options.AckTimeout = TimeSpan.FromSeconds(120);
+        var publisher = new MosquittoTransport(options);
+        publisher.Start();
+        await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        broker.Signal("STOP");
+        Task<MqttPublishOutcome> unanswered;
+        try
+        {
+            unanswered = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/d", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publisher.StopAsync(new CancellationToken(canceled: true)));
+        }
+        finally
+        {
+            broker.Signal("CONT");
+        }
+
+        await publisher.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)); // bounds a hang only
+        Assert.Equal(MqttConnectionState.Stopped, publisher.State);
+        await Assert.ThrowsAsync<MqttException>(() => unanswered.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

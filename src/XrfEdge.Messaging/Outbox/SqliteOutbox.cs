@@ -200,6 +200,13 @@ public sealed class SqliteOutbox : IDisposable
         }
     }
 
+    /// <summary>
+    /// The longest a write that must not wait (<c>waitForLock: false</c>: the drainer's acknowledgement loop) waits for
+    /// the database's write lock or the outbox's own lock: long enough for another commit of this process to end (one
+    /// fsync), short against <see cref="OutboxOptions.BusyTimeout"/> (5 s), which held up every acknowledgement behind it.
+    /// </summary>
+    public static readonly TimeSpan NoWaitLockTimeout = TimeSpan.FromMilliseconds(50);
+
     private readonly OutboxOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -920,7 +927,15 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     /// <summary>Deletes acknowledged rows in one transaction (called with batches of PUBACKed ids).</summary>
-    public void Delete(IReadOnlyCollection<long> ids)
+    public void Delete(IReadOnlyCollection<long> ids) => Delete(ids, waitForLock: true);
+
+    /// <summary>
+    /// <see cref="Delete(IReadOnlyCollection{long})"/>; with <paramref name="waitForLock"/> false it does not wait for a
+    /// write lock held elsewhere (<see cref="NoWaitLockTimeout"/>) but fails at once with SQLITE_BUSY (5), which its caller
+    /// retries later (the drainer's acknowledgement loop, since 2026-11-24).
+    /// </summary>
+    /// <exception cref="SqliteException">The write failed: SQLITE_BUSY when another connection holds the write lock.</exception>
+    public void Delete(IReadOnlyCollection<long> ids, bool waitForLock)
     {
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Count == 0)
@@ -929,12 +944,13 @@ public sealed class SqliteOutbox : IDisposable
         }
 
         bool roomMade;
-        lock (_gate)
+        EnterGate(waitForLock);
+        try
         {
             try
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                var freed = InWriteTransaction(() =>
+                var freed = InWriteTransaction(waitForLock, () =>
                 {
                     using var command = _connection.CreateCommand();
                     command.CommandText = "DELETE FROM outbox WHERE id = $id RETURNING length(payload)";
@@ -958,6 +974,10 @@ public sealed class SqliteOutbox : IDisposable
             {
                 throw Corrupted(ex);
             }
+        }
+        finally
+        {
+            _gate.Exit();
         }
 
         if (roomMade)
@@ -1006,16 +1026,25 @@ public sealed class SqliteOutbox : IDisposable
     /// dead-letter table so it does not block the queue.
     /// </summary>
     /// <returns>True when the row was dead-lettered.</returns>
-    public bool RecordRefusal(long rowId, int reasonCode)
+    public bool RecordRefusal(long rowId, int reasonCode) => RecordRefusal(rowId, reasonCode, waitForLock: true);
+
+    /// <summary>
+    /// <see cref="RecordRefusal(long, int)"/>; with <paramref name="waitForLock"/> false it does not wait for a write lock
+    /// held elsewhere (<see cref="NoWaitLockTimeout"/>) but fails at once with SQLITE_BUSY (5), nothing written, which its
+    /// caller handles like any failed write (the drainer holds the row back and sends it again, since 2026-11-24).
+    /// </summary>
+    /// <exception cref="SqliteException">The write failed: SQLITE_BUSY when another connection holds the write lock.</exception>
+    public bool RecordRefusal(long rowId, int reasonCode, bool waitForLock)
     {
         bool dead;
         bool roomMade = false;
-        lock (_gate)
+        EnterGate(waitForLock);
+        try
         {
             try
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                (dead, var length) = InWriteTransaction(() =>
+                (dead, var length) = InWriteTransaction(waitForLock, () =>
                 {
                     using var update = _connection.CreateCommand();
                     update.CommandText = "UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = $id RETURNING attempts, length(payload)";
@@ -1058,6 +1087,10 @@ public sealed class SqliteOutbox : IDisposable
             {
                 throw Corrupted(ex);
             }
+        }
+        finally
+        {
+            _gate.Exit();
         }
 
         if (roomMade)
@@ -1341,7 +1374,6 @@ public sealed class SqliteOutbox : IDisposable
         // apart) until its command timeout, and an attempt started just before that timeout still waits its whole
         // busy_timeout: with both at 5 s a store gave up after 10 s (seen in CI under load). Its timeout is therefore
         // the smallest it takes (1 s, whole seconds), bounding a blocked store at about BusyTimeout + 1 s.
-        var busy = options.BusyTimeout;
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = options.DatabasePath,
@@ -1353,7 +1385,7 @@ public sealed class SqliteOutbox : IDisposable
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = $"PRAGMA busy_timeout={(long)Math.Clamp(busy.TotalMilliseconds, 1, 5000)}";
+            command.CommandText = $"PRAGMA busy_timeout={BusyTimeoutMilliseconds(options)}";
             command.ExecuteNonQuery();
             command.CommandText = "PRAGMA quick_check";
             var check = command.ExecuteScalar() as string;
@@ -1786,9 +1818,34 @@ public sealed class SqliteOutbox : IDisposable
     /// A Transaction"); a second ROLLBACK would then fail with "no transaction is active" and hide the real error, so it
     /// is issued only while a transaction is still open.
     /// </summary>
-    private T InWriteTransaction<T>(Func<T> work)
+    private T InWriteTransaction<T>(Func<T> work) => InWriteTransaction(waitForLock: true, work);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction; with <paramref name="waitForLock"/> false its BEGIN waits at
+    /// most <see cref="NoWaitLockTimeout"/> for another connection's write lock (SQLite's busy handler; the raw call skips
+    /// Microsoft.Data.Sqlite's own retry of up to its command timeout) and throws SQLITE_BUSY. Once BEGIN IMMEDIATE holds
+    /// the write lock, nothing in the transaction waits for another writer (WAL).
+    /// </summary>
+    private T InWriteTransaction<T>(bool waitForLock, Func<T> work)
     {
-        Execute("BEGIN IMMEDIATE");
+        if (waitForLock)
+        {
+            Execute("BEGIN IMMEDIATE");
+        }
+        else
+        {
+            var db = _connection.Handle!;
+            _ = SQLitePCL.raw.sqlite3_busy_timeout(db, (int)NoWaitLockTimeout.TotalMilliseconds);
+            try
+            {
+                SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_exec(db, "BEGIN IMMEDIATE"), db);
+            }
+            finally
+            {
+                _ = SQLitePCL.raw.sqlite3_busy_timeout(db, BusyTimeoutMilliseconds(_options));
+            }
+        }
+
         try
         {
             var result = work();
@@ -1939,6 +1996,25 @@ public sealed class SqliteOutbox : IDisposable
         command.CommandText = sql;
         return command.ExecuteScalar() is long value ? value : 0;
     }
+
+    /// <summary>
+    /// Enters the outbox's lock; with <paramref name="waitForLock"/> false for at most <see cref="NoWaitLockTimeout"/>, else
+    /// SQLITE_BUSY: the lock is held across a write that may itself wait out another connection's lock (BusyTimeout).
+    /// </summary>
+    private void EnterGate(bool waitForLock)
+    {
+        if (waitForLock)
+        {
+            _gate.Enter();
+        }
+        else if (!_gate.TryEnter(NoWaitLockTimeout))
+        {
+            throw new SqliteException($"Outbox '{_options.DatabasePath}' is busy with another write of this process, which waits for the database's write lock; not waiting.", SqliteBusy);
+        }
+    }
+
+    /// <summary>The busy timeout set on the connection: <see cref="OutboxOptions.BusyTimeout"/> in 1–5,000 ms.</summary>
+    private static int BusyTimeoutMilliseconds(OutboxOptions options) => (int)Math.Clamp(options.BusyTimeout.TotalMilliseconds, 1, 5000);
 
     private void Execute(string sql)
     {

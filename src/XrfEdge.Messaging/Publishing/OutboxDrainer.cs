@@ -637,7 +637,8 @@ internal sealed class OutboxDrainer
 
         try
         {
-            _outbox.Delete(_awaitingDelete);
+            // Not waiting for a lock held elsewhere (since 2026-11-24): the busy timeout (5 s) stopped this loop reading answers.
+            _outbox.Delete(_awaitingDelete, waitForLock: false);
         }
 #pragma warning disable CA1031 // SqliteException (full, busy, I/O), ObjectDisposedException: all mean "not deleted, retry later".
         catch (Exception ex)
@@ -837,7 +838,9 @@ internal sealed class OutboxDrainer
     {
         try
         {
-            dead = _outbox.RecordRefusal(row.Id, refused.ReasonCode);
+            // Not waiting for a lock held elsewhere (since 2026-11-24): this loop read no answer for the busy timeout (5 s)
+            // per refusal; a refusal not recorded holds its row back, to be sent again and its refusal recorded then.
+            dead = _outbox.RecordRefusal(row.Id, refused.ReasonCode, waitForLock: false);
         }
 #pragma warning disable CA1031 // SqliteException, OutboxFullException, ObjectDisposedException: all mean "not recorded, retry later".
         catch (Exception ex)

@@ -35,7 +35,11 @@ public interface IMqttTransport : IAsyncDisposable
     /// <summary>Messages received on the subscriptions.</summary>
     ChannelReader<MqttInboundMessage> Messages { get; }
 
-    /// <summary>Starts the network thread and the first connect; returns at once (the broker may be down).</summary>
+    /// <summary>
+    /// Starts the network thread and the first connect; returns at once (the broker may be down). Allowed on a new
+    /// transport and after a completed <see cref="StopAsync"/>; otherwise <see cref="InvalidOperationException"/> naming
+    /// the state, nothing changed (since 2026-11-24).
+    /// </summary>
     void Start();
 
     /// <summary>Completes when the transport is connected.</summary>
@@ -56,6 +60,9 @@ public interface IMqttTransport : IAsyncDisposable
     /// </summary>
     Task<MqttPublishOutcome> PublishAsync(MqttOutboundMessage message, CancellationToken cancellationToken);
 
-    /// <summary>Sends DISCONNECT (no will is published) and stops the network thread.</summary>
+    /// <summary>
+    /// Sends DISCONNECT (no will is published) and stops the network thread. The stop always runs to its end;
+    /// <paramref name="cancellationToken"/> bounds only the caller's wait (since 2026-11-24).
+    /// </summary>
     Task StopAsync(CancellationToken cancellationToken);
 }

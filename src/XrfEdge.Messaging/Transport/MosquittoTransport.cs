@@ -49,7 +49,8 @@ public sealed class MosquittoTransport : IMqttTransport
     private readonly TimeSpan _ackTimeout;
     private readonly byte[]? _keyPassword; // UTF-8 MqttTlsOptions.KeyPassword, read by OnKeyPassword on the connecting thread
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private ITimer? _supervisor;
+    private ITimer? _supervisor;          // guarded by _gate; set by Start, taken and disposed by the stop
+    private Task? _stopTask;              // guarded by _gate: the stop under way, or the last one
     private MqttConnectionState _state = MqttConnectionState.Stopped;
     private int _protocol;
     private bool _everConnected;
@@ -291,22 +292,36 @@ public sealed class MosquittoTransport : IMqttTransport
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Allowed on a new transport and on one whose stop has completed; a transport stopped and started again begins with
+    /// a fresh libmosquitto client state (<see cref="ResetHandle"/>). Any other start is refused with an
+    /// <see cref="InvalidOperationException"/> naming the client id and the state, and changes nothing: until 2026-11-24
+    /// (transport review) a start while started set the state to Connecting before it was refused (a connected transport
+    /// then read "connecting" until its next reconnect), and a start while no network thread ran (its connects refused)
+    /// was accepted and left a second supervisor timer that no stop disposed.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Already started, or a stop whose caller stopped waiting is still under way.</exception>
     public void Start()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_gate)
-        {
-            _stopping = false;
-        }
-
-        SetState(MqttConnectionState.Connecting, 0, $"connecting to {_options.Host}:{_options.Port}");
         lock (_lifecycle)
         {
-            if (_threadRunning)
+            lock (_gate)
             {
-                throw new InvalidOperationException("The MQTT transport is already started; stop it first.");
+                if (_stopTask is { IsCompleted: false })
+                {
+                    throw new InvalidOperationException($"The MQTT transport (client id '{_options.ClientId}') cannot start: a stop is still under way (its caller stopped waiting); await StopAsync or DisposeAsync first.");
+                }
+
+                if (_state != MqttConnectionState.Stopped || _supervisor is not null || _threadRunning)
+                {
+                    throw new InvalidOperationException($"The MQTT transport (client id '{_options.ClientId}') is already started (state {_state}); stop it first.");
+                }
+
+                _stopping = false;
             }
 
+            SetState(MqttConnectionState.Connecting, 0, $"connecting to {_options.Host}:{_options.Port}");
             if (_options.WillProvider is { } provider)
             {
                 SetWill(provider());
@@ -314,9 +329,12 @@ public sealed class MosquittoTransport : IMqttTransport
 
             _failedConnects = 0;
             ConnectAndStartThread();
+            var supervisor = _time.CreateTimer(_ => Supervise(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+            lock (_gate)
+            {
+                _supervisor = supervisor;
+            }
         }
-
-        _supervisor = _time.CreateTimer(_ => Supervise(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     /// <inheritdoc/>
@@ -436,34 +454,65 @@ public sealed class MosquittoTransport : IMqttTransport
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The stop always runs to its end: DISCONNECT, the join of the network thread, state Stopped, unanswered QoS 1
+    /// publishes failed. <paramref name="cancellationToken"/> bounds only how long the caller waits for it (it then gets an
+    /// <see cref="OperationCanceledException"/> while the stop goes on); a second call, a <see cref="Start"/> (refused
+    /// meanwhile) and <see cref="DisposeAsync"/> wait for the same stop, so the handle is never freed under a running
+    /// network thread. Until 2026-11-24 (transport review) an already-cancelled token skipped the join: the transport
+    /// stayed "Connected" on a closed link, its QoS 1 tasks waited for ever and a later start was refused.
+    /// </remarks>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        Task stop;
         lock (_gate)
         {
-            if (_state == MqttConnectionState.Stopped && !_everConnected && _supervisor is null)
+            if (_stopTask is { IsCompleted: false } underWay)
+            {
+                stop = underWay;
+            }
+            else if (_state == MqttConnectionState.Stopped && !_everConnected && _supervisor is null)
             {
                 return;
             }
+            else
+            {
+                _stopping = true;
 
-            _stopping = true;
+                // Off the caller's thread and out of this lock: disposing the supervisor waits for a tick in progress,
+                // which takes this lock.
+                stop = _stopTask = Task.Run(StopCoreAsync, CancellationToken.None);
+            }
         }
 
-        if (_supervisor is not null)
+        await stop.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StopCoreAsync()
+    {
+        ITimer? supervisor;
+        lock (_gate)
         {
-            await _supervisor.DisposeAsync().ConfigureAwait(false);
+            supervisor = _supervisor;
             _supervisor = null;
+        }
+
+        if (supervisor is not null)
+        {
+            await supervisor.DisposeAsync().ConfigureAwait(false);
         }
 
         _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
 
         // loop_stop(false) joins the network thread; never force (pthread_cancel on a thread that runs managed code).
         // Taking _lifecycle also waits for a restart in progress, which sees _stopping and leaves no thread behind.
-        await Task.Run(StopThread, cancellationToken).ConfigureAwait(false);
+        StopThread();
         SetState(MqttConnectionState.Stopped, 0, "stopped");
         FailPending(new MqttException("The MQTT transport stopped before the broker acknowledged the message."));
     }
 
     /// <inheritdoc/>
+    /// <remarks>Waits for a stop under way (also one whose caller stopped waiting) before the handle is freed.</remarks>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
