@@ -19,8 +19,9 @@ for arm in $arms; do
     control) profile=randomized ;;
     arm) profile=training/profiles/randomized-light.json ;;
     rock) profile=training/profiles/randomized-carbonate-rock.json ;;
-    narrow) profile=training/profiles/carbonate-rock-air.json ;;   # a diagnosis: N_TRAIN=100000 N_VAL=10000
-    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock, narrow)" >&2; exit 2 ;;
+    narrow) profile=training/profiles/carbonate-rock-air.json ;;   # a diagnosis: N_TRAIN=100000 N_VAL=10000 (matrix of 7b0bdbf)
+    narrow2) profile=training/profiles/carbonate-rock-air.json ;;  # the same, compounds present with probability 0.5
+    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock, narrow, narrow2)" >&2; exit 2 ;;
   esac
   synth "$profile" "$n_train" 1001 "$out/data-$arm/train"
   synth "$profile" "$n_val" 2002 "$out/data-$arm/val" --independent-of 1001
@@ -30,7 +31,7 @@ for arm in $arms; do
 done
 for arm in $arms; do
   echo "== $arm: analogue recall (seed 11, 60 per case)"
-  PYTHONPATH=training "$py" scripts/validation/analogue_recall.py --seed 11 --count 60 --models "$out/model-$arm"
+  PYTHONPATH=training "$py" scripts/validation/analogue_recall.py --seed 11 --count 60 --false-reports --models "$out/model-$arm"
   echo "== $arm: xrfedge eval int8 on $out/sel.jsonl"
   ./xrfedge eval --input "$out/sel.jsonl" --model "$out/model-$arm/xrf-line-encoder.int8.onnx" --json > "$out/eval-$arm.json"
   "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: {m: d[k][m] for m in ('sensitivity', 'precision', 'f1')} for k in ('element', 'line')})" "$out/eval-$arm.json"

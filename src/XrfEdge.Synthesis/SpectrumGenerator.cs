@@ -1506,7 +1506,10 @@ public sealed class SpectrumGenerator
             Matrices.DrawCarbonateRock(ref rng, _carbonateRockShares, fractions);
             for (var i = 0; i < compounds.Length; i++)
             {
-                AddComponent(ws, compounds[i].Symbol, fractions[i] * share);
+                if (fractions[i] > 0)
+                {
+                    AddComponent(ws, compounds[i].Symbol, fractions[i] * share);
+                }
             }
 
             AddComponent(ws, "Ca", fractions[compounds.Length] * share);

@@ -24,3 +24,18 @@ def test_one_row_per_light_element_with_counts_that_add_up():
         labelled, of = (int(v) for v in r[4].split(" of "))
         assert of == 3 and 0 <= int(r[5]) <= labelled <= 3
         assert r[6] == "—" if labelled == 0 else 0.0 <= float(r[6]) <= 1.0
+
+
+def test_false_reports_add_a_row_for_each_light_element_not_in_the_sample():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts/validation/analogue_recall.py"), "--count", "3",
+                          "--case", "calcite-air", "--false-reports"],
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "training")},
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.stdout.splitlines()
+            if line.startswith("| ") and not line.startswith("| case")]
+    # The carbonate without Mg and Si holds none of the five light elements: one false-report row each.
+    assert [r[3] for r in rows] == [f"{el} not in sample" for el in ("Na", "Mg", "Al", "Si", "K")]
+    for r in rows:
+        reported, of = r[5].removesuffix(" (false)").split(" of ")
+        assert int(of) == 3 and 0 <= int(reported) <= 3
