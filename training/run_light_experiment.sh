@@ -18,10 +18,11 @@ for arm in $arms; do
   case $arm in
     control) profile=randomized ;;
     arm) profile=training/profiles/randomized-light.json ;;
-    rock) profile=training/profiles/randomized-carbonate-rock.json ;;
+    rock) profile=training/profiles/randomized-carbonate-rock.json ;;   # made with the matrix of 7b0bdbf
     narrow) profile=training/profiles/carbonate-rock-air.json ;;   # a diagnosis: N_TRAIN=100000 N_VAL=10000 (matrix of 7b0bdbf)
     narrow2) profile=training/profiles/carbonate-rock-air.json ;;  # the same, compounds present with probability 0.5
-    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock, narrow, narrow2)" >&2; exit 2 ;;
+    rock3) profile=training/profiles/randomized-carbonate-rock3.json ;;
+    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock, narrow, narrow2, rock3)" >&2; exit 2 ;;
   esac
   synth "$profile" "$n_train" 1001 "$out/data-$arm/train"
   synth "$profile" "$n_val" 2002 "$out/data-$arm/val" --independent-of 1001
