@@ -499,7 +499,10 @@ public sealed class TransportTests
 
         await publisher.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)); // bounds a hang only
         Assert.Equal(MqttConnectionState.Stopped, publisher.State);
-        await Assert.ThrowsAsync<MqttException>(() => unanswered.WaitAsync(TimeSpan.FromSeconds(30)));
+        // Settled either way, never left waiting: failed by the dispose, or answered when the network thread read the
+        // resumed broker's PUBACK before it closed the socket (seen once under a loaded full run, 2026-11-24).
+        var settled = await Record.ExceptionAsync(() => unanswered.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(settled is null or MqttException, $"the pending publish ended with {settled}");
     }
 
     [Fact]

@@ -50,12 +50,14 @@ public sealed class SystemdNotifyServiceTests
 
         outboxLocked.Reset();
         int before = Pings();
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // 4 s and at least 4 pings (20 expected): the old loop blocked at its first read and sent at most one, while a
+        // loaded CI machine (the whole suite in parallel) was seen to send only 3 in 2 s with the fix.
+        await Task.Delay(TimeSpan.FromSeconds(4));
         int during = Pings() - before;
         outboxLocked.Set();
         await host.StopAsync();
 
-        Assert.True(during >= 4, $"{during} WATCHDOG=1 in 2 s while the outbox figures were blocked (one every 0.2 s expected)");
+        Assert.True(during >= 4, $"{during} WATCHDOG=1 in 4 s while the outbox figures were blocked (one every 0.2 s expected)");
 
         int Pings()
         {
