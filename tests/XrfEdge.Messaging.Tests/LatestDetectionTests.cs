@@ -206,6 +206,47 @@ public sealed class LatestDetectionTests : IDisposable
         await publisher.StopAsync(CancellationToken.None);
     }
 
+    [Theory]
+    [InlineData("cleared")]       // an empty retained message: someone removed the copy (MQTT 5 §3.3.1.3)
+    [InlineData("not-json")]      // anything else published there, retained
+    [InlineData("other-device")]  // another instrument's detection: a copied config, or a bridge that maps topics
+    public async Task LatestDetection_OurTopicHoldsNoDetectionOfOurs_TheNextDeliveredOneIsPublished(string what)
+    {
+        // Until 2026-11-24 (second review) such a message left what the publisher believed the broker retained as it
+        // was, or, from another instrument with a higher seq and a later clock, made it so: every detection of ours
+        // was then "older" and left out, and the topic kept the other instrument's result (or nothing) for good.
+        using var outbox = OpenOutbox();
+        var transport = new FakeMqttTransport();
+        var options = Options();
+        options.LatestDetectionSeedWait = TimeSpan.FromMinutes(5); // longer than the test: only a read copy ends the wait
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, options);
+        await publisher.StartAsync(CancellationToken.None);
+
+        // The copy an earlier run retained: measured at minute 9, seq 100 (both later than M-1 below).
+        transport.Receive(Topics.DetectionsLatest, DetectionPayload.Build(Measured("M-9", 9), new OutboxStamp(100, Guid.CreateVersion7(), Day.AddMinutes(9)), Topics));
+        var other = new TopicTree("acme", "XRF-0099");
+        transport.Receive(Topics.DetectionsLatest, what switch
+        {
+            "cleared" => [],
+            "not-json" => "marker"u8.ToArray(),
+            _ => DetectionPayload.Build(Measured("OTHER-1", 59), new OutboxStamp(1_000_000, Guid.CreateVersion7(), Day.AddMinutes(59)), other),
+        });
+        await RoutedAsync(transport, "after-" + what);
+
+        publisher.Enqueue(Measured("M-1", 1));
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "M-1 decided");
+        var copy = Assert.Single(transport.Handed, m => m.Topic == Topics.DetectionsLatest);
+        Assert.Equal("M-1", MeasurementIdOf(copy.Payload));
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>A ping behind the messages received before it: once its reply is handed over, the routing loop has handled them (in order).</summary>
+    private static async Task RoutedAsync(FakeMqttTransport transport, string marker)
+    {
+        transport.Receive(Topics.Command("ping"), Encoding.UTF8.GetBytes($$"""{"command_id":"{{marker}}"}"""));
+        await Waiting.UntilAsync(() => transport.Handed.Any(m => m.Topic == Topics.DefaultResponse && Encoding.UTF8.GetString(m.Payload.Span).Contains(marker, StringComparison.Ordinal)), $"the reply to ping '{marker}'");
+    }
+
     private static string MeasurementIdOf(ReadOnlyMemory<byte> payload) => JsonDocument.Parse(payload).RootElement.GetProperty("measurement_id").GetString()!;
 
     [Theory]

@@ -606,15 +606,37 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
     /// <summary>
     /// A message on <c>detections/latest</c>: the copy the broker retains (on the subscription after a start) or our own
-    /// copy coming back. Either way the broker holds it, so a candidate must be newer to replace it.
+    /// copy coming back. Either way the broker holds it, so a candidate must be newer to replace it. Anything else there
+    /// (an empty retained message that removed the copy, a payload that is no detection, another instrument's detection)
+    /// is taken as no copy, so the next delivered detection replaces it; until 2026-11-24 (second review) it left the
+    /// belief as it was, and another instrument's later detection kept ours out for good.
     /// </summary>
     private void OnLatestRead(byte[] payload)
     {
-        var readable = DetectionOrder.TryRead(payload, out var order, out _);
+        var ours = DetectionOrder.TryRead(payload, out var order, out var problem);
+        if (ours && !DetectionOrder.IsOf(payload, _topics.Fleet, _topics.Device))
+        {
+            ours = false;
+            problem = $"a detection of another instrument, not {_topics.Fleet}/{_topics.Device}";
+        }
+
+        if (payload.Length == 0)
+        {
+            Log.LatestDetectionCleared(_logger, _topics.DetectionsLatest);
+        }
+        else if (!ours)
+        {
+            Log.LatestDetectionForeign(_logger, _topics.DetectionsLatest, problem ?? "unreadable");
+        }
+
         lock (_latestGate)
         {
             _latestSeeded = true;
-            if (readable && (_latestRetained is not { } retained || order.IsNewerThan(retained)))
+            if (!ours)
+            {
+                _latestRetained = null;
+            }
+            else if (_latestRetained is not { } retained || order.IsNewerThan(retained))
             {
                 _latestRetained = order;
             }
