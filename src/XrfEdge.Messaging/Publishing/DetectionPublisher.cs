@@ -53,6 +53,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
     private bool _latestSeeded;                // the broker's copy was read (or its wait is over) since the start; guarded by _latestGate
     private readonly Channel<byte> _latestWake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private int _birthDiscoveryWaiting;        // 1 while a birth's delayed discovery waits
+    private long _connectDiscoverySends;       // discovery configs sent on a connect; a birth's wait that sees one skips its send
     private long _latestSettled;
 
     /// <summary>Creates the publisher.</summary>
@@ -528,6 +529,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
             if (_homeAssistant is not null)
             {
                 // At once on connect (only a birth waits a random time); fire and forget, so it must not fault unobserved.
+                Interlocked.Increment(ref _connectDiscoverySends);
                 _ = PublishDiscoveryLoggedAsync(stop.Token);
             }
         }
@@ -536,8 +538,9 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// <summary>
     /// Home Assistant came online: the discovery config is re-sent after a random delay up to
     /// <see cref="PublisherOptions.HomeAssistantBirthDelayMax"/>, so a fleet does not answer one birth at the same instant
-    /// (about 1.4 KB each); a birth that arrives while one waits is answered by that one. Until 2026-11-24 it was sent at
-    /// once. Never blocks the routing loop (commands go on meanwhile).
+    /// (about 1.4 KB each); a birth that arrives while one waits is answered by that one, and a connect during the wait
+    /// (which sends at once) answers it too (since 2026-11-24, second review: the wait's send followed as well). Until
+    /// 2026-11-24 it was sent at once. Never blocks the routing loop (commands go on meanwhile).
     /// </summary>
     private void ScheduleBirthDiscovery(CancellationToken cancellationToken)
     {
@@ -554,6 +557,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
             return;
         }
 
+        var connectSendsBefore = Interlocked.Read(ref _connectDiscoverySends);
         _ = Task.Run(
             async () =>
             {
@@ -572,6 +576,12 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 {
                     // A birth from here on is a new one: it is answered again (the config may have been lost meanwhile).
                     Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
+                }
+
+                if (Interlocked.Read(ref _connectDiscoverySends) != connectSendsBefore)
+                {
+                    // A connect sent the config after this birth (a broker restart brings both): Home Assistant has it.
+                    return;
                 }
 
                 await PublishDiscoveryLoggedAsync(cancellationToken).ConfigureAwait(false);
