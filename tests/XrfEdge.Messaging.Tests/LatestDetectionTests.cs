@@ -151,6 +151,31 @@ public sealed class LatestDetectionTests : IDisposable
     }
 
     [Fact]
+    public async Task LatestDetection_BrokerRestartedWithoutPersistence_TheCopyIsRetainedAgainAfterTheReconnect()
+    {
+        // mosquitto keeps retained messages across a restart only with "persistence true" (its default is false). Until
+        // 2026-11-24 (second review) the copy was sent only on a delivery, so after such a restart the topic stayed empty,
+        // and a Home Assistant or dashboard that connected then showed nothing, until the next measurement.
+        using var broker = MosquittoBroker.Started();
+        using var outbox = OpenOutbox();
+        await using var transport = new MosquittoTransport(Program.DeviceTransport(broker.Port, "dev-latest-lost", Topics));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, Options());
+        await publisher.StartAsync(CancellationToken.None);
+        publisher.Enqueue(Measured("M-1", 1));
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "M-1 retained");
+
+        broker.Kill();
+        broker.Start(); // empty: the test broker runs without persistence, as mosquitto does by default
+
+        // Within the reconnect (1 s, Program.DeviceTransport) and the 2-s wait for the broker's copy.
+        await using var watcher = await TestSubscriber.ConnectAsync(broker, Topics.DetectionsLatest);
+        var copy = await watcher.WaitForAsync(m => MeasurementId(m) == "M-1");
+        Assert.Equal("M-1", MeasurementId((await RetainedLatestAsync(broker))!));
+        Assert.Contains(copy.UserProperties, p => p.Name == "msg_id");
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task LatestDetection_CopyFailsToPublish_OutboxRowsDeliveredInOrderAndTheCopySentAtTheReconnect()
     {
         using var outbox = OpenOutbox();

@@ -49,8 +49,10 @@ public sealed class DetectionPublisher : IAsyncDisposable
     private int _statusEpoch;                  // counts stops: a chain begun before one leaves the slot alone; guarded by _statusGate
     private readonly Lock _latestGate = new();
     private LatestCandidate? _latestPending;   // the newest delivered detection not yet retained; guarded by _latestGate
-    private DetectionOrder? _latestRetained;   // what the broker retains on detections/latest, as far as known; guarded by _latestGate
-    private bool _latestSeeded;                // the broker's copy was read (or its wait is over) since the start; guarded by _latestGate
+    private LatestCandidate? _latestRetained;  // what the broker retains on detections/latest, as far as known; guarded by _latestGate
+    private bool _latestSeeded;                // the broker's copy was read (or its wait is over) since the connect; guarded by _latestGate
+    private bool _latestReadSinceConnect;      // a copy of ours came on the topic since the last connect; guarded by _latestGate
+    private bool _latestReconnected;           // a connect the loop has not yet started its wait for; guarded by _latestGate
     private readonly Channel<byte> _latestWake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private int _birthDiscoveryWaiting;        // 1 while a birth's delayed discovery waits
     private long _connectDiscoverySends;       // discovery configs sent on a connect; a birth's wait that sees one skips its send
@@ -307,6 +309,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
         lock (_latestGate)
         {
             _latestSeeded = false;
+            _latestReadSinceConnect = false;
         }
 
         Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
@@ -452,7 +455,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 }
                 else if (message.Topic == _topics.DetectionsLatest)
                 {
-                    OnLatestRead(message.Payload);
+                    OnLatestRead(message);
                 }
                 else if (_homeAssistant is not null && message.Topic == _homeAssistant.StatusTopic && message.Payload.AsSpan().SequenceEqual("online"u8))
                 {
@@ -524,7 +527,15 @@ public sealed class DetectionPublisher : IAsyncDisposable
     {
         if (e.State == MqttConnectionState.Connected && _stop is { } stop)
         {
-            // A retained latest copy that failed waits for this (or the next delivery).
+            // A retained latest copy that failed waits for this (or the next delivery); the broker's copy is awaited
+            // again, since a broker restarted without persistence has lost it.
+            lock (_latestGate)
+            {
+                _latestSeeded = false;
+                _latestReadSinceConnect = false;
+                _latestReconnected = true;
+            }
+
             _latestWake.Writer.TryWrite(0);
             if (_homeAssistant is not null)
             {
@@ -608,7 +619,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 return;
             }
 
-            _latestPending = new LatestCandidate(row, historical, order);
+            _latestPending = new LatestCandidate(LatestMessage(Encode(row, historical)), order, Resend: false);
         }
 
         _latestWake.Writer.TryWrite(0);
@@ -621,8 +632,9 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// is taken as no copy, so the next delivered detection replaces it; until 2026-11-24 (second review) it left the
     /// belief as it was, and another instrument's later detection kept ours out for good.
     /// </summary>
-    private void OnLatestRead(byte[] payload)
+    private void OnLatestRead(MqttInboundMessage message)
     {
+        var payload = message.Payload;
         var ours = DetectionOrder.TryRead(payload, out var order, out var problem);
         if (ours && !DetectionOrder.IsOf(payload, _topics.Fleet, _topics.Device))
         {
@@ -642,13 +654,15 @@ public sealed class DetectionPublisher : IAsyncDisposable
         lock (_latestGate)
         {
             _latestSeeded = true;
+            _latestReadSinceConnect = ours;
             if (!ours)
             {
                 _latestRetained = null;
             }
-            else if (_latestRetained is not { } retained || order.IsNewerThan(retained))
+            else if (_latestRetained is not { } retained || order.IsNewerThan(retained.Order))
             {
-                _latestRetained = order;
+                var copy = new MqttOutboundMessage { Topic = _topics.DetectionsLatest, Payload = payload, ContentType = message.ContentType ?? "application/json", UserProperties = message.UserProperties };
+                _latestRetained = new LatestCandidate(LatestMessage(copy), order, Resend: true);
             }
         }
 
@@ -671,17 +685,33 @@ public sealed class DetectionPublisher : IAsyncDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 await _transport.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
-                seedDeadline ??= _time.GetUtcNow() + _options.LatestDetectionSeedWait;
                 LatestCandidate? candidate;
                 lock (_latestGate)
                 {
+                    if (_latestReconnected || seedDeadline is null)
+                    {
+                        // The broker hands its copy over again on the re-subscription: after a restart without
+                        // persistence it has none, and the one it held is sent again below.
+                        _latestReconnected = false;
+                        seedDeadline = _time.GetUtcNow() + _options.LatestDetectionSeedWait;
+                    }
+
                     if (!_latestSeeded && _time.GetUtcNow() >= seedDeadline)
                     {
                         _latestSeeded = true;
+                        if (!_latestReadSinceConnect && _latestRetained is { } lost && (_latestPending is not { } newer || !newer.Order.IsNewerThan(lost.Order)))
+                        {
+                            if (_latestPending is not null)
+                            {
+                                Interlocked.Increment(ref _latestSettled);
+                            }
+
+                            _latestPending = lost;
+                        }
                     }
 
                     candidate = _latestSeeded ? _latestPending : null;
-                    if (candidate is not null && _latestRetained is { } retained && !candidate.Order.IsNewerThan(retained))
+                    if (candidate is not null && !candidate.Resend && _latestRetained is { } retained && !candidate.Order.IsNewerThan(retained.Order))
                     {
                         // The broker already holds this measurement or a later one.
                         _latestPending = null;
@@ -704,7 +734,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// <summary>Sends one copy and waits for the broker's answer; true when it was accepted.</summary>
     private async Task<bool> PublishLatestAsync(LatestCandidate candidate, CancellationToken cancellationToken)
     {
-        var message = Encode(candidate.Row, candidate.Historical) with { Topic = _topics.DetectionsLatest, Retain = true, Qos = 1 };
+        var message = candidate.Message;
         try
         {
             var outcome = await _transport.PublishAsync(message, cancellationToken).ConfigureAwait(false);
@@ -728,9 +758,9 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
         lock (_latestGate)
         {
-            if (_latestRetained is not { } retained || candidate.Order.IsNewerThan(retained))
+            if (_latestRetained is not { } retained || candidate.Order.IsNewerThan(retained.Order))
             {
-                _latestRetained = candidate.Order;
+                _latestRetained = candidate with { Resend = true };
             }
 
             if (ReferenceEquals(_latestPending, candidate))
@@ -739,7 +769,11 @@ public sealed class DetectionPublisher : IAsyncDisposable
             }
         }
 
-        Interlocked.Increment(ref _latestSettled);
+        if (!candidate.Resend)
+        {
+            Interlocked.Increment(ref _latestSettled);
+        }
+
         return true;
     }
 
@@ -769,8 +803,14 @@ public sealed class DetectionPublisher : IAsyncDisposable
         _latestWake.Reader.TryRead(out _);
     }
 
-    /// <summary>A delivered detection waiting to become the retained latest copy.</summary>
-    private sealed record LatestCandidate(OutboxRow Row, bool Historical, DetectionOrder Order);
+    /// <summary>The retained <c>detections/latest</c> form of a detection message: same payload and properties, retained, QoS 1.</summary>
+    private MqttOutboundMessage LatestMessage(MqttOutboundMessage detection) => detection with { Topic = _topics.DetectionsLatest, Retain = true, Qos = 1 };
+
+    /// <summary>
+    /// A detection for the retained latest copy: a delivered one waiting to be retained, or the one the broker retains
+    /// (<paramref name="Resend"/>: sent again after a reconnect that found none, not counted in <see cref="LatestSettled"/>).
+    /// </summary>
+    private sealed record LatestCandidate(MqttOutboundMessage Message, DetectionOrder Order, bool Resend);
 
     /// <summary>Publishes the discovery config; any failure is logged, never thrown (routing and the state handler go on).</summary>
     private async Task PublishDiscoveryLoggedAsync(CancellationToken cancellationToken)
