@@ -385,7 +385,23 @@ public sealed class DetectionPublisher : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _transport.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _transport.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also when the caller's token fires during the transport's join (its OperationCanceledException goes on to
+            // the caller): the loops, cancelled above, are awaited and this publisher is stopped. Until 2026-11-24
+            // (second review) the exception left first, so the loops could outlive the stop, the state handler stayed
+            // attached, and the next stop or dispose ran the whole stop again.
+            await StopLoopsAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Awaits the cancelled loops and clears the started state, whatever they ended with.</summary>
+    private async Task StopLoopsAsync()
+    {
         try
         {
             await _loops.ConfigureAwait(false);
@@ -397,7 +413,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
         {
             // Even if a loop ended on an unexpected error (rethrown to the caller), this publisher is stopped.
             _transport.StateChanged -= OnStateChanged;
-            _stop.Dispose();
+            _stop?.Dispose();
             _stop = null;
         }
     }
