@@ -210,6 +210,35 @@ public sealed class LatestDetectionTests : IDisposable
     }
 
     [Fact]
+    public async Task LatestDetection_CopyFailedThenTheServiceStops_TheCopyIsSentWithTheStop()
+    {
+        // The delivered row is gone from the outbox, so nothing after a restart sends this copy again: until 2026-11-24
+        // (second review) a copy that had failed and waited for the next delivery or reconnect was lost at a stop, and the
+        // broker kept the measurement before it until the next measurement.
+        using var outbox = OpenOutbox();
+        var log = new MemoryLoggerFactory();
+        var transport = new FakeMqttTransport();
+        var failing = true;
+        transport.Throw = m => failing && m.Topic == Topics.DetectionsLatest ? new MqttException("simulated failure of the retained copy") : null;
+        var options = Options();
+        options.LatestDetectionSeedWait = TimeSpan.Zero; // no broker to hand a retained copy over
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, options, loggerFactory: log);
+        await publisher.StartAsync(CancellationToken.None);
+        publisher.Enqueue(Measured("M-1", 1));
+        await Waiting.UntilAsync(() => publisher.SentTotal == 1 && log.Count(LatestDetectionFailedEvent) == 1, "M-1 delivered, its copy failed");
+
+        failing = false;
+        await publisher.StopAsync(CancellationToken.None);
+
+        // The failed attempt and the one at the stop (the fake records a message before it throws).
+        Assert.Equal(2, transport.Handed.Count(m => m.Topic == Topics.DetectionsLatest));
+        var copy = transport.Handed.Last(m => m.Topic == Topics.DetectionsLatest);
+        Assert.Equal("M-1", MeasurementIdOf(copy.Payload));
+        Assert.True(copy.Retain);
+        Assert.Equal(1, publisher.LatestSettled);
+    }
+
+    [Fact]
     public async Task LatestDetection_DeliveredBeforeTheBrokersCopyIsRead_WaitsForItAndLeavesTheNewerOne()
     {
         // On a real broker the retained copy comes ahead of the first PUBACK (the subscription is sent at connect, before

@@ -374,8 +374,21 @@ public sealed class DetectionPublisher : IAsyncDisposable
         var keptPublished = kept is null ? Task.CompletedTask : PublishAndReportAsync(kept, timeout.Token);
         if (_transport.State == MqttConnectionState.Connected)
         {
+            // A delivered detection whose retained copy is still unsent (failed, waiting for the next delivery or
+            // reconnect) goes now: its outbox row is gone, so nothing after a restart would send it (until 2026-11-24,
+            // second review, it was lost here). Not while the broker's own copy is still awaited: it may be newer.
+            LatestCandidate? unsent;
+            lock (_latestGate)
+            {
+                unsent = _latestSeeded && _latestPending is { } pending
+                    && (pending.Resend || _latestRetained is not { } retained || pending.Order.IsNewerThan(retained.Order))
+                    ? pending
+                    : null;
+            }
+
+            var latestPublished = unsent is null ? Task.CompletedTask : PublishLatestAsync(unsent, timeout.Token);
             var offline = PublishAndReportAsync(new MqttOutboundMessage { Topic = _topics.Availability, Payload = "offline"u8.ToArray(), Qos = 1, Retain = true, ContentType = "text/plain" }, timeout.Token);
-            await WaitDirectAsync(Task.WhenAll(keptPublished, offline), timeout.Token).ConfigureAwait(false);
+            await WaitDirectAsync(Task.WhenAll(keptPublished, latestPublished, offline), timeout.Token).ConfigureAwait(false);
         }
         else
         {
