@@ -715,17 +715,21 @@ public sealed class DetectionPublisher : IAsyncDisposable
             {
                 await _transport.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
                 LatestCandidate? candidate;
+                TimeSpan? seedLeft;
                 lock (_latestGate)
                 {
+                    // One reading of the clock for the deadline, the decision and the wait: read twice, a wait that began
+                    // just past the deadline was taken for a seeded one and lasted until the next delivery (second review).
+                    var now = _time.GetUtcNow();
                     if (_latestReconnected || seedDeadline is null)
                     {
                         // The broker hands its copy over again on the re-subscription: after a restart without
                         // persistence it has none, and the one it held is sent again below.
                         _latestReconnected = false;
-                        seedDeadline = _time.GetUtcNow() + _options.LatestDetectionSeedWait;
+                        seedDeadline = now + _options.LatestDetectionSeedWait;
                     }
 
-                    if (!_latestSeeded && _time.GetUtcNow() >= seedDeadline)
+                    if (!_latestSeeded && now >= seedDeadline)
                     {
                         _latestSeeded = true;
                         if (!_latestReadSinceConnect && _latestRetained is { } lost && (_latestPending is not { } newer || !newer.Order.IsNewerThan(lost.Order)))
@@ -739,6 +743,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
                         }
                     }
 
+                    seedLeft = _latestSeeded ? null : seedDeadline - now;
                     candidate = _latestSeeded ? _latestPending : null;
                     if (candidate is not null && !candidate.Resend && _latestRetained is { } retained && !candidate.Order.IsNewerThan(retained.Order))
                     {
@@ -751,7 +756,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
                 if (candidate is null || !await PublishLatestAsync(candidate, cancellationToken).ConfigureAwait(false))
                 {
-                    await WaitLatestWakeAsync(seedDeadline.Value, cancellationToken).ConfigureAwait(false);
+                    await WaitLatestWakeAsync(seedLeft, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -806,17 +811,10 @@ public sealed class DetectionPublisher : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Waits for a delivery, a read copy or a reconnect, and while the broker's copy is awaited at most until <paramref name="seedDeadline"/>.</summary>
-    private async Task WaitLatestWakeAsync(DateTimeOffset seedDeadline, CancellationToken cancellationToken)
+    /// <summary>Waits for a delivery, a read copy or a reconnect, and while the broker's copy is awaited (<paramref name="seedLeft"/> not null) at most that long.</summary>
+    private async Task WaitLatestWakeAsync(TimeSpan? seedLeft, CancellationToken cancellationToken)
     {
-        bool seeded;
-        lock (_latestGate)
-        {
-            seeded = _latestSeeded;
-        }
-
-        var left = seedDeadline - _time.GetUtcNow();
-        if (seeded || left <= TimeSpan.Zero)
+        if (seedLeft is not { } left)
         {
             await _latestWake.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
         }
