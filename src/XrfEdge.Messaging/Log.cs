@@ -173,4 +173,10 @@ internal static partial class Log
 
     [LoggerMessage(7064, LogLevel.Debug, "Home Assistant is online again: discovery config on '{Topic}' is re-sent in {Seconds:F1} s (random delay up to Publishing's HomeAssistantBirthDelayMax, so a fleet does not answer one birth at the same instant)")]
     public static partial void DiscoveryDelayed(ILogger logger, string topic, double seconds);
+
+    [LoggerMessage(7069, LogLevel.Warning, "'{Topic}' holds no detection of this instrument ({Problem}); taken as empty, so the next delivered detection replaces it")]
+    public static partial void LatestDetectionForeign(ILogger logger, string topic, string problem);
+
+    [LoggerMessage(7070, LogLevel.Information, "The retained copy on '{Topic}' was removed (an empty retained message); the next delivered detection is retained there")]
+    public static partial void LatestDetectionCleared(ILogger logger, string topic);
 }

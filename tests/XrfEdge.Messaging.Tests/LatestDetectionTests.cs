@@ -151,6 +151,31 @@ public sealed class LatestDetectionTests : IDisposable
     }
 
     [Fact]
+    public async Task LatestDetection_BrokerRestartedWithoutPersistence_TheCopyIsRetainedAgainAfterTheReconnect()
+    {
+        // mosquitto keeps retained messages across a restart only with "persistence true" (its default is false). Until
+        // 2026-11-24 (second review) the copy was sent only on a delivery, so after such a restart the topic stayed empty,
+        // and a Home Assistant or dashboard that connected then showed nothing, until the next measurement.
+        using var broker = MosquittoBroker.Started();
+        using var outbox = OpenOutbox();
+        await using var transport = new MosquittoTransport(Program.DeviceTransport(broker.Port, "dev-latest-lost", Topics));
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, Options());
+        await publisher.StartAsync(CancellationToken.None);
+        publisher.Enqueue(Measured("M-1", 1));
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "M-1 retained");
+
+        broker.Kill();
+        broker.Start(); // empty: the test broker runs without persistence, as mosquitto does by default
+
+        // Within the reconnect (1 s, Program.DeviceTransport) and the 2-s wait for the broker's copy.
+        await using var watcher = await TestSubscriber.ConnectAsync(broker, Topics.DetectionsLatest);
+        var copy = await watcher.WaitForAsync(m => MeasurementId(m) == "M-1");
+        Assert.Equal("M-1", MeasurementId((await RetainedLatestAsync(broker))!));
+        Assert.Contains(copy.UserProperties, p => p.Name == "msg_id");
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task LatestDetection_CopyFailsToPublish_OutboxRowsDeliveredInOrderAndTheCopySentAtTheReconnect()
     {
         using var outbox = OpenOutbox();
@@ -185,6 +210,35 @@ public sealed class LatestDetectionTests : IDisposable
     }
 
     [Fact]
+    public async Task LatestDetection_CopyFailedThenTheServiceStops_TheCopyIsSentWithTheStop()
+    {
+        // The delivered row is gone from the outbox, so nothing after a restart sends this copy again: until 2026-11-24
+        // (second review) a copy that had failed and waited for the next delivery or reconnect was lost at a stop, and the
+        // broker kept the measurement before it until the next measurement.
+        using var outbox = OpenOutbox();
+        var log = new MemoryLoggerFactory();
+        var transport = new FakeMqttTransport();
+        var failing = true;
+        transport.Throw = m => failing && m.Topic == Topics.DetectionsLatest ? new MqttException("simulated failure of the retained copy") : null;
+        var options = Options();
+        options.LatestDetectionSeedWait = TimeSpan.Zero; // no broker to hand a retained copy over
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, options, loggerFactory: log);
+        await publisher.StartAsync(CancellationToken.None);
+        publisher.Enqueue(Measured("M-1", 1));
+        await Waiting.UntilAsync(() => publisher.SentTotal == 1 && log.Count(LatestDetectionFailedEvent) == 1, "M-1 delivered, its copy failed");
+
+        failing = false;
+        await publisher.StopAsync(CancellationToken.None);
+
+        // The failed attempt and the one at the stop (the fake records a message before it throws).
+        Assert.Equal(2, transport.Handed.Count(m => m.Topic == Topics.DetectionsLatest));
+        var copy = transport.Handed.Last(m => m.Topic == Topics.DetectionsLatest);
+        Assert.Equal("M-1", MeasurementIdOf(copy.Payload));
+        Assert.True(copy.Retain);
+        Assert.Equal(1, publisher.LatestSettled);
+    }
+
+    [Fact]
     public async Task LatestDetection_DeliveredBeforeTheBrokersCopyIsRead_WaitsForItAndLeavesTheNewerOne()
     {
         // On a real broker the retained copy comes ahead of the first PUBACK (the subscription is sent at connect, before
@@ -204,6 +258,47 @@ public sealed class LatestDetectionTests : IDisposable
         await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "M-1 decided");
         Assert.DoesNotContain(transport.Handed, m => m.Topic == Topics.DetectionsLatest);
         await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Theory]
+    [InlineData("cleared")]       // an empty retained message: someone removed the copy (MQTT 5 §3.3.1.3)
+    [InlineData("not-json")]      // anything else published there, retained
+    [InlineData("other-device")]  // another instrument's detection: a copied config, or a bridge that maps topics
+    public async Task LatestDetection_OurTopicHoldsNoDetectionOfOurs_TheNextDeliveredOneIsPublished(string what)
+    {
+        // Until 2026-11-24 (second review) such a message left what the publisher believed the broker retained as it
+        // was, or, from another instrument with a higher seq and a later clock, made it so: every detection of ours
+        // was then "older" and left out, and the topic kept the other instrument's result (or nothing) for good.
+        using var outbox = OpenOutbox();
+        var transport = new FakeMqttTransport();
+        var options = Options();
+        options.LatestDetectionSeedWait = TimeSpan.FromMinutes(5); // longer than the test: only a read copy ends the wait
+        await using var publisher = new DetectionPublisher(transport, outbox, Topics, options);
+        await publisher.StartAsync(CancellationToken.None);
+
+        // The copy an earlier run retained: measured at minute 9, seq 100 (both later than M-1 below).
+        transport.Receive(Topics.DetectionsLatest, DetectionPayload.Build(Measured("M-9", 9), new OutboxStamp(100, Guid.CreateVersion7(), Day.AddMinutes(9)), Topics));
+        var other = new TopicTree("acme", "XRF-0099");
+        transport.Receive(Topics.DetectionsLatest, what switch
+        {
+            "cleared" => [],
+            "not-json" => "marker"u8.ToArray(),
+            _ => DetectionPayload.Build(Measured("OTHER-1", 59), new OutboxStamp(1_000_000, Guid.CreateVersion7(), Day.AddMinutes(59)), other),
+        });
+        await RoutedAsync(transport, "after-" + what);
+
+        publisher.Enqueue(Measured("M-1", 1));
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "M-1 decided");
+        var copy = Assert.Single(transport.Handed, m => m.Topic == Topics.DetectionsLatest);
+        Assert.Equal("M-1", MeasurementIdOf(copy.Payload));
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>A ping behind the messages received before it: once its reply is handed over, the routing loop has handled them (in order).</summary>
+    private static async Task RoutedAsync(FakeMqttTransport transport, string marker)
+    {
+        transport.Receive(Topics.Command("ping"), Encoding.UTF8.GetBytes($$"""{"command_id":"{{marker}}"}"""));
+        await Waiting.UntilAsync(() => transport.Handed.Any(m => m.Topic == Topics.DefaultResponse && Encoding.UTF8.GetString(m.Payload.Span).Contains(marker, StringComparison.Ordinal)), $"the reply to ping '{marker}'");
     }
 
     private static string MeasurementIdOf(ReadOnlyMemory<byte> payload) => JsonDocument.Parse(payload).RootElement.GetProperty("measurement_id").GetString()!;

@@ -352,17 +352,28 @@ public sealed class SparkplugNode : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _transport.StopAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _loops.ConfigureAwait(false);
+            await _transport.StopAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        finally
         {
+            // Also when the caller's token fires during the transport's join (its OperationCanceledException goes on to
+            // the caller): the loops, cancelled above, are awaited and the node is stopped. Until 2026-11-24 (second
+            // review) the exception left first, so the loops could outlive the stop and a dispose sent NDEATH again.
+            try
+            {
+                await _loops.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                _stop.Dispose();
+                _stop = null;
+            }
         }
-
-        _stop.Dispose();
-        _stop = null;
     }
 
     /// <inheritdoc/>

@@ -79,6 +79,27 @@ internal readonly record struct DetectionOrder(long Seq, DateTimeOffset? Measure
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="payload"/> names <paramref name="fleet"/> and <paramref name="device"/> (its <c>fleet</c>
+    /// and <c>device</c> members); false for another instrument's message or one that is no JSON object.
+    /// </summary>
+    public static bool IsOf(ReadOnlySpan<byte> payload, string fleet, string device)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("fleet", out var f) && f.ValueKind == JsonValueKind.String && f.ValueEquals(fleet)
+                && root.TryGetProperty("device", out var d) && d.ValueKind == JsonValueKind.String && d.ValueEquals(device);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     private static DateTimeOffset? Time(JsonElement parent, string name) =>
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
         && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)

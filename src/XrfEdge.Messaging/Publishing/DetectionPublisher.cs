@@ -49,10 +49,13 @@ public sealed class DetectionPublisher : IAsyncDisposable
     private int _statusEpoch;                  // counts stops: a chain begun before one leaves the slot alone; guarded by _statusGate
     private readonly Lock _latestGate = new();
     private LatestCandidate? _latestPending;   // the newest delivered detection not yet retained; guarded by _latestGate
-    private DetectionOrder? _latestRetained;   // what the broker retains on detections/latest, as far as known; guarded by _latestGate
-    private bool _latestSeeded;                // the broker's copy was read (or its wait is over) since the start; guarded by _latestGate
+    private LatestCandidate? _latestRetained;  // what the broker retains on detections/latest, as far as known; guarded by _latestGate
+    private bool _latestSeeded;                // the broker's copy was read (or its wait is over) since the connect; guarded by _latestGate
+    private bool _latestReadSinceConnect;      // a copy of ours came on the topic since the last connect; guarded by _latestGate
+    private bool _latestReconnected;           // a connect the loop has not yet started its wait for; guarded by _latestGate
     private readonly Channel<byte> _latestWake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private int _birthDiscoveryWaiting;        // 1 while a birth's delayed discovery waits
+    private long _connectDiscoverySends;       // discovery configs sent on a connect; a birth's wait that sees one skips its send
     private long _latestSettled;
 
     /// <summary>Creates the publisher.</summary>
@@ -306,6 +309,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
         lock (_latestGate)
         {
             _latestSeeded = false;
+            _latestReadSinceConnect = false;
         }
 
         Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
@@ -370,8 +374,21 @@ public sealed class DetectionPublisher : IAsyncDisposable
         var keptPublished = kept is null ? Task.CompletedTask : PublishAndReportAsync(kept, timeout.Token);
         if (_transport.State == MqttConnectionState.Connected)
         {
+            // A delivered detection whose retained copy is still unsent (failed, waiting for the next delivery or
+            // reconnect) goes now: its outbox row is gone, so nothing after a restart would send it (until 2026-11-24,
+            // second review, it was lost here). Not while the broker's own copy is still awaited: it may be newer.
+            LatestCandidate? unsent;
+            lock (_latestGate)
+            {
+                unsent = _latestSeeded && _latestPending is { } pending
+                    && (pending.Resend || _latestRetained is not { } retained || pending.Order.IsNewerThan(retained.Order))
+                    ? pending
+                    : null;
+            }
+
+            var latestPublished = unsent is null ? Task.CompletedTask : PublishLatestAsync(unsent, timeout.Token);
             var offline = PublishAndReportAsync(new MqttOutboundMessage { Topic = _topics.Availability, Payload = "offline"u8.ToArray(), Qos = 1, Retain = true, ContentType = "text/plain" }, timeout.Token);
-            await WaitDirectAsync(Task.WhenAll(keptPublished, offline), timeout.Token).ConfigureAwait(false);
+            await WaitDirectAsync(Task.WhenAll(keptPublished, latestPublished, offline), timeout.Token).ConfigureAwait(false);
         }
         else
         {
@@ -381,7 +398,23 @@ public sealed class DetectionPublisher : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _transport.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _transport.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also when the caller's token fires during the transport's join (its OperationCanceledException goes on to
+            // the caller): the loops, cancelled above, are awaited and this publisher is stopped. Until 2026-11-24
+            // (second review) the exception left first, so the loops could outlive the stop, the state handler stayed
+            // attached, and the next stop or dispose ran the whole stop again.
+            await StopLoopsAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Awaits the cancelled loops and clears the started state, whatever they ended with.</summary>
+    private async Task StopLoopsAsync()
+    {
         try
         {
             await _loops.ConfigureAwait(false);
@@ -393,7 +426,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
         {
             // Even if a loop ended on an unexpected error (rethrown to the caller), this publisher is stopped.
             _transport.StateChanged -= OnStateChanged;
-            _stop.Dispose();
+            _stop?.Dispose();
             _stop = null;
         }
     }
@@ -451,7 +484,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 }
                 else if (message.Topic == _topics.DetectionsLatest)
                 {
-                    OnLatestRead(message.Payload);
+                    OnLatestRead(message);
                 }
                 else if (_homeAssistant is not null && message.Topic == _homeAssistant.StatusTopic && message.Payload.AsSpan().SequenceEqual("online"u8))
                 {
@@ -523,11 +556,20 @@ public sealed class DetectionPublisher : IAsyncDisposable
     {
         if (e.State == MqttConnectionState.Connected && _stop is { } stop)
         {
-            // A retained latest copy that failed waits for this (or the next delivery).
+            // A retained latest copy that failed waits for this (or the next delivery); the broker's copy is awaited
+            // again, since a broker restarted without persistence has lost it.
+            lock (_latestGate)
+            {
+                _latestSeeded = false;
+                _latestReadSinceConnect = false;
+                _latestReconnected = true;
+            }
+
             _latestWake.Writer.TryWrite(0);
             if (_homeAssistant is not null)
             {
                 // At once on connect (only a birth waits a random time); fire and forget, so it must not fault unobserved.
+                Interlocked.Increment(ref _connectDiscoverySends);
                 _ = PublishDiscoveryLoggedAsync(stop.Token);
             }
         }
@@ -536,8 +578,9 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// <summary>
     /// Home Assistant came online: the discovery config is re-sent after a random delay up to
     /// <see cref="PublisherOptions.HomeAssistantBirthDelayMax"/>, so a fleet does not answer one birth at the same instant
-    /// (about 1.4 KB each); a birth that arrives while one waits is answered by that one. Until 2026-11-24 it was sent at
-    /// once. Never blocks the routing loop (commands go on meanwhile).
+    /// (about 1.4 KB each); a birth that arrives while one waits is answered by that one, and a connect during the wait
+    /// (which sends at once) answers it too (since 2026-11-24, second review: the wait's send followed as well). Until
+    /// 2026-11-24 it was sent at once. Never blocks the routing loop (commands go on meanwhile).
     /// </summary>
     private void ScheduleBirthDiscovery(CancellationToken cancellationToken)
     {
@@ -554,6 +597,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
             return;
         }
 
+        var connectSendsBefore = Interlocked.Read(ref _connectDiscoverySends);
         _ = Task.Run(
             async () =>
             {
@@ -572,6 +616,12 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 {
                     // A birth from here on is a new one: it is answered again (the config may have been lost meanwhile).
                     Interlocked.Exchange(ref _birthDiscoveryWaiting, 0);
+                }
+
+                if (Interlocked.Read(ref _connectDiscoverySends) != connectSendsBefore)
+                {
+                    // A connect sent the config after this birth (a broker restart brings both): Home Assistant has it.
+                    return;
                 }
 
                 await PublishDiscoveryLoggedAsync(cancellationToken).ConfigureAwait(false);
@@ -598,7 +648,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 return;
             }
 
-            _latestPending = new LatestCandidate(row, historical, order);
+            _latestPending = new LatestCandidate(LatestMessage(Encode(row, historical)), order, Resend: false);
         }
 
         _latestWake.Writer.TryWrite(0);
@@ -606,17 +656,42 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
     /// <summary>
     /// A message on <c>detections/latest</c>: the copy the broker retains (on the subscription after a start) or our own
-    /// copy coming back. Either way the broker holds it, so a candidate must be newer to replace it.
+    /// copy coming back. Either way the broker holds it, so a candidate must be newer to replace it. Anything else there
+    /// (an empty retained message that removed the copy, a payload that is no detection, another instrument's detection)
+    /// is taken as no copy, so the next delivered detection replaces it; until 2026-11-24 (second review) it left the
+    /// belief as it was, and another instrument's later detection kept ours out for good.
     /// </summary>
-    private void OnLatestRead(byte[] payload)
+    private void OnLatestRead(MqttInboundMessage message)
     {
-        var readable = DetectionOrder.TryRead(payload, out var order, out _);
+        var payload = message.Payload;
+        var ours = DetectionOrder.TryRead(payload, out var order, out var problem);
+        if (ours && !DetectionOrder.IsOf(payload, _topics.Fleet, _topics.Device))
+        {
+            ours = false;
+            problem = $"a detection of another instrument, not {_topics.Fleet}/{_topics.Device}";
+        }
+
+        if (payload.Length == 0)
+        {
+            Log.LatestDetectionCleared(_logger, _topics.DetectionsLatest);
+        }
+        else if (!ours)
+        {
+            Log.LatestDetectionForeign(_logger, _topics.DetectionsLatest, problem ?? "unreadable");
+        }
+
         lock (_latestGate)
         {
             _latestSeeded = true;
-            if (readable && (_latestRetained is not { } retained || order.IsNewerThan(retained)))
+            _latestReadSinceConnect = ours;
+            if (!ours)
             {
-                _latestRetained = order;
+                _latestRetained = null;
+            }
+            else if (_latestRetained is not { } retained || order.IsNewerThan(retained.Order))
+            {
+                var copy = new MqttOutboundMessage { Topic = _topics.DetectionsLatest, Payload = payload, ContentType = message.ContentType ?? "application/json", UserProperties = message.UserProperties };
+                _latestRetained = new LatestCandidate(LatestMessage(copy), order, Resend: true);
             }
         }
 
@@ -639,17 +714,38 @@ public sealed class DetectionPublisher : IAsyncDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 await _transport.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
-                seedDeadline ??= _time.GetUtcNow() + _options.LatestDetectionSeedWait;
                 LatestCandidate? candidate;
+                TimeSpan? seedLeft;
                 lock (_latestGate)
                 {
-                    if (!_latestSeeded && _time.GetUtcNow() >= seedDeadline)
+                    // One reading of the clock for the deadline, the decision and the wait: read twice, a wait that began
+                    // just past the deadline was taken for a seeded one and lasted until the next delivery (second review).
+                    var now = _time.GetUtcNow();
+                    if (_latestReconnected || seedDeadline is null)
                     {
-                        _latestSeeded = true;
+                        // The broker hands its copy over again on the re-subscription: after a restart without
+                        // persistence it has none, and the one it held is sent again below.
+                        _latestReconnected = false;
+                        seedDeadline = now + _options.LatestDetectionSeedWait;
                     }
 
+                    if (!_latestSeeded && now >= seedDeadline)
+                    {
+                        _latestSeeded = true;
+                        if (!_latestReadSinceConnect && _latestRetained is { } lost && (_latestPending is not { } newer || !newer.Order.IsNewerThan(lost.Order)))
+                        {
+                            if (_latestPending is not null)
+                            {
+                                Interlocked.Increment(ref _latestSettled);
+                            }
+
+                            _latestPending = lost;
+                        }
+                    }
+
+                    seedLeft = _latestSeeded ? null : seedDeadline - now;
                     candidate = _latestSeeded ? _latestPending : null;
-                    if (candidate is not null && _latestRetained is { } retained && !candidate.Order.IsNewerThan(retained))
+                    if (candidate is not null && !candidate.Resend && _latestRetained is { } retained && !candidate.Order.IsNewerThan(retained.Order))
                     {
                         // The broker already holds this measurement or a later one.
                         _latestPending = null;
@@ -660,7 +756,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
                 if (candidate is null || !await PublishLatestAsync(candidate, cancellationToken).ConfigureAwait(false))
                 {
-                    await WaitLatestWakeAsync(seedDeadline.Value, cancellationToken).ConfigureAwait(false);
+                    await WaitLatestWakeAsync(seedLeft, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -672,7 +768,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// <summary>Sends one copy and waits for the broker's answer; true when it was accepted.</summary>
     private async Task<bool> PublishLatestAsync(LatestCandidate candidate, CancellationToken cancellationToken)
     {
-        var message = Encode(candidate.Row, candidate.Historical) with { Topic = _topics.DetectionsLatest, Retain = true, Qos = 1 };
+        var message = candidate.Message;
         try
         {
             var outcome = await _transport.PublishAsync(message, cancellationToken).ConfigureAwait(false);
@@ -696,9 +792,9 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
         lock (_latestGate)
         {
-            if (_latestRetained is not { } retained || candidate.Order.IsNewerThan(retained))
+            if (_latestRetained is not { } retained || candidate.Order.IsNewerThan(retained.Order))
             {
-                _latestRetained = candidate.Order;
+                _latestRetained = candidate with { Resend = true };
             }
 
             if (ReferenceEquals(_latestPending, candidate))
@@ -707,21 +803,18 @@ public sealed class DetectionPublisher : IAsyncDisposable
             }
         }
 
-        Interlocked.Increment(ref _latestSettled);
+        if (!candidate.Resend)
+        {
+            Interlocked.Increment(ref _latestSettled);
+        }
+
         return true;
     }
 
-    /// <summary>Waits for a delivery, a read copy or a reconnect, and while the broker's copy is awaited at most until <paramref name="seedDeadline"/>.</summary>
-    private async Task WaitLatestWakeAsync(DateTimeOffset seedDeadline, CancellationToken cancellationToken)
+    /// <summary>Waits for a delivery, a read copy or a reconnect, and while the broker's copy is awaited (<paramref name="seedLeft"/> not null) at most that long.</summary>
+    private async Task WaitLatestWakeAsync(TimeSpan? seedLeft, CancellationToken cancellationToken)
     {
-        bool seeded;
-        lock (_latestGate)
-        {
-            seeded = _latestSeeded;
-        }
-
-        var left = seedDeadline - _time.GetUtcNow();
-        if (seeded || left <= TimeSpan.Zero)
+        if (seedLeft is not { } left)
         {
             await _latestWake.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -737,8 +830,14 @@ public sealed class DetectionPublisher : IAsyncDisposable
         _latestWake.Reader.TryRead(out _);
     }
 
-    /// <summary>A delivered detection waiting to become the retained latest copy.</summary>
-    private sealed record LatestCandidate(OutboxRow Row, bool Historical, DetectionOrder Order);
+    /// <summary>The retained <c>detections/latest</c> form of a detection message: same payload and properties, retained, QoS 1.</summary>
+    private MqttOutboundMessage LatestMessage(MqttOutboundMessage detection) => detection with { Topic = _topics.DetectionsLatest, Retain = true, Qos = 1 };
+
+    /// <summary>
+    /// A detection for the retained latest copy: a delivered one waiting to be retained, or the one the broker retains
+    /// (<paramref name="Resend"/>: sent again after a reconnect that found none, not counted in <see cref="LatestSettled"/>).
+    /// </summary>
+    private sealed record LatestCandidate(MqttOutboundMessage Message, DetectionOrder Order, bool Resend);
 
     /// <summary>Publishes the discovery config; any failure is logged, never thrown (routing and the state handler go on).</summary>
     private async Task PublishDiscoveryLoggedAsync(CancellationToken cancellationToken)

@@ -62,6 +62,13 @@ public sealed class MqttOptions
     /// <summary>Publish Home Assistant device discovery (<c>homeassistant/device/…/config</c>).</summary>
     public bool HomeAssistantDiscovery { get; set; }
 
+    /// <summary>
+    /// Longest random delay, in seconds, before the discovery config is re-sent when Home Assistant comes online (its
+    /// birth, <c>homeassistant/status</c> = <c>online</c>), so a fleet does not answer one birth at the same instant:
+    /// 0 … 60 (the publisher's range), 5 by default, 0 for at once. A connect is always answered at once. Since 2026-11-24.
+    /// </summary>
+    public double HomeAssistantBirthDelaySeconds { get; set; } = 5;
+
     /// <summary>The transport's TLS settings: null (plain TCP) without <see cref="CaFile"/>.</summary>
     public MqttTlsOptions? ToTlsOptions() => CaFile is null ? null : new MqttTlsOptions
     {

@@ -101,18 +101,22 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             _transport,
             _outbox,
             _topics,
-            new PublisherOptions
-            {
-                Window = settings.Outbox.InflightWindow,
-                HealthInterval = TimeSpan.FromSeconds(settings.Health.IntervalSeconds),
-                HomeAssistantDiscovery = mqtt.HomeAssistantDiscovery,
-            },
+            PublisherOptionsFor(settings),
             mqtt.Commands.ToCommandOptions(mqtt.RemoteControl),
             this,
             null,
             loggers,
             time);
     }
+
+    /// <summary>The publisher's settings from the profile (<c>Outbox</c>, <c>Health</c>, <c>Mqtt</c>).</summary>
+    internal static PublisherOptions PublisherOptionsFor(ServiceSettings settings) => new()
+    {
+        Window = settings.Outbox.InflightWindow,
+        HealthInterval = TimeSpan.FromSeconds(settings.Health.IntervalSeconds),
+        HomeAssistantDiscovery = settings.Mqtt.HomeAssistantDiscovery,
+        HomeAssistantBirthDelayMax = TimeSpan.FromSeconds(settings.Mqtt.HomeAssistantBirthDelaySeconds),
+    };
 
     public bool IsConnected => _transport.State == MqttConnectionState.Connected;
 

@@ -151,7 +151,10 @@ public sealed class FakeMqttTransport : IMqttTransport
             : Task.Delay(AnswerDelay, CancellationToken.None).ContinueWith(_ => outcome, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>What <see cref="StopAsync"/> does with its token; completes at once unless set (a test's slow join).</summary>
+    public Func<CancellationToken, Task>? OnStop { get; set; }
+
+    public Task StopAsync(CancellationToken cancellationToken) => OnStop?.Invoke(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>
     /// A drainer of detection rows over this transport, window 1 unless told, each row sent with its own topic and payload;
