@@ -342,4 +342,22 @@ public sealed class LatestDetectionTests : IDisposable
         Assert.False(DetectionOrder.TryRead("marker"u8, out _, out problem));
         Assert.StartsWith("not JSON", problem, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(1970)] // a Pi without a real-time clock before NTP
+    [InlineData(2023)] // the same under systemd, whose clock starts at its build date
+    public void DetectionOrder_LiveStampedByAnUnsetClock_NotReplacedByAnOlderReanalysedMeasurement(int year)
+    {
+        // An RTC-less instrument measures M-2 after a power cut, before its clock is set; the re-analysed M-1 was measured
+        // before the cut at the real time. Until 2026-11-24 M-2's early stamp made the older M-1 look later, and the
+        // retained copy went back to it. A time before EarliestPlausibleTime is now unknown, so only the live seq counts.
+        var unset = new DateTimeOffset(year, 1, 1, 0, 5, 0, TimeSpan.Zero);
+        var early = TestData.Measurement("M-2") with { AcquisitionStart = unset.AddSeconds(-30), AcquisitionEnd = unset };
+        Assert.True(DetectionOrder.TryRead(DetectionPayload.Build(early, new OutboxStamp(10, Guid.CreateVersion7(), unset), Topics), out var live, out _));
+        Assert.Null(live.MeasuredAt);
+        Assert.True(DetectionOrder.TryRead(DetectionPayload.Build(Measured("M-1", 3, reanalysed: true), new OutboxStamp(11, Guid.CreateVersion7(), Day.AddHours(1)), Topics), out var older, out _));
+
+        Assert.False(older.IsNewerThan(live));
+        Assert.True(live with { Seq = 12 } is var next && next.IsNewerThan(older)); // the next live one replaces it again
+    }
 }

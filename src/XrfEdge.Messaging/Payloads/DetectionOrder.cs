@@ -11,7 +11,8 @@ namespace XrfEdge.Messaging.Payloads;
 /// <param name="Seq">The message's <c>seq</c>.</param>
 /// <param name="MeasuredAt">
 /// <c>acquired.end</c>, else <c>acquired.start</c>, else for a live detection <c>created</c> (made as its measurement
-/// ended); null for a re-analysed one without acquisition times, whose <c>created</c> is the time of its analysis.
+/// ended); null for a re-analysed one without acquisition times, whose <c>created</c> is the time of its analysis, and
+/// for a time before <see cref="EarliestPlausibleTime"/> (a clock not yet set).
 /// </param>
 /// <param name="Reanalysed">True for a detection made later from a stored spectrum.</param>
 internal readonly record struct DetectionOrder(long Seq, DateTimeOffset? MeasuredAt, bool Reanalysed)
@@ -100,9 +101,18 @@ internal readonly record struct DetectionOrder(long Seq, DateTimeOffset? Measure
         }
     }
 
+    /// <summary>
+    /// The earliest time read as a time: XrfEdge measured nothing before 2026, so an earlier stamp comes from a clock not
+    /// yet set (a Pi without a real-time clock boots at 1970, or under systemd at systemd's build date, until NTP) and
+    /// is taken as unknown. Such a time would otherwise place an older re-analysed measurement after a live one made
+    /// before the clock was set (since 2026-11-24).
+    /// </summary>
+    public static readonly DateTimeOffset EarliestPlausibleTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     private static DateTimeOffset? Time(JsonElement parent, string name) =>
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
         && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+        && time >= EarliestPlausibleTime
             ? time
             : null;
 }
