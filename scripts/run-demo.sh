@@ -67,7 +67,9 @@ for _ in $(seq 100); do [ -e "$link" ] && break; sleep 0.1; done
 [ -e "$link" ] || { echo "run-demo: the simulated MCA did not come up; see $run/mca-sim.log" >&2; exit 1; }
 echo "run-demo: simulated DP5 on $link" >&2
 
-setsid mosquitto_sub -h 127.0.0.1 -p "$port" -V 5 -t 'xrf/v1/demo/#' -v -F '[mqtt] %t %p' &
+# Everything the instrument publishes, except the retained copy of the latest detection (docs/mqtt.md "Latest
+# detection"): it repeats each detection, which read as a duplicate here.
+setsid mosquitto_sub -h 127.0.0.1 -p "$port" -V 5 -t 'xrf/v1/demo/#' -T 'xrf/v1/demo/XRF-SIM-0001/detections/latest' -v -F '[mqtt] %t %p' &
 pids+=($!)
 
 echo "run-demo: starting the service; Ctrl-C stops everything" >&2
