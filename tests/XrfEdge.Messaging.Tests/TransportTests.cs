@@ -459,13 +459,18 @@ public sealed class TransportTests
         {
             unanswered = publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/u", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publisher.StopAsync(new CancellationToken(canceled: true)));
+
+            // Still frozen until the stop is done (its DISCONNECT fits the socket's buffer): a broker thawed earlier could
+            // PUBACK the publish before the background stop's DISCONNECT went out, and the publish then rightly succeeded
+            // (seen 2 runs in 3 on 2026-11-24 after the DISCONNECT moved under the lifecycle lock; the order was never
+            // promised).
+            await Waiting.UntilAsync(() => publisher.State == MqttConnectionState.Stopped, "the stop completed after its caller stopped waiting");
         }
         finally
         {
             broker.Signal("CONT");
         }
 
-        await Waiting.UntilAsync(() => publisher.State == MqttConnectionState.Stopped, "the stop completed after its caller stopped waiting");
         await Assert.ThrowsAsync<MqttException>(() => unanswered.WaitAsync(TimeSpan.FromSeconds(30)));
         publisher.Start();
         await publisher.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
@@ -556,5 +561,45 @@ public sealed class TransportTests
         Assert.Equal(MqttProtocolVersion.V311, publisher.NegotiatedProtocol);
         var outcome = await publisher.PublishAsync(new MqttOutboundMessage { Topic = "t/fallback", Payload = "x"u8.ToArray(), ResponseTopic = "ignored/on/311" }, CancellationToken.None);
         Assert.True(outcome.Accepted);
+    }
+
+    [Fact]
+    public async Task StopAsync_WhileTheFallbackRestartIsAboutToConnect_StopCompletesAndNoThreadIsLeft()
+    {
+        // The MQTT 3.1.1 fallback restarts the network thread on a task of its own. Until 2026-11-24 (second transport
+        // review) a stop sent its DISCONNECT before it took the lifecycle lock: a restart that had passed its stop check
+        // then connected after that DISCONNECT (libmosquitto's connect_async starts a new client state, so the request to
+        // disconnect was lost), and the stop's join waited for a network thread that never ended. The seam holds the
+        // restart in that window; the half second only gives the old stop time to reach its DISCONNECT (the order is now
+        // enforced by the lock whatever the delay). The supervisor's timer never fires (a hand-moved clock), so no tick
+        // it awaits can order the stop behind the restart by chance.
+        using var broker = MosquittoBroker.Started();
+        using var proxy = new Mqtt311OnlyProxy(broker.Port);
+        var options = Options(broker, "pub-stop-during-fallback");
+        options.Port = proxy.Port;
+        var transport = new MosquittoTransport(options, timeProvider: new FakeTimerTimeProvider(DateTimeOffset.UnixEpoch));
+        using var inWindow = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var held = 0;
+        transport.Start();
+        transport.BeforeConnectForTest = () =>
+        {
+            if (Interlocked.Exchange(ref held, 1) == 0)
+            {
+                inWindow.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+        };
+        Assert.True(inWindow.Wait(TimeSpan.FromSeconds(30)), "the broker refused MQTT 5 and the fallback restart reached its connect");
+
+        var stop = transport.StopAsync(CancellationToken.None);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        release.Set();
+
+        // A join that never ends shows as this timeout; the transport is then left undisposed (its dispose would wait too).
+        await stop.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(MqttConnectionState.Stopped, transport.State);
+        Assert.Equal(1, proxy.RefusedV5);
+        await transport.DisposeAsync();
     }
 }

@@ -502,10 +502,11 @@ public sealed class MosquittoTransport : IMqttTransport
             await supervisor.DisposeAsync().ConfigureAwait(false);
         }
 
-        _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
-
-        // loop_stop(false) joins the network thread; never force (pthread_cancel on a thread that runs managed code).
-        // Taking _lifecycle also waits for a restart in progress, which sees _stopping and leaves no thread behind.
+        // DISCONNECT, then loop_stop(false), which joins the network thread; never force (pthread_cancel on a thread that
+        // runs managed code). Both under _lifecycle: a restart in progress (the 3.1.1 fallback's, on its own task) either
+        // sees _stopping and starts no thread, or has connected before the DISCONNECT. Until 2026-11-24 (second transport
+        // review) the DISCONNECT went first, outside the lock: a restart past its stop check then connected after it
+        // (connect_async starts a new client state) and the join waited for a thread that never ended.
         StopThread();
         SetState(MqttConnectionState.Stopped, 0, "stopped");
         FailPending(new MqttException("The MQTT transport stopped before the broker acknowledged the message."));
@@ -1236,6 +1237,7 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
 
+        BeforeConnectForTest?.Invoke();
         if (_resetDue)
         {
             // Until 2026-11-24 (sixth review) Start reset the handle itself and threw when that failed: a TLS file briefly
@@ -1275,10 +1277,18 @@ public sealed class MosquittoTransport : IMqttTransport
         SetState(MqttConnectionState.Disconnected, rc, Describe(rc));
     }
 
+    /// <summary>
+    /// Test seam: runs on the connecting thread between the connect's stop check and its connect_async (under
+    /// <c>_lifecycle</c>), so a test can hold a restart (the MQTT 3.1.1 fallback's, on a task of its own) in the window
+    /// in which a stop used to send its DISCONNECT unseen (2026-11-24, second transport review).
+    /// </summary>
+    internal Action? BeforeConnectForTest { get; set; }
+
     private void StopThread()
     {
         lock (_lifecycle)
         {
+            _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
             StopThreadLocked();
 
             // The next start, and only a start after a stop, begins with a fresh handle state, as the first step of its
