@@ -158,6 +158,6 @@ internal static partial class Log
     [LoggerMessage(8090, LogLevel.Warning, "Replay: skipped {Error}")]
     public static partial void ReplayLineSkipped(ILogger logger, string error);
 
-    [LoggerMessage(8091, LogLevel.Warning, "Replay file {Path}: {Skipped} unreadable lines skipped (each named above), {Loaded} spectra loaded")]
-    public static partial void ReplayLinesSkipped(ILogger logger, string path, int skipped, int loaded);
+    [LoggerMessage(8091, LogLevel.Warning, "Replay file {Path}: {Skipped} unreadable lines skipped ({Named}), {Loaded} spectra loaded")]
+    public static partial void ReplayLinesSkipped(ILogger logger, string path, int skipped, string named, int loaded);
 }

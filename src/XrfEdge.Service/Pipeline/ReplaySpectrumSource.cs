@@ -28,6 +28,12 @@ internal sealed class ReplaySpectrumSource(string path, bool loop, bool paced, T
     /// <summary>Lines of the file that <see cref="OpenAsync"/> could not read and skipped.</summary>
     public int SkippedLines { get; private set; }
 
+    /// <summary>
+    /// How many skipped lines are named one by one (8090); the count (8091) covers all. A file of thousands of bad lines
+    /// logged a warning for each at every start until 2026-11-24.
+    /// </summary>
+    public const int NamedSkippedLines = 20;
+
     public Task OpenAsync(CancellationToken cancellationToken)
     {
         var spectra = new List<RawSpectrum>();
@@ -36,8 +42,11 @@ internal sealed class ReplaySpectrumSource(string path, bool loop, bool paced, T
             cancellationToken.ThrowIfCancellationRequested();
             if (!read.IsSuccess)
             {
-                SkippedLines++;
-                Log.ReplayLineSkipped(_logger, read.Error!);
+                if (++SkippedLines <= NamedSkippedLines)
+                {
+                    Log.ReplayLineSkipped(_logger, read.Error!);
+                }
+
                 continue;
             }
 
@@ -55,16 +64,18 @@ internal sealed class ReplaySpectrumSource(string path, bool loop, bool paced, T
         {
             throw new InvalidDataException(SkippedLines == 0
                 ? $"replay file {path}: no spectra"
-                : $"replay file {path}: no readable spectrum ({SkippedLines} lines skipped, each named above)");
+                : $"replay file {path}: no readable spectrum ({SkippedLines} lines skipped, {NamedAbove()})");
         }
 
         if (SkippedLines > 0)
         {
-            Log.ReplayLinesSkipped(_logger, path, SkippedLines, spectra.Count);
+            Log.ReplayLinesSkipped(_logger, path, SkippedLines, NamedAbove(), spectra.Count);
         }
 
         _spectra = [.. spectra];
         return Task.CompletedTask;
+
+        string NamedAbove() => SkippedLines <= NamedSkippedLines ? "each named above" : $"the first {NamedSkippedLines} named above";
     }
 
     public async Task<RawSpectrum?> AcquireAsync(string measurementId, TimeSpan preset, CancellationToken cancellationToken)
