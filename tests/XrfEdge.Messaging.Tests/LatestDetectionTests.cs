@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using XrfEdge.Messaging.Outbox;
@@ -30,6 +31,19 @@ public sealed class LatestDetectionTests : IDisposable
     private const int LatestDetectionFailedEvent = 7062;
 
     private SqliteOutbox OpenOutbox() => SqliteOutbox.Open(new OutboxOptions { DatabasePath = Path.Combine(_directory, "outbox.db") });
+
+    /// <summary>A publisher on a fake transport that fails every retained copy while <c>Failing.Value</c> is true.</summary>
+    private (SqliteOutbox Outbox, MemoryLoggerFactory Log, FakeMqttTransport Transport, StrongBox<bool> Failing, DetectionPublisher Publisher) PublisherWhoseCopyFails()
+    {
+        var outbox = OpenOutbox();
+        var log = new MemoryLoggerFactory();
+        var transport = new FakeMqttTransport();
+        var failing = new StrongBox<bool>(true);
+        transport.Throw = m => failing.Value && m.Topic == Topics.DetectionsLatest ? new MqttException("simulated failure of the retained copy") : null;
+        var options = Options();
+        options.LatestDetectionSeedWait = TimeSpan.Zero; // no broker to hand a retained copy over
+        return (outbox, log, transport, failing, new DetectionPublisher(transport, outbox, Topics, options, loggerFactory: log));
+    }
 
     private static PublisherOptions Options() => new() { HealthInterval = TimeSpan.FromHours(1) };
 
@@ -178,14 +192,10 @@ public sealed class LatestDetectionTests : IDisposable
     [Fact]
     public async Task LatestDetection_CopyFailsToPublish_OutboxRowsDeliveredInOrderAndTheCopySentAtTheReconnect()
     {
-        using var outbox = OpenOutbox();
-        var log = new MemoryLoggerFactory();
-        var transport = new FakeMqttTransport();
-        var failing = true;
-        transport.Throw = m => failing && m.Topic == Topics.DetectionsLatest ? new MqttException("simulated failure of the retained copy") : null;
-        var options = Options();
-        options.LatestDetectionSeedWait = TimeSpan.Zero; // no broker to hand a retained copy over
-        await using var publisher = new DetectionPublisher(transport, outbox, Topics, options, loggerFactory: log);
+        var setup = PublisherWhoseCopyFails();
+        using var outbox = setup.Outbox;
+        await using var publisher = setup.Publisher;
+        var (log, transport, failing) = (setup.Log, setup.Transport, setup.Failing);
         await publisher.StartAsync(CancellationToken.None);
         for (var i = 1; i <= 3; i++)
         {
@@ -199,7 +209,7 @@ public sealed class LatestDetectionTests : IDisposable
         await Waiting.UntilAsync(() => log.Count(LatestDetectionFailedEvent) >= 1, "the failed copy logged");
 
         // Tried again on the reconnect (the transport raises Connected), with the newest delivered detection.
-        failing = false;
+        failing.Value = false;
         transport.RaiseStateChanged(MqttConnectionState.Connected);
         await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "the copy published");
         var copy = transport.Handed.Last(m => m.Topic == Topics.DetectionsLatest);
@@ -215,19 +225,15 @@ public sealed class LatestDetectionTests : IDisposable
         // The delivered row is gone from the outbox, so nothing after a restart sends this copy again: until 2026-11-24
         // (second review) a copy that had failed and waited for the next delivery or reconnect was lost at a stop, and the
         // broker kept the measurement before it until the next measurement.
-        using var outbox = OpenOutbox();
-        var log = new MemoryLoggerFactory();
-        var transport = new FakeMqttTransport();
-        var failing = true;
-        transport.Throw = m => failing && m.Topic == Topics.DetectionsLatest ? new MqttException("simulated failure of the retained copy") : null;
-        var options = Options();
-        options.LatestDetectionSeedWait = TimeSpan.Zero; // no broker to hand a retained copy over
-        await using var publisher = new DetectionPublisher(transport, outbox, Topics, options, loggerFactory: log);
+        var setup = PublisherWhoseCopyFails();
+        using var outbox = setup.Outbox;
+        await using var publisher = setup.Publisher;
+        var (log, transport, failing) = (setup.Log, setup.Transport, setup.Failing);
         await publisher.StartAsync(CancellationToken.None);
         publisher.Enqueue(Measured("M-1", 1));
         await Waiting.UntilAsync(() => publisher.SentTotal == 1 && log.Count(LatestDetectionFailedEvent) == 1, "M-1 delivered, its copy failed");
 
-        failing = false;
+        failing.Value = false;
         await publisher.StopAsync(CancellationToken.None);
 
         // The failed attempt and the one at the stop (the fake records a message before it throws).
