@@ -146,15 +146,22 @@ public sealed class SqliteOutbox : IDisposable
     /// </summary>
     private static OutboxStatistics InspectAwaitingReanalysis(SqliteConnection connection, OutboxStatistics statistics)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '{AwaitingReanalysisIndex}'";
-        if (command.ExecuteScalar() is not string sql || !sql.StartsWith(AwaitingReanalysisIndexStart, StringComparison.Ordinal))
+        if (AwaitingReanalysisIndexDefinition(connection) is not { } sql || !sql.StartsWith(AwaitingReanalysisIndexStart, StringComparison.Ordinal))
         {
             return statistics with { AwaitingReanalysisCounted = false };
         }
 
+        using var command = connection.CreateCommand();
         command.CommandText = $"SELECT COUNT(*) FROM results WHERE {sql[AwaitingReanalysisIndexStart.Length..]}";
         return statistics with { AwaitingReanalysis = command.ExecuteScalar() is long count ? count : 0 };
+    }
+
+    /// <summary>The statement the file holds for <see cref="AwaitingReanalysisIndex"/>, or null when it has none.</summary>
+    private static string? AwaitingReanalysisIndexDefinition(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '{AwaitingReanalysisIndex}'";
+        return command.ExecuteScalar() as string;
     }
 
     /// <summary>
@@ -176,13 +183,12 @@ public sealed class SqliteOutbox : IDisposable
     private static void EnsureAwaitingReanalysisIndex(SqliteConnection connection, OutboxOptions options, ILogger log)
     {
         var wanted = AwaitingReanalysisIndexSql(options.ReanalysisReasonPrefixes);
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '{AwaitingReanalysisIndex}'";
-        if (string.Equals(command.ExecuteScalar() as string, wanted, StringComparison.Ordinal))
+        if (string.Equals(AwaitingReanalysisIndexDefinition(connection), wanted, StringComparison.Ordinal))
         {
             return;
         }
 
+        using var command = connection.CreateCommand();
         command.CommandText = $"BEGIN IMMEDIATE; DROP INDEX IF EXISTS {AwaitingReanalysisIndex}; {wanted}; COMMIT;";
         try
         {
