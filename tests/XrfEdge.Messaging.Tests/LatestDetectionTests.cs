@@ -364,6 +364,6 @@ public sealed class LatestDetectionTests : IDisposable
         Assert.True(DetectionOrder.TryRead(DetectionPayload.Build(Measured("M-1", 3, reanalysed: true), new OutboxStamp(11, Guid.CreateVersion7(), Day.AddHours(1)), Topics), out var older, out _));
 
         Assert.False(older.IsNewerThan(live));
-        Assert.True(live with { Seq = 12 } is var next && next.IsNewerThan(older)); // the next live one replaces it again
+        Assert.True((live with { Seq = 12 }).IsNewerThan(older)); // the next live one replaces it again
     }
 }

@@ -202,6 +202,7 @@ internal static class Matrices
         for (var i = 0; i < n; i++)
         {
             var (_, _, _, _, min, max) = CarbonateRockCompounds[i];
+            // Both numbers are drawn either way, so a compound's presence does not shift the draws of those after it.
             var present = rng.Uniform(0, 1) < CarbonateRockCompoundPresence;
             var percent = Math.Exp(rng.Uniform(Math.Log(min), Math.Log(max)));
             compound[i] = present ? percent : 0;
