@@ -22,7 +22,8 @@ for arm in $arms; do
     narrow) profile=training/profiles/carbonate-rock-air.json ;;   # a diagnosis: N_TRAIN=100000 N_VAL=10000 (matrix of 7b0bdbf)
     narrow2) profile=training/profiles/carbonate-rock-air.json ;;  # the same, compounds present with probability 0.5
     rock3) profile=training/profiles/randomized-carbonate-rock3.json ;;
-    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock, narrow, narrow2, rock3)" >&2; exit 2 ;;
+    rock4) profile=training/profiles/randomized-carbonate-rock4.json ;;   # rock3 with igneous-sparse
+    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock, narrow, narrow2, rock3, rock4)" >&2; exit 2 ;;
   esac
   synth "$profile" "$n_train" 1001 "$out/data-$arm/train"
   synth "$profile" "$n_val" 2002 "$out/data-$arm/val" --independent-of 1001

@@ -1484,14 +1484,25 @@ public sealed class SpectrumGenerator
 
     private void AddMatrix(ref Rng rng, Workspace ws, string matrix, double share)
     {
-        if (matrix == Matrices.Igneous)
+        if (matrix == Matrices.Igneous || matrix == Matrices.IgneousSparse)
         {
             var oxides = Matrices.IgneousOxides;
             Span<double> fractions = stackalloc double[oxides.Length + 2];
-            Matrices.DrawIgneous(ref rng, _igneousCationShares, fractions);
+            if (matrix == Matrices.Igneous)
+            {
+                Matrices.DrawIgneous(ref rng, _igneousCationShares, fractions);
+            }
+            else
+            {
+                Matrices.DrawIgneousSparse(ref rng, _igneousCationShares, fractions);
+            }
+
             for (var i = 0; i < oxides.Length; i++)
             {
-                AddComponent(ws, oxides[i].Symbol, fractions[i] * share);
+                if (fractions[i] > 0)
+                {
+                    AddComponent(ws, oxides[i].Symbol, fractions[i] * share);
+                }
             }
 
             AddComponent(ws, "Si", fractions[oxides.Length] * share);

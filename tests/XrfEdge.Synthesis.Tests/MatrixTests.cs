@@ -276,4 +276,91 @@ public sealed class MatrixTests
         Assert.All(new[] { "randomized", "handheld-sdd", "handheld-pin", "benchtop", "macro-xrf" },
             name => Assert.DoesNotContain(GeneratorProfiles.Load(name).Samples.Matrices, m => m.Value == Matrices.CarbonateRock));
     }
+
+    [Fact]
+    public void DrawIgneousSparse_ManyDraws_AlAlwaysAndEveryOtherOxideInAboutHalf()
+    {
+        var oxides = Matrices.IgneousOxides;
+        var al = Array.FindIndex(oxides, o => o.Symbol == "Al");
+        var fractions = new double[oxides.Length + 2];
+        var present = new int[oxides.Length];
+        for (var i = 0; i < 5000; i++)
+        {
+            var rng = new Rng(11, i);
+            Matrices.DrawIgneousSparse(ref rng, Shares, fractions);
+            Assert.Equal(1.0, fractions.Sum(), 12);
+            Assert.All(fractions, f => Assert.True(f >= 0, $"draw {i}: a negative fraction {f}"));
+            Assert.True(fractions[al] > 0, $"draw {i}: no Al2O3");
+            var silicaPercent = fractions[oxides.Length] / Shares[oxides.Length] * 100;
+            Assert.InRange(silicaPercent, Matrices.MinSilicaPercent - 1e-9, Matrices.MaxSilicaPercent + 1e-9);
+            for (var o = 0; o < oxides.Length; o++)
+            {
+                if (fractions[o] == 0)
+                {
+                    continue;
+                }
+
+                present[o]++;
+                // Down by at most × 0.664 as in `igneous`; up by at most (100 − 80) / 8 = × 2.5 (Al2O3 alone at its minimum).
+                var percent = fractions[o] / Shares[o] * 100;
+                Assert.InRange(percent, oxides[o].MinPercent * 0.66, oxides[o].MaxPercent * 2.5 + 1e-9);
+            }
+        }
+
+        Assert.Equal(5000, present[al]);
+        // 5000 draws: ±0.035 is about 5 sigma.
+        Assert.All(present.Where((_, o) => o != al), n => Assert.InRange(n / 5000.0, Matrices.IgneousOxidePresence - 0.035,
+            Matrices.IgneousOxidePresence + 0.035));
+    }
+
+    /// <summary>The randomized profile with every mixture in <paramref name="matrix"/>.</summary>
+    private static GeneratorProfile Randomized(string matrix)
+    {
+        var p = GeneratorProfiles.Load("randomized");
+        return p with { Samples = p.Samples with { Matrices = [new Profiles.WeightedValue(matrix)] } };
+    }
+
+    [Fact]
+    public void Generate_IgneousSparseMixtures_LabelKFreeSilicatesMoreOftenThanIgneous()
+    {
+        // The point of the presence draw: a silicate whose labels hold Si and Al but no K. `igneous` draws K2O down to
+        // 0.005 %, so it has such rocks too; the sparse matrix must have clearly more, and no component without mass.
+        (int Rocks, int KFree) Count(string matrix)
+        {
+            var generator = new SpectrumGenerator(Randomized(matrix), 24);
+            int rocks = 0, kFree = 0;
+            for (var i = 0; i < 1500; i++)
+            {
+                var s = generator.Generate(i);
+                if (s.Conditions.Matrix != matrix)
+                {
+                    continue;
+                }
+
+                rocks++;
+                Assert.Equal(1.0, s.Composition.Sum(c => c.MassFraction), 9);
+                Assert.True(s.Composition.All(c => c.MassFraction > 0), $"spectrum {i}: a component with no mass");
+                Assert.Superset(new HashSet<string>(["O", "Si", "Al"]), s.Composition.Select(c => c.Symbol).ToHashSet());
+                kFree += s.Elements.Contains("Si") && s.Elements.Contains("Al") && !s.Elements.Contains("K") ? 1 : 0;
+            }
+
+            return (rocks, kFree);
+        }
+
+        var sparse = Count(Matrices.IgneousSparse);
+        var igneous = Count(Matrices.Igneous);
+        Assert.InRange(sparse.Rocks, 750, 1050);
+        Assert.True(sparse.KFree >= igneous.KFree * 3 / 2,
+            $"igneous-sparse labels {sparse.KFree} of {sparse.Rocks} K-free silicates, igneous {igneous.KFree} of {igneous.Rocks}");
+    }
+
+    [Fact]
+    public void IgneousSparseMatrix_ValidInAProfile_AndNamedByNoShippedProfile()
+    {
+        _ = new SpectrumGenerator(Randomized(Matrices.IgneousSparse), 1);
+        Assert.Contains(Matrices.IgneousSparse, Matrices.Names);
+        Assert.True(Matrices.IsKnown(Matrices.IgneousSparse));
+        Assert.All(new[] { "randomized", "handheld-sdd", "handheld-pin", "benchtop", "macro-xrf" },
+            name => Assert.DoesNotContain(GeneratorProfiles.Load(name).Samples.Matrices, m => m.Value == Matrices.IgneousSparse));
+    }
 }

@@ -7,7 +7,7 @@ namespace XrfEdge.Synthesis.Profiles;
 /// <param name="MixtureWeight">Relative weight of mixtures: catalogue elements in a matrix.</param>
 /// <param name="ElementCount">Number of catalogue elements added to a mixture, 1–10.</param>
 /// <param name="MassFraction">Mass fraction of each added element (log range), e.g. 1e-6 (1 ppm) … 0.3.</param>
-/// <param name="Matrices">Matrix kinds of mixtures: "none", "silicate", "igneous" (drawn per spectrum, opt-in), "carbonate", "carbonate-rock" (drawn per spectrum, opt-in), "organic", "acrylic", "pigment-binder", "water".</param>
+/// <param name="Matrices">Matrix kinds of mixtures: "none", "silicate", "igneous" (drawn per spectrum, opt-in), "igneous-sparse" (the same with a presence draw, opt-in), "carbonate", "carbonate-rock" (drawn per spectrum, opt-in), "organic", "acrylic", "pigment-binder", "water".</param>
 /// <param name="ThinProbability">Probability that the sample is a thin layer (no matrix absorption) instead of infinitely thick.</param>
 /// <param name="ThinMassThicknessGramsPerSquareCentimetre">Mass thickness of thin samples, g/cm²: 1e-5 … 1e-2.</param>
 /// <param name="FiniteProbability">Probability that a sample that is not thin has a finite mass thickness (light

@@ -37,6 +37,22 @@ internal static class Matrices
     ];
 
     /// <summary>
+    /// <see cref="Igneous"/> with a presence draw (2026-11-24, opt-in): every oxide but Al₂O₃ is in a rock at all with
+    /// probability <see cref="IgneousOxidePresence"/>, drawn on its own, so K-free, Mg-free, Fe-free and Ca-free rocks of
+    /// every kind occur. Models trained with <see cref="Igneous"/> reported K in every spectrum of a K-free soil analogue
+    /// that model 1.6.0 reads correctly (docs/training.md, "Open: light elements"), as a carbonate rock with every
+    /// compound always present taught a model to report its light elements without reading their peaks.
+    /// </summary>
+    public const string IgneousSparse = "igneous-sparse";
+
+    /// <summary>
+    /// The chance that each oxide of <see cref="IgneousSparse"/> but Al₂O₃ is present. Al₂O₃ (8–20 %), the second major
+    /// of every common igneous rock, is always there, which also bounds the scale-up that holds SiO₂ at its maximum
+    /// to 2.5×.
+    /// </summary>
+    public const double IgneousOxidePresence = 0.5;
+
+    /// <summary>
     /// SiO₂ bounds, mass percent: when the other oxides leave more than the maximum or less than the minimum, they
     /// are scaled (up or down) so that SiO₂ sits on the bound.
     /// </summary>
@@ -142,16 +158,18 @@ internal static class Matrices
     };
 
     /// <summary>Known matrix names.</summary>
-    public static IEnumerable<string> Names => Compositions.Keys.Append(Igneous).Append(CarbonateRock);
+    public static IEnumerable<string> Names => Compositions.Keys.Append(Igneous).Append(IgneousSparse).Append(CarbonateRock);
 
     /// <summary>Light, blank-like matrices (no catalogue element but O).</summary>
     public static readonly string[] Blanks = ["acrylic", "organic", "water"];
 
-    public static bool IsKnown(string name) => name == Igneous || name == CarbonateRock || Compositions.ContainsKey(name);
+    public static bool IsKnown(string name) =>
+        name == Igneous || name == IgneousSparse || name == CarbonateRock || Compositions.ContainsKey(name);
 
     /// <summary>
-    /// The fixed composition of <paramref name="name"/>; <see cref="Igneous"/> and <see cref="CarbonateRock"/> have
-    /// none (use <see cref="DrawIgneous"/>, <see cref="DrawCarbonateRock"/>).
+    /// The fixed composition of <paramref name="name"/>; <see cref="Igneous"/>, <see cref="IgneousSparse"/> and
+    /// <see cref="CarbonateRock"/> have none (use <see cref="DrawIgneous(ref Rng, ReadOnlySpan{double}, Span{double})"/>,
+    /// <see cref="DrawIgneousSparse"/>, <see cref="DrawCarbonateRock"/>).
     /// </summary>
     public static (string Symbol, double Fraction)[] Of(string name) => Compositions[name];
 
@@ -160,15 +178,29 @@ internal static class Matrices
     /// the cation of <see cref="IgneousOxides"/>[i]; the last two slots are Si and O. <paramref name="cationShares"/>
     /// comes from <see cref="IgneousCationShares"/>.
     /// </summary>
-    public static void DrawIgneous(ref Rng rng, ReadOnlySpan<double> cationShares, Span<double> fractions)
+    public static void DrawIgneous(ref Rng rng, ReadOnlySpan<double> cationShares, Span<double> fractions) =>
+        DrawIgneous(ref rng, cationShares, fractions, sparse: false);
+
+    /// <summary>
+    /// Draws one <see cref="IgneousSparse"/> composition, laid out as <see cref="DrawIgneous(ref Rng, ReadOnlySpan{double}, Span{double})"/>'s;
+    /// an absent oxide's slot is 0.
+    /// </summary>
+    public static void DrawIgneousSparse(ref Rng rng, ReadOnlySpan<double> cationShares, Span<double> fractions) =>
+        DrawIgneous(ref rng, cationShares, fractions, sparse: true);
+
+    private static void DrawIgneous(ref Rng rng, ReadOnlySpan<double> cationShares, Span<double> fractions, bool sparse)
     {
         var n = IgneousOxides.Length;
         Span<double> oxide = stackalloc double[n];
         var others = 0.0;
         for (var i = 0; i < n; i++)
         {
-            var (_, _, _, min, max, log) = IgneousOxides[i];
-            oxide[i] = log ? Math.Exp(rng.Uniform(Math.Log(min), Math.Log(max))) : rng.Uniform(min, max);
+            var (symbol, _, _, min, max, log) = IgneousOxides[i];
+            // The presence draw comes first and only in the sparse matrix, so `igneous` makes the same numbers as before
+            // it existed; both numbers are drawn either way, so a presence does not shift the draws after it.
+            var present = !sparse || symbol == "Al" || rng.Uniform(0, 1) < IgneousOxidePresence;
+            var percent = log ? Math.Exp(rng.Uniform(Math.Log(min), Math.Log(max))) : rng.Uniform(min, max);
+            oxide[i] = present ? percent : 0;
             others += oxide[i];
         }
 
