@@ -39,3 +39,21 @@ def test_false_reports_add_a_row_for_each_light_element_not_in_the_sample():
     for r in rows:
         reported, of = r[5].removesuffix(" (false)").split(" of ")
         assert int(of) == 3 and 0 <= int(reported) <= 3
+
+
+def test_coupling_controls_leave_out_the_element_the_coupling_row_reads():
+    # soil-air-without-K-Mg and bir1g-helium-without-Na are the false-report controls of the soil-without-K Mg and
+    # BIR-1G Na rows: each must yield a false-report row for the element left out, and none labelled for it.
+    out = subprocess.run([sys.executable, str(ROOT / "scripts/validation/analogue_recall.py"), "--count", "2",
+                          "--case", "soil-air-without-K-Mg", "--case", "bir1g-helium-without-Na", "--false-reports"],
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "training")},
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.stdout.splitlines()
+            if line.startswith("| ") and not line.startswith("| case")]
+    false_rows = {(r[0], r[3]) for r in rows if r[3].endswith("not in sample")}
+    assert ("soil-air-without-K-Mg", "Mg not in sample") in false_rows
+    assert ("soil-air-without-K-Mg", "K not in sample") in false_rows
+    assert ("bir1g-helium-without-Na", "Na not in sample") in false_rows
+    labelled = {(r[0], r[3].split()[0]) for r in rows if not r[3].endswith("not in sample")}
+    assert ("soil-air-without-K-Mg", "Mg") not in labelled and ("bir1g-helium-without-Na", "Na") not in labelled
