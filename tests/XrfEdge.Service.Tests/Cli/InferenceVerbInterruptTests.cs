@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using XrfEdge.Inference.Benchmarking;
+using XrfEdge.Service.Tests.Fakes;
 using XrfEdge.Spectra.Interchange;
 
 namespace XrfEdge.Service.Tests.Cli;
@@ -23,18 +24,6 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("xrfedge-interrupt-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static Process Start(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
 
     private static async Task SignalAsync(Process process, string signal, CancellationToken cancellationToken)
     {
@@ -63,17 +52,20 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     }
 
     /// <summary>Runs a verb on a pipe: writes spectra, sends SIGINT, closes the pipe; returns exit code, stdout and stderr.</summary>
-    private async Task<(int ExitCode, string Output, string Error)> InterruptOnPipeAsync(params string[] verb)
+    private Task<(int ExitCode, string Output, string Error)> InterruptOnPipeAsync(params string[] verb) => SignalOnPipeAsync("INT", verb);
+
+    /// <summary>Runs a verb on a pipe: writes spectra, sends SIG<paramref name="signal"/>, closes the pipe; returns exit code, stdout and stderr.</summary>
+    private async Task<(int ExitCode, string Output, string Error)> SignalOnPipeAsync(string signal, params string[] verb)
     {
         var fifo = Fifo();
         using var timeout = new CancellationTokenSource(Patience);
-        using var process = Start([.. verb, fifo, "--model", RepositoryRoot.TestModel]);
+        using var process = XrfEdgeProcess.Start([.. verb, fifo, "--model", RepositoryRoot.TestModel]);
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var error = process.StandardError.ReadToEndAsync(timeout.Token);
         await using (var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0))
         {
             WriteSpectra(pipe, 3);
-            await SignalAsync(process, "-INT", timeout.Token);
+            await SignalAsync(process, "-" + signal, timeout.Token);
             try
             {
                 WriteSpectra(pipe, 3);
@@ -103,6 +95,19 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     }
 
     [Fact]
+    public async Task Identify_SigTerm_StopsLikeCtrlCWritesTheResultsReadAndExits130()
+    {
+        // systemd's stop, `timeout`, a container runtime: docs/inference.md promises Ctrl-C's behaviour for SIGTERM too
+        // (XrfEdgeCommandLine.CancelledOnTerminationAsync registers both), so the spectra read are written, not lost.
+        var (code, output, error) = await SignalOnPipeAsync("TERM", "identify", "--json");
+
+        Assert.True(code == 130, $"exit {code}, stderr '{error.Trim()}'");
+        var said = System.Text.RegularExpressions.Regex.Match(error, @"xrfedge identify: interrupted after (\d+) spectra");
+        Assert.True(said.Success, $"stderr '{error.Trim()}'");
+        Assert.Equal(int.Parse(said.Groups[1].Value, CultureInfo.InvariantCulture), output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
     public async Task Eval_SigInt_StopsWithoutAPartialReportAndExits130()
     {
         var (code, output, error) = await InterruptOnPipeAsync("eval", "--json", "--input");
@@ -117,7 +122,7 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     public async Task Bench_SigInt_PrintsTheRowsMeasuredSoFarAndExits130()
     {
         using var timeout = new CancellationTokenSource(Patience);
-        using var process = Start("bench", "--quick", "--model", RepositoryRoot.TestModel);
+        using var process = XrfEdgeProcess.Start("bench", "--quick", "--model", RepositoryRoot.TestModel);
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         // bench writes one '.' to stderr per measurement: the first means the verb (and its signal handler) is running.
         var before = new System.Text.StringBuilder();
