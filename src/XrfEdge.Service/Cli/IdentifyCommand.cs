@@ -159,9 +159,10 @@ internal static class IdentifyCommand
             valid.Clear();
         }
 
+        var input = new InterruptibleInput(cancellationToken);
         foreach (var file in inputs)
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (input.StopBeforeNext())
             {
                 break;
             }
@@ -171,13 +172,8 @@ internal static class IdentifyCommand
             var items = file == StandardInputName
                 ? SpectrumFileReader.Read(standardInput!, StandardInputSource, readOptions)
                 : SpectrumFileReader.ReadAll(file, readOptions);
-            foreach (var item in items)
+            foreach (var item in input.Read(items))
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    break;
-                }
-
                 spectraInFile++;
                 records++;
                 pending.Add(item);
@@ -201,7 +197,7 @@ internal static class IdentifyCommand
                 }
             }
 
-            if (spectraInFile == 0 && !cancellationToken.IsCancellationRequested)
+            if (spectraInFile == 0 && !input.Interrupted)
             {
                 records++;
                 // An empty (or all-blank) .jsonl: say so, as rebin and eval do, rather than print nothing and exit 0.
@@ -217,7 +213,7 @@ internal static class IdentifyCommand
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge identify: {failures} of {records} spectra could not be read (named above); the others were identified"));
         }
 
-        if (cancellationToken.IsCancellationRequested)
+        if (input.Interrupted)
         {
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge identify: interrupted after {identified} spectra; their results are written above, the rest of the input was not read"));
             return SynthCommand.InterruptedExitCode;

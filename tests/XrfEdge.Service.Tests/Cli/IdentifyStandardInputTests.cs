@@ -108,11 +108,34 @@ public sealed class IdentifyStandardInputTests
         var rows = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(int.Parse(said.Groups[1].Value, CultureInfo.InvariantCulture), rows.Length);
         Assert.InRange(rows.Length, 1, Spectra - 1);
-        // Past the interrupt the reader takes at most one more buffer (StreamReader: 64 KiB) before the verb stops.
+        // Past the interrupt the reader takes at most one more buffer (StreamReader: 64 KiB, 4 KiB per read here) before the verb stops.
         Assert.True(stdin.BytesRead <= stdin.InterruptAfterBytes + (128 * 1024), $"read {stdin.BytesRead} of {bytes.Length} bytes, interrupted at {stdin.InterruptAfterBytes}");
     }
 
-    /// <summary>Standard input carrying <c>bytes</c>, on which Ctrl-C comes (cancels <c>interrupt</c>) once a given number of them has been read.</summary>
+    [Fact]
+    public void Run_CtrlCAfterTheLastSpectrumWasRead_NotAnInterruptionExit0()
+    {
+        // The signal comes when the reader finds the end of the input, after the last spectrum was read (a user pressing
+        // Ctrl-C as the last batch is identified). Until 2026-11-24 identify then said "interrupted after 3 spectra; … the
+        // rest of the input was not read" and exited 130, with every result written and no input left unread.
+        var bytes = Jsonl(3);
+        using var interrupt = new CancellationTokenSource();
+        using var stdin = new FakeStdinInterruptedPartway(bytes, bytes.Length, interrupt);
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+        using var error = new StringWriter(CultureInfo.InvariantCulture);
+
+        var code = IdentifyCommand.Run([IdentifyCommand.StandardInputName], RepositoryRoot.TestModel, asJson: true, thresholdScale: 1.0, output, error, standardInput: stdin, cancellationToken: interrupt.Token);
+
+        Assert.True(interrupt.IsCancellationRequested, "the fake never signalled: the reader did not read to the end");
+        Assert.True(code == 0, $"exit {code}, stderr '{error.ToString().Trim()}'");
+        Assert.DoesNotContain("interrupted", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(3, output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    /// <summary>
+    /// Standard input carrying <c>bytes</c>, on which Ctrl-C comes (cancels <c>interrupt</c>) at the first read after a given
+    /// number of them has been handed over: with all of them, at the read that finds the end of the input.
+    /// </summary>
     private sealed class FakeStdinInterruptedPartway(byte[] bytes, long interruptAfterBytes, CancellationTokenSource interrupt) : Stream
     {
         public long InterruptAfterBytes => interruptAfterBytes;
@@ -137,15 +160,15 @@ public sealed class IdentifyStandardInputTests
 
         public override int Read(Span<byte> buffer)
         {
-            // A pipe hands over what the writer has written so far: 4 KiB at a time here.
-            var n = (int)Math.Min(Math.Min(buffer.Length, 4096), bytes.Length - BytesRead);
-            bytes.AsSpan((int)BytesRead, n).CopyTo(buffer);
-            BytesRead += n;
             if (BytesRead >= interruptAfterBytes)
             {
                 interrupt.Cancel();
             }
 
+            // A pipe hands over what the writer has written so far: 4 KiB at a time here.
+            var n = (int)Math.Min(Math.Min(buffer.Length, 4096), bytes.Length - BytesRead);
+            bytes.AsSpan((int)BytesRead, n).CopyTo(buffer);
+            BytesRead += n;
             return n;
         }
 
