@@ -137,7 +137,9 @@ internal static class EvalCommand
         Flush();
         clock.Stop();
         var perSecond = evaluator.Spectra / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-        if (errorCount > 0)
+        // With none read there are no others: "no readable spectrum" below says so (until 2026-11-24 this line claimed
+        // that metrics covered "the others" of a file that could not even be opened).
+        if (errorCount > 0 && evaluator.Spectra > 0)
         {
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: {errorCount} of {errorCount + evaluator.Spectra} spectra could not be read and were skipped; the metrics cover the others"));
         }

@@ -459,6 +459,23 @@ public sealed class InferenceVerbTests : IDisposable
     }
 
     [Fact]
+    public void Eval_MissingFile_SaysNoSpectrumWasReadNotThatMetricsCoverTheOthers()
+    {
+        // Since the count line came (2026-11-24) a file that could not even be opened was reported as "1 of 1 spectra could
+        // not be read and were skipped; the metrics cover the others", next to "no readable spectrum": there are no others.
+        var missing = Path.Combine(_dir, "missing.jsonl");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = EvalCommand.Run(missing, TestModel, asJson: true, thresholdScale: 1.0, output, error);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"{missing}: cannot open file", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"no readable spectrum in {missing}", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("the metrics cover the others", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Eval_LabelsOutsideTheCatalogue_CountedAndReported()
     {
         // "Fe-Ka1" is a Siegbahn name and "Hf" has no model output: both matched nothing, silently (line precision of a
