@@ -119,6 +119,32 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     }
 
     [Fact]
+    public async Task Identify_StdoutClosedByItsReader_EndsWithoutAnUnhandledExceptionOnStderr()
+    {
+        // `xrfedge identify FILE --json | head -1`: head exits after one line and the rest of the output meets a closed pipe
+        // (EPIPE). .NET's console stream takes EPIPE for success (the runtime ignores SIGPIPE), so the verb ends normally
+        // and stderr holds no stack trace; this keeps it so (a verb that wrote stdout through its own FileStream would throw).
+        // 100 rows of --json (a few KiB each) overflow the 64 KiB pipe buffer, so writes do meet the closed pipe.
+        var input = Path.Combine(_dir, "many.jsonl");
+        using (var file = File.Create(input))
+        {
+            WriteSpectra(file, 100);
+        }
+
+        using var timeout = new CancellationTokenSource(Patience);
+        using var process = XrfEdgeProcess.Start("identify", input, "--json", "--model", RepositoryRoot.TestModel);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        var first = await process.StandardOutput.ReadLineAsync(timeout.Token);
+        process.StandardOutput.Close();
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.StartsWith("bench-", JsonDocument.Parse(first!).RootElement.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.DoesNotContain("Unhandled exception", await error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", await error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bench_SigInt_PrintsTheRowsMeasuredSoFarAndExits130()
     {
         using var timeout = new CancellationTokenSource(Patience);
