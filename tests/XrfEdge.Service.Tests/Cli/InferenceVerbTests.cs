@@ -476,6 +476,40 @@ public sealed class InferenceVerbTests : IDisposable
     }
 
     [Fact]
+    public void Bench_SignalAsTheLastMeasurementEnds_TheWholeRunIsWrittenExit0()
+    {
+        // Ctrl-C as the last measurement ends (or while it runs: it runs to its end): until 2026-11-24 bench then said "interrupted after
+        // 16 of 16 measurements" and exited 130, and with --json threw away the document of a whole run.
+        // The test model has an int8 and an fp32 file in its card, so bench times 2 models.
+        var planned = BenchCommand.PlannedMeasurements(models: 2);
+        using var signal = new CancellationTokenSource();
+        using var output = new StringWriter();
+        using var error = new FakeProgressWriter(dots: planned, signal);
+
+        var code = BenchCommand.Run(TestModel, quick: true, asJson: false, output, error, signal.Token);
+
+        Assert.True(signal.IsCancellationRequested, $"bench made {error.Dots} of the {planned} measurements expected");
+        Assert.True(code == 0, $"exit {code}, stderr '{error}'");
+        Assert.DoesNotContain("interrupted", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(planned, output.ToString().Split('\n').Count(line => line.StartsWith("int8", StringComparison.Ordinal) || line.StartsWith("fp32", StringComparison.Ordinal)));
+    }
+
+    /// <summary>bench's stderr: it writes one '.' per finished measurement; the signal comes with the '.' numbered <c>dots</c>.</summary>
+    private sealed class FakeProgressWriter(int dots, CancellationTokenSource signal) : StringWriter(CultureInfo.InvariantCulture)
+    {
+        public int Dots { get; private set; }
+
+        public override void Write(char value)
+        {
+            base.Write(value);
+            if (value == '.' && ++Dots == dots)
+            {
+                signal.Cancel();
+            }
+        }
+    }
+
+    [Fact]
     public void Eval_LabelsOutsideTheCatalogue_CountedAndReported()
     {
         // "Fe-Ka1" is a Siegbahn name and "Hf" has no model output: both matched nothing, silently (line precision of a
