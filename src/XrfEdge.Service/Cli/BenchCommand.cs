@@ -69,7 +69,7 @@ internal static class BenchCommand
         var firstSessionRssMb = 0.0;
         try
         {
-            var planned = models.Count * ThreadCounts.Sum(threads => Batches.Sum(batch => Workers(threads, batch).Length));
+            var planned = PlannedMeasurements(models.Count);
             foreach (var path in models)
             {
                 foreach (var threads in ThreadCounts)
@@ -113,7 +113,9 @@ internal static class BenchCommand
 
             // Every benchmarked session is still loaded here: the RSS of the process at its largest.
             var rssMb = Environment.WorkingSet / (1024.0 * 1024.0);
-            if (cancellationToken.IsCancellationRequested)
+            // Interrupted when measurements were left undone: a signal during the last one (it runs to its end) used to
+            // report "interrupted after N of N" with exit 130 and, with --json, drop the document of a whole run.
+            if (cancellationToken.IsCancellationRequested && results.Count < planned)
             {
                 // The finished rows are worth having as a table; a JSON document would pass for a whole run, so none.
                 error.WriteLine();
@@ -181,6 +183,10 @@ internal static class BenchCommand
             }
         }
     }
+
+    /// <summary>How many measurements a run over <paramref name="models"/> model files takes (one per thread count, batch and worker count).</summary>
+    internal static int PlannedMeasurements(int models) =>
+        models * ThreadCounts.Sum(threads => Batches.Sum(batch => Workers(threads, batch).Length));
 
     /// <summary>The pre/post worker counts timed for a thread count and batch size.</summary>
     private static int[] Workers(int threads, int batch) =>

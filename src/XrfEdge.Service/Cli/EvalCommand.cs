@@ -90,13 +90,9 @@ internal static class EvalCommand
             batch.Clear();
         }
 
-        foreach (var item in SpectrumFileReader.ReadAll(inputPath, new SpectrumReadOptions { FallbackAnode = anode }))
+        var input = new InterruptibleInput(cancellationToken);
+        foreach (var item in input.Read(SpectrumFileReader.ReadAll(inputPath, new SpectrumReadOptions { FallbackAnode = anode })))
         {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-
             if (item.Spectrum is null)
             {
                 if (errorCount++ < PrintedErrors)
@@ -131,7 +127,7 @@ internal static class EvalCommand
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: skipped {errorCount - errors.Count} more unreadable spectra"));
         }
 
-        if (cancellationToken.IsCancellationRequested)
+        if (input.Interrupted)
         {
             // Metrics of part of the file would pass for the whole file's (training reports read the JSON): none at all.
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: interrupted after {evaluator.Spectra + batch.Count} spectra; no metrics written (they would cover only part of {inputPath})"));
@@ -141,7 +137,9 @@ internal static class EvalCommand
         Flush();
         clock.Stop();
         var perSecond = evaluator.Spectra / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-        if (errorCount > 0)
+        // With none read there are no others: "no readable spectrum" below says so (until 2026-11-24 this line claimed
+        // that metrics covered "the others" of a file that could not even be opened).
+        if (errorCount > 0 && evaluator.Spectra > 0)
         {
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge eval: {errorCount} of {errorCount + evaluator.Spectra} spectra could not be read and were skipped; the metrics cover the others"));
         }

@@ -17,18 +17,25 @@ namespace XrfEdge.Service.Cli;
 /// row), the rest is still processed, and stderr ends with how many could not be read (exit 1). SIGINT/SIGTERM stop it
 /// between spectra, with the results of those read written (exit 130). A spectrum outside the
 /// model's trained count range is flagged (and, above it, scaled into it unless P is Report). Elements the model does
-/// not assess (Ar; the tube anode, from the file or <c>--anode</c>) are never reported and are listed as such.
+/// not assess (Ar; the tube anode, from the file or <c>--anode</c>) are never reported and are listed as such. A FILE of
+/// <c>-</c> is standard input (a pipe or a redirected file, not a terminal), read once.
 /// </summary>
 internal static class IdentifyCommand
 {
     /// <summary>Most read results (spectra and errors) held before they are written: four model batches.</summary>
     private const int MaxPending = 4 * SpectrumIdentifier.MaxBatchSize;
 
+    /// <summary>The FILE that names standard input, as for cat, grep and tar.</summary>
+    internal const string StandardInputName = "-";
+
+    /// <summary>How spectra read from standard input are named in messages and, for a single-spectrum format, as their id.</summary>
+    internal const string StandardInputSource = "stdin";
+
     public static Command Create()
     {
         var input = new Option<string[]>("--input", "-i")
         {
-            Description = "Spectrum file(s): .jsonl, .mca, .spe, .msa, .csv (or name them without --input)",
+            Description = "Spectrum file(s): .jsonl, .mca, .spe, .msa, .csv, or - for standard input (or name them without --input)",
             AllowMultipleArgumentsPerToken = true,
         };
 
@@ -36,7 +43,7 @@ internal static class IdentifyCommand
         // was "Unrecognized command or argument".
         var files = new Argument<string[]>("FILE")
         {
-            Description = "Spectrum file(s), as --input",
+            Description = "Spectrum file(s), as --input; - reads standard input",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var model = InferenceCli.ModelOption();
@@ -59,6 +66,12 @@ internal static class IdentifyCommand
             {
                 result.AddError($"unrecognized option '{name}' (a spectrum file whose name begins with '-' is named ./{name})");
             }
+
+            // Standard input can be read once; the second '-' would have been reported as a file holding no spectra.
+            if (named.Count(n => n == StandardInputName) > 1)
+            {
+                result.AddError("'-' (standard input) is named more than once; it can be read only once (a file named '-' is ./-)");
+            }
         });
         var reading = new SpectrumInputOptions();
         reading.AddReadOptionsTo(command);
@@ -73,6 +86,8 @@ internal static class IdentifyCommand
             parse.InvocationConfiguration.Error,
             parse.GetValue(countRange),
             reading.ReadOptions(parse) with { FallbackAnode = parse.GetValue(anode) },
+            // A terminal is no spectrum source: Run refuses '-' then rather than wait for typed input.
+            Console.IsInputRedirected ? Console.OpenStandardInput() : null,
             token)), ct));
         return command;
     }
@@ -86,8 +101,16 @@ internal static class IdentifyCommand
         TextWriter error,
         CountRangePolicy countRange = CountRangePolicy.ScaleDown,
         SpectrumReadOptions? readOptions = null,
+        Stream? standardInput = null,
         CancellationToken cancellationToken = default)
     {
+        // Until 2026-11-24 '-' was taken for a file of that name: "-: cannot open file: Could not find file '/…/-'", exit 1.
+        if (standardInput is null && inputs.Contains(StandardInputName))
+        {
+            error.WriteLine("xrfedge identify: '-' reads spectra from standard input, which is a terminal here; pipe or redirect them in (xrfedge identify - < FILE), or name the file (a file named '-' is ./-)");
+            return InferenceCli.ExitUnusable;
+        }
+
         if (InferenceCli.TryOpenForVerb("identify", modelGiven, thresholdScale, error) is not { } opened)
         {
             return InferenceCli.ExitUnusable;
@@ -136,21 +159,21 @@ internal static class IdentifyCommand
             valid.Clear();
         }
 
+        var input = new InterruptibleInput(cancellationToken);
         foreach (var file in inputs)
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (input.StopBeforeNext())
             {
                 break;
             }
 
             var spectraInFile = 0;
-            foreach (var item in SpectrumFileReader.ReadAll(file, readOptions))
+            // Both read lazily, one spectrum (one .jsonl line) at a time: memory does not grow with the input.
+            var items = file == StandardInputName
+                ? SpectrumFileReader.Read(standardInput!, StandardInputSource, readOptions)
+                : SpectrumFileReader.ReadAll(file, readOptions);
+            foreach (var item in input.Read(items))
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    break;
-                }
-
                 spectraInFile++;
                 records++;
                 pending.Add(item);
@@ -174,11 +197,11 @@ internal static class IdentifyCommand
                 }
             }
 
-            if (spectraInFile == 0 && !cancellationToken.IsCancellationRequested)
+            if (spectraInFile == 0 && !input.Interrupted)
             {
                 records++;
                 // An empty (or all-blank) .jsonl: say so, as rebin and eval do, rather than print nothing and exit 0.
-                pending.Add(SpectrumReadResult.Failure(file, 0, null, "the file holds no spectra"));
+                pending.Add(SpectrumReadResult.Failure(file == StandardInputName ? StandardInputSource : file, 0, null, "the file holds no spectra"));
                 failures++;
             }
         }
@@ -190,7 +213,7 @@ internal static class IdentifyCommand
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge identify: {failures} of {records} spectra could not be read (named above); the others were identified"));
         }
 
-        if (cancellationToken.IsCancellationRequested)
+        if (input.Interrupted)
         {
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge identify: interrupted after {identified} spectra; their results are written above, the rest of the input was not read"));
             return SynthCommand.InterruptedExitCode;

@@ -65,6 +65,26 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void Jsonl_EndlessStream_EachSpectrumComesAfterReadingAtMostItsLineAndTheBuffersAhead()
+    {
+        // identify/eval on a file larger than memory, or `producer | xrfedge identify -`: they stop at Ctrl-C between
+        // spectra, which bounds their memory only if the reader yields each spectrum before reading on. An endless input
+        // proves it without a clock: a reader that loaded its input first would read the stream's whole 64 MiB and fail.
+        using var endless = new EndlessJsonlStream(64L * 1024 * 1024);
+        using var results = SpectrumFileReader.Read(endless, "endless.jsonl").GetEnumerator();
+
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.True(results.MoveNext(), $"the stream ended before spectrum {i}");
+            Assert.True(results.Current.IsSuccess, results.Current.Error);
+            Assert.Equal(EndlessJsonlStream.Id(i), results.Current.Id);
+            // Ahead of spectrum i's line: the sniffed head (512 bytes) and the StreamReader's 64 KiB buffer, which reads at
+            // most 64 KiB per call; 256 KiB leaves room for either to change without the test passing a loading reader.
+            Assert.True(endless.BytesRead <= ((i + 1) * endless.LineBytes) + (256 * 1024), $"read {endless.BytesRead} bytes to yield spectrum {i} ({endless.LineBytes} bytes per line)");
+        }
+    }
+
+    [Fact]
     public void Mca_EndlessUnseekableStream_StopsAtTheSizeLimit()
     {
         // Like /dev/zero or a pipe that never ends: no length to check up front.
@@ -245,6 +265,83 @@ public sealed class HostileInputTests : IDisposable
         var counts = string.Join(',', Enumerable.Repeat("1", 64));
 
         Fails($"{{\"id\":\"x\",\"counts\":[{counts}],\"calibration\":{{\"offset_kev\":0,\"gain_kev_per_channel\":0.1}},\"excitation\":{{\"kv\":0.05}}}}\n", "kv.jsonl", "field \"excitation.kv\": tube voltage 0.05 kV is outside 1–200 kV");
+    }
+
+    /// <summary>
+    /// A read-only, unseekable stream of <c>.jsonl</c> lines, each a 64-channel spectrum with the id <see cref="Id"/>(n),
+    /// without end up to <c>limit</c> bytes, past which a read fails: a reader that loads its input fails rather than hangs.
+    /// </summary>
+    private sealed class EndlessJsonlStream(long limit) : Stream
+    {
+        private byte[] _line = [];
+        private int _offset;
+        private long _next;
+
+        public static string Id(long n) => string.Create(CultureInfo.InvariantCulture, $"s{n:D9}");
+
+        /// <summary>Bytes of every line (the ids have one width).</summary>
+        public int LineBytes { get; } = Line(0).Length;
+
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (BytesRead >= limit)
+            {
+                throw new IOException($"read {BytesRead} bytes of an endless stream: the reader does not stream");
+            }
+
+            var written = 0;
+            while (written < buffer.Length)
+            {
+                if (_offset == _line.Length)
+                {
+                    _line = Line(_next++);
+                    _offset = 0;
+                }
+
+                var run = Math.Min(buffer.Length - written, _line.Length - _offset);
+                _line.AsSpan(_offset, run).CopyTo(buffer[written..]);
+                _offset += run;
+                written += run;
+            }
+
+            BytesRead += written;
+            return written;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private static byte[] Line(long n) => Encoding.UTF8.GetBytes(SpectrumJsonl.ToJsonLine(new LabelledSpectrum(new RawSpectrum
+        {
+            Id = Id(n),
+            Counts = new long[64],
+            Calibration = new Spectra.Calibration.EnergyCalibration(0, 0.1),
+        })) + "\n");
     }
 
     /// <summary>A read-only, unseekable stream: <c>prefix</c>, then <c>length</c> copies of one byte, then <c>suffix</c>.</summary>

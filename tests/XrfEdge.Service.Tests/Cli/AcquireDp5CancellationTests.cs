@@ -73,13 +73,7 @@ public sealed class AcquireDp5CancellationTests : IDisposable
         // attempts the verb gave up on a simulator starved by the tests beside it (CI, stop 40) and the wait below saw
         // no enable. The time-out is a property of the link, not of what this test proves (the signal's disable).
         var output = Path.Combine(_dir, "out.jsonl");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "acquire", "--protocol", "dp5", "--device", hostPath, "--config", SimulatorProfile.WithTolerantReplies(_dir), "--preset-s", PresetSeconds.ToString(CultureInfo.InvariantCulture), "--count", "3", "--out", output })
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(start)!;
+        var process = XrfEdgeProcess.Start("acquire", "--protocol", "dp5", "--device", hostPath, "--config", SimulatorProfile.WithTolerantReplies(_dir), "--preset-s", PresetSeconds.ToString(CultureInfo.InvariantCulture), "--count", "3", "--out", output);
         _started.Add(process);
         var stderrTask = process.StandardError.ReadToEndAsync(timeout.Token);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using XrfEdge.Service.Cli;
+using XrfEdge.Service.Tests.Fakes;
 using XrfEdge.Spectra.Interchange;
 
 namespace XrfEdge.Service.Tests.Cli;
@@ -65,14 +66,7 @@ public sealed class AcquireSpiReviewTests : IDisposable
     public async Task Acquire_SigIntAfterFirstMeasurement_WritesWhatWasMeasured()
     {
         var output = Path.Combine(_dir, "out.jsonl");
-        var dll = Path.Combine(AppContext.BaseDirectory, "xrfedge.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "acquire", "--protocol", "spi", "--device", "simulated", "--config", RepositoryFile("firmware-config", "simulator.json"), "--preset-s", "1", "--count", "5", "--out", output })
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = XrfEdgeProcess.Start("acquire", "--protocol", "spi", "--device", "simulated", "--config", RepositoryFile("firmware-config", "simulator.json"), "--preset-s", "1", "--count", "5", "--out", output);
         var stderrTask = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var first = await process.StandardOutput.ReadLineAsync(timeout.Token);

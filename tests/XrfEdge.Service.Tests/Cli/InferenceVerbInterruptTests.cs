@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using XrfEdge.Inference.Benchmarking;
+using XrfEdge.Service.Tests.Fakes;
+using XrfEdge.Spectra;
 using XrfEdge.Spectra.Interchange;
 
 namespace XrfEdge.Service.Tests.Cli;
@@ -24,18 +26,6 @@ public sealed class InferenceVerbInterruptTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static Process Start(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
-
     private static async Task SignalAsync(Process process, string signal, CancellationToken cancellationToken)
     {
         using var kill = Process.Start("kill", [signal, process.Id.ToString(CultureInfo.InvariantCulture)])!;
@@ -56,32 +46,60 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     {
         foreach (var spectrum in BenchmarkSpectra.Create(count, seed: 3))
         {
-            SpectrumJsonl.Write(pipe, new LabelledSpectrum(spectrum) { Elements = ["Fe", "Cu"], IgnoreElements = ["Rh", "Ar"] });
+            SpectrumJsonl.Write(pipe, Labelled(spectrum));
         }
 
         pipe.Flush();
     }
 
+    private static LabelledSpectrum Labelled(RawSpectrum spectrum) => new(spectrum) { Elements = ["Fe", "Cu"], IgnoreElements = ["Rh", "Ar"] };
+
+    /// <summary>
+    /// Feeds the pipe spectra of ids late-0, late-1 … until the child closes its end (the write fails), exits, or
+    /// <see cref="FeedAtMost"/> has passed. The child stops reading once its signal handler has run, which on a loaded
+    /// machine can be after it has read more (eval read 64 more, some 600 KiB, and the end of its input in 1 run of 3): had the pipe closed first, it would have
+    /// read to the end of its input, which is no interruption, and exited 0. A write blocks while the pipe (64 KiB) is
+    /// full, so this runs at the child's pace; a child that ignored the signal reads on until the time is up and then
+    /// exits 0 at the end of its input.
+    /// </summary>
+    private static void FeedUntilClosed(Stream pipe, Process child)
+    {
+        var late = BenchmarkSpectra.Create(1, seed: 3)[0];
+        var feeding = Stopwatch.StartNew();
+        try
+        {
+            for (var i = 0; feeding.Elapsed < FeedAtMost && !child.HasExited; i++)
+            {
+                SpectrumJsonl.Write(pipe, Labelled(late with { Id = string.Create(CultureInfo.InvariantCulture, $"late-{i}") }));
+            }
+        }
+        catch (IOException)
+        {
+            // Broken pipe: the child stopped reading and closed its end, as it should.
+        }
+    }
+
+    /// <summary>How long <see cref="FeedUntilClosed"/> feeds a child that does not stop: the failure's cost, not a measurement.</summary>
+    private static readonly TimeSpan FeedAtMost = TimeSpan.FromSeconds(20);
+
     /// <summary>Runs a verb on a pipe: writes spectra, sends SIGINT, closes the pipe; returns exit code, stdout and stderr.</summary>
-    private async Task<(int ExitCode, string Output, string Error)> InterruptOnPipeAsync(params string[] verb)
+    private Task<(int ExitCode, string Output, string Error)> InterruptOnPipeAsync(params string[] verb) => SignalOnPipeAsync("INT", verb);
+
+    /// <summary>Runs a verb on a pipe: writes spectra, sends SIG<paramref name="signal"/>, closes the pipe; returns exit code, stdout and stderr.</summary>
+    private async Task<(int ExitCode, string Output, string Error)> SignalOnPipeAsync(string signal, params string[] verb)
     {
         var fifo = Fifo();
         using var timeout = new CancellationTokenSource(Patience);
-        using var process = Start([.. verb, fifo, "--model", RepositoryRoot.TestModel]);
+        using var process = XrfEdgeProcess.Start([.. verb, fifo, "--model", RepositoryRoot.TestModel]);
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var error = process.StandardError.ReadToEndAsync(timeout.Token);
         await using (var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0))
         {
             WriteSpectra(pipe, 3);
-            await SignalAsync(process, "-INT", timeout.Token);
-            try
-            {
-                WriteSpectra(pipe, 3);
-            }
-            catch (IOException)
-            {
-                // Broken pipe: the child stopped reading and closed its end, as it should.
-            }
+            await SignalAsync(process, "-" + signal, timeout.Token);
+            // Until 2026-11-24 three more spectra followed and the pipe closed: repeats of the first three's ids (read as
+            // errors, which the count below missed) and, when the handler ran late, an end of input before the signal.
+            FeedUntilClosed(pipe, process);
         }
 
         await process.WaitForExitAsync(timeout.Token);
@@ -99,7 +117,20 @@ public sealed class InferenceVerbInterruptTests : IDisposable
         // Every spectrum it says it identified has its whole result on stdout, and nothing more.
         var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(int.Parse(said.Groups[1].Value, CultureInfo.InvariantCulture), rows.Length);
-        Assert.All(rows, row => Assert.StartsWith("bench-", JsonDocument.Parse(row).RootElement.GetProperty("id").GetString(), StringComparison.Ordinal));
+        Assert.All(rows, row => Assert.False(JsonDocument.Parse(row).RootElement.TryGetProperty("error", out _), row));
+    }
+
+    [Fact]
+    public async Task Identify_SigTerm_StopsLikeCtrlCWritesTheResultsReadAndExits130()
+    {
+        // systemd's stop, `timeout`, a container runtime: docs/inference.md promises Ctrl-C's behaviour for SIGTERM too
+        // (XrfEdgeCommandLine.CancelledOnTerminationAsync registers both), so the spectra read are written, not lost.
+        var (code, output, error) = await SignalOnPipeAsync("TERM", "identify", "--json");
+
+        Assert.True(code == 130, $"exit {code}, stderr '{error.Trim()}'");
+        var said = System.Text.RegularExpressions.Regex.Match(error, @"xrfedge identify: interrupted after (\d+) spectra");
+        Assert.True(said.Success, $"stderr '{error.Trim()}'");
+        Assert.Equal(int.Parse(said.Groups[1].Value, CultureInfo.InvariantCulture), output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]
@@ -114,10 +145,36 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     }
 
     [Fact]
+    public async Task Identify_StdoutClosedByItsReader_EndsWithoutAnUnhandledExceptionOnStderr()
+    {
+        // `xrfedge identify FILE --json | head -1`: head exits after one line and the rest of the output meets a closed pipe
+        // (EPIPE). .NET's console stream takes EPIPE for success (the runtime ignores SIGPIPE), so the verb ends normally
+        // and stderr holds no stack trace; this keeps it so (a verb that wrote stdout through its own FileStream would throw).
+        // 100 rows of --json (a few KiB each) overflow the 64 KiB pipe buffer, so writes do meet the closed pipe.
+        var input = Path.Combine(_dir, "many.jsonl");
+        using (var file = File.Create(input))
+        {
+            WriteSpectra(file, 100);
+        }
+
+        using var timeout = new CancellationTokenSource(Patience);
+        using var process = XrfEdgeProcess.Start("identify", input, "--json", "--model", RepositoryRoot.TestModel);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        var first = await process.StandardOutput.ReadLineAsync(timeout.Token);
+        process.StandardOutput.Close();
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.StartsWith("bench-", JsonDocument.Parse(first!).RootElement.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.DoesNotContain("Unhandled exception", await error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", await error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bench_SigInt_PrintsTheRowsMeasuredSoFarAndExits130()
     {
         using var timeout = new CancellationTokenSource(Patience);
-        using var process = Start("bench", "--quick", "--model", RepositoryRoot.TestModel);
+        using var process = XrfEdgeProcess.Start("bench", "--quick", "--model", RepositoryRoot.TestModel);
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         // bench writes one '.' to stderr per measurement: the first means the verb (and its signal handler) is running.
         var before = new System.Text.StringBuilder();

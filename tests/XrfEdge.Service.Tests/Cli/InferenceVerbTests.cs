@@ -459,6 +459,57 @@ public sealed class InferenceVerbTests : IDisposable
     }
 
     [Fact]
+    public void Eval_MissingFile_SaysNoSpectrumWasReadNotThatMetricsCoverTheOthers()
+    {
+        // Since the count line came (2026-11-24) a file that could not even be opened was reported as "1 of 1 spectra could
+        // not be read and were skipped; the metrics cover the others", next to "no readable spectrum": there are no others.
+        var missing = Path.Combine(_dir, "missing.jsonl");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = EvalCommand.Run(missing, TestModel, asJson: true, thresholdScale: 1.0, output, error);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"{missing}: cannot open file", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"no readable spectrum in {missing}", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("the metrics cover the others", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bench_SignalAsTheLastMeasurementEnds_TheWholeRunIsWrittenExit0()
+    {
+        // Ctrl-C as the last measurement ends (or while it runs: it runs to its end): until 2026-11-24 bench then said "interrupted after
+        // 16 of 16 measurements" and exited 130, and with --json threw away the document of a whole run.
+        // The test model has an int8 and an fp32 file in its card, so bench times 2 models.
+        var planned = BenchCommand.PlannedMeasurements(models: 2);
+        using var signal = new CancellationTokenSource();
+        using var output = new StringWriter();
+        using var error = new FakeProgressWriter(dots: planned, signal);
+
+        var code = BenchCommand.Run(TestModel, quick: true, asJson: false, output, error, signal.Token);
+
+        Assert.True(signal.IsCancellationRequested, $"bench made {error.Dots} of the {planned} measurements expected");
+        Assert.True(code == 0, $"exit {code}, stderr '{error}'");
+        Assert.DoesNotContain("interrupted", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(planned, output.ToString().Split('\n').Count(line => line.StartsWith("int8", StringComparison.Ordinal) || line.StartsWith("fp32", StringComparison.Ordinal)));
+    }
+
+    /// <summary>bench's stderr: it writes one '.' per finished measurement; the signal comes with the '.' numbered <c>dots</c>.</summary>
+    private sealed class FakeProgressWriter(int dots, CancellationTokenSource signal) : StringWriter(CultureInfo.InvariantCulture)
+    {
+        public int Dots { get; private set; }
+
+        public override void Write(char value)
+        {
+            base.Write(value);
+            if (value == '.' && ++Dots == dots)
+            {
+                signal.Cancel();
+            }
+        }
+    }
+
+    [Fact]
     public void Eval_LabelsOutsideTheCatalogue_CountedAndReported()
     {
         // "Fe-Ka1" is a Siegbahn name and "Hf" has no model output: both matched nothing, silently (line precision of a

@@ -1,5 +1,6 @@
 using XrfEdge.Devices.Simulation;
 using XrfEdge.Service.Cli;
+using XrfEdge.Service.Tests.Fakes;
 
 namespace XrfEdge.Service.Tests.Cli;
 
@@ -62,13 +63,7 @@ public sealed class McaSimCommandTests
     {
         // The real process and signal: the link is removed only if System.CommandLine cancels the action's token.
         var link = Path.Combine(Path.GetTempPath(), $"xrfedge-mcasim-sigint-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), "mca-sim", "--link", link, "--profile", "example" })
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
+        using var process = XrfEdgeProcess.Start("mca-sim", "--link", link, "--profile", "example");
         var stderrTask = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ready = await process.StandardOutput.ReadLineAsync(timeout.Token);
