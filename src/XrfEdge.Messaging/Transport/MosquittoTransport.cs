@@ -26,6 +26,11 @@ public sealed class MosquittoTransport : IMqttTransport
     /// <summary>Smallest <see cref="MqttTransportOptions.MaxPacketBytes"/>: a detection is 1–3 KB, so less would refuse nearly everything.</summary>
     private const int MinimumMaxPacketBytes = 1024;
 
+    // Bounds of MqttTransportOptions.DisconnectTimeout: a healthy link takes the 2-byte DISCONNECT at once, and a bound
+    // above a minute would approach the keep-alive it is there to replace.
+    private static readonly TimeSpan MinimumDisconnectTimeout = TimeSpan.FromSeconds(0.1);
+    private static readonly TimeSpan MaximumDisconnectTimeout = TimeSpan.FromSeconds(60);
+
     private readonly MqttTransportOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -76,6 +81,8 @@ public sealed class MosquittoTransport : IMqttTransport
     private long _brokerMaximumPacketSize; // the last CONNACK's Maximum Packet Size (v5), 0 = none announced
     private string? _lastConnectRefusal;   // the broker's last CONNACK refusal, kept after a later success (health)
     private DateTimeOffset _lastAckAt;     // when the last PUBACK arrived; guarded by _gate
+    private readonly ManualResetEventSlim _connectionClosed = new(); // set by every disconnect callback; reset by DisconnectAndJoin
+    private byte[]? _socketIdentity;       // local + peer address of the socket of the last accepted CONNACK; guarded by _gate
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
     /// <exception cref="MqttException">libmosquitto is older than 2.0, or rejected an option (its message says which).</exception>
@@ -99,6 +106,11 @@ public sealed class MosquittoTransport : IMqttTransport
         if (options.MaxPacketBytes is < MinimumMaxPacketBytes or > MqttPacketSize.MaximumVariableByteInteger)
         {
             throw new ArgumentException($"MQTT maximum packet size {options.MaxPacketBytes} bytes is outside 1,024–268,435,455.", nameof(options));
+        }
+
+        if (options.DisconnectTimeout < MinimumDisconnectTimeout || options.DisconnectTimeout > MaximumDisconnectTimeout)
+        {
+            throw new ArgumentException($"MQTT disconnect timeout {options.DisconnectTimeout.TotalSeconds} s is outside 0.1–60 s.", nameof(options));
         }
 
         if (options.Tls is { } tlsFiles)
@@ -532,6 +544,7 @@ public sealed class MosquittoTransport : IMqttTransport
         _inbound.Writer.TryComplete();
         _handle.Dispose();
         _self.Free();
+        _connectionClosed.Dispose();
     }
 
     private static (int, int, int) InitLibrary()
@@ -822,6 +835,12 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
 
+        var identity = LibC.SocketIdentity(LibMosquitto.Socket(_handle));
+        lock (_gate)
+        {
+            _socketIdentity = identity;
+        }
+
         Volatile.Write(ref _lastLibraryError, null);
         Volatile.Write(ref _fatalRestarts, 0);
         SetState(MqttConnectionState.Connected, 0, $"connected to {_options.Host}:{_options.Port} (MQTT {(_protocol == LibMosquitto.ProtocolV5 ? "5" : "3.1.1")})");
@@ -880,6 +899,9 @@ public sealed class MosquittoTransport : IMqttTransport
 
     private void HandleDisconnect(int rc)
     {
+        // libmosquitto calls this once it has closed the socket (net__socket_close, then the callback): our DISCONNECT was
+        // written, or the connection ended otherwise. DisconnectAndJoin waits for it.
+        _connectionClosed.Set();
         bool stopping;
         DateTimeOffset connectedSince;
         lock (_gate)
@@ -1192,8 +1214,7 @@ public sealed class MosquittoTransport : IMqttTransport
 
             try
             {
-                _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
-                StopThreadLocked();
+                DisconnectAndJoin();
                 var cause = Volatile.Read(ref _lastLibraryError);
                 SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrKeepalive, cause is null ? "restarting the network thread" : $"restarting the network thread after: {cause}");
             }
@@ -1288,14 +1309,81 @@ public sealed class MosquittoTransport : IMqttTransport
     {
         lock (_lifecycle)
         {
-            _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
-            StopThreadLocked();
+            DisconnectAndJoin();
 
             // The next start, and only a start after a stop, begins with a fresh handle state, as the first step of its
             // connect (ConnectAndStartThread), so that a reset that fails is reported and retried like a failed connect.
             // Until 2026-11-24 (sixth review) a Start repeated without a stop (its first connect refused, so no thread
             // refused the call) reset it too, dropping the QoS 1 messages queued for the broker's return.
             _resetDue = true;
+        }
+    }
+
+    /// <summary>
+    /// DISCONNECT, then the join of the network thread (caller holds <see cref="_lifecycle"/>). libmosquitto queues the
+    /// DISCONNECT for its thread, which closes the socket once the packet is written; a DISCONNECT behind a full send
+    /// buffer (a frozen broker's kernel still accepts TCP until its buffers fill; a dead link accepts nothing) is never
+    /// written, and the thread ends only when its keep-alive check closes the socket: the join then took up to the whole
+    /// keep-alive (30.0 s measured with the default 30 s, 2026-11-24; docs/mqtt.md "Stop against a frozen broker"), beyond
+    /// the stop budget of the service. So after <see cref="MqttTransportOptions.DisconnectTimeout"/> the socket is shut
+    /// down from here (<see cref="ShutDownSocket"/>): the thread wakes, reads end of file, closes it and ends.
+    /// </summary>
+    /// <remarks>
+    /// The wait is real time, not <see cref="_time"/>: it bounds the kernel's socket, not a schedule of ours. Never
+    /// <c>loop_stop(force)</c>, whose pthread_cancel would end a thread that runs managed code.
+    /// </remarks>
+    private void DisconnectAndJoin()
+    {
+        _connectionClosed.Reset();
+        var rc = LibMosquitto.DisconnectV5(_handle, 0, 0);
+
+        // Anything but success: no socket (closed already, or a connect under way), nothing to wait for.
+        if (_threadRunning && rc == LibMosquitto.ErrSuccess && !_connectionClosed.Wait(_options.DisconnectTimeout))
+        {
+            var shut = ShutDownSocket();
+            Log.DisconnectNotWritten(
+                _logger,
+                _options.ClientId,
+                _options.DisconnectTimeout.TotalSeconds,
+                shut ? "socket shut down; messages the broker had not acknowledged stay unacknowledged" : $"socket not found or not the connection's own; waiting for the keep-alive ({_options.KeepAlive.TotalSeconds:F0} s) to end it");
+        }
+
+        StopThreadLocked();
+    }
+
+    /// <summary>
+    /// Shuts down the socket of the connection whose CONNACK we last accepted, under libmosquitto's thread, which then
+    /// closes it. The descriptor is read unlocked and the thread may close it meanwhile, and the number be reused by
+    /// another socket of this process (the Sparkplug transport's, say); so the check is made on a duplicate, which keeps
+    /// its socket alive: only a socket with the recorded local and peer address is shut down. False when none was.
+    /// </summary>
+    private bool ShutDownSocket()
+    {
+        byte[]? expected;
+        lock (_gate)
+        {
+            expected = _socketIdentity;
+        }
+
+        var fd = LibMosquitto.Socket(_handle);
+        if (expected is null || fd < 0)
+        {
+            return false;
+        }
+
+        var copy = LibC.Dup(fd);
+        if (copy < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            return LibC.SocketIdentity(copy) is { } identity && identity.AsSpan().SequenceEqual(expected) && LibC.Shutdown(copy, LibC.ShutReadWrite) == 0;
+        }
+        finally
+        {
+            _ = LibC.Close(copy);
         }
     }
 
