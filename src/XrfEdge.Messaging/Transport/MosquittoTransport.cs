@@ -56,6 +56,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITimer? _supervisor;          // guarded by _gate; set by Start, taken and disposed by the stop
     private Task? _stopTask;              // guarded by _gate: the stop under way, or the last one
+    private Task? _stopWatched;           // guarded by _gate: the stop whose failure, if any, is logged (a caller left it)
     private MqttConnectionState _state = MqttConnectionState.Stopped;
     private int _protocol;
     private bool _everConnected;
@@ -469,7 +470,7 @@ public sealed class MosquittoTransport : IMqttTransport
     /// <remarks>
     /// The stop always runs to its end: DISCONNECT, the join of the network thread, state Stopped, unanswered QoS 1
     /// publishes failed. <paramref name="cancellationToken"/> bounds only how long the caller waits for it (it then gets an
-    /// <see cref="OperationCanceledException"/> while the stop goes on); a second call, a <see cref="Start"/> (refused
+    /// <see cref="OperationCanceledException"/> while the stop goes on, and a failure of that stop is logged, error 7071); a second call, a <see cref="Start"/> (refused
     /// meanwhile) and <see cref="DisposeAsync"/> wait for the same stop, so the handle is never freed under a running
     /// network thread. Until 2026-11-24 (transport review) an already-cancelled token skipped the join: the transport
     /// stayed "Connected" on a closed link, its QoS 1 tasks waited for ever and a later start was refused.
@@ -497,7 +498,44 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
 
-        await stop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await stop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stop.IsCompleted)
+        {
+            LogIfFailedLater(stop);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The caller stopped waiting for <paramref name="stop"/>, which goes on in the background: if it fails, the failure is
+    /// logged (error 7071), once however many callers left it. A later <see cref="StopAsync"/> or <see cref="DisposeAsync"/>
+    /// would see it only if one came, and a <see cref="Start"/> discards it: until 2026-11-24 such a failure went unobserved.
+    /// </summary>
+    private void LogIfFailedLater(Task stop)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_stopWatched, stop))
+            {
+                return;
+            }
+
+            _stopWatched = stop;
+        }
+
+        _ = stop.ContinueWith(
+            static (failed, state) =>
+            {
+                var self = (MosquittoTransport)state!;
+                Log.BackgroundStopFailed(self._logger, self._options.ClientId, failed.Exception!.GetBaseException());
+            },
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private async Task StopCoreAsync()
@@ -509,11 +547,23 @@ public sealed class MosquittoTransport : IMqttTransport
             _supervisor = null;
         }
 
-        if (supervisor is not null)
+        try
         {
-            await supervisor.DisposeAsync().ConfigureAwait(false);
+            if (supervisor is not null)
+            {
+                await supervisor.DisposeAsync().ConfigureAwait(false);
+            }
         }
+        finally
+        {
+            // The network thread is joined and the transport stopped even if the timer's disposal threw: until 2026-11-24
+            // such a failure left the thread running and the transport "connected" after its stop.
+            StopNetwork();
+        }
+    }
 
+    private void StopNetwork()
+    {
         // DISCONNECT, then loop_stop(false), which joins the network thread; never force (pthread_cancel on a thread that
         // runs managed code). Both under _lifecycle: a restart in progress (the 3.1.1 fallback's, on its own task) either
         // sees _stopping and starts no thread, or has connected before the DISCONNECT. Until 2026-11-24 (second transport
