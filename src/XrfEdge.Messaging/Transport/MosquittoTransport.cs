@@ -470,10 +470,12 @@ public sealed class MosquittoTransport : IMqttTransport
     /// <remarks>
     /// The stop always runs to its end: DISCONNECT, the join of the network thread, state Stopped, unanswered QoS 1
     /// publishes failed. <paramref name="cancellationToken"/> bounds only how long the caller waits for it (it then gets an
-    /// <see cref="OperationCanceledException"/> while the stop goes on, and a failure of that stop is logged, error 7071); a second call, a <see cref="Start"/> (refused
-    /// meanwhile) and <see cref="DisposeAsync"/> wait for the same stop, so the handle is never freed under a running
-    /// network thread. Until 2026-11-24 (transport review) an already-cancelled token skipped the join: the transport
-    /// stayed "Connected" on a closed link, its QoS 1 tasks waited for ever and a later start was refused.
+    /// <see cref="OperationCanceledException"/> while the stop goes on, and a failure of that stop is logged, error 7071);
+    /// a second call, a <see cref="Start"/> (refused meanwhile) and <see cref="DisposeAsync"/> wait for the same stop, so
+    /// the handle is never freed under a running network thread. The DISCONNECT waits at most
+    /// <see cref="MqttTransportOptions.DisconnectTimeout"/> for the socket (<see cref="DisconnectAndJoin"/>). Until
+    /// 2026-11-24 (transport review) an already-cancelled token skipped the join: the transport stayed "Connected" on a
+    /// closed link, its QoS 1 tasks waited for ever and a later start was refused.
     /// </remarks>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
