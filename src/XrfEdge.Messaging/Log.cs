@@ -33,6 +33,12 @@ internal static partial class Log
     [LoggerMessage(7008, LogLevel.Warning, "MQTT network thread ended on a library error ({Cause}); restarting it in {Seconds:F1} s")]
     public static partial void NetworkThreadEnded(ILogger logger, string cause, double seconds);
 
+    [LoggerMessage(7071, LogLevel.Error, "MQTT {ClientId}: a stop left to run in the background (its caller stopped waiting) failed")]
+    public static partial void BackgroundStopFailed(ILogger logger, string clientId, Exception exception);
+
+    [LoggerMessage(7072, LogLevel.Warning, "MQTT {ClientId}: the DISCONNECT was not written within {Seconds:F1} s (send buffer full: broker frozen or link dead); {Action}")]
+    public static partial void DisconnectNotWritten(ILogger logger, string clientId, double seconds, string action);
+
     [LoggerMessage(7006, LogLevel.Error, "MQTT supervisor tick failed")]
     public static partial void SupervisorFailed(ILogger logger, Exception exception);
 

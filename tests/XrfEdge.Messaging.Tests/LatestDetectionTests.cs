@@ -86,6 +86,11 @@ public sealed class LatestDetectionTests : IDisposable
         var copy = await wildcard.WaitForTopicAsync(Topics.DetectionsLatest);
         var detection = await wildcard.WaitForTopicAsync(Topics.Detections);
         Assert.Equal(detection.Payload, copy.Payload);
+
+        // What tells a dashboard a stored copy from a new detection (docs/mqtt.md "Latest detection"): the broker forwards
+        // a publish to a subscription that exists without the retain flag, and sets it on a copy it hands over at
+        // subscribe time (MQTT 5.0 §3.3.1.3, no Retain As Published). Pinned, not a fix: passes on the code before.
+        Assert.False(copy.Retain);
         Assert.Contains(copy.UserProperties, p => p.Name == "msg_id" && p.Value == MsgId(detection.Payload));
 
         var retained = await RetainedLatestAsync(broker);
@@ -175,8 +180,15 @@ public sealed class LatestDetectionTests : IDisposable
         await using var transport = new MosquittoTransport(Program.DeviceTransport(broker.Port, "dev-latest-lost", Topics));
         await using var publisher = new DetectionPublisher(transport, outbox, Topics, Options());
         await publisher.StartAsync(CancellationToken.None);
+        await transport.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token); // so that M-1 goes out live
         publisher.Enqueue(Measured("M-1", 1));
         await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "M-1 retained");
+        await using (var first = await TestSubscriber.ConnectAsync(broker, Topics.DetectionsLatest))
+        {
+            // Read without RetainedLatestAsync: its marker on the topic would make the publisher forget the copy it holds.
+            var live = await first.WaitForAsync(m => MeasurementId(m) == "M-1");
+            Assert.False(JsonDocument.Parse(live.Payload).RootElement.GetProperty("historical").GetBoolean());
+        }
 
         broker.Kill();
         broker.Start(); // empty: the test broker runs without persistence, as mosquitto does by default
@@ -184,8 +196,18 @@ public sealed class LatestDetectionTests : IDisposable
         // Within the reconnect (1 s, Program.DeviceTransport) and the 2-s wait for the broker's copy.
         await using var watcher = await TestSubscriber.ConnectAsync(broker, Topics.DetectionsLatest);
         var copy = await watcher.WaitForAsync(m => MeasurementId(m) == "M-1");
-        Assert.Equal("M-1", MeasurementId((await RetainedLatestAsync(broker))!));
+        var retained = (await RetainedLatestAsync(broker))!;
+        Assert.Equal("M-1", MeasurementId(retained));
         Assert.Contains(copy.UserProperties, p => p.Name == "msg_id");
+
+        // M-1 went out live (historical: false); sent again under a later connection, the copy is a message created before
+        // that connection, so historical (docs/mqtt.md §1): the watcher may get it forwarded, without the retain flag, like
+        // a new detection. Until 2026-11-24 it said false, and a dashboard showed a measurement of long ago as current.
+        foreach (var message in new[] { copy, retained })
+        {
+            Assert.True(JsonDocument.Parse(message.Payload).RootElement.GetProperty("historical").GetBoolean());
+            Assert.Contains(message.UserProperties, p => p.Name == "historical" && p.Value == "true");
+        }
         await publisher.StopAsync(CancellationToken.None);
     }
 
@@ -216,6 +238,11 @@ public sealed class LatestDetectionTests : IDisposable
         Assert.Equal("M-3", MeasurementIdOf(copy.Payload));
         Assert.True(copy.Retain);
         Assert.Equal(1, copy.Qos);
+
+        // M-3 was delivered live under the connection before; its copy, sent under this one, is historical (docs/mqtt.md
+        // §1, "Latest detection"). Until 2026-11-24 it said false.
+        Assert.True(JsonDocument.Parse(copy.Payload).RootElement.GetProperty("historical").GetBoolean());
+        Assert.Contains(copy.UserProperties, p => p.Name == "historical" && p.Value == "true");
         await publisher.StopAsync(CancellationToken.None);
     }
 

@@ -105,6 +105,13 @@ internal static unsafe partial class LibMosquitto
     [LibraryImport(Lib, EntryPoint = "mosquitto_disconnect_v5")]
     public static partial int DisconnectV5(MosquittoHandle mosq, int reasonCode, nint properties);
 
+    /// <summary>
+    /// <c>mosquitto_socket</c>: the client's socket descriptor, or -1 while it has none. Read without the library's lock (the
+    /// library does the same); the network thread may close the descriptor at any moment after.
+    /// </summary>
+    [LibraryImport(Lib, EntryPoint = "mosquitto_socket")]
+    public static partial int Socket(MosquittoHandle mosq);
+
     [LibraryImport(Lib, EntryPoint = "mosquitto_loop_start")]
     public static partial int LoopStart(MosquittoHandle mosq);
 

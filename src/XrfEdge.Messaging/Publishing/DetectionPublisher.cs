@@ -563,6 +563,12 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 _latestSeeded = false;
                 _latestReadSinceConnect = false;
                 _latestReconnected = true;
+
+                // A copy still unsent was made under the connection before this one: historical from now on (AsRepeat).
+                if (_latestPending is { } unsent)
+                {
+                    _latestPending = unsent with { Message = AsRepeat(unsent.Message) };
+                }
             }
 
             _latestWake.Writer.TryWrite(0);
@@ -691,7 +697,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
             else if (_latestRetained is not { } retained || order.IsNewerThan(retained.Order))
             {
                 var copy = new MqttOutboundMessage { Topic = _topics.DetectionsLatest, Payload = payload, ContentType = message.ContentType ?? "application/json", UserProperties = message.UserProperties };
-                _latestRetained = new LatestCandidate(LatestMessage(copy), order, Resend: true);
+                _latestRetained = new LatestCandidate(AsRepeat(LatestMessage(copy)), order, Resend: true);
             }
         }
 
@@ -794,7 +800,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
         {
             if (_latestRetained is not { } retained || candidate.Order.IsNewerThan(retained.Order))
             {
-                _latestRetained = candidate with { Resend = true };
+                _latestRetained = candidate with { Message = AsRepeat(message), Resend = true };
             }
 
             if (ReferenceEquals(_latestPending, candidate))
@@ -832,6 +838,20 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
     /// <summary>The retained <c>detections/latest</c> form of a detection message: same payload and properties, retained, QoS 1.</summary>
     private MqttOutboundMessage LatestMessage(MqttOutboundMessage detection) => detection with { Topic = _topics.DetectionsLatest, Retain = true, Qos = 1 };
+
+    /// <summary>
+    /// The copy as it is sent under a later connection than the detection's delivery (sent again after a reconnect that
+    /// found the broker without it, or a copy that failed and goes out after a reconnect): marked
+    /// <c>historical</c>, in the payload and the v5 user property, as docs/mqtt.md defines it, a message created before
+    /// the current connection. A subscriber connected meanwhile gets it forwarded without the retain flag, like a new
+    /// detection; until 2026-11-24 it read <c>historical: false</c>, so a dashboard took a measurement of hours ago for
+    /// one of now. Its <c>msg_id</c> and every other member stay as they were.
+    /// </summary>
+    private static MqttOutboundMessage AsRepeat(MqttOutboundMessage copy) => copy with
+    {
+        Payload = DetectionPayload.MarkHistorical(copy.Payload.Span),
+        UserProperties = [.. copy.UserProperties.Select(p => p.Name == "historical" ? new MqttUserProperty("historical", "true") : p)],
+    };
 
     /// <summary>
     /// A detection for the retained latest copy: a delivered one waiting to be retained, or the one the broker retains

@@ -26,6 +26,11 @@ public sealed class MosquittoTransport : IMqttTransport
     /// <summary>Smallest <see cref="MqttTransportOptions.MaxPacketBytes"/>: a detection is 1–3 KB, so less would refuse nearly everything.</summary>
     private const int MinimumMaxPacketBytes = 1024;
 
+    // Bounds of MqttTransportOptions.DisconnectTimeout: a healthy link takes the 2-byte DISCONNECT at once, and a bound
+    // above a minute would approach the keep-alive it is there to replace.
+    private static readonly TimeSpan MinimumDisconnectTimeout = TimeSpan.FromSeconds(0.1);
+    private static readonly TimeSpan MaximumDisconnectTimeout = TimeSpan.FromSeconds(60);
+
     private readonly MqttTransportOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -51,6 +56,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITimer? _supervisor;          // guarded by _gate; set by Start, taken and disposed by the stop
     private Task? _stopTask;              // guarded by _gate: the stop under way, or the last one
+    private Task? _stopWatched;           // guarded by _gate: the stop whose failure, if any, is logged (a caller left it)
     private MqttConnectionState _state = MqttConnectionState.Stopped;
     private int _protocol;
     private bool _everConnected;
@@ -76,6 +82,8 @@ public sealed class MosquittoTransport : IMqttTransport
     private long _brokerMaximumPacketSize; // the last CONNACK's Maximum Packet Size (v5), 0 = none announced
     private string? _lastConnectRefusal;   // the broker's last CONNACK refusal, kept after a later success (health)
     private DateTimeOffset _lastAckAt;     // when the last PUBACK arrived; guarded by _gate
+    private readonly ManualResetEventSlim _connectionClosed = new(); // set by every disconnect callback; reset by DisconnectAndJoin
+    private byte[]? _socketIdentity;       // local + peer address of the socket of the last accepted CONNACK; guarded by _gate
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
     /// <exception cref="MqttException">libmosquitto is older than 2.0, or rejected an option (its message says which).</exception>
@@ -99,6 +107,11 @@ public sealed class MosquittoTransport : IMqttTransport
         if (options.MaxPacketBytes is < MinimumMaxPacketBytes or > MqttPacketSize.MaximumVariableByteInteger)
         {
             throw new ArgumentException($"MQTT maximum packet size {options.MaxPacketBytes} bytes is outside 1,024–268,435,455.", nameof(options));
+        }
+
+        if (options.DisconnectTimeout < MinimumDisconnectTimeout || options.DisconnectTimeout > MaximumDisconnectTimeout)
+        {
+            throw new ArgumentException($"MQTT disconnect timeout {options.DisconnectTimeout.TotalSeconds} s is outside 0.1–60 s.", nameof(options));
         }
 
         if (options.Tls is { } tlsFiles)
@@ -457,10 +470,12 @@ public sealed class MosquittoTransport : IMqttTransport
     /// <remarks>
     /// The stop always runs to its end: DISCONNECT, the join of the network thread, state Stopped, unanswered QoS 1
     /// publishes failed. <paramref name="cancellationToken"/> bounds only how long the caller waits for it (it then gets an
-    /// <see cref="OperationCanceledException"/> while the stop goes on); a second call, a <see cref="Start"/> (refused
-    /// meanwhile) and <see cref="DisposeAsync"/> wait for the same stop, so the handle is never freed under a running
-    /// network thread. Until 2026-11-24 (transport review) an already-cancelled token skipped the join: the transport
-    /// stayed "Connected" on a closed link, its QoS 1 tasks waited for ever and a later start was refused.
+    /// <see cref="OperationCanceledException"/> while the stop goes on, and a failure of that stop is logged, error 7071);
+    /// a second call, a <see cref="Start"/> (refused meanwhile) and <see cref="DisposeAsync"/> wait for the same stop, so
+    /// the handle is never freed under a running network thread. The DISCONNECT waits at most
+    /// <see cref="MqttTransportOptions.DisconnectTimeout"/> for the socket (<see cref="DisconnectAndJoin"/>). Until
+    /// 2026-11-24 (transport review) an already-cancelled token skipped the join: the transport stayed "Connected" on a
+    /// closed link, its QoS 1 tasks waited for ever and a later start was refused.
     /// </remarks>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -485,7 +500,44 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
 
-        await stop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await stop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stop.IsCompleted)
+        {
+            LogIfFailedLater(stop);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The caller stopped waiting for <paramref name="stop"/>, which goes on in the background: if it fails, the failure is
+    /// logged (error 7071), once however many callers left it. A later <see cref="StopAsync"/> or <see cref="DisposeAsync"/>
+    /// would see it only if one came, and a <see cref="Start"/> discards it: until 2026-11-24 such a failure went unobserved.
+    /// </summary>
+    private void LogIfFailedLater(Task stop)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_stopWatched, stop))
+            {
+                return;
+            }
+
+            _stopWatched = stop;
+        }
+
+        _ = stop.ContinueWith(
+            static (failed, state) =>
+            {
+                var self = (MosquittoTransport)state!;
+                Log.BackgroundStopFailed(self._logger, self._options.ClientId, failed.Exception!.GetBaseException());
+            },
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private async Task StopCoreAsync()
@@ -497,11 +549,23 @@ public sealed class MosquittoTransport : IMqttTransport
             _supervisor = null;
         }
 
-        if (supervisor is not null)
+        try
         {
-            await supervisor.DisposeAsync().ConfigureAwait(false);
+            if (supervisor is not null)
+            {
+                await supervisor.DisposeAsync().ConfigureAwait(false);
+            }
         }
+        finally
+        {
+            // The network thread is joined and the transport stopped even if the timer's disposal threw: until 2026-11-24
+            // such a failure left the thread running and the transport "connected" after its stop.
+            StopNetwork();
+        }
+    }
 
+    private void StopNetwork()
+    {
         // DISCONNECT, then loop_stop(false), which joins the network thread; never force (pthread_cancel on a thread that
         // runs managed code). Both under _lifecycle: a restart in progress (the 3.1.1 fallback's, on its own task) either
         // sees _stopping and starts no thread, or has connected before the DISCONNECT. Until 2026-11-24 (second transport
@@ -532,6 +596,7 @@ public sealed class MosquittoTransport : IMqttTransport
         _inbound.Writer.TryComplete();
         _handle.Dispose();
         _self.Free();
+        _connectionClosed.Dispose();
     }
 
     private static (int, int, int) InitLibrary()
@@ -822,6 +887,12 @@ public sealed class MosquittoTransport : IMqttTransport
             }
         }
 
+        var identity = LibC.SocketIdentity(LibMosquitto.Socket(_handle));
+        lock (_gate)
+        {
+            _socketIdentity = identity;
+        }
+
         Volatile.Write(ref _lastLibraryError, null);
         Volatile.Write(ref _fatalRestarts, 0);
         SetState(MqttConnectionState.Connected, 0, $"connected to {_options.Host}:{_options.Port} (MQTT {(_protocol == LibMosquitto.ProtocolV5 ? "5" : "3.1.1")})");
@@ -880,6 +951,9 @@ public sealed class MosquittoTransport : IMqttTransport
 
     private void HandleDisconnect(int rc)
     {
+        // libmosquitto calls this once it has closed the socket (net__socket_close, then the callback): our DISCONNECT was
+        // written, or the connection ended otherwise. DisconnectAndJoin waits for it.
+        _connectionClosed.Set();
         bool stopping;
         DateTimeOffset connectedSince;
         lock (_gate)
@@ -1192,8 +1266,7 @@ public sealed class MosquittoTransport : IMqttTransport
 
             try
             {
-                _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
-                StopThreadLocked();
+                DisconnectAndJoin();
                 var cause = Volatile.Read(ref _lastLibraryError);
                 SetState(MqttConnectionState.Disconnected, LibMosquitto.ErrKeepalive, cause is null ? "restarting the network thread" : $"restarting the network thread after: {cause}");
             }
@@ -1288,14 +1361,81 @@ public sealed class MosquittoTransport : IMqttTransport
     {
         lock (_lifecycle)
         {
-            _ = LibMosquitto.DisconnectV5(_handle, 0, 0);
-            StopThreadLocked();
+            DisconnectAndJoin();
 
             // The next start, and only a start after a stop, begins with a fresh handle state, as the first step of its
             // connect (ConnectAndStartThread), so that a reset that fails is reported and retried like a failed connect.
             // Until 2026-11-24 (sixth review) a Start repeated without a stop (its first connect refused, so no thread
             // refused the call) reset it too, dropping the QoS 1 messages queued for the broker's return.
             _resetDue = true;
+        }
+    }
+
+    /// <summary>
+    /// DISCONNECT, then the join of the network thread (caller holds <see cref="_lifecycle"/>). libmosquitto queues the
+    /// DISCONNECT for its thread, which closes the socket once the packet is written; a DISCONNECT behind a full send
+    /// buffer (a frozen broker's kernel still accepts TCP until its buffers fill; a dead link accepts nothing) is never
+    /// written, and the thread ends only when its keep-alive check closes the socket: the join then took up to the whole
+    /// keep-alive (30.0 s measured with the default 30 s, 2026-11-24; docs/mqtt.md "Stop against a frozen broker"), beyond
+    /// the stop budget of the service. So after <see cref="MqttTransportOptions.DisconnectTimeout"/> the socket is shut
+    /// down from here (<see cref="ShutDownSocket"/>): the thread wakes, reads end of file, closes it and ends.
+    /// </summary>
+    /// <remarks>
+    /// The wait is real time, not <see cref="_time"/>: it bounds the kernel's socket, not a schedule of ours. Never
+    /// <c>loop_stop(force)</c>, whose pthread_cancel would end a thread that runs managed code.
+    /// </remarks>
+    private void DisconnectAndJoin()
+    {
+        _connectionClosed.Reset();
+        var rc = LibMosquitto.DisconnectV5(_handle, 0, 0);
+
+        // Anything but success: no socket (closed already, or a connect under way), nothing to wait for.
+        if (_threadRunning && rc == LibMosquitto.ErrSuccess && !_connectionClosed.Wait(_options.DisconnectTimeout))
+        {
+            var shut = ShutDownSocket();
+            Log.DisconnectNotWritten(
+                _logger,
+                _options.ClientId,
+                _options.DisconnectTimeout.TotalSeconds,
+                shut ? "socket shut down; messages the broker had not acknowledged stay unacknowledged" : $"socket not found or not the connection's own; waiting for the keep-alive ({_options.KeepAlive.TotalSeconds:F0} s) to end it");
+        }
+
+        StopThreadLocked();
+    }
+
+    /// <summary>
+    /// Shuts down the socket of the connection whose CONNACK we last accepted, under libmosquitto's thread, which then
+    /// closes it. The descriptor is read unlocked and the thread may close it meanwhile, and the number be reused by
+    /// another socket of this process (the Sparkplug transport's, say); so the check is made on a duplicate, which keeps
+    /// its socket alive: only a socket with the recorded local and peer address is shut down. False when none was.
+    /// </summary>
+    private bool ShutDownSocket()
+    {
+        byte[]? expected;
+        lock (_gate)
+        {
+            expected = _socketIdentity;
+        }
+
+        var fd = LibMosquitto.Socket(_handle);
+        if (expected is null || fd < 0)
+        {
+            return false;
+        }
+
+        var copy = LibC.Dup(fd);
+        if (copy < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            return LibC.SocketIdentity(copy) is { } identity && identity.AsSpan().SequenceEqual(expected) && LibC.Shutdown(copy, LibC.ShutReadWrite) == 0;
+        }
+        finally
+        {
+            _ = LibC.Close(copy);
         }
     }
 

@@ -67,6 +67,15 @@ public sealed class MqttTransportOptions
     /// slow uplink whose PUBACKs keep coming is not taken for a frozen broker. Null = 2× keep-alive.</summary>
     public TimeSpan? AckTimeout { get; set; }
 
+    /// <summary>
+    /// How long a stop (or the supervisor's restart of the network thread) waits for libmosquitto to write the DISCONNECT
+    /// and close the connection; 0.1–60 s, 2 s by default. A DISCONNECT queued behind a full send buffer (a broker that
+    /// accepts TCP but reads nothing, a link that died with data unsent) is otherwise written never, and the network thread
+    /// ends only when the keep-alive runs out: measured 30.0 s with the default keep-alive (docs/mqtt.md, "Stop against a
+    /// frozen broker"). Past this time the transport shuts the socket down itself; QoS 1 messages it held stay unacknowledged.
+    /// </summary>
+    public TimeSpan DisconnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Messages published (retained birth) right after every accepted CONNACK, e.g. availability <c>online</c>.</summary>
     public IReadOnlyList<MqttOutboundMessage> BirthMessages { get; set; } = [];
 }
