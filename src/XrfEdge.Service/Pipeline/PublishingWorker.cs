@@ -51,10 +51,18 @@ internal sealed class PublishingWorker(
     private long _stopRequestedAt = NotStopping;
 
     /// <summary>
-    /// Until when, counted from the stop request, the publisher may drain the outbox: Health:StopTimeoutSeconds less 5 s
-    /// for "offline", the disconnect and the rest of the shutdown.
+    /// Until when, counted from the stop request, the publisher may drain the outbox: Health:StopTimeoutSeconds less
+    /// <see cref="StopReserveSeconds"/> for "offline", the disconnect and the rest of the shutdown.
     /// </summary>
-    private TimeSpan DrainBudget => TimeSpan.FromSeconds(Math.Max(1, settings.Health.StopTimeoutSeconds - 5));
+    private TimeSpan DrainBudget => TimeSpan.FromSeconds(Math.Max(1, settings.Health.StopTimeoutSeconds - StopReserveSeconds));
+
+    /// <summary>
+    /// What the drain leaves of the stop budget: 5 s for the unanswered "offline" of a broker that stopped answering, then
+    /// 2 s for the transport's DisconnectTimeout when its DISCONNECT cannot be written (full send buffer). With 5 s, as
+    /// until 2026-11-24, such a stop could end 2 s after the host's ShutdownTimeout, which then disposed the outbox under
+    /// the publisher's stop.
+    /// </summary>
+    internal const int StopReserveSeconds = 7;
 
     /// <summary>Until when, counted from the stop request, a failing store is still retried: half of <see cref="DrainBudget"/>.</summary>
     private TimeSpan StopRetryBudget => DrainBudget / 2;

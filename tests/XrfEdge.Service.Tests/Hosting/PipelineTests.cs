@@ -502,7 +502,7 @@ public sealed class PipelineTests
         }
 
         await stop;
-        Assert.InRange(seconds, 1, 20); // retried for (10 - 5) / 2 s per result after the stop, not for hours
+        Assert.InRange(seconds, 1, 20); // retried for (10 - 7) / 2 s per result after the stop, not for hours
         Assert.Empty(parts.Publisher.Results);
         Assert.Contains("was not stored (service stopping)", status.LastError, StringComparison.Ordinal);
         Assert.True(parts.Publisher.Stopped);

@@ -11,16 +11,16 @@ public sealed class StopBudgetTests
     [Fact]
     public async Task Stop_StoreStillRunningThenEndlessDrain_DrainEndsWithinTheStopBudgetCountedFromSigterm()
     {
-        // Health:StopTimeoutSeconds 9 → drain budget 9 - 5 = 4 s. The result in hand at SIGTERM takes 6 s to commit (a
+        // Health:StopTimeoutSeconds 11 → drain budget 11 - 7 = 4 s. The result in hand at SIGTERM takes 8 s to commit (a
         // slow card); the backlog never empties while connected. The drain budget used to start only once the stage's
-        // input had ended (6 s + 4 s = 10 s > 9 s): the host gave up waiting, disposed the outbox and the transport
+        // input had ended (8 s + 4 s = 12 s > 11 s): the host gave up waiting, disposed the outbox and the transport
         // under the running drain, and "offline" was never published (a clean DISCONNECT suppresses the will).
         var parts = new FakeComponents();
         parts.Source.Limit = 1;
         var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
         settings.Acquisition.AutoStart = true;
-        settings.Health.StopTimeoutSeconds = 9;
-        parts.Publisher.StoreDelay = TimeSpan.FromSeconds(6);
+        settings.Health.StopTimeoutSeconds = 11;
+        parts.Publisher.StoreDelay = TimeSpan.FromSeconds(8);
         parts.Publisher.DrainsUntilCancelled = true;
         using var host = parts.BuildHost(settings);
         await host.StartAsync();
@@ -38,6 +38,28 @@ public sealed class StopBudgetTests
 
         Assert.True(parts.Publisher.StopCompleted, $"the host stopped waiting after {watch.Elapsed.TotalSeconds:F1} s while the publisher was still draining");
         Assert.Single(parts.Publisher.Results);
-        Assert.InRange(watch.Elapsed.TotalSeconds, 5, 8.5); // the 6 s store, then no drain: its 4 s were spent meanwhile
+        Assert.InRange(watch.Elapsed.TotalSeconds, 7, 10.5); // the 8 s store, then no drain: its 4 s were spent meanwhile
+    }
+
+    [Fact]
+    public async Task Stop_EndlessDrain_EndsTheReserveBeforeTheStopTimeout()
+    {
+        // Health:StopTimeoutSeconds 9 → the drain ends 9 - 7 = 2 s after SIGTERM, leaving 5 s for an unanswered
+        // "offline" and 2 s for a DISCONNECT stuck behind a full send buffer (the transport's DisconnectTimeout). With
+        // the 5 s reserve of before, the drain ran 4 s, and such a stop ended 2 s past the host's ShutdownTimeout.
+        var parts = new FakeComponents();
+        parts.Source.Limit = 1;
+        var settings = FakeComponents.Settings(MeasurementMode.Continuous, gpio: false);
+        settings.Acquisition.AutoStart = true;
+        settings.Health.StopTimeoutSeconds = 9;
+        parts.Publisher.DrainsUntilCancelled = true;
+        using var host = parts.BuildHost(settings);
+        await host.StartAsync();
+        Assert.True(await Wait.UntilAsync(() => parts.Publisher.Results.Count > 0));
+
+        var watch = Stopwatch.StartNew();
+        await host.StopAsync();
+        Assert.True(parts.Publisher.StopCompleted);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1.5, 3.5);
     }
 }
