@@ -267,23 +267,9 @@ public sealed class HostileInputTests : IDisposable
         Fails($"{{\"id\":\"x\",\"counts\":[{counts}],\"calibration\":{{\"offset_kev\":0,\"gain_kev_per_channel\":0.1}},\"excitation\":{{\"kv\":0.05}}}}\n", "kv.jsonl", "field \"excitation.kv\": tube voltage 0.05 kV is outside 1–200 kV");
     }
 
-    /// <summary>
-    /// A read-only, unseekable stream of <c>.jsonl</c> lines, each a 64-channel spectrum with the id <see cref="Id"/>(n),
-    /// without end up to <c>limit</c> bytes, past which a read fails: a reader that loads its input fails rather than hangs.
-    /// </summary>
-    private sealed class EndlessJsonlStream(long limit) : Stream
+    /// <summary>A read-only stream that cannot seek: what a pipe offers the reader. Subclasses supply <c>Read(Span)</c>.</summary>
+    private abstract class ReadOnlyForwardStream : Stream
     {
-        private byte[] _line = [];
-        private int _offset;
-        private long _next;
-
-        public static string Id(long n) => string.Create(CultureInfo.InvariantCulture, $"s{n:D9}");
-
-        /// <summary>Bytes of every line (the ids have one width).</summary>
-        public int LineBytes { get; } = Line(0).Length;
-
-        public long BytesRead { get; private set; }
-
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -299,6 +285,34 @@ public sealed class HostileInputTests : IDisposable
         }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// A read-only, unseekable stream of <c>.jsonl</c> lines, each a 64-channel spectrum with the id <see cref="Id"/>(n),
+    /// without end up to <c>limit</c> bytes, past which a read fails: a reader that loads its input fails rather than hangs.
+    /// </summary>
+    private sealed class EndlessJsonlStream(long limit) : ReadOnlyForwardStream
+    {
+        private byte[] _line = [];
+        private int _offset;
+        private long _next;
+
+        public static string Id(long n) => string.Create(CultureInfo.InvariantCulture, $"s{n:D9}");
+
+        /// <summary>Bytes of every line (the ids have one width).</summary>
+        public int LineBytes { get; } = Line(0).Length;
+
+        public long BytesRead { get; private set; }
 
         public override int Read(Span<byte> buffer)
         {
@@ -326,15 +340,6 @@ public sealed class HostileInputTests : IDisposable
             return written;
         }
 
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         private static byte[] Line(long n) => Encoding.UTF8.GetBytes(SpectrumJsonl.ToJsonLine(new LabelledSpectrum(new RawSpectrum
         {
@@ -345,27 +350,11 @@ public sealed class HostileInputTests : IDisposable
     }
 
     /// <summary>A read-only, unseekable stream: <c>prefix</c>, then <c>length</c> copies of one byte, then <c>suffix</c>.</summary>
-    private sealed class PatternStream(long length, byte fill, byte[]? suffix = null, byte[]? prefix = null) : Stream
+    private sealed class PatternStream(long length, byte fill, byte[]? suffix = null, byte[]? prefix = null) : ReadOnlyForwardStream
     {
         private readonly byte[] _prefix = prefix ?? [];
         private readonly byte[] _suffix = suffix ?? [];
         private long _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -400,14 +389,5 @@ public sealed class HostileInputTests : IDisposable
             return written;
         }
 
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
