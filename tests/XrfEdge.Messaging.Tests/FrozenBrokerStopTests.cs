@@ -80,6 +80,71 @@ public sealed class FrozenBrokerStopTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The frozen stop of the first test on another kind of socket: the address pair the transport checks before its
+    /// shutdown differs in size and layout (a 28-byte <c>sockaddr_in6</c> over IPv6), and under TLS the network thread
+    /// reads through OpenSSL, whose write of the DISCONNECT record is the one stuck behind the full buffer.
+    /// </summary>
+    private static async Task AssertFrozenStopShutsTheSocketAsync(MosquittoBroker broker, MqttTransportOptions options)
+    {
+        var log = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        transport.Start();
+        await transport.WaitConnectedAsync(new CancellationTokenSource(FailureDeadline).Token);
+        broker.Signal("STOP");
+        try
+        {
+            var unanswered = transport.PublishAsync(new MqttOutboundMessage { Topic = "q1", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+            FillSendBuffer(transport);
+
+            using var deadline = new CancellationTokenSource(FailureDeadline);
+            await transport.StopAsync(deadline.Token);
+
+            Assert.Equal(MqttConnectionState.Stopped, transport.State);
+            var entry = Assert.Single(log.WithEvent(DisconnectNotWrittenEvent));
+            Assert.Contains("socket shut down", entry.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<MqttException>(() => unanswered);
+        }
+        finally
+        {
+            broker.Signal("CONT");
+        }
+    }
+
+    [Fact]
+    public async Task Stop_BrokerFrozenOverIpv6_SocketShutAfterTheDisconnectTimeout()
+    {
+        // A second listener on ::1 (the fixture's own is on 127.0.0.1); the stop must find the IPv6 socket as its own.
+        var port = MosquittoBroker.FreePort();
+        using var broker = MosquittoBroker.Started(extraConfig: $"listener {port} ::1\nallow_anonymous true");
+        var options = Options(broker, "frozen-ipv6");
+        options.Host = "::1";
+        options.Port = port;
+        await AssertFrozenStopShutsTheSocketAsync(broker, options);
+    }
+
+    [Fact]
+    public async Task Stop_BrokerFrozenOverTls_SocketShutAfterTheDisconnectTimeout()
+    {
+        TestCertificates.MakeCaAndServer(_directory, "DNS:localhost");
+        TestCertificates.MakeClient(_directory, "client", "XRF-FROZEN");
+        using var broker = MosquittoBroker.Started(listenerConfig: string.Join('\n',
+            "allow_anonymous true",
+            $"cafile {Path.Combine(_directory, "ca.crt")}",
+            $"certfile {Path.Combine(_directory, "server.crt")}",
+            $"keyfile {Path.Combine(_directory, "server.key")}",
+            "require_certificate true"));
+        var options = Options(broker, "frozen-tls");
+        options.Host = "localhost";
+        options.Tls = new MqttTlsOptions
+        {
+            CaFile = Path.Combine(_directory, "ca.crt"),
+            CertFile = Path.Combine(_directory, "client.crt"),
+            KeyFile = Path.Combine(_directory, "client.key"),
+        };
+        await AssertFrozenStopShutsTheSocketAsync(broker, options);
+    }
+
     [Fact]
     public async Task Stop_BrokerFrozenAndSendBufferFull_RestartedTransportConnectsAgainAfterTheBrokerResumes()
     {
