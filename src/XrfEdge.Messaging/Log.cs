@@ -36,6 +36,9 @@ internal static partial class Log
     [LoggerMessage(7071, LogLevel.Error, "MQTT {ClientId}: a stop left to run in the background (its caller stopped waiting) failed")]
     public static partial void BackgroundStopFailed(ILogger logger, string clientId, Exception exception);
 
+    [LoggerMessage(7073, LogLevel.Warning, "MQTT {ClientId}: the network thread lives on {Seconds:F1} s after the DISCONNECT (a reconnect of its own was under way, or its reconnect delay); sending the DISCONNECT again until it ends")]
+    public static partial void NetworkThreadOutlivedDisconnect(ILogger logger, string clientId, double seconds);
+
     [LoggerMessage(7072, LogLevel.Warning, "MQTT {ClientId}: the DISCONNECT was not written within {Seconds:F1} s (send buffer full: broker frozen or link dead); {Action}")]
     public static partial void DisconnectNotWritten(ILogger logger, string clientId, double seconds, string action);
 

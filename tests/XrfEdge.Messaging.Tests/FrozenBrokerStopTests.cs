@@ -17,6 +17,7 @@ namespace XrfEdge.Messaging.Tests;
 public sealed class FrozenBrokerStopTests : IDisposable
 {
     private const int DisconnectNotWrittenEvent = 7072; // Log.DisconnectNotWritten
+    private const int NetworkThreadOutlivedDisconnectEvent = 7073; // Log.NetworkThreadOutlivedDisconnect
 
     // The keep-alive is well beyond the failure deadline, so only the transport's own bound can end the stop in time.
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(120);
@@ -78,6 +79,136 @@ public sealed class FrozenBrokerStopTests : IDisposable
         {
             broker.Signal("CONT");
         }
+    }
+
+    /// <summary>
+    /// The frozen stop of the first test on another kind of socket: the address pair the transport checks before its
+    /// shutdown differs in size and layout (a 28-byte <c>sockaddr_in6</c> over IPv6), and under TLS the network thread
+    /// reads through OpenSSL, whose write of the DISCONNECT record is the one stuck behind the full buffer.
+    /// </summary>
+    private static async Task AssertFrozenStopShutsTheSocketAsync(MosquittoBroker broker, MqttTransportOptions options)
+    {
+        var log = new MemoryLoggerFactory();
+        await using var transport = new MosquittoTransport(options, new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        transport.Start();
+        await transport.WaitConnectedAsync(new CancellationTokenSource(FailureDeadline).Token);
+        broker.Signal("STOP");
+        try
+        {
+            var unanswered = transport.PublishAsync(new MqttOutboundMessage { Topic = "q1", Payload = "x"u8.ToArray(), Qos = 1 }, CancellationToken.None);
+            FillSendBuffer(transport);
+
+            using var deadline = new CancellationTokenSource(FailureDeadline);
+            await transport.StopAsync(deadline.Token);
+
+            Assert.Equal(MqttConnectionState.Stopped, transport.State);
+            var entry = Assert.Single(log.WithEvent(DisconnectNotWrittenEvent));
+            Assert.Contains("socket shut down", entry.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<MqttException>(() => unanswered);
+        }
+        finally
+        {
+            broker.Signal("CONT");
+        }
+    }
+
+    [Fact]
+    public async Task Stop_BrokerFrozenOverIpv6_SocketShutAfterTheDisconnectTimeout()
+    {
+        // A second listener on ::1 (the fixture's own is on 127.0.0.1); the stop must find the IPv6 socket as its own.
+        var port = MosquittoBroker.FreePort();
+        using var broker = MosquittoBroker.Started(extraConfig: $"listener {port} ::1\nallow_anonymous true");
+        var options = Options(broker, "frozen-ipv6");
+        options.Host = "::1";
+        options.Port = port;
+        await AssertFrozenStopShutsTheSocketAsync(broker, options);
+    }
+
+    [Fact]
+    public async Task Stop_BrokerFrozenOverTls_SocketShutAfterTheDisconnectTimeout()
+    {
+        TestCertificates.MakeCaAndServer(_directory, "DNS:localhost");
+        TestCertificates.MakeClient(_directory, "client", "XRF-FROZEN");
+        using var broker = MosquittoBroker.Started(listenerConfig: string.Join('\n',
+            "allow_anonymous true",
+            $"cafile {Path.Combine(_directory, "ca.crt")}",
+            $"certfile {Path.Combine(_directory, "server.crt")}",
+            $"keyfile {Path.Combine(_directory, "server.key")}",
+            "require_certificate true"));
+        var options = Options(broker, "frozen-tls");
+        options.Host = "localhost";
+        options.Tls = new MqttTlsOptions
+        {
+            CaFile = Path.Combine(_directory, "ca.crt"),
+            CertFile = Path.Combine(_directory, "client.crt"),
+            KeyFile = Path.Combine(_directory, "client.key"),
+        };
+        await AssertFrozenStopShutsTheSocketAsync(broker, options);
+    }
+
+    /// <summary>
+    /// A transport whose network thread, after its connection was cut, is held in its own reconnect's blocking connect
+    /// (<see cref="BacklogGate"/>: the SYN is dropped) when the stop begins; <paramref name="afterDisconnect"/> then
+    /// decides how that connect ends. Returns the stop, not awaited.
+    /// </summary>
+    private static async Task<(MosquittoTransport Transport, Task Stop)> StopDuringReconnectAsync(BacklogGate gate, string clientId, Action afterDisconnect, CancellationToken deadline, MemoryLoggerFactory? log = null)
+    {
+        var options = Program.DeviceTransport(gate.Port, clientId, Topics);
+        options.KeepAlive = KeepAlive;
+        options.AckTimeout = KeepAlive;
+        var transport = new MosquittoTransport(options, log is null ? null : new Microsoft.Extensions.Logging.Logger<MosquittoTransport>(log));
+        var accepted = gate.AcceptOneAsync();
+        transport.Start();
+        await accepted;
+        await transport.WaitConnectedAsync(new CancellationTokenSource(FailureDeadline).Token);
+
+        await gate.FillAsync();
+        gate.CutPiped();
+        await Waiting.UntilAsync(gate.ConnectHeld, "libmosquitto's reconnect held in its connect (SYN-SENT)");
+
+        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        transport.AfterDisconnectForTest = () => disconnected.TrySetResult();
+        var stop = transport.StopAsync(deadline);
+        await disconnected.Task.WaitAsync(FailureDeadline, CancellationToken.None);
+        afterDisconnect();
+        return (transport, stop);
+    }
+
+    [Fact]
+    public async Task Stop_WhileTheNetworkThreadReconnects_ConnectAcceptedAfterTheDisconnect_TheStopCompletes()
+    {
+        // The held connect completes after the stop's DISCONNECT was queued on its socket (libmosquitto assigns the socket
+        // before connect(2)): the DISCONNECT goes out before the CONNECT and ends the thread. Pinned; passes on the code
+        // before the fix below.
+        using var broker = MosquittoBroker.Started();
+        using var gate = new BacklogGate(broker.Port);
+        using var deadline = new CancellationTokenSource(FailureDeadline);
+        var (transport, stop) = await StopDuringReconnectAsync(gate, "reconnect-accepted", gate.Release, deadline.Token);
+
+        // On a failure the transport is left undisposed: its dispose would wait for the same join.
+        await stop;
+        Assert.Equal(MqttConnectionState.Stopped, transport.State);
+        await transport.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Stop_WhileTheNetworkThreadReconnects_ConnectRefusedAfterTheDisconnect_TheStopCompletes()
+    {
+        // The held connect fails after the stop's DISCONNECT was queued (refused here; a dead link's ends the same way after
+        // its SYN retries, about 127 s): mosquitto__reconnect (lib/connect.c) then sets the state "connect pending" over the
+        // "disconnected" of the stop, drops the queued DISCONNECT at its next attempt, and libmosquitto's thread retried
+        // for ever; the stop's join never returned. Since 2026-11-24 (second review) the stop tells the thread again.
+        using var broker = MosquittoBroker.Started();
+        using var gate = new BacklogGate(broker.Port);
+        using var deadline = new CancellationTokenSource(FailureDeadline);
+        var log = new MemoryLoggerFactory();
+        var (transport, stop) = await StopDuringReconnectAsync(gate, "reconnect-refused", gate.Dispose, deadline.Token, log);
+
+        // On a failure the transport is left undisposed: its dispose would wait for the same join.
+        await stop;
+        Assert.Equal(MqttConnectionState.Stopped, transport.State);
+        Assert.Contains("MQTT reconnect-refused:", Assert.Single(log.WithEvent(NetworkThreadOutlivedDisconnectEvent)).Message, StringComparison.Ordinal);
+        await transport.DisposeAsync();
     }
 
     [Fact]

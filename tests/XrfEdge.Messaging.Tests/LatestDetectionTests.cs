@@ -230,8 +230,11 @@ public sealed class LatestDetectionTests : IDisposable
         Assert.Equal(["M-1", "M-2", "M-3"], transport.Handed.Where(m => m.Topic == Topics.Detections).Select(m => MeasurementIdOf(m.Payload)));
         await Waiting.UntilAsync(() => log.Count(LatestDetectionFailedEvent) >= 1, "the failed copy logged");
 
-        // Tried again on the reconnect (the transport raises Connected), with the newest delivered detection.
+        // Tried again on the reconnect (a new connection, then the transport raises Connected), with the newest delivered
+        // detection.
         failing.Value = false;
+        transport.Disconnect();
+        transport.Connect();
         transport.RaiseStateChanged(MqttConnectionState.Connected);
         await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "the copy published");
         var copy = transport.Handed.Last(m => m.Topic == Topics.DetectionsLatest);
@@ -243,6 +246,37 @@ public sealed class LatestDetectionTests : IDisposable
         // §1, "Latest detection"). Until 2026-11-24 it said false.
         Assert.True(JsonDocument.Parse(copy.Payload).RootElement.GetProperty("historical").GetBoolean());
         Assert.Contains(copy.UserProperties, p => p.Name == "historical" && p.Value == "true");
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task LatestDetection_DeliveredUnderTheNewConnectionBeforeItsConnectedEvent_CopyIsNotHistorical()
+    {
+        // The real transport completes WaitConnectedAsync before its dispatcher raises Connected (a task of its own, after
+        // the log line and the handlers before ours), so a detection can be sent, acknowledged and reported under the new
+        // connection first. Until 2026-11-24 (second review of AsRepeat) the late Connected event marked that waiting copy
+        // historical, although it goes out under the connection it was delivered under (docs/mqtt.md §1).
+        var setup = PublisherWhoseCopyFails();
+        using var outbox = setup.Outbox;
+        await using var publisher = setup.Publisher;
+        var (log, transport, failing) = (setup.Log, setup.Transport, setup.Failing);
+        await publisher.StartAsync(CancellationToken.None);
+        publisher.Enqueue(Measured("M-1", 1));
+        await Waiting.UntilAsync(() => log.Count(LatestDetectionFailedEvent) >= 1, "M-1's copy failed");
+
+        // The reconnect: a new connection, whose Connected event comes only after M-2 was delivered under it.
+        transport.Disconnect();
+        transport.Connect();
+        publisher.Enqueue(Measured("M-2", 2));
+        await Waiting.UntilAsync(() => log.Count(LatestDetectionFailedEvent) >= 2, "M-2's copy failed");
+        failing.Value = false;
+        transport.RaiseStateChanged(MqttConnectionState.Connected);
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "the copy published");
+
+        var copy = transport.Handed.Last(m => m.Topic == Topics.DetectionsLatest);
+        Assert.Equal("M-2", MeasurementIdOf(copy.Payload));
+        Assert.False(JsonDocument.Parse(copy.Payload).RootElement.GetProperty("historical").GetBoolean());
+        Assert.Contains(copy.UserProperties, p => p.Name == "historical" && p.Value == "false");
         await publisher.StopAsync(CancellationToken.None);
     }
 

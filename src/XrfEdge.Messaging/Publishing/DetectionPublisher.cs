@@ -563,12 +563,6 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 _latestSeeded = false;
                 _latestReadSinceConnect = false;
                 _latestReconnected = true;
-
-                // A copy still unsent was made under the connection before this one: historical from now on (AsRepeat).
-                if (_latestPending is { } unsent)
-                {
-                    _latestPending = unsent with { Message = AsRepeat(unsent.Message) };
-                }
             }
 
             _latestWake.Writer.TryWrite(0);
@@ -654,7 +648,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
                 return;
             }
 
-            _latestPending = new LatestCandidate(LatestMessage(Encode(row, historical)), order, Resend: false);
+            _latestPending = new LatestCandidate(LatestMessage(Encode(row, historical)), order, Resend: false, DeliveredUnder: _transport.ConnectedSince);
         }
 
         _latestWake.Writer.TryWrite(0);
@@ -774,7 +768,13 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// <summary>Sends one copy and waits for the broker's answer; true when it was accepted.</summary>
     private async Task<bool> PublishLatestAsync(LatestCandidate candidate, CancellationToken cancellationToken)
     {
-        var message = candidate.Message;
+        // A delivered detection's copy sent under a later connection than its delivery is historical (AsRepeat). Decided
+        // here, by the connection's start, not by the Connected event: the transport raises that on a task of its own
+        // after WaitConnectedAsync has returned, so a detection could be delivered under the new connection before it,
+        // and until 2026-11-24 (second review) its copy was then marked historical too.
+        var message = candidate.Resend || (candidate.DeliveredUnder is { } under && _transport.ConnectedSince == under)
+            ? candidate.Message
+            : AsRepeat(candidate.Message);
         try
         {
             var outcome = await _transport.PublishAsync(message, cancellationToken).ConfigureAwait(false);
@@ -855,9 +855,11 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
     /// <summary>
     /// A detection for the retained latest copy: a delivered one waiting to be retained, or the one the broker retains
-    /// (<paramref name="Resend"/>: sent again after a reconnect that found none, not counted in <see cref="LatestSettled"/>).
+    /// (<paramref name="Resend"/>: sent again after a reconnect that found none, not counted in <see cref="LatestSettled"/>;
+    /// its message is historical already). <paramref name="DeliveredUnder"/>: the start of the connection a delivered one
+    /// was reported under (null: none, or not a delivery); its copy sent under another is historical.
     /// </summary>
-    private sealed record LatestCandidate(MqttOutboundMessage Message, DetectionOrder Order, bool Resend);
+    private sealed record LatestCandidate(MqttOutboundMessage Message, DetectionOrder Order, bool Resend, DateTimeOffset? DeliveredUnder = null);
 
     /// <summary>Publishes the discovery config; any failure is logged, never thrown (routing and the state handler go on).</summary>
     private async Task PublishDiscoveryLoggedAsync(CancellationToken cancellationToken)

@@ -82,7 +82,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private long _brokerMaximumPacketSize; // the last CONNACK's Maximum Packet Size (v5), 0 = none announced
     private string? _lastConnectRefusal;   // the broker's last CONNACK refusal, kept after a later success (health)
     private DateTimeOffset _lastAckAt;     // when the last PUBACK arrived; guarded by _gate
-    private readonly ManualResetEventSlim _connectionClosed = new(); // set by every disconnect callback; reset by DisconnectAndJoin
+    private readonly ManualResetEventSlim _connectionClosed = new(); // set by every disconnect callback; reset by Disconnect
     private byte[]? _socketIdentity;       // local + peer address of the socket of the last accepted CONNACK; guarded by _gate
 
     /// <summary>Creates the client (no network activity until <see cref="Start"/>).</summary>
@@ -952,7 +952,7 @@ public sealed class MosquittoTransport : IMqttTransport
     private void HandleDisconnect(int rc)
     {
         // libmosquitto calls this once it has closed the socket (net__socket_close, then the callback): our DISCONNECT was
-        // written, or the connection ended otherwise. DisconnectAndJoin waits for it.
+        // written, or the connection ended otherwise. Disconnect waits for it.
         _connectionClosed.Set();
         bool stopping;
         DateTimeOffset connectedSince;
@@ -1357,6 +1357,12 @@ public sealed class MosquittoTransport : IMqttTransport
     /// </summary>
     internal Action? BeforeConnectForTest { get; set; }
 
+    /// <summary>
+    /// Test seam: runs on the stopping thread right after a stop's or restart's <c>mosquitto_disconnect</c> (under
+    /// <c>_lifecycle</c>), so a test can let a connect that libmosquitto's thread holds complete after it.
+    /// </summary>
+    internal Action? AfterDisconnectForTest { get; set; }
+
     private void StopThread()
     {
         lock (_lifecycle)
@@ -1378,7 +1384,9 @@ public sealed class MosquittoTransport : IMqttTransport
     /// written, and the thread ends only when its keep-alive check closes the socket: the join then took up to the whole
     /// keep-alive (30.0 s measured with the default 30 s, 2026-11-24; docs/mqtt.md "Stop against a frozen broker"), beyond
     /// the stop budget of the service. So after <see cref="MqttTransportOptions.DisconnectTimeout"/> the socket is shut
-    /// down from here (<see cref="ShutDownSocket"/>): the thread wakes, reads end of file, closes it and ends.
+    /// down from here (<see cref="ShutDownSocket"/>): the thread wakes, reads end of file, closes it and ends. A thread
+    /// still alive <see cref="MqttTransportOptions.DisconnectTimeout"/> into the join is sent the DISCONNECT again, as
+    /// often as it takes (warning 7073).
     /// </summary>
     /// <remarks>
     /// The wait is real time, not <see cref="_time"/>: it bounds the kernel's socket, not a schedule of ours. Never
@@ -1386,21 +1394,64 @@ public sealed class MosquittoTransport : IMqttTransport
     /// </remarks>
     private void DisconnectAndJoin()
     {
+        Disconnect(logNotWritten: true);
+        if (!_threadRunning)
+        {
+            return;
+        }
+
+        // The join runs apart so that this thread can tell the network thread again while it lives on: libmosquitto's
+        // own reconnect (lib/loop.c, mosquitto_loop_forever → mosquitto__reconnect in lib/connect.c) sets the state to
+        // "connect pending" when its connect fails, or "connected" when it succeeds, over the "disconnected" our
+        // DISCONNECT set, and drops the DISCONNECT still queued at its next attempt; the thread then reconnected for ever
+        // and the join never returned (until 2026-11-24, second review: a stop while the thread's connect was under way,
+        // as on a dead uplink or at a broker restart; FrozenBrokerStopTests). Each DISCONNECT sets the state again, and
+        // the thread ends at its next look at it: after its connect, or after the reconnect delay at the latest.
+        var join = Task.Factory.StartNew(
+            static handle => LibMosquitto.LoopStop((LibMosquitto.MosquittoHandle)handle!, false),
+            _handle,
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        var told = 1;
+        while (!join.Wait(_options.DisconnectTimeout))
+        {
+            if (told == 1)
+            {
+                Log.NetworkThreadOutlivedDisconnect(_logger, _options.ClientId, _options.DisconnectTimeout.TotalSeconds);
+            }
+
+            told++;
+            Disconnect(logNotWritten: false);
+        }
+
+        _threadRunning = false;
+    }
+
+    /// <summary>
+    /// Sends a DISCONNECT and, when libmosquitto took it for a socket, waits <see cref="MqttTransportOptions.DisconnectTimeout"/>
+    /// for the disconnect callback before shutting that socket down (<see cref="ShutDownSocket"/>); warning 7072 when it had
+    /// to and <paramref name="logNotWritten"/>. Caller holds <see cref="_lifecycle"/>.
+    /// </summary>
+    private void Disconnect(bool logNotWritten)
+    {
         _connectionClosed.Reset();
         var rc = LibMosquitto.DisconnectV5(_handle, 0, 0);
+        AfterDisconnectForTest?.Invoke();
 
         // Anything but success: no socket (closed already, or a connect under way), nothing to wait for.
         if (_threadRunning && rc == LibMosquitto.ErrSuccess && !_connectionClosed.Wait(_options.DisconnectTimeout))
         {
             var shut = ShutDownSocket();
-            Log.DisconnectNotWritten(
-                _logger,
-                _options.ClientId,
-                _options.DisconnectTimeout.TotalSeconds,
-                shut ? "socket shut down; messages the broker had not acknowledged stay unacknowledged" : $"socket not found or not the connection's own; waiting for the keep-alive ({_options.KeepAlive.TotalSeconds:F0} s) to end it");
+            if (logNotWritten)
+            {
+                Log.DisconnectNotWritten(
+                    _logger,
+                    _options.ClientId,
+                    _options.DisconnectTimeout.TotalSeconds,
+                    shut ? "socket shut down; messages the broker had not acknowledged stay unacknowledged" : $"socket not found or not the connection's own; waiting for the keep-alive ({_options.KeepAlive.TotalSeconds:F0} s) to end it");
+            }
         }
-
-        StopThreadLocked();
     }
 
     /// <summary>
@@ -1436,15 +1487,6 @@ public sealed class MosquittoTransport : IMqttTransport
         finally
         {
             _ = LibC.Close(copy);
-        }
-    }
-
-    private void StopThreadLocked()
-    {
-        if (_threadRunning)
-        {
-            _ = LibMosquitto.LoopStop(_handle, false);
-            _threadRunning = false;
         }
     }
 
