@@ -281,6 +281,40 @@ public sealed class LatestDetectionTests : IDisposable
     }
 
     [Fact]
+    public async Task LatestDetection_CopyAcceptedUnderTheConnectionBeforeItsConnectedEvent_NotSentAgainAsLost()
+    {
+        // The real transport raises Connected on a task of its own after WaitConnectedAsync has returned, so a detection
+        // can be delivered and its copy accepted under the new connection first. Until 2026-11-24 the late event took that
+        // copy for one a broker restarted without persistence may have lost: with none read back within the seed wait, it
+        // was sent again marked historical, and the broker retained a live measurement as historical (seen as a failure
+        // of LatestDetection_BrokerRestartedWithoutPersistence_… under load).
+        var setup = PublisherWhoseCopyFails();
+        using var outbox = setup.Outbox;
+        await using var publisher = setup.Publisher;
+        var (transport, failing) = (setup.Transport, setup.Failing);
+        failing.Value = false;
+        await publisher.StartAsync(CancellationToken.None);
+        publisher.Enqueue(Measured("M-1", 1));
+        await Waiting.UntilAsync(() => publisher.LatestSettled == 1, "M-1's copy accepted");
+
+        // The connection's own Connected event, late. The seed wait is zero here: the old code sent the copy again at once.
+        transport.RaiseStateChanged(MqttConnectionState.Connected);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var copy = Assert.Single(transport.Handed, m => m.Topic == Topics.DetectionsLatest);
+        Assert.False(JsonDocument.Parse(copy.Payload).RootElement.GetProperty("historical").GetBoolean());
+
+        // A new connection with no copy read back is still taken for a broker that may have lost it: sent again, historical.
+        transport.Disconnect();
+        transport.Connect();
+        transport.RaiseStateChanged(MqttConnectionState.Connected);
+        await Waiting.UntilAsync(() => transport.Handed.Count(m => m.Topic == Topics.DetectionsLatest) == 2, "the copy sent again under the new connection");
+        var again = transport.Handed.Last(m => m.Topic == Topics.DetectionsLatest);
+        Assert.Equal("M-1", MeasurementIdOf(again.Payload));
+        Assert.True(JsonDocument.Parse(again.Payload).RootElement.GetProperty("historical").GetBoolean());
+        await publisher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task LatestDetection_CopyFailedThenTheServiceStops_TheCopyIsSentWithTheStop()
     {
         // The delivered row is gone from the outbox, so nothing after a restart sends this copy again: until 2026-11-24

@@ -53,6 +53,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
     private bool _latestSeeded;                // the broker's copy was read (or its wait is over) since the connect; guarded by _latestGate
     private bool _latestReadSinceConnect;      // a copy of ours came on the topic since the last connect; guarded by _latestGate
     private bool _latestReconnected;           // a connect the loop has not yet started its wait for; guarded by _latestGate
+    private DateTimeOffset? _latestHeldUnder;  // the connection (its start) under which the broker was seen to hold our copy; guarded by _latestGate
     private readonly Channel<byte> _latestWake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private int _birthDiscoveryWaiting;        // 1 while a birth's delayed discovery waits
     private long _connectDiscoverySends;       // discovery configs sent on a connect; a birth's wait that sees one skips its send
@@ -557,12 +558,19 @@ public sealed class DetectionPublisher : IAsyncDisposable
         if (e.State == MqttConnectionState.Connected && _stop is { } stop)
         {
             // A retained latest copy that failed waits for this (or the next delivery); the broker's copy is awaited
-            // again, since a broker restarted without persistence has lost it.
+            // again, since a broker restarted without persistence has lost it. Not when the broker was seen to hold our
+            // copy under the connection this event announces: the transport raises it on a task of its own, after
+            // WaitConnectedAsync has returned, so a copy may have been accepted (or read back) under it already, and until
+            // 2026-11-24 that copy was then sent again as lost, marked historical.
+            var connection = _transport.ConnectedSince;
             lock (_latestGate)
             {
-                _latestSeeded = false;
-                _latestReadSinceConnect = false;
-                _latestReconnected = true;
+                if (connection is null || connection != _latestHeldUnder)
+                {
+                    _latestSeeded = false;
+                    _latestReadSinceConnect = false;
+                    _latestReconnected = true;
+                }
             }
 
             _latestWake.Writer.TryWrite(0);
@@ -680,10 +688,12 @@ public sealed class DetectionPublisher : IAsyncDisposable
             Log.LatestDetectionForeign(_logger, _topics.DetectionsLatest, problem ?? "unreadable");
         }
 
+        var connection = _transport.ConnectedSince;
         lock (_latestGate)
         {
             _latestSeeded = true;
             _latestReadSinceConnect = ours;
+            _latestHeldUnder = ours ? connection : null;
             if (!ours)
             {
                 _latestRetained = null;
@@ -772,7 +782,8 @@ public sealed class DetectionPublisher : IAsyncDisposable
         // here, by the connection's start, not by the Connected event: the transport raises that on a task of its own
         // after WaitConnectedAsync has returned, so a detection could be delivered under the new connection before it,
         // and until 2026-11-24 (second review) its copy was then marked historical too.
-        var message = candidate.Resend || (candidate.DeliveredUnder is { } under && _transport.ConnectedSince == under)
+        var connection = _transport.ConnectedSince;
+        var message = candidate.Resend || (candidate.DeliveredUnder is { } under && connection == under)
             ? candidate.Message
             : AsRepeat(candidate.Message);
         try
@@ -798,6 +809,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
 
         lock (_latestGate)
         {
+            _latestHeldUnder = connection;
             if (_latestRetained is not { } retained || candidate.Order.IsNewerThan(retained.Order))
             {
                 _latestRetained = candidate with { Message = AsRepeat(message), Resend = true };
