@@ -26,7 +26,8 @@ for arm in $arms; do
     rock5) profile=training/profiles/randomized-carbonate-rock5.json ;;   # rock4, granite 0.5 + igneous-sparse 1.0
     rock6) profile=training/profiles/randomized-carbonate-rock6.json ;;   # rock5 without the granite
     rock5x2) profile=training/profiles/randomized-carbonate-rock5.json ;; # rock5 at N_TRAIN=800000
-    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock, narrow, narrow2, rock3, rock4, rock5, rock6, rock5x2)" >&2; exit 2 ;;
+    rock5x4) profile=training/profiles/randomized-carbonate-rock5.json ;; # rock5 at N_TRAIN=1600000
+    *) echo "run_light_experiment: unknown arm '$arm' (control, arm, rock, narrow, narrow2, rock3, rock4, rock5, rock6, rock5x2, rock5x4)" >&2; exit 2 ;;
   esac
   synth "$profile" "$n_train" 1001 "$out/data-$arm/train"
   synth "$profile" "$n_val" 2002 "$out/data-$arm/val" --independent-of 1001
