@@ -15,7 +15,8 @@ namespace XrfEdge.Service.Cli;
 /// identifies every spectrum of every file (.jsonl, .mca, .spe, .msa, .csv), one result per spectrum in input order; a
 /// spectrum that cannot be read is named on stderr (file, line, problem; with <c>--json</c> also as an <c>{"id","error"}</c>
 /// row), the rest is still processed, and stderr ends with how many could not be read (exit 1). SIGINT/SIGTERM stop it
-/// between spectra, with the results of those read written (exit 130). A spectrum outside the
+/// between spectra, with the results of those read written (exit 130). A standard output whose reader has gone (a pipe
+/// into <c>head</c>) ends it at the first result it cannot write (exit 141). A spectrum outside the
 /// model's trained count range is flagged (and, above it, scaled into it unless P is Report). Elements the model does
 /// not assess (Ar; the tube anode, from the file or <c>--anode</c>) are never reported and are listed as such. A FILE of
 /// <c>-</c> is standard input (a pipe or a redirected file, not a terminal), read once.
@@ -86,8 +87,9 @@ internal static class IdentifyCommand
             parse.InvocationConfiguration.Error,
             parse.GetValue(countRange),
             reading.ReadOptions(parse) with { FallbackAnode = parse.GetValue(anode) },
-            // A terminal is no spectrum source: Run refuses '-' then rather than wait for typed input.
-            Console.IsInputRedirected ? Console.OpenStandardInput() : null,
+            // A terminal is no spectrum source: Run refuses '-' then rather than wait for typed input. A quiet pipe's read
+            // ends at the token, so Ctrl-C needs no further line from the writer.
+            Console.IsInputRedirected ? CancellableStandardInput.Open(token) : null,
             token)), ct));
         return command;
     }
@@ -103,6 +105,29 @@ internal static class IdentifyCommand
         SpectrumReadOptions? readOptions = null,
         Stream? standardInput = null,
         CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Identify(inputs, modelGiven, asJson, thresholdScale, output, error, countRange, readOptions, standardInput, cancellationToken);
+        }
+        catch (StandardOutputClosedException)
+        {
+            // `identify many.jsonl | head -1`: the first result nobody can read ends the run, the rest of the input unread.
+            return PipeStandardOutput.ClosedExitCode;
+        }
+    }
+
+    private static int Identify(
+        string[] inputs,
+        string? modelGiven,
+        bool asJson,
+        double thresholdScale,
+        TextWriter output,
+        TextWriter error,
+        CountRangePolicy countRange,
+        SpectrumReadOptions? readOptions,
+        Stream? standardInput,
+        CancellationToken cancellationToken)
     {
         // Until 2026-11-24 '-' was taken for a file of that name: "-: cannot open file: Could not find file '/…/-'", exit 1.
         if (standardInput is null && inputs.Contains(StandardInputName))
