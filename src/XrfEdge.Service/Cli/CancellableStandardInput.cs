@@ -6,7 +6,7 @@ namespace XrfEdge.Service.Cli;
 /// <summary>
 /// Standard input as a stream whose read, waiting on a pipe that has gone quiet (<c>tail -f x.jsonl | xrfedge identify
 /// -</c>), ends with <see cref="OperationCanceledException"/> once the token is cancelled. <see cref="Console.OpenStandardInput()"/>
-/// blocks in read(2) until the writer's next line, so until 2026-11-25 Ctrl-C took effect only when one came (or never).
+/// blocks in read(2) until the writer's next line, so until 2026-11-24 Ctrl-C took effect only when one came (or never).
 /// </summary>
 /// <remarks>
 /// A pipe or socket is read through <see cref="AnonymousPipeClientStream"/>, whose asynchronous read .NET runs on its

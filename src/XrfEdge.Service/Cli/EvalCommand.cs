@@ -46,7 +46,7 @@ internal static class EvalCommand
         }
         catch (StandardOutputClosedException)
         {
-            // As identify's: a report its reader closed the pipe on is no success (exit 0 until 2026-11-25).
+            // As identify's: a report its reader closed the pipe on is no success (exit 0 until 2026-11-24).
             return PipeStandardOutput.ClosedExitCode;
         }
     }

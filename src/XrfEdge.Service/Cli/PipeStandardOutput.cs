@@ -7,7 +7,7 @@ namespace XrfEdge.Service.Cli;
 /// Standard output for the verbs that stream results (<c>identify</c>, <c>eval</c>, <c>rebin</c>) when it is a pipe: a
 /// write that the pipe's reader can no longer take (EPIPE) throws <see cref="StandardOutputClosedException"/>.
 /// <see cref="Console.Out"/> takes EPIPE for success (ConsolePal.Unix "pretends" the write succeeded, and the runtime
-/// ignores SIGPIPE), so until 2026-11-25 <c>xrfedge identify many.jsonl | head -1</c> identified every remaining spectrum
+/// ignores SIGPIPE), so until 2026-11-24 <c>xrfedge identify many.jsonl | head -1</c> identified every remaining spectrum
 /// for nobody and exited 0.
 /// </summary>
 internal static class PipeStandardOutput
@@ -48,7 +48,7 @@ internal static class PipeStandardOutput
     }
 
     /// <summary>Whether <paramref name="exception"/> is a write's EPIPE.</summary>
-    internal static bool IsClosedPipe(IOException exception) => exception is StandardOutputClosedException || exception.HResult == Epipe;
+    private static bool IsClosedPipe(IOException exception) => exception is StandardOutputClosedException || exception.HResult == Epipe;
 
     /// <summary>A write-only pass-through that turns EPIPE into <see cref="StandardOutputClosedException"/>.</summary>
     private sealed class EpipeStream(Stream inner) : Stream

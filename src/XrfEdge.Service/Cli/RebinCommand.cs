@@ -27,7 +27,7 @@ internal static class RebinCommand
         var json = new Option<bool>("--json") { Description = "One JSON object per spectrum and line: id, counts[300], counts_outside_kev_range, total_counts" };
         var command = new Command("rebin", "Rebin every spectrum of a file to the model grid: 300 bins of 0.1 keV, 0–30 keV") { json };
         input.AddTo(command);
-        // SIGINT/SIGTERM stop it between spectra (exit 130), as identify; until 2026-11-25 the runtime killed it at once,
+        // SIGINT/SIGTERM stop it between spectra (exit 130), as identify; until 2026-11-24 the runtime killed it at once,
         // mid-line on a pipe, without a word.
         command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(
             token => Task.FromResult(Run(parse.GetValue(input.Input)!.FullName, input.ReadOptions(parse), parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, token)),
@@ -44,7 +44,7 @@ internal static class RebinCommand
         }
         catch (StandardOutputClosedException)
         {
-            // `rebin --input big.jsonl | head`: the first spectrum nobody can read ends the run (exit 0 until 2026-11-25).
+            // `rebin --input big.jsonl | head`: the first spectrum nobody can read ends the run (exit 0 until 2026-11-24).
             return PipeStandardOutput.ClosedExitCode;
         }
     }

@@ -54,7 +54,7 @@ public sealed class ClosedStandardOutputTests : IDisposable
     public void Identify_StdoutClosed_EndsAtTheFirstResultWithExit141AndLeavesTheInputUnread()
     {
         // Three model batches (SpectrumIdentifier.MaxBatchSize = 256): the first batch's first row fails, so the other
-        // two are neither read nor identified (until 2026-11-25 Console.Out swallowed EPIPE and all 600 were).
+        // two are neither read nor identified (until 2026-11-24 Console.Out swallowed EPIPE and all 600 were).
         using var stdin = new MemoryStream(Jsonl(600));
         var output = new FakeClosedPipeWriter();
         using var error = new StringWriter(CultureInfo.InvariantCulture);
@@ -76,7 +76,7 @@ public sealed class ClosedStandardOutputTests : IDisposable
 
         var code = EvalCommand.Run(input, RepositoryRoot.TestModel, asJson: true, thresholdScale: 1.0, new FakeClosedPipeWriter(), error);
 
-        // A report nobody received is no passed evaluation (exit 0 until 2026-11-25).
+        // A report nobody received is no passed evaluation (exit 0 until 2026-11-24).
         Assert.Equal(PipeStandardOutput.ClosedExitCode, code);
     }
 

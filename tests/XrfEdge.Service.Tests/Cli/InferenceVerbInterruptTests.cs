@@ -155,7 +155,7 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     [Fact]
     public async Task Rebin_SigInt_StopsSayingHowManyWereRebinnedWritesTheirRowsAndExits130()
     {
-        // Until 2026-11-25 rebin had no handler: the runtime killed it at once, without a word (and mid-line on a pipe).
+        // Until 2026-11-24 rebin had no handler: the runtime killed it at once, without a word (and mid-line on a pipe).
         var (code, output, error) = await SignalOnPipeAsync("INT", fifo => ["rebin", "--json", "--input", fifo]);
 
         Assert.True(code == 130, $"exit {code}, stderr '{error.Trim()}'");
@@ -170,13 +170,13 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     [Fact]
     public async Task Identify_SigIntWhileStandardInputIsQuiet_ExitsAt130WithoutWaitingForTheNextLine()
     {
-        // `tail -f x.jsonl | xrfedge identify -`: until 2026-11-25 the read of the quiet pipe went on blocking after
+        // `tail -f x.jsonl | xrfedge identify -`: until 2026-11-24 the read of the quiet pipe went on blocking after
         // Ctrl-C, and the signal took effect only with the writer's next line. 256 spectra (SpectrumIdentifier.MaxBatchSize)
         // make one batch whose 256 rows reach stdout only after the last of them was read. Blank lines follow, which the
         // reader skips without yielding anything: 20,000 of them, more than the 16,384 characters BoundedLineReader asks
-        // its StreamReader for, which fills a request before it returns (docs/inference.md §6, "quiet pipe"). So the child
-        // ends in the read with the pipe quiet (its write end stays open until the child has exited), and no item comes
-        // that an old check between spectra could stop at.
+        // its StreamReader for, which fills a request before it returns (docs/inference.md §6, the limits of a live
+        // pipe). So the child ends in the read with the pipe quiet (its write end stays open until the child has exited),
+        // and no item comes that the check between spectra could stop at.
         const int Batch = 256;
         using var timeout = new CancellationTokenSource(Patience);
         var start = XrfEdgeProcess.StartInfo("identify", "-", "--json", "--model", RepositoryRoot.TestModel);
@@ -229,7 +229,7 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     public async Task Identify_StdoutClosedByItsReader_StopsReadingAndExits141WithoutAStackTrace()
     {
         // `xrfedge identify FILE --json | head -1`: head exits after one line and the rest of the output meets a closed
-        // pipe (EPIPE). Until 2026-11-25 Console.Out took EPIPE for success (the runtime ignores SIGPIPE), and the verb
+        // pipe (EPIPE). Until 2026-11-24 Console.Out took EPIPE for success (the runtime ignores SIGPIPE), and the verb
         // identified all of its input for nobody and exited 0. The input is a named pipe fed until the child closes it: a
         // child that ignores the closed stdout reads on until FeedAtMost and then exits 0 at the end of its input.
         var fifo = Fifo();
@@ -289,7 +289,7 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     public async Task Eval_JsonStdoutClosedBeforeTheReport_Exits141()
     {
         // eval writes one object at the end: stdout is closed before the child can have read its input (a named pipe the
-        // test opens only afterwards), so the report's write meets the closed pipe. Exit 0 until 2026-11-25.
+        // test opens only afterwards), so the report's write meets the closed pipe. Exit 0 until 2026-11-24.
         var fifo = Fifo();
         using var timeout = new CancellationTokenSource(Patience);
         using var process = XrfEdgeProcess.Start("eval", "--json", "--input", fifo, "--model", RepositoryRoot.TestModel);

@@ -61,7 +61,7 @@ public sealed class InterruptibleInputTests
     [Fact]
     public void Read_ReadCancelledByTheToken_EndsTheItemsAndIsInterrupted()
     {
-        // CancellableStandardInput: Ctrl-C ends a read that waits for a quiet pipe's next line (until 2026-11-25 that read
+        // CancellableStandardInput: Ctrl-C ends a read that waits for a quiet pipe's next line (until 2026-11-24 that read
         // blocked until the writer wrote again); the exception must end the input as the signal does, not the verb.
         using var signal = new CancellationTokenSource();
         var input = new InterruptibleInput(signal.Token);
