@@ -1,5 +1,6 @@
 using System.IO.Pipes;
 using Microsoft.Win32.SafeHandles;
+using XrfEdge.Service.Native;
 
 namespace XrfEdge.Service.Cli;
 
@@ -11,22 +12,32 @@ namespace XrfEdge.Service.Cli;
 /// <remarks>
 /// A pipe or socket is read through <see cref="AnonymousPipeClientStream"/>, whose asynchronous read .NET runs on its
 /// socket engine (epoll) on Unix and cancels there; it is the stream <c>Process</c> reads a child's output with. A
-/// redirected regular file never waits for a writer and is read as before (epoll refuses regular files).
+/// redirected regular file never waits for a writer and is read as before (epoll refuses regular files). That engine
+/// makes the descriptor non-blocking, which is a flag of the open file description shared with every process that reads
+/// the same pipe (<c>producer | { xrfedge identify -; next; }</c>, a script's own stdin): disposing restores the flags
+/// found at <see cref="Open"/>, or the next reader's read fails with EAGAIN instead of waiting.
 /// </remarks>
 internal sealed class CancellableStandardInput : Stream
 {
+    private const int StandardInputFd = 0;
+
     private readonly Stream _inner;
     private readonly CancellationToken _cancellationToken;
 
-    private CancellableStandardInput(Stream inner, CancellationToken cancellationToken)
+    /// <summary>fd 0's file status flags before the socket engine made it non-blocking; −1 when they could not be read.</summary>
+    private readonly int _flags;
+
+    private CancellableStandardInput(Stream inner, int flags, CancellationToken cancellationToken)
     {
         _inner = inner;
         _cancellationToken = cancellationToken;
+        _flags = flags;
     }
 
     /// <summary>Standard input, cancellable by <paramref name="cancellationToken"/> when it is a pipe or socket.</summary>
     public static Stream Open(CancellationToken cancellationToken)
     {
+        var flags = LibC.Fcntl(StandardInputFd, LibC.F_GETFL, 0);
         PipeStream pipe;
         try
         {
@@ -38,7 +49,7 @@ internal sealed class CancellableStandardInput : Stream
             return Console.OpenStandardInput();
         }
 
-        return new CancellableStandardInput(pipe, cancellationToken);
+        return new CancellableStandardInput(pipe, flags, cancellationToken);
     }
 
     public override bool CanRead => true;
@@ -68,7 +79,12 @@ internal sealed class CancellableStandardInput : Stream
     {
         if (disposing)
         {
-            _inner.Dispose();
+            // The pipe stream is left to the process's end: its socket would close fd 0, and a socket disposed on a
+            // descriptor made blocking again waits for ever. A failure leaves nothing to do.
+            if (_flags >= 0 && (_flags & LibC.O_NONBLOCK) == 0)
+            {
+                _ = LibC.Fcntl(StandardInputFd, LibC.F_SETFL, _flags);
+            }
         }
 
         base.Dispose(disposing);

@@ -78,19 +78,27 @@ internal static class IdentifyCommand
         reading.AddReadOptionsTo(command);
         // SIGINT/SIGTERM stop the verb between spectra (exit 130); without a token the runtime killed it at once and the
         // spectra read but not yet written were lost without a word (until 2026-11-24).
-        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(token => Task.FromResult(Run(
-            [.. parse.GetValue(files) ?? [], .. parse.GetValue(input) ?? []],
-            parse.GetValue(model),
-            parse.GetValue(json),
-            parse.GetValue(scale),
-            parse.InvocationConfiguration.Output,
-            parse.InvocationConfiguration.Error,
-            parse.GetValue(countRange),
-            reading.ReadOptions(parse) with { FallbackAnode = parse.GetValue(anode) },
-            // A terminal is no spectrum source: Run refuses '-' then rather than wait for typed input. A quiet pipe's read
-            // ends at the token, so Ctrl-C needs no further line from the writer.
-            Console.IsInputRedirected ? CancellableStandardInput.Open(token) : null,
-            token)), ct));
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(
+            token =>
+            {
+                string[] named = [.. parse.GetValue(files) ?? [], .. parse.GetValue(input) ?? []];
+                // A terminal is no spectrum source: Run refuses '-' then rather than wait for typed input. A quiet pipe's
+                // read ends at the token, so Ctrl-C needs no further line from the writer; disposing gives the pipe back
+                // as it was found (blocking).
+                using var standardInput = named.Contains(StandardInputName) && Console.IsInputRedirected ? CancellableStandardInput.Open(token) : null;
+                return Task.FromResult(Run(
+                    named,
+                    parse.GetValue(model),
+                    parse.GetValue(json),
+                    parse.GetValue(scale),
+                    parse.InvocationConfiguration.Output,
+                    parse.InvocationConfiguration.Error,
+                    parse.GetValue(countRange),
+                    reading.ReadOptions(parse) with { FallbackAnode = parse.GetValue(anode) },
+                    standardInput,
+                    token));
+            },
+            ct));
         return command;
     }
 
