@@ -14,7 +14,8 @@ namespace XrfEdge.Service.Cli;
 /// <c>xrfedge eval --input FILE.jsonl [--model FILE] [--json] [--threshold-scale X] [--above-trained-counts P] [--anode A]</c>: identifies
 /// every labelled spectrum and prints the metrics of docs/inference.md ("eval"); the JSON form is what training reports
 /// consume. <c>--anode</c> names the tube anode of spectra whose line names none, as the product would be told it.
-/// SIGINT/SIGTERM stop it between spectra, with no metrics written (exit 130).
+/// SIGINT/SIGTERM stop it between spectra, with no metrics written (exit 130); a standard output whose reader has gone
+/// gives exit 141.
 /// </summary>
 internal static class EvalCommand
 {
@@ -38,6 +39,19 @@ internal static class EvalCommand
     }
 
     internal static int Run(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange = CountRangePolicy.ScaleDown, string? anode = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Evaluate(inputPath, modelGiven, asJson, thresholdScale, output, error, countRange, anode, cancellationToken);
+        }
+        catch (StandardOutputClosedException)
+        {
+            // As identify's: a report its reader closed the pipe on is no success (exit 0 until 2026-11-24).
+            return PipeStandardOutput.ClosedExitCode;
+        }
+    }
+
+    private static int Evaluate(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange, string? anode, CancellationToken cancellationToken)
     {
         if (InferenceCli.TryOpenForVerb("eval", modelGiven, thresholdScale, error) is not { } opened)
         {

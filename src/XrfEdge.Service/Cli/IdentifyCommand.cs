@@ -15,7 +15,8 @@ namespace XrfEdge.Service.Cli;
 /// identifies every spectrum of every file (.jsonl, .mca, .spe, .msa, .csv), one result per spectrum in input order; a
 /// spectrum that cannot be read is named on stderr (file, line, problem; with <c>--json</c> also as an <c>{"id","error"}</c>
 /// row), the rest is still processed, and stderr ends with how many could not be read (exit 1). SIGINT/SIGTERM stop it
-/// between spectra, with the results of those read written (exit 130). A spectrum outside the
+/// between spectra, with the results of those read written (exit 130). A standard output whose reader has gone (a pipe
+/// into <c>head</c>) ends it at the first result it cannot write (exit 141). A spectrum outside the
 /// model's trained count range is flagged (and, above it, scaled into it unless P is Report). Elements the model does
 /// not assess (Ar; the tube anode, from the file or <c>--anode</c>) are never reported and are listed as such. A FILE of
 /// <c>-</c> is standard input (a pipe or a redirected file, not a terminal), read once.
@@ -77,18 +78,27 @@ internal static class IdentifyCommand
         reading.AddReadOptionsTo(command);
         // SIGINT/SIGTERM stop the verb between spectra (exit 130); without a token the runtime killed it at once and the
         // spectra read but not yet written were lost without a word (until 2026-11-24).
-        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(token => Task.FromResult(Run(
-            [.. parse.GetValue(files) ?? [], .. parse.GetValue(input) ?? []],
-            parse.GetValue(model),
-            parse.GetValue(json),
-            parse.GetValue(scale),
-            parse.InvocationConfiguration.Output,
-            parse.InvocationConfiguration.Error,
-            parse.GetValue(countRange),
-            reading.ReadOptions(parse) with { FallbackAnode = parse.GetValue(anode) },
-            // A terminal is no spectrum source: Run refuses '-' then rather than wait for typed input.
-            Console.IsInputRedirected ? Console.OpenStandardInput() : null,
-            token)), ct));
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(
+            token =>
+            {
+                string[] named = [.. parse.GetValue(files) ?? [], .. parse.GetValue(input) ?? []];
+                // A terminal is no spectrum source: Run refuses '-' then rather than wait for typed input. A quiet pipe's
+                // read ends at the token, so Ctrl-C needs no further line from the writer; disposing gives the pipe back
+                // as it was found (blocking).
+                using var standardInput = named.Contains(StandardInputName) && Console.IsInputRedirected ? CancellableStandardInput.Open(token) : null;
+                return Task.FromResult(Run(
+                    named,
+                    parse.GetValue(model),
+                    parse.GetValue(json),
+                    parse.GetValue(scale),
+                    parse.InvocationConfiguration.Output,
+                    parse.InvocationConfiguration.Error,
+                    parse.GetValue(countRange),
+                    reading.ReadOptions(parse) with { FallbackAnode = parse.GetValue(anode) },
+                    standardInput,
+                    token));
+            },
+            ct));
         return command;
     }
 
@@ -103,6 +113,29 @@ internal static class IdentifyCommand
         SpectrumReadOptions? readOptions = null,
         Stream? standardInput = null,
         CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Identify(inputs, modelGiven, asJson, thresholdScale, output, error, countRange, readOptions, standardInput, cancellationToken);
+        }
+        catch (StandardOutputClosedException)
+        {
+            // `identify many.jsonl | head -1`: the first result nobody can read ends the run, the rest of the input unread.
+            return PipeStandardOutput.ClosedExitCode;
+        }
+    }
+
+    private static int Identify(
+        string[] inputs,
+        string? modelGiven,
+        bool asJson,
+        double thresholdScale,
+        TextWriter output,
+        TextWriter error,
+        CountRangePolicy countRange,
+        SpectrumReadOptions? readOptions,
+        Stream? standardInput,
+        CancellationToken cancellationToken)
     {
         // Until 2026-11-24 '-' was taken for a file of that name: "-: cannot open file: Could not find file '/…/-'", exit 1.
         if (standardInput is null && inputs.Contains(StandardInputName))

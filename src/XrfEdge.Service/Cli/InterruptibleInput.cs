@@ -1,7 +1,7 @@
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// The reading loop of a verb that Ctrl-C/SIGTERM stops between spectra (<c>identify</c>, <c>eval</c>): it passes the
+/// The reading loop of a verb that Ctrl-C/SIGTERM stops between spectra (<c>identify</c>, <c>eval</c>, <c>rebin</c>): it passes the
 /// items on until the token is cancelled and remembers whether it cut the input short. "Interrupted" means that input
 /// was left unread, not that a signal came: a signal after the last spectrum had been read (while the last batch was
 /// identified) made <c>identify</c> say "the rest of the input was not read" and exit 130 with every result written,
@@ -28,7 +28,8 @@ internal sealed class InterruptibleInput(CancellationToken cancellationToken)
 
     private IEnumerable<T> Iterate<T>(IEnumerable<T> items)
     {
-        foreach (var item in items)
+        using var reader = items.GetEnumerator();
+        while (MoveNext(reader))
         {
             // The item read when the signal came is dropped with the rest: whole results of what was read before, nothing half.
             if (StopBeforeNext())
@@ -36,7 +37,24 @@ internal sealed class InterruptibleInput(CancellationToken cancellationToken)
                 yield break;
             }
 
-            yield return item;
+            yield return reader.Current;
+        }
+    }
+
+    /// <summary>
+    /// The next item, or false at the end of the input or when a read that waited for input (a quiet pipe, read through
+    /// <see cref="CancellableStandardInput"/>) was cancelled by the token, which leaves the input unread.
+    /// </summary>
+    private bool MoveNext<T>(IEnumerator<T> reader)
+    {
+        try
+        {
+            return reader.MoveNext();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Interrupted = true;
+            return false;
         }
     }
 }

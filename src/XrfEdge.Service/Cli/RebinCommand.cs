@@ -13,7 +13,9 @@ namespace XrfEdge.Service.Cli;
 /// <c>xrfedge rebin --input FILE [--json] [--offset-kev X --gain-kev-per-channel Y]</c>: the 300-bin model-grid spectrum
 /// (0–30 keV, 0.1 keV bins, counts before any normalisation) of each spectrum in the file. With <c>--json</c>, one line
 /// per spectrum: <c>{"id","counts":[300],"counts_outside_kev_range","total_counts"}</c>, or <c>{"id"?,"error"}</c>.
-/// Exit code 0 when every spectrum was rebinned, 1 when any failed (the others are still printed), 2 for usage errors.
+/// Exit code 0 when every spectrum was rebinned, 1 when any failed (the others are still printed), 2 for usage errors,
+/// 130 when SIGINT/SIGTERM stopped it between spectra (those read are written first, as identify does), 141 when its
+/// standard output is a pipe whose reader has gone.
 /// </summary>
 internal static class RebinCommand
 {
@@ -25,18 +27,35 @@ internal static class RebinCommand
         var json = new Option<bool>("--json") { Description = "One JSON object per spectrum and line: id, counts[300], counts_outside_kev_range, total_counts" };
         var command = new Command("rebin", "Rebin every spectrum of a file to the model grid: 300 bins of 0.1 keV, 0–30 keV") { json };
         input.AddTo(command);
-        command.SetAction(parse =>
-            Run(parse.GetValue(input.Input)!.FullName, input.ReadOptions(parse), parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        // SIGINT/SIGTERM stop it between spectra (exit 130), as identify; until 2026-11-24 the runtime killed it at once,
+        // mid-line on a pipe, without a word.
+        command.SetAction((parse, ct) => XrfEdgeCommandLine.CancelledOnTerminationAsync(
+            token => Task.FromResult(Run(parse.GetValue(input.Input)!.FullName, input.ReadOptions(parse), parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, token)),
+            ct));
         return command;
     }
 
-    /// <summary>Rebins every spectrum of <paramref name="path"/>; returns the exit code.</summary>
-    internal static int Run(string path, SpectrumReadOptions options, bool asJson, TextWriter output, TextWriter errors)
+    /// <summary>Rebins every spectrum of <paramref name="path"/> until <paramref name="cancellationToken"/> is cancelled; returns the exit code.</summary>
+    internal static int Run(string path, SpectrumReadOptions options, bool asJson, TextWriter output, TextWriter errors, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Rebin(path, options, asJson, output, errors, cancellationToken);
+        }
+        catch (StandardOutputClosedException)
+        {
+            // `rebin --input big.jsonl | head`: the first spectrum nobody can read ends the run (exit 0 until 2026-11-24).
+            return PipeStandardOutput.ClosedExitCode;
+        }
+    }
+
+    private static int Rebin(string path, SpectrumReadOptions options, bool asJson, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         var failed = 0;
         var succeeded = 0;
         var target = new double[ModelGrid.BinCount];
-        foreach (var result in SpectrumFileReader.ReadAll(path, options))
+        var input = new InterruptibleInput(cancellationToken);
+        foreach (var result in input.Read(SpectrumFileReader.ReadAll(path, options)))
         {
             if (!result.IsSuccess)
             {
@@ -67,6 +86,17 @@ internal static class RebinCommand
             {
                 WriteTable(output, result, target, outside);
             }
+        }
+
+        if (input.Interrupted)
+        {
+            if (failed > 0)
+            {
+                errors.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rebin: {failed} of {failed + succeeded} spectra read could not be rebinned (named above)"));
+            }
+
+            errors.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rebin: interrupted after {succeeded + failed} spectra; their results are written above, the rest of {path} was not read"));
+            return SynthCommand.InterruptedExitCode;
         }
 
         if (failed == 0 && succeeded == 0)

@@ -63,13 +63,20 @@ internal static class XrfEdgeCommandLine
     public static Task<int> InvokeAsync(string[] args) => InvokeAsync(args, null, null);
 
     /// <summary><see cref="InvokeAsync(string[])"/> writing to <paramref name="output"/>/<paramref name="error"/> instead of the console (tests).</summary>
-    internal static Task<int> InvokeAsync(string[] args, TextWriter? output, TextWriter? error)
+    internal static async Task<int> InvokeAsync(string[] args, TextWriter? output, TextWriter? error)
     {
         var parse = Build().Parse(args);
         var configuration = new InvocationConfiguration
         {
             ProcessTerminationTimeout = parse.CommandResult.Command.Name is AcquireCommand.Name or McaSimCommand.Name ? TerminationGracePeriod : null,
         };
+        // The verbs that stream results end at a reader that has gone (PipeStandardOutput); help and parse errors keep
+        // the console's writer, on which a closed pipe stays silent.
+        var pipe = output is null && parse.Errors.Count == 0 && StopsAtClosedOutput.Contains(parse.CommandResult.Command.Name)
+            && parse.Action == parse.CommandResult.Command.Action
+            ? PipeStandardOutput.TryOpen()
+            : null;
+        output ??= pipe;
         if (output is not null)
         {
             configuration.Output = output;
@@ -80,8 +87,28 @@ internal static class XrfEdgeCommandLine
             configuration.Error = error;
         }
 
-        return InvokeCheckedAsync(parse, configuration);
+        try
+        {
+            return await InvokeCheckedAsync(parse, configuration).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                pipe?.Dispose();
+            }
+            catch (StandardOutputClosedException)
+            {
+                // Nothing is left to tell a reader that has gone.
+            }
+        }
     }
+
+    /// <summary>
+    /// The verbs whose standard output, when a pipe, ends them at the first write its reader no longer takes (exit
+    /// <see cref="PipeStandardOutput.ClosedExitCode"/>; docs/inference.md §6, docs/spectrum-files.md).
+    /// </summary>
+    private static readonly HashSet<string> StopsAtClosedOutput = new(StringComparer.Ordinal) { "identify", "eval", "rebin" };
 
     /// <summary>
     /// The verbs whose bad arguments exit 2 (README, "Command-line reference"; docs/acquisition.md, docs/synthesis.md,

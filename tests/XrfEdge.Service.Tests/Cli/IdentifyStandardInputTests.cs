@@ -88,6 +88,29 @@ public sealed class IdentifyStandardInputTests
     }
 
     [Fact]
+    public async Task Process_DashOnAPipe_LeavesThePipeBlockingForTheNextReader()
+    {
+        // `producer | { xrfedge identify -; next; }`: stdin is read through .NET's socket engine (Ctrl-C on a quiet pipe),
+        // which sets O_NONBLOCK on the open file description that `next` shares; left set, next's read fails with EAGAIN
+        // ("Resource temporarily unavailable") instead of waiting. /proc/self/fdinfo/0 of the cat that follows shows
+        // the shared flags, in octal (proc(5)); O_NONBLOCK is 04000 (asm-generic/fcntl.h).
+        var script = "printf '' | { dotnet \"$0\" identify - --json --model \"$1\" >/dev/null 2>&1; cat /proc/self/fdinfo/0; }";
+        var start = new System.Diagnostics.ProcessStartInfo("sh") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-c", script, Path.Combine(AppContext.BaseDirectory, "xrfedge.dll"), RepositoryRoot.TestModel })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var shell = System.Diagnostics.Process.Start(start)!;
+        var fdinfo = await shell.StandardOutput.ReadToEndAsync(timeout.Token);
+        await shell.WaitForExitAsync(timeout.Token);
+
+        var flags = fdinfo.Split('\n').Single(line => line.StartsWith("flags:", StringComparison.Ordinal));
+        Assert.Equal(0, Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & 0x800);
+    }
+
+    [Fact]
     public void Run_DashInterruptedPartway_StopsReadingStandardInputAndWritesTheSpectraIdentified()
     {
         // Ctrl-C while a long stream comes in (`producer | xrfedge identify -`): the verb stops between spectra, reads no

@@ -62,7 +62,8 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     /// full, so this runs at the child's pace; a child that ignored the signal reads on until the time is up and then
     /// exits 0 at the end of its input.
     /// </summary>
-    private static void FeedUntilClosed(Stream pipe, Process child)
+    /// <returns>Whether the child stopped reading (closed its end or exited) before the time was up.</returns>
+    private static bool FeedUntilClosed(Stream pipe, Process child)
     {
         var late = BenchmarkSpectra.Create(1, seed: 3)[0];
         var feeding = Stopwatch.StartNew();
@@ -72,10 +73,13 @@ public sealed class InferenceVerbInterruptTests : IDisposable
             {
                 SpectrumJsonl.Write(pipe, Labelled(late with { Id = string.Create(CultureInfo.InvariantCulture, $"late-{i}") }));
             }
+
+            return child.HasExited;
         }
         catch (IOException)
         {
             // Broken pipe: the child stopped reading and closed its end, as it should.
+            return true;
         }
     }
 
@@ -86,11 +90,15 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     private Task<(int ExitCode, string Output, string Error)> InterruptOnPipeAsync(params string[] verb) => SignalOnPipeAsync("INT", verb);
 
     /// <summary>Runs a verb on a pipe: writes spectra, sends SIG<paramref name="signal"/>, closes the pipe; returns exit code, stdout and stderr.</summary>
-    private async Task<(int ExitCode, string Output, string Error)> SignalOnPipeAsync(string signal, params string[] verb)
+    private Task<(int ExitCode, string Output, string Error)> SignalOnPipeAsync(string signal, params string[] verb) =>
+        SignalOnPipeAsync(signal, fifo => [.. verb, fifo, "--model", RepositoryRoot.TestModel]);
+
+    /// <summary>As above, with the command line built around the pipe's path (a verb without --model).</summary>
+    private async Task<(int ExitCode, string Output, string Error)> SignalOnPipeAsync(string signal, Func<string, string[]> arguments)
     {
         var fifo = Fifo();
         using var timeout = new CancellationTokenSource(Patience);
-        using var process = XrfEdgeProcess.Start([.. verb, fifo, "--model", RepositoryRoot.TestModel]);
+        using var process = XrfEdgeProcess.Start(arguments(fifo));
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var error = process.StandardError.ReadToEndAsync(timeout.Token);
         await using (var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0))
@@ -145,12 +153,121 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     }
 
     [Fact]
-    public async Task Identify_StdoutClosedByItsReader_EndsWithoutAnUnhandledExceptionOnStderr()
+    public async Task Rebin_SigInt_StopsSayingHowManyWereRebinnedWritesTheirRowsAndExits130()
     {
-        // `xrfedge identify FILE --json | head -1`: head exits after one line and the rest of the output meets a closed pipe
-        // (EPIPE). .NET's console stream takes EPIPE for success (the runtime ignores SIGPIPE), so the verb ends normally
-        // and stderr holds no stack trace; this keeps it so (a verb that wrote stdout through its own FileStream would throw).
-        // 100 rows of --json (a few KiB each) overflow the 64 KiB pipe buffer, so writes do meet the closed pipe.
+        // Until 2026-11-24 rebin had no handler: the runtime killed it at once, without a word (and mid-line on a pipe).
+        var (code, output, error) = await SignalOnPipeAsync("INT", fifo => ["rebin", "--json", "--input", fifo]);
+
+        Assert.True(code == 130, $"exit {code}, stderr '{error.Trim()}'");
+        var said = System.Text.RegularExpressions.Regex.Match(error, @"rebin: interrupted after (\d+) spectra");
+        Assert.True(said.Success, $"stderr '{error.Trim()}'");
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(int.Parse(said.Groups[1].Value, CultureInfo.InvariantCulture), rows.Length);
+        // Whole rows only: each is one complete JSON object of the model grid (300 bins).
+        Assert.All(rows, row => Assert.Equal(300, JsonDocument.Parse(row).RootElement.GetProperty("counts").GetArrayLength()));
+    }
+
+    [Fact]
+    public async Task Identify_SigIntWhileStandardInputIsQuiet_ExitsAt130WithoutWaitingForTheNextLine()
+    {
+        // `tail -f x.jsonl | xrfedge identify -`: until 2026-11-24 the read of the quiet pipe went on blocking after
+        // Ctrl-C, and the signal took effect only with the writer's next line. 256 spectra (SpectrumIdentifier.MaxBatchSize)
+        // make one batch whose 256 rows reach stdout only after the last of them was read. Blank lines follow, which the
+        // reader skips without yielding anything: 20,000 of them, more than the 16,384 characters BoundedLineReader asks
+        // its StreamReader for, which fills a request before it returns (docs/inference.md §6, the limits of a live
+        // pipe). So the child ends in the read with the pipe quiet (its write end stays open until the child has exited),
+        // and no item comes that the check between spectra could stop at.
+        const int Batch = 256;
+        using var timeout = new CancellationTokenSource(Patience);
+        var start = XrfEdgeProcess.StartInfo("identify", "-", "--json", "--model", RepositoryRoot.TestModel);
+        start.RedirectStandardInput = true;
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        var writing = Task.Run(
+            () =>
+            {
+                WriteSpectra(process.StandardInput.BaseStream, Batch);
+                process.StandardInput.BaseStream.Write(Enumerable.Repeat((byte)'\n', 20_000).ToArray());
+                process.StandardInput.BaseStream.Flush();
+            },
+            timeout.Token);
+        for (var row = 0; row < Batch; row++)
+        {
+            Assert.NotNull(await process.StandardOutput.ReadLineAsync(timeout.Token));
+        }
+
+        await writing;
+        await SignalAsync(process, "-INT", timeout.Token);
+        using var quiet = new CancellationTokenSource(QuietAtMost);
+        var endedWhileQuiet = await EndsWithinAsync(process, quiet.Token);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(endedWhileQuiet, $"still running {QuietAtMost.TotalSeconds} s after SIGINT on a quiet pipe; then exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.Contains($"xrfedge identify: interrupted after {Batch} spectra", await error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, await process.StandardOutput.ReadToEndAsync(timeout.Token));
+    }
+
+    /// <summary>How long a child on a quiet pipe has to end after SIGINT: the failure's cost, not a measurement.</summary>
+    private static readonly TimeSpan QuietAtMost = TimeSpan.FromSeconds(20);
+
+    private static async Task<bool> EndsWithinAsync(Process process, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task Identify_StdoutClosedByItsReader_StopsReadingAndExits141WithoutAStackTrace()
+    {
+        // `xrfedge identify FILE --json | head -1`: head exits after one line and the rest of the output meets a closed
+        // pipe (EPIPE). Until 2026-11-24 Console.Out took EPIPE for success (the runtime ignores SIGPIPE), and the verb
+        // identified all of its input for nobody and exited 0. The input is a named pipe fed until the child closes it: a
+        // child that ignores the closed stdout reads on until FeedAtMost and then exits 0 at the end of its input.
+        var fifo = Fifo();
+        using var timeout = new CancellationTokenSource(Patience);
+        using var process = XrfEdgeProcess.Start("identify", fifo, "--json", "--model", RepositoryRoot.TestModel);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        bool stoppedReading;
+        await using (var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0))
+        {
+            // 300 spectra: the first batch of 256 is written (rows of a few KiB: more than the 64 KiB pipe buffer).
+            var writing = Task.Run(() => WriteSpectra(pipe, 300), timeout.Token);
+            var first = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            Assert.StartsWith("bench-", JsonDocument.Parse(first!).RootElement.GetProperty("id").GetString(), StringComparison.Ordinal);
+            process.StandardOutput.Close();
+            try
+            {
+                await writing;
+            }
+            catch (IOException)
+            {
+                // The child had already stopped reading.
+            }
+
+            stoppedReading = FeedUntilClosed(pipe, process);
+        }
+
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(stoppedReading, $"read on for {FeedAtMost.TotalSeconds} s into a closed stdout; exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.True(process.ExitCode == 141, $"exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.DoesNotContain("Unhandled exception", await error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", await error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rebin_StdoutClosedByItsReader_Exits141WithoutAStackTrace()
+    {
+        // 100 rows of 300 bins (a few KiB each) overflow the 64 KiB pipe buffer, so writes do meet the closed pipe.
         var input = Path.Combine(_dir, "many.jsonl");
         using (var file = File.Create(input))
         {
@@ -158,15 +275,34 @@ public sealed class InferenceVerbInterruptTests : IDisposable
         }
 
         using var timeout = new CancellationTokenSource(Patience);
-        using var process = XrfEdgeProcess.Start("identify", input, "--json", "--model", RepositoryRoot.TestModel);
+        using var process = XrfEdgeProcess.Start("rebin", "--json", "--input", input);
         var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        var first = await process.StandardOutput.ReadLineAsync(timeout.Token);
+        Assert.NotNull(await process.StandardOutput.ReadLineAsync(timeout.Token));
         process.StandardOutput.Close();
         await process.WaitForExitAsync(timeout.Token);
 
-        Assert.StartsWith("bench-", JsonDocument.Parse(first!).RootElement.GetProperty("id").GetString(), StringComparison.Ordinal);
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}, stderr '{(await error).Trim()}'");
-        Assert.DoesNotContain("Unhandled exception", await error, StringComparison.Ordinal);
+        Assert.True(process.ExitCode == 141, $"exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.DoesNotContain("   at ", await error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Eval_JsonStdoutClosedBeforeTheReport_Exits141()
+    {
+        // eval writes one object at the end: stdout is closed before the child can have read its input (a named pipe the
+        // test opens only afterwards), so the report's write meets the closed pipe. Exit 0 until 2026-11-24.
+        var fifo = Fifo();
+        using var timeout = new CancellationTokenSource(Patience);
+        using var process = XrfEdgeProcess.Start("eval", "--json", "--input", fifo, "--model", RepositoryRoot.TestModel);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        process.StandardOutput.Close();
+        await using (var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0))
+        {
+            WriteSpectra(pipe, 3);
+        }
+
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(process.ExitCode == 141, $"exit {process.ExitCode}, stderr '{(await error).Trim()}'");
         Assert.DoesNotContain("   at ", await error, StringComparison.Ordinal);
     }
 

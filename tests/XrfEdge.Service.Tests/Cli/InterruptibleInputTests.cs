@@ -50,6 +50,39 @@ public sealed class InterruptibleInputTests
         Assert.True(input.Interrupted);
     }
 
+    /// <summary>Yields 1, then cancels <paramref name="signal"/> and throws as a cancelled read of a quiet pipe does.</summary>
+    private static IEnumerable<int> ReadCancelledAfterOne(CancellationTokenSource signal)
+    {
+        yield return 1;
+        signal.Cancel();
+        throw new OperationCanceledException(signal.Token);
+    }
+
+    [Fact]
+    public void Read_ReadCancelledByTheToken_EndsTheItemsAndIsInterrupted()
+    {
+        // CancellableStandardInput: Ctrl-C ends a read that waits for a quiet pipe's next line (until 2026-11-24 that read
+        // blocked until the writer wrote again); the exception must end the input as the signal does, not the verb.
+        using var signal = new CancellationTokenSource();
+        var input = new InterruptibleInput(signal.Token);
+
+        var read = input.Read(ReadCancelledAfterOne(signal)).ToList();
+
+        Assert.Equal([1], read);
+        Assert.True(input.Interrupted);
+    }
+
+    [Fact]
+    public void Read_ReadCancelledByAnotherToken_PropagatesTheException()
+    {
+        // Only this verb's signal counts as an interruption; any other cancellation is a fault and surfaces.
+        using var other = new CancellationTokenSource();
+        var input = new InterruptibleInput(CancellationToken.None);
+
+        Assert.Throws<OperationCanceledException>(() => input.Read(ReadCancelledAfterOne(other)).ToList());
+        Assert.False(input.Interrupted);
+    }
+
     [Fact]
     public void StopBeforeNext_NoSignal_False()
     {
