@@ -1488,14 +1488,7 @@ public sealed class SpectrumGenerator
         {
             var oxides = Matrices.IgneousOxides;
             Span<double> fractions = stackalloc double[oxides.Length + 2];
-            if (matrix == Matrices.Igneous)
-            {
-                Matrices.DrawIgneous(ref rng, _igneousCationShares, fractions);
-            }
-            else
-            {
-                Matrices.DrawIgneousSparse(ref rng, _igneousCationShares, fractions);
-            }
+            Matrices.DrawIgneous(ref rng, _igneousCationShares, fractions, sparse: matrix == Matrices.IgneousSparse);
 
             for (var i = 0; i < oxides.Length; i++)
             {

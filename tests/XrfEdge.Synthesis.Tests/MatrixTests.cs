@@ -278,7 +278,7 @@ public sealed class MatrixTests
     }
 
     [Fact]
-    public void DrawIgneousSparse_ManyDraws_AlAlwaysAndEveryOtherOxideInAboutHalf()
+    public void DrawIgneous_Sparse_ManyDraws_AlAlwaysAndEveryOtherOxideInAboutHalf()
     {
         var oxides = Matrices.IgneousOxides;
         var al = Array.FindIndex(oxides, o => o.Symbol == "Al");
@@ -287,7 +287,7 @@ public sealed class MatrixTests
         for (var i = 0; i < 5000; i++)
         {
             var rng = new Rng(11, i);
-            Matrices.DrawIgneousSparse(ref rng, Shares, fractions);
+            Matrices.DrawIgneous(ref rng, Shares, fractions, sparse: true);
             Assert.Equal(1.0, fractions.Sum(), 12);
             Assert.All(fractions, f => Assert.True(f >= 0, $"draw {i}: a negative fraction {f}"));
             Assert.True(fractions[al] > 0, $"draw {i}: no Al2O3");

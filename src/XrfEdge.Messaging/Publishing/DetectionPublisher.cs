@@ -24,9 +24,10 @@ public sealed class DetectionPublisher : IAsyncDisposable
     /// Longest wait for the PUBACK of a directly published message (status, health, discovery, <c>offline</c>): 5 s, the
     /// bound the <c>offline</c> at a stop always had. On a live link the answer takes milliseconds; past the bound the
     /// message is left to libmosquitto's resend. Until 2026-11-24 a status published as the link went silent waited for
-    /// the reconnect, and with it the service's status worker and its LEDs (docs/mqtt.md §1).
+    /// the reconnect, and with it the service's status worker and its LEDs (docs/mqtt.md §1). Public for the service's stop
+    /// budget, which reserves it for the <c>offline</c> of a stop.
     /// </summary>
-    private static readonly TimeSpan DirectPublishWait = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DirectPublishWait = TimeSpan.FromSeconds(5);
 
     private static readonly OutboxKind[] NativeKinds = [OutboxKind.Detection, OutboxKind.Spectrum, OutboxKind.CommandResponse, OutboxKind.HealthHistory];
 
@@ -371,7 +372,7 @@ public sealed class DetectionPublisher : IAsyncDisposable
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        timeout.CancelAfter(DirectPublishWait);
         var keptPublished = kept is null ? Task.CompletedTask : PublishAndReportAsync(kept, timeout.Token);
         if (_transport.State == MqttConnectionState.Connected)
         {

@@ -1413,15 +1413,15 @@ public sealed class MosquittoTransport : IMqttTransport
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
-        var told = 1;
+        var warned = false;
         while (!join.Wait(_options.DisconnectTimeout))
         {
-            if (told == 1)
+            if (!warned)
             {
                 Log.NetworkThreadOutlivedDisconnect(_logger, _options.ClientId, _options.DisconnectTimeout.TotalSeconds);
+                warned = true;
             }
 
-            told++;
             Disconnect(logNotWritten: false);
         }
 

@@ -74,7 +74,10 @@ public sealed class MqttTransportOptions
     /// ends only when the keep-alive runs out: measured 30.0 s with the default keep-alive (docs/mqtt.md, "Stop against a
     /// frozen broker"). Past this time the transport shuts the socket down itself; QoS 1 messages it held stay unacknowledged.
     /// </summary>
-    public TimeSpan DisconnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan DisconnectTimeout { get; set; } = DefaultDisconnectTimeout;
+
+    /// <summary>The default <see cref="DisconnectTimeout"/>, 2 s: what the service's stop budget reserves for it.</summary>
+    public static readonly TimeSpan DefaultDisconnectTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>Messages published (retained birth) right after every accepted CONNACK, e.g. availability <c>online</c>.</summary>
     public IReadOnlyList<MqttOutboundMessage> BirthMessages { get; set; } = [];

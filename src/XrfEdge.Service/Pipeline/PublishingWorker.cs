@@ -2,6 +2,8 @@ using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using XrfEdge.Messaging.Outbox;
+using XrfEdge.Messaging.Publishing;
+using XrfEdge.Messaging.Transport;
 using XrfEdge.Service.Hosting;
 using XrfEdge.Service.Options;
 
@@ -52,17 +54,18 @@ internal sealed class PublishingWorker(
 
     /// <summary>
     /// Until when, counted from the stop request, the publisher may drain the outbox: Health:StopTimeoutSeconds less
-    /// <see cref="StopReserveSeconds"/> for "offline", the disconnect and the rest of the shutdown.
+    /// <see cref="StopReserve"/> for "offline", the disconnect and the rest of the shutdown.
     /// </summary>
-    private TimeSpan DrainBudget => TimeSpan.FromSeconds(Math.Max(1, settings.Health.StopTimeoutSeconds - StopReserveSeconds));
+    private TimeSpan DrainBudget => TimeSpan.FromSeconds(Math.Max(1, settings.Health.StopTimeoutSeconds - StopReserve.TotalSeconds));
 
     /// <summary>
-    /// What the drain leaves of the stop budget: 5 s for the unanswered "offline" of a broker that stopped answering, then
-    /// 2 s for the transport's DisconnectTimeout when its DISCONNECT cannot be written (full send buffer). With 5 s, as
-    /// until 2026-11-24, such a stop could end 2 s after the host's ShutdownTimeout, which then disposed the outbox under
-    /// the publisher's stop.
+    /// What the drain leaves of the stop budget, 7 s: the publisher's wait for the unanswered "offline" of a broker that
+    /// stopped answering (<see cref="DetectionPublisher.DirectPublishWait"/>, 5 s), then the transport's
+    /// <see cref="MqttTransportOptions.DefaultDisconnectTimeout"/> (2 s; the service does not change it) when its DISCONNECT
+    /// cannot be written (full send buffer). With 5 s, as until 2026-11-24, such a stop could end 2 s after the host's
+    /// ShutdownTimeout, which then disposed the outbox under the publisher's stop.
     /// </summary>
-    internal const int StopReserveSeconds = 7;
+    internal static readonly TimeSpan StopReserve = DetectionPublisher.DirectPublishWait + MqttTransportOptions.DefaultDisconnectTimeout;
 
     /// <summary>Until when, counted from the stop request, a failing store is still retried: half of <see cref="DrainBudget"/>.</summary>
     private TimeSpan StopRetryBudget => DrainBudget / 2;

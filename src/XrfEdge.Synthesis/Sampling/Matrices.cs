@@ -168,27 +168,17 @@ internal static class Matrices
 
     /// <summary>
     /// The fixed composition of <paramref name="name"/>; <see cref="Igneous"/>, <see cref="IgneousSparse"/> and
-    /// <see cref="CarbonateRock"/> have none (use <see cref="DrawIgneous(ref Rng, ReadOnlySpan{double}, Span{double})"/>,
-    /// <see cref="DrawIgneousSparse"/>, <see cref="DrawCarbonateRock"/>).
+    /// <see cref="CarbonateRock"/> have none (use <see cref="DrawIgneous"/>, <see cref="DrawCarbonateRock"/>).
     /// </summary>
     public static (string Symbol, double Fraction)[] Of(string name) => Compositions[name];
 
     /// <summary>
     /// Draws one igneous composition as element mass fractions summing to 1: <paramref name="fractions"/>[i] is
     /// the cation of <see cref="IgneousOxides"/>[i]; the last two slots are Si and O. <paramref name="cationShares"/>
-    /// comes from <see cref="IgneousCationShares"/>.
+    /// comes from <see cref="IgneousCationShares"/>. <paramref name="sparse"/>: an <see cref="IgneousSparse"/> composition,
+    /// where an absent oxide's slot is 0.
     /// </summary>
-    public static void DrawIgneous(ref Rng rng, ReadOnlySpan<double> cationShares, Span<double> fractions) =>
-        DrawIgneous(ref rng, cationShares, fractions, sparse: false);
-
-    /// <summary>
-    /// Draws one <see cref="IgneousSparse"/> composition, laid out as <see cref="DrawIgneous(ref Rng, ReadOnlySpan{double}, Span{double})"/>'s;
-    /// an absent oxide's slot is 0.
-    /// </summary>
-    public static void DrawIgneousSparse(ref Rng rng, ReadOnlySpan<double> cationShares, Span<double> fractions) =>
-        DrawIgneous(ref rng, cationShares, fractions, sparse: true);
-
-    private static void DrawIgneous(ref Rng rng, ReadOnlySpan<double> cationShares, Span<double> fractions, bool sparse)
+    public static void DrawIgneous(ref Rng rng, ReadOnlySpan<double> cationShares, Span<double> fractions, bool sparse = false)
     {
         var n = IgneousOxides.Length;
         Span<double> oxide = stackalloc double[n];
