@@ -13,9 +13,14 @@
 #     training/tools/batch_invariance.py (batch 1 against one batch of all, 2,000 selection spectra) and
 #     `xrfedge bench --json` (batch-1 int8 p50);
 #   - the epoch record of each card;
+#   - scripts/validation/analogue_recall.py --seed 11 --count 60 --false-reports --json (rule (f), since run AI: the
+#     light-element rows and their false-report controls, docs/training.md "What a full run should be");
 # then `xrftrain ship-check` prints the verdict table and writes OUT/ship-check.json. Exit 0 only when every rule is
 # met on the documented sets; 1 when a rule is missed (or the sets were resized); 2 when it could not run.
 #   training/ship_check.sh [--candidate DIR] [--shipped DIR] [--out DIR] [--count N] [--foreign-count N]
+#                          [--recall-half] [--no-analogue]
+# --recall-half: rule (f)'s two recall rows must also reach half their labelled spectra (run AI's rule);
+# --no-analogue: rules (a)-(e) only, run AH's rule as it was written (the rows are still measured and recorded).
 # Defaults: candidate and shipped models/ (a smoke reading: a model against itself meets (a)–(c) by construction),
 # OUT .build/ship-check, the documented 200,000 / 50,000 spectra. No option reads a test seed: the seed is 6006, fixed.
 set -Eeuo pipefail   # -E: the ERR trap below fires inside functions too
@@ -26,9 +31,10 @@ caller="$PWD"
 py=/usr/bin/python3   # Debian's interpreter: the one with numpy and onnx
 
 candidate=models; shipped=models; out=.build/ship-check
-count=200000; foreign_count=50000
+count=200000; foreign_count=50000; verdict_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --recall-half|--no-analogue) verdict_args+=("$1"); shift ;;
     --candidate) candidate="$2"; shift 2 ;;
     --shipped) shipped="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
@@ -47,6 +53,7 @@ for m in "$candidate" "$shipped"; do
   done
 done
 
+analogue_seed=11; analogue_count=60   # rule (f)'s rows (xrftrain/shipcheck.py ANALOGUE_SEED, ANALOGUE_SPECTRA)
 seed=6006            # the selection seed (docs/training.md); never a test seed (3003, 4004–4007, 7007, 8008–8011)
 label_sys=0.02       # the labels every shipped set uses (make_model.sh)
 sets="${SHIP_CHECK_SETS:-$root/.build}"
@@ -91,7 +98,8 @@ independent_json="[$(IFS=,; echo "${trained[*]}" | sed 's/,/, /g')]"   # the see
 cat > "$out/sets.json" <<JSON
 {"selection": {"profile": "randomized", "count": $count, "seed": $seed, "label_systematic": $label_sys, "file": "$sel", "key": "$(cat "$sel.seed")", "independent_of": $independent_json},
  "foreign": {"profile": "$foreign_profile", "count": $foreign_count, "seed": $seed, "label_systematic": $label_sys, "file": "$foreign", "key": "$(cat "$foreign.seed")", "independent_of": $independent_json},
- "batch_invariance": {"profile": "randomized", "count": 2000, "seed": $seed, "label_systematic": $label_sys, "file": "$batch_npy/x.npy", "key": "$npy_key"}}
+ "batch_invariance": {"profile": "randomized", "count": 2000, "seed": $seed, "label_systematic": $label_sys, "file": "$batch_npy/x.npy", "key": "$npy_key"},
+ "analogue": {"profile": "analogue_recall.py cases", "count": $analogue_count, "seed": $analogue_seed, "label_systematic": $label_sys, "file": "scripts/validation/analogue_recall.py"}}
 JSON
 
 nist="$root/../shared/spectra/nist-rh50kv-vacuum"
@@ -125,6 +133,12 @@ measure() {  # role models
   "$py" training/tools/batch_invariance.py "$model" "$batch_npy/x.npy" "$ev/batch-invariance.json" 2000 >/dev/null \
     || echo "ship_check: $1: batch-invariance check failed or could not run (see $ev)" >&2
   stamp "$1: ONNX Runtime checks"
+  # Rule (f): the same fixed cases (rendered again per model: deterministic in seed and index) through the card's
+  # thresholds. A failure leaves no analogue.json, and (f) reads as not measured.
+  PYTHONPATH=training "$py" scripts/validation/analogue_recall.py --seed "$analogue_seed" --count "$analogue_count" \
+    --false-reports --models "$2" --json "$ev/analogue.json" > "$ev/analogue.md" \
+    || { rm -f "$ev/analogue.json"; echo "ship_check: $1: analogue rows could not be measured (see $ev/analogue.md)" >&2; }
+  stamp "$1: analogue rows"
 }
 measure candidate "$candidate"
 measure shipped "$shipped"
@@ -136,7 +150,7 @@ stamp "bench (both models)"
 
 trap - ERR
 set +e
-(cd training && "$py" -m xrftrain ship-check --candidate "$candidate" --shipped "$shipped" --out "$out")
+(cd training && "$py" -m xrftrain ship-check --candidate "$candidate" --shipped "$shipped" --out "$out" ${verdict_args[@]+"${verdict_args[@]}"})
 code=$?
 set -e
 echo "ship_check: $(( $(date +%s) - start )) s in all → $out/ship-check.json" >&2

@@ -11,6 +11,7 @@ fitted here; the cases mirror real files the model misses elements in, and their
 Run from the repository root:
   PYTHONPATH=training /usr/bin/python3 scripts/validation/analogue_recall.py [--count 40] [--seed 5] [--case NAME ...]
       [--false-reports]   (adds, per case, a row for each light element not in its sample: spectra reporting it)
+      [--json FILE]       (the rows as JSON too: `make ship-check` reads them for its rule (f), training/xrftrain/shipcheck.py)
 """
 from __future__ import annotations
 
@@ -101,6 +102,38 @@ def render(case: Case, count: int, seed: int, xrfedge: pathlib.Path, label_syste
         return [json.loads(line) for line in out.read_text().splitlines()]
 
 
+def measure(models: pathlib.Path, cases: list[Case], count: int, seed: int, label_systematic: float,
+            false_reports: bool, xrfedge: pathlib.Path) -> tuple[dict, list[dict]]:
+    """The rows, one per (case, light element): `kind` "labelled" (in the sample: how many spectra the labels call it
+    detectable in, and how many of those the model reports) or "false" (not in the sample: how many spectra report
+    it). Returns (the card, the rows)."""
+    cat = load_catalog()
+    model, card, lt, et, top = load_int8_with_card(models)
+    rows = []
+    for case in cases:
+        recs = render(case, count, seed, xrfedge, label_systematic)
+        x = np.stack([rebin(np.asarray(r["counts"], float), r["calibration"]["offset_kev"],
+                            r["calibration"]["gain_kev_per_channel"]) for r in recs])
+        totals = x.sum(1, keepdims=True)
+        if top:
+            x = np.where(totals > top, x * (top / totals), x)
+        lp, ep = _onnx_probs(model, x.astype(np.float32), cat)
+        _, pred = reported(lp, ep, cat.line_element, lt, et)
+        path = "vacuum" if case.medium == "vacuum" else f"{case.medium} {case.path_mm[0]:g}–{case.path_mm[1]:g} mm"
+        common = {"case": case.name, "path": path, "kv": case.kv, "of": len(recs), "mirrors": case.mirrors}
+        for el in (e for e in LIGHT if e not in case.composition and false_reports):
+            i = cat.element_index(el)
+            rows.append({**common, "element": el, "kind": "false", "mass_fraction": 0.0, "labelled": None,
+                         "reported": int(pred[:, i].sum()), "median_p": float(np.median(ep[:, i]))})
+        for el in (e for e in LIGHT if e in case.composition):
+            i = cat.element_index(el)
+            labelled = np.array([el in r["elements"] for r in recs])
+            rows.append({**common, "element": el, "kind": "labelled", "mass_fraction": case.composition[el],
+                         "labelled": int(labelled.sum()), "reported": int(pred[labelled, i].sum()),
+                         "median_p": float(np.median(ep[labelled, i])) if labelled.any() else None})
+    return card, rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=40, help="spectra per case")
@@ -112,35 +145,28 @@ def main() -> None:
                     help="also a row for each light element not in the case's sample: how many spectra report it")
     ap.add_argument("--models", type=pathlib.Path, default=ROOT / "models")
     ap.add_argument("--xrfedge", type=pathlib.Path, default=ROOT / "xrfedge")
+    ap.add_argument("--json", type=pathlib.Path, help="also write the rows to this file as JSON")
     a = ap.parse_args()
 
-    cat = load_catalog()
-    model, card, lt, et, top = load_int8_with_card(a.models)
-
+    cases = [c for c in CASES if not a.case or c.name in a.case]
+    card, rows = measure(a.models, cases, a.count, a.seed, a.label_systematic, a.false_reports, a.xrfedge)
     print(f"model {card.get('version', '?')} int8, card thresholds; {a.count} spectra per case, seed {a.seed}, "
           f"labels with ε = {a.label_systematic:g}")
     print("| case | path | kV | element | labelled detectable | reported of those | median p (labelled) | mirrors |")
     print("|---|---|---|---|---|---|---|---|")
-    for case in [c for c in CASES if not a.case or c.name in a.case]:
-        recs = render(case, a.count, a.seed, a.xrfedge, a.label_systematic)
-        x = np.stack([rebin(np.asarray(r["counts"], float), r["calibration"]["offset_kev"],
-                            r["calibration"]["gain_kev_per_channel"]) for r in recs])
-        totals = x.sum(1, keepdims=True)
-        if top:
-            x = np.where(totals > top, x * (top / totals), x)
-        lp, ep = _onnx_probs(model, x.astype(np.float32), cat)
-        _, pred = reported(lp, ep, cat.line_element, lt, et)
-        path = "vacuum" if case.medium == "vacuum" else f"{case.medium} {case.path_mm[0]:g}–{case.path_mm[1]:g} mm"
-        for el in (e for e in LIGHT if e not in case.composition and a.false_reports):
-            i = cat.element_index(el)
-            print(f"| {case.name} | {path} | {case.kv:g} | {el} not in sample | — | {int(pred[:, i].sum())} of "
-                  f"{len(recs)} (false) | {np.median(ep[:, i]):.3f} | {case.mirrors} |")
-        for el in (e for e in LIGHT if e in case.composition):
-            i = cat.element_index(el)
-            labelled = np.array([el in r["elements"] for r in recs])
-            median = f"{np.median(ep[labelled, i]):.3f}" if labelled.any() else "—"
-            print(f"| {case.name} | {path} | {case.kv:g} | {el} {case.composition[el] * 100:.2f} wt % | "
-                  f"{int(labelled.sum())} of {len(recs)} | {int(pred[labelled, i].sum())} | {median} | {case.mirrors} |")
+    for r in rows:
+        head = f"| {r['case']} | {r['path']} | {r['kv']:g} |"
+        median = "—" if r["median_p"] is None else f"{r['median_p']:.3f}"
+        if r["kind"] == "false":
+            print(f"{head} {r['element']} not in sample | — | {r['reported']} of {r['of']} (false) | {median} | {r['mirrors']} |")
+        else:
+            print(f"{head} {r['element']} {r['mass_fraction'] * 100:.2f} wt % | {r['labelled']} of {r['of']} | "
+                  f"{r['reported']} | {median} | {r['mirrors']} |")
+    if a.json:
+        a.json.write_text(json.dumps({"model_version": card.get("version", "?"), "models": str(a.models),
+                                      "count": a.count, "seed": a.seed, "label_systematic": a.label_systematic,
+                                      "false_reports": a.false_reports, "cases": [c.name for c in cases],
+                                      "rows": rows}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -57,3 +57,30 @@ def test_coupling_controls_leave_out_the_element_the_coupling_row_reads():
     assert ("bir1g-helium-without-Na", "Na not in sample") in false_rows
     labelled = {(r[0], r[3].split()[0]) for r in rows if not r[3].endswith("not in sample")}
     assert ("soil-air-without-K-Mg", "Mg") not in labelled and ("bir1g-helium-without-Na", "Na") not in labelled
+
+
+def test_json_holds_the_rows_the_table_prints(tmp_path):
+    # make ship-check's rule (f) reads this file (xrftrain/shipcheck.py figures_from): the same rows as the table.
+    js = tmp_path / "analogue.json"
+    out = subprocess.run([sys.executable, str(ROOT / "scripts/validation/analogue_recall.py"), "--count", "2",
+                          "--seed", "11", "--case", "soil-air-without-K", "--false-reports", "--json", str(js)],
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "training")},
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    import json
+    record = json.loads(js.read_text())
+    assert (record["count"], record["seed"], record["false_reports"]) == (2, 11, True)
+    assert record["cases"] == ["soil-air-without-K"]
+    table = [[c.strip() for c in line.strip("|").split("|")] for line in out.stdout.splitlines()
+             if line.startswith("| ") and not line.startswith("| case")]
+    rows = record["rows"]
+    # K is the only light element the case leaves out: one false row, then Na, Mg, Al, Si labelled.
+    assert [(r["element"], r["kind"]) for r in rows] == [("K", "false"), ("Na", "labelled"), ("Mg", "labelled"),
+                                                         ("Al", "labelled"), ("Si", "labelled")]
+    assert len(table) == len(rows)
+    for r, t in zip(rows, table):
+        assert r["case"] == t[0] and r["of"] == 2
+        if r["kind"] == "false":
+            assert r["labelled"] is None and t[5] == f"{r['reported']} of 2 (false)"
+        else:
+            assert t[4] == f"{r['labelled']} of 2" and t[5] == str(r["reported"]) and 0 <= r["reported"] <= r["labelled"]

@@ -74,17 +74,20 @@ def main(argv: list[str] | None = None) -> int:
                                             "eval_models.sh wrote under MODELS/eval")
     rt.add_argument("--models", type=Path, required=True)
     rt.add_argument("--json", action="store_true", help="print the figures as JSON")
-    sc = sub.add_parser("ship-check", help="judge a candidate against the shipped model by the ship rules (a)-(e) "
+    sc = sub.add_parser("ship-check", help="judge a candidate against the shipped model by the ship rules (a)-(f) "
                                            "from what training/ship_check.sh measured under OUT; exit 1 unless all met")
     sc.add_argument("--candidate", type=Path, required=True, help="the candidate's models folder (int8 onnx + card)")
     sc.add_argument("--shipped", type=Path, required=True, help="the shipped models folder")
     sc.add_argument("--out", type=Path, required=True, help="ship_check.sh's OUT (sets.json, candidate/, shipped/)")
+    sc.add_argument("--no-analogue", action="store_true", help="rules (a)-(e) only (run AH's rule, before (f) existed)")
+    sc.add_argument("--recall-half", action="store_true",
+                    help="rule (f) also asks half of the labelled spectra in its two recall rows (run AI's rule)")
     a = p.parse_args(argv)
     if a.cmd == "ship-check":
         from .shipcheck import run as ship_check
 
         try:
-            code, text = ship_check(a.candidate, a.shipped, a.out)
+            code, text = ship_check(a.candidate, a.shipped, a.out, not a.no_analogue, a.recall_half)
         except (ValueError, OSError, KeyError) as e:
             print(f"xrftrain: {e}", file=sys.stderr)
             return 2
