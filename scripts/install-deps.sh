@@ -8,6 +8,7 @@ packages=(
   openssl                                      # test certificates for MQTT TLS
   python3-torch python3-onnx python3-xraylib python3-numpy python3-pytest libopenblas0  # training only
   sqlite3                                      # outbox inspection in docs and tests
+  python3-jinja2                               # tests render the Home Assistant discovery templates (HomeAssistantTemplateTests)
   gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user  # the model on arm64 ONNX Runtime under qemu (scripts/arm64)
 )
 missing=()

@@ -225,7 +225,7 @@ public sealed class PayloadTests
         Assert.Equal("xrf/v1/acme/XRF-0042/detections/latest", Topics.DetectionsLatest);
         Assert.Equal("xrfedge_acme_XRF-0042_last_elements", lastElements.GetProperty("uniq_id").GetString());
         Assert.Equal("Last elements", lastElements.GetProperty("name").GetString());
-        Assert.Equal("{{ value_json.elements | map(attribute='el') | join(', ') }}", lastElements.GetProperty("val_tpl").GetString());
+        Assert.Equal("{{ value_json.elements | map(attribute='el') | join(', ') or 'none' }}", lastElements.GetProperty("val_tpl").GetString());
     }
 
     [Fact]

@@ -19,9 +19,22 @@ public sealed class HomeAssistantDiscovery
     /// (<see cref="TopicTree.DetectionsLatest"/>), which holds only the latest measurement: a re-analysed detection is
     /// there only when it is of a later measurement than every live one delivered, so every message there is shown.
     /// Before, it read <c>detections</c> and kept its state for a re-analysed one (<c>this.state</c>), and after a Home
-    /// Assistant restart it showed <em>unknown</em> until the next live detection.
+    /// Assistant restart it showed <em>unknown</em> until the next live detection. A measurement in which no element was
+    /// found shows <c>none</c> since 2026-11-24: the join gave an empty string, which Home Assistant's MQTT sensor takes
+    /// as a blank state, so the dashboard showed nothing where the instrument had an answer. Not <c>None</c>, which the
+    /// MQTT sensor reads as "unknown" (its PAYLOAD_NONE).
     /// </summary>
-    internal const string LastElementsTemplate = "{{ value_json.elements | map(attribute='el') | join(', ') }}";
+    internal const string LastElementsTemplate = "{{ value_json.elements | map(attribute='el') | join(', ') or 'none' }}";
+
+    /// <summary>The "Detector temperature" sensor's template: a null temperature renders as <c>None</c>, which Home
+    /// Assistant's MQTT sensor takes as "unknown" (PAYLOAD_NONE), not as a number it cannot parse.</summary>
+    internal const string DetectorTemperatureTemplate = "{{ value_json.temps_c.detector }}";
+
+    /// <summary>The "Outbox depth" sensor's template.</summary>
+    internal const string OutboxDepthTemplate = "{{ value_json.outbox.depth }}";
+
+    /// <summary>The "State" sensor's template.</summary>
+    internal const string StateTemplate = "{{ value_json.state }}";
 
     // Every project shares Directory.Build.props' <Version>, so this is the version of the service the instrument runs.
     private static readonly string SoftwareVersion = typeof(HomeAssistantDiscovery).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
@@ -134,11 +147,11 @@ public sealed class HomeAssistantDiscovery
             w.WriteString("avty_t", _topics.Availability);
             w.WriteNumber("qos", 1);
             w.WriteStartObject("cmps");
-            Sensor(w, "state", "State", _topics.Status, "{{ value_json.state }}", null, null, null);
+            Sensor(w, "state", "State", _topics.Status, StateTemplate, null, null, null);
             // Same key, so the same unique id: the entity and its history survive the move to the retained topic.
             Sensor(w, "last_elements", "Last elements", _topics.DetectionsLatest, LastElementsTemplate, null, null, null);
-            Sensor(w, "detector_temperature", "Detector temperature", _topics.Health, "{{ value_json.temps_c.detector }}", "°C", "temperature", "measurement");
-            Sensor(w, "outbox_depth", "Outbox depth", _topics.Health, "{{ value_json.outbox.depth }}", null, null, "measurement");
+            Sensor(w, "detector_temperature", "Detector temperature", _topics.Health, DetectorTemperatureTemplate, "°C", "temperature", "measurement");
+            Sensor(w, "outbox_depth", "Outbox depth", _topics.Health, OutboxDepthTemplate, null, null, "measurement");
             w.WriteEndObject();
             w.WriteEndObject();
         }
