@@ -40,15 +40,8 @@ internal static class EvalCommand
 
     internal static int Run(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange = CountRangePolicy.ScaleDown, string? anode = null, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            return Evaluate(inputPath, modelGiven, asJson, thresholdScale, output, error, countRange, anode, cancellationToken);
-        }
-        catch (StandardOutputClosedException)
-        {
-            // As identify's: a report its reader closed the pipe on is no success (exit 0 until 2026-11-24).
-            return PipeStandardOutput.ClosedExitCode;
-        }
+        // As identify's: a report its reader closed the pipe on is no success (exit 0 until 2026-11-24).
+        return PipeStandardOutput.Run("eval", error, () => Evaluate(inputPath, modelGiven, asJson, thresholdScale, output, error, countRange, anode, cancellationToken));
     }
 
     private static int Evaluate(string inputPath, string? modelGiven, bool asJson, double thresholdScale, TextWriter output, TextWriter error, CountRangePolicy countRange, string? anode, CancellationToken cancellationToken)

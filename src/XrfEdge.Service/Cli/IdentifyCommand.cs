@@ -114,15 +114,8 @@ internal static class IdentifyCommand
         Stream? standardInput = null,
         CancellationToken cancellationToken = default)
     {
-        try
-        {
-            return Identify(inputs, modelGiven, asJson, thresholdScale, output, error, countRange, readOptions, standardInput, cancellationToken);
-        }
-        catch (StandardOutputClosedException)
-        {
-            // `identify many.jsonl | head -1`: the first result nobody can read ends the run, the rest of the input unread.
-            return PipeStandardOutput.ClosedExitCode;
-        }
+        // `identify many.jsonl | head -1`: the first result nobody can read ends the run, the rest of the input unread.
+        return PipeStandardOutput.Run("identify", error, () => Identify(inputs, modelGiven, asJson, thresholdScale, output, error, countRange, readOptions, standardInput, cancellationToken));
     }
 
     private static int Identify(

@@ -4,11 +4,12 @@ using Microsoft.Win32.SafeHandles;
 namespace XrfEdge.Service.Cli;
 
 /// <summary>
-/// Standard output for the verbs that stream results (<c>identify</c>, <c>eval</c>, <c>rebin</c>) when it is a pipe: a
-/// write that the pipe's reader can no longer take (EPIPE) throws <see cref="StandardOutputClosedException"/>.
-/// <see cref="Console.Out"/> takes EPIPE for success (ConsolePal.Unix "pretends" the write succeeded, and the runtime
-/// ignores SIGPIPE), so until 2026-11-24 <c>xrfedge identify many.jsonl | head -1</c> identified every remaining spectrum
-/// for nobody and exited 0.
+/// Standard output for the verbs that stream results (<c>identify</c>, <c>eval</c>, <c>rebin</c>) when it is redirected:
+/// a write that a pipe's reader can no longer take (EPIPE) throws <see cref="StandardOutputClosedException"/>, any other
+/// failed write (a full disk under <c>&gt; results.jsonl</c>) <see cref="StandardOutputWriteException"/>; <see cref="Run"/>
+/// turns them into exit codes. <see cref="Console.Out"/> takes EPIPE for success (ConsolePal.Unix "pretends" the write
+/// succeeded, and the runtime ignores SIGPIPE), so until 2026-11-24 <c>xrfedge identify many.jsonl | head -1</c>
+/// identified every remaining spectrum for nobody and exited 0; and a full disk ended the verb with a stack trace.
 /// </summary>
 internal static class PipeStandardOutput
 {
@@ -18,13 +19,21 @@ internal static class PipeStandardOutput
     /// </summary>
     public const int ClosedExitCode = 141;
 
+    /// <summary>
+    /// Exit code of a verb whose standard output could not be written (<see cref="StandardOutputWriteException"/>): 74,
+    /// EX_IOERR of sysexits.h, as <c>run</c> uses 78 (EX_CONFIG). What was written before stays written.
+    /// </summary>
+    public const int WriteFailedExitCode = 74;
+
     /// <summary>EPIPE on Linux (asm-generic/errno-base.h), the HResult of the IOException FileStream raises for it.</summary>
     private const int Epipe = 32;
 
     /// <summary>
-    /// A line-flushed UTF-8 writer on file descriptor 1 when standard output is a pipe or socket (not seekable, not a
-    /// terminal), or null: a file is never closed under a writer, and a FileStream on a seekable descriptor writes at
-    /// its own offset, which a shell's <c>{ a; b; } &gt; out</c> shares with the next command.
+    /// A line-flushed UTF-8 writer on file descriptor 1 when standard output is redirected, or null on a terminal. On a
+    /// pipe or socket it writes through a FileStream on descriptor 1; on a file through the console's own stream
+    /// (<see cref="Console.OpenStandardOutput()"/>, a duplicate of descriptor 1 written with write(2)), since a FileStream
+    /// on a seekable descriptor writes at its own offset, which a shell's <c>{ a; b; } &gt; out</c> shares with the next
+    /// command. Either way a failed write throws one of the two exceptions above instead of a bare IOException.
     /// </summary>
     public static TextWriter? TryOpen()
     {
@@ -33,25 +42,52 @@ internal static class PipeStandardOutput
             return null;
         }
 
-        var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        Stream stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
         if (stream.CanSeek)
         {
             stream.Dispose();
-            return null;
+            stream = Console.OpenStandardOutput();
         }
 
-        return new StreamWriter(new EpipeStream(stream), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 4096)
+        return new StreamWriter(new CheckedStream(stream), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 4096)
         {
             // As Console.Out: each line reaches the reader when written (identify - on a live pipe).
             AutoFlush = true,
         };
     }
 
+    /// <summary>
+    /// Runs a streaming verb's body: a closed pipe ends it with <see cref="ClosedExitCode"/> and nothing more to say; a
+    /// failed write with one line on <paramref name="error"/> (<c>xrfedge identify: cannot write to standard output: No
+    /// space left on device</c>) and <see cref="WriteFailedExitCode"/>.
+    /// </summary>
+    public static int Run(string verb, TextWriter error, Func<int> body)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(body);
+        try
+        {
+            return body();
+        }
+        catch (StandardOutputClosedException)
+        {
+            return ClosedExitCode;
+        }
+        catch (StandardOutputWriteException ex)
+        {
+            error.WriteLine($"xrfedge {verb}: {ex.Message}");
+            return WriteFailedExitCode;
+        }
+    }
+
     /// <summary>Whether <paramref name="exception"/> is a write's EPIPE.</summary>
     private static bool IsClosedPipe(IOException exception) => exception is StandardOutputClosedException || exception.HResult == Epipe;
 
-    /// <summary>A write-only pass-through that turns EPIPE into <see cref="StandardOutputClosedException"/>.</summary>
-    private sealed class EpipeStream(Stream inner) : Stream
+    /// <summary>
+    /// A write-only pass-through that turns EPIPE into <see cref="StandardOutputClosedException"/> and any other failed
+    /// write into <see cref="StandardOutputWriteException"/>.
+    /// </summary>
+    private sealed class CheckedStream(Stream inner) : Stream
     {
         public override bool CanRead => false;
 
@@ -74,6 +110,10 @@ internal static class PipeStandardOutput
             catch (IOException ex) when (IsClosedPipe(ex))
             {
                 throw new StandardOutputClosedException("standard output is a pipe whose reader has closed it", ex);
+            }
+            catch (IOException ex) when (ex is not StandardOutputWriteException)
+            {
+                throw new StandardOutputWriteException("cannot write to standard output: " + ex.Message, ex);
             }
         }
 

@@ -38,15 +38,8 @@ internal static class RebinCommand
     /// <summary>Rebins every spectrum of <paramref name="path"/> until <paramref name="cancellationToken"/> is cancelled; returns the exit code.</summary>
     internal static int Run(string path, SpectrumReadOptions options, bool asJson, TextWriter output, TextWriter errors, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            return Rebin(path, options, asJson, output, errors, cancellationToken);
-        }
-        catch (StandardOutputClosedException)
-        {
-            // `rebin --input big.jsonl | head`: the first spectrum nobody can read ends the run (exit 0 until 2026-11-24).
-            return PipeStandardOutput.ClosedExitCode;
-        }
+        // `rebin --input big.jsonl | head`: the first spectrum nobody can read ends the run (exit 0 until 2026-11-24).
+        return PipeStandardOutput.Run("rebin", errors, () => Rebin(path, options, asJson, output, errors, cancellationToken));
     }
 
     private static int Rebin(string path, SpectrumReadOptions options, bool asJson, TextWriter output, TextWriter errors, CancellationToken cancellationToken)

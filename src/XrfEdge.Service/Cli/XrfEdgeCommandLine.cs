@@ -97,9 +97,9 @@ internal static class XrfEdgeCommandLine
             {
                 pipe?.Dispose();
             }
-            catch (StandardOutputClosedException)
+            catch (IOException ex) when (ex is StandardOutputClosedException or StandardOutputWriteException)
             {
-                // Nothing is left to tell a reader that has gone.
+                // Nothing is left to tell a reader that has gone; a failed write has been reported by the verb.
             }
         }
     }
