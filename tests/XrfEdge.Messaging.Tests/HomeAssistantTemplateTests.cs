@@ -4,7 +4,6 @@ using XrfEdge.Messaging.Adapters;
 using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
 using XrfEdge.Messaging.Tests.Support;
-using XrfEdge.Messaging.Topics;
 using XrfEdge.Spectra.Identification;
 using XrfEdge.Spectra.Tests;
 
@@ -18,8 +17,6 @@ namespace XrfEdge.Messaging.Tests;
 /// </summary>
 public sealed class HomeAssistantTemplateTests
 {
-    private static readonly TopicTree Topics = new("acme", "XRF-0042");
-    private static readonly OutboxStamp Stamp = new(123, Guid.CreateVersion7(new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero)), new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero));
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
 
     // Reads "template<TAB>payload" lines, writes one JSON string per line: the rendering.
@@ -61,14 +58,14 @@ public sealed class HomeAssistantTemplateTests
 
     private static Dictionary<string, string> SensorTemplates()
     {
-        var discovery = new HomeAssistantDiscovery(Topics);
+        var discovery = new HomeAssistantDiscovery(TestData.Topics);
         using var document = JsonDocument.Parse(discovery.BuildConfig());
         return document.RootElement.GetProperty("cmps").EnumerateObject().ToDictionary(
             c => c.Name[(discovery.ObjectId.Length + 1)..], c => c.Value.GetProperty("val_tpl").GetString()!);
     }
 
     private static string Detection(MeasurementResult measurement) =>
-        Encoding.UTF8.GetString(DetectionPayload.Build(measurement, Stamp, Topics));
+        Encoding.UTF8.GetString(DetectionPayload.Build(measurement, TestData.Stamp, TestData.Topics));
 
     private static string Health(double? detectorCelsius) => Encoding.UTF8.GetString(StatusPayloads.BuildHealth(
         new InstrumentHealth { DetectorTemperatureCelsius = detectorCelsius, InputCountsPerSecond = 48210 },

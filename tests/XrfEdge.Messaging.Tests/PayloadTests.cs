@@ -11,8 +11,8 @@ namespace XrfEdge.Messaging.Tests;
 
 public sealed class PayloadTests
 {
-    private static readonly TopicTree Topics = new("acme", "XRF-0042");
-    private static readonly OutboxStamp Stamp = new(123, Guid.CreateVersion7(new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero)), new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero));
+    private static readonly TopicTree Topics = TestData.Topics;
+    private static readonly OutboxStamp Stamp = TestData.Stamp;
 
     [Fact]
     public void DetectionPayload_Build_MatchesSchemaAndCarriesResult()

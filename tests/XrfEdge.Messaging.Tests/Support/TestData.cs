@@ -1,4 +1,6 @@
+using XrfEdge.Messaging.Outbox;
 using XrfEdge.Messaging.Payloads;
+using XrfEdge.Messaging.Topics;
 using XrfEdge.Spectra;
 using XrfEdge.Spectra.Calibration;
 using XrfEdge.Spectra.Catalog;
@@ -9,6 +11,12 @@ namespace XrfEdge.Messaging.Tests.Support;
 /// <summary>Deterministic measurement results for publishing tests (values are arbitrary but plausible).</summary>
 public static class TestData
 {
+    /// <summary>The topic tree of fleet <c>acme</c>, device <c>XRF-0042</c>, which the payload tests publish under.</summary>
+    public static readonly TopicTree Topics = new("acme", "XRF-0042");
+
+    /// <summary>An outbox stamp (seq 123, stored 2026-03-01 10:01 UTC) for payloads built outside an outbox.</summary>
+    public static readonly OutboxStamp Stamp = new(123, Guid.CreateVersion7(new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero)), new DateTimeOffset(2026, 3, 1, 10, 1, 0, TimeSpan.Zero));
+
     /// <summary>A 2048-channel spectrum, 10 eV/channel (a common handheld SDD set-up), Fe-KL3 and Cr-KL3 reported.</summary>
     public static MeasurementResult Measurement(string id, int counts = 7)
     {
