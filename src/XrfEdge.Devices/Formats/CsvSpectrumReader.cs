@@ -18,7 +18,7 @@ namespace XrfEdge.Devices.Formats;
 /// <item><c>energy_kev,counts</c> (or <c>energy_ev</c>) — the energy of each channel's <em>centre</em>, or of its lower edge
 /// under SpecUtils' own header <c>Energy, Data</c> or a name that says so ("Lower edge (keV)", see <c>HoldsLowerEdges</c>); the calibration is
 /// fitted to it (linear, or quadratic when a line misses a row by more than 1 % of a channel) and every row must lie within
-/// 1 % of a channel of the fit.</item>
+/// 1 % of a channel of the fit, plus the rounding of the energies as written (see <c>FitEnergies</c>).</item>
 /// <item><c>channel,energy_kev,counts</c> — as the energy layout; the channel column must be consecutive.</item>
 /// </list>
 /// A header row is recognised when its first field is not a number; column names are matched case-insensitively
@@ -34,7 +34,7 @@ namespace XrfEdge.Devices.Formats;
 /// </summary>
 public static class CsvSpectrumReader
 {
-    // A row may miss the fitted calibration by at most this fraction of a channel width.
+    // A row may miss the fitted calibration by at most this fraction of a channel width (plus the energies' rounding).
     private const double FitToleranceChannels = 0.01;
 
     // Most columns a row may have. A spectrum table uses at most three (channel, energy, counts) and exports add a few
@@ -160,6 +160,7 @@ public static class CsvSpectrumReader
 
         var counts = new long[rows.Count];
         var energies = energyColumn >= 0 ? new double[rows.Count] : null;
+        var energyRoundingKeV = energies is null ? null : new double[rows.Count];   // half a unit in each energy's last digit
         var firstChannel = 0;
         var clamp = options.NegativeCounts == NegativeCountHandling.ClampToZero;
         for (var i = 0; i < rows.Count; i++)
@@ -206,7 +207,9 @@ public static class CsvSpectrumReader
 
             if (energies is not null)
             {
-                energies[i] = FormatParsing.Number(cursor.At(line), Needed(cursor, line, fields, energyColumn, "energy", headerFields), "energy") * keVPerUnit;
+                var energy = Needed(cursor, line, fields, energyColumn, "energy", headerFields);
+                energies[i] = FormatParsing.Number(cursor.At(line), energy, "energy") * keVPerUnit;
+                energyRoundingKeV![i] = FormatParsing.HalfLastDigit(energy) * keVPerUnit;
             }
 
             counts[i] = FormatParsing.Count(cursor.At(line), Needed(cursor, line, fields, countsColumn, "counts", headerFields), i, clamp);
@@ -222,7 +225,7 @@ public static class CsvSpectrumReader
         {
             var lowerEdges = headerFields is not null && HoldsLowerEdges(headerFields, energyColumn);
             metadata["csv.energy_column"] = lowerEdges ? "lower edges" : "centres";
-            fromFile = FitEnergies(cursor, energies, rows, lowerEdges ? -0.5 : 0.0);
+            fromFile = FitEnergies(cursor, energies, rows, lowerEdges ? -0.5 : 0.0, energyRoundingKeV!);
             firstChannel = 0;
         }
 
@@ -543,9 +546,15 @@ public static class CsvSpectrumReader
 
     /// <summary>
     /// The calibration (energy of channel centres) through the energy column, whose value of row <c>i</c> lies at channel
-    /// position <c>i + <paramref name="position"/></c>: 0 for centres, −½ for lower edges.
+    /// position <c>i + <paramref name="position"/></c>: 0 for centres, −½ for lower edges. Every row must lie within
+    /// <see cref="FitToleranceChannels"/> of the fit, widened by the row's own rounding (<paramref name="roundingKeV"/>:
+    /// half a unit in the last digit it was written with) and by the median row's, which the fit's points carry. The
+    /// median, not the largest: a writer that strips trailing zeros (C++ streams, %g) writes an exact 10 keV as "10", whose
+    /// digits would claim half a keV. Until 2026-11-24 the tolerance was 1 % of a channel alone, and a SpecUtils/InterSpec
+    /// export (6 significant figures) was refused wherever that rounding is over half of it: 0.05 eV at 10–100 keV against
+    /// a 4.9 eV channel (8,192 channels to 40 keV).
     /// </summary>
-    private static EnergyCalibration FitEnergies(LineCursor cursor, double[] energies, List<(string[] Fields, int Count, int Line)> rows, double position)
+    private static EnergyCalibration FitEnergies(LineCursor cursor, double[] energies, List<(string[] Fields, int Count, int Line)> rows, double position, double[] roundingKeV)
     {
         for (var i = 1; i < energies.Length; i++)
         {
@@ -558,32 +567,40 @@ public static class CsvSpectrumReader
         var n = energies.Length - 1;
         var gain = (energies[n] - energies[0]) / n;
         var linear = new EnergyCalibration(energies[0] - (gain * position), gain);
-        if (Worst(linear, energies, position).Miss <= FitToleranceChannels)
+        var sorted = roundingKeV.Order().ToArray();
+        var fitRoundingKeV = sorted[sorted.Length / 2];
+        var straight = Worst(linear, energies, position, roundingKeV, fitRoundingKeV);
+        if (straight.Miss <= straight.Allowed)
         {
             return linear;
         }
 
         var points = energies.Select((e, i) => (i + position, e)).ToList();
         var quadratic = FormatParsing.Fit(points, out _);
-        var (row, miss) = quadratic is null ? (0, double.PositiveInfinity) : Worst(quadratic, energies, position);
-        if (quadratic is null || miss > FitToleranceChannels)
+        var (row, miss, allowed) = quadratic is null ? (0, double.PositiveInfinity, FitToleranceChannels) : Worst(quadratic, energies, position, roundingKeV, fitRoundingKeV);
+        if (quadratic is null || !(miss <= allowed))
         {
-            throw cursor.Error(rows[row].Line, FormatParsing.Invariant($"the energy column is not a smooth calibration: this row is {miss:G3} channels off the best quadratic (at most {FitToleranceChannels} allowed)"));
+            var why = allowed > FitToleranceChannels ? $"{FitToleranceChannels} plus the energies' rounding as written" : $"{FitToleranceChannels}";
+            throw cursor.Error(rows[row].Line, FormatParsing.Invariant($"the energy column is not a smooth calibration: this row is {miss:G3} channels off the best quadratic (at most {allowed:G3} allowed: {why})"));
         }
 
         return quadratic;
     }
 
-    private static (int Row, double Miss) Worst(EnergyCalibration calibration, double[] energies, double position)
+    /// <summary>The row that misses the fit by most beyond what it is allowed; its miss and allowance, in channels.</summary>
+    private static (int Row, double Miss, double Allowed) Worst(EnergyCalibration calibration, double[] energies, double position, double[] roundingKeV, double fitRoundingKeV)
     {
-        var worst = (Row: 0, Miss: 0.0);
+        var worst = (Row: 0, Miss: 0.0, Allowed: FitToleranceChannels);
+        var worstExcess = double.NegativeInfinity;
         for (var i = 0; i < energies.Length; i++)
         {
             var width = calibration.UpperEdgeKeV(i) - calibration.LowerEdgeKeV(i);
             var miss = Math.Abs(calibration.EnergyKeV(i + position) - energies[i]) / width;
-            if (!(miss <= worst.Miss))
+            var allowed = FitToleranceChannels + ((roundingKeV[i] + fitRoundingKeV) / width);
+            if (!(miss - allowed <= worstExcess))
             {
-                worst = (i, miss);
+                worst = (i, miss, allowed);
+                worstExcess = miss - allowed;
             }
         }
 

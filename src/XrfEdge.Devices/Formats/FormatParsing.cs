@@ -107,6 +107,31 @@ internal static class FormatParsing
             ? value
             : null;
 
+    /// <summary>
+    /// Half a unit in the last written digit of a number's text, the most its rounding to that text can have moved it:
+    /// 0.00005 for "12.3456", 0.005 for "1.23456e+03", 0.5 for "12". Used as the tolerance a value carries from being
+    /// written with few digits (SpecUtils writes energies as C++ streams do, 6 significant figures).
+    /// </summary>
+    public static double HalfLastDigit(ReadOnlySpan<char> text)
+    {
+        var t = text.Trim();
+        var exponent = 0;
+        var e = t.IndexOfAny('e', 'E');
+        if (e >= 0)
+        {
+            if (!int.TryParse(t[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent))
+            {
+                return 0;
+            }
+
+            t = t[..e];
+        }
+
+        var dot = t.IndexOf('.');
+        var decimals = dot < 0 ? 0 : t.Length - dot - 1;
+        return 0.5 * Math.Pow(10, exponent - decimals);
+    }
+
     /// <summary>Parses a number or throws naming <paramref name="what"/>.</summary>
     public static double Number(LineCursor cursor, ReadOnlySpan<char> text, string what) =>
         TryNumber(text) ?? throw cursor.Error($"{what} \"{Shorten(text)}\" is not a number{DecimalCommaHint(text)}");
