@@ -294,7 +294,9 @@ public sealed class ReanalysisTests : IDisposable
         using var worker = new ReanalysisWorker(slot, publisher, new LiveWorkGate(() => 0), new ServiceSettings(), loggers.CreateLogger<ReanalysisWorker>());
         await worker.StartAsync(CancellationToken.None); // a model is loaded: the start-up pass runs, and is refused
         Assert.True(await Wait.UntilAsync(() => log.WithEvent(StoppedEvent).Count == 1), "the start-up pass was not refused");
-        Assert.True(worker.AwaitingRoom);
+        // The worker logs 8078 first and sets the mark after it (ReanalysisWorker's catch): wait for the mark, not only
+        // the log line (a fresh-clone CI run read it in between, 2026-11-25).
+        Assert.True(await Wait.UntilAsync(() => worker.AwaitingRoom), "the refused pass left no mark");
 
         publisher.IncompleteReadFailure = null;
         var now = DateTimeOffset.UnixEpoch;
