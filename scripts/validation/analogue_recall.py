@@ -102,6 +102,21 @@ def render(case: Case, count: int, seed: int, xrfedge: pathlib.Path, label_syste
         return [json.loads(line) for line in out.read_text().splitlines()]
 
 
+def identify(model, thresholds, cat, recs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Element probabilities and the Decoder's reports for rendered spectra, as the instrument reads them: rebinned to
+    the model's grid, scaled down to the top of the card's count range when above it. `thresholds` = (line thresholds,
+    element thresholds, count-range top) from load_int8_with_card."""
+    lt, et, top = thresholds
+    x = np.stack([rebin(np.asarray(r["counts"], float), r["calibration"]["offset_kev"],
+                        r["calibration"]["gain_kev_per_channel"]) for r in recs])
+    totals = x.sum(1, keepdims=True)
+    if top:
+        x = np.where(totals > top, x * (top / totals), x)
+    lp, ep = _onnx_probs(model, x.astype(np.float32), cat)
+    _, pred = reported(lp, ep, cat.line_element, lt, et)
+    return ep, pred
+
+
 def measure(models: pathlib.Path, cases: list[Case], count: int, seed: int, label_systematic: float,
             false_reports: bool, xrfedge: pathlib.Path) -> tuple[dict, list[dict]]:
     """The rows, one per (case, light element): `kind` "labelled" (in the sample: how many spectra the labels call it
@@ -112,13 +127,7 @@ def measure(models: pathlib.Path, cases: list[Case], count: int, seed: int, labe
     rows = []
     for case in cases:
         recs = render(case, count, seed, xrfedge, label_systematic)
-        x = np.stack([rebin(np.asarray(r["counts"], float), r["calibration"]["offset_kev"],
-                            r["calibration"]["gain_kev_per_channel"]) for r in recs])
-        totals = x.sum(1, keepdims=True)
-        if top:
-            x = np.where(totals > top, x * (top / totals), x)
-        lp, ep = _onnx_probs(model, x.astype(np.float32), cat)
-        _, pred = reported(lp, ep, cat.line_element, lt, et)
+        ep, pred = identify(model, (lt, et, top), cat, recs)
         path = "vacuum" if case.medium == "vacuum" else f"{case.medium} {case.path_mm[0]:g}–{case.path_mm[1]:g} mm"
         common = {"case": case.name, "path": path, "kv": case.kv, "of": len(recs), "mirrors": case.mirrors}
         for el in (e for e in LIGHT if e not in case.composition and false_reports):

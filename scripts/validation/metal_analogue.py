@@ -16,17 +16,12 @@ import argparse
 import pathlib
 import sys
 
-import numpy as np
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "validation"))
 
-import analogue_recall as ar  # noqa: E402  (render: the cases' benchtop set-up)
+import analogue_recall as ar  # noqa: E402  (render and identify: the cases' benchtop set-up, the instrument's reading)
 from xrftrain.card import load_int8_with_card  # noqa: E402
 from xrftrain.catalog import load_catalog  # noqa: E402
-from xrftrain.metrics import reported  # noqa: E402
-from xrftrain.pipeline import _onnx_probs  # noqa: E402
-from xrftrain.realspectra import rebin  # noqa: E402
 
 NOT_ASSESSED = ("Ar", "Rh")  # always (Ar) and the tube anode (docs/inference.md §4)
 
@@ -54,13 +49,7 @@ def main() -> None:
         model, card, lt, et, top = load_int8_with_card(models)
         for case in CASES:
             recs = ar.render(case, a.count, a.seed, a.xrfedge, 0.02)
-            x = np.stack([rebin(np.asarray(r["counts"], float), r["calibration"]["offset_kev"],
-                                r["calibration"]["gain_kev_per_channel"]) for r in recs])
-            totals = x.sum(1, keepdims=True)
-            if top:
-                x = np.where(totals > top, x * (top / totals), x)
-            lp, ep = _onnx_probs(model, x.astype(np.float32), cat)
-            _, pred = reported(lp, ep, cat.line_element, lt, et)
+            _, pred = ar.identify(model, (lt, et, top), cat, recs)
             n = {el: int(pred[:, cat.element_index(el)].sum()) for el in cat.elements if el not in NOT_ASSESSED}
             shown = ", ".join(f"{el} {k}" for el, k in sorted(n.items(), key=lambda kv: (-kv[1], kv[0])) if k)
             print(f"| {card.get('version', '?')} | {case.name} | {case.mirrors} | {shown} of {len(recs)} |")
