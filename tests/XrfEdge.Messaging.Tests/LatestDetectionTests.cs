@@ -130,7 +130,7 @@ public sealed class LatestDetectionTests : IDisposable
         // Nothing older came after it; it is the backlog's row as delivered: historical, like the detection itself.
         var retained = await RetainedLatestAsync(broker);
         Assert.Equal("M-3", MeasurementId(retained!));
-        Assert.True(JsonDocument.Parse(retained!.Payload).RootElement.GetProperty("historical").GetBoolean());
+        Assert.True(Historical(retained!.Payload, retained.UserProperties));
         await publisher.StopAsync(CancellationToken.None);
     }
 
@@ -187,7 +187,7 @@ public sealed class LatestDetectionTests : IDisposable
         {
             // Read without RetainedLatestAsync: its marker on the topic would make the publisher forget the copy it holds.
             var live = await first.WaitForAsync(m => MeasurementId(m) == "M-1");
-            Assert.False(JsonDocument.Parse(live.Payload).RootElement.GetProperty("historical").GetBoolean());
+            Assert.False(Historical(live.Payload, live.UserProperties));
         }
 
         broker.Kill();
@@ -205,8 +205,7 @@ public sealed class LatestDetectionTests : IDisposable
         // a new detection. Until 2026-11-24 it said false, and a dashboard showed a measurement of long ago as current.
         foreach (var message in new[] { copy, retained })
         {
-            Assert.True(JsonDocument.Parse(message.Payload).RootElement.GetProperty("historical").GetBoolean());
-            Assert.Contains(message.UserProperties, p => p.Name == "historical" && p.Value == "true");
+            Assert.True(Historical(message.Payload, message.UserProperties));
         }
         await publisher.StopAsync(CancellationToken.None);
     }
@@ -244,8 +243,7 @@ public sealed class LatestDetectionTests : IDisposable
 
         // M-3 was delivered live under the connection before; its copy, sent under this one, is historical (docs/mqtt.md
         // §1, "Latest detection"). Until 2026-11-24 it said false.
-        Assert.True(JsonDocument.Parse(copy.Payload).RootElement.GetProperty("historical").GetBoolean());
-        Assert.Contains(copy.UserProperties, p => p.Name == "historical" && p.Value == "true");
+        Assert.True(Historical(copy.Payload, copy.UserProperties));
         await publisher.StopAsync(CancellationToken.None);
     }
 
@@ -275,8 +273,7 @@ public sealed class LatestDetectionTests : IDisposable
 
         var copy = transport.Handed.Last(m => m.Topic == Topics.DetectionsLatest);
         Assert.Equal("M-2", MeasurementIdOf(copy.Payload));
-        Assert.False(JsonDocument.Parse(copy.Payload).RootElement.GetProperty("historical").GetBoolean());
-        Assert.Contains(copy.UserProperties, p => p.Name == "historical" && p.Value == "false");
+        Assert.False(Historical(copy.Payload, copy.UserProperties));
         await publisher.StopAsync(CancellationToken.None);
     }
 
@@ -301,7 +298,7 @@ public sealed class LatestDetectionTests : IDisposable
         transport.RaiseStateChanged(MqttConnectionState.Connected);
         await Task.Delay(TimeSpan.FromMilliseconds(500));
         var copy = Assert.Single(transport.Handed, m => m.Topic == Topics.DetectionsLatest);
-        Assert.False(JsonDocument.Parse(copy.Payload).RootElement.GetProperty("historical").GetBoolean());
+        Assert.False(Historical(copy.Payload, copy.UserProperties));
 
         // A new connection with no copy read back is still taken for a broker that may have lost it: sent again, historical.
         transport.Disconnect();
@@ -310,7 +307,7 @@ public sealed class LatestDetectionTests : IDisposable
         await Waiting.UntilAsync(() => transport.Handed.Count(m => m.Topic == Topics.DetectionsLatest) == 2, "the copy sent again under the new connection");
         var again = transport.Handed.Last(m => m.Topic == Topics.DetectionsLatest);
         Assert.Equal("M-1", MeasurementIdOf(again.Payload));
-        Assert.True(JsonDocument.Parse(again.Payload).RootElement.GetProperty("historical").GetBoolean());
+        Assert.True(Historical(again.Payload, again.UserProperties));
         await publisher.StopAsync(CancellationToken.None);
     }
 
@@ -403,6 +400,14 @@ public sealed class LatestDetectionTests : IDisposable
     }
 
     private static string MeasurementIdOf(ReadOnlyMemory<byte> payload) => JsonDocument.Parse(payload).RootElement.GetProperty("measurement_id").GetString()!;
+
+    /// <summary>A copy's historical flag; its JSON field and its user property must agree (docs/mqtt.md §1).</summary>
+    private static bool Historical(ReadOnlyMemory<byte> payload, IReadOnlyList<MqttUserProperty> properties)
+    {
+        var historical = JsonDocument.Parse(payload).RootElement.GetProperty("historical").GetBoolean();
+        Assert.Contains(properties, p => p.Name == "historical" && p.Value == (historical ? "true" : "false"));
+        return historical;
+    }
 
     [Theory]
     // (candidate seq, minute measured, reanalysed) against (current seq, minute, reanalysed), and whether it replaces.

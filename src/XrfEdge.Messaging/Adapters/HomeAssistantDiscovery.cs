@@ -26,16 +26,6 @@ public sealed class HomeAssistantDiscovery
     /// </summary>
     internal const string LastElementsTemplate = "{{ value_json.elements | map(attribute='el') | join(', ') or 'none' }}";
 
-    /// <summary>The "Detector temperature" sensor's template: a null temperature renders as <c>None</c>, which Home
-    /// Assistant's MQTT sensor takes as "unknown" (PAYLOAD_NONE), not as a number it cannot parse.</summary>
-    internal const string DetectorTemperatureTemplate = "{{ value_json.temps_c.detector }}";
-
-    /// <summary>The "Outbox depth" sensor's template.</summary>
-    internal const string OutboxDepthTemplate = "{{ value_json.outbox.depth }}";
-
-    /// <summary>The "State" sensor's template.</summary>
-    internal const string StateTemplate = "{{ value_json.state }}";
-
     // Every project shares Directory.Build.props' <Version>, so this is the version of the service the instrument runs.
     private static readonly string SoftwareVersion = typeof(HomeAssistantDiscovery).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
@@ -147,11 +137,12 @@ public sealed class HomeAssistantDiscovery
             w.WriteString("avty_t", _topics.Availability);
             w.WriteNumber("qos", 1);
             w.WriteStartObject("cmps");
-            Sensor(w, "state", "State", _topics.Status, StateTemplate, null, null, null);
+            Sensor(w, "state", "State", _topics.Status, "{{ value_json.state }}", null, null, null);
             // Same key, so the same unique id: the entity and its history survive the move to the retained topic.
             Sensor(w, "last_elements", "Last elements", _topics.DetectionsLatest, LastElementsTemplate, null, null, null);
-            Sensor(w, "detector_temperature", "Detector temperature", _topics.Health, DetectorTemperatureTemplate, "°C", "temperature", "measurement");
-            Sensor(w, "outbox_depth", "Outbox depth", _topics.Health, OutboxDepthTemplate, null, null, "measurement");
+            // A null temperature renders "None", which Home Assistant's MQTT sensor takes as unknown (its PAYLOAD_NONE).
+            Sensor(w, "detector_temperature", "Detector temperature", _topics.Health, "{{ value_json.temps_c.detector }}", "°C", "temperature", "measurement");
+            Sensor(w, "outbox_depth", "Outbox depth", _topics.Health, "{{ value_json.outbox.depth }}", null, null, "measurement");
             w.WriteEndObject();
             w.WriteEndObject();
         }

@@ -80,9 +80,6 @@ internal static class PipeStandardOutput
         }
     }
 
-    /// <summary>Whether <paramref name="exception"/> is a write's EPIPE.</summary>
-    private static bool IsClosedPipe(IOException exception) => exception is StandardOutputClosedException || exception.HResult == Epipe;
-
     /// <summary>
     /// A write-only pass-through that turns EPIPE into <see cref="StandardOutputClosedException"/> and any other failed
     /// write into <see cref="StandardOutputWriteException"/>.
@@ -107,11 +104,11 @@ internal static class PipeStandardOutput
             {
                 inner.Write(buffer);
             }
-            catch (IOException ex) when (IsClosedPipe(ex))
+            catch (IOException ex) when (ex.HResult == Epipe)
             {
                 throw new StandardOutputClosedException("standard output is a pipe whose reader has closed it", ex);
             }
-            catch (IOException ex) when (ex is not StandardOutputWriteException)
+            catch (IOException ex)
             {
                 throw new StandardOutputWriteException("cannot write to standard output: " + ex.Message, ex);
             }

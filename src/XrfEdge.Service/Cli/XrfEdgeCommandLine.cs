@@ -105,8 +105,9 @@ internal static class XrfEdgeCommandLine
     }
 
     /// <summary>
-    /// The verbs whose standard output, when a pipe, ends them at the first write its reader no longer takes (exit
-    /// <see cref="PipeStandardOutput.ClosedExitCode"/>; docs/inference.md §6, docs/spectrum-files.md).
+    /// The verbs whose redirected standard output ends them at the first write that fails: a pipe whose reader has gone
+    /// (exit <see cref="PipeStandardOutput.ClosedExitCode"/>), or any other failed write, a full disk (exit
+    /// <see cref="PipeStandardOutput.WriteFailedExitCode"/>; docs/inference.md §6, docs/spectrum-files.md).
     /// </summary>
     private static readonly HashSet<string> StopsAtClosedOutput = new(StringComparer.Ordinal) { "identify", "eval", "rebin" };
 
