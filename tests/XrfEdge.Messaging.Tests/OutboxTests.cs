@@ -310,6 +310,20 @@ public sealed class OutboxTests : IDisposable
     }
 
     [Fact]
+    public void Open_DamagedFile_SalvagedRowsKeepTheirRunClockAge()
+    {
+        DamageTablePage("dead_letter", runBefore: TimeSpan.FromDays(5));
+
+        using var outbox = Open(o => o.MaxAge = TimeSpan.FromDays(7));
+        Assert.NotNull(outbox.RecoveredFromCorruption);
+        Assert.True(outbox.RunClockMilliseconds >= (long)TimeSpan.FromDays(5).TotalMilliseconds, $"run clock {outbox.RunClockMilliseconds} ms");
+        _time.StepWallClock(TimeSpan.FromDays(40));
+        Assert.Equal(0, outbox.PurgeExpired()); // wall age 40 d, run age 0: NULL (wall clock alone) would have evicted all 10
+        _time.Advance(TimeSpan.FromDays(7.5));
+        Assert.Equal(10, outbox.PurgeExpired());
+    }
+
+    [Fact]
     public void RecordRefusal_MaxAttemptsReached_RowMovesToDeadLetter()
     {
         using var outbox = Open(o => o.MaxAttempts = 2);
@@ -419,12 +433,13 @@ public sealed class OutboxTests : IDisposable
     }
 
     /// <summary>Writes an outbox with ten rows, closes it (checkpointing the WAL) and overwrites the root page of <paramref name="table"/> with noise.</summary>
-    private void DamageTablePage(string table)
+    private void DamageTablePage(string table, TimeSpan runBefore = default)
     {
         long rootPage;
         long pageSize;
         using (var outbox = Open())
         {
+            _time.Advance(runBefore);
             for (var i = 0; i < 10; i++)
             {
                 EnqueueMeasurement(outbox, $"M{i}");

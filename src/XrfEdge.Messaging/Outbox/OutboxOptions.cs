@@ -9,7 +9,10 @@ public sealed class OutboxOptions
     /// <summary>Byte cap over all queued payloads; 256 MiB by default (a week offline at one 5 KiB detection a minute is ≈ 50 MiB).</summary>
     public long MaxBytes { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>Rows older than this are evicted (counted in <c>evicted_total</c>); 30 days by default.</summary>
+    /// <summary>
+    /// Rows older than this are evicted (counted in <c>evicted_total</c>); 30 days by default. Older by the wall clock and
+    /// by <see cref="SqliteOutbox.RunClockMilliseconds"/> both (rows from a build without the run clock: the wall clock).
+    /// </summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>Policy when <see cref="MaxBytes"/> would be exceeded.</summary>

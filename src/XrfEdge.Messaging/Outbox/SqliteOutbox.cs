@@ -53,11 +53,11 @@ public sealed class SqliteOutbox : IDisposable
           topic TEXT NOT NULL, qos INTEGER NOT NULL, retain INTEGER NOT NULL,
           content_type TEXT, payload BLOB NOT NULL,
           created_utc INTEGER NOT NULL, expires_utc INTEGER,
-          attempts INTEGER NOT NULL DEFAULT 0, last_error INTEGER);
+          attempts INTEGER NOT NULL DEFAULT 0, last_error INTEGER, created_run_ms INTEGER);
         CREATE INDEX IF NOT EXISTS outbox_evict ON outbox(kind, id);
         CREATE TABLE IF NOT EXISTS dead_letter(
           id INTEGER PRIMARY KEY, msg_id TEXT NOT NULL, kind INTEGER NOT NULL, topic TEXT NOT NULL,
-          payload BLOB NOT NULL, created_utc INTEGER NOT NULL, last_error INTEGER, moved_utc INTEGER NOT NULL);
+          payload BLOB NOT NULL, created_utc INTEGER NOT NULL, last_error INTEGER, moved_utc INTEGER NOT NULL, moved_run_ms INTEGER);
         CREATE TABLE IF NOT EXISTS results(
           measurement_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, msg_id TEXT NOT NULL,
           created_utc INTEGER NOT NULL, detection BLOB NOT NULL, spectrum BLOB);
@@ -65,7 +65,17 @@ public sealed class SqliteOutbox : IDisposable
         CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
         INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0), ('evicted_total', 0), ('pruned_unanalysed_total', 0);
         INSERT OR IGNORE INTO counters(name, value) VALUES ('sparkplug_bd_seq', 255);
+        INSERT OR IGNORE INTO counters(name, value) VALUES ('run_ms', 0);
         """;
+
+    /// <summary>
+    /// Columns added to schema version 1 after files were written with it (ALTER TABLE … ADD COLUMN when missing):
+    /// nullable, so an older build, which names every column it writes, still inserts rows (NULL) and reads the file;
+    /// <see cref="SchemaVersion"/> stays 1 and a rollback keeps its backlog. NULL means "stored by a build without the
+    /// column". Since 2026-11-25: the run clock (<see cref="RunClockMilliseconds"/>).
+    /// </summary>
+    private static readonly (string Table, string Column)[] AddedColumns =
+        [("outbox", "created_run_ms"), ("dead_letter", "moved_run_ms")];
 
     /// <summary>Bytes one stored result counts against <see cref="OutboxOptions.ResultRetentionBytes"/>: its detection and spectrum.</summary>
     private const string ResultRowBytes = "length(detection) + COALESCE(length(spectrum), 0)";
@@ -239,6 +249,10 @@ public sealed class SqliteOutbox : IDisposable
     private readonly string _pruneByCount;
     private readonly string _countAwaitingReanalysis;
 
+    // The run clock (RunClockMilliseconds): the persisted value at open, and the monotonic timestamp it was read at.
+    private readonly long _runBase;
+    private readonly long _runStart;
+
     private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
         _options = options;
@@ -252,6 +266,33 @@ public sealed class SqliteOutbox : IDisposable
         _countAwaitingReanalysis = AwaitingReanalysisCountSql(options.ReanalysisReasonPrefixes);
         _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
         _resultBytes = Scalar(ResultBytesSql);
+        _runBase = Scalar("SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'run_ms'");
+        _runStart = time.GetTimestamp();
+    }
+
+    /// <summary>
+    /// The outbox's run clock: milliseconds that this file has been open for writing, summed over every run (the
+    /// counter <c>run_ms</c>, brought up to date by every write transaction that stores, dead-letters or purges rows, and
+    /// at <see cref="Dispose"/>). It advances with the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), so a
+    /// wall clock that is set, stepped by NTP or wrong after a power cut does not move it; time the service was not
+    /// running (the instrument off or in storage) is not counted, and a crash loses at most the time since the last
+    /// write. Each queued row records it (<c>created_run_ms</c>), and <see cref="PurgeExpired"/> evicts a row for
+    /// <see cref="OutboxOptions.MaxAge"/> only when both clocks say it is that old. Since 2026-11-25: before, the wall
+    /// clock alone decided, and a Raspberry Pi (no real-time clock) that measured offline after weeks in storage stamped
+    /// its results with the time it was last shut down, so NTP's correction made them look weeks old and the next purge
+    /// evicted them before they were ever sent.
+    /// </summary>
+    public long RunClockMilliseconds => _runBase + (long)_time.GetElapsedTime(_runStart).TotalMilliseconds;
+
+    /// <summary>Brings the persisted run clock up to date inside the caller's write transaction; returns its value.</summary>
+    private long PersistRunClock()
+    {
+        var run = RunClockMilliseconds;
+        using var update = _connection.CreateCommand();
+        update.CommandText = "UPDATE counters SET value = max(value, $run) WHERE name = 'run_ms'";
+        update.Parameters.AddWithValue("$run", run);
+        update.ExecuteNonQuery();
+        return run;
     }
 
     /// <summary>
@@ -1072,11 +1113,12 @@ public sealed class SqliteOutbox : IDisposable
                     {
                         using var move = _connection.CreateCommand();
                         move.CommandText = """
-                            INSERT INTO dead_letter(id, msg_id, kind, topic, payload, created_utc, last_error, moved_utc)
-                              SELECT id, msg_id, kind, topic, payload, created_utc, last_error, $now FROM outbox WHERE id = $id;
+                            INSERT INTO dead_letter(id, msg_id, kind, topic, payload, created_utc, last_error, moved_utc, moved_run_ms)
+                              SELECT id, msg_id, kind, topic, payload, created_utc, last_error, $now, $run FROM outbox WHERE id = $id;
                             DELETE FROM outbox WHERE id = $id;
                             """;
                         move.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+                        move.Parameters.AddWithValue("$run", PersistRunClock());
                         move.Parameters.AddWithValue("$id", rowId);
                         move.ExecuteNonQuery();
                     }
@@ -1109,7 +1151,9 @@ public sealed class SqliteOutbox : IDisposable
 
     /// <summary>
     /// Evicts rows past their expiry or <see cref="OutboxOptions.MaxAge"/>; returns how many (also added to
-    /// <c>evicted_total</c>). Also bounds the dead-letter table, which nothing else does (a broker that refuses every
+    /// <c>evicted_total</c>). A row is past <see cref="OutboxOptions.MaxAge"/> when it is that old by the wall clock and
+    /// also by the run clock (<see cref="RunClockMilliseconds"/>; rows stored by a build without it, by the wall clock
+    /// alone), so a wall clock corrected forward (NTP after a start without a real-time clock) evicts nothing by itself. Also bounds the dead-letter table, which nothing else does (a broker that refuses every
     /// publish, e.g. an ACL, moves every result there): dead letters moved more than <see cref="OutboxOptions.MaxAge"/>
     /// ago are dropped, then the oldest ones while queued and dead-letter payloads together exceed
     /// <see cref="OutboxOptions.MaxBytes"/>. Queued rows are never dropped for dead letters. Drops are logged (7027).
@@ -1126,9 +1170,12 @@ public sealed class SqliteOutbox : IDisposable
                 var now = _time.GetUtcNow();
                 var (count, freed, deadDropped) = InWriteTransaction(() =>
                 {
+                    var oldestRun = PersistRunClock() - (long)_options.MaxAge.TotalMilliseconds;
                     using var command = _connection.CreateCommand();
-                    command.CommandText = "DELETE FROM outbox WHERE created_utc < $oldest OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
+                    command.CommandText = "DELETE FROM outbox WHERE (created_utc < $oldest AND (created_run_ms IS NULL OR created_run_ms < $oldestRun)) " +
+                                          "OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
                     command.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
+                    command.Parameters.AddWithValue("$oldestRun", oldestRun);
                     command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
                     var rows = 0;
                     long bytes = 0;
@@ -1146,7 +1193,7 @@ public sealed class SqliteOutbox : IDisposable
                         AddEvicted(rows);
                     }
 
-                    return (rows, bytes, DropDeadLetters(now, _bytes - bytes));
+                    return (rows, bytes, DropDeadLetters(now, oldestRun, _bytes - bytes));
                 });
                 _bytes -= freed;
                 if (count > 0)
@@ -1177,11 +1224,12 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     /// <summary>The dead-letter part of <see cref="PurgeExpired"/>, inside its transaction; returns the rows dropped.</summary>
-    private int DropDeadLetters(DateTimeOffset now, long queuedBytes)
+    private int DropDeadLetters(DateTimeOffset now, long oldestRun, long queuedBytes)
     {
         using var aged = _connection.CreateCommand();
-        aged.CommandText = "DELETE FROM dead_letter WHERE moved_utc < $oldest";
+        aged.CommandText = "DELETE FROM dead_letter WHERE moved_utc < $oldest AND (moved_run_ms IS NULL OR moved_run_ms < $oldestRun)";
         aged.Parameters.AddWithValue("$oldest", (now - _options.MaxAge).ToUnixTimeMilliseconds());
+        aged.Parameters.AddWithValue("$oldestRun", oldestRun);
         var dropped = aged.ExecuteNonQuery();
 
         var excess = queuedBytes + Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM dead_letter") - _options.MaxBytes;
@@ -1368,10 +1416,43 @@ public sealed class SqliteOutbox : IDisposable
             }
 
             _disposed = true;
+            PersistRunClockAtClose();
             _connection.Dispose();
             _instanceLock.Dispose();
             _damagedSource.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The run clock's last update, at <see cref="Dispose"/>: best effort (one autocommitted statement), because a
+    /// damaged, read-only or full file must not turn a clean stop into a failure; the time since the last write is then
+    /// not counted, which only keeps rows longer.
+    /// </summary>
+    private void PersistRunClockAtClose()
+    {
+        if (IsDamaged)
+        {
+            return;
+        }
+
+        try
+        {
+            PersistRunClock();
+        }
+        catch (SqliteException ex)
+        {
+            Log.RunClockNotSaved(_logger, _options.DatabasePath, ex.Message);
+        }
+    }
+
+    /// <summary>Whether <paramref name="table"/> of <paramref name="connection"/>'s main database has <paramref name="column"/>.</summary>
+    private static bool HasColumn(SqliteConnection connection, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info($table) WHERE name = $column";
+        command.Parameters.AddWithValue("$table", table);
+        command.Parameters.AddWithValue("$column", column);
+        return (long)command.ExecuteScalar()! > 0;
     }
 
     private static (SqliteConnection Connection, bool HadSchema) OpenChecked(OutboxOptions options)
@@ -1431,6 +1512,15 @@ public sealed class SqliteOutbox : IDisposable
 
             command.CommandText = Schema;
             command.ExecuteNonQuery();
+            foreach (var (table, column) in AddedColumns)
+            {
+                if (!HasColumn(connection, table, column))
+                {
+                    command.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} INTEGER";
+                    command.ExecuteNonQuery();
+                }
+            }
+
             if (version < SchemaVersion)
             {
                 // Files from before the version stamp (0) hold exactly this schema.
@@ -1470,14 +1560,16 @@ public sealed class SqliteOutbox : IDisposable
                 // The count is only for the log; the rows themselves may still be readable one by one.
             }
 
+            // A file from a build before the run clock has no created_run_ms: its rows keep NULL (wall clock alone).
+            var run = HasColumn(source, "outbox", "created_run_ms") ? "created_run_ms" : "NULL";
             using var read = source.CreateCommand();
-            read.CommandText = "SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, attempts, last_error FROM outbox ORDER BY id";
+            read.CommandText = $"SELECT id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, attempts, last_error, {run} FROM outbox ORDER BY id";
             using var write = target.CreateCommand();
             write.CommandText = """
-                INSERT OR IGNORE INTO outbox(id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, attempts, last_error)
-                VALUES ($id, $msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires, $attempts, $error)
+                INSERT OR IGNORE INTO outbox(id, msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, attempts, last_error, created_run_ms)
+                VALUES ($id, $msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires, $attempts, $error, $run)
                 """;
-            CopyRows(read, write, ref salvaged, ["$id", "$msg", "$kind", "$topic", "$qos", "$retain", "$ct", "$payload", "$created", "$expires", "$attempts", "$error"]);
+            CopyRows(read, write, ref salvaged, ["$id", "$msg", "$kind", "$topic", "$qos", "$retain", "$ct", "$payload", "$created", "$expires", "$attempts", "$error", "$run"]);
         }
         catch (SqliteException ex)
         {
@@ -1494,7 +1586,8 @@ public sealed class SqliteOutbox : IDisposable
     /// damaged file into the new outbox, when its counters table still reads: they count "ever", and until 2026-11-24
     /// (review) a recovery reset both to 0, as if the evicted rows and the maps pruned before their analysis had never
     /// been. <c>seq</c> is not taken: the recovery sets it from the clock (<see cref="Open"/>). Unreadable: 7058, and
-    /// they restart at 0 as before.
+    /// they restart at 0 as before. The run clock (<c>run_ms</c>, <see cref="RunClockMilliseconds"/>) is carried too,
+    /// and never set below the newest salvaged row's <c>created_run_ms</c>, so the salvaged rows keep their run-clock age.
     /// </summary>
     private static void SalvageCounters(string damagedPath, SqliteConnection target, string databasePath, ILogger log)
     {
@@ -1503,7 +1596,7 @@ public sealed class SqliteOutbox : IDisposable
             using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = damagedPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
             source.Open();
             using var read = source.CreateCommand();
-            read.CommandText = "SELECT name, value FROM counters WHERE name IN ('evicted_total', 'pruned_unanalysed_total')";
+            read.CommandText = "SELECT name, value FROM counters WHERE name IN ('evicted_total', 'pruned_unanalysed_total', 'run_ms')";
             using var write = target.CreateCommand();
             write.CommandText = "UPDATE counters SET value = max(value, $value) WHERE name = $name";
             var name = write.Parameters.Add("$name", SqliteType.Text);
@@ -1523,6 +1616,10 @@ public sealed class SqliteOutbox : IDisposable
         {
             Log.OutboxCountersNotSalvaged(log, databasePath, ex.Message);
         }
+
+        using var run = target.CreateCommand();
+        run.CommandText = "UPDATE counters SET value = max(value, (SELECT COALESCE(MAX(created_run_ms), 0) FROM outbox)) WHERE name = 'run_ms'";
+        run.ExecuteNonQuery();
     }
 
     /// <summary>
@@ -1773,8 +1870,8 @@ public sealed class SqliteOutbox : IDisposable
     {
         using var insert = _connection.CreateCommand();
         insert.CommandText = """
-            INSERT INTO outbox(msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc)
-            VALUES ($msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires) RETURNING id
+            INSERT INTO outbox(msg_id, kind, topic, qos, retain, content_type, payload, created_utc, expires_utc, created_run_ms)
+            VALUES ($msg, $kind, $topic, $qos, $retain, $ct, $payload, $created, $expires, $run) RETURNING id
             """;
         insert.Parameters.AddWithValue("$msg", msgId.ToString());
         insert.Parameters.AddWithValue("$kind", (int)m.Kind);
@@ -1785,6 +1882,7 @@ public sealed class SqliteOutbox : IDisposable
         insert.Parameters.AddWithValue("$payload", m.Payload);
         insert.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
         insert.Parameters.AddWithValue("$expires", m.ExpiresUtc is { } e ? e.ToUnixTimeMilliseconds() : DBNull.Value);
+        insert.Parameters.AddWithValue("$run", PersistRunClock());
         return (long)insert.ExecuteScalar()!;
     }
 

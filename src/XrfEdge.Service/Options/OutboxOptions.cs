@@ -25,7 +25,10 @@ public sealed class OutboxOptions
     /// </summary>
     public int ResultRetentionMegabytes { get; set; } = 96;
 
-    /// <summary>Rows older than this many days are dropped (1 … 3650).</summary>
+    /// <summary>
+    /// Rows older than this many days are dropped (1 … 3650): older by the wall clock and by the outbox's run clock (the
+    /// time the service has had it open), so a clock corrected by NTP or time switched off drops nothing by itself.
+    /// </summary>
     public int MaxAgeDays { get; set; } = 30;
 
     /// <summary>Un-acknowledged messages handed to the MQTT library at once (1 … 1000).</summary>

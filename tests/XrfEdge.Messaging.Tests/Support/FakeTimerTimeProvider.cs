@@ -10,6 +10,7 @@ public sealed class FakeTimerTimeProvider(DateTimeOffset start) : TimeProvider
 {
     private readonly Lock _gate = new();
     private readonly List<FakeTimer> _timers = [];
+    private readonly DateTimeOffset _start = start;
     private DateTimeOffset _now = start;
 
     public override DateTimeOffset GetUtcNow()
@@ -17,6 +18,17 @@ public sealed class FakeTimerTimeProvider(DateTimeOffset start) : TimeProvider
         lock (_gate)
         {
             return _now;
+        }
+    }
+
+    /// <summary>The monotonic clock moves with <see cref="Advance"/>, as the wall clock does (the outbox's run clock reads it).</summary>
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp()
+    {
+        lock (_gate)
+        {
+            return (_now - _start).Ticks;
         }
     }
 
