@@ -41,6 +41,30 @@ def test_swap_regions_prints_one_row_per_region_with_the_shipped_model(tmp_path)
         assert len(probs) == 2 and all(0.0 <= p <= 1.0 for p in probs)
 
 
+def test_swap_regions_without_a_donor_knocks_each_region_out(tmp_path):
+    # Knock-out mode (docs/training.md, "Run AI"): no donor row; a sweep of 10-keV windows every 10 keV gives regions
+    # 0.5-10.5, 10.5-20.5 (20.5-30.5 would leave the grid); a peak inside a region is replaced by the line under it.
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts/validation"))
+    from swap_regions import knock_out
+
+    peak = np.array([1.0, 2.0, 50.0, 60.0, 5.0, 6.0])
+    assert knock_out(peak, 2, 4).tolist() == [3.0, 4.0]
+    assert knock_out(peak, 4, 6).tolist() == [33.0, 6.0]  # at the grid's end its last bin is the right anchor
+
+    root = Path(__file__).resolve().parents[2]
+    body = "\n".join("50" for _ in range(3000))
+    (tmp_path / "a.msa").write_text(f"#XUNITS : eV\n#XPERCHAN : 10.0\n#OFFSET : 0\n#SPECTRUM :\n{body}\n")
+    out = subprocess.run([sys.executable, str(root / "scripts/validation/swap_regions.py"), str(tmp_path / "a.msa"),
+                          "--elements", "Fe", "--sweep", "10,10"],
+                         env={"PYTHONPATH": str(root / "training"), "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert [line.split("  ")[0].strip() for line in out] == [
+        "target as measured", "target without 0.5-10.5 keV", "target without 10.5-20.5 keV"]
+
+
 def test_read_msa_takes_the_counts_of_xy_data(tmp_path):
     # The XGT-7200 files (validation/spectra/xgt7200-rh50kv-geo-crms) are #DATATYPE XY: "energy, counts" per line.
     # Until 2026-11-24 the energies were read as counts too, so swap_regions.py on those files probed a spectrum twice
