@@ -37,6 +37,7 @@ public sealed class OutboxRunClockTests : IDisposable
         _time.StepWallClock(TimeSpan.FromDays(40)); // NTP corrects a clock that started from the last shutdown
 
         Assert.Equal(TimeSpan.FromDays(40) + TimeSpan.FromHours(1), outbox.GetStatistics().OldestAge); // health reports the stamp as it is
+        Assert.Equal(TimeSpan.FromHours(1), outbox.GetStatistics().OldestRunAge);
         Assert.Equal(0, outbox.PurgeExpired());
         Assert.Equal(1, outbox.GetStatistics().Depth);
 
@@ -155,6 +156,8 @@ public sealed class OutboxRunClockTests : IDisposable
         }
 
         using var reopened = Open();
+        Assert.Equal(TimeSpan.Zero, reopened.GetStatistics().OldestRunAge); // the only row with a run clock is this build's, just stored
+        Assert.Equal(TimeSpan.Zero, SqliteOutbox.Inspect(DbPath).Statistics!.OldestRunAge);
         _time.StepWallClock(MaxAge + TimeSpan.FromSeconds(1));
         Assert.Equal(2, reopened.PurgeExpired()); // the two rows without a run clock, by the wall clock alone
         Assert.Equal(1, reopened.GetStatistics().Depth);

@@ -25,6 +25,16 @@ public sealed record OutboxStatistics(long Depth, long Bytes, TimeSpan OldestAge
     public long PrunedUnanalysedTotal { get; init; }
 
     /// <summary>
+    /// Run-clock age (<see cref="SqliteOutbox.RunClockMilliseconds"/>: time the service has had the outbox open) of the
+    /// oldest queued row that records one; zero when the queue is empty, null when no queued row records one (stored by
+    /// a build before 2026-11-25) or the file has no run clock. <see cref="OutboxOptions.MaxAge"/> evicts a row only when
+    /// this age and its wall-clock age (<see cref="OldestAge"/>) both exceed it. <see cref="SqliteOutbox.Inspect"/> reads
+    /// the clock as last saved (at the last stored row, purge or stop), so it can lag a running service by up to one
+    /// health period. Since 2026-11-25.
+    /// </summary>
+    public TimeSpan? OldestRunAge { get; init; }
+
+    /// <summary>
     /// False when <see cref="AwaitingReanalysis"/> could not be counted (0): <see cref="SqliteOutbox.Inspect"/> of a file
     /// that no release since 2026-11-24 has opened, which holds no index of the service's re-analysis test.
     /// </summary>

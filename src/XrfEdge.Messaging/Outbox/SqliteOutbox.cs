@@ -510,11 +510,13 @@ public sealed class SqliteOutbox : IDisposable
             throw Unreadable(databasePath, ex);
         }
 
-        long Read(string sql)
+        long Read(string sql) => ReadNullable(sql) ?? 0;
+
+        long? ReadNullable(string sql)
         {
             using var command = connection.CreateCommand();
             command.CommandText = sql;
-            return command.ExecuteScalar() is long value ? value : 0;
+            return command.ExecuteScalar() as long?;
         }
 
         string integrity;
@@ -569,6 +571,9 @@ public sealed class SqliteOutbox : IDisposable
                 null)
             {
                 PrunedUnanalysedTotal = Read("SELECT value FROM counters WHERE name = 'pruned_unanalysed_total'"),
+                OldestRunAge = HasColumn(connection, "outbox", "created_run_ms")
+                    ? RunAge(depth, ReadNullable("SELECT MIN(created_run_ms) FROM outbox"), ReadNullable("SELECT value FROM counters WHERE name = 'run_ms'"))
+                    : null,
             };
             return (InspectAwaitingReanalysis(connection, statistics), integrity);
         }
@@ -1336,6 +1341,7 @@ public sealed class SqliteOutbox : IDisposable
                 {
                     AwaitingReanalysis = Scalar(_countAwaitingReanalysis),
                     PrunedUnanalysedTotal = Scalar("SELECT value FROM counters WHERE name = 'pruned_unanalysed_total'"),
+                    OldestRunAge = RunAge(depth, NullableScalar("SELECT MIN(created_run_ms) FROM outbox"), RunClockMilliseconds),
                 };
             }
             catch (SqliteException ex) when (IsCorruption(ex))
@@ -1444,6 +1450,12 @@ public sealed class SqliteOutbox : IDisposable
             Log.RunClockNotSaved(_logger, _options.DatabasePath, ex.Message);
         }
     }
+
+    /// <summary><see cref="OutboxStatistics.OldestRunAge"/> from the oldest row's run-clock value and the clock's.</summary>
+    private static TimeSpan? RunAge(long depth, long? oldestRun, long? runNow) =>
+        depth == 0 ? TimeSpan.Zero
+        : oldestRun is { } row && runNow is { } clock ? TimeSpan.FromMilliseconds(Math.Max(0, clock - row))
+        : null;
 
     /// <summary>Whether <paramref name="table"/> of <paramref name="connection"/>'s main database has <paramref name="column"/>.</summary>
     private static bool HasColumn(SqliteConnection connection, string table, string column)
@@ -2094,11 +2106,14 @@ public sealed class SqliteOutbox : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private long Scalar(string sql)
+    private long Scalar(string sql) => NullableScalar(sql) ?? 0;
+
+    /// <summary>The statement's first value, or null when it gives none or NULL.</summary>
+    private long? NullableScalar(string sql)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
-        return command.ExecuteScalar() is long value ? value : 0;
+        return command.ExecuteScalar() as long?;
     }
 
     /// <summary>

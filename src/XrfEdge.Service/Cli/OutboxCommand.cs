@@ -76,6 +76,7 @@ internal static class OutboxCommand
                 ["depth"] = stats.Depth,
                 ["bytes"] = stats.Bytes,
                 ["oldest_age_s"] = Math.Round(stats.OldestAge.TotalSeconds, 1),
+                ["oldest_run_age_s"] = stats.OldestRunAge is { } runAge ? Math.Round(runAge.TotalSeconds, 1) : null,
                 ["evicted_total"] = stats.EvictedTotal,
                 ["dead_lettered"] = stats.DeadLettered,
                 ["last_seq"] = stats.LastSeq,
@@ -89,6 +90,9 @@ internal static class OutboxCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"queued rows    {stats.Depth}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"queued bytes   {stats.Bytes}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"oldest age     {stats.OldestAge.TotalSeconds:F0} s"));
+        output.WriteLine(stats.OldestRunAge is { } run
+            ? string.Create(CultureInfo.InvariantCulture, $"oldest run age {run.TotalSeconds:F0} s (time the service has had the outbox open since)")
+            : "oldest run age unknown (queued by a release before 2026-11-25: aged by the wall clock alone)");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"evicted total  {stats.EvictedTotal}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dead letters   {stats.DeadLettered}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"last seq       {stats.LastSeq}"));

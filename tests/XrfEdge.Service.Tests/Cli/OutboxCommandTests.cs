@@ -76,6 +76,49 @@ public sealed class OutboxCommandTests : IDisposable
     }
 
     [Fact]
+    public void Outbox_RunClockAge_ShownInTextAndJsonAndUnknownForRowsWithoutOne()
+    {
+        // Since 2026-11-25 age on the outbox's run clock decides eviction with the wall clock: the inspector shows it,
+        // as saved at the service's stop (here 2 h after the row was stored, the wall clock stepped 40 days meanwhile).
+        var time = new XrfEdge.Service.Tests.Fakes.FakeTimeProvider();
+        using (var outbox = SqliteOutbox.Open(new OutboxOptions { DatabasePath = DbPath }, timeProvider: time))
+        {
+            outbox.EnqueueMeasurement(new MeasurementRecord("M1", null), _ => [new OutboxMessage { Kind = OutboxKind.Detection, Topic = "t", Payload = new byte[100] }]);
+            time.Advance(TimeSpan.FromHours(2));
+            time.StepWallClock(TimeSpan.FromDays(40));
+        }
+
+        var (exit, output, _) = Invoke("outbox", "--db", DbPath, "--json");
+        Assert.Equal(0, exit);
+        using (var json = System.Text.Json.JsonDocument.Parse(output))
+        {
+            Assert.Equal(7200.0, json.RootElement.GetProperty("oldest_run_age_s").GetDouble());
+        }
+
+        (exit, output, _) = Invoke("outbox", "--db", DbPath);
+        Assert.Equal(0, exit);
+        Assert.Contains("oldest run age 7200 s", output, StringComparison.Ordinal);
+
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var clear = connection.CreateCommand();
+            clear.CommandText = "UPDATE outbox SET created_run_ms = NULL"; // what a release before the run clock leaves
+            clear.ExecuteNonQuery();
+        }
+
+        (exit, output, _) = Invoke("outbox", "--db", DbPath, "--json");
+        Assert.Equal(0, exit);
+        using (var json = System.Text.Json.JsonDocument.Parse(output))
+        {
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, json.RootElement.GetProperty("oldest_run_age_s").ValueKind);
+        }
+
+        (_, output, _) = Invoke("outbox", "--db", DbPath);
+        Assert.Contains("oldest run age unknown", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Outbox_FileWithoutTheReanalysisIndex_AwaitingShownAsUnknown()
     {
         // A file that no release since 2026-11-24 opened holds no index of the service's test (docs/service.md): the

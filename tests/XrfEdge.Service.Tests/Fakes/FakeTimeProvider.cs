@@ -42,6 +42,15 @@ internal sealed class FakeTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>Sets the wall clock forward (or back, negative) without time passing, as NTP or an operator does.</summary>
+    public void StepWallClock(TimeSpan by)
+    {
+        lock (_gate)
+        {
+            _now += by;
+        }
+    }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new FakeTimer(this, callback, state);
