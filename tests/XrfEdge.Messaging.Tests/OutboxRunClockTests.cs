@@ -74,6 +74,35 @@ public sealed class OutboxRunClockTests : IDisposable
     }
 
     [Fact]
+    public void PurgeExpired_Idle_SavesTheRunClockOnlyEveryIdleSaveInterval()
+    {
+        // An idle instrument purges every health period (30 s); saving the clock each time would write and fsync a page
+        // for it alone. Read with a second connection, as after a crash (WAL: committed values only).
+        long Saved()
+        {
+            using var connection = new SqliteConnection($"Data Source={DbPath};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT value FROM counters WHERE name = 'run_ms'";
+            return (long)command.ExecuteScalar()!;
+        }
+
+        using var outbox = Open();
+        var interval = SqliteOutbox.RunClockIdleSaveInterval;
+        _time.Advance(interval - TimeSpan.FromSeconds(30));
+        outbox.PurgeExpired();
+        Assert.Equal(0, Saved());
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+        outbox.PurgeExpired();
+        Assert.Equal((long)interval.TotalMilliseconds, Saved());
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Store(outbox, "stored"); // a stored row saves it at once
+        Assert.Equal((long)(interval + TimeSpan.FromMinutes(1)).TotalMilliseconds, Saved());
+    }
+
+    [Fact]
     public void PurgeExpired_WallClockSetBack_RowNotEvictedByTheRunClockAlone()
     {
         using var outbox = Open();

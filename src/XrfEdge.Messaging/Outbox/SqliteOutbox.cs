@@ -253,6 +253,16 @@ public sealed class SqliteOutbox : IDisposable
     private readonly long _runBase;
     private readonly long _runStart;
 
+    // The run clock's value at its last save (under _gate); PurgeExpired saves it only RunClockIdleSaveInterval later.
+    private long _runSaved;
+
+    /// <summary>
+    /// How often a purge with nothing else to write saves the run clock: an idle instrument would otherwise write (and
+    /// fsync) a page every health period (30 s) for the clock alone, wear an SD card does not need. A crash loses at most
+    /// this much run time (rows are then kept that much longer, never evicted sooner). Stored rows save it anyway.
+    /// </summary>
+    internal static readonly TimeSpan RunClockIdleSaveInterval = TimeSpan.FromMinutes(10);
+
     private SqliteOutbox(OutboxOptions options, ILogger logger, TimeProvider time, SqliteConnection connection, FileStream instanceLock, string? recoveredFrom)
     {
         _options = options;
@@ -268,15 +278,16 @@ public sealed class SqliteOutbox : IDisposable
         _resultBytes = Scalar(ResultBytesSql);
         _runBase = Scalar("SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'run_ms'");
         _runStart = time.GetTimestamp();
+        _runSaved = _runBase;
     }
 
     /// <summary>
     /// The outbox's run clock: milliseconds that this file has been open for writing, summed over every run (the
-    /// counter <c>run_ms</c>, brought up to date by every write transaction that stores, dead-letters or purges rows, and
-    /// at <see cref="Dispose"/>). It advances with the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), so a
+    /// counter <c>run_ms</c>, brought up to date by every write transaction that stores or dead-letters rows, by a purge
+    /// <see cref="RunClockIdleSaveInterval"/> after the last save, and at <see cref="Dispose"/>). It advances with the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), so a
     /// wall clock that is set, stepped by NTP or wrong after a power cut does not move it; time the service was not
     /// running (the instrument off or in storage) is not counted, and a crash loses at most the time since the last
-    /// write. Each queued row records it (<c>created_run_ms</c>), and <see cref="PurgeExpired"/> evicts a row for
+    /// save. Each queued row records it (<c>created_run_ms</c>), and <see cref="PurgeExpired"/> evicts a row for
     /// <see cref="OutboxOptions.MaxAge"/> only when both clocks say it is that old. Since 2026-11-25: before, the wall
     /// clock alone decided, and a Raspberry Pi (no real-time clock) that measured offline after weeks in storage stamped
     /// its results with the time it was last shut down, so NTP's correction made them look weeks old and the next purge
@@ -292,6 +303,7 @@ public sealed class SqliteOutbox : IDisposable
         update.CommandText = "UPDATE counters SET value = max(value, $run) WHERE name = 'run_ms'";
         update.Parameters.AddWithValue("$run", run);
         update.ExecuteNonQuery();
+        _runSaved = run;
         return run;
     }
 
@@ -1175,7 +1187,8 @@ public sealed class SqliteOutbox : IDisposable
                 var now = _time.GetUtcNow();
                 var (count, freed, deadDropped) = InWriteTransaction(() =>
                 {
-                    var oldestRun = PersistRunClock() - (long)_options.MaxAge.TotalMilliseconds;
+                    var run = RunClockMilliseconds - _runSaved >= (long)RunClockIdleSaveInterval.TotalMilliseconds ? PersistRunClock() : RunClockMilliseconds;
+                    var oldestRun = run - (long)_options.MaxAge.TotalMilliseconds;
                     using var command = _connection.CreateCommand();
                     command.CommandText = "DELETE FROM outbox WHERE (created_utc < $oldest AND (created_run_ms IS NULL OR created_run_ms < $oldestRun)) " +
                                           "OR (expires_utc IS NOT NULL AND expires_utc < $now) RETURNING length(payload)";
