@@ -137,7 +137,7 @@ public sealed class PayloadTests
         Assert.Empty(MiniJsonSchema.Validate("status.schema.json", status));
         var health = StatusPayloads.BuildHealth(
             new InstrumentHealth { DetectorTemperatureCelsius = -31.8, InputCountsPerSecond = 48210 },
-            new OutboxStatistics(12, 48231, TimeSpan.FromSeconds(315), 0, 0, 0, 123, null) { AwaitingReanalysis = 4, PrunedUnanalysedTotal = 2 },
+            new OutboxStatistics(12, 48231, TimeSpan.FromSeconds(315), 0, 0, 0, 123, null) { AwaitingReanalysis = 4, PrunedUnanalysedTotal = 2, OldestRunAge = TimeSpan.FromSeconds(90) },
             new MqttHealth(true, 3, 7, "5"),
             null,
             now);
@@ -146,6 +146,13 @@ public sealed class PayloadTests
         Assert.Equal(12, document.RootElement.GetProperty("outbox").GetProperty("depth").GetInt32());
         Assert.Equal(4, document.RootElement.GetProperty("outbox").GetProperty("awaiting_reanalysis").GetInt32()); // since 2026-11-24
         Assert.Equal(2, document.RootElement.GetProperty("outbox").GetProperty("pruned_unanalysed_total").GetInt32());
+        Assert.Equal(90.0, document.RootElement.GetProperty("outbox").GetProperty("oldest_run_age_s").GetDouble()); // since 2026-11-25
+
+        // Rows from a release before the run clock: null, still valid.
+        var unknown = StatusPayloads.BuildHealth(new InstrumentHealth(), new OutboxStatistics(1, 10, TimeSpan.FromDays(40), 0, 0, 0, 1, null), new MqttHealth(true, 0, null, "5"), null, now);
+        Assert.Empty(MiniJsonSchema.Validate("health.schema.json", unknown));
+        using var unknownDocument = JsonDocument.Parse(unknown);
+        Assert.Equal(JsonValueKind.Null, unknownDocument.RootElement.GetProperty("outbox").GetProperty("oldest_run_age_s").ValueKind);
     }
 
     [Fact]

@@ -1340,7 +1340,18 @@ public sealed class SqliteOutbox : IDisposable
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 var depth = Scalar("SELECT COUNT(*) FROM outbox");
-                var oldest = depth == 0 ? (long?)null : Scalar("SELECT MIN(created_utc) FROM outbox");
+                long? oldest = null, oldestRun = null;
+                if (depth > 0)
+                {
+                    // One scan for both: the columns follow the payload, so each scan reads its overflow pages too.
+                    using var command = _connection.CreateCommand();
+                    command.CommandText = "SELECT MIN(created_utc), MIN(created_run_ms) FROM outbox";
+                    using var reader = command.ExecuteReader();
+                    reader.Read();
+                    oldest = reader.GetInt64(0);
+                    oldestRun = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+                }
+
                 var age = oldest is { } ms ? _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(ms) : TimeSpan.Zero;
                 return new OutboxStatistics(
                     depth,
@@ -1354,7 +1365,7 @@ public sealed class SqliteOutbox : IDisposable
                 {
                     AwaitingReanalysis = Scalar(_countAwaitingReanalysis),
                     PrunedUnanalysedTotal = Scalar("SELECT value FROM counters WHERE name = 'pruned_unanalysed_total'"),
-                    OldestRunAge = RunAge(depth, NullableScalar("SELECT MIN(created_run_ms) FROM outbox"), RunClockMilliseconds),
+                    OldestRunAge = RunAge(depth, oldestRun, RunClockMilliseconds),
                 };
             }
             catch (SqliteException ex) when (IsCorruption(ex))
@@ -2119,14 +2130,11 @@ public sealed class SqliteOutbox : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private long Scalar(string sql) => NullableScalar(sql) ?? 0;
-
-    /// <summary>The statement's first value, or null when it gives none or NULL.</summary>
-    private long? NullableScalar(string sql)
+    private long Scalar(string sql)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
-        return command.ExecuteScalar() as long?;
+        return command.ExecuteScalar() is long value ? value : 0;
     }
 
     /// <summary>

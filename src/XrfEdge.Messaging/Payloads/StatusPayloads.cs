@@ -88,6 +88,15 @@ public static class StatusPayloads
             w.WriteNumber("depth", outbox.Depth);
             w.WriteNumber("bytes", outbox.Bytes);
             w.WriteNumber("oldest_age_s", Math.Round(outbox.OldestAge.TotalSeconds, 1));
+            if (outbox.OldestRunAge is { } runAge)
+            {
+                w.WriteNumber("oldest_run_age_s", Math.Round(runAge.TotalSeconds, 1));
+            }
+            else
+            {
+                w.WriteNull("oldest_run_age_s");
+            }
+
             w.WriteNumber("evicted_total", outbox.EvictedTotal);
             w.WriteNumber("dead_lettered", outbox.DeadLettered);
             w.WriteNumber("refused_total", outbox.RefusedTotal);
