@@ -284,10 +284,10 @@ public sealed class SqliteOutbox : IDisposable
     /// <summary>
     /// The outbox's run clock: milliseconds that this file has been open for writing, summed over every run (the
     /// counter <c>run_ms</c>, brought up to date by every write transaction that stores or dead-letters rows, by a purge
-    /// <see cref="RunClockIdleSaveInterval"/> after the last save, and at <see cref="Dispose"/>). It advances with the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), so a
-    /// wall clock that is set, stepped by NTP or wrong after a power cut does not move it; time the service was not
-    /// running (the instrument off or in storage) is not counted, and a crash loses at most the time since the last
-    /// save. Each queued row records it (<c>created_run_ms</c>), and <see cref="PurgeExpired"/> evicts a row for
+    /// <see cref="RunClockIdleSaveInterval"/> after the last save, and at <see cref="Dispose"/>). It advances with the
+    /// monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), so a wall clock that is set, stepped by NTP or wrong
+    /// after a power cut does not move it; time the service was not running (the instrument off or in storage) is not
+    /// counted, and a crash loses at most the time since the last save. Each queued row records it (<c>created_run_ms</c>), and <see cref="PurgeExpired"/> evicts a row for
     /// <see cref="OutboxOptions.MaxAge"/> only when both clocks say it is that old. Since 2026-11-25: before, the wall
     /// clock alone decided, and a Raspberry Pi (no real-time clock) that measured offline after weeks in storage stamped
     /// its results with the time it was last shut down, so NTP's correction made them look weeks old and the next purge
@@ -1170,9 +1170,10 @@ public sealed class SqliteOutbox : IDisposable
     /// Evicts rows past their expiry or <see cref="OutboxOptions.MaxAge"/>; returns how many (also added to
     /// <c>evicted_total</c>). A row is past <see cref="OutboxOptions.MaxAge"/> when it is that old by the wall clock and
     /// also by the run clock (<see cref="RunClockMilliseconds"/>; rows stored by a build without it, by the wall clock
-    /// alone), so a wall clock corrected forward (NTP after a start without a real-time clock) evicts nothing by itself. Also bounds the dead-letter table, which nothing else does (a broker that refuses every
-    /// publish, e.g. an ACL, moves every result there): dead letters moved more than <see cref="OutboxOptions.MaxAge"/>
-    /// ago are dropped, then the oldest ones while queued and dead-letter payloads together exceed
+    /// alone), so a wall clock corrected forward (NTP after a start without a real-time clock) evicts nothing by itself.
+    /// Also bounds the dead-letter table, which nothing else does (a broker that refuses every publish, e.g. an ACL,
+    /// moves every result there): dead letters moved more than <see cref="OutboxOptions.MaxAge"/> ago (both clocks) are
+    /// dropped, then the oldest ones while queued and dead-letter payloads together exceed
     /// <see cref="OutboxOptions.MaxBytes"/>. Queued rows are never dropped for dead letters. Drops are logged (7027).
     /// </summary>
     public int PurgeExpired()
@@ -1187,7 +1188,12 @@ public sealed class SqliteOutbox : IDisposable
                 var now = _time.GetUtcNow();
                 var (count, freed, deadDropped) = InWriteTransaction(() =>
                 {
-                    var run = RunClockMilliseconds - _runSaved >= (long)RunClockIdleSaveInterval.TotalMilliseconds ? PersistRunClock() : RunClockMilliseconds;
+                    var run = RunClockMilliseconds;
+                    if (run - _runSaved >= (long)RunClockIdleSaveInterval.TotalMilliseconds)
+                    {
+                        run = PersistRunClock();
+                    }
+
                     var oldestRun = run - (long)_options.MaxAge.TotalMilliseconds;
                     using var command = _connection.CreateCommand();
                     command.CommandText = "DELETE FROM outbox WHERE (created_utc < $oldest AND (created_run_ms IS NULL OR created_run_ms < $oldestRun)) " +
