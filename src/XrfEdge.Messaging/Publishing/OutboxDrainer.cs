@@ -248,7 +248,7 @@ internal sealed class OutboxDrainer
 
                         cursor = Math.Max(cursor, row.Id);
                         handed++;
-                        Hand(row, row.CreatedUtc < connectedSince.Value, pausesBefore, slots, channel.Writer, cancellationToken);
+                        Hand(row, IsHistorical(row.CreatedUtc, connectedSince.Value), pausesBefore, slots, channel.Writer, cancellationToken);
                     }
 
                     if (handed == 0)
@@ -281,6 +281,17 @@ internal sealed class OutboxDrainer
             }
         }
     }
+
+    /// <summary>
+    /// Whether a row goes out as historical: stored before the current connection began. A row keeps its enqueue time in
+    /// whole milliseconds (<c>created_utc</c>) and the connection's start has the clock's full precision, so the two are
+    /// compared in milliseconds: compared as they were (until 2026-11-25), a row stored within the same millisecond
+    /// after the connect read as older than it, and a live detection went out marked historical (a fresh-clone CI run,
+    /// <c>LatestDetection_BrokerRestartedWithoutPersistence_…</c>, which stores one right after the connect). A row
+    /// stored in the same millisecond just before the connect now goes out live, which it practically is.
+    /// </summary>
+    internal static bool IsHistorical(DateTimeOffset createdUtc, DateTimeOffset connectedSince) =>
+        createdUtc.ToUnixTimeMilliseconds() < connectedSince.ToUnixTimeMilliseconds();
 
     private void Hand(OutboxRow row, bool historical, long pausesBefore, SemaphoreSlim slots, ChannelWriter<Completion> acks, CancellationToken cancellationToken)
     {

@@ -87,12 +87,15 @@ public sealed class FakeMqttTransport : IMqttTransport
     /// <summary>Raises <see cref="StateChanged"/> with <paramref name="state"/>, as the real transport does after a (re)connect.</summary>
     public void RaiseStateChanged(MqttConnectionState state) => StateChanged?.Invoke(this, new MqttStateChangedEventArgs(state, 0, "raised by the test"));
 
-    public void Connect()
+    // Rows stored before this instant count as historical; irrelevant to most drainer tests.
+    public void Connect() => ConnectAt(DateTimeOffset.UtcNow.AddDays(-1));
+
+    /// <summary>Connected, with <see cref="ConnectedSince"/> = <paramref name="since"/> (what decides historical).</summary>
+    public void ConnectAt(DateTimeOffset since)
     {
         lock (_gate)
         {
-            // Rows stored before this instant count as historical; irrelevant to the drainer tests.
-            _connectedSince = DateTimeOffset.UtcNow.AddDays(-1);
+            _connectedSince = since;
             _connected.TrySetResult();
         }
     }
