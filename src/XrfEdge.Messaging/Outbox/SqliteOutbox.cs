@@ -259,7 +259,8 @@ public sealed class SqliteOutbox : IDisposable
     /// <summary>
     /// How often a purge with nothing else to write saves the run clock: an idle instrument would otherwise write (and
     /// fsync) a page every health period (30 s) for the clock alone, wear an SD card does not need. A crash loses at most
-    /// this much run time (rows are then kept that much longer, never evicted sooner). Stored rows save it anyway.
+    /// this much run time while the purge runs (the publisher purges while connected; offline and idle, the time since
+    /// the last stored row); rows are then kept that much longer, never evicted sooner. Stored rows save it anyway.
     /// </summary>
     internal static readonly TimeSpan RunClockIdleSaveInterval = TimeSpan.FromMinutes(10);
 
