@@ -159,7 +159,7 @@ internal static partial class Log
     [LoggerMessage(7058, LogLevel.Warning, "Outbox '{Path}' recovered from corruption: its persistent counts of lost rows (evicted_total, pruned_unanalysed_total) and its run clock (run_ms) could not be read from the damaged file ({Problem}); they restart at 0 (the run clock at the newest salvaged row's)")]
     public static partial void OutboxCountersNotSalvaged(ILogger logger, string path, string problem);
 
-    [LoggerMessage(7074, LogLevel.Warning, "Outbox '{Path}': the run clock could not be saved at close ({Problem}); the time since the last stored row is not counted towards Outbox:MaxAgeDays, so queued rows are kept that much longer")]
+    [LoggerMessage(7074, LogLevel.Warning, "Outbox '{Path}': the run clock could not be saved at close ({Problem}); the run time since it was last saved is not counted towards Outbox:MaxAgeDays, so queued rows are kept that much longer")]
     public static partial void RunClockNotSaved(ILogger logger, string path, string problem);
 
     [LoggerMessage(7060, LogLevel.Warning, "Outbox '{Path}': the index of the rows awaiting re-analysis could not be built at open ({Problem}); health counts them by reading the stored results until the next open builds it")]

@@ -29,8 +29,8 @@ public sealed record OutboxStatistics(long Depth, long Bytes, TimeSpan OldestAge
     /// oldest queued row that records one; zero when the queue is empty, null when no queued row records one (stored by
     /// a build before 2026-11-25) or the file has no run clock. <see cref="OutboxOptions.MaxAge"/> evicts a row only when
     /// this age and its wall-clock age (<see cref="OldestAge"/>) both exceed it. <see cref="SqliteOutbox.Inspect"/> reads
-    /// the clock as last saved (at the last stored row, purge or stop), so it can lag a running service by up to one
-    /// health period. Since 2026-11-25.
+    /// the clock as last saved (at the last stored row, dead letter, idle save or stop), so it can lag a running service
+    /// (by up to <see cref="SqliteOutbox.RunClockIdleSaveInterval"/> while it is connected and idle). Since 2026-11-25.
     /// </summary>
     public TimeSpan? OldestRunAge { get; init; }
 
