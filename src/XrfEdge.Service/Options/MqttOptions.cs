@@ -69,6 +69,15 @@ public sealed class MqttOptions
     /// </summary>
     public double HomeAssistantBirthDelaySeconds { get; set; } = 5;
 
+    /// <summary>
+    /// How long a stop (or a restart of the network thread) waits for the DISCONNECT to be written before it shuts the
+    /// socket down itself, in seconds: 0.1 … 30, 2 by default (the transport's <c>DefaultDisconnectTimeout</c>). Only a
+    /// link that cannot take 2 bytes (a frozen broker with a full send buffer, a dead uplink) waits it out. The stop
+    /// reserves 5 s (the unanswered <c>offline</c>) plus this out of <c>Health:StopTimeoutSeconds</c> after the drain.
+    /// Since 2026-11-25.
+    /// </summary>
+    public double DisconnectTimeoutSeconds { get; set; } = MqttTransportOptions.DefaultDisconnectTimeout.TotalSeconds;
+
     /// <summary>The transport's TLS settings: null (plain TCP) without <see cref="CaFile"/>.</summary>
     public MqttTlsOptions? ToTlsOptions() => CaFile is null ? null : new MqttTlsOptions
     {

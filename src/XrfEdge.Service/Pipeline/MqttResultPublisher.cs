@@ -82,18 +82,7 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
         };
         tuneOutbox?.Invoke(outboxOptions); // library options that are not profile keys (tests: a file cap that fills like a full disk)
         _outbox = SqliteOutbox.Open(outboxOptions, loggers.CreateLogger<SqliteOutbox>(), time);
-        var transportOptions = new MqttTransportOptions
-        {
-            Host = mqtt.Host,
-            Port = mqtt.Port,
-            ClientId = mqtt.DeviceId,
-            Username = mqtt.Username,
-            Password = mqtt.Password,
-            KeepAlive = TimeSpan.FromSeconds(mqtt.KeepAliveSeconds),
-            InFlightWindow = settings.Outbox.InflightWindow,
-            Tls = mqtt.ToTlsOptions(),
-            MaxPacketBytes = mqtt.MaxPacketBytes,
-        };
+        var transportOptions = TransportOptionsFor(settings);
         DetectionPublisher.ConfigureAvailability(transportOptions, _topics);
         _transport = new MosquittoTransport(transportOptions, loggers.CreateLogger<MosquittoTransport>(), time);
         _transport.StateChanged += (_, e) => _status.SetConnected(e.State == MqttConnectionState.Connected);
@@ -107,6 +96,25 @@ internal sealed class MqttResultPublisher : IResultPublisher, IInstrumentCommand
             null,
             loggers,
             time);
+    }
+
+    /// <summary>The transport's settings from the profile (<c>Mqtt</c>, <c>Outbox:InflightWindow</c>); the availability topic and will are added by the publisher.</summary>
+    internal static MqttTransportOptions TransportOptionsFor(ServiceSettings settings)
+    {
+        var mqtt = settings.Mqtt;
+        return new MqttTransportOptions
+        {
+            Host = mqtt.Host,
+            Port = mqtt.Port,
+            ClientId = mqtt.DeviceId,
+            Username = mqtt.Username,
+            Password = mqtt.Password,
+            KeepAlive = TimeSpan.FromSeconds(mqtt.KeepAliveSeconds),
+            InFlightWindow = settings.Outbox.InflightWindow,
+            Tls = mqtt.ToTlsOptions(),
+            MaxPacketBytes = mqtt.MaxPacketBytes,
+            DisconnectTimeout = TimeSpan.FromSeconds(mqtt.DisconnectTimeoutSeconds),
+        };
     }
 
     /// <summary>The publisher's settings from the profile (<c>Outbox</c>, <c>Health</c>, <c>Mqtt</c>).</summary>

@@ -59,13 +59,17 @@ internal sealed class PublishingWorker(
     private TimeSpan DrainBudget => TimeSpan.FromSeconds(Math.Max(1, settings.Health.StopTimeoutSeconds - StopReserve.TotalSeconds));
 
     /// <summary>
-    /// What the drain leaves of the stop budget, 7 s: the publisher's wait for the unanswered "offline" of a broker that
-    /// stopped answering (<see cref="DetectionPublisher.DirectPublishWait"/>, 5 s), then the transport's
-    /// <see cref="MqttTransportOptions.DefaultDisconnectTimeout"/> (2 s; the service does not change it) when its DISCONNECT
-    /// cannot be written (full send buffer). With 5 s, as until 2026-11-24, such a stop could end 2 s after the host's
+    /// What the drain leaves of the stop budget, 7 s by default: the publisher's wait for the unanswered "offline" of a
+    /// broker that stopped answering (<see cref="DetectionPublisher.DirectPublishWait"/>, 5 s), then the transport's
+    /// disconnect timeout (<c>Mqtt:DisconnectTimeoutSeconds</c>, 2 s by default,
+    /// <see cref="MqttTransportOptions.DefaultDisconnectTimeout"/>; a key since 2026-11-25) when its DISCONNECT cannot be
+    /// written (full send buffer). With 5 s, as until 2026-11-24, such a stop could end 2 s after the host's
     /// ShutdownTimeout, which then disposed the outbox under the publisher's stop.
     /// </summary>
-    internal static readonly TimeSpan StopReserve = DetectionPublisher.DirectPublishWait + MqttTransportOptions.DefaultDisconnectTimeout;
+    internal static TimeSpan StopReserveFor(ServiceSettings settings) =>
+        DetectionPublisher.DirectPublishWait + TimeSpan.FromSeconds(settings.Mqtt.DisconnectTimeoutSeconds);
+
+    private TimeSpan StopReserve => StopReserveFor(settings);
 
     /// <summary>Until when, counted from the stop request, a failing store is still retried: half of <see cref="DrainBudget"/>.</summary>
     private TimeSpan StopRetryBudget => DrainBudget / 2;
