@@ -41,8 +41,9 @@ seed_train=${SEED_TRAIN:-1001}; seed_val=${SEED_VAL:-2002}; seed_test=${SEED_TES
 cfg_args=$(cd training && "$py" -c 'import json, sys
 from xrftrain.pipeline import config_from_json
 c = config_from_json(json.load(open(sys.argv[1])))
-print(c.train_profile, c.threshold_spectra, "" if c.line_precision_target is None else f"--line-precision-target={c.line_precision_target}")' "$config")
-read -r train_profile n_thr target <<<"$cfg_args"   # an assignment, not a process substitution, so set -e stops on a bad config
+print(c.train_profile, c.threshold_profile or c.train_profile, c.threshold_spectra,
+      "" if c.line_precision_target is None else f"--line-precision-target={c.line_precision_target}")' "$config")
+read -r train_profile thr_profile n_thr target <<<"$cfg_args"   # an assignment, not a process substitution, so set -e stops on a bad config
 start=$(date +%s)
 synth() {  # profile count seed dir
   # Sets written before line_net.npy/line_background.npy existed (count thinning needs them) are regenerated too, and
@@ -89,9 +90,12 @@ gen_s=$(( $(date +%s) - start ))
 # is deterministic in seed and index, so the larger set's first n_val spectra are that set. Only the per-line and
 # per-element thresholds are chosen again, by the unchanged rule (xrftrain rethreshold), before anything is scored.
 # The smoke runs this branch too (smoke.json asks for 400 threshold spectra against its 200).
-if [ "$n_thr" -gt "$n_val" ]; then
+# A threshold profile other than the training profile (thresholds.profile, since 2026-11-25: run AI-r) takes this branch
+# too, with the validation set's size when the config names none larger.
+if [ "$thr_profile" != "$train_profile" ] && [ "$n_thr" -le "$n_val" ]; then n_thr=$n_val; force_thr=1; else force_thr=0; fi
+if [ "$n_thr" -gt "$n_val" ] || [ $force_thr -eq 1 ]; then
   thr="$data/val-thresholds"; mkdir -p "$thr"
-  synth "$train_profile" "$n_thr" "$seed_val" "$thr/val" --independent-of "$seed_train"
+  synth "$thr_profile" "$n_thr" "$seed_val" "$thr/val" --independent-of "$seed_train"
   for t in "$data"/test-*; do ln -sfn "$t" "$thr/$(basename "$t")"; done
   # The version stays the one the training run wrote.
   version=$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$out/xrf-line-encoder.card.json")

@@ -70,6 +70,17 @@ def test_train_profile_defaults_to_randomized_and_names_a_bad_value():
             config_from_json({"shipped": {"epochs": 1}, "train_profile": bad})
 
 
+def test_threshold_profile_defaults_to_the_training_profile_and_names_a_bad_value():
+    # thresholds.profile (since 2026-11-25, run AI-r): None means the training profile, as every run before it.
+    assert config_from_json({"shipped": {"epochs": 1}}).threshold_profile is None
+    cfg = config_from_json({"shipped": {"epochs": 1}, "train_profile": "training/profiles/randomized-carbonate-rock5.json",
+                            "thresholds": {"profile": "randomized", "validation_spectra": 100000}})
+    assert cfg.threshold_profile == "randomized" and cfg.threshold_spectra == 100000
+    for bad in ("", "two words", 3):
+        with pytest.raises(ValueError, match="thresholds.profile"):
+            config_from_json({"shipped": {"epochs": 1}, "thresholds": {"profile": bad}})
+
+
 def test_validate_card_refuses_an_inverted_count_range(random_sets, tmp_path):
     cfg = config_from_json({"shipped": {"model": {"hidden": [16]}, "epochs": 1}, "calibration_spectra": 100})
     card = run(cfg, random_sets, tmp_path, log=False)

@@ -53,6 +53,10 @@ class PipelineConfig:
     # Generator profile of the training and validation sets (a shipped profile name or a profile .json path relative
     # to the repository root): make_model.sh reads it. The test sets always use the shipped profiles.
     train_profile: str = "randomized"
+    # Generator profile of the threshold set (thresholds.profile; None: train_profile, as every run before 2026-11-25).
+    # Run AI-r (docs/training.md) showed that a model trained on another profile is better served by thresholds chosen on
+    # the shipped profile every rule and test is measured on; a config names it here. make_model.sh reads it.
+    threshold_profile: str | None = None
     # The card's version: what the instrument stamps on every result (bump it whenever weights or thresholds change).
     version: str = DEFAULT_VERSION
 
@@ -76,14 +80,17 @@ def config_from_json(d: dict[str, Any]) -> PipelineConfig:
         line_precision_target=d.get("thresholds", {}).get("line_precision_target"),
         threshold_spectra=int(d.get("thresholds", {}).get("validation_spectra", 0)),
         train_profile=_train_profile(d.get("train_profile", "randomized")),
+        threshold_profile=(None if d.get("thresholds", {}).get("profile") is None
+                           else _train_profile(d["thresholds"]["profile"], "thresholds.profile")),
         version=d.get("version", DEFAULT_VERSION),
     )
 
 
-def _train_profile(value: object) -> str:
-    """The config's train_profile: a non-empty string without whitespace (make_model.sh passes it to xrfedge synth)."""
+def _train_profile(value: object, key: str = "train_profile") -> str:
+    """A config's generator profile (train_profile, thresholds.profile): a non-empty string without whitespace
+    (make_model.sh passes it to xrfedge synth)."""
     if not isinstance(value, str) or not value or any(c.isspace() for c in value):
-        raise ValueError(f"train_profile: {value!r} is not a profile name or path (e.g. randomized, "
+        raise ValueError(f"{key}: {value!r} is not a profile name or path (e.g. randomized, "
                          "training/profiles/randomized-foreign-p10.json)")
     return value
 
