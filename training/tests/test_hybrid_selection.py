@@ -39,3 +39,40 @@ def test_a_model_with_its_own_elements_scores_as_itself(tmp_path):
     rows = [line.strip("|").split("|") for line in out.stdout.splitlines() if line.startswith("| ") and "element F1" not in line]
     assert len(rows) == 4
     assert len({r[1].strip() for r in rows}) == 1 and 0.0 < float(rows[0][1]) <= 1.0
+
+
+def test_build_hybrid_graph_computes_the_hybrid_of_its_two_models(tmp_path):
+    # scripts/validation/build_hybrid.py: the graph's outputs are BASE's with the chosen elements' outputs from OTHER,
+    # exactly (the Python reference interpreter; per-channel heads cut to the kept columns). Here BASE is the shipped
+    # model and OTHER the shipped model with its Mg/Si head biases shifted, so the splice is visible.
+    import json
+
+    import onnx
+    from onnx import numpy_helper
+
+    from build_hybrid import build
+    from hybrid_selection import hybrid, probabilities
+    from xrftrain.catalog import load_catalog
+
+    cat = load_catalog()
+    other = tmp_path / "other"
+    other.mkdir()
+    m = onnx.load(str(ROOT / "models/xrf-line-encoder.int8.onnx"))
+    for t in m.graph.initializer:
+        if t.name in ("lines.bias", "elements.bias"):
+            t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t) + np.float32(1.5), t.name))
+    onnx.save(m, str(other / "xrf-line-encoder.int8.onnx"))
+    card = json.loads((ROOT / "models/xrf-line-encoder.card.json").read_text())
+    card["thresholds"]["elements"][cat.element_index("Mg")] = 0.123
+    (other / "xrf-line-encoder.card.json").write_text(json.dumps(card))
+
+    model = build(ROOT / "models", other, ["Mg", "Si"], tmp_path / "hybrid")
+    rng = np.random.default_rng(5)
+    x = rng.poisson(50.0, size=(16, 300)).astype(np.float32)
+    expected = hybrid(probabilities(ROOT / "models", x, cat), probabilities(other, x, cat), ["Mg", "Si"], cat)
+    got = probabilities(model.parent, x, cat)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
+    assert not np.array_equal(got[1], probabilities(ROOT / "models", x, cat)[1])  # the splice changed something
+    g = onnx.load(str(model)).graph
+    assert sum(n.op_type == "MatMul" for n in g.node) == 8  # 4 of BASE, 4 of OTHER (heads cut, not dropped)

@@ -95,6 +95,9 @@ _OPS: dict[str, Callable[..., np.ndarray]] = {
     "ReduceMin": lambda n, a: a.min(axis=tuple(_ints(n, "axes")), keepdims=bool(_attr(n, "keepdims", 1))),
     "ReduceSum": lambda n, a, axes: a.sum(axis=tuple(int(i) for i in axes), keepdims=bool(_attr(n, "keepdims", 1))),
     "Concat": lambda n, *xs: np.concatenate(xs, axis=_attr(n, "axis", 0)),
+    # The experimental hybrid graph's splice (scripts/validation/build_hybrid.py).
+    "Gather": lambda n, a, idx: np.take(a, idx, axis=_attr(n, "axis", 0)),
+    "Where": lambda n, c, a, b: np.where(c, a, b),
     "QuantizeLinear": _quantize,
     "DequantizeLinear": _dequantize,
 }
