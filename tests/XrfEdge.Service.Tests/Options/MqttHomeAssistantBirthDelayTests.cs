@@ -11,7 +11,7 @@ namespace XrfEdge.Service.Tests.Options;
 /// </summary>
 public sealed class MqttHomeAssistantBirthDelayTests : IDisposable
 {
-    private static readonly Dictionary<string, string?> Environment = new() { ["STATE_DIRECTORY"] = "/var/lib/xrfedge" };
+    private static readonly Dictionary<string, string?> Environment = MinimalProfile.Environment;
 
     private readonly string _folder = Directory.CreateTempSubdirectory("xrfedge-birthdelay-").FullName;
 
@@ -57,19 +57,5 @@ public sealed class MqttHomeAssistantBirthDelayTests : IDisposable
         Assert.StartsWith($"Mqtt:HomeAssistantBirthDelaySeconds = '{value}'", Assert.Single(error.Problems), StringComparison.Ordinal);
     }
 
-    private string Minimal()
-    {
-        var replay = Path.Combine(_folder, "replay.jsonl");
-        File.WriteAllText(replay, "{}");
-        var profile = Path.Combine(_folder, "profile.json");
-        File.WriteAllText(profile, $$"""
-            {
-              "Acquisition": { "Source": "Replay", "ReplayPath": "{{replay}}" },
-              "Model": { "Path": "{{RepositoryRoot.TestModel}}" },
-              "Mqtt": { "DeviceId": "XRF-T-1" },
-              "Outbox": { "Path": "outbox.db" }
-            }
-            """);
-        return profile;
-    }
+    private string Minimal() => MinimalProfile.Write(_folder);
 }
