@@ -40,9 +40,22 @@ public sealed class CommandTests : IAsyncLifetime
         _requester.Start();
         await _requester.WaitConnectedAsync(CancellationToken.None);
 
-        // The device subscribes on connect; a ping round trip proves the subscription is live before each test.
-        await SendAsync("ping", """{"command_id":"warm-up"}""", ResponseTopic, "warm");
-        await ReplyAsync("warm-up", "completed");
+        // The device subscribes on connect, from libmosquitto's connect callback, which can run after WaitConnectedAsync
+        // has returned: a ping the broker routes before that SUBSCRIBE is dropped (a fresh-clone CI run, 2026-11-25:
+        // no reply in 30 s, only the ping itself seen). A ping round trip proves the subscription is live before each
+        // test, so it is sent again until one is answered.
+        for (var attempt = 1; ; attempt++)
+        {
+            await SendAsync("ping", $$"""{"command_id":"warm-up-{{attempt}}"}""", ResponseTopic, "warm");
+            try
+            {
+                await _replies.WaitForAsync(m => m.Topic == ResponseTopic && Matches(m, $"warm-up-{attempt}", "completed"), timeoutSeconds: 2);
+                break;
+            }
+            catch (TimeoutException) when (attempt < 15)
+            {
+            }
+        }
     }
 
     public async Task DisposeAsync()
