@@ -29,7 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "validation"))
 
 import synthesis_vs_nist as sv  # noqa: E402  (profile_for: the NIST-validated benchtop set-up)
-from xrftrain.card import load_int8_with_card  # noqa: E402
+from xrftrain.card import load_int8_with_card, scale_to_count_range  # noqa: E402
 from xrftrain.catalog import load_catalog  # noqa: E402
 from xrftrain.metrics import reported  # noqa: E402
 from xrftrain.pipeline import _onnx_probs  # noqa: E402
@@ -109,10 +109,7 @@ def identify(model, thresholds, cat, recs: list[dict]) -> tuple[np.ndarray, np.n
     lt, et, top = thresholds
     x = np.stack([rebin(np.asarray(r["counts"], float), r["calibration"]["offset_kev"],
                         r["calibration"]["gain_kev_per_channel"]) for r in recs])
-    totals = x.sum(1, keepdims=True)
-    if top:
-        x = np.where(totals > top, x * (top / totals), x)
-    lp, ep = _onnx_probs(model, x.astype(np.float32), cat)
+    lp, ep = _onnx_probs(model, scale_to_count_range(x, top).astype(np.float32), cat)
     _, pred = reported(lp, ep, cat.line_element, lt, et)
     return ep, pred
 

@@ -29,8 +29,6 @@ from xrftrain.catalog import load_catalog
 INT8 = "xrf-line-encoder.int8.onnx"
 CARD = "xrf-line-encoder.card.json"
 OUTPUTS = ("line_probabilities", "element_probabilities")
-# Per-output-channel tensors of OTHER's two heads, cut to the kept columns (weights along axis 1).
-HEADS = {"lines": "lines", "elements": "elements"}
 
 
 def build(base_dir: Path, other_dir: Path, symbols: list[str], out_dir: Path) -> Path:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xrftrain.card import load_int8_with_card
+from xrftrain.card import load_int8_with_card, scale_to_count_range
 from xrftrain.catalog import load_catalog
 from xrftrain.data import load_dataset
 from xrftrain.pipeline import _onnx_probs, _score
@@ -31,10 +31,7 @@ def probabilities(folder: Path, x: np.ndarray, cat):
     """(line probs, element probs, line thresholds, element thresholds) of a models folder on x, as the instrument
     reads them (count range scaling included)."""
     model, _, lt, et, top = load_int8_with_card(folder)
-    if top:
-        total = x.sum(axis=1, keepdims=True)
-        x = np.where(total > top, x * (top / np.maximum(total, 1)), x).astype(np.float32)
-    lp, ep = _onnx_probs(model, x, cat)
+    lp, ep = _onnx_probs(model, scale_to_count_range(x, top).astype(np.float32), cat)
     return lp, ep, lt.copy(), et.copy()
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xrftrain.card import load_int8_with_card
+from xrftrain.card import load_int8_with_card, scale_to_count_range
 from xrftrain.catalog import load_catalog, repo_root
 from xrftrain.metrics import reported
 from xrftrain.pipeline import _onnx_probs
@@ -51,8 +51,7 @@ def main() -> None:
     elements = [(s, cat.element_index(s)) for s in a.elements.split(",")]
 
     def probe(label: str, x: np.ndarray) -> None:
-        if top and x.sum() > top:
-            x = x * (top / x.sum())
+        x = scale_to_count_range(x, top)
         lp, ep = _onnx_probs(model, x[None].astype(np.float32), cat)
         _, pred = reported(lp, ep, cat.line_element, lt, et)
         cells = "  ".join(f"{s} {ep[0, e]:.3f}{'*' if pred[0, e] else ' '}" for s, e in elements)

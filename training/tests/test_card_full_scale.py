@@ -66,3 +66,16 @@ def test_validate_card_lower_threshold_checked():
     for bad in ({"min": 1.2, "max": 0.2}, {"min": -0.1, "max": 1.0}, {"min": 0.2, "max": 10.0}, {"max": 1.0}):
         with pytest.raises(ValueError, match="trained_lower_threshold_kev"):
             validate_card(card | {"trained_lower_threshold_kev": bad})
+
+
+def test_scale_to_count_range_scales_only_spectra_above_the_top():
+    # The scripts' reading of a spectrum above the card's count range, as Decoder:AboveTrainedCounts = ScaleDown does.
+    import numpy as np
+
+    from xrftrain.card import scale_to_count_range
+
+    x = np.array([[10.0, 30.0], [300.0, 100.0], [0.0, 0.0]])
+    got = scale_to_count_range(x, 100.0)
+    assert got.tolist() == [[10.0, 30.0], [75.0, 25.0], [0.0, 0.0]]
+    assert scale_to_count_range(np.array([300.0, 100.0]), 100.0).tolist() == [75.0, 25.0]  # one spectrum
+    assert scale_to_count_range(x, None) is x  # a card without a count range

@@ -164,6 +164,17 @@ def write_card(path: Path, card: dict[str, Any]) -> dict[str, Any]:
     return written
 
 
+def scale_to_count_range(x: np.ndarray, top: float | None) -> np.ndarray:
+    """x (one spectrum [300] or [N, 300]) with every spectrum above `top` total counts scaled down to it, as the
+    instrument does by default (Decoder:AboveTrainedCounts = ScaleDown); x itself when `top` is None (a card without a
+    count range). `top` is the card's count_range.high_total, as load_int8_with_card returns it. Shared by the scripts
+    that probe a model as the instrument reads spectra (swap_regions.py, analogue_recall.py, hybrid_selection.py)."""
+    if not top:
+        return x
+    total = x.sum(axis=-1, keepdims=True)
+    return np.where(total > top, x * (top / np.maximum(total, 1.0)), x)
+
+
 def load_int8_with_card(models: Path) -> tuple[Any, dict[str, Any], np.ndarray, np.ndarray, float | None]:
     """(int8 ONNX model, card, line thresholds, element thresholds, count range top or None) of a models folder, as
     the instrument reads them: the scripts that probe a model on real or synthetic spectra share this

@@ -250,11 +250,11 @@ public sealed class SqliteOutbox : IDisposable
     private readonly string _countAwaitingReanalysis;
 
     // The run clock (RunClockMilliseconds): the persisted value at open, and the monotonic timestamp it was read at.
-    private readonly long _runBase;
-    private readonly long _runStart;
+    private readonly long _runBaseMs;
+    private readonly long _runStartTimestamp;
 
     // The run clock's value at its last save (under _gate); PurgeExpired saves it only RunClockIdleSaveInterval later.
-    private long _runSaved;
+    private long _runSavedMs;
 
     /// <summary>
     /// How often a purge with nothing else to write saves the run clock: an idle instrument would otherwise write (and
@@ -277,9 +277,9 @@ public sealed class SqliteOutbox : IDisposable
         _countAwaitingReanalysis = AwaitingReanalysisCountSql(options.ReanalysisReasonPrefixes);
         _bytes = Scalar("SELECT COALESCE(SUM(length(payload)), 0) FROM outbox");
         _resultBytes = Scalar(ResultBytesSql);
-        _runBase = Scalar("SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'run_ms'");
-        _runStart = time.GetTimestamp();
-        _runSaved = _runBase;
+        _runBaseMs = Scalar("SELECT COALESCE(MAX(value), 0) FROM counters WHERE name = 'run_ms'");
+        _runStartTimestamp = time.GetTimestamp();
+        _runSavedMs = _runBaseMs;
     }
 
     /// <summary>
@@ -294,7 +294,7 @@ public sealed class SqliteOutbox : IDisposable
     /// its results with the time it was last shut down, so NTP's correction made them look weeks old and the next purge
     /// evicted them before they were ever sent.
     /// </summary>
-    public long RunClockMilliseconds => _runBase + (long)_time.GetElapsedTime(_runStart).TotalMilliseconds;
+    public long RunClockMilliseconds => _runBaseMs + (long)_time.GetElapsedTime(_runStartTimestamp).TotalMilliseconds;
 
     /// <summary>Brings the persisted run clock up to date inside the caller's write transaction; returns its value.</summary>
     private long PersistRunClock()
@@ -304,7 +304,7 @@ public sealed class SqliteOutbox : IDisposable
         update.CommandText = "UPDATE counters SET value = max(value, $run) WHERE name = 'run_ms'";
         update.Parameters.AddWithValue("$run", run);
         update.ExecuteNonQuery();
-        _runSaved = run;
+        _runSavedMs = run;
         return run;
     }
 
@@ -1190,7 +1190,7 @@ public sealed class SqliteOutbox : IDisposable
                 var (count, freed, deadDropped) = InWriteTransaction(() =>
                 {
                     var run = RunClockMilliseconds;
-                    if (run - _runSaved >= (long)RunClockIdleSaveInterval.TotalMilliseconds)
+                    if (run - _runSavedMs >= (long)RunClockIdleSaveInterval.TotalMilliseconds)
                     {
                         run = PersistRunClock();
                     }

@@ -74,7 +74,8 @@ public sealed class MqttOptions
     /// socket down itself, in seconds: 0.1 … 30, 2 by default (the transport's <c>DefaultDisconnectTimeout</c>). Only a
     /// link that cannot take 2 bytes (a frozen broker with a full send buffer, a dead uplink) waits it out. The stop
     /// reserves 5 s (the unanswered <c>offline</c>) plus this out of <c>Health:StopTimeoutSeconds</c> after the drain.
-    /// Since 2026-11-25.
+    /// The transport takes up to 60 s; the service stops at 30 so that this reserve (35 s at most) stays inside the unit's
+    /// <c>TimeoutStopSec=45s</c> (systemd/xrfedge.service), after which systemd kills the stop. Since 2026-11-25.
     /// </summary>
     public double DisconnectTimeoutSeconds { get; set; } = MqttTransportOptions.DefaultDisconnectTimeout.TotalSeconds;
 

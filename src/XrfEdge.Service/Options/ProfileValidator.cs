@@ -179,7 +179,7 @@ public static partial class ProfileValidator
             Range(problems, "Mqtt:MaxPacketBytes", maxPacketBytes, 1024, 268_435_455, "between 1024 (a detection is 1–3 KB) and 268435455 (the MQTT maximum, 256 MiB − 1), or unset for no limit of our own");
         }
 
-        Range(problems, "Mqtt:DisconnectTimeoutSeconds", q.DisconnectTimeoutSeconds, 0.1, 30, "between 0.1 and 30 (how long a stop waits for the DISCONNECT to be written before it shuts the socket down)");
+        Range(problems, "Mqtt:DisconnectTimeoutSeconds", q.DisconnectTimeoutSeconds, 0.1, 30, "between 0.1 and 30 (how long a stop waits for the DISCONNECT to be written before it shuts the socket down; with the 5 s for an unanswered offline it must stay inside the unit's TimeoutStopSec=45)");
         Range(problems, "Mqtt:HomeAssistantBirthDelaySeconds", q.HomeAssistantBirthDelaySeconds, 0, 60, "between 0 (at once) and 60 (the longest random delay before the discovery config answers Home Assistant's birth)");
         var k = q.Commands;
         Range(problems, "Mqtt:Commands:MaxPayloadBytes", k.MaxPayloadBytes, 1024, 1_048_576, "between 1024 (a valid command with every field at its length limit is under 1 KiB) and 1048576");
