@@ -26,6 +26,12 @@ internal static class IdentifyCommand
     /// <summary>Most read results (spectra and errors) held before they are written: four model batches.</summary>
     private const int MaxPending = 4 * SpectrumIdentifier.MaxBatchSize;
 
+    /// <summary>
+    /// How long the input may be quiet, with spectra read and not yet identified, before they are identified anyway: a
+    /// live pipe's results come this soon after its lines; a file, read faster than that, still goes in full batches.
+    /// </summary>
+    internal static readonly TimeSpan QuietFlush = TimeSpan.FromMilliseconds(50);
+
     /// <summary>The FILE that names standard input, as for cat, grep and tar.</summary>
     internal const string StandardInputName = "-";
 
@@ -186,49 +192,70 @@ internal static class IdentifyCommand
         }
 
         var input = new InterruptibleInput(cancellationToken);
-        foreach (var file in inputs)
+        IEnumerable<SpectrumReadResult> ReadInputs()
         {
-            if (input.StopBeforeNext())
+            foreach (var file in inputs)
+            {
+                if (input.StopBeforeNext())
+                {
+                    yield break;
+                }
+
+                var spectraInFile = 0;
+                // Both read lazily, one spectrum (one .jsonl line) at a time: memory does not grow with the input.
+                var items = file == StandardInputName
+                    ? SpectrumFileReader.Read(standardInput!, StandardInputSource, readOptions)
+                    : SpectrumFileReader.ReadAll(file, readOptions);
+                foreach (var item in input.Read(items))
+                {
+                    spectraInFile++;
+                    yield return item;
+                }
+
+                if (spectraInFile == 0 && !input.Interrupted)
+                {
+                    // An empty (or all-blank) .jsonl: say so, as rebin and eval do, rather than print nothing and exit 0.
+                    yield return SpectrumReadResult.Failure(file == StandardInputName ? StandardInputSource : file, 0, null, "the file holds no spectra");
+                }
+            }
+        }
+
+        // Read on a thread of its own, a batch ahead: a batch goes to the model when it is full, and also when the input
+        // goes quiet with spectra waiting (a live pipe), so each spectrum's result comes within QuietFlush of its line.
+        using var reading = new ReadAhead<SpectrumReadResult>(ReadInputs(), SpectrumIdentifier.MaxBatchSize, cancellationToken);
+        while (true)
+        {
+            var next = reading.Next(pending.Count > 0 ? QuietFlush : Timeout.InfiniteTimeSpan, out var item);
+            if (next == ReadAheadResult.End)
             {
                 break;
             }
 
-            var spectraInFile = 0;
-            // Both read lazily, one spectrum (one .jsonl line) at a time: memory does not grow with the input.
-            var items = file == StandardInputName
-                ? SpectrumFileReader.Read(standardInput!, StandardInputSource, readOptions)
-                : SpectrumFileReader.ReadAll(file, readOptions);
-            foreach (var item in input.Read(items))
+            if (next == ReadAheadResult.Quiet)
             {
-                spectraInFile++;
-                records++;
-                pending.Add(item);
-                if (item.Spectrum is null)
-                {
-                    failures++;
-                    // Results go out in input order, so an error waits for the spectra before it; without this bound a
-                    // file of nothing but bad lines (a binary file with line breaks) held every error until its end.
-                    if (pending.Count >= MaxPending)
-                    {
-                        Flush();
-                    }
-                }
-                else
-                {
-                    valid.Add(item.Spectrum.Spectrum);
-                    if (valid.Count == SpectrumIdentifier.MaxBatchSize)
-                    {
-                        Flush();
-                    }
-                }
+                Flush();
+                continue;
             }
 
-            if (spectraInFile == 0 && !input.Interrupted)
+            records++;
+            pending.Add(item);
+            if (item.Spectrum is null)
             {
-                records++;
-                // An empty (or all-blank) .jsonl: say so, as rebin and eval do, rather than print nothing and exit 0.
-                pending.Add(SpectrumReadResult.Failure(file == StandardInputName ? StandardInputSource : file, 0, null, "the file holds no spectra"));
                 failures++;
+                // Results go out in input order, so an error waits for the spectra before it; without this bound a
+                // file of nothing but bad lines (a binary file with line breaks) held every error until its end.
+                if (pending.Count >= MaxPending)
+                {
+                    Flush();
+                }
+            }
+            else
+            {
+                valid.Add(item.Spectrum.Spectrum);
+                if (valid.Count == SpectrumIdentifier.MaxBatchSize)
+                {
+                    Flush();
+                }
             }
         }
 
@@ -239,7 +266,8 @@ internal static class IdentifyCommand
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge identify: {failures} of {records} spectra could not be read (named above); the others were identified"));
         }
 
-        if (input.Interrupted)
+        // A reader given up inside a read (a FIFO named as a FILE waits for its writer's next line) left input unread too.
+        if (input.Interrupted || reading.Abandoned)
         {
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"xrfedge identify: interrupted after {identified} spectra; their results are written above, the rest of the input was not read"));
             return SynthCommand.InterruptedExitCode;

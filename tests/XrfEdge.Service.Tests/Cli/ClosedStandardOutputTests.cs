@@ -53,9 +53,11 @@ public sealed class ClosedStandardOutputTests : IDisposable
     [Fact]
     public void Identify_StdoutClosed_EndsAtTheFirstResultWithExit141AndLeavesTheInputUnread()
     {
-        // Three model batches (SpectrumIdentifier.MaxBatchSize = 256): the first batch's first row fails, so the other
-        // two are neither read nor identified (until 2026-11-24 Console.Out swallowed EPIPE and all 600 were).
-        using var stdin = new MemoryStream(Jsonl(600));
+        // About five model batches (SpectrumIdentifier.MaxBatchSize = 256): the first batch's first row fails, so the rest
+        // is neither read nor identified (until 2026-11-24 Console.Out swallowed EPIPE and all were). Reading runs one
+        // batch ahead of the model (ReadAhead, since 2026-11-25), so at most two batches and the reader's buffer are read.
+        const int Spectra = 1200;
+        using var stdin = new MemoryStream(Jsonl(Spectra));
         var output = new FakeClosedPipeWriter();
         using var error = new StringWriter(CultureInfo.InvariantCulture);
 
@@ -63,7 +65,8 @@ public sealed class ClosedStandardOutputTests : IDisposable
 
         Assert.Equal(PipeStandardOutput.ClosedExitCode, code);
         Assert.Equal(1, output.Writes);
-        Assert.True(stdin.Position < stdin.Length / 2, $"read {stdin.Position} of {stdin.Length} bytes");
+        var read = stdin.Position;
+        Assert.True(read < stdin.Length * 3 / 5, $"read {read} of {stdin.Length} bytes");
         Assert.Empty(error.ToString());
     }
 

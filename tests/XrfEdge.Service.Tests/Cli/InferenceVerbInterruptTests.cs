@@ -209,6 +209,66 @@ public sealed class InferenceVerbInterruptTests : IDisposable
         Assert.Equal(string.Empty, await process.StandardOutput.ReadToEndAsync(timeout.Token));
     }
 
+    [Fact]
+    public async Task Identify_LivePipe_WritesEachResultBeforeTheNextSpectrumComes()
+    {
+        // `tail -f x.jsonl | xrfedge identify -`: until 2026-11-25 results were written per model batch (256 spectra) or at
+        // the end of the input, so a live pipe showed nothing until 256 spectra had come. Now a batch also goes to the
+        // model when the input has been quiet for IdentifyCommand.QuietFlush with spectra waiting. Nothing more is written
+        // until each result has been read, so a child that held its results would fail on the timeout.
+        using var timeout = new CancellationTokenSource(Patience);
+        var start = XrfEdgeProcess.StartInfo("identify", "-", "--json", "--model", RepositoryRoot.TestModel);
+        start.RedirectStandardInput = true;
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        var spectra = BenchmarkSpectra.Create(3, seed: 3);
+        var ids = new List<string>();
+        foreach (var spectrum in spectra)
+        {
+            SpectrumJsonl.Write(process.StandardInput.BaseStream, Labelled(spectrum));
+            process.StandardInput.BaseStream.Flush();
+            var row = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            Assert.NotNull(row);
+            ids.Add(JsonDocument.Parse(row).RootElement.GetProperty("id").GetString()!);
+        }
+
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.Equal(spectra.Select(s => s.Id), ids);
+        Assert.Equal(string.Empty, await process.StandardOutput.ReadToEndAsync(timeout.Token));
+    }
+
+    [Fact]
+    public async Task Identify_SigIntOnAQuietFifoNamedAsAFile_ExitsAt130WithoutWaitingForTheNextLine()
+    {
+        // A named pipe given as a FILE (not '-') is read by a plain blocking read, which the token cannot end: until
+        // 2026-11-25 Ctrl-C took effect only with the writer's next line or the end. Reading now runs on a thread of its
+        // own (ReadAhead), which the stop gives up after ReadAhead.StopGrace, with the spectra read before it identified.
+        var fifo = Fifo();
+        using var timeout = new CancellationTokenSource(Patience);
+        using var process = XrfEdgeProcess.Start("identify", fifo, "--json", "--model", RepositoryRoot.TestModel);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        bool endedWhileQuiet;
+        await using (var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0))
+        {
+            WriteSpectra(pipe, 1);
+            // Its result comes while the pipe is quiet and open (the live flush above): the child is now in the read.
+            Assert.NotNull(await process.StandardOutput.ReadLineAsync(timeout.Token));
+            await SignalAsync(process, "-INT", timeout.Token);
+            using var quiet = new CancellationTokenSource(QuietAtMost);
+            endedWhileQuiet = await EndsWithinAsync(process, quiet.Token);
+        }
+
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(endedWhileQuiet, $"still running {QuietAtMost.TotalSeconds} s after SIGINT on a quiet FIFO; then exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}, stderr '{(await error).Trim()}'");
+        Assert.Contains("xrfedge identify: interrupted after 1 spectra", await error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, await process.StandardOutput.ReadToEndAsync(timeout.Token));
+    }
+
     /// <summary>How long a child on a quiet pipe has to end after SIGINT: the failure's cost, not a measurement.</summary>
     private static readonly TimeSpan QuietAtMost = TimeSpan.FromSeconds(20);
 
