@@ -18,8 +18,10 @@
 # then `xrftrain ship-check` prints the verdict table and writes OUT/ship-check.json. Exit 0 only when every rule is
 # met on the documented sets; 1 when a rule is missed (or the sets were resized); 2 when it could not run.
 #   training/ship_check.sh [--candidate DIR] [--shipped DIR] [--out DIR] [--count N] [--foreign-count N]
-#                          [--recall-half] [--no-analogue]
+#                          [--recall-half] [--no-analogue] [--foreign-fraction F]
 # --recall-half: rule (f)'s two recall rows must also reach half their labelled spectra (run AI's rule);
+# --foreign-fraction F: rule (c)'s bar is F × the shipped model's false reports on the foreign set (default 0.5, run
+#   AH's rule; runs AI-r and AJ wrote 1.10, their (c'));
 # --no-analogue: rules (a)-(e) only, run AH's rule as it was written (the rows are still measured and recorded).
 # Defaults: candidate and shipped models/ (a smoke reading: a model against itself meets (a)–(c) by construction),
 # OUT .build/ship-check, the documented 200,000 / 50,000 spectra. No option reads a test seed: the seed is 6006, fixed.
@@ -35,6 +37,7 @@ count=200000; foreign_count=50000; verdict_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --recall-half|--no-analogue) verdict_args+=("$1"); shift ;;
+    --foreign-fraction) verdict_args+=("$1" "$2"); shift 2 ;;
     --candidate) candidate="$2"; shift 2 ;;
     --shipped) shipped="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;

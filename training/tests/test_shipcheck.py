@@ -41,6 +41,17 @@ def test_bars_are_the_documented_ones_computed_from_the_shipped_figures():
     assert foreign_bar(6220) == 3110
 
 
+def test_foreign_fraction_sets_rule_c_bar_as_runs_ai_r_and_aj_wrote_it():
+    # docs/training.md, "Run AI-r": (c') at most 1.10 × 1.6.0's 6,221 false reports = 6,843; run AI-r's 6,453 meets it
+    # and misses run AH's half.
+    assert foreign_bar(6221, 1.10) == 6843
+    ai_r = replace(RUN_AH, foreign_false=6453)
+    assert not _by_rule(ai_r)["c"]
+    verdict = {v.rule: v for v in judge(ai_r, SHIPPED, foreign_fraction=1.10)}["c"]
+    assert verdict.met and verdict.bar.startswith("≤ 6,843 (1.1 × shipped)")
+    assert not {v.rule: v.met for v in judge(replace(ai_r, foreign_false=6844), SHIPPED, foreign_fraction=1.10)}["c"]
+
+
 def test_run_ah_reproduces_its_documented_verdict():
     # docs/training.md, "Run AH": (a) met, (b) missed, (c) met, (d) met, (e) met; 1.6.0 stays.
     verdicts = judge(RUN_AH, SHIPPED, analogue=False)   # run AH's rule predates (f)
@@ -189,5 +200,8 @@ def test_cli_exit_codes(tmp_path):
     assert [r["rule"] for r in json.loads((tmp_path / "ship-check.json").read_text())["rules"]] == list("abcde")
     assert main(args + ["--recall-half"]) == 1
     assert json.loads((tmp_path / "ship-check.json").read_text())["recall_half"] is True
+    assert main(args + ["--foreign-fraction", "1.1"]) == 1
+    assert json.loads((tmp_path / "ship-check.json").read_text())["foreign_fraction"] == 1.1
+    assert main(args + ["--foreign-fraction", "0"]) == 2
     (tmp_path / "sets.json").write_text(json.dumps(_sets(selection_seed=7007)))
     assert main(args) == 2

@@ -82,12 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     sc.add_argument("--no-analogue", action="store_true", help="rules (a)-(e) only (run AH's rule, before (f) existed)")
     sc.add_argument("--recall-half", action="store_true",
                     help="rule (f) also asks half of the labelled spectra in its two recall rows (run AI's rule)")
+    sc.add_argument("--foreign-fraction", type=float, default=0.5,
+                    help="rule (c)'s bar as a fraction of the shipped model's false reports on the foreign set "
+                         "(default 0.5, run AH's rule; runs AI-r and AJ wrote 1.10)")
     a = p.parse_args(argv)
     if a.cmd == "ship-check":
         from .shipcheck import run as ship_check
 
         try:
-            code, text = ship_check(a.candidate, a.shipped, a.out, not a.no_analogue, a.recall_half)
+            code, text = ship_check(a.candidate, a.shipped, a.out, not a.no_analogue, a.recall_half,
+                                    a.foreign_fraction)
         except (ValueError, OSError, KeyError) as e:
             print(f"xrftrain: {e}", file=sys.stderr)
             return 2

@@ -120,9 +120,10 @@ def selection_bar(shipped_f1: float) -> float:
     return round(shipped_f1 - SELECTION_F1_MARGIN, F1_DECIMALS) if _finite(shipped_f1) else NAN
 
 
-def foreign_bar(shipped_false: float) -> float:
-    """Rule (c)'s bar: at most half of the shipped model's false element reports, in whole reports."""
-    return float(math.floor(shipped_false * FOREIGN_FALSE_FRACTION)) if _finite(shipped_false) else NAN
+def foreign_bar(shipped_false: float, fraction: float = FOREIGN_FALSE_FRACTION) -> float:
+    """Rule (c)'s bar: at most `fraction` of the shipped model's false element reports (run AH: half), in whole
+    reports."""
+    return float(math.floor(shipped_false * fraction)) if _finite(shipped_false) else NAN
 
 
 def recall_bar(shipped: tuple[int, int] | None, labelled: int | None, recall_half: bool) -> float:
@@ -180,9 +181,11 @@ def judge_analogue(c: Figures, s: Figures, recall_half: bool = False) -> Verdict
                    false_met and recall_met, bars)
 
 
-def judge(c: Figures, s: Figures, analogue: bool = True, recall_half: bool = False) -> list[Verdict]:
+def judge(c: Figures, s: Figures, analogue: bool = True, recall_half: bool = False,
+          foreign_fraction: float = FOREIGN_FALSE_FRACTION) -> list[Verdict]:
     """Rules (a)–(e) for candidate `c` against shipped `s`, and (f) unless `analogue` is False (run AH's rule, which
-    predates it)."""
+    predates it). foreign_fraction: rule (c)'s bar as a fraction of the shipped model's false reports (run AH's 0.5;
+    runs AI-r and AJ wrote 1.10, "(c')", because (c) was run AH's question)."""
     out = []
     a = selection_bar(s.selection_f1)
     tp_fp_fn = "" if c.selection_tp_fp_fn is None else " (tp / fp / fn {:,} / {:,} / {:,})".format(*c.selection_tp_fp_fn)
@@ -196,8 +199,9 @@ def judge(c: Figures, s: Figures, analogue: bool = True, recall_half: bool = Fal
                        at_least(c.real_passed, s.real_passed) and at_most(c.real_false, s.real_false)
                        and _finite(c.real_of) and c.real_of == s.real_of,
                        {"real_passed_min": s.real_passed, "real_false_max": s.real_false}))
-    fb = foreign_bar(s.foreign_false)
-    out.append(Verdict("c", "false element reports on the foreign selection set", f"≤ {_n(fb)} (half of shipped)",
+    fb = foreign_bar(s.foreign_false, foreign_fraction)
+    share = "half of shipped" if foreign_fraction == FOREIGN_FALSE_FRACTION else f"{foreign_fraction:g} × shipped"
+    out.append(Verdict("c", "false element reports on the foreign selection set", f"≤ {_n(fb)} ({share})",
                        f"{_n(c.foreign_false)} (F1 {_f6(c.foreign_f1)})", f"{_n(s.foreign_false)} (F1 {_f6(s.foreign_f1)})",
                        at_most(c.foreign_false, fb), {"foreign_false_max": fb}))
     d_met = (_finite(c.batch_invariant_max_abs) and c.batch_invariant_max_abs == 0.0
@@ -325,15 +329,19 @@ def _clean(x: Any) -> Any:
     return x
 
 
-def run(candidate: Path, shipped: Path, out: Path, analogue: bool = True, recall_half: bool = False) -> tuple[int, str]:
+def run(candidate: Path, shipped: Path, out: Path, analogue: bool = True, recall_half: bool = False,
+        foreign_fraction: float = FOREIGN_FALSE_FRACTION) -> tuple[int, str]:
     """Judges OUT/candidate against OUT/shipped, writes OUT/ship-check.json; returns (exit code, report text).
-    analogue False: run AH's rules (a)–(e) only; recall_half: rule (f) with run AI's half-the-labelled bar."""
+    analogue False: run AH's rules (a)–(e) only; recall_half: rule (f) with run AI's half-the-labelled bar;
+    foreign_fraction: rule (c)'s bar as a fraction of the shipped model's false reports (default run AH's half)."""
+    if not (math.isfinite(foreign_fraction) and foreign_fraction > 0):
+        raise ValueError(f"foreign fraction {foreign_fraction}: must be a positive number (run AH's rule: 0.5)")
     sets = _load(out / "sets.json")
     if sets is None:
         raise ValueError(f"{out / 'sets.json'}: missing (run training/ship_check.sh)")
     departures = check_sets(sets)
     c, s = figures_from(candidate, out / "candidate"), figures_from(shipped, out / "shipped")
-    verdicts = judge(c, s, analogue, recall_half)
+    verdicts = judge(c, s, analogue, recall_half, foreign_fraction)
     code = exit_code(verdicts)
     missed = [f"({v.rule})" for v in verdicts if not v.met]
     decision = (f"candidate {c.version} ({candidate}) misses {', '.join(missed)}: shipped {s.version} stays" if missed
@@ -344,6 +352,7 @@ def run(candidate: Path, shipped: Path, out: Path, analogue: bool = True, recall
     record = {"candidate": {"models": str(candidate), **asdict(c)}, "shipped": {"models": str(shipped), **asdict(s)},
               "sets": sets, "departures_from_documented_sets": departures,
               "rules": [asdict(v) for v in verdicts], "analogue_rule": analogue, "recall_half": recall_half,
+              "foreign_fraction": foreign_fraction,
               "all_met": code == 0, "decision": decision}
     (out / "ship-check.json").write_text(json.dumps(_clean(record), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     text = [f"ship check: candidate {c.version} ({candidate}) against shipped {s.version} ({shipped})", "", table(verdicts),
