@@ -86,7 +86,7 @@ internal sealed class ReadAhead<T> : IDisposable
             {
                 // The reader stops at the token between items; what it read before is still taken. One stuck in a read the
                 // token cannot end is given up, and the items already read are what the consumer gets.
-                if (!_readerDone.Wait(StopGrace))
+                if (Abandoned || !_readerDone.Wait(StopGrace))
                 {
                     Abandoned = true;
                     return _channel.Reader.TryRead(out item!) ? ReadAheadResult.Item : ReadAheadResult.End;

@@ -171,8 +171,8 @@ public sealed class InferenceVerbInterruptTests : IDisposable
     public async Task Identify_SigIntWhileStandardInputIsQuiet_ExitsAt130WithoutWaitingForTheNextLine()
     {
         // `tail -f x.jsonl | xrfedge identify -`: until 2026-11-24 the read of the quiet pipe went on blocking after
-        // Ctrl-C, and the signal took effect only with the writer's next line. 256 spectra (SpectrumIdentifier.MaxBatchSize)
-        // make one batch whose 256 rows reach stdout only after the last of them was read. Blank lines follow, which the
+        // Ctrl-C, and the signal took effect only with the writer's next line. Once the 256 spectra's rows have reached stdout
+        // (one batch, or several since the quiet flush of 2026-11-25), the last of them was read. Blank lines follow, which the
         // reader skips without yielding anything: 20,000 of them, more than the 16,384 characters BoundedLineReader asks
         // its StreamReader for, which fills a request before it returns (docs/inference.md §6, the limits of a live
         // pipe). So the child ends in the read with the pipe quiet (its write end stays open until the child has exited),
