@@ -128,6 +128,11 @@ internal sealed class ReadAhead<T> : IDisposable
         {
             foreach (var item in items)
             {
+                if (_disposed.IsCancellationRequested)
+                {
+                    break;
+                }
+
                 if (!_channel.Writer.TryWrite(item))
                 {
                     _channel.Writer.WriteAsync(item, _disposed.Token).AsTask().GetAwaiter().GetResult();
